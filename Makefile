@@ -1,0 +1,147 @@
+# ksight build. `make run` and `make test` are the two set-up commands (README.md).
+#
+# Chain: bpf/*.bpf.c -> .bpf.o -> ksight.bpf.o (bpftool gen object) -> ksight.skel.h
+#        -> user objects -> build/ksight (one binary, BPF embedded).
+# V=1 shows the commands. ASAN=1 builds into build-asan/ with AddressSanitizer + UBSan.
+
+BPF_OBJS := core syscalls exec open biolat
+
+ifeq ($(ASAN),1)
+BUILD ?= build-asan
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SAN :=
+endif
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PYTHON := /usr/bin/python3
+ARCH := x86
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	  -D_GNU_SOURCE -I$(BUILD) -Ibpf -Isrc $(SAN)
+LDLIBS := -lbpf -lelf -lz
+LDFLAGS += $(SAN)
+
+# clang -target bpf does not search the host's multiarch include dir (asm/unistd_64.h)
+BPF_SYS_INC := $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Wno-incompatible-pointer-types-discards-qualifiers -I$(BUILD) -Ibpf $(BPF_SYS_INC)
+
+SRCS := $(wildcard src/core/*.c src/analyze/*.c src/sink/*.c src/modules/*.c src/cli/*.c)
+OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+# user code that never includes the skeleton: what the cmocka tests link against
+PURE_SRCS := $(shell grep -L 'ksight.skel.h' $(SRCS) | grep -v 'src/cli/main.c')
+PURE_OBJS := $(PURE_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c bench/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:%.c=$(BUILD)/%)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all run test unit e2e asan bench vmlinux deps clean format test-kernels
+
+all: $(BUILD)/ksight
+
+# --- set-up: install what is missing (Debian 12), then the two commands ---------------
+DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
+	libcmocka-dev python3 python3-pytest iproute2 util-linux e2fsprogs procps
+
+deps:
+	$(Q)./scripts/install-deps.sh $(DEPS)
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./$(BUILD)/ksight run
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit-bins helpers
+	$(Q)./scripts/run-tests.sh $(BUILD)
+
+asan:
+	$(Q)$(MAKE) --no-print-directory ASAN=1 all unit-bins helpers
+
+# --- BPF ---------------------------------------------------------------------------------
+vmlinux: $(BUILD)/vmlinux.h
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,VMLINUX,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/ksight.bpf.o: $(BPF_OBJS:%=$(BUILD)/bpf/%.bpf.o)
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/ksight.skel.h: $(BUILD)/ksight.bpf.o Makefile
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ksight_bpf > $@
+
+# --- user space --------------------------------------------------------------------------
+$(BUILD)/src/%.o: src/%.c $(BUILD)/ksight.skel.h $(wildcard src/*/*.h bpf/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/ksight: $(OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# --- tests and helpers -------------------------------------------------------------------
+.PHONY: unit-bins helpers
+unit-bins: $(UNIT_BINS)
+helpers: $(HELPER_BINS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(PURE_OBJS)
+	$(call msg,UNIT,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcmocka $(LDLIBS) -o $@
+
+$(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
+
+$(BUILD)/bench/helpers/%: bench/helpers/%.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
+
+unit: unit-bins
+	$(Q)./scripts/run-tests.sh $(BUILD) unit
+
+e2e: all helpers
+	$(Q)./scripts/run-tests.sh $(BUILD) e2e
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all helpers
+	$(Q)./bench/run-all.sh $(BUILD)
+
+test-kernels: deps
+	$(Q)$(MAKE) --no-print-directory all helpers
+	$(Q)./scripts/test-kernels.sh $(BUILD)
+
+$(BUILD) $(BUILD)/bpf:
+	$(Q)mkdir -p $@
+
+format:
+	clang-format -i $(SRCS) $(wildcard src/*/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * biolat: block I/O latency, issue (or insert with -Q) to completion, into log2 histograms
+ * kept in the kernel; nothing is streamed.
+ *
+ * tp_btf and raw_tp key in-flight requests by their struct request pointer. The classic
+ * tracepoints carry no pointer, so there the key is (dev, sector), as the request's
+ * completion reports the same pair.
+ * block_rq_issue/insert lost their request_queue argument in 5.11; user space reads the
+ * running kernel's BTF and sets biolat_rq_arg1 where the request is the second argument.
+ */
+#include "common.bpf.h"
+#include "biolat.h"
+
+const volatile bool biolat_queued = false;	/* -Q: start at insert */
+const volatile bool biolat_per_disk = false;	/* -D */
+const volatile bool biolat_per_flags = false;	/* -F */
+const volatile bool biolat_ms = false;		/* -m */
+const volatile __u32 biolat_dev = 0;		/* -d: only this disk, 0 = all */
+const volatile bool biolat_rq_arg1 = false;
+
+struct biolat_rqkey {
+	__u64 a;	/* request pointer, or dev for classic tracepoints */
+	__u64 b;	/* 0, or sector */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct biolat_rqkey);
+	__type(value, struct biolat_start);
+} biolat_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIOLAT_HISTS);
+	__type(key, struct biolat_key);
+	__type(value, struct biolat_hist);
+} biolat_hists SEC(".maps");
+
+/* The pre-5.16 layout, where a request named its disk directly. */
+struct request___old {
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 biolat_rq_dev(struct request *rq)
+{
+	struct gendisk *disk;
+
+	if (bpf_core_field_exists(((struct request___old *)rq)->rq_disk))
+		disk = BPF_CORE_READ((struct request___old *)rq, rq_disk);
+	else
+		disk = BPF_CORE_READ(rq, q, disk);
+	if (!disk)
+		return 0;
+	return (BPF_CORE_READ(disk, major) << 20) | BPF_CORE_READ(disk, first_minor);
+}
+
+static __always_inline __u32 biolat_rq_flags(struct request *rq)
+{
+	__u32 cmd = BPF_CORE_READ(rq, cmd_flags), f;
+
+	switch (cmd & 0xff) {	/* REQ_OP_MASK: the low 8 bits since 4.10 */
+	case REQ_OP_READ:
+		f = BIOLAT_OP_READ;
+		break;
+	case REQ_OP_WRITE:
+		f = BIOLAT_OP_WRITE;
+		break;
+	case REQ_OP_FLUSH:
+		f = BIOLAT_OP_FLUSH;
+		break;
+	case REQ_OP_DISCARD:
+		f = BIOLAT_OP_DISCARD;
+		break;
+	default:
+		f = BIOLAT_OP_OTHER;
+	}
+	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_SYNC)))
+		f |= BIOLAT_F_SYNC;
+	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_META)))
+		f |= BIOLAT_F_META;
+	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_FUA)))
+		f |= BIOLAT_F_FUA;
+	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_RAHEAD)))
+		f |= BIOLAT_F_AHEAD;
+	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_PREFLUSH)))
+		f |= BIOLAT_F_PREFLUSH;
+	return f;
+}
+
+/* The classic tracepoints' rwbs text ("WS", "FWFS", "RA", ...) into the same flags. */
+static __always_inline __u32 biolat_rwbs_flags(const char *rwbs)
+{
+	__u32 f = BIOLAT_OP_OTHER, i;
+	bool op_seen = false;
+
+	for (i = 0; i < 8; i++) {
+		char ch = rwbs[i];
+
+		if (!ch)
+			break;
+		if (!op_seen) {
+			op_seen = true;
+			if (ch == 'F' && i == 0 && rwbs[1]) {	/* leading F: preflush */
+				f |= BIOLAT_F_PREFLUSH;
+				op_seen = false;
+				continue;
+			}
+			f &= ~BIOLAT_OP_MASK;
+			f |= ch == 'R' ? BIOLAT_OP_READ : ch == 'W' ? BIOLAT_OP_WRITE :
+			     ch == 'F' ? BIOLAT_OP_FLUSH : ch == 'D' ? BIOLAT_OP_DISCARD :
+								  BIOLAT_OP_OTHER;
+			continue;
+		}
+		if (ch == 'F')
+			f |= BIOLAT_F_FUA;
+		else if (ch == 'A')
+			f |= BIOLAT_F_AHEAD;
+		else if (ch == 'S')
+			f |= BIOLAT_F_SYNC;
+		else if (ch == 'M')
+			f |= BIOLAT_F_META;
+	}
+	return f;
+}
+
+static __always_inline int biolat_start(__u64 a, __u64 b, __u32 dev, __u32 flags, bool insert)
+{
+	struct biolat_rqkey key = { .a = a, .b = b };
+	struct biolat_start st = { .dev = dev, .flags = flags };
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	long err;
+
+	if (biolat_dev && dev != biolat_dev)
+		return 0;
+	if (!ks_want(pid_tgid))
+		return 0;
+	st.ts = bpf_ktime_get_ns();
+	/* with -Q the insert time stands; requests never inserted start at issue */
+	err = bpf_map_update_elem(&biolat_starts, &key, &st, insert || !biolat_queued ?
+								  BPF_ANY : BPF_NOEXIST);
+	if (err && err != -17)	/* -EEXIST: inserted earlier, keep that time */
+		ks_lost(BIOLAT_EV_START);
+	return 0;
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+static __always_inline int biolat_done(__u64 a, __u64 b)
+{
+	struct biolat_rqkey key = { .a = a, .b = b };
+	struct biolat_key hkey = {};
+	struct biolat_start *st;
+	struct biolat_hist *h;
+	__u64 delta, v;
+	__u32 slot;
+
+	st = bpf_map_lookup_elem(&biolat_starts, &key);
+	if (!st)
+		return 0;	/* started before ksight, or filtered out */
+	delta = bpf_ktime_get_ns() - st->ts;
+	if ((__s64)delta < 0)
+		delta = 0;
+	if (biolat_per_disk)
+		hkey.dev = st->dev;
+	if (biolat_per_flags)
+		hkey.flags = st->flags;
+	bpf_map_delete_elem(&biolat_starts, &key);
+
+	h = bpf_map_lookup_elem(&biolat_hists, &hkey);
+	if (!h) {
+		struct biolat_hist zero = {};
+
+		if (bpf_map_update_elem(&biolat_hists, &hkey, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&biolat_hists, &hkey)) {
+			ks_lost(BIOLAT_EV_HIST);
+			return 0;
+		}
+		h = bpf_map_lookup_elem(&biolat_hists, &hkey);
+		if (!h)
+			return 0;
+	}
+	v = delta / (biolat_ms ? 1000000 : 1000);
+	slot = log2_slot(v);
+	if (slot >= BIOLAT_SLOTS)
+		slot = BIOLAT_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum, delta);
+	return 0;
+}
+
+static __always_inline struct request *biolat_ctx_rq(unsigned long long *ctx)
+{
+	if (biolat_rq_arg1)
+		return (struct request *)ctx[1];
+	return (struct request *)ctx[0];
+}
+
+static __always_inline int biolat_rq_start(struct request *rq, bool insert)
+{
+	return biolat_start((__u64)rq, 0, biolat_rq_dev(rq), biolat_rq_flags(rq), insert);
+}
+
+SEC("tp_btf/block_rq_insert")
+int biolat__insert_btf(unsigned long long *ctx)
+{
+	return biolat_rq_start(biolat_ctx_rq(ctx), true);
+}
+
+SEC("tp_btf/block_rq_issue")
+int biolat__issue_btf(unsigned long long *ctx)
+{
+	return biolat_rq_start(biolat_ctx_rq(ctx), false);
+}
+
+SEC("tp_btf/block_rq_complete")
+int biolat__done_btf(unsigned long long *ctx)
+{
+	return biolat_done(ctx[0], 0);
+}
+
+SEC("raw_tp/block_rq_insert")
+int biolat__insert_raw(unsigned long long *ctx)
+{
+	return biolat_rq_start(biolat_ctx_rq(ctx), true);
+}
+
+SEC("raw_tp/block_rq_issue")
+int biolat__issue_raw(unsigned long long *ctx)
+{
+	return biolat_rq_start(biolat_ctx_rq(ctx), false);
+}
+
+SEC("raw_tp/block_rq_complete")
+int biolat__done_raw(unsigned long long *ctx)
+{
+	return biolat_done(ctx[0], 0);
+}
+
+SEC("tp/block/block_rq_insert")
+int biolat__insert_tp(struct trace_event_raw_block_rq *ctx)
+{
+	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(ctx->rwbs), true);
+}
+
+SEC("tp/block/block_rq_issue")
+int biolat__issue_tp(struct trace_event_raw_block_rq *ctx)
+{
+	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(ctx->rwbs), false);
+}
+
+SEC("tp/block/block_rq_complete")
+int biolat__done_tp(struct trace_event_raw_block_rq_completion *ctx)
+{
+	return biolat_done(ctx->dev, ctx->sector);
+}
+
+char LICENSE[] SEC("license") = "GPL";

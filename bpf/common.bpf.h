@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every BPF object of ksight shares: the one ring buffer, the per-CPU loss counters,
+ * the scratch buffer for variable-size records, the task filters and the helpers that
+ * reserve, fill and submit a record.
+ *
+ * All objects are linked into one (bpftool gen object), so the maps are declared __weak
+ * here and merged by the linker, and the filter globals are defined once in core.bpf.c.
+ */
+#ifndef KSIGHT_COMMON_BPF_H
+#define KSIGHT_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "common.h"
+
+#define KS_SCRATCH_SIZE 8192
+
+#define KS_STR(x) #x
+#define KS_XSTR(x) KS_STR(x)
+/*
+ * @v & @mask in an instruction the verifier sees. Clang drops a mask it can prove
+ * redundant (after a clamp), and the verifier, tracking a different register, then rejects
+ * the variable size or offset. @mask must be a literal 2^k - 1.
+ */
+#define ks_mask(v, mask)                                              \
+	({                                                            \
+		__u64 __v = (v);                                      \
+		asm volatile("%[x] &= " KS_XSTR(mask) : [x] "+r"(__v)); \
+		__v;                                                  \
+	})
+
+/* Sized by user space (--ringbuf-size) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} ks_rb SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_cpu_stats);
+} ks_stats SEC(".maps") __weak;
+
+struct ks_scratch {
+	__u8 buf[KS_SCRATCH_SIZE];
+};
+
+/* Room to build one variable-size record per CPU; programs on a CPU do not nest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_scratch);
+} ks_scratch SEC(".maps") __weak;
+
+/* --cgroup PATH: slot 0 holds the cgroup whose subtree passes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ks_cgroup_filter SEC(".maps") __weak;
+
+/* Filters and tuning, set by user space before load (defined in core.bpf.c). */
+extern const volatile __u32 ks_self_tgid __weak;	/* ksight never traces itself */
+extern const volatile __u32 ks_targ_tgid __weak;	/* -p, 0 = any */
+extern const volatile __u32 ks_targ_tid __weak;		/* -t, 0 = any */
+extern const volatile __u32 ks_targ_uid __weak;		/* -u, when ks_filter_uid */
+extern const volatile bool ks_filter_uid __weak;
+extern const volatile bool ks_filter_comm __weak;	/* -n, exact comm */
+extern const volatile __u64 ks_targ_comm[2] __weak;
+extern const volatile bool ks_filter_cgroup __weak;	/* --cgroup, subtree */
+extern const volatile __u32 ks_wake_shift __weak;	/* wake reader every 1 << shift bytes */
+
+static __always_inline bool ks_comm_match(void)
+{
+	__u64 comm[2] = {};
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	return comm[0] == ks_targ_comm[0] && comm[1] == ks_targ_comm[1];
+}
+
+/* Whether the current task passes every filter; checked before any reservation. */
+static __always_inline bool ks_want(__u64 pid_tgid)
+{
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+
+	if (tgid == ks_self_tgid)
+		return false;
+	if (ks_targ_tgid && tgid != ks_targ_tgid)
+		return false;
+	if (ks_targ_tid && tid != ks_targ_tid)
+		return false;
+	if (ks_filter_uid && (__u32)bpf_get_current_uid_gid() != ks_targ_uid)
+		return false;
+	if (ks_filter_comm && !ks_comm_match())
+		return false;
+	if (ks_filter_cgroup && bpf_current_task_under_cgroup(&ks_cgroup_filter, 0) != 1)
+		return false;
+	return true;
+}
+
+static __always_inline struct ks_cpu_stats *ks_stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ks_stats, &zero);
+}
+
+/* Count one lost record (or refused aggregation update) of @type on this CPU. */
+static __always_inline void ks_lost(__u32 type)
+{
+	struct ks_cpu_stats *st = ks_stats_get();
+
+	if (st)
+		__sync_fetch_and_add(&st->lost[type & (KS_EV_MAX - 1)], 1);
+}
+
+static __always_inline void *ks_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ks_scratch, &zero);
+}
+
+/*
+ * Take the next sequence number of this CPU. Programs on one CPU do not nest (ksight has no
+ * NMI-context producers), so a plain increment is exact and needs no BPF_FETCH (5.12+).
+ */
+static __always_inline __u64 ks_next_seq(struct ks_cpu_stats *st)
+{
+	__u64 seq = st->seq;
+
+	st->seq = seq + 1;
+	return seq;
+}
+
+static __always_inline void ks_hdr_fill(struct ks_hdr *h, __u32 type, __u32 size, __u64 seq,
+					__u64 pid_tgid)
+{
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->seq = seq;
+	h->ts = bpf_ktime_get_ns();
+	h->cgroup = bpf_get_current_cgroup_id();
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/*
+ * Wake the reader only when the pending data crosses a multiple of 1 << ks_wake_shift
+ * bytes: never one wakeup per record, and the reader's 100 ms timer covers the rest.
+ */
+static __always_inline __u64 ks_wake_flags(__u64 before, __u64 size)
+{
+	if ((before >> ks_wake_shift) != ((before + size) >> ks_wake_shift))
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/*
+ * Reserve a fixed-size record of @type with its header filled for the current task.
+ * Returns NULL, with the loss counted, when the ring buffer is full.
+ */
+static __always_inline void *ks_reserve(__u32 type, __u32 size, __u64 pid_tgid)
+{
+	struct ks_cpu_stats *st = ks_stats_get();
+	struct ks_hdr *h;
+	__u64 seq;
+
+	if (!st)
+		return NULL;
+	seq = ks_next_seq(st);
+	h = bpf_ringbuf_reserve(&ks_rb, size, 0);
+	if (!h) {
+		__sync_fetch_and_add(&st->lost[type & (KS_EV_MAX - 1)], 1);
+		return NULL;
+	}
+	ks_hdr_fill(h, type, size, seq, pid_tgid);
+	return h;
+}
+
+static __always_inline void ks_submit(void *rec)
+{
+	struct ks_hdr *h = rec;
+	__u64 size = h->size;
+	__u64 avail = bpf_ringbuf_query(&ks_rb, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(rec, ks_wake_flags(avail - size, size));
+}
+
+/*
+ * Copy a variable-size record built in the scratch buffer into the ring. @h->type must be
+ * set; the rest of the header is filled here. @size is clamped to the scratch size.
+ * Returns 0, or -1 with the loss counted.
+ */
+static __always_inline int ks_output(struct ks_hdr *h, __u32 size, __u64 pid_tgid)
+{
+	struct ks_cpu_stats *st = ks_stats_get();
+	__u32 type = h->type;
+	__u64 avail;
+
+	if (!st)
+		return -1;
+	if (size > KS_SCRATCH_SIZE)
+		size = KS_SCRATCH_SIZE;
+	size = (size + 7) & ~7U;
+	if (size < sizeof(*h))
+		return -1;
+	size = ks_mask(size, 16383);	/* KS_SCRATCH_SIZE * 2 - 1: bounded for the verifier */
+	if (size > KS_SCRATCH_SIZE)
+		return -1;
+	ks_hdr_fill(h, type, size, ks_next_seq(st), pid_tgid);
+	avail = bpf_ringbuf_query(&ks_rb, BPF_RB_AVAIL_DATA);
+	if (bpf_ringbuf_output(&ks_rb, h, size, ks_wake_flags(avail, size))) {
+		__sync_fetch_and_add(&st->lost[type & (KS_EV_MAX - 1)], 1);
+		return -1;
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Core programs: the globals every object reads, and the process lifecycle (exec, exit)
+ * that keeps user space's identity cache fresh and that the exec module prints.
+ * Each hook comes in three families; user space loads the cheapest the kernel allows.
+ */
+#include "common.bpf.h"
+#include "core.h"
+#include "syscalls.bpf.h"
+
+const volatile __u32 ks_self_tgid = 0;
+const volatile __u32 ks_targ_tgid = 0;
+const volatile __u32 ks_targ_tid = 0;
+const volatile __u32 ks_targ_uid = 0;
+const volatile bool ks_filter_uid = false;
+const volatile bool ks_filter_comm = false;
+const volatile __u64 ks_targ_comm[2] = {};
+const volatile bool ks_filter_cgroup = false;
+const volatile __u32 ks_wake_shift = 20;
+const volatile bool ks_sys_track_enter = false;
+const volatile bool core_emit_proc = true;	/* stream exec/exit records at all */
+
+static __always_inline __u32 clamp_len(long n, __u32 max)
+{
+	if (n < 0)
+		return 0;
+	if (n > max)
+		return max;
+	return n;
+}
+
+static __always_inline int core_exec(const char *kfilename, __u32 old_tid)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task;
+	struct ks_proc_exec *e;
+	__u64 arg_start, arg_end;
+	__u32 flen, alen;
+
+	if (!core_emit_proc || !ks_want(pid_tgid))
+		return 0;
+	e = ks_scratch_get();
+	if (!e)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	e->hdr.type = KS_EV_PROC_EXEC;
+	e->start_ns = BPF_CORE_READ(task, start_time);
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->old_tid = old_tid;
+
+	flen = clamp_len(bpf_probe_read_kernel_str(e->data, KS_FILENAME_MAX, kfilename),
+			 KS_FILENAME_MAX);
+	if (!flen) {
+		e->data[0] = 0;
+		flen = 1;
+	}
+	e->filename_len = flen;
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	e->args_total = arg_end > arg_start ? arg_end - arg_start : 0;
+	alen = clamp_len(e->args_total, KS_ARGS_MAX);
+	if (bpf_probe_read_user(e->data + ks_mask(flen, KS_FILENAME_MASK),
+				ks_mask(alen, KS_ARGS_MASK), (void *)arg_start))
+		alen = 0;
+	e->args_len = alen;
+	ks_output(&e->hdr, sizeof(*e) + flen + alen, pid_tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(core__exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return core_exec(BPF_CORE_READ(bprm, filename), old_pid);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(core__exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return core_exec(BPF_CORE_READ(bprm, filename), old_pid);
+}
+
+SEC("tp/sched/sched_process_exec")
+int core__exec_tp(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 off = ctx->__data_loc_filename & 0xFFFF;
+
+	return core_exec((const char *)ctx + off, ctx->old_pid);
+}
+
+static __always_inline int core_exit(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct task_struct *task;
+	struct ks_proc_exit *e;
+
+	if (ks_sys_track_enter)
+		bpf_map_delete_elem(&ks_sys_inflight, &tid);
+	if (!core_emit_proc || !ks_want(pid_tgid))
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	/* signal->live reaches 0 when the last thread of the group is exiting */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	e = ks_reserve(KS_EV_PROC_EXIT, sizeof(*e), pid_tgid);
+	if (!e)
+		return 0;
+	e->start_ns = BPF_CORE_READ(task, group_leader, start_time);
+	e->cpu_ns = BPF_CORE_READ(task, signal, sum_sched_runtime) +
+		    BPF_CORE_READ(task, se.sum_exec_runtime);
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->__pad = 0;
+	ks_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(core__exit_btf, struct task_struct *p)
+{
+	return core_exit();
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(core__exit_raw, struct task_struct *p)
+{
+	return core_exit();
+}
+
+SEC("tp/sched/sched_process_exit")
+int core__exit_tp(void *ctx)
+{
+	return core_exit();
+}
+
+char LICENSE[] SEC("license") = "GPL";

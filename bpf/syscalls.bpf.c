@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one syscall dispatcher. Attaching any syscall tracepoint moves every thread of the
+ * machine onto the slow syscall path, so ksight attaches once, to the raw sys_enter and
+ * sys_exit, and routes by syscall number to the modules that asked (ks_sys_exit_mask,
+ * filled from user space before load). A syscall nobody asked for costs one array read.
+ *
+ * At sys_exit the arguments are read back from the saved user registers (tp_btf, raw_tp),
+ * so sys_enter only records anything for the syscalls whose entry time a module needs,
+ * or, with classic tracepoints (which have no registers), whose arguments.
+ *
+ * Module handlers are static inline functions in bpf/<module>.sys.bpf.h: the registry below.
+ */
+#include "common.bpf.h"
+#include "syscalls.bpf.h"
+#include "exec.sys.bpf.h"
+#include "open.sys.bpf.h"
+
+const volatile __u64 ks_sys_exit_mask[KS_SYS_MAX] = {};	/* module bits per syscall */
+const volatile __u8 ks_sys_enter_mask[KS_SYS_MAX] = {};	/* record entry for this one */
+const volatile __u64 ks_sys_modules = 0;	/* union of the masks: prunes unused handlers */
+
+#define KS_SYS_HANDLER(mod)                                                  \
+	if ((ks_sys_modules & (1ULL << KS_MOD_##mod)) && (mask & (1ULL << KS_MOD_##mod))) \
+		mod##_sys_exit(ctx, c, ret, pid_tgid)
+
+static __always_inline void ks_sys_dispatch(void *ctx, const struct ks_sys_call *c, long ret,
+					    __u64 mask, __u64 pid_tgid)
+{
+	KS_SYS_HANDLER(exec);
+	KS_SYS_HANDLER(open);
+}
+
+/* Record the entry; @args is NULL when sys_exit can read them back itself. */
+static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args)
+{
+	__u64 pid_tgid;
+	struct ks_sys_enter *rec;
+	__u32 tid;
+
+	if (id >= KS_SYS_MAX || !ks_sys_enter_mask[id])
+		return;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!ks_want(pid_tgid))
+		return;
+	tid = (__u32)pid_tgid;
+	rec = bpf_map_lookup_elem(&ks_sys_inflight, &tid);
+	if (!rec) {
+		struct ks_sys_enter zero = {};
+
+		/* first syscall of this thread: the entry lives until the thread exits */
+		if (bpf_map_update_elem(&ks_sys_inflight, &tid, &zero, BPF_NOEXIST)) {
+			ks_lost(KS_EV_SYS_INFLIGHT);
+			return;
+		}
+		rec = bpf_map_lookup_elem(&ks_sys_inflight, &tid);
+		if (!rec)
+			return;
+	}
+	rec->id = id + 1;
+	rec->ts = bpf_ktime_get_ns();
+	/* a copy, not loads: the verifier refuses loads through a moved ctx pointer */
+	if (args)
+		bpf_probe_read_kernel(rec->args, sizeof(rec->args), args);
+}
+
+/*
+ * Match the entry recorded for this thread, if any. Returns it (consumed) or NULL.
+ */
+static __always_inline struct ks_sys_enter *ks_sys_entry(__u64 id, __u64 pid_tgid)
+{
+	__u32 tid = (__u32)pid_tgid;
+	struct ks_sys_enter *rec;
+
+	rec = bpf_map_lookup_elem(&ks_sys_inflight, &tid);
+	if (!rec || rec->id != id + 1)
+		return NULL;
+	rec->id = 0;
+	return rec;
+}
+
+/* sys_exit for the families that have the registers (tp_btf, raw_tp). */
+static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt_regs *regs,
+					    long ret, bool btf)
+{
+	struct ks_sys_call c;
+	__u64 pid_tgid, mask;
+
+	if (id >= KS_SYS_MAX)
+		return 0;
+	mask = ks_sys_exit_mask[id];
+	if (!mask)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!ks_want(pid_tgid))
+		return 0;
+	if (btf) {
+		ks_regs_to_args(&c, regs);
+	} else {
+		struct pt_regs r;
+
+		if (bpf_probe_read_kernel(&r, sizeof(r), regs))
+			return 0;
+		ks_regs_to_args(&c, &r);
+	}
+	c.id = id;
+	c.__pad = 0;
+	c.enter_ts = 0;
+	if (ks_sys_track_enter && ks_sys_enter_mask[id]) {
+		struct ks_sys_enter *rec = ks_sys_entry(id, pid_tgid);
+
+		if (rec)
+			c.enter_ts = rec->ts;
+	}
+	ks_sys_dispatch(ctx, &c, ret, mask, pid_tgid);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(core__sys_enter_btf, struct pt_regs *regs, long id)
+{
+	ks_sys_enter(id, NULL);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(core__sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	return ks_sys_exit_regs(ctx, regs->orig_ax, regs, ret, true);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(core__sys_enter_raw, struct pt_regs *regs, long id)
+{
+	ks_sys_enter(id, NULL);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(core__sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	return ks_sys_exit_regs(ctx, BPF_CORE_READ(regs, orig_ax), regs, ret, false);
+}
+
+/* Classic tracepoints carry no registers: the arguments come from the recorded entry. */
+SEC("tp/raw_syscalls/sys_enter")
+int core__sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
+{
+	ks_sys_enter(ctx->id, ctx->args);
+	return 0;
+}
+
+SEC("tp/raw_syscalls/sys_exit")
+int core__sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = ctx->id, pid_tgid, mask;
+	struct ks_sys_enter *rec;
+	struct ks_sys_call c;
+
+	if (id >= KS_SYS_MAX)
+		return 0;
+	mask = ks_sys_exit_mask[id];
+	if (!mask)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	rec = ks_sys_entry(id, pid_tgid);
+	if (!rec)
+		return 0;	/* entered before ksight attached, or filtered out at entry */
+	__builtin_memcpy(c.args, rec->args, sizeof(c.args));
+	c.enter_ts = rec->ts;
+	c.id = id;
+	c.__pad = 0;
+	ks_sys_dispatch(ctx, &c, ctx->ret, mask, pid_tgid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The shared syscall dispatcher's per-thread state (sys_enter -> sys_exit), and the helpers
+ * modules use to build a struct ks_sys_call from saved user registers (the dispatcher at
+ * sys_exit, and fexit programs on the syscall functions).
+ * The entry is kept only for the syscalls some module needs the entry time of (or, with
+ * classic tracepoints, the arguments of); the core's exit program drops a finished
+ * thread's entry.
+ */
+#ifndef KSIGHT_SYSCALLS_BPF_H
+#define KSIGHT_SYSCALLS_BPF_H
+
+#include "common.bpf.h"
+#include "sysnr.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);	/* tid */
+	__type(value, struct ks_sys_enter);
+} ks_sys_inflight SEC(".maps") __weak;
+
+extern const volatile bool ks_sys_track_enter __weak;	/* any syscall records its entry */
+
+static __always_inline void ks_regs_to_args(struct ks_sys_call *c, const struct pt_regs *r)
+{
+	/* x86_64 syscall convention: di, si, dx, r10, r8, r9 */
+	c->args[0] = r->di;
+	c->args[1] = r->si;
+	c->args[2] = r->dx;
+	c->args[3] = r->r10;
+	c->args[4] = r->r8;
+	c->args[5] = r->r9;
+}
+
+/*
+ * Define an fexit program on the syscall function __x64_sys_<sys> that hands the call to
+ * <mod>_sys_exit() exactly as the dispatcher would: the fentry-family alternative of a
+ * module that otherwise uses the dispatcher. No syscall tracepoint, no slow path.
+ */
+#define KS_SYS_FEXIT(mod, sys)                                                   \
+	SEC("fexit/__x64_sys_" #sys)                                             \
+	int BPF_PROG(mod##__##sys##_fexit, const struct pt_regs *regs, long ret) \
+	{                                                                        \
+		__u64 pid_tgid = bpf_get_current_pid_tgid();                     \
+		struct ks_sys_call c = { .id = __NR_##sys };                     \
+                                                                                 \
+		if (ks_want(pid_tgid)) {                                         \
+			ks_regs_to_args(&c, regs);                               \
+			mod##_sys_exit(ctx, &c, ret, pid_tgid);                  \
+		}                                                                \
+		return 0;                                                        \
+	}
+
+#endif

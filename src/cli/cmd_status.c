@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `ksight status`: the kernel, its BTF, and which hook each module's programs would use
+ * here and why the others were refused. `--live` shows every loaded ksight program's run
+ * count and ns per run, from the kernel's BPF statistics (switched on only while it runs).
+ */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/common_opts.h"
+#include "cli/registry.h"
+#include "core/log.h"
+#include "core/session.h"
+
+struct status_opts {
+	bool live;
+};
+
+static const struct ks_opt status_opts[] = {
+	{ "live", 'l', KS_OPT_FLAG, offsetof(struct status_opts, live), NULL,
+	  "run counts and ns per run of loaded ksight programs, each INTERVAL (1 s)" },
+	{ 0 },
+};
+
+static const char usage[] =
+	"  ksight status               # hooks each module would use on this kernel, and why\n"
+	"  ksight status --hooks=tp    # what forcing classic tracepoints would give\n"
+	"  ksight status --live        # cost of the ksight programs running now\n";
+
+#define MAX_PROGS 512
+
+struct prog_sample {
+	__u32 id;
+	char name[64];
+	char type[16];
+	__u64 cnt, ns;
+};
+
+/* Whether program @fd uses a map named ks_stats: then it is part of a ksight object. */
+static bool is_ksight(int fd, struct bpf_prog_info *info)
+{
+	__u32 ids[64], n = info->nr_map_ids < 64 ? info->nr_map_ids : 64, len = sizeof(*info);
+	struct bpf_prog_info again = { .nr_map_ids = n, .map_ids = (__u64)(unsigned long)ids };
+
+	if (!n || bpf_obj_get_info_by_fd(fd, &again, &len))
+		return false;
+	for (__u32 i = 0; i < n; i++) {
+		struct bpf_map_info mi = {};
+		__u32 ml = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+		bool hit;
+
+		if (mfd < 0)
+			continue;
+		hit = !bpf_obj_get_info_by_fd(mfd, &mi, &ml) && !strcmp(mi.name, "ks_stats");
+		close(mfd);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+/* The program's full name from its BTF (the kernel keeps only 15 characters). */
+static void full_name(int fd, const struct bpf_prog_info *info, char *buf, size_t len)
+{
+	struct bpf_func_info fi[1];
+	struct bpf_prog_info again = {
+		.nr_func_info = 1,
+		.func_info_rec_size = sizeof(fi[0]),
+		.func_info = (__u64)(unsigned long)fi,
+	};
+	__u32 l = sizeof(again);
+	struct btf *btf;
+
+	snprintf(buf, len, "%s", info->name);
+	if (!info->btf_id || !info->nr_func_info || bpf_obj_get_info_by_fd(fd, &again, &l))
+		return;
+	btf = btf__load_from_kernel_by_id(info->btf_id);
+	if (!btf)
+		return;
+	const struct btf_type *t = btf__type_by_id(btf, fi[0].type_id);
+	if (t)
+		snprintf(buf, len, "%s", btf__name_by_offset(btf, t->name_off));
+	btf__free(btf);
+}
+
+static int sample(struct prog_sample *out, int max)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (n < max && !bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && is_ksight(fd, &info)) {
+			out[n].id = id;
+			full_name(fd, &info, out[n].name, sizeof(out[n].name));
+			snprintf(out[n].type, sizeof(out[n].type), "%s",
+				 libbpf_bpf_prog_type_str(info.type) ?: "?");
+			out[n].cnt = info.run_cnt;
+			out[n].ns = info.run_time_ns;
+			n++;
+		}
+		close(fd);
+	}
+	return n;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static int live(uint64_t interval, uint64_t count)
+{
+	struct prog_sample *prev = calloc(MAX_PROGS, sizeof(*prev));
+	struct prog_sample *cur = calloc(MAX_PROGS, sizeof(*cur));
+	struct sigaction sa = { .sa_handler = on_signal };
+	int stats_fd, np, nc;
+
+	if (!prev || !cur) {
+		free(prev);
+		free(cur);
+		return 1;
+	}
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0) {
+		fprintf(stderr, "ksight status: cannot enable BPF run-time statistics: %s\n",
+			strerror(errno));
+		free(prev);
+		free(cur);
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	np = sample(prev, MAX_PROGS);
+	fprintf(stderr, "ksight status: %d ksight programs loaded; statistics on until Ctrl-C\n",
+		np);
+	for (uint64_t round = 0; !stop && (!count || round < count); round++) {
+		struct timespec ts = { .tv_sec = interval };
+
+		while (nanosleep(&ts, &ts) && !stop)
+			;
+		nc = sample(cur, MAX_PROGS);
+		printf("%-32s %-10s %12s %10s %14s\n", "PROGRAM", "TYPE", "RUNS/s", "NS/RUN",
+		       "RUNS");
+		for (int i = 0; i < nc; i++) {
+			__u64 dc = cur[i].cnt, dn = cur[i].ns;
+
+			for (int j = 0; j < np; j++)
+				if (prev[j].id == cur[i].id) {
+					dc -= prev[j].cnt;
+					dn -= prev[j].ns;
+				}
+			printf("%-32s %-10s %12.0f %10.0f %14llu\n", cur[i].name, cur[i].type,
+			       (double)dc / interval, dc ? (double)dn / dc : 0.0,
+			       (unsigned long long)cur[i].cnt);
+		}
+		printf("\n");
+		fflush(stdout);
+		memcpy(prev, cur, nc * sizeof(*cur));
+		np = nc;
+	}
+	close(stats_fd);
+	free(prev);
+	free(cur);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const struct ks_module *mods[KS_MOD_MAX];
+	void *states[KS_MOD_MAX];
+	struct status_opts so = {};
+	struct ks_common common;
+	const struct ks_opt_table tables[] = { { status_opts, &so }, { ks_common_opts, &common } };
+	const char *pos[KS_OPTS_MAX_POS];
+	char err[KS_ERR_LEN];
+	struct ks_ctx *ctx;
+	int n = 0, npos, rc;
+
+	ks_common_defaults(&common);
+	rc = ks_opts_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err, sizeof(err));
+	if (rc == 1) {
+		ks_print_help("ksight status [--live] [OPTIONS] [INTERVAL [COUNT]]",
+			      "Show what this kernel allows and which hooks ksight uses", usage,
+			      tables, 2);
+		return 0;
+	}
+	if (rc < 0 || ks_common_check(&common, pos, npos, so.live, err, sizeof(err))) {
+		fprintf(stderr, "ksight status: %s\n", err);
+		return 2;
+	}
+	if (ks_require_kernel("status"))
+		return 1;
+	ks_log_init(common.verbose);
+	if (so.live)
+		return live(common.interval ? common.interval : 1, common.count);
+	for (int i = 0; ks_modules[i]; i++) {
+		const struct ks_module *m = ks_modules[i];
+
+		states[n] = calloc(1, m->state_size ? m->state_size : 1);
+		if (!states[n])
+			break;
+		if (m->defaults)
+			memcpy(states[n], m->defaults, m->state_size);
+		mods[n++] = m;
+	}
+	ctx = ks_ctx__new(KS_MODE_STATUS, &common, mods, states, n, "status");
+	rc = ctx ? ks_ctx__select(ctx) : -ENOMEM;
+	if (ctx)
+		ks_ctx__print_hooks(ctx, stdout);
+	ks_ctx__free(ctx);
+	for (int i = 0; i < n; i++)
+		free(states[i]);
+	return rc == -ENOMEM ? 1 : 0;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The commands. Each returns the process exit code: 0, 1 runtime failure, 2 bad usage. */
+#ifndef KSIGHT_COMMANDS_H
+#define KSIGHT_COMMANDS_H
+
+#include "core/module.h"
+
+int cmd_tool(const struct ks_module *m, int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+#endif

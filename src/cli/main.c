@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ksight: one binary, one subcommand per tool, plus the agent and status. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/registry.h"
+
+#define KSIGHT_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: ksight COMMAND [OPTIONS]\n"
+		   "Observe a running Linux machine with eBPF: low overhead, every loss counted.\n\n"
+		   "Tools:\n");
+	for (int i = 0; ks_modules[i]; i++)
+		fprintf(f, "  %-10s %s\n", ks_modules[i]->name, ks_modules[i]->brief);
+	fprintf(f, "\nAgent and kernel:\n"
+		   "  %-10s %s\n  %-10s %s\n\n"
+		   "Every command takes --help. Examples:\n"
+		   "  ksight open -p 1234 -x      # failed opens of one process\n"
+		   "  ksight exec --json          # every exec as JSON lines\n"
+		   "  ksight biolat -D 1 5        # disk latency per disk, every second\n"
+		   "  ksight run                  # everything, a summary every 10 s\n",
+		"run", "the agent: every module at once, a summary each interval",
+		"status", "kernel features, the hooks each module uses, live program costs");
+}
+
+int main(int argc, char **argv)
+{
+	const struct ks_module *m;
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("ksight %s\n", KSIGHT_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 2, argv + 2);
+	m = ks_module_find(cmd);
+	if (m)
+		return cmd_tool(m, argc - 2, argv + 2);
+	fprintf(stderr, "ksight: unknown command '%.60s' (ksight --help lists them)\n", cmd);
+	return 2;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Options every command shares: filters, output, hooks, ring buffer. */
+#ifndef KSIGHT_CONFIG_H
+#define KSIGHT_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KS_UNSET UINT64_MAX
+
+enum ks_hooks_choice {
+	KS_HOOKS_AUTO,
+	KS_HOOKS_FENTRY,
+	KS_HOOKS_KPROBE,
+	KS_HOOKS_TP_BTF,
+	KS_HOOKS_RAW_TP,
+	KS_HOOKS_TP,
+};
+
+#define KS_RINGBUF_DEFAULT (8ULL << 20)
+
+struct ks_common {
+	uint64_t pid;		/* -p, 0: any */
+	uint64_t tid;		/* -t, 0: any */
+	uint64_t uid;		/* -u, KS_UNSET: any */
+	const char *comm;	/* -n, exact process name */
+	const char *cgroup;	/* --cgroup, a cgroup v2 directory */
+	bool json;
+	bool timestamps;	/* -T */
+	int hooks;		/* enum ks_hooks_choice */
+	uint64_t ringbuf_size;	/* bytes, power of two */
+	int verbose;		/* -v: libbpf and verifier logs */
+	uint64_t duration;	/* --duration seconds, 0: until Ctrl-C */
+	uint64_t interval;	/* positional, seconds, 0: none */
+	uint64_t count;		/* positional, reports, 0: unlimited */
+};
+
+#endif

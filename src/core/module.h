@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The module interface. A module is one row of files (bpf/<m>.bpf.c, bpf/<m>.h,
+ * src/modules/<m>.c, tests, docs) and exports one `const struct ks_module <m>_module`,
+ * listed once in bpf/modules.h. The core loads its programs, feeds it its records and
+ * calls it each interval; the module decodes and reports through ks_emit() and never
+ * prints or touches another module.
+ *
+ * Hooks: each job of a module is a slot with alternatives in preference order. At start-up
+ * the core picks, per slot, the first alternative the running kernel accepts (probed, never
+ * guessed from the version) and switches the others off before load.
+ */
+#ifndef KSIGHT_MODULE_H
+#define KSIGHT_MODULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "core/config.h"
+#include "core/opts.h"
+#include "sink/record.h"
+
+struct ksight_bpf;
+struct ks_ctx;
+
+/* Hook families, cheapest first. KS_FAM_SYSCALL means "through the syscall dispatcher",
+ * which itself runs on tp_btf, raw_tp or tp. */
+enum ks_family {
+	KS_FAM_FENTRY,
+	KS_FAM_KPROBE,
+	KS_FAM_TP_BTF,
+	KS_FAM_RAW_TP,
+	KS_FAM_TP,
+	KS_FAM_SYSCALL,
+	KS_FAM_N,
+};
+
+#define KS_ALT_PROGS 6
+#define KS_SLOT_ALTS 5
+
+struct ks_prog_ref {
+	const char *prog;	/* program name in the linked object */
+	const char *target;	/* function (fentry, kprobe), tracepoint (tp_btf, raw_tp) or
+				 * "category/name" (tp) the kernel must have */
+};
+
+struct ks_alt {
+	enum ks_family family;
+	struct ks_prog_ref p[KS_ALT_PROGS];	/* ends at the first NULL prog */
+	const int *syscalls;	/* KS_FAM_SYSCALL: numbers routed to the module, -1 ends */
+};
+
+struct ks_slot {
+	const char *name;	/* what the slot does, for `ksight status` */
+	struct ks_alt alts[KS_SLOT_ALTS];	/* preference order; ends at the first empty one */
+};
+
+/* Event types a module decodes (or counts in the kernel), named for the stats. */
+struct ks_evtype {
+	uint16_t type;
+	const char *name;
+	bool agg;		/* counted in kernel maps, not streamed (its losses are refused
+				 * map updates, and the module reports its running total) */
+};
+
+struct ks_module {
+	const char *name;		/* the subcommand */
+	enum ks_module_id id;
+	const char *brief;		/* one line for `ksight --help` */
+	const char *usage;		/* examples for `ksight <name> --help` */
+	const struct ks_opt *opts;	/* values live at offsets in the module's state */
+	size_t state_size;
+	const void *defaults;		/* state_size bytes copied before parsing, or NULL */
+	bool positional;		/* takes [interval [count]] */
+	const struct ks_slot *slots;	/* ends at a slot with a NULL name */
+	const struct ks_evtype *types;	/* ends at name NULL */
+
+	/* After parsing: check and derive options. Returns 0, or -1 with one line in @err
+	 * (the command then exits 2). */
+	int (*configure)(void *state, const struct ks_common *common, char *err, size_t len);
+	/* Optional: whether @slot is needed with these options (default: all are). */
+	bool (*want_slot)(const void *state, const struct ks_slot *slot);
+	/* Optional: whether the dispatcher must record sys_enter times for this module. */
+	bool (*want_enter)(const void *state);
+	/* Before load: rodata, map sizes. Returns 0 or -errno. */
+	int (*setup)(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel);
+	/* One streamed record of one of @types (size checked >= header). */
+	void (*event)(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size);
+	/* Tools: each interval and once at the end, output what the kernel aggregated. */
+	void (*report)(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel);
+	/* Agent: one compact summary of the last @secs seconds. */
+	void (*summary)(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs);
+	void (*fini)(void *state);
+};
+
+/* --- what the core offers modules (implemented in session.c) --- */
+
+/* Send @r to the sink; fills the service and the wall time from r->hdr. */
+void ks_emit(struct ks_ctx *ctx, struct ks_rec *r);
+/* Whether records are streamed (tools, agent --json) or only summarised (agent table). */
+bool ks_ctx_streaming(const struct ks_ctx *ctx);
+const struct ks_common *ks_ctx_common(const struct ks_ctx *ctx);
+/* Wall time of a monotonic kernel timestamp. */
+int64_t ks_ctx_real(const struct ks_ctx *ctx, uint64_t mono_ns);
+/* The kernel has counted @total events of aggregation type @type so far. */
+void ks_ctx_aggregated(struct ks_ctx *ctx, uint16_t type, uint64_t total);
+/* Service name of a task (systemd unit, container, executable), never NULL. */
+const char *ks_ctx_service(struct ks_ctx *ctx, uint32_t pid, uint64_t cgroup);
+/* The family each alternative of the module's @slot resolved to, or -1 if not loaded. */
+int ks_ctx_slot_family(const struct ks_ctx *ctx, const struct ks_module *m, const char *slot);
+/* The running kernel's BTF (vmlinux), loaded once; NULL if the kernel has none. */
+struct btf *ks_ctx_btf(struct ks_ctx *ctx);
+
+#endif

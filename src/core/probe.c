@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "core/probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#define PROBE_CACHE 64
+
+struct probe_ans {
+	enum ks_family family;
+	char target[64];
+	int err;
+	char why[96];
+};
+
+struct ks_probe {
+	struct btf *btf;
+	bool btf_tried;
+	int fam_err[KS_FAM_N];		/* 0 unknown, 1 ok, -errno refused */
+	char fam_why[KS_FAM_N][96];
+	struct probe_ans cache[PROBE_CACHE];
+	int ncache;
+};
+
+struct ks_probe *ks_probe__new(void)
+{
+	return calloc(1, sizeof(struct ks_probe));
+}
+
+void ks_probe__free(struct ks_probe *p)
+{
+	if (!p)
+		return;
+	btf__free(p->btf);
+	free(p);
+}
+
+struct btf *ks_probe__btf(struct ks_probe *p)
+{
+	if (!p->btf_tried) {
+		p->btf_tried = true;
+		p->btf = btf__load_vmlinux_btf();
+		if (!p->btf)
+			p->btf = NULL;
+	}
+	return p->btf;
+}
+
+const char *ks_tracefs(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+
+	for (int i = 0; i < 2; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "%s/events", dirs[i]);
+		if (!access(path, F_OK))
+			return dirs[i];
+	}
+	/* classic tracepoints need tracefs; mounting it changes nothing else */
+	if (!mount("nodev", dirs[0], "tracefs", 0, NULL))
+		return dirs[0];
+	return NULL;
+}
+
+/* Load "r0 = 0; exit" as @type; returns the fd or -errno. */
+static int tiny_prog(enum bpf_prog_type type, enum bpf_attach_type attach, __u32 btf_id)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
+		    .attach_btf_id = btf_id);
+	int fd = bpf_prog_load(type, "ksight_probe", "GPL", insns, 2, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int why(char *buf, size_t len, int err, const char *fmt, const char *arg)
+{
+	char msg[80];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	snprintf(buf, len, "%s (%s)", msg, strerrorname_np(-err) ?: "error");
+	return err;
+}
+
+static int probe_btf_id(struct ks_probe *p, const char *name, __u32 kind, char *w, size_t len)
+{
+	struct btf *btf = ks_probe__btf(p);
+	int id;
+
+	if (!btf)
+		return why(w, len, -ENOENT, "kernel has no BTF (%s)", "CONFIG_DEBUG_INFO_BTF");
+	id = btf__find_by_name_kind(btf, name, kind);
+	if (id < 0)
+		return why(w, len, -ENOENT, "%s is not in the kernel's BTF", name);
+	return id;
+}
+
+static int probe_fentry(struct ks_probe *p, const char *fn, char *w, size_t len)
+{
+	int id = probe_btf_id(p, fn, BTF_KIND_FUNC, w, len), fd;
+
+	if (id < 0)
+		return id;
+	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id);
+	if (fd < 0)
+		return why(w, len, fd, "fentry/fexit on %s refused: BPF trampolines not allowed", fn);
+	close(fd);
+	return 0;
+}
+
+static int probe_tp_btf(struct ks_probe *p, const char *tp, char *w, size_t len)
+{
+	char name[96];
+	int id, fd;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = probe_btf_id(p, name, BTF_KIND_TYPEDEF, w, len);
+	if (id < 0)
+		return why(w, len, id, "no BTF tracepoint %s", tp);
+	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id);
+	if (fd < 0)
+		return why(w, len, fd, "tp_btf program on %s refused", tp);
+	close(fd);
+	return 0;
+}
+
+static int probe_raw_tp(const char *tp, char *w, size_t len)
+{
+	int fd = tiny_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), link;
+
+	if (fd < 0)
+		return why(w, len, fd, "raw tracepoint programs refused%s", "");
+	link = bpf_raw_tracepoint_open(tp, fd);
+	if (link < 0) {
+		int err = -errno;
+
+		close(fd);
+		return why(w, len, err, "no raw tracepoint %s", tp);
+	}
+	close(link);
+	close(fd);
+	return 0;
+}
+
+static int probe_tp(const char *tp, char *w, size_t len)
+{
+	const char *tracefs = ks_tracefs();
+	char path[160];
+	int fd;
+
+	if (!tracefs)
+		return why(w, len, -ENOENT, "tracefs is not mounted and cannot be%s", "");
+	snprintf(path, sizeof(path), "%s/events/%s/id", tracefs, tp);
+	if (access(path, R_OK))
+		return why(w, len, -errno, "no tracepoint %s in tracefs", tp);
+	fd = tiny_prog(BPF_PROG_TYPE_TRACEPOINT, 0, 0);
+	if (fd < 0)
+		return why(w, len, fd, "tracepoint programs refused%s", "");
+	close(fd);
+	return 0;
+}
+
+static bool in_kallsyms(const char *fn)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256], name[200], type;
+	unsigned long long addr;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %199s", &addr, &type, name) == 3 &&
+		    (type == 't' || type == 'T') && !strcmp(name, fn))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+static int probe_kprobe(const char *fn, char *w, size_t len)
+{
+	const char *tracefs;
+	char path[96];
+
+	if (access("/sys/bus/event_source/devices/kprobe/type", R_OK)) {
+		tracefs = ks_tracefs();
+		snprintf(path, sizeof(path), "%s/kprobe_events", tracefs ? tracefs : "/nonexistent");
+		if (access(path, W_OK))
+			return why(w, len, -EOPNOTSUPP, "kernel built without kprobes (%s)",
+				   "CONFIG_KPROBES");
+	}
+	if (!in_kallsyms(fn))
+		return why(w, len, -ENOENT, "no kernel function %s", fn);
+	return 0;
+}
+
+int ks_probe(void *vp, enum ks_family family, const char *target, char *w, size_t len)
+{
+	struct ks_probe *p = vp;
+	struct probe_ans *a;
+	int err;
+
+	for (int i = 0; i < p->ncache; i++) {
+		a = &p->cache[i];
+		if (a->family == family && !strcmp(a->target, target)) {
+			snprintf(w, len, "%s", a->why);
+			return a->err;
+		}
+	}
+	w[0] = 0;
+	switch (family) {
+	case KS_FAM_FENTRY:
+		err = probe_fentry(p, target, w, len);
+		break;
+	case KS_FAM_KPROBE:
+		err = probe_kprobe(target, w, len);
+		break;
+	case KS_FAM_TP_BTF:
+		err = probe_tp_btf(p, target, w, len);
+		break;
+	case KS_FAM_RAW_TP:
+		err = probe_raw_tp(target, w, len);
+		break;
+	case KS_FAM_TP:
+		err = probe_tp(target, w, len);
+		break;
+	default:
+		err = why(w, len, -EINVAL, "no such hook family%s", "");
+	}
+	if (err > 0)
+		err = 0;
+	if (p->ncache < PROBE_CACHE) {
+		a = &p->cache[p->ncache++];
+		a->family = family;
+		snprintf(a->target, sizeof(a->target), "%s", target);
+		a->err = err;
+		snprintf(a->why, sizeof(a->why), "%s", w);
+	}
+	return err;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parsers for /proc and cgroup text. Pure functions over buffers (tested without a
+ * kernel); procfs.c also holds the small readers that fill those buffers.
+ */
+#ifndef KSIGHT_PROCFS_H
+#define KSIGHT_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ks_stat {
+	char comm[16];
+	char state;
+	uint32_t ppid;
+	uint64_t starttime;	/* clock ticks after boot */
+};
+
+/* Parse /proc/<pid>/stat. The comm may hold spaces and ')'; the last ')' ends it.
+ * Returns 0 or -1 if malformed. */
+int ks_parse_stat(const char *buf, struct ks_stat *out);
+
+/* The real uid from /proc/<pid>/status ("Uid:\t<real>\t..."). Returns 0 or -1. */
+int ks_parse_status_uid(const char *buf, uint32_t *uid);
+
+/* The cgroup v2 path from /proc/<pid>/cgroup (the "0::" line). Returns 0 or -1. */
+int ks_parse_cgroup_v2(const char *buf, char *path, size_t len);
+
+/* Mount point of the cgroup2 filesystem from /proc/self/mountinfo. Returns 0 or -1. */
+int ks_parse_mountinfo_cgroup2(const char *buf, char *dir, size_t len);
+
+/*
+ * A service name from a cgroup v2 path: the innermost systemd service unit
+ * ("/system.slice/nginx.service" -> "nginx.service"), a container id (docker, podman,
+ * containerd, cri-o scopes, "/docker/<id>"; shortened to 12 characters), or NULL when the
+ * path names neither (root, sessions, slices). Writes to @out.
+ */
+const char *ks_service_from_cgroup(const char *path, char *out, size_t len);
+
+/* Read a whole small file into @buf (NUL-terminated). Returns bytes read or -errno. */
+ssize_t ks_read_file(const char *path, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The ring buffer's consumer: account, keep identities fresh, hand records to modules. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "core/session_int.h"
+#include "ksight.skel.h"
+
+static void ident_exec(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
+{
+	const struct ks_proc_exec *e = (const void *)h;
+	size_t flen, alen;
+
+	if (size < sizeof(*e))
+		return;
+	flen = e->filename_len;
+	alen = e->args_len;
+	if (sizeof(*e) + flen > size || sizeof(*e) + flen + alen > size || !flen)
+		return;
+	ks_ident__exec(c->ident, h->pid, e->ppid, e->uid, e->start_ns, h->comm,
+		       (const char *)e->data, (const char *)e->data + flen, alen,
+		       e->args_total > e->args_len);
+}
+
+int ks_ctx_on_record(void *ctx, void *data, size_t size)
+{
+	struct ks_ctx *c = ctx;
+	const struct ks_hdr *h = data;
+	struct ks_inst *in;
+	unsigned int type;
+
+	if (size < sizeof(*h) || h->size > size || h->size < sizeof(*h)) {
+		c->malformed++;
+		return 0;
+	}
+	type = h->type & (KS_EV_MAX - 1);
+	ks_loss_record(&c->loss, h->cpu, h->seq, type);
+	if (type == KS_EV_PROC_EXEC)
+		ident_exec(c, h, h->size);
+	in = c->by_type[type];
+	if (in && !in->failed && in->m->event)
+		in->m->event(c, in->state, h, h->size);
+	if (type == KS_EV_PROC_EXIT)
+		ks_ident__exit(c->ident, h->pid);
+	return 0;
+}
+
+void ks_ctx_read_kernel_counters(struct ks_ctx *c)
+{
+	size_t n = c->ncpu;
+	struct ks_cpu_stats *st = calloc(n, sizeof(*st));
+	uint64_t *seq = calloc(n, sizeof(*seq)), *lost = calloc(n * KS_EV_MAX, sizeof(*lost));
+	__u32 key = 0;
+
+	if (!st || !seq || !lost || !c->skel)
+		goto cleanup;
+	if (bpf_map__lookup_elem(c->skel->maps.ks_stats, &key, sizeof(key), st, n * sizeof(*st), 0))
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		seq[i] = st[i].seq;
+		memcpy(&lost[i * KS_EV_MAX], st[i].lost, sizeof(st[i].lost));
+	}
+	ks_loss_kernel(&c->loss, seq, lost);
+cleanup:
+	free(st);
+	free(seq);
+	free(lost);
+}
+
+static const char *type_name(struct ks_ctx *c, int t, char *buf, size_t len)
+{
+	if (c->type_name[t])
+		return c->type_name[t];
+	snprintf(buf, len, "type%d", t);
+	return buf;
+}
+
+/* The one loss line: stderr for tools at the end, a summary record in the agent. */
+void ks_ctx_print_stats(struct ks_ctx *c, bool final)
+{
+	struct ks_loss_totals t;
+	struct ks_rec r;
+	char buf[24];
+
+	ks_ctx_read_kernel_counters(c);
+	ks_loss_totals(&c->loss, &t);
+
+	if (c->common.json) {
+		ks_rec_init(&r, "stats", NULL);
+		ks_rec_uint(&r, "events", NULL, 0, t.events);
+		ks_rec_uint(&r, "lost", NULL, 0, t.lost);
+		ks_rec_add(&r, "final", NULL, 0, KS_V_BOOL)->u = final;
+		ks_rec_add(&r, "consistent", NULL, 0, KS_V_BOOL)->u = t.consistent;
+		for (int i = 0; i < KS_EV_MAX; i++) {
+			uint64_t d = c->loss.delivered[i] + c->loss.aggregated[i];
+
+			if (!d && !c->loss.lost[i])
+				continue;
+			/* "<type>" delivered and "<type>_lost"; names are static */
+			ks_rec_uint(&r, type_name(c, i, buf, sizeof(buf)), NULL, 0, d);
+			if (c->type_name[i]) {
+				static char lost_keys[KS_EV_MAX][40];
+
+				snprintf(lost_keys[i], sizeof(lost_keys[i]), "%s_lost", c->type_name[i]);
+				ks_rec_uint(&r, lost_keys[i], NULL, 0, c->loss.lost[i]);
+			}
+		}
+		ks_emit(c, &r);
+		ks_sink__flush(c->sink);
+	}
+	if (!final) {
+		if (!c->common.json) {
+			ks_rec_init(&r, "loss", NULL);
+			r.style = KS_REC_LINE;
+			ks_rec_str(&r, "module", "", -8, "loss", 4);
+			ks_rec_uint(&r, "events", "events", 0, t.events);
+			ks_rec_uint(&r, "lost", "lost", 0, t.lost);
+			ks_emit(c, &r);
+		}
+		return;
+	}
+	ks_sink__flush(c->sink);
+	fprintf(stderr, "%llu events, %llu lost", (unsigned long long)t.events,
+		(unsigned long long)t.lost);
+	if (t.lost) {
+		const char *sep = " (";
+
+		for (int i = 0; i < KS_EV_MAX; i++) {
+			if (!c->loss.lost[i])
+				continue;
+			fprintf(stderr, "%s%s: %llu", sep, type_name(c, i, buf, sizeof(buf)),
+				(unsigned long long)c->loss.lost[i]);
+			sep = ", ";
+		}
+		fputc(')', stderr);
+	}
+	if (!t.consistent)
+		fprintf(stderr, " [accounting mismatch: kernel produced %llu, %llu decoded + %llu lost]",
+			(unsigned long long)c->loss.seq_total, (unsigned long long)t.streamed,
+			(unsigned long long)t.streamed_lost);
+	if (c->malformed)
+		fprintf(stderr, " [%llu malformed records]", (unsigned long long)c->malformed);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Hook selection for a session, and `ksight status`'s account of it. */
+#include <errno.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "core/session_int.h"
+
+/* The core's own jobs: the process lifecycle that feeds the identity cache. */
+const struct ks_slot ks_core_slots[] = {
+	{
+		.name = "process exec",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "core__exec_btf", "sched_process_exec" } } },
+			{ KS_FAM_RAW_TP, { { "core__exec_raw", "sched_process_exec" } } },
+			{ KS_FAM_TP, { { "core__exec_tp", "sched/sched_process_exec" } } },
+		},
+	},
+	{
+		.name = "process exit",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "core__exit_btf", "sched_process_exit" } } },
+			{ KS_FAM_RAW_TP, { { "core__exit_raw", "sched_process_exit" } } },
+			{ KS_FAM_TP, { { "core__exit_tp", "sched/sched_process_exit" } } },
+		},
+	},
+	{ 0 },
+};
+
+static bool slot_uses_syscalls(const struct ks_slot *s)
+{
+	for (int i = 0; i < ks_slot_nalts(s); i++)
+		if (s->alts[i].family == KS_FAM_SYSCALL)
+			return true;
+	return false;
+}
+
+static bool slot_has_family(const struct ks_slot *s, enum ks_family f)
+{
+	for (int i = 0; i < ks_slot_nalts(s); i++)
+		if (s->alts[i].family == f ||
+		    (s->alts[i].family == KS_FAM_SYSCALL && f >= KS_FAM_TP_BTF && f <= KS_FAM_TP))
+			return true;
+	return false;
+}
+
+static int select_inst(struct ks_ctx *c, struct ks_inst *in, enum ks_family forced)
+{
+	const struct ks_slot *slots = in->m ? in->m->slots : ks_core_slots;
+	const char *name = in->m ? in->m->name : "core";
+	bool forced_used = false;
+
+	for (int i = 0; i < KS_MAX_SLOTS && slots[i].name; i++) {
+		int err;
+
+		if (!in->wanted[i])
+			continue;
+		err = ks_select_slot(&slots[i], ks_probe, c->probe, forced, c->dispatcher,
+				     &in->choice[i]);
+		if (err) {
+			const struct ks_choice *ch = &in->choice[i];
+			const char *why = "no usable hook";
+
+			/* the reason of the preferred alternative that was tried */
+			for (int k = 0; k < ks_slot_nalts(&slots[i]); k++)
+				if (ch->st[k].err < 0) {
+					why = ch->st[k].why;
+					break;
+				}
+			snprintf(in->err, sizeof(in->err), "%s: cannot %s: %s", name,
+				 slots[i].name, why);
+			return err;
+		}
+		forced_used |= slot_has_family(&slots[i], forced);
+	}
+	if (in->m && forced != KS_FAM_N && !forced_used) {
+		snprintf(in->err, sizeof(in->err), "%s: has no %s programs (--hooks=%s)", name,
+			 ks_family_name(forced), ks_family_name(forced));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int ks_ctx_select(struct ks_ctx *c)
+{
+	enum ks_family forced = ks_hooks_family(c->common.hooks);
+	int ok = 0, err = 0;
+
+	c->need_dispatcher = false;
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+
+		for (int s = 0; s < KS_MAX_SLOTS && in->m->slots[s].name; s++) {
+			in->wanted[s] = !in->m->want_slot || in->m->want_slot(in->state,
+									      &in->m->slots[s]);
+			if (in->wanted[s] && slot_uses_syscalls(&in->m->slots[s]))
+				c->need_dispatcher = true;
+		}
+	}
+	c->dispatcher = -ENOENT;
+	if (c->need_dispatcher)
+		c->dispatcher = ks_select_dispatcher(ks_probe, c->probe, forced, c->disp_st);
+
+	for (int s = 0; ks_core_slots[s].name; s++)
+		c->core.wanted[s] = true;
+	err = select_inst(c, &c->core, forced);
+	if (err) {
+		fprintf(stderr, "ksight %s: %s\n", c->label, c->core.err);
+		return err;
+	}
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+		int e = select_inst(c, in, forced);
+
+		if (!e) {
+			ok++;
+			continue;
+		}
+		err = e;
+		in->failed = true;
+		if (c->mode != KS_MODE_STATUS)
+			fprintf(stderr, "ksight %s: %s%s\n", c->label, in->err,
+				c->mode == KS_MODE_AGENT ? " (module skipped)" : "");
+	}
+	if (c->mode == KS_MODE_TOOL && err)
+		return err;
+	if (c->mode == KS_MODE_AGENT && !ok)
+		return err ? err : -ENOENT;
+	return 0;
+}
+
+static void print_slot(FILE *f, const struct ks_slot *slot, const struct ks_choice *ch,
+		       int dispatcher)
+{
+	fprintf(f, "  %-22s ", slot->name);
+	if (ch->alt < 0) {
+		fprintf(f, "unavailable\n");
+	} else if (slot->alts[ch->alt].family == KS_FAM_SYSCALL) {
+		fprintf(f, "syscalls (%s)\n", ks_family_name(dispatcher));
+	} else {
+		fprintf(f, "%s\n", ks_family_name(ch->family));
+	}
+	for (int k = 0; k < ks_slot_nalts(slot); k++) {
+		const struct ks_alt_status *st = &ch->st[k];
+
+		if (k == ch->alt)
+			continue;
+		fprintf(f, "  %-22s   %-8s %s\n", "", ks_family_name(slot->alts[k].family),
+			st->err < 0 ? st->why : st->err > 0 ? "not selected by --hooks" :
+							      "usable (a cheaper one was chosen)");
+	}
+}
+
+void ks_ctx__print_hooks(struct ks_ctx *c, FILE *f)
+{
+	static const enum ks_family df[3] = { KS_FAM_TP_BTF, KS_FAM_RAW_TP, KS_FAM_TP };
+	struct utsname u;
+
+	uname(&u);
+	fprintf(f, "kernel   %s %s\n", u.release, u.machine);
+	fprintf(f, "btf      %s\n", ks_probe__btf(c->probe) ? "/sys/kernel/btf/vmlinux" :
+								  "missing (CO-RE needs CONFIG_DEBUG_INFO_BTF)");
+	fprintf(f, "syscalls dispatcher: ");
+	if (c->dispatcher >= 0)
+		fprintf(f, "%s\n", ks_family_name(c->dispatcher));
+	else
+		fprintf(f, "unavailable\n");
+	for (int k = 0; k < 3 && c->need_dispatcher; k++)
+		if (c->disp_st[k].err)
+			fprintf(f, "  %-22s   %-8s %s\n", "", ks_family_name(df[k]),
+				c->disp_st[k].err > 0 ? "not selected by --hooks" : c->disp_st[k].why);
+	fprintf(f, "\ncore\n");
+	for (int s = 0; ks_core_slots[s].name; s++)
+		print_slot(f, &ks_core_slots[s], &c->core.choice[s], c->dispatcher);
+	for (int i = 0; i < c->ninst; i++) {
+		const struct ks_inst *in = &c->inst[i];
+
+		fprintf(f, "\n%s%s\n", in->m->name, in->failed ? "  (cannot run here)" : "");
+		if (in->failed && in->err[0])
+			fprintf(f, "  %s\n", in->err);
+		for (int s = 0; s < KS_MAX_SLOTS && in->m->slots[s].name; s++)
+			if (in->wanted[s])
+				print_slot(f, &in->m->slots[s], &in->choice[s], c->dispatcher);
+	}
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exec: every exec with its arguments, every failed exec with its errno, every process
+ * exit with its status and lifetime (execsnoop + exitsnoop). Successful execs and exits are
+ * the core's lifecycle records; failed execs come from this module's syscall handler.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "analyze/topn.h"
+#include "core/module.h"
+#include "exec.h"
+#include "core/argv.h"
+#include "sink/sink.h"
+
+struct exec_state {
+	bool failed_only;	/* -x */
+	bool no_exits;		/* --no-exits */
+	uint64_t max_args;
+	/* agent summary */
+	struct ks_topn *top;
+	uint64_t execs, fails, exits;
+};
+
+static const struct exec_state defaults = { .max_args = EXEC_MAX_ARGS };
+
+static const struct ks_opt exec_opts[] = {
+	{ "failed", 'x', KS_OPT_FLAG, offsetof(struct exec_state, failed_only), NULL,
+	  "only failed execs" },
+	{ "no-exits", 0, KS_OPT_FLAG, offsetof(struct exec_state, no_exits), NULL,
+	  "do not show process exits" },
+	{ "max-args", 0, KS_OPT_UINT, offsetof(struct exec_state, max_args), "N",
+	  "arguments shown per exec (1-20, default 20)", 1, EXEC_MAX_ARGS },
+	{ 0 },
+};
+
+static const int exec_syscalls[] = { SYS_execve, SYS_execveat, -1 };
+
+static const struct ks_slot exec_slots[] = {
+	{
+		.name = "see failed execs",
+		.alts = {
+			{ KS_FAM_FENTRY, { { "exec__execve_fexit", "__x64_sys_execve" },
+					   { "exec__execveat_fexit", "__x64_sys_execveat" } } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, exec_syscalls },
+		},
+	},
+	{ 0 },
+};
+
+static const struct ks_evtype exec_types[] = {
+	{ KS_EV_PROC_EXEC, "exec" },
+	{ KS_EV_PROC_EXIT, "exit" },
+	{ EXEC_EV_FAIL, "exec_failed" },
+	{ 0 },
+};
+
+static void common_cols(struct ks_rec *r, const struct ks_hdr *h, const char *event,
+			uint32_t ppid, uint32_t uid)
+{
+	r->group = "exec";
+	ks_rec_str(r, "event", "EVENT", -5, event, strlen(event));
+	ks_rec_uint(r, NULL, "PID", -7, h->pid);	/* JSON has the header's */
+	ks_rec_uint(r, "ppid", "PPID", -7, ppid);
+	ks_rec_uint(r, "uid", "UID", -5, uid);
+	ks_rec_kstr(r, NULL, "COMM", -16, h->comm, sizeof(h->comm), false);
+}
+
+static void add_args(struct ks_rec *r, const struct exec_state *st, const char *args,
+		     size_t len, bool cut)
+{
+	struct ks_val *v;
+	size_t n = ks_argv_limit(args, len, st->max_args, &cut);
+
+	v = ks_rec_add(r, "args", "ARGS", 0, KS_V_ARGV);
+	v->s.p = args;
+	v->s.n = n;
+	v->cut = cut;
+	ks_rec_add(r, "args_truncated", NULL, 0, KS_V_BOOL)->u = cut;
+}
+
+static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct ks_hdr *h, size_t size)
+{
+	const struct ks_proc_exec *e = (const void *)h;
+	const char *data = (const char *)e->data;
+	struct ks_rec r;
+
+	if (size < sizeof(*e) || sizeof(*e) + e->filename_len + e->args_len > size)
+		return;
+	st->execs++;
+	ks_topn__add(st->top, h->comm, sizeof(h->comm), 1);
+	if (st->failed_only || !ks_ctx_streaming(ctx))
+		return;
+	ks_rec_init(&r, "exec", h);
+	common_cols(&r, h, "exec", e->ppid, e->uid);
+	ks_rec_int(&r, "ret", "RET", -6, 0);
+	ks_rec_kstr(&r, "filename", NULL, 0, data, e->filename_len, false);
+	add_args(&r, st, data + e->filename_len, e->args_len, e->args_total > e->args_len);
+	ks_emit(ctx, &r);
+}
+
+static void on_exec_fail(struct ks_ctx *ctx, struct exec_state *st, const struct ks_hdr *h,
+			 size_t size)
+{
+	const struct exec_fail *e = (const void *)h;
+	char args[EXEC_MAX_ARGS * EXEC_ARG_SLOT];
+	size_t n = 0;
+	struct ks_rec r;
+
+	if (size < sizeof(*e))
+		return;
+	st->fails++;
+	if (!ks_ctx_streaming(ctx))
+		return;
+	/* the slots packed into the NUL-separated form the sinks take */
+	for (uint32_t i = 0; i < e->nargs && i < EXEC_MAX_ARGS; i++) {
+		size_t l = strnlen(e->args[i], e->arg_len[i] ? e->arg_len[i] : 1);
+
+		memcpy(args + n, e->args[i], l);
+		n += l;
+		args[n++] = 0;
+	}
+	ks_rec_init(&r, "exec", h);
+	common_cols(&r, h, "fail", e->ppid, e->uid);
+	ks_rec_add(&r, "err", "RET", -6, KS_V_ERRNO)->i = -e->err;
+	ks_rec_int(&r, "ret", NULL, 0, e->err);
+	ks_rec_kstr(&r, "filename", NULL, 0, e->filename, sizeof(e->filename), false);
+	add_args(&r, st, args, n, e->args_cut);
+	ks_emit(ctx, &r);
+}
+
+static void on_proc_exit(struct ks_ctx *ctx, struct exec_state *st, const struct ks_hdr *h, size_t size)
+{
+	const struct ks_proc_exit *e = (const void *)h;
+	uint32_t sig = e->exit_code & 0x7f, code = (e->exit_code >> 8) & 0xff;
+	uint64_t life = h->ts > e->start_ns ? h->ts - e->start_ns : 0;
+	char detail[96];
+	struct ks_rec r;
+	int n;
+
+	if (size < sizeof(*e))
+		return;
+	st->exits++;
+	if (st->failed_only || st->no_exits || !ks_ctx_streaming(ctx))
+		return;
+	ks_rec_init(&r, "exit", h);
+	common_cols(&r, h, "exit", e->ppid, e->uid);
+	ks_rec_int(&r, "ret", "RET", -6, sig ? 128 + sig : code);
+	ks_rec_uint(&r, "exit_code", NULL, 0, code);
+	ks_rec_uint(&r, "signal", NULL, 0, sig);
+	ks_rec_add(&r, "core_dumped", NULL, 0, KS_V_BOOL)->u = !!(e->exit_code & 0x80);
+	ks_rec_uint(&r, "lifetime_ns", NULL, 0, life);
+	ks_rec_uint(&r, "cpu_ns", NULL, 0, e->cpu_ns);
+	if (sig)
+		n = snprintf(detail, sizeof(detail), "killed by %s%s, lifetime %.3fs",
+			     sigabbrev_np(sig) ?: "?", e->exit_code & 0x80 ? " (core dumped)" : "",
+			     life / 1e9);
+	else
+		n = snprintf(detail, sizeof(detail), "exit code %u, lifetime %.3fs", code, life / 1e9);
+	ks_rec_str(&r, "detail", "ARGS", 0, detail, n);
+	ks_emit(ctx, &r);
+}
+
+static void exec_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	switch (h->type) {
+	case KS_EV_PROC_EXEC:
+		on_proc_exec(ctx, state, h, size);
+		break;
+	case KS_EV_PROC_EXIT:
+		on_proc_exit(ctx, state, h, size);
+		break;
+	case EXEC_EV_FAIL:
+		on_exec_fail(ctx, state, h, size);
+		break;
+	}
+}
+
+static int exec_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+{
+	struct exec_state *st = state;
+
+	if (!st->top && !(st->top = ks_topn__new(256)))
+		return -12;
+	return 0;
+}
+
+static void exec_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
+{
+	struct exec_state *st = state;
+	char top[256];
+	struct ks_rec r;
+
+	ks_topn__format(st->top, 5, top, sizeof(top));
+	ks_rec_init(&r, "summary", NULL);
+	r.style = KS_REC_LINE;
+	ks_rec_str(&r, "module", "", -8, "exec", 4);
+	ks_rec_add(&r, "execs_per_s", "exec/s", 0, KS_V_DOUBLE)->d = st->execs / secs;
+	ks_rec_uint(&r, "failed", "failed", 0, st->fails);
+	ks_rec_add(&r, "exits_per_s", "exit/s", 0, KS_V_DOUBLE)->d = st->exits / secs;
+	ks_rec_kstr(&r, "top", "top:", 0, top, sizeof(top), false);
+	ks_emit(ctx, &r);
+	st->execs = st->fails = st->exits = 0;
+	ks_topn__reset(st->top);
+}
+
+static void exec_fini(void *state)
+{
+	struct exec_state *st = state;
+
+	ks_topn__free(st->top);
+	st->top = NULL;
+}
+
+const struct ks_module exec_module = {
+	.name = "exec",
+	.id = KS_MOD_exec,
+	.brief = "trace every exec (with arguments), failed exec and process exit",
+	.usage = "  ksight exec                 # every exec and exit, system-wide\n"
+		 "  ksight exec -x              # only execs that failed, with the errno\n"
+		 "  ksight exec -u 1000 -T      # execs of uid 1000, with times\n"
+		 "  ksight exec --json          # one JSON object per event\n",
+	.opts = exec_opts,
+	.state_size = sizeof(struct exec_state),
+	.defaults = &defaults,
+	.slots = exec_slots,
+	.types = exec_types,
+	.setup = exec_setup,
+	.event = exec_event,
+	.summary = exec_summary,
+	.fini = exec_fini,
+};

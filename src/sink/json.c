@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * JSON lines: one object per record. Every object has "type" and "ts" (RFC 3339, ns);
+ * records about a task add pid, tid, comm and service. Kernel strings are escaped (see
+ * escape.h), so every line is valid JSON whatever the kernel handed over.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "analyze/hist.h"
+#include "sink/escape.h"
+#include "sink/sink.h"
+
+static void key(struct ks_buf *o, const char *k)
+{
+	ks_buf_str(o, ",\"");
+	ks_buf_str(o, k);
+	ks_buf_str(o, "\":");
+}
+
+static void number(struct ks_buf *o, double d)
+{
+	if (isfinite(d))
+		ks_buf_printf(o, "%.6g", d);
+	else
+		ks_buf_str(o, "null");
+}
+
+static void hist(struct ks_buf *o, const struct ks_histv *h)
+{
+	bool first = true;
+	int last = -1;
+
+	for (unsigned int i = 0; i < h->nslots; i++)
+		if (h->slots[i])
+			last = i;
+	ks_buf_str(o, "{\"unit\":\"");
+	ks_buf_str(o, h->unit);
+	ks_buf_str(o, "\",\"count\":");
+	ks_buf_u64(o, ks_hist_total(h->slots, h->nslots));
+	ks_buf_str(o, ",\"buckets\":[");
+	for (int i = 0; i <= last; i++) {
+		uint64_t lo, hi;
+
+		if (!h->slots[i])
+			continue;
+		ks_hist_bounds(i, &lo, &hi);
+		ks_buf_str(o, first ? "{\"lo\":" : ",{\"lo\":");
+		first = false;
+		ks_buf_u64(o, lo);
+		ks_buf_str(o, ",\"hi\":");
+		ks_buf_u64(o, hi);
+		ks_buf_str(o, ",\"count\":");
+		ks_buf_u64(o, h->slots[i]);
+		ks_buf_ch(o, '}');
+	}
+	ks_buf_str(o, "]");
+	static const double ps[] = { 50, 90, 99 };
+	static const char *const names[] = { "p50", "p90", "p99" };
+	for (int i = 0; i < 3; i++) {
+		double v = ks_hist_percentile(h->slots, h->nslots, ps[i]);
+
+		key(o, names[i]);
+		if (v < 0)
+			ks_buf_str(o, "null");
+		else
+			number(o, v);
+	}
+	ks_buf_ch(o, '}');
+}
+
+static void value(struct ks_buf *o, const struct ks_val *v)
+{
+	char tmp[16];
+
+	switch (v->kind) {
+	case KS_V_INT:
+		ks_buf_i64(o, v->i);
+		break;
+	case KS_V_UINT:
+	case KS_V_HEX:
+	case KS_V_OCT:
+	case KS_V_NS:
+		ks_buf_u64(o, v->u);
+		break;
+	case KS_V_DOUBLE:
+		number(o, v->d);
+		break;
+	case KS_V_BOOL:
+		ks_buf_str(o, v->u ? "true" : "false");
+		break;
+	case KS_V_STR:
+	case KS_V_KSTR:
+		ks_escape_json(o, v->s.p, v->s.n);
+		break;
+	case KS_V_ARGV: {
+		const char *p = v->s.p, *end = v->s.p + v->s.n;
+
+		ks_buf_ch(o, '[');
+		while (v->s.n) {
+			size_t n = strnlen(p, end - p);
+
+			ks_escape_json(o, p, n);
+			p += n;
+			if (p >= end)
+				break;
+			p++;
+			ks_buf_ch(o, ',');
+		}
+		ks_buf_ch(o, ']');
+		break;
+	}
+	case KS_V_ERRNO:
+		ks_buf_ch(o, '"');
+		ks_buf_str(o, ks_errno_name(v->i, tmp, sizeof(tmp)));
+		ks_buf_ch(o, '"');
+		break;
+	case KS_V_HIST:
+		hist(o, v->h);
+		break;
+	}
+}
+
+static void json_emit(struct ks_sink *s, const struct ks_rec *r)
+{
+	struct ks_buf *o = &s->out;
+
+	ks_buf_str(o, "{\"type\":\"");
+	ks_buf_str(o, r->type);
+	ks_buf_str(o, "\",\"ts\":\"");
+	ks_clock_rfc3339(s->clock, o, r->real_ns);
+	ks_buf_ch(o, '"');
+	if (r->hdr) {
+		key(o, "pid");
+		ks_buf_u64(o, r->hdr->pid);
+		key(o, "tid");
+		ks_buf_u64(o, r->hdr->tid);
+		key(o, "comm");
+		ks_escape_json(o, r->hdr->comm, sizeof(r->hdr->comm));
+		key(o, "service");
+		if (r->service)
+			ks_escape_json(o, r->service, strlen(r->service));
+		else
+			ks_buf_str(o, "null");
+	}
+	for (unsigned int i = 0; i < r->n; i++) {
+		if (!r->v[i].key)
+			continue;	/* a table-only column */
+		key(o, r->v[i].key);
+		value(o, &r->v[i]);
+	}
+	ks_buf_str(o, "}\n");
+}
+
+const struct ks_sink_ops ks_json_ops = { .emit = json_emit };
