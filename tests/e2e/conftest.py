@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Shared fixtures for the end-to-end tests: they run the real ksight binary as root
+against real kernel events and assert exact counts.
+
+KSIGHT points at the binary (default build/ksight) and KSIGHT_HELPERS at the compiled
+helpers (default build/tests/e2e/helpers); scripts/run-tests.sh sets both.
+"""
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KSIGHT = os.environ.get("KSIGHT", os.path.join(ROOT, "build", "ksight"))
+HELPERS = os.environ.get("KSIGHT_HELPERS", os.path.join(ROOT, "build", "tests", "e2e", "helpers"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="end-to-end tests load BPF programs: run as root")
+        for item in items:
+            item.add_marker(skip)
+
+
+def helper_path(name):
+    return os.path.join(HELPERS, name)
+
+
+class Ksight:
+    """A running ksight command. Output is collected by threads so pipes never fill."""
+
+    def __init__(self, args, env=None):
+        self.args = [KSIGHT] + list(args)
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=env)
+        self.out_lines, self.err_lines = [], []
+        self.ready = threading.Event()
+        self._t = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.out_lines), daemon=True),
+                   threading.Thread(target=self._pump, args=(self.proc.stderr, self.err_lines), daemon=True)]
+        for t in self._t:
+            t.start()
+
+    def _pump(self, pipe, sink):
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", "surrogateescape").rstrip("\n")
+            sink.append(line)
+            if " ready in " in line:
+                self.ready.set()
+        pipe.close()
+
+    def wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.ready.wait(0.05):
+                return
+            if self.proc.poll() is not None:
+                for t in self._t:
+                    t.join(2)
+                raise AssertionError("ksight exited %d before ready: %s"
+                                     % (self.proc.returncode, "\n".join(self.err_lines)))
+        raise AssertionError("ksight not ready after %ss: %s" % (timeout, "\n".join(self.err_lines)))
+
+    def stop(self, sig=signal.SIGINT, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("ksight did not stop within %ss" % timeout)
+        for t in self._t:
+            t.join(10)
+        return self.proc.returncode
+
+    def wait(self, timeout=60):
+        """Wait for a command that ends by itself (--duration, a count of intervals)."""
+        self.proc.wait(timeout)
+        for t in self._t:
+            t.join(10)
+        return self.proc.returncode
+
+    @property
+    def stdout(self):
+        return "\n".join(self.out_lines)
+
+    @property
+    def stderr(self):
+        return "\n".join(self.err_lines)
+
+    def records(self, type_=None):
+        """The JSON records printed so far (every line must be valid JSON)."""
+        recs = [json.loads(line) for line in self.out_lines if line]
+        return [r for r in recs if type_ is None or r["type"] == type_]
+
+    def stats(self):
+        recs = self.records("stats")
+        assert recs, "no stats record:\n" + self.stderr
+        return recs[-1]
+
+
+class Helper:
+    """A helper process that prints 'ready PID', waits for a line on stdin, does its work
+    and prints a result line."""
+
+    def __init__(self, name, *args, env=None):
+        self.proc = subprocess.Popen([helper_path(name)] + [str(a) for a in args],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env)
+        line = self.proc.stdout.readline().decode()
+        assert line.startswith("ready "), "helper %s: %r %s" % (name, line, self.proc.stderr.read())
+        self.pid = int(line.split()[1])
+
+    def go(self):
+        self.proc.stdin.write(b"go\n")
+        self.proc.stdin.flush()
+
+    def result(self, timeout=120):
+        out, err = self.proc.communicate(timeout=timeout)
+        assert self.proc.returncode == 0, err.decode()
+        return out.decode().split()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_ksight(args, timeout=30):
+    """Run ksight to completion (for bad input, --help, status). Returns CompletedProcess."""
+    return subprocess.run([KSIGHT] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout, text=True, errors="surrogateescape")
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """A private directory with an 'exists' file; 'missing' never exists."""
+    d = tmp_path / "w"
+    d.mkdir()
+    (d / "exists").write_text("x")
+    os.chmod(d, 0o755)
+    os.chmod(tmp_path, 0o755)
+    return str(d)
