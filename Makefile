@@ -4,7 +4,7 @@
 #        -> user objects -> build/ksight (one binary, BPF embedded).
 # V=1 shows the commands. ASAN=1 builds into build-asan/ with AddressSanitizer + UBSan.
 
-BPF_OBJS := core syscalls exec open biolat
+BPF_OBJS := core syscalls exec open biolat syscount rw files proc
 
 ifeq ($(ASAN),1)
 BUILD ?= build-asan

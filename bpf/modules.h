@@ -13,7 +13,11 @@
 #define KS_MODULES(X)  \
 	X(exec, 1)     \
 	X(open, 2)     \
-	X(biolat, 3)
+	X(biolat, 3)   \
+	X(syscount, 4) \
+	X(rw, 5)       \
+	X(files, 6)    \
+	X(proc, 7)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

@@ -15,6 +15,9 @@
 #include "syscalls.bpf.h"
 #include "exec.sys.bpf.h"
 #include "open.sys.bpf.h"
+#include "syscount.sys.bpf.h"
+#include "rw.sys.bpf.h"
+#include "files.sys.bpf.h"
 
 const volatile __u64 ks_sys_exit_mask[KS_SYS_MAX] = {};	/* module bits per syscall */
 const volatile __u8 ks_sys_enter_mask[KS_SYS_MAX] = {};	/* record entry for this one */
@@ -29,6 +32,9 @@ static __always_inline void ks_sys_dispatch(void *ctx, const struct ks_sys_call 
 {
 	KS_SYS_HANDLER(exec);
 	KS_SYS_HANDLER(open);
+	KS_SYS_HANDLER(syscount);
+	KS_SYS_HANDLER(rw);
+	KS_SYS_HANDLER(files);
 }
 
 /* Record the entry; @args is NULL when sys_exit can read them back itself. */

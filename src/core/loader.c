@@ -72,14 +72,18 @@ static void route_syscalls(struct ks_ctx *c, struct ks_inst *in)
 		if (!a || a->family != KS_FAM_SYSCALL)
 			continue;
 		skel->rodata->ks_sys_modules |= 1ULL << in->m->id;
-		for (const int *nr = a->syscalls; nr && *nr >= 0; nr++) {
-			if (*nr >= KS_SYS_MAX)
-				continue;
-			skel->rodata->ks_sys_exit_mask[*nr] |= 1ULL << in->m->id;
-			/* classic tracepoints have no registers at exit: keep the arguments */
-			if (enter || c->dispatcher == KS_FAM_TP) {
-				skel->rodata->ks_sys_enter_mask[*nr] = 1;
-				c->need_enter = true;
+		for (const int *p = a->syscalls; p && *p != -1; p++) {
+			bool all = *p == KS_SYS_ALL;
+
+			for (int nr = all ? 0 : *p; nr < (all ? KS_SYS_MAX : *p + 1); nr++) {
+				if (nr < 0 || nr >= KS_SYS_MAX)
+					continue;
+				skel->rodata->ks_sys_exit_mask[nr] |= 1ULL << in->m->id;
+				/* classic tracepoints have no registers at exit: keep the arguments */
+				if (enter || c->dispatcher == KS_FAM_TP) {
+					skel->rodata->ks_sys_enter_mask[nr] = 1;
+					c->need_enter = true;
+				}
 			}
 		}
 	}

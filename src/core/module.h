@@ -37,7 +37,8 @@ enum ks_family {
 	KS_FAM_N,
 };
 
-#define KS_ALT_PROGS 6
+#define KS_ALT_PROGS 16
+#define KS_SYS_ALL (-2)
 #define KS_SLOT_ALTS 5
 
 struct ks_prog_ref {
@@ -49,7 +50,8 @@ struct ks_prog_ref {
 struct ks_alt {
 	enum ks_family family;
 	struct ks_prog_ref p[KS_ALT_PROGS];	/* ends at the first NULL prog */
-	const int *syscalls;	/* KS_FAM_SYSCALL: numbers routed to the module, -1 ends */
+	const int *syscalls;	/* KS_FAM_SYSCALL: numbers routed to the module, -1 ends;
+				 * KS_SYS_ALL routes every syscall */
 };
 
 struct ks_slot {
