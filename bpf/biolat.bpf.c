@@ -89,13 +89,21 @@ static __always_inline __u32 biolat_rq_flags(struct request *rq)
 	return f;
 }
 
-/* The classic tracepoints' rwbs text ("WS", "FWFS", "RA", ...) into the same flags. */
-static __always_inline __u32 biolat_rwbs_flags(const char *rwbs)
+/*
+ * The classic tracepoints' rwbs text ("WS", "FWFS", "RA", ...) into the same flags. The
+ * text is copied out of the record first: the verifier refuses loads from the context at a
+ * variable offset ("dereference of modified ctx ptr"), which the loop below would make.
+ * @krwbs is the record's rwbs field (8 bytes before 6.x, 10 since): 8 are enough.
+ */
+static __always_inline __u32 biolat_rwbs_flags(const char *krwbs)
 {
 	__u32 f = BIOLAT_OP_OTHER, i;
 	bool op_seen = false;
+	char rwbs[8] = {};
 
-	for (i = 0; i < 8; i++) {
+	bpf_probe_read_kernel(rwbs, sizeof(rwbs), krwbs);
+
+	for (i = 0; i < sizeof(rwbs); i++) {
 		char ch = rwbs[i];
 
 		if (!ch)
