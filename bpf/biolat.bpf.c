@@ -282,10 +282,22 @@ int biolat__issue_tp(struct trace_event_raw_block_rq *ctx)
 	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(ctx->rwbs), false);
 }
 
+/* The classic block_rq_complete record's type under its older name (5.10 has it; later
+ * kernels call it trace_event_raw_block_rq_completion): same fields. */
+struct trace_event_raw_block_rq_complete___old {
+	dev_t dev;
+	sector_t sector;
+} __attribute__((preserve_access_index));
+
 SEC("tp/block/block_rq_complete")
-int biolat__done_tp(struct trace_event_raw_block_rq_completion *ctx)
+int biolat__done_tp(void *ctx)
 {
-	return biolat_done(ctx->dev, ctx->sector);
+	struct trace_event_raw_block_rq_completion *c = ctx;
+	struct trace_event_raw_block_rq_complete___old *o = ctx;
+
+	if (bpf_core_type_exists(struct trace_event_raw_block_rq_completion))
+		return biolat_done(c->dev, c->sector);
+	return biolat_done(o->dev, o->sector);
 }
 
 char LICENSE[] SEC("license") = "GPL";
