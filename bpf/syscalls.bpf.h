@@ -34,21 +34,40 @@ static __always_inline void ks_regs_to_args(struct ks_sys_call *c, const struct 
 }
 
 /*
+ * The syscall's saved user registers in an fexit program on __x64_sys_<sys>, whatever the
+ * kernel's BTF says of its argument: 5.10's BTF types it, for about half of the syscalls
+ * (execveat among them), as a pointer to a forward declaration of struct pt_regs, and the
+ * verifier then refuses any load of the argument ("arg0 type FWD is not a struct"). So the
+ * pointer is copied out of the trampoline's argument array and the registers are copied
+ * with one probe read. Returns 0, or -1 when a read failed.
+ */
+static __always_inline int ks_fexit_sys_args(struct ks_sys_call *c, void *ctx)
+{
+	const struct pt_regs *regs;
+	struct pt_regs r;
+
+	if (bpf_probe_read_kernel(&regs, sizeof(regs), ctx) ||
+	    bpf_probe_read_kernel(&r, sizeof(r), regs))
+		return -1;
+	ks_regs_to_args(c, &r);
+	return 0;
+}
+
+/*
  * Define an fexit program on the syscall function __x64_sys_<sys> that hands the call to
  * <mod>_sys_exit() exactly as the dispatcher would: the fentry-family alternative of a
  * module that otherwise uses the dispatcher. No syscall tracepoint, no slow path.
+ * ctx[0] is the pt_regs pointer (read by ks_fexit_sys_args), ctx[1] the return value.
  */
 #define KS_SYS_FEXIT(mod, sys)                                                   \
 	SEC("fexit/__x64_sys_" #sys)                                             \
-	int BPF_PROG(mod##__##sys##_fexit, const struct pt_regs *regs, long ret) \
+	int mod##__##sys##_fexit(unsigned long long *ctx)                        \
 	{                                                                        \
 		__u64 pid_tgid = bpf_get_current_pid_tgid();                     \
 		struct ks_sys_call c = { .id = __NR_##sys };                     \
                                                                                  \
-		if (ks_want(pid_tgid)) {                                         \
-			ks_regs_to_args(&c, regs);                               \
-			mod##_sys_exit(ctx, &c, ret, pid_tgid);                  \
-		}                                                                \
+		if (ks_want(pid_tgid) && !ks_fexit_sys_args(&c, ctx))            \
+			mod##_sys_exit(ctx, &c, (long)ctx[1], pid_tgid);         \
 		return 0;                                                        \
 	}
 
