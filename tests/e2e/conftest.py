@@ -14,12 +14,33 @@ import time
 
 import pytest
 
+from kstatus import KernelHooks
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KSIGHT = os.environ.get("KSIGHT", os.path.join(ROOT, "build", "ksight"))
 HELPERS = os.environ.get("KSIGHT_HELPERS", os.path.join(ROOT, "build", "tests", "e2e", "helpers"))
 
 
+# The kernel matrix (`make test-kernels`, scripts/test-kernels.sh) runs the tests marked
+# `kernels` on every kernel it boots: each module's cheapest exact test, with every hook
+# family forced once. Mark a test @pytest.mark.kernels, or name it here (file::function,
+# all its parameters).
+KERNEL_MATRIX = {
+    "test_open.py::test_exact_count_with_errnos",
+    "test_open.py::test_fentry_refused_here",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "kernels: run on every kernel by make test-kernels")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = getattr(item, "originalname", None) or item.name
+        if "%s::%s" % (os.path.basename(str(item.fspath)), name) in KERNEL_MATRIX:
+            item.add_marker(pytest.mark.kernels)
     if os.geteuid() != 0:
         skip = pytest.mark.skip(reason="end-to-end tests load BPF programs: run as root")
         for item in items:
@@ -145,3 +166,21 @@ def workdir(tmp_path):
     os.chmod(d, 0o755)
     os.chmod(tmp_path, 0o755)
     return str(d)
+
+
+@pytest.fixture(scope="session")
+def kernel_hooks():
+    """`ksight status` on this kernel, run once and parsed (KernelHooks)."""
+    r = run_ksight(["status"], timeout=120)
+    assert r.returncode == 0, r.stderr
+    return KernelHooks(r.stdout)
+
+
+@pytest.fixture(scope="session")
+def bpf_lsm():
+    """Whether BPF LSM programs run here: the kernel lists bpf among its active LSMs."""
+    try:
+        with open("/sys/kernel/security/lsm") as f:
+            return "bpf" in f.read().strip().split(",")
+    except OSError:
+        return False

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+"""`ksight status` parsed: which hook family each module's slots use on the running kernel
+and which families are usable, for tests that must adapt to the kernel (kernel matrix)."""
+import pytest
+
+FAMILIES = ("fentry", "kprobe", "tp_btf", "raw_tp", "tp")
+DISPATCHER_FAMILIES = ("tp_btf", "raw_tp", "tp")
+
+
+class KernelHooks:
+    """What `ksight status` says about the running kernel: the syscall dispatcher's family,
+    and per module and slot the family chosen and why each other alternative was not.
+
+    chosen[(module, slot)] is a family name ("syscalls" stands for the dispatcher);
+    alts[(module, slot)] maps every alternative's family to None (usable) or the reason
+    it was refused."""
+
+    def __init__(self, text):
+        self.text = text
+        self.dispatcher = None
+        self.dispatcher_refused = {}
+        self.chosen, self.alts, self.failed = {}, {}, set()
+        module = slot = None
+        for line in text.splitlines():
+            if line.startswith("syscalls dispatcher: "):
+                self.dispatcher = line.split(": ", 1)[1].strip()
+                module = "(dispatcher)"
+            elif not line.strip():
+                continue
+            elif not line.startswith(" "):
+                if line.startswith(("kernel ", "btf ")):
+                    continue
+                module = line.split()[0]
+                if "(cannot run here)" in line:
+                    self.failed.add(module)
+            elif line.startswith(" " * 27):
+                fam, why = (line.strip().split(None, 1) + [""])[:2]
+                if why == "not selected by --hooks":
+                    continue
+                if module == "(dispatcher)":
+                    self.dispatcher_refused[fam] = why
+                elif slot is not None:
+                    self.alts[(module, slot)][fam] = None if why.startswith("usable") else why
+            elif line.startswith("  ") and line[2:3] != " ":
+                if line[2:].startswith(module + ": "):
+                    continue    # the reason a module cannot run
+                name, rest = line[2:24].strip(), line[24:].strip()
+                slot = name
+                fam = "syscalls" if rest.startswith("syscalls") else rest
+                self.chosen[(module, slot)] = fam
+                self.alts[(module, slot)] = {} if fam == "unavailable" else {fam: None}
+
+    def dispatcher_usable(self):
+        """Families the syscall dispatcher can run on (it probes all three)."""
+        if self.dispatcher in (None, "unavailable"):
+            return set()
+        return {f for f in DISPATCHER_FAMILIES if f not in self.dispatcher_refused}
+
+    def usable(self, module, family):
+        """Whether --hooks=@family can run @module here: one of its slots has a usable
+        alternative of that family (for the dispatcher's families, directly or through it)."""
+        for (m, _), alts in self.alts.items():
+            if m != module:
+                continue
+            if alts.get(family, "refused") is None:
+                return True
+            if family in DISPATCHER_FAMILIES and "syscalls" in alts and \
+                    alts["syscalls"] is None and family in self.dispatcher_usable():
+                return True
+        return False
+
+    def require(self, module, family):
+        """Skip the calling test when --hooks=@family cannot run @module on this kernel."""
+        if family and not self.usable(module, family):
+            pytest.skip("--hooks=%s: %s has no usable %s hook on this kernel"
+                        % (family, module, family))
