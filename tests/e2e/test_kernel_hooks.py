@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Hook selection on the running kernel, as `ksight status` reports it.
+
+On every kernel: each slot uses its cheapest usable alternative, and the syscall dispatcher
+the cheapest family that attaches. Where the kernel matrix (scripts/test-kernels.sh)
+knows what a kernel allows, it says so in KSIGHT_EXPECT_HOOKS ("dispatcher=tp_btf
+exec=fentry ...": every slot of the module that has an alternative of that family uses it)
+and KSIGHT_EXPECT_BPF_LSM=1, and the tests hold ksight's probes to it.
+"""
+import os
+
+import pytest
+
+from conftest import run_ksight
+from kstatus import DISPATCHER_FAMILIES, KernelHooks
+
+pytestmark = pytest.mark.kernels
+
+ORDER = ("fentry", "kprobe", "tp_btf", "raw_tp", "tp", "syscalls")
+
+
+def expected_hooks():
+    spec = os.environ.get("KSIGHT_EXPECT_HOOKS", "")
+    return dict(item.split("=", 1) for item in spec.split())
+
+
+def test_cheapest_usable_hook_chosen(kernel_hooks):
+    assert kernel_hooks.chosen, kernel_hooks.text
+    for (module, slot), fam in kernel_hooks.chosen.items():
+        alts = kernel_hooks.alts[(module, slot)]
+        assert fam != "unavailable", "%s: %s\n%s" % (module, slot, kernel_hooks.text)
+        cheaper = [f for f in alts if ORDER.index(f) < ORDER.index(fam)]
+        for f in cheaper:
+            assert alts[f] is not None, "%s/%s: %s usable but %s chosen" % (module, slot, f, fam)
+    usable = [f for f in DISPATCHER_FAMILIES if f in kernel_hooks.dispatcher_usable()]
+    assert usable and kernel_hooks.dispatcher == usable[0], kernel_hooks.text
+
+
+def test_expected_hooks(kernel_hooks):
+    want = expected_hooks()
+    if not want:
+        pytest.skip("KSIGHT_EXPECT_HOOKS not set: no known expectations for this kernel")
+    for module, fam in sorted(want.items()):
+        if module == "dispatcher":
+            assert kernel_hooks.dispatcher == fam, kernel_hooks.text
+            continue
+        slots = [s for (m, s), alts in kernel_hooks.alts.items()
+                 if m == module and fam in alts]
+        assert slots, "%s has no %s alternative:\n%s" % (module, fam, kernel_hooks.text)
+        for s in slots:
+            assert kernel_hooks.chosen[(module, s)] == fam, \
+                "%s/%s: %s expected\n%s" % (module, s, fam, kernel_hooks.text)
+
+
+@pytest.mark.parametrize("family", ["fentry", "kprobe", "tp_btf", "raw_tp", "tp"])
+def test_forced_family_status(kernel_hooks, family):
+    """status --hooks=F puts every module that has a usable F hook on F, and says why
+    the others cannot run, one line each."""
+    r = run_ksight(["status", "--hooks", family], timeout=120)
+    assert r.returncode == 0, r.stderr
+    forced = KernelHooks(r.stdout)
+    modules = {m for (m, _) in kernel_hooks.chosen if m != "core"}
+    for m in sorted(modules):
+        if kernel_hooks.usable(m, family):
+            assert m not in forced.failed, "%s --hooks=%s:\n%s" % (m, family, r.stdout)
+        else:
+            assert m in forced.failed, "%s --hooks=%s:\n%s" % (m, family, r.stdout)
+
+
+def test_bpf_lsm_available(bpf_lsm):
+    """The kernel matrix boots every kernel that has BPF LSM with bpf in its LSM list, so
+    the LSM variants (ksight guard) can be proven there."""
+    if os.environ.get("KSIGHT_EXPECT_BPF_LSM") != "1":
+        pytest.skip("KSIGHT_EXPECT_BPF_LSM not set: BPF LSM not expected on this kernel")
+    assert bpf_lsm, open("/sys/kernel/security/lsm").read()
