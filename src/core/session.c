@@ -114,6 +114,11 @@ static int open_cgroup(struct ks_ctx *c)
 	return 0;
 }
 
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
 int ks_ctx__start(struct ks_ctx *c)
 {
 	uint64_t t0 = ks_clock_mono_now();
@@ -131,6 +136,11 @@ int ks_ctx__start(struct ks_ctx *c)
 	if (c->mode == KS_MODE_AGENT)
 		ks_ident__seed(c->ident);
 
+	/* a Ctrl-C right after "ready" must stop the run loop, not kill the process */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
 	double ms = (ks_clock_mono_now() - t0) / 1e6;
 	fprintf(stderr, "ksight %s: ready in %.0f ms (%d programs attached); Ctrl-C to stop\n",
 		c->label, ms, c->nlinks);
@@ -143,11 +153,6 @@ int ks_ctx__start(struct ks_ctx *c)
 		ks_sink__flush(c->sink);
 	}
 	return 0;
-}
-
-static void on_signal(int sig)
-{
-	stop_requested = 1;
 }
 
 static void interval_work(struct ks_ctx *c, double secs)
