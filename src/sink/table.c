@@ -59,8 +59,9 @@ static void value_text(struct ks_buf *out, const struct ks_val *v)
 		while (v->s.n) {
 			size_t n = strnlen(p, end - p);
 
-			/* quote what a reader could not split back: spaces, empty arguments */
-			if (!n || memchr(p, ' ', n)) {
+			/* quote what a reader could not split back: spaces, empty arguments, and
+			 * quotes (["\"a", "b\""] would otherwise read as the one argument "a b") */
+			if (!n || memchr(p, ' ', n) || memchr(p, '"', n)) {
 				ks_buf_ch(out, '"');
 				quoted(out, p, n);
 				ks_buf_ch(out, '"');
