@@ -151,6 +151,7 @@ static void row(struct ks_sink *s, const struct ks_rec *r)
 static void line(struct ks_sink *s, const struct ks_rec *r)
 {
 	struct ks_buf *o = &s->out;
+	bool first = true;
 
 	s->last_header = NULL;
 	if (s->timestamps) {
@@ -162,8 +163,9 @@ static void line(struct ks_sink *s, const struct ks_rec *r)
 
 		if (!v->col)
 			continue;
-		if (i)
+		if (!first)
 			ks_buf_str(o, "  ");
+		first = false;
 		if (v->col[0]) {
 			ks_buf_str(o, v->col);
 			ks_buf_ch(o, ' ');
