@@ -32,7 +32,7 @@ static int setup(void **state)
 static void test_defaults(void **state)
 {
 	assert_true(c.uid == KS_UNSET);
-	assert_true(c.ringbuf_size == 8ULL << 20);
+	assert_true(c.ringbuf_size == 4ULL << 20);
 	assert_true(c.pid == 0 && c.tid == 0 && c.interval == 0 && c.count == 0);
 	assert_null(c.comm);
 	assert_int_equal(c.hooks, KS_HOOKS_AUTO);
