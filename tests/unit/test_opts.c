@@ -301,12 +301,18 @@ static void test_help(void **state)
 {
 	assert_int_equal(parse("--help"), 1);
 	assert_int_equal(parse("-h"), 1);
-	/* help wins over anything else, even a bad option before it */
-	assert_int_equal(parse("--nope", "-p", "x", "-h"), 1);
-	assert_string_equal(err, "untouched");
-	/* but -h inside a cluster is not help */
-	assert_int_equal(parse("-xh"), -1);
-	tu_one_line(err, "unknown option '-h'");
+	assert_int_equal(parse("-x", "--help"), 1);
+	assert_int_equal(parse("-xh"), 1);
+	/* arguments are parsed in order: a bad one before -h is reported */
+	assert_int_equal(parse("--nope", "-h"), -1);
+	tu_one_line(err, "unknown option '--nope'");
+	/* -h as an option's value is that value, not help */
+	assert_int_equal(parse("-p", "-h"), -1);
+	tu_one_line(err, "-p/--pid: '-h' is not a whole number in 1..4194304");
+	/* after "--" it is a positional */
+	assert_int_equal(parse("--", "-h"), 0);
+	assert_int_equal(npos, 1);
+	assert_string_equal(pos[0], "-h");
 }
 
 static void test_help_text(void **state)
