@@ -19,11 +19,12 @@ class Syscaller(Helper):
     """tests/e2e/helpers/syscaller: each round makes n_ppid getppid and n_open failing
     openat (ENOENT) calls."""
 
-    def __init__(self, workdir, n_ppid=N_PPID, n_open=N_OPEN, comm=None):
-        args = (["-c", comm] if comm else []) + [os.path.join(workdir, "missing"), n_ppid,
+    def __init__(self, workdir, n_ppid=N_PPID, n_open=N_OPEN, comm=None, threads=1):
+        args = (["-c", comm] if comm else []) + ["-t", threads,
+                                                 os.path.join(workdir, "missing"), n_ppid,
                                                  n_open]
         super().__init__("syscaller", *args)
-        self.n_ppid, self.n_open = n_ppid, n_open
+        self.n_ppid, self.n_open = n_ppid * threads, n_open * threads
 
     def round(self):
         """One round, waited for; the calls are in the kernel's maps when it returns."""
@@ -101,6 +102,19 @@ def test_exact_counts(helper, hooks):
     total = k.records("syscount_total")[-1]
     assert total["calls"] == sum(r["count"] for r in rows(k))
     assert total["errors"] == N_OPEN
+    assert_accounted(k)
+
+
+def test_threads_on_every_cpu_add_up(workdir):
+    """Four threads at once: the per-CPU copies of every CPU they ran on add up exactly."""
+    h = Syscaller(workdir, threads=4)
+    try:
+        k = syscount(["-p", "{pid}", "-s", "getppid,openat", "--hist"], [h], rounds=2)
+    finally:
+        h.kill()
+    for name, n in (("getppid", 2 * 4 * N_PPID), ("openat", 2 * 4 * N_OPEN)):
+        r = one(k, name)
+        assert r["count"] == n and r["hist"]["count"] == n
     assert_accounted(k)
 
 
