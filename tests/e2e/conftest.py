@@ -21,6 +21,20 @@ KSIGHT = os.environ.get("KSIGHT", os.path.join(ROOT, "build", "ksight"))
 HELPERS = os.environ.get("KSIGHT_HELPERS", os.path.join(ROOT, "build", "tests", "e2e", "helpers"))
 
 
+# Names and ids unique to this test run, so that filters never match the helpers of another
+# run of this suite going on at the same time (several worktrees share the machine).
+UNIQ = "%05d" % (os.getpid() % 100000)
+TEST_UID = 100000 + os.getpid()    # nobody else's uid
+
+
+# What this machine's kernel allows was measured on this release (DESIGN.md): fentry/fexit
+# refused with EPERM, tp_btf the cheapest usable family. Tests of those facts run only here;
+# on other kernels (KERNELS.md) fentry loads and other tests cover it.
+MEASURED_RELEASE = "6.18.44-fc-v595"
+on_measured_kernel = pytest.mark.skipif(os.uname().release != MEASURED_RELEASE,
+                                        reason="expects the hooks measured on " + MEASURED_RELEASE)
+
+
 def pytest_collection_modifyitems(config, items):
     if os.geteuid() != 0:
         skip = pytest.mark.skip(reason="end-to-end tests load BPF programs: run as root")

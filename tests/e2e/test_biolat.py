@@ -2,6 +2,7 @@
 """ksight biolat: exact request counts on a loop device the test creates, per disk and
 flags, percentiles in order, every hook family, intervals."""
 import os
+import re
 import subprocess
 import time
 
@@ -153,3 +154,30 @@ def test_unknown_disk():
     r = run_ksight(["biolat", "-d", "ksight-e2e-nodisk"])
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.splitlines()) == 1 and "ksight-e2e-nodisk" in r.stderr
+
+
+def test_table_histograms(loopdev):
+    """The terminal form: per disk and flags a header, the ASCII histogram and a line with
+    the percentiles and the exact count."""
+    disk = os.path.basename(loopdev)
+    h = Helper("dio", loopdev, R, W)
+    try:
+        k = Ksight(["biolat", "-D", "-F", "-d", disk])
+        k.wait_ready()
+        h.go()
+        assert h.readline().split() == ["done", str(R), str(W)]
+        assert k.stop() == 0, k.stderr
+        h.result()
+    finally:
+        h.kill()
+    text = k.stdout
+    blocks = [b for b in text.split("\n\n") if b.strip()]
+    assert len(blocks) == 2, text
+    for block, op, count in zip(blocks, ("Read", "Write"), (R, W)):
+        lines = block.splitlines()
+        assert lines[0] == "disk = " + disk
+        assert lines[1].startswith("flags = ") and lines[1].endswith(op)
+        assert lines[2].split()[:3] == ["usecs", ":", "count"]
+        bars = [l for l in lines if "->" in l]
+        assert sum(int(l.split(":")[1].split()[0]) for l in bars) == count
+        assert re.match(r"^p50 \S+  p90 \S+  p99 \S+  count %d$" % count, lines[-1]), lines[-1]

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """ksight open: exact counts of real openat calls, filters, --count, hook families, the
 table and JSON outputs, drops, escaping of hostile paths."""
+import datetime
 import json
 import os
 import re
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import Helper, Ksight, run_ksight
+from conftest import Helper, Ksight, TEST_UID, UNIQ, on_measured_kernel, run_ksight
 
 N = 10000
 RFC3339_NS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
@@ -84,6 +85,7 @@ def test_exact_count_with_errnos(workdir, hooks):
     assert k.stderr.splitlines()[-1] == "%d events, 0 lost" % st["events"]
 
 
+@on_measured_kernel
 def test_fentry_refused_here():
     r = run_ksight(["open", "--hooks", "fentry", "--duration", "1"])
     assert r.returncode == 1
@@ -101,12 +103,13 @@ def test_pid_filter_excludes_concurrent_opener(workdir):
     assert st["open"] == N and st["lost"] == 0 and st["consistent"] is True
 
 
-@pytest.mark.parametrize("opt,name", [("-n", "ksE2Ecomm-a"), ("--comm", "ksE2Ecomm-aaaaaaaaaaa")],
+@pytest.mark.parametrize("opt,name", [("-n", "kc%sa" % UNIQ),
+                                      ("--comm", "kc%saaaaaaaaaaaa" % UNIQ)],
                          ids=["exact", "longer-than-15"])
 def test_comm_filter(workdir, opt, name):
     # the kernel keeps 15 bytes of a name; -n compares those (its --help says so)
     a = Helper("opener", "-c", name, workdir, N)
-    b = Helper("opener", "-c", "ksE2Ecomm-b", workdir, N)
+    b = Helper("opener", "-c", "kc%sb" % UNIQ, workdir, N)
     k = trace_helpers([a, b], ["open", "--json", opt, name])
     assert_half_failed(opens_of(k, a.pid), workdir)
     assert {r["comm"] for r in k.records("open")} == {name[:15]}
@@ -115,9 +118,9 @@ def test_comm_filter(workdir, opt, name):
 
 
 def test_uid_filter(pubdir):
-    a = Helper("opener", "-u", 12345, pubdir, N)
+    a = Helper("opener", "-u", TEST_UID, pubdir, N)
     b = Helper("opener", pubdir, N)
-    k = trace_helpers([a, b], ["open", "--json", "-u", "12345"])
+    k = trace_helpers([a, b], ["open", "--json", "-u", str(TEST_UID)])
     assert_half_failed(opens_of(k, a.pid), pubdir)
     assert {r["pid"] for r in k.records("open")} == {a.pid}
     assert k.stats()["open"] == N
@@ -148,9 +151,9 @@ def test_failed_only(workdir):
 
 
 def test_name_substring_filter(workdir):
-    a = Helper("opener", "-c", "ksE2Ealpha", workdir, N)
-    b = Helper("opener", "-c", "ksE2Ebeta", workdir, N)
-    k = trace_helpers([a, b], ["open", "--json", "--name", "E2Ealp"])
+    a = Helper("opener", "-c", "kn%salpha" % UNIQ, workdir, N)
+    b = Helper("opener", "-c", "kn%sbeta" % UNIQ, workdir, N)
+    k = trace_helpers([a, b], ["open", "--json", "--name", "%salp" % UNIQ])
     assert_half_failed(opens_of(k, a.pid), workdir)
     assert {r["pid"] for r in k.records("open")} == {a.pid}
     assert k.stats()["open"] == N
@@ -394,3 +397,82 @@ def test_escaping_table(workdir):
     assert len(rows) == len(HOSTILE)
     for row, (_, shown) in zip(rows, HOSTILE):
         assert row.endswith(" " + workdir + "/" + shown), repr(row)
+
+
+def test_long_path_is_cut_and_flagged(workdir):
+    """A path longer than the 1 KiB kept is cut, flagged in JSON and marked in the table."""
+    long = workdir + "/." * 700 + "/exists"
+    h = Helper("openpaths", long)
+    k = trace_helpers([h], ["open", "--json", "-p", str(h.pid)])
+    (r,) = opens_of(k, h.pid)
+    assert r["fd"] >= 0 and r["path_truncated"] is True
+    assert 512 <= len(r["path"]) < len(long) and long.startswith(r["path"])
+    h = Helper("openpaths", workdir + "/exists")
+    k = trace_helpers([h], ["open", "--json", "-p", str(h.pid)])
+    assert opens_of(k, h.pid)[0]["path_truncated"] is False
+    h = Helper("openpaths", long)
+    k = trace_helpers([h], ["open", "-p", str(h.pid)])
+    (row,) = [l for l in k.out_lines if l.startswith(str(h.pid))]
+    assert row.endswith("...") and workdir + "/./." in row
+
+
+def test_timestamps_are_wall_clock(workdir):
+    """ts (JSON) and TIME (-T) are the wall-clock time of the call, not of the report."""
+    before = time.time()
+    k, pid, _ = trace_opener(workdir, ["-p", "{pid}"], n=10)
+    after = time.time()
+    for r in opens_of(k, pid):
+        t = datetime.datetime.strptime(r["ts"][:26] + "Z", "%Y-%m-%dT%H:%M:%S.%fZ")
+        t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+        assert before - 1 <= t <= after + 1, (before, r["ts"], after)
+
+
+def test_duration_ends_by_itself():
+    t0 = time.monotonic()
+    k = Ksight(["open", "--json", "-p", str(os.getpid()), "--duration", "1"])
+    try:
+        k.wait_ready()
+        assert k.wait(20) == 0, k.stderr
+    finally:
+        k.stop()
+    assert 1 <= time.monotonic() - t0 < 15
+    assert k.records()[-1]["type"] == "stats"
+
+
+def test_count_top(workdir):
+    k, pid, _ = trace_opener(workdir, ["--count", "--top", "1", "-p", "{pid}"], n=100)
+    # both paths have 50 opens: the tie goes to the first path by name
+    assert [(r["path"], r["opens"]) for r in k.records("open_count")] == \
+        [(workdir + "/exists", 50)]
+    assert k.stats()["open_count"] == 100
+
+
+def test_hostile_comm(workdir):
+    """A process name is as hostile as a path: escaped in both outputs."""
+    name = 'q"\x1b[2Jx\\'
+    h = Helper("opener", "-c", name, workdir, 2)
+    k = trace_helpers([h], ["open", "--json", "-p", str(h.pid)])
+    assert {r["comm"] for r in opens_of(k, h.pid)} == {'q"\\x1b[2Jx\\\\'}
+    h = Helper("opener", "-c", name, workdir, 2)
+    k = trace_helpers([h], ["open", "-p", str(h.pid)])
+    rows = [l for l in k.out_lines if l.startswith(str(h.pid))]
+    assert len(rows) == 2 and all(r.split()[1] == 'q"\\x1b[2Jx\\\\' for r in rows)
+    assert not re.search(r"[\x00-\x1f\x7f]", k.stdout.replace("\n", ""))
+
+
+def test_count_failed_only(workdir):
+    k, pid, _ = trace_opener(workdir, ["--count", "-x", "-p", "{pid}"], n=100)
+    assert [(r["path"], r["opens"], r["errors"], r["last_err"]) for r in k.records("open_count")] \
+        == [(workdir + "/missing", 50, 50, "ENOENT")]
+    assert k.stats()["open_count"] == 50
+
+
+def test_uid_zero_filter(pubdir):
+    """-u 0 is a real filter (0 is not 'unset'): the other uid's opener, same name, must
+    not appear. The name keeps the rest of the machine's root processes out."""
+    name = "ku%s" % UNIQ
+    a = Helper("opener", "-c", name, pubdir, N)
+    b = Helper("opener", "-c", name, "-u", TEST_UID, pubdir, N)
+    k = trace_helpers([a, b], ["open", "--json", "-u", "0", "-n", name])
+    assert_half_failed(opens_of(k, a.pid), pubdir)
+    assert opens_of(k, b.pid) == []
