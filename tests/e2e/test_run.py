@@ -56,7 +56,8 @@ def test_json_stream(pubdir):
     uid, exactly; a ready record first, the final stats last."""
     n = 1000
     o = Helper("opener", "-u", TEST_UID, pubdir, n)
-    e = Helper("execer", "-u", TEST_UID, "-F", "/nonexistent/ks-e2e", "/usr/bin/true", "true", "x y")
+    e = Helper("execer", "-u", TEST_UID, "-F", "/nonexistent/ks-e2e", "/usr/bin/true", "true",
+               "x y")
     try:
         k = Ksight(["run", "--json", "--duration", "2", "-u", str(TEST_UID)])
         k.wait_ready()
@@ -83,7 +84,8 @@ def test_json_stream(pubdir):
     assert {r["pid"] for r in exits} == {o.pid, e.pid}
     assert {r["uid"] for r in execs + exits} == {TEST_UID}
     st = recs[-1]
-    assert st["open"] == sum(r["type"] == "open" for r in recs) and st["lost"] == 0 and st["consistent"] is True
+    assert st["open"] == sum(r["type"] == "open" for r in recs)
+    assert st["lost"] == 0 and st["consistent"] is True
 
 
 def test_ready_fast():
