@@ -74,18 +74,23 @@ def pinned_ids(root="/sys/fs/bpf"):
     return out
 
 
+def assert_none_pinned(ids):
+    names = set()
+    for _, dirs, files in os.walk("/sys/fs/bpf"):
+        names.update(dirs + files)
+    assert not [n for n in names if "ksight" in n or n.startswith(("ks_", "core__", "open__"))]
+    for path, kind, oid in pinned_ids():
+        assert oid not in ids[kind], "%s pins our %s %d" % (path, kind, oid)
+
+
 def test_nothing_pinned():
     k = start("open")
     try:
         ids = held(k)
-        names = set()
-        for d, dirs, files in os.walk("/sys/fs/bpf"):
-            names.update(dirs + files)
-        assert not [n for n in names if "ksight" in n or n.startswith(("ks_", "core__", "open__"))]
-        for path, kind, oid in pinned_ids():
-            assert oid not in ids[kind], "%s pins our %s %d" % (path, kind, oid)
+        assert_none_pinned(ids)
     finally:
         assert k.stop() == 0
+    assert_none_pinned(ids)
 
 
 def test_sigterm_stops_cleanly():

@@ -476,3 +476,29 @@ def test_uid_zero_filter(pubdir):
     k = trace_helpers([a, b], ["open", "--json", "-u", "0", "-n", name])
     assert_half_failed(opens_of(k, a.pid), pubdir)
     assert opens_of(k, b.pid) == []
+
+
+SYSCALLS = {
+    # syscall: (flags shown, mode shown, file it opens, then a missing one)
+    "open": ("O_RDONLY", 0),
+    "openat": ("O_RDONLY", 0),
+    "openat2": ("O_RDONLY|O_CLOEXEC", 0),
+    "creat": ("O_WRONLY|O_CREAT|O_TRUNC", 0o640),
+}
+
+
+@pytest.mark.parametrize("hooks", ["tp_btf", "raw_tp", "tp"])
+@pytest.mark.parametrize("sys", sorted(SYSCALLS))
+def test_every_open_syscall(workdir, sys, hooks):
+    """Each syscall the module claims, on each dispatcher family: name, flags, mode, fd or
+    errno, path (arguments read back at exit, or from sys_enter for tp)."""
+    target = workdir + ("/created" if sys == "creat" else "/exists")
+    missing = workdir + "/no-dir/missing"
+    h = Helper("openpaths", "-s", sys, target, missing)
+    k = trace_helpers([h], ["open", "--json", "-p", str(h.pid), "--hooks", hooks])
+    assert h.out.split() == ["done", "1", "1"]
+    recs = opens_of(k, h.pid)
+    flags, mode = SYSCALLS[sys]
+    assert [(r["syscall"], r["flags"], r["mode"], r["path"], r["errno"]) for r in recs] == \
+        [(sys, flags, mode, target, 0), (sys, flags, mode, missing, 2)]
+    assert recs[0]["fd"] >= 3 and recs[1]["fd"] == -1 and recs[1]["err"] == "ENOENT"
