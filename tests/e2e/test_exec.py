@@ -234,3 +234,12 @@ def test_table_args_unambiguous():
         (row,) = [l for l in lines if l.split()[1:2] == [str(pid)]]
         shown.append(row.split(None, 5)[5])
     assert shown[0] != shown[1], shown
+
+
+def test_multithreaded_process_exits_once(workdir):
+    """Threads ending are not process exits: one record, when the last thread goes."""
+    h = Helper("opener", "-t", 4, workdir, 10)
+    k = trace([h], ["-p", str(h.pid)])
+    recs = of(k, h.pid)
+    assert [(r["event"], r["exit_code"], r["signal"]) for r in recs] == [("exit", 0, 0)]
+    assert recs[0]["cpu_ns"] > 0 and recs[0]["lifetime_ns"] > 0
