@@ -82,6 +82,7 @@ def test_exact_count_with_errnos(workdir, hooks):
     assert all(r["tid"] == pid and r["comm"] == "opener" for r in recs)
     st = k.stats()
     assert st["lost"] == 0 and st["open"] == N and st["consistent"] is True
+    assert st["seq_gaps"] == 0
     assert k.stderr.splitlines()[-1] == "%d events, 0 lost" % st["events"]
 
 
@@ -326,6 +327,8 @@ def test_drops_are_counted_exactly(workdir):
     assert len(recs) == st["open"]
     assert st["open"] + st["open_lost"] == calls * threads
     assert st["consistent"] is True
+    # the reader saw the holes in the sequence numbers too (not those after the last record)
+    assert 0 < st["seq_gaps"] <= st["lost"]
     assert st["lost"] == sum(v for key, v in st.items() if key.endswith("_lost"))
     assert "%d lost" % st["lost"] in k.stderr.splitlines()[-1]
     assert "open: %d" % st["open_lost"] in k.stderr.splitlines()[-1]

@@ -39,6 +39,8 @@ def test_two_summaries_then_exit(workdir):
     opens = [OPEN_LINE.match(l) for l in k.out_lines if l.startswith("open ")]
     losses = [LOSS_LINE.match(l) for l in k.out_lines if l.startswith("loss ")]
     execs = [l for l in k.out_lines if l.startswith("exec ")]
+    bios = [l for l in k.out_lines if l.startswith("biolat ")]
+    assert len(bios) == 2 and all(re.match(r"^biolat\s+io/s [\d.]+", l) for l in bios), k.stdout
     assert len(opens) == 2 and all(opens), k.stdout
     assert len(losses) == 2 and all(losses) and len(execs) == 2, k.stdout
     # every call of the opener is in one of the two intervals, by name
