@@ -11,11 +11,7 @@ import pytest
 from conftest import Helper, Ksight, run_ksight
 
 R, W = 24, 9
-TP_BUG = pytest.mark.xfail(
-    strict=True, reason="biolat --hooks tp: the verifier refuses biolat__issue_tp and "
-    "biolat__insert_tp (rwbs read through a variable ctx offset: 'dereference of modified "
-    "ctx ptr R0 off=34 disallowed')")
-HOOKS = [None, "tp_btf", "raw_tp", pytest.param("tp", marks=TP_BUG)]
+HOOKS = [None, "tp_btf", "raw_tp", "tp"]
 
 
 @pytest.fixture(scope="module")

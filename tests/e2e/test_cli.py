@@ -88,12 +88,8 @@ def test_bad_input(cmd, args, what):
     assert line.startswith("ksight %s: " % cmd), line
 
 
-CGROUP_BUG = pytest.mark.xfail(
-    strict=True, reason="--cgroup with a path that is not a cgroup v2 directory exits 1 "
-    "(checked at start-up in session.c) instead of 2 like every other bad input")
 
 
-@CGROUP_BUG
 @pytest.mark.parametrize("path", ["/nonexistent/ksight-e2e", "/tmp"])
 def test_bad_cgroup_is_usage_error(path):
     assert_one_line(run_ksight(["open", "--cgroup", path, "--duration", "1"]), "--cgroup")

@@ -218,7 +218,8 @@ def test_table_output():
     rows = [l.split(None, 7) for l in lines[1:]]
     assert [r[1] for r in rows] == ["fail", "exec", "exit"]
     assert all(r[2] == str(h.pid) for r in rows)
-    assert rows[0][5:] == ["execer", "ENOENT", 'true "two words"']
+    # a failed exec shows the path that failed, then argv[1..]
+    assert rows[0][5:] == ["execer", "ENOENT", '/nonexistent/ks-e2e "two words"']
     assert rows[1][5:] == ["true", "0", 'true "two words"']
     assert rows[2][5] == "true" and rows[2][7].startswith("exit code 0, lifetime ")
 

@@ -205,9 +205,6 @@ def table_rows(k, header_first):
     return lines, headers
 
 
-@pytest.mark.xfail(strict=True, reason="open --count INTERVAL in table mode prints the header "
-                   "only once: the second table runs on from the first with no header or "
-                   "separator, so intervals cannot be told apart")
 def test_count_each_interval_table(workdir):
     n = 200
     h = Helper("opener", workdir, n)

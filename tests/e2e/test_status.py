@@ -72,7 +72,7 @@ def test_status_forced_tp():
     assert "not selected by --hooks" in secs["core"][2]
 
 
-LIVE_ROW = re.compile(r"^(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)$")
+LIVE_ROW = re.compile(r"^\d+\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)$")
 
 
 def test_status_live_shows_running_programs(workdir):
@@ -104,13 +104,15 @@ def test_status_live_shows_running_programs(workdir):
             live.wait()
         k.stop()
     lines = out.splitlines()
-    assert lines[0].split() == ["PROGRAM", "TYPE", "RUNS/s", "NS/RUN", "RUNS"]
+    assert lines[0].split() == ["ID", "PID", "PROGRAM", "TYPE", "RUNS/s", "NS/RUN", "RUNS"]
     rows = [LIVE_ROW.match(l) for l in lines[1:] if l]
     assert rows and all(rows), out
-    listed = [r.group(1) for r in rows]
+    # groups: 1 owner pid, 2 program, 3 type, 4 runs/s, 5 ns/run, 6 runs
+    ours = [r for r in rows if int(r.group(1)) == k.proc.pid]
+    listed = [r.group(2) for r in ours]
     for name in names.values():
         assert any(p.startswith(name) for p in listed), "%s not in\n%s" % (name, out)
     # the dispatcher saw at least the opener's calls while statistics were on
-    sys_exit = [int(r.group(5)) for r in rows if r.group(1).startswith("core__sys_exit")]
+    sys_exit = [int(r.group(6)) for r in ours if r.group(2).startswith("core__sys_exit")]
     assert sys_exit and max(sys_exit) >= n, out
-    assert all(int(r.group(4)) > 0 for r in rows if int(r.group(3)) > 0)
+    assert all(int(r.group(5)) > 0 for r in rows if int(r.group(4)) > 0)
