@@ -141,11 +141,6 @@ int ks_ctx__start(struct ks_ctx *c)
 	if (c->mode == KS_MODE_AGENT)
 		ks_ident__seed(c->ident);
 
-	/* a Ctrl-C right after "ready" must stop the run loop, not kill the process */
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
 	double ms = (ks_clock_mono_now() - t0) / 1e6;
 	fprintf(stderr, "ksight %s: ready in %.0f ms (%d programs attached); Ctrl-C to stop\n",
 		c->label, ms, c->nlinks);
