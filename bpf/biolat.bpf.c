@@ -89,21 +89,13 @@ static __always_inline __u32 biolat_rq_flags(struct request *rq)
 	return f;
 }
 
-/*
- * The classic tracepoints' rwbs text ("WS", "FWFS", "RA", ...) into the same flags. The
- * text is copied out of the record first: the verifier refuses loads from the context at a
- * variable offset ("dereference of modified ctx ptr"), which the loop below would make.
- * @krwbs is the record's rwbs field (8 bytes before 6.x, 10 since): 8 are enough.
- */
-static __always_inline __u32 biolat_rwbs_flags(const char *krwbs)
+/* The classic tracepoints' rwbs text ("WS", "FWFS", "RA", ...) into the same flags. */
+static __always_inline __u32 biolat_rwbs_flags(const char *rwbs)
 {
 	__u32 f = BIOLAT_OP_OTHER, i;
 	bool op_seen = false;
-	char rwbs[8] = {};
 
-	bpf_probe_read_kernel(rwbs, sizeof(rwbs), krwbs);
-
-	for (i = 0; i < sizeof(rwbs); i++) {
+	for (i = 0; i < 8; i++) {
 		char ch = rwbs[i];
 
 		if (!ch)
@@ -270,16 +262,25 @@ int biolat__done_raw(unsigned long long *ctx)
 	return biolat_done(ctx[0], 0);
 }
 
+/* The verifier refuses loads through a moved ctx pointer: parse a copy of rwbs. */
+static __always_inline int biolat_tp_start(struct trace_event_raw_block_rq *ctx, bool insert)
+{
+	char rwbs[8] = {};
+
+	bpf_probe_read_kernel(rwbs, sizeof(rwbs) - 1, ctx->rwbs);
+	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(rwbs), insert);
+}
+
 SEC("tp/block/block_rq_insert")
 int biolat__insert_tp(struct trace_event_raw_block_rq *ctx)
 {
-	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(ctx->rwbs), true);
+	return biolat_tp_start(ctx, true);
 }
 
 SEC("tp/block/block_rq_issue")
 int biolat__issue_tp(struct trace_event_raw_block_rq *ctx)
 {
-	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(ctx->rwbs), false);
+	return biolat_tp_start(ctx, false);
 }
 
 /* The classic block_rq_complete record's type under its older name (5.10 has it; later
