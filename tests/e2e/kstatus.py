@@ -69,6 +69,14 @@ class KernelHooks:
                 return True
         return False
 
+    def has(self, module, family):
+        """Whether @module has an alternative of @family at all (usable or not here)."""
+        for (m, _), alts in self.alts.items():
+            if m == module and (family in alts or
+                                (family in DISPATCHER_FAMILIES and "syscalls" in alts)):
+                return True
+        return False
+
     def require(self, module, family):
         """Skip the calling test when --hooks=@family cannot run @module on this kernel."""
         if family and not self.usable(module, family):

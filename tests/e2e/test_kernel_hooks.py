@@ -54,17 +54,27 @@ def test_expected_hooks(kernel_hooks):
 
 @pytest.mark.parametrize("family", ["fentry", "kprobe", "tp_btf", "raw_tp", "tp"])
 def test_forced_family_status(kernel_hooks, family):
-    """status --hooks=F puts every module that has a usable F hook on F, and says why
-    the others cannot run, one line each."""
+    """status --hooks=F puts every slot that has a usable F hook on F; a module whose F
+    hooks the kernel refuses cannot run; a module without F hooks keeps its defaults."""
     r = run_ksight(["status", "--hooks", family], timeout=120)
     assert r.returncode == 0, r.stderr
     forced = KernelHooks(r.stdout)
-    modules = {m for (m, _) in kernel_hooks.chosen if m != "core"}
-    for m in sorted(modules):
+    for (m, slot), fam in sorted(kernel_hooks.chosen.items()):
+        if m == "core":
+            continue
+        where = "%s/%s --hooks=%s:\n%s" % (m, slot, family, r.stdout)
+        got = forced.chosen.get((m, slot))
         if kernel_hooks.usable(m, family):
-            assert m not in forced.failed, "%s --hooks=%s:\n%s" % (m, family, r.stdout)
+            assert m not in forced.failed, where
+            alts = kernel_hooks.alts[(m, slot)]
+            if family in alts:
+                assert got == family, where
+            elif "syscalls" in alts and family in DISPATCHER_FAMILIES:
+                assert got == "syscalls" and forced.dispatcher == family, where
+        elif kernel_hooks.has(m, family):
+            assert m in forced.failed, where
         else:
-            assert m in forced.failed, "%s --hooks=%s:\n%s" % (m, family, r.stdout)
+            assert m not in forced.failed and got == fam, where
 
 
 def test_bpf_lsm_available(bpf_lsm):
