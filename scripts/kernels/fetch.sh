@@ -69,8 +69,16 @@ if [ ! -d "$tree/boot" ]; then
 	deb=$(ls "$cache/${pkg}"_*.deb 2>/dev/null | sort -V | tail -1 || true)
 	if [ -z "$deb" ]; then
 		say "downloading $pkg"
-		(cd "$cache" && apt-get "${apt_opts[@]}" -qq download "$pkg" >&2) ||
-			{ say "apt-get download $pkg failed"; exit 1; }
+		if ! (cd "$cache" && apt-get "${apt_opts[@]}" -qq download "$pkg" >&2); then
+			# stale lists name a package the mirror no longer has: update, retry once
+			say "apt-get update, then retry"
+			apt-get "${apt_opts[@]}" -qq update >&2 || { say "apt-get update failed"; exit 1; }
+			pkg=$(newest || true)
+			[ -n "$pkg" ] || { say "no package matches $pattern"; exit 1; }
+			tree=$cache/$pkg
+			(cd "$cache" && apt-get "${apt_opts[@]}" -qq download "$pkg" >&2) ||
+				{ say "apt-get download $pkg failed"; exit 1; }
+		fi
 		deb=$(ls "$cache/${pkg}"_*.deb 2>/dev/null | sort -V | tail -1 || true)
 		[ -n "$deb" ] || { say "apt-get download $pkg left no .deb"; exit 1; }
 	fi
