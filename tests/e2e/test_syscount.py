@@ -27,10 +27,23 @@ class Syscaller(Helper):
         self.n_ppid, self.n_open = n_ppid * threads, n_open * threads
 
     def round(self):
-        """One round, waited for; the calls are in the kernel's maps when it returns."""
+        """One round, waited for; the calls are in the kernel's maps when it returns, the
+        write of "done" included: the helper is back in read(2) by then. (On a slow CPU,
+        such as a TCG guest of make test-kernels, the line can be read before the write's
+        syscall exit, which counts it, has run.)"""
         self.go()
         line = self.proc.stdout.readline().decode().split()
         assert line == ["done", str(self.n_ppid), str(self.n_open)], line
+        deadline = time.time() + 10
+        while not in_read(self.pid):
+            assert time.time() < deadline, "syscaller %d not back in read" % self.pid
+            time.sleep(0.002)
+
+
+def in_read(pid):
+    """Whether @pid's main thread sleeps in read(2) (/proc/PID/syscall starts with 0)."""
+    with open("/proc/%d/syscall" % pid) as f:
+        return f.read().split()[0] == "0"
 
 
 def syscount(args, helpers, rounds=1, gap=0.0):
