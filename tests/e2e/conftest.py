@@ -44,6 +44,11 @@ on_measured_kernel = pytest.mark.skipif(os.uname().release != MEASURED_RELEASE,
 KERNEL_MATRIX = {
     "test_open.py::test_exact_count_with_errnos",
     "test_open.py::test_fentry_refused_here",
+    "test_exec.py::test_fork_exec_chain",
+    "test_exec.py::test_failed_only",
+    "test_exec.py::test_fentry_refused_here",
+    "test_biolat.py::test_exact_counts_per_disk_and_flags",
+    "test_syscount.py::test_exact_counts",
 }
 
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import Helper, Ksight, TEST_UID, helper_path, on_measured_kernel, run_ksight
+from conftest import Helper, Ksight, TEST_UID, helper_path, run_ksight
 
 HOOKS = ["tp_btf", "raw_tp", "tp"]
 TRUE = "/usr/bin/true"
@@ -40,8 +40,9 @@ def child_of(h):
     return int(words[1]), int(words[2]), int(words[3])
 
 
-@pytest.mark.parametrize("hooks", [None] + HOOKS)
-def test_fork_exec_chain(hooks):
+@pytest.mark.parametrize("hooks", [None, "fentry"] + HOOKS)
+def test_fork_exec_chain(hooks, kernel_hooks):
+    kernel_hooks.require("exec", hooks)
     depth = 5
     h = Helper("chain", depth)
     k = trace([h], ["--hooks", hooks] if hooks else [])
@@ -156,8 +157,9 @@ def assert_fail_exec_exit(k, pid, tag, uid=0):
     assert {r["uid"] for r in recs} == {uid}
 
 
-@pytest.mark.parametrize("hooks", HOOKS)
-def test_failed_only(hooks):
+@pytest.mark.parametrize("hooks", ["fentry"] + HOOKS)
+def test_failed_only(hooks, kernel_hooks):
+    kernel_hooks.require("exec", hooks)
     h = exec_then_true(tag="x-only")
     k = trace([h], ["-x", "-p", str(h.pid), "--hooks", hooks])
     recs = [r for r in k.records() if r["type"] in ("exec", "exit")]
@@ -183,8 +185,9 @@ def test_uid_filter(hooks):
     assert {r["pid"] for r in k.records() if r["type"] in ("exec", "exit")} == {a.pid}
 
 
-@on_measured_kernel
-def test_fentry_refused_here():
+def test_fentry_refused_here(kernel_hooks):
+    if kernel_hooks.usable("exec", "fentry"):
+        pytest.skip("this kernel allows fentry: test_failed_only[fentry] runs")
     r = run_ksight(["exec", "--hooks", "fentry", "--duration", "1"])
     assert r.returncode == 1 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
