@@ -13,10 +13,11 @@
 # Logs: BUILD/test-kernels/<kernel>.log (status and pytest), .log.console (kernel).
 # Timings from the guests are TCG timings: only the wall time of the run is shown.
 set -u
-build=${1:?usage: test-kernels.sh BUILD}
+build=$(readlink -f "${1:?usage: test-kernels.sh BUILD}")
 kernels=${KSIGHT_KERNELS:-host 5.10 6.1 6.12}
 cache=${KSIGHT_KERNEL_CACHE:-/var/cache/ksight-kernels}
 here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/.." || exit 1    # the guests run the tests from the source tree
 logs=$build/test-kernels
 families="fentry kprobe tp_btf raw_tp tp"
 
