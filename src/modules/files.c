@@ -1,12 +1,468 @@
 // SPDX-License-Identifier: GPL-2.0
-/* files (stub: to be written). */
-#include "core/module.h"
+/*
+ * files: file lifecycle and content changes with process and path: create, unlink, rename,
+ * link, symlink, mkdir, rmdir, chmod, chown, truncate, the first write through each open
+ * file and its byte count at close. With --summary, bytes and calls read and written per
+ * process and file, counted in the kernel (filetop), nothing streamed.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
 
-static const struct ks_slot files_slots[] = { { 0 } };
+#include "analyze/topn.h"
+#include "core/module.h"
+#include "ksight.skel.h"
+#include "modules/files_fmt.h"
+#include "modules/files_int.h"
+#include "modules/files_tab.h"
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+#define FILES_WTAB_MAX (4 * FILES_WR_ENTRIES)
+#define FILES_OUT_PATH 8192
+
+static const struct files_state defaults = { .sort = -1 };
+
+static const char *const sort_choices[] = { "all", "reads", "writes", "rbytes", "wbytes", NULL };
+
+static const struct ks_opt files_opts[] = {
+	{ "failed", 'x', KS_OPT_FLAG, offsetof(struct files_state, failed), NULL,
+	  "also show calls that failed, with their errno" },
+	{ "no-writes", 0, KS_OPT_FLAG, offsetof(struct files_state, no_writes), NULL,
+	  "leave writes and closes out (their syscalls are then not traced)" },
+	{ "summary", 's', KS_OPT_FLAG, offsetof(struct files_state, summary), NULL,
+	  "count reads and writes per process and file in the kernel; print the top" },
+	{ "top", 0, KS_OPT_UINT, offsetof(struct files_state, top), "N",
+	  "rows per report with --summary (default 20)", 1, 100000 },
+	{ "sort", 0, KS_OPT_CHOICE, offsetof(struct files_state, sort), "KEY",
+	  "--summary order: all (bytes), reads, writes, rbytes, wbytes", 0, 0, sort_choices },
+	{ "all-files", 'a', KS_OPT_FLAG, offsetof(struct files_state, all_files), NULL,
+	  "--summary: sockets, pipes and devices too, not only regular files" },
+	{ 0 },
+};
+
+static const int sys_names_[] = { SYS_creat,  SYS_open,	 SYS_openat, SYS_openat2,
+				  SYS_mknod,  SYS_mknodat, SYS_unlink, SYS_unlinkat,
+				  SYS_rmdir,  SYS_mkdir,	 SYS_mkdirat, -1 };
+static const int sys_moves[] = { SYS_rename,  SYS_renameat, SYS_renameat2, SYS_link,
+				 SYS_linkat,  SYS_symlink,  SYS_symlinkat, -1 };
+static const int sys_attrs[] = { SYS_chmod,  SYS_fchmod,  SYS_fchmodat, SYS_fchmodat2,
+				 SYS_chown,  SYS_fchown,  SYS_lchown,	SYS_fchownat,
+				 SYS_truncate, SYS_ftruncate, -1 };
+static const int sys_writes[] = { SYS_write, SYS_pwrite64, SYS_writev, SYS_pwritev,
+				  SYS_pwritev2, -1 };
+static const int sys_closes[] = { SYS_close, SYS_close_range, SYS_dup2, SYS_dup3, -1 };
+static const int sys_reads[] = { SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2, -1 };
+
+#define FX(sys) { "files__" #sys "_fexit", "__x64_sys_" #sys }
+
+enum { SLOT_NAMES, SLOT_MOVES, SLOT_ATTRS, SLOT_WRITES, SLOT_CLOSES, SLOT_READS, SLOT_LIFE };
+
+static const struct ks_slot files_slots[] = {
+	[SLOT_NAMES] = { .name = "see creates, removals", .alts = {
+		{ KS_FAM_FENTRY, { FX(creat), FX(open), FX(openat), FX(openat2), FX(mknod),
+				   FX(mknodat), FX(unlink), FX(unlinkat), FX(rmdir), FX(mkdir),
+				   FX(mkdirat) } },
+		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_names_ } } },
+	[SLOT_MOVES] = { .name = "see renames, links", .alts = {
+		{ KS_FAM_FENTRY, { FX(rename), FX(renameat), FX(renameat2), FX(link), FX(linkat),
+				   FX(symlink), FX(symlinkat) } },
+		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_moves } } },
+	[SLOT_ATTRS] = { .name = "see mode, owner, size", .alts = {
+		{ KS_FAM_FENTRY, { FX(chmod), FX(fchmod), FX(fchmodat), FX(fchmodat2), FX(chown),
+				   FX(fchown), FX(lchown), FX(fchownat), FX(truncate),
+				   FX(ftruncate) } },
+		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_attrs } } },
+	[SLOT_WRITES] = { .name = "see writes", .alts = {
+		{ KS_FAM_FENTRY, { FX(write), FX(pwrite64), FX(writev), FX(pwritev),
+				   FX(pwritev2) } },
+		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_writes } } },
+	[SLOT_CLOSES] = { .name = "see closes", .alts = {
+		{ KS_FAM_FENTRY, { FX(close), FX(close_range), FX(dup2), FX(dup3) } },
+		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_closes } } },
+	[SLOT_READS] = { .name = "see reads (--summary)", .alts = {
+		{ KS_FAM_FENTRY, { FX(read), FX(pread64), FX(readv), FX(preadv), FX(preadv2) } },
+		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_reads } } },
+	[SLOT_LIFE] = { .name = "see exec, exit (closes)", .alts = {
+		{ KS_FAM_TP_BTF, { { "files__exec_btf", "sched_process_exec" },
+				   { "files__exit_btf", "sched_process_exit" } } },
+		{ KS_FAM_RAW_TP, { { "files__exec_raw", "sched_process_exec" },
+				   { "files__exit_raw", "sched_process_exit" } } },
+		{ KS_FAM_TP, { { "files__exec_tp", "sched/sched_process_exec" },
+			       { "files__exit_tp", "sched/sched_process_exit" } } } } },
+	{ 0 },
+};
+
+static const struct ks_evtype files_types[] = {
+	{ FILES_EV_CHANGE, "files" },
+	{ FILES_EV_CLOSE, "files_close" },
+	{ FILES_EV_TRACK, "files_track", true },
+	{ FILES_EV_TOP, "files_top", true },
+	{ 0 },
+};
+
+static int files_configure(void *state, const struct ks_common *common, char *err, size_t len)
+{
+	const struct files_state *st = state;
+
+	if (st->summary && (st->failed || st->no_writes)) {
+		snprintf(err, len, "%s does not apply with --summary",
+			 st->failed ? "-x" : "--no-writes");
+		return -1;
+	}
+	if (!st->summary && (st->top || st->sort >= 0 || st->all_files)) {
+		snprintf(err, len, "%s only applies with --summary",
+			 st->top ? "--top" : st->sort >= 0 ? "--sort" : "-a");
+		return -1;
+	}
+	if (common->interval && !st->summary) {
+		snprintf(err, len, "an interval only makes sense with --summary (use --duration)");
+		return -1;
+	}
+	return 0;
+}
+
+static bool files_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct files_state *st = state;
+	long s = slot - files_slots;
+
+	if (st->summary)
+		return s == SLOT_WRITES || s == SLOT_READS;
+	if (st->no_writes && (s == SLOT_WRITES || s == SLOT_CLOSES || s == SLOT_LIFE))
+		return false;
+	return s != SLOT_READS;
+}
+
+static int files_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+{
+	struct files_state *st = state;
+
+	skel->rodata->files_failed = st->failed;
+	skel->rodata->files_summary = st->summary;
+	skel->rodata->files_all = st->all_files;
+	if (!st->summary)
+		bpf_map__set_max_entries(skel->maps.files_top, 1);
+	if (st->summary || st->no_writes) {
+		bpf_map__set_max_entries(skel->maps.files_wr, 1);
+		bpf_map__set_max_entries(skel->maps.files_procs, 1);
+	}
+	if (!st->wtab && !(st->wtab = files_wtab__new(FILES_WTAB_MAX)))
+		return -ENOMEM;
+	if (!st->topd && !(st->topd = files_topd__new()))
+		return -ENOMEM;
+	if (!st->paths && !(st->paths = ks_topn__new(512)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The strings of @e: pointers into data[] and their lengths. Returns false if malformed. */
+static bool split(const struct files_event *e, size_t size, const char *s[FILES_S_N],
+		  size_t n[FILES_S_N])
+{
+	size_t off = 0;
+
+	for (int i = 0; i < FILES_S_N; i++) {
+		s[i] = e->data + off;
+		n[i] = e->len[i];
+		off += n[i];
+	}
+	return sizeof(*e) + off <= size;
+}
+
+struct resolved {
+	char path[FILES_OUT_PATH], other[FILES_OUT_PATH];
+	size_t plen, olen;
+	bool pcut, ocut;
+};
+
+static size_t join(const char *base, size_t blen, bool bcut, const char *arg, size_t alen,
+		   char *out, bool *cut)
+{
+	size_t n;
+
+	if (!blen && !alen) {
+		*cut = false;
+		return snprintf(out, FILES_OUT_PATH, "?");
+	}
+	n = files_path_join(base, blen, bcut, arg, alen, out, FILES_OUT_PATH, cut);
+	return n < FILES_OUT_PATH ? n : FILES_OUT_PATH - 1;
+}
+
+/* path: the object; other: the new name (rename, link) or, for symlink, its target. */
+static void resolve(const struct files_event *e, const char *s[], const size_t n[],
+		    struct resolved *r)
+{
+	bool same = e->cut & FILES_BASE2_SAME, c;
+	const char *b2 = same ? s[FILES_S_BASE] : s[FILES_S_BASE2];
+	size_t n2 = same ? n[FILES_S_BASE] : n[FILES_S_BASE2];
+	bool c2 = e->cut & FILES_CUT(same ? FILES_S_BASE : FILES_S_BASE2);
+
+	r->olen = 0;
+	r->ocut = false;
+	if (e->op == FILES_OP_SYMLINK) {
+		r->plen = join(b2, n2, c2, s[FILES_S_ARG2], n[FILES_S_ARG2], r->path, &r->pcut);
+		r->pcut |= e->cut & FILES_CUT(FILES_S_ARG2);
+		r->olen = strnlen(s[FILES_S_ARG], n[FILES_S_ARG]);
+		memcpy(r->other, s[FILES_S_ARG], r->olen);
+		r->ocut = e->cut & FILES_CUT(FILES_S_ARG);
+		return;
+	}
+	r->plen = join(s[FILES_S_BASE], n[FILES_S_BASE], e->cut & FILES_CUT(FILES_S_BASE),
+		       s[FILES_S_ARG], n[FILES_S_ARG], r->path, &r->pcut);
+	r->pcut |= e->cut & (FILES_CUT(FILES_S_ARG) | FILES_CUT(FILES_S_BASE));
+	if (e->op == FILES_OP_RENAME || e->op == FILES_OP_LINK) {
+		r->olen = join(b2, n2, c2, s[FILES_S_ARG2], n[FILES_S_ARG2], r->other, &c);
+		r->ocut = c || (e->cut & FILES_CUT(FILES_S_ARG2)) || c2;
+	}
+}
+
+/* The table's last column: what else there is to say about the change. */
+static size_t detail(const struct files_event *e, const struct resolved *r, char *buf,
+		     size_t len)
+{
+	const char *ft = files_ftype_name(e->mode);
+	size_t n = 0;
+
+	switch (e->op) {
+	case FILES_OP_CREATE:
+		if (ft && strcmp(ft, "file"))
+			n = snprintf(buf, len, "%s ", ft);
+		/* fall through */
+	case FILES_OP_MKDIR:
+	case FILES_OP_CHMOD:
+		n += snprintf(buf + n, len - n, "mode %04o", e->mode & 07777);
+		break;
+	case FILES_OP_CHOWN:
+		n = files_owner_str(e->uid, e->gid, buf, len);
+		break;
+	case FILES_OP_TRUNCATE:
+		n = snprintf(buf, len, "size %llu", (unsigned long long)e->size);
+		break;
+	case FILES_OP_WRITE:
+		n = snprintf(buf, len, "fd %d", e->fd);
+		break;
+	case FILES_OP_RENAME:
+	case FILES_OP_LINK:
+	case FILES_OP_SYMLINK:
+		n = snprintf(buf, len, "-> ");
+		memcpy(buf + n, r->other, r->olen < len - n - 1 ? r->olen : len - n - 1);
+		n += r->olen < len - n - 1 ? r->olen : len - n - 1;
+		if (e->op == FILES_OP_RENAME && e->flags) {
+			n += snprintf(buf + n, len - n, " (");
+			n += files_rename_flags(e->flags, buf + n, len - n);
+			n += snprintf(buf + n, len - n, ")");
+		}
+		break;
+	}
+	return n < len ? n : len - 1;
+}
+
+static void common_cols(struct ks_rec *r, const struct files_state *st, const struct ks_hdr *h,
+			const char *event, long ret)
+{
+	ks_rec_init(r, "files", h);
+	ks_rec_uint(r, NULL, "PID", -7, h->pid);	/* JSON has the header's */
+	ks_rec_kstr(r, NULL, "COMM", -16, h->comm, sizeof(h->comm), false);
+	ks_rec_str(r, "event", "EVENT", -8, event, strlen(event));
+	if (ret < 0) {
+		ks_rec_add(r, "err", st->failed ? "ERR" : NULL, -7, KS_V_ERRNO)->i = -ret;
+		ks_rec_int(r, "errno", NULL, 0, -ret);
+	} else if (st->failed) {
+		ks_rec_str(r, NULL, "ERR", -7, "-", 1);
+	}
+}
+
+static void count(struct files_state *st, unsigned int op, const char *path, size_t n)
+{
+	const size_t tail = KS_TOPN_KEY - 1;	/* the end of a path tells files apart */
+
+	st->counts[op < FILES_OP_N ? op : FILES_OP_N]++;
+	if (op != FILES_OP_N)
+		ks_topn__add(st->paths, n > tail ? path + n - tail : path, n > tail ? tail : n, 1);
+}
+
+static void event_change(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,
+			 size_t size)
+{
+	const struct files_event *e = (const void *)h;
+	static struct resolved r;
+	const char *s[FILES_S_N], *sys;
+	static char det[FILES_OUT_PATH + 64];
+	size_t n[FILES_S_N], dn;
+	struct ks_rec rec;
+	bool target = e->op == FILES_OP_SYMLINK;
+
+	if (size < sizeof(*e) || !split(e, size, s, n))
+		return;
+	resolve(e, s, n, &r);
+	if (e->op == FILES_OP_WRITE && e->ret > 0)
+		files_wtab__put(st->wtab, h->pid, e->fd, e->file, r.path, r.plen);
+	count(st, e->op, r.path, r.plen);
+	if (!ks_ctx_streaming(ctx))
+		return;
+	common_cols(&rec, st, h, files_op_name(e->op), e->ret);
+	ks_rec_kstr(&rec, "path", "PATH", 0, r.path, r.plen, false);
+	dn = detail(e, &r, det, sizeof(det));
+	ks_rec_kstr(&rec, NULL, "DETAIL", 0, det, dn, false);
+	ks_rec_add(&rec, "path_truncated", NULL, 0, KS_V_BOOL)->u = r.pcut;
+	sys = files_sys_name(e->sys);
+	if (e->op != FILES_OP_WRITE)
+		ks_rec_str(&rec, "syscall", NULL, 0, sys, strlen(sys));
+	if (n[target ? FILES_S_ARG2 : FILES_S_ARG])
+		ks_rec_kstr(&rec, "path_arg", NULL, 0, s[target ? FILES_S_ARG2 : FILES_S_ARG],
+			    n[target ? FILES_S_ARG2 : FILES_S_ARG], false);
+	if (e->op == FILES_OP_RENAME || e->op == FILES_OP_LINK) {
+		ks_rec_kstr(&rec, "new_path", NULL, 0, r.other, r.olen, false);
+		ks_rec_kstr(&rec, "new_path_arg", NULL, 0, s[FILES_S_ARG2], n[FILES_S_ARG2],
+			    false);
+		ks_rec_add(&rec, "new_path_truncated", NULL, 0, KS_V_BOOL)->u = r.ocut;
+	} else if (target) {
+		ks_rec_kstr(&rec, "target", NULL, 0, r.other, r.olen, false);
+	}
+	if (e->op == FILES_OP_WRITE || files_sys_fd_based(e->sys))
+		ks_rec_int(&rec, "fd", NULL, 0, e->fd);
+	else if (e->fd != FILES_AT_FDCWD)
+		ks_rec_int(&rec, "dirfd", NULL, 0, e->fd);
+	switch (e->op) {
+	case FILES_OP_CREATE:
+		if (files_ftype_name(e->mode))
+			ks_rec_str(&rec, "ftype", NULL, 0, files_ftype_name(e->mode),
+				   strlen(files_ftype_name(e->mode)));
+		/* fall through */
+	case FILES_OP_MKDIR:
+	case FILES_OP_CHMOD:
+		ks_rec_add(&rec, "mode", NULL, 0, KS_V_OCT)->u = e->mode & 07777;
+		break;
+	case FILES_OP_CHOWN:
+		ks_rec_int(&rec, "uid", NULL, 0, e->uid == UINT32_MAX ? -1 : (int64_t)e->uid);
+		ks_rec_int(&rec, "gid", NULL, 0, e->gid == UINT32_MAX ? -1 : (int64_t)e->gid);
+		break;
+	case FILES_OP_TRUNCATE:
+		ks_rec_uint(&rec, "size", NULL, 0, e->size);
+		break;
+	case FILES_OP_WRITE:
+		ks_rec_uint(&rec, "bytes", NULL, 0, e->size);
+		break;
+	}
+	if (e->flags && e->op != FILES_OP_CREATE && e->op != FILES_OP_TRUNCATE)
+		ks_rec_add(&rec, "flags", NULL, 0, KS_V_HEX)->u = e->flags;
+	ks_emit(ctx, &rec);
+}
+
+static void event_close(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,
+			size_t size)
+{
+	const struct files_close *e = (const void *)h;
+	char *path, det[96];
+	const char *why;
+	struct ks_rec rec;
+	size_t dn;
+
+	if (size < sizeof(*e))
+		return;
+	path = files_wtab__take(st->wtab, h->pid, e->fd, e->file);
+	count(st, FILES_OP_N, NULL, 0);
+	if (ks_ctx_streaming(ctx)) {
+		why = files_why_name(e->why);
+		common_cols(&rec, st, h, "close", 0);
+		ks_rec_kstr(&rec, "path", "PATH", 0, path ? path : "?", path ? strlen(path) : 1,
+			    false);
+		dn = snprintf(det, sizeof(det), "%llu bytes in %llu writes",
+			      (unsigned long long)e->bytes, (unsigned long long)e->writes);
+		if (e->why != FILES_CLOSED_CLOSE)
+			dn += snprintf(det + dn, sizeof(det) - dn, " (%s)", why);
+		ks_rec_str(&rec, NULL, "DETAIL", 0, det, dn);
+		ks_rec_int(&rec, "fd", NULL, 0, e->fd);
+		ks_rec_uint(&rec, "bytes", NULL, 0, e->bytes);
+		ks_rec_uint(&rec, "writes", NULL, 0, e->writes);
+		ks_rec_str(&rec, "why", NULL, 0, why, strlen(why));
+		ks_rec_add(&rec, "written_for_ns", NULL, 0, KS_V_NS)->u =
+			h->ts > e->first_ts ? h->ts - e->first_ts : 0;
+		ks_emit(ctx, &rec);
+	}
+	free(path);
+}
+
+static void files_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	if (h->type == FILES_EV_CLOSE)
+		event_close(ctx, state, h, size);
+	else if (h->type == FILES_EV_CHANGE)
+		event_change(ctx, state, h, size);
+}
+
+static void files_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+{
+	struct files_state *st = state;
+
+	if (st->summary)
+		files_top_report(ctx, st, skel);
+}
+
+static void files_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel,
+			  double secs)
+{
+	struct files_state *st = state;
+	uint64_t total = 0;
+	char top[256];
+	struct ks_rec r;
+
+	for (int i = 0; i <= FILES_OP_N; i++)
+		total += st->counts[i];
+	ks_topn__format(st->paths, 5, top, sizeof(top));
+	ks_rec_init(&r, "summary", NULL);
+	r.style = KS_REC_LINE;
+	ks_rec_str(&r, "module", "", -8, "files", 5);
+	ks_rec_add(&r, "changes_per_s", "changes/s", 0, KS_V_DOUBLE)->d = total / secs;
+	for (int i = 0; i < FILES_OP_N; i++)
+		if (st->counts[i])
+			ks_rec_uint(&r, files_op_name(i), files_op_name(i), 0, st->counts[i]);
+	if (st->counts[FILES_OP_N])
+		ks_rec_uint(&r, "close", "close", 0, st->counts[FILES_OP_N]);
+	ks_rec_kstr(&r, "top", "top:", 0, top, sizeof(top), false);
+	ks_emit(ctx, &r);
+	memset(st->counts, 0, sizeof(st->counts));
+	ks_topn__reset(st->paths);
+}
+
+static void files_fini(void *state)
+{
+	struct files_state *st = state;
+
+	files_wtab__free(st->wtab);
+	files_topd__free(st->topd);
+	ks_topn__free(st->paths);
+	st->wtab = NULL;
+	st->topd = NULL;
+	st->paths = NULL;
+}
 
 const struct ks_module files_module = {
 	.name = "files",
 	.id = KS_MOD_files,
-	.brief = "file lifecycle: create, unlink, rename, link, mkdir, chmod, truncate, writes (not yet)",
+	.brief = "file changes: create, unlink, rename, link, mkdir, chmod, chown, truncate, writes",
+	.usage = "  ksight files                # every file change, system-wide\n"
+		 "  ksight files -p 1234 -x     # changes by process 1234, failed calls too\n"
+		 "  ksight files --no-writes    # names and attributes only (cheaper)\n"
+		 "  ksight files -s 5           # top files by bytes read+written, every 5 s\n"
+		 "  ksight files -s --sort wbytes --top 10 -a   # writers, sockets too\n",
+	.opts = files_opts,
+	.state_size = sizeof(struct files_state),
+	.defaults = &defaults,
+	.positional = true,
 	.slots = files_slots,
+	.types = files_types,
+	.configure = files_configure,
+	.want_slot = files_want_slot,
+	.setup = files_setup,
+	.event = files_event,
+	.report = files_report,
+	.summary = files_summary,
+	.fini = files_fini,
 };
