@@ -114,6 +114,11 @@ static int open_cgroup(struct ks_ctx *c)
 	return 0;
 }
 
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
 int ks_ctx__start(struct ks_ctx *c)
 {
 	uint64_t t0 = ks_clock_mono_now();
@@ -131,6 +136,12 @@ int ks_ctx__start(struct ks_ctx *c)
 	if (c->mode == KS_MODE_AGENT)
 		ks_ident__seed(c->ident);
 
+	/* before "ready": a Ctrl-C right after it must stop the run, not kill the process */
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	double ms = (ks_clock_mono_now() - t0) / 1e6;
 	fprintf(stderr, "ksight %s: ready in %.0f ms (%d programs attached); Ctrl-C to stop\n",
 		c->label, ms, c->nlinks);
@@ -143,11 +154,6 @@ int ks_ctx__start(struct ks_ctx *c)
 		ks_sink__flush(c->sink);
 	}
 	return 0;
-}
-
-static void on_signal(int sig)
-{
-	stop_requested = 1;
 }
 
 static void interval_work(struct ks_ctx *c, double secs)
@@ -172,13 +178,9 @@ int ks_ctx__run(struct ks_ctx *c)
 	uint64_t now = ks_clock_mono_now(), interval = c->common.interval * 1000000000ULL;
 	uint64_t deadline = c->common.duration ? now + c->common.duration * 1000000000ULL : 0;
 	uint64_t next = interval ? now + interval : 0, last = now, reports = 0;
-	struct sigaction sa = { .sa_handler = on_signal };
 	bool counted_out = false;
 	int err = 0;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	while (!stop_requested) {
 		uint64_t wait = tick;
 
