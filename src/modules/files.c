@@ -302,7 +302,7 @@ static void event_change(struct ks_ctx *ctx, struct files_state *st, const struc
 		return;
 	resolve(e, s, n, &r);
 	if (e->op == FILES_OP_WRITE && e->ret > 0)
-		files_wtab__put(st->wtab, h->pid, e->fd, e->file, r.path, r.plen);
+		files_wtab__put(st->wtab, h->pid, e->fd, e->file, r.path, r.plen, r.pcut);
 	count(st, e->op, r.path, r.plen);
 	if (!ks_ctx_streaming(ctx))
 		return;
@@ -362,11 +362,12 @@ static void event_close(struct ks_ctx *ctx, struct files_state *st, const struct
 	char *path, det[96];
 	const char *why;
 	struct ks_rec rec;
+	bool cut;
 	size_t dn;
 
 	if (size < sizeof(*e))
 		return;
-	path = files_wtab__take(st->wtab, h->pid, e->fd, e->file);
+	path = files_wtab__take(st->wtab, h->pid, e->fd, e->file, &cut);
 	count(st, FILES_OP_N, NULL, 0);
 	if (ks_ctx_streaming(ctx)) {
 		why = files_why_name(e->why);
@@ -378,6 +379,7 @@ static void event_close(struct ks_ctx *ctx, struct files_state *st, const struct
 		if (e->why != FILES_CLOSED_CLOSE)
 			dn += snprintf(det + dn, sizeof(det) - dn, " (%s)", why);
 		ks_rec_str(&rec, NULL, "DETAIL", 0, det, dn);
+		ks_rec_add(&rec, "path_truncated", NULL, 0, KS_V_BOOL)->u = cut;
 		ks_rec_int(&rec, "fd", NULL, 0, e->fd);
 		ks_rec_uint(&rec, "bytes", NULL, 0, e->bytes);
 		ks_rec_uint(&rec, "writes", NULL, 0, e->writes);

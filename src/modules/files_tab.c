@@ -12,6 +12,7 @@ struct wnode {
 	uint64_t file;
 	uint32_t pid;
 	int32_t fd;
+	bool cut;
 	char *path;
 };
 
@@ -61,7 +62,7 @@ static struct wnode **wfind(struct files_wtab *t, uint32_t pid, int32_t fd, uint
 }
 
 int files_wtab__put(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file,
-		    const char *path, size_t n)
+		    const char *path, size_t n, bool cut)
 {
 	struct wnode **pp = wfind(t, pid, fd, file), *w = *pp;
 	char *copy = malloc(n + 1);
@@ -73,6 +74,7 @@ int files_wtab__put(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t fil
 	if (w) {
 		free(w->path);
 		w->path = copy;
+		w->cut = cut;
 		return 0;
 	}
 	if (t->n >= t->cap) {
@@ -88,20 +90,24 @@ int files_wtab__put(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t fil
 	w->fd = fd;
 	w->file = file;
 	w->path = copy;
+	w->cut = cut;
 	*pp = w;
 	t->n++;
 	return 0;
 }
 
-char *files_wtab__take(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file)
+char *files_wtab__take(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file,
+		       bool *cut)
 {
 	struct wnode **pp = wfind(t, pid, fd, file), *w = *pp;
 	char *path;
 
+	*cut = false;
 	if (!w)
 		return NULL;
 	*pp = w->next;
 	path = w->path;
+	*cut = w->cut;
 	free(w);
 	t->n--;
 	return path;

@@ -25,13 +25,15 @@ struct files_wtab;
 struct files_wtab *files_wtab__new(size_t cap);
 void files_wtab__free(struct files_wtab *t);
 
-/* Remember @path[0..n) (copied; a NUL is added) for (@pid, @fd, @file), replacing what the
- * key held. Returns 0, -ENOMEM, or -ENOSPC when the table holds @cap paths already. */
+/* Remember @path[0..n) (copied; a NUL is added) and whether it was @cut for (@pid, @fd,
+ * @file), replacing what the key held. Returns 0, -ENOMEM, or -ENOSPC when the table
+ * holds @cap paths already. */
 int files_wtab__put(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file,
-		    const char *path, size_t n);
+		    const char *path, size_t n, bool cut);
 
-/* The path held for the key, now the caller's (free() it), or NULL. */
-char *files_wtab__take(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file);
+/* The path held for the key, now the caller's (free() it), and its *@cut; or NULL. */
+char *files_wtab__take(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file,
+		       bool *cut);
 
 size_t files_wtab__count(const struct files_wtab *t);
 
