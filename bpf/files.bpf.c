@@ -126,7 +126,8 @@ static __always_inline int files_exit(void)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (!bpf_map_lookup_elem(&files_procs, &tgid) ||
+	    BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	files_sweep(FILES_CLOSED_EXIT, false);
 	bpf_map_delete_elem(&files_procs, &tgid);

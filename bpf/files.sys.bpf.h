@@ -320,7 +320,7 @@ static __always_inline void files_sys_exit(void *ctx, const struct ks_sys_call *
 		if (files_summary)
 			files_top_io(c->args[0], ret, true, pid_tgid);
 		else
-			files_write(id, c->args[0], ret, pid_tgid);
+			files_write(c->args[0], ret, pid_tgid);
 		return;
 	case __NR_read:
 	case __NR_pread64:

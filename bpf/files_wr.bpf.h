@@ -113,15 +113,16 @@ static __always_inline void files_emit_close(const struct files_wr_key *k,
 	ks_submit(e);
 }
 
-/* Report and forget the count of @k (its value @v). */
+/* Report and forget the count of @k (its value @v); whoever deletes it reports it. */
 static __always_inline void files_untrack(const struct files_wr_key *k,
 					  const struct files_wr_val *v, __u32 why, __u64 pid_tgid)
 {
+	struct files_wr_val copy = *v;
 	struct files_proc *p;
 
-	files_emit_close(k, v, why, pid_tgid);
 	if (bpf_map_delete_elem(&files_wr, k))
-		return;		/* another thread reported it first */
+		return;		/* another thread took it first */
+	files_emit_close(k, &copy, why, pid_tgid);
 	p = bpf_map_lookup_elem(&files_procs, &k->tgid);
 	if (p)
 		__sync_fetch_and_add(&p->n, -1);
@@ -176,7 +177,7 @@ static __always_inline void files_first_write(int fd, struct file *f, long ret, 
 	ks_output(&e->hdr, sizeof(*e) + (n & (FILES_BASE_MAX * 2 - 1)), pid_tgid);
 }
 
-static __always_inline void files_write(__u32 sys, int fd, long ret, __u64 pid_tgid)
+static __always_inline void files_write(int fd, long ret, __u64 pid_tgid)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct files_wr_key k = { .tgid = pid_tgid >> 32, .fd = fd };

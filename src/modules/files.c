@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "analyze/topn.h"
 #include "core/module.h"
@@ -51,17 +52,18 @@ static const int sys_names_[] = { SYS_creat,  SYS_open,	 SYS_openat, SYS_openat2
 				  SYS_rmdir,  SYS_mkdir,	 SYS_mkdirat, -1 };
 static const int sys_moves[] = { SYS_rename,  SYS_renameat, SYS_renameat2, SYS_link,
 				 SYS_linkat,  SYS_symlink,  SYS_symlinkat, -1 };
-static const int sys_attrs[] = { SYS_chmod,  SYS_fchmod,  SYS_fchmodat, SYS_fchmodat2,
-				 SYS_chown,  SYS_fchown,  SYS_lchown,	SYS_fchownat,
-				 SYS_truncate, SYS_ftruncate, -1 };
-static const int sys_writes[] = { SYS_write, SYS_pwrite64, SYS_writev, SYS_pwritev,
-				  SYS_pwritev2, -1 };
-static const int sys_closes[] = { SYS_close, SYS_close_range, SYS_dup2, SYS_dup3, -1 };
+static const int sys_attrs[] = { SYS_chmod,  SYS_fchmod,  SYS_fchmodat, SYS_chown,
+				 SYS_fchown, SYS_lchown,  SYS_fchownat, SYS_truncate,
+				 SYS_ftruncate, -1 };
+static const int sys_writes[] = { SYS_write,  SYS_pwrite64,    SYS_writev, SYS_pwritev,
+				  SYS_pwritev2, SYS_close, SYS_close_range, SYS_dup2,
+				  SYS_dup3,	-1 };
+static const int sys_fchmodat2[] = { SYS_fchmodat2, -1 };
 static const int sys_reads[] = { SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2, -1 };
 
 #define FX(sys) { "files__" #sys "_fexit", "__x64_sys_" #sys }
 
-enum { SLOT_NAMES, SLOT_MOVES, SLOT_ATTRS, SLOT_WRITES, SLOT_CLOSES, SLOT_READS, SLOT_LIFE };
+enum { SLOT_NAMES, SLOT_MOVES, SLOT_ATTRS, SLOT_FCHMODAT2, SLOT_WRITES, SLOT_READS, SLOT_LIFE };
 
 static const struct ks_slot files_slots[] = {
 	[SLOT_NAMES] = { .name = "see creates, removals", .alts = {
@@ -74,21 +76,22 @@ static const struct ks_slot files_slots[] = {
 				   FX(symlink), FX(symlinkat) } },
 		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_moves } } },
 	[SLOT_ATTRS] = { .name = "see mode, owner, size", .alts = {
-		{ KS_FAM_FENTRY, { FX(chmod), FX(fchmod), FX(fchmodat), FX(fchmodat2), FX(chown),
-				   FX(fchown), FX(lchown), FX(fchownat), FX(truncate),
-				   FX(ftruncate) } },
+		{ KS_FAM_FENTRY, { FX(chmod), FX(fchmod), FX(fchmodat), FX(chown), FX(fchown),
+				   FX(lchown), FX(fchownat), FX(truncate), FX(ftruncate) } },
 		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_attrs } } },
-	[SLOT_WRITES] = { .name = "see writes", .alts = {
+	/* a slot of its own: wanted only where the syscall exists (6.6), so that older
+	 * kernels do not attach the dispatcher for a call they do not have */
+	[SLOT_FCHMODAT2] = { .name = "see fchmodat2", .alts = {
+		{ KS_FAM_FENTRY, { FX(fchmodat2) } },
+		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_fchmodat2 } } },
+	[SLOT_WRITES] = { .name = "see writes, closes", .alts = {
 		{ KS_FAM_FENTRY, { FX(write), FX(pwrite64), FX(writev), FX(pwritev),
-				   FX(pwritev2) } },
+				   FX(pwritev2), FX(close), FX(close_range), FX(dup2), FX(dup3) } },
 		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_writes } } },
-	[SLOT_CLOSES] = { .name = "see closes", .alts = {
-		{ KS_FAM_FENTRY, { FX(close), FX(close_range), FX(dup2), FX(dup3) } },
-		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_closes } } },
 	[SLOT_READS] = { .name = "see reads (--summary)", .alts = {
 		{ KS_FAM_FENTRY, { FX(read), FX(pread64), FX(readv), FX(preadv), FX(preadv2) } },
 		{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_reads } } },
-	[SLOT_LIFE] = { .name = "see exec, exit (closes)", .alts = {
+	[SLOT_LIFE] = { .name = "see exec, exit", .alts = {
 		{ KS_FAM_TP_BTF, { { "files__exec_btf", "sched_process_exec" },
 				   { "files__exit_btf", "sched_process_exit" } } },
 		{ KS_FAM_RAW_TP, { { "files__exec_raw", "sched_process_exec" },
@@ -134,7 +137,9 @@ static bool files_want_slot(const void *state, const struct ks_slot *slot)
 
 	if (st->summary)
 		return s == SLOT_WRITES || s == SLOT_READS;
-	if (st->no_writes && (s == SLOT_WRITES || s == SLOT_CLOSES || s == SLOT_LIFE))
+	if (s == SLOT_FCHMODAT2)
+		return syscall(SYS_fchmodat2, -1, "", 0, 0) == 0 || errno != ENOSYS;
+	if (st->no_writes && (s == SLOT_WRITES || s == SLOT_LIFE))
 		return false;
 	return s != SLOT_READS;
 }

@@ -64,7 +64,7 @@ def under(recs, w):
     return [r for r in recs if r["path"].startswith(prefix)]
 
 
-def expected_seq(w):
+def expected_seq(w, chmod2="fchmodat2"):
     """(event, path, fields) of `fileops seq`, in order."""
     p = lambda name: display(w.encode() + b"/" + name)
     each = N // K
@@ -75,7 +75,8 @@ def expected_seq(w):
         ("close", p(N1), {"bytes": N, "writes": K, "why": "close"}),
         ("rename", p(N1), {"new_path": p(N2), "path_arg": display(N1),
                            "new_path_arg": display(N2), "syscall": "renameat"}),
-        ("chmod", p(N2), {"mode": 0o600, "syscall": "fchmodat"}),
+        ("chmod", p(N2), {"mode": 0o600, "syscall": "fchmodat", "dirfd": 3}),
+        ("chmod", p(N2), {"mode": 0o640, "syscall": chmod2}),
         ("chown", p(N2), {"uid": 1234, "gid": 5678, "syscall": "chown"}),
         ("truncate", p(N2), {"size": 7, "syscall": "ftruncate"}),
         ("link", p(N2), {"new_path": p(N3), "syscall": "linkat"}),
@@ -93,9 +94,9 @@ def test_sequence_exactly_once(workdir, hooks):
     w = os.path.realpath(workdir)
     k, pid, res = run_fileops(w, "seq", [N, K],
                               ["--json"] + (["--hooks", hooks] if hooks else []))
-    assert res == ["done"]
+    assert res[0] == "done"
     recs = under(k.records("files"), w)
-    exp = expected_seq(w)
+    exp = expected_seq(w, res[1])
     assert [(r["event"], r["path"]) for r in recs] == [(e, p) for e, p, _ in exp]
     for r, (event, path, fields) in zip(recs, exp):
         assert r["pid"] == pid and r["tid"] == pid and r["comm"] == "fileops", r
@@ -111,6 +112,7 @@ def test_table_escapes_names(workdir):
     w = os.path.realpath(workdir)
     k, pid, _ = run_fileops(w, "seq", [N, K], [], pid_filter=True)
     rows = [line for line in k.out_lines if line.split()[:1] == [str(pid)]]
+    assert k.out_lines[0].split() == ["PID", "COMM", "EVENT", "PATH", "DETAIL"]
     assert len(rows) == len(expected_seq(w))
     for line in k.out_lines:
         assert not any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or 0xdc80 <= ord(c) <= 0xdcff

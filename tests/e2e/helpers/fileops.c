@@ -12,7 +12,8 @@
  * seq, in order (names hold spaces, a tab, a newline and bytes that are not UTF-8):
  *   create N1 (O_CREAT|O_EXCL, 0640, umask 022), K writes, close; reopen N1 with O_CREAT
  *   (exists: no create), close; renameat(dirfd N1 -> cwd N2); fchmodat(dirfd N2 0600);
- *   chown(absolute N2, 1234, 5678); open N2, ftruncate(7), close; linkat(N2 -> dirfd N3);
+ *   fchmodat2(N2 0640: prints "done fchmodat2", or where the kernel lacks it fchmodat and
+ *   "done fchmodat"); chown(absolute N2, 1234, 5678); open N2, ftruncate(7), close; linkat(N2 -> dirfd N3);
  *   symlinkat(target N2, dirfd N4); mkdir D 0750; rmdir D; unlink N2; unlinkat(dirfd N3);
  *   unlink(absolute N4).
  */
@@ -68,8 +69,9 @@ static char *abs_path(const char *name)
 	return p[i];
 }
 
-static void seq(long n, long k)
+static const char *seq(long n, long k)
 {
+	const char *chmod2 = "fchmodat2";
 	int dfd, fd;
 
 	CHECK(dfd = open(".", O_RDONLY | O_DIRECTORY));
@@ -80,6 +82,12 @@ static void seq(long n, long k)
 	CHECK(close(fd));
 	CHECK(renameat(dfd, N1, AT_FDCWD, N2));
 	CHECK(fchmodat(dfd, N2, 0600, 0));
+	if (syscall(452 /* fchmodat2 */, AT_FDCWD, N2, 0640, 0) < 0) {
+		if (errno != ENOSYS)
+			CHECK(-1);
+		chmod2 = "fchmodat";
+		CHECK(fchmodat(AT_FDCWD, N2, 0640, 0));
+	}
 	CHECK(chown(abs_path(N2), 1234, 5678));
 	CHECK(fd = open(N2, O_WRONLY));
 	CHECK(ftruncate(fd, 7));
@@ -92,6 +100,7 @@ static void seq(long n, long k)
 	CHECK(unlinkat(dfd, N3, 0));
 	CHECK(unlink(abs_path(N4)));
 	CHECK(close(dfd));
+	return chmod2;
 }
 
 /* a: dup2 over it; b: close-on-exec; c: left open at exit; d: close_range. */
@@ -146,6 +155,7 @@ static void io(long n, long k, long m, long j, long ms)
 
 int main(int argc, char **argv)
 {
+	const char *word = "";
 	char line[16];
 
 	if (argc < 3) {
@@ -162,7 +172,7 @@ int main(int argc, char **argv)
 	if (!fgets(line, sizeof(line), stdin))
 		return 1;
 	if (!strcmp(argv[1], "seq") && argc == 5)
-		seq(atol(argv[3]), atol(argv[4]));
+		word = seq(atol(argv[3]), atol(argv[4]));
 	else if (!strcmp(argv[1], "closes") && argc == 3)
 		closes();
 	else if (!strcmp(argv[1], "io") && (argc == 7 || argc == 8))
@@ -172,7 +182,7 @@ int main(int argc, char **argv)
 		fail();
 	else
 		return 2;
-	printf("done\n");
+	printf("done %s\n", word);
 	fflush(stdout);
 	return 0;
 }
