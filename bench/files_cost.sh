@@ -3,7 +3,7 @@
 # Cost per file lifecycle (create, write, close, unlink) under `ksight files`, against no
 # tracer and against bpftrace doing similar work with the syscall tracepoints.
 #
-#   [ROUNDS=5] [N=20000] [BYTES=4096] [WRITES=4] [NPPID=1000000] [CPU=1] [SETTLE=1] \
+#   [ROUNDS=5] [N=10000] [BYTES=4096] [WRITES=4] [NPPID=1000000] [CPU=1] [SETTLE=1] \
 #       [DIR=/dev/shm] [TRACER_CPU=0] bench/files_cost.sh [BUILD]
 #
 # Each round starts every tracer in turn (the order rotates each round), waits until it is
@@ -11,6 +11,7 @@
 # of BYTES in all + close + unlink in a private directory under DIR (tmpfs by default: a
 # disk filesystem's journal makes the cycle slow and noisy), then NPPID getppid calls (what
 # the tracer costs the syscalls it does not watch), and stops the tracer with SIGINT.
+# N stays below the --summary table's 16384 entries: every cycle's file is a new inode.
 # Tracers write to /dev/null and run pinned to TRACER_CPU ("" for anywhere), so that the
 # figure is the cost in the traced thread's own syscalls, not the tracer's reader
 # competing for its CPU. Prints the median ns per cycle and per getppid over ROUNDS,
@@ -23,7 +24,7 @@ KSIGHT=$BUILD/ksight
 CYCLE=$BUILD/bench/helpers/filecycle
 BPFTRACE=/usr/bin/bpftrace
 ROUNDS=${ROUNDS:-5}
-N=${N:-20000}
+N=${N:-10000}
 BYTES=${BYTES:-4096}
 WRITES=${WRITES:-4}
 NPPID=${NPPID:-1000000}

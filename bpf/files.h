@@ -107,7 +107,7 @@ struct files_wr_val {
 
 /* --summary: per process and file (filetop). */
 #define FILES_TOP_PATH 256	/* bytes of the path kept (its tail), NUL included */
-#define FILES_TOP_ENTRIES 10240
+#define FILES_TOP_ENTRIES 16384
 
 enum files_ftype {
 	FILES_T_REG,		/* 'R' regular file */

@@ -82,6 +82,7 @@ struct {
 	__type(value, struct files_proc);
 } files_procs SEC(".maps") __weak;
 
+/* --summary makes it BPF_F_NO_PREALLOC before load (see files_top.c) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FILES_TOP_ENTRIES);

@@ -141,6 +141,9 @@ static bool files_want_slot(const void *state, const struct ks_slot *slot)
 		return syscall(SYS_fchmodat2, -1, "", 0, 0) == 0 || errno != ENOSYS;
 	if (st->no_writes && (s == SLOT_WRITES || s == SLOT_LIFE))
 		return false;
+	/* the exec/exit sweeps loop with bpf_loop() (5.17): without it, no such closes */
+	if (s == SLOT_LIFE)
+		return libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) > 0;
 	return s != SLOT_READS;
 }
 
@@ -151,7 +154,11 @@ static int files_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
 	skel->rodata->files_failed = st->failed;
 	skel->rodata->files_summary = st->summary;
 	skel->rodata->files_all = st->all_files;
-	if (!st->summary)
+	/* --summary deletes idle entries: an add racing with a delete must land in the dead
+	 * element (freed after RCU), never in one reused at once for another key */
+	if (st->summary)
+		bpf_map__set_map_flags(skel->maps.files_top, BPF_F_NO_PREALLOC);
+	else
 		bpf_map__set_max_entries(skel->maps.files_top, 1);
 	if (st->summary || st->no_writes) {
 		bpf_map__set_max_entries(skel->maps.files_wr, 1);

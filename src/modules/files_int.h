@@ -30,7 +30,7 @@ struct files_state {
 };
 
 /* --summary: the top rows of the kernel's table, as growth since the last report; then
- * forget the entries of processes that have exited. */
+ * delete the entries that will not change any more (see files_top.c). */
 void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct ksight_bpf *skel);
 
 #endif

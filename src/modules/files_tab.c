@@ -124,8 +124,10 @@ struct prev {
 };
 
 struct files_topd {
-	struct prev *p;
+	struct prev *p;		/* the previous call's totals, sorted by key */
 	size_t n;
+	struct files_top_row *pend;	/* growth of retired entries, for the next call */
+	size_t npend;
 };
 
 struct files_topd *files_topd__new(void)
@@ -138,6 +140,7 @@ void files_topd__free(struct files_topd *d)
 	if (!d)
 		return;
 	free(d->p);
+	free(d->pend);
 	free(d);
 }
 
@@ -151,9 +154,18 @@ static uint64_t grow(uint64_t now, uint64_t before)
 	return now >= before ? now - before : now;
 }
 
-int files_topd__delta(struct files_topd *d, struct files_top_row *rows, size_t n)
+static void add(struct files_top_val *v, const struct files_top_val *g)
+{
+	v->reads += g->reads;
+	v->rbytes += g->rbytes;
+	v->writes += g->writes;
+	v->wbytes += g->wbytes;
+}
+
+int files_topd__delta(struct files_topd *d, struct files_top_row *rows, size_t n, size_t cap)
 {
 	struct prev *next = calloc(n ? n : 1, sizeof(*next));
+	size_t m = n;
 
 	if (!next)
 		return -ENOMEM;
@@ -176,20 +188,45 @@ int files_topd__delta(struct files_topd *d, struct files_top_row *rows, size_t n
 		rows[i].v.writes = grow(rows[i].v.writes, p->writes);
 		rows[i].v.wbytes = grow(rows[i].v.wbytes, p->wbytes);
 	}
+	for (size_t j = 0; j < d->npend; j++) {
+		size_t i;
+
+		for (i = 0; i < m && key_cmp(&rows[i].k, &d->pend[j].k); i++)
+			;
+		if (i < m)
+			add(&rows[i].v, &d->pend[j].v);
+		else if (m < cap)
+			rows[m++] = d->pend[j];
+	}
+	d->npend = 0;
 	free(d->p);
 	d->p = next;
 	d->n = n;
-	return 0;
+	return m;
 }
 
-void files_topd__forget(struct files_topd *d, const struct files_top_key *k)
+int files_topd__retire(struct files_topd *d, const struct files_top_key *k,
+		       const struct files_top_val *final)
 {
 	struct prev *p = d->n ? bsearch(k, d->p, d->n, sizeof(*d->p), key_cmp) : NULL;
+	struct files_top_row g = { .k = *k, .v = *final }, *pend;
 
-	if (!p)
-		return;
-	memmove(p, p + 1, (d->p + d->n - (p + 1)) * sizeof(*p));
-	d->n--;
+	if (p) {
+		g.v.reads = grow(final->reads, p->reads);
+		g.v.rbytes = grow(final->rbytes, p->rbytes);
+		g.v.writes = grow(final->writes, p->writes);
+		g.v.wbytes = grow(final->wbytes, p->wbytes);
+		memmove(p, p + 1, (d->p + d->n - (p + 1)) * sizeof(*p));
+		d->n--;
+	}
+	if (!g.v.reads && !g.v.writes)
+		return 0;
+	pend = realloc(d->pend, (d->npend + 1) * sizeof(*pend));
+	if (!pend)
+		return -ENOMEM;
+	d->pend = pend;
+	d->pend[d->npend++] = g;
+	return 0;
 }
 
 static enum files_sort sort_by;

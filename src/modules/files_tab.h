@@ -58,15 +58,22 @@ struct files_topd *files_topd__new(void);
 void files_topd__free(struct files_topd *d);
 
 /*
- * Turn the totals in @rows[0..n) into their growth since the previous call, and keep the
- * totals for the next one (keys absent now are forgotten). A total below the previous
- * one (an entry deleted and made again) counts in full. Returns 0 or -ENOMEM (then the
- * rows are left as totals and the previous totals kept).
+ * Turn the totals in @rows[0..n) into their growth since the previous call and keep the
+ * totals for the next one (keys absent now are forgotten); then add what retired entries
+ * grew by after the previous call, to the row of the same key or as rows appended (up to
+ * @cap rows in all). A total below the previous one (an entry deleted and made again)
+ * counts in full. Returns the number of rows, or -ENOMEM (then the rows are left as
+ * totals and the previous totals kept).
  */
-int files_topd__delta(struct files_topd *d, struct files_top_row *rows, size_t n);
+int files_topd__delta(struct files_topd *d, struct files_top_row *rows, size_t n, size_t cap);
 
-/* Forget the totals of @k (its kernel entry was deleted). */
-void files_topd__forget(struct files_topd *d, const struct files_top_key *k);
+/*
+ * The kernel's entry @k was deleted, its last totals being @final: forget @k, and keep
+ * what it grew by since the previous files_topd__delta() for the next one. Returns 0 or
+ * -ENOMEM.
+ */
+int files_topd__retire(struct files_topd *d, const struct files_top_key *k,
+		       const struct files_top_val *final);
 
 /* Sort @rows, the largest first by @by; ties by pid, then path. */
 void files_top_sort(struct files_top_row *rows, size_t n, enum files_sort by);

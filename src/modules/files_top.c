@@ -61,25 +61,50 @@ static bool process_gone(uint32_t pid)
 	return kill(pid, 0) && errno == ESRCH;
 }
 
+/*
+ * Entries are deleted only when they should see no more updates: their process has
+ * exited, or (with an interval) they did not change during a whole one. The kernel's
+ * counters are only ever added to, so nothing read here can be lost by a delete; the
+ * delete returns the entry's last totals (BPF_MAP_LOOKUP_AND_DELETE_ELEM, 5.14) and
+ * whatever they grew by since the dump goes into the next report. Only an update racing
+ * with the delete itself (a program between its lookup and its add) can miss, and the
+ * map is not preallocated so such an add lands in a dead element, not in another key.
+ */
+static void retire(struct files_state *st, struct bpf_map *map, const struct files_top_row *row,
+		   bool idle_ok)
+{
+	struct files_top_val last;
+
+	if (!process_gone(row->k.tgid) && !(idle_ok && !row->v.reads && !row->v.writes))
+		return;
+	if (bpf_map__lookup_and_delete_elem(map, &row->k, sizeof(row->k), &last, sizeof(last),
+					    0))
+		return;
+	files_topd__retire(st->topd, &row->k, &last);
+}
+
 void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct ksight_bpf *skel)
 {
 	struct bpf_map *map = skel->maps.files_top;
-	size_t n, shown = 0, cap = bpf_map__max_entries(map);
+	size_t shown = 0, cap = bpf_map__max_entries(map);
 	struct files_top_key *keys = calloc(cap, sizeof(*keys));
 	struct files_top_val *vals = calloc(cap, sizeof(*vals));
-	struct files_top_row *rows = calloc(cap, sizeof(*rows));
+	struct files_top_row *rows = calloc(2 * cap, sizeof(*rows));
 	uint64_t reads = 0, writes = 0;
+	bool idle_ok = ks_ctx_common(ctx)->interval;
+	long n;
 
 	if (!keys || !vals || !rows)
 		goto cleanup;
 	n = ks_map_dump(map, keys, vals, cap);
-	for (size_t i = 0; i < n; i++) {
+	for (long i = 0; i < n; i++) {
 		rows[i].k = keys[i];
 		rows[i].v = vals[i];
 	}
-	if (files_topd__delta(st->topd, rows, n))
+	n = files_topd__delta(st->topd, rows, n, 2 * cap);
+	if (n < 0)
 		goto cleanup;
-	for (size_t i = 0; i < n; i++) {
+	for (long i = 0; i < n; i++) {
 		reads += rows[i].v.reads;
 		writes += rows[i].v.writes;
 	}
@@ -96,19 +121,14 @@ void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct ksight_
 		ks_rec_uint(&r, NULL, "writes", 0, writes);
 		ks_emit(ctx, &r);
 	}
-	for (size_t i = 0; i < n && shown < (st->top ? st->top : 20); i++) {
+	for (long i = 0; i < n && shown < (st->top ? st->top : 20); i++) {
 		if (!rows[i].v.reads && !rows[i].v.writes)
 			continue;
 		emit_row(ctx, &rows[i]);
 		shown++;
 	}
-	/* an exited process adds nothing more: its last growth is shown, drop its entries */
-	for (size_t i = 0; i < n; i++) {
-		if (!process_gone(keys[i].tgid))
-			continue;
-		bpf_map__delete_elem(map, &keys[i], sizeof(keys[i]), 0);
-		files_topd__forget(st->topd, &keys[i]);
-	}
+	for (long i = 0; i < n; i++)
+		retire(st, map, &rows[i], idle_ok);
 cleanup:
 	free(keys);
 	free(vals);

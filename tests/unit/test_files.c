@@ -157,31 +157,54 @@ static struct files_top_row row(uint32_t pid, uint64_t ino, uint64_t r, uint64_t
 static void test_topd_delta(void **state)
 {
 	struct files_topd *d = files_topd__new();
-	struct files_top_row rows[3];
+	struct files_top_row rows[4];
+	struct files_top_val last;
 
 	rows[0] = row(1, 10, 5, 500, 1, 10, "/a");
 	rows[1] = row(2, 10, 0, 0, 3, 30, "/a");
-	assert_int_equal(files_topd__delta(d, rows, 2), 0);
+	assert_int_equal(files_topd__delta(d, rows, 2, 4), 2);
 	assert_int_equal(rows[0].v.reads, 5);	/* first report: totals */
 	/* next report: growth only; a new key in full; a vanished key forgotten */
 	rows[0] = row(2, 10, 0, 0, 7, 70, "/a");
 	rows[1] = row(1, 10, 6, 600, 1, 10, "/a");
 	rows[2] = row(3, 11, 1, 1, 0, 0, "/b");
-	assert_int_equal(files_topd__delta(d, rows, 3), 0);
+	assert_int_equal(files_topd__delta(d, rows, 3, 4), 3);
 	assert_int_equal(rows[0].v.writes, 4);
 	assert_int_equal(rows[0].v.wbytes, 40);
 	assert_int_equal(rows[1].v.reads, 1);
 	assert_int_equal(rows[1].v.rbytes, 100);
 	assert_int_equal(rows[1].v.writes, 0);
 	assert_int_equal(rows[2].v.reads, 1);
-	/* forgotten (the process exited), then the key comes back: counted in full */
-	files_topd__forget(d, &rows[1].k);
-	rows[0] = row(1, 10, 2, 20, 0, 0, "/a");
-	assert_int_equal(files_topd__delta(d, rows, 1), 0);
-	assert_int_equal(rows[0].v.reads, 2);
+	/* pid 1's entry is deleted with 2 more reads than the dump saw: reported next time,
+	 * as a row of its own since the key is gone from the kernel */
+	last = row(1, 10, 8, 800, 1, 10, "/a").v;
+	assert_int_equal(files_topd__retire(d, &rows[1].k, &last), 0);
+	/* pid 3's entry is deleted unchanged: nothing to report */
+	last = row(3, 11, 1, 1, 0, 0, "/b").v;
+	assert_int_equal(files_topd__retire(d, &rows[2].k, &last), 0);
+	rows[0] = row(2, 10, 0, 0, 7, 70, "/a");
+	assert_int_equal(files_topd__delta(d, rows, 1, 4), 2);
+	assert_int_equal(rows[0].v.writes, 0);
+	assert_int_equal(rows[1].k.tgid, 1);
+	assert_int_equal(rows[1].v.reads, 2);
+	assert_int_equal(rows[1].v.rbytes, 200);
+	assert_string_equal(rows[1].v.path, "/a");
+	/* retired, then made again before the report: one row, both parts */
+	last = row(2, 10, 0, 0, 9, 90, "/a").v;
+	assert_int_equal(files_topd__retire(d, &rows[0].k, &last), 0);
+	rows[0] = row(2, 10, 0, 0, 1, 5, "/a");
+	assert_int_equal(files_topd__delta(d, rows, 1, 4), 1);
+	assert_int_equal(rows[0].v.writes, 3);
+	assert_int_equal(rows[0].v.wbytes, 25);
+	/* no room for the appended rows: cut at @cap */
+	last = row(2, 10, 0, 0, 2, 6, "/a").v;
+	assert_int_equal(files_topd__retire(d, &rows[0].k, &last), 0);
+	assert_int_equal(files_topd__delta(d, rows, 0, 0), 0);
 	/* a total below the previous one (entry deleted and made again): in full */
-	rows[0] = row(1, 10, 1, 5, 0, 0, "/a");
-	assert_int_equal(files_topd__delta(d, rows, 1), 0);
+	rows[0] = row(5, 10, 3, 30, 0, 0, "/c");
+	assert_int_equal(files_topd__delta(d, rows, 1, 4), 1);
+	rows[0] = row(5, 10, 1, 5, 0, 0, "/c");
+	assert_int_equal(files_topd__delta(d, rows, 1, 4), 1);
 	assert_int_equal(rows[0].v.reads, 1);
 	assert_int_equal(rows[0].v.rbytes, 5);
 	files_topd__free(d);
