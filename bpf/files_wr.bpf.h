@@ -4,16 +4,13 @@
  * through an fd is streamed with the file's path; later writes only add to a per-(process,
  * fd) count in the kernel, streamed once when the fd stops pointing at the file: close,
  * dup2/dup3 over it, close_range, close-on-exec, process exit, or (found at the next
- * write) any other way. With --summary, reads and writes are counted per process and file
- * instead (filetop) and nothing is streamed.
+ * write) any other way.
  */
 #ifndef KSIGHT_FILES_WR_BPF_H
 #define KSIGHT_FILES_WR_BPF_H
 
 #include "path.bpf.h"
 #include "files.h"
-
-extern const volatile bool files_all __weak;	/* --summary -a: not only regular files */
 
 #define FILES_S_IFMT 0170000
 #define FILES_S_IFREG 0100000
@@ -81,14 +78,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct files_proc);
 } files_procs SEC(".maps") __weak;
-
-/* --summary makes it BPF_F_NO_PREALLOC before load (see files_top.c) */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FILES_TOP_ENTRIES);
-	__type(key, struct files_top_key);
-	__type(value, struct files_top_val);
-} files_top SEC(".maps") __weak;
 
 static __always_inline struct files_rec_buf *files_rec_get(void)
 {
@@ -258,61 +247,6 @@ static __always_inline void files_closed_range(__u32 lo, __u32 hi, __u64 pid_tgi
 	p->range_lo = lo;
 	p->range_hi = hi;
 	p->ranged = 1;
-}
-
-/* --summary: count a read or write of @ret bytes on @fd. */
-static __always_inline void files_top_io(int fd, long ret, bool write, __u64 pid_tgid)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct files_top_key k = { .tgid = pid_tgid >> 32 };
-	struct files_top_val *v;
-	struct inode *inode;
-	struct file *f;
-	__u32 mode, type, n;
-
-	if (ret < 0)
-		return;
-	f = ks_fd_file(task, fd);
-	if (!f)
-		return;
-	inode = BPF_CORE_READ(f, f_inode);
-	mode = BPF_CORE_READ(inode, i_mode) & FILES_S_IFMT;
-	type = mode == FILES_S_IFREG ? FILES_T_REG : mode == FILES_S_IFSOCK ? FILES_T_SOCK :
-									    FILES_T_OTHER;
-	if (type != FILES_T_REG && !files_all)
-		return;
-	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	k.ino = BPF_CORE_READ(inode, i_ino);
-	k.rdev = BPF_CORE_READ(inode, i_rdev);
-	v = bpf_map_lookup_elem(&files_top, &k);
-	if (!v) {
-		struct files_rec_buf *rb = files_rec_get();
-		struct files_top_val *nv;
-
-		if (!rb)
-			return;
-		nv = (struct files_top_val *)rb->buf;
-		__builtin_memset(nv, 0, sizeof(*nv));
-		bpf_get_current_comm(nv->comm, sizeof(nv->comm));
-		nv->type = type;
-		n = files_copy_path(nv->path, FILES_TOP_PATH, f);
-		nv->cut = !!(n & KS_PATH_CUT);
-		if (bpf_map_update_elem(&files_top, &k, nv, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&files_top, &k)) {
-			ks_lost(FILES_EV_TOP);
-			return;
-		}
-		v = bpf_map_lookup_elem(&files_top, &k);
-		if (!v)
-			return;
-	}
-	if (write) {
-		__sync_fetch_and_add(&v->writes, 1);
-		__sync_fetch_and_add(&v->wbytes, ret);
-	} else {
-		__sync_fetch_and_add(&v->reads, 1);
-		__sync_fetch_and_add(&v->rbytes, ret);
-	}
 }
 
 #endif

@@ -9,6 +9,7 @@
 #include "files.h"
 
 struct ks_ctx;
+struct ks_hdr;
 struct ksight_bpf;
 struct ks_topn;
 struct files_wtab;
@@ -28,6 +29,10 @@ struct files_state {
 	uint64_t counts[FILES_OP_N + 1];	/* per op, then closes */
 	struct ks_topn *paths;
 };
+
+/* One streamed record of the module (files_event.c). */
+void files_on_event(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,
+		    size_t size);
 
 /* --summary: the top rows of the kernel's table, as growth since the last report; then
  * delete the entries that will not change any more (see files_top.c). */

@@ -3,8 +3,8 @@
  * fileops: known sequences of file changes, for exact tests of `ksight files`.
  *   fileops seq DIR N K       the lifecycle sequence below, N bytes written in K writes
  *   fileops closes DIR        files closed by dup2, close_range, close-on-exec and exit
- *   fileops io DIR N K M J [MS]  N bytes in K writes, (a pause of MS ms,) then M bytes in
- *                             J reads, of DIR/io
+ *   fileops io DIR N K M J [MS]  N bytes in K writes, (a pause of MS ms,) then M bytes
+ *                             in J reads, of DIR/io
  *   fileops fail DIR          unlink, rename, rmdir and chmod of DIR/missing: 4 x ENOENT
  * Prints "ready PID", waits for a line on stdin, works in DIR (its cwd), prints "done"
  * (closes: then execs /bin/true, which exits with a file still open).
