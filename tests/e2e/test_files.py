@@ -2,7 +2,9 @@
 """ksight files: each change of a known sequence exactly once, with the right process,
 absolute path and escaped names; closes by dup2, close_range, exec and exit; --summary
 totals and interval deltas; failures only with -x; bad input."""
+import collections
 import os
+import time
 
 import pytest
 
@@ -124,9 +126,12 @@ def test_table_escapes_names(workdir):
     assert rows[2].endswith("%d bytes in %d writes" % (N, K))
 
 
-def test_implicit_closes(workdir):
+@pytest.mark.parametrize("hooks", [None, "raw_tp", "tp"])
+def test_implicit_closes(workdir, hooks):
     w = os.path.realpath(workdir)
-    k, pid, res = run_fileops(w, "closes", [], ["--json"], pid_filter=True)
+    k, pid, res = run_fileops(w, "closes", [],
+                              ["--json"] + (["--hooks", hooks] if hooks else []),
+                              pid_filter=True)
     assert res == ["done"]
     got = [(r["event"], os.path.basename(r["path"]), r.get("bytes"), r.get("writes"),
             r.get("why")) for r in k.records("files")]
@@ -141,6 +146,28 @@ def test_implicit_closes(workdir):
     ]
     assert all(r["pid"] == pid for r in k.records("files"))
     assert k.stats()["lost"] == 0
+
+
+def test_agent_summary_counts(workdir):
+    """The agent streams the same records with --json and sums them per event."""
+    w = os.path.realpath(workdir)
+    h = Helper("fileops", "seq", w, N, K)
+    try:
+        k = Ksight(["run", "--json", "-p", str(h.pid), "1"])
+        k.wait_ready()
+        h.go()
+        assert h.result()[0] == "done"
+        time.sleep(2.5)    # an interval after the last change
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    total = collections.Counter()
+    for r in k.records("summary"):
+        if r.get("module") == "files":
+            total.update({key: val for key, val in r.items() if isinstance(val, int)})
+    want = collections.Counter(e for e, _, _ in expected_seq(w))
+    assert {key: total[key] for key in want} == dict(want)
+    assert len(under(k.records("files"), w)) == sum(want.values())
 
 
 @pytest.mark.parametrize("failed", [False, True])
