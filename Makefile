@@ -4,7 +4,7 @@
 #        -> user objects -> build/ksight (one binary, BPF embedded).
 # V=1 shows the commands. ASAN=1 builds into build-asan/ with AddressSanitizer + UBSan.
 
-BPF_OBJS := core syscalls exec open biolat syscount rw files proc
+BPF_OBJS := core syscalls exec open biolat syscount rw files proc sysnames
 
 ifeq ($(ASAN),1)
 BUILD ?= build-asan
@@ -99,6 +99,16 @@ $(BUILD)/src/%.o: src/%.c $(BUILD)/ksight.skel.h $(wildcard src/*/*.h bpf/*.h)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# the build host's syscall names, [nr] = "name", for src/core/sysnames.c: the fallback when
+# the running kernel does not say (no CONFIG_FTRACE_SYSCALLS, addresses hidden)
+$(BUILD)/sysnames_gen.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)echo '#include <asm/unistd_64.h>' | $(CC) -dM -E -x c - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/[\2] = "\1",/p' > $@
+	$(Q)test -s $@
+
+$(BUILD)/src/core/sysnames.o: $(BUILD)/sysnames_gen.h
+
 $(BUILD)/ksight: $(OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -108,10 +118,18 @@ $(BUILD)/ksight: $(OBJS)
 unit-bins: $(UNIT_BINS)
 helpers: $(HELPER_BINS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(PURE_OBJS)
+# An archive, so a test pulls in only the objects it needs: some files that do not include
+# the skeleton still call the session (cmd_*.c, exec.c) and would not link on their own.
+$(BUILD)/libksight-pure.a: $(PURE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libksight-pure.a
 	$(call msg,UNIT,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcmocka $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(BUILD)/libksight-pure.a -lcmocka \
+		$(LDLIBS) -o $@
 
 $(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)

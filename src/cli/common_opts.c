@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#define CGROUP2_SUPER_MAGIC 0x63677270
 
 static const char *const hooks_choices[] = { "auto", "fentry", "kprobe", "tp_btf", "raw_tp", "tp",
 					     NULL };
@@ -22,7 +25,7 @@ const struct ks_opt ks_common_opts[] = {
 	{ "hooks", 0, KS_OPT_CHOICE, OFF(hooks), "FAMILY",
 	  "force a hook family: fentry, kprobe, tp_btf, raw_tp, tp", 0, 0, hooks_choices },
 	{ "ringbuf-size", 0, KS_OPT_SIZE, OFF(ringbuf_size), "BYTES",
-	  "shared ring buffer, a power of two (default 8M)", 4096, 1ULL << 30 },
+	  "shared ring buffer, a power of two (default 4M)", 4096, 1ULL << 30 },
 	{ "duration", 0, KS_OPT_UINT, OFF(duration), "SECS", "stop after SECS seconds", 1,
 	  315360000 },
 	{ "verbose", 'v', KS_OPT_COUNT, OFF(verbose), NULL, "libbpf's log and the verifier's" },
@@ -56,6 +59,12 @@ int ks_common_check(struct ks_common *c, const char **pos, int npos, bool positi
 		snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)c->tid);
 		if (access(path, F_OK))
 			return fail(err, len, "-t %s: no such thread", path + 6);
+	}
+	if (c->cgroup) {
+		struct statfs fs;
+
+		if (statfs(c->cgroup, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
+			return fail(err, len, "--cgroup %.200s: not a cgroup v2 directory", c->cgroup);
 	}
 	if (c->ringbuf_size & (c->ringbuf_size - 1)) {
 		snprintf(err, len, "--ringbuf-size: %llu is not a power of two",

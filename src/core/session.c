@@ -121,10 +121,15 @@ static void on_signal(int sig)
 
 int ks_ctx__start(struct ks_ctx *c)
 {
+	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t t0 = ks_clock_mono_now();
 	struct ks_rec r;
 	int err;
 
+	/* from here on Ctrl-C detaches cleanly: before the ready line, never after it */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (c->common.cgroup && (err = open_cgroup(c)))
 		return err;
 	err = ks_ctx_select(c);
@@ -158,6 +163,8 @@ int ks_ctx__start(struct ks_ctx *c)
 
 static void interval_work(struct ks_ctx *c, double secs)
 {
+	if (c->mode == KS_MODE_TOOL)
+		ks_sink__mark(c->sink, ks_clock_real(&c->clock, ks_clock_mono_now()));
 	for (int i = 0; i < c->ninst; i++) {
 		struct ks_inst *in = &c->inst[i];
 
