@@ -141,12 +141,6 @@ int ks_ctx__start(struct ks_ctx *c)
 	if (c->mode == KS_MODE_AGENT)
 		ks_ident__seed(c->ident);
 
-	/* before "ready": a Ctrl-C right after it must stop the run, not kill the process */
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	double ms = (ks_clock_mono_now() - t0) / 1e6;
 	fprintf(stderr, "ksight %s: ready in %.0f ms (%d programs attached); Ctrl-C to stop\n",
 		c->label, ms, c->nlinks);
