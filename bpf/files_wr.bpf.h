@@ -18,7 +18,7 @@
 #define FILES_EBADF 9
 #define FILES_CLOSE_RANGE_CLOEXEC (1U << 2)
 
-/* One decoded call (files.sys.bpf.h). */
+/* One decoded call (files_decode.bpf.h, files_emit() in files.sys.bpf.h). */
 struct files_req {
 	__u64 arg, arg2;	/* user pointers to the paths, 0: none */
 	__u64 size;
