@@ -65,6 +65,8 @@ struct ks_ctx *ks_ctx__new(enum ks_mode mode, const struct ks_common *common,
 		c->type_name[KS_EV_PROC_EXEC] = "proc_exec";
 	if (!c->type_name[KS_EV_PROC_EXIT])
 		c->type_name[KS_EV_PROC_EXIT] = "proc_exit";
+	if (!c->type_name[KS_EV_PROC_TEXIT])
+		c->type_name[KS_EV_PROC_TEXIT] = "proc_thread_exit";
 	c->type_name[KS_EV_SYS_INFLIGHT] = "sys_inflight";
 	c->probe = ks_probe__new();
 	if (!c->probe || ks_loss_init(&c->loss, c->ncpu))
