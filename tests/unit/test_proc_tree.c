@@ -4,57 +4,38 @@
  * of <pid>/stat files), the records' effect on the tree (and on nodes /proc was read for
  * after the record), and the walk: order, depth, child counts, subtrees, reparented orphans.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include <errno.h>
-#include <ftw.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "modules/proc_tree.h"
 
-static char root[64];		/* the fake /proc */
+static char *root;		/* the fake /proc */
 #define LATER (UINT64_MAX / 2)	/* a record time after any /proc read */
 
 static void fake(uint32_t pid, const char *comm, char state, uint32_t ppid, uint32_t threads)
 {
-	char path[160];
-	FILE *f;
+	char name[128], text[256];
 
-	snprintf(path, sizeof(path), "%s/%u", root, pid);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/%u/stat", root, pid);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "%u (%s) %c %u %u %u 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 %u 0 12345 1000 200\n",
-		pid, comm, state, ppid, pid, pid, threads);
-	fclose(f);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return type == FTW_DP ? rmdir(path) : unlink(path);
+	snprintf(name, sizeof(name), "%s/%u", root, pid);
+	mkdir(name, 0755);
+	snprintf(name, sizeof(name), "%u/stat", pid);
+	snprintf(text, sizeof(text), "%u (%s) %c %u %u %u 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 %u 0 "
+		 "12345 1000 200\n", pid, comm, state, ppid, pid, pid, threads);
+	tu_write(root, name, text, -1);
 }
 
 static void gone(uint32_t pid)
 {
-	char path[160];
+	char *path;
 
-	snprintf(path, sizeof(path), "%s/%u", root, pid);
-	assert_int_equal(nftw(path, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
+	assert_true(asprintf(&path, "%s/%u", root, pid) > 0);
+	tu_rmtree(path);
 }
 
 static int setup(void **state)
 {
-	snprintf(root, sizeof(root), "/tmp/ksproctree.XXXXXX");
-	assert_non_null(mkdtemp(root));
+	root = tu_mkdtemp("ksproctree");
 	/* init -> sh -> (worker, job); kthreadd at the top too; a zombie */
 	fake(1, "init", 'S', 0, 1);
 	fake(2, "kthreadd", 'S', 0, 1);
@@ -67,7 +48,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	assert_int_equal(nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
+	tu_rmtree(root);
 	return 0;
 }
 
