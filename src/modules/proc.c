@@ -366,7 +366,7 @@ const struct ks_module proc_module = {
 	.brief = "process and thread lifecycle: fork vs thread (clone flags), exec, exit with "
 		 "status, lifetime and CPU time; --tree",
 	.usage = "  ksight proc                 # every fork, thread, exec and exit, system-wide\n"
-		 "  ksight proc -p 1234         # what process 1234 does: its forks, threads, exits\n"
+		 "  ksight proc -p 1234         # what 1234 does: its forks, threads, exits\n"
 		 "  ksight proc --no-threads    # processes only\n"
 		 "  ksight proc --tree          # the process tree with counts, at the end\n"
 		 "  ksight proc --tree -p 1 5   # the subtree of pid 1, every 5 s\n"

@@ -81,7 +81,8 @@ size_t proc_status_text(uint32_t status, char *buf, size_t len)
 	if (!sig)
 		n = snprintf(buf, len, "code %u", code);
 	else if (name)
-		n = snprintf(buf, len, "killed by %s%s", name, status & 0x80 ? " (core dumped)" : "");
+		n = snprintf(buf, len, "killed by %s%s", name,
+			     status & 0x80 ? " (core dumped)" : "");
 	else
 		n = snprintf(buf, len, "killed by signal %u%s", sig,
 			     status & 0x80 ? " (core dumped)" : "");

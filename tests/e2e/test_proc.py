@@ -150,6 +150,13 @@ def test_pid_filter_keeps_what_the_process_does():
     assert st["lost"] == 0 and st["events"] == 9 and st["consistent"] is True
 
 
+def test_no_threads_hides_but_counts():
+    k, pid, tids, a, b = traced(["-p", "{pid}", "--no-threads"])
+    assert sorted(r["event"] for r in k.records("proc")) == ["exit", "fork", "fork"]
+    st = k.stats()
+    assert (st["thread"], st["thread_exit"], st["fork"], st["exit"]) == (3, 3, 2, 1)
+
+
 @pytest.mark.parametrize("hooks", [None, "tp_btf"])
 def test_vfork_is_a_process_sharing_memory(hooks):
     k, pid, tids, a, b = traced(["-p", "{pid}"] + (["--hooks", hooks] if hooks else []), ["-v"])

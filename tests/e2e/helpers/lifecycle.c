@@ -4,10 +4,10 @@
  *   lifecycle [-t THREADS] [-v | -k]
  * Prints "ready PID" and waits for a line on stdin. Then starts THREADS threads (default 3)
  * that each use 5 ms of CPU and prints "threads TID...", joins them, forks two children
- * that each use 10 ms of CPU before going on (with -v the first is started with vfork instead and exits at
- * once), and prints "children A B". After a second line on stdin, it lets A exit with code 7,
- * kills B with SIGKILL, reaps both and prints "done A_STATUS B_STATUS" (the wait statuses),
- * then exits 0 after a third line.
+ * that each use 10 ms of CPU before going on (with -v the first is started with vfork
+ * instead and exits at once), and prints "children A B". After a second line on stdin, it
+ * lets A exit with code 7, kills B with SIGKILL, reaps both and prints
+ * "done A_STATUS B_STATUS" (the wait statuses), then exits 0 after a third line.
  * With -k the threads stay alive (blocked) after "threads TID...": the process waits to be
  * killed, so all its threads exit at once.
  */
