@@ -23,9 +23,10 @@
 #define KS_EV_PROC_EXEC KS_EV(KS_MOD_core, 0)
 #define KS_EV_PROC_EXIT KS_EV(KS_MOD_core, 1)
 #define KS_EV_SYS_INFLIGHT KS_EV(KS_MOD_core, 2) /* loss slot only: enter table full */
+#define KS_EV_PROC_TEXIT KS_EV(KS_MOD_core, 3)	/* a thread exited, not the last */
 
 /* Syscall numbers the dispatcher can route (x86_64 numbers are below 512). */
-#define KS_SYS_MAX 512
+#define KS_SYS_MAX 512		/* a power of two: BPF code masks with 511 */
 
 /* Every streamed record begins with this header. 56 bytes. */
 struct ks_hdr {

@@ -19,6 +19,12 @@ const volatile bool ks_filter_cgroup = false;
 const volatile __u32 ks_wake_shift = 20;
 const volatile bool ks_sys_track_enter = false;
 const volatile bool core_emit_proc = true;	/* stream exec/exit records at all */
+const volatile bool core_emit_thread_exit = false;	/* also KS_EV_PROC_TEXIT (proc module) */
+
+/* sched_process_exit gained a group_dead argument (and field) in 6.16; older kernels lack it */
+struct trace_event_raw_sched_process_exit___gd {
+	bool group_dead;
+} __attribute__((preserve_access_index));
 
 static __always_inline __u32 clamp_len(long n, __u32 max)
 {
@@ -89,10 +95,16 @@ int core__exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	return core_exec((const char *)ctx + off, ctx->old_pid);
 }
 
-static __always_inline int core_exit(void)
+/*
+ * @group_dead: 1 or 0 when the tracepoint says whether this is the last thread, -1 when the
+ * kernel is too old to say. Then signal->live is read instead, which reaches 0 when the last
+ * thread is exiting; but two threads exiting at once can both read 0 (two process exits,
+ * no thread exit), which the tracepoint's own answer cannot.
+ */
+static __always_inline int core_exit(int group_dead)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
+	__u32 tid = (__u32)pid_tgid, type = KS_EV_PROC_EXIT;
 	struct task_struct *task;
 	struct ks_proc_exit *e;
 
@@ -101,15 +113,24 @@ static __always_inline int core_exit(void)
 	if (!core_emit_proc || !ks_want(pid_tgid))
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
-	/* signal->live reaches 0 when the last thread of the group is exiting */
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
-		return 0;
-	e = ks_reserve(KS_EV_PROC_EXIT, sizeof(*e), pid_tgid);
+	if (group_dead < 0)
+		group_dead = BPF_CORE_READ(task, signal, live.counter) == 0;
+	if (!group_dead) {
+		if (!core_emit_thread_exit)
+			return 0;
+		type = KS_EV_PROC_TEXIT;
+	}
+	e = ks_reserve(type, sizeof(*e), pid_tgid);
 	if (!e)
 		return 0;
-	e->start_ns = BPF_CORE_READ(task, group_leader, start_time);
-	e->cpu_ns = BPF_CORE_READ(task, signal, sum_sched_runtime) +
-		    BPF_CORE_READ(task, se.sum_exec_runtime);
+	if (group_dead) {
+		e->start_ns = BPF_CORE_READ(task, group_leader, start_time);
+		e->cpu_ns = BPF_CORE_READ(task, signal, sum_sched_runtime) +
+			    BPF_CORE_READ(task, se.sum_exec_runtime);
+	} else {
+		e->start_ns = BPF_CORE_READ(task, start_time);
+		e->cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	}
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->uid = (__u32)bpf_get_current_uid_gid();
@@ -118,22 +139,35 @@ static __always_inline int core_exit(void)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(core__exit_btf, struct task_struct *p)
+/* Whether the tracepoint passes group_dead: CO-RE answers, so the older path is dead code
+ * the verifier never sees (and the ctx[1] read beyond the old argument list with it). */
+static __always_inline bool core_exit_has_group_dead(void)
 {
-	return core_exit();
+	return bpf_core_field_exists(struct trace_event_raw_sched_process_exit___gd, group_dead);
+}
+
+SEC("tp_btf/sched_process_exit")
+int core__exit_btf(__u64 *ctx)
+{
+	if (core_exit_has_group_dead())
+		return core_exit(ctx[1] & 1);
+	return core_exit(-1);
 }
 
 SEC("raw_tp/sched_process_exit")
-int BPF_PROG(core__exit_raw, struct task_struct *p)
+int core__exit_raw(__u64 *ctx)
 {
-	return core_exit();
+	if (core_exit_has_group_dead())
+		return core_exit(ctx[1] & 1);
+	return core_exit(-1);
 }
 
 SEC("tp/sched/sched_process_exit")
-int core__exit_tp(void *ctx)
+int core__exit_tp(struct trace_event_raw_sched_process_exit___gd *ctx)
 {
-	return core_exit();
+	if (core_exit_has_group_dead())
+		return core_exit(ctx->group_dead);
+	return core_exit(-1);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -27,11 +27,15 @@ struct ks_proc_exec {
 	__u8 data[];		/* filename, NUL, argv strings each NUL terminated */
 };
 
-/* KS_EV_PROC_EXIT: the last thread of a process exited. */
+/*
+ * KS_EV_PROC_EXIT: the last thread of a process exited.
+ * KS_EV_PROC_TEXIT (only while core_emit_thread_exit is set): any other thread exited;
+ * start_ns and cpu_ns are then the thread's own.
+ */
 struct ks_proc_exit {
 	struct ks_hdr hdr;
-	__u64 start_ns;		/* task start, ns CLOCK_MONOTONIC */
-	__u64 cpu_ns;		/* user + system time of the whole process, ns */
+	__u64 start_ns;		/* process (TEXIT: thread) start, ns CLOCK_MONOTONIC */
+	__u64 cpu_ns;		/* user + system time of the process (TEXIT: thread), ns */
 	__u32 ppid;
 	__u32 exit_code;	/* wait status: code << 8 | signal */
 	__u32 uid;

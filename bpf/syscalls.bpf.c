@@ -44,7 +44,10 @@ static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args)
 	struct ks_sys_enter *rec;
 	__u32 tid;
 
-	if (id >= KS_SYS_MAX || !ks_sys_enter_mask[id])
+	if (id >= KS_SYS_MAX)
+		return;
+	id = ks_mask(id, 511);	/* KS_SYS_MAX - 1: see ks_mask */
+	if (!ks_sys_enter_mask[id])
 		return;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (!ks_want(pid_tgid))
@@ -94,6 +97,8 @@ static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt
 
 	if (id >= KS_SYS_MAX)
 		return 0;
+	/* older verifiers lose the bound above when the compiler spills id to the stack */
+	id = ks_mask(id, 511);
 	mask = ks_sys_exit_mask[id];
 	if (!mask)
 		return 0;
@@ -165,6 +170,8 @@ int core__sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 
 	if (id >= KS_SYS_MAX)
 		return 0;
+	/* older verifiers lose the bound above when the compiler spills id to the stack */
+	id = ks_mask(id, 511);
 	mask = ks_sys_exit_mask[id];
 	if (!mask)
 		return 0;

@@ -77,16 +77,19 @@ const char *ks_tracefs(void)
 	return NULL;
 }
 
-/* Load "r0 = 0; exit" as @type; returns the fd or -errno. */
-static int tiny_prog(enum bpf_prog_type type, enum bpf_attach_type attach, __u32 btf_id)
+/* Load "[r2 = ctx[0];] r0 = 0; exit" as @type; returns the fd or -errno. */
+static int tiny_prog(enum bpf_prog_type type, enum bpf_attach_type attach, __u32 btf_id,
+		     bool read_arg0)
 {
 	const struct bpf_insn insns[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1 },
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
 		    .attach_btf_id = btf_id);
-	int fd = bpf_prog_load(type, "ksight_probe", "GPL", insns, 2, &opts);
+	int fd = bpf_prog_load(type, "ksight_probe", "GPL", insns + !read_arg0, 3 - !read_arg0,
+			       &opts);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -113,15 +116,31 @@ static int probe_btf_id(struct ks_probe *p, const char *name, __u32 kind, char *
 	return id;
 }
 
+static int func_nargs(struct btf *btf, int id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	t = t ? btf__type_by_id(btf, t->type) : NULL;
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : 0;
+}
+
 static int probe_fentry(struct ks_probe *p, const char *fn, char *w, size_t len)
 {
 	int id = probe_btf_id(p, fn, BTF_KIND_FUNC, w, len), fd;
 
 	if (id < 0)
 		return id;
-	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id);
+	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id, false);
 	if (fd < 0)
 		return why(w, len, fd, "fentry/fexit on %s refused: BPF trampolines not allowed", fn);
+	close(fd);
+	/* the programs read the first argument: some kernels' BTF describes it only as a
+	 * forward declaration (pt_regs of the 5.10 syscall wrappers), which they refuse */
+	if (func_nargs(ks_probe__btf(p), id) < 1)
+		return 0;
+	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id, true);
+	if (fd < 0)
+		return why(w, len, fd, "the arguments of %s are not readable (incomplete BTF)", fn);
 	close(fd);
 	return 0;
 }
@@ -135,7 +154,7 @@ static int probe_tp_btf(struct ks_probe *p, const char *tp, char *w, size_t len)
 	id = probe_btf_id(p, name, BTF_KIND_TYPEDEF, w, len);
 	if (id < 0)
 		return why(w, len, id, "no BTF tracepoint %s", tp);
-	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id);
+	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id, false);
 	if (fd < 0)
 		return why(w, len, fd, "tp_btf program on %s refused", tp);
 	close(fd);
@@ -144,7 +163,7 @@ static int probe_tp_btf(struct ks_probe *p, const char *tp, char *w, size_t len)
 
 static int probe_raw_tp(const char *tp, char *w, size_t len)
 {
-	int fd = tiny_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), link;
+	int fd = tiny_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, false), link;
 
 	if (fd < 0)
 		return why(w, len, fd, "raw tracepoint programs refused%s", "");
@@ -171,7 +190,7 @@ static int probe_tp(const char *tp, char *w, size_t len)
 	snprintf(path, sizeof(path), "%s/events/%s/id", tracefs, tp);
 	if (access(path, R_OK))
 		return why(w, len, -errno, "no tracepoint %s in tracefs", tp);
-	fd = tiny_prog(BPF_PROG_TYPE_TRACEPOINT, 0, 0);
+	fd = tiny_prog(BPF_PROG_TYPE_TRACEPOINT, 0, 0, false);
 	if (fd < 0)
 		return why(w, len, fd, "tracepoint programs refused%s", "");
 	close(fd);

@@ -40,9 +40,9 @@ int ks_ctx_on_record(void *ctx, void *data, size_t size)
 	ks_loss_record(&c->loss, h->cpu, h->seq, type);
 	if (type == KS_EV_PROC_EXEC)
 		ident_exec(c, h, h->size);
-	in = c->by_type[type];
-	if (in && !in->failed && in->m->event)
-		in->m->event(c, in->state, h, h->size);
+	for (int k = 0; k < KS_TYPE_MODS && (in = c->by_type[type][k]); k++)
+		if (!in->failed && in->m->event)
+			in->m->event(c, in->state, h, h->size);
 	if (type == KS_EV_PROC_EXIT)
 		ks_ident__exit(c->ident, h->pid);
 	return 0;

@@ -26,10 +26,15 @@ static void name_types(struct ks_ctx *c, struct ks_inst *in)
 {
 	for (const struct ks_evtype *t = in->m->types; t && t->name; t++) {
 		unsigned int i = t->type & (KS_EV_MAX - 1);
+		int k = 0;
 
-		/* core lifecycle types go to the module that prints them, if any */
-		c->by_type[i] = in;
-		c->type_name[i] = t->name;
+		/* core lifecycle types go to every module that prints them (exec, proc) */
+		while (k < KS_TYPE_MODS && c->by_type[i][k])
+			k++;
+		if (k < KS_TYPE_MODS)
+			c->by_type[i][k] = in;
+		if (!c->type_name[i])
+			c->type_name[i] = t->name;
 	}
 }
 
@@ -49,15 +54,20 @@ struct ks_ctx *ks_ctx__new(enum ks_mode mode, const struct ks_common *common,
 	c->ncpu = ncpu > 0 ? ncpu : 1;
 	c->t_start = ks_clock_mono_now();
 	ks_clock_init(&c->clock);
-	c->type_name[KS_EV_PROC_EXEC] = "proc_exec";
-	c->type_name[KS_EV_PROC_EXIT] = "proc_exit";
-	c->type_name[KS_EV_SYS_INFLIGHT] = "sys_inflight";
 	for (int i = 0; i < n && i < KS_MOD_MAX; i++) {
 		c->inst[i].m = mods[i];
 		c->inst[i].state = states[i];
 		c->ninst++;
 		name_types(c, &c->inst[i]);
 	}
+	/* the first module's name for a type wins; these are for types no module prints */
+	if (!c->type_name[KS_EV_PROC_EXEC])
+		c->type_name[KS_EV_PROC_EXEC] = "proc_exec";
+	if (!c->type_name[KS_EV_PROC_EXIT])
+		c->type_name[KS_EV_PROC_EXIT] = "proc_exit";
+	if (!c->type_name[KS_EV_PROC_TEXIT])
+		c->type_name[KS_EV_PROC_TEXIT] = "proc_thread_exit";
+	c->type_name[KS_EV_SYS_INFLIGHT] = "sys_inflight";
 	c->probe = ks_probe__new();
 	if (!c->probe || ks_loss_init(&c->loss, c->ncpu))
 		goto fail;

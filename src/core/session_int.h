@@ -14,6 +14,8 @@
 #include "sink/sink.h"
 
 #define KS_MAX_SLOTS 8
+/* modules one record type can go to (the core's lifecycle types: exec and proc) */
+#define KS_TYPE_MODS 4
 
 struct ks_inst {
 	const struct ks_module *m;
@@ -47,7 +49,7 @@ struct ks_ctx {
 	struct ks_ident *ident;
 	struct ks_clock clock;
 	struct ks_sink *sink;
-	struct ks_inst *by_type[KS_EV_MAX];
+	struct ks_inst *by_type[KS_EV_MAX][KS_TYPE_MODS];	/* NULL-ended when short */
 	const char *type_name[KS_EV_MAX];
 	unsigned int ncpu;
 	uint64_t malformed;		/* records too short to decode */

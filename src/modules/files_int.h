@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The files module's state, shared by its two user-side files (files.c, files_top.c). */
+#ifndef KSIGHT_FILES_INT_H
+#define KSIGHT_FILES_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "files.h"
+
+struct ks_ctx;
+struct ks_hdr;
+struct ksight_bpf;
+struct ks_topn;
+struct files_wtab;
+struct files_topd;
+
+struct files_state {
+	bool failed;		/* -x */
+	bool summary;		/* -s */
+	bool all_files;		/* -a */
+	bool no_writes;		/* --no-writes */
+	uint64_t top;		/* --top, 0: default */
+	int sort;		/* --sort, enum files_sort; -1: default */
+	struct files_wtab *wtab;	/* paths of files being written, for their close */
+	struct files_topd *topd;	/* --summary: the previous report's totals */
+	uint64_t top_total;		/* --summary: reads + writes counted so far */
+	/* agent summary */
+	uint64_t counts[FILES_OP_N + 1];	/* per op, then closes */
+	struct ks_topn *paths;
+};
+
+/* One streamed record of the module (files_event.c). */
+void files_on_event(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,
+		    size_t size);
+
+/* --summary: the top rows of the kernel's table, as growth since the last report; then
+ * delete the entries that will not change any more (see files_top.c). */
+void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct ksight_bpf *skel);
+
+#endif

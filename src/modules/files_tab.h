@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The files module's user-side tables (pure: tested without the kernel).
+ *
+ * files_wtab: the path of each file a process is writing to, from its first-write record,
+ * so that the close record (which the kernel emits when the file may already be gone)
+ * can name it.
+ *
+ * files_topd: the --summary totals of the previous report, so each interval shows its own
+ * reads and writes. The kernel's counters only grow; nothing is read and then deleted
+ * while the kernel may still add to it, so no update falls between two reports.
+ */
+#ifndef KSIGHT_FILES_TAB_H
+#define KSIGHT_FILES_TAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "files.h"
+
+struct files_wtab;
+
+/* A table of at most @cap paths. Returns NULL with errno set. */
+struct files_wtab *files_wtab__new(size_t cap);
+void files_wtab__free(struct files_wtab *t);
+
+/* Remember @path[0..n) (copied; a NUL is added) and whether it was @cut for (@pid, @fd,
+ * @file), replacing what the key held. Returns 0, -ENOMEM, or -ENOSPC when the table
+ * holds @cap paths already. */
+int files_wtab__put(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file,
+		    const char *path, size_t n, bool cut);
+
+/* The path held for the key, now the caller's (free() it), and its *@cut; or NULL. */
+char *files_wtab__take(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file,
+		       bool *cut);
+
+size_t files_wtab__count(const struct files_wtab *t);
+
+/* One --summary row: a kernel entry, or after files_topd__delta() its growth. */
+struct files_top_row {
+	struct files_top_key k;
+	struct files_top_val v;
+};
+
+enum files_sort {
+	FILES_SORT_ALL,		/* bytes read + written, then calls */
+	FILES_SORT_READS,
+	FILES_SORT_WRITES,
+	FILES_SORT_RBYTES,
+	FILES_SORT_WBYTES,
+};
+
+struct files_topd;
+
+/* Returns NULL with errno set. */
+struct files_topd *files_topd__new(void);
+void files_topd__free(struct files_topd *d);
+
+/*
+ * Turn the totals in @rows[0..n) into their growth since the previous call and keep the
+ * totals for the next one (keys absent now are forgotten); then add what retired entries
+ * grew by after the previous call, to the row of the same key or as rows appended (up to
+ * @cap rows in all). A total below the previous one (an entry deleted and made again)
+ * counts in full. Returns the number of rows, or -ENOMEM (then the rows are left as
+ * totals and the previous totals kept).
+ */
+int files_topd__delta(struct files_topd *d, struct files_top_row *rows, size_t n, size_t cap);
+
+/*
+ * The kernel's entry @k was deleted, its last totals being @final: forget @k, and keep
+ * what it grew by since the previous files_topd__delta() for the next one. Returns 0 or
+ * -ENOMEM.
+ */
+int files_topd__retire(struct files_topd *d, const struct files_top_key *k,
+		       const struct files_top_val *final);
+
+/* Sort @rows, the largest first by @by; ties by pid, then path. */
+void files_top_sort(struct files_top_row *rows, size_t n, enum files_sort by);
+
+#endif

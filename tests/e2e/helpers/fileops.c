@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fileops: known sequences of file changes, for exact tests of `ksight files`.
+ *   fileops seq DIR N K       the lifecycle sequence below, N bytes written in K writes
+ *   fileops closes DIR        files closed by dup2, close_range, close-on-exec and exit
+ *   fileops io DIR N K M J [MS]  N bytes in K writes, (a pause of MS ms,) then M bytes
+ *                             in J reads, of DIR/io
+ *   fileops fail DIR          unlink, rename, rmdir and chmod of DIR/missing: 4 x ENOENT
+ * Prints "ready PID", waits for a line on stdin, works in DIR (its cwd), prints "done"
+ * (closes: then execs /bin/true, which exits with a file still open).
+ *
+ * seq, in order (names hold spaces, a tab, a newline and bytes that are not UTF-8):
+ *   create N1 (O_CREAT|O_EXCL, 0640, umask 022), K writes, close; reopen N1 with O_CREAT
+ *   (exists: no create), close; renameat(dirfd N1 -> cwd N2); fchmodat(dirfd N2 0600);
+ *   fchmodat2(N2 0640: prints "done fchmodat2", or where the kernel lacks it fchmodat and
+ *   "done fchmodat"); chown(absolute N2, 1234, 5678); open N2, ftruncate(7), close; linkat(N2 -> dirfd N3);
+ *   symlinkat(target N2, dirfd N4); mkdir D 0750; rmdir D; unlink N2; unlinkat(dirfd N3);
+ *   unlink(absolute N4).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define N1 "new file\n\xff"
+#define N2 "re named \xfe"
+#define N3 "hard\tlink"
+#define N4 "sym link"
+#define D "d\nir"
+
+static char dir[4096];
+
+#define CHECK(x)                                                              \
+	do {                                                                  \
+		if ((x) < 0) {                                                \
+			fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, \
+				strerror(errno));                             \
+			exit(1);                                              \
+		}                                                             \
+	} while (0)
+
+static void write_n(int fd, long n, long k)
+{
+	static char buf[1 << 16];
+	long each = n / k;
+
+	memset(buf, 'x', sizeof(buf));
+	for (long i = 0; i < k; i++) {
+		long len = i == k - 1 ? n - each * (k - 1) : each;
+
+		if (len > (long)sizeof(buf) || write(fd, buf, len) != len) {
+			fprintf(stderr, "write %ld failed\n", len);
+			exit(1);
+		}
+	}
+}
+
+static char *abs_path(const char *name)
+{
+	static char p[2][8192];
+	static int i;
+
+	i ^= 1;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static const char *seq(long n, long k)
+{
+	const char *chmod2 = "fchmodat2";
+	int dfd, fd;
+
+	CHECK(dfd = open(".", O_RDONLY | O_DIRECTORY));
+	CHECK(fd = open(N1, O_CREAT | O_EXCL | O_WRONLY, 0640));
+	write_n(fd, n, k);
+	CHECK(close(fd));
+	CHECK(fd = open(N1, O_CREAT | O_WRONLY, 0640));
+	CHECK(close(fd));
+	CHECK(renameat(dfd, N1, AT_FDCWD, N2));
+	CHECK(fchmodat(dfd, N2, 0600, 0));
+	if (syscall(452 /* fchmodat2 */, AT_FDCWD, N2, 0640, 0) < 0) {
+		if (errno != ENOSYS)
+			CHECK(-1);
+		chmod2 = "fchmodat";
+		CHECK(fchmodat(AT_FDCWD, N2, 0640, 0));
+	}
+	CHECK(chown(abs_path(N2), 1234, 5678));
+	CHECK(fd = open(N2, O_WRONLY));
+	CHECK(ftruncate(fd, 7));
+	CHECK(close(fd));
+	CHECK(linkat(AT_FDCWD, N2, dfd, N3, 0));
+	CHECK(symlinkat(N2, dfd, N4));
+	CHECK(mkdir(D, 0750));
+	CHECK(rmdir(D));
+	CHECK(unlink(N2));
+	CHECK(unlinkat(dfd, N3, 0));
+	CHECK(unlink(abs_path(N4)));
+	CHECK(close(dfd));
+	return chmod2;
+}
+
+/* a: dup2 over it; b: close-on-exec; c: left open at exit; d: close_range. */
+static void closes(void)
+{
+	int a, b, c, d, null;
+
+	CHECK(null = open("/dev/null", O_WRONLY));
+	CHECK(a = open("a", O_CREAT | O_WRONLY, 0644));
+	write_n(a, 10, 1);
+	CHECK(dup2(null, a));
+	CHECK(b = open("b", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	write_n(b, 20, 2);
+	CHECK(c = open("c", O_CREAT | O_WRONLY, 0644));
+	write_n(c, 30, 3);
+	CHECK(d = open("d", O_CREAT | O_WRONLY, 0644));
+	write_n(d, 40, 4);
+	CHECK(syscall(SYS_close_range, d, d, 0));
+	printf("done\n");
+	fflush(stdout);
+	execl("/bin/true", "true", (char *)NULL);
+	exit(1);
+}
+
+static void fail(void)
+{
+	if (unlink("missing") == 0 || rename("missing", "x") == 0 || rmdir("missing") == 0 ||
+	    chmod("missing", 0600) == 0)
+		exit(1);
+}
+
+static void io(long n, long k, long m, long j, long ms)
+{
+	static char buf[1 << 16];
+	long each = m / j;
+	int fd;
+
+	CHECK(fd = open("io", O_CREAT | O_RDWR | O_TRUNC, 0644));
+	write_n(fd, n, k);
+	usleep(ms * 1000);
+	CHECK(lseek(fd, 0, SEEK_SET));
+	for (long i = 0; i < j; i++) {
+		long len = i == j - 1 ? m - each * (j - 1) : each;
+
+		if (len > (long)sizeof(buf) || read(fd, buf, len) != len) {
+			fprintf(stderr, "read %ld failed\n", len);
+			exit(1);
+		}
+	}
+	CHECK(close(fd));
+}
+
+int main(int argc, char **argv)
+{
+	const char *word = "";
+	char line[16];
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: fileops seq|closes|io DIR ...\n");
+		return 2;
+	}
+	umask(022);
+	if (!realpath(argv[2], dir) || chdir(dir)) {
+		perror(argv[2]);
+		return 1;
+	}
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	if (!strcmp(argv[1], "seq") && argc == 5)
+		word = seq(atol(argv[3]), atol(argv[4]));
+	else if (!strcmp(argv[1], "closes") && argc == 3)
+		closes();
+	else if (!strcmp(argv[1], "io") && (argc == 7 || argc == 8))
+		io(atol(argv[3]), atol(argv[4]), atol(argv[5]), atol(argv[6]),
+		   argc == 8 ? atol(argv[7]) : 0);
+	else if (!strcmp(argv[1], "fail") && argc == 3)
+		fail();
+	else
+		return 2;
+	printf("done %s\n", word);
+	fflush(stdout);
+	return 0;
+}

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/* files module, pure parts: path joining, names, detail text, the write and summary tables. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <cmocka.h>
+
+#include "modules/files_fmt.h"
+#include "modules/files_tab.h"
+
+static const char *join(const char *base, bool bcut, const char *arg)
+{
+	static char out[256];
+	bool cut;
+
+	files_path_join(base, base ? strlen(base) + 1 : 0, bcut, arg, arg ? strlen(arg) + 1 : 0,
+			out, sizeof(out), &cut);
+	assert_false(cut);
+	return out;
+}
+
+static void test_join(void **state)
+{
+	assert_string_equal(join("/tmp/w", false, "a b"), "/tmp/w/a b");
+	assert_string_equal(join("/tmp/w", false, "/etc/passwd"), "/etc/passwd");
+	assert_string_equal(join("/", false, "x"), "/x");
+	assert_string_equal(join("/", false, ""), "/");
+	assert_string_equal(join("/tmp/w", false, ""), "/tmp/w");	/* AT_EMPTY_PATH */
+	assert_string_equal(join("/tmp/w", false, NULL), "/tmp/w");	/* fd-based */
+	assert_string_equal(join("/tmp//w/", false, "./x//y/."), "/tmp/w/x/y");
+	assert_string_equal(join("/tmp/w", false, "../x"), "/tmp/w/../x");	/* .. kept */
+	assert_string_equal(join(NULL, false, "rel/./x"), "rel/x");
+	assert_string_equal(join(NULL, false, "."), ".");
+	assert_string_equal(join("/deep/tail", true, "f"), ".../deep/tail/f");
+	assert_string_equal(join("/deep/tail", true, "/abs"), "/abs");	/* base unused */
+	/* bytes are bytes: a newline and 0xff pass through (the sinks escape them) */
+	assert_string_equal(join("/d\n", false, "n\xff"), "/d\n/n\xff");
+}
+
+static void test_join_stops_at_nul_and_len(void **state)
+{
+	char out[64];
+	bool cut;
+	size_t n;
+
+	/* lengths include the kernel's NUL; a shorter length cuts the bytes considered */
+	n = files_path_join("/a/b\0junk", 9, false, "c\0zz", 4, out, sizeof(out), &cut);
+	assert_int_equal(n, 6);
+	assert_string_equal(out, "/a/b/c");
+	n = files_path_join("/a/bcd", 4, false, "", 1, out, sizeof(out), &cut);
+	assert_string_equal(out, "/a/b");
+}
+
+static void test_join_cut(void **state)
+{
+	char out[8];
+	bool cut;
+	size_t n;
+
+	n = files_path_join("/abc/def", 9, false, "ghi", 4, out, sizeof(out), &cut);
+	assert_int_equal(n, strlen("/abc/def/ghi"));
+	assert_true(cut);
+	assert_string_equal(out, "/abc/de");
+	n = files_path_join("/abc", 5, false, "d", 2, out, sizeof(out), &cut);
+	assert_false(cut);
+	assert_string_equal(out, "/abc/d");
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(files_op_name(0), "create");
+	assert_string_equal(files_op_name(FILES_OP_WRITE), "write");
+	assert_string_equal(files_op_name(FILES_OP_N), "?");
+	assert_string_equal(files_why_name(FILES_CLOSED_RANGE), "close_range");
+	assert_string_equal(files_why_name(99), "?");
+	assert_string_equal(files_sys_name(SYS_renameat2), "renameat2");
+	assert_string_equal(files_sys_name(452), "fchmodat2");
+	assert_string_equal(files_sys_name(SYS_getpid), "?");
+	assert_true(files_sys_fd_based(SYS_fchmod));
+	assert_true(files_sys_fd_based(SYS_pwritev2));
+	assert_false(files_sys_fd_based(SYS_fchmodat));
+	assert_string_equal(files_ftype_name(S_IFIFO | 0600), "fifo");
+	assert_string_equal(files_ftype_name(S_IFREG | 0644), "file");
+	assert_null(files_ftype_name(0644));
+}
+
+static void test_detail_strings(void **state)
+{
+	char buf[64];
+
+	assert_int_equal(files_rename_flags(0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	files_rename_flags(1 | 4, buf, sizeof(buf));
+	assert_string_equal(buf, "RENAME_NOREPLACE|RENAME_WHITEOUT");
+	files_rename_flags(2 | 16, buf, sizeof(buf));
+	assert_string_equal(buf, "RENAME_EXCHANGE|0x10");
+	files_rename_flags(1 | 2, buf, 10);
+	assert_string_equal(buf, "RENAME_NO");
+	files_owner_str(1000, UINT32_MAX, buf, sizeof(buf));
+	assert_string_equal(buf, "uid 1000 gid -");
+	files_owner_str(UINT32_MAX, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "uid - gid 0");
+}
+
+static void test_wtab(void **state)
+{
+	struct files_wtab *t = files_wtab__new(2);
+	bool cut;
+	char *p;
+
+	assert_non_null(t);
+	assert_int_equal(files_wtab__put(t, 10, 3, 0xabc, "/a\nb", 4, false), 0);
+	assert_int_equal(files_wtab__put(t, 10, 4, 0xabc, "/c", 2, true), 0);
+	assert_int_equal(files_wtab__put(t, 11, 3, 0xabc, "/d", 2, false), -ENOSPC);
+	/* same key: replaced, not added */
+	assert_int_equal(files_wtab__put(t, 10, 3, 0xabc, "/e", 2, false), 0);
+	assert_int_equal(files_wtab__count(t), 2);
+	/* another struct file on the same fd is another key */
+	assert_null(files_wtab__take(t, 10, 3, 0xdef, &cut));
+	p = files_wtab__take(t, 10, 3, 0xabc, &cut);
+	assert_string_equal(p, "/e");
+	assert_false(cut);
+	free(p);
+	assert_null(files_wtab__take(t, 10, 3, 0xabc, &cut));
+	p = files_wtab__take(t, 10, 4, 0xabc, &cut);
+	assert_string_equal(p, "/c");
+	assert_true(cut);
+	free(p);
+	assert_int_equal(files_wtab__count(t), 0);
+	files_wtab__free(t);
+	files_wtab__free(NULL);
+}
+
+static struct files_top_row row(uint32_t pid, uint64_t ino, uint64_t r, uint64_t rb, uint64_t w,
+				uint64_t wb, const char *path)
+{
+	struct files_top_row x;
+
+	memset(&x, 0, sizeof(x));
+	x.k.tgid = pid;
+	x.k.ino = ino;
+	x.v.reads = r;
+	x.v.rbytes = rb;
+	x.v.writes = w;
+	x.v.wbytes = wb;
+	strcpy(x.v.path, path);
+	return x;
+}
+
+static void test_topd_delta(void **state)
+{
+	struct files_topd *d = files_topd__new();
+	struct files_top_row rows[4];
+	struct files_top_val last;
+
+	rows[0] = row(1, 10, 5, 500, 1, 10, "/a");
+	rows[1] = row(2, 10, 0, 0, 3, 30, "/a");
+	assert_int_equal(files_topd__delta(d, rows, 2, 4), 2);
+	assert_int_equal(rows[0].v.reads, 5);	/* first report: totals */
+	/* next report: growth only; a new key in full; a vanished key forgotten */
+	rows[0] = row(2, 10, 0, 0, 7, 70, "/a");
+	rows[1] = row(1, 10, 6, 600, 1, 10, "/a");
+	rows[2] = row(3, 11, 1, 1, 0, 0, "/b");
+	assert_int_equal(files_topd__delta(d, rows, 3, 4), 3);
+	assert_int_equal(rows[0].v.writes, 4);
+	assert_int_equal(rows[0].v.wbytes, 40);
+	assert_int_equal(rows[1].v.reads, 1);
+	assert_int_equal(rows[1].v.rbytes, 100);
+	assert_int_equal(rows[1].v.writes, 0);
+	assert_int_equal(rows[2].v.reads, 1);
+	/* pid 1's entry is deleted with 2 more reads than the dump saw: reported next time,
+	 * as a row of its own since the key is gone from the kernel */
+	last = row(1, 10, 8, 800, 1, 10, "/a").v;
+	assert_int_equal(files_topd__retire(d, &rows[1].k, &last), 0);
+	/* pid 3's entry is deleted unchanged: nothing to report */
+	last = row(3, 11, 1, 1, 0, 0, "/b").v;
+	assert_int_equal(files_topd__retire(d, &rows[2].k, &last), 0);
+	rows[0] = row(2, 10, 0, 0, 7, 70, "/a");
+	assert_int_equal(files_topd__delta(d, rows, 1, 4), 2);
+	assert_int_equal(rows[0].v.writes, 0);
+	assert_int_equal(rows[1].k.tgid, 1);
+	assert_int_equal(rows[1].v.reads, 2);
+	assert_int_equal(rows[1].v.rbytes, 200);
+	assert_string_equal(rows[1].v.path, "/a");
+	/* retired, then made again before the report: one row, both parts */
+	last = row(2, 10, 0, 0, 9, 90, "/a").v;
+	assert_int_equal(files_topd__retire(d, &rows[0].k, &last), 0);
+	rows[0] = row(2, 10, 0, 0, 1, 5, "/a");
+	assert_int_equal(files_topd__delta(d, rows, 1, 4), 1);
+	assert_int_equal(rows[0].v.writes, 3);
+	assert_int_equal(rows[0].v.wbytes, 25);
+	/* no room for the appended rows: cut at @cap */
+	last = row(2, 10, 0, 0, 2, 6, "/a").v;
+	assert_int_equal(files_topd__retire(d, &rows[0].k, &last), 0);
+	assert_int_equal(files_topd__delta(d, rows, 0, 0), 0);
+	/* a total below the previous one (entry deleted and made again): in full */
+	rows[0] = row(5, 10, 3, 30, 0, 0, "/c");
+	assert_int_equal(files_topd__delta(d, rows, 1, 4), 1);
+	rows[0] = row(5, 10, 1, 5, 0, 0, "/c");
+	assert_int_equal(files_topd__delta(d, rows, 1, 4), 1);
+	assert_int_equal(rows[0].v.reads, 1);
+	assert_int_equal(rows[0].v.rbytes, 5);
+	files_topd__free(d);
+}
+
+static void test_top_sort(void **state)
+{
+	struct files_top_row rows[4] = {
+		row(1, 1, 1, 100, 0, 0, "/r"), row(2, 2, 0, 0, 9, 90, "/w"),
+		row(3, 3, 5, 50, 5, 50, "/rw"), row(0, 4, 1, 100, 0, 0, "/q"),
+	};
+
+	files_top_sort(rows, 4, FILES_SORT_ALL);	/* bytes: 100, 90, 100, 100 */
+	assert_string_equal(rows[0].v.path, "/rw");	/* 100 bytes, 10 calls */
+	assert_int_equal(rows[1].k.tgid, 0);		/* tie: pid order */
+	assert_int_equal(rows[2].k.tgid, 1);
+	assert_string_equal(rows[3].v.path, "/w");
+	files_top_sort(rows, 4, FILES_SORT_WRITES);
+	assert_string_equal(rows[0].v.path, "/w");
+	files_top_sort(rows, 4, FILES_SORT_RBYTES);
+	assert_string_equal(rows[3].v.path, "/w");
+	files_top_sort(rows, 4, FILES_SORT_READS);
+	assert_string_equal(rows[0].v.path, "/rw");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_join),
+		cmocka_unit_test(test_join_stops_at_nul_and_len),
+		cmocka_unit_test(test_join_cut),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_detail_strings),
+		cmocka_unit_test(test_wtab),
+		cmocka_unit_test(test_topd_delta),
+		cmocka_unit_test(test_top_sort),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
