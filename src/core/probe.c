@@ -135,8 +135,10 @@ static int probe_fentry(struct ks_probe *p, const char *fn, char *w, size_t len)
 		return why(w, len, fd, "fentry/fexit on %s refused: BPF trampolines not allowed", fn);
 	close(fd);
 	/* the programs read the first argument: some kernels' BTF describes it only as a
-	 * forward declaration (pt_regs of the 5.10 syscall wrappers), which they refuse */
-	if (func_nargs(ks_probe__btf(p), id) < 1)
+	 * forward declaration (pt_regs of the 5.10 syscall wrappers), which they refuse.
+	 * The syscall wrappers' programs (KS_SYS_FEXIT) copy it with a probe read instead,
+	 * so they do not need it readable. */
+	if (!strncmp(fn, "__x64_sys_", 10) || func_nargs(ks_probe__btf(p), id) < 1)
 		return 0;
 	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id, true);
 	if (fd < 0)
