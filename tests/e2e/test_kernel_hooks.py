@@ -4,8 +4,9 @@
 On every kernel: each slot uses its cheapest usable alternative, and the syscall dispatcher
 the cheapest family that attaches. Where the kernel matrix (scripts/test-kernels.sh)
 knows what a kernel allows, it says so in KSIGHT_EXPECT_HOOKS ("dispatcher=tp_btf
-exec=fentry ...": every slot of the module that has an alternative of that family uses it)
-and KSIGHT_EXPECT_BPF_LSM=1, and the tests hold ksight's probes to it.
+exec=fentry ...": every slot of the module that has an alternative of that family uses it;
+"*=fentry": every module's, unless the kernel lacks the target) and KSIGHT_EXPECT_BPF_LSM=1,
+and the tests hold ksight's probes to it.
 """
 import os
 
@@ -43,6 +44,18 @@ def test_expected_hooks(kernel_hooks):
     for module, fam in sorted(want.items()):
         if module == "dispatcher":
             assert kernel_hooks.dispatcher == fam, kernel_hooks.text
+            continue
+        if module == "*":
+            # every slot with such an alternative uses it, unless the kernel lacks the
+            # function or tracepoint (a syscall newer than the kernel)
+            for (m, s), alts in sorted(kernel_hooks.alts.items()):
+                if fam not in alts:
+                    continue
+                where = "%s/%s: %s expected\n%s" % (m, s, fam, kernel_hooks.text)
+                if alts[fam] is None:
+                    assert kernel_hooks.chosen[(m, s)] == fam, where
+                else:
+                    assert "is not in the kernel's BTF" in alts[fam], where
             continue
         slots = [s for (m, s), alts in kernel_hooks.alts.items()
                  if m == module and fam in alts]
