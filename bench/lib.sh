@@ -5,6 +5,7 @@
 # Every script takes the build directory as its first argument (default: build) and its
 # knobs from environment variables, which it prints back as the exact command.
 
+# shellcheck disable=SC2034 # the variables are for the scripts that source this
 set -u
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")

@@ -8,6 +8,7 @@
 #
 # Light load, for LOAD_SECS: 1000 open+close per second (oploop -r 1000), 10 execs of
 # /bin/true per second, one 4 KiB write+fsync per second in a temporary directory.
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 LOAD_SECS=${LOAD_SECS:-10}

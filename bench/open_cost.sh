@@ -9,6 +9,7 @@
 # getppid calls (what the tracer costs syscalls it does not watch), and stops the tracer.
 # Tracers write to /dev/null. Prints each tracer's median ns per operation over ROUNDS,
 # the ratios, and ksight's lost count (from its "N events, M lost" line).
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-7}
 N=${N:-500000}

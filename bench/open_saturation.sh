@@ -13,6 +13,7 @@
 # the rest of the machine's opens. With -p the exact check is: delivered + lost = opens + 1
 # (the +1 is the flood's own exit, a core proc_exit record ksight counts as an event).
 # opensnoop's losses are its "Lost N events on CPU" lines.
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-30}
