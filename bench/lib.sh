@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared by the bench/*.sh scripts (sourced, bash). Starting and stopping tracers, waiting
 # until they are attached, medians, the failure list and the summary table.
 #
