@@ -63,10 +63,12 @@ for ((i = 0; i < ${#NAMES[@]}; i++)); do
 	# shellcheck disable=SC2086
 	MEDP[$i]=$(median ${PPID_NS[$i]:-})
 done
+# lost_total I: ksight's losses summed over tracer I's runs, "-" if unknown or no run.
 lost_total()
 {
 	local l t=0
-	for l in ${LOST[$1]:-}; do
+	[ -n "${LOST[$1]:-}" ] || { echo -; return; }
+	for l in ${LOST[$1]}; do
 		[ "$l" = - ] && { echo -; return; }
 		t=$((t + l))
 	done
