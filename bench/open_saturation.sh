@@ -7,9 +7,9 @@
 #
 # Each round runs, in turn (the order rotates): no tracer; `ksight open`; `ksight open -p
 # PID` (the flood's pid); `opensnoop`; `opensnoop -p PID`; `ksight open --ringbuf-size 1M`
-# (what a ring buffer an eighth of the default would lose; see memory.sh). The flood is oploop -t THREADS
-# -d SECS (not pinned: it takes every CPU it can). CPU is the tracer's utime+stime from
-# /proc/PID/stat over the flood (plus 0.3 s to drain), as % of one core.
+# (what a ring buffer an eighth of the default would lose; see memory.sh). The flood is
+# oploop -t THREADS -d SECS (not pinned: it takes every CPU it can). CPU is the tracer's
+# utime+stime from /proc/PID/stat over the flood (plus 0.3 s to drain), as % of one core.
 # Delivered/s is ksight's event count over the flood's duration; without -p it includes
 # the rest of the machine's opens. With -p the exact check is: delivered + lost = opens + 1
 # (the +1 is the flood's own exit, a core proc_exit record ksight counts as an event).
@@ -122,8 +122,11 @@ cpu1=$(median ${CPUS[1]:-})
 lost1=$(printf '%s\n' ${LOSTS[1]:-} ${LOSTS[2]:-} | grep -v '^-$' | sort -g | tail -1)
 exact=$(tr ' ' '\n' <<<"${EXACT[2]:-}" | grep -c .)
 bad=$(tr ' ' '\n' <<<"${EXACT[2]:-}" | grep -v '^ok$' | grep . | tr '\n' ' ')
-echo "exact (ksight -p: delivered + lost == opens + 1):       $((exact))" \
-	"runs checked, ${bad:-no mismatch}  $([ -z "$bad" ] && [ "$exact" -gt 0 ] && echo PASS || echo MISS)"
-echo "target ksight open lost == 0 (max, default ring buffer): ${lost1:--}  $(verdict "${lost1:--}" == 0)"
+ok=MISS
+[ -z "$bad" ] && [ "$exact" -gt 0 ] && ok=PASS
+echo "exact (ksight -p: delivered + lost == opens + 1):       $((exact)) runs checked," \
+	"${bad:-no mismatch}  $ok"
+echo "target ksight open lost == 0 (max, default ring buffer): ${lost1:--}" \
+	"$(verdict "${lost1:--}" == 0)"
 echo "target ksight open CPU <= 30% of a core:                $cpu1  $(verdict "$cpu1" "<=" 30)"
 bench_finish
