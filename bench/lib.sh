@@ -45,6 +45,37 @@ bench_cleanup()
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 
+# Other processes with tracing BPF attachments (links of tracing types, or perf events
+# per `bpftool perf show`): they tax every measurement, "untraced" included.
+other_tracers()
+{
+	bpftool -j perf show 2>/dev/null | python3 -c '
+import json, os, sys
+kinds = {"raw_tracepoint", "tracing", "perf_event", "kprobe", "kprobe_multi", "uprobe_multi"}
+try:
+    pids = {e["pid"] for e in json.load(sys.stdin)}
+except ValueError:
+    pids = set()
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        for fd in os.listdir("/proc/%s/fd" % pid):
+            p = "/proc/%s/fd/%s" % (pid, fd)
+            if os.readlink(p) == "anon_inode:bpf_link" and any(
+                    l.split()[1:2] and l.split()[1] in kinds for l in
+                    open("/proc/%s/fdinfo/%s" % (pid, fd)) if l.startswith("link_type:")):
+                pids.add(int(pid))
+                break
+    except OSError:
+        pass
+out = []
+for pid in sorted(pids):
+    try:
+        out.append("%d %s" % (pid, open("/proc/%d/comm" % pid).read().strip()))
+    except OSError:
+        pass
+print(", ".join(out) or "none")'
+}
+
 # bench_init NAME "KNOB=value ...": checks, packages, a private temporary directory, and
 # the header: what ran, where and when.
 bench_init()
@@ -72,6 +103,10 @@ bench_init()
 		"x $(nproc)"
 	echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start"
 	echo "ksight:  $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
+	OTHERS=$(other_tracers)
+	echo "other tracers running: $OTHERS"
+	[ "$OTHERS" = none ] ||
+		echo "WARNING: other tracers are attached: every figure, untraced included, pays for them"
 }
 
 # Wait until FILE has a line containing TEXT, PID dies, or SECS pass. Returns 0 if found.
