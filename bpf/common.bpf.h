@@ -159,6 +159,8 @@ static __always_inline void ks_hdr_fill(struct ks_hdr *h, __u32 type, __u32 size
  */
 static __always_inline __u64 ks_wake_flags(__u64 before, __u64 size)
 {
+	/* each record also takes the ring's 8-byte header, and sizes round up to 8 */
+	size = ((size + 7) & ~7ULL) + 8;
 	if ((before >> ks_wake_shift) != ((before + size) >> ks_wake_shift))
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
@@ -192,7 +194,8 @@ static __always_inline void ks_submit(void *rec)
 	__u64 size = h->size;
 	__u64 avail = bpf_ringbuf_query(&ks_rb, BPF_RB_AVAIL_DATA);
 
-	bpf_ringbuf_submit(rec, ks_wake_flags(avail - size, size));
+	/* avail already holds this record and its header */
+	bpf_ringbuf_submit(rec, ks_wake_flags(avail - ((size + 7) & ~7ULL) - 8, size));
 }
 
 /*
