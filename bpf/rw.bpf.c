@@ -134,5 +134,7 @@ KS_SYS_FEXIT(rw, memfd_create)
 KS_SYS_FEXIT(rw, inotify_init)
 KS_SYS_FEXIT(rw, inotify_init1)
 KS_SYS_FEXIT(rw, pidfd_open)
+KS_SYS_FEXIT(rw, chdir)
+KS_SYS_FEXIT(rw, fchdir)
 
 char LICENSE[] SEC("license") = "GPL";

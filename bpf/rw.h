@@ -47,6 +47,7 @@ enum rw_fd_op {
 	RW_FD_DUP,		/* fd is now a copy of fd2 (dup, dup2, dup3, fcntl F_DUPFD) */
 	RW_FD_CLOSE,		/* fd was closed */
 	RW_FD_CLOSE_RANGE,	/* fds fd..fd2 were closed */
+	RW_FD_CWD,		/* the working directory changed: to name (chdir) or to fd's */
 };
 
 /* What kind of file an fd is, from its inode. */

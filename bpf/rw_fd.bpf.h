@@ -188,6 +188,15 @@ static __always_inline void rw_fd_change(const struct ks_sys_call *c, long ret, 
 		fd2 = a[0];
 		op = RW_FD_DUP;
 		break;
+	case __NR_chdir:
+		path = (const char *)a[0];
+		fd = -1;
+		op = RW_FD_CWD;
+		break;
+	case __NR_fchdir:
+		fd = a[0];
+		op = RW_FD_CWD;
+		break;
 	case __NR_close:
 		if (ret == -RW_EBADF)
 			return;	/* nothing was closed; any other error still closed it */
@@ -229,7 +238,7 @@ static __always_inline void rw_fd_change(const struct ks_sys_call *c, long ret, 
 		/* another thread may have been given the number between release and here */
 		if (rw_fd_file(fd))
 			e->flags |= RW_FDF_REUSED;
-	} else if (op != RW_FD_CLOSE_RANGE) {
+	} else if (op != RW_FD_CLOSE_RANGE && op != RW_FD_CWD) {
 		rw_describe(e, fd, path != NULL);
 	}
 	ks_output(&e->hdr, sizeof(*e) + ks_mask(e->name_len, RW_NAME_MASK), pid_tgid);

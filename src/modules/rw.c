@@ -47,7 +47,8 @@ static const struct ks_opt rw_opts[] = {
 #define RW_FD_CALLS_B                                                                  \
 	SYS_pipe, SYS_close_range, SYS_eventfd, SYS_eventfd2, SYS_epoll_create,           \
 		SYS_epoll_create1, SYS_timerfd_create, SYS_signalfd, SYS_signalfd4,        \
-		SYS_memfd_create, SYS_inotify_init, SYS_inotify_init1, SYS_pidfd_open
+		SYS_memfd_create, SYS_inotify_init, SYS_inotify_init1, SYS_pidfd_open,     \
+		SYS_chdir, SYS_fchdir
 
 static const int rw_calls[] = { RW_CALLS, -1 };
 static const int rw_fd_calls_a[] = { RW_FD_CALLS_A, -1 };
@@ -99,7 +100,8 @@ const struct ks_slot rw_slots[] = {
 					   X(signalfd4, signalfd4), X(memfd_create, memfd_create),
 					   X(inotify_init, inotify_init),
 					   X(inotify_init1, inotify_init1),
-					   X(pidfd_open, pidfd_open) } },
+					   X(pidfd_open, pidfd_open), X(chdir, chdir),
+					   X(fchdir, fchdir) } },
 			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_fd_calls_b },
 		},
 	},
@@ -149,8 +151,6 @@ static int rw_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
 		bpf_map__set_max_entries(skel->maps.rw_sums, 1);
 	if (!st->fds && !(st->fds = rw_fdcache__new("/proc", RW_FDCACHE_MAX)))
 		return -ENOMEM;
-	if (!st->procs && !(st->procs = ks_topn__new(512)))
-		return -ENOMEM;
 	return 0;
 }
 
@@ -182,7 +182,8 @@ static void call_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_
 		else
 			st->rbytes += e->ret;
 	}
-	ks_topn__add(st->procs, h->comm, sizeof(h->comm), 1);
+	if (st->procs)	/* the agent's summary made it; tools never need it */
+		ks_topn__add(st->procs, h->comm, sizeof(h->comm), 1);
 	fi = rw_fdcache__lookup(st->fds, h->pid, e->fd, e->lat_ns ? h->ts - e->lat_ns : 0, h->ts);
 	ks_rec_init(&r, "rw", h);
 	ks_rec_uint(&r, NULL, "PID", 7, h->pid);	/* JSON has the header's */

@@ -388,6 +388,28 @@ static char *resolve(struct rw_fdcache *c, struct rw_proc *p, const struct rw_fd
 	return out;
 }
 
+/* chdir (relative to the old cwd) or fchdir (to what the fd names). */
+static void change_cwd(struct rw_fdcache *c, struct rw_proc *p, const struct rw_fd_event *e,
+		       size_t size)
+{
+	struct rw_fdspec s;
+	char *cwd = NULL;
+
+	rw_fdspec_from_event(&s, e, size, NULL, NULL, 0);
+	if (s.path) {
+		cwd = resolve(c, p, e, s.path);
+	} else {
+		struct rw_fdent *d = find(c, p->pid, e->fd);
+
+		if (d && d->cur && d->cur->path)
+			cwd = strdup(d->cur->path);
+	}
+	if (!cwd)
+		return;
+	free(p->cwd);
+	p->cwd = cwd;
+}
+
 static void close_fd(struct rw_fdent *ent, const struct rw_fd_event *e, bool use_flag)
 {
 	if (!ent || !ent->cur)
@@ -438,6 +460,9 @@ void rw_fdcache__apply(struct rw_fdcache *c, const struct rw_fd_event *e, size_t
 			return;
 		}
 		break;
+	case RW_FD_CWD:
+		change_cwd(c, p, e, size);
+		return;
 	case RW_FD_NEW:
 	case RW_FD_UPDATE:
 		break;

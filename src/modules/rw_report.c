@@ -153,6 +153,8 @@ void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double
 	struct ks_rec r;
 	size_t n = 0;
 
+	if (!st->procs && !(st->procs = ks_topn__new(512)))
+		return;
 	if (st->agg)
 		n = read_deltas(ctx, st, skel, &d);
 	for (size_t i = 0; i < n; i++) {
