@@ -62,7 +62,8 @@ void ks_hist_print(struct ks_buf *out, const __u64 *slots, unsigned int n, const
 	ks_buf_printf(out, "%18s%-10s : count    distribution\n", "", unit);
 	for (int i = 0; i <= last; i++) {
 		uint64_t lo, hi;
-		int stars = max ? (int)(slots[i] * width / max) : 0;
+		/* 128 bits: count * width overflows 64 for counts above 2^64 / 40 */
+		int stars = max ? (int)((unsigned __int128)slots[i] * width / max) : 0;
 
 		ks_hist_bounds(i, &lo, &hi);
 		ks_buf_printf(out, "%14llu -> %-10llu : %-8llu |", (unsigned long long)lo,

@@ -55,6 +55,8 @@ void ks_topn__add(struct ks_topn *t, const char *key, size_t keylen, uint64_t n)
 {
 	size_t len = strnlen(key, keylen), i;
 
+	if (!n)
+		return;	/* a zero count marks a free place: it must not take one */
 	if (len > KS_TOPN_KEY - 1)
 		len = KS_TOPN_KEY - 1;
 	t->total += n;

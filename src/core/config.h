@@ -17,7 +17,8 @@ enum ks_hooks_choice {
 	KS_HOOKS_TP,
 };
 
-#define KS_RINGBUF_DEFAULT (8ULL << 20)
+/* The reader maps the buffer twice (wrap-around) and every page counts in its RSS. */
+#define KS_RINGBUF_DEFAULT (4ULL << 20)
 
 struct ks_common {
 	uint64_t pid;		/* -p, 0: any */

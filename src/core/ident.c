@@ -208,9 +208,11 @@ static struct ks_proc *load(struct ks_ident *id, uint32_t pid)
 		p->exe = strdup(buf);
 	}
 	snprintf(path, sizeof(path), "%s/%u/cmdline", id->proc_root, pid);
-	n = ks_read_file(path, buf, KS_IDENT_ARGS_MAX + 2);
+	/* up to MAX + 2 bytes: MAX bytes of arguments and their final NUL are not cut; more
+	 * than that is (set_args also cuts what exceeds MAX once the NULs are dropped) */
+	n = ks_read_file(path, buf, KS_IDENT_ARGS_MAX + 3);
 	if (n > 0)
-		set_args(p, buf, n, n > KS_IDENT_ARGS_MAX);
+		set_args(p, buf, n, n > KS_IDENT_ARGS_MAX + 1);
 	return p;
 }
 

@@ -39,7 +39,8 @@ void ks_ident__free(struct ks_ident *id);
 /* Load every process of /proc. Returns how many were added. */
 int ks_ident__seed(struct ks_ident *id);
 
-/* The process, read from /proc on a miss; NULL if it is unknown and gone. */
+/* The process, read from /proc on a miss; NULL if it is unknown and gone. The entry may be
+ * evicted by the next call that adds one: do not keep the pointer across calls. */
 const struct ks_proc *ks_ident__get(struct ks_ident *id, uint32_t pid);
 
 /* An exec seen by the kernel: replaces what was known of @pid. @args is NUL-separated. */

@@ -117,6 +117,35 @@ static int set_filters(struct ks_ctx *c)
 	return bpf_map__set_max_entries(skel->maps.ks_rb, o->ringbuf_size);
 }
 
+/*
+ * Maps of modules that are not running still get created: make them one entry so they
+ * cost no kernel memory. A module's maps carry its name as prefix ("biolat_hists").
+ */
+static int shrink_unused_maps(struct ks_ctx *c)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, c->skel->obj) {
+		const char *name = bpf_map__name(map);
+		enum bpf_map_type t = bpf_map__type(map);
+		bool used = !strncmp(name, "ks_", 3) || name[0] == '.';
+
+		for (int i = 0; !used && i < c->ninst; i++) {
+			size_t n = strlen(c->inst[i].m->name);
+
+			used = !c->inst[i].failed && !strncmp(name, c->inst[i].m->name, n) &&
+			       name[n] == '_';
+		}
+		if (used || (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_ARRAY &&
+			     t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_PERCPU_ARRAY &&
+			     t != BPF_MAP_TYPE_LRU_HASH))
+			continue;
+		if (bpf_map__set_max_entries(map, 1))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static void destroy(struct ks_ctx *c)
 {
 	ks_ctx_detach(c);
@@ -157,6 +186,8 @@ static int load_once(struct ks_ctx *c, struct ks_inst **culprit)
 		err = bpf_map__set_max_entries(c->skel->maps.ks_sys_inflight, 1);
 	if (!err)
 		err = set_filters(c);
+	if (!err)
+		err = shrink_unused_maps(c);
 	for (int i = 0; !err && i < c->ninst; i++) {
 		struct ks_inst *in = &c->inst[i];
 
@@ -278,7 +309,8 @@ int ks_ctx_load(struct ks_ctx *c)
 			strerror(errno));
 		return -errno;
 	}
-	/* libbpf parsed the kernel's BTF (MBs) while loading: give that memory back */
+	/* the kernel's BTF (megabytes) was parsed for probing and by libbpf: give it back */
+	ks_probe__release_btf(c->probe);
 	malloc_trim(0);
 	return 0;
 }

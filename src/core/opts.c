@@ -169,14 +169,13 @@ int ks_opts_parse(const struct ks_opt_table *t, int nt, int argc, char **argv, c
 
 	*npos = 0;
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return 1;
-	}
-	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const struct ks_opt *o;
 		void *base;
 
+		/* help where an option may stand: not as an option's value, not after "--" */
+		if (!only_pos && (!strcmp(a, "-h") || !strcmp(a, "--help")))
+			return 1;
 		if (only_pos || a[0] != '-' || !a[1]) {
 			if (*npos >= max_pos)
 				return fail(err, errlen, "unexpected argument '%.60s'", a);
@@ -211,6 +210,8 @@ int ks_opts_parse(const struct ks_opt_table *t, int nt, int argc, char **argv, c
 		/* a cluster of short options: -xT, -p123, -p 123 */
 		for (const char *c = a + 1; *c; c++) {
 			o = find_short(t, nt, *c, &base);
+			if (!o && *c == 'h')
+				return 1;
 			if (!o) {
 				if (isprint((unsigned char)*c))
 					return fail(err, errlen, "unknown option '-%c'", *c);

@@ -43,8 +43,8 @@ struct ks_opt_table {
 /*
  * Parse argv[0..argc) (argv[0] is the first argument, not the program) against @tables.
  * Positional arguments are stored, up to @max_pos, as pointers into argv.
- * Returns 0; 1 when --help/-h was given (nothing else is checked); -1 with a one-line
- * message in @err on bad input.
+ * Returns 0; 1 when --help/-h is met as an option (arguments before it are parsed, those
+ * after it are not); -1 with a one-line message in @err on bad input.
  */
 int ks_opts_parse(const struct ks_opt_table *tables, int ntables, int argc, char **argv,
 		  const char **pos, int max_pos, int *npos, char *err, size_t errlen);

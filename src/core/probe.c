@@ -25,8 +25,6 @@ struct probe_ans {
 struct ks_probe {
 	struct btf *btf;
 	bool btf_tried;
-	int fam_err[KS_FAM_N];		/* 0 unknown, 1 ok, -errno refused */
-	char fam_why[KS_FAM_N][96];
 	struct probe_ans cache[PROBE_CACHE];
 	int ncache;
 };
@@ -53,6 +51,13 @@ struct btf *ks_probe__btf(struct ks_probe *p)
 			p->btf = NULL;
 	}
 	return p->btf;
+}
+
+void ks_probe__release_btf(struct ks_probe *p)
+{
+	btf__free(p->btf);
+	p->btf = NULL;
+	p->btf_tried = false;
 }
 
 const char *ks_tracefs(void)

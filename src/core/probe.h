@@ -25,6 +25,9 @@ int ks_probe(void *p, enum ks_family family, const char *target, char *why, size
 /* The kernel's BTF, loaded on first use; NULL if it has none. Owned by @p. */
 struct btf *ks_probe__btf(struct ks_probe *p);
 
+/* Drop the cached BTF (megabytes) once selection and loading no longer need it. */
+void ks_probe__release_btf(struct ks_probe *p);
+
 /* Make sure tracefs is mounted (mounting it if needed). Returns its path or NULL. */
 const char *ks_tracefs(void);
 

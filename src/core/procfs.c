@@ -28,24 +28,22 @@ int ks_parse_stat(const char *buf, struct ks_stat *out)
 	p = close + 2;
 	out->state = *p;
 	/* fields after comm: 3 state, 4 ppid, ..., 22 starttime */
-	for (field = 3; *p && field <= 22; field++) {
+	for (field = 3; *p; field++) {
 		if (field == 4 && sscanf(p, "%u", &ppid) != 1)
 			return -1;
 		if (field == 22) {
 			if (sscanf(p, "%llu", &start) != 1)
 				return -1;
-			break;
+			out->ppid = ppid;
+			out->starttime = start;
+			return 0;
 		}
 		p = strchr(p, ' ');
 		if (!p)
 			return -1;
 		p++;
 	}
-	if (field != 22)
-		return -1;
-	out->ppid = ppid;
-	out->starttime = start;
-	return 0;
+	return -1;	/* the line ends before starttime */
 }
 
 int ks_parse_status_uid(const char *buf, uint32_t *uid)

@@ -94,6 +94,8 @@ void ks_ctx_print_stats(struct ks_ctx *c, bool final)
 		ks_rec_uint(&r, "lost", NULL, 0, t.lost);
 		ks_rec_add(&r, "final", NULL, 0, KS_V_BOOL)->u = final;
 		ks_rec_add(&r, "consistent", NULL, 0, KS_V_BOOL)->u = t.consistent;
+		/* the reader's own view: sequence numbers it never saw (a cross-check of lost) */
+		ks_rec_uint(&r, "seq_gaps", NULL, 0, ks_loss_gaps(&c->loss));
 		for (int i = 0; i < KS_EV_MAX; i++) {
 			uint64_t d = c->loss.delivered[i] + c->loss.aggregated[i];
 

@@ -73,7 +73,8 @@ static int select_inst(struct ks_ctx *c, struct ks_inst *in, enum ks_family forc
 		}
 		forced_used |= slot_has_family(&slots[i], forced);
 	}
-	if (in->m && forced != KS_FAM_N && !forced_used) {
+	/* a tool asked for a family it does not have; the agent keeps such modules' defaults */
+	if (in->m && forced != KS_FAM_N && !forced_used && c->mode == KS_MODE_TOOL) {
 		snprintf(in->err, sizeof(in->err), "%s: has no %s programs (--hooks=%s)", name,
 			 ks_family_name(forced), ks_family_name(forced));
 		return -EOPNOTSUPP;

@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "analyze/hist.h"
 #include "biolat.h"
 #include "core/maps.h"
 #include "core/module.h"
@@ -241,9 +242,37 @@ static void biolat_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *sk
 	free(h);
 }
 
+/* The agent's line: I/O per second and percentiles of the interval, all disks together. */
 static void biolat_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
 {
-	biolat_report(ctx, state, skel);
+	static const char *const keys[] = { "p50_ns", "p90_ns", "p99_ns" };
+	static const char *const cols[] = { "p50", "p90", "p99" };
+	static const double ps[] = { 50, 90, 99 };
+	struct biolat_state *st = state;
+	struct biolat_key keys_buf[BIOLAT_HISTS];
+	struct biolat_hist *h = calloc(BIOLAT_HISTS, sizeof(*h)), all = {};
+	double unit = st->ms ? 1e6 : 1e3;
+	struct ks_rec r;
+	size_t n;
+
+	if (!h)
+		return;
+	n = ks_map_dump(skel->maps.biolat_hists, keys_buf, h, BIOLAT_HISTS);
+	take_delta(st, keys_buf, h, n);
+	for (size_t i = 0; i < n; i++) {
+		for (int s = 0; s < BIOLAT_SLOTS; s++)
+			all.slots[s] += h[i].slots[s];
+		all.count += h[i].count;
+	}
+	free(h);
+	ks_rec_init(&r, "summary", NULL);
+	r.style = KS_REC_LINE;
+	ks_rec_str(&r, "module", "", -8, "biolat", 6);
+	ks_rec_add(&r, "io_per_s", "io/s", 0, KS_V_DOUBLE)->d = all.count / secs;
+	for (int i = 0; i < 3 && all.count; i++)
+		ks_rec_add(&r, keys[i], cols[i], 0, KS_V_NS)->u =
+			ks_hist_percentile(all.slots, BIOLAT_SLOTS, ps[i]) * unit;
+	ks_emit(ctx, &r);
 }
 
 static void biolat_fini(void *state)

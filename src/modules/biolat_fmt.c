@@ -11,7 +11,7 @@ void biolat_flags_str(unsigned int flags, char *buf, size_t len)
 		const char *name;
 	} mods[] = {
 		{ BIOLAT_F_SYNC, "Sync-" },	{ BIOLAT_F_META, "Meta-" },
-		{ BIOLAT_F_FUA, "FUA-" },	{ BIOLAT_F_PREFLUSH, "PreFlush-" },
+		{ BIOLAT_F_PREFLUSH, "PreFlush-" },	{ BIOLAT_F_FUA, "FUA-" },
 		{ BIOLAT_F_AHEAD, "RAhead-" },
 	};
 	static const char *const ops[] = { "Read", "Write", "Flush", "Discard", "Other" };

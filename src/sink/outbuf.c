@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,13 @@ void ks_buf_free(struct ks_buf *b)
 
 int ks_buf_reserve(struct ks_buf *b, size_t n)
 {
-	size_t cap = b->cap;
+	size_t cap = b->cap ? b->cap : 256;
 	char *p;
 
-	if (b->len + n <= b->cap)
+	if (n <= b->cap - b->len)
 		return 0;
+	if (n > SIZE_MAX / 2 - b->len)
+		return -ENOMEM;	/* len + n, or the doubling below, would overflow */
 	while (cap < b->len + n)
 		cap *= 2;
 	p = realloc(b->p, cap);

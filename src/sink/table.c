@@ -59,8 +59,9 @@ static void value_text(struct ks_buf *out, const struct ks_val *v)
 		while (v->s.n) {
 			size_t n = strnlen(p, end - p);
 
-			/* quote what a reader could not split back: spaces, empty arguments */
-			if (!n || memchr(p, ' ', n)) {
+			/* quote what a reader could not split back: spaces, empty arguments, and
+			 * quotes (["\"a", "b\""] would otherwise read as the one argument "a b") */
+			if (!n || memchr(p, ' ', n) || memchr(p, '"', n)) {
 				ks_buf_ch(out, '"');
 				quoted(out, p, n);
 				ks_buf_ch(out, '"');
@@ -150,6 +151,7 @@ static void row(struct ks_sink *s, const struct ks_rec *r)
 static void line(struct ks_sink *s, const struct ks_rec *r)
 {
 	struct ks_buf *o = &s->out;
+	bool first = true;
 
 	s->last_header = NULL;
 	if (s->timestamps) {
@@ -161,8 +163,9 @@ static void line(struct ks_sink *s, const struct ks_rec *r)
 
 		if (!v->col)
 			continue;
-		if (i)
+		if (!first)
 			ks_buf_str(o, "  ");
+		first = false;
 		if (v->col[0]) {
 			ks_buf_str(o, v->col);
 			ks_buf_ch(o, ' ');

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/* core/procfs.c: /proc and cgroup text parsers, the service name of a cgroup path. */
+#include "testutil.h"
+
+#include <errno.h>
+
+#include "core/procfs.h"
+
+/* Fields 3..22 of a stat line after the comm: state R, ppid 77, starttime 98765. */
+#define STAT_TAIL "R 77 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 123 456 " \
+		  "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+
+static void check_stat(const char *line, const char *comm, char state, uint32_t ppid,
+		       uint64_t start)
+{
+	struct ks_stat st;
+
+	if (ks_parse_stat(line, &st))
+		fail_msg("refused: %s", line);
+	assert_string_equal(st.comm, comm);
+	assert_int_equal(st.state, state);
+	assert_int_equal(st.ppid, ppid);
+	assert_int_equal(st.starttime, start);
+}
+
+static void test_stat(void **state)
+{
+	check_stat("1234 (bash) " STAT_TAIL, "bash", 'R', 77, 98765);
+	check_stat("1 (systemd) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 42", "systemd", 'S',
+		   0, 42);
+	/* the comm is what lies between the first '(' and the last ')' */
+	check_stat("5 (a b) " STAT_TAIL, "a b", 'R', 77, 98765);
+	check_stat("5 (x) S 99 (y) " STAT_TAIL, "x) S 99 (y", 'R', 77, 98765);
+	check_stat("5 ()) " STAT_TAIL, ")", 'R', 77, 98765);
+	check_stat("5 (((() " STAT_TAIL, "(((", 'R', 77, 98765);
+	check_stat("5 () " STAT_TAIL, "", 'R', 77, 98765);
+	/* longer than a comm can be: cut to 15 bytes */
+	check_stat("5 (0123456789abcdefghij) " STAT_TAIL, "0123456789abcde", 'R', 77, 98765);
+	check_stat("5 (kworker/0:1-events) " STAT_TAIL, "kworker/0:1-eve", 'R', 77, 98765);
+	/* the largest starttime */
+	check_stat("5 (a) Z 4294967295 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 18446744073709551615",
+		   "a", 'Z', 4294967295U, UINT64_MAX);
+}
+
+static void test_stat_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"garbage",
+		"1234",
+		"1234 bash R 1 2",
+		"1234 (bash",
+		"1234 bash) R 77",
+		"1234 )bash( R 77 " STAT_TAIL,
+		"1234 (bash)R 77 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765",
+		"1234 (bash)",
+		"1234 (bash) ",
+		"1234 (bash) R",
+		"1234 (bash) R ",
+		"1234 (bash) R x 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765",
+		/* cut before starttime (field 22) */
+		"1234 (bash) R 77 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0",
+		"1234 (bash) R 77 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ",
+		"1234 (bash) R 77 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 x",
+		"1234 (bash) R 77",
+	};
+	struct ks_stat st;
+
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+		if (ks_parse_stat(bad[i], &st) != -1)
+			fail_msg("accepted: '%s'", bad[i]);
+}
+
+static void test_status_uid(void **state)
+{
+	uint32_t uid = 7;
+
+	assert_int_equal(ks_parse_status_uid("Name:\tbash\nUmask:\t0022\nState:\tS (sleeping)\n"
+					     "Uid:\t1000\t1001\t1002\t1003\nGid:\t5\t5\t5\t5\n",
+					     &uid), 0);
+	assert_int_equal(uid, 1000);
+	assert_int_equal(ks_parse_status_uid("Uid:\t0\t0\t0\t0\n", &uid), 0);	/* first line */
+	assert_int_equal(uid, 0);
+	assert_int_equal(ks_parse_status_uid("Name:\tx\nUid:\t4294967294\t0\t0\t0", &uid), 0);
+	assert_int_equal(uid, 4294967294U);
+
+	uid = 7;
+	assert_int_equal(ks_parse_status_uid("", &uid), -1);
+	assert_int_equal(ks_parse_status_uid("Name:\tbash\nGid:\t0\n", &uid), -1);
+	assert_int_equal(ks_parse_status_uid("Name:\tbash\nXUid:\t5\n", &uid), -1);
+	assert_int_equal(ks_parse_status_uid("Name:\tbash\nUid:\tabc\n", &uid), -1);
+	assert_int_equal(ks_parse_status_uid("Uid:", &uid), -1);
+	assert_int_equal(uid, 7);
+}
+
+static void test_cgroup_v2(void **state)
+{
+	char path[64], tiny[8];
+
+	/* a hybrid system: v1 hierarchies first, the unified one last */
+	assert_int_equal(ks_parse_cgroup_v2("12:pids:/user.slice/user-1000.slice\n"
+					    "11:memory:/user.slice\n"
+					    "1:name=systemd:/user.slice/user-1000.slice/session-2.scope\n"
+					    "0::/user.slice/user-1000.slice/session-2.scope\n",
+					    path, sizeof(path)), 0);
+	assert_string_equal(path, "/user.slice/user-1000.slice/session-2.scope");
+	assert_int_equal(ks_parse_cgroup_v2("0::/\n", path, sizeof(path)), 0);
+	assert_string_equal(path, "/");
+	assert_int_equal(ks_parse_cgroup_v2("0::/system.slice/nginx.service", path, sizeof(path)),
+			 0);	/* no final newline */
+	assert_string_equal(path, "/system.slice/nginx.service");
+	/* "10::" is not "0::" */
+	assert_int_equal(ks_parse_cgroup_v2("10::/wrong\n0::/right\n", path, sizeof(path)), 0);
+	assert_string_equal(path, "/right");
+
+	/* v1 only, empty, garbage */
+	assert_int_equal(ks_parse_cgroup_v2("12:pids:/a\n11:memory:/a\n", path, sizeof(path)), -1);
+	assert_int_equal(ks_parse_cgroup_v2("", path, sizeof(path)), -1);
+	assert_int_equal(ks_parse_cgroup_v2("x0::/a\n", path, sizeof(path)), -1);
+
+	/* the path must fit with its NUL */
+	assert_int_equal(ks_parse_cgroup_v2("0::/abcdef\n", tiny, sizeof(tiny)), 0);
+	assert_string_equal(tiny, "/abcdef");
+	assert_int_equal(ks_parse_cgroup_v2("0::/abcdefg\n", tiny, sizeof(tiny)), -1);
+	assert_int_equal(ks_parse_cgroup_v2("0::/abcdefg", tiny, sizeof(tiny)), -1);
+}
+
+static void test_mountinfo(void **state)
+{
+	static const char v2[] =
+		"22 28 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
+		"26 22 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 "
+		"cgroup2 rw,nsdelegate,memory_recursiveprot\n"
+		"28 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
+	static const char hybrid[] =
+		"30 25 0:26 / /sys/fs/cgroup/systemd rw shared:5 - cgroup cgroup rw,name=systemd\n"
+		"29 25 0:25 / /sys/fs/cgroup/unified rw shared:4 - cgroup2 cgroup2 rw\n"
+		"31 25 0:27 / /sys/fs/cgroup/memory rw shared:6 - cgroup cgroup rw,memory\n";
+	/* no optional fields, and " - cgroup2 " only on the following line */
+	static const char tricky[] = "40 1 0:5 / /a rw - tmpfs x rw\n"
+				     "41 1 0:6 / /b rw - cgroup2 none rw";
+	char dir[64], tiny[8];
+
+	assert_int_equal(ks_parse_mountinfo_cgroup2(v2, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup");
+	assert_int_equal(ks_parse_mountinfo_cgroup2(hybrid, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/unified");
+	assert_int_equal(ks_parse_mountinfo_cgroup2(tricky, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/b");
+
+	assert_int_equal(ks_parse_mountinfo_cgroup2("", dir, sizeof(dir)), -1);
+	assert_int_equal(ks_parse_mountinfo_cgroup2("30 25 0:26 / /sys/fs/cgroup/systemd rw - "
+						    "cgroup cgroup rw\n", dir, sizeof(dir)), -1);
+	assert_int_equal(ks_parse_mountinfo_cgroup2(v2, tiny, sizeof(tiny)), -1);
+	assert_int_equal(ks_parse_mountinfo_cgroup2(tricky, tiny, 3), 0);
+	assert_string_equal(tiny, "/b");
+	assert_int_equal(ks_parse_mountinfo_cgroup2(tricky, tiny, 2), -1);
+}
+
+#define HEX64 "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899"
+
+static void svc(const char *path, const char *expect)
+{
+	char out[64];
+	const char *r = ks_service_from_cgroup(path, out, sizeof(out));
+
+	if (!expect) {
+		if (r)
+			fail_msg("%s: '%s', expected none", path, r);
+		return;
+	}
+	if (!r)
+		fail_msg("%s: none, expected '%s'", path, expect);
+	assert_ptr_equal(r, out);
+	assert_string_equal(r, expect);
+}
+
+static void test_service(void **state)
+{
+	char small[16];
+
+	svc("/system.slice/nginx.service", "nginx.service");
+	svc("/system.slice/system-getty.slice/getty@tty1.service", "getty@tty1.service");
+	/* the innermost unit */
+	svc("/user.slice/user-1000.slice/user@1000.service/app.slice/x.service", "x.service");
+	svc("/user.slice/user-1000.slice/user@1000.service/init.scope", "user@1000.service");
+	/* containers: the id, shortened to 12 characters */
+	svc("/docker/" HEX64, "3f4e5d6c7b8a");
+	svc("/system.slice/docker-" HEX64 ".scope", "3f4e5d6c7b8a");
+	svc("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
+	    "cri-containerd-" HEX64 ".scope", "3f4e5d6c7b8a");
+	svc("/machine.slice/libpod-" HEX64 ".scope", "3f4e5d6c7b8a");
+	svc("/machine.slice/libpod-" HEX64 ".scope/container", "3f4e5d6c7b8a");
+	svc("/kubepods/burstable/pod1/crio-" HEX64, "3f4e5d6c7b8a");
+	svc("/kubepods/besteffort/pod1/" HEX64, "3f4e5d6c7b8a");
+	/* a container wins over a unit, above it or inside it */
+	svc("/system.slice/containerd.service/kubepods-pod1.slice/cri-containerd-" HEX64 ".scope",
+	    "3f4e5d6c7b8a");
+	svc("/system.slice/docker-" HEX64 ".scope/system.slice/sshd.service", "3f4e5d6c7b8a");
+	svc("/docker/" HEX64 "/app.service", "3f4e5d6c7b8a");
+
+	/* neither a unit nor a container */
+	svc("/", NULL);
+	svc("", NULL);
+	svc("/user.slice/user-0.slice/session-3.scope", NULL);
+	svc("/system.slice", NULL);
+	svc("/init.scope", NULL);
+	svc("/.service", NULL);
+	svc("/docker/abc123", NULL);	/* too short for an id */
+	svc("/system.slice/docker-abc.scope", NULL);
+	svc("/machine.slice/libpod-conmon-" HEX64 ".scope", NULL);
+	svc("/docker/" HEX64 "x", NULL);	/* not all hex */
+
+	/* the name must fit with its NUL */
+	assert_null(ks_service_from_cgroup("/system.slice/nginx.service", small, 13));
+	assert_non_null(ks_service_from_cgroup("/system.slice/nginx.service", small, 14));
+	assert_string_equal(small, "nginx.service");
+	assert_null(ks_service_from_cgroup("/docker/" HEX64, small, 12));
+	assert_non_null(ks_service_from_cgroup("/docker/" HEX64, small, 13));
+	assert_string_equal(small, "3f4e5d6c7b8a");
+}
+
+static void test_read_file(void **state)
+{
+	char *dir = tu_mkdtemp("ksight-procfs"), path[256], buf[16];
+
+	tu_write(dir, "f", "hello\nworld", -1);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(ks_read_file(path, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "hello\nworld");
+	/* only what fits, NUL-terminated */
+	assert_int_equal(ks_read_file(path, buf, 6), 5);
+	assert_string_equal(buf, "hello");
+	assert_int_equal(ks_read_file(path, buf, 1), 0);
+	assert_string_equal(buf, "");
+
+	tu_write(dir, "empty", "", 0);
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	assert_int_equal(ks_read_file(path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	assert_int_equal(ks_read_file(path, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(ks_read_file(dir, buf, sizeof(buf)), -EISDIR);
+	tu_rmtree(dir);
+
+	/* /proc files have no size; the reader reads until the end */
+	{
+		char stat[1024];
+		struct ks_stat st;
+
+		assert_true(ks_read_file("/proc/self/stat", stat, sizeof(stat)) > 0);
+		assert_int_equal(ks_parse_stat(stat, &st), 0);
+		assert_int_equal(st.ppid, getppid());
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stat),	   cmocka_unit_test(test_stat_malformed),
+		cmocka_unit_test(test_status_uid), cmocka_unit_test(test_cgroup_v2),
+		cmocka_unit_test(test_mountinfo),  cmocka_unit_test(test_service),
+		cmocka_unit_test(test_read_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
