@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "core/clock.h"
 #include "core/module.h"
 #include "ksight.skel.h"
 #include "modules/rw_fdcache.h"
@@ -224,6 +225,25 @@ static void rw_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 	call_event(ctx, st, h);
 }
 
+/* -p: what the process's fds are now; its records keep the cache right from here on. */
+static void rw_started(struct ks_ctx *ctx, void *state)
+{
+	struct rw_state *st = state;
+	const struct ks_common *o = ks_ctx_common(ctx);
+
+	if (o->pid)
+		rw_fdcache__scan(st->fds, o->pid, ks_clock_mono_now());
+}
+
+/* A pid's fds end with it (the pid may be reused); exec closed its close-on-exec fds. */
+static void rw_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	struct rw_state *st = state;
+
+	/* --summary names the process's rows once more at the next report */
+	rw_fdcache__forget(st->fds, h->pid, st->agg);
+}
+
 static void rw_fini(void *state)
 {
 	struct rw_state *st = state;
@@ -255,6 +275,8 @@ const struct ks_module rw_module = {
 	.configure = rw_configure,
 	.want_enter = rw_want_enter,
 	.setup = rw_setup,
+	.started = rw_started,
+	.proc = rw_proc,
 	.event = rw_event,
 	.report = rw_report,
 	.summary = rw_summary,

@@ -94,8 +94,13 @@ const struct rw_fdinfo *rw_fdcache__lookup(struct rw_fdcache *c, uint32_t pid, i
 const struct rw_fdinfo *rw_fdcache__name(struct rw_fdcache *c, uint32_t pid, int32_t fd,
 					 uint64_t now_ns);
 
-/* Forget a process (it exited; its pid may be reused). */
-void rw_fdcache__forget(struct rw_fdcache *c, uint32_t pid);
+/*
+ * Forget a process (it exited, and its pid may be reused; or it exec'd, closing its
+ * close-on-exec fds: it is scanned again). With @keep_names its fds still name rows for
+ * rw_fdcache__name() until rw_fdcache__reap().
+ */
+void rw_fdcache__forget(struct rw_fdcache *c, uint32_t pid, bool keep_names);
+void rw_fdcache__reap(struct rw_fdcache *c);
 
 /* Scan @pid now if it was not yet (tools call it for -p before the first record). */
 void rw_fdcache__scan(struct rw_fdcache *c, uint32_t pid, uint64_t now_ns);

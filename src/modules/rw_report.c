@@ -143,6 +143,7 @@ void rw_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
 	for (size_t i = 0; i < n && i < st->top; i++)
 		emit_row(ctx, st, &d[i], now);
 	free(d);
+	rw_fdcache__reap(st->fds);
 }
 
 void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
@@ -166,6 +167,7 @@ void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double
 		ks_topn__add(st->procs, v->comm, sizeof(v->comm), v->reads + v->writes);
 	}
 	free(d);
+	rw_fdcache__reap(st->fds);
 	ks_topn__format(st->procs, 5, top, sizeof(top));
 	ks_rec_init(&r, "summary", NULL);
 	r.style = KS_REC_LINE;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rwgen: makes exactly known read/write calls, for the rw tests.
- *   rwgen [-e] [-a] DIR NFILE NPIPE NNET
+ *   rwgen [-e] [-a] [-s MS] DIR NFILE NPIPE NNET
  * Prints "ready PID", waits for a line on stdin, then in one thread:
  *   file: NFILE write()s of 10 bytes to DIR/data;
  *   pipe: NPIPE read()s of 2 bytes from a pipe, fed by write()s of 2000 bytes;
@@ -12,6 +12,7 @@
  *   -a:   then every call of the family and every kind of fd (see all_calls()), printing
  *         "all" and the fds it used.
  * -e opens every fd before "ready" (the tool must find them in /proc); else after "go".
+ * -s MS sleeps MS milliseconds between the phases (to spread them over intervals).
  * Prints "fds FILE PIPE_R PIPE_W TCP_C TCP_S UDP_A UDP_B" and "ports TCP_C TCP_S UDP_A UDP_B"
  * then "done".
  */
@@ -93,6 +94,14 @@ static void open_all(struct fds *f, const char *dir)
 	udp_connect(f->udp_b, port_of(f->udp_a));
 }
 
+static int pause_ms;
+
+static void phase_done(void)
+{
+	if (pause_ms)
+		usleep(pause_ms * 1000);
+}
+
 static void run(const struct fds *f, long nfile, long npipe, long nnet)
 {
 	static char buf[2000];
@@ -100,15 +109,18 @@ static void run(const struct fds *f, long nfile, long npipe, long nnet)
 
 	for (long i = 0; i < nfile; i++)
 		CHECK(write(f->file, "0123456789", 10) == 10);
+	phase_done();
 	for (long i = 0; i < npipe; i++) {
 		if (i % 1000 == 0)
 			CHECK(write(f->pipe_w, buf, sizeof(buf)) == sizeof(buf));
 		CHECK(read(f->pipe_r, small, 2) == 2);
 	}
+	phase_done();
 	for (long i = 0; i < nnet; i++) {
 		CHECK(send(f->tcp_c, "0123456789", 10, 0) == 10);
 		CHECK(recv(f->tcp_s, small, 10, MSG_WAITALL) == 10);
 	}
+	phase_done();
 	for (long i = 0; i < nnet; i++) {
 		CHECK(send(f->udp_a, "0123456789", 10, 0) == 10);
 		CHECK(recv(f->udp_b, small, sizeof(small), 0) == 10);
@@ -202,11 +214,13 @@ int main(int argc, char **argv)
 	struct fds f;
 	char line[16];
 
-	while ((opt = getopt(argc, argv, "ea")) != -1) {
+	while ((opt = getopt(argc, argv, "eas:")) != -1) {
 		if (opt == 'e')
 			early = 1;
 		else if (opt == 'a')
 			all = 1;
+		else if (opt == 's')
+			pause_ms = atoi(optarg);
 		else
 			return 2;
 	}
