@@ -77,16 +77,24 @@ const char *ks_tracefs(void)
 	return NULL;
 }
 
-/* Load "r0 = 0; exit" as @type; returns the fd or -errno. */
-static int tiny_prog(enum bpf_prog_type type, enum bpf_attach_type attach, __u32 btf_id)
+/*
+ * Load "r2 = ctx[0]; r0 = 0; exit" (with @read_arg) or "r0 = 0; exit" as @type; returns
+ * the fd or -errno. Reading the first argument makes the verifier check its type as real
+ * programs use it: 5.10 refuses a pointer argument whose struct is only declared in the
+ * function's unit (__x64_sys_recvfrom's pt_regs), though it accepts the empty program.
+ */
+static int tiny_prog(enum bpf_prog_type type, enum bpf_attach_type attach, __u32 btf_id,
+		     bool read_arg)
 {
 	const struct bpf_insn insns[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1 },
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
 		    .attach_btf_id = btf_id);
-	int fd = bpf_prog_load(type, "ksight_probe", "GPL", insns, 2, &opts);
+	int fd = bpf_prog_load(type, "ksight_probe", "GPL", insns + !read_arg, 3 - !read_arg,
+			       &opts);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -115,15 +123,22 @@ static int probe_btf_id(struct ks_probe *p, const char *name, __u32 kind, char *
 
 static int probe_fentry(struct ks_probe *p, const char *fn, char *w, size_t len)
 {
-	int id = probe_btf_id(p, fn, BTF_KIND_FUNC, w, len), fd;
+	int id = probe_btf_id(p, fn, BTF_KIND_FUNC, w, len), fd, err;
 
 	if (id < 0)
 		return id;
-	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id);
-	if (fd < 0)
-		return why(w, len, fd, "fentry/fexit on %s refused: BPF trampolines not allowed", fn);
-	close(fd);
-	return 0;
+	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id, true);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	err = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id, false);
+	if (err < 0)
+		return why(w, len, err, "fentry/fexit on %s refused: BPF trampolines not allowed",
+			   fn);
+	close(err);
+	return why(w, len, fd, "fentry/fexit on %s cannot read its arguments (incomplete BTF)",
+		   fn);
 }
 
 static int probe_tp_btf(struct ks_probe *p, const char *tp, char *w, size_t len)
@@ -135,7 +150,7 @@ static int probe_tp_btf(struct ks_probe *p, const char *tp, char *w, size_t len)
 	id = probe_btf_id(p, name, BTF_KIND_TYPEDEF, w, len);
 	if (id < 0)
 		return why(w, len, id, "no BTF tracepoint %s", tp);
-	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id);
+	fd = tiny_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id, false);
 	if (fd < 0)
 		return why(w, len, fd, "tp_btf program on %s refused", tp);
 	close(fd);
@@ -144,7 +159,7 @@ static int probe_tp_btf(struct ks_probe *p, const char *tp, char *w, size_t len)
 
 static int probe_raw_tp(const char *tp, char *w, size_t len)
 {
-	int fd = tiny_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), link;
+	int fd = tiny_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, false), link;
 
 	if (fd < 0)
 		return why(w, len, fd, "raw tracepoint programs refused%s", "");
@@ -171,7 +186,7 @@ static int probe_tp(const char *tp, char *w, size_t len)
 	snprintf(path, sizeof(path), "%s/events/%s/id", tracefs, tp);
 	if (access(path, R_OK))
 		return why(w, len, -errno, "no tracepoint %s in tracefs", tp);
-	fd = tiny_prog(BPF_PROG_TYPE_TRACEPOINT, 0, 0);
+	fd = tiny_prog(BPF_PROG_TYPE_TRACEPOINT, 0, 0, false);
 	if (fd < 0)
 		return why(w, len, fd, "tracepoint programs refused%s", "");
 	close(fd);
