@@ -20,17 +20,17 @@ rw_fail()
 	echo "FAIL: $*" >&2
 }
 
-# On exit: stop what this shell started (its own jobs, by pid), then the script's own
-# clean-up (RW_CLEANUP), and remove TMP.
+# On exit: the script's own clean-up (RW_CLEANUP), then stop what this shell started (its
+# own jobs, by pid), and remove TMP.
 rw_cleanup()
 {
 	local p
+	[ -n "${RW_CLEANUP:-}" ] && $RW_CLEANUP
 	for p in $(jobs -pr); do
 		kill -INT "$p" 2>/dev/null
 		sleep 1
 		kill -KILL "$p" 2>/dev/null
 	done
-	[ -n "${RW_CLEANUP:-}" ] && $RW_CLEANUP
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 
