@@ -4,7 +4,7 @@
 #        -> user objects -> build/ksight (one binary, BPF embedded).
 # V=1 shows the commands. ASAN=1 builds into build-asan/ with AddressSanitizer + UBSan.
 
-BPF_OBJS := core syscalls exec open biolat syscount rw files proc
+BPF_OBJS := core syscalls exec open biolat syscount rw files proc sysnames
 
 ifeq ($(ASAN),1)
 BUILD ?= build-asan
@@ -98,6 +98,16 @@ $(BUILD)/src/%.o: src/%.c $(BUILD)/ksight.skel.h $(wildcard src/*/*.h bpf/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# the build host's syscall names, [nr] = "name", for src/core/sysnames.c: the fallback when
+# the running kernel does not say (no CONFIG_FTRACE_SYSCALLS, addresses hidden)
+$(BUILD)/sysnames_gen.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)echo '#include <asm/unistd_64.h>' | $(CC) -dM -E -x c - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/[\2] = "\1",/p' > $@
+	$(Q)test -s $@
+
+$(BUILD)/src/core/sysnames.o: $(BUILD)/sysnames_gen.h
 
 $(BUILD)/ksight: $(OBJS)
 	$(call msg,LD,$@)

@@ -262,16 +262,25 @@ int biolat__done_raw(unsigned long long *ctx)
 	return biolat_done(ctx[0], 0);
 }
 
+/* The verifier refuses loads through a moved ctx pointer: parse a copy of rwbs. */
+static __always_inline int biolat_tp_start(struct trace_event_raw_block_rq *ctx, bool insert)
+{
+	char rwbs[8] = {};
+
+	bpf_probe_read_kernel(rwbs, sizeof(rwbs) - 1, ctx->rwbs);
+	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(rwbs), insert);
+}
+
 SEC("tp/block/block_rq_insert")
 int biolat__insert_tp(struct trace_event_raw_block_rq *ctx)
 {
-	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(ctx->rwbs), true);
+	return biolat_tp_start(ctx, true);
 }
 
 SEC("tp/block/block_rq_issue")
 int biolat__issue_tp(struct trace_event_raw_block_rq *ctx)
 {
-	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(ctx->rwbs), false);
+	return biolat_tp_start(ctx, false);
 }
 
 SEC("tp/block/block_rq_complete")

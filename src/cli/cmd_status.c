@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "cli/common_opts.h"
 #include "cli/registry.h"
 #include "core/log.h"
+#include "core/procfs.h"
 #include "core/session.h"
 
 struct status_opts {
@@ -40,6 +42,7 @@ static const char usage[] =
 
 struct prog_sample {
 	__u32 id;
+	int owner;		/* a process holding it (bpf-prog or bpf_link fd), 0: none found */
 	char name[64];
 	char type[16];
 	__u64 cnt, ns;
@@ -93,6 +96,51 @@ static void full_name(int fd, const struct bpf_prog_info *info, char *buf, size_
 	btf__free(btf);
 }
 
+/* Find, through /proc/PID/fdinfo, a process holding a program or a link to it. */
+static void find_owners(struct prog_sample *ps, int n)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+
+	if (!proc)
+		return;
+	while ((de = readdir(proc))) {
+		char path[300], link[64], buf[512];
+		DIR *fds;
+		struct dirent *fe;
+		int pid = atoi(de->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((fe = readdir(fds))) {
+			ssize_t l;
+			unsigned int id;
+			const char *p;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fe->d_name);
+			l = readlink(path, link, sizeof(link) - 1);
+			if (l <= 0)
+				continue;
+			link[l] = 0;
+			if (strcmp(link, "anon_inode:bpf-prog") && strcmp(link, "anon_inode:bpf_link"))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fe->d_name);
+			if (ks_read_file(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "prog_id:")) ||
+			    sscanf(p + 8, "%u", &id) != 1)
+				continue;
+			for (int i = 0; i < n; i++)
+				if (ps[i].id == id && !ps[i].owner)
+					ps[i].owner = pid;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+}
+
 static int sample(struct prog_sample *out, int max)
 {
 	__u32 id = 0;
@@ -112,10 +160,12 @@ static int sample(struct prog_sample *out, int max)
 				 libbpf_bpf_prog_type_str(info.type) ?: "?");
 			out[n].cnt = info.run_cnt;
 			out[n].ns = info.run_time_ns;
+			out[n].owner = 0;
 			n++;
 		}
 		close(fd);
 	}
+	find_owners(out, n);
 	return n;
 }
 
@@ -157,8 +207,8 @@ static int live(uint64_t interval, uint64_t count)
 		while (nanosleep(&ts, &ts) && !stop)
 			;
 		nc = sample(cur, MAX_PROGS);
-		printf("%-32s %-10s %12s %10s %14s\n", "PROGRAM", "TYPE", "RUNS/s", "NS/RUN",
-		       "RUNS");
+		printf("%-7s %-8s %-28s %-10s %12s %10s %14s\n", "ID", "PID", "PROGRAM", "TYPE",
+		       "RUNS/s", "NS/RUN", "RUNS");
 		for (int i = 0; i < nc; i++) {
 			__u64 dc = cur[i].cnt, dn = cur[i].ns;
 
@@ -167,7 +217,8 @@ static int live(uint64_t interval, uint64_t count)
 					dc -= prev[j].cnt;
 					dn -= prev[j].ns;
 				}
-			printf("%-32s %-10s %12.0f %10.0f %14llu\n", cur[i].name, cur[i].type,
+			printf("%-7u %-8d %-28s %-10s %12.0f %10.0f %14llu\n", cur[i].id, cur[i].owner,
+			       cur[i].name, cur[i].type,
 			       (double)dc / interval, dc ? (double)dn / dc : 0.0,
 			       (unsigned long long)cur[i].cnt);
 		}

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#define CGROUP2_SUPER_MAGIC 0x63677270
 
 static const char *const hooks_choices[] = { "auto", "fentry", "kprobe", "tp_btf", "raw_tp", "tp",
 					     NULL };
@@ -56,6 +59,12 @@ int ks_common_check(struct ks_common *c, const char **pos, int npos, bool positi
 		snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)c->tid);
 		if (access(path, F_OK))
 			return fail(err, len, "-t %s: no such thread", path + 6);
+	}
+	if (c->cgroup) {
+		struct statfs fs;
+
+		if (statfs(c->cgroup, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
+			return fail(err, len, "--cgroup %.200s: not a cgroup v2 directory", c->cgroup);
 	}
 	if (c->ringbuf_size & (c->ringbuf_size - 1)) {
 		snprintf(err, len, "--ringbuf-size: %llu is not a power of two",

@@ -102,8 +102,17 @@ int ks_ctx_select(struct ks_ctx *c)
 	if (c->need_dispatcher)
 		c->dispatcher = ks_select_dispatcher(ks_probe, c->probe, forced, c->disp_st);
 
+	/* the lifecycle feeds identities to streaming modules and ends threads' syscall
+	 * entries; aggregating modules alone (biolat) need neither */
+	bool lifecycle = c->need_dispatcher && c->dispatcher == KS_FAM_TP;
+
+	for (int i = 0; i < c->ninst; i++) {
+		const struct ks_module *m = c->inst[i].m;
+
+		lifecycle |= m->event || (m->want_enter && m->want_enter(c->inst[i].state));
+	}
 	for (int s = 0; ks_core_slots[s].name; s++)
-		c->core.wanted[s] = true;
+		c->core.wanted[s] = lifecycle;
 	err = select_inst(c, &c->core, forced);
 	if (err) {
 		fprintf(stderr, "ksight %s: %s\n", c->label, c->core.err);

@@ -114,12 +114,22 @@ static int open_cgroup(struct ks_ctx *c)
 	return 0;
 }
 
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
 int ks_ctx__start(struct ks_ctx *c)
 {
+	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t t0 = ks_clock_mono_now();
 	struct ks_rec r;
 	int err;
 
+	/* from here on Ctrl-C detaches cleanly: before the ready line, never after it */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (c->common.cgroup && (err = open_cgroup(c)))
 		return err;
 	err = ks_ctx_select(c);
@@ -148,13 +158,10 @@ int ks_ctx__start(struct ks_ctx *c)
 	return 0;
 }
 
-static void on_signal(int sig)
-{
-	stop_requested = 1;
-}
-
 static void interval_work(struct ks_ctx *c, double secs)
 {
+	if (c->mode == KS_MODE_TOOL)
+		ks_sink__mark(c->sink, ks_clock_real(&c->clock, ks_clock_mono_now()));
 	for (int i = 0; i < c->ninst; i++) {
 		struct ks_inst *in = &c->inst[i];
 
@@ -175,13 +182,9 @@ int ks_ctx__run(struct ks_ctx *c)
 	uint64_t now = ks_clock_mono_now(), interval = c->common.interval * 1000000000ULL;
 	uint64_t deadline = c->common.duration ? now + c->common.duration * 1000000000ULL : 0;
 	uint64_t next = interval ? now + interval : 0, last = now, reports = 0;
-	struct sigaction sa = { .sa_handler = on_signal };
 	bool counted_out = false;
 	int err = 0;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	while (!stop_requested) {
 		uint64_t wait = tick;
 

@@ -68,17 +68,19 @@ static void common_cols(struct ks_rec *r, const struct ks_hdr *h, const char *ev
 	ks_rec_kstr(r, NULL, "COMM", -16, h->comm, sizeof(h->comm), false);
 }
 
-static void add_args(struct ks_rec *r, const struct exec_state *st, const char *args,
-		     size_t len, bool cut)
+/* argv, limited to --max-args; in the ARGS column unless @table is false. Returns the
+ * bytes kept, and updates *cut. */
+static size_t add_args(struct ks_rec *r, const struct exec_state *st, const char *args,
+		       size_t len, bool *cut, bool table)
 {
-	struct ks_val *v;
-	size_t n = ks_argv_limit(args, len, st->max_args, &cut);
+	size_t n = ks_argv_limit(args, len, st->max_args, cut);
+	struct ks_val *v = ks_rec_add(r, "args", table ? "ARGS" : NULL, 0, KS_V_ARGV);
 
-	v = ks_rec_add(r, "args", "ARGS", 0, KS_V_ARGV);
 	v->s.p = args;
 	v->s.n = n;
-	v->cut = cut;
-	ks_rec_add(r, "args_truncated", NULL, 0, KS_V_BOOL)->u = cut;
+	v->cut = *cut;
+	ks_rec_add(r, "args_truncated", NULL, 0, KS_V_BOOL)->u = *cut;
+	return n;
 }
 
 static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct ks_hdr *h, size_t size)
@@ -86,6 +88,7 @@ static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct
 	const struct ks_proc_exec *e = (const void *)h;
 	const char *data = (const char *)e->data;
 	struct ks_rec r;
+	bool cut;
 
 	if (size < sizeof(*e) || sizeof(*e) + e->filename_len + e->args_len > size)
 		return;
@@ -97,7 +100,8 @@ static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct
 	common_cols(&r, h, "exec", e->ppid, e->uid);
 	ks_rec_int(&r, "ret", "RET", -6, 0);
 	ks_rec_kstr(&r, "filename", NULL, 0, data, e->filename_len, false);
-	add_args(&r, st, data + e->filename_len, e->args_len, e->args_total > e->args_len);
+	cut = e->args_total > e->args_len;
+	add_args(&r, st, data + e->filename_len, e->args_len, &cut, true);
 	ks_emit(ctx, &r);
 }
 
@@ -106,8 +110,11 @@ static void on_exec_fail(struct ks_ctx *ctx, struct exec_state *st, const struct
 {
 	const struct exec_fail *e = (const void *)h;
 	char args[EXEC_MAX_ARGS * EXEC_ARG_SLOT];
-	size_t n = 0;
+	char shown[KS_FILENAME_MAX + EXEC_MAX_ARGS * EXEC_ARG_SLOT];
+	size_t n = 0, flen, skip;
+	struct ks_val *v;
 	struct ks_rec r;
+	bool cut;
 
 	if (size < sizeof(*e))
 		return;
@@ -127,7 +134,20 @@ static void on_exec_fail(struct ks_ctx *ctx, struct exec_state *st, const struct
 	ks_rec_add(&r, "err", "RET", -6, KS_V_ERRNO)->i = -e->err;
 	ks_rec_int(&r, "ret", NULL, 0, e->err);
 	ks_rec_kstr(&r, "filename", NULL, 0, e->filename, sizeof(e->filename), false);
-	add_args(&r, st, args, n, e->args_cut);
+	cut = e->args_cut;
+	n = add_args(&r, st, args, n, &cut, false);
+	/* the table shows the path that failed (a PATH search tries several), then argv[1..] */
+	flen = strnlen(e->filename, sizeof(e->filename));
+	memcpy(shown, e->filename, flen);
+	skip = strnlen(args, n);
+	if (skip < n) {
+		memcpy(shown + flen, args + skip, n - skip);
+		flen += n - skip;
+	}
+	v = ks_rec_add(&r, NULL, "ARGS", 0, KS_V_ARGV);
+	v->s.p = shown;
+	v->s.n = flen;
+	v->cut = cut;
 	ks_emit(ctx, &r);
 }
 

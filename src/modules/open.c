@@ -6,6 +6,7 @@
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -122,7 +123,9 @@ static void open_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, 
 	ks_rec_int(&r, "errno", NULL, 0, e->ret < 0 ? -e->ret : 0);
 	n = open_flags_str(e->flags, flags, sizeof(flags));
 	ks_rec_str(&r, "flags", st->extended ? "FLAGS" : NULL, -24, flags, n);
-	ks_rec_add(&r, "mode", NULL, 0, KS_V_OCT)->u = e->mode;
+	/* the mode register means something only when a file may be created */
+	ks_rec_add(&r, "mode", NULL, 0, KS_V_OCT)->u =
+		e->flags & (O_CREAT | __O_TMPFILE) ? e->mode : 0;
 	ks_rec_str(&r, "syscall", NULL, 0, open_sys_name(e->sys), strlen(open_sys_name(e->sys)));
 	ks_rec_kstr(&r, "path", "PATH", 0, e->path, e->path_len, e->path_len >= OPEN_PATH_MAX);
 	ks_rec_add(&r, "path_truncated", NULL, 0, KS_V_BOOL)->u = e->path_len >= OPEN_PATH_MAX;
@@ -172,6 +175,7 @@ static void open_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel
 	for (size_t i = 0; i < n && i < st->top; i++) {
 		const struct count_row *c = &rows[i];
 		struct ks_rec r;
+		bool cut;
 
 		ks_rec_init(&r, "open_count", NULL);
 		ks_rec_uint(&r, "pid", "PID", -7, c->k.pid);
@@ -182,8 +186,9 @@ static void open_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel
 			ks_rec_add(&r, "last_err", "LAST_ERR", -8, KS_V_ERRNO)->i = -c->v.last_err;
 		else
 			ks_rec_str(&r, NULL, "LAST_ERR", -8, "-", 1);
-		ks_rec_kstr(&r, "path", "PATH", 0, c->k.path, sizeof(c->k.path),
-			    strnlen(c->k.path, sizeof(c->k.path)) >= OPEN_KEY_PATH - 1);
+		cut = strnlen(c->k.path, sizeof(c->k.path)) >= OPEN_KEY_PATH - 1;
+		ks_rec_kstr(&r, "path", "PATH", 0, c->k.path, sizeof(c->k.path), cut);
+		ks_rec_add(&r, "path_truncated", NULL, 0, KS_V_BOOL)->u = cut;
 		ks_emit(ctx, &r);
 	}
 cleanup:

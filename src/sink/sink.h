@@ -16,6 +16,8 @@ struct ks_sink;
 
 struct ks_sink_ops {
 	void (*emit)(struct ks_sink *s, const struct ks_rec *r);
+	/* Optional: a new report begins (each interval of a tool) at wall time @real_ns. */
+	void (*mark)(struct ks_sink *s, int64_t real_ns);
 };
 
 struct ks_sink {
@@ -37,6 +39,12 @@ void ks_sink__free(struct ks_sink *s);
 static inline void ks_sink__emit(struct ks_sink *s, const struct ks_rec *r)
 {
 	s->ops->emit(s, r);
+}
+
+static inline void ks_sink__mark(struct ks_sink *s, int64_t real_ns)
+{
+	if (s->ops->mark)
+		s->ops->mark(s, real_ns);
 }
 
 /* Write buffered output; returns 0 or -errno (EPIPE when the reader went away). */

@@ -222,4 +222,13 @@ static void table_emit(struct ks_sink *s, const struct ks_rec *r)
 	}
 }
 
-const struct ks_sink_ops ks_table_ops = { .emit = table_emit };
+/* Each interval's report starts with its time and its own column header. */
+static void table_mark(struct ks_sink *s, int64_t real_ns)
+{
+	ks_buf_str(&s->out, "\n[");
+	ks_clock_hms(s->clock, &s->out, real_ns);
+	ks_buf_str(&s->out, "]\n");
+	s->last_header = NULL;
+}
+
+const struct ks_sink_ops ks_table_ops = { .emit = table_emit, .mark = table_mark };

@@ -2,9 +2,10 @@
 /*
  * opener: a process that opens files on command, for exact-count tests.
  *   opener [-c COMM] [-u UID] [-t THREADS] [-x] DIR N
- * Sets its name (-c) and user (-u), prints "ready PID", waits for a line on stdin, then
- * makes N openat calls per thread: even ones on DIR/exists (succeed, closed at once), odd
- * ones on DIR/missing (ENOENT); with -x all on DIR/missing. Prints "done OK FAILED".
+ * Sets its name (-c) and user (-u), starts its threads (-t), prints "ready PID [TID...]"
+ * (the thread ids when -t is given), waits for a line on stdin, then makes N openat calls
+ * per thread: even ones on DIR/exists (succeed, closed at once), odd ones on DIR/missing
+ * (ENOENT); with -x all on DIR/missing. Prints "done OK FAILED".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,15 +19,15 @@
 static char exists[4096], missing[4096];
 static long n_calls;
 static int all_missing;
+static pthread_barrier_t started, go;
 
 struct result {
 	long ok, failed;
+	pid_t tid;
 };
 
-static void *run(void *arg)
+static void calls(struct result *r)
 {
-	struct result *r = arg;
-
 	for (long i = 0; i < n_calls; i++) {
 		const char *path = (all_missing || i % 2) ? missing : exists;
 		int fd = openat(AT_FDCWD, path, O_RDONLY);
@@ -38,6 +39,17 @@ static void *run(void *arg)
 			r->failed++;
 		}
 	}
+}
+
+/* A thread shows its id, then waits with the others for the go. */
+static void *thread_main(void *arg)
+{
+	struct result *r = arg;
+
+	r->tid = gettid();
+	pthread_barrier_wait(&started);
+	pthread_barrier_wait(&go);
+	calls(r);
 	return NULL;
 }
 
@@ -77,15 +89,25 @@ int main(int argc, char **argv)
 		perror("setresuid");
 		return 1;
 	}
-	printf("ready %d\n", getpid());
+	if (threads > 1) {
+		pthread_barrier_init(&started, NULL, threads + 1);
+		pthread_barrier_init(&go, NULL, threads + 1);
+		for (int i = 0; i < threads; i++)
+			if (pthread_create(&tids[i], NULL, thread_main, &res[i]))
+				return 1;
+		pthread_barrier_wait(&started);
+	}
+	printf("ready %d", getpid());
+	for (int i = 0; i < threads && threads > 1; i++)
+		printf(" %d", res[i].tid);
+	printf("\n");
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
 		return 1;
 	if (threads == 1) {
-		run(&res[0]);
+		calls(&res[0]);
 	} else {
-		for (int i = 0; i < threads; i++)
-			pthread_create(&tids[i], NULL, run, &res[i]);
+		pthread_barrier_wait(&go);
 		for (int i = 0; i < threads; i++)
 			pthread_join(tids[i], NULL);
 	}

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ksight status: every module and the hook chosen for each job, why others were refused;
+--live: the programs of a running ksight with their run counts."""
+import re
+import subprocess
+
+from conftest import Helper, KSIGHT, Ksight, bpf_ids, on_measured_kernel, run_ksight
+
+
+def modules():
+    """The tools `ksight --help` lists."""
+    out = run_ksight(["--help"]).stdout
+    tools = out.split("Tools:\n", 1)[1].split("\n\n", 1)[0]
+    return [l.split()[0] for l in tools.splitlines()]
+
+
+def sections(text):
+    """{section: [lines]} of status output: a section starts at an unindented line."""
+    out, cur = {}, None
+    for line in text.splitlines():
+        if line and not line.startswith(" "):
+            cur = line.split()[0]
+            out[cur] = [line]
+        elif cur and line:
+            out[cur].append(line)
+    return out
+
+
+def chosen(sec, job):
+    """The hook chosen for @job in a section: the words after the job's name."""
+    for line in sec:
+        if line.strip().startswith(job + " "):
+            return line.strip()[len(job):].strip()
+    raise AssertionError("no %r in %s" % (job, sec))
+
+
+def test_status_lists_every_module():
+    r = run_ksight(["status"])
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    secs = sections(r.stdout)
+    mods = modules()
+    assert {"exec", "open", "biolat"} <= set(mods)
+    for m in mods + ["core"]:
+        assert m in secs, "status does not list %s:\n%s" % (m, r.stdout)
+    assert r.stdout.startswith("kernel ")
+    assert re.search(r"^btf +/sys/kernel/btf/vmlinux$", r.stdout, re.M)
+
+
+@on_measured_kernel
+def test_status_hooks_on_this_kernel():
+    secs = sections(run_ksight(["status"]).stdout)
+    assert secs["syscalls"][0] == "syscalls dispatcher: tp_btf"
+    assert chosen(secs["core"], "process exec") == "tp_btf"
+    assert chosen(secs["core"], "process exit") == "tp_btf"
+    assert chosen(secs["open"], "see opens") == "syscalls (tp_btf)"
+    assert chosen(secs["exec"], "see failed execs") == "syscalls (tp_btf)"
+    assert chosen(secs["biolat"], "see issues") == "tp_btf"
+    assert chosen(secs["biolat"], "see completions") == "tp_btf"
+    for m in ("open", "exec"):
+        refused = [l for l in secs[m] if l.split()[:1] == ["fentry"]]
+        assert len(refused) == 1 and "refused" in refused[0] and "EPERM" in refused[0], secs[m]
+
+
+def test_status_forced_tp():
+    r = run_ksight(["status", "--hooks", "tp"])
+    assert r.returncode == 0
+    secs = sections(r.stdout)
+    assert secs["syscalls"][0] == "syscalls dispatcher: tp"
+    assert chosen(secs["core"], "process exec") == "tp"
+    assert chosen(secs["open"], "see opens") == "syscalls (tp)"
+    assert chosen(secs["biolat"], "see issues") == "tp"
+    assert "not selected by --hooks" in secs["core"][2]
+
+
+LIVE_ROW = re.compile(r"^\d+\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)$")
+
+
+def test_status_live_shows_running_programs(workdir):
+    n = 5000
+    h = Helper("opener", workdir, n)
+    k = Ksight(["open", "--json", "-p", str(h.pid)])
+    live = None
+    try:
+        k.wait_ready()
+        ours = bpf_ids(k.proc.pid)["prog"]
+        names = {}
+        for pid in ours:
+            out = subprocess.run(["bpftool", "prog", "show", "id", str(pid)],
+                                 stdout=subprocess.PIPE, text=True, check=True).stdout
+            names[pid] = out.split()[3]   # "ID: type name NAME ..." (15 bytes kept)
+        live = subprocess.Popen([KSIGHT, "status", "--live", "1", "1"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        first = live.stderr.readline()
+        m = re.match(r"^ksight status: (\d+) ksight programs loaded", first)
+        assert m and int(m.group(1)) >= len(ours), first
+        h.go()
+        h.result()
+        out, err = live.communicate(timeout=30)
+        assert live.returncode == 0, err
+    finally:
+        h.kill()
+        if live and live.poll() is None:
+            live.kill()
+            live.wait()
+        k.stop()
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "PID", "PROGRAM", "TYPE", "RUNS/s", "NS/RUN", "RUNS"]
+    rows = [LIVE_ROW.match(l) for l in lines[1:] if l]
+    assert rows and all(rows), out
+    # groups: 1 owner pid, 2 program, 3 type, 4 runs/s, 5 ns/run, 6 runs
+    ours = [r for r in rows if int(r.group(1)) == k.proc.pid]
+    listed = [r.group(2) for r in ours]
+    for name in names.values():
+        assert any(p.startswith(name) for p in listed), "%s not in\n%s" % (name, out)
+    # the dispatcher saw at least the opener's calls while statistics were on
+    sys_exit = [int(r.group(6)) for r in ours if r.group(2).startswith("core__sys_exit")]
+    assert sys_exit and max(sys_exit) >= n, out
+    assert all(int(r.group(5)) > 0 for r in rows if int(r.group(4)) > 0)
