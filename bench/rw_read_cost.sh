@@ -4,17 +4,20 @@
 # and against bpftrace printing each read of the pid; and what a pid-filtered rw costs
 # another process's syscalls (getppid).
 #
-#   [ROUNDS=5] [N=2000000] [NPPID=2000000] [CPU=1] bench/rw_read_cost.sh [BUILD]
+#   [ROUNDS=5] [REPS=3] [N=1000000] [NPPID=1000000] [CPU=1] bench/rw_read_cost.sh [BUILD]
 #
 # Each round runs every configuration in turn (the order rotates): rwloop pinned to CPU
-# reads /dev/zero 1 byte at a time, N times, with the tracer watching its pid and writing
-# to /dev/null; then, with the same tracer still attached, another rwloop makes NPPID
-# getppid calls. Prints the median ns per call of each configuration over ROUNDS.
+# reads /dev/zero 1 byte at a time, N times, REPS times over (the fastest run counts: the
+# one least disturbed by other load), with the tracer watching its pid and writing to
+# /dev/null; then, with the same tracer still attached, another rwloop makes NPPID getppid
+# calls, REPS times likewise. Prints the median ns per call of each configuration over
+# ROUNDS.
 . "$(dirname "$0")/rw_common.sh"
 ROUNDS=${ROUNDS:-5}
-N=${N:-2000000}
-NPPID=${NPPID:-2000000}
-rw_init rw_read_cost "ROUNDS=$ROUNDS N=$N NPPID=$NPPID CPU=$CPU"
+REPS=${REPS:-3}
+N=${N:-1000000}
+NPPID=${NPPID:-1000000}
+rw_init rw_read_cost "ROUNDS=$ROUNDS REPS=$REPS N=$N NPPID=$NPPID CPU=$CPU"
 
 NAMES=("untraced" "ksight rw -p PID" "ksight rw --summary -p PID" "bpftrace (printf each read)")
 declare -a READ PPID_NS LOST
@@ -22,7 +25,7 @@ declare -a READ PPID_NS LOST
 run_config()
 {
 	local i=$1 r=$2 err="$TMP/err.$1.$2" prog
-	loop_start -c "$CPU" -n "$N" zero
+	loop_start -c "$CPU" -n "$N" -r "$REPS" zero
 	case $i in
 	1) start_ksight "$err" rw -p "$LOOP_PID" || return ;;
 	2) start_ksight "$err" rw --summary -p "$LOOP_PID" || return ;;
@@ -35,7 +38,7 @@ run_config()
 	loop_run
 	READ[$i]+=" $LOOP_NS"
 	local read_ns=$LOOP_NS
-	loop_start -c "$CPU" -n "$NPPID" getppid
+	loop_start -c "$CPU" -n "$NPPID" -r "$REPS" getppid
 	loop_run
 	PPID_NS[$i]+=" $LOOP_NS"
 	case $i in
