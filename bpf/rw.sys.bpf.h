@@ -22,33 +22,6 @@ struct {
 	__type(value, struct rw_sum_val);
 } rw_sums SEC(".maps") __weak;
 
-static __always_inline __u32 rw_log2(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 32) {
-		v >>= 32;
-		r += 32;
-	}
-	if (v >> 16) {
-		v >>= 16;
-		r += 16;
-	}
-	if (v >> 8) {
-		v >>= 8;
-		r += 8;
-	}
-	if (v >> 4) {
-		v >>= 4;
-		r += 4;
-	}
-	if (v >> 2) {
-		v >>= 2;
-		r += 2;
-	}
-	return r + (v >> 1);
-}
-
 /* Sum of the lengths of up to RW_IOV_MAX iovecs at @iov (user memory). */
 static __always_inline __u64 rw_iov_sum(const struct iovec *iov, __u64 cnt, __u16 *flags)
 {
@@ -88,6 +61,7 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 	struct rw_sum_key k = { .pid = pid_tgid >> 32, .fd = fd };
 	struct rw_sum_val *v = bpf_map_lookup_elem(&rw_sums, &k);
 	__u64 lat;
+	__u32 slot;
 
 	if (!v) {
 		/* the zero value is 300 bytes: build it in the scratch buffer, not the stack */
@@ -118,7 +92,8 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 		return;
 	lat = bpf_ktime_get_ns() - enter_ts;
 	v->lat_sum += lat;
-	v->slots[ks_mask(rw_log2(lat) < RW_SLOTS ? rw_log2(lat) : RW_SLOTS - 1, 31)]++;
+	slot = ks_log2(lat);
+	v->slots[ks_mask(slot < RW_SLOTS ? slot : RW_SLOTS - 1, 31)]++;
 }
 
 static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64 pid_tgid,
