@@ -64,7 +64,7 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 	__u32 slot;
 
 	if (!v) {
-		/* the zero value is 300 bytes: build it in the scratch buffer, not the stack */
+		/* the zero value is 320 bytes: build it in the scratch buffer, not the stack */
 		struct rw_sum_val *zero = ks_scratch_get();
 
 		if (!zero)
@@ -78,6 +78,7 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 			return;
 		}
 	}
+	/* plain increments: the row is this CPU's, and programs on a CPU do not nest */
 	if (write)
 		v->writes++;
 	else
@@ -103,7 +104,6 @@ static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64
 
 	if (rw_targ_fd >= 0 && fd != rw_targ_fd && fd2 != rw_targ_fd)
 		return;
-	/* no per-CPU counters here: a percpu hash needs no atomics (programs do not nest) */
 	if (rw_summary) {
 		rw_sum_add(pid_tgid, fd, ret, write, c->enter_ts);
 		return;

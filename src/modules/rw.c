@@ -242,6 +242,8 @@ static void rw_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, siz
 
 	/* --summary names the process's rows once more at the next report */
 	rw_fdcache__forget(st->fds, h->pid, st->agg);
+	if (st->agg && h->type == KS_EV_PROC_EXIT)
+		rw_sum_gone(st, h->pid);
 }
 
 static void rw_fini(void *state)
@@ -255,6 +257,9 @@ static void rw_fini(void *state)
 	free(st->prev);
 	st->prev = NULL;
 	st->nprev = 0;
+	free(st->gone);
+	st->gone = NULL;
+	st->ngone = st->capgone = 0;
 }
 
 const struct ks_module rw_module = {

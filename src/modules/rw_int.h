@@ -21,6 +21,9 @@ struct rw_state {
 	struct rw_fdcache *fds;
 	struct rw_sum_row *prev;	/* the kernel's totals at the previous report */
 	size_t nprev;
+	uint32_t *gone;		/* processes that exited since: their rows go after the report */
+	size_t ngone, capgone;
+	uint64_t gone_calls;	/* calls counted in rows dropped from the kernel's table */
 	/* the agent's summary */
 	struct ks_topn *procs;
 	uint64_t calls, rbytes, wbytes;
@@ -28,6 +31,8 @@ struct rw_state {
 
 extern const struct ks_module rw_module;
 
+/* A process exited: drop its rows once the next report has counted them. */
+void rw_sum_gone(struct rw_state *st, uint32_t pid);
 /* --summary: the table of what changed since the previous report. */
 void rw_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel);
 /* Agent: one line, the busiest processes. */

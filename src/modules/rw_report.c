@@ -46,6 +46,51 @@ static size_t read_totals(struct rw_state *st, struct bpf_map *map, struct rw_su
 	return n;
 }
 
+void rw_sum_gone(struct rw_state *st, uint32_t pid)
+{
+	if (st->ngone == st->capgone) {
+		size_t cap = st->capgone ? st->capgone * 2 : 64;
+		uint32_t *g = realloc(st->gone, cap * sizeof(*g));
+
+		if (!g)
+			return;	/* its rows stay: the table is bounded, a full one counts losses */
+		st->gone = g;
+		st->capgone = cap;
+	}
+	st->gone[st->ngone++] = pid;
+}
+
+static bool is_gone(const struct rw_state *st, uint32_t pid)
+{
+	for (size_t i = 0; i < st->ngone; i++)
+		if (st->gone[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Rows of exited processes, now counted, leave the kernel's table (else it fills up in a
+ * long run) and the reference; their calls stay in the running total. No update can
+ * follow a process's exit record, but a new process given the same pid in the meantime
+ * would lose its first updates.
+ */
+static size_t drop_gone(struct rw_state *st, struct bpf_map *map, struct rw_sum_row *cur,
+			size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (is_gone(st, cur[i].k.pid)) {
+			bpf_map_delete_elem(bpf_map__fd(map), &cur[i].k);
+			st->gone_calls += cur[i].v.reads + cur[i].v.writes;
+			continue;
+		}
+		cur[m++] = cur[i];
+	}
+	st->ngone = 0;
+	return m;
+}
+
 /*
  * The rows that changed since the previous call, sorted by key, in a new array (*out);
  * the totals become the new reference. Returns the row count.
@@ -54,13 +99,14 @@ static size_t read_deltas(struct ks_ctx *ctx, struct rw_state *st, struct ksight
 			  struct rw_sum_row **out)
 {
 	struct rw_sum_row *cur, *d;
-	uint64_t total = 0;
+	uint64_t total;
 	size_t n, m;
 
 	*out = NULL;
 	n = read_totals(st, skel->maps.rw_sums, &cur);
 	if (!cur)
 		return 0;
+	total = st->gone_calls;
 	for (size_t i = 0; i < n; i++)
 		total += cur[i].v.reads + cur[i].v.writes;
 	ks_ctx_aggregated(ctx, RW_EV_SUM, total);
@@ -72,7 +118,7 @@ static size_t read_deltas(struct ks_ctx *ctx, struct rw_state *st, struct ksight
 	m = rw_sum_delta(st->prev, st->nprev, cur, n, d);
 	free(st->prev);
 	st->prev = cur;
-	st->nprev = n;
+	st->nprev = drop_gone(st, skel->maps.rw_sums, cur, n);
 	*out = d;
 	return m;
 }

@@ -3,6 +3,7 @@
 (file path, pipe, TCP/UDP endpoints, unix paths, anonymous inodes), --summary totals, filters
 and every hook family this kernel has."""
 import collections
+import time
 
 import pytest
 
@@ -14,13 +15,15 @@ N_FILE, N_PIPE, N_NET = 100000, 50000, 10000
 RING = ["--ringbuf-size", "32M"]
 
 
-def trace(workdir, ksight_args, gen_args=(), sizes=(N_FILE, N_PIPE, N_NET)):
-    """Run `ksight rw --json -p PID <args>` around one rwgen run; returns (ksight, gen)."""
+def trace(workdir, ksight_args, gen_args=(), sizes=(N_FILE, N_PIPE, N_NET), linger=0):
+    """Run `ksight rw --json -p PID <args>` around one rwgen run, stopping it @linger
+    seconds after rwgen exited; returns (ksight, gen)."""
     gen = RwGen(workdir, *sizes, args=gen_args)
     try:
         k = Ksight(["rw", "--json", "-p", str(gen.pid)] + RING + list(ksight_args))
         k.wait_ready()
         gen.run()
+        time.sleep(linger)
         assert k.stop() == 0, k.stderr
         return k, gen
     finally:
@@ -154,8 +157,10 @@ def summary_rows(k, pid):
 
 @pytest.mark.parametrize("interval", [[], ["1"]])
 def test_summary_totals_exact(workdir, interval):
-    # with an interval, the phases are spread over several reports
-    k, g = trace(workdir, ["--summary"] + interval, ["-s", "700"] if interval else [])
+    # with an interval, the phases are spread over several reports, and a report after
+    # rwgen's exit drops its rows from the kernel's table: the totals must not change
+    k, g = trace(workdir, ["--summary"] + interval, ["-s", "700"] if interval else [],
+                 linger=2.5 if interval else 0)
     tot, names = summary_rows(k, g.pid)
     f = g.fds
 
@@ -180,6 +185,10 @@ def test_summary_totals_exact(workdir, interval):
     assert sum(r["calls"] for r in reports) == calls
     if interval:
         assert len([r for r in reports if r["calls"]]) >= 3
+        # the last reports came after the exit: nothing left to show, nothing counted twice
+        assert reports[-1]["calls"] == 0 and reports[-1]["fds"] == 0
+        stats = k.records("stats")
+        assert len(stats) == 1 and stats[0]["rw_summary"] == calls
 
 
 def test_summary_table(workdir):
