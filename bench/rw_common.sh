@@ -181,7 +181,7 @@ cpu_ms()
 
 median()
 {
-	printf '%s\n' "$@" | grep -E '^[0-9.eE+-]+$' | sort -g | awk '
+	printf '%s\n' "$@" | grep -E '^[0-9.eE+-]+$' | sort -g | awk -v OFMT=%.1f '
 		{ v[NR] = $1 }
 		END { if (!NR) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
 		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
