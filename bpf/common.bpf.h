@@ -32,6 +32,34 @@
 		__v;                                                  \
 	})
 
+/* floor(log2(@v)), 0 for 0 and 1: the slot of a log2 histogram (src/analyze/hist.h). */
+static __always_inline __u32 ks_log2(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	return r + (__u32)(v >> 1);
+}
+
 /* Sized by user space (--ringbuf-size) before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

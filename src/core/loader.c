@@ -136,6 +136,14 @@ static int shrink_unused_maps(struct ks_ctx *c)
 			used = !c->inst[i].failed && !strncmp(name, c->inst[i].m->name, n) &&
 			       name[n] == '_';
 		}
+		/* local storage: older kernels lack the types, and only the owner's own
+		 * programs (not loaded) refer to them: do not create them at all */
+		if (!used && (t == BPF_MAP_TYPE_TASK_STORAGE || t == BPF_MAP_TYPE_SK_STORAGE ||
+			      t == BPF_MAP_TYPE_INODE_STORAGE)) {
+			if (bpf_map__set_autocreate(map, false))
+				return -EINVAL;
+			continue;
+		}
 		if (used || (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_ARRAY &&
 			     t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_PERCPU_ARRAY &&
 			     t != BPF_MAP_TYPE_LRU_HASH))
