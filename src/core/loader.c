@@ -166,6 +166,7 @@ static int load_once(struct ks_ctx *c, struct ks_inst **culprit)
 {
 	struct bpf_program *prog;
 	char name[128];
+	bool task;
 	int err;
 
 	*culprit = NULL;
@@ -190,7 +191,13 @@ static int load_once(struct ks_ctx *c, struct ks_inst **culprit)
 			err = enable(c, disp_enter[c->dispatcher]);
 	}
 	c->skel->rodata->ks_sys_track_enter = c->need_enter;
-	if (!err && !c->need_enter)
+	/* tp_btf entries in task storage (a pointer away from the task) where it exists */
+	task = c->need_enter && c->dispatcher == KS_FAM_TP_BTF &&
+	       libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	c->skel->rodata->ks_sys_enter_task = task;
+	if (!err)
+		err = bpf_map__set_autocreate(c->skel->maps.ks_sys_task, task);
+	if (!err && (!c->need_enter || task))
 		err = bpf_map__set_max_entries(c->skel->maps.ks_sys_inflight, 1);
 	if (!err)
 		err = set_filters(c);
