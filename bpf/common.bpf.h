@@ -32,6 +32,34 @@
 		__v;                                                  \
 	})
 
+/* floor(log2(@v)), 0 for 0 and 1: the slot of a log2 histogram (src/analyze/hist.h). */
+static __always_inline __u32 ks_log2(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	return r + (__u32)(v >> 1);
+}
+
 /* Sized by user space (--ringbuf-size) before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -159,6 +187,8 @@ static __always_inline void ks_hdr_fill(struct ks_hdr *h, __u32 type, __u32 size
  */
 static __always_inline __u64 ks_wake_flags(__u64 before, __u64 size)
 {
+	/* each record also takes the ring's 8-byte header, and sizes round up to 8 */
+	size = ((size + 7) & ~7ULL) + 8;
 	if ((before >> ks_wake_shift) != ((before + size) >> ks_wake_shift))
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
@@ -192,7 +222,8 @@ static __always_inline void ks_submit(void *rec)
 	__u64 size = h->size;
 	__u64 avail = bpf_ringbuf_query(&ks_rb, BPF_RB_AVAIL_DATA);
 
-	bpf_ringbuf_submit(rec, ks_wake_flags(avail - size, size));
+	/* avail already holds this record and its header */
+	bpf_ringbuf_submit(rec, ks_wake_flags(avail - ((size + 7) & ~7ULL) - 8, size));
 }
 
 /*

@@ -18,6 +18,7 @@ const volatile __u64 ks_targ_comm[2] = {};
 const volatile bool ks_filter_cgroup = false;
 const volatile __u32 ks_wake_shift = 20;
 const volatile bool ks_sys_track_enter = false;
+const volatile bool ks_sys_enter_task = false;
 const volatile bool core_emit_proc = true;	/* stream exec/exit records at all */
 const volatile bool core_emit_thread_exit = false;	/* also KS_EV_PROC_TEXIT (proc module) */
 
@@ -108,7 +109,7 @@ static __always_inline int core_exit(int group_dead)
 	struct task_struct *task;
 	struct ks_proc_exit *e;
 
-	if (ks_sys_track_enter)
+	if (ks_sys_track_enter && !ks_sys_enter_task)	/* task storage goes with the task */
 		bpf_map_delete_elem(&ks_sys_inflight, &tid);
 	if (!core_emit_proc || !ks_want(pid_tgid))
 		return 0;

@@ -1,8 +1,121 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* rw module records (stub: to be written). */
+/*
+ * rw module: every read/write/send/recv of the traced tasks, streamed as a small fixed-size
+ * record (no path: user space names the fd from its fd cache), or aggregated in the kernel
+ * per process and fd (--summary). fd-change records (open, socket, connect, accept, dup,
+ * pipe, close, ...) feed that cache.
+ */
 #ifndef KSIGHT_RW_H
 #define KSIGHT_RW_H
 
 #include "common.h"
+
+#define RW_EV_CALL KS_EV(KS_MOD_rw, 0)	/* one read/write call */
+#define RW_EV_FD KS_EV(KS_MOD_rw, 1)	/* an fd appeared, changed or went away */
+#define RW_EV_SUM KS_EV(KS_MOD_rw, 2)	/* loss slot: --summary table full */
+
+#define RW_IOV_MAX 16		/* iovecs summed for the requested size; more sets RW_F_REQ_PART */
+#define RW_SLOTS 32		/* log2 latency buckets, ns */
+#define RW_SUM_ENTRIES 8192	/* --summary: (pid, fd) pairs */
+#define RW_NAME_MAX 256		/* bytes of a path or socket name in an fd record, NUL included */
+#define RW_NAME_MASK 511	/* literal 2 * RW_NAME_MAX - 1, for ks_mask() */
+#define RW_UNIX_HALF 128	/* AF_UNIX names: local path at name[0], peer path at name[128] */
+
+/* rw_event.flags */
+#define RW_F_REQ_PART 0x1	/* more iovecs than RW_IOV_MAX, or unreadable: req is a floor */
+#define RW_F_REQ_SAT 0x2	/* requested more than 4 GiB - 1: req saturated */
+
+/*
+ * RW_EV_CALL. 88 bytes. ts in the header is the return; lat_ns the time since the call
+ * entered (0 when the entry was not seen, e.g. the call began before ksight attached).
+ */
+struct rw_event {
+	struct ks_hdr hdr;
+	__u64 lat_ns;		/* ns from entry to return */
+	__s64 ret;		/* bytes transferred, or negative errno */
+	__u32 req;		/* bytes requested (sum of the iovecs), saturated */
+	__s32 fd;		/* the fd read or written (sendfile: out_fd) */
+	__s32 fd2;		/* sendfile: in_fd; else -1 */
+	__u16 sys;		/* syscall number */
+	__u16 flags;		/* RW_F_* */
+};
+
+/* What an fd record says happened (rw_fd_event.op). */
+enum rw_fd_op {
+	RW_FD_NEW = 1,		/* fd was created (open, socket, accept, pipe, eventfd, ...) */
+	RW_FD_UPDATE,		/* fd's addresses changed (connect, bind) */
+	RW_FD_DUP,		/* fd is now a copy of fd2 (dup, dup2, dup3, fcntl F_DUPFD) */
+	RW_FD_CLOSE,		/* fd was closed */
+	RW_FD_CLOSE_RANGE,	/* fds fd..fd2 were closed */
+	RW_FD_CWD,		/* the working directory changed: to name (chdir) or to fd's */
+};
+
+/* What kind of file an fd is, from its inode. */
+enum rw_kind {
+	RW_KIND_UNKNOWN = 0,
+	RW_KIND_FILE,		/* regular files, directories, devices, memfds */
+	RW_KIND_SOCKET,
+	RW_KIND_PIPE,		/* pipes and FIFOs */
+	RW_KIND_ANON,		/* anonymous inodes: eventfd, epoll, timerfd, signalfd, ... */
+};
+
+/* rw_fd_event.flags */
+#define RW_FDF_REUSED 0x1	/* close: the fd number was already taken again at return */
+#define RW_FDF_PATH 0x2		/* name is the path the call was given (open family) */
+#define RW_FDF_NAME_CUT 0x4	/* name was cut at RW_NAME_MAX */
+
+/* An IPv4 or IPv6 endpoint. IPv4 addresses are in the first 4 bytes. */
+struct rw_inaddr {
+	__u8 addr[16];		/* network byte order */
+	__u16 port;		/* host byte order */
+	__u16 __pad;
+};
+
+/*
+ * RW_EV_FD. Variable size: name[] follows. For new fds the kernel reads the file the fd
+ * now refers to, so the kind and inode come from the kernel, not from the call's arguments.
+ */
+struct rw_fd_event {
+	struct ks_hdr hdr;
+	__u64 enter_ts;		/* ns, CLOCK_MONOTONIC at the call's entry; 0 unknown */
+	__u64 ino;		/* inode number (sockets, pipes: the "socket:[ino]" number) */
+	__s64 ret;		/* what the call returned */
+	__s32 fd;		/* the fd this is about (pipe: the read end) */
+	__s32 fd2;		/* DUP: the source; pipe/socketpair: the second fd; CLOSE_RANGE:
+				 * the last fd; else -1 */
+	__s32 dfd;		/* open family: the directory fd (AT_FDCWD = -100) */
+	__u16 sys;		/* syscall number */
+	__u8 op;		/* enum rw_fd_op */
+	__u8 kind;		/* enum rw_kind */
+	__u16 family;		/* sockets: AF_* */
+	__u16 sotype;		/* sockets: SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 flags;		/* RW_FDF_* */
+	__u16 name_len;		/* bytes in name[], NULs included */
+	__u16 __pad[4];
+	struct rw_inaddr laddr;	/* AF_INET/AF_INET6: local endpoint */
+	struct rw_inaddr raddr;	/* AF_INET/AF_INET6: remote endpoint */
+	char name[];		/* open family: path as given; anon inodes: "[eventfd]";
+				 * files without a path argument: the last path component;
+				 * AF_UNIX: local path at 0, peer path at RW_UNIX_HALF,
+				 * each NUL-terminated ("@x": abstract) */
+};
+
+/* --summary: per process and fd. */
+struct rw_sum_key {
+	__u32 pid;
+	__s32 fd;
+};
+
+/* A per-CPU value: user space adds the CPUs up. */
+struct rw_sum_val {
+	__u64 reads;		/* read-side calls (read, pread64, readv, preadv, recv*) */
+	__u64 writes;		/* write-side calls (write, ..., send*, sendfile) */
+	__u64 rbytes;		/* bytes returned by successful reads */
+	__u64 wbytes;		/* bytes returned by successful writes */
+	__u64 errors;		/* calls that returned an error */
+	__u64 lat_sum;		/* ns, over the calls whose entry was seen */
+	__u64 slots[RW_SLOTS];	/* log2(lat ns) buckets */
+	char comm[TASK_COMM_LEN];
+};
 
 #endif

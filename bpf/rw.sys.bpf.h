@@ -1,14 +1,174 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* rw: syscall handler run by the dispatcher (stub: to be written). */
+/*
+ * rw: the read/write family and the fd-changing calls at their return, run by the syscall
+ * dispatcher or by rw's fexit programs (rw.bpf.c). The task filters were applied before
+ * (at sys_enter for the entry time, at sys_exit before this handler), so other tasks never
+ * get here.
+ */
 #ifndef KSIGHT_RW_SYS_BPF_H
 #define KSIGHT_RW_SYS_BPF_H
 
 #include "syscalls.bpf.h"
 #include "rw.h"
+#include "rw_fd.bpf.h"
+
+extern const volatile bool rw_summary __weak;	/* --summary: aggregate, stream no calls */
+extern const volatile __s32 rw_targ_fd __weak;	/* --fd, -1 = any */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, RW_SUM_ENTRIES);
+	__type(key, struct rw_sum_key);
+	__type(value, struct rw_sum_val);
+} rw_sums SEC(".maps") __weak;
+
+/* Sum of the lengths of up to RW_IOV_MAX iovecs at @iov (user memory). */
+static __always_inline __u64 rw_iov_sum(const struct iovec *iov, __u64 cnt, __u16 *flags)
+{
+	__u64 sum = 0;
+
+	for (__u32 i = 0; i < RW_IOV_MAX; i++) {
+		struct iovec v;
+
+		if (i >= cnt)
+			return sum;
+		if (bpf_probe_read_user(&v, sizeof(v), &iov[i])) {
+			*flags |= RW_F_REQ_PART;
+			return sum;
+		}
+		sum += v.iov_len;
+	}
+	if (cnt > RW_IOV_MAX)
+		*flags |= RW_F_REQ_PART;
+	return sum;
+}
+
+static __always_inline __u64 rw_msg_sum(const struct user_msghdr *msg, __u16 *flags)
+{
+	struct user_msghdr m;
+
+	if (bpf_probe_read_user(&m, sizeof(m), msg)) {
+		*flags |= RW_F_REQ_PART;
+		return 0;
+	}
+	return rw_iov_sum(m.msg_iov, m.msg_iovlen, flags);
+}
+
+/* --summary: add the call to its (pid, fd) row on this CPU. */
+static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool write,
+				       __u64 enter_ts)
+{
+	struct rw_sum_key k = { .pid = pid_tgid >> 32, .fd = fd };
+	struct rw_sum_val *v = bpf_map_lookup_elem(&rw_sums, &k);
+	__u64 lat;
+	__u32 slot;
+
+	if (!v) {
+		/* the zero value is 320 bytes: build it in the scratch buffer, not the stack */
+		struct rw_sum_val *zero = ks_scratch_get();
+
+		if (!zero)
+			return;
+		__builtin_memset(zero, 0, sizeof(*zero));
+		bpf_get_current_comm(zero->comm, sizeof(zero->comm));
+		bpf_map_update_elem(&rw_sums, &k, zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&rw_sums, &k);
+		if (!v) {
+			ks_lost(RW_EV_SUM);
+			return;
+		}
+	}
+	/* plain increments: the row is this CPU's, and programs on a CPU do not nest */
+	if (write)
+		v->writes++;
+	else
+		v->reads++;
+	if (ret < 0)
+		v->errors++;
+	else if (write)
+		v->wbytes += ret;
+	else
+		v->rbytes += ret;
+	if (!enter_ts)
+		return;
+	lat = bpf_ktime_get_ns() - enter_ts;
+	v->lat_sum += lat;
+	slot = ks_log2(lat);
+	v->slots[ks_mask(slot < RW_SLOTS ? slot : RW_SLOTS - 1, 31)]++;
+}
+
+static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64 pid_tgid,
+				    __s32 fd, __s32 fd2, __u64 req, __u16 flags, bool write)
+{
+	struct rw_event *e;
+
+	if (rw_targ_fd >= 0 && fd != rw_targ_fd && fd2 != rw_targ_fd)
+		return;
+	if (rw_summary) {
+		rw_sum_add(pid_tgid, fd, ret, write, c->enter_ts);
+		return;
+	}
+	e = ks_reserve(RW_EV_CALL, sizeof(*e), pid_tgid);
+	if (!e)
+		return;
+	e->lat_ns = c->enter_ts ? e->hdr.ts - c->enter_ts : 0;
+	e->ret = ret;
+	if (req > 0xffffffffULL) {
+		req = 0xffffffffULL;
+		flags |= RW_F_REQ_SAT;
+	}
+	e->req = req;
+	e->fd = fd;
+	e->fd2 = fd2;
+	e->sys = c->id;
+	e->flags = flags;
+	ks_submit(e);
+}
 
 static __always_inline void rw_sys_exit(void *ctx, const struct ks_sys_call *c, long ret,
-					  __u64 pid_tgid)
+					__u64 pid_tgid)
 {
+	const __u64 *a = c->args;
+	__u16 flags = 0;
+	__u64 req;
+
+	switch (c->id) {
+	case __NR_read:
+	case __NR_pread64:
+	case __NR_recvfrom:
+		rw_call(c, ret, pid_tgid, a[0], -1, a[2], 0, false);
+		return;
+	case __NR_write:
+	case __NR_pwrite64:
+	case __NR_sendto:
+		rw_call(c, ret, pid_tgid, a[0], -1, a[2], 0, true);
+		return;
+	case __NR_readv:
+	case __NR_preadv:
+	case __NR_preadv2:
+		req = rw_iov_sum((const struct iovec *)a[1], a[2], &flags);
+		rw_call(c, ret, pid_tgid, a[0], -1, req, flags, false);
+		return;
+	case __NR_writev:
+	case __NR_pwritev:
+	case __NR_pwritev2:
+		req = rw_iov_sum((const struct iovec *)a[1], a[2], &flags);
+		rw_call(c, ret, pid_tgid, a[0], -1, req, flags, true);
+		return;
+	case __NR_recvmsg:
+		req = rw_msg_sum((const struct user_msghdr *)a[1], &flags);
+		rw_call(c, ret, pid_tgid, a[0], -1, req, flags, false);
+		return;
+	case __NR_sendmsg:
+		req = rw_msg_sum((const struct user_msghdr *)a[1], &flags);
+		rw_call(c, ret, pid_tgid, a[0], -1, req, flags, true);
+		return;
+	case __NR_sendfile:
+		rw_call(c, ret, pid_tgid, a[0], a[1], a[3], 0, true);
+		return;
+	default:
+		rw_fd_change(c, ret, pid_tgid);
+	}
 }
 
 #endif

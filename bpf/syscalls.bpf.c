@@ -37,8 +37,18 @@ static __always_inline void ks_sys_dispatch(void *ctx, const struct ks_sys_call 
 	KS_SYS_HANDLER(files);
 }
 
+/* Where this thread's entry lives: a per-task slot (task storage, a pointer away from the
+ * task) for tp_btf where the kernel has it, else the hash by tid. */
+static __always_inline struct ks_sys_enter *ks_sys_slot(__u32 tid, bool btf, bool create)
+{
+	if (btf && ks_sys_enter_task)
+		return bpf_task_storage_get(&ks_sys_task, bpf_get_current_task_btf(), 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return bpf_map_lookup_elem(&ks_sys_inflight, &tid);
+}
+
 /* Record the entry; @args is NULL when sys_exit can read them back itself. */
-static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args)
+static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args, bool btf)
 {
 	__u64 pid_tgid;
 	struct ks_sys_enter *rec;
@@ -53,8 +63,8 @@ static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args)
 	if (!ks_want(pid_tgid))
 		return;
 	tid = (__u32)pid_tgid;
-	rec = bpf_map_lookup_elem(&ks_sys_inflight, &tid);
-	if (!rec) {
+	rec = ks_sys_slot(tid, btf, true);
+	if (!rec && !(btf && ks_sys_enter_task)) {
 		struct ks_sys_enter zero = {};
 
 		/* first syscall of this thread: the entry lives until the thread exits */
@@ -63,9 +73,9 @@ static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args)
 			return;
 		}
 		rec = bpf_map_lookup_elem(&ks_sys_inflight, &tid);
-		if (!rec)
-			return;
 	}
+	if (!rec)
+		return;
 	rec->id = id + 1;
 	rec->ts = bpf_ktime_get_ns();
 	/* a copy, not loads: the verifier refuses loads through a moved ctx pointer */
@@ -76,12 +86,12 @@ static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args)
 /*
  * Match the entry recorded for this thread, if any. Returns it (consumed) or NULL.
  */
-static __always_inline struct ks_sys_enter *ks_sys_entry(__u64 id, __u64 pid_tgid)
+static __always_inline struct ks_sys_enter *ks_sys_entry(__u64 id, __u64 pid_tgid, bool btf)
 {
 	__u32 tid = (__u32)pid_tgid;
 	struct ks_sys_enter *rec;
 
-	rec = bpf_map_lookup_elem(&ks_sys_inflight, &tid);
+	rec = ks_sys_slot(tid, btf, false);
 	if (!rec || rec->id != id + 1)
 		return NULL;
 	rec->id = 0;
@@ -118,7 +128,7 @@ static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt
 	c.__pad = 0;
 	c.enter_ts = 0;
 	if (ks_sys_track_enter && ks_sys_enter_mask[id]) {
-		struct ks_sys_enter *rec = ks_sys_entry(id, pid_tgid);
+		struct ks_sys_enter *rec = ks_sys_entry(id, pid_tgid, btf);
 
 		if (rec)
 			c.enter_ts = rec->ts;
@@ -130,7 +140,7 @@ static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt
 SEC("tp_btf/sys_enter")
 int BPF_PROG(core__sys_enter_btf, struct pt_regs *regs, long id)
 {
-	ks_sys_enter(id, NULL);
+	ks_sys_enter(id, NULL, true);
 	return 0;
 }
 
@@ -143,7 +153,7 @@ int BPF_PROG(core__sys_exit_btf, struct pt_regs *regs, long ret)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(core__sys_enter_raw, struct pt_regs *regs, long id)
 {
-	ks_sys_enter(id, NULL);
+	ks_sys_enter(id, NULL, false);
 	return 0;
 }
 
@@ -157,7 +167,7 @@ int BPF_PROG(core__sys_exit_raw, struct pt_regs *regs, long ret)
 SEC("tp/raw_syscalls/sys_enter")
 int core__sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
 {
-	ks_sys_enter(ctx->id, ctx->args);
+	ks_sys_enter(ctx->id, ctx->args, false);
 	return 0;
 }
 
@@ -176,7 +186,7 @@ int core__sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 	if (!mask)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
-	rec = ks_sys_entry(id, pid_tgid);
+	rec = ks_sys_entry(id, pid_tgid, false);
 	if (!rec)
 		return 0;	/* entered before ksight attached, or filtered out at entry */
 	__builtin_memcpy(c.args, rec->args, sizeof(c.args));

@@ -20,7 +20,16 @@ struct {
 	__type(value, struct ks_sys_enter);
 } ks_sys_inflight SEC(".maps") __weak;
 
+/* The same, per task, for tp_btf programs on kernels with task storage for tracing (5.11+) */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ks_sys_enter);
+} ks_sys_task SEC(".maps") __weak;
+
 extern const volatile bool ks_sys_track_enter __weak;	/* any syscall records its entry */
+extern const volatile bool ks_sys_enter_task __weak;	/* tp_btf keeps entries in ks_sys_task */
 
 static __always_inline void ks_regs_to_args(struct ks_sys_call *c, const struct pt_regs *r)
 {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "analyze/hist.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 unsigned int ks_log2_slot(uint64_t v)
@@ -73,10 +74,53 @@ void ks_hist_print(struct ks_buf *out, const __u64 *slots, unsigned int n, const
 	}
 }
 
+/*
+ * @ns / (@scale * 10^@dec) with @dec (0 or 1) decimals and @unit, rounded as printf's %.*f
+ * would; false when @ns is exactly halfway, where printf rounds the binary value instead.
+ */
+static bool fixed(struct ks_buf *out, uint64_t ns, uint64_t scale, int dec, const char *unit)
+{
+	uint64_t q = ns / scale, r = ns % scale;
+
+	if (2 * r == scale && r)
+		return false;
+	q += 2 * r > scale;
+	ks_buf_u64(out, dec ? q / 10 : q);
+	if (dec) {
+		ks_buf_ch(out, '.');
+		ks_buf_ch(out, '0' + q % 10);
+	}
+	ks_buf_str(out, unit);
+	return true;
+}
+
+/* Whole nanoseconds (every per-event duration) without printf: it is on the hot path. */
+static bool fmt_whole_ns(struct ks_buf *out, double ns)
+{
+	uint64_t v;
+
+	if (!(ns >= 0 && ns < 9e15) || ns != (double)(uint64_t)ns)
+		return false;
+	v = ns;
+	if (v < 1000)
+		return fixed(out, v, 1, 0, "ns");
+	if (v < 10000)
+		return fixed(out, v, 100, 1, "us");
+	if (v < 1000000)
+		return fixed(out, v, 1000, 0, "us");
+	if (v < 10000000)
+		return fixed(out, v, 100000, 1, "ms");
+	if (v < 1000000000)
+		return fixed(out, v, 1000000, 0, "ms");
+	return fixed(out, v, 100000000, 1, "s");
+}
+
 void ks_fmt_duration(struct ks_buf *out, double value, double unit_ns)
 {
 	double ns = value * unit_ns;
 
+	if (fmt_whole_ns(out, ns))
+		return;
 	if (ns < 0)
 		ks_buf_str(out, "-");
 	else if (ns < 1e3)

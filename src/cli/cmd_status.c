@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/procfs.h"
 #include "core/session.h"
+#include "sink/sink.h"
 
 struct status_opts {
 	bool live;
@@ -176,25 +177,42 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int live(uint64_t interval, uint64_t count)
+/* One row per program: what it cost during the last @interval seconds. */
+static void emit_row(struct ks_sink *sink, const struct prog_sample *p, __u64 runs, __u64 ns,
+		     uint64_t interval)
+{
+	struct ks_rec r;
+
+	ks_rec_init(&r, "prog_stats", NULL);
+	r.real_ns = ks_clock_real(sink->clock, ks_clock_mono_now());
+	ks_rec_uint(&r, "id", "ID", -7, p->id);
+	ks_rec_int(&r, "pid", "PID", -8, p->owner);
+	ks_rec_str(&r, "prog", "PROGRAM", -28, p->name, strlen(p->name));
+	ks_rec_str(&r, "prog_type", "TYPE", -10, p->type, strlen(p->type));
+	ks_rec_add(&r, "runs_per_s", "RUNS/s", 12, KS_V_DOUBLE)->d = (double)runs / interval;
+	ks_rec_add(&r, "ns_per_run", "NS/RUN", 10, KS_V_DOUBLE)->d = runs ? (double)ns / runs : 0;
+	ks_rec_uint(&r, "runs", "RUNS", 14, p->cnt);
+	ks_sink__emit(sink, &r);
+}
+
+static int live(uint64_t interval, uint64_t count, bool json)
 {
 	struct prog_sample *prev = calloc(MAX_PROGS, sizeof(*prev));
 	struct prog_sample *cur = calloc(MAX_PROGS, sizeof(*cur));
 	struct sigaction sa = { .sa_handler = on_signal };
-	int stats_fd, np, nc;
+	struct ks_sink *sink = NULL;
+	struct ks_clock clock;
+	int stats_fd = -1, np, nc, rc = 1;
 
-	if (!prev || !cur) {
-		free(prev);
-		free(cur);
-		return 1;
-	}
+	ks_clock_init(&clock);
+	sink = ks_sink__new(STDOUT_FILENO, json, false, &clock);
+	if (!prev || !cur || !sink)
+		goto cleanup;
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (stats_fd < 0) {
 		fprintf(stderr, "ksight status: cannot enable BPF run-time statistics: %s\n",
 			strerror(errno));
-		free(prev);
-		free(cur);
-		return 1;
+		goto cleanup;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -207,8 +225,7 @@ static int live(uint64_t interval, uint64_t count)
 		while (nanosleep(&ts, &ts) && !stop)
 			;
 		nc = sample(cur, MAX_PROGS);
-		printf("%-7s %-8s %-28s %-10s %12s %10s %14s\n", "ID", "PID", "PROGRAM", "TYPE",
-		       "RUNS/s", "NS/RUN", "RUNS");
+		ks_sink__mark(sink, ks_clock_real(&clock, ks_clock_mono_now()));
 		for (int i = 0; i < nc; i++) {
 			__u64 dc = cur[i].cnt, dn = cur[i].ns;
 
@@ -217,20 +234,20 @@ static int live(uint64_t interval, uint64_t count)
 					dc -= prev[j].cnt;
 					dn -= prev[j].ns;
 				}
-			printf("%-7u %-8d %-28s %-10s %12.0f %10.0f %14llu\n", cur[i].id, cur[i].owner,
-			       cur[i].name, cur[i].type,
-			       (double)dc / interval, dc ? (double)dn / dc : 0.0,
-			       (unsigned long long)cur[i].cnt);
+			emit_row(sink, &cur[i], dc, dn, interval);
 		}
-		printf("\n");
-		fflush(stdout);
+		ks_sink__flush(sink);
 		memcpy(prev, cur, nc * sizeof(*cur));
 		np = nc;
 	}
-	close(stats_fd);
+	rc = 0;
+cleanup:
+	if (stats_fd >= 0)
+		close(stats_fd);
+	ks_sink__free(sink);
 	free(prev);
 	free(cur);
-	return 0;
+	return rc;
 }
 
 int cmd_status(int argc, char **argv)
@@ -261,7 +278,7 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	ks_log_init(common.verbose);
 	if (so.live)
-		return live(common.interval ? common.interval : 1, common.count);
+		return live(common.interval ? common.interval : 1, common.count, common.json);
 	for (int i = 0; ks_modules[i]; i++) {
 		const struct ks_module *m = ks_modules[i];
 

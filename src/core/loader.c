@@ -136,6 +136,14 @@ static int shrink_unused_maps(struct ks_ctx *c)
 			used = !c->inst[i].failed && !strncmp(name, c->inst[i].m->name, n) &&
 			       name[n] == '_';
 		}
+		/* local storage: older kernels lack the types, and only the owner's own
+		 * programs (not loaded) refer to them: do not create them at all */
+		if (!used && (t == BPF_MAP_TYPE_TASK_STORAGE || t == BPF_MAP_TYPE_SK_STORAGE ||
+			      t == BPF_MAP_TYPE_INODE_STORAGE)) {
+			if (bpf_map__set_autocreate(map, false))
+				return -EINVAL;
+			continue;
+		}
 		if (used || (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_ARRAY &&
 			     t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_PERCPU_ARRAY &&
 			     t != BPF_MAP_TYPE_LRU_HASH))
@@ -158,6 +166,7 @@ static int load_once(struct ks_ctx *c, struct ks_inst **culprit)
 {
 	struct bpf_program *prog;
 	char name[128];
+	bool task;
 	int err;
 
 	*culprit = NULL;
@@ -182,7 +191,13 @@ static int load_once(struct ks_ctx *c, struct ks_inst **culprit)
 			err = enable(c, disp_enter[c->dispatcher]);
 	}
 	c->skel->rodata->ks_sys_track_enter = c->need_enter;
-	if (!err && !c->need_enter)
+	/* tp_btf entries in task storage (a pointer away from the task) where it exists */
+	task = c->need_enter && c->dispatcher == KS_FAM_TP_BTF &&
+	       libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	c->skel->rodata->ks_sys_enter_task = task;
+	if (!err)
+		err = bpf_map__set_autocreate(c->skel->maps.ks_sys_task, task);
+	if (!err && (!c->need_enter || task))
 		err = bpf_map__set_max_entries(c->skel->maps.ks_sys_inflight, 1);
 	if (!err)
 		err = set_filters(c);

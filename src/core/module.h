@@ -88,6 +88,12 @@ struct ks_module {
 	bool (*want_enter)(const void *state);
 	/* Before load: rodata, map sizes. Returns 0 or -errno. */
 	int (*setup)(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel);
+	/* Optional: once the programs are attached, before "ready": seed state from /proc
+	 * that the records will keep fresh from then on. */
+	void (*started)(struct ks_ctx *ctx, void *state);
+	/* Optional: every process exec and exit record the session sees, whichever module
+	 * prints them (for per-process state: a pid may be reused after its exit). */
+	void (*proc)(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size);
 	/* One streamed record of one of @types (size checked >= header). */
 	void (*event)(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size);
 	/* Tools: each interval and once at the end, output what the kernel aggregated. */

@@ -150,6 +150,9 @@ int ks_ctx__start(struct ks_ctx *c)
 		return err;
 	if (c->mode == KS_MODE_AGENT)
 		ks_ident__seed(c->ident);
+	for (int i = 0; i < c->ninst; i++)
+		if (!c->inst[i].failed && c->inst[i].m->started)
+			c->inst[i].m->started(c, c->inst[i].state);
 
 	double ms = (ks_clock_mono_now() - t0) / 1e6;
 	fprintf(stderr, "ksight %s: ready in %.0f ms (%d programs attached); Ctrl-C to stop\n",

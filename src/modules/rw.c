@@ -1,12 +1,289 @@
 // SPDX-License-Identifier: GPL-2.0
-/* rw (stub: to be written). */
-#include "core/module.h"
+/*
+ * rw: every read/write/send/recv call of the traced tasks, one line each, with the fd
+ * named from a user-space fd cache (the records carry no names); or with --summary the
+ * calls aggregated in the kernel per process and fd and printed as a table each interval.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
 
-static const struct ks_slot rw_slots[] = { { 0 } };
+#include "core/clock.h"
+#include "core/module.h"
+#include "ksight.skel.h"
+#include "modules/rw_fdcache.h"
+#include "modules/rw_fmt.h"
+#include "modules/rw_int.h"
+
+_Static_assert(sizeof(struct rw_event) == 88, "rw_event layout");
+_Static_assert(sizeof(struct rw_fd_event) == 152, "rw_fd_event layout");
+
+static const struct rw_state defaults = { .fd = KS_UNSET, .top = 20 };
+
+static const char *const sort_choices[] = { "ops", "bytes", "time", NULL };
+
+static const struct ks_opt rw_opts[] = {
+	{ "summary", 's', KS_OPT_FLAG, offsetof(struct rw_state, summary), NULL,
+	  "count in the kernel per process and fd; print a table each interval" },
+	{ "fd", 0, KS_OPT_UINT, offsetof(struct rw_state, fd), "FD",
+	  "only calls on this fd (checked in the kernel)", 0, 0x7fffffff },
+	{ "top", 0, KS_OPT_UINT, offsetof(struct rw_state, top), "N",
+	  "rows printed with --summary (default 20)", 1, 100000 },
+	{ "sort", 0, KS_OPT_CHOICE, offsetof(struct rw_state, sort), "KEY",
+	  "--summary order: ops, bytes or time (default ops)", 0, 0, sort_choices },
+	{ 0 },
+};
+
+#define RW_CALLS                                                                          \
+	SYS_read, SYS_write, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev, SYS_preadv,  \
+		SYS_pwritev, SYS_preadv2, SYS_pwritev2, SYS_sendfile, SYS_recvfrom, SYS_sendto, \
+		SYS_recvmsg, SYS_sendmsg
+#define RW_FD_CALLS_A                                                                     \
+	SYS_open, SYS_openat, SYS_openat2, SYS_creat, SYS_socket, SYS_socketpair, SYS_accept, \
+		SYS_accept4, SYS_connect, SYS_bind, SYS_close, SYS_dup, SYS_dup2, SYS_dup3,   \
+		SYS_fcntl, SYS_pipe2
+#define RW_FD_CALLS_B                                                                  \
+	SYS_pipe, SYS_close_range, SYS_eventfd, SYS_eventfd2, SYS_epoll_create,           \
+		SYS_epoll_create1, SYS_timerfd_create, SYS_signalfd, SYS_signalfd4,        \
+		SYS_memfd_create, SYS_inotify_init, SYS_inotify_init1, SYS_pidfd_open,     \
+		SYS_chdir, SYS_fchdir
+
+static const int rw_calls[] = { RW_CALLS, -1 };
+static const int rw_fd_calls_a[] = { RW_FD_CALLS_A, -1 };
+static const int rw_fd_calls_b[] = { RW_FD_CALLS_B, -1 };
+
+#define T(name, fn) { "rw__" #name "_fentry", "__x64_sys_" #fn }
+#define X(name, fn) { "rw__" #name "_fexit", "__x64_sys_" #fn }
+#define RW_PROGS(M)                                                                         \
+	{ M(read, read), M(write, write), M(pread64, pread64), M(pwrite64, pwrite64),       \
+	  M(readv, readv), M(writev, writev), M(preadv, preadv), M(pwritev, pwritev),       \
+	  M(preadv2, preadv2), M(pwritev2, pwritev2), M(sendfile, sendfile64),              \
+	  M(recvfrom, recvfrom), M(sendto, sendto), M(recvmsg, recvmsg), M(sendmsg, sendmsg) }
+
+const struct ks_slot rw_slots[] = {
+	{
+		.name = RW_SLOT_TIME,
+		.alts = {
+			{ KS_FAM_FENTRY, RW_PROGS(T) },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_calls },
+		},
+	},
+	{
+		.name = "see reads and writes",
+		.alts = {
+			{ KS_FAM_FENTRY, RW_PROGS(X) },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_calls },
+		},
+	},
+	{
+		.name = "see fd changes",
+		.alts = {
+			{ KS_FAM_FENTRY, { X(open, open), X(openat, openat), X(openat2, openat2),
+					   X(creat, creat), X(socket, socket),
+					   X(socketpair, socketpair), X(accept, accept),
+					   X(accept4, accept4), X(connect, connect), X(bind, bind),
+					   X(close, close), X(dup, dup), X(dup2, dup2),
+					   X(dup3, dup3), X(fcntl, fcntl), X(pipe2, pipe2) } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_fd_calls_a },
+		},
+	},
+	{
+		.name = "see more fd changes",
+		.alts = {
+			{ KS_FAM_FENTRY, { X(pipe, pipe), X(close_range, close_range),
+					   X(eventfd, eventfd), X(eventfd2, eventfd2),
+					   X(epoll_create, epoll_create),
+					   X(epoll_create1, epoll_create1),
+					   X(timerfd_create, timerfd_create), X(signalfd, signalfd),
+					   X(signalfd4, signalfd4), X(memfd_create, memfd_create),
+					   X(inotify_init, inotify_init),
+					   X(inotify_init1, inotify_init1),
+					   X(pidfd_open, pidfd_open), X(chdir, chdir),
+					   X(fchdir, fchdir) } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_fd_calls_b },
+		},
+	},
+	{ 0 },
+};
+
+static const struct ks_evtype rw_types[] = {
+	{ RW_EV_CALL, "rw" },
+	{ RW_EV_FD, "rw_fd" },
+	{ RW_EV_SUM, "rw_summary", true },
+	{ 0 },
+};
+
+static int rw_configure(void *state, const struct ks_common *common, char *err, size_t len)
+{
+	const struct rw_state *st = state;
+
+	if (common->interval && !st->summary) {
+		snprintf(err, len, "an interval only makes sense with --summary (use --duration)");
+		return -1;
+	}
+	return 0;
+}
+
+static bool rw_want_enter(const void *state)
+{
+	return true;	/* latency */
+}
+
+static int rw_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+{
+	struct rw_state *st = state;
+	bool fentry = ks_ctx_slot_family(ctx, &rw_module, RW_SLOT_TIME) == KS_FAM_FENTRY;
+	bool task = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	int ncpu = libbpf_num_possible_cpus();
+
+	/* the agent's table needs no call one by one: count in the kernel */
+	st->agg = st->summary || !ks_ctx_streaming(ctx);
+	st->ncpu = ncpu > 0 ? ncpu : 1;
+	skel->rodata->rw_summary = st->agg;
+	skel->rodata->rw_targ_fd = st->fd == KS_UNSET ? -1 : (int32_t)st->fd;
+	skel->rodata->rw_entry_task = task;
+	/* only the entry slot the fentry programs use is created (5.10 has no task storage) */
+	bpf_map__set_autocreate(skel->maps.rw_task_entry, fentry && task);
+	bpf_map__set_autocreate(skel->maps.rw_tid_entry, fentry && !task);
+	if (!st->agg)
+		bpf_map__set_max_entries(skel->maps.rw_sums, 1);
+	if (!st->fds && !(st->fds = rw_fdcache__new("/proc", RW_FDCACHE_MAX)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* JSON-only values naming what the fd is. */
+static void add_fd_json(struct ks_rec *r, const struct rw_fdinfo *i)
+{
+	ks_rec_str(r, "fd_kind", NULL, 0, i->kind_name, strlen(i->kind_name));
+	if (i->path)
+		ks_rec_kstr(r, "path", NULL, 0, i->path, i->path_len, false);
+	if (i->proto)
+		ks_rec_str(r, "proto", NULL, 0, i->proto, strlen(i->proto));
+	if (i->laddr)
+		ks_rec_kstr(r, "laddr", NULL, 0, i->laddr, i->laddr_len, false);
+	if (i->raddr)
+		ks_rec_kstr(r, "raddr", NULL, 0, i->raddr, i->raddr_len, false);
+}
+
+static void call_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_hdr *h)
+{
+	const struct rw_event *e = (const void *)h;
+	const char *call = rw_call_name(e->sys);
+	const struct rw_fdinfo *fi;
+	struct ks_rec r;
+
+	st->calls++;
+	if (e->ret > 0) {
+		if (rw_call_writes(e->sys))
+			st->wbytes += e->ret;
+		else
+			st->rbytes += e->ret;
+	}
+	if (st->procs)	/* the agent's summary made it; tools never need it */
+		ks_topn__add(st->procs, h->comm, sizeof(h->comm), 1);
+	fi = rw_fdcache__lookup(st->fds, h->pid, e->fd, e->lat_ns ? h->ts - e->lat_ns : 0, h->ts);
+	ks_rec_init(&r, "rw", h);
+	ks_rec_uint(&r, NULL, "PID", 7, h->pid);	/* JSON has the header's */
+	ks_rec_uint(&r, NULL, "TID", 7, h->tid);
+	ks_rec_kstr(&r, NULL, "COMM", -16, h->comm, sizeof(h->comm), false);
+	ks_rec_str(&r, "call", "CALL", -8, call, strlen(call));
+	ks_rec_int(&r, "fd", "FD", 4, e->fd);
+	ks_rec_uint(&r, "req", "REQ", 8, e->req);
+	ks_rec_int(&r, "ret", e->ret < 0 ? NULL : "RET", 8, e->ret);
+	if (e->ret < 0) {
+		ks_rec_add(&r, "err", "RET", 8, KS_V_ERRNO)->i = -e->ret;
+		ks_rec_int(&r, "errno", NULL, 0, -e->ret);
+	}
+	ks_rec_add(&r, "lat_ns", "LAT", 7, KS_V_NS)->u = e->lat_ns;
+	ks_rec_str(&r, NULL, "FD-KIND/NAME", 0, fi->disp, fi->disp_len);
+	add_fd_json(&r, fi);
+	if (e->sys == SYS_sendfile)
+		ks_rec_int(&r, "in_fd", NULL, 0, e->fd2);
+	if (e->flags & (RW_F_REQ_PART | RW_F_REQ_SAT))
+		ks_rec_add(&r, "req_partial", NULL, 0, KS_V_BOOL)->u = 1;
+	ks_emit(ctx, &r);
+}
+
+static void rw_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	struct rw_state *st = state;
+
+	if (h->type == RW_EV_FD) {
+		rw_fdcache__apply(st->fds, (const struct rw_fd_event *)h, size);
+		return;
+	}
+	if (h->type != RW_EV_CALL || size < sizeof(struct rw_event))
+		return;
+	if (!ks_ctx_streaming(ctx)) {
+		st->calls++;
+		return;
+	}
+	call_event(ctx, st, h);
+}
+
+/* -p: what the process's fds are now; its records keep the cache right from here on. */
+static void rw_started(struct ks_ctx *ctx, void *state)
+{
+	struct rw_state *st = state;
+	const struct ks_common *o = ks_ctx_common(ctx);
+
+	if (o->pid)
+		rw_fdcache__scan(st->fds, o->pid, ks_clock_mono_now());
+}
+
+/* A pid's fds end with it (the pid may be reused); exec closed its close-on-exec fds. */
+static void rw_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	struct rw_state *st = state;
+
+	/* --summary names the process's rows once more at the next report */
+	rw_fdcache__forget(st->fds, h->pid, st->agg);
+	if (st->agg && h->type == KS_EV_PROC_EXIT)
+		rw_sum_gone(st, h->pid);
+}
+
+static void rw_fini(void *state)
+{
+	struct rw_state *st = state;
+
+	rw_fdcache__free(st->fds);
+	st->fds = NULL;
+	ks_topn__free(st->procs);
+	st->procs = NULL;
+	free(st->prev);
+	st->prev = NULL;
+	st->nprev = 0;
+	free(st->gone);
+	st->gone = NULL;
+	st->ngone = st->capgone = 0;
+}
 
 const struct ks_module rw_module = {
 	.name = "rw",
 	.id = KS_MOD_rw,
-	.brief = "stream every read/write/send/recv of a process, with fd kind and latency (not yet)",
+	.brief = "stream every read/write/send/recv of a process, with fd kind and latency",
+	.usage = "  ksight rw -p 1234             # every read/write call of process 1234\n"
+		 "  ksight rw -p 1234 --fd 5      # only the calls on fd 5\n"
+		 "  ksight rw -p 1234 --json      # JSON lines with path or addresses\n"
+		 "  ksight rw --summary -p 1234 1 # per fd table every second (in the kernel)\n"
+		 "  ksight rw --summary --sort bytes --top 10 5\n",
+	.opts = rw_opts,
+	.state_size = sizeof(struct rw_state),
+	.defaults = &defaults,
+	.positional = true,
 	.slots = rw_slots,
+	.types = rw_types,
+	.configure = rw_configure,
+	.want_enter = rw_want_enter,
+	.setup = rw_setup,
+	.started = rw_started,
+	.proc = rw_proc,
+	.event = rw_event,
+	.report = rw_report,
+	.summary = rw_summary,
+	.fini = rw_fini,
 };

@@ -30,7 +30,7 @@ void ks_buf_free(struct ks_buf *b)
 	b->len = b->cap = 0;
 }
 
-int ks_buf_reserve(struct ks_buf *b, size_t n)
+int ks_buf_grow(struct ks_buf *b, size_t n)
 {
 	size_t cap = b->cap ? b->cap : 256;
 	char *p;
@@ -47,26 +47,6 @@ int ks_buf_reserve(struct ks_buf *b, size_t n)
 	b->p = p;
 	b->cap = cap;
 	return 0;
-}
-
-void ks_buf_put(struct ks_buf *b, const void *s, size_t n)
-{
-	if (ks_buf_reserve(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-void ks_buf_str(struct ks_buf *b, const char *s)
-{
-	ks_buf_put(b, s, strlen(s));
-}
-
-void ks_buf_ch(struct ks_buf *b, char c)
-{
-	if (ks_buf_reserve(b, 1))
-		return;
-	b->p[b->len++] = c;
 }
 
 void ks_buf_u64(struct ks_buf *b, uint64_t v)

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct ks_buf {
 	char *p;
@@ -20,12 +21,41 @@ struct ks_buf {
 int ks_buf_init(struct ks_buf *b, int fd, size_t cap);
 void ks_buf_free(struct ks_buf *b);
 
-/* Make room for @n more bytes; returns 0 or -ENOMEM (the buffer is left as it was). */
-int ks_buf_reserve(struct ks_buf *b, size_t n);
+/* ks_buf_reserve's slow path: grow the buffer. Returns 0 or -ENOMEM. */
+int ks_buf_grow(struct ks_buf *b, size_t n);
 
-void ks_buf_put(struct ks_buf *b, const void *s, size_t n);
-void ks_buf_str(struct ks_buf *b, const char *s);
-void ks_buf_ch(struct ks_buf *b, char c);
+/*
+ * Make room for @n more bytes; returns 0 or -ENOMEM (the buffer is left as it was).
+ * The appends below are inline: they run a dozen times per streamed record.
+ */
+static inline int ks_buf_reserve(struct ks_buf *b, size_t n)
+{
+	if (n <= b->cap - b->len)
+		return 0;
+	return ks_buf_grow(b, n);
+}
+
+static inline void ks_buf_put(struct ks_buf *b, const void *s, size_t n)
+{
+	if (ks_buf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* @s NUL-terminated; a literal's length is known at compile time. */
+static inline void ks_buf_str(struct ks_buf *b, const char *s)
+{
+	ks_buf_put(b, s, strlen(s));
+}
+
+static inline void ks_buf_ch(struct ks_buf *b, char c)
+{
+	if (ks_buf_reserve(b, 1))
+		return;
+	b->p[b->len++] = c;
+}
+
 void ks_buf_u64(struct ks_buf *b, uint64_t v);
 void ks_buf_i64(struct ks_buf *b, int64_t v);
 /* Right- (width > 0) or left- (width < 0) aligned in |width| columns, padding with spaces. */

@@ -114,7 +114,7 @@ static void header(struct ks_sink *s, const struct ks_rec *r)
 		if (!first)
 			ks_buf_ch(o, ' ');
 		first = false;
-		ks_buf_pad(o, v->col, strlen(v->col), i + 1 == r->n ? 0 : v->width);
+		ks_buf_pad(o, v->col, strlen(v->col), i + 1 == r->n && v->width < 0 ? 0 : v->width);
 	}
 	ks_buf_ch(o, '\n');
 	s->last_header = r->group ? r->group : r->type;

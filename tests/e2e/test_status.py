@@ -72,7 +72,7 @@ def test_status_forced_tp():
     assert "not selected by --hooks" in secs["core"][2]
 
 
-LIVE_ROW = re.compile(r"^\d+\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)$")
+LIVE_ROW = re.compile(r"^\d+\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\.\d\s+(\d+)\.\d\s+(\d+)$")
 
 
 def test_status_live_shows_running_programs(workdir):
@@ -104,6 +104,9 @@ def test_status_live_shows_running_programs(workdir):
             live.wait()
         k.stop()
     lines = out.splitlines()
+    # each interval: a blank line, "[HH:MM:SS]", the column header, the rows
+    assert lines[0] == "" and re.match(r"^\[\d\d:\d\d:\d\d\]$", lines[1]), out
+    lines = lines[2:]
     assert lines[0].split() == ["ID", "PID", "PROGRAM", "TYPE", "RUNS/s", "NS/RUN", "RUNS"]
     rows = [LIVE_ROW.match(l) for l in lines[1:] if l]
     assert rows and all(rows), out
@@ -116,3 +119,30 @@ def test_status_live_shows_running_programs(workdir):
     sys_exit = [int(r.group(6)) for r in ours if r.group(2).startswith("core__sys_exit")]
     assert sys_exit and max(sys_exit) >= n, out
     assert all(int(r.group(5)) > 0 for r in rows if int(r.group(4)) > 0)
+
+
+def test_status_live_json(workdir):
+    """--json: one prog_stats object per program, owned by the running ksight, with the
+    dispatcher's runs counted while an opener works."""
+    import json
+    n = 3000
+    h = Helper("opener", workdir, n)
+    k = Ksight(["open", "--json", "-p", str(h.pid)])
+    try:
+        k.wait_ready()
+        live = subprocess.Popen([KSIGHT, "status", "--live", "--json", "1", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        live.stderr.readline()
+        h.go()
+        h.result()
+        out, err = live.communicate(timeout=30)
+        assert live.returncode == 0, err
+    finally:
+        h.kill()
+        k.stop()
+    recs = [json.loads(l) for l in out.splitlines() if l]
+    assert recs and {r["type"] for r in recs} == {"prog_stats"}
+    ours = [r for r in recs if r["pid"] == k.proc.pid]
+    exits = [r for r in ours if r["prog"].startswith("core__sys_exit")]
+    assert len(exits) == 1 and exits[0]["runs"] >= n, ours
+    assert exits[0]["ns_per_run"] > 0 and exits[0]["runs_per_s"] > 0

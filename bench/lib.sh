@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Shared by the bench/*.sh scripts (sourced, bash). Starting and stopping tracers, waiting
+# until they are attached, medians, the failure list and the summary table.
+#
+# Every script takes the build directory as its first argument (default: build) and its
+# knobs from environment variables, which it prints back as the exact command.
+
+# shellcheck disable=SC2034 # the variables are for the scripts that source this
+set -u
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+BUILD=$(readlink -f "${1:-$ROOT/build}")
+KSIGHT=$BUILD/ksight
+HELPERS=$BUILD/bench/helpers
+CPU=${CPU:-1}		# the CPU the measured loop is pinned to
+SETTLE=${SETTLE:-1}	# seconds between "attached" and measuring
+OPENSNOOP=/usr/sbin/opensnoop
+BPFTRACE=/usr/bin/bpftrace
+# The bpftrace peer: every openat with its path, like opensnoop (pointer saved at entry,
+# string read at exit).
+BPFTRACE_OPEN='tracepoint:syscalls:sys_enter_openat { @path[tid] = args->filename; }
+tracepoint:syscalls:sys_exit_openat /@path[tid]/ {
+	printf("%d %s %d %s\n", pid, comm, args->ret, str(@path[tid])); delete(@path[tid]); }'
+
+FAILS=()
+TMP=
+
+# bench_fail MSG: something did not run as it should; the script exits 1 at the end.
+bench_fail()
+{
+	FAILS+=("$*")
+	echo "FAIL: $*" >&2
+}
+
+# On exit: stop what this shell started and still runs (its own jobs, by pid), remove TMP.
+bench_cleanup()
+{
+	local p
+	for p in $(jobs -pr); do
+		kill -INT "$p" 2>/dev/null
+		sleep 1
+		kill -KILL "$p" 2>/dev/null
+	done
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+
+# Other processes with tracing BPF attachments (links of tracing types, or perf events
+# per `bpftool perf show`): they tax every measurement, "untraced" included.
+other_tracers()
+{
+	bpftool -j perf show 2>/dev/null | python3 -c '
+import json, os, sys
+kinds = {"raw_tracepoint", "tracing", "perf_event", "kprobe", "kprobe_multi", "uprobe_multi"}
+try:
+    pids = {e["pid"] for e in json.load(sys.stdin)}
+except ValueError:
+    pids = set()
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        for fd in os.listdir("/proc/%s/fd" % pid):
+            p = "/proc/%s/fd/%s" % (pid, fd)
+            if os.readlink(p) == "anon_inode:bpf_link" and any(
+                    l.split()[1:2] and l.split()[1] in kinds for l in
+                    open("/proc/%s/fdinfo/%s" % (pid, fd)) if l.startswith("link_type:")):
+                pids.add(int(pid))
+                break
+    except OSError:
+        pass
+out = []
+for pid in sorted(pids):
+    try:
+        out.append("%d %s" % (pid, open("/proc/%d/comm" % pid).read().strip()))
+    except OSError:
+        pass
+print(", ".join(out) or "none")'
+}
+
+# bench_init NAME "KNOB=value ...": checks, packages, a private temporary directory, and
+# the header: what ran, where and when.
+bench_init()
+{
+	BENCH_NAME=$1
+	if [ "$(id -u)" != 0 ]; then
+		echo "$BENCH_NAME: must run as root (it loads BPF programs)" >&2
+		exit 1
+	fi
+	if [ ! -x "$KSIGHT" ] || [ ! -x "$HELPERS/oploop" ] || [ ! -x "$HELPERS/readytime" ]; then
+		echo "$BENCH_NAME: $KSIGHT or $HELPERS/* missing: run 'make all helpers'" >&2
+		exit 1
+	fi
+	"$ROOT/scripts/install-deps.sh" libbpf-tools bpftrace bpftool util-linux procps \
+		python3 || exit 1
+	TMP=$(mktemp -d /tmp/ksight-bench.XXXXXX)
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+	echo "x" >"$TMP/file"
+	echo "== $BENCH_NAME"
+	echo "command: $2 bench/$BENCH_NAME.sh $(realpath --relative-to="$ROOT" "$BUILD")"
+	echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "kernel:  $(uname -r)"
+	echo "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
+		"x $(nproc)"
+	echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start"
+	echo "ksight:  $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
+	OTHERS=$(other_tracers)
+	echo "other tracers running: $OTHERS"
+	[ "$OTHERS" = none ] ||
+		echo "WARNING: other tracers are attached: every figure, untraced included, pays for them"
+}
+
+# Wait until FILE has a line containing TEXT, PID dies, or SECS pass. Returns 0 if found.
+wait_line()
+{
+	local file=$1 text=$2 pid=$3 secs=$4 i
+	for ((i = 0; i < secs * 20; i++)); do
+		grep -q -- "$text" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q -- "$text" "$file" 2>/dev/null
+}
+
+# Number of tracepoint/raw tracepoint attachments PID owns (bpftool perf show).
+perf_attachments()
+{
+	bpftool -j perf show 2>/dev/null | python3 -c '
+import json, sys
+print(sum(1 for e in json.load(sys.stdin) if e.get("pid") == int(sys.argv[1])))' "$1"
+}
+
+# start_tracer KIND ERRFILE CMD...: start a tracer with stdout on /dev/null and stderr in
+# ERRFILE, wait until it is attached, then SETTLE seconds. KIND "ksight" waits for its
+# "ready in" line; "peer:N" waits until the process owns N perf attachments (opensnoop and
+# bpftrace print their header on stdout, which is /dev/null here). Sets TRACER_PID;
+# returns 1 (and records a failure) if it died or did not attach within 60 s.
+start_tracer()
+{
+	local kind=$1 err=$2 i
+	shift 2
+	"$@" >/dev/null 2>"$err" &
+	TRACER_PID=$!
+	case $kind in
+	ksight)
+		if ! wait_line "$err" " ready in " "$TRACER_PID" 60; then
+			bench_fail "not ready: $* ($(tail -3 "$err" | tr '\n' ' '))"
+			stop_tracer "$TRACER_PID"
+			return 1
+		fi
+		;;
+	peer:*)
+		for ((i = 0; i < 600; i++)); do
+			kill -0 "$TRACER_PID" 2>/dev/null || break
+			[ "$(perf_attachments "$TRACER_PID")" -ge "${kind#peer:}" ] && break
+			sleep 0.1
+		done
+		if ! kill -0 "$TRACER_PID" 2>/dev/null || [ "$i" -ge 600 ]; then
+			bench_fail "not attached: $* ($(tail -3 "$err" | tr '\n' ' '))"
+			stop_tracer "$TRACER_PID"
+			return 1
+		fi
+		;;
+	esac
+	sleep "$SETTLE"
+}
+
+# stop_tracer PID: SIGINT (what a user does), then again, then SIGKILL. Sets STOP_STATUS
+# to the exit status; returns 1 if it took SIGKILL. Not in $(...): it must wait for PID.
+stop_tracer()
+{
+	local pid=$1 i sig
+	for sig in INT INT KILL; do
+		kill -"$sig" "$pid" 2>/dev/null
+		for ((i = 0; i < 200; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -0 "$pid" 2>/dev/null || break
+		echo "note: pid $pid still running 10 s after SIG$sig" >&2
+	done
+	wait "$pid" 2>/dev/null
+	STOP_STATUS=$?
+	[ "$sig" != KILL ]
+}
+
+# stop_ksight PID ERRFILE WHAT: stop a ksight started by start_tracer; it must exit 0 with
+# a consistent "N events, M lost" line. Sets KS_EVENTS and KS_LOST ("-" if unknown).
+stop_ksight()
+{
+	local pid=$1 err=$2 what=$3 line
+	stop_tracer "$pid"
+	line=$(grep -E '^[0-9]+ events, [0-9]+ lost' "$err" | tail -1)
+	if [ "$STOP_STATUS" != 0 ] || [ -z "$line" ]; then
+		bench_fail "$what exited $STOP_STATUS: $(tail -3 "$err" | tr '\n' ' ')"
+	elif grep -q 'accounting mismatch\|malformed' <<<"$line"; then
+		bench_fail "$what: $line"
+	fi
+	[ -n "$line" ] || line="- events, - lost"
+	read -r KS_EVENTS _ KS_LOST _ <<<"$line"
+}
+
+# stop_peer PID ERRFILE WHAT: stop opensnoop or bpftrace; it must exit 0 on SIGINT.
+stop_peer()
+{
+	stop_tracer "$1" || bench_fail "$3 did not stop on SIGINT"
+	[ "$STOP_STATUS" = 0 ] || bench_fail "$3 exited $STOP_STATUS: $(tail -3 "$2" | tr '\n' ' ')"
+}
+
+# run_loop OUTVAR ARGS...: oploop pinned to $CPU; stores "ops secs ns_per_op ops_per_s".
+run_loop()
+{
+	local __var=$1 out
+	shift
+	if ! out=$(taskset -c "$CPU" "$HELPERS/oploop" "$@" 2>&1); then
+		bench_fail "oploop $*: $out"
+		printf -v "$__var" '%s' "- - - -"
+		return 1
+	fi
+	printf -v "$__var" '%s' "$(awk '{print $2, $4, $6, $8}' <<<"$out")"
+}
+
+# median VALUES...: the median of the numeric values ("-" values are skipped), or "-".
+median()
+{
+	printf '%s\n' "$@" | grep -E '^[0-9.eE+-]+$' | grep -v '^-$' | sort -g | awk '
+		{ v[NR] = $1 }
+		END { if (!NR) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# ratio A B [FORMAT]: A / B, or "-" if either is missing.
+ratio()
+{
+	awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf f "\n", a / b }'
+}
+
+# fmt NUMBER [FORMAT]: format a number, keeping "-".
+fmt()
+{
+	awk -v a="$1" -v f="${2:-%.0f}" 'BEGIN { if (a == "-") print "-"; else printf f "\n", a }'
+}
+
+# verdict VALUE OP LIMIT: PASS or MISS against a target (OP is <= or ==), "-" if unknown.
+verdict()
+{
+	awk -v a="$1" -v op="$2" -v l="$3" 'BEGIN {
+		if (a == "-") { print "-"; exit }
+		ok = (op == "<=") ? a + 0 <= l + 0 : a + 0 == l + 0
+		print ok ? "PASS" : "MISS" }'
+}
+
+# row CELLS...: one markdown table row.
+row()
+{
+	local out="|" c
+	for c in "$@"; do
+		out+=" $c |"
+	done
+	echo "$out"
+}
+
+# bench_finish: the failure list and the exit status.
+bench_finish()
+{
+	if [ ${#FAILS[@]} -ne 0 ]; then
+		echo
+		echo "$BENCH_NAME: ${#FAILS[@]} failure(s):"
+		printf '  - %s\n' "${FAILS[@]}"
+		exit 1
+	fi
+	echo
+	echo "$BENCH_NAME: everything ran"
+	exit 0
+}

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Throughput a write-heavy database loses while its server's reads and writes are traced:
+# pgbench (TPC-B-like: three UPDATEs, an INSERT and a SELECT per transaction) against a
+# private PostgreSQL cluster in its own cgroup, with no tracer, with ksight and with peers.
+#
+#   [ROUNDS=3] [SECS=15] [CLIENTS=4] [SCALE=10] bench/rw_db.sh [BUILD]
+#
+# The cluster lives in a temporary directory (unix socket only, synchronous_commit=off so
+# the server is CPU-bound, where tracing shows), its processes in a cgroup v2 directory the
+# script creates; every tracer filters on that cgroup and writes to /dev/null. Each round
+# runs every configuration in turn (the order rotates). Prints the median transactions per
+# second and the loss against no tracer. Everything is removed at the end.
+. "$(dirname "$0")/rw_common.sh"
+ROUNDS=${ROUNDS:-3}
+SECS=${SECS:-15}
+CLIENTS=${CLIENTS:-4}
+SCALE=${SCALE:-10}
+rw_init rw_db "ROUNDS=$ROUNDS SECS=$SECS CLIENTS=$CLIENTS SCALE=$SCALE" postgresql \
+	libbpf-tools util-linux
+
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+CG2=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+CG=$CG2/ksight-rw-bench.$$
+PGDATA=$TMP/pg
+SOCK=$TMP/sock
+PG_JOB=
+
+db_cleanup()
+{
+	if [ -n "$PG_JOB" ]; then
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1
+		wait "$PG_JOB" 2>/dev/null
+	fi
+	[ -d "$CG" ] && rmdir "$CG"
+}
+RW_CLEANUP=db_cleanup
+
+mkdir "$CG" || { echo "rw_db: cannot create a cgroup under $CG2" >&2; exit 1; }
+mkdir "$PGDATA" "$SOCK"
+chown postgres: "$PGDATA" "$SOCK"
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -A trust >"$TMP/initdb.log" 2>&1 ||
+	{ cat "$TMP/initdb.log"; exit 1; }
+# the server and every backend it forks live in $CG; pgbench (the client) does not
+sh -c "echo \$\$ > $CG/cgroup.procs && exec runuser -u postgres -- $PGBIN/postgres \
+	-D $PGDATA -k $SOCK -c listen_addresses= -c synchronous_commit=off \
+	-c shared_buffers=128MB -c max_connections=32" >"$TMP/pg.log" 2>&1 &
+PG_JOB=$!
+for ((i = 0; i < 100; i++)); do
+	"$PGBIN/pg_isready" -q -h "$SOCK" && break
+	sleep 0.1
+done
+"$PGBIN/pg_isready" -q -h "$SOCK" || { cat "$TMP/pg.log"; exit 1; }
+"$PGBIN/pgbench" -q -i -s "$SCALE" -h "$SOCK" -U postgres postgres >"$TMP/init.log" 2>&1 ||
+	{ cat "$TMP/init.log"; exit 1; }
+echo "server:  PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), pgbench -c" \
+	"$CLIENTS -j 2 -T $SECS, scale $SCALE, cgroup $CG"
+
+# read/write calls per (pid, fd) with their bytes and a latency histogram, like
+# rw --summary, for the server's cgroup
+CALLS="read write pread64 pwrite64 sendto recvfrom"
+BT_RW=""
+for c in $CALLS; do
+	BT_RW+="${BT_RW:+,}tracepoint:syscalls:sys_enter_$c"
+done
+BT_RW+=" /cgroup == cgroupid(\"$CG\")/ { @s[tid] = nsecs; @fd[tid] = args->fd; }
+"
+for c in $CALLS; do
+	BT_RW+="tracepoint:syscalls:sys_exit_$c,"
+done
+BT_RW="${BT_RW%,} /@s[tid]/ { @ops[pid, @fd[tid]] = count(); @bytes[pid, @fd[tid]] = sum(args->ret);
+	@lat = hist(nsecs - @s[tid]); delete(@s[tid]); delete(@fd[tid]); }"
+
+NAMES=("untraced" "ksight rw --summary 1" "ksight rw (every call)" "ksight syscount"
+	"libbpf-tools syscount -L" "bpftrace rw per fd + latency")
+declare -a TPS LOST
+SYSCOUNT_OK=0
+"$KSIGHT" syscount --help 2>/dev/null | grep -q "not yet" || SYSCOUNT_OK=1
+
+run_config()
+{
+	local i=$1 r=$2 err="$TMP/err.$1.$2" tps
+	case $i in
+	1) start_ksight "$err" rw --summary --cgroup "$CG" 1 || return ;;
+	2) start_ksight "$err" rw --cgroup "$CG" || return ;;
+	3)
+		[ $SYSCOUNT_OK = 1 ] || return
+		start_ksight "$err" syscount --cgroup "$CG" || return
+		;;
+	4) start_peer "$err" 2 /usr/sbin/syscount -L -c "$CG" || return ;;
+	5) start_peer "$err" 12 "$BPFTRACE" -e "$BT_RW" || return ;;
+	esac
+	tps=$("$PGBIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECS" -h "$SOCK" -U postgres postgres \
+		2>&1 | awk '/^tps = .*without initial/ { print $3 }')
+	[ -n "$tps" ] || { rw_fail "pgbench under ${NAMES[$i]} gave no tps"; tps=-; }
+	TPS[$i]+=" $tps"
+	case $i in
+	1 | 2 | 3)
+		stop_ksight "$TRACER" "$err"
+		LOST[$i]+=" $KS_LOST"
+		;;
+	4 | 5) stop_pid "$TRACER" ;;
+	esac
+	printf '  round %d  %-30s %10s tps%s\n' "$r" "${NAMES[$i]}" "$tps" \
+		"$([ "$i" -ge 1 ] && [ "$i" -le 3 ] && echo "  ($KS_EVENTS events, $KS_LOST lost)")"
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	for ((k = 0; k < ${#NAMES[@]}; k++)); do
+		run_config $(((k + r - 1) % ${#NAMES[@]})) "$r"
+	done
+done
+
+echo
+echo "pgbench transactions per second, median of $ROUNDS runs of $SECS s"
+echo
+row tracer "tps" "loss vs untraced" "ksight lost"
+row --- ---: ---: ---:
+# shellcheck disable=SC2086
+base=$(median ${TPS[0]:-})
+for ((i = 0; i < ${#NAMES[@]}; i++)); do
+	[ -n "${TPS[$i]:-}" ] || { row "${NAMES[$i]}" "not run" - -; continue; }
+	# shellcheck disable=SC2086
+	m=$(median ${TPS[$i]})
+	lost=-
+	# shellcheck disable=SC2086
+	[ -n "${LOST[$i]:-}" ] && lost=$(printf '%s\n' ${LOST[$i]} | awk '{ s += $1 } END { print s }')
+	row "${NAMES[$i]}" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) print "-";
+		else printf "%.1f%%\n", (1 - a / b) * 100 }')" "$lost"
+done
+echo
+echo "target: ksight rw --summary and ksight syscount lose <= 2%"
+rw_finish

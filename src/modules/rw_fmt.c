@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "modules/rw_fmt.h"
+
+#include <sys/syscall.h>
+
+const char *rw_call_name(uint32_t nr)
+{
+	switch (nr) {
+	case SYS_read:
+		return "read";
+	case SYS_write:
+		return "write";
+	case SYS_pread64:
+		return "pread64";
+	case SYS_pwrite64:
+		return "pwrite64";
+	case SYS_readv:
+		return "readv";
+	case SYS_writev:
+		return "writev";
+	case SYS_preadv:
+		return "preadv";
+	case SYS_pwritev:
+		return "pwritev";
+	case SYS_preadv2:
+		return "preadv2";
+	case SYS_pwritev2:
+		return "pwritev2";
+	case SYS_sendfile:
+		return "sendfile";
+	case SYS_recvfrom:
+		return "recvfrom";
+	case SYS_sendto:
+		return "sendto";
+	case SYS_recvmsg:
+		return "recvmsg";
+	case SYS_sendmsg:
+		return "sendmsg";
+	default:
+		return "?";
+	}
+}
+
+bool rw_call_writes(uint32_t nr)
+{
+	switch (nr) {
+	case SYS_write:
+	case SYS_pwrite64:
+	case SYS_writev:
+	case SYS_pwritev:
+	case SYS_pwritev2:
+	case SYS_sendfile:
+	case SYS_sendto:
+	case SYS_sendmsg:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The rw module's state, shared by rw.c (options, records) and rw_report.c (--summary). */
+#ifndef KSIGHT_RW_INT_H
+#define KSIGHT_RW_INT_H
+
+#include "analyze/topn.h"
+#include "core/module.h"
+#include "modules/rw_sum.h"
+
+#define RW_SLOT_TIME "time reads and writes"
+#define RW_FDCACHE_MAX 65536
+
+struct rw_state {
+	bool summary;		/* --summary */
+	uint64_t fd;		/* --fd, KS_UNSET: any */
+	uint64_t top;		/* --top */
+	int sort;		/* --sort: enum rw_sort */
+	/* run time */
+	bool agg;		/* counting in the kernel (--summary, or the agent's table) */
+	unsigned int ncpu;
+	struct rw_fdcache *fds;
+	struct rw_sum_row *prev;	/* the kernel's totals at the previous report */
+	size_t nprev;
+	uint32_t *gone;		/* processes that exited since: their rows go after the report */
+	size_t ngone, capgone;
+	uint64_t gone_calls;	/* calls counted in rows dropped from the kernel's table */
+	/* the agent's summary */
+	struct ks_topn *procs;
+	uint64_t calls, rbytes, wbytes;
+};
+
+extern const struct ks_module rw_module;
+
+/* A process exited: drop its rows once the next report has counted them. */
+void rw_sum_gone(struct rw_state *st, uint32_t pid);
+/* --summary: the table of what changed since the previous report. */
+void rw_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel);
+/* Agent: one line, the busiest processes. */
+void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs);
+
+#endif

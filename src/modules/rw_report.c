@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rw --summary: read the kernel's per-CPU (pid, fd) table, print what changed since the
+ * previous report (filetop-like), and the agent's one-line summary. The table is never
+ * cleared from user space, so no update can fall between a read and a delete.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/hist.h"
+#include "core/clock.h"
+#include "ksight.skel.h"
+#include "modules/rw_fdcache.h"
+#include "modules/rw_int.h"
+
+/* The kernel's totals, sorted by key, in a new array (*out). Returns the row count. */
+static size_t read_totals(struct rw_state *st, struct bpf_map *map, struct rw_sum_row **out)
+{
+	size_t cap = bpf_map__max_entries(map), n = 0;
+	struct rw_sum_val *pc = calloc(st->ncpu, sizeof(*pc));
+	struct rw_sum_row *rows = calloc(cap, sizeof(*rows));
+	int fd = bpf_map__fd(map);
+	struct rw_sum_key k, next;
+	bool first = true;
+
+	*out = NULL;
+	if (!pc || !rows) {
+		free(pc);
+		free(rows);
+		return 0;
+	}
+	while (n < cap && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(fd, &k, pc))
+			continue;	/* not reached: nothing deletes */
+		rows[n].k = k;
+		rw_sum_merge(&rows[n].v, pc, st->ncpu);
+		n++;
+	}
+	free(pc);
+	rw_sum_sort_keys(rows, n);
+	*out = rows;
+	return n;
+}
+
+void rw_sum_gone(struct rw_state *st, uint32_t pid)
+{
+	if (st->ngone == st->capgone) {
+		size_t cap = st->capgone ? st->capgone * 2 : 64;
+		uint32_t *g = realloc(st->gone, cap * sizeof(*g));
+
+		if (!g)
+			return;	/* its rows stay: the table is bounded, a full one counts losses */
+		st->gone = g;
+		st->capgone = cap;
+	}
+	st->gone[st->ngone++] = pid;
+}
+
+static bool is_gone(const struct rw_state *st, uint32_t pid)
+{
+	for (size_t i = 0; i < st->ngone; i++)
+		if (st->gone[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Rows of exited processes, now counted, leave the kernel's table (else it fills up in a
+ * long run) and the reference; their calls stay in the running total. No update can
+ * follow a process's exit record, but a new process given the same pid in the meantime
+ * would lose its first updates.
+ */
+static size_t drop_gone(struct rw_state *st, struct bpf_map *map, struct rw_sum_row *cur,
+			size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (is_gone(st, cur[i].k.pid)) {
+			bpf_map_delete_elem(bpf_map__fd(map), &cur[i].k);
+			st->gone_calls += cur[i].v.reads + cur[i].v.writes;
+			continue;
+		}
+		cur[m++] = cur[i];
+	}
+	st->ngone = 0;
+	return m;
+}
+
+/*
+ * The rows that changed since the previous call, sorted by key, in a new array (*out);
+ * the totals become the new reference. Returns the row count.
+ */
+static size_t read_deltas(struct ks_ctx *ctx, struct rw_state *st, struct ksight_bpf *skel,
+			  struct rw_sum_row **out)
+{
+	struct rw_sum_row *cur, *d;
+	uint64_t total;
+	size_t n, m;
+
+	*out = NULL;
+	n = read_totals(st, skel->maps.rw_sums, &cur);
+	if (!cur)
+		return 0;
+	total = st->gone_calls;
+	for (size_t i = 0; i < n; i++)
+		total += cur[i].v.reads + cur[i].v.writes;
+	ks_ctx_aggregated(ctx, RW_EV_SUM, total);
+	d = calloc(n ? n : 1, sizeof(*d));
+	if (!d) {
+		free(cur);
+		return 0;
+	}
+	m = rw_sum_delta(st->prev, st->nprev, cur, n, d);
+	free(st->prev);
+	st->prev = cur;
+	st->nprev = drop_gone(st, skel->maps.rw_sums, cur, n);
+	*out = d;
+	return m;
+}
+
+static void emit_row(struct ks_ctx *ctx, struct rw_state *st, const struct rw_sum_row *row,
+		     uint64_t now)
+{
+	const struct rw_sum_val *v = &row->v;
+	const struct rw_fdinfo *fi = rw_fdcache__name(st->fds, row->k.pid, row->k.fd, now);
+	const struct ks_histv hv = { v->slots, RW_SLOTS, "nsecs", 1 };
+	uint64_t timed = ks_hist_total(v->slots, RW_SLOTS);
+	double p99 = ks_hist_percentile(v->slots, RW_SLOTS, 99);
+	struct ks_rec r;
+
+	ks_rec_init(&r, "rw_summary", NULL);
+	ks_rec_uint(&r, "pid", "PID", 7, row->k.pid);
+	ks_rec_kstr(&r, "comm", "COMM", -16, v->comm, sizeof(v->comm), false);
+	ks_rec_int(&r, "fd", "FD", 4, row->k.fd);
+	ks_rec_uint(&r, "reads", "READS", 8, v->reads);
+	ks_rec_uint(&r, "writes", "WRITES", 8, v->writes);
+	ks_rec_uint(&r, "rbytes", "R_BYTES", 10, v->rbytes);
+	ks_rec_uint(&r, "wbytes", "W_BYTES", 10, v->wbytes);
+	ks_rec_uint(&r, "errors", "ERRS", 5, v->errors);
+	ks_rec_add(&r, NULL, "AVG", 7, KS_V_NS)->u = timed ? v->lat_sum / timed : 0;
+	ks_rec_add(&r, NULL, "P99", 7, KS_V_NS)->u = p99 > 0 ? (uint64_t)p99 : 0;
+	ks_rec_str(&r, NULL, "FD-KIND/NAME", 0, fi->disp, fi->disp_len);
+	ks_rec_uint(&r, "lat_sum_ns", NULL, 0, v->lat_sum);
+	ks_rec_add(&r, "lat_hist", NULL, 0, KS_V_HIST)->h = &hv;
+	ks_rec_str(&r, "fd_kind", NULL, 0, fi->kind_name, strlen(fi->kind_name));
+	if (fi->path)
+		ks_rec_kstr(&r, "path", NULL, 0, fi->path, fi->path_len, false);
+	if (fi->proto)
+		ks_rec_str(&r, "proto", NULL, 0, fi->proto, strlen(fi->proto));
+	if (fi->laddr)
+		ks_rec_kstr(&r, "laddr", NULL, 0, fi->laddr, fi->laddr_len, false);
+	if (fi->raddr)
+		ks_rec_kstr(&r, "raddr", NULL, 0, fi->raddr, fi->raddr_len, false);
+	ks_emit(ctx, &r);
+}
+
+void rw_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+{
+	struct rw_state *st = state;
+	uint64_t calls = 0, rb = 0, wb = 0, now = ks_clock_mono_now();
+	struct rw_sum_row *d;
+	struct ks_rec r;
+	size_t n;
+
+	if (!st->agg)
+		return;
+	n = read_deltas(ctx, st, skel, &d);
+	if (!d)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		calls += d[i].v.reads + d[i].v.writes;
+		rb += d[i].v.rbytes;
+		wb += d[i].v.wbytes;
+	}
+	ks_rec_init(&r, "rw_interval", NULL);
+	r.style = KS_REC_LINE;
+	ks_rec_str(&r, NULL, "", -8, "rw", 2);
+	ks_rec_uint(&r, "calls", "calls", 0, calls);
+	ks_rec_uint(&r, "rbytes", "read", 0, rb);
+	ks_rec_uint(&r, "wbytes", "written", 0, wb);
+	ks_rec_uint(&r, "fds", "fds", 0, n);
+	ks_emit(ctx, &r);
+	rw_sum_sort(d, n, st->sort);
+	for (size_t i = 0; i < n && i < st->top; i++)
+		emit_row(ctx, st, &d[i], now);
+	free(d);
+	rw_fdcache__reap(st->fds);
+}
+
+void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
+{
+	struct rw_state *st = state;
+	struct rw_sum_row *d = NULL;
+	char top[256];
+	struct ks_rec r;
+	size_t n = 0;
+
+	if (!st->procs && !(st->procs = ks_topn__new(512)))
+		return;
+	if (st->agg)
+		n = read_deltas(ctx, st, skel, &d);
+	for (size_t i = 0; i < n; i++) {
+		const struct rw_sum_val *v = &d[i].v;
+
+		st->calls += v->reads + v->writes;
+		st->rbytes += v->rbytes;
+		st->wbytes += v->wbytes;
+		ks_topn__add(st->procs, v->comm, sizeof(v->comm), v->reads + v->writes);
+	}
+	free(d);
+	rw_fdcache__reap(st->fds);
+	ks_topn__format(st->procs, 5, top, sizeof(top));
+	ks_rec_init(&r, "summary", NULL);
+	r.style = KS_REC_LINE;
+	ks_rec_str(&r, "module", "", -8, "rw", 2);
+	ks_rec_add(&r, "calls_per_s", "calls/s", 0, KS_V_DOUBLE)->d = st->calls / secs;
+	ks_rec_add(&r, "read_bytes_per_s", "read B/s", 0, KS_V_DOUBLE)->d = st->rbytes / secs;
+	ks_rec_add(&r, "write_bytes_per_s", "write B/s", 0, KS_V_DOUBLE)->d = st->wbytes / secs;
+	ks_rec_kstr(&r, "top", "top:", 0, top, sizeof(top), false);
+	ks_emit(ctx, &r);
+	st->calls = st->rbytes = st->wbytes = 0;
+	ks_topn__reset(st->procs);
+}

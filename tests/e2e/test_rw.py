@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ksight rw: every read/write call of a helper counted exactly, with the fd named right
+(file path, pipe, TCP/UDP endpoints, unix paths, anonymous inodes), --summary totals, filters
+and every hook family this kernel has."""
+import collections
+import time
+
+import pytest
+
+from conftest import Helper, Ksight, run_ksight
+from helpers.rwgen import RwGen
+
+N_FILE, N_PIPE, N_NET = 100000, 50000, 10000
+# room for every record even if the reader were never scheduled during the run
+RING = ["--ringbuf-size", "32M"]
+
+
+def trace(workdir, ksight_args, gen_args=(), sizes=(N_FILE, N_PIPE, N_NET), linger=0):
+    """Run `ksight rw --json -p PID <args>` around one rwgen run, stopping it @linger
+    seconds after rwgen exited; returns (ksight, gen)."""
+    gen = RwGen(workdir, *sizes, args=gen_args)
+    try:
+        k = Ksight(["rw", "--json", "-p", str(gen.pid)] + RING + list(ksight_args))
+        k.wait_ready()
+        gen.run()
+        time.sleep(linger)
+        assert k.stop() == 0, k.stderr
+        return k, gen
+    finally:
+        gen.kill()
+
+
+def by_fd(k, pid):
+    fds = collections.defaultdict(list)
+    for r in k.records("rw"):
+        assert r["pid"] == pid
+        fds[r["fd"]].append(r)
+    return fds
+
+
+def check_calls(recs, call, n, req, ret, kind):
+    assert len(recs) == n
+    assert {r["call"] for r in recs} == {call}
+    assert {r["req"] for r in recs} == {req}
+    assert {r["ret"] for r in recs} == {ret}
+    assert sum(r["ret"] for r in recs) == n * ret
+    assert {r["fd_kind"] for r in recs} == {kind}
+    assert all(r["lat_ns"] > 0 and "err" not in r for r in recs)
+
+
+def check_no_loss(k):
+    st = k.stats()
+    assert st["lost"] == 0 and st["consistent"] is True
+    assert k.stderr.splitlines()[-1] == "%d events, 0 lost" % st["events"]
+    return st
+
+
+@pytest.mark.parametrize("hooks", [None, "tp_btf", "raw_tp", "tp"])
+def test_every_call_exactly_once(workdir, hooks):
+    k, g = trace(workdir, ["--hooks", hooks] if hooks else [])
+    fds = by_fd(k, g.pid)
+    f = g.fds
+    check_calls(fds[f["file"]], "write", N_FILE, 10, 10, "file")
+    assert {r["path"] for r in fds[f["file"]]} == {workdir + "/data"}
+    check_calls(fds[f["pipe_r"]], "read", N_PIPE, 2, 2, "pipe")
+    check_calls(fds[f["pipe_w"]], "write", N_PIPE // 1000, 2000, 2000, "pipe")
+    for side, call, peer in (("tcp_c", "sendto", "tcp_s"), ("tcp_s", "recvfrom", "tcp_c")):
+        recs = fds[f[side]]
+        check_calls(recs, call, N_NET, 10, 10, "socket")
+        assert {(r["proto"], r["laddr"], r["raddr"]) for r in recs} == {
+            ("tcp", g.addr(side), g.addr(peer))}
+    for side, call, req, peer in (("udp_a", "sendto", 10, "udp_b"),
+                                  ("udp_b", "recvfrom", 16, "udp_a")):
+        recs = fds[f[side]]
+        check_calls(recs, call, N_NET, req, 10, "socket")
+        assert {(r["proto"], r["laddr"], r["raddr"]) for r in recs} == {
+            ("udp", g.addr(side), g.addr(peer))}
+    # beyond those: the helper's stdin ("go", in flight at attach) and its result line
+    assert set(fds) - set(f.values()) <= {0, 1}
+    assert all(r["comm"] == "rwgen" and r["tid"] == g.pid for r in k.records("rw"))
+    st = check_no_loss(k)
+    assert st["rw"] == sum(len(v) for v in fds.values())
+
+
+def test_fds_open_before_start_come_from_proc(workdir):
+    k, g = trace(workdir, [], ["-e"], (100, 2000, 100))
+    fds = by_fd(k, g.pid)
+    f = g.fds
+    assert {r["path"] for r in fds[f["file"]]} == {workdir + "/data"}
+    assert {r["fd_kind"] for r in fds[f["pipe_r"]] + fds[f["pipe_w"]]} == {"pipe"}
+    for side, peer, proto in (("tcp_c", "tcp_s", "tcp"), ("tcp_s", "tcp_c", "tcp"),
+                              ("udp_a", "udp_b", "udp"), ("udp_b", "udp_a", "udp")):
+        assert len(fds[f[side]]) == 100
+        assert {(r["proto"], r["laddr"], r["raddr"]) for r in fds[f[side]]} == {
+            (proto, g.addr(side), g.addr(peer))}
+    check_no_loss(k)
+
+
+@pytest.mark.parametrize("hooks", [None, "raw_tp", "tp"])
+def test_every_call_and_fd_kind(workdir, hooks):
+    k, g = trace(workdir, ["--hooks", hooks] if hooks else [], ["-a"], (1, 0, 1))
+    fds = by_fd(k, g.pid)
+    a, f = g.all, g.fds
+    d = workdir
+    # the file: every call of the family, then closed and its number reused
+    x = [(r["call"], r["req"], r["ret"]) for r in fds[a["x"]]]
+    assert x == [("pwrite64", 8, 8), ("writev", 9, 9), ("pwritev", 10, 10),
+                 ("pwritev2", 4, 4), ("pread64", 8, 8), ("readv", 6, 6), ("preadv", 8, 8),
+                 ("preadv2", 16, 4), ("writev", 16, 20), ("write", 1, 1)]
+    assert [r["path"] for r in fds[a["x"]]] == [d + "/all"] * 9 + [d + "/other"]
+    assert [r.get("req_partial", False) for r in fds[a["x"]]][8] is True
+    tcp = [(r["call"], r["req"], r["ret"], r["proto"]) for r in fds[f["tcp_c"]]]
+    assert tcp[1:] == [("sendfile", 20, 20, "tcp"), ("sendmsg", 10, 10, "tcp")]
+    assert fds[f["tcp_c"]][1]["in_fd"] == a["x"]
+    tcp = [(r["call"], r["req"], r["ret"]) for r in fds[f["tcp_s"]]]
+    assert tcp[1:] == [("recvfrom", 20, 20), ("recvmsg", 10, 10)]
+    assert [(r["call"], r["path"]) for r in fds[a["dup2"]]] == [("write", d + "/all")]
+    assert [(r["call"], r["path"]) for r in fds[a["dupfd"]]] == [("write", d + "/all")]
+    assert [(r["call"], r["fd_kind"], r["path"]) for r in fds[a["efd"]]] == [
+        ("write", "anon", "[eventfd]"), ("read", "anon", "[eventfd]")]
+    for fd, call in ((a["sp0"], "write"), (a["sp1"], "read")):
+        assert [(r["call"], r["fd_kind"], r["proto"], r["ret"]) for r in fds[fd]] == [
+            (call, "socket", "unix", 3)]
+    (uc,) = fds[a["uc"]]
+    assert (uc["proto"], uc.get("laddr"), uc["raddr"]) == ("unix", None, d + "/sock")
+    (us,) = fds[a["us"]]
+    assert (us["proto"], us["laddr"]) == ("unix", d + "/sock")
+    assert [(r["fd_kind"], r["path"], r["ret"]) for r in fds[a["fifo"]]] == [
+        ("pipe", d + "/fifo", 5)] * 2
+    (bad,) = fds[999]
+    assert (bad["err"], bad["errno"], bad["ret"], bad["fd_kind"]) == ("EBADF", 9, -9, "unknown")
+    assert [r["path"] for r in fds[a["rel"]]] == [d + "/rel"]
+    assert [r["path"] for r in fds[a["cwdrel"]]] == [d + "/cwdrel"]
+    check_no_loss(k)
+
+
+def test_fd_filter_in_kernel(workdir):
+    k, g = trace(workdir, ["--fd", "3"], ["-e"], (1000, 2000, 100))
+    assert g.fds["file"] == 3
+    recs = k.records("rw")
+    assert len(recs) == 1000 and {r["fd"] for r in recs} == {3}
+    check_no_loss(k)
+
+
+def summary_rows(k, pid):
+    """Per fd, the rw_summary rows added up over every interval."""
+    tot = collections.defaultdict(collections.Counter)
+    names = {}
+    for r in k.records("rw_summary"):
+        assert r["pid"] == pid and r["comm"] == "rwgen"
+        for key in ("reads", "writes", "rbytes", "wbytes", "errors"):
+            tot[r["fd"]][key] += r[key]
+        tot[r["fd"]]["timed"] += r["lat_hist"]["count"]
+        names[r["fd"]] = (r["fd_kind"], r.get("path"), r.get("laddr"), r.get("raddr"))
+    return tot, names
+
+
+@pytest.mark.parametrize("interval", [[], ["1"]])
+def test_summary_totals_exact(workdir, interval):
+    # with an interval, the phases are spread over several reports, and a report after
+    # rwgen's exit drops its rows from the kernel's table: the totals must not change
+    k, g = trace(workdir, ["--summary"] + interval, ["-s", "700"] if interval else [],
+                 linger=2.5 if interval else 0)
+    tot, names = summary_rows(k, g.pid)
+    f = g.fds
+
+    def expect(fd, reads=0, writes=0, rbytes=0, wbytes=0):
+        assert dict(tot[fd]) == {"reads": reads, "writes": writes, "rbytes": rbytes,
+                                 "wbytes": wbytes, "errors": 0, "timed": reads + writes}
+
+    expect(f["file"], writes=N_FILE, wbytes=10 * N_FILE)
+    expect(f["pipe_r"], reads=N_PIPE, rbytes=2 * N_PIPE)
+    expect(f["pipe_w"], writes=N_PIPE // 1000, wbytes=2 * N_PIPE)
+    for w, r in (("tcp_c", "tcp_s"), ("udp_a", "udp_b")):
+        expect(f[w], writes=N_NET, wbytes=10 * N_NET)
+        expect(f[r], reads=N_NET, rbytes=10 * N_NET)
+    assert names[f["file"]] == ("file", workdir + "/data", None, None)
+    assert names[f["tcp_c"]] == ("socket", None, g.addr("tcp_c"), g.addr("tcp_s"))
+    assert names[f["udp_b"]] == ("socket", None, g.addr("udp_b"), g.addr("udp_a"))
+    assert not k.records("rw")
+    st = check_no_loss(k)
+    calls = sum(c["reads"] + c["writes"] for c in tot.values())
+    assert st["rw_summary"] == calls
+    reports = k.records("rw_interval")
+    assert sum(r["calls"] for r in reports) == calls
+    if interval:
+        assert len([r for r in reports if r["calls"]]) >= 3
+        # the last reports came after the exit: nothing left to show, nothing counted twice
+        assert reports[-1]["calls"] == 0 and reports[-1]["fds"] == 0
+        stats = k.records("stats")
+        assert len(stats) == 1 and stats[0]["rw_summary"] == calls
+
+
+def test_summary_table(workdir):
+    g = RwGen(workdir, 1000, 0, 0)
+    try:
+        k = Ksight(["rw", "--summary", "-p", str(g.pid)])
+        k.wait_ready()
+        g.run()
+        assert k.stop() == 0, k.stderr
+    finally:
+        g.kill()
+    lines = k.out_lines
+    assert lines[0].split()[:2] == ["rw", "calls"]
+    assert lines[1].split() == ["PID", "COMM", "FD", "READS", "WRITES", "R_BYTES", "W_BYTES",
+                                "ERRS", "AVG", "P99", "FD-KIND/NAME"]
+    row = [ln.split() for ln in lines[2:] if ln.split()[2] == str(g.fds["file"])]
+    assert row and row[0][:7] == [str(g.pid), "rwgen", str(g.fds["file"]), "0", "1000", "0",
+                                  "10000"]
+    assert row[0][-1] == "file:" + workdir + "/data"
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--fd", "-1"], "--fd"),
+    (["1"], "interval only makes sense with --summary"),
+    (["--summary", "--sort", "size"], "--sort"),
+    (["--top", "0", "--summary"], "--top"),
+])
+def test_bad_input(args, msg):
+    r = run_ksight(["rw"] + args)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr
+
+
+def test_fentry_refused_here():
+    r = run_ksight(["rw", "--hooks", "fentry", "--duration", "1"])
+    assert r.returncode == 1
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "fentry" in r.stderr and "refused" in r.stderr
