@@ -66,24 +66,27 @@ static __always_inline __u64 rw_entry_take(__u64 pid_tgid)
 	return ts;
 }
 
-/* A timed call: fentry keeps the entry time, fexit hands the call to rw_sys_exit(). */
+/*
+ * A timed call: fentry keeps the entry time, fexit hands the call to rw_sys_exit(). The
+ * registers are read as KS_SYS_FEXIT does (ks_fexit_sys_args), never through the
+ * argument's BTF type, which 5.10 leaves a forward declaration for many of these.
+ */
 #define RW_TIMED(name, nr, fn)                                                    \
 	SEC("fentry/" #fn)                                                        \
-	int BPF_PROG(rw__##name##_fentry, const struct pt_regs *regs)            \
+	int rw__##name##_fentry(void *ctx)                                        \
 	{                                                                         \
 		rw_enter();                                                       \
 		return 0;                                                         \
 	}                                                                         \
 	SEC("fexit/" #fn)                                                         \
-	int BPF_PROG(rw__##name##_fexit, const struct pt_regs *regs, long ret)   \
+	int rw__##name##_fexit(unsigned long long *ctx)                           \
 	{                                                                         \
 		__u64 pid_tgid = bpf_get_current_pid_tgid();                      \
 		struct ks_sys_call c = { .id = nr };                              \
                                                                                   \
-		if (ks_want(pid_tgid)) {                                          \
-			ks_regs_to_args(&c, regs);                                \
+		if (ks_want(pid_tgid) && !ks_fexit_sys_args(&c, ctx)) {           \
 			c.enter_ts = rw_entry_take(pid_tgid);                     \
-			rw_sys_exit(ctx, &c, ret, pid_tgid);                      \
+			rw_sys_exit(ctx, &c, (long)ctx[1], pid_tgid);             \
 		}                                                                 \
 		return 0;                                                         \
 	}
