@@ -4,7 +4,8 @@
 # TREE is `dpkg-deb -x linux-image-*.deb TREE` (boot/vmlinuz-VER, lib/modules/VER).
 # The guest sees the host's / read-only over 9p under a tmpfs overlay (writes stay in guest
 # RAM; /tmp is a fresh tmpfs), with proc, sys, dev, tracefs, debugfs, securityfs, bpffs and
-# cgroup2 mounted and TREE's modules at /lib/modules/VER (so modprobe works there).
+# cgroup2 mounted, the loopback interface up (no other network) and TREE's modules at
+# /lib/modules/VER (so modprobe works there).
 # COMMAND runs as root in the current directory; its stdout and stderr go to LOG, the
 # kernel console to LOG.console.
 # Env: KSIGHT_QEMU_MEM (1536, MiB), KSIGHT_QEMU_SMP (2), KSIGHT_QEMU_TIMEOUT (600, s),
@@ -82,6 +83,7 @@ mount -t 9p -o trans=virtio,version=9p2000.L run $R/run/ksight || say "9p mount 
 . $R/run/ksight/env
 mkdir -p $R/lib/modules/$KVER
 mount --bind $R$KMODS $R/lib/modules/$KVER
+ip link set lo up || say "no loopback"
 ulimit -l unlimited
 chroot $R /bin/sh /run/ksight/cmd.sh < /dev/null > /dev/ttyS1 2>&1
 echo $? > $R/run/ksight/rc
