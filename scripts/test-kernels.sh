@@ -85,7 +85,7 @@ for k in $kernels; do
 			KSIGHT_QEMU_TIMEOUT=${KSIGHT_KERNEL_TIMEOUT:-300} \
 			"$here/kernels/boot.sh" "$tree" "$log" -- env \
 			KSIGHT_EXPECT_HOOKS="$debian_expect" KSIGHT_EXPECT_BPF_LSM=$bpf_lsm \
-			KSIGHT_TEST_SLOW=4 \
+			KSIGHT_TEST_SLOW=4 KSIGHT_TEST_SCALE=10 \
 			"$here/kernels/guest.sh" "$build"
 		st=$?
 	fi

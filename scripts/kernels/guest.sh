@@ -14,4 +14,4 @@ echo "## kernel $(uname -r), LSMs: $(cat /sys/kernel/security/lsm 2>/dev/null ||
 echo "## ksight status"
 "$ksight" status || echo "## ksight status exited $?"
 echo "## tests"
-exec scripts/run-tests.sh "$build" e2e -m kernels -rfEsp
+exec scripts/run-tests.sh "$build" e2e -m kernels -rfEsp --durations=10
