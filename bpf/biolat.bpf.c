@@ -145,31 +145,6 @@ static __always_inline int biolat_start(__u64 a, __u64 b, __u32 dev, __u32 flags
 	return 0;
 }
 
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 16) {
-		v >>= 16;
-		r += 16;
-	}
-	if (v >> 8) {
-		v >>= 8;
-		r += 8;
-	}
-	if (v >> 4) {
-		v >>= 4;
-		r += 4;
-	}
-	if (v >> 2) {
-		v >>= 2;
-		r += 2;
-	}
-	if (v >> 1)
-		r += 1;
-	return r;
-}
-
 static __always_inline int biolat_done(__u64 a, __u64 b)
 {
 	struct biolat_rqkey key = { .a = a, .b = b };
@@ -205,7 +180,7 @@ static __always_inline int biolat_done(__u64 a, __u64 b)
 			return 0;
 	}
 	v = delta / (biolat_ms ? 1000000 : 1000);
-	slot = log2_slot(v);
+	slot = ks_log2(v);
 	if (slot >= BIOLAT_SLOTS)
 		slot = BIOLAT_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);

@@ -53,30 +53,8 @@ struct {
 
 static __always_inline __u32 syscount_slot(__u64 v)
 {
-	__u32 r = 0;
+	__u32 r = ks_log2(v);
 
-	if (v >> 32) {
-		v >>= 32;
-		r += 32;
-	}
-	if (v >> 16) {
-		v >>= 16;
-		r += 16;
-	}
-	if (v >> 8) {
-		v >>= 8;
-		r += 8;
-	}
-	if (v >> 4) {
-		v >>= 4;
-		r += 4;
-	}
-	if (v >> 2) {
-		v >>= 2;
-		r += 2;
-	}
-	if (v >> 1)
-		r += 1;
 	return r < SYSCOUNT_SLOTS ? r : SYSCOUNT_SLOTS - 1;
 }
 
