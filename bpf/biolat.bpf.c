@@ -183,6 +183,10 @@ static __always_inline int biolat_done(__u64 a, __u64 b)
 	slot = ks_log2(v);
 	if (slot >= BIOLAT_SLOTS)
 		slot = BIOLAT_SLOTS - 1;
+	/* the bound again where the verifier sees it: 5.10 and 6.1 lose the clamp above across
+	 * the 32-bit zero extension clang puts between it and the index */
+	_Static_assert(BIOLAT_SLOTS == 32, "the mask below is BIOLAT_SLOTS - 1");
+	slot = ks_mask(slot, 31);
 	__sync_fetch_and_add(&h->slots[slot], 1);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum, delta);
