@@ -4,8 +4,9 @@
  * child shares with its parent (the fork hooks do not see the clone arguments, and the
  * syscall tracepoints that do would put every thread on the slow syscall path).
  *
- * Four alternatives: fentry on wake_up_new_task (the only one that sees CLONE_VFORK, set
- * after the tracepoint fires), tp_btf and raw_tp on sched_process_fork (parent and child
+ * Five alternatives: fentry on wake_up_new_task (it sees CLONE_VFORK, set after the
+ * tracepoint fires), a kprobe on the same function for kernels with kprobes but no BPF
+ * trampolines (it sees CLONE_VFORK too: worth its cost on a path as rare as fork), tp_btf and raw_tp on sched_process_fork (parent and child
  * task), and the classic tracepoint, which names only the child's tid: the child is then
  * found at the tail of the list copy_process() just added it to.
  * Every hook runs in the parent, so the -p filter (on the current task) keeps the forks and
@@ -139,6 +140,12 @@ int BPF_PROG(proc__fork_fentry, struct task_struct *child)
 	/* the current task as a BTF pointer needs 5.11; 5.5-5.10 allow fentry without it */
 	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
 		return proc_fork(bpf_get_current_task_btf(), child, 0, true, true);
+	return proc_fork((struct task_struct *)bpf_get_current_task(), child, 0, false, true);
+}
+
+SEC("kprobe/wake_up_new_task")
+int BPF_KPROBE(proc__fork_kprobe, struct task_struct *child)
+{
 	return proc_fork((struct task_struct *)bpf_get_current_task(), child, 0, false, true);
 }
 

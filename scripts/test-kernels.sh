@@ -44,7 +44,7 @@ count() {
 # Families proven on this kernel: parameters of the tests that passed (not the status ones).
 proven() {
 	local got f out=""
-	got=$(grep -oE '^PASSED tests/e2e/[^ ]+' "$1" | grep -v test_kernel_hooks |
+	got=$(grep -oE '^PASSED tests/e2e/[^ ]+' "$1" | grep -v -e test_kernel_hooks -e _refused_ |
 		grep -oE '\[[^]]*\]' | tr -d '[]' | tr -- '-' '\n' | sort -u)
 	for f in $families; do
 		grep -qx "$f" <<< "$got" && out="$out${out:+, }$f"

@@ -96,7 +96,7 @@ static int tiny_prog(enum bpf_prog_type type, enum bpf_attach_type attach, __u32
 
 static int why(char *buf, size_t len, int err, const char *fmt, const char *arg)
 {
-	char msg[80];
+	char msg[160];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
 	snprintf(buf, len, "%s (%s)", msg, strerrorname_np(-err) ?: "error");
@@ -225,8 +225,8 @@ static int probe_kprobe(const char *fn, char *w, size_t len)
 		tracefs = ks_tracefs();
 		snprintf(path, sizeof(path), "%s/kprobe_events", tracefs ? tracefs : "/nonexistent");
 		if (access(path, W_OK))
-			return why(w, len, -EOPNOTSUPP, "kernel built without kprobes (%s)",
-				   "CONFIG_KPROBES");
+			return why(w, len, -EOPNOTSUPP,
+				   "kprobe on %s: kernel built without kprobes (CONFIG_KPROBES)", fn);
 	}
 	if (!in_kallsyms(fn))
 		return why(w, len, -ENOENT, "no kernel function %s", fn);

@@ -45,6 +45,7 @@ static const struct ks_slot proc_slots[] = {
 		.name = "see forks",
 		.alts = {
 			{ KS_FAM_FENTRY, { { "proc__fork_fentry", "wake_up_new_task" } } },
+			{ KS_FAM_KPROBE, { { "proc__fork_kprobe", "wake_up_new_task" } } },
 			{ KS_FAM_TP_BTF, { { "proc__fork_btf", "sched_process_fork" } } },
 			{ KS_FAM_RAW_TP, { { "proc__fork_raw", "sched_process_fork" } } },
 			{ KS_FAM_TP, { { "proc__fork_tp", "sched/sched_process_fork" } } },

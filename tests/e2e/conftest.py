@@ -56,7 +56,8 @@ KERNEL_MATRIX = {
     "test_syscount.py::test_exact_counts",
     "test_files.py::test_sequence_exactly_once",
     "test_proc.py::test_lifecycle_exact",
-    "test_proc.py::test_fentry_refused_here",
+    "test_proc.py::test_hook_refused_here",
+    "test_proc.py::test_vfork_is_a_process_sharing_memory",
     "test_rw.py::test_every_call_exactly_once",
     "test_rw.py::test_fentry_refused_here",
 }

@@ -101,21 +101,25 @@ def check_threads_and_forks(k, pid, tids, a, b):
     assert events(k, pid, "exec") == [] and events(k, pid, "clone") == []
 
 
-_fentry = []
+_refusals = {}
 
 
-def fentry_refusal():
-    """None if this kernel runs the fentry hook, else ksight's one-line refusal."""
-    if not _fentry:
-        r = run_ksight(["proc", "--hooks", "fentry", "--duration", "1"])
-        _fentry.append(None if r.returncode == 0 else r)
-    return _fentry[0]
+def refusal(family):
+    """None if this kernel runs proc's @family hook, else ksight's one-line refusal."""
+    if family not in _refusals:
+        r = run_ksight(["proc", "--hooks", family, "--duration", "1"])
+        _refusals[family] = None if r.returncode == 0 else r
+    return _refusals[family]
 
 
-@pytest.mark.parametrize("hooks", [None, "fentry", "tp_btf", "raw_tp", "tp"])
+# the hooks on wake_up_new_task, which see CLONE_VFORK (set after sched_process_fork)
+VFORK_SEEN = ("fentry", "kprobe")
+
+
+@pytest.mark.parametrize("hooks", [None, "fentry", "kprobe", "tp_btf", "raw_tp", "tp"])
 def test_lifecycle_exact(hooks):
-    if hooks == "fentry" and fentry_refusal():
-        pytest.skip("this kernel refuses fentry: " + fentry_refusal().stderr.strip())
+    if hooks in VFORK_SEEN and refusal(hooks):
+        pytest.skip("this kernel refuses %s: %s" % (hooks, refusal(hooks).stderr.strip()))
     k, pid, tids, a, b = traced(["--hooks", hooks] if hooks else [])
     check_threads_and_forks(k, pid, tids, a, b)
     exit_a, exit_b, exit_h = events(k, a, "exit"), events(k, b, "exit"), events(k, pid, "exit")
@@ -157,13 +161,18 @@ def test_no_threads_hides_but_counts():
     assert (st["thread"], st["thread_exit"], st["fork"], st["exit"]) == (3, 3, 2, 1)
 
 
-@pytest.mark.parametrize("hooks", [None, "tp_btf"])
+@pytest.mark.parametrize("hooks", [None, "kprobe", "tp_btf"])
 def test_vfork_is_a_process_sharing_memory(hooks):
+    if hooks == "kprobe" and refusal(hooks):
+        pytest.skip("this kernel refuses kprobes: " + refusal(hooks).stderr.strip())
     k, pid, tids, a, b = traced(["-p", "{pid}"] + (["--hooks", hooks] if hooks else []), ["-v"])
     forks = {r["child_pid"]: r for r in events(k, pid, "fork")}
     assert sorted(forks) == sorted([a, b])
-    # CLONE_VFORK is set after sched_process_fork: only the fentry hook sees it
-    known = hooks is None and fentry_refusal() is None
+    # CLONE_VFORK is set after sched_process_fork: only the wake_up_new_task hooks see it
+    if hooks is None:
+        known = any(refusal(f) is None for f in VFORK_SEEN)
+    else:
+        known = hooks in VFORK_SEEN
     assert forks[a]["vfork_known"] is known and forks[b]["vfork_known"] is known
     assert forks[a]["clone_flags"] == ["CLONE_VM"] + (["CLONE_VFORK"] if known else [])
     assert forks[b]["clone_flags"] == []
@@ -363,10 +372,11 @@ def test_bad_input(args, words):
     assert r.stderr.startswith("ksight proc: ") and r.stdout == ""
 
 
-def test_fentry_refused_here():
-    r = fentry_refusal()
+@pytest.mark.parametrize("family,words", [("fentry", "refused"), ("kprobe", "CONFIG_KPROBES")])
+def test_hook_refused_here(family, words):
+    r = refusal(family)
     if r is None:
-        pytest.skip("this kernel runs fentry programs")
+        pytest.skip("this kernel runs %s programs" % family)
     assert r.returncode == 1
     assert len(r.stderr.strip().splitlines()) == 1
-    assert "proc" in r.stderr and "wake_up_new_task" in r.stderr and "refused" in r.stderr
+    assert "proc" in r.stderr and "wake_up_new_task" in r.stderr and words in r.stderr
