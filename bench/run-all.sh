@@ -18,7 +18,8 @@ mkdir -p "$BUILD/bench"
 LOG=$BUILD/bench/run-all.log
 : >"$LOG"
 
-names=(open_cost open_saturation memory startup hook_families)
+names=(open_cost open_saturation memory startup hook_families syscount_cost rw_read_cost
+	rw_throughput rw_db files_cost proc_cost)
 status=()
 for b in "${names[@]}"; do
 	start=$SECONDS
