@@ -4,7 +4,7 @@
 # pgbench (TPC-B-like: three UPDATEs, an INSERT and a SELECT per transaction) against a
 # private PostgreSQL cluster in its own cgroup, with no tracer, with ksight and with peers.
 #
-#   [ROUNDS=3] [SECS=15] [CLIENTS=4] [SCALE=10] bench/rw_db.sh [BUILD]
+#   [ROUNDS=5] [SECS=15] [CLIENTS=4] [SCALE=10] bench/rw_db.sh [BUILD]
 #
 # The cluster lives in a temporary directory (unix socket only, synchronous_commit=off so
 # the server is CPU-bound, where tracing shows), its processes in a cgroup v2 directory the
@@ -12,7 +12,7 @@
 # runs every configuration in turn (the order rotates). Prints the median transactions per
 # second and the loss against no tracer. Everything is removed at the end.
 . "$(dirname "$0")/rw_common.sh"
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-15}
 CLIENTS=${CLIENTS:-4}
 SCALE=${SCALE:-10}

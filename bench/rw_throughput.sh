@@ -3,14 +3,14 @@
 # Lossless throughput of the shared ring buffer: two threads read /dev/zero 1 byte at a
 # time as fast as they can while `ksight rw -p PID` streams every call to /dev/null.
 #
-#   [ROUNDS=3] [SECS=10] [THREADS=2] [ARGS=] bench/rw_throughput.sh [BUILD]
+#   [ROUNDS=5] [SECS=10] [THREADS=2] [ARGS=] bench/rw_throughput.sh [BUILD]
 #
 # ARGS are added to ksight's (e.g. "--json", "--ringbuf-size 64M"). Prints, per round and
 # as medians: calls the threads made, events ksight delivered per second, events lost, and
 # ksight's own CPU (user + system) as a share of one CPU. For comparison the same loop runs
 # once untraced and once under bpftrace printing each read of the pid.
 . "$(dirname "$0")/rw_common.sh"
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-10}
 THREADS=${THREADS:-2}
 ARGS=${ARGS:-}
