@@ -11,10 +11,12 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/session_int.h"
+#include "core/skel.h"
 #include "ksight.skel.h"
 
 static const char *const disp_exit[] = { [KS_FAM_TP_BTF] = "core__sys_exit_btf",
@@ -161,6 +163,21 @@ static void destroy(struct ks_ctx *c)
 	c->skel = NULL;
 }
 
+struct ksight_bpf *ks_skel_open(void)
+{
+	return ksight_bpf__open();
+}
+
+void ks_skel_release_pages(void)
+{
+	size_t size, page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)ksight_bpf__elf_bytes(&size);
+	uintptr_t first = (start + page - 1) & ~(page - 1), end = (start + size) & ~(page - 1);
+
+	if (end > first)
+		madvise((void *)first, end - first, MADV_DONTNEED);
+}
+
 /* Open, configure and load once. Returns 0, or -errno with the failing module in *culprit. */
 static int load_once(struct ks_ctx *c, struct ks_inst **culprit)
 {
@@ -170,7 +187,7 @@ static int load_once(struct ks_ctx *c, struct ks_inst **culprit)
 	int err;
 
 	*culprit = NULL;
-	c->skel = ksight_bpf__open();
+	c->skel = ks_skel_open();
 	if (!c->skel)
 		return -errno;
 	bpf_object__for_each_program(prog, c->skel->obj)
@@ -327,5 +344,6 @@ int ks_ctx_load(struct ks_ctx *c)
 	/* the kernel's BTF (megabytes) was parsed for probing and by libbpf: give it back */
 	ks_probe__release_btf(c->probe);
 	malloc_trim(0);
+	ks_skel_release_pages();
 	return 0;
 }

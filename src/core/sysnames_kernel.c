@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "core/probe.h"
+#include "core/skel.h"
 #include "core/sysnames.h"
 #include "ksight.skel.h"
 #include "sysnames_meta.h"
@@ -92,7 +93,7 @@ static int run_iter(struct ksight_bpf *skel)
 
 static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 {
-	struct ksight_bpf *skel = ksight_bpf__open();
+	struct ksight_bpf *skel = ks_skel_open();
 	struct bpf_program *p;
 	struct bpf_map *m;
 	int err;
@@ -125,6 +126,7 @@ static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 			ks_sysnames_set_kernel(t, e.nr, e.name);
 	}
 	ksight_bpf__destroy(skel);
+	ks_skel_release_pages();
 	if (err) {
 		char name[64];
 

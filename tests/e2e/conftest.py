@@ -86,10 +86,10 @@ def helper_path(name):
 class Ksight:
     """A running ksight command. Output is collected by threads so pipes never fill."""
 
-    def __init__(self, args, env=None):
+    def __init__(self, args, env=None, preexec=None):
         self.args = [KSIGHT] + list(args)
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env)
+                                     env=env, preexec_fn=preexec)
         self.out_lines, self.err_lines = [], []
         self.ready = threading.Event()
         self._t = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.out_lines), daemon=True),
