@@ -16,13 +16,9 @@
 # figure is the cost in the traced thread's own syscalls, not the tracer's reader
 # competing for its CPU. Prints the median ns per cycle and per getppid over ROUNDS,
 # ratios against untraced, and ksight's events and losses (its "N events, M lost" line).
-set -u
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD=$(readlink -f "${1:-$ROOT/build}")
-KSIGHT=$BUILD/ksight
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 CYCLE=$BUILD/bench/helpers/filecycle
-BPFTRACE=/usr/bin/bpftrace
 ROUNDS=${ROUNDS:-5}
 N=${N:-10000}
 BYTES=${BYTES:-4096}
@@ -89,18 +85,6 @@ echo "fs:      $(df -T "$TMP" | awk 'NR == 2 { print $2 }') ($TMP)"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start"
 echo "ksight:  $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
 
-# Wait until FILE has a line containing TEXT, PID dies, or SECS pass.
-wait_line()
-{
-	local i
-	for ((i = 0; i < $4 * 20; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || break
-		sleep 0.05
-	done
-	grep -q -- "$2" "$1" 2>/dev/null
-}
-
 # SIGINT, again, then SIGKILL; STOP_STATUS is the exit status.
 stop_tracer()
 {
@@ -115,20 +99,6 @@ stop_tracer()
 	done
 	wait "$pid" 2>/dev/null
 	STOP_STATUS=$?
-}
-
-median()
-{
-	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '
-		{ v[NR] = $1 }
-		END { if (!NR) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio()
-{
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'
 }
 
 NAMES=("untraced" "ksight files" "ksight files --no-writes" "ksight files -s" "bpftrace")

@@ -17,11 +17,8 @@
 # Then, less sensitive to a busy machine, what each tracer's BPF programs cost per run
 # (the kernel's run-time statistics, held on by `ksight status --live` meanwhile) during
 # one fork and one thread loop, for ksight with each hook family and for the peers.
-set -u
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD=$(readlink -f "${1:-$ROOT/build}")
-KSIGHT=$BUILD/ksight
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 FORKLOOP=$BUILD/bench/helpers/forkloop
 ROUNDS=${ROUNDS:-7}
 NFORK=${NFORK:-3000}
@@ -73,14 +70,6 @@ echo "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start"
 echo "ksight:  $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
 
-# Perf-event attachments (tracepoints) the process @1 owns.
-attachments()
-{
-	bpftool -j perf show 2>/dev/null | python3 -c '
-import json, sys
-print(sum(1 for e in json.load(sys.stdin) if e.get("pid") == int(sys.argv[1])))' "$1"
-}
-
 # start I ERRFILE: start tracer I, wait until it is attached. Returns 1 if it is not.
 start()
 {
@@ -96,8 +85,8 @@ start()
 		kill -0 "$TRACER" 2>/dev/null || break
 		case $1 in
 		1 | 2) grep -qs " ready in " "$err" && break ;;
-		3) [ "$(attachments "$TRACER")" -ge 1 ] && break ;;
-		4) [ "$(attachments "$TRACER")" -ge 2 ] && break ;;
+		3) [ "$(perf_attachments "$TRACER")" -ge 1 ] && break ;;
+		4) [ "$(perf_attachments "$TRACER")" -ge 2 ] && break ;;
 		esac
 		sleep 0.1
 	done
@@ -142,22 +131,9 @@ loop()
 	awk '{ print $6 }' <<<"$out"
 }
 
-median()
-{
-	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{ v[NR] = $1 }
-		END { if (!NR) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 minimum()
 {
 	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | head -1 | grep . || echo -
-}
-
-ratio()
-{
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'
 }
 
 declare -a FORK THREAD
@@ -219,7 +195,7 @@ per_prog()
 	for ((i = 0; i < 600; i++)); do
 		kill -0 "$TRACER" 2>/dev/null || break
 		grep -qs " ready in " "$err" && break
-		[ "$(attachments "$TRACER")" -ge 1 ] && break
+		[ "$(perf_attachments "$TRACER")" -ge 1 ] && break
 		sleep 0.1
 	done
 	if ! kill -0 "$TRACER" 2>/dev/null; then

@@ -3,16 +3,9 @@
 # tracers, the helper loop, medians. Knobs come from environment variables, which each
 # script prints back as the exact command it ran.
 
-set -u
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD=$(readlink -f "${1:-$ROOT/build}")
-KSIGHT=$BUILD/ksight
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RWLOOP=$BUILD/bench/helpers/rwloop
-BPFTRACE=/usr/bin/bpftrace
-CPU=${CPU:-1}
-FAILS=()
-TMP=
 
 rw_fail()
 {
@@ -63,26 +56,6 @@ rw_init()
 	echo "ksight:  $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
 }
 
-# Wait until FILE has a line with TEXT, PID dies or SECS pass. Returns 0 if found.
-wait_line()
-{
-	local file=$1 text=$2 pid=$3 secs=$4 i
-	for ((i = 0; i < secs * 20; i++)); do
-		grep -q -- "$text" "$file" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	grep -q -- "$text" "$file" 2>/dev/null
-}
-
-# Tracepoint attachments PID owns (bpftrace prints nothing when attached to /dev/null).
-attachments()
-{
-	bpftool -j perf show 2>/dev/null | python3 -c '
-import json, sys
-print(sum(1 for e in json.load(sys.stdin) if e.get("pid") == int(sys.argv[1])))' "$1"
-}
-
 # start_ksight ERRFILE ARGS...: ksight ARGS > /dev/null, waits for "ready". Sets TRACER.
 start_ksight()
 {
@@ -108,7 +81,7 @@ start_peer()
 	TRACER=$!
 	for ((i = 0; i < 600; i++)); do
 		kill -0 "$TRACER" 2>/dev/null || break
-		[ "$(attachments "$TRACER")" -ge "$n" ] && break
+		[ "$(perf_attachments "$TRACER")" -ge "$n" ] && break
 		sleep 0.1
 	done
 	if ! kill -0 "$TRACER" 2>/dev/null || [ "$i" -ge 600 ]; then
@@ -185,12 +158,6 @@ median()
 		{ v[NR] = $1 }
 		END { if (!NR) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
 		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio()
-{
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'
 }
 
 row()
