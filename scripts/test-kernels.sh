@@ -81,13 +81,21 @@ for k in $kernels; do
 		log=$logs/$name.log
 		bpf_lsm=0
 		grep -qx 'CONFIG_BPF_LSM=y' "$tree"/boot/config-* && bpf_lsm=1
-		KSIGHT_QEMU_APPEND=$(lsm_append "$tree") \
-			KSIGHT_QEMU_TIMEOUT=${KSIGHT_KERNEL_TIMEOUT:-300} \
-			"$here/kernels/boot.sh" "$tree" "$log" -- env \
-			KSIGHT_EXPECT_HOOKS="$debian_expect" KSIGHT_EXPECT_BPF_LSM=$bpf_lsm \
-			KSIGHT_TEST_SLOW=4 KSIGHT_TEST_SCALE=10 \
-			"$here/kernels/guest.sh" "$build"
-		st=$?
+		# a guest that did not boot or hung before its tests ended (TCG on a busy host) is
+		# booted once more; a test that failed is not
+		for try in 1 2; do
+			KSIGHT_QEMU_APPEND=$(lsm_append "$tree") \
+				KSIGHT_QEMU_TIMEOUT=${KSIGHT_KERNEL_TIMEOUT:-300} \
+				"$here/kernels/boot.sh" "$tree" "$log" -- env \
+				KSIGHT_EXPECT_HOOKS="$debian_expect" KSIGHT_EXPECT_BPF_LSM=$bpf_lsm \
+				KSIGHT_TEST_SLOW=4 KSIGHT_TEST_SCALE=10 \
+				"$here/kernels/guest.sh" "$build"
+			st=$?
+			case $st in 124 | 125) ;; *) break ;; esac
+			grep -qE '^=* ?[0-9]+ (passed|failed)' "$log" && break
+			[ $try = 1 ] && echo "kernel $name: no result (exit $st), booting it again"
+			[ $try = 1 ] && cp "$log" "$log.try1" && cp "$log.console" "$log.console.try1" 2>/dev/null
+		done
 	fi
 	summary=$(grep -E '^=* ?[0-9]+ (passed|failed|error|skipped|deselected)' "$log" | tail -1)
 	if [ -z "$summary" ]; then
