@@ -135,11 +135,20 @@ static void common_cols(struct ks_rec *r, const struct files_state *st, const st
 
 static void count(struct files_state *st, unsigned int op, const char *path, size_t n)
 {
-	const size_t tail = KS_TOPN_KEY - 1;	/* the end of a path tells files apart */
+	/* the end of a path tells files apart: a long one keeps its tail behind "..." */
+	const size_t tail = KS_TOPN_KEY - 1 - 3;
+	char key[KS_TOPN_KEY];
 
 	st->counts[op < FILES_OP_N ? op : FILES_OP_N]++;
-	if (op != FILES_OP_N)
-		ks_topn__add(st->paths, n > tail ? path + n - tail : path, n > tail ? tail : n, 1);
+	if (op == FILES_OP_N)
+		return;
+	if (n <= KS_TOPN_KEY - 1) {
+		ks_topn__add(st->paths, path, n, 1);
+		return;
+	}
+	memcpy(key, "...", 3);
+	memcpy(key + 3, path + n - tail, tail);
+	ks_topn__add(st->paths, key, KS_TOPN_KEY - 1, 1);
 }
 
 static void event_change(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,

@@ -175,6 +175,11 @@ def test_agent_summary_counts(workdir):
     want = collections.Counter(e for e, _, _ in expected_seq(w))
     assert {key: total[key] for key in want} == dict(want)
     assert len(under(k.records("files"), w)) == sum(want.values())
+    # top paths longer than the table's 47-byte key keep their end behind "..."
+    assert len(w) > 47, w
+    tops = [e.rsplit(" ", 1)[0] for r in k.records("summary")
+            if r.get("module") == "files" and r.get("top") for e in r["top"].split(", ")]
+    assert tops and all(t.startswith("...") for t in tops), tops
 
 
 @pytest.mark.parametrize("failed", [False, True])
