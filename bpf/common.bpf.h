@@ -188,13 +188,20 @@ static __always_inline void ks_hdr_fill(struct ks_hdr *h, __u32 type, __u32 size
 
 /*
  * Wake the reader only when the pending data crosses a multiple of 1 << ks_wake_shift
- * bytes: never one wakeup per record, and the reader's 100 ms timer covers the rest.
+ * bytes (a quarter of the ring): never one wakeup per record, and the reader's 100 ms
+ * timer covers the rest. Each CPU judges the crossing from its own query of the pending
+ * count, which another CPU's record can move between that CPU's reservation and its
+ * query: both may then test the same byte range, and a crossing goes unseen. A sleeping
+ * reader could be left to its timer while the ring overflows, so past half full every
+ * 64th record of a CPU (@seq, its sequence number) wakes the reader as well.
  */
-static __always_inline __u64 ks_wake_flags(__u64 before, __u64 size)
+static __always_inline __u64 ks_wake_flags(__u64 before, __u64 size, __u64 seq)
 {
 	/* each record also takes the ring's 8-byte header, and sizes round up to 8 */
 	size = ((size + 7) & ~7ULL) + 8;
 	if ((before >> ks_wake_shift) != ((before + size) >> ks_wake_shift))
+		return BPF_RB_FORCE_WAKEUP;
+	if ((before >> (ks_wake_shift + 1)) && !(seq & 63))
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -228,7 +235,7 @@ static __always_inline void ks_submit(void *rec)
 	__u64 avail = bpf_ringbuf_query(&ks_rb, BPF_RB_AVAIL_DATA);
 
 	/* avail already holds this record and its header */
-	bpf_ringbuf_submit(rec, ks_wake_flags(avail - ((size + 7) & ~7ULL) - 8, size));
+	bpf_ringbuf_submit(rec, ks_wake_flags(avail - ((size + 7) & ~7ULL) - 8, size, h->seq));
 }
 
 /*
@@ -254,7 +261,7 @@ static __always_inline int ks_output(struct ks_hdr *h, __u32 size, __u64 pid_tgi
 		return -1;
 	ks_hdr_fill(h, type, size, ks_next_seq(st), pid_tgid);
 	avail = bpf_ringbuf_query(&ks_rb, BPF_RB_AVAIL_DATA);
-	if (bpf_ringbuf_output(&ks_rb, h, size, ks_wake_flags(avail, size))) {
+	if (bpf_ringbuf_output(&ks_rb, h, size, ks_wake_flags(avail, size, h->seq))) {
 		__sync_fetch_and_add(&st->lost[type & (KS_EV_MAX - 1)], 1);
 		return -1;
 	}
