@@ -39,7 +39,7 @@ PURE_SRCS := $(shell grep -L 'ksight.skel.h' $(SRCS) | grep -v 'src/cli/main.c')
 PURE_OBJS := $(PURE_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
-HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c bench/helpers/*.c)
+HELPER_SRCS := $(filter-out %.bpf.c,$(wildcard tests/e2e/helpers/*.c bench/helpers/*.c))
 HELPER_BINS := $(HELPER_SRCS:%.c=$(BUILD)/%)
 
 ifeq ($(V),1)
@@ -146,6 +146,22 @@ $(BUILD)/bench/helpers/%: bench/helpers/%.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
+
+# the benchmarks' reference tracer: a BPF object and skeleton of its own, never in ksight
+$(BUILD)/bench/helpers/floortrace.bpf.o: bench/helpers/floortrace.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/helpers/floortrace.skel.h: $(BUILD)/bench/helpers/floortrace.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floortrace_bpf > $@
+
+$(BUILD)/bench/helpers/floortrace: bench/helpers/floortrace.c \
+		$(BUILD)/bench/helpers/floortrace.skel.h
+	$(call msg,HELPER,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(BUILD)/bench/helpers $< \
+		$(LDLIBS) -o $@
 
 unit: unit-bins
 	$(Q)./scripts/run-tests.sh $(BUILD) unit

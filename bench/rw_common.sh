@@ -6,6 +6,7 @@
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RWLOOP=$BUILD/bench/helpers/rwloop
+FLOORTRACE=$BUILD/bench/helpers/floortrace
 
 rw_fail()
 {
@@ -38,8 +39,8 @@ rw_init()
 		echo "$NAME: must run as root (it loads BPF programs)" >&2
 		exit 1
 	fi
-	if [ ! -x "$KSIGHT" ] || [ ! -x "$RWLOOP" ]; then
-		echo "$NAME: $KSIGHT or $RWLOOP missing: run 'make all helpers'" >&2
+	if [ ! -x "$KSIGHT" ] || [ ! -x "$RWLOOP" ] || [ ! -x "$FLOORTRACE" ]; then
+		echo "$NAME: $KSIGHT, $RWLOOP or $FLOORTRACE missing: run 'make all helpers'" >&2
 		exit 1
 	fi
 	"$ROOT/scripts/install-deps.sh" bpftrace bpftool procps python3 "$@" || exit 1
@@ -121,6 +122,34 @@ stop_ksight()
 	fi
 	[ -n "$line" ] || line="- events, - lost"
 	read -r KS_EVENTS _ KS_LOST _ <<<"$line"
+}
+
+# start_floor ERRFILE MODE FILTER...: the reference tracer (bench/helpers/floortrace.c),
+# the least any syscall tracer does; waits for "ready". Sets TRACER.
+start_floor()
+{
+	local err=$1
+	shift
+	"$FLOORTRACE" "$@" 2>"$err" &
+	TRACER=$!
+	if ! wait_line "$err" "floortrace: ready" "$TRACER" 30; then
+		rw_fail "not ready: floortrace $* ($(tail -2 "$err" | tr '\n' ' '))"
+		stop_pid "$TRACER"
+		return 1
+	fi
+	sleep 1
+}
+
+# stop_floor PID ERRFILE: stop it; sets FL_RECORDS and FL_LOST ("-" when unknown).
+stop_floor()
+{
+	local line
+	stop_pid "$1"
+	line=$(grep -E '^floortrace [a-z]+: [0-9]+ records, [0-9]+ lost' "$2" | tail -1)
+	[ "$STOP_STATUS" = 0 ] && [ -n "$line" ] ||
+		rw_fail "floortrace exited $STOP_STATUS: $(tail -2 "$2" | tr '\n' ' ')"
+	[ -n "$line" ] || line="floortrace x: - records, - lost"
+	read -r _ _ FL_RECORDS _ FL_LOST _ <<<"$line"
 }
 
 # loop_start ARGS...: rwloop ARGS, waiting for "go" on a pipe. Sets LOOP_PID, LOOP_OUT.

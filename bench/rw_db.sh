@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Throughput a write-heavy database loses while its server's reads and writes are traced:
 # pgbench (TPC-B-like: three UPDATEs, an INSERT and a SELECT per transaction) against a
-# private PostgreSQL cluster in its own cgroup, with no tracer, with ksight and with peers.
+# private PostgreSQL cluster in its own cgroup, with no tracer, with ksight, with peers and
+# with floortrace (bench/helpers/floortrace.c: the least a syscall tracer can do here).
 #
 #   [ROUNDS=5] [SECS=15] [CLIENTS=4] [SCALE=10] bench/rw_db.sh [BUILD]
 #
@@ -72,7 +73,9 @@ BT_RW="${BT_RW%,} /@s[tid]/ { @ops[pid, @fd[tid]] = count(); @bytes[pid, @fd[tid
 	@lat = hist(nsecs - @s[tid]); delete(@s[tid]); delete(@fd[tid]); }"
 
 NAMES=("untraced" "ksight rw --summary 1" "ksight rw (every call)" "ksight syscount"
-	"libbpf-tools syscount -L" "bpftrace rw per fd + latency")
+	"libbpf-tools syscount -L" "bpftrace rw per fd + latency"
+	"ksight rw --summary --no-latency 1" "floor: empty sys_exit program"
+	"floor: stream each call, timed")
 declare -a TPS LOST
 SYSCOUNT_OK=0
 "$KSIGHT" syscount --help 2>/dev/null | grep -q "not yet" || SYSCOUNT_OK=1
@@ -89,20 +92,29 @@ run_config()
 		;;
 	4) start_peer "$err" 2 /usr/sbin/syscount -L -c "$CG" || return ;;
 	5) start_peer "$err" 12 "$BPFTRACE" -e "$BT_RW" || return ;;
+	6) start_ksight "$err" rw --summary --no-latency --cgroup "$CG" 1 || return ;;
+	7) start_floor "$err" attach -c "$CG" || return ;;
+	8) start_floor "$err" latency -c "$CG" || return ;;
 	esac
 	tps=$("$PGBIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECS" -h "$SOCK" -U postgres postgres \
 		2>&1 | awk '/^tps = .*without initial/ { print $3 }')
 	[ -n "$tps" ] || { rw_fail "pgbench under ${NAMES[$i]} gave no tps"; tps=-; }
 	TPS[$i]+=" $tps"
+	local note=""
 	case $i in
-	1 | 2 | 3)
+	1 | 2 | 3 | 6)
 		stop_ksight "$TRACER" "$err"
 		LOST[$i]+=" $KS_LOST"
+		note="  ($KS_EVENTS events, $KS_LOST lost)"
 		;;
 	4 | 5) stop_pid "$TRACER" ;;
+	7 | 8)
+		stop_floor "$TRACER" "$err"
+		LOST[$i]+=" $FL_LOST"
+		note="  ($FL_RECORDS records, $FL_LOST lost)"
+		;;
 	esac
-	printf '  round %d  %-30s %10s tps%s\n' "$r" "${NAMES[$i]}" "$tps" \
-		"$([ "$i" -ge 1 ] && [ "$i" -le 3 ] && echo "  ($KS_EVENTS events, $KS_LOST lost)")"
+	printf '  round %d  %-34s %10s tps%s\n' "$r" "${NAMES[$i]}" "$tps" "$note"
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -114,7 +126,7 @@ done
 echo
 echo "pgbench transactions per second, median of $ROUNDS runs of $SECS s"
 echo
-row tracer "tps" "loss vs untraced" "ksight lost"
+row tracer "tps" "loss vs untraced" "lost"
 row --- ---: ---: ---:
 # shellcheck disable=SC2086
 base=$(median ${TPS[0]:-})

@@ -13,6 +13,7 @@
 const volatile bool rw_summary = false;
 const volatile __s32 rw_targ_fd = -1;
 const volatile bool rw_entry_task = true;	/* set from a probe before load */
+const volatile bool rw_timed = true;		/* false with --no-latency: no fentry loaded */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -85,7 +86,7 @@ static __always_inline __u64 rw_entry_take(__u64 pid_tgid)
 		struct ks_sys_call c = { .id = nr };                              \
                                                                                   \
 		if (ks_want(pid_tgid) && !ks_fexit_sys_args(&c, ctx)) {           \
-			c.enter_ts = rw_entry_take(pid_tgid);                     \
+			c.enter_ts = rw_timed ? rw_entry_take(pid_tgid) : 0;      \
 			rw_sys_exit(ctx, &c, (long)ctx[1], pid_tgid);             \
 		}                                                                 \
 		return 0;                                                         \

@@ -14,6 +14,7 @@
 
 extern const volatile bool rw_summary __weak;	/* --summary: aggregate, stream no calls */
 extern const volatile __s32 rw_targ_fd __weak;	/* --fd, -1 = any */
+extern const volatile bool rw_timed __weak;	/* false with --no-latency */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -89,7 +90,7 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 		v->wbytes += ret;
 	else
 		v->rbytes += ret;
-	if (!enter_ts)
+	if (!rw_timed || !enter_ts)
 		return;
 	lat = bpf_ktime_get_ns() - enter_ts;
 	v->lat_sum += lat;
@@ -111,7 +112,8 @@ static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64
 	e = ks_reserve(RW_EV_CALL, sizeof(*e), pid_tgid);
 	if (!e)
 		return;
-	e->lat_ns = c->enter_ts ? e->hdr.ts - c->enter_ts : 0;
+	/* another module (syscount -L in the agent) may have timed it: rw was told not to */
+	e->lat_ns = rw_timed && c->enter_ts ? e->hdr.ts - c->enter_ts : 0;
 	e->ret = ret;
 	if (req > 0xffffffffULL) {
 		req = 0xffffffffULL;

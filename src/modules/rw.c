@@ -28,6 +28,8 @@ static const char *const sort_choices[] = { "ops", "bytes", "time", NULL };
 static const struct ks_opt rw_opts[] = {
 	{ "summary", 's', KS_OPT_FLAG, offsetof(struct rw_state, summary), NULL,
 	  "count in the kernel per process and fd; print a table each interval" },
+	{ "no-latency", 0, KS_OPT_FLAG, offsetof(struct rw_state, no_latency), NULL,
+	  "time no call: one syscall hook instead of two, the cheapest stream" },
 	{ "fd", 0, KS_OPT_UINT, offsetof(struct rw_state, fd), "FD",
 	  "only calls on this fd (checked in the kernel)", 0, 0x7fffffff },
 	{ "top", 0, KS_OPT_UINT, offsetof(struct rw_state, top), "N",
@@ -124,18 +126,33 @@ static int rw_configure(void *state, const struct ks_common *common, char *err, 
 		snprintf(err, len, "an interval only makes sense with --summary (use --duration)");
 		return -1;
 	}
+	if (st->no_latency && st->sort == RW_SORT_LAT) {
+		snprintf(err, len, "--sort time needs the latency that --no-latency drops");
+		return -1;
+	}
 	return 0;
 }
 
+/* Latency is what needs the entry: the dispatcher's sys_enter or rw's fentry programs. */
 static bool rw_want_enter(const void *state)
 {
-	return true;	/* latency */
+	const struct rw_state *st = state;
+
+	return !st->no_latency;
+}
+
+static bool rw_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct rw_state *st = state;
+
+	return !(st->no_latency && slot == &rw_slots[0]);	/* RW_SLOT_TIME */
 }
 
 static int rw_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
 {
 	struct rw_state *st = state;
-	bool fentry = ks_ctx_slot_family(ctx, &rw_module, RW_SLOT_TIME) == KS_FAM_FENTRY;
+	/* the fexit programs name the entry maps even untimed (--no-latency, no fentry) */
+	bool fentry = ks_ctx_slot_family(ctx, &rw_module, rw_slots[1].name) == KS_FAM_FENTRY;
 	bool task = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
 	int ncpu = libbpf_num_possible_cpus();
 
@@ -145,6 +162,7 @@ static int rw_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
 	skel->rodata->rw_summary = st->agg;
 	skel->rodata->rw_targ_fd = st->fd == KS_UNSET ? -1 : (int32_t)st->fd;
 	skel->rodata->rw_entry_task = task;
+	skel->rodata->rw_timed = !st->no_latency;
 	/* only the entry slot the fentry programs use is created (5.10 has no task storage) */
 	bpf_map__set_autocreate(skel->maps.rw_task_entry, fentry && task);
 	bpf_map__set_autocreate(skel->maps.rw_tid_entry, fentry && !task);
@@ -198,7 +216,8 @@ static void call_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_
 		ks_rec_add(&r, "err", "RET", 8, KS_V_ERRNO)->i = -e->ret;
 		ks_rec_int(&r, "errno", NULL, 0, -e->ret);
 	}
-	ks_rec_add(&r, "lat_ns", "LAT", 7, KS_V_NS)->u = e->lat_ns;
+	if (!st->no_latency)
+		ks_rec_add(&r, "lat_ns", "LAT", 7, KS_V_NS)->u = e->lat_ns;
 	ks_rec_str(&r, NULL, "FD-KIND/NAME", 0, fi->disp, fi->disp_len);
 	add_fd_json(&r, fi);
 	if (e->sys == SYS_sendfile)
@@ -268,6 +287,7 @@ const struct ks_module rw_module = {
 	.brief = "stream every read/write/send/recv of a process, with fd kind and latency",
 	.usage = "  ksight rw -p 1234             # every read/write call of process 1234\n"
 		 "  ksight rw -p 1234 --fd 5      # only the calls on fd 5\n"
+		 "  ksight rw -p 1234 --no-latency # cheapest: calls not timed\n"
 		 "  ksight rw -p 1234 --json      # JSON lines with path or addresses\n"
 		 "  ksight rw --summary -p 1234 1 # per fd table every second (in the kernel)\n"
 		 "  ksight rw --summary --sort bytes --top 10 5\n",
@@ -279,6 +299,7 @@ const struct ks_module rw_module = {
 	.types = rw_types,
 	.configure = rw_configure,
 	.want_enter = rw_want_enter,
+	.want_slot = rw_want_slot,
 	.setup = rw_setup,
 	.started = rw_started,
 	.proc = rw_proc,

@@ -12,6 +12,7 @@
 
 struct rw_state {
 	bool summary;		/* --summary */
+	bool no_latency;	/* --no-latency: no entry hook, calls untimed */
 	uint64_t fd;		/* --fd, KS_UNSET: any */
 	uint64_t top;		/* --top */
 	int sort;		/* --sort: enum rw_sort */

@@ -142,11 +142,15 @@ static void emit_row(struct ks_ctx *ctx, struct rw_state *st, const struct rw_su
 	ks_rec_uint(&r, "rbytes", "R_BYTES", 10, v->rbytes);
 	ks_rec_uint(&r, "wbytes", "W_BYTES", 10, v->wbytes);
 	ks_rec_uint(&r, "errors", "ERRS", 5, v->errors);
-	ks_rec_add(&r, NULL, "AVG", 7, KS_V_NS)->u = timed ? v->lat_sum / timed : 0;
-	ks_rec_add(&r, NULL, "P99", 7, KS_V_NS)->u = p99 > 0 ? (uint64_t)p99 : 0;
+	if (!st->no_latency) {
+		ks_rec_add(&r, NULL, "AVG", 7, KS_V_NS)->u = timed ? v->lat_sum / timed : 0;
+		ks_rec_add(&r, NULL, "P99", 7, KS_V_NS)->u = p99 > 0 ? (uint64_t)p99 : 0;
+	}
 	ks_rec_str(&r, NULL, "FD-KIND/NAME", 0, fi->disp, fi->disp_len);
-	ks_rec_uint(&r, "lat_sum_ns", NULL, 0, v->lat_sum);
-	ks_rec_add(&r, "lat_hist", NULL, 0, KS_V_HIST)->h = &hv;
+	if (!st->no_latency) {
+		ks_rec_uint(&r, "lat_sum_ns", NULL, 0, v->lat_sum);
+		ks_rec_add(&r, "lat_hist", NULL, 0, KS_V_HIST)->h = &hv;
+	}
 	ks_rec_str(&r, "fd_kind", NULL, 0, fi->kind_name, strlen(fi->kind_name));
 	if (fi->path)
 		ks_rec_kstr(&r, "path", NULL, 0, fi->path, fi->path_len, false);

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * floortrace: the least a syscall tracer can do on this kernel, to measure ksight against
+ * in the same run (bench/helpers/floortrace.c). Not part of ksight.
+ *   attach:  an empty program on sys_exit: what attaching any syscall tracepoint costs
+ *   stream:  sys_exit, task filter, a 48-byte record per read/write-family call, no wakeups
+ *   latency: stream, plus sys_enter keeping the entry time in task storage
+ * Programs are picked by the loader; the one tp_btf flavour (the cheapest family here).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+const volatile __u32 targ_tgid = 0;	/* 0: filter on the cgroup instead */
+const volatile __u64 targ_cgroup = 0;
+const volatile __u8 calls[512] = {};	/* syscall numbers streamed */
+const volatile bool timed = false;	/* latency mode: sys_enter keeps the entry time */
+
+struct floor_rec {
+	__u64 ts;
+	__u64 pid_tgid;
+	__u64 lat_ns;
+	__s64 ret;
+	__u64 fd;
+	__u64 req;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} entry SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+static __always_inline bool wanted(__u64 id, __u64 *pid_tgid)
+{
+	if (id >= 512 || !calls[id & 511])
+		return false;
+	*pid_tgid = bpf_get_current_pid_tgid();
+	if (targ_tgid)
+		return *pid_tgid >> 32 == targ_tgid;
+	return bpf_get_current_cgroup_id() == targ_cgroup;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(floor_attach, struct pt_regs *regs, long ret)
+{
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(floor_enter, struct pt_regs *regs, long id)
+{
+	__u64 pid_tgid, *slot;
+
+	if (!wanted(id, &pid_tgid))
+		return 0;
+	slot = bpf_task_storage_get(&entry, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (slot)
+		*slot = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
+{
+	__u64 pid_tgid, *slot;
+	struct floor_rec *r;
+	__u32 zero = 0;
+
+	if (!wanted(regs->orig_ax, &pid_tgid))
+		return 0;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+		if (n)
+			(*n)++;
+		return 0;
+	}
+	r->ts = bpf_ktime_get_ns();
+	r->pid_tgid = pid_tgid;
+	r->lat_ns = 0;
+	if (timed) {
+		slot = bpf_task_storage_get(&entry, bpf_get_current_task_btf(), 0, 0);
+		if (slot && *slot)
+			r->lat_ns = r->ts - *slot;
+	}
+	r->ret = ret;
+	r->fd = regs->di;
+	r->req = regs->dx;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
