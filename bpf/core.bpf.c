@@ -17,6 +17,7 @@ const volatile bool ks_filter_comm = false;
 const volatile __u64 ks_targ_comm[2] = {};
 const volatile bool ks_filter_cgroup = false;
 const volatile __u32 ks_wake_shift = 20;
+const volatile bool ks_task_btf = false;	/* probed before load */
 const volatile bool ks_sys_track_enter = false;
 const volatile bool ks_sys_enter_task = false;
 const volatile bool core_emit_proc = true;	/* stream exec/exit records at all */

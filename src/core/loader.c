@@ -112,6 +112,10 @@ static int set_filters(struct ks_ctx *c)
 		memcpy((void *)skel->rodata->ks_targ_comm, comm, sizeof(comm));
 	}
 	skel->rodata->ks_filter_cgroup = c->cgroup_fd >= 0;
+	/* headers read comm straight from the task where its BTF pointer can be had (5.11+) */
+	skel->rodata->ks_task_btf = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+							    BPF_FUNC_get_current_task_btf,
+							    NULL) == 1;
 	/* wake the reader each time a quarter of the buffer fills */
 	while ((1ULL << (shift + 1)) <= o->ringbuf_size / 4)
 		shift++;
