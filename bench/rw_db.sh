@@ -5,16 +5,17 @@
 # private PostgreSQL cluster in its own cgroup, with no tracer, with ksight, with peers and
 # with floortrace (bench/helpers/floortrace.c: the least a syscall tracer can do here).
 #
-#   [ROUNDS=5] [SECS=15] [CLIENTS=4] [SCALE=10] bench/rw_db.sh [BUILD]
+#   [ROUNDS=5] [SECS=10] [CLIENTS=4] [SCALE=10] bench/rw_db.sh [BUILD]
 #
 # The cluster lives in a temporary directory (unix socket only, synchronous_commit=off so
 # the server is CPU-bound, where tracing shows), its processes in a cgroup v2 directory the
 # script creates; every tracer filters on that cgroup and writes to /dev/null. Each round
-# runs every configuration in turn (the order rotates). Prints the median transactions per
-# second and the loss against no tracer. Everything is removed at the end.
+# runs every traced configuration in turn (the order rotates), each between two untraced
+# runs. Prints the median transactions per second and the median loss against the untraced
+# runs either side. Everything is removed at the end.
 . "$(dirname "$0")/rw_common.sh"
 ROUNDS=${ROUNDS:-5}
-SECS=${SECS:-15}
+SECS=${SECS:-10}
 CLIENTS=${CLIENTS:-4}
 SCALE=${SCALE:-10}
 rw_init rw_db "ROUNDS=$ROUNDS SECS=$SECS CLIENTS=$CLIENTS SCALE=$SCALE" postgresql \
@@ -82,7 +83,8 @@ SYSCOUNT_OK=0
 
 run_config()
 {
-	local i=$1 r=$2 err="$TMP/err.$1.$2" tps
+	local i=$1 r=$2 err="$TMP/err.$1.$2.$RANDOM" tps
+	LAST_TPS=-
 	case $i in
 	1) start_ksight "$err" rw --summary --cgroup "$CG" 1 || return ;;
 	2) start_ksight "$err" rw --cgroup "$CG" || return ;;
@@ -100,6 +102,7 @@ run_config()
 		2>&1 | awk '/^tps = .*without initial/ { print $3 }')
 	[ -n "$tps" ] || { rw_fail "pgbench under ${NAMES[$i]} gave no tps"; tps=-; }
 	TPS[$i]+=" $tps"
+	LAST_TPS=$tps
 	local note=""
 	case $i in
 	1 | 2 | 3 | 6)
@@ -117,29 +120,46 @@ run_config()
 	printf '  round %d  %-34s %10s tps%s\n' "$r" "${NAMES[$i]}" "$tps" "$note"
 }
 
+# Throughput here drifts by 10% and more from minute to minute, more than the losses
+# measured. So each traced run sits between two untraced ones and its loss is taken against
+# their mean: each round is untraced, then every traced configuration (rotating order),
+# each followed by untraced again. The table gives medians of these per-round losses.
+declare -a LOSS
 for ((r = 1; r <= ROUNDS; r++)); do
-	for ((k = 0; k < ${#NAMES[@]}; k++)); do
-		run_config $(((k + r - 1) % ${#NAMES[@]})) "$r"
+	run_config 0 "$r"
+	prev=$LAST_TPS
+	for ((k = 0; k < ${#NAMES[@]} - 1; k++)); do
+		i=$(((k + r - 1) % (${#NAMES[@]} - 1) + 1))
+		run_config "$i" "$r"
+		cur=$LAST_TPS
+		run_config 0 "$r"
+		LOSS[$i]+=" $(awk -v a="$cur" -v b="$prev" -v c="$LAST_TPS" 'BEGIN {
+			if (a == "-" || b == "-" || c == "-") print "-";
+			else printf "%.1f\n", (1 - 2 * a / (b + c)) * 100 }')"
+		prev=$LAST_TPS
 	done
 done
 
 echo
-echo "pgbench transactions per second, median of $ROUNDS runs of $SECS s"
+echo "pgbench transactions per second, median of $ROUNDS rounds of $SECS s runs; loss against" \
+	"the untraced runs either side, median over rounds"
 echo
-row tracer "tps" "loss vs untraced" "lost"
-row --- ---: ---: ---:
-# shellcheck disable=SC2086
-base=$(median ${TPS[0]:-})
+row tracer "tps" "loss vs untraced" "loss per round" "lost"
+row --- ---: ---: --- ---:
 for ((i = 0; i < ${#NAMES[@]}; i++)); do
-	[ -n "${TPS[$i]:-}" ] || { row "${NAMES[$i]}" "not run" - -; continue; }
+	[ -n "${TPS[$i]:-}" ] || { row "${NAMES[$i]}" "not run" - - -; continue; }
 	# shellcheck disable=SC2086
 	m=$(median ${TPS[$i]})
 	lost=-
 	# shellcheck disable=SC2086
 	[ -n "${LOST[$i]:-}" ] && lost=$(printf '%s\n' ${LOST[$i]} | awk '{ s += $1 } END { print s }')
-	row "${NAMES[$i]}" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN {
-		if (a == "-" || b == "-" || b + 0 == 0) print "-";
-		else printf "%.1f%%\n", (1 - a / b) * 100 }')" "$lost"
+	if [ "$i" = 0 ]; then
+		row "${NAMES[$i]}" "$m" "-" "-" "$lost"
+		continue
+	fi
+	# shellcheck disable=SC2086
+	row "${NAMES[$i]}" "$m" "$(median ${LOSS[$i]})%" "$(echo ${LOSS[$i]} | sed 's/ /, /g')" \
+		"$lost"
 done
 echo
 echo "target: ksight rw --summary and ksight syscount lose <= 2%"
