@@ -221,6 +221,33 @@ static void close_fd(struct rw_fdent *ent, const struct rw_fd_event *e, bool use
 	ent->retry = 0;
 }
 
+/*
+ * A dup of an fd the cache does not know (inherited, made before ksight started): the
+ * kernel's record names a file by its last component only. /proc has the whole path while
+ * the process still has that file at the new fd (same last component). Returns whether the
+ * entry was set from it.
+ */
+static bool dup_from_proc(struct rw_fdcache *c, struct rw_proc *p, const struct rw_fd_event *e,
+			  size_t size, uint64_t since)
+{
+	size_t n = size - sizeof(*e) < e->name_len ? size - sizeof(*e) : e->name_len;
+	struct rw_fdinfo *info;
+	const char *base;
+
+	if (e->kind != RW_KIND_FILE || (e->flags & RW_FDF_PATH) || !n || e->name[n - 1])
+		return false;
+	info = rw_probe_fd(c, p, e->fd, e->hdr.ts, RW_SCAN_NET_AGE);
+	if (!info)
+		return false;
+	base = info->kind == RW_KIND_FILE && info->path ? strrchr(info->path, '/') : NULL;
+	if (!base || strcmp(base + 1, e->name)) {
+		rw_fdinfo_put(info);	/* the fd moved on since: keep the kernel's name */
+		return false;
+	}
+	rw_fdent_set(c, p, e->fd, info, since, e->hdr.ts);
+	return true;
+}
+
 void rw_fdcache__apply(struct rw_fdcache *c, const struct rw_fd_event *e, size_t size)
 {
 	uint64_t since = e->enter_ts ? e->enter_ts : e->hdr.ts;
@@ -257,7 +284,10 @@ void rw_fdcache__apply(struct rw_fdcache *c, const struct rw_fd_event *e, size_t
 			rw_fdent_set(c, p, e->fd, ent->cur, since, e->hdr.ts);
 			return;
 		}
-		break;	/* an unknown source: what the kernel saw at the new fd */
+		/* an unknown source: /proc's path, else what the kernel saw at the new fd */
+		if (dup_from_proc(c, p, e, size, since))
+			return;
+		break;
 	case RW_FD_NEW:
 	case RW_FD_UPDATE:
 		break;
@@ -265,8 +295,14 @@ void rw_fdcache__apply(struct rw_fdcache *c, const struct rw_fd_event *e, size_t
 		return;
 	}
 	rw_fdspec_from_event(&s, e, size, laddr, raddr, sizeof(laddr));
-	if (s.path && (e->flags & RW_FDF_PATH))
+	if (s.path && (e->flags & RW_FDF_PATH)) {
 		s.path = path = rw_resolve(c, p, e, s.path);
+	} else if (s.path && s.kind == RW_KIND_FILE && e->op == RW_FD_DUP) {
+		/* a last component only: shown as such, never as if it were a relative path */
+		if (asprintf(&path, ".../%s", s.path) < 0)
+			path = NULL;
+		s.path = path;
+	}
 	info = rw_fdinfo_new(&s);
 	free(path);
 	if (!info)
