@@ -2,6 +2,7 @@
 #include "core/procfs.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -187,4 +188,28 @@ ssize_t ks_read_file(const char *path, char *buf, size_t len)
 	buf[off] = 0;
 	close(fd);
 	return off;
+}
+
+int ks_count_children(const char *root, uint32_t pid)
+{
+	char path[256], buf[512];
+	struct ks_stat st;
+	struct dirent *d;
+	int n = 0;
+	DIR *dir = opendir(root);
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		/* a process that exits meanwhile is simply not counted */
+		if (snprintf(path, sizeof(path), "%s/%.32s/stat", root, d->d_name) <
+			    (int)sizeof(path) &&
+		    ks_read_file(path, buf, sizeof(buf)) > 0 && !ks_parse_stat(buf, &st) &&
+		    st.ppid == pid)
+			n++;
+	}
+	closedir(dir);
+	return n;
 }

@@ -42,4 +42,7 @@ const char *ks_service_from_cgroup(const char *path, char *out, size_t len);
 /* Read a whole small file into @buf (NUL-terminated). Returns bytes read or -errno. */
 ssize_t ks_read_file(const char *path, char *buf, size_t len);
 
+/* How many processes under @root (a /proc) have @pid as their parent; -1 if unreadable. */
+int ks_count_children(const char *root, uint32_t pid);
+
 #endif

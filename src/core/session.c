@@ -11,6 +11,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "core/procfs.h"
 #include "core/session_int.h"
 #include "ksight.skel.h"
 
@@ -172,6 +173,16 @@ int ks_ctx__start(struct ks_ctx *c)
 		if (!c->inst[i].failed && c->inst[i].m->started)
 			c->inst[i].m->started(c, c->inst[i].state);
 
+	if (c->common.pid) {
+		/* the filter is one tgid in the kernel: say so before a forking server's
+		 * children look idle */
+		int kids = ks_count_children("/proc", c->common.pid);
+
+		if (kids > 0)
+			fprintf(stderr, "ksight %s: note: -p %llu is that process only, not its %d "
+				"child process%s (--cgroup or -n takes them in)\n", c->label,
+				(unsigned long long)c->common.pid, kids, kids == 1 ? "" : "es");
+	}
 	double ms = (ks_clock_mono_now() - t0) / 1e6;
 	fprintf(stderr, "ksight %s: ready in %.0f ms (%d programs attached); Ctrl-C to stop\n",
 		c->label, ms, c->nlinks);

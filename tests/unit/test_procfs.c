@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 
 #include "core/procfs.h"
 
@@ -255,13 +256,46 @@ static void test_read_file(void **state)
 	}
 }
 
+/* A fake /proc: pid dirs with stat files; other entries and malformed stats ignored. */
+static void test_count_children(void **state)
+{
+	/* pid, then stat up to the ppid; the other fields up to starttime are appended */
+	static const char *const procs[][2] = {
+		{ "10", "10 (init) S 0" },
+		{ "20", "20 (post gres) S 10" },
+		{ "21", "21 (a) b) S 20" },	/* a ')' in the comm */
+		{ "22", "22 (w) S 20" },
+		{ "23", "23 (x) S 21" },	/* a grandchild: not counted */
+		{ "24", "garbage" },
+	};
+	char line[256];
+	char *root = tu_mkdtemp("kids"), dir[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", root, procs[i][0]);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		snprintf(line, sizeof(line), "%s 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100\n",
+			 procs[i][1]);
+		tu_write(dir, "stat", line, -1);
+	}
+	snprintf(dir, sizeof(dir), "%s/self", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(ks_count_children(root, 20), 2);
+	assert_int_equal(ks_count_children(root, 10), 1);
+	assert_int_equal(ks_count_children(root, 23), 0);
+	snprintf(dir, sizeof(dir), "%s/none", root);
+	assert_int_equal(ks_count_children(dir, 20), -1);
+	tu_rmtree(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stat),	   cmocka_unit_test(test_stat_malformed),
 		cmocka_unit_test(test_status_uid), cmocka_unit_test(test_cgroup_v2),
 		cmocka_unit_test(test_mountinfo),  cmocka_unit_test(test_service),
-		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_read_file),  cmocka_unit_test(test_count_children),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
