@@ -57,19 +57,28 @@ rw_init()
 	echo "ksight:  $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
 }
 
-# start_ksight ERRFILE ARGS...: ksight ARGS > /dev/null, waits for "ready". Sets TRACER.
-start_ksight()
+# start_ready ERRFILE TEXT SECS CMD...: CMD with stdout on /dev/null, waiting up to SECS
+# for TEXT on its stderr, then a second more. Sets TRACER.
+start_ready()
 {
-	local err=$1
-	shift
-	"$KSIGHT" "$@" >/dev/null 2>"$err" &
+	local err=$1 text=$2 secs=$3
+	shift 3
+	"$@" >/dev/null 2>"$err" &
 	TRACER=$!
-	if ! wait_line "$err" " ready in " "$TRACER" 60; then
-		rw_fail "not ready: ksight $* ($(tail -2 "$err" | tr '\n' ' '))"
+	if ! wait_line "$err" "$text" "$TRACER" "$secs"; then
+		rw_fail "not ready: $* ($(tail -2 "$err" | tr '\n' ' '))"
 		stop_pid "$TRACER"
 		return 1
 	fi
 	sleep 1
+}
+
+# start_ksight ERRFILE ARGS...: ksight ARGS, once it says "ready". Sets TRACER.
+start_ksight()
+{
+	local err=$1
+	shift
+	start_ready "$err" " ready in " 60 "$KSIGHT" "$@"
 }
 
 # start_peer ERRFILE N CMD...: a peer tracer with stdout on /dev/null, attached when it
@@ -125,19 +134,12 @@ stop_ksight()
 }
 
 # start_floor ERRFILE MODE FILTER...: the reference tracer (bench/helpers/floortrace.c),
-# the least any syscall tracer does; waits for "ready". Sets TRACER.
+# the least any syscall tracer does, once it says "ready". Sets TRACER.
 start_floor()
 {
 	local err=$1
 	shift
-	"$FLOORTRACE" "$@" 2>"$err" &
-	TRACER=$!
-	if ! wait_line "$err" "floortrace: ready" "$TRACER" 30; then
-		rw_fail "not ready: floortrace $* ($(tail -2 "$err" | tr '\n' ' '))"
-		stop_pid "$TRACER"
-		return 1
-	fi
-	sleep 1
+	start_ready "$err" "floortrace: ready" 30 "$FLOORTRACE" "$@"
 }
 
 # stop_floor PID ERRFILE: stop it; sets FL_RECORDS and FL_LOST ("-" when unknown).

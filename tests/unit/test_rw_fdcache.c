@@ -300,30 +300,30 @@ static struct rw_fd_event *inet_ev(uint8_t op, int fd, uint64_t ts, uint16_t lpo
 	return e;
 }
 
+/* What @fd is named after a dup from unknown fd 98 whose file the kernel calls @name. */
+static const char *dup_unknown_file(struct fake *f, int fd, const char *name)
+{
+	size_t n;
+	struct rw_fd_event *e = ev(RW_FD_DUP, fd, 98, 30, 40, name, &n);
+
+	e->kind = RW_KIND_FILE;
+	apply(f, e, n);
+	return disp(f, fd, 50);
+}
+
 /* A file dup'ed from an fd the cache does not know: the kernel gives its last component. */
 static void test_dup_of_unknown_file(void **state)
 {
 	struct fake *f = *state;
-	struct rw_fd_event *e;
-	size_t n;
 
 	open_file(f, 7, 10, 20, "/a");	/* first sight: scanned before these links existed */
 	link_at(f->root, "1234/fd/110", "/var/log/app.log");
 	link_at(f->root, "1234/fd/112", "/other/c.log");
 	/* /proc still has it at the new fd: its whole path */
-	e = ev(RW_FD_DUP, 110, 98, 30, 40, "app.log", &n);
-	e->kind = RW_KIND_FILE;
-	apply(f, e, n);
-	assert_string_equal(disp(f, 110, 50), "file:/var/log/app.log");
+	assert_string_equal(dup_unknown_file(f, 110, "app.log"), "file:/var/log/app.log");
 	/* gone from /proc, or another file there by now: the component, marked as one */
-	e = ev(RW_FD_DUP, 111, 98, 30, 40, "gone.log", &n);
-	e->kind = RW_KIND_FILE;
-	apply(f, e, n);
-	assert_string_equal(disp(f, 111, 50), "file:.../gone.log");
-	e = ev(RW_FD_DUP, 112, 98, 30, 40, "b.log", &n);
-	e->kind = RW_KIND_FILE;
-	apply(f, e, n);
-	assert_string_equal(disp(f, 112, 50), "file:.../b.log");
+	assert_string_equal(dup_unknown_file(f, 111, "gone.log"), "file:.../gone.log");
+	assert_string_equal(dup_unknown_file(f, 112, "b.log"), "file:.../b.log");
 }
 
 static void test_socket_then_connect(void **state)
