@@ -1,10 +1,13 @@
 # ksight build. `make run` and `make test` are the two set-up commands (README.md).
 #
-# Chain: bpf/*.bpf.c -> .bpf.o -> ksight.bpf.o (bpftool gen object) -> ksight.skel.h
-#        -> user objects -> build/ksight (one binary, BPF embedded).
+# Chain, per BPF object: bpf/<o>.bpf.c -> <o>.bpf.o (DWARF stripped, BTF kept) -> <o>.skel.h
+#        -> user objects -> build/ksight (one binary, every object embedded).
 # V=1 shows the commands. ASAN=1 builds into build-asan/ with AddressSanitizer + UBSan.
 
-BPF_OBJS := core syscalls exec open biolat syscount rw files proc sysnames
+# The modules are listed once, in bpf/modules.h (X(name, id)); each is one BPF object.
+MODULES := $(shell sed -n 's/^[[:space:]]*X(\([a-z0-9_]*\), *[0-9]*).*/\1/p' bpf/modules.h)
+BPF_OBJS := core sysnames $(MODULES)
+SKELS = $(BPF_OBJS:%=$(BUILD)/%.skel.h)
 
 ifeq ($(ASAN),1)
 BUILD ?= build-asan
@@ -16,6 +19,7 @@ endif
 
 CC ?= cc
 CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 PYTHON := /usr/bin/python3
 ARCH := x86
@@ -23,7 +27,11 @@ ARCH := x86
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -I$(BUILD) -Ibpf -Isrc $(SAN)
-LDLIBS := -lbpf -lelf -lz
+# libbpf linked statically, so its reads of the kernel's BTF can be served from one cached
+# copy (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
+# its archive. Only the ksight binary wraps; tests use the plain function.
+LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz
+KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf
 LDFLAGS += $(SAN)
 
 # clang -target bpf does not search the host's multiarch include dir (asm/unistd_64.h)
@@ -34,8 +42,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 
 SRCS := $(wildcard src/core/*.c src/analyze/*.c src/sink/*.c src/modules/*.c src/cli/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
-# user code that never includes the skeleton: what the cmocka tests link against
-PURE_SRCS := $(shell grep -L 'ksight.skel.h' $(SRCS) | grep -v 'src/cli/main.c')
+# user code that never includes a skeleton: what the cmocka tests link against
+PURE_SRCS := $(shell grep -L '\.skel\.h' $(SRCS) | grep -v 'src/cli/main.c')
 PURE_OBJS := $(PURE_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -87,20 +95,19 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(call msg,VMLINUX,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
+# DWARF is only for debuggers; libbpf needs the BTF, which llvm-strip -g keeps
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
-$(BUILD)/ksight.bpf.o: $(BPF_OBJS:%=$(BUILD)/bpf/%.bpf.o)
-	$(call msg,LINK-BPF,$@)
-	$(Q)$(BPFTOOL) gen object $@ $^
-
-$(BUILD)/ksight.skel.h: $(BUILD)/ksight.bpf.o Makefile
+# the skeleton's read-only data holds struct ks_config (common.h): it comes first
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o Makefile
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name ksight_bpf > $@
+	$(Q){ echo '#include "common.h"'; $(BPFTOOL) gen skeleton $< name $*_bpf; } > $@
 
 # --- user space --------------------------------------------------------------------------
-$(BUILD)/src/%.o: src/%.c $(BUILD)/ksight.skel.h $(wildcard src/*/*.h bpf/*.h)
+$(BUILD)/src/%.o: src/%.c $(SKELS) $(wildcard src/*/*.h bpf/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -117,7 +124,7 @@ $(BUILD)/src/core/sysnames.o: $(BUILD)/sysnames_gen.h
 
 $(BUILD)/ksight: $(OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(KSIGHT_LDFLAGS) $^ $(LDLIBS) -o $@
 
 # --- tests and helpers -------------------------------------------------------------------
 .PHONY: unit-bins helpers

@@ -1,11 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every BPF object of ksight shares: the one ring buffer, the per-CPU loss counters,
- * the scratch buffer for variable-size records, the task filters and the helpers that
+ * the scratch buffers for variable-size records, the task filters and the helpers that
  * reserve, fill and submit a record.
  *
- * All objects are linked into one (bpftool gen object), so the maps are declared __weak
- * here and merged by the linker, and the filter globals are defined once in core.bpf.c.
+ * Every object (bpf/core.bpf.c and one per module) is built from one source file and
+ * loaded on its own. Each defines the shared maps below; the core object creates them and
+ * the loader hands their fds to every other object before load (bpf_map__reuse_fd), by
+ * name: every shared map's name starts with "ks_". The configuration (ks_cfg) is set in
+ * every object's read-only data before load, identically.
+ *
+ * Records are safe in any context. Producers on one CPU nest (task, softirq, hardirq,
+ * NMI): a per-CPU depth counter gives each running producer its own level, and each level
+ * its own scratch buffer and sequence numbers, so an interrupting producer never touches
+ * what the interrupted one is building and every (cpu, level) stream is numbered without
+ * gaps or repeats (produced = delivered + lost stays exact). The counter needs no atomics:
+ * producers on a CPU nest strictly, and one that interrupts another between its read and
+ * its write of the counter has put it back before the interrupted one resumes.
  */
 #ifndef KSIGHT_COMMON_BPF_H
 #define KSIGHT_COMMON_BPF_H
@@ -60,30 +71,33 @@ static __always_inline __u32 ks_log2(__u64 v)
 	return r + (__u32)(v >> 1);
 }
 
+/* Set by user space before load, in every object (see struct ks_config). */
+const volatile struct ks_config ks_cfg = {};
+
 /* Sized by user space (--ringbuf-size) before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);
-} ks_rb SEC(".maps") __weak;
+} ks_rb SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ks_cpu_stats);
-} ks_stats SEC(".maps") __weak;
+} ks_stats SEC(".maps");
 
 struct ks_scratch {
 	__u8 buf[KS_SCRATCH_SIZE];
 };
 
-/* Room to build one variable-size record per CPU; programs on a CPU do not nest. */
+/* Room to build one variable-size record per CPU and nesting level (key: the level). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, KS_LEVELS);
 	__type(key, __u32);
 	__type(value, struct ks_scratch);
-} ks_scratch SEC(".maps") __weak;
+} ks_scratch SEC(".maps");
 
 /* --cgroup PATH: slot 0 holds the cgroup whose subtree passes. */
 struct {
@@ -91,26 +105,14 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);
-} ks_cgroup_filter SEC(".maps") __weak;
-
-/* Filters and tuning, set by user space before load (defined in core.bpf.c). */
-extern const volatile __u32 ks_self_tgid __weak;	/* ksight never traces itself */
-extern const volatile __u32 ks_targ_tgid __weak;	/* -p, 0 = any */
-extern const volatile __u32 ks_targ_tid __weak;		/* -t, 0 = any */
-extern const volatile __u32 ks_targ_uid __weak;		/* -u, when ks_filter_uid */
-extern const volatile bool ks_filter_uid __weak;
-extern const volatile bool ks_filter_comm __weak;	/* -n, exact comm */
-extern const volatile __u64 ks_targ_comm[2] __weak;
-extern const volatile bool ks_filter_cgroup __weak;	/* --cgroup, subtree */
-extern const volatile __u32 ks_wake_shift __weak;	/* wake reader every 1 << shift bytes */
-extern const volatile bool ks_task_btf __weak;	/* bpf_get_current_task_btf() exists (5.11+) */
+} ks_cgroup_filter SEC(".maps");
 
 static __always_inline bool ks_comm_match(void)
 {
 	__u64 comm[2] = {};
 
 	bpf_get_current_comm(comm, sizeof(comm));
-	return comm[0] == ks_targ_comm[0] && comm[1] == ks_targ_comm[1];
+	return comm[0] == ks_cfg.targ_comm[0] && comm[1] == ks_cfg.targ_comm[1];
 }
 
 /* Whether the current task passes every filter; checked before any reservation. */
@@ -118,17 +120,17 @@ static __always_inline bool ks_want(__u64 pid_tgid)
 {
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 
-	if (tgid == ks_self_tgid)
+	if (tgid == ks_cfg.self_tgid)
 		return false;
-	if (ks_targ_tgid && tgid != ks_targ_tgid)
+	if (ks_cfg.targ_tgid && tgid != ks_cfg.targ_tgid)
 		return false;
-	if (ks_targ_tid && tid != ks_targ_tid)
+	if (ks_cfg.targ_tid && tid != ks_cfg.targ_tid)
 		return false;
-	if (ks_filter_uid && (__u32)bpf_get_current_uid_gid() != ks_targ_uid)
+	if (ks_cfg.filter_uid && (__u32)bpf_get_current_uid_gid() != ks_cfg.targ_uid)
 		return false;
-	if (ks_filter_comm && !ks_comm_match())
+	if (ks_cfg.filter_comm && !ks_comm_match())
 		return false;
-	if (ks_filter_cgroup && bpf_current_task_under_cgroup(&ks_cgroup_filter, 0) != 1)
+	if (ks_cfg.filter_cgroup && bpf_current_task_under_cgroup(&ks_cgroup_filter, 0) != 1)
 		return false;
 	return true;
 }
@@ -140,42 +142,81 @@ static __always_inline struct ks_cpu_stats *ks_stats_get(void)
 	return bpf_map_lookup_elem(&ks_stats, &zero);
 }
 
+static __always_inline void ks_lost_on(struct ks_cpu_stats *st, __u32 type)
+{
+	__sync_fetch_and_add(&st->lost[type & (KS_EV_MAX - 1)], 1);
+}
+
 /* Count one lost record (or refused aggregation update) of @type on this CPU. */
 static __always_inline void ks_lost(__u32 type)
 {
 	struct ks_cpu_stats *st = ks_stats_get();
 
 	if (st)
-		__sync_fetch_and_add(&st->lost[type & (KS_EV_MAX - 1)], 1);
-}
-
-static __always_inline void *ks_scratch_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&ks_scratch, &zero);
+		ks_lost_on(st, type);
 }
 
 /*
- * Take the next sequence number of this CPU. Programs on one CPU do not nest (ksight has no
- * NMI-context producers), so a plain increment is exact and needs no BPF_FETCH (5.12+).
+ * A level held by a running producer: taken by ks_level_enter(), given back by
+ * ks_level_leave(). While held, the level's scratch buffer and sequence are this
+ * producer's alone.
  */
-static __always_inline __u64 ks_next_seq(struct ks_cpu_stats *st)
-{
-	__u64 seq = st->seq;
+struct ks_level {
+	struct ks_cpu_stats *st;
+	__u32 l;
+};
 
-	st->seq = seq + 1;
+/* Take this CPU's next level. Returns 0, or -1 (loss of @type counted) when none is free. */
+static __always_inline int ks_level_enter(struct ks_level *lv, __u32 type)
+{
+	struct ks_cpu_stats *st = ks_stats_get();
+	__u32 l;
+
+	if (!st)
+		return -1;
+	l = st->depth;
+	if (l >= KS_LEVELS) {
+		__sync_fetch_and_add(&st->unleveled, 1);
+		ks_lost_on(st, type);
+		return -1;
+	}
+	st->depth = l + 1;
+	lv->st = st;
+	lv->l = l;
+	return 0;
+}
+
+static __always_inline void ks_level_leave(struct ks_level *lv)
+{
+	lv->st->depth = lv->l;
+}
+
+static __always_inline __u64 ks_level_seq(struct ks_level *lv)
+{
+	__u64 *p = &lv->st->seq[lv->l & (KS_LEVELS - 1)], seq = *p;
+
+	*p = seq + 1;
 	return seq;
 }
 
-static __always_inline void ks_hdr_fill(struct ks_hdr *h, __u32 type, __u32 size, __u64 seq,
-					__u64 pid_tgid)
+static __always_inline void ks_hdr_common(struct ks_hdr *h, __u32 type, __u32 size,
+					  struct ks_level *lv, __u64 seq)
 {
 	h->type = type;
 	h->size = size;
+	h->version = KS_HDR_VERSION;
+	h->level = lv->l;
+	h->__pad = 0;
 	h->cpu = bpf_get_smp_processor_id();
 	h->seq = seq;
 	h->ts = bpf_ktime_get_ns();
+}
+
+/* The task fields, from the current task. */
+static __always_inline void ks_hdr_task(struct ks_hdr *h, __u64 pid_tgid)
+{
+	h->flags = 0;
+	h->uid = (__u32)bpf_get_current_uid_gid();
 	h->cgroup = bpf_get_current_cgroup_id();
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
@@ -183,7 +224,7 @@ static __always_inline void ks_hdr_fill(struct ks_hdr *h, __u32 type, __u32 size
 	 * 16-byte probe read (~25 ns more per record here); bpf_get_current_comm() zero-fills
 	 * and copies byte by byte, slower still. The kernel keeps comm NUL-terminated; a rename
 	 * racing the copy can tear it, and user space bounds every comm it reads. */
-	if (ks_task_btf) {
+	if (ks_cfg.task_btf) {
 		const __u64 *comm = (const __u64 *)bpf_get_current_task_btf()->comm;
 
 		((__u64 *)h->comm)[0] = comm[0];
@@ -196,8 +237,30 @@ static __always_inline void ks_hdr_fill(struct ks_hdr *h, __u32 type, __u32 size
 	}
 }
 
+/* The task fields, from an owner the producer knows; @o NULL: no task at all. */
+static __always_inline void ks_hdr_owner(struct ks_hdr *h, const struct ks_owner *o)
+{
+	if (!o) {
+		h->flags = KS_HDR_F_NOTASK;
+		h->uid = 0;
+		h->cgroup = 0;
+		h->pid = 0;
+		h->tid = 0;
+		((__u64 *)h->comm)[0] = 0;
+		((__u64 *)h->comm)[1] = 0;
+		return;
+	}
+	h->flags = KS_HDR_F_OWNER;
+	h->uid = o->uid;
+	h->cgroup = o->cgroup;
+	h->pid = o->pid;
+	h->tid = o->tid;
+	((__u64 *)h->comm)[0] = ((const __u64 *)o->comm)[0];
+	((__u64 *)h->comm)[1] = ((const __u64 *)o->comm)[1];
+}
+
 /*
- * Wake the reader only when the pending data crosses a multiple of 1 << ks_wake_shift
+ * Wake the reader only when the pending data crosses a multiple of 1 << wake_shift
  * bytes (a quarter of the ring): never one wakeup per record, and the reader's 100 ms
  * timer covers the rest. Each CPU judges the crossing from its own query of the pending
  * count, which another CPU's record can move between that CPU's reservation and its
@@ -207,34 +270,58 @@ static __always_inline void ks_hdr_fill(struct ks_hdr *h, __u32 type, __u32 size
  */
 static __always_inline __u64 ks_wake_flags(__u64 before, __u64 size, __u64 seq)
 {
+	__u32 shift = ks_cfg.wake_shift;
+
 	/* each record also takes the ring's 8-byte header, and sizes round up to 8 */
 	size = ((size + 7) & ~7ULL) + 8;
-	if ((before >> ks_wake_shift) != ((before + size) >> ks_wake_shift))
+	if ((before >> shift) != ((before + size) >> shift))
 		return BPF_RB_FORCE_WAKEUP;
-	if ((before >> (ks_wake_shift + 1)) && !(seq & 63))
+	if ((before >> (shift + 1)) && !(seq & 63))
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
 
+/* Reserve a record of @type and fill the header but its task fields; NULL when lost. */
+static __always_inline struct ks_hdr *ks_reserve_hdr(__u32 type, __u32 size)
+{
+	struct ks_level lv;
+	struct ks_hdr *h;
+	__u64 seq;
+
+	if (ks_level_enter(&lv, type))
+		return NULL;
+	/* the level is held only while the sequence number and the slot are taken: the
+	 * record is then in the ring, where nothing else writes */
+	seq = ks_level_seq(&lv);
+	h = bpf_ringbuf_reserve(&ks_rb, size, 0);
+	if (h)
+		ks_hdr_common(h, type, size, &lv, seq);
+	else
+		ks_lost_on(lv.st, type);
+	ks_level_leave(&lv);
+	return h;
+}
+
 /*
- * Reserve a fixed-size record of @type with its header filled for the current task.
+ * Reserve a fixed-size record of @type about the current task (@pid_tgid).
  * Returns NULL, with the loss counted, when the ring buffer is full.
  */
 static __always_inline void *ks_reserve(__u32 type, __u32 size, __u64 pid_tgid)
 {
-	struct ks_cpu_stats *st = ks_stats_get();
-	struct ks_hdr *h;
-	__u64 seq;
+	struct ks_hdr *h = ks_reserve_hdr(type, size);
 
-	if (!st)
-		return NULL;
-	seq = ks_next_seq(st);
-	h = bpf_ringbuf_reserve(&ks_rb, size, 0);
-	if (!h) {
-		__sync_fetch_and_add(&st->lost[type & (KS_EV_MAX - 1)], 1);
-		return NULL;
-	}
-	ks_hdr_fill(h, type, size, seq, pid_tgid);
+	if (h)
+		ks_hdr_task(h, pid_tgid);
+	return h;
+}
+
+/* The same about owner @o, or about no task (@o NULL: interrupts, timers). */
+static __always_inline void *ks_reserve_as(__u32 type, __u32 size, const struct ks_owner *o)
+{
+	struct ks_hdr *h = ks_reserve_hdr(type, size);
+
+	if (h)
+		ks_hdr_owner(h, o);
 	return h;
 }
 
@@ -249,35 +336,99 @@ static __always_inline void ks_submit(void *rec)
 }
 
 /*
- * Copy a variable-size record built in the scratch buffer into the ring. @h->type must be
- * set; the rest of the header is filled here. @size is clamped to the scratch size.
- * Returns 0, or -1 with the loss counted.
+ * Take a level and its scratch buffer to build a variable-size record (or anything too big
+ * for the stack) of @type. Returns the buffer, KS_SCRATCH_SIZE bytes; NULL, with the loss
+ * counted, when none is free. Every non-NULL return must be ended by ks_output() or
+ * ks_scratch_end() on every path.
  */
-static __always_inline int ks_output(struct ks_hdr *h, __u32 size, __u64 pid_tgid)
+static __always_inline void *ks_scratch_begin(struct ks_level *lv, __u32 type)
 {
-	struct ks_cpu_stats *st = ks_stats_get();
+	void *buf;
+
+	if (ks_level_enter(lv, type))
+		return NULL;
+	buf = bpf_map_lookup_elem(&ks_scratch, &lv->l);
+	if (!buf) {
+		ks_lost_on(lv->st, type);
+		ks_level_leave(lv);
+	}
+	return buf;
+}
+
+static __always_inline void ks_scratch_end(struct ks_level *lv)
+{
+	ks_level_leave(lv);
+}
+
+/*
+ * Copy the record built at @h in @lv's scratch buffer into the ring, and end @lv.
+ * @h->type must be set; the header's other fields are filled here; @size is clamped to the
+ * scratch size. Returns 0, or -1 with the loss counted.
+ */
+static __always_inline int ks_output_hdr(struct ks_level *lv, struct ks_hdr *h, __u32 size)
+{
 	__u32 type = h->type;
 	__u64 avail, flags;
+	int err = -1;
 
-	if (!st)
-		return -1;
 	if (size > KS_SCRATCH_SIZE)
 		size = KS_SCRATCH_SIZE;
 	size = (size + 7) & ~7U;
 	if (size < sizeof(*h))
-		return -1;
-	ks_hdr_fill(h, type, size, ks_next_seq(st), pid_tgid);
+		goto out;
+	ks_hdr_common(h, type, size, lv, ks_level_seq(lv));
 	avail = bpf_ringbuf_query(&ks_rb, BPF_RB_AVAIL_DATA);
 	flags = ks_wake_flags(avail, size, h->seq);
 	/* bounded for the verifier right at the call, where no spill can lose the bound */
 	size = ks_mask(size, 16383);	/* KS_SCRATCH_SIZE * 2 - 1 */
 	if (size > KS_SCRATCH_SIZE)
+		goto out;
+	err = bpf_ringbuf_output(&ks_rb, h, size, flags) ? -1 : 0;
+	if (err)
+		ks_lost_on(lv->st, type);
+out:
+	ks_level_leave(lv);
+	return err;
+}
+
+/* ks_output_hdr() for a record about the current task (@pid_tgid). */
+static __always_inline int ks_output(struct ks_level *lv, struct ks_hdr *h, __u32 size,
+				     __u64 pid_tgid)
+{
+	ks_hdr_task(h, pid_tgid);
+	return ks_output_hdr(lv, h, size);
+}
+
+/* ks_output_hdr() for a record about owner @o, or no task (@o NULL). */
+static __always_inline int ks_output_as(struct ks_level *lv, struct ks_hdr *h, __u32 size,
+					const struct ks_owner *o)
+{
+	ks_hdr_owner(h, o);
+	return ks_output_hdr(lv, h, size);
+}
+
+/*
+ * ks_output() for a record the caller built in a buffer of its own (a module's private
+ * per-CPU buffer, in a context that never nests): the level is taken only to number it.
+ */
+static __always_inline int ks_output_from(struct ks_hdr *h, __u32 size, __u64 pid_tgid)
+{
+	struct ks_level lv;
+
+	if (ks_level_enter(&lv, h->type))
 		return -1;
-	if (bpf_ringbuf_output(&ks_rb, h, size, flags)) {
-		__sync_fetch_and_add(&st->lost[type & (KS_EV_MAX - 1)], 1);
-		return -1;
-	}
-	return 0;
+	return ks_output(&lv, h, size, pid_tgid);
+}
+
+/*
+ * A program the verifier always refuses (a load through a number). It is loaded only when
+ * the test switch KSIGHT_TEST_REFUSE names this object's module, to prove that a module
+ * the kernel refuses costs that module alone (tests/e2e/test_session.py).
+ */
+SEC("raw_tp/sys_exit")
+int ks__refused(void *ctx)
+{
+	return *(volatile int *)(unsigned long)bpf_ktime_get_ns();
 }
 
 #endif

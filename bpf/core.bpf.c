@@ -1,27 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Core programs: the globals every object reads, and the process lifecycle (exec, exit)
+ * The core object: it creates the maps every object shares (common.bpf.h, syscalls.bpf.h),
+ * holds the syscall dispatcher (core_sys.bpf.h), and the process lifecycle (exec, exit)
  * that keeps user space's identity cache fresh and that the exec module prints.
  * Each hook comes in three families; user space loads the cheapest the kernel allows.
  */
 #include "common.bpf.h"
 #include "core.h"
-#include "syscalls.bpf.h"
-
-const volatile __u32 ks_self_tgid = 0;
-const volatile __u32 ks_targ_tgid = 0;
-const volatile __u32 ks_targ_tid = 0;
-const volatile __u32 ks_targ_uid = 0;
-const volatile bool ks_filter_uid = false;
-const volatile bool ks_filter_comm = false;
-const volatile __u64 ks_targ_comm[2] = {};
-const volatile bool ks_filter_cgroup = false;
-const volatile __u32 ks_wake_shift = 20;
-const volatile bool ks_task_btf = false;	/* probed before load */
-const volatile bool ks_sys_track_enter = false;
-const volatile bool ks_sys_enter_task = false;
-const volatile bool core_emit_proc = true;	/* stream exec/exit records at all */
-const volatile bool core_emit_thread_exit = false;	/* also KS_EV_PROC_TEXIT (proc module) */
+#include "core_sys.bpf.h"
 
 /* sched_process_exit gained a group_dead argument (and field) in 6.16; older kernels lack it */
 struct trace_event_raw_sched_process_exit___gd {
@@ -43,11 +29,12 @@ static __always_inline int core_exec(const char *kfilename, __u32 old_tid)
 	struct task_struct *task;
 	struct ks_proc_exec *e;
 	__u64 arg_start, arg_end;
+	struct ks_level lv;
 	__u32 flen, alen;
 
-	if (!core_emit_proc || !ks_want(pid_tgid))
+	if (!ks_cfg.emit_proc || !ks_want(pid_tgid))
 		return 0;
-	e = ks_scratch_get();
+	e = ks_scratch_begin(&lv, KS_EV_PROC_EXEC);
 	if (!e)
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
@@ -73,7 +60,7 @@ static __always_inline int core_exec(const char *kfilename, __u32 old_tid)
 				ks_mask(alen, KS_ARGS_MASK), (void *)arg_start))
 		alen = 0;
 	e->args_len = alen;
-	ks_output(&e->hdr, sizeof(*e) + flen + alen, pid_tgid);
+	ks_output(&lv, &e->hdr, sizeof(*e) + flen + alen, pid_tgid);
 	return 0;
 }
 
@@ -110,15 +97,15 @@ static __always_inline int core_exit(int group_dead)
 	struct task_struct *task;
 	struct ks_proc_exit *e;
 
-	if (ks_sys_track_enter && !ks_sys_enter_task)	/* task storage goes with the task */
+	if (ks_cfg.sys_track_enter && !ks_cfg.sys_enter_task)	/* task storage goes with it */
 		bpf_map_delete_elem(&ks_sys_inflight, &tid);
-	if (!core_emit_proc || !ks_want(pid_tgid))
+	if (!ks_cfg.emit_proc || !ks_want(pid_tgid))
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
 	if (group_dead < 0)
 		group_dead = BPF_CORE_READ(task, signal, live.counter) == 0;
 	if (!group_dead) {
-		if (!core_emit_thread_exit)
+		if (!ks_cfg.emit_thread_exit)
 			return 0;
 		type = KS_EV_PROC_TEXIT;
 	}

@@ -29,7 +29,7 @@ struct ks_proc_exec {
 
 /*
  * KS_EV_PROC_EXIT: the last thread of a process exited.
- * KS_EV_PROC_TEXIT (only while core_emit_thread_exit is set): any other thread exited;
+ * KS_EV_PROC_TEXIT (only while ks_cfg.emit_thread_exit is set): any other thread exited;
  * start_ns and cpu_ns are then the thread's own.
  */
 struct ks_proc_exit {

@@ -6,6 +6,8 @@
  */
 #include "exec.sys.bpf.h"
 
+KS_SYS_MODULE(exec)
+
 KS_SYS_FEXIT(exec, execve)
 KS_SYS_FEXIT(exec, execveat)
 

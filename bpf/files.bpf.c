@@ -7,9 +7,7 @@
  */
 #include "files.sys.bpf.h"
 
-const volatile bool files_failed = false;
-const volatile bool files_summary = false;
-const volatile bool files_all = false;
+KS_SYS_MODULE(files)
 
 /* names and removals */
 KS_SYS_FEXIT(files, creat)

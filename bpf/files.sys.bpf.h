@@ -13,8 +13,8 @@
 #include "files_top.bpf.h"
 #include "files_wr.bpf.h"
 
-extern const volatile bool files_failed __weak;		/* -x: failed calls too */
-extern const volatile bool files_summary __weak;	/* --summary: count I/O only */
+const volatile bool files_failed = false;		/* -x: failed calls too */
+const volatile bool files_summary = false;	/* --summary: count I/O only */
 
 /* The directory a relative path of fd @fd is resolved against, or the file on @fd. */
 static __always_inline __u32 files_base(char *dst, int fd, bool cwd)
@@ -109,7 +109,7 @@ static __always_inline void files_emit(struct files_rec_buf *rb, __u32 sys, long
 		off += n & (FILES_BASE_MAX * 2 - 1);
 	}
 	off = files_launder(&r->off, off);
-	ks_output(&e->hdr, sizeof(*e) + ks_mask(off, 8191), pid_tgid);
+	ks_output_from(&e->hdr, sizeof(*e) + ks_mask(off, 8191), pid_tgid);
 }
 
 static __always_inline void files_sys_exit(void *ctx, const struct ks_sys_call *c, long ret,

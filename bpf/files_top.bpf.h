@@ -8,7 +8,7 @@
 
 #include "files_wr.bpf.h"
 
-extern const volatile bool files_all __weak;	/* --summary -a: not only regular files */
+const volatile bool files_all = false;	/* --summary -a: not only regular files */
 
 /* --summary makes it BPF_F_NO_PREALLOC before load (see files_top.c) */
 struct {
@@ -16,7 +16,7 @@ struct {
 	__uint(max_entries, FILES_TOP_ENTRIES);
 	__type(key, struct files_top_key);
 	__type(value, struct files_top_val);
-} files_top SEC(".maps") __weak;
+} files_top SEC(".maps");
 
 /* --summary: count a read or write of @ret bytes on @fd. */
 static __always_inline void files_top_io(int fd, long ret, bool write, __u64 pid_tgid)

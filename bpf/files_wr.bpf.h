@@ -46,14 +46,14 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct files_rec_buf);
-} files_rec SEC(".maps") __weak;
+} files_rec SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FILES_WR_ENTRIES);
 	__type(key, struct files_wr_key);
 	__type(value, struct files_wr_val);
-} files_wr SEC(".maps") __weak;
+} files_wr SEC(".maps");
 
 /* Per process with entries in files_wr: the exec and exit sweeps look only here. */
 struct files_proc {
@@ -77,7 +77,7 @@ struct {
 	__uint(max_entries, FILES_WR_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct files_proc);
-} files_procs SEC(".maps") __weak;
+} files_procs SEC(".maps");
 
 static __always_inline struct files_rec_buf *files_rec_get(void)
 {
@@ -164,7 +164,7 @@ static __always_inline void files_first_write(int fd, struct file *f, long ret, 
 	e->len[FILES_S_BASE] = n & ~KS_PATH_CUT;
 	if (n & KS_PATH_CUT)
 		e->cut |= FILES_CUT(FILES_S_BASE);
-	ks_output(&e->hdr, sizeof(*e) + (n & (FILES_BASE_MAX * 2 - 1)), pid_tgid);
+	ks_output_from(&e->hdr, sizeof(*e) + (n & (FILES_BASE_MAX * 2 - 1)), pid_tgid);
 }
 
 static __always_inline void files_write(int fd, long ret, __u64 pid_tgid)

@@ -6,10 +6,7 @@
  */
 #include "open.sys.bpf.h"
 
-const volatile bool open_failed_only = false;
-const volatile bool open_count = false;
-const volatile __u32 open_name_len = 0;
-const volatile char open_name[TASK_COMM_LEN] = {};
+KS_SYS_MODULE(open)
 
 KS_SYS_FEXIT(open, open)
 KS_SYS_FEXIT(open, openat)

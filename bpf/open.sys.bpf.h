@@ -6,17 +6,17 @@
 #include "syscalls.bpf.h"
 #include "open.h"
 
-extern const volatile bool open_failed_only __weak;	/* -x */
-extern const volatile bool open_count __weak;		/* --count: aggregate, stream nothing */
-extern const volatile __u32 open_name_len __weak;	/* --name: comm substring, 0 = off */
-extern const volatile char open_name[TASK_COMM_LEN] __weak;
+const volatile bool open_failed_only = false;	/* -x */
+const volatile bool open_count = false;		/* --count: aggregate, stream nothing */
+const volatile __u32 open_name_len = 0;		/* --name: comm substring, 0 = off */
+const volatile char open_name[TASK_COMM_LEN] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, OPEN_COUNT_ENTRIES);
 	__type(key, struct open_count_key);
 	__type(value, struct open_count_val);
-} open_counts SEC(".maps") __weak;
+} open_counts SEC(".maps");
 
 #define OPEN_O_CREAT_TRUNC_WRONLY 01101	/* what creat() means */
 
@@ -39,9 +39,12 @@ static __always_inline bool open_comm_contains(void)
 
 static __always_inline void open_count_call(const char *path, long ret, __u64 pid_tgid)
 {
-	struct open_count_key *key = ks_scratch_get();
 	struct open_count_val *val;
+	struct open_count_key *key;
+	struct ks_level lv;
 
+	/* the key is bigger than the stack allows */
+	key = ks_scratch_begin(&lv, OPEN_EV_COUNT);
 	if (!key)
 		return;
 	__builtin_memset(key, 0, sizeof(*key));
@@ -55,17 +58,19 @@ static __always_inline void open_count_call(const char *path, long ret, __u64 pi
 		if (bpf_map_update_elem(&open_counts, key, &zero, BPF_NOEXIST) &&
 		    !bpf_map_lookup_elem(&open_counts, key)) {
 			ks_lost(OPEN_EV_COUNT);
-			return;
+			goto out;
 		}
 		val = bpf_map_lookup_elem(&open_counts, key);
 		if (!val)
-			return;
+			goto out;
 	}
 	__sync_fetch_and_add(&val->opens, 1);
 	if (ret < 0) {
 		__sync_fetch_and_add(&val->errors, 1);
 		val->last_err = ret;
 	}
+out:
+	ks_scratch_end(&lv);
 }
 
 static __always_inline void open_sys_exit(void *ctx, const struct ks_sys_call *c, long ret,
@@ -73,6 +78,7 @@ static __always_inline void open_sys_exit(void *ctx, const struct ks_sys_call *c
 {
 	const char *path;
 	struct open_event *e;
+	struct ks_level lv;
 	__u64 flags;
 	__u32 mode;
 	__s32 dfd = -100;	/* AT_FDCWD */
@@ -116,7 +122,7 @@ static __always_inline void open_sys_exit(void *ctx, const struct ks_sys_call *c
 		open_count_call(path, ret, pid_tgid);
 		return;
 	}
-	e = ks_scratch_get();
+	e = ks_scratch_begin(&lv, OPEN_EV_OPEN);
 	if (!e)
 		return;
 	e->hdr.type = OPEN_EV_OPEN;
@@ -131,7 +137,7 @@ static __always_inline void open_sys_exit(void *ctx, const struct ks_sys_call *c
 		n = 1;
 	}
 	e->path_len = n;
-	ks_output(&e->hdr, sizeof(*e) + n, pid_tgid);
+	ks_output(&lv, &e->hdr, sizeof(*e) + n, pid_tgid);
 }
 
 #endif

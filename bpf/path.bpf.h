@@ -42,12 +42,14 @@ struct ks_path_comps {
 	__u32 __pad;
 };
 
+/* The walk's per-CPU record: private to each object that walks paths (files, rw), whose
+ * walks run in syscall context only and so never nest on a CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ks_path_comps);
-} ks_path_comps SEC(".maps") __weak;
+} path_comps SEC(".maps");
 
 /* The struct mount around a struct vfsmount (container_of, relocated by CO-RE). */
 static __always_inline struct mount *ks_real_mount(struct vfsmount *vm)
@@ -57,7 +59,7 @@ static __always_inline struct mount *ks_real_mount(struct vfsmount *vm)
 
 /*
  * Record the components of @d on mount @vm, as the current task sees them from its root,
- * into this CPU's ks_path_comps. A file outside the task's root (passed in by fd) is
+ * into this CPU's path_comps. A file outside the task's root (passed in by fd) is
  * walked up to the global root. Returns 0, or -1 when there is no buffer.
  */
 static __noinline int ks_path_walk(struct dentry *d, struct vfsmount *vm)
@@ -69,7 +71,7 @@ static __noinline int ks_path_walk(struct dentry *d, struct vfsmount *vm)
 	struct ks_path_comps *pc;
 	__u32 zero = 0, i;
 
-	pc = bpf_map_lookup_elem(&ks_path_comps, &zero);
+	pc = bpf_map_lookup_elem(&path_comps, &zero);
 	if (!pc)
 		return -1;
 	pc->deep = 1;
@@ -118,7 +120,7 @@ static __always_inline __u32 ks_path_copy(char *dst, __u32 max)
 	struct ks_path_comps *pc;
 	__u32 zero = 0, n, j, k, fit = 0, acc = 1, off = 0, cut;
 
-	pc = bpf_map_lookup_elem(&ks_path_comps, &zero);
+	pc = bpf_map_lookup_elem(&path_comps, &zero);
 	if (!pc)
 		return 0;
 	n = pc->n;

@@ -2,7 +2,7 @@
 /*
  * proc module records. Forks and thread creations are this module's; execs, process exits
  * and thread exits are the core's lifecycle records (bpf/core.h), thread exits streamed
- * because this module sets core_emit_thread_exit.
+ * because this module asks for them (thread_exits in its descriptor).
  */
 #ifndef KSIGHT_PROC_H
 #define KSIGHT_PROC_H

@@ -10,10 +10,9 @@
  */
 #include "rw.sys.bpf.h"
 
-const volatile bool rw_summary = false;
-const volatile __s32 rw_targ_fd = -1;
+KS_SYS_MODULE(rw)
+
 const volatile bool rw_entry_task = true;	/* set from a probe before load */
-const volatile bool rw_timed = true;		/* false with --no-latency: no fentry loaded */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);

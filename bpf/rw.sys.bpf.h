@@ -12,16 +12,16 @@
 #include "rw.h"
 #include "rw_fd.bpf.h"
 
-extern const volatile bool rw_summary __weak;	/* --summary: aggregate, stream no calls */
-extern const volatile __s32 rw_targ_fd __weak;	/* --fd, -1 = any */
-extern const volatile bool rw_timed __weak;	/* false with --no-latency */
+const volatile bool rw_summary = false;	/* --summary: aggregate, stream no calls */
+const volatile __s32 rw_targ_fd = -1;	/* --fd, -1 = any */
+const volatile bool rw_timed = true;	/* false with --no-latency */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, RW_SUM_ENTRIES);
 	__type(key, struct rw_sum_key);
 	__type(value, struct rw_sum_val);
-} rw_sums SEC(".maps") __weak;
+} rw_sums SEC(".maps");
 
 /* Sum of the lengths of up to RW_IOV_MAX iovecs at @iov (user memory). */
 static __always_inline __u64 rw_iov_sum(const struct iovec *iov, __u64 cnt, __u16 *flags)
@@ -66,13 +66,15 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 
 	if (!v) {
 		/* the zero value is 320 bytes: build it in the scratch buffer, not the stack */
-		struct rw_sum_val *zero = ks_scratch_get();
+		struct ks_level lv;
+		struct rw_sum_val *zero = ks_scratch_begin(&lv, RW_EV_SUM);
 
 		if (!zero)
 			return;
 		__builtin_memset(zero, 0, sizeof(*zero));
 		bpf_get_current_comm(zero->comm, sizeof(zero->comm));
 		bpf_map_update_elem(&rw_sums, &k, zero, BPF_NOEXIST);
+		ks_scratch_end(&lv);
 		v = bpf_map_lookup_elem(&rw_sums, &k);
 		if (!v) {
 			ks_lost(RW_EV_SUM);

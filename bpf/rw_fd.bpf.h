@@ -133,6 +133,7 @@ static __always_inline void rw_fd_change(const struct ks_sys_call *c, long ret, 
 	const __u64 *a = c->args;
 	const char *path = NULL;
 	struct rw_fd_event *e;
+	struct ks_level lv;
 	__s32 fd = ret, fd2 = -1, dfd = -100, pair[2];
 	__u8 op = RW_FD_NEW;
 	long n;
@@ -215,7 +216,7 @@ static __always_inline void rw_fd_change(const struct ks_sys_call *c, long ret, 
 	}
 	if (ret < 0 && op != RW_FD_CLOSE && op != RW_FD_UPDATE)
 		return;
-	e = ks_scratch_get();
+	e = ks_scratch_begin(&lv, RW_EV_FD);
 	if (!e)
 		return;
 	__builtin_memset(e, 0, sizeof(*e));
@@ -241,7 +242,7 @@ static __always_inline void rw_fd_change(const struct ks_sys_call *c, long ret, 
 	} else if (op != RW_FD_CLOSE_RANGE && op != RW_FD_CWD) {
 		rw_describe(e, fd, path != NULL);
 	}
-	ks_output(&e->hdr, sizeof(*e) + ks_mask(e->name_len, RW_NAME_MASK), pid_tgid);
+	ks_output(&lv, &e->hdr, sizeof(*e) + ks_mask(e->name_len, RW_NAME_MASK), pid_tgid);
 }
 
 #endif

@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The shared syscall dispatcher's per-thread state (sys_enter -> sys_exit), and the helpers
- * modules use to build a struct ks_sys_call from saved user registers (the dispatcher at
- * sys_exit, and fexit programs on the syscall functions).
- * The entry is kept only for the syscalls some module needs the entry time of (or, with
- * classic tracepoints, the arguments of); the core's exit program drops a finished
- * thread's entry.
+ * The shared syscall dispatcher, as modules see it. The core object (core_sys.bpf.h) is
+ * attached once to sys_exit (and sys_enter when entry times are needed) for every module:
+ * for a syscall some module wants, it writes the call into this CPU's ks_sys_cur and tail
+ * calls the first module's handler program through ks_sys_progs (indexed by module id);
+ * each handler then tail calls the next module the call is routed to. So every module's
+ * handler is verified in its own object, and a syscall nobody wants costs one array read.
+ *
+ * A module declares its handler as
+ *   static __always_inline void <mod>_sys_exit(void *ctx, const struct ks_sys_call *c,
+ *                                              long ret, __u64 pid_tgid)
+ * and KS_SYS_MODULE(<mod>) turns it into the chain's programs, one per dispatcher family
+ * (the loader loads the one the dispatcher uses: a program array only takes programs of
+ * the type of its first). KS_SYS_FEXIT() turns the same handler into an fexit program on a
+ * syscall function, where BPF trampolines work: no syscall tracepoint at all.
  */
 #ifndef KSIGHT_SYSCALLS_BPF_H
 #define KSIGHT_SYSCALLS_BPF_H
@@ -13,12 +21,13 @@
 #include "common.bpf.h"
 #include "sysnr.h"
 
+/* Per thread, between sys_enter and sys_exit (core only; shared so every object agrees). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);	/* tid */
 	__type(value, struct ks_sys_enter);
-} ks_sys_inflight SEC(".maps") __weak;
+} ks_sys_inflight SEC(".maps");
 
 /* The same, per task, for tp_btf programs on kernels with task storage for tracing (5.11+) */
 struct {
@@ -26,10 +35,54 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct ks_sys_enter);
-} ks_sys_task SEC(".maps") __weak;
+} ks_sys_task SEC(".maps");
 
-extern const volatile bool ks_sys_track_enter __weak;	/* any syscall records its entry */
-extern const volatile bool ks_sys_enter_task __weak;	/* tp_btf keeps entries in ks_sys_task */
+/* Which modules want each syscall; written by user space once every module has loaded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_SYS_MAX);
+	__type(key, __u32);
+	__type(value, struct ks_sys_route);
+} ks_sys_route SEC(".maps");
+
+/* The call being dispatched on this CPU. sys_exit programs never nest on a CPU (syscalls
+ * are not made from interrupts, and these programs run with preemption off). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_sys_call);
+} ks_sys_cur SEC(".maps");
+
+/* Each module's handler program, at its module id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, KS_MOD_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} ks_sys_progs SEC(".maps");
+
+static __always_inline struct ks_sys_call *ks_sys_cur_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ks_sys_cur, &zero);
+}
+
+/*
+ * Run the handler of the lowest module id in @rest, which goes on down the chain. Returns
+ * only when no tail call happened: nothing left, or (never in practice: user space routes
+ * only to modules that loaded) an empty slot, past which the next ones are tried.
+ */
+static __always_inline void ks_sys_next(void *ctx, __u64 rest)
+{
+	for (int i = 0; i < 3 && rest; i++) {
+		__u64 low = rest & -rest;
+
+		bpf_tail_call(ctx, &ks_sys_progs, ks_log2(low));
+		rest &= ~low;
+	}
+}
 
 static __always_inline void ks_regs_to_args(struct ks_sys_call *c, const struct pt_regs *r)
 {
@@ -41,6 +94,37 @@ static __always_inline void ks_regs_to_args(struct ks_sys_call *c, const struct 
 	c->args[4] = r->r8;
 	c->args[5] = r->r9;
 }
+
+/*
+ * The chain's programs for module @mod: one per dispatcher family, each running
+ * @mod_sys_exit() on this CPU's call and then the next module's handler.
+ */
+#define KS_SYS_MODULE(mod)                                                       \
+	static __always_inline int mod##__sys_run(void *ctx)                     \
+	{                                                                        \
+		struct ks_sys_call *c = ks_sys_cur_get();                        \
+                                                                                 \
+		if (!c)                                                          \
+			return 0;                                                \
+		mod##_sys_exit(ctx, c, c->ret, c->pid_tgid);                     \
+		ks_sys_next(ctx, c->mask & ~((2ULL << KS_MOD_##mod) - 1));       \
+		return 0;                                                        \
+	}                                                                        \
+	SEC("tp_btf/sys_exit")                                                   \
+	int mod##__sys_btf(void *ctx)                                            \
+	{                                                                        \
+		return mod##__sys_run(ctx);                                      \
+	}                                                                        \
+	SEC("raw_tp/sys_exit")                                                   \
+	int mod##__sys_raw(void *ctx)                                            \
+	{                                                                        \
+		return mod##__sys_run(ctx);                                      \
+	}                                                                        \
+	SEC("tp/raw_syscalls/sys_exit")                                          \
+	int mod##__sys_tp(void *ctx)                                             \
+	{                                                                        \
+		return mod##__sys_run(ctx);                                      \
+	}
 
 /*
  * The syscall's saved user registers in an fexit program on __x64_sys_<sys>, whatever the

@@ -6,12 +6,6 @@
  */
 #include "syscount.sys.bpf.h"
 
-const volatile bool syscount_keyed = false;
-const volatile bool syscount_per_pid = false;
-const volatile bool syscount_errnos = false;
-const volatile bool syscount_failed_only = false;
-const volatile bool syscount_timed = false;
-const volatile bool syscount_hist = false;
-const volatile bool syscount_hist_us = false;
+KS_SYS_MODULE(syscount)
 
 char LICENSE[] SEC("license") = "GPL";

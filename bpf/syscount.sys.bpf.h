@@ -12,13 +12,13 @@
 #include "syscalls.bpf.h"
 #include "syscount.h"
 
-extern const volatile bool syscount_keyed __weak;	/* -P or -e: the hash tables */
-extern const volatile bool syscount_per_pid __weak;	/* -P */
-extern const volatile bool syscount_errnos __weak;	/* -e */
-extern const volatile bool syscount_failed_only __weak;	/* -x */
-extern const volatile bool syscount_timed __weak;	/* -L or --hist: entry times */
-extern const volatile bool syscount_hist __weak;	/* --hist */
-extern const volatile bool syscount_hist_us __weak;	/* -m: buckets in us, not ns */
+const volatile bool syscount_keyed = false;	/* -P or -e: the hash tables */
+const volatile bool syscount_per_pid = false;	/* -P */
+const volatile bool syscount_errnos = false;	/* -e */
+const volatile bool syscount_failed_only = false;	/* -x */
+const volatile bool syscount_timed = false;	/* -L or --hist: entry times */
+const volatile bool syscount_hist = false;	/* --hist */
+const volatile bool syscount_hist_us = false;	/* -m: buckets in us, not ns */
 
 /* Without -P/-e: by syscall number. Sized to 1 when unused. */
 struct {
@@ -26,14 +26,14 @@ struct {
 	__uint(max_entries, KS_SYS_MAX);
 	__type(key, __u32);
 	__type(value, struct syscount_val);
-} syscount_nr_counts SEC(".maps") __weak;
+} syscount_nr_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, KS_SYS_MAX);
 	__type(key, __u32);
 	__type(value, struct syscount_hist);
-} syscount_nr_hists SEC(".maps") __weak;
+} syscount_nr_hists SEC(".maps");
 
 /* With -P/-e. The histograms are shared, not per CPU: 320 bytes times the CPUs times
  * 16384 keys would be too much memory. */
@@ -42,14 +42,14 @@ struct {
 	__uint(max_entries, SYSCOUNT_KEYS);
 	__type(key, struct syscount_key);
 	__type(value, struct syscount_val);
-} syscount_key_counts SEC(".maps") __weak;
+} syscount_key_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SYSCOUNT_KEYS);
 	__type(key, struct syscount_key);
 	__type(value, struct syscount_hist);
-} syscount_key_hists SEC(".maps") __weak;
+} syscount_key_hists SEC(".maps");
 
 static __always_inline __u32 syscount_slot(__u64 v)
 {

@@ -49,7 +49,8 @@ struct prog_sample {
 	__u64 cnt, ns;
 };
 
-/* Whether program @fd uses a map named ks_stats: then it is part of a ksight object. */
+/* Whether program @fd uses one of the maps every ksight object shares (common.bpf.h,
+ * syscalls.bpf.h): the dispatcher reaches only its routes, most others the counters. */
 static bool is_ksight(int fd, struct bpf_prog_info *info)
 {
 	__u32 ids[64], n = info->nr_map_ids < 64 ? info->nr_map_ids : 64, len = sizeof(*info);
@@ -65,7 +66,9 @@ static bool is_ksight(int fd, struct bpf_prog_info *info)
 
 		if (mfd < 0)
 			continue;
-		hit = !bpf_obj_get_info_by_fd(mfd, &mi, &ml) && !strcmp(mi.name, "ks_stats");
+		hit = !bpf_obj_get_info_by_fd(mfd, &mi, &ml) &&
+		      (!strcmp(mi.name, "ks_stats") || !strcmp(mi.name, "ks_sys_route") ||
+		       !strcmp(mi.name, "ks_rb"));
 		close(mfd);
 		if (hit)
 			return true;

@@ -1,353 +1,363 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Loading: open the one linked object, switch off every program that was not chosen, set
- * the filters and the dispatcher's routing, let modules set their rodata, load, attach.
- * In the agent, a module whose programs the kernel refuses is dropped and the load retried
- * without it, so the rest runs.
+ * Loading: the core's object first (it creates the maps every object shares and holds the
+ * syscall dispatcher), then each module's object on its own, reusing those maps. Only the
+ * chosen programs load. A module the kernel refuses costs that module alone: the agent
+ * reports it with the verifier's reason and runs the rest; a tool stops. Once every module
+ * is in, the dispatcher's routes and tail-call slots are filled for the modules that
+ * loaded, and everything is attached (attach.c).
  */
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/btfcache.h"
 #include "core/log.h"
+#include "core/objects.h"
 #include "core/session_int.h"
-#include "core/skel.h"
-#include "ksight.skel.h"
+#include "core.skel.h"
 
-static const char *const disp_exit[] = { [KS_FAM_TP_BTF] = "core__sys_exit_btf",
-					  [KS_FAM_RAW_TP] = "core__sys_exit_raw",
-					  [KS_FAM_TP] = "core__sys_exit_tp" };
-static const char *const disp_enter[] = { [KS_FAM_TP_BTF] = "core__sys_enter_btf",
-					   [KS_FAM_RAW_TP] = "core__sys_enter_raw",
-					   [KS_FAM_TP] = "core__sys_enter_tp" };
+KS_BPF_OBJECT(core);
 
-static int enable(struct ks_ctx *c, const char *name)
+static const char *const mod_sys[] = { [KS_FAM_TP_BTF] = "sys_btf", [KS_FAM_RAW_TP] = "sys_raw",
+					[KS_FAM_TP] = "sys_tp" };
+
+static const char *inst_name(const struct ks_inst *in)
 {
-	struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj, name);
-
-	if (!p) {
-		fprintf(stderr, "ksight %s: internal error: no program %s\n", c->label, name);
-		return -ENOENT;
-	}
-	return bpf_program__set_autoload(p, true);
+	return in->m ? in->m->name : "core";
 }
 
-static const struct ks_alt *chosen_alt(const struct ks_inst *in, int s)
-{
-	const struct ks_slot *slots = in->m ? in->m->slots : ks_core_slots;
-
-	if (!in->wanted[s] || in->choice[s].alt < 0)
-		return NULL;
-	return &slots[s].alts[in->choice[s].alt];
-}
-
+/* Mark the chosen alternatives' programs for loading. */
 static int enable_inst(struct ks_ctx *c, struct ks_inst *in)
 {
 	const struct ks_slot *slots = in->m ? in->m->slots : ks_core_slots;
+	char name[64];
+	int err;
 
+	in->dispatched = false;
 	for (int s = 0; s < KS_MAX_SLOTS && slots[s].name; s++) {
-		const struct ks_alt *a = chosen_alt(in, s);
+		const struct ks_alt *a = ks_inst_alt(in, s);
 
-		if (!a || a->family == KS_FAM_SYSCALL)
+		if (!a)
 			continue;
+		if (a->family == KS_FAM_SYSCALL) {
+			in->dispatched = true;
+			continue;
+		}
 		for (int k = 0; k < KS_ALT_PROGS && a->p[k].prog; k++)
-			if (enable(c, a->p[k].prog))
-				return -ENOENT;
+			if ((err = ks_obj_enable(&in->o, a->p[k].prog, c->label)))
+				return err;
+	}
+	if (in->dispatched) {
+		snprintf(name, sizeof(name), "%s__%s", in->m->name, mod_sys[c->dispatcher]);
+		if ((err = ks_obj_enable(&in->o, name, c->label)))
+			return err;
 	}
 	return 0;
 }
 
-/* Route the module's syscalls through the dispatcher, if that is what was chosen. */
-static void route_syscalls(struct ks_ctx *c, struct ks_inst *in)
+/* The configuration every object gets: filters, wake-up threshold, dispatcher settings. */
+static void build_config(struct ks_ctx *c, struct ks_config *cfg)
 {
-	struct ksight_bpf *skel = c->skel;
-	bool enter = in->m->want_enter && in->m->want_enter(in->state);
-
-	for (int s = 0; s < KS_MAX_SLOTS && in->m->slots[s].name; s++) {
-		const struct ks_alt *a = chosen_alt(in, s);
-
-		if (!a || a->family != KS_FAM_SYSCALL)
-			continue;
-		skel->rodata->ks_sys_modules |= 1ULL << in->m->id;
-		for (const int *p = a->syscalls; p && *p != -1; p++) {
-			bool all = *p == KS_SYS_ALL;
-
-			for (int nr = all ? 0 : *p; nr < (all ? KS_SYS_MAX : *p + 1); nr++) {
-				if (nr < 0 || nr >= KS_SYS_MAX)
-					continue;
-				skel->rodata->ks_sys_exit_mask[nr] |= 1ULL << in->m->id;
-				/* classic tracepoints have no registers at exit: keep the arguments */
-				if (enter || c->dispatcher == KS_FAM_TP) {
-					skel->rodata->ks_sys_enter_mask[nr] = 1;
-					c->need_enter = true;
-				}
-			}
-		}
-	}
-}
-
-static int set_filters(struct ks_ctx *c)
-{
-	struct ksight_bpf *skel = c->skel;
 	const struct ks_common *o = &c->common;
 	unsigned int shift = 0;
 
-	skel->rodata->ks_self_tgid = getpid();
-	skel->rodata->ks_targ_tgid = o->pid;
-	skel->rodata->ks_targ_tid = o->tid;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->self_tgid = getpid();
+	cfg->targ_tgid = o->pid;
+	cfg->targ_tid = o->tid;
 	if (o->uid != KS_UNSET) {
-		skel->rodata->ks_filter_uid = true;
-		skel->rodata->ks_targ_uid = o->uid;
+		cfg->filter_uid = 1;
+		cfg->targ_uid = o->uid;
 	}
 	if (o->comm) {
 		char comm[16] = {};
 
 		strncpy(comm, o->comm, sizeof(comm) - 1);
-		skel->rodata->ks_filter_comm = true;
-		memcpy((void *)skel->rodata->ks_targ_comm, comm, sizeof(comm));
+		cfg->filter_comm = 1;
+		memcpy(cfg->targ_comm, comm, sizeof(comm));
 	}
-	skel->rodata->ks_filter_cgroup = c->cgroup_fd >= 0;
+	cfg->filter_cgroup = c->cgroup_fd >= 0;
 	/* headers read comm straight from the task where its BTF pointer can be had (5.11+) */
-	skel->rodata->ks_task_btf = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
-							    BPF_FUNC_get_current_task_btf,
-							    NULL) == 1;
+	cfg->task_btf = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+						BPF_FUNC_get_current_task_btf, NULL) == 1;
 	/* wake the reader each time a quarter of the buffer fills */
 	while ((1ULL << (shift + 1)) <= o->ringbuf_size / 4)
 		shift++;
-	skel->rodata->ks_wake_shift = shift ? shift : 1;
-	return bpf_map__set_max_entries(skel->maps.ks_rb, o->ringbuf_size);
+	cfg->wake_shift = shift ? shift : 1;
+	cfg->sys_track_enter = c->need_enter;
+	/* tp_btf entries in task storage (a pointer away from the task) where it exists */
+	cfg->sys_enter_task = c->need_enter && c->dispatcher == KS_FAM_TP_BTF &&
+			      libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	cfg->emit_proc = 1;
+	for (int i = 0; i < c->ninst; i++)
+		if (!c->inst[i].failed && c->inst[i].m->thread_exits)
+			cfg->emit_thread_exit = 1;
 }
 
-/*
- * Maps of modules that are not running still get created: make them one entry so they
- * cost no kernel memory. A module's maps carry its name as prefix ("biolat_hists").
- */
-static int shrink_unused_maps(struct ks_ctx *c)
+/* Whether sys_enter must record entries: some module needs entry times, or the
+ * classic tracepoints (no registers at exit) need the arguments. */
+static bool needs_enter(struct ks_ctx *c)
 {
-	struct bpf_map *map;
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
 
-	bpf_object__for_each_map(map, c->skel->obj) {
-		const char *name = bpf_map__name(map);
-		enum bpf_map_type t = bpf_map__type(map);
-		bool used = !strncmp(name, "ks_", 3) || name[0] == '.';
-
-		for (int i = 0; !used && i < c->ninst; i++) {
-			size_t n = strlen(c->inst[i].m->name);
-
-			used = !c->inst[i].failed && !strncmp(name, c->inst[i].m->name, n) &&
-			       name[n] == '_';
-		}
-		/* local storage: older kernels lack the types, and only the owner's own
-		 * programs (not loaded) refer to them: do not create them at all */
-		if (!used && (t == BPF_MAP_TYPE_TASK_STORAGE || t == BPF_MAP_TYPE_SK_STORAGE ||
-			      t == BPF_MAP_TYPE_INODE_STORAGE)) {
-			if (bpf_map__set_autocreate(map, false))
-				return -EINVAL;
+		if (in->failed || !ks_inst_dispatched(in))
 			continue;
-		}
-		if (used || (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_ARRAY &&
-			     t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_PERCPU_ARRAY &&
-			     t != BPF_MAP_TYPE_LRU_HASH))
-			continue;
-		if (bpf_map__set_max_entries(map, 1))
-			return -EINVAL;
+		if (c->dispatcher == KS_FAM_TP || (in->m->want_enter && in->m->want_enter(in->state)))
+			return true;
 	}
-	return 0;
+	return false;
 }
 
-static void destroy(struct ks_ctx *c)
+static bool refuse_requested(const char *name)
 {
-	ks_ctx_detach(c);
-	ksight_bpf__destroy(c->skel);
-	c->skel = NULL;
+	const char *list = getenv("KSIGHT_TEST_REFUSE");
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+	}
+	return false;
 }
 
-struct ksight_bpf *ks_skel_open(void)
+/* Open the core's object and configure it. Returns 0 or -errno (message in core.err). */
+static int open_core(struct ks_ctx *c, const struct ks_config *cfg)
 {
-	return ksight_bpf__open();
-}
-
-void ks_skel_release_pages(void)
-{
-	size_t size, page = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = (uintptr_t)ksight_bpf__elf_bytes(&size);
-	uintptr_t first = (start + page - 1) & ~(page - 1), end = (start + size) & ~(page - 1);
-
-	if (end > first)
-		madvise((void *)first, end - first, MADV_DONTNEED);
-}
-
-/* Open, configure and load once. Returns 0, or -errno with the failing module in *culprit. */
-static int load_once(struct ks_ctx *c, struct ks_inst **culprit)
-{
-	struct bpf_program *prog;
-	char name[128];
-	bool task;
+	struct ks_inst *in = &c->core;
+	bool task = cfg->sys_enter_task;
 	int err;
 
-	*culprit = NULL;
-	c->skel = ks_skel_open();
-	if (!c->skel)
-		return -errno;
-	bpf_object__for_each_program(prog, c->skel->obj)
-		bpf_program__set_autoload(prog, false);
-	err = enable_inst(c, &c->core);
-	c->need_enter = false;
-	for (int i = 0; !err && i < c->ninst; i++) {
-		struct ks_inst *in = &c->inst[i];
-
-		if (in->failed)
-			continue;
-		err = enable_inst(c, in);
-		route_syscalls(c, in);
+	err = ks_obj_open(&in->o, &core_bpf_obj);
+	if (err) {
+		snprintf(in->err, sizeof(in->err), "cannot open the core's BPF object: %s",
+			 strerror(-err));
+		return err;
 	}
-	if (!err && c->skel->rodata->ks_sys_modules) {
-		err = enable(c, disp_exit[c->dispatcher]);
+	c->skel = in->o.skel;
+	err = enable_inst(c, in);
+	if (!err && c->need_dispatcher && c->dispatcher >= 0) {
+		err = ks_obj_enable(&in->o, ks_dispatcher_prog(c->dispatcher, false), c->label);
 		if (!err && c->need_enter)
-			err = enable(c, disp_enter[c->dispatcher]);
+			err = ks_obj_enable(&in->o, ks_dispatcher_prog(c->dispatcher, true), c->label);
 	}
-	c->skel->rodata->ks_sys_track_enter = c->need_enter;
-	/* tp_btf entries in task storage (a pointer away from the task) where it exists */
-	task = c->need_enter && c->dispatcher == KS_FAM_TP_BTF &&
-	       libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
-	c->skel->rodata->ks_sys_enter_task = task;
-	if (!err)
-		err = bpf_map__set_autocreate(c->skel->maps.ks_sys_task, task);
+	err = err ?: ks_obj_set_config(&in->o, cfg);
+	err = err ?: bpf_map__set_max_entries(c->skel->maps.ks_rb, c->common.ringbuf_size);
+	err = err ?: bpf_map__set_autocreate(c->skel->maps.ks_sys_task, task);
 	if (!err && (!c->need_enter || task))
 		err = bpf_map__set_max_entries(c->skel->maps.ks_sys_inflight, 1);
-	if (!err)
-		err = set_filters(c);
-	if (!err)
-		err = shrink_unused_maps(c);
-	for (int i = 0; !err && i < c->ninst; i++) {
-		struct ks_inst *in = &c->inst[i];
+	if (err && !in->err[0])
+		snprintf(in->err, sizeof(in->err), "cannot configure the core's BPF object: %s",
+			 strerror(-err));
+	return err;
+}
 
-		if (in->failed || !in->m->setup)
-			continue;
-		err = in->m->setup(c, in->state, c->skel);
-		if (err) {
-			*culprit = in;
-			snprintf(in->err, sizeof(in->err), "%s: setup failed: %s", in->m->name,
-				 strerror(-err));
-		}
-	}
-	if (err)
+/* Open a module's object, mark its chosen programs, configure it and run its setup. */
+static int open_module(struct ks_ctx *c, struct ks_inst *in, const struct ks_config *cfg)
+{
+	int err = ks_obj_open(&in->o, in->m->bpf);
+
+	if (err) {
+		snprintf(in->err, sizeof(in->err), "%s: cannot open its BPF object: %s",
+			 in->m->name, strerror(-err));
 		return err;
-	err = ksight_bpf__load(c->skel);
+	}
+	err = enable_inst(c, in);
+	if (!err && refuse_requested(in->m->name))
+		err = ks_obj_enable(&in->o, "ks__refused", c->label);
+	err = err ?: ks_obj_set_config(&in->o, cfg);
+	if (err) {
+		snprintf(in->err, sizeof(in->err), "%s: cannot configure its BPF object: %s",
+			 in->m->name, strerror(-err));
+		return err;
+	}
+	if (in->m->setup && (err = in->m->setup(c, in->state, in->o.skel)))
+		snprintf(in->err, sizeof(in->err), "%s: setup failed: %s", in->m->name,
+			 strerror(-err));
+	return err;
+}
+
+/* Load @in's object; on a refusal, say which program and why in in->err. */
+static int load_inst(struct ks_ctx *c, struct ks_inst *in)
+{
+	char prog[128], why[200];
+	int err;
+
+	if (in != &c->core && (err = ks_obj_share_maps(&in->o, &c->core.o))) {
+		snprintf(in->err, sizeof(in->err), "%s: cannot share the core's maps: %s",
+			 inst_name(in), strerror(-err));
+		return err;
+	}
+	ks_log_reset();
+	err = ks_obj_load(&in->o);
 	if (!err)
 		return 0;
-	if (err >= 0)
-		err = -EINVAL;
-	if (ks_log_failed_prog(name, sizeof(name))) {
-		for (int i = 0; i < c->ninst; i++) {
-			size_t n = strlen(c->inst[i].m->name);
+	if (ks_log_failed_prog(prog, sizeof(prog))) {
+		const char *reason = ks_log_verifier_reason(why, sizeof(why));
 
-			if (!strncmp(name, c->inst[i].m->name, n) && name[n] == '_') {
-				*culprit = &c->inst[i];
-				break;
-			}
-		}
-		snprintf((*culprit ? *culprit : &c->core)->err, sizeof(c->core.err),
-			 "%s: the kernel refused program %s: %s%s",
-			 *culprit ? (*culprit)->m->name : "core", name, strerror(-err),
-			 ks_log_verbose() ? "" : " (-v shows the verifier log)");
+		snprintf(in->err, sizeof(in->err), "%s: the kernel refused program %s: %s%s%s%s",
+			 inst_name(in), prog, strerror(-err), reason ? " (" : "",
+			 reason ? reason : "", reason ? ")" : "");
 	} else {
-		snprintf(c->core.err, sizeof(c->core.err), "loading BPF programs failed: %s%s",
-			 strerror(-err), ks_log_verbose() ? "" : " (-v shows libbpf's log)");
+		snprintf(in->err, sizeof(in->err), "%s: loading its BPF object failed: %s%s",
+			 inst_name(in), strerror(-err),
+			 ks_log_verbose() ? "" : " (-v shows libbpf's log)");
 	}
 	return err;
 }
 
-static int attach(struct ks_ctx *c, struct ks_inst **culprit)
+/* A module that cannot run: gone from the session, said once on stderr. */
+static void drop(struct ks_ctx *c, struct ks_inst *in)
 {
-	struct bpf_program *prog;
-	int n = 0;
+	in->failed = true;
+	ks_obj_close(&in->o);
+	if (c->mode == KS_MODE_AGENT)
+		fprintf(stderr, "ksight %s: %s (module skipped)\n", c->label, in->err);
+}
 
-	bpf_object__for_each_program(prog, c->skel->obj)
-		n += bpf_program__autoload(prog);
-	c->links = calloc(n ? n : 1, sizeof(*c->links));
-	if (!c->links)
-		return -ENOMEM;
-	bpf_object__for_each_program(prog, c->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		struct bpf_link *l;
+int ks_ctx_route(struct ks_ctx *c)
+{
+	struct ks_sys_route route[KS_SYS_MAX];
+	int progs = bpf_map__fd(c->skel->maps.ks_sys_progs);
 
-		if (!bpf_program__autoload(prog))
+	memset(route, 0, sizeof(route));
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+		char name[64];
+		__u32 key = in->m->id;
+		int fd;
+
+		if (in->failed || !in->dispatched) {
+			bpf_map_delete_elem(progs, &key);
 			continue;
-		l = bpf_program__attach(prog);
-		if (!l) {
-			int err = -errno;
-
-			for (int i = 0; i < c->ninst; i++) {
-				size_t len = strlen(c->inst[i].m->name);
-
-				if (!strncmp(name, c->inst[i].m->name, len) && name[len] == '_')
-					*culprit = &c->inst[i];
-			}
-			snprintf((*culprit ? *culprit : &c->core)->err, sizeof(c->core.err),
-				 "%s: cannot attach %s: %s", *culprit ? (*culprit)->m->name : "core",
-				 name, strerror(-err));
-			return err;
 		}
-		c->links[c->nlinks++] = l;
+		snprintf(name, sizeof(name), "%s__%s", in->m->name, mod_sys[c->dispatcher]);
+		fd = bpf_program__fd(bpf_object__find_program_by_name(in->o.obj, name));
+		if (fd < 0 || bpf_map_update_elem(progs, &key, &fd, BPF_ANY))
+			return fd < 0 ? -ENOENT : -errno;
+		ks_inst_routes(c, in, route);
 	}
+	for (__u32 nr = 0; nr < KS_SYS_MAX; nr++)
+		if (bpf_map__update_elem(c->skel->maps.ks_sys_route, &nr, sizeof(nr), &route[nr],
+					 sizeof(route[nr]), BPF_ANY))
+			return -errno;
 	return 0;
 }
 
-void ks_ctx_detach(struct ks_ctx *c)
+/*
+ * Reading the kernel's BTF (5 MB, once for probing and once per object libbpf loads)
+ * dominates start-up, and most of its cost is first-touching the memory it goes to (page
+ * faults are slow in a VM). While a session starts, big allocations stay on the heap and
+ * freed memory stays mapped, so each parse reuses the last one's pages; afterwards it is
+ * all given back.
+ */
+void ks_loading_memory(bool on)
 {
-	for (int i = 0; i < c->nlinks; i++)
-		bpf_link__destroy(c->links[i]);
-	free(c->links);
-	c->links = NULL;
-	c->nlinks = 0;
+	mallopt(M_MMAP_THRESHOLD, on ? 256 << 20 : 128 << 10);
+	mallopt(M_TRIM_THRESHOLD, on ? 512 << 20 : 128 << 10);
+	if (!on)
+		malloc_trim(0);
+}
+
+/* Open everything, load the core, then each module. Returns 0 or -errno. */
+static int load_all(struct ks_ctx *c)
+{
+	struct ks_config cfg;
+	int err, ok = 0;
+
+	c->need_enter = needs_enter(c);
+	build_config(c, &cfg);
+	if ((err = open_core(c, &cfg)))
+		goto fatal_core;
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+
+		if (in->failed)
+			continue;
+		if ((err = open_module(c, in, &cfg))) {
+			if (c->mode == KS_MODE_TOOL)
+				goto fatal;
+			drop(c, in);
+		}
+	}
+	/* module setup was the last user of ksight's own parse: libbpf's reuse its pages */
+	ks_vmlinux_btf_trim();
+	if ((err = load_inst(c, &c->core)))
+		goto fatal_core;
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+
+		if (in->failed)
+			continue;
+		if ((err = load_inst(c, in))) {
+			if (c->mode == KS_MODE_TOOL)
+				goto fatal;
+			drop(c, in);
+			continue;
+		}
+		ok++;
+	}
+	if (!ok && c->ninst)
+		return -ENOENT;
+	return 0;
+fatal_core:
+	fprintf(stderr, "ksight %s: %s\n", c->label, c->core.err);
+	return err;
+fatal:
+	for (int i = 0; i < c->ninst; i++)
+		if (c->inst[i].err[0])
+			fprintf(stderr, "ksight %s: %s\n", c->label, c->inst[i].err);
+	return err;
 }
 
 int ks_ctx_load(struct ks_ctx *c)
 {
-	for (;;) {
-		struct ks_inst *culprit = NULL;
-		int err = load_once(c, &culprit);
+	int err;
 
-		if (!err)
-			err = attach(c, &culprit);
-		if (!err)
-			break;
-		destroy(c);
-		if (c->mode != KS_MODE_AGENT || !culprit) {
-			struct ks_inst *in = culprit ? culprit : &c->core;
-
-			fprintf(stderr, "ksight %s: %s\n", c->label, in->err[0] ? in->err :
-				strerror(-err));
-			return err;
-		}
-		culprit->failed = true;
-		fprintf(stderr, "ksight %s: %s (module skipped)\n", c->label, culprit->err);
-	}
-	if (c->cgroup_fd >= 0) {
+	err = load_all(c);
+	if (!err)
+		err = ks_ctx_attach(c);
+	if (!err && c->cgroup_fd >= 0) {
 		__u32 key = 0, fd = c->cgroup_fd;
 
 		if (bpf_map__update_elem(c->skel->maps.ks_cgroup_filter, &key, sizeof(key), &fd,
 					 sizeof(fd), BPF_ANY)) {
+			err = -errno;
 			fprintf(stderr, "ksight %s: cannot set the cgroup filter: %s\n", c->label,
 				strerror(errno));
-			return -errno;
 		}
 	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.ks_rb), ks_ctx_on_record, c, NULL);
-	if (!c->rb) {
-		fprintf(stderr, "ksight %s: cannot map the ring buffer: %s\n", c->label,
-			strerror(errno));
-		return -errno;
+	if (!err) {
+		c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.ks_rb), ks_ctx_on_record, c,
+					 NULL);
+		if (!c->rb) {
+			err = -errno;
+			fprintf(stderr, "ksight %s: cannot map the ring buffer: %s\n", c->label,
+				strerror(errno));
+		}
 	}
-	/* the kernel's BTF (megabytes) was parsed for probing and by libbpf: give it back */
 	ks_probe__release_btf(c->probe);
-	malloc_trim(0);
-	ks_skel_release_pages();
-	return 0;
+	ks_obj_release_pages(&c->core.o);
+	for (int i = 0; i < c->ninst; i++)
+		ks_obj_release_pages(&c->inst[i].o);
+	return err;
+}
+
+int ks_ctx_verify(struct ks_ctx *c)
+{
+	return load_all(c);
+}
+
+void ks_ctx_unload(struct ks_ctx *c)
+{
+	ks_ctx_detach(c);
+	for (int i = 0; i < c->ninst; i++)
+		ks_obj_close(&c->inst[i].o);
+	ks_obj_close(&c->core.o);
+	c->skel = NULL;
 }

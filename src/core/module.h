@@ -9,6 +9,11 @@
  * Hooks: each job of a module is a slot with alternatives in preference order. At start-up
  * the core picks, per slot, the first alternative the running kernel accepts (probed, never
  * guessed from the version) and switches the others off before load.
+ *
+ * BPF: each module's programs are one object of their own (bpf/<m>.bpf.c, skeleton
+ * build/<m>.skel.h, struct <m>_bpf), loaded and verified on its own after the core's, whose
+ * shared maps (ring buffer, counters, filters) it reuses. The callbacks below that take
+ * @skel get that module's skeleton, a struct <m>_bpf *.
  */
 #ifndef KSIGHT_MODULE_H
 #define KSIGHT_MODULE_H
@@ -22,7 +27,7 @@
 #include "core/opts.h"
 #include "sink/record.h"
 
-struct ksight_bpf;
+struct bpf_object;
 struct ks_ctx;
 
 /* Hook families, cheapest first. KS_FAM_SYSCALL means "through the syscall dispatcher",
@@ -67,9 +72,50 @@ struct ks_evtype {
 				 * map updates, and the module reports its running total) */
 };
 
+/*
+ * How the core opens, loads and frees one BPF object through its skeleton. Defined for
+ * object <stem> by KS_BPF_OBJECT(stem) in the one file that opens it.
+ */
+struct ks_bpf_obj {
+	const char *name;
+	/* Returns the skeleton (struct <stem>_bpf *) with its bpf_object in @obj, or NULL
+	 * with errno set. */
+	void *(*open)(struct bpf_object **obj);
+	/* Load (verify) every program left to autoload. Returns 0 or -errno. */
+	int (*load)(void *skel);
+	void (*destroy)(void *skel);
+	/* The embedded ELF image (to release its pages once loaded). */
+	const void *(*elf)(size_t *size);
+};
+
+#define KS_BPF_OBJECT(stem)                                                          \
+	static void *stem##_obj_open(struct bpf_object **obj)                        \
+	{                                                                            \
+		struct stem##_bpf *s = stem##_bpf__open();                           \
+                                                                                     \
+		*obj = s ? s->obj : NULL;                                            \
+		return s;                                                            \
+	}                                                                            \
+	static int stem##_obj_load(void *s)                                          \
+	{                                                                            \
+		return stem##_bpf__load(s);                                          \
+	}                                                                            \
+	static void stem##_obj_destroy(void *s)                                      \
+	{                                                                            \
+		stem##_bpf__destroy(s);                                              \
+	}                                                                            \
+	static const void *stem##_obj_elf(size_t *size)                              \
+	{                                                                            \
+		return stem##_bpf__elf_bytes(size);                                  \
+	}                                                                            \
+	const struct ks_bpf_obj stem##_bpf_obj = { #stem, stem##_obj_open, stem##_obj_load, \
+						   stem##_obj_destroy, stem##_obj_elf }
+
 struct ks_module {
 	const char *name;		/* the subcommand */
 	enum ks_module_id id;
+	const struct ks_bpf_obj *bpf;	/* its BPF object */
+	bool thread_exits;		/* wants the core's KS_EV_PROC_TEXIT records too */
 	const char *brief;		/* one line for `ksight --help` */
 	const char *usage;		/* examples for `ksight <name> --help` */
 	const struct ks_opt *opts;	/* values live at offsets in the module's state */
@@ -87,7 +133,7 @@ struct ks_module {
 	/* Optional: whether the dispatcher must record sys_enter times for this module. */
 	bool (*want_enter)(const void *state);
 	/* Before load: rodata, map sizes. Returns 0 or -errno. */
-	int (*setup)(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel);
+	int (*setup)(struct ks_ctx *ctx, void *state, void *skel);
 	/* Optional: once the programs are attached, before "ready": seed state from /proc
 	 * that the records will keep fresh from then on. */
 	void (*started)(struct ks_ctx *ctx, void *state);
@@ -97,9 +143,9 @@ struct ks_module {
 	/* One streamed record of one of @types (size checked >= header). */
 	void (*event)(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size);
 	/* Tools: each interval and once at the end, output what the kernel aggregated. */
-	void (*report)(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel);
+	void (*report)(struct ks_ctx *ctx, void *state, void *skel);
 	/* Agent: one compact summary of the last @secs seconds. */
-	void (*summary)(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs);
+	void (*summary)(struct ks_ctx *ctx, void *state, void *skel, double secs);
 	void (*fini)(void *state);
 };
 

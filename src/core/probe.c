@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "core/probe.h"
+#include "core/btfcache.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -23,8 +24,6 @@ struct probe_ans {
 };
 
 struct ks_probe {
-	struct btf *btf;
-	bool btf_tried;
 	struct probe_ans cache[PROBE_CACHE];
 	int ncache;
 };
@@ -36,28 +35,18 @@ struct ks_probe *ks_probe__new(void)
 
 void ks_probe__free(struct ks_probe *p)
 {
-	if (!p)
-		return;
-	btf__free(p->btf);
 	free(p);
 }
 
 struct btf *ks_probe__btf(struct ks_probe *p)
 {
-	if (!p->btf_tried) {
-		p->btf_tried = true;
-		p->btf = btf__load_vmlinux_btf();
-		if (!p->btf)
-			p->btf = NULL;
-	}
-	return p->btf;
+	/* libbpf's lookups take a non-const btf; none of ksight's modify it */
+	return (struct btf *)ks_vmlinux_btf();
 }
 
 void ks_probe__release_btf(struct ks_probe *p)
 {
-	btf__free(p->btf);
-	p->btf = NULL;
-	p->btf_tried = false;
+	ks_vmlinux_btf_release();
 }
 
 const char *ks_tracefs(void)

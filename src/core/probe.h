@@ -22,7 +22,7 @@ void ks_probe__free(struct ks_probe *p);
  * reason naming the missing kernel feature in @why. */
 int ks_probe(void *p, enum ks_family family, const char *target, char *why, size_t len);
 
-/* The kernel's BTF, loaded on first use; NULL if it has none. Owned by @p. */
+/* The kernel's BTF (core/btfcache.h), read on first use; NULL if it has none. */
 struct btf *ks_probe__btf(struct ks_probe *p);
 
 /* Drop the cached BTF (megabytes) once selection and loading no longer need it. */

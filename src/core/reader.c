@@ -7,7 +7,7 @@
 
 #include "core.h"
 #include "core/session_int.h"
-#include "ksight.skel.h"
+#include "core.skel.h"
 
 static void ident_exec(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
 {
@@ -32,12 +32,13 @@ int ks_ctx_on_record(void *ctx, void *data, size_t size)
 	struct ks_inst *in;
 	unsigned int type;
 
-	if (size < sizeof(*h) || h->size > size || h->size < sizeof(*h)) {
+	if (size < sizeof(*h) || h->size > size || h->size < sizeof(*h) ||
+	    h->version != KS_HDR_VERSION) {
 		c->malformed++;
 		return 0;
 	}
 	type = h->type & (KS_EV_MAX - 1);
-	ks_loss_record(&c->loss, h->cpu, h->seq, type);
+	ks_loss_record(&c->loss, h->cpu, h->level, h->seq, type);
 	if (type == KS_EV_PROC_EXEC)
 		ident_exec(c, h, h->size);
 	for (int k = 0; k < KS_TYPE_MODS && (in = c->by_type[type][k]); k++)
@@ -56,21 +57,24 @@ void ks_ctx_read_kernel_counters(struct ks_ctx *c)
 {
 	size_t n = c->ncpu;
 	struct ks_cpu_stats *st = calloc(n, sizeof(*st));
-	uint64_t *seq = calloc(n, sizeof(*seq)), *lost = calloc(n * KS_EV_MAX, sizeof(*lost));
+	uint64_t *seq = calloc(n * KS_LEVELS, sizeof(*seq)), *unleveled = calloc(n, sizeof(*seq));
+	uint64_t *lost = calloc(n * KS_EV_MAX, sizeof(*lost));
 	__u32 key = 0;
 
-	if (!st || !seq || !lost || !c->skel)
+	if (!st || !seq || !unleveled || !lost || !c->skel)
 		goto cleanup;
 	if (bpf_map__lookup_elem(c->skel->maps.ks_stats, &key, sizeof(key), st, n * sizeof(*st), 0))
 		goto cleanup;
 	for (size_t i = 0; i < n; i++) {
-		seq[i] = st[i].seq;
+		memcpy(&seq[i * KS_LEVELS], st[i].seq, sizeof(st[i].seq));
+		unleveled[i] = st[i].unleveled;
 		memcpy(&lost[i * KS_EV_MAX], st[i].lost, sizeof(st[i].lost));
 	}
-	ks_loss_kernel(&c->loss, seq, lost);
+	ks_loss_kernel(&c->loss, seq, unleveled, lost);
 cleanup:
 	free(st);
 	free(seq);
+	free(unleveled);
 	free(lost);
 }
 

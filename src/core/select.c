@@ -27,6 +27,63 @@ const struct ks_slot ks_core_slots[] = {
 	{ 0 },
 };
 
+const char *ks_dispatcher_prog(int family, bool enter)
+{
+	static const char *const progs[][2] = {
+		[KS_FAM_TP_BTF] = { "core__sys_exit_btf", "core__sys_enter_btf" },
+		[KS_FAM_RAW_TP] = { "core__sys_exit_raw", "core__sys_enter_raw" },
+		[KS_FAM_TP] = { "core__sys_exit_tp", "core__sys_enter_tp" },
+	};
+
+	return progs[family][enter];
+}
+
+const struct ks_alt *ks_inst_alt(const struct ks_inst *in, int s)
+{
+	const struct ks_slot *slots = in->m ? in->m->slots : ks_core_slots;
+
+	if (!in->wanted[s] || in->choice[s].alt < 0)
+		return NULL;
+	return &slots[s].alts[in->choice[s].alt];
+}
+
+bool ks_inst_dispatched(const struct ks_inst *in)
+{
+	const struct ks_slot *slots = in->m ? in->m->slots : ks_core_slots;
+
+	for (int s = 0; s < KS_MAX_SLOTS && slots[s].name; s++) {
+		const struct ks_alt *a = ks_inst_alt(in, s);
+
+		if (a && a->family == KS_FAM_SYSCALL)
+			return true;
+	}
+	return false;
+}
+
+void ks_inst_routes(const struct ks_ctx *c, const struct ks_inst *in, struct ks_sys_route *route)
+{
+	/* classic tracepoints have no registers at exit: keep the arguments */
+	bool enter = c->dispatcher == KS_FAM_TP || (in->m->want_enter &&
+						    in->m->want_enter(in->state));
+
+	for (int s = 0; s < KS_MAX_SLOTS && in->m->slots[s].name; s++) {
+		const struct ks_alt *a = ks_inst_alt(in, s);
+
+		if (!a || a->family != KS_FAM_SYSCALL)
+			continue;
+		for (const int *p = a->syscalls; p && *p != -1; p++) {
+			bool all = *p == KS_SYS_ALL;
+
+			for (int nr = all ? 0 : *p; nr < (all ? KS_SYS_MAX : *p + 1); nr++) {
+				if (nr < 0 || nr >= KS_SYS_MAX)
+					continue;
+				route[nr].exit_mask |= 1ULL << in->m->id;
+				route[nr].enter |= enter;
+			}
+		}
+	}
+}
+
 static bool slot_uses_syscalls(const struct ks_slot *s)
 {
 	for (int i = 0; i < ks_slot_nalts(s); i++)

@@ -13,7 +13,7 @@
 
 #include "core/procfs.h"
 #include "core/session_int.h"
-#include "ksight.skel.h"
+#include "core.skel.h"
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
@@ -94,8 +94,7 @@ void ks_ctx__free(struct ks_ctx *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
-	ks_ctx_detach(c);
-	ksight_bpf__destroy(c->skel);
+	ks_ctx_unload(c);
 	for (int i = 0; i < c->ninst; i++)
 		if (c->inst[i].m->fini)
 			c->inst[i].m->fini(c->inst[i].state);
@@ -154,6 +153,7 @@ int ks_ctx__start(struct ks_ctx *c)
 	struct ks_rec r;
 	int err;
 
+	ks_loading_memory(true);
 	/* from here on Ctrl-C detaches cleanly: before the ready line, never after it */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -161,9 +161,9 @@ int ks_ctx__start(struct ks_ctx *c)
 	if (c->common.cgroup && (err = open_cgroup(c)))
 		return err;
 	err = ks_ctx_select(c);
-	if (err)
-		return err;
-	err = ks_ctx_load(c);
+	if (!err)
+		err = ks_ctx_load(c);
+	ks_loading_memory(false);
 	if (err)
 		return err;
 	if (c->mode == KS_MODE_AGENT)
@@ -207,9 +207,9 @@ static void interval_work(struct ks_ctx *c, double secs)
 		if (in->failed)
 			continue;
 		if (c->mode == KS_MODE_AGENT && in->m->summary)
-			in->m->summary(c, in->state, c->skel, secs);
+			in->m->summary(c, in->state, in->o.skel, secs);
 		else if (c->mode == KS_MODE_TOOL && in->m->report)
-			in->m->report(c, in->state, c->skel);
+			in->m->report(c, in->state, in->o.skel);
 	}
 	if (c->mode == KS_MODE_AGENT)
 		ks_ctx_print_stats(c, false);
@@ -259,7 +259,7 @@ int ks_ctx__run(struct ks_ctx *c)
 	if (c->mode == KS_MODE_TOOL && !counted_out)
 		for (int i = 0; i < c->ninst; i++)
 			if (c->inst[i].m->report && !c->inst[i].failed)
-				c->inst[i].m->report(c, c->inst[i].state, c->skel);
+				c->inst[i].m->report(c, c->inst[i].state, c->inst[i].o.skel);
 	ks_ctx_print_stats(c, true);
 	ks_sink__flush(c->sink);
 	return err < 0 ? err : 0;

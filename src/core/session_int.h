@@ -17,13 +17,26 @@
 /* modules one record type can go to (the core's lifecycle types: exec and proc) */
 #define KS_TYPE_MODS 4
 
+/* One loaded BPF object and what it attached. */
+struct ks_obj {
+	const struct ks_bpf_obj *def;
+	void *skel;			/* struct <name>_bpf * */
+	struct bpf_object *obj;
+	struct bpf_link **links;
+	int nlinks, caplinks;
+	int nprogs;			/* programs loaded */
+	double load_ms;			/* open to loaded (verification included) */
+};
+
 struct ks_inst {
-	const struct ks_module *m;
+	const struct ks_module *m;	/* NULL for the core's own slots */
 	void *state;
 	bool wanted[KS_MAX_SLOTS];
 	struct ks_choice choice[KS_MAX_SLOTS];
 	bool failed;		/* agent: could not run, skipped */
-	char err[200];
+	bool dispatched;	/* has syscalls routed through the dispatcher */
+	char err[256];
+	struct ks_obj o;
 };
 
 struct ks_ctx {
@@ -39,9 +52,8 @@ struct ks_ctx {
 	int dispatcher;			/* family, or -errno */
 	struct ks_alt_status disp_st[3];
 
-	struct ksight_bpf *skel;
-	struct bpf_link **links;
-	int nlinks;
+	struct core_bpf *skel;		/* the core object (the inst core's o.skel) */
+	int nlinks;			/* attached, every object */
 	struct ring_buffer *rb;
 	int cgroup_fd;
 
@@ -58,9 +70,32 @@ struct ks_ctx {
 
 /* select.c */
 int ks_ctx_select(struct ks_ctx *c);
+/* The dispatcher's sys_exit (or sys_enter) program in @family. */
+const char *ks_dispatcher_prog(int family, bool enter);
+/* The alternative chosen for slot @s of @in, or NULL (slot not wanted or unusable). */
+const struct ks_alt *ks_inst_alt(const struct ks_inst *in, int s);
+/* Whether some chosen alternative of @in goes through the syscall dispatcher. */
+bool ks_inst_dispatched(const struct ks_inst *in);
+/* Add @in's syscalls to @route[KS_SYS_MAX]: its bit in exit_mask, and enter where it needs
+ * entry times or the dispatcher's family has no registers at exit. */
+void ks_inst_routes(const struct ks_ctx *c, const struct ks_inst *in, struct ks_sys_route *route);
 /* loader.c */
+/* On while a session selects and loads (see loader.c); off gives the memory back. */
+void ks_loading_memory(bool on);
 int ks_ctx_load(struct ks_ctx *c);
+/* Fill the dispatcher's routes and tail-call slots for the modules still running.
+ * Returns 0 or -errno. */
+int ks_ctx_route(struct ks_ctx *c);
+/* attach.c: every chosen program; a module that cannot attach is dropped (agent).
+ * Returns 0, or -errno with the reason printed. */
+int ks_ctx_attach(struct ks_ctx *c);
+/* Detach everything (objects stay loaded, maps readable). */
 void ks_ctx_detach(struct ks_ctx *c);
+/* Detach and free every object. */
+void ks_ctx_unload(struct ks_ctx *c);
+/* The modules' BPF objects, loaded but never attached (`ksight status`): each inst's
+ * failed/err says whether the kernel accepted it. Returns 0 or -errno (core refused). */
+int ks_ctx_verify(struct ks_ctx *c);
 /* reader.c */
 int ks_ctx_on_record(void *ctx, void *data, size_t size);
 void ks_ctx_read_kernel_counters(struct ks_ctx *c);

@@ -18,9 +18,9 @@
 
 #include "core/log.h"
 #include "core/probe.h"
-#include "core/skel.h"
+#include "core/objects.h"
 #include "core/sysnames.h"
-#include "ksight.skel.h"
+#include "sysnames.skel.h"
 #include "sysnames_meta.h"
 
 struct ev_file {
@@ -69,7 +69,7 @@ static int open_events(struct ev_file **out)
 	return n ? n : -ENOENT;
 }
 
-static int run_iter(struct ksight_bpf *skel)
+static int run_iter(struct sysnames_bpf *skel)
 {
 	struct bpf_link *link = bpf_program__attach_iter(skel->progs.sysnames__iter, NULL);
 	char buf[256];
@@ -93,7 +93,7 @@ static int run_iter(struct ksight_bpf *skel)
 
 static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 {
-	struct ksight_bpf *skel = ks_skel_open();
+	struct sysnames_bpf *skel = sysnames_bpf__open();
 	struct bpf_program *p;
 	struct bpf_map *m;
 	int err;
@@ -101,7 +101,7 @@ static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 	if (!skel)
 		return -errno;
 	/* only this program and its map (and .rodata, which libbpf binds to every program):
-	 * no ring buffer, no other module's maps */
+	 * not the shared maps every object defines (common.bpf.h) */
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, p == skel->progs.sysnames__iter);
 	bpf_object__for_each_map(m, skel->obj)
@@ -125,8 +125,8 @@ static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 		if (!strcmp(e.name, ev[i].kname))
 			ks_sysnames_set_kernel(t, e.nr, e.name);
 	}
-	ksight_bpf__destroy(skel);
-	ks_skel_release_pages();
+	sysnames_bpf__destroy(skel);
+	ks_release_elf(sysnames_bpf__elf_bytes);
 	if (err) {
 		char name[64];
 

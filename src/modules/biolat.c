@@ -18,7 +18,7 @@
 #include "core/maps.h"
 #include "core/module.h"
 #include "core/procfs.h"
-#include "ksight.skel.h"
+#include "biolat.skel.h"
 #include "modules/biolat_fmt.h"
 
 struct biolat_state {
@@ -129,8 +129,9 @@ static bool rq_is_second_arg(struct btf *btf)
 	return t && btf_is_func_proto(t) && btf_vlen(t) == 3;
 }
 
-static int biolat_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static int biolat_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct biolat_bpf *skel = vskel;
 	struct biolat_state *st = state;
 
 	skel->rodata->biolat_queued = st->queued;
@@ -220,8 +221,9 @@ static void emit_hist(struct ks_ctx *ctx, const struct biolat_state *st,
 	ks_emit(ctx, &r);
 }
 
-static void biolat_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static void biolat_report(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct biolat_bpf *skel = vskel;
 	struct biolat_state *st = state;
 	struct biolat_key keys[BIOLAT_HISTS];
 	struct biolat_hist *h = calloc(BIOLAT_HISTS, sizeof(*h));
@@ -243,8 +245,9 @@ static void biolat_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *sk
 }
 
 /* The agent's line: I/O per second and percentiles of the interval, all disks together. */
-static void biolat_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
+static void biolat_summary(struct ks_ctx *ctx, void *state, void *vskel, double secs)
 {
+	struct biolat_bpf *skel = vskel;
 	static const char *const keys[] = { "p50_ns", "p90_ns", "p99_ns" };
 	static const char *const cols[] = { "p50", "p90", "p99" };
 	static const double ps[] = { 50, 90, 99 };
@@ -286,9 +289,12 @@ static void biolat_fini(void *state)
 	st->nprev = 0;
 }
 
+KS_BPF_OBJECT(biolat);
+
 const struct ks_module biolat_module = {
 	.name = "biolat",
 	.id = KS_MOD_biolat,
+	.bpf = &biolat_bpf_obj,
 	.brief = "block I/O latency histograms with percentiles, per disk and flags",
 	.usage = "  ksight biolat               # one histogram of all disks, at Ctrl-C\n"
 		 "  ksight biolat -D 1 10       # per disk, every second, 10 times\n"

@@ -14,6 +14,7 @@
 #include "exec.h"
 #include "core/argv.h"
 #include "sink/sink.h"
+#include "exec.skel.h"
 
 struct exec_state {
 	bool failed_only;	/* -x */
@@ -198,7 +199,7 @@ static void exec_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, 
 	}
 }
 
-static int exec_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static int exec_setup(struct ks_ctx *ctx, void *state, void *skel)
 {
 	struct exec_state *st = state;
 
@@ -207,7 +208,7 @@ static int exec_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
 	return 0;
 }
 
-static void exec_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
+static void exec_summary(struct ks_ctx *ctx, void *state, void *skel, double secs)
 {
 	struct exec_state *st = state;
 	char top[256];
@@ -234,9 +235,12 @@ static void exec_fini(void *state)
 	st->top = NULL;
 }
 
+KS_BPF_OBJECT(exec);
+
 const struct ks_module exec_module = {
 	.name = "exec",
 	.id = KS_MOD_exec,
+	.bpf = &exec_bpf_obj,
 	.brief = "trace every exec (with arguments), failed exec and process exit",
 	.usage = "  ksight exec                 # every exec and exit, system-wide\n"
 		 "  ksight exec -x              # only execs that failed, with the errno\n"

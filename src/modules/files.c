@@ -15,7 +15,7 @@
 
 #include "analyze/topn.h"
 #include "core/module.h"
-#include "ksight.skel.h"
+#include "files.skel.h"
 #include "modules/files_fmt.h"
 #include "modules/files_int.h"
 #include "modules/files_tab.h"
@@ -146,8 +146,9 @@ static bool files_want_slot(const void *state, const struct ks_slot *slot)
 	return s != SLOT_READS;
 }
 
-static int files_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static int files_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct files_bpf *skel = vskel;
 	struct files_state *st = state;
 
 	skel->rodata->files_failed = st->failed;
@@ -177,15 +178,16 @@ static void files_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	files_on_event(ctx, state, h, size);
 }
 
-static void files_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static void files_report(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct files_bpf *skel = vskel;
 	struct files_state *st = state;
 
 	if (st->summary)
 		files_top_report(ctx, st, skel);
 }
 
-static void files_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel,
+static void files_summary(struct ks_ctx *ctx, void *state, void *skel,
 			  double secs)
 {
 	struct files_state *st = state;
@@ -223,9 +225,12 @@ static void files_fini(void *state)
 	st->paths = NULL;
 }
 
+KS_BPF_OBJECT(files);
+
 const struct ks_module files_module = {
 	.name = "files",
 	.id = KS_MOD_files,
+	.bpf = &files_bpf_obj,
 	.brief = "file changes: create, unlink, rename, link, mkdir, chmod, chown, truncate, writes",
 	.usage = "  ksight files                # every file change, system-wide\n"
 		 "  ksight files -p 1234 -x     # changes by process 1234, failed calls too\n"

@@ -10,7 +10,7 @@
 
 struct ks_ctx;
 struct ks_hdr;
-struct ksight_bpf;
+struct files_bpf;
 struct ks_topn;
 struct files_wtab;
 struct files_topd;
@@ -36,6 +36,6 @@ void files_on_event(struct ks_ctx *ctx, struct files_state *st, const struct ks_
 
 /* --summary: the top rows of the kernel's table, as growth since the last report; then
  * delete the entries that will not change any more (see files_top.c). */
-void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct ksight_bpf *skel);
+void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct files_bpf *skel);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "core/maps.h"
 #include "core/module.h"
-#include "ksight.skel.h"
+#include "files.skel.h"
 #include "modules/files_int.h"
 #include "modules/files_tab.h"
 
@@ -83,7 +83,7 @@ static void retire(struct files_state *st, struct bpf_map *map, const struct fil
 	files_topd__retire(st->topd, &row->k, &last);
 }
 
-void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct ksight_bpf *skel)
+void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct files_bpf *skel)
 {
 	struct bpf_map *map = skel->maps.files_top;
 	size_t shown = 0, cap = bpf_map__max_entries(map);

@@ -14,7 +14,7 @@
 #include "analyze/topn.h"
 #include "core/maps.h"
 #include "core/module.h"
-#include "ksight.skel.h"
+#include "open.skel.h"
 #include "modules/open_fmt.h"
 #include "open.h"
 
@@ -78,8 +78,9 @@ static int open_configure(void *state, const struct ks_common *common, char *err
 	return 0;
 }
 
-static int open_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static int open_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct open_bpf *skel = vskel;
 	struct open_state *st = state;
 
 	skel->rodata->open_failed_only = st->failed_only;
@@ -147,8 +148,9 @@ static int by_opens(const void *a, const void *b)
 }
 
 /* --count: the top rows of the kernel's table, cumulative since start. */
-static void open_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static void open_report(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct open_bpf *skel = vskel;
 	struct open_state *st = state;
 	struct bpf_map *map = skel->maps.open_counts;
 	size_t n, cap = bpf_map__max_entries(map);
@@ -197,7 +199,7 @@ cleanup:
 	free(rows);
 }
 
-static void open_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
+static void open_summary(struct ks_ctx *ctx, void *state, void *skel, double secs)
 {
 	struct open_state *st = state;
 	char top[256];
@@ -223,9 +225,12 @@ static void open_fini(void *state)
 	st->procs = NULL;
 }
 
+KS_BPF_OBJECT(open);
+
 const struct ks_module open_module = {
 	.name = "open",
 	.id = KS_MOD_open,
+	.bpf = &open_bpf_obj,
 	.brief = "trace open/openat/openat2/creat with fd or errno, flags and path",
 	.usage = "  ksight open                 # every open, system-wide\n"
 		 "  ksight open -p 1234 -x      # failed opens of process 1234\n"

@@ -12,7 +12,7 @@
 
 #include "analyze/topn.h"
 #include "core/module.h"
-#include "ksight.skel.h"
+#include "proc.skel.h"
 #include "modules/proc_fmt.h"
 #include "modules/proc_tree.h"
 #include "proc.h"
@@ -64,7 +64,6 @@ static const struct ks_evtype proc_types[] = {
 	{ 0 },
 };
 
-_Static_assert(sizeof(struct proc_fork) == 96, "struct proc_fork layout");
 
 static int proc_configure(void *state, const struct ks_common *common, char *err, size_t len)
 {
@@ -77,13 +76,11 @@ static int proc_configure(void *state, const struct ks_common *common, char *err
 	return 0;
 }
 
-static int proc_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static int proc_setup(struct ks_ctx *ctx, void *state, void *skel)
 {
 	struct proc_state *st = state;
 	const struct ks_common *c = ks_ctx_common(ctx);
 
-	/* thread exits are the core's records, streamed only on request */
-	skel->rodata->core_emit_thread_exit = true;
 	if (!st->forkers && !(st->forkers = ks_topn__new(256)))
 		return -ENOMEM;
 	if (st->tree && !st->t && !(st->t = proc_tree__new(PROC_TREE_MAX, "/proc")))
@@ -298,7 +295,7 @@ static void draw_node(const struct proc_node *n, unsigned int depth, unsigned in
 }
 
 /* --tree: the whole tree, or the subtree of -p, each interval and at the end. */
-static void proc_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static void proc_report(struct ks_ctx *ctx, void *state, void *skel)
 {
 	struct proc_state *st = state;
 	struct proc_tree *t = tree(st);
@@ -330,7 +327,7 @@ static void proc_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel
 	}
 }
 
-static void proc_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
+static void proc_summary(struct ks_ctx *ctx, void *state, void *skel, double secs)
 {
 	struct proc_state *st = state;
 	char top[256];
@@ -361,9 +358,14 @@ static void proc_fini(void *state)
 	st->t = NULL;
 }
 
+KS_BPF_OBJECT(proc);
+
 const struct ks_module proc_module = {
 	.name = "proc",
 	.id = KS_MOD_proc,
+	.bpf = &proc_bpf_obj,
+	/* thread exits are the core's records, streamed only on request */
+	.thread_exits = true,
 	.brief = "process and thread lifecycle: fork vs thread (clone flags), exec, exit with "
 		 "status, lifetime and CPU time; --tree",
 	.usage = "  ksight proc                 # every fork, thread, exec and exit, system-wide\n"

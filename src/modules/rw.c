@@ -13,13 +13,11 @@
 
 #include "core/clock.h"
 #include "core/module.h"
-#include "ksight.skel.h"
+#include "rw.skel.h"
 #include "modules/rw_fdcache.h"
 #include "modules/rw_fmt.h"
 #include "modules/rw_int.h"
 
-_Static_assert(sizeof(struct rw_event) == 88, "rw_event layout");
-_Static_assert(sizeof(struct rw_fd_event) == 152, "rw_fd_event layout");
 
 static const struct rw_state defaults = { .fd = KS_UNSET, .top = 20 };
 
@@ -148,8 +146,9 @@ static bool rw_want_slot(const void *state, const struct ks_slot *slot)
 	return !(st->no_latency && slot == &rw_slots[0]);	/* RW_SLOT_TIME */
 }
 
-static int rw_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct rw_bpf *skel = vskel;
 	struct rw_state *st = state;
 	/* the fexit programs name the entry maps even untimed (--no-latency, no fentry) */
 	bool fentry = ks_ctx_slot_family(ctx, &rw_module, rw_slots[1].name) == KS_FAM_FENTRY;
@@ -281,9 +280,12 @@ static void rw_fini(void *state)
 	st->ngone = st->capgone = 0;
 }
 
+KS_BPF_OBJECT(rw);
+
 const struct ks_module rw_module = {
 	.name = "rw",
 	.id = KS_MOD_rw,
+	.bpf = &rw_bpf_obj,
 	.brief = "stream every read/write/send/recv of a process, with fd kind and latency",
 	.usage = "  ksight rw -p 1234              # every read/write call of process 1234\n"
 		 "  ksight rw -p 1234 --fd 5       # only the calls on fd 5\n"

@@ -35,8 +35,8 @@ extern const struct ks_module rw_module;
 /* A process exited: drop its rows once the next report has counted them. */
 void rw_sum_gone(struct rw_state *st, uint32_t pid);
 /* --summary: the table of what changed since the previous report. */
-void rw_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel);
+void rw_report(struct ks_ctx *ctx, void *state, void *skel);
 /* Agent: one line, the busiest processes. */
-void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs);
+void rw_summary(struct ks_ctx *ctx, void *state, void *skel, double secs);
 
 #endif

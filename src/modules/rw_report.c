@@ -11,7 +11,7 @@
 
 #include "analyze/hist.h"
 #include "core/clock.h"
-#include "ksight.skel.h"
+#include "rw.skel.h"
 #include "modules/rw_fdcache.h"
 #include "modules/rw_int.h"
 
@@ -95,7 +95,7 @@ static size_t drop_gone(struct rw_state *st, struct bpf_map *map, struct rw_sum_
  * The rows that changed since the previous call, sorted by key, in a new array (*out);
  * the totals become the new reference. Returns the row count.
  */
-static size_t read_deltas(struct ks_ctx *ctx, struct rw_state *st, struct ksight_bpf *skel,
+static size_t read_deltas(struct ks_ctx *ctx, struct rw_state *st, struct rw_bpf *skel,
 			  struct rw_sum_row **out)
 {
 	struct rw_sum_row *cur, *d;
@@ -163,8 +163,9 @@ static void emit_row(struct ks_ctx *ctx, struct rw_state *st, const struct rw_su
 	ks_emit(ctx, &r);
 }
 
-void rw_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+void rw_report(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct rw_bpf *skel = vskel;
 	struct rw_state *st = state;
 	uint64_t calls = 0, rb = 0, wb = 0, now = ks_clock_mono_now();
 	struct rw_sum_row *d;
@@ -196,8 +197,9 @@ void rw_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
 	rw_fdcache__reap(st->fds);
 }
 
-void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
+void rw_summary(struct ks_ctx *ctx, void *state, void *vskel, double secs)
 {
+	struct rw_bpf *skel = vskel;
 	struct rw_state *st = state;
 	struct rw_sum_row *d = NULL;
 	char top[256];

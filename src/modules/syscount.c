@@ -16,7 +16,7 @@
 #include "core/module.h"
 #include "core/session.h"
 #include "core/sysnames.h"
-#include "ksight.skel.h"
+#include "syscount.skel.h"
 #include "modules/syscount_int.h"
 
 static const struct syscount_state defaults = { .top = 10, .max_keys = SYSCOUNT_KEYS };
@@ -134,8 +134,9 @@ static bool syscount_want_enter(const void *state)
 	return st->latency || st->hist;
 }
 
-static int syscount_setup(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static int syscount_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct syscount_bpf *skel = vskel;
 	struct syscount_state *st = state;
 	bool keyed = st->per_pid || st->errnos;
 	int err = 0;
@@ -185,8 +186,9 @@ static void emit_list(struct ks_ctx *ctx, const struct ks_sysnames *t)
 	}
 }
 
-static void syscount_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel)
+static void syscount_report(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct syscount_bpf *skel = vskel;
 	struct syscount_state *st = state;
 	struct syscount_row *rows = NULL;
 	uint64_t now = ks_clock_mono_now(), total = 0;
@@ -211,9 +213,10 @@ static void syscount_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *
 }
 
 /* Agent: "syscount  calls/s 1234.5  errors/s 2.0  top: read 400/s, write 300/s, ..." */
-static void syscount_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel,
+static void syscount_summary(struct ks_ctx *ctx, void *state, void *vskel,
 			     double secs)
 {
+	struct syscount_bpf *skel = vskel;
 	struct syscount_state *st = state;
 	struct syscount_row *rows = NULL;
 	uint64_t total = 0, calls = 0, errors = 0;
@@ -263,9 +266,12 @@ static void syscount_fini(void *state)
 	syscount_prev_free(&st->prev);
 }
 
+KS_BPF_OBJECT(syscount);
+
 const struct ks_module syscount_module = {
 	.name = "syscount",
 	.id = KS_MOD_syscount,
+	.bpf = &syscount_bpf_obj,
 	.brief = "count system calls in the kernel, by name, process, errno and latency",
 	.usage = "  ksight syscount             # top 10 syscalls of the machine, at Ctrl-C\n"
 		 "  ksight syscount -p 1234 1   # one process, every second\n"

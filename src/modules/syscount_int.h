@@ -11,6 +11,8 @@
 #include "core/sysnames.h"
 #include "modules/syscount_agg.h"
 
+struct syscount_bpf;
+
 struct syscount_state {
 	bool per_pid;		/* -P */
 	bool failed_only;	/* -x */
@@ -34,7 +36,7 @@ struct syscount_state {
  * histograms joined), into *rows (malloc'ed, the caller frees).
  * Returns the number of rows, or -errno.
  */
-ssize_t syscount_read(const struct syscount_state *st, struct ksight_bpf *skel,
+ssize_t syscount_read(const struct syscount_state *st, struct syscount_bpf *skel,
 		      struct syscount_row **rows);
 
 /* Emit a summary line and the first --top of @rows (ordered), covering @secs seconds. */

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ksight.skel.h"
+#include "syscount.skel.h"
 #include "modules/syscount_int.h"
 
 /* The syscall-number arrays (no -P, no -e). */
-static ssize_t read_by_nr(const struct syscount_state *st, struct ksight_bpf *skel,
+static ssize_t read_by_nr(const struct syscount_state *st, struct syscount_bpf *skel,
 			  struct syscount_row *rows, void *buf)
 {
 	const struct syscount_val *v = buf;
@@ -42,7 +42,7 @@ static ssize_t read_by_nr(const struct syscount_state *st, struct ksight_bpf *sk
 }
 
 /* The hash tables of -P and -e; keys are never deleted, so the walk sees each once. */
-static ssize_t read_by_key(const struct syscount_state *st, struct ksight_bpf *skel,
+static ssize_t read_by_key(const struct syscount_state *st, struct syscount_bpf *skel,
 			   struct syscount_row *rows, size_t cap, void *buf)
 {
 	struct bpf_map *counts = skel->maps.syscount_key_counts;
@@ -73,7 +73,7 @@ static ssize_t read_by_key(const struct syscount_state *st, struct ksight_bpf *s
 	return n;
 }
 
-ssize_t syscount_read(const struct syscount_state *st, struct ksight_bpf *skel,
+ssize_t syscount_read(const struct syscount_state *st, struct syscount_bpf *skel,
 		      struct syscount_row **out)
 {
 	bool keyed = st->per_pid || st->errnos;

@@ -1,47 +1,33 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The one syscall dispatcher. Attaching any syscall tracepoint moves every thread of the
- * machine onto the slow syscall path, so ksight attaches once, to the raw sys_enter and
- * sys_exit, and routes by syscall number to the modules that asked (ks_sys_exit_mask,
- * filled from user space before load). A syscall nobody asked for costs one array read.
+ * The one syscall dispatcher, part of the core object. Attaching any syscall tracepoint
+ * moves every thread of the machine onto the slow syscall path, so ksight attaches once, to
+ * the raw sys_enter and sys_exit, and routes by syscall number (ks_sys_route, filled by user
+ * space once the modules have loaded) to the modules' handler programs, by tail calls
+ * (syscalls.bpf.h). A syscall nobody asked for costs one array read.
  *
  * At sys_exit the arguments are read back from the saved user registers (tp_btf, raw_tp),
  * so sys_enter only records anything for the syscalls whose entry time a module needs,
  * or, with classic tracepoints (which have no registers), whose arguments.
- *
- * Module handlers are static inline functions in bpf/<module>.sys.bpf.h: the registry below.
  */
-#include "common.bpf.h"
+#ifndef KSIGHT_CORE_SYS_BPF_H
+#define KSIGHT_CORE_SYS_BPF_H
+
 #include "syscalls.bpf.h"
-#include "exec.sys.bpf.h"
-#include "open.sys.bpf.h"
-#include "syscount.sys.bpf.h"
-#include "rw.sys.bpf.h"
-#include "files.sys.bpf.h"
 
-const volatile __u64 ks_sys_exit_mask[KS_SYS_MAX] = {};	/* module bits per syscall */
-const volatile __u8 ks_sys_enter_mask[KS_SYS_MAX] = {};	/* record entry for this one */
-const volatile __u64 ks_sys_modules = 0;	/* union of the masks: prunes unused handlers */
-
-#define KS_SYS_HANDLER(mod)                                                  \
-	if ((ks_sys_modules & (1ULL << KS_MOD_##mod)) && (mask & (1ULL << KS_MOD_##mod))) \
-		mod##_sys_exit(ctx, c, ret, pid_tgid)
-
-static __always_inline void ks_sys_dispatch(void *ctx, const struct ks_sys_call *c, long ret,
-					    __u64 mask, __u64 pid_tgid)
+/* The routing of syscall @id (< KS_SYS_MAX), or NULL. */
+static __always_inline struct ks_sys_route *ks_sys_route_get(__u64 id)
 {
-	KS_SYS_HANDLER(exec);
-	KS_SYS_HANDLER(open);
-	KS_SYS_HANDLER(syscount);
-	KS_SYS_HANDLER(rw);
-	KS_SYS_HANDLER(files);
+	__u32 key = id;
+
+	return bpf_map_lookup_elem(&ks_sys_route, &key);
 }
 
 /* Where this thread's entry lives: a per-task slot (task storage, a pointer away from the
  * task) for tp_btf where the kernel has it, else the hash by tid. */
 static __always_inline struct ks_sys_enter *ks_sys_slot(__u32 tid, bool btf, bool create)
 {
-	if (btf && ks_sys_enter_task)
+	if (btf && ks_cfg.sys_enter_task)
 		return bpf_task_storage_get(&ks_sys_task, bpf_get_current_task_btf(), 0,
 					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	return bpf_map_lookup_elem(&ks_sys_inflight, &tid);
@@ -50,21 +36,22 @@ static __always_inline struct ks_sys_enter *ks_sys_slot(__u32 tid, bool btf, boo
 /* Record the entry; @args is NULL when sys_exit can read them back itself. */
 static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args, bool btf)
 {
-	__u64 pid_tgid;
+	struct ks_sys_route *route;
 	struct ks_sys_enter *rec;
+	__u64 pid_tgid;
 	__u32 tid;
 
 	if (id >= KS_SYS_MAX)
 		return;
-	id = ks_mask(id, 511);	/* KS_SYS_MAX - 1: see ks_mask */
-	if (!ks_sys_enter_mask[id])
+	route = ks_sys_route_get(id);
+	if (!route || !route->enter)
 		return;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (!ks_want(pid_tgid))
 		return;
 	tid = (__u32)pid_tgid;
 	rec = ks_sys_slot(tid, btf, true);
-	if (!rec && !(btf && ks_sys_enter_task)) {
+	if (!rec && !(btf && ks_cfg.sys_enter_task)) {
 		struct ks_sys_enter zero = {};
 
 		/* first syscall of this thread: the entry lives until the thread exits */
@@ -83,9 +70,7 @@ static __always_inline void ks_sys_enter(__u64 id, const unsigned long *args, bo
 		bpf_probe_read_kernel(rec->args, sizeof(rec->args), args);
 }
 
-/*
- * Match the entry recorded for this thread, if any. Returns it (consumed) or NULL.
- */
+/* Match the entry recorded for this thread, if any. Returns it (consumed) or NULL. */
 static __always_inline struct ks_sys_enter *ks_sys_entry(__u64 id, __u64 pid_tgid, bool btf)
 {
 	__u32 tid = (__u32)pid_tgid;
@@ -102,38 +87,42 @@ static __always_inline struct ks_sys_enter *ks_sys_entry(__u64 id, __u64 pid_tgi
 static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt_regs *regs,
 					    long ret, bool btf)
 {
-	struct ks_sys_call c;
-	__u64 pid_tgid, mask;
+	struct ks_sys_route *route;
+	struct ks_sys_call *c;
+	__u64 pid_tgid;
 
 	if (id >= KS_SYS_MAX)
 		return 0;
-	/* older verifiers lose the bound above when the compiler spills id to the stack */
-	id = ks_mask(id, 511);
-	mask = ks_sys_exit_mask[id];
-	if (!mask)
+	route = ks_sys_route_get(id);
+	if (!route || !route->exit_mask)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (!ks_want(pid_tgid))
 		return 0;
+	c = ks_sys_cur_get();
+	if (!c)
+		return 0;
 	if (btf) {
-		ks_regs_to_args(&c, regs);
+		ks_regs_to_args(c, regs);
 	} else {
 		struct pt_regs r;
 
 		if (bpf_probe_read_kernel(&r, sizeof(r), regs))
 			return 0;
-		ks_regs_to_args(&c, &r);
+		ks_regs_to_args(c, &r);
 	}
-	c.id = id;
-	c.__pad = 0;
-	c.enter_ts = 0;
-	if (ks_sys_track_enter && ks_sys_enter_mask[id]) {
+	c->id = id;
+	c->ret = ret;
+	c->pid_tgid = pid_tgid;
+	c->mask = route->exit_mask;
+	c->enter_ts = 0;
+	if (ks_cfg.sys_track_enter && route->enter) {
 		struct ks_sys_enter *rec = ks_sys_entry(id, pid_tgid, btf);
 
 		if (rec)
-			c.enter_ts = rec->ts;
+			c->enter_ts = rec->ts;
 	}
-	ks_sys_dispatch(ctx, &c, ret, mask, pid_tgid);
+	ks_sys_next(ctx, c->mask);
 	return 0;
 }
 
@@ -174,27 +163,31 @@ int core__sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
 SEC("tp/raw_syscalls/sys_exit")
 int core__sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = ctx->id, pid_tgid, mask;
+	__u64 id = ctx->id, pid_tgid;
+	struct ks_sys_route *route;
 	struct ks_sys_enter *rec;
-	struct ks_sys_call c;
+	struct ks_sys_call *c;
 
 	if (id >= KS_SYS_MAX)
 		return 0;
-	/* older verifiers lose the bound above when the compiler spills id to the stack */
-	id = ks_mask(id, 511);
-	mask = ks_sys_exit_mask[id];
-	if (!mask)
+	route = ks_sys_route_get(id);
+	if (!route || !route->exit_mask)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	rec = ks_sys_entry(id, pid_tgid, false);
 	if (!rec)
 		return 0;	/* entered before ksight attached, or filtered out at entry */
-	__builtin_memcpy(c.args, rec->args, sizeof(c.args));
-	c.enter_ts = rec->ts;
-	c.id = id;
-	c.__pad = 0;
-	ks_sys_dispatch(ctx, &c, ctx->ret, mask, pid_tgid);
+	c = ks_sys_cur_get();
+	if (!c)
+		return 0;
+	__builtin_memcpy(c->args, rec->args, sizeof(c->args));
+	c->enter_ts = rec->ts;
+	c->id = id;
+	c->ret = ctx->ret;
+	c->pid_tgid = pid_tgid;
+	c->mask = route->exit_mask;
+	ks_sys_next(ctx, c->mask);
 	return 0;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+#endif

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attaching the loaded programs, and taking everything off again. Every attachment is a
+ * link owned by the object that made it, so nothing outlives the process. Modules go
+ * first; a module that cannot attach is dropped (agent) and its syscall routes with it;
+ * the core's lifecycle and the dispatcher go last, once every handler they reach is in.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/objects.h"
+#include "core/session_int.h"
+
+
+static int keep_link(struct ks_obj *o, struct bpf_link *l)
+{
+	if (o->nlinks == o->caplinks) {
+		int cap = o->caplinks ? o->caplinks * 2 : 8;
+		struct bpf_link **n = realloc(o->links, cap * sizeof(*n));
+
+		if (!n) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		o->links = n;
+		o->caplinks = cap;
+	}
+	o->links[o->nlinks++] = l;
+	return 0;
+}
+
+static void unlink_all(struct ks_obj *o)
+{
+	for (int i = 0; i < o->nlinks; i++)
+		bpf_link__destroy(o->links[i]);
+	o->nlinks = 0;
+}
+
+static int attach_prog(struct ks_ctx *c, struct ks_inst *in, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(in->o.obj, name);
+	struct bpf_link *l = p ? bpf_program__attach(p) : NULL;
+	int err;
+
+	if (!l) {
+		err = p ? -errno : -ENOENT;
+		snprintf(in->err, sizeof(in->err), "%s: cannot attach %s: %s",
+			 in->m ? in->m->name : "core", name, strerror(-err));
+		return err;
+	}
+	return keep_link(&in->o, l);
+}
+
+/* Attach the programs of @in's chosen alternatives (not the tail-called handlers). */
+static int attach_inst(struct ks_ctx *c, struct ks_inst *in)
+{
+	const struct ks_slot *slots = in->m ? in->m->slots : ks_core_slots;
+	int err;
+
+	for (int s = 0; s < KS_MAX_SLOTS && slots[s].name; s++) {
+		const struct ks_alt *a = ks_inst_alt(in, s);
+
+		if (!a || a->family == KS_FAM_SYSCALL)
+			continue;
+		for (int k = 0; k < KS_ALT_PROGS && a->p[k].prog; k++)
+			if ((err = attach_prog(c, in, a->p[k].prog)))
+				return err;
+	}
+	return 0;
+}
+
+int ks_ctx_attach(struct ks_ctx *c)
+{
+	int err, ok = 0;
+
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+
+		if (in->failed)
+			continue;
+		if (!(err = attach_inst(c, in))) {
+			ok++;
+			continue;
+		}
+		unlink_all(&in->o);
+		fprintf(stderr, "ksight %s: %s%s\n", c->label, in->err,
+			c->mode == KS_MODE_AGENT ? " (module skipped)" : "");
+		if (c->mode != KS_MODE_AGENT)
+			return err;
+		in->failed = true;
+	}
+	if (!ok && c->ninst)
+		return -ENOENT;
+	if (c->need_dispatcher && (err = ks_ctx_route(c))) {
+		fprintf(stderr, "ksight %s: cannot route syscalls to the modules: %s\n", c->label,
+			strerror(-err));
+		return err;
+	}
+	err = attach_inst(c, &c->core);
+	if (!err && c->need_dispatcher && c->dispatcher >= 0) {
+		err = attach_prog(c, &c->core, ks_dispatcher_prog(c->dispatcher, false));
+		if (!err && c->need_enter)
+			err = attach_prog(c, &c->core, ks_dispatcher_prog(c->dispatcher, true));
+	}
+	if (err)
+		fprintf(stderr, "ksight %s: %s\n", c->label, c->core.err);
+	c->nlinks = c->core.o.nlinks;
+	for (int i = 0; i < c->ninst; i++)
+		c->nlinks += c->inst[i].o.nlinks;
+	return err;
+}
+
+void ks_ctx_detach(struct ks_ctx *c)
+{
+	/* the dispatcher first: no call reaches a handler whose module is going */
+	unlink_all(&c->core.o);
+	for (int i = 0; i < c->ninst; i++)
+		unlink_all(&c->inst[i].o);
+	c->nlinks = 0;
+}

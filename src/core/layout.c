@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every layout the BPF programs and user space share, checked at build time. clang -target
+ * bpf and gcc lay out the same declarations alike only as long as the headers keep to
+ * fixed-width fields and explicit padding (bpf/common.h); a field added without its
+ * padding, or a size changed on one side only, stops the build here instead of
+ * misreading records at run time. The sizes are the kernel side's, 8-byte multiples.
+ */
+#include <stddef.h>
+
+#include "biolat.h"
+#include "common.h"
+#include "core.h"
+#include "exec.h"
+#include "files.h"
+#include "open.h"
+#include "proc.h"
+#include "rw.h"
+#include "syscount.h"
+#include "sysnames_meta.h"
+
+#define KS_LAYOUT(type, size) _Static_assert(sizeof(struct type) == (size), #type " layout")
+
+/* the header and the core's records */
+KS_LAYOUT(ks_hdr, 64);
+_Static_assert(offsetof(struct ks_hdr, seq) == 16 && offsetof(struct ks_hdr, comm) == 48,
+	       "ks_hdr field offsets");
+KS_LAYOUT(ks_owner, 40);
+KS_LAYOUT(ks_cpu_stats, 8 * KS_LEVELS + 16 + 8 * KS_EV_MAX);
+KS_LAYOUT(ks_config, 48);
+KS_LAYOUT(ks_sys_route, 16);
+KS_LAYOUT(ks_sys_call, 88);
+KS_LAYOUT(ks_sys_enter, 64);
+KS_LAYOUT(ks_proc_exec, 96);
+KS_LAYOUT(ks_proc_exit, 96);
+KS_LAYOUT(sysnames_ent, 72);
+
+/* modules */
+KS_LAYOUT(exec_fail, 3200);
+KS_LAYOUT(open_event, 96);
+KS_LAYOUT(open_count_key, 264);
+KS_LAYOUT(open_count_val, 40);
+KS_LAYOUT(biolat_key, 8);
+KS_LAYOUT(biolat_hist, 272);
+KS_LAYOUT(syscount_key, 8);
+KS_LAYOUT(syscount_val, 40);
+KS_LAYOUT(syscount_hist, 320);
+KS_LAYOUT(rw_event, 96);
+KS_LAYOUT(rw_fd_event, 160);
+KS_LAYOUT(rw_inaddr, 20);
+KS_LAYOUT(rw_sum_key, 8);
+KS_LAYOUT(rw_sum_val, 320);
+KS_LAYOUT(files_event, 136);
+KS_LAYOUT(files_close, 104);
+KS_LAYOUT(files_top_key, 24);
+KS_LAYOUT(files_top_val, 312);
+KS_LAYOUT(files_wr_key, 8);
+KS_LAYOUT(files_wr_val, 32);
+KS_LAYOUT(proc_fork, 104);
