@@ -30,7 +30,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-fi
 # libbpf linked statically, so its reads of the kernel's BTF can be served from one cached
 # copy (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
 # its archive. Only the ksight binary wraps; tests use the plain function.
-LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz
+LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lpthread
 KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf
 LDFLAGS += $(SAN)
 

@@ -26,11 +26,14 @@
 
 struct status_opts {
 	bool live;
+	bool no_verify;
 };
 
 static const struct ks_opt status_opts[] = {
 	{ "live", 'l', KS_OPT_FLAG, offsetof(struct status_opts, live), NULL,
 	  "run counts and ns per run of loaded ksight programs, each INTERVAL (1 s)" },
+	{ "no-verify", 0, KS_OPT_FLAG, offsetof(struct status_opts, no_verify), NULL,
+	  "only probe: do not load the modules' programs to have them verified" },
 	{ 0 },
 };
 
@@ -294,6 +297,10 @@ int cmd_status(int argc, char **argv)
 	}
 	ctx = ks_ctx__new(KS_MODE_STATUS, &common, mods, states, n, "status");
 	rc = ctx ? ks_ctx__select(ctx) : -ENOMEM;
+	/* load each module's object as the agent would, attaching nothing: what the kernel's
+	 * verifier refuses is named here, not only what the probes foresee */
+	if (ctx && !rc && !so.no_verify)
+		ks_ctx__verify(ctx);
 	if (ctx)
 		ks_ctx__print_hooks(ctx, stdout);
 	ks_ctx__free(ctx);

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -258,15 +259,60 @@ int ks_ctx_route(struct ks_ctx *c)
  */
 void ks_loading_memory(bool on)
 {
+	/* the loading threads share this thread's warm memory instead of arenas of their own */
+	mallopt(M_ARENA_MAX, 1);
 	mallopt(M_MMAP_THRESHOLD, on ? 256 << 20 : 128 << 10);
 	mallopt(M_TRIM_THRESHOLD, on ? 512 << 20 : 128 << 10);
 	if (!on)
 		malloc_trim(0);
 }
 
-/* Open everything, load the core, then each module. Returns 0 or -errno. */
+/*
+ * Modules load in parallel, a few threads taking the next one each: verification is the
+ * kernel's CPU work, and the big modules (files, rw, proc) take tens of ms each.
+ */
+struct load_pool {
+	struct ks_ctx *c;
+	int next;		/* next inst to take (atomic) */
+	int err[KS_MOD_MAX];	/* per inst: 0, or -errno with inst->err set */
+};
+
+static void *load_worker(void *arg)
+{
+	struct load_pool *pool = arg;
+	struct ks_ctx *c = pool->c;
+	int i;
+
+	while ((i = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED)) < c->ninst)
+		if (!c->inst[i].failed)
+			pool->err[i] = load_inst(c, &c->inst[i]);
+	return NULL;
+}
+
+static void load_modules(struct ks_ctx *c, struct load_pool *pool)
+{
+	const char *want = getenv("KSIGHT_LOAD_THREADS");	/* benchmarks compare 1 and more */
+	long ncpu = want ? atol(want) : sysconf(_SC_NPROCESSORS_ONLN);
+	int nthreads = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu, started = 0;
+	pthread_t tid[4];
+
+	pool->c = c;
+	pool->next = 0;
+	if (nthreads > c->ninst)
+		nthreads = c->ninst;
+	/* one thread is this one; a thread that cannot start leaves its share to the others */
+	for (int t = 1; t < nthreads; t++)
+		if (!pthread_create(&tid[started], NULL, load_worker, pool))
+			started++;
+	load_worker(pool);
+	for (int t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+}
+
+/* Open everything, load the core, then the modules. Returns 0 or -errno. */
 static int load_all(struct ks_ctx *c)
 {
+	struct load_pool pool = { 0 };
 	struct ks_config cfg;
 	int err, ok = 0;
 
@@ -289,12 +335,13 @@ static int load_all(struct ks_ctx *c)
 	ks_vmlinux_btf_trim();
 	if ((err = load_inst(c, &c->core)))
 		goto fatal_core;
+	load_modules(c, &pool);
 	for (int i = 0; i < c->ninst; i++) {
 		struct ks_inst *in = &c->inst[i];
 
 		if (in->failed)
 			continue;
-		if ((err = load_inst(c, in))) {
+		if ((err = pool.err[i])) {
 			if (c->mode == KS_MODE_TOOL)
 				goto fatal;
 			drop(c, in);

@@ -8,8 +8,8 @@
 #include <string.h>
 
 static int verbosity;
-static char failed_prog[128];
-static char verifier_reason[200];
+static __thread char failed_prog[128];	/* per thread: objects load in parallel */
+static __thread char verifier_reason[200];
 
 /*
  * The line of a verifier log that says why: the last one that is not the log's closing
@@ -29,7 +29,7 @@ static void keep_reason(const char *log)
 		while (n && (start[n - 1] == '\n' || start[n - 1] == ' '))
 			n--;
 		if (n && strncmp(start, "processed ", 10) && strncmp(start, "verification time", 17) &&
-		    strncmp(start, "stack depth", 11) && !strstr(start, "-- END") &&
+		    strncmp(start, "stack depth", 11) && strncmp(start, "-- END", 6) &&
 		    strncmp(start, "libbpf:", 7)) {
 			snprintf(verifier_reason, sizeof(verifier_reason), "%.*s", (int)n, start);
 			return;

@@ -218,10 +218,22 @@ static void print_slot(FILE *f, const struct ks_slot *slot, const struct ks_choi
 	}
 }
 
+/* What loading said of @in's object, when status had it verified. */
+static const char *verdict(const struct ks_ctx *c, const struct ks_inst *in, char *buf,
+			   size_t len)
+{
+	if (!c->verified)
+		return "";
+	snprintf(buf, len, "  (verified: %d program%s, %.0f ms)", in->o.nprogs,
+		 in->o.nprogs == 1 ? "" : "s", in->o.load_ms);
+	return buf;
+}
+
 void ks_ctx__print_hooks(struct ks_ctx *c, FILE *f)
 {
 	static const enum ks_family df[3] = { KS_FAM_TP_BTF, KS_FAM_RAW_TP, KS_FAM_TP };
 	struct utsname u;
+	char buf[80];
 
 	uname(&u);
 	fprintf(f, "kernel   %s %s\n", u.release, u.machine);
@@ -236,13 +248,14 @@ void ks_ctx__print_hooks(struct ks_ctx *c, FILE *f)
 		if (c->disp_st[k].err)
 			fprintf(f, "  %-22s   %-8s %s\n", "", ks_family_name(df[k]),
 				c->disp_st[k].err > 0 ? "not selected by --hooks" : c->disp_st[k].why);
-	fprintf(f, "\ncore\n");
+	fprintf(f, "\ncore%s\n", verdict(c, &c->core, buf, sizeof(buf)));
 	for (int s = 0; ks_core_slots[s].name; s++)
 		print_slot(f, &ks_core_slots[s], &c->core.choice[s], c->dispatcher);
 	for (int i = 0; i < c->ninst; i++) {
 		const struct ks_inst *in = &c->inst[i];
 
-		fprintf(f, "\n%s%s\n", in->m->name, in->failed ? "  (cannot run here)" : "");
+		fprintf(f, "\n%s%s\n", in->m->name,
+			in->failed ? "  (cannot run here)" : verdict(c, in, buf, sizeof(buf)));
 		if (in->failed && in->err[0])
 			fprintf(f, "  %s\n", in->err);
 		for (int s = 0; s < KS_MAX_SLOTS && in->m->slots[s].name; s++)

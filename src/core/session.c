@@ -112,6 +112,19 @@ int ks_ctx__select(struct ks_ctx *c)
 	return ks_ctx_select(c);
 }
 
+int ks_ctx__verify(struct ks_ctx *c)
+{
+	int err;
+
+	ks_loading_memory(true);
+	err = ks_ctx_verify(c);
+	c->verified = true;
+	ks_ctx_unload(c);
+	ks_probe__release_btf(c->probe);
+	ks_loading_memory(false);
+	return err;
+}
+
 static int open_cgroup(struct ks_ctx *c)
 {
 	struct statfs fs;

@@ -44,6 +44,13 @@ int ks_ctx__start(struct ks_ctx *c);
 /* Only choose hooks (status). Returns 0 or -errno. */
 int ks_ctx__select(struct ks_ctx *c);
 
+/*
+ * After ks_ctx__select: load (verify) the core's and every module's object, attaching
+ * nothing, then unload them. Modules the kernel refuses are marked, with the reason, for
+ * ks_ctx__print_hooks. Returns 0, or -errno when the core itself cannot load.
+ */
+int ks_ctx__verify(struct ks_ctx *c);
+
 /* Print what was chosen per module and slot, and why other alternatives were refused. */
 void ks_ctx__print_hooks(struct ks_ctx *c, FILE *f);
 

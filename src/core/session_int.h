@@ -53,6 +53,7 @@ struct ks_ctx {
 	struct ks_alt_status disp_st[3];
 
 	struct core_bpf *skel;		/* the core object (the inst core's o.skel) */
+	bool verified;			/* status: objects were loaded to be verified */
 	int nlinks;			/* attached, every object */
 	struct ring_buffer *rb;
 	int cgroup_fd;

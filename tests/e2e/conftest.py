@@ -236,10 +236,29 @@ def bpftool_ids(kind):
     return {o["id"] for o in json.loads(out or b"[]")}
 
 
-def run_ksight(args, timeout=30):
+def bpftool_json(*args):
+    return json.loads(subprocess.run(["bpftool", "-j"] + list(args), check=True,
+                                     stdout=subprocess.PIPE).stdout or b"[]")
+
+
+def attached_progs(pid):
+    """Names (bpftool's: the full names from BTF) of the programs @pid has attached: behind its
+    BPF links, or its perf events (tracepoints on kernels before BPF perf links, 5.15)."""
+    mine = bpf_ids(pid)["link"]
+    ids = {link["prog_id"] for link in bpftool_json("link", "show") if link["id"] in mine}
+    ids |= {e["prog_id"] for e in bpftool_json("perf", "show") if e.get("pid") == pid}
+    return {bpftool_json("prog", "show", "id", str(i))["name"] for i in ids}
+
+
+def loaded_progs(pid):
+    """Names of every program @pid holds, attached or not."""
+    return {bpftool_json("prog", "show", "id", str(i))["name"] for i in bpf_ids(pid)["prog"]}
+
+
+def run_ksight(args, timeout=30, env=None):
     """Run ksight to completion (for bad input, --help, status). Returns CompletedProcess."""
     return subprocess.run([KSIGHT] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=timeout * SLOW, text=True, errors="surrogateescape")
+                          timeout=timeout * SLOW, text=True, errors="surrogateescape", env=env)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import SCALE, Helper, Ksight, bpf_ids, run_ksight
+from conftest import SCALE, Helper, Ksight, attached_progs, run_ksight
 from helpers.rwgen import RwGen
 
 N_FILE, N_PIPE, N_NET = 100000 // SCALE, 50000 // SCALE, 10000 // SCALE
@@ -87,20 +87,6 @@ def test_every_call_exactly_once(workdir, hooks, kernel_hooks):
     assert all(r["comm"] == "rwgen" and r["tid"] == g.pid for r in k.records("rw"))
     st = check_no_loss(k)
     assert st["rw"] == sum(len(v) for v in fds.values())
-
-
-def bpftool_json(*args):
-    return json.loads(subprocess.run(["bpftool", "-j"] + list(args), check=True,
-                                     stdout=subprocess.PIPE).stdout or b"[]")
-
-
-def attached_progs(pid):
-    """Names (15 characters, the kernel's) of the programs @pid has attached: behind its
-    BPF links, or its perf events (tracepoints on kernels before BPF perf links, 5.15)."""
-    mine = bpf_ids(pid)["link"]
-    ids = {link["prog_id"] for link in bpftool_json("link", "show") if link["id"] in mine}
-    ids |= {e["prog_id"] for e in bpftool_json("perf", "show") if e.get("pid") == pid}
-    return {bpftool_json("prog", "show", "id", str(i))["name"] for i in ids}
 
 
 @pytest.mark.parametrize("hooks", [None, "fentry", "tp_btf", "raw_tp", "tp"])
