@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analyze/topn.h"
+#include "core/path.h"
 #include "core/module.h"
 #include "modules/files_fmt.h"
 #include "modules/files_int.h"
@@ -45,7 +46,7 @@ static size_t join(const char *base, size_t blen, bool bcut, const char *arg, si
 		*cut = false;
 		return snprintf(out, FILES_OUT_PATH, "?");
 	}
-	n = files_path_join(base, blen, bcut, arg, alen, out, FILES_OUT_PATH, cut);
+	n = ks_path_join(base, blen, bcut, arg, alen, out, FILES_OUT_PATH, cut);
 	return n < FILES_OUT_PATH ? n : FILES_OUT_PATH - 1;
 }
 

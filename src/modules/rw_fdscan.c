@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/path.h"
 #include "modules/rw_fdcache_int.h"
 
 struct rw_proc *rw_proc_find(struct rw_fdcache *c, uint32_t pid)
@@ -139,23 +140,17 @@ char *rw_resolve(struct rw_fdcache *c, struct rw_proc *p, const struct rw_fd_eve
 		 const char *path)
 {
 	const char *base = NULL;
-	char *out;
 
-	if (path[0] == '/')
-		return strdup(path);
-	if (e->dfd == -100) {	/* AT_FDCWD */
+	if (path[0] != '/' && e->dfd == -100) {	/* AT_FDCWD */
 		base = p->cwd;
-	} else {
+	} else if (path[0] != '/') {
 		struct rw_fdent *d = rw_fdent_find(c, p->pid, e->dfd);
 
 		if (d && d->cur && d->cur->kind == RW_KIND_FILE)
 			base = d->cur->path;
 	}
-	while (path[0] == '.' && path[1] == '/')
-		path += 2;
-	if (!base || asprintf(&out, "%s%s%s", base, strcmp(base, "/") ? "/" : "", path) < 0)
-		return strdup(path);
-	return out;
+	/* clean even when absolute: gzip opens "/dir/" and then "name" relative to it */
+	return ks_path_join_dup(base, path);
 }
 
 void rw_change_cwd(struct rw_fdcache *c, struct rw_proc *p, const struct rw_fd_event *e,

@@ -180,6 +180,32 @@ static void test_open_paths(void **state)
 	assert_string_equal(disp(f, 13, 210), "file:/srv/data/d");
 }
 
+/* gzip opens "/dir/" and then its files relative to that fd: one slash, never two. */
+static void test_paths_clean(void **state)
+{
+	struct fake *f = *state;
+	struct rw_fd_event *e;
+	size_t n;
+
+	open_file(f, 7, 10, 20, "/tmp/gz/");
+	assert_string_equal(disp(f, 7, 30), "file:/tmp/gz");
+	e = ev(RW_FD_NEW, 8, -1, 40, 50, "f.gz", &n);
+	e->kind = RW_KIND_FILE;
+	e->flags = RW_FDF_PATH;
+	e->dfd = 7;
+	apply(f, e, n);
+	assert_string_equal(rw_fdcache__lookup(f->c, PID, 8, 60, 1000)->path, "/tmp/gz/f.gz");
+	open_file(f, 9, 70, 80, "/srv//./x/");
+	assert_string_equal(disp(f, 9, 90), "file:/srv/x");
+	open_file(f, 10, 70, 80, "./rel//b/");
+	assert_string_equal(disp(f, 10, 90), "file:/home/u/rel/b");
+	/* chdir("/tmp/gz/") then a relative open */
+	e = ev(RW_FD_CWD, -1, -1, 100, 110, "/tmp/gz/", &n);
+	apply(f, e, n);
+	open_file(f, 11, 120, 130, "c");
+	assert_string_equal(disp(f, 11, 140), "file:/tmp/gz/c");
+}
+
 static void test_close_and_reuse(void **state)
 {
 	struct fake *f = *state;
@@ -451,6 +477,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paths_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_racing_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_without_entry_time, setup, teardown),
