@@ -10,6 +10,7 @@
 #include "core/ident.h"
 #include "core/loss.h"
 #include "core/probe.h"
+#include "core/worker.h"
 #include "core/session.h"
 #include "sink/sink.h"
 
@@ -46,6 +47,7 @@ struct ks_ctx {
 	int cgroup_fd;
 
 	struct ks_loss loss;
+	struct ks_worker *worker;	/* /proc reads off the reader's path */
 	struct ks_ident *ident;
 	struct ks_clock clock;
 	struct ks_sink *sink;
@@ -61,6 +63,10 @@ int ks_ctx_select(struct ks_ctx *c);
 /* loader.c */
 int ks_ctx_load(struct ks_ctx *c);
 void ks_ctx_detach(struct ks_ctx *c);
+/* tables.c: the identity cache and the fd table, their worker */
+int ks_ctx_tables_new(struct ks_ctx *c);
+void ks_ctx_tables_start(struct ks_ctx *c);
+void ks_ctx_tables_free(struct ks_ctx *c);
 /* reader.c */
 int ks_ctx_on_record(void *ctx, void *data, size_t size);
 void ks_ctx_read_kernel_counters(struct ks_ctx *c);
