@@ -24,6 +24,7 @@
 
 struct ksight_bpf;
 struct ks_ctx;
+struct ks_fdtab;
 struct ks_ident;
 
 /* Hook families, cheapest first. KS_FAM_SYSCALL means "through the syscall dispatcher",
@@ -120,6 +121,10 @@ void ks_ctx_aggregated(struct ks_ctx *ctx, uint16_t type, uint64_t total);
 const char *ks_ctx_service(struct ks_ctx *ctx, uint32_t pid, uint64_t cgroup);
 /* The session's identity cache (core/ident.h): owned by the session, never NULL. */
 struct ks_ident *ks_ctx_ident(struct ks_ctx *ctx);
+/* The session's fd table (core/fdtab.h), shared by the modules that name fds: made on
+ * the first call (setup), owned by the session; the core forgets a process's fds at its
+ * exit and exec. NULL when out of memory. */
+struct ks_fdtab *ks_ctx_fdtab(struct ks_ctx *ctx);
 /* The family each alternative of the module's @slot resolved to, or -1 if not loaded. */
 int ks_ctx_slot_family(const struct ks_ctx *ctx, const struct ks_module *m, const char *slot);
 /* The running kernel's BTF (vmlinux), loaded once; NULL if the kernel has none. */

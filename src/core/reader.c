@@ -51,10 +51,12 @@ int ks_ctx_on_record(void *ctx, void *data, size_t size)
 	for (int k = 0; k < KS_TYPE_MODS && (in = c->by_type[type][k]); k++)
 		if (!in->failed && in->m->event)
 			in->m->event(c, in->state, h, h->size);
-	if (type == KS_EV_PROC_EXEC || type == KS_EV_PROC_EXIT)
+	if (type == KS_EV_PROC_EXEC || type == KS_EV_PROC_EXIT) {
 		for (int i = 0; i < c->ninst; i++)
 			if (!c->inst[i].failed && c->inst[i].m->proc)
 				c->inst[i].m->proc(c, c->inst[i].state, h, h->size);
+		ks_ctx_tables_proc(c, h);
+	}
 	if (type == KS_EV_PROC_EXIT)
 		ident_exit(c, h, h->size);
 	return 0;

@@ -49,6 +49,7 @@ struct ks_ctx {
 	struct ks_loss loss;
 	struct ks_worker *worker;	/* /proc reads off the reader's path */
 	struct ks_ident *ident;
+	struct ks_fdtab *fdtab;		/* made when a module asks for it */
 	struct ks_clock clock;
 	struct ks_sink *sink;
 	struct ks_inst *by_type[KS_EV_MAX][KS_TYPE_MODS];	/* NULL-ended when short */
@@ -67,6 +68,7 @@ void ks_ctx_detach(struct ks_ctx *c);
 int ks_ctx_tables_new(struct ks_ctx *c);
 void ks_ctx_tables_start(struct ks_ctx *c);
 void ks_ctx_tables_free(struct ks_ctx *c);
+void ks_ctx_tables_proc(struct ks_ctx *c, const struct ks_hdr *h);
 /* reader.c */
 int ks_ctx_on_record(void *ctx, void *data, size_t size);
 void ks_ctx_read_kernel_counters(struct ks_ctx *c);

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "core/fdtab.h"
 #include "core/session_int.h"
 
 #define KS_WORKER_JOBS 4096	/* loads queued at most: a fork storm's excess is counted */
+#define KS_FDTAB_MAX 65536	/* fds known at most */
 
 int ks_ctx_tables_new(struct ks_ctx *c)
 {
@@ -38,6 +40,8 @@ void ks_ctx_tables_free(struct ks_ctx *c)
 	/* first: a finished load must not be published into a freed table */
 	ks_worker__free(c->worker);
 	c->worker = NULL;
+	ks_fdtab__free(c->fdtab);
+	c->fdtab = NULL;
 	ks_ident__free(c->ident);
 	c->ident = NULL;
 }
@@ -45,6 +49,21 @@ void ks_ctx_tables_free(struct ks_ctx *c)
 struct ks_ident *ks_ctx_ident(struct ks_ctx *c)
 {
 	return c->ident;
+}
+
+struct ks_fdtab *ks_ctx_fdtab(struct ks_ctx *c)
+{
+	if (!c->fdtab)
+		c->fdtab = ks_fdtab__new("/proc", KS_FDTAB_MAX, c->worker);
+	return c->fdtab;
+}
+
+/* An exit ends a process's fds (the pid may be reused); an exec closed its close-on-exec
+ * ones: it is scanned again. After the modules saw the record. */
+void ks_ctx_tables_proc(struct ks_ctx *c, const struct ks_hdr *h)
+{
+	if (c->fdtab)
+		ks_fdtab__forget(c->fdtab, h->pid, h->ts);
 }
 
 const char *ks_ctx_service(struct ks_ctx *c, uint32_t pid, uint64_t cgroup)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* files module, pure parts: names, detail text, the write and summary tables. */
+/* files module, pure parts: names, detail text, the summary table. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,35 +49,6 @@ static void test_detail_strings(void **state)
 	assert_string_equal(buf, "uid 1000 gid -");
 	files_owner_str(UINT32_MAX, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "uid - gid 0");
-}
-
-static void test_wtab(void **state)
-{
-	struct files_wtab *t = files_wtab__new(2);
-	bool cut;
-	char *p;
-
-	assert_non_null(t);
-	assert_int_equal(files_wtab__put(t, 10, 3, 0xabc, "/a\nb", 4, false), 0);
-	assert_int_equal(files_wtab__put(t, 10, 4, 0xabc, "/c", 2, true), 0);
-	assert_int_equal(files_wtab__put(t, 11, 3, 0xabc, "/d", 2, false), -ENOSPC);
-	/* same key: replaced, not added */
-	assert_int_equal(files_wtab__put(t, 10, 3, 0xabc, "/e", 2, false), 0);
-	assert_int_equal(files_wtab__count(t), 2);
-	/* another struct file on the same fd is another key */
-	assert_null(files_wtab__take(t, 10, 3, 0xdef, &cut));
-	p = files_wtab__take(t, 10, 3, 0xabc, &cut);
-	assert_string_equal(p, "/e");
-	assert_false(cut);
-	free(p);
-	assert_null(files_wtab__take(t, 10, 3, 0xabc, &cut));
-	p = files_wtab__take(t, 10, 4, 0xabc, &cut);
-	assert_string_equal(p, "/c");
-	assert_true(cut);
-	free(p);
-	assert_int_equal(files_wtab__count(t), 0);
-	files_wtab__free(t);
-	files_wtab__free(NULL);
 }
 
 static struct files_top_row row(uint32_t pid, uint64_t ino, uint64_t r, uint64_t rb, uint64_t w,
@@ -177,7 +148,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_detail_strings),
-		cmocka_unit_test(test_wtab),
 		cmocka_unit_test(test_topd_delta),
 		cmocka_unit_test(test_top_sort),
 	};
