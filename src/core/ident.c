@@ -174,7 +174,7 @@ static void reset(struct ks_ident *id, struct pent *e)
 	memset(&e->p, 0, sizeof(e->p));
 	e->p.pid = pid;
 	e->serial = ++id->serial;
-	e->pending = false;
+	e->pending = e->want_exe = false;
 	e->retry_ts = e->exit_ts = 0;
 	ks_dlist_del(&e->link);
 	ks_dlist_add_tail(&id->live, &e->link);
@@ -275,6 +275,9 @@ void ks_ident__exec(struct ks_ident *id, const struct ks_hdr *h, uint32_t ppid, 
 	e->exe = exe && exe[0] ? strdup(exe) : NULL;
 	e->p.exe = e->exe;
 	set_args(e, args, args_len, args_cut);
+	/* the record has the path execve() was given: "./configure", "/proc/self/exe" */
+	if (exe && (exe[0] != '/' || !strncmp(exe, "/proc/", 6)) && !ident_queue_load(id, e))
+		e->want_exe = true;
 }
 
 void ks_ident__exit(struct ks_ident *id, const struct ks_hdr *h, uint32_t ppid, uint32_t uid,
@@ -362,6 +365,14 @@ void ident_publish(struct ks_ident *id, uint64_t serial, struct ks_proc_load *l)
 			e->p.state = KS_PROC_GONE;
 		return;
 	}
+	if (e->want_exe && l->found && l->exe && same_start(id, e, l)) {
+		e->want_exe = false;
+		id->st.loaded++;
+		free(e->exe);
+		e->p.exe = e->exe = l->exe;	/* the rest came with the exec */
+		l->exe = NULL;
+		return;
+	}
 	if (e->p.state == KS_PROC_FULL || (e->p.exited && !same_start(id, e, l))) {
 		id->st.stale++;	/* known better already, or the pid's next process */
 		return;
@@ -388,7 +399,7 @@ void ks_ident__describe(struct ks_ident *id, const struct ks_hdr *h, struct ks_s
 	} else if (e && e->svc) {
 		out->name = e->svc;
 		out->kind = e->svc_kind;
-	} else if (p && p->exe) {
+	} else if (p && p->exe && strncmp(p->exe, "/proc/", 6)) {	/* /proc/self/exe: nothing */
 		const char *slash = strrchr(p->exe, '/');
 
 		out->name = slash && slash[1] ? slash + 1 : p->exe;

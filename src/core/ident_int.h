@@ -81,6 +81,8 @@ struct pent {
 	uint64_t exit_ts;	/* record time of the exit */
 	uint64_t retry_ts;	/* a refused load is asked again from this record time */
 	bool pending;		/* a load is queued */
+	bool want_exe;		/* exec'd by a path that does not name the file (relative,
+				 * /proc/self/exe): its load only brings the resolved exe */
 	uint8_t svc_kind;	/* of svc */
 	char *exe, *args, *cgpath, *svc;	/* owned; svc: named by cgpath, or NULL */
 };

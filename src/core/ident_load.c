@@ -19,11 +19,18 @@ struct load_job {
 	int err;
 };
 
+/* Seeding goes a few processes at a time, each chunk queued behind the misses that came
+ * meanwhile: the records flowing now are served before speculative loads. */
+#define SEED_CHUNK 8
+
 struct seed_job {
 	struct ks_job j;
 	struct ks_ident *id;
 	const struct ks_ident_env *env;
-	struct ks_proc_load *v;
+	uint32_t *pids;		/* read from /proc at the first run */
+	size_t npids, next;
+	bool listed;
+	struct ks_proc_load v[SEED_CHUNK];
 	size_t n;
 };
 
@@ -151,27 +158,40 @@ int ident_queue_load(struct ks_ident *id, struct pent *e)
 	return 0;
 }
 
-static void seed_run(struct ks_job *job, struct ks_worker *w)
+static void seed_list(struct seed_job *j)
 {
-	struct seed_job *j = (struct seed_job *)job;
 	DIR *d = opendir(j->env->proc_root);
 	struct dirent *de;
 
+	j->listed = true;
 	if (!d)
 		return;
-	j->v = calloc(j->env->max, sizeof(*j->v));
-	while (j->v && j->n < j->env->max && (de = readdir(d))) {
+	j->pids = calloc(j->env->max, sizeof(*j->pids));
+	while (j->pids && j->npids < j->env->max && (de = readdir(d))) {
 		char *end;
 		unsigned long pid = strtoul(de->d_name, &end, 10);
 
-		if (*end || !pid || pid > UINT32_MAX)
-			continue;
-		if (!ks_worker__pause(w))	/* the test delay: per process */
-			break;
-		if (!ks_proc_load(j->env, pid, &j->v[j->n]) && j->v[j->n].found)
-			j->n++;
+		if (!*end && pid && pid <= UINT32_MAX)
+			j->pids[j->npids++] = pid;
 	}
 	closedir(d);
+}
+
+static void seed_run(struct ks_job *job, struct ks_worker *w)
+{
+	struct seed_job *j = (struct seed_job *)job;
+
+	if (!j->listed)
+		seed_list(j);
+	j->n = 0;
+	while (j->n < SEED_CHUNK && j->next < j->npids) {
+		if (!ks_worker__pause(w))	/* the test delay: per process */
+			break;
+		if (!ks_proc_load(j->env, j->pids[j->next++], &j->v[j->n]) && j->v[j->n].found)
+			j->n++;
+		else
+			ks_proc_load_free(&j->v[j->n]);
+	}
 }
 
 static void seed_finish(struct ks_job *job, bool ran)
@@ -183,7 +203,10 @@ static void seed_finish(struct ks_job *job, bool ran)
 			ident_publish(j->id, 0, &j->v[i]);
 		ks_proc_load_free(&j->v[i]);
 	}
-	free(j->v);
+	j->n = 0;
+	if (ran && j->next < j->npids && !ks_worker__submit(j->id->w, &j->j))
+		return;	/* the next chunk */
+	free(j->pids);
 	free(j);
 }
 

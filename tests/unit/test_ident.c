@@ -249,6 +249,22 @@ static void test_exec_exit(void **state)
 	assert_true(p->exited);
 	assert_int_equal(stats(id).queued, 2);
 
+	/* exec'd by a path that does not name the file: /proc says which */
+	fake_proc(600, "real", 1, 0, 1, "/usr/bin/real", NULL, 0);
+	h = hdr(600, "real", 0, 4500);
+	ks_ident__exec(id, &h, 1, 0, 0, "./real", "real", 4, false);
+	p = ks_ident__find(id, 600);
+	assert_string_equal(p->exe, "./real");
+	assert_int_equal(stats(id).queued, 3);
+	ks_worker__drain(w);
+	assert_string_equal(p->exe, "/usr/bin/real");
+	assert_string_equal(p->args, "real");	/* the rest is the exec's */
+	h = hdr(601, "x", 0, 4500);
+	ks_ident__exec(id, &h, 1, 0, 0, "/proc/self/exe", "x", 1, false);
+	assert_int_equal(stats(id).queued, 4);
+	ks_worker__drain(w);	/* gone: the record's path stays */
+	assert_string_equal(ks_ident__find(id, 601)->exe, "/proc/self/exe");
+
 	/* a pid never seen in /proc; the comm is cut to 15 bytes; the kernel's cut flag */
 	h = hdr(556, "", 0, 5000);
 	memcpy(h.comm, "a-very-long-command-name", sizeof(h.comm));	/* no NUL */
@@ -394,6 +410,20 @@ static void test_seed(void **state)
 	assert_string_equal(ks_ident__find(id, 100)->comm, "a");
 	assert_string_equal(ks_ident__find(id, 200)->exe, "/bin/exec");
 	assert_int_equal(stats(id).queued, 1);
+	ks_ident__free(id);
+
+	/* a chunk at a time, each queued behind the misses that came meanwhile */
+	for (uint32_t pid = 1000; pid < 1020; pid++)
+		fake_proc(pid, "many", 1, 0, 1, NULL, NULL, 0);
+	id = ks_ident__new(64, root, w);
+	ks_ident__seed(id);
+	look(id, 5000, 1);	/* a miss, queued after the first chunk */
+	assert_int_equal(ks_worker__drain(w), 2);
+	assert_int_equal(ks_ident__count(id), 1 + 8);
+	assert_int_equal(ks_worker__drain(w), 1);
+	assert_int_equal(ks_worker__drain(w), 1);	/* 22 processes in all: 8, 8, 6 */
+	assert_int_equal(ks_worker__drain(w), 0);
+	assert_int_equal(ks_ident__count(id), 1 + 22);
 	ks_ident__free(id);
 
 	id = ks_ident__new(1, root, w);	/* never more than max, and never evicting */
