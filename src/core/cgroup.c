@@ -216,8 +216,9 @@ static void walk_dir(const struct ks_cgfs *fs, dev_t dev, const char *rel, size_
 	while ((size_t)*visited < max && (de = readdir(d))) {
 		char *child;
 
-		if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) || !strcmp(de->d_name, ".") ||
-		    !strcmp(de->d_name, ".."))
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
 		    !S_ISDIR(st.st_mode) || st.st_dev != dev)

@@ -184,7 +184,9 @@ void ks_fdtab__reap(struct ks_fdtab *t, uint64_t before);
  */
 int ks_fdtab__scan(struct ks_fdtab *t, uint32_t pid, uint64_t now, unsigned int timeout_ms);
 
+/* The counters so far and the sizes now, into @out (cannot fail). */
 void ks_fdtab__stats(const struct ks_fdtab *t, struct ks_fdtab_stats *out);
+/* Live fds known now. */
 size_t ks_fdtab__count(const struct ks_fdtab *t);
 
 #endif

@@ -126,8 +126,8 @@ void fdtab_queue_scan(struct ks_fdtab *t, struct fdproc *p, uint64_t now);
  * Paced by e->retry. */
 void fdtab_probe(struct ks_fdtab *t, struct fdproc *p, struct fdent *e, uint64_t now,
 		 const char *base);
-/* fdtab_proc.c: the path of an open-family change made absolute (relative to the cwd or dfd), clean;
- * malloc'd, NULL on allocation failure. */
+/* fdtab_proc.c: the path of an open-family change made absolute (relative to the cwd or
+ * dfd) and clean; malloc'd, NULL on allocation failure. */
 char *fdtab_resolve(struct ks_fdtab *t, struct fdproc *p, const struct ks_fdchange *c);
 /* chdir (relative to the old cwd) or fchdir (to what the fd names). */
 void fdtab_change_cwd(struct ks_fdtab *t, struct fdproc *p, const struct ks_fdchange *c);

@@ -263,7 +263,7 @@ void ks_ident__exec(struct ks_ident *id, const struct ks_hdr *h, uint32_t ppid, 
 	struct pent *e = find(id, h->pid);
 
 	if (e)
-		reset(id, e);	/* a load queued before the exec would describe the old image */
+		reset(id, e);	/* a load queued before the exec describes the old image */
 	else if (!(e = insert(id, h->pid, false)))
 		return;
 	e->p.state = KS_PROC_FULL;
@@ -399,7 +399,7 @@ void ks_ident__describe(struct ks_ident *id, const struct ks_hdr *h, struct ks_s
 	} else if (e && e->svc) {
 		out->name = e->svc;
 		out->kind = e->svc_kind;
-	} else if (p && p->exe && strncmp(p->exe, "/proc/", 6)) {	/* /proc/self/exe: nothing */
+	} else if (p && p->exe && strncmp(p->exe, "/proc/", 6)) {	/* not /proc/self/exe */
 		const char *slash = strrchr(p->exe, '/');
 
 		out->name = slash && slash[1] ? slash + 1 : p->exe;

@@ -124,7 +124,9 @@ void ks_ident__describe(struct ks_ident *id, const struct ks_hdr *h, struct ks_s
  * while it is unknown (a resolution is then queued) or gone. */
 const char *ks_ident__cgroup_path(struct ks_ident *id, uint64_t cgid);
 
+/* The counters so far and the sizes now, into @out (cannot fail): for the metrics. */
 void ks_ident__stats(const struct ks_ident *id, struct ks_ident_stats *out);
+/* Processes cached now. */
 size_t ks_ident__count(const struct ks_ident *id);
 
 #endif

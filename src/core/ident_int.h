@@ -76,7 +76,7 @@ struct ks_proc_load {
 struct pent {
 	struct ks_proc p;	/* first: what callers see */
 	struct pent *hnext;
-	struct ks_dlist link;	/* on id->live (oldest use first) or id->exited (oldest exit) */
+	struct ks_dlist link;	/* on id->live or id->exited, least recently used first */
 	uint64_t serial;	/* this incarnation; a queued load carries it */
 	uint64_t exit_ts;	/* record time of the exit */
 	uint64_t retry_ts;	/* a refused load is asked again from this record time */

@@ -50,15 +50,19 @@ static bool container(const char *c, size_t n, const char *parent, size_t pn, bo
 	static const struct {
 		const char *prefix, *runtime;
 	} ids[] = {
-		{ "docker-", "docker" }, { "libpod-", "podman" }, { "cri-containerd-", "containerd" },
-		{ "crio-", "crio" },	 { "containerd-", "containerd" },
+		{ "docker-", "docker" },
+		{ "libpod-", "podman" },
+		{ "cri-containerd-", "containerd" },
+		{ "crio-", "crio" },
+		{ "containerd-", "containerd" },
 	};
 	size_t end = n > 6 && !memcmp(c + n - 6, ".scope", 6) ? n - 6 : n;
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		size_t pl = strlen(ids[i].prefix);
 
-		if (starts(c, end, ids[i].prefix) && end - pl >= ID_MIN && all_hex(c + pl, end - pl)) {
+		if (starts(c, end, ids[i].prefix) && end - pl >= ID_MIN &&
+		    all_hex(c + pl, end - pl)) {
 			f->runtime = k8s ? "k8s" : ids[i].runtime;
 			f->name = c + pl;
 			f->len = end - pl > ID_SHOWN ? ID_SHOWN : end - pl;

@@ -70,6 +70,7 @@ int ks_worker__wait_idle(struct ks_worker *w, unsigned int timeout_ms);
  * stopped (the job should return soon; its results are thrown away). */
 bool ks_worker__pause(struct ks_worker *w);
 
+/* The counters so far and the jobs pending now, into @out (cannot fail). */
 void ks_worker__stats(struct ks_worker *w, struct ks_worker_stats *out);
 
 /*

@@ -22,7 +22,7 @@ struct files_state {
 	bool no_writes;		/* --no-writes */
 	uint64_t top;		/* --top, 0: default */
 	int sort;		/* --sort, enum files_sort; -1: default */
-	struct ks_fdtab *fds;	/* the session's: the path of each file written, for its close */
+	struct ks_fdtab *fds;	/* the session's: each written file's path, for its close */
 	struct files_topd *topd;	/* --summary: the previous report's totals */
 	uint64_t top_total;		/* --summary: reads + writes counted so far */
 	/* agent summary */

@@ -1,124 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * core/ident*.c against a fake proc root: a tmp directory with <pid>/{stat,status,cmdline,
- * exe,cgroup} and self/mountinfo naming a cgroup2 "mount" that is a plain directory tree
- * (so cgroups resolve by the fallback walk). The worker runs jobs inline: a load happens at
- * the lookup, its result is published at ks_worker__drain(), as the reader would see it.
+ * core/ident.c, ident_load.c: processes from records and from /proc loads the worker
+ * makes, their eviction, seeding, loads refused or outdated (the fake: ident_fake.h).
  */
-#include "testutil.h"
-
-#include <errno.h>
-#include <time.h>
-
-#include "core/ident.h"
-#include "core/worker.h"
-
-static char *root;		/* the fake /proc */
-static char cgroot[256];	/* the fake cgroup2 mount */
-static double tick_ns;
-static struct ks_worker *w;
-
-static int64_t boot_ahead(void)
-{
-	struct timespec b, m;
-
-	clock_gettime(CLOCK_BOOTTIME, &b);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	return (b.tv_sec - m.tv_sec) * 1000000000LL + (b.tv_nsec - m.tv_nsec);
-}
-
-static void fake_proc(uint32_t pid, const char *comm, uint32_t ppid, uint32_t uid,
-		      uint64_t start, const char *exe, const char *cmdline, size_t cmdlen)
-{
-	char dir[32], text[512], path[512];
-
-	snprintf(dir, sizeof(dir), "%u", pid);
-	snprintf(path, sizeof(path), "%s/%s", root, dir);
-	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(text, sizeof(text), "%u (%s) S %u %u %u 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
-		 "%llu 1000 200 18446744073709551615\n", pid, comm, ppid, pid, pid,
-		 (unsigned long long)start);
-	snprintf(path, sizeof(path), "%s/stat", dir);
-	tu_write(root, path, text, -1);
-	snprintf(text, sizeof(text), "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%u\n"
-		 "Pid:\t%u\nPPid:\t%u\nUid:\t%u\t%u\t%u\t%u\n", comm, pid, pid, ppid, uid, uid + 1,
-		 uid, uid);
-	snprintf(path, sizeof(path), "%s/status", dir);
-	tu_write(root, path, text, -1);
-	if (cmdline) {
-		snprintf(path, sizeof(path), "%s/cmdline", dir);
-		tu_write(root, path, cmdline, cmdlen);
-	}
-	if (exe) {
-		snprintf(path, sizeof(path), "%s/%s/exe", root, dir);
-		assert_int_equal(symlink(exe, path), 0);	/* dangling is fine: readlink */
-	}
-}
-
-static void proc_cgroup(uint32_t pid, const char *text)
-{
-	char name[64];
-
-	snprintf(name, sizeof(name), "%u/cgroup", pid);
-	tu_write(root, name, text, -1);
-}
-
-static void rm_proc(uint32_t pid)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%u", root, pid);
-	tu_rmtree(strdup(path));
-}
-
-static struct ks_hdr hdr(uint32_t pid, const char *comm, uint64_t cgroup, uint64_t ts)
-{
-	struct ks_hdr h = { .pid = pid, .tid = pid, .cgroup = cgroup, .ts = ts };
-
-	snprintf(h.comm, sizeof(h.comm), "%.15s", comm);
-	return h;
-}
-
-static const struct ks_proc *look(struct ks_ident *id, uint32_t pid, uint64_t ts)
-{
-	struct ks_hdr h = hdr(pid, "rec", 0, ts);
-
-	return ks_ident__lookup(id, &h);
-}
-
-static struct ks_ident_stats stats(struct ks_ident *id)
-{
-	struct ks_ident_stats st;
-
-	ks_ident__stats(id, &st);
-	return st;
-}
-
-static int setup(void **state)
-{
-	char path[512], text[600];
-
-	tick_ns = 1e9 / sysconf(_SC_CLK_TCK);
-	root = tu_mkdtemp("ksident");
-	snprintf(path, sizeof(path), "%s/self", root);
-	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(cgroot, sizeof(cgroot), "%s/cg", root);
-	assert_int_equal(mkdir(cgroot, 0755), 0);
-	snprintf(text, sizeof(text),
-		 "22 28 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
-		 "26 22 0:23 / %s rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n", cgroot);
-	tu_write(root, "self/mountinfo", text, -1);
-	w = ks_worker__new(64, 0, false);
-	assert_non_null(w);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	ks_worker__free(w);
-	tu_rmtree(root);
-	return 0;
-}
+#include "ident_fake.h"
 
 /* A miss answers at once from the record; /proc's answer comes when the worker is drained. */
 static void test_lookup_then_loaded(void **state)
@@ -146,7 +31,8 @@ static void test_lookup_then_loaded(void **state)
 	assert_int_equal(p->ppid, 1);
 	assert_int_equal(p->uid, 33);	/* the real uid, not the effective one */
 	/* boot-based ticks made monotonic, like record times (the offset is read twice) */
-	assert_true(llabs((int64_t)p->start_ns - (int64_t)(250 * tick_ns - boot_ahead())) < 1000000);
+	assert_true(llabs((int64_t)p->start_ns - (int64_t)(250 * tick_ns - boot_ahead())) <
+		    1000000);
 	assert_string_equal(p->exe, "/usr/sbin/nginx");
 	assert_int_equal(p->args_len, 20);
 	assert_memory_equal(p->args, "nginx\0-g\0daemon off;", 21);
@@ -506,136 +392,6 @@ static void test_slow_worker_never_blocks(void **state)
 	ks_ident__free(id);
 }
 
-static uint64_t mkcg(const char *rel)
-{
-	char path[512];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s%s", cgroot, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_ino;
-}
-
-#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
-static const char *service(struct ks_ident *id, uint32_t pid, uint64_t cg, struct ks_service *s)
-{
-	struct ks_hdr h = hdr(pid, "rec-comm", cg, 100);
-
-	ks_ident__describe(id, &h, s);
-	return s->name;
-}
-
-static void test_service(void **state)
-{
-	struct ks_ident *id = ks_ident__new(16, root, w);
-	uint64_t nginx, user, docker, late;
-	struct ks_service s;
-	struct ks_hdr h;
-
-	mkcg("/system.slice");
-	nginx = mkcg("/system.slice/nginx.service");
-	user = mkcg("/user.slice");
-	mkcg("/docker");
-	docker = mkcg("/docker/" HEX64);
-	fake_proc(100, "nginx", 1, 0, 1, "/usr/sbin/nginx-bin", NULL, 0);
-	fake_proc(200, "worker", 1, 0, 1, NULL, NULL, 0);
-
-	/* nothing resolved yet: the record's comm */
-	assert_string_equal(service(id, 100, nginx, &s), "rec-comm");
-	assert_int_equal(s.kind, KS_SVC_COMM);
-	assert_null(s.cgroup_path);
-	assert_int_equal(stats(id).cg_queued, 1);
-	ks_worker__drain(w);	/* the process and the walk */
-	/* the unit or container of the cgroup wins */
-	assert_string_equal(service(id, 100, nginx, &s), "nginx.service");
-	assert_int_equal(s.kind, KS_SVC_UNIT);
-	assert_true(s.cgroup == nginx);
-	assert_string_equal(s.cgroup_path, "/system.slice/nginx.service");
-	/* the walk named every cgroup it saw */
-	assert_string_equal(service(id, 200, docker, &s), "docker:0123456789ab");
-	assert_int_equal(s.kind, KS_SVC_CONTAINER);
-	assert_string_equal(ks_ident__cgroup_path(id, docker), "/docker/" HEX64);
-	assert_int_equal(stats(id).cg_queued, 1);
-	assert_int_equal(stats(id).cg_resolved, 6);	/* the root and five below */
-	/* a cgroup that names neither: the executable's file name, else the comm */
-	assert_string_equal(service(id, 100, user, &s), "nginx-bin");
-	assert_int_equal(s.kind, KS_SVC_EXE);
-	assert_string_equal(s.cgroup_path, "/user.slice");
-	ks_worker__drain(w);
-	assert_string_equal(service(id, 200, user, &s), "worker");
-	assert_int_equal(s.kind, KS_SVC_COMM);
-	ks_ident__free(id);
-
-	/* one walk a second: a cgroup made after it waits for the next */
-	id = ks_ident__new(16, root, w);
-	assert_string_equal(service(id, 200, docker, &s), "rec-comm");
-	ks_worker__drain(w);
-	assert_string_equal(service(id, 200, docker, &s), "docker:0123456789ab");
-	late = mkcg("/late.service");
-	assert_string_equal(service(id, 200, late, &s), "worker");
-	assert_int_equal(stats(id).cg_queued, 1);
-	ks_worker__drain(w);
-	assert_string_equal(service(id, 200, late, &s), "worker");
-	assert_int_equal(stats(id).cg_queued, 1);
-	/* a second later: a cgroup that does not exist (removed) is gone after a complete
-	 * walk, which named the late one on the way */
-	h = hdr(100, "rec-comm", 987654321, 100 + 1000000000ULL);
-	ks_ident__describe(id, &h, &s);
-	ks_worker__drain(w);
-	ks_ident__describe(id, &h, &s);
-	assert_string_equal(s.name, "nginx-bin");
-	assert_null(s.cgroup_path);
-	assert_int_equal(stats(id).cg_gone, 1);
-	assert_int_equal(stats(id).cg_queued, 2);
-	assert_string_equal(service(id, 200, late, &s), "late.service");
-	/* no cgroup in the record: the one the process was last seen in */
-	h.cgroup = 0;
-	ks_ident__describe(id, &h, &s);
-	assert_string_equal(s.name, "nginx-bin");
-	assert_true(s.cgroup == 987654321);
-	ks_ident__free(id);
-}
-
-/* /proc/PID/cgroup names the unit: used before (and without) the id's own resolution. */
-static void test_service_from_proc_cgroup(void **state)
-{
-	struct ks_ident *id;
-	struct ks_service s;
-	uint64_t cron = mkcg("/cron.service");
-
-	/* pure v2: the path and its id come with the process */
-	fake_proc(100, "cron", 1, 0, 1, "/usr/sbin/cron", NULL, 0);
-	proc_cgroup(100, "0::/cron.service\n");
-	id = ks_ident__new(16, root, w);
-	service(id, 100, cron, &s);
-	ks_worker__drain(w);	/* the process's load names the cgroup on the way */
-	assert_string_equal(ks_ident__find(id, 100)->cgroup_path, "/cron.service");
-	assert_string_equal(service(id, 100, cron, &s), "cron.service");
-	assert_string_equal(s.cgroup_path, "/cron.service");
-	ks_ident__free(id);
-
-	/* no cgroup2 mounted: the v1 name=systemd path */
-	tu_write(root, "self/mountinfo", "22 28 0:21 / /sys rw - sysfs sysfs rw\n", -1);
-	fake_proc(200, "atd", 1, 0, 1, "/usr/sbin/atd", NULL, 0);
-	proc_cgroup(200, "2:memory:/x\n1:name=systemd:/system.slice/atd.service\n");
-	/* hybrid: the v2 root, the unit in name=systemd */
-	fake_proc(300, "sshd", 1, 0, 1, "/usr/sbin/sshd", NULL, 0);
-	proc_cgroup(300, "1:name=systemd:/system.slice/ssh.service\n0::/\n");
-	id = ks_ident__new(16, root, w);
-	service(id, 200, 1234, &s);
-	service(id, 300, 1234, &s);
-	ks_worker__drain(w);
-	assert_string_equal(service(id, 200, 1234, &s), "atd.service");
-	assert_int_equal(s.kind, KS_SVC_UNIT);
-	assert_null(s.cgroup_path);
-	assert_string_equal(service(id, 300, 1234, &s), "ssh.service");
-	assert_int_equal(stats(id).cg_queued, 0);	/* nothing to resolve against */
-	assert_null(ks_ident__cgroup_path(id, 1234));
-	ks_ident__free(id);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,8 +405,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_loads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_loads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_worker_never_blocks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_service, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_service_from_proc_cgroup, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,7 +61,8 @@ static void test_containers(void **state)
 	container("/kubepods/besteffort/pod1/" HEX64, "k8s:3f4e5d6c7b8a");
 	/* machines by name */
 	container("/machine.slice/machine-debian.scope", "machine:debian");
-	container("/machine.slice/machine-qemu\\x2d1\\x2dvm.scope/payload", "machine:qemu\\x2d1\\x2dvm");
+	container("/machine.slice/machine-qemu\\x2d1\\x2dvm.scope/payload",
+		  "machine:qemu\\x2d1\\x2dvm");
 	container("/lxc.payload.web/init.scope", "lxc:web");
 	/* a container wins over a unit, above it or inside it */
 	container("/system.slice/containerd.service/kubepods-pod1.slice/cri-containerd-" HEX64
