@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "core/fdtab.h"
 #include "core/session_int.h"
 #include "ksight.skel.h"
 
@@ -95,8 +96,9 @@ static const char *type_name(struct ks_ctx *c, int t, char *buf, size_t len)
 /*
  * JSON: what the identity cache asked of /proc and got, just before each stats record:
  * misses queued to the worker, loads it published, refused (its queue full) or found
- * gone; the same for cgroups; and what the worker still holds. They show that records
- * never waited for /proc (and are what the metrics will export).
+ * gone; the same for cgroups; what the worker still holds; the fd table's scans and
+ * probes. They show that records never waited for /proc (and are what the metrics will
+ * export).
  */
 static void emit_ident(struct ks_ctx *c)
 {
@@ -123,6 +125,16 @@ static void emit_ident(struct ks_ctx *c)
 	ks_rec_uint(&r, "cgroups", NULL, 0, is.cgroups);
 	ks_rec_uint(&r, "worker_done", NULL, 0, ws.done);
 	ks_rec_uint(&r, "worker_pending", NULL, 0, ws.pending);
+	if (c->fdtab) {
+		struct ks_fdtab_stats fs;
+
+		ks_fdtab__stats(c->fdtab, &fs);
+		ks_rec_uint(&r, "fd_scans_queued", NULL, 0, fs.scans_queued);
+		ks_rec_uint(&r, "fd_scans_done", NULL, 0, fs.scans_done);
+		ks_rec_uint(&r, "fd_probes_queued", NULL, 0, fs.probes_queued);
+		ks_rec_uint(&r, "fd_refused", NULL, 0, fs.refused);
+		ks_rec_uint(&r, "fds", NULL, 0, fs.fds);
+	}
 	ks_emit(c, &r);
 }
 

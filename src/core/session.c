@@ -299,7 +299,6 @@ void ks_ctx_aggregated(struct ks_ctx *c, uint16_t type, uint64_t total)
 	c->loss.aggregated[type & (KS_EV_MAX - 1)] = total;
 }
 
-
 int ks_ctx_slot_family(const struct ks_ctx *c, const struct ks_module *m, const char *slot)
 {
 	for (int i = 0; i < c->ninst; i++) {

@@ -108,6 +108,8 @@ def test_fork_storm_reader_never_waits(pubdir, delay_ms):
     assert ident["misses"] >= N_STORM - N_STORM // 4
     assert ident["queued"] + ident["dropped"] >= ident["misses"]
     assert ident["loaded"] + ident["gone"] + ident["stale"] <= ident["queued"]
+    # each child's fds were scanned by the worker too (or the scan refused, counted)
+    assert ident["fd_scans_queued"] + ident["fd_refused"] >= N_STORM, ident
     # before and after /proc answered: the comm, the executable, or the unit pytest runs in
     services = collections.Counter(r["service"] for r in recs if r.get("pid") in kids)
     assert set(services) <= {"forkstorm", unit_of(os.getpid())}, services
@@ -116,6 +118,7 @@ def test_fork_storm_reader_never_waits(pubdir, delay_ms):
         assert ident["worker_done"] <= (storm_s + 10) * 1000 / delay_ms, ident
         assert ident["worker_pending"] + ident["dropped"] > N_STORM // 2, ident
         assert ident["loaded"] < N_STORM // 10, ident
+        assert ident["fd_scans_done"] < N_STORM // 10, ident
     assert stop_s < 5, "ksight took %.1fs to stop" % stop_s
     events = sum(by.values())
     print("fork storm, delay %d ms: %d processes in %.1fs; %d records of theirs (%.0f/s), "
