@@ -2,7 +2,7 @@
 /*
  * The identity cache's cgroups: cgroup id -> path and service, resolved on the worker by
  * file handle (or, where handles do not work, by a bounded walk at most once a second),
- * bounded with O(1) least-recently-used eviction.
+ * bounded with O(1) least-recently-used eviction; and the service of a record.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -283,4 +283,41 @@ const char *ks_ident__cgroup_path(struct ks_ident *id, uint64_t cgid)
 	struct cgent *c = ident_cg_get(id, cgid, mono_now());
 
 	return c && c->state == CG_KNOWN ? c->path : NULL;
+}
+
+void ks_ident__describe(struct ks_ident *id, const struct ks_hdr *h, struct ks_service *out)
+{
+	const struct ks_proc *p = ks_ident__lookup(id, h);
+	const struct pent *e = (const struct pent *)p;
+	uint64_t now = h->ts;
+	struct cgent *cg;
+
+	out->cgroup = h->cgroup ? h->cgroup : p ? p->cgroup : 0;
+	out->cgroup_path = NULL;
+	cg = out->cgroup ? ident_cg_get(id, out->cgroup, now) : NULL;
+	if (cg && cg->state == CG_KNOWN)
+		out->cgroup_path = cg->path;
+	if (cg && cg->svc) {
+		out->name = cg->svc;
+		out->kind = cg->kind;
+	} else if (e && e->svc) {
+		out->name = e->svc;
+		out->kind = e->svc_kind;
+	} else if (p && p->exe && strncmp(p->exe, "/proc/", 6)) {	/* not /proc/self/exe */
+		const char *slash = strrchr(p->exe, '/');
+
+		out->name = slash && slash[1] ? slash + 1 : p->exe;
+		out->kind = KS_SVC_EXE;
+	} else {
+		out->name = p ? p->comm : h->comm;
+		out->kind = KS_SVC_COMM;
+	}
+}
+
+const char *ks_ident__service(struct ks_ident *id, const struct ks_hdr *h)
+{
+	struct ks_service s;
+
+	ks_ident__describe(id, h, &s);
+	return s.name;
 }
