@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/registry.h"
+#include "core/worker.h"
 
 #define KSIGHT_VERSION "0.1.0"
 
@@ -31,8 +32,14 @@ int main(int argc, char **argv)
 	const struct ks_module *m;
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	char err[128];
+
 	if (!cmd) {
 		usage(stderr);
+		return 2;
+	}
+	if (ks_worker_test_delay(&(unsigned int){ 0 }, err, sizeof(err))) {
+		fprintf(stderr, "ksight: %s\n", err);
 		return 2;
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {

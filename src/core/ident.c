@@ -1,87 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0
+/* The identity cache's processes: hash table, O(1) eviction, records and loads (ident.h). */
 #include "core/ident.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "core/procfs.h"
+#include "core/ident_int.h"
 
-#define NBUCKETS 4096
-#define CG_MAX 4096
-
-struct cg_entry {
-	uint64_t id;
-	char *path;
-};
-
-struct ks_ident {
-	struct ks_proc *buckets[NBUCKETS];
-	size_t count, max;
-	uint64_t clock;
-	char proc_root[64];
-	double tick_ns;
-	char tmp[64];		/* service text for processes not cached */
-	/* cgroup id -> path, rebuilt by walking the cgroup2 tree on a miss */
-	char cg_root[256];
-	struct cg_entry *cgs;
-	size_t ncg;
-	time_t cg_scanned;
-};
-
-static struct ks_proc **slot(struct ks_ident *id, uint32_t pid)
+static size_t pow2_at_least(size_t n)
 {
-	return &id->buckets[(pid * 2654435761u) >> 20 & (NBUCKETS - 1)];
+	size_t p = 64;
+
+	while (p < n)
+		p <<= 1;
+	return p;
 }
 
-static void proc_free(struct ks_proc *p)
+static struct pent **bucket(const struct ks_ident *id, uint32_t pid)
 {
-	if (!p)
-		return;
-	free(p->exe);
-	free(p->args);
-	free(p->service);
-	free(p);
+	return &id->ptab[(pid * 2654435761u) & id->pmask];
 }
 
-struct ks_ident *ks_ident__new(size_t max, const char *proc_root)
+static int64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct ks_ident *ks_ident__new(size_t max, const char *proc_root, struct ks_worker *w)
 {
 	struct ks_ident *id = calloc(1, sizeof(*id));
-	char buf[8192];
 	long hz = sysconf(_SC_CLK_TCK);
 
 	if (!id)
 		return NULL;
-	id->max = max ? max : 1;
-	snprintf(id->proc_root, sizeof(id->proc_root), "%s", proc_root ? proc_root : "/proc");
-	id->tick_ns = 1e9 / (hz > 0 ? hz : 100);
-	snprintf(buf, sizeof(buf), "%s/self/mountinfo", id->proc_root);
-	if (ks_read_file(buf, buf, sizeof(buf)) > 0)
-		ks_parse_mountinfo_cgroup2(buf, id->cg_root, sizeof(id->cg_root));
+	id->w = w;
+	id->env.max = max ? max : 1;
+	snprintf(id->env.proc_root, sizeof(id->env.proc_root), "%s",
+		 proc_root ? proc_root : "/proc");
+	id->env.tick_ns = 1e9 / (hz > 0 ? hz : 100);
+	id->env.boot_ahead = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+	ks_dlist_init(&id->live);
+	ks_dlist_init(&id->exited);
+	id->pmask = pow2_at_least(id->env.max) - 1;
+	id->ptab = calloc(id->pmask + 1, sizeof(*id->ptab));
+	if (!id->ptab || ident_cg_init(id)) {
+		ks_ident__free(id);
+		errno = ENOMEM;
+		return NULL;
+	}
+	ks_cgfs__open(&id->env.cgfs, id->env.proc_root);	/* none: services from /proc */
 	return id;
+}
+
+static void clear_strings(struct pent *e)
+{
+	free(e->exe);
+	free(e->args);
+	free(e->cgpath);
+	free(e->svc);
+	e->exe = e->args = e->cgpath = e->svc = NULL;
+	e->p.exe = e->p.args = e->p.cgroup_path = NULL;
+	e->p.args_len = 0;
+	e->p.args_cut = false;
+	e->svc_kind = KS_SVC_NONE;
 }
 
 void ks_ident__free(struct ks_ident *id)
 {
 	if (!id)
 		return;
-	for (int i = 0; i < NBUCKETS; i++) {
-		struct ks_proc *p = id->buckets[i], *n;
-
-		for (; p; p = n) {
-			n = p->next;
-			proc_free(p);
+	for (size_t i = 0; id->ptab && i <= id->pmask; i++) {
+		for (struct pent *e = id->ptab[i], *n; e; e = n) {
+			n = e->hnext;
+			clear_strings(e);
+			free(e);
 		}
 	}
-	for (size_t i = 0; i < id->ncg; i++)
-		free(id->cgs[i].path);
-	free(id->cgs);
+	free(id->ptab);
+	ident_cg_free(id);
+	ks_cgfs__close(&id->env.cgfs);
 	free(id);
 }
 
@@ -90,79 +94,99 @@ size_t ks_ident__count(const struct ks_ident *id)
 	return id->count;
 }
 
-static struct ks_proc *find(struct ks_ident *id, uint32_t pid)
+void ks_ident__stats(const struct ks_ident *id, struct ks_ident_stats *out)
 {
-	for (struct ks_proc *p = *slot(id, pid); p; p = p->next)
-		if (p->pid == pid)
-			return p;
+	*out = id->st;
+	out->procs = id->count;
+	out->cgroups = id->ncg;
+}
+
+static struct pent *find(const struct ks_ident *id, uint32_t pid)
+{
+	for (struct pent *e = *bucket(id, pid); e; e = e->hnext)
+		if (e->p.pid == pid)
+			return e;
 	return NULL;
 }
 
-static void unlink_proc(struct ks_ident *id, struct ks_proc *victim)
+const struct ks_proc *ks_ident__find(const struct ks_ident *id, uint32_t pid)
 {
-	for (struct ks_proc **pp = slot(id, victim->pid); *pp; pp = &(*pp)->next)
-		if (*pp == victim) {
-			*pp = victim->next;
-			id->count--;
-			proc_free(victim);
-			return;
-		}
+	struct pent *e = find(id, pid);
+
+	return e ? &e->p : NULL;
 }
 
-/* Free room for one more entry: every exited process first, else the least recently used. */
-static void make_room(struct ks_ident *id)
+static void unhash(struct ks_ident *id, struct pent *victim)
 {
-	struct ks_proc *lru = NULL;
+	struct pent **pp = bucket(id, victim->p.pid);
 
-	if (id->count < id->max)
+	while (*pp != victim)
+		pp = &(*pp)->hnext;
+	*pp = victim->hnext;
+}
+
+/* One entry out: the oldest exit, else the least recently used. O(1). */
+static void evict_one(struct ks_ident *id)
+{
+	struct ks_dlist *l = !ks_dlist_empty(&id->exited) ? id->exited.next : id->live.next;
+	struct pent *e;
+
+	if (l == &id->live)
 		return;
-	for (int i = 0; i < NBUCKETS; i++) {
-		struct ks_proc **pp = &id->buckets[i];
-
-		while (*pp) {
-			struct ks_proc *p = *pp;
-
-			if (p->exited) {
-				*pp = p->next;
-				id->count--;
-				proc_free(p);
-				continue;
-			}
-			if (!lru || p->used < lru->used)
-				lru = p;
-			pp = &p->next;
-		}
-	}
-	if (id->count >= id->max && lru)
-		unlink_proc(id, lru);
+	e = (struct pent *)((char *)l - offsetof(struct pent, link));
+	ks_dlist_del(&e->link);
+	unhash(id, e);
+	clear_strings(e);
+	free(e);
+	id->count--;
+	id->st.evicted++;
 }
 
-static struct ks_proc *insert(struct ks_ident *id, uint32_t pid)
+/* A new entry for @pid (not cached), at the most recent end unless @cold. */
+static struct pent *insert(struct ks_ident *id, uint32_t pid, bool cold)
 {
-	struct ks_proc *p = find(id, pid), **head;
+	struct pent *e, **head;
 
-	if (p) {
-		free(p->exe);
-		free(p->args);
-		free(p->service);
-		p->exe = p->args = p->service = NULL;
-		p->args_len = 0;
-		p->exited = false;
-		return p;
-	}
-	make_room(id);
-	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (id->count >= id->env.max)
+		evict_one(id);
+	e = calloc(1, sizeof(*e));
+	if (!e)
 		return NULL;
-	p->pid = pid;
-	head = slot(id, pid);
-	p->next = *head;
-	*head = p;
+	e->p.pid = pid;
+	e->serial = ++id->serial;
+	head = bucket(id, pid);
+	e->hnext = *head;
+	*head = e;
+	if (cold)
+		ks_dlist_add_head(&id->live, &e->link);
+	else
+		ks_dlist_add_tail(&id->live, &e->link);
 	id->count++;
-	return p;
+	return e;
 }
 
-static void set_args(struct ks_proc *p, const char *args, size_t len, bool cut)
+/* Forget all of @e but its pid: another process (an exec, or the pid reused). */
+static void reset(struct ks_ident *id, struct pent *e)
+{
+	uint32_t pid = e->p.pid;
+
+	clear_strings(e);
+	memset(&e->p, 0, sizeof(e->p));
+	e->p.pid = pid;
+	e->serial = ++id->serial;
+	e->pending = e->want_exe = false;
+	e->retry_ts = e->exit_ts = 0;
+	ks_dlist_del(&e->link);
+	ks_dlist_add_tail(&id->live, &e->link);
+}
+
+static void set_comm(struct ks_proc *p, const char *comm)
+{
+	memcpy(p->comm, comm, sizeof(p->comm) - 1);
+	p->comm[sizeof(p->comm) - 1] = 0;
+}
+
+static void set_args(struct pent *e, const char *args, size_t len, bool cut)
 {
 	while (len && !args[len - 1])	/* drop the trailing NULs */
 		len--;
@@ -170,185 +194,189 @@ static void set_args(struct ks_proc *p, const char *args, size_t len, bool cut)
 		len = KS_IDENT_ARGS_MAX;
 		cut = true;
 	}
-	free(p->args);
-	p->args = malloc(len + 1);
-	if (p->args) {
-		memcpy(p->args, args, len);
-		p->args[len] = 0;
+	free(e->args);
+	e->args = malloc(len + 1);
+	if (e->args) {
+		memcpy(e->args, args, len);
+		e->args[len] = 0;
 	}
-	p->args_len = p->args ? len : 0;
-	p->args_cut = cut;
+	e->p.args = e->args;
+	e->p.args_len = e->args ? len : 0;
+	e->p.args_cut = cut;
 }
 
-static struct ks_proc *load(struct ks_ident *id, uint32_t pid)
+static void try_load(struct ks_ident *id, struct pent *e, uint64_t now)
 {
-	char path[128], buf[4096];
-	struct ks_stat st;
-	struct ks_proc *p;
-	uint32_t uid = 0;
-	ssize_t n;
+	if (e->pending || e->p.state != KS_PROC_PARTIAL || e->p.exited || now < e->retry_ts)
+		return;
+	if (ident_queue_load(id, e))
+		e->retry_ts = now + KS_IDENT_RETRY_NS;
+}
 
-	snprintf(path, sizeof(path), "%s/%u/stat", id->proc_root, pid);
-	if (ks_read_file(path, buf, sizeof(buf)) <= 0 || ks_parse_stat(buf, &st))
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%u/status", id->proc_root, pid);
-	if (ks_read_file(path, buf, sizeof(buf)) > 0)
-		ks_parse_status_uid(buf, &uid);
-	p = insert(id, pid);
-	if (!p)
-		return NULL;
-	p->ppid = st.ppid;
-	p->uid = uid;
-	p->start_ns = st.starttime * id->tick_ns;
-	memcpy(p->comm, st.comm, sizeof(p->comm));
-	snprintf(path, sizeof(path), "%s/%u/exe", id->proc_root, pid);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = 0;
-		p->exe = strdup(buf);
+const struct ks_proc *ks_ident__lookup(struct ks_ident *id, const struct ks_hdr *h)
+{
+	struct pent *e = find(id, h->pid);
+
+	id->st.lookups++;
+	if (e && e->p.exited && h->ts > e->exit_ts) {
+		reset(id, e);	/* made after its exit: a new process was given the pid */
+		id->st.misses++;
+		set_comm(&e->p, h->comm);
+	} else if (e) {
+		ks_dlist_del(&e->link);
+		ks_dlist_add_tail(e->p.exited ? &id->exited : &id->live, &e->link);
+	} else {
+		e = insert(id, h->pid, false);
+		if (!e)
+			return NULL;
+		id->st.misses++;
+		set_comm(&e->p, h->comm);
 	}
-	snprintf(path, sizeof(path), "%s/%u/cmdline", id->proc_root, pid);
-	/* up to MAX + 2 bytes: MAX bytes of arguments and their final NUL are not cut; more
-	 * than that is (set_args also cuts what exceeds MAX once the NULs are dropped) */
-	n = ks_read_file(path, buf, KS_IDENT_ARGS_MAX + 3);
-	if (n > 0)
-		set_args(p, buf, n, n > KS_IDENT_ARGS_MAX + 1);
-	return p;
+	if (h->cgroup)
+		e->p.cgroup = h->cgroup;
+	try_load(id, e, h->ts);
+	return &e->p;
+}
+
+int ks_ident__load(struct ks_ident *id, uint32_t pid)
+{
+	struct pent *e = find(id, pid);
+
+	if (!e && !(e = insert(id, pid, false)))
+		return -ENOMEM;
+	if (e->pending || e->p.state == KS_PROC_FULL)
+		return 0;
+	e->p.state = KS_PROC_PARTIAL;
+	e->retry_ts = 0;
+	return ident_queue_load(id, e);
 }
 
 int ks_ident__seed(struct ks_ident *id)
 {
-	DIR *d = opendir(id->proc_root);
-	struct dirent *de;
-	int added = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) && id->count < id->max) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-
-		if (*end || !pid || find(id, pid))
-			continue;
-		added += load(id, pid) != NULL;
-	}
-	closedir(d);
-	return added;
+	return ident_queue_seed(id);
 }
 
-const struct ks_proc *ks_ident__get(struct ks_ident *id, uint32_t pid)
+void ks_ident__exec(struct ks_ident *id, const struct ks_hdr *h, uint32_t ppid, uint32_t uid,
+		    uint64_t start_ns, const char *exe, const char *args, size_t args_len,
+		    bool args_cut)
 {
-	struct ks_proc *p = find(id, pid);
+	struct pent *e = find(id, h->pid);
 
-	if (!p)
-		p = load(id, pid);
-	if (p)
-		p->used = ++id->clock;
-	return p;
-}
-
-void ks_ident__exec(struct ks_ident *id, uint32_t pid, uint32_t ppid, uint32_t uid,
-		    uint64_t start_ns, const char *comm, const char *exe, const char *args,
-		    size_t args_len, bool args_cut)
-{
-	struct ks_proc *p = insert(id, pid);
-
-	if (!p)
+	if (e)
+		reset(id, e);	/* a load queued before the exec describes the old image */
+	else if (!(e = insert(id, h->pid, false)))
 		return;
-	p->ppid = ppid;
-	p->uid = uid;
-	p->start_ns = start_ns;
-	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	p->exe = exe && exe[0] ? strdup(exe) : NULL;
-	set_args(p, args, args_len, args_cut);
-	p->used = ++id->clock;
+	e->p.state = KS_PROC_FULL;
+	e->p.ppid = ppid;
+	e->p.uid = uid;
+	e->p.start_ns = start_ns;
+	e->p.cgroup = h->cgroup;
+	set_comm(&e->p, h->comm);
+	e->exe = exe && exe[0] ? strdup(exe) : NULL;
+	e->p.exe = e->exe;
+	set_args(e, args, args_len, args_cut);
+	/* the record has the path execve() was given: "./configure", "/proc/self/exe" */
+	if (exe && (exe[0] != '/' || !strncmp(exe, "/proc/", 6)) && !ident_queue_load(id, e))
+		e->want_exe = true;
 }
 
-void ks_ident__exit(struct ks_ident *id, uint32_t pid)
+void ks_ident__exit(struct ks_ident *id, const struct ks_hdr *h, uint32_t ppid, uint32_t uid,
+		    uint64_t start_ns)
 {
-	struct ks_proc *p = find(id, pid);
+	struct pent *e = find(id, h->pid);
 
-	if (p)
-		p->exited = true;
-}
-
-/* nftw has no user argument: the scan in progress. */
-static struct ks_ident *scanning;
-
-static int cg_visit(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	struct ks_ident *id = scanning;
-	const char *rel = path + strlen(id->cg_root);
-	struct cg_entry *e;
-
-	if (type != FTW_D)
-		return 0;
-	if (id->ncg >= CG_MAX)
-		return 1;
-	e = &id->cgs[id->ncg];
-	e->id = sb->st_ino;
-	e->path = strdup(rel[0] ? rel : "/");
-	if (e->path)
-		id->ncg++;
-	return 0;
-}
-
-static void cg_rescan(struct ks_ident *id)
-{
-	time_t now = time(NULL);
-
-	if (!id->cg_root[0] || now == id->cg_scanned)
-		return;	/* at most one walk per second */
-	id->cg_scanned = now;
-	for (size_t i = 0; i < id->ncg; i++)
-		free(id->cgs[i].path);
-	id->ncg = 0;
-	if (!id->cgs) {
-		id->cgs = calloc(CG_MAX, sizeof(*id->cgs));
-		if (!id->cgs)
+	if (!e) {
+		e = insert(id, h->pid, false);
+		if (!e)
 			return;
+		set_comm(&e->p, h->comm);
+		e->p.state = KS_PROC_GONE;	/* too late for /proc */
 	}
-	scanning = id;
-	nftw(id->cg_root, cg_visit, 16, FTW_PHYS | FTW_MOUNT);
-	scanning = NULL;
+	if (!e->p.start_ns)
+		e->p.start_ns = start_ns;
+	if (e->p.state != KS_PROC_FULL) {
+		e->p.ppid = ppid;
+		e->p.uid = uid;
+	}
+	e->p.exited = true;
+	e->exit_ts = h->ts;
+	ks_dlist_del(&e->link);
+	ks_dlist_add_tail(&id->exited, &e->link);
 }
 
-const char *ks_ident__cgroup_path(struct ks_ident *id, uint64_t cgid)
+/* Whether @l describes @e's process: /proc's start time is in clock ticks. */
+static bool same_start(const struct ks_ident *id, const struct pent *e,
+		       const struct ks_proc_load *l)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < id->ncg; i++)
-			if (id->cgs[i].id == cgid)
-				return id->cgs[i].path;
-		if (pass == 0)
-			cg_rescan(id);
-	}
-	return NULL;
+	int64_t d = (int64_t)(e->p.start_ns - l->start_ns);
+
+	return !e->p.start_ns || (d < 0 ? -d : d) <= 2 * id->env.tick_ns;
 }
 
-const char *ks_ident__service(struct ks_ident *id, uint32_t pid, uint64_t cgroup,
-			      const char *comm)
+static void fill(struct ks_ident *id, struct pent *e, struct ks_proc_load *l)
 {
-	struct ks_proc *p = (struct ks_proc *)ks_ident__get(id, pid);
-	const char *path, *svc = NULL;
-	char buf[64];
+	char svc[256];
 
-	if (p && p->service && p->cgroup == cgroup)
-		return p->service;
-	path = cgroup ? ks_ident__cgroup_path(id, cgroup) : NULL;
-	if (path)
-		svc = ks_service_from_cgroup(path, buf, sizeof(buf));
-	if (!svc && p && p->exe) {
-		const char *slash = strrchr(p->exe, '/');
-
-		svc = slash ? slash + 1 : p->exe;
+	clear_strings(e);
+	e->p.state = KS_PROC_FULL;
+	e->p.ppid = l->ppid;
+	e->p.uid = l->uid;
+	e->p.start_ns = l->start_ns;
+	if (l->comm[0])
+		set_comm(&e->p, l->comm);
+	e->p.exe = e->exe = l->exe;
+	e->p.args = e->args = l->args;
+	e->p.args_len = l->args_len;
+	e->p.args_cut = l->args_cut;
+	e->p.cgroup_path = e->cgpath = l->cgpath;
+	l->exe = l->args = l->cgpath = NULL;
+	if (!e->p.cgroup)
+		e->p.cgroup = l->cgroup;
+	if (e->cgpath) {
+		e->svc_kind = ks_service_from_cgroup(e->cgpath, svc, sizeof(svc));
+		e->svc = e->svc_kind != KS_SVC_NONE ? strdup(svc) : NULL;
+		if (!e->svc)
+			e->svc_kind = KS_SVC_NONE;
 	}
-	if (!svc)
-		svc = p ? p->comm : comm;
-	snprintf(id->tmp, sizeof(id->tmp), "%s", svc);
-	if (!p)
-		return id->tmp;
-	free(p->service);
-	p->service = strdup(id->tmp);
-	p->cgroup = cgroup;
-	return p->service ? p->service : id->tmp;
+}
+
+void ident_publish(struct ks_ident *id, uint64_t serial, struct ks_proc_load *l)
+{
+	struct pent *e = find(id, l->pid);
+
+	if (l->found && l->cgroup && l->cgpath && l->cgpath[0] == '/')
+		ident_cg_learn(id, l->cgroup, l->cgpath);
+	if (!serial) {	/* seeding: fill what records have not */
+		if (!l->found || (e && e->p.state == KS_PROC_FULL))
+			return;
+		if (!e && (id->count >= id->env.max || !(e = insert(id, l->pid, true))))
+			return;
+		fill(id, e, l);
+		return;
+	}
+	if (!e || e->serial != serial) {
+		id->st.stale++;
+		return;
+	}
+	e->pending = false;
+	if (!l->found) {
+		id->st.gone++;
+		if (e->p.state == KS_PROC_PARTIAL)
+			e->p.state = KS_PROC_GONE;
+		return;
+	}
+	if (e->want_exe && l->found && l->exe && same_start(id, e, l)) {
+		e->want_exe = false;
+		id->st.loaded++;
+		free(e->exe);
+		e->p.exe = e->exe = l->exe;	/* the rest came with the exec */
+		l->exe = NULL;
+		return;
+	}
+	if (e->p.state == KS_PROC_FULL || (e->p.exited && !same_start(id, e, l))) {
+		id->st.stale++;	/* known better already, or the pid's next process */
+		return;
+	}
+	id->st.loaded++;
+	fill(id, e, l);
 }

@@ -29,6 +29,8 @@
 
 struct bpf_object;
 struct ks_ctx;
+struct ks_fdtab;
+struct ks_ident;
 
 /* Hook families, cheapest first. KS_FAM_SYSCALL means "through the syscall dispatcher",
  * which itself runs on tp_btf, raw_tp or tp. */
@@ -160,8 +162,15 @@ const struct ks_common *ks_ctx_common(const struct ks_ctx *ctx);
 int64_t ks_ctx_real(const struct ks_ctx *ctx, uint64_t mono_ns);
 /* The kernel has counted @total events of aggregation type @type so far. */
 void ks_ctx_aggregated(struct ks_ctx *ctx, uint16_t type, uint64_t total);
-/* Service name of a task (systemd unit, container, executable), never NULL. */
+/* Service name of a task (systemd unit, container, executable), never NULL; valid until
+ * the next call into the session. Records: ks_ident__service() on ks_ctx_ident(). */
 const char *ks_ctx_service(struct ks_ctx *ctx, uint32_t pid, uint64_t cgroup);
+/* The session's identity cache (core/ident.h): owned by the session, never NULL. */
+struct ks_ident *ks_ctx_ident(struct ks_ctx *ctx);
+/* The session's fd table (core/fdtab.h), shared by the modules that name fds: made on
+ * the first call (setup), owned by the session; the core forgets a process's fds at its
+ * exit and exec. NULL when out of memory. */
+struct ks_fdtab *ks_ctx_fdtab(struct ks_ctx *ctx);
 /* The family each alternative of the module's @slot resolved to, or -1 if not loaded. */
 int ks_ctx_slot_family(const struct ks_ctx *ctx, const struct ks_module *m, const char *slot);
 /* The running kernel's BTF (vmlinux), loaded once; NULL if the kernel has none. */

@@ -60,18 +60,20 @@ int ks_parse_status_uid(const char *buf, uint32_t *uid)
 	return 0;
 }
 
-int ks_parse_cgroup_v2(const char *buf, char *path, size_t len)
+/* The path of the first line of /proc/<pid>/cgroup that starts with @prefix. */
+static int cgroup_line(const char *buf, const char *prefix, char *path, size_t len)
 {
+	size_t pl = strlen(prefix);
 	const char *p = buf;
 
 	while (p && *p) {
-		if (!strncmp(p, "0::", 3)) {
+		if (!strncmp(p, prefix, pl)) {
 			const char *end = strchr(p, '\n');
-			size_t n = end ? (size_t)(end - p - 3) : strlen(p + 3);
+			size_t n = end ? (size_t)(end - p - pl) : strlen(p + pl);
 
 			if (n >= len)
 				return -1;
-			memcpy(path, p + 3, n);
+			memcpy(path, p + pl, n);
 			path[n] = 0;
 			return 0;
 		}
@@ -82,86 +84,24 @@ int ks_parse_cgroup_v2(const char *buf, char *path, size_t len)
 	return -1;
 }
 
-int ks_parse_mountinfo_cgroup2(const char *buf, char *dir, size_t len)
+int ks_parse_cgroup_v2(const char *buf, char *path, size_t len)
 {
-	const char *line = buf;
+	return cgroup_line(buf, "0::", path, len);
+}
 
-	/* "36 25 0:30 / /sys/fs/cgroup/unified rw,... shared:9 - cgroup2 cgroup2 rw" */
-	while (line && *line) {
-		const char *end = strchr(line, '\n'), *sep = strstr(line, " - cgroup2 ");
+int ks_parse_cgroup_systemd(const char *buf, char *path, size_t len)
+{
+	const char *p = buf;
 
-		if (sep && (!end || sep < end)) {
-			char mnt[4096];
+	/* "<n>:name=systemd:<path>": the number varies */
+	while (p && *p) {
+		const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
 
-			if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 && strlen(mnt) < len) {
-				strcpy(dir, mnt);
-				return 0;
-			}
-		}
-		line = end ? end + 1 : NULL;
+		if (colon && (!end || colon < end) && !strncmp(colon, ":name=systemd:", 14))
+			return cgroup_line(colon, ":name=systemd:", path, len);
+		p = end ? end + 1 : NULL;
 	}
 	return -1;
-}
-
-static bool all_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-	return n > 0;
-}
-
-/* "docker-<64 hex>.scope", "cri-containerd-<id>.scope", "libpod-<id>.scope", "crio-<id>". */
-static const char *container_id(const char *comp, size_t n, size_t *idlen)
-{
-	static const char *const prefixes[] = { "docker-", "cri-containerd-", "libpod-", "crio-",
-						"containerd-" };
-	size_t end = n;
-
-	if (n > 6 && !strncmp(comp + n - 6, ".scope", 6))
-		end = n - 6;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		size_t pl = strlen(prefixes[i]);
-
-		if (end > pl + 11 && !strncmp(comp, prefixes[i], pl) && all_hex(comp + pl, end - pl)) {
-			*idlen = end - pl;
-			return comp + pl;
-		}
-	}
-	if (end >= 12 && all_hex(comp, end) && end == n) {	/* "/docker/<id>" */
-		*idlen = end;
-		return comp;
-	}
-	return NULL;
-}
-
-const char *ks_service_from_cgroup(const char *path, char *out, size_t len)
-{
-	const char *found = NULL, *p = path;
-	size_t found_len = 0;
-	bool is_container = false;
-
-	while (p && *p) {
-		const char *next = strchr(p, '/');
-		size_t n = next ? (size_t)(next - p) : strlen(p);
-		const char *id;
-		size_t idlen;
-
-		if ((id = container_id(p, n, &idlen))) {
-			found = id;
-			found_len = idlen > 12 ? 12 : idlen;
-			is_container = true;
-		} else if (!is_container && n > 8 && !strncmp(p + n - 8, ".service", 8)) {
-			found = p;
-			found_len = n;
-		}
-		p = next ? next + 1 : NULL;
-	}
-	if (!found || found_len >= len)
-		return NULL;
-	memcpy(out, found, found_len);
-	out[found_len] = 0;
-	return out;
 }
 
 ssize_t ks_read_file(const char *path, char *buf, size_t len)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Parsers for /proc and cgroup text. Pure functions over buffers (tested without a
+ * Parsers for /proc text. Pure functions over buffers (tested without a
  * kernel); procfs.c also holds the small readers that fill those buffers.
  */
 #ifndef KSIGHT_PROCFS_H
@@ -28,16 +28,9 @@ int ks_parse_status_uid(const char *buf, uint32_t *uid);
 /* The cgroup v2 path from /proc/<pid>/cgroup (the "0::" line). Returns 0 or -1. */
 int ks_parse_cgroup_v2(const char *buf, char *path, size_t len);
 
-/* Mount point of the cgroup2 filesystem from /proc/self/mountinfo. Returns 0 or -1. */
-int ks_parse_mountinfo_cgroup2(const char *buf, char *dir, size_t len);
-
-/*
- * A service name from a cgroup v2 path: the innermost systemd service unit
- * ("/system.slice/nginx.service" -> "nginx.service"), a container id (docker, podman,
- * containerd, cri-o scopes, "/docker/<id>"; shortened to 12 characters), or NULL when the
- * path names neither (root, sessions, slices). Writes to @out.
- */
-const char *ks_service_from_cgroup(const char *path, char *out, size_t len);
+/* The v1 name=systemd path from /proc/<pid>/cgroup ("1:name=systemd:/system.slice/x"): the
+ * units of a host without cgroup2 mounted. Returns 0 or -1. */
+int ks_parse_cgroup_systemd(const char *buf, char *path, size_t len);
 
 /* Read a whole small file into @buf (NUL-terminated). Returns bytes read or -errno. */
 ssize_t ks_read_file(const char *path, char *buf, size_t len);

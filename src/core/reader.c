@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "core/fdtab.h"
 #include "core/session_int.h"
 #include "core.skel.h"
 
@@ -20,9 +21,16 @@ static void ident_exec(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
 	alen = e->args_len;
 	if (sizeof(*e) + flen > size || sizeof(*e) + flen + alen > size || !flen)
 		return;
-	ks_ident__exec(c->ident, h->pid, e->ppid, e->uid, e->start_ns, h->comm,
-		       (const char *)e->data, (const char *)e->data + flen, alen,
-		       e->args_total > e->args_len);
+	ks_ident__exec(c->ident, h, e->ppid, e->uid, e->start_ns, (const char *)e->data,
+		       (const char *)e->data + flen, alen, e->args_total > e->args_len);
+}
+
+static void ident_exit(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
+{
+	const struct ks_proc_exit *e = (const void *)h;
+
+	if (size >= sizeof(*e))
+		ks_ident__exit(c->ident, h, e->ppid, e->uid, e->start_ns);
 }
 
 int ks_ctx_on_record(void *ctx, void *data, size_t size)
@@ -39,17 +47,20 @@ int ks_ctx_on_record(void *ctx, void *data, size_t size)
 	}
 	type = h->type & (KS_EV_MAX - 1);
 	ks_loss_record(&c->loss, h->cpu, h->level, h->seq, type);
+	ks_worker__drain(c->worker);	/* publish what /proc said meanwhile: one atomic load */
 	if (type == KS_EV_PROC_EXEC)
 		ident_exec(c, h, h->size);
 	for (int k = 0; k < KS_TYPE_MODS && (in = c->by_type[type][k]); k++)
 		if (!in->failed && in->m->event)
 			in->m->event(c, in->state, h, h->size);
-	if (type == KS_EV_PROC_EXEC || type == KS_EV_PROC_EXIT)
+	if (type == KS_EV_PROC_EXEC || type == KS_EV_PROC_EXIT) {
 		for (int i = 0; i < c->ninst; i++)
 			if (!c->inst[i].failed && c->inst[i].m->proc)
 				c->inst[i].m->proc(c, c->inst[i].state, h, h->size);
+		ks_ctx_tables_proc(c, h);
+	}
 	if (type == KS_EV_PROC_EXIT)
-		ks_ident__exit(c->ident, h->pid);
+		ident_exit(c, h, h->size);
 	return 0;
 }
 
@@ -86,6 +97,51 @@ static const char *type_name(struct ks_ctx *c, int t, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * JSON: what the identity cache asked of /proc and got, just before each stats record:
+ * misses queued to the worker, loads it published, refused (its queue full) or found
+ * gone; the same for cgroups; what the worker still holds; the fd table's scans and
+ * probes. They show that records never waited for /proc (and are what the metrics will
+ * export).
+ */
+static void emit_ident(struct ks_ctx *c)
+{
+	struct ks_worker_stats ws;
+	struct ks_ident_stats is;
+	struct ks_rec r;
+
+	ks_ident__stats(c->ident, &is);
+	ks_worker__stats(c->worker, &ws);
+	ks_rec_init(&r, "ident", NULL);
+	ks_rec_uint(&r, "lookups", NULL, 0, is.lookups);
+	ks_rec_uint(&r, "misses", NULL, 0, is.misses);
+	ks_rec_uint(&r, "queued", NULL, 0, is.queued);
+	ks_rec_uint(&r, "dropped", NULL, 0, is.dropped);
+	ks_rec_uint(&r, "loaded", NULL, 0, is.loaded);
+	ks_rec_uint(&r, "gone", NULL, 0, is.gone);
+	ks_rec_uint(&r, "stale", NULL, 0, is.stale);
+	ks_rec_uint(&r, "evicted", NULL, 0, is.evicted);
+	ks_rec_uint(&r, "procs", NULL, 0, is.procs);
+	ks_rec_uint(&r, "cgroup_queued", NULL, 0, is.cg_queued);
+	ks_rec_uint(&r, "cgroup_dropped", NULL, 0, is.cg_dropped);
+	ks_rec_uint(&r, "cgroup_resolved", NULL, 0, is.cg_resolved);
+	ks_rec_uint(&r, "cgroup_gone", NULL, 0, is.cg_gone);
+	ks_rec_uint(&r, "cgroups", NULL, 0, is.cgroups);
+	ks_rec_uint(&r, "worker_done", NULL, 0, ws.done);
+	ks_rec_uint(&r, "worker_pending", NULL, 0, ws.pending);
+	if (c->fdtab) {
+		struct ks_fdtab_stats fs;
+
+		ks_fdtab__stats(c->fdtab, &fs);
+		ks_rec_uint(&r, "fd_scans_queued", NULL, 0, fs.scans_queued);
+		ks_rec_uint(&r, "fd_scans_done", NULL, 0, fs.scans_done);
+		ks_rec_uint(&r, "fd_probes_queued", NULL, 0, fs.probes_queued);
+		ks_rec_uint(&r, "fd_refused", NULL, 0, fs.refused);
+		ks_rec_uint(&r, "fds", NULL, 0, fs.fds);
+	}
+	ks_emit(c, &r);
+}
+
 /* The one loss line: stderr for tools at the end, a summary record in the agent. */
 void ks_ctx_print_stats(struct ks_ctx *c, bool final)
 {
@@ -97,6 +153,7 @@ void ks_ctx_print_stats(struct ks_ctx *c, bool final)
 	ks_loss_totals(&c->loss, &t);
 
 	if (c->common.json) {
+		emit_ident(c);
 		ks_rec_init(&r, "stats", NULL);
 		ks_rec_uint(&r, "events", NULL, 0, t.events);
 		ks_rec_uint(&r, "lost", NULL, 0, t.lost);

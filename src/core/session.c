@@ -76,8 +76,7 @@ struct ks_ctx *ks_ctx__new(enum ks_mode mode, const struct ks_common *common,
 	for (int i = 0; i < c->ninst; i++)
 		for (const struct ks_evtype *t = c->inst[i].m->types; t && t->name; t++)
 			c->loss.agg_type[t->type & (KS_EV_MAX - 1)] = t->agg;
-	c->ident = ks_ident__new(mode == KS_MODE_AGENT ? 8192 : 4096, NULL);
-	if (!c->ident)
+	if (ks_ctx_tables_new(c))
 		goto fail;
 	c->sink = ks_sink__new(STDOUT_FILENO, common->json, common->timestamps, &c->clock);
 	if (!c->sink)
@@ -101,7 +100,7 @@ void ks_ctx__free(struct ks_ctx *c)
 	if (c->cgroup_fd >= 0)
 		close(c->cgroup_fd);
 	ks_sink__free(c->sink);
-	ks_ident__free(c->ident);
+	ks_ctx_tables_free(c);
 	ks_loss_free(&c->loss);
 	ks_probe__free(c->probe);
 	free(c);
@@ -188,8 +187,7 @@ int ks_ctx__start(struct ks_ctx *c)
 	ks_loading_memory(false);
 	if (err)
 		return err;
-	if (c->mode == KS_MODE_AGENT)
-		ks_ident__seed(c->ident);
+	ks_ctx_tables_start(c);
 	reader_priority();
 	for (int i = 0; i < c->ninst; i++)
 		if (!c->inst[i].failed && c->inst[i].m->started)
@@ -256,6 +254,7 @@ int ks_ctx__run(struct ks_ctx *c)
 		err = ring_buffer__poll(c->rb, (int)(wait / 1000000));
 		if (err < 0 && err != -EINTR)
 			break;
+		ks_worker__drain(c->worker);	/* /proc loads, even while no record comes */
 		/* poll only consumes when woken; the timer path drains here */
 		ring_buffer__consume(c->rb);
 		err = 0;
@@ -295,8 +294,7 @@ void ks_emit(struct ks_ctx *c, struct ks_rec *r)
 		if (!r->real_ns)
 			r->real_ns = ks_clock_real(&c->clock, r->hdr->ts);
 		if (c->common.json && !r->service)
-			r->service = ks_ident__service(c->ident, r->hdr->pid, r->hdr->cgroup,
-						       r->hdr->comm);
+			r->service = ks_ident__service(c->ident, r->hdr);
 	}
 	if (!r->real_ns)
 		r->real_ns = ks_clock_real(&c->clock, ks_clock_mono_now());
@@ -321,11 +319,6 @@ int64_t ks_ctx_real(const struct ks_ctx *c, uint64_t mono_ns)
 void ks_ctx_aggregated(struct ks_ctx *c, uint16_t type, uint64_t total)
 {
 	c->loss.aggregated[type & (KS_EV_MAX - 1)] = total;
-}
-
-const char *ks_ctx_service(struct ks_ctx *c, uint32_t pid, uint64_t cgroup)
-{
-	return ks_ident__service(c->ident, pid, cgroup, "?");
 }
 
 int ks_ctx_slot_family(const struct ks_ctx *c, const struct ks_module *m, const char *slot)

@@ -10,6 +10,7 @@
 #include "core/ident.h"
 #include "core/loss.h"
 #include "core/probe.h"
+#include "core/worker.h"
 #include "core/session.h"
 #include "sink/sink.h"
 
@@ -59,7 +60,9 @@ struct ks_ctx {
 	int cgroup_fd;
 
 	struct ks_loss loss;
+	struct ks_worker *worker;	/* /proc reads off the reader's path */
 	struct ks_ident *ident;
+	struct ks_fdtab *fdtab;		/* made when a module asks for it */
 	struct ks_clock clock;
 	struct ks_sink *sink;
 	struct ks_inst *by_type[KS_EV_MAX][KS_TYPE_MODS];	/* NULL-ended when short */
@@ -101,6 +104,11 @@ void ks_ctx_unload(struct ks_ctx *c);
 /* The modules' BPF objects, loaded but never attached (`ksight status`): each inst's
  * failed/err says whether the kernel accepted it. Returns 0 or -errno (core refused). */
 int ks_ctx_verify(struct ks_ctx *c);
+/* tables.c: the identity cache and the fd table, their worker */
+int ks_ctx_tables_new(struct ks_ctx *c);
+void ks_ctx_tables_start(struct ks_ctx *c);
+void ks_ctx_tables_free(struct ks_ctx *c);
+void ks_ctx_tables_proc(struct ks_ctx *c, const struct ks_hdr *h);
 /* reader.c */
 int ks_ctx_on_record(void *ctx, void *data, size_t size);
 void ks_ctx_read_kernel_counters(struct ks_ctx *c);

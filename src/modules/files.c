@@ -24,8 +24,6 @@
 #define SYS_fchmodat2 452
 #endif
 
-#define FILES_WTAB_MAX (4 * FILES_WR_ENTRIES)
-
 static const struct files_state defaults = { .sort = -1 };
 
 static const char *const sort_choices[] = { "all", "reads", "writes", "rbytes", "wbytes", NULL };
@@ -164,7 +162,7 @@ static int files_setup(struct ks_ctx *ctx, void *state, void *vskel)
 		bpf_map__set_max_entries(skel->maps.files_wr, 1);
 		bpf_map__set_max_entries(skel->maps.files_procs, 1);
 	}
-	if (!st->wtab && !(st->wtab = files_wtab__new(FILES_WTAB_MAX)))
+	if (!(st->fds = ks_ctx_fdtab(ctx)))
 		return -ENOMEM;
 	if (!st->topd && !(st->topd = files_topd__new()))
 		return -ENOMEM;
@@ -217,10 +215,9 @@ static void files_fini(void *state)
 {
 	struct files_state *st = state;
 
-	files_wtab__free(st->wtab);
 	files_topd__free(st->topd);
 	ks_topn__free(st->paths);
-	st->wtab = NULL;
+	st->fds = NULL;	/* the session's */
 	st->topd = NULL;
 	st->paths = NULL;
 }

@@ -2,17 +2,19 @@
 /*
  * files: the streamed records to ksight records. A change's paths are joined here from
  * what the process passed and the directory walked in the kernel; a close is named by
- * the path of the first write through the same (process, fd, struct file).
+ * the path of the first write through the same (process, fd, struct file), which the
+ * session's fd table keeps (core/fdtab.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze/topn.h"
+#include "core/fdtab.h"
+#include "core/path.h"
 #include "core/module.h"
 #include "modules/files_fmt.h"
 #include "modules/files_int.h"
-#include "modules/files_tab.h"
 
 #define FILES_OUT_PATH 8192
 
@@ -45,7 +47,7 @@ static size_t join(const char *base, size_t blen, bool bcut, const char *arg, si
 		*cut = false;
 		return snprintf(out, FILES_OUT_PATH, "?");
 	}
-	n = files_path_join(base, blen, bcut, arg, alen, out, FILES_OUT_PATH, cut);
+	n = ks_path_join(base, blen, bcut, arg, alen, out, FILES_OUT_PATH, cut);
 	return n < FILES_OUT_PATH ? n : FILES_OUT_PATH - 1;
 }
 
@@ -165,8 +167,12 @@ static void event_change(struct ks_ctx *ctx, struct files_state *st, const struc
 	if (size < sizeof(*e) || !split(e, size, s, n))
 		return;
 	resolve(e, s, n, &r);
-	if (e->op == FILES_OP_WRITE && e->ret > 0)
-		files_wtab__put(st->wtab, h->pid, e->fd, e->file, r.path, r.plen, r.pcut);
+	if (e->op == FILES_OP_WRITE && e->ret > 0) {
+		struct ks_fdspec fs = { .kind = KS_FD_FILE, .file = e->file, .path = r.path,
+					.path_cut = r.pcut };
+
+		ks_fdtab__note(st->fds, h->pid, e->fd, &fs, h->ts);
+	}
 	count(st, e->op, r.path, r.plen);
 	if (!ks_ctx_streaming(ctx))
 		return;
@@ -223,27 +229,29 @@ static void event_close(struct ks_ctx *ctx, struct files_state *st, const struct
 			size_t size)
 {
 	const struct files_close *e = (const void *)h;
-	char *path, det[96];
+	const struct ks_fdinfo *fi;
 	const char *why;
 	struct ks_rec rec;
-	bool cut;
+	char det[96];
 	size_t dn;
 
 	if (size < sizeof(*e))
 		return;
-	path = files_wtab__take(st->wtab, h->pid, e->fd, e->file, &cut);
+	fi = ks_fdtab__file(st->fds, h->pid, e->fd, e->file);
+	if (fi && !fi->path)
+		fi = NULL;
 	count(st, FILES_OP_N, NULL, 0);
 	if (ks_ctx_streaming(ctx)) {
 		why = files_why_name(e->why);
 		common_cols(&rec, st, h, "close", 0);
-		ks_rec_kstr(&rec, "path", "PATH", 0, path ? path : "?", path ? strlen(path) : 1,
+		ks_rec_kstr(&rec, "path", "PATH", 0, fi ? fi->path : "?", fi ? fi->path_len : 1,
 			    false);
 		dn = snprintf(det, sizeof(det), "%llu bytes in %llu writes",
 			      (unsigned long long)e->bytes, (unsigned long long)e->writes);
 		if (e->why != FILES_CLOSED_CLOSE)
 			dn += snprintf(det + dn, sizeof(det) - dn, " (%s)", why);
 		ks_rec_str(&rec, NULL, "DETAIL", 0, det, dn);
-		ks_rec_add(&rec, "path_truncated", NULL, 0, KS_V_BOOL)->u = cut;
+		ks_rec_add(&rec, "path_truncated", NULL, 0, KS_V_BOOL)->u = fi && fi->path_cut;
 		ks_rec_int(&rec, "fd", NULL, 0, e->fd);
 		ks_rec_uint(&rec, "bytes", NULL, 0, e->bytes);
 		ks_rec_uint(&rec, "writes", NULL, 0, e->writes);
@@ -252,7 +260,6 @@ static void event_close(struct ks_ctx *ctx, struct files_state *st, const struct
 			h->ts > e->first_ts ? h->ts - e->first_ts : 0;
 		ks_emit(ctx, &rec);
 	}
-	free(path);
 }
 
 void files_on_event(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Text for the files module's values and its path arithmetic (pure: tested without the
- * kernel). Paths are bytes: nothing here escapes them, the sinks do. */
+/* Text for the files module's values (pure: tested without the kernel). Its paths are
+ * joined by core/path.h. */
 #ifndef KSIGHT_FILES_FMT_H
 #define KSIGHT_FILES_FMT_H
 
@@ -23,19 +23,6 @@ bool files_sys_fd_based(uint32_t nr);
 /* "file", "dir", "symlink", "fifo", "socket", "char", "block" from the S_IFMT bits of @mode;
  * NULL when there are none. */
 const char *files_ftype_name(uint32_t mode);
-
-/*
- * The absolute path a process meant: @arg (what it passed, @alen bytes, may end at a NUL)
- * resolved against @base (a directory walked in the kernel, or the file itself for
- * fd-based calls). An absolute @arg ignores @base; an empty or absent @arg (@alen 0,
- * AT_EMPTY_PATH) is @base itself; with no @base a relative @arg stays relative.
- * The result is cleaned lexically: repeated slashes and "." components go, ".." stays (a
- * symlink may stand before it). @base_cut: @base lost its head; the result starts "...".
- * Writes at most @len bytes, NUL included, to @out. Returns the length of the full result
- * and sets *@cut when it did not fit.
- */
-size_t files_path_join(const char *base, size_t blen, bool base_cut, const char *arg, size_t alen,
-		       char *out, size_t len, bool *cut);
 
 /* "RENAME_NOREPLACE|RENAME_EXCHANGE" for renameat2 flags; "" for none. Returns the length. */
 size_t files_rename_flags(uint32_t flags, char *buf, size_t len);

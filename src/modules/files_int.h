@@ -12,7 +12,7 @@ struct ks_ctx;
 struct ks_hdr;
 struct files_bpf;
 struct ks_topn;
-struct files_wtab;
+struct ks_fdtab;
 struct files_topd;
 
 struct files_state {
@@ -22,7 +22,7 @@ struct files_state {
 	bool no_writes;		/* --no-writes */
 	uint64_t top;		/* --top, 0: default */
 	int sort;		/* --sort, enum files_sort; -1: default */
-	struct files_wtab *wtab;	/* paths of files being written, for their close */
+	struct ks_fdtab *fds;	/* the session's: each written file's path, for its close */
 	struct files_topd *topd;	/* --summary: the previous report's totals */
 	uint64_t top_total;		/* --summary: reads + writes counted so far */
 	/* agent summary */

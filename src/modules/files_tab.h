@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The files module's user-side tables (pure: tested without the kernel).
- *
- * files_wtab: the path of each file a process is writing to, from its first-write record,
- * so that the close record (which the kernel emits when the file may already be gone)
- * can name it.
+ * The files module's user-side table (pure: tested without the kernel).
  *
  * files_topd: the --summary totals of the previous report, so each interval shows its own
  * reads and writes. The kernel's counters only grow; nothing is read and then deleted
  * while the kernel may still add to it, so no update falls between two reports.
+ * (The paths of files being written, for their close, are in the session's fd table.)
  */
 #ifndef KSIGHT_FILES_TAB_H
 #define KSIGHT_FILES_TAB_H
@@ -18,24 +15,6 @@
 #include <stdint.h>
 
 #include "files.h"
-
-struct files_wtab;
-
-/* A table of at most @cap paths. Returns NULL with errno set. */
-struct files_wtab *files_wtab__new(size_t cap);
-void files_wtab__free(struct files_wtab *t);
-
-/* Remember @path[0..n) (copied; a NUL is added) and whether it was @cut for (@pid, @fd,
- * @file), replacing what the key held. Returns 0, -ENOMEM, or -ENOSPC when the table
- * holds @cap paths already. */
-int files_wtab__put(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file,
-		    const char *path, size_t n, bool cut);
-
-/* The path held for the key, now the caller's (free() it), and its *@cut; or NULL. */
-char *files_wtab__take(struct files_wtab *t, uint32_t pid, int32_t fd, uint64_t file,
-		       bool *cut);
-
-size_t files_wtab__count(const struct files_wtab *t);
 
 /* One --summary row: a kernel entry, or after files_topd__delta() its growth. */
 struct files_top_row {

@@ -12,9 +12,10 @@
 #include <sys/syscall.h>
 
 #include "core/clock.h"
+#include "core/fdtab.h"
 #include "core/module.h"
 #include "rw.skel.h"
-#include "modules/rw_fdcache.h"
+#include "modules/rw_fdev.h"
 #include "modules/rw_fmt.h"
 #include "modules/rw_int.h"
 
@@ -167,13 +168,14 @@ static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	bpf_map__set_autocreate(skel->maps.rw_tid_entry, fentry && !task);
 	if (!st->agg)
 		bpf_map__set_max_entries(skel->maps.rw_sums, 1);
-	if (!st->fds && !(st->fds = rw_fdcache__new("/proc", RW_FDCACHE_MAX)))
+	st->fds = ks_ctx_fdtab(ctx);
+	if (!st->fds)
 		return -ENOMEM;
 	return 0;
 }
 
 /* JSON-only values naming what the fd is. */
-static void add_fd_json(struct ks_rec *r, const struct rw_fdinfo *i)
+static void add_fd_json(struct ks_rec *r, const struct ks_fdinfo *i)
 {
 	ks_rec_str(r, "fd_kind", NULL, 0, i->kind_name, strlen(i->kind_name));
 	if (i->path)
@@ -190,7 +192,7 @@ static void call_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_
 {
 	const struct rw_event *e = (const void *)h;
 	const char *call = rw_call_name(e->sys);
-	const struct rw_fdinfo *fi;
+	const struct ks_fdinfo *fi;
 	struct ks_rec r;
 
 	st->calls++;
@@ -202,7 +204,7 @@ static void call_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_
 	}
 	if (st->procs)	/* the agent's summary made it; tools never need it */
 		ks_topn__add(st->procs, h->comm, sizeof(h->comm), 1);
-	fi = rw_fdcache__lookup(st->fds, h->pid, e->fd, e->lat_ns ? h->ts - e->lat_ns : 0, h->ts);
+	fi = ks_fdtab__lookup(st->fds, h->pid, e->fd, e->lat_ns ? h->ts - e->lat_ns : 0, h->ts);
 	ks_rec_init(&r, "rw", h);
 	ks_rec_uint(&r, NULL, "PID", 7, h->pid);	/* JSON has the header's */
 	ks_rec_uint(&r, NULL, "TID", 7, h->tid);
@@ -231,7 +233,11 @@ static void rw_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 	struct rw_state *st = state;
 
 	if (h->type == RW_EV_FD) {
-		rw_fdcache__apply(st->fds, (const struct rw_fd_event *)h, size);
+		char lname[RW_UNIX_NAME], rname[RW_UNIX_NAME];
+		struct ks_fdchange c;
+
+		if (rw_fdchange_from_event(&c, (const struct rw_fd_event *)h, size, lname, rname))
+			ks_fdtab__apply(st->fds, &c);
 		return;
 	}
 	if (h->type != RW_EV_CALL || size < sizeof(struct rw_event))
@@ -243,23 +249,22 @@ static void rw_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 	call_event(ctx, st, h);
 }
 
-/* -p: what the process's fds are now; its records keep the cache right from here on. */
+/* -p: what the process's fds are now, before "ready" (its first records are named right);
+ * its records keep the table right from here on. */
 static void rw_started(struct ks_ctx *ctx, void *state)
 {
 	struct rw_state *st = state;
 	const struct ks_common *o = ks_ctx_common(ctx);
 
 	if (o->pid)
-		rw_fdcache__scan(st->fds, o->pid, ks_clock_mono_now());
+		ks_fdtab__scan(st->fds, o->pid, ks_clock_mono_now(), 5000);
 }
 
-/* A pid's fds end with it (the pid may be reused); exec closed its close-on-exec fds. */
+/* A process's rows leave the kernel's table once reported (the core forgets its fds). */
 static void rw_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
 	struct rw_state *st = state;
 
-	/* --summary names the process's rows once more at the next report */
-	rw_fdcache__forget(st->fds, h->pid, st->agg);
 	if (st->agg && h->type == KS_EV_PROC_EXIT)
 		rw_sum_gone(st, h->pid);
 }
@@ -268,8 +273,7 @@ static void rw_fini(void *state)
 {
 	struct rw_state *st = state;
 
-	rw_fdcache__free(st->fds);
-	st->fds = NULL;
+	st->fds = NULL;	/* the session's */
 	ks_topn__free(st->procs);
 	st->procs = NULL;
 	free(st->prev);

@@ -8,7 +8,6 @@
 #include "modules/rw_sum.h"
 
 #define RW_SLOT_TIME "time reads and writes"
-#define RW_FDCACHE_MAX 65536
 
 struct rw_state {
 	bool summary;		/* --summary */
@@ -19,12 +18,13 @@ struct rw_state {
 	/* run time */
 	bool agg;		/* counting in the kernel (--summary, or the agent's table) */
 	unsigned int ncpu;
-	struct rw_fdcache *fds;
+	struct ks_fdtab *fds;	/* the session's: names the fds */
 	struct rw_sum_row *prev;	/* the kernel's totals at the previous report */
 	size_t nprev;
 	uint32_t *gone;		/* processes that exited since: their rows go after the report */
 	size_t ngone, capgone;
 	uint64_t gone_calls;	/* calls counted in rows dropped from the kernel's table */
+	uint64_t reported;	/* time of the last report: fds of processes gone before go */
 	/* the agent's summary */
 	struct ks_topn *procs;
 	uint64_t calls, rbytes, wbytes;

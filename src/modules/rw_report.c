@@ -12,7 +12,7 @@
 #include "analyze/hist.h"
 #include "core/clock.h"
 #include "rw.skel.h"
-#include "modules/rw_fdcache.h"
+#include "core/fdtab.h"
 #include "modules/rw_int.h"
 
 /* The kernel's totals, sorted by key, in a new array (*out). Returns the row count. */
@@ -127,7 +127,7 @@ static void emit_row(struct ks_ctx *ctx, struct rw_state *st, const struct rw_su
 		     uint64_t now)
 {
 	const struct rw_sum_val *v = &row->v;
-	const struct rw_fdinfo *fi = rw_fdcache__name(st->fds, row->k.pid, row->k.fd, now);
+	const struct ks_fdinfo *fi = ks_fdtab__name(st->fds, row->k.pid, row->k.fd, now);
 	const struct ks_histv hv = { v->slots, RW_SLOTS, "nsecs", 1 };
 	uint64_t timed = ks_hist_total(v->slots, RW_SLOTS);
 	double p99 = ks_hist_percentile(v->slots, RW_SLOTS, 99);
@@ -194,7 +194,9 @@ void rw_report(struct ks_ctx *ctx, void *state, void *vskel)
 	for (size_t i = 0; i < n && i < st->top; i++)
 		emit_row(ctx, st, &d[i], now);
 	free(d);
-	rw_fdcache__reap(st->fds);
+	/* rows of processes gone before the previous report were named in this one */
+	ks_fdtab__reap(st->fds, st->reported);
+	st->reported = now;
 }
 
 void rw_summary(struct ks_ctx *ctx, void *state, void *vskel, double secs)
@@ -219,7 +221,8 @@ void rw_summary(struct ks_ctx *ctx, void *state, void *vskel, double secs)
 		ks_topn__add(st->procs, v->comm, sizeof(v->comm), v->reads + v->writes);
 	}
 	free(d);
-	rw_fdcache__reap(st->fds);
+	ks_fdtab__reap(st->fds, st->reported);
+	st->reported = ks_clock_mono_now();
 	ks_topn__format(st->procs, 5, top, sizeof(top));
 	ks_rec_init(&r, "summary", NULL);
 	r.style = KS_REC_LINE;

@@ -4,6 +4,7 @@
 and every hook family this kernel has."""
 import collections
 import json
+import os
 import subprocess
 import time
 
@@ -272,3 +273,39 @@ def test_fentry_refused_here(kernel_hooks):
     assert r.returncode == 1
     assert len(r.stderr.strip().splitlines()) == 1
     assert "fentry" in r.stderr and "refused" in r.stderr
+
+
+def clean(path):
+    """No doubled slash, no "." component, no trailing slash except for "/" itself."""
+    return "//" not in path and "/./" not in path and not path.endswith("/.") and (
+        path == "/" or not path.endswith("/"))
+
+
+def test_paths_clean_with_gzip(workdir):
+    """gzip opens "DIR/" and then its files relative to that directory fd: rw names them
+    DIR/f and DIR/f.gz, with every byte read and written on the right one."""
+    d = os.path.join(workdir, "gz")
+    os.mkdir(d)
+    data = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and 4 bytes
+    with open(os.path.join(d, "f"), "wb") as f:
+        f.write(data)
+    k = Ksight(["rw", "--json", "-n", "gzip"] + RING)
+    try:
+        k.wait_ready()
+        gz = subprocess.Popen(["gzip", os.path.join(d, "f")], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, err = gz.communicate(timeout=60)
+        assert gz.returncode == 0, err
+    finally:
+        assert k.stop() == 0, k.stderr
+    recs = [r for r in k.records("rw") if r["pid"] == gz.pid]
+    paths = {r["path"] for r in recs if "path" in r}
+    assert all(clean(p) for p in paths), paths
+    got = {}
+    for r in recs:
+        if r.get("path") in (d + "/f", d + "/f.gz") and r["ret"] > 0:
+            got.setdefault((r["call"], r["path"]), 0)
+            got[(r["call"], r["path"])] += r["ret"]
+    assert got == {("read", d + "/f"): len(data),
+                   ("write", d + "/f.gz"): os.path.getsize(os.path.join(d, "f.gz"))}
+    check_no_loss(k)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* files module, pure parts: path joining, names, detail text, the write and summary tables. */
+/* files module, pure parts: names, detail text, the summary table. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,64 +14,6 @@
 
 #include "modules/files_fmt.h"
 #include "modules/files_tab.h"
-
-static const char *join(const char *base, bool bcut, const char *arg)
-{
-	static char out[256];
-	bool cut;
-
-	files_path_join(base, base ? strlen(base) + 1 : 0, bcut, arg, arg ? strlen(arg) + 1 : 0,
-			out, sizeof(out), &cut);
-	assert_false(cut);
-	return out;
-}
-
-static void test_join(void **state)
-{
-	assert_string_equal(join("/tmp/w", false, "a b"), "/tmp/w/a b");
-	assert_string_equal(join("/tmp/w", false, "/etc/passwd"), "/etc/passwd");
-	assert_string_equal(join("/", false, "x"), "/x");
-	assert_string_equal(join("/", false, ""), "/");
-	assert_string_equal(join("/tmp/w", false, ""), "/tmp/w");	/* AT_EMPTY_PATH */
-	assert_string_equal(join("/tmp/w", false, NULL), "/tmp/w");	/* fd-based */
-	assert_string_equal(join("/tmp//w/", false, "./x//y/."), "/tmp/w/x/y");
-	assert_string_equal(join("/tmp/w", false, "../x"), "/tmp/w/../x");	/* .. kept */
-	assert_string_equal(join(NULL, false, "rel/./x"), "rel/x");
-	assert_string_equal(join(NULL, false, "."), ".");
-	assert_string_equal(join("/deep/tail", true, "f"), ".../deep/tail/f");
-	assert_string_equal(join("/deep/tail", true, "/abs"), "/abs");	/* base unused */
-	/* bytes are bytes: a newline and 0xff pass through (the sinks escape them) */
-	assert_string_equal(join("/d\n", false, "n\xff"), "/d\n/n\xff");
-}
-
-static void test_join_stops_at_nul_and_len(void **state)
-{
-	char out[64];
-	bool cut;
-	size_t n;
-
-	/* lengths include the kernel's NUL; a shorter length cuts the bytes considered */
-	n = files_path_join("/a/b\0junk", 9, false, "c\0zz", 4, out, sizeof(out), &cut);
-	assert_int_equal(n, 6);
-	assert_string_equal(out, "/a/b/c");
-	n = files_path_join("/a/bcd", 4, false, "", 1, out, sizeof(out), &cut);
-	assert_string_equal(out, "/a/b");
-}
-
-static void test_join_cut(void **state)
-{
-	char out[8];
-	bool cut;
-	size_t n;
-
-	n = files_path_join("/abc/def", 9, false, "ghi", 4, out, sizeof(out), &cut);
-	assert_int_equal(n, strlen("/abc/def/ghi"));
-	assert_true(cut);
-	assert_string_equal(out, "/abc/de");
-	n = files_path_join("/abc", 5, false, "d", 2, out, sizeof(out), &cut);
-	assert_false(cut);
-	assert_string_equal(out, "/abc/d");
-}
 
 static void test_names(void **state)
 {
@@ -107,35 +49,6 @@ static void test_detail_strings(void **state)
 	assert_string_equal(buf, "uid 1000 gid -");
 	files_owner_str(UINT32_MAX, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "uid - gid 0");
-}
-
-static void test_wtab(void **state)
-{
-	struct files_wtab *t = files_wtab__new(2);
-	bool cut;
-	char *p;
-
-	assert_non_null(t);
-	assert_int_equal(files_wtab__put(t, 10, 3, 0xabc, "/a\nb", 4, false), 0);
-	assert_int_equal(files_wtab__put(t, 10, 4, 0xabc, "/c", 2, true), 0);
-	assert_int_equal(files_wtab__put(t, 11, 3, 0xabc, "/d", 2, false), -ENOSPC);
-	/* same key: replaced, not added */
-	assert_int_equal(files_wtab__put(t, 10, 3, 0xabc, "/e", 2, false), 0);
-	assert_int_equal(files_wtab__count(t), 2);
-	/* another struct file on the same fd is another key */
-	assert_null(files_wtab__take(t, 10, 3, 0xdef, &cut));
-	p = files_wtab__take(t, 10, 3, 0xabc, &cut);
-	assert_string_equal(p, "/e");
-	assert_false(cut);
-	free(p);
-	assert_null(files_wtab__take(t, 10, 3, 0xabc, &cut));
-	p = files_wtab__take(t, 10, 4, 0xabc, &cut);
-	assert_string_equal(p, "/c");
-	assert_true(cut);
-	free(p);
-	assert_int_equal(files_wtab__count(t), 0);
-	files_wtab__free(t);
-	files_wtab__free(NULL);
 }
 
 static struct files_top_row row(uint32_t pid, uint64_t ino, uint64_t r, uint64_t rb, uint64_t w,
@@ -233,12 +146,8 @@ static void test_top_sort(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_join),
-		cmocka_unit_test(test_join_stops_at_nul_and_len),
-		cmocka_unit_test(test_join_cut),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_detail_strings),
-		cmocka_unit_test(test_wtab),
 		cmocka_unit_test(test_topd_delta),
 		cmocka_unit_test(test_top_sort),
 	};

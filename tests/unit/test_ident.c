@@ -1,172 +1,169 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * core/ident.c against a fake proc root: a tmp directory with <pid>/{stat,status,cmdline,exe}
- * and self/mountinfo naming a cgroup2 "mount" that is a plain directory tree of the test.
+ * core/ident.c, ident_load.c: processes from records and from /proc loads the worker
+ * makes, their eviction, seeding, loads refused or outdated (the fake: ident_fake.h).
  */
-#include "testutil.h"
+#include "ident_fake.h"
 
-#include <errno.h>
-#include <sys/stat.h>
-
-#include "core/ident.h"
-
-static char *root;	/* the fake /proc */
-static char cgroot[256];	/* the fake cgroup2 mount */
-static double tick_ns;
-
-static void fake_proc(uint32_t pid, const char *comm, uint32_t ppid, uint32_t uid,
-		      uint64_t start, const char *exe, const char *cmdline, size_t cmdlen)
+/* A miss answers at once from the record; /proc's answer comes when the worker is drained. */
+static void test_lookup_then_loaded(void **state)
 {
-	char dir[32], text[512], path[512];
-
-	snprintf(dir, sizeof(dir), "%u", pid);
-	snprintf(path, sizeof(path), "%s/%s", root, dir);
-	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(text, sizeof(text), "%u (%s) S %u %u %u 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
-		 "%llu 1000 200 18446744073709551615\n", pid, comm, ppid, pid, pid,
-		 (unsigned long long)start);
-	snprintf(path, sizeof(path), "%s/stat", dir);
-	tu_write(root, path, text, -1);
-	snprintf(text, sizeof(text), "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%u\n"
-		 "Pid:\t%u\nPPid:\t%u\nUid:\t%u\t%u\t%u\t%u\n", comm, pid, pid, ppid, uid, uid + 1,
-		 uid, uid);
-	snprintf(path, sizeof(path), "%s/status", dir);
-	tu_write(root, path, text, -1);
-	if (cmdline) {
-		snprintf(path, sizeof(path), "%s/cmdline", dir);
-		tu_write(root, path, cmdline, cmdlen);
-	}
-	if (exe) {
-		snprintf(path, sizeof(path), "%s/%s/exe", root, dir);
-		assert_int_equal(symlink(exe, path), 0);	/* dangling is fine: readlink */
-	}
-}
-
-static void rm_proc(uint32_t pid)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%u", root, pid);
-	tu_rmtree(strdup(path));
-}
-
-static int setup(void **state)
-{
-	char path[512], text[600];
-
-	tick_ns = 1e9 / sysconf(_SC_CLK_TCK);
-	root = tu_mkdtemp("ksident");
-	snprintf(path, sizeof(path), "%s/self", root);
-	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(cgroot, sizeof(cgroot), "%s/cg", root);
-	assert_int_equal(mkdir(cgroot, 0755), 0);
-	snprintf(text, sizeof(text),
-		 "22 28 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
-		 "26 22 0:23 / %s rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n", cgroot);
-	tu_write(root, "self/mountinfo", text, -1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tu_rmtree(root);
-	return 0;
-}
-
-static void test_get_lazy(void **state)
-{
-	struct ks_ident *id = ks_ident__new(16, root);
-	const struct ks_proc *p, *q;
+	struct ks_ident *id = ks_ident__new(16, root, w);
+	struct ks_hdr h = hdr(100, "nginx: worker", 0, 1000);
+	const struct ks_proc *p;
 
 	assert_non_null(id);
 	fake_proc(100, "nginx: worker", 1, 33, 250, "/usr/sbin/nginx", "nginx\0-g\0daemon off;\0",
 		  21);
-	fake_proc(200, "kworker/0:1", 2, 0, 5, NULL, "", 0);	/* a kernel thread */
-	assert_int_equal(ks_ident__count(id), 0);
-
-	p = ks_ident__get(id, 100);
+	p = ks_ident__lookup(id, &h);
 	assert_non_null(p);
-	assert_int_equal(ks_ident__count(id), 1);
+	assert_int_equal(p->state, KS_PROC_PARTIAL);
 	assert_int_equal(p->pid, 100);
+	assert_string_equal(p->comm, "nginx: worker");
+	assert_null(p->exe);
+	assert_string_equal(ks_ident__service(id, &h), "nginx: worker");	/* the comm */
+	assert_int_equal(stats(id).misses, 1);
+	assert_int_equal(stats(id).queued, 1);
+
+	assert_int_equal(ks_worker__drain(w), 1);
+	p = ks_ident__find(id, 100);
+	assert_int_equal(p->state, KS_PROC_FULL);
 	assert_int_equal(p->ppid, 1);
 	assert_int_equal(p->uid, 33);	/* the real uid, not the effective one */
-	assert_string_equal(p->comm, "nginx: worker");
-	assert_true(p->start_ns == (uint64_t)(250 * tick_ns));
+	/* boot-based ticks made monotonic, like record times (the offset is read twice) */
+	assert_true(llabs((int64_t)p->start_ns - (int64_t)(250 * tick_ns - boot_ahead())) <
+		    1000000);
 	assert_string_equal(p->exe, "/usr/sbin/nginx");
 	assert_int_equal(p->args_len, 20);
 	assert_memory_equal(p->args, "nginx\0-g\0daemon off;", 21);
 	assert_false(p->args_cut);
 	assert_false(p->exited);
+	assert_string_equal(ks_ident__service(id, &h), "nginx");	/* the executable */
 
-	p = ks_ident__get(id, 200);
-	assert_non_null(p);
-	assert_null(p->exe);
-	assert_null(p->args);
-	assert_int_equal(p->args_len, 0);
-	assert_int_equal(p->ppid, 2);
-
-	/* cached: /proc is not read again */
+	/* cached: /proc is not read again, nothing queued */
 	rm_proc(100);
-	q = ks_ident__get(id, 100);
-	assert_non_null(q);
-	assert_string_equal(q->comm, "nginx: worker");
-	assert_int_equal(ks_ident__count(id), 2);
-
-	/* unknown and gone */
-	assert_null(ks_ident__get(id, 999));
-	fake_proc(300, "broken", 1, 0, 1, NULL, NULL, 0);
-	tu_write(root, "300/stat", "garbage\n", -1);
-	assert_null(ks_ident__get(id, 300));
-	assert_int_equal(ks_ident__count(id), 2);
+	assert_ptr_equal(ks_ident__lookup(id, &h), p);
+	assert_int_equal(stats(id).queued, 1);
+	assert_int_equal(stats(id).lookups, 4);
+	assert_int_equal(stats(id).misses, 1);
+	assert_int_equal(stats(id).loaded, 1);
 	ks_ident__free(id);
 	ks_ident__free(NULL);
 }
 
+static void test_kernel_thread_and_gone(void **state)
+{
+	struct ks_ident *id = ks_ident__new(16, root, w);
+	const struct ks_proc *p;
+
+	fake_proc(200, "kworker/0:1", 2, 0, 5, NULL, "", 0);
+	fake_proc(300, "broken", 1, 0, 1, NULL, NULL, 0);
+	tu_write(root, "300/stat", "garbage\n", -1);
+	look(id, 200, 10);
+	look(id, 300, 10);
+	look(id, 999, 10);	/* never was */
+	ks_worker__drain(w);
+	p = ks_ident__find(id, 200);
+	assert_int_equal(p->state, KS_PROC_FULL);
+	assert_null(p->exe);
+	assert_null(p->args);
+	assert_int_equal(p->ppid, 2);
+	assert_int_equal(ks_ident__find(id, 300)->state, KS_PROC_GONE);
+	p = ks_ident__find(id, 999);
+	assert_int_equal(p->state, KS_PROC_GONE);
+	assert_string_equal(p->comm, "rec");	/* what the record said stays */
+	assert_int_equal(stats(id).gone, 2);
+	/* gone is not asked again */
+	look(id, 999, 5000000000ULL);
+	assert_int_equal(stats(id).queued, 3);
+	ks_ident__free(id);
+}
+
 static void test_exec_exit(void **state)
 {
-	struct ks_ident *id = ks_ident__new(16, root);
+	struct ks_ident *id = ks_ident__new(16, root, w);
+	struct ks_hdr h = hdr(100, "python3", 77, 2000);
 	char big[600];
 	const struct ks_proc *p;
 
 	fake_proc(100, "bash", 1, 1000, 10, "/usr/bin/bash", "bash\0", 5);
-	p = ks_ident__get(id, 100);
+	p = look(id, 100, 1000);
+	ks_worker__drain(w);
 	assert_string_equal(p->comm, "bash");
 
-	/* the exec replaces everything known, in the same entry */
-	ks_ident__exec(id, 100, 7, 1001, 123456789, "python3", "/usr/bin/python3.11",
-		       "python3\0-c\0pass\0", 16, false);
+	/* the exec replaces everything known, in the same entry, without /proc */
+	ks_ident__exec(id, &h, 7, 1001, 123456789, "/usr/bin/python3.11", "python3\0-c\0pass\0",
+		       16, false);
 	assert_int_equal(ks_ident__count(id), 1);
-	assert_ptr_equal(ks_ident__get(id, 100), p);
+	assert_ptr_equal(ks_ident__find(id, 100), p);
+	assert_int_equal(p->state, KS_PROC_FULL);
 	assert_int_equal(p->ppid, 7);
 	assert_int_equal(p->uid, 1001);
 	assert_true(p->start_ns == 123456789);
+	assert_true(p->cgroup == 77);
 	assert_string_equal(p->comm, "python3");
 	assert_string_equal(p->exe, "/usr/bin/python3.11");
 	assert_int_equal(p->args_len, 15);
 	assert_memory_equal(p->args, "python3\0-c\0pass", 16);	/* NUL-terminated */
+	assert_int_equal(stats(id).queued, 1);
 
-	/* exits are marked, kept for late records, and undone by an exec (pid reuse) */
-	ks_ident__exit(id, 100);
-	assert_true(ks_ident__get(id, 100)->exited);
-	ks_ident__exit(id, 4242);	/* unknown: nothing */
-	assert_int_equal(ks_ident__count(id), 1);
-	ks_ident__exec(id, 100, 1, 0, 1, "sh", "", "sh", 2, false);
+	/* exits are marked and kept for late records (made before the exit) */
+	h.ts = 3000;
+	ks_ident__exit(id, &h, 7, 1001, 123456789);
+	assert_true(ks_ident__find(id, 100)->exited);
+	assert_ptr_equal(look(id, 100, 2500), p);
+	assert_true(p->exited);
+	assert_string_equal(p->exe, "/usr/bin/python3.11");
+	/* a record made after the exit is another process given the pid */
+	p = look(id, 100, 3500);
 	assert_false(p->exited);
+	assert_int_equal(p->state, KS_PROC_PARTIAL);
+	assert_null(p->exe);
+	assert_int_equal(stats(id).misses, 2);
+	assert_int_equal(stats(id).queued, 2);
+	ks_worker__drain(w);
+	assert_string_equal(p->exe, "/usr/bin/bash");	/* /proc's, for the new one */
+
+	/* an exit of a process never seen: what its record carries, nothing queued */
+	h = hdr(555, "short", 0, 4000);
+	ks_ident__exit(id, &h, 100, 42, 3900);
+	p = ks_ident__find(id, 555);
+	assert_int_equal(p->state, KS_PROC_GONE);
+	assert_int_equal(p->ppid, 100);
+	assert_int_equal(p->uid, 42);
+	assert_true(p->start_ns == 3900);
+	assert_true(p->exited);
+	assert_int_equal(stats(id).queued, 2);
+
+	/* exec'd by a path that does not name the file: /proc says which */
+	fake_proc(600, "real", 1, 0, 1, "/usr/bin/real", NULL, 0);
+	h = hdr(600, "real", 0, 4500);
+	ks_ident__exec(id, &h, 1, 0, 0, "./real", "real", 4, false);
+	p = ks_ident__find(id, 600);
+	assert_string_equal(p->exe, "./real");
+	assert_int_equal(stats(id).queued, 3);
+	ks_worker__drain(w);
+	assert_string_equal(p->exe, "/usr/bin/real");
+	assert_string_equal(p->args, "real");	/* the rest is the exec's */
+	h = hdr(601, "x", 0, 4500);
+	ks_ident__exec(id, &h, 1, 0, 0, "/proc/self/exe", "x", 1, false);
+	assert_int_equal(stats(id).queued, 4);
+	ks_worker__drain(w);	/* gone: the record's path stays */
+	assert_string_equal(ks_ident__find(id, 601)->exe, "/proc/self/exe");
+
+	/* a pid never seen in /proc; the comm is cut to 15 bytes; the kernel's cut flag */
+	h = hdr(556, "", 0, 5000);
+	memcpy(h.comm, "a-very-long-command-name", sizeof(h.comm));	/* no NUL */
+	ks_ident__exec(id, &h, 100, 0, 1, "", "x", 1, true);
+	p = ks_ident__find(id, 556);
+	assert_string_equal(p->comm, "a-very-long-com");
 	assert_null(p->exe);	/* an empty path is no path */
-	assert_int_equal(p->args_len, 2);
-
-	/* a pid never seen in /proc */
-	ks_ident__exec(id, 555, 100, 0, 1, "a-very-long-command-name", "/bin/x", "x", 1, true);
-	p = ks_ident__get(id, 555);
-	assert_non_null(p);
-	assert_string_equal(p->comm, "a-very-long-com");	/* cut to 15 bytes */
-	assert_true(p->args_cut);	/* the kernel said so */
-	assert_int_equal(ks_ident__count(id), 2);
-
+	assert_true(p->args_cut);
 	/* long argv is cut to KS_IDENT_ARGS_MAX bytes */
 	memset(big, 'a', sizeof(big));
-	ks_ident__exec(id, 556, 1, 0, 1, "a", "/bin/a", big, sizeof(big), false);
-	p = ks_ident__get(id, 556);
+	h = hdr(557, "a", 0, 5000);
+	ks_ident__exec(id, &h, 1, 0, 1, "/bin/a", big, sizeof(big), false);
+	p = ks_ident__find(id, 557);
 	assert_int_equal(p->args_len, KS_IDENT_ARGS_MAX);
 	assert_true(p->args_cut);
 	assert_int_equal(p->args[KS_IDENT_ARGS_MAX], 0);
@@ -176,182 +173,238 @@ static void test_exec_exit(void **state)
 /* Exactly KS_IDENT_ARGS_MAX bytes of arguments fit; one more is cut. */
 static void test_cmdline_limit(void **state)
 {
-	struct ks_ident *id = ks_ident__new(16, root);
+	struct ks_ident *id = ks_ident__new(16, root, w);
 	char cmd[KS_IDENT_ARGS_MAX + 8];
-	const struct ks_proc *p;
 
 	memset(cmd, 'c', sizeof(cmd));
 	cmd[KS_IDENT_ARGS_MAX] = 0;	/* 512 bytes and the final NUL */
 	fake_proc(100, "c", 1, 0, 1, NULL, cmd, KS_IDENT_ARGS_MAX + 1);
-	p = ks_ident__get(id, 100);
-	assert_int_equal(p->args_len, KS_IDENT_ARGS_MAX);
-	assert_false(p->args_cut);
-
 	memset(cmd, 'c', sizeof(cmd));
 	cmd[KS_IDENT_ARGS_MAX + 1] = 0;	/* 513 bytes */
 	fake_proc(101, "c", 1, 0, 1, NULL, cmd, KS_IDENT_ARGS_MAX + 2);
-	p = ks_ident__get(id, 101);
-	assert_int_equal(p->args_len, KS_IDENT_ARGS_MAX);
-	assert_true(p->args_cut);
-
 	fake_proc(102, "c", 1, 0, 1, NULL, cmd, sizeof(cmd));	/* longer, no final NUL */
-	p = ks_ident__get(id, 102);
-	assert_int_equal(p->args_len, KS_IDENT_ARGS_MAX);
-	assert_true(p->args_cut);
+	for (uint32_t pid = 100; pid <= 102; pid++)
+		look(id, pid, 1);
+	ks_worker__drain(w);
+	assert_int_equal(ks_ident__find(id, 100)->args_len, KS_IDENT_ARGS_MAX);
+	assert_false(ks_ident__find(id, 100)->args_cut);
+	assert_int_equal(ks_ident__find(id, 101)->args_len, KS_IDENT_ARGS_MAX);
+	assert_true(ks_ident__find(id, 101)->args_cut);
+	assert_int_equal(ks_ident__find(id, 102)->args_len, KS_IDENT_ARGS_MAX);
+	assert_true(ks_ident__find(id, 102)->args_cut);
 	ks_ident__free(id);
+}
+
+static void exec_pid(struct ks_ident *id, uint32_t pid, uint64_t ts)
+{
+	struct ks_hdr h = hdr(pid, "x", 0, ts);
+
+	ks_ident__exec(id, &h, 0, 0, 0, "/bin/x", "", 0, false);
+}
+
+static void exit_pid(struct ks_ident *id, uint32_t pid, uint64_t ts)
+{
+	struct ks_hdr h = hdr(pid, "x", 0, ts);
+
+	ks_ident__exit(id, &h, 0, 0, 0);
 }
 
 static void test_eviction(void **state)
 {
-	struct ks_ident *id = ks_ident__new(3, root);
+	struct ks_ident *id = ks_ident__new(3, root, w);
 
-	/* pids without /proc entries: once evicted, a lookup finds nothing */
-	ks_ident__exec(id, 1, 0, 0, 0, "one", "/bin/one", "", 0, false);
-	ks_ident__exec(id, 2, 0, 0, 0, "two", "/bin/two", "", 0, false);
-	ks_ident__exec(id, 3, 0, 0, 0, "three", "/bin/three", "", 0, false);
+	/* pids without /proc entries: once evicted, nothing is found */
+	exec_pid(id, 1, 10);
+	exec_pid(id, 2, 10);
+	exec_pid(id, 3, 10);
 	assert_int_equal(ks_ident__count(id), 3);
 
 	/* exited processes go first, even the most recently used */
-	ks_ident__exit(id, 3);
-	assert_non_null(ks_ident__get(id, 3));
-	ks_ident__exec(id, 4, 0, 0, 0, "four", "/bin/four", "", 0, false);
+	exit_pid(id, 3, 20);
+	look(id, 3, 15);
+	exec_pid(id, 4, 30);
 	assert_int_equal(ks_ident__count(id), 3);
-	assert_null(ks_ident__get(id, 3));
-	assert_non_null(ks_ident__get(id, 1));
+	assert_null(ks_ident__find(id, 3));
+	assert_int_equal(stats(id).evicted, 1);
 
 	/* else the least recently used: 2 (1 was just looked up, 4 is new) */
-	ks_ident__exec(id, 5, 0, 0, 0, "five", "/bin/five", "", 0, false);
-	assert_int_equal(ks_ident__count(id), 3);
-	assert_null(ks_ident__get(id, 2));
-	assert_non_null(ks_ident__get(id, 4));
-	assert_non_null(ks_ident__get(id, 5));
-	assert_non_null(ks_ident__get(id, 1));
+	look(id, 1, 40);
+	exec_pid(id, 5, 50);
+	assert_null(ks_ident__find(id, 2));
+	assert_non_null(ks_ident__find(id, 1));
+	assert_non_null(ks_ident__find(id, 4));
+	assert_non_null(ks_ident__find(id, 5));
 
-	/* every exited process is dropped at once */
-	ks_ident__exit(id, 1);
-	ks_ident__exit(id, 5);
-	ks_ident__exec(id, 6, 0, 0, 0, "six", "/bin/six", "", 0, false);
-	assert_int_equal(ks_ident__count(id), 2);
-	assert_null(ks_ident__get(id, 1));
-	assert_null(ks_ident__get(id, 5));
-
-	/* loading from /proc makes room the same way */
-	fake_proc(100, "loaded", 1, 0, 1, NULL, NULL, 0);
-	ks_ident__exec(id, 7, 0, 0, 0, "seven", "/bin/seven", "", 0, false);
-	assert_non_null(ks_ident__get(id, 6));
-	assert_non_null(ks_ident__get(id, 100));	/* evicts 4, the least recently used */
+	/* one at a time: among the exited, the least recently looked up first */
+	exit_pid(id, 1, 60);
+	exit_pid(id, 5, 61);
+	look(id, 1, 59);
+	exec_pid(id, 6, 70);
+	assert_null(ks_ident__find(id, 5));
+	assert_non_null(ks_ident__find(id, 1));
+	exec_pid(id, 7, 80);
+	assert_null(ks_ident__find(id, 1));
+	assert_non_null(ks_ident__find(id, 4));
 	assert_int_equal(ks_ident__count(id), 3);
-	assert_null(ks_ident__get(id, 4));
+	assert_int_equal(stats(id).evicted, 4);
+
+	/* a miss makes room the same way: 4 is the least recently used */
+	look(id, 6, 90);
+	look(id, 7, 90);
+	look(id, 100, 90);
+	assert_null(ks_ident__find(id, 4));
+	assert_int_equal(ks_ident__count(id), 3);
+	ks_worker__drain(w);
+	ks_ident__free(id);
+}
+
+/* Many processes: a lookup and an eviction cost the same whatever the cache holds. */
+static void test_eviction_at_scale(void **state)
+{
+	struct ks_ident *id = ks_ident__new(1000, root, w);
+
+	for (uint32_t pid = 1; pid <= 100000; pid++) {
+		exec_pid(id, pid, pid);
+		if (pid % 3 == 0)
+			exit_pid(id, pid, pid);
+	}
+	assert_int_equal(ks_ident__count(id), 1000);
+	/* the survivors: the last 1000 that had not exited, as exited ones went first */
+	assert_non_null(ks_ident__find(id, 100000));
+	assert_null(ks_ident__find(id, 99999));
+	assert_non_null(ks_ident__find(id, 99998));
+	assert_int_equal(stats(id).evicted, 99000);
 	ks_ident__free(id);
 }
 
 static void test_seed(void **state)
 {
-	struct ks_ident *id = ks_ident__new(16, root);
+	struct ks_ident *id = ks_ident__new(16, root, w);
+	struct ks_hdr h = hdr(200, "exec'd", 0, 10);
 
 	fake_proc(100, "a", 1, 0, 1, NULL, NULL, 0);
-	fake_proc(200, "b", 1, 0, 1, NULL, NULL, 0);
+	fake_proc(200, "b", 1, 0, 1, "/bin/b", NULL, 0);
 	fake_proc(300, "c", 1, 0, 1, NULL, NULL, 0);
 	tu_write(root, "300/stat", "300 (c) S", -1);	/* cut: skipped */
 	tu_write(root, "400", "not a directory", -1);
 	tu_write(root, "0", "", 0);
-	assert_int_equal(ks_ident__seed(id), 2);
-	assert_int_equal(ks_ident__count(id), 2);
-	assert_string_equal(ks_ident__get(id, 200)->comm, "b");
-	assert_int_equal(ks_ident__seed(id), 0);	/* known ones are not added twice */
-	ks_ident__free(id);
-
-	id = ks_ident__new(1, root);	/* never more than max */
-	assert_int_equal(ks_ident__seed(id), 1);
-	assert_int_equal(ks_ident__count(id), 1);
-	ks_ident__free(id);
-
-	id = ks_ident__new(4, "/nonexistent-proc");
 	assert_int_equal(ks_ident__seed(id), 0);
-	assert_null(ks_ident__get(id, 1));
+	assert_int_equal(ks_ident__count(id), 0);	/* nothing until drained */
+	ks_ident__exec(id, &h, 1, 0, 1, "/bin/exec", "", 0, false);	/* newer than /proc */
+	ks_worker__drain(w);
+	assert_int_equal(ks_ident__count(id), 2);
+	assert_string_equal(ks_ident__find(id, 100)->comm, "a");
+	assert_string_equal(ks_ident__find(id, 200)->exe, "/bin/exec");
+	assert_int_equal(stats(id).queued, 1);
+	ks_ident__free(id);
+
+	/* a chunk at a time, each queued behind the misses that came meanwhile */
+	for (uint32_t pid = 1000; pid < 1020; pid++)
+		fake_proc(pid, "many", 1, 0, 1, NULL, NULL, 0);
+	id = ks_ident__new(64, root, w);
+	ks_ident__seed(id);
+	look(id, 5000, 1);	/* a miss, queued after the first chunk */
+	assert_int_equal(ks_worker__drain(w), 2);
+	assert_int_equal(ks_ident__count(id), 1 + 8);
+	assert_int_equal(ks_worker__drain(w), 1);
+	assert_int_equal(ks_worker__drain(w), 1);	/* 22 processes in all: 8, 8, 6 */
+	assert_int_equal(ks_worker__drain(w), 0);
+	assert_int_equal(ks_ident__count(id), 1 + 22);
+	ks_ident__free(id);
+
+	id = ks_ident__new(1, root, w);	/* never more than max, and never evicting */
+	exec_pid(id, 7, 1);
+	ks_ident__seed(id);
+	ks_worker__drain(w);
+	assert_int_equal(ks_ident__count(id), 1);
+	assert_non_null(ks_ident__find(id, 7));
+	ks_ident__free(id);
+
+	id = ks_ident__new(4, "/nonexistent-proc", w);
+	ks_ident__seed(id);
+	look(id, 1, 1);
+	ks_worker__drain(w);
+	assert_int_equal(ks_ident__find(id, 1)->state, KS_PROC_GONE);
 	ks_ident__free(id);
 }
 
-static uint64_t mkcg(const char *rel)
+/* Loads published after the entry changed are thrown away. */
+static void test_stale_loads(void **state)
 {
-	char path[512];
-	struct stat st;
+	struct ks_ident *id = ks_ident__new(2, root, w);
+	struct ks_hdr h = hdr(100, "new", 0, 50);
 
-	snprintf(path, sizeof(path), "%s%s", cgroot, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_ino;
-}
-
-static void test_service(void **state)
-{
-	struct ks_ident *id;
-	uint64_t sys, nginx, user, docker;
-	const char *svc;
-
-	sys = mkcg("/system.slice");
-	nginx = mkcg("/system.slice/nginx.service");
-	user = mkcg("/user.slice");
-	docker = mkcg("/docker");
-	docker = mkcg("/docker/0123456789abcdef0123456789abcdef");
-	id = ks_ident__new(16, root);
-	fake_proc(100, "nginx", 1, 0, 1, "/usr/sbin/nginx-bin", NULL, 0);
-	fake_proc(200, "worker", 1, 0, 1, NULL, NULL, 0);
-
-	/* cgroup id -> path below the mount, by walking the tree */
-	assert_string_equal(ks_ident__cgroup_path(id, nginx), "/system.slice/nginx.service");
-	assert_string_equal(ks_ident__cgroup_path(id, sys), "/system.slice");
-	assert_null(ks_ident__cgroup_path(id, 1));
-
-	/* the unit or container of the cgroup wins */
-	assert_string_equal(ks_ident__service(id, 100, nginx, "x"), "nginx.service");
-	assert_string_equal(ks_ident__service(id, 200, docker, "x"), "0123456789ab");
-	/* a cgroup that names neither: the executable's name, else the comm */
-	assert_string_equal(ks_ident__service(id, 100, user, "x"), "nginx-bin");
-	assert_string_equal(ks_ident__service(id, 200, user, "x"), "worker");
-	assert_string_equal(ks_ident__service(id, 100, 0, "x"), "nginx-bin");
-	assert_string_equal(ks_ident__service(id, 100, 987654321, "x"), "nginx-bin");
-	/* an unknown, gone process: the comm the record carried */
-	assert_string_equal(ks_ident__service(id, 999, user, "ghost"), "ghost");
-
-	/* kept per process while its cgroup stays the same */
-	svc = ks_ident__service(id, 100, nginx, "x");
-	assert_ptr_equal(ks_ident__service(id, 100, nginx, "x"), svc);
-	assert_ptr_equal(ks_ident__get(id, 100)->service, svc);
-	assert_int_equal(ks_ident__get(id, 100)->cgroup, nginx);
-	/* an exec forgets it */
-	ks_ident__exec(id, 100, 1, 0, 1, "tool", "tool-relative", "", 0, false);
-	assert_null(ks_ident__get(id, 100)->service);
-	assert_string_equal(ks_ident__service(id, 100, user, "x"), "tool-relative");
+	fake_proc(100, "old", 1, 0, 1, "/bin/old", NULL, 0);
+	look(id, 100, 10);
+	ks_ident__exec(id, &h, 1, 0, 1, "/bin/new", "", 0, false);
+	ks_worker__drain(w);
+	assert_string_equal(ks_ident__find(id, 100)->exe, "/bin/new");
+	assert_int_equal(stats(id).stale, 1);
+	/* evicted before the answer came */
+	look(id, 100, 60);
+	look(id, 101, 60);
+	look(id, 102, 60);	/* evicts 100, whose load is queued */
+	ks_worker__drain(w);
+	assert_null(ks_ident__find(id, 100));
+	assert_int_equal(stats(id).stale, 1);	/* 100's was done: FULL already */
 	ks_ident__free(id);
 }
 
-/* Without a cgroup2 mount in mountinfo no path is known: the fallbacks still work. */
-static void test_service_no_cgroup_root(void **state)
+/* A full worker queue: the record's data stands, the load is asked again a second later. */
+static void test_refused_loads(void **state)
 {
-	struct ks_ident *id;
+	struct ks_worker *small = ks_worker__new(1, 0, false);
+	struct ks_ident *id = ks_ident__new(16, root, small);
 
-	tu_write(root, "self/mountinfo", "22 28 0:21 / /sys rw - sysfs sysfs rw\n", -1);
-	id = ks_ident__new(16, root);
-	fake_proc(100, "nginx", 1, 0, 1, "/usr/sbin/nginx", NULL, 0);
-	fake_proc(200, "worker", 1, 0, 1, NULL, NULL, 0);
-	assert_null(ks_ident__cgroup_path(id, mkcg("/system.slice")));
-	assert_string_equal(ks_ident__service(id, 100, 1234, "x"), "nginx");
-	assert_string_equal(ks_ident__service(id, 200, 1234, "x"), "worker");
-	assert_string_equal(ks_ident__service(id, 300, 1234, "gone"), "gone");
+	fake_proc(100, "a", 1, 0, 1, "/bin/a", NULL, 0);
+	fake_proc(101, "b", 1, 0, 1, "/bin/b", NULL, 0);
+	look(id, 100, 1000);
+	look(id, 101, 1000);	/* refused: 100's is not picked up yet */
+	assert_int_equal(stats(id).queued, 1);
+	assert_int_equal(stats(id).dropped, 1);
+	ks_worker__drain(small);
+	look(id, 101, 2000);	/* too soon */
+	assert_int_equal(stats(id).queued, 1);
+	look(id, 101, 1000 + 1000000000ULL);
+	assert_int_equal(stats(id).queued, 2);
+	ks_worker__drain(small);
+	assert_string_equal(ks_ident__find(id, 101)->exe, "/bin/b");
+	assert_int_equal(stats(id).loaded, 2);
+	ks_ident__free(id);
+	ks_worker__free(small);
+}
+
+/* A worker that takes ten seconds per load: lookups still answer at once. */
+static void test_slow_worker_never_blocks(void **state)
+{
+	struct ks_worker *slow = ks_worker__new(4096, 10000, true);
+	struct ks_ident *id = ks_ident__new(8192, root, slow);
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (uint32_t pid = 1; pid <= 5000; pid++)
+		assert_int_equal(look(id, pid, pid)->state, KS_PROC_PARTIAL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec < 2);
+	assert_int_equal(stats(id).queued, 4096);
+	assert_int_equal(stats(id).dropped, 5000 - 4096);
+	ks_worker__free(slow);	/* ends the pause at once */
 	ks_ident__free(id);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_get_lazy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_then_loaded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_thread_and_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmdline_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eviction_at_scale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_service, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_service_no_cgroup_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_loads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_loads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_worker_never_blocks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

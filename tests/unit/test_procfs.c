@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* core/procfs.c: /proc and cgroup text parsers, the service name of a cgroup path. */
+/* core/procfs.c: /proc text parsers (/proc/PID/stat, status, cgroup), small file readers. */
 #include "testutil.h"
 
 #include <errno.h>
@@ -126,99 +126,22 @@ static void test_cgroup_v2(void **state)
 	assert_int_equal(ks_parse_cgroup_v2("0::/abcdefg", tiny, sizeof(tiny)), -1);
 }
 
-static void test_mountinfo(void **state)
+/* Units of a host without cgroup2 mounted: the v1 name=systemd hierarchy. */
+static void test_cgroup_systemd(void **state)
 {
-	static const char v2[] =
-		"22 28 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
-		"26 22 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 "
-		"cgroup2 rw,nsdelegate,memory_recursiveprot\n"
-		"28 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
-	static const char hybrid[] =
-		"30 25 0:26 / /sys/fs/cgroup/systemd rw shared:5 - cgroup cgroup rw,name=systemd\n"
-		"29 25 0:25 / /sys/fs/cgroup/unified rw shared:4 - cgroup2 cgroup2 rw\n"
-		"31 25 0:27 / /sys/fs/cgroup/memory rw shared:6 - cgroup cgroup rw,memory\n";
-	/* no optional fields, and " - cgroup2 " only on the following line */
-	static const char tricky[] = "40 1 0:5 / /a rw - tmpfs x rw\n"
-				     "41 1 0:6 / /b rw - cgroup2 none rw";
-	char dir[64], tiny[8];
+	char path[64];
 
-	assert_int_equal(ks_parse_mountinfo_cgroup2(v2, dir, sizeof(dir)), 0);
-	assert_string_equal(dir, "/sys/fs/cgroup");
-	assert_int_equal(ks_parse_mountinfo_cgroup2(hybrid, dir, sizeof(dir)), 0);
-	assert_string_equal(dir, "/sys/fs/cgroup/unified");
-	assert_int_equal(ks_parse_mountinfo_cgroup2(tricky, dir, sizeof(dir)), 0);
-	assert_string_equal(dir, "/b");
-
-	assert_int_equal(ks_parse_mountinfo_cgroup2("", dir, sizeof(dir)), -1);
-	assert_int_equal(ks_parse_mountinfo_cgroup2("30 25 0:26 / /sys/fs/cgroup/systemd rw - "
-						    "cgroup cgroup rw\n", dir, sizeof(dir)), -1);
-	assert_int_equal(ks_parse_mountinfo_cgroup2(v2, tiny, sizeof(tiny)), -1);
-	assert_int_equal(ks_parse_mountinfo_cgroup2(tricky, tiny, 3), 0);
-	assert_string_equal(tiny, "/b");
-	assert_int_equal(ks_parse_mountinfo_cgroup2(tricky, tiny, 2), -1);
-}
-
-#define HEX64 "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899"
-
-static void svc(const char *path, const char *expect)
-{
-	char out[64];
-	const char *r = ks_service_from_cgroup(path, out, sizeof(out));
-
-	if (!expect) {
-		if (r)
-			fail_msg("%s: '%s', expected none", path, r);
-		return;
-	}
-	if (!r)
-		fail_msg("%s: none, expected '%s'", path, expect);
-	assert_ptr_equal(r, out);
-	assert_string_equal(r, expect);
-}
-
-static void test_service(void **state)
-{
-	char small[16];
-
-	svc("/system.slice/nginx.service", "nginx.service");
-	svc("/system.slice/system-getty.slice/getty@tty1.service", "getty@tty1.service");
-	/* the innermost unit */
-	svc("/user.slice/user-1000.slice/user@1000.service/app.slice/x.service", "x.service");
-	svc("/user.slice/user-1000.slice/user@1000.service/init.scope", "user@1000.service");
-	/* containers: the id, shortened to 12 characters */
-	svc("/docker/" HEX64, "3f4e5d6c7b8a");
-	svc("/system.slice/docker-" HEX64 ".scope", "3f4e5d6c7b8a");
-	svc("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
-	    "cri-containerd-" HEX64 ".scope", "3f4e5d6c7b8a");
-	svc("/machine.slice/libpod-" HEX64 ".scope", "3f4e5d6c7b8a");
-	svc("/machine.slice/libpod-" HEX64 ".scope/container", "3f4e5d6c7b8a");
-	svc("/kubepods/burstable/pod1/crio-" HEX64, "3f4e5d6c7b8a");
-	svc("/kubepods/besteffort/pod1/" HEX64, "3f4e5d6c7b8a");
-	/* a container wins over a unit, above it or inside it */
-	svc("/system.slice/containerd.service/kubepods-pod1.slice/cri-containerd-" HEX64 ".scope",
-	    "3f4e5d6c7b8a");
-	svc("/system.slice/docker-" HEX64 ".scope/system.slice/sshd.service", "3f4e5d6c7b8a");
-	svc("/docker/" HEX64 "/app.service", "3f4e5d6c7b8a");
-
-	/* neither a unit nor a container */
-	svc("/", NULL);
-	svc("", NULL);
-	svc("/user.slice/user-0.slice/session-3.scope", NULL);
-	svc("/system.slice", NULL);
-	svc("/init.scope", NULL);
-	svc("/.service", NULL);
-	svc("/docker/abc123", NULL);	/* too short for an id */
-	svc("/system.slice/docker-abc.scope", NULL);
-	svc("/machine.slice/libpod-conmon-" HEX64 ".scope", NULL);
-	svc("/docker/" HEX64 "x", NULL);	/* not all hex */
-
-	/* the name must fit with its NUL */
-	assert_null(ks_service_from_cgroup("/system.slice/nginx.service", small, 13));
-	assert_non_null(ks_service_from_cgroup("/system.slice/nginx.service", small, 14));
-	assert_string_equal(small, "nginx.service");
-	assert_null(ks_service_from_cgroup("/docker/" HEX64, small, 12));
-	assert_non_null(ks_service_from_cgroup("/docker/" HEX64, small, 13));
-	assert_string_equal(small, "3f4e5d6c7b8a");
+	assert_int_equal(ks_parse_cgroup_systemd("12:pids:/a\n"
+						 "1:name=systemd:/system.slice/cron.service\n"
+						 "0::/\n", path, sizeof(path)), 0);
+	assert_string_equal(path, "/system.slice/cron.service");
+	assert_int_equal(ks_parse_cgroup_systemd("11:name=systemd:/x", path, sizeof(path)), 0);
+	assert_string_equal(path, "/x");
+	/* another named hierarchy, a controller list that merely contains the name */
+	assert_int_equal(ks_parse_cgroup_systemd("3:name=elogind:/a\n2:cpu,name=systemdx:/b\n",
+						 path, sizeof(path)), -1);
+	assert_int_equal(ks_parse_cgroup_systemd("0::/only-v2\n", path, sizeof(path)), -1);
+	assert_int_equal(ks_parse_cgroup_systemd("", path, sizeof(path)), -1);
 }
 
 static void test_read_file(void **state)
@@ -292,10 +215,13 @@ static void test_count_children(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stat),	   cmocka_unit_test(test_stat_malformed),
-		cmocka_unit_test(test_status_uid), cmocka_unit_test(test_cgroup_v2),
-		cmocka_unit_test(test_mountinfo),  cmocka_unit_test(test_service),
-		cmocka_unit_test(test_read_file),  cmocka_unit_test(test_count_children),
+		cmocka_unit_test(test_stat),
+		cmocka_unit_test(test_stat_malformed),
+		cmocka_unit_test(test_status_uid),
+		cmocka_unit_test(test_cgroup_v2),
+		cmocka_unit_test(test_cgroup_systemd),
+		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_count_children),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

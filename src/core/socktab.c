@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "modules/rw_net.h"
+#include "core/socktab.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,11 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static struct rw_sock *socktab_add(struct rw_socktab *t)
+static struct ks_sock *socktab_add(struct ks_socktab *t)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct rw_sock *v = realloc(t->v, cap * sizeof(*v));
+		struct ks_sock *v = realloc(t->v, cap * sizeof(*v));
 
 		if (!v)
 			return NULL;
@@ -51,7 +51,7 @@ static int parse_hex_addr(const char *s, size_t n, uint8_t out[16])
 }
 
 /* "0100007F:1F90" -> address bytes and port. Returns the rest of the text or NULL. */
-static const char *parse_endpoint(const char *p, uint8_t addr[16], uint16_t *port)
+static const char *parse_endpoint(const char *p, struct ks_endpoint *e)
 {
 	const char *colon;
 	unsigned long v;
@@ -60,12 +60,12 @@ static const char *parse_endpoint(const char *p, uint8_t addr[16], uint16_t *por
 	while (*p == ' ')
 		p++;
 	colon = strchr(p, ':');
-	if (!colon || parse_hex_addr(p, colon - p, addr))
+	if (!colon || parse_hex_addr(p, colon - p, e->addr))
 		return NULL;
 	v = strtoul(colon + 1, &end, 16);
 	if (end == colon + 1 || v > 0xffff)
 		return NULL;
-	*port = v;
+	e->port = v;
 	return end;
 }
 
@@ -83,32 +83,32 @@ static const char *skip_fields(const char *p, int n)
 	return p;
 }
 
-int rw_net_parse_inet(struct rw_socktab *t, const char *text, int family, int sotype)
+int ks_socktab_parse_inet(struct ks_socktab *t, const char *text, int family, int sotype)
 {
 	const char *line = strchr(text, '\n');	/* the first line is the header */
 	int added = 0;
 
 	while (line && *++line) {
 		const char *next = strchr(line, '\n'), *p;
-		struct rw_sock s = { .family = family, .sotype = sotype };
+		struct ks_sock s = { .family = family, .sotype = sotype };
 		unsigned long long ino;
 		char *end;
 
 		/* "  sl: local rem st tx:rx tr:when retrnsmt uid timeout inode ..." */
 		p = strchr(line, ':');
 		if (p && (!next || p < next))
-			p = parse_endpoint(p + 1, s.laddr, &s.lport);
+			p = parse_endpoint(p + 1, &s.local);
 		else
 			p = NULL;
 		if (p)
-			p = parse_endpoint(p, s.raddr, &s.rport);
+			p = parse_endpoint(p, &s.remote);
 		/* st, tx:rx, tr:when, retrnsmt, uid, timeout */
 		if (p)
 			p = skip_fields(p, 6);
 		if (p) {
 			ino = strtoull(p, &end, 10);
 			if (end != p && ino) {
-				struct rw_sock *d = socktab_add(t);
+				struct ks_sock *d = socktab_add(t);
 
 				if (!d)
 					return -ENOMEM;
@@ -122,7 +122,7 @@ int rw_net_parse_inet(struct rw_socktab *t, const char *text, int family, int so
 	return added;
 }
 
-int rw_net_parse_unix(struct rw_socktab *t, const char *text)
+int ks_socktab_parse_unix(struct ks_socktab *t, const char *text)
 {
 	const char *line = strchr(text, '\n');
 	int added = 0;
@@ -135,7 +135,7 @@ int rw_net_parse_unix(struct rw_socktab *t, const char *text)
 
 		/* "Num: RefCount Protocol Flags Type St Inode [Path]" */
 		if (sscanf(line, "%*x: %*x %*x %*x %x %*x %llu%n", &type, &ino, &n) == 2 && ino) {
-			struct rw_sock *d = socktab_add(t);
+			struct ks_sock *d = socktab_add(t);
 			size_t len;
 
 			if (!d)
@@ -147,8 +147,8 @@ int rw_net_parse_unix(struct rw_socktab *t, const char *text)
 			while (*p == ' ')
 				p++;
 			len = next ? (size_t)(next - p) : strlen(p);
-			if (len > RW_UNIX_PATH)
-				len = RW_UNIX_PATH;
+			if (len > KS_UNIX_PATH)
+				len = KS_UNIX_PATH;
 			memcpy(d->path, p, len);
 			d->path[len] = 0;
 			added++;
@@ -160,27 +160,27 @@ int rw_net_parse_unix(struct rw_socktab *t, const char *text)
 
 static int by_ino(const void *a, const void *b)
 {
-	const struct rw_sock *x = a, *y = b;
+	const struct ks_sock *x = a, *y = b;
 
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-void rw_socktab_sort(struct rw_socktab *t)
+void ks_socktab_sort(struct ks_socktab *t)
 {
 	if (t->n)
 		qsort(t->v, t->n, sizeof(t->v[0]), by_ino);
 }
 
-const struct rw_sock *rw_socktab_find(const struct rw_socktab *t, uint64_t ino)
+const struct ks_sock *ks_socktab_find(const struct ks_socktab *t, uint64_t ino)
 {
-	struct rw_sock key = { .ino = ino };
+	struct ks_sock key = { .ino = ino };
 
 	if (!t->n)
 		return NULL;
 	return bsearch(&key, t->v, t->n, sizeof(t->v[0]), by_ino);
 }
 
-char *rw_read_all(const char *path, size_t *len)
+char *ks_read_all(const char *path, size_t *len)
 {
 	size_t cap = 65536, n = 0;
 	char *buf = malloc(cap);
@@ -220,7 +220,7 @@ fail:
 	return NULL;
 }
 
-int rw_socktab_load(struct rw_socktab *t, const char *proc_root, uint32_t pid)
+int ks_socktab_load(struct ks_socktab *t, const char *proc_root, uint32_t pid)
 {
 	static const struct {
 		const char *file;
@@ -238,48 +238,48 @@ int rw_socktab_load(struct rw_socktab *t, const char *proc_root, uint32_t pid)
 		int r;
 
 		snprintf(path, sizeof(path), "%s/%u/net/%s", proc_root, pid, files[i].file);
-		text = rw_read_all(path, NULL);
+		text = ks_read_all(path, NULL);
 		if (!text)
 			continue;
 		if (files[i].family == AF_UNIX)
-			r = rw_net_parse_unix(t, text);
+			r = ks_socktab_parse_unix(t, text);
 		else
-			r = rw_net_parse_inet(t, text, files[i].family, files[i].sotype);
+			r = ks_socktab_parse_inet(t, text, files[i].family, files[i].sotype);
 		free(text);
 		if (r < 0)
 			return r;
 	}
-	rw_socktab_sort(t);
+	ks_socktab_sort(t);
 	return t->n;
 }
 
-void rw_socktab_free(struct rw_socktab *t)
+void ks_socktab_free(struct ks_socktab *t)
 {
 	free(t->v);
 	t->v = NULL;
 	t->n = t->cap = 0;
 }
 
-size_t rw_fmt_endpoint(char *buf, size_t len, int family, const uint8_t addr[16], uint16_t port)
+size_t ks_fmt_endpoint(char *buf, size_t len, int family, const struct ks_endpoint *e)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 	int n;
 
-	inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
-	n = snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
+	inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, e->addr, a, sizeof(a));
+	n = snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, e->port);
 	if (n < 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : len - 1;
 }
 
-int rw_endpoint_unset(const uint8_t addr[16], uint16_t port)
+int ks_endpoint_unset(const struct ks_endpoint *e)
 {
 	static const uint8_t zero[16];
 
-	return !port && !memcmp(addr, zero, 16);
+	return !e->port && !memcmp(e->addr, zero, 16);
 }
 
-const char *rw_proto_name(int family, int sotype)
+const char *ks_proto_name(int family, int sotype)
 {
 	switch (family) {
 	case AF_INET:

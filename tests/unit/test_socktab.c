@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* modules/rw_net.c: /proc/net parsing, socket tables, endpoint text; rw_fmt.c names. */
+/* core/socktab.c: /proc/net parsing, socket tables, endpoint text. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 
-#include "modules/rw_fmt.h"
-#include "modules/rw_net.h"
+#include "core/socktab.h"
 
 #define TCP_HDR "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   " \
 		"uid  timeout inode\n"
@@ -39,68 +37,68 @@ static const char unx[] = UNIX_HDR
 
 static void test_parse_inet(void **state)
 {
-	struct rw_socktab t = { 0 };
-	const struct rw_sock *s;
+	struct ks_socktab t = { 0 };
+	const struct ks_sock *s;
 	char buf[64];
 
-	assert_int_equal(rw_net_parse_inet(&t, tcp4, AF_INET, SOCK_STREAM), 2);
-	assert_int_equal(rw_net_parse_inet(&t, tcp6, AF_INET6, SOCK_STREAM), 1);
-	rw_socktab_sort(&t);
-	s = rw_socktab_find(&t, 1285);
+	assert_int_equal(ks_socktab_parse_inet(&t, tcp4, AF_INET, SOCK_STREAM), 2);
+	assert_int_equal(ks_socktab_parse_inet(&t, tcp6, AF_INET6, SOCK_STREAM), 1);
+	ks_socktab_sort(&t);
+	s = ks_socktab_find(&t, 1285);
 	assert_non_null(s);
-	assert_int_equal(s->lport, 2024);
-	assert_true(rw_endpoint_unset(s->raddr, s->rport));
-	s = rw_socktab_find(&t, 424242);
+	assert_int_equal(s->local.port, 2024);
+	assert_true(ks_endpoint_unset(&s->remote));
+	s = ks_socktab_find(&t, 424242);
 	assert_non_null(s);
 	assert_int_equal(s->family, AF_INET);
 	assert_int_equal(s->sotype, SOCK_STREAM);
-	rw_fmt_endpoint(buf, sizeof(buf), s->family, s->laddr, s->lport);
+	ks_fmt_endpoint(buf, sizeof(buf), s->family, &s->local);
 	assert_string_equal(buf, "10.1.2.3:80");
-	rw_fmt_endpoint(buf, sizeof(buf), s->family, s->raddr, s->rport);
+	ks_fmt_endpoint(buf, sizeof(buf), s->family, &s->remote);
 	assert_string_equal(buf, "192.168.0.9:51000");
-	s = rw_socktab_find(&t, 9001);
+	s = ks_socktab_find(&t, 9001);
 	assert_non_null(s);
-	rw_fmt_endpoint(buf, sizeof(buf), s->family, s->laddr, s->lport);
+	ks_fmt_endpoint(buf, sizeof(buf), s->family, &s->local);
 	assert_string_equal(buf, "[::1]:8080");
-	rw_fmt_endpoint(buf, sizeof(buf), s->family, s->raddr, s->rport);
+	ks_fmt_endpoint(buf, sizeof(buf), s->family, &s->remote);
 	assert_string_equal(buf, "[::ffff:127.0.0.1]:40000");
-	assert_null(rw_socktab_find(&t, 0));
-	assert_null(rw_socktab_find(&t, 77));
-	assert_null(rw_socktab_find(&t, 1));
-	rw_socktab_free(&t);
-	assert_null(rw_socktab_find(&t, 1285));
+	assert_null(ks_socktab_find(&t, 0));
+	assert_null(ks_socktab_find(&t, 77));
+	assert_null(ks_socktab_find(&t, 1));
+	ks_socktab_free(&t);
+	assert_null(ks_socktab_find(&t, 1285));
 }
 
 static void test_parse_unix(void **state)
 {
-	struct rw_socktab t = { 0 };
-	const struct rw_sock *s;
+	struct ks_socktab t = { 0 };
+	const struct ks_sock *s;
 
-	assert_int_equal(rw_net_parse_unix(&t, unx), 3);
-	rw_socktab_sort(&t);
-	s = rw_socktab_find(&t, 1281);
+	assert_int_equal(ks_socktab_parse_unix(&t, unx), 3);
+	ks_socktab_sort(&t);
+	s = ks_socktab_find(&t, 1281);
 	assert_non_null(s);
 	assert_int_equal(s->family, AF_UNIX);
 	assert_int_equal(s->sotype, SOCK_STREAM);
 	assert_string_equal(s->path, "");
-	s = rw_socktab_find(&t, 20563);
+	s = ks_socktab_find(&t, 20563);
 	assert_string_equal(s->path, "/run/systemd/notify");
-	s = rw_socktab_find(&t, 20564);
+	s = ks_socktab_find(&t, 20564);
 	assert_int_equal(s->sotype, SOCK_DGRAM);
 	assert_string_equal(s->path, "@/tmp/.X11 abstract");
-	rw_socktab_free(&t);
+	ks_socktab_free(&t);
 	/* a header alone, nothing at all */
-	assert_int_equal(rw_net_parse_unix(&t, UNIX_HDR), 0);
-	assert_int_equal(rw_net_parse_unix(&t, ""), 0);
-	assert_int_equal(rw_net_parse_inet(&t, "", AF_INET, SOCK_DGRAM), 0);
-	rw_socktab_free(&t);
+	assert_int_equal(ks_socktab_parse_unix(&t, UNIX_HDR), 0);
+	assert_int_equal(ks_socktab_parse_unix(&t, ""), 0);
+	assert_int_equal(ks_socktab_parse_inet(&t, "", AF_INET, SOCK_DGRAM), 0);
+	ks_socktab_free(&t);
 }
 
 static void test_load_from_proc_tree(void **state)
 {
-	char *root = tu_mkdtemp("rwnet"), dir[256];
-	struct rw_socktab t = { 0 };
-	const struct rw_sock *s;
+	char *root = tu_mkdtemp("kssock"), dir[256];
+	struct ks_socktab t = { 0 };
+	const struct ks_sock *s;
 
 	snprintf(dir, sizeof(dir), "%s/42", root);
 	assert_int_equal(mkdir(dir, 0755), 0);
@@ -111,78 +109,71 @@ static void test_load_from_proc_tree(void **state)
 	tu_write(dir, "udp", TCP_HDR "   5: 0100007F:0035 00000000:0000 07 00000000:00000000 "
 		 "00:00000000 00000000     0        0 5353 2 0000000000000000 0\n", -1);
 	tu_write(dir, "unix", unx, -1);	/* udp6 is missing: skipped */
-	assert_int_equal(rw_socktab_load(&t, root, 42), 7);
-	s = rw_socktab_find(&t, 5353);
+	assert_int_equal(ks_socktab_load(&t, root, 42), 7);
+	s = ks_socktab_find(&t, 5353);
 	assert_non_null(s);
 	assert_int_equal(s->sotype, SOCK_DGRAM);
-	assert_int_equal(s->lport, 53);
-	assert_non_null(rw_socktab_find(&t, 20563));
+	assert_int_equal(s->local.port, 53);
+	assert_non_null(ks_socktab_find(&t, 20563));
 	/* loading again replaces */
-	assert_int_equal(rw_socktab_load(&t, root, 42), 7);
-	assert_int_equal(rw_socktab_load(&t, root, 43), 0);
-	assert_null(rw_socktab_find(&t, 5353));
-	rw_socktab_free(&t);
+	assert_int_equal(ks_socktab_load(&t, root, 42), 7);
+	assert_int_equal(ks_socktab_load(&t, root, 43), 0);
+	assert_null(ks_socktab_find(&t, 5353));
+	ks_socktab_free(&t);
 	tu_rmtree(root);
 }
 
 static void test_read_all_large(void **state)
 {
-	char *root = tu_mkdtemp("rwnet"), path[256], *big = malloc(300000), *got;
+	char *root = tu_mkdtemp("kssock"), path[256], *big = malloc(300000), *got;
 	size_t len = 0;
 
 	memset(big, 'x', 300000);
 	tu_write(root, "big", big, 300000);
 	snprintf(path, sizeof(path), "%s/big", root);
-	got = rw_read_all(path, &len);
+	got = ks_read_all(path, &len);
 	assert_non_null(got);
 	assert_int_equal(len, 300000);
 	assert_int_equal(strlen(got), 300000);
 	free(got);
 	snprintf(path, sizeof(path), "%s/missing", root);
-	assert_null(rw_read_all(path, NULL));
+	assert_null(ks_read_all(path, NULL));
 	free(big);
 	tu_rmtree(root);
 }
 
 static void test_endpoints(void **state)
 {
-	uint8_t a[16] = { 127, 0, 0, 1 }, z[16] = { 0 };
+	struct ks_endpoint a = { { 127, 0, 0, 1 }, 80 }, z = { { 0 }, 0 };
 	char buf[64], tiny[6];
 
-	assert_int_equal(rw_fmt_endpoint(buf, sizeof(buf), AF_INET, a, 80), 12);
+	assert_int_equal(ks_fmt_endpoint(buf, sizeof(buf), AF_INET, &a), 12);
 	assert_string_equal(buf, "127.0.0.1:80");
-	rw_fmt_endpoint(buf, sizeof(buf), AF_INET, z, 0);
+	ks_fmt_endpoint(buf, sizeof(buf), AF_INET, &z);
 	assert_string_equal(buf, "0.0.0.0:0");
-	rw_fmt_endpoint(buf, sizeof(buf), AF_INET6, z, 443);
+	z.port = 443;
+	ks_fmt_endpoint(buf, sizeof(buf), AF_INET6, &z);
 	assert_string_equal(buf, "[::]:443");
-	assert_int_equal(rw_fmt_endpoint(tiny, sizeof(tiny), AF_INET, a, 80), 5);
+	assert_int_equal(ks_fmt_endpoint(tiny, sizeof(tiny), AF_INET, &a), 5);
 	assert_string_equal(tiny, "127.0");
-	assert_true(rw_endpoint_unset(z, 0));
-	assert_false(rw_endpoint_unset(z, 1));
-	assert_false(rw_endpoint_unset(a, 0));
+	z.port = 0;
+	assert_true(ks_endpoint_unset(&z));
+	z.port = 1;
+	assert_false(ks_endpoint_unset(&z));
+	a.port = 0;
+	assert_false(ks_endpoint_unset(&a));
 }
 
 static void test_names(void **state)
 {
-	assert_string_equal(rw_proto_name(AF_INET, SOCK_STREAM), "tcp");
-	assert_string_equal(rw_proto_name(AF_INET6, SOCK_DGRAM), "udp6");
-	assert_string_equal(rw_proto_name(AF_INET, SOCK_RAW), "raw");
-	assert_string_equal(rw_proto_name(AF_INET6, SOCK_SEQPACKET), "inet6");
-	assert_string_equal(rw_proto_name(AF_UNIX, SOCK_DGRAM), "unix");
-	assert_string_equal(rw_proto_name(AF_NETLINK, SOCK_RAW), "netlink");
-	assert_string_equal(rw_proto_name(AF_PACKET, SOCK_RAW), "packet");
-	assert_string_equal(rw_proto_name(0, 0), "sock");
-	assert_string_equal(rw_call_name(SYS_read), "read");
-	assert_string_equal(rw_call_name(SYS_sendfile), "sendfile");
-	assert_string_equal(rw_call_name(SYS_pwritev2), "pwritev2");
-	assert_string_equal(rw_call_name(SYS_recvmsg), "recvmsg");
-	assert_string_equal(rw_call_name(SYS_openat), "?");
-	assert_true(rw_call_writes(SYS_sendfile));
-	assert_true(rw_call_writes(SYS_sendmsg));
-	assert_true(rw_call_writes(SYS_pwritev));
-	assert_false(rw_call_writes(SYS_recvfrom));
-	assert_false(rw_call_writes(SYS_preadv2));
-	assert_false(rw_call_writes(SYS_close));
+	assert_string_equal(ks_proto_name(AF_INET, SOCK_STREAM), "tcp");
+	assert_string_equal(ks_proto_name(AF_INET6, SOCK_DGRAM), "udp6");
+	assert_string_equal(ks_proto_name(AF_INET, SOCK_RAW), "raw");
+	assert_string_equal(ks_proto_name(AF_INET6, SOCK_SEQPACKET), "inet6");
+	assert_string_equal(ks_proto_name(AF_UNIX, SOCK_DGRAM), "unix");
+	assert_string_equal(ks_proto_name(AF_NETLINK, SOCK_RAW), "netlink");
+	assert_string_equal(ks_proto_name(AF_PACKET, SOCK_RAW), "packet");
+	assert_string_equal(ks_proto_name(0, 0), "sock");
 }
 
 int main(void)
