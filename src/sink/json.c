@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * JSON lines: one object per record. Every object has "type" and "ts" (RFC 3339, ns);
- * records about a task add pid, tid, comm and service. Kernel strings are escaped (see
- * escape.h), so every line is valid JSON whatever the kernel handed over.
+ * records about a task add pid, tid, comm, service and cgroup (the cgroup v2 id). Kernel
+ * strings are written in their exact, lossless JSON form (escape.h), so every line is
+ * valid JSON whatever the kernel handed over and a consumer gets the bytes back.
  */
 #include <math.h>
 #include <string.h>
@@ -91,7 +92,7 @@ static void value(struct ks_buf *o, const struct ks_val *v)
 		break;
 	case KS_V_STR:
 	case KS_V_KSTR:
-		ks_escape_json(o, v->s.p, v->s.n);
+		ks_json_str(o, v->s.p, v->s.n);
 		break;
 	case KS_V_ARGV: {
 		const char *p = v->s.p, *end = v->s.p + v->s.n;
@@ -100,7 +101,7 @@ static void value(struct ks_buf *o, const struct ks_val *v)
 		while (v->s.n) {
 			size_t n = strnlen(p, end - p);
 
-			ks_escape_json(o, p, n);
+			ks_json_str(o, p, n);
 			p += n;
 			if (p >= end)
 				break;
@@ -136,12 +137,14 @@ static void json_emit(struct ks_sink *s, const struct ks_rec *r)
 		key(o, "tid");
 		ks_buf_u64(o, r->hdr->tid);
 		key(o, "comm");
-		ks_escape_json(o, r->hdr->comm, sizeof(r->hdr->comm));
+		ks_json_str(o, r->hdr->comm, sizeof(r->hdr->comm));
 		key(o, "service");
 		if (r->service)
-			ks_escape_json(o, r->service, strlen(r->service));
+			ks_json_str(o, r->service, strlen(r->service));
 		else
 			ks_buf_str(o, "null");
+		key(o, "cgroup");
+		ks_buf_u64(o, r->hdr->cgroup);
 	}
 	for (unsigned int i = 0; i < r->n; i++) {
 		if (!r->v[i].key)

@@ -313,6 +313,8 @@ def test_cgroup_filter(workdir, cgroup):
     k = trace_helpers([a, b], ["open", "--json", "--cgroup", path])
     assert_half_failed(opens_of(k, a.pid), workdir)
     assert {r["pid"] for r in k.records("open")} == {a.pid}
+    # every record carries the cgroup id: the inode of the directory
+    assert {r["cgroup"] for r in opens_of(k, a.pid)} == {os.stat(path).st_ino}
     assert k.stats()["open"] == N
 
 
@@ -353,7 +355,8 @@ def test_json_stream_shape(workdir):
     assert ts == sorted(ts)     # one thread: its events in order
 
 
-# raw file names and their display form (src/sink/escape.h)
+# raw file names and their display form in the table (src/sink/escape.h); JSON carries
+# the bytes themselves
 HOSTILE = [
     (b"with space", "with space"),
     (b"new\nline", "new\\nline"),
@@ -365,6 +368,7 @@ HOSTILE = [
     (b"del\x7f", "del\\x7f"),
     (b"c1\xc2\x85", "c1\\xc2\\x85"),
     ("é日本".encode(), "é日本"),
+    (b"nl\n\xffend", "nl\\n\\xffend"),
 ]
 
 
@@ -385,8 +389,12 @@ def test_escaping_json(workdir):
     for line in k.out_lines:
         json.loads(line)
         assert not re.search(r"[\x00-\x1f\x7f]", line)
-    got = [r["path"] for r in opens_of(k, h.pid)]
-    assert got == [workdir + "/" + shown for _, shown in HOSTILE]
+    # the exact bytes: one level of escaping, invalid UTF-8 as lone surrogates (PEP 383)
+    got = [os.fsencode(r["path"]) for r in opens_of(k, h.pid)]
+    assert got == [workdir.encode() + b"/" + raw for raw, _ in HOSTILE]
+    paths = {os.fsencode(r["path"]): r["path"] for r in opens_of(k, h.pid)}
+    assert paths[workdir.encode() + b"/back\\slash"] == workdir + "/back\\slash"
+    assert paths[workdir.encode() + b"/nl\n\xffend"] == workdir + "/nl\n\udcffend"
 
 
 def test_escaping_table(workdir):
@@ -450,11 +458,13 @@ def test_count_top(workdir):
 
 
 def test_hostile_comm(workdir):
-    """A process name is as hostile as a path: escaped in both outputs."""
+    """A process name is as hostile as a path: exact in JSON, escaped in the table."""
     name = 'q"\x1b[2Jx\\'
     h = Helper("opener", "-c", name, workdir, 2)
     k = trace_helpers([h], ["open", "--json", "-p", str(h.pid)])
-    assert {r["comm"] for r in opens_of(k, h.pid)} == {'q"\\x1b[2Jx\\\\'}
+    assert {r["comm"] for r in opens_of(k, h.pid)} == {name}
+    # one level of JSON escaping on the wire
+    assert sum('"comm":"q\\"\\u001b[2Jx\\\\"' in l for l in k.out_lines) == 2
     h = Helper("opener", "-c", name, workdir, 2)
     k = trace_helpers([h], ["open", "-p", str(h.pid)])
     rows = [l for l in k.out_lines if l.startswith(str(h.pid))]

@@ -12,7 +12,7 @@
 static struct ks_clock clk;
 static struct ks_sink *s;
 static int fd;
-static struct ks_hdr hdr = { .pid = 42, .tid = 43, .comm = "bash" };
+static struct ks_hdr hdr = { .pid = 42, .tid = 43, .cgroup = 4242, .comm = "bash" };
 static const char args[] = "ls\0\0a b\0say \"hi\"\0x\"y";
 
 static int setup(void **state)
@@ -74,9 +74,9 @@ static void test_every_kind(void **state)
 	v->s.p = args;
 	v->s.n = sizeof(args) - 1;
 	expect(&r, "{\"type\":\"demo\"," TS ",\"pid\":42,\"tid\":43,\"comm\":\"bash\","
-		   "\"service\":\"nginx.service\",\"i\":-12,\"u\":7,\"flags\":31,\"mode\":420,"
+		   "\"service\":\"nginx.service\",\"cgroup\":4242,\"i\":-12,\"u\":7,\"flags\":31,\"mode\":420,"
 		   "\"ratio\":3.14159,\"ok\":true,\"no\":false,\"s\":\"a \\\"b\\\"\","
-		   "\"path\":\"a\\\\tb\\\\x1b/\xc3\xa9\",\"ck\":\"abcdef\",\"err\":\"ENOENT\","
+		   "\"path\":\"a\\tb\\u001b/\xc3\xa9\",\"ck\":\"abcdef\",\"err\":\"ENOENT\","
 		   "\"lat\":1500,\"args\":[\"ls\",\"\",\"a b\",\"say \\\"hi\\\"\",\"x\\\"y\"]}\n");
 }
 
@@ -84,7 +84,7 @@ static void test_header_fields(void **state)
 {
 	struct ks_rec r;
 
-	/* no task: no pid, tid, comm, service */
+	/* no task: no pid, tid, comm, service, cgroup */
 	ks_rec_init(&r, "summary", NULL);
 	r.real_ns = 0;
 	ks_rec_uint(&r, "n", NULL, 0, 1);
@@ -95,7 +95,8 @@ static void test_header_fields(void **state)
 	ks_rec_init(&r, "t", &hdr);
 	r.real_ns = T0;
 	expect(&r, "{\"type\":\"t\"," TS ",\"pid\":42,\"tid\":43,"
-		   "\"comm\":\"ab\\\\x01\\\"\\\\\\\\\\\\n0123456789\",\"service\":null}\n");
+		   "\"comm\":\"ab\\u0001\\\"\\\\\\n0123456789\",\"service\":null,"
+		   "\"cgroup\":4242}\n");
 	strcpy(hdr.comm, "bash");
 
 	/* no values at all */
@@ -141,7 +142,7 @@ static void test_argv(void **state)
 	v->s.p = "\xff\0\t";
 	v->s.n = 3;
 	expect(&r, "{\"type\":\"a\"," TS ",\"none\":[],\"trailing\":[\"a\",\"\"],"
-		   "\"bytes\":[\"\\\\xff\",\"\\\\t\"]}\n");
+		   "\"bytes\":[\"\\udcff\",\"\\t\"]}\n");
 }
 
 static void test_hist(void **state)
