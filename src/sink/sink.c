@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+__thread struct ks_val ks_val_scratch;
+
 struct ks_sink *ks_sink__new(int fd, bool json, bool timestamps, struct ks_clock *clock)
 {
 	struct ks_sink *s = calloc(1, sizeof(*s));
