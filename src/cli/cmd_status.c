@@ -205,7 +205,8 @@ static int live(uint64_t interval, uint64_t count, bool json)
 	int stats_fd = -1, np, nc, rc = 1;
 
 	ks_clock_init(&clock);
-	sink = ks_sink__new(STDOUT_FILENO, json, false, &clock);
+	sink = ks_sink__new(json ? &ks_json_ops : &ks_table_ops, STDOUT_FILENO, 0, false, false,
+			    &clock);
 	if (!prev || !cur || !sink)
 		goto cleanup;
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);

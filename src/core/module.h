@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "core/config.h"
+#include "core/metrics.h"
 #include "core/opts.h"
 #include "sink/record.h"
 
@@ -105,10 +106,15 @@ struct ks_module {
 
 /* --- what the core offers modules (implemented in session.c) --- */
 
-/* Send @r to the sink; fills the service and the wall time from r->hdr. */
+/* Send @r to every sink that takes its kind; fills the wall time and (for sinks that want
+ * it) the service from r->hdr. Values @r could not hold are counted here. */
 void ks_emit(struct ks_ctx *ctx, struct ks_rec *r);
-/* Whether records are streamed (tools, agent --json) or only summarised (agent table). */
+/* Whether some sink takes event records (tools, agent --json): else a module only counts. */
 bool ks_ctx_streaming(const struct ks_ctx *ctx);
+/* The session's metrics registry (metrics.h). */
+struct ks_metrics *ks_ctx_metrics(struct ks_ctx *ctx);
+/* Register @d in the session's registry; NULL with errno set (see ks_metrics__register). */
+struct ks_metric *ks_ctx_metric(struct ks_ctx *ctx, const struct ks_metric_desc *d);
 const struct ks_common *ks_ctx_common(const struct ks_ctx *ctx);
 /* Wall time of a monotonic kernel timestamp. */
 int64_t ks_ctx_real(const struct ks_ctx *ctx, uint64_t mono_ns);

@@ -266,6 +266,7 @@ static void biolat_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *s
 	}
 	free(h);
 	ks_rec_init(&r, "summary", NULL);
+	r.kind = KS_K_SUMMARY;	/* the agent's line: the table takes it */
 	r.style = KS_REC_LINE;
 	ks_rec_str(&r, "module", "", -8, "biolat", 6);
 	ks_rec_add(&r, "io_per_s", "io/s", 0, KS_V_DOUBLE)->d = all.count / secs;

@@ -215,6 +215,7 @@ static void exec_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *ske
 
 	ks_topn__format(st->top, 5, top, sizeof(top));
 	ks_rec_init(&r, "summary", NULL);
+	r.kind = KS_K_SUMMARY;	/* the agent's line: the table takes it */
 	r.style = KS_REC_LINE;
 	ks_rec_str(&r, "module", "", -8, "exec", 4);
 	ks_rec_add(&r, "execs_per_s", "exec/s", 0, KS_V_DOUBLE)->d = st->execs / secs;

@@ -197,6 +197,7 @@ static void files_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *sk
 		total += st->counts[i];
 	ks_topn__format(st->paths, 5, top, sizeof(top));
 	ks_rec_init(&r, "summary", NULL);
+	r.kind = KS_K_SUMMARY;	/* the agent's line: the table takes it */
 	r.style = KS_REC_LINE;
 	ks_rec_str(&r, "module", "", -8, "files", 5);
 	ks_rec_add(&r, "changes_per_s", "changes/s", 0, KS_V_DOUBLE)->d = total / secs;

@@ -205,6 +205,7 @@ static void open_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *ske
 
 	ks_topn__format(st->procs, 5, top, sizeof(top));
 	ks_rec_init(&r, "summary", NULL);
+	r.kind = KS_K_SUMMARY;	/* the agent's line: the table takes it */
 	r.style = KS_REC_LINE;
 	ks_rec_str(&r, "module", "", -8, "open", 4);
 	ks_rec_add(&r, "opens_per_s", "open/s", 0, KS_V_DOUBLE)->d = st->opens / secs;

@@ -338,6 +338,7 @@ static void proc_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *ske
 
 	ks_topn__format(st->forkers, 5, top, sizeof(top));
 	ks_rec_init(&r, "summary", NULL);
+	r.kind = KS_K_SUMMARY;	/* the agent's line: the table takes it */
 	r.style = KS_REC_LINE;
 	ks_rec_str(&r, "module", "", -8, "proc", 4);
 	ks_rec_add(&r, "forks_per_s", "fork/s", 0, KS_V_DOUBLE)->d = st->forks / secs;

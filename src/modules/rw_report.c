@@ -220,6 +220,7 @@ void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double
 	rw_fdcache__reap(st->fds);
 	ks_topn__format(st->procs, 5, top, sizeof(top));
 	ks_rec_init(&r, "summary", NULL);
+	r.kind = KS_K_SUMMARY;	/* the agent's line: the table takes it */
 	r.style = KS_REC_LINE;
 	ks_rec_str(&r, "module", "", -8, "rw", 2);
 	ks_rec_add(&r, "calls_per_s", "calls/s", 0, KS_V_DOUBLE)->d = st->calls / secs;

@@ -247,6 +247,7 @@ static void syscount_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf 
 	if (off >= sizeof(top))
 		off = sizeof(top) - 1;
 	ks_rec_init(&r, "summary", NULL);
+	r.kind = KS_K_SUMMARY;	/* the agent's line: the table takes it */
 	r.style = KS_REC_LINE;
 	ks_rec_str(&r, "module", "", -8, "syscount", 8);
 	ks_rec_add(&r, "calls_per_s", "calls/s", 0, KS_V_DOUBLE)->d = secs > 0 ? calls / secs : 0;

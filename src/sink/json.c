@@ -217,4 +217,10 @@ static void values(struct ks_buf *o, const struct ks_val *v, unsigned int n,
 	}
 }
 
-const struct ks_sink_ops ks_json_ops = { .emit = json_emit };
+const struct ks_sink_ops ks_json_ops = {
+	.name = "json",
+	.help = "one JSON object per record and line",
+	.kinds = { KS_KINDS_ALL, KS_KINDS_ALL },
+	.needs_service = true,
+	.emit = json_emit,
+};

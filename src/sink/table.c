@@ -287,4 +287,12 @@ static void table_mark(struct ks_sink *s, int64_t real_ns)
 	s->last_header = NULL;
 }
 
-const struct ks_sink_ops ks_table_ops = { .emit = table_emit, .mark = table_mark };
+/* Tools: events and reports; the agent: its summary lines (its loss line among them). */
+const struct ks_sink_ops ks_table_ops = {
+	.name = "table",
+	.help = "columns, summary lines and histograms for a terminal",
+	.kinds = { KS_KIND(KS_K_EVENT) | KS_KIND(KS_K_REPORT), KS_KIND(KS_K_SUMMARY) },
+	.stdout_only = true,
+	.emit = table_emit,
+	.mark = table_mark,
+};

@@ -40,6 +40,15 @@ COMMON_BAD = [
     (["--duration", "-1"], "--duration"),
     (["--duration", "abc"], "--duration"),
     (["--json=yes"], "--json"),
+    (["-o"], "-o"),
+    (["-o", ""], "--output"),
+    (["-o", "xml"], "unknown format 'xml'"),
+    (["-o", "json,evnt"], "unknown record kind 'evnt'"),
+    (["-o", "json:"], "no file after the colon"),
+    (["-o", "table:/tmp/ksight-e2e-x"], "terminal only"),
+    (["-o", "json:/nonexistent/ksight-e2e/x"], "No such file or directory"),
+    (["--json", "-o", "table"], "stdout is taken"),
+    (["-o", "json:/proc/ksight-e2e-x"], "-o json:/proc/ksight-e2e-x"),
 ]
 
 CASES = [(c, a, w) for c in COMMANDS for a, w in COMMON_BAD]

@@ -166,7 +166,7 @@ def test_failed_only(hooks, kernel_hooks):
     assert len(recs) == 1 and recs[0]["event"] == "fail" and recs[0]["pid"] == h.pid
     assert (recs[0]["err"], recs[0]["args"]) == ("ENOENT", ["true", "x-only"])
     st = k.stats()
-    assert st["exec_failed"] == 1 and st["consistent"] is True
+    assert st["types"]["exec_failed"]["events"] == 1 and st["consistent"] is True
 
 
 @pytest.mark.parametrize("hooks", HOOKS)

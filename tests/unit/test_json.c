@@ -20,7 +20,7 @@ static int setup(void **state)
 	ks_clock_init(&clk);
 	clk.mono_to_real = 0;
 	fd = tu_memfd();
-	s = ks_sink__new(fd, true, true, &clk);	/* -T changes nothing in JSON */
+	s = ks_sink__new(&ks_json_ops, fd, 0, false, true, &clk);	/* -T changes nothing in JSON */
 	return s ? 0 : -1;
 }
 

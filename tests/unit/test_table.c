@@ -21,7 +21,7 @@ static int open_sink(bool timestamps)
 	tzset();
 	ks_clock_init(&clk);
 	fd = tu_memfd();
-	s = ks_sink__new(fd, false, timestamps, &clk);
+	s = ks_sink__new(&ks_table_ops, fd, 0, false, timestamps, &clk);
 	return s ? 0 : -1;
 }
 
