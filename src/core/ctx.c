@@ -67,6 +67,12 @@ struct ks_ctx *ks_ctx__new(enum ks_mode mode, const struct ks_common *common,
 	c->metrics = ks_metrics__new();
 	if (!c->ident || !c->metrics || ks_ctx_stats_init(c))
 		goto fail;
+	for (int i = 0; i < c->ninst; i++) {
+		const struct ks_module *m = c->inst[i].m;
+
+		if (m->init && (err = -m->init(c, c->inst[i].state)) != 0)
+			goto fail;
+	}
 	return c;
 fail:
 	ks_ctx__free(c);
@@ -176,6 +182,30 @@ struct ks_metrics *ks_ctx_metrics(struct ks_ctx *c)
 struct ks_metric *ks_ctx_metric(struct ks_ctx *c, const struct ks_metric_desc *d)
 {
 	return ks_metrics__register(c->metrics, d);
+}
+
+void ks_rec_top(struct ks_rec *r, const char *key, const char *col, struct ks_obj *o,
+		struct ks_val *vals, size_t k, const struct ks_metric *m, double secs)
+{
+	struct ks_metric_top top[KS_TOP_MAX];
+	size_t n;
+
+	if (k > KS_TOP_MAX)
+		k = KS_TOP_MAX;
+	n = ks_metric_top(m, k, top);
+	ks_obj_init(o, vals, k);
+	for (size_t i = 0; i < n; i++) {
+		const struct ks_series *s = top[i].s;
+		struct ks_val *v = ks_obj_add(o, s->overflow ? "(other)" : s->label[0], NULL, 0,
+					      secs > 0 ? KS_V_RATE : KS_V_COUNT);
+
+		v->kkey = !s->overflow;	/* a comm or a path: kernel bytes */
+		if (secs > 0)
+			v->d = top[i].delta / secs;
+		else
+			v->u = top[i].delta;
+	}
+	ks_rec_obj(r, key, n ? col : NULL, o);	/* an empty list: JSON's {} only */
 }
 
 const struct ks_common *ks_ctx_common(const struct ks_ctx *c)

@@ -127,6 +127,17 @@ int ks_ctx__start(struct ks_ctx *c)
 	return 0;
 }
 
+/* Agent: what the kernel aggregated into the registry, for the summaries or the end. */
+static void collect(struct ks_ctx *c)
+{
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+
+		if (!in->failed && in->m->collect)
+			in->m->collect(c, in->state, c->skel);
+	}
+}
+
 static void interval_work(struct ks_ctx *c, double secs)
 {
 	int64_t now = ks_clock_real(&c->clock, ks_clock_mono_now());
@@ -138,9 +149,11 @@ static void interval_work(struct ks_ctx *c, double secs)
 				c->inst[i].m->report(c, c->inst[i].state, c->skel);
 		return;
 	}
+	/* the agent: summaries are the registry's deltas since the previous interval */
+	collect(c);
 	for (int i = 0; i < c->ninst; i++)
 		if (!c->inst[i].failed && c->inst[i].m->summary)
-			c->inst[i].m->summary(c, c->inst[i].state, c->skel, secs);
+			c->inst[i].m->summary(c, c->inst[i].state, secs);
 	ks_ctx_emit_stats(c, false);
 	ks_pipe__metrics(&c->pipe, c->metrics, now);
 	ks_metrics__mark(c->metrics);
@@ -191,6 +204,8 @@ int ks_ctx__run(struct ks_ctx *c)
 		for (int i = 0; i < c->ninst; i++)
 			if (c->inst[i].m->report && !c->inst[i].failed)
 				c->inst[i].m->report(c, c->inst[i].state, c->skel);
+	if (c->mode == KS_MODE_AGENT)
+		collect(c);
 	/* the files' writers first, so that the final stats count what they dropped */
 	ks_pipe__drain(&c->pipe, 2000);
 	ks_ctx_emit_stats(c, true);

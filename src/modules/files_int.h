@@ -11,7 +11,8 @@
 struct ks_ctx;
 struct ks_hdr;
 struct ksight_bpf;
-struct ks_topn;
+struct ks_metric;
+struct ks_series;
 struct files_wtab;
 struct files_topd;
 
@@ -25,10 +26,14 @@ struct files_state {
 	struct files_wtab *wtab;	/* paths of files being written, for their close */
 	struct files_topd *topd;	/* --summary: the previous report's totals */
 	uint64_t top_total;		/* --summary: reads + writes counted so far */
-	/* agent summary */
-	uint64_t counts[FILES_OP_N + 1];	/* per op, then closes */
-	struct ks_topn *paths;
+	/* metrics */
+	struct ks_metric *m_ops;
+	struct ks_series *s_ops[FILES_OP_N + 1];	/* per op, then closes */
+	struct ks_metric *m_paths;	/* changes per path (its last 47 bytes) */
 };
+
+/* The label of a path in m_paths: its end tells files apart. */
+#define FILES_PATH_LABEL 47
 
 /* One streamed record of the module (files_event.c). */
 void files_on_event(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,

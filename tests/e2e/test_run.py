@@ -6,7 +6,7 @@ import re
 
 from conftest import Helper, Ksight, TEST_UID, UNIQ
 
-OPEN_LINE = re.compile(r"^open\s+open/s ([\d.]+)\s+failed (\d+)\s+top: ?(.*)$")
+OPEN_LINE = re.compile(r"^open\s+opens ([\d.]+[kMG]?)/s\s+failed (\d+)(?:\s+top: (.*))?$")
 LOSS_LINE = re.compile(r"^loss\s+events ([\d.]+[kMG]?)\s+lost (\d+)$")
 
 
@@ -46,7 +46,7 @@ def test_two_summaries_then_exit(workdir):
     losses = [LOSS_LINE.match(l) for l in k.out_lines if l.startswith("loss ")]
     execs = [l for l in k.out_lines if l.startswith("exec ")]
     bios = [l for l in k.out_lines if l.startswith("biolat ")]
-    assert len(bios) == 2 and all(re.match(r"^biolat\s+io/s [\d.]+", l) for l in bios), k.stdout
+    assert len(bios) == 2 and all(re.match(r"^biolat\s+io [\d.]+[kMG]?/s", l) for l in bios), k.stdout
     assert len(opens) == 2 and all(opens), k.stdout
     assert len(losses) == 2 and all(losses) and len(execs) == 2, k.stdout
     # every call of the opener is in one of the two intervals, by name
