@@ -97,7 +97,10 @@ def test_slow_reader_never_stalls_the_others(workdir):
     rd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)     # held, never read
     try:
         t0 = time.time()
-        k, pid, rc = run_opener(workdir, ["-o", "json", "-o", "json:" + fifo], n)
+        # a ring that holds every record even when the reader is slow (ASan): the
+        # file's backlog must pass 16 MiB whatever this machine's speed
+        k, pid, rc = run_opener(workdir, ["--ringbuf-size", "64M", "-o", "json",
+                                          "-o", "json:" + fifo], n)
         took = time.time() - t0
     finally:
         os.close(rd)
@@ -107,6 +110,7 @@ def test_slow_reader_never_stalls_the_others(workdir):
     opens = [r for r in recs if r["type"] == "open"]
     assert len(opens) == st["types"]["open"]["events"]
     assert len(opens) + st["types"]["open"]["lost"] == n
+    assert len(opens) * 300 > 16 << 20, st    # more than the writer may hold back
     slow = st["sinks"]["json:" + fifo]
     assert 0 < slow["dropped"] < slow["records"], slow
     assert any("json:%s: the output is slower than the records" % fifo in l

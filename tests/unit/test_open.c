@@ -107,7 +107,7 @@ static void test_open_summary(void **state)
 		tc_feed(&t, &r, build(&r, i % 3 ? 3 : -13, O_RDONLY, "/x", 3));
 	memcpy(r.e.hdr.comm, "sh\0\0", 4);
 	tc_feed(&t, &r, sizeof(r.e) + 3);
-	tc_json(&t);
+	free(tc_json(&t));
 	free(tc_table(&t));
 	t.ctx->pipe.s[1]->kinds = KS_KINDS_ALL;	/* the agent's table takes summaries */
 	open_module.summary(t.ctx, t.state, 2.0);

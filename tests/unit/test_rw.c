@@ -108,7 +108,7 @@ static void test_summary_units(void **state)
 	tc_open_rw(&t);
 	for (int i = 0; i < 3683; i++)
 		call(&t, SYS_read, 5, 8192, 8192, 1000000000ULL + i);
-	tc_json(&t);
+	free(tc_json(&t));
 	free(tc_table(&t));
 	t.ctx->pipe.s[1]->kinds = KS_KINDS_ALL;	/* the agent's table takes summaries */
 	rw_module.summary(t.ctx, t.state, 1.0);
