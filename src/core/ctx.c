@@ -107,38 +107,11 @@ int ks_ctx__add_sink(struct ks_ctx *c, struct ks_sink *s)
 int ks_ctx_open_outputs(struct ks_ctx *c)
 {
 	const struct ks_common *o = &c->common;
-	bool agent = c->mode == KS_MODE_AGENT;
-	struct ks_sink_spec spec;
-	char err[KS_ERR_LEN];
-	int n = o->outputs.n;
 
 	if (c->pipe.n)
 		return 0;	/* a test (or an embedder) chose the sinks */
-	for (int i = 0; i < n + 1; i++) {
-		/* --json is "-o json"; with neither, the table on stdout */
-		const char *text = i < n ? o->outputs.v[i] : o->json ? "json" : n ? NULL : "table";
-		struct ks_sink *s;
-		int ret;
-
-		if (!text)
-			break;
-		if (ks_sink_spec_parse(text, &spec, err, sizeof(err))) {
-			fprintf(stderr, "ksight %s: %s\n", c->label, err);
-			return -EINVAL;
-		}
-		s = ks_sink__open(&spec, text, agent, o->timestamps, &c->clock);
-		if (!s) {
-			ret = -errno;
-			fprintf(stderr, "ksight %s: -o %s: %s\n", c->label, text, strerror(errno));
-			return ret;
-		}
-		ret = ks_pipe__add(&c->pipe, s);
-		if (ret) {
-			fprintf(stderr, "ksight %s: more than %d outputs\n", c->label, KS_PIPE_MAX);
-			return ret;
-		}
-	}
-	return 0;
+	return ks_pipe__open(&c->pipe, o->outputs.v, o->outputs.n, o->json,
+			     c->mode == KS_MODE_AGENT, o->timestamps, &c->clock, c->label);
 }
 
 /* Said once, counted always: a record that had more values than it holds. */

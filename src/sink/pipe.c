@@ -18,6 +18,39 @@ int ks_pipe__add(struct ks_pipe *p, struct ks_sink *s)
 	return 0;
 }
 
+int ks_pipe__open(struct ks_pipe *p, const char *const *specs, int n, bool json, bool agent,
+		  bool timestamps, struct ks_clock *clock, const char *label)
+{
+	struct ks_sink_spec spec;
+	char err[256];
+
+	for (int i = 0; i < n + 1; i++) {
+		/* --json is "-o json"; with neither, the table on stdout */
+		const char *text = i < n ? specs[i] : json ? "json" : n ? NULL : "table";
+		struct ks_sink *s;
+		int ret;
+
+		if (!text)
+			break;
+		if (ks_sink_spec_parse(text, &spec, err, sizeof(err))) {
+			fprintf(stderr, "ksight %s: %s\n", label, err);
+			return -EINVAL;
+		}
+		s = ks_sink__open(&spec, text, agent, timestamps, clock);
+		if (!s) {
+			ret = -errno;
+			fprintf(stderr, "ksight %s: -o %s: %s\n", label, text, strerror(errno));
+			return ret;
+		}
+		ret = ks_pipe__add(p, s);
+		if (ret) {
+			fprintf(stderr, "ksight %s: more than %d outputs\n", label, KS_PIPE_MAX);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 void ks_pipe__mark(struct ks_pipe *p, int64_t real_ns)
 {
 	for (int i = 0; i < p->n; i++)

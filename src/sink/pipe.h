@@ -27,6 +27,14 @@ struct ks_pipe {
  * -E2BIG (KS_PIPE_MAX stages already). */
 int ks_pipe__add(struct ks_pipe *p, struct ks_sink *s);
 
+/*
+ * Open the outputs a command names: @specs[0..n) (-o), then JSON on stdout if @json, or
+ * the table when there is neither. Says what failed on stderr as one line ("ksight LABEL:
+ * -o SPEC: ..."). Returns 0 or -errno (the stages opened so far stay in @p).
+ */
+int ks_pipe__open(struct ks_pipe *p, const char *const *specs, int n, bool json, bool agent,
+		  bool timestamps, struct ks_clock *clock, const char *label);
+
 /* Whether any stage takes records of kind @k: modules build only what someone reads. */
 static inline bool ks_pipe__wants(const struct ks_pipe *p, unsigned int k)
 {

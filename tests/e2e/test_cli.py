@@ -42,6 +42,10 @@ COMMON_BAD = [
     (["--json=yes"], "--json"),
     (["-o"], "-o"),
     (["-o", ""], "--output"),
+]
+
+# -o's checks; `status` takes -o with --live only
+OUTPUT_BAD = [
     (["-o", "xml"], "unknown format 'xml'"),
     (["-o", "json,evnt"], "unknown record kind 'evnt'"),
     (["-o", "json:"], "no file after the colon"),
@@ -52,6 +56,9 @@ COMMON_BAD = [
 ]
 
 CASES = [(c, a, w) for c in COMMANDS for a, w in COMMON_BAD]
+CASES += [(c, a, w) for c in COMMANDS if c != "status" for a, w in OUTPUT_BAD]
+CASES += [("status", ["--live"] + a, w) for a, w in OUTPUT_BAD]
+CASES += [("status", ["-o", "json:/tmp/ksight-e2e-never-made"], "-o applies to --live only")]
 CASES += [(c, ["0"], "interval") for c in POSITIONAL]
 CASES += [(c, ["abc"], "interval") for c in POSITIONAL]
 CASES += [(c, ["1", "0"], "count") for c in POSITIONAL]
