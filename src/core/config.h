@@ -29,7 +29,7 @@ struct ks_common {
 	const char *comm;	/* -n, exact process name */
 	const char *cgroup;	/* --cgroup, a cgroup v2 directory */
 	bool json;		/* --json: JSON lines on stdout (the same as -o json) */
-	struct ks_strs outputs;	/* -o SPEC..., see sink/sink.h; none: the table (or --json) */
+	struct ks_strs outputs;	/* -o SPEC... (sink/sink.h); none: the table, or --json */
 	bool timestamps;	/* -T */
 	int hooks;		/* enum ks_hooks_choice */
 	uint64_t ringbuf_size;	/* bytes, power of two */

@@ -47,7 +47,9 @@ static bool valid(const struct ks_metric_desc *d)
 	if ((d->type == KS_METRIC_COUNTER) != ends_with(n, "_total"))
 		return false;
 	if (d->type == KS_METRIC_HIST) {
-		if (!d->unit || !d->scale || (strcmp(d->unit, "seconds") && strcmp(d->unit, "bytes")))
+		if (!d->unit || !d->scale)
+			return false;
+		if (strcmp(d->unit, "seconds") && strcmp(d->unit, "bytes"))
 			return false;
 		snprintf(unit, sizeof(unit), "_%s", d->unit);
 		if (!ends_with(n, unit))
@@ -56,7 +58,9 @@ static bool valid(const struct ks_metric_desc *d)
 	for (int i = 0; i < KS_LABELS_MAX && d->labels[i]; i++) {
 		const char *l = d->labels[i];
 
-		if (!l[0] || !strncmp(l, "__", 2) || (d->type == KS_METRIC_HIST && !strcmp(l, "le")))
+		if (!l[0] || !strncmp(l, "__", 2))
+			return false;
+		if (d->type == KS_METRIC_HIST && !strcmp(l, "le"))
 			return false;
 		for (const char *p = l; *p; p++)
 			if (!name_char(*p, p == l))

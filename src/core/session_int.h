@@ -49,7 +49,7 @@ struct ks_ctx {
 	struct ks_loss loss;
 	struct ks_ident *ident;
 	struct ks_clock clock;
-	struct ks_pipe pipe;		/* every output; opened at start unless a test filled it */
+	struct ks_pipe pipe;		/* the outputs: opened at start (a test adds its own) */
 	struct ks_metrics *metrics;
 	struct ks_metric *m_events, *m_lost, *m_sink_recs, *m_sink_drops, *m_values_dropped;
 	bool said_values_dropped;

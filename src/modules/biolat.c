@@ -304,7 +304,7 @@ static void biolat_summary(struct ks_ctx *ctx, void *state, double secs)
 
 	ks_hist_delta(st->s_lat, &d);
 	ks_rec_summary(&r, "biolat");
-	ks_rec_add(&r, "io_per_s", "io", 0, KS_V_RATE)->d = d.count / secs;
+	ks_rec_rate(&r, "io_per_s", "io", d.count, secs);
 	for (int i = 0; i < 3 && d.count; i++)
 		ks_rec_add(&r, keys[i], cols[i], 0, KS_V_NS)->u =
 			ks_hist_percentile(d.slots, KS_HIST_SLOTS, ps[i]) * unit;

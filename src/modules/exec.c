@@ -241,9 +241,9 @@ static void exec_summary(struct ks_ctx *ctx, void *state, double secs)
 	struct ks_rec r;
 
 	ks_rec_summary(&r, "exec");
-	ks_rec_add(&r, "execs_per_s", "execs", 0, KS_V_RATE)->d = ks_metric_delta(st->m_execs) / secs;
+	ks_rec_rate(&r, "execs_per_s", "execs", ks_metric_delta(st->m_execs), secs);
 	ks_rec_add(&r, "failed", "failed", 0, KS_V_COUNT)->u = ks_counter_delta(st->s_fails);
-	ks_rec_add(&r, "exits_per_s", "exits", 0, KS_V_RATE)->d = ks_counter_delta(st->s_exits) / secs;
+	ks_rec_rate(&r, "exits_per_s", "exits", ks_counter_delta(st->s_exits), secs);
 	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_execs, 0);
 	ks_emit(ctx, &r);
 }

@@ -194,7 +194,8 @@ static int files_init(struct ks_ctx *ctx, void *state)
 	if (!st->m_ops || !st->m_paths)
 		return -errno;
 	for (int i = 0; i <= FILES_OP_N; i++)
-		st->s_ops[i] = ks_metric_get(st->m_ops, i < FILES_OP_N ? files_op_name(i) : "close");
+		st->s_ops[i] = ks_metric_get(st->m_ops,
+					     i < FILES_OP_N ? files_op_name(i) : "close");
 	return 0;
 }
 
@@ -219,8 +220,7 @@ static void files_summary(struct ks_ctx *ctx, void *state, double secs)
 	struct ks_rec r;
 
 	ks_rec_summary(&r, "files");
-	ks_rec_add(&r, "changes_per_s", "changes", 0, KS_V_RATE)->d =
-		ks_metric_delta(st->m_ops) / secs;
+	ks_rec_rate(&r, "changes_per_s", "changes", ks_metric_delta(st->m_ops), secs);
 	for (int i = 0; i <= FILES_OP_N; i++) {
 		uint64_t d = ks_counter_delta(st->s_ops[i]);
 		const char *name = st->s_ops[i]->overflow ? NULL : st->s_ops[i]->label[0];

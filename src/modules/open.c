@@ -230,7 +230,7 @@ static void open_summary(struct ks_ctx *ctx, void *state, double secs)
 	struct ks_rec r;
 
 	ks_rec_summary(&r, "open");
-	ks_rec_add(&r, "opens_per_s", "opens", 0, KS_V_RATE)->d = ks_metric_delta(st->m_calls) / secs;
+	ks_rec_rate(&r, "opens_per_s", "opens", ks_metric_delta(st->m_calls), secs);
 	ks_rec_add(&r, "failed", "failed", 0, KS_V_COUNT)->u = ks_counter_delta(st->s_errors);
 	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_calls, 0);
 	ks_emit(ctx, &r);

@@ -55,12 +55,10 @@ void proc_summary(struct ks_ctx *ctx, void *state, double secs)
 	struct ks_rec r;
 
 	ks_rec_summary(&r, "proc");
-	ks_rec_add(&r, "forks_per_s", "forks", 0, KS_V_RATE)->d = ks_metric_delta(st->m_forks) / secs;
-	ks_rec_add(&r, "threads_per_s", "threads", 0, KS_V_RATE)->d =
-		ks_counter_delta(st->s_threads) / secs;
-	ks_rec_add(&r, "exits_per_s", "exits", 0, KS_V_RATE)->d = ks_counter_delta(st->s_exits) / secs;
-	ks_rec_add(&r, "thread_exits_per_s", "thread-exits", 0, KS_V_RATE)->d =
-		ks_counter_delta(st->s_texits) / secs;
+	ks_rec_rate(&r, "forks_per_s", "forks", ks_metric_delta(st->m_forks), secs);
+	ks_rec_rate(&r, "threads_per_s", "threads", ks_counter_delta(st->s_threads), secs);
+	ks_rec_rate(&r, "exits_per_s", "exits", ks_counter_delta(st->s_exits), secs);
+	ks_rec_rate(&r, "thread_exits_per_s", "thread-exits", ks_counter_delta(st->s_texits), secs);
 	ks_rec_top(&r, "top_forkers", "top:", &o, top, 5, st->m_forks, 0);
 	ks_emit(ctx, &r);
 }

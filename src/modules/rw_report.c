@@ -261,7 +261,7 @@ void rw_summary(struct ks_ctx *ctx, void *state, double secs)
 	struct ks_rec r;
 
 	ks_rec_summary(&r, "rw");
-	ks_rec_add(&r, "calls_per_s", "calls", 0, KS_V_RATE)->d = ks_metric_delta(st->m_calls) / secs;
+	ks_rec_rate(&r, "calls_per_s", "calls", ks_metric_delta(st->m_calls), secs);
 	ks_rec_add(&r, "read_bytes_per_s", "read", 0, KS_V_BYTE_RATE)->d =
 		ks_counter_delta(st->s_rbytes) / secs;
 	ks_rec_add(&r, "write_bytes_per_s", "write", 0, KS_V_BYTE_RATE)->d =

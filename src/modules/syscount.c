@@ -281,9 +281,8 @@ static void syscount_summary(struct ks_ctx *ctx, void *state, double secs)
 	struct ks_rec r;
 
 	ks_rec_summary(&r, "syscount");
-	ks_rec_add(&r, "calls_per_s", "calls", 0, KS_V_RATE)->d = ks_metric_delta(st->m_calls) / secs;
-	ks_rec_add(&r, "errors_per_s", "errors", 0, KS_V_RATE)->d =
-		ks_metric_delta(st->m_errors) / secs;
+	ks_rec_rate(&r, "calls_per_s", "calls", ks_metric_delta(st->m_calls), secs);
+	ks_rec_rate(&r, "errors_per_s", "errors", ks_metric_delta(st->m_errors), secs);
 	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_calls, secs);
 	ks_emit(ctx, &r);
 }

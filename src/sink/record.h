@@ -67,8 +67,8 @@ struct ks_val {
 	int16_t width;		/* table width: > 0 right-aligned, < 0 left, 0: free (last) */
 	uint8_t kind;		/* enum ks_kind */
 	uint8_t cut;		/* KSTR/ARGV: the kernel cut it; tables add "..." */
-	uint8_t kkey;		/* the key is kernel bytes (a comm in a top list): JSON writes it
-				 * exactly, tables in display form */
+	uint8_t kkey;		/* the key is kernel bytes (a comm in a top list): JSON
+				 * writes it exactly, tables in display form */
 	union {
 		int64_t i;
 		uint64_t u;
@@ -185,6 +185,13 @@ static inline void ks_rec_obj(struct ks_rec *r, const char *key, const char *col
 			      const struct ks_obj *o)
 {
 	ks_rec_add(r, key, col, 0, KS_V_OBJ)->o = o;
+}
+
+/* A rate: @n per @secs seconds (0 when @secs is not positive). */
+static inline void ks_rec_rate(struct ks_rec *r, const char *key, const char *col, uint64_t n,
+			       double secs)
+{
+	ks_rec_add(r, key, col, 0, KS_V_RATE)->d = secs > 0 ? n / secs : 0;
 }
 
 /*

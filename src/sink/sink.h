@@ -42,8 +42,9 @@ struct ks_sink_ops {
 	/* Optional: a tool's interval report begins at wall time @real_ns. */
 	void (*mark)(struct ks_sink *s, int64_t real_ns);
 	/* Optional: each interval and at the end, after the summaries, the cumulative
-	 * registry (metrics.h). Runs on the reader's thread: a sink serving another thread
-	 * (HTTP) copies what it needs here, under its own lock. */
+	 * registry (metrics.h); its deltas (ks_counter_delta) are still the interval's, for
+	 * rollups. Runs on the reader's thread: a sink serving another thread (HTTP) copies
+	 * what it needs here, under its own lock. */
 	void (*metrics)(struct ks_sink *s, const struct ks_metrics *m, int64_t real_ns);
 	/* Optional: free s->priv. */
 	void (*close)(struct ks_sink *s);
