@@ -42,9 +42,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 
 SRCS := $(wildcard src/core/*.c src/analyze/*.c src/sink/*.c src/modules/*.c src/cli/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
-# user code that never includes a skeleton: what the cmocka tests link against
-PURE_SRCS := $(shell grep -L '\.skel\.h' $(SRCS) | grep -v 'src/cli/main.c')
-PURE_OBJS := $(PURE_SRCS:%.c=$(BUILD)/%.o)
+# what the cmocka tests link against: everything but main (through an archive, below)
+LIB_OBJS := $(filter-out $(BUILD)/src/cli/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 HELPER_SRCS := $(filter-out %.bpf.c,$(wildcard tests/e2e/helpers/*.c bench/helpers/*.c))
@@ -131,17 +130,18 @@ $(BUILD)/ksight: $(OBJS)
 unit-bins: $(UNIT_BINS)
 helpers: $(HELPER_BINS)
 
-# An archive, so a test pulls in only the objects it needs: some files that do not include
-# the skeleton still call the session (cmd_*.c, exec.c) and would not link on their own.
-$(BUILD)/libksight-pure.a: $(PURE_OBJS)
+# An archive, so a test pulls in only the objects it needs. A decoder test links its
+# module's file (which includes the skeleton for its setup) and core/ctx.c, not the loader:
+# the BPF object itself stays out of the test binaries.
+$(BUILD)/libksight.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libksight-pure.a
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libksight.a
 	$(call msg,UNIT,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(BUILD)/libksight-pure.a -lcmocka \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(BUILD)/libksight.a -lcmocka \
 		$(LDLIBS) -o $@
 
 $(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `ksight run`: the agent, every module in one process on one ring buffer. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@ static const char usage[] =
 	"  ksight run                  # every module, a summary every 10 s\n"
 	"  ksight run 2                # a summary every 2 s\n"
 	"  ksight run --json           # stream every record as JSON, summaries included\n"
-	"  ksight run -p 1234          # everything one process does\n";
+	"  ksight run -p 1234          # everything one process does\n"
+	"  ksight run -o table -o json,event:/var/log/ksight.jsonl\n"
+	"                              # summaries on screen, every event to a file\n";
 
 int cmd_run(int argc, char **argv)
 {
@@ -55,12 +58,16 @@ int cmd_run(int argc, char **argv)
 	}
 	ks_log_init(common.verbose);
 	ctx = ks_ctx__new(KS_MODE_AGENT, &common, mods, states, n, "run");
-	if (!ctx)
-		goto oom;
+	if (!ctx) {
+		fprintf(stderr, "ksight run: cannot set up: %s\n", strerror(errno));
+		rc = 1;
+		goto done;
+	}
 	rc = ks_ctx__start(ctx) ? 1 : 0;
 	if (!rc && ks_ctx__run(ctx))
 		rc = 1;
 	ks_ctx__free(ctx);
+done:
 	for (int i = 0; i < n; i++)
 		free(states[i]);
 	return rc;

@@ -22,7 +22,7 @@
 #include "core/log.h"
 #include "core/procfs.h"
 #include "core/session.h"
-#include "sink/sink.h"
+#include "sink/pipe.h"
 
 struct status_opts {
 	bool live;
@@ -184,13 +184,13 @@ static void on_signal(int sig)
 }
 
 /* One row per program: what it cost during the last @interval seconds. */
-static void emit_row(struct ks_sink *sink, const struct prog_sample *p, __u64 runs, __u64 ns,
-		     uint64_t interval)
+static void emit_row(struct ks_pipe *pipe, struct ks_clock *clock, const struct prog_sample *p,
+		     __u64 runs, __u64 ns, uint64_t interval)
 {
 	struct ks_rec r;
 
 	ks_rec_init(&r, "prog_stats", NULL);
-	r.real_ns = ks_clock_real(sink->clock, ks_clock_mono_now());
+	r.real_ns = ks_clock_real(clock, ks_clock_mono_now());
 	ks_rec_uint(&r, "id", "ID", -7, p->id);
 	ks_rec_int(&r, "pid", "PID", -8, p->owner);
 	ks_rec_str(&r, "prog", "PROGRAM", -28, p->name, strlen(p->name));
@@ -198,21 +198,24 @@ static void emit_row(struct ks_sink *sink, const struct prog_sample *p, __u64 ru
 	ks_rec_add(&r, "runs_per_s", "RUNS/s", 12, KS_V_DOUBLE)->d = (double)runs / interval;
 	ks_rec_add(&r, "ns_per_run", "NS/RUN", 10, KS_V_DOUBLE)->d = runs ? (double)ns / runs : 0;
 	ks_rec_uint(&r, "runs", "RUNS", 14, p->cnt);
-	ks_sink__emit(sink, &r);
+	ks_pipe__emit(pipe, &r);
 }
 
-static int live(uint64_t interval, uint64_t count, bool json)
+static int live(const struct ks_common *o)
 {
+	uint64_t interval = o->interval ? o->interval : 1, count = o->count;
 	struct prog_sample *prev = calloc(MAX_PROGS, sizeof(*prev));
 	struct prog_sample *cur = calloc(MAX_PROGS, sizeof(*cur));
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct ks_sink *sink = NULL;
+	struct ks_pipe pipe = { 0 };
 	struct ks_clock clock;
 	int stats_fd = -1, np, nc, rc = 1;
 
 	ks_clock_init(&clock);
-	sink = ks_sink__new(STDOUT_FILENO, json, false, &clock);
-	if (!prev || !cur || !sink)
+	if (!prev || !cur)
+		goto cleanup;
+	if (ks_pipe__open(&pipe, o->outputs.v, o->outputs.n, o->json, false, false, &clock,
+			  "status"))
 		goto cleanup;
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (stats_fd < 0) {
@@ -231,7 +234,7 @@ static int live(uint64_t interval, uint64_t count, bool json)
 		while (nanosleep(&ts, &ts) && !stop)
 			;
 		nc = sample(cur, MAX_PROGS);
-		ks_sink__mark(sink, ks_clock_real(&clock, ks_clock_mono_now()));
+		ks_pipe__mark(&pipe, ks_clock_real(&clock, ks_clock_mono_now()));
 		for (int i = 0; i < nc; i++) {
 			__u64 dc = cur[i].cnt, dn = cur[i].ns;
 
@@ -240,17 +243,18 @@ static int live(uint64_t interval, uint64_t count, bool json)
 					dc -= prev[j].cnt;
 					dn -= prev[j].ns;
 				}
-			emit_row(sink, &cur[i], dc, dn, interval);
+			emit_row(&pipe, &clock, &cur[i], dc, dn, interval);
 		}
-		ks_sink__flush(sink);
+		if (ks_pipe__flush(&pipe, "status", stderr) == -EPIPE)
+			break;
 		memcpy(prev, cur, nc * sizeof(*cur));
 		np = nc;
 	}
-	rc = 0;
+	rc = ks_pipe__close(&pipe, "status", stderr) ? 1 : 0;
 cleanup:
 	if (stats_fd >= 0)
 		close(stats_fd);
-	ks_sink__free(sink);
+	ks_pipe__free(&pipe);
 	free(prev);
 	free(cur);
 	return rc;
@@ -276,6 +280,12 @@ int cmd_status(int argc, char **argv)
 			      tables, 2);
 		return 0;
 	}
+	if (!rc && !so.live && common.outputs.n) {
+		/* the hooks report is text for a person; only --live makes records (said before
+		 * the checks, which would create the files) */
+		fprintf(stderr, "ksight status: -o applies to --live only\n");
+		return 2;
+	}
 	if (rc < 0 || ks_common_check(&common, pos, npos, so.live, err, sizeof(err))) {
 		fprintf(stderr, "ksight status: %s\n", err);
 		return 2;
@@ -284,7 +294,7 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	ks_log_init(common.verbose);
 	if (so.live)
-		return live(common.interval ? common.interval : 1, common.count, common.json);
+		return live(&common);
 	for (int i = 0; ks_modules[i]; i++) {
 		const struct ks_module *m = ks_modules[i];
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `ksight <module>`: one module as an ad-hoc tool. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ int cmd_tool(const struct ks_module *m, int argc, char **argv)
 	ks_log_init(common.verbose);
 	ctx = ks_ctx__new(KS_MODE_TOOL, &common, &m, &state, 1, m->name);
 	if (!ctx) {
-		fprintf(stderr, "ksight %s: out of memory\n", m->name);
+		fprintf(stderr, "ksight %s: cannot set up: %s\n", m->name, strerror(errno));
 		free(state);
 		return 1;
 	}

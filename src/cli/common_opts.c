@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "cli/common_opts.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+
+#include "sink/sink.h"
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
@@ -21,7 +25,10 @@ const struct ks_opt ks_common_opts[] = {
 	{ "uid", 'u', KS_OPT_UINT, OFF(uid), "UID", "only this user id", 0, 4294967294U },
 	{ "cgroup", 0, KS_OPT_STR, OFF(cgroup), "PATH", "only tasks in this cgroup v2 directory" },
 	{ "timestamp", 'T', KS_OPT_FLAG, OFF(timestamps), NULL, "add a TIME column" },
-	{ "json", 0, KS_OPT_FLAG, OFF(json), NULL, "one JSON object per line" },
+	{ "json", 0, KS_OPT_FLAG, OFF(json), NULL,
+	  "one JSON object per line (the same as -o json)" },
+	{ "output", 'o', KS_OPT_STRS, OFF(outputs), "SPEC",
+	  "write records to SPEC, repeatable (below): table, json, json:FILE" },
 	{ "hooks", 0, KS_OPT_CHOICE, OFF(hooks), "FAMILY",
 	  "force a hook family: fentry, kprobe, tp_btf, raw_tp, tp", 0, 0, hooks_choices },
 	{ "ringbuf-size", 0, KS_OPT_SIZE, OFF(ringbuf_size), "BYTES",
@@ -45,6 +52,41 @@ static int fail(char *err, size_t len, const char *msg, const char *arg)
 	return -1;
 }
 
+/*
+ * Each -o SPEC parses, at most one output takes stdout, no file is named twice, and each
+ * file can be opened for appending (created 0600 if missing, as the sink will).
+ */
+static int check_outputs(const struct ks_common *c, char *err, size_t len)
+{
+	struct ks_sink_spec spec[KS_STRS_MAX];
+	int on_stdout = c->json;
+
+	for (int i = 0; i < c->outputs.n; i++) {
+		const char *text = c->outputs.v[i];
+		int fd;
+
+		if (ks_sink_spec_parse(text, &spec[i], err, len))
+			return -1;
+		if (!spec[i].path) {
+			if (on_stdout++)
+				return fail(err, len, "-o %.80s: stdout is taken by another output "
+					    "(give one a file: FORMAT:FILE)", text);
+			continue;
+		}
+		for (int k = 0; k < i; k++)
+			if (spec[k].path && !strcmp(spec[k].path, spec[i].path))
+				return fail(err, len, "-o %.80s: that file is named twice", text);
+		fd = open(spec[i].path,
+			  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+		if (fd < 0) {
+			snprintf(err, len, "-o %.80s: %s", text, strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int ks_common_check(struct ks_common *c, const char **pos, int npos, bool positional, char *err,
 		    size_t len)
 {
@@ -66,6 +108,8 @@ int ks_common_check(struct ks_common *c, const char **pos, int npos, bool positi
 		if (statfs(c->cgroup, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC)
 			return fail(err, len, "--cgroup %.200s: not a cgroup v2 directory", c->cgroup);
 	}
+	if (check_outputs(c, err, len))
+		return -1;
 	if (c->ringbuf_size & (c->ringbuf_size - 1)) {
 		snprintf(err, len, "--ringbuf-size: %llu is not a power of two",
 			 (unsigned long long)c->ringbuf_size);
@@ -98,6 +142,15 @@ int ks_require_kernel(const char *label)
 	return 0;
 }
 
+static const char outputs_help[] =
+	"Outputs: -o FORMAT[,KIND...][:FILE], repeatable. Without -o: the table on the terminal\n"
+	"(JSON lines with --json). FILE is appended to (created 0600); a file slower than the\n"
+	"records or a failing one loses records, counted and reported, and ksight exits 1.\n"
+	"KIND limits an output to some records: event, report, summary, stats, meta.\n"
+	"  -o json:/var/log/ksight.jsonl        JSON lines to a file, nothing on the terminal\n"
+	"  -o table -o json:/tmp/k.jsonl        the table, and JSON lines to a file\n"
+	"  -o json -o json,event:/tmp/ev.jsonl  everything as JSON on stdout, events to a file\n";
+
 void ks_print_help(const char *synopsis, const char *summary, const char *usage,
 		   const struct ks_opt_table *tables, int n)
 {
@@ -108,4 +161,7 @@ void ks_print_help(const char *synopsis, const char *summary, const char *usage,
 		printf("Examples:\n%s\n", usage);
 	ks_opts_help(tables, n, buf, sizeof(buf));
 	printf("Options:\n%s  -h, --help                 this help\n", buf);
+	for (int i = 0; i < n; i++)
+		if (tables[i].opts == ks_common_opts)
+			printf("\n%s", outputs_help);
 }

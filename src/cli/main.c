@@ -21,6 +21,7 @@ static void usage(FILE *f)
 		   "Every command takes --help. Examples:\n"
 		   "  ksight open -p 1234 -x      # failed opens of one process\n"
 		   "  ksight exec --json          # every exec as JSON lines\n"
+		   "  ksight exec -o table -o json:/tmp/e.jsonl  # the table, and JSON to a file\n"
 		   "  ksight biolat -D 1 5        # disk latency per disk, every second\n"
 		   "  ksight run                  # everything, a summary every 10 s\n",
 		"run", "the agent: every module at once, a summary each interval",

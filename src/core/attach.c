@@ -14,7 +14,7 @@
 #include "core/session_int.h"
 
 
-static int keep_link(struct ks_obj *o, struct bpf_link *l)
+static int keep_link(struct ks_bpfobj *o, struct bpf_link *l)
 {
 	if (o->nlinks == o->caplinks) {
 		int cap = o->caplinks ? o->caplinks * 2 : 8;
@@ -31,7 +31,7 @@ static int keep_link(struct ks_obj *o, struct bpf_link *l)
 	return 0;
 }
 
-static void unlink_all(struct ks_obj *o)
+static void unlink_all(struct ks_bpfobj *o)
 {
 	for (int i = 0; i < o->nlinks; i++)
 		bpf_link__destroy(o->links[i]);

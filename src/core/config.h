@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/opts.h"
+
 #define KS_UNSET UINT64_MAX
 
 enum ks_hooks_choice {
@@ -26,7 +28,8 @@ struct ks_common {
 	uint64_t uid;		/* -u, KS_UNSET: any */
 	const char *comm;	/* -n, exact process name */
 	const char *cgroup;	/* --cgroup, a cgroup v2 directory */
-	bool json;
+	bool json;		/* --json: JSON lines on stdout (the same as -o json) */
+	struct ks_strs outputs;	/* -o SPEC... (sink/sink.h); none: the table, or --json */
 	bool timestamps;	/* -T */
 	int hooks;		/* enum ks_hooks_choice */
 	uint64_t ringbuf_size;	/* bytes, power of two */

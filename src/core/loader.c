@@ -50,12 +50,12 @@ static int enable_inst(struct ks_ctx *c, struct ks_inst *in)
 			continue;
 		}
 		for (int k = 0; k < KS_ALT_PROGS && a->p[k].prog; k++)
-			if ((err = ks_obj_enable(&in->o, a->p[k].prog, c->label)))
+			if ((err = ks_bpfobj_enable(&in->o, a->p[k].prog, c->label)))
 				return err;
 	}
 	if (in->dispatched) {
 		snprintf(name, sizeof(name), "%s__%s", in->m->name, mod_sys[c->dispatcher]);
-		if ((err = ks_obj_enable(&in->o, name, c->label)))
+		if ((err = ks_bpfobj_enable(&in->o, name, c->label)))
 			return err;
 	}
 	return 0;
@@ -134,7 +134,7 @@ static int open_core(struct ks_ctx *c, const struct ks_config *cfg)
 	bool task = cfg->sys_enter_task;
 	int err;
 
-	err = ks_obj_open(&in->o, &core_bpf_obj);
+	err = ks_bpfobj_open(&in->o, &core_bpf_obj);
 	if (err) {
 		snprintf(in->err, sizeof(in->err), "cannot open the core's BPF object: %s",
 			 strerror(-err));
@@ -143,11 +143,11 @@ static int open_core(struct ks_ctx *c, const struct ks_config *cfg)
 	c->skel = in->o.skel;
 	err = enable_inst(c, in);
 	if (!err && c->need_dispatcher && c->dispatcher >= 0) {
-		err = ks_obj_enable(&in->o, ks_dispatcher_prog(c->dispatcher, false), c->label);
+		err = ks_bpfobj_enable(&in->o, ks_dispatcher_prog(c->dispatcher, false), c->label);
 		if (!err && c->need_enter)
-			err = ks_obj_enable(&in->o, ks_dispatcher_prog(c->dispatcher, true), c->label);
+			err = ks_bpfobj_enable(&in->o, ks_dispatcher_prog(c->dispatcher, true), c->label);
 	}
-	err = err ?: ks_obj_set_config(&in->o, cfg);
+	err = err ?: ks_bpfobj_set_config(&in->o, cfg);
 	err = err ?: bpf_map__set_max_entries(c->skel->maps.ks_rb, c->common.ringbuf_size);
 	err = err ?: bpf_map__set_autocreate(c->skel->maps.ks_sys_task, task);
 	if (!err && (!c->need_enter || task))
@@ -161,7 +161,7 @@ static int open_core(struct ks_ctx *c, const struct ks_config *cfg)
 /* Open a module's object, mark its chosen programs, configure it and run its setup. */
 static int open_module(struct ks_ctx *c, struct ks_inst *in, const struct ks_config *cfg)
 {
-	int err = ks_obj_open(&in->o, in->m->bpf);
+	int err = ks_bpfobj_open(&in->o, in->m->bpf);
 
 	if (err) {
 		snprintf(in->err, sizeof(in->err), "%s: cannot open its BPF object: %s",
@@ -170,8 +170,8 @@ static int open_module(struct ks_ctx *c, struct ks_inst *in, const struct ks_con
 	}
 	err = enable_inst(c, in);
 	if (!err && refuse_requested(in->m->name))
-		err = ks_obj_enable(&in->o, "ks__refused", c->label);
-	err = err ?: ks_obj_set_config(&in->o, cfg);
+		err = ks_bpfobj_enable(&in->o, "ks__refused", c->label);
+	err = err ?: ks_bpfobj_set_config(&in->o, cfg);
 	if (err) {
 		snprintf(in->err, sizeof(in->err), "%s: cannot configure its BPF object: %s",
 			 in->m->name, strerror(-err));
@@ -189,13 +189,13 @@ static int load_inst(struct ks_ctx *c, struct ks_inst *in)
 	char prog[128], why[200];
 	int err;
 
-	if (in != &c->core && (err = ks_obj_share_maps(&in->o, &c->core.o))) {
+	if (in != &c->core && (err = ks_bpfobj_share_maps(&in->o, &c->core.o))) {
 		snprintf(in->err, sizeof(in->err), "%s: cannot share the core's maps: %s",
 			 inst_name(in), strerror(-err));
 		return err;
 	}
 	ks_log_reset();
-	err = ks_obj_load(&in->o);
+	err = ks_bpfobj_load(&in->o);
 	if (!err)
 		return 0;
 	if (ks_log_failed_prog(prog, sizeof(prog))) {
@@ -216,7 +216,7 @@ static int load_inst(struct ks_ctx *c, struct ks_inst *in)
 static void drop(struct ks_ctx *c, struct ks_inst *in)
 {
 	in->failed = true;
-	ks_obj_close(&in->o);
+	ks_bpfobj_close(&in->o);
 	if (c->mode == KS_MODE_AGENT)
 		ks_ctx_say(c, in->err, " (module skipped)");
 }
@@ -389,9 +389,9 @@ int ks_ctx_load(struct ks_ctx *c)
 		}
 	}
 	ks_probe__release_btf(c->probe);
-	ks_obj_release_pages(&c->core.o);
+	ks_bpfobj_release_pages(&c->core.o);
 	for (int i = 0; i < c->ninst; i++)
-		ks_obj_release_pages(&c->inst[i].o);
+		ks_bpfobj_release_pages(&c->inst[i].o);
 	return err;
 }
 
@@ -404,7 +404,7 @@ void ks_ctx_unload(struct ks_ctx *c)
 {
 	ks_ctx_detach(c);
 	for (int i = 0; i < c->ninst; i++)
-		ks_obj_close(&c->inst[i].o);
-	ks_obj_close(&c->core.o);
+		ks_bpfobj_close(&c->inst[i].o);
+	ks_bpfobj_close(&c->core.o);
 	c->skel = NULL;
 }

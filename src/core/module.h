@@ -6,6 +6,11 @@
  * calls it each interval; the module decodes and reports through ks_emit() and never
  * prints or touches another module.
  *
+ * Counting: a module registers its metrics in init() (ks_ctx_metric) and keeps series
+ * handles; event() updates them (ks_counter_add), collect() brings in what the kernel
+ * aggregated, and the agent's summary() shows their per-interval deltas. Nothing is
+ * counted in module statics that reset.
+ *
  * Hooks: each job of a module is a slot with alternatives in preference order. At start-up
  * the core picks, per slot, the first alternative the running kernel accepts (probed, never
  * guessed from the version) and switches the others off before load.
@@ -24,6 +29,7 @@
 
 #include "common.h"
 #include "core/config.h"
+#include "core/metrics.h"
 #include "core/opts.h"
 #include "sink/record.h"
 
@@ -134,6 +140,9 @@ struct ks_module {
 	bool (*want_slot)(const void *state, const struct ks_slot *slot);
 	/* Optional: whether the dispatcher must record sys_enter times for this module. */
 	bool (*want_enter)(const void *state);
+	/* Optional: when the session is made, before anything is loaded (unit tests call it
+	 * too): register metrics, allocate state. Returns 0 or -errno. */
+	int (*init)(struct ks_ctx *ctx, void *state);
 	/* Before load: rodata, map sizes. Returns 0 or -errno. */
 	int (*setup)(struct ks_ctx *ctx, void *state, void *skel);
 	/* Optional: once the programs are attached, before "ready": seed state from /proc
@@ -146,17 +155,37 @@ struct ks_module {
 	void (*event)(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size);
 	/* Tools: each interval and once at the end, output what the kernel aggregated. */
 	void (*report)(struct ks_ctx *ctx, void *state, void *skel);
-	/* Agent: one compact summary of the last @secs seconds. */
-	void (*summary)(struct ks_ctx *ctx, void *state, void *skel, double secs);
+	/* Optional, agent: bring what the kernel aggregated since the last call into the
+	 * metrics registry; each interval before the summaries, and once at the end. */
+	void (*collect)(struct ks_ctx *ctx, void *state, void *skel);
+	/* Agent: one compact summary of the last @secs seconds, from the registry's deltas
+	 * (ks_rec_summary; rates as KS_V_RATE, sizes as KS_V_BYTES...). */
+	void (*summary)(struct ks_ctx *ctx, void *state, double secs);
 	void (*fini)(void *state);
 };
 
 /* --- what the core offers modules (implemented in session.c) --- */
 
-/* Send @r to the sink; fills the service and the wall time from r->hdr. */
+/* Send @r to every sink that takes its kind; fills the wall time and (for sinks that want
+ * it) the service from r->hdr. Values @r could not hold are counted here. */
 void ks_emit(struct ks_ctx *ctx, struct ks_rec *r);
-/* Whether records are streamed (tools, agent --json) or only summarised (agent table). */
+/* Whether some sink takes event records (tools, agent --json): else a module only counts. */
 bool ks_ctx_streaming(const struct ks_ctx *ctx);
+/* The session's metrics registry (metrics.h). */
+struct ks_metrics *ks_ctx_metrics(struct ks_ctx *ctx);
+/* Register @d in the session's registry; NULL with errno set (see ks_metrics__register). */
+struct ks_metric *ks_ctx_metric(struct ks_ctx *ctx, const struct ks_metric_desc *d);
+
+#define KS_TOP_MAX 8
+
+/*
+ * A summary's top list: the @k (<= KS_TOP_MAX) series of counter @m that grew most since
+ * the last interval, as the nested object @o in @vals[k] ("label": count, or count / @secs
+ * as a rate when @secs > 0; the overflow series is "(other)"), added to @r as @key/@col.
+ * @o and @vals must live until @r is emitted.
+ */
+void ks_rec_top(struct ks_rec *r, const char *key, const char *col, struct ks_obj *o,
+		struct ks_val *vals, size_t k, const struct ks_metric *m, double secs);
 const struct ks_common *ks_ctx_common(const struct ks_ctx *ctx);
 /* Wall time of a monotonic kernel timestamp. */
 int64_t ks_ctx_real(const struct ks_ctx *ctx, uint64_t mono_ns);

@@ -13,7 +13,7 @@
 #include "core/clock.h"
 #include "core/session_int.h"
 
-int ks_obj_open(struct ks_obj *o, const struct ks_bpf_obj *def)
+int ks_bpfobj_open(struct ks_bpfobj *o, const struct ks_bpf_obj *def)
 {
 	struct bpf_program *p;
 	uint64_t t0 = ks_clock_mono_now();
@@ -29,7 +29,7 @@ int ks_obj_open(struct ks_obj *o, const struct ks_bpf_obj *def)
 	return 0;
 }
 
-int ks_obj_enable(struct ks_obj *o, const char *name, const char *label)
+int ks_bpfobj_enable(struct ks_bpfobj *o, const char *name, const char *label)
 {
 	struct bpf_program *p = bpf_object__find_program_by_name(o->obj, name);
 
@@ -41,7 +41,7 @@ int ks_obj_enable(struct ks_obj *o, const char *name, const char *label)
 	return bpf_program__set_autoload(p, true);
 }
 
-int ks_obj_set_config(struct ks_obj *o, const struct ks_config *cfg)
+int ks_bpfobj_set_config(struct ks_bpfobj *o, const struct ks_config *cfg)
 {
 	const struct btf *btf = bpf_object__btf(o->obj);
 	const struct btf_var_secinfo *v;
@@ -72,7 +72,7 @@ int ks_obj_set_config(struct ks_obj *o, const struct ks_config *cfg)
 	return -ENOENT;
 }
 
-int ks_obj_share_maps(struct ks_obj *o, const struct ks_obj *core)
+int ks_bpfobj_share_maps(struct ks_bpfobj *o, const struct ks_bpfobj *core)
 {
 	struct bpf_map *map;
 
@@ -92,7 +92,7 @@ int ks_obj_share_maps(struct ks_obj *o, const struct ks_obj *core)
 	return 0;
 }
 
-int ks_obj_load(struct ks_obj *o)
+int ks_bpfobj_load(struct ks_bpfobj *o)
 {
 	uint64_t t0 = ks_clock_mono_now();
 	struct bpf_program *p;
@@ -106,7 +106,7 @@ int ks_obj_load(struct ks_obj *o)
 	return 0;
 }
 
-void ks_obj_close(struct ks_obj *o)
+void ks_bpfobj_close(struct ks_bpfobj *o)
 {
 	for (int i = 0; i < o->nlinks; i++)
 		bpf_link__destroy(o->links[i]);
@@ -134,7 +134,7 @@ void ks_release_elf(const void *(*elf)(size_t *size))
  * libbpf reads all of an embedded image while opening it, and it would otherwise stay
  * resident for nothing; pages read again later simply fault back in from the binary.
  */
-void ks_obj_release_pages(const struct ks_obj *o)
+void ks_bpfobj_release_pages(const struct ks_bpfobj *o)
 {
 	if (o->def)
 		ks_release_elf(o->def->elf);

@@ -10,31 +10,31 @@
 #include "common.h"
 #include "core/module.h"
 
-struct ks_obj;
+struct ks_bpfobj;
 
 /* Open @def's object with every program's autoload off. Returns 0 or -errno. */
-int ks_obj_open(struct ks_obj *o, const struct ks_bpf_obj *def);
+int ks_bpfobj_open(struct ks_bpfobj *o, const struct ks_bpf_obj *def);
 
 /* Switch program @name on. Returns 0, or -ENOENT (an internal error, printed with @label). */
-int ks_obj_enable(struct ks_obj *o, const char *name, const char *label);
+int ks_bpfobj_enable(struct ks_bpfobj *o, const char *name, const char *label);
 
 /* Write @cfg into the object's read-only ks_cfg. Returns 0 or -errno. */
-int ks_obj_set_config(struct ks_obj *o, const struct ks_config *cfg);
+int ks_bpfobj_set_config(struct ks_bpfobj *o, const struct ks_config *cfg);
 
 /*
  * Make every shared map of @o (name "ks_...") the one @core created, and leave uncreated
  * those the core did not create. Returns 0 or -errno.
  */
-int ks_obj_share_maps(struct ks_obj *o, const struct ks_obj *core);
+int ks_bpfobj_share_maps(struct ks_bpfobj *o, const struct ks_bpfobj *core);
 
 /* Load (verify) the object; counts its programs and times the load. Returns 0 or -errno. */
-int ks_obj_load(struct ks_obj *o);
+int ks_bpfobj_load(struct ks_bpfobj *o);
 
 /* Destroy links and the object. Safe on a closed or never opened one. */
-void ks_obj_close(struct ks_obj *o);
+void ks_bpfobj_close(struct ks_bpfobj *o);
 
 /* Give back the pages of the object's embedded ELF image (read again only on a reload). */
-void ks_obj_release_pages(const struct ks_obj *o);
+void ks_bpfobj_release_pages(const struct ks_bpfobj *o);
 /* The same for a skeleton's image, given its <name>_bpf__elf_bytes function. */
 void ks_release_elf(const void *(*elf)(size_t *size));
 

@@ -138,6 +138,16 @@ static int store(const struct ks_opt *o, void *base, const char *val, char *err,
 				    (unsigned long long)o->max - 1);
 		*(const char **)p = val;
 		return 0;
+	case KS_OPT_STRS: {
+		struct ks_strs *l = (struct ks_strs *)p;
+
+		if (!val[0])
+			return fail(err, len, "%s: empty argument", name);
+		if (l->n >= KS_STRS_MAX)
+			return fail(err, len, "%s: given more than %d times", name, KS_STRS_MAX);
+		l->v[l->n++] = val;
+		return 0;
+	}
 	case KS_OPT_CHOICE:
 		for (int i = 0; o->choices[i]; i++)
 			if (!strcmp(o->choices[i], val)) {

@@ -19,6 +19,15 @@ enum ks_opt_type {
 	KS_OPT_SIZE,	/* uint64_t bytes, K/M/G suffixes, in [min, max] */
 	KS_OPT_STR,	/* const char * pointing into argv, non-empty, < max bytes if max */
 	KS_OPT_CHOICE,	/* int: index of the argument in choices[] */
+	KS_OPT_STRS,	/* struct ks_strs: each use appends one, as KS_OPT_STR checks it */
+};
+
+#define KS_STRS_MAX 8
+
+/* The values of a repeatable option, pointing into argv, in the order given. */
+struct ks_strs {
+	const char *v[KS_STRS_MAX];
+	int n;
 };
 
 struct ks_opt {

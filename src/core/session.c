@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Session lifecycle and the functions modules call (module.h). */
+/* The session's life with the BPF side: start (select, load, attach), the run loop, the end. */
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,86 +24,12 @@ void ks_ctx__request_stop(void)
 	stop_requested = 1;
 }
 
-static void name_types(struct ks_ctx *c, struct ks_inst *in)
+/* ctx.c's free calls this once start has loaded anything. */
+static void unload(struct ks_ctx *c)
 {
-	for (const struct ks_evtype *t = in->m->types; t && t->name; t++) {
-		unsigned int i = t->type & (KS_EV_MAX - 1);
-		int k = 0;
-
-		/* core lifecycle types go to every module that prints them (exec, proc) */
-		while (k < KS_TYPE_MODS && c->by_type[i][k])
-			k++;
-		if (k < KS_TYPE_MODS)
-			c->by_type[i][k] = in;
-		if (!c->type_name[i])
-			c->type_name[i] = t->name;
-	}
-}
-
-struct ks_ctx *ks_ctx__new(enum ks_mode mode, const struct ks_common *common,
-			   const struct ks_module *const *mods, void *const *states, int n,
-			   const char *label)
-{
-	struct ks_ctx *c = calloc(1, sizeof(*c));
-	int ncpu = libbpf_num_possible_cpus();
-
-	if (!c)
-		return NULL;
-	c->mode = mode;
-	c->common = *common;
-	c->label = label;
-	c->cgroup_fd = -1;
-	c->ncpu = ncpu > 0 ? ncpu : 1;
-	c->t_start = ks_clock_mono_now();
-	ks_clock_init(&c->clock);
-	for (int i = 0; i < n && i < KS_MOD_MAX; i++) {
-		c->inst[i].m = mods[i];
-		c->inst[i].state = states[i];
-		c->ninst++;
-		name_types(c, &c->inst[i]);
-	}
-	/* the first module's name for a type wins; these are for types no module prints */
-	if (!c->type_name[KS_EV_PROC_EXEC])
-		c->type_name[KS_EV_PROC_EXEC] = "proc_exec";
-	if (!c->type_name[KS_EV_PROC_EXIT])
-		c->type_name[KS_EV_PROC_EXIT] = "proc_exit";
-	if (!c->type_name[KS_EV_PROC_TEXIT])
-		c->type_name[KS_EV_PROC_TEXIT] = "proc_thread_exit";
-	c->type_name[KS_EV_SYS_INFLIGHT] = "sys_inflight";
-	c->probe = ks_probe__new();
-	if (!c->probe || ks_loss_init(&c->loss, c->ncpu))
-		goto fail;
-	for (int i = 0; i < c->ninst; i++)
-		for (const struct ks_evtype *t = c->inst[i].m->types; t && t->name; t++)
-			c->loss.agg_type[t->type & (KS_EV_MAX - 1)] = t->agg;
-	if (ks_ctx_tables_new(c))
-		goto fail;
-	c->sink = ks_sink__new(STDOUT_FILENO, common->json, common->timestamps, &c->clock);
-	if (!c->sink)
-		goto fail;
-	return c;
-fail:
-	ks_ctx__free(c);
-	errno = ENOMEM;
-	return NULL;
-}
-
-void ks_ctx__free(struct ks_ctx *c)
-{
-	if (!c)
-		return;
 	ring_buffer__free(c->rb);
+	c->rb = NULL;
 	ks_ctx_unload(c);
-	for (int i = 0; i < c->ninst; i++)
-		if (c->inst[i].m->fini)
-			c->inst[i].m->fini(c->inst[i].state);
-	if (c->cgroup_fd >= 0)
-		close(c->cgroup_fd);
-	ks_sink__free(c->sink);
-	ks_ctx_tables_free(c);
-	ks_loss_free(&c->loss);
-	ks_probe__free(c->probe);
-	free(c);
 }
 
 void ks_ctx_say(const struct ks_ctx *c, const char *msg, const char *suffix)
@@ -174,13 +100,18 @@ int ks_ctx__start(struct ks_ctx *c)
 	struct ks_rec r;
 	int err;
 
-	ks_loading_memory(true);
 	/* from here on Ctrl-C detaches cleanly: before the ready line, never after it */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (c->common.cgroup && (err = open_cgroup(c)))
 		return err;
+	/* before setup: a module asks (ks_ctx_streaming) what the outputs take */
+	err = ks_ctx_open_outputs(c);
+	if (err)
+		return err;
+	c->unload = unload;
+	ks_loading_memory(true);
 	err = ks_ctx_select(c);
 	if (!err)
 		err = ks_ctx_load(c);
@@ -206,33 +137,46 @@ int ks_ctx__start(struct ks_ctx *c)
 	double ms = (ks_clock_mono_now() - t0) / 1e6;
 	fprintf(stderr, "ksight %s: ready in %.0f ms (%d programs attached); Ctrl-C to stop\n",
 		c->label, ms, c->nlinks);
-	if (c->common.json) {
-		ks_rec_init(&r, "ready", NULL);
-		ks_rec_str(&r, "command", NULL, 0, c->label, strlen(c->label));
-		ks_rec_add(&r, "ms", NULL, 0, KS_V_DOUBLE)->d = ms;
-		ks_rec_int(&r, "programs", NULL, 0, c->nlinks);
-		ks_emit(c, &r);
-		ks_sink__flush(c->sink);
-	}
+	ks_rec_init(&r, "ready", NULL);
+	r.kind = KS_K_META;
+	ks_rec_str(&r, "command", NULL, 0, c->label, strlen(c->label));
+	ks_rec_add(&r, "ms", NULL, 0, KS_V_DOUBLE)->d = ms;
+	ks_rec_int(&r, "programs", NULL, 0, c->nlinks);
+	ks_emit(c, &r);
+	ks_pipe__flush(&c->pipe, c->label, stderr);
 	return 0;
+}
+
+/* Agent: what the kernel aggregated into the registry, for the summaries or the end. */
+static void collect(struct ks_ctx *c)
+{
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+
+		if (!in->failed && in->m->collect)
+			in->m->collect(c, in->state, in->o.skel);
+	}
 }
 
 static void interval_work(struct ks_ctx *c, double secs)
 {
-	if (c->mode == KS_MODE_TOOL)
-		ks_sink__mark(c->sink, ks_clock_real(&c->clock, ks_clock_mono_now()));
-	for (int i = 0; i < c->ninst; i++) {
-		struct ks_inst *in = &c->inst[i];
+	int64_t now = ks_clock_real(&c->clock, ks_clock_mono_now());
 
-		if (in->failed)
-			continue;
-		if (c->mode == KS_MODE_AGENT && in->m->summary)
-			in->m->summary(c, in->state, in->o.skel, secs);
-		else if (c->mode == KS_MODE_TOOL && in->m->report)
-			in->m->report(c, in->state, in->o.skel);
+	if (c->mode == KS_MODE_TOOL) {
+		ks_pipe__mark(&c->pipe, now);
+		for (int i = 0; i < c->ninst; i++)
+			if (!c->inst[i].failed && c->inst[i].m->report)
+				c->inst[i].m->report(c, c->inst[i].state, c->inst[i].o.skel);
+		return;
 	}
-	if (c->mode == KS_MODE_AGENT)
-		ks_ctx_print_stats(c, false);
+	/* the agent: summaries are the registry's deltas since the previous interval */
+	collect(c);
+	for (int i = 0; i < c->ninst; i++)
+		if (!c->inst[i].failed && c->inst[i].m->summary)
+			c->inst[i].m->summary(c, c->inst[i].state, secs);
+	ks_ctx_emit_stats(c, false);
+	ks_pipe__metrics(&c->pipe, c->metrics, now);
+	ks_metrics__mark(c->metrics);
 }
 
 int ks_ctx__run(struct ks_ctx *c)
@@ -258,7 +202,7 @@ int ks_ctx__run(struct ks_ctx *c)
 		/* poll only consumes when woken; the timer path drains here */
 		ring_buffer__consume(c->rb);
 		err = 0;
-		if (ks_sink__flush(c->sink) == -EPIPE)
+		if (ks_pipe__flush(&c->pipe, c->label, stderr) == -EPIPE)
 			break;
 		now = ks_clock_mono_now();
 		if (next && now >= next) {
@@ -281,62 +225,14 @@ int ks_ctx__run(struct ks_ctx *c)
 		for (int i = 0; i < c->ninst; i++)
 			if (c->inst[i].m->report && !c->inst[i].failed)
 				c->inst[i].m->report(c, c->inst[i].state, c->inst[i].o.skel);
-	ks_ctx_print_stats(c, true);
-	ks_sink__flush(c->sink);
+	if (c->mode == KS_MODE_AGENT)
+		collect(c);
+	/* the files' writers first, so that the final stats count what they dropped */
+	ks_pipe__drain(&c->pipe, 2000);
+	ks_ctx_emit_stats(c, true);
+	ks_pipe__metrics(&c->pipe, c->metrics, ks_clock_real(&c->clock, ks_clock_mono_now()));
+	if (ks_pipe__close(&c->pipe, c->label, stderr) && !err)
+		err = -EIO;
+	ks_ctx_print_loss_line(c);
 	return err < 0 ? err : 0;
-}
-
-/* --- module.h --- */
-
-void ks_emit(struct ks_ctx *c, struct ks_rec *r)
-{
-	if (r->hdr) {
-		if (!r->real_ns)
-			r->real_ns = ks_clock_real(&c->clock, r->hdr->ts);
-		if (c->common.json && !r->service)
-			r->service = ks_ident__service(c->ident, r->hdr);
-	}
-	if (!r->real_ns)
-		r->real_ns = ks_clock_real(&c->clock, ks_clock_mono_now());
-	ks_sink__emit(c->sink, r);
-}
-
-bool ks_ctx_streaming(const struct ks_ctx *c)
-{
-	return c->mode == KS_MODE_TOOL || c->common.json;
-}
-
-const struct ks_common *ks_ctx_common(const struct ks_ctx *c)
-{
-	return &c->common;
-}
-
-int64_t ks_ctx_real(const struct ks_ctx *c, uint64_t mono_ns)
-{
-	return ks_clock_real(&c->clock, mono_ns);
-}
-
-void ks_ctx_aggregated(struct ks_ctx *c, uint16_t type, uint64_t total)
-{
-	c->loss.aggregated[type & (KS_EV_MAX - 1)] = total;
-}
-
-int ks_ctx_slot_family(const struct ks_ctx *c, const struct ks_module *m, const char *slot)
-{
-	for (int i = 0; i < c->ninst; i++) {
-		const struct ks_inst *in = &c->inst[i];
-
-		if (in->m != m)
-			continue;
-		for (int s = 0; s < KS_MAX_SLOTS && m->slots[s].name; s++)
-			if (!strcmp(m->slots[s].name, slot))
-				return in->wanted[s] && in->choice[s].alt >= 0 ? (int)in->choice[s].family
-									       : -1;
-	}
-	return -1;
-}
-
-struct btf *ks_ctx_btf(struct ks_ctx *c)
-{
-	return ks_probe__btf(c->probe);
 }

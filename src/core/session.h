@@ -41,6 +41,14 @@ void ks_ctx__free(struct ks_ctx *c);
  */
 int ks_ctx__start(struct ks_ctx *c);
 
+/*
+ * Add an output before start: the session then opens none of those its options name (a
+ * unit test feeding a module by hand captures what it emits this way). The session owns
+ * @s from now on. Returns 0 or -E2BIG.
+ */
+struct ks_sink;
+int ks_ctx__add_sink(struct ks_ctx *c, struct ks_sink *s);
+
 /* Only choose hooks (status). Returns 0 or -errno. */
 int ks_ctx__select(struct ks_ctx *c);
 

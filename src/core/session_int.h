@@ -9,17 +9,18 @@
 #include "core/hooks.h"
 #include "core/ident.h"
 #include "core/loss.h"
+#include "core/metrics.h"
 #include "core/probe.h"
 #include "core/worker.h"
 #include "core/session.h"
-#include "sink/sink.h"
+#include "sink/pipe.h"
 
 #define KS_MAX_SLOTS 8
 /* modules one record type can go to (the core's lifecycle types: exec and proc) */
 #define KS_TYPE_MODS 4
 
 /* One loaded BPF object and what it attached. */
-struct ks_obj {
+struct ks_bpfobj {
 	const struct ks_bpf_obj *def;
 	void *skel;			/* struct <name>_bpf * */
 	struct bpf_object *obj;
@@ -37,7 +38,7 @@ struct ks_inst {
 	bool failed;		/* agent: could not run, skipped */
 	bool dispatched;	/* has syscalls routed through the dispatcher */
 	char err[256];
-	struct ks_obj o;
+	struct ks_bpfobj o;
 };
 
 struct ks_ctx {
@@ -64,7 +65,13 @@ struct ks_ctx {
 	struct ks_ident *ident;
 	struct ks_fdtab *fdtab;		/* made when a module asks for it */
 	struct ks_clock clock;
-	struct ks_sink *sink;
+	struct ks_pipe pipe;		/* the outputs: opened at start (a test adds its own) */
+	struct ks_metrics *metrics;
+	struct ks_metric *m_events, *m_lost, *m_sink_recs, *m_sink_drops, *m_values_dropped;
+	bool said_values_dropped;
+	/* undo what start loaded (session.c): set once something is, so that ctx.c, which a
+	 * unit test links, never needs the BPF side */
+	void (*unload)(struct ks_ctx *c);
 	struct ks_inst *by_type[KS_EV_MAX][KS_TYPE_MODS];	/* NULL-ended when short */
 	const char *type_name[KS_EV_MAX];
 	unsigned int ncpu;
@@ -112,7 +119,14 @@ void ks_ctx_tables_proc(struct ks_ctx *c, const struct ks_hdr *h);
 /* reader.c */
 int ks_ctx_on_record(void *ctx, void *data, size_t size);
 void ks_ctx_read_kernel_counters(struct ks_ctx *c);
-void ks_ctx_print_stats(struct ks_ctx *c, bool final);
+/* stats.c: the loss accounting into the registry and a "stats" record (each interval in
+ * the agent, and at the end); the final line on stderr. */
+int ks_ctx_stats_init(struct ks_ctx *c);
+void ks_ctx_emit_stats(struct ks_ctx *c, bool final);
+void ks_ctx_print_loss_line(struct ks_ctx *c);
+/* ctx.c: open the outputs common names (when no sink was added). Returns 0 or -errno with
+ * one line said on stderr. */
+int ks_ctx_open_outputs(struct ks_ctx *c);
 
 extern const struct ks_slot ks_core_slots[];
 

@@ -32,6 +32,25 @@ struct biolat_state {
 	struct biolat_key *prev_keys;
 	struct biolat_hist *prev;
 	size_t nprev;
+	struct ks_series *s_lat;	/* the agent's: every disk's I/O latency */
+};
+
+/* The kernel's buckets are log2 of microseconds (milliseconds with -m): observed as such,
+ * exposed in seconds. */
+static const struct ks_metric_desc biolat_us_desc = {
+	.name = "ksight_biolat_latency_seconds",
+	.help = "Block I/O latency, issue (or insert with -Q) to completion, all disks",
+	.type = KS_METRIC_HIST,
+	.unit = "seconds",
+	.scale = 1e-6,
+};
+
+static const struct ks_metric_desc biolat_ms_desc = {
+	.name = "ksight_biolat_latency_seconds",
+	.help = "Block I/O latency, issue (or insert with -Q) to completion, all disks",
+	.type = KS_METRIC_HIST,
+	.unit = "seconds",
+	.scale = 1e-3,
 };
 
 static const struct ks_opt biolat_opts[] = {
@@ -244,37 +263,54 @@ static void biolat_report(struct ks_ctx *ctx, void *state, void *vskel)
 	free(h);
 }
 
-/* The agent's line: I/O per second and percentiles of the interval, all disks together. */
-static void biolat_summary(struct ks_ctx *ctx, void *state, void *vskel, double secs)
+static int biolat_init(struct ks_ctx *ctx, void *state)
+{
+	struct biolat_state *st = state;
+	struct ks_metric *m = ks_ctx_metric(ctx, st->ms ? &biolat_ms_desc : &biolat_us_desc);
+
+	if (!m)
+		return -errno;
+	st->s_lat = ks_metric_get(m, NULL);
+	return 0;
+}
+
+/* Agent: the kernel's histograms since the last interval, all keys, into the registry. */
+static void biolat_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct biolat_bpf *skel = vskel;
-	static const char *const keys[] = { "p50_ns", "p90_ns", "p99_ns" };
-	static const char *const cols[] = { "p50", "p90", "p99" };
-	static const double ps[] = { 50, 90, 99 };
 	struct biolat_state *st = state;
-	struct biolat_key keys_buf[BIOLAT_HISTS];
-	struct biolat_hist *h = calloc(BIOLAT_HISTS, sizeof(*h)), all = {};
-	double unit = st->ms ? 1e6 : 1e3;
-	struct ks_rec r;
+	struct biolat_key keys[BIOLAT_HISTS];
+	struct biolat_hist *h = calloc(BIOLAT_HISTS, sizeof(*h));
 	size_t n;
 
 	if (!h)
 		return;
-	n = ks_map_dump(skel->maps.biolat_hists, keys_buf, h, BIOLAT_HISTS);
-	take_delta(st, keys_buf, h, n);
-	for (size_t i = 0; i < n; i++) {
-		for (int s = 0; s < BIOLAT_SLOTS; s++)
-			all.slots[s] += h[i].slots[s];
-		all.count += h[i].count;
-	}
+	n = ks_map_dump(skel->maps.biolat_hists, keys, h, BIOLAT_HISTS);
+	take_delta(st, keys, h, n);
+	for (size_t i = 0; i < n; i++)	/* sums in ns, observed in the buckets' unit */
+		ks_hist_add(st->s_lat, h[i].slots, BIOLAT_SLOTS, h[i].count,
+			    h[i].sum / (st->ms ? 1e6 : 1e3));
+	ks_ctx_aggregated(ctx, BIOLAT_EV_HIST, st->s_lat->h->count);
 	free(h);
-	ks_rec_init(&r, "summary", NULL);
-	r.style = KS_REC_LINE;
-	ks_rec_str(&r, "module", "", -8, "biolat", 6);
-	ks_rec_add(&r, "io_per_s", "io/s", 0, KS_V_DOUBLE)->d = all.count / secs;
-	for (int i = 0; i < 3 && all.count; i++)
+}
+
+/* The agent's line: I/O per second and percentiles of the interval, all disks together. */
+static void biolat_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	static const char *const keys[] = { "p50_ns", "p90_ns", "p99_ns" };
+	static const char *const cols[] = { "p50", "p90", "p99" };
+	static const double ps[] = { 50, 90, 99 };
+	struct biolat_state *st = state;
+	double unit = st->ms ? 1e6 : 1e3;
+	struct ks_hist_vals d;
+	struct ks_rec r;
+
+	ks_hist_delta(st->s_lat, &d);
+	ks_rec_summary(&r, "biolat");
+	ks_rec_rate(&r, "io_per_s", "io", d.count, secs);
+	for (int i = 0; i < 3 && d.count; i++)
 		ks_rec_add(&r, keys[i], cols[i], 0, KS_V_NS)->u =
-			ks_hist_percentile(all.slots, BIOLAT_SLOTS, ps[i]) * unit;
+			ks_hist_percentile(d.slots, KS_HIST_SLOTS, ps[i]) * unit;
 	ks_emit(ctx, &r);
 }
 
@@ -307,8 +343,10 @@ const struct ks_module biolat_module = {
 	.types = biolat_types,
 	.configure = biolat_configure,
 	.want_slot = biolat_want_slot,
+	.init = biolat_init,
 	.setup = biolat_setup,
 	.report = biolat_report,
+	.collect = biolat_collect,
 	.summary = biolat_summary,
 	.fini = biolat_fini,
 };

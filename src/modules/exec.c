@@ -4,12 +4,12 @@
  * exit with its status and lifetime (execsnoop + exitsnoop). Successful execs and exits are
  * the core's lifecycle records; failed execs come from this module's syscall handler.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "analyze/topn.h"
 #include "core/module.h"
 #include "exec.h"
 #include "core/argv.h"
@@ -20,9 +20,31 @@ struct exec_state {
 	bool failed_only;	/* -x */
 	bool no_exits;		/* --no-exits */
 	uint64_t max_args;
-	/* agent summary */
-	struct ks_topn *top;
-	uint64_t execs, fails, exits;
+	/* metrics */
+	struct ks_metric *m_execs;	/* per process name (the new image's) */
+	struct ks_comm_cache c_execs;
+	struct ks_series *s_fails, *s_exits;
+};
+
+static const struct ks_metric_desc exec_execs_desc = {
+	.name = "ksight_exec_execs_total",
+	.help = "Successful execs, per process name after the exec",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "comm" },
+	.budget = 512,
+	.idle = 60,	/* intervals: names gone quiet make room for new ones */
+};
+
+static const struct ks_metric_desc exec_fails_desc = {
+	.name = "ksight_exec_failures_total",
+	.help = "Execs that failed (each attempt: a PATH search tries several)",
+	.type = KS_METRIC_COUNTER,
+};
+
+static const struct ks_metric_desc exec_exits_desc = {
+	.name = "ksight_exec_exits_total",
+	.help = "Processes that ended (their last thread)",
+	.type = KS_METRIC_COUNTER,
 };
 
 static const struct exec_state defaults = { .max_args = EXEC_MAX_ARGS };
@@ -93,8 +115,7 @@ static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct
 
 	if (size < sizeof(*e) || sizeof(*e) + e->filename_len + e->args_len > size)
 		return;
-	st->execs++;
-	ks_topn__add(st->top, h->comm, sizeof(h->comm), 1);
+	ks_counter_add(ks_metric_comm(st->m_execs, &st->c_execs, h->pid, h->comm), 1);
 	if (st->failed_only || !ks_ctx_streaming(ctx))
 		return;
 	ks_rec_init(&r, "exec", h);
@@ -119,7 +140,7 @@ static void on_exec_fail(struct ks_ctx *ctx, struct exec_state *st, const struct
 
 	if (size < sizeof(*e))
 		return;
-	st->fails++;
+	ks_counter_add(st->s_fails, 1);
 	if (!ks_ctx_streaming(ctx))
 		return;
 	/* the slots packed into the NUL-separated form the sinks take */
@@ -163,7 +184,7 @@ static void on_proc_exit(struct ks_ctx *ctx, struct exec_state *st, const struct
 
 	if (size < sizeof(*e))
 		return;
-	st->exits++;
+	ks_counter_add(st->s_exits, 1);
 	if (st->failed_only || st->no_exits || !ks_ctx_streaming(ctx))
 		return;
 	ks_rec_init(&r, "exit", h);
@@ -199,40 +220,33 @@ static void exec_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, 
 	}
 }
 
-static int exec_setup(struct ks_ctx *ctx, void *state, void *skel)
+static int exec_init(struct ks_ctx *ctx, void *state)
 {
 	struct exec_state *st = state;
+	struct ks_metric *fails = ks_ctx_metric(ctx, &exec_fails_desc);
+	struct ks_metric *exits = ks_ctx_metric(ctx, &exec_exits_desc);
 
-	if (!st->top && !(st->top = ks_topn__new(256)))
-		return -12;
+	st->m_execs = ks_ctx_metric(ctx, &exec_execs_desc);
+	if (!st->m_execs || !fails || !exits)
+		return -errno;
+	st->s_fails = ks_metric_get(fails, NULL);
+	st->s_exits = ks_metric_get(exits, NULL);
 	return 0;
 }
 
-static void exec_summary(struct ks_ctx *ctx, void *state, void *skel, double secs)
+static void exec_summary(struct ks_ctx *ctx, void *state, double secs)
 {
 	struct exec_state *st = state;
-	char top[256];
+	struct ks_val top[5];
+	struct ks_obj o;
 	struct ks_rec r;
 
-	ks_topn__format(st->top, 5, top, sizeof(top));
-	ks_rec_init(&r, "summary", NULL);
-	r.style = KS_REC_LINE;
-	ks_rec_str(&r, "module", "", -8, "exec", 4);
-	ks_rec_add(&r, "execs_per_s", "exec/s", 0, KS_V_DOUBLE)->d = st->execs / secs;
-	ks_rec_uint(&r, "failed", "failed", 0, st->fails);
-	ks_rec_add(&r, "exits_per_s", "exit/s", 0, KS_V_DOUBLE)->d = st->exits / secs;
-	ks_rec_kstr(&r, "top", "top:", 0, top, sizeof(top), false);
+	ks_rec_summary(&r, "exec");
+	ks_rec_rate(&r, "execs_per_s", "execs", ks_metric_delta(st->m_execs), secs);
+	ks_rec_add(&r, "failed", "failed", 0, KS_V_COUNT)->u = ks_counter_delta(st->s_fails);
+	ks_rec_rate(&r, "exits_per_s", "exits", ks_counter_delta(st->s_exits), secs);
+	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_execs, 0);
 	ks_emit(ctx, &r);
-	st->execs = st->fails = st->exits = 0;
-	ks_topn__reset(st->top);
-}
-
-static void exec_fini(void *state)
-{
-	struct exec_state *st = state;
-
-	ks_topn__free(st->top);
-	st->top = NULL;
 }
 
 KS_BPF_OBJECT(exec);
@@ -251,8 +265,7 @@ const struct ks_module exec_module = {
 	.defaults = &defaults,
 	.slots = exec_slots,
 	.types = exec_types,
-	.setup = exec_setup,
+	.init = exec_init,
 	.event = exec_event,
 	.summary = exec_summary,
-	.fini = exec_fini,
 };

@@ -13,7 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "analyze/topn.h"
 #include "core/module.h"
 #include "files.skel.h"
 #include "modules/files_fmt.h"
@@ -166,8 +165,36 @@ static int files_setup(struct ks_ctx *ctx, void *state, void *vskel)
 		return -ENOMEM;
 	if (!st->topd && !(st->topd = files_topd__new()))
 		return -ENOMEM;
-	if (!st->paths && !(st->paths = ks_topn__new(512)))
-		return -ENOMEM;
+	return 0;
+}
+
+static const struct ks_metric_desc files_ops_desc = {
+	.name = "ksight_files_changes_total",
+	.help = "File changes seen, per operation (create, rename, chmod, ..., close)",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "op" },
+};
+
+static const struct ks_metric_desc files_paths_desc = {
+	.name = "ksight_files_path_changes_total",
+	.help = "File changes per path (a long path: its last 44 bytes after \"...\")",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "path" },
+	.budget = 512,
+	.idle = 60,	/* intervals: paths gone quiet make room for new ones */
+};
+
+static int files_init(struct ks_ctx *ctx, void *state)
+{
+	struct files_state *st = state;
+
+	st->m_ops = ks_ctx_metric(ctx, &files_ops_desc);
+	st->m_paths = ks_ctx_metric(ctx, &files_paths_desc);
+	if (!st->m_ops || !st->m_paths)
+		return -errno;
+	for (int i = 0; i <= FILES_OP_N; i++)
+		st->s_ops[i] = ks_metric_get(st->m_ops,
+					     i < FILES_OP_N ? files_op_name(i) : "close");
 	return 0;
 }
 
@@ -185,30 +212,24 @@ static void files_report(struct ks_ctx *ctx, void *state, void *vskel)
 		files_top_report(ctx, st, skel);
 }
 
-static void files_summary(struct ks_ctx *ctx, void *state, void *skel,
-			  double secs)
+static void files_summary(struct ks_ctx *ctx, void *state, double secs)
 {
 	struct files_state *st = state;
-	uint64_t total = 0;
-	char top[256];
+	struct ks_val top[5];
+	struct ks_obj o;
 	struct ks_rec r;
 
-	for (int i = 0; i <= FILES_OP_N; i++)
-		total += st->counts[i];
-	ks_topn__format(st->paths, 5, top, sizeof(top));
-	ks_rec_init(&r, "summary", NULL);
-	r.style = KS_REC_LINE;
-	ks_rec_str(&r, "module", "", -8, "files", 5);
-	ks_rec_add(&r, "changes_per_s", "changes/s", 0, KS_V_DOUBLE)->d = total / secs;
-	for (int i = 0; i < FILES_OP_N; i++)
-		if (st->counts[i])
-			ks_rec_uint(&r, files_op_name(i), files_op_name(i), 0, st->counts[i]);
-	if (st->counts[FILES_OP_N])
-		ks_rec_uint(&r, "close", "close", 0, st->counts[FILES_OP_N]);
-	ks_rec_kstr(&r, "top", "top:", 0, top, sizeof(top), false);
+	ks_rec_summary(&r, "files");
+	ks_rec_rate(&r, "changes_per_s", "changes", ks_metric_delta(st->m_ops), secs);
+	for (int i = 0; i <= FILES_OP_N; i++) {
+		uint64_t d = ks_counter_delta(st->s_ops[i]);
+		const char *name = st->s_ops[i]->overflow ? NULL : st->s_ops[i]->label[0];
+
+		if (d && name)
+			ks_rec_add(&r, name, name, 0, KS_V_COUNT)->u = d;
+	}
+	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_paths, 0);
 	ks_emit(ctx, &r);
-	memset(st->counts, 0, sizeof(st->counts));
-	ks_topn__reset(st->paths);
 }
 
 static void files_fini(void *state)
@@ -216,10 +237,8 @@ static void files_fini(void *state)
 	struct files_state *st = state;
 
 	files_topd__free(st->topd);
-	ks_topn__free(st->paths);
 	st->fds = NULL;	/* the session's */
 	st->topd = NULL;
-	st->paths = NULL;
 }
 
 KS_BPF_OBJECT(files);
@@ -242,6 +261,7 @@ const struct ks_module files_module = {
 	.types = files_types,
 	.configure = files_configure,
 	.want_slot = files_want_slot,
+	.init = files_init,
 	.setup = files_setup,
 	.event = files_event,
 	.report = files_report,

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/topn.h"
 #include "core/fdtab.h"
+#include "core/metrics.h"
 #include "core/path.h"
 #include "core/module.h"
 #include "modules/files_fmt.h"
@@ -138,19 +138,21 @@ static void common_cols(struct ks_rec *r, const struct files_state *st, const st
 static void count(struct files_state *st, unsigned int op, const char *path, size_t n)
 {
 	/* the end of a path tells files apart: a long one keeps its tail behind "..." */
-	const size_t tail = KS_TOPN_KEY - 1 - 3;
-	char key[KS_TOPN_KEY];
+	const size_t tail = FILES_PATH_LABEL - 3;
+	char key[FILES_PATH_LABEL];
+	const char *label = path;
+	size_t len = n;
 
-	st->counts[op < FILES_OP_N ? op : FILES_OP_N]++;
+	ks_counter_add(st->s_ops[op < FILES_OP_N ? op : FILES_OP_N], 1);
 	if (op == FILES_OP_N)
 		return;
-	if (n <= KS_TOPN_KEY - 1) {
-		ks_topn__add(st->paths, path, n, 1);
-		return;
+	if (n > FILES_PATH_LABEL) {
+		memcpy(key, "...", 3);
+		memcpy(key + 3, path + n - tail, tail);
+		label = key;
+		len = FILES_PATH_LABEL;
 	}
-	memcpy(key, "...", 3);
-	memcpy(key + 3, path + n - tail, tail);
-	ks_topn__add(st->paths, key, KS_TOPN_KEY - 1, 1);
+	ks_counter_add(ks_metric_getn(st->m_paths, &label, &len), 1);
 }
 
 static void event_change(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,

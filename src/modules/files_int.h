@@ -11,8 +11,9 @@
 struct ks_ctx;
 struct ks_hdr;
 struct files_bpf;
-struct ks_topn;
 struct ks_fdtab;
+struct ks_metric;
+struct ks_series;
 struct files_topd;
 
 struct files_state {
@@ -25,10 +26,14 @@ struct files_state {
 	struct ks_fdtab *fds;	/* the session's: each written file's path, for its close */
 	struct files_topd *topd;	/* --summary: the previous report's totals */
 	uint64_t top_total;		/* --summary: reads + writes counted so far */
-	/* agent summary */
-	uint64_t counts[FILES_OP_N + 1];	/* per op, then closes */
-	struct ks_topn *paths;
+	/* metrics */
+	struct ks_metric *m_ops;
+	struct ks_series *s_ops[FILES_OP_N + 1];	/* per op, then closes */
+	struct ks_metric *m_paths;	/* changes per path (its last 47 bytes) */
 };
+
+/* The label of a path in m_paths: its end tells files apart. */
+#define FILES_PATH_LABEL 47
 
 /* One streamed record of the module (files_event.c). */
 void files_on_event(struct ks_ctx *ctx, struct files_state *st, const struct ks_hdr *h,

@@ -92,6 +92,7 @@ void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct files_b
 	struct files_top_row *rows = calloc(2 * cap, sizeof(*rows));
 	uint64_t reads = 0, writes = 0;
 	bool idle_ok = ks_ctx_common(ctx)->interval;
+	struct ks_rec r;
 	long n;
 
 	if (!keys || !vals || !rows)
@@ -111,16 +112,13 @@ void files_top_report(struct ks_ctx *ctx, struct files_state *st, struct files_b
 	st->top_total += reads + writes;
 	ks_ctx_aggregated(ctx, FILES_EV_TOP, st->top_total);
 	files_top_sort(rows, n, st->sort < 0 ? FILES_SORT_ALL : st->sort);
-	if (!ks_ctx_common(ctx)->json) {
-		struct ks_rec r;
-
-		ks_rec_init(&r, "files_interval", NULL);
-		r.style = KS_REC_LINE;
-		ks_rec_str(&r, NULL, "", 0, "files", 5);
-		ks_rec_uint(&r, NULL, "reads", 0, reads);
-		ks_rec_uint(&r, NULL, "writes", 0, writes);
-		ks_emit(ctx, &r);
-	}
+	/* the interval's totals: a line in tables, a record in JSON (all sinks take both) */
+	ks_rec_init(&r, "files_interval", NULL);
+	r.style = KS_REC_LINE;
+	ks_rec_str(&r, NULL, "", 0, "files", 5);
+	ks_rec_uint(&r, "reads", "reads", 0, reads);
+	ks_rec_uint(&r, "writes", "writes", 0, writes);
+	ks_emit(ctx, &r);
 	for (long i = 0; i < n && shown < (st->top ? st->top : 20); i++) {
 		if (!rows[i].v.reads && !rows[i].v.writes)
 			continue;

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "analyze/topn.h"
 #include "core/maps.h"
 #include "core/module.h"
 #include "open.skel.h"
@@ -24,9 +23,25 @@ struct open_state {
 	const char *name;	/* --name */
 	bool count;		/* --count */
 	uint64_t top;		/* --top */
-	/* agent summary */
-	struct ks_topn *procs;
-	uint64_t opens, fails;
+	/* metrics: calls per process name, failures */
+	struct ks_metric *m_calls;
+	struct ks_comm_cache c_calls;
+	struct ks_series *s_errors;
+};
+
+static const struct ks_metric_desc open_calls_desc = {
+	.name = "ksight_open_calls_total",
+	.help = "open, openat, openat2 and creat calls seen, per process name",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "comm" },
+	.budget = 512,
+	.idle = 60,	/* intervals: names gone quiet make room for new ones */
+};
+
+static const struct ks_metric_desc open_errors_desc = {
+	.name = "ksight_open_errors_total",
+	.help = "Open calls that failed",
+	.type = KS_METRIC_COUNTER,
 };
 
 static const struct open_state defaults = { .top = 20 };
@@ -93,8 +108,18 @@ static int open_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	}
 	if (!st->count)
 		bpf_map__set_max_entries(skel->maps.open_counts, 1);
-	if (!st->procs && !(st->procs = ks_topn__new(512)))
-		return -ENOMEM;
+	return 0;
+}
+
+static int open_init(struct ks_ctx *ctx, void *state)
+{
+	struct open_state *st = state;
+	struct ks_metric *errors = ks_ctx_metric(ctx, &open_errors_desc);
+
+	st->m_calls = ks_ctx_metric(ctx, &open_calls_desc);
+	if (!st->m_calls || !errors)
+		return -errno;
+	st->s_errors = ks_metric_get(errors, NULL);
 	return 0;
 }
 
@@ -108,9 +133,9 @@ static void open_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, 
 
 	if (size < sizeof(*e) || sizeof(*e) + e->path_len > size)
 		return;
-	st->opens++;
-	st->fails += e->ret < 0;
-	ks_topn__add(st->procs, h->comm, sizeof(h->comm), 1);
+	ks_counter_add(ks_metric_comm(st->m_calls, &st->c_calls, h->pid, h->comm), 1);
+	if (e->ret < 0)
+		ks_counter_add(st->s_errors, 1);
 	if (!ks_ctx_streaming(ctx))
 		return;
 	ks_rec_init(&r, "open", h);
@@ -199,30 +224,18 @@ cleanup:
 	free(rows);
 }
 
-static void open_summary(struct ks_ctx *ctx, void *state, void *skel, double secs)
+static void open_summary(struct ks_ctx *ctx, void *state, double secs)
 {
 	struct open_state *st = state;
-	char top[256];
+	struct ks_val top[5];
+	struct ks_obj o;
 	struct ks_rec r;
 
-	ks_topn__format(st->procs, 5, top, sizeof(top));
-	ks_rec_init(&r, "summary", NULL);
-	r.style = KS_REC_LINE;
-	ks_rec_str(&r, "module", "", -8, "open", 4);
-	ks_rec_add(&r, "opens_per_s", "open/s", 0, KS_V_DOUBLE)->d = st->opens / secs;
-	ks_rec_uint(&r, "failed", "failed", 0, st->fails);
-	ks_rec_kstr(&r, "top", "top:", 0, top, sizeof(top), false);
+	ks_rec_summary(&r, "open");
+	ks_rec_rate(&r, "opens_per_s", "opens", ks_metric_delta(st->m_calls), secs);
+	ks_rec_add(&r, "failed", "failed", 0, KS_V_COUNT)->u = ks_counter_delta(st->s_errors);
+	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_calls, 0);
 	ks_emit(ctx, &r);
-	st->opens = st->fails = 0;
-	ks_topn__reset(st->procs);
-}
-
-static void open_fini(void *state)
-{
-	struct open_state *st = state;
-
-	ks_topn__free(st->procs);
-	st->procs = NULL;
 }
 
 KS_BPF_OBJECT(open);
@@ -244,9 +257,9 @@ const struct ks_module open_module = {
 	.slots = open_slots,
 	.types = open_types,
 	.configure = open_configure,
+	.init = open_init,
 	.setup = open_setup,
 	.event = open_event,
 	.report = open_report,
 	.summary = open_summary,
-	.fini = open_fini,
 };

@@ -10,27 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/topn.h"
 #include "core/module.h"
 #include "proc.skel.h"
 #include "modules/proc_fmt.h"
+#include "modules/proc_int.h"
 #include "modules/proc_tree.h"
 #include "proc.h"
-
-#define PROC_TREE_MAX (1 << 20)	/* processes the tree holds; more are counted as dropped */
-
-struct proc_state {
-	bool tree;		/* --tree */
-	bool no_threads;	/* --no-threads */
-	/* the tree and where it starts (-p) */
-	struct proc_tree *t;
-	bool synced, resync;
-	uint32_t root;
-	uint64_t snapshot;
-	/* agent summary */
-	struct ks_topn *forkers;
-	uint64_t forks, threads, exits, texits;
-};
 
 static const struct ks_opt proc_opts[] = {
 	{ "tree", 0, KS_OPT_FLAG, offsetof(struct proc_state, tree), NULL,
@@ -81,8 +66,6 @@ static int proc_setup(struct ks_ctx *ctx, void *state, void *skel)
 	struct proc_state *st = state;
 	const struct ks_common *c = ks_ctx_common(ctx);
 
-	if (!st->forkers && !(st->forkers = ks_topn__new(256)))
-		return -ENOMEM;
 	if (st->tree && !st->t && !(st->t = proc_tree__new(PROC_TREE_MAX, "/proc")))
 		return -ENOMEM;
 	st->root = c->pid;
@@ -132,12 +115,11 @@ static void on_fork(struct ks_ctx *ctx, struct proc_state *st, const struct ks_h
 	if (size < sizeof(*e))
 		return;
 	if (thread) {
-		st->threads++;
+		ks_counter_add(st->s_threads, 1);
 		if (t)
 			proc_tree__thread(t, h->ts, h->pid);
 	} else if (known) {
-		st->forks++;
-		ks_topn__add(st->forkers, h->comm, sizeof(h->comm), 1);
+		ks_counter_add(ks_metric_comm(st->m_forks, &st->c_forks, h->pid, h->comm), 1);
 		if (t)
 			proc_tree__fork(t, h->ts, h->pid, e->child_pid, e->child_ppid, h->comm);
 	}
@@ -209,10 +191,7 @@ static void on_task_exit(struct ks_ctx *ctx, struct proc_state *st, const struct
 
 	if (size < sizeof(*e))
 		return;
-	if (thread)
-		st->texits++;
-	else
-		st->exits++;
+	ks_counter_add(thread ? st->s_texits : st->s_exits, 1);
 	if (t && thread)
 		proc_tree__thread_exit(t, h->ts, h->pid);
 	else if (t)
@@ -327,34 +306,11 @@ static void proc_report(struct ks_ctx *ctx, void *state, void *skel)
 	}
 }
 
-static void proc_summary(struct ks_ctx *ctx, void *state, void *skel, double secs)
-{
-	struct proc_state *st = state;
-	char top[256];
-	struct ks_rec r;
-
-	ks_topn__format(st->forkers, 5, top, sizeof(top));
-	ks_rec_init(&r, "summary", NULL);
-	r.style = KS_REC_LINE;
-	ks_rec_str(&r, "module", "", -8, "proc", 4);
-	ks_rec_add(&r, "forks_per_s", "fork/s", 0, KS_V_DOUBLE)->d = st->forks / secs;
-	ks_rec_add(&r, "threads_per_s", "thread/s", 0, KS_V_DOUBLE)->d = st->threads / secs;
-	ks_rec_add(&r, "exits_per_s", "exit/s", 0, KS_V_DOUBLE)->d = st->exits / secs;
-	ks_rec_add(&r, "thread_exits_per_s", "thread-exit/s", 0, KS_V_DOUBLE)->d =
-		st->texits / secs;
-	ks_rec_kstr(&r, "top_forkers", "top:", 0, top, sizeof(top), false);
-	ks_emit(ctx, &r);
-	st->forks = st->threads = st->exits = st->texits = 0;
-	ks_topn__reset(st->forkers);
-}
-
 static void proc_fini(void *state)
 {
 	struct proc_state *st = state;
 
-	ks_topn__free(st->forkers);
 	proc_tree__free(st->t);
-	st->forkers = NULL;
 	st->t = NULL;
 }
 
@@ -380,6 +336,7 @@ const struct ks_module proc_module = {
 	.slots = proc_slots,
 	.types = proc_types,
 	.configure = proc_configure,
+	.init = proc_init,
 	.setup = proc_setup,
 	.event = proc_event,
 	.report = proc_report,

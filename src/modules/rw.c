@@ -195,15 +195,8 @@ static void call_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_
 	const struct ks_fdinfo *fi;
 	struct ks_rec r;
 
-	st->calls++;
-	if (e->ret > 0) {
-		if (rw_call_writes(e->sys))
-			st->wbytes += e->ret;
-		else
-			st->rbytes += e->ret;
-	}
-	if (st->procs)	/* the agent's summary made it; tools never need it */
-		ks_topn__add(st->procs, h->comm, sizeof(h->comm), 1);
+	if (e->ret > 0)
+		ks_counter_add(rw_call_writes(e->sys) ? st->s_wbytes : st->s_rbytes, e->ret);
 	fi = ks_fdtab__lookup(st->fds, h->pid, e->fd, e->lat_ns ? h->ts - e->lat_ns : 0, h->ts);
 	ks_rec_init(&r, "rw", h);
 	ks_rec_uint(&r, NULL, "PID", 7, h->pid);	/* JSON has the header's */
@@ -242,11 +235,9 @@ static void rw_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 	}
 	if (h->type != RW_EV_CALL || size < sizeof(struct rw_event))
 		return;
-	if (!ks_ctx_streaming(ctx)) {
-		st->calls++;
-		return;
-	}
-	call_event(ctx, st, h);
+	ks_counter_add(ks_metric_comm(st->m_calls, &st->c_calls, h->pid, h->comm), 1);
+	if (ks_ctx_streaming(ctx))
+		call_event(ctx, st, h);
 }
 
 /* -p: what the process's fds are now, before "ready" (its first records are named right);
@@ -274,8 +265,6 @@ static void rw_fini(void *state)
 	struct rw_state *st = state;
 
 	st->fds = NULL;	/* the session's */
-	ks_topn__free(st->procs);
-	st->procs = NULL;
 	free(st->prev);
 	st->prev = NULL;
 	st->nprev = 0;
@@ -306,11 +295,13 @@ const struct ks_module rw_module = {
 	.configure = rw_configure,
 	.want_enter = rw_want_enter,
 	.want_slot = rw_want_slot,
+	.init = rw_init,
 	.setup = rw_setup,
 	.started = rw_started,
 	.proc = rw_proc,
 	.event = rw_event,
 	.report = rw_report,
+	.collect = rw_collect,
 	.summary = rw_summary,
 	.fini = rw_fini,
 };

@@ -3,7 +3,6 @@
 #ifndef KSIGHT_RW_INT_H
 #define KSIGHT_RW_INT_H
 
-#include "analyze/topn.h"
 #include "core/module.h"
 #include "modules/rw_sum.h"
 
@@ -25,9 +24,10 @@ struct rw_state {
 	size_t ngone, capgone;
 	uint64_t gone_calls;	/* calls counted in rows dropped from the kernel's table */
 	uint64_t reported;	/* time of the last report: fds of processes gone before go */
-	/* the agent's summary */
-	struct ks_topn *procs;
-	uint64_t calls, rbytes, wbytes;
+	/* metrics */
+	struct ks_metric *m_calls;	/* per process name */
+	struct ks_comm_cache c_calls;
+	struct ks_series *s_rbytes, *s_wbytes;
 };
 
 extern const struct ks_module rw_module;
@@ -36,7 +36,12 @@ extern const struct ks_module rw_module;
 void rw_sum_gone(struct rw_state *st, uint32_t pid);
 /* --summary: the table of what changed since the previous report. */
 void rw_report(struct ks_ctx *ctx, void *state, void *skel);
+/* Agent: bring the kernel's per-fd counts (the agent counts in the kernel) into the
+ * registry. */
+void rw_collect(struct ks_ctx *ctx, void *state, void *skel);
 /* Agent: one line, the busiest processes. */
-void rw_summary(struct ks_ctx *ctx, void *state, void *skel, double secs);
+void rw_summary(struct ks_ctx *ctx, void *state, double secs);
+/* Register the module's metrics. */
+int rw_init(struct ks_ctx *ctx, void *state);
 
 #endif

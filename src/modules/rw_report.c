@@ -6,6 +6,7 @@
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,39 +200,77 @@ void rw_report(struct ks_ctx *ctx, void *state, void *vskel)
 	st->reported = now;
 }
 
-void rw_summary(struct ks_ctx *ctx, void *state, void *vskel, double secs)
+static const struct ks_metric_desc rw_calls_desc = {
+	.name = "ksight_rw_calls_total",
+	.help = "read, write, send and recv calls (every variant), per process name",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "comm" },
+	.budget = 512,
+	.idle = 60,	/* intervals: names gone quiet make room for new ones */
+};
+
+static const struct ks_metric_desc rw_rbytes_desc = {
+	.name = "ksight_rw_read_bytes_total",
+	.help = "Bytes returned by reads and receives",
+	.type = KS_METRIC_COUNTER,
+};
+
+static const struct ks_metric_desc rw_wbytes_desc = {
+	.name = "ksight_rw_written_bytes_total",
+	.help = "Bytes accepted by writes and sends",
+	.type = KS_METRIC_COUNTER,
+};
+
+int rw_init(struct ks_ctx *ctx, void *state)
+{
+	struct rw_state *st = state;
+	struct ks_metric *rb = ks_ctx_metric(ctx, &rw_rbytes_desc);
+	struct ks_metric *wb = ks_ctx_metric(ctx, &rw_wbytes_desc);
+
+	st->m_calls = ks_ctx_metric(ctx, &rw_calls_desc);
+	if (!st->m_calls || !rb || !wb)
+		return -errno;
+	st->s_rbytes = ks_metric_get(rb, NULL);
+	st->s_wbytes = ks_metric_get(wb, NULL);
+	return 0;
+}
+
+void rw_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct rw_bpf *skel = vskel;
 	struct rw_state *st = state;
 	struct rw_sum_row *d = NULL;
-	char top[256];
-	struct ks_rec r;
 	size_t n = 0;
 
-	if (!st->procs && !(st->procs = ks_topn__new(512)))
-		return;
 	if (st->agg)
 		n = read_deltas(ctx, st, skel, &d);
 	for (size_t i = 0; i < n; i++) {
 		const struct rw_sum_val *v = &d[i].v;
+		const char *comm = v->comm;
+		const size_t len = sizeof(v->comm);
 
-		st->calls += v->reads + v->writes;
-		st->rbytes += v->rbytes;
-		st->wbytes += v->wbytes;
-		ks_topn__add(st->procs, v->comm, sizeof(v->comm), v->reads + v->writes);
+		ks_counter_add(ks_metric_getn(st->m_calls, &comm, &len), v->reads + v->writes);
+		ks_counter_add(st->s_rbytes, v->rbytes);
+		ks_counter_add(st->s_wbytes, v->wbytes);
 	}
 	free(d);
 	ks_fdtab__reap(st->fds, st->reported);
 	st->reported = ks_clock_mono_now();
-	ks_topn__format(st->procs, 5, top, sizeof(top));
-	ks_rec_init(&r, "summary", NULL);
-	r.style = KS_REC_LINE;
-	ks_rec_str(&r, "module", "", -8, "rw", 2);
-	ks_rec_add(&r, "calls_per_s", "calls/s", 0, KS_V_DOUBLE)->d = st->calls / secs;
-	ks_rec_add(&r, "read_bytes_per_s", "read B/s", 0, KS_V_DOUBLE)->d = st->rbytes / secs;
-	ks_rec_add(&r, "write_bytes_per_s", "write B/s", 0, KS_V_DOUBLE)->d = st->wbytes / secs;
-	ks_rec_kstr(&r, "top", "top:", 0, top, sizeof(top), false);
+}
+
+void rw_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	struct rw_state *st = state;
+	struct ks_val top[5];
+	struct ks_obj o;
+	struct ks_rec r;
+
+	ks_rec_summary(&r, "rw");
+	ks_rec_rate(&r, "calls_per_s", "calls", ks_metric_delta(st->m_calls), secs);
+	ks_rec_add(&r, "read_bytes_per_s", "read", 0, KS_V_BYTE_RATE)->d =
+		ks_counter_delta(st->s_rbytes) / secs;
+	ks_rec_add(&r, "write_bytes_per_s", "write", 0, KS_V_BYTE_RATE)->d =
+		ks_counter_delta(st->s_wbytes) / secs;
+	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_calls, 0);
 	ks_emit(ctx, &r);
-	st->calls = st->rbytes = st->wbytes = 0;
-	ks_topn__reset(st->procs);
 }

@@ -212,17 +212,39 @@ static void syscount_report(struct ks_ctx *ctx, void *state, void *vskel)
 	free(rows);
 }
 
-/* Agent: "syscount  calls/s 1234.5  errors/s 2.0  top: read 400/s, write 300/s, ..." */
-static void syscount_summary(struct ks_ctx *ctx, void *state, void *vskel,
-			     double secs)
+static const struct ks_metric_desc syscount_calls_desc = {
+	.name = "ksight_syscount_calls_total",
+	.help = "System calls, per syscall name (the running kernel's)",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "syscall" },
+	.budget = KS_SYS_MAX,
+};
+
+static const struct ks_metric_desc syscount_errors_desc = {
+	.name = "ksight_syscount_errors_total",
+	.help = "System calls that returned an error, per syscall name",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "syscall" },
+	.budget = KS_SYS_MAX,
+};
+
+static int syscount_init(struct ks_ctx *ctx, void *state)
+{
+	struct syscount_state *st = state;
+
+	st->m_calls = ks_ctx_metric(ctx, &syscount_calls_desc);
+	st->m_errors = ks_ctx_metric(ctx, &syscount_errors_desc);
+	return st->m_calls && st->m_errors ? 0 : -errno;
+}
+
+/* Agent: the kernel's counts since the last interval into the registry, by syscall. */
+static void syscount_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct syscount_bpf *skel = vskel;
 	struct syscount_state *st = state;
 	struct syscount_row *rows = NULL;
-	uint64_t total = 0, calls = 0, errors = 0;
-	char top[256], name[KS_SYSNAME_LEN];
-	struct ks_rec r;
-	size_t off = 0;
+	char name[KS_SYSNAME_LEN];
+	uint64_t total = 0;
 	ssize_t n;
 
 	n = syscount_read(st, skel, &rows);
@@ -235,27 +257,36 @@ static void syscount_summary(struct ks_ctx *ctx, void *state, void *vskel,
 		free(rows);
 		return;
 	}
-	n = syscount_order(rows, n, false);
-	top[0] = 0;
 	for (ssize_t i = 0; i < n; i++) {
-		calls += rows[i].count;
-		errors += rows[i].errors;
-		if (i < 5 && off < sizeof(top))
-			off += snprintf(top + off, sizeof(top) - off, "%s%s %.0f/s", i ? ", " : "",
-					ks_sysnames_name(st->names, rows[i].k.nr, name,
-							 sizeof(name)),
-					secs > 0 ? rows[i].count / secs : 0.0);
+		unsigned int nr = rows[i].k.nr & (KS_SYS_MAX - 1);
+
+		if (!rows[i].count && !rows[i].errors)
+			continue;
+		if (!st->s_calls[nr]) {
+			/* the name once per syscall; the handles stay (no idle retirement) */
+			const char *sys = ks_sysnames_name(st->names, nr, name, sizeof(name));
+
+			st->s_calls[nr] = ks_metric_get(st->m_calls, sys);
+			st->s_errors[nr] = ks_metric_get(st->m_errors, sys);
+		}
+		ks_counter_add(st->s_calls[nr], rows[i].count);
+		ks_counter_add(st->s_errors[nr], rows[i].errors);
 	}
 	free(rows);
-	if (off >= sizeof(top))
-		off = sizeof(top) - 1;
-	ks_rec_init(&r, "summary", NULL);
-	r.style = KS_REC_LINE;
-	ks_rec_str(&r, "module", "", -8, "syscount", 8);
-	ks_rec_add(&r, "calls_per_s", "calls/s", 0, KS_V_DOUBLE)->d = secs > 0 ? calls / secs : 0;
-	ks_rec_add(&r, "errors_per_s", "errors/s", 0, KS_V_DOUBLE)->d =
-		secs > 0 ? errors / secs : 0;
-	ks_rec_str(&r, "top", "top:", 0, top, off);
+}
+
+/* Agent: "syscount  calls 1.23k/s  errors 2.0/s  top: read 400/s, write 300/s, ..." */
+static void syscount_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	struct syscount_state *st = state;
+	struct ks_val top[5];
+	struct ks_obj o;
+	struct ks_rec r;
+
+	ks_rec_summary(&r, "syscount");
+	ks_rec_rate(&r, "calls_per_s", "calls", ks_metric_delta(st->m_calls), secs);
+	ks_rec_rate(&r, "errors_per_s", "errors", ks_metric_delta(st->m_errors), secs);
+	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_calls, secs);
 	ks_emit(ctx, &r);
 }
 
@@ -289,8 +320,10 @@ const struct ks_module syscount_module = {
 	.configure = syscount_configure,
 	.want_slot = syscount_want_slot,
 	.want_enter = syscount_want_enter,
+	.init = syscount_init,
 	.setup = syscount_setup,
 	.report = syscount_report,
+	.collect = syscount_collect,
 	.summary = syscount_summary,
 	.fini = syscount_fini,
 };

@@ -29,6 +29,9 @@ struct syscount_state {
 	int ncpu;
 	uint64_t last_ns;	/* monotonic time of the previous report */
 	struct syscount_prev prev;	/* its totals */
+	/* metrics: calls and failures per syscall name, handles by number */
+	struct ks_metric *m_calls, *m_errors;
+	struct ks_series *s_calls[KS_SYS_MAX], *s_errors[KS_SYS_MAX];
 };
 
 /*

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * JSON lines: one object per record. Every object has "type" and "ts" (RFC 3339, ns);
- * records about a task add pid, tid, comm and service. Kernel strings are escaped (see
- * escape.h), so every line is valid JSON whatever the kernel handed over.
+ * records about a task add pid, tid, comm, service and cgroup (the cgroup v2 id). Kernel
+ * strings are written in their exact, lossless JSON form (escape.h), so every line is
+ * valid JSON whatever the kernel handed over and a consumer gets the bytes back.
  */
 #include <math.h>
 #include <string.h>
@@ -25,6 +26,40 @@ static void number(struct ks_buf *o, double d)
 	else
 		ks_buf_str(o, "null");
 }
+
+/* A value's key, after a comma unless it is the first of its object. */
+static void val_key(struct ks_buf *o, const struct ks_val *v, bool first)
+{
+	if (!first)
+		ks_buf_ch(o, ',');
+	if (v->kkey) {
+		ks_json_str(o, v->key, strlen(v->key));
+	} else {
+		ks_buf_ch(o, '"');
+		ks_buf_str(o, v->key);
+		ks_buf_ch(o, '"');
+	}
+	ks_buf_ch(o, ':');
+}
+
+/* A rate: three decimals at most, trailing zeros dropped ("12.5", "30168318.5"). */
+static void rate(struct ks_buf *o, double d)
+{
+	if (!isfinite(d) || fabs(d) >= 1e15) {
+		number(o, d);
+		return;
+	}
+	if (fabs(d) < 0.0005) {
+		ks_buf_ch(o, '0');	/* never "-0" */
+		return;
+	}
+	ks_buf_printf(o, "%.3f", d);
+	while (o->p[o->len - 1] == '0')
+		o->len--;
+	if (o->p[o->len - 1] == '.')
+		o->len--;
+}
+
 
 static void hist(struct ks_buf *o, const struct ks_histv *h)
 {
@@ -69,6 +104,9 @@ static void hist(struct ks_buf *o, const struct ks_histv *h)
 	ks_buf_ch(o, '}');
 }
 
+static void values(struct ks_buf *o, const struct ks_val *v, unsigned int n,
+		   unsigned int dropped, bool first);
+
 static void value(struct ks_buf *o, const struct ks_val *v)
 {
 	char tmp[16];
@@ -81,7 +119,18 @@ static void value(struct ks_buf *o, const struct ks_val *v)
 	case KS_V_HEX:
 	case KS_V_OCT:
 	case KS_V_NS:
+	case KS_V_COUNT:
+	case KS_V_BYTES:
 		ks_buf_u64(o, v->u);
+		break;
+	case KS_V_RATE:
+	case KS_V_BYTE_RATE:
+		rate(o, v->d);
+		break;
+	case KS_V_OBJ:
+		ks_buf_ch(o, '{');
+		values(o, v->o->v, v->o->n, v->o->dropped, true);
+		ks_buf_ch(o, '}');
 		break;
 	case KS_V_DOUBLE:
 		number(o, v->d);
@@ -91,7 +140,7 @@ static void value(struct ks_buf *o, const struct ks_val *v)
 		break;
 	case KS_V_STR:
 	case KS_V_KSTR:
-		ks_escape_json(o, v->s.p, v->s.n);
+		ks_json_str(o, v->s.p, v->s.n);
 		break;
 	case KS_V_ARGV: {
 		const char *p = v->s.p, *end = v->s.p + v->s.n;
@@ -100,7 +149,7 @@ static void value(struct ks_buf *o, const struct ks_val *v)
 		while (v->s.n) {
 			size_t n = strnlen(p, end - p);
 
-			ks_escape_json(o, p, n);
+			ks_json_str(o, p, n);
 			p += n;
 			if (p >= end)
 				break;
@@ -136,20 +185,42 @@ static void json_emit(struct ks_sink *s, const struct ks_rec *r)
 		key(o, "tid");
 		ks_buf_u64(o, r->hdr->tid);
 		key(o, "comm");
-		ks_escape_json(o, r->hdr->comm, sizeof(r->hdr->comm));
+		ks_json_str(o, r->hdr->comm, sizeof(r->hdr->comm));
 		key(o, "service");
 		if (r->service)
-			ks_escape_json(o, r->service, strlen(r->service));
+			ks_json_str(o, r->service, strlen(r->service));
 		else
 			ks_buf_str(o, "null");
+		key(o, "cgroup");
+		ks_buf_u64(o, r->hdr->cgroup);
 	}
-	for (unsigned int i = 0; i < r->n; i++) {
-		if (!r->v[i].key)
-			continue;	/* a table-only column */
-		key(o, r->v[i].key);
-		value(o, &r->v[i]);
-	}
+	values(o, r->v, r->n, r->dropped, false);
 	ks_buf_str(o, "}\n");
 }
 
-const struct ks_sink_ops ks_json_ops = { .emit = json_emit };
+/* The keyed values of an object, then "values_dropped" if some did not fit. */
+static void values(struct ks_buf *o, const struct ks_val *v, unsigned int n,
+		   unsigned int dropped, bool first)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (!v[i].key)
+			continue;	/* a table-only column */
+		val_key(o, &v[i], first);
+		first = false;
+		value(o, &v[i]);
+	}
+	if (dropped) {
+		if (!first)
+			ks_buf_ch(o, ',');
+		ks_buf_str(o, "\"values_dropped\":");
+		ks_buf_u64(o, dropped);
+	}
+}
+
+const struct ks_sink_ops ks_json_ops = {
+	.name = "json",
+	.help = "one JSON object per record and line",
+	.kinds = { KS_KINDS_ALL, KS_KINDS_ALL },
+	.needs_service = true,
+	.emit = json_emit,
+};

@@ -5,6 +5,7 @@
 #include "analyze/hist.h"
 #include "sink/escape.h"
 #include "sink/sink.h"
+#include "sink/units.h"
 
 /* An argument inside double quotes: its display form, with the quotes escaped too. */
 static void quoted(struct ks_buf *out, const char *s, size_t n)
@@ -19,6 +20,33 @@ static void quoted(struct ks_buf *out, const char *s, size_t n)
 			ks_buf_put(out, "\\\"", 2);
 		start = i + 1;
 	}
+}
+
+static void value_text(struct ks_buf *out, const struct ks_val *v);
+
+/* A nested object inline: "key value, key value" (a top list), its drop count last. */
+static void obj_text(struct ks_buf *out, const struct ks_obj *o)
+{
+	bool first = true;
+
+	for (unsigned int i = 0; i < o->n; i++) {
+		const struct ks_val *v = &o->v[i];
+		const char *k = v->col ? v->col : v->key;
+
+		if (!k)
+			continue;
+		if (!first)
+			ks_buf_str(out, ", ");
+		first = false;
+		if (v->kkey)
+			ks_escape(out, k, strlen(k));
+		else
+			ks_buf_str(out, k);
+		ks_buf_ch(out, ' ');
+		value_text(out, v);
+	}
+	if (o->dropped)
+		ks_buf_printf(out, "%s(+%u not shown)", first ? "" : ", ", o->dropped);
 }
 
 /* Render one value as table text into @out (no padding). */
@@ -84,9 +112,31 @@ static void value_text(struct ks_buf *out, const struct ks_val *v)
 	case KS_V_NS:
 		ks_fmt_duration(out, v->u, 1);
 		break;
+	case KS_V_COUNT:
+		ks_fmt_count(out, v->u);
+		break;
+	case KS_V_RATE:
+		ks_fmt_rate(out, v->d);
+		break;
+	case KS_V_BYTES:
+		ks_fmt_bytes(out, v->u);
+		break;
+	case KS_V_BYTE_RATE:
+		ks_fmt_byte_rate(out, v->d);
+		break;
+	case KS_V_OBJ:
+		obj_text(out, v->o);
+		break;
 	case KS_V_HIST:
 		break;
 	}
+}
+
+/* Values a record could not hold are said at the end of its line. */
+static void dropped_note(struct ks_buf *o, const struct ks_rec *r)
+{
+	if (r->dropped)
+		ks_buf_printf(o, "  [%u values dropped]", r->dropped);
 }
 
 /* Formatting into the side buffer first gives the width to pad to. */
@@ -145,6 +195,7 @@ static void row(struct ks_sink *s, const struct ks_rec *r)
 		}
 		pad_value(s, v);
 	}
+	dropped_note(o, r);
 	ks_buf_ch(o, '\n');
 }
 
@@ -175,6 +226,7 @@ static void line(struct ks_sink *s, const struct ks_rec *r)
 		else
 			value_text(o, v);
 	}
+	dropped_note(o, r);
 	ks_buf_ch(o, '\n');
 }
 
@@ -206,6 +258,10 @@ static void block(struct ks_sink *s, const struct ks_rec *r)
 		ks_buf_printf(o, "  count %llu\n\n",
 			      (unsigned long long)ks_hist_total(h->slots, h->nslots));
 	}
+	if (r->dropped) {
+		dropped_note(o, r);
+		ks_buf_ch(o, '\n');
+	}
 }
 
 static void table_emit(struct ks_sink *s, const struct ks_rec *r)
@@ -231,4 +287,12 @@ static void table_mark(struct ks_sink *s, int64_t real_ns)
 	s->last_header = NULL;
 }
 
-const struct ks_sink_ops ks_table_ops = { .emit = table_emit, .mark = table_mark };
+/* Tools: events and reports; the agent: its summary lines (its loss line among them). */
+const struct ks_sink_ops ks_table_ops = {
+	.name = "table",
+	.help = "columns, summary lines and histograms for a terminal",
+	.kinds = { KS_KIND(KS_K_EVENT) | KS_KIND(KS_K_REPORT), KS_KIND(KS_K_SUMMARY) },
+	.stdout_only = true,
+	.emit = table_emit,
+	.mark = table_mark,
+};

@@ -85,7 +85,7 @@ def test_exact_counts_per_disk_and_flags(loopdev, hooks):
     check_hist(hs["Write"], W)
     assert {r["disk"] for r in k.records("biolat")} == {disk}
     st = k.stats()
-    assert st["biolat"] == R + W and st["biolat_lost"] == 0 and st["consistent"] is True
+    assert st["types"]["biolat"]["events"] == R + W and st["types"]["biolat"]["lost"] == 0 and st["consistent"] is True
 
 
 @pytest.mark.parametrize("hooks", HOOKS)

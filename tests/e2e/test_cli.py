@@ -40,9 +40,25 @@ COMMON_BAD = [
     (["--duration", "-1"], "--duration"),
     (["--duration", "abc"], "--duration"),
     (["--json=yes"], "--json"),
+    (["-o"], "-o"),
+    (["-o", ""], "--output"),
+]
+
+# -o's checks; `status` takes -o with --live only
+OUTPUT_BAD = [
+    (["-o", "xml"], "unknown format 'xml'"),
+    (["-o", "json,evnt"], "unknown record kind 'evnt'"),
+    (["-o", "json:"], "no file after the colon"),
+    (["-o", "table:/tmp/ksight-e2e-x"], "terminal only"),
+    (["-o", "json:/nonexistent/ksight-e2e/x"], "No such file or directory"),
+    (["--json", "-o", "table"], "stdout is taken"),
+    (["-o", "json:/proc/ksight-e2e-x"], "-o json:/proc/ksight-e2e-x"),
 ]
 
 CASES = [(c, a, w) for c in COMMANDS for a, w in COMMON_BAD]
+CASES += [(c, a, w) for c in COMMANDS if c != "status" for a, w in OUTPUT_BAD]
+CASES += [("status", ["--live"] + a, w) for a, w in OUTPUT_BAD]
+CASES += [("status", ["-o", "json:/tmp/ksight-e2e-never-made"], "-o applies to --live only")]
 CASES += [(c, ["0"], "interval") for c in POSITIONAL]
 CASES += [(c, ["abc"], "interval") for c in POSITIONAL]
 CASES += [(c, ["1", "0"], "count") for c in POSITIONAL]

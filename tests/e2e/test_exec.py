@@ -166,7 +166,7 @@ def test_failed_only(hooks, kernel_hooks):
     assert len(recs) == 1 and recs[0]["event"] == "fail" and recs[0]["pid"] == h.pid
     assert (recs[0]["err"], recs[0]["args"]) == ("ENOENT", ["true", "x-only"])
     st = k.stats()
-    assert st["exec_failed"] == 1 and st["consistent"] is True
+    assert st["types"]["exec_failed"]["events"] == 1 and st["consistent"] is True
 
 
 @pytest.mark.parametrize("hooks", HOOKS)
@@ -246,3 +246,35 @@ def test_multithreaded_process_exits_once(workdir):
     recs = of(k, h.pid)
     assert [(r["event"], r["exit_code"], r["signal"]) for r in recs] == [("exit", 0, 0)]
     assert recs[0]["cpu_ns"] > 0 and recs[0]["lifetime_ns"] > 0
+
+
+def test_json_strings_are_exact():
+    """--json carries each argument exactly: a backslash is one backslash after json.loads,
+    a newline a newline, and a byte that is not UTF-8 comes back through os.fsencode."""
+    sed = "/usr/bin/sed"
+    script = r"s/\./_/g"
+    odd = b"nl\nx\xffy"
+    h = Helper("execer", "-f", sed, "sed", "-e", script, "--", odd)
+    k = trace([h], [])
+    pid, err, _ = child_of(h)
+    assert err == 0
+    (ex,) = of(k, pid, "exec")
+    assert ex["filename"] == sed
+    assert ex["args"][:3] == ["sed", "-e", "s/\\./_/g"]
+    assert len(ex["args"][2]) == 8 and ex["args"][2].count("\\") == 1
+    assert ex["args"][3] == "--"
+    assert os.fsencode(ex["args"][4]) == odd
+    assert "\udcff" in ex["args"][4]    # the PEP 383 form of the byte 0xff
+    # beside pid, tid, comm and service: the cgroup v2 id of the task (the child is in
+    # this test's cgroup)
+    assert ex["cgroup"] == own_cgroup_id()
+    assert isinstance(ex["service"], str) and ex["service"]
+
+
+def own_cgroup_id():
+    """The cgroup v2 id (its directory's inode) of this process."""
+    with open("/proc/self/mountinfo") as f:
+        root = [l.split(" - ")[0].split()[4] for l in f if l.split(" - ")[1].startswith("cgroup2 ")]
+    with open("/proc/self/cgroup") as f:
+        path = [l[3:].strip() for l in f if l.startswith("0::")][0]
+    return os.stat(root[0] + path).st_ino

@@ -18,6 +18,11 @@ N_STORM = 2000 // SCALE
 RING = 512 * 1024
 
 
+
+def idents(k):
+    """The identity counters of each stats record so far (its "ident" object)."""
+    return [r["ident"] for r in k.records("stats")]
+
 def unit_of(pid):
     """The innermost systemd service unit of @pid's cgroup v2 path, or None."""
     with open("/proc/%d/cgroup" % pid) as f:
@@ -103,7 +108,7 @@ def test_fork_storm_reader_never_waits(pubdir, delay_ms):
     assert dict(by) == {"open": N_STORM, "rw": N_STORM, "files_write": N_STORM,
                         "files_close": N_STORM, "exit": N_STORM, "exec": N_STORM // 4}
     assert {r["pid"] for r in recs if r["type"] == "exec"} >= execd
-    ident = k.records("ident")[-1]
+    ident = idents(k)[-1]
     # every child not exec'd was a miss, answered from its record at once
     assert ident["misses"] >= N_STORM - N_STORM // 4
     assert ident["queued"] + ident["dropped"] >= ident["misses"]
@@ -139,13 +144,13 @@ def opener_in(pubdir, move, n):
 
 
 def idle_after(k, pid, timeout=20):
-    """Wait for an ident record printed after the last record of @pid and showing the
+    """Wait for a stats record printed after the last record of @pid and showing the
     worker idle: everything queued until then is published."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         recs = k.records()
         last = max(i for i, r in enumerate(recs) if r.get("pid") == pid)
-        if any(r["type"] == "ident" and r["worker_pending"] == 0 for r in recs[last:]):
+        if any(r["type"] == "stats" and r["ident"]["worker_pending"] == 0 for r in recs[last:]):
             return True
         time.sleep(0.1)
     return False
@@ -172,7 +177,7 @@ def test_service_from_cgroup(pubdir, cgroup, leaf, name):  # noqa: F811
             f.write(str(pid))
 
     try:
-        k = Ksight(["run", "--json", "-u", str(TEST_UID), "1"])  # an ident record a second
+        k = Ksight(["run", "--json", "-u", str(TEST_UID), "1"])  # a stats record (with ident) a second
         k.wait_ready()
         a = opener_in(pubdir, move, n)
         assert wait_for(k, lambda r: r["type"] == "open" and r["pid"] == a.pid, n) == n
@@ -207,14 +212,14 @@ def test_seeding_off_the_critical_path():
         k.wait_ready()
         ms = int(re.search(r"ready in (\d+) ms", k.stderr).group(1))
         deadline = time.time() + 10
-        while not k.records("ident") and time.time() < deadline:
+        while not idents(k) and time.time() < deadline:
             time.sleep(0.05)
     finally:
         t = time.time()
         assert k.stop() == 0, k.stderr
         stop_s = time.time() - t
     assert nprocs > 20 and ms < 5000 and stop_s < 5, (nprocs, ms, stop_s)
-    ident = k.records("ident")[0]
+    ident = idents(k)[0]
     # seeding is queued and goes eight processes a job: not one finished in this second
     assert ident["queued"] >= 1 and ident["worker_done"] == 0, ident
     assert ident["worker_pending"] >= 1, ident

@@ -82,7 +82,7 @@ def test_exact_count_with_errnos(workdir, hooks, kernel_hooks):
     assert {r["syscall"] for r in recs} == {"openat"}
     assert all(r["tid"] == pid and r["comm"] == "opener" for r in recs)
     st = k.stats()
-    assert st["lost"] == 0 and st["open"] == N and st["consistent"] is True
+    assert st["lost"] == 0 and st["types"]["open"]["events"] == N and st["consistent"] is True
     assert st["seq_gaps"] == 0
     assert k.stderr.splitlines()[-1] == "%d events, 0 lost" % st["events"]
 
@@ -103,7 +103,7 @@ def test_pid_filter_excludes_concurrent_opener(workdir):
     assert opens_of(k, b.pid) == []
     assert {r["pid"] for r in k.records("open")} == {a.pid}
     st = k.stats()
-    assert st["open"] == N and st["lost"] == 0 and st["consistent"] is True
+    assert st["types"]["open"]["events"] == N and st["lost"] == 0 and st["consistent"] is True
 
 
 @pytest.mark.parametrize("opt,name", [("-n", "kc%sa" % UNIQ),
@@ -117,7 +117,7 @@ def test_comm_filter(workdir, opt, name):
     assert_half_failed(opens_of(k, a.pid), workdir)
     assert {r["comm"] for r in k.records("open")} == {name[:15]}
     assert {r["pid"] for r in k.records("open")} == {a.pid}
-    assert k.stats()["open"] == N
+    assert k.stats()["types"]["open"]["events"] == N
 
 
 def test_uid_filter(pubdir):
@@ -126,7 +126,7 @@ def test_uid_filter(pubdir):
     k = trace_helpers([a, b], ["open", "--json", "-u", str(TEST_UID)])
     assert_half_failed(opens_of(k, a.pid), pubdir)
     assert {r["pid"] for r in k.records("open")} == {a.pid}
-    assert k.stats()["open"] == N
+    assert k.stats()["types"]["open"]["events"] == N
 
 
 def test_tid_filter(workdir):
@@ -137,7 +137,7 @@ def test_tid_filter(workdir):
     recs = k.records("open")
     assert {r["tid"] for r in recs} == {tid} and {r["pid"] for r in recs} == {h.pid}
     assert_half_failed(recs, workdir)
-    assert k.stats()["open"] == N
+    assert k.stats()["types"]["open"]["events"] == N
 
 
 def test_failed_only(workdir):
@@ -148,9 +148,10 @@ def test_failed_only(workdir):
     assert {(r["fd"], r["err"], r["errno"], r["path"]) for r in recs} == \
         {(-1, "ENOENT", 2, workdir + "/missing")}
     st = assert_stats_line(k)
-    assert st["open"] == N // 2 and st["lost"] == 0
+    assert st["types"]["open"]["events"] == N // 2 and st["lost"] == 0
     # the opener's own exit is the only other event
-    assert st["events"] == N // 2 + st.get("proc_exit", 0) and st.get("proc_exit") == 1
+    exits = st["types"].get("proc_exit", {}).get("events", 0)
+    assert st["events"] == N // 2 + exits and exits == 1
 
 
 def test_name_substring_filter(workdir):
@@ -159,7 +160,7 @@ def test_name_substring_filter(workdir):
     k = trace_helpers([a, b], ["open", "--json", "--name", "%salp" % UNIQ])
     assert_half_failed(opens_of(k, a.pid), workdir)
     assert {r["pid"] for r in k.records("open")} == {a.pid}
-    assert k.stats()["open"] == N
+    assert k.stats()["types"]["open"]["events"] == N
 
 
 def count_rows(recs, workdir):
@@ -176,8 +177,8 @@ def test_count_per_path(workdir):
     assert "last_err" not in ex
     assert (mi["pid"], mi["opens"], mi["errors"], mi["last_err"]) == (pid, N // 2, N // 2, "ENOENT")
     st = assert_stats_line(k)
-    assert st["open_count"] == N and st["open_count_lost"] == 0 and st["consistent"] is True
-    assert st["events"] == N + st.get("proc_exit", 0)
+    assert st["types"]["open_count"]["events"] == N and st["types"]["open_count"]["lost"] == 0 and st["consistent"] is True
+    assert st["events"] == N + st["types"].get("proc_exit", {}).get("events", 0)
 
 
 def test_count_each_interval_json(workdir):
@@ -313,7 +314,9 @@ def test_cgroup_filter(workdir, cgroup):
     k = trace_helpers([a, b], ["open", "--json", "--cgroup", path])
     assert_half_failed(opens_of(k, a.pid), workdir)
     assert {r["pid"] for r in k.records("open")} == {a.pid}
-    assert k.stats()["open"] == N
+    # every record carries the cgroup id: the inode of the directory
+    assert {r["cgroup"] for r in opens_of(k, a.pid)} == {os.stat(path).st_ino}
+    assert k.stats()["types"]["open"]["events"] == N
 
 
 def test_drops_are_counted_exactly(workdir):
@@ -322,15 +325,15 @@ def test_drops_are_counted_exactly(workdir):
     k = trace_helpers([h], ["open", "--json", "--ringbuf-size", "4096", "-p", str(h.pid)])
     st = assert_stats_line(k)
     recs = opens_of(k, h.pid)
-    assert st["open_lost"] > 0, "a 4 KiB ring buffer kept up with %d opens" % (calls * threads)
-    assert len(recs) == st["open"]
-    assert st["open"] + st["open_lost"] == calls * threads
+    assert st["types"]["open"]["lost"] > 0, "a 4 KiB ring buffer kept up with %d opens" % (calls * threads)
+    assert len(recs) == st["types"]["open"]["events"]
+    assert st["types"]["open"]["events"] + st["types"]["open"]["lost"] == calls * threads
     assert st["consistent"] is True
     # the reader saw the holes in the sequence numbers too (not those after the last record)
     assert 0 < st["seq_gaps"] <= st["lost"]
-    assert st["lost"] == sum(v for key, v in st.items() if key.endswith("_lost"))
+    assert st["lost"] == sum(t["lost"] for t in st["types"].values())
     assert "%d lost" % st["lost"] in k.stderr.splitlines()[-1]
-    assert "open: %d" % st["open_lost"] in k.stderr.splitlines()[-1]
+    assert "open: %d" % st["types"]["open"]["lost"] in k.stderr.splitlines()[-1]
 
 
 def test_json_stream_shape(workdir):
@@ -353,7 +356,8 @@ def test_json_stream_shape(workdir):
     assert ts == sorted(ts)     # one thread: its events in order
 
 
-# raw file names and their display form (src/sink/escape.h)
+# raw file names and their display form in the table (src/sink/escape.h); JSON carries
+# the bytes themselves
 HOSTILE = [
     (b"with space", "with space"),
     (b"new\nline", "new\\nline"),
@@ -365,6 +369,7 @@ HOSTILE = [
     (b"del\x7f", "del\\x7f"),
     (b"c1\xc2\x85", "c1\\xc2\\x85"),
     ("é日本".encode(), "é日本"),
+    (b"nl\n\xffend", "nl\\n\\xffend"),
 ]
 
 
@@ -385,8 +390,12 @@ def test_escaping_json(workdir):
     for line in k.out_lines:
         json.loads(line)
         assert not re.search(r"[\x00-\x1f\x7f]", line)
-    got = [r["path"] for r in opens_of(k, h.pid)]
-    assert got == [workdir + "/" + shown for _, shown in HOSTILE]
+    # the exact bytes: one level of escaping, invalid UTF-8 as lone surrogates (PEP 383)
+    got = [os.fsencode(r["path"]) for r in opens_of(k, h.pid)]
+    assert got == [workdir.encode() + b"/" + raw for raw, _ in HOSTILE]
+    paths = {os.fsencode(r["path"]): r["path"] for r in opens_of(k, h.pid)}
+    assert paths[workdir.encode() + b"/back\\slash"] == workdir + "/back\\slash"
+    assert paths[workdir.encode() + b"/nl\n\xffend"] == workdir + "/nl\n\udcffend"
 
 
 def test_escaping_table(workdir):
@@ -446,15 +455,17 @@ def test_count_top(workdir):
     # both paths have 50 opens: the tie goes to the first path by name
     assert [(r["path"], r["opens"]) for r in k.records("open_count")] == \
         [(workdir + "/exists", 50)]
-    assert k.stats()["open_count"] == 100
+    assert k.stats()["types"]["open_count"]["events"] == 100
 
 
 def test_hostile_comm(workdir):
-    """A process name is as hostile as a path: escaped in both outputs."""
+    """A process name is as hostile as a path: exact in JSON, escaped in the table."""
     name = 'q"\x1b[2Jx\\'
     h = Helper("opener", "-c", name, workdir, 2)
     k = trace_helpers([h], ["open", "--json", "-p", str(h.pid)])
-    assert {r["comm"] for r in opens_of(k, h.pid)} == {'q"\\x1b[2Jx\\\\'}
+    assert {r["comm"] for r in opens_of(k, h.pid)} == {name}
+    # one level of JSON escaping on the wire
+    assert sum('"comm":"q\\"\\u001b[2Jx\\\\"' in l for l in k.out_lines) == 2
     h = Helper("opener", "-c", name, workdir, 2)
     k = trace_helpers([h], ["open", "-p", str(h.pid)])
     rows = [l for l in k.out_lines if l.startswith(str(h.pid))]
@@ -466,7 +477,7 @@ def test_count_failed_only(workdir):
     k, pid, _ = trace_opener(workdir, ["--count", "-x", "-p", "{pid}"], n=100)
     assert [(r["path"], r["opens"], r["errors"], r["last_err"]) for r in k.records("open_count")] \
         == [(workdir + "/missing", 50, 50, "ENOENT")]
-    assert k.stats()["open_count"] == 50
+    assert k.stats()["types"]["open_count"]["events"] == 50
 
 
 def test_uid_zero_filter(pubdir):

@@ -138,7 +138,7 @@ def test_lifecycle_exact(hooks):
         assert [r["event"] for r in k.records("proc") if r["pid"] == child] == ["exit"]
     st = k.stats()
     assert st["lost"] == 0 and st["consistent"] is True
-    assert st["fork"] >= 2 and st["thread"] >= 3 and st["thread_exit"] >= 3
+    assert st["types"]["fork"]["events"] >= 2 and st["types"]["thread"]["events"] >= 3 and st["types"]["thread_exit"]["events"] >= 3
 
 
 def test_pid_filter_keeps_what_the_process_does():
@@ -158,7 +158,7 @@ def test_no_threads_hides_but_counts():
     k, pid, tids, a, b = traced(["-p", "{pid}", "--no-threads"])
     assert sorted(r["event"] for r in k.records("proc")) == ["exit", "fork", "fork"]
     st = k.stats()
-    assert (st["thread"], st["thread_exit"], st["fork"], st["exit"]) == (3, 3, 2, 1)
+    assert (st["types"]["thread"]["events"], st["types"]["thread_exit"]["events"], st["types"]["fork"]["events"], st["types"]["exit"]["events"]) == (3, 3, 2, 1)
 
 
 @pytest.mark.parametrize("hooks", [None, "kprobe", "tp_btf"])
@@ -354,7 +354,7 @@ def test_agent_gives_exec_records_to_exec_and_proc(true_cmd):
                                                 if r["event"] == "exit"]) == 1
     summaries = [r for r in k.records("summary") if r.get("module") == "proc"]
     assert summaries and "forks_per_s" in summaries[0] and "top_forkers" in summaries[0]
-    assert k.stats()["exec"] == 1 and k.stats()["exit"] == 1
+    assert k.stats()["types"]["exec"]["events"] == 1 and k.stats()["types"]["exit"]["events"] == 1
 
 
 @pytest.mark.parametrize("args,words", [

@@ -94,9 +94,9 @@ def one(k, name, **kw):
 def assert_accounted(k):
     """Nothing lost, and the stats count exactly what the kernel counted."""
     st = k.stats()
-    assert st["lost"] == 0 and st["syscount_lost"] == 0 and st["consistent"] is True
+    assert st["lost"] == 0 and st["types"]["syscount"]["lost"] == 0 and st["consistent"] is True
     total = sum(r["calls"] for r in k.records("syscount_total"))
-    assert st["syscount"] == total
+    assert st["types"]["syscount"]["events"] == total
     assert k.stderr.splitlines()[-1] == "%d events, 0 lost" % st["events"]
 
 
@@ -188,7 +188,7 @@ def test_syscall_filter_in_kernel(helper):
     k = syscount(["-p", "{pid}", "-s", "getppid"], [helper])
     assert [(r["name"], r["count"]) for r in rows(k)] == [("getppid", N_PPID)]
     # the only calls counted at all: the filter runs in the kernel, not in the report
-    assert k.stats()["syscount"] == N_PPID
+    assert k.stats()["types"]["syscount"]["events"] == N_PPID
     k = syscount(["-p", "{pid}", "-s", "openat,getppid,syscall_110"], [helper])
     assert sorted((r["name"], r["count"]) for r in rows(k)) == [
         ("getppid", N_PPID), ("openat", N_OPEN)]
@@ -198,7 +198,7 @@ def test_pid_filter_excludes_another_process(helper, other):
     k = syscount(["-p", "{pid}", "-s", "getppid,openat"], [helper, other])
     assert sorted((r["name"], r["count"]) for r in rows(k)) == [
         ("getppid", N_PPID), ("openat", N_OPEN)]
-    assert k.stats()["syscount"] == N_PPID + N_OPEN
+    assert k.stats()["types"]["syscount"]["events"] == N_PPID + N_OPEN
 
 
 def test_per_process(helper, other):
@@ -242,7 +242,7 @@ def test_full_table_losses_are_counted(helper):
     k = syscount(["-p", "{pid}", "-P", "--max-keys", "1", "-s", "getppid,openat"], [helper])
     assert [(r["name"], r["count"]) for r in rows(k)] == [("getppid", N_PPID)]
     st = k.stats()
-    assert st["syscount"] == N_PPID and st["syscount_lost"] == N_OPEN
+    assert st["types"]["syscount"]["events"] == N_PPID and st["types"]["syscount"]["lost"] == N_OPEN
     assert st["lost"] == N_OPEN
     assert k.stderr.splitlines()[-1] == "%d events, %d lost (syscount: %d)" % (
         st["events"], N_OPEN, N_OPEN)

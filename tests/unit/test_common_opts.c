@@ -163,9 +163,84 @@ static void test_pid_tid(void **state)
 	close(t.ready[1]);
 }
 
+/* -o: repeatable; each spec parsed, one output on stdout, files openable, once each. */
+static void test_outputs(void **state)
+{
+	struct ks_opt_table t = { ks_common_opts, &c };
+	char *dir = tu_mkdtemp("ksight-o"), f1[300], f2[300], missing[300];
+	const char *pos[KS_OPTS_MAX_POS];
+	int npos;
+
+	snprintf(f1, sizeof(f1), "-ojson:%s/a.jsonl", dir);
+	snprintf(f2, sizeof(f2), "json,event,stats:%s/b:c", dir);
+	snprintf(missing, sizeof(missing), "json:%s/no/such", dir);
+	char *argv[] = { "-o", "table", f1, "--output", f2 };
+
+	assert_int_equal(ks_opts_parse(&t, 1, ARRAY_LEN(argv), argv, pos, 2, &npos, err,
+				       sizeof(err)), 0);
+	assert_int_equal(c.outputs.n, 3);
+	assert_string_equal(c.outputs.v[0], "table");
+	assert_int_equal(check(false, 0), 0);
+	/* the files exist now, private: records hold argv and paths */
+	struct stat st;
+	char path[320];
+
+	snprintf(path, sizeof(path), "%s/b:c", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* each bad spec: one line naming it */
+	static const struct {
+		const char *spec, *says;
+	} bad[] = {
+		{ "xml", "-o xml: unknown format 'xml' (table, json)" },
+		{ "json,evnt:/tmp/x", "unknown record kind 'evnt' (event, report, summary, stats, meta)" },
+		{ "json,", "unknown record kind ''" },
+		{ "json:", "no file after the colon" },
+		{ "table:/tmp/x", "the table format writes to the terminal only" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		ks_common_defaults(&c);
+		c.outputs.v[c.outputs.n++] = bad[i].spec;
+		assert_int_equal(check(false, 0), -1);
+		tu_one_line(err, bad[i].says);
+	}
+	ks_common_defaults(&c);
+	c.outputs.v[c.outputs.n++] = missing + 0;
+	assert_int_equal(check(false, 0), -1);
+	tu_one_line(err, "No such file or directory");
+	/* two outputs on stdout would interleave: refused, --json counts as one */
+	ks_common_defaults(&c);
+	c.json = true;
+	c.outputs.v[c.outputs.n++] = "table";
+	assert_int_equal(check(false, 0), -1);
+	tu_one_line(err, "-o table: stdout is taken by another output");
+	ks_common_defaults(&c);
+	c.outputs.v[c.outputs.n++] = f1 + 2;
+	c.outputs.v[c.outputs.n++] = f1 + 2;
+	assert_int_equal(check(false, 0), -1);
+	tu_one_line(err, "that file is named twice");
+	/* more than KS_STRS_MAX */
+	ks_common_defaults(&c);
+	char *many[2 * (KS_STRS_MAX + 1)];
+
+	for (int i = 0; i <= KS_STRS_MAX; i++) {
+		many[2 * i] = "-o";
+		many[2 * i + 1] = "json";
+	}
+	assert_int_equal(ks_opts_parse(&t, 1, ARRAY_LEN(many), many, pos, 2, &npos, err,
+				       sizeof(err)), -1);
+	tu_one_line(err, "-o/--output: given more than 8 times");
+	snprintf(path, sizeof(path), "%s/a.jsonl", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/b:c", dir);
+	unlink(path);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_outputs, setup, NULL),
 		cmocka_unit_test_setup(test_defaults, setup),
 		cmocka_unit_test_setup(test_parse_table, setup),
 		cmocka_unit_test_setup(test_positionals, setup),

@@ -12,7 +12,7 @@
 static struct ks_clock clk;
 static struct ks_sink *s;
 static int fd;
-static struct ks_hdr hdr = { .pid = 42, .tid = 43, .comm = "bash" };
+static struct ks_hdr hdr = { .pid = 42, .tid = 43, .cgroup = 4242, .comm = "bash" };
 static const char args[] = "ls\0\0a b\0say \"hi\"\0x\"y";
 
 static int setup(void **state)
@@ -20,7 +20,7 @@ static int setup(void **state)
 	ks_clock_init(&clk);
 	clk.mono_to_real = 0;
 	fd = tu_memfd();
-	s = ks_sink__new(fd, true, true, &clk);	/* -T changes nothing in JSON */
+	s = ks_sink__new(&ks_json_ops, fd, 0, false, true, &clk);	/* -T changes nothing in JSON */
 	return s ? 0 : -1;
 }
 
@@ -74,9 +74,9 @@ static void test_every_kind(void **state)
 	v->s.p = args;
 	v->s.n = sizeof(args) - 1;
 	expect(&r, "{\"type\":\"demo\"," TS ",\"pid\":42,\"tid\":43,\"comm\":\"bash\","
-		   "\"service\":\"nginx.service\",\"i\":-12,\"u\":7,\"flags\":31,\"mode\":420,"
+		   "\"service\":\"nginx.service\",\"cgroup\":4242,\"i\":-12,\"u\":7,\"flags\":31,\"mode\":420,"
 		   "\"ratio\":3.14159,\"ok\":true,\"no\":false,\"s\":\"a \\\"b\\\"\","
-		   "\"path\":\"a\\\\tb\\\\x1b/\xc3\xa9\",\"ck\":\"abcdef\",\"err\":\"ENOENT\","
+		   "\"path\":\"a\\tb\\u001b/\xc3\xa9\",\"ck\":\"abcdef\",\"err\":\"ENOENT\","
 		   "\"lat\":1500,\"args\":[\"ls\",\"\",\"a b\",\"say \\\"hi\\\"\",\"x\\\"y\"]}\n");
 }
 
@@ -84,7 +84,7 @@ static void test_header_fields(void **state)
 {
 	struct ks_rec r;
 
-	/* no task: no pid, tid, comm, service */
+	/* no task: no pid, tid, comm, service, cgroup */
 	ks_rec_init(&r, "summary", NULL);
 	r.real_ns = 0;
 	ks_rec_uint(&r, "n", NULL, 0, 1);
@@ -95,7 +95,8 @@ static void test_header_fields(void **state)
 	ks_rec_init(&r, "t", &hdr);
 	r.real_ns = T0;
 	expect(&r, "{\"type\":\"t\"," TS ",\"pid\":42,\"tid\":43,"
-		   "\"comm\":\"ab\\\\x01\\\"\\\\\\\\\\\\n0123456789\",\"service\":null}\n");
+		   "\"comm\":\"ab\\u0001\\\"\\\\\\n0123456789\",\"service\":null,"
+		   "\"cgroup\":4242}\n");
 	strcpy(hdr.comm, "bash");
 
 	/* no values at all */
@@ -141,7 +142,7 @@ static void test_argv(void **state)
 	v->s.p = "\xff\0\t";
 	v->s.n = 3;
 	expect(&r, "{\"type\":\"a\"," TS ",\"none\":[],\"trailing\":[\"a\",\"\"],"
-		   "\"bytes\":[\"\\\\xff\",\"\\\\t\"]}\n");
+		   "\"bytes\":[\"\\udcff\",\"\\t\"]}\n");
 }
 
 static void test_hist(void **state)
@@ -162,6 +163,58 @@ static void test_hist(void **state)
 		   "{\"lo\":8,\"hi\":15,\"count\":80},{\"lo\":16,\"hi\":31,\"count\":10}],"
 		   "\"p50\":12,\"p90\":16,\"p99\":30.4},\"empty\":{\"unit\":\"msecs\",\"count\":0,"
 		   "\"buckets\":[],\"p50\":null,\"p90\":null,\"p99\":null}}\n");
+}
+
+/* Units are the table's business: JSON has exact counts and bytes, rates as numbers;
+ * nested objects (top lists, per-type stats) with keys from the kernel written exactly. */
+static void test_nested_and_units(void **state)
+{
+	struct ks_val items[2], inner_v[2], outer_v[2];
+	struct ks_obj top, inner, outer, empty;
+	struct ks_rec r;
+	struct ks_val *v;
+
+	ks_obj_init(&top, items, 2);
+	v = ks_obj_add(&top, "ba\"sh\xff", NULL, 0, KS_V_COUNT);
+	v->u = 12345;
+	v->kkey = 1;
+	ks_obj_add(&top, "(other)", NULL, 0, KS_V_RATE)->d = 2.0;
+	ks_obj_init(&inner, inner_v, 2);
+	ks_obj_add(&inner, "events", NULL, 0, KS_V_UINT)->u = 3;
+	ks_obj_add(&inner, "lost", NULL, 0, KS_V_UINT)->u = 0;
+	ks_obj_init(&outer, outer_v, 1);
+	ks_obj_add(&outer, "open", NULL, 0, KS_V_OBJ)->o = &inner;
+	ks_obj_add(&outer, "exec", NULL, 0, KS_V_OBJ)->o = &inner;	/* past cap */
+	ks_obj_init(&empty, NULL, 0);
+	ks_rec_summary(&r, "rw");
+	r.real_ns = T0;
+	add(&r, "calls_per_s", "calls", KS_V_RATE)->d = 30168318.5;
+	add(&r, "tiny", NULL, KS_V_RATE)->d = 0.0001;
+	add(&r, "neg", NULL, KS_V_RATE)->d = -0.0;
+	add(&r, "third", NULL, KS_V_RATE)->d = 1.0 / 3;
+	add(&r, "bytes", NULL, KS_V_BYTES)->u = 30168318;
+	add(&r, "bps", NULL, KS_V_BYTE_RATE)->d = 1.25;
+	add(&r, "n", NULL, KS_V_COUNT)->u = UINT64_MAX;
+	ks_rec_obj(&r, "top", "top:", &top);
+	ks_rec_obj(&r, "types", NULL, &outer);
+	ks_rec_obj(&r, "none", NULL, &empty);
+	expect(&r, "{\"type\":\"summary\"," TS ",\"module\":\"rw\",\"calls_per_s\":30168318.5,"
+		   "\"tiny\":0,\"neg\":0,\"third\":0.333,\"bytes\":30168318,\"bps\":1.25,"
+		   "\"n\":18446744073709551615,\"top\":{\"ba\\\"sh\\udcff\":12345,\"(other)\":2},"
+		   "\"types\":{\"open\":{\"events\":3,\"lost\":0},\"values_dropped\":1},"
+		   "\"none\":{}}\n");
+}
+
+/* A record with more values than it holds says how many it lost. */
+static void test_values_dropped(void **state)
+{
+	struct ks_rec r;
+
+	ks_rec_init(&r, "many", NULL);
+	r.real_ns = T0;
+	for (int i = 0; i < KS_REC_MAX + 2; i++)
+		ks_rec_uint(&r, i < KS_REC_MAX - 1 ? NULL : "last", NULL, 0, i);
+	expect(&r, "{\"type\":\"many\"," TS ",\"last\":31,\"values_dropped\":2}\n");
 }
 
 /* Whatever bytes the kernel hands over, every line stays one valid JSON object. */
@@ -236,6 +289,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_argv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_and_units, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values_dropped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

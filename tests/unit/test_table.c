@@ -21,7 +21,7 @@ static int open_sink(bool timestamps)
 	tzset();
 	ks_clock_init(&clk);
 	fd = tu_memfd();
-	s = ks_sink__new(fd, false, timestamps, &clk);
+	s = ks_sink__new(&ks_table_ops, fd, 0, false, timestamps, &clk);
 	return s ? 0 : -1;
 }
 
@@ -247,6 +247,52 @@ static void test_line_timestamps(void **state)
 	expect(&r, "22:13:20 exec      exec/s 2.5  failed 3  top: bash 3, sh 1\n");
 }
 
+/* The agent's summary lines: human units, a nested top list, kernel bytes escaped. */
+static void test_summary_units(void **state)
+{
+	struct ks_val items[3];
+	struct ks_obj top;
+	struct ks_rec r;
+	struct ks_val *v;
+
+	ks_obj_init(&top, items, 2);
+	v = ks_obj_add(&top, "post\x1bgres", NULL, 0, KS_V_COUNT);
+	v->u = 12345;
+	v->kkey = 1;
+	ks_obj_add(&top, "(other)", NULL, 0, KS_V_COUNT)->u = 7;
+	ks_obj_add(&top, "dropped", NULL, 0, KS_V_COUNT)->u = 1;	/* past cap: counted */
+	assert_int_equal(top.dropped, 1);
+	ks_rec_summary(&r, "rw");
+	add(&r, "calls_per_s", "calls", 0, KS_V_RATE)->d = 1234.4;
+	add(&r, "read_bytes_per_s", "read", 0, KS_V_BYTE_RATE)->d = 30168318.5;
+	add(&r, "bytes", "total", 0, KS_V_BYTES)->u = 512;
+	add(&r, "lat_ns", "p99", 0, KS_V_NS)->u = 1500000;
+	ks_rec_obj(&r, "top", "top:", &top);
+	expect(&r, "rw        calls 1234/s  read 28.8 MiB/s  total 512 B  p99 1.5ms  "
+		   "top: post\\x1bgres 12.3k, (other) 7, (+1 not shown)\n");
+	/* an empty list shows nothing after its label */
+	ks_obj_init(&top, items, 2);
+	ks_rec_summary(&r, "open");
+	add(&r, "opens_per_s", "opens", 0, KS_V_RATE)->d = 0;
+	ks_rec_obj(&r, "top", "top:", &top);
+	expect(&r, "open      opens 0.0/s  top: \n");
+}
+
+/* Values past what a record holds are said on its line, never dropped silently. */
+static void test_values_dropped(void **state)
+{
+	struct ks_rec r;
+
+	ks_rec_init(&r, "many", NULL);
+	for (int i = 0; i < KS_REC_MAX + 3; i++)
+		ks_rec_uint(&r, "v", i < 2 ? "V" : NULL, 0, i);
+	assert_int_equal(r.n, KS_REC_MAX);
+	assert_int_equal(r.dropped, 3);
+	expect(&r, "V V\n0 1  [3 values dropped]\n");
+	r.style = KS_REC_LINE;
+	expect(&r, "V 0  V 1  [3 values dropped]\n");
+}
+
 static void test_block(void **state)
 {
 	const __u64 slots[8] = { [1] = 10, [3] = 80, [4] = 10 };
@@ -286,6 +332,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_timestamps, setup_ts, teardown),
 		cmocka_unit_test_setup_teardown(test_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_units, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values_dropped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

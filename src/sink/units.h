@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Numbers for people: what the terminal shows for counts, rates and sizes. JSON and the
+ * metrics keep exact base values (counts, bytes, seconds); only tables are rounded, to
+ * three significant digits once a number is long. Durations: ks_fmt_duration (hist.h).
+ */
+#ifndef KSIGHT_UNITS_H
+#define KSIGHT_UNITS_H
+
+#include <stdint.h>
+
+#include "sink/outbuf.h"
+
+/* A count: exact below 10000, then "12.3k", "456k", "1.23M", ... up to "E". */
+void ks_fmt_count(struct ks_buf *out, uint64_t v);
+
+/* Events per second: "0.5/s", "54.3/s", "540/s", "12.3k/s"; "-" if not a number. */
+void ks_fmt_rate(struct ks_buf *out, double per_s);
+
+/* Bytes in IEC units: "512 B", "1.00 KiB", "28.8 MiB", "3.10 GiB"; "-" if not a number. */
+void ks_fmt_bytes(struct ks_buf *out, double bytes);
+
+/* Bytes per second: ks_fmt_bytes then "/s". */
+void ks_fmt_byte_rate(struct ks_buf *out, double per_s);
+
+#endif
