@@ -130,7 +130,7 @@ void ks_emit(struct ks_ctx *c, struct ks_rec *r)
 	if (r->hdr) {
 		if (!r->real_ns)
 			r->real_ns = ks_clock_real(&c->clock, r->hdr->ts);
-		if (c->pipe.needs_service && !r->service)
+		if (c->pipe.needs_service && !r->service && !(r->hdr->flags & KS_HDR_F_NOTASK))
 			r->service = ks_ident__service(c->ident, r->hdr);
 	}
 	if (!r->real_ns)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * JSON lines: one object per record. Every object has "type" and "ts" (RFC 3339, ns);
- * records about a task add pid, tid, comm, service and cgroup (the cgroup v2 id). Kernel
+ * records about a task add pid, tid, comm, service and cgroup (the cgroup v2 id): the
+ * current task's, or the owner the producer named (KS_HDR_F_OWNER); a record made with no
+ * task (KS_HDR_F_NOTASK) has none of them. Kernel
  * strings are written in their exact, lossless JSON form (escape.h), so every line is
  * valid JSON whatever the kernel handed over and a consumer gets the bytes back.
  */
@@ -179,7 +181,8 @@ static void json_emit(struct ks_sink *s, const struct ks_rec *r)
 	ks_buf_str(o, "\",\"ts\":\"");
 	ks_clock_rfc3339(s->clock, o, r->real_ns);
 	ks_buf_ch(o, '"');
-	if (r->hdr) {
+	/* a record made with no task current (an interrupt, a timer) has no task fields */
+	if (r->hdr && !(r->hdr->flags & KS_HDR_F_NOTASK)) {
 		key(o, "pid");
 		ks_buf_u64(o, r->hdr->pid);
 		key(o, "tid");

@@ -99,6 +99,20 @@ static void test_header_fields(void **state)
 		   "\"cgroup\":4242}\n");
 	strcpy(hdr.comm, "bash");
 
+	/* made in an interrupt, with no task: the header's zeros are not shown as a task */
+	hdr.flags = KS_HDR_F_NOTASK;
+	ks_rec_init(&r, "irq", &hdr);
+	r.real_ns = T0;
+	ks_rec_uint(&r, "n", NULL, 0, 2);
+	expect(&r, "{\"type\":\"irq\"," TS ",\"n\":2}\n");
+	/* an owner the producer named reads like the current task */
+	hdr.flags = KS_HDR_F_OWNER;
+	ks_rec_init(&r, "owned", &hdr);
+	r.real_ns = T0;
+	expect(&r, "{\"type\":\"owned\"," TS ",\"pid\":42,\"tid\":43,\"comm\":\"bash\","
+		   "\"service\":null,\"cgroup\":4242}\n");
+	hdr.flags = 0;
+
 	/* no values at all */
 	ks_rec_init(&r, "empty", NULL);
 	r.real_ns = -1;
