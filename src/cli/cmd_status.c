@@ -228,6 +228,9 @@ static int live(const struct ks_common *o)
 	np = sample(prev, MAX_PROGS);
 	fprintf(stderr, "ksight status: %d ksight programs loaded; statistics on until Ctrl-C\n",
 		np);
+	/* the kernel counts a tail call's time in the program that made it */
+	fprintf(stderr, "ksight status: module handlers (<module>__sys_*) run as tail calls of "
+		"core__sys_exit_*: their runs and time are in its row\n");
 	for (uint64_t round = 0; !stop && (!count || round < count); round++) {
 		struct timespec ts = { .tv_sec = interval };
 

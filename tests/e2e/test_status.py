@@ -118,6 +118,10 @@ def test_status_live_shows_running_programs(workdir):
     # the dispatcher saw at least the opener's calls while statistics were on
     sys_exit = [int(r.group(6)) for r in ours if r.group(2).startswith("core__sys_exit")]
     assert sys_exit and max(sys_exit) >= n, out
+    # open's handler runs as a tail call: its time is the dispatcher's, and said so
+    assert [int(r.group(6)) for r in ours if "__sys_" in r.group(2) and
+            not r.group(2).startswith("core__")] == [0], out
+    assert "run as tail calls of core__sys_exit_*" in err, err
     assert all(int(r.group(5)) > 0 for r in rows if int(r.group(4)) > 0)
 
 
