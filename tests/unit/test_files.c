@@ -73,6 +73,30 @@ static void test_join_cut(void **state)
 	assert_string_equal(out, "/abc/d");
 }
 
+static void test_after_link(void **state)
+{
+	const char *a = "/proc/self/fd/3//sub/x";
+	const char *r;
+	size_t n;
+
+	/* what follows the link is relative to the fd's file: "" for the file itself */
+	r = files_after_link(a, strlen(a) + 1, 15, &n);
+	assert_int_equal(n, 5);
+	assert_memory_equal(r, "sub/x", 5);
+	r = files_after_link("/dev/fd/12", 11, 10, &n);
+	assert_int_equal(n, 0);
+	assert_string_equal(join("/tmp/w/d", false, r), "/tmp/w/d");
+	r = files_after_link("/proc/self/fd/3/", 17, 15, &n);
+	assert_int_equal(n, 0);
+	/* no link, or a length past the argument: the argument as it is */
+	r = files_after_link(a, 7, 0, &n);
+	assert_ptr_equal(r, a);
+	assert_int_equal(n, 7);
+	r = files_after_link("/x", 3, 15, &n);
+	assert_string_equal(r, "/x");
+	assert_int_equal(n, 3);
+}
+
 static void test_names(void **state)
 {
 	assert_string_equal(files_op_name(0), "create");
@@ -236,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_join),
 		cmocka_unit_test(test_join_stops_at_nul_and_len),
 		cmocka_unit_test(test_join_cut),
+		cmocka_unit_test(test_after_link),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_detail_strings),
 		cmocka_unit_test(test_wtab),
