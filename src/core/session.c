@@ -197,20 +197,26 @@ int ks_ctx__start(struct ks_ctx *c)
 	return 0;
 }
 
-static void interval_work(struct ks_ctx *c, double secs)
+/* Each running module's report (tools) or summary of the last @secs seconds (agent). */
+static void module_work(struct ks_ctx *c, double secs)
 {
-	if (c->mode == KS_MODE_TOOL)
-		ks_sink__mark(c->sink, ks_clock_real(&c->clock, ks_clock_mono_now()));
 	for (int i = 0; i < c->ninst; i++) {
 		struct ks_inst *in = &c->inst[i];
 
 		if (in->failed)
 			continue;
 		if (c->mode == KS_MODE_AGENT && in->m->summary)
-			in->m->summary(c, in->state, c->skel, secs);
+			in->m->summary(c, in->state, c->skel, secs > 1e-3 ? secs : 1e-3);
 		else if (c->mode == KS_MODE_TOOL && in->m->report)
 			in->m->report(c, in->state, c->skel);
 	}
+}
+
+static void interval_work(struct ks_ctx *c, double secs)
+{
+	if (c->mode == KS_MODE_TOOL)
+		ks_sink__mark(c->sink, ks_clock_real(&c->clock, ks_clock_mono_now()));
+	module_work(c, secs);
 	if (c->mode == KS_MODE_AGENT)
 		ks_ctx_print_stats(c, false);
 }
@@ -255,11 +261,10 @@ int ks_ctx__run(struct ks_ctx *c)
 	/* stop production first, then drain, so the counters below are final */
 	ks_ctx_detach(c);
 	ring_buffer__consume(c->rb);
-	/* tools report what the kernel aggregated since the last interval (or at all) */
-	if (c->mode == KS_MODE_TOOL && !counted_out)
-		for (int i = 0; i < c->ninst; i++)
-			if (c->inst[i].m->report && !c->inst[i].failed)
-				c->inst[i].m->report(c, c->inst[i].state, c->skel);
+	/* tools report, and the agent summarises, what the kernel aggregated since the last
+	 * interval (or at all): the final stats then count every aggregated event */
+	if (!counted_out)
+		module_work(c, (ks_clock_mono_now() - last) / 1e9);
 	ks_ctx_print_stats(c, true);
 	ks_sink__flush(c->sink);
 	return err < 0 ? err : 0;

@@ -242,7 +242,8 @@ static void biolat_report(struct ks_ctx *ctx, void *state, struct ksight_bpf *sk
 	free(h);
 }
 
-/* The agent's line: I/O per second and percentiles of the interval, all disks together. */
+/* The agent's line: I/O per second and percentiles of the interval, all disks together;
+ * in JSON also the interval's exact count. */
 static void biolat_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double secs)
 {
 	static const char *const keys[] = { "p50_ns", "p90_ns", "p99_ns" };
@@ -252,12 +253,16 @@ static void biolat_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *s
 	struct biolat_key keys_buf[BIOLAT_HISTS];
 	struct biolat_hist *h = calloc(BIOLAT_HISTS, sizeof(*h)), all = {};
 	double unit = st->ms ? 1e6 : 1e3;
+	uint64_t total = 0;
 	struct ks_rec r;
 	size_t n;
 
 	if (!h)
 		return;
 	n = ks_map_dump(skel->maps.biolat_hists, keys_buf, h, BIOLAT_HISTS);
+	for (size_t i = 0; i < n; i++)
+		total += h[i].count;
+	ks_ctx_aggregated(ctx, BIOLAT_EV_HIST, total);
 	take_delta(st, keys_buf, h, n);
 	for (size_t i = 0; i < n; i++) {
 		for (int s = 0; s < BIOLAT_SLOTS; s++)
@@ -269,6 +274,7 @@ static void biolat_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *s
 	r.style = KS_REC_LINE;
 	ks_rec_str(&r, "module", "", -8, "biolat", 6);
 	ks_rec_add(&r, "io_per_s", "io/s", 0, KS_V_DOUBLE)->d = all.count / secs;
+	ks_rec_uint(&r, "io", NULL, 0, all.count);
 	for (int i = 0; i < 3 && all.count; i++)
 		ks_rec_add(&r, keys[i], cols[i], 0, KS_V_NS)->u =
 			ks_hist_percentile(all.slots, BIOLAT_SLOTS, ps[i]) * unit;
