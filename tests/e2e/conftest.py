@@ -34,19 +34,12 @@ UNIQ = "%05d" % (os.getpid() % 100000)
 TEST_UID = 100000 + os.getpid()    # nobody else's uid
 
 
-# What this machine's kernel allows was measured on this release (DESIGN.md): fentry/fexit
-# refused with EPERM, tp_btf the cheapest usable family. Tests of those facts run only here;
-# on other kernels (KERNELS.md) fentry loads and other tests cover it.
-MEASURED_RELEASE = "6.18.44-fc-v595"
-on_measured_kernel = pytest.mark.skipif(os.uname().release != MEASURED_RELEASE,
-                                        reason="expects the hooks measured on " + MEASURED_RELEASE)
-
-
 # The kernel matrix (`make test-kernels`, scripts/test-kernels.sh) runs the tests marked
 # `kernels` on every kernel it boots: each module's cheapest exact test, with every hook
 # family forced once. Mark a test @pytest.mark.kernels, or name it here (file::function,
 # all its parameters).
 KERNEL_MATRIX = {
+    "test_status.py::test_status_hooks_on_this_kernel",
     "test_open.py::test_exact_count_with_errnos",
     "test_open.py::test_fentry_refused_here",
     "test_exec.py::test_fork_exec_chain",
