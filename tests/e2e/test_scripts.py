@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """The set-up scripts, where they can run without their side effects: the kernel matrix
 takes its Debian mirror from the machine's apt sources (scripts/kernels/fetch.sh), read
-here from sources written to a temporary directory (APT_CONFIG points apt-config there)."""
+here from sources written to a temporary directory (APT_CONFIG points apt-config there);
+the package lists install every command the tests and scripts run."""
 import os
+import re
+import shutil
 import subprocess
 
 import pytest
@@ -75,3 +78,85 @@ def test_no_mirror_is_one_clear_line(tmp_path):
     assert len(r.stderr.splitlines()) == 1, r.stderr
     assert "no Debian mirror in the apt sources" in r.stderr
     assert str(tmp_path / "apt" / "sources.list") in r.stderr
+
+
+# Every command the tests on this kernel run, with what runs it: `make test` (DEPS in the
+# Makefile) must install it on a minimal Debian, unless it is Essential.
+TEST_COMMANDS = {
+    "bpftool": "conftest.py, test_status.py, bpfprobe.py, Makefile", "losetup": "test_biolat.py",
+    "strace": "test_files_links.py", "tar": "test_files_links.py",
+    "gzip": "tar -z in test_files_links.py", "sleep": "test_proc.py", "/usr/bin/true": "test_exec.py",
+    "/bin/sh": "test_proc.py", "/usr/bin/python3": "run-tests.sh", "sed": "run-tests.sh",
+    "readlink": "run-tests.sh", "dpkg-query": "install-deps.sh", "clang": "Makefile",
+    "gcc": "Makefile", "ar": "Makefile", "make": "Makefile",
+}
+# What the kernel matrix adds (scripts/test-kernels.sh installs them).
+KERNEL_COMMANDS = {
+    "qemu-system-x86_64": "boot.sh", "busybox": "boot.sh", "modprobe": "boot.sh, guest.sh",
+    "depmod": "boot.sh", "cpio": "boot.sh", "xz": "boot.sh", "file": "boot.sh",
+    "md5sum": "boot.sh", "timeout": "boot.sh", "awk": "test-kernels.sh, fetch.sh",
+    "dpkg-deb": "fetch.sh", "mktemp": "boot.sh",
+}
+GIVEN = {"apt", "dpkg"}    # the package manager itself, which installs the rest
+
+
+def package_list(path, pattern):
+    """The words of the package list that @pattern (a regex ending where it starts) finds
+    in @path, line continuations joined."""
+    with open(os.path.join(ROOT, path)) as f:
+        text = f.read().replace("\\\n", " ")
+    m = re.search(pattern + r"([^\n|]*)", text, re.M)
+    assert m, "no package list in " + path
+    return set(m.group(1).split())
+
+
+def packages_of(cmds):
+    """{command: the package that owns it, or None when it is not installed}, with one
+    dpkg-query (its paths are /bin or /usr/bin ones: try both, usrmerge made them one)."""
+    cands = {}
+    for cmd in cmds:
+        path = shutil.which(cmd)
+        if path:
+            real = os.path.realpath(path)
+            cands[cmd] = [real, re.sub(r"^/usr/", "/", real), "/usr" + real]
+    out = subprocess.run(["dpkg-query", "-S"] + sum(cands.values(), []),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    owner = {}
+    for line in out.splitlines():
+        pkg, path = line.split(": ", 1)
+        owner[path] = pkg.split(",")[0].split(":")[0]
+    res = {cmd: None for cmd in cmds}
+    for cmd, paths in cands.items():
+        found = [owner[p] for p in paths if p in owner]
+        assert found, "%s (%s): no package owns it" % (cmd, paths[0])
+        res[cmd] = found[0]
+    return res
+
+
+def with_depends(pkgs):
+    """@pkgs and every installed package they depend on (python3 brings python3.11)."""
+    out = subprocess.run(["apt-cache", "depends", "--recurse", "--installed", "--no-recommends",
+                          "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces",
+                          "--no-enhances"] + sorted(pkgs), stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, timeout=120).stdout
+    return set(pkgs) | {l.split(":")[0] for l in out.splitlines() if l and l[0] != " "}
+
+
+def test_deps_cover_commands():
+    deps = package_list("Makefile", r"^DEPS :=")
+    kernel = package_list("scripts/test-kernels.sh", r'install-deps\.sh" ')
+    out = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Essential}\n"],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    essential = {l.split()[0] for l in out.splitlines() if l.split()[1:] == ["yes"]}
+    missing = []
+    owners = packages_of(list(TEST_COMMANDS) + list(KERNEL_COMMANDS))
+    for table, allowed, required in ((TEST_COMMANDS, with_depends(deps), True),
+                                     (KERNEL_COMMANDS, with_depends(deps | kernel), False)):
+        for cmd, where in sorted(table.items()):
+            pkg = owners[cmd]
+            if pkg is None:
+                assert not required, "%s (run by %s) is not installed" % (cmd, where)
+                continue
+            if pkg not in allowed | essential | GIVEN:
+                missing.append("%s (package %s, run by %s)" % (cmd, pkg, where))
+    assert not missing, "not installed by make test: " + ", ".join(missing)
