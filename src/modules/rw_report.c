@@ -226,6 +226,10 @@ void rw_summary(struct ks_ctx *ctx, void *state, struct ksight_bpf *skel, double
 	ks_rec_add(&r, "read_bytes_per_s", "read B/s", 0, KS_V_DOUBLE)->d = st->rbytes / secs;
 	ks_rec_add(&r, "write_bytes_per_s", "write B/s", 0, KS_V_DOUBLE)->d = st->wbytes / secs;
 	ks_rec_kstr(&r, "top", "top:", 0, top, sizeof(top), false);
+	/* JSON: the interval's exact counts */
+	ks_rec_uint(&r, "calls", NULL, 0, st->calls);
+	ks_rec_uint(&r, "read_bytes", NULL, 0, st->rbytes);
+	ks_rec_uint(&r, "write_bytes", NULL, 0, st->wbytes);
 	ks_emit(ctx, &r);
 	st->calls = st->rbytes = st->wbytes = 0;
 	ks_topn__reset(st->procs);
