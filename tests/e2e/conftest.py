@@ -224,10 +224,16 @@ def bpf_ids(pid):
 
 
 def bpftool_ids(kind):
-    """Ids of every BPF object of @kind (prog, link, map, btf) loaded on the machine."""
-    out = subprocess.run(["bpftool", "-j", kind, "show"], stdout=subprocess.PIPE, check=True,
-                         timeout=30).stdout
-    return {o["id"] for o in json.loads(out or b"[]")}
+    """Ids of every BPF object of @kind (prog, link, map, btf) loaded on the machine.
+    bpftool walks the ids, then opens each: one freed in between (another ksight that
+    exits, on this shared machine) fails its whole listing ("can't get link by id (N):
+    Resource temporarily unavailable"), so it is asked again."""
+    for _ in range(5):
+        r = subprocess.run(["bpftool", "-j", kind, "show"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        if r.returncode == 0:
+            return {o["id"] for o in json.loads(r.stdout or b"[]")}
+    raise AssertionError("bpftool %s show: %s" % (kind, (r.stderr or r.stdout).decode()))
 
 
 def run_ksight(args, timeout=30):
