@@ -80,7 +80,7 @@ static __always_inline void files_emit(struct files_rec_buf *rb, __u32 sys, long
 			/* /proc/self/fd/N...: relative to fd N's file, which is walked */
 			if (!r->target && !need) {
 				e->via[0] = ks_fdlink(e->data, r->follow, &r->fd);
-				need = e->via[0] != 0;
+				need = *(volatile __u16 *)&e->via[0] != 0;
 			}
 		}
 	}
@@ -96,7 +96,7 @@ static __always_inline void files_emit(struct files_rec_buf *rb, __u32 sys, long
 			if (!need2) {
 				e->via[1] = ks_fdlink(e->data + ks_mask(off, 2047), false,
 						      &r->fd2);
-				need2 = e->via[1] != 0;
+				need2 = *(volatile __u16 *)&e->via[1] != 0;
 			}
 			off += m;
 		}
