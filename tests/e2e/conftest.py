@@ -48,7 +48,6 @@ KERNEL_MATRIX = {
     "test_biolat.py::test_exact_counts_per_disk_and_flags",
     "test_syscount.py::test_exact_counts",
     "test_files.py::test_sequence_exactly_once",
-    "test_files_links.py::test_fd_links_name_the_file",
     "test_proc.py::test_lifecycle_exact",
     "test_proc.py::test_hook_refused_here",
     "test_proc.py::test_vfork_is_a_process_sharing_memory",

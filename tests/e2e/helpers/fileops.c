@@ -19,6 +19,7 @@
  *   unlink(absolute N4).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,19 +125,25 @@ static char *fd_link(const char *fmt, int a, int b)
  * then the calls that fail (EPERM, ENOENT, ENOENT) and keep the link as passed:
  * unlink(/proc/self/fd/F) (no follow: the link itself), chmod(/proc/self/fd/0D) (procfs
  * takes no leading zero) and chmod of a closed fd's link; last unlink(/proc/self/fd/D/g)
- * and unlinkat(D, h). Returns the O_TMPFILE file's inode number, as text.
+ * and unlinkat(D, h). Returns the O_TMPFILE file's inode number and "devfd", as text; or
+ * "nodevfd" where /dev/fd is not the link to /proc/self/fd (a bare devtmpfs: the kernel
+ * matrix's guests), the chmod through it then left out.
  */
 static const char *fdlink(void)
 {
-	static char ino[32];
+	static char ino[48];
+	char link[32] = "";
 	struct stat st;
+	bool devfd;
 	int d, f, t;
 
 	CHECK(d = open("sub", O_RDONLY | O_DIRECTORY));
 	CHECK(chmod(fd_link("/proc/self/fd/%d", d, 0), 0701));
 	CHECK(chmod(fd_link("/proc/thread-self/fd/%d", d, 0), 0702));
 	CHECK(chmod(fd_link("/proc/%d/fd/%d", getpid(), d), 0703));
-	CHECK(chmod(fd_link("/dev/fd/%d", d, 0), 0704));
+	devfd = readlink("/dev/fd", link, sizeof(link) - 1) > 0 && !strcmp(link, "/proc/self/fd");
+	if (devfd)
+		CHECK(chmod(fd_link("/dev/fd/%d", d, 0), 0704));
 	CHECK(f = open(fd_link("/proc/self/fd/%d/f", d, 0), O_CREAT | O_EXCL | O_WRONLY, 0600));
 	CHECK(fchmodat(AT_FDCWD, fd_link("/proc/self/fd/%d", f, 0), 0640, 0));
 	CHECK(chown(fd_link("/proc/self/fd/%d", f, 0), 1234, 5678));
@@ -144,7 +151,8 @@ static const char *fdlink(void)
 	CHECK(rename(fd_link("/proc/self/fd/%d/f", d, 0), fd_link("/proc/self/fd/%d/g", d, 0)));
 	CHECK(t = open("sub", O_TMPFILE | O_WRONLY, 0600));
 	CHECK(fstat(t, &st));
-	snprintf(ino, sizeof(ino), "%llu", (unsigned long long)st.st_ino);
+	snprintf(ino, sizeof(ino), "%llu %s", (unsigned long long)st.st_ino,
+		 devfd ? "devfd" : "nodevfd");
 	CHECK(linkat(AT_FDCWD, fd_link("/proc/self/fd/%d", t, 0), d, "h", AT_SYMLINK_FOLLOW));
 	if (unlink(fd_link("/proc/self/fd/%d", f, 0)) == 0 ||
 	    chmod(fd_link("/proc/self/fd/0%d", d, 0), 0705) == 0)
