@@ -29,7 +29,8 @@ apt_entries() {
 	for f in "$SL" "$SP"/*.list; do
 		[ -r "$f" ] || continue
 		# deb [options] URI SUITE COMPONENT...
-		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 { print $3, $2 }'
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+			awk '$1 == "deb" && NF >= 3 { print $3, $2 }'
 	done
 	for f in "$SP"/*.sources; do
 		[ -r "$f" ] || continue

@@ -19,7 +19,8 @@ static const char usage[] =
 	"  ksight run --no-rw --no-files     # every module but rw and files\n"
 	"  ksight run --json                 # every record as JSON lines, summaries included\n"
 	"  ksight run -p 1234                # everything one process does\n"
-	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams them.\n";
+	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
+	"them.\n";
 
 struct run_opts {
 	const char *modules;	/* --modules LIST, NULL: all */

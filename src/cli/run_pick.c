@@ -38,7 +38,8 @@ int ks_run_pick(const char *const *names, int n, const char *list, const bool *n
 		if (i < 0) {
 			known(names, n, all, sizeof(all));
 			if (!l)
-				snprintf(err, len, "--modules: an empty name in '%.60s' (%s)", list, all);
+				snprintf(err, len, "--modules: an empty name in '%.60s' (%s)", list,
+					 all);
 			else
 				snprintf(err, len, "--modules: unknown module '%.*s' (%s)",
 					 (int)(l > 40 ? 40 : l), s, all);

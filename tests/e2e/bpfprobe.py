@@ -2,13 +2,12 @@
 """What the running kernel lets BPF programs do, asked without ksight: trial loads of a
 two-instruction program through bpf(2), the way libbpf's and bpftool's feature probes do,
 for tests that must not take ksight's word for it (nor a kernel release string).
-Each probe returns 0 when the kernel accepts, else the errno it gave."""
+Each probe returns 0 when the kernel accepts, else the errno it gave. Only the BTF ids of
+the targets come from libbpf (its parser, fast even in the kernel matrix's TCG guests)."""
 import ctypes
 import errno
 import os
-import re
 import struct
-import subprocess
 
 SYS_BPF = 321      # x86_64
 BPF_PROG_LOAD = 5
@@ -16,9 +15,11 @@ BPF_RAW_TRACEPOINT_OPEN = 17
 PROG_TRACEPOINT, PROG_RAW_TRACEPOINT, PROG_TRACING = 5, 17, 26
 TRACE_RAW_TP, TRACE_FEXIT = 23, 25
 
+BTF_KIND_TYPEDEF, BTF_KIND_FUNC = 8, 12
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
-_btf_ids = None
+_btf = None
 
 
 def _bpf(cmd, attr):
@@ -41,14 +42,17 @@ def _load(prog_type, attach_type=0, btf_id=0):
 
 
 def btf_id(kind, name):
-    """The id of @name (kind "FUNC" or "TYPEDEF") in the kernel's BTF, or None."""
-    global _btf_ids
-    if _btf_ids is None:
-        out = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
-                             stdout=subprocess.PIPE, text=True, check=True, timeout=120).stdout
-        _btf_ids = {(m.group(2), m.group(3)): int(m.group(1)) for m in
-                    re.finditer(r"^\[(\d+)\] (FUNC|TYPEDEF) '([^']+)'", out, re.M)}
-    return _btf_ids.get((kind, name))
+    """The id of @name (kind BTF_KIND_FUNC or BTF_KIND_TYPEDEF) in the kernel's BTF, or
+    None."""
+    global _btf
+    if _btf is None:
+        lib = ctypes.CDLL("libbpf.so.1")
+        lib.btf__load_vmlinux_btf.restype = ctypes.c_void_p
+        lib.btf__find_by_name_kind.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint]
+        _btf = (lib, lib.btf__load_vmlinux_btf())
+        assert _btf[1], "no kernel BTF"
+    i = _btf[0].btf__find_by_name_kind(_btf[1], name.encode(), kind)
+    return i if i > 0 else None
 
 
 def _result(fd):
@@ -60,13 +64,13 @@ def _result(fd):
 
 def fentry(func):
     """An fexit program on kernel function @func (BPF trampolines)."""
-    i = btf_id("FUNC", func)
+    i = btf_id(BTF_KIND_FUNC, func)
     return errno.ENOENT if i is None else _result(_load(PROG_TRACING, TRACE_FEXIT, i))
 
 
 def tp_btf(tp):
     """A BTF-enabled tracepoint program on @tp (sched_process_exec, sys_exit, ...)."""
-    i = btf_id("TYPEDEF", "btf_trace_" + tp)
+    i = btf_id(BTF_KIND_TYPEDEF, "btf_trace_" + tp)
     return errno.ENOENT if i is None else _result(_load(PROG_TRACING, TRACE_RAW_TP, i))
 
 

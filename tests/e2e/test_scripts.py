@@ -85,7 +85,8 @@ def test_no_mirror_is_one_clear_line(tmp_path):
 TEST_COMMANDS = {
     "bpftool": "conftest.py, test_status.py, bpfprobe.py, Makefile", "losetup": "test_biolat.py",
     "strace": "test_files_links.py", "tar": "test_files_links.py",
-    "gzip": "tar -z in test_files_links.py", "sleep": "test_proc.py", "/usr/bin/true": "test_exec.py",
+    "gzip": "tar -z in test_files_links.py", "sleep": "test_proc.py",
+    "/usr/bin/true": "test_exec.py",
     "/bin/sh": "test_proc.py", "/usr/bin/python3": "run-tests.sh", "sed": "run-tests.sh",
     "readlink": "run-tests.sh", "dpkg-query": "install-deps.sh", "clang": "Makefile",
     "gcc": "Makefile", "ar": "Makefile", "make": "Makefile",

@@ -56,12 +56,12 @@ def first_usable(probes):
     return None
 
 
-def test_status_hooks_on_this_kernel():
+def test_status_hooks_on_this_kernel(kernel_hooks):
     """status chooses what an independent trial load (bpfprobe.py, not ksight) says the
     kernel accepts, the cheapest first, and a refused fentry names the errno the kernel
     gave: on this machine tp_btf everywhere and fentry refused with EPERM, on Debian's
     kernels (make test-kernels) fentry for open and exec."""
-    secs = sections(run_ksight(["status"]).stdout)
+    secs = sections(kernel_hooks.text)
 
     def tp_family(tp):
         return first_usable([("tp_btf", lambda: bpfprobe.tp_btf(tp)),
