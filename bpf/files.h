@@ -45,7 +45,8 @@ enum files_str {
 	FILES_S_ARG,		/* first path as the process passed it (symlink: the target) */
 	FILES_S_ARG2,		/* second path as passed (rename/link: new, symlink: linkpath) */
 	FILES_S_BASE,		/* absolute directory FILES_S_ARG is relative to, or the file
-				 * itself for fd-based calls (walked in the kernel) */
+				 * itself for fd-based calls and fd links (walked in the
+				 * kernel) */
 	FILES_S_BASE2,		/* the same for FILES_S_ARG2 */
 	FILES_S_N,
 };
@@ -75,7 +76,9 @@ struct files_event {
 	__s32 fd2;		/* the second directory fd (rename, link, symlink) */
 	__u16 len[FILES_S_N];	/* bytes of each string in data, NUL included; 0: absent */
 	__u32 cut;		/* FILES_CUT(s), FILES_BASE2_SAME */
-	__u32 __pad;
+	__u16 via[2];		/* bytes of FILES_S_ARG, FILES_S_ARG2 that spell an fd link of
+				 * the process (/proc/self/fd/N, bpf/fdlink.bpf.h): the rest
+				 * is relative to fd N's file, walked into FILES_S_BASE(2) */
 	char data[];
 };
 

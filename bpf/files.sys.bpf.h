@@ -9,6 +9,7 @@
 #define KSIGHT_FILES_SYS_BPF_H
 
 #include "syscalls.bpf.h"
+#include "fdlink.bpf.h"
 #include "files_decode.bpf.h"
 #include "files_top.bpf.h"
 #include "files_wr.bpf.h"
@@ -76,6 +77,11 @@ static __always_inline void files_emit(struct files_rec_buf *rb, __u32 sys, long
 			e->cut |= m >= FILES_ARG_MAX ? FILES_CUT(FILES_S_ARG) : 0;
 			off = m;
 			need = !r->target && files_relative(e->data, m);
+			/* /proc/self/fd/N...: relative to fd N's file, which is walked */
+			if (!r->target && !need) {
+				e->via[0] = ks_fdlink(e->data, r->follow, &r->fd);
+				need = *(volatile __u16 *)&e->via[0] != 0;
+			}
 		}
 	}
 	off = files_launder(&r->off, off);
@@ -87,6 +93,11 @@ static __always_inline void files_emit(struct files_rec_buf *rb, __u32 sys, long
 			e->len[FILES_S_ARG2] = m;
 			e->cut |= m >= FILES_ARG_MAX ? FILES_CUT(FILES_S_ARG2) : 0;
 			need2 = files_relative(e->data + ks_mask(off, 2047), m);
+			if (!need2) {
+				e->via[1] = ks_fdlink(e->data + ks_mask(off, 2047), false,
+						      &r->fd2);
+				need2 = *(volatile __u16 *)&e->via[1] != 0;
+			}
 			off += m;
 		}
 	}

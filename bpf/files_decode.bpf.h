@@ -18,10 +18,22 @@
 #endif
 
 #define FILES_O_CREAT 0100
+#define FILES_O_EXCL 0200
 #define FILES_O_TRUNC 01000
+#define FILES_O_NOFOLLOW 0400000
 #define FILES_FMODE_CREATED 0x100000	/* include/linux/fs.h */
 #define FILES_AT_REMOVEDIR 0x200
 #define FILES_AT_SYMLINK_NOFOLLOW 0x100
+#define FILES_AT_SYMLINK_FOLLOW 0x400
+
+/* Whether an open with @flags follows a symlink in its last component (O_CREAT|O_EXCL
+ * never does: an existing name fails with EEXIST). */
+static __always_inline __u32 files_open_follows(__u32 flags)
+{
+	if (flags & FILES_O_NOFOLLOW)
+		return 0;
+	return (flags & (FILES_O_CREAT | FILES_O_EXCL)) != (FILES_O_CREAT | FILES_O_EXCL);
+}
 
 /* What an open with O_CREAT or O_TRUNC did. Returns false when it changed nothing. */
 static __always_inline bool files_open_op(struct files_req *r, long ret)
@@ -32,6 +44,7 @@ static __always_inline bool files_open_op(struct files_req *r, long ret)
 
 	if (!(r->flags & (FILES_O_CREAT | FILES_O_TRUNC)))
 		return false;
+	r->follow = files_open_follows(r->flags);
 	if (ret < 0) {
 		r->op = (r->flags & FILES_O_CREAT) ? FILES_OP_CREATE : FILES_OP_TRUNCATE;
 		return true;
@@ -132,6 +145,7 @@ static __always_inline bool files_decode(const struct ks_sys_call *c, long ret,
 		r->fd2 = a[2];
 		r->arg2 = a[3];
 		r->flags = c->id == __NR_renameat ? 0 : a[4];
+		r->follow = c->id == __NR_linkat && (r->flags & FILES_AT_SYMLINK_FOLLOW);
 		return true;
 	case __NR_symlink:
 		r->op = FILES_OP_SYMLINK;
@@ -150,6 +164,7 @@ static __always_inline bool files_decode(const struct ks_sys_call *c, long ret,
 		r->op = FILES_OP_CHMOD;
 		r->arg = a[0];
 		r->mode = a[1];
+		r->follow = 1;
 		return true;
 	case __NR_fchmod:
 		r->op = FILES_OP_CHMOD;
@@ -164,6 +179,7 @@ static __always_inline bool files_decode(const struct ks_sys_call *c, long ret,
 		r->arg = a[1];
 		r->mode = a[2];
 		r->flags = c->id == __NR_fchmodat2 ? a[3] : 0;
+		r->follow = !(r->flags & FILES_AT_SYMLINK_NOFOLLOW);
 		return true;
 	case __NR_chown:
 	case __NR_lchown:
@@ -172,6 +188,7 @@ static __always_inline bool files_decode(const struct ks_sys_call *c, long ret,
 		r->uid = a[1];
 		r->gid = a[2];
 		r->flags = c->id == __NR_lchown ? FILES_AT_SYMLINK_NOFOLLOW : 0;
+		r->follow = c->id == __NR_chown;
 		return true;
 	case __NR_fchown:
 		r->op = FILES_OP_CHOWN;
@@ -187,11 +204,13 @@ static __always_inline bool files_decode(const struct ks_sys_call *c, long ret,
 		r->uid = a[2];
 		r->gid = a[3];
 		r->flags = a[4];
+		r->follow = !(r->flags & FILES_AT_SYMLINK_NOFOLLOW);
 		return true;
 	case __NR_truncate:
 		r->op = FILES_OP_TRUNCATE;
 		r->arg = a[0];
 		r->size = a[1];
+		r->follow = 1;
 		return true;
 	case __NR_ftruncate:
 		r->op = FILES_OP_TRUNCATE;

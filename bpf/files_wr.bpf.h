@@ -26,6 +26,7 @@ struct files_req {
 	__u32 op, mode, uid, gid, flags;
 	__u32 fd_based;		/* the object is the file open on fd */
 	__u32 target;		/* arg is a symlink's target: kept as it is, never resolved */
+	__u32 follow;		/* the call follows a symlink as arg's last component */
 	__u32 off, need, need2;	/* files_emit()'s progress */
 };
 

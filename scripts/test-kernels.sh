@@ -32,8 +32,9 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 [ -x "$build/ksight" ] || { echo "test-kernels: no $build/ksight (make first)" >&2; exit 2; }
-"$here/install-deps.sh" qemu-system-x86 busybox-static kmod cpio xz-utils file ||
-	exit 1
+# qemu and its firmware, the initrd's tools (boot.sh), apt's keyring and awk (fetch.sh)
+"$here/install-deps.sh" qemu-system-x86 busybox-static kmod cpio xz-utils file \
+	debian-archive-keyring mawk || exit 1
 mkdir -p "$logs"
 
 # "N passed, M failed, K skipped" counts from the pytest summary line in a log.

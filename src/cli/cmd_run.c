@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* `ksight run`: the agent, every module in one process on one ring buffer. */
+/* `ksight run`: the agent, the chosen modules (every one by default) in one process on one
+ * ring buffer. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,47 +9,88 @@
 #include "cli/commands.h"
 #include "cli/common_opts.h"
 #include "cli/registry.h"
+#include "cli/run_pick.h"
 #include "core/log.h"
 #include "core/session.h"
 
 static const char usage[] =
-	"  ksight run                  # every module, a summary every 10 s\n"
-	"  ksight run 2                # a summary every 2 s\n"
-	"  ksight run --json           # stream every record as JSON, summaries included\n"
-	"  ksight run -p 1234          # everything one process does\n"
+	"  ksight run                        # every module, a summary every 10 s\n"
+	"  ksight run 2                      # a summary every 2 s\n"
+	"  ksight run --modules exec,biolat  # only these modules\n"
+	"  ksight run --no-rw --no-files     # every module but rw and files\n"
+	"  ksight run --json                 # every record as JSON lines, summaries included\n"
+	"  ksight run -p 1234                # everything one process does\n"
 	"  ksight run -o table -o json,event:/var/log/ksight.jsonl\n"
-	"                              # summaries on screen, every event to a file\n";
+	"                                    # summaries on screen, every event to a file\n"
+	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
+	"them.\n";
+
+struct run_opts {
+	const char *modules;	/* --modules LIST, NULL: all */
+	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
+};
+
+/* --modules, then one --no-MODULE per module of the registry. */
+static const struct ks_opt *run_table(void)
+{
+	static struct ks_opt t[KS_MOD_MAX + 2];
+	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
+	int k = 0;
+
+	t[k++] = (struct ks_opt){ "modules", 0, KS_OPT_STR, offsetof(struct run_opts, modules),
+				  "LIST", "only these modules, comma-separated (default: all)" };
+	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "no-%s", ks_modules[i]->name);
+		snprintf(helps[i], sizeof(helps[i]), "leave %s out", ks_modules[i]->name);
+		t[k++] = (struct ks_opt){ names[i], 0, KS_OPT_FLAG,
+					  offsetof(struct run_opts, no) + i * sizeof(bool), NULL,
+					  helps[i] };
+	}
+	t[k] = (struct ks_opt){ 0 };
+	return t;
+}
 
 int cmd_run(int argc, char **argv)
 {
 	const struct ks_module *mods[KS_MOD_MAX];
+	const char *names[KS_MOD_MAX];
 	void *states[KS_MOD_MAX];
+	bool keep[KS_MOD_MAX];
 	struct ks_common common;
-	const struct ks_opt_table tables[] = { { ks_common_opts, &common } };
+	struct run_opts ro = { 0 };
+	const struct ks_opt_table tables[] = { { run_table(), &ro }, { ks_common_opts, &common } };
 	const char *pos[KS_OPTS_MAX_POS];
 	char err[KS_ERR_LEN];
 	struct ks_ctx *ctx;
-	int n = 0, npos, rc;
+	int n = 0, nmods = 0, npos, rc;
 
 	ks_common_defaults(&common);
-	rc = ks_opts_parse(tables, 1, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err, sizeof(err));
+	rc = ks_opts_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err, sizeof(err));
 	if (rc == 1) {
 		ks_print_help("ksight run [OPTIONS] [INTERVAL [COUNT]]",
-			      "Run every module at once and print a summary each interval", usage,
-			      tables, 1);
+			      "Run the modules at once and print a summary each interval", usage,
+			      tables, 2);
 		return 0;
 	}
-	if (rc < 0 || ks_common_check(&common, pos, npos, true, err, sizeof(err))) {
+	while (ks_modules[nmods] && nmods < KS_MOD_MAX) {
+		names[nmods] = ks_modules[nmods]->name;
+		nmods++;
+	}
+	if (rc < 0 || ks_common_check(&common, pos, npos, true, err, sizeof(err)) ||
+	    ks_run_pick(names, nmods, ro.modules, ro.no, keep, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
 	}
 	if (!common.interval)
 		common.interval = 10;
+	common.agent = true;
 	if (ks_require_kernel("run"))
 		return 1;
-	for (int i = 0; ks_modules[i]; i++) {
+	for (int i = 0; i < nmods; i++) {
 		const struct ks_module *m = ks_modules[i];
 
+		if (!keep[i])
+			continue;
 		states[n] = calloc(1, m->state_size ? m->state_size : 1);
 		if (!states[n])
 			goto oom;

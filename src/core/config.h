@@ -37,6 +37,8 @@ struct ks_common {
 	uint64_t duration;	/* --duration seconds, 0: until Ctrl-C */
 	uint64_t interval;	/* positional, seconds, 0: none */
 	uint64_t count;		/* positional, reports, 0: unlimited */
+	bool agent;		/* set by ksight run: modules summarise among others, their
+				 * options at their defaults */
 };
 
 #endif

@@ -158,6 +158,16 @@ static void collect(struct ks_ctx *c)
 	}
 }
 
+/* Agent: the kernel's aggregates into the registry, then each module's line of the last
+ * @secs seconds, from the registry's deltas since the previous one. */
+static void summaries(struct ks_ctx *c, double secs)
+{
+	collect(c);
+	for (int i = 0; i < c->ninst; i++)
+		if (!c->inst[i].failed && c->inst[i].m->summary)
+			c->inst[i].m->summary(c, c->inst[i].state, secs > 1e-3 ? secs : 1e-3);
+}
+
 static void interval_work(struct ks_ctx *c, double secs)
 {
 	int64_t now = ks_clock_real(&c->clock, ks_clock_mono_now());
@@ -169,11 +179,7 @@ static void interval_work(struct ks_ctx *c, double secs)
 				c->inst[i].m->report(c, c->inst[i].state, c->inst[i].o.skel);
 		return;
 	}
-	/* the agent: summaries are the registry's deltas since the previous interval */
-	collect(c);
-	for (int i = 0; i < c->ninst; i++)
-		if (!c->inst[i].failed && c->inst[i].m->summary)
-			c->inst[i].m->summary(c, c->inst[i].state, secs);
+	summaries(c, secs);
 	ks_ctx_emit_stats(c, false);
 	ks_pipe__metrics(&c->pipe, c->metrics, now);
 	ks_metrics__mark(c->metrics);
@@ -225,7 +231,11 @@ int ks_ctx__run(struct ks_ctx *c)
 		for (int i = 0; i < c->ninst; i++)
 			if (c->inst[i].m->report && !c->inst[i].failed)
 				c->inst[i].m->report(c, c->inst[i].state, c->inst[i].o.skel);
-	if (c->mode == KS_MODE_AGENT)
+	/* the agent summarises what the kernel counted since the last interval, and brings
+	 * it into the registry: the final stats then count every aggregated event */
+	if (c->mode == KS_MODE_AGENT && !counted_out)
+		summaries(c, (ks_clock_mono_now() - last) / 1e9);
+	else if (c->mode == KS_MODE_AGENT)
 		collect(c);
 	/* the files' writers first, so that the final stats count what they dropped */
 	ks_pipe__drain(&c->pipe, 2000);

@@ -294,7 +294,8 @@ static void biolat_collect(struct ks_ctx *ctx, void *state, void *vskel)
 	free(h);
 }
 
-/* The agent's line: I/O per second and percentiles of the interval, all disks together. */
+/* The agent's line: I/O per second and percentiles of the interval, all disks together;
+ * in JSON also the interval's exact count. */
 static void biolat_summary(struct ks_ctx *ctx, void *state, double secs)
 {
 	static const char *const keys[] = { "p50_ns", "p90_ns", "p99_ns" };
@@ -308,6 +309,7 @@ static void biolat_summary(struct ks_ctx *ctx, void *state, double secs)
 	ks_hist_delta(st->s_lat, &d);
 	ks_rec_summary(&r, "biolat");
 	ks_rec_rate(&r, "io_per_s", "io", d.count, secs);
+	ks_rec_uint(&r, "io", NULL, 0, d.count);	/* JSON: the interval's exact count */
 	for (int i = 0; i < 3 && d.count; i++)
 		ks_rec_add(&r, keys[i], cols[i], 0, KS_V_NS)->u =
 			ks_hist_percentile(d.slots, KS_HIST_SLOTS, ps[i]) * unit;

@@ -51,6 +51,23 @@ static size_t join(const char *base, size_t blen, bool bcut, const char *arg, si
 	return n < FILES_OUT_PATH ? n : FILES_OUT_PATH - 1;
 }
 
+/*
+ * Path argument @i (0: FILES_S_ARG, 1: FILES_S_ARG2) as it is joined to its base: after an
+ * fd link the kernel resolved (/proc/self/fd/N) only what follows it. A link whose fd was
+ * gone by the call's return has no base and stays as passed.
+ */
+static const char *arg_of(const struct files_event *e, const char *s[], const size_t n[],
+			  int i, size_t base_len, size_t *len)
+{
+	int a = i ? FILES_S_ARG2 : FILES_S_ARG;
+
+	if (!e->via[i] || !base_len) {
+		*len = n[a];
+		return s[a];
+	}
+	return files_after_link(s[a], n[a], e->via[i], len);
+}
+
 /* path: the object; other: the new name (rename, link) or, for symlink, its target. */
 static void resolve(const struct files_event *e, const char *s[], const size_t n[],
 		    struct resolved *r)
@@ -59,11 +76,15 @@ static void resolve(const struct files_event *e, const char *s[], const size_t n
 	const char *b2 = same ? s[FILES_S_BASE] : s[FILES_S_BASE2];
 	size_t n2 = same ? n[FILES_S_BASE] : n[FILES_S_BASE2];
 	bool c2 = e->cut & FILES_CUT(same ? FILES_S_BASE : FILES_S_BASE2);
+	const char *a1, *a2;
+	size_t l1, l2;
 
+	a1 = arg_of(e, s, n, 0, n[FILES_S_BASE], &l1);
+	a2 = arg_of(e, s, n, 1, n2, &l2);
 	r->olen = 0;
 	r->ocut = false;
 	if (e->op == FILES_OP_SYMLINK) {
-		r->plen = join(b2, n2, c2, s[FILES_S_ARG2], n[FILES_S_ARG2], r->path, &r->pcut);
+		r->plen = join(b2, n2, c2, a2, l2, r->path, &r->pcut);
 		r->pcut |= e->cut & FILES_CUT(FILES_S_ARG2);
 		r->olen = strnlen(s[FILES_S_ARG], n[FILES_S_ARG]);
 		memcpy(r->other, s[FILES_S_ARG], r->olen);
@@ -71,10 +92,10 @@ static void resolve(const struct files_event *e, const char *s[], const size_t n
 		return;
 	}
 	r->plen = join(s[FILES_S_BASE], n[FILES_S_BASE], e->cut & FILES_CUT(FILES_S_BASE),
-		       s[FILES_S_ARG], n[FILES_S_ARG], r->path, &r->pcut);
+		       a1, l1, r->path, &r->pcut);
 	r->pcut |= e->cut & (FILES_CUT(FILES_S_ARG) | FILES_CUT(FILES_S_BASE));
 	if (e->op == FILES_OP_RENAME || e->op == FILES_OP_LINK) {
-		r->olen = join(b2, n2, c2, s[FILES_S_ARG2], n[FILES_S_ARG2], r->other, &c);
+		r->olen = join(b2, n2, c2, a2, l2, r->other, &c);
 		r->ocut = c || (e->cut & FILES_CUT(FILES_S_ARG2)) || c2;
 	}
 }

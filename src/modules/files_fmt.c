@@ -99,6 +99,20 @@ const char *files_ftype_name(uint32_t mode)
 	}
 }
 
+const char *files_after_link(const char *arg, size_t alen, size_t via, size_t *rest)
+{
+	size_t n = arg ? strnlen(arg, alen) : 0;
+
+	if (!via || via > n) {
+		*rest = alen;
+		return arg;
+	}
+	while (via < n && arg[via] == '/')
+		via++;
+	*rest = n - via;
+	return arg + via;
+}
+
 size_t files_rename_flags(uint32_t flags, char *buf, size_t len)
 {
 	static const char *const names[] = { "RENAME_NOREPLACE", "RENAME_EXCHANGE",

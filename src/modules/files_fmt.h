@@ -24,6 +24,14 @@ bool files_sys_fd_based(uint32_t nr);
  * NULL when there are none. */
 const char *files_ftype_name(uint32_t mode);
 
+/*
+ * What is left of path argument @arg (@alen bytes, may end at a NUL) after its first @via
+ * bytes, an fd link the kernel resolved ("/proc/self/fd/3/a/b" with @via 15: "a/b"), as a
+ * path relative to that fd's file: "" for the file itself. Sets *@rest to its length.
+ * Returns @arg unchanged (*@rest = @alen) when @via is 0 or beyond the argument.
+ */
+const char *files_after_link(const char *arg, size_t alen, size_t via, size_t *rest);
+
 /* "RENAME_NOREPLACE|RENAME_EXCHANGE" for renameat2 flags; "" for none. Returns the length. */
 size_t files_rename_flags(uint32_t flags, char *buf, size_t len);
 

@@ -156,8 +156,9 @@ static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	bool task = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
 	int ncpu = libbpf_num_possible_cpus();
 
-	/* the agent's table needs no call one by one: count in the kernel */
-	st->agg = st->summary || !ks_ctx_streaming(ctx);
+	/* the agent summarises, in its table as in JSON: count in the kernel, never stream
+	 * every read and write of the machine (ksight rw does that, when asked) */
+	st->agg = st->summary || ks_ctx_common(ctx)->agent;
 	st->ncpu = ncpu > 0 ? ncpu : 1;
 	skel->rodata->rw_summary = st->agg;
 	skel->rodata->rw_targ_fd = st->fd == KS_UNSET ? -1 : (int32_t)st->fd;

@@ -272,5 +272,9 @@ void rw_summary(struct ks_ctx *ctx, void *state, double secs)
 	ks_rec_add(&r, "write_bytes_per_s", "write", 0, KS_V_BYTE_RATE)->d =
 		ks_counter_delta(st->s_wbytes) / secs;
 	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_calls, 0);
+	/* JSON: the interval's exact counts */
+	ks_rec_uint(&r, "calls", NULL, 0, ks_metric_delta(st->m_calls));
+	ks_rec_uint(&r, "read_bytes", NULL, 0, ks_counter_delta(st->s_rbytes));
+	ks_rec_uint(&r, "write_bytes", NULL, 0, ks_counter_delta(st->s_wbytes));
 	ks_emit(ctx, &r);
 }

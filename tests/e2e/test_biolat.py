@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Helper, Ksight, run_ksight
+from conftest import SLOW, Helper, Ksight, run_ksight
 
 R, W = 24, 9
 HOOKS = [None, "tp_btf", "raw_tp", "tp"]
@@ -85,7 +85,8 @@ def test_exact_counts_per_disk_and_flags(loopdev, hooks):
     check_hist(hs["Write"], W)
     assert {r["disk"] for r in k.records("biolat")} == {disk}
     st = k.stats()
-    assert st["types"]["biolat"]["events"] == R + W and st["types"]["biolat"]["lost"] == 0 and st["consistent"] is True
+    bio = st["types"]["biolat"]
+    assert bio["events"] == R + W and bio["lost"] == 0 and st["consistent"] is True
 
 
 @pytest.mark.parametrize("hooks", HOOKS)
@@ -144,6 +145,54 @@ def test_intervals_end_by_themselves(loopdev):
     assert recs[2]["ts"] > recs[1]["ts"]
     assert k.records()[-1]["type"] == "stats"
     assert 1.5 < took < 15
+
+
+
+
+def per_type(stats):
+    """{type: count} of a stats record (its "types" object)."""
+    return {k: v["events"] for k, v in stats.get("types", {}).items()}
+
+
+def biolat_seen(k):
+    return sum(r["io"] for r in k.records("summary") if r["module"] == "biolat")
+
+
+@pytest.mark.parametrize("when", ["interval", "exit"])
+def test_agent_counts_every_request(loopdev, when):
+    """`ksight run`: biolat's summaries count each request of the process once, in an
+    interval's summary or in the one at exit, and every stats record counts them among its
+    events."""
+    h = Helper("dio", loopdev, R, W)
+    try:
+        k = Ksight(["run", "--json", "-p", str(h.pid), "1"])
+        k.wait_ready()
+        h.go()
+        assert h.readline().split() == ["done", str(R), str(W)]
+        deadline = time.monotonic() + 10 * SLOW
+        while when == "interval" and not biolat_seen(k) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert k.stop() == 0, k.stderr
+        h.result()
+    finally:
+        h.kill()
+    seen, stats = 0, 0
+    for r in k.records():
+        if r["type"] == "summary" and r["module"] == "biolat":
+            seen += r["io"]
+            assert ("p50_ns" in r) == (r["io"] > 0), r
+        elif r["type"] == "stats":
+            stats += 1
+            assert per_type(r).get("biolat", 0) == seen, r
+            assert r["events"] == sum(per_type(r).values()), r
+            assert r["lost"] == 0
+    assert seen == R + W
+    if when == "interval":
+        last = [r for r in k.records("summary") if r["module"] == "biolat"][-1]
+        assert last["io"] == 0, "the summary at exit found requests already summarised"
+    st = k.stats()
+    assert st["final"] is True and per_type(st)["biolat"] == R + W and st["consistent"] is True
+    assert k.stderr.splitlines()[-1] == "%d events, 0 lost" % st["events"]
 
 
 def test_unknown_disk():

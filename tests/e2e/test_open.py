@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import Helper, Ksight, TEST_UID, UNIQ, on_measured_kernel, run_ksight
+from conftest import Helper, Ksight, TEST_UID, UNIQ, run_ksight
 
 N = 10000
 RFC3339_NS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """ksight status: every module and the hook chosen for each job, why others were refused;
 --live: the programs of a running ksight with their run counts."""
+import errno
 import re
 import subprocess
 
-from conftest import Helper, KSIGHT, Ksight, bpf_ids, on_measured_kernel, run_ksight
+import bpfprobe
+from conftest import Helper, KSIGHT, Ksight, bpf_ids, run_ksight
 
 
 def modules():
@@ -46,19 +48,42 @@ def test_status_lists_every_module():
     assert re.search(r"^btf +/sys/kernel/btf/vmlinux$", r.stdout, re.M)
 
 
-@on_measured_kernel
-def test_status_hooks_on_this_kernel():
-    secs = sections(run_ksight(["status"]).stdout)
-    assert secs["syscalls"][0] == "syscalls dispatcher: tp_btf"
-    assert chosen(secs["core"], "process exec") == "tp_btf"
-    assert chosen(secs["core"], "process exit") == "tp_btf"
-    assert chosen(secs["open"], "see opens") == "syscalls (tp_btf)"
-    assert chosen(secs["exec"], "see failed execs") == "syscalls (tp_btf)"
-    assert chosen(secs["biolat"], "see issues") == "tp_btf"
-    assert chosen(secs["biolat"], "see completions") == "tp_btf"
-    for m in ("open", "exec"):
+def first_usable(probes):
+    """The first family whose probe (a thunk returning an errno) passes, or None."""
+    for fam, probe in probes:
+        if probe() == 0:
+            return fam
+    return None
+
+
+def test_status_hooks_on_this_kernel(kernel_hooks):
+    """status chooses what an independent trial load (bpfprobe.py, not ksight) says the
+    kernel accepts, the cheapest first, and a refused fentry names the errno the kernel
+    gave: on this machine tp_btf everywhere and fentry refused with EPERM, on Debian's
+    kernels (make test-kernels) fentry for open and exec."""
+    secs = sections(kernel_hooks.text)
+
+    def tp_family(tp):
+        return first_usable([("tp_btf", lambda: bpfprobe.tp_btf(tp)),
+                             ("raw_tp", lambda: bpfprobe.raw_tp(tp))]) or "tp"
+
+    disp = tp_family("sys_exit")
+    assert secs["syscalls"][0] == "syscalls dispatcher: " + disp
+    assert chosen(secs["core"], "process exec") == tp_family("sched_process_exec")
+    assert chosen(secs["core"], "process exit") == tp_family("sched_process_exit")
+    assert chosen(secs["biolat"], "see issues") == tp_family("block_rq_issue")
+    assert chosen(secs["biolat"], "see completions") == tp_family("block_rq_complete")
+    for m, job, fn in (("open", "see opens", "__x64_sys_open"),
+                       ("exec", "see failed execs", "__x64_sys_execve")):
+        err = bpfprobe.fentry(fn)
         refused = [l for l in secs[m] if l.split()[:1] == ["fentry"]]
-        assert len(refused) == 1 and "refused" in refused[0] and "EPERM" in refused[0], secs[m]
+        if err == 0:
+            assert chosen(secs[m], job) == "fentry" and refused == [], secs[m]
+        else:
+            assert chosen(secs[m], job) == "syscalls (%s)" % disp
+            word = "not in the kernel's BTF" if err == errno.ENOENT else "refused"
+            assert len(refused) == 1 and word in refused[0], secs[m]
+            assert refused[0].endswith("(%s)" % bpfprobe.name(err)), refused[0]
 
 
 def test_status_forced_tp():

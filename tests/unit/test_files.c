@@ -12,8 +12,35 @@
 
 #include <cmocka.h>
 
+#include "core/path.h"
 #include "modules/files_fmt.h"
 #include "modules/files_tab.h"
+
+static void test_after_link(void **state)
+{
+	const char *a = "/proc/self/fd/3//sub/x";
+	char out[64];
+	const char *r;
+	size_t n;
+
+	/* what follows the link is relative to the fd's file: "" for the file itself */
+	r = files_after_link(a, strlen(a) + 1, 15, &n);
+	assert_int_equal(n, 5);
+	assert_memory_equal(r, "sub/x", 5);
+	r = files_after_link("/dev/fd/12", 11, 10, &n);
+	assert_int_equal(n, 0);
+	ks_path_join("/tmp/w/d", 9, false, r, n, out, sizeof(out), NULL);
+	assert_string_equal(out, "/tmp/w/d");
+	r = files_after_link("/proc/self/fd/3/", 17, 15, &n);
+	assert_int_equal(n, 0);
+	/* no link, or a length past the argument: the argument as it is */
+	r = files_after_link(a, 7, 0, &n);
+	assert_ptr_equal(r, a);
+	assert_int_equal(n, 7);
+	r = files_after_link("/x", 3, 15, &n);
+	assert_string_equal(r, "/x");
+	assert_int_equal(n, 3);
+}
 
 static void test_names(void **state)
 {
@@ -146,6 +173,7 @@ static void test_top_sort(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_after_link),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_detail_strings),
 		cmocka_unit_test(test_topd_delta),

@@ -118,7 +118,8 @@ static void test_summary_units(void **state)
 				"top: postgres 3683\n");
 	tc_expect(tc_no_ts(tc_json(&t)),
 		  "{\"type\":\"summary\",\"module\":\"rw\",\"calls_per_s\":3683,"
-		  "\"read_bytes_per_s\":30171136,\"write_bytes_per_s\":0,\"top\":{\"postgres\":3683}}\n");
+		  "\"read_bytes_per_s\":30171136,\"write_bytes_per_s\":0,\"top\":{\"postgres\":3683},"
+		  "\"calls\":3683,\"read_bytes\":30171136,\"write_bytes\":0}\n");
 	tc_close(&t);
 }
 

@@ -6,6 +6,7 @@
  *   fileops io DIR N K M J [MS]  N bytes in K writes, (a pause of MS ms,) then M bytes
  *                             in J reads, of DIR/io
  *   fileops fail DIR          unlink, rename, rmdir and chmod of DIR/missing: 4 x ENOENT
+ *   fileops fdlink DIR        changes named through the process's fd links (below)
  * Prints "ready PID", waits for a line on stdin, works in DIR (its cwd), prints "done"
  * (closes: then execs /bin/true, which exits with a file still open).
  *
@@ -18,6 +19,7 @@
  *   unlink(absolute N4).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +105,68 @@ static const char *seq(long n, long k)
 	return chmod2;
 }
 
+static char *fd_link(const char *fmt, int a, int b)
+{
+	static char p[2][128];
+	static int i;
+
+	i ^= 1;
+	snprintf(p[i], sizeof(p[i]), fmt, a, b);
+	return p[i];
+}
+
+/*
+ * fdlink: the directory DIR/sub (made by the caller) is open on D, every name goes through
+ * an fd link: chmod sub through /proc/self/fd/D, /proc/thread-self/fd/D, /proc/PID/fd/D and
+ * /dev/fd/D (0701..0704); create sub/f through /proc/self/fd/D/f (open on F, 0600), then
+ * fchmodat(/proc/self/fd/F, 0640), chown(/proc/self/fd/F, 1234, 5678),
+ * truncate(/proc/self/fd/F, 3), rename(/proc/self/fd/D/f -> /proc/self/fd/D/g); an O_TMPFILE
+ * file in sub (open on T) linked as sub/h by linkat(/proc/self/fd/T, AT_SYMLINK_FOLLOW);
+ * then the calls that fail (EPERM, ENOENT, ENOENT) and keep the link as passed:
+ * unlink(/proc/self/fd/F) (no follow: the link itself), chmod(/proc/self/fd/0D) (procfs
+ * takes no leading zero) and chmod of a closed fd's link; last unlink(/proc/self/fd/D/g)
+ * and unlinkat(D, h). Returns the O_TMPFILE file's inode number and "devfd", as text; or
+ * "nodevfd" where /dev/fd is not the link to /proc/self/fd (a bare devtmpfs: the kernel
+ * matrix's guests), the chmod through it then left out.
+ */
+static const char *fdlink(void)
+{
+	static char ino[48];
+	char link[32] = "";
+	struct stat st;
+	bool devfd;
+	int d, f, t;
+
+	CHECK(d = open("sub", O_RDONLY | O_DIRECTORY));
+	CHECK(chmod(fd_link("/proc/self/fd/%d", d, 0), 0701));
+	CHECK(chmod(fd_link("/proc/thread-self/fd/%d", d, 0), 0702));
+	CHECK(chmod(fd_link("/proc/%d/fd/%d", getpid(), d), 0703));
+	devfd = readlink("/dev/fd", link, sizeof(link) - 1) > 0 && !strcmp(link, "/proc/self/fd");
+	if (devfd)
+		CHECK(chmod(fd_link("/dev/fd/%d", d, 0), 0704));
+	CHECK(f = open(fd_link("/proc/self/fd/%d/f", d, 0), O_CREAT | O_EXCL | O_WRONLY, 0600));
+	CHECK(fchmodat(AT_FDCWD, fd_link("/proc/self/fd/%d", f, 0), 0640, 0));
+	CHECK(chown(fd_link("/proc/self/fd/%d", f, 0), 1234, 5678));
+	CHECK(truncate(fd_link("/proc/self/fd/%d", f, 0), 3));
+	CHECK(rename(fd_link("/proc/self/fd/%d/f", d, 0), fd_link("/proc/self/fd/%d/g", d, 0)));
+	CHECK(t = open("sub", O_TMPFILE | O_WRONLY, 0600));
+	CHECK(fstat(t, &st));
+	snprintf(ino, sizeof(ino), "%llu %s", (unsigned long long)st.st_ino,
+		 devfd ? "devfd" : "nodevfd");
+	CHECK(linkat(AT_FDCWD, fd_link("/proc/self/fd/%d", t, 0), d, "h", AT_SYMLINK_FOLLOW));
+	if (unlink(fd_link("/proc/self/fd/%d", f, 0)) == 0 ||
+	    chmod(fd_link("/proc/self/fd/0%d", d, 0), 0705) == 0)
+		exit(1);
+	CHECK(close(t));
+	if (chmod(fd_link("/proc/self/fd/%d", t, 0), 0706) == 0)
+		exit(1);
+	CHECK(unlink(fd_link("/proc/self/fd/%d/g", d, 0)));
+	CHECK(unlinkat(d, "h", 0));
+	CHECK(close(f));
+	CHECK(close(d));
+	return ino;
+}
+
 /* a: dup2 over it; b: close-on-exec; c: left open at exit; d: close_range. */
 static void closes(void)
 {
@@ -159,7 +223,7 @@ int main(int argc, char **argv)
 	char line[16];
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: fileops seq|closes|io DIR ...\n");
+		fprintf(stderr, "usage: fileops seq|closes|io|fail|fdlink DIR ...\n");
 		return 2;
 	}
 	umask(022);
@@ -180,6 +244,8 @@ int main(int argc, char **argv)
 		   argc == 8 ? atol(argv[7]) : 0);
 	else if (!strcmp(argv[1], "fail") && argc == 3)
 		fail();
+	else if (!strcmp(argv[1], "fdlink") && argc == 3)
+		word = fdlink();
 	else
 		return 2;
 	printf("done %s\n", word);
