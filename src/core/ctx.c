@@ -48,6 +48,8 @@ struct ks_ctx *ks_ctx__new(enum ks_mode mode, const struct ks_common *common,
 		c->inst[i].state = states[i];
 		c->ninst++;
 		name_types(c, &c->inst[i]);
+		if (mode == KS_MODE_AGENT && mods[i]->agent_defaults)
+			mods[i]->agent_defaults(states[i]);
 	}
 	/* the first module's name for a type wins; these are for types no module prints */
 	if (!c->type_name[KS_EV_PROC_EXEC])

@@ -138,6 +138,9 @@ struct ks_module {
 	int (*configure)(void *state, const struct ks_common *common, char *err, size_t len);
 	/* Optional: whether @slot is needed with these options (default: all are). */
 	bool (*want_slot)(const void *state, const struct ks_slot *slot);
+	/* Optional, agent: change the default state for running beside every other module
+	 * (the agent parses no module options), before hooks are chosen. */
+	void (*agent_defaults)(void *state);
 	/* Optional: whether the dispatcher must record sys_enter times for this module. */
 	bool (*want_enter)(const void *state);
 	/* Optional: when the session is made, before anything is loaded (unit tests call it

@@ -132,6 +132,19 @@ static int rw_configure(void *state, const struct ks_common *common, char *err, 
 	return 0;
 }
 
+/*
+ * The agent's line is calls, bytes and the busiest processes: no latency, so no entry hook
+ * (sys_enter would cost every syscall of the machine), and no fd names, so none of the
+ * fd-changing calls either. ksight rw gives both.
+ */
+static void rw_agent_defaults(void *state)
+{
+	struct rw_state *st = state;
+
+	st->agent = true;
+	st->no_latency = true;
+}
+
 /* Latency is what needs the entry: the dispatcher's sys_enter or rw's fentry programs. */
 static bool rw_want_enter(const void *state)
 {
@@ -144,6 +157,8 @@ static bool rw_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct rw_state *st = state;
 
+	if (st->agent && (slot == &rw_slots[2] || slot == &rw_slots[3]))	/* fd changes */
+		return false;
 	return !(st->no_latency && slot == &rw_slots[0]);	/* RW_SLOT_TIME */
 }
 
@@ -295,6 +310,7 @@ const struct ks_module rw_module = {
 	.types = rw_types,
 	.configure = rw_configure,
 	.want_enter = rw_want_enter,
+	.agent_defaults = rw_agent_defaults,
 	.want_slot = rw_want_slot,
 	.init = rw_init,
 	.setup = rw_setup,

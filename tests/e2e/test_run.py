@@ -146,8 +146,9 @@ def agent_progs(args):
 
 
 def test_no_rw_loads_no_rw_program():
-    """--no-rw leaves out exactly rw's programs: its own (rw__*, where trampolines work) and
-    the dispatcher's sys_enter, which only rw's latency needs among the agent's modules."""
+    """--no-rw leaves out exactly rw's programs: its own (rw__*: its handler for the
+    dispatcher, or fexit programs where trampolines work). The agent's rw needs no sys_enter
+    (no latency) and no fd-change hooks: the dispatcher's sys_enter is never attached."""
     every, n_every, _ = agent_progs([])
     no_rw, n_no_rw, _ = agent_progs(["--no-rw"])
     rw_own = lambda p: p.startswith(("rw__", "core__sys_enter"))
@@ -157,6 +158,7 @@ def test_no_rw_loads_no_rw_program():
     # rw's syscall handler is loaded, reached by tail calls, not attached
     attached_gone = [p for p in gone if not p.endswith(("__sys_btf", "__sys_raw", "__sys_tp"))]
     assert no_rw <= every and n_no_rw == n_every - len(attached_gone)
+    assert not [p for p in every if p.startswith("core__sys_enter")], every
 
 
 def test_modules_picks_what_runs():
