@@ -12,10 +12,11 @@
 # Each tool is first tried alone (peers_probe): it must attach something (bpftool perf show,
 # or the bpf_link fds it holds), keep running and exit 0 on SIGINT; the number of
 # attachments it reached is what every later start must reach before measuring. A Debian
-# bpftrace tool that cannot work here is replaced by the equivalent written below (the same
-# probes moved to tracepoints, the same maps and output); a libbpf-tools program that cannot
-# is left out. Either is printed in the header with the tool's own message. During a
-# measured run a tool of a set that exits fails the run.
+# bpftrace tool that cannot work here is replaced by the equivalent written below (kprobes
+# moved to tracepoints, or a header's constant written in; the same maps and output); a
+# libbpf-tools program that cannot is left out. Either is printed in the header with the
+# tool's own message, and in the set's row name. During a measured run a tool of a set
+# that exits fails the run.
 
 # shellcheck source=SCRIPTDIR/rw_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/rw_common.sh"
@@ -219,8 +220,8 @@ peers_probe()
 		if [ -f "$TMP/bt/$t.bt" ] && peer_probe "bt:$t" "$BPFTRACE" "$TMP/bt/$t.bt"; then
 			BT_SET+=("$t")
 			PEER_SHOW[bt:$t]="$t (equivalent)"
-			PEER_NOTES+=("bpftrace $t.bt $why; replaced by its equivalent on tracepoints\
- (bench/agent_common.sh)")
+			PEER_NOTES+=("bpftrace $t.bt $why; replaced by the equivalent that\
+ bench/agent_common.sh writes (its comment says what differs)")
 		else
 			[ -f "$TMP/bt/$t.bt" ] && why+="; the equivalent too: $PROBE_WHY"
 			PEER_NOTES+=("bpftrace $t.bt left out of its set: $why")
@@ -230,15 +231,23 @@ peers_probe()
 	[ ${#BT_SET[@]} -gt 0 ] || bench_fail "no bpftrace tool runs here"
 }
 
-# set_label lt|bt: the row name of a set.
+# set_label lt|bt: the row name of a set, saying what is left out or replaced.
 set_label()
 {
 	local -n members=${1^^}_SET
+	local t out=() eq=0
+	for t in "${PEER_TOOLS[@]}"; do
+		[[ " ${members[*]} " == *" $t "* ]] || out+=("$t")
+		[[ "${PEER_SHOW[$1:$t]:-}" == *equivalent* ]] && eq=$((eq + 1))
+	done
 	if [ "$1" = lt ]; then
-		echo "libbpf-tools set (${#members[@]} tools)"
+		printf 'libbpf-tools set (%d tools' "${#members[@]}"
 	else
-		echo "bpftrace set (${#members[@]} tools)"
+		printf 'bpftrace set (%d tools' "${#members[@]}"
 	fi
+	[ ${#out[@]} = 0 ] || printf ', without %s' "${out[*]}"
+	[ $eq = 0 ] || printf ', %d replaced by equivalents' $eq
+	echo ")"
 }
 
 # set_start lt|bt: every tool of the set at once, stdout on /dev/null; returns once each
