@@ -295,7 +295,8 @@ set_start()
 }
 
 # set_stop [quiet]: every tool of the running set must still run; SIGINT to all, each must
-# exit 0 within 10 s (then SIGKILL, a failure). "quiet" only stops them.
+# exit 0 (10 s, then SIGINT again as stop_pid does, 10 s more, then SIGKILL: a failure).
+# "quiet" only stops them.
 set_stop()
 {
 	local i k alive=()
@@ -310,8 +311,12 @@ set_stop()
 		kill -INT "${SET_PIDS[$i]}" 2>/dev/null
 	done
 	for i in "${!SET_PIDS[@]}"; do
-		for ((k = 0; k < 200; k++)); do
+		for ((k = 0; k < 400; k++)); do
 			kill -0 "${SET_PIDS[$i]}" 2>/dev/null || break
+			if [ $k = 200 ]; then
+				echo "note: ${SET_KEYS[$i]} still running 10 s after SIGINT: again" >&2
+				kill -INT "${SET_PIDS[$i]}" 2>/dev/null
+			fi
 			sleep 0.05
 		done
 		if kill -0 "${SET_PIDS[$i]}" 2>/dev/null; then

@@ -67,7 +67,7 @@ run_config()
 		note="  ($FL_RECORDS records, $FL_LOST lost)"
 		;;
 	esac
-	printf '  round %d  %-44s read %7s ns  getppid %6s ns%s\n' "$r" "${NAMES[$i]}" \
+	printf '  round %d  %-50s read %7s ns  getppid %6s ns%s\n' "$r" "${NAMES[$i]}" \
 		"$read_ns" "$LOOP_NS" "$note"
 }
 

@@ -52,7 +52,7 @@ run_config()
 	2 | 3) set_stop ;;
 	4) stop_floor "$TRACER" "$err" ;;
 	esac
-	printf '  round %d  %-32s %10s tps%s\n' "$r" "${NAMES[$i]}" "$PG_TPS" "$note"
+	printf '  round %d  %-50s %10s tps%s\n' "$r" "${NAMES[$i]}" "$PG_TPS" "$note"
 }
 
 pg_rounds

@@ -101,7 +101,7 @@ run_config()
 	2 | 3) set_stop ;;
 	4) stop_floor "$TRACER" "$err" ;;
 	esac
-	printf '  round %d  %-32s GET %10s/s  SET %10s/s%s\n' "$r" "${NAMES[$i]}" "$LAST_GET" \
+	printf '  round %d  %-50s GET %10s/s  SET %10s/s%s\n' "$r" "${NAMES[$i]}" "$LAST_GET" \
 		"$LAST_SET" "$note"
 }
 
