@@ -344,6 +344,8 @@ agent_init()
 		rw_fail "ksight run --duration 1: $(tail -2 <<<"$out" | tr '\n' ' ')"
 	fi
 	grep -v '^[0-9]* events, ' <<<"$out" | sed 's/^/agent:   /'
+	! grep -q 'module skipped' <<<"$out" ||
+		echo "WARNING: the agent skips a module here: its figures are without that module"
 	peers_probe
 	printf 'libbpf-tools set:'
 	for t in "${LT_SET[@]}"; do
