@@ -2,24 +2,31 @@
 # SPDX-License-Identifier: GPL-2.0
 # Every benchmark, one after the other (`make bench` runs this). Run it on a quiet machine.
 #
-#   [QUICK=1] bench/run-all.sh [BUILD]
+#   [QUICK=1] [ONLY="agent_cost agent_redis ..."] bench/run-all.sh [BUILD]
 #
 # QUICK=1 gives short defaults for a smoke run (figures not for publishing); any knob set in
-# the environment (ROUNDS, N, SECS, ...) wins over both. The whole output is also written
+# the environment (ROUNDS, N, SECS, ...) wins over both. ONLY runs those benchmarks alone. The whole output is also written
 # to BUILD/bench/run-all.log. Exits 1 if any benchmark failed to run.
 set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 BUILD=${1:-build}
 if [ "${QUICK:-0}" = 1 ]; then
 	export ROUNDS=${ROUNDS:-5} N=${N:-50000} NPPID=${NPPID:-200000} SECS=${SECS:-5} \
-		LOAD_SECS=${LOAD_SECS:-3} LAUNCHES=${LAUNCHES:-5}
+		LOAD_SECS=${LOAD_SECS:-3} LAUNCHES=${LAUNCHES:-5} RUN_LOAD_SECS=${RUN_LOAD_SECS:-5} \
+		REQUESTS=${REQUESTS:-20000} PEER_PROBE_SECS=${PEER_PROBE_SECS:-10}
 fi
+# every package any benchmark needs, installed before the first one runs (no apt-get
+# between measurements)
+"$BENCH/../scripts/install-deps.sh" libbpf-tools bpftrace bpftool util-linux procps python3 \
+	postgresql redis-server redis-tools || exit 1
 mkdir -p "$BUILD/bench"
 LOG=$BUILD/bench/run-all.log
 : >"$LOG"
 
 names=(open_cost open_saturation memory startup hook_families syscount_cost rw_read_cost
-	rw_throughput rw_db files_cost proc_cost)
+	rw_throughput rw_db files_cost proc_cost agent_cost agent_redis agent_db)
+# shellcheck disable=SC2206 # a list of words
+[ -n "${ONLY:-}" ] && names=($ONLY)
 status=()
 for b in "${names[@]}"; do
 	start=$SECONDS

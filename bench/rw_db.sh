@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Throughput a write-heavy database loses while its server's reads and writes are traced:
 # pgbench (TPC-B-like: three UPDATEs, an INSERT and a SELECT per transaction) against a
-# private PostgreSQL cluster in its own cgroup, with no tracer, with ksight, with peers and
-# with floortrace (bench/helpers/floortrace.c: the least a syscall tracer can do here).
+# private PostgreSQL cluster in its own cgroup (bench/pg_common.sh), with no tracer, with
+# ksight, with peers and with floortrace (bench/helpers/floortrace.c: the least a syscall
+# tracer can do here).
 #
 #   [ROUNDS=5] [SECS=10] [CLIENTS=4] [SCALE=10] bench/rw_db.sh [BUILD]
 #
@@ -21,42 +22,9 @@ SCALE=${SCALE:-10}
 rw_init rw_db "ROUNDS=$ROUNDS SECS=$SECS CLIENTS=$CLIENTS SCALE=$SCALE" postgresql \
 	libbpf-tools util-linux
 
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-CG2=$(findmnt -n -t cgroup2 -o TARGET | head -1)
-CG=$CG2/ksight-rw-bench.$$
-PGDATA=$TMP/pg
-SOCK=$TMP/sock
-PG_JOB=
-
-db_cleanup()
-{
-	if [ -n "$PG_JOB" ]; then
-		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1
-		wait "$PG_JOB" 2>/dev/null
-	fi
-	[ -d "$CG" ] && rmdir "$CG"
-}
-RW_CLEANUP=db_cleanup
-
-mkdir "$CG" || { echo "rw_db: cannot create a cgroup under $CG2" >&2; exit 1; }
-mkdir "$PGDATA" "$SOCK"
-chown postgres: "$PGDATA" "$SOCK"
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -A trust >"$TMP/initdb.log" 2>&1 ||
-	{ cat "$TMP/initdb.log"; exit 1; }
-# the server and every backend it forks live in $CG; pgbench (the client) does not
-sh -c "echo \$\$ > $CG/cgroup.procs && exec runuser -u postgres -- $PGBIN/postgres \
-	-D $PGDATA -k $SOCK -c listen_addresses= -c synchronous_commit=off \
-	-c shared_buffers=128MB -c max_connections=32" >"$TMP/pg.log" 2>&1 &
-PG_JOB=$!
-for ((i = 0; i < 100; i++)); do
-	"$PGBIN/pg_isready" -q -h "$SOCK" && break
-	sleep 0.1
-done
-"$PGBIN/pg_isready" -q -h "$SOCK" || { cat "$TMP/pg.log"; exit 1; }
-"$PGBIN/pgbench" -q -i -s "$SCALE" -h "$SOCK" -U postgres postgres >"$TMP/init.log" 2>&1 ||
-	{ cat "$TMP/init.log"; exit 1; }
-echo "server:  PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), pgbench -c" \
-	"$CLIENTS -j 2 -T $SECS, scale $SCALE, cgroup $CG"
+# shellcheck source=SCRIPTDIR/pg_common.sh
+. "$(dirname "$0")/pg_common.sh"
+pg_setup
 
 # read/write calls per (pid, fd) with their bytes and a latency histogram, like
 # rw --summary, for the server's cgroup
@@ -98,9 +66,8 @@ run_config()
 	7) start_floor "$err" attach -c "$CG" || return ;;
 	8) start_floor "$err" latency -c "$CG" || return ;;
 	esac
-	tps=$("$PGBIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECS" -h "$SOCK" -U postgres postgres \
-		2>&1 | awk '/^tps = .*without initial/ { print $3 }')
-	[ -n "$tps" ] || { rw_fail "pgbench under ${NAMES[$i]} gave no tps"; tps=-; }
+	pg_tps "${NAMES[$i]}"
+	tps=$PG_TPS
 	TPS[$i]+=" $tps"
 	LAST_TPS=$tps
 	local note=""
@@ -120,47 +87,7 @@ run_config()
 	printf '  round %d  %-34s %10s tps%s\n' "$r" "${NAMES[$i]}" "$tps" "$note"
 }
 
-# Throughput here drifts by 10% and more from minute to minute, more than the losses
-# measured. So each traced run sits between two untraced ones and its loss is taken against
-# their mean: each round is untraced, then every traced configuration (rotating order),
-# each followed by untraced again. The table gives medians of these per-round losses.
-declare -a LOSS
-for ((r = 1; r <= ROUNDS; r++)); do
-	run_config 0 "$r"
-	prev=$LAST_TPS
-	for ((k = 0; k < ${#NAMES[@]} - 1; k++)); do
-		i=$(((k + r - 1) % (${#NAMES[@]} - 1) + 1))
-		run_config "$i" "$r"
-		cur=$LAST_TPS
-		run_config 0 "$r"
-		LOSS[$i]+=" $(awk -v a="$cur" -v b="$prev" -v c="$LAST_TPS" 'BEGIN {
-			if (a == "-" || b == "-" || c == "-") print "-";
-			else printf "%.1f\n", (1 - 2 * a / (b + c)) * 100 }')"
-		prev=$LAST_TPS
-	done
-done
-
-echo
-echo "pgbench transactions per second, median of $ROUNDS rounds of $SECS s runs; loss against" \
-	"the untraced runs either side, median over rounds"
-echo
-row tracer "tps" "loss vs untraced" "loss per round" "lost"
-row --- ---: ---: --- ---:
-for ((i = 0; i < ${#NAMES[@]}; i++)); do
-	[ -n "${TPS[$i]:-}" ] || { row "${NAMES[$i]}" "not run" - - -; continue; }
-	# shellcheck disable=SC2086
-	m=$(median ${TPS[$i]})
-	lost=-
-	# shellcheck disable=SC2086
-	[ -n "${LOST[$i]:-}" ] && lost=$(printf '%s\n' ${LOST[$i]} | awk '{ s += $1 } END { print s }')
-	if [ "$i" = 0 ]; then
-		row "${NAMES[$i]}" "$m" "-" "-" "$lost"
-		continue
-	fi
-	# shellcheck disable=SC2086
-	row "${NAMES[$i]}" "$m" "$(median ${LOSS[$i]})%" "$(echo ${LOSS[$i]} | sed 's/ /, /g')" \
-		"$lost"
-done
-echo
+pg_rounds
+pg_table
 echo "target: ksight rw --summary and ksight syscount lose <= 2%"
 rw_finish

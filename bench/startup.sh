@@ -4,9 +4,13 @@
 #
 #   [LAUNCHES=10] bench/startup.sh [BUILD]
 #
-# 1. For `ksight open`, `ksight exec`, `ksight biolat` and `ksight run`: the wall time from
-#    exec to the "ready in" line on stderr (bench/helpers/readytime), and the figure ksight
-#    prints in that line itself; median of LAUNCHES launches, in rotating order.
+# 1. For every tool (`ksight open`, `exec`, `biolat`, `syscount`, `rw`, `files`, `proc`)
+#    and the agent `ksight run`: the wall time from exec to the "ready in" line on stderr
+#    (bench/helpers/readytime), and the figure ksight prints in that line itself; median of
+#    LAUNCHES launches, in rotating order. `ksight run` is also launched with
+#    KSIGHT_LOAD_THREADS=1 (its modules' objects loaded one after the other instead of on
+#    min(CPUs, 4) threads), in the same rotation: the A/B says whether parallel loading
+#    helps, by the median of the per-launch differences.
 # 2. Launch to the first traced event, for the open tracers and their peers: readytime -e
 #    opens a marker file every millisecond and stops the clock when the tracer's output shows
 #    it. This is what a user waits for; ksight's reader wakes on a timer (<= 100 ms), not on
@@ -17,16 +21,22 @@ LAUNCHES=${LAUNCHES:-10}
 bench_init startup "LAUNCHES=$LAUNCHES"
 MARKER=$TMP/startup-marker
 
-TOOLS=(open exec biolat run)
-TARGETS=(100 100 100 1000)
+TOOLS=(open exec biolat syscount rw files proc run run)
+ENVS=("" "" "" "" "" "" "" "" KSIGHT_LOAD_THREADS=1)
+LABELS=(open exec biolat syscount rw files proc run "run (KSIGHT_LOAD_THREADS=1)")
+TARGETS=(60 60 60 60 60 60 60 250 -)	# issue 10; the foundation's were 100 and 1000
+AB_DEFAULT=7	# the A/B: TOOLS[7] (default load threads) against TOOLS[8] (one)
 PEERS=("ksight open" "opensnoop" "bpftrace")
 declare -a WALL SELF FIRST
 
 for ((l = 1; l <= LAUNCHES; l++)); do
 	for ((k = 0; k < ${#TOOLS[@]}; k++)); do
 		i=$(((k + l - 1) % ${#TOOLS[@]}))
-		if ! out=$("$HELPERS/readytime" "$KSIGHT" "${TOOLS[$i]}" 2>&1); then
-			bench_fail "ksight ${TOOLS[$i]}: $out"
+		# shellcheck disable=SC2086 # ENVS: no assignment or one
+		if ! out=$(env -u KSIGHT_LOAD_THREADS ${ENVS[$i]} "$HELPERS/readytime" "$KSIGHT" \
+			"${TOOLS[$i]}" 2>&1); then
+			bench_fail "ksight ${LABELS[$i]}: $out"
+			WALL[$i]+=" -"
 			continue
 		fi
 		out=$(tail -1 <<<"$out")
@@ -34,8 +44,8 @@ for ((l = 1; l <= LAUNCHES; l++)); do
 		self=$(sed -n 's/.* ready in \([0-9.]*\) ms.*/\1/p' <<<"$out")
 		WALL[$i]+=" $wall"
 		SELF[$i]+=" ${self:--}"
-		printf '  launch %2d  ksight %-7s wall %8s ms  self-reported %5s ms\n' "$l" \
-			"${TOOLS[$i]}" "$wall" "${self:--}"
+		printf '  launch %2d  ksight %-28s wall %8s ms  self-reported %5s ms\n' "$l" \
+			"${LABELS[$i]}" "$wall" "${self:--}"
 	done
 	for ((k = 0; k < ${#PEERS[@]}; k++)); do
 		i=$(((k + l - 1) % ${#PEERS[@]}))
@@ -71,10 +81,27 @@ for ((i = 0; i < ${#TOOLS[@]}; i++)); do
 	# shellcheck disable=SC2086
 	w=$(median ${WALL[$i]:-})
 	# shellcheck disable=SC2086
-	row "ksight ${TOOLS[$i]}" "$(fmt "$w" %.1f)" "$(spread "${WALL[$i]:-}")" \
-		"$(fmt "$(median ${SELF[$i]:-})")" "<= ${TARGETS[$i]} ms" \
-		"$(verdict "$w" "<=" "${TARGETS[$i]}")"
+	if [ "${TARGETS[$i]}" = - ]; then
+		t=- v=-
+	else
+		t="<= ${TARGETS[$i]} ms" v=$(verdict "$w" "<=" "${TARGETS[$i]}")
+	fi
+	row "ksight ${LABELS[$i]}" "$(fmt "$w" %.1f)" "$(spread "${WALL[$i]:-}")" \
+		"$(fmt "$(median ${SELF[$i]:-})")" "$t" "$v"
 done
+echo
+# The A/B: launch l of each is in the same rotation, so pair them by launch.
+# shellcheck disable=SC2086
+paste <(printf '%s\n' ${WALL[$AB_DEFAULT]:-}) <(printf '%s\n' ${WALL[$((AB_DEFAULT + 1))]:-}) |
+	awk 'NF == 2 && $1 != "-" && $2 != "-" { print $2 - $1 }' >"$TMP/ab"
+# shellcheck disable=SC2046
+dmed=$(median $(cat "$TMP/ab"))
+threads=$(nproc)
+[ "$threads" -gt 4 ] && threads=4
+echo "A/B ksight run, parallel loading (the default: $threads threads here, min(CPUs, 4))" \
+	"against KSIGHT_LOAD_THREADS=1: median per-launch difference $(fmt "$dmed" %+.1f) ms" \
+	"(one thread minus parallel: positive means parallel loading is faster); parallel" \
+	"faster in $(awk '$1 > 0' "$TMP/ab" | wc -l) of $(wc -l <"$TMP/ab") launches"
 echo
 echo "launch to first traced open shown, ms, median of $LAUNCHES launches"
 echo

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Throughput a write-heavy database loses while the agent runs: pgbench (TPC-B-like) against
+# a private PostgreSQL cluster (bench/pg_common.sh, the machinery of rw_db.sh), with no
+# tracer, under `ksight run` (every module at its defaults, system-wide: not just the
+# server's cgroup), the libbpf-tools set and the bpftrace set (bench/agent_common.sh says
+# which tools and how), and floortrace's empty sys_exit program (what attaching any
+# syscall tracer costs here).
+#
+#   [ROUNDS=5] [SECS=10] [CLIENTS=4] [SCALE=10] [SETTLE=1] [PEER_PROBE_SECS=20]
+#   bench/agent_db.sh [BUILD]
+#
+# pgbench -c CLIENTS -j 2 -T SECS, scale SCALE, on the cluster's unix socket. Each round is
+# untraced, then every traced configuration (the order rotates from round to round), each
+# followed by untraced again; a traced run's loss is taken against the mean of the untraced
+# runs either side. Prints median tps and the median of those per-round losses.
+# shellcheck source=SCRIPTDIR/agent_common.sh
+. "$(dirname "$0")/agent_common.sh"
+ROUNDS=${ROUNDS:-5}
+SECS=${SECS:-10}
+CLIENTS=${CLIENTS:-4}
+SCALE=${SCALE:-10}
+agent_init agent_db "ROUNDS=$ROUNDS SECS=$SECS CLIENTS=$CLIENTS SCALE=$SCALE SETTLE=$SETTLE\
+ PEER_PROBE_SECS=$PEER_PROBE_SECS" postgresql
+# shellcheck source=SCRIPTDIR/pg_common.sh
+. "$(dirname "$0")/pg_common.sh"
+pg_setup
+
+NAMES=("untraced" "ksight run" "$(set_label lt)" "$(set_label bt)"
+	"floor: empty sys_exit program")
+declare -a TPS LOST
+
+run_config()
+{
+	local i=$1 r=$2 err="$TMP/err.$1.$2.$RANDOM" note=""
+	LAST_TPS=-
+	case $i in
+	1) start_ksight "$err" run ;;
+	2) set_start lt ;;
+	3) set_start bt ;;
+	4) start_floor "$err" attach -c "$CG" ;;
+	esac || return
+	pg_tps "${NAMES[$i]}"
+	TPS[$i]+=" $PG_TPS"
+	LAST_TPS=$PG_TPS
+	case $i in
+	1)
+		stop_ksight "$TRACER" "$err"
+		LOST[$i]+=" $KS_LOST"
+		note="  ($KS_EVENTS events, $KS_LOST lost)"
+		;;
+	2 | 3) set_stop ;;
+	4) stop_floor "$TRACER" "$err" ;;
+	esac
+	printf '  round %d  %-50s %10s tps%s\n' "$r" "${NAMES[$i]}" "$PG_TPS" "$note"
+}
+
+pg_rounds
+pg_table
+printf 'target ksight run: tps loss %s%% <= 5%%: %s  (libbpf-tools set %s%%, bpftrace set %s%%, floor %s%%)\n' \
+	"${MLOSS[1]:--}" "$(verdict "${MLOSS[1]:--}" "<=" 5)" "${MLOSS[2]:--}" "${MLOSS[3]:--}" \
+	"${MLOSS[4]:--}"
+rw_finish
