@@ -30,8 +30,17 @@
 struct bpf_object;
 struct ks_ctx;
 
-/* Hook families, cheapest first. KS_FAM_SYSCALL means "through the syscall dispatcher",
- * which itself runs on tp_btf, raw_tp or tp. */
+/*
+ * Hook families. The tracing ones first, cheapest first; KS_FAM_SYSCALL means "through the
+ * syscall dispatcher", which itself runs on tp_btf, raw_tp or tp. The core attaches these
+ * and KS_FAM_LSM (a program's section names its target) itself.
+ * The families from KS_FAM_PERF on have targets known only at run time (a CPU, a binary, an
+ * interface, a cgroup): a slot of such a family gets its programs loaded and probed like
+ * any other, and the module attaches them from its attach callback with the functions of
+ * core/attachments.h. Their ks_prog_ref.target names what the probe checks: "software" or
+ * "hardware" (perf), "uprobe" or "uretprobe", "skb", "sock", "sock_addr" or "sockops"
+ * (cgroup); empty for the others.
+ */
 enum ks_family {
 	KS_FAM_FENTRY,
 	KS_FAM_KPROBE,
@@ -39,8 +48,21 @@ enum ks_family {
 	KS_FAM_RAW_TP,
 	KS_FAM_TP,
 	KS_FAM_SYSCALL,
+	KS_FAM_LSM,		/* BPF LSM: target is the hook ("file_open") */
+	KS_FAM_PERF,		/* perf_event sampling or counters, per CPU */
+	KS_FAM_UPROBE,		/* uprobe/uretprobe on a user function */
+	KS_FAM_USDT,		/* a USDT probe of a binary or library */
+	KS_FAM_TC,		/* TC clsact: tcx link, else a legacy filter */
+	KS_FAM_XDP,		/* XDP link on an interface */
+	KS_FAM_CGROUP,		/* cgroup v2 program link (skb, sock, sock_addr, sockops) */
 	KS_FAM_N,
 };
+
+/* Whether programs of family @f are attached by the module's attach callback. */
+static inline bool ks_family_dynamic(enum ks_family f)
+{
+	return f >= KS_FAM_PERF && f < KS_FAM_N;
+}
 
 #define KS_ALT_PROGS 16
 #define KS_SYS_ALL (-2)
