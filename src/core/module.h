@@ -156,6 +156,12 @@ struct ks_module {
 	bool (*want_enter)(const void *state);
 	/* Before load: rodata, map sizes. Returns 0 or -errno. */
 	int (*setup)(struct ks_ctx *ctx, void *state, void *skel);
+	/* Optional: after the core attached the chosen static programs, attach the programs of
+	 * dynamic families (ks_family_dynamic) to their run-time targets with the functions of
+	 * core/attachments.h; the core owns every attachment made and removes them with the
+	 * module. Returns 0, or -errno (the reason is then in what those functions reported;
+	 * the agent drops the module, a tool stops). */
+	int (*attach)(struct ks_ctx *ctx, void *state, void *skel);
 	/* Optional: once the programs are attached, before "ready": seed state from /proc
 	 * that the records will keep fresh from then on. */
 	void (*started)(struct ks_ctx *ctx, void *state);

@@ -5,6 +5,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "core/attset.h"
 #include "core/clock.h"
 #include "core/hooks.h"
 #include "core/ident.h"
@@ -13,7 +14,7 @@
 #include "core/session.h"
 #include "sink/sink.h"
 
-#define KS_MAX_SLOTS 8
+#define KS_MAX_SLOTS 16
 /* modules one record type can go to (the core's lifecycle types: exec and proc) */
 #define KS_TYPE_MODS 4
 
@@ -37,6 +38,7 @@ struct ks_inst {
 	bool dispatched;	/* has syscalls routed through the dispatcher */
 	char err[256];
 	struct ks_obj o;
+	struct ks_attset dyn;	/* what the module's attach callback attached */
 };
 
 struct ks_ctx {
