@@ -21,10 +21,11 @@ void ks_tc_legacy_detach(const struct ks_tc_filter *f);
 
 /*
  * Remove the clsact qdisc of @ifindex if no filter at all is left on it (ksight made it:
- * the caller knows). With @dry, only look. Returns 1 removed (would be), 0 absent or still
- * in use, -errno on failure.
+ * the caller knows). With @dry, only look, counting @going filters there as removed
+ * already (those the same dry run would remove). Returns 1 removed (would be), 0 absent or
+ * still in use, -errno on failure.
  */
-int ks_tc_qdisc_release(int ifindex, bool dry);
+int ks_tc_qdisc_release(int ifindex, bool dry, int going);
 
 /* tc_nl.c: the number of filters on @ifindex under @parent (rtnetlink dump), or -errno. */
 int ks_tc_count_filters(int ifindex, uint32_t parent);

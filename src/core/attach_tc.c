@@ -91,7 +91,7 @@ static void qdisc_put(uint64_t netns, int ifindex)
 	if (!q || --q->refs > 0)
 		return;
 	if (q->created) {
-		if (ks_tc_qdisc_release(ifindex, false) >= 0)
+		if (ks_tc_qdisc_release(ifindex, false, 0) >= 0)
 			ks_legacy_removed();
 	}
 	*q = qrefs[--nqrefs];
@@ -209,7 +209,7 @@ int ks_tc_filter_remove(const struct ks_tc_filter *f, bool dry)
 	return err == -ENOENT ? 0 : err ? err : 1;
 }
 
-int ks_tc_qdisc_release(int ifindex, bool dry)
+int ks_tc_qdisc_release(int ifindex, bool dry, int going)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -221,7 +221,7 @@ int ks_tc_qdisc_release(int ifindex, bool dry)
 		return 0;
 	if (in < 0 || eg < 0)
 		return in < 0 ? in : eg;
-	if (in || eg)		/* somebody else's filters: the qdisc stays */
+	if (in + eg > (dry ? going : 0))	/* somebody else's filters: the qdisc stays */
 		return 0;
 	if (dry)
 		return 1;

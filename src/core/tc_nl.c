@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Counting the filters under a TC parent: one rtnetlink dump (libbpf only queries one). */
+/*
+ * Counting the filters under a TC parent: one rtnetlink dump (libbpf only queries one).
+ * The dump lists each classifier instance (a priority and protocol) with handle 0, then
+ * its filters: only those count (an instance goes with its last filter).
+ */
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -49,7 +53,8 @@ int ks_tc_count_filters(int ifindex, uint32_t parent)
 				done = true;
 				break;
 			}
-			if (h->nlmsg_type == RTM_NEWTFILTER)
+			if (h->nlmsg_type == RTM_NEWTFILTER &&
+			    ((struct tcmsg *)NLMSG_DATA(h))->tcm_handle)
 				count++;
 		}
 		if (len == 0)
