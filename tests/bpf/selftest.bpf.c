@@ -19,6 +19,9 @@
 const volatile bool selftest_perf_check = false;	/* perf: selftest_check records */
 const volatile __u32 selftest_words = 64;		/* payload of a selftest_check */
 const volatile __u16 selftest_port = 0;			/* packets: UDP destination port */
+/* The test of the test: build every check record in level 0's scratch buffer, as if levels
+ * did not exist; nested producers then overwrite each other and the checks must fail. */
+const volatile bool selftest_shared_scratch = false;
 
 /* Records each program tried to produce, per type (the low bits of SELFTEST_EV_*). */
 struct {
@@ -67,6 +70,16 @@ static __always_inline void check(__u32 type, __u64 addr, bool task, __u64 pid_t
 	r = ks_scratch_begin(&lv, type);
 	if (!r)
 		return;
+	if (selftest_shared_scratch) {
+		__u32 zero = 0;
+		struct selftest_check *shared = bpf_map_lookup_elem(&ks_scratch, &zero);
+
+		if (!shared) {
+			ks_scratch_end(&lv);
+			return;
+		}
+		r = shared;
+	}
 	if (n > SELFTEST_WORDS_MAX)
 		n = SELFTEST_WORDS_MAX;
 	nonce = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32();

@@ -38,6 +38,7 @@ struct selftest_state {
 	int perf;			/* index in perf_events */
 	uint64_t period, freq;
 	bool perf_check;
+	bool shared_scratch;
 	uint64_t words;
 	const char *uprobe, *uretprobe, *usdt;
 	bool uprobe_legacy;
@@ -68,6 +69,8 @@ static const struct ks_opt selftest_opts[] = {
 	  "(default 1000)", 1, 1000000 },
 	{ "check", 0, KS_OPT_FLAG, OFF(perf_check), NULL,
 	  "--perf: self-checking records about no task, every sample" },
+	{ "shared-scratch", 0, KS_OPT_FLAG, OFF(shared_scratch), NULL,
+	  "test of the test: every check record built in one buffer; the checks must fail" },
 	{ "words", 0, KS_OPT_UINT, OFF(words), "N", "8-byte words in a self-checking record "
 	  "(default 64)", 0, SELFTEST_WORDS_MAX },
 	{ "uprobe", 0, KS_OPT_STR, OFF(uprobe), "BIN:FUNC", "uprobe (first two arguments)" },
@@ -194,6 +197,7 @@ static int selftest_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->selftest_perf_check = st->perf_check;
 	skel->rodata->selftest_words = st->words;
 	skel->rodata->selftest_port = st->port;
+	skel->rodata->selftest_shared_scratch = st->shared_scratch;
 	return 0;
 }
 
