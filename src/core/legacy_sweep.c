@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -228,6 +229,16 @@ int ks_legacy_sweep(bool dry_run, FILE *out, struct ks_sweep *r)
 		int fd, failed;
 		FILE *j;
 
+		/* a journal its owner died before locking and naming: it lists nothing */
+		if (!strncmp(de->d_name, "tmp-", 4)) {
+			int pid = atoi(de->d_name + 4);
+
+			if (pid > 0 && kill(pid, 0) && errno == ESRCH && !dry_run) {
+				snprintf(path, sizeof(path), KS_LEGACY_DIR "/%s", de->d_name);
+				unlink(path);
+			}
+			continue;
+		}
 		if (strncmp(de->d_name, "owner-", 6))
 			continue;
 		snprintf(path, sizeof(path), KS_LEGACY_DIR "/%s", de->d_name);
