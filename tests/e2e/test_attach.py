@@ -252,3 +252,57 @@ def test_nesting_check_catches_a_shared_scratch_buffer(families, workdir):
     assert sm["sys_produced"] + sm["perf_produced"] == \
         st["selftest_sys"] + st["selftest_sys_lost"] + st["selftest_perf"] + \
         st["selftest_perf_lost"], (sm, st)
+
+
+# --- the families only some kernels allow (the kernel matrix proves them) ---------------
+
+
+@pytest.mark.kernels
+def test_fentry_exact(families, workdir):
+    families.family("fentry")
+    s = Helper("syscaller", os.path.join(workdir, "missing"), N, 0)
+    try:
+        k = selftest(["--fentry", "-p", s.pid])
+        k.wait_ready()
+        s.go()
+        assert s.readline().split() == ["done", str(N), "0"]
+        assert k.stop() == 0, k.stderr
+    finally:
+        s.kill()
+    assert len(hits(k, "fentry", s.pid)) == N
+    assert_exact_accounting(k)
+
+
+@pytest.mark.kernels
+def test_kprobe_kretprobe_exact(families, workdir):
+    families.family("kprobe")
+    s = Helper("syscaller", os.path.join(workdir, "missing"), N, 0)
+    try:
+        k = selftest(["--kprobe", "-p", s.pid])
+        k.wait_ready()
+        s.go()
+        assert s.readline().split() == ["done", str(N), "0"]
+        assert k.stop() == 0, k.stderr
+    finally:
+        s.kill()
+    assert len(hits(k, "kprobe", s.pid)) == N
+    # getppid's return value: the helper's parent, this test
+    assert [h["value"] for h in hits(k, "kretprobe", s.pid)] == [os.getpid()] * N
+    assert_exact_accounting(k)
+
+
+@pytest.mark.kernels
+def test_lsm_file_open_exact(families, workdir):
+    """BPF LSM's file_open: every open that gets a file, none that fails before."""
+    families.family("lsm")
+    o = Helper("opener", workdir, N)
+    try:
+        k = selftest(["--lsm", "-p", o.pid])
+        k.wait_ready()
+        o.go()
+        assert o.result()[:3] == ["done", str(N // 2), str(N - N // 2)]
+        assert k.stop() == 0, k.stderr
+    finally:
+        o.kill()
+    assert len(hits(k, "lsm", o.pid)) == N // 2
+    assert_exact_accounting(k)
