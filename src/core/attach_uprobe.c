@@ -56,6 +56,16 @@ static int tracefs_uprobe(const char *event, const char *path, uint64_t off, boo
 	return pfd < 0 ? -errno : pfd;
 }
 
+/* Delete an event this attach made and could not use; one that will not go stays in the
+ * journal (counted as made) for a later sweep. */
+static void drop_event(const char *event)
+{
+	int err = ks_tracefs_event_remove("uprobe_events", event);
+
+	if (err && err != -ENOENT)
+		ks_legacy_made();
+}
+
 static int attach_legacy(struct ks_inst *in, struct bpf_program *prog, const char *path,
 			 uint64_t off, bool ret, int pid, const char *what)
 {
@@ -71,14 +81,14 @@ static int attach_legacy(struct ks_inst *in, struct bpf_program *prog, const cha
 				   strerror(-err));
 	pfd = tracefs_uprobe(a.tracefs, path, off, ret, pid);
 	if (pfd < 0) {
-		ks_tracefs_event_remove("uprobe_events", a.tracefs);
+		drop_event(a.tracefs);
 		return ks_att_fail(in, pfd, "%s: tracefs uprobe_events: %s", what, strerror(-pfd));
 	}
 	a.link = bpf_program__attach_perf_event(prog, pfd);
 	if (!a.link) {
 		err = -errno;
 		close(pfd);
-		ks_tracefs_event_remove("uprobe_events", a.tracefs);
+		drop_event(a.tracefs);
 		return ks_att_fail(in, err, "%s: cannot attach %s: %s", what,
 				   bpf_program__name(prog), strerror(-err));
 	}
