@@ -193,7 +193,8 @@ static __always_inline void ks_level_leave(struct ks_level *lv)
 
 static __always_inline __u64 ks_level_seq(struct ks_level *lv)
 {
-	__u64 *p = &lv->st->seq[lv->l & (KS_LEVELS - 1)], seq = *p;
+	/* masked where it is used: 5.10's verifier forgets the bound of a spilled 32-bit value */
+	__u64 *p = &lv->st->seq[ks_mask(lv->l, 3)], seq = *p;	/* KS_LEVELS - 1 */
 
 	*p = seq + 1;
 	return seq;

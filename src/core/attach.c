@@ -112,8 +112,7 @@ int ks_ctx_attach(struct ks_ctx *c)
 			continue;
 		}
 		unlink_inst(in);
-		fprintf(stderr, "ksight %s: %s%s\n", c->label, in->err,
-			c->mode == KS_MODE_AGENT ? " (module skipped)" : "");
+		ks_ctx_say(c, in->err, c->mode == KS_MODE_AGENT ? " (module skipped)" : NULL);
 		if (c->mode != KS_MODE_AGENT)
 			return err;
 		in->failed = true;
@@ -132,7 +131,7 @@ int ks_ctx_attach(struct ks_ctx *c)
 			err = attach_prog(c, &c->core, ks_dispatcher_prog(c->dispatcher, true));
 	}
 	if (err)
-		fprintf(stderr, "ksight %s: %s\n", c->label, c->core.err);
+		ks_ctx_say(c, c->core.err, NULL);
 	c->nlinks = c->core.o.nlinks;
 	for (int i = 0; i < c->ninst; i++)
 		c->nlinks += c->inst[i].o.nlinks + c->inst[i].dyn.n;

@@ -218,7 +218,7 @@ static void drop(struct ks_ctx *c, struct ks_inst *in)
 	in->failed = true;
 	ks_obj_close(&in->o);
 	if (c->mode == KS_MODE_AGENT)
-		fprintf(stderr, "ksight %s: %s (module skipped)\n", c->label, in->err);
+		ks_ctx_say(c, in->err, " (module skipped)");
 }
 
 int ks_ctx_route(struct ks_ctx *c)
@@ -353,12 +353,12 @@ static int load_all(struct ks_ctx *c)
 		return -ENOENT;
 	return 0;
 fatal_core:
-	fprintf(stderr, "ksight %s: %s\n", c->label, c->core.err);
+	ks_ctx_say(c, c->core.err, NULL);
 	return err;
 fatal:
 	for (int i = 0; i < c->ninst; i++)
 		if (c->inst[i].err[0])
-			fprintf(stderr, "ksight %s: %s\n", c->label, c->inst[i].err);
+			ks_ctx_say(c, c->inst[i].err, NULL);
 	return err;
 }
 

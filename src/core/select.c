@@ -172,7 +172,7 @@ int ks_ctx_select(struct ks_ctx *c)
 		c->core.wanted[s] = lifecycle;
 	err = select_inst(c, &c->core, forced);
 	if (err) {
-		fprintf(stderr, "ksight %s: %s\n", c->label, c->core.err);
+		ks_ctx_say(c, c->core.err, NULL);
 		return err;
 	}
 	for (int i = 0; i < c->ninst; i++) {
@@ -186,8 +186,8 @@ int ks_ctx_select(struct ks_ctx *c)
 		err = e;
 		in->failed = true;
 		if (c->mode != KS_MODE_STATUS)
-			fprintf(stderr, "ksight %s: %s%s\n", c->label, in->err,
-				c->mode == KS_MODE_AGENT ? " (module skipped)" : "");
+			ks_ctx_say(c, in->err,
+				   c->mode == KS_MODE_AGENT ? " (module skipped)" : NULL);
 	}
 	if (c->mode == KS_MODE_TOOL && err)
 		return err;

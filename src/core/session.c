@@ -108,6 +108,15 @@ void ks_ctx__free(struct ks_ctx *c)
 	free(c);
 }
 
+void ks_ctx_say(const struct ks_ctx *c, const char *msg, const char *suffix)
+{
+	size_t n = strlen(c->label);
+
+	if (!strncmp(msg, c->label, n) && !strncmp(msg + n, ": ", 2))
+		msg += n + 2;
+	fprintf(stderr, "ksight %s: %s%s\n", c->label, msg, suffix ? suffix : "");
+}
+
 int ks_ctx__select(struct ks_ctx *c)
 {
 	return ks_ctx_select(c);

@@ -71,6 +71,10 @@ struct ks_ctx {
 	uint64_t t_start;		/* monotonic ns at ks_ctx__new */
 };
 
+/* session.c: one line on stderr, "ksight LABEL: MSG[SUFFIX]"; a message that begins
+ * with the label itself (a tool's own module name) does not repeat it. */
+void ks_ctx_say(const struct ks_ctx *c, const char *msg, const char *suffix);
+
 /* select.c */
 int ks_ctx_select(struct ks_ctx *c);
 /* The dispatcher's sys_exit (or sys_enter) program in @family. */

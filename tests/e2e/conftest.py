@@ -64,6 +64,7 @@ KERNEL_MATRIX = {
     "test_rw.py::test_every_call_exactly_once",
     "test_rw.py::test_no_latency_drops_the_entry_hook",
     "test_rw.py::test_fentry_refused_here",
+    "test_objects.py::test_tool_with_refused_module_exits_1_with_the_reason",
 }
 
 

@@ -30,8 +30,9 @@ def start(name):
     return k
 
 
-def wait_gone(ids, timeout=10):
-    """Wait until none of @ids is loaded; returns what is left per kind."""
+def wait_gone(ids, timeout=30):
+    """Wait until none of @ids is loaded; returns what is left per kind. The kernel frees
+    them after RCU grace periods, which a loaded machine (a qemu guest beside) stretches."""
     deadline = time.monotonic() + timeout
     while True:
         left = {kind: ids[kind] & bpftool_ids(kind) for kind in KINDS}
