@@ -160,7 +160,7 @@ def test_uprobe_unknown_function_says_so(families):
     families.family("uprobe")
     r = run_selftest(["--uprobe", helper_path("utarget") + ":nope"])
     assert r.returncode == 1
-    assert r.stderr.strip() == "ksight selftest: selftest: uprobe on %s:nope: has no function " \
+    assert r.stderr.strip() == "ksight selftest: uprobe on %s:nope: has no function " \
         "nope" % helper_path("utarget"), r.stderr
 
 
