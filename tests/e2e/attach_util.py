@@ -65,6 +65,11 @@ class Veth:
         self.ns, self.host, self.peer = "ksns%s" % UNIQ, "ksh%s" % UNIQ, "ksp%s" % UNIQ
         self.host_ip, self.peer_ip = "10.251.%d.1" % n, "10.251.%d.2" % n
         self.close()
+        # a modular kernel loads these on demand through its usermode modprobe, which
+        # the kernel matrix's guests lack (their / is the initrd's)
+        if os.path.exists("/proc/modules"):
+            for m in ("veth", "sch_ingress", "cls_bpf"):
+                run("modprobe", "-q", m, check=False)
         run("ip", "netns", "add", self.ns)
         run("ip", "link", "add", self.host, "type", "veth", "peer", "name", self.peer)
         run("ip", "link", "set", self.peer, "netns", self.ns)

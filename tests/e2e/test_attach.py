@@ -260,12 +260,12 @@ def test_nesting_check_catches_a_shared_scratch_buffer(families, workdir):
 @pytest.mark.kernels
 def test_fentry_exact(families, workdir):
     families.family("fentry")
-    s = Helper("syscaller", os.path.join(workdir, "missing"), N, 0)
+    s = Helper("syscaller", os.path.join(workdir, "missing"), 0, N)
     try:
         k = selftest(["--fentry", "-p", s.pid])
         k.wait_ready()
         s.go()
-        assert s.readline().split() == ["done", str(N), "0"]
+        assert s.readline().split() == ["done", "0", str(N)]
         assert k.stop() == 0, k.stderr
     finally:
         s.kill()
