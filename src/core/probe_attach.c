@@ -250,7 +250,7 @@ static int probe_tc(const char *mode, char *w, size_t len)
 	if (!strcmp(mode, "tcx"))
 		return ks_probe_why(w, len, err, "no tcx links: the kernel knows no tcx attach "
 				    "type%s", "");
-	return note(w, len, "legacy clsact filters, tagged and removed by ksight (no tcx links)");
+	return note(w, len, "legacy clsact filters, tagged and removed by ksight: no tcx here");
 }
 
 static int probe_xdp(struct ks_probe *p, char *w, size_t len)
