@@ -3,12 +3,11 @@
 ksight runs plus the test-only selftest module): each counts exactly what a workload the
 test controls does; the attachments are the core's (core/attachments.h) and go with it."""
 import os
-import signal
 
 import pytest
 
-from attach_util import (Cgroup, Veth, assert_exact_accounting, hits, run_selftest, selftest,
-                         summary, uprobe_events)
+from attach_util import (assert_exact_accounting, hits, run_selftest, selftest, summary,
+                         uprobe_events)
 from conftest import SCALE, Helper, helper_path, run_ksight
 from kstatus import KernelHooks
 

@@ -9,9 +9,9 @@ import signal
 
 import pytest
 
-from attach_util import (TC_PRIO, Cgroup, Veth, add_own_filter, assert_exact_accounting, hits,
-                         ksight_filters, run, selftest, summary, tc_state)
-from conftest import SCALE, SELFTEST, Helper, run_ksight
+from attach_util import (Cgroup, Veth, add_own_filter, assert_exact_accounting, hits,
+                         ksight_filters, run, run_selftest, selftest, summary, tc_state)
+from conftest import SCALE, Helper, run_ksight
 from kstatus import KernelHooks
 
 PORT = 7000 + int(__import__("conftest").UNIQ) % 1000
@@ -205,9 +205,30 @@ def test_cgroup_programs_exact(families, cgroup, path):
 
 def test_cgroup_not_v2_said(families):
     families.family("cgroup_skb")
-    import subprocess
-    r = subprocess.run([SELFTEST, "selftest", "--cg-skb", "no-such-cgroup-here", "--port",
-                        "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=60)
+    r = run_selftest(["--cg-skb", "no-such-cgroup-here", "--port", 1])
     assert r.returncode == 1
     assert "no-such-cgroup-here: not a cgroup v2 directory" in r.stderr, r.stderr
+
+
+def test_attach_failing_halfway_takes_off_what_it_made(families, veth):
+    """A module whose attach callback fails after some attachments (legacy TC filters made,
+    then a uretprobe on a function that does not exist) has everything it made taken off:
+    the tool stops with the reason and tc shows the interface as before."""
+    families.family("tc")
+    add_own_filter(veth.host)
+    before = tc_state(veth.host)
+    r = run_selftest(["--tc", veth.host, "--tc-mode", "legacy", "--port", PORT,
+                      "--uretprobe", "/bin/true:no_such_function"])
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.strip().endswith("has no function no_such_function"), r.stderr
+    assert tc_state(veth.host) == before
+
+
+def test_cleanup_usage():
+    r = run_ksight(["cleanup", "--help"])
+    assert r.returncode == 0 and "--dry-run" in r.stdout and "Usage: ksight cleanup" in r.stdout
+    r = run_ksight(["cleanup", "now"])
+    assert r.returncode == 2
+    assert r.stderr == "ksight cleanup: takes no arguments (ksight cleanup --help)\n", r.stderr
+    r = run_ksight(["cleanup", "--bogus"])
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
