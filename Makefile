@@ -8,6 +8,11 @@
 MODULES := $(shell sed -n 's/^[[:space:]]*X(\([a-z0-9_]*\), *[0-9]*).*/\1/p' bpf/modules.h)
 BPF_OBJS := core sysnames $(MODULES)
 SKELS = $(BPF_OBJS:%=$(BUILD)/%.skel.h)
+# Test-only modules, listed once in tests/modules/test_modules.h: built, with the same
+# objects as ksight, into the test instrument build/tests/ksight-selftest, never into ksight.
+TEST_MODULES := $(shell sed -n 's/^[[:space:]]*X(\([a-z0-9_]*\), *[0-9]*).*/\1/p' \
+	tests/modules/test_modules.h)
+TEST_SKELS = $(TEST_MODULES:%=$(BUILD)/tests/%.skel.h)
 
 ifeq ($(ASAN),1)
 BUILD ?= build-asan
@@ -46,8 +51,14 @@ OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/src/cli/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
-HELPER_SRCS := $(filter-out %.bpf.c,$(wildcard tests/e2e/helpers/*.c bench/helpers/*.c))
+HELPER_SRCS := $(filter-out %.bpf.c tests/e2e/helpers/lib%.c,\
+	$(wildcard tests/e2e/helpers/*.c bench/helpers/*.c))
 HELPER_BINS := $(HELPER_SRCS:%.c=$(BUILD)/%)
+HELPER_LIBS := $(patsubst %.c,$(BUILD)/%.so,$(wildcard tests/e2e/helpers/lib*.c))
+HELPER_BPF := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/e2e/helpers/*.bpf.c))
+SELFTEST := $(BUILD)/tests/ksight-selftest
+SELFTEST_OBJS = $(filter-out $(BUILD)/src/cli/registry.o,$(OBJS)) \
+	$(TEST_MODULES:%=$(BUILD)/tests/modules/%.o) $(BUILD)/tests/modules/registry.o
 
 ifeq ($(V),1)
 Q :=
@@ -70,7 +81,8 @@ all: $(BUILD)/ksight
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
-	procps strace tar gzip coreutils
+	procps strace tar gzip coreutils \
+	systemtap-sdt-dev
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)
@@ -133,7 +145,47 @@ $(BUILD)/ksight: $(OBJS)
 # --- tests and helpers -------------------------------------------------------------------
 .PHONY: unit-bins helpers
 unit-bins: $(UNIT_BINS)
-helpers: $(HELPER_BINS)
+helpers: $(HELPER_BINS) $(HELPER_LIBS) $(HELPER_BPF) $(SELFTEST)
+
+# --- the test instrument: ksight's objects, tests/modules' registry, the test modules ----
+$(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) \
+		$(wildcard tests/bpf/*.h tests/modules/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itests/bpf -Itests/modules -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o Makefile
+	$(call msg,SKEL,$@)
+	$(Q){ echo '#include "common.h"'; $(BPFTOOL) gen skeleton $< name $*_bpf; } > $@
+
+$(BUILD)/tests/modules/%.o: tests/modules/%.c $(SKELS) $(TEST_SKELS) \
+		$(wildcard src/*/*.h bpf/*.h tests/bpf/*.h tests/modules/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -Itests/bpf -Itests/modules -c $< -o $@
+
+$(SELFTEST): $(SELFTEST_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $(KSIGHT_LDFLAGS) $^ $(LDLIBS) -o $@
+
+# BPF objects the tests load with other tools (tc filter add ... bpf obj)
+$(BUILD)/tests/e2e/helpers/%.bpf.o: tests/e2e/helpers/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# uprobe and USDT targets: a PIE helper with USDT probes, linked to a library of its own
+$(BUILD)/tests/e2e/helpers/lib%.so: tests/e2e/helpers/lib%.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared $< -o $@
+
+$(BUILD)/tests/e2e/helpers/utarget: tests/e2e/helpers/utarget.c \
+		$(BUILD)/tests/e2e/helpers/libkstarget.so
+	$(call msg,HELPER,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fPIE -pie $< -L$(@D) -lkstarget \
+		-Wl,-rpath,'$$ORIGIN' -o $@
 
 # An archive, so a test pulls in only the objects it needs. A decoder test links its
 # module's file (which includes the skeleton for its setup) and core/ctx.c, not the loader:
@@ -146,8 +198,8 @@ $(BUILD)/libksight.a: $(LIB_OBJS)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libksight.a
 	$(call msg,UNIT,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(BUILD)/libksight.a -lcmocka \
-		$(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/bpf -Itests/modules $(LDFLAGS) $< \
+		$(BUILD)/libksight.a -lcmocka $(LDLIBS) -o $@
 
 $(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)

@@ -2,7 +2,8 @@
 # Run the test suites against a build directory and print each runner's summary line.
 #   scripts/run-tests.sh BUILD [unit|e2e|all] [pytest args...]
 # Unit tests: every cmocka binary under BUILD/tests/unit. End-to-end: pytest (Debian's,
-# /usr/bin/python3) over tests/e2e with KSIGHT pointing at BUILD/ksight.
+# /usr/bin/python3) over tests/e2e with KSIGHT pointing at BUILD/ksight (and
+# KSIGHT_SELFTEST at BUILD/tests/ksight-selftest, the test instrument).
 set -u
 build=${1:?usage: run-tests.sh BUILD [unit|e2e|all]}
 what=${2:-all}
@@ -31,6 +32,7 @@ fi
 
 if [ "$what" = e2e ] || [ "$what" = all ]; then
 	KSIGHT=$(readlink -f "$build/ksight") KSIGHT_HELPERS=$(readlink -f "$build/tests/e2e/helpers") \
+		KSIGHT_SELFTEST=$(readlink -f "$build/tests/ksight-selftest") \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e "$@" || rc=1
 fi
 exit $rc

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `ksight status`: the kernel, its BTF, and which hook each module's programs would use
- * here and why the others were refused. `--live` shows every loaded ksight program's run
+ * `ksight status`: the kernel, its BTF, which hook each module's programs would use here
+ * and why the others were refused, and every attach family: usable, or what is missing. `--live` shows every loaded ksight program's run
  * count and ns per run, from the kernel's BPF statistics (switched on only while it runs).
  */
 #include <bpf/bpf.h>
@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/common_opts.h"
 #include "cli/registry.h"
+#include "core/families.h"
 #include "core/log.h"
 #include "core/procfs.h"
 #include "core/session.h"
@@ -317,6 +318,7 @@ int cmd_status(int argc, char **argv)
 	if (ctx)
 		ks_ctx__print_hooks(ctx, stdout);
 	ks_ctx__free(ctx);
+	ks_families_print(NULL, stdout);
 	for (int i = 0; i < n; i++)
 		free(states[i]);
 	return rc == -ENOMEM ? 1 : 0;

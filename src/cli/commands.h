@@ -8,5 +8,6 @@
 int cmd_tool(const struct ks_module *m, int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
 
 #endif

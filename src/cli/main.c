@@ -17,7 +17,7 @@ static void usage(FILE *f)
 	for (int i = 0; ks_modules[i]; i++)
 		fprintf(f, "  %-10s %s\n", ks_modules[i]->name, ks_modules[i]->brief);
 	fprintf(f, "\nAgent and kernel:\n"
-		   "  %-10s %s\n  %-10s %s\n\n"
+		   "  %-10s %s\n  %-10s %s\n  %-10s %s\n\n"
 		   "Every command takes --help. Examples:\n"
 		   "  ksight open -p 1234 -x      # failed opens of one process\n"
 		   "  ksight exec --json          # every exec as JSON lines\n"
@@ -25,7 +25,8 @@ static void usage(FILE *f)
 		   "  ksight biolat -D 1 5        # disk latency per disk, every second\n"
 		   "  ksight run                  # everything, a summary every 10 s\n",
 		"run", "the agent: every module at once, a summary each interval",
-		"status", "kernel features, the hooks each module uses, live program costs");
+		"status", "kernel features, the hooks each module uses, live program costs",
+		"cleanup", "remove what a killed ksight left attached (legacy TC filters, ...)");
 }
 
 int main(int argc, char **argv)
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(argc - 2, argv + 2);
+	if (!strcmp(cmd, "cleanup"))
+		return cmd_cleanup(argc - 2, argv + 2);
 	m = ks_module_find(cmd);
 	if (m)
 		return cmd_tool(m, argc - 2, argv + 2);

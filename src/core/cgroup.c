@@ -261,3 +261,44 @@ int ks_cgfs__walk(const struct ks_cgfs *fs, size_t max_dirs, ks_cgfs_visit fn, v
 	free(stack);
 	return visited;
 }
+
+int ks_cgroup2_root(char *out, size_t len)
+{
+	size_t cap = 1 << 16;
+	char *buf = malloc(cap);
+	ssize_t n = buf ? ks_read_file("/proc/self/mountinfo", buf, cap) : -ENOMEM;
+	int err = n > 0 && !ks_parse_mountinfo_cgroup2(buf, out, len) ? 0 : -ENOENT;
+
+	free(buf);
+	return err;
+}
+
+static int is_cgroup2(const char *path)
+{
+	struct statfs fs;
+
+	return !statfs(path, &fs) && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int ks_cgroup2_path(const char *arg, char *out, size_t len, char *why, size_t wlen)
+{
+	char root[4096];
+	struct stat st;
+	int err;
+
+	if (arg[0] == '/' && is_cgroup2(arg)) {
+		snprintf(out, len, "%s", arg);
+		return 0;
+	}
+	err = ks_cgroup2_root(root, sizeof(root));
+	if (err) {
+		snprintf(why, wlen, "no cgroup v2 hierarchy is mounted");
+		return err;
+	}
+	snprintf(out, len, "%s/%s", root, arg + (arg[0] == '/'));
+	if (stat(out, &st) || !S_ISDIR(st.st_mode) || !is_cgroup2(out)) {
+		snprintf(why, wlen, "%s: not a cgroup v2 directory (under %s)", arg, root);
+		return -ENOENT;
+	}
+	return 0;
+}

@@ -64,4 +64,14 @@ typedef void (*ks_cgfs_visit)(void *arg, uint64_t id, const char *path);
  */
 int ks_cgfs__walk(const struct ks_cgfs *fs, size_t max_dirs, ks_cgfs_visit fn, void *arg);
 
+/* The cgroup2 mount point of this process's mounts. Returns 0 with it in @out, or -ENOENT. */
+int ks_cgroup2_root(char *out, size_t len);
+
+/*
+ * The directory of cgroup @arg: a path on a cgroup2 file system as given, else a path
+ * relative to the cgroup2 mount ("system.slice/x.service", "/system.slice/x.service").
+ * Returns 0 with the path in @out, or -errno with the reason in @why.
+ */
+int ks_cgroup2_path(const char *arg, char *out, size_t len, char *why, size_t wlen);
+
 #endif

@@ -8,6 +8,9 @@
 static const char *const family_names[KS_FAM_N] = {
 	[KS_FAM_FENTRY] = "fentry",	[KS_FAM_KPROBE] = "kprobe", [KS_FAM_TP_BTF] = "tp_btf",
 	[KS_FAM_RAW_TP] = "raw_tp",	[KS_FAM_TP] = "tp",	    [KS_FAM_SYSCALL] = "syscalls",
+	[KS_FAM_LSM] = "lsm",		[KS_FAM_PERF] = "perf",	    [KS_FAM_UPROBE] = "uprobe",
+	[KS_FAM_USDT] = "usdt",		[KS_FAM_TC] = "tc",	    [KS_FAM_XDP] = "xdp",
+	[KS_FAM_CGROUP] = "cgroup",
 };
 
 const char *ks_family_name(enum ks_family f)

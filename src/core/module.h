@@ -38,8 +38,17 @@ struct ks_ctx;
 struct ks_fdtab;
 struct ks_ident;
 
-/* Hook families, cheapest first. KS_FAM_SYSCALL means "through the syscall dispatcher",
- * which itself runs on tp_btf, raw_tp or tp. */
+/*
+ * Hook families. The tracing ones first, cheapest first; KS_FAM_SYSCALL means "through the
+ * syscall dispatcher", which itself runs on tp_btf, raw_tp or tp. The core attaches these
+ * and KS_FAM_LSM (a program's section names its target) itself.
+ * The families from KS_FAM_PERF on have targets known only at run time (a CPU, a binary, an
+ * interface, a cgroup): a slot of such a family gets its programs loaded and probed like
+ * any other, and the module attaches them from its attach callback with the functions of
+ * core/attachments.h. Their ks_prog_ref.target names what the probe checks: "software" or
+ * "hardware" (perf), "uprobe" or "uretprobe", "skb", "sock", "sock_addr" or "sockops"
+ * (cgroup); empty for the others.
+ */
 enum ks_family {
 	KS_FAM_FENTRY,
 	KS_FAM_KPROBE,
@@ -47,8 +56,21 @@ enum ks_family {
 	KS_FAM_RAW_TP,
 	KS_FAM_TP,
 	KS_FAM_SYSCALL,
+	KS_FAM_LSM,		/* BPF LSM: target is the hook ("file_open") */
+	KS_FAM_PERF,		/* perf_event sampling or counters, per CPU */
+	KS_FAM_UPROBE,		/* uprobe/uretprobe on a user function */
+	KS_FAM_USDT,		/* a USDT probe of a binary or library */
+	KS_FAM_TC,		/* TC clsact: tcx link, else a legacy filter */
+	KS_FAM_XDP,		/* XDP link on an interface */
+	KS_FAM_CGROUP,		/* cgroup v2 program link (skb, sock, sock_addr, sockops) */
 	KS_FAM_N,
 };
+
+/* Whether programs of family @f are attached by the module's attach callback. */
+static inline bool ks_family_dynamic(enum ks_family f)
+{
+	return f >= KS_FAM_PERF && f < KS_FAM_N;
+}
 
 #define KS_ALT_PROGS 16
 #define KS_SYS_ALL (-2)
@@ -148,6 +170,12 @@ struct ks_module {
 	int (*init)(struct ks_ctx *ctx, void *state);
 	/* Before load: rodata, map sizes. Returns 0 or -errno. */
 	int (*setup)(struct ks_ctx *ctx, void *state, void *skel);
+	/* Optional: after the core attached the chosen static programs, attach the programs of
+	 * dynamic families (ks_family_dynamic) to their run-time targets with the functions of
+	 * core/attachments.h; the core owns every attachment made and removes them with the
+	 * module. Returns 0, or -errno (the reason is then in what those functions reported;
+	 * the agent drops the module, a tool stops). */
+	int (*attach)(struct ks_ctx *ctx, void *state, void *skel);
 	/* Optional: once the programs are attached, before "ready": seed state from /proc
 	 * that the records will keep fresh from then on. */
 	void (*started)(struct ks_ctx *ctx, void *state);

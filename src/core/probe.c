@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "core/probe.h"
 #include "core/btfcache.h"
+#include "core/probe_int.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -90,6 +91,17 @@ static int why(char *buf, size_t len, int err, const char *fmt, const char *arg)
 	snprintf(msg, sizeof(msg), fmt, arg);
 	snprintf(buf, len, "%s (%s)", msg, strerrorname_np(-err) ?: "error");
 	return err;
+}
+
+int ks_probe_prog(enum bpf_prog_type type, enum bpf_attach_type attach, __u32 btf_id,
+		  bool read_arg0)
+{
+	return tiny_prog(type, attach, btf_id, read_arg0);
+}
+
+int ks_probe_why(char *buf, size_t len, int err, const char *fmt, const char *arg)
+{
+	return why(buf, len, err, fmt, arg);
 }
 
 static int probe_btf_id(struct ks_probe *p, const char *name, __u32 kind, char *w, size_t len)
@@ -253,7 +265,7 @@ int ks_probe(void *vp, enum ks_family family, const char *target, char *w, size_
 		err = probe_tp(target, w, len);
 		break;
 	default:
-		err = why(w, len, -EINVAL, "no such hook family%s", "");
+		err = ks_probe_dynamic(p, family, target, w, len);
 	}
 	if (err > 0)
 		err = 0;

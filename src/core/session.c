@@ -11,6 +11,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "core/legacy.h"
 #include "core/procfs.h"
 #include "core/session_int.h"
 #include "core.skel.h"
@@ -104,6 +105,7 @@ int ks_ctx__start(struct ks_ctx *c)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	ks_legacy_sweep_at_start(c->label);
 	if (c->common.cgroup && (err = open_cgroup(c)))
 		return err;
 	/* before setup: a module asks (ks_ctx_streaming) what the outputs take */

@@ -5,6 +5,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "core/attset.h"
 #include "core/clock.h"
 #include "core/hooks.h"
 #include "core/ident.h"
@@ -15,7 +16,7 @@
 #include "core/session.h"
 #include "sink/pipe.h"
 
-#define KS_MAX_SLOTS 8
+#define KS_MAX_SLOTS 16
 /* modules one record type can go to (the core's lifecycle types: exec and proc) */
 #define KS_TYPE_MODS 4
 
@@ -39,6 +40,7 @@ struct ks_inst {
 	bool dispatched;	/* has syscalls routed through the dispatcher */
 	char err[256];
 	struct ks_bpfobj o;
+	struct ks_attset dyn;	/* what the module's attach callback attached */
 };
 
 struct ks_ctx {

@@ -2,8 +2,10 @@
 """Shared fixtures for the end-to-end tests: they run the real ksight binary as root
 against real kernel events and assert exact counts.
 
-KSIGHT points at the binary (default build/ksight) and KSIGHT_HELPERS at the compiled
-helpers (default build/tests/e2e/helpers); scripts/run-tests.sh sets both.
+KSIGHT points at the binary (default build/ksight), KSIGHT_HELPERS at the compiled
+helpers (default build/tests/e2e/helpers) and KSIGHT_SELFTEST at the test instrument
+(default build/tests/ksight-selftest: ksight's objects plus test-only modules);
+scripts/run-tests.sh sets them.
 """
 import json
 import os
@@ -21,6 +23,7 @@ from kstatus import KernelHooks
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KSIGHT = os.environ.get("KSIGHT", os.path.join(ROOT, "build", "ksight"))
 HELPERS = os.environ.get("KSIGHT_HELPERS", os.path.join(ROOT, "build", "tests", "e2e", "helpers"))
+SELFTEST = os.environ.get("KSIGHT_SELFTEST", os.path.join(ROOT, "build", "tests", "ksight-selftest"))
 # Timeouts are multiplied by this on slow machines: make test-kernels sets it in its TCG
 # guests, where attaching tens of fexit programs alone takes 10-25 s.
 SLOW = float(os.environ.get("KSIGHT_TEST_SLOW", "1"))
@@ -81,8 +84,8 @@ def helper_path(name):
 class Ksight:
     """A running ksight command. Output is collected by threads so pipes never fill."""
 
-    def __init__(self, args, env=None, preexec=None):
-        self.args = [KSIGHT] + list(args)
+    def __init__(self, args, env=None, preexec=None, binary=None):
+        self.args = [binary or KSIGHT] + list(args)
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=env, preexec_fn=preexec)
         self.out_lines, self.err_lines = [], []

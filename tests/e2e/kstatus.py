@@ -13,15 +13,27 @@ class KernelHooks:
 
     chosen[(module, slot)] is a family name ("syscalls" stands for the dispatcher);
     alts[(module, slot)] maps every alternative's family to None (usable) or the reason
-    it was refused."""
+    it was refused. families maps every attach family of the "attach families" section to
+    None (usable) or the missing feature; notes[family] says how a usable one attaches."""
 
     def __init__(self, text):
         self.text = text
         self.dispatcher = None
         self.dispatcher_refused = {}
         self.chosen, self.alts, self.failed = {}, {}, set()
+        self.families, self.notes = {}, {}
         module = slot = None
         for line in text.splitlines():
+            if line == "attach families":
+                module = "(families)"
+                continue
+            if module == "(families)":
+                if line.startswith("  "):
+                    name, state = line.split(None, 1)
+                    usable = state.startswith("usable")
+                    self.families[name] = None if usable else state.split(": ", 1)[-1]
+                    self.notes[name] = state[len("usable ("):-1] if usable and "(" in state else ""
+                continue
             if line.startswith("syscalls dispatcher: "):
                 self.dispatcher = line.split(": ", 1)[1].strip()
                 module = "(dispatcher)"
@@ -49,6 +61,12 @@ class KernelHooks:
                 fam = "syscalls" if rest.startswith("syscalls") else rest
                 self.chosen[(module, slot)] = fam
                 self.alts[(module, slot)] = {} if fam == "unavailable" else {fam: None}
+
+    def family(self, name):
+        """Skip the calling test unless attach family @name is usable here."""
+        assert name in self.families, "status lists no family %s:\n%s" % (name, self.text)
+        if self.families[name] is not None:
+            pytest.skip("%s: %s" % (name, self.families[name]))
 
     def dispatcher_usable(self):
         """Families the syscall dispatcher can run on (it probes all three)."""

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """Nothing outlives ksight: the BPF programs, links, maps and BTF it loaded are gone once it
 exits, by Ctrl-C or by SIGKILL, and nothing is pinned. Only the ids held by the ksight
-process under test are checked: other ksight instances may run on this machine."""
+process under test are checked: other ksight instances may run on this machine. With every
+attach family (the test instrument), SIGKILL at any moment leaves nothing once the next
+ksight starts or `ksight cleanup` runs: not even legacy TC filters or tracefs events."""
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -12,7 +15,10 @@ import time
 
 import pytest
 
-from conftest import KSIGHT, Ksight, bpf_ids, bpftool_ids
+from attach_util import Cgroup, Veth, add_own_filter, cgroup2_root, run, selftest, tc_state
+from attach_util import run_selftest as selftest_run
+from conftest import (KSIGHT, UNIQ, Helper, Ksight, bpf_ids, bpftool_ids, bpftool_json,
+                      helper_path, run_ksight)
 
 KINDS = ("prog", "link", "map", "btf")
 COMMANDS = {"open": ["open", "-p", "{self}"], "run": ["run", "-p", "{self}"]}
@@ -143,3 +149,107 @@ def test_sigint_right_after_ready_line():
     err = drained[0].lstrip(b".").decode() if drained else ""
     assert rc == 0, "ksight ended with %d: %r" % (rc, err)
     assert re.search(r"^\d+ events, \d+ lost", err, re.M), err
+
+
+# --- every attach family, killed at random moments ---------------------------------------
+
+
+def selftest_objects():
+    """Ids of every BPF program and map of the test instrument's selftest object still
+    loaded on the machine (their names start with "selftest"; no product object's do)."""
+    out = {}
+    for kind in ("prog", "map"):
+        out[kind] = {o["id"] for o in bpftool_json(kind, "show")
+                     if o.get("name", "").startswith("selftest")}
+    return out
+
+
+def probe_events():
+    lines = []
+    for f in ("uprobe_events", "kprobe_events"):
+        try:
+            with open("/sys/kernel/tracing/" + f) as fh:
+                lines += [l for l in fh.read().splitlines() if "ksight_" in l or "libbpf_" in l]
+        except OSError:
+            pass
+    return lines
+
+
+def bpffs():
+    return sorted(os.path.join(d, f) for d, _, fs in os.walk("/sys/fs/bpf") for f in fs)
+
+
+def attached_state(veth, cg):
+    """What the tests' interfaces and cgroup, tracefs and bpffs show."""
+    return {
+        "tc": tc_state(veth.host),
+        "xdp": "xdp" in run("ip", "link", "show", veth.host).stdout,
+        "cgroup": run("bpftool", "cgroup", "show", cg.path).stdout if cg else "",
+        "events": probe_events(),
+        "bpffs": bpffs(),
+    }
+
+
+def wait_nothing_left(timeout=15):
+    """Wait until no selftest program or map is loaded (freeing is deferred)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = selftest_objects()
+        if not any(left.values()) or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
+def test_sigkill_at_random_moments_leaves_nothing():
+    """ksight-selftest with every family this kernel has at once - perf per CPU, uprobe and
+    uretprobe through tracefs, TC as legacy filters, XDP, cgroup_skb, the dispatcher - is
+    killed at random moments of its start (loading, attaching) and once running; after
+    each kill the next start or `ksight cleanup` runs, and then no program, link or map of
+    it is loaded, tc shows the interface as before, no XDP, no cgroup program, no probe
+    event, nothing in /sys/fs/bpf, and no journal of it in /run/ksight.
+    KSIGHT_TEST_SEED repeats a run."""
+    seed = int(os.environ.get("KSIGHT_TEST_SEED", str(int(time.time()))))
+    rnd = random.Random(seed)
+    veth, cg = Veth(), Cgroup() if cgroup2_root() else None
+    u = Helper("utarget", 10)
+    port = 7000 + int(UNIQ) % 1000
+    try:
+        add_own_filter(veth.host)
+        before = attached_state(veth, cg)
+        args = ["--sys", "--perf", "cpu-clock", "--freq", 100, "--check",
+                "--uprobe", helper_path("utarget") + ":ks_target", "--uprobe-legacy",
+                "--uretprobe", helper_path("utarget") + ":ks_target",
+                "--tc", veth.host, "--tc-mode", "legacy", "--xdp", veth.host,
+                "--port", port] + (["--cg-skb", cg.path] if cg else [])
+        t0 = time.monotonic()
+        k = selftest(args)
+        k.wait_ready()
+        ready = time.monotonic() - t0
+        assert k.stop() == 0, k.stderr
+        phases = []
+        for i in range(10):
+            k = selftest(args)
+            if i == 9:
+                k.wait_ready()       # once surely running
+                time.sleep(rnd.uniform(0, 0.3))
+            else:                    # spread over the start, jittered
+                time.sleep(ready * (i + rnd.random()) / 9)
+            phases.append("ready" if k.ready.is_set() else "starting")
+            assert k.stop(signal.SIGKILL) == -signal.SIGKILL
+            if i % 2:
+                r = run_ksight(["cleanup"])
+            else:
+                r = selftest_run(["--sys", "--duration", 1])
+            assert r.returncode == 0, r.stdout + r.stderr
+            if "removed" in r.stderr or re.search(r"^[1-9]\d* removed", r.stdout, re.M):
+                phases[-1] += "+left"    # killed after legacy attachments were made
+            assert wait_nothing_left() == {"prog": set(), "map": set()}, (seed, i, phases)
+            assert attached_state(veth, cg) == before, (seed, i, phases)
+            assert not [f for f in os.listdir("/run/ksight") if f.endswith("-%d" % k.proc.pid)] \
+                if os.path.isdir("/run/ksight") else True, (seed, i)
+        assert "starting" in phases and "ready+left" in phases, phases
+    finally:
+        u.kill()
+        veth.close()
+        if cg:
+            cg.close()

@@ -112,8 +112,6 @@ def test_fork_storm_reader_never_waits(pubdir, delay_ms):
     assert ident["misses"] >= N_STORM - N_STORM // 4
     assert ident["queued"] + ident["dropped"] >= ident["misses"]
     assert ident["loaded"] + ident["gone"] + ident["stale"] <= ident["queued"]
-    # each child's fds were scanned by the worker too (or the scan refused, counted)
-    assert ident["fd_scans_queued"] + ident["fd_refused"] >= N_STORM, ident
     # before and after /proc answered: the comm, the executable, or the unit pytest runs in
     services = collections.Counter(r["service"] for r in recs if r.get("pid") in kids)
     assert set(services) <= {"forkstorm", unit_of(os.getpid())}, services

@@ -9,6 +9,7 @@ exec=fentry ...": every slot of the module that has an alternative of that famil
 and the tests hold ksight's probes to it.
 """
 import os
+import subprocess
 
 import pytest
 
@@ -96,3 +97,29 @@ def test_bpf_lsm_available(bpf_lsm):
     if os.environ.get("KSIGHT_EXPECT_BPF_LSM") != "1":
         pytest.skip("KSIGHT_EXPECT_BPF_LSM not set: BPF LSM not expected on this kernel")
     assert bpf_lsm, open("/sys/kernel/security/lsm").read()
+
+
+def test_attach_families_agree_with_the_kernel(kernel_hooks, bpf_lsm):
+    """`ksight status`'s attach families against what the kernel shows elsewhere (sysfs,
+    tracefs, securityfs, its BTF), and, in the kernel matrix, against what is known of
+    Debian's kernels (BPF trampolines, kprobes, BPF LSM)."""
+    fam = kernel_hooks.families
+    assert set(fam) >= {"fentry", "kprobe", "tp_btf", "raw_tp", "tp", "lsm", "perf_software",
+                        "perf_hardware", "uprobe", "uretprobe", "usdt", "tc", "xdp",
+                        "cgroup_skb", "cgroup_sock", "cgroup_sock_addr", "sockops"}, fam
+    pmu = "/sys/bus/event_source/devices/%s/type"
+    tracing = "/sys/kernel/tracing/%s"
+    assert (fam["kprobe"] is None) == (os.path.exists(pmu % "kprobe") or
+                                       os.path.exists(tracing % "kprobe_events")), fam["kprobe"]
+    assert (fam["uprobe"] is None) == (os.path.exists(pmu % "uprobe") or
+                                       os.path.exists(tracing % "uprobe_events")), fam["uprobe"]
+    if not bpf_lsm:
+        assert fam["lsm"] is not None
+    btf = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    assert kernel_hooks.notes["tc"].startswith("tcx links") == ("STRUCT 'tcx_link'" in btf), \
+        kernel_hooks.notes["tc"]
+    if "*" in expected_hooks():    # Debian's kernels: trampolines and kprobes work
+        assert fam["fentry"] is None and fam["kprobe"] is None, fam
+    if os.environ.get("KSIGHT_EXPECT_BPF_LSM") == "1":
+        assert fam["lsm"] is None, fam["lsm"]
