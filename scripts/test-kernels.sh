@@ -36,6 +36,15 @@ fi
 "$here/install-deps.sh" qemu-system-x86 busybox-static kmod cpio xz-utils file \
 	debian-archive-keyring mawk || exit 1
 mkdir -p "$logs"
+# The guests read the binaries over 9p while they run (20 minutes or more): a copy, so
+# that a rebuild meanwhile is not half-read by a guest.
+snap=$logs/build
+rm -rf "$snap" && mkdir -p "$snap/tests" &&
+	cp -a "$build/ksight" "$snap/" &&
+	cp -a "$build/tests/e2e" "$build/tests/ksight-selftest" "$snap/tests/" || {
+	echo "test-kernels: cannot copy the build to $snap" >&2
+	exit 1
+}
 
 # "N passed, M failed, K skipped" counts from the pytest summary line in a log.
 count() {
@@ -70,7 +79,7 @@ for k in $kernels; do
 	if [ "$k" = host ]; then
 		name="$(uname -r) (host)"
 		log=$logs/host.log
-		"$here/kernels/guest.sh" "$build" > "$log" 2>&1
+		"$here/kernels/guest.sh" "$snap" > "$log" 2>&1
 		st=$?
 	else
 		tree=$("$here/kernels/fetch.sh" "$k" "$cache") || {
@@ -90,7 +99,7 @@ for k in $kernels; do
 				"$here/kernels/boot.sh" "$tree" "$log" -- env \
 				KSIGHT_EXPECT_HOOKS="$debian_expect" KSIGHT_EXPECT_BPF_LSM=$bpf_lsm \
 				KSIGHT_TEST_SLOW=4 KSIGHT_TEST_SCALE=10 \
-				"$here/kernels/guest.sh" "$build"
+				"$here/kernels/guest.sh" "$snap"
 			st=$?
 			case $st in 124 | 125) ;; *) break ;; esac
 			grep -qE '^=* ?[0-9]+ (passed|failed)' "$log" && break
