@@ -332,6 +332,29 @@ set_stop()
 	SET_PIDS=()
 }
 
+# row_stop I ERR: stop what row I of an agent benchmark started (1: ksight run, 2 and 3:
+# a peer set, 4 and on: floortrace); its loss into LOST[I] and a note on what it counted
+# into ROW_NOTE.
+row_stop()
+{
+	local i=$1 err=$2
+
+	ROW_NOTE=
+	case $i in
+	1)
+		stop_ksight "$TRACER" "$err"
+		LOST[$i]+=" $KS_LOST"
+		ROW_NOTE="  ($KS_EVENTS events, $KS_LOST lost)"
+		;;
+	2 | 3) set_stop ;;
+	*)
+		stop_floor "$TRACER" "$err"
+		LOST[$i]+=" $FL_LOST"
+		ROW_NOTE="  ($FL_RECORDS records, $FL_LOST lost)"
+		;;
+	esac
+}
+
 # agent_init NAME "KNOBS" PACKAGES...: rw_init, then the header's other tracers, the
 # agent's own start-up line (a module the kernel refuses shows there) and the peer sets.
 agent_init()

@@ -38,7 +38,7 @@ declare -a READ PPID_NS LOST
 
 run_config()
 {
-	local i=$1 r=$2 err="$TMP/err.$1.$2" read_ns note=""
+	local i=$1 r=$2 err="$TMP/err.$1.$2" read_ns
 	loop_start -c "$CPU" -n "$N" -r "$REPS" zero
 	case $i in
 	1) start_ksight "$err" run ;;
@@ -54,21 +54,9 @@ run_config()
 	loop_start -c "$CPU" -n "$NPPID" -r "$REPS" getppid
 	loop_run
 	PPID_NS[$i]+=" $LOOP_NS"
-	case $i in
-	1)
-		stop_ksight "$TRACER" "$err"
-		LOST[$i]+=" $KS_LOST"
-		note="  ($KS_EVENTS events, $KS_LOST lost)"
-		;;
-	2 | 3) set_stop ;;
-	4 | 5 | 6)
-		stop_floor "$TRACER" "$err"
-		LOST[$i]+=" $FL_LOST"
-		note="  ($FL_RECORDS records, $FL_LOST lost)"
-		;;
-	esac
+	row_stop "$i" "$err"
 	printf '  round %d  %-50s read %7s ns  getppid %6s ns%s\n' "$r" "${NAMES[$i]}" \
-		"$read_ns" "$LOOP_NS" "$note"
+		"$read_ns" "$LOOP_NS" "$ROW_NOTE"
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -32,7 +32,7 @@ declare -a TPS LOST
 
 run_config()
 {
-	local i=$1 r=$2 err="$TMP/err.$1.$2.$RANDOM" note=""
+	local i=$1 r=$2 err="$TMP/err.$1.$2.$RANDOM"
 	LAST_TPS=-
 	case $i in
 	1) start_ksight "$err" run ;;
@@ -43,16 +43,8 @@ run_config()
 	pg_tps "${NAMES[$i]}"
 	TPS[$i]+=" $PG_TPS"
 	LAST_TPS=$PG_TPS
-	case $i in
-	1)
-		stop_ksight "$TRACER" "$err"
-		LOST[$i]+=" $KS_LOST"
-		note="  ($KS_EVENTS events, $KS_LOST lost)"
-		;;
-	2 | 3) set_stop ;;
-	4) stop_floor "$TRACER" "$err" ;;
-	esac
-	printf '  round %d  %-50s %10s tps%s\n' "$r" "${NAMES[$i]}" "$PG_TPS" "$note"
+	row_stop "$i" "$err"
+	printf '  round %d  %-50s %10s tps%s\n' "$r" "${NAMES[$i]}" "$PG_TPS" "$ROW_NOTE"
 }
 
 pg_rounds

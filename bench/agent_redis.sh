@@ -80,7 +80,7 @@ declare -a GET SET LOST LOSS_GET LOSS_SET
 
 run_config()
 {
-	local i=$1 r=$2 err="$TMP/err.$1.$2.$RANDOM" note=""
+	local i=$1 r=$2 err="$TMP/err.$1.$2.$RANDOM"
 	LAST_SET=-
 	LAST_GET=-
 	case $i in
@@ -92,17 +92,9 @@ run_config()
 	bench_run
 	GET[$i]+=" $LAST_GET"
 	SET[$i]+=" $LAST_SET"
-	case $i in
-	1)
-		stop_ksight "$TRACER" "$err"
-		LOST[$i]+=" $KS_LOST"
-		note="  ($KS_EVENTS events, $KS_LOST lost)"
-		;;
-	2 | 3) set_stop ;;
-	4) stop_floor "$TRACER" "$err" ;;
-	esac
+	row_stop "$i" "$err"
 	printf '  round %d  %-50s GET %10s/s  SET %10s/s%s\n' "$r" "${NAMES[$i]}" "$LAST_GET" \
-		"$LAST_SET" "$note"
+		"$LAST_SET" "$ROW_NOTE"
 }
 
 # loss A B C: A against the mean of B and C, in %.
