@@ -77,7 +77,7 @@ static inline bool ks_family_dynamic(enum ks_family f)
 #define KS_SLOT_ALTS 5
 
 struct ks_prog_ref {
-	const char *prog;	/* program name in the linked object */
+	const char *prog;	/* program name in the module's object */
 	const char *target;	/* function (fentry, kprobe), tracepoint (tp_btf, raw_tp) or
 				 * "category/name" (tp) the kernel must have */
 };

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The running kernel's syscall names (see bpf/sysnames_meta.h): open the "enable" file of
- * every syscalls/sys_enter_* trace event, load only sysnames__iter and its map from the
- * linked object, run it once as a task_file iterator over our own descriptors, and keep
+ * every syscalls/sys_enter_* trace event, load only sysnames__iter and its map from its
+ * own object (bpf/sysnames.bpf.c), run it once as a task_file iterator over our own descriptors, and keep
  * each number the kernel's metadata gives. Any failure (no root, no
  * CONFIG_FTRACE_SYSCALLS, no tracefs, no BPF iterators, no BTF) leaves the headers'
  * names; -v says why.
