@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Loading: the core's object first (it creates the maps every object shares and holds the
- * syscall dispatcher), then each module's object on its own, reusing those maps. Only the
- * chosen programs load. A module the kernel refuses costs that module alone: the agent
- * reports it with the verifier's reason and runs the rest; a tool stops. Once every module
- * is in, the dispatcher's routes and tail-call slots are filled for the modules that
- * loaded, and everything is attached (attach.c).
+ * Loading: the maps every object shares first (the core's object with no program), then
+ * the core's programs (the lifecycle, the syscall dispatcher) and each module's object,
+ * each on its own and all at once, reusing those maps. Only the chosen programs load.
+ * A module the kernel refuses costs that module alone: the agent reports it with the
+ * verifier's reason and runs the rest; a tool stops. Once every module is in, the
+ * dispatcher's routes and tail-call slots are filled for the modules that loaded, and
+ * everything is attached (attach.c).
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -127,14 +128,27 @@ static bool refuse_requested(const char *name)
 	return false;
 }
 
-/* Open the core's object and configure it. Returns 0 or -errno (message in core.err). */
+/* The shared maps' sizes, the same in both of the core's instances. */
+static int size_maps(struct ks_ctx *c, struct core_bpf *skel, bool task)
+{
+	int err = bpf_map__set_max_entries(skel->maps.ks_rb, c->common.ringbuf_size);
+
+	err = err ?: bpf_map__set_autocreate(skel->maps.ks_sys_task, task);
+	if (!err && (!c->need_enter || task))
+		err = bpf_map__set_max_entries(skel->maps.ks_sys_inflight, 1);
+	return err;
+}
+
+/* Open the core's object twice - the maps' instance and the programs' - and configure
+ * both. Returns 0 or -errno (message in core.err). */
 static int open_core(struct ks_ctx *c, const struct ks_config *cfg)
 {
 	struct ks_inst *in = &c->core;
 	bool task = cfg->sys_enter_task;
 	int err;
 
-	err = ks_bpfobj_open(&in->o, &core_bpf_obj);
+	err = ks_bpfobj_open(&c->maps, &core_bpf_obj);
+	err = err ?: ks_bpfobj_open(&in->o, &core_bpf_obj);
 	if (err) {
 		snprintf(in->err, sizeof(in->err), "cannot open the core's BPF object: %s",
 			 strerror(-err));
@@ -148,10 +162,9 @@ static int open_core(struct ks_ctx *c, const struct ks_config *cfg)
 			err = ks_bpfobj_enable(&in->o, ks_dispatcher_prog(c->dispatcher, true), c->label);
 	}
 	err = err ?: ks_bpfobj_set_config(&in->o, cfg);
-	err = err ?: bpf_map__set_max_entries(c->skel->maps.ks_rb, c->common.ringbuf_size);
-	err = err ?: bpf_map__set_autocreate(c->skel->maps.ks_sys_task, task);
-	if (!err && (!c->need_enter || task))
-		err = bpf_map__set_max_entries(c->skel->maps.ks_sys_inflight, 1);
+	err = err ?: ks_bpfobj_set_config(&c->maps, cfg);
+	err = err ?: size_maps(c, c->skel, task);
+	err = err ?: size_maps(c, c->maps.skel, task);
 	if (err && !in->err[0])
 		snprintf(in->err, sizeof(in->err), "cannot configure the core's BPF object: %s",
 			 strerror(-err));
@@ -189,7 +202,7 @@ static int load_inst(struct ks_ctx *c, struct ks_inst *in)
 	char prog[128], why[200];
 	int err;
 
-	if (in != &c->core && (err = ks_bpfobj_share_maps(&in->o, &c->core.o))) {
+	if ((err = ks_bpfobj_share_maps(&in->o, &c->maps))) {
 		snprintf(in->err, sizeof(in->err), "%s: cannot share the core's maps: %s",
 			 inst_name(in), strerror(-err));
 		return err;
@@ -268,13 +281,14 @@ void ks_loading_memory(bool on)
 }
 
 /*
- * Modules load in parallel, a few threads taking the next one each: verification is the
- * kernel's CPU work, and the big modules (files, rw, proc) take tens of ms each.
+ * The core's programs and the modules' load in parallel, a few threads taking the next
+ * object each: verification is the kernel's CPU work, and the big modules (files, rw,
+ * proc) take tens of ms each. Item 0 is the core, item i + 1 the session's inst[i].
  */
 struct load_pool {
 	struct ks_ctx *c;
-	int next;		/* next inst to take (atomic) */
-	int err[KS_MOD_MAX];	/* per inst: 0, or -errno with inst->err set */
+	int next;			/* next item to take (atomic) */
+	int err[KS_MOD_MAX + 1];	/* per item: 0, or -errno with its err set */
 };
 
 static void *load_worker(void *arg)
@@ -283,13 +297,16 @@ static void *load_worker(void *arg)
 	struct ks_ctx *c = pool->c;
 	int i;
 
-	while ((i = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED)) < c->ninst)
-		if (!c->inst[i].failed)
-			pool->err[i] = load_inst(c, &c->inst[i]);
+	while ((i = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED)) <= c->ninst) {
+		struct ks_inst *in = i ? &c->inst[i - 1] : &c->core;
+
+		if (!in->failed)
+			pool->err[i] = load_inst(c, in);
+	}
 	return NULL;
 }
 
-static void load_modules(struct ks_ctx *c, struct load_pool *pool)
+static void load_parallel(struct ks_ctx *c, struct load_pool *pool)
 {
 	const char *want = getenv("KSIGHT_LOAD_THREADS");	/* benchmarks compare 1 and more */
 	long ncpu = want ? atol(want) : sysconf(_SC_NPROCESSORS_ONLN);
@@ -298,8 +315,8 @@ static void load_modules(struct ks_ctx *c, struct load_pool *pool)
 
 	pool->c = c;
 	pool->next = 0;
-	if (nthreads > c->ninst)
-		nthreads = c->ninst;
+	if (nthreads > c->ninst + 1)
+		nthreads = c->ninst + 1;
 	/* one thread is this one; a thread that cannot start leaves its share to the others */
 	for (int t = 1; t < nthreads; t++)
 		if (!pthread_create(&tid[started], NULL, load_worker, pool))
@@ -309,7 +326,8 @@ static void load_modules(struct ks_ctx *c, struct load_pool *pool)
 		pthread_join(tid[t], NULL);
 }
 
-/* Open everything, load the core, then the modules. Returns 0 or -errno. */
+/* Open everything, create the shared maps, load the core and the modules. Returns 0 or
+ * -errno. */
 static int load_all(struct ks_ctx *c)
 {
 	struct load_pool pool = { 0 };
@@ -333,15 +351,24 @@ static int load_all(struct ks_ctx *c)
 	}
 	/* module setup was the last user of ksight's own parse: libbpf's reuse its pages */
 	ks_vmlinux_btf_trim();
-	if ((err = load_inst(c, &c->core)))
+	/* the shared maps first (no program: quick), then every object's programs at once */
+	ks_log_reset();
+	if ((err = ks_bpfobj_load(&c->maps))) {
+		snprintf(c->core.err, sizeof(c->core.err),
+			 "cannot create the shared BPF maps: %s%s", strerror(-err),
+			 ks_log_verbose() ? "" : " (-v shows libbpf's log)");
 		goto fatal_core;
-	load_modules(c, &pool);
+	}
+	load_parallel(c, &pool);
+	ks_bpfobj_close(&c->maps);	/* each loaded object holds the maps it uses */
+	if ((err = pool.err[0]))
+		goto fatal_core;
 	for (int i = 0; i < c->ninst; i++) {
 		struct ks_inst *in = &c->inst[i];
 
 		if (in->failed)
 			continue;
-		if ((err = pool.err[i])) {
+		if ((err = pool.err[i + 1])) {
 			if (c->mode == KS_MODE_TOOL)
 				goto fatal;
 			drop(c, in);
@@ -406,5 +433,6 @@ void ks_ctx_unload(struct ks_ctx *c)
 	for (int i = 0; i < c->ninst; i++)
 		ks_bpfobj_close(&c->inst[i].o);
 	ks_bpfobj_close(&c->core.o);
+	ks_bpfobj_close(&c->maps);	/* still open when loading stopped half-way */
 	c->skel = NULL;
 }

@@ -50,6 +50,10 @@ struct ks_ctx {
 	struct ks_inst inst[KS_MOD_MAX];
 	int ninst;
 	struct ks_inst core;		/* the core's lifecycle slots */
+	/* The core's object opened a second time with every program off: loaded first, it
+	 * only creates the shared maps, so the core's programs and every module's verify at
+	 * once. Closed when they have loaded (they hold the maps). */
+	struct ks_bpfobj maps;
 
 	struct ks_probe *probe;
 	bool need_dispatcher, need_enter;
