@@ -159,7 +159,6 @@ static int syscount_setup(struct ks_ctx *ctx, void *state, void *vskel)
 					      keyed && st->hist && !st->list ? st->max_keys : 1);
 	if (err)
 		return err;
-	st->names = ks_sysnames();
 	st->ncpu = libbpf_num_possible_cpus();
 	if (st->ncpu <= 0)
 		return st->ncpu ? st->ncpu : -EINVAL;
@@ -186,6 +185,15 @@ static void emit_list(struct ks_ctx *ctx, const struct ks_sysnames *t)
 	}
 }
 
+/* The running kernel's syscall names, read when first needed: reading them runs an
+ * iterator program, which need not delay the start. */
+static const struct ks_sysnames *names(struct syscount_state *st)
+{
+	if (!st->names)
+		st->names = ks_sysnames();
+	return st->names;
+}
+
 static void syscount_report(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct syscount_bpf *skel = vskel;
@@ -195,9 +203,10 @@ static void syscount_report(struct ks_ctx *ctx, void *state, void *vskel)
 	ssize_t n;
 
 	if (st->list) {
-		emit_list(ctx, st->names);
+		emit_list(ctx, names(st));
 		return;
 	}
+	names(st);	/* the rows' names (syscount_report.c reads st->names) */
 	n = syscount_read(st, skel, &rows);
 	if (n < 0)
 		return;
@@ -264,7 +273,7 @@ static void syscount_collect(struct ks_ctx *ctx, void *state, void *vskel)
 			continue;
 		if (!st->s_calls[nr]) {
 			/* the name once per syscall; the handles stay (no idle retirement) */
-			const char *sys = ks_sysnames_name(st->names, nr, name, sizeof(name));
+			const char *sys = ks_sysnames_name(names(st), nr, name, sizeof(name));
 
 			st->s_calls[nr] = ks_metric_get(st->m_calls, sys);
 			st->s_errors[nr] = ks_metric_get(st->m_errors, sys);
