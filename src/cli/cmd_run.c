@@ -65,7 +65,10 @@ int cmd_run(int argc, char **argv)
 	int n = 0, nmods = 0, npos, rc;
 
 	ks_common_defaults(&common);
+	common.ringbuf_size = 0;	/* unless given (never 0): the agent's own default */
 	rc = ks_opts_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err, sizeof(err));
+	if (!common.ringbuf_size)
+		common.ringbuf_size = KS_RINGBUF_AGENT;
 	if (rc == 1) {
 		ks_print_help("ksight run [OPTIONS] [INTERVAL [COUNT]]",
 			      "Run the modules at once and print a summary each interval", usage,

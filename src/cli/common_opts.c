@@ -32,7 +32,7 @@ const struct ks_opt ks_common_opts[] = {
 	{ "hooks", 0, KS_OPT_CHOICE, OFF(hooks), "FAMILY",
 	  "force a hook family: fentry, kprobe, tp_btf, raw_tp, tp", 0, 0, hooks_choices },
 	{ "ringbuf-size", 0, KS_OPT_SIZE, OFF(ringbuf_size), "BYTES",
-	  "shared ring buffer, a power of two (default 4M)", 4096, 1ULL << 30 },
+	  "shared ring buffer, a power of two (default 4M, 2M for ksight run)", 4096, 1ULL << 30 },
 	{ "duration", 0, KS_OPT_UINT, OFF(duration), "SECS", "stop after SECS seconds", 1,
 	  315360000 },
 	{ "verbose", 'v', KS_OPT_COUNT, OFF(verbose), NULL, "libbpf's log and the verifier's" },

@@ -21,6 +21,9 @@ enum ks_hooks_choice {
 
 /* The reader maps the buffer twice (wrap-around) and every page counts in its RSS. */
 #define KS_RINGBUF_DEFAULT (4ULL << 20)
+/* The agent aggregates in the kernel and streams only lifecycle, opens and file changes:
+ * half the ring the tools that stream every event need. */
+#define KS_RINGBUF_AGENT (2ULL << 20)
 
 struct ks_common {
 	uint64_t pid;		/* -p, 0: any */
