@@ -332,15 +332,16 @@ set_stop()
 	SET_PIDS=()
 }
 
-# row_stop I ERR: stop what row I of an agent benchmark started (1: ksight run, 2 and 3:
-# a peer set, 4 and on: floortrace); its loss into LOST[I] and a note on what it counted
-# into ROW_NOTE.
+# row_stop I ERR: stop what row I of an agent benchmark started (0: nothing, untraced;
+# 1: ksight run; 2 and 3: a peer set; 4 and on: floortrace); its loss into LOST[I] and a
+# note on what it counted into ROW_NOTE.
 row_stop()
 {
 	local i=$1 err=$2
 
 	ROW_NOTE=
 	case $i in
+	0) ;;
 	1)
 		stop_ksight "$TRACER" "$err"
 		LOST[$i]+=" $KS_LOST"
