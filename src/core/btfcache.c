@@ -139,6 +139,11 @@ void ks_vmlinux_btf_release(void)
 	vm.mapped = false;
 }
 
+bool ks_vmlinux_btf_cached(void)
+{
+	return vm.raw != NULL;
+}
+
 unsigned int ks_vmlinux_btf_copies(void)
 {
 	return vm.copies;

@@ -8,6 +8,8 @@
 #ifndef KSIGHT_BTFCACHE_H
 #define KSIGHT_BTFCACHE_H
 
+#include <stdbool.h>
+
 struct btf;
 
 /*
@@ -29,6 +31,9 @@ void ks_vmlinux_btf_trim(void);
 
 /* Free the cached image and parse (the next use reads the kernel's again). */
 void ks_vmlinux_btf_release(void);
+
+/* Whether the image is cached now: a late user releases what it alone brought in. */
+bool ks_vmlinux_btf_cached(void);
 
 /* How many times libbpf asked for the kernel's BTF (through the wrapper), for tests. */
 unsigned int ks_vmlinux_btf_copies(void);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/btfcache.h"
 #include "core/log.h"
 #include "core/probe.h"
 #include "core/objects.h"
@@ -93,6 +94,9 @@ static int run_iter(struct sysnames_bpf *skel)
 
 static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 {
+	/* after a session's start the kernel's BTF is no longer cached: give back what this
+	 * load reads again (5 MB) */
+	bool cached = ks_vmlinux_btf_cached();
 	struct sysnames_bpf *skel = sysnames_bpf__open();
 	struct bpf_program *p;
 	struct bpf_map *m;
@@ -127,6 +131,8 @@ static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 	}
 	sysnames_bpf__destroy(skel);
 	ks_release_elf(sysnames_bpf__elf_bytes);
+	if (!cached)
+		ks_vmlinux_btf_release();
 	if (err) {
 		char name[64];
 
