@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,10 @@ static void interval_work(struct ks_ctx *c, double secs)
 	ks_ctx_emit_stats(c, false);
 	ks_pipe__metrics(&c->pipe, c->metrics, now);
 	ks_metrics__mark(c->metrics);
+	/* glibc gives back only the heap's top by itself; the agent runs for days, and the
+	 * pages freed since (reports, /proc loads, late object loads) should not stay
+	 * resident. A walk of the free lists each interval. */
+	malloc_trim(0);
 }
 
 int ks_ctx__run(struct ks_ctx *c)
