@@ -142,7 +142,8 @@ struct ks_bpf_obj {
 						   stem##_obj_destroy, stem##_obj_elf }
 
 struct ks_module {
-	const char *name;		/* the subcommand */
+	const char *name;		/* the subcommand (the object's stem, bpf->name, names
+				 * its programs: tcp's command is tcplife) */
 	enum ks_module_id id;
 	const struct ks_bpf_obj *bpf;	/* its BPF object */
 	bool thread_exits;		/* wants the core's KS_EV_PROC_TEXIT records too */
