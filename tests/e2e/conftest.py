@@ -174,11 +174,13 @@ class Ksight:
 
 class Helper:
     """A helper process that prints 'ready PID [EXTRA...]', waits for a line on stdin, does
-    its work and prints a result line. Arguments may be str or bytes (raw paths)."""
+    its work and prints a result line. Arguments may be str or bytes (raw paths). @ns: run
+    it in that network namespace (ip netns exec)."""
 
-    def __init__(self, name, *args, env=None):
+    def __init__(self, name, *args, env=None, ns=None):
         argv = [a if isinstance(a, bytes) else str(a) for a in args]
-        self.proc = subprocess.Popen([helper_path(name)] + argv,
+        netns = ["ip", "netns", "exec", ns] if ns else []
+        self.proc = subprocess.Popen(netns + [helper_path(name)] + argv,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
         line = self.proc.stdout.readline().decode()
