@@ -461,10 +461,12 @@ int tcp__accept_fexit(unsigned long long *ctx)
 
 	if (!ks_want(pid_tgid))
 		return 0;
+	/* one load at a constant offset in each branch, in asm: clang otherwise loads through
+	 * an offset it selects, a modified ctx pointer the verifier refuses */
 	if (tcp_accept_ret == 4)
-		sk = (struct sock *)ctx[4];
+		asm volatile("%[sk] = *(u64 *)(%[ctx] + 32)" : [sk] "=r"(sk) : [ctx] "r"(ctx));
 	else
-		sk = (struct sock *)ctx[2];
+		asm volatile("%[sk] = *(u64 *)(%[ctx] + 16)" : [sk] "=r"(sk) : [ctx] "r"(ctx));
 	tcp_set_owner(sk, pid_tgid);
 	return 0;
 }

@@ -32,11 +32,12 @@ def test_connects_and_accepts_exact(net):
     """500 connections: exactly 500 connects, each the client's, and exactly 500 accepts,
     each the server's, the same connections; -L counts 500 in its histogram."""
     port, n = BASE, 500 // SCALE
-    srv = server(net, "ipv4", port, n, 0)
-    cli = client(net, "ipv4", port, n, 1)
+    # started first: an accept() already waiting is missed by fexit (test_tcp.py says why)
     kc, kl, ka = (tool(c, a) for c, a in (("tcpconnect", ["--port", port]),
                                           ("tcpconnect", ["-L", "--port", port]),
                                           ("tcpaccept", ["--port", port])))
+    srv = server(net, "ipv4", port, n, 0)
+    cli = client(net, "ipv4", port, n, 1)
     try:
         cli.go()
         result(cli), result(srv)
