@@ -17,7 +17,8 @@
 	X(syscount, 4) \
 	X(rw, 5)       \
 	X(files, 6)    \
-	X(proc, 7)
+	X(proc, 7)     \
+	X(tcp, 8)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

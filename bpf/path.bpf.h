@@ -20,6 +20,7 @@
 #define KSIGHT_PATH_BPF_H
 
 #include "common.bpf.h"
+#include "task_fd.bpf.h"
 
 #define KS_PATH_DEPTH 64	/* components and mount crossings walked at most */
 #define KS_PATH_OFF_MASK 4095	/* the copy's offset mask: paths up to 4096 bytes */
@@ -161,20 +162,6 @@ static __always_inline __u32 ks_path_copy(char *dst, __u32 max)
 	}
 	dst[ks_mask(off, KS_PATH_OFF_MASK)] = 0;
 	return (off + 1) | cut;
-}
-
-/* The struct file open on @fd in @task, or NULL. */
-static __always_inline struct file *ks_fd_file(struct task_struct *task, int fd)
-{
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *f = NULL;
-
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
 }
 
 #endif

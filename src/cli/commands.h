@@ -5,7 +5,7 @@
 
 #include "core/module.h"
 
-int cmd_tool(const struct ks_module *m, int argc, char **argv);
+int cmd_tool(const struct ks_module *m, const struct ks_variant *v, int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);

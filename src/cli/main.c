@@ -14,8 +14,11 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: ksight COMMAND [OPTIONS]\n"
 		   "Observe a running Linux machine with eBPF: low overhead, every loss counted.\n\n"
 		   "Tools:\n");
-	for (int i = 0; ks_modules[i]; i++)
+	for (int i = 0; ks_modules[i]; i++) {
 		fprintf(f, "  %-10s %s\n", ks_modules[i]->name, ks_modules[i]->brief);
+		for (const struct ks_variant *v = ks_modules[i]->variants; v && v->name; v++)
+			fprintf(f, "  %-10s %s [%s]\n", v->name, v->brief, ks_modules[i]->name);
+	}
 	fprintf(f, "\nAgent and kernel:\n"
 		   "  %-10s %s\n  %-10s %s\n  %-10s %s\n\n"
 		   "Every command takes --help. Examples:\n"
@@ -31,6 +34,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	const struct ks_variant *v;
 	const struct ks_module *m;
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
@@ -58,9 +62,9 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 2, argv + 2);
 	if (!strcmp(cmd, "cleanup"))
 		return cmd_cleanup(argc - 2, argv + 2);
-	m = ks_module_find(cmd);
+	m = ks_module_find(cmd, &v);
 	if (m)
-		return cmd_tool(m, argc - 2, argv + 2);
+		return cmd_tool(m, v, argc - 2, argv + 2);
 	fprintf(stderr, "ksight: unknown command '%.60s' (ksight --help lists them)\n", cmd);
 	return 2;
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "cli/registry.h"
 
-#include <string.h>
-
 #define KS_X_DECL(name, id) extern const struct ks_module name##_module;
 KS_MODULES(KS_X_DECL)
 #undef KS_X_DECL
@@ -13,11 +11,3 @@ const struct ks_module *const ks_modules[] = {
 #undef KS_X_REF
 	NULL,
 };
-
-const struct ks_module *ks_module_find(const char *name)
-{
-	for (int i = 0; ks_modules[i]; i++)
-		if (!strcmp(ks_modules[i]->name, name))
-			return ks_modules[i];
-	return NULL;
-}

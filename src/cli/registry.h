@@ -8,7 +8,8 @@
 /* NULL-terminated, in registry order. */
 extern const struct ks_module *const ks_modules[];
 
-/* The module named @name, or NULL. */
-const struct ks_module *ks_module_find(const char *name);
+/* The module whose command is @name, or NULL. A variant's command (struct ks_variant) finds
+ * its module, with the variant in *@v (else *@v is NULL). */
+const struct ks_module *ks_module_find(const char *name, const struct ks_variant **v);
 
 #endif

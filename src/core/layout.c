@@ -17,6 +17,7 @@
 #include "proc.h"
 #include "rw.h"
 #include "syscount.h"
+#include "tcp.h"
 #include "sysnames_meta.h"
 
 #define KS_LAYOUT(type, size) _Static_assert(sizeof(struct type) == (size), #type " layout")
@@ -57,3 +58,10 @@ KS_LAYOUT(files_top_val, 312);
 KS_LAYOUT(files_wr_key, 8);
 KS_LAYOUT(files_wr_val, 32);
 KS_LAYOUT(proc_fork, 104);
+KS_LAYOUT(tcp_end, 24);
+KS_LAYOUT(tcp_conn, 120);
+KS_LAYOUT(tcp_close, 160);
+KS_LAYOUT(tcp_proc_key, 8);
+KS_LAYOUT(tcp_proc_val, 64);
+KS_LAYOUT(tcp_open_ev, 128);
+KS_LAYOUT(tcp_lat_hist, 272);

@@ -55,7 +55,7 @@ static int enable_inst(struct ks_ctx *c, struct ks_inst *in)
 				return err;
 	}
 	if (in->dispatched) {
-		snprintf(name, sizeof(name), "%s__%s", in->m->name, mod_sys[c->dispatcher]);
+		snprintf(name, sizeof(name), "%s__%s", in->m->bpf->name, mod_sys[c->dispatcher]);
 		if ((err = ks_bpfobj_enable(&in->o, name, c->label)))
 			return err;
 	}
@@ -250,7 +250,7 @@ int ks_ctx_route(struct ks_ctx *c)
 			bpf_map_delete_elem(progs, &key);
 			continue;
 		}
-		snprintf(name, sizeof(name), "%s__%s", in->m->name, mod_sys[c->dispatcher]);
+		snprintf(name, sizeof(name), "%s__%s", in->m->bpf->name, mod_sys[c->dispatcher]);
 		fd = bpf_program__fd(bpf_object__find_program_by_name(in->o.obj, name));
 		if (fd < 0 || bpf_map_update_elem(progs, &key, &fd, BPF_ANY))
 			return fd < 0 ? -ENOENT : -errno;

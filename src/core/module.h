@@ -141,8 +141,22 @@ struct ks_bpf_obj {
 	const struct ks_bpf_obj stem##_bpf_obj = { #stem, stem##_obj_open, stem##_obj_load, \
 						   stem##_obj_destroy, stem##_obj_elf }
 
+/*
+ * Another command served by a module: the same object, options and connection state, another
+ * job (module tcp is tcplife, and tcpconnect and tcpaccept). Its mode is written to the int
+ * at the module's mode_off in the state before the options are parsed; the agent runs the
+ * module in mode 0.
+ */
+struct ks_variant {
+	const char *name;	/* the command; NULL ends a list */
+	const char *brief;	/* one line for `ksight --help` */
+	const char *usage;	/* examples for `ksight <name> --help` */
+	int mode;
+};
+
 struct ks_module {
-	const char *name;		/* the subcommand */
+	const char *name;		/* the subcommand (the object's stem, bpf->name, names
+				 * its programs: tcp's command is tcplife) */
 	enum ks_module_id id;
 	const struct ks_bpf_obj *bpf;	/* its BPF object */
 	bool thread_exits;		/* wants the core's KS_EV_PROC_TEXIT records too */
@@ -154,6 +168,8 @@ struct ks_module {
 	bool positional;		/* takes [interval [count]] */
 	const struct ks_slot *slots;	/* ends at a slot with a NULL name */
 	const struct ks_evtype *types;	/* ends at name NULL */
+	const struct ks_variant *variants;	/* other commands (ends at name NULL), or NULL */
+	size_t mode_off;		/* with variants: the state's int that holds the mode */
 
 	/* After parsing: check and derive options. Returns 0, or -1 with one line in @err
 	 * (the command then exits 2). */

@@ -90,6 +90,7 @@ TEST_COMMANDS = {
     "/bin/sh": "test_proc.py", "/usr/bin/python3": "run-tests.sh", "sed": "run-tests.sh",
     "readlink": "run-tests.sh", "dpkg-query": "install-deps.sh", "clang": "Makefile",
     "gcc": "Makefile", "ar": "Makefile", "make": "Makefile",
+    "ss": "test_tcp.py", "/usr/sbin/tcplife": "test_tcp.py (libbpf-tools, the reference)",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {

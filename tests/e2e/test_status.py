@@ -10,10 +10,11 @@ from conftest import Helper, KSIGHT, Ksight, bpf_ids, run_ksight
 
 
 def modules():
-    """The tools `ksight --help` lists."""
+    """The modules `ksight --help` lists as tools (not their variants' commands, which end
+    with their module's name in brackets: "tcpconnect ... [tcplife]")."""
     out = run_ksight(["--help"]).stdout
     tools = out.split("Tools:\n", 1)[1].split("\n\n", 1)[0]
-    return [l.split()[0] for l in tools.splitlines()]
+    return [l.split()[0] for l in tools.splitlines() if not l.endswith("]")]
 
 
 def sections(text):

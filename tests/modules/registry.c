@@ -3,8 +3,6 @@
  * The module registry of build/tests/ksight-selftest: every product module (bpf/modules.h)
  * and the test-only ones (tests/modules/modules.h). It replaces src/cli/registry.c there.
  */
-#include <string.h>
-
 #include "cli/registry.h"
 #include "test_modules.h"
 
@@ -20,11 +18,3 @@ const struct ks_module *const ks_modules[] = {
 #undef KS_X_REF
 	NULL,
 };
-
-const struct ks_module *ks_module_find(const char *name)
-{
-	for (int i = 0; ks_modules[i]; i++)
-		if (!strcmp(ks_modules[i]->name, name))
-			return ks_modules[i];
-	return NULL;
-}

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp module: one connection table, built in the kernel as each TCP connection is
+ * created, and tcplife's record of each session when it closes.
+ *
+ * Hooks: sock:inet_sock_set_state (tp_btf, raw_tp or the classic tracepoint) sees every
+ * connection's creation (SYN_SENT, SYN_RECV), its establishment and its close; no kprobe.
+ * A connecting task is current at SYN_SENT (connect() runs it), so its connections get
+ * their owner there. An accepted connection is created in softirq (the child socket's
+ * SYN_RECV, then SYN_RECV -> ESTABLISHED), where the current task is whatever was
+ * interrupted: it is entered without an owner, and the owner is the task that accept()
+ * hands it to, set at accept's return (fexit on inet_csk_accept where BPF trampolines
+ * work, else the shared syscall dispatcher's exit of accept/accept4). A session closed
+ * with no owner known is reported about no task (KS_HDR_F_NOTASK), never about whichever
+ * task the close interrupted.
+ *
+ * The table is keyed by the struct sock's address, not by the socket cookie: the cookie
+ * helper is offered to BPF_PROG_TYPE_TRACING programs only (tp_btf, fentry), and only on
+ * a pointer the verifier knows as a socket, while the raw_tp and classic tracepoint
+ * alternatives, and the accept exit (which reaches the socket through the fd table by
+ * probe reads), have no such pointer: one key must serve every program. The address is
+ * unique while the socket lives, and the entry lives from creation to TCP_CLOSE, which
+ * the kernel reaches before it frees the socket; a new socket at a reused address
+ * overwrites whatever a missed close left.
+ *
+ * Bytes: tcp_sock.bytes_acked and bytes_received count sequence space, so the SYN (in the
+ * client's bytes_acked, when its SYN is acknowledged) and a FIN (ours once acknowledged,
+ * the peer's once taken in) are in them besides the application's bytes. Both are read at
+ * ESTABLISHED as a baseline, which takes the SYN out whatever the kernel counted for it,
+ * and a FIN is taken out at close when the socket says it is in: ours when our FIN was
+ * sent (the state we close from is past FIN_WAIT1 or LAST_ACK) and snd_una reached
+ * write_seq (the FIN is the last sequence number), the peer's when tcp_fin() ran
+ * (SOCK_DONE, which TCP sets nowhere else).
+ *
+ * The same object serves tcpconnect (tcp_mode CONNECT: connects as they are established,
+ * or a histogram of their latency with -L, and those that failed with their error at
+ * close) and tcpaccept (ACCEPT: each accepted connection as accept() hands it over, about
+ * the accepting task): the table is the same, only what is reported differs.
+ */
+#include "syscalls.bpf.h"
+#include "task_fd.bpf.h"
+#include "tcp.h"
+#include <bpf/bpf_endian.h>
+
+#define TCP_IPPROTO_TCP 6
+
+const volatile __u16 tcp_port = 0;		/* --port: either end's port, 0 = any */
+const volatile __u16 tcp_family = 0;		/* -4/-6: TCP_AF_INET(6), 0 = both */
+const volatile __u16 tcp_addr_family = 0;	/* --addr: the address's family, 0 = none */
+const volatile __u8 tcp_addr[16] = {};		/* --addr: either end's address */
+const volatile bool tcp_per_proc = false;	/* -P: count per process, stream nothing */
+const volatile __u32 tcp_accept_ret = 2;	/* fexit inet_csk_accept: the return's index */
+const volatile __u32 tcp_mode = TCP_MODE_LIFE;	/* which command: TCP_MODE_* */
+const volatile bool tcp_lat_hist = false;	/* tcpconnect -L: a histogram, no stream */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCP_CONNS);
+	__type(key, __u64);	/* the struct sock's address */
+	__type(value, struct tcp_conn);
+} tcp_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCP_PROCS);
+	__type(key, struct tcp_proc_key);
+	__type(value, struct tcp_proc_val);
+} tcp_procs SEC(".maps");
+
+/* tcpconnect -L: the one histogram of connect latency. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcp_lat_hist);
+} tcp_lats SEC(".maps");
+
+/* Some task filter is set: a session must have an owner that passed it. */
+static __always_inline bool tcp_owner_filtered(void)
+{
+	return ks_cfg.targ_tgid || ks_cfg.targ_tid || ks_cfg.filter_uid || ks_cfg.filter_comm ||
+	       ks_cfg.filter_cgroup;
+}
+
+static __always_inline void tcp_owner_current(struct ks_owner *o, __u64 pid_tgid)
+{
+	o->pid = pid_tgid >> 32;
+	o->tid = (__u32)pid_tgid;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+/* Both ends of @sk. The local port is inet_sport: inet_num is 0 once the port is put
+ * back, which a close does before the tracepoint. */
+static __always_inline void tcp_read_ends(struct sock *sk, __u16 family, struct tcp_end *l,
+					  struct tcp_end *r)
+{
+	l->port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	r->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == TCP_AF_INET) {
+		bpf_core_read(l->addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(r->addr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(l->addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(r->addr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline bool tcp_addr_is(const struct tcp_end *e)
+{
+	__u32 n = tcp_addr_family == TCP_AF_INET ? 4 : 16;
+
+	for (__u32 i = 0; i < 16; i++)
+		if (i < n && e->addr[i] != tcp_addr[i])
+			return false;
+	return true;
+}
+
+/* --port, --addr: whether a connection between @l and @r is wanted. */
+static __always_inline bool tcp_ends_wanted(__u16 family, const struct tcp_end *l,
+					    const struct tcp_end *r)
+{
+	if (tcp_port && l->port != tcp_port && r->port != tcp_port)
+		return false;
+	if (tcp_addr_family &&
+	    (family != tcp_addr_family || (!tcp_addr_is(l) && !tcp_addr_is(r))))
+		return false;
+	return true;
+}
+
+/* A connection is created: SYN_SENT in the connecting task, SYN_RECV in softirq. */
+static __always_inline void tcp_open(struct sock *sk, __u64 key, __u16 family, __u8 side)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct tcp_conn c = {};
+
+	/* tcpconnect needs only connects, tcpaccept only accepted connections */
+	if ((tcp_mode == TCP_MODE_CONNECT && side != TCP_SIDE_CLIENT) ||
+	    (tcp_mode == TCP_MODE_ACCEPT && side != TCP_SIDE_SERVER))
+		return;
+	if (side == TCP_SIDE_CLIENT && !ks_want(pid_tgid))
+		return;
+	c.start_ns = bpf_ktime_get_ns();
+	c.family = family;
+	c.side = side;
+	/* what is known of the ends now; they are complete only at ESTABLISHED, where they
+	 * are read again: a connecting socket has no local port yet, and an accepted child
+	 * enters SYN_RECV before its peer's address and port are copied in. So --port and
+	 * --addr are checked at close. */
+	tcp_read_ends(sk, family, &c.local, &c.remote);
+	if (side == TCP_SIDE_CLIENT) {
+		tcp_owner_current(&c.owner, pid_tgid);
+		c.flags = TCP_F_OWNER;
+	}
+	if (bpf_map_update_elem(&tcp_conns, &key, &c, BPF_ANY))
+		ks_lost(TCP_EV_CONN);
+}
+
+/* tcpconnect and tcpaccept: a connection opened (or a connect failed) about @o. */
+static __always_inline void tcp_open_out(__u32 type, const struct tcp_conn *c,
+					 const struct tcp_end *l, const struct tcp_end *r,
+					 __s32 err, int state, const struct ks_owner *o)
+{
+	struct tcp_open_ev *e;
+
+	if (!tcp_ends_wanted(c->family, l, r))
+		return;
+	e = ks_reserve_as(type, sizeof(*e), o);
+	if (!e)
+		return;
+	e->lat_ns = e->hdr.ts - c->start_ns;
+	e->local = *l;
+	e->remote = *r;
+	e->err = err;
+	e->family = c->family;
+	e->state = state;
+	e->__pad = 0;
+	ks_submit(e);
+}
+
+/* tcpconnect -L: an established connect's latency into the histogram. */
+static __always_inline void tcp_lat_add(const struct tcp_conn *c)
+{
+	__u64 ns = bpf_ktime_get_ns() - c->start_ns;
+	struct tcp_lat_hist *h;
+	__u32 zero = 0, slot;
+
+	if (!tcp_ends_wanted(c->family, &c->local, &c->remote))
+		return;
+	h = bpf_map_lookup_elem(&tcp_lats, &zero);
+	if (!h) {
+		ks_lost(TCP_EV_LAT);
+		return;
+	}
+	slot = ks_log2(ns / 1000);
+	if (slot >= TCP_LAT_SLOTS)
+		slot = TCP_LAT_SLOTS - 1;
+	_Static_assert(TCP_LAT_SLOTS == 32, "the mask below is TCP_LAT_SLOTS - 1");
+	slot = ks_mask(slot, 31);
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum, ns);
+}
+
+static __always_inline void tcp_established(struct sock *sk, __u64 key)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct tcp_conn *c = bpf_map_lookup_elem(&tcp_conns, &key);
+
+	if (!c)
+		return;
+	c->base_acked = BPF_CORE_READ(tp, bytes_acked);
+	c->base_rcvd = BPF_CORE_READ(tp, bytes_received);
+	c->flags |= TCP_F_ESTAB;
+	tcp_read_ends(sk, c->family, &c->local, &c->remote);
+	if (tcp_mode != TCP_MODE_CONNECT || c->side != TCP_SIDE_CLIENT)
+		return;
+	if (tcp_lat_hist)
+		tcp_lat_add(c);
+	else
+		tcp_open_out(TCP_EV_CONNECT, c, &c->local, &c->remote, 0, TCP_ESTABLISHED,
+			     &c->owner);
+}
+
+/* -P: add a closed session to its owner's row. */
+static __always_inline void tcp_proc_add(const struct tcp_close *e)
+{
+	struct tcp_proc_key k = { .pid = e->hdr.pid };
+	struct tcp_proc_val *v = bpf_map_lookup_elem(&tcp_procs, &k);
+
+	if (!v) {
+		struct tcp_proc_val zero = { .cgroup = e->hdr.cgroup };
+
+		__builtin_memcpy(zero.comm, e->hdr.comm, sizeof(zero.comm));
+		bpf_map_update_elem(&tcp_procs, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&tcp_procs, &k);
+		if (!v) {
+			ks_lost(TCP_EV_PROC);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->conns, 1);
+	__sync_fetch_and_add(&v->tx_bytes, e->tx_bytes);
+	__sync_fetch_and_add(&v->rx_bytes, e->rx_bytes);
+	if (e->start_ns)
+		__sync_fetch_and_add(&v->dur_ns, e->hdr.ts - e->start_ns);
+	__sync_fetch_and_add(&v->retrans, e->retrans);
+}
+
+/* The kernels before 6.4 kept sk_flags in struct sock, later ones in sock_common. */
+struct sock___old {
+	unsigned long sk_flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 tcp_sk_flags(struct sock *sk)
+{
+	if (bpf_core_field_exists(sk->__sk_common.skc_flags))
+		return BPF_CORE_READ(sk, __sk_common.skc_flags);
+	return BPF_CORE_READ((struct sock___old *)sk, sk_flags);
+}
+
+/* The session's counters at close, SYN and FINs taken out (see the top of the file). */
+static __always_inline void tcp_counters(struct sock *sk, const struct tcp_conn *c, int old,
+					 struct tcp_close *e)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked), rcvd = BPF_CORE_READ(tp, bytes_received);
+	__u64 sk_flags = tcp_sk_flags(sk);
+	bool fin_sent = old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2 || old == TCP_CLOSING ||
+			old == TCP_LAST_ACK || old == TCP_TIME_WAIT;
+
+	if (fin_sent)
+		e->flags |= TCP_F_FIN_SENT;
+	if (fin_sent && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq)) {
+		e->flags |= TCP_F_FIN_ACKED;
+		acked -= acked > 0;
+	}
+	if (sk_flags & (1ULL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) {
+		e->flags |= TCP_F_FIN_RCVD;
+		rcvd -= rcvd > 0;
+	}
+	if (c && (c->flags & TCP_F_ESTAB)) {
+		acked = acked > c->base_acked ? acked - c->base_acked : 0;
+		rcvd = rcvd > c->base_rcvd ? rcvd - c->base_rcvd : 0;
+	} else if (c) {
+		acked = rcvd = 0;	/* never established: nothing was sent or received */
+	}
+	e->tx_bytes = acked;
+	e->rx_bytes = rcvd;
+	e->retrans = BPF_CORE_READ(tp, total_retrans);
+	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e->err = BPF_CORE_READ(sk, sk_err);
+	e->oldstate = old;
+}
+
+/* tcpconnect and tcpaccept: a close reports only a connect that failed (refused, timed
+ * out, abandoned), with its error. */
+static __always_inline void tcp_closed_open(struct sock *sk, __u64 key, __u16 family, int old)
+{
+	struct tcp_conn *c = bpf_map_lookup_elem(&tcp_conns, &key);
+	struct tcp_end l = {}, r = {};
+
+	if (!c)
+		return;
+	if (tcp_mode == TCP_MODE_CONNECT && !(c->flags & TCP_F_ESTAB)) {
+		tcp_read_ends(sk, family, &l, &r);
+		tcp_open_out(TCP_EV_CONNECT, c, &l, &r, BPF_CORE_READ(sk, sk_err), old,
+			     &c->owner);
+	}
+	bpf_map_delete_elem(&tcp_conns, &key);
+}
+
+static __always_inline void tcp_closed(struct sock *sk, __u64 key, __u16 family, int old)
+{
+	struct tcp_conn *c = bpf_map_lookup_elem(&tcp_conns, &key);
+	const struct ks_owner *o = NULL;
+	struct tcp_close e = {};
+	struct tcp_close *rec;
+
+	if (!c && old == TCP_LISTEN)
+		return;		/* a listener closing: no session */
+	if (c && c->owner.pid)
+		o = &c->owner;
+	/* a task filter wants the owner known: no entry (opened before ksight, or by a task
+	 * the filter refused) or no owner (accepted by nobody, or by a refused task) fails */
+	if (tcp_owner_filtered() && !o)
+		goto out;
+	if (c && (c->flags & TCP_F_ESTAB)) {
+		e.local = c->local;
+		e.remote = c->remote;
+	} else {
+		tcp_read_ends(sk, family, &e.local, &e.remote);
+	}
+	if (!tcp_ends_wanted(family, &e.local, &e.remote))
+		goto out;
+	e.flags = c ? c->flags & ~TCP_F_OWNER : TCP_F_BEFORE;
+	if (o)
+		e.flags |= TCP_F_OWNER;
+	e.start_ns = c ? c->start_ns : 0;
+	e.family = family;
+	e.side = c ? c->side : TCP_SIDE_NONE;
+	tcp_counters(sk, c, old, &e);
+	if (tcp_per_proc) {
+		/* counted, never streamed: it takes no sequence number */
+		e.hdr.ts = bpf_ktime_get_ns();
+		ks_hdr_owner(&e.hdr, o);
+		tcp_proc_add(&e);
+		goto out;
+	}
+	rec = ks_reserve_as(TCP_EV_CLOSE, sizeof(*rec), o);
+	if (!rec)
+		goto out;
+	__builtin_memcpy((char *)rec + sizeof(rec->hdr), (char *)&e + sizeof(e.hdr),
+			 sizeof(e) - sizeof(e.hdr));
+	ks_submit(rec);
+out:
+	if (c)
+		bpf_map_delete_elem(&tcp_conns, &key);
+}
+
+static __always_inline int tcp_state(struct sock *sk, int old, int new)
+{
+	__u64 key = (__u64)sk;
+	__u16 family;
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != TCP_IPPROTO_TCP)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != TCP_AF_INET && family != TCP_AF_INET6)
+		return 0;
+	if (tcp_family && family != tcp_family)
+		return 0;
+	switch (new) {
+	case TCP_SYN_SENT:
+		tcp_open(sk, key, family, TCP_SIDE_CLIENT);
+		break;
+	case TCP_SYN_RECV:
+		tcp_open(sk, key, family, TCP_SIDE_SERVER);
+		break;
+	case TCP_ESTABLISHED:
+		tcp_established(sk, key);
+		break;
+	case TCP_CLOSE:
+		if (tcp_mode == TCP_MODE_LIFE)
+			tcp_closed(sk, key, family, old);
+		else
+			tcp_closed_open(sk, key, family, old);
+		break;
+	}
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp__state_btf, struct sock *sk, int old, int new)
+{
+	return tcp_state(sk, old, new);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tcp__state_raw, struct sock *sk, int old, int new)
+{
+	return tcp_state(sk, old, new);
+}
+
+SEC("tp/sock/inet_sock_set_state")
+int tcp__state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != TCP_IPPROTO_TCP)
+		return 0;
+	return tcp_state((struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate);
+}
+
+/* An accepted connection's owner: the task accept() handed it to (filters passed). */
+static __always_inline void tcp_set_owner(struct sock *sk, __u64 pid_tgid)
+{
+	__u64 key = (__u64)sk;
+	struct tcp_conn *c;
+
+	if (!sk)
+		return;
+	c = bpf_map_lookup_elem(&tcp_conns, &key);
+	if (!c || c->side != TCP_SIDE_SERVER || c->owner.pid)
+		return;
+	tcp_owner_current(&c->owner, pid_tgid);
+	if (tcp_mode == TCP_MODE_ACCEPT)
+		tcp_open_out(TCP_EV_ACCEPT, c, &c->local, &c->remote, 0, TCP_ESTABLISHED,
+			     &c->owner);
+}
+
+/* The dispatcher's exit of accept/accept4: the socket behind the returned fd. Only a
+ * socket in the table is touched, so a file that is no socket (an fd closed and reused by
+ * another thread meanwhile) changes nothing. */
+static __always_inline void tcp_sys_exit(void *ctx, const struct ks_sys_call *c, long ret,
+					 __u64 pid_tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct socket *sock;
+	struct file *f;
+
+	if (ret < 0)
+		return;
+	f = ks_fd_file(task, ret);
+	if (!f)
+		return;
+	sock = BPF_CORE_READ(f, private_data);
+	if (sock)
+		tcp_set_owner(BPF_CORE_READ(sock, sk), pid_tgid);
+}
+
+KS_SYS_MODULE(tcp)
+
+/* inet_csk_accept() returns the child socket in the accepting task. It lost its flags,
+ * err and kern arguments in 6.10: user space counts them in the kernel's BTF and sets
+ * tcp_accept_ret; a constant, so the verifier sees only the access that applies. */
+SEC("fexit/inet_csk_accept")
+int tcp__accept_fexit(unsigned long long *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sock *sk;
+
+	if (!ks_want(pid_tgid))
+		return 0;
+	/* one load at a constant offset in each branch, in asm: clang otherwise loads through
+	 * an offset it selects, a modified ctx pointer the verifier refuses */
+	if (tcp_accept_ret == 4)
+		asm volatile("%[sk] = *(u64 *)(%[ctx] + 32)" : [sk] "=r"(sk) : [ctx] "r"(ctx));
+	else
+		asm volatile("%[sk] = *(u64 *)(%[ctx] + 16)" : [sk] "=r"(sk) : [ctx] "r"(ctx));
+	tcp_set_owner(sk, pid_tgid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

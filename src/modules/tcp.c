@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp: `ksight tcplife`, every TCP session when it closes, from the connection table the
+ * kernel builds as connections are created (bpf/tcp.bpf.c): the owner (the task that
+ * connected, or that accepted), both ends, the application's bytes each way, duration,
+ * retransmitted segments, smoothed RTT and why it closed. -P counts per process in the
+ * kernel instead (tcp_proc.c). The agent counts sessions and bytes per service.
+ * Its variants tcpconnect and tcpaccept report connections as they open (tcp_open.c).
+ */
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "core/ident.h"
+#include "core/module.h"
+#include "modules/tcp_fmt.h"
+#include "modules/tcp_int.h"
+#include "tcp.skel.h"
+
+static const struct ks_opt tcp_opts[] = {
+	{ "per-process", 'P', KS_OPT_FLAG, offsetof(struct tcp_state, per_proc), NULL,
+	  "tcplife: count closed sessions per process in the kernel; a table each interval" },
+	{ "latency", 'L', KS_OPT_FLAG, offsetof(struct tcp_state, lat), NULL,
+	  "tcpconnect: connect latency as a histogram counted in the kernel (failures stream)" },
+	{ "port", 0, KS_OPT_UINT, offsetof(struct tcp_state, port), "PORT",
+	  "only sessions with this port at either end (checked in the kernel)", 1, 65535 },
+	{ "addr", 0, KS_OPT_STR, offsetof(struct tcp_state, addr), "ADDR",
+	  "only sessions with this IPv4 or IPv6 address at either end", 0, 64 },
+	{ "ipv4", '4', KS_OPT_FLAG, offsetof(struct tcp_state, v4), NULL, "only IPv4 sessions" },
+	{ "ipv6", '6', KS_OPT_FLAG, offsetof(struct tcp_state, v6), NULL, "only IPv6 sessions" },
+	{ 0 },
+};
+
+static const int tcp_accepts[] = { SYS_accept, SYS_accept4, -1 };
+
+static const struct ks_slot tcp_slots[] = {
+	{
+		.name = "see state changes",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "tcp__state_btf", "inet_sock_set_state" } } },
+			{ KS_FAM_RAW_TP, { { "tcp__state_raw", "inet_sock_set_state" } } },
+			{ KS_FAM_TP, { { "tcp__state_tp", "sock/inet_sock_set_state" } } },
+		},
+	},
+	{
+		.name = "owners of accepts",
+		.alts = {
+			{ KS_FAM_FENTRY, { { "tcp__accept_fexit", "inet_csk_accept" } } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, tcp_accepts },
+		},
+	},
+	{ 0 },
+};
+
+static const struct ks_evtype tcp_types[] = {
+	{ TCP_EV_CLOSE, "tcplife" },
+	{ TCP_EV_CONN, "tcp_conn_table", true },
+	{ TCP_EV_PROC, "tcplife_proc", true },
+	{ TCP_EV_CONNECT, "tcpconnect" },
+	{ TCP_EV_ACCEPT, "tcpaccept" },
+	{ TCP_EV_LAT, "tcpconnect_latency", true },
+	{ 0 },
+};
+
+static const struct ks_metric_desc tcp_closed_desc = {
+	.name = "ksight_tcp_sessions_closed_total",
+	.help = "TCP sessions closed, by the service that opened or accepted them",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+};
+
+static const struct ks_metric_desc tcp_tx_desc = {
+	.name = "ksight_tcp_sent_bytes_total",
+	.help = "Application bytes sent over TCP sessions that closed, by service",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+};
+
+static const struct ks_metric_desc tcp_rx_desc = {
+	.name = "ksight_tcp_received_bytes_total",
+	.help = "Application bytes received over TCP sessions that closed, by service",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+};
+
+static int tcp_configure(void *state, const struct ks_common *common, char *err, size_t len)
+{
+	struct tcp_state *st = state;
+
+	if (st->v4 && st->v6) {
+		snprintf(err, len, "-4 and -6 exclude each other (neither: both families)");
+		return -1;
+	}
+	if (st->addr) {
+		st->addr_family = tcp_addr_parse(st->addr, st->addr_bin);
+		if (!st->addr_family) {
+			snprintf(err, len, "--addr: '%s' is not an IPv4 or IPv6 address", st->addr);
+			return -1;
+		}
+		if ((st->v4 && st->addr_family != TCP_AF_INET) ||
+		    (st->v6 && st->addr_family != TCP_AF_INET6)) {
+			snprintf(err, len, "--addr %s is not of the family -%c asks for", st->addr,
+				 st->v4 ? '4' : '6');
+			return -1;
+		}
+	}
+	if (st->per_proc && st->mode != TCP_MODE_LIFE) {
+		snprintf(err, len, "-P is tcplife's (sessions per process)");
+		return -1;
+	}
+	if (st->lat && st->mode != TCP_MODE_CONNECT) {
+		snprintf(err, len, "-L is tcpconnect's (connect latency)");
+		return -1;
+	}
+	if (common->interval && !st->per_proc && !st->lat) {
+		snprintf(err, len, "an interval only makes sense with %s (use --duration)",
+			 st->mode == TCP_MODE_CONNECT ? "-L" : "-P");
+		return -1;
+	}
+	return 0;
+}
+
+/* tcpconnect needs no accept: no syscall hook at all. */
+static bool tcp_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct tcp_state *st = state;
+
+	return !(st->mode == TCP_MODE_CONNECT && slot == &tcp_slots[1]);
+}
+
+/* inet_csk_accept(sk, arg) since 6.10, (sk, flags, err, kern) before: the fexit
+ * program's return value follows the arguments. */
+static uint32_t accept_ret_index(struct btf *btf)
+{
+	const struct btf_type *t;
+	int id;
+
+	if (!btf)
+		return 2;
+	id = btf__find_by_name_kind(btf, "inet_csk_accept", BTF_KIND_FUNC);
+	if (id < 0)
+		return 2;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) == 4 ? 4 : 2;
+}
+
+static int tcp_setup(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct tcp_bpf *skel = vskel;
+	struct tcp_state *st = state;
+
+	skel->rodata->tcp_port = st->port;
+	skel->rodata->tcp_family = st->v4 ? TCP_AF_INET : st->v6 ? TCP_AF_INET6 : 0;
+	skel->rodata->tcp_addr_family = st->addr_family;
+	memcpy((void *)skel->rodata->tcp_addr, st->addr_bin, sizeof(st->addr_bin));
+	skel->rodata->tcp_per_proc = st->per_proc;
+	skel->rodata->tcp_accept_ret = accept_ret_index(ks_ctx_btf(ctx));
+	skel->rodata->tcp_mode = st->mode;
+	skel->rodata->tcp_lat_hist = st->lat;
+	if (!st->per_proc)
+		bpf_map__set_max_entries(skel->maps.tcp_procs, 1);
+	return 0;
+}
+
+static void add_end(struct ks_rec *r, const char *akey, const char *acol, const char *pkey,
+		    const char *pcol, uint16_t family, const struct tcp_end *end, char *buf)
+{
+	tcp_addr_str(family, end->addr, buf, TCP_ADDR_STRLEN);
+	ks_rec_str(r, akey, acol, -15, buf, strlen(buf));
+	ks_rec_uint(r, pkey, pcol, 5, end->port);
+}
+
+static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e)
+{
+	static char laddr[TCP_ADDR_STRLEN], raddr[TCP_ADDR_STRLEN], pid[16];
+	const struct ks_hdr *h = &e->hdr;
+	bool task = !(h->flags & KS_HDR_F_NOTASK), before = e->flags & TCP_F_BEFORE;
+	const char *side = tcp_side_name(e->side), *fam = tcp_family_name(e->family);
+	const char *reason = tcp_close_reason(e);
+	struct ks_rec r;
+
+	ks_rec_init(&r, "tcplife", h);
+	if (task)
+		snprintf(pid, sizeof(pid), "%u", h->pid);
+	else
+		snprintf(pid, sizeof(pid), "-");
+	ks_rec_str(&r, NULL, "PID", -7, pid, strlen(pid));	/* JSON has the header's */
+	if (task)
+		ks_rec_kstr(&r, NULL, "COMM", -16, h->comm, sizeof(h->comm), false);
+	else
+		ks_rec_str(&r, NULL, "COMM", -16, "-", 1);
+	ks_rec_str(&r, "side", "SIDE", -7, side, strlen(side));
+	ks_rec_str(&r, "family", NULL, 0, fam, strlen(fam));
+	add_end(&r, "laddr", "LADDR", "lport", "LPORT", e->family, &e->local, laddr);
+	add_end(&r, "raddr", "RADDR", "rport", "RPORT", e->family, &e->remote, raddr);
+	ks_rec_add(&r, "tx_bytes", "TX", 9, KS_V_BYTES)->u = e->tx_bytes;
+	ks_rec_add(&r, "rx_bytes", "RX", 9, KS_V_BYTES)->u = e->rx_bytes;
+	if (before)
+		ks_rec_str(&r, NULL, "DUR", 8, "-", 1);
+	else
+		ks_rec_add(&r, "duration_ns", "DUR", 8, KS_V_NS)->u =
+			h->ts > e->start_ns ? h->ts - e->start_ns : 0;
+	ks_rec_uint(&r, "retrans", "RETR", 4, e->retrans);
+	ks_rec_add(&r, "srtt_ns", "RTT", 7, KS_V_NS)->u = (uint64_t)e->srtt_us * 1000;
+	ks_rec_str(&r, "reason", "CLOSE", 0, reason, strlen(reason));
+	if (e->err)
+		ks_rec_add(&r, "error", NULL, 0, KS_V_ERRNO)->i = e->err;
+	ks_rec_str(&r, "closed_from", NULL, 0, tcp_state_name(e->oldstate),
+		   strlen(tcp_state_name(e->oldstate)));
+	ks_rec_add(&r, "fin_sent", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_FIN_SENT);
+	ks_rec_add(&r, "fin_received", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_FIN_RCVD);
+	ks_rec_add(&r, "opened_before", NULL, 0, KS_V_BOOL)->u = before;
+	ks_emit(ctx, &r);
+}
+
+/* The registry: every close, whatever the outputs, per service. */
+static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct tcp_close *e)
+{
+	const char *svc = "(unknown)";
+
+	if (!(e->hdr.flags & KS_HDR_F_NOTASK))
+		svc = ks_ident__service(ks_ctx_ident(ctx), &e->hdr);
+	ks_counter_add(ks_metric_get(st->m_closed, svc), 1);
+	ks_counter_add(ks_metric_get(st->m_tx, svc), e->tx_bytes);
+	ks_counter_add(ks_metric_get(st->m_rx, svc), e->rx_bytes);
+}
+
+static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	const struct tcp_close *e = (const void *)h;
+
+	if ((h->type == TCP_EV_CONNECT || h->type == TCP_EV_ACCEPT) &&
+	    size >= sizeof(struct tcp_open_ev)) {
+		tcp_open_emit(ctx, (const void *)h);
+		return;
+	}
+	if (h->type != TCP_EV_CLOSE || size < sizeof(*e))
+		return;
+	count_close(ctx, state, e);
+	if (ks_ctx_streaming(ctx))
+		emit_close(ctx, e);
+}
+
+static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct tcp_bpf *skel = vskel;
+	struct tcp_state *st = state;
+
+	if (st->per_proc)
+		tcp_proc_report(ctx, st, skel->maps.tcp_procs);
+	if (st->lat)
+		tcp_lat_report(ctx, st, skel->maps.tcp_lats);
+}
+
+static int tcp_init(struct ks_ctx *ctx, void *state)
+{
+	struct tcp_state *st = state;
+
+	st->m_closed = ks_ctx_metric(ctx, &tcp_closed_desc);
+	st->m_tx = ks_ctx_metric(ctx, &tcp_tx_desc);
+	st->m_rx = ks_ctx_metric(ctx, &tcp_rx_desc);
+	return st->m_closed && st->m_tx && st->m_rx ? 0 : -errno;
+}
+
+/* The agent's line: sessions closed and bytes each way per second, the services that
+ * closed most; in JSON also the interval's exact counts. */
+static void tcp_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	struct tcp_state *st = state;
+	uint64_t n = ks_metric_delta(st->m_closed), tx = ks_metric_delta(st->m_tx);
+	uint64_t rx = ks_metric_delta(st->m_rx);
+	struct ks_val top[5];
+	struct ks_obj o;
+	struct ks_rec r;
+
+	ks_rec_summary(&r, "tcp");
+	ks_rec_rate(&r, "closed_per_s", "closed", n, secs);
+	ks_rec_add(&r, "sent_per_s", "sent", 0, KS_V_BYTE_RATE)->d = secs > 0 ? tx / secs : 0;
+	ks_rec_add(&r, "received_per_s", "recv", 0, KS_V_BYTE_RATE)->d = secs > 0 ? rx / secs : 0;
+	ks_rec_uint(&r, "closed", NULL, 0, n);
+	ks_rec_uint(&r, "sent_bytes", NULL, 0, tx);
+	ks_rec_uint(&r, "received_bytes", NULL, 0, rx);
+	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_closed, 0);
+	ks_emit(ctx, &r);
+}
+
+static void tcp_fini(void *state)
+{
+	tcp_proc_free(state);
+}
+
+KS_BPF_OBJECT(tcp);
+
+static const struct ks_variant tcp_variants[] = {
+	{ "tcpconnect", "every TCP connect: owner, ends, latency; refused and timed out ones",
+	  "  ksight tcpconnect                # every connect, established or failed\n"
+	  "  ksight tcpconnect -L --port 443  # connect latency as a histogram\n"
+	  "  ksight tcpconnect -L 5 3         # the histogram every 5 s, 3 times\n",
+	  TCP_MODE_CONNECT },
+	{ "tcpaccept", "every TCP connection accepted: the accepting task, ends, time queued",
+	  "  ksight tcpaccept                 # every accept, system-wide\n"
+	  "  ksight tcpaccept --port 80 -p 1234\n",
+	  TCP_MODE_ACCEPT },
+	{ 0 },
+};
+
+const struct ks_module tcp_module = {
+	.name = "tcplife",
+	.id = KS_MOD_tcp,
+	.bpf = &tcp_bpf_obj,
+	.brief = "every TCP session as it closes: owner, ends, bytes, duration, why it closed",
+	.usage = "  ksight tcplife                   # every session, both sides, as it closes\n"
+		 "  ksight tcplife --port 443 -6     # IPv6 sessions with port 443 at one end\n"
+		 "  ksight tcplife -p 1234 --json    # sessions process 1234 opened or accepted\n"
+		 "  ksight tcplife --addr 10.0.0.7   # sessions with 10.0.0.7 at one end\n"
+		 "  ksight tcplife -P 10 6           # per process, every 10 s, 6 times\n",
+	.opts = tcp_opts,
+	.state_size = sizeof(struct tcp_state),
+	.positional = true,
+	.slots = tcp_slots,
+	.types = tcp_types,
+	.variants = tcp_variants,
+	.mode_off = offsetof(struct tcp_state, mode),
+	.configure = tcp_configure,
+	.want_slot = tcp_want_slot,
+	.init = tcp_init,
+	.setup = tcp_setup,
+	.event = tcp_event,
+	.report = tcp_report,
+	.summary = tcp_summary,
+	.fini = tcp_fini,
+};

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcplife -P: closed sessions counted per process in the kernel (tcp_procs), printed each
+ * interval as the counts since the last report, busiest (bytes both ways) first.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/ident.h"
+#include "core/maps.h"
+#include "modules/tcp_int.h"
+
+struct proc_row {
+	struct tcp_proc_key k;
+	struct tcp_proc_val v;
+};
+
+static int by_pid(const void *a, const void *b)
+{
+	const struct proc_row *x = a, *y = b;
+
+	return x->k.pid < y->k.pid ? -1 : x->k.pid > y->k.pid;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct proc_row *x = a, *y = b;
+	uint64_t bx = x->v.tx_bytes + x->v.rx_bytes, by = y->v.tx_bytes + y->v.rx_bytes;
+
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	if (x->v.conns != y->v.conns)
+		return x->v.conns > y->v.conns ? -1 : 1;
+	return by_pid(a, b);
+}
+
+static const struct tcp_proc_val *prev_of(const struct tcp_state *st, uint32_t pid)
+{
+	size_t lo = 0, hi = st->nprev;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (st->prev_keys[mid].pid == pid)
+			return &st->prev[mid];
+		if (st->prev_keys[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Keep @rows (sorted by pid) as the totals the next report subtracts. */
+static void remember(struct tcp_state *st, const struct proc_row *rows, size_t n)
+{
+	struct tcp_proc_key *k = malloc((n ? n : 1) * sizeof(*k));
+	struct tcp_proc_val *v = malloc((n ? n : 1) * sizeof(*v));
+
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		k[i] = rows[i].k;
+		v[i] = rows[i].v;
+	}
+	tcp_proc_free(st);
+	st->prev_keys = k;
+	st->prev = v;
+	st->nprev = n;
+}
+
+static void emit_row(struct ks_ctx *ctx, const struct proc_row *p)
+{
+	static char pid[16];
+	struct ks_hdr h = { .pid = p->k.pid, .tid = p->k.pid, .cgroup = p->v.cgroup };
+	const char *svc;
+	struct ks_rec r;
+
+	memcpy(h.comm, p->v.comm, sizeof(h.comm));
+	h.ts = ks_clock_mono_now();	/* the report's time */
+	h.flags = p->k.pid ? KS_HDR_F_OWNER : KS_HDR_F_NOTASK;
+	svc = p->k.pid ? ks_ident__service(ks_ctx_ident(ctx), &h) : "-";
+	ks_rec_init(&r, "tcplife_proc", &h);
+	r.kind = KS_K_REPORT;
+	if (p->k.pid)
+		snprintf(pid, sizeof(pid), "%u", p->k.pid);
+	else
+		snprintf(pid, sizeof(pid), "-");
+	ks_rec_str(&r, NULL, "PID", -7, pid, strlen(pid));
+	if (p->k.pid)
+		ks_rec_kstr(&r, NULL, "COMM", -16, h.comm, sizeof(h.comm), false);
+	else
+		ks_rec_str(&r, NULL, "COMM", -16, "(no owner)", 10);
+	ks_rec_str(&r, NULL, "SERVICE", -20, svc, strlen(svc));	/* JSON: the header's */
+	ks_rec_add(&r, "sessions", "SESSIONS", 8, KS_V_COUNT)->u = p->v.conns;
+	ks_rec_add(&r, "tx_bytes", "TX", 9, KS_V_BYTES)->u = p->v.tx_bytes;
+	ks_rec_add(&r, "rx_bytes", "RX", 9, KS_V_BYTES)->u = p->v.rx_bytes;
+	ks_rec_add(&r, "duration_ns", NULL, 0, KS_V_NS)->u = p->v.dur_ns;
+	ks_rec_add(&r, "avg_duration_ns", "AVG_DUR", 8, KS_V_NS)->u =
+		p->v.conns ? p->v.dur_ns / p->v.conns : 0;
+	ks_rec_uint(&r, "retrans", "RETRANS", 7, p->v.retrans);
+	ks_emit(ctx, &r);
+}
+
+void tcp_proc_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map)
+{
+	struct tcp_proc_key *keys = calloc(TCP_PROCS, sizeof(*keys));
+	struct tcp_proc_val *vals = calloc(TCP_PROCS, sizeof(*vals));
+	struct proc_row *rows = calloc(TCP_PROCS, sizeof(*rows)), *delta = NULL;
+	uint64_t total = 0;
+	size_t n, nd = 0;
+
+	if (!keys || !vals || !rows)
+		goto out;
+	n = ks_map_dump(map, keys, vals, TCP_PROCS);
+	for (size_t i = 0; i < n; i++) {
+		rows[i].k = keys[i];
+		rows[i].v = vals[i];
+		total += vals[i].conns;
+	}
+	ks_ctx_aggregated(ctx, TCP_EV_PROC, total);
+	qsort(rows, n, sizeof(*rows), by_pid);
+	delta = calloc(n ? n : 1, sizeof(*delta));
+	if (!delta)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct tcp_proc_val *p = prev_of(st, rows[i].k.pid);
+		struct proc_row d = rows[i];
+
+		if (p) {
+			d.v.conns -= p->conns;
+			d.v.tx_bytes -= p->tx_bytes;
+			d.v.rx_bytes -= p->rx_bytes;
+			d.v.dur_ns -= p->dur_ns;
+			d.v.retrans -= p->retrans;
+		}
+		if (d.v.conns)
+			delta[nd++] = d;
+	}
+	remember(st, rows, n);
+	qsort(delta, nd, sizeof(*delta), by_bytes);
+	for (size_t i = 0; i < nd; i++)
+		emit_row(ctx, &delta[i]);
+out:
+	free(delta);
+	free(rows);
+	free(vals);
+	free(keys);
+}
+
+void tcp_proc_free(struct tcp_state *st)
+{
+	free(st->prev_keys);
+	free(st->prev);
+	st->prev_keys = NULL;
+	st->prev = NULL;
+	st->nprev = 0;
+}
