@@ -113,7 +113,27 @@ struct ks_config {
 /* The syscall dispatcher's routing for one syscall number (ks_sys_route). */
 struct ks_sys_route {
 	__u64 exit_mask;	/* module ids (bits) whose handler runs at sys_exit */
-	__u64 enter;		/* nonzero: record the entry (time, and args for classic tp) */
+	__u32 enter;		/* nonzero: record the entry (time, and args for classic tp) */
+	__u32 count;		/* KS_SYS_COUNT*: count it in ks_sys_counts, in the dispatcher */
+};
+
+#define KS_SYS_COUNT 1		/* calls and failures */
+#define KS_SYS_COUNT_TIMED 2	/* ... and time from entry (enter is set too); a call
+				 * entered before ksight attached is not counted at all */
+
+/* A return value in [-KS_ERRNO_MAX, -1] is a failed call. */
+#define KS_ERRNO_MAX 4095
+
+/*
+ * The dispatcher's own counters, per syscall number and per CPU (ks_sys_counts), for a
+ * module that only counts calls (syscount without -P/-e/-x/--hist): counting in the
+ * dispatcher costs a lookup and a few adds, where a tail call to the module's handler
+ * costs an indirect jump and the per-CPU call record (bench/RESULTS.md, section 6).
+ */
+struct ks_sys_count {
+	__u64 count;		/* calls */
+	__u64 errors;		/* calls that returned -errno */
+	__u64 lat_ns;		/* KS_SYS_COUNT_TIMED: total time from entry to exit */
 };
 
 /*

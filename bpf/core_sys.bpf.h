@@ -4,7 +4,9 @@
  * moves every thread of the machine onto the slow syscall path, so ksight attaches once, to
  * the raw sys_enter and sys_exit, and routes by syscall number (ks_sys_route, filled by user
  * space once the modules have loaded) to the modules' handler programs, by tail calls
- * (syscalls.bpf.h). A syscall nobody asked for costs one array read.
+ * (syscalls.bpf.h). A syscall nobody asked for costs one array read. A module that only
+ * counts calls per syscall (syscount's default and -L) needs no handler: the dispatcher
+ * adds to ks_sys_counts itself, which saves a tail call on every syscall of the machine.
  *
  * At sys_exit the arguments are read back from the saved user registers (tp_btf, raw_tp),
  * so sys_enter only records anything for the syscalls whose entry time a module needs,
@@ -21,6 +23,30 @@ static __always_inline struct ks_sys_route *ks_sys_route_get(__u64 id)
 	__u32 key = id;
 
 	return bpf_map_lookup_elem(&ks_sys_route, &key);
+}
+
+/* Count the call in the dispatcher's own table (@how: KS_SYS_COUNT*; @enter_ts 0 when no
+ * entry was recorded): no tail call for a module that only counts. Atomic adds, as in
+ * syscount: a faultable tracepoint may be preempted. */
+static __always_inline void ks_sys_count(__u64 id, long ret, __u32 how, __u64 enter_ts)
+{
+	__u32 key = id;
+	struct ks_sys_count *v;
+	__s64 delta = 0;
+
+	if (how == KS_SYS_COUNT_TIMED) {
+		if (!enter_ts)
+			return;	/* so that the times always go with their counts */
+		delta = bpf_ktime_get_ns() - enter_ts;
+	}
+	v = bpf_map_lookup_elem(&ks_sys_counts, &key);
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->count, 1);
+	if (ret < 0 && ret >= -KS_ERRNO_MAX)
+		__sync_fetch_and_add(&v->errors, 1);
+	if (delta > 0)
+		__sync_fetch_and_add(&v->lat_ns, delta);
 }
 
 /* Where this thread's entry lives: a per-task slot (task storage, a pointer away from the
@@ -89,15 +115,25 @@ static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt
 {
 	struct ks_sys_route *route;
 	struct ks_sys_call *c;
-	__u64 pid_tgid;
+	__u64 pid_tgid, enter_ts = 0;
 
 	if (id >= KS_SYS_MAX)
 		return 0;
 	route = ks_sys_route_get(id);
-	if (!route || !route->exit_mask)
+	if (!route || !(route->exit_mask | route->count))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (!ks_want(pid_tgid))
+		return 0;
+	if (ks_cfg.sys_track_enter && route->enter) {
+		struct ks_sys_enter *rec = ks_sys_entry(id, pid_tgid, btf);
+
+		if (rec)
+			enter_ts = rec->ts;
+	}
+	if (route->count)
+		ks_sys_count(id, ret, route->count, enter_ts);
+	if (!route->exit_mask)
 		return 0;
 	c = ks_sys_cur_get();
 	if (!c)
@@ -115,13 +151,7 @@ static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt
 	c->ret = ret;
 	c->pid_tgid = pid_tgid;
 	c->mask = route->exit_mask;
-	c->enter_ts = 0;
-	if (ks_cfg.sys_track_enter && route->enter) {
-		struct ks_sys_enter *rec = ks_sys_entry(id, pid_tgid, btf);
-
-		if (rec)
-			c->enter_ts = rec->ts;
-	}
+	c->enter_ts = enter_ts;
 	ks_sys_next(ctx, c->mask);
 	return 0;
 }
@@ -171,10 +201,15 @@ int core__sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 	if (id >= KS_SYS_MAX)
 		return 0;
 	route = ks_sys_route_get(id);
-	if (!route || !route->exit_mask)
+	if (!route || !(route->exit_mask | route->count))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
-	rec = ks_sys_entry(id, pid_tgid, false);
+	rec = route->enter ? ks_sys_entry(id, pid_tgid, false) : NULL;
+	/* plain counting needs no entry: it filters here, not at sys_enter */
+	if (route->count && (rec || ks_want(pid_tgid)))
+		ks_sys_count(id, ctx->ret, route->count, rec ? rec->ts : 0);
+	if (!route->exit_mask)
+		return 0;
 	if (!rec)
 		return 0;	/* entered before ksight attached, or filtered out at entry */
 	c = ks_sys_cur_get();

@@ -45,6 +45,15 @@ struct {
 	__type(value, struct ks_sys_route);
 } ks_sys_route SEC(".maps");
 
+/* Counted in the dispatcher, by syscall number (routes with .count); sized to 1 when no
+ * module counts this way. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KS_SYS_MAX);
+	__type(key, __u32);
+	__type(value, struct ks_sys_count);
+} ks_sys_counts SEC(".maps");
+
 /* The call being dispatched on this CPU. sys_exit programs never nest on a CPU (syscalls
  * are not made from interrupts, and these programs run with preemption off). */
 struct {

@@ -54,7 +54,8 @@ static int enable_inst(struct ks_ctx *c, struct ks_inst *in)
 			if ((err = ks_bpfobj_enable(&in->o, a->p[k].prog, c->label)))
 				return err;
 	}
-	if (in->dispatched) {
+	in->counted = in->dispatched && ks_inst_count_only(in);
+	if (in->dispatched && !in->counted) {
 		snprintf(name, sizeof(name), "%s__%s", in->m->bpf->name, mod_sys[c->dispatcher]);
 		if ((err = ks_bpfobj_enable(&in->o, name, c->label)))
 			return err;
@@ -108,9 +109,24 @@ static bool needs_enter(struct ks_ctx *c)
 	for (int i = 0; i < c->ninst; i++) {
 		struct ks_inst *in = &c->inst[i];
 
+		bool timed = in->m->want_enter && in->m->want_enter(in->state);
+
 		if (in->failed || !ks_inst_dispatched(in))
 			continue;
-		if (c->dispatcher == KS_FAM_TP || (in->m->want_enter && in->m->want_enter(in->state)))
+		/* the dispatcher's own counting needs entries only for times */
+		if (timed || (c->dispatcher == KS_FAM_TP && !ks_inst_count_only(in)))
+			return true;
+	}
+	return false;
+}
+
+/* Whether some module's syscalls are counted by the dispatcher itself. */
+static bool needs_counts(struct ks_ctx *c)
+{
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+
+		if (!in->failed && ks_inst_dispatched(in) && ks_inst_count_only(in))
 			return true;
 	}
 	return false;
@@ -136,6 +152,8 @@ static int size_maps(struct ks_ctx *c, struct core_bpf *skel, bool task)
 	err = err ?: bpf_map__set_autocreate(skel->maps.ks_sys_task, task);
 	if (!err && (!c->need_enter || task))
 		err = bpf_map__set_max_entries(skel->maps.ks_sys_inflight, 1);
+	if (!err && !c->need_counts)
+		err = bpf_map__set_max_entries(skel->maps.ks_sys_counts, 1);
 	return err;
 }
 
@@ -246,8 +264,10 @@ int ks_ctx_route(struct ks_ctx *c)
 		__u32 key = in->m->id;
 		int fd;
 
-		if (in->failed || !in->dispatched) {
+		if (in->failed || !in->dispatched || in->counted) {
 			bpf_map_delete_elem(progs, &key);
+			if (!in->failed && in->counted)
+				ks_inst_routes(c, in, route);
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s__%s", in->m->bpf->name, mod_sys[c->dispatcher]);
@@ -335,6 +355,7 @@ static int load_all(struct ks_ctx *c)
 	int err, ok = 0;
 
 	c->need_enter = needs_enter(c);
+	c->need_counts = needs_counts(c);
 	build_config(c, &cfg);
 	if ((err = open_core(c, &cfg)))
 		goto fatal_core;

@@ -181,6 +181,11 @@ struct ks_module {
 	void (*agent_defaults)(void *state);
 	/* Optional: whether the dispatcher must record sys_enter times for this module. */
 	bool (*want_enter)(const void *state);
+	/* Optional: whether, with these options, the number of calls and of failures per
+	 * syscall (ks_sys_counts, shared) is all the module needs of its routed syscalls:
+	 * the dispatcher then counts them itself and its handler is neither loaded nor
+	 * tail-called. */
+	bool (*sys_count_only)(const void *state);
 	/* Optional: when the session is made, before anything is loaded (unit tests call it
 	 * too): register metrics, allocate state. Returns 0 or -errno. */
 	int (*init)(struct ks_ctx *ctx, void *state);

@@ -60,11 +60,18 @@ bool ks_inst_dispatched(const struct ks_inst *in)
 	return false;
 }
 
+bool ks_inst_count_only(const struct ks_inst *in)
+{
+	return in->m && in->m->sys_count_only && in->m->sys_count_only(in->state);
+}
+
 void ks_inst_routes(const struct ks_ctx *c, const struct ks_inst *in, struct ks_sys_route *route)
 {
-	/* classic tracepoints have no registers at exit: keep the arguments */
-	bool enter = c->dispatcher == KS_FAM_TP || (in->m->want_enter &&
-						    in->m->want_enter(in->state));
+	bool timed = in->m->want_enter && in->m->want_enter(in->state);
+	/* classic tracepoints have no registers at exit: keep the arguments (the
+	 * dispatcher's own counting needs none) */
+	bool enter = c->dispatcher == KS_FAM_TP || timed;
+	__u32 count = timed ? KS_SYS_COUNT_TIMED : KS_SYS_COUNT;
 
 	for (int s = 0; s < KS_MAX_SLOTS && in->m->slots[s].name; s++) {
 		const struct ks_alt *a = ks_inst_alt(in, s);
@@ -77,6 +84,11 @@ void ks_inst_routes(const struct ks_ctx *c, const struct ks_inst *in, struct ks_
 			for (int nr = all ? 0 : *p; nr < (all ? KS_SYS_MAX : *p + 1); nr++) {
 				if (nr < 0 || nr >= KS_SYS_MAX)
 					continue;
+				if (in->counted) {
+					route[nr].count = count;
+					route[nr].enter |= timed;
+					continue;
+				}
 				route[nr].exit_mask |= 1ULL << in->m->id;
 				route[nr].enter |= enter;
 			}

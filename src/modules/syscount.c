@@ -134,6 +134,11 @@ static bool syscount_want_enter(const void *state)
 	return st->latency || st->hist;
 }
 
+static bool syscount_count_only(const void *state)
+{
+	return syscount_plain(state);
+}
+
 static int syscount_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct syscount_bpf *skel = vskel;
@@ -149,7 +154,7 @@ static int syscount_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->syscount_hist = st->hist;
 	skel->rodata->syscount_hist_us = st->ms;
 	/* only the tables these options use get their full size */
-	if (keyed || st->list)
+	if (keyed || st->list || syscount_plain(st))
 		err = err ?: bpf_map__set_max_entries(skel->maps.syscount_nr_counts, 1);
 	if (keyed || !st->hist || st->list)
 		err = err ?: bpf_map__set_max_entries(skel->maps.syscount_nr_hists, 1);
@@ -329,6 +334,7 @@ const struct ks_module syscount_module = {
 	.configure = syscount_configure,
 	.want_slot = syscount_want_slot,
 	.want_enter = syscount_want_enter,
+	.sys_count_only = syscount_count_only,
 	.init = syscount_init,
 	.setup = syscount_setup,
 	.report = syscount_report,

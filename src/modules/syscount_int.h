@@ -34,6 +34,13 @@ struct syscount_state {
 	struct ks_series *s_calls[KS_SYS_MAX], *s_errors[KS_SYS_MAX];
 };
 
+/* Counts (and with -L total times) per syscall, which the dispatcher keeps itself
+ * (ks_sys_counts): no handler of syscount's runs. */
+static inline bool syscount_plain(const struct syscount_state *st)
+{
+	return !st->list && !st->per_pid && !st->errnos && !st->failed_only && !st->hist;
+}
+
 /*
  * The kernel's running totals, one row per key with calls (per-CPU copies added up,
  * histograms joined), into *rows (malloc'ed, the caller frees).

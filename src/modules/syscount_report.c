@@ -9,23 +9,47 @@
 #include "syscount.skel.h"
 #include "modules/syscount_int.h"
 
+/* One syscall's per-CPU counts into @r: the dispatcher's own table for plain counts, else
+ * syscount's. Returns 0 or -errno. */
+static int read_nr(const struct syscount_state *st, struct syscount_bpf *skel, __u32 nr,
+		   struct syscount_row *r, void *buf)
+{
+	const struct ks_sys_count *k = buf;
+	const struct syscount_val *v = buf;
+
+	memset(r, 0, sizeof(*r));
+	if (syscount_plain(st)) {
+		if (bpf_map__lookup_elem(skel->maps.ks_sys_counts, &nr, sizeof(nr), buf,
+					 sizeof(*k) * st->ncpu, 0))
+			return -errno;
+		for (int c = 0; c < st->ncpu; c++) {
+			r->count += k[c].count;
+			r->errors += k[c].errors;
+			r->lat_ns += k[c].lat_ns;
+		}
+		return 0;
+	}
+	if (bpf_map__lookup_elem(skel->maps.syscount_nr_counts, &nr, sizeof(nr), buf,
+				 sizeof(*v) * st->ncpu, 0))
+		return -errno;
+	for (int c = 0; c < st->ncpu; c++)
+		syscount_row_add(r, &v[c]);
+	return 0;
+}
+
 /* The syscall-number arrays (no -P, no -e). */
 static ssize_t read_by_nr(const struct syscount_state *st, struct syscount_bpf *skel,
 			  struct syscount_row *rows, void *buf)
 {
-	const struct syscount_val *v = buf;
 	const struct syscount_hist *h = buf;
 	ssize_t n = 0;
 
 	for (__u32 nr = 0; nr < KS_SYS_MAX; nr++) {
 		struct syscount_row *r = &rows[n];
+		int err = read_nr(st, skel, nr, r, buf);
 
-		if (bpf_map__lookup_elem(skel->maps.syscount_nr_counts, &nr, sizeof(nr), buf,
-					 sizeof(*v) * st->ncpu, 0))
-			return -errno;
-		memset(r, 0, sizeof(*r));
-		for (int c = 0; c < st->ncpu; c++)
-			syscount_row_add(r, &v[c]);
+		if (err)
+			return err;
 		if (!r->count)
 			continue;
 		r->k.nr = nr;

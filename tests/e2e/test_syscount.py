@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Helper, Ksight, run_ksight
+from conftest import Helper, Ksight, loaded_progs, run_ksight
 
 N_PPID = 12345
 N_OPEN = 777
@@ -118,17 +118,37 @@ def test_exact_counts(helper, hooks):
     assert_accounted(k)
 
 
-def test_threads_on_every_cpu_add_up(workdir):
-    """Four threads at once: the per-CPU copies of every CPU they ran on add up exactly."""
+@pytest.mark.parametrize("hist", [False, True])
+def test_threads_on_every_cpu_add_up(workdir, hist):
+    """Four threads at once: the per-CPU copies of every CPU they ran on add up exactly,
+    in the dispatcher's own counters (plain counts) and in syscount's (--hist)."""
     h = Syscaller(workdir, threads=4)
     try:
-        k = syscount(["-p", "{pid}", "-s", "getppid,openat", "--hist"], [h], rounds=2)
+        k = syscount(["-p", "{pid}", "-s", "getppid,openat"] + (["--hist"] if hist else []),
+                     [h], rounds=2)
     finally:
         h.kill()
     for name, n in (("getppid", 2 * 4 * N_PPID), ("openat", 2 * 4 * N_OPEN)):
         r = one(k, name)
-        assert r["count"] == n and r["hist"]["count"] == n
+        assert r["count"] == n and (not hist or r["hist"]["count"] == n)
+        assert r["errors"] == (n if name == "openat" else 0)
     assert_accounted(k)
+
+
+@pytest.mark.parametrize("args,handler", [([], False), (["-L"], False), (["-P"], True),
+                                          (["-x"], True), (["--hist"], True)])
+def test_plain_counts_need_no_handler(args, handler):
+    """Counts and total times per syscall are kept by the dispatcher itself: syscount's
+    handler program is not even loaded (no tail call per syscall); any option that needs
+    more loads it."""
+    k = Ksight(["syscount"] + args)
+    try:
+        k.wait_ready()
+        loaded = loaded_progs(k.proc.pid)
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert "core__sys_exit_btf" in loaded, loaded
+    assert ("syscount__sys_btf" in loaded) == handler, loaded
 
 
 @pytest.mark.parametrize("hooks", HOOKS)
@@ -148,6 +168,26 @@ def test_latency_histograms(helper, hooks):
         assert 0 < h["p50"] <= h["p90"] <= h["p99"]
         # the mean lies between the smallest and largest bucket's bounds
         assert h["buckets"][0]["lo"] <= r["avg_ns"] <= h["buckets"][-1]["hi"] + 1
+    # the read that was waiting when ksight attached has no entry time: not counted
+    assert not rows(k, "read")
+    assert_accounted(k)
+
+
+@pytest.mark.parametrize("hooks", HOOKS)
+def test_latency_totals_in_the_dispatcher(helper, hooks):
+    """-L alone: counts and total times kept by the dispatcher itself, exact on every
+    hook family; the times are real (their sum fits in the run's wall time)."""
+    t0 = time.monotonic()
+    k = syscount(["-p", "{pid}", "-L", "--top", "1000"] +
+                 (["--hooks", hooks] if hooks else []), [helper])
+    wall_ns = (time.monotonic() - t0) * 1e9
+    assert (one(k, "getppid")["count"], one(k, "getppid")["errors"]) == (N_PPID, 0)
+    assert (one(k, "openat")["count"], one(k, "openat")["errors"]) == (N_OPEN, N_OPEN)
+    for r in rows(k):
+        assert "hist" not in r
+        assert r["lat_ns"] > 0 and r["avg_ns"] == pytest.approx(r["lat_ns"] / r["count"],
+                                                               rel=1e-5)
+    assert 0 < sum(r["lat_ns"] for r in rows(k)) < wall_ns
     # the read that was waiting when ksight attached has no entry time: not counted
     assert not rows(k, "read")
     assert_accounted(k)
