@@ -87,6 +87,16 @@ struct {
 	__type(value, struct ks_cpu_stats);
 } ks_stats SEC(".maps");
 
+/* Slot 0, nonzero: the reader found nothing for a whole timer tick and sleeps; the next
+ * record wakes it (and clears this), so the first event after a quiet spell is shown at
+ * once instead of up to a tick later. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ks_reader_idle SEC(".maps");
+
 struct ks_scratch {
 	__u8 buf[KS_SCRATCH_SIZE];
 };
@@ -267,11 +277,14 @@ static __always_inline void ks_hdr_owner(struct ks_hdr *h, const struct ks_owner
  * count, which another CPU's record can move between that CPU's reservation and its
  * query: both may then test the same byte range, and a crossing goes unseen. A sleeping
  * reader could be left to its timer while the ring overflows, so past half full every
- * 64th record of a CPU (@seq, its sequence number) wakes the reader as well.
+ * 64th record of a CPU (@seq, its sequence number) wakes the reader as well. And a reader
+ * that had nothing to read for a tick asked to be woken by the next record
+ * (ks_reader_idle): at a trickle of events each is shown at once, at a flood no more
+ * wakeups are made than the crossings.
  */
 static __always_inline __u64 ks_wake_flags(__u64 before, __u64 size, __u64 seq)
 {
-	__u32 shift = ks_cfg.wake_shift;
+	__u32 shift = ks_cfg.wake_shift, zero = 0, *idle;
 
 	/* each record also takes the ring's 8-byte header, and sizes round up to 8 */
 	size = ((size + 7) & ~7ULL) + 8;
@@ -279,6 +292,12 @@ static __always_inline __u64 ks_wake_flags(__u64 before, __u64 size, __u64 seq)
 		return BPF_RB_FORCE_WAKEUP;
 	if ((before >> (shift + 1)) && !(seq & 63))
 		return BPF_RB_FORCE_WAKEUP;
+	idle = bpf_map_lookup_elem(&ks_reader_idle, &zero);
+	/* the read first: most records find it clear, and a store would bounce its line */
+	if (idle && *idle) {
+		*idle = 0;
+		return BPF_RB_FORCE_WAKEUP;
+	}
 	return BPF_RB_NO_WAKEUP;
 }
 

@@ -192,6 +192,15 @@ static void interval_work(struct ks_ctx *c, double secs)
 	malloc_trim(0);
 }
 
+/* Ask the next record to wake the reader (ks_reader_idle in common.bpf.h). */
+static void reader_idle(struct ks_ctx *c)
+{
+	__u32 key = 0, on = 1;
+
+	bpf_map__update_elem(c->skel->maps.ks_reader_idle, &key, sizeof(key), &on, sizeof(on),
+			     BPF_ANY);
+}
+
 int ks_ctx__run(struct ks_ctx *c)
 {
 	const uint64_t tick = 100 * 1000000ULL;	/* the reader's timer: <= 100 ms */
@@ -208,12 +217,18 @@ int ks_ctx__run(struct ks_ctx *c)
 			wait = next > now ? next - now : 0;
 		if (deadline && deadline - now < wait)
 			wait = deadline > now ? deadline - now : 0;
-		err = ring_buffer__poll(c->rb, (int)(wait / 1000000));
-		if (err < 0 && err != -EINTR)
+		int got = ring_buffer__poll(c->rb, (int)(wait / 1000000));
+
+		if (got < 0 && got != -EINTR) {
+			err = got;
 			break;
+		}
 		ks_worker__drain(c->worker);	/* /proc loads, even while no record comes */
 		/* poll only consumes when woken; the timer path drains here */
-		ring_buffer__consume(c->rb);
+		got = ring_buffer__consume(c->rb) + (got > 0 ? got : 0);
+		/* a whole tick without a record: the next one wakes this reader */
+		if (!got && wait == tick)
+			reader_idle(c);
 		err = 0;
 		if (ks_pipe__flush(&c->pipe, c->label, stderr) == -EPIPE)
 			break;
