@@ -27,6 +27,7 @@
 #define KS_EV_PROC_EXIT KS_EV(KS_MOD_core, 1)
 #define KS_EV_SYS_INFLIGHT KS_EV(KS_MOD_core, 2) /* loss slot only: enter table full */
 #define KS_EV_PROC_TEXIT KS_EV(KS_MOD_core, 3)	/* a thread exited, not the last */
+#define KS_EV_FD_IO KS_EV(KS_MOD_core, 4)	/* loss slot only: ks_fd_io table full */
 
 /* Syscall numbers the dispatcher can route (x86_64 numbers are below 512). */
 #define KS_SYS_MAX 512		/* a power of two: BPF code masks with 511 */
@@ -114,8 +115,12 @@ struct ks_config {
 struct ks_sys_route {
 	__u64 exit_mask;	/* module ids (bits) whose handler runs at sys_exit */
 	__u32 enter;		/* nonzero: record the entry (time, and args for classic tp) */
-	__u32 count;		/* KS_SYS_COUNT*: count it in ks_sys_counts, in the dispatcher */
+	__u16 count;		/* KS_SYS_COUNT*: count it in ks_sys_counts, in the dispatcher */
+	__u16 io;		/* KS_SYS_IO_*: add it to its fd's row of ks_fd_io, likewise */
 };
+
+#define KS_SYS_IO_READ 1	/* fd = first argument, bytes = return value */
+#define KS_SYS_IO_WRITE 2
 
 #define KS_SYS_COUNT 1		/* calls and failures */
 #define KS_SYS_COUNT_TIMED 2	/* ... and time from entry (enter is set too); a call
@@ -134,6 +139,26 @@ struct ks_sys_count {
 	__u64 count;		/* calls */
 	__u64 errors;		/* calls that returned -errno */
 	__u64 lat_ns;		/* KS_SYS_COUNT_TIMED: total time from entry to exit */
+};
+
+/*
+ * The dispatcher's own per-fd I/O totals (ks_fd_io, per CPU), for a module that only sums
+ * reads and writes per (process, fd) (rw --summary --no-latency, the agent's rw): the
+ * same saving as ks_sys_counts, for the hottest syscalls of all.
+ */
+#define KS_FD_IO_ENTRIES 8192
+struct ks_fd_key {
+	__u32 pid;		/* thread group id */
+	__s32 fd;
+};
+
+struct ks_fd_io {
+	__u64 reads;		/* read-side calls */
+	__u64 writes;		/* write-side calls */
+	__u64 rbytes;		/* bytes returned by successful reads */
+	__u64 wbytes;		/* bytes returned by successful writes */
+	__u64 errors;		/* calls that returned an error */
+	char comm[TASK_COMM_LEN];	/* the thread that made the row's first call */
 };
 
 /*

@@ -5,8 +5,9 @@
  * the raw sys_enter and sys_exit, and routes by syscall number (ks_sys_route, filled by user
  * space once the modules have loaded) to the modules' handler programs, by tail calls
  * (syscalls.bpf.h). A syscall nobody asked for costs one array read. A module that only
- * counts calls per syscall (syscount's default and -L) needs no handler: the dispatcher
- * adds to ks_sys_counts itself, which saves a tail call on every syscall of the machine.
+ * counts calls per syscall (syscount's default and -L) or sums reads and writes per fd
+ * (the agent's rw) needs no handler for them: the dispatcher adds to ks_sys_counts or
+ * ks_fd_io itself, which saves a tail call on every such syscall of the machine.
  *
  * At sys_exit the arguments are read back from the saved user registers (tp_btf, raw_tp),
  * so sys_enter only records anything for the syscalls whose entry time a module needs,
@@ -47,6 +48,37 @@ static __always_inline void ks_sys_count(__u64 id, long ret, __u32 how, __u64 en
 		__sync_fetch_and_add(&v->errors, 1);
 	if (delta > 0)
 		__sync_fetch_and_add(&v->lat_ns, delta);
+}
+
+/* Add a read or write (@io: KS_SYS_IO_*) to its (process, fd) row of ks_fd_io. Atomic
+ * adds on this CPU's copy, as in ks_sys_count. */
+static __always_inline void ks_fd_io_add(__u64 pid_tgid, __s32 fd, long ret, __u16 io)
+{
+	struct ks_fd_key k = { .pid = pid_tgid >> 32, .fd = fd };
+	struct ks_fd_io *v = bpf_map_lookup_elem(&ks_fd_io, &k);
+
+	if (!v) {
+		struct ks_fd_io zero = {};
+
+		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+		/* another CPU may have made the row meanwhile: EEXIST is fine */
+		bpf_map_update_elem(&ks_fd_io, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&ks_fd_io, &k);
+		if (!v) {
+			ks_lost(KS_EV_FD_IO);
+			return;
+		}
+	}
+	if (io == KS_SYS_IO_WRITE)
+		__sync_fetch_and_add(&v->writes, 1);
+	else
+		__sync_fetch_and_add(&v->reads, 1);
+	if (ret < 0)
+		__sync_fetch_and_add(&v->errors, 1);
+	else if (io == KS_SYS_IO_WRITE)
+		__sync_fetch_and_add(&v->wbytes, ret);
+	else
+		__sync_fetch_and_add(&v->rbytes, ret);
 }
 
 /* Where this thread's entry lives: a per-task slot (task storage, a pointer away from the
@@ -120,7 +152,7 @@ static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt
 	if (id >= KS_SYS_MAX)
 		return 0;
 	route = ks_sys_route_get(id);
-	if (!route || !(route->exit_mask | route->count))
+	if (!route || !(route->exit_mask | route->count | route->io))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (!ks_want(pid_tgid))
@@ -133,6 +165,8 @@ static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt
 	}
 	if (route->count)
 		ks_sys_count(id, ret, route->count, enter_ts);
+	if (route->io)
+		ks_fd_io_add(pid_tgid, btf ? regs->di : BPF_CORE_READ(regs, di), ret, route->io);
 	if (!route->exit_mask)
 		return 0;
 	c = ks_sys_cur_get();
@@ -201,13 +235,16 @@ int core__sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 	if (id >= KS_SYS_MAX)
 		return 0;
 	route = ks_sys_route_get(id);
-	if (!route || !(route->exit_mask | route->count))
+	if (!route || !(route->exit_mask | route->count | route->io))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	rec = route->enter ? ks_sys_entry(id, pid_tgid, false) : NULL;
 	/* plain counting needs no entry: it filters here, not at sys_enter */
 	if (route->count && (rec || ks_want(pid_tgid)))
 		ks_sys_count(id, ctx->ret, route->count, rec ? rec->ts : 0);
+	/* the fd comes from the entry, as for the handlers */
+	if (route->io && rec)
+		ks_fd_io_add(pid_tgid, rec->args[0], ctx->ret, route->io);
 	if (!route->exit_mask)
 		return 0;
 	if (!rec)

@@ -54,6 +54,14 @@ struct {
 	__type(value, struct ks_sys_count);
 } ks_sys_counts SEC(".maps");
 
+/* Summed in the dispatcher, by (pid, fd) (routes with .io); sized to 1 when unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KS_FD_IO_ENTRIES);
+	__type(key, struct ks_fd_key);
+	__type(value, struct ks_fd_io);
+} ks_fd_io SEC(".maps");
+
 /* The call being dispatched on this CPU. sys_exit programs never nest on a CPU (syscalls
  * are not made from interrupts, and these programs run with preemption off). */
 struct {

@@ -59,12 +59,14 @@ struct ks_ctx *ks_ctx__new(enum ks_mode mode, const struct ks_common *common,
 	if (!c->type_name[KS_EV_PROC_TEXIT])
 		c->type_name[KS_EV_PROC_TEXIT] = "proc_thread_exit";
 	c->type_name[KS_EV_SYS_INFLIGHT] = "sys_inflight";
+	c->type_name[KS_EV_FD_IO] = "fd_io";
 	c->probe = ks_probe__new();
 	if (!c->probe || ks_loss_init(&c->loss, c->ncpu))
 		goto fail;
 	for (int i = 0; i < c->ninst; i++)
 		for (const struct ks_evtype *t = c->inst[i].m->types; t && t->name; t++)
 			c->loss.agg_type[t->type & (KS_EV_MAX - 1)] = t->agg;
+	c->loss.agg_type[KS_EV_FD_IO] = true;	/* the dispatcher's per-fd sums (rw) */
 	c->metrics = ks_metrics__new();
 	if (ks_ctx_tables_new(c) || !c->metrics || ks_ctx_stats_init(c))
 		goto fail;

@@ -54,7 +54,7 @@ static int enable_inst(struct ks_ctx *c, struct ks_inst *in)
 			if ((err = ks_bpfobj_enable(&in->o, a->p[k].prog, c->label)))
 				return err;
 	}
-	in->counted = in->dispatched && ks_inst_count_only(in);
+	in->counted = in->dispatched && ks_inst_all_inline(in);
 	if (in->dispatched && !in->counted) {
 		snprintf(name, sizeof(name), "%s__%s", in->m->bpf->name, mod_sys[c->dispatcher]);
 		if ((err = ks_bpfobj_enable(&in->o, name, c->label)))
@@ -102,34 +102,23 @@ static void build_config(struct ks_ctx *c, struct ks_config *cfg)
 			cfg->emit_thread_exit = 1;
 }
 
-/* Whether sys_enter must record entries: some module needs entry times, or the
- * classic tracepoints (no registers at exit) need the arguments. */
-static bool needs_enter(struct ks_ctx *c)
+/* What the dispatcher's routes will need, before anything loads: sys_enter records (entry
+ * times, or the arguments where classic tracepoints have no registers at exit), and its
+ * own tables (ks_sys_counts, ks_fd_io). */
+static void route_needs(struct ks_ctx *c)
 {
-	for (int i = 0; i < c->ninst; i++) {
-		struct ks_inst *in = &c->inst[i];
+	struct ks_sys_route route[KS_SYS_MAX];
 
-		bool timed = in->m->want_enter && in->m->want_enter(in->state);
-
-		if (in->failed || !ks_inst_dispatched(in))
-			continue;
-		/* the dispatcher's own counting needs entries only for times */
-		if (timed || (c->dispatcher == KS_FAM_TP && !ks_inst_count_only(in)))
-			return true;
+	memset(route, 0, sizeof(route));
+	for (int i = 0; i < c->ninst; i++)
+		if (!c->inst[i].failed && ks_inst_dispatched(&c->inst[i]))
+			ks_inst_routes(c, &c->inst[i], route);
+	c->need_enter = c->need_counts = c->need_fd_io = false;
+	for (int nr = 0; nr < KS_SYS_MAX; nr++) {
+		c->need_enter |= route[nr].enter != 0;
+		c->need_counts |= route[nr].count != 0;
+		c->need_fd_io |= route[nr].io != 0;
 	}
-	return false;
-}
-
-/* Whether some module's syscalls are counted by the dispatcher itself. */
-static bool needs_counts(struct ks_ctx *c)
-{
-	for (int i = 0; i < c->ninst; i++) {
-		struct ks_inst *in = &c->inst[i];
-
-		if (!in->failed && ks_inst_dispatched(in) && ks_inst_count_only(in))
-			return true;
-	}
-	return false;
 }
 
 static bool refuse_requested(const char *name)
@@ -154,6 +143,8 @@ static int size_maps(struct ks_ctx *c, struct core_bpf *skel, bool task)
 		err = bpf_map__set_max_entries(skel->maps.ks_sys_inflight, 1);
 	if (!err && !c->need_counts)
 		err = bpf_map__set_max_entries(skel->maps.ks_sys_counts, 1);
+	if (!err && !c->need_fd_io)
+		err = bpf_map__set_max_entries(skel->maps.ks_fd_io, 1);
 	return err;
 }
 
@@ -354,8 +345,7 @@ static int load_all(struct ks_ctx *c)
 	struct ks_config cfg;
 	int err, ok = 0;
 
-	c->need_enter = needs_enter(c);
-	c->need_counts = needs_counts(c);
+	route_needs(c);
 	build_config(c, &cfg);
 	if ((err = open_core(c, &cfg)))
 		goto fatal_core;

@@ -147,6 +147,11 @@ struct ks_bpf_obj {
  * at the module's mode_off in the state before the options are parsed; the agent runs the
  * module in mode 0.
  */
+/* ks_module.sys_inline */
+#define KS_SYS_INLINE_COUNT 1
+#define KS_SYS_INLINE_READ 2
+#define KS_SYS_INLINE_WRITE 3
+
 struct ks_variant {
 	const char *name;	/* the command; NULL ends a list */
 	const char *brief;	/* one line for `ksight --help` */
@@ -181,11 +186,13 @@ struct ks_module {
 	void (*agent_defaults)(void *state);
 	/* Optional: whether the dispatcher must record sys_enter times for this module. */
 	bool (*want_enter)(const void *state);
-	/* Optional: whether, with these options, the number of calls and of failures per
-	 * syscall (ks_sys_counts, shared) is all the module needs of its routed syscalls:
-	 * the dispatcher then counts them itself and its handler is neither loaded nor
-	 * tail-called. */
-	bool (*sys_count_only)(const void *state);
+	/* Optional: what of syscall @nr, routed to the module, the dispatcher can do itself
+	 * with these options: KS_SYS_INLINE_COUNT (calls, failures, and with want_enter
+	 * the total time, in the shared ks_sys_counts), KS_SYS_INLINE_READ or _WRITE (the
+	 * call's bytes on its (process, fd) row of the shared ks_fd_io), or 0: the module's
+	 * handler runs, by tail call. A module whose every routed syscall is done inline has
+	 * its handler neither loaded nor called. */
+	unsigned int (*sys_inline)(const void *state, int nr);
 	/* Optional: when the session is made, before anything is loaded (unit tests call it
 	 * too): register metrics, allocate state. Returns 0 or -errno. */
 	int (*init)(struct ks_ctx *ctx, void *state);

@@ -60,19 +60,11 @@ bool ks_inst_dispatched(const struct ks_inst *in)
 	return false;
 }
 
-bool ks_inst_count_only(const struct ks_inst *in)
+/* Each syscall number routed to @in through the dispatcher, by @fn(in, nr, arg); stops
+ * at the first nonzero return and returns it. */
+static int each_routed(const struct ks_inst *in, int (*fn)(const struct ks_inst *, int, void *),
+		       void *arg)
 {
-	return in->m && in->m->sys_count_only && in->m->sys_count_only(in->state);
-}
-
-void ks_inst_routes(const struct ks_ctx *c, const struct ks_inst *in, struct ks_sys_route *route)
-{
-	bool timed = in->m->want_enter && in->m->want_enter(in->state);
-	/* classic tracepoints have no registers at exit: keep the arguments (the
-	 * dispatcher's own counting needs none) */
-	bool enter = c->dispatcher == KS_FAM_TP || timed;
-	__u32 count = timed ? KS_SYS_COUNT_TIMED : KS_SYS_COUNT;
-
 	for (int s = 0; s < KS_MAX_SLOTS && in->m->slots[s].name; s++) {
 		const struct ks_alt *a = ks_inst_alt(in, s);
 
@@ -82,18 +74,65 @@ void ks_inst_routes(const struct ks_ctx *c, const struct ks_inst *in, struct ks_
 			bool all = *p == KS_SYS_ALL;
 
 			for (int nr = all ? 0 : *p; nr < (all ? KS_SYS_MAX : *p + 1); nr++) {
-				if (nr < 0 || nr >= KS_SYS_MAX)
-					continue;
-				if (in->counted) {
-					route[nr].count = count;
-					route[nr].enter |= timed;
-					continue;
-				}
-				route[nr].exit_mask |= 1ULL << in->m->id;
-				route[nr].enter |= enter;
+				int r = nr >= 0 && nr < KS_SYS_MAX ? fn(in, nr, arg) : 0;
+
+				if (r)
+					return r;
 			}
 		}
 	}
+	return 0;
+}
+
+static unsigned int inline_of(const struct ks_inst *in, int nr)
+{
+	return in->m->sys_inline ? in->m->sys_inline(in->state, nr) : 0;
+}
+
+static int needs_handler(const struct ks_inst *in, int nr, void *arg)
+{
+	return !inline_of(in, nr);
+}
+
+bool ks_inst_all_inline(const struct ks_inst *in)
+{
+	return in->m && in->m->sys_inline && !each_routed(in, needs_handler, NULL);
+}
+
+struct route_args {
+	struct ks_sys_route *route;
+	bool tp, timed;
+};
+
+static int add_route(const struct ks_inst *in, int nr, void *arg)
+{
+	const struct route_args *ra = arg;
+	struct ks_sys_route *r = &ra->route[nr];
+
+	switch (inline_of(in, nr)) {
+	case KS_SYS_INLINE_COUNT:
+		r->count = ra->timed ? KS_SYS_COUNT_TIMED : KS_SYS_COUNT;
+		r->enter |= ra->timed;
+		break;
+	case KS_SYS_INLINE_READ:
+	case KS_SYS_INLINE_WRITE:
+		r->io = inline_of(in, nr) == KS_SYS_INLINE_READ ? KS_SYS_IO_READ : KS_SYS_IO_WRITE;
+		r->enter |= ra->tp;	/* the fd: no registers at a classic tracepoint's exit */
+		break;
+	default:
+		r->exit_mask |= 1ULL << in->m->id;
+		/* classic tracepoints have no registers at exit: keep the arguments */
+		r->enter |= ra->tp || ra->timed;
+	}
+	return 0;
+}
+
+void ks_inst_routes(const struct ks_ctx *c, const struct ks_inst *in, struct ks_sys_route *route)
+{
+	struct route_args ra = { .route = route, .tp = c->dispatcher == KS_FAM_TP,
+				 .timed = in->m->want_enter && in->m->want_enter(in->state) };
+
+	each_routed(in, add_route, &ra);
 }
 
 static bool slot_uses_syscalls(const struct ks_slot *s)

@@ -38,7 +38,7 @@ struct ks_inst {
 	struct ks_choice choice[KS_MAX_SLOTS];
 	bool failed;		/* agent: could not run, skipped */
 	bool dispatched;	/* has syscalls routed through the dispatcher */
-	bool counted;		/* ... only counted there, by the dispatcher (no handler) */
+	bool counted;		/* ... all done by the dispatcher itself (no handler) */
 	char err[256];
 	struct ks_bpfobj o;
 	struct ks_attset dyn;	/* what the module's attach callback attached */
@@ -58,7 +58,7 @@ struct ks_ctx {
 
 	struct ks_probe *probe;
 	bool need_dispatcher, need_enter;
-	bool need_counts;		/* some module's syscalls are counted in the dispatcher */
+	bool need_counts, need_fd_io;	/* the dispatcher's ks_sys_counts, ks_fd_io */
 	int dispatcher;			/* family, or -errno */
 	struct ks_alt_status disp_st[3];
 
@@ -99,8 +99,8 @@ const char *ks_dispatcher_prog(int family, bool enter);
 const struct ks_alt *ks_inst_alt(const struct ks_inst *in, int s);
 /* Whether some chosen alternative of @in goes through the syscall dispatcher. */
 bool ks_inst_dispatched(const struct ks_inst *in);
-/* Whether @in's syscalls need only the dispatcher's counters (ks_module.sys_count_only). */
-bool ks_inst_count_only(const struct ks_inst *in);
+/* Whether the dispatcher does all of @in's syscalls itself (ks_module.sys_inline). */
+bool ks_inst_all_inline(const struct ks_inst *in);
 /* Add @in's syscalls to @route[KS_SYS_MAX]: its bit in exit_mask, and enter where it needs
  * entry times or the dispatcher's family has no registers at exit. */
 void ks_inst_routes(const struct ks_ctx *c, const struct ks_inst *in, struct ks_sys_route *route);

@@ -145,6 +145,21 @@ static void rw_agent_defaults(void *state)
 	st->no_latency = true;
 }
 
+static unsigned int rw_sys_inline(const void *state, int nr)
+{
+	if (!rw_fd_io_wanted(state))
+		return 0;
+	switch (nr) {
+	case SYS_read: case SYS_pread64: case SYS_readv: case SYS_preadv: case SYS_preadv2:
+	case SYS_recvfrom: case SYS_recvmsg:
+		return KS_SYS_INLINE_READ;
+	case SYS_write: case SYS_pwrite64: case SYS_writev: case SYS_pwritev:
+	case SYS_pwritev2: case SYS_sendto: case SYS_sendmsg: case SYS_sendfile:
+		return KS_SYS_INLINE_WRITE;
+	}
+	return 0;
+}
+
 /* Latency is what needs the entry: the dispatcher's sys_enter or rw's fentry programs. */
 static bool rw_want_enter(const void *state)
 {
@@ -182,7 +197,9 @@ static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	/* only the entry slot the fentry programs use is created (5.10 has no task storage) */
 	bpf_map__set_autocreate(skel->maps.rw_task_entry, fentry && task);
 	bpf_map__set_autocreate(skel->maps.rw_tid_entry, fentry && !task);
-	if (!st->agg)
+	/* fexit programs sum into rw_sums themselves */
+	st->fd_io = st->agg && rw_fd_io_wanted(st) && !fentry;
+	if (!st->agg || st->fd_io)
 		bpf_map__set_max_entries(skel->maps.rw_sums, 1);
 	st->fds = ks_ctx_fdtab(ctx);
 	if (!st->fds)
@@ -311,6 +328,7 @@ const struct ks_module rw_module = {
 	.configure = rw_configure,
 	.want_enter = rw_want_enter,
 	.agent_defaults = rw_agent_defaults,
+	.sys_inline = rw_sys_inline,
 	.want_slot = rw_want_slot,
 	.init = rw_init,
 	.setup = rw_setup,

@@ -17,6 +17,7 @@ struct rw_state {
 	int sort;		/* --sort: enum rw_sort */
 	/* run time */
 	bool agg;		/* counting in the kernel (--summary, or the agent's table) */
+	bool fd_io;		/* ... in the dispatcher's ks_fd_io, not rw_sums */
 	unsigned int ncpu;
 	struct ks_fdtab *fds;	/* the session's: names the fds */
 	struct rw_sum_row *prev;	/* the kernel's totals at the previous report */
@@ -32,6 +33,14 @@ struct rw_state {
 };
 
 extern const struct ks_module rw_module;
+
+/* Untimed sums per (process, fd) for every fd: where the dispatcher sees the calls, it
+ * keeps these itself, in the core's ks_fd_io (rw's handler then runs for the fd-change
+ * calls only, if any; st->fd_io once set up). */
+static inline bool rw_fd_io_wanted(const struct rw_state *st)
+{
+	return (st->summary || st->agent) && st->no_latency && st->fd == KS_UNSET;
+}
 
 /* A process exited: drop its rows once the next report has counted them. */
 void rw_sum_gone(struct rw_state *st, uint32_t pid);

@@ -16,32 +16,62 @@
 #include "core/fdtab.h"
 #include "modules/rw_int.h"
 
+/* The kernel's table of sums: rw's own, or the dispatcher's (st->fd_io). */
+static struct bpf_map *sums_map(const struct rw_state *st, struct rw_bpf *skel)
+{
+	return st->fd_io ? skel->maps.ks_fd_io : skel->maps.rw_sums;
+}
+
+/* One key's per-CPU values as rw_sum_val (@pc, ncpu of them); @raw holds the dispatcher's.
+ * Returns 0 or -1 (not reached: nothing else deletes). */
+static int lookup_row(const struct rw_state *st, int fd, const struct rw_sum_key *k,
+		      struct rw_sum_val *pc, struct ks_fd_io *raw)
+{
+	if (!st->fd_io)
+		return bpf_map_lookup_elem(fd, k, pc) ? -1 : 0;
+	if (bpf_map_lookup_elem(fd, k, raw))
+		return -1;
+	for (unsigned int c = 0; c < st->ncpu; c++) {
+		memset(&pc[c], 0, sizeof(pc[c]));
+		pc[c].reads = raw[c].reads;
+		pc[c].writes = raw[c].writes;
+		pc[c].rbytes = raw[c].rbytes;
+		pc[c].wbytes = raw[c].wbytes;
+		pc[c].errors = raw[c].errors;
+		memcpy(pc[c].comm, raw[c].comm, sizeof(pc[c].comm));
+	}
+	return 0;
+}
+
 /* The kernel's totals, sorted by key, in a new array (*out). Returns the row count. */
 static size_t read_totals(struct rw_state *st, struct bpf_map *map, struct rw_sum_row **out)
 {
 	size_t cap = bpf_map__max_entries(map), n = 0;
 	struct rw_sum_val *pc = calloc(st->ncpu, sizeof(*pc));
+	struct ks_fd_io *raw = calloc(st->ncpu, sizeof(*raw));
 	struct rw_sum_row *rows = calloc(cap, sizeof(*rows));
 	int fd = bpf_map__fd(map);
 	struct rw_sum_key k, next;
 	bool first = true;
 
 	*out = NULL;
-	if (!pc || !rows) {
+	if (!pc || !raw || !rows) {
 		free(pc);
+		free(raw);
 		free(rows);
 		return 0;
 	}
 	while (n < cap && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
 		first = false;
 		k = next;
-		if (bpf_map_lookup_elem(fd, &k, pc))
-			continue;	/* not reached: nothing deletes */
+		if (lookup_row(st, fd, &k, pc, raw))
+			continue;
 		rows[n].k = k;
 		rw_sum_merge(&rows[n].v, pc, st->ncpu);
 		n++;
 	}
 	free(pc);
+	free(raw);
 	rw_sum_sort_keys(rows, n);
 	*out = rows;
 	return n;
@@ -104,7 +134,7 @@ static size_t read_deltas(struct ks_ctx *ctx, struct rw_state *st, struct rw_bpf
 	size_t n, m;
 
 	*out = NULL;
-	n = read_totals(st, skel->maps.rw_sums, &cur);
+	n = read_totals(st, sums_map(st, skel), &cur);
 	if (!cur)
 		return 0;
 	total = st->gone_calls;
@@ -119,7 +149,7 @@ static size_t read_deltas(struct ks_ctx *ctx, struct rw_state *st, struct rw_bpf
 	m = rw_sum_delta(st->prev, st->nprev, cur, n, d);
 	free(st->prev);
 	st->prev = cur;
-	st->nprev = drop_gone(st, skel->maps.rw_sums, cur, n);
+	st->nprev = drop_gone(st, sums_map(st, skel), cur, n);
 	*out = d;
 	return m;
 }

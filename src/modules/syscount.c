@@ -134,9 +134,9 @@ static bool syscount_want_enter(const void *state)
 	return st->latency || st->hist;
 }
 
-static bool syscount_count_only(const void *state)
+static unsigned int syscount_sys_inline(const void *state, int nr)
 {
-	return syscount_plain(state);
+	return syscount_plain(state) ? KS_SYS_INLINE_COUNT : 0;
 }
 
 static int syscount_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -334,7 +334,7 @@ const struct ks_module syscount_module = {
 	.configure = syscount_configure,
 	.want_slot = syscount_want_slot,
 	.want_enter = syscount_want_enter,
-	.sys_count_only = syscount_count_only,
+	.sys_inline = syscount_sys_inline,
 	.init = syscount_init,
 	.setup = syscount_setup,
 	.report = syscount_report,

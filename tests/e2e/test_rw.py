@@ -177,6 +177,40 @@ def test_every_call_and_fd_kind(workdir, hooks):
     check_no_loss(k)
 
 
+WRITE_CALLS = {"write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto", "sendmsg",
+               "sendfile"}
+
+
+@pytest.mark.parametrize("hooks", [None, "raw_tp", "tp"])
+def test_dispatcher_sums_equal_the_calls(workdir, hooks):
+    """--summary --no-latency: the dispatcher itself sums every read and write per fd (no
+    handler of rw's runs for them); the sums equal, fd by fd, what the per-call records of
+    the same workload (every call of the family, errors included) add up to."""
+    h = ["--hooks", hooks] if hooks else []
+    runs = [os.path.join(workdir, d) for d in ("calls", "sums")]
+    for d in runs:
+        os.mkdir(d)
+    k, g = trace(runs[0], h, ["-a"], (1, 0, 1))
+    want = collections.defaultdict(collections.Counter)
+    for r in k.records("rw"):
+        side = "w" if r["call"] in WRITE_CALLS else "r"
+        c = want[r["fd"]]
+        c[side + "calls"] += 1
+        if r["ret"] < 0:
+            c["errors"] += 1
+        else:
+            c[side + "bytes"] += r["ret"]
+    k, g2 = trace(runs[1], ["--summary", "--no-latency"] + h, ["-a"], (1, 0, 1))
+    got = collections.defaultdict(collections.Counter)
+    for r in k.records("rw_summary"):
+        assert r["pid"] == g2.pid and r["comm"] == "rwgen"
+        got[r["fd"]].update({"rcalls": r["reads"], "wcalls": r["writes"], "rbytes": r["rbytes"],
+                             "wbytes": r["wbytes"], "errors": r["errors"]})
+    got = {fd: +c for fd, c in got.items()}
+    assert got == dict(want) and len(want) > 10
+    check_no_loss(k)
+
+
 def test_fd_filter_in_kernel(workdir):
     k, g = trace(workdir, ["--fd", "3"], ["-e"], (1000, 2000, 100))
     assert g.fds["file"] == 3
