@@ -54,8 +54,8 @@ static int enable_inst(struct ks_ctx *c, struct ks_inst *in)
 			if ((err = ks_bpfobj_enable(&in->o, a->p[k].prog, c->label)))
 				return err;
 	}
-	in->counted = in->dispatched && ks_inst_all_inline(in);
-	if (in->dispatched && !in->counted) {
+	in->inlined = in->dispatched && ks_inst_all_inline(in);
+	if (in->dispatched && !in->inlined) {
 		snprintf(name, sizeof(name), "%s__%s", in->m->bpf->name, mod_sys[c->dispatcher]);
 		if ((err = ks_bpfobj_enable(&in->o, name, c->label)))
 			return err;
@@ -255,9 +255,9 @@ int ks_ctx_route(struct ks_ctx *c)
 		__u32 key = in->m->id;
 		int fd;
 
-		if (in->failed || !in->dispatched || in->counted) {
+		if (in->failed || !in->dispatched || in->inlined) {
 			bpf_map_delete_elem(progs, &key);
-			if (!in->failed && in->counted)
+			if (!in->failed && in->inlined)
 				ks_inst_routes(c, in, route);
 			continue;
 		}

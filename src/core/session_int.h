@@ -38,7 +38,7 @@ struct ks_inst {
 	struct ks_choice choice[KS_MAX_SLOTS];
 	bool failed;		/* agent: could not run, skipped */
 	bool dispatched;	/* has syscalls routed through the dispatcher */
-	bool counted;		/* ... all done by the dispatcher itself (no handler) */
+	bool inlined;		/* ... all done by the dispatcher itself (no handler) */
 	char err[256];
 	struct ks_bpfobj o;
 	struct ks_attset dyn;	/* what the module's attach callback attached */
