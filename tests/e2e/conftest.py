@@ -86,11 +86,13 @@ def helper_path(name):
 
 class Ksight:
     """A running ksight command. Output is collected by threads so pipes never fill."""
+    started = []   # every instance, so that none outlives its test (no_tracer_left_behind)
 
     def __init__(self, args, env=None, preexec=None, binary=None):
         self.args = [binary or KSIGHT] + list(args)
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=env, preexec_fn=preexec)
+        Ksight.started.append(self)
         self.out_lines, self.err_lines = [], []
         self.ready = threading.Event()
         self._t = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.out_lines), daemon=True),
@@ -261,6 +263,18 @@ def attached_progs(pid):
 def loaded_progs(pid):
     """Names of every program @pid holds, attached or not."""
     return {bpftool_json("prog", "show", "id", str(i))["name"] for i in bpf_ids(pid)["prog"]}
+
+
+@pytest.fixture(autouse=True)
+def no_tracer_left_behind():
+    """A test that failed half-way may leave its ksight running: it would trace on, and
+    slow or disturb every later test (and a benchmark run after). Stopped here."""
+    yield
+    while Ksight.started:
+        k = Ksight.started.pop()
+        if k.proc.poll() is None:
+            k.proc.kill()
+            k.proc.wait()
 
 
 def run_ksight(args, timeout=30, env=None):

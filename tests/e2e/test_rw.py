@@ -22,6 +22,7 @@ def trace(workdir, ksight_args, gen_args=(), sizes=(N_FILE, N_PIPE, N_NET), ling
     """Run `ksight rw --json -p PID <args>` around one rwgen run, stopping it @linger
     seconds after rwgen exited; returns (ksight, gen)."""
     gen = RwGen(workdir, *sizes, args=gen_args)
+    k = None
     try:
         k = Ksight(["rw", "--json", "-p", str(gen.pid)] + RING + list(ksight_args))
         k.wait_ready()
@@ -31,6 +32,8 @@ def trace(workdir, ksight_args, gen_args=(), sizes=(N_FILE, N_PIPE, N_NET), ling
         return k, gen
     finally:
         gen.kill()
+        if k and k.proc.poll() is None:
+            k.stop()   # the helper failed: no tracer may outlive the test
 
 
 def by_fd(k, pid):
