@@ -55,7 +55,8 @@ static int enable_inst(struct ks_ctx *c, struct ks_inst *in)
 				return err;
 	}
 	in->inlined = in->dispatched && ks_inst_all_inline(in);
-	if (in->dispatched && !in->inlined) {
+	/* `ksight status` verifies the handler all the same: other options need it */
+	if (in->dispatched && (!in->inlined || c->mode == KS_MODE_STATUS)) {
 		snprintf(name, sizeof(name), "%s__%s", in->m->bpf->name, mod_sys[c->dispatcher]);
 		if ((err = ks_bpfobj_enable(&in->o, name, c->label)))
 			return err;
