@@ -114,6 +114,26 @@ def test_every_call(net, mode):
     assert_no_loss(k)
 
 
+def test_peek_and_ipv4_on_ipv6_socket(net):
+    """A server on the IPv6 wildcard sees its IPv4 client as ::ffff:a.b.c.d: counted as
+    the IPv4 peer it is. A receive with MSG_PEEK leaves the datagram queued: not counted,
+    the receive that takes it is."""
+    port, n = PORT + 7, 50
+    srv = Helper("udpio", "server", "::", port, n, SIZE, ns=net.ns)
+    cli = client(net, "ipv4", port, n, "peek")
+    k = udp(["--port", port])
+    try:
+        cli.go()
+        assert ints(cli) == [n, n * SIZE, n, n * SIZE]
+        assert ints(srv) == [n, n * SIZE, n, n * SIZE]
+    finally:
+        cli.kill()
+        srv.kill()
+        assert k.stop() == 0, k.stderr
+    assert_both_ends(k, net, "ipv4", port, cli, srv, n)
+    assert_no_loss(k)
+
+
 def test_pid_port_and_per_process(net):
     """--port keeps only the datagrams with that port, -p only that process's; -P one row
     per process, the same totals. A second client and server on another port are the

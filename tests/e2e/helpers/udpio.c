@@ -10,7 +10,8 @@
  *	sends N datagrams of SIZE bytes to ADDR:PORT, each answered before the next is sent
  *	(mmsg: in batches of 10), with the calls MODE names: sendto (sendto/recvfrom), msg
  *	(sendmsg/recvmsg), mmsg (sendmmsg/recvmmsg), rw (connect, write/read), v (connect,
- *	writev/readv); prints "TX_DGRAMS TX_BYTES RX_DGRAMS RX_BYTES".
+ *	writev/readv), peek (sendto, recvfrom with MSG_PEEK, then without); prints
+ *	"TX_DGRAMS TX_BYTES RX_DGRAMS RX_BYTES".
  *   udpio dnsd ADDR ANSWER DELAY_MS
  *	binds ADDR:53, prints "ready PID", answers one query (any name, type A) with the IPv4
  *	address ANSWER after DELAY_MS, prints "ID" and exits.
@@ -190,13 +191,17 @@ static int client(const char *a, int port, long n, size_t size, const char *mode
 			i += k;
 			continue;
 		}
-		if (!strcmp(mode, "sendto")) {
+		if (!strcmp(mode, "sendto") || !strcmp(mode, "peek")) {
 			struct sockaddr_storage from;
 			socklen_t fl = sizeof(from);
 
-			if (sendto(fd, buf, size, 0, (void *)&sa, len) != (ssize_t)size ||
-			    recvfrom(fd, rbuf, sizeof(rbuf), 0, (void *)&from, &fl) < 0)
-				die("sendto/recvfrom");
+			if (sendto(fd, buf, size, 0, (void *)&sa, len) != (ssize_t)size)
+				die("sendto");
+			if (mode[0] == 'p' &&
+			    recvfrom(fd, rbuf, sizeof(rbuf), MSG_PEEK, (void *)&from, &fl) < 0)
+				die("recvfrom MSG_PEEK");
+			if (recvfrom(fd, rbuf, sizeof(rbuf), 0, (void *)&from, &fl) < 0)
+				die("recvfrom");
 		} else if (!strcmp(mode, "msg")) {
 			struct sockaddr_storage from;
 
