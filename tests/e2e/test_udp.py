@@ -242,13 +242,17 @@ def test_dns_query_and_answer(net):
     assert_no_loss(k)
 
 
-def test_dns_from_glibc(net):
+@pytest.mark.parametrize("db,types", [("ahostsv4", ["A"]), ("ahosts", ["A", "AAAA"])])
+def test_dns_from_glibc(net, db, types):
     """getent (glibc's resolver) in a mount namespace of its own whose resolv.conf names
-    the responder: the name it asked for, the answer, the latency, about getent."""
+    the responder: each query it sent, the name and type, the answer and the latency,
+    about getent. For both families glibc sends the A and AAAA queries with one
+    sendmmsg() (strace shows it), and reads the answers with recvfrom() on a connected
+    socket: the kernel side's mmsg path with DNS."""
     if os.path.exists("/var/run/nscd/socket"):
         pytest.skip("nscd would answer getent from its cache")
-    name, answer = "glibc%s.ksight.test" % os.getpid(), "10.9.8.6"
-    srv = Helper("udpio", "dnsd", net.ip4[1], answer, 5, ns=net.ns)
+    name, answer = "glibc%s%s.ksight.test" % (os.getpid(), db), "10.9.8.6"
+    srv = Helper("udpio", "dnsd", net.ip4[1], answer, 5, len(types), ns=net.ns)
     conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
     conf.write("nameserver %s\noptions attempts:1 timeout:5\n" % net.ip4[1])
     conf.close()
@@ -256,9 +260,9 @@ def test_dns_from_glibc(net):
     try:
         # unshare makes its mounts private: the host's /etc/resolv.conf is untouched
         g = subprocess.run(["unshare", "-m", "sh", "-c",
-                            'mount --bind "$0" /etc/resolv.conf && exec getent ahostsv4 "$1"',
-                            conf.name, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=30)
+                            'mount --bind "$0" /etc/resolv.conf && exec getent "$1" "$2"',
+                            conf.name, db, name], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
         srv.result()
         time.sleep(0.3 * SLOW)
     finally:
@@ -268,11 +272,16 @@ def test_dns_from_glibc(net):
     assert g.returncode == 0 and g.stdout.split()[0] == answer, (g.stdout, g.stderr)
     mine = [r for r in k.records("udp_dns")
             if r["comm"] == "getent" and r.get("name") == name]
-    q = [r for r in mine if r["qr"] == "query" and r["qtype"] == "A"]
-    a = [r for r in mine if r["qr"] == "resp" and r["qtype"] == "A"]
-    assert len(q) == 1 and len(a) == 1, mine
-    assert q[0]["pid"] == a[0]["pid"] and (q[0]["dir"], a[0]["dir"]) == ("send", "recv")
-    assert a[0]["answers"] == [answer] and a[0]["latency_ns"] > 0, a
+    assert len({r["pid"] for r in mine}) == 1, mine
+    for t in types:
+        q = [r for r in mine if r["qr"] == "query" and r["qtype"] == t]
+        a = [r for r in mine if r["qr"] == "resp" and r["qtype"] == t]
+        assert len(q) == 1 and len(a) == 1, (t, mine)
+        assert (q[0]["dir"], a[0]["dir"], q[0]["rport"], a[0]["rport"]) == \
+            ("send", "recv", 53, 53), (q, a)
+        assert (a[0]["rcode"], a[0]["latency_ns"] > 0) == ("NOERROR", True), a
+        assert a[0]["answers"] == ([answer] if t == "A" else []), a
+    assert len(mine) == 2 * len(types), mine
     assert_no_loss(k)
 
 

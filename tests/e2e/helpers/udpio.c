@@ -12,9 +12,10 @@
  *	(sendmsg/recvmsg), mmsg (sendmmsg/recvmmsg), rw (connect, write/read), v (connect,
  *	writev/readv), peek (sendto, recvfrom with MSG_PEEK, then without); prints
  *	"TX_DGRAMS TX_BYTES RX_DGRAMS RX_BYTES".
- *   udpio dnsd ADDR ANSWER DELAY_MS
- *	binds ADDR:53, prints "ready PID", answers one query (any name, type A) with the IPv4
- *	address ANSWER after DELAY_MS, prints "ID" and exits.
+ *   udpio dnsd ADDR ANSWER DELAY_MS [N]
+ *	binds ADDR:53, prints "ready PID", answers N queries (default 1; any name) after
+ *	DELAY_MS each, an A query with the IPv4 address ANSWER, any other type with no
+ *	record, prints "ID" for each and exits.
  *   udpio dns ADDR NAME
  *	prints "ready PID LPORT", waits for a line, sends an A query for NAME to ADDR:53
  *	(sendto), receives the answer (recvfrom, with the sender's address), prints "ID
@@ -224,20 +225,16 @@ static int client(const char *a, int port, long n, size_t size, const char *mode
 	return 0;
 }
 
-static int dnsd(const char *a, const char *answer, int delay_ms)
+/* Answer one query received on @fd after @d: an A query with @ans, any other with no
+ * record. Prints its id. */
+static void dns_answer(int fd, const struct in_addr *ans, const struct timespec *d)
 {
 	unsigned char q[512], r[600];
-	struct sockaddr_storage sa, from;
-	socklen_t len, fl = sizeof(from);
-	struct in_addr ans;
-	int fd = bound(a, 53, &sa, &len);
-	struct timespec d = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
-	ssize_t n, qend = 12;
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t n, qend = 12, rlen;
+	bool a;
 
-	if (inet_pton(AF_INET, answer, &ans) != 1)
-		return 2;
-	printf("ready %d\n", getpid());
-	fflush(stdout);
 	n = recvfrom(fd, q, sizeof(q), 0, (void *)&from, &fl);
 	if (n < 12)
 		die("recvfrom");
@@ -245,19 +242,37 @@ static int dnsd(const char *a, const char *answer, int delay_ms)
 		qend += q[qend] + 1;
 	qend += 5;	/* the root label, type, class */
 	if (qend > n)
-		return 1;
-	nanosleep(&d, NULL);
+		exit(1);
+	a = q[qend - 4] == 0 && q[qend - 3] == 1;
+	nanosleep(d, NULL);
 	memcpy(r, q, qend);
 	r[2] = 0x81;	/* QR, RD */
 	r[3] = 0x80;	/* RA, NOERROR */
 	r[6] = 0;
-	r[7] = 1;	/* one answer */
+	r[7] = a;	/* one answer, or none */
 	r[8] = r[9] = r[10] = r[11] = 0;
 	memcpy(r + qend, "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04", 12);
-	memcpy(r + qend + 12, &ans, 4);
-	if (sendto(fd, r, qend + 16, 0, (void *)&from, fl) != qend + 16)
+	memcpy(r + qend + 12, ans, 4);
+	rlen = a ? qend + 16 : qend;
+	if (sendto(fd, r, rlen, 0, (void *)&from, fl) != rlen)
 		die("sendto");
 	printf("%d\n", q[0] << 8 | q[1]);
+}
+
+static int dnsd(const char *a, const char *answer, int delay_ms, int queries)
+{
+	struct timespec d = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
+	struct sockaddr_storage sa;
+	struct in_addr ans;
+	socklen_t len;
+	int fd = bound(a, 53, &sa, &len);
+
+	if (inet_pton(AF_INET, answer, &ans) != 1)
+		return 2;
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	for (int i = 0; i < queries; i++)
+		dns_answer(fd, &ans, &d);
 	return 0;
 }
 
@@ -311,8 +326,8 @@ int main(int argc, char **argv)
 		return server(argv[2], atoi(argv[3]), atol(argv[4]), atol(argv[5]));
 	if (argc == 7 && !strcmp(argv[1], "client"))
 		return client(argv[2], atoi(argv[3]), atol(argv[4]), atol(argv[5]), argv[6]);
-	if (argc == 5 && !strcmp(argv[1], "dnsd"))
-		return dnsd(argv[2], argv[3], atoi(argv[4]));
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "dnsd"))
+		return dnsd(argv[2], argv[3], atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 1);
 	if (argc == 4 && !strcmp(argv[1], "dns"))
 		return dns(argv[2], argv[3]);
 	fprintf(stderr, "usage: see the top of udpio.c\n");
