@@ -169,8 +169,8 @@ static int udp_init(struct ks_ctx *ctx, void *state)
 	return st->m_txd && st->m_txb && st->m_rxd && st->m_rxb ? 0 : -errno;
 }
 
-/* The agent's line: datagrams and bytes each way per second, the services that sent and
- * received most bytes; in JSON also the interval's exact counts. */
+/* The agent's line: datagrams each way per second and the services that sent most of
+ * them; in JSON also the byte rates and the interval's exact counts. */
 static void udp_summary(struct ks_ctx *ctx, void *state, double secs)
 {
 	struct udp_state *st = state;
@@ -189,7 +189,7 @@ static void udp_summary(struct ks_ctx *ctx, void *state, double secs)
 	ks_rec_uint(&r, "sent_bytes", NULL, 0, txb);
 	ks_rec_uint(&r, "received_datagrams", NULL, 0, rxd);
 	ks_rec_uint(&r, "received_bytes", NULL, 0, rxb);
-	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_txb, 0);
+	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_txd, 0);
 	ks_emit(ctx, &r);
 }
 
