@@ -161,6 +161,33 @@ static void test_bad_options(void **state)
 	assert_int_equal(udp_module.configure(&st, &common, err, sizeof(err)), 0);
 }
 
+/* The agent's line from the registry's deltas: datagram rates, the top senders, and in
+ * JSON the byte rates and the interval's exact counts. */
+static void test_summary(void **state)
+{
+	struct udp_state *st;
+	struct tc t;
+
+	tc_open(&t, &udp_module, 0, NULL);
+	st = t.state;
+	ks_counter_add(ks_metric_get(st->m_txd, "dnsmasq"), 30);
+	ks_counter_add(ks_metric_get(st->m_txb, "dnsmasq"), 3000);
+	ks_counter_add(ks_metric_get(st->m_txd, "chronyd"), 2);
+	ks_counter_add(ks_metric_get(st->m_txb, "chronyd"), 96);
+	ks_counter_add(ks_metric_get(st->m_rxd, "dnsmasq"), 31);
+	ks_counter_add(ks_metric_get(st->m_rxb, "dnsmasq"), 1240);
+	t.ctx->pipe.s[1]->kinds = KS_KINDS_ALL;	/* the agent's table takes summaries */
+	udp_module.summary(t.ctx, t.state, 2.0);
+	tc_expect(tc_table(&t), "udp       sent 16.0/s  recv 15.5/s  top: dnsmasq 30, chronyd 2\n");
+	tc_expect(tc_no_ts(tc_json(&t)),
+		  "{\"type\":\"summary\",\"module\":\"udp\",\"sent_datagrams_per_s\":16,"
+		  "\"sent_per_s\":1548,\"received_datagrams_per_s\":15.5,"
+		  "\"received_per_s\":620,\"sent_datagrams\":32,\"sent_bytes\":3096,"
+		  "\"received_datagrams\":31,\"received_bytes\":1240,"
+		  "\"top\":{\"dnsmasq\":30,\"chronyd\":2}}\n");
+	tc_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_pairing),
 		cmocka_unit_test(test_garbage_and_cut),
 		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_summary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
