@@ -35,6 +35,12 @@ const volatile __u16 udp_port = 0;	/* --port: local or remote port, 0 = any */
 const volatile bool udp_per_proc = false;	/* -P: one row per process */
 const volatile bool udp_count = true;	/* count datagrams in udp_flows */
 const volatile bool udp_dns = false;	/* --dns: stream port-53 datagrams */
+const volatile __u16 udp_family = 0;	/* -4/-6: the remote end's family, 0 = any */
+const volatile __u16 udp_addr_family = 0;	/* --addr: its family, 0 = no --addr */
+/* --addr: the remote end's or the socket's own, as network-order bytes; u64s so that it is
+ * read in two loads, each volatile (a plain copy of a const global is folded to its
+ * initializer, zeros, by the compiler) */
+const volatile __u64 udp_addr[2] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -176,6 +182,34 @@ static __always_inline void udp_peer(struct udp_dgram *d, __u64 ua)
 	udp_unmap(d);
 }
 
+/* Whether @a is --addr's address. Without a branch per byte: this runs in each message
+ * of the sendmmsg/recvmmsg loop, where every branch multiplies the verifier's paths. */
+static __always_inline bool udp_addr_is(const __u8 *a)
+{
+	__u64 x[2], y[2] = { udp_addr[0], udp_addr[1] };
+
+	__builtin_memcpy(x, a, 16);
+	if (udp_addr_family == UDP_AF_INET)
+		return (__u32)x[0] == (__u32)y[0];
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]));
+}
+
+/* --addr: the remote end's address, or the address the socket is bound to. */
+static __always_inline bool udp_addr_wanted(const struct udp_dgram *d)
+{
+	struct sock *sk = d->sk;
+	__u8 local[16] = {};
+	bool remote = d->family == udp_addr_family && udp_addr_is(d->raddr);
+
+	/* a socket of the other family reads as no address (zeros) */
+	if (udp_addr_family == UDP_AF_INET)
+		bpf_core_read(local, 4, &sk->__sk_common.skc_rcv_saddr);
+	else
+		bpf_core_read(local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+	return remote | (BPF_CORE_READ(sk, __sk_common.skc_family) == udp_addr_family &&
+			 udp_addr_is(local));
+}
+
 /* Add @n to @type's losses on this CPU (ks_lost adds one). */
 static __always_inline void udp_lost_n(__u32 type, __u64 n)
 {
@@ -263,6 +297,10 @@ static __always_inline void udp_dgram(struct sock *sk, bool tx, __u64 len, __u64
 	d.lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	udp_peer(&d, ua);
 	if (udp_port && d.lport != udp_port && d.rport != udp_port)
+		return;
+	if (udp_family && d.family != udp_family)
+		return;
+	if (udp_addr_family && !udp_addr_wanted(&d))
 		return;
 	if (udp_count)
 		udp_count_dgram(&d, pid_tgid);

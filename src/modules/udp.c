@@ -6,6 +6,7 @@
  * per process. --dns streams the datagrams to and from port 53 instead, decoded
  * (udp_dnsev.c). The agent counts datagrams and bytes per service.
  */
+#include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +23,13 @@ static const struct ks_opt udp_opts[] = {
 	  "one row per process (counted so in the kernel), no endpoints" },
 	{ "port", 0, KS_OPT_UINT, offsetof(struct udp_state, port), "PORT",
 	  "only datagrams with this local or remote port (checked in the kernel)", 1, 65535 },
+	{ "addr", 0, KS_OPT_STR, offsetof(struct udp_state, addr), "ADDR",
+	  "only datagrams with this IPv4 or IPv6 address as the remote end or the socket's",
+	  0, 64 },
+	{ "ipv4", '4', KS_OPT_FLAG, offsetof(struct udp_state, v4), NULL,
+	  "only datagrams with an IPv4 remote end" },
+	{ "ipv6", '6', KS_OPT_FLAG, offsetof(struct udp_state, v6), NULL,
+	  "only datagrams with an IPv6 remote end" },
 	{ "dns", 0, KS_OPT_FLAG, offsetof(struct udp_state, dns), NULL,
 	  "stream DNS (port 53) queries and answers, decoded, instead of counting" },
 	{ 0 },
@@ -73,9 +81,38 @@ UDP_METRIC(udp_txb_desc, "bytes", "sent", "sent (payload)");
 UDP_METRIC(udp_rxd_desc, "datagrams", "received", "received");
 UDP_METRIC(udp_rxb_desc, "bytes", "received", "received (payload)");
 
+/* @s as an IPv4 or IPv6 address into @addr (16 bytes); its UDP_AF_*, or 0. */
+static unsigned int addr_parse(const char *s, uint8_t *addr)
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return UDP_AF_INET;
+	if (inet_pton(AF_INET6, s, addr) == 1)
+		return UDP_AF_INET6;
+	return 0;
+}
+
 static int udp_configure(void *state, const struct ks_common *common, char *err, size_t len)
 {
-	const struct udp_state *st = state;
+	struct udp_state *st = state;
+
+	if (st->v4 && st->v6) {
+		snprintf(err, len, "-4 and -6 exclude each other (neither: both families)");
+		return -1;
+	}
+	if (st->addr) {
+		st->addr_family = addr_parse(st->addr, st->addr_bin);
+		if (!st->addr_family) {
+			snprintf(err, len, "--addr: '%s' is not an IPv4 or IPv6 address", st->addr);
+			return -1;
+		}
+		if ((st->v4 && st->addr_family != UDP_AF_INET) ||
+		    (st->v6 && st->addr_family != UDP_AF_INET6)) {
+			snprintf(err, len, "--addr %s is not of the family -%c asks for", st->addr,
+				 st->v4 ? '4' : '6');
+			return -1;
+		}
+	}
 
 	if (st->dns && st->per_proc) {
 		snprintf(err, len, "--dns and -P exclude each other (DNS messages, or counts)");
@@ -119,6 +156,9 @@ static int udp_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->udp_per_proc = st->per_proc;
 	skel->rodata->udp_count = !st->dns;
 	skel->rodata->udp_dns = st->dns;
+	skel->rodata->udp_family = st->v4 ? UDP_AF_INET : st->v6 ? UDP_AF_INET6 : 0;
+	skel->rodata->udp_addr_family = st->addr_family;
+	memcpy((void *)skel->rodata->udp_addr, st->addr_bin, sizeof(st->addr_bin));
 	if (st->dns)
 		bpf_map__set_max_entries(skel->maps.udp_flows, 1);
 	return 0;
@@ -213,6 +253,7 @@ const struct ks_module udp_module = {
 		 "  ksight udp 5 3                   # what changed, every 5 s, 3 times\n"
 		 "  ksight udp -P 10                 # one row per process, every 10 s\n"
 		 "  ksight udp --port 443 -p 1234    # process 1234's datagrams with port 443\n"
+		 "  ksight udp -6 --addr fd00::53    # IPv6, with fd00::53 at one end\n"
 		 "  ksight udp --dns                 # DNS queries and answers, with latency\n"
 		 "  ksight udp --dns --json          # the same as JSON lines\n",
 	.opts = udp_opts,

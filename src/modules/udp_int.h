@@ -34,6 +34,10 @@ struct udp_state {
 	bool agent;		/* in the agent: socket calls only, per process
 				 * (udp_agent_defaults) */
 	uint64_t port;		/* --port, 0: any */
+	bool v4, v6;		/* -4, -6 */
+	const char *addr;	/* --addr */
+	uint8_t addr_bin[16];	/* --addr parsed */
+	unsigned int addr_family;	/* its UDP_AF_*, 0: no --addr */
 	/* the kernel's totals at the previous report or collect, sorted by key */
 	struct udp_row *prev;
 	size_t nprev;

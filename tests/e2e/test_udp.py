@@ -170,6 +170,39 @@ def test_pid_port_and_per_process(net):
         assert_no_loss(k)
 
 
+def test_family_and_address_filters(net):
+    """-6 keeps the IPv6 exchange; --addr the datagrams with that address as the remote
+    end (the client's) or as the socket's own (the server's, bound to it); -4 --addr with
+    the other family's address sees nothing of the IPv6 exchange."""
+    port, n4, n6 = PORT + 8, 20, 30
+    s4, s6 = server(net, "ipv4", port, n4), server(net, "ipv6", port, n6)
+    c4, c6 = client(net, "ipv4", port, n4), client(net, "ipv6", port, n6, "msg")
+    ks = [udp(a) for a in (["-6", "--port", port], ["--addr", net.ip6[1], "--port", port],
+                           ["-4", "--addr", net.ip4[0], "--port", port])]
+    try:
+        for c, s, n in ((c4, s4, n4), (c6, s6, n6)):
+            c.go()
+            assert ints(c) == [n, n * SIZE, n, n * SIZE]
+            assert ints(s) == [n, n * SIZE, n, n * SIZE]
+    finally:
+        for h in (c4, c6, s4, s6):
+            h.kill()
+        for k in ks:
+            assert k.stop() == 0, k.stderr
+    only6, by_addr, only4 = (rows(k) for k in ks)
+    assert sorted(r["pid"] for r in only6) == sorted([c6.pid, s6.pid]), only6
+    assert {r["family"] for r in only6} == {"ipv6"}
+    assert totals(only6) == [2 * n6, 2 * n6 * SIZE, 2 * n6, 2 * n6 * SIZE]
+    assert sorted((r["pid"], r["raddr"]) for r in by_addr) == \
+        sorted([(c6.pid, net.ip6[1]), (s6.pid, net.ip6[0])]), by_addr
+    # the IPv4 host address: the client's own (bound to the wildcard: not it), the
+    # server's remote end
+    assert [(r["pid"], r["raddr"]) for r in only4] == [(s4.pid, net.ip4[0])], only4
+    assert totals(only4) == [n4, n4 * SIZE, n4, n4 * SIZE]
+    for k in ks:
+        assert_no_loss(k)
+
+
 def test_intervals_report_what_changed(net):
     """With an interval each report holds what changed since the last: two clients one
     after the other, more than an interval apart, each counted once, exactly."""
@@ -358,6 +391,10 @@ def test_help():
     (["--dns", "1"], "interval"),
     (["--bogus"], "--bogus"),
     (["--hooks", "bogus"], "--hooks"),
+    (["--addr", "10.0.0"], "--addr"),
+    (["--addr", "fd00::1::2"], "--addr"),
+    (["-4", "-6"], "-4"),
+    (["-6", "--addr", "10.0.0.1"], "--addr"),
 ])
 def test_bad_input(args, word):
     r = run_ksight(["udp"] + args)
