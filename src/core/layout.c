@@ -18,6 +18,7 @@
 #include "rw.h"
 #include "syscount.h"
 #include "tcp.h"
+#include "udp.h"
 #include "sysnames_meta.h"
 
 #define KS_LAYOUT(type, size) _Static_assert(sizeof(struct type) == (size), #type " layout")
@@ -65,3 +66,6 @@ KS_LAYOUT(tcp_proc_key, 8);
 KS_LAYOUT(tcp_proc_val, 64);
 KS_LAYOUT(tcp_open_ev, 128);
 KS_LAYOUT(tcp_lat_hist, 272);
+KS_LAYOUT(udp_flow_key, 32);
+KS_LAYOUT(udp_flow_val, 56);
+KS_LAYOUT(udp_dns_ev, 616);

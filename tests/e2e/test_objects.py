@@ -76,7 +76,8 @@ def test_status_names_the_refused_module():
     out = r.stdout
     assert re.search(r"^rw  \(cannot run here\)\n  rw: the kernel refused program ks__refused: "
                      r"Permission denied \(R0 invalid mem access '\w+'\)$", out, re.M), out
-    for mod in ("core", "exec", "open", "biolat", "syscount", "files", "proc", "tcplife"):
+    for mod in ("core", "exec", "open", "biolat", "syscount", "files", "proc", "tcplife",
+                "udp"):
         assert re.search(r"^%s  \(verified: \d+ programs?, \d+ ms\)$" % mod, out, re.M), out
 
 
@@ -97,5 +98,5 @@ def test_one_dispatcher_attachment_for_every_module():
                             ["core__sys_enter_btf", "core__sys_exit_btf"]), attached
     handlers = {p for p in loaded if p.endswith("__sys_btf")}
     assert handlers == {"exec__sys_btf", "open__sys_btf", "files__sys_btf",
-                        "tcp__sys_btf"}, loaded
+                        "tcp__sys_btf", "udp__sys_btf"}, loaded
     assert not handlers & attached

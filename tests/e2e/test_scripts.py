@@ -91,6 +91,8 @@ TEST_COMMANDS = {
     "readlink": "run-tests.sh", "dpkg-query": "install-deps.sh", "clang": "Makefile",
     "gcc": "Makefile", "ar": "Makefile", "make": "Makefile",
     "ss": "test_tcp.py", "/usr/sbin/tcplife": "test_tcp.py (libbpf-tools, the reference)",
+    "getent": "test_udp.py (glibc's resolver)", "unshare": "test_udp.py",
+    "mount": "test_udp.py (a bind mount in unshare's mount namespace)",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {

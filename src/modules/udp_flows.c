@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel's udp_flows table read each interval: what changed since the previous read,
+ * as a tool's records (busiest first) and into the registry per service. The table is
+ * never cleared: a delete could fall between an update and the read that should have
+ * seen it. Rows of processes that exited leave it once counted (no update follows a
+ * process's exit record).
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/ident.h"
+#include "core/maps.h"
+#include "modules/udp_int.h"
+
+const char *udp_addr_str(uint16_t family, const uint8_t *addr, char *buf, size_t len)
+{
+	int af = family == UDP_AF_INET ? AF_INET : family == UDP_AF_INET6 ? AF_INET6 : -1;
+
+	if (af < 0 || !inet_ntop(af, addr, buf, len))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct udp_row *)a)->k, &((const struct udp_row *)b)->k,
+		      sizeof(struct udp_flow_key));
+}
+
+static uint64_t bytes(const struct udp_row *r)
+{
+	return r->v.tx_bytes + r->v.rx_bytes;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct udp_row *x = a, *y = b;
+	uint64_t dx = x->v.tx_dgrams + x->v.rx_dgrams, dy = y->v.tx_dgrams + y->v.rx_dgrams;
+
+	if (bytes(x) != bytes(y))
+		return bytes(x) > bytes(y) ? -1 : 1;
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	return by_key(a, b);
+}
+
+static bool is_gone(const struct udp_state *st, uint32_t pid)
+{
+	for (size_t i = 0; i < st->ngone; i++)
+		if (st->gone[i] == pid)
+			return true;
+	return false;
+}
+
+void udp_flows_gone(struct udp_state *st, uint32_t pid)
+{
+	if (st->ngone == st->capgone) {
+		size_t cap = st->capgone ? st->capgone * 2 : 64;
+		uint32_t *g = realloc(st->gone, cap * sizeof(*g));
+
+		if (!g)
+			return;	/* its rows stay: the table is bounded, a full one counts */
+		st->gone = g;
+		st->capgone = cap;
+	}
+	st->gone[st->ngone++] = pid;
+}
+
+/* The kernel's rows, sorted by key, in a new array (*out); NULL when out of memory. */
+static size_t read_rows(struct bpf_map *map, struct udp_row **out)
+{
+	size_t cap = bpf_map__max_entries(map), n;
+	struct udp_flow_key *keys = calloc(cap, sizeof(*keys));
+	struct udp_flow_val *vals = calloc(cap, sizeof(*vals));
+	struct udp_row *rows = calloc(cap, sizeof(*rows));
+
+	*out = NULL;
+	if (!keys || !vals || !rows) {
+		free(keys);
+		free(vals);
+		free(rows);
+		return 0;
+	}
+	n = ks_map_dump(map, keys, vals, cap);
+	for (size_t i = 0; i < n; i++) {
+		rows[i].k = keys[i];
+		rows[i].v = vals[i];
+	}
+	free(keys);
+	free(vals);
+	qsort(rows, n, sizeof(*rows), by_key);
+	*out = rows;
+	return n;
+}
+
+/*
+ * The rows that changed since the previous call, in a new array (*out, NULL when out of
+ * memory); the totals become the reference and the rows of processes gone leave the
+ * kernel's table. Returns the row count.
+ */
+static size_t read_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map,
+			  struct udp_row **out)
+{
+	struct udp_row *cur, *d;
+	uint64_t total = st->gone_dgrams;
+	size_t n, m = 0, kept = 0;
+
+	*out = NULL;
+	n = read_rows(map, &cur);
+	if (!cur)
+		return 0;
+	d = calloc(n ? n : 1, sizeof(*d));
+	if (!d) {
+		free(cur);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct udp_row *p = st->prev ? bsearch(&cur[i], st->prev, st->nprev,
+							     sizeof(*cur), by_key) : NULL;
+		struct udp_row r = cur[i];
+
+		total += r.v.tx_dgrams + r.v.rx_dgrams;
+		if (p) {
+			r.v.tx_dgrams -= p->v.tx_dgrams;
+			r.v.tx_bytes -= p->v.tx_bytes;
+			r.v.rx_dgrams -= p->v.rx_dgrams;
+			r.v.rx_bytes -= p->v.rx_bytes;
+		}
+		if (r.v.tx_dgrams || r.v.rx_dgrams)
+			d[m++] = r;
+	}
+	ks_ctx_aggregated(ctx, UDP_EV_FLOW, total);
+	for (size_t i = 0; i < n; i++) {
+		if (is_gone(st, cur[i].k.pid)) {
+			bpf_map_delete_elem(bpf_map__fd(map), &cur[i].k);
+			st->gone_dgrams += cur[i].v.tx_dgrams + cur[i].v.rx_dgrams;
+			continue;
+		}
+		cur[kept++] = cur[i];
+	}
+	st->ngone = 0;
+	free(st->prev);
+	st->prev = cur;
+	st->nprev = kept;
+	qsort(d, m, sizeof(*d), by_bytes);
+	*out = d;
+	return m;
+}
+
+/* A header for a row: its process, as the kernel saw it when the row was made. */
+static void row_hdr(struct ks_hdr *h, const struct udp_row *r)
+{
+	memset(h, 0, sizeof(*h));
+	h->pid = h->tid = r->k.pid;
+	h->cgroup = r->v.cgroup;
+	h->flags = KS_HDR_F_OWNER;
+	h->ts = ks_clock_mono_now();	/* the report's time */
+	memcpy(h->comm, r->v.comm, sizeof(h->comm));
+}
+
+static void count_row(struct ks_ctx *ctx, struct udp_state *st, const struct ks_hdr *h,
+		      const struct udp_row *r)
+{
+	const char *svc = ks_ident__service(ks_ctx_ident(ctx), h);
+
+	ks_counter_add(ks_metric_get(st->m_txd, svc), r->v.tx_dgrams);
+	ks_counter_add(ks_metric_get(st->m_txb, svc), r->v.tx_bytes);
+	ks_counter_add(ks_metric_get(st->m_rxd, svc), r->v.rx_dgrams);
+	ks_counter_add(ks_metric_get(st->m_rxb, svc), r->v.rx_bytes);
+}
+
+static void add_counts(struct ks_rec *r, const struct udp_flow_val *v)
+{
+	ks_rec_add(r, "tx_datagrams", "TX_DGRAMS", 9, KS_V_COUNT)->u = v->tx_dgrams;
+	ks_rec_add(r, "tx_bytes", "TX_BYTES", 9, KS_V_BYTES)->u = v->tx_bytes;
+	ks_rec_add(r, "rx_datagrams", "RX_DGRAMS", 9, KS_V_COUNT)->u = v->rx_dgrams;
+	ks_rec_add(r, "rx_bytes", "RX_BYTES", 9, KS_V_BYTES)->u = v->rx_bytes;
+}
+
+static void emit_row(struct ks_ctx *ctx, const struct udp_state *st, const struct ks_hdr *h,
+		     const struct udp_row *row)
+{
+	static char pid[16], raddr[64];
+	const char *fam = row->k.family == UDP_AF_INET	? "ipv4"
+			  : row->k.family == UDP_AF_INET6 ? "ipv6"
+							  : "-";
+	struct ks_rec r;
+
+	ks_rec_init(&r, st->per_proc ? "udp_proc" : "udp", h);
+	r.kind = KS_K_REPORT;
+	snprintf(pid, sizeof(pid), "%u", row->k.pid);
+	ks_rec_str(&r, NULL, "PID", -7, pid, strlen(pid));	/* JSON has the header's */
+	ks_rec_kstr(&r, NULL, "COMM", -16, h->comm, sizeof(h->comm), false);
+	if (st->per_proc) {
+		const char *svc = ks_ident__service(ks_ctx_ident(ctx), h);
+
+		ks_rec_str(&r, NULL, "SERVICE", -20, svc, strlen(svc));
+	} else {
+		udp_addr_str(row->k.family, row->k.raddr, raddr, sizeof(raddr));
+		ks_rec_uint(&r, "lport", "LPORT", 5, row->k.lport);
+		ks_rec_str(&r, "family", NULL, 0, fam, strlen(fam));
+		ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
+		ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
+	}
+	add_counts(&r, &row->v);
+	ks_emit(ctx, &r);
+}
+
+void udp_flows_report(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map)
+{
+	struct udp_row *d;
+	size_t n = read_deltas(ctx, st, map, &d);
+
+	for (size_t i = 0; i < n; i++) {
+		struct ks_hdr h;
+
+		row_hdr(&h, &d[i]);
+		count_row(ctx, st, &h, &d[i]);
+		emit_row(ctx, st, &h, &d[i]);
+	}
+	free(d);
+}
+
+void udp_flows_collect(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map)
+{
+	struct udp_row *d;
+	size_t n = read_deltas(ctx, st, map, &d);
+
+	for (size_t i = 0; i < n; i++) {
+		struct ks_hdr h;
+
+		row_hdr(&h, &d[i]);
+		count_row(ctx, st, &h, &d[i]);
+	}
+	free(d);
+}
+
+void udp_flows_free(struct udp_state *st)
+{
+	free(st->prev);
+	st->prev = NULL;
+	st->nprev = 0;
+	free(st->gone);
+	st->gone = NULL;
+	st->ngone = st->capgone = 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the udp module's files share (udp.c: options, hooks, dispatch; udp_flows.c: the
+ * kernel's counts as tables and metrics; udp_dnsev.c: --dns records). */
+#ifndef KSIGHT_UDP_INT_H
+#define KSIGHT_UDP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/module.h"
+#include "modules/udp_dns.h"
+#include "udp.h"
+
+#define UDP_PENDING 1024	/* --dns: queries remembered for their answer's latency */
+
+/* One row of the kernel's table, as user space keeps it. */
+struct udp_row {
+	struct udp_flow_key k;
+	struct udp_flow_val v;
+};
+
+/* --dns: a query seen, waiting for its answer (same socket, same id, other direction). */
+struct udp_pending {
+	uint64_t sock;
+	uint64_t ts;		/* ns, CLOCK_MONOTONIC: when the query was sent or received */
+	uint16_t id;
+	bool tx;		/* the query was sent (client side), else received (server) */
+	bool used;
+};
+
+struct udp_state {
+	bool per_proc;		/* -P */
+	bool dns;		/* --dns */
+	bool agent;		/* in the agent: socket calls only, per process
+				 * (udp_agent_defaults) */
+	uint64_t port;		/* --port, 0: any */
+	bool v4, v6;		/* -4, -6 */
+	const char *addr;	/* --addr */
+	uint8_t addr_bin[16];	/* --addr parsed */
+	unsigned int addr_family;	/* its UDP_AF_*, 0: no --addr */
+	/* the kernel's totals at the previous report or collect, sorted by key */
+	struct udp_row *prev;
+	size_t nprev;
+	uint32_t *gone;		/* processes that exited since: rows to drop after the report */
+	size_t ngone, capgone;
+	uint64_t gone_dgrams;	/* datagrams counted in rows taken out of the kernel's table */
+	/* --dns */
+	struct udp_dns_msg *msg;	/* the decoder's output (large: not on the stack) */
+	struct udp_pending pend[UDP_PENDING];
+	size_t pend_next;	/* the slot the next query takes (the oldest) */
+	/* the registry: per service */
+	struct ks_metric *m_txd, *m_txb, *m_rxd, *m_rxb;
+};
+
+extern const struct ks_module udp_module;
+
+/* Tools: the rows that changed since the last report, as records, busiest first; and the
+ * registry. @map is the module's udp_flows. */
+struct bpf_map;
+void udp_flows_report(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map);
+/* Agent: the same into the registry only. */
+void udp_flows_collect(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map);
+/* A process exited: its rows leave the kernel's table once the next report counted them. */
+void udp_flows_gone(struct udp_state *st, uint32_t pid);
+void udp_flows_free(struct udp_state *st);
+
+/* --dns: one captured datagram decoded into a record; a query is remembered, an answer
+ * gets the latency from its query. */
+void udp_dns_event(struct ks_ctx *ctx, struct udp_state *st, const struct udp_dns_ev *e);
+
+/* "10.1.2.3", "fd00::1", or "-" for family 0, into @buf (INET6_ADDRSTRLEN at least). */
+const char *udp_addr_str(uint16_t family, const uint8_t *addr, char *buf, size_t len);
+
+#endif
