@@ -4,12 +4,14 @@ retransmissions caused by an nftables rule that drops a share of one connection'
 counted exactly as the sending namespace's own TcpRetransSegs counts them, none for a
 control connection beside it; the reset a closed port answers a connect with, received by
 the client and sent by the server's kernel."""
+import json
 import shutil
+import subprocess
 import time
 
 import pytest
 
-from conftest import SLOW, Helper, Ksight, run_ksight
+from conftest import SLOW, Helper, Ksight, bpf_ids, run_ksight
 from tcp_util import (PORT, client, net, nspair, result, server,  # noqa: F401 (fixtures)
                       sockless_resets_traced)
 
@@ -20,6 +22,20 @@ def tool(args):
     k = Ksight(["tcpretrans", "--json"] + [str(a) for a in args])
     k.wait_ready()
     return k
+
+
+def retrans_misses(k):
+    """Runs of @k's retransmit programs the kernel skipped: a BPF program does not nest on
+    one CPU (a retransmit in softirq interrupting the same program in process context),
+    and the kernel counts each skipped run as the program's recursion miss."""
+    n = 0
+    for pid in bpf_ids(k.proc.pid)["prog"]:
+        out = subprocess.run(["bpftool", "prog", "show", "id", str(pid), "--json"],
+                             stdout=subprocess.PIPE, text=True).stdout
+        info = json.loads(out or "{}")
+        if info.get("name", "").startswith("tcp__retrans"):
+            n += info.get("recursion_misses", 0)
+    return n
 
 
 def wait_records(k, type_, n, timeout=10):
@@ -91,7 +107,8 @@ def test_retransmits_equal_the_kernels_count(nspair, hooks):
     connection: the retransmitted segments ksight counts for it equal A's TcpRetransSegs
     delta exactly (its GSO packets go through the veth unsplit, so one retransmission may
     carry several segments), streamed and counted per connection (-c, every second)
-    alike; a control connection beside it retransmits nothing."""
+    alike, and equal to the socket's own count; a control connection beside it
+    retransmits nothing."""
     if not shutil.which("nft"):
         pytest.skip("no nft (Debian package nftables: make deps installs it)")
     lossy, control = BASE + 1, BASE + 2
@@ -100,6 +117,8 @@ def test_retransmits_equal_the_kernels_count(nspair, hooks):
     size = 2 << 20
     ks = tool(["--addr", a, "--hooks", hooks])
     kc = tool(["-c", "--addr", a, "1"])
+    kl = Ksight(["tcplife", "--json", "--addr", a])     # the sockets' own total_retrans
+    kl.wait_ready()
     helpers = []
     try:
         for port in (lossy, control):
@@ -114,26 +133,43 @@ def test_retransmits_equal_the_kernels_count(nspair, hooks):
             assert [int(x) for x in h.result()] == [size, 1000]
         time.sleep(0.5)
         delta = nspair.tcp_counter(nspair.a, "RetransSegs") - before
+        misses = [retrans_misses(k) for k in (ks, kc)]
     finally:
         for h in helpers:
             h.kill()
-        for k in (ks, kc):
+        for k in (ks, kc, kl):
             assert k.stop() == 0, k.stderr
+    life = {r["rport"]: r["retrans"] for r in kl.records("tcplife") if r["side"] == "client"}
     assert delta > 0, "nothing was dropped: the rule did not apply"
     recs = ks.records("tcpretrans")
     assert recs and all(r["kind"] == "retransmit" and r["laddr"] == a and
                         r["rport"] == lossy and r["side"] == "client" and
-                        r["comm"] == "tcpio" and "error" not in r for r in recs), recs
-    assert sum(r["segs"] for r in recs) == delta, (delta, recs)
+                        r["comm"] == "tcpio" for r in recs), recs
+    # a retransmission that fails before the kernel counts it (the original still in the
+    # host's queues, the peer's window) is reported with its error and not counted;
+    # nothing here fails once counted (no output rule, no full qdisc)
+    sent = [r for r in recs if "error" not in r]
+    assert all(r["error"] in ("EBUSY", "EAGAIN", "ENOMEM") for r in recs if "error" in r)
+    failed = sum(r["segs"] for r in recs if "error" in r)
+
+    def exact(got, missed):
+        """@got segments equal the kernel's count, but for runs the kernel skipped."""
+        return got == delta or (missed and got < delta)
+
+    # the socket's own count (tcp_sock.total_retrans, which tcplife reports) too
+    why = (delta, life, misses, recs)
+    assert life == {lossy: delta, control: 0}, why
+    assert exact(sum(r["segs"] for r in sent), misses[0]), why
     # -c every second: each report holds what grew since the one before
     rows = kc.records("tcpretrans_conn")
     assert rows and all((r["laddr"], r["raddr"], r["rport"], r["side"]) ==
                         (a, b, lossy, "client") for r in rows), rows
     assert len({r["lport"] for r in rows}) == 1, rows
-    assert sum(r["retrans_segs"] for r in rows) == delta, (rows, delta)
-    assert sum(r["retransmits"] for r in rows) == len(recs), rows
-    assert all(r["failed_segs"] == r["resets_sent"] == r["resets_received"] == 0
-               for r in rows), rows
+    assert exact(sum(r["retrans_segs"] for r in rows), misses[1]), (rows, delta, misses)
+    if misses == [0, 0]:
+        assert sum(r["retransmits"] for r in rows) == len(sent), rows
+        assert sum(r["failed_segs"] for r in rows) == failed, rows
+    assert all(r["resets_sent"] == r["resets_received"] == 0 for r in rows), rows
     for k in (ks, kc):
         st = k.stats()
         assert st["lost"] == 0 and st["consistent"] is True, st
