@@ -34,8 +34,10 @@
  *
  * The same object serves tcpconnect (tcp_mode CONNECT: connects as they are established,
  * or a histogram of their latency with -L, and those that failed with their error at
- * close) and tcpaccept (ACCEPT: each accepted connection as accept() hands it over, about
- * the accepting task): the table is the same, only what is reported differs.
+ * close), tcpaccept (ACCEPT: each accepted connection as accept() hands it over, about
+ * the accepting task), tcpstates (STATES: every state change, tcp_states.bpf.h) and
+ * tcpretrans (RETRANS: retransmits and resets, tcp_retrans.bpf.h): the table is the same,
+ * only what is reported differs.
  */
 #include "syscalls.bpf.h"
 #include "task_fd.bpf.h"
@@ -359,6 +361,18 @@ out:
 		bpf_map_delete_elem(&tcp_conns, &key);
 }
 
+#include "tcp_states.bpf.h"
+#include "tcp_retrans.bpf.h"
+
+/* The agent: state changes by the state entered. */
+static __always_inline void tcp_count_state(int new)
+{
+	struct tcp_counts *n = tcp_counts_get();
+
+	if (n)
+		__sync_fetch_and_add(&n->states[ks_mask(new, 15)], 1);	/* TCP_NSTATES - 1 */
+}
+
 static __always_inline int tcp_state(struct sock *sk, int old, int new)
 {
 	__u64 key = (__u64)sk;
@@ -371,6 +385,12 @@ static __always_inline int tcp_state(struct sock *sk, int old, int new)
 		return 0;
 	if (tcp_family && family != tcp_family)
 		return 0;
+	if (tcp_count)
+		tcp_count_state(new);
+	if (tcp_mode == TCP_MODE_STATES) {
+		tcp_state_change(sk, key, family, old, new);
+		return 0;
+	}
 	switch (new) {
 	case TCP_SYN_SENT:
 		tcp_open(sk, key, family, TCP_SIDE_CLIENT);

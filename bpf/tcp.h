@@ -15,21 +15,29 @@
 #define TCP_EV_CONNECT KS_EV(KS_MOD_tcp, 3)	/* tcpconnect: a connect ended (or failed) */
 #define TCP_EV_ACCEPT KS_EV(KS_MOD_tcp, 4)	/* tcpaccept: accept() returned a connection */
 #define TCP_EV_LAT KS_EV(KS_MOD_tcp, 5)	/* tcpconnect -L: connects counted in a histogram */
+#define TCP_EV_STATE KS_EV(KS_MOD_tcp, 6)	/* tcpstates: a socket changed state */
+#define TCP_EV_RETR KS_EV(KS_MOD_tcp, 7)	/* tcpretrans: a retransmit, a reset sent or received */
+#define TCP_EV_RETR_CONN KS_EV(KS_MOD_tcp, 8)	/* tcpretrans -c: counted per connection */
 
 /* What the module's command does (the tcp object serves three). */
 #define TCP_MODE_LIFE 0		/* tcplife: sessions at close */
 #define TCP_MODE_CONNECT 1	/* tcpconnect: active opens, connect latency */
 #define TCP_MODE_ACCEPT 2	/* tcpaccept: passive opens as accept() returns them */
+#define TCP_MODE_STATES 3	/* tcpstates: every state change, the time in the previous */
+#define TCP_MODE_RETRANS 4	/* tcpretrans: retransmits and resets per connection */
 
 #define TCP_LAT_SLOTS 32
 
 #define TCP_CONNS 65536		/* connections tracked at once */
 #define TCP_PROCS 4096		/* -P: processes counted at once */
+#define TCP_RETR_CONNS 8192	/* tcpretrans -c: connections counted at once */
+#define TCP_NSTATES 16		/* tcp_counts.states: the kernel's TCP states are 1..12 */
 
 /* tcp_conn.side, tcp_close.side */
 #define TCP_SIDE_NONE 0		/* opened before ksight started: not known */
 #define TCP_SIDE_CLIENT 1	/* this end connected (SYN_SENT) */
 #define TCP_SIDE_SERVER 2	/* this end was accepted from a listener (SYN_RECV) */
+#define TCP_SIDE_LISTENER 3	/* tcpstates: a listening socket */
 
 /* tcp_conn.flags, tcp_close.flags */
 #define TCP_F_OWNER 0x1		/* the owner is known (the connecting or accepting task) */
@@ -38,6 +46,8 @@
 #define TCP_F_FIN_RCVD 0x8	/* the peer's FIN was taken in (SOCK_DONE) */
 #define TCP_F_FIN_ACKED 0x10	/* this end's FIN was acknowledged */
 #define TCP_F_BEFORE 0x20	/* opened before ksight started: no owner, start or baselines */
+#define TCP_F_DEFER 0x40	/* tcpstates: the change into SYN_SENT or SYN_RECV is reported at
+				 * the next one, when the ends are complete (tcp.bpf.c) */
 
 /* Address families as the kernel numbers them (AF_INET, AF_INET6). */
 #define TCP_AF_INET 2
@@ -63,8 +73,9 @@ struct tcp_conn {
 	struct tcp_end local, remote;
 	__u16 family;		/* TCP_AF_INET, TCP_AF_INET6 */
 	__u8 side;		/* TCP_SIDE_* */
-	__u8 __pad;
+	__u8 defer_old;		/* TCP_F_DEFER: the state the deferred change left */
 	__u32 flags;		/* TCP_F_* */
+	__u64 state_ns;		/* tcpstates: the last change, ns CLOCK_MONOTONIC */
 };
 
 /*
@@ -125,6 +136,75 @@ struct tcp_proc_val {
 	__u64 dur_ns;		/* sum of their durations */
 	__u64 retrans;
 	char comm[TASK_COMM_LEN];
+};
+
+/* tcp_state_ev.flags */
+#define TCP_SF_FIRST 0x1	/* the first change ksight saw of this socket: the time in the
+				 * old state is not known (in_old_ns is 0) */
+
+/*
+ * TCP_EV_STATE: a socket changed state (tcpstates), about its owner (KS_HDR_F_OWNER) or
+ * no task when none is known. hdr.ts is when the change happened: a deferred change
+ * (TCP_F_DEFER) is written at the next one with its own time.
+ */
+struct tcp_state_ev {
+	struct ks_hdr hdr;
+	__u64 in_old_ns;	/* ns spent in oldstate (0 with TCP_SF_FIRST) */
+	struct tcp_end local, remote;
+	__u16 family;
+	__u8 oldstate, newstate;	/* the kernel's numbers: TCP_ESTABLISHED = 1, ... */
+	__u8 side;		/* TCP_SIDE_*: NONE for a socket opened before ksight */
+	__u8 flags;		/* TCP_SF_* */
+	__u16 __pad;
+};
+
+/* tcp_retr_ev.kind */
+#define TCP_RK_RETRANS 1	/* tcp:tcp_retransmit_skb */
+#define TCP_RK_RST_SENT 2	/* tcp:tcp_send_reset */
+#define TCP_RK_RST_RCVD 3	/* tcp:tcp_receive_reset */
+
+/*
+ * TCP_EV_RETR: a retransmission (its segments), a reset sent or one received, about the
+ * connection's owner or no task. A reset sent with no full socket (a closed port, a
+ * time-wait or request socket) takes its ends from the packet it answers.
+ */
+struct tcp_retr_ev {
+	struct ks_hdr hdr;
+	struct tcp_end local, remote;
+	__u32 segs;		/* retransmit: segments it carried (the skb's GSO segments) */
+	__s32 err;		/* retransmit: -errno when it failed (only kernels whose
+				 * tracepoint has an err argument trace failures), else 0 */
+	__u16 family;
+	__u8 kind;		/* TCP_RK_* */
+	__u8 state;		/* the socket's state; 0: no socket */
+	__u8 side;		/* TCP_SIDE_* of the connection, NONE if not in the table */
+	__u8 __pad[3];
+};
+
+/* tcpretrans -c: one connection's counts, kept in the kernel. */
+struct tcp_retr_key {
+	struct tcp_end local, remote;
+	__u16 family;
+	__u16 __pad[3];
+};
+
+struct tcp_retr_val {
+	struct ks_owner owner;	/* pid 0: not known */
+	__u64 segs;		/* segments retransmitted (not failed ones) */
+	__u64 events;		/* retransmissions (tcp_retransmit_skb calls) that sent */
+	__u64 failed;		/* segments whose retransmission failed (not in segs) */
+	__u64 rst_sent, rst_rcvd;
+	__u8 state;		/* the last state seen, 0: no socket */
+	__u8 side;
+	__u8 __pad[6];
+};
+
+/* The agent's counts (tcp_counts, per CPU), from the hooks tcplife already pays for. */
+struct tcp_counts {
+	__u64 states[TCP_NSTATES];	/* changes, by the state entered */
+	__u64 retrans_segs;		/* segments retransmitted */
+	__u64 retrans_failed;		/* segments whose retransmission failed */
+	__u64 rst_sent, rst_rcvd;
 };
 
 #endif

@@ -5,9 +5,10 @@
  * connected, or that accepted), both ends, the application's bytes each way, duration,
  * retransmitted segments, smoothed RTT and why it closed. -P counts per process in the
  * kernel instead (tcp_proc.c). The agent counts sessions and bytes per service.
- * Its variants tcpconnect and tcpaccept report connections as they open (tcp_open.c).
+ * Its variants tcpconnect and tcpaccept report connections as they open (tcp_open.c),
+ * tcpstates every state change (tcp_states.c), tcpretrans retransmits and resets
+ * (tcp_retrans.c); the agent also counts those two (tcp_agent.c).
  */
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ static const struct ks_opt tcp_opts[] = {
 	  "tcplife: count closed sessions per process in the kernel; a table each interval" },
 	{ "latency", 'L', KS_OPT_FLAG, offsetof(struct tcp_state, lat), NULL,
 	  "tcpconnect: connect latency as a histogram counted in the kernel (failures stream)" },
+	{ "count", 'c', KS_OPT_FLAG, offsetof(struct tcp_state, count), NULL,
+	  "tcpretrans: count per connection in the kernel; a table each interval" },
 	{ "port", 0, KS_OPT_UINT, offsetof(struct tcp_state, port), "PORT",
 	  "only sessions with this port at either end (checked in the kernel)", 1, 65535 },
 	{ "addr", 0, KS_OPT_STR, offsetof(struct tcp_state, addr), "ADDR",
@@ -52,6 +55,30 @@ static const struct ks_slot tcp_slots[] = {
 			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, tcp_accepts },
 		},
 	},
+	{
+		.name = "see retransmits",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "tcp__retrans_btf", "tcp_retransmit_skb" } } },
+			{ KS_FAM_RAW_TP, { { "tcp__retrans_raw", "tcp_retransmit_skb" } } },
+			{ KS_FAM_TP, { { "tcp__retrans_tp", "tcp/tcp_retransmit_skb" } } },
+		},
+	},
+	{
+		.name = "see resets sent",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "tcp__rst_sent_btf", "tcp_send_reset" } } },
+			{ KS_FAM_RAW_TP, { { "tcp__rst_sent_raw", "tcp_send_reset" } } },
+			{ KS_FAM_TP, { { "tcp__rst_sent_tp", "tcp/tcp_send_reset" } } },
+		},
+	},
+	{
+		.name = "see resets received",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "tcp__rst_rcvd_btf", "tcp_receive_reset" } } },
+			{ KS_FAM_RAW_TP, { { "tcp__rst_rcvd_raw", "tcp_receive_reset" } } },
+			{ KS_FAM_TP, { { "tcp__rst_rcvd_tp", "tcp/tcp_receive_reset" } } },
+		},
+	},
 	{ 0 },
 };
 
@@ -62,6 +89,9 @@ static const struct ks_evtype tcp_types[] = {
 	{ TCP_EV_CONNECT, "tcpconnect" },
 	{ TCP_EV_ACCEPT, "tcpaccept" },
 	{ TCP_EV_LAT, "tcpconnect_latency", true },
+	{ TCP_EV_STATE, "tcpstates" },
+	{ TCP_EV_RETR, "tcpretrans" },
+	{ TCP_EV_RETR_CONN, "tcpretrans_conn", true },
 	{ 0 },
 };
 
@@ -88,6 +118,21 @@ static const struct ks_metric_desc tcp_rx_desc = {
 	.labels = { "service" },
 	.idle = 60,
 };
+
+/* The option that makes each command count, for an interval. */
+static const char *interval_flag(int mode)
+{
+	switch (mode) {
+	case TCP_MODE_CONNECT:
+		return "-L";
+	case TCP_MODE_RETRANS:
+		return "-c";
+	case TCP_MODE_LIFE:
+		return "-P";
+	default:
+		return "a counting option (tcplife -P, tcpconnect -L, tcpretrans -c)";
+	}
+}
 
 static int tcp_configure(void *state, const struct ks_common *common, char *err, size_t len)
 {
@@ -118,36 +163,29 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 		snprintf(err, len, "-L is tcpconnect's (connect latency)");
 		return -1;
 	}
-	if (common->interval && !st->per_proc && !st->lat) {
+	if (st->count && st->mode != TCP_MODE_RETRANS) {
+		snprintf(err, len, "-c is tcpretrans' (counts per connection)");
+		return -1;
+	}
+	if (common->interval && !st->per_proc && !st->lat && !st->count) {
 		snprintf(err, len, "an interval only makes sense with %s (use --duration)",
-			 st->mode == TCP_MODE_CONNECT ? "-L" : "-P");
+			 interval_flag(st->mode));
 		return -1;
 	}
 	return 0;
 }
 
-/* tcpconnect needs no accept: no syscall hook at all. */
+/* tcpconnect needs no accept: no syscall hook at all. Retransmits and resets are
+ * tcpretrans', and tcplife's for the agent's counts (they are rare: cheap). */
 static bool tcp_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct tcp_state *st = state;
 
-	return !(st->mode == TCP_MODE_CONNECT && slot == &tcp_slots[1]);
-}
-
-/* inet_csk_accept(sk, arg) since 6.10, (sk, flags, err, kern) before: the fexit
- * program's return value follows the arguments. */
-static uint32_t accept_ret_index(struct btf *btf)
-{
-	const struct btf_type *t;
-	int id;
-
-	if (!btf)
-		return 2;
-	id = btf__find_by_name_kind(btf, "inet_csk_accept", BTF_KIND_FUNC);
-	if (id < 0)
-		return 2;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-	return t && btf_is_func_proto(t) && btf_vlen(t) == 4 ? 4 : 2;
+	if (slot == &tcp_slots[1])
+		return st->mode != TCP_MODE_CONNECT;
+	if (slot >= &tcp_slots[2])
+		return st->mode == TCP_MODE_RETRANS || st->mode == TCP_MODE_LIFE;
+	return true;
 }
 
 static int tcp_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -160,45 +198,34 @@ static int tcp_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->tcp_addr_family = st->addr_family;
 	memcpy((void *)skel->rodata->tcp_addr, st->addr_bin, sizeof(st->addr_bin));
 	skel->rodata->tcp_per_proc = st->per_proc;
-	skel->rodata->tcp_accept_ret = accept_ret_index(ks_ctx_btf(ctx));
+	skel->rodata->tcp_accept_ret = tcp_accept_ret_index(ks_ctx_btf(ctx));
 	skel->rodata->tcp_mode = st->mode;
 	skel->rodata->tcp_lat_hist = st->lat;
+	skel->rodata->tcp_retr_count = st->count;
+	skel->rodata->tcp_retr_err = tcp_tp_has_more_args(ks_ctx_btf(ctx),
+							  "btf_trace_tcp_retransmit_skb", 2);
+	skel->rodata->tcp_count = st->mode == TCP_MODE_LIFE;
 	if (!st->per_proc)
 		bpf_map__set_max_entries(skel->maps.tcp_procs, 1);
+	if (!st->count)
+		bpf_map__set_max_entries(skel->maps.tcp_retr_conns, 1);
 	return 0;
-}
-
-static void add_end(struct ks_rec *r, const char *akey, const char *acol, const char *pkey,
-		    const char *pcol, uint16_t family, const struct tcp_end *end, char *buf)
-{
-	tcp_addr_str(family, end->addr, buf, TCP_ADDR_STRLEN);
-	ks_rec_str(r, akey, acol, -15, buf, strlen(buf));
-	ks_rec_uint(r, pkey, pcol, 5, end->port);
 }
 
 static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e)
 {
 	static char laddr[TCP_ADDR_STRLEN], raddr[TCP_ADDR_STRLEN], pid[16];
 	const struct ks_hdr *h = &e->hdr;
-	bool task = !(h->flags & KS_HDR_F_NOTASK), before = e->flags & TCP_F_BEFORE;
+	bool before = e->flags & TCP_F_BEFORE;
 	const char *side = tcp_side_name(e->side), *fam = tcp_family_name(e->family);
 	const char *reason = tcp_close_reason(e);
 	struct ks_rec r;
 
 	ks_rec_init(&r, "tcplife", h);
-	if (task)
-		snprintf(pid, sizeof(pid), "%u", h->pid);
-	else
-		snprintf(pid, sizeof(pid), "-");
-	ks_rec_str(&r, NULL, "PID", -7, pid, strlen(pid));	/* JSON has the header's */
-	if (task)
-		ks_rec_kstr(&r, NULL, "COMM", -16, h->comm, sizeof(h->comm), false);
-	else
-		ks_rec_str(&r, NULL, "COMM", -16, "-", 1);
+	tcp_rec_owner(&r, h, pid);	/* JSON has the header's */
 	ks_rec_str(&r, "side", "SIDE", -7, side, strlen(side));
 	ks_rec_str(&r, "family", NULL, 0, fam, strlen(fam));
-	add_end(&r, "laddr", "LADDR", "lport", "LPORT", e->family, &e->local, laddr);
-	add_end(&r, "raddr", "RADDR", "rport", "RPORT", e->family, &e->remote, raddr);
+	tcp_rec_ends(&r, e->family, &e->local, &e->remote, laddr, raddr);
 	ks_rec_add(&r, "tx_bytes", "TX", 9, KS_V_BYTES)->u = e->tx_bytes;
 	ks_rec_add(&r, "rx_bytes", "RX", 9, KS_V_BYTES)->u = e->rx_bytes;
 	if (before)
@@ -240,6 +267,14 @@ static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 		tcp_open_emit(ctx, (const void *)h);
 		return;
 	}
+	if (h->type == TCP_EV_STATE && size >= sizeof(struct tcp_state_ev)) {
+		tcp_state_emit(ctx, (const void *)h);
+		return;
+	}
+	if (h->type == TCP_EV_RETR && size >= sizeof(struct tcp_retr_ev)) {
+		tcp_retr_emit(ctx, (const void *)h);
+		return;
+	}
 	if (h->type != TCP_EV_CLOSE || size < sizeof(*e))
 		return;
 	count_close(ctx, state, e);
@@ -256,6 +291,15 @@ static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)
 		tcp_proc_report(ctx, st, skel->maps.tcp_procs);
 	if (st->lat)
 		tcp_lat_report(ctx, st, skel->maps.tcp_lats);
+	if (st->count)
+		tcp_retr_report(ctx, st, skel->maps.tcp_retr_conns);
+}
+
+static void tcp_collect(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct tcp_bpf *skel = vskel;
+
+	tcp_agent_collect(ctx, state, skel->maps.tcp_agent_counts);
 }
 
 static int tcp_init(struct ks_ctx *ctx, void *state)
@@ -265,7 +309,9 @@ static int tcp_init(struct ks_ctx *ctx, void *state)
 	st->m_closed = ks_ctx_metric(ctx, &tcp_closed_desc);
 	st->m_tx = ks_ctx_metric(ctx, &tcp_tx_desc);
 	st->m_rx = ks_ctx_metric(ctx, &tcp_rx_desc);
-	return st->m_closed && st->m_tx && st->m_rx ? 0 : -errno;
+	if (!st->m_closed || !st->m_tx || !st->m_rx)
+		return -errno;
+	return tcp_agent_init(ctx, st);
 }
 
 /* The agent's line: sessions closed and bytes each way per second, the services that
@@ -286,6 +332,9 @@ static void tcp_summary(struct ks_ctx *ctx, void *state, double secs)
 	ks_rec_uint(&r, "closed", NULL, 0, n);
 	ks_rec_uint(&r, "sent_bytes", NULL, 0, tx);
 	ks_rec_uint(&r, "received_bytes", NULL, 0, rx);
+	ks_rec_uint(&r, "retrans_segs", NULL, 0, ks_metric_delta(st->m_retrans));
+	ks_rec_uint(&r, "resets_sent", NULL, 0, ks_metric_delta(st->m_rst_sent));
+	ks_rec_uint(&r, "resets_received", NULL, 0, ks_metric_delta(st->m_rst_rcvd));
 	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_closed, 0);
 	ks_emit(ctx, &r);
 }
@@ -293,6 +342,7 @@ static void tcp_summary(struct ks_ctx *ctx, void *state, double secs)
 static void tcp_fini(void *state)
 {
 	tcp_proc_free(state);
+	tcp_retr_free(state);
 }
 
 KS_BPF_OBJECT(tcp);
@@ -307,6 +357,18 @@ static const struct ks_variant tcp_variants[] = {
 	  "  ksight tcpaccept                 # every accept, system-wide\n"
 	  "  ksight tcpaccept --port 80 -p 1234\n",
 	  TCP_MODE_ACCEPT },
+	{ "tcpstates", "every TCP state change: owner, ends, the time in the previous state",
+	  "  ksight tcpstates                 # every change, IPv4 and IPv6\n"
+	  "  ksight tcpstates --port 443 -6   # IPv6 sockets with port 443 at one end\n"
+	  "  ksight tcpstates -p 1234 --json  # the sockets process 1234 connected, listened\n"
+	  "                                   # on or accepted\n",
+	  TCP_MODE_STATES },
+	{ "tcpretrans", "TCP retransmits (segments) and resets sent and received, per connection",
+	  "  ksight tcpretrans                # each retransmit and reset as it happens\n"
+	  "  ksight tcpretrans -c 5           # counts per connection, every 5 s\n"
+	  "  ksight tcpretrans -c --port 443 10 6   # ... every 10 s, 6 times\n"
+	  "  ksight tcpretrans --addr 10.0.0.7 --json\n",
+	  TCP_MODE_RETRANS },
 	{ 0 },
 };
 
@@ -333,6 +395,7 @@ const struct ks_module tcp_module = {
 	.setup = tcp_setup,
 	.event = tcp_event,
 	.report = tcp_report,
+	.collect = tcp_collect,
 	.summary = tcp_summary,
 	.fini = tcp_fini,
 };

@@ -22,6 +22,8 @@ const char *tcp_side_name(unsigned int side)
 		return "client";
 	case TCP_SIDE_SERVER:
 		return "server";
+	case TCP_SIDE_LISTENER:
+		return "listener";
 	default:
 		return "unknown";
 	}
@@ -92,6 +94,20 @@ const char *tcp_connect_result(const struct tcp_open_ev *e)
 		return "timeout";
 	default:
 		return "error";
+	}
+}
+
+const char *tcp_retr_kind_name(unsigned int kind)
+{
+	switch (kind) {
+	case TCP_RK_RETRANS:
+		return "retransmit";
+	case TCP_RK_RST_SENT:
+		return "reset_sent";
+	case TCP_RK_RST_RCVD:
+		return "reset_received";
+	default:
+		return "?";
 	}
 }
 

@@ -15,7 +15,8 @@
  * bytes): "10.0.0.1", "fd00::1"; "?" for another family. Returns @buf. */
 const char *tcp_addr_str(uint16_t family, const uint8_t *addr, char *buf, size_t len);
 
-/* "client", "server", or "unknown" (opened before ksight started). Never NULL. */
+/* "client", "server", "listener", or "unknown" (opened before ksight started). Never
+ * NULL. */
 const char *tcp_side_name(unsigned int side);
 
 /* "ipv4", "ipv6" or "?". */
@@ -41,6 +42,9 @@ const char *tcp_close_reason(const struct tcp_close *e);
  * (another error, such as an ICMP unreachable). Never NULL.
  */
 const char *tcp_connect_result(const struct tcp_open_ev *e);
+
+/* tcpretrans' kinds: "retransmit", "reset_sent", "reset_received", or "?". */
+const char *tcp_retr_kind_name(unsigned int kind);
 
 /*
  * Parse --addr: an IPv4 or IPv6 address into @addr (16 bytes, IPv4 in the first 4).

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the tcp module's files share (tcp.c: options, hooks, sessions; tcp_proc.c: -P;
- * tcp_open.c: tcpconnect and tcpaccept). */
+ * tcp_open.c: tcpconnect and tcpaccept; tcp_states.c: tcpstates; tcp_retrans.c:
+ * tcpretrans; tcp_agent.c: the agent's counts of both). */
 #ifndef KSIGHT_TCP_INT_H
 #define KSIGHT_TCP_INT_H
 
@@ -8,12 +9,14 @@
 #include <stdint.h>
 
 #include "core/module.h"
+#include "modules/tcp_retr_rows.h"
 #include "tcp.h"
 
 struct tcp_state {
 	int mode;		/* TCP_MODE_*: the command (its variant writes it) */
 	bool per_proc;		/* -P */
 	bool lat;		/* -L (tcpconnect) */
+	bool count;		/* -c (tcpretrans) */
 	bool v4, v6;		/* -4, -6 */
 	uint64_t port;		/* --port, 0: any */
 	const char *addr;	/* --addr */
@@ -26,6 +29,12 @@ struct tcp_state {
 	struct tcp_proc_val *prev;
 	size_t nprev;
 	struct tcp_lat_hist lat_prev;	/* -L: the totals the last report showed */
+	/* -c: the totals the last report showed, sorted by connection */
+	struct tcp_retr_row *retr_prev;
+	size_t nretr_prev;
+	/* the agent: state changes by state entered, retransmits and resets */
+	struct ks_metric *m_states, *m_retrans, *m_rst_sent, *m_rst_rcvd;
+	struct tcp_counts counts_prev;	/* the kernel's totals at the last collect() */
 };
 
 /* -P: each interval (and at the end), the kernel's per-process counts since the last
@@ -38,5 +47,43 @@ void tcp_proc_free(struct tcp_state *st);
 void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e);
 /* tcpconnect -L: the connect latency histogram since the last report. @map: tcp_lats. */
 void tcp_lat_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
+
+/* The index of inet_csk_accept()'s return value among the fexit program's arguments (its
+ * parameters changed in 6.10); 2 when @btf does not say. */
+struct btf;
+uint32_t tcp_accept_ret_index(struct btf *btf);
+/* Whether tracepoint @tp (its btf_trace_ typedef's name) has more than @n arguments in
+ * @btf; false when @btf does not say. */
+bool tcp_tp_has_more_args(struct btf *btf, const char *tp, unsigned int n);
+
+/* Append @e's owner (PID and COMM columns, "-" for no task: JSON has the header's) to
+ * @r; @pid is the caller's buffer of 16 bytes, alive until the emit. */
+void tcp_rec_owner(struct ks_rec *r, const struct ks_hdr *h, char *pid);
+/* Append both ends (laddr, lport, raddr, rport) to @r; @lbuf and @rbuf hold
+ * TCP_ADDR_STRLEN bytes each, alive until the emit. */
+void tcp_rec_ends(struct ks_rec *r, uint16_t family, const struct tcp_end *l,
+		  const struct tcp_end *rem, char *lbuf, char *rbuf);
+
+/* tcpstates: one state change. */
+void tcp_state_emit(struct ks_ctx *ctx, const struct tcp_state_ev *e);
+
+/* tcpretrans: one retransmission or reset. */
+void tcp_retr_emit(struct ks_ctx *ctx, const struct tcp_retr_ev *e);
+/* tcpretrans -c: each interval (and at the end), the connections whose counts changed
+ * since the last report, busiest first. @map is the module's tcp_retr_conns. */
+void tcp_retr_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
+/* Emit the rows @rows[0..n) of tcpretrans -c (pure: the unit tests call it). */
+void tcp_retr_emit_rows(struct ks_ctx *ctx, const struct tcp_retr_row *rows, size_t n);
+void tcp_retr_free(struct tcp_state *st);
+
+/* The agent: register its metrics (0 or -errno), and bring the kernel's per-CPU totals
+ * (@map: tcp_agent_counts) into them. */
+int tcp_agent_init(struct ks_ctx *ctx, struct tcp_state *st);
+void tcp_agent_collect(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
+/* Add the totals of @percpu[0..ncpu) into @out (pure). */
+void tcp_counts_merge(struct tcp_counts *out, const struct tcp_counts *percpu,
+		      unsigned int ncpu);
+/* Register the deltas @cur - @st->counts_prev, and keep @cur. */
+void tcp_agent_add(struct tcp_state *st, const struct tcp_counts *cur);
 
 #endif

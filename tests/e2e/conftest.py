@@ -63,6 +63,8 @@ KERNEL_MATRIX = {
     "test_tcp_open.py::test_connects_and_accepts_exact",
     "test_udp.py::test_each_hook_family",
     "test_udp.py::test_fentry_refused_here",
+    "test_tcp_states.py::test_transitions_exact",
+    "test_tcp_retrans.py::test_refused_connect_resets",
 }
 
 

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """What the tcp module's tests share (test_tcp.py: tcplife; test_tcp_open.py: tcpconnect and
-tcpaccept): a veth pair into a network namespace with IPv4 and IPv6 addresses, and tcpio
+tcpaccept; test_tcp_states.py, test_tcp_retrans.py): a veth pair into a network namespace
+with IPv4 and IPv6 addresses, two namespaces joined by a veth pair (NsPair), and tcpio
 (tests/e2e/helpers/tcpio.c), a server there and a client here that print the bytes they
 wrote and read."""
+import os
+import subprocess
+
 import pytest
 
 from attach_util import Veth, run
@@ -51,3 +55,66 @@ def client(net, family, port, n, send, *extra):
 
 def result(h):
     return [int(x) for x in h.result()]
+
+
+class NsPair:
+    """Two network namespaces of their own joined by a veth pair, nothing in this one:
+    A (10.253.N.1, fd53:N::1) and B (.2, ::2). What the tests change there (nftables
+    rules) goes with them, and each namespace's TCP counters (/proc/net/snmp) count only
+    the tests' own connections."""
+
+    def __init__(self):
+        n = int(UNIQ) % 250
+        self.a, self.b = "ksta%s" % UNIQ, "kstb%s" % UNIQ
+        self.ip4 = ("10.253.%d.1" % n, "10.253.%d.2" % n)
+        self.ip6 = ("fd53:%x::1" % n, "fd53:%x::2" % n)
+        self.close()
+        if os.path.exists("/proc/modules"):
+            run("modprobe", "-q", "veth", check=False)
+        run("ip", "netns", "add", self.a)
+        run("ip", "netns", "add", self.b)
+        run("ip", "link", "add", "kv" + UNIQ, "netns", self.a, "type", "veth", "peer", "name",
+            "kv" + UNIQ, "netns", self.b)
+        for ns, i in ((self.a, 0), (self.b, 1)):
+            run("ip", "-n", ns, "addr", "add", self.ip4[i] + "/24", "dev", "kv" + UNIQ)
+            run("ip", "-n", ns, "-6", "addr", "add", self.ip6[i] + "/64", "dev", "kv" + UNIQ,
+                "nodad")
+            run("ip", "-n", ns, "link", "set", "kv" + UNIQ, "up")
+            run("ip", "-n", ns, "link", "set", "lo", "up")
+
+    def addrs(self, family):
+        return self.ip4 if family == "ipv4" else self.ip6
+
+    def tcp_counter(self, ns, name):
+        """Counter @name of the Tcp: lines of /proc/net/snmp in namespace @ns."""
+        out = run("ip", "netns", "exec", ns, "cat", "/proc/net/snmp").stdout
+        head, vals = [l.split()[1:] for l in out.splitlines() if l.startswith("Tcp:")]
+        return int(dict(zip(head, vals))[name])
+
+    def nft(self, ns, rules):
+        """Load nftables @rules (nft -f syntax) in namespace @ns."""
+        r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+
+    def close(self):
+        run("ip", "netns", "del", self.a, check=False)
+        run("ip", "netns", "del", self.b, check=False)
+
+
+@pytest.fixture
+def nspair():
+    p = NsPair()
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def sockless_resets_traced():
+    """Whether tcp:tcp_send_reset fires for a reset sent without a full socket (a closed
+    port): since 6.10, when the event became its own, with the reset's reason (its type
+    is then in the kernel's BTF)."""
+    with open("/sys/kernel/btf/vmlinux", "rb") as f:
+        return b"\0trace_event_raw_tcp_send_reset\0" in f.read()

@@ -133,8 +133,8 @@ static void test_summary(void **state)
 	tc_expect(tc_no_ts(tc_json(&t)),
 		  "{\"type\":\"summary\",\"module\":\"tcp\",\"closed_per_s\":5.5,"
 		  "\"sent_per_s\":5242930,\"received_per_s\":1310720.5,\"closed\":11,"
-		  "\"sent_bytes\":10485860,\"received_bytes\":2621441,"
-		  "\"top\":{\"curl\":10,\"nginx\":1}}\n");
+		  "\"sent_bytes\":10485860,\"received_bytes\":2621441,\"retrans_segs\":0,"
+		  "\"resets_sent\":0,\"resets_received\":0,\"top\":{\"curl\":10,\"nginx\":1}}\n");
 	tc_close(&t);
 }
 
