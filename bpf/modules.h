@@ -18,7 +18,8 @@
 	X(rw, 5)       \
 	X(files, 6)    \
 	X(proc, 7)     \
-	X(tcp, 8)
+	X(tcp, 8)      \
+	X(drops, 11)
 
 enum ks_module_id {
 	KS_MOD_core = 0,
