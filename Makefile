@@ -77,13 +77,14 @@ all: $(BUILD)/ksight
 # --- set-up: install what is missing (Debian 12), then the two commands ---------------
 # Building, then every command the tests on this kernel and their scripts run: losetup
 # (mount, not in a minimal Debian), strace, tar and gzip (test_files_links.py), bpftool,
-# libbpf-tools (test_tcp.py checks tcplife against Debian's).
+# libbpf-tools (test_tcp.py checks tcplife against Debian's), nftables (test_drops.py
+# drops packets in the namespaces it makes).
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
-	systemtap-sdt-dev libbpf-tools
+	systemtap-sdt-dev libbpf-tools nftables
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)

@@ -61,6 +61,8 @@ KERNEL_MATRIX = {
     "test_tcp.py::test_each_hook_family",
     "test_tcp.py::test_fentry_refused_here",
     "test_tcp_open.py::test_connects_and_accepts_exact",
+    "test_drops.py::test_closed_port_exact",
+    "test_drops.py::test_status_says_whether_reasons_are_named",
 }
 
 

@@ -91,6 +91,7 @@ TEST_COMMANDS = {
     "readlink": "run-tests.sh", "dpkg-query": "install-deps.sh", "clang": "Makefile",
     "gcc": "Makefile", "ar": "Makefile", "make": "Makefile",
     "ss": "test_tcp.py", "/usr/sbin/tcplife": "test_tcp.py (libbpf-tools, the reference)",
+    "nft": "test_drops.py",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {
