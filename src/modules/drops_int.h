@@ -25,7 +25,7 @@ struct drops_state {
 	uint32_t self_ns;	/* ksight's own network namespace (its rows show no name) */
 	struct drops_reasons reasons;	/* the running kernel's, from its BTF */
 	bool reasons_loaded;
-	void *skel;		/* struct drops_bpf *, from setup on */
+	void *skel;		/* struct drops_bpf *, from setup on (for started) */
 	/* the totals the last report (or collect) saw, sorted by key */
 	struct drops_row *prev;
 	size_t nprev;
@@ -52,13 +52,22 @@ uint32_t drops_self_netns(void);
 /* A name for namespace @ino: "" for @self, its name in /run/netns, else "net:[N]". */
 const char *drops_netns_name(uint32_t ino, uint32_t self, char *buf, size_t len);
 
+/* A tool's report: the rows of @map (drops_rows) since the last report, busiest first,
+ * --top of them and the rest in one row. */
+struct bpf_map;
+void drops_report_rows(struct ks_ctx *ctx, struct drops_state *st, struct bpf_map *map);
+/* The agent's: the rows of @map since the last interval into ksight_drops_total, and this
+ * interval's busiest reasons for drops_summary(). */
+void drops_collect_rows(struct ks_ctx *ctx, struct drops_state *st, struct bpf_map *map);
+/* The agent's line, from what drops_collect_rows() saw. */
+void drops_summary(struct ks_ctx *ctx, void *state, double secs);
+
 /* One report row (@other: the rows past --top, summed) as a "drops" record. */
 void drops_emit_row(struct ks_ctx *ctx, const struct drops_state *st,
 		    const struct drops_row *d, bool other);
 
 /* -p: add the sockets process @pid has open now to @map (drops_socks). Returns how many
  * it has, or -errno when its fds cannot be read. */
-struct bpf_map;
 int drops_pid_sockets(uint32_t pid, struct bpf_map *map);
 
 #endif
