@@ -78,7 +78,7 @@ all: $(BUILD)/ksight
 # Building, then every command the tests on this kernel and their scripts run: losetup
 # (mount, not in a minimal Debian), strace, tar and gzip (test_files_links.py), bpftool,
 # libbpf-tools (test_tcp.py checks tcplife against Debian's), nftables (test_tcp_retrans.py
-# drops packets in a namespace of its own).
+# and test_drops.py drop packets in namespaces of their own).
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \

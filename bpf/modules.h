@@ -19,7 +19,8 @@
 	X(files, 6)    \
 	X(proc, 7)     \
 	X(tcp, 8)      \
-	X(udp, 10)
+	X(udp, 10)     \
+	X(drops, 11)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

@@ -120,6 +120,11 @@ const char *ks_ident__service(struct ks_ident *id, const struct ks_hdr *h);
 /* ks_ident__service() with what it was derived from, into @out. */
 void ks_ident__describe(struct ks_ident *id, const struct ks_hdr *h, struct ks_service *out);
 
+/* The service of cgroup @cgid alone (its container or systemd service unit), for a record
+ * about no task (a socket's cgroup); NULL while unknown (a resolution is then queued) or
+ * when the cgroup names none. Lifetime as ks_ident__service(). */
+const char *ks_ident__cgroup_service(struct ks_ident *id, uint64_t cgid);
+
 /* The path of cgroup @cgid below the cgroup2 mount ("/system.slice/x.service"), or NULL
  * while it is unknown (a resolution is then queued) or gone. */
 const char *ks_ident__cgroup_path(struct ks_ident *id, uint64_t cgid);

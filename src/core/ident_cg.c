@@ -285,6 +285,13 @@ const char *ks_ident__cgroup_path(struct ks_ident *id, uint64_t cgid)
 	return c && c->state == CG_KNOWN ? c->path : NULL;
 }
 
+const char *ks_ident__cgroup_service(struct ks_ident *id, uint64_t cgid)
+{
+	struct cgent *c = ident_cg_get(id, cgid, mono_now());
+
+	return c ? c->svc : NULL;
+}
+
 void ks_ident__describe(struct ks_ident *id, const struct ks_hdr *h, struct ks_service *out)
 {
 	const struct ks_proc *p = ks_ident__lookup(id, h);

@@ -220,6 +220,10 @@ struct ks_module {
 	/* Agent: one compact summary of the last @secs seconds, from the registry's deltas
 	 * (ks_rec_summary; rates as KS_V_RATE, sizes as KS_V_BYTES...). */
 	void (*summary)(struct ks_ctx *ctx, void *state, double secs);
+	/* Optional, `ksight status`: one line on what this kernel gives the module that its
+	 * slots do not show (drops: whether the kernel names its drop reasons), into @buf;
+	 * nothing written: no line. */
+	void (*status)(struct ks_ctx *ctx, char *buf, size_t len);
 	void (*fini)(void *state);
 };
 

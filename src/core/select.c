@@ -312,5 +312,12 @@ void ks_ctx__print_hooks(struct ks_ctx *c, FILE *f)
 		for (int s = 0; s < KS_MAX_SLOTS && in->m->slots[s].name; s++)
 			if (in->wanted[s])
 				print_slot(f, &in->m->slots[s], &in->choice[s], c->dispatcher);
+		if (in->m->status) {
+			char note[256] = "";
+
+			in->m->status(c, note, sizeof(note));
+			if (note[0])
+				fprintf(f, "  note: %s\n", note);
+		}
 	}
 }

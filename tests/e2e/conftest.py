@@ -65,6 +65,8 @@ KERNEL_MATRIX = {
     "test_udp.py::test_fentry_refused_here",
     "test_tcp_states.py::test_transitions_exact",
     "test_tcp_retrans.py::test_refused_connect_resets",
+    "test_drops.py::test_closed_port_exact",
+    "test_drops.py::test_status_says_whether_reasons_are_named",
 }
 
 

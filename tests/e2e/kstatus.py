@@ -22,6 +22,7 @@ class KernelHooks:
         self.dispatcher_refused = {}
         self.chosen, self.alts, self.failed = {}, {}, set()
         self.families, self.notes = {}, {}
+        self.module_notes = {}      # module: what its "note:" line says of this kernel
         module = slot = None
         for line in text.splitlines():
             if line == "attach families":
@@ -53,6 +54,8 @@ class KernelHooks:
                     self.dispatcher_refused[fam] = why
                 elif slot is not None:
                     self.alts[(module, slot)][fam] = None if why.startswith("usable") else why
+            elif line.startswith("  note: "):
+                self.module_notes[module] = line[len("  note: "):]
             elif line.startswith("  ") and line[2:3] != " ":
                 if line[2:].startswith(module + ": "):
                     continue    # the reason a module cannot run

@@ -93,7 +93,7 @@ TEST_COMMANDS = {
     "ss": "test_tcp.py", "/usr/sbin/tcplife": "test_tcp.py (libbpf-tools, the reference)",
     "getent": "test_udp.py (glibc's resolver)", "unshare": "test_udp.py",
     "mount": "test_udp.py (a bind mount in unshare's mount namespace)",
-    "nft": "test_tcp_retrans.py",
+    "nft": "test_tcp_retrans.py, test_drops.py",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {

@@ -74,6 +74,7 @@ def test_status_hooks_on_this_kernel(kernel_hooks):
     assert chosen(secs["core"], "process exit") == tp_family("sched_process_exit")
     assert chosen(secs["biolat"], "see issues") == tp_family("block_rq_issue")
     assert chosen(secs["biolat"], "see completions") == tp_family("block_rq_complete")
+    assert chosen(secs["drops"], "see dropped packets") == tp_family("kfree_skb")
     for m, job, fn in (("open", "see opens", "__x64_sys_open"),
                        ("exec", "see failed execs", "__x64_sys_execve")):
         err = bpfprobe.fentry(fn)
