@@ -212,7 +212,9 @@ static void emit_row(struct ks_ctx *ctx, const struct udp_state *st, const struc
 	ks_emit(ctx, &r);
 }
 
-void udp_flows_report(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map)
+/* The rows that changed into the registry, and with @print into records too. */
+static void flows_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map,
+			 bool print)
 {
 	struct udp_row *d;
 	size_t n = read_deltas(ctx, st, map, &d);
@@ -222,23 +224,20 @@ void udp_flows_report(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *
 
 		row_hdr(&h, &d[i]);
 		count_row(ctx, st, &h, &d[i]);
-		emit_row(ctx, st, &h, &d[i]);
+		if (print)
+			emit_row(ctx, st, &h, &d[i]);
 	}
 	free(d);
 }
 
+void udp_flows_report(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map)
+{
+	flows_deltas(ctx, st, map, true);
+}
+
 void udp_flows_collect(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map)
 {
-	struct udp_row *d;
-	size_t n = read_deltas(ctx, st, map, &d);
-
-	for (size_t i = 0; i < n; i++) {
-		struct ks_hdr h;
-
-		row_hdr(&h, &d[i]);
-		count_row(ctx, st, &h, &d[i]);
-	}
-	free(d);
+	flows_deltas(ctx, st, map, false);
 }
 
 void udp_flows_free(struct udp_state *st)
