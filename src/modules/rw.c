@@ -290,7 +290,7 @@ static void rw_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, siz
 	struct rw_state *st = state;
 
 	if (st->agg && h->type == KS_EV_PROC_EXIT)
-		rw_sum_gone(st, h->pid);
+		ks_pidset_add(&st->gone, h->pid);
 }
 
 static void rw_fini(void *state)
@@ -301,9 +301,7 @@ static void rw_fini(void *state)
 	free(st->prev);
 	st->prev = NULL;
 	st->nprev = 0;
-	free(st->gone);
-	st->gone = NULL;
-	st->ngone = st->capgone = 0;
+	ks_pidset_free(&st->gone);
 }
 
 KS_BPF_OBJECT(rw);

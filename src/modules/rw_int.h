@@ -4,6 +4,7 @@
 #define KSIGHT_RW_INT_H
 
 #include "core/module.h"
+#include "core/pidset.h"
 #include "modules/rw_sum.h"
 
 #define RW_SLOT_TIME "time reads and writes"
@@ -22,8 +23,7 @@ struct rw_state {
 	struct ks_fdtab *fds;	/* the session's: names the fds */
 	struct rw_sum_row *prev;	/* the kernel's totals at the previous report */
 	size_t nprev;
-	uint32_t *gone;		/* processes that exited since: their rows go after the report */
-	size_t ngone, capgone;
+	struct ks_pidset gone;	/* processes that exited since: their rows go after the report */
 	uint64_t gone_calls;	/* calls counted in rows dropped from the kernel's table */
 	uint64_t reported;	/* time of the last report: fds of processes gone before go */
 	/* metrics */
@@ -43,7 +43,6 @@ static inline bool rw_fd_io_wanted(const struct rw_state *st)
 }
 
 /* A process exited: drop its rows once the next report has counted them. */
-void rw_sum_gone(struct rw_state *st, uint32_t pid);
 /* --summary: the table of what changed since the previous report. */
 void rw_report(struct ks_ctx *ctx, void *state, void *skel);
 /* Agent: bring the kernel's per-fd counts (the agent counts in the kernel) into the

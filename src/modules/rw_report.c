@@ -77,28 +77,6 @@ static size_t read_totals(struct rw_state *st, struct bpf_map *map, struct rw_su
 	return n;
 }
 
-void rw_sum_gone(struct rw_state *st, uint32_t pid)
-{
-	if (st->ngone == st->capgone) {
-		size_t cap = st->capgone ? st->capgone * 2 : 64;
-		uint32_t *g = realloc(st->gone, cap * sizeof(*g));
-
-		if (!g)
-			return;	/* its rows stay: the table is bounded, a full one counts losses */
-		st->gone = g;
-		st->capgone = cap;
-	}
-	st->gone[st->ngone++] = pid;
-}
-
-static bool is_gone(const struct rw_state *st, uint32_t pid)
-{
-	for (size_t i = 0; i < st->ngone; i++)
-		if (st->gone[i] == pid)
-			return true;
-	return false;
-}
-
 /*
  * Rows of exited processes, now counted, leave the kernel's table (else it fills up in a
  * long run) and the reference; their calls stay in the running total. No update can
@@ -111,14 +89,14 @@ static size_t drop_gone(struct rw_state *st, struct bpf_map *map, struct rw_sum_
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (is_gone(st, cur[i].k.pid)) {
+		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
 			bpf_map_delete_elem(bpf_map__fd(map), &cur[i].k);
 			st->gone_calls += cur[i].v.reads + cur[i].v.writes;
 			continue;
 		}
 		cur[m++] = cur[i];
 	}
-	st->ngone = 0;
+	ks_pidset_clear(&st->gone);
 	return m;
 }
 

@@ -192,7 +192,7 @@ static void udp_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 	struct udp_state *st = state;
 
 	if (!st->dns && h->type == KS_EV_PROC_EXIT)
-		udp_flows_gone(st, h->pid);
+		ks_pidset_add(&st->gone, h->pid);
 }
 
 static int udp_init(struct ks_ctx *ctx, void *state)

@@ -50,28 +50,6 @@ static int by_bytes(const void *a, const void *b)
 	return by_key(a, b);
 }
 
-static bool is_gone(const struct udp_state *st, uint32_t pid)
-{
-	for (size_t i = 0; i < st->ngone; i++)
-		if (st->gone[i] == pid)
-			return true;
-	return false;
-}
-
-void udp_flows_gone(struct udp_state *st, uint32_t pid)
-{
-	if (st->ngone == st->capgone) {
-		size_t cap = st->capgone ? st->capgone * 2 : 64;
-		uint32_t *g = realloc(st->gone, cap * sizeof(*g));
-
-		if (!g)
-			return;	/* its rows stay: the table is bounded, a full one counts */
-		st->gone = g;
-		st->capgone = cap;
-	}
-	st->gone[st->ngone++] = pid;
-}
-
 /* The kernel's rows, sorted by key, in a new array (*out); NULL when out of memory. */
 static size_t read_rows(struct bpf_map *map, struct udp_row **out)
 {
@@ -137,14 +115,14 @@ static size_t read_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_m
 	}
 	ks_ctx_aggregated(ctx, UDP_EV_FLOW, total);
 	for (size_t i = 0; i < n; i++) {
-		if (is_gone(st, cur[i].k.pid)) {
+		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
 			bpf_map_delete_elem(bpf_map__fd(map), &cur[i].k);
 			st->gone_dgrams += cur[i].v.tx_dgrams + cur[i].v.rx_dgrams;
 			continue;
 		}
 		cur[kept++] = cur[i];
 	}
-	st->ngone = 0;
+	ks_pidset_clear(&st->gone);
 	free(st->prev);
 	st->prev = cur;
 	st->nprev = kept;
@@ -245,7 +223,5 @@ void udp_flows_free(struct udp_state *st)
 	free(st->prev);
 	st->prev = NULL;
 	st->nprev = 0;
-	free(st->gone);
-	st->gone = NULL;
-	st->ngone = st->capgone = 0;
+	ks_pidset_free(&st->gone);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/module.h"
+#include "core/pidset.h"
 #include "modules/udp_dns.h"
 #include "udp.h"
 
@@ -41,8 +42,7 @@ struct udp_state {
 	/* the kernel's totals at the previous report or collect, sorted by key */
 	struct udp_row *prev;
 	size_t nprev;
-	uint32_t *gone;		/* processes that exited since: rows to drop after the report */
-	size_t ngone, capgone;
+	struct ks_pidset gone;	/* processes that exited since: rows to drop after the report */
 	uint64_t gone_dgrams;	/* datagrams counted in rows taken out of the kernel's table */
 	/* --dns */
 	struct udp_dns_msg *msg;	/* the decoder's output (large: not on the stack) */
@@ -61,7 +61,6 @@ void udp_flows_report(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *
 /* Agent: the same into the registry only. */
 void udp_flows_collect(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map);
 /* A process exited: its rows leave the kernel's table once the next report counted them. */
-void udp_flows_gone(struct udp_state *st, uint32_t pid);
 void udp_flows_free(struct udp_state *st);
 
 /* --dns: one captured datagram decoded into a record; a query is remembered, an answer
