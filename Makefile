@@ -35,7 +35,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-fi
 # libbpf linked statically, so its reads of the kernel's BTF can be served from one cached
 # copy (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
 # its archive. Only the ksight binary wraps; tests use the plain function.
-LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lpthread
+LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lmicrohttpd -lpthread
 KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf
 LDFLAGS += $(SAN)
 
@@ -78,13 +78,14 @@ all: $(BUILD)/ksight
 # Building, then every command the tests on this kernel and their scripts run: losetup
 # (mount, not in a minimal Debian), strace, tar and gzip (test_files_links.py), bpftool,
 # libbpf-tools (test_tcp.py checks tcplife against Debian's), nftables (test_tcp_retrans.py
-# and test_drops.py drop packets in namespaces of their own).
+# and test_drops.py drop packets in namespaces of their own); libmicrohttpd serves /metrics
+# and test_prometheus.py reads it with the Prometheus client's own parser.
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
-	systemtap-sdt-dev libbpf-tools nftables
+	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)

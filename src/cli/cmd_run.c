@@ -12,6 +12,7 @@
 #include "cli/run_pick.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "sink/prom.h"
 
 static const char usage[] =
 	"  ksight run                        # every module, a summary every 10 s\n"
@@ -22,23 +23,30 @@ static const char usage[] =
 	"  ksight run -p 1234                # everything one process does\n"
 	"  ksight run -o table -o json,event:/var/log/ksight.jsonl\n"
 	"                                    # summaries on screen, every event to a file\n"
+	"  ksight run --listen 0.0.0.0:9464  # serve /metrics to other machines too\n"
+	"  ksight run --listen none          # no /metrics endpoint\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
-	"them.\n";
+	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
+	"the end of each interval.\n";
 
 struct run_opts {
 	const char *modules;	/* --modules LIST, NULL: all */
+	const char *listen;	/* --listen ADDR|none, NULL: the default */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
-/* --modules, then one --no-MODULE per module of the registry. */
+/* --modules, --listen, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 2];
+	static struct ks_opt t[KS_MOD_MAX + 3];
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
 	t[k++] = (struct ks_opt){ "modules", 0, KS_OPT_STR, offsetof(struct run_opts, modules),
 				  "LIST", "only these modules, comma-separated (default: all)" };
+	t[k++] = (struct ks_opt){ "listen", 0, KS_OPT_STR, offsetof(struct run_opts, listen),
+				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
+				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		snprintf(names[i], sizeof(names[i]), "no-%s", ks_modules[i]->name);
 		snprintf(helps[i], sizeof(helps[i]), "leave %s out", ks_modules[i]->name);
@@ -48,6 +56,22 @@ static const struct ks_opt *run_table(void)
 	}
 	t[k] = (struct ks_opt){ 0 };
 	return t;
+}
+
+/* --listen: an address checked now (exit 2 before anything loads), none, or the default. */
+static int listen_choice(const struct run_opts *ro, struct ks_common *c, char *err, size_t len)
+{
+	struct ks_prom_addr a;
+
+	if (!ro->listen) {
+		c->listen = KS_PROM_LISTEN_DEFAULT;
+		c->listen_default = true;
+		return 0;
+	}
+	if (!strcmp(ro->listen, "none"))
+		return 0;
+	c->listen = ro->listen;
+	return ks_prom_addr_parse(ro->listen, &a, err, len);
 }
 
 int cmd_run(int argc, char **argv)
@@ -81,6 +105,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (rc < 0 || ks_common_check(&common, pos, npos, true, err, sizeof(err)) ||
 	    ks_run_pick(names, nmods, ro.modules, ro.no, keep, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ksight run: %s\n", err);
+		return 2;
+	}
+	if (listen_choice(&ro, &common, err, sizeof(err))) {
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
 	}

@@ -42,6 +42,8 @@ struct ks_common {
 	uint64_t count;		/* positional, reports, 0: unlimited */
 	bool agent;		/* set by ksight run: modules summarise among others, their
 				 * options at their defaults */
+	const char *listen;	/* ksight run --listen: serve /metrics here; NULL: not */
+	bool listen_default;	/* ... the default address: a busy port is a warning */
 };
 
 #endif

@@ -111,10 +111,33 @@ int ks_ctx_open_outputs(struct ks_ctx *c)
 {
 	const struct ks_common *o = &c->common;
 
+	struct ks_sink_spec spec = { .ops = &ks_prom_ops, .path = o->listen };
+	struct ks_sink *s;
+	int err;
+
 	if (c->pipe.n)
 		return 0;	/* a test (or an embedder) chose the sinks */
-	return ks_pipe__open(&c->pipe, o->outputs.v, o->outputs.n, o->json,
-			     c->mode == KS_MODE_AGENT, o->timestamps, &c->clock, c->label);
+	err = ks_pipe__open(&c->pipe, o->outputs.v, o->outputs.n, o->json,
+			    c->mode == KS_MODE_AGENT, o->timestamps, &c->clock, c->label);
+	if (err || !o->listen)
+		return err;
+	s = ks_sink__open(&spec, "prometheus", c->mode == KS_MODE_AGENT, false, &c->clock);
+	if (!s) {
+		err = -errno;
+		if (o->listen_default && err == -EADDRINUSE) {
+			fprintf(stderr, "ksight %s: %s is in use: no /metrics endpoint (--listen "
+				"ADDR:PORT to choose one)\n", c->label, o->listen);
+			return 0;
+		}
+		fprintf(stderr, "ksight %s: --listen %s: %s\n", c->label, o->listen,
+			strerror(-err));
+		return err;
+	}
+	if (ks_pipe__add(&c->pipe, s)) {
+		fprintf(stderr, "ksight %s: more than %d outputs\n", c->label, KS_PIPE_MAX);
+		return -E2BIG;
+	}
+	return 0;
 }
 
 /* Said once, counted always: a record that had more values than it holds. */

@@ -83,12 +83,21 @@ int ks_sink_spec_parse(const char *spec, struct ks_sink_spec *out, char *err, si
 			return -1;
 		}
 	}
+	if (out->ops->serves) {
+		if (!colon) {
+			snprintf(err, len, "-o %.80s: %s needs an address: %s:HOST:PORT", spec,
+				 out->ops->name, out->ops->name);
+			return -1;
+		}
+		if (out->ops->check && out->ops->check(out->path, err, len))
+			return -1;
+	}
 	return 0;
 }
 
 static struct ks_sink *sink_new(const struct ks_sink_ops *ops, int fd, unsigned int kinds,
 				bool agent, bool timestamps, struct ks_clock *clock,
-				const char *name)
+				const char *name, const char *target)
 {
 	struct ks_sink *s = calloc(1, sizeof(*s));
 
@@ -101,6 +110,7 @@ static struct ks_sink *sink_new(const struct ks_sink_ops *ops, int fd, unsigned 
 	s->kinds = kinds ? kinds : ops->kinds[agent];
 	s->clock = clock;
 	s->timestamps = timestamps;
+	s->target = target;
 	if (ops->open) {
 		int err = ops->open(s);
 
@@ -124,7 +134,7 @@ nomem:
 struct ks_sink *ks_sink__new(const struct ks_sink_ops *ops, int fd, unsigned int kinds,
 			     bool agent, bool timestamps, struct ks_clock *clock)
 {
-	return sink_new(ops, fd, kinds, agent, timestamps, clock, ops->name);
+	return sink_new(ops, fd, kinds, agent, timestamps, clock, ops->name, NULL);
 }
 
 struct ks_sink *ks_sink__open(const struct ks_sink_spec *spec, const char *text, bool agent,
@@ -135,13 +145,16 @@ struct ks_sink *ks_sink__open(const struct ks_sink_spec *spec, const char *text,
 
 	if (!spec->path)
 		return sink_new(spec->ops, STDOUT_FILENO, spec->kinds, agent, timestamps, clock,
-				text);
+				text, NULL);
+	if (spec->ops->serves)
+		return sink_new(spec->ops, -1, spec->kinds, agent, timestamps, clock, text,
+				spec->path);
 	/* non-blocking: a FIFO nobody reads fails (ENXIO) instead of hanging the start */
 	fd = open(spec->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 		  0600);
 	if (fd < 0)
 		return NULL;
-	s = sink_new(spec->ops, -1, spec->kinds, agent, timestamps, clock, text);
+	s = sink_new(spec->ops, -1, spec->kinds, agent, timestamps, clock, text, NULL);
 	if (!s) {
 		err = errno;
 		close(fd);

@@ -35,6 +35,10 @@ struct ks_sink_ops {
 	unsigned int kinds[2];
 	bool needs_service;	/* wants r->service: the core looks services up only then */
 	bool stdout_only;	/* refuses -o FORMAT:PATH (a terminal table) */
+	bool serves;		/* PATH is an address it serves on (required), not a file */
+	/* Optional, with serves: is the spec's PATH an address it can serve on? 0, or -1
+	 * with one line in @err. */
+	int (*check)(const char *target, char *err, size_t len);
 	/* Optional: set up s->priv once the common fields are set. Returns 0 or -errno. */
 	int (*open)(struct ks_sink *s);
 	/* One record of a kind the sink takes: format it into s->out (or keep it). */
@@ -54,11 +58,13 @@ struct ks_sink_ops {
 extern const struct ks_sink_ops *const ks_sink_backends[];
 extern const struct ks_sink_ops ks_table_ops;
 extern const struct ks_sink_ops ks_json_ops;
+extern const struct ks_sink_ops ks_prom_ops;
 
 struct ks_sink {
 	const struct ks_sink_ops *ops;
 	void *priv;		/* the backend's own state */
 	char *name;		/* "json:/var/log/k.jsonl", "table" (stdout): for messages */
+	const char *target;	/* ops->serves: the address (the spec's PATH), during open */
 	unsigned int kinds;	/* KS_KIND() bits of the records it takes */
 	struct ks_buf out;	/* formatted, not yet written */
 	struct ks_buf tmp;	/* scratch for one formatted value */

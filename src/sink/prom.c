@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Prometheus endpoint: `-o prometheus:ADDR` (and `ksight run --listen ADDR`) serves
+ * the registry as text (prom_text.h) on http://ADDR/metrics. libmicrohttpd answers on its
+ * own thread; the reader's thread renders the page at each interval (ops->metrics) and
+ * swaps it in under a mutex, so a scrape never touches the registry and never waits for
+ * more than a copy. A scrape therefore sees the registry as of the last interval's end.
+ *
+ * The socket is bound here, not by libmicrohttpd, so that a busy port is told as such
+ * (EADDRINUSE) and the agent can say so in one line.
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sink/prom.h"
+#include "sink/prom_text.h"
+#include "sink/sink.h"
+
+struct prom {
+	struct MHD_Daemon *d;
+	pthread_mutex_t lock;
+	struct ks_buf page;	/* served; guarded by lock */
+	struct ks_buf next;	/* rendered by the reader's thread */
+	uint64_t scrapes;	/* guarded by lock */
+};
+
+static const char not_yet[] = "# ksight: no interval has ended yet\n";
+
+int ks_prom_addr_parse(const char *text, struct ks_prom_addr *a, char *err, size_t len)
+{
+	const char *colon = strrchr(text, ':'), *host = text;
+	size_t hl;
+
+	if (!colon || !colon[1]) {
+		snprintf(err, len, "--listen %s: not HOST:PORT (e.g. 127.0.0.1:9464)", text);
+		return -1;
+	}
+	hl = colon - text;
+	if (hl && text[0] == '[') {
+		if (text[hl - 1] != ']' || hl < 3) {
+			snprintf(err, len, "--listen %s: an IPv6 address goes in brackets: [::1]:9464",
+				 text);
+			return -1;
+		}
+		host++;
+		hl -= 2;
+	}
+	if (!hl || hl >= sizeof(a->host)) {
+		snprintf(err, len, "--listen %s: no host (0.0.0.0:PORT for every address)", text);
+		return -1;
+	}
+	memcpy(a->host, host, hl);
+	a->host[hl] = 0;
+	for (const char *p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || p - colon > 5) {
+			snprintf(err, len, "--listen %s: bad port '%s'", text, colon + 1);
+			return -1;
+		}
+	}
+	a->port = atoi(colon + 1);
+	if (a->port < 1 || a->port > 65535) {
+		snprintf(err, len, "--listen %s: port %s is not 1-65535", text, colon + 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int prom_check(const char *target, char *err, size_t len)
+{
+	struct ks_prom_addr a;
+
+	return ks_prom_addr_parse(target, &a, err, len);
+}
+
+/* A listening socket on @text (HOST:PORT). Returns it, or -errno (EAI errors as EINVAL). */
+static int listen_on(const char *text)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICSERV | AI_PASSIVE,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res;
+	struct ks_prom_addr a;
+	char err[128], port[8];
+	int fd, one = 1, ret;
+
+	if (ks_prom_addr_parse(text, &a, err, sizeof(err)))
+		return -EINVAL;
+	snprintf(port, sizeof(port), "%d", a.port);
+	if (getaddrinfo(a.host, port, &hints, &res))
+		return -EADDRNOTAVAIL;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
+		ret = -errno;
+		close(fd);
+		goto out;
+	}
+	ret = fd;
+out:
+	freeaddrinfo(res);
+	return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
+			     const void *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *url,
+			     const char *method, const char *version, const char *upload,
+			     size_t *upload_size, void **con_cls)
+{
+	static const char text[] = "text/plain; charset=utf-8";
+	struct prom *p = cls;
+	enum MHD_Result ret;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
+	if (strcmp(url, "/metrics")) {
+		static const char nf[] = "ksight serves /metrics only\n";
+
+		return reply(c, MHD_HTTP_NOT_FOUND, text, nf, sizeof(nf) - 1);
+	}
+	pthread_mutex_lock(&p->lock);
+	p->scrapes++;
+	if (p->page.len)
+		ret = reply(c, MHD_HTTP_OK, KS_PROM_CONTENT_TYPE, p->page.p, p->page.len);
+	else
+		ret = reply(c, MHD_HTTP_OK, KS_PROM_CONTENT_TYPE, not_yet, sizeof(not_yet) - 1);
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+static int prom_open(struct ks_sink *s)
+{
+	struct prom *p = calloc(1, sizeof(*p));
+	int fd, err;
+
+	if (!p)
+		return -ENOMEM;
+	if (ks_buf_init(&p->page, -1, 1 << 14) || ks_buf_init(&p->next, -1, 1 << 14)) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	fd = listen_on(s->target);
+	if (fd < 0) {
+		err = fd;
+		goto fail;
+	}
+	/* one polling thread is plenty for a scrape every few seconds; a stuck client is
+	 * dropped after 10 s and at most 16 are served at once */
+	p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
+				serve, p, MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, 16U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+				MHD_OPTION_END);
+	if (!p->d) {
+		close(fd);
+		err = -EIO;
+		goto fail;
+	}
+	s->priv = p;
+	return 0;
+fail:
+	ks_buf_free(&p->page);
+	ks_buf_free(&p->next);
+	free(p);
+	return err;
+}
+
+/* Nothing per record: the page is the registry. */
+static void prom_emit(struct ks_sink *s, const struct ks_rec *r)
+{
+}
+
+static void prom_metrics(struct ks_sink *s, const struct ks_metrics *m, int64_t real_ns)
+{
+	struct prom *p = s->priv;
+	struct ks_buf t;
+
+	ks_buf_reset(&p->next);
+	ks_prom_text(&p->next, m);
+	if (p->next.len == 0)
+		return;
+	pthread_mutex_lock(&p->lock);
+	t = p->page;
+	p->page = p->next;
+	p->next = t;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void prom_close(struct ks_sink *s)
+{
+	struct prom *p = s->priv;
+
+	if (!p)
+		return;
+	MHD_stop_daemon(p->d);	/* joins its thread and closes the socket */
+	pthread_mutex_destroy(&p->lock);
+	ks_buf_free(&p->page);
+	ks_buf_free(&p->next);
+	free(p);
+	s->priv = NULL;
+}
+
+const struct ks_sink_ops ks_prom_ops = {
+	.name = "prometheus",
+	.help = "the metrics registry on http://ADDR/metrics (Prometheus text)",
+	.kinds = { 0, 0 },
+	.serves = true,
+	.check = prom_check,
+	.open = prom_open,
+	.emit = prom_emit,
+	.metrics = prom_metrics,
+	.close = prom_close,
+};

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "sink/prom_text.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink/escape.h"
+
+void ks_prom_label_value(struct ks_buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	while (n) {
+		uint32_t cp;
+		size_t l = ks_utf8_decode(p, n, &cp);
+
+		if (!l) {
+			ks_buf_str(out, "\xef\xbf\xbd");	/* U+FFFD */
+			l = 1;
+		} else if (*p == '\\') {
+			ks_buf_str(out, "\\\\");
+		} else if (*p == '"') {
+			ks_buf_str(out, "\\\"");
+		} else if (*p == '\n') {
+			ks_buf_str(out, "\\n");
+		} else {
+			ks_buf_put(out, p, l);
+		}
+		p += l;
+		n -= l;
+	}
+}
+
+/* HELP text escapes only backslash and newline. */
+static void help_text(struct ks_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			ks_buf_str(out, "\\\\");
+		else if (*s == '\n')
+			ks_buf_str(out, "\\n");
+		else
+			ks_buf_ch(out, *s);
+	}
+}
+
+/* @d in the fewest digits that read back as the same double ("2e-09", not
+ * "2.0000000000000001e-09"), as Prometheus' own clients write it. */
+static void shortest(char *out, size_t len, double d)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, len, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			return;
+	}
+}
+
+/* A sample value: integers exactly, others in the shortest form that reads back. */
+static void value(struct ks_buf *out, double d)
+{
+	char t[40];
+
+	if (isnan(d)) {
+		ks_buf_str(out, "NaN");
+	} else if (isinf(d)) {
+		ks_buf_str(out, d > 0 ? "+Inf" : "-Inf");
+	} else if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
+		ks_buf_i64(out, (int64_t)d);
+	} else {
+		shortest(t, sizeof(t), d);
+		ks_buf_str(out, t);
+	}
+}
+
+/*
+ * The label set of @s, braces included, with one more label (@extra="@extra_val") last if
+ * @extra is set; nothing at all for an unlabelled series with no extra.
+ */
+static void labels(struct ks_buf *out, const struct ks_series *s, const char *extra,
+		   const char *extra_val)
+{
+	const struct ks_metric *m = s->m;
+	bool any = false;
+
+	for (unsigned int i = 0; i < m->nlabels; i++) {
+		ks_buf_ch(out, any ? ',' : '{');
+		any = true;
+		ks_buf_str(out, m->d->labels[i]);
+		ks_buf_str(out, "=\"");
+		if (!s->overflow)
+			ks_prom_label_value(out, s->label[i]);
+		ks_buf_ch(out, '"');
+	}
+	if (s->overflow) {
+		ks_buf_ch(out, any ? ',' : '{');
+		any = true;
+		ks_buf_str(out, "ksight_overflow=\"true\"");
+	}
+	if (extra) {
+		ks_buf_ch(out, any ? ',' : '{');
+		any = true;
+		ks_buf_str(out, extra);
+		ks_buf_str(out, "=\"");
+		ks_buf_str(out, extra_val);
+		ks_buf_ch(out, '"');
+	}
+	if (any)
+		ks_buf_ch(out, '}');
+}
+
+/* A sample's name and labels, and the space before its value. */
+static void head(struct ks_buf *out, const char *name, const char *suffix,
+		 const struct ks_series *s, const char *extra, const char *extra_val)
+{
+	ks_buf_str(out, name);
+	ks_buf_str(out, suffix);
+	labels(out, s, extra, extra_val);
+	ks_buf_ch(out, ' ');
+}
+
+/* Counts are written as integers: a double would round them past 2^53. */
+static void count(struct ks_buf *out, const char *name, const char *suffix,
+		  const struct ks_series *s, const char *extra, const char *extra_val,
+		  uint64_t v)
+{
+	head(out, name, suffix, s, extra, extra_val);
+	ks_buf_u64(out, v);
+	ks_buf_ch(out, '\n');
+}
+
+static void histogram(struct ks_buf *out, const struct ks_series *s)
+{
+	const struct ks_metric_desc *d = s->m->d;
+	const struct ks_hist_vals *h = s->h;
+	uint64_t cum = 0;
+	int last = -1;
+	char le[40];
+
+	for (int i = 0; i < KS_HIST_SLOTS; i++)
+		if (h->slots[i])
+			last = i;
+	for (int i = 0; i <= last && i < KS_HIST_SLOTS - 1; i++) {
+		cum += h->slots[i];
+		shortest(le, sizeof(le), ldexp(1.0, i + 1) * d->scale);
+		count(out, d->name, "_bucket", s, "le", le, cum);
+	}
+	count(out, d->name, "_bucket", s, "le", "+Inf", h->count);
+	head(out, d->name, "_sum", s, NULL, NULL);
+	value(out, ks_hist_sum(s, h));
+	ks_buf_ch(out, '\n');
+	count(out, d->name, "_count", s, NULL, NULL, h->count);
+}
+
+static const char *type_name(enum ks_metric_type t)
+{
+	switch (t) {
+	case KS_METRIC_COUNTER:
+		return "counter";
+	case KS_METRIC_GAUGE:
+		return "gauge";
+	case KS_METRIC_HIST:
+		return "histogram";
+	}
+	return "untyped";
+}
+
+void ks_prom_text(struct ks_buf *out, const struct ks_metrics *r)
+{
+	for (const struct ks_metric *m = ks_metrics_first(r); m; m = ks_metric_next(m)) {
+		const struct ks_metric_desc *d = m->d;
+		const struct ks_series *s = ks_series_first(m);
+
+		if (!s)
+			continue;
+		ks_buf_str(out, "# HELP ");
+		ks_buf_str(out, d->name);
+		ks_buf_ch(out, ' ');
+		help_text(out, d->help ? d->help : "");
+		ks_buf_str(out, "\n# TYPE ");
+		ks_buf_str(out, d->name);
+		ks_buf_ch(out, ' ');
+		ks_buf_str(out, type_name(d->type));
+		ks_buf_ch(out, '\n');
+		for (; s; s = ks_series_next(s)) {
+			if (d->type == KS_METRIC_HIST) {
+				histogram(out, s);
+			} else if (d->type == KS_METRIC_GAUGE) {
+				head(out, d->name, "", s, NULL, NULL);
+				value(out, s->v.d);
+				ks_buf_ch(out, '\n');
+			} else {
+				count(out, d->name, "", s, NULL, NULL, s->v.u);
+			}
+		}
+	}
+}
