@@ -270,6 +270,7 @@ def test_per_cgroup_split(veth, cgroups):
         {"lo": 128, "hi": 255, "count": sum(n.values())}], sizes
 
 
+@pytest.mark.kernels
 def test_payload_captures_the_bytes(veth):
     """--payload 64 --port P: the first 64 bytes of each datagram to P, exact in hex, with
     its length and ends; the escaped text shows the NUL, the high bytes and the newline."""
