@@ -9,6 +9,7 @@ with `ip netns exec`, or moved into a test cgroup before they make their sockets
   net_util.py udp-echo ADDR PORT        bind, print "ready PID", send every datagram back
   net_util.py udp-send DST PORT N SIZE SPORT
                                         N datagrams of SIZE bytes (pattern(SIZE)) from SPORT
+                                        (IPv6 if DST has a colon)
   net_util.py echo-client DST PORT N SIZE
                                         print "ready PID", wait for a line on stdin, then
                                         make the socket, send N datagrams of SIZE bytes one
@@ -69,8 +70,9 @@ def main(argv):
             s.sendto(data, peer)
     elif mode == "udp-send":
         dst, port, n, size, sport = argv[1], int(argv[2]), int(argv[3]), int(argv[4]), int(argv[5])
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("0.0.0.0", sport))
+        v6 = ":" in dst
+        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("::" if v6 else "0.0.0.0", sport))
         data = pattern(size)
         for _ in range(n):
             assert s.sendto(data, (dst, port)) == size
