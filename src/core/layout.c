@@ -14,6 +14,7 @@
 #include "core.h"
 #include "exec.h"
 #include "files.h"
+#include "net.h"
 #include "open.h"
 #include "proc.h"
 #include "rw.h"
@@ -72,6 +73,11 @@ KS_LAYOUT(tcp_lat_hist, 272);
 KS_LAYOUT(udp_flow_key, 32);
 KS_LAYOUT(udp_flow_val, 56);
 KS_LAYOUT(udp_dns_ev, 616);
+KS_LAYOUT(net_key, 16);
+KS_LAYOUT(net_count, 16);
+KS_LAYOUT(net_rkey, 32);
+KS_LAYOUT(net_rval, 32);
+KS_LAYOUT(net_cap, 328);
 KS_LAYOUT(tcp_state_ev, 128);
 KS_LAYOUT(tcp_retr_ev, 128);
 KS_LAYOUT(tcp_retr_key, 56);

@@ -58,7 +58,8 @@ struct ks_histv {
 	const __u64 *slots;
 	unsigned int nslots;
 	const char *unit;	/* "usecs", "msecs" */
-	double unit_ns;		/* ns per unit, for percentiles shown as durations */
+	double unit_ns;		/* ns per unit, for percentiles shown as durations; 0: not a
+				 * time (sizes): percentiles as numbers in @unit */
 };
 
 struct ks_val {

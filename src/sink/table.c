@@ -230,6 +230,20 @@ static void line(struct ks_sink *s, const struct ks_rec *r)
 	ks_buf_ch(o, '\n');
 }
 
+/* A percentile of @h: a duration for time histograms, a plain number in their unit for
+ * others (unit_ns 0: packet sizes in bytes). */
+static void percentile(struct ks_buf *o, const struct ks_histv *h, double p)
+{
+	double v = ks_hist_percentile(h->slots, h->nslots, p);
+
+	if (h->unit_ns > 0)
+		ks_fmt_duration(o, v, h->unit_ns);
+	else if (v < 0)
+		ks_buf_str(o, "-");
+	else
+		ks_buf_printf(o, "%.0f %s", v, h->unit);
+}
+
 static void block(struct ks_sink *s, const struct ks_rec *r)
 {
 	struct ks_buf *o = &s->out;
@@ -250,11 +264,11 @@ static void block(struct ks_sink *s, const struct ks_rec *r)
 		}
 		ks_hist_print(o, h->slots, h->nslots, h->unit);
 		ks_buf_str(o, "p50 ");
-		ks_fmt_duration(o, ks_hist_percentile(h->slots, h->nslots, 50), h->unit_ns);
+		percentile(o, h, 50);
 		ks_buf_str(o, "  p90 ");
-		ks_fmt_duration(o, ks_hist_percentile(h->slots, h->nslots, 90), h->unit_ns);
+		percentile(o, h, 90);
 		ks_buf_str(o, "  p99 ");
-		ks_fmt_duration(o, ks_hist_percentile(h->slots, h->nslots, 99), h->unit_ns);
+		percentile(o, h, 99);
 		ks_buf_printf(o, "  count %llu\n\n",
 			      (unsigned long long)ks_hist_total(h->slots, h->nslots));
 	}

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Workloads of test_net.py, run as their own processes (in the test's network namespace
+with `ip netns exec`, or moved into a test cgroup before they make their sockets):
+
+  net_util.py udp-sink ADDR PORT N      bind, print "ready PID", receive N datagrams,
+                                        print "done N"
+  net_util.py tcp-sink ADDR PORT        listen, print "ready PID", accept one connection,
+                                        read to its end, print "done BYTES"
+  net_util.py udp-echo ADDR PORT        bind, print "ready PID", send every datagram back
+  net_util.py udp-send DST PORT N SIZE SPORT
+                                        N datagrams of SIZE bytes (pattern(SIZE)) from SPORT
+                                        (IPv6 if DST has a colon)
+  net_util.py echo-client DST PORT N SIZE
+                                        print "ready PID", wait for a line on stdin, then
+                                        make the socket, send N datagrams of SIZE bytes one
+                                        by one, each awaiting its echo; print "done N"
+"""
+import os
+import socket
+import sys
+
+
+SO_RCVBUFFORCE = 33    # root may pass net.core.rmem_max: no datagram dropped at the socket
+
+
+def pattern(size):
+    """The bytes every datagram of SIZE carries: text, a NUL, bytes above 0x7f, a newline,
+    then every byte value in turn (so hex and escaped text both have work to do)."""
+    head = b"ksight-net\x00\xff\x80\n"
+    body = bytes(i % 256 for i in range(max(0, size - len(head))))
+    return (head + body)[:size]
+
+
+def ready():
+    print("ready %d" % os.getpid(), flush=True)
+
+
+def main(argv):
+    mode = argv[0]
+    if mode == "udp-sink":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)
+        s.bind((argv[1], int(argv[2])))
+        ready()
+        n = int(argv[3])
+        for _ in range(n):
+            s.recv(65536)
+        print("done %d" % n, flush=True)
+    elif mode == "tcp-sink":
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((argv[1], int(argv[2])))
+        ls.listen(1)
+        ready()
+        c, _ = ls.accept()
+        total = 0
+        while True:
+            b = c.recv(1 << 16)
+            if not b:
+                break
+            total += len(b)
+        c.close()
+        print("done %d" % total, flush=True)
+    elif mode == "udp-echo":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((argv[1], int(argv[2])))
+        ready()
+        while True:
+            data, peer = s.recvfrom(65536)
+            s.sendto(data, peer)
+    elif mode == "udp-send":
+        dst, port, n, size, sport = argv[1], int(argv[2]), int(argv[3]), int(argv[4]), int(argv[5])
+        v6 = ":" in dst
+        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("::" if v6 else "0.0.0.0", sport))
+        data = pattern(size)
+        for _ in range(n):
+            assert s.sendto(data, (dst, port)) == size
+    elif mode == "echo-client":
+        dst, port, n, size = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
+        ready()
+        sys.stdin.readline()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(10)
+        s.connect((dst, port))
+        data = pattern(size)
+        for _ in range(n):
+            s.send(data)
+            assert s.recv(65536) == data
+        print("done %d" % n, flush=True)
+    else:
+        sys.exit("net_util.py: unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
