@@ -242,7 +242,8 @@ static bool fc_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct fc_state *st = state;
 
-	return st->nufn > 0;
+	/* `ksight status` asks with no patterns given: it shows what the slot would use */
+	return !st->npat || st->nufn > 0;
 }
 
 static int fc_setup(struct ks_ctx *ctx, void *state, void *vskel)
