@@ -39,7 +39,7 @@ static const struct ks_opt tplist_opts[] = {
 	{ "kernel", 'K', KS_OPT_FLAG, OFF(kernel), NULL,
 	  "kernel functions (BTF) that ftrace can hook, for fentry and kprobes" },
 	{ "binary", 'b', KS_OPT_STR, OFF(binary), "PATH",
-	  "the functions of a binary or library (\"libc\"), for uprobes", 0, PATH_MAX },
+	  "the functions of a binary or library (\"libc.so.6\"), for uprobes", 0, PATH_MAX },
 	{ "usdt", 'l', KS_OPT_STR, OFF(usdt), "PATH", "the USDT probes of a binary or library",
 	  0, PATH_MAX },
 	{ "json", 0, KS_OPT_FLAG, OFF(json), NULL, "one JSON object per line" },
@@ -50,7 +50,7 @@ static const char usage[] =
 	"  ksight tplist                      # every tracepoint, category:name\n"
 	"  ksight tplist 'sched:*' -v         # the scheduler's, with their fields\n"
 	"  ksight tplist -K 'vfs_*'           # kernel functions, for fentry and kprobes\n"
-	"  ksight tplist -b libc 'malloc*'    # libc's functions, for uprobes\n"
+	"  ksight tplist -b libc.so.6 'malloc*'  # libc's functions, for uprobes\n"
 	"  ksight tplist -l /usr/bin/python3  # its USDT probes\n"
 	"  ksight tplist --json 'net:*' -v    # JSON lines, fields with offsets and sizes\n"
 	"\n"

@@ -62,6 +62,25 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, con
 	return -1;
 }
 
+/*
+ * Tracepoints whose perf hook adds a value instead of one: the scheduler's statistics pass
+ * their time through __perf_count() (include/trace/events/sched.h), so a counter sums
+ * nanoseconds, charged to the task the event is about (__perf_task), not the running one.
+ * Their hits would need a BPF program: they are left out, and a note says so.
+ */
+static const char *const fc_weighted[] = {
+	"sched:sched_stat_runtime", "sched:sched_stat_wait",	"sched:sched_stat_sleep",
+	"sched:sched_stat_iowait",  "sched:sched_stat_blocked", NULL,
+};
+
+static bool weighted(const char *tp)
+{
+	for (int i = 0; fc_weighted[i]; i++)
+		if (!strcmp(fc_weighted[i], tp))
+			return true;
+	return false;
+}
+
 /* The tracepoints of pattern @p, each once across patterns. */
 static int add_tracepoints(struct fc_state *st, const struct fc_pat *p, const char *tracefs,
 			   char *err, size_t len)
@@ -75,6 +94,15 @@ static int add_tracepoints(struct fc_state *st, const struct fc_pat *p, const ch
 		struct fc_tp *tp;
 		bool seen = false;
 
+		if (weighted(names[i])) {
+			for (int k = 0; fc_weighted[k]; k++)
+				if (!strcmp(fc_weighted[k], names[i]) && !(st->weighted_seen & 1u << k)) {
+					st->weighted_seen |= 1u << k;
+					if (!st->nweighted++)
+						st->weighted = fc_weighted[k];
+				}
+			continue;
+		}
 		for (int k = 0; k < st->ntp && !seen; k++)
 			seen = !strcmp(st->tps[k].name, names[i]);
 		added++;
@@ -94,7 +122,7 @@ static int add_tracepoints(struct fc_state *st, const struct fc_pat *p, const ch
 		st->ntp++;
 	}
 	ks_tp_names_free(names, n);
-	if (!added)
+	if (!added && !n)
 		return fail(err, len, "%s: no tracepoint matches (ksight tplist '%s' lists them)",
 			    p->text, p->glob);
 	return 0;
@@ -185,6 +213,9 @@ static int fc_args(void *state, struct ks_common *common, const char **pos, int 
 	}
 	/* the counters need only the ids */
 	ks_tracefs_done(mounted);
+	if (!rc && st->nweighted && !st->ntp && !st->nufn && !st->kernel)
+		rc = fail(err, len, "%s: its perf counter adds nanoseconds, not hits "
+			  "(sched_stat_*): not counted yet", st->weighted);
 	return rc;
 }
 
@@ -205,10 +236,22 @@ static int fc_kernel_check(void *state, char *err, size_t len)
 	struct ks_probe *p;
 	char wf[200] = "", wk[200] = "", **names = NULL, fn[128] = "vfs_read";
 	bool traceable;
+	size_t at = 0;
 	int n, ok;
 
-	if (!st->kernel)
-		return 0;
+	err[0] = 0;
+	if (st->nweighted)
+		at = snprintf(err, len, "%s%s: its perf counter adds nanoseconds, not hits: left "
+			      "out; ", st->weighted, st->nweighted > 1 ?
+			      " (and the other sched_stat_*)" : "");
+	if (at >= len)
+		at = len - 1;
+	if (!st->kernel) {
+		err[at >= 2 ? at - 2 : at] = 0;	/* no "; " after the last note */
+		return at ? 1 : 0;
+	}
+	err += at;
+	len -= at;
 	p = ks_probe__new();
 	if (p && ks_probe__btf(p)) {
 		const char *glob = strchr(st->kernel, ':') ? strchr(st->kernel, ':') + 1 :
@@ -317,12 +360,12 @@ const struct ks_module funccount_module = {
 	.usage = "  ksight funccount 't:sched:*'                  # the scheduler's tracepoints\n"
 		 "  ksight funccount -i 1 sched:sched_switch      # every second\n"
 		 "  ksight funccount -p 1234 't:syscalls:sys_enter_*'  # one process's calls\n"
-		 "  ksight funccount 'u:libc:malloc*' -P -d 10    # libc's malloc*, per process\n"
+		 "  ksight funccount 'u:libc.so.6:malloc*' -P -d 10  # libc's malloc*, per process\n"
 		 "  ksight funccount 'u:/usr/bin/python3:PyObject_Call*' --json\n"
 		 "\n"
 		 "PATTERN: t:CATEGORY:NAME (or CATEGORY:NAME), a tracepoint, counted by perf\n"
 		 "counters with no BPF program; u:BINARY:FUNCTION, a function of an executable\n"
-		 "or library (a path or a name: libc), by uprobes; k:FUNCTION (or FUNCTION), a\n"
+		 "or library (a path, libc.so.6, or with -p libc), by uprobes; k:FUNCTION, a\n"
 		 "kernel function, where fentry or kprobes exist (not yet counted). Each name\n"
 		 "part is a shell glob; `ksight tplist` lists what there is. -P makes a row per\n"
 		 "process for user functions; tracepoint counters count every process, or the\n"

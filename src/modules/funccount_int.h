@@ -59,6 +59,9 @@ struct fc_state {
 	struct fc_ufn *ufns;
 	int nufn;
 	const char *kernel;	/* the first k: pattern (counted nowhere yet) */
+	const char *weighted;	/* the first tracepoint left out (funccount.c: fc_weighted) */
+	int nweighted;
+	unsigned int weighted_seen;	/* bit k: fc_weighted[k] met */
 	/* the kernel's rows at the previous report, sorted by key */
 	struct fc_row *prev;
 	size_t nprev;

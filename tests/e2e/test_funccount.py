@@ -138,6 +138,19 @@ def test_interval_reports_sum_to_the_total():
     assert all(r["count"] > 0 for r in recs)
 
 
+def test_weighted_tracepoints_left_out_with_a_note():
+    """The scheduler's statistics add nanoseconds to a perf counter (__perf_count), not
+    one: left out, said once, the rest counted."""
+    h = Helper("fcalls", N)
+    try:
+        k = run_round(["-p", h.pid, "t:sched:sched_stat_*", "sched:sched_process_fork"], h)
+    finally:
+        h.kill()
+    notes = [l for l in k.err_lines if "nanoseconds" in l]
+    assert len(notes) == 1 and "sched:sched_stat_" in notes[0], k.stderr
+    assert counts(k) == {"sched:sched_process_fork": N}
+
+
 def test_kernel_functions_said_unavailable_rest_runs(families):
     """k: needs fentry or kprobes: on a kernel with neither, one note naming both, and the
     other patterns are counted."""
@@ -170,6 +183,7 @@ def test_kernel_functions_only_exit_1(families):
     (["u:libc"], "u:BINARY:FUNCTION"),
     (["t:nosuchcategory:*"], "no tracepoint matches"),
     (["u:/nonexistent/bin:foo"], "u:/nonexistent/bin:foo"),
+    (["t:sched:sched_stat_run*"], "nanoseconds"),
     (["u:%s:nosuch*" % helper_path("fcalls")], "no function of"),
     (["-i", "0", "sched:sched_switch"], "-i"),
     (["-n", "x", "sched:sched_switch"], "-n"),

@@ -154,4 +154,4 @@ def test_bad_input_one_line(args, rc, words):
 
 def test_help():
     r = run_ksight(["tplist", "--help"])
-    assert r.returncode == 0 and "ksight tplist -b libc 'malloc*'" in r.stdout
+    assert r.returncode == 0 and "ksight tplist -b libc.so.6 'malloc*'" in r.stdout
