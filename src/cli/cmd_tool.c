@@ -43,6 +43,9 @@ int cmd_tool(const struct ks_module *m, const struct ks_variant *v, int argc, ch
 	    (m->args && m->args(state, &common, pos, npos, err, sizeof(err))) ||
 	    (m->configure && m->configure(state, &common, err, sizeof(err)))) {
 		fprintf(stderr, "ksight %s: %s\n", name, err);
+		/* what a module's args took (its patterns' expansions) goes with it */
+		if (m->args && m->fini)
+			m->fini(state);
 		free(state);
 		return 2;
 	}
