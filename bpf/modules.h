@@ -20,8 +20,9 @@
 	X(proc, 7)     \
 	X(tcp, 8)      \
 	X(udp, 10)     \
-	X(drops, 11)   \
-	X(net, 12)
+	X(drops, 11)     \
+	X(net, 12)       \
+	X(funccount, 13)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

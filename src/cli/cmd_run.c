@@ -48,6 +48,8 @@ static const struct ks_opt *run_table(void)
 				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
 				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
+		if (ks_modules[i]->tool_only)
+			continue;
 		snprintf(names[i], sizeof(names[i]), "no-%s", ks_modules[i]->name);
 		snprintf(helps[i], sizeof(helps[i]), "leave %s out", ks_modules[i]->name);
 		t[k++] = (struct ks_opt){ names[i], 0, KS_OPT_FLAG,
@@ -101,6 +103,11 @@ int cmd_run(int argc, char **argv)
 	}
 	while (ks_modules[nmods] && nmods < KS_MOD_MAX) {
 		names[nmods] = ks_modules[nmods]->name;
+		/* a tool-only module is left out, and not offered to --modules */
+		if (ks_modules[nmods]->tool_only) {
+			names[nmods] = "";
+			ro.no[nmods] = true;
+		}
 		nmods++;
 	}
 	if (rc < 0 || ks_common_check(&common, pos, npos, true, err, sizeof(err)) ||

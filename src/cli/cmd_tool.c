@@ -17,7 +17,7 @@ int cmd_tool(const struct ks_module *m, const struct ks_variant *v, int argc, ch
 	void *state = calloc(1, m->state_size ? m->state_size : 1);
 	const struct ks_opt_table tables[] = { { m->opts, state }, { ks_common_opts, &common } };
 	const char *pos[KS_OPTS_MAX_POS];
-	char err[KS_ERR_LEN], synopsis[96];
+	char err[KS_ERR_LEN], synopsis[96], note[768];	/* a note names features, reasons */
 	struct ks_ctx *ctx = NULL;
 	int npos, rc;
 
@@ -33,20 +33,34 @@ int cmd_tool(const struct ks_module *m, const struct ks_variant *v, int argc, ch
 	rc = ks_opts_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err, sizeof(err));
 	if (rc == 1) {
 		snprintf(synopsis, sizeof(synopsis), "ksight %s [OPTIONS]%s", name,
-			 m->positional ? " [INTERVAL [COUNT]]" : "");
+			 m->args ? " PATTERN..." : m->positional ? " [INTERVAL [COUNT]]" : "");
 		ks_print_help(synopsis, v ? v->brief : m->brief, v ? v->usage : m->usage, tables, 2);
 		free(state);
 		return 0;
 	}
-	if (rc < 0 || ks_common_check(&common, pos, npos, m->positional, err, sizeof(err)) ||
+	if (rc < 0 || ks_common_check(&common, pos, m->args ? 0 : npos, m->positional, err,
+				      sizeof(err)) ||
+	    (m->args && m->args(state, &common, pos, npos, err, sizeof(err))) ||
 	    (m->configure && m->configure(state, &common, err, sizeof(err)))) {
 		fprintf(stderr, "ksight %s: %s\n", name, err);
+		/* what a module's args took (its patterns' expansions) goes with it */
+		if (m->args && m->fini)
+			m->fini(state);
 		free(state);
 		return 2;
 	}
 	if (ks_require_kernel(name)) {
 		free(state);
 		return 1;
+	}
+	if (m->kernel_check && (rc = m->kernel_check(state, note, sizeof(note)))) {
+		fprintf(stderr, "ksight %s: %s\n", name, note);
+		if (rc < 0) {
+			if (m->fini)
+				m->fini(state);
+			free(state);
+			return 1;
+		}
 	}
 	ks_log_init(common.verbose);
 	ctx = ks_ctx__new(KS_MODE_TOOL, &common, &m, &state, 1, name);

@@ -9,5 +9,6 @@ int cmd_tool(const struct ks_module *m, const struct ks_variant *v, int argc, ch
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_tplist(int argc, char **argv);
 
 #endif

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 			fprintf(f, "  %-10s %s [%s]\n", v->name, v->brief, ks_modules[i]->name);
 	}
 	fprintf(f, "\nAgent and kernel:\n"
-		   "  %-10s %s\n  %-10s %s\n  %-10s %s\n\n"
+		   "  %-10s %s\n  %-10s %s\n  %-10s %s\n  %-10s %s\n\n"
 		   "Every command takes --help. Examples:\n"
 		   "  ksight open -p 1234 -x      # failed opens of one process\n"
 		   "  ksight exec --json          # every exec as JSON lines\n"
@@ -29,7 +29,8 @@ static void usage(FILE *f)
 		   "  ksight run                  # everything, a summary every 10 s\n",
 		"run", "the agent: every module at once, a summary each interval",
 		"status", "kernel features, the hooks each module uses, live program costs",
-		"cleanup", "remove what a killed ksight left attached (legacy TC filters, ...)");
+		"cleanup", "remove what a killed ksight left attached (legacy TC filters, ...)",
+		"tplist", "what can be traced: tracepoints, their fields, functions, USDT probes");
 }
 
 int main(int argc, char **argv)
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 2, argv + 2);
 	if (!strcmp(cmd, "cleanup"))
 		return cmd_cleanup(argc - 2, argv + 2);
+	if (!strcmp(cmd, "tplist"))
+		return cmd_tplist(argc - 2, argv + 2);
 	m = ks_module_find(cmd, &v);
 	if (m)
 		return cmd_tool(m, v, argc - 2, argv + 2);

@@ -7,7 +7,7 @@
 static int find(const char *const *names, int n, const char *s, size_t len)
 {
 	for (int i = 0; i < n; i++)
-		if (strlen(names[i]) == len && !strncmp(names[i], s, len))
+		if (names[i][0] && strlen(names[i]) == len && !strncmp(names[i], s, len))
 			return i;
 	return -1;
 }
@@ -19,7 +19,8 @@ static void known(const char *const *names, int n, char *buf, size_t len)
 
 	buf[0] = 0;
 	for (int i = 0; i < n && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "", names[i]);
+		if (names[i][0])	/* "": a module the agent does not run */
+			off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", names[i]);
 }
 
 int ks_run_pick(const char *const *names, int n, const char *list, const bool *no, bool *keep,

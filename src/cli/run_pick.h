@@ -8,7 +8,8 @@
 
 /*
  * Choose among the @n modules named @names: those in @list (comma-separated names; NULL:
- * every module), less those whose @no[i] is set. Sets @keep[i] for each one kept.
+ * every module), less those whose @no[i] is set. An empty name is a module the agent
+ * never runs: no name in @list finds it. Sets @keep[i] for each one kept.
  * Returns how many are kept, or -1 with one line in @err: a name in @list that is no
  * module (or empty), or no module left.
  */

@@ -67,7 +67,7 @@ static void drop_event(const char *event)
 }
 
 static int attach_legacy(struct ks_inst *in, struct bpf_program *prog, const char *path,
-			 uint64_t off, bool ret, int pid, const char *what)
+			 uint64_t off, bool ret, int pid, uint64_t cookie, const char *what)
 {
 	static int seq;
 	struct ks_att a = { .kind = KS_ATT_LINK };
@@ -84,7 +84,8 @@ static int attach_legacy(struct ks_inst *in, struct bpf_program *prog, const cha
 		drop_event(a.tracefs);
 		return ks_att_fail(in, pfd, "%s: tracefs uprobe_events: %s", what, strerror(-pfd));
 	}
-	a.link = bpf_program__attach_perf_event(prog, pfd);
+	LIBBPF_OPTS(bpf_perf_event_opts, po, .bpf_cookie = cookie);
+	a.link = bpf_program__attach_perf_event_opts(prog, pfd, &po);
 	if (!a.link) {
 		err = -errno;
 		close(pfd);
@@ -118,8 +119,8 @@ int ks_attach_uprobe(struct ks_ctx *c, struct bpf_program *prog, const struct ks
 		off += foff;
 	}
 	if (s->legacy || ks_uprobe_pmu_type() < 0)
-		return attach_legacy(in, prog, path, off, s->retprobe, pid, what);
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = s->retprobe);
+		return attach_legacy(in, prog, path, off, s->retprobe, pid, s->cookie, what);
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = s->retprobe, .bpf_cookie = s->cookie);
 	a.link = bpf_program__attach_uprobe_opts(prog, pid, path, off, &o);
 	if (!a.link)
 		return ks_att_fail(in, -errno, "%s: %s", what, strerror(errno));

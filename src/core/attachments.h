@@ -63,6 +63,8 @@ struct ks_uprobe_spec {
 	bool retprobe;		/* at the function's return (uretprobe) */
 	bool legacy;		/* through tracefs uprobe_events even where the kernel has the
 				 * uprobe PMU (tests of the legacy path); automatic without it */
+	uint64_t cookie;	/* what bpf_get_attach_cookie() returns in the program (5.15+:
+				 * one program can tell many functions apart) */
 };
 
 /* Attach kprobe-type program @prog as a uprobe or uretprobe on @spec. */

@@ -171,6 +171,8 @@ struct ks_module {
 	size_t state_size;
 	const void *defaults;		/* state_size bytes copied before parsing, or NULL */
 	bool positional;		/* takes [interval [count]] */
+	bool tool_only;			/* a question asked on demand (funccount): never in
+					 * the agent */
 	const struct ks_slot *slots;	/* ends at a slot with a NULL name */
 	const struct ks_evtype *types;	/* ends at name NULL */
 	const struct ks_variant *variants;	/* other commands (ends at name NULL), or NULL */
@@ -179,6 +181,17 @@ struct ks_module {
 	/* After parsing: check and derive options. Returns 0, or -1 with one line in @err
 	 * (the command then exits 2). */
 	int (*configure)(void *state, const struct ks_common *common, char *err, size_t len);
+	/* Optional, tools: the command's positional arguments are the module's (ksight
+	 * funccount PATTERN...), not [interval [count]]; it may set @common's interval and
+	 * duration from options of its own. Called before configure. Returns 0, or -1 with
+	 * one line in @err (the command then exits 2). */
+	int (*args)(void *state, struct ks_common *common, const char **pos, int npos,
+		    char *err, size_t len);
+	/* Optional, tools: once root and BTF are known to be there, before anything is
+	 * loaded, whether this kernel has what the options need. Returns 0; 1 with a note
+	 * in @err (printed, the rest runs); -1 with the missing feature in @err (printed,
+	 * the command exits 1). */
+	int (*kernel_check)(void *state, char *err, size_t len);
 	/* Optional: whether @slot is needed with these options (default: all are). */
 	bool (*want_slot)(const void *state, const struct ks_slot *slot);
 	/* Optional, agent: change the default state for running beside every other module

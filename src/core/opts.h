@@ -46,7 +46,7 @@ struct ks_opt_table {
 	void *base;		/* the struct the offsets point into */
 };
 
-#define KS_OPTS_MAX_POS 4
+#define KS_OPTS_MAX_POS 16	/* funccount takes patterns */
 #define KS_ERR_LEN 256
 
 /*

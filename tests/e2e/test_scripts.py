@@ -94,6 +94,7 @@ TEST_COMMANDS = {
     "getent": "test_udp.py (glibc's resolver)", "unshare": "test_udp.py",
     "mount": "test_udp.py (a bind mount in unshare's mount namespace)",
     "nft": "test_tcp_retrans.py, test_drops.py",
+    "nm": "test_tplist.py (binutils, the reference)", "readelf": "test_tplist.py",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {

@@ -59,12 +59,27 @@ static void test_bad_lists(void **state)
 	assert_null(strchr(err, '\n'));
 }
 
+/* A module the agent never runs (funccount) is named "" by cmd_run, with its no[] set. */
+static void test_tool_only_hidden(void **state)
+{
+	const char *const with[] = { "exec", "", "open" };
+	bool n3[3] = { false, true, false }, k3[3];
+
+	assert_int_equal(ks_run_pick(with, 3, NULL, n3, k3, err, sizeof(err)), 2);
+	assert_true(k3[0] && !k3[1] && k3[2]);
+	assert_int_equal(ks_run_pick(with, 3, "exec,", n3, k3, err, sizeof(err)), -1);
+	assert_string_equal(err, "--modules: an empty name in 'exec,' (exec, open)");
+	assert_int_equal(ks_run_pick(with, 3, "funccount", n3, k3, err, sizeof(err)), -1);
+	assert_string_equal(err, "--modules: unknown module 'funccount' (exec, open)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_all_by_default, setup),
 		cmocka_unit_test_setup(test_list_and_no, setup),
 		cmocka_unit_test_setup(test_bad_lists, setup),
+		cmocka_unit_test_setup(test_tool_only_hidden, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

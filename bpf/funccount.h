@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * funccount module: calls of user functions counted in the kernel by one uprobe program
+ * attached to every matching function, each attachment's cookie being the function's
+ * index in user space's list. Tracepoints are counted by perf counters, with no BPF.
+ * Shared by bpf/funccount.bpf.c and src/modules/funccount*.c.
+ */
+#ifndef KSIGHT_FUNCCOUNT_H
+#define KSIGHT_FUNCCOUNT_H
+
+#include "common.h"
+
+#define FUNCCOUNT_EV_CALL KS_EV(KS_MOD_funccount, 0)	/* counted in funccount_calls
+							 * (loss: table full) */
+
+#define FUNCCOUNT_ROWS 65536	/* (function, process) rows at once */
+#define FUNCCOUNT_FUNCS 1024	/* user functions one run attaches to at most */
+
+/* funccount_calls' key: one function; with -P, of one process (else pid 0). */
+struct funccount_key {
+	__u32 func;		/* index in user space's list (the attachment's cookie) */
+	__u32 pid;		/* thread group id, or 0 */
+};
+
+struct funccount_val {
+	__u64 calls;		/* calls since the row was made */
+	char comm[TASK_COMM_LEN];	/* of the thread that made the row */
+};
+
+#endif

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * funccount: `ksight funccount PATTERN...`, how often tracepoints fire and user functions
+ * are called, per interval, like bcc's funccount. Tracepoints are counted by perf
+ * counters with no BPF program (funccount_tp.c); user functions by one uprobe program
+ * attached to each matching function, its index as the attachment's cookie
+ * (bpf/funccount.bpf.c). Kernel functions (k:) need fentry or kprobes: where this kernel
+ * has neither, the command says so and counts the rest.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/attachments.h"
+#include "core/elflist.h"
+#include "core/elfsym.h"
+#include "core/kfuncs.h"
+#include "core/probe.h"
+#include "core/tracepoints.h"
+#include "modules/funccount_int.h"
+#include "funccount.skel.h"
+
+_Static_assert(sizeof(struct funccount_key) == 8, "funccount_key layout");
+_Static_assert(sizeof(struct funccount_val) == 24, "funccount_val layout");
+
+static const struct ks_opt fc_opts[] = {
+	{ "per-process", 'P', KS_OPT_FLAG, offsetof(struct fc_state, per_proc), NULL,
+	  "user functions: a row per process (a tracepoint counter counts all: -p PID)" },
+	{ "interval", 'i', KS_OPT_UINT, offsetof(struct fc_state, interval), "SECS",
+	  "print what was counted every SECS seconds", 1, 86400 },
+	{ "duration", 'd', KS_OPT_UINT, offsetof(struct fc_state, duration), "SECS",
+	  "stop after SECS seconds", 1, 315360000 },
+	{ 0 },
+};
+
+static const struct ks_slot fc_slots[] = {
+	{
+		.name = "count user functions",
+		.alts = { { KS_FAM_UPROBE, { { "funccount__uprobe", "uprobe" } } } },
+	},
+	{ 0 },
+};
+
+static const struct ks_evtype fc_types[] = {
+	{ FUNCCOUNT_EV_CALL, "funccount", true },
+	{ 0 },
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt,
+							...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Tracepoints whose perf hook adds a value instead of one: the scheduler's statistics pass
+ * their time through __perf_count() (include/trace/events/sched.h), so a counter sums
+ * nanoseconds, charged to the task the event is about (__perf_task), not the running one.
+ * Their hits would need a BPF program: they are left out, and a note says so.
+ */
+static const char *const fc_weighted[] = {
+	"sched:sched_stat_runtime", "sched:sched_stat_wait",	"sched:sched_stat_sleep",
+	"sched:sched_stat_iowait",  "sched:sched_stat_blocked", NULL,
+};
+
+static bool weighted(const char *tp)
+{
+	for (int i = 0; fc_weighted[i]; i++)
+		if (!strcmp(fc_weighted[i], tp))
+			return true;
+	return false;
+}
+
+/* The tracepoints of pattern @p, each once across patterns. */
+static int add_tracepoints(struct fc_state *st, const struct fc_pat *p, const char *tracefs,
+			   char *err, size_t len)
+{
+	char **names;
+	int n = ks_tp_names(tracefs, p->glob, &names), added = 0;
+
+	if (n < 0)
+		return fail(err, len, "%s: cannot read tracefs: %s", p->text, strerror(-n));
+	for (int i = 0; i < n; i++) {
+		struct fc_tp *tp;
+		bool seen = false;
+
+		if (weighted(names[i])) {
+			for (int k = 0; fc_weighted[k]; k++)
+				if (!strcmp(fc_weighted[k], names[i]) && !(st->weighted_seen & 1u << k)) {
+					st->weighted_seen |= 1u << k;
+					if (!st->nweighted++)
+						st->weighted = fc_weighted[k];
+				}
+			continue;
+		}
+		for (int k = 0; k < st->ntp && !seen; k++)
+			seen = !strcmp(st->tps[k].name, names[i]);
+		added++;
+		if (seen)
+			continue;
+		if (st->ntp >= FC_TPS) {
+			ks_tp_names_free(names, n);
+			snprintf(err, len, "more than %d tracepoints: narrow the patterns", FC_TPS);
+			return -1;
+		}
+		tp = &st->tps[st->ntp];
+		memset(tp, 0, sizeof(*tp));
+		if (ks_tp_id(tracefs, names[i], &tp->id))
+			continue;	/* gone meanwhile (a module unloaded) */
+		tp->name = names[i];
+		names[i] = NULL;
+		st->ntp++;
+	}
+	ks_tp_names_free(names, n);
+	if (!added && !n)
+		return fail(err, len, "%s: no tracepoint matches (ksight tplist '%s' lists them)",
+			    p->text, p->glob);
+	return 0;
+}
+
+/* The functions of pattern @p's binary a uprobe can take (IFUNCs and names shared by
+ * different local functions cannot be). */
+static int add_functions(struct fc_state *st, const struct fc_pat *p, char *err, size_t len)
+{
+	char path[PATH_MAX], why[256], **names;
+	int n, added = 0;
+
+	if (ks_elf_resolve(p->bin, st->pid ? (int)st->pid : -1, path, sizeof(path), why,
+			   sizeof(why)))
+		return fail(err, len, "%s: %s", p->text, why);
+	n = ks_elf_funcs(path, p->glob, &names);
+	if (n < 0)
+		return fail(err, len, "%s: %s", p->text,
+			    n == -ENOEXEC ? "not an ELF file" : strerror(-n));
+	for (int i = 0; i < n; i++) {
+		struct fc_ufn *u;
+		uint64_t off;
+
+		if (ks_elf_func_offset(path, names[i], &off, why, sizeof(why)))
+			continue;
+		if (st->nufn >= FUNCCOUNT_FUNCS) {
+			ks_elf_names_free(names, n);
+			snprintf(err, len, "more than %d user functions: narrow the patterns",
+				 FUNCCOUNT_FUNCS);
+			return -1;
+		}
+		u = &st->ufns[st->nufn];
+		u->pat = p;
+		u->off = off;
+		if (asprintf(&u->name, "%s:%s", p->bin, names[i]) < 0) {
+			ks_elf_names_free(names, n);
+			return fail(err, len, "%s: out of memory", p->text);
+		}
+		st->nufn++;
+		added++;
+	}
+	ks_elf_names_free(names, n);
+	if (!added)
+		return fail(err, len, "%s: no function of %s matches (ksight tplist -b lists them)",
+			    p->text, path);
+	return 0;
+}
+
+static int fc_args(void *state, struct ks_common *common, const char **pos, int npos, char *err,
+		   size_t len)
+{
+	struct fc_state *st = state;
+	const char *tracefs = NULL;
+	bool mounted = false;
+	int rc = 0;
+
+	if (!npos)
+		return fail(err, len, "give at least one PATTERN (ksight funccount --help)");
+	for (int i = 0; i < npos; i++) {
+		if (fc_pat_parse(pos[i], &st->pat[i], err, len))
+			return -1;
+		st->npat++;
+	}
+	common->interval = st->interval;
+	if (st->duration)
+		common->duration = st->duration;
+	st->pid = common->pid;
+	st->tid = common->tid;
+	/* without root the command stops at the root check, after this */
+	if (geteuid() != 0)
+		return 0;
+	st->tps = calloc(FC_TPS, sizeof(*st->tps));
+	st->ufns = calloc(FUNCCOUNT_FUNCS, sizeof(*st->ufns));
+	if (!st->tps || !st->ufns)
+		return fail(err, len, "out of memory");
+	for (int i = 0; !rc && i < st->npat; i++) {
+		const struct fc_pat *p = &st->pat[i];
+
+		if (p->kind == FC_TP && !tracefs && !(tracefs = ks_tracefs_get(&mounted)))
+			rc = fail(err, len, "%s: tracefs is not mounted and cannot be: %s",
+				  p->text, strerror(errno));
+		else if (p->kind == FC_TP)
+			rc = add_tracepoints(st, p, tracefs, err, len);
+		else if (p->kind == FC_USER)
+			rc = add_functions(st, p, err, len);
+		else if (!st->kernel)
+			st->kernel = p->text;
+	}
+	/* the counters need only the ids */
+	ks_tracefs_done(mounted);
+	if (!rc && st->nweighted && !st->ntp && !st->nufn && !st->kernel)
+		rc = fail(err, len, "%s: its perf counter adds nanoseconds, not hits "
+			  "(sched_stat_*): not counted yet", st->weighted);
+	return rc;
+}
+
+static int fc_configure(void *state, const struct ks_common *common, char *err, size_t len)
+{
+	const struct fc_state *st = state;
+
+	if (st->ntp && (common->comm || common->uid != KS_UNSET || common->cgroup))
+		return fail(err, len, "-n, -u and --cgroup filter user functions only: a "
+				      "tracepoint counter counts one process (-p) or all");
+	return 0;
+}
+
+/* k: patterns: fentry or kprobes would count them; say what this kernel has. */
+static int fc_kernel_check(void *state, char *err, size_t len)
+{
+	struct fc_state *st = state;
+	struct ks_probe *p;
+	char wf[200] = "", wk[200] = "", **names = NULL, fn[128] = "vfs_read";
+	bool traceable;
+	size_t at = 0;
+	int n, ok;
+
+	err[0] = 0;
+	if (st->nweighted)
+		at = snprintf(err, len, "%s%s: its perf counter adds nanoseconds, not hits: left "
+			      "out; ", st->weighted, st->nweighted > 1 ?
+			      " (and the other sched_stat_*)" : "");
+	if (at >= len)
+		at = len - 1;
+	if (!st->kernel) {
+		err[at >= 2 ? at - 2 : at] = 0;	/* no "; " after the last note */
+		return at ? 1 : 0;
+	}
+	err += at;
+	len -= at;
+	p = ks_probe__new();
+	if (p && ks_probe__btf(p)) {
+		const char *glob = strchr(st->kernel, ':') ? strchr(st->kernel, ':') + 1 :
+			st->kernel;
+
+		n = ks_kfuncs(ks_probe__btf(p), NULL, glob, &names, &traceable);
+		if (n > 0)
+			snprintf(fn, sizeof(fn), "%s", names[0]);
+		ks_elf_names_free(names, n);
+	}
+	ok = p && (!ks_probe(p, KS_FAM_FENTRY, fn, wf, sizeof(wf)) ||
+		   !ks_probe(p, KS_FAM_KPROBE, fn, wk, sizeof(wk)));
+	if (ok)
+		snprintf(err, len, "%s: counting kernel functions is not implemented yet (this "
+			 "kernel has fentry or kprobes)", st->kernel);
+	else if (p)
+		snprintf(err, len, "%s: kernel functions cannot be counted on this kernel: "
+			 "fentry: %s; kprobes: %s", st->kernel, wf, wk);
+	else
+		snprintf(err, len, "%s: cannot probe the kernel: %s", st->kernel,
+			 strerror(errno));
+	ks_probe__free(p);
+	if (!st->ntp && !st->nufn)
+		return -1;
+	/* the note, then the rest runs */
+	snprintf(err + strlen(err), len - strlen(err), "%s", "; counting the other patterns");
+	return 1;
+}
+
+static bool fc_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct fc_state *st = state;
+
+	/* `ksight status` asks with no patterns given: it shows what the slot would use */
+	return !st->npat || st->nufn > 0;
+}
+
+static int fc_setup(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct funccount_bpf *skel = vskel;
+	struct fc_state *st = state;
+
+	skel->rodata->funccount_per_proc = st->per_proc;
+	if (!st->nufn)
+		bpf_map__set_max_entries(skel->maps.funccount_calls, 1);
+	return 0;
+}
+
+static int fc_attach(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct funccount_bpf *skel = vskel;
+	struct fc_state *st = state;
+	char err[256];
+	int rc;
+
+	if (st->ntp && (rc = fc_tp_open(st, err, sizeof(err)))) {
+		fprintf(stderr, "ksight funccount: %s\n", err);
+		return rc;
+	}
+	for (int i = 0; i < st->nufn; i++) {
+		struct ks_uprobe_spec s = {
+			.binary = st->ufns[i].pat->bin,
+			.offset = st->ufns[i].off,
+			.pid = st->pid ? (int)st->pid : -1,
+			.cookie = i,
+		};
+
+		if ((rc = ks_attach_uprobe(ctx, skel->progs.funccount__uprobe, &s)))
+			return rc;
+	}
+	return 0;
+}
+
+static void fc_report_cb(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct funccount_bpf *skel = vskel;
+	struct fc_state *st = state;
+
+	fc_report(ctx, st, st->nufn ? skel->maps.funccount_calls : NULL);
+}
+
+static void fc_fini(void *state)
+{
+	struct fc_state *st = state;
+
+	fc_tp_close(st);
+	for (int i = 0; st->tps && i < st->ntp; i++)
+		free(st->tps[i].name);
+	for (int i = 0; st->ufns && i < st->nufn; i++)
+		free(st->ufns[i].name);
+	for (int i = 0; i < st->npat; i++)
+		fc_pat_free(&st->pat[i]);
+	free(st->tps);
+	free(st->ufns);
+	free(st->prev);
+	memset(st, 0, sizeof(*st));
+}
+
+KS_BPF_OBJECT(funccount);
+
+const struct ks_module funccount_module = {
+	.name = "funccount",
+	.id = KS_MOD_funccount,
+	.bpf = &funccount_bpf_obj,
+	.brief = "count tracepoint hits and user function calls matching patterns",
+	.usage = "  ksight funccount 't:sched:*'                  # the scheduler's tracepoints\n"
+		 "  ksight funccount -i 1 sched:sched_switch      # every second\n"
+		 "  ksight funccount -p 1234 't:syscalls:sys_enter_*'  # one process's calls\n"
+		 "  ksight funccount 'u:libc.so.6:malloc*' -P -d 10  # libc's malloc*, per process\n"
+		 "  ksight funccount 'u:/usr/bin/python3:PyObject_Call*' --json\n"
+		 "\n"
+		 "PATTERN: t:CATEGORY:NAME (or CATEGORY:NAME), a tracepoint, counted by perf\n"
+		 "counters with no BPF program; u:BINARY:FUNCTION, a function of an executable\n"
+		 "or library (a path, libc.so.6, or with -p libc), by uprobes; k:FUNCTION, a\n"
+		 "kernel function, where fentry or kprobes exist (not yet counted). Each name\n"
+		 "part is a shell glob; `ksight tplist` lists what there is. -P makes a row per\n"
+		 "process for user functions; tracepoint counters count every process, or the\n"
+		 "threads of -p PID (or -t TID) alive at the start. Counts of ksight's own\n"
+		 "process are left out of user functions only.\n",
+	.opts = fc_opts,
+	.state_size = sizeof(struct fc_state),
+	.tool_only = true,
+	.slots = fc_slots,
+	.types = fc_types,
+	.args = fc_args,
+	.kernel_check = fc_kernel_check,
+	.configure = fc_configure,
+	.want_slot = fc_want_slot,
+	.setup = fc_setup,
+	.attach = fc_attach,
+	.report = fc_report_cb,
+	.fini = fc_fini,
+};
