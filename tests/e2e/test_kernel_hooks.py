@@ -82,6 +82,11 @@ def test_forced_family_status(kernel_hooks, family):
         if m == "core":
             continue
         where = "%s/%s --hooks=%s:\n%s" % (m, slot, family, r.stdout)
+        if m in kernel_hooks.failed:
+            # refused at its defaults already (funccount's uprobe program wants
+            # bpf_get_attach_cookie, 5.15+): forcing another family changes nothing
+            assert m in forced.failed, where
+            continue
         got = forced.chosen.get((m, slot))
         if kernel_hooks.usable(m, family):
             assert m not in forced.failed, where
