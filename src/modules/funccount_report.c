@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/maps.h"
+#include "core/rows.h"
 #include "modules/funccount_int.h"
 
 struct fc_out {
@@ -37,33 +37,6 @@ static int by_count(const void *a, const void *b)
 	if ((c = strcmp(x->probe, y->probe)))
 		return c;
 	return x->row && y->row ? by_key(x->row, y->row) : 0;
-}
-
-/* The kernel's rows, sorted by key, in a new array (*@out); the count. */
-static size_t read_rows(struct bpf_map *map, struct fc_row **out)
-{
-	size_t cap = bpf_map__max_entries(map), n;
-	struct funccount_key *keys = calloc(cap, sizeof(*keys));
-	struct funccount_val *vals = calloc(cap, sizeof(*vals));
-	struct fc_row *rows = calloc(cap, sizeof(*rows));
-
-	*out = NULL;
-	if (!keys || !vals || !rows) {
-		free(keys);
-		free(vals);
-		free(rows);
-		return 0;
-	}
-	n = ks_map_dump(map, keys, vals, cap);
-	for (size_t i = 0; i < n; i++) {
-		rows[i].k = keys[i];
-		rows[i].v = vals[i];
-	}
-	free(keys);
-	free(vals);
-	qsort(rows, n, sizeof(*rows), by_key);
-	*out = rows;
-	return n;
 }
 
 /* A header for a per-process row: its process as the kernel saw it making the row. */
@@ -112,12 +85,12 @@ static void emit(struct ks_ctx *ctx, const struct fc_state *st, const struct fc_
 static int user_deltas(struct ks_ctx *ctx, struct fc_state *st, struct bpf_map *calls,
 		       struct fc_row **cur, size_t *ncur, struct fc_out *out, int n, int max)
 {
-	size_t nc = *ncur = read_rows(calls, cur);
+	size_t nc = *ncur = KS_MAP_ROWS(calls, struct fc_row, by_key, cur);
 	uint64_t total = 0;
 
 	for (size_t i = 0; *cur && i < nc; i++) {
-		const struct fc_row *p = st->prev ? bsearch(&(*cur)[i], st->prev, st->nprev,
-							    sizeof(**cur), by_key) : NULL;
+		const struct fc_row *p = ks_rows_find(&(*cur)[i], st->prev, st->nprev,
+						      sizeof(**cur), by_key);
 		uint64_t d = (*cur)[i].v.calls - (p ? p->v.calls : 0);
 
 		total += (*cur)[i].v.calls;

@@ -14,7 +14,7 @@
 
 #include "core/cgroup.h"
 #include "core/ident.h"
-#include "core/maps.h"
+#include "core/rows.h"
 #include "core/service.h"
 #include "modules/net_int.h"
 #include "net.skel.h"
@@ -85,30 +85,31 @@ static int rkey_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct net_rkey));
 }
 
-/* Rows of hash map @map ({key, value} pairs of @ksz + @vsz bytes), sorted by key. */
-static size_t read_map(struct bpf_map *map, size_t ksz, size_t vsz, void **out,
-		       int (*cmp)(const void *, const void *))
+/* Turn a row into its change since @p (NULL: none before); true when it is not zero. */
+static bool sub_traffic(void *r, const void *p)
 {
-	size_t cap = bpf_map__max_entries(map), n;
-	char *keys = calloc(cap, ksz), *vals = calloc(cap, vsz), *rows = calloc(cap, ksz + vsz);
+	struct net_trow *d = r;
+	const struct net_trow *o = p;
 
-	*out = NULL;
-	if (!keys || !vals || !rows) {
-		free(keys);
-		free(vals);
-		free(rows);
-		return 0;
+	if (o) {
+		d->v.packets -= o->v.packets;
+		d->v.bytes -= o->v.bytes;
 	}
-	n = ks_map_dump(map, keys, vals, cap);
-	for (size_t i = 0; i < n; i++) {
-		memcpy(rows + i * (ksz + vsz), keys + i * ksz, ksz);
-		memcpy(rows + i * (ksz + vsz) + ksz, vals + i * vsz, vsz);
+	return d->v.packets;
+}
+
+static bool sub_remote(void *r, const void *p)
+{
+	struct net_rrow *d = r;
+	const struct net_rrow *o = p;
+
+	if (o) {
+		d->v.in_packets -= o->v.in_packets;
+		d->v.in_bytes -= o->v.in_bytes;
+		d->v.out_packets -= o->v.out_packets;
+		d->v.out_bytes -= o->v.out_bytes;
 	}
-	free(keys);
-	free(vals);
-	qsort(rows, n, ksz + vsz, cmp);
-	*out = rows;
-	return n;
+	return d->v.in_packets || d->v.out_packets;
 }
 
 /* The traffic rows that changed since the last call (a new array in *out); the totals
@@ -118,31 +119,20 @@ static size_t traffic_deltas(struct ks_ctx *ctx, struct net_state *st, struct bp
 {
 	struct net_trow *cur, *d;
 	uint64_t total = 0;
-	size_t n, m = 0;
+	size_t n, m;
 
-	n = read_map(map, sizeof(struct net_key), sizeof(struct net_count), (void **)&cur,
-		     tkey_cmp);
+	n = KS_MAP_ROWS(map, struct net_trow, tkey_cmp, &cur);
 	*out = NULL;
 	if (!cur)
 		return 0;
-	d = calloc(n ? n : 1, sizeof(*d));
+	m = ks_rows_deltas(cur, n, st->tprev, st->ntprev, sizeof(*cur), tkey_cmp, sub_traffic,
+			   (void **)&d);
 	if (!d) {
 		free(cur);
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct net_trow *p = st->tprev ? bsearch(&cur[i], st->tprev, st->ntprev,
-							      sizeof(*cur), tkey_cmp) : NULL;
-		struct net_trow r = cur[i];
-
-		total += r.v.packets;
-		if (p) {
-			r.v.packets -= p->v.packets;
-			r.v.bytes -= p->v.bytes;
-		}
-		if (r.v.packets)
-			d[m++] = r;
-	}
+	for (size_t i = 0; i < n; i++)
+		total += cur[i].v.packets;
 	ks_ctx_aggregated(ctx, NET_EV_TRAFFIC, total);
 	free(st->tprev);
 	st->tprev = cur;
@@ -281,32 +271,19 @@ static void remotes_report(struct ks_ctx *ctx, struct net_state *st, struct bpf_
 {
 	struct net_rrow *cur, *d;
 	uint64_t total = 0;
-	size_t n, m = 0;
+	size_t n, m;
 
-	n = read_map(map, sizeof(struct net_rkey), sizeof(struct net_rval), (void **)&cur,
-		     rkey_cmp);
+	n = KS_MAP_ROWS(map, struct net_rrow, rkey_cmp, &cur);
 	if (!cur)
 		return;
-	d = calloc(n ? n : 1, sizeof(*d));
+	m = ks_rows_deltas(cur, n, st->rprev, st->nrprev, sizeof(*cur), rkey_cmp, sub_remote,
+			   (void **)&d);
 	if (!d) {
 		free(cur);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct net_rrow *p = st->rprev ? bsearch(&cur[i], st->rprev, st->nrprev,
-							      sizeof(*cur), rkey_cmp) : NULL;
-		struct net_rrow r = cur[i];
-
-		total += r.v.in_packets + r.v.out_packets;
-		if (p) {
-			r.v.in_packets -= p->v.in_packets;
-			r.v.in_bytes -= p->v.in_bytes;
-			r.v.out_packets -= p->v.out_packets;
-			r.v.out_bytes -= p->v.out_bytes;
-		}
-		if (r.v.in_packets || r.v.out_packets)
-			d[m++] = r;
-	}
+	for (size_t i = 0; i < n; i++)
+		total += cur[i].v.in_packets + cur[i].v.out_packets;
 	ks_ctx_aggregated(ctx, NET_EV_REMOTE, total);
 	free(st->rprev);
 	st->rprev = cur;

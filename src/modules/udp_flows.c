@@ -15,7 +15,7 @@
 
 #include "core/clock.h"
 #include "core/ident.h"
-#include "core/maps.h"
+#include "core/rows.h"
 #include "modules/udp_int.h"
 
 const char *udp_addr_str(uint16_t family, const uint8_t *addr, char *buf, size_t len)
@@ -50,31 +50,19 @@ static int by_bytes(const void *a, const void *b)
 	return by_key(a, b);
 }
 
-/* The kernel's rows, sorted by key, in a new array (*out); NULL when out of memory. */
-static size_t read_rows(struct bpf_map *map, struct udp_row **out)
+/* Turns @r into its change since @p (NULL: none before); true when it is not zero. */
+static bool sub_row(void *r, const void *p)
 {
-	size_t cap = bpf_map__max_entries(map), n;
-	struct udp_flow_key *keys = calloc(cap, sizeof(*keys));
-	struct udp_flow_val *vals = calloc(cap, sizeof(*vals));
-	struct udp_row *rows = calloc(cap, sizeof(*rows));
+	struct udp_row *d = r;
+	const struct udp_row *o = p;
 
-	*out = NULL;
-	if (!keys || !vals || !rows) {
-		free(keys);
-		free(vals);
-		free(rows);
-		return 0;
+	if (o) {
+		d->v.tx_dgrams -= o->v.tx_dgrams;
+		d->v.tx_bytes -= o->v.tx_bytes;
+		d->v.rx_dgrams -= o->v.rx_dgrams;
+		d->v.rx_bytes -= o->v.rx_bytes;
 	}
-	n = ks_map_dump(map, keys, vals, cap);
-	for (size_t i = 0; i < n; i++) {
-		rows[i].k = keys[i];
-		rows[i].v = vals[i];
-	}
-	free(keys);
-	free(vals);
-	qsort(rows, n, sizeof(*rows), by_key);
-	*out = rows;
-	return n;
+	return d->v.tx_dgrams || d->v.rx_dgrams;
 }
 
 /*
@@ -87,34 +75,20 @@ static size_t read_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_m
 {
 	struct udp_row *cur, *d;
 	uint64_t total = st->gone_dgrams;
-	size_t n, m = 0, kept = 0;
+	size_t n, m, kept = 0;
 
 	*out = NULL;
-	n = read_rows(map, &cur);
+	n = KS_MAP_ROWS(map, struct udp_row, by_key, &cur);
 	if (!cur)
 		return 0;
-	d = calloc(n ? n : 1, sizeof(*d));
+	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
+			   (void **)&d);
 	if (!d) {
 		free(cur);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct udp_row *p = st->prev ? bsearch(&cur[i], st->prev, st->nprev,
-							     sizeof(*cur), by_key) : NULL;
-		struct udp_row r = cur[i];
-
-		total += r.v.tx_dgrams + r.v.rx_dgrams;
-		if (p) {
-			r.v.tx_dgrams -= p->v.tx_dgrams;
-			r.v.tx_bytes -= p->v.tx_bytes;
-			r.v.rx_dgrams -= p->v.rx_dgrams;
-			r.v.rx_bytes -= p->v.rx_bytes;
-		}
-		if (r.v.tx_dgrams || r.v.rx_dgrams)
-			d[m++] = r;
-	}
-	ks_ctx_aggregated(ctx, UDP_EV_FLOW, total);
-	for (size_t i = 0; i < n; i++) {
+		total += cur[i].v.tx_dgrams + cur[i].v.rx_dgrams;
 		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
 			bpf_map_delete_elem(bpf_map__fd(map), &cur[i].k);
 			st->gone_dgrams += cur[i].v.tx_dgrams + cur[i].v.rx_dgrams;
@@ -122,6 +96,7 @@ static size_t read_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_m
 		}
 		cur[kept++] = cur[i];
 	}
+	ks_ctx_aggregated(ctx, UDP_EV_FLOW, total);
 	ks_pidset_clear(&st->gone);
 	free(st->prev);
 	st->prev = cur;
