@@ -181,7 +181,7 @@ peer_probe()
 		PROBE_WHY="exits at start (status $st): $(peer_errline "$err")"
 		return 1
 	fi
-	stop_pid "$pid"
+	stop_tracer "$pid"
 	st=$STOP_STATUS
 	if [ "${last:-0}" -le 0 ]; then
 		PROBE_WHY="runs but attaches nothing in $PEER_PROBE_SECS s: $(peer_errline "$err")"
@@ -273,7 +273,7 @@ set_start()
 		ok=1
 		for i in "${!SET_PIDS[@]}"; do
 			if ! kill -0 "${SET_PIDS[$i]}" 2>/dev/null; then
-				rw_fail "${SET_KEYS[$i]} exited at start: $(peer_errline "${SET_ERRS[$i]}")"
+				bench_fail "${SET_KEYS[$i]} exited at start: $(peer_errline "${SET_ERRS[$i]}")"
 				set_stop quiet
 				return 1
 			fi
@@ -283,7 +283,7 @@ set_start()
 		if [ $((SECONDS - t0)) -ge 60 ]; then
 			for i in "${!SET_PIDS[@]}"; do
 				[ "${n[$i]:-0}" -ge "${PEER_ATT[${SET_KEYS[$i]}]}" ] ||
-					rw_fail "not attached in 60 s: ${SET_KEYS[$i]} (${n[$i]:-0} of" \
+					bench_fail "not attached in 60 s: ${SET_KEYS[$i]} (${n[$i]:-0} of" \
 						"${PEER_ATT[${SET_KEYS[$i]}]})"
 			done
 			set_stop quiet
@@ -295,7 +295,7 @@ set_start()
 }
 
 # set_stop [quiet]: every tool of the running set must still run; SIGINT to all, each must
-# exit 0 (10 s, then SIGINT again as stop_pid does, 10 s more, then SIGKILL: a failure).
+# exit 0 (10 s, then SIGINT again as stop_tracer does, 10 s more, then SIGKILL: a failure).
 # "quiet" only stops them.
 set_stop()
 {
@@ -305,7 +305,7 @@ set_stop()
 			alive[$i]=1
 		else
 			alive[$i]=0
-			[ "${1:-}" = quiet ] || rw_fail "${SET_KEYS[$i]} exited during the run:" \
+			[ "${1:-}" = quiet ] || bench_fail "${SET_KEYS[$i]} exited during the run:" \
 				"$(peer_errline "${SET_ERRS[$i]}")"
 		fi
 		kill -INT "${SET_PIDS[$i]}" 2>/dev/null
@@ -321,12 +321,12 @@ set_stop()
 		done
 		if kill -0 "${SET_PIDS[$i]}" 2>/dev/null; then
 			kill -KILL "${SET_PIDS[$i]}" 2>/dev/null
-			[ "${1:-}" = quiet ] || rw_fail "${SET_KEYS[$i]} did not stop on SIGINT"
+			[ "${1:-}" = quiet ] || bench_fail "${SET_KEYS[$i]} did not stop on SIGINT"
 		fi
 		wait "${SET_PIDS[$i]}" 2>/dev/null
 		STOP_STATUS=$?
 		[ "${1:-}" = quiet ] || [ "${alive[$i]}" = 0 ] || [ "$STOP_STATUS" = 0 ] ||
-			rw_fail "${SET_KEYS[$i]} exited $STOP_STATUS on SIGINT:" \
+			bench_fail "${SET_KEYS[$i]} exited $STOP_STATUS on SIGINT:" \
 				"$(peer_errline "${SET_ERRS[$i]}")"
 	done
 	SET_PIDS=()
@@ -365,7 +365,7 @@ agent_init()
 	rw_init "$name" "$knobs" libbpf-tools util-linux "$@"
 	echo "other tracers running: $(other_tracers)"
 	if ! out=$(timeout 60 "$KSIGHT" run --duration 1 2>&1 >/dev/null); then
-		rw_fail "ksight run --duration 1: $(tail -2 <<<"$out" | tr '\n' ' ')"
+		bench_fail "ksight run --duration 1: $(tail -2 <<<"$out" | tr '\n' ' ')"
 	fi
 	grep -v '^[0-9]* events, ' <<<"$out" | sed 's/^/agent:   /'
 	! grep -q 'module skipped' <<<"$out" ||

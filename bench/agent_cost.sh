@@ -77,14 +77,14 @@ stats_pass()
 	for op in zero getppid; do
 		t0=$EPOCHREALTIME
 		if ! "$RWLOOP" -w -c "$CPU" -d "$STATS_SECS" "$op" >/dev/null; then
-			rw_fail "rwloop $op in the statistics pass"
+			bench_fail "rwloop $op in the statistics pass"
 		fi
 		t1=$EPOCHREALTIME
 		windows+=" $op $t0 $t1"
 	done
 	sleep 1.2
-	stop_pid "$live_pid"
-	[ "$STOP_STATUS" = 0 ] || rw_fail "ksight status --live exited $STOP_STATUS:" \
+	stop_tracer "$live_pid"
+	[ "$STOP_STATUS" = 0 ] || bench_fail "ksight status --live exited $STOP_STATUS:" \
 		"$(tail -2 "$TMP/live.err" | tr '\n' ' ')"
 	stop_ksight "$TRACER" "$err"
 	# shellcheck disable=SC2086
@@ -112,7 +112,7 @@ for (phase, prog), (runs, ns, n) in sorted(acc.items()):
         print(phase, prog, "%.0f" % (ns / runs), "%.0f" % (runs / n))
 EOF
 )
-	[ -n "$STATS" ] || rw_fail "statistics pass: no interval of ksight status --live inside" \
+	[ -n "$STATS" ] || bench_fail "statistics pass: no interval of ksight status --live inside" \
 		"the loops (STATS_SECS=$STATS_SECS must be >= 2)"
 	echo "statistics pass (ksight status --live: phase, program, ns per run, runs/s):"
 	sed 's/^/  /' <<<"$STATS"

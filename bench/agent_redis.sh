@@ -66,7 +66,7 @@ bench_run()
 	LAST_SET=$(awk -F'"' '$2 == "SET" { print $4 }' <<<"$out")
 	LAST_GET=$(awk -F'"' '$2 == "GET" { print $4 }' <<<"$out")
 	if [ -z "$LAST_SET" ] || [ -z "$LAST_GET" ]; then
-		rw_fail "redis-benchmark gave no figure: $(tail -2 <<<"$out" | tr '\n' ' ')"
+		bench_fail "redis-benchmark gave no figure: $(tail -2 <<<"$out" | tr '\n' ' ')"
 		LAST_SET=${LAST_SET:--}
 		LAST_GET=${LAST_GET:--}
 	fi

@@ -43,25 +43,6 @@ tracepoint:syscalls:sys_enter_close /@b[pid, args->fd]/ {
 	delete(@b[pid, args->fd]); }
 tracepoint:syscalls:sys_enter_unlinkat { printf("%d %s unlink %s\n", pid, comm, str(args->pathname)); }'
 
-FAILS=()
-TMP=
-fail()
-{
-	FAILS+=("$*")
-	echo "FAIL: $*" >&2
-}
-
-cleanup()
-{
-	local p
-	for p in $(jobs -pr); do
-		kill -INT "$p" 2>/dev/null
-		sleep 1
-		kill -KILL "$p" 2>/dev/null
-	done
-	[ -n "$TMP" ] && rm -rf "$TMP"
-}
-
 if [ "$(id -u)" != 0 ]; then
 	echo "files_cost: must run as root (it loads BPF programs)" >&2
 	exit 1
@@ -73,7 +54,7 @@ fi
 "$ROOT/scripts/install-deps.sh" bpftrace util-linux procps || exit 1
 TMP=$(mktemp -d "$DIR/ksight-bench-files.XXXXXX") || exit 1
 mkdir "$TMP/work"
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 echo "== files_cost"
 echo "command: ROUNDS=$ROUNDS N=$N BYTES=$BYTES WRITES=$WRITES NPPID=$NPPID CPU=$CPU" \
@@ -84,22 +65,6 @@ echo "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1
 echo "fs:      $(df -T "$TMP" | awk 'NR == 2 { print $2 }') ($TMP)"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start"
 echo "ksight:  $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
-
-# SIGINT, again, then SIGKILL; STOP_STATUS is the exit status.
-stop_tracer()
-{
-	local pid=$1 i sig
-	for sig in INT INT KILL; do
-		kill -"$sig" "$pid" 2>/dev/null
-		for ((i = 0; i < 200; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -0 "$pid" 2>/dev/null || break
-	done
-	wait "$pid" 2>/dev/null
-	STOP_STATUS=$?
-}
 
 NAMES=("untraced" "ksight files" "ksight files --no-writes" "ksight files -s" "bpftrace")
 declare -a CYC PPD EVENTS LOST
@@ -119,22 +84,22 @@ run_config()
 	if [ -n "$pid" ]; then
 		if ! wait_line "$([ "$i" = 4 ] && echo "$out" || echo "$err")" \
 			"$([ "$i" = 4 ] && echo "Attaching" || echo " ready in ")" "$pid" 60; then
-			fail "${NAMES[$i]} not ready: $(tail -2 "$err" | tr '\n' ' ')"
+			bench_fail "${NAMES[$i]} not ready: $(tail -2 "$err" | tr '\n' ' ')"
 			stop_tracer "$pid"
 			return
 		fi
 		sleep "$SETTLE"
 	fi
 	res=$(taskset -c "$CPU" "$CYCLE" -n "$N" -b "$BYTES" -w "$WRITES" "$TMP/work") ||
-		fail "filecycle: $res"
-	ppid=$(taskset -c "$CPU" "$CYCLE" -n "$NPPID" getppid) || fail "filecycle: $ppid"
+		bench_fail "filecycle: $res"
+	ppid=$(taskset -c "$CPU" "$CYCLE" -n "$NPPID" getppid) || bench_fail "filecycle: $ppid"
 	line=
 	if [ -n "$pid" ]; then
 		stop_tracer "$pid"
-		[ "$STOP_STATUS" = 0 ] || fail "${NAMES[$i]} exited $STOP_STATUS"
+		[ "$STOP_STATUS" = 0 ] || bench_fail "${NAMES[$i]} exited $STOP_STATUS"
 		if [ "$i" != 4 ]; then
 			line=$(grep -E '^[0-9]+ events, [0-9]+ lost' "$err" | tail -1)
-			[ -n "$line" ] || fail "${NAMES[$i]}: no events line"
+			[ -n "$line" ] || bench_fail "${NAMES[$i]}: no events line"
 			EVENTS[$i]+=" $(cut -d' ' -f1 <<<"$line")"
 			LOST[$i]+=" $(cut -d' ' -f3 <<<"$line")"
 		fi

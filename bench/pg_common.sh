@@ -55,7 +55,7 @@ pg_tps()
 {
 	PG_TPS=$("$PGBIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECS" -h "$SOCK" -U postgres \
 		postgres 2>&1 | awk '/^tps = .*without initial/ { print $3 }')
-	[ -n "$PG_TPS" ] || { rw_fail "pgbench under $1 gave no tps"; PG_TPS=-; }
+	[ -n "$PG_TPS" ] || { bench_fail "pgbench under $1 gave no tps"; PG_TPS=-; }
 }
 
 # pg_rounds: ROUNDS rounds over NAMES (0 = untraced) with the caller's `run_config I ROUND`,

@@ -8,24 +8,11 @@
 RWLOOP=$BUILD/bench/helpers/rwloop
 FLOORTRACE=$BUILD/bench/helpers/floortrace
 
-rw_fail()
-{
-	FAILS+=("$*")
-	echo "FAIL: $*" >&2
-}
-
-# On exit: the script's own clean-up (RW_CLEANUP), then stop what this shell started (its
-# own jobs, by pid), and remove TMP.
+# On exit: the script's own clean-up (RW_CLEANUP), then lib.sh's.
 rw_cleanup()
 {
-	local p
 	[ -n "${RW_CLEANUP:-}" ] && $RW_CLEANUP
-	for p in $(jobs -pr); do
-		kill -INT "$p" 2>/dev/null
-		sleep 1
-		kill -KILL "$p" 2>/dev/null
-	done
-	[ -n "$TMP" ] && rm -rf "$TMP"
+	bench_cleanup
 }
 
 # rw_init NAME "KNOBS" PACKAGES...: root, binaries, Debian packages, a private temporary
@@ -66,8 +53,8 @@ start_ready()
 	"$@" >/dev/null 2>"$err" &
 	TRACER=$!
 	if ! wait_line "$err" "$text" "$TRACER" "$secs"; then
-		rw_fail "not ready: $* ($(tail -2 "$err" | tr '\n' ' '))"
-		stop_pid "$TRACER"
+		bench_fail "not ready: $* ($(tail -2 "$err" | tr '\n' ' '))"
+		stop_tracer "$TRACER"
 		return 1
 	fi
 	sleep 1
@@ -95,27 +82,11 @@ start_peer()
 		sleep 0.1
 	done
 	if ! kill -0 "$TRACER" 2>/dev/null || [ "$i" -ge 600 ]; then
-		rw_fail "not attached: $* ($(tail -2 "$err" | tr '\n' ' '))"
-		stop_pid "$TRACER"
+		bench_fail "not attached: $* ($(tail -2 "$err" | tr '\n' ' '))"
+		stop_tracer "$TRACER"
 		return 1
 	fi
 	sleep 1
-}
-
-# stop_pid PID: SIGINT, again, then SIGKILL; STOP_STATUS is its exit status.
-stop_pid()
-{
-	local pid=$1 i sig
-	for sig in INT INT KILL; do
-		kill -"$sig" "$pid" 2>/dev/null
-		for ((i = 0; i < 200; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -0 "$pid" 2>/dev/null || break
-	done
-	wait "$pid" 2>/dev/null
-	STOP_STATUS=$?
 }
 
 # stop_ksight PID ERRFILE: stop it; it must exit 0 with a consistent "N events, M lost"
@@ -123,11 +94,11 @@ stop_pid()
 stop_ksight()
 {
 	local line
-	stop_pid "$1"
+	stop_tracer "$1"
 	line=$(grep -E '^[0-9]+ events, [0-9]+ lost' "$2" | tail -1)
 	if [ "$STOP_STATUS" != 0 ] || [ -z "$line" ] || grep -q 'mismatch\|malformed' <<<"$line"
 	then
-		rw_fail "ksight exited $STOP_STATUS: $(tail -2 "$2" | tr '\n' ' ')"
+		bench_fail "ksight exited $STOP_STATUS: $(tail -2 "$2" | tr '\n' ' ')"
 	fi
 	[ -n "$line" ] || line="- events, - lost"
 	read -r KS_EVENTS _ KS_LOST _ <<<"$line"
@@ -146,10 +117,10 @@ start_floor()
 stop_floor()
 {
 	local line
-	stop_pid "$1"
+	stop_tracer "$1"
 	line=$(grep -E '^floortrace [a-z]+: [0-9]+ records, [0-9]+ lost' "$2" | tail -1)
 	[ "$STOP_STATUS" = 0 ] && [ -n "$line" ] ||
-		rw_fail "floortrace exited $STOP_STATUS: $(tail -2 "$2" | tr '\n' ' ')"
+		bench_fail "floortrace exited $STOP_STATUS: $(tail -2 "$2" | tr '\n' ' ')"
 	[ -n "$line" ] || line="floortrace x: - records, - lost"
 	read -r _ _ FL_RECORDS _ FL_LOST _ <<<"$line"
 }
@@ -162,7 +133,7 @@ loop_start()
 	"$RWLOOP" "$@" <"$LOOP_OUT.in" >"$LOOP_OUT" 2>&1 &
 	LOOP_JOB=$!
 	exec 7>"$LOOP_OUT.in"
-	wait_line "$LOOP_OUT" "^ready " "$LOOP_JOB" 10 || rw_fail "rwloop $* did not start"
+	wait_line "$LOOP_OUT" "^ready " "$LOOP_JOB" 10 || bench_fail "rwloop $* did not start"
 	LOOP_PID=$(awk '/^ready/ {print $2}' "$LOOP_OUT")
 }
 
@@ -173,7 +144,7 @@ loop_run()
 	exec 7>&-
 	wait "$LOOP_JOB"
 	read -r _ LOOP_CALLS _ LOOP_NS _ LOOP_SECS < <(grep '^calls' "$LOOP_OUT")
-	[ -n "${LOOP_CALLS:-}" ] || { rw_fail "rwloop: $(cat "$LOOP_OUT")"; LOOP_NS=-; }
+	[ -n "${LOOP_CALLS:-}" ] || { bench_fail "rwloop: $(cat "$LOOP_OUT")"; LOOP_NS=-; }
 }
 
 # CPU time of PID so far, in ms.

@@ -77,7 +77,7 @@ run_config()
 		LOST[$i]+=" $KS_LOST"
 		note="  ($KS_EVENTS events, $KS_LOST lost)"
 		;;
-	4 | 5) stop_pid "$TRACER" ;;
+	4 | 5) stop_tracer "$TRACER" ;;
 	7 | 8)
 		stop_floor "$TRACER" "$err"
 		LOST[$i]+=" $FL_LOST"

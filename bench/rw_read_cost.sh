@@ -56,7 +56,7 @@ run_config()
 		note="  ($KS_EVENTS events, $KS_LOST lost)"
 		;;
 	4)
-		stop_pid "$TRACER"
+		stop_tracer "$TRACER"
 		grep -i lost "$err" | tail -1
 		;;
 	5 | 6 | 7)

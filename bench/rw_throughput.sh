@@ -49,7 +49,7 @@ prog="tracepoint:syscalls:sys_exit_read /pid == $LOOP_PID/ {
 	printf(\"%d %d %s %d\\n\", pid, tid, comm, args->ret); }"
 if start_peer "$TMP/bt.err" 1 "$BPFTRACE" -e "$prog"; then
 	loop_run
-	stop_pid "$TRACER"
+	stop_tracer "$TRACER"
 	bt_lost=$(grep -o 'Lost [0-9]* events' "$TMP/bt.err" | awk '{ s += $2 } END { print s + 0 }')
 	printf '  bpftrace: %s calls in %s s, %s events lost (printed: calls - lost)\n' \
 		"$LOOP_CALLS" "$LOOP_SECS" "$bt_lost"
