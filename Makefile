@@ -33,10 +33,11 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -I$(BUILD) -Ibpf -Isrc $(SAN)
 # libbpf linked statically, so its reads of the kernel's BTF can be served from one cached
-# copy (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
-# its archive. Only the ksight binary wraps; tests use the plain function.
+# parse (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
+# its archive. Only the ksight binary and the selftest wrap (src/core/btfwrap.c); unit
+# tests use the plain functions.
 LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lmicrohttpd -lpthread
-KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf
+KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf,--wrap=btf__free
 LDFLAGS += $(SAN)
 
 # clang -target bpf does not search the host's multiarch include dir (asm/unistd_64.h)
@@ -48,7 +49,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 SRCS := $(wildcard src/core/*.c src/analyze/*.c src/sink/*.c src/modules/*.c src/cli/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 # what the cmocka tests link against: everything but main (through an archive, below)
-LIB_OBJS := $(filter-out $(BUILD)/src/cli/main.o,$(OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/src/cli/main.o $(BUILD)/src/core/btfwrap.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 HELPER_SRCS := $(filter-out %.bpf.c tests/e2e/helpers/lib%.c,\

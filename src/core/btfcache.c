@@ -4,6 +4,7 @@
 #include <bpf/btf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,11 @@ static struct {
 	void *raw;		/* the raw BTF image */
 	size_t size;
 	bool mapped;		/* mmap of the sysfs file (6.16+), else malloc'd */
-	struct btf *btf;	/* parsed once for ksight's own lookups */
-	unsigned int copies;
-} vm;
+	struct btf *btf;	/* parsed once, for ksight and libbpf */
+	unsigned int lent;	/* libbpf's holds on btf, not given back yet */
+	unsigned int loans;	/* libbpf's requests, for tests */
+	pthread_mutex_t lock;	/* objects load on several threads */
+} vm = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* One read() per chunk of the whole file: stdio would read it 4 KiB at a time. */
 static int read_sysfs(const char *path)
@@ -117,26 +120,79 @@ struct btf *ks_vmlinux_btf_copy(void)
 
 const struct btf *ks_vmlinux_btf(void)
 {
+	pthread_mutex_lock(&vm.lock);
 	if (!vm.btf)
 		vm.btf = ks_vmlinux_btf_copy();
+	pthread_mutex_unlock(&vm.lock);
 	return vm.btf;
+}
+
+/* The parse, taken from the cache to be freed, unless libbpf holds it (the caller holds
+ * the lock). It is no longer ours: the wrapped btf__free frees it for real. */
+static struct btf *take_parse(void)
+{
+	struct btf *b = vm.lent ? NULL : vm.btf;
+
+	if (b)
+		vm.btf = NULL;
+	return b;
 }
 
 void ks_vmlinux_btf_trim(void)
 {
-	btf__free(vm.btf);
-	vm.btf = NULL;
+	struct btf *b;
+
+	pthread_mutex_lock(&vm.lock);
+	b = take_parse();
+	pthread_mutex_unlock(&vm.lock);
+	btf__free(b);
 }
 
 void ks_vmlinux_btf_release(void)
 {
-	ks_vmlinux_btf_trim();
-	if (vm.mapped)
-		munmap(vm.raw, vm.size);
-	else
-		free(vm.raw);
-	vm.raw = NULL;
-	vm.mapped = false;
+	struct btf *b;
+
+	pthread_mutex_lock(&vm.lock);
+	b = take_parse();
+	if (!vm.btf) {		/* a parse libbpf holds keeps the image too */
+		if (vm.mapped)
+			munmap(vm.raw, vm.size);
+		else
+			free(vm.raw);
+		vm.raw = NULL;
+		vm.mapped = false;
+	}
+	pthread_mutex_unlock(&vm.lock);
+	btf__free(b);
+}
+
+struct btf *ks_vmlinux_btf_lend(void)
+{
+	struct btf *b;
+
+	pthread_mutex_lock(&vm.lock);
+	vm.loans++;
+	if (!vm.btf)
+		vm.btf = ks_vmlinux_btf_copy();
+	b = vm.btf;
+	if (b)
+		vm.lent++;
+	pthread_mutex_unlock(&vm.lock);
+	return b;
+}
+
+bool ks_vmlinux_btf_give_back(const struct btf *b)
+{
+	bool ours;
+
+	if (!b)
+		return false;
+	pthread_mutex_lock(&vm.lock);
+	ours = b == vm.btf && vm.lent;
+	if (ours)
+		vm.lent--;
+	pthread_mutex_unlock(&vm.lock);
+	return ours;
 }
 
 bool ks_vmlinux_btf_cached(void)
@@ -144,16 +200,7 @@ bool ks_vmlinux_btf_cached(void)
 	return vm.raw != NULL;
 }
 
-unsigned int ks_vmlinux_btf_copies(void)
+unsigned int ks_vmlinux_btf_loans(void)
 {
-	return vm.copies;
-}
-
-/* libbpf's calls (see btfcache.h); the build wraps the symbol for the ksight binary only. */
-struct btf *__wrap_btf__load_vmlinux_btf(void);
-
-struct btf *__wrap_btf__load_vmlinux_btf(void)
-{
-	vm.copies++;
-	return ks_vmlinux_btf_copy();
+	return vm.loans;
 }
