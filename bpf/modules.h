@@ -22,7 +22,8 @@
 	X(udp, 10)     \
 	X(drops, 11)     \
 	X(net, 12)       \
-	X(funccount, 13)
+	X(funccount, 13) \
+	X(cswitch, 14)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "biolat.h"
+#include "cswitch.h"
 #include "drops.h"
 #include "common.h"
 #include "core.h"
@@ -46,6 +47,8 @@ KS_LAYOUT(open_count_key, 264);
 KS_LAYOUT(open_count_val, 40);
 KS_LAYOUT(biolat_key, 8);
 KS_LAYOUT(biolat_hist, 272);
+KS_LAYOUT(cswitch_key, 8);
+KS_LAYOUT(cswitch_val, 72);
 KS_LAYOUT(drops_key, 24);
 KS_LAYOUT(drops_val, 32);
 KS_LAYOUT(syscount_key, 8);

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cswitch: `ksight sched`, context switches per process (or thread, -L), voluntary and
+ * involuntary, migrations, wakeups, threads created and exited, counted in the kernel
+ * (bpf/sched.bpf.c) and printed each interval (or once at the end) busiest first.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/clock.h"
+#include "core/ident.h"
+#include "core/pidset.h"
+#include "core/rows.h"
+#include "modules/cswitch_int.h"
+#include "cswitch.skel.h"
+
+static const struct ks_opt cswitch_opts[] = {
+	{ "per-thread", 'L', KS_OPT_FLAG, offsetof(struct cswitch_state, per_thread), NULL,
+	  "one row per thread instead of per process" },
+	{ "top", 0, KS_OPT_UINT, offsetof(struct cswitch_state, top), "N",
+	  "rows per report, most switches first (default 20, 0: all)", 0, 1000000 },
+	{ 0 },
+};
+
+static const struct cswitch_state cswitch_defaults = { .top = 20 };
+
+static const struct ks_slot cswitch_slots[] = {
+	{
+		.name = "see switches",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "cswitch__switch_btf", "sched_switch" } } },
+			{ KS_FAM_RAW_TP, { { "cswitch__switch_raw", "sched_switch" } } },
+			{ KS_FAM_TP, { { "cswitch__switch_tp", "sched/sched_switch" } } },
+		},
+	},
+	{
+		.name = "see wakeups, moves",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "cswitch__wakeup_btf", "sched_wakeup" },
+					   { "cswitch__wakeup_new_btf", "sched_wakeup_new" },
+					   { "cswitch__migrate_btf", "sched_migrate_task" } } },
+			{ KS_FAM_RAW_TP, { { "cswitch__wakeup_raw", "sched_wakeup" },
+					   { "cswitch__wakeup_new_raw", "sched_wakeup_new" },
+					   { "cswitch__migrate_raw", "sched_migrate_task" } } },
+		},
+	},
+	{
+		.name = "see thread starts",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "cswitch__fork_btf", "sched_process_fork" },
+					   { "cswitch__exit_btf", "sched_process_exit" } } },
+			{ KS_FAM_RAW_TP, { { "cswitch__fork_raw", "sched_process_fork" },
+					   { "cswitch__exit_raw", "sched_process_exit" } } },
+		},
+	},
+	{ 0 },
+};
+
+static const struct ks_evtype cswitch_types[] = {
+	{ CSWITCH_EV_SWITCH, "switches", true },
+	{ 0 },
+};
+
+static int cswitch_setup(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct cswitch_state *st = state;
+	struct cswitch_bpf *skel = vskel;
+	const struct ks_common *c = ks_ctx_common(ctx);
+	struct stat s;
+
+	skel->rodata->cswitch_per_thread = st->per_thread;
+	/* a cgroup v2 directory's inode number is the cgroup's id (kernfs) */
+	if (c->cgroup && !stat(c->cgroup, &s))
+		skel->rodata->cswitch_cgroup_id = s.st_ino;
+	return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct cswitch_key));
+}
+
+static uint64_t switches(const struct cswitch_row *r)
+{
+	return r->v.voluntary + r->v.involuntary;
+}
+
+static int by_switches(const void *a, const void *b)
+{
+	const struct cswitch_row *x = a, *y = b;
+
+	if (switches(x) != switches(y))
+		return switches(x) > switches(y) ? -1 : 1;
+	if (x->v.wakeups != y->v.wakeups)
+		return x->v.wakeups > y->v.wakeups ? -1 : 1;
+	return by_key(a, b);
+}
+
+/* Turn a row into its change since @p (NULL: none before); true when it is not zero. */
+static bool sub_row(void *r, const void *p)
+{
+	struct cswitch_row *d = r;
+	const struct cswitch_row *o = p;
+
+	if (o) {
+		d->v.voluntary -= o->v.voluntary;
+		d->v.involuntary -= o->v.involuntary;
+		d->v.migrations -= o->v.migrations;
+		d->v.wakeups -= o->v.wakeups;
+		d->v.threads_created -= o->v.threads_created;
+		d->v.threads_exited -= o->v.threads_exited;
+	}
+	return d->v.voluntary || d->v.involuntary || d->v.migrations || d->v.wakeups ||
+	       d->v.threads_created || d->v.threads_exited;
+}
+
+static void emit_row(struct ks_ctx *ctx, const struct cswitch_state *st, const struct cswitch_row *p)
+{
+	struct ks_hdr h = { .pid = p->k.pid, .tid = p->k.tid ? p->k.tid : p->k.pid,
+			    .cgroup = p->v.cgroup, .flags = KS_HDR_F_OWNER };
+	const char *svc;
+	struct ks_rec r;
+
+	memcpy(h.comm, p->v.comm, sizeof(h.comm));
+	h.ts = ks_clock_mono_now();	/* the report's time */
+	svc = ks_ident__service(ks_ctx_ident(ctx), &h);
+	ks_rec_init(&r, "sched", &h);
+	r.kind = KS_K_REPORT;
+	ks_rec_uint(&r, NULL, "PID", -7, p->k.pid);	/* JSON: the header's */
+	if (st->per_thread)
+		ks_rec_uint(&r, NULL, "TID", -7, p->k.tid);
+	ks_rec_kstr(&r, NULL, "COMM", -16, h.comm, sizeof(h.comm), false);
+	ks_rec_str(&r, NULL, "SERVICE", -20, svc, strlen(svc));
+	ks_rec_add(&r, "switches", "CSW", 8, KS_V_COUNT)->u = switches(p);
+	ks_rec_add(&r, "voluntary", "VOL", 8, KS_V_COUNT)->u = p->v.voluntary;
+	ks_rec_add(&r, "involuntary", "INVOL", 8, KS_V_COUNT)->u = p->v.involuntary;
+	ks_rec_add(&r, "migrations", "MIGR", 7, KS_V_COUNT)->u = p->v.migrations;
+	ks_rec_add(&r, "wakeups", "WAKEUPS", 8, KS_V_COUNT)->u = p->v.wakeups;
+	ks_rec_add(&r, "threads_created", "THR+", 6, KS_V_COUNT)->u = p->v.threads_created;
+	ks_rec_add(&r, "threads_exited", "THR-", 6, KS_V_COUNT)->u = p->v.threads_exited;
+	ks_emit(ctx, &r);
+}
+
+/* The rows that changed since the last report, busiest first, --top of them; the rows of
+ * processes that exited leave the kernel's table once reported. */
+static void cswitch_report(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct cswitch_state *st = state;
+	struct cswitch_bpf *skel = vskel;
+	struct bpf_map *map = skel->maps.cswitch_rows;
+	struct cswitch_row *cur, *d;
+	uint64_t total = st->gone_switches;
+	size_t n, m, kept = 0;
+
+	n = KS_MAP_ROWS(map, struct cswitch_row, by_key, &cur);
+	if (!cur)
+		return;
+	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
+			   (void **)&d);
+	for (size_t i = 0; i < n; i++) {
+		total += switches(&cur[i]);
+		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
+			bpf_map__delete_elem(map, &cur[i].k, sizeof(cur[i].k), 0);
+			st->gone_switches += switches(&cur[i]);
+			continue;
+		}
+		cur[kept++] = cur[i];
+	}
+	ks_ctx_aggregated(ctx, CSWITCH_EV_SWITCH, total);
+	ks_pidset_clear(&st->gone);
+	free(st->prev);
+	st->prev = cur;
+	st->nprev = kept;
+	if (!d)
+		return;
+	qsort(d, m, sizeof(*d), by_switches);
+	for (size_t i = 0; i < m && (!st->top || i < st->top); i++)
+		emit_row(ctx, st, &d[i]);
+	free(d);
+}
+
+/* A process that exited: its rows go after the next report has shown them. */
+static void cswitch_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	struct cswitch_state *st = state;
+
+	if (h->type == KS_EV_PROC_EXIT)
+		ks_pidset_add(&st->gone, h->pid);
+}
+
+static void cswitch_fini(void *state)
+{
+	struct cswitch_state *st = state;
+
+	free(st->prev);
+	st->prev = NULL;
+	ks_pidset_free(&st->gone);
+}
+
+KS_BPF_OBJECT(cswitch);
+
+const struct ks_module cswitch_module = {
+	.name = "sched",
+	.id = KS_MOD_cswitch,
+	.bpf = &cswitch_bpf_obj,
+	.tool_only = true,
+	.brief = "context switches per process or thread: voluntary, involuntary, migrations, "
+		 "wakeups, threads created and exited",
+	.usage = "  ksight sched                # per process, one table at the end (Ctrl-C)\n"
+		 "  ksight sched 1              # every second, the 20 busiest\n"
+		 "  ksight sched -L -p 1234 1 5 # the threads of 1234, every second, 5 times\n"
+		 "  ksight sched --top 0 --json # every process, JSON at the end\n",
+	.opts = cswitch_opts,
+	.state_size = sizeof(struct cswitch_state),
+	.defaults = &cswitch_defaults,
+	.positional = true,
+	.slots = cswitch_slots,
+	.types = cswitch_types,
+	.setup = cswitch_setup,
+	.proc = cswitch_proc,
+	.report = cswitch_report,
+	.fini = cswitch_fini,
+};

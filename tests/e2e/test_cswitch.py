@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ksight sched (module cswitch): each thread's voluntary and involuntary switches and
+migrations equal the kernel's own counters (/proc/PID/task/TID/sched) over the same window,
+wakeups pair with blocks, threads created and exited are exact, filters keep exactly their
+tasks, every hook family."""
+import os
+import time
+
+import pytest
+
+from conftest import Helper, Ksight, run_ksight
+
+HOOKS = [None, "tp_btf", "raw_tp", "tp"]
+ROUNDS, MIGRATIONS, THREADS = 2000, 40, 25
+
+
+def kernel_counts(pid, tid):
+    """(voluntary, involuntary, migrations) of thread @tid, from the kernel's counters."""
+    vals = {}
+    with open("/proc/%d/task/%d/sched" % (pid, tid)) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            vals[k.strip()] = v.strip()
+    return (int(vals["nr_voluntary_switches"]), int(vals["nr_involuntary_switches"]),
+            int(vals["se.nr_migrations"]))
+
+
+def settled(pid, tids):
+    """The counters of @tids once every thread is asleep and two reads agree."""
+    last = None
+    for _ in range(400):
+        states = []
+        for t in tids:
+            with open("/proc/%d/task/%d/stat" % (pid, t)) as f:
+                states.append(f.read().rsplit(")", 1)[1].split()[0])
+        now = {t: kernel_counts(pid, t) for t in tids}
+        if all(s == "S" for s in states) and now == last:
+            return now
+        last = now
+        time.sleep(0.05)
+    raise AssertionError("helper threads never settled: %s" % states)
+
+
+def traced_pingpong(args):
+    """The switcher's ping-pong under `ksight sched --json -L -p PID ARGS`: ksight's row
+    and the kernel's change for each of its three threads."""
+    h = Helper("switcher", ROUNDS, MIGRATIONS, 0)
+    try:
+        tids = [h.pid] + h.extra
+        k = Ksight(["sched", "--json", "-L", "-p", str(h.pid), "--top", "0"] + args)
+        k.wait_ready()
+        before = settled(h.pid, tids)
+        h.go()
+        assert h.readline().split() == ["done"]
+        after = settled(h.pid, tids)
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    rows = {r["tid"]: r for r in k.records("sched")}
+    kernel = {t: tuple(a - b for a, b in zip(after[t], before[t])) for t in tids}
+    return k, h, tids, rows, kernel
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("hooks", HOOKS)
+def test_switches_equal_the_kernels_counters(hooks):
+    k, h, tids, rows, kernel = traced_pingpong(["--hooks", hooks] if hooks else [])
+    assert set(rows) == set(tids), (rows, tids)
+    for t in tids:
+        r = rows[t]
+        got = (r["voluntary"], r["involuntary"], r["migrations"])
+        assert got == kernel[t], "tid %d: ksight %s, kernel %s" % (t, got, kernel[t])
+        assert r["pid"] == h.pid and r["switches"] == r["voluntary"] + r["involuntary"]
+        # every block in the window ends with a wakeup except the last, which the first
+        # wakeup (of the block before the window) makes up for; a wakeup that lands
+        # before its task got off the CPU costs a preemption instead of a block
+        assert r["voluntary"] <= r["wakeups"] <= r["voluntary"] + r["involuntary"], r
+    a, b = h.extra
+    # on one CPU, B answers only once A is off it: every round switches each of them out
+    assert rows[a]["switches"] >= ROUNDS and rows[b]["switches"] >= ROUNDS - 1
+    assert rows[a]["migrations"] == MIGRATIONS
+    assert rows[b]["migrations"] == 0 and rows[h.pid]["migrations"] == 0
+    assert k.stats()["lost"] == 0
+
+
+def test_threads_created_and_exited_exact():
+    h = Helper("switcher", 0, 0, THREADS)
+    try:
+        k = Ksight(["sched", "--json", "-p", str(h.pid)])
+        k.wait_ready()
+        h.go()
+        assert h.result() == ["done"]    # stdin closed: the process ends
+        time.sleep(0.2)
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    rows = k.records("sched")
+    assert [r["pid"] for r in rows] == [h.pid], rows
+    assert rows[0]["threads_created"] == THREADS
+    assert rows[0]["threads_exited"] == THREADS + 1     # and the main thread's own end
+
+
+def test_pid_filter_keeps_only_that_process():
+    k, h, tids, rows, kernel = traced_pingpong([])
+    assert {r["pid"] for r in k.records("sched")} == {h.pid}
+
+
+def test_per_process_row_sums_its_threads():
+    h = Helper("switcher", ROUNDS, MIGRATIONS, 0)
+    try:
+        tids = [h.pid] + h.extra
+        k = Ksight(["sched", "--json", "-p", str(h.pid)])
+        k.wait_ready()
+        before = settled(h.pid, tids)
+        h.go()
+        assert h.readline().split() == ["done"]
+        after = settled(h.pid, tids)
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    rows = k.records("sched")
+    assert len(rows) == 1 and rows[0]["pid"] == h.pid, rows
+    want = [sum(after[t][i] - before[t][i] for t in tids) for i in range(3)]
+    assert [rows[0]["voluntary"], rows[0]["involuntary"], rows[0]["migrations"]] == want
+
+
+def test_interval_rows_add_up_to_the_whole():
+    """Per-interval rows are the changes since the last report: summed, the totals."""
+    h = Helper("switcher", ROUNDS, MIGRATIONS, 0)
+    try:
+        tids = [h.pid] + h.extra
+        k = Ksight(["sched", "--json", "-p", str(h.pid), "1"])
+        k.wait_ready()
+        before = settled(h.pid, tids)
+        h.go()
+        assert h.readline().split() == ["done"]
+        after = settled(h.pid, tids)
+        time.sleep(1.2)     # at least one interval ends after the last switch
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    rows = k.records("sched")
+    assert rows and all(r["pid"] == h.pid for r in rows)
+    want = sum(after[t][0] + after[t][1] - before[t][0] - before[t][1] for t in tids)
+    assert sum(r["switches"] for r in rows) == want
+
+
+@pytest.mark.parametrize("args,word", [
+    (["--top", "x"], "--top"),
+    (["1", "2", "3"], "argument"),
+    (["-p", "0"], "--pid"),
+])
+def test_bad_input_is_one_line_exit_2(args, word):
+    r = run_ksight(["sched"] + args)
+    assert r.returncode == 2, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0], lines
