@@ -24,9 +24,8 @@ struct tcp_state {
 	unsigned int addr_family;	/* its TCP_AF_*, 0: no --addr */
 	/* the registry: sessions closed and bytes each way, per service */
 	struct ks_metric *m_closed, *m_tx, *m_rx;
-	/* -P: the totals the last report showed, by pid (sorted) */
-	struct tcp_proc_key *prev_keys;
-	struct tcp_proc_val *prev;
+	/* -P: the totals the last report showed, sorted by pid */
+	struct tcp_proc_row *prev;
 	size_t nprev;
 	struct tcp_lat_hist lat_prev;	/* -L: the totals the last report showed */
 	/* -c: the totals the last report showed, sorted by connection */
@@ -35,6 +34,11 @@ struct tcp_state {
 	/* the agent: state changes by state entered, retransmits and resets */
 	struct ks_metric *m_states, *m_retrans, *m_rst_sent, *m_rst_rcvd;
 	struct tcp_counts counts_prev;	/* the kernel's totals at the last collect() */
+};
+
+struct tcp_proc_row {
+	struct tcp_proc_key k;
+	struct tcp_proc_val v;
 };
 
 /* -P: each interval (and at the end), the kernel's per-process counts since the last

@@ -9,24 +9,19 @@
 
 #include "core/clock.h"
 #include "core/ident.h"
-#include "core/maps.h"
+#include "core/rows.h"
 #include "modules/tcp_int.h"
-
-struct proc_row {
-	struct tcp_proc_key k;
-	struct tcp_proc_val v;
-};
 
 static int by_pid(const void *a, const void *b)
 {
-	const struct proc_row *x = a, *y = b;
+	const struct tcp_proc_row *x = a, *y = b;
 
 	return x->k.pid < y->k.pid ? -1 : x->k.pid > y->k.pid;
 }
 
 static int by_bytes(const void *a, const void *b)
 {
-	const struct proc_row *x = a, *y = b;
+	const struct tcp_proc_row *x = a, *y = b;
 	uint64_t bx = x->v.tx_bytes + x->v.rx_bytes, by = y->v.tx_bytes + y->v.rx_bytes;
 
 	if (bx != by)
@@ -36,45 +31,23 @@ static int by_bytes(const void *a, const void *b)
 	return by_pid(a, b);
 }
 
-static const struct tcp_proc_val *prev_of(const struct tcp_state *st, uint32_t pid)
+/* Turn a row into its change since @p (NULL: none before); true when it is not zero. */
+static bool sub_row(void *r, const void *p)
 {
-	size_t lo = 0, hi = st->nprev;
+	struct tcp_proc_row *d = r;
+	const struct tcp_proc_row *o = p;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (st->prev_keys[mid].pid == pid)
-			return &st->prev[mid];
-		if (st->prev_keys[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (o) {
+		d->v.conns -= o->v.conns;
+		d->v.tx_bytes -= o->v.tx_bytes;
+		d->v.rx_bytes -= o->v.rx_bytes;
+		d->v.dur_ns -= o->v.dur_ns;
+		d->v.retrans -= o->v.retrans;
 	}
-	return NULL;
+	return d->v.conns;
 }
 
-/* Keep @rows (sorted by pid) as the totals the next report subtracts. */
-static void remember(struct tcp_state *st, const struct proc_row *rows, size_t n)
-{
-	struct tcp_proc_key *k = malloc((n ? n : 1) * sizeof(*k));
-	struct tcp_proc_val *v = malloc((n ? n : 1) * sizeof(*v));
-
-	if (!k || !v) {
-		free(k);
-		free(v);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		k[i] = rows[i].k;
-		v[i] = rows[i].v;
-	}
-	tcp_proc_free(st);
-	st->prev_keys = k;
-	st->prev = v;
-	st->nprev = n;
-}
-
-static void emit_row(struct ks_ctx *ctx, const struct proc_row *p)
+static void emit_row(struct ks_ctx *ctx, const struct tcp_proc_row *p)
 {
 	static char pid[16];
 	struct ks_hdr h = { .pid = p->k.pid, .tid = p->k.pid, .cgroup = p->v.cgroup };
@@ -109,55 +82,32 @@ static void emit_row(struct ks_ctx *ctx, const struct proc_row *p)
 
 void tcp_proc_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map)
 {
-	struct tcp_proc_key *keys = calloc(TCP_PROCS, sizeof(*keys));
-	struct tcp_proc_val *vals = calloc(TCP_PROCS, sizeof(*vals));
-	struct proc_row *rows = calloc(TCP_PROCS, sizeof(*rows)), *delta = NULL;
+	struct tcp_proc_row *rows, *delta;
 	uint64_t total = 0;
-	size_t n, nd = 0;
+	size_t n, nd;
 
-	if (!keys || !vals || !rows)
-		goto out;
-	n = ks_map_dump(map, keys, vals, TCP_PROCS);
-	for (size_t i = 0; i < n; i++) {
-		rows[i].k = keys[i];
-		rows[i].v = vals[i];
-		total += vals[i].conns;
-	}
+	n = KS_MAP_ROWS(map, struct tcp_proc_row, by_pid, &rows);
+	if (!rows)
+		return;
+	for (size_t i = 0; i < n; i++)
+		total += rows[i].v.conns;
 	ks_ctx_aggregated(ctx, TCP_EV_PROC, total);
-	qsort(rows, n, sizeof(*rows), by_pid);
-	delta = calloc(n ? n : 1, sizeof(*delta));
+	nd = ks_rows_deltas(rows, n, st->prev, st->nprev, sizeof(*rows), by_pid, sub_row,
+			    (void **)&delta);
+	free(st->prev);
+	st->prev = rows;
+	st->nprev = n;
 	if (!delta)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct tcp_proc_val *p = prev_of(st, rows[i].k.pid);
-		struct proc_row d = rows[i];
-
-		if (p) {
-			d.v.conns -= p->conns;
-			d.v.tx_bytes -= p->tx_bytes;
-			d.v.rx_bytes -= p->rx_bytes;
-			d.v.dur_ns -= p->dur_ns;
-			d.v.retrans -= p->retrans;
-		}
-		if (d.v.conns)
-			delta[nd++] = d;
-	}
-	remember(st, rows, n);
+		return;
 	qsort(delta, nd, sizeof(*delta), by_bytes);
 	for (size_t i = 0; i < nd; i++)
 		emit_row(ctx, &delta[i]);
-out:
 	free(delta);
-	free(rows);
-	free(vals);
-	free(keys);
 }
 
 void tcp_proc_free(struct tcp_state *st)
 {
-	free(st->prev_keys);
 	free(st->prev);
-	st->prev_keys = NULL;
 	st->prev = NULL;
 	st->nprev = 0;
 }
