@@ -14,7 +14,6 @@
 #include "core/clock.h"
 #include "core/ident.h"
 #include "core/pidset.h"
-#include "core/rows.h"
 #include "modules/cswitch_int.h"
 #include "cswitch.skel.h"
 
@@ -25,8 +24,6 @@ static const struct ks_opt cswitch_opts[] = {
 	  "rows per report, most switches first (default 20, 0: all)", 0, 1000000 },
 	{ 0 },
 };
-
-static const struct cswitch_state cswitch_defaults = { .top = 20 };
 
 static const struct ks_slot cswitch_slots[] = {
 	{
@@ -84,8 +81,10 @@ static int by_key(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct cswitch_key));
 }
 
-static uint64_t switches(const struct cswitch_row *r)
+static uint64_t switches(const void *row)
 {
+	const struct cswitch_row *r = row;
+
 	return r->v.voluntary + r->v.involuntary;
 }
 
@@ -117,6 +116,11 @@ static bool sub_row(void *r, const void *p)
 	return d->v.voluntary || d->v.involuntary || d->v.migrations || d->v.wakeups ||
 	       d->v.threads_created || d->v.threads_exited;
 }
+
+static const struct cswitch_state cswitch_defaults = {
+	.top = 20,
+	.rows = KS_TASK_ROWS(struct cswitch_row, by_key, sub_row, switches),
+};
 
 static void emit_row(struct ks_ctx *ctx, const struct cswitch_state *st, const struct cswitch_row *p)
 {
@@ -152,29 +156,12 @@ static void cswitch_report(struct ks_ctx *ctx, void *state, void *vskel)
 	struct cswitch_state *st = state;
 	struct cswitch_bpf *skel = vskel;
 	struct bpf_map *map = skel->maps.cswitch_rows;
-	struct cswitch_row *cur, *d;
-	uint64_t total = st->gone_switches;
-	size_t n, m, kept = 0;
+	struct cswitch_row *d;
+	uint64_t total;
+	size_t m;
 
-	n = KS_MAP_ROWS(map, struct cswitch_row, by_key, &cur);
-	if (!cur)
-		return;
-	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
-			   (void **)&d);
-	for (size_t i = 0; i < n; i++) {
-		total += switches(&cur[i]);
-		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
-			bpf_map__delete_elem(map, &cur[i].k, sizeof(cur[i].k), 0);
-			st->gone_switches += switches(&cur[i]);
-			continue;
-		}
-		cur[kept++] = cur[i];
-	}
+	m = ks_task_rows_read(&st->rows, map, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, CSWITCH_EV_SWITCH, total);
-	ks_pidset_clear(&st->gone);
-	free(st->prev);
-	st->prev = cur;
-	st->nprev = kept;
 	if (!d)
 		return;
 	qsort(d, m, sizeof(*d), by_switches);
@@ -189,16 +176,14 @@ static void cswitch_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h
 	struct cswitch_state *st = state;
 
 	if (h->type == KS_EV_PROC_EXIT)
-		ks_pidset_add(&st->gone, h->pid);
+		ks_task_rows_gone(&st->rows, h->pid);
 }
 
 static void cswitch_fini(void *state)
 {
 	struct cswitch_state *st = state;
 
-	free(st->prev);
-	st->prev = NULL;
-	ks_pidset_free(&st->gone);
+	ks_task_rows_free(&st->rows);
 }
 
 KS_BPF_OBJECT(cswitch);

@@ -14,7 +14,6 @@
 #include "core/attachments.h"
 #include "core/clock.h"
 #include "core/ident.h"
-#include "core/rows.h"
 #include "mem.skel.h"
 #include "modules/mem_int.h"
 
@@ -27,8 +26,6 @@ static const struct ks_opt mem_opts[] = {
 	  "only OOM kills: no page-fault counting" },
 	{ 0 },
 };
-
-static const struct mem_state mem_defaults = { .top = 20 };
 
 enum { SL_FAULTS, SL_OOM };
 
@@ -91,8 +88,10 @@ static int by_key(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct mem_key));
 }
 
-static uint64_t faults(const struct mem_row *r)
+static uint64_t faults(const void *row)
 {
+	const struct mem_row *r = row;
+
 	return r->v.minor + r->v.major;
 }
 
@@ -119,6 +118,11 @@ static bool sub_row(void *r, const void *p)
 	}
 	return faults(d);
 }
+
+static const struct mem_state mem_defaults = {
+	.top = 20,
+	.rows = KS_TASK_ROWS(struct mem_row, by_key, sub_row, faults),
+};
 
 static void emit_row(struct ks_ctx *ctx, const struct mem_state *st, const struct mem_row *p)
 {
@@ -149,31 +153,12 @@ static void mem_report(struct ks_ctx *ctx, void *state, void *vskel)
 	struct mem_state *st = state;
 	struct mem_bpf *skel = vskel;
 	struct bpf_map *map = skel->maps.mem_rows;
-	struct mem_row *cur, *d;
-	uint64_t total = st->gone_faults;
-	size_t n, m, kept = 0;
+	struct mem_row *d;
+	uint64_t total;
+	size_t m;
 
-	if (st->no_faults)
-		return;
-	n = KS_MAP_ROWS(map, struct mem_row, by_key, &cur);
-	if (!cur)
-		return;
-	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
-			   (void **)&d);
-	for (size_t i = 0; i < n; i++) {
-		total += faults(&cur[i]);
-		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
-			bpf_map__delete_elem(map, &cur[i].k, sizeof(cur[i].k), 0);
-			st->gone_faults += faults(&cur[i]);
-			continue;
-		}
-		cur[kept++] = cur[i];
-	}
+	m = ks_task_rows_read(&st->rows, map, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, MEM_EV_FAULT, total);
-	ks_pidset_clear(&st->gone);
-	free(st->prev);
-	st->prev = cur;
-	st->nprev = kept;
 	if (!d)
 		return;
 	qsort(d, m, sizeof(*d), by_faults);
@@ -222,16 +207,14 @@ static void mem_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 	struct mem_state *st = state;
 
 	if (h->type == KS_EV_PROC_EXIT)
-		ks_pidset_add(&st->gone, h->pid);
+		ks_task_rows_gone(&st->rows, h->pid);
 }
 
 static void mem_fini(void *state)
 {
 	struct mem_state *st = state;
 
-	free(st->prev);
-	st->prev = NULL;
-	ks_pidset_free(&st->gone);
+	ks_task_rows_free(&st->rows);
 }
 
 KS_BPF_OBJECT(mem);

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "core/module.h"
-#include "core/pidset.h"
+#include "core/rows.h"
 #include "mem.h"
 
 struct mem_row {
@@ -19,11 +19,7 @@ struct mem_state {
 	bool per_thread;	/* -L */
 	bool no_faults;		/* --oom-only */
 	uint64_t top;		/* --top: rows per report, 0: all */
-	/* the totals the last report saw, sorted by key */
-	struct mem_row *prev;
-	size_t nprev;
-	struct ks_pidset gone;		/* processes that exited since the last report */
-	uint64_t gone_faults;		/* faults of rows deleted since */
+	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
 };
 
 #endif
