@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "core/rows.h"
 
+#include "common.h"
+#include "core/clock.h"
 #include "core/maps.h"
 
 #include <bpf/libbpf.h>
@@ -103,4 +105,16 @@ void ks_task_rows_free(struct ks_task_rows *t)
 	t->prev = NULL;
 	t->nprev = 0;
 	ks_pidset_free(&t->gone);
+}
+
+void ks_row_hdr(struct ks_hdr *h, uint32_t pid, uint32_t tid, uint64_t cgroup,
+		const char *comm)
+{
+	memset(h, 0, sizeof(*h));
+	h->pid = pid;
+	h->tid = tid ? tid : pid;
+	h->cgroup = cgroup;
+	h->flags = KS_HDR_F_OWNER;
+	h->ts = ks_clock_mono_now();
+	memcpy(h->comm, comm, sizeof(h->comm));
 }

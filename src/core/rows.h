@@ -44,6 +44,15 @@ size_t ks_rows_deltas(const void *cur, size_t n, const void *prev, size_t nprev,
 		      ks_row_cmp cmp, bool (*sub)(void *row, const void *prev), void **out);
 
 /*
+ * The header of a record made from a row of a per-process table: the row's process (and
+ * @tid, or the process when 0), as the kernel saw it when it made the row, at the time of
+ * the report. @comm is TASK_COMM_LEN bytes.
+ */
+struct ks_hdr;
+void ks_row_hdr(struct ks_hdr *h, uint32_t pid, uint32_t tid, uint64_t cgroup,
+		const char *comm);
+
+/*
  * A kernel table of per-process rows (the key starts with the process's u32 pid), read
  * each interval: the change of every row since the last read, the whole count, and the
  * rows of processes that exited (ks_rows_gone) deleted from the kernel's table once a read

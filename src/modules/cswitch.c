@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/clock.h"
 #include "core/ident.h"
 #include "core/pidset.h"
 #include "modules/cswitch_int.h"
@@ -124,13 +123,11 @@ static const struct cswitch_state cswitch_defaults = {
 
 static void emit_row(struct ks_ctx *ctx, const struct cswitch_state *st, const struct cswitch_row *p)
 {
-	struct ks_hdr h = { .pid = p->k.pid, .tid = p->k.tid ? p->k.tid : p->k.pid,
-			    .cgroup = p->v.cgroup, .flags = KS_HDR_F_OWNER };
 	const char *svc;
+	struct ks_hdr h;
 	struct ks_rec r;
 
-	memcpy(h.comm, p->v.comm, sizeof(h.comm));
-	h.ts = ks_clock_mono_now();	/* the report's time */
+	ks_row_hdr(&h, p->k.pid, p->k.tid, p->v.cgroup, p->v.comm);
 	svc = ks_ident__service(ks_ctx_ident(ctx), &h);
 	ks_rec_init(&r, "sched", &h);
 	r.kind = KS_K_REPORT;

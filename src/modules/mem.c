@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "core/attachments.h"
-#include "core/clock.h"
 #include "core/ident.h"
 #include "mem.skel.h"
 #include "modules/mem_int.h"
@@ -126,13 +125,11 @@ static const struct mem_state mem_defaults = {
 
 static void emit_row(struct ks_ctx *ctx, const struct mem_state *st, const struct mem_row *p)
 {
-	struct ks_hdr h = { .pid = p->k.pid, .tid = p->k.tid ? p->k.tid : p->k.pid,
-			    .cgroup = p->v.cgroup, .flags = KS_HDR_F_OWNER };
 	const char *svc;
+	struct ks_hdr h;
 	struct ks_rec r;
 
-	memcpy(h.comm, p->v.comm, sizeof(h.comm));
-	h.ts = ks_clock_mono_now();	/* the report's time */
+	ks_row_hdr(&h, p->k.pid, p->k.tid, p->v.cgroup, p->v.comm);
 	svc = ks_ident__service(ks_ctx_ident(ctx), &h);
 	ks_rec_init(&r, "mem_faults", &h);
 	r.kind = KS_K_REPORT;

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/ident.h"
 #include "core/rows.h"
 #include "modules/udp_int.h"
@@ -90,12 +89,7 @@ static size_t read_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_m
 /* A header for a row: its process, as the kernel saw it when the row was made. */
 static void row_hdr(struct ks_hdr *h, const struct udp_row *r)
 {
-	memset(h, 0, sizeof(*h));
-	h->pid = h->tid = r->k.pid;
-	h->cgroup = r->v.cgroup;
-	h->flags = KS_HDR_F_OWNER;
-	h->ts = ks_clock_mono_now();	/* the report's time */
-	memcpy(h->comm, r->v.comm, sizeof(h->comm));
+	ks_row_hdr(h, r->k.pid, 0, r->v.cgroup, r->v.comm);
 }
 
 static void count_row(struct ks_ctx *ctx, struct udp_state *st, const struct ks_hdr *h,
