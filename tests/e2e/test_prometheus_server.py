@@ -17,7 +17,9 @@ import urllib.request
 
 import pytest
 
-from conftest import KSIGHT, ROOT, SLOW, UNIQ, Helper, Ksight
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import KSIGHT, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_json
 
 PROM_DIR = os.environ.get("KSIGHT_PROMETHEUS", os.path.join(
     os.path.dirname(os.path.abspath(KSIGHT)), "prometheus", "usr", "bin"))
@@ -61,9 +63,41 @@ def page_with(url, needle):
     return wait_for(ready, "%s on %s" % (needle, url))
 
 
+HASH_TYPES = {"hash", "lru_hash", "percpu_hash", "lru_percpu_hash", "hash_of_maps"}
+
+
+def series(body, name):
+    """{frozenset(labels): value} of metric @name on the page."""
+    return {frozenset(s.labels.items()): s.value
+            for fam in text_string_to_metric_families(body) for s in fam.samples
+            if s.name == name}
+
+
+def check_against_bpftool(body, pid):
+    """The page's programs and hash maps are those agent @pid holds, as bpftool sees them:
+    the same programs (full names), run counts no higher than bpftool's read later (they
+    only grow), the same maps (names cut to the kernel's 15 characters) and capacities."""
+    runs = series(body, "ksight_bpf_prog_runs_total")
+    progs = {bpftool_json("prog", "show", "id", str(i))["id"]:
+             bpftool_json("prog", "show", "id", str(i)) for i in bpf_ids(pid)["prog"]}
+    assert {dict(k)["program"] for k in runs} == {p["name"] for p in progs.values()}
+    later = {p["name"]: p.get("run_cnt", 0) for p in progs.values()}
+    for k, v in runs.items():
+        assert v <= later[dict(k)["program"]], (dict(k), v, later)
+    assert sum(runs.values()) > 0, "the kernel counted no run: --bpf-stats did not work"
+    cap = series(body, "ksight_bpf_map_max_entries")
+    entries = series(body, "ksight_bpf_map_entries")
+    maps = [bpftool_json("map", "show", "id", str(i)) for i in bpf_ids(pid)["map"]]
+    assert sorted((dict(k)["map"][:15], v) for k, v in cap.items()) == \
+        sorted((m["name"], m["max_entries"]) for m in maps if m["type"] in HASH_TYPES)
+    assert entries.keys() == cap.keys()
+    assert all(0 <= entries[k] <= cap[k] for k in cap), entries
+
+
 def test_promtool_lints_the_page(workdir):
     """Every module, the BPF statistics on, events of every kind going on: promtool
-    check metrics finds nothing to say about the page."""
+    check metrics finds nothing to say about the page, and its programs and maps are
+    the agent's, as bpftool sees them."""
     port = free_port()
     url = "http://127.0.0.1:%d/metrics" % port
     h = Helper("opener", "-c", "kl%s" % UNIQ, workdir, 200)
@@ -73,6 +107,7 @@ def test_promtool_lints_the_page(workdir):
         h.go()
         h.result()
         body = page_with(url, 'ksight_open_calls_total{comm="kl%s"} 200' % UNIQ)
+        check_against_bpftool(body, k.proc.pid)
     finally:
         h.kill()
         assert k.stop() == 0, k.stderr
