@@ -3,7 +3,8 @@
 package, unpacked under build/prometheus by `make test`, never installed) lints the real
 page without a word, and a real Prometheus server scrapes a running agent while a helper
 opens files: its query API then gives back the exact number of opens, no loss, and at
-least as many runs of the dispatcher's program as there were opens."""
+least as many runs of the dispatcher's program as there were opens; and the exact bytes
+of TCP sessions between a client and a server in another network namespace."""
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import KSIGHT, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_json
+from tcp_util import PORT, client, net, result, server  # noqa: F401 (net: a fixture)
 
 PROM_DIR = os.environ.get("KSIGHT_PROMETHEUS", os.path.join(
     os.path.dirname(os.path.abspath(KSIGHT)), "prometheus", "usr", "bin"))
@@ -236,6 +238,40 @@ def test_prometheus_scrapes_exact_counts(workdir):
                        ) is not None
     finally:
         h.kill()
+        if p:
+            p.stop()
+        if k:
+            assert k.stop() == 0, k.stderr
+
+
+def test_prometheus_tcp_bytes_exact(net):
+    """The service-to-service edge as Prometheus sees it: a client here opens n sessions
+    to a server in another namespace, sending `send` bytes and receiving `back` each;
+    with the agent watching the client only, Prometheus' sums are the client's own counts
+    (what its write() and read() returned), exactly."""
+    n, send, back, port = 7, 1234, 321, PORT    # in a namespace pair of its own
+    srv = server(net, "ipv4", port, n, back)
+    cli = client(net, "ipv4", port, n, send)
+    k = p = None
+    try:
+        kport = free_port()
+        k = Ksight(["run", "--modules", "tcplife", "--listen", "127.0.0.1:%d" % kport,
+                    "-p", str(cli.pid), "1"])
+        k.wait_ready()
+        p = Prometheus(kport)
+        p.wait_ready()
+        cli.go()
+        sent, received, _ = result(cli)
+        assert result(srv) == [n * send, n * back]
+        assert (sent, received) == (n * send, n * back)
+        wait_for(lambda: p.value("sum(ksight_tcp_sessions_closed_total)") == n,
+                 "n sessions closed in prometheus")
+        assert p.value("sum(ksight_tcp_sent_bytes_total)") == sent
+        assert p.value("sum(ksight_tcp_received_bytes_total)") == received
+        assert p.value('sum(ksight_events_lost_total)') == 0
+    finally:
+        cli.kill()
+        srv.kill()
         if p:
             p.stop()
         if k:
