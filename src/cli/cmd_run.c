@@ -50,9 +50,8 @@ static const struct ks_opt *run_table(void)
 				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
 				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
 	t[k++] = (struct ks_opt){ "bpf-stats", 0, KS_OPT_FLAG, offsetof(struct run_opts, bpf_stats),
-				  NULL, "turn the kernel's BPF run-time statistics on while running "
-				  "(a clock read per program run): runs and run time of each program "
-				  "on /metrics" };
+				  NULL, "each BPF program's runs and run time on /metrics (the "
+				  "kernel's statistics on while running)" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;

@@ -156,8 +156,9 @@ static bool is_hash(enum bpf_map_type t)
 	       t == BPF_MAP_TYPE_HASH_OF_MAPS;
 }
 
-/* Entries of hash map @fd, walked key by key (at most twice its capacity: a walk that
- * meets a deleted key restarts from the first). -1 if the walk fails at once. */
+/* Entries of hash map @fd, walked key by key: one syscall each, a few ms for thousands,
+ * once an interval. A walk that meets a key deleted meanwhile restarts from the first, so
+ * it stops at the capacity, which it cannot truly pass. -1 if the walk fails at once. */
 static long count_entries(int fd, __u32 key_size, __u32 max)
 {
 	char *k = calloc(2, key_size ? key_size : 1);
@@ -170,7 +171,7 @@ static long count_entries(int fd, __u32 key_size, __u32 max)
 		n = errno == ENOENT ? 0 : -1;
 		goto out;
 	}
-	for (n = 1; n < 2L * max; n++) {
+	for (n = 1; n < (long)max; n++) {
 		char *t;
 
 		if (bpf_map_get_next_key(fd, cur, next))
