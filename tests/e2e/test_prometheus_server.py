@@ -122,6 +122,10 @@ def test_promtool_lints_the_page(workdir):
                    "# TYPE ksight_bpf_map_entries gauge", "ksight_bpf_stats_enabled 1",
                    'ksight_events_lost_total{type="open"} 0',
                    "ksight_malformed_records_total 0",
+                   "ksight_record_values_dropped_total 0",
+                   'ksight_ident_loads_refused_total{table="process"} 0',
+                   'ksight_ident_loads_refused_total{table="cgroup"} 0',
+                   'ksight_ident_loads_refused_total{table="fd"} 0',
                    # the agent's ring buffer: 2 MiB unless --ringbuf-size says
                    "ksight_ring_buffer_size_bytes 2097152"):
         assert needle in body, needle
