@@ -28,9 +28,13 @@ PROM_DIR = os.environ.get("KSIGHT_PROMETHEUS", os.path.join(
 PROMETHEUS = os.path.join(PROM_DIR, "prometheus")
 PROMTOOL = os.path.join(PROM_DIR, "promtool")
 
-pytestmark = pytest.mark.skipif(
-    not os.access(PROMTOOL, os.X_OK) or not os.access(PROMETHEUS, os.X_OK),
-    reason="no %s: `make prometheus` unpacks Debian's package there" % PROM_DIR)
+
+
+@pytest.fixture(autouse=True)
+def prometheus_unpacked():
+    """make test and make e2e unpack it; a missing one is a failure, never a skip."""
+    for b in (PROMETHEUS, PROMTOOL):
+        assert os.access(b, os.X_OK), "no %s: `make prometheus` unpacks Debian's package" % b
 
 
 def free_port():
