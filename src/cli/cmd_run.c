@@ -25,6 +25,7 @@ static const char usage[] =
 	"                                    # summaries on screen, every event to a file\n"
 	"  ksight run --listen 0.0.0.0:9464  # serve /metrics to other machines too\n"
 	"  ksight run --listen none          # no /metrics endpoint\n"
+	"  ksight run --bpf-stats            # also what each BPF program costs, on /metrics\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
 	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
 	"the end of each interval.\n";
@@ -32,13 +33,14 @@ static const char usage[] =
 struct run_opts {
 	const char *modules;	/* --modules LIST, NULL: all */
 	const char *listen;	/* --listen ADDR|none, NULL: the default */
+	bool bpf_stats;		/* --bpf-stats */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
-/* --modules, --listen, then one --no-MODULE per module of the registry. */
+/* --modules, --listen, --bpf-stats, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 3];
+	static struct ks_opt t[KS_MOD_MAX + 4];
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
@@ -47,6 +49,9 @@ static const struct ks_opt *run_table(void)
 	t[k++] = (struct ks_opt){ "listen", 0, KS_OPT_STR, offsetof(struct run_opts, listen),
 				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
 				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
+	t[k++] = (struct ks_opt){ "bpf-stats", 0, KS_OPT_FLAG, offsetof(struct run_opts, bpf_stats),
+				  NULL, "each BPF program's runs and run time on /metrics (the "
+				  "kernel's statistics on while running)" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -122,6 +127,7 @@ int cmd_run(int argc, char **argv)
 	if (!common.interval)
 		common.interval = 10;
 	common.agent = true;
+	common.bpf_stats = ro.bpf_stats;
 	if (ks_require_kernel("run"))
 		return 1;
 	for (int i = 0; i < nmods; i++) {
