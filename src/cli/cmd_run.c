@@ -15,10 +15,11 @@
 #include "sink/prom.h"
 
 static const char usage[] =
-	"  ksight run                        # every module, a summary every 10 s\n"
+	"  ksight run                        # every module (but sched, mem), a summary every 10 s\n"
 	"  ksight run 2                      # a summary every 2 s\n"
 	"  ksight run --modules exec,biolat  # only these modules\n"
 	"  ksight run --no-rw --no-files     # every module but rw and files\n"
+	"  ksight run --modules exec,sched,mem  # sched and mem run only when named\n"
 	"  ksight run --json                 # every record as JSON lines, summaries included\n"
 	"  ksight run -p 1234                # everything one process does\n"
 	"  ksight run -o table -o json,event:/var/log/ksight.jsonl\n"
@@ -45,7 +46,8 @@ static const struct ks_opt *run_table(void)
 	int k = 0;
 
 	t[k++] = (struct ks_opt){ "modules", 0, KS_OPT_STR, offsetof(struct run_opts, modules),
-				  "LIST", "only these modules, comma-separated (default: all)" };
+				  "LIST", "only these modules, comma-separated (default: all but sched and "
+				  "mem, which only run when named)" };
 	t[k++] = (struct ks_opt){ "listen", 0, KS_OPT_STR, offsetof(struct run_opts, listen),
 				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
 				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
@@ -85,6 +87,7 @@ int cmd_run(int argc, char **argv)
 {
 	const struct ks_module *mods[KS_MOD_MAX];
 	const char *names[KS_MOD_MAX];
+	bool optin[KS_MOD_MAX] = { false };
 	void *states[KS_MOD_MAX];
 	bool keep[KS_MOD_MAX];
 	struct ks_common common;
@@ -113,10 +116,11 @@ int cmd_run(int argc, char **argv)
 			names[nmods] = "";
 			ro.no[nmods] = true;
 		}
+		optin[nmods] = ks_modules[nmods]->agent_optin;
 		nmods++;
 	}
 	if (rc < 0 || ks_common_check(&common, pos, npos, true, err, sizeof(err)) ||
-	    ks_run_pick(names, nmods, ro.modules, ro.no, keep, err, sizeof(err)) < 0) {
+	    ks_run_pick(names, nmods, ro.modules, ro.no, optin, keep, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
 	}

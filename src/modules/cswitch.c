@@ -167,6 +167,76 @@ static void cswitch_report(struct ks_ctx *ctx, void *state, void *vskel)
 	free(d);
 }
 
+#define CSWITCH_METRIC(var, what, text)                                                   \
+	static const struct ks_metric_desc var = {                                        \
+		.name = "ksight_sched_" what "_total",                                    \
+		.help = text ", by service",                                              \
+		.type = KS_METRIC_COUNTER,                                                \
+		.labels = { "service" },                                                  \
+		.idle = 60,                                                               \
+	}
+
+CSWITCH_METRIC(vol_desc, "voluntary_switches", "Context switches while blocking");
+CSWITCH_METRIC(invol_desc, "involuntary_switches", "Context switches while runnable (preempted)");
+CSWITCH_METRIC(migr_desc, "migrations", "Tasks moved to another CPU");
+CSWITCH_METRIC(wake_desc, "wakeups", "Tasks woken");
+
+static int cswitch_init(struct ks_ctx *ctx, void *state)
+{
+	struct cswitch_state *st = state;
+
+	st->m_vol = ks_ctx_metric(ctx, &vol_desc);
+	st->m_invol = ks_ctx_metric(ctx, &invol_desc);
+	st->m_migr = ks_ctx_metric(ctx, &migr_desc);
+	st->m_wake = ks_ctx_metric(ctx, &wake_desc);
+	return st->m_vol && st->m_invol && st->m_migr && st->m_wake ? 0 : -errno;
+}
+
+/* Agent: the rows that changed since the last interval into the registry, per service. */
+static void cswitch_collect(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct cswitch_state *st = state;
+	struct cswitch_bpf *skel = vskel;
+	struct cswitch_row *d;
+	uint64_t total;
+	size_t m = ks_task_rows_read(&st->rows, skel->maps.cswitch_rows, &total, (void **)&d);
+
+	ks_ctx_aggregated(ctx, CSWITCH_EV_SWITCH, total);
+	for (size_t i = 0; d && i < m; i++) {
+		struct ks_hdr h;
+		const char *svc;
+
+		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
+		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
+		ks_counter_add(ks_metric_get(st->m_vol, svc), d[i].v.voluntary);
+		ks_counter_add(ks_metric_get(st->m_invol, svc), d[i].v.involuntary);
+		ks_counter_add(ks_metric_get(st->m_migr, svc), d[i].v.migrations);
+		ks_counter_add(ks_metric_get(st->m_wake, svc), d[i].v.wakeups);
+	}
+	free(d);
+}
+
+/* The agent's line: switches per second, voluntary or not, and the services that switch
+ * most. */
+static void cswitch_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	struct cswitch_state *st = state;
+	uint64_t vol = ks_metric_delta(st->m_vol), invol = ks_metric_delta(st->m_invol);
+	struct ks_val top[5];
+	struct ks_obj o;
+	struct ks_rec r;
+
+	ks_rec_summary(&r, "sched");
+	ks_rec_rate(&r, "voluntary_per_s", "vol", vol, secs);
+	ks_rec_rate(&r, "involuntary_per_s", "invol", invol, secs);
+	ks_rec_rate(&r, "migrations_per_s", "migr", ks_metric_delta(st->m_migr), secs);
+	ks_rec_rate(&r, "wakeups_per_s", "wakeups", ks_metric_delta(st->m_wake), secs);
+	ks_rec_uint(&r, "voluntary", NULL, 0, vol);
+	ks_rec_uint(&r, "involuntary", NULL, 0, invol);
+	ks_rec_top(&r, "top_voluntary", "top:", &o, top, 5, st->m_vol, secs);
+	ks_emit(ctx, &r);
+}
+
 /* A process that exited: its rows go after the next report has shown them. */
 static void cswitch_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
@@ -189,7 +259,7 @@ const struct ks_module cswitch_module = {
 	.name = "sched",
 	.id = KS_MOD_cswitch,
 	.bpf = &cswitch_bpf_obj,
-	.tool_only = true,
+	.agent_optin = true,
 	.brief = "context switches per process or thread: voluntary, involuntary, migrations, "
 		 "wakeups, threads created and exited",
 	.usage = "  ksight sched                # per process, one table at the end (Ctrl-C)\n"
@@ -202,7 +272,10 @@ const struct ks_module cswitch_module = {
 	.positional = true,
 	.slots = cswitch_slots,
 	.types = cswitch_types,
+	.init = cswitch_init,
 	.setup = cswitch_setup,
+	.collect = cswitch_collect,
+	.summary = cswitch_summary,
 	.proc = cswitch_proc,
 	.report = cswitch_report,
 	.fini = cswitch_fini,

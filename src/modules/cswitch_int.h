@@ -19,6 +19,8 @@ struct cswitch_state {
 	bool per_thread;	/* -L */
 	uint64_t top;		/* --top: rows per report, 0: all */
 	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
+	/* the agent's: per service */
+	struct ks_metric *m_vol, *m_invol, *m_migr, *m_wake;
 };
 
 #endif

@@ -194,8 +194,95 @@ static void on_oom(struct ks_ctx *ctx, const struct ks_hdr *h, size_t size)
 
 static void mem_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
-	if (h->type == MEM_EV_OOM)
+	struct mem_state *st = state;
+	const struct mem_oom *e = (const void *)h;
+
+	if (h->type != MEM_EV_OOM || size < sizeof(*e))
+		return;
+	if (st->m_oom) {
+		const char *name = e->comm[0] ? e->comm : "?";
+		size_t len = e->comm[0] ? strnlen(e->comm, sizeof(e->comm)) : 1;
+
+		ks_counter_add(ks_metric_getn(st->m_oom, &name, &len), 1);
+	}
+	if (ks_ctx_streaming(ctx))
 		on_oom(ctx, h, size);
+}
+
+static const struct ks_metric_desc minor_desc = {
+	.name = "ksight_mem_minor_faults_total",
+	.help = "Page faults served without I/O, by service",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+};
+
+static const struct ks_metric_desc major_desc = {
+	.name = "ksight_mem_major_faults_total",
+	.help = "Page faults that waited for I/O, by service",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+};
+
+static const struct ks_metric_desc oom_desc = {
+	.name = "ksight_mem_oom_kills_total",
+	.help = "Processes the OOM killer chose, by the victim's name (6.x kernels name it)",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "comm" },
+	.budget = 64,
+	.idle = 600,
+};
+
+static int mem_init(struct ks_ctx *ctx, void *state)
+{
+	struct mem_state *st = state;
+
+	st->m_minor = ks_ctx_metric(ctx, &minor_desc);
+	st->m_major = ks_ctx_metric(ctx, &major_desc);
+	st->m_oom = ks_ctx_metric(ctx, &oom_desc);
+	return st->m_minor && st->m_major && st->m_oom ? 0 : -errno;
+}
+
+/* Agent: the rows that changed since the last interval into the registry, per service. */
+static void mem_collect(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct mem_state *st = state;
+	struct mem_bpf *skel = vskel;
+	struct mem_row *d;
+	uint64_t total;
+	size_t m = ks_task_rows_read(&st->rows, skel->maps.mem_rows, &total, (void **)&d);
+
+	ks_ctx_aggregated(ctx, MEM_EV_FAULT, total);
+	for (size_t i = 0; d && i < m; i++) {
+		struct ks_hdr h;
+		const char *svc;
+
+		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
+		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
+		ks_counter_add(ks_metric_get(st->m_minor, svc), d[i].v.minor);
+		ks_counter_add(ks_metric_get(st->m_major, svc), d[i].v.major);
+	}
+	free(d);
+}
+
+/* The agent's line: faults per second, and the services that fault most. */
+static void mem_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	struct mem_state *st = state;
+	uint64_t minor = ks_metric_delta(st->m_minor), major = ks_metric_delta(st->m_major);
+	struct ks_val top[5];
+	struct ks_obj o;
+	struct ks_rec r;
+
+	ks_rec_summary(&r, "mem");
+	ks_rec_rate(&r, "minor_faults_per_s", "minor", minor, secs);
+	ks_rec_rate(&r, "major_faults_per_s", "major", major, secs);
+	ks_rec_uint(&r, "minor_faults", NULL, 0, minor);
+	ks_rec_uint(&r, "major_faults", NULL, 0, major);
+	ks_rec_uint(&r, "oom_kills", "oom-kills", 0, ks_metric_delta(st->m_oom));
+	ks_rec_top(&r, "top_minor", "top:", &o, top, 5, st->m_minor, secs);
+	ks_emit(ctx, &r);
 }
 
 /* A process that exited: its rows go after the next report has shown them. */
@@ -220,7 +307,7 @@ const struct ks_module mem_module = {
 	.name = "mem",
 	.id = KS_MOD_mem,
 	.bpf = &mem_bpf_obj,
-	.tool_only = true,
+	.agent_optin = true,
 	.brief = "page faults per process or thread, minor and major; every OOM kill",
 	.usage = "  ksight mem                  # faults per process at the end (Ctrl-C); OOM kills\n"
 		 "  ksight mem 1                # every second, the 20 busiest\n"
@@ -233,10 +320,13 @@ const struct ks_module mem_module = {
 	.slots = mem_slots,
 	.types = mem_types,
 	.want_slot = mem_want_slot,
+	.init = mem_init,
 	.setup = mem_setup,
 	.attach = mem_attach,
 	.event = mem_event,
 	.proc = mem_proc,
 	.report = mem_report,
+	.collect = mem_collect,
+	.summary = mem_summary,
 	.fini = mem_fini,
 };

@@ -20,6 +20,8 @@ struct mem_state {
 	bool no_faults;		/* --oom-only */
 	uint64_t top;		/* --top: rows per report, 0: all */
 	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
+	/* the agent's: faults per service, OOM kills per victim name */
+	struct ks_metric *m_minor, *m_major, *m_oom;
 };
 
 #endif

@@ -132,3 +132,24 @@ def test_bad_input_is_one_line_exit_2(args, word):
     assert r.returncode == 2, r
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and word in lines[0], lines
+
+
+def test_agent_counts_faults_when_named():
+    """`ksight run --modules mem`: the summaries carry exactly the helper's faults (-p)."""
+    h = Helper("faulter", PAGES)
+    try:
+        k = Ksight(["run", "--modules", "mem", "--json", "--listen", "none", "-p",
+                    str(h.pid), "1"])
+        k.wait_ready()
+        before = settled(h.pid)
+        h.go()
+        assert h.readline().split()[0] == "done"
+        after = settled(h.pid)
+        time.sleep(1.2)
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    summ = [s for s in k.records("summary") if s["module"] == "mem"]
+    assert summ, k.stdout
+    assert sum(s["minor_faults"] for s in summ) == after[0] - before[0]
+    assert sum(s["major_faults"] for s in summ) == after[1] - before[1]
