@@ -365,6 +365,7 @@ out:
 #include "tcp_states.bpf.h"
 #include "tcp_retrans.bpf.h"
 #include "tcp_rtt.bpf.h"
+#include "tcp_seed.bpf.h"
 
 /* The agent: state changes by the state entered. */
 static __always_inline void tcp_count_state(int new)

@@ -54,9 +54,12 @@
 #define TCP_F_FIN_SENT 0x4	/* this end sent a FIN (entered FIN_WAIT1 or LAST_ACK) */
 #define TCP_F_FIN_RCVD 0x8	/* the peer's FIN was taken in (SOCK_DONE) */
 #define TCP_F_FIN_ACKED 0x10	/* this end's FIN was acknowledged */
-#define TCP_F_BEFORE 0x20	/* opened before ksight started: no owner, start or baselines */
+#define TCP_F_BEFORE 0x20	/* opened before ksight started: no start; no owner or
+				 * baselines either unless TCP_F_SEEDED */
 #define TCP_F_DEFER 0x40	/* tcpstates: the change into SYN_SENT or SYN_RECV is reported at
 				 * the next one, when the ends are complete (tcp.bpf.c) */
+#define TCP_F_SEEDED 0x80	/* opened before ksight: found by the start-up scan
+				 * (tcp_seed.bpf.h), its owner known, bytes counted from then */
 
 /* Address families as the kernel numbers them (AF_INET, AF_INET6). */
 #define TCP_AF_INET 2

@@ -188,6 +188,8 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 	}
 	st->owners = common->pid || common->tid || common->uid != KS_UNSET || common->comm ||
 		     common->cgroup;
+	/* the scan cannot check --cgroup for another task than the current one */
+	st->seed = st->mode == TCP_MODE_LIFE && !common->cgroup;
 	if (common->interval && !st->per_proc && !st->lat && !st->count &&
 	    st->mode != TCP_MODE_RTT) {
 		snprintf(err, len, "an interval only makes sense with %s (use --duration)",
@@ -234,12 +236,31 @@ static int tcp_setup(struct ks_ctx *ctx, void *state, void *vskel)
 							  "btf_trace_tcp_retransmit_skb", 2);
 	skel->rodata->tcp_count = st->mode == TCP_MODE_LIFE;
 	skel->rodata->tcp_rtt_by = st->rtt_by;
+	if (st->seed)
+		bpf_program__set_autoload(skel->progs.tcp__seed_iter, true);
 	if (!st->per_proc)
 		bpf_map__set_max_entries(skel->maps.tcp_procs, 1);
 	if (!st->count)
 		bpf_map__set_max_entries(skel->maps.tcp_retr_conns, 1);
 	if (st->mode != TCP_MODE_RTT)
 		bpf_map__set_max_entries(skel->maps.tcp_rtts, 1);
+	return 0;
+}
+
+/* tcplife: once the state-change hook is attached, the connections already open enter the
+ * table with their owners; without the scan they stay owner-less "opened before". */
+static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct tcp_bpf *skel = vskel;
+	struct tcp_state *st = state;
+	int err;
+
+	if (!st->seed)
+		return 0;
+	err = tcp_seed_run(skel->progs.tcp__seed_iter);
+	if (err)
+		fprintf(stderr, "ksight tcplife: no owners for the connections open at start "
+			"(the BPF task_file iterator failed: %s)\n", strerror(-err));
 	return 0;
 }
 
@@ -274,6 +295,8 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e)
 	ks_rec_add(&r, "fin_sent", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_FIN_SENT);
 	ks_rec_add(&r, "fin_received", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_FIN_RCVD);
 	ks_rec_add(&r, "opened_before", NULL, 0, KS_V_BOOL)->u = before;
+	/* found by the start-up scan: the bytes before ksight started are not in tx/rx */
+	ks_rec_add(&r, "partial", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_SEEDED);
 	ks_emit(ctx, &r);
 }
 
@@ -433,6 +456,7 @@ const struct ks_module tcp_module = {
 	.want_slot = tcp_want_slot,
 	.init = tcp_init,
 	.setup = tcp_setup,
+	.attach = tcp_attach,
 	.event = tcp_event,
 	.report = tcp_report,
 	.collect = tcp_collect,

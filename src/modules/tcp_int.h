@@ -36,6 +36,7 @@ struct tcp_state {
 	struct tcp_counts counts_prev;	/* the kernel's totals at the last collect() */
 	int rtt_by;		/* tcprtt --by: TCP_RTT_BY_* */
 	bool owners;		/* an owner filter (-p, -t, -u, -n, --cgroup) is set */
+	bool seed;		/* tcplife: scan the connections open at start (tcp_seed.c) */
 	/* tcprtt: the totals the last report showed, per key */
 	struct tcp_rtt_key *rtt_prev_keys;
 	struct tcp_rtt_hist *rtt_prev;
@@ -90,6 +91,11 @@ void tcp_retr_free(struct tcp_state *st);
  * report, most samples first. @map is the module's tcp_rtts. */
 void tcp_rtt_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
 void tcp_rtt_free(struct tcp_state *st);
+
+/* tcplife: run the start-up scan @prog (tcp__seed_iter, loaded) once over every
+ * process's files. Returns 0 or -errno (the kernel has no task_file iterator...). */
+struct bpf_program;
+int tcp_seed_run(struct bpf_program *prog);
 
 /* The agent: register its metrics (0 or -errno), and bring the kernel's per-CPU totals
  * (@map: tcp_agent_counts) into them. */
