@@ -188,8 +188,10 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 	}
 	st->owners = common->pid || common->tid || common->uid != KS_UNSET || common->comm ||
 		     common->cgroup;
-	/* the scan cannot check --cgroup for another task than the current one */
-	st->seed = st->mode == TCP_MODE_LIFE && !common->cgroup;
+	/* tcplife's owners, tcprtt's owner filters; the scan cannot check --cgroup for
+	 * another task than the current one */
+	st->seed = (st->mode == TCP_MODE_LIFE || (st->mode == TCP_MODE_RTT && st->owners)) &&
+		   !common->cgroup;
 	if (common->interval && !st->per_proc && !st->lat && !st->count &&
 	    st->mode != TCP_MODE_RTT) {
 		snprintf(err, len, "an interval only makes sense with %s (use --duration)",
@@ -259,8 +261,9 @@ static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
 		return 0;
 	err = tcp_seed_run(skel->progs.tcp__seed_iter);
 	if (err)
-		fprintf(stderr, "ksight tcplife: no owners for the connections open at start "
-			"(the BPF task_file iterator failed: %s)\n", strerror(-err));
+		fprintf(stderr, "ksight %s: no owners for the connections open at start "
+			"(the BPF task_file iterator failed: %s)\n",
+			st->mode == TCP_MODE_RTT ? "tcprtt" : "tcplife", strerror(-err));
 	return 0;
 }
 

@@ -4,50 +4,12 @@ network namespaces the test makes, with traffic both ways before and after the s
 At its close tcplife reports each end's real owner (the process holding the socket, found
 by the task_file iterator), flagged opened_before and partial, with exactly the bytes
 exchanged while it watched (the workloads' own counts are the reference)."""
-import os
-import subprocess
 import time
 
 from conftest import SLOW, Ksight
-from tcp_util import PORT, nspair  # noqa: F401 (nspair: a fixture)
+from tcp_util import PORT, Work, nspair, settled  # noqa: F401 (nspair: a fixture)
 
-NET_UTIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "net_util.py")
 PRE, POST = 300000, 123457
-
-
-class Work:
-    """A net_util.py workload, in namespace @ns; ready() is the words of its ready line."""
-
-    def __init__(self, ns, *args):
-        self.p = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", NET_UTIL] +
-                                  [str(a) for a in args], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    def ready(self):
-        line = self.p.stdout.readline()
-        assert line.startswith("ready "), (line, self.p.stderr.read())
-        return [int(x) for x in line.split()[1:]]
-
-    def done(self):
-        out, err = self.p.communicate(input="go\n", timeout=60 * SLOW)
-        assert self.p.returncode == 0, err
-        words = out.split()
-        assert words[0] == "done", out
-        return [int(x) for x in words[1:]]
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
-
-
-def settled(ns, port):
-    """Nothing unacknowledged on the port's connections in @ns (`ss -ti`): the counters the
-    scan reads as baselines hold every byte sent before it."""
-    out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-tniH", "state", "established",
-                          "( sport = :%d or dport = :%d )" % (port, port)],
-                         stdout=subprocess.PIPE, text=True, check=True).stdout
-    return "bytes_acked" in out and "unacked" not in out
 
 
 def test_connection_opened_before_start(nspair):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import SCALE, SLOW, UNIQ, Helper, Ksight, run_ksight
-from tcp_util import PORT, nspair, result  # noqa: F401 (nspair: a fixture)
+from tcp_util import PORT, Work, nspair, result, settled  # noqa: F401 (nspair: a fixture)
 
 P4, P6 = PORT + 12, PORT + 13       # this file's ports (test_tcp*.py use PORT .. PORT+11)
 TRACEFS = "/sys/kernel/tracing"
@@ -217,6 +217,40 @@ def test_owner_filter_pid_exact(nspair):
     mine = [s for s in samples if s[2][1] == port]
     assert mine
     assert hists(k0, None) == expect(mine, lambda s: None)
+
+
+def test_owner_filter_connection_opened_before(nspair):
+    """-p CLIENT for a connection the client opened before ksight started: its owner comes
+    from the start-up scan, so its segments after the start count, exactly the trace's
+    lines of the client's socket; the server's (another process) do not."""
+    port = P6
+    srv = Work(nspair.b, "before-server", nspair.ip4[1], port)
+    cli, k, tr = None, None, None
+    try:
+        srv.ready()
+        cli = Work(nspair.a, "before-client", nspair.ip4[1], port, 100000, 200000)
+        cpid, lport = cli.ready()
+        deadline = time.time() + 5 * SLOW
+        while not (settled(nspair.a, port) and settled(nspair.b, port)):
+            assert time.time() < deadline, "the pre-start bytes are not acknowledged"
+            time.sleep(0.05)
+        k = tool(["-p", cpid, "--by", "lport"])
+        tr = ProbeTrace([port])
+        assert cli.done() == [200000, 200007]
+        srv.done()
+        time.sleep(0.5 * SLOW)
+        samples = tr.stop()
+    finally:
+        for w in (srv, cli):
+            if w:
+                w.kill()
+        if tr:
+            tr.close()
+        if k:
+            assert k.stop() == 0, k.stderr
+    mine = [s for s in samples if s[1][1] == lport]
+    assert mine and len(mine) < len(samples)
+    assert hists(k, "lport") == expect(mine, lambda s: lport)
 
 
 def test_interval_reports_add_up(nspair):
