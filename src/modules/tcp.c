@@ -22,6 +22,7 @@
 #include "modules/tcp_int.h"
 #include "tcp.skel.h"
 
+/* tcprtt --by, indexed by TCP_RTT_BY_* */
 static const char *const tcp_rtt_by_names[] = { "raddr", "lport", "all", NULL };
 
 static const struct ks_opt tcp_opts[] = {
@@ -31,9 +32,9 @@ static const struct ks_opt tcp_opts[] = {
 	  "tcpconnect: connect latency as a histogram counted in the kernel (failures stream)" },
 	{ "count", 'c', KS_OPT_FLAG, offsetof(struct tcp_state, count), NULL,
 	  "tcpretrans: count per connection in the kernel; a table each interval" },
-	{ "by", 0, KS_OPT_CHOICE, offsetof(struct tcp_state, rtt_by), "KEY",
+	{ "by", 0, KS_OPT_STR, offsetof(struct tcp_state, by), "KEY",
 	  "tcprtt: a histogram per remote address (raddr, default), per local port (lport), "
-	  "or one (all)", 0, 0, tcp_rtt_by_names },
+	  "or one (all)", 0, 16 },
 	{ "port", 0, KS_OPT_UINT, offsetof(struct tcp_state, port), "PORT",
 	  "only sessions with this port at either end (checked in the kernel)", 1, 65535 },
 	{ "addr", 0, KS_OPT_STR, offsetof(struct tcp_state, addr), "ADDR",
@@ -182,10 +183,20 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 		snprintf(err, len, "-c is tcpretrans' (counts per connection)");
 		return -1;
 	}
-	if (st->rtt_by && st->mode != TCP_MODE_RTT) {
+	/* a string, not a choice: given to another command, even its default is refused */
+	if (st->by && st->mode != TCP_MODE_RTT) {
 		snprintf(err, len, "--by is tcprtt's (what a histogram gathers)");
 		return -1;
 	}
+	for (st->rtt_by = 0; st->by && tcp_rtt_by_names[st->rtt_by]; st->rtt_by++)
+		if (!strcmp(st->by, tcp_rtt_by_names[st->rtt_by]))
+			break;
+	if (st->by && !tcp_rtt_by_names[st->rtt_by]) {
+		snprintf(err, len, "--by: '%s' is not one of raddr|lport|all", st->by);
+		return -1;
+	}
+	if (!st->by)
+		st->rtt_by = TCP_RTT_BY_RADDR;
 	st->owners = common->pid || common->tid || common->uid != KS_UNSET || common->comm ||
 		     common->cgroup;
 	/* tcplife's owners, tcprtt's owner filters; the scan cannot check --cgroup for

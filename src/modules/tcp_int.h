@@ -34,7 +34,8 @@ struct tcp_state {
 	/* the agent: state changes by state entered, retransmits and resets */
 	struct ks_metric *m_states, *m_retrans, *m_rst_sent, *m_rst_rcvd;
 	struct tcp_counts counts_prev;	/* the kernel's totals at the last collect() */
-	int rtt_by;		/* tcprtt --by: TCP_RTT_BY_* */
+	const char *by;		/* tcprtt --by */
+	int rtt_by;		/* ... parsed: TCP_RTT_BY_* */
 	bool owners;		/* an owner filter (-p, -t, -u, -n, --cgroup) is set */
 	bool seed;		/* tcplife: scan the connections open at start (tcp_seed.c) */
 	/* tcprtt: the totals the last report showed, per key */

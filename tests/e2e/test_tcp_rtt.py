@@ -264,6 +264,7 @@ def test_interval_reports_add_up(nspair):
 @pytest.mark.parametrize("args,word", [
     (["tcprtt", "--by", "remote"], "--by"),
     (["tcplife", "--by", "all"], "--by"),
+    (["tcpstates", "--by", "raddr"], "--by"),
     (["tcprtt", "-4", "-6"], "-4"),
     (["tcprtt", "--port", "0"], "--port"),
     (["tcprtt", "--addr", "10.0.0.300"], "--addr"),
