@@ -131,7 +131,13 @@ int tcp__rtt_tp(struct trace_event_raw_tcp_probe *ctx)
 {
 	struct tcp_end l = {}, r = {};
 	struct sock *sk = NULL;
-	__u16 family = ctx->family;
+	__u16 family;
+
+	/* before 5.12 the event has no family field: the sockaddr's own sa_family says it */
+	if (bpf_core_field_exists(ctx->family))
+		family = BPF_CORE_READ(ctx, family);
+	else
+		family = *(__u16 *)ctx->saddr;
 
 	if (bpf_core_field_exists(struct trace_event_raw_tcp_probe___sk, skaddr))
 		sk = (struct sock *)((struct trace_event_raw_tcp_probe___sk *)ctx)->skaddr;

@@ -15,7 +15,8 @@ from tcp_util import PORT, Work, nspair, result, settled  # noqa: F401 (nspair: 
 
 P4, P6 = PORT + 12, PORT + 13       # this file's ports (test_tcp*.py use PORT .. PORT+11)
 TRACEFS = "/sys/kernel/tracing"
-LINE = re.compile(r"tcp_probe: family=(AF_INET6?) src=(\S+) dest=(\S+) .* srtt=(\d+) ")
+# 5.10's event names no family: an IPv6 end is printed in brackets
+LINE = re.compile(r"tcp_probe: (?:family=(AF_INET6?) )?src=(\S+) dest=(\S+) .* srtt=(\d+) ")
 
 
 class ProbeTrace:
@@ -51,7 +52,8 @@ class ProbeTrace:
             for line in f:
                 m = LINE.search(line)
                 if m:
-                    fam = "ipv6" if m.group(1) == "AF_INET6" else "ipv4"
+                    v6 = m.group(1) == "AF_INET6" or m.group(2).startswith("[")
+                    fam = "ipv6" if v6 else "ipv4"
                     out.append((fam, end(m.group(2)), end(m.group(3)), int(m.group(4))))
         return out
 
