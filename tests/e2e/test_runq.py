@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ksight runqlat and cpudist (module runq) against the kernel's own accounting of each
+thread, /proc/PID/task/TID/schedstat: (ns on the CPU, ns waiting on a run queue, times
+switched in). The switcher's two threads ping-pong through pipes on one CPU; the window is
+bounded by reads taken while every thread of the helper sleeps.
+
+Why counts are exact: schedstat counts an arrival (pcount) at every switch-in, and its
+wait runs from the enqueue (wakeup, or a switch-out still runnable) to that switch-in.
+Every thread sleeps at both ends of the window, so each arrival inside it follows a
+wakeup or a runnable switch-out inside it: runqlat's waits == the pcount delta. cpudist's
+slices end at switch-outs: each arrival inside the window ends inside it too (the thread
+sleeps at its end) == the pcount delta; -O's off-CPU gaps start at a switch-out and end
+at the next switch-in: one fewer than the arrivals (the first arrival ends a gap that
+began before ksight).
+
+Why sums agree only within a tolerance: schedstat stamps with the run queue's clock
+(sched_clock, refreshed at update_rq_clock) at enqueue and at arrival; ksight stamps with
+bpf_ktime_get_ns (CLOCK_MONOTONIC) at the tracepoints, which fire after the enqueue
+(sched_wakeup) and before the arrival (sched_switch precedes context_switch). Each wait
+is off by at most a few microseconds of those code paths and the rq clock's staleness;
+the clocks' rates differ by NTP's slew (< 500 ppm)."""
+import time
+
+import pytest
+
+from conftest import Helper, Ksight, run_ksight
+
+ROUNDS = 3000
+HOOKS = [None, "tp_btf", "raw_tp"]
+PER_WAIT_NS = 20000     # allowed difference per interval (code paths, rq clock age)
+
+
+def schedstat(pid, tid):
+    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+        return tuple(int(x) for x in f.read().split())
+
+
+def settled(pid, tids):
+    """The schedstat of @tids once every thread is asleep and two reads agree."""
+    last, states = None, []
+    for _ in range(400):
+        states = []
+        for t in tids:
+            with open("/proc/%d/task/%d/stat" % (pid, t)) as f:
+                states.append(f.read().rsplit(")", 1)[1].split()[0])
+        now = {t: schedstat(pid, t) for t in tids}
+        if all(s == "S" for s in states) and now == last:
+            return now
+        last = now
+        time.sleep(0.05)
+    raise AssertionError("helper threads never settled: %s" % states)
+
+
+def traced_pingpong(cmd, args):
+    """The switcher's ping-pong under `ksight CMD --json -L -p PID ARGS`: ksight's
+    histograms by tid and the kernel's schedstat change for each of the helper's threads."""
+    h = Helper("switcher", ROUNDS, 0, 0)
+    try:
+        tids = [h.pid] + h.extra
+        settled(h.pid, tids)
+        k = Ksight([cmd, "--json", "-L", "-p", str(h.pid)] + args)
+        k.wait_ready()
+        before = settled(h.pid, tids)
+        h.go()
+        assert h.readline().split() == ["done"]
+        after = settled(h.pid, tids)
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    hists = {r["tid"]: r for r in k.records(cmd)}
+    kernel = {t: tuple(a - b for a, b in zip(after[t], before[t])) for t in tids}
+    return k, h, tids, hists, kernel
+
+
+def close(got_ns, want_ns, n):
+    return abs(got_ns - want_ns) <= n * PER_WAIT_NS + want_ns // 1000
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("hooks", HOOKS)
+def test_runqlat_waits_equal_schedstat(hooks):
+    k, h, tids, hists, kernel = traced_pingpong("runqlat",
+                                                ["--hooks", hooks] if hooks else [])
+    a, b = h.extra
+    for t in (a, b):
+        oncpu, delay, pcount = kernel[t]
+        r = hists[t]
+        assert pcount >= ROUNDS
+        assert r["count"] == pcount, "tid %d: ksight %d waits, schedstat %d" % (
+            t, r["count"], pcount)
+        assert r["hist"]["count"] == r["count"]
+        assert sum(x["count"] for x in r["hist"]["buckets"]) == r["count"]
+        assert close(r["sum_ns"], delay, pcount), (t, r["sum_ns"], delay, pcount)
+        assert r["pid"] == h.pid and r["comm"] == "switcher"
+    # the main thread woke twice (go, and A's done): its waits are exact too
+    assert hists.get(h.pid, {"count": 0})["count"] == kernel[h.pid][2]
+    assert k.stats()["lost"] == 0
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("hooks", HOOKS)
+def test_cpudist_slices_equal_schedstat(hooks):
+    k, h, tids, hists, kernel = traced_pingpong("cpudist",
+                                                ["--hooks", hooks] if hooks else [])
+    for t in h.extra:
+        oncpu, delay, pcount = kernel[t]
+        r = hists[t]
+        assert r["count"] == pcount, "tid %d: ksight %d slices, schedstat %d" % (
+            t, r["count"], pcount)
+        assert close(r["sum_ns"], oncpu, pcount), (t, r["sum_ns"], oncpu, pcount)
+    assert k.stats()["lost"] == 0
+
+
+def test_cpudist_offcpu_gaps_are_arrivals_less_one():
+    k, h, tids, hists, kernel = traced_pingpong("cpudist", ["-O"])
+    for t in h.extra:
+        pcount = kernel[t][2]
+        r = hists[t]
+        assert r["what"] == "offcpu"
+        assert r["count"] == pcount - 1, (t, r["count"], pcount)
+
+
+def test_pid_filter_keeps_only_that_process():
+    k, h, tids, hists, kernel = traced_pingpong("runqlat", [])
+    recs = k.records("runqlat")
+    assert recs and {r["pid"] for r in recs} == {h.pid}
+    assert set(hists) <= set(tids)
+
+
+def test_per_process_sums_its_threads_and_json_shape():
+    h = Helper("switcher", ROUNDS, 0, 0)
+    try:
+        tids = [h.pid] + h.extra
+        settled(h.pid, tids)
+        k = Ksight(["runqlat", "--json", "-P", "-p", str(h.pid)])
+        k.wait_ready()
+        before = settled(h.pid, tids)
+        h.go()
+        assert h.readline().split() == ["done"]
+        after = settled(h.pid, tids)
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    recs = k.records("runqlat")
+    assert len(recs) == 1, recs
+    r = recs[0]
+    assert set(r) >= {"type", "ts", "what", "pid", "comm", "count", "sum_ns", "hist"}
+    assert "tid" not in r and r["what"] == "runqlat" and r["pid"] == h.pid
+    assert r["count"] == sum(after[t][2] - before[t][2] for t in tids)
+    hist = r["hist"]
+    assert hist["unit"] == "usecs" and hist["count"] == r["count"]
+    for x in hist["buckets"]:
+        assert set(x) >= {"lo", "hi", "count"} and x["lo"] <= x["hi"] and x["count"] > 0
+
+
+def test_interval_histograms_add_up_to_the_whole():
+    h = Helper("switcher", ROUNDS, 0, 0)
+    try:
+        tids = [h.pid] + h.extra
+        settled(h.pid, tids)
+        k = Ksight(["runqlat", "--json", "-P", "-p", str(h.pid), "1"])
+        k.wait_ready()
+        before = settled(h.pid, tids)
+        h.go()
+        assert h.readline().split() == ["done"]
+        after = settled(h.pid, tids)
+        time.sleep(1.2)     # at least one interval ends after the last switch
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    recs = k.records("runqlat")
+    assert recs and all(r["pid"] == h.pid for r in recs)
+    assert sum(r["count"] for r in recs) == sum(after[t][2] - before[t][2] for t in tids)
+
+
+def test_table_shows_percentiles():
+    r = run_ksight(["runqlat", "--duration", "1"])
+    assert r.returncode == 0, r.stderr
+    assert "usecs" in r.stdout and "p50 " in r.stdout and "p99 " in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("cmd,args,word", [
+    ("runqlat", ["-O"], "-O"),
+    ("cpudist", ["-P", "-L"], "-P"),
+    ("runqlat", ["x"], "interval"),
+    ("cpudist", ["-p", "0"], "--pid"),
+    ("runqlat", ["--bogus"], "bogus"),
+])
+def test_bad_input_is_one_line_exit_2(cmd, args, word):
+    r = run_ksight([cmd] + args)
+    assert r.returncode == 2, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0], lines
