@@ -18,16 +18,20 @@ Why sums agree only within a tolerance: schedstat stamps with the run queue's cl
 bpf_ktime_get_ns (CLOCK_MONOTONIC) at the tracepoints, which fire after the enqueue
 (sched_wakeup) and before the arrival (sched_switch precedes context_switch). Each wait
 is off by at most a few microseconds of those code paths and the rq clock's staleness;
-the clocks' rates differ by NTP's slew (< 500 ppm)."""
+the clocks' rates differ by NTP's slew (< 500 ppm). Measured on the 6.18 VM: the sums
+differ by 15-150 ns per interval on average over 30,000-interval runs; the bound below is
+2 us per interval (times KSIGHT_TEST_SLOW in emulated guests, where those code paths run
+tens of times slower) plus 0.1% for the clock rates. Counting in the wrong unit, missing
+the preempted waits or timing from the wrong event all land far outside it."""
 import time
 
 import pytest
 
-from conftest import Helper, Ksight, run_ksight
+from conftest import SCALE, SLOW, Helper, Ksight, run_ksight
 
-ROUNDS = 3000
+ROUNDS = 3000 // SCALE
 HOOKS = [None, "tp_btf", "raw_tp"]
-PER_WAIT_NS = 20000     # allowed difference per interval (code paths, rq clock age)
+PER_WAIT_NS = 2000 * SLOW     # allowed difference per interval (code paths, rq clock age)
 
 
 def schedstat(pid, tid):
