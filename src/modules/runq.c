@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "analyze/hist.h"
+#include "core/metrics.h"
 #include "core/module.h"
 #include "core/pidset.h"
 #include "core/rows.h"
@@ -38,6 +39,18 @@ struct runq_state {
 	size_t nprev;
 	struct ks_pidset gone;	/* processes that exited since the last report */
 	uint64_t gone_count;	/* intervals of histograms deleted since */
+	struct ks_metric *m_lat;	/* the agent's: run-queue latency per service */
+};
+
+/* The kernel's buckets are log2 of microseconds: observed as such, exposed in seconds.
+ * The agent keys by cgroup (agent_defaults), the registry by its service. */
+static const struct ks_metric_desc runq_lat_desc = {
+	.name = "ksight_runqlat_seconds",
+	.help = "Run-queue latency, woken or preempted to running, per service",
+	.type = KS_METRIC_HIST,
+	.labels = { "service" },
+	.unit = "seconds",
+	.scale = 1e-6,
 };
 
 static const struct ks_opt runq_opts[] = {
@@ -196,20 +209,21 @@ static void emit_hist(struct ks_ctx *ctx, const struct runq_state *st, const str
 	ks_emit(ctx, &r);
 }
 
-/* Each histogram that grew since the last report, its own interval only, most time first;
- * the histograms of processes that exited leave the kernel's table once reported. */
-static void runq_report(struct ks_ctx *ctx, void *state, void *vskel)
+/* The histograms that grew since the last call, each its own change (*@out, NULL when
+ * there is none or out of memory; the caller frees it), most time first; the histograms
+ * of processes that exited leave the kernel's table once seen here. Returns the count. */
+static size_t runq_deltas(struct ks_ctx *ctx, struct runq_state *st, struct runq_bpf *skel,
+			  struct runq_row **out)
 {
-	struct runq_state *st = state;
-	struct runq_bpf *skel = vskel;
 	struct bpf_map *map = skel->maps.runq_hists;
 	uint64_t total = st->gone_count;
 	struct runq_row *cur, *d;
 	size_t n, m, kept = 0;
 
+	*out = NULL;
 	n = KS_MAP_ROWS(map, struct runq_row, by_key, &cur);
 	if (!cur)
-		return;
+		return 0;
 	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
 			   (void **)&d);
 	for (size_t i = 0; i < n; i++) {
@@ -227,11 +241,75 @@ static void runq_report(struct ks_ctx *ctx, void *state, void *vskel)
 	st->prev = cur;
 	st->nprev = kept;
 	if (!d)
-		return;
+		return 0;
 	qsort(d, m, sizeof(*d), by_sum);
+	*out = d;
+	return m;
+}
+
+/* Tools: each histogram that grew since the last report, its own interval only. */
+static void runq_report(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct runq_row *d;
+	size_t m = runq_deltas(ctx, state, vskel, &d);
+
 	for (size_t i = 0; i < m; i++)
-		emit_hist(ctx, st, &d[i]);
+		emit_hist(ctx, state, &d[i]);
 	free(d);
+}
+
+static int runq_init(struct ks_ctx *ctx, void *state)
+{
+	struct runq_state *st = state;
+
+	st->m_lat = ks_ctx_metric(ctx, &runq_lat_desc);
+	return st->m_lat ? 0 : -errno;
+}
+
+/* The agent runs runqlat with a histogram per cgroup: each service's in the registry. */
+static void runq_agent_defaults(void *state)
+{
+	struct runq_state *st = state;
+
+	st->per_cgroup = true;
+}
+
+/* Agent: the kernel's histograms since the last interval into the registry, by service. */
+static void runq_collect(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct runq_state *st = state;
+	struct runq_row *d;
+	size_t m = runq_deltas(ctx, st, vskel, &d);
+
+	for (size_t i = 0; i < m; i++) {
+		const char *svc = ks_ctx_service(ctx, 0, d[i].k.cgroup);
+
+		/* sums in ns, observed in the buckets' unit (us) */
+		ks_hist_add(ks_metric_get(st->m_lat, svc), d[i].v.slots, RUNQ_SLOTS,
+			    d[i].v.count, d[i].v.sum / 1e3);
+	}
+	free(d);
+}
+
+/* The agent's line: waits per second and the interval's percentiles, every service
+ * together; in JSON also the exact count. */
+static void runq_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	static const char *const keys[] = { "p50_ns", "p90_ns", "p99_ns" };
+	static const char *const cols[] = { "p50", "p90", "p99" };
+	static const double ps[] = { 50, 90, 99 };
+	struct runq_state *st = state;
+	struct ks_hist_vals d;
+	struct ks_rec r;
+
+	ks_metric_hist_delta(st->m_lat, &d);
+	ks_rec_summary(&r, "runqlat");
+	ks_rec_rate(&r, "waits_per_s", "waits", d.count, secs);
+	ks_rec_uint(&r, "waits", NULL, 0, d.count);	/* JSON: the interval's exact count */
+	for (int i = 0; i < 3 && d.count; i++)
+		ks_rec_add(&r, keys[i], cols[i], 0, KS_V_NS)->u =
+			ks_hist_percentile(d.slots, KS_HIST_SLOTS, ps[i]) * 1e3;
+	ks_emit(ctx, &r);
 }
 
 /* A process that exited: its histograms go after the next report has shown them. */
@@ -259,7 +337,6 @@ const struct ks_module runq_module = {
 	.name = "runqlat",
 	.id = KS_MOD_runq,
 	.bpf = &runq_bpf_obj,
-	.tool_only = true,
 	.brief = "run-queue latency histograms (woken or preempted to running), per process "
 		 "or cgroup",
 	.usage = "  ksight runqlat                 # one histogram of every wait, at Ctrl-C\n"
@@ -277,8 +354,12 @@ const struct ks_module runq_module = {
 	.mode_off = offsetof(struct runq_state, cmd),
 	.configure = runq_configure,
 	.want_slot = runq_want_slot,
+	.agent_defaults = runq_agent_defaults,
+	.init = runq_init,
 	.setup = runq_setup,
 	.proc = runq_proc,
 	.report = runq_report,
+	.collect = runq_collect,
+	.summary = runq_summary,
 	.fini = runq_fini,
 };

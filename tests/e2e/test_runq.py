@@ -246,3 +246,40 @@ def test_bad_input_is_one_line_exit_2(cmd, args, word):
     assert r.returncode == 2, r
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and word in lines[0], lines
+
+
+def test_agent_registry_per_service():
+    """`ksight run` runs runqlat with a histogram per cgroup, each service's in the
+    registry: the helper's waits (-p keeps only it) are exact on the /metrics page, and the
+    summary lines' waits add up to the same."""
+    from test_prometheus import free_port, scrape_until
+    port = free_port()
+    url = "http://127.0.0.1:%d/metrics" % port
+    h = Helper("switcher", ROUNDS, 0, 0)
+    k = None
+    try:
+        tids = [h.pid] + h.extra
+        settled(h.pid, tids)
+        k = Ksight(["run", "--json", "--modules", "runqlat", "--listen",
+                    "127.0.0.1:%d" % port, "-p", str(h.pid), "1"])
+        k.wait_ready()
+        before = settled(h.pid, tids)
+        h.go()
+        assert h.readline().split() == ["done"]
+        after = settled(h.pid, tids)
+        want = sum(after[t][2] - before[t][2] for t in tids)
+
+        def counts(g):
+            return {dict(lab).get("service"): v for (name, lab), v in g.items()
+                    if name == "ksight_runqlat_seconds_count"}
+        body, got = scrape_until(url, lambda g: sum(counts(g).values()) == want)
+        # stopped before the helper: its end wakes its threads
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+        if k and k.proc.poll() is None:
+            k.stop()
+    c = counts(got)
+    assert sum(c.values()) == want and len(c) == 1, (c, want, body)
+    summaries = [r for r in k.records("summary") if r["module"] == "runqlat"]
+    assert sum(r["waits"] for r in summaries) == want, summaries
