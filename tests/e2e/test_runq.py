@@ -283,3 +283,13 @@ def test_agent_registry_per_service():
     assert sum(c.values()) == want and len(c) == 1, (c, want, body)
     summaries = [r for r in k.records("summary") if r["module"] == "runqlat"]
     assert sum(r["waits"] for r in summaries) == want, summaries
+
+
+@pytest.mark.parametrize("cmd", ["runqlat", "cpudist"])
+def test_classic_tracepoints_not_offered(cmd):
+    """The classic sched tracepoints name the woken and switched-in tasks by pid only
+    (docs/runq.md): forcing them is refused, naming the command and the family."""
+    r = run_ksight([cmd, "--hooks", "tp", "--duration", "1"])
+    assert r.returncode == 1, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and cmd in lines[0] and "tp" in lines[0], lines
