@@ -71,7 +71,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test unit e2e asan bench vmlinux deps clean format test-kernels
+.PHONY: all run test unit e2e asan bench vmlinux deps clean format test-kernels prometheus
 
 all: $(BUILD)/ksight
 
@@ -91,6 +91,16 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)
 
+# Debian's Prometheus server and promtool, unpacked under build/ and never installed (the
+# package would start a system service): test_prometheus_server.py scrapes the agent with
+# them. Once: the rule's target is the unpacked binary.
+PROMETHEUS := $(BUILD)/prometheus/usr/bin/prometheus
+prometheus: $(PROMETHEUS)
+
+$(PROMETHEUS):
+	$(call msg,FETCH,$@)
+	$(Q)./scripts/fetch-prometheus.sh $(BUILD)
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	./$(BUILD)/ksight run
@@ -99,7 +109,7 @@ run: deps
 # qemu (the fentry, kprobe and LSM paths this kernel refuses). KERNELS= skips the guests.
 KERNELS ?= 5.10 6.1 6.12
 test: deps
-	$(Q)$(MAKE) --no-print-directory all unit-bins helpers
+	$(Q)$(MAKE) --no-print-directory all unit-bins helpers prometheus
 	$(Q)rc=0; ./scripts/run-tests.sh $(BUILD) || rc=1; \
 	if [ -n "$(strip $(KERNELS))" ]; then \
 		KSIGHT_KERNELS="$(KERNELS)" ./scripts/test-kernels.sh $(BUILD) || rc=1; \
@@ -234,7 +244,7 @@ $(BUILD)/bench/helpers/floortrace: bench/helpers/floortrace.c \
 unit: unit-bins
 	$(Q)./scripts/run-tests.sh $(BUILD) unit
 
-e2e: all helpers
+e2e: all helpers prometheus
 	$(Q)./scripts/run-tests.sh $(BUILD) e2e
 
 bench: deps

@@ -24,7 +24,8 @@
 	X(net, 12)       \
 	X(funccount, 13) \
 	X(runq, 9)       \
-	X(cswitch, 14)
+	X(cswitch, 14) \
+	X(mem, 15)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

@@ -36,8 +36,9 @@
  * or a histogram of their latency with -L, and those that failed with their error at
  * close), tcpaccept (ACCEPT: each accepted connection as accept() hands it over, about
  * the accepting task), tcpstates (STATES: every state change, tcp_states.bpf.h) and
- * tcpretrans (RETRANS: retransmits and resets, tcp_retrans.bpf.h): the table is the same,
- * only what is reported differs.
+ * tcpretrans (RETRANS: retransmits and resets, tcp_retrans.bpf.h) and tcprtt (RTT: RTT
+ * histograms, tcp_rtt.bpf.h; the table only for the owner filters): the table is the
+ * same, only what is reported differs.
  */
 #include "syscalls.bpf.h"
 #include "task_fd.bpf.h"
@@ -363,6 +364,8 @@ out:
 
 #include "tcp_states.bpf.h"
 #include "tcp_retrans.bpf.h"
+#include "tcp_rtt.bpf.h"
+#include "tcp_seed.bpf.h"
 
 /* The agent: state changes by the state entered. */
 static __always_inline void tcp_count_state(int new)

@@ -18,6 +18,7 @@
 #define TCP_EV_STATE KS_EV(KS_MOD_tcp, 6)	/* tcpstates: a socket changed state */
 #define TCP_EV_RETR KS_EV(KS_MOD_tcp, 7)	/* tcpretrans: a retransmit, a reset sent or received */
 #define TCP_EV_RETR_CONN KS_EV(KS_MOD_tcp, 8)	/* tcpretrans -c: counted per connection */
+#define TCP_EV_RTT KS_EV(KS_MOD_tcp, 9)	/* tcprtt: RTT samples counted in histograms */
 
 /* What the module's command does (the tcp object serves three). */
 #define TCP_MODE_LIFE 0		/* tcplife: sessions at close */
@@ -25,12 +26,20 @@
 #define TCP_MODE_ACCEPT 2	/* tcpaccept: passive opens as accept() returns them */
 #define TCP_MODE_STATES 3	/* tcpstates: every state change, the time in the previous */
 #define TCP_MODE_RETRANS 4	/* tcpretrans: retransmits and resets per connection */
+#define TCP_MODE_RTT 5		/* tcprtt: smoothed RTT histograms from tcp:tcp_probe */
+
+/* tcprtt: what one histogram gathers (tcp_rtt_by) */
+#define TCP_RTT_BY_RADDR 0	/* one per remote address */
+#define TCP_RTT_BY_LPORT 1	/* one per local port */
+#define TCP_RTT_BY_ALL 2	/* one for everything */
 
 #define TCP_LAT_SLOTS 32
 
 #define TCP_CONNS 65536		/* connections tracked at once */
 #define TCP_PROCS 4096		/* -P: processes counted at once */
 #define TCP_RETR_CONNS 8192	/* tcpretrans -c: connections counted at once */
+#define TCP_RTT_KEYS 4096	/* tcprtt: histograms at once */
+#define TCP_RTT_SLOTS 32
 #define TCP_NSTATES 16		/* tcp_counts.states: the kernel's TCP states are 1..12 */
 
 /* tcp_conn.side, tcp_close.side */
@@ -45,9 +54,12 @@
 #define TCP_F_FIN_SENT 0x4	/* this end sent a FIN (entered FIN_WAIT1 or LAST_ACK) */
 #define TCP_F_FIN_RCVD 0x8	/* the peer's FIN was taken in (SOCK_DONE) */
 #define TCP_F_FIN_ACKED 0x10	/* this end's FIN was acknowledged */
-#define TCP_F_BEFORE 0x20	/* opened before ksight started: no owner, start or baselines */
+#define TCP_F_BEFORE 0x20	/* opened before ksight started: no start; no owner or
+				 * baselines either unless TCP_F_SEEDED */
 #define TCP_F_DEFER 0x40	/* tcpstates: the change into SYN_SENT or SYN_RECV is reported at
 				 * the next one, when the ends are complete (tcp.bpf.c) */
+#define TCP_F_SEEDED 0x80	/* opened before ksight: found by the start-up scan
+				 * (tcp_seed.bpf.h), its owner known, bytes counted from then */
 
 /* Address families as the kernel numbers them (AF_INET, AF_INET6). */
 #define TCP_AF_INET 2
@@ -197,6 +209,23 @@ struct tcp_retr_val {
 	__u8 state;		/* the last state seen, 0: no socket */
 	__u8 side;
 	__u8 __pad[6];
+};
+
+/* tcprtt: what a histogram is of. By remote address: family and addr; by local port:
+ * port; for everything: all zero. */
+struct tcp_rtt_key {
+	__u8 addr[16];		/* IPv4 in the first 4 bytes */
+	__u16 port;		/* host order */
+	__u16 family;		/* TCP_AF_INET, TCP_AF_INET6 */
+	__u32 __pad;
+};
+
+/* tcprtt: the smoothed RTT (tcp_sock.srtt_us >> 3) at each tcp:tcp_probe, log2 buckets
+ * of us, exactly what the tracepoint's srtt field holds. */
+struct tcp_rtt_hist {
+	__u64 slots[TCP_RTT_SLOTS];
+	__u64 count;
+	__u64 sum;		/* us */
 };
 
 /* The agent's counts (tcp_counts, per CPU), from the hooks tcplife already pays for. */

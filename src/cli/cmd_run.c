@@ -15,16 +15,18 @@
 #include "sink/prom.h"
 
 static const char usage[] =
-	"  ksight run                        # every module, a summary every 10 s\n"
+	"  ksight run                        # every module (but sched, mem), a summary every 10 s\n"
 	"  ksight run 2                      # a summary every 2 s\n"
 	"  ksight run --modules exec,biolat  # only these modules\n"
 	"  ksight run --no-rw --no-files     # every module but rw and files\n"
+	"  ksight run --modules exec,sched,mem  # sched and mem run only when named\n"
 	"  ksight run --json                 # every record as JSON lines, summaries included\n"
 	"  ksight run -p 1234                # everything one process does\n"
 	"  ksight run -o table -o json,event:/var/log/ksight.jsonl\n"
 	"                                    # summaries on screen, every event to a file\n"
 	"  ksight run --listen 0.0.0.0:9464  # serve /metrics to other machines too\n"
 	"  ksight run --listen none          # no /metrics endpoint\n"
+	"  ksight run --bpf-stats            # also what each BPF program costs, on /metrics\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
 	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
 	"the end of each interval.\n";
@@ -32,21 +34,26 @@ static const char usage[] =
 struct run_opts {
 	const char *modules;	/* --modules LIST, NULL: all */
 	const char *listen;	/* --listen ADDR|none, NULL: the default */
+	bool bpf_stats;		/* --bpf-stats */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
-/* --modules, --listen, then one --no-MODULE per module of the registry. */
+/* --modules, --listen, --bpf-stats, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 3];
+	static struct ks_opt t[KS_MOD_MAX + 4];
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
 	t[k++] = (struct ks_opt){ "modules", 0, KS_OPT_STR, offsetof(struct run_opts, modules),
-				  "LIST", "only these modules, comma-separated (default: all)" };
+				  "LIST", "only these modules, comma-separated (default: all but sched and "
+				  "mem, which only run when named)" };
 	t[k++] = (struct ks_opt){ "listen", 0, KS_OPT_STR, offsetof(struct run_opts, listen),
 				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
 				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
+	t[k++] = (struct ks_opt){ "bpf-stats", 0, KS_OPT_FLAG, offsetof(struct run_opts, bpf_stats),
+				  NULL, "each BPF program's runs and run time on /metrics (the "
+				  "kernel's statistics on while running)" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -80,6 +87,7 @@ int cmd_run(int argc, char **argv)
 {
 	const struct ks_module *mods[KS_MOD_MAX];
 	const char *names[KS_MOD_MAX];
+	bool optin[KS_MOD_MAX] = { false };
 	void *states[KS_MOD_MAX];
 	bool keep[KS_MOD_MAX];
 	struct ks_common common;
@@ -108,10 +116,11 @@ int cmd_run(int argc, char **argv)
 			names[nmods] = "";
 			ro.no[nmods] = true;
 		}
+		optin[nmods] = ks_modules[nmods]->agent_optin;
 		nmods++;
 	}
 	if (rc < 0 || ks_common_check(&common, pos, npos, true, err, sizeof(err)) ||
-	    ks_run_pick(names, nmods, ro.modules, ro.no, keep, err, sizeof(err)) < 0) {
+	    ks_run_pick(names, nmods, ro.modules, ro.no, optin, keep, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
 	}
@@ -122,6 +131,7 @@ int cmd_run(int argc, char **argv)
 	if (!common.interval)
 		common.interval = 10;
 	common.agent = true;
+	common.bpf_stats = ro.bpf_stats;
 	if (ks_require_kernel("run"))
 		return 1;
 	for (int i = 0; i < nmods; i++) {

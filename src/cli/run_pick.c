@@ -23,14 +23,14 @@ static void known(const char *const *names, int n, char *buf, size_t len)
 			off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", names[i]);
 }
 
-int ks_run_pick(const char *const *names, int n, const char *list, const bool *no, bool *keep,
-		char *err, size_t len)
+int ks_run_pick(const char *const *names, int n, const char *list, const bool *no,
+		const bool *optin, bool *keep, char *err, size_t len)
 {
 	char all[256];
 	int kept = 0;
 
 	for (int i = 0; i < n; i++)
-		keep[i] = !list;
+		keep[i] = !list && !(optin && optin[i]);
 	for (const char *s = list; s;) {
 		const char *comma = strchr(s, ',');
 		size_t l = comma ? (size_t)(comma - s) : strlen(s);

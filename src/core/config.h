@@ -44,6 +44,8 @@ struct ks_common {
 				 * options at their defaults */
 	const char *listen;	/* ksight run --listen: serve /metrics here; NULL: not */
 	bool listen_default;	/* ... the default address: a busy port is a warning */
+	bool bpf_stats;		/* ksight run --bpf-stats: the kernel's BPF run-time
+				 * statistics on while the agent runs */
 };
 
 #endif

@@ -15,6 +15,7 @@
 #include "core.h"
 #include "exec.h"
 #include "files.h"
+#include "mem.h"
 #include "net.h"
 #include "open.h"
 #include "proc.h"
@@ -50,6 +51,9 @@ KS_LAYOUT(biolat_hist, 272);
 KS_LAYOUT(cswitch_key, 8);
 KS_LAYOUT(cswitch_val, 72);
 KS_LAYOUT(drops_key, 24);
+KS_LAYOUT(mem_key, 8);
+KS_LAYOUT(mem_val, 40);
+KS_LAYOUT(mem_oom, 128);
 KS_LAYOUT(drops_val, 32);
 KS_LAYOUT(syscount_key, 8);
 KS_LAYOUT(syscount_val, 40);

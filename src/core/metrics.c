@@ -46,12 +46,14 @@ static bool valid(const struct ks_metric_desc *d)
 			return false;
 	if ((d->type == KS_METRIC_COUNTER) != ends_with(n, "_total"))
 		return false;
-	if (d->type == KS_METRIC_HIST) {
+	/* a histogram has a unit, and a counter with a scale: the name says it */
+	if (d->type == KS_METRIC_HIST || (d->type == KS_METRIC_COUNTER && d->scale)) {
 		if (!d->unit || !d->scale)
 			return false;
 		if (strcmp(d->unit, "seconds") && strcmp(d->unit, "bytes"))
 			return false;
-		snprintf(unit, sizeof(unit), "_%s", d->unit);
+		snprintf(unit, sizeof(unit), "_%s%s", d->unit,
+			 d->type == KS_METRIC_COUNTER ? "_total" : "");
 		if (!ends_with(n, unit))
 			return false;
 	}

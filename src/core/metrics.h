@@ -47,8 +47,11 @@ struct ks_metric_desc {
 	uint32_t budget;	/* label sets kept; 0: KS_BUDGET_DEFAULT */
 	uint32_t idle;		/* counters, histograms: retire a series unchanged for this
 				 * many intervals (0: never) */
-	const char *unit;	/* histograms: "seconds" or "bytes", the name's suffix */
-	double scale;		/* histograms: base units per observed unit (1e-9: ns) */
+	const char *unit;	/* histograms: "seconds" or "bytes", the name's suffix (before
+				 * _total for a counter with a scale) */
+	double scale;		/* histograms: base units per observed unit (1e-9: ns);
+				 * counters: 0, or base units per count kept (a run time
+				 * counted in ns, shown in seconds) */
 };
 
 /* A histogram's values: log2 buckets of observed units (slot 0: 0 and 1; slot i:

@@ -173,6 +173,8 @@ struct ks_module {
 	bool positional;		/* takes [interval [count]] */
 	bool tool_only;			/* a question asked on demand (funccount): never in
 					 * the agent */
+	bool agent_optin;		/* in the agent only when --modules names it: it costs
+					 * every context switch or fault of the machine */
 	const struct ks_slot *slots;	/* ends at a slot with a NULL name */
 	const struct ks_evtype *types;	/* ends at name NULL */
 	const struct ks_variant *variants;	/* other commands (ends at name NULL), or NULL */

@@ -11,6 +11,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "core/pidset.h"
 
 struct bpf_map;
 
@@ -39,5 +42,50 @@ const void *ks_rows_find(const void *row, const void *rows, size_t n, size_t row
  */
 size_t ks_rows_deltas(const void *cur, size_t n, const void *prev, size_t nprev, size_t rowsz,
 		      ks_row_cmp cmp, bool (*sub)(void *row, const void *prev), void **out);
+
+/*
+ * The header of a record made from a row of a per-process table: the row's process (and
+ * @tid, or the process when 0), as the kernel saw it when it made the row, at the time of
+ * the report. @comm is TASK_COMM_LEN bytes.
+ */
+struct ks_hdr;
+void ks_row_hdr(struct ks_hdr *h, uint32_t pid, uint32_t tid, uint64_t cgroup,
+		const char *comm);
+
+/*
+ * A kernel table of per-process rows (the key starts with the process's u32 pid), read
+ * each interval: the change of every row since the last read, the whole count, and the
+ * rows of processes that exited (ks_rows_gone) deleted from the kernel's table once a read
+ * has shown their last change. The kernel's table is never cleared otherwise: a delete
+ * could fall between an update and the read that should have seen it.
+ */
+struct ks_task_rows {
+	size_t rowsz, voff;		/* the row struct: key at 0, value at voff */
+	ks_row_cmp cmp;			/* by key */
+	bool (*sub)(void *row, const void *prev);	/* as for ks_rows_deltas */
+	uint64_t (*count)(const void *row);		/* what a row counts, for the totals */
+	/* the reader's state */
+	void *prev;			/* the last read's rows, sorted by key */
+	size_t nprev;
+	struct ks_pidset gone;		/* processes that exited since the last read */
+	uint64_t gone_count;		/* counted in rows deleted so far */
+};
+
+#define KS_TASK_ROWS(type, cmp_, sub_, count_)                                          \
+	{ .rowsz = sizeof(type), .voff = offsetof(type, v), .cmp = (cmp_), .sub = (sub_),   \
+	  .count = (count_) }
+
+/* Process @pid exited: its rows go after the next read. */
+int ks_task_rows_gone(struct ks_task_rows *t, uint32_t pid);
+
+/*
+ * Read @map: the rows that changed since the last read, in a new array (*@out, NULL when
+ * out of memory), and their count; *@total is everything the table has counted (rows
+ * deleted included), for ks_ctx_aggregated.
+ */
+size_t ks_task_rows_read(struct ks_task_rows *t, struct bpf_map *map, uint64_t *total,
+			 void **out);
+
+void ks_task_rows_free(struct ks_task_rows *t);
 
 #endif

@@ -29,6 +29,7 @@ void ks_ctx__request_stop(void)
 /* ctx.c's free calls this once start has loaded anything. */
 static void unload(struct ks_ctx *c)
 {
+	ks_selfstats_free(&c->self);
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
 	ks_ctx_unload(c);
@@ -122,6 +123,8 @@ int ks_ctx__start(struct ks_ctx *c)
 	if (err)
 		return err;
 	ks_ctx_tables_start(c);
+	if (c->mode == KS_MODE_AGENT)
+		ks_selfstats_init(c, &c->self);
 	reader_priority();
 	for (int i = 0; i < c->ninst; i++)
 		if (!c->inst[i].failed && c->inst[i].m->started)
@@ -184,6 +187,7 @@ static void interval_work(struct ks_ctx *c, double secs)
 	}
 	summaries(c, secs);
 	ks_ctx_emit_stats(c, false);
+	ks_selfstats_collect(c, &c->self);
 	ks_pipe__metrics(&c->pipe, c->metrics, now);
 	ks_metrics__mark(c->metrics);
 	/* glibc gives back only the heap's top by itself; the agent runs for days, and the
@@ -224,6 +228,7 @@ int ks_ctx__run(struct ks_ctx *c)
 			break;
 		}
 		ks_worker__drain(c->worker);	/* /proc loads, even while no record comes */
+		ks_selfstats_sample(&c->self);	/* what waits, before it is consumed */
 		/* poll only consumes when woken; the timer path drains here */
 		got = ring_buffer__consume(c->rb) + (got > 0 ? got : 0);
 		/* a whole tick without a record: the next one wakes this reader */
@@ -262,6 +267,8 @@ int ks_ctx__run(struct ks_ctx *c)
 	/* the files' writers first, so that the final stats count what they dropped */
 	ks_pipe__drain(&c->pipe, 2000);
 	ks_ctx_emit_stats(c, true);
+	if (c->mode == KS_MODE_AGENT)
+		ks_selfstats_collect(c, &c->self);
 	ks_pipe__metrics(&c->pipe, c->metrics, ks_clock_real(&c->clock, ks_clock_mono_now()));
 	if (ks_pipe__close(&c->pipe, c->label, stderr) && !err)
 		err = -EIO;

@@ -12,6 +12,7 @@
 #include "core/loss.h"
 #include "core/metrics.h"
 #include "core/probe.h"
+#include "core/selfstats.h"
 #include "core/worker.h"
 #include "core/session.h"
 #include "sink/pipe.h"
@@ -77,6 +78,8 @@ struct ks_ctx {
 	struct ks_metrics *metrics;
 	struct ks_metric *m_events, *m_lost, *m_sink_recs, *m_sink_drops, *m_values_dropped;
 	bool said_values_dropped;
+	struct ks_metric *m_malformed, *m_refused;
+	struct ks_selfstats self;	/* agent: programs, maps, ring buffer */
 	/* undo what start loaded (session.c): set once something is, so that ctx.c, which a
 	 * unit test links, never needs the BPF side */
 	void (*unload)(struct ks_ctx *c);

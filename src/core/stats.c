@@ -48,6 +48,20 @@ static const struct ks_metric_desc values_desc = {
 	.type = KS_METRIC_COUNTER,
 };
 
+static const struct ks_metric_desc malformed_desc = {
+	.name = "ksight_malformed_records_total",
+	.help = "Records from the ring buffer too short or of an unknown layout to decode",
+	.type = KS_METRIC_COUNTER,
+};
+
+static const struct ks_metric_desc refused_desc = {
+	.name = "ksight_ident_loads_refused_total",
+	.help = "Reads of /proc the identity worker refused, its queue full (the records kept "
+		"what the kernel gave), per table: process, cgroup, fd",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "table" },
+};
+
 int ks_ctx_stats_init(struct ks_ctx *c)
 {
 	c->m_events = ks_ctx_metric(c, &events_desc);
@@ -55,10 +69,23 @@ int ks_ctx_stats_init(struct ks_ctx *c)
 	c->m_sink_recs = ks_ctx_metric(c, &sink_recs_desc);
 	c->m_sink_drops = ks_ctx_metric(c, &sink_drops_desc);
 	c->m_values_dropped = ks_ctx_metric(c, &values_desc);
+	c->m_malformed = ks_ctx_metric(c, &malformed_desc);
+	c->m_refused = ks_ctx_metric(c, &refused_desc);
 	if (!c->m_events || !c->m_lost || !c->m_sink_recs || !c->m_sink_drops ||
-	    !c->m_values_dropped)
+	    !c->m_values_dropped || !c->m_malformed || !c->m_refused)
 		return -ENOMEM;
-	ks_metric_get(c->m_values_dropped, NULL);	/* a 0 is an answer too */
+	/* every loss counter is on the page from the start: a 0 is an answer too */
+	ks_metric_get(c->m_values_dropped, NULL);
+	ks_metric_get(c->m_malformed, NULL);
+	ks_metric_get(c->m_refused, "process");
+	ks_metric_get(c->m_refused, "cgroup");
+	ks_metric_get(c->m_refused, "fd");
+	for (int i = 0; i < KS_EV_MAX; i++) {
+		if (!c->type_name[i])
+			continue;
+		ks_metric_get(c->m_events, c->type_name[i]);
+		ks_metric_get(c->m_lost, c->type_name[i]);
+	}
 	return 0;
 }
 
@@ -138,6 +165,8 @@ static void add_ident(struct ks_ctx *c, struct ks_val *vals, size_t cap, struct 
 
 	ks_ident__stats(c->ident, &is);
 	ks_worker__stats(c->worker, &ws);
+	ks_counter_set(ks_metric_get(c->m_refused, "process"), is.dropped);
+	ks_counter_set(ks_metric_get(c->m_refused, "cgroup"), is.cg_dropped);
 	ks_obj_init(o, vals, cap);
 #define KS_IDENT_FIELD(k, x) ks_obj_add(o, k, NULL, 0, KS_V_UINT)->u = (x)
 	KS_IDENT_FIELD("lookups", is.lookups);
@@ -164,6 +193,7 @@ static void add_ident(struct ks_ctx *c, struct ks_val *vals, size_t cap, struct 
 		KS_IDENT_FIELD("fd_scans_done", fs.scans_done);
 		KS_IDENT_FIELD("fd_probes_queued", fs.probes_queued);
 		KS_IDENT_FIELD("fd_refused", fs.refused);
+		ks_counter_set(ks_metric_get(c->m_refused, "fd"), fs.refused);
 		KS_IDENT_FIELD("fds", fs.fds);
 	}
 #undef KS_IDENT_FIELD
@@ -196,6 +226,7 @@ void ks_ctx_emit_stats(struct ks_ctx *c, bool final)
 	/* the reader's own view: sequence numbers it never saw (a cross-check of lost) */
 	ks_rec_uint(&r, "seq_gaps", NULL, 0, ks_loss_gaps(&c->loss));
 	ks_rec_uint(&r, "malformed", NULL, 0, c->malformed);
+	ks_counter_set(ks_metric_get(c->m_malformed, NULL), c->malformed);
 	add_types(c, b, &types);
 	ks_rec_obj(&r, "types", NULL, &types);
 	add_sinks(c, b, &sinks);

@@ -11,10 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/clock.h"
 #include "core/ident.h"
 #include "core/pidset.h"
-#include "core/rows.h"
 #include "modules/cswitch_int.h"
 #include "cswitch.skel.h"
 
@@ -25,8 +23,6 @@ static const struct ks_opt cswitch_opts[] = {
 	  "rows per report, most switches first (default 20, 0: all)", 0, 1000000 },
 	{ 0 },
 };
-
-static const struct cswitch_state cswitch_defaults = { .top = 20 };
 
 static const struct ks_slot cswitch_slots[] = {
 	{
@@ -84,8 +80,10 @@ static int by_key(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct cswitch_key));
 }
 
-static uint64_t switches(const struct cswitch_row *r)
+static uint64_t switches(const void *row)
 {
+	const struct cswitch_row *r = row;
+
 	return r->v.voluntary + r->v.involuntary;
 }
 
@@ -118,15 +116,18 @@ static bool sub_row(void *r, const void *p)
 	       d->v.threads_created || d->v.threads_exited;
 }
 
+static const struct cswitch_state cswitch_defaults = {
+	.top = 20,
+	.rows = KS_TASK_ROWS(struct cswitch_row, by_key, sub_row, switches),
+};
+
 static void emit_row(struct ks_ctx *ctx, const struct cswitch_state *st, const struct cswitch_row *p)
 {
-	struct ks_hdr h = { .pid = p->k.pid, .tid = p->k.tid ? p->k.tid : p->k.pid,
-			    .cgroup = p->v.cgroup, .flags = KS_HDR_F_OWNER };
 	const char *svc;
+	struct ks_hdr h;
 	struct ks_rec r;
 
-	memcpy(h.comm, p->v.comm, sizeof(h.comm));
-	h.ts = ks_clock_mono_now();	/* the report's time */
+	ks_row_hdr(&h, p->k.pid, p->k.tid, p->v.cgroup, p->v.comm);
 	svc = ks_ident__service(ks_ctx_ident(ctx), &h);
 	ks_rec_init(&r, "sched", &h);
 	r.kind = KS_K_REPORT;
@@ -152,29 +153,12 @@ static void cswitch_report(struct ks_ctx *ctx, void *state, void *vskel)
 	struct cswitch_state *st = state;
 	struct cswitch_bpf *skel = vskel;
 	struct bpf_map *map = skel->maps.cswitch_rows;
-	struct cswitch_row *cur, *d;
-	uint64_t total = st->gone_switches;
-	size_t n, m, kept = 0;
+	struct cswitch_row *d;
+	uint64_t total;
+	size_t m;
 
-	n = KS_MAP_ROWS(map, struct cswitch_row, by_key, &cur);
-	if (!cur)
-		return;
-	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
-			   (void **)&d);
-	for (size_t i = 0; i < n; i++) {
-		total += switches(&cur[i]);
-		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
-			bpf_map__delete_elem(map, &cur[i].k, sizeof(cur[i].k), 0);
-			st->gone_switches += switches(&cur[i]);
-			continue;
-		}
-		cur[kept++] = cur[i];
-	}
+	m = ks_task_rows_read(&st->rows, map, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, CSWITCH_EV_SWITCH, total);
-	ks_pidset_clear(&st->gone);
-	free(st->prev);
-	st->prev = cur;
-	st->nprev = kept;
 	if (!d)
 		return;
 	qsort(d, m, sizeof(*d), by_switches);
@@ -183,22 +167,90 @@ static void cswitch_report(struct ks_ctx *ctx, void *state, void *vskel)
 	free(d);
 }
 
+#define CSWITCH_METRIC(var, what, text)                                                   \
+	static const struct ks_metric_desc var = {                                        \
+		.name = "ksight_sched_" what "_total",                                    \
+		.help = text ", by service",                                              \
+		.type = KS_METRIC_COUNTER,                                                \
+		.labels = { "service" },                                                  \
+		.idle = 60,                                                               \
+	}
+
+CSWITCH_METRIC(vol_desc, "voluntary_switches", "Context switches while blocking");
+CSWITCH_METRIC(invol_desc, "involuntary_switches", "Context switches while runnable (preempted)");
+CSWITCH_METRIC(migr_desc, "migrations", "Tasks moved to another CPU");
+CSWITCH_METRIC(wake_desc, "wakeups", "Tasks woken");
+
+static int cswitch_init(struct ks_ctx *ctx, void *state)
+{
+	struct cswitch_state *st = state;
+
+	st->m_vol = ks_ctx_metric(ctx, &vol_desc);
+	st->m_invol = ks_ctx_metric(ctx, &invol_desc);
+	st->m_migr = ks_ctx_metric(ctx, &migr_desc);
+	st->m_wake = ks_ctx_metric(ctx, &wake_desc);
+	return st->m_vol && st->m_invol && st->m_migr && st->m_wake ? 0 : -errno;
+}
+
+/* Agent: the rows that changed since the last interval into the registry, per service. */
+static void cswitch_collect(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct cswitch_state *st = state;
+	struct cswitch_bpf *skel = vskel;
+	struct cswitch_row *d;
+	uint64_t total;
+	size_t m = ks_task_rows_read(&st->rows, skel->maps.cswitch_rows, &total, (void **)&d);
+
+	ks_ctx_aggregated(ctx, CSWITCH_EV_SWITCH, total);
+	for (size_t i = 0; d && i < m; i++) {
+		struct ks_hdr h;
+		const char *svc;
+
+		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
+		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
+		ks_counter_add(ks_metric_get(st->m_vol, svc), d[i].v.voluntary);
+		ks_counter_add(ks_metric_get(st->m_invol, svc), d[i].v.involuntary);
+		ks_counter_add(ks_metric_get(st->m_migr, svc), d[i].v.migrations);
+		ks_counter_add(ks_metric_get(st->m_wake, svc), d[i].v.wakeups);
+	}
+	free(d);
+}
+
+/* The agent's line: switches per second, voluntary or not, and the services that switch
+ * most. */
+static void cswitch_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	struct cswitch_state *st = state;
+	uint64_t vol = ks_metric_delta(st->m_vol), invol = ks_metric_delta(st->m_invol);
+	struct ks_val top[5];
+	struct ks_obj o;
+	struct ks_rec r;
+
+	ks_rec_summary(&r, "sched");
+	ks_rec_rate(&r, "voluntary_per_s", "vol", vol, secs);
+	ks_rec_rate(&r, "involuntary_per_s", "invol", invol, secs);
+	ks_rec_rate(&r, "migrations_per_s", "migr", ks_metric_delta(st->m_migr), secs);
+	ks_rec_rate(&r, "wakeups_per_s", "wakeups", ks_metric_delta(st->m_wake), secs);
+	ks_rec_uint(&r, "voluntary", NULL, 0, vol);
+	ks_rec_uint(&r, "involuntary", NULL, 0, invol);
+	ks_rec_top(&r, "top_voluntary", "top:", &o, top, 5, st->m_vol, secs);
+	ks_emit(ctx, &r);
+}
+
 /* A process that exited: its rows go after the next report has shown them. */
 static void cswitch_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
 	struct cswitch_state *st = state;
 
 	if (h->type == KS_EV_PROC_EXIT)
-		ks_pidset_add(&st->gone, h->pid);
+		ks_task_rows_gone(&st->rows, h->pid);
 }
 
 static void cswitch_fini(void *state)
 {
 	struct cswitch_state *st = state;
 
-	free(st->prev);
-	st->prev = NULL;
-	ks_pidset_free(&st->gone);
+	ks_task_rows_free(&st->rows);
 }
 
 KS_BPF_OBJECT(cswitch);
@@ -207,7 +259,7 @@ const struct ks_module cswitch_module = {
 	.name = "sched",
 	.id = KS_MOD_cswitch,
 	.bpf = &cswitch_bpf_obj,
-	.tool_only = true,
+	.agent_optin = true,
 	.brief = "context switches per process or thread: voluntary, involuntary, migrations, "
 		 "wakeups, threads created and exited",
 	.usage = "  ksight sched                # per process, one table at the end (Ctrl-C)\n"
@@ -220,7 +272,10 @@ const struct ks_module cswitch_module = {
 	.positional = true,
 	.slots = cswitch_slots,
 	.types = cswitch_types,
+	.init = cswitch_init,
 	.setup = cswitch_setup,
+	.collect = cswitch_collect,
+	.summary = cswitch_summary,
 	.proc = cswitch_proc,
 	.report = cswitch_report,
 	.fini = cswitch_fini,

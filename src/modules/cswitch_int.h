@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "core/module.h"
-#include "core/pidset.h"
+#include "core/rows.h"
 #include "cswitch.h"
 
 struct cswitch_row {
@@ -18,11 +18,9 @@ struct cswitch_row {
 struct cswitch_state {
 	bool per_thread;	/* -L */
 	uint64_t top;		/* --top: rows per report, 0: all */
-	/* the totals the last report saw, sorted by key */
-	struct cswitch_row *prev;
-	size_t nprev;
-	struct ks_pidset gone;		/* processes that exited since the last report */
-	uint64_t gone_switches;		/* switches of rows deleted since */
+	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
+	/* the agent's: per service */
+	struct ks_metric *m_vol, *m_invol, *m_migr, *m_wake;
 };
 
 #endif

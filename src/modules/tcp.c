@@ -7,7 +7,8 @@
  * kernel instead (tcp_proc.c). The agent counts sessions and bytes per service.
  * Its variants tcpconnect and tcpaccept report connections as they open (tcp_open.c),
  * tcpstates every state change (tcp_states.c), tcpretrans retransmits and resets
- * (tcp_retrans.c); the agent also counts those two (tcp_agent.c).
+ * (tcp_retrans.c), tcprtt RTT histograms (tcp_rtt.c); the agent also counts state changes,
+ * retransmits and resets (tcp_agent.c).
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -21,6 +22,9 @@
 #include "modules/tcp_int.h"
 #include "tcp.skel.h"
 
+/* tcprtt --by, indexed by TCP_RTT_BY_* */
+static const char *const tcp_rtt_by_names[] = { "raddr", "lport", "all", NULL };
+
 static const struct ks_opt tcp_opts[] = {
 	{ "per-process", 'P', KS_OPT_FLAG, offsetof(struct tcp_state, per_proc), NULL,
 	  "tcplife: count closed sessions per process in the kernel; a table each interval" },
@@ -28,6 +32,9 @@ static const struct ks_opt tcp_opts[] = {
 	  "tcpconnect: connect latency as a histogram counted in the kernel (failures stream)" },
 	{ "count", 'c', KS_OPT_FLAG, offsetof(struct tcp_state, count), NULL,
 	  "tcpretrans: count per connection in the kernel; a table each interval" },
+	{ "by", 0, KS_OPT_STR, offsetof(struct tcp_state, by), "KEY",
+	  "tcprtt: a histogram per remote address (raddr, default), per local port (lport), "
+	  "or one (all)", 0, 16 },
 	{ "port", 0, KS_OPT_UINT, offsetof(struct tcp_state, port), "PORT",
 	  "only sessions with this port at either end (checked in the kernel)", 1, 65535 },
 	{ "addr", 0, KS_OPT_STR, offsetof(struct tcp_state, addr), "ADDR",
@@ -79,6 +86,14 @@ static const struct ks_slot tcp_slots[] = {
 			{ KS_FAM_TP, { { "tcp__rst_rcvd_tp", "tcp/tcp_receive_reset" } } },
 		},
 	},
+	{
+		.name = "see RTT samples",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "tcp__rtt_btf", "tcp_probe" } } },
+			{ KS_FAM_RAW_TP, { { "tcp__rtt_raw", "tcp_probe" } } },
+			{ KS_FAM_TP, { { "tcp__rtt_tp", "tcp/tcp_probe" } } },
+		},
+	},
 	{ 0 },
 };
 
@@ -92,6 +107,7 @@ static const struct ks_evtype tcp_types[] = {
 	{ TCP_EV_STATE, "tcpstates" },
 	{ TCP_EV_RETR, "tcpretrans" },
 	{ TCP_EV_RETR_CONN, "tcpretrans_conn", true },
+	{ TCP_EV_RTT, "tcprtt", true },
 	{ 0 },
 };
 
@@ -167,7 +183,28 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 		snprintf(err, len, "-c is tcpretrans' (counts per connection)");
 		return -1;
 	}
-	if (common->interval && !st->per_proc && !st->lat && !st->count) {
+	/* a string, not a choice: given to another command, even its default is refused */
+	if (st->by && st->mode != TCP_MODE_RTT) {
+		snprintf(err, len, "--by is tcprtt's (what a histogram gathers)");
+		return -1;
+	}
+	for (st->rtt_by = 0; st->by && tcp_rtt_by_names[st->rtt_by]; st->rtt_by++)
+		if (!strcmp(st->by, tcp_rtt_by_names[st->rtt_by]))
+			break;
+	if (st->by && !tcp_rtt_by_names[st->rtt_by]) {
+		snprintf(err, len, "--by: '%s' is not one of raddr|lport|all", st->by);
+		return -1;
+	}
+	if (!st->by)
+		st->rtt_by = TCP_RTT_BY_RADDR;
+	st->owners = common->pid || common->tid || common->uid != KS_UNSET || common->comm ||
+		     common->cgroup;
+	/* tcplife's owners, tcprtt's owner filters; the scan cannot check --cgroup for
+	 * another task than the current one */
+	st->seed = (st->mode == TCP_MODE_LIFE || (st->mode == TCP_MODE_RTT && st->owners)) &&
+		   !common->cgroup;
+	if (common->interval && !st->per_proc && !st->lat && !st->count &&
+	    st->mode != TCP_MODE_RTT) {
 		snprintf(err, len, "an interval only makes sense with %s (use --duration)",
 			 interval_flag(st->mode));
 		return -1;
@@ -176,11 +213,17 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 }
 
 /* tcpconnect needs no accept: no syscall hook at all. Retransmits and resets are
- * tcpretrans', and tcplife's for the agent's counts (they are rare: cheap). */
+ * tcpretrans', and tcplife's for the agent's counts (they are rare: cheap). tcprtt needs
+ * tcp_probe, and the connection table (its state changes, accepts) only to know owners
+ * for an owner filter. */
 static bool tcp_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct tcp_state *st = state;
 
+	if (slot == &tcp_slots[5])
+		return st->mode == TCP_MODE_RTT;
+	if (st->mode == TCP_MODE_RTT)
+		return slot < &tcp_slots[2] && st->owners;
 	if (slot == &tcp_slots[1])
 		return st->mode != TCP_MODE_CONNECT;
 	if (slot >= &tcp_slots[2])
@@ -205,10 +248,33 @@ static int tcp_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->tcp_retr_err = tcp_tp_has_more_args(ks_ctx_btf(ctx),
 							  "btf_trace_tcp_retransmit_skb", 2);
 	skel->rodata->tcp_count = st->mode == TCP_MODE_LIFE;
+	skel->rodata->tcp_rtt_by = st->rtt_by;
+	if (st->seed)
+		bpf_program__set_autoload(skel->progs.tcp__seed_iter, true);
 	if (!st->per_proc)
 		bpf_map__set_max_entries(skel->maps.tcp_procs, 1);
 	if (!st->count)
 		bpf_map__set_max_entries(skel->maps.tcp_retr_conns, 1);
+	if (st->mode != TCP_MODE_RTT)
+		bpf_map__set_max_entries(skel->maps.tcp_rtts, 1);
+	return 0;
+}
+
+/* tcplife: once the state-change hook is attached, the connections already open enter the
+ * table with their owners; without the scan they stay owner-less "opened before". */
+static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct tcp_bpf *skel = vskel;
+	struct tcp_state *st = state;
+	int err;
+
+	if (!st->seed)
+		return 0;
+	err = tcp_seed_run(skel->progs.tcp__seed_iter);
+	if (err)
+		fprintf(stderr, "ksight %s: no owners for the connections open at start "
+			"(the BPF task_file iterator failed: %s)\n",
+			st->mode == TCP_MODE_RTT ? "tcprtt" : "tcplife", strerror(-err));
 	return 0;
 }
 
@@ -243,6 +309,8 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e)
 	ks_rec_add(&r, "fin_sent", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_FIN_SENT);
 	ks_rec_add(&r, "fin_received", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_FIN_RCVD);
 	ks_rec_add(&r, "opened_before", NULL, 0, KS_V_BOOL)->u = before;
+	/* found by the start-up scan: the bytes before ksight started are not in tx/rx */
+	ks_rec_add(&r, "partial", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_SEEDED);
 	ks_emit(ctx, &r);
 }
 
@@ -293,6 +361,8 @@ static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)
 		tcp_lat_report(ctx, st, skel->maps.tcp_lats);
 	if (st->count)
 		tcp_retr_report(ctx, st, skel->maps.tcp_retr_conns);
+	if (st->mode == TCP_MODE_RTT)
+		tcp_rtt_report(ctx, st, skel->maps.tcp_rtts);
 }
 
 static void tcp_collect(struct ks_ctx *ctx, void *state, void *vskel)
@@ -343,6 +413,7 @@ static void tcp_fini(void *state)
 {
 	tcp_proc_free(state);
 	tcp_retr_free(state);
+	tcp_rtt_free(state);
 }
 
 KS_BPF_OBJECT(tcp);
@@ -369,6 +440,12 @@ static const struct ks_variant tcp_variants[] = {
 	  "  ksight tcpretrans -c --port 443 10 6   # ... every 10 s, 6 times\n"
 	  "  ksight tcpretrans --addr 10.0.0.7 --json\n",
 	  TCP_MODE_RETRANS },
+	{ "tcprtt", "TCP smoothed RTT histograms (tcp:tcp_probe), per remote address or port",
+	  "  ksight tcprtt                    # a histogram per remote address, at Ctrl-C\n"
+	  "  ksight tcprtt --by lport 5 3     # per local port, every 5 s, 3 times\n"
+	  "  ksight tcprtt --by all --port 443 -6   # one histogram of IPv6 port 443\n"
+	  "  ksight tcprtt -p 1234 --json     # the connections process 1234 opened or accepted\n",
+	  TCP_MODE_RTT },
 	{ 0 },
 };
 
@@ -393,6 +470,7 @@ const struct ks_module tcp_module = {
 	.want_slot = tcp_want_slot,
 	.init = tcp_init,
 	.setup = tcp_setup,
+	.attach = tcp_attach,
 	.event = tcp_event,
 	.report = tcp_report,
 	.collect = tcp_collect,

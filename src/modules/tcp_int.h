@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the tcp module's files share (tcp.c: options, hooks, sessions; tcp_proc.c: -P;
  * tcp_open.c: tcpconnect and tcpaccept; tcp_states.c: tcpstates; tcp_retrans.c:
- * tcpretrans; tcp_agent.c: the agent's counts of both). */
+ * tcpretrans; tcp_rtt.c: tcprtt; tcp_agent.c: the agent's counts of both). */
 #ifndef KSIGHT_TCP_INT_H
 #define KSIGHT_TCP_INT_H
 
@@ -34,6 +34,14 @@ struct tcp_state {
 	/* the agent: state changes by state entered, retransmits and resets */
 	struct ks_metric *m_states, *m_retrans, *m_rst_sent, *m_rst_rcvd;
 	struct tcp_counts counts_prev;	/* the kernel's totals at the last collect() */
+	const char *by;		/* tcprtt --by */
+	int rtt_by;		/* ... parsed: TCP_RTT_BY_* */
+	bool owners;		/* an owner filter (-p, -t, -u, -n, --cgroup) is set */
+	bool seed;		/* tcplife: scan the connections open at start (tcp_seed.c) */
+	/* tcprtt: the totals the last report showed, per key */
+	struct tcp_rtt_key *rtt_prev_keys;
+	struct tcp_rtt_hist *rtt_prev;
+	size_t nrtt_prev;
 };
 
 struct tcp_proc_row {
@@ -79,6 +87,16 @@ void tcp_retr_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *m
 /* Emit the rows @rows[0..n) of tcpretrans -c (pure: the unit tests call it). */
 void tcp_retr_emit_rows(struct ks_ctx *ctx, const struct tcp_retr_row *rows, size_t n);
 void tcp_retr_free(struct tcp_state *st);
+
+/* tcprtt: each interval (and at the end), each histogram's samples since the last
+ * report, most samples first. @map is the module's tcp_rtts. */
+void tcp_rtt_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
+void tcp_rtt_free(struct tcp_state *st);
+
+/* tcplife: run the start-up scan @prog (tcp__seed_iter, loaded) once over every
+ * process's files. Returns 0 or -errno (the kernel has no task_file iterator...). */
+struct bpf_program;
+int tcp_seed_run(struct bpf_program *prog);
 
 /* The agent: register its metrics (0 or -errno), and bring the kernel's per-CPU totals
  * (@map: tcp_agent_counts) into them. */

@@ -192,7 +192,7 @@ static void udp_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 	struct udp_state *st = state;
 
 	if (!st->dns && h->type == KS_EV_PROC_EXIT)
-		ks_pidset_add(&st->gone, h->pid);
+		ks_task_rows_gone(&st->rows, h->pid);	/* dropped after the next report */
 }
 
 static int udp_init(struct ks_ctx *ctx, void *state)
@@ -202,6 +202,7 @@ static int udp_init(struct ks_ctx *ctx, void *state)
 	st->msg = malloc(sizeof(*st->msg));
 	if (!st->msg)
 		return -ENOMEM;
+	udp_flows_init(st);
 	st->m_txd = ks_ctx_metric(ctx, &udp_txd_desc);
 	st->m_txb = ks_ctx_metric(ctx, &udp_txb_desc);
 	st->m_rxd = ks_ctx_metric(ctx, &udp_rxd_desc);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/ident.h"
 #include "core/rows.h"
 #include "modules/udp_int.h"
@@ -65,56 +64,32 @@ static bool sub_row(void *r, const void *p)
 	return d->v.tx_dgrams || d->v.rx_dgrams;
 }
 
-/*
- * The rows that changed since the previous call, in a new array (*out, NULL when out of
+static uint64_t dgrams(const void *row)
+{
+	const struct udp_row *r = row;
+
+	return r->v.tx_dgrams + r->v.rx_dgrams;
+}
+
+/* The rows that changed since the previous call, in a new array (*out, NULL when out of
  * memory); the totals become the reference and the rows of processes gone leave the
- * kernel's table. Returns the row count.
- */
+ * kernel's table. Returns the row count. */
 static size_t read_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map,
 			  struct udp_row **out)
 {
-	struct udp_row *cur, *d;
-	uint64_t total = st->gone_dgrams;
-	size_t n, m, kept = 0;
+	uint64_t total;
+	size_t m = ks_task_rows_read(&st->rows, map, &total, (void **)out);
 
-	*out = NULL;
-	n = KS_MAP_ROWS(map, struct udp_row, by_key, &cur);
-	if (!cur)
-		return 0;
-	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
-			   (void **)&d);
-	if (!d) {
-		free(cur);
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		total += cur[i].v.tx_dgrams + cur[i].v.rx_dgrams;
-		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
-			bpf_map_delete_elem(bpf_map__fd(map), &cur[i].k);
-			st->gone_dgrams += cur[i].v.tx_dgrams + cur[i].v.rx_dgrams;
-			continue;
-		}
-		cur[kept++] = cur[i];
-	}
 	ks_ctx_aggregated(ctx, UDP_EV_FLOW, total);
-	ks_pidset_clear(&st->gone);
-	free(st->prev);
-	st->prev = cur;
-	st->nprev = kept;
-	qsort(d, m, sizeof(*d), by_bytes);
-	*out = d;
+	if (*out)
+		qsort(*out, m, sizeof(**out), by_bytes);
 	return m;
 }
 
 /* A header for a row: its process, as the kernel saw it when the row was made. */
 static void row_hdr(struct ks_hdr *h, const struct udp_row *r)
 {
-	memset(h, 0, sizeof(*h));
-	h->pid = h->tid = r->k.pid;
-	h->cgroup = r->v.cgroup;
-	h->flags = KS_HDR_F_OWNER;
-	h->ts = ks_clock_mono_now();	/* the report's time */
-	memcpy(h->comm, r->v.comm, sizeof(h->comm));
+	ks_row_hdr(h, r->k.pid, 0, r->v.cgroup, r->v.comm);
 }
 
 static void count_row(struct ks_ctx *ctx, struct udp_state *st, const struct ks_hdr *h,
@@ -193,10 +168,12 @@ void udp_flows_collect(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map 
 	flows_deltas(ctx, st, map, false);
 }
 
+void udp_flows_init(struct udp_state *st)
+{
+	st->rows = (struct ks_task_rows)KS_TASK_ROWS(struct udp_row, by_key, sub_row, dgrams);
+}
+
 void udp_flows_free(struct udp_state *st)
 {
-	free(st->prev);
-	st->prev = NULL;
-	st->nprev = 0;
-	ks_pidset_free(&st->gone);
+	ks_task_rows_free(&st->rows);
 }

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "core/module.h"
-#include "core/pidset.h"
+#include "core/rows.h"
 #include "modules/udp_dns.h"
 #include "udp.h"
 
@@ -39,11 +39,7 @@ struct udp_state {
 	const char *addr;	/* --addr */
 	uint8_t addr_bin[16];	/* --addr parsed */
 	unsigned int addr_family;	/* its UDP_AF_*, 0: no --addr */
-	/* the kernel's totals at the previous report or collect, sorted by key */
-	struct udp_row *prev;
-	size_t nprev;
-	struct ks_pidset gone;	/* processes that exited since: rows to drop after the report */
-	uint64_t gone_dgrams;	/* datagrams counted in rows taken out of the kernel's table */
+	struct ks_task_rows rows;	/* the kernel's table at the previous report or collect */
 	/* --dns */
 	struct udp_dns_msg *msg;	/* the decoder's output (large: not on the stack) */
 	struct udp_pending pend[UDP_PENDING];
@@ -60,7 +56,8 @@ struct bpf_map;
 void udp_flows_report(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map);
 /* Agent: the same into the registry only. */
 void udp_flows_collect(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map);
-/* A process exited: its rows leave the kernel's table once the next report counted them. */
+/* The flow table's reader (udp_flows.c knows the rows), at init. */
+void udp_flows_init(struct udp_state *st);
 void udp_flows_free(struct udp_state *st);
 
 /* --dns: one captured datagram decoded into a record; a query is remembered, an answer

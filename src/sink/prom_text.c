@@ -191,6 +191,12 @@ void ks_prom_text(struct ks_buf *out, const struct ks_metrics *r)
 				head(out, d->name, "", s, NULL, NULL);
 				value(out, s->v.d);
 				ks_buf_ch(out, '\n');
+			} else if (d->scale) {
+				/* kept in a smaller unit (ns): divided by the whole number
+				 * of them per base unit, 3098268 ns reads 0.003098268 */
+				head(out, d->name, "", s, NULL, NULL);
+				value(out, (double)s->v.u / (double)(uint64_t)(1.0 / d->scale + 0.5));
+				ks_buf_ch(out, '\n');
 			} else {
 				count(out, d->name, "", s, NULL, NULL, s->v.u);
 			}

@@ -10,6 +10,16 @@ with `ip netns exec`, or moved into a test cgroup before they make their sockets
   net_util.py udp-send DST PORT N SIZE SPORT
                                         N datagrams of SIZE bytes (pattern(SIZE)) from SPORT
                                         (IPv6 if DST has a colon)
+  net_util.py before-server ADDR PORT   (test_tcp_before.py) listen, print "ready PID",
+                                        accept one connection, read what the client sends
+                                        first and answer one byte; then read to its end,
+                                        send SIZE bytes (the first line from the client
+                                        says SIZE), close, print "done RECEIVED SENT"
+  net_util.py before-client DST PORT PRE POST
+                                        connect, send PRE bytes, read the server's byte,
+                                        print "ready PID LPORT", wait for a line on stdin,
+                                        then send POST bytes, shut the sending side, read to
+                                        the end, print "done SENT RECEIVED" (after PRE)
   net_util.py echo-client DST PORT N SIZE
                                         print "ready PID", wait for a line on stdin, then
                                         make the socket, send N datagrams of SIZE bytes one
@@ -33,6 +43,61 @@ def pattern(size):
 
 def ready():
     print("ready %d" % os.getpid(), flush=True)
+
+
+def family_of(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def read_exact(s, n):
+    got = 0
+    while got < n:
+        b = s.recv(min(n - got, 1 << 16))
+        assert b, "connection ended early"
+        got += len(b)
+
+
+def before_server(addr, port):
+    ls = socket.socket(family_of(addr), socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(1)
+    ready()
+    c, _ = ls.accept()
+    f = c.makefile("rb")
+    head = f.readline()                  # "PRE SIZE\n": the PRE bytes follow
+    pre, size = (int(x) for x in head.split())
+    assert len(f.read(pre)) == pre
+    c.sendall(b"k")
+    total = 0
+    while True:
+        b = f.read1(1 << 16)
+        if not b:
+            break
+        total += len(b)
+    c.sendall(b"s" * size)
+    f.close()
+    c.close()
+    print("done %d %d" % (total, size), flush=True)
+
+
+def before_client(dst, port, pre, post):
+    s = socket.create_connection((dst, port))
+    head = b"%d %d\n" % (pre, post + 7)     # the server's answer: not the same size
+    s.sendall(head + b"p" * pre)
+    read_exact(s, 1)
+    print("ready %d %d" % (os.getpid(), s.getsockname()[1]), flush=True)
+    sys.stdin.readline()
+    s.sendall(b"q" * post)
+    s.shutdown(socket.SHUT_WR)
+    total = 0
+    while True:
+        b = s.recv(1 << 16)
+        if not b:
+            break
+        total += len(b)
+    s.close()
+    print("done %d %d" % (post, total), flush=True)
 
 
 def main(argv):
@@ -88,6 +153,10 @@ def main(argv):
             s.send(data)
             assert s.recv(65536) == data
         print("done %d" % n, flush=True)
+    elif mode == "before-server":
+        before_server(argv[1], int(argv[2]))
+    elif mode == "before-client":
+        before_client(argv[1], int(argv[2]), int(argv[3]), int(argv[4]))
     else:
         sys.exit("net_util.py: unknown mode " + mode)
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from attach_util import Veth, run
-from conftest import UNIQ, Helper
+from conftest import SLOW, UNIQ, Helper
 
 PORT = 20000 + (int(UNIQ) % 500) * 16     # PORT .. PORT+15 are this run's
 
@@ -118,3 +118,41 @@ def sockless_resets_traced():
     is then in the kernel's BTF)."""
     with open("/sys/kernel/btf/vmlinux", "rb") as f:
         return b"\0trace_event_raw_tcp_send_reset\0" in f.read()
+
+
+NET_UTIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "net_util.py")
+
+
+class Work:
+    """A net_util.py workload, in namespace @ns; ready() is the words of its ready line."""
+
+    def __init__(self, ns, *args):
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", NET_UTIL] +
+                                  [str(a) for a in args], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def ready(self):
+        line = self.p.stdout.readline()
+        assert line.startswith("ready "), (line, self.p.stderr.read())
+        return [int(x) for x in line.split()[1:]]
+
+    def done(self):
+        out, err = self.p.communicate(input="go\n", timeout=60 * SLOW)
+        assert self.p.returncode == 0, err
+        words = out.split()
+        assert words[0] == "done", out
+        return [int(x) for x in words[1:]]
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def settled(ns, port):
+    """Nothing unacknowledged on the port's connections in @ns (`ss -ti`): the counters the
+    scan reads as baselines hold every byte sent before it."""
+    out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-tniH", "state", "established",
+                          "( sport = :%d or dport = :%d )" % (port, port)],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    return "bytes_acked" in out and "unacked" not in out

@@ -155,3 +155,29 @@ def test_bad_input_is_one_line_exit_2(args, word):
     assert r.returncode == 2, r
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and word in lines[0], lines
+
+
+def test_agent_runs_sched_only_when_named():
+    """In `ksight run` sched costs every context switch: only `--modules ... sched` loads
+    it, and then its summaries carry exactly the helper's switches (-p)."""
+    r = run_ksight(["run", "--duration", "1", "--listen", "none", "--json"])
+    assert r.returncode == 0, r.stderr
+    assert not [x for x in r.stdout.splitlines() if '"module":"sched"' in x]
+    h = Helper("switcher", ROUNDS, MIGRATIONS, 0)
+    try:
+        tids = [h.pid] + h.extra
+        k = Ksight(["run", "--modules", "exec,sched", "--json", "--listen", "none",
+                    "-p", str(h.pid), "1"])
+        k.wait_ready()
+        before = settled(h.pid, tids)
+        h.go()
+        assert h.readline().split() == ["done"]
+        after = settled(h.pid, tids)
+        time.sleep(1.2)
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    summ = [s for s in k.records("summary") if s["module"] == "sched"]
+    assert summ, k.stdout
+    for i, key in ((0, "voluntary"), (1, "involuntary")):
+        assert sum(s[key] for s in summ) == sum(after[t][i] - before[t][i] for t in tids)

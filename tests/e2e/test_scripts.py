@@ -95,6 +95,7 @@ TEST_COMMANDS = {
     "mount": "test_udp.py (a bind mount in unshare's mount namespace)",
     "nft": "test_tcp_retrans.py, test_drops.py",
     "nm": "test_tplist.py (binutils, the reference)", "readelf": "test_tplist.py",
+    "apt-get": "fetch-prometheus.sh (download only)", "dpkg-deb": "fetch-prometheus.sh",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {

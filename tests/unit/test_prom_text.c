@@ -128,6 +128,36 @@ static void test_page(void **state)
 		"ksight_test_latency_seconds_count{disk=\"vda\"} 4\n");
 }
 
+static const struct ks_metric_desc run_time = {
+	.name = "ksight_test_run_seconds_total", .help = "Run time", .type = KS_METRIC_COUNTER,
+	.unit = "seconds", .scale = 1e-9,
+};
+static const struct ks_metric_desc run_time_badname = {
+	.name = "ksight_test_run_time_total", .help = "Run time", .type = KS_METRIC_COUNTER,
+	.unit = "seconds", .scale = 1e-9,
+};
+static const struct ks_metric_desc run_time_nounit = {
+	.name = "ksight_test_run_seconds_total", .help = "Run time", .type = KS_METRIC_COUNTER,
+	.scale = 1e-9,
+};
+
+/* A counter kept in ns is shown in seconds, its name ending in _seconds_total. */
+static void test_scaled_counter(void **state)
+{
+	struct ks_metric *m;
+
+	assert_null(ks_metrics__register(r, &run_time_badname));
+	assert_null(ks_metrics__register(r, &run_time_nounit));
+	m = ks_metrics__register(r, &run_time);
+	assert_non_null(m);
+	ks_counter_add(ks_metric_get(m, NULL), 1500000000);
+	ks_counter_add(ks_metric_get(m, NULL), 1);
+	assert_non_null(strstr(render(), "# TYPE ksight_test_run_seconds_total counter\n"
+					 "ksight_test_run_seconds_total 1.500000001\n"));
+	ks_counter_add(ks_metric_get(m, NULL), 499999999);
+	assert_non_null(strstr(render(), "\nksight_test_run_seconds_total 2\n"));
+}
+
 static void test_addr(void **state)
 {
 	struct ks_prom_addr a;
@@ -165,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_label_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scaled_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addr, setup, teardown),
 	};
 

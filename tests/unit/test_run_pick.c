@@ -13,7 +13,7 @@ static char err[256];
 static int pick(const char *list)
 {
 	strcpy(err, "untouched");
-	return ks_run_pick(names, N, list, no, keep, err, sizeof(err));
+	return ks_run_pick(names, N, list, no, NULL, keep, err, sizeof(err));
 }
 
 static int setup(void **state)
@@ -65,12 +65,24 @@ static void test_tool_only_hidden(void **state)
 	const char *const with[] = { "exec", "", "open" };
 	bool n3[3] = { false, true, false }, k3[3];
 
-	assert_int_equal(ks_run_pick(with, 3, NULL, n3, k3, err, sizeof(err)), 2);
+	assert_int_equal(ks_run_pick(with, 3, NULL, n3, NULL, k3, err, sizeof(err)), 2);
 	assert_true(k3[0] && !k3[1] && k3[2]);
-	assert_int_equal(ks_run_pick(with, 3, "exec,", n3, k3, err, sizeof(err)), -1);
+	assert_int_equal(ks_run_pick(with, 3, "exec,", n3, NULL, k3, err, sizeof(err)), -1);
 	assert_string_equal(err, "--modules: an empty name in 'exec,' (exec, open)");
-	assert_int_equal(ks_run_pick(with, 3, "funccount", n3, k3, err, sizeof(err)), -1);
+	assert_int_equal(ks_run_pick(with, 3, "funccount", n3, NULL, k3, err, sizeof(err)), -1);
 	assert_string_equal(err, "--modules: unknown module 'funccount' (exec, open)");
+}
+
+/* A module that costs every context switch or fault (sched, mem) runs only when named. */
+static void test_optin_only_when_named(void **state)
+{
+	const bool optin[N] = { false, false, true, false };
+
+	assert_int_equal(ks_run_pick(names, N, NULL, no, optin, keep, err, sizeof(err)), N - 1);
+	assert_true(keep[0] && keep[1] && !keep[2] && keep[3]);
+	assert_int_equal(ks_run_pick(names, N, "biolat,rw", no, optin, keep, err, sizeof(err)),
+			 2);
+	assert_true(!keep[0] && !keep[1] && keep[2] && keep[3]);
 }
 
 int main(void)
@@ -78,6 +90,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_all_by_default, setup),
 		cmocka_unit_test_setup(test_list_and_no, setup),
+		cmocka_unit_test_setup(test_optin_only_when_named, setup),
 		cmocka_unit_test_setup(test_bad_lists, setup),
 		cmocka_unit_test_setup(test_tool_only_hidden, setup),
 	};

@@ -44,7 +44,7 @@ static void test_client_session(void **state)
 		  "\"lport\":41234,\"raddr\":\"10.252.7.2\",\"rport\":8080,\"tx_bytes\":1048576,"
 		  "\"rx_bytes\":262144,\"duration_ns\":250000000,\"retrans\":3,"
 		  "\"srtt_ns\":125000,\"reason\":\"fin\",\"closed_from\":\"FIN_WAIT2\","
-		  "\"fin_sent\":true,\"fin_received\":true,\"opened_before\":false}\n");
+		  "\"fin_sent\":true,\"fin_received\":true,\"opened_before\":false,\"partial\":false}\n");
 	tc_expect(tc_table(&t),
 		  "PID     COMM             SIDE    LADDR           LPORT RADDR           RPORT"
 		  "        TX        RX      DUR RETR     RTT CLOSE\n"
@@ -86,7 +86,7 @@ static void test_unowned_v6_reset(void **state)
 		  "\"tx_bytes\":1048576,\"rx_bytes\":262144,\"retrans\":3,\"srtt_ns\":0,"
 		  "\"reason\":\"rst_received\",\"error\":\"ECONNRESET\","
 		  "\"closed_from\":\"ESTABLISHED\",\"fin_sent\":false,\"fin_received\":false,"
-		  "\"opened_before\":true}\n");
+		  "\"opened_before\":true,\"partial\":false}\n");
 	tc_expect(tc_table(&t),
 		  "PID     COMM             SIDE    LADDR           LPORT RADDR           RPORT"
 		  "        TX        RX      DUR RETR     RTT CLOSE\n"
@@ -97,6 +97,27 @@ static void test_unowned_v6_reset(void **state)
 }
 
 /* A record shorter than a session is ignored, not read past its end. */
+/* Opened before ksight and found by the start-up scan: about its owner, partial. */
+static void test_seeded_session(void **state)
+{
+	struct tcp_close e;
+	struct tc t;
+
+	tc_open(&t, &tcp_module, 0, NULL);
+	client_v4(&e);
+	e.start_ns = 0;
+	e.flags = TCP_F_OWNER | TCP_F_ESTAB | TCP_F_BEFORE | TCP_F_SEEDED;
+	e.side = TCP_SIDE_NONE;
+	tc_feed(&t, &e, sizeof(e));
+	const char *j = tc_json(&t);
+
+	assert_non_null(strstr(j, "\"pid\":42,"));
+	assert_non_null(strstr(j, "\"side\":\"unknown\","));
+	assert_null(strstr(j, "duration_ns"));
+	assert_non_null(strstr(j, "\"opened_before\":true,\"partial\":true}\n"));
+	tc_close(&t);
+}
+
 static void test_short_record(void **state)
 {
 	struct tcp_close e;
@@ -198,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_and_accept),
 		cmocka_unit_test(test_client_session),
+		cmocka_unit_test(test_seeded_session),
 		cmocka_unit_test(test_unowned_v6_reset),
 		cmocka_unit_test(test_short_record),
 		cmocka_unit_test(test_summary),

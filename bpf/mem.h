@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* mem module: page faults per process or thread (counted in the kernel) and OOM kills. */
+#ifndef KSIGHT_MEM_H
+#define KSIGHT_MEM_H
+
+#include "common.h"
+
+#define MEM_EV_FAULT KS_EV(KS_MOD_mem, 0)	/* aggregated: faults counted; loss slot: a
+						 * row the full table could not take */
+#define MEM_EV_OOM KS_EV(KS_MOD_mem, 1)		/* streamed: the OOM killer chose a victim */
+
+#define MEM_ROWS 10240
+
+struct mem_key {
+	__u32 pid;		/* thread group id */
+	__u32 tid;		/* the thread with -L, else 0 */
+};
+
+struct mem_val {
+	__u64 minor;		/* faults served without I/O (the kernel's min_flt) */
+	__u64 major;		/* faults that waited for I/O (maj_flt) */
+	__u64 cgroup;		/* cgroup v2 id when the row was made */
+	char comm[TASK_COMM_LEN];	/* the thread that made the row */
+};
+
+/* oom:mark_victim. The header is the task that ran the OOM killer (the allocating one). */
+struct mem_oom {
+	struct ks_hdr hdr;
+	__u32 victim;		/* the victim's pid */
+	__u32 uid;		/* its uid (6.x kernels), else ~0 */
+	__u64 total_vm_kb;	/* its memory when chosen, KiB (6.x kernels, else 0) */
+	__u64 anon_rss_kb;
+	__u64 file_rss_kb;
+	__u64 shmem_rss_kb;
+	__s32 oom_score_adj;
+	char comm[TASK_COMM_LEN];	/* the victim's name (6.x kernels, else empty) */
+	__u32 __pad;
+};
+
+#endif

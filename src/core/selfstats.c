@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's view of itself (selfstats.h). Programs and maps are read once an interval
+ * through their fds; a program reached only by tail calls (a module's syscall handler)
+ * never counts runs of its own: the kernel counts them, and their time, in the program
+ * that made the call (the dispatcher's core__sys_exit_*).
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/procfs.h"
+#include "core/selfstats.h"
+#include "core/session_int.h"
+#include "core.skel.h"
+
+static const struct ks_metric_desc runs_desc = {
+	.name = "ksight_bpf_prog_runs_total",
+	.help = "Runs of each loaded ksight BPF program, as the kernel counts them (only while "
+		"its BPF statistics are on: ksight_bpf_stats_enabled)",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "module", "program" },
+	.budget = 1024,
+};
+
+static const struct ks_metric_desc run_time_desc = {
+	.name = "ksight_bpf_prog_run_seconds_total",
+	.help = "Time spent running each loaded ksight BPF program, tail calls it made included "
+		"(only while the kernel's BPF statistics are on)",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "module", "program" },
+	.budget = 1024,
+	.unit = "seconds",
+	.scale = 1e-9,
+};
+
+static const struct ks_metric_desc stats_on_desc = {
+	.name = "ksight_bpf_stats_enabled",
+	.help = "Whether the kernel counts BPF programs' runs and run time now: "
+		"kernel.bpf_stats_enabled, or this agent's --bpf-stats",
+	.type = KS_METRIC_GAUGE,
+};
+
+static const struct ks_metric_desc rb_size_desc = {
+	.name = "ksight_ring_buffer_size_bytes",
+	.help = "Size of the ring buffer every module streams through",
+	.type = KS_METRIC_GAUGE,
+};
+
+static const struct ks_metric_desc rb_peak_desc = {
+	.name = "ksight_ring_buffer_peak_used_bytes",
+	.help = "Most bytes waiting in the ring buffer when the reader woke, during the last "
+		"interval (at the size, records are lost)",
+	.type = KS_METRIC_GAUGE,
+};
+
+static const struct ks_metric_desc map_entries_desc = {
+	.name = "ksight_bpf_map_entries",
+	.help = "Entries in each of ksight's hash maps (past its capacity, updates fail and are "
+		"counted as lost)",
+	.type = KS_METRIC_GAUGE,
+	.labels = { "module", "map" },
+	.budget = 1024,
+};
+
+static const struct ks_metric_desc map_max_desc = {
+	.name = "ksight_bpf_map_max_entries",
+	.help = "Capacity of each of ksight's hash maps",
+	.type = KS_METRIC_GAUGE,
+	.labels = { "module", "map" },
+	.budget = 1024,
+};
+
+void ks_selfstats_init(struct ks_ctx *c, struct ks_selfstats *s)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	s->started = true;
+	s->stats_fd = -1;
+	s->runs = ks_ctx_metric(c, &runs_desc);
+	s->run_time = ks_ctx_metric(c, &run_time_desc);
+	s->stats_on = ks_ctx_metric(c, &stats_on_desc);
+	s->rb_size_m = ks_ctx_metric(c, &rb_size_desc);
+	s->rb_peak_m = ks_ctx_metric(c, &rb_peak_desc);
+	s->map_entries = ks_ctx_metric(c, &map_entries_desc);
+	s->map_max = ks_ctx_metric(c, &map_max_desc);
+	if (c->common.bpf_stats) {
+		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (s->stats_fd < 0)
+			fprintf(stderr, "ksight %s: --bpf-stats: cannot turn the kernel's BPF run-time "
+				"statistics on (BPF_ENABLE_STATS): %s; program runs are counted only "
+				"while kernel.bpf_stats_enabled is 1\n", c->label, strerror(errno));
+	}
+	if (!c->skel)
+		return;
+	s->rb_size = bpf_map__max_entries(c->skel->maps.ks_rb);
+	/* the consumer's page, then the producer's: read-only, so no write can confuse
+	 * libbpf's reader, which maps them too */
+	p = mmap(NULL, 2 * page, PROT_READ, MAP_SHARED, bpf_map__fd(c->skel->maps.ks_rb), 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "ksight %s: cannot map the ring buffer's positions: %s; "
+			"ksight_ring_buffer_peak_used_bytes stays 0\n", c->label, strerror(errno));
+		return;
+	}
+	s->rb_pages = p;
+	s->rb_len = 2 * page;
+}
+
+void ks_selfstats_free(struct ks_selfstats *s)
+{
+	if (!s->started)
+		return;
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	s->stats_fd = -1;
+	if (s->rb_pages)
+		munmap(s->rb_pages, s->rb_len);
+	s->rb_pages = NULL;
+}
+
+static struct ks_series *series2(struct ks_metric *m, const char *a, const char *b)
+{
+	const char *v[2] = { a, b };
+	size_t len[2] = { strlen(a), strlen(b) };
+
+	return ks_metric_getn(m, v, len);
+}
+
+static void programs(struct ks_selfstats *s, const char *module, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;	/* not loaded: an alternative this kernel did not take */
+		ks_counter_set(series2(s->runs, module, bpf_program__name(prog)), info.run_cnt);
+		ks_counter_set(series2(s->run_time, module, bpf_program__name(prog)),
+			       info.run_time_ns);
+	}
+}
+
+static bool is_hash(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH ||
+	       t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+/* Entries of hash map @fd, walked key by key: one syscall each, a few ms for thousands,
+ * once an interval. A walk that meets a key deleted meanwhile restarts from the first, so
+ * it stops at the capacity, which it cannot truly pass. -1 if the walk fails at once. */
+static long count_entries(int fd, __u32 key_size, __u32 max)
+{
+	char *k = calloc(2, key_size ? key_size : 1);
+	char *cur = k, *next = k + key_size;
+	long n = 0;
+
+	if (!k)
+		return -1;
+	if (bpf_map_get_next_key(fd, NULL, cur)) {
+		n = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	for (n = 1; n < (long)max; n++) {
+		char *t;
+
+		if (bpf_map_get_next_key(fd, cur, next))
+			break;
+		t = cur;
+		cur = next;
+		next = t;
+	}
+out:
+	free(k);
+	return n;
+}
+
+/* Each hash map of @obj not seen yet (the shared ones belong to the first object). */
+static void maps(struct ks_selfstats *s, const char *module, struct bpf_object *obj,
+		 __u32 *seen, size_t *nseen, size_t cap)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_map__fd(map);
+		bool dup = false;
+		long n;
+
+		if (fd < 0 || !is_hash(bpf_map__type(map)) ||
+		    bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		for (size_t i = 0; i < *nseen && !dup; i++)
+			dup = seen[i] == info.id;
+		if (dup)
+			continue;
+		if (*nseen < cap)
+			seen[(*nseen)++] = info.id;
+		n = count_entries(fd, info.key_size, info.max_entries);
+		if (n < 0)
+			continue;
+		ks_gauge_set(series2(s->map_entries, module, bpf_map__name(map)), n);
+		ks_gauge_set(series2(s->map_max, module, bpf_map__name(map)), info.max_entries);
+	}
+}
+
+/* Whether the sysctl kernel.bpf_stats_enabled is on (it does not show the switches held
+ * through BPF_ENABLE_STATS, ours or another tool's). */
+static bool stats_sysctl(void)
+{
+	char buf[8];
+
+	return ks_read_file("/proc/sys/kernel/bpf_stats_enabled", buf, sizeof(buf)) > 0 &&
+	       buf[0] == '1';
+}
+
+void ks_selfstats_collect(struct ks_ctx *c, struct ks_selfstats *s)
+{
+	size_t nseen = 0;
+	__u32 seen[512];
+
+	if (!s->started || !s->runs || !s->run_time || !s->stats_on || !s->rb_size_m || !s->rb_peak_m ||
+	    !s->map_entries || !s->map_max)
+		return;
+	ks_gauge_set(ks_metric_get(s->stats_on, NULL), s->stats_fd >= 0 || stats_sysctl());
+	ks_gauge_set(ks_metric_get(s->rb_size_m, NULL), s->rb_size);
+	ks_selfstats_sample(s);
+	ks_gauge_set(ks_metric_get(s->rb_peak_m, NULL), s->rb_peak);
+	s->rb_peak = 0;
+	if (c->core.o.obj) {
+		programs(s, "core", c->core.o.obj);
+		maps(s, "core", c->core.o.obj, seen, &nseen, 512);
+	}
+	for (int i = 0; i < c->ninst; i++) {
+		struct ks_inst *in = &c->inst[i];
+
+		if (in->failed || !in->o.obj)
+			continue;
+		programs(s, in->m->name, in->o.obj);
+		maps(s, in->m->name, in->o.obj, seen, &nseen, 512);
+	}
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the mem module's files share. */
+#ifndef KSIGHT_MEM_INT_H
+#define KSIGHT_MEM_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/module.h"
+#include "core/rows.h"
+#include "mem.h"
+
+struct mem_row {
+	struct mem_key k;
+	struct mem_val v;
+};
+
+struct mem_state {
+	bool per_thread;	/* -L */
+	bool no_faults;		/* --oom-only */
+	uint64_t top;		/* --top: rows per report, 0: all */
+	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
+	/* the agent's: faults per service, OOM kills per victim name */
+	struct ks_metric *m_minor, *m_major, *m_oom;
+};
+
+#endif
