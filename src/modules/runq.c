@@ -337,6 +337,7 @@ const struct ks_module runq_module = {
 	.name = "runqlat",
 	.id = KS_MOD_runq,
 	.bpf = &runq_bpf_obj,
+	.agent_optin = true,	/* every switch and wakeup of the machine, as sched */
 	.brief = "run-queue latency histograms (woken or preempted to running), per process "
 		 "or cgroup",
 	.usage = "  ksight runqlat                 # one histogram of every wait, at Ctrl-C\n"
