@@ -13,6 +13,7 @@
  */
 #include "common.bpf.h"
 #include "cswitch.h"
+#include "task_want.bpf.h"
 
 const volatile bool cswitch_per_thread = false;
 const volatile __u64 cswitch_cgroup_id = 0;	/* --cgroup's id, for tasks other than current */
@@ -24,64 +25,9 @@ struct {
 	__type(value, struct cswitch_val);
 } cswitch_rows SEC(".maps");
 
-/* Kernels before 5.14 name the task's state `state`; before 6.15 kernfs's parent is
- * `parent`. */
-struct task_struct___old {
-	long state;
-} __attribute__((preserve_access_index));
-
-struct kernfs_node___old {
-	struct kernfs_node *parent;
-} __attribute__((preserve_access_index));
-
-static __always_inline long task_state(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___old *)t, state);
-}
-
-static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
-{
-	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
-}
-
-/* Whether task @t's cgroup v2 is --cgroup's or below it (16 levels looked at). */
-static __always_inline bool task_in_cgroup(struct task_struct *t)
-{
-	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
-
-	for (int i = 0; i < 16 && kn; i++) {
-		if (BPF_CORE_READ(kn, id) == cswitch_cgroup_id)
-			return true;
-		kn = kn_parent(kn);
-	}
-	return false;
-}
-
-/* ks_want for a task that is not the current one (the woken, the migrated). */
 static __always_inline bool want_task(struct task_struct *t, __u32 tgid, __u32 tid)
 {
-	if (tgid == ks_cfg.self_tgid)
-		return false;
-	if (ks_cfg.targ_tgid && tgid != ks_cfg.targ_tgid)
-		return false;
-	if (ks_cfg.targ_tid && tid != ks_cfg.targ_tid)
-		return false;
-	if (ks_cfg.filter_uid && BPF_CORE_READ(t, cred, uid.val) != ks_cfg.targ_uid)
-		return false;
-	if (ks_cfg.filter_comm) {
-		__u64 comm[2] = {};
-
-		bpf_probe_read_kernel(comm, sizeof(comm), &t->comm);
-		if (comm[0] != ks_cfg.targ_comm[0] || comm[1] != ks_cfg.targ_comm[1])
-			return false;
-	}
-	if (ks_cfg.filter_cgroup && !task_in_cgroup(t))
-		return false;
-	return true;
+	return ks_want_task(t, tgid, tid, cswitch_cgroup_id);
 }
 
 /* The row of (@tgid, @tid), made with task @t's name and cgroup if new; NULL when the
@@ -127,14 +73,14 @@ static __always_inline void count_switch(struct task_struct *prev, bool involunt
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cswitch__switch_btf, bool preempt, struct task_struct *prev)
 {
-	count_switch(prev, preempt || !task_state(prev));
+	count_switch(prev, preempt || !ks_task_state(prev));
 	return 0;
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(cswitch__switch_raw, bool preempt, struct task_struct *prev)
 {
-	count_switch(prev, preempt || !task_state(prev));
+	count_switch(prev, preempt || !ks_task_state(prev));
 	return 0;
 }
 

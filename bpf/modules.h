@@ -23,6 +23,7 @@
 	X(drops, 11)     \
 	X(net, 12)       \
 	X(funccount, 13) \
+	X(runq, 9)       \
 	X(cswitch, 14) \
 	X(mem, 15)
 

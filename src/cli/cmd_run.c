@@ -15,11 +15,11 @@
 #include "sink/prom.h"
 
 static const char usage[] =
-	"  ksight run                        # every module (but sched, mem), a summary every 10 s\n"
+	"  ksight run                        # every module (but sched, mem, runqlat), every 10 s\n"
 	"  ksight run 2                      # a summary every 2 s\n"
 	"  ksight run --modules exec,biolat  # only these modules\n"
 	"  ksight run --no-rw --no-files     # every module but rw and files\n"
-	"  ksight run --modules exec,sched,mem  # sched and mem run only when named\n"
+	"  ksight run --modules exec,sched,mem,runqlat  # these three run only when named\n"
 	"  ksight run --json                 # every record as JSON lines, summaries included\n"
 	"  ksight run -p 1234                # everything one process does\n"
 	"  ksight run -o table -o json,event:/var/log/ksight.jsonl\n"
@@ -46,8 +46,8 @@ static const struct ks_opt *run_table(void)
 	int k = 0;
 
 	t[k++] = (struct ks_opt){ "modules", 0, KS_OPT_STR, offsetof(struct run_opts, modules),
-				  "LIST", "only these modules, comma-separated (default: all but sched and "
-				  "mem, which only run when named)" };
+				  "LIST", "only these modules, comma-separated (default: all but sched, "
+				  "mem and runqlat, which only run when named)" };
 	t[k++] = (struct ks_opt){ "listen", 0, KS_OPT_STR, offsetof(struct run_opts, listen),
 				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
 				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
