@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+import sched_util
 from conftest import Helper, Ksight, run_ksight
 
 HOOKS = [None, "tp_btf", "raw_tp", "tp"]
@@ -27,18 +28,7 @@ def kernel_counts(pid, tid):
 
 def settled(pid, tids):
     """The counters of @tids once every thread is asleep and two reads agree."""
-    last = None
-    for _ in range(400):
-        states = []
-        for t in tids:
-            with open("/proc/%d/task/%d/stat" % (pid, t)) as f:
-                states.append(f.read().rsplit(")", 1)[1].split()[0])
-        now = {t: kernel_counts(pid, t) for t in tids}
-        if all(s == "S" for s in states) and now == last:
-            return now
-        last = now
-        time.sleep(0.05)
-    raise AssertionError("helper threads never settled: %s" % states)
+    return sched_util.settled(pid, tids, kernel_counts)
 
 
 def traced_pingpong(args):

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+import sched_util
 from conftest import UNIQ, Helper, Ksight, run_ksight
 
 PAGES = 500
@@ -22,16 +23,7 @@ def kernel_faults(pid):
 
 def settled(pid):
     """The counters once the process is asleep and two reads agree."""
-    last = None
-    for _ in range(400):
-        with open("/proc/%d/stat" % pid) as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        now = kernel_faults(pid)
-        if state == "S" and now == last:
-            return now
-        last = now
-        time.sleep(0.05)
-    raise AssertionError("helper never settled")
+    return sched_util.settled(pid, [pid], lambda p, t: kernel_faults(p))[pid]
 
 
 def traced_faults(args):

