@@ -9,10 +9,10 @@ import time
 import pytest
 
 import sched_util
-from conftest import Helper, Ksight, run_ksight
+from conftest import SCALE, Helper, Ksight, run_ksight
 
 HOOKS = [None, "tp_btf", "raw_tp", "tp"]
-ROUNDS, MIGRATIONS, THREADS = 2000, 40, 25
+ROUNDS, MIGRATIONS, THREADS = 2000 // SCALE, 40, 25   # SCALE: fewer under TCG
 
 
 def kernel_counts(pid, tid):
