@@ -162,7 +162,8 @@ def test_histograms_equal_the_trace(nspair, family):
                  ["--port", port, "--by", "all", "--hooks", "raw_tp"],
                  ["--port", port, "--by", "all", "--hooks", "tp"]],
         [(family, port, 20 // SCALE, 200000)])
-    assert len(samples) > 100, len(samples)
+    # 20 flows of 200 kB give hundreds of samples; the guests' 2 flows give ~45.
+    assert len(samples) > 100 // SCALE, len(samples)
     want = expect(samples, lambda s: s[2][0])
     assert hists(kr, "raddr") == want
     assert set(want) == set(nspair.addrs(family))
