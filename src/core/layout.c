@@ -52,7 +52,7 @@ KS_LAYOUT(cswitch_key, 8);
 KS_LAYOUT(cswitch_val, 72);
 KS_LAYOUT(drops_key, 24);
 KS_LAYOUT(mem_key, 8);
-KS_LAYOUT(mem_val, 40);
+KS_LAYOUT(mem_val, 88);
 KS_LAYOUT(mem_oom, 128);
 KS_LAYOUT(drops_val, 32);
 KS_LAYOUT(syscount_key, 8);

@@ -18,10 +18,11 @@ struct mem_row {
 struct mem_state {
 	bool per_thread;	/* -L */
 	bool no_faults;		/* --oom-only */
+	bool no_growth;		/* --no-growth */
 	uint64_t top;		/* --top: rows per report, 0: all */
 	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
-	/* the agent's: faults per service, OOM kills per victim name */
-	struct ks_metric *m_minor, *m_major, *m_oom;
+	/* the agent's: faults and bytes (un)mapped per service, OOM kills per victim name */
+	struct ks_metric *m_minor, *m_major, *m_oom, *m_mapped, *m_unmapped;
 };
 
 #endif
