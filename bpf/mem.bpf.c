@@ -9,6 +9,7 @@
  * CPU: adds are atomic (gauges are stores: the last writer wins).
  */
 #include "mem.sys.bpf.h"
+#include "mem_leaks.bpf.h"
 
 KS_SYS_MODULE(mem)
 

@@ -12,7 +12,27 @@
 						 * row the full table could not take */
 #define MEM_EV_OOM KS_EV(KS_MOD_mem, 1)		/* streamed: the OOM killer chose a victim */
 
+#define MEM_EV_LEAK KS_EV(KS_MOD_mem, 2)	/* aggregated (--leaks): outstanding blocks;
+						 * loss slot: a block the full table could not
+						 * take */
+#define MEM_EV_LEAK_STACK KS_EV(KS_MOD_mem, 3)	/* loss slot only: a block whose stack
+						 * was cut to its first frame (or lost) */
+
 #define MEM_ROWS 10240
+#define MEM_LEAK_BLOCKS 262144	/* outstanding blocks followed */
+#define MEM_LEAK_STACKS 16384	/* distinct allocating stacks */
+#define MEM_LEAK_DEPTH 32	/* frames kept per stack */
+
+#define MEM_STACK_TOP (1 << 30)
+
+/* --leaks: one outstanding block. */
+struct mem_block {
+	__u64 size;		/* bytes asked for */
+	__u64 ts;		/* ns, CLOCK_MONOTONIC, when it was allocated */
+	__s32 stack;		/* its user stack in mem_leak_stacks, or with MEM_STACK_TOP
+				 * its first frame in mem_leak_tops; < 0: lost */
+	__u32 __pad;
+};
 
 struct mem_key {
 	__u32 pid;		/* thread group id */

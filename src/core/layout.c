@@ -53,6 +53,7 @@ KS_LAYOUT(cswitch_val, 72);
 KS_LAYOUT(drops_key, 24);
 KS_LAYOUT(mem_key, 8);
 KS_LAYOUT(mem_val, 88);
+KS_LAYOUT(mem_block, 24);
 KS_LAYOUT(mem_oom, 128);
 KS_LAYOUT(drops_val, 32);
 KS_LAYOUT(syscount_key, 8);

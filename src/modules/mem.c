@@ -25,12 +25,16 @@ static const struct ks_opt mem_opts[] = {
 	  "rows per report, most faults first (default 20, 0: all)", 0, 1000000 },
 	{ "oom-only", 0, KS_OPT_FLAG, offsetof(struct mem_state, no_faults), NULL,
 	  "only OOM kills: no page-fault counting, no growth" },
+	{ "leaks", 0, KS_OPT_FLAG, offsetof(struct mem_state, leaks), NULL,
+	  "with -p: outstanding allocations by the user stack that made them (uprobes)" },
+	{ "leaks-lib", 0, KS_OPT_STR, offsetof(struct mem_state, leaks_lib), "LIB",
+	  "the allocator's library or binary for --leaks (default libc)" },
 	{ "no-growth", 0, KS_OPT_FLAG, offsetof(struct mem_state, no_growth), NULL,
 	  "faults and OOM kills only: no mmap/munmap/brk (no syscall hook), no RSS" },
 	{ 0 },
 };
 
-enum { SL_FAULTS, SL_OOM, SL_GROWTH, SL_RSS };
+enum { SL_FAULTS, SL_OOM, SL_GROWTH, SL_RSS, SL_LEAKS };
 
 static const int mem_growth_calls[] = { SYS_mmap, SYS_munmap, SYS_brk, -1 };
 
@@ -62,12 +66,23 @@ static const struct ks_slot mem_slots[] = {
 			{ KS_FAM_TP, { { "mem__rss_tp", "kmem/rss_stat" } } },
 		},
 	},
+	[SL_LEAKS] = {
+		.name = "follow allocations (--leaks)",
+		.alts = {
+			{ KS_FAM_UPROBE, { { "mem__malloc", "uprobe" }, { "mem__calloc", "uprobe" },
+					   { "mem__realloc", "uprobe" }, { "mem__memalign", "uprobe" },
+					   { "mem__posix_memalign", "uprobe" }, { "mem__free", "uprobe" },
+					   { "mem__alloc_ret", "uretprobe" } } },
+		},
+	},
 	{ 0 },
 };
 
 static const struct ks_evtype mem_types[] = {
 	{ MEM_EV_FAULT, "faults", true },
 	{ MEM_EV_OOM, "oom" },
+	{ MEM_EV_LEAK, "leak_blocks", true },
+	{ MEM_EV_LEAK_STACK, "leak_stacks_cut", true },
 	{ 0 },
 };
 
@@ -77,6 +92,8 @@ static bool mem_want_slot(const void *state, const struct ks_slot *slot)
 
 	if (slot == &mem_slots[SL_OOM])
 		return true;
+	if (slot == &mem_slots[SL_LEAKS])
+		return st->leaks;
 	if (slot == &mem_slots[SL_FAULTS])
 		return !st->no_faults;
 	return !st->no_faults && !st->no_growth;
@@ -88,6 +105,7 @@ static int mem_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct mem_bpf *skel = vskel;
 
 	skel->rodata->mem_per_thread = st->per_thread;
+	mem_leaks_setup(st, skel);
 	return 0;
 }
 
@@ -100,6 +118,8 @@ static int mem_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	struct ks_perf_spec major = { PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 };
 	int err;
 
+	if (st->leaks && (err = mem_leaks_attach(ctx, st, skel)))
+		return err;
 	if (st->no_faults)
 		return 0;
 	if ((err = ks_attach_perf(ctx, skel->progs.mem__minor, &minor)))
@@ -213,6 +233,8 @@ static void mem_report(struct ks_ctx *ctx, void *state, void *vskel)
 	for (size_t i = 0; i < m && (!st->top || i < st->top); i++)
 		emit_row(ctx, st, &d[i]);
 	free(d);
+	if (st->leaks)
+		mem_leaks_report(ctx, st, skel);
 }
 
 static void on_oom(struct ks_ctx *ctx, const struct ks_hdr *h, size_t size)
@@ -376,6 +398,12 @@ static void mem_fini(void *state)
 	struct mem_state *st = state;
 
 	ks_task_rows_free(&st->rows);
+	free(st->leak_maps);
+}
+
+static int mem_configure(void *state, const struct ks_common *common, char *err, size_t len)
+{
+	return mem_leaks_configure(state, common, err, len);
 }
 
 KS_BPF_OBJECT(mem);
@@ -390,7 +418,8 @@ const struct ks_module mem_module = {
 		 "  ksight mem 1                # every second, the 20 busiest\n"
 		 "  ksight mem -L -p 1234 1 5   # the threads of 1234, every second, 5 times\n"
 		 "  ksight mem --oom-only --json  # only OOM kills, as JSON lines\n"
-		 "  ksight mem --no-growth 5    # faults only (no syscall hook), every 5 s\n",
+		 "  ksight mem --no-growth 5    # faults only (no syscall hook), every 5 s\n"
+		 "  ksight mem --leaks -p 1234 10  # 1234's outstanding allocations by stack\n",
 	.opts = mem_opts,
 	.state_size = sizeof(struct mem_state),
 	.defaults = &mem_defaults,
@@ -398,6 +427,7 @@ const struct ks_module mem_module = {
 	.slots = mem_slots,
 	.types = mem_types,
 	.want_slot = mem_want_slot,
+	.configure = mem_configure,
 	.init = mem_init,
 	.setup = mem_setup,
 	.attach = mem_attach,
