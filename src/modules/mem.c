@@ -54,7 +54,7 @@ static const struct ks_slot mem_slots[] = {
 		},
 	},
 	[SL_GROWTH] = {
-		.name = "see mmap, munmap and brk",
+		.name = "see mmap/munmap/brk",
 		.alts = {
 			{ KS_FAM_FENTRY, { X(mmap), X(munmap), X(brk) } },
 			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, mem_growth_calls },
