@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the pmc module's files share: the counters it knows and the chosen list. */
+#ifndef KSIGHT_PMC_INT_H
+#define KSIGHT_PMC_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/perf_event.h>
+
+#include "core/module.h"
+#include "core/rows.h"
+#include "pmc.h"
+
+/* One counter `ksight pmc -e` can name. */
+struct pmc_event {
+	const char *name;	/* perf's name: "cycles", "LLC-load-misses" */
+	const char *alias;	/* another accepted name ("cs"), or NULL */
+	uint32_t type;		/* PERF_TYPE_HARDWARE, _HW_CACHE or _SOFTWARE */
+	uint64_t config;
+	const char *key;	/* its JSON key */
+	const char *col;	/* its table column */
+	int width;
+};
+
+/* Every counter known, ending at name NULL; and the default list. */
+extern const struct pmc_event pmc_events[];
+#define PMC_DEFAULT_EVENTS "cycles,instructions,cache-references,cache-misses,branch-misses," \
+			   "LLC-load-misses,dTLB-load-misses,page-faults,cs,migrations,cpu-clock," \
+			   "task-clock"
+
+static inline bool pmc_event_hw(const struct pmc_event *e)
+{
+	return e->type != PERF_TYPE_SOFTWARE;
+}
+
+/*
+ * Parse @list, counter names separated by commas (case does not matter), into @out (up to
+ * PMC_MAX). Returns the count, or -1 with one line in @err: an unknown or repeated name,
+ * an empty one, too many.
+ */
+int pmc_events_parse(const char *list, const struct pmc_event **out, char *err, size_t len);
+
+/*
+ * Drop the hardware counters of @ev (@n), keeping the order of the rest; their names, comma
+ * separated, into @names. Returns how many are left.
+ */
+int pmc_events_drop_hw(const struct pmc_event **ev, int n, char *names, size_t len);
+
+/* A counter's value over a stretch: its count scaled up by the time it was enabled over the
+ * time it counted (hardware counters multiplexed), the count itself when never scaled. */
+uint64_t pmc_scaled(const struct pmc_read *r);
+
+struct pmc_row {
+	struct pmc_key k;
+	struct pmc_val v;
+};
+
+struct pmc_state {
+	const char *events;	/* -e, as given */
+	bool per_process;	/* -P (the default) */
+	bool per_thread;	/* -L */
+	bool per_cgroup;	/* --per-cgroup */
+	uint64_t top;		/* --top: rows per report, 0: all */
+	const struct pmc_event *ev[PMC_MAX];	/* the counters, in the kernel's order */
+	int n;
+	bool hw_probed;		/* the PMU was looked for (kernel_check or setup) */
+	int cycles, instructions;	/* their index in ev, or -1: for IPC */
+	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
+	struct ks_metric *m[PMC_MAX];	/* the agent's: each counter per service */
+};
+
+#endif
