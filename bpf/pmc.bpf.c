@@ -6,7 +6,12 @@
  * are read (bpf_perf_event_read_value), their change since the switch-in of the task now
  * leaving is added to its row, and the values are kept as the next task's start. Only the
  * task that ran on the CPU between two switches can have made the events counted there,
- * so nothing is sampled or guessed. The switch hooks run with interrupts off on the CPU
+ * so nothing is sampled or guessed. Context switches are the task's own switch-outs, as
+ * the kernel counts them per task (the software event is raised after the tracepoint, in
+ * the next task's stretch). A switch-out whose switch-in this CPU did not see (the task ran
+ * before ksight started, or the task before it left without a tracepoint: some kernels
+ * hide their own service threads from sched_switch) counts its switch but not its stretch,
+ * as unseen, never as another task's. The switch hooks run with interrupts off on the CPU
  * they read: the per-CPU start needs no lock; rows are shared by the threads of a process
  * on every CPU: adds are atomic.
  */
@@ -131,12 +136,21 @@ static __always_inline void on_switch(__u64 pid_tgid, __u32 next_tid)
 	__u32 zero = 0, tid = (__u32)pid_tgid, valid = 0;
 	struct pmc_start *st = bpf_map_lookup_elem(&pmc_starts, &zero);
 	struct pmc_val *v = NULL;
+	bool seen;
 
 	if (!st)
 		return;
-	/* the idle task is no one's; a stretch seen from its start only */
-	if (tid && st->tid == tid && st->valid && ks_want(pid_tgid))
+	seen = st->tid == tid && st->valid;
+	/* the idle task is no one's */
+	if (tid && ks_want(pid_tgid)) {
 		v = row(pid_tgid);
+		if (v) {
+			__sync_fetch_and_add(&v->switch_outs, 1);
+			__sync_fetch_and_add(seen ? &v->stretches : &v->unseen, 1);
+			if (!seen)
+				v = NULL;
+		}
+	}
 #pragma unroll
 	for (__u32 i = 0; i < PMC_MAX; i++) {
 		struct pmc_read r;
@@ -157,10 +171,8 @@ static __always_inline void on_switch(__u64 pid_tgid, __u32 next_tid)
 		st->c[i] = r;
 		valid |= 1u << i;
 	}
-	if (v)
-		__sync_fetch_and_add(&v->stretches, 1);
 	st->tid = next_tid;
-	st->valid = valid;
+	st->valid = valid | 1u << 31;	/* a stretch starts even with no counter read */
 }
 
 SEC("tp_btf/sched_switch")

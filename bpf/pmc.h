@@ -8,7 +8,7 @@
 
 #include "common.h"
 
-#define PMC_EV_ROWS KS_EV(KS_MOD_pmc, 0)	/* aggregated: on-CPU stretches counted; loss
+#define PMC_EV_ROWS KS_EV(KS_MOD_pmc, 0)	/* aggregated: switch-outs counted; loss
 						 * slot: a row the full table could not take */
 
 #define PMC_ROWS 10240
@@ -31,6 +31,9 @@ struct pmc_read {
 struct pmc_val {
 	struct pmc_read c[PMC_MAX];	/* summed changes over the row's on-CPU stretches */
 	__u64 stretches;	/* switch-in to switch-out stretches summed */
+	__u64 switch_outs;	/* every switch-out (the kernel's nvcsw + nivcsw) */
+	__u64 unseen;		/* switch-outs whose switch-in was not seen on that CPU
+				 * (running before the start): their stretch is not counted */
 	__u64 cgroup;		/* cgroup v2 id when the row was made */
 	char comm[TASK_COMM_LEN];	/* the thread that made the row */
 };

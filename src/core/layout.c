@@ -56,7 +56,7 @@ KS_LAYOUT(mem_key, 8);
 KS_LAYOUT(mem_val, 40);
 KS_LAYOUT(mem_oom, 128);
 KS_LAYOUT(pmc_key, 16);
-KS_LAYOUT(pmc_val, 8 * 3 * PMC_MAX + 32);
+KS_LAYOUT(pmc_val, 8 * 3 * PMC_MAX + 48);
 KS_LAYOUT(pmc_start, 8 * 3 * PMC_MAX + 8);
 KS_LAYOUT(drops_val, 32);
 KS_LAYOUT(syscount_key, 8);

@@ -51,7 +51,7 @@ static const struct ks_slot pmc_slots[] = {
 };
 
 static const struct ks_evtype pmc_types[] = {
-	{ PMC_EV_ROWS, "stretches", true },
+	{ PMC_EV_ROWS, "switches", true },
 	{ 0 },
 };
 
@@ -176,6 +176,8 @@ static int pmc_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	for (int i = 0; i < st->n; i++) {
 		struct ks_perf_spec s = { .type = st->ev[i]->type, .config = st->ev[i]->config };
 
+		if (pmc_event_switches(st->ev[i]))
+			continue;	/* counted by the switch hook itself */
 		if ((err = ks_perf_counters(ctx, pmc_array(vskel, i), &s)))
 			return err;
 	}
@@ -187,9 +189,9 @@ static int by_key(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct pmc_key));
 }
 
-static uint64_t stretches(const void *row)
+static uint64_t switch_outs(const void *row)
 {
-	return ((const struct pmc_row *)row)->v.stretches;
+	return ((const struct pmc_row *)row)->v.switch_outs;
 }
 
 /* Most of the first counter first, then the key: stable across reports. */
@@ -216,15 +218,17 @@ static bool sub_row(void *r, const void *p)
 			d->v.c[i].running -= o->v.c[i].running;
 		}
 		d->v.stretches -= o->v.stretches;
+		d->v.switch_outs -= o->v.switch_outs;
+		d->v.unseen -= o->v.unseen;
 	}
-	return d->v.stretches;
+	return d->v.switch_outs;
 }
 
 static const struct pmc_state pmc_defaults = {
 	.top = 20,
 	.cycles = -1,
 	.instructions = -1,
-	.rows = KS_TASK_ROWS(struct pmc_row, by_key, sub_row, stretches),
+	.rows = KS_TASK_ROWS(struct pmc_row, by_key, sub_row, switch_outs),
 };
 
 /* The share of its enabled time hardware counter @r really counted, in percent (100 when
@@ -260,7 +264,9 @@ static void emit_row(struct ks_ctx *ctx, const struct pmc_state *st, const struc
 		enum ks_kind t = e->config == PERF_COUNT_SW_CPU_CLOCK ||
 				  e->config == PERF_COUNT_SW_TASK_CLOCK ? KS_V_NS : KS_V_COUNT;
 
-		if (e->type == PERF_TYPE_SOFTWARE)
+		if (pmc_event_switches(e))
+			ks_rec_add(&r, e->key, e->col, e->width, t)->u = p->v.switch_outs;
+		else if (e->type == PERF_TYPE_SOFTWARE)
 			ks_rec_add(&r, e->key, e->col, e->width, t)->u = p->v.c[i].count;
 		else
 			ks_rec_add(&r, e->key, e->col, e->width, KS_V_COUNT)->u =
@@ -276,7 +282,8 @@ static void emit_row(struct ks_ctx *ctx, const struct pmc_state *st, const struc
 	}
 	if (pct < 100)	/* hardware counters shared their registers: scaled up */
 		ks_rec_add(&r, "counted_pct", "CNT%", 5, KS_V_DOUBLE)->d = pct;
-	ks_rec_uint(&r, "switch_ins", NULL, 0, p->v.stretches);
+	ks_rec_uint(&r, "stretches", NULL, 0, p->v.stretches);
+	ks_rec_uint(&r, "unseen_stretches", NULL, 0, p->v.unseen);
 	ks_emit(ctx, &r);
 }
 
@@ -354,7 +361,9 @@ static void pmc_collect(struct ks_ctx *ctx, void *state, void *vskel)
 		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
 		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
 		for (int j = 0; j < st->n; j++)
-			ks_counter_add(ks_metric_get(st->m[j], svc), pmc_scaled(&d[i].v.c[j]));
+			ks_counter_add(ks_metric_get(st->m[j], svc),
+				       pmc_event_switches(st->ev[j]) ? d[i].v.switch_outs :
+				       pmc_scaled(&d[i].v.c[j]));
 	}
 	free(d);
 }

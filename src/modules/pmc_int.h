@@ -34,6 +34,12 @@ static inline bool pmc_event_hw(const struct pmc_event *e)
 	return e->type != PERF_TYPE_SOFTWARE;
 }
 
+/* Context switches: the switch hook counts the task's own switch-outs, no perf event. */
+static inline bool pmc_event_switches(const struct pmc_event *e)
+{
+	return e->type == PERF_TYPE_SOFTWARE && e->config == PERF_COUNT_SW_CONTEXT_SWITCHES;
+}
+
 /*
  * Parse @list, counter names separated by commas (case does not matter), into @out (up to
  * PMC_MAX). Returns the count, or -1 with one line in @err: an unknown or repeated name,
