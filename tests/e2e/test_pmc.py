@@ -13,11 +13,13 @@ import pytest
 
 import sched_util
 from attach_util import Cgroup
-from conftest import SCALE, Helper, Ksight, run_ksight
+from conftest import SCALE, SLOW, Helper, Ksight, run_ksight
 
 PAGES = 2000 // SCALE
 SLEEPS = 200 // SCALE
 SPIN_MS = 300 // SCALE
+ATTEMPTS = 6
+PER_SWITCH_NS = 25000 * SLOW    # task-clock vs schedstat, per stretch (docs/pmc.md)
 SW = "page-faults,minor-faults,major-faults,cs,migrations,task-clock,cpu-clock"
 
 
@@ -60,14 +62,13 @@ def command(h, line):
     assert h.readline().split() == ["done"]
 
 
-def traced(args, work, cgroup=None):
-    """pmcload doing @work (command lines) under `ksight pmc --json ARGS`: ksight's records
-    and the kernel's change of (minflt, majflt, switches, migrations, run ns)."""
+def traced_once(args, work, cgroup=None):
     h = Helper("pmcload")
     try:
         if cgroup:
             cgroup.add(h.pid)
-        k = Ksight(["pmc", "--json", "-e", SW] + args)
+        k = Ksight(["pmc", "--json", "--top", "0", "-e", SW] +
+                   [a.replace("{pid}", str(h.pid)) for a in args])
         k.wait_ready()
         before = settled(h.pid)
         for line in work:
@@ -79,6 +80,29 @@ def traced(args, work, cgroup=None):
     return k, h, k.records("pmc"), [a - b for a, b in zip(after, before)]
 
 
+def traced(args, work, cgroup=None, mine=lambda r, h: r.get("pid") == h.pid):
+    """pmcload doing @work (command lines) under `ksight pmc --json ARGS` ("{pid}" in ARGS:
+    the helper's pid): ksight's records,
+    the helper's row (the one @mine picks) and the kernel's change of (minflt, majflt,
+    switches, migrations, run ns) over the same window. Repeated until a window has no
+    unseen stretch (ATTEMPTS at most): on this VM the kernel hides its service's threads
+    (PID 1's) from sched_switch, and the stretch of whoever runs after one leaves is
+    counted as a switch but not read (unseen_stretches, docs/pmc.md); every window still
+    has exactly the kernel's switches, and no more of anything than the kernel."""
+    for _ in range(ATTEMPTS):
+        k, h, rows, kernel = traced_once(args, work, cgroup)
+        row = [r for r in rows if mine(r, h)]
+        assert len(row) == 1, rows
+        row = row[0]
+        assert row["context_switches"] == kernel[2], (row, kernel)
+        assert row["stretches"] + row["unseen_stretches"] == row["context_switches"], row
+        assert row["page_faults"] <= kernel[0] + kernel[1], (row, kernel)
+        assert k.stats()["lost"] == 0
+        if row["unseen_stretches"] == 0:
+            return k, h, row, kernel
+    raise AssertionError("no window without unseen stretches in %d" % ATTEMPTS)
+
+
 def assert_exact(row, kernel):
     minflt, majflt, switches, migrations, run_ns = kernel
     assert row["page_faults"] == minflt + majflt
@@ -87,52 +111,37 @@ def assert_exact(row, kernel):
     assert row["cpu_migrations"] == migrations
     # the stretch ksight reads runs from the switch tracepoint in to the one out; the
     # kernel's run time from picking the task to putting it back: a few us apart each time
-    bound = 0.01 * run_ns + 50000 * row["switch_ins"]
+    bound = 0.01 * run_ns + PER_SWITCH_NS * row["context_switches"]
     assert abs(row["task_clock_ns"] - run_ns) <= bound, (row, run_ns)
     assert abs(row["cpu_clock_ns"] - run_ns) <= bound, (row, run_ns)
 
 
 @pytest.mark.kernels
-def test_software_counts_equal_the_kernels():
-    k, h, rows, kernel = traced([], ["fault %d" % PAGES, "sleep %d" % SLEEPS])
-    rows = [r for r in rows if r["pid"] == h.pid]
-    assert len(rows) == 1, rows
-    assert_exact(rows[0], kernel)
-    assert rows[0]["page_faults"] >= PAGES
-    assert rows[0]["context_switches"] >= SLEEPS
-    assert k.stats()["lost"] == 0
+@pytest.mark.parametrize("hooks", [None, "tp_btf", "raw_tp", "tp"])
+def test_software_counts_equal_the_kernels(hooks):
+    k, h, row, kernel = traced(["--hooks", hooks] if hooks else [], ["fault %d" % PAGES, "sleep %d" % SLEEPS])
+    assert_exact(row, kernel)
+    assert row["page_faults"] >= PAGES
+    assert row["context_switches"] >= SLEEPS
 
 
 def test_task_clock_follows_schedstat_run_time():
-    k, h, rows, kernel = traced([], ["spin %d" % SPIN_MS, "fault %d" % PAGES])
-    rows = [r for r in rows if r["pid"] == h.pid]
-    assert len(rows) == 1, rows
-    assert_exact(rows[0], kernel)
-    assert rows[0]["task_clock_ns"] >= SPIN_MS * 1e6
+    k, h, row, kernel = traced([], ["spin %d" % SPIN_MS, "fault %d" % PAGES])
+    assert_exact(row, kernel)
+    assert row["task_clock_ns"] >= SPIN_MS * 1e6
 
 
 def test_per_thread_rows():
-    k, h, rows, kernel = traced(["-L"], ["fault %d" % PAGES, "sleep %d" % SLEEPS])
-    mine = [r for r in rows if r["pid"] == h.pid]
-    assert [(r["pid"], r["tid"]) for r in mine] == [(h.pid, h.pid)], rows
-    assert_exact(mine[0], kernel)
+    k, h, row, kernel = traced(["-L"], ["fault %d" % PAGES, "sleep %d" % SLEEPS])
+    assert row["tid"] == h.pid
+    assert_exact(row, kernel)
 
 
-def test_pid_filter_keeps_one_process():
-    h = Helper("pmcload")
-    try:
-        k = Ksight(["pmc", "--json", "-e", SW, "-p", str(h.pid)])
-        k.wait_ready()
-        before = settled(h.pid)
-        command(h, "fault %d" % PAGES)
-        command(h, "sleep %d" % SLEEPS)
-        after = settled(h.pid)
-        assert k.stop() == 0, k.stderr
-    finally:
-        h.kill()
-    rows = k.records("pmc")
-    assert [r["pid"] for r in rows] == [h.pid], rows
-    assert_exact(rows[0], [a - b for a, b in zip(after, before)])
+@pytest.mark.parametrize("filt", [["-p", "{pid}"], ["--comm", "pmcload"]])
+def test_filters_keep_one_process(filt):
+    k, h, row, kernel = traced(filt, ["fault %d" % PAGES, "sleep %d" % SLEEPS])
+    assert [r["pid"] for r in k.records("pmc")] == [h.pid]
+    assert_exact(row, kernel)
 
 
 @pytest.fixture
@@ -146,10 +155,11 @@ def cgroup():
 
 def test_per_cgroup_row_is_the_cgroups_tasks(cgroup):
     cg_id = os.stat(cgroup.path).st_ino     # a cgroup v2 id is its directory's inode
-    k, h, rows, kernel = traced(["--per-cgroup", "--cgroup", cgroup.path],
-                                ["fault %d" % PAGES, "sleep %d" % SLEEPS], cgroup)
-    assert [r["cgroup_id"] for r in rows] == [cg_id], rows
-    assert_exact(rows[0], kernel)
+    k, h, row, kernel = traced(["--per-cgroup", "--cgroup", cgroup.path],
+                               ["fault %d" % PAGES, "sleep %d" % SLEEPS], cgroup,
+                               lambda r, h: r.get("cgroup_id") == cg_id)
+    assert [r["cgroup_id"] for r in k.records("pmc")] == [cg_id]
+    assert_exact(row, kernel)
 
 
 def test_no_pmu_is_said_in_one_line():
@@ -199,24 +209,32 @@ def test_bad_input_is_one_line_exit_2(args, word):
 
 
 def test_agent_counts_when_named():
-    """`ksight run --modules pmc`: the summaries carry exactly the helper's faults (-p)."""
-    h = Helper("pmcload")
-    try:
-        k = Ksight(["run", "--modules", "pmc", "--json", "--listen", "none", "-p",
-                    str(h.pid), "1"])
-        k.wait_ready()
-        before = settled(h.pid)
-        command(h, "fault %d" % PAGES)
-        command(h, "sleep %d" % SLEEPS)
-        after = settled(h.pid)
-        time.sleep(1.2)
-        assert k.stop() == 0, k.stderr
-    finally:
-        h.kill()
-    summ = [s for s in k.records("summary") if s["module"] == "pmc"]
-    assert summ, k.stdout
-    assert sum(s["page_faults"] for s in summ) == (after[0] - before[0]) + (after[1] - before[1])
-    assert sum(s["context_switches"] for s in summ) == after[2] - before[2]
+    """`ksight run --modules pmc`: the summaries carry exactly the helper's switches, and
+    its faults (exactly, in a window with no unseen stretch: tried up to ATTEMPTS times;
+    never more than the kernel's)."""
+    for _ in range(ATTEMPTS):
+        h = Helper("pmcload")
+        try:
+            k = Ksight(["run", "--modules", "pmc", "--json", "--listen", "none", "-p",
+                        str(h.pid), "1"])
+            k.wait_ready()
+            before = settled(h.pid)
+            command(h, "fault %d" % PAGES)
+            command(h, "sleep %d" % (SLEEPS // 10))
+            after = settled(h.pid)
+            time.sleep(1.2)
+            assert k.stop() == 0, k.stderr
+        finally:
+            h.kill()
+        summ = [s for s in k.records("summary") if s["module"] == "pmc"]
+        assert summ, k.stdout
+        faults = (after[0] - before[0]) + (after[1] - before[1])
+        assert sum(s["context_switches"] for s in summ) == after[2] - before[2]
+        got = sum(s["page_faults"] for s in summ)
+        assert got <= faults
+        if got == faults:
+            return
+    raise AssertionError("faults never exact in %d windows" % ATTEMPTS)
 
 
 def test_agent_leaves_pmc_out_unless_named():
