@@ -44,19 +44,16 @@ load()
 	printf -v "$__var" '%s' "$(awk '/usecs\/op/ { print $1 }' <<<"$out" | tail -1)"
 }
 
-# ksight_switches FILE: the switches ksight counted for the load: processes named perf or
-# sched-pipe, or taskset (a row keeps the name its process had when the row was made:
-# before taskset exec()s perf).
+# ksight_switches FILE: the switches ksight counted for the load: its two rows with the
+# most switches (its two processes, or threads with -L: 2 N switches, far above anything
+# else; names do not tell, a row keeps the name its task had when the row was made).
 ksight_switches()
 {
 	python3 -c '
 import json, sys
-n = 0
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    if r.get("type") == "pmc" and r.get("comm", "").startswith(("perf", "sched-", "taskset")):
-        n += r.get("context_switches", 0)
-print(n)' "$1"
+n = sorted((r.get("context_switches", 0) for r in map(json.loads, open(sys.argv[1]))
+            if r.get("type") == "pmc"), reverse=True)
+print(sum(n[:2]))' "$1"
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -123,6 +123,24 @@ static int pmc_pick(struct pmc_state *st, char *note, size_t len)
 	return st->n ? 1 : -1;
 }
 
+/* `ksight status`: whether this machine counts hardware events. */
+static void pmc_status(struct ks_ctx *ctx, char *buf, size_t len)
+{
+	struct perf_event_attr a = { .size = sizeof(a), .type = PERF_TYPE_HARDWARE,
+				     .config = PERF_COUNT_HW_CPU_CYCLES };
+	int cpu = sched_getcpu(), fd;
+
+	fd = syscall(__NR_perf_event_open, &a, -1, cpu < 0 ? 0 : cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		snprintf(buf, len, "hardware counters: yes (a PMU counts cycles)");
+	} else {
+		snprintf(buf, len, "hardware counters: %s (perf_event_open of cycles: %s): "
+			 "software counters only", errno == ENOENT || errno == EOPNOTSUPP ||
+			 errno == ENODEV ? "none, no PMU" : "refused", strerror(errno));
+	}
+}
+
 static int pmc_kernel_check(void *state, char *err, size_t len)
 {
 	return pmc_pick(state, err, len);
@@ -434,6 +452,7 @@ const struct ks_module pmc_module = {
 	.types = pmc_types,
 	.configure = pmc_configure,
 	.kernel_check = pmc_kernel_check,
+	.status = pmc_status,
 	.agent_defaults = pmc_agent_defaults,
 	.init = pmc_init,
 	.setup = pmc_setup,

@@ -183,6 +183,20 @@ def test_no_pmu_is_said_in_one_line():
     assert any(x["task_clock_ns"] > 0 for x in rows)
 
 
+def test_status_says_whether_there_is_a_pmu():
+    r = run_ksight(["status"])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    at = [i for i, l in enumerate(lines) if l.startswith("pmc ")]
+    assert at, r.stdout
+    notes = [l.strip() for l in lines[at[0] + 1:at[0] + 6] if l.strip().startswith("note:")]
+    if has_pmu():
+        assert notes == ["note: hardware counters: yes (a PMU counts cycles)"], lines
+    else:
+        assert len(notes) == 1 and notes[0].startswith(
+            "note: hardware counters: none, no PMU (perf_event_open of cycles: "), lines
+
+
 def test_hardware_only_without_pmu_exits_1():
     if has_pmu():
         pytest.skip("this machine has a PMU")
