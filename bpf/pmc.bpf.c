@@ -20,7 +20,8 @@
 
 const volatile bool pmc_per_thread = false;
 const volatile bool pmc_per_cgroup = false;
-const volatile __u32 pmc_n = 0;		/* counters opened, pmc_c0 .. pmc_c<n-1> */
+const volatile __u32 pmc_n = 0;		/* counters chosen, pmc_c0 .. pmc_c<n-1> */
+const volatile __u32 pmc_open = 0;	/* bit i: counter i has perf events (not cs) */
 const volatile __u32 pmc_hw = 0;	/* bit i: counter i is hardware (may be multiplexed:
 					 * its enabled and running times are summed) */
 
@@ -157,7 +158,7 @@ static __always_inline void on_switch(__u64 pid_tgid, __u32 next_tid)
 
 		if (i >= pmc_n)
 			break;
-		if (!read_one(i, &r))
+		if (!(pmc_open & (1u << i)) || !read_one(i, &r))
 			continue;
 		if (v && (st->valid & (1u << i))) {
 			__sync_fetch_and_add(&v->c[i].count, r.count - st->c[i].count);

@@ -162,11 +162,15 @@ static int pmc_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct pmc_state *st = state;
 	struct pmc_bpf *skel = vskel;
-	uint32_t hw = 0;
+	uint32_t hw = 0, open = 0;
 
-	for (int i = 0; i < st->n; i++)
+	for (int i = 0; i < st->n; i++) {
 		if (pmc_event_hw(st->ev[i]))
 			hw |= 1u << i;
+		if (!pmc_event_switches(st->ev[i]))
+			open |= 1u << i;
+	}
+	skel->rodata->pmc_open = open;
 	skel->rodata->pmc_n = st->n;
 	skel->rodata->pmc_hw = hw;
 	skel->rodata->pmc_per_thread = st->per_thread;
