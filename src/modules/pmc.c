@@ -83,62 +83,75 @@ static int pmc_configure(void *state, const struct ks_common *common, char *err,
 	return 0;
 }
 
+/* Open counter @e on this CPU and close it again: 0, or the errno. */
+static int pmc_try(const struct pmc_event *e)
+{
+	struct perf_event_attr a = { .size = sizeof(a), .type = e->type, .config = e->config };
+	int fd, cpu = sched_getcpu();
+
+	fd = syscall(__NR_perf_event_open, &a, -1, cpu < 0 ? 0 : cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* The kernel's ways of saying it has no such event source or event. */
+static bool absent(int err)
+{
+	return err == ENOENT || err == EOPNOTSUPP || err == ENODEV;
+}
+
 /*
- * Whether this machine counts hardware events: open the first one of the list on this
- * CPU. Without a PMU the kernel has no hardware event source (ENOENT; EOPNOTSUPP or
- * ENODEV from some hypervisors' stubs): the hardware counters are dropped with a note in
- * @note. Returns 0 (nothing to say), 1 (a note) or -1 (nothing left to count).
+ * Which hardware counters of the list this machine has. Without a PMU (cycles cannot be
+ * opened: ENOENT; EOPNOTSUPP or ENODEV from some hypervisors' stubs) every hardware
+ * counter is dropped; with one, those it does not count (LLC events on some CPUs) are.
+ * Either way with a note in @note. Returns 0 (nothing to say), 1 (a note) or -1 (nothing
+ * left to count).
  */
 static int pmc_pick(struct pmc_state *st, char *note, size_t len)
 {
-	struct perf_event_attr a = { .size = sizeof(a) };
-	const struct pmc_event *hw = NULL;
+	uint32_t hw = 0, drop = 0;
 	char names[256];
-	int fd, cpu = sched_getcpu();
+	int err, first = 0;
 
-	st->hw_probed = true;
-	for (int i = 0; i < st->n && !hw; i++)
+	for (int i = 0; i < st->n; i++)
 		if (pmc_event_hw(st->ev[i]))
-			hw = st->ev[i];
+			hw |= 1u << i;
 	if (!hw)
 		return 0;
-	a.type = hw->type;
-	a.config = hw->config;
-	fd = syscall(__NR_perf_event_open, &a, -1, cpu < 0 ? 0 : cpu, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (errno != ENOENT && errno != EOPNOTSUPP && errno != ENODEV)
-		return 0;	/* another reason: attach names it */
-	{
-		int e = errno;
-
-		st->n = pmc_events_drop_hw(st->ev, st->n, names, sizeof(names));
-		index_ipc(st);
-		snprintf(note, len, "no hardware PMU on this machine (perf_event_open of %s: %s):"
-			 " %s not counted%s", hw->name, strerror(e), names,
+	if (absent(err = pmc_try(&pmc_events[0]))) {	/* cycles */
+		st->n = pmc_events_drop(st->ev, st->n, hw, names, sizeof(names));
+		snprintf(note, len, "no hardware PMU on this machine (perf_event_open of cycles: %s):"
+			 " %s not counted%s", strerror(err), names,
 			 st->n ? ", software counters only" : "; nothing left to count");
+	} else {
+		for (int i = 0; i < st->n; i++)
+			if ((hw & 1u << i) && absent(err = pmc_try(st->ev[i]))) {
+				drop |= 1u << i;
+				first = first ? first : err;
+			}
+		if (!drop)
+			return 0;	/* another failure: attach names it */
+		st->n = pmc_events_drop(st->ev, st->n, drop, names, sizeof(names));
+		snprintf(note, len, "this machine's PMU does not count %s (perf_event_open: %s): "
+			 "left out%s", names, strerror(first), st->n ? "" : "; nothing left to count");
 	}
+	index_ipc(st);
 	return st->n ? 1 : -1;
 }
 
 /* `ksight status`: whether this machine counts hardware events. */
 static void pmc_status(struct ks_ctx *ctx, char *buf, size_t len)
 {
-	struct perf_event_attr a = { .size = sizeof(a), .type = PERF_TYPE_HARDWARE,
-				     .config = PERF_COUNT_HW_CPU_CYCLES };
-	int cpu = sched_getcpu(), fd;
+	int err = pmc_try(&pmc_events[0]);	/* cycles */
 
-	fd = syscall(__NR_perf_event_open, &a, -1, cpu < 0 ? 0 : cpu, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
+	if (!err)
 		snprintf(buf, len, "hardware counters: yes (a PMU counts cycles)");
-	} else {
+	else
 		snprintf(buf, len, "hardware counters: %s (perf_event_open of cycles: %s): "
-			 "software counters only", errno == ENOENT || errno == EOPNOTSUPP ||
-			 errno == ENODEV ? "none, no PMU" : "refused", strerror(errno));
-	}
+			 "software counters only", absent(err) ? "none, no PMU" : "refused",
+			 strerror(err));
 }
 
 static int pmc_kernel_check(void *state, char *err, size_t len)

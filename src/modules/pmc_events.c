@@ -97,7 +97,7 @@ int pmc_events_parse(const char *list, const struct pmc_event **out, char *err, 
 	}
 }
 
-int pmc_events_drop_hw(const struct pmc_event **ev, int n, char *names, size_t len)
+int pmc_events_drop(const struct pmc_event **ev, int n, uint32_t drop, char *names, size_t len)
 {
 	size_t at = 0;
 	int kept = 0;
@@ -105,7 +105,7 @@ int pmc_events_drop_hw(const struct pmc_event **ev, int n, char *names, size_t l
 	if (len)
 		names[0] = 0;
 	for (int i = 0; i < n; i++) {
-		if (!pmc_event_hw(ev[i])) {
+		if (!(drop & 1u << i)) {
 			ev[kept++] = ev[i];
 			continue;
 		}

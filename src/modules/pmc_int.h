@@ -48,10 +48,10 @@ static inline bool pmc_event_switches(const struct pmc_event *e)
 int pmc_events_parse(const char *list, const struct pmc_event **out, char *err, size_t len);
 
 /*
- * Drop the hardware counters of @ev (@n), keeping the order of the rest; their names, comma
- * separated, into @names. Returns how many are left.
+ * Drop the counters of @ev (@n) whose bit is set in @drop (bit i: ev[i]), keeping the
+ * order of the rest; their names, comma separated, into @names. Returns how many are left.
  */
-int pmc_events_drop_hw(const struct pmc_event **ev, int n, char *names, size_t len);
+int pmc_events_drop(const struct pmc_event **ev, int n, uint32_t drop, char *names, size_t len);
 
 /* A counter's value over a stretch: its count scaled up by the time it was enabled over the
  * time it counted (hardware counters multiplexed), the count itself when never scaled. */
@@ -70,7 +70,6 @@ struct pmc_state {
 	uint64_t top;		/* --top: rows per report, 0: all */
 	const struct pmc_event *ev[PMC_MAX];	/* the counters, in the kernel's order */
 	int n;
-	bool hw_probed;		/* the PMU was looked for (kernel_check or setup) */
 	int cycles, instructions;	/* their index in ev, or -1: for IPC */
 	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
 	struct ks_metric *m[PMC_MAX];	/* the agent's: each counter per service */

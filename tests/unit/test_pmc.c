@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* modules/pmc_events.c: `ksight pmc -e` names to perf event types and configs; the list's
- * errors; dropping the hardware counters; scaling multiplexed counts. */
+ * errors; dropping counters the machine lacks; scaling multiplexed counts. */
 #include "testutil.h"
 
 #include "modules/pmc_int.h"
@@ -80,19 +80,22 @@ static void test_bad_lists(void **state)
 	expect_error("cycles ", "-e: unknown counter 'cycles ' (ksight pmc --help lists them)");
 }
 
-static void test_drop_hardware(void **state)
+static void test_drop(void **state)
 {
 	const struct pmc_event *ev[PMC_MAX];
 	char err[KS_ERR_LEN], names[128];
 
 	assert_int_equal(pmc_events_parse("cycles,cs,LLC-load-misses,task-clock", ev, err,
 					  sizeof(err)), 4);
-	assert_int_equal(pmc_events_drop_hw(ev, 4, names, sizeof(names)), 2);
+	assert_int_equal(pmc_events_drop(ev, 4, 1 | 4, names, sizeof(names)), 2);
 	assert_string_equal(names, "cycles,LLC-load-misses");
 	assert_string_equal(ev[0]->name, "context-switches");
 	assert_string_equal(ev[1]->name, "task-clock");
-	assert_int_equal(pmc_events_drop_hw(ev, 2, names, sizeof(names)), 2);
+	assert_int_equal(pmc_events_drop(ev, 2, 0, names, sizeof(names)), 2);
 	assert_string_equal(names, "");
+	assert_int_equal(pmc_events_drop(ev, 2, 2, names, sizeof(names)), 1);
+	assert_string_equal(names, "task-clock");
+	assert_string_equal(ev[0]->name, "context-switches");
 }
 
 static void test_scaling(void **state)
@@ -112,7 +115,7 @@ int main(void)
 		cmocka_unit_test(test_names_map_to_perf_events),
 		cmocka_unit_test(test_list_keeps_its_order),
 		cmocka_unit_test(test_bad_lists),
-		cmocka_unit_test(test_drop_hardware),
+		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_scaling),
 	};
 
