@@ -229,11 +229,16 @@ static uint64_t switch_outs(const void *row)
 	return ((const struct pmc_row *)row)->v.switch_outs;
 }
 
-/* Most of the first counter first, then the key: stable across reports. */
-static int by_first(const void *a, const void *b)
+/* Counter @i of row @r: its scaled count, or the task's switch-outs for context switches. */
+static uint64_t value(const struct pmc_state *st, const struct pmc_row *r, int i)
 {
-	const struct pmc_row *x = a, *y = b;
-	uint64_t vx = pmc_scaled(&x->v.c[0]), vy = pmc_scaled(&y->v.c[0]);
+	return pmc_event_switches(st->ev[i]) ? r->v.switch_outs : pmc_scaled(&r->v.c[i]);
+}
+
+/* Most of the first counter first, then the key: stable across reports. */
+static int by_first(const void *a, const void *b, void *state)
+{
+	uint64_t vx = value(state, a, 0), vy = value(state, b, 0);
 
 	if (vx != vy)
 		return vx > vy ? -1 : 1;
@@ -296,16 +301,11 @@ static void emit_row(struct ks_ctx *ctx, const struct pmc_state *st, const struc
 	ks_rec_str(&r, st->per_cgroup ? "service" : NULL, "SERVICE", -20, svc, strlen(svc));
 	for (int i = 0; i < st->n; i++) {
 		const struct pmc_event *e = st->ev[i];
-		enum ks_kind t = e->config == PERF_COUNT_SW_CPU_CLOCK ||
-				  e->config == PERF_COUNT_SW_TASK_CLOCK ? KS_V_NS : KS_V_COUNT;
+		bool ns = e->type == PERF_TYPE_SOFTWARE && (e->config == PERF_COUNT_SW_CPU_CLOCK ||
+							    e->config == PERF_COUNT_SW_TASK_CLOCK);
 
-		if (pmc_event_switches(e))
-			ks_rec_add(&r, e->key, e->col, e->width, t)->u = p->v.switch_outs;
-		else if (e->type == PERF_TYPE_SOFTWARE)
-			ks_rec_add(&r, e->key, e->col, e->width, t)->u = p->v.c[i].count;
-		else
-			ks_rec_add(&r, e->key, e->col, e->width, KS_V_COUNT)->u =
-				pmc_scaled(&p->v.c[i]);
+		ks_rec_add(&r, e->key, e->col, e->width, ns ? KS_V_NS : KS_V_COUNT)->u =
+			value(st, p, i);
 		if (pmc_event_hw(e) && counted_pct(&p->v.c[i]) < pct)
 			pct = counted_pct(&p->v.c[i]);
 	}
@@ -318,7 +318,8 @@ static void emit_row(struct ks_ctx *ctx, const struct pmc_state *st, const struc
 	if (pct < 100)	/* hardware counters shared their registers: scaled up */
 		ks_rec_add(&r, "counted_pct", "CNT%", 5, KS_V_DOUBLE)->d = pct;
 	ks_rec_uint(&r, "stretches", NULL, 0, p->v.stretches);
-	ks_rec_uint(&r, "unseen_stretches", NULL, 0, p->v.unseen);
+	/* switches whose stretch was not read: shown, as any count left out */
+	ks_rec_add(&r, "unseen_stretches", "UNSEEN", 6, KS_V_COUNT)->u = p->v.unseen;
 	ks_emit(ctx, &r);
 }
 
@@ -336,7 +337,7 @@ static void pmc_report(struct ks_ctx *ctx, void *state, void *vskel)
 	ks_ctx_aggregated(ctx, PMC_EV_ROWS, total);
 	if (!d)
 		return;
-	qsort(d, m, sizeof(*d), by_first);
+	qsort_r(d, m, sizeof(*d), by_first, st);
 	for (size_t i = 0; i < m && (!st->top || i < st->top); i++)
 		emit_row(ctx, st, &d[i]);
 	free(d);
@@ -396,9 +397,7 @@ static void pmc_collect(struct ks_ctx *ctx, void *state, void *vskel)
 		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
 		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
 		for (int j = 0; j < st->n; j++)
-			ks_counter_add(ks_metric_get(st->m[j], svc),
-				       pmc_event_switches(st->ev[j]) ? d[i].v.switch_outs :
-				       pmc_scaled(&d[i].v.c[j]));
+			ks_counter_add(ks_metric_get(st->m[j], svc), value(st, &d[i], j));
 	}
 	free(d);
 }
