@@ -144,6 +144,27 @@ def test_filters_keep_one_process(filt):
     assert_exact(row, kernel)
 
 
+@pytest.mark.parametrize("events,busier", [("cs,page-faults", 0), ("page-faults,cs", 1)])
+def test_top_is_by_the_first_counter(events, busier):
+    """Two helpers, one switching more, the other faulting more: --top 1 keeps the one
+    with most of the first counter."""
+    a, b = Helper("pmcload"), Helper("pmcload")
+    try:
+        k = Ksight(["pmc", "--json", "--top", "1", "-n", "pmcload", "-e", events])
+        k.wait_ready()
+        command(a, "sleep %d" % SLEEPS)
+        command(a, "fault %d" % (PAGES // 10))
+        command(b, "sleep %d" % (SLEEPS // 10))
+        command(b, "fault %d" % PAGES)
+        settled(a.pid)
+        settled(b.pid)
+        assert k.stop() == 0, k.stderr
+    finally:
+        a.kill()
+        b.kill()
+    assert [r["pid"] for r in k.records("pmc")] == [(a, b)[busier].pid]
+
+
 @pytest.fixture
 def cgroup():
     c = Cgroup()
