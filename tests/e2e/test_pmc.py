@@ -7,13 +7,14 @@ minflt + majflt), context switches (/proc/PID/status voluntary + nonvoluntary), 
 has no hardware PMU (the hardware path where one exists); bad input."""
 import json
 import os
+import signal
 import time
 
 import pytest
 
 import sched_util
 from attach_util import Cgroup
-from conftest import SCALE, SLOW, Helper, Ksight, run_ksight
+from conftest import SCALE, SLOW, Helper, Ksight, bpf_ids, bpftool_ids, run_ksight
 
 PAGES = 2000 // SCALE
 SLEEPS = 200 // SCALE
@@ -282,3 +283,40 @@ def test_agent_leaves_pmc_out_unless_named():
     r = run_ksight(["run", "--json", "--listen", "none", "--duration", "1"], timeout=60)
     assert all(x.get("module") != "pmc" for x in
                (json.loads(l) for l in r.stdout.splitlines() if l)), r.stdout
+
+
+def perf_fds(pid):
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:[perf_event]"
+        except OSError:
+            pass
+    return n
+
+
+def online_cpus():
+    n = 0
+    with open("/sys/devices/system/cpu/online") as f:
+        for part in f.read().strip().split(","):
+            lo, _, hi = part.partition("-")
+            n += int(hi or lo) - int(lo) + 1
+    return n
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_one_counter_per_cpu_and_nothing_left(sig):
+    """Each counter is one perf event per online CPU (context switches none: the hook
+    counts them); the programs, maps and links are gone once ksight is."""
+    k = Ksight(["pmc", "-e", "page-faults,cs,task-clock"])
+    k.wait_ready()
+    try:
+        ids = bpf_ids(k.proc.pid)
+        assert perf_fds(k.proc.pid) == 2 * online_cpus()
+        assert ids["prog"] and ids["map"]
+    finally:
+        k.stop(sig)
+    deadline = time.monotonic() + 30 * SLOW
+    while any(ids[kind] & bpftool_ids(kind) for kind in ("prog", "link", "map")):
+        assert time.monotonic() < deadline, "left in the kernel after ksight"
+        time.sleep(0.1)
