@@ -279,8 +279,24 @@ def test_agent_counts_when_named():
     raise AssertionError("faults never exact in %d windows" % ATTEMPTS)
 
 
+def test_interval_and_count():
+    """`ksight pmc 1 2`: two reports a second apart, then it exits by itself, 0; the
+    machine's tasks (ksight's own excluded) ran in each second."""
+    t = time.monotonic()
+    r = run_ksight(["pmc", "--json", "--top", "0", "-e", "task-clock", "1", "2"])
+    took = time.monotonic() - t
+    assert r.returncode == 0, r.stderr
+    assert 1.9 <= took < 10 * SLOW, took
+    rows = [json.loads(l) for l in r.stdout.splitlines() if l]
+    rows = [x for x in rows if x["type"] == "pmc"]
+    assert rows and all(x["pid"] > 0 and x["task_clock_ns"] > 0 for x in rows)
+    secs = sorted(time.mktime(time.strptime(x["ts"][:19], "%Y-%m-%dT%H:%M:%S")) for x in rows)
+    assert 1 <= secs[-1] - secs[0] <= 2 * SLOW, secs     # two reports, a second apart
+
+
 def test_agent_leaves_pmc_out_unless_named():
     r = run_ksight(["run", "--json", "--listen", "none", "--duration", "1"], timeout=60)
+    assert "PMU" not in r.stderr
     assert all(x.get("module") != "pmc" for x in
                (json.loads(l) for l in r.stdout.splitlines() if l)), r.stdout
 
