@@ -138,7 +138,7 @@ def test_per_thread_rows():
     assert_exact(row, kernel)
 
 
-@pytest.mark.parametrize("filt", [["-p", "{pid}"], ["--comm", "pmcload"]])
+@pytest.mark.parametrize("filt", [["-p", "{pid}"], ["-t", "{pid}"], ["--comm", "pmcload"]])
 def test_filters_keep_one_process(filt):
     k, h, row, kernel = traced(filt, ["fault %d" % PAGES, "sleep %d" % SLEEPS])
     assert [r["pid"] for r in k.records("pmc")] == [h.pid]
