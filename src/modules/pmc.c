@@ -229,16 +229,10 @@ static uint64_t switch_outs(const void *row)
 	return ((const struct pmc_row *)row)->v.switch_outs;
 }
 
-/* Counter @i of row @r: its scaled count, or the task's switch-outs for context switches. */
-static uint64_t value(const struct pmc_state *st, const struct pmc_row *r, int i)
-{
-	return pmc_event_switches(st->ev[i]) ? r->v.switch_outs : pmc_scaled(&r->v.c[i]);
-}
-
 /* Most of the first counter first, then the key: stable across reports. */
 static int by_first(const void *a, const void *b, void *state)
 {
-	uint64_t vx = value(state, a, 0), vy = value(state, b, 0);
+	uint64_t vx = pmc_value(state, a, 0), vy = pmc_value(state, b, 0);
 
 	if (vx != vy)
 		return vx > vy ? -1 : 1;
@@ -305,7 +299,7 @@ static void emit_row(struct ks_ctx *ctx, const struct pmc_state *st, const struc
 							    e->config == PERF_COUNT_SW_TASK_CLOCK);
 
 		ks_rec_add(&r, e->key, e->col, e->width, ns ? KS_V_NS : KS_V_COUNT)->u =
-			value(st, p, i);
+			pmc_value(st, p, i);
 		if (pmc_event_hw(e) && counted_pct(&p->v.c[i]) < pct)
 			pct = counted_pct(&p->v.c[i]);
 	}
@@ -343,90 +337,11 @@ static void pmc_report(struct ks_ctx *ctx, void *state, void *vskel)
 	free(d);
 }
 
-/* The agent's metrics: one counter series per known counter and service. */
-#define PMC_METRIC(key, text)                                                             \
-	{ .name = "ksight_pmc_" key "_total", .help = text ", by service",                 \
-	  .type = KS_METRIC_COUNTER, .labels = { "service" }, .idle = 60 }
-
-static const struct ks_metric_desc pmc_descs[] = {
-	PMC_METRIC("cycles", "CPU cycles"),
-	PMC_METRIC("instructions", "Instructions retired"),
-	PMC_METRIC("cache_references", "Cache references"),
-	PMC_METRIC("cache_misses", "Cache misses"),
-	PMC_METRIC("branches", "Branch instructions"),
-	PMC_METRIC("branch_misses", "Mispredicted branches"),
-	PMC_METRIC("llc_loads", "Last-level cache loads"),
-	PMC_METRIC("llc_load_misses", "Last-level cache load misses"),
-	PMC_METRIC("dtlb_loads", "Data TLB loads"),
-	PMC_METRIC("dtlb_load_misses", "Data TLB load misses"),
-	PMC_METRIC("page_faults", "Page faults"),
-	PMC_METRIC("minor_faults", "Page faults served without I/O"),
-	PMC_METRIC("major_faults", "Page faults that waited for I/O"),
-	PMC_METRIC("context_switches", "Context switches"),
-	PMC_METRIC("cpu_migrations", "Moves to another CPU"),
-	PMC_METRIC("cpu_clock_ns", "On-CPU time, ns (cpu-clock)"),
-	PMC_METRIC("task_clock_ns", "On-CPU time, ns (task-clock)"),
-};
-
-_Static_assert(sizeof(pmc_descs) / sizeof(pmc_descs[0]) + 1 == 18, "one metric per counter");
-
-static int pmc_init(struct ks_ctx *ctx, void *state)
-{
-	struct pmc_state *st = state;
-
-	for (int i = 0; i < st->n; i++)
-		if (!(st->m[i] = ks_ctx_metric(ctx, &pmc_descs[st->ev[i] - pmc_events])))
-			return -errno;
-	return 0;
-}
-
-/* Agent: the rows that changed since the last interval into the registry, per service. */
 static void pmc_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
-	struct pmc_state *st = state;
 	struct pmc_bpf *skel = vskel;
-	struct pmc_row *d;
-	uint64_t total;
-	size_t m = ks_task_rows_read(&st->rows, skel->maps.pmc_rows, &total, (void **)&d);
 
-	ks_ctx_aggregated(ctx, PMC_EV_ROWS, total);
-	for (size_t i = 0; d && i < m; i++) {
-		struct ks_hdr h;
-		const char *svc;
-
-		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
-		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
-		for (int j = 0; j < st->n; j++)
-			ks_counter_add(ks_metric_get(st->m[j], svc), value(st, &d[i], j));
-	}
-	free(d);
-}
-
-/* The agent's line: each counter per second, IPC where there are cycles, and the services
- * with most of the first counter. */
-static void pmc_summary(struct ks_ctx *ctx, void *state, double secs)
-{
-	struct pmc_state *st = state;
-	char keys[PMC_MAX][40];
-	uint64_t delta[PMC_MAX];
-	struct ks_val top[5];
-	struct ks_obj o;
-	struct ks_rec r;
-
-	ks_rec_summary(&r, "pmc");
-	for (int i = 0; i < st->n; i++) {
-		delta[i] = ks_metric_delta(st->m[i]);
-		snprintf(keys[i], sizeof(keys[i]), "%s_per_s", st->ev[i]->key);
-		ks_rec_rate(&r, keys[i], st->ev[i]->name, delta[i], secs);
-	}
-	for (int i = 0; i < st->n; i++)
-		ks_rec_uint(&r, st->ev[i]->key, NULL, 0, delta[i]);
-	if (st->cycles >= 0 && st->instructions >= 0)
-		ks_rec_add(&r, "ipc", "ipc", 0, KS_V_DOUBLE)->d =
-			delta[st->cycles] ? (double)delta[st->instructions] / delta[st->cycles] : 0;
-	if (st->n)
-		ks_rec_top(&r, "top", "top:", &o, top, 5, st->m[0], secs);
-	ks_emit(ctx, &r);
+	pmc_agent_collect(ctx, state, skel->maps.pmc_rows);
 }
 
 /* A process that exited: its rows go after the next report has shown them. */
@@ -470,12 +385,12 @@ const struct ks_module pmc_module = {
 	.kernel_check = pmc_kernel_check,
 	.status = pmc_status,
 	.agent_defaults = pmc_agent_defaults,
-	.init = pmc_init,
+	.init = pmc_agent_init,
 	.setup = pmc_setup,
 	.attach = pmc_attach,
 	.proc = pmc_proc,
 	.report = pmc_report,
 	.collect = pmc_collect,
-	.summary = pmc_summary,
+	.summary = pmc_agent_summary,
 	.fini = pmc_fini,
 };

@@ -13,7 +13,7 @@
 /* A hardware cache event: which cache, read, and misses or accesses. */
 #define CACHE(c, res) ((c) | (PERF_COUNT_HW_CACHE_OP_READ << 8) | ((res) << 16))
 
-const struct pmc_event pmc_events[] = {
+const struct pmc_event pmc_events[PMC_EVENTS + 1] = {
 	{ "cycles", "cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, "cycles",
 	  "CYCLES", 12 },
 	{ "instructions", NULL, PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, "instructions",
@@ -120,4 +120,9 @@ uint64_t pmc_scaled(const struct pmc_read *r)
 	if (!r->running || r->running >= r->enabled)
 		return r->count;
 	return (uint64_t)((double)r->count * r->enabled / r->running + 0.5);
+}
+
+uint64_t pmc_value(const struct pmc_state *st, const struct pmc_row *r, int i)
+{
+	return pmc_event_switches(st->ev[i]) ? r->v.switch_outs : pmc_scaled(&r->v.c[i]);
 }

@@ -24,7 +24,8 @@ struct pmc_event {
 };
 
 /* Every counter known, ending at name NULL; and the default list. */
-extern const struct pmc_event pmc_events[];
+#define PMC_EVENTS 17
+extern const struct pmc_event pmc_events[PMC_EVENTS + 1];
 #define PMC_DEFAULT_EVENTS "cycles,instructions,cache-references,cache-misses,branch-misses," \
 			   "LLC-load-misses,dTLB-load-misses,page-faults,cs,migrations,cpu-clock," \
 			   "task-clock"
@@ -74,5 +75,16 @@ struct pmc_state {
 	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
 	struct ks_metric *m[PMC_MAX];	/* the agent's: each counter per service */
 };
+
+/* Counter @i of row @r: its count scaled up for multiplexing, or for context switches the
+ * task's switch-outs (the hook counts them: no perf event). */
+uint64_t pmc_value(const struct pmc_state *st, const struct pmc_row *r, int i);
+
+/* The agent's side (pmc_agent.c): register the chosen counters' metrics (0 or -errno);
+ * the rows that changed since the last call into the registry, per service; the summary. */
+int pmc_agent_init(struct ks_ctx *ctx, void *state);
+struct bpf_map;
+void pmc_agent_collect(struct ks_ctx *ctx, struct pmc_state *st, struct bpf_map *rows);
+void pmc_agent_summary(struct ks_ctx *ctx, void *state, double secs);
 
 #endif

@@ -120,7 +120,8 @@ def assert_exact(row, kernel):
 @pytest.mark.kernels
 @pytest.mark.parametrize("hooks", [None, "tp_btf", "raw_tp", "tp"])
 def test_software_counts_equal_the_kernels(hooks):
-    k, h, row, kernel = traced(["--hooks", hooks] if hooks else [], ["fault %d" % PAGES, "sleep %d" % SLEEPS])
+    k, h, row, kernel = traced(["--hooks", hooks] if hooks else [],
+                               ["fault %d" % PAGES, "sleep %d" % SLEEPS])
     assert_exact(row, kernel)
     assert row["page_faults"] >= PAGES
     assert row["context_switches"] >= SLEEPS

@@ -109,6 +109,24 @@ static void test_scaling(void **state)
 	assert_int_equal(pmc_scaled(&third), 3003);
 }
 
+/* A row's value: context switches from the hook's own count, the rest from their reads. */
+static void test_value(void **state)
+{
+	struct pmc_state st = { 0 };
+	struct pmc_row r = { 0 };
+	char err[KS_ERR_LEN];
+
+	st.n = pmc_events_parse("cs,task-clock,cycles", st.ev, err, sizeof(err));
+	assert_int_equal(st.n, 3);
+	r.v.switch_outs = 7;
+	r.v.c[0].count = 99;	/* nothing reads a counter for cs: ignored */
+	r.v.c[1].count = 123456;
+	r.v.c[2] = (struct pmc_read){ 500, 4, 1 };
+	assert_int_equal(pmc_value(&st, &r, 0), 7);
+	assert_int_equal(pmc_value(&st, &r, 1), 123456);
+	assert_int_equal(pmc_value(&st, &r, 2), 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_bad_lists),
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_scaling),
+		cmocka_unit_test(test_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
