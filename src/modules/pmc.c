@@ -40,7 +40,7 @@ static const struct ks_opt pmc_opts[] = {
 
 static const struct ks_slot pmc_slots[] = {
 	{
-		.name = "read counters at switches",
+		.name = "read at switches",
 		.alts = {
 			{ KS_FAM_TP_BTF, { { "pmc__switch_btf", "sched_switch" } } },
 			{ KS_FAM_RAW_TP, { { "pmc__switch_raw", "sched_switch" } } },
