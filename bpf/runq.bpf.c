@@ -61,14 +61,34 @@ struct {
 	__type(value, struct runq_cpu);
 } runq_cpus SEC(".maps");
 
-/* The thread id of @t when the filters want it, else 0 (the idle tasks are never wanted). */
-static __always_inline __u32 wanted(struct task_struct *t)
+/*
+ * The thread id of @t when the filters want it, else 0 (the idle tasks are never wanted).
+ * @btf: the program is tp_btf, whose task pointers the verifier lets it read directly (a
+ * load each); raw_tp reads through bpf_probe_read_kernel (a helper call each). @btf is a
+ * constant in each program, so the other branch is not compiled in.
+ */
+static __always_inline __u32 wanted(struct task_struct *t, bool btf)
 {
-	__u32 tid = BPF_CORE_READ(t, pid);
+	__u32 tid, tgid;
 
-	if (!tid || !ks_want_task(t, BPF_CORE_READ(t, tgid), tid, runq_cgroup_id))
+	if (btf) {
+		tid = t->pid;
+		tgid = t->tgid;
+	} else {
+		tid = BPF_CORE_READ(t, pid);
+		tgid = BPF_CORE_READ(t, tgid);
+	}
+	if (!tid || !ks_want_task(t, tgid, tid, runq_cgroup_id))
 		return 0;
 	return tid;
+}
+
+/* ks_task_state() by direct loads, for tp_btf programs. */
+static __always_inline long task_state_btf(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return t->__state;
+	return ((struct task_struct___old *)t)->state;
 }
 
 static __always_inline void start(__u32 tid, __u64 now)
@@ -246,23 +266,26 @@ static __always_inline void switch_preemptor(struct task_struct *prev, struct ta
 #define RUNQ_TASK_DEAD 0x80
 
 /*
- * @prev leaves the CPU to @next, still runnable or not (@runnable), in @state. A start left
- * by a thread that will not come back the way it started is deleted, so the table holds
- * only threads waiting (runqlat: a blocking thread is woken before it is switched in
- * again, and sched_wakeup always follows the switch-out it ends), running (cpudist) or
- * sleeping (cpudist -O, not after the last switch-out).
+ * @prev leaves the CPU to @next, still runnable or not (@runnable), in @state. runqlat: a
+ * blocking thread is woken before it is switched in again, and sched_wakeup always follows
+ * the switch-out it ends, so its wakeup writes its start afresh; a thread's last
+ * switch-out deletes its start, so the table holds threads alive. cpudist: the table
+ * holds threads running, or sleeping (-O, not after the last switch-out).
  */
 static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next,
-				      bool runnable, long state)
+				      bool runnable, long state, bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u32 ptid = wanted(prev), ntid = wanted(next);
+	__u32 ptid = wanted(prev, btf), ntid = wanted(next, btf);
 
 	switch (runq_mode) {
 	case RUNQ_MODE_LAT:
+		/* a thread that blocks keeps a start it may have (woken while it still ran):
+		 * its next wakeup overwrites it before it can be switched in, so only the
+		 * last switch-out deletes (one hash delete less on most switches) */
 		if (ptid && runnable)
 			start(ptid, now);
-		else if (ptid)
+		else if (ptid && (state & RUNQ_TASK_DEAD))
 			bpf_map_delete_elem(&runq_starts, &ptid);
 		if (runq_preemptor)
 			switch_preemptor(prev, next, ntid, now);
@@ -283,13 +306,13 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 	}
 }
 
-static __always_inline void on_wakeup(struct task_struct *p)
+static __always_inline void on_wakeup(struct task_struct *p, bool btf)
 {
 	__u32 tid;
 
 	if (runq_mode != RUNQ_MODE_LAT)
 		return;
-	tid = wanted(p);
+	tid = wanted(p, btf);
 	if (tid)
 		start(tid, bpf_ktime_get_ns());
 }
@@ -297,9 +320,9 @@ static __always_inline void on_wakeup(struct task_struct *p)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(runq__switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	long state = ks_task_state(prev);
+	long state = task_state_btf(prev);
 
-	on_switch(prev, next, preempt || !state, state);
+	on_switch(prev, next, preempt || !state, state, true);
 	return 0;
 }
 
@@ -308,35 +331,35 @@ int BPF_PROG(runq__switch_raw, bool preempt, struct task_struct *prev, struct ta
 {
 	long state = ks_task_state(prev);
 
-	on_switch(prev, next, preempt || !state, state);
+	on_switch(prev, next, preempt || !state, state, false);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(runq__wakeup_btf, struct task_struct *p)
 {
-	on_wakeup(p);
+	on_wakeup(p, true);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(runq__wakeup_new_btf, struct task_struct *p)
 {
-	on_wakeup(p);
+	on_wakeup(p, true);
 	return 0;
 }
 
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(runq__wakeup_raw, struct task_struct *p)
 {
-	on_wakeup(p);
+	on_wakeup(p, false);
 	return 0;
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int BPF_PROG(runq__wakeup_new_raw, struct task_struct *p)
 {
-	on_wakeup(p);
+	on_wakeup(p, false);
 	return 0;
 }
 
