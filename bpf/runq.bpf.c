@@ -207,11 +207,13 @@ static __always_inline void stop(struct task_struct *t, __u32 tid, __u64 now,
 	__u32 slot;
 
 	ts = bpf_map_lookup_elem(&runq_starts, &tid);
-	if (!ts)
+	if (!ts || !*ts)
 		return;		/* started before ksight */
 	t0 = *ts;
 	delta = now - t0;
-	bpf_map_delete_elem(&runq_starts, &tid);
+	/* ended: 0 in place, not a delete (no bucket lock, no free list); the entry goes
+	 * at the thread's last switch-out */
+	*ts = 0;
 	if ((__s64)delta < 0)
 		delta = 0;
 	key_of(t, tid, &k);
@@ -227,7 +229,6 @@ static __always_inline void stop(struct task_struct *t, __u32 tid, __u64 now,
 	_Static_assert(RUNQ_SLOTS == 32, "the mask below is RUNQ_SLOTS - 1");
 	slot = ks_mask(slot, 31);
 	__sync_fetch_and_add(&h->slots[slot], 1);
-	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum, delta);
 }
 
@@ -268,9 +269,9 @@ static __always_inline void switch_preemptor(struct task_struct *prev, struct ta
 /*
  * @prev leaves the CPU to @next, still runnable or not (@runnable), in @state. runqlat: a
  * blocking thread is woken before it is switched in again, and sched_wakeup always follows
- * the switch-out it ends, so its wakeup writes its start afresh; a thread's last
- * switch-out deletes its start, so the table holds threads alive. cpudist: the table
- * holds threads running, or sleeping (-O, not after the last switch-out).
+ * the switch-out it ends, so its wakeup writes its start afresh. An interval's end zeroes
+ * its start (stop), and a thread's last switch-out deletes its entry, so the table holds
+ * threads alive: waiting (runqlat), running (cpudist) or sleeping (-O).
  */
 static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next,
 				      bool runnable, long state, bool btf)
@@ -285,8 +286,6 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 		 * last switch-out deletes (one hash delete less on most switches) */
 		if (ptid && runnable)
 			start(ptid, now);
-		else if (ptid && (state & RUNQ_TASK_DEAD))
-			bpf_map_delete_elem(&runq_starts, &ptid);
 		if (runq_preemptor)
 			switch_preemptor(prev, next, ntid, now);
 		else if (ntid)
@@ -304,6 +303,9 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 		if (ntid)
 			stop(next, ntid, now, NULL, 0);
 	}
+	/* a thread's last switch-out: its entry goes */
+	if (ptid && (state & RUNQ_TASK_DEAD))
+		bpf_map_delete_elem(&runq_starts, &ptid);
 }
 
 static __always_inline void on_wakeup(struct task_struct *p, bool btf)

@@ -33,7 +33,8 @@ struct runq_key {
 
 struct runq_hist {
 	__u64 slots[RUNQ_SLOTS];	/* log2 buckets of the intervals in us */
-	__u64 count;			/* intervals measured */
+	__u64 count;			/* intervals measured: the kernel leaves it 0, user
+					 * space sums the buckets */
 	__u64 sum;			/* their total, ns */
 	char comm[TASK_COMM_LEN];	/* the thread that made the histogram */
 };

@@ -210,6 +210,13 @@ static size_t runq_deltas(struct ks_ctx *ctx, struct runq_state *st, struct runq
 	n = KS_MAP_ROWS(map, struct runq_row, by_key, &cur);
 	if (!cur)
 		return 0;
+	/* the kernel keeps the buckets only (one atomic add less per interval): the count
+	 * is their sum */
+	for (size_t i = 0; i < n; i++) {
+		cur[i].v.count = 0;
+		for (int j = 0; j < RUNQ_SLOTS; j++)
+			cur[i].v.count += cur[i].v.slots[j];
+	}
 	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
 			   (void **)&d);
 	for (size_t i = 0; i < n; i++) {
