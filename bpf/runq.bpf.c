@@ -91,8 +91,17 @@ static __always_inline long task_state_btf(struct task_struct *t)
 	return ((struct task_struct___old *)t)->state;
 }
 
+/* The thread's entry stays from one interval to the next (stop zeroes it): written in
+ * place when it is there, a lookup being cheaper than an update (a new element, the old
+ * one to the free list, the bucket's lock). */
 static __always_inline void start(__u32 tid, __u64 now)
 {
+	__u64 *ts = bpf_map_lookup_elem(&runq_starts, &tid);
+
+	if (ts) {
+		*ts = now;
+		return;
+	}
 	if (bpf_map_update_elem(&runq_starts, &tid, &now, BPF_ANY))
 		ks_lost(RUNQ_EV_START);
 }
