@@ -37,7 +37,7 @@ if [ ! -x "$KSIGHT" ]; then
 	echo "sched_cost: $KSIGHT missing: run 'make all'" >&2
 	exit 1
 fi
-"$ROOT/scripts/install-deps.sh" libbpf-tools bpftrace linux-perf util-linux || exit 1
+"$ROOT/scripts/install-deps.sh" libbpf-tools bpftrace linux-perf util-linux time || exit 1
 
 cleanup()
 {
@@ -129,7 +129,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		out=$TMP/out.$i.$r
 		err=$TMP/err.$i.$r
 		start "$i" "$out" "$err" || { FAILS=$((FAILS + 1)); continue; }
-		us= cs=
+		us='' cs=''
 		for ((j = 0; j < REPS; j++)); do
 			res=$(/usr/bin/time -f "%S %U" -o "$TMP/time" taskset -c "$CPU" \
 				perf bench sched pipe -l "$N" 2>/dev/null |
