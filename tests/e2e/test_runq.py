@@ -324,7 +324,7 @@ def napper(*args, nice=-20):
 
 
 # Not in the kernel matrix: on 5.10 under TCG, run_delay and the tracepoints' clock part by
-# ~0.3 ms a wait (counts equal, the split exact; the schedstat tests above flake there too,
+# 0.1-0.3 ms a wait, either way (counts equal, the split exact; the schedstat tests above flake there too,
 # main's build as well), while 6.12's guest passes. The module's matrix test is the one
 # above; --preemptor's programs load and run on 5.10 (runqlat --preemptor, tp_btf and
 # raw_tp, checked by hand in the 5.10 guest).
