@@ -24,7 +24,8 @@ LOG=$BUILD/bench/run-all.log
 : >"$LOG"
 
 names=(open_cost open_saturation memory startup hook_families syscount_cost rw_read_cost
-	rw_throughput rw_db files_cost proc_cost agent_cost agent_redis agent_db)
+	rw_throughput rw_db files_cost proc_cost sched_cost sched_progstats agent_cost agent_redis
+	agent_db)
 # shellcheck disable=SC2206 # a list of words
 [ -n "${ONLY:-}" ] && names=($ONLY)
 status=()

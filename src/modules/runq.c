@@ -3,7 +3,8 @@
  * runq: `ksight runqlat` (run-queue latency) and `ksight cpudist` (on-CPU time per slice,
  * off-CPU with -O), log2 histograms aggregated in the kernel (bpf/runq.bpf.c), printed
  * with p50/p90/p99 each interval or at the end: one for everything, or per process (-P),
- * thread (-L) or cgroup (--per-cgroup).
+ * thread (-L) or cgroup (--per-cgroup); with --preemptor (runq_pre.c) each histogram
+ * after the cgroups that held the CPU while it waited.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -19,28 +20,7 @@
 #include "core/rows.h"
 #include "runq.h"
 #include "runq.skel.h"
-
-#define RUNQ_CMD_LAT 0		/* the command's mode: runqlat */
-#define RUNQ_CMD_DIST 1		/* cpudist */
-
-struct runq_row {
-	struct runq_key k;
-	struct runq_hist v;
-};
-
-struct runq_state {
-	int cmd;		/* RUNQ_CMD_* */
-	bool per_process;	/* -P */
-	bool per_thread;	/* -L */
-	bool per_cgroup;	/* --per-cgroup */
-	bool offcpu;		/* -O (cpudist) */
-	/* the totals the last report saw, sorted by key */
-	struct runq_row *prev;
-	size_t nprev;
-	struct ks_pidset gone;	/* processes that exited since the last report */
-	uint64_t gone_count;	/* intervals of histograms deleted since */
-	struct ks_metric *m_lat;	/* the agent's: run-queue latency per service */
-};
+#include "runq_int.h"
 
 /* The kernel's buckets are log2 of microseconds: observed as such, exposed in seconds.
  * The agent keys by cgroup (agent_defaults), the registry by its service. */
@@ -62,6 +42,8 @@ static const struct ks_opt runq_opts[] = {
 	  "a histogram per cgroup v2" },
 	{ "offcpu", 'O', KS_OPT_FLAG, offsetof(struct runq_state, offcpu), NULL,
 	  "cpudist: time off the CPU, switch-out to switch-in" },
+	{ "preemptor", 0, KS_OPT_FLAG, offsetof(struct runq_state, preemptor), NULL,
+	  "runqlat: split each wait by the cgroup that ran instead (per cgroup unless -P/-L)" },
 	{ 0 },
 };
 
@@ -88,6 +70,7 @@ static const struct ks_slot runq_slots[] = {
 static const struct ks_evtype runq_types[] = {
 	{ RUNQ_EV_START, "runq_start", true },
 	{ RUNQ_EV_HIST, "runq", true },
+	{ RUNQ_EV_PRE, "runq_preemptor", true },
 	{ 0 },
 };
 
@@ -109,10 +92,17 @@ static int runq_configure(void *state, const struct ks_common *common, char *err
 		snprintf(err, len, "-O: only cpudist measures off-CPU time");
 		return -1;
 	}
+	if (st->preemptor && st->cmd != RUNQ_CMD_LAT) {
+		snprintf(err, len, "--preemptor: only runqlat splits waits by preemptor");
+		return -1;
+	}
 	if (st->per_process + st->per_thread > 1) {
 		snprintf(err, len, "-P and -L: choose one");
 		return -1;
 	}
+	/* the delay a cgroup suffered, unless asked per process or thread */
+	if (st->preemptor && !st->per_process && !st->per_thread)
+		st->per_cgroup = true;
 	return 0;
 }
 
@@ -135,6 +125,11 @@ static int runq_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->runq_per_process = st->per_process;
 	skel->rodata->runq_per_thread = st->per_thread;
 	skel->rodata->runq_per_cgroup = st->per_cgroup;
+	skel->rodata->runq_preemptor = st->preemptor;
+	if (!st->preemptor) {
+		bpf_map__set_max_entries(skel->maps.runq_pres, 1);
+		bpf_map__set_max_entries(skel->maps.runq_cpus, 1);
+	}
 	/* a cgroup v2 directory's inode number is the cgroup's id (kernfs) */
 	if (c->cgroup && !stat(c->cgroup, &s))
 		skel->rodata->runq_cgroup_id = s.st_ino;
@@ -189,20 +184,11 @@ static void emit_hist(struct ks_ctx *ctx, const struct runq_state *st, const str
 	ks_rec_init(&r, st->cmd == RUNQ_CMD_LAT ? "runqlat" : "cpudist", NULL);
 	r.style = KS_REC_BLOCK;
 	ks_rec_str(&r, "what", NULL, 0, runq_what(st), strlen(runq_what(st)));
-	if (st->per_process || st->per_thread) {
-		memcpy(comm, p->v.comm, TASK_COMM_LEN);
-		comm[TASK_COMM_LEN] = 0;
-		ks_rec_uint(&r, "pid", "pid", 0, p->k.pid);
-		if (st->per_thread)
-			ks_rec_uint(&r, "tid", "tid", 0, p->k.tid);
-		ks_rec_str(&r, "comm", "comm", 0, comm, strlen(comm));
-	}
-	if (st->per_cgroup) {
-		const char *svc = ks_ctx_service(ctx, 0, p->k.cgroup);
-
-		ks_rec_uint(&r, "cgroup_id", "cgroup", 0, p->k.cgroup);
-		ks_rec_str(&r, "service", "service", 0, svc, strlen(svc));
-	}
+	memcpy(comm, p->v.comm, TASK_COMM_LEN);
+	comm[TASK_COMM_LEN] = 0;
+	if (st->preemptor)
+		runq_pre_emit(ctx, st, &p->k, comm);
+	runq_victim_cols(ctx, st, &r, &p->k, comm);
 	ks_rec_uint(&r, "count", NULL, 0, p->v.count);
 	ks_rec_uint(&r, "sum_ns", NULL, 0, p->v.sum);
 	ks_rec_add(&r, "hist", "hist", 0, KS_V_HIST)->h = &hv;
@@ -224,6 +210,13 @@ static size_t runq_deltas(struct ks_ctx *ctx, struct runq_state *st, struct runq
 	n = KS_MAP_ROWS(map, struct runq_row, by_key, &cur);
 	if (!cur)
 		return 0;
+	/* the kernel keeps the buckets only (one atomic add less per interval): the count
+	 * is their sum */
+	for (size_t i = 0; i < n; i++) {
+		cur[i].v.count = 0;
+		for (int j = 0; j < RUNQ_SLOTS; j++)
+			cur[i].v.count += cur[i].v.slots[j];
+	}
 	m = ks_rows_deltas(cur, n, st->prev, st->nprev, sizeof(*cur), by_key, sub_row,
 			   (void **)&d);
 	for (size_t i = 0; i < n; i++) {
@@ -250,18 +243,26 @@ static size_t runq_deltas(struct ks_ctx *ctx, struct runq_state *st, struct runq
 /* Tools: each histogram that grew since the last report, its own interval only. */
 static void runq_report(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	struct runq_state *st = state;
 	struct runq_row *d;
-	size_t m = runq_deltas(ctx, state, vskel, &d);
+	size_t m;
 
+	/* the preemptors first: a wait ending between the reads is in its histogram then,
+	 * not yet in their split (the next report has it) */
+	if (st->preemptor)
+		runq_pre_read(ctx, st, vskel);
+	m = runq_deltas(ctx, st, vskel, &d);
 	for (size_t i = 0; i < m; i++)
-		emit_hist(ctx, state, &d[i]);
+		emit_hist(ctx, st, &d[i]);
 	free(d);
+	runq_pre_done(st);
 }
 
 static int runq_init(struct ks_ctx *ctx, void *state)
 {
 	struct runq_state *st = state;
 
+	runq_pre_init(st);
 	st->m_lat = ks_ctx_metric(ctx, &runq_lat_desc);
 	return st->m_lat ? 0 : -errno;
 }
@@ -317,8 +318,19 @@ static void runq_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 {
 	struct runq_state *st = state;
 
-	if (h->type == KS_EV_PROC_EXIT)
+	if (h->type == KS_EV_PROC_EXIT) {
 		ks_pidset_add(&st->gone, h->pid);
+		if (st->preemptor)
+			ks_task_rows_gone(&st->pre, h->pid);
+	}
+}
+
+static void runq_started(struct ks_ctx *ctx, void *state)
+{
+	struct runq_state *st = state;
+
+	if (st->preemptor)
+		runq_pre_started(ctx);
 }
 
 static void runq_fini(void *state)
@@ -329,6 +341,8 @@ static void runq_fini(void *state)
 	st->prev = NULL;
 	st->nprev = 0;
 	ks_pidset_free(&st->gone);
+	ks_task_rows_free(&st->pre);
+	runq_pre_done(st);
 }
 
 KS_BPF_OBJECT(runq);
@@ -345,7 +359,9 @@ const struct ks_module runq_module = {
 		 "  ksight runqlat -P -p 1234      # process 1234 only\n"
 		 "  ksight runqlat -L -p 1234 5    # per thread of 1234, every 5 s\n"
 		 "  ksight runqlat --per-cgroup --json\n"
-		 "  ksight runqlat --cgroup /sys/fs/cgroup/system.slice\n",
+		 "  ksight runqlat --cgroup /sys/fs/cgroup/system.slice\n"
+		 "  ksight runqlat --preemptor     # per cgroup: whose slices it waited behind\n"
+		 "  ksight runqlat --preemptor -P -p 1234\n",
 	.opts = runq_opts,
 	.state_size = sizeof(struct runq_state),
 	.positional = true,
@@ -358,6 +374,7 @@ const struct ks_module runq_module = {
 	.agent_defaults = runq_agent_defaults,
 	.init = runq_init,
 	.setup = runq_setup,
+	.started = runq_started,
 	.proc = runq_proc,
 	.report = runq_report,
 	.collect = runq_collect,

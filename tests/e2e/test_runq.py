@@ -242,6 +242,7 @@ def test_table_shows_percentiles():
     ("runqlat", ["x"], "interval"),
     ("cpudist", ["-p", "0"], "--pid"),
     ("runqlat", ["--bogus"], "bogus"),
+    ("cpudist", ["--preemptor"], "--preemptor"),
 ])
 def test_bad_input_is_one_line_exit_2(cmd, args, word):
     r = run_ksight([cmd] + args)
@@ -285,6 +286,168 @@ def test_agent_registry_per_service():
     assert sum(c.values()) == want and len(c) == 1, (c, want, body)
     summaries = [r for r in k.records("summary") if r["module"] == "runqlat"]
     assert sum(r["waits"] for r in summaries) == want, summaries
+
+
+NAPS = 500 // SCALE
+# --preemptor against schedstat: a wait that ends by the woken thread preempting the one
+# running (here every wait: the napper preempts the spinner at each wakeup) is stamped by
+# schedstat at the wakeup and at the next switch-in with a run-queue clock that the switch
+# does not refresh (wakeup_preempt asks __schedule to skip that update), so run_delay leaves
+# out the path from the wakeup to the switch (the interrupt's exit, the schedule), which
+# ksight counts: measured 7-8 us more per wait on the 6.18 VM (both runqlat and --preemptor),
+# 137 us under TCG on 5.10 (SLOW 4). Allowed: ksight within [-2 us, +50 us] per wait of
+# run_delay (times SLOW), plus 0.1%; the waits are ~2 ms each (~20 ms under TCG), so a
+# wrong unit or a wait timed from the wrong event still lands far outside.
+PRE_AHEAD_NS = 50000 * SLOW
+# A wait schedstat counts and the tracepoints do not show (unseen(), docs/runq.md; here
+# seen only when the spinner had preempted the napper) is missing from the sum too: each
+# is allowed up to 30 ms, a few of the spinner's slices.
+UNSEEN_WAIT_NS = 30000000 * SLOW
+
+
+def napper(*args, nice=-20):
+    """A napper (helpers/napper.c) at @nice, its autogroup too (it makes a session of its
+    own). The spinner at -20 is above every other task of the machine (a nice 0 task, or
+    autogroup, gets ~1% of CPU 0 then; without the autogroup's nice, each other session
+    busy on CPU 0 would get as much as the spinner), so that what runs on CPU 0 while the
+    victim (nice -10) waits is the spinner, whatever else the machine does; the victim's
+    waits are long (it seldom preempts the spinner), so that a few waits behind another
+    task do not weigh."""
+    h = Helper("napper", *args)
+    os.setpriority(os.PRIO_PROCESS, h.pid, nice)
+    try:
+        with open("/proc/%d/autogroup" % h.pid, "w") as f:
+            f.write(str(nice))
+    except FileNotFoundError:
+        pass    # no autogroups in this kernel
+    return h
+
+
+# Not in the kernel matrix: on 5.10 under TCG, run_delay and the tracepoints' clock part by
+# 0.1-0.3 ms a wait, either way (counts equal, the split exact; the schedstat tests above flake there too,
+# main's build as well), while 6.12's guest passes. The module's matrix test is the one
+# above; --preemptor's programs load and run on 5.10 (runqlat --preemptor, tp_btf and
+# raw_tp, checked by hand in the 5.10 guest).
+def test_preemptor_names_the_noisy_cgroup(cgroup):
+    """--preemptor: a spinner in cgroup "noisy" and a thread in cgroup "victim" that sleeps
+    1 ms NAPS times, both pinned to CPU 0. The victim's waits are split by the cgroup that
+    held CPU 0: "noisy" has >= 90% of the delay named for a cgroup (measured 95-99.7%
+    with the machine busy; the rest: tasks of other cgroups that ran on CPU 0 in a wait),
+    and "unknown" (older than the ring) <= 25% of the whole (measured 0-11%); the split
+    adds up to the victim's histogram sum exactly; the sum is run_delay's
+    change within the bounds above; the waits are the arrivals (schedstat's pcount) as in
+    the other tests."""
+    dirs = {n: os.path.join(cgroup.path, n) for n in ("noisy", "victim")}
+    for d in dirs.values():
+        os.makedirs(d, exist_ok=True)
+    spin = victim = k = None
+    try:
+        victim = napper("nap", NAPS, 1000, nice=-10)
+        with open(os.path.join(dirs["victim"], "cgroup.procs"), "w") as f:
+            f.write(str(victim.pid))
+        ids = {n: os.stat(d).st_ino for n, d in dirs.items()}
+        # ksight starts and stops with CPU 0 free: a nice -20 spinner starves CPU 0's
+        # kworkers, which attaching and detaching wait for
+        k = Ksight(["runqlat", "--preemptor", "--json", "--cgroup", dirs["victim"]])
+        k.wait_ready()
+        spin = napper("spin")
+        with open(os.path.join(dirs["noisy"], "cgroup.procs"), "w") as f:
+            f.write(str(spin.pid))
+        before = settled(victim.pid, [victim.pid])[victim.pid]
+        victim.go()
+        assert victim.readline().split() == ["done"]
+        after = settled(victim.pid, [victim.pid])[victim.pid]
+        spin.kill()
+        assert k.stop() == 0, k.stderr
+    finally:
+        for h in (spin, victim):
+            if h:
+                h.kill()
+        if k and k.proc.poll() is None:
+            k.stop()
+        deadline = time.time() + 10
+        for d in dirs.values():
+            while os.path.exists(d):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    assert time.time() < deadline, "cannot remove " + d
+                    time.sleep(0.05)
+    _, delay, pcount = (a - b for a, b in zip(after, before))
+    assert k.stats()["lost"] == 0, k.stats()
+    hists = k.records("runqlat")
+    assert [r["cgroup_id"] for r in hists] == [ids["victim"]], hists
+    r = hists[0]
+    # the waits are the arrivals but for the unexplained shortfall (docs/runq.md), seen
+    # here up to 4 of 501: 2 + 1% allowed
+    n, short = r["count"], pcount - r["count"]
+    assert 0 <= short <= 2 + pcount // 100, (n, pcount)
+    pres = k.records("preemptor")
+    assert pres and {p["cgroup_id"] for p in pres} == {ids["victim"]}, pres
+    assert sum(p["delay_ns"] for p in pres) == r["sum_ns"], (pres, r)
+    top = max((p for p in pres if p["preemptor_id"] != 0), key=lambda p: p["delay_ns"])
+    assert top["preemptor_id"] == ids["noisy"], pres
+    assert top["preemptor"] == "/%s/noisy" % cgroup.rel, top
+    # of the delay a cgroup is named for (not "unknown": the part of a wait older than the
+    # CPU's ring of 16 stretches, seen on waits of 20+ ms with other tasks taking turns)
+    named = sum(p["delay_ns"] for p in pres if p["preemptor_id"] != 0)
+    assert top["delay_ns"] >= 0.9 * named, pres
+    assert r["sum_ns"] - named <= 0.25 * r["sum_ns"], pres
+    assert abs(sum(p["share"] for p in pres) - 100) < 0.01, pres
+    assert top["slices"] > 0, top      # stretches of CPU 0, some waits hold several
+    slack = delay // 1000 + short * UNSEEN_WAIT_NS
+    assert -n * 2000 * SLOW - slack <= r["sum_ns"] - delay <= n * PRE_AHEAD_NS + slack, (
+        r["sum_ns"], delay, n, pcount)
+
+
+def own_cgroup(pid):
+    """The cgroup v2 path of process @pid, from /proc/PID/cgroup's "0::" line."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            if line.startswith("0::"):
+                return line[3:].strip()
+    pytest.skip("no cgroup v2 line in /proc/%d/cgroup" % pid)
+
+
+def test_preemptor_per_process():
+    """--preemptor -P: the victims are processes. The switcher's threads ping-pong on CPU
+    0: each wait runs from one thread's wakeup by the other to the switch-in, while the
+    waker runs: the switcher's own cgroup is a preemptor in at least half the waits, and
+    the split adds up to the histogram exactly."""
+    h = Helper("switcher", ROUNDS, 0, 0)
+    try:
+        tids = [h.pid] + h.extra
+        settled(h.pid, tids)
+        k = Ksight(["runqlat", "--preemptor", "--json", "-P", "-p", str(h.pid)])
+        k.wait_ready()
+        h.go()
+        assert h.readline().split() == ["done"]
+        settled(h.pid, tids)
+        assert k.stop() == 0, k.stderr
+        mine = own_cgroup(h.pid)
+    finally:
+        h.kill()
+    assert k.stats()["lost"] == 0, k.stats()
+    hists = k.records("runqlat")
+    assert [r["pid"] for r in hists] == [h.pid], hists
+    pres = k.records("preemptor")
+    assert pres and {(p["pid"], p["comm"]) for p in pres} == {(h.pid, "switcher")}, pres
+    assert "cgroup_id" not in pres[0]
+    assert sum(p["delay_ns"] for p in pres) == hists[0]["sum_ns"], (pres, hists)
+    # each wait holds the tail of the waker's slice (it runs from the wakeup to its own
+    # block): its own cgroup is in (nearly) every wait; other sessions' tasks on CPU 0
+    # take turns too, so no share is asked (measured 45-99% on a busy machine)
+    own = [p for p in pres if p["preemptor"] == mine]
+    assert own and own[0]["slices"] >= hists[0]["count"] // 2, (pres, hists[0]["count"])
+
+
+def test_preemptor_table_before_histogram():
+    r = run_ksight(["runqlat", "--preemptor", "--duration", "1"])
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    for word in ("preemptor", "delay", "share%", "slices", "usecs", "p50 "):
+        assert word in out, out
+    assert out.index("preemptor") < out.index("usecs"), out
 
 
 @pytest.mark.parametrize("cmd", ["runqlat", "cpudist"])
