@@ -73,6 +73,13 @@ def unseen(n):
     return 2 + n // 1000
 
 
+def assert_sum_near(got, after, before, tids):
+    """A sum over threads of waits: their switch-ins (schedstat's pcount) but for the
+    few per thread the tracepoints may not show (unseen, assert_counts_exact)."""
+    want = [after[t][2] - before[t][2] for t in tids]
+    assert sum(want) - sum(unseen(w) for w in want) <= got <= sum(want), (got, want)
+
+
 def assert_counts_exact(k, h, tids, hists, kernel, less):
     """Each thread's intervals are its switch-ins less @less (per thread), but for the
     intervals the kernel side could not record, each counted lost (a start or histogram
@@ -160,7 +167,7 @@ def test_per_process_sums_its_threads_and_json_shape():
     r = recs[0]
     assert set(r) >= {"type", "ts", "what", "pid", "comm", "count", "sum_ns", "hist"}
     assert "tid" not in r and r["what"] == "runqlat" and r["pid"] == h.pid
-    assert r["count"] == sum(after[t][2] - before[t][2] for t in tids)
+    assert_sum_near(r["count"], after, before, tids)
     hist = r["hist"]
     assert hist["unit"] == "usecs" and hist["count"] == r["count"]
     assert hist["p50"] <= hist["p90"] <= hist["p99"]
@@ -185,7 +192,7 @@ def test_interval_histograms_add_up_to_the_whole():
         h.kill()
     recs = k.records("runqlat")
     assert recs and all(r["pid"] == h.pid for r in recs)
-    assert sum(r["count"] for r in recs) == sum(after[t][2] - before[t][2] for t in tids)
+    assert_sum_near(sum(r["count"] for r in recs), after, before, tids)
 
 
 @pytest.fixture
@@ -227,7 +234,7 @@ def test_cgroup_filter_and_per_cgroup_key(cgroup):
                 time.sleep(0.05)
     recs = k.records("runqlat")
     assert [r["cgroup_id"] for r in recs] == [child_id], recs
-    assert recs[0]["count"] == sum(after[t][2] - before[t][2] for t in tids)
+    assert_sum_near(recs[0]["count"], after, before, tids)
 
 
 def test_table_shows_percentiles():
@@ -271,11 +278,14 @@ def test_agent_registry_per_service():
         assert h.readline().split() == ["done"]
         after = settled(h.pid, tids)
         want = sum(after[t][2] - before[t][2] for t in tids)
+        slack = sum(unseen(after[t][2] - before[t][2]) for t in tids)
 
         def counts(g):
             return {dict(lab).get("service"): v for (name, lab), v in g.items()
                     if name == "ksight_runqlat_seconds_count"}
-        body, got = scrape_until(url, lambda g: sum(counts(g).values()) == want)
+        scrape_until(url, lambda g: sum(counts(g).values()) >= want - slack)
+        time.sleep(1.2)     # one more interval collected: the count stands
+        body, got = scrape_until(url, lambda g: True)
         # stopped before the helper: its end wakes its threads
         assert k.stop() == 0, k.stderr
     finally:
@@ -283,9 +293,9 @@ def test_agent_registry_per_service():
         if k and k.proc.poll() is None:
             k.stop()
     c = counts(got)
-    assert sum(c.values()) == want and len(c) == 1, (c, want, body)
+    assert want - slack <= sum(c.values()) <= want and len(c) == 1, (c, want, body)
     summaries = [r for r in k.records("summary") if r["module"] == "runqlat"]
-    assert sum(r["waits"] for r in summaries) == want, summaries
+    assert sum(r["waits"] for r in summaries) == sum(c.values()), summaries
 
 
 NAPS = 500 // SCALE
