@@ -112,11 +112,10 @@ static __always_inline __u32 blkrq_rwbs_flags(const char *rwbs)
 struct trace_event_raw_block_rq_complete___old {
 	dev_t dev;
 	sector_t sector;
-	int error;
 } __attribute__((preserve_access_index));
 
-/* The (dev, sector) a classic block_rq_complete record reports; returns its error. */
-static __always_inline int blkrq_tp_done_key(void *ctx, struct blkrq_key *k)
+/* The (dev, sector) a classic block_rq_complete record reports. */
+static __always_inline void blkrq_tp_done_key(void *ctx, struct blkrq_key *k)
 {
 	struct trace_event_raw_block_rq_completion *c = ctx;
 	struct trace_event_raw_block_rq_complete___old *o = ctx;
@@ -124,11 +123,10 @@ static __always_inline int blkrq_tp_done_key(void *ctx, struct blkrq_key *k)
 	if (bpf_core_type_exists(struct trace_event_raw_block_rq_completion)) {
 		k->a = c->dev;
 		k->b = c->sector;
-		return c->error;
+	} else {
+		k->a = o->dev;
+		k->b = o->sector;
 	}
-	k->a = o->dev;
-	k->b = o->sector;
-	return o->error;
 }
 
 #endif
