@@ -349,19 +349,8 @@ int bio__issue_tp(struct trace_event_raw_block_rq *ctx)
 	return bio_tp_start(ctx, false);
 }
 
-/* block_rq_complete's record starts the same from 4.x (block_rq_complete) to 6.x
- * (block_rq_completion): trace_entry, dev_t, sector_t, nr_sector, error. */
-struct bio_tp_done {
-	__u64 common;
-	__u32 dev;
-	__u32 __pad;
-	__u64 sector;
-	__u32 nr_sector;
-	__s32 error;
-};
-
 SEC("tp/block/block_rq_complete")
-int bio__done_tp(struct bio_tp_done *ctx)
+int bio__done_tp(struct blkrq_tp_done *ctx)
 {
 	return bio_done(ctx->dev, ctx->sector, ctx->error);
 }

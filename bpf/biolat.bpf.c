@@ -172,12 +172,9 @@ int biolat__issue_tp(struct trace_event_raw_block_rq *ctx)
 }
 
 SEC("tp/block/block_rq_complete")
-int biolat__done_tp(void *ctx)
+int biolat__done_tp(struct blkrq_tp_done *ctx)
 {
-	struct blkrq_key k;
-
-	blkrq_tp_done_key(ctx, &k);
-	return biolat_done(k.a, k.b);
+	return biolat_done(ctx->dev, ctx->sector);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -107,26 +107,16 @@ static __always_inline __u32 blkrq_rwbs_flags(const char *rwbs)
 	return f;
 }
 
-/* The classic block_rq_complete record's type under its older name (5.10 has it; later
- * kernels call it trace_event_raw_block_rq_completion): same fields. */
-struct trace_event_raw_block_rq_complete___old {
-	dev_t dev;
-	sector_t sector;
-} __attribute__((preserve_access_index));
-
-/* The (dev, sector) a classic block_rq_complete record reports. */
-static __always_inline void blkrq_tp_done_key(void *ctx, struct blkrq_key *k)
-{
-	struct trace_event_raw_block_rq_completion *c = ctx;
-	struct trace_event_raw_block_rq_complete___old *o = ctx;
-
-	if (bpf_core_type_exists(struct trace_event_raw_block_rq_completion)) {
-		k->a = c->dev;
-		k->b = c->sector;
-	} else {
-		k->a = o->dev;
-		k->b = o->sector;
-	}
-}
+/* The classic block_rq_complete record starts the same from 4.x (block_rq_complete) to
+ * 6.x (block_rq_completion): trace_entry, dev_t, sector_t, nr_sector, error. Read at these
+ * fixed offsets: the verifier refuses loads through a ctx pointer moved by CO-RE. */
+struct blkrq_tp_done {
+	__u64 common;
+	__u32 dev;
+	__u32 __pad;
+	__u64 sector;
+	__u32 nr_sector;
+	__s32 error;
+};
 
 #endif
