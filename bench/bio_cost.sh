@@ -4,7 +4,7 @@
 #
 #   [ROUNDS=5] [N=20000] [BS=4096] [CPU=1] [SETTLE=1] bench/bio_cost.sh [BUILD]
 #
-# A 256 MiB loop device on a file in a private tmp dir. Each round starts every tracer in
+# A 256 MiB loop device on a file in a private tmp dir, without an I/O scheduler. Each round starts every tracer in
 # turn (the order rotates each round), waits until it is attached, then times, pinned to
 # CPU, `dd iflag=direct` reading N blocks of BS bytes and `dd oflag=direct` writing N (one
 # request each: O_DIRECT, synchronous), and stops the tracer. Tracers write to /dev/null.
@@ -36,8 +36,11 @@ interval:s:1 { clear(@ops); clear(@bytes); clear(@ns); }'
 
 truncate -s 256M "$TMP/backing.img"
 LOOP=$(losetup --find --show "$TMP/backing.img") || { echo "bio_cost: losetup failed" >&2; exit 1; }
-trap 'losetup -d "$LOOP"; bench_cleanup' EXIT
 DISK=${LOOP#/dev/}
+SCHED=/sys/block/$DISK/queue/scheduler
+OLDSCHED=$(sed 's/.*\[\(.*\)\].*/\1/' "$SCHED")
+trap 'echo "$OLDSCHED" >"$SCHED"; losetup -d "$LOOP"; bench_cleanup' EXIT
+echo none >"$SCHED"	# requests straight to the driver, as the tests have them
 echo "device:  $LOOP (backing file in $TMP), scheduler $(cat /sys/block/"$DISK"/queue/scheduler)"
 
 NAMES=("untraced" "ksight biotop" "ksight biosnoop" "libbpf biotop" "libbpf biosnoop" "bpftrace")
