@@ -226,8 +226,11 @@ static void bio_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 	ks_rec_str(&r, "disk", "DISK", -8, disk, strlen(disk));
 	ks_rec_str(&r, "dev", NULL, 0, dev, strlen(dev));
 	ks_rec_str(&r, "op", "T", -2, bio_op_letter(e->flags & BIOLAT_OP_MASK), 1);
-	ks_rec_str(&r, "flags", "FLAGS", -12, flags, strlen(flags));
-	ks_rec_uint(&r, "sector", "SECTOR", 12, e->sector);
+	ks_rec_str(&r, "flags", "FLAGS", -18, flags, strlen(flags));
+	if (e->sector == UINT64_MAX)	/* a request without data: a flush */
+		ks_rec_str(&r, NULL, "SECTOR", 12, "-", 1);
+	else
+		ks_rec_uint(&r, "sector", "SECTOR", 12, e->sector);
 	ks_rec_add(&r, "bytes", "BYTES", 10, KS_V_BYTES)->u = e->bytes;
 	ks_rec_add(&r, "queue_ns", "QUEUE", 9, KS_V_NS)->u = e->queue_ns;
 	ks_rec_add(&r, "svc_ns", "SERVICE", 9, KS_V_NS)->u = e->svc_ns;

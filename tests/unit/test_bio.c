@@ -123,9 +123,21 @@ static void test_biosnoop_record(void **state)
 	free(tc_table(&t));
 	tc_feed(&t, &e, req(&e, BIOLAT_OP_READ, 8, 4096, 0, 90000, BIO_BY_ISSUER));
 	tc_expect(tc_table(&t),
-		  "4242    postgres         4095:3   R  Read                    8   4.00 KiB"
+		  "4242    postgres         4095:3   R  Read                          8   4.00 KiB"
 		  "       0ns      90us      90us issuer\n");
 	free(tc_json(&t));
+	/* a flush: no data, no sector (the kernel's is all ones) */
+	tc_feed(&t, &e, req(&e, BIOLAT_OP_FLUSH | BIOLAT_F_PREFLUSH, UINT64_MAX, 0, 0, 591000,
+			     BIO_BY_ISSUER));
+	tc_expect(tc_table(&t),
+		  "4242    postgres         4095:3   F  PreFlush-Flush                -        0 B"
+		  "       0ns     591us     591us issuer\n");
+	tc_expect(tc_json(&t),
+		  "{\"type\":\"biosnoop\",\"ts\":\"1970-01-01T00:00:01.500000000Z\",\"pid\":4242,"
+		  "\"tid\":4243,\"comm\":\"postgres\",\"service\":\"postgres\",\"cgroup\":1,"
+		  "\"disk\":\"4095:3\",\"dev\":\"4095:3\",\"op\":\"F\",\"flags\":\"PreFlush-Flush\","
+		  "\"bytes\":0,\"queue_ns\":0,\"svc_ns\":591000,\"lat_ns\":591000,\"error\":0,"
+		  "\"owner\":\"issuer\"}\n");
 	/* short or foreign records are not read */
 	tc_feed(&t, &e, sizeof(e) - 8);
 	e.hdr.type = BIO_EV_ROWS;
