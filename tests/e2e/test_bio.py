@@ -271,3 +271,29 @@ def test_bad_input(args, word):
     r = run_ksight(args)
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.splitlines()) == 1 and word in r.stderr, r.stderr
+
+
+def test_agent_counts_the_process(loopdev):
+    """`ksight run --modules biotop -p PID`: the summaries together count the helper's
+    requests and bytes exactly, each once."""
+    h = Helper("bioio", loopdev, R, W, ",".join(map(str, SIZES)))
+    try:
+        k = Ksight(["run", "--json", "--listen", "none", "--modules", "biotop", "-p",
+                    str(h.pid), "1"])
+        k.wait_ready()
+        h.go()
+        assert h.readline().startswith("done ")
+        deadline = time.monotonic() + 10 * SLOW
+        while not any(r["requests"] for r in k.records("summary")) and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert k.stop() == 0, k.stderr
+        h.result()
+    finally:
+        h.kill()
+    sums = [r for r in k.records("summary") if r["module"] == "biotop"]
+    assert sum(r["requests"] for r in sums) == R + W
+    assert sum(r["read_bytes"] for r in sums) == sum(sizes(R))
+    assert sum(r["write_bytes"] for r in sums) == sum(sizes(W))
+    st = k.stats()
+    assert st["types"]["biotop"]["events"] == R + W and st["consistent"] is True
