@@ -42,6 +42,8 @@ struct bio_who {
 
 struct bio_flight {
 	struct ks_owner o;
+	__u64 gen;		/* the request's start_time_ns: which life of a reused request
+				 * this entry is about; 0: not known (classic tracepoints) */
 	__u64 ts_insert;	/* 0: not inserted */
 	__u64 ts_issue;		/* 0: not issued yet */
 	__u64 sector;
@@ -98,9 +100,15 @@ static __always_inline int bio_queued(__u32 dev, __u64 sector)
 	return 0;
 }
 
-/* A request was inserted into a queue (@insert) or issued to the driver. */
-static __always_inline int bio_start(__u64 a, __u64 b, __u32 dev, __u64 sector, __u32 bytes,
-				     __u32 flags, bool insert)
+/*
+ * A request was inserted into a queue (@insert) or issued to the driver. @gen tells this
+ * life of a request from an earlier one at the same address: a request merged into another
+ * ends without a completion, and its entry must not lend its owner to the next request
+ * made there. An entry of the same life is the request inserted earlier (now issued), or
+ * requeued (inserted again: it waits anew, and keeps its owner).
+ */
+static __always_inline int bio_start(__u64 a, __u64 b, __u64 gen, __u32 dev, __u64 sector,
+				     __u32 bytes, __u32 flags, bool insert)
 {
 	struct blkrq_key rk = { .a = a, .b = b };
 	struct bio_okey ok = { .dev = dev, .sector = sector };
@@ -110,15 +118,19 @@ static __always_inline int bio_start(__u64 a, __u64 b, __u32 dev, __u64 sector, 
 
 	if (bio_dev && dev != bio_dev)
 		return 0;
-	if (!insert) {
-		cur = bpf_map_lookup_elem(&bio_starts, &rk);
-		if (cur) {	/* inserted earlier: now it goes to the driver */
-			cur->ts_issue = now;
-			cur->bytes = bytes;
-			cur->flags = flags;
-			bpf_map_delete_elem(&bio_owners, &ok);
+	cur = bpf_map_lookup_elem(&bio_starts, &rk);
+	/* without a generation an insert is always a new request */
+	if (cur && cur->gen == gen && (gen || !insert)) {
+		if (insert) {	/* requeued */
+			cur->ts_insert = now;
+			cur->ts_issue = 0;
 			return 0;
 		}
+		cur->ts_issue = now;	/* inserted earlier: now it goes to the driver */
+		cur->bytes = bytes;
+		cur->flags = flags;
+		bpf_map_delete_elem(&bio_owners, &ok);
+		return 0;
 	}
 	w = bpf_map_lookup_elem(&bio_owners, &ok);
 	if (w) {
@@ -140,6 +152,7 @@ static __always_inline int bio_start(__u64 a, __u64 b, __u32 dev, __u64 sector, 
 		f.ts_insert = now;
 	else
 		f.ts_issue = now;
+	f.gen = gen;
 	f.sector = sector;
 	f.dev = dev;
 	f.flags = flags;
@@ -236,8 +249,9 @@ static __always_inline struct request *bio_ctx_rq(unsigned long long *ctx)
 
 static __always_inline int bio_rq_start(struct request *rq, bool insert)
 {
-	return bio_start((__u64)rq, 0, blkrq_dev(rq), BPF_CORE_READ(rq, __sector),
-			 BPF_CORE_READ(rq, __data_len), blkrq_flags(rq), insert);
+	return bio_start((__u64)rq, 0, BPF_CORE_READ(rq, start_time_ns), blkrq_dev(rq),
+			 BPF_CORE_READ(rq, __sector), BPF_CORE_READ(rq, __data_len),
+			 blkrq_flags(rq), insert);
 }
 
 /* 5.12 gave the bio its block device; before, it named the disk (and partition, 0 once
@@ -333,7 +347,7 @@ static __always_inline int bio_tp_start(struct trace_event_raw_block_rq *ctx, bo
 	char rwbs[8] = {};
 
 	bpf_probe_read_kernel(rwbs, sizeof(rwbs) - 1, ctx->rwbs);
-	return bio_start(ctx->dev, ctx->sector, ctx->dev, ctx->sector, ctx->bytes,
+	return bio_start(ctx->dev, ctx->sector, 0, ctx->dev, ctx->sector, ctx->bytes,
 			 blkrq_rwbs_flags(rwbs), insert);
 }
 
