@@ -297,3 +297,39 @@ def test_agent_counts_the_process(loopdev):
     assert sum(r["write_bytes"] for r in sums) == sum(sizes(W))
     st = k.stats()
     assert st["types"]["biotop"]["events"] == R + W and st["consistent"] is True
+
+
+BUFFERED_FSYNC = """
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.lseek(fd, 4 << 20, os.SEEK_SET)
+for i in range(256):
+    os.write(fd, bytes([i]) * 4096)
+os.fsync(fd)
+os.close(fd)
+"""
+
+
+def test_merged_writes_keep_their_owner(loopdev):
+    """256 buffered 4 KiB writes then fsync, with a scheduler: the caller writes its pages
+    back itself, the bios merge into a few large requests that wait in the queue; every
+    byte is the writer's, exactly as many as the disk counted."""
+    disk = os.path.basename(loopdev)
+    if "mq-deadline" not in scheduler(disk)[1]:
+        pytest.skip("no mq-deadline scheduler for loop devices here")
+    scheduler(disk, "mq-deadline")
+    try:
+        k = Ksight(["biotop", "--json", "-d", disk, "--top", "0"])
+        k.wait_ready()
+        before = disk_stat(disk)
+        w = subprocess.Popen(["python3", "-c", BUFFERED_FSYNC, loopdev])
+        assert w.wait(60 * SLOW) == 0
+        after = disk_stat(disk)
+        assert k.stop() == 0, k.stderr
+    finally:
+        scheduler(disk, "none")
+    assert after[3] - before[3] == 1 << 20
+    writes = [r for r in k.records("biotop") if r["op"] == "write"]
+    assert [(r["pid"], r["bytes"]) for r in writes] == [(w.pid, 1 << 20)]
+    (r,) = writes
+    assert r["comm"] == "python3" and 1 <= r["ops"] < 256 and r["queue_ns"] > 0
