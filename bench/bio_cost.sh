@@ -4,10 +4,11 @@
 #
 #   [ROUNDS=5] [N=20000] [BS=4096] [CPU=1] [SETTLE=1] bench/bio_cost.sh [BUILD]
 #
-# A 256 MiB loop device on a file in a private tmp dir, without an I/O scheduler. Each round starts every tracer in
-# turn (the order rotates each round), waits until it is attached, then times, pinned to
-# CPU, `dd iflag=direct` reading N blocks of BS bytes and `dd oflag=direct` writing N (one
-# request each: O_DIRECT, synchronous), and stops the tracer. Tracers write to /dev/null.
+# A 256 MiB loop device on a file in a private tmp dir, without an I/O scheduler. Each
+# round starts every tracer in turn (the order rotates each round), waits until it is
+# attached, then times, pinned to CPU, `dd iflag=direct` reading N blocks of BS bytes and
+# `dd oflag=direct` writing N (one request each: O_DIRECT, synchronous), and stops the
+# tracer. Tracers write to /dev/null.
 # Prints each tracer's median ns per request over ROUNDS, the ratios, and ksight's lost
 # count. The peers: libbpf-tools biotop and biosnoop (they need a kprobe or fentry on
 # blk_account_io_start: where the kernel refuses both they are reported as not running,
