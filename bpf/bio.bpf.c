@@ -242,9 +242,26 @@ static __always_inline int bio_done(__u64 a, __u64 b, int error)
 
 /* --- tp_btf and raw_tp: the request and bio pointers --- */
 
+/*
+ * Argument 0 or 1 of a tp_btf/raw_tp context, by a load at a constant offset in each
+ * branch: clang would otherwise move the ctx pointer by (second * 8) and load once, which
+ * the verifier refuses ("dereference of modified ctx ptr") where the offset is 8 (5.10:
+ * block_bio_queue(q, bio)). The branch not taken is dead code: @second is read-only data.
+ */
+static __always_inline __u64 bio_ctx_arg(unsigned long long *ctx, bool second)
+{
+	__u64 v;
+
+	if (second)
+		asm volatile("%[v] = *(u64 *)(%[ctx] + 8)" : [v] "=r"(v) : [ctx] "r"(ctx));
+	else
+		asm volatile("%[v] = *(u64 *)(%[ctx] + 0)" : [v] "=r"(v) : [ctx] "r"(ctx));
+	return v;
+}
+
 static __always_inline struct request *bio_ctx_rq(unsigned long long *ctx)
 {
-	return (struct request *)(bio_rq_arg1 ? ctx[1] : ctx[0]);
+	return (struct request *)bio_ctx_arg(ctx, bio_rq_arg1);
 }
 
 static __always_inline int bio_rq_start(struct request *rq, bool insert)
@@ -273,7 +290,7 @@ static __always_inline int bio_bio_queued(struct bio *bio)
 
 static __always_inline struct bio *bio_ctx_bio(unsigned long long *ctx)
 {
-	return (struct bio *)(bio_bio_arg1 ? ctx[1] : ctx[0]);
+	return (struct bio *)bio_ctx_arg(ctx, bio_bio_arg1);
 }
 
 SEC("tp_btf/block_bio_queue")
