@@ -4,7 +4,7 @@
 #
 #   [ROUNDS=5] [N=20000] [BS=4096] [CPU=1] [SETTLE=1] bench/bio_cost.sh [BUILD]
 #
-# A 256 MiB loop device on a file in a private tmp dir, without an I/O scheduler. Each
+# A 256 MiB loop device on a file in memory (/dev/shm), without an I/O scheduler. Each
 # round starts every tracer in turn (the order rotates each round), waits until it is
 # attached, then times, pinned to CPU, `dd iflag=direct` reading N blocks of BS bytes and
 # `dd oflag=direct` writing N (one request each: O_DIRECT, synchronous), and stops the
@@ -35,14 +35,24 @@ tracepoint:block:block_rq_complete /@start[args->dev, args->sector]/ {
 	delete(@len[args->dev, args->sector]); }
 interval:s:1 { clear(@ops); clear(@bytes); clear(@ns); }'
 
-truncate -s 256M "$TMP/backing.img"
-LOOP=$(losetup --find --show "$TMP/backing.img") || { echo "bio_cost: losetup failed" >&2; exit 1; }
+# the backing file in memory where it can be: the host's disk (other sessions' I/O, its
+# writeback) is not what is measured
+IMGDIR=$TMP
+[ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+	IMGDIR=$(mktemp -d /dev/shm/ksight-bench.XXXXXX)
+[ "$(stat -f -c %T "$IMGDIR")" = tmpfs ] ||
+	echo "note: $IMGDIR is not in memory: the disk's noise is measured too"
+truncate -s 256M "$IMGDIR/backing.img"
+LOOP=$(losetup --find --show "$IMGDIR/backing.img") ||
+	{ echo "bio_cost: losetup failed" >&2; exit 1; }
 DISK=${LOOP#/dev/}
 SCHED=/sys/block/$DISK/queue/scheduler
 OLDSCHED=$(sed 's/.*\[\(.*\)\].*/\1/' "$SCHED")
-trap 'echo "$OLDSCHED" >"$SCHED"; losetup -d "$LOOP"; bench_cleanup' EXIT
+trap 'echo "$OLDSCHED" >"$SCHED"; losetup -d "$LOOP"; [ "$IMGDIR" = "$TMP" ] ||
+	rm -rf "$IMGDIR"; bench_cleanup' EXIT
 echo none >"$SCHED"	# requests straight to the driver, as the tests have them
-echo "device:  $LOOP (backing file in $TMP), scheduler $(cat /sys/block/"$DISK"/queue/scheduler)"
+echo "device:  $LOOP (backing file in $IMGDIR, $(stat -f -c %T "$IMGDIR"))," \
+	"scheduler $(cat "$SCHED")"
 
 NAMES=("untraced" "ksight biotop" "ksight biosnoop" "libbpf biotop" "libbpf biosnoop" "bpftrace")
 KINDS=(none ksight ksight peer:2 peer:2 peer:3)
