@@ -11,6 +11,7 @@
  */
 #include "common.bpf.h"
 #include "biolat.h"
+#include "blkrq.bpf.h"
 
 const volatile bool biolat_queued = false;	/* -Q: start at insert */
 const volatile bool biolat_per_disk = false;	/* -D */
@@ -19,15 +20,10 @@ const volatile bool biolat_ms = false;		/* -m */
 const volatile __u32 biolat_dev = 0;		/* -d: only this disk, 0 = all */
 const volatile bool biolat_rq_arg1 = false;
 
-struct biolat_rqkey {
-	__u64 a;	/* request pointer, or dev for classic tracepoints */
-	__u64 b;	/* 0, or sector */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct biolat_rqkey);
+	__type(key, struct blkrq_key);
 	__type(value, struct biolat_start);
 } biolat_starts SEC(".maps");
 
@@ -38,96 +34,9 @@ struct {
 	__type(value, struct biolat_hist);
 } biolat_hists SEC(".maps");
 
-/* The pre-5.16 layout, where a request named its disk directly. */
-struct request___old {
-	struct gendisk *rq_disk;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u32 biolat_rq_dev(struct request *rq)
-{
-	struct gendisk *disk;
-
-	if (bpf_core_field_exists(((struct request___old *)rq)->rq_disk))
-		disk = BPF_CORE_READ((struct request___old *)rq, rq_disk);
-	else
-		disk = BPF_CORE_READ(rq, q, disk);
-	if (!disk)
-		return 0;
-	return (BPF_CORE_READ(disk, major) << 20) | BPF_CORE_READ(disk, first_minor);
-}
-
-static __always_inline __u32 biolat_rq_flags(struct request *rq)
-{
-	__u32 cmd = BPF_CORE_READ(rq, cmd_flags), f;
-
-	switch (cmd & 0xff) {	/* REQ_OP_MASK: the low 8 bits since 4.10 */
-	case REQ_OP_READ:
-		f = BIOLAT_OP_READ;
-		break;
-	case REQ_OP_WRITE:
-		f = BIOLAT_OP_WRITE;
-		break;
-	case REQ_OP_FLUSH:
-		f = BIOLAT_OP_FLUSH;
-		break;
-	case REQ_OP_DISCARD:
-		f = BIOLAT_OP_DISCARD;
-		break;
-	default:
-		f = BIOLAT_OP_OTHER;
-	}
-	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_SYNC)))
-		f |= BIOLAT_F_SYNC;
-	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_META)))
-		f |= BIOLAT_F_META;
-	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_FUA)))
-		f |= BIOLAT_F_FUA;
-	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_RAHEAD)))
-		f |= BIOLAT_F_AHEAD;
-	if (cmd & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_PREFLUSH)))
-		f |= BIOLAT_F_PREFLUSH;
-	return f;
-}
-
-/* The classic tracepoints' rwbs text ("WS", "FWFS", "RA", ...) into the same flags. */
-static __always_inline __u32 biolat_rwbs_flags(const char *rwbs)
-{
-	__u32 f = BIOLAT_OP_OTHER, i;
-	bool op_seen = false;
-
-	for (i = 0; i < 8; i++) {
-		char ch = rwbs[i];
-
-		if (!ch)
-			break;
-		if (!op_seen) {
-			op_seen = true;
-			if (ch == 'F' && i == 0 && rwbs[1]) {	/* leading F: preflush */
-				f |= BIOLAT_F_PREFLUSH;
-				op_seen = false;
-				continue;
-			}
-			f &= ~BIOLAT_OP_MASK;
-			f |= ch == 'R' ? BIOLAT_OP_READ : ch == 'W' ? BIOLAT_OP_WRITE :
-			     ch == 'F' ? BIOLAT_OP_FLUSH : ch == 'D' ? BIOLAT_OP_DISCARD :
-								  BIOLAT_OP_OTHER;
-			continue;
-		}
-		if (ch == 'F')
-			f |= BIOLAT_F_FUA;
-		else if (ch == 'A')
-			f |= BIOLAT_F_AHEAD;
-		else if (ch == 'S')
-			f |= BIOLAT_F_SYNC;
-		else if (ch == 'M')
-			f |= BIOLAT_F_META;
-	}
-	return f;
-}
-
 static __always_inline int biolat_start(__u64 a, __u64 b, __u32 dev, __u32 flags, bool insert)
 {
-	struct biolat_rqkey key = { .a = a, .b = b };
+	struct blkrq_key key = { .a = a, .b = b };
 	struct biolat_start st = { .dev = dev, .flags = flags };
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	long err;
@@ -147,7 +56,7 @@ static __always_inline int biolat_start(__u64 a, __u64 b, __u32 dev, __u32 flags
 
 static __always_inline int biolat_done(__u64 a, __u64 b)
 {
-	struct biolat_rqkey key = { .a = a, .b = b };
+	struct blkrq_key key = { .a = a, .b = b };
 	struct biolat_key hkey = {};
 	struct biolat_start *st;
 	struct biolat_hist *h;
@@ -202,7 +111,7 @@ static __always_inline struct request *biolat_ctx_rq(unsigned long long *ctx)
 
 static __always_inline int biolat_rq_start(struct request *rq, bool insert)
 {
-	return biolat_start((__u64)rq, 0, biolat_rq_dev(rq), biolat_rq_flags(rq), insert);
+	return biolat_start((__u64)rq, 0, blkrq_dev(rq), blkrq_flags(rq), insert);
 }
 
 SEC("tp_btf/block_rq_insert")
@@ -247,7 +156,7 @@ static __always_inline int biolat_tp_start(struct trace_event_raw_block_rq *ctx,
 	char rwbs[8] = {};
 
 	bpf_probe_read_kernel(rwbs, sizeof(rwbs) - 1, ctx->rwbs);
-	return biolat_start(ctx->dev, ctx->sector, ctx->dev, biolat_rwbs_flags(rwbs), insert);
+	return biolat_start(ctx->dev, ctx->sector, ctx->dev, blkrq_rwbs_flags(rwbs), insert);
 }
 
 SEC("tp/block/block_rq_insert")
@@ -262,22 +171,10 @@ int biolat__issue_tp(struct trace_event_raw_block_rq *ctx)
 	return biolat_tp_start(ctx, false);
 }
 
-/* The classic block_rq_complete record's type under its older name (5.10 has it; later
- * kernels call it trace_event_raw_block_rq_completion): same fields. */
-struct trace_event_raw_block_rq_complete___old {
-	dev_t dev;
-	sector_t sector;
-} __attribute__((preserve_access_index));
-
 SEC("tp/block/block_rq_complete")
-int biolat__done_tp(void *ctx)
+int biolat__done_tp(struct blkrq_tp_done *ctx)
 {
-	struct trace_event_raw_block_rq_completion *c = ctx;
-	struct trace_event_raw_block_rq_complete___old *o = ctx;
-
-	if (bpf_core_type_exists(struct trace_event_raw_block_rq_completion))
-		return biolat_done(c->dev, c->sector);
-	return biolat_done(o->dev, o->sector);
+	return biolat_done(ctx->dev, ctx->sector);
 }
 
 char LICENSE[] SEC("license") = "GPL";

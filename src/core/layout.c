@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 
+#include "bio.h"
 #include "biolat.h"
 #include "cswitch.h"
 #include "drops.h"
@@ -47,6 +48,9 @@ KS_LAYOUT(exec_fail, 3200);
 KS_LAYOUT(open_event, 96);
 KS_LAYOUT(open_count_key, 264);
 KS_LAYOUT(open_count_val, 40);
+KS_LAYOUT(bio_key, 24);
+KS_LAYOUT(bio_val, 56);
+KS_LAYOUT(bio_req, 112);
 KS_LAYOUT(biolat_key, 8);
 KS_LAYOUT(biolat_hist, 272);
 KS_LAYOUT(cswitch_key, 8);
