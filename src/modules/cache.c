@@ -39,7 +39,7 @@ enum { SL_ACCESS, SL_ADD, SL_DIRTY };
 
 static const struct ks_slot cache_slots[] = {
 	[SL_ACCESS] = {
-		.name = "count page-cache accesses",
+		.name = "see accesses",
 		.alts = {
 			{ KS_FAM_FENTRY, { { "cache__acc_ffolio", "folio_mark_accessed" } } },
 			{ KS_FAM_FENTRY, { { "cache__acc_fpage", "mark_page_accessed" } } },
@@ -50,7 +50,7 @@ static const struct ks_slot cache_slots[] = {
 		},
 	},
 	[SL_ADD] = {
-		.name = "count pages added (misses)",
+		.name = "see pages added",
 		.alts = {
 			{ KS_FAM_FENTRY, { { "cache__add_ffolio", "filemap_add_folio" } } },
 			{ KS_FAM_FENTRY, { { "cache__add_fpage", "add_to_page_cache_lru" } } },
@@ -60,7 +60,7 @@ static const struct ks_slot cache_slots[] = {
 		},
 	},
 	[SL_DIRTY] = {
-		.name = "count pages dirtied",
+		.name = "see pages dirtied",
 		.alts = {
 			{ KS_FAM_FENTRY, { { "cache__dirty_ffolio", "__folio_mark_dirty" } } },
 			{ KS_FAM_FENTRY, { { "cache__dirty_fpage", "account_page_dirtied" } } },
@@ -96,13 +96,13 @@ static int cache_configure(void *state, const struct ks_common *common, char *er
 	}
 	for (int i = 0; i < st->paths.n; i++) {
 		struct stat s;
+		const char *why = stat(st->paths.v[i], &s) ? strerror(errno) :
+				  !S_ISREG(s.st_mode) ? "not a regular file" : NULL;
 
-		if (stat(st->paths.v[i], &s)) {
-			snprintf(err, len, "--file %s: %s", st->paths.v[i], strerror(errno));
-			return -1;
-		}
-		if (!S_ISREG(s.st_mode)) {
-			snprintf(err, len, "--file %s: not a regular file", st->paths.v[i]);
+		if (why) {
+			snprintf(err, len, "--file %s: %s", st->paths.v[i], why);
+			free(st->fp);
+			st->fp = NULL;
 			return -1;
 		}
 		st->fp[n].path = st->paths.v[i];
