@@ -242,11 +242,40 @@ int cache__add_tp(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 	return 0;
 }
 
-/* one per folio; it names the backing device, not the file system's: no per-file row */
+/* The kernel dev_t of a backing device named "MAJ:MIN" (block devices, and the anonymous
+ * devices of NFS and FUSE: their file system's s_dev), else 0. */
+static __always_inline __u32 bdi_dev(const char *name)
+{
+	__u32 major = 0, minor = 0, *n = &major;
+	int i;
+
+	for (i = 0; i < 24; i++) {
+		char c = name[i];
+
+		if (c >= '0' && c <= '9') {
+			*n = *n * 10 + (c - '0');
+		} else if (c == ':' && n == &major && i) {
+			n = &minor;
+		} else {
+			break;
+		}
+	}
+	if (n != &minor || name[i])
+		return 0;
+	return major << 20 | (minor & 0xfffff);
+}
+
+/* one per folio, named by its inode and its backing device */
 SEC("tp/writeback/writeback_dirty_folio")
 int cache__dirty_tp(struct trace_event_raw_writeback_folio_template *ctx)
 {
-	count(CACHE_DIRTY, 0, 0, 1);
+	char name[32];
+	__u32 dev;
+
+	bpf_probe_read_kernel(name, sizeof(name), ctx->name);
+	name[31] = 0;
+	dev = bdi_dev(name);
+	count(CACHE_DIRTY, dev, dev ? ctx->ino : 0, 1);
 	return 0;
 }
 

@@ -48,7 +48,7 @@ struct cache_fkey {
 struct cache_fval {
 	__u64 accessed;
 	__u64 added;
-	__u64 dirtied;		/* classic method only: the tracepoint names no device */
+	__u64 dirtied;		/* tracepoints: on a file system named by its backing device */
 };
 
 /* The tracepoint method's last read of a thread: filemap_read asks for a batch at a time,
