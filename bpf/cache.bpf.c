@@ -97,12 +97,13 @@ static __always_inline void count(int what, __u32 dev, __u64 ino, __u64 n)
 		count_file(what, dev, ino, n);
 }
 
-/* Classic: the file behind a page-cache @mapping (anonymous pages have none; skipped). */
+/* Classic: the file behind page-cache @mapping, a function's argument (never anonymous:
+ * the verifier refuses bit tests on a typed pointer). */
 static __always_inline void count_mapping(int what, struct address_space *mapping)
 {
 	struct inode *host;
 
-	if (!mapping || ((unsigned long)mapping & 1))
+	if (!mapping)
 		return;
 	if (!cache_per_file) {
 		count(what, 0, 0, 1);
@@ -112,32 +113,40 @@ static __always_inline void count_mapping(int what, struct address_space *mappin
 	count(what, BPF_CORE_READ(host, i_sb, s_dev), BPF_CORE_READ(host, i_ino), 1);
 }
 
+/* Classic: a page's mapping as read from it (a value): anonymous ones have bit 0 set. */
+static __always_inline void count_page_mapping(int what, __u64 mapping)
+{
+	if (mapping & 1)
+		return;
+	count_mapping(what, (struct address_space *)mapping);
+}
+
 /* folio_mark_accessed (5.16+), else mark_page_accessed */
 SEC("fentry/folio_mark_accessed")
 int BPF_PROG(cache__acc_ffolio, struct folio *folio)
 {
-	count_mapping(CACHE_ACCESS, BPF_CORE_READ(folio, mapping));
+	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(folio, mapping));
 	return 0;
 }
 
 SEC("fentry/mark_page_accessed")
 int BPF_PROG(cache__acc_fpage, struct page *page)
 {
-	count_mapping(CACHE_ACCESS, BPF_CORE_READ(page, mapping));
+	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(page, mapping));
 	return 0;
 }
 
 SEC("kprobe/folio_mark_accessed")
 int BPF_KPROBE(cache__acc_kfolio, struct folio *folio)
 {
-	count_mapping(CACHE_ACCESS, BPF_CORE_READ(folio, mapping));
+	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(folio, mapping));
 	return 0;
 }
 
 SEC("kprobe/mark_page_accessed")
 int BPF_KPROBE(cache__acc_kpage, struct page *page)
 {
-	count_mapping(CACHE_ACCESS, BPF_CORE_READ(page, mapping));
+	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(page, mapping));
 	return 0;
 }
 

@@ -49,6 +49,9 @@ class CacheFs:
 
     def __init__(self, d):
         self.img, self.mnt = os.path.join(d, "fs.img"), os.path.join(d, "mnt")
+        with open("/proc/filesystems") as f:
+            if "ext4" not in f.read().split():
+                subprocess.run(["modprobe", "-q", "ext4"], timeout=60)   # a module in Debian's
         with open(self.img, "wb") as f:
             f.truncate((2 * MIB + 32) << 20)
         subprocess.run(["mkfs.ext4", "-q", "-F", self.img], check=True, timeout=120 * SLOW)
@@ -168,9 +171,15 @@ def test_residency_equals_mincore_then_zero_after_dontneed(cachefs):
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
     assert len(os.pread(fd, half << 12, 0)) == half << 12
     os.close(fd)
-    assert mincore(path) == half
-    r = residency(path)
-    assert r["resident"] == half == mincore(path), r
+    # what mincore says before and after ksight's look, once the two agree (a busy host
+    # may reclaim a clean page meanwhile)
+    for _ in range(5):
+        before = mincore(path)
+        r = residency(path)
+        if mincore(path) == before:
+            break
+    assert r["resident"] == before, r
+    assert half - META <= before <= half, before
     release = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
     assert r["via"] == ("cachestat" if release >= (6, 5) else "mincore"), r
     fd = os.open(path, os.O_RDONLY)
