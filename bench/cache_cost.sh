@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # What `ksight cache` costs a read-heavy workload, against libbpf-tools cachestat.
 #
-#   [ROUNDS=5] [REPS=3] [MIB=64] [BS=16k] [CPU=1] [SETTLE=1] bench/cache_cost.sh [BUILD]
+#   [ROUNDS=5] [REPS=3] [MIB=64] [BS=16384] [PASSES=4] [CPU=1] [SETTLE=1] \
+#       bench/cache_cost.sh [BUILD]
 #
-# The workload: dd reads a MIB MiB file, already in the page cache, in BS reads, pinned to
-# CPU; a run is REPS passes, the round keeps the fastest (the one least disturbed by other
-# load), in ns per page read. Each round runs every configuration in turn (the order
+# The workload: bench/helpers/cacheread reads a MIB MiB file, already in the page cache,
+# PASSES times in BS reads, pinned to CPU, and reports its own CPU time per page read (user
+# + system: what a page-cache tracer adds runs in the reader; other load on this shared
+# machine disturbs it far less than the wall time). The round keeps the
+# fastest of REPS runs. Each round runs every configuration in turn (the order
 # rotates): start the tracer, wait until it says it is attached, let it settle, run, stop
 # it with SIGINT and check it counted the pages read (so it really was tracing). Prints
 # each configuration's median over ROUNDS (and the range), what it adds per page, and
@@ -17,11 +20,13 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(readlink -f "${1:-$ROOT/build}")
 KSIGHT=$BUILD/ksight
+READER=$BUILD/bench/helpers/cacheread
 PEER=/usr/sbin/cachestat
 ROUNDS=${ROUNDS:-5}
 REPS=${REPS:-3}
 MIB=${MIB:-64}
-BS=${BS:-16k}
+BS=${BS:-16384}
+PASSES=${PASSES:-4}
 CPU=${CPU:-1}
 SETTLE=${SETTLE:-1}
 TRACER=
@@ -31,7 +36,10 @@ if [ "$(id -u)" != 0 ]; then
 	echo "cache_cost: must run as root (it loads BPF programs)" >&2
 	exit 1
 fi
-[ -x "$KSIGHT" ] || { echo "cache_cost: $KSIGHT missing: run 'make all'" >&2; exit 1; }
+if [ ! -x "$KSIGHT" ] || [ ! -x "$READER" ]; then
+	echo "cache_cost: $KSIGHT or $READER missing: run 'make all helpers'" >&2
+	exit 1
+fi
 "$ROOT/scripts/install-deps.sh" libbpf-tools util-linux coreutils || exit 1
 
 cleanup()
@@ -45,7 +53,7 @@ trap 'exit 130' INT TERM
 FILE=$TMP/data
 dd if=/dev/urandom of="$FILE" bs=1M count="$MIB" status=none
 cat "$FILE" >/dev/null
-PAGES=$((MIB * 256))
+PAGES=$((MIB * 256 * PASSES))	# per run
 
 NAMES=("untraced" "ksight cache" "ksight cache --files" "libbpf-tools cachestat")
 declare -a NS
@@ -99,12 +107,13 @@ counted()
 	esac | head -1 | grep . || echo 0
 }
 
-# one pass: ns per page, from dd's own clock (GNU dd prints seconds with the bytes copied)
+# one run: CPU ns per page
 pass()
 {
-	local s
-	s=$(taskset -c "$CPU" dd if="$FILE" of=/dev/null bs="$BS" 2>&1 | sed -n 's/.* copied, \([0-9.e-]*\) s,.*/\1/p')
-	awk -v s="$s" -v p="$PAGES" 'BEGIN { printf "%.1f\n", s * 1e9 / p }'
+	local out
+	out=$(taskset -c "$CPU" "$READER" "$FILE" "$BS" "$PASSES") || return 1
+	set -- $out
+	echo "$4"
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -115,7 +124,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		start "$i" "$out" "$err" || { [ "$i" = 3 ] || FAILS=$((FAILS + 1)); continue; }
 		ns=
 		for ((j = 0; j < REPS; j++)); do
-			res=$(pass)
+			res=$(pass) || { echo "FAIL: $READER" >&2; FAILS=$((FAILS + 1)); res=0; }
 			ns=$(printf '%s\n' $ns "$res" | sort -g | head -1)
 		done
 		stop
@@ -126,7 +135,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			FAILS=$((FAILS + 1))
 		fi
 		NS[$i]+=" $ns"
-		printf '  round %d  %-24s %8s ns/page  (counted %s)\n' "$r" "${NAMES[$i]}" "$ns" "$seen"
+		printf '  round %d  %-24s %8s CPU ns/page  (counted %s)\n' "$r" "${NAMES[$i]}" "$ns" "$seen"
 	done
 done
 
@@ -137,13 +146,13 @@ median()
 }
 
 echo
-echo "command: ROUNDS=$ROUNDS REPS=$REPS MIB=$MIB BS=$BS CPU=$CPU SETTLE=$SETTLE" \
+echo "command: ROUNDS=$ROUNDS REPS=$REPS MIB=$MIB BS=$BS PASSES=$PASSES CPU=$CPU SETTLE=$SETTLE" \
 	"bench/cache_cost.sh $(realpath --relative-to="$ROOT" "$BUILD")"
 echo "kernel:  $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 method=$(grep -h '"type":"cache_interval"' "$TMP"/out.1.* 2>/dev/null | head -1 |
 	 sed -n 's/.*"method":"\([^"]*\)".*/\1/p')
 echo "ksight method: ${method:-?}"
-printf '%-24s %10s %16s %10s %8s\n' "configuration" "ns/page" "range" "added ns" "ratio"
+printf '%-24s %10s %16s %10s %8s\n' "configuration" "CPU ns/pg" "range" "added ns" "ratio"
 U=$(median <<<"${NS[0]:-}")
 for ((i = 0; i < ${#NAMES[@]}; i++)); do
 	if [ -z "${NS[$i]:-}" ]; then
@@ -155,5 +164,5 @@ for ((i = 0; i < ${#NAMES[@]}; i++)); do
 	awk -v n="${NAMES[$i]}" -v m="$m" -v u="$U" -v rg="$rg" 'BEGIN {
 		printf "%-24s %10.1f %16s %10.1f %7.3fx\n", n, m, rg, m - u, m / u }'
 done
-echo "(ratio: ns per page over the untraced run's)"
+echo "(CPU ns per page read, median of the rounds' best runs; ratio: over the untraced run's)"
 [ "$FAILS" = 0 ] || { echo "$FAILS measurement(s) failed" >&2; exit 1; }
