@@ -55,7 +55,9 @@ dd if=/dev/urandom of="$FILE" bs=1M count="$MIB" status=none
 cat "$FILE" >/dev/null
 PAGES=$((MIB * 256 * PASSES))	# per run
 
-NAMES=("untraced" "ksight cache" "ksight cache --files" "libbpf-tools cachestat")
+NAMES=("untraced" "ksight cache" "ksight cache --files" "ksight cache --hooks tp"
+       "libbpf-tools cachestat")
+PEER_I=4
 declare -a NS
 FAILS=0
 PEER_ERR=
@@ -70,8 +72,10 @@ start()
 	1) "$KSIGHT" cache --json --top 0 >"$out" 2>"$err" & ready=" ready in "; file=$err ;;
 	2) "$KSIGHT" cache --json --top 0 --files >"$out" 2>"$err" & ready=" ready in "
 	   file=$err ;;
+	3) "$KSIGHT" cache --json --top 0 --hooks tp >"$out" 2>"$err" & ready=" ready in "
+	   file=$err ;;
 	# it prints its header once attached; interval 1000 s: its only report comes at SIGINT
-	3) stdbuf -oL "$PEER" 1000 >"$out" 2>"$err" & ready="HITS"; file=$out ;;
+	4) stdbuf -oL "$PEER" 1000 >"$out" 2>"$err" & ready="HITS"; file=$out ;;
 	esac
 	TRACER=$!
 	for ((t = 0; t < 600; t++)); do
@@ -79,8 +83,8 @@ start()
 		kill -0 "$TRACER" 2>/dev/null || break
 		sleep 0.05
 	done
-	[ "$i" = 3 ] && PEER_ERR=$(grep -v '^libbpf: *$' "$err" | tail -3 | paste -sd' ' | head -c 300)
-	[ "$i" = 3 ] || echo "FAIL: ${NAMES[$i]} did not start: $(head -c 300 "$err")" >&2
+	[ "$i" = "$PEER_I" ] && PEER_ERR=$(grep -v '^libbpf: *$' "$err" | tail -3 | paste -sd' ' | head -c 300)
+	[ "$i" = "$PEER_I" ] || echo "FAIL: ${NAMES[$i]} did not start: $(head -c 300 "$err")" >&2
 	kill -KILL "$TRACER" 2>/dev/null
 	wait "$TRACER" 2>/dev/null
 	TRACER=
@@ -101,7 +105,7 @@ counted()
 	local i=$1 out=$2
 	case $i in
 	0) echo $((REPS * PAGES)); return ;;
-	1 | 2) grep '"type":"cache_interval"' "$out" | tail -1 |
+	1 | 2 | 3) grep '"type":"cache_interval"' "$out" | tail -1 |
 	       sed -n 's/.*"hits":\([0-9]*\),"misses":\([0-9]*\).*/\1 \2/p' | awk '{ print $1 + $2 }' ;;
 	*) awk '$1 ~ /^[0-9]+$/ { s += $1 + $2 } END { print s + 0 }' "$out" ;;
 	esac | head -1 | grep . || echo 0
@@ -121,7 +125,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		i=$(((k + r - 1) % ${#NAMES[@]}))
 		out=$TMP/out.$i.$r
 		err=$TMP/err.$i.$r
-		start "$i" "$out" "$err" || { [ "$i" = 3 ] || FAILS=$((FAILS + 1)); continue; }
+		start "$i" "$out" "$err" || { [ "$i" = "$PEER_I" ] || FAILS=$((FAILS + 1)); continue; }
 		ns=
 		for ((j = 0; j < REPS; j++)); do
 			res=$(pass) || { echo "FAIL: $READER" >&2; FAILS=$((FAILS + 1)); res=0; }

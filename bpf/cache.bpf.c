@@ -143,13 +143,6 @@ int BPF_KPROBE(cache__acc_kfolio, struct folio *folio)
 	return 0;
 }
 
-SEC("kprobe/mark_page_accessed")
-int BPF_KPROBE(cache__acc_kpage, struct page *page)
-{
-	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(page, mapping));
-	return 0;
-}
-
 /* filemap_add_folio (5.16+), else add_to_page_cache_lru: both take the mapping first */
 SEC("fentry/filemap_add_folio")
 int BPF_PROG(cache__add_ffolio, struct address_space *mapping)
@@ -202,33 +195,55 @@ int BPF_KPROBE(cache__dirty_kfolio, struct folio *folio, struct address_space *m
 	return 0;
 }
 
-SEC("kprobe/account_page_dirtied")
-int BPF_KPROBE(cache__dirty_kpage, struct page *page, struct address_space *mapping)
-{
-	count_mapping(CACHE_DIRTY, mapping);
-	return 0;
-}
-
 /* Tracepoints: a read batch names the read's remaining pages (cache_read_pages) */
-SEC("tp/filemap/mm_filemap_get_pages")
-int cache__get_pages_tp(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+static __always_inline void read_batch(__u32 dev, __u64 ino, __u64 index, __u64 last)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct cache_reader zero = {}, *r;
-	__u64 ino = ctx->i_ino, n;
-	__u32 dev = ctx->s_dev;
 
 	if (!ks_want(bpf_get_current_pid_tgid()))
-		return 0;
+		return;
 	r = bpf_map_lookup_elem(&cache_readers, &tid);
 	if (!r) {
 		bpf_map_update_elem(&cache_readers, &tid, &zero, BPF_ANY);
 		r = bpf_map_lookup_elem(&cache_readers, &tid);
 		if (!r)
-			return 0;
+			return;
 	}
-	n = cache_read_pages(r, dev, ino, ctx->index, ctx->last_index);
-	count(CACHE_ACCESS, dev, ino, n);
+	count(CACHE_ACCESS, dev, ino, cache_read_pages(r, dev, ino, index, last));
+}
+
+/* tp_btf: the raw tracepoint's arguments, without the trace record classic ones build */
+SEC("tp_btf/mm_filemap_get_pages")
+int BPF_PROG(cache__get_pages_btf, struct address_space *mapping, unsigned long index,
+	     unsigned long last)
+{
+	struct inode *host = mapping->host;
+
+	read_batch(host->i_sb->s_dev, host->i_ino, index, last);
+	return 0;
+}
+
+SEC("tp_btf/mm_filemap_fault")
+int BPF_PROG(cache__fault_btf, struct address_space *mapping)
+{
+	struct inode *host = mapping->host;
+
+	count(CACHE_ACCESS, host->i_sb->s_dev, host->i_ino, 1);
+	return 0;
+}
+
+SEC("tp_btf/writeback_dirty_folio")
+int BPF_PROG(cache__dirty_btf, struct folio *folio, struct address_space *mapping)
+{
+	count_mapping(CACHE_DIRTY, mapping);
+	return 0;
+}
+
+SEC("tp/filemap/mm_filemap_get_pages")
+int cache__get_pages_tp(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+{
+	read_batch(ctx->s_dev, ctx->i_ino, ctx->index, ctx->last_index);
 	return 0;
 }
 

@@ -34,7 +34,9 @@ static const struct ks_opt cache_opts[] = {
 };
 
 /* Each slot: the classic method's function where the kernel lets fentry or a kprobe hook
- * it (the folio name first, 5.16+), else the tracepoint. */
+ * it (the folio name first, 5.16+; kprobes only for folio kernels: before 5.16, Debian's
+ * 5.10 allows fentry), else the tracepoint, tp_btf first (no trace record is built). The
+ * pages added keep the classic tracepoint: its record has the folio's order. */
 enum { SL_ACCESS, SL_ADD, SL_DIRTY };
 
 static const struct ks_slot cache_slots[] = {
@@ -44,7 +46,8 @@ static const struct ks_slot cache_slots[] = {
 			{ KS_FAM_FENTRY, { { "cache__acc_ffolio", "folio_mark_accessed" } } },
 			{ KS_FAM_FENTRY, { { "cache__acc_fpage", "mark_page_accessed" } } },
 			{ KS_FAM_KPROBE, { { "cache__acc_kfolio", "folio_mark_accessed" } } },
-			{ KS_FAM_KPROBE, { { "cache__acc_kpage", "mark_page_accessed" } } },
+			{ KS_FAM_TP_BTF, { { "cache__get_pages_btf", "mm_filemap_get_pages" },
+					   { "cache__fault_btf", "mm_filemap_fault" } } },
 			{ KS_FAM_TP, { { "cache__get_pages_tp", "filemap/mm_filemap_get_pages" },
 				       { "cache__fault_tp", "filemap/mm_filemap_fault" } } },
 		},
@@ -65,7 +68,7 @@ static const struct ks_slot cache_slots[] = {
 			{ KS_FAM_FENTRY, { { "cache__dirty_ffolio", "__folio_mark_dirty" } } },
 			{ KS_FAM_FENTRY, { { "cache__dirty_fpage", "account_page_dirtied" } } },
 			{ KS_FAM_KPROBE, { { "cache__dirty_kfolio", "__folio_mark_dirty" } } },
-			{ KS_FAM_KPROBE, { { "cache__dirty_kpage", "account_page_dirtied" } } },
+			{ KS_FAM_TP_BTF, { { "cache__dirty_btf", "writeback_dirty_folio" } } },
 			{ KS_FAM_TP, { { "cache__dirty_tp", "writeback/writeback_dirty_folio" } } },
 		},
 	},
@@ -122,18 +125,18 @@ static void name_method(struct cache_state *st, struct cache_bpf *skel)
 	st->method = NULL;
 	st->hooks[0] = 0;
 	bpf_object__for_each_program(p, skel->obj) {
-		const char *sec = bpf_program__section_name(p), *what = strrchr(sec, '/');
+		const char *sec = bpf_program__section_name(p);
 
 		if (!bpf_program__autoload(p))
 			continue;
 		if (!st->method && p != skel->progs.cache__dirty_tp &&
 		    p != skel->progs.cache__dirty_ffolio && p != skel->progs.cache__dirty_fpage &&
-		    p != skel->progs.cache__dirty_kfolio && p != skel->progs.cache__dirty_kpage)
+		    p != skel->progs.cache__dirty_kfolio && p != skel->progs.cache__dirty_btf)
 			st->method = !strncmp(sec, "fentry/", 7) ? "classic (fentry)" :
 				     !strncmp(sec, "kprobe/", 7) ? "classic (kprobe)" : "tracepoint";
 		if (at < sizeof(st->hooks))
 			at += snprintf(st->hooks + at, sizeof(st->hooks) - at, "%s%s",
-				       at ? " " : "", what ? what + 1 : sec);
+				       at ? " " : "", sec);
 	}
 	if (!st->method)
 		st->method = "none";

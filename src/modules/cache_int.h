@@ -39,7 +39,7 @@ struct cache_state {
 	struct cache_path *fp;	/* the --file paths, stat'ed at configure */
 	size_t nfp;
 	const char *method;	/* "classic (fentry)", "classic (kprobe)", "tracepoint" */
-	char hooks[160];	/* what it hooks, named as the kernel names them */
+	char hooks[200];	/* what it hooks: the chosen programs' sections */
 	struct ks_task_rows rows;	/* the kernel's per-task table, as the last report saw it */
 	struct cache_frow *fprev;	/* the per-file table as the last report saw it, sorted */
 	size_t nfprev;

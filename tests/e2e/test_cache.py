@@ -112,7 +112,7 @@ def traced_pass(args, reader, others=()):
 
 
 @pytest.mark.kernels
-@pytest.mark.parametrize("hooks", [None, "fentry", "kprobe", "tp"])
+@pytest.mark.parametrize("hooks", [None, "fentry", "kprobe", "tp_btf", "tp"])
 def test_cold_then_warm_read(cachefs, kernel_hooks, hooks):
     """First pass: every page a miss; second: every page a hit. The tracepoint method counts
     pages: exact but for ext4's own metadata (META); the classic one counts calls of
@@ -129,7 +129,7 @@ def test_cold_then_warm_read(cachefs, kernel_hooks, hooks):
         o.kill()
     line = k1.records("cache_interval")[-1]
     tp = line["method"] == "tracepoint"
-    assert line["method"] == {None: line["method"], "tp": "tracepoint",
+    assert line["method"] == {None: line["method"], "tp": "tracepoint", "tp_btf": "tracepoint",
                               "fentry": "classic (fentry)",
                               "kprobe": "classic (kprobe)"}[hooks], line
     slack = META if tp else META + PAGES // 100
