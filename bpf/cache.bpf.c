@@ -97,78 +97,103 @@ static __always_inline void count(int what, __u32 dev, __u64 ino, __u64 n)
 		count_file(what, dev, ino, n);
 }
 
+/* struct folio's page count (large folios only) before and after 6.14's rename */
+struct folio___nr_old {
+	unsigned int _folio_nr_pages;
+} __attribute__((preserve_access_index));
+
+struct folio___nr_new {
+	unsigned int _nr_pages;
+} __attribute__((preserve_access_index));
+
+/* Pages in @folio: 1 unless its first flags word has PG_head (a large folio). */
+static __always_inline __u64 folio_pages(void *folio)
+{
+	unsigned long flags = 0;
+	unsigned int n = 0;
+
+	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
+	if (!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
+		return 1;
+	if (bpf_core_field_exists(((struct folio___nr_new *)folio)->_nr_pages))
+		n = BPF_CORE_READ((struct folio___nr_new *)folio, _nr_pages);
+	else if (bpf_core_field_exists(((struct folio___nr_old *)folio)->_folio_nr_pages))
+		n = BPF_CORE_READ((struct folio___nr_old *)folio, _folio_nr_pages);
+	return n ? n : 1;
+}
+
 /* Classic: the file behind page-cache @mapping, a function's argument (never anonymous:
  * the verifier refuses bit tests on a typed pointer). */
-static __always_inline void count_mapping(int what, struct address_space *mapping)
+static __always_inline void count_mapping(int what, struct address_space *mapping, __u64 n)
 {
 	struct inode *host;
 
 	if (!mapping)
 		return;
 	if (!cache_per_file) {
-		count(what, 0, 0, 1);
+		count(what, 0, 0, n);
 		return;
 	}
 	host = BPF_CORE_READ(mapping, host);
-	count(what, BPF_CORE_READ(host, i_sb, s_dev), BPF_CORE_READ(host, i_ino), 1);
+	count(what, BPF_CORE_READ(host, i_sb, s_dev), BPF_CORE_READ(host, i_ino), n);
 }
 
 /* Classic: a page's mapping as read from it (a value): anonymous ones have bit 0 set. */
-static __always_inline void count_page_mapping(int what, __u64 mapping)
+static __always_inline void count_page_mapping(int what, __u64 mapping, __u64 n)
 {
 	if (mapping & 1)
 		return;
-	count_mapping(what, (struct address_space *)mapping);
+	count_mapping(what, (struct address_space *)mapping, n);
 }
 
 /* folio_mark_accessed (5.16+), else mark_page_accessed */
 SEC("fentry/folio_mark_accessed")
 int BPF_PROG(cache__acc_ffolio, struct folio *folio)
 {
-	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(folio, mapping));
+	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(folio, mapping), folio_pages(folio));
 	return 0;
 }
 
 SEC("fentry/mark_page_accessed")
 int BPF_PROG(cache__acc_fpage, struct page *page)
 {
-	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(page, mapping));
+	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(page, mapping), 1);
 	return 0;
 }
 
 SEC("kprobe/folio_mark_accessed")
 int BPF_KPROBE(cache__acc_kfolio, struct folio *folio)
 {
-	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(folio, mapping));
+	count_page_mapping(CACHE_ACCESS, (__u64)BPF_CORE_READ(folio, mapping), folio_pages(folio));
 	return 0;
 }
 
 /* filemap_add_folio (5.16+), else add_to_page_cache_lru: both take the mapping first */
 SEC("fentry/filemap_add_folio")
-int BPF_PROG(cache__add_ffolio, struct address_space *mapping)
+int BPF_PROG(cache__add_ffolio, struct address_space *mapping, struct folio *folio)
 {
-	count_mapping(CACHE_ADD, mapping);
+	count_mapping(CACHE_ADD, mapping, folio_pages(folio));
 	return 0;
 }
 
 SEC("fentry/add_to_page_cache_lru")
 int BPF_PROG(cache__add_fpage, struct page *page, struct address_space *mapping)
 {
-	count_mapping(CACHE_ADD, mapping);
+	count_mapping(CACHE_ADD, mapping, 1);
 	return 0;
 }
 
 SEC("kprobe/filemap_add_folio")
-int BPF_KPROBE(cache__add_kfolio, struct address_space *mapping)
+int BPF_KPROBE(cache__add_kfolio, struct address_space *mapping, struct folio *folio)
 {
-	count_mapping(CACHE_ADD, mapping);
+	count_mapping(CACHE_ADD, mapping, folio_pages(folio));
 	return 0;
 }
 
 SEC("kprobe/add_to_page_cache_lru")
 int BPF_KPROBE(cache__add_kpage, struct page *page, struct address_space *mapping)
 {
-	count_mapping(CACHE_ADD, mapping);
+	count_mapping(CACHE_ADD, mapping, 1);
 	return 0;
 }
 
@@ -177,21 +202,21 @@ int BPF_KPROBE(cache__add_kpage, struct page *page, struct address_space *mappin
 SEC("fentry/__folio_mark_dirty")
 int BPF_PROG(cache__dirty_ffolio, struct folio *folio, struct address_space *mapping)
 {
-	count_mapping(CACHE_DIRTY, mapping);
+	count_mapping(CACHE_DIRTY, mapping, folio_pages(folio));
 	return 0;
 }
 
 SEC("fentry/account_page_dirtied")
 int BPF_PROG(cache__dirty_fpage, struct page *page, struct address_space *mapping)
 {
-	count_mapping(CACHE_DIRTY, mapping);
+	count_mapping(CACHE_DIRTY, mapping, 1);
 	return 0;
 }
 
 SEC("kprobe/__folio_mark_dirty")
 int BPF_KPROBE(cache__dirty_kfolio, struct folio *folio, struct address_space *mapping)
 {
-	count_mapping(CACHE_DIRTY, mapping);
+	count_mapping(CACHE_DIRTY, mapping, folio_pages(folio));
 	return 0;
 }
 
@@ -236,7 +261,7 @@ int BPF_PROG(cache__fault_btf, struct address_space *mapping)
 SEC("tp_btf/writeback_dirty_folio")
 int BPF_PROG(cache__dirty_btf, struct folio *folio, struct address_space *mapping)
 {
-	count_mapping(CACHE_DIRTY, mapping);
+	count_mapping(CACHE_DIRTY, mapping, folio_pages(folio));
 	return 0;
 }
 
