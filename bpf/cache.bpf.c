@@ -190,13 +190,6 @@ int BPF_KPROBE(cache__add_kfolio, struct address_space *mapping, struct folio *f
 	return 0;
 }
 
-SEC("kprobe/add_to_page_cache_lru")
-int BPF_KPROBE(cache__add_kpage, struct page *page, struct address_space *mapping)
-{
-	count_mapping(CACHE_ADD, mapping, 1);
-	return 0;
-}
-
 /* __folio_mark_dirty (5.16+: it accounts the folio dirtied once per clean-to-dirty), else
  * account_page_dirtied (folio_account_dirtied is inlined on most 6.x builds) */
 SEC("fentry/__folio_mark_dirty")
@@ -255,6 +248,13 @@ int BPF_PROG(cache__fault_btf, struct address_space *mapping)
 	struct inode *host = mapping->host;
 
 	count(CACHE_ACCESS, host->i_sb->s_dev, host->i_ino, 1);
+	return 0;
+}
+
+SEC("tp_btf/mm_filemap_add_to_page_cache")
+int BPF_PROG(cache__add_btf, struct folio *folio)
+{
+	count_page_mapping(CACHE_ADD, (__u64)BPF_CORE_READ(folio, mapping), folio_pages(folio));
 	return 0;
 }
 

@@ -58,7 +58,7 @@ static const struct ks_slot cache_slots[] = {
 			{ KS_FAM_FENTRY, { { "cache__add_ffolio", "filemap_add_folio" } } },
 			{ KS_FAM_FENTRY, { { "cache__add_fpage", "add_to_page_cache_lru" } } },
 			{ KS_FAM_KPROBE, { { "cache__add_kfolio", "filemap_add_folio" } } },
-			{ KS_FAM_KPROBE, { { "cache__add_kpage", "add_to_page_cache_lru" } } },
+			{ KS_FAM_TP_BTF, { { "cache__add_btf", "mm_filemap_add_to_page_cache" } } },
 			{ KS_FAM_TP, { { "cache__add_tp", "filemap/mm_filemap_add_to_page_cache" } } },
 		},
 	},
@@ -116,30 +116,28 @@ static int cache_configure(void *state, const struct ks_common *common, char *er
 	return 0;
 }
 
-/* What the chosen programs hook, from their sections: "folio_mark_accessed, ..." */
+/* The method, by what counts accesses; and what the chosen programs hook, by section. */
 static void name_method(struct cache_state *st, struct cache_bpf *skel)
 {
 	struct bpf_program *p;
 	size_t at = 0;
 
-	st->method = NULL;
+	if (bpf_program__autoload(skel->progs.cache__acc_ffolio) ||
+	    bpf_program__autoload(skel->progs.cache__acc_fpage))
+		st->method = "classic (fentry)";
+	else if (bpf_program__autoload(skel->progs.cache__acc_kfolio))
+		st->method = "classic (kprobe)";
+	else if (bpf_program__autoload(skel->progs.cache__get_pages_btf) ||
+		 bpf_program__autoload(skel->progs.cache__get_pages_tp))
+		st->method = "tracepoint";
+	else
+		st->method = "none";
 	st->hooks[0] = 0;
 	bpf_object__for_each_program(p, skel->obj) {
-		const char *sec = bpf_program__section_name(p);
-
-		if (!bpf_program__autoload(p))
-			continue;
-		if (!st->method && p != skel->progs.cache__dirty_tp &&
-		    p != skel->progs.cache__dirty_ffolio && p != skel->progs.cache__dirty_fpage &&
-		    p != skel->progs.cache__dirty_kfolio && p != skel->progs.cache__dirty_btf)
-			st->method = !strncmp(sec, "fentry/", 7) ? "classic (fentry)" :
-				     !strncmp(sec, "kprobe/", 7) ? "classic (kprobe)" : "tracepoint";
-		if (at < sizeof(st->hooks))
+		if (bpf_program__autoload(p) && at < sizeof(st->hooks))
 			at += snprintf(st->hooks + at, sizeof(st->hooks) - at, "%s%s",
-				       at ? " " : "", sec);
+				       at ? " " : "", bpf_program__section_name(p));
 	}
-	if (!st->method)
-		st->method = "none";
 }
 
 static int cache_setup(struct ks_ctx *ctx, void *state, void *vskel)
