@@ -148,7 +148,9 @@ def test_cold_then_warm_read(cachefs, kernel_hooks, hooks):
                     assert r["hits"] == PAGES, r
                 else:
                     assert abs(r["hits"] - PAGES) <= slack, r
-        assert files[0]["misses"] == (PAGES if cold else 0)   # the file's own pages
+        # the file's own pages; 5.10 also adds the page past the end for the read that
+        # finds the end of the file (it returns 0)
+        assert files[0]["misses"] - (PAGES if cold else 0) in ((0, 1) if cold else (0,))
         assert k.stats()["lost"] == 0
 
 
