@@ -27,6 +27,9 @@ libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
                       ctypes.c_int, ctypes.c_long]
 libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+for fn in (libc.mlock, libc.munlock):
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 
 
 def mincore(path):
@@ -112,16 +115,24 @@ def traced_pass(args, reader, others=()):
     return k
 
 
-def warm(h, path):
-    """Wait until all of @path is cached: this VM's host reclaims page cache now and then
-    (seen: 593 pages of 16384 gone between two reads, with 20 GiB free); read it again,
-    untraced, when it did."""
-    for _ in range(3):
-        if mincore(path) == PAGES:
-            return
-        h.go()
-        assert h.readline().split() == ["done", str(MIB << 20)]
-    assert mincore(path) == PAGES
+class Pin:
+    """The first @pages pages of @path mapped and locked in memory (mlock: the page cache
+    cannot evict them; this VM's host reclaims page cache now and then, seen taking 17 and
+    593 pages of a file between two reads with 20 GiB free). With readahead off for the
+    mapping (MADV_RANDOM), locking faults in exactly those pages."""
+
+    def __init__(self, path, pages):
+        self.len = pages << 12
+        self.fd = os.open(path, os.O_RDONLY)
+        self.addr = libc.mmap(None, self.len, 1, 1, self.fd, 0)   # PROT_READ, MAP_SHARED
+        assert self.addr not in (None, ctypes.c_void_p(-1).value)
+        assert libc.madvise(self.addr, self.len, 1) == 0            # MADV_RANDOM
+        assert libc.mlock(self.addr, self.len) == 0, os.strerror(ctypes.get_errno())
+
+    def close(self):
+        libc.munlock(self.addr, self.len)
+        libc.munmap(self.addr, self.len)
+        os.close(self.fd)
 
 
 @pytest.mark.kernels
@@ -133,13 +144,18 @@ def test_cold_then_warm_read(cachefs, kernel_hooks, hooks):
     args = hooks_args(kernel_hooks, hooks)
     path, other = cachefs.cold("data"), cachefs.cold("other")
     h, o = Helper("cachereader", path), Helper("cachereader", other)
+    pin = None
     try:
         k1 = traced_pass(["-p", str(h.pid), "--file", path] + args, h, [o])
-        warm(h, path)
+        assert mincore(path) >= PAGES - META    # less: the host reclaimed meanwhile
+        pin = Pin(path, PAGES)                  # all of it cached, and kept
+        assert mincore(path) == PAGES
         k2 = traced_pass(["-p", str(h.pid), "--file", path] + args, h)
     finally:
         h.kill()
         o.kill()
+        if pin:
+            pin.close()
     line = k1.records("cache_interval")[-1]
     tp = line["method"] == "tracepoint"
     assert line["method"] == {None: line["method"], "tp": "tracepoint", "tp_btf": "tracepoint",
@@ -182,13 +198,10 @@ def test_per_thread_per_cgroup_and_agent(cachefs):
     path = cachefs.cold("data")
     h = Helper("cachereader", path)
     cg = cgroup_id(h.pid)
+    pin = Pin(path, PAGES)                      # all of it cached, and kept
     try:
-        traced_pass(["-p", str(h.pid)], h)      # now it is all cached
-        warm(h, path)
         rows = traced_pass(["-p", str(h.pid), "-L"], h).records("cache")
-        warm(h, path)
         cgs = traced_pass(["-p", str(h.pid), "--per-cgroup"], h).records("cache_cgroup")
-        warm(h, path)
         k = Ksight(["run", "--modules", "cache", "--json", "--listen", "none", "-p",
                     str(h.pid), "1"])
         try:
@@ -200,6 +213,7 @@ def test_per_thread_per_cgroup_and_agent(cachefs):
             assert k.stop() == 0, k.stderr
     finally:
         h.kill()
+        pin.close()
     assert [(r["pid"], r["tid"], r["misses"]) for r in rows] == [(h.pid, h.pid, 0)], rows
     assert [(r["cgroup_id"], r["misses"]) for r in cgs] == [(cg, 0)], cgs
     summ = [s for s in k.records("summary") if s["module"] == "cache"]
@@ -223,24 +237,17 @@ def residency(path):
 
 
 def test_residency_equals_mincore_then_zero_after_dontneed(cachefs):
-    """Half the file read with readahead off (FADV_RANDOM: the kernel reads what is asked,
-    nothing more in flight): exactly that half resident, as mincore says; none after
-    DONTNEED."""
+    """Half the file faulted in and locked (Pin): exactly that half resident, as mincore
+    says; none after DONTNEED."""
     path = cachefs.cold("data")
     half = PAGES // 2
-    fd = os.open(path, os.O_RDONLY)
-    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
-    assert len(os.pread(fd, half << 12, 0)) == half << 12
-    os.close(fd)
-    # what mincore says before and after ksight's look, once the two agree (a busy host
-    # may reclaim a clean page meanwhile)
-    for _ in range(5):
-        before = mincore(path)
+    pin = Pin(path, half)
+    try:
+        assert mincore(path) == half
         r = residency(path)
-        if mincore(path) == before:
-            break
-    assert r["resident"] == before, r
-    assert half - META <= before <= half, before
+        assert r["resident"] == half == mincore(path), r
+    finally:
+        pin.close()
     release = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
     assert r["via"] == ("cachestat" if release >= (6, 5) else "mincore"), r
     fd = os.open(path, os.O_RDONLY)
