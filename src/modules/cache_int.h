@@ -78,4 +78,10 @@ void cache_report_residency(struct ks_ctx *ctx, struct cache_state *st);
 /* cache_files.c: the per-file table's changes since the last report, --top of them. */
 void cache_report_files(struct ks_ctx *ctx, struct cache_state *st, struct bpf_map *map);
 
+/* cache_agent.c: the agent's metrics (registered at init), the kernel's rows into them each
+ * interval, and the summary from their deltas. init returns 0 or -errno. */
+int cache_agent_init(struct ks_ctx *ctx, void *state);
+void cache_agent_collect(struct ks_ctx *ctx, void *state, void *skel);
+void cache_agent_summary(struct ks_ctx *ctx, void *state, double secs);
+
 #endif
