@@ -7,12 +7,14 @@ import ctypes
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
 import pytest
 
 from conftest import SCALE, SLOW, Helper, Ksight, run_ksight
+from test_cleanup import KINDS, held, wait_gone
 
 MIB = max(64 // SCALE, 2)           # 64 MiB here, less in the TCG guests
 PAGES = MIB << 20 >> 12
@@ -254,6 +256,19 @@ def test_residency_equals_mincore_then_zero_after_dontneed(cachefs):
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     os.close(fd)
     assert residency(path)["resident"] == 0 == mincore(path)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_nothing_left_in_the_kernel(sig):
+    """Its programs, links, maps (the per-file and reader tables too) go with it."""
+    k = Ksight(["cache", "--files", "-p", str(os.getpid())])
+    try:
+        k.wait_ready()
+        ids = held(k)
+    finally:
+        rc = k.stop(sig)
+    assert rc == (0 if sig == signal.SIGINT else -signal.SIGKILL), k.stderr
+    assert wait_gone(ids) == {kind: set() for kind in KINDS}
 
 
 def test_fentry_refused_here(kernel_hooks):
