@@ -271,6 +271,17 @@ def test_nothing_left_in_the_kernel(sig):
     assert wait_gone(ids) == {kind: set() for kind in KINDS}
 
 
+def test_interval_and_count():
+    """`1 2`: two reports a second apart, each naming the method, then it exits by itself."""
+    r = run_ksight(["cache", "--json", "-p", str(os.getpid()), "1", "2"])
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(line) for line in r.stdout.splitlines() if line]
+    lines = [x for x in recs if x["type"] == "cache_interval"]
+    assert len(lines) == 2, recs
+    assert all(x["method"] in ("tracepoint", "classic (fentry)", "classic (kprobe)")
+               and x["hooks"] for x in lines), lines
+
+
 def test_fentry_refused_here(kernel_hooks):
     if kernel_hooks.usable("cache", "fentry"):
         pytest.skip("this kernel allows fentry")
