@@ -71,6 +71,8 @@ uint32_t cache_kdev(dev_t dev);
  * mincore over a read-only mapping), its size in pages into *@pages and the way it was
  * read into *@how ("cachestat" or "mincore"). Returns the resident count, or -errno. */
 long cache_resident(const char *path, uint64_t *pages, const char **how);
+/* The same, by mincore only when @cachestat is false (tests compare the two). */
+long cache_resident_by(const char *path, uint64_t *pages, const char **how, bool cachestat);
 
 /* cache_res.c: one "cache_file" residency record per --file path (errors named in it). */
 void cache_report_residency(struct ks_ctx *ctx, struct cache_state *st);

@@ -67,7 +67,7 @@ static long by_mincore(int fd, uint64_t pages)
 	return n;
 }
 
-long cache_resident(const char *path, uint64_t *pages, const char **how)
+long cache_resident_by(const char *path, uint64_t *pages, const char **how, bool cachestat)
 {
 	long psz = sysconf(_SC_PAGESIZE), n;
 	struct cache_cs_range range = { 0, 0 };
@@ -86,7 +86,7 @@ long cache_resident(const char *path, uint64_t *pages, const char **how)
 		goto cleanup;
 	}
 	*pages = ((uint64_t)s.st_size + psz - 1) / psz;
-	if (!syscall(__NR_cachestat, fd, &range, &cs, 0)) {
+	if (cachestat && !syscall(__NR_cachestat, fd, &range, &cs, 0)) {
 		*how = "cachestat";
 		n = cs.nr_cache;
 		goto cleanup;
@@ -96,6 +96,11 @@ long cache_resident(const char *path, uint64_t *pages, const char **how)
 cleanup:
 	close(fd);
 	return n;
+}
+
+long cache_resident(const char *path, uint64_t *pages, const char **how)
+{
+	return cache_resident_by(path, pages, how, true);
 }
 
 void cache_report_residency(struct ks_ctx *ctx, struct cache_state *st)
