@@ -272,6 +272,13 @@ static void cache_report(struct ks_ctx *ctx, void *state, void *vskel)
 	cache_report_residency(ctx, st);
 }
 
+/* `ksight status`: how --file reads residency here. */
+static void cache_status(struct ks_ctx *ctx, char *buf, size_t len)
+{
+	snprintf(buf, len, "--file residency: %s", cache_has_cachestat() ?
+		 "cachestat syscall" : "mincore (no cachestat syscall: Linux < 6.5)");
+}
+
 /* A process that exited: its rows go after the next report has shown them. */
 static void cache_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
@@ -316,5 +323,6 @@ const struct ks_module cache_module = {
 	.report = cache_report,
 	.collect = cache_agent_collect,
 	.summary = cache_agent_summary,
+	.status = cache_status,
 	.fini = cache_fini,
 };

@@ -74,6 +74,9 @@ long cache_resident(const char *path, uint64_t *pages, const char **how);
 /* The same, by mincore only when @cachestat is false (tests compare the two). */
 long cache_resident_by(const char *path, uint64_t *pages, const char **how, bool cachestat);
 
+/* cache_res.c: whether this kernel has the cachestat syscall (else --file uses mincore). */
+bool cache_has_cachestat(void);
+
 /* cache_res.c: one "cache_file" residency record per --file path (errors named in it). */
 void cache_report_residency(struct ks_ctx *ctx, struct cache_state *st);
 

@@ -98,6 +98,12 @@ cleanup:
 	return n;
 }
 
+bool cache_has_cachestat(void)
+{
+	/* a bad fd: EBADF where the call exists, ENOSYS where it does not */
+	return syscall(__NR_cachestat, -1, NULL, NULL, 0) && errno != ENOSYS;
+}
+
 long cache_resident(const char *path, uint64_t *pages, const char **how)
 {
 	return cache_resident_by(path, pages, how, true);

@@ -238,7 +238,7 @@ def residency(path):
     return res[0]
 
 
-def test_residency_equals_mincore_then_zero_after_dontneed(cachefs):
+def test_residency_equals_mincore_then_zero_after_dontneed(cachefs, kernel_hooks):
     """Half the file faulted in and locked (Pin): exactly that half resident, as mincore
     says; none after DONTNEED."""
     path = cachefs.cold("data")
@@ -252,6 +252,7 @@ def test_residency_equals_mincore_then_zero_after_dontneed(cachefs):
         pin.close()
     release = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
     assert r["via"] == ("cachestat" if release >= (6, 5) else "mincore"), r
+    assert r["via"] in kernel_hooks.module_notes["cache"], kernel_hooks.module_notes
     fd = os.open(path, os.O_RDONLY)
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     os.close(fd)
