@@ -27,7 +27,8 @@
 	X(cswitch, 14) \
 	X(mem, 15)     \
 	X(bio, 16)     \
-	X(pmc, 17)
+	X(pmc, 17)     \
+	X(cache, 18)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

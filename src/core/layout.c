@@ -10,6 +10,7 @@
 
 #include "bio.h"
 #include "biolat.h"
+#include "cache.h"
 #include "cswitch.h"
 #include "drops.h"
 #include "common.h"
@@ -56,6 +57,11 @@ KS_LAYOUT(biolat_hist, 272);
 KS_LAYOUT(cswitch_key, 8);
 KS_LAYOUT(cswitch_val, 72);
 KS_LAYOUT(drops_key, 24);
+KS_LAYOUT(cache_key, 16);
+KS_LAYOUT(cache_val, 48);
+KS_LAYOUT(cache_fkey, 16);
+KS_LAYOUT(cache_fval, 24);
+KS_LAYOUT(cache_reader, 32);
 KS_LAYOUT(mem_key, 8);
 KS_LAYOUT(mem_val, 88);
 KS_LAYOUT(mem_block, 24);

@@ -84,6 +84,7 @@ def test_no_mirror_is_one_clear_line(tmp_path):
 # Makefile) must install it on a minimal Debian, unless it is Essential.
 TEST_COMMANDS = {
     "bpftool": "conftest.py, test_status.py, bpfprobe.py, Makefile", "losetup": "test_biolat.py",
+    "mkfs.ext4": "test_cache.py",
     "strace": "test_files_links.py", "tar": "test_files_links.py",
     "gzip": "tar -z in test_files_links.py", "sleep": "test_proc.py",
     "/usr/bin/true": "test_exec.py",
