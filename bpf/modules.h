@@ -25,7 +25,8 @@
 	X(funccount, 13) \
 	X(runq, 9)       \
 	X(cswitch, 14) \
-	X(mem, 15)
+	X(mem, 15)     \
+	X(profile, 19)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

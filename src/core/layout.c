@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "net.h"
 #include "open.h"
+#include "profile.h"
 #include "proc.h"
 #include "rw.h"
 #include "syscount.h"
@@ -54,6 +55,9 @@ KS_LAYOUT(drops_key, 24);
 KS_LAYOUT(mem_key, 8);
 KS_LAYOUT(mem_val, 40);
 KS_LAYOUT(mem_oom, 128);
+KS_LAYOUT(profile_key, 16);
+KS_LAYOUT(profile_val, 32);
+KS_LAYOUT(profile_first, 72);
 KS_LAYOUT(drops_val, 32);
 KS_LAYOUT(syscount_key, 8);
 KS_LAYOUT(syscount_val, 40);
