@@ -85,7 +85,8 @@ const char *ks_symtab_find(const struct ks_symtab *t, uint64_t addr, uint64_t *o
 	if (!lo)
 		return NULL;
 	s = &t->syms[lo - 1];
-	if (s->size ? addr - s->addr >= s->size : lo == t->n)
+	/* the last symbol, of unknown size, is taken to span at most 64 KiB */
+	if (s->size ? addr - s->addr >= s->size : lo == t->n && addr - s->addr >= 65536)
 		return NULL;
 	if (off)
 		*off = addr - s->addr;

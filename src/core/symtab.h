@@ -35,7 +35,8 @@ int ks_symtab_add(struct ks_symtab *t, uint64_t addr, uint64_t size, const char 
 void ks_symtab_sort(struct ks_symtab *t);
 /*
  * The symbol holding @addr (sorted table): the last one at or below @addr, if @addr is
- * inside its size (or, size unknown, below the next symbol's address). Returns its name
+ * inside its size (or, size unknown, below the next symbol's address; the last one is
+ * taken to span 64 KiB at most). Returns its name
  * with the distance from its start in *@off (may be NULL), or NULL.
  */
 const char *ks_symtab_find(const struct ks_symtab *t, uint64_t addr, uint64_t *off);
