@@ -212,13 +212,20 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+char *ks_maps_read(const char *proc_root, uint32_t pid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%u/maps", proc_root, pid);
+	return slurp(path);
+}
+
 int ks_symbolizer__read_maps(struct ks_symbolizer *s, uint32_t pid, uint32_t exec_id)
 {
-	char path[PATH_MAX], *text;
+	char *text;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%u/maps", s->proc_root, pid);
-	if (!(text = slurp(path)))
+	if (!(text = ks_maps_read(s->proc_root, pid)))
 		return -errno;
 	err = ks_symbolizer__set_maps(s, pid, exec_id, text);
 	free(text);

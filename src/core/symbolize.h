@@ -71,6 +71,10 @@ int ks_symbolizer__set_maps(struct ks_symbolizer *s, uint32_t pid, uint32_t exec
 /* Whether mappings are kept for that image. */
 bool ks_symbolizer__has_maps(const struct ks_symbolizer *s, uint32_t pid, uint32_t exec_id);
 
+/* The text of @proc_root/@pid/maps in a new string (free()), or NULL with errno set
+ * (ENOENT: the process is gone). Touches no symbolizer: for a worker thread. */
+char *ks_maps_read(const char *proc_root, uint32_t pid);
+
 /*
  * Read /proc/@pid/maps for image @exec_id now (the caller knows it is that image). Returns
  * 0, or -errno (-ENOENT: the process is gone).

@@ -72,7 +72,9 @@ static int profile_init(struct ks_ctx *ctx, void *state)
 	struct profile_state *st = state;
 
 	st->sym = ks_symbolizer__new("/proc", "/usr/lib/debug");
-	return st->sym ? 0 : -errno;
+	if (!st->sym)
+		return -errno;
+	return profile_maps_start(st);
 }
 
 static int profile_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -95,7 +97,8 @@ static int profile_attach(struct ks_ctx *ctx, void *state, void *vskel)
 }
 
 /* The first sample of a process image: its mappings now, while it lives (one read of
- * /proc/PID/maps per image, so a process that exits before the report keeps its names). */
+ * /proc/PID/maps per image, on the worker, so a process that exits before the report
+ * keeps its names). */
 static void profile_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
 	struct profile_state *st = state;
@@ -103,8 +106,7 @@ static void profile_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *
 
 	if (h->type != PROFILE_EV_FIRST || size < sizeof(*e))
 		return;
-	if (ks_symbolizer__read_maps(st->sym, h->pid, e->exec_id))
-		st->maps_failed++;
+	profile_maps_want(st, h->pid, e->exec_id);
 }
 
 static void profile_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
@@ -138,6 +140,7 @@ static void profile_fini(void *state)
 {
 	struct profile_state *st = state;
 
+	profile_maps_stop(st);
 	ks_task_rows_free(&st->rows);
 	ks_symbolizer__free(st->sym);
 	profile_fset_free(&st->all);

@@ -12,6 +12,8 @@
 #include "core/symbolize.h"
 #include "profile.h"
 
+struct ks_worker;
+
 struct profile_row {
 	struct profile_key k;
 	struct profile_val v;
@@ -62,7 +64,17 @@ struct profile_state {
 	unsigned int round;
 	uint64_t stats[PROFILE_ST_N];	/* the kernel's counters at the last report */
 	uint64_t maps_failed;	/* first samples whose maps could not be read */
+	struct ks_worker *worker;	/* reads the maps (profile_maps.c) */
 };
+
+/* profile_maps.c: the maps of each new process image, read on a worker thread. Start
+ * returns 0 or -errno; want queues a read (a refusal is counted in maps_failed); sync
+ * waits for the reads queued so far and keeps what they found; stop accepts a state
+ * never started. */
+int profile_maps_start(struct profile_state *st);
+void profile_maps_want(struct profile_state *st, uint32_t pid, uint32_t exec_id);
+void profile_maps_sync(struct profile_state *st);
+void profile_maps_stop(struct profile_state *st);
 
 /* Add @count samples of folded stack @stack (copied) to @s. Returns 0 or -ENOMEM. */
 int profile_fset_add(struct profile_fset *s, const char *stack, uint64_t count);

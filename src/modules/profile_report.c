@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/ident.h"
@@ -28,6 +29,7 @@ struct walk {
 	/* the keys of this sample's frames, to count each function once in its total */
 	char seen[2 * PROFILE_DEPTH][FRAME_LEN];
 	int nseen;
+	uint64_t ns;		/* spent symbolizing this report */
 };
 
 static void line_add(struct walk *w, const char *frame)
@@ -204,13 +206,15 @@ static void stats_delta(struct profile_state *st, struct bpf_map *map, uint64_t 
 static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k)
 {
 	const struct profile_tally *t = &w->t;
+	struct ks_symbolizer_stats ss;
 	struct ks_rec r;
 
 	if (w->st->folded || w->st->svg) {
 		/* stdout holds the folded stacks: the tally goes to stderr */
 		fprintf(stderr, "profile: %llu samples, %llu symbolized (%.1f%%); not: %llu no "
 			"mapping, %llu no symbols, %llu kernel without kallsyms, %llu lost stack, %llu no stack; "
-			"frames %llu of %llu named; stack collisions user %llu kernel %llu\n",
+			"frames %llu of %llu named; stack collisions user %llu kernel %llu; "
+			"symbolized in %.1f ms\n",
 			(unsigned long long)t->samples, (unsigned long long)t->by[KS_SYM_OK],
 			pct(t->by[KS_SYM_OK], t->samples), (unsigned long long)t->by[KS_SYM_NO_MAP],
 			(unsigned long long)t->by[KS_SYM_NO_SYMS],
@@ -218,7 +222,7 @@ static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k)
 			(unsigned long long)t->nostack,
 			(unsigned long long)t->frame_by[KS_SYM_OK], (unsigned long long)t->frames,
 			(unsigned long long)k[PROFILE_ST_ULOST],
-			(unsigned long long)k[PROFILE_ST_KLOST]);
+			(unsigned long long)k[PROFILE_ST_KLOST], w->ns / 1e6);
 		if (w->st->folded)
 			return;
 	}
@@ -240,6 +244,10 @@ static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k)
 	ks_rec_uint(&r, "stack_errors", "stack-err", 0, k[PROFILE_ST_UERR] + k[PROFILE_ST_KERR]);
 	ks_rec_uint(&r, "idle", "idle", 0, k[PROFILE_ST_IDLE]);
 	ks_rec_uint(&r, "maps_unread", "maps-unread", 0, w->st->maps_failed + k[PROFILE_ST_SEEN_FULL]);
+	ks_symbolizer__stats(w->st->sym, &ss);
+	ks_rec_uint(&r, "binaries", "binaries", 0, ss.binaries);
+	ks_rec_uint(&r, "debug_files", "debug-files", 0, ss.debug_files);
+	ks_rec_add(&r, "symbolize_ns", "symbolize", 0, KS_V_NS)->u = w->ns;
 	ks_emit(ctx, &r);
 }
 
@@ -266,6 +274,7 @@ void profile_report(struct ks_ctx *ctx, void *state, void *vskel)
 	struct profile_bpf *skel = vskel;
 	struct walk *w = calloc(1, sizeof(*w));
 	uint64_t total, k[PROFILE_ST_N];
+	struct timespec t0, t1;
 	struct profile_row *d;
 	size_t m;
 
@@ -276,12 +285,16 @@ void profile_report(struct ks_ctx *ctx, void *state, void *vskel)
 		free(d);
 		return;
 	}
+	profile_maps_sync(st);
 	w->st = st;
 	w->stacks_fd = bpf_map__fd(skel->maps.profile_stacks);
 	st->round++;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; d && i < m; i++)
 		walk_row(w, &d[i]);
 	free(d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	w->ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
 	profile_fset_merge(&w->folded);
 	profile_fset_merge(&w->self);
 	profile_fset_merge(&w->total);
