@@ -4,8 +4,8 @@
  * current task's user and kernel stacks go into profile_stacks (bpf_get_stackid) and the
  * sample is counted in profile_rows under (process, image, user stack, kernel stack).
  * Nothing is streamed per sample: only the first sample of each process image
- * (pid, self_exec_id) is sent, so that user space reads that image's mappings while the
- * process lives. The idle task is counted apart, never in rows.
+ * (pid, self_exec_id, start time) is sent, so that user space reads that image's mappings
+ * while the process lives. The idle task is counted apart, never in rows.
  */
 #include "common.bpf.h"
 #include "profile.h"
@@ -32,12 +32,19 @@ struct {
 	__type(value, struct profile_val);
 } profile_rows SEC(".maps");
 
-/* (pid, exec_id) seen so far; the value is unused */
+/* pid -> the image last announced: a new exec_id (exec) or start time (the pid reused by
+ * another process) is announced again; the least recently sampled pids make room */
+struct profile_image {
+	__u64 start;		/* the group leader's start_time */
+	__u32 exec_id;
+	__u32 __pad;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PROFILE_SEEN);
-	__type(key, __u64);
-	__type(value, __u8);
+	__type(key, __u32);
+	__type(value, struct profile_image);
 } profile_seen SEC(".maps");
 
 struct {
@@ -72,18 +79,19 @@ static __always_inline __s32 stack_id(void *ctx, __u64 flags, __u32 none, bool f
 	return PROFILE_NO_STACK;
 }
 
-static __always_inline void first_sample(__u64 pid_tgid, __u32 exec_id)
+static __always_inline void first_sample(struct task_struct *t, __u64 pid_tgid, __u32 exec_id)
 {
-	__u64 k = (pid_tgid >> 32) << 32 | exec_id;
+	struct profile_image img = { .exec_id = exec_id }, *seen;
+	__u32 pid = pid_tgid >> 32;
 	struct profile_first *e;
-	__u8 one = 1;
 
-	if (bpf_map_lookup_elem(&profile_seen, &k))
+	img.start = BPF_CORE_READ(t, group_leader, start_time);
+	seen = bpf_map_lookup_elem(&profile_seen, &pid);
+	if (seen && seen->exec_id == exec_id && seen->start == img.start)
 		return;
-	/* another CPU may have made it meanwhile: only the one that did sends */
-	if (bpf_map_update_elem(&profile_seen, &k, &one, BPF_NOEXIST)) {
-		if (!bpf_map_lookup_elem(&profile_seen, &k))
-			stat_add(PROFILE_ST_SEEN_FULL);
+	/* two CPUs may both get here for one image: the maps are then read twice */
+	if (bpf_map_update_elem(&profile_seen, &pid, &img, BPF_ANY)) {
+		stat_add(PROFILE_ST_SEEN_FULL);
 		return;
 	}
 	e = ks_reserve(PROFILE_EV_FIRST, sizeof(*e), pid_tgid);
@@ -124,7 +132,7 @@ int profile__sample(struct bpf_perf_event_data *ctx)
 	else
 		stat_add(PROFILE_ST_KNONE);
 	if (!kthread)
-		first_sample(pid_tgid, k.exec_id);
+		first_sample(t, pid_tgid, k.exec_id);
 
 	v = bpf_map_lookup_elem(&profile_rows, &k);
 	if (!v) {

@@ -43,7 +43,7 @@ enum profile_stat {
 	PROFILE_ST_KNONE,	/* no kernel stack: the sample was in user mode, or -U */
 	PROFILE_ST_KLOST,	/* kernel stack lost to a collision (EEXIST) */
 	PROFILE_ST_KERR,	/* kernel stack not taken (other errors) */
-	PROFILE_ST_SEEN_FULL,	/* a new image the seen table could not take (maps not read) */
+	PROFILE_ST_SEEN_FULL,	/* a new image the seen table refused (maps not read) */
 	PROFILE_ST_N,
 };
 

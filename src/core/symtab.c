@@ -64,6 +64,24 @@ void ks_symtab_sort(struct ks_symtab *t)
 	}
 	t->n = w;
 	t->sorted = true;
+	/* tables live as long as the cache: give back what doubling left over (a large
+	 * block shrinks in place, its pages returned) */
+	if (t->n && t->n < t->cap) {
+		struct ks_sym *sy = realloc(t->syms, t->n * sizeof(*sy));
+
+		if (sy) {
+			t->syms = sy;
+			t->cap = t->n;
+		}
+	}
+	if (t->pool_len && t->pool_len < t->pool_cap) {
+		char *p = realloc(t->pool, t->pool_len);
+
+		if (p) {
+			t->pool = p;
+			t->pool_cap = t->pool_len;
+		}
+	}
 }
 
 const char *ks_symtab_find(const struct ks_symtab *t, uint64_t addr, uint64_t *off)

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,13 +74,16 @@ static int walk_stack(struct walk *w, const struct profile_row *r, int32_t id, b
 	while (n < PROFILE_DEPTH && ips[n])
 		n++;
 	for (int i = n - 1; i >= 0; i--) {
+		/* above the leaf, return addresses: the call is the byte before (a call
+		 * that ends its function returns past it) */
+		uint64_t ip = i ? ips[i] - 1 : ips[i];
 		struct ks_frame f;
 		char text[FRAME_LEN], key[FRAME_LEN];
 
 		if (kernel)
-			ks_symbolizer__kernel(w->st->sym, ips[i], &f);
+			ks_symbolizer__kernel(w->st->sym, ip, &f);
 		else
-			ks_symbolizer__user(w->st->sym, r->k.pid, r->k.exec_id, ips[i],
+			ks_symbolizer__user(w->st->sym, r->k.pid, r->k.exec_id, ip,
 					    w->st->round, &f);
 		w->t.frames += r->v.count;
 		w->t.frame_by[f.res] += r->v.count;
@@ -313,4 +317,6 @@ void profile_report(struct ks_ctx *ctx, void *state, void *vskel)
 	profile_fset_free(&w->self);
 	profile_fset_free(&w->total);
 	free(w);
+	/* what the report built and freed goes back to the system, not kept as heap */
+	malloc_trim(0);
 }
