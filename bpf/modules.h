@@ -26,7 +26,8 @@
 	X(runq, 9)       \
 	X(cswitch, 14) \
 	X(mem, 15)     \
-	X(profile, 19)
+	X(profile, 19)   \
+	X(offcpu, 20)
 
 enum ks_module_id {
 	KS_MOD_core = 0,
