@@ -6,7 +6,8 @@
  * Prints "ready PID", waits for a line on stdin, then starts two threads on a pipe: the
  * reader ("ks_reader") reads one byte N times in ks_wait_here(); the writer ("ks_writer")
  * N times sleeps SLEEP_US microseconds and writes one byte in ks_wake_here(), so each
- * write wakes the reader, blocked, exactly once. Prints "done READER_TID WRITER_TID".
+ * write wakes the reader, blocked, exactly once (the writer waits, before each write, until
+ * the reader is asleep: state S in /proc). Prints "done READER_TID WRITER_TID".
  * Built with frame pointers, -O1 (Makefile); both functions make the system call
  * themselves, so that the user stack's first frame is theirs.
  */
@@ -55,12 +56,31 @@ static void *reader(void *arg)
 {
 	char c;
 
-	tids[0] = gettid();
+	__atomic_store_n(&tids[0], gettid(), __ATOMIC_RELEASE);
 	pthread_setname_np(pthread_self(), "ks_reader");
 	for (long i = 0; i < n; i++)
 		if (ks_wait_here(fds[0], &c) != 1)
 			exit(1);
 	return arg;
+}
+
+/* Whether thread @tid sleeps (state S in /proc/self/task/TID/stat): the reader blocks
+ * nowhere else than in its read. */
+static int asleep(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		exit(1);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
 }
 
 static void *writer(void *arg)
@@ -72,6 +92,13 @@ static void *writer(void *arg)
 	pthread_setname_np(pthread_self(), "ks_writer");
 	for (long i = 0; i < n; i++) {
 		nanosleep(&ts, NULL);
+		/* a reader slow to come back (a busy machine) is waited for: every write
+		 * must find it blocked */
+		while (!__atomic_load_n(&tids[0], __ATOMIC_ACQUIRE) || !asleep(tids[0]))
+			usleep(1000);
+		/* S is set a moment before the switch-out: still S 1 ms later is asleep */
+		while (usleep(1000), !asleep(tids[0]))
+			;
 		if (ks_wake_here(fds[1], &c) != 1)
 			exit(1);
 	}
