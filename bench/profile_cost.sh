@@ -75,13 +75,13 @@ median()
 	sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-declare -A CPU RSS NOW STEADY
+declare -A PCPU RSS NOW STEADY
 for ((r = 0; r < ROUNDS; r++)); do
 	for ((j = 0; j < ${#NAMES[@]}; j++)); do
 		i=$(((j + r) % ${#NAMES[@]}))
 		read -r c m n st < <(run_one "$i")
 		STEADY[$i]+="$st "
-		CPU[$i]+="$c "
+		PCPU[$i]+="$c "
 		RSS[$i]+="$m "
 		NOW[$i]+="$n "
 		echo "round $r: ${NAMES[$i]}: ${c}% of a core (${st}% after 3 s), max RSS ${m} KiB," \
@@ -93,12 +93,12 @@ echo
 echo "| profiler | CPU % of a core | CPU % after 3 s | RSS MB near the end | max RSS MB | CPU % rounds |"
 echo "| --- | ---: | ---: | ---: | ---: | --- |"
 for ((i = 0; i < ${#NAMES[@]}; i++)); do
-	c=$(tr ' ' '\n' <<<"${CPU[$i]}" | grep . | median)
+	c=$(tr ' ' '\n' <<<"${PCPU[$i]}" | grep . | median)
 	m=$(tr ' ' '\n' <<<"${RSS[$i]}" | grep . | median)
 	n=$(tr ' ' '\n' <<<"${NOW[$i]}" | grep . | median)
 	st=$(tr ' ' '\n' <<<"${STEADY[$i]}" | grep . | median)
 	printf '| %s | %.2f | %.2f | %.1f | %.1f | %s |\n' "${NAMES[$i]}" "$c" "$st" \
 		"$(awk -v m="$n" 'BEGIN { print m / 1024 }')" "$(awk -v m="$m" 'BEGIN { print m / 1024 }')" \
-		"${CPU[$i]}"
+		"${PCPU[$i]}"
 done
 [ ${#FAILS[@]} = 0 ]

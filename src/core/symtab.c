@@ -31,7 +31,8 @@ int ks_symtab_add(struct ks_symtab *t, uint64_t addr, uint64_t size, const char 
 	}
 	memcpy(t->pool + t->pool_len, name, len);
 	t->pool[t->pool_len + len] = 0;
-	t->syms[t->n++] = (struct ks_sym){ addr, size, (uint32_t)t->pool_len, 0 };
+	t->syms[t->n++] = (struct ks_sym){ addr, size > UINT32_MAX ? 0 : (uint32_t)size,
+					   (uint32_t)t->pool_len };
 	t->pool_len += len + 1;
 	t->sorted = false;
 	return 0;

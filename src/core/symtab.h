@@ -17,9 +17,8 @@
 struct ks_symtab {
 	struct ks_sym {
 		uint64_t addr;
-		uint64_t size;		/* 0: up to the next symbol */
+		uint32_t size;		/* 0: up to the next symbol (no function is 4 GiB) */
 		uint32_t name;		/* offset in pool */
-		uint32_t __pad;
 	} *syms;
 	size_t n, cap;
 	char *pool;

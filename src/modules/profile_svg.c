@@ -150,7 +150,8 @@ static void frame_out(FILE *f, const struct open_frame *o, int depth, uint64_t e
 	fputs("</text></g>\n", f);
 }
 
-/* Click a frame: it fills the width, its ancestors too, frames outside it hide. */
+/* Click a frame: it fills the width, its ancestors (below it: the root is at the bottom)
+ * are cut to it, frames beside it hide. */
 static const char SCRIPT[] =
 	"<script type=\"text/ecmascript\"><![CDATA[\n"
 	"var W = %d, P = %d;\n"
@@ -167,7 +168,7 @@ static const char SCRIPT[] =
 	"  document.querySelectorAll('g.f').forEach(function (h) {\n"
 	"    var q = h.querySelector('rect'), x = +q.getAttribute('ox'), w = +q.getAttribute('ow');\n"
 	"    var inside = x + w > zx + 1e-6 && x < zx + zw - 1e-6;\n"
-	"    var shown = inside && (+q.getAttribute('y') <= zy || (x >= zx - 1e-6 && x + w <= zx + zw + 1e-6));\n"
+	"    var shown = inside && (+q.getAttribute('y') >= zy || (x >= zx - 1e-6 && x + w <= zx + zw + 1e-6));\n"
 	"    h.style.display = shown ? '' : 'none';\n"
 	"    if (!shown) return;\n"
 	"    var nx = P + (Math.max(x, zx) - zx) * s, nw = (Math.min(x + w, zx + zw) - Math.max(x, zx)) * s;\n"

@@ -172,6 +172,24 @@ def test_kernel_stacks_name_kallsyms_functions():
     check_rate(s["samples"], cpu_ns)
 
 
+def test_intervals_split_the_samples():
+    """Reports every second: each one's functions add up to its own samples, and the
+    reports together match the helper's CPU time."""
+    cpu_ns, k = profiled(["--json", "-U", "--top", "0", "1"], secs=max(1.5, 3.0 / SCALE),
+                         linger=1.2)
+    recs = [r for r in k.records() if r["type"] in ("profile_func", "profile_summary")]
+    sums = [r for r in recs if r["type"] == "profile_summary"]
+    assert len(sums) >= 2, recs
+    funcs = []
+    for r in recs:
+        if r["type"] == "profile_func":
+            funcs.append(r)
+            continue
+        assert sum(f["self"] for f in funcs) == r["samples"] - r["lost_stack"] - r["no_stack"]
+        funcs = []
+    check_rate(sum(s["samples"] for s in sums), cpu_ns)
+
+
 @pytest.mark.parametrize("args,word", [
     (["-U", "-K"], "-U"),
     (["-F", "0"], "frequency"),
