@@ -47,4 +47,33 @@ void offcpu_maps_stop(struct offcpu_state *st);
 
 void offcpu_report(struct ks_ctx *ctx, void *state, void *vskel);
 
+/* offcpu_text.c: stacks as text, frames separated by ';' (nothing here reads a map). */
+#define OFFCPU_FRAME_LEN 256
+#define OFFCPU_STACK_LEN (2 * OFFCPU_DEPTH * 80)
+
+struct offcpu_text {
+	char s[OFFCPU_STACK_LEN];
+	size_t len;
+};
+
+/* Append @frame to @t (after a ';' unless @t is empty); truncated when full. */
+void offcpu_text_add(struct offcpu_text *t, const char *frame);
+/* The frame's name, else "[module]", else "[unknown]", "_[k]" added with @mark_kernel;
+ * ';', ' ' and newlines become ':' (they separate frames and stacks in folded text). */
+void offcpu_frame_text(const struct ks_frame *f, bool mark_kernel, char *buf, size_t len);
+/* A thread name for folded text: ';', ' ' and newlines as '_'; "?" when empty. */
+void offcpu_comm_text(const char *comm, char *buf, size_t len);
+/*
+ * Of the @n symbolized frames @f (leaf first), the ones to show: returns their count and
+ * sets *@first. A @kernel stack loses the tracer's own frames at its leaf (bpf_prog_*,
+ * bpf_trace_run*, __traceiter_*, __bpf_trace_*, bpf_trampoline*); with @irq (a waker's
+ * kernel stack) it ends at a hardware interrupt's entry (asm_sysvec_*,
+ * asm_common_interrupt), included, and *@irq is set: rootward of it is the interrupted
+ * task's stack, not the waker's.
+ */
+int offcpu_frames_keep(const struct ks_frame *f, int n, bool kernel, bool *irq, int *first);
+/* @n frames @f (leaf first) into @out, root first unless @leaf_first. */
+void offcpu_frames_text(const struct ks_frame *f, int n, bool leaf_first, bool mark_kernel,
+			struct offcpu_text *out);
+
 #endif

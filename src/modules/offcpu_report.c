@@ -15,15 +15,6 @@
 #include "modules/offcpu_int.h"
 #include "offcpu.skel.h"
 
-#define FRAME_LEN 256
-#define STACK_LEN (2 * OFFCPU_DEPTH * 80)
-
-/* A stack as text, frames separated by ';'. */
-struct text {
-	char s[STACK_LEN];
-	size_t len;
-};
-
 /* What a report symbolized. */
 struct tally {
 	uint64_t intervals, named;	/* by the sleeper's leaf frame */
@@ -39,67 +30,20 @@ struct walk {
 	struct tally t;
 };
 
-static void add(struct text *t, const char *frame)
-{
-	int n = snprintf(t->s + t->len, sizeof(t->s) - t->len, "%s%s", t->len ? ";" : "", frame);
-
-	if (n > 0)
-		t->len = t->len + n < sizeof(t->s) ? t->len + n : sizeof(t->s) - 1;
-}
-
-/* The frame's name, else "[module]", else "[unknown]"; kernel frames end "_[k]" in
- * folded text (as flame graph tools colour them). */
-static void frame_text(const struct ks_frame *f, bool kernel, bool mark, char *buf, size_t len)
-{
-	const char *k = kernel && mark ? "_[k]" : "";
-
-	if (f->name)
-		snprintf(buf, len, "%s%s", f->name, k);
-	else if (f->module)
-		snprintf(buf, len, "[%s]%s", f->module, k);
-	else
-		snprintf(buf, len, "[unknown]%s", k);
-	for (char *c = buf; *c; c++)
-		if (*c == ';' || *c == '\n' || *c == ' ')
-			*c = ':';
-}
-
-/* Frames of the tracer itself, leaf side of a kernel stack taken in a tracepoint: the
- * program, the tracepoint's runner and its iterator (names vary by kernel). */
-static bool tracer_frame(const struct ks_frame *f)
-{
-	static const char *const pre[] = { "bpf_prog_", "bpf_trace_run", "__traceiter_",
-					   "__bpf_trace_", "bpf_trampoline" };
-
-	if (!f->name)
-		return false;
-	for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
-		if (!strncmp(f->name, pre[i], strlen(pre[i])))
-			return true;
-	return false;
-}
-
-/* The entry of a hardware interrupt: a waker's stack rootward of it is the interrupted
- * task's, not the waker's. */
-static bool irq_entry(const struct ks_frame *f)
-{
-	return f->name && (!strncmp(f->name, "asm_sysvec_", 11) ||
-			   !strcmp(f->name, "asm_common_interrupt"));
-}
-
 /*
  * The frames of stack @id (of image @exec_id of @pid for a user stack) into @out, root
- * first or, with @leaf_first, leaf first; a kernel stack without the tracer's own frames.
- * Returns the frames' count (-1: gone from the map); *@leaf_named says whether the leaf
- * got a name. With @irq (a waker's kernel stack), the stack ends at an interrupt's entry
- * and *@irq says so.
+ * first or, with @leaf_first, leaf first; a kernel stack without the tracer's own frames
+ * (offcpu_frames_keep). Returns the frames' count (-1: gone from the map); *@leaf_named
+ * says whether the leaf got a name. With @irq (a waker's kernel stack), the stack ends at
+ * an interrupt's entry and *@irq says so.
  */
 static int stack_text(struct walk *w, uint32_t pid, uint32_t exec_id, int32_t id, bool kernel,
-		      bool leaf_first, bool mark, struct text *out, bool *leaf_named, bool *irq)
+		      bool leaf_first, bool mark, struct offcpu_text *out, bool *leaf_named,
+		      bool *irq)
 {
 	uint64_t ips[OFFCPU_DEPTH] = {};
 	struct ks_frame f[OFFCPU_DEPTH];
-	int n = 0, skip = 0;
+	int n = 0, first;
 
 	if (id < 0)
 		return 0;
@@ -115,35 +59,23 @@ static int stack_text(struct walk *w, uint32_t pid, uint32_t exec_id, int32_t id
 			ks_symbolizer__kernel(w->st->sym, ip, &f[i]);
 		else
 			ks_symbolizer__user(w->st->sym, pid, exec_id, ip, w->st->round, &f[i]);
-		if (kernel && i == skip && tracer_frame(&f[i]))
-			skip++;
-		if (irq && irq_entry(&f[i])) {
-			*irq = true;
-			n = i + 1;
-			break;
-		}
 	}
-	if (skip == n)
-		skip = 0;
-	for (int j = skip; j < n; j++) {
-		int i = leaf_first ? j : n - 1 - (j - skip);
-		char buf[FRAME_LEN];
-
+	n = offcpu_frames_keep(f, n, kernel, irq, &first);
+	for (int i = first; i < first + n; i++) {
 		w->t.frames++;
 		if (f[i].res == KS_SYM_OK)
 			w->t.frames_named++;
-		if (i == skip && leaf_named)
-			*leaf_named = f[i].res == KS_SYM_OK;
-		frame_text(&f[i], kernel, mark, buf, sizeof(buf));
-		add(out, buf);
 	}
-	return n - skip;
+	if (n && leaf_named)
+		*leaf_named = f[first].res == KS_SYM_OK;
+	offcpu_frames_text(f + first, n, leaf_first, kernel && mark, out);
+	return n;
 }
 
 /* A row's sleeper stack (user then kernel, root first) and waker stack: root first for
  * records, leaf first (kernel then user) in folded text, as offwaketime draws it. */
 static void row_stacks(struct walk *w, const struct offcpu_row *r, bool folded,
-		       struct text *sleeper, struct text *waker)
+		       struct offcpu_text *sleeper, struct offcpu_text *waker)
 {
 	const struct offcpu_key *k = &r->k;
 	bool named = false, knamed = false, irq = false;
@@ -156,7 +88,7 @@ static void row_stacks(struct walk *w, const struct offcpu_row *r, bool folded,
 	if (nk > 0)
 		named = knamed;
 	if (nu <= 0 && nk <= 0)
-		add(sleeper, nu < 0 || nk < 0 || k->ustack < -1 ? "[lost stack]" : "[no stack]");
+		offcpu_text_add(sleeper, nu < 0 || nk < 0 || k->ustack < -1 ? "[lost stack]" : "[no stack]");
 	w->t.intervals += r->v.count;
 	if (named)
 		w->t.named += r->v.count;
@@ -171,7 +103,7 @@ static void row_stacks(struct walk *w, const struct offcpu_row *r, bool folded,
 			stack_text(w, k->waker_pid, k->waker_exec_id, k->waker_ustack, false,
 				   true, true, waker, NULL, NULL);
 	} else {
-		struct text *kt = calloc(1, sizeof(*kt));
+		struct offcpu_text *kt = calloc(1, sizeof(*kt));
 
 		if (!kt)
 			return;
@@ -181,25 +113,15 @@ static void row_stacks(struct walk *w, const struct offcpu_row *r, bool folded,
 			stack_text(w, k->waker_pid, k->waker_exec_id, k->waker_ustack, false,
 				   false, false, waker, NULL, NULL);
 		else
-			add(waker, "[interrupt]");
-		add(waker, kt->s);
+			offcpu_text_add(waker, "[interrupt]");
+		offcpu_text_add(waker, kt->s);
 		free(kt);
 	}
 }
 
-static void comm_text(const char *comm, char *buf, size_t len)
-{
-	snprintf(buf, len, "%.*s", TASK_COMM_LEN, comm);
-	for (char *c = buf; *c; c++)
-		if (*c == ';' || *c == ' ' || *c == '\n')
-			*c = '_';
-	if (!buf[0])
-		snprintf(buf, len, "?");
-}
-
 static void emit_row(struct ks_ctx *ctx, struct walk *w, const struct offcpu_row *r)
 {
-	struct text *sl = calloc(2, sizeof(*sl)), *wk = sl + 1;
+	struct offcpu_text *sl = calloc(2, sizeof(*sl)), *wk = sl + 1;
 	struct ks_hdr h;
 	struct ks_rec rec;
 
@@ -230,16 +152,16 @@ static void emit_row(struct ks_ctx *ctx, struct walk *w, const struct offcpu_row
 
 static void print_folded(struct walk *w, const struct offcpu_row *r)
 {
-	struct text *sl = calloc(2, sizeof(*sl)), *wk = sl + 1;
+	struct offcpu_text *sl = calloc(2, sizeof(*sl)), *wk = sl + 1;
 	char comm[TASK_COMM_LEN + 1], wcomm[TASK_COMM_LEN + 1];
 
 	if (!sl)
 		return;
-	comm_text(r->k.comm, comm, sizeof(comm));
-	add(sl, comm);
+	offcpu_comm_text(r->k.comm, comm, sizeof(comm));
+	offcpu_text_add(sl, comm);
 	row_stacks(w, r, true, sl, wk);
 	if (r->k.waker_comm[0]) {
-		comm_text(r->k.waker_comm, wcomm, sizeof(wcomm));
+		offcpu_comm_text(r->k.waker_comm, wcomm, sizeof(wcomm));
 		printf("%s;--;%s%s%s %llu\n", sl->s, wk->s, wk->len ? ";" : "", wcomm,
 		       (unsigned long long)(r->v.total_ns / 1000));
 	} else {
