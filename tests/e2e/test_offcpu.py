@@ -3,12 +3,16 @@
 stack, woken N times by the writer thread (by tid and name) from ks_wake_here(); the count
 is exact (each write wakes the blocked reader once), the time blocked is within bounds of
 N x the writer's sleep, the kernel frames name the pipe's read function of /proc/kallsyms;
-folded output, --min-us/--max-us, -U/-K, --no-waker and bad input."""
+folded output, --min-us/--max-us, -U/-K, --no-waker, bad input; nothing left in the kernel
+after SIGKILL."""
+import os
 import re
+import signal
+import time
 
 import pytest
 
-from conftest import SCALE, SLOW, Helper, Ksight, run_ksight
+from conftest import SCALE, SLOW, Helper, Ksight, bpf_ids, bpftool_ids, run_ksight
 
 N = max(5, 20 // SCALE)
 SLEEP_US = 20000
@@ -123,3 +127,21 @@ def test_bad_input(args, word):
     r = run_ksight(["offcpu"] + args)
     assert r.returncode == 2, r
     assert word in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_nothing_left_after_exit(sig):
+    k = Ksight(["offcpu", "-p", str(os.getpid())])
+    k.wait_ready()
+    try:
+        ids = bpf_ids(k.proc.pid)
+        attached = int(re.search(r"\((\d+) programs attached\)", k.stderr).group(1))
+        assert len(ids["link"]) == attached >= 2 and ids["map"], (ids, k.stderr)
+        assert ids["prog"] <= bpftool_ids("prog")
+    finally:
+        rc = k.stop(sig)
+    assert rc == (0 if sig == signal.SIGINT else -signal.SIGKILL), k.stderr
+    deadline = time.monotonic() + 30
+    while any(ids[kind] & bpftool_ids(kind) for kind in ("prog", "link", "map")):
+        assert time.monotonic() < deadline, "still loaded after 30 s"
+        time.sleep(0.1)
