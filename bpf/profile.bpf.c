@@ -62,7 +62,8 @@ static __always_inline void stat_add(__u32 i)
 		(*v)++;
 }
 
-/* A stack's id, or PROFILE_NO_STACK with the reason counted at @none, @none+1 (lost to a
+/* A stack's id; or PROFILE_NO_STACK with the reason counted at @none (EFAULT when
+ * @fault_is_none: no such stack); or PROFILE_LOST_STACK, counted at @none+1 (lost to a
  * collision) or @none+2 (any other error). */
 static __always_inline __s32 stack_id(void *ctx, __u64 flags, __u32 none, bool fault_is_none)
 {
@@ -70,13 +71,12 @@ static __always_inline __s32 stack_id(void *ctx, __u64 flags, __u32 none, bool f
 
 	if (id >= 0)
 		return id;
-	if (id == -EEXIST)
-		stat_add(none + 1);
-	else if (id == -EFAULT && fault_is_none)
+	if (id == -EFAULT && fault_is_none) {
 		stat_add(none);
-	else
-		stat_add(none + 2);
-	return PROFILE_NO_STACK;
+		return PROFILE_NO_STACK;
+	}
+	stat_add(id == -EEXIST ? none + 1 : none + 2);
+	return PROFILE_LOST_STACK;
 }
 
 static __always_inline void first_sample(struct task_struct *t, __u64 pid_tgid, __u32 exec_id)

@@ -17,14 +17,18 @@
 #define PROFILE_SEEN 16384
 #define PROFILE_DEPTH 127	/* frames per stack, the kernel's PERF_MAX_STACK_DEPTH */
 
-/* A stack id that is no id: the sample had no such stack, or it was lost (see stats). */
+/* Stack ids that are no id: the sample had no such stack (user mode for the kernel's,
+ * a kernel thread for the user's, or not asked for), or it was lost (a collision in the
+ * stack map, or another error: profile_stats says which). */
 #define PROFILE_NO_STACK (-1)
+#define PROFILE_LOST_STACK (-2)
 
 struct profile_key {
 	__u32 pid;		/* thread group id */
 	__u32 exec_id;		/* the task's self_exec_id: which image of the process */
-	__s32 ustack;		/* user stack id in profile_stacks, or PROFILE_NO_STACK */
-	__s32 kstack;		/* kernel stack id, or PROFILE_NO_STACK */
+	__s32 ustack;		/* user stack id in profile_stacks, or PROFILE_NO_STACK or
+				 * PROFILE_LOST_STACK */
+	__s32 kstack;		/* kernel stack id, the same */
 };
 
 struct profile_val {

@@ -103,7 +103,7 @@ static void walk_row(struct walk *w, const struct profile_row *r)
 {
 	struct ks_frame leaf = { .res = KS_SYM_N };
 	char comm[TASK_COMM_LEN + 1], leaf_key[FRAME_LEN] = "";
-	bool lost = r->k.ustack < -1 || r->k.kstack < -1;
+	bool lost = r->k.ustack == PROFILE_LOST_STACK || r->k.kstack == PROFILE_LOST_STACK;
 	int nu = 0, nk = 0;
 
 	w->t.samples += r->v.count;
@@ -117,6 +117,9 @@ static void walk_row(struct walk *w, const struct profile_row *r)
 	if (r->k.ustack >= 0 && (nu = walk_stack(w, r, r->k.ustack, false, &leaf, leaf_key,
 						 sizeof(leaf_key))) < 0)
 		lost = true;
+	/* the flame graph shows where a lost user stack was, under its kernel frames */
+	if ((r->k.ustack == PROFILE_LOST_STACK || nu < 0) && r->k.kstack >= 0)
+		line_add(w, "[lost user stack]");
 	if (r->k.kstack >= 0 && (nk = walk_stack(w, r, r->k.kstack, true, &leaf, leaf_key,
 						 sizeof(leaf_key))) < 0)
 		lost = true;
