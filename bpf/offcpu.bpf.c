@@ -93,7 +93,7 @@ static __always_inline void stat_add(__u32 i)
 		(*v)++;
 }
 
-/* The current task's stack id, or OFFCPU_NO_STACK with the reason counted at @none + 1
+/* The current task's stack id, or OFFCPU_LOST_STACK with the reason counted at @none + 1
  * (collision) or @none + 2 (other errors). */
 static __always_inline __s32 stack_id(void *ctx, __u64 flags, __u32 none)
 {
@@ -102,7 +102,7 @@ static __always_inline __s32 stack_id(void *ctx, __u64 flags, __u32 none)
 	if (id >= 0)
 		return id;
 	stat_add(id == -EEXIST ? none + 1 : none + 2);
-	return OFFCPU_NO_STACK;
+	return OFFCPU_LOST_STACK;
 }
 
 /* The current task @t (@pid_tgid) took a user stack of image @exec_id: announce the

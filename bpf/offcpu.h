@@ -21,7 +21,10 @@
 #define OFFCPU_SEEN 16384
 #define OFFCPU_STARTS 32768	/* threads asleep at once */
 #define OFFCPU_DEPTH 127	/* frames per stack, the kernel's PERF_MAX_STACK_DEPTH */
+/* Stack ids that are no id: no such stack (a kernel thread's user stack, or not asked
+ * for), or lost (a collision in the stack map, or another error: offcpu_stats says which). */
 #define OFFCPU_NO_STACK (-1)
+#define OFFCPU_LOST_STACK (-2)
 
 struct offcpu_key {
 	__u32 pid;		/* the sleeper's thread group id */

@@ -33,7 +33,8 @@ struct walk {
 /*
  * The frames of stack @id (of image @exec_id of @pid for a user stack) into @out, root
  * first or, with @leaf_first, leaf first; a kernel stack without the tracer's own frames
- * (offcpu_frames_keep). Returns the frames' count (-1: gone from the map); *@leaf_named
+ * (offcpu_frames_keep). Returns the frames' count, or -1 when the stack was lost (in the
+ * kernel, or gone from the map: "[lost stack]" stands for it); *@leaf_named
  * says whether the leaf got a name. With @irq (a waker's kernel stack), the stack ends at
  * an interrupt's entry and *@irq says so.
  */
@@ -45,10 +46,13 @@ static int stack_text(struct walk *w, uint32_t pid, uint32_t exec_id, int32_t id
 	struct ks_frame f[OFFCPU_DEPTH];
 	int n = 0, first;
 
-	if (id < 0)
+	if (id == OFFCPU_NO_STACK)
 		return 0;
-	if (bpf_map_lookup_elem(w->fd, &id, ips))
+	if (id < 0 || bpf_map_lookup_elem(w->fd, &id, ips)) {
+		/* lost in the kernel, or gone from the map since */
+		offcpu_text_add(out, "[lost stack]");
 		return -1;
+	}
 	while (n < OFFCPU_DEPTH && ips[n])
 		n++;
 	for (int i = 0; i < n; i++) {
@@ -87,8 +91,8 @@ static void row_stacks(struct walk *w, const struct offcpu_row *r, bool folded,
 			NULL);
 	if (nk > 0)
 		named = knamed;
-	if (nu <= 0 && nk <= 0)
-		offcpu_text_add(sleeper, nu < 0 || nk < 0 || k->ustack < -1 ? "[lost stack]" : "[no stack]");
+	if (!nu && !nk)
+		offcpu_text_add(sleeper, "[no stack]");
 	w->t.intervals += r->v.count;
 	if (named)
 		w->t.named += r->v.count;
