@@ -26,6 +26,7 @@
 	X(runq, 9)       \
 	X(cswitch, 14) \
 	X(mem, 15)     \
+	X(pmc, 17)     \
 	X(profile, 19)   \
 	X(offcpu, 20)
 

@@ -17,6 +17,7 @@
 #include "files.h"
 #include "mem.h"
 #include "net.h"
+#include "pmc.h"
 #include "open.h"
 #include "profile.h"
 #include "offcpu.h"
@@ -54,8 +55,12 @@ KS_LAYOUT(cswitch_key, 8);
 KS_LAYOUT(cswitch_val, 72);
 KS_LAYOUT(drops_key, 24);
 KS_LAYOUT(mem_key, 8);
-KS_LAYOUT(mem_val, 40);
+KS_LAYOUT(mem_val, 88);
+KS_LAYOUT(mem_block, 24);
 KS_LAYOUT(mem_oom, 128);
+KS_LAYOUT(pmc_key, 16);
+KS_LAYOUT(pmc_val, 8 * 3 * PMC_MAX + 48);
+KS_LAYOUT(pmc_start, 8 * 3 * PMC_MAX + 8);
 KS_LAYOUT(profile_key, 16);
 KS_LAYOUT(profile_val, 32);
 KS_LAYOUT(profile_first, 72);

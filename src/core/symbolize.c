@@ -264,8 +264,11 @@ static struct bin_ent *bin_get(struct ks_symbolizer *s, const char *path)
 	return b;
 }
 
-/* The file of mapping @m of process @pid: through /proc/PID/root while that is the same
- * file (a container's view), else by the path itself. */
+/* The file of mapping @m of process @pid: the mapped file itself while the process lives
+ * (/proc/PID/map_files: right even when deleted or replaced since), else the path seen
+ * through /proc/PID/root (a container's view), else the path itself; a path is taken only
+ * while it still names the mapped inode, so a binary rebuilt since is never read for
+ * names (its frames stay unnamed). */
 static struct file_ent *file_get(struct ks_symbolizer *s, uint32_t pid,
 				 const struct ks_mapping *m)
 {
@@ -273,6 +276,7 @@ static struct file_ent *file_get(struct ks_symbolizer *s, uint32_t pid,
 	struct file_ent *f;
 	char path[PATH_MAX];
 	struct stat st;
+	bool found;
 
 	for (const char *c = m->path; *c; c++)
 		h = h * 31 + (unsigned char)*c;
@@ -286,10 +290,18 @@ static struct file_ent *file_get(struct ks_symbolizer *s, uint32_t pid,
 	}
 	f->dev = m->dev;
 	f->inode = m->inode;
-	snprintf(path, sizeof(path), "%s/%u/root%s", s->proc_root, pid, m->path);
-	if (stat(path, &st) || st.st_ino != m->inode)
+	snprintf(path, sizeof(path), "%s/%u/map_files/%llx-%llx", s->proc_root, pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	found = !stat(path, &st) && st.st_ino == m->inode;
+	if (!found) {
+		snprintf(path, sizeof(path), "%s/%u/root%s", s->proc_root, pid, m->path);
+		found = !stat(path, &st) && st.st_ino == m->inode;
+	}
+	if (!found) {
 		snprintf(path, sizeof(path), "%s", m->path);
-	f->bin = bin_get(s, path);
+		found = !stat(path, &st) && st.st_ino == m->inode;
+	}
+	f->bin = found ? bin_get(s, path) : NULL;
 	f->next = s->files[h];
 	s->files[h] = f;
 	s->st.files++;

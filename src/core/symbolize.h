@@ -10,10 +10,10 @@
  * and cached by build-ID (by path, device and inode when they have none), so a library
  * mapped by a hundred processes is read once.
  *
- * Limits: the files are opened by the path the maps show, when symbols are wanted (a
- * file replaced or deleted since is read as it is then, or not at all; a container's
- * files are opened through /proc/PID/root only while the process lives); no DWARF (no
- * inlined frames, no line numbers); names are not demangled.
+ * Limits: the files are opened when symbols are wanted: through /proc/PID/map_files
+ * while the process lives (the very file mapped), else by the path the maps showed, if
+ * it still names the same inode (a binary deleted or rebuilt since gives no names, never
+ * wrong ones); no DWARF (no inlined frames, no line numbers); names are not demangled.
  */
 #ifndef KSIGHT_SYMBOLIZE_H
 #define KSIGHT_SYMBOLIZE_H

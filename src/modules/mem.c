@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mem: `ksight mem`, page faults per process (or thread, -L), minor and major, counted in
- * the kernel (bpf/mem.bpf.c) and printed each interval (or once at the end) busiest
+ * mem: `ksight mem`, page faults per process (or thread, -L), minor and major, and memory
+ * growth (bytes mapped and unmapped, the heap's size, anonymous RSS and its peak), counted
+ * in the kernel (bpf/mem.bpf.c) and printed each interval (or once at the end) busiest
  * first; and every OOM kill as it happens: the victim, its memory, who was allocating.
  */
 #include <bpf/libbpf.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "core/attachments.h"
 #include "core/ident.h"
@@ -22,11 +24,21 @@ static const struct ks_opt mem_opts[] = {
 	{ "top", 0, KS_OPT_UINT, offsetof(struct mem_state, top), "N",
 	  "rows per report, most faults first (default 20, 0: all)", 0, 1000000 },
 	{ "oom-only", 0, KS_OPT_FLAG, offsetof(struct mem_state, no_faults), NULL,
-	  "only OOM kills: no page-fault counting" },
+	  "only OOM kills: no page-fault counting, no growth" },
+	{ "leaks", 0, KS_OPT_FLAG, offsetof(struct mem_state, leaks), NULL,
+	  "with -p: outstanding allocations by the user stack that made them (uprobes)" },
+	{ "leaks-lib", 0, KS_OPT_STR, offsetof(struct mem_state, leaks_lib), "LIB",
+	  "the allocator's library or binary for --leaks (default libc)" },
+	{ "no-growth", 0, KS_OPT_FLAG, offsetof(struct mem_state, no_growth), NULL,
+	  "faults and OOM kills only: no mmap/munmap/brk (no syscall hook), no RSS" },
 	{ 0 },
 };
 
-enum { SL_FAULTS, SL_OOM };
+enum { SL_FAULTS, SL_OOM, SL_GROWTH, SL_RSS, SL_LEAKS };
+
+static const int mem_growth_calls[] = { SYS_mmap, SYS_munmap, SYS_brk, -1 };
+
+#define X(sys) { "mem__" #sys "_fexit", "__x64_sys_" #sys }
 
 static const struct ks_slot mem_slots[] = {
 	[SL_FAULTS] = {
@@ -41,12 +53,36 @@ static const struct ks_slot mem_slots[] = {
 			{ KS_FAM_TP, { { "mem__oom_tp", "oom/mark_victim" } } },
 		},
 	},
+	[SL_GROWTH] = {
+		.name = "see mmap/munmap/brk",
+		.alts = {
+			{ KS_FAM_FENTRY, { X(mmap), X(munmap), X(brk) } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, mem_growth_calls },
+		},
+	},
+	[SL_RSS] = {
+		.name = "follow anonymous RSS",
+		.alts = {
+			{ KS_FAM_TP, { { "mem__rss_tp", "kmem/rss_stat" } } },
+		},
+	},
+	[SL_LEAKS] = {
+		.name = "follow allocations (--leaks)",
+		.alts = {
+			{ KS_FAM_UPROBE, { { "mem__malloc", "uprobe" }, { "mem__calloc", "uprobe" },
+					   { "mem__realloc", "uprobe" }, { "mem__memalign", "uprobe" },
+					   { "mem__posix_memalign", "uprobe" }, { "mem__free", "uprobe" },
+					   { "mem__alloc_ret", "uretprobe" } } },
+		},
+	},
 	{ 0 },
 };
 
 static const struct ks_evtype mem_types[] = {
 	{ MEM_EV_FAULT, "faults", true },
 	{ MEM_EV_OOM, "oom" },
+	{ MEM_EV_LEAK, "leak_blocks", true },
+	{ MEM_EV_LEAK_STACK, "leak_stacks_cut", true },
 	{ 0 },
 };
 
@@ -54,7 +90,13 @@ static bool mem_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct mem_state *st = state;
 
-	return slot != &mem_slots[SL_FAULTS] || !st->no_faults;
+	if (slot == &mem_slots[SL_OOM])
+		return true;
+	if (slot == &mem_slots[SL_LEAKS])
+		return st->leaks;
+	if (slot == &mem_slots[SL_FAULTS])
+		return !st->no_faults;
+	return !st->no_faults && !st->no_growth;
 }
 
 static int mem_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -63,6 +105,7 @@ static int mem_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct mem_bpf *skel = vskel;
 
 	skel->rodata->mem_per_thread = st->per_thread;
+	mem_leaks_setup(st, skel);
 	return 0;
 }
 
@@ -75,6 +118,8 @@ static int mem_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	struct ks_perf_spec major = { PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 };
 	int err;
 
+	if (st->leaks && (err = mem_leaks_attach(ctx, st, skel)))
+		return err;
 	if (st->no_faults)
 		return 0;
 	if ((err = ks_attach_perf(ctx, skel->progs.mem__minor, &minor)))
@@ -102,26 +147,44 @@ static int by_faults(const void *a, const void *b)
 		return x->v.major > y->v.major ? -1 : 1;
 	if (faults(x) != faults(y))
 		return faults(x) > faults(y) ? -1 : 1;
+	if (x->v.mmap_bytes != y->v.mmap_bytes)
+		return x->v.mmap_bytes > y->v.mmap_bytes ? -1 : 1;
 	return by_key(a, b);
 }
 
-/* Turn a row into its change since @p (NULL: none before); true when it is not zero. */
+/*
+ * Turn a row into its change since @p (NULL: none before): counters become their change,
+ * gauges stay as they are; true when a counter or a gauge changed.
+ */
 static bool sub_row(void *r, const void *p)
 {
 	struct mem_row *d = r;
 	const struct mem_row *o = p;
+	bool gauges = !o || d->v.seen != o->v.seen || d->v.heap != o->v.heap ||
+		      d->v.rss_anon != o->v.rss_anon || d->v.anon_peak != o->v.anon_peak;
 
 	if (o) {
 		d->v.minor -= o->v.minor;
 		d->v.major -= o->v.major;
+		d->v.mmap_bytes -= o->v.mmap_bytes;
+		d->v.munmap_bytes -= o->v.munmap_bytes;
 	}
-	return faults(d);
+	return faults(d) || d->v.mmap_bytes || d->v.munmap_bytes || (gauges && d->v.seen);
 }
 
 static const struct mem_state mem_defaults = {
 	.top = 20,
 	.rows = KS_TASK_ROWS(struct mem_row, by_key, sub_row, faults),
 };
+
+/* A gauge's column: its value once seen; before, "-" in tables and no key in JSON. */
+static void gauge(struct ks_rec *r, const char *key, const char *col, bool seen, uint64_t v)
+{
+	if (seen)
+		ks_rec_add(r, key, col, 11, KS_V_BYTES)->u = v;
+	else
+		ks_rec_str(r, NULL, col, 11, "-", 1);
+}
 
 static void emit_row(struct ks_ctx *ctx, const struct mem_state *st, const struct mem_row *p)
 {
@@ -140,6 +203,14 @@ static void emit_row(struct ks_ctx *ctx, const struct mem_state *st, const struc
 	ks_rec_str(&r, NULL, "SERVICE", -20, svc, strlen(svc));
 	ks_rec_add(&r, "minor", "MINOR", 10, KS_V_COUNT)->u = p->v.minor;
 	ks_rec_add(&r, "major", "MAJOR", 8, KS_V_COUNT)->u = p->v.major;
+	if (!st->no_growth) {
+		ks_rec_add(&r, "mmap_bytes", "MMAP", 11, KS_V_BYTES)->u = p->v.mmap_bytes;
+		ks_rec_add(&r, "munmap_bytes", "MUNMAP", 11, KS_V_BYTES)->u = p->v.munmap_bytes;
+		gauge(&r, "heap_bytes", "HEAP", p->v.seen & MEM_SEEN_HEAP, p->v.heap);
+		gauge(&r, "rss_anon_bytes", "RSS_ANON", p->v.seen & MEM_SEEN_RSS, p->v.rss_anon);
+		gauge(&r, "anon_peak_bytes", "ANON_PEAK", p->v.seen & MEM_SEEN_RSS,
+		      p->v.anon_peak);
+	}
 	ks_emit(ctx, &r);
 }
 
@@ -162,6 +233,8 @@ static void mem_report(struct ks_ctx *ctx, void *state, void *vskel)
 	for (size_t i = 0; i < m && (!st->top || i < st->top); i++)
 		emit_row(ctx, st, &d[i]);
 	free(d);
+	if (st->leaks)
+		mem_leaks_report(ctx, st, skel);
 }
 
 static void on_oom(struct ks_ctx *ctx, const struct ks_hdr *h, size_t size)
@@ -225,6 +298,22 @@ static const struct ks_metric_desc major_desc = {
 	.idle = 60,
 };
 
+static const struct ks_metric_desc mapped_desc = {
+	.name = "ksight_mem_mapped_bytes_total",
+	.help = "Bytes mapped by successful mmap() calls (whole pages), by service",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+};
+
+static const struct ks_metric_desc unmapped_desc = {
+	.name = "ksight_mem_unmapped_bytes_total",
+	.help = "Bytes unmapped by successful munmap() calls (whole pages), by service",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+};
+
 static const struct ks_metric_desc oom_desc = {
 	.name = "ksight_mem_oom_kills_total",
 	.help = "Processes the OOM killer chose, by the victim's name (6.x kernels name it)",
@@ -241,7 +330,11 @@ static int mem_init(struct ks_ctx *ctx, void *state)
 	st->m_minor = ks_ctx_metric(ctx, &minor_desc);
 	st->m_major = ks_ctx_metric(ctx, &major_desc);
 	st->m_oom = ks_ctx_metric(ctx, &oom_desc);
-	return st->m_minor && st->m_major && st->m_oom ? 0 : -errno;
+	st->m_mapped = ks_ctx_metric(ctx, &mapped_desc);
+	st->m_unmapped = ks_ctx_metric(ctx, &unmapped_desc);
+	return st->m_minor && st->m_major && st->m_oom && st->m_mapped && st->m_unmapped
+		       ? 0
+		       : -errno;
 }
 
 /* Agent: the rows that changed since the last interval into the registry, per service. */
@@ -262,15 +355,19 @@ static void mem_collect(struct ks_ctx *ctx, void *state, void *vskel)
 		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
 		ks_counter_add(ks_metric_get(st->m_minor, svc), d[i].v.minor);
 		ks_counter_add(ks_metric_get(st->m_major, svc), d[i].v.major);
+		ks_counter_add(ks_metric_get(st->m_mapped, svc), d[i].v.mmap_bytes);
+		ks_counter_add(ks_metric_get(st->m_unmapped, svc), d[i].v.munmap_bytes);
 	}
 	free(d);
 }
 
-/* The agent's line: faults per second, and the services that fault most. */
+/* The agent's line: faults per second, bytes mapped and unmapped, and the services that
+ * fault most. */
 static void mem_summary(struct ks_ctx *ctx, void *state, double secs)
 {
 	struct mem_state *st = state;
 	uint64_t minor = ks_metric_delta(st->m_minor), major = ks_metric_delta(st->m_major);
+	uint64_t mapped = ks_metric_delta(st->m_mapped), unmapped = ks_metric_delta(st->m_unmapped);
 	struct ks_val top[5];
 	struct ks_obj o;
 	struct ks_rec r;
@@ -280,6 +377,8 @@ static void mem_summary(struct ks_ctx *ctx, void *state, double secs)
 	ks_rec_rate(&r, "major_faults_per_s", "major", major, secs);
 	ks_rec_uint(&r, "minor_faults", NULL, 0, minor);
 	ks_rec_uint(&r, "major_faults", NULL, 0, major);
+	ks_rec_add(&r, "mapped_bytes", "mapped", 0, KS_V_BYTES)->u = mapped;
+	ks_rec_add(&r, "unmapped_bytes", "unmapped", 0, KS_V_BYTES)->u = unmapped;
 	ks_rec_uint(&r, "oom_kills", "oom-kills", 0, ks_metric_delta(st->m_oom));
 	ks_rec_top(&r, "top_minor", "top:", &o, top, 5, st->m_minor, secs);
 	ks_emit(ctx, &r);
@@ -299,6 +398,12 @@ static void mem_fini(void *state)
 	struct mem_state *st = state;
 
 	ks_task_rows_free(&st->rows);
+	free(st->leak_maps);
+}
+
+static int mem_configure(void *state, const struct ks_common *common, char *err, size_t len)
+{
+	return mem_leaks_configure(state, common, err, len);
 }
 
 KS_BPF_OBJECT(mem);
@@ -308,11 +413,13 @@ const struct ks_module mem_module = {
 	.id = KS_MOD_mem,
 	.bpf = &mem_bpf_obj,
 	.agent_optin = true,
-	.brief = "page faults per process or thread, minor and major; every OOM kill",
+	.brief = "page faults, mmap/munmap bytes, heap and anonymous RSS per process; OOM kills",
 	.usage = "  ksight mem                  # faults per process at the end (Ctrl-C); OOM kills\n"
 		 "  ksight mem 1                # every second, the 20 busiest\n"
 		 "  ksight mem -L -p 1234 1 5   # the threads of 1234, every second, 5 times\n"
-		 "  ksight mem --oom-only --json  # only OOM kills, as JSON lines\n",
+		 "  ksight mem --oom-only --json  # only OOM kills, as JSON lines\n"
+		 "  ksight mem --no-growth 5    # faults only (no syscall hook), every 5 s\n"
+		 "  ksight mem --leaks -p 1234 10  # 1234's outstanding allocations by stack\n",
 	.opts = mem_opts,
 	.state_size = sizeof(struct mem_state),
 	.defaults = &mem_defaults,
@@ -320,6 +427,7 @@ const struct ks_module mem_module = {
 	.slots = mem_slots,
 	.types = mem_types,
 	.want_slot = mem_want_slot,
+	.configure = mem_configure,
 	.init = mem_init,
 	.setup = mem_setup,
 	.attach = mem_attach,

@@ -201,6 +201,34 @@ static void test_symbolize_self(void **state)
 	assert_int_equal(ks_symbolizer__kernel(s, 0x1000, &f), KS_SYM_NO_SYMS);
 	ks_symbolizer__free(s);
 
+	/* the same mapping said to be of another inode (the binary rebuilt since): no name
+	 * rather than a wrong one */
+	{
+		char *line, fake[PATH_MAX + 128];
+		unsigned long long a, b;
+		char *path;
+
+		/* this binary's executable line */
+		for (line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+			size_t n = strcspn(line, "\n");
+
+			if (memmem(line, n, "r-xp", 4) && memmem(line, n, "test_symbolize", 14))
+				break;
+		}
+		assert_true(line && *line);
+		assert_int_equal(sscanf(line, "%llx-%llx", &a, &b), 2);
+		path = strchr(line, '/');
+		assert_non_null(path);
+		snprintf(fake, sizeof(fake), "%llx-%llx r-xp 00000000 00:01 1 %.*s\n", a, b,
+			 (int)strcspn(path, "\n"), path);
+		tu_write(maps, "maps", fake, -1);
+	}
+	s = ks_symbolizer__new(dir, "/d");
+	assert_int_equal(ks_symbolizer__read_maps(s, 77, 5), 0);
+	assert_int_equal(ks_symbolizer__user(s, 77, 5, addr, 1, &f), KS_SYM_NO_SYMS);
+	assert_null(f.name);
+	ks_symbolizer__free(s);
+
 	/* hidden kallsyms: every kernel frame says why */
 	tu_write(dir, "kallsyms", "0000000000000000 T _stext\n", -1);
 	s = ks_symbolizer__new(dir, "/d");

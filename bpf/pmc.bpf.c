@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmc module: perf counters per process (thread with -L, cgroup with --per-cgroup),
+ * attributed exactly. User space opens each counting event once per CPU (pmc_c0..11,
+ * perf event arrays indexed by CPU); at every sched_switch the switching CPU's counters
+ * are read (bpf_perf_event_read_value), their change since the switch-in of the task now
+ * leaving is added to its row, and the values are kept as the next task's start. Only the
+ * task that ran on the CPU between two switches can have made the events counted there,
+ * so nothing is sampled or guessed. Context switches are the task's own switch-outs, as
+ * the kernel counts them per task (the software event is raised after the tracepoint, in
+ * the next task's stretch). A switch-out whose switch-in this CPU did not see (the task ran
+ * before ksight started, or the task before it left without a tracepoint: some kernels
+ * hide their own service threads from sched_switch) counts its switch but not its stretch,
+ * as unseen, never as another task's. The switch hooks run with interrupts off on the CPU
+ * they read: the per-CPU start needs no lock; rows are shared by the threads of a process
+ * on every CPU: adds are atomic.
+ */
+#include "common.bpf.h"
+#include "pmc.h"
+
+const volatile bool pmc_per_thread = false;
+const volatile bool pmc_per_cgroup = false;
+const volatile __u32 pmc_n = 0;		/* counters chosen, pmc_c0 .. pmc_c<n-1> */
+const volatile __u32 pmc_open = 0;	/* bit i: counter i has perf events (not cs) */
+const volatile __u32 pmc_hw = 0;	/* bit i: counter i is hardware (may be multiplexed:
+					 * its enabled and running times are summed) */
+
+#define PMC_ARRAY(i)                                                   \
+	struct {                                                       \
+		__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);           \
+		__uint(key_size, sizeof(__u32));                       \
+		__uint(value_size, sizeof(__u32));                     \
+	} pmc_c##i SEC(".maps")
+
+PMC_ARRAY(0);
+PMC_ARRAY(1);
+PMC_ARRAY(2);
+PMC_ARRAY(3);
+PMC_ARRAY(4);
+PMC_ARRAY(5);
+PMC_ARRAY(6);
+PMC_ARRAY(7);
+PMC_ARRAY(8);
+PMC_ARRAY(9);
+PMC_ARRAY(10);
+PMC_ARRAY(11);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pmc_start);
+} pmc_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pmc_val);
+} pmc_blank SEC(".maps");	/* a new row's image: too big for the stack */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PMC_ROWS);
+	__type(key, struct pmc_key);
+	__type(value, struct pmc_val);
+} pmc_rows SEC(".maps");
+
+/* Counter @i of this CPU into @r; false when it is not open here. */
+static __always_inline bool read_one(__u32 i, struct pmc_read *r)
+{
+	struct bpf_perf_event_value v;
+	void *map;
+	long err;
+
+	switch (i) {
+	case 0: map = &pmc_c0; break;
+	case 1: map = &pmc_c1; break;
+	case 2: map = &pmc_c2; break;
+	case 3: map = &pmc_c3; break;
+	case 4: map = &pmc_c4; break;
+	case 5: map = &pmc_c5; break;
+	case 6: map = &pmc_c6; break;
+	case 7: map = &pmc_c7; break;
+	case 8: map = &pmc_c8; break;
+	case 9: map = &pmc_c9; break;
+	case 10: map = &pmc_c10; break;
+	default: map = &pmc_c11; break;
+	}
+	err = bpf_perf_event_read_value(map, BPF_F_CURRENT_CPU, &v, sizeof(v));
+	if (err)
+		return false;
+	r->count = v.counter;
+	r->enabled = v.enabled;
+	r->running = v.running;
+	return true;
+}
+
+/* The row of the task now leaving (the current one), made if new; NULL when the table is
+ * full (counted lost). */
+static __always_inline struct pmc_val *row(__u64 pid_tgid)
+{
+	struct pmc_key k = {};
+	struct pmc_val *v;
+
+	if (pmc_per_cgroup) {
+		k.cgroup = bpf_get_current_cgroup_id();
+	} else {
+		k.pid = pid_tgid >> 32;
+		k.tid = pmc_per_thread ? (__u32)pid_tgid : 0;
+	}
+	v = bpf_map_lookup_elem(&pmc_rows, &k);
+	if (v)
+		return v;
+	{
+		__u32 zero = 0;
+		struct pmc_val *blank = bpf_map_lookup_elem(&pmc_blank, &zero);
+
+		if (!blank)
+			return NULL;
+		__builtin_memset(blank, 0, sizeof(*blank));
+		bpf_get_current_comm(blank->comm, sizeof(blank->comm));
+		blank->cgroup = bpf_get_current_cgroup_id();
+		/* another CPU may have made it meanwhile: EEXIST is fine */
+		bpf_map_update_elem(&pmc_rows, &k, blank, BPF_NOEXIST);
+	}
+	v = bpf_map_lookup_elem(&pmc_rows, &k);
+	if (!v)
+		ks_lost(PMC_EV_ROWS);
+	return v;
+}
+
+/* CPU's counters now: the stretch of the task leaving (@pid_tgid, the current one) ends,
+ * the next one's (@next_tid) starts. */
+static __always_inline void on_switch(__u64 pid_tgid, __u32 next_tid)
+{
+	__u32 zero = 0, tid = (__u32)pid_tgid, valid = 0;
+	struct pmc_start *st = bpf_map_lookup_elem(&pmc_starts, &zero);
+	struct pmc_val *v = NULL;
+	bool seen;
+
+	if (!st)
+		return;
+	seen = st->tid == tid && st->valid;
+	/* the idle task is no one's */
+	if (tid && ks_want(pid_tgid)) {
+		v = row(pid_tgid);
+		if (v) {
+			__sync_fetch_and_add(&v->switch_outs, 1);
+			__sync_fetch_and_add(seen ? &v->stretches : &v->unseen, 1);
+			if (!seen)
+				v = NULL;
+		}
+	}
+#pragma unroll
+	for (__u32 i = 0; i < PMC_MAX; i++) {
+		struct pmc_read r;
+
+		if (i >= pmc_n)
+			break;
+		if (!(pmc_open & (1u << i)) || !read_one(i, &r))
+			continue;
+		if (v && (st->valid & (1u << i))) {
+			__sync_fetch_and_add(&v->c[i].count, r.count - st->c[i].count);
+			if (pmc_hw & (1u << i)) {
+				__sync_fetch_and_add(&v->c[i].enabled,
+						     r.enabled - st->c[i].enabled);
+				__sync_fetch_and_add(&v->c[i].running,
+						     r.running - st->c[i].running);
+			}
+		}
+		st->c[i] = r;
+		valid |= 1u << i;
+	}
+	st->tid = next_tid;
+	st->valid = valid | 1u << 31;	/* a stretch starts even with no counter read */
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(pmc__switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(bpf_get_current_pid_tgid(), BPF_CORE_READ(next, pid));
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(pmc__switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(bpf_get_current_pid_tgid(), BPF_CORE_READ(next, pid));
+	return 0;
+}
+
+SEC("tp/sched/sched_switch")
+int pmc__switch_tp(struct trace_event_raw_sched_switch *ctx)
+{
+	on_switch(bpf_get_current_pid_tgid(), ctx->next_pid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
