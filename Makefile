@@ -215,6 +215,18 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libksi
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/bpf -Itests/modules $(LDFLAGS) $< \
 		$(BUILD)/libksight.a -lcmocka $(LDLIBS) -o $@
 
+# profile's target: PIE, symbols and frame pointers, so its user stacks walk through main
+$(BUILD)/tests/e2e/helpers/profspin: tests/e2e/helpers/profspin.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fPIE -pie -Wall -Wextra -Werror $< -o $@
+
+# offcpu's target: frame pointers, -O1, so both its threads' user stacks walk
+$(BUILD)/tests/e2e/helpers/offwait: tests/e2e/helpers/offwait.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
+
 $(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)

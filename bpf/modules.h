@@ -28,7 +28,9 @@
 	X(mem, 15)     \
 	X(bio, 16)     \
 	X(pmc, 17)     \
-	X(cache, 18)
+	X(cache, 18)   \
+	X(profile, 19) \
+	X(offcpu, 20)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

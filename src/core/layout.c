@@ -21,6 +21,8 @@
 #include "net.h"
 #include "pmc.h"
 #include "open.h"
+#include "profile.h"
+#include "offcpu.h"
 #include "proc.h"
 #include "rw.h"
 #include "syscount.h"
@@ -69,6 +71,13 @@ KS_LAYOUT(mem_oom, 128);
 KS_LAYOUT(pmc_key, 16);
 KS_LAYOUT(pmc_val, 8 * 3 * PMC_MAX + 48);
 KS_LAYOUT(pmc_start, 8 * 3 * PMC_MAX + 8);
+KS_LAYOUT(profile_key, 16);
+KS_LAYOUT(profile_val, 32);
+KS_LAYOUT(profile_first, 72);
+KS_LAYOUT(offcpu_key, 72);
+KS_LAYOUT(offcpu_val, 24);
+KS_LAYOUT(offcpu_start, 56);
+KS_LAYOUT(offcpu_first, 72);
 KS_LAYOUT(drops_val, 32);
 KS_LAYOUT(syscount_key, 8);
 KS_LAYOUT(syscount_val, 40);

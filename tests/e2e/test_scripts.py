@@ -96,6 +96,7 @@ TEST_COMMANDS = {
     "mount": "test_udp.py (a bind mount in unshare's mount namespace)",
     "nft": "test_tcp_retrans.py, test_drops.py",
     "nm": "test_tplist.py (binutils, the reference)", "readelf": "test_tplist.py",
+    "objcopy": "test_profile.py (a separate debug file)", "strip": "test_profile.py",
     "apt-get": "fetch-prometheus.sh (download only)", "dpkg-deb": "fetch-prometheus.sh",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the offcpu module's files share. */
+#ifndef KSIGHT_OFFCPU_INT_H
+#define KSIGHT_OFFCPU_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/module.h"
+#include "core/rows.h"
+#include "core/symbolize.h"
+#include "offcpu.h"
+
+struct ks_worker;
+
+struct offcpu_row {
+	struct offcpu_key k;
+	struct offcpu_val v;
+};
+
+struct offcpu_state {
+	bool user_only;		/* -U */
+	bool kernel_only;	/* -K */
+	bool no_waker;		/* --no-waker */
+	bool all;		/* --all: preempted switch-outs too */
+	bool per_process;	/* -P (the default) */
+	bool per_thread;	/* -L */
+	bool folded;		/* --folded */
+	uint64_t min_us, max_us;	/* --min-us, --max-us (0: no bound) */
+	uint64_t top;		/* --top */
+	uint64_t stack_storage;	/* --stack-storage */
+	struct ks_task_rows rows;
+	struct ks_symbolizer *sym;
+	unsigned int round;
+	uint64_t stats[OFFCPU_ST_N];	/* the kernel's counters at the last report */
+	uint64_t maps_failed;	/* announced images whose maps could not be read */
+	struct ks_worker *worker;	/* reads the maps (offcpu_maps.c) */
+};
+
+/* offcpu_maps.c: the maps of each announced process image, read on a worker thread.
+ * Start returns 0 or -errno; want queues a read (a refusal counts in maps_failed); sync
+ * waits for the reads queued so far; stop accepts a state never started. */
+int offcpu_maps_start(struct offcpu_state *st);
+void offcpu_maps_want(struct offcpu_state *st, uint32_t pid, uint32_t exec_id);
+void offcpu_maps_sync(struct offcpu_state *st);
+void offcpu_maps_stop(struct offcpu_state *st);
+
+void offcpu_report(struct ks_ctx *ctx, void *state, void *vskel);
+
+/* offcpu_text.c: stacks as text, frames separated by ';' (nothing here reads a map). */
+#define OFFCPU_FRAME_LEN 256
+#define OFFCPU_STACK_LEN (2 * OFFCPU_DEPTH * 80)
+
+struct offcpu_text {
+	char s[OFFCPU_STACK_LEN];
+	size_t len;
+};
+
+/* Append @frame to @t (after a ';' unless @t is empty); truncated when full. */
+void offcpu_text_add(struct offcpu_text *t, const char *frame);
+/* The frame's name, else "[module]", else "[unknown]", "_[k]" added with @mark_kernel;
+ * ';', ' ' and newlines become ':' (they separate frames and stacks in folded text). */
+void offcpu_frame_text(const struct ks_frame *f, bool mark_kernel, char *buf, size_t len);
+/* A thread name for folded text: ';', ' ' and newlines as '_'; "?" when empty. */
+void offcpu_comm_text(const char *comm, char *buf, size_t len);
+/*
+ * Of the @n symbolized frames @f (leaf first), the ones to show: returns their count and
+ * sets *@first. A @kernel stack loses the tracer's own frames at its leaf (bpf_prog_*,
+ * bpf_trace_run*, __traceiter_*, __bpf_trace_*, bpf_trampoline*); with @irq (a waker's
+ * kernel stack) it ends at a hardware interrupt's entry (asm_sysvec_*,
+ * asm_common_interrupt), included, and *@irq is set: rootward of it is the interrupted
+ * task's stack, not the waker's.
+ */
+int offcpu_frames_keep(const struct ks_frame *f, int n, bool kernel, bool *irq, int *first);
+/* @n frames @f (leaf first) into @out, root first unless @leaf_first. */
+void offcpu_frames_text(const struct ks_frame *f, int n, bool leaf_first, bool mark_kernel,
+			struct offcpu_text *out);
+
+#endif

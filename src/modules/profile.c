@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profile: `ksight profile`, CPU samples (cpu-clock, -F per second on every CPU) counted
+ * in the kernel by process image and (user stack, kernel stack), symbolized at each
+ * report (core/symbolize.h): a top-functions table, folded stacks, or a flame graph SVG.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/attachments.h"
+#include "modules/profile_int.h"
+#include "profile.skel.h"
+
+void profile_report(struct ks_ctx *ctx, void *state, void *vskel);
+
+static const struct ks_opt profile_opts[] = {
+	{ "frequency", 'F', KS_OPT_UINT, offsetof(struct profile_state, freq), "HZ",
+	  "samples per second on each CPU (default 99)", 1, 100000 },
+	{ "user-only", 'U', KS_OPT_FLAG, offsetof(struct profile_state, user_only), NULL,
+	  "user stacks only" },
+	{ "kernel-only", 'K', KS_OPT_FLAG, offsetof(struct profile_state, kernel_only), NULL,
+	  "kernel stacks only" },
+	{ "folded", 0, KS_OPT_FLAG, offsetof(struct profile_state, folded), NULL,
+	  "folded stacks on stdout (comm;frame;...;leaf COUNT), for flamegraph tools" },
+	{ "svg", 0, KS_OPT_STR, offsetof(struct profile_state, svg), "FILE",
+	  "write an interactive flame graph to FILE", 4095 },
+	{ "top", 0, KS_OPT_UINT, offsetof(struct profile_state, top), "N",
+	  "functions per report, most samples first (default 20, 0: all)", 0, 1000000 },
+	{ "stack-storage", 0, KS_OPT_UINT, offsetof(struct profile_state, stack_storage), "N",
+	  "distinct stacks the kernel keeps (default 16384)", 256, 1048576 },
+	{ 0 },
+};
+
+static const struct ks_slot profile_slots[] = {
+	{
+		.name = "sample CPUs",
+		.alts = {
+			{ KS_FAM_PERF, { { "profile__sample", "software" } } },
+		},
+	},
+	{ 0 },
+};
+
+static const struct ks_evtype profile_types[] = {
+	{ PROFILE_EV_SAMPLE, "samples", true },
+	{ PROFILE_EV_FIRST, "first_samples" },
+	{ 0 },
+};
+
+static int profile_configure(void *state, const struct ks_common *common, char *err,
+			     size_t len)
+{
+	struct profile_state *st = state;
+
+	if (st->user_only && st->kernel_only) {
+		snprintf(err, len, "-U and -K exclude each other");
+		return -1;
+	}
+	if (st->folded && (common->json || common->outputs.n)) {
+		snprintf(err, len, "--folded writes stdout: not with --json or -o");
+		return -1;
+	}
+	return 0;
+}
+
+static int profile_init(struct ks_ctx *ctx, void *state)
+{
+	struct profile_state *st = state;
+
+	st->sym = ks_symbolizer__new("/proc", "/usr/lib/debug");
+	if (!st->sym)
+		return -errno;
+	return profile_maps_start(st);
+}
+
+static int profile_setup(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct profile_state *st = state;
+	struct profile_bpf *skel = vskel;
+
+	skel->rodata->profile_user = !st->kernel_only;
+	skel->rodata->profile_kernel = !st->user_only;
+	return bpf_map__set_max_entries(skel->maps.profile_stacks, st->stack_storage);
+}
+
+static int profile_attach(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct profile_state *st = state;
+	struct profile_bpf *skel = vskel;
+	struct ks_perf_spec spec = { PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, 0, st->freq };
+
+	return ks_attach_perf(ctx, skel->progs.profile__sample, &spec);
+}
+
+/* The first sample of a process image: its mappings now, while it lives (one read of
+ * /proc/PID/maps per image, on the worker, so a process that exits before the report
+ * keeps its names). */
+static void profile_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	struct profile_state *st = state;
+	const struct profile_first *e = (const void *)h;
+
+	if (h->type != PROFILE_EV_FIRST || size < sizeof(*e))
+		return;
+	profile_maps_want(st, h->pid, e->exec_id);
+}
+
+static void profile_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	struct profile_state *st = state;
+
+	if (h->type == KS_EV_PROC_EXIT)
+		ks_task_rows_gone(&st->rows, h->pid);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct profile_key));
+}
+
+static uint64_t samples(const void *row)
+{
+	return ((const struct profile_row *)row)->v.count;
+}
+
+static bool sub_row(void *r, const void *p)
+{
+	struct profile_row *d = r;
+
+	if (p)
+		d->v.count -= ((const struct profile_row *)p)->v.count;
+	return d->v.count;
+}
+
+static void profile_fini(void *state)
+{
+	struct profile_state *st = state;
+
+	profile_maps_stop(st);
+	ks_task_rows_free(&st->rows);
+	ks_symbolizer__free(st->sym);
+	profile_fset_free(&st->all);
+}
+
+static const struct profile_state profile_defaults = {
+	.freq = 99,
+	.top = 20,
+	.stack_storage = 16384,
+	.rows = KS_TASK_ROWS(struct profile_row, by_key, sub_row, samples),
+};
+
+KS_BPF_OBJECT(profile);
+
+const struct ks_module profile_module = {
+	.name = "profile",
+	.id = KS_MOD_profile,
+	.bpf = &profile_bpf_obj,
+	.tool_only = true,
+	.brief = "CPU profile: sampled user and kernel stacks, top functions, flame graphs",
+	.usage = "  ksight profile --duration 10          # top functions of the machine, 10 s\n"
+		 "  ksight profile -p 1234 -F 999 5 3     # one process, 999 Hz, every 5 s, 3 times\n"
+		 "  ksight profile --folded --duration 30 > out.folded  # for flamegraph tools\n"
+		 "  ksight profile --svg cpu.svg --duration 30  # an interactive flame graph\n"
+		 "  ksight profile -K --json --duration 5  # kernel stacks only, JSON lines\n",
+	.opts = profile_opts,
+	.state_size = sizeof(struct profile_state),
+	.defaults = &profile_defaults,
+	.positional = true,
+	.slots = profile_slots,
+	.types = profile_types,
+	.configure = profile_configure,
+	.init = profile_init,
+	.setup = profile_setup,
+	.attach = profile_attach,
+	.event = profile_event,
+	.proc = profile_proc,
+	.report = profile_report,
+	.fini = profile_fini,
+};

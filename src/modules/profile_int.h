@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the profile module's files share. */
+#ifndef KSIGHT_PROFILE_INT_H
+#define KSIGHT_PROFILE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/module.h"
+#include "core/rows.h"
+#include "core/symbolize.h"
+#include "profile.h"
+
+struct ks_worker;
+
+struct profile_row {
+	struct profile_key k;
+	struct profile_val v;
+};
+
+/* A stack as text (folded: "comm;root;...;leaf") and its samples. */
+struct profile_folded {
+	char *stack;
+	uint64_t count;
+};
+
+/* A sorted, merged set of folded stacks. */
+struct profile_fset {
+	struct profile_folded *e;
+	size_t n, cap;
+};
+
+/* A function of the top table. */
+struct profile_func {
+	char *name;		/* "func", or "[module]" / "[unknown]" */
+	char *module;		/* file base name, "[kernel]" */
+	uint64_t self;		/* samples whose leaf it is */
+	uint64_t total;		/* samples with it anywhere on the stack */
+};
+
+/* Why samples were not symbolized: each sample by its leaf frame. */
+struct profile_tally {
+	uint64_t samples;
+	uint64_t by[KS_SYM_N];	/* KS_SYM_OK: the leaf got a name */
+	uint64_t lost;		/* no frame: a stack lost to a collision or an error */
+	uint64_t nostack;	/* no frame, none lost: no stack asked for (-K in user
+				 * mode, -U in a kernel thread) */
+	uint64_t frames, frames_named;
+	uint64_t frame_by[KS_SYM_N];
+};
+
+struct profile_state {
+	uint64_t freq;		/* -F */
+	bool user_only;		/* -U */
+	bool kernel_only;	/* -K */
+	bool folded;		/* --folded */
+	const char *svg;	/* --svg FILE */
+	uint64_t top;		/* --top */
+	uint64_t stack_storage;	/* --stack-storage: entries of the stack map */
+	struct ks_task_rows rows;
+	struct ks_symbolizer *sym;
+	struct profile_fset all;	/* every report's stacks so far (for the SVG) */
+	unsigned int round;
+	uint64_t stats[PROFILE_ST_N];	/* the kernel's counters at the last report */
+	uint64_t maps_failed;	/* first samples whose maps could not be read */
+	struct ks_worker *worker;	/* reads the maps (profile_maps.c) */
+};
+
+/* profile_maps.c: the maps of each new process image, read on a worker thread. Start
+ * returns 0 or -errno; want queues a read (a refusal is counted in maps_failed); sync
+ * waits for the reads queued so far and keeps what they found; stop accepts a state
+ * never started. */
+int profile_maps_start(struct profile_state *st);
+void profile_maps_want(struct profile_state *st, uint32_t pid, uint32_t exec_id);
+void profile_maps_sync(struct profile_state *st);
+void profile_maps_stop(struct profile_state *st);
+
+/* Add @count samples of folded stack @stack (copied) to @s. Returns 0 or -ENOMEM. */
+int profile_fset_add(struct profile_fset *s, const char *stack, uint64_t count);
+/* Sort @s by stack and merge equal stacks. */
+void profile_fset_merge(struct profile_fset *s);
+void profile_fset_free(struct profile_fset *s);
+
+/*
+ * Write an interactive flame graph of the merged stacks @s (folded: frames separated by
+ * ';', root first) to @f as SVG: one rectangle per frame, width by samples, a <title>
+ * (name, samples, share) on each, click to zoom. @title heads it. Returns 0 or -EIO.
+ */
+int profile_svg_write(FILE *f, const struct profile_fset *s, const char *title);
+
+/* The frame name as text: @f's name, else "[module]", else "[unknown]"; kernel frames
+ * get "_[k]" when @mark_kernel. Writes into @buf (truncated to @len). */
+void profile_frame_text(const struct ks_frame *f, bool kernel, bool mark_kernel, char *buf,
+			size_t len);
+
+#endif

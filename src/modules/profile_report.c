@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profile's reports: the kernel's rows since the last report, their stacks symbolized,
+ * as a top-functions table (or folded stacks), the symbolization tally, and the SVG.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ident.h"
+#include "modules/profile_int.h"
+#include "profile.skel.h"
+
+#define FRAME_LEN 256
+#define LINE_MAX_LEN (2 * PROFILE_DEPTH * 64 + 64)
+
+struct walk {
+	struct profile_state *st;
+	int stacks_fd;
+	struct profile_tally t;
+	struct profile_fset folded, self, total;
+	char line[LINE_MAX_LEN];
+	size_t len;
+	/* the keys of this sample's frames, to count each function once in its total */
+	char seen[2 * PROFILE_DEPTH][FRAME_LEN];
+	int nseen;
+	uint64_t ns;		/* spent symbolizing this report */
+};
+
+static void line_add(struct walk *w, const char *frame)
+{
+	int n = snprintf(w->line + w->len, sizeof(w->line) - w->len, "%s%s", w->len ? ";" : "",
+			 frame);
+
+	if (n > 0)
+		w->len = w->len + n < sizeof(w->line) ? w->len + n : sizeof(w->line) - 1;
+}
+
+/* Function key "name\tmodule" of a frame, for the top table. */
+static void func_key(const struct ks_frame *f, bool kernel, char *buf, size_t len)
+{
+	char name[FRAME_LEN - 64];
+
+	profile_frame_text(f, kernel, false, name, sizeof(name));
+	snprintf(buf, len, "%s\t%.60s", name, kernel ? "[kernel]" : f->module ? f->module : "");
+}
+
+static void total_once(struct walk *w, const char *key, uint64_t count)
+{
+	for (int i = 0; i < w->nseen; i++)
+		if (!strcmp(w->seen[i], key))
+			return;
+	if (w->nseen < 2 * PROFILE_DEPTH)
+		snprintf(w->seen[w->nseen++], FRAME_LEN, "%s", key);
+	profile_fset_add(&w->total, key, count);
+}
+
+/* The frames of stack @id, root first, into the line; the leaf's frame into *@leaf.
+ * Returns the frames' count, or -1 when the stack is gone from the map. */
+static int walk_stack(struct walk *w, const struct profile_row *r, int32_t id, bool kernel,
+		      struct ks_frame *leaf, char *leaf_key, size_t klen)
+{
+	uint64_t ips[PROFILE_DEPTH] = {};
+	int n = 0;
+
+	if (bpf_map_lookup_elem(w->stacks_fd, &id, ips))
+		return -1;
+	while (n < PROFILE_DEPTH && ips[n])
+		n++;
+	for (int i = n - 1; i >= 0; i--) {
+		/* above the leaf, return addresses: the call is the byte before (a call
+		 * that ends its function returns past it) */
+		uint64_t ip = i ? ips[i] - 1 : ips[i];
+		struct ks_frame f;
+		char text[FRAME_LEN], key[FRAME_LEN];
+
+		if (kernel)
+			ks_symbolizer__kernel(w->st->sym, ip, &f);
+		else
+			ks_symbolizer__user(w->st->sym, r->k.pid, r->k.exec_id, ip,
+					    w->st->round, &f);
+		w->t.frames += r->v.count;
+		w->t.frame_by[f.res] += r->v.count;
+		profile_frame_text(&f, kernel, true, text, sizeof(text));
+		line_add(w, text);
+		func_key(&f, kernel, key, sizeof(key));
+		total_once(w, key, r->v.count);
+		if (i == 0) {
+			*leaf = f;
+			snprintf(leaf_key, klen, "%s", key);
+		}
+	}
+	return n;
+}
+
+static void walk_row(struct walk *w, const struct profile_row *r)
+{
+	struct ks_frame leaf = { .res = KS_SYM_N };
+	char comm[TASK_COMM_LEN + 1], leaf_key[FRAME_LEN] = "";
+	bool lost = r->k.ustack == PROFILE_LOST_STACK || r->k.kstack == PROFILE_LOST_STACK;
+	int nu = 0, nk = 0;
+
+	w->t.samples += r->v.count;
+	w->len = 0;
+	w->nseen = 0;
+	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, r->v.comm);
+	for (char *c = comm; *c; c++)
+		if (*c == ';' || *c == ' ' || *c == '\n')
+			*c = '_';
+	line_add(w, comm[0] ? comm : "?");
+	if (r->k.ustack >= 0 && (nu = walk_stack(w, r, r->k.ustack, false, &leaf, leaf_key,
+						 sizeof(leaf_key))) < 0)
+		lost = true;
+	/* the flame graph shows where a lost user stack was, under its kernel frames */
+	if ((r->k.ustack == PROFILE_LOST_STACK || nu < 0) && r->k.kstack >= 0)
+		line_add(w, "[lost user stack]");
+	if (r->k.kstack >= 0 && (nk = walk_stack(w, r, r->k.kstack, true, &leaf, leaf_key,
+						 sizeof(leaf_key))) < 0)
+		lost = true;
+	if (nu <= 0 && nk <= 0)
+		line_add(w, lost ? "[lost stack]" : "[no stack]");
+	/* the sample is the leaf's: symbolized or not, and why */
+	if (leaf.res < KS_SYM_N)
+		w->t.by[leaf.res] += r->v.count;
+	else if (lost)
+		w->t.lost += r->v.count;
+	else
+		w->t.nostack += r->v.count;
+	if (leaf_key[0])
+		profile_fset_add(&w->self, leaf_key, r->v.count);
+	profile_fset_add(&w->folded, w->line, r->v.count);
+}
+
+struct func_row {
+	const char *key;
+	uint64_t self, total;
+};
+
+static int by_self(const void *a, const void *b)
+{
+	const struct func_row *x = a, *y = b;
+
+	if (x->self != y->self)
+		return x->self > y->self ? -1 : 1;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+static double pct(uint64_t n, uint64_t of)
+{
+	return of ? 100.0 * n / of : 0;
+}
+
+static void emit_funcs(struct ks_ctx *ctx, struct walk *w)
+{
+	struct func_row *f = calloc(w->total.n ? w->total.n : 1, sizeof(*f));
+	size_t j = 0;
+
+	if (!f)
+		return;
+	for (size_t i = 0; i < w->total.n; i++) {
+		f[i].key = w->total.e[i].stack;
+		f[i].total = w->total.e[i].count;
+		while (j < w->self.n && strcmp(w->self.e[j].stack, f[i].key) < 0)
+			j++;
+		if (j < w->self.n && !strcmp(w->self.e[j].stack, f[i].key))
+			f[i].self = w->self.e[j].count;
+	}
+	qsort(f, w->total.n, sizeof(*f), by_self);
+	for (size_t i = 0; i < w->total.n && (!w->st->top || i < w->st->top); i++) {
+		const char *tab = strchr(f[i].key, '\t');
+		struct ks_rec r;
+
+		ks_rec_init(&r, "profile_func", NULL);
+		r.kind = KS_K_REPORT;
+		ks_rec_add(&r, "self", "SELF", 8, KS_V_COUNT)->u = f[i].self;
+		ks_rec_add(&r, "self_pct", "SELF%", 6, KS_V_DOUBLE)->d = pct(f[i].self, w->t.samples);
+		ks_rec_add(&r, "total", "TOTAL", 8, KS_V_COUNT)->u = f[i].total;
+		ks_rec_add(&r, "total_pct", "TOTAL%", 7, KS_V_DOUBLE)->d =
+			pct(f[i].total, w->t.samples);
+		ks_rec_str(&r, "module", "MODULE", -18, tab + 1, strlen(tab + 1));
+		ks_rec_str(&r, "function", "FUNCTION", 0, f[i].key, tab - f[i].key);
+		ks_emit(ctx, &r);
+	}
+	free(f);
+}
+
+/* The kernel's counters since the last report. */
+static void stats_delta(struct profile_state *st, struct bpf_map *map, uint64_t *d)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
+
+	for (uint32_t i = 0; i < PROFILE_ST_N; i++) {
+		uint64_t sum = 0;
+
+		if (v && !bpf_map_lookup_elem(bpf_map__fd(map), &i, v))
+			for (int c = 0; c < ncpu; c++)
+				sum += v[c];
+		d[i] = sum - st->stats[i];
+		st->stats[i] = sum;
+	}
+	free(v);
+}
+
+static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k)
+{
+	const struct profile_tally *t = &w->t;
+	struct ks_symbolizer_stats ss;
+	struct ks_rec r;
+
+	if (w->st->folded || w->st->svg) {
+		/* stdout holds the folded stacks: the tally goes to stderr */
+		fprintf(stderr, "profile: %llu samples, %llu symbolized (%.1f%%); not: %llu no "
+			"mapping, %llu no symbols, %llu kernel without kallsyms, %llu lost stack, %llu no stack; "
+			"frames %llu of %llu named; stack collisions user %llu kernel %llu; "
+			"symbolized in %.1f ms\n",
+			(unsigned long long)t->samples, (unsigned long long)t->by[KS_SYM_OK],
+			pct(t->by[KS_SYM_OK], t->samples), (unsigned long long)t->by[KS_SYM_NO_MAP],
+			(unsigned long long)t->by[KS_SYM_NO_SYMS],
+			(unsigned long long)t->by[KS_SYM_NO_KSYMS], (unsigned long long)t->lost,
+			(unsigned long long)t->nostack,
+			(unsigned long long)t->frame_by[KS_SYM_OK], (unsigned long long)t->frames,
+			(unsigned long long)k[PROFILE_ST_ULOST],
+			(unsigned long long)k[PROFILE_ST_KLOST], w->ns / 1e6);
+		if (w->st->folded)
+			return;
+	}
+	ks_rec_init(&r, "profile_summary", NULL);
+	r.kind = KS_K_REPORT;
+	r.style = KS_REC_LINE;
+	ks_rec_uint(&r, "samples", "samples", 0, t->samples);
+	ks_rec_uint(&r, "symbolized", "symbolized", 0, t->by[KS_SYM_OK]);
+	ks_rec_add(&r, "symbolized_pct", "%", 0, KS_V_DOUBLE)->d = pct(t->by[KS_SYM_OK], t->samples);
+	ks_rec_uint(&r, "no_mapping", "no-mapping", 0, t->by[KS_SYM_NO_MAP]);
+	ks_rec_uint(&r, "no_symbols", "no-symbols", 0, t->by[KS_SYM_NO_SYMS]);
+	ks_rec_uint(&r, "no_kallsyms", "no-kallsyms", 0, t->by[KS_SYM_NO_KSYMS]);
+	ks_rec_uint(&r, "lost_stack", "lost-stack", 0, t->lost);
+	ks_rec_uint(&r, "no_stack", "no-stack", 0, t->nostack);
+	ks_rec_uint(&r, "frames", "frames", 0, t->frames);
+	ks_rec_uint(&r, "frames_named", "named", 0, t->frame_by[KS_SYM_OK]);
+	ks_rec_uint(&r, "user_stack_collisions", "ucoll", 0, k[PROFILE_ST_ULOST]);
+	ks_rec_uint(&r, "kernel_stack_collisions", "kcoll", 0, k[PROFILE_ST_KLOST]);
+	ks_rec_uint(&r, "stack_errors", "stack-err", 0, k[PROFILE_ST_UERR] + k[PROFILE_ST_KERR]);
+	ks_rec_uint(&r, "idle", "idle", 0, k[PROFILE_ST_IDLE]);
+	ks_rec_uint(&r, "maps_unread", "maps-unread", 0, w->st->maps_failed + k[PROFILE_ST_SEEN_FULL]);
+	ks_symbolizer__stats(w->st->sym, &ss);
+	ks_rec_uint(&r, "binaries", "binaries", 0, ss.binaries);
+	ks_rec_uint(&r, "debug_files", "debug-files", 0, ss.debug_files);
+	ks_rec_add(&r, "symbolize_ns", "symbolize", 0, KS_V_NS)->u = w->ns;
+	ks_emit(ctx, &r);
+}
+
+static void write_svg(struct profile_state *st, const struct profile_fset *cur)
+{
+	char tmp[4200];
+	FILE *f;
+
+	for (size_t i = 0; i < cur->n; i++)
+		profile_fset_add(&st->all, cur->e[i].stack, cur->e[i].count);
+	profile_fset_merge(&st->all);
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", st->svg, (int)getpid());
+	if (!(f = fopen(tmp, "w")) ||
+	    profile_svg_write(f, &st->all, "ksight profile") || fclose(f) ||
+	    rename(tmp, st->svg)) {
+		fprintf(stderr, "profile: cannot write %s: %s\n", st->svg, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+void profile_report(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct profile_state *st = state;
+	struct profile_bpf *skel = vskel;
+	struct walk *w = calloc(1, sizeof(*w));
+	uint64_t total, k[PROFILE_ST_N];
+	struct timespec t0, t1;
+	struct profile_row *d;
+	size_t m;
+
+	m = ks_task_rows_read(&st->rows, skel->maps.profile_rows, &total, (void **)&d);
+	ks_ctx_aggregated(ctx, PROFILE_EV_SAMPLE, total);
+	stats_delta(st, skel->maps.profile_stats, k);
+	if (!w) {
+		free(d);
+		return;
+	}
+	profile_maps_sync(st);
+	w->st = st;
+	w->stacks_fd = bpf_map__fd(skel->maps.profile_stacks);
+	st->round++;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; d && i < m; i++)
+		walk_row(w, &d[i]);
+	free(d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	w->ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	profile_fset_merge(&w->folded);
+	profile_fset_merge(&w->self);
+	profile_fset_merge(&w->total);
+	if (st->folded) {
+		for (size_t i = 0; i < w->folded.n; i++)
+			printf("%s %llu\n", w->folded.e[i].stack,
+			       (unsigned long long)w->folded.e[i].count);
+		fflush(stdout);
+	} else {
+		emit_funcs(ctx, w);
+	}
+	emit_tally(ctx, w, k);
+	if (st->svg)
+		write_svg(st, &w->folded);
+	profile_fset_free(&w->folded);
+	profile_fset_free(&w->self);
+	profile_fset_free(&w->total);
+	free(w);
+	/* what the report built and freed goes back to the system, not kept as heap */
+	malloc_trim(0);
+}

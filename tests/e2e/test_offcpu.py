@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ksight offcpu: a reader thread blocked on a pipe in ks_wait_here() is shown under that
+stack, woken N times by the writer thread (by tid and name) from ks_wake_here(); the count
+is exact (each write wakes the blocked reader once), the time blocked is within bounds of
+N x the writer's sleep, the kernel frames name the pipe's read function of /proc/kallsyms;
+folded output, --min-us/--max-us, -U/-K, --no-waker, bad input; nothing left in the kernel
+after SIGKILL."""
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from conftest import SCALE, SLOW, Helper, Ksight, bpf_ids, bpftool_ids, run_ksight
+
+N = max(5, 20 // SCALE)
+SLEEP_US = 20000
+HOOKS = [None, "tp_btf", "raw_tp"]
+
+
+def traced(args, n=N, sleep_us=SLEEP_US):
+    """offwait N SLEEP_US under `ksight offcpu -p PID ARGS`: the stopped ksight and the
+    reader's and writer's thread ids."""
+    h = Helper("offwait", n, sleep_us)
+    try:
+        k = Ksight(["offcpu", "-p", str(h.pid)] + args)
+        k.wait_ready()
+        h.go()
+        words = h.result(timeout=60 * SLOW)
+        assert words[0] == "done", words
+        assert k.stop() == 0, k.stderr
+    finally:
+        h.kill()
+    return k, int(words[1]), int(words[2])
+
+
+def reader_rows(k):
+    return [r for r in k.records("offcpu") if "ks_wait_here" in r["stack"].split(";")]
+
+
+def check_time(total_ns, n=N, sleep_us=SLEEP_US):
+    """Each interval is the writer's sleep, less the reader's own run, plus timer slack and
+    the wake-up's latency."""
+    want = n * sleep_us * 1000
+    assert 0.9 * want <= total_ns <= 1.5 * want + 50e6 * SLOW, (total_ns, want)
+
+
+def pipe_read_frame(stack):
+    """The pipe's read function among @stack's frames, checked against /proc/kallsyms."""
+    names = [f for f in stack.split(";") if re.fullmatch(r"(anon_)?pipe_read", f)]
+    assert names, stack
+    with open("/proc/kallsyms") as f:
+        assert any(line.split()[2] == names[0] for line in f if len(line.split()) >= 3)
+    return names[0]
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("hooks", HOOKS)
+def test_reader_under_its_stack_woken_by_writer(hooks):
+    k, rtid, wtid = traced(["-L", "--json", "--top", "0"] + (["--hooks", hooks] if hooks else []))
+    rows = reader_rows(k)
+    assert sum(r["count"] for r in rows) == N, rows
+    for r in rows:
+        assert r["tid"] == rtid and r["comm"] == "ks_reader", r
+        assert r["waker_tid"] == wtid and r["waker_comm"] == "ks_writer", r
+        assert "ks_wake_here" in r["waker_stack"].split(";"), r
+        pipe_read_frame(r["stack"])
+        # root first: the user frames, then the kernel's down to schedule
+        stack = r["stack"].split(";")
+        assert stack.index("ks_wait_here") < stack.index(pipe_read_frame(r["stack"]))
+    check_time(sum(r["blocked_ns"] for r in rows))
+    s = k.records("offcpu_summary")[-1]
+    assert s["symbolized"] == s["shown"] and s["shown"] >= N, s
+    assert k.stats()["lost"] == 0
+
+
+def test_folded_sleeper_then_waker():
+    k, rtid, wtid = traced(["--folded"])
+    total = 0
+    for line in k.out_lines:
+        stack, us = line.rsplit(" ", 1)
+        frames = stack.split(";")
+        if frames[0] != "ks_reader" or "ks_wait_here" not in frames:
+            continue
+        cut = frames.index("--")
+        assert frames.index("ks_wait_here") < cut < frames.index("ks_wake_here"), line
+        assert frames[-1] == "ks_writer", line
+        # the waker's stack leaf first: the wake-up before the writer's function
+        assert frames.index("try_to_wake_up_[k]") < frames.index("ks_wake_here"), line
+        assert any(re.fullmatch(r"(anon_)?pipe_read_\[k\]", f) for f in frames[:cut]), line
+        total += int(us)
+    check_time(total * 1000)
+    assert re.search(r"^offcpu: \d+ intervals, \d+ symbolized", k.stderr, re.M), k.stderr
+
+
+def test_min_and_max_bounds():
+    k, _, _ = traced(["--json", "--top", "0", "--min-us", str(SLEEP_US * 5)])
+    assert not reader_rows(k)
+    assert k.records("offcpu_summary")[-1]["out_of_range"] >= N
+    k, _, _ = traced(["--json", "--top", "0", "--max-us", str(SLEEP_US // 4)])
+    assert not reader_rows(k)
+    k, _, _ = traced(["--json", "--top", "0", "--min-us", str(SLEEP_US // 4),
+                      "--max-us", str(int(SLEEP_US * 50 * SLOW))])
+    assert sum(r["count"] for r in reader_rows(k)) == N
+
+
+def test_user_only_kernel_only_no_waker():
+    k, _, _ = traced(["--json", "--top", "0", "-U"])
+    rows = reader_rows(k)
+    assert sum(r["count"] for r in rows) == N
+    assert all("do_syscall_64" not in r["stack"] for r in rows), rows
+    k, _, _ = traced(["--json", "--top", "0", "-K", "--no-waker"])
+    rows = [r for r in k.records("offcpu") if r["comm"] == "ks_reader"]
+    assert sum(r["count"] for r in rows) == N, rows
+    for r in rows:
+        assert "ks_wait_here" not in r["stack"] and "waker_comm" not in r, r
+        pipe_read_frame(r["stack"])
+
+
+@pytest.mark.parametrize("args,word", [
+    (["-U", "-K"], "exclude"),
+    (["--min-us", "100", "--max-us", "10"], "--max-us"),
+    (["--folded", "--json"], "--folded"),
+])
+def test_bad_input(args, word):
+    r = run_ksight(["offcpu"] + args)
+    assert r.returncode == 2, r
+    assert word in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_nothing_left_after_exit(sig):
+    k = Ksight(["offcpu", "-p", str(os.getpid())])
+    k.wait_ready()
+    try:
+        ids = bpf_ids(k.proc.pid)
+        attached = int(re.search(r"\((\d+) programs attached\)", k.stderr).group(1))
+        assert len(ids["link"]) == attached >= 2 and ids["map"], (ids, k.stderr)
+        assert ids["prog"] <= bpftool_ids("prog")
+    finally:
+        rc = k.stop(sig)
+    assert rc == (0 if sig == signal.SIGINT else -signal.SIGKILL), k.stderr
+    deadline = time.monotonic() + 30
+    while any(ids[kind] & bpftool_ids(kind) for kind in ("prog", "link", "map")):
+        assert time.monotonic() < deadline, "still loaded after 30 s"
+        time.sleep(0.1)
