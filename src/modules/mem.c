@@ -15,6 +15,7 @@
 
 #include "core/attachments.h"
 #include "core/ident.h"
+#include "core/symbolize.h"
 #include "mem.skel.h"
 #include "modules/mem_int.h"
 
@@ -398,7 +399,7 @@ static void mem_fini(void *state)
 	struct mem_state *st = state;
 
 	ks_task_rows_free(&st->rows);
-	free(st->leak_maps);
+	ks_symbolizer__free(st->leak_sym);
 }
 
 static int mem_configure(void *state, const struct ks_common *common, char *err, size_t len)

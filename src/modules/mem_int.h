@@ -23,7 +23,8 @@ struct mem_state {
 	bool leaks;		/* --leaks */
 	const char *leaks_lib;	/* --leaks-lib: the allocator's library (default libc) */
 	uint64_t pid;		/* -p, with --leaks */
-	char *leak_maps;	/* the process's /proc/PID/maps, as last read */
+	struct ks_symbolizer *leak_sym;	/* names --leaks' frames (core/symbolize.h) */
+	unsigned int leak_round;	/* the report's number: maps reread at most once each */
 	uint64_t top;		/* --top: rows per report, 0: all */
 	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
 	/* the agent's: faults and bytes (un)mapped per service, OOM kills per victim name */

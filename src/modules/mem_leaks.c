@@ -2,8 +2,9 @@
 /*
  * mem --leaks -p PID: uprobes on the allocator the process uses (libc unless --leaks-lib)
  * and, each report, its outstanding blocks grouped by the user stack that allocated them,
- * most bytes first (bpf/mem_leaks.bpf.h). Frames are shown as FILE+0xOFFSET (the offset in
- * the mapped file, what addr2line and gdb take), from the process's maps as last read.
+ * most bytes first (bpf/mem_leaks.bpf.h). Frames are named by the core symbolizer
+ * (core/symbolize.h) from the process's maps as last read: "FILE`function+0xOFF", else
+ * "FILE+0xOFFSET" (the offset in the mapped file, what addr2line and gdb take).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -15,6 +16,7 @@
 
 #include "core/attachments.h"
 #include "core/clock.h"
+#include "core/symbolize.h"
 #include "mem.skel.h"
 #include "modules/mem_int.h"
 
@@ -148,50 +150,36 @@ static long read_blocks(int fd, struct leak_block **out)
 	return n;
 }
 
-/* Keep the process's maps text: the last good read is used once it has exited. */
+/* Give the symbolizer the process's maps; the last good read stays once it has exited. */
 static void refresh_maps(struct mem_state *st)
 {
-	char path[64];
-	FILE *f;
-	char *text = NULL;
-	size_t len = 0;
+	char *text;
 
-	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/maps", st->pid);
-	if (!(f = fopen(path, "r")))
+	if (!st->leak_sym && !(st->leak_sym = ks_symbolizer__new("/proc", "/usr/lib/debug")))
 		return;
-	if (getdelim(&text, &len, 0, f) > 0) {
-		free(st->leak_maps);
-		st->leak_maps = text;
-	} else {
-		free(text);
-	}
-	fclose(f);
+	if (!(text = ks_maps_read("/proc", st->pid)))
+		return;
+	ks_symbolizer__set_maps(st->leak_sym, st->pid, 0, text);
+	free(text);
 }
 
-/* "FILE+0xOFF" for @ip from the maps text, else "0xIP". */
-static int frame_name(const char *maps, uint64_t ip, char *out, size_t len)
+/* One frame's text into @out: see the top of the file. */
+static int frame_name(struct mem_state *st, uint64_t ip, char *out, size_t len)
 {
-	for (const char *l = maps; l && *l;) {
-		const char *end = strchr(l, '\n');
-		unsigned long long lo, hi, off;
-		int path = 0;
+	struct ks_frame f = {};
 
-		if (sscanf(l, "%llx-%llx %*s %llx %*s %*s %n", &lo, &hi, &off, &path) == 3 &&
-		    ip >= lo && ip < hi && path > 0 && l[path] && l[path] != '\n') {
-			const char *name = l + path, *stop = end ? end : name + strlen(name);
-			const char *base = memrchr(name, '/', stop - name);
-
-			base = base ? base + 1 : name;
-			return snprintf(out, len, "%.*s+0x%llx", (int)(stop - base), base,
-					(unsigned long long)(ip - lo + off));
-		}
-		l = end ? end + 1 : NULL;
-	}
+	if (st->leak_sym)
+		ks_symbolizer__user(st->leak_sym, st->pid, 0, ip, st->leak_round, &f);
+	if (f.name)
+		return snprintf(out, len, "%s`%s+0x%llx", f.module ? f.module : "?", f.name,
+				(unsigned long long)f.off);
+	if (f.module)
+		return snprintf(out, len, "%s+0x%llx", f.module, (unsigned long long)f.off);
 	return snprintf(out, len, "0x%llx", (unsigned long long)ip);
 }
 
 /* One group's frames as NUL-separated names in @buf (KS_V_ARGV); its length. */
-static size_t frames(const struct mem_state *st, const struct mem_bpf *skel, int32_t stack,
+static size_t frames(struct mem_state *st, const struct mem_bpf *skel, int32_t stack,
 		     char *buf, size_t cap)
 {
 	uint64_t ips[MEM_LEAK_DEPTH] = {};
@@ -205,7 +193,7 @@ static size_t frames(const struct mem_state *st, const struct mem_bpf *skel, int
 	for (int i = 0; i < MEM_LEAK_DEPTH && ips[i] && n + 1 < cap; i++) {
 		if (n)
 			buf[n++] = 0;
-		n += frame_name(st->leak_maps, ips[i], buf + n, cap - n);
+		n += frame_name(st, ips[i], buf + n, cap - n);
 		if (n >= cap)
 			n = cap - 1;
 	}
@@ -228,6 +216,7 @@ void mem_leaks_report(struct ks_ctx *ctx, struct mem_state *st, struct mem_bpf *
 	char buf[MEM_LEAK_DEPTH * 96];
 
 	refresh_maps(st);
+	st->leak_round++;
 	if (n < 0 || !(g = calloc(n ? n : 1, sizeof(*g)))) {
 		free(v);
 		return;
