@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ident.h"
 #include "modules/offcpu_int.h"
 #include "offcpu.skel.h"
 
@@ -89,10 +90,87 @@ static int offcpu_configure(void *state, const struct ks_common *common, char *e
 	return 0;
 }
 
+static const struct ks_metric_desc blocked_desc = {
+	.name = "ksight_offcpu_blocked_seconds_total",
+	.help = "Time threads spent blocked off the CPU (switch-out asleep to switch-in), by service",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+	.unit = "seconds",
+	.scale = 1e-9,
+};
+
+static const struct ks_metric_desc intervals_desc = {
+	.name = "ksight_offcpu_blocks_total",
+	.help = "Times threads blocked off the CPU (and came back), by service",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service" },
+	.idle = 60,
+};
+
+/* The agent takes no stacks (a stack walk at every switch of the machine): blocked time
+ * and count per process, into the registry per service. */
+static void offcpu_agent_defaults(void *state)
+{
+	struct offcpu_state *st = state;
+
+	st->no_stacks = true;
+	st->no_waker = true;
+	st->stack_storage = 1;
+}
+
+static int offcpu_agent_init(struct ks_ctx *ctx, struct offcpu_state *st)
+{
+	st->m_blocked = ks_ctx_metric(ctx, &blocked_desc);
+	st->m_intervals = ks_ctx_metric(ctx, &intervals_desc);
+	return st->m_blocked && st->m_intervals ? 0 : -errno;
+}
+
+static void offcpu_collect(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct offcpu_state *st = state;
+	struct offcpu_bpf *skel = vskel;
+	struct offcpu_row *d;
+	uint64_t total;
+	size_t m = ks_task_rows_read(&st->rows, skel->maps.offcpu_rows, &total, (void **)&d);
+
+	ks_ctx_aggregated(ctx, OFFCPU_EV_BLOCK, total);
+	for (size_t i = 0; d && i < m; i++) {
+		struct ks_hdr h;
+		const char *svc;
+
+		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].k.comm);
+		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
+		ks_counter_add(ks_metric_get(st->m_blocked, svc), d[i].v.total_ns);
+		ks_counter_add(ks_metric_get(st->m_intervals, svc), d[i].v.count);
+	}
+	free(d);
+}
+
+/* The agent's line: blocked intervals per second, the interval's blocked time, and the
+ * services that waited most. */
+static void offcpu_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	struct offcpu_state *st = state;
+	uint64_t n = ks_metric_delta(st->m_intervals), ns = ks_metric_delta(st->m_blocked);
+	struct ks_val top[5];
+	struct ks_obj o;
+	struct ks_rec r;
+
+	ks_rec_summary(&r, "offcpu");
+	ks_rec_rate(&r, "blocks_per_s", "blocks", n, secs);
+	ks_rec_uint(&r, "blocks", NULL, 0, n);
+	ks_rec_add(&r, "blocked_ns", "blocked", 0, KS_V_NS)->u = ns;
+	ks_rec_top(&r, "top_blocked", "top:", &o, top, 5, st->m_blocked, secs);
+	ks_emit(ctx, &r);
+}
+
 static int offcpu_init(struct ks_ctx *ctx, void *state)
 {
 	struct offcpu_state *st = state;
 
+	if (ks_ctx_common(ctx)->agent)
+		return offcpu_agent_init(ctx, st);
 	st->sym = ks_symbolizer__new("/proc", "/usr/lib/debug");
 	if (!st->sym)
 		return -errno;
@@ -114,9 +192,9 @@ static int offcpu_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct offcpu_state *st = state;
 	struct offcpu_bpf *skel = vskel;
 
-	skel->rodata->offcpu_user = !st->kernel_only;
-	skel->rodata->offcpu_kernel = !st->user_only;
-	skel->rodata->offcpu_waker = !st->no_waker;
+	skel->rodata->offcpu_user = !st->kernel_only && !st->no_stacks;
+	skel->rodata->offcpu_kernel = !st->user_only && !st->no_stacks;
+	skel->rodata->offcpu_waker = !st->no_waker && !st->no_stacks;
 	skel->rodata->offcpu_all = st->all;
 	skel->rodata->offcpu_per_thread = st->per_thread;
 	skel->rodata->offcpu_min_ns = st->min_us * 1000;
@@ -175,7 +253,7 @@ const struct ks_module offcpu_module = {
 	.name = "offcpu",
 	.id = KS_MOD_offcpu,
 	.bpf = &offcpu_bpf_obj,
-	.tool_only = true,
+	.agent_optin = true,
 	.brief = "time blocked off-CPU by stack and process, with the waker's stack",
 	.usage = "  ksight offcpu --duration 10             # top blocking stacks and their wakers\n"
 		 "  ksight offcpu -p 1234 --min-us 1000 5 3  # one process, sleeps >= 1 ms, every 5 s\n"
@@ -194,5 +272,8 @@ const struct ks_module offcpu_module = {
 	.event = offcpu_event,
 	.proc = offcpu_proc,
 	.report = offcpu_report,
+	.agent_defaults = offcpu_agent_defaults,
+	.collect = offcpu_collect,
+	.summary = offcpu_summary,
 	.fini = offcpu_fini,
 };

@@ -35,6 +35,8 @@ struct offcpu_state {
 	uint64_t stats[OFFCPU_ST_N];	/* the kernel's counters at the last report */
 	uint64_t maps_failed;	/* announced images whose maps could not be read */
 	struct ks_worker *worker;	/* reads the maps (offcpu_maps.c) */
+	bool no_stacks;		/* the agent's: time per process only, no stack taken */
+	struct ks_metric *m_blocked, *m_intervals;	/* the agent's, per service */
 };
 
 /* offcpu_maps.c: the maps of each announced process image, read on a worker thread.
