@@ -115,9 +115,10 @@ int BPF_KRETPROBE(mem__alloc_ret, __u64 ret)
 	if (!p)
 		return 0;
 	if (p->memptr) {
-		/* posix_memalign returns 0 and writes the address */
+		/* posix_memalign returns 0 (an int: rax's upper half means nothing) and
+		 * writes the address */
 		addr = 0;
-		if (ret == 0)
+		if ((__u32)ret == 0)
 			bpf_probe_read_user(&addr, sizeof(addr), (void *)p->memptr);
 	}
 	if (addr && p->old && p->old != addr)
