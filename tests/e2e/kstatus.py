@@ -53,7 +53,11 @@ class KernelHooks:
                 if module == "(dispatcher)":
                     self.dispatcher_refused[fam] = why
                 elif slot is not None:
-                    self.alts[(module, slot)][fam] = None if why.startswith("usable") else why
+                    # a family may have several alternatives (cache: fentry on
+                    # folio_mark_accessed, else on mark_page_accessed): usable if any is
+                    alts = self.alts[(module, slot)]
+                    if alts.get(fam, "") is not None:
+                        alts[fam] = None if why.startswith("usable") else why
             elif line.startswith("  note: "):
                 self.module_notes[module] = line[len("  note: "):]
             elif line.startswith("  ") and line[2:3] != " ":
