@@ -82,17 +82,25 @@ class KernelHooks:
         return {f for f in DISPATCHER_FAMILIES if f not in self.dispatcher_refused}
 
     def usable(self, module, family):
-        """Whether --hooks=@family can run @module here: one of its slots has a usable
-        alternative of that family (for the dispatcher's families, directly or through it)."""
+        """Whether --hooks=@family can run @module here: every slot that lists an
+        alternative of that family (for the dispatcher's families, directly or through
+        it) has a usable one, and some slot does (a slot whose @family hooks are all
+        refused stops the module: cache's "see accesses" on kernels before 6.10, which have
+        no mm_filemap_get_pages tracepoint)."""
+        some = False
         for (m, _), alts in self.alts.items():
             if m != module:
                 continue
-            if alts.get(family, "refused") is None:
-                return True
-            if family in DISPATCHER_FAMILIES and "syscalls" in alts and \
-                    alts["syscalls"] is None and family in self.dispatcher_usable():
-                return True
-        return False
+            via_dispatcher = family in DISPATCHER_FAMILIES and "syscalls" in alts
+            if family not in alts and not via_dispatcher:
+                continue
+            ok = alts.get(family, "refused") is None or (
+                via_dispatcher and alts["syscalls"] is None and
+                family in self.dispatcher_usable())
+            if not ok:
+                return False
+            some = True
+        return some
 
     def has(self, module, family):
         """Whether @module has an alternative of @family at all (usable or not here)."""
