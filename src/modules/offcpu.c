@@ -171,20 +171,18 @@ static int offcpu_init(struct ks_ctx *ctx, void *state)
 
 	if (ks_ctx_common(ctx)->agent)
 		return offcpu_agent_init(ctx, st);
-	st->sym = ks_symbolizer__new("/proc", "/usr/lib/debug");
-	if (!st->sym)
-		return -errno;
-	return offcpu_maps_start(st);
+	return ks_symmaps_start(&st->maps);
 }
 
 /* The first user stack of a process image: its maps now, while it lives. */
 static void offcpu_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
 	const struct offcpu_first *e = (const void *)h;
+	struct offcpu_state *st = state;
 
 	if (h->type != OFFCPU_EV_FIRST || size < sizeof(*e))
 		return;
-	offcpu_maps_want(state, h->pid, e->exec_id);
+	ks_symmaps_want(&st->maps, h->pid, e->exec_id);
 }
 
 static int offcpu_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -236,9 +234,8 @@ static void offcpu_fini(void *state)
 {
 	struct offcpu_state *st = state;
 
-	offcpu_maps_stop(st);
+	ks_symmaps_stop(&st->maps);
 	ks_task_rows_free(&st->rows);
-	ks_symbolizer__free(st->sym);
 }
 
 static const struct offcpu_state offcpu_defaults = {

@@ -8,10 +8,9 @@
 
 #include "core/module.h"
 #include "core/rows.h"
-#include "core/symbolize.h"
+#include "core/symmaps.h"
 #include "offcpu.h"
 
-struct ks_worker;
 
 struct offcpu_row {
 	struct offcpu_key k;
@@ -30,22 +29,12 @@ struct offcpu_state {
 	uint64_t top;		/* --top */
 	uint64_t stack_storage;	/* --stack-storage */
 	struct ks_task_rows rows;
-	struct ks_symbolizer *sym;
+	struct ks_symmaps maps;	/* the symbolizer and its maps reader (core/symmaps.h) */
 	unsigned int round;
 	uint64_t stats[OFFCPU_ST_N];	/* the kernel's counters at the last report */
-	uint64_t maps_failed;	/* announced images whose maps could not be read */
-	struct ks_worker *worker;	/* reads the maps (offcpu_maps.c) */
 	bool no_stacks;		/* the agent's: time per process only, no stack taken */
 	struct ks_metric *m_blocked, *m_intervals;	/* the agent's, per service */
 };
-
-/* offcpu_maps.c: the maps of each announced process image, read on a worker thread.
- * Start returns 0 or -errno; want queues a read (a refusal counts in maps_failed); sync
- * waits for the reads queued so far; stop accepts a state never started. */
-int offcpu_maps_start(struct offcpu_state *st);
-void offcpu_maps_want(struct offcpu_state *st, uint32_t pid, uint32_t exec_id);
-void offcpu_maps_sync(struct offcpu_state *st);
-void offcpu_maps_stop(struct offcpu_state *st);
 
 void offcpu_report(struct ks_ctx *ctx, void *state, void *vskel);
 

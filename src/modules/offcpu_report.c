@@ -60,9 +60,9 @@ static int stack_text(struct walk *w, uint32_t pid, uint32_t exec_id, int32_t id
 		uint64_t ip = i ? ips[i] - 1 : ips[i];
 
 		if (kernel)
-			ks_symbolizer__kernel(w->st->sym, ip, &f[i]);
+			ks_symbolizer__kernel(w->st->maps.sym, ip, &f[i]);
 		else
-			ks_symbolizer__user(w->st->sym, pid, exec_id, ip, w->st->round, &f[i]);
+			ks_symbolizer__user(w->st->maps.sym, pid, exec_id, ip, w->st->round, &f[i]);
 	}
 	n = offcpu_frames_keep(f, n, kernel, irq, &first);
 	for (int i = first; i < first + n; i++) {
@@ -242,7 +242,7 @@ static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k, ui
 	ks_rec_uint(&r, "preempted", "preempted", 0, k[OFFCPU_ST_PREEMPTED]);
 	ks_rec_uint(&r, "out_of_range", "out-of-range", 0, k[OFFCPU_ST_RANGE]);
 	ks_rec_uint(&r, "maps_unread", "maps-unread", 0,
-		    w->st->maps_failed + k[OFFCPU_ST_SEEN_FULL]);
+		    w->st->maps.failed + k[OFFCPU_ST_SEEN_FULL]);
 	ks_rec_add(&r, "symbolize_ns", "symbolize", 0, KS_V_NS)->u = t->ns;
 	ks_emit(ctx, &r);
 }
@@ -260,7 +260,7 @@ void offcpu_report(struct ks_ctx *ctx, void *state, void *vskel)
 	m = ks_task_rows_read(&st->rows, skel->maps.offcpu_rows, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, OFFCPU_EV_BLOCK, total);
 	stats_delta(st, skel->maps.offcpu_stats, k);
-	offcpu_maps_sync(st);
+	ks_symmaps_sync(&st->maps);
 	st->round++;
 	if (d)
 		qsort(d, m, sizeof(*d), by_time);

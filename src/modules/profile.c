@@ -71,10 +71,7 @@ static int profile_init(struct ks_ctx *ctx, void *state)
 {
 	struct profile_state *st = state;
 
-	st->sym = ks_symbolizer__new("/proc", "/usr/lib/debug");
-	if (!st->sym)
-		return -errno;
-	return profile_maps_start(st);
+	return ks_symmaps_start(&st->maps);
 }
 
 static int profile_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -106,7 +103,7 @@ static void profile_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *
 
 	if (h->type != PROFILE_EV_FIRST || size < sizeof(*e))
 		return;
-	profile_maps_want(st, h->pid, e->exec_id);
+	ks_symmaps_want(&st->maps, h->pid, e->exec_id);
 }
 
 static void profile_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
@@ -140,9 +137,8 @@ static void profile_fini(void *state)
 {
 	struct profile_state *st = state;
 
-	profile_maps_stop(st);
+	ks_symmaps_stop(&st->maps);
 	ks_task_rows_free(&st->rows);
-	ks_symbolizer__free(st->sym);
 	profile_fset_free(&st->all);
 }
 

@@ -9,10 +9,9 @@
 
 #include "core/module.h"
 #include "core/rows.h"
-#include "core/symbolize.h"
+#include "core/symmaps.h"
 #include "profile.h"
 
-struct ks_worker;
 
 struct profile_row {
 	struct profile_key k;
@@ -59,22 +58,11 @@ struct profile_state {
 	uint64_t top;		/* --top */
 	uint64_t stack_storage;	/* --stack-storage: entries of the stack map */
 	struct ks_task_rows rows;
-	struct ks_symbolizer *sym;
+	struct ks_symmaps maps;	/* the symbolizer and its maps reader (core/symmaps.h) */
 	struct profile_fset all;	/* every report's stacks so far (for the SVG) */
 	unsigned int round;
 	uint64_t stats[PROFILE_ST_N];	/* the kernel's counters at the last report */
-	uint64_t maps_failed;	/* first samples whose maps could not be read */
-	struct ks_worker *worker;	/* reads the maps (profile_maps.c) */
 };
-
-/* profile_maps.c: the maps of each new process image, read on a worker thread. Start
- * returns 0 or -errno; want queues a read (a refusal is counted in maps_failed); sync
- * waits for the reads queued so far and keeps what they found; stop accepts a state
- * never started. */
-int profile_maps_start(struct profile_state *st);
-void profile_maps_want(struct profile_state *st, uint32_t pid, uint32_t exec_id);
-void profile_maps_sync(struct profile_state *st);
-void profile_maps_stop(struct profile_state *st);
 
 /* Add @count samples of folded stack @stack (copied) to @s. Returns 0 or -ENOMEM. */
 int profile_fset_add(struct profile_fset *s, const char *stack, uint64_t count);

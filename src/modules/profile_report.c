@@ -81,9 +81,9 @@ static int walk_stack(struct walk *w, const struct profile_row *r, int32_t id, b
 		char text[FRAME_LEN], key[FRAME_LEN];
 
 		if (kernel)
-			ks_symbolizer__kernel(w->st->sym, ip, &f);
+			ks_symbolizer__kernel(w->st->maps.sym, ip, &f);
 		else
-			ks_symbolizer__user(w->st->sym, r->k.pid, r->k.exec_id, ip,
+			ks_symbolizer__user(w->st->maps.sym, r->k.pid, r->k.exec_id, ip,
 					    w->st->round, &f);
 		w->t.frames += r->v.count;
 		w->t.frame_by[f.res] += r->v.count;
@@ -250,8 +250,8 @@ static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k)
 	ks_rec_uint(&r, "kernel_stack_collisions", "kcoll", 0, k[PROFILE_ST_KLOST]);
 	ks_rec_uint(&r, "stack_errors", "stack-err", 0, k[PROFILE_ST_UERR] + k[PROFILE_ST_KERR]);
 	ks_rec_uint(&r, "idle", "idle", 0, k[PROFILE_ST_IDLE]);
-	ks_rec_uint(&r, "maps_unread", "maps-unread", 0, w->st->maps_failed + k[PROFILE_ST_SEEN_FULL]);
-	ks_symbolizer__stats(w->st->sym, &ss);
+	ks_rec_uint(&r, "maps_unread", "maps-unread", 0, w->st->maps.failed + k[PROFILE_ST_SEEN_FULL]);
+	ks_symbolizer__stats(w->st->maps.sym, &ss);
 	ks_rec_uint(&r, "binaries", "binaries", 0, ss.binaries);
 	ks_rec_uint(&r, "debug_files", "debug-files", 0, ss.debug_files);
 	ks_rec_add(&r, "symbolize_ns", "symbolize", 0, KS_V_NS)->u = w->ns;
@@ -292,7 +292,7 @@ void profile_report(struct ks_ctx *ctx, void *state, void *vskel)
 		free(d);
 		return;
 	}
-	profile_maps_sync(st);
+	ks_symmaps_sync(&st->maps);
 	w->st = st;
 	w->stacks_fd = bpf_map__fd(skel->maps.profile_stacks);
 	st->round++;
