@@ -2,7 +2,7 @@
 """ksight pmc: the software counters a process gathers between its switch-in and switch-out
 equal the kernel's own per-task counters over the same window: page faults (/proc/PID/stat
 minflt + majflt), context switches (/proc/PID/status voluntary + nonvoluntary), migrations
-(/proc/PID/sched se.nr_migrations), and on-CPU time within a stated bound of
+(/proc/PID/sched se.nr_migrations: at most, and not zero when it is not), and on-CPU time within a stated bound of
 /proc/PID/schedstat's run time; per thread and per cgroup; the line that says this machine
 has no hardware PMU (the hardware path where one exists); bad input."""
 import json
@@ -109,7 +109,10 @@ def assert_exact(row, kernel):
     assert row["page_faults"] == minflt + majflt
     assert (row["minor_faults"], row["major_faults"]) == (minflt, majflt)
     assert row["context_switches"] == switches
-    assert row["cpu_migrations"] == migrations
+    # the software event counts a switch-in after any number of moves once (two moves
+    # before one run: one), the kernel's nr_migrations every move (docs/pmc.md)
+    assert row["cpu_migrations"] <= migrations, (row, kernel)
+    assert (row["cpu_migrations"] > 0) == (migrations > 0), (row, kernel)
     # the stretch ksight reads runs from the switch tracepoint in to the one out; the
     # kernel's run time from picking the task to putting it back: a few us apart each time
     bound = 0.01 * run_ns + PER_SWITCH_NS * row["context_switches"]
