@@ -121,6 +121,9 @@ struct ks_sys_route {
 
 #define KS_SYS_IO_READ 1	/* fd = first argument, bytes = return value */
 #define KS_SYS_IO_WRITE 2
+#define KS_SYS_IO_KIND 3	/* the bits above */
+#define KS_SYS_IO_FD_ARG1 0x4	/* the fd is the second argument instead (tee's out fd) */
+#define KS_SYS_IO_FD_ARG2 0x8	/* ... the third (splice, copy_file_range: the out fd) */
 
 #define KS_SYS_COUNT 1		/* calls and failures */
 #define KS_SYS_COUNT_TIMED 2	/* ... and time from entry (enter is set too); a call

@@ -50,35 +50,14 @@ static __always_inline void ks_sys_count(__u64 id, long ret, __u32 how, __u64 en
 		__sync_fetch_and_add(&v->lat_ns, delta);
 }
 
-/* Add a read or write (@io: KS_SYS_IO_*) to its (process, fd) row of ks_fd_io. Atomic
- * adds on this CPU's copy, as in ks_sys_count. */
-static __always_inline void ks_fd_io_add(__u64 pid_tgid, __s32 fd, long ret, __u16 io)
+/* The fd a KS_SYS_IO_* route sums on, from the saved user registers. */
+static __always_inline __s32 ks_io_fd(struct pt_regs *regs, __u16 io, bool btf)
 {
-	struct ks_fd_key k = { .pid = pid_tgid >> 32, .fd = fd };
-	struct ks_fd_io *v = bpf_map_lookup_elem(&ks_fd_io, &k);
-
-	if (!v) {
-		struct ks_fd_io zero = {};
-
-		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
-		/* another CPU may have made the row meanwhile: EEXIST is fine */
-		bpf_map_update_elem(&ks_fd_io, &k, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&ks_fd_io, &k);
-		if (!v) {
-			ks_lost(KS_EV_FD_IO);
-			return;
-		}
-	}
-	if (io == KS_SYS_IO_WRITE)
-		__sync_fetch_and_add(&v->writes, 1);
-	else
-		__sync_fetch_and_add(&v->reads, 1);
-	if (ret < 0)
-		__sync_fetch_and_add(&v->errors, 1);
-	else if (io == KS_SYS_IO_WRITE)
-		__sync_fetch_and_add(&v->wbytes, ret);
-	else
-		__sync_fetch_and_add(&v->rbytes, ret);
+	if (io & KS_SYS_IO_FD_ARG2)
+		return btf ? regs->dx : BPF_CORE_READ(regs, dx);
+	if (io & KS_SYS_IO_FD_ARG1)
+		return btf ? regs->si : BPF_CORE_READ(regs, si);
+	return btf ? regs->di : BPF_CORE_READ(regs, di);
 }
 
 /* Where this thread's entry lives: a per-task slot (task storage, a pointer away from the
@@ -166,7 +145,7 @@ static __always_inline int ks_sys_exit_regs(void *ctx, __u64 id, const struct pt
 	if (route->count)
 		ks_sys_count(id, ret, route->count, enter_ts);
 	if (route->io)
-		ks_fd_io_add(pid_tgid, btf ? regs->di : BPF_CORE_READ(regs, di), ret, route->io);
+		ks_fd_io_add(pid_tgid, ks_io_fd(regs, route->io, btf), ret, route->io);
 	if (!route->exit_mask)
 		return 0;
 	c = ks_sys_cur_get();
@@ -244,7 +223,9 @@ int core__sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 		ks_sys_count(id, ctx->ret, route->count, rec ? rec->ts : 0);
 	/* the fd comes from the entry, as for the handlers */
 	if (route->io && rec)
-		ks_fd_io_add(pid_tgid, rec->args[0], ctx->ret, route->io);
+		ks_fd_io_add(pid_tgid, route->io & KS_SYS_IO_FD_ARG2 ? rec->args[2] :
+				       route->io & KS_SYS_IO_FD_ARG1 ? rec->args[1] : rec->args[0],
+			     ctx->ret, route->io);
 	if (!route->exit_mask)
 		return 0;
 	if (!rec)

@@ -106,6 +106,11 @@ RW_TIMED(recvfrom, __NR_recvfrom, __x64_sys_recvfrom)
 RW_TIMED(sendto, __NR_sendto, __x64_sys_sendto)
 RW_TIMED(recvmsg, __NR_recvmsg, __x64_sys_recvmsg)
 RW_TIMED(sendmsg, __NR_sendmsg, __x64_sys_sendmsg)
+RW_TIMED(splice, __NR_splice, __x64_sys_splice)
+RW_TIMED(tee, __NR_tee, __x64_sys_tee)
+RW_TIMED(copy_file_range, __NR_copy_file_range, __x64_sys_copy_file_range)
+RW_TIMED(sendmmsg, __NR_sendmmsg, __x64_sys_sendmmsg)
+RW_TIMED(recvmmsg, __NR_recvmmsg, __x64_sys_recvmmsg)
 
 /* fd changes need no entry time: a close that races a reopen is flagged instead. */
 KS_SYS_FEXIT(rw, open)

@@ -14,6 +14,7 @@
 #define RW_EV_FD KS_EV(KS_MOD_rw, 1)	/* an fd appeared, changed or went away */
 #define RW_EV_SUM KS_EV(KS_MOD_rw, 2)	/* loss slot: --summary table full */
 
+#define RW_MMSG_MAX 8		/* sendmmsg/recvmmsg messages summed; more sets RW_F_*_PART */
 #define RW_IOV_MAX 16		/* iovecs summed for the requested size; more sets RW_F_REQ_PART */
 #define RW_SLOTS 32		/* log2 latency buckets, ns */
 #define RW_SUM_ENTRIES 8192	/* --summary: (pid, fd) pairs */
@@ -24,6 +25,7 @@
 /* rw_event.flags */
 #define RW_F_REQ_PART 0x1	/* more iovecs than RW_IOV_MAX, or unreadable: req is a floor */
 #define RW_F_REQ_SAT 0x2	/* requested more than 4 GiB - 1: req saturated */
+#define RW_F_RET_PART 0x4	/* sendmmsg/recvmmsg past RW_MMSG_MAX messages: ret is a floor */
 
 /*
  * RW_EV_CALL. 88 bytes. ts in the header is the return; lat_ns the time since the call
@@ -34,8 +36,10 @@ struct rw_event {
 	__u64 lat_ns;		/* ns from entry to return */
 	__s64 ret;		/* bytes transferred, or negative errno */
 	__u32 req;		/* bytes requested (sum of the iovecs), saturated */
-	__s32 fd;		/* the fd read or written (sendfile: out_fd) */
-	__s32 fd2;		/* sendfile: in_fd; else -1 */
+	__s32 fd;		/* the fd read or written (sendfile, splice, tee,
+				 * copy_file_range: the out fd) */
+	__s32 fd2;		/* those four: the in fd; sendmmsg/recvmmsg: the
+				 * messages; else -1 */
 	__u16 sys;		/* syscall number */
 	__u16 flags;		/* RW_F_* */
 };
@@ -109,7 +113,8 @@ struct rw_sum_key {
 /* A per-CPU value: user space adds the CPUs up. */
 struct rw_sum_val {
 	__u64 reads;		/* read-side calls (read, pread64, readv, preadv, recv*) */
-	__u64 writes;		/* write-side calls (write, ..., send*, sendfile) */
+	__u64 writes;		/* write-side calls (write, ..., send*, sendfile, splice,
+				 * tee, copy_file_range) */
 	__u64 rbytes;		/* bytes returned by successful reads */
 	__u64 wbytes;		/* bytes returned by successful writes */
 	__u64 errors;		/* calls that returned an error */

@@ -15,6 +15,7 @@
 const volatile bool rw_summary = false;	/* --summary: aggregate, stream no calls */
 const volatile __s32 rw_targ_fd = -1;	/* --fd, -1 = any */
 const volatile bool rw_timed = true;	/* false with --no-latency */
+const volatile bool rw_fd_io = false;	/* the sums live in the dispatcher's ks_fd_io */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -53,6 +54,38 @@ static __always_inline __u64 rw_msg_sum(const struct user_msghdr *msg, __u16 *fl
 		return 0;
 	}
 	return rw_iov_sum(m.msg_iov, m.msg_iovlen, flags);
+}
+
+/* The user-space ABI's struct mmsghdr (x86_64): a message and the bytes it carried. */
+struct rw_mmsg {
+	struct user_msghdr hdr;
+	__u32 len;		/* set by the kernel */
+	__u32 __pad;
+};
+
+/*
+ * sendmmsg/recvmmsg returned @n messages: the bytes they carried (each one's msg_len, set
+ * by the kernel) and asked for (each one's iovecs), for the first RW_MMSG_MAX of them.
+ */
+static __always_inline long rw_mmsg_sum(__u64 vec, long n, __u64 *req, __u16 *flags)
+{
+	long sum = 0;
+
+	for (__u32 i = 0; i < RW_MMSG_MAX; i++) {
+		struct rw_mmsg m;
+
+		if (i >= n)
+			return sum;
+		if (bpf_probe_read_user(&m, sizeof(m), (const void *)(vec + i * sizeof(m)))) {
+			*flags |= RW_F_REQ_PART | RW_F_RET_PART;
+			return sum;
+		}
+		sum += m.len;
+		*req += rw_iov_sum(m.hdr.msg_iov, m.hdr.msg_iovlen, flags);
+	}
+	if (n > RW_MMSG_MAX)
+		*flags |= RW_F_REQ_PART | RW_F_RET_PART;
+	return sum;
 }
 
 /* --summary: add the call to its (pid, fd) row on this CPU. */
@@ -108,7 +141,10 @@ static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64
 	if (rw_targ_fd >= 0 && fd != rw_targ_fd && fd2 != rw_targ_fd)
 		return;
 	if (rw_summary) {
-		rw_sum_add(pid_tgid, fd, ret, write, c->enter_ts);
+		if (rw_fd_io)
+			ks_fd_io_add(pid_tgid, fd, ret, write ? KS_SYS_IO_WRITE : KS_SYS_IO_READ);
+		else
+			rw_sum_add(pid_tgid, fd, ret, write, c->enter_ts);
 		return;
 	}
 	e = ks_reserve(RW_EV_CALL, sizeof(*e), pid_tgid);
@@ -127,6 +163,21 @@ static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64
 	e->sys = c->id;
 	e->flags = flags;
 	ks_submit(e);
+}
+
+/* sendmmsg/recvmmsg: one record, bytes summed over the messages, fd2 their number. */
+static __always_inline void rw_mmsg_call(const struct ks_sys_call *c, long ret, __u64 pid_tgid,
+					 bool write)
+{
+	__u16 flags = 0;
+	__u64 req = 0;
+	long bytes = ret;
+
+	if (rw_targ_fd >= 0 && (__s32)c->args[0] != rw_targ_fd)
+		return;		/* fd2 is no fd here: rw_call must not match it */
+	if (ret > 0)
+		bytes = rw_mmsg_sum(c->args[1], ret, &req, &flags);
+	rw_call(c, bytes, pid_tgid, c->args[0], ret > 0 ? ret : 0, req, flags, write);
 }
 
 static __always_inline void rw_sys_exit(void *ctx, const struct ks_sys_call *c, long ret,
@@ -169,6 +220,18 @@ static __always_inline void rw_sys_exit(void *ctx, const struct ks_sys_call *c, 
 		return;
 	case __NR_sendfile:
 		rw_call(c, ret, pid_tgid, a[0], a[1], a[3], 0, true);
+		return;
+	/* the fd-to-fd copies: a write on the out fd, the in fd beside it, as sendfile */
+	case __NR_splice:
+	case __NR_copy_file_range:
+		rw_call(c, ret, pid_tgid, a[2], a[0], a[4], 0, true);
+		return;
+	case __NR_tee:
+		rw_call(c, ret, pid_tgid, a[1], a[0], a[2], 0, true);
+		return;
+	case __NR_sendmmsg:
+	case __NR_recvmmsg:
+		rw_mmsg_call(c, ret, pid_tgid, c->id == __NR_sendmmsg);
 		return;
 	default:
 		rw_fd_change(c, ret, pid_tgid);

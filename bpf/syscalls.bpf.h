@@ -62,6 +62,39 @@ struct {
 	__type(value, struct ks_fd_io);
 } ks_fd_io SEC(".maps");
 
+/* Add a read or write (@io: KS_SYS_IO_*) to its (process, fd) row of ks_fd_io. Atomic
+ * adds on this CPU's copy (a faultable tracepoint may be preempted). The dispatcher's,
+ * and rw's handler's for the calls the dispatcher cannot sum (splice, sendmmsg, ...). */
+static __always_inline void ks_fd_io_add(__u64 pid_tgid, __s32 fd, long ret, __u16 io)
+{
+	struct ks_fd_key k = { .pid = pid_tgid >> 32, .fd = fd };
+	struct ks_fd_io *v = bpf_map_lookup_elem(&ks_fd_io, &k);
+
+	if (!v) {
+		struct ks_fd_io zero = {};
+
+		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+		/* another CPU may have made the row meanwhile: EEXIST is fine */
+		bpf_map_update_elem(&ks_fd_io, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&ks_fd_io, &k);
+		if (!v) {
+			ks_lost(KS_EV_FD_IO);
+			return;
+		}
+	}
+	io &= KS_SYS_IO_KIND;
+	if (io == KS_SYS_IO_WRITE)
+		__sync_fetch_and_add(&v->writes, 1);
+	else
+		__sync_fetch_and_add(&v->reads, 1);
+	if (ret < 0)
+		__sync_fetch_and_add(&v->errors, 1);
+	else if (io == KS_SYS_IO_WRITE)
+		__sync_fetch_and_add(&v->wbytes, ret);
+	else
+		__sync_fetch_and_add(&v->rbytes, ret);
+}
+
 /* The call being dispatched on this CPU. sys_exit programs never nest on a CPU (syscalls
  * are not made from interrupts, and these programs run with preemption off). */
 struct {

@@ -72,7 +72,7 @@ static inline bool ks_family_dynamic(enum ks_family f)
 	return f >= KS_FAM_PERF && f < KS_FAM_N;
 }
 
-#define KS_ALT_PROGS 16
+#define KS_ALT_PROGS 24
 #define KS_SYS_ALL (-2)
 #define KS_SLOT_ALTS 5
 
@@ -151,6 +151,8 @@ struct ks_bpf_obj {
 #define KS_SYS_INLINE_COUNT 1
 #define KS_SYS_INLINE_READ 2
 #define KS_SYS_INLINE_WRITE 3
+#define KS_SYS_INLINE_WRITE_ARG1 4	/* a write whose fd is the second argument (tee) */
+#define KS_SYS_INLINE_WRITE_ARG2 5	/* ... the third (splice, copy_file_range) */
 
 struct ks_variant {
 	const char *name;	/* the command; NULL ends a list */
@@ -203,7 +205,7 @@ struct ks_module {
 	bool (*want_enter)(const void *state);
 	/* Optional: what of syscall @nr, routed to the module, the dispatcher can do itself
 	 * with these options: KS_SYS_INLINE_COUNT (calls, failures, and with want_enter
-	 * the total time, in the shared ks_sys_counts), KS_SYS_INLINE_READ or _WRITE (the
+	 * the total time, in the shared ks_sys_counts), KS_SYS_INLINE_READ or _WRITE[_ARGn] (the
 	 * call's bytes on its (process, fd) row of the shared ks_fd_io), or 0: the module's
 	 * handler runs, by tail call. A module whose every routed syscall is done inline has
 	 * its handler neither loaded nor called. */

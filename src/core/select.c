@@ -99,6 +99,9 @@ bool ks_inst_all_inline(const struct ks_inst *in)
 	return in->m && in->m->sys_inline && !each_routed(in, needs_handler, NULL);
 }
 
+/* Where the fd of a KS_SYS_INLINE_WRITE[_ARGn] call is, for the dispatcher. */
+static const __u16 io_fd_arg[] = { 0, KS_SYS_IO_FD_ARG1, KS_SYS_IO_FD_ARG2 };
+
 struct route_args {
 	struct ks_sys_route *route;
 	bool tp, timed;
@@ -115,8 +118,13 @@ static int add_route(const struct ks_inst *in, int nr, void *arg)
 		r->enter |= ra->timed;
 		break;
 	case KS_SYS_INLINE_READ:
+		r->io = KS_SYS_IO_READ;
+		r->enter |= ra->tp;	/* the fd: no registers at a classic tracepoint's exit */
+		break;
 	case KS_SYS_INLINE_WRITE:
-		r->io = inline_of(in, nr) == KS_SYS_INLINE_READ ? KS_SYS_IO_READ : KS_SYS_IO_WRITE;
+	case KS_SYS_INLINE_WRITE_ARG1:
+	case KS_SYS_INLINE_WRITE_ARG2:
+		r->io = KS_SYS_IO_WRITE | io_fd_arg[inline_of(in, nr) - KS_SYS_INLINE_WRITE];
 		r->enter |= ra->tp;	/* the fd: no registers at a classic tracepoint's exit */
 		break;
 	default:

@@ -41,7 +41,9 @@ static const struct ks_opt rw_opts[] = {
 #define RW_CALLS                                                                          \
 	SYS_read, SYS_write, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev, SYS_preadv,  \
 		SYS_pwritev, SYS_preadv2, SYS_pwritev2, SYS_sendfile, SYS_recvfrom, SYS_sendto, \
-		SYS_recvmsg, SYS_sendmsg
+		SYS_recvmsg, SYS_sendmsg, SYS_splice, SYS_tee, SYS_copy_file_range
+/* their bytes are in user memory: rw's handler reads them, the dispatcher cannot */
+#define RW_MMSG_CALLS SYS_sendmmsg, SYS_recvmmsg
 #define RW_FD_CALLS_A                                                                     \
 	SYS_open, SYS_openat, SYS_openat2, SYS_creat, SYS_socket, SYS_socketpair, SYS_accept, \
 		SYS_accept4, SYS_connect, SYS_bind, SYS_close, SYS_dup, SYS_dup2, SYS_dup3,   \
@@ -53,30 +55,41 @@ static const struct ks_opt rw_opts[] = {
 		SYS_chdir, SYS_fchdir
 
 static const int rw_calls[] = { RW_CALLS, -1 };
+static const int rw_timed_calls[] = { RW_CALLS, RW_MMSG_CALLS, -1 };
+static const int rw_mmsg_calls[] = { RW_MMSG_CALLS, -1 };
 static const int rw_fd_calls_a[] = { RW_FD_CALLS_A, -1 };
 static const int rw_fd_calls_b[] = { RW_FD_CALLS_B, -1 };
 
 #define T(name, fn) { "rw__" #name "_fentry", "__x64_sys_" #fn }
 #define X(name, fn) { "rw__" #name "_fexit", "__x64_sys_" #fn }
 #define RW_PROGS(M)                                                                         \
-	{ M(read, read), M(write, write), M(pread64, pread64), M(pwrite64, pwrite64),       \
-	  M(readv, readv), M(writev, writev), M(preadv, preadv), M(pwritev, pwritev),       \
-	  M(preadv2, preadv2), M(pwritev2, pwritev2), M(sendfile, sendfile64),              \
-	  M(recvfrom, recvfrom), M(sendto, sendto), M(recvmsg, recvmsg), M(sendmsg, sendmsg) }
+	M(read, read), M(write, write), M(pread64, pread64), M(pwrite64, pwrite64),         \
+	M(readv, readv), M(writev, writev), M(preadv, preadv), M(pwritev, pwritev),         \
+	M(preadv2, preadv2), M(pwritev2, pwritev2), M(sendfile, sendfile64),                \
+	M(recvfrom, recvfrom), M(sendto, sendto), M(recvmsg, recvmsg), M(sendmsg, sendmsg), \
+	M(splice, splice), M(tee, tee), M(copy_file_range, copy_file_range)
+#define RW_MMSG_PROGS(M) M(sendmmsg, sendmmsg), M(recvmmsg, recvmmsg)
 
 const struct ks_slot rw_slots[] = {
 	{
 		.name = RW_SLOT_TIME,
 		.alts = {
-			{ KS_FAM_FENTRY, RW_PROGS(T) },
-			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_calls },
+			{ KS_FAM_FENTRY, { RW_PROGS(T), RW_MMSG_PROGS(T) } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_timed_calls },
 		},
 	},
 	{
 		.name = "see reads and writes",
 		.alts = {
-			{ KS_FAM_FENTRY, RW_PROGS(X) },
+			{ KS_FAM_FENTRY, { RW_PROGS(X) } },
 			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_calls },
+		},
+	},
+	{
+		.name = "see mmsg calls",
+		.alts = {
+			{ KS_FAM_FENTRY, { RW_MMSG_PROGS(X) } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_mmsg_calls },
 		},
 	},
 	{
@@ -156,6 +169,10 @@ static unsigned int rw_sys_inline(const void *state, int nr)
 	case SYS_write: case SYS_pwrite64: case SYS_writev: case SYS_pwritev:
 	case SYS_pwritev2: case SYS_sendto: case SYS_sendmsg: case SYS_sendfile:
 		return KS_SYS_INLINE_WRITE;
+	case SYS_tee:
+		return KS_SYS_INLINE_WRITE_ARG1;
+	case SYS_splice: case SYS_copy_file_range:
+		return KS_SYS_INLINE_WRITE_ARG2;
 	}
 	return 0;
 }
@@ -172,7 +189,9 @@ static bool rw_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct rw_state *st = state;
 
-	if (st->agent && (slot == &rw_slots[2] || slot == &rw_slots[3]))	/* fd changes */
+	/* the agent's sums are the dispatcher's: no handler of rw's runs there (mmsg, fd
+	 * changes), which would cost its verification at every start (docs/rw.md) */
+	if (st->agent && slot >= &rw_slots[2])
 		return false;
 	return !(st->no_latency && slot == &rw_slots[0]);	/* RW_SLOT_TIME */
 }
@@ -199,6 +218,7 @@ static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	bpf_map__set_autocreate(skel->maps.rw_tid_entry, fentry && !task);
 	/* fexit programs sum into rw_sums themselves */
 	st->fd_io = st->agg && rw_fd_io_wanted(st) && !fentry;
+	skel->rodata->rw_fd_io = st->fd_io;	/* for the calls the dispatcher cannot sum */
 	if (!st->agg || st->fd_io)
 		bpf_map__set_max_entries(skel->maps.rw_sums, 1);
 	st->fds = ks_ctx_fdtab(ctx);
@@ -247,10 +267,14 @@ static void call_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_
 		ks_rec_add(&r, "lat_ns", "LAT", 7, KS_V_NS)->u = e->lat_ns;
 	ks_rec_str(&r, NULL, "FD-KIND/NAME", 0, fi->disp, fi->disp_len);
 	add_fd_json(&r, fi);
-	if (e->sys == SYS_sendfile)
+	if (rw_call_two_fds(e->sys))
 		ks_rec_int(&r, "in_fd", NULL, 0, e->fd2);
+	else if (e->sys == SYS_sendmmsg || e->sys == SYS_recvmmsg)
+		ks_rec_int(&r, "msgs", NULL, 0, e->fd2);
 	if (e->flags & (RW_F_REQ_PART | RW_F_REQ_SAT))
 		ks_rec_add(&r, "req_partial", NULL, 0, KS_V_BOOL)->u = 1;
+	if (e->flags & RW_F_RET_PART)
+		ks_rec_add(&r, "ret_partial", NULL, 0, KS_V_BOOL)->u = 1;
 	ks_emit(ctx, &r);
 }
 

@@ -36,6 +36,16 @@ const char *rw_call_name(uint32_t nr)
 		return "recvmsg";
 	case SYS_sendmsg:
 		return "sendmsg";
+	case SYS_splice:
+		return "splice";
+	case SYS_tee:
+		return "tee";
+	case SYS_copy_file_range:
+		return "copy_file_range";
+	case SYS_sendmmsg:
+		return "sendmmsg";
+	case SYS_recvmmsg:
+		return "recvmmsg";
 	default:
 		return "?";
 	}
@@ -52,8 +62,18 @@ bool rw_call_writes(uint32_t nr)
 	case SYS_sendfile:
 	case SYS_sendto:
 	case SYS_sendmsg:
+	case SYS_splice:
+	case SYS_tee:
+	case SYS_copy_file_range:
+	case SYS_sendmmsg:
 		return true;
 	default:
 		return false;
 	}
+}
+
+bool rw_call_two_fds(uint32_t nr)
+{
+	return nr == SYS_sendfile || nr == SYS_splice || nr == SYS_tee ||
+	       nr == SYS_copy_file_range;
 }

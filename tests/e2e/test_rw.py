@@ -156,10 +156,24 @@ def test_every_call_and_fd_kind(workdir, hooks):
     assert [r["path"] for r in fds[a["x"]]] == [d + "/all"] * 9 + [d + "/other"]
     assert [r.get("req_partial", False) for r in fds[a["x"]]][8] is True
     tcp = [(r["call"], r["req"], r["ret"], r["proto"]) for r in fds[f["tcp_c"]]]
-    assert tcp[1:] == [("sendfile", 20, 20, "tcp"), ("sendmsg", 10, 10, "tcp")]
+    assert tcp[1:] == [("sendfile", 20, 20, "tcp"), ("sendmsg", 10, 10, "tcp"),
+                       ("splice", 12, 12, "tcp")]
     assert fds[f["tcp_c"]][1]["in_fd"] == a["x"]
+    assert fds[f["tcp_c"]][3]["in_fd"] == g.copies["p1r"]
     tcp = [(r["call"], r["req"], r["ret"]) for r in fds[f["tcp_s"]]]
-    assert tcp[1:] == [("recvfrom", 20, 20), ("recvmsg", 10, 10)]
+    assert tcp[1:] == [("recvfrom", 20, 20), ("recvmsg", 10, 10), ("recvfrom", 12, 12)]
+    # the fd-to-fd copies: a write on the out fd, the in fd beside it
+    c = g.copies
+    for out, call, n, src, kind in (("copy", "copy_file_range", 30, "src", "file"),
+                                    ("p1w", "splice", 12, "src", "pipe"),
+                                    ("p2w", "tee", 12, "p1r", "pipe")):
+        assert [(r["call"], r["req"], r["ret"], r["in_fd"], r["fd_kind"]) for r in fds[c[out]]] \
+            == [(call, n, n, c[src], kind)]
+    assert fds[c["copy"]][0]["path"] == d + "/copy"
+    # 3 datagrams of 3, 4 and 5 bytes, received into 3 x 16 bytes
+    mm = [(r["call"], r["req"], r["ret"], r["msgs"]) for r in fds[f["udp_a"]] + fds[f["udp_b"]]
+          if "msgs" in r]
+    assert mm == [("sendmmsg", 12, 12, 3), ("recvmmsg", 48, 12, 3)]
     assert [(r["call"], r["path"]) for r in fds[a["dup2"]]] == [("write", d + "/all")]
     assert [(r["call"], r["path"]) for r in fds[a["dupfd"]]] == [("write", d + "/all")]
     assert [(r["call"], r["fd_kind"], r["path"]) for r in fds[a["efd"]]] == [
@@ -181,7 +195,7 @@ def test_every_call_and_fd_kind(workdir, hooks):
 
 
 WRITE_CALLS = {"write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto", "sendmsg",
-               "sendfile"}
+               "sendfile", "splice", "tee", "copy_file_range", "sendmmsg"}
 
 
 @pytest.mark.parametrize("hooks", [None, "raw_tp", "tp"])
@@ -203,7 +217,7 @@ def test_dispatcher_sums_equal_the_calls(workdir, hooks):
             c["errors"] += 1
         else:
             c[side + "bytes"] += r["ret"]
-    k, g2 = trace(runs[1], ["--summary", "--no-latency"] + h, ["-a"], (1, 0, 1))
+    k, g2 = trace(runs[1], ["--summary", "--no-latency", "--top", "100"] + h, ["-a"], (1, 0, 1))
     got = collections.defaultdict(collections.Counter)
     for r in k.records("rw_summary"):
         assert r["pid"] == g2.pid and r["comm"] == "rwgen"

@@ -9,8 +9,8 @@
  *         recv(MSG_WAITALL) on the accepted socket;
  *   udp:  NNET send()s of 10 bytes between two connected loopback UDP sockets, each
  *         received by one recv();
- *   -a:   then every call of the family and every kind of fd (see all_calls()), printing
- *         "all" and the fds it used.
+ *   -a:   then every call of the family and every kind of fd (see all_calls() and
+ *         copy_calls()), printing "all" and "copies" and the fds they used.
  * -e opens every fd before "ready" (the tool must find them in /proc); else after "go".
  * -s MS sleeps MS milliseconds between the phases (to spread them over intervals).
  * Prints "fds FILE PIPE_R PIPE_W TCP_C TCP_S UDP_A UDP_B" and "ports TCP_C TCP_S UDP_A UDP_B"
@@ -137,6 +137,48 @@ static struct iovec iov(void *p, size_t n)
  * dup'ed fds, an eventfd, a socketpair, a named unix socket pair, a FIFO, a reused fd
  * number, a bad fd, and paths relative to a directory fd and to a new cwd.
  */
+/*
+ * The fd-to-fd copies and the multi-message calls, each once with results the test knows:
+ * copy_file_range of DIR/src (30 bytes) to DIR/copy, splice of 12 of them into a pipe,
+ * tee of that pipe into a second pipe, splice of the pipe into the TCP connection, and a
+ * sendmmsg of 3 datagrams (3, 4 and 5 bytes) received by one recvmmsg into 3 x 16 bytes.
+ */
+static void copy_calls(const char *dir, int tc, int ts, int ua, int ub)
+{
+	char path[4096], b[64] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	struct iovec v[3], r[3];
+	struct mmsghdr mm[3];
+	int src, cp, p1[2], p2[2];
+	loff_t in = 0;
+
+	snprintf(path, sizeof(path), "%s/src", dir);
+	src = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(src >= 0 && write(src, b, 30) == 30);
+	snprintf(path, sizeof(path), "%s/copy", dir);
+	cp = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(cp >= 0 && copy_file_range(src, &in, cp, NULL, 30, 0) == 30);
+	in = 0;
+	CHECK(!pipe(p1) && !pipe(p2));
+	CHECK(splice(src, &in, p1[1], NULL, 12, 0) == 12);
+	CHECK(tee(p1[0], p2[1], 12, 0) == 12);
+	CHECK(splice(p1[0], NULL, tc, NULL, 12, 0) == 12);
+	CHECK(recv(ts, b, 12, MSG_WAITALL) == 12);
+	memset(mm, 0, sizeof(mm));
+	for (int i = 0; i < 3; i++) {
+		v[i] = iov(b, 3 + i);
+		mm[i].msg_hdr.msg_iov = &v[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	CHECK(sendmmsg(ua, mm, 3, 0) == 3);
+	for (int i = 0; i < 3; i++) {
+		r[i] = iov(b + 16 * i, 16);
+		mm[i].msg_hdr.msg_iov = &r[i];
+	}
+	CHECK(recvmmsg(ub, mm, 3, 0, NULL) == 3);
+	CHECK(mm[0].msg_len == 3 && mm[1].msg_len == 4 && mm[2].msg_len == 5);
+	printf("copies %d %d %d %d %d %d\n", src, cp, p1[0], p1[1], p2[0], p2[1]);
+}
+
 static void all_calls(const char *dir, int tc, int ts)
 {
 	char path[4096], b[64] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -235,8 +277,10 @@ int main(int argc, char **argv)
 	if (!early)
 		open_all(&f, argv[optind]);
 	run(&f, atol(argv[optind + 1]), atol(argv[optind + 2]), atol(argv[optind + 3]));
-	if (all)
+	if (all) {
 		all_calls(argv[optind], f.tcp_c, f.tcp_s);
+		copy_calls(argv[optind], f.tcp_c, f.tcp_s, f.udp_a, f.udp_b);
+	}
 	printf("fds %d %d %d %d %d %d %d\n", f.file, f.pipe_r, f.pipe_w, f.tcp_c, f.tcp_s, f.udp_a,
 	       f.udp_b);
 	printf("ports %d %d %d %d\n", port_of(f.tcp_c), port_of(f.tcp_s), port_of(f.udp_a),
