@@ -36,7 +36,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-fi
 # parse (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
 # its archive. Only the ksight binary and the selftest wrap (src/core/btfwrap.c); unit
 # tests use the plain functions.
-LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lmicrohttpd -lpthread
+LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -ldw -lelf -lz -lmicrohttpd -lpthread
 KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf,--wrap=btf__free
 LDFLAGS += $(SAN)
 
@@ -84,7 +84,7 @@ all: $(BUILD)/ksight
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
-	binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
+	libdw-dev binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client
 

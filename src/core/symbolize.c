@@ -24,6 +24,7 @@
 struct bin_ent {
 	struct bin_ent *next;
 	struct ks_binary b;
+	struct ks_dwarf *dw;	/* want_src: its DWARF, or NULL */
 	int err;		/* the load's, when it failed */
 };
 
@@ -52,6 +53,7 @@ struct ks_symbolizer {
 	struct bin_ent *bins;
 	struct ks_symtab ksyms;
 	int kstate;		/* 0: not read yet, 1: read, -errno: unusable */
+	bool want_src;
 	struct ks_symbolizer_stats st;
 };
 
@@ -108,6 +110,7 @@ void ks_symbolizer__free(struct ks_symbolizer *s)
 	for (struct bin_ent *b = s->bins, *n; b; b = n) {
 		n = b->next;
 		ks_binary_free(&b->b);
+		ks_dwarf_free(b->dw);
 		free(b);
 	}
 	ks_symtab_free(&s->ksyms);
@@ -261,7 +264,15 @@ static struct bin_ent *bin_get(struct ks_symbolizer *s, const char *path)
 	s->st.binaries++;
 	if (b->b.from_debug)
 		s->st.debug_files++;
+	/* now, while @path (a /proc/PID/map_files link) still leads to the file */
+	if (s->want_src && b->b.dwarf_path && (b->dw = ks_dwarf_open(b->b.dwarf_path)))
+		s->st.dwarf_files++;
 	return b;
+}
+
+void ks_symbolizer__want_src(struct ks_symbolizer *s)
+{
+	s->want_src = true;
 }
 
 /* The file of mapping @m of process @pid: the mapped file itself while the process lives
@@ -354,6 +365,8 @@ enum ks_sym_res ks_symbolizer__user(struct ks_symbolizer *s, uint32_t pid, uint3
 		f->off = addr - m->start + m->pgoff;
 		return f->res = KS_SYM_NO_SYMS;
 	}
+	if (fe->bin->dw)
+		f->src = ks_dwarf_lookup(fe->bin->dw, vaddr);
 	return f->res = KS_SYM_OK;
 }
 

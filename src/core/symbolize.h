@@ -13,7 +13,9 @@
  * Limits: the files are opened when symbols are wanted: through /proc/PID/map_files
  * while the process lives (the very file mapped), else by the path the maps showed, if
  * it still names the same inode (a binary deleted or rebuilt since gives no names, never
- * wrong ones); no DWARF (no inlined frames, no line numbers); names are not demangled.
+ * wrong ones); names are not demangled. DWARF only when asked (ks_symbolizer__want_src):
+ * where each function is defined and the functions inlined at an address, read from the
+ * file the symbols came from, opened with it (no line of the call, only definitions).
  */
 #ifndef KSIGHT_SYMBOLIZE_H
 #define KSIGHT_SYMBOLIZE_H
@@ -21,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/symdwarf.h"
 
 struct ks_symbolizer;
 
@@ -41,6 +45,8 @@ struct ks_frame {
 				 * (kernel, or no mapping) */
 	uint64_t off;		/* from the function's start, or the file offset (no name) */
 	enum ks_sym_res res;
+	const struct ks_src *src;	/* DWARF's word on it (ks_symbolizer__want_src), or
+					 * NULL */
 };
 
 /* Counters of the caches. */
@@ -51,6 +57,7 @@ struct ks_symbolizer_stats {
 	uint64_t binaries;	/* distinct binaries parsed (by build-ID) */
 	uint64_t shared;	/* files served by a binary parsed for another path */
 	uint64_t debug_files;	/* binaries whose symbols came from a separate debug file */
+	uint64_t dwarf_files;	/* binaries whose DWARF was opened (want_src) */
 	uint64_t kernel_syms;	/* kallsyms entries, once read */
 };
 
@@ -60,6 +67,9 @@ struct ks_symbolizer_stats {
  */
 struct ks_symbolizer *ks_symbolizer__new(const char *proc_root, const char *debug_root);
 void ks_symbolizer__free(struct ks_symbolizer *s);
+
+/* Read DWARF too, for binaries parsed from now on: ks_frame.src. */
+void ks_symbolizer__want_src(struct ks_symbolizer *s);
 
 /*
  * Keep the mappings of image @exec_id of process @pid from the text of its

@@ -208,6 +208,7 @@ int ks_binary_load(const char *path, const char *debug_root, struct ks_binary *b
 	b->idlen = note_build_id(h.e, b->build_id);
 	if ((scn = find_scn(h.e, SHT_SYMTAB, NULL, &sh))) {
 		err = read_syms(h.e, scn, &sh, &b->syms);
+		b->dwarf_path = strdup(path);
 		goto cleanup;
 	}
 	{
@@ -225,6 +226,7 @@ int ks_binary_load(const char *path, const char *debug_root, struct ks_binary *b
 			 * one, else by the link's CRC */
 			if (!debug_syms(cand, b->build_id, b->idlen, by_id ? NULL : &crc, &b->syms)) {
 				b->from_debug = true;
+				b->dwarf_path = strdup(cand);
 				goto cleanup;
 			}
 			ks_symtab_free(&b->syms);
@@ -242,6 +244,9 @@ cleanup:
 
 void ks_binary_free(struct ks_binary *b)
 {
-	if (b)
+	if (b) {
 		ks_symtab_free(&b->syms);
+		free(b->dwarf_path);
+		b->dwarf_path = NULL;
+	}
 }

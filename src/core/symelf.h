@@ -24,6 +24,9 @@ struct ks_binary {
 	struct ks_symtab syms;		/* functions, sorted */
 	bool from_debug;		/* syms came from a separate debug file */
 	bool dynsym_only;		/* syms are .dynsym's (exported functions only) */
+	char *dwarf_path;		/* the file whose symbols were read (itself or its
+					 * debug file), where its DWARF would be; NULL
+					 * with .dynsym only */
 };
 
 /*

@@ -26,6 +26,9 @@ static const struct ks_opt profile_opts[] = {
 	  "kernel stacks only" },
 	{ "folded", 0, KS_OPT_FLAG, offsetof(struct profile_state, folded), NULL,
 	  "folded stacks on stdout (comm;frame;...;leaf COUNT), for flamegraph tools" },
+	{ "src", 0, KS_OPT_FLAG, offsetof(struct profile_state, src), NULL,
+	  "read DWARF (libdw): inlined functions as frames of their own, and where each "
+	  "user function is defined (file:line)" },
 	{ "svg", 0, KS_OPT_STR, offsetof(struct profile_state, svg), "FILE",
 	  "write an interactive flame graph to FILE", 4095 },
 	{ "top", 0, KS_OPT_UINT, offsetof(struct profile_state, top), "N",
@@ -70,8 +73,11 @@ static int profile_configure(void *state, const struct ks_common *common, char *
 static int profile_init(struct ks_ctx *ctx, void *state)
 {
 	struct profile_state *st = state;
+	int err = ks_symmaps_start(&st->maps);
 
-	return ks_symmaps_start(&st->maps);
+	if (!err && st->src)
+		ks_symbolizer__want_src(st->maps.sym);
+	return err;
 }
 
 static int profile_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -161,7 +167,8 @@ const struct ks_module profile_module = {
 		 "  ksight profile -p 1234 -F 999 5 3     # one process, 999 Hz, every 5 s, 3 times\n"
 		 "  ksight profile --folded --duration 30 > out.folded  # for flamegraph tools\n"
 		 "  ksight profile --svg cpu.svg --duration 30  # an interactive flame graph\n"
-		 "  ksight profile -K --json --duration 5  # kernel stacks only, JSON lines\n",
+		 "  ksight profile -K --json --duration 5  # kernel stacks only, JSON lines\n"
+		 "  ksight profile -p 1234 --src --duration 10  # inlined functions, file:line\n",
 	.opts = profile_opts,
 	.state_size = sizeof(struct profile_state),
 	.defaults = &profile_defaults,

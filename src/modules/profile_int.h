@@ -54,6 +54,7 @@ struct profile_state {
 	bool user_only;		/* -U */
 	bool kernel_only;	/* -K */
 	bool folded;		/* --folded */
+	bool src;		/* --src: DWARF's inlined frames and definitions */
 	const char *svg;	/* --svg FILE */
 	uint64_t top;		/* --top */
 	uint64_t stack_storage;	/* --stack-storage: entries of the stack map */

@@ -42,13 +42,31 @@ static void line_add(struct walk *w, const char *frame)
 		w->len = w->len + n < sizeof(w->line) ? w->len + n : sizeof(w->line) - 1;
 }
 
-/* Function key "name\tmodule" of a frame, for the top table. */
-static void func_key(const struct ks_frame *f, bool kernel, char *buf, size_t len)
+/* "file:line" of a definition DWARF gave, the file's base name only; "" without one. */
+static void src_text(const struct ks_srcfn *fn, char *buf, size_t len)
 {
-	char name[FRAME_LEN - 64];
+	const char *slash = fn && fn->file ? strrchr(fn->file, '/') : NULL;
 
-	profile_frame_text(f, kernel, false, name, sizeof(name));
-	snprintf(buf, len, "%s\t%.60s", name, kernel ? "[kernel]" : f->module ? f->module : "");
+	if (!fn || !fn->file)
+		buf[0] = 0;
+	else
+		snprintf(buf, len, "%.100s:%u", slash ? slash + 1 : fn->file, fn->line);
+}
+
+/* Function key "name\tmodule\tsrc" of a frame, for the top table: @name when given (an
+ * inlined function's), else the frame's own; @fn its definition (--src). */
+static void func_key(const struct ks_frame *f, bool kernel, const char *name,
+		     const struct ks_srcfn *fn, char *buf, size_t len)
+{
+	char own[FRAME_LEN - 200], src[128];
+
+	if (!name) {
+		profile_frame_text(f, kernel, false, own, sizeof(own));
+		name = own;
+	}
+	src_text(fn, src, sizeof(src));
+	snprintf(buf, len, "%.*s\t%.60s\t%s", FRAME_LEN - 200, name,
+		 kernel ? "[kernel]" : f->module ? f->module : "", src);
 }
 
 static void total_once(struct walk *w, const char *key, uint64_t count)
@@ -59,6 +77,22 @@ static void total_once(struct walk *w, const char *key, uint64_t count)
 	if (w->nseen < 2 * PROFILE_DEPTH)
 		snprintf(w->seen[w->nseen++], FRAME_LEN, "%s", key);
 	profile_fset_add(&w->total, key, count);
+}
+
+/* --src: the functions inlined at frame @f, each a frame of its own under it; the
+ * innermost's key into @key (the frame's own when none). */
+static void add_inlined(struct walk *w, const struct ks_frame *f, uint64_t count, char *key,
+			size_t klen)
+{
+	const struct ks_src *s = f->src;
+	char text[FRAME_LEN];
+
+	for (unsigned int j = 0; s && j < s->ninl; j++) {
+		snprintf(text, sizeof(text), "%.200s [inlined]", s->inl[j].name ? s->inl[j].name : "?");
+		line_add(w, text);
+		func_key(f, false, text, &s->inl[j], key, klen);
+		total_once(w, key, count);
+	}
 }
 
 /* The frames of stack @id, root first, into the line; the leaf's frame into *@leaf.
@@ -89,8 +123,9 @@ static int walk_stack(struct walk *w, const struct profile_row *r, int32_t id, b
 		w->t.frame_by[f.res] += r->v.count;
 		profile_frame_text(&f, kernel, true, text, sizeof(text));
 		line_add(w, text);
-		func_key(&f, kernel, key, sizeof(key));
+		func_key(&f, kernel, NULL, f.src ? &f.src->fn : NULL, key, sizeof(key));
 		total_once(w, key, r->v.count);
+		add_inlined(w, &f, r->v.count, key, sizeof(key));
 		if (i == 0) {
 			*leaf = f;
 			snprintf(leaf_key, klen, "%s", key);
@@ -176,6 +211,7 @@ static void emit_funcs(struct ks_ctx *ctx, struct walk *w)
 	qsort(f, w->total.n, sizeof(*f), by_self);
 	for (size_t i = 0; i < w->total.n && (!w->st->top || i < w->st->top); i++) {
 		const char *tab = strchr(f[i].key, '\t');
+		const char *tab2 = strchr(tab + 1, '\t');
 		struct ks_rec r;
 
 		ks_rec_init(&r, "profile_func", NULL);
@@ -185,7 +221,9 @@ static void emit_funcs(struct ks_ctx *ctx, struct walk *w)
 		ks_rec_add(&r, "total", "TOTAL", 8, KS_V_COUNT)->u = f[i].total;
 		ks_rec_add(&r, "total_pct", "TOTAL%", 7, KS_V_DOUBLE)->d =
 			pct(f[i].total, w->t.samples);
-		ks_rec_str(&r, "module", "MODULE", -18, tab + 1, strlen(tab + 1));
+		ks_rec_str(&r, "module", "MODULE", -18, tab + 1, tab2 - tab - 1);
+		if (w->st->src)
+			ks_rec_str(&r, "src", "SRC", -24, tab2 + 1, strlen(tab2 + 1));
 		ks_rec_str(&r, "function", "FUNCTION", 0, f[i].key, tab - f[i].key);
 		ks_emit(ctx, &r);
 	}
@@ -254,6 +292,8 @@ static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k)
 	ks_symbolizer__stats(w->st->maps.sym, &ss);
 	ks_rec_uint(&r, "binaries", "binaries", 0, ss.binaries);
 	ks_rec_uint(&r, "debug_files", "debug-files", 0, ss.debug_files);
+	if (w->st->src)
+		ks_rec_uint(&r, "dwarf_files", "dwarf-files", 0, ss.dwarf_files);
 	ks_rec_add(&r, "symbolize_ns", "symbolize", 0, KS_V_NS)->u = w->ns;
 	ks_emit(ctx, &r);
 }

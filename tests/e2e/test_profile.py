@@ -108,6 +108,45 @@ def test_stripped_binary_uses_its_debug_file(workdir, debug):
     check_rate(summary(k)["samples"], cpu_ns)
 
 
+def src_line(text):
+    """The line of profspin.c that holds @text: where the tests expect a definition."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers",
+                           "profspin.c")) as f:
+        for n, line in enumerate(f, 1):
+            if text in line:
+                return n
+    raise AssertionError(text)
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("debug", [False, True], ids=["own-dwarf", "debug-file"])
+def test_src_shows_the_inlined_function_and_definitions(workdir, debug):
+    """--src: the function the compiler inlined is a frame of its own, the samples' leaf,
+    and each function carries the line DWARF defines it at; from the binary's own DWARF
+    or its separate debug file. Without --src, no DWARF is read: the inlined function is
+    invisible (its samples are its caller's)."""
+    binary = stripped_copy(workdir, True) if debug else None
+    _, k = profiled(["--json", "-U", "--top", "0", "--src"], mode="inline", binary=binary)
+    funcs = {f["function"]: f for f in k.records("profile_func")}
+    s = summary(k)
+    step, inl = funcs["ks_spin_step [inlined]"], funcs["ks_spin_inl"]
+    assert step["src"] == "profspin.c:%d" % src_line("void ks_spin_step(int n)")
+    assert inl["src"] == "profspin.c:%d" % src_line("void ks_spin_inl(double secs)")
+    assert funcs["main"]["src"] == "profspin.c:%d" % src_line("int main(")
+    assert step["self"] >= 0.9 * s["samples"], (step, s)
+    assert inl["total"] >= step["self"] and inl["self"] < step["self"]
+    assert s["dwarf_files"] >= 1
+    _, k = profiled(["--folded", "-U", "--src"], mode="inline", binary=binary)
+    stacks = [line.rsplit(" ", 1) for line in k.stdout.splitlines()]
+    inside = sum(int(n) for st, n in stacks if st.endswith(";ks_spin_inl;ks_spin_step [inlined]"))
+    assert inside >= 0.9 * sum(int(n) for _, n in stacks)
+    if not debug:
+        _, k = profiled(["--json", "-U", "--top", "0"], mode="inline")
+        names = [f["function"] for f in k.records("profile_func")]
+        assert names[0] == "ks_spin_inl" and not [n for n in names if "[inlined]" in n]
+        assert "src" not in k.records("profile_func")[0]
+
+
 def test_exited_process_folded_adds_up():
     """The helper exits a second before ksight stops: its stacks are still named, and the
     folded lines' counts add up to the samples reported."""

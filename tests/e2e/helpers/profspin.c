@@ -3,6 +3,7 @@
  * profspin: CPU time in known places, for ksight profile.
  *   profspin user SECS    spin in ks_spin_here() (user mode) for SECS seconds of CPU
  *   profspin sys SECS     read /dev/zero in a loop (kernel mode) for SECS seconds of CPU
+ *   profspin inline SECS  spin in ks_spin_step(), inlined into ks_spin_inl()
  * Prints "ready PID", waits for a line on stdin, works, prints "done CPU_NS" (its own
  * user + system CPU time from getrusage) and exits. Built PIE with frame pointers and
  * symbols (Makefile), so that stacks walk through its functions.
@@ -34,6 +35,21 @@ __attribute__((noinline)) void ks_spin_here(double secs)
 			ks_sink += i;
 }
 
+/* always inlined: only DWARF shows it (the two definitions' lines are the tests') */
+static inline __attribute__((always_inline)) void ks_spin_step(int n)
+{
+	for (int i = 0; i < n; i++)
+		ks_sink += i ^ n;
+}
+
+__attribute__((noinline)) void ks_spin_inl(double secs)
+{
+	double end = cpu_secs() + secs;
+
+	while (cpu_secs() < end)
+		ks_spin_step(200000);
+}
+
 __attribute__((noinline)) void ks_read_zero(double secs)
 {
 	static char buf[1 << 20];
@@ -54,8 +70,9 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	char line[16];
 
-	if (secs <= 0 || (strcmp(argv[1], "user") && strcmp(argv[1], "sys"))) {
-		fprintf(stderr, "usage: profspin user|sys SECS\n");
+	if (secs <= 0 || (strcmp(argv[1], "user") && strcmp(argv[1], "sys") &&
+			  strcmp(argv[1], "inline"))) {
+		fprintf(stderr, "usage: profspin user|sys|inline SECS\n");
 		return 2;
 	}
 	printf("ready %d\n", getpid());
@@ -64,6 +81,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (!strcmp(argv[1], "user"))
 		ks_spin_here(secs);
+	else if (!strcmp(argv[1], "inline"))
+		ks_spin_inl(secs);
 	else
 		ks_read_zero(secs);
 	getrusage(RUSAGE_SELF, &ru);
