@@ -18,7 +18,7 @@
 #include "core/ident.h"
 #include "core/module.h"
 #include "core/procfs.h"
-#include "core/rows.h"
+#include "core/rows_collect.h"
 #include "bio.skel.h"
 #include "modules/biolat_fmt.h"
 #include "modules/bio_fmt.h"
@@ -333,29 +333,26 @@ static int bio_init(struct ks_ctx *ctx, void *state)
 	return st->m_rbytes && st->m_wbytes && st->m_ops ? 0 : -errno;
 }
 
+static void bio_add(void *state, const void *row, const char *svc)
+{
+	const struct bio_row *r = row;
+	struct bio_state *st = state;
+
+	ks_counter_add(ks_metric_get(st->m_ops, svc), r->v.ops);
+	if (r->k.op == BIOLAT_OP_READ)
+		ks_counter_add(ks_metric_get(st->m_rbytes, svc), r->v.bytes);
+	else if (r->k.op == BIOLAT_OP_WRITE)
+		ks_counter_add(ks_metric_get(st->m_wbytes, svc), r->v.bytes);
+}
+
 /* Agent: the rows that changed since the last interval into the registry, per service. */
 static void bio_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	static const struct ks_row_who who = KS_ROW_WHO(struct bio_row);
 	struct bio_state *st = state;
 	struct bio_bpf *skel = vskel;
-	struct bio_row *d;
-	uint64_t total;
-	size_t m = ks_task_rows_read(&st->rows, skel->maps.bio_rows, &total, (void **)&d);
 
-	ks_ctx_aggregated(ctx, BIO_EV_ROWS, total);
-	for (size_t i = 0; d && i < m; i++) {
-		struct ks_hdr h;
-		const char *svc;
-
-		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
-		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
-		ks_counter_add(ks_metric_get(st->m_ops, svc), d[i].v.ops);
-		if (d[i].k.op == BIOLAT_OP_READ)
-			ks_counter_add(ks_metric_get(st->m_rbytes, svc), d[i].v.bytes);
-		else if (d[i].k.op == BIOLAT_OP_WRITE)
-			ks_counter_add(ks_metric_get(st->m_wbytes, svc), d[i].v.bytes);
-	}
-	free(d);
+	ks_task_rows_collect(ctx, &st->rows, skel->maps.bio_rows, BIO_EV_ROWS, &who, bio_add, st);
 }
 
 /* The agent's line: requests and bytes per second, and who wrote most. */

@@ -8,6 +8,7 @@
 
 #include "cache.skel.h"
 #include "core/ident.h"
+#include "core/rows_collect.h"
 #include "modules/cache_int.h"
 
 static const struct ks_metric_desc hits_desc = {
@@ -45,29 +46,27 @@ int cache_agent_init(struct ks_ctx *ctx, void *state)
 	return st->m_hits && st->m_misses && st->m_dirties ? 0 : -errno;
 }
 
+static void cache_agent_add(void *state, const void *row, const char *svc)
+{
+	const struct cache_row *r = row;
+	struct cache_state *st = state;
+	uint64_t hits, misses;
+
+	cache_hits_misses(r->v.accessed, r->v.added, r->v.dirtied, &hits, &misses);
+	ks_counter_add(ks_metric_get(st->m_hits, svc), hits);
+	ks_counter_add(ks_metric_get(st->m_misses, svc), misses);
+	ks_counter_add(ks_metric_get(st->m_dirties, svc), r->v.dirtied);
+}
+
 /* Agent: the rows that changed since the last interval into the registry, per service. */
 void cache_agent_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	static const struct ks_row_who who = KS_ROW_WHO(struct cache_row);
 	struct cache_state *st = state;
 	struct cache_bpf *skel = vskel;
-	struct cache_row *d;
-	uint64_t total;
-	size_t m = ks_task_rows_read(&st->rows, skel->maps.cache_rows, &total, (void **)&d);
 
-	ks_ctx_aggregated(ctx, CACHE_EV_ROW, total);
-	for (size_t i = 0; d && i < m; i++) {
-		uint64_t hits, misses;
-		struct ks_hdr h;
-		const char *svc;
-
-		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
-		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
-		cache_hits_misses(d[i].v.accessed, d[i].v.added, d[i].v.dirtied, &hits, &misses);
-		ks_counter_add(ks_metric_get(st->m_hits, svc), hits);
-		ks_counter_add(ks_metric_get(st->m_misses, svc), misses);
-		ks_counter_add(ks_metric_get(st->m_dirties, svc), d[i].v.dirtied);
-	}
-	free(d);
+	ks_task_rows_collect(ctx, &st->rows, skel->maps.cache_rows, CACHE_EV_ROW, &who,
+			     cache_agent_add, st);
 }
 
 /* The agent's line: hits and misses per second, the ratio, who misses most. */

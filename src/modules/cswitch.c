@@ -13,6 +13,7 @@
 
 #include "core/ident.h"
 #include "core/pidset.h"
+#include "core/rows_collect.h"
 #include "modules/cswitch_int.h"
 #include "cswitch.skel.h"
 
@@ -192,28 +193,26 @@ static int cswitch_init(struct ks_ctx *ctx, void *state)
 	return st->m_vol && st->m_invol && st->m_migr && st->m_wake ? 0 : -errno;
 }
 
+static void cswitch_add(void *state, const void *row, const char *svc)
+{
+	const struct cswitch_row *r = row;
+	struct cswitch_state *st = state;
+
+	ks_counter_add(ks_metric_get(st->m_vol, svc), r->v.voluntary);
+	ks_counter_add(ks_metric_get(st->m_invol, svc), r->v.involuntary);
+	ks_counter_add(ks_metric_get(st->m_migr, svc), r->v.migrations);
+	ks_counter_add(ks_metric_get(st->m_wake, svc), r->v.wakeups);
+}
+
 /* Agent: the rows that changed since the last interval into the registry, per service. */
 static void cswitch_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	static const struct ks_row_who who = KS_ROW_WHO(struct cswitch_row);
 	struct cswitch_state *st = state;
 	struct cswitch_bpf *skel = vskel;
-	struct cswitch_row *d;
-	uint64_t total;
-	size_t m = ks_task_rows_read(&st->rows, skel->maps.cswitch_rows, &total, (void **)&d);
 
-	ks_ctx_aggregated(ctx, CSWITCH_EV_SWITCH, total);
-	for (size_t i = 0; d && i < m; i++) {
-		struct ks_hdr h;
-		const char *svc;
-
-		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
-		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
-		ks_counter_add(ks_metric_get(st->m_vol, svc), d[i].v.voluntary);
-		ks_counter_add(ks_metric_get(st->m_invol, svc), d[i].v.involuntary);
-		ks_counter_add(ks_metric_get(st->m_migr, svc), d[i].v.migrations);
-		ks_counter_add(ks_metric_get(st->m_wake, svc), d[i].v.wakeups);
-	}
-	free(d);
+	ks_task_rows_collect(ctx, &st->rows, skel->maps.cswitch_rows, CSWITCH_EV_SWITCH, &who,
+			     cswitch_add, st);
 }
 
 /* The agent's line: switches per second, voluntary or not, and the services that switch

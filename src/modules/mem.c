@@ -15,6 +15,7 @@
 
 #include "core/attachments.h"
 #include "core/ident.h"
+#include "core/rows_collect.h"
 #include "core/symbolize.h"
 #include "mem.skel.h"
 #include "modules/mem_int.h"
@@ -338,28 +339,25 @@ static int mem_init(struct ks_ctx *ctx, void *state)
 		       : -errno;
 }
 
+static void mem_add(void *state, const void *row, const char *svc)
+{
+	const struct mem_row *r = row;
+	struct mem_state *st = state;
+
+	ks_counter_add(ks_metric_get(st->m_minor, svc), r->v.minor);
+	ks_counter_add(ks_metric_get(st->m_major, svc), r->v.major);
+	ks_counter_add(ks_metric_get(st->m_mapped, svc), r->v.mmap_bytes);
+	ks_counter_add(ks_metric_get(st->m_unmapped, svc), r->v.munmap_bytes);
+}
+
 /* Agent: the rows that changed since the last interval into the registry, per service. */
 static void mem_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
+	static const struct ks_row_who who = KS_ROW_WHO(struct mem_row);
 	struct mem_state *st = state;
 	struct mem_bpf *skel = vskel;
-	struct mem_row *d;
-	uint64_t total;
-	size_t m = ks_task_rows_read(&st->rows, skel->maps.mem_rows, &total, (void **)&d);
 
-	ks_ctx_aggregated(ctx, MEM_EV_FAULT, total);
-	for (size_t i = 0; d && i < m; i++) {
-		struct ks_hdr h;
-		const char *svc;
-
-		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
-		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
-		ks_counter_add(ks_metric_get(st->m_minor, svc), d[i].v.minor);
-		ks_counter_add(ks_metric_get(st->m_major, svc), d[i].v.major);
-		ks_counter_add(ks_metric_get(st->m_mapped, svc), d[i].v.mmap_bytes);
-		ks_counter_add(ks_metric_get(st->m_unmapped, svc), d[i].v.munmap_bytes);
-	}
-	free(d);
+	ks_task_rows_collect(ctx, &st->rows, skel->maps.mem_rows, MEM_EV_FAULT, &who, mem_add, st);
 }
 
 /* The agent's line: faults per second, bytes mapped and unmapped, and the services that

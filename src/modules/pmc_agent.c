@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/ident.h"
+#include "core/rows_collect.h"
 #include "modules/pmc_int.h"
 
 /* The agent's metrics: one counter series per known counter and service. */
@@ -47,23 +48,19 @@ int pmc_agent_init(struct ks_ctx *ctx, void *state)
 	return 0;
 }
 
+static void pmc_agent_add(void *state, const void *row, const char *svc)
+{
+	struct pmc_state *st = state;
+
+	for (int j = 0; j < st->n; j++)
+		ks_counter_add(ks_metric_get(st->m[j], svc), pmc_value(st, row, j));
+}
+
 void pmc_agent_collect(struct ks_ctx *ctx, struct pmc_state *st, struct bpf_map *rows)
 {
-	struct pmc_row *d;
-	uint64_t total;
-	size_t m = ks_task_rows_read(&st->rows, rows, &total, (void **)&d);
+	static const struct ks_row_who who = KS_ROW_WHO(struct pmc_row);
 
-	ks_ctx_aggregated(ctx, PMC_EV_ROWS, total);
-	for (size_t i = 0; d && i < m; i++) {
-		struct ks_hdr h;
-		const char *svc;
-
-		ks_row_hdr(&h, d[i].k.pid, d[i].k.tid, d[i].v.cgroup, d[i].v.comm);
-		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
-		for (int j = 0; j < st->n; j++)
-			ks_counter_add(ks_metric_get(st->m[j], svc), pmc_value(st, &d[i], j));
-	}
-	free(d);
+	ks_task_rows_collect(ctx, &st->rows, rows, PMC_EV_ROWS, &who, pmc_agent_add, st);
 }
 
 /* The agent's line: each counter per second, IPC where there are cycles, and the services
