@@ -153,7 +153,8 @@ def test_cold_then_warm_read(cachefs, kernel_hooks, hooks):
     pin = None
     try:
         k1 = traced_pass(["-p", str(h.pid), "--file", path] + args, h, [o])
-        assert mincore(path) >= PAGES - META    # less: the host reclaimed meanwhile
+        # the cold pass's own misses are checked below; by now the host may already have
+        # reclaimed some of its pages (24 seen here under load): the pin reads them back
         pin = Pin(path, PAGES)                  # all of it cached, and kept
         assert mincore(path) == PAGES
         k2 = traced_pass(["-p", str(h.pid), "--file", path] + args, h)
