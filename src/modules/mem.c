@@ -29,6 +29,9 @@ static const struct ks_opt mem_opts[] = {
 	  "only OOM kills: no page-fault counting, no growth" },
 	{ "leaks", 0, KS_OPT_FLAG, offsetof(struct mem_state, leaks), NULL,
 	  "with -p: outstanding allocations by the user stack that made them (uprobes)" },
+	{ "src", 0, KS_OPT_FLAG, offsetof(struct mem_state, src), NULL,
+	  "--leaks: read DWARF (libdw): inlined allocating functions as frames of their own, "
+	  "and each function's file:line" },
 	{ "leaks-lib", 0, KS_OPT_STR, offsetof(struct mem_state, leaks_lib), "LIB",
 	  "the allocator's library or binary for --leaks (default libc)" },
 	{ "no-growth", 0, KS_OPT_FLAG, offsetof(struct mem_state, no_growth), NULL,

@@ -20,7 +20,8 @@ struct mem_state {
 	bool per_thread;	/* -L */
 	bool no_faults;		/* --oom-only */
 	bool no_growth;		/* --no-growth */
-	bool leaks;		/* --leaks */
+	bool leaks;
+	bool src;		/* --src: DWARF's inlined frames and definitions (--leaks) */		/* --leaks */
 	const char *leaks_lib;	/* --leaks-lib: the allocator's library (default libc) */
 	uint64_t pid;		/* -p, with --leaks */
 	struct ks_symbolizer *leak_sym;	/* names --leaks' frames (core/symbolize.h) */

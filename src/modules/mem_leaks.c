@@ -40,8 +40,8 @@ int mem_leaks_configure(struct mem_state *st, const struct ks_common *common, ch
 			size_t len)
 {
 	if (!st->leaks) {
-		if (st->leaks_lib) {
-			snprintf(err, len, "--leaks-lib needs --leaks");
+		if (st->leaks_lib || st->src) {
+			snprintf(err, len, "%s needs --leaks", st->src ? "--src" : "--leaks-lib");
 			return -1;
 		}
 		return 0;
@@ -155,7 +155,10 @@ static void refresh_maps(struct mem_state *st)
 {
 	char *text;
 
-	if (!st->leak_sym && !(st->leak_sym = ks_symbolizer__new("/proc", "/usr/lib/debug")))
+	if (!st->leak_sym && (st->leak_sym = ks_symbolizer__new("/proc", "/usr/lib/debug")) &&
+	    st->src)
+		ks_symbolizer__want_src(st->leak_sym);
+	if (!st->leak_sym)
 		return;
 	if (!(text = ks_maps_read("/proc", st->pid)))
 		return;
@@ -163,16 +166,59 @@ static void refresh_maps(struct mem_state *st)
 	free(text);
 }
 
-/* One frame's text into @out: see the top of the file. */
+/* " (file.c:12)": where DWARF says @fn is defined, base name only; "" without it. */
+static const char *src_of(const struct ks_srcfn *fn, char *buf, size_t len)
+{
+	const char *slash = fn->file ? strrchr(fn->file, '/') : NULL;
+
+	if (!fn->file)
+		return "";
+	snprintf(buf, len, " (%.100s:%u)", slash ? slash + 1 : fn->file, fn->line);
+	return buf;
+}
+
+/* --src: the functions inlined at return address @ip (the call is the byte before it),
+ * innermost first, each a frame of its own, NUL-separated into @out; their length. */
+static size_t inlined_frames(struct mem_state *st, uint64_t ip, char *out, size_t len)
+{
+	struct ks_frame f = {};
+	char src[128];
+	size_t n = 0;
+
+	ks_symbolizer__user(st->leak_sym, st->pid, 0, ip - 1, st->leak_round, &f);
+	for (int j = f.src ? (int)f.src->ninl - 1 : -1; j >= 0 && n + 1 < len; j--) {
+		const struct ks_srcfn *fn = &f.src->inl[j];
+
+		n += snprintf(out + n, len - n, "%s [inlined]%s", fn->name ? fn->name : "?",
+			      src_of(fn, src, sizeof(src))) + 1;
+		if (n >= len)
+			return len - 1;
+	}
+	return n;
+}
+
+/* One frame's text into @out: see the top of the file; with --src the functions inlined
+ * there come first, each ending in a NUL. */
 static int frame_name(struct mem_state *st, uint64_t ip, char *out, size_t len)
 {
 	struct ks_frame f = {};
+	char src[128] = "";
+	size_t pre = 0;
 
 	if (st->leak_sym)
 		ks_symbolizer__user(st->leak_sym, st->pid, 0, ip, st->leak_round, &f);
+	if (f.name && st->src) {
+		struct ks_frame call = {};
+
+		pre = inlined_frames(st, ip, out, len);
+		ks_symbolizer__user(st->leak_sym, st->pid, 0, ip - 1, st->leak_round, &call);
+		if (call.src)
+			src_of(&call.src->fn, src, sizeof(src));
+	}
 	if (f.name)
-		return snprintf(out, len, "%s`%s+0x%llx", f.module ? f.module : "?", f.name,
-				(unsigned long long)f.off);
+		return pre + snprintf(out + pre, len - pre, "%s`%s+0x%llx%s",
+				      f.module ? f.module : "?", f.name,
+				      (unsigned long long)f.off, src);
 	if (f.module)
 		return snprintf(out, len, "%s+0x%llx", f.module, (unsigned long long)f.off);
 	return snprintf(out, len, "0x%llx", (unsigned long long)ip);
