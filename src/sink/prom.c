@@ -6,6 +6,9 @@
  * swaps it in under a mutex, so a scrape never touches the registry and never waits for
  * more than a copy. A scrape therefore sees the registry as of the last interval's end.
  *
+ * /healthz says whether an interval has ended (and when the last one did): for a liveness
+ * or readiness probe.
+ *
  * The socket is bound here, not by libmicrohttpd, so that a busy port is told as such
  * (EADDRINUSE) and the agent can say so in one line.
  */
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sink/prom.h"
@@ -29,6 +33,8 @@ struct prom {
 	struct ks_buf page;	/* served; guarded by lock */
 	struct ks_buf next;	/* rendered by the reader's thread */
 	uint64_t scrapes;	/* guarded by lock */
+	struct timespec last;	/* when the last interval ended; guarded by lock */
+	uint64_t intervals;	/* ended so far; guarded by lock */
 };
 
 static const char not_yet[] = "# ksight: no interval has ended yet\n";
@@ -126,6 +132,25 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, cons
 	return ret;
 }
 
+/* /healthz: 200 once an interval has ended, with how long ago; 503 before (a probe
+ * that restarts a starting agent would never let it start: give it an initial delay). */
+static enum MHD_Result health(struct MHD_Connection *c, struct prom *p, const char *type)
+{
+	struct timespec now;
+	char body[128];
+	double ago;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&p->lock);
+	ago = (now.tv_sec - p->last.tv_sec) + (now.tv_nsec - p->last.tv_nsec) / 1e9;
+	n = p->intervals ? snprintf(body, sizeof(body), "ok: %llu intervals, the last ended %.1f s ago\n",
+				    (unsigned long long)p->intervals, ago)
+			 : snprintf(body, sizeof(body), "starting: no interval has ended yet\n");
+	pthread_mutex_unlock(&p->lock);
+	return reply(c, p->intervals ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, type, body, n);
+}
+
 static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *url,
 			     const char *method, const char *version, const char *upload,
 			     size_t *upload_size, void **con_cls)
@@ -136,8 +161,10 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
+	if (!strcmp(url, "/healthz"))
+		return health(c, p, text);
 	if (strcmp(url, "/metrics")) {
-		static const char nf[] = "ksight serves /metrics only\n";
+		static const char nf[] = "ksight serves /metrics and /healthz\n";
 
 		return reply(c, MHD_HTTP_NOT_FOUND, text, nf, sizeof(nf) - 1);
 	}
@@ -196,16 +223,20 @@ static void prom_emit(struct ks_sink *s, const struct ks_rec *r)
 static void prom_metrics(struct ks_sink *s, const struct ks_metrics *m, int64_t real_ns)
 {
 	struct prom *p = s->priv;
+	struct timespec now;
 	struct ks_buf t;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	ks_buf_reset(&p->next);
 	ks_prom_text(&p->next, m);
-	if (p->next.len == 0)
-		return;
 	pthread_mutex_lock(&p->lock);
-	t = p->page;
-	p->page = p->next;
-	p->next = t;
+	p->last = now;
+	p->intervals++;
+	if (p->next.len) {
+		t = p->page;
+		p->page = p->next;
+		p->next = t;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -90,6 +90,30 @@ def test_metrics_exact_and_parsable(workdir):
         s.listen()
 
 
+def test_healthz_says_when_an_interval_ended():
+    """/healthz: 503 "starting" until the first interval ends, then 200 with how many
+    have ended and how long ago the last did."""
+    port = free_port()
+    url = "http://127.0.0.1:%d/healthz" % port
+    k = Ksight(["run", "--modules", "open", "--listen", "127.0.0.1:%d" % port, "3"])
+    try:
+        k.wait_ready()
+        status, ctype, body = get(url)
+        assert (status, body) == (503, "starting: no interval has ended yet\n")
+        assert ctype.startswith("text/plain")
+        deadline = time.time() + 10 * SLOW
+        while status != 200 and time.time() < deadline:
+            time.sleep(0.2)
+            status, _, body = get(url)
+        assert status == 200, body
+        words = body.split()
+        assert words[0] == "ok:" and int(words[1]) >= 1 and words[2] == "intervals,", body
+        assert 0 <= float(words[-3]) < 4 * SLOW, body
+        assert "/healthz" in get("http://127.0.0.1:%d/other" % port)[2]
+    finally:
+        assert k.stop() == 0, k.stderr
+
+
 @pytest.mark.parametrize("addr,needle", [
     ("9464", "not HOST:PORT"),
     (":9464", "no host"),
