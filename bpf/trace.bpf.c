@@ -61,24 +61,30 @@ static __always_inline void bump(__u32 slot)
 		(*n)++;
 }
 
+/* The registers of x86-64's calling convention. The context is read through a helper:
+ * the compiler turns a switch of direct loads into one load at a computed offset, which
+ * the verifier refuses on a context. */
 static __always_inline __u64 uprobe_reg(struct pt_regs *regs, __u32 kind, __u32 idx)
 {
+	__u32 off;
+	__u64 x = 0;
+
 	if (kind == TRACE_F_RET)
-		return PT_REGS_RC(regs);
-	switch (idx) {
-	case 0:
-		return PT_REGS_PARM1(regs);
-	case 1:
-		return PT_REGS_PARM2(regs);
-	case 2:
-		return PT_REGS_PARM3(regs);
-	case 3:
-		return PT_REGS_PARM4(regs);
-	case 4:
-		return PT_REGS_PARM5(regs);
-	default:
-		return regs->r9;	/* the sixth argument (x86-64; libbpf 1.1 has no PARM6) */
-	}
+		off = offsetof(struct pt_regs, ax);
+	else if (idx == 0)
+		off = offsetof(struct pt_regs, di);
+	else if (idx == 1)
+		off = offsetof(struct pt_regs, si);
+	else if (idx == 2)
+		off = offsetof(struct pt_regs, dx);
+	else if (idx == 3)
+		off = offsetof(struct pt_regs, cx);
+	else if (idx == 4)
+		off = offsetof(struct pt_regs, r8);
+	else
+		off = offsetof(struct pt_regs, r9);
+	bpf_probe_read_kernel(&x, sizeof(x), (void *)regs + off);
+	return x;
 }
 
 /* Field @i of this hit into @v: from the record @ctx (tracepoint) or the registers. */
