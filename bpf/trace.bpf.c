@@ -135,26 +135,18 @@ static __always_inline void read_field(void *ctx, bool uprobe, struct trace_vals
 	v->num[i & (TRACE_FIELDS - 1)] = x;
 }
 
+/* A comparison is its truth table indexed by the order of field and constant (0 <, 1 ==,
+ * 2 >): two branches instead of one per operator and signedness, so the verifier walks
+ * few paths per step of the filter. Signed values compare as unsigned once their sign
+ * bits are flipped. */
 static __always_inline __u64 cmp_int(const struct trace_op *op, const struct trace_vals *v)
 {
 	__u32 fi = op->field & (TRACE_FIELDS - 1);
-	__u64 a = v->num[fi], b = op->val;
-	bool sgn = trace_conf.f[fi].is_signed;
+	__u64 flip = (__u64)(trace_conf.f[fi].is_signed & 1) << 63;
+	__u64 a = v->num[fi] ^ flip, b = op->val ^ flip;
+	__u32 idx = (a >= b) + (a > b);
 
-	switch (op->cmp) {
-	case TRACE_EQ:
-		return a == b;
-	case TRACE_NE:
-		return a != b;
-	case TRACE_LT:
-		return sgn ? (__s64)a < (__s64)b : a < b;
-	case TRACE_LE:
-		return sgn ? (__s64)a <= (__s64)b : a <= b;
-	case TRACE_GT:
-		return sgn ? (__s64)a > (__s64)b : a > b;
-	default:
-		return sgn ? (__s64)a >= (__s64)b : a >= b;
-	}
+	return (op->truth >> idx) & 1;
 }
 
 static __always_inline __u64 cmp_str(const struct trace_op *op, const struct trace_vals *v)
@@ -165,51 +157,68 @@ static __always_inline __u64 cmp_str(const struct trace_op *op, const struct tra
 
 	for (int k = 0; k < TRACE_STR / 8; k++)
 		x |= (w[k] ^ c->w[k]) & c->mask[k];
-	return (x == 0) ^ (op->cmp == TRACE_NE);
+	return (op->truth >> (x == 0)) & 1;
 }
 
 /*
- * The filter's verdict on @sc->v (true without a filter). The stack lives in map memory,
- * not in a register: a register would hold a known constant on each path through the
- * comparisons, so the verifier could never merge two paths and would walk 2^n of them.
+ * Step @i of the filter on the scratch's values, over its stack of booleans. A global
+ * function, verified once for any step: the filter's loop then costs the verifier a call
+ * per step, not every path through a step times the steps. The stack lives in map memory:
+ * a register would hold a known constant on each path through the comparisons.
  */
-static __always_inline bool filter(struct trace_buf *sc)
+__noinline int trace_step(__u32 i)
 {
-	volatile __u64 *st = &sc->st;
-	__u32 n = trace_conf.nops;
-	__u64 a, r;
+	const struct trace_op *op = &trace_conf.ops[i & (TRACE_OPS - 1)];
+	struct trace_buf *sc;
+	volatile __u64 *st;
+	__u32 zero = 0;
+	__u64 a;
+
+	sc = bpf_map_lookup_elem(&trace_buf, &zero);
+	if (!sc)
+		return 0;
+	st = &sc->st;
+	switch (op->code) {
+	case TRACE_OP_INT:
+		*st = *st << 1 | cmp_int(op, &sc->v);
+		break;
+	case TRACE_OP_STR:
+		*st = *st << 1 | cmp_str(op, &sc->v);
+		break;
+	case TRACE_OP_AND:
+		a = *st;
+		*st = (a >> 1 & ~1ULL) | (a >> 1 & a & 1);
+		break;
+	case TRACE_OP_OR:
+		a = *st;
+		*st = a >> 1 | (a & 1);
+		break;
+	default:
+		*st ^= 1;
+	}
+	return 0;
+}
+
+/* The filter's verdict on the scratch's values (true without a filter). */
+__noinline int trace_filter(void)
+{
+	struct trace_buf *sc;
+	__u32 n = trace_conf.nops, zero = 0;
 
 	if (!n)
-		return true;
-	*st = 0;
+		return 1;
+	sc = bpf_map_lookup_elem(&trace_buf, &zero);
+	if (!sc)
+		return 0;
+	sc->st = 0;
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < TRACE_OPS; i++) {
-		const struct trace_op *op = &trace_conf.ops[i];
-
 		if (i >= n)
 			break;
-		switch (op->code) {
-		case TRACE_OP_INT:
-			r = cmp_int(op, &sc->v);
-			*st = *st << 1 | r;
-			break;
-		case TRACE_OP_STR:
-			r = cmp_str(op, &sc->v);
-			*st = *st << 1 | r;
-			break;
-		case TRACE_OP_AND:
-			a = *st;
-			*st = (a >> 1 & ~1ULL) | (a >> 1 & a & 1);
-			break;
-		case TRACE_OP_OR:
-			a = *st;
-			*st = a >> 1 | (a & 1);
-			break;
-		default:
-			*st ^= 1;
-		}
+		trace_step(i);
 	}
-	return *st & 1;
+	sc = bpf_map_lookup_elem(&trace_buf, &zero);
+	return sc ? sc->st & 1 : 0;
 }
 
 static __always_inline void count_key(struct trace_buf *sc)
@@ -268,11 +277,35 @@ static __always_inline void hist(const struct trace_vals *v)
 	h->slots[slot & (TRACE_HSLOTS - 1)]++;
 }
 
+/* What a kept hit adds: a --count-by row, a histogram bucket, a -f record. A global
+ * function, verified once on its own, like trace_filter(). */
+__noinline int trace_keep(__u64 pid_tgid)
+{
+	struct trace_buf *sc;
+	struct trace_rec *e;
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&trace_buf, &zero);
+	if (!sc)
+		return 0;
+	if (trace_conf.nkeys)
+		count_key(sc);
+	if (trace_conf.hist)
+		hist(&sc->v);
+	if (trace_conf.events) {
+		e = ks_reserve(TRACE_EV_EVENT, sizeof(*e), pid_tgid);
+		if (!e)
+			return 0;
+		bpf_probe_read_kernel(&e->v, sizeof(e->v), &sc->v);
+		ks_submit(e);
+	}
+	return 0;
+}
+
 static __always_inline int trace_hit(void *ctx, bool uprobe)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct trace_buf *sc;
-	struct trace_rec *e;
 	__u32 zero = 0, nf = trace_conf.nfields;
 
 	if (!ks_want(pid_tgid))
@@ -288,23 +321,12 @@ static __always_inline int trace_hit(void *ctx, bool uprobe)
 				break;
 			read_field(ctx, uprobe, &sc->v, i, pid_tgid);
 		}
-		if (!filter(sc))
+		if (!trace_filter())
 			return 0;
 	}
 	bump(TRACE_TOT_MATCH);
-	if (!nf)
-		return 0;
-	if (trace_conf.nkeys)
-		count_key(sc);
-	if (trace_conf.hist)
-		hist(&sc->v);
-	if (trace_conf.events) {
-		e = ks_reserve(TRACE_EV_EVENT, sizeof(*e), pid_tgid);
-		if (!e)
-			return 0;
-		bpf_probe_read_kernel(&e->v, sizeof(e->v), &sc->v);
-		ks_submit(e);
-	}
+	if (nf)
+		trace_keep(pid_tgid);
 	return 0;
 }
 

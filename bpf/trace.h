@@ -53,7 +53,9 @@ struct trace_op {
 	__u8 cmp;		/* enum trace_cmp (EQ or NE for strings) */
 	__u8 field;		/* index in trace_conf.f */
 	__u8 str;		/* TRACE_OP_STR: index in trace_conf.s */
-	__u32 pad;
+	__u8 truth;		/* the result when field < constant (bit 0), == (bit 1),
+				 * > (bit 2); strings: unequal (bit 0), equal (bit 1) */
+	__u8 pad[3];
 	__s64 val;		/* TRACE_OP_INT: the constant */
 };
 

@@ -45,6 +45,12 @@ static void skip(struct fparse *f)
 		f->at++;
 }
 
+/* The truth table of each comparison (bpf/trace.h: struct trace_op) */
+static const uint8_t truth[] = {
+	[TRACE_EQ] = 2, [TRACE_NE] = 5, [TRACE_LT] = 1, [TRACE_LE] = 3, [TRACE_GT] = 4,
+	[TRACE_GE] = 6,
+};
+
 static int emit(struct fparse *f, const char *at, const struct trace_op *op)
 {
 	if (f->c->nops >= TRACE_OPS)
@@ -181,6 +187,7 @@ found:
 		if (integer_const(f, &op))
 			return -1;
 	}
+	op.truth = truth[op.cmp];
 	return emit(f, name, &op);
 }
 

@@ -2,7 +2,7 @@
 /*
  * ksight trace's pure parts: the PROBE syntax (trace_probe.c), the fields of a format file,
  * and --filter compiled to the kernel's postfix program (trace_filter.c). The compiled
- * programs are run here by a copy of the kernel's interpreter (bpf/trace.bpf.c: filter())
+ * programs are run here by a copy of the kernel's interpreter (bpf/trace.bpf.c: trace_step())
  * on values whose verdict the test states independently.
  */
 #include "testutil.h"
@@ -114,16 +114,13 @@ static bool eval(const struct trace_conf *c, const struct trace_vals *v)
 		const struct trace_field *f = &c->f[op->field];
 		uint64_t x = v->num[op->field], b = op->val, r = 0, d = 0;
 
+		uint64_t flip = (uint64_t)f->is_signed << 63;
+
 		switch (op->code) {
 		case TRACE_OP_INT:
-			switch (op->cmp) {
-			case TRACE_EQ: r = x == b; break;
-			case TRACE_NE: r = x != b; break;
-			case TRACE_LT: r = f->is_signed ? (int64_t)x < (int64_t)b : x < b; break;
-			case TRACE_LE: r = f->is_signed ? (int64_t)x <= (int64_t)b : x <= b; break;
-			case TRACE_GT: r = f->is_signed ? (int64_t)x > (int64_t)b : x > b; break;
-			default: r = f->is_signed ? (int64_t)x >= (int64_t)b : x >= b;
-			}
+			x ^= flip;
+			b ^= flip;
+			r = (op->truth >> ((x >= b) + (x > b))) & 1;
 			st = st << 1 | r;
 			break;
 		case TRACE_OP_STR:
@@ -133,7 +130,7 @@ static bool eval(const struct trace_conf *c, const struct trace_vals *v)
 				memcpy(&w, v->str[op->field] + 8 * k, 8);
 				d |= (w ^ c->s[op->str].w[k]) & c->s[op->str].mask[k];
 			}
-			st = st << 1 | ((d == 0) ^ (op->cmp == TRACE_NE));
+			st = st << 1 | ((op->truth >> (d == 0)) & 1);
 			break;
 		case TRACE_OP_AND:
 			a = st;
