@@ -47,7 +47,7 @@ struct {
 
 /* Key size set by user space to the --count-by parts' total (1 when unused). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, TRACE_ROWS);
 	__uint(key_size, TRACE_KEY_MAX);
 	__uint(value_size, sizeof(__u64));
@@ -221,40 +221,54 @@ __noinline int trace_filter(void)
 	return sc ? sc->st & 1 : 0;
 }
 
-static __always_inline void count_key(struct trace_buf *sc)
+/* The key of this hit: one field is its own key where it lies; several are copied side
+ * by side into the scratch's key buffer. */
+static __always_inline void *make_key(struct trace_buf *sc)
 {
-	__u64 one = 1, *n;
+	const struct trace_kpart *p = &trace_conf.k[0];
+	__u32 fi = p->field & (TRACE_FIELDS - 1);
 
+	if (trace_conf.nkeys == 1)
+		return trace_conf.f[fi].kind <= TRACE_F_INT || trace_conf.f[fi].kind >= TRACE_F_PID ?
+			(void *)&sc->v.num[fi] : (void *)sc->v.str[fi];
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < TRACE_KEYS; i++) {
-		const struct trace_kpart *p = &trace_conf.k[i];
 		__u32 off, len;
 
+		p = &trace_conf.k[i];
+		fi = p->field & (TRACE_FIELDS - 1);
 		if (i >= trace_conf.nkeys)
 			break;
 		off = ks_mask(p->off, 255);
 		len = ks_mask(p->len - 1, 63) + 1;	/* 1 to TRACE_STR */
-		if (trace_conf.f[p->field & (TRACE_FIELDS - 1)].kind <= TRACE_F_INT ||
-		    trace_conf.f[p->field & (TRACE_FIELDS - 1)].kind >= TRACE_F_PID)
-			bpf_probe_read_kernel(sc->key + off, 8,
-					      &sc->v.num[p->field & (TRACE_FIELDS - 1)]);
+		if (trace_conf.f[fi].kind <= TRACE_F_INT || trace_conf.f[fi].kind >= TRACE_F_PID)
+			bpf_probe_read_kernel(sc->key + off, 8, &sc->v.num[fi]);
 		else
-			bpf_probe_read_kernel(sc->key + off, len,
-					      sc->v.str[p->field & (TRACE_FIELDS - 1)]);
+			bpf_probe_read_kernel(sc->key + off, len, sc->v.str[fi]);
 	}
-	n = bpf_map_lookup_elem(&trace_counts, sc->key);
+	return sc->key;
+}
+
+/* Per-CPU rows: a hit adds to its CPU's count with no atomic operation. */
+static __always_inline void count_key(struct trace_buf *sc)
+{
+	void *key = make_key(sc);
+	__u64 one = 1, *n;
+
+	n = bpf_map_lookup_elem(&trace_counts, key);
 	if (n) {
-		__sync_fetch_and_add(n, 1);
+		(*n)++;
 		return;
 	}
-	/* another CPU may make the row first: then it is there to look up */
-	if (!bpf_map_update_elem(&trace_counts, sc->key, &one, BPF_NOEXIST))
-		return;
-	n = bpf_map_lookup_elem(&trace_counts, sc->key);
-	if (n)
-		__sync_fetch_and_add(n, 1);
-	else
-		ks_lost(TRACE_EV_COUNT);
+	/* an update from BPF sets this CPU's value and zeroes the others' */
+	if (bpf_map_update_elem(&trace_counts, key, &one, BPF_NOEXIST)) {
+		/* another program made the row meanwhile (a uprobe can be preempted) */
+		n = bpf_map_lookup_elem(&trace_counts, key);
+		if (n)
+			(*n)++;
+		else
+			ks_lost(TRACE_EV_COUNT);
+	}
 }
 
 static __always_inline void hist(const struct trace_vals *v)

@@ -131,8 +131,11 @@ static uint64_t row_count(const struct krows *k, size_t i)
 	return c;
 }
 
+/* The rows of per-CPU hash @m, each CPU's counts summed. */
 static int read_rows(struct bpf_map *m, struct krows *k)
 {
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *pc = calloc(ncpu > 0 ? ncpu : 1, sizeof(*pc));
 	size_t cap = 256;
 	unsigned char key[TRACE_KEY_MAX], next[TRACE_KEY_MAX];
 	void *prev = NULL;
@@ -140,13 +143,15 @@ static int read_rows(struct bpf_map *m, struct krows *k)
 
 	k->v = malloc(cap * k->rowsz);
 	k->n = 0;
-	while (k->v && !bpf_map_get_next_key(fd, prev, next)) {
-		uint64_t c;
+	while (k->v && pc && !bpf_map_get_next_key(fd, prev, next)) {
+		uint64_t c = 0;
 
 		memcpy(key, next, k->keylen);
 		prev = key;
-		if (bpf_map_lookup_elem(fd, key, &c))
+		if (bpf_map_lookup_elem(fd, key, pc))
 			continue;
+		for (int i = 0; i < ncpu; i++)
+			c += pc[i];
 		if (k->n == cap) {
 			void *nv = realloc(k->v, 2 * cap * k->rowsz);
 
@@ -159,6 +164,7 @@ static int read_rows(struct bpf_map *m, struct krows *k)
 		memcpy(k->v + k->n * k->rowsz + k->keylen, &c, sizeof(c));
 		k->n++;
 	}
+	free(pc);
 	if (!k->v)
 		return -1;
 	g_keylen = k->keylen;
