@@ -3,6 +3,7 @@
 References: the helper fcalls (N forks, N getppid calls), and utarget, which calls
 ks_target(i, 3i) for i in 0..N-1 (returns 2i + 1): every count, bucket and value is known
 before the run."""
+import os
 import signal
 import time
 
@@ -203,3 +204,31 @@ def test_nothing_left_after_kill():
         time.sleep(0.1)
     assert not mine["prog"] & bpftool_ids("prog")
     assert not mine["link"] & bpftool_ids("link")
+
+
+def test_data_loc_string_filter_and_key():
+    """sched_process_exec's filename is a __data_loc string: K execs of a copy of true in a
+    private directory, kept exactly by an equality and by a prefix filter, keyed by it."""
+    import shutil
+    import tempfile
+    k_execs = 20
+    d = tempfile.mkdtemp(prefix="kst-")     # short: strings keep 63 bytes
+    exe = os.path.join(d, "ktrue")
+    shutil.copy("/bin/true", exe)
+    try:
+        check_execs(exe, d, k_execs)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def check_execs(exe, d, k_execs):
+    import subprocess
+    for flt in ('filename == "%s"' % exe, 'filename == "%s/*"' % d):
+        k = Ksight(["trace", "--json", "sched:sched_process_exec", "--filter", flt,
+                    "--count-by", "filename,comm"])
+        k.wait_ready()
+        for _ in range(k_execs):
+            subprocess.run([exe], check=True)
+        assert k.stop() == 0, k.stderr
+        assert total(k, "matched") == k_execs, flt
+        assert rows(k, "filename", "comm") == {(exe, "ktrue"): k_execs}, flt
