@@ -4,7 +4,10 @@ References: the helper fcalls (N forks, N getppid calls), and utarget, which cal
 ks_target(i, 3i) for i in 0..N-1 (returns 2i + 1): every count, bucket and value is known
 before the run."""
 import os
+import shutil
 import signal
+import subprocess
+import tempfile
 import time
 
 import pytest
@@ -209,8 +212,6 @@ def test_nothing_left_after_kill():
 def test_data_loc_string_filter_and_key():
     """sched_process_exec's filename is a __data_loc string: K execs of a copy of true in a
     private directory, kept exactly by an equality and by a prefix filter, keyed by it."""
-    import shutil
-    import tempfile
     k_execs = 20
     d = tempfile.mkdtemp(prefix="kst-")     # short: strings keep 63 bytes
     exe = os.path.join(d, "ktrue")
@@ -222,7 +223,6 @@ def test_data_loc_string_filter_and_key():
 
 
 def check_execs(exe, d, k_execs):
-    import subprocess
     for flt in ('filename == "%s"' % exe, 'filename == "%s/*"' % d):
         k = Ksight(["trace", "--json", "sched:sched_process_exec", "--filter", flt,
                     "--count-by", "filename,comm"])
