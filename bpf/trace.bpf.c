@@ -335,12 +335,13 @@ static __always_inline int trace_hit(void *ctx, bool uprobe)
 				break;
 			read_field(ctx, uprobe, &sc->v, i, pid_tgid);
 		}
-		if (!trace_filter())
-			return 0;
-	}
-	bump(TRACE_TOT_MATCH);
-	if (nf)
+		if (trace_conf.nops) {
+			if (!trace_filter())
+				return 0;
+			bump(TRACE_TOT_MATCH);
+		}
 		trace_keep(pid_tgid);
+	}
 	return 0;
 }
 

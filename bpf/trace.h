@@ -97,7 +97,7 @@ struct trace_vals {
 
 /* trace_total's slots */
 #define TRACE_TOT_HITS 0	/* hits of tasks passing -p/-n/... */
-#define TRACE_TOT_MATCH 1	/* of which the filter kept */
+#define TRACE_TOT_MATCH 1	/* of which the filter kept (counted only with a filter) */
 
 struct trace_rec {
 	struct ks_hdr h;
