@@ -306,6 +306,7 @@ const struct ks_module trace_module = {
 	.slots = trace_slots,
 	.types = trace_types,
 	.args = trace_args,
+	.args_usage = " PROBE",
 	.want_slot = trace_want_slot,
 	.setup = trace_setup,
 	.attach = trace_attach,

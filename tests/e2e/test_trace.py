@@ -232,3 +232,18 @@ def check_execs(exe, d, k_execs):
         assert k.stop() == 0, k.stderr
         assert total(k, "matched") == k_execs, flt
         assert rows(k, "filename", "comm") == {(exe, "ktrue"): k_execs}, flt
+
+
+def test_interval_and_count_end_by_themselves():
+    """-i 1 -c 2: two reports a second apart, then the command exits 0 on its own."""
+    k = Ksight(["trace", "--json", "sched:sched_switch", "-i", "1", "-c", "2"])
+    assert k.wait(30) == 0, k.stderr
+    tot = k.records("trace_total")
+    assert len(tot) == 2 and all(r["hits"] > 0 for r in tot), tot
+
+
+def test_help_names_the_probe():
+    r = run_ksight(["trace", "--help"])
+    assert r.returncode == 0
+    assert "ksight trace [OPTIONS] PROBE" in r.stdout
+    assert "--count-by" in r.stdout and "u:BINARY:FUNCTION" in r.stdout
