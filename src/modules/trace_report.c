@@ -27,18 +27,25 @@ static uint64_t total(struct bpf_map *m, uint32_t slot)
 	return sum;
 }
 
-/* Field @f's value in @num / @str as value @key of @r. */
-static void add_value(struct ks_rec *r, const char *key, const struct trace_field *f,
-		      uint64_t num, const char *str)
+/* Field @f's value in @num / @str into @v (made by ks_rec_add or ks_obj_add). */
+static void fill(struct ks_val *v, const struct trace_field *f, uint64_t num, const char *str)
 {
-	int w = trace_field_str(f) ? -16 : 12;
+	if (trace_field_str(f)) {
+		v->kind = KS_V_KSTR;
+		v->s.p = str;
+		v->s.n = f->size;
+	} else if (f->is_signed) {
+		v->kind = KS_V_INT;
+		v->i = (int64_t)num;
+	} else {
+		v->kind = KS_V_UINT;
+		v->u = num;
+	}
+}
 
-	if (trace_field_str(f))
-		ks_rec_kstr(r, key, key, w, str, f->size, false);
-	else if (f->is_signed)
-		ks_rec_int(r, key, key, w, (int64_t)num);
-	else
-		ks_rec_uint(r, key, key, w, num);
+static int width(const struct trace_field *f)
+{
+	return trace_field_str(f) ? -16 : 12;
 }
 
 static void report_total(struct ks_ctx *ctx, struct trace_state *st, struct trace_bpf *skel)
@@ -197,7 +204,8 @@ static void emit_row(struct ks_ctx *ctx, struct trace_state *st, const struct ou
 		uint64_t num;
 
 		memcpy(&num, o->key + p->off, sizeof(num));
-		add_value(&r, st->kname[i], f, num, (const char *)o->key + p->off);
+		fill(ks_rec_add(&r, st->kname[i], st->kname[i], width(f), KS_V_UINT), f, num,
+		     (const char *)o->key + p->off);
 	}
 	ks_rec_uint(&r, "count", "COUNT", 12, o->count);
 	ks_emit(ctx, &r);
@@ -248,19 +256,28 @@ void trace_report(struct ks_ctx *ctx, struct trace_state *st, struct trace_bpf *
 		report_rows(ctx, st, skel);
 }
 
+/* One -f record: the fields as table columns, and in JSON as the object "fields" (the
+ * record's own names may be the header's: pid, comm). */
 void trace_event(struct ks_ctx *ctx, struct trace_state *st, const struct ks_hdr *h,
 		 size_t size)
 {
 	const struct trace_rec *e = (const void *)h;
+	struct ks_val store[TRACE_FIELDS];
+	struct ks_obj o;
 	struct ks_rec r;
 
 	if (size < sizeof(*e) || h->type != TRACE_EV_EVENT)
 		return;
 	ks_rec_init(&r, "trace", h);
+	ks_obj_init(&o, store, TRACE_FIELDS);
 	for (int i = 0; i < st->noutf; i++) {
-		int fi = st->outf[i];
+		const struct trace_field *f = &st->conf.f[st->outf[i]];
+		uint64_t num = e->v.num[st->outf[i]];
+		const char *str = e->v.str[st->outf[i]];
 
-		add_value(&r, st->oname[i], &st->conf.f[fi], e->v.num[fi], e->v.str[fi]);
+		fill(ks_rec_add(&r, NULL, st->oname[i], width(f), KS_V_UINT), f, num, str);
+		fill(ks_obj_add(&o, st->oname[i], NULL, 0, KS_V_UINT), f, num, str);
 	}
+	ks_rec_obj(&r, "fields", NULL, &o);
 	ks_emit(ctx, &r);
 }

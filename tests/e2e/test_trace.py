@@ -158,9 +158,10 @@ def test_events_with_fields():
     k, pid = one_round(["u:%s:ks_target" % UTARGET, "-f", "arg0,arg1,comm", "--filter",
                         "arg0 < 10"], "utarget", U)
     ev = k.records("trace")
-    assert sorted((e["arg0"], e["arg1"]) for e in ev) == [(i, 3 * i) for i in range(10)]
-    assert {e["comm"] for e in ev} == {"utarget"}
-    assert {e["pid"] for e in ev} == {pid}
+    f = [e["fields"] for e in ev]
+    assert sorted((x["arg0"], x["arg1"]) for x in f) == [(i, 3 * i) for i in range(10)]
+    assert {x["comm"] for x in f} == {"utarget"}
+    assert {e["pid"] for e in ev} == {pid}    # the header's task
     assert k.stats()["lost"] == 0
 
 
