@@ -64,6 +64,24 @@ static void report_total(struct ks_ctx *ctx, struct trace_state *st, struct trac
 	st->prev_match = match;
 }
 
+/* The @p-th percentile of linear buckets of @step (the last one open-ended: its low
+ * bound), interpolated inside its bucket as ks_hist_percentile does; -1 if empty. */
+static double linear_pct(const __u64 *slots, uint64_t step, uint64_t total, double p)
+{
+	double rank = p / 100.0 * (double)total;
+	uint64_t cum = 0;
+
+	for (int i = 0; total && i < TRACE_HSLOTS; i++) {
+		if (!slots[i])
+			continue;
+		if ((double)(cum + slots[i]) >= rank)
+			return i == TRACE_HSLOTS - 1 ? (double)i * step :
+				(double)i * step + step * (rank - (double)cum) / (double)slots[i];
+		cum += slots[i];
+	}
+	return -1;
+}
+
 static void report_hist(struct ks_ctx *ctx, struct trace_state *st, struct trace_bpf *skel)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -99,6 +117,14 @@ static void report_hist(struct ks_ctx *ctx, struct trace_state *st, struct trace
 		return;
 	}
 	ks_rec_uint(&r, "step", "step", 0, st->conf.hist_step);
+	if (count) {
+		ks_rec_add(&r, "p50", "p50", 0, KS_V_DOUBLE)->d =
+			linear_pct(d, st->conf.hist_step, count, 50);
+		ks_rec_add(&r, "p90", "p90", 0, KS_V_DOUBLE)->d =
+			linear_pct(d, st->conf.hist_step, count, 90);
+		ks_rec_add(&r, "p99", "p99", 0, KS_V_DOUBLE)->d =
+			linear_pct(d, st->conf.hist_step, count, 99);
+	}
 	ks_emit(ctx, &r);
 	/* linear: a row per bucket; the last holds everything from its low bound up */
 	for (int s = 0; s < TRACE_HSLOTS; s++) {

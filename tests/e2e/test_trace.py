@@ -133,6 +133,16 @@ def test_uretprobe_linear_histogram_exact():
     for r in k.records("trace_bucket"):
         got[r["lo"]] = got.get(r["lo"], 0) + r["count"]
     assert got == want
+    # percentiles interpolated inside the bucket that holds the rank
+    (h,) = k.records("trace_hist")
+    assert h["count"] == U and h["step"] == 1000
+    for p in (50, 90, 99):
+        rank, cum = p / 100 * U, 0
+        for lo in sorted(want):
+            if cum + want[lo] >= rank:
+                break
+            cum += want[lo]
+        assert abs(h["p%d" % p] - (lo + 1000 * (rank - cum) / want[lo])) < 1e-3, (p, h)
 
 
 @pytest.mark.parametrize("expr,want", [
