@@ -229,8 +229,8 @@ static __always_inline void *make_key(struct trace_buf *sc)
 	__u32 fi = p->field & (TRACE_FIELDS - 1);
 
 	if (trace_conf.nkeys == 1)
-		return trace_conf.f[fi].kind <= TRACE_F_INT || trace_conf.f[fi].kind >= TRACE_F_PID ?
-			(void *)&sc->v.num[fi] : (void *)sc->v.str[fi];
+		return trace_num(trace_conf.f[fi].kind) ? (void *)&sc->v.num[fi] :
+							  (void *)sc->v.str[fi];
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < TRACE_KEYS; i++) {
 		__u32 off, len;
@@ -241,7 +241,7 @@ static __always_inline void *make_key(struct trace_buf *sc)
 			break;
 		off = ks_mask(p->off, 255);
 		len = ks_mask(p->len - 1, 63) + 1;	/* 1 to TRACE_STR */
-		if (trace_conf.f[fi].kind <= TRACE_F_INT || trace_conf.f[fi].kind >= TRACE_F_PID)
+		if (trace_num(trace_conf.f[fi].kind))
 			bpf_probe_read_kernel(sc->key + off, 8, &sc->v.num[fi]);
 		else
 			bpf_probe_read_kernel(sc->key + off, len, sc->v.str[fi]);

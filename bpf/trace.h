@@ -35,6 +35,12 @@ enum trace_fkind {
 	TRACE_F_RET,		/* uretprobe: the return value */
 };
 
+/* Whether a field of @kind is a number (else a string). */
+static inline int trace_num(__u32 kind)
+{
+	return kind == TRACE_F_INT || kind >= TRACE_F_PID;
+}
+
 struct trace_field {
 	__u16 off;		/* bytes into the record; TRACE_F_ARG: the argument's index */
 	__u8 size;		/* bytes: an integer's width, a string's kept length */

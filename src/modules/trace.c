@@ -124,7 +124,9 @@ static int build_conf(struct trace_state *st, char *err, size_t len)
 	if (st->filter && trace_filter_compile(st->filter, c, st->p, err, len))
 		return -1;
 	if (st->count_by) {
-		if ((n = field_list(st, "--count-by", st->count_by, idx, st->kname, TRACE_KEYS, err, len)) < 0)
+		n = field_list(st, "--count-by", st->count_by, idx, st->kname, TRACE_KEYS, err,
+			       len);
+		if (n < 0)
 			return -1;
 		for (int i = 0; i < n; i++) {
 			const struct trace_field *f = &c->f[idx[i]];
@@ -175,7 +177,8 @@ static int resolve(struct trace_state *st, char *err, size_t len)
 		fmt = ks_tp_format(tracefs, tp);
 		ks_tracefs_done(mounted);
 		if (!fmt)
-			return fail(err, len, "%s: no such tracepoint (ksight tplist lists them)", tp);
+			return fail(err, len, "%s: no such tracepoint (ksight tplist lists them)",
+				    tp);
 		rc = trace_probe_tp_fields(p, fmt, err, len);
 		free(fmt);
 		return rc;

@@ -174,8 +174,9 @@ found:
 			return bad(f, opat, "'%.*s' is a string: only == and != compare it",
 				   (int)n, name);
 		if (*f->at != '"')
-			return bad(f, f->at, "'%.*s' is a string: compare it with a \"quoted\" value",
-				   (int)n, name);
+			return bad(f, f->at,
+				   "'%.*s' is a string: compare it with a \"quoted\" value", (int)n,
+				   name);
 		op.code = TRACE_OP_STR;
 		if (string_const(f, &op))
 			return -1;

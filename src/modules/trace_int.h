@@ -79,7 +79,7 @@ int trace_conf_field(struct trace_conf *c, const struct trace_probe *p, const ch
 /* Whether field @f holds a string. */
 static inline bool trace_field_str(const struct trace_field *f)
 {
-	return f->kind == TRACE_F_STR || f->kind == TRACE_F_DLOC || f->kind == TRACE_F_COMM;
+	return !trace_num(f->kind);
 }
 
 /*

@@ -199,7 +199,10 @@ static bool w0(int64_t p, uint64_t b, const char *c) { return b > 4096 && !strcm
 static bool w1(int64_t p, uint64_t b, const char *c) { return p < 0 || p >= 100; }
 static bool w2(int64_t p, uint64_t b, const char *c) { return !(p == 5 || b == 0) && b != 7; }
 static bool w3(int64_t p, uint64_t b, const char *c) { return !strncmp(c, "ng", 2) || p == -3; }
-static bool w4(int64_t p, uint64_t b, const char *c) { return (p > 1 || b < 2) && (p <= 50 || b >= 9000); }
+static bool w4(int64_t p, uint64_t b, const char *c)
+{
+	return (p > 1 || b < 2) && (p <= 50 || b >= 9000);
+}
 static bool w5(int64_t p, uint64_t b, const char *c) { return b > 0xfffffffffffffff0ULL; }
 static bool w6(int64_t p, uint64_t b, const char *c) { return strcmp(c, "nginx") != 0; }
 
@@ -232,7 +235,9 @@ static void test_verdicts(void **state)
 					struct trace_vals v;
 
 					vals(&c, &v, pids[i], bytes[j], comms[k]);
-					if (eval(&c, &v) != cases[e].want(pids[i], bytes[j], comms[k]))
+					bool want = cases[e].want(pids[i], bytes[j], comms[k]);
+
+					if (eval(&c, &v) != want)
 						fail_msg("%s: pid %lld bytes %llu comm %s",
 							 cases[e].expr, (long long)pids[i],
 							 (unsigned long long)bytes[j], comms[k]);
