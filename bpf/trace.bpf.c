@@ -96,15 +96,20 @@ static __always_inline void read_field(void *ctx, bool uprobe, struct trace_vals
 	__u32 kind = f->kind, size = f->size, off = f->off;
 	__u64 x = 0, *w = (__u64 *)s;
 
-	if (kind == TRACE_F_STR || kind == TRACE_F_DLOC || kind == TRACE_F_COMM) {
+	if (!trace_num(kind)) {
 		for (int k = 0; k < TRACE_STR / 8; k++)
 			w[k] = 0;
 		if (kind == TRACE_F_COMM) {
 			bpf_get_current_comm(s, TASK_COMM_LEN);
 			return;
 		}
-		if (uprobe)
+		if (uprobe) {
+			if (kind == TRACE_F_USTR) {
+				x = uprobe_reg(ctx, off == 6 ? TRACE_F_RET : TRACE_F_ARG, off);
+				bpf_probe_read_user_str(s, TRACE_STR, (void *)x);
+			}
 			return;
+		}
 		if (kind == TRACE_F_DLOC) {
 			__u32 loc = 0;
 

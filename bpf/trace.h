@@ -33,12 +33,14 @@ enum trace_fkind {
 	TRACE_F_TID,		/* the current thread id */
 	TRACE_F_ARG,		/* uprobe: argument @off (0-5) from the registers */
 	TRACE_F_RET,		/* uretprobe: the return value */
+	TRACE_F_USTR,		/* uprobe: the user string argument @off (0-5; 6: the return
+				 * value) points to */
 };
 
 /* Whether a field of @kind is a number (else a string). */
 static inline int trace_num(__u32 kind)
 {
-	return kind == TRACE_F_INT || kind >= TRACE_F_PID;
+	return kind == TRACE_F_INT || (kind >= TRACE_F_PID && kind <= TRACE_F_RET);
 }
 
 struct trace_field {

@@ -115,15 +115,20 @@ int trace_probe_tp_fields(struct trace_probe *p, const char *fmt, char *err, siz
 
 void trace_probe_u_fields(struct trace_probe *p)
 {
-	char name[8];
+	char name[16];
 
 	p->ndefs = 0;
 	if (p->kind == TRACE_P_URETPROBE) {
 		add(p, "retval", TRACE_F_RET, 0, 8, true);
+		add(p, "retval_str", TRACE_F_USTR, 6, TRACE_STR, false);
 	} else {
 		for (int i = 0; i < 6; i++) {
 			snprintf(name, sizeof(name), "arg%d", i);
 			add(p, name, TRACE_F_ARG, i, 8, true);
+		}
+		for (int i = 0; i < 6; i++) {
+			snprintf(name, sizeof(name), "arg%d_str", i);
+			add(p, name, TRACE_F_USTR, i, TRACE_STR, false);
 		}
 	}
 	add_task(p);

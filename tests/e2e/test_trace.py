@@ -258,3 +258,22 @@ def test_help_names_the_probe():
     assert r.returncode == 0
     assert "ksight trace [OPTIONS] PROBE" in r.stdout
     assert "--count-by" in r.stdout and "u:BINARY:FUNCTION" in r.stdout
+
+
+def test_uprobe_user_string_argument():
+    """libc's access(path, mode) called K times by Python on a path of its own: kept exactly
+    by a filter on the string arg0 points to, and keyed by it."""
+    k_calls = 50
+    d = tempfile.mkdtemp(prefix="kst-")
+    path = os.path.join(d, "probe-me")
+    try:
+        k = Ksight(["trace", "--json", "u:libc.so.6:access", "--filter",
+                    'arg0_str == "%s"' % path, "--count-by", "arg0_str,arg1"])
+        k.wait_ready()
+        subprocess.run(["/usr/bin/python3", "-c", "import os\nfor _ in range(%d): os.access(%r, 4)"
+                        % (k_calls, path)], check=True)
+        assert k.stop() == 0, k.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    assert total(k, "matched") == k_calls
+    assert rows(k, "arg0_str", "arg1") == {(path, 4): k_calls}
