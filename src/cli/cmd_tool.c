@@ -33,7 +33,7 @@ int cmd_tool(const struct ks_module *m, const struct ks_variant *v, int argc, ch
 	rc = ks_opts_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err, sizeof(err));
 	if (rc == 1) {
 		snprintf(synopsis, sizeof(synopsis), "ksight %s [OPTIONS]%s", name,
-			 m->args ? " PATTERN..." : m->positional ? " [INTERVAL [COUNT]]" : "");
+			 m->args ? (m->args_usage ? m->args_usage : " PATTERN...") : m->positional ? " [INTERVAL [COUNT]]" : "");
 		ks_print_help(synopsis, v ? v->brief : m->brief, v ? v->usage : m->usage, tables, 2);
 		free(state);
 		return 0;

@@ -78,6 +78,13 @@ int ks_attach_uprobe(struct ks_ctx *ctx, struct bpf_program *prog,
 int ks_attach_usdt(struct ks_ctx *ctx, struct bpf_program *prog, const char *binary,
 		   const char *provider, const char *name, int pid);
 
+/*
+ * Attach tracepoint program @prog (SEC("tracepoint"): its context is the raw record) to
+ * tracepoint @category:@name, chosen at run time.
+ */
+int ks_attach_tracepoint(struct ks_ctx *ctx, struct bpf_program *prog, const char *category,
+			 const char *name);
+
 enum ks_tc_dir { KS_TC_INGRESS, KS_TC_EGRESS };
 
 enum ks_tc_mode {

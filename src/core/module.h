@@ -173,6 +173,7 @@ struct ks_module {
 	size_t state_size;
 	const void *defaults;		/* state_size bytes copied before parsing, or NULL */
 	bool positional;		/* takes [interval [count]] */
+	const char *args_usage;		/* with args: the positionals in --help (" PATTERN...") */
 	bool tool_only;			/* a question asked on demand (funccount): never in
 					 * the agent */
 	bool agent_optin;		/* in the agent only when --modules names it: it costs

@@ -68,6 +68,7 @@ KERNEL_MATRIX = {
     "test_tcp_rtt.py::test_histograms_equal_the_trace",
     "test_drops.py::test_closed_port_exact",
     "test_drops.py::test_status_says_whether_reasons_are_named",
+    "test_trace.py::test_fork_count_by_parent_comm_exact",
 }
 
 

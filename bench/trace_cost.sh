@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What `ksight trace` costs per event on a hot tracepoint, against the bpftrace one-liner
+# doing the same, and how long each takes to start.
+#
+#   [ROUNDS=5] [REPS=3] [N=500000] [CPU=1] [SETTLE=1] [LAUNCHES=5] bench/trace_cost.sh [BUILD]
+#
+# 1. Cost: raw_syscalls:sys_enter counted (all hits; then per comm) by `ksight trace` and by
+#    bpftrace. Each round runs every configuration in turn (the order rotates): start the
+#    tracer, wait until attached, run getpid_loop pinned to CPU REPS times (N getpid calls,
+#    ns per call; the round keeps the fastest run), stop it and check it counted at least
+#    REPS * N hits. Medians over ROUNDS; the added ns per event is the cost.
+# 2. Start-up: exec to attached, median of LAUNCHES (bench/helpers/readytime; stopped by
+#    SIGINT 300 ms later: bpftrace hangs on one during its start): ksight's
+#    "ready in" line; bpftrace's BEGIN probe, which runs once every probe is attached.
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+ROUNDS=${ROUNDS:-5}
+REPS=${REPS:-3}
+N=${N:-500000}
+LAUNCHES=${LAUNCHES:-5}
+LOOP=$BUILD/bench/helpers/getpid_loop
+bench_init trace_cost "ROUNDS=$ROUNDS REPS=$REPS N=$N CPU=$CPU SETTLE=$SETTLE LAUNCHES=$LAUNCHES"
+TP=raw_syscalls:sys_enter
+
+NAMES=("untraced" "ksight trace (count)" "bpftrace (count)" "ksight trace --count-by comm"
+       "bpftrace @[comm] = count()")
+declare -a NS
+
+# measure I OUT ERR: start configuration I, measure, stop; MRES="ns counted". Not in
+# $(...): it must wait for the tracer, and failures are recorded in this shell.
+measure()
+{
+	local i=$1 out=$2 err=$3 ns="" res j seen=0
+	case $i in
+	0) ;;
+	1) start_tracer ksight "$err" "$KSIGHT" trace "$TP" --json -o "json:$out" || return 1 ;;
+	2) start_tracer peer:1 "$err" bpftrace -o "$out" -e "tracepoint:$TP { @ = count(); }" ||
+		return 1 ;;
+	3) start_tracer ksight "$err" "$KSIGHT" trace "$TP" --count-by comm -o "json:$out" ||
+		return 1 ;;
+	4) start_tracer peer:1 "$err" bpftrace -o "$out" \
+		-e "tracepoint:$TP { @[comm] = count(); }" || return 1 ;;
+	esac
+	for ((j = 0; j < REPS; j++)); do
+		res=$(taskset -c "$CPU" "$LOOP" "$N" | cut -d' ' -f4)
+		ns=$(printf '%s\n' $ns "$res" | sort -g | head -1)
+	done
+	case $i in
+	0) seen=$((REPS * N)) ;;
+	1) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
+	   seen=$(sed -n 's/.*"type":"trace_total".*"hits":\([0-9]*\).*/\1/p' "$out" | head -1) ;;
+	3) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
+	   seen=$(sed -n 's/.*"comm":"getpid_loop","count":\([0-9]*\).*/\1/p' "$out" | head -1) ;;
+	2) stop_peer "$TRACER_PID" "$err" "${NAMES[$i]}"
+	   seen=$(sed -n 's/^@: \([0-9]*\)/\1/p' "$out" | head -1) ;;
+	4) stop_peer "$TRACER_PID" "$err" "${NAMES[$i]}"
+	   seen=$(sed -n 's/^@\[getpid_loop\]: \([0-9]*\)/\1/p' "$out" | head -1) ;;
+	esac
+	if [ "${seen:-0}" -lt $((REPS * N)) ]; then
+		bench_fail "${NAMES[$i]} counted ${seen:-0} hits, fewer than $((REPS * N))"
+	fi
+	MRES="$ns ${seen:-0}"
+}
+
+echo
+echo "-- cost per event ($TP, getpid_loop N=$N pinned to CPU $CPU)"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for ((k = 0; k < ${#NAMES[@]}; k++)); do
+		i=$(((k + r - 1) % ${#NAMES[@]}))
+		measure "$i" "$TMP/out.$i.$r" "$TMP/err.$i.$r" || continue
+		res=$MRES
+		NS[$i]+=" ${res%% *}"
+		printf '  round %d  %-30s %8s ns/call  (counted %s)\n' "$r" "${NAMES[$i]}" \
+			"${res%% *}" "${res##* }"
+	done
+done
+echo
+row "configuration" "median ns/call" "added ns/event" "x bpftrace's added" "runs (ns/call)"
+row "---" "---" "---" "---" "---"
+# shellcheck disable=SC2086
+base=$(median ${NS[0]:-})
+for ((i = 0; i < ${#NAMES[@]}; i++)); do
+	# shellcheck disable=SC2086
+	m=$(median ${NS[$i]:-})
+	added=$(awk -v m="$m" -v b="$base" 'BEGIN { if (m == "-" || b == "-") print "-";
+		else printf "%.1f\n", m - b }')
+	vs=-
+	case $i in
+	1 | 3)
+		# shellcheck disable=SC2086
+		p=$(median ${NS[$((i + 1))]:-})
+		vs=$(ratio "$added" "$(awk -v p="$p" -v b="$base" 'BEGIN {
+			if (p == "-" || b == "-") print "-"; else print p - b }')")
+		;;
+	esac
+	row "${NAMES[$i]}" "$(fmt "$m" %.1f)" "$added" "$vs" "${NS[$i]# }"
+done
+
+echo
+echo "-- start-up: exec to attached (median of $LAUNCHES)"
+MARK=$TMP/trace-ready-marker
+: >"$MARK"
+declare -a KS BT
+for ((l = 0; l < LAUNCHES; l++)); do
+	out=$("$HELPERS/readytime" -s 300 "$KSIGHT" trace "$TP" 2>"$TMP/rt.err") ||
+		bench_fail "ksight trace start-up: $(tail -2 "$TMP/rt.err" | tr '\n' ' ')"
+	KS+=("$(awk '{print $2}' <<<"$out")")
+	out=$("$HELPERS/readytime" -s 300 -e "$MARK" bpftrace \
+		-e "BEGIN { printf(\"%s\\n\", \"$MARK\"); } tracepoint:$TP { @ = count(); }" \
+		2>"$TMP/rt.err") ||
+		bench_fail "bpftrace start-up: $(tail -2 "$TMP/rt.err" | tr '\n' ' ')"
+	BT+=("$(awk '{print $2}' <<<"$out")")
+done
+ks=$(median "${KS[@]}")
+bt=$(median "${BT[@]}")
+row "tracer" "median ms" "target" "verdict" "runs (ms)"
+row "---" "---" "---" "---" "---"
+row "ksight trace $TP" "$(fmt "$ks" %.1f)" "<= 150" "$(verdict "$ks" "<=" 150)" "${KS[*]}"
+row "bpftrace one-liner" "$(fmt "$bt" %.1f)" "-" "-" "${BT[*]}"
+echo "ksight trace starts $(ratio "$bt" "$ks" %.1f)x faster than bpftrace"
+bench_finish

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * trace: `ksight trace PROBE`, any tracepoint or user function with no compiler at run
+ * time. The PROBE's fields (trace_probe.c), the --filter (trace_filter.c), --count-by and
+ * --hist become struct trace_conf, written into the object before load; one generic
+ * program per probe kind (bpf/trace.bpf.c) reads it. The tracepoint program is in no
+ * slot: its target is known only now, and it is attached here (ks_attach_tracepoint).
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/attachments.h"
+#include "core/elfsym.h"
+#include "core/tracepoints.h"
+#include "modules/trace_int.h"
+#include "trace.skel.h"
+
+_Static_assert(sizeof(struct trace_field) == 8, "trace_field layout");
+_Static_assert(sizeof(struct trace_op) == 16, "trace_op layout");
+_Static_assert(sizeof(struct trace_rec) == 64 + 8 * 8 + 8 * 64, "trace_event layout");
+
+static const struct ks_opt trace_opts[] = {
+	{ "filter", 0, KS_OPT_STR, offsetof(struct trace_state, filter), "EXPR",
+	  "only hits where EXPR holds, decided in the kernel ('bytes > 4096 && comm == \"sh\"')" },
+	{ "count-by", 'C', KS_OPT_STR, offsetof(struct trace_state, count_by), "F1[,F2,F3]",
+	  "count hits per value of these fields" },
+	{ "hist", 'H', KS_OPT_STR, offsetof(struct trace_state, hist), "FIELD",
+	  "histogram of a numeric field (log2 buckets) with percentiles" },
+	{ "linear", 0, KS_OPT_UINT, offsetof(struct trace_state, linear), "STEP",
+	  "--hist in linear buckets of STEP", 1, UINT64_MAX / 2 },
+	{ "fields", 'f', KS_OPT_STR, offsetof(struct trace_state, fields), "F1,F2",
+	  "print every hit with these fields (streamed: costs more)" },
+	{ "interval", 'i', KS_OPT_UINT, offsetof(struct trace_state, interval), "SECS",
+	  "report every SECS seconds", 1, 86400 },
+	{ "count", 'c', KS_OPT_UINT, offsetof(struct trace_state, count), "COUNT",
+	  "stop after COUNT reports", 1, 1000000 },
+	{ 0 },
+};
+
+static const struct ks_slot trace_slots[] = {
+	{
+		.name = "trace user function entries",
+		.alts = { { KS_FAM_UPROBE, { { "trace__uprobe", "uprobe" } } } },
+	},
+	{
+		.name = "trace user function returns",
+		.alts = { { KS_FAM_UPROBE, { { "trace__uprobe", "uretprobe" } } } },
+	},
+	{ 0 },
+};
+
+static const struct ks_evtype trace_types[] = {
+	{ TRACE_EV_EVENT, "trace" },
+	{ TRACE_EV_COUNT, "trace_count", true },
+	{ 0 },
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt,
+						...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* "unknown field 'x' (it has: a, b, c)" */
+static int unknown(const struct trace_probe *p, const char *opt, const char *name, size_t n,
+		   char *err, size_t len)
+{
+	size_t at = snprintf(err, len, "%s: unknown field '%.*s' (fields:", opt, (int)n, name);
+
+	for (int i = 0; i < p->ndefs && at < len; i++)
+		if (strncmp(p->defs[i].name, "cur_", 4))
+			at += snprintf(err + at, len - at, " %s", p->defs[i].name);
+	if (at < len)
+		snprintf(err + at, len - at, ")");
+	return -1;
+}
+
+/* Each name of comma list @list: its field index in @idx (up to @max). Returns the count
+ * or -1 with one line in @err. */
+static int field_list(struct trace_state *st, const char *opt, const char *list, int *idx,
+		      char (*names)[64], int max, char *err, size_t len)
+{
+	int n = 0;
+
+	for (const char *a = list; *a;) {
+		size_t l = strcspn(a, ",");
+		int i;
+
+		if (!l)
+			return fail(err, len, "%s: empty field name", opt);
+		if (n >= max)
+			return fail(err, len, "%s: %d fields at most", opt, max);
+		i = trace_conf_field(&st->conf, st->p, a, l);
+		if (i == -1)
+			return unknown(st->p, opt, a, l, err, len);
+		if (i < 0)
+			return fail(err, len, "%s: more than %d fields in all", opt, TRACE_FIELDS);
+		if (names)
+			snprintf(names[n], 64, "%.*s", (int)l, a);
+		idx[n++] = i;
+		a += l;
+		if (*a)
+			a++;
+	}
+	return n;
+}
+
+static int build_conf(struct trace_state *st, char *err, size_t len)
+{
+	struct trace_conf *c = &st->conf;
+	int idx[TRACE_KEYS], n;
+
+	if (st->filter && trace_filter_compile(st->filter, c, st->p, err, len))
+		return -1;
+	if (st->count_by) {
+		n = field_list(st, "--count-by", st->count_by, idx, st->kname, TRACE_KEYS, err,
+			       len);
+		if (n < 0)
+			return -1;
+		for (int i = 0; i < n; i++) {
+			const struct trace_field *f = &c->f[idx[i]];
+
+			c->k[i].field = idx[i];
+			c->k[i].off = st->keylen;
+			c->k[i].len = trace_field_str(f) ? f->size : 8;
+			st->keylen += c->k[i].len;
+		}
+		c->nkeys = n;
+	}
+	if (st->hist) {
+		if ((n = field_list(st, "--hist", st->hist, idx, NULL, 1, err, len)) < 0)
+			return -1;
+		if (trace_field_str(&c->f[idx[0]]))
+			return fail(err, len, "--hist: '%s' is a string, not a number", st->hist);
+		c->hist = st->linear ? 2 : 1;
+		c->hist_field = idx[0];
+		c->hist_step = st->linear;
+	} else if (st->linear) {
+		return fail(err, len, "--linear needs --hist FIELD");
+	}
+	if (st->fields) {
+		if ((n = field_list(st, "--fields", st->fields, st->outf, st->oname,
+				    TRACE_FIELDS, err, len)) < 0)
+			return -1;
+		st->noutf = n;
+		c->events = 1;
+	}
+	return 0;
+}
+
+static int resolve(struct trace_state *st, char *err, size_t len)
+{
+	struct trace_probe *p = st->p;
+	char path[PATH_MAX], why[512];
+
+	if (p->kind == TRACE_P_TP) {
+		bool mounted = false;
+		const char *tracefs = ks_tracefs_get(&mounted);
+		char tp[300], *fmt;
+		int rc;
+
+		if (!tracefs)
+			return fail(err, len, "tracefs is not mounted and cannot be: %s",
+				    strerror(errno));
+		snprintf(tp, sizeof(tp), "%s:%s", p->cat, p->name);
+		fmt = ks_tp_format(tracefs, tp);
+		ks_tracefs_done(mounted);
+		if (!fmt)
+			return fail(err, len, "%s: no such tracepoint (ksight tplist lists them)",
+				    tp);
+		rc = trace_probe_tp_fields(p, fmt, err, len);
+		free(fmt);
+		return rc;
+	}
+	if (ks_elf_resolve(p->bin, -1, path, sizeof(path), why, sizeof(why)))
+		return fail(err, len, "%s: %s", st->text, why);
+	if (ks_elf_func_offset(path, p->func, &p->off, why, sizeof(why)))
+		return fail(err, len, "%s: %s", st->text, why);
+	trace_probe_u_fields(p);
+	return 0;
+}
+
+static int trace_args(void *state, struct ks_common *common, const char **pos, int npos,
+		      char *err, size_t len)
+{
+	struct trace_state *st = state;
+
+	if (npos != 1)
+		return fail(err, len, "give one PROBE (ksight trace --help)");
+	st->text = pos[0];
+	st->p = calloc(1, sizeof(*st->p));
+	if (!st->p)
+		return fail(err, len, "out of memory");
+	if (trace_probe_parse(pos[0], st->p, err, len))
+		return -1;
+	common->interval = st->interval;
+	common->count = st->count;
+	if (st->count && !st->interval)
+		return fail(err, len, "-c COUNT needs -i SECS");
+	/* without root the command stops at the root check, after this */
+	if (geteuid() != 0)
+		return 0;
+	if (resolve(st, err, len))
+		return -1;
+	return build_conf(st, err, len);
+}
+
+static bool trace_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct trace_state *st = state;
+
+	if (!st->p)	/* `ksight status`: what the slots would use */
+		return true;
+	if (st->p->kind == TRACE_P_TP)
+		return false;
+	return (st->p->kind == TRACE_P_URETPROBE) == !!strstr(slot->name, "returns");
+}
+
+static int trace_setup(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct trace_bpf *skel = vskel;
+	struct trace_state *st = state;
+
+	if (!st->p)
+		return 0;
+	skel->bss->trace_conf = st->conf;
+	if (st->p->kind == TRACE_P_TP)
+		bpf_program__set_autoload(skel->progs.trace__tp, true);
+	bpf_map__set_key_size(skel->maps.trace_counts, st->keylen ? st->keylen : 1);
+	if (!st->keylen)
+		bpf_map__set_max_entries(skel->maps.trace_counts, 1);
+	return 0;
+}
+
+static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct trace_bpf *skel = vskel;
+	struct trace_state *st = state;
+	struct trace_probe *p = st->p;
+	const struct ks_common *c = ks_ctx_common(ctx);
+
+	if (p->kind == TRACE_P_TP)
+		return ks_attach_tracepoint(ctx, skel->progs.trace__tp, p->cat, p->name);
+	struct ks_uprobe_spec s = {
+		.binary = p->bin,
+		.offset = p->off,
+		.pid = c->pid ? (int)c->pid : -1,
+		.retprobe = p->kind == TRACE_P_URETPROBE,
+	};
+	return ks_attach_uprobe(ctx, skel->progs.trace__uprobe, &s);
+}
+
+static void trace_report_cb(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	trace_report(ctx, state, vskel);
+}
+
+static void trace_event_cb(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
+			   size_t size)
+{
+	trace_event(ctx, state, h, size);
+}
+
+static void trace_fini(void *state)
+{
+	struct trace_state *st = state;
+
+	free(st->p);
+	free(st->prev_rows);
+	memset(st, 0, sizeof(*st));
+}
+
+KS_BPF_OBJECT(trace);
+
+const struct ks_module trace_module = {
+	.name = "trace",
+	.id = KS_MOD_trace,
+	.bpf = &trace_bpf_obj,
+	.brief = "count, filter and histogram any tracepoint or user function's fields",
+	.usage = "  ksight trace sched:sched_process_fork --count-by parent_comm\n"
+		 "  ksight trace block:block_rq_issue --hist bytes -i 1 -c 5\n"
+		 "  ksight trace syscalls:sys_enter_openat -f comm,filename\n"
+		 "  ksight trace net:netif_receive_skb --filter 'len > 1000 && comm != \"sshd\"'\n"
+		 "  ksight trace u:libc.so.6:malloc --hist arg0 -p 1234\n"
+		 "  ksight trace r:/usr/bin/bash:readline --count-by comm,retval_str\n"
+		 "  ksight trace u:libc.so.6:access -f comm,arg0_str\n"
+		 "\n"
+		 "PROBE: CATEGORY:NAME or t:CATEGORY:NAME, a tracepoint (fields from its tracefs\n"
+		 "format: ksight tplist -v NAME); u:BINARY:FUNCTION, a user function (fields\n"
+		 "arg0..arg5, and arg0_str..arg5_str: the user strings they point to);\n"
+		 "r:BINARY:FUNCTION, its return (retval, retval_str). Every probe also\n"
+		 "has comm, pid and tid of the current task (cur_comm, cur_pid, cur_tid where\n"
+		 "the record has fields of those names). Filters, counts and histograms run in\n"
+		 "the kernel; with neither --count-by, --hist nor -f, hits are counted.\n"
+		 "--filter: FIELD OP VALUE joined by && || ! and parentheses; numbers with\n"
+		 "== != < <= > >=, strings with == != against \"text\" or a prefix \"text*\".\n",
+	.opts = trace_opts,
+	.state_size = sizeof(struct trace_state),
+	.tool_only = true,
+	.slots = trace_slots,
+	.types = trace_types,
+	.args = trace_args,
+	.args_usage = " PROBE",
+	.want_slot = trace_want_slot,
+	.setup = trace_setup,
+	.attach = trace_attach,
+	.event = trace_event_cb,
+	.report = trace_report_cb,
+	.fini = trace_fini,
+};

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the trace module's files share (trace.c: options, probe, hooks; trace_probe.c: the
+ * PROBE syntax and its fields; trace_filter.c: --filter compiled to the kernel's postfix
+ * program; trace_report.c: counts, histogram and events as records). The parsers are
+ * pure, tested with cmocka (tests/unit/test_trace.c). */
+#ifndef KSIGHT_TRACE_INT_H
+#define KSIGHT_TRACE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/module.h"
+#include "trace.h"
+
+enum trace_pkind { TRACE_P_TP, TRACE_P_UPROBE, TRACE_P_URETPROBE };
+
+/* A field the probe offers, by name. */
+struct trace_fdef {
+	char name[64];
+	struct trace_field f;
+};
+
+#define TRACE_FDEFS 128
+
+struct trace_probe {
+	enum trace_pkind kind;
+	char cat[128], name[128];	/* tracepoint: category and name */
+	char bin[4096];			/* uprobe: the binary as given */
+	char func[256];			/* uprobe: the function */
+	uint64_t off;			/* uprobe: the function's file offset */
+	struct trace_fdef defs[TRACE_FDEFS];
+	int ndefs;
+};
+
+struct trace_state {
+	const char *filter;	/* --filter */
+	const char *count_by;	/* --count-by */
+	const char *hist;	/* --hist */
+	uint64_t linear;	/* --linear STEP */
+	const char *fields;	/* -f */
+	uint64_t interval;	/* -i */
+	uint64_t count;		/* -c */
+	const char *text;	/* PROBE as given */
+	struct trace_probe *p;
+	struct trace_conf conf;
+	/* what was reported last, for the next interval's changes */
+	uint64_t prev_hits, prev_match;
+	uint64_t prev_hist[TRACE_HSLOTS];
+	void *prev_rows;
+	size_t nprev;
+	size_t keylen;		/* bytes of a --count-by key */
+	int outf[TRACE_FIELDS];	/* -f: conf.f indexes, in order */
+	int noutf;
+	char kname[TRACE_KEYS][64];	/* --count-by names as given */
+	char oname[TRACE_FIELDS][64];	/* -f names as given */
+};
+
+/*
+ * Parse PROBE @s into @p: "cat:name" or "t:cat:name" (tracepoint), "u:PATH:func" (uprobe),
+ * "r:PATH:func" (uretprobe); only the syntax (the names are checked by trace_probe_load).
+ * Returns 0, or -1 with one line in @err.
+ */
+int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t len);
+
+/* The fields of tracepoint format file text @fmt into @p (with comm, pid, tid). Returns 0,
+ * or -1 with one line in @err. */
+int trace_probe_tp_fields(struct trace_probe *p, const char *fmt, char *err, size_t len);
+/* The fields of a uprobe (arg0..arg5) or uretprobe (retval), with comm, pid, tid. */
+void trace_probe_u_fields(struct trace_probe *p);
+
+/*
+ * The index in @c->f of @p's field named by the @n bytes at @name, added if new.
+ * Returns it, -1 if @p has no such field, -2 if @c holds TRACE_FIELDS already.
+ */
+int trace_conf_field(struct trace_conf *c, const struct trace_probe *p, const char *name,
+		     size_t n);
+
+/* Whether field @f holds a string. */
+static inline bool trace_field_str(const struct trace_field *f)
+{
+	return !trace_num(f->kind);
+}
+
+/*
+ * Compile --filter @expr into @c's ops and string constants, adding the fields it names.
+ * Returns 0, or -1 with one line in @err naming the column ("column 9: ...").
+ */
+int trace_filter_compile(const char *expr, struct trace_conf *c, const struct trace_probe *p,
+			 char *err, size_t len);
+
+/* Tools: the counts, the histogram and the --count-by rows of the last interval. */
+struct trace_bpf;
+void trace_report(struct ks_ctx *ctx, struct trace_state *st, struct trace_bpf *skel);
+/* One -f record. */
+void trace_event(struct ks_ctx *ctx, struct trace_state *st, const struct ks_hdr *h,
+		 size_t size);
+
+#endif
