@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ksight run --bpf (userbpf.h): open and check a user's objects before anything loads
+ * (bad input exits 2), load and auto-attach them once the modules run, export their maps
+ * and their programs' cost each interval, close everything with the session.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/session.h"
+#include "core/userbpf.h"
+#include "core/userbpf_int.h"
+
+#ifndef EM_BPF
+#define EM_BPF 247
+#endif
+
+struct ks_userbpf {
+	struct ub_obj objs[8];
+	int n, ncpu;
+	struct ks_metric *runs, *run_time;
+};
+
+/* The same metrics as the agent's own programs' (selfstats.c): registering them again
+ * gives the same ones. */
+static const struct ks_metric_desc runs_desc = {
+	.name = "ksight_bpf_prog_runs_total",
+	.help = "Runs of each loaded ksight BPF program, as the kernel counts them (only while "
+		"its BPF statistics are on: ksight_bpf_stats_enabled)",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "module", "program" },
+	.budget = 1024,
+};
+
+static const struct ks_metric_desc run_time_desc = {
+	.name = "ksight_bpf_prog_run_seconds_total",
+	.help = "Time spent running each loaded ksight BPF program, tail calls it made included "
+		"(only while the kernel's BPF statistics are on)",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "module", "program" },
+	.budget = 1024,
+	.unit = "seconds",
+	.scale = 1e-9,
+};
+
+/* Whether @path is a BPF ELF object, and whether it has a .BTF section. 0, or -1 with
+ * the problem in @err. */
+static int elf_check(const char *path, char *err, size_t len)
+{
+	bool btf = false;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	size_t shstrndx;
+	Elf *e;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, len, "--bpf %s: %s", path, strerror(errno));
+		return -1;
+	}
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || eh.e_machine != EM_BPF ||
+	    elf_getshdrstrndx(e, &shstrndx)) {
+		snprintf(err, len, "--bpf %s: not a BPF object (clang -target bpf -g -O2 -c)", path);
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(e, shstrndx, sh.sh_name)) &&
+		    !strcmp(name, ".BTF"))
+			btf = true;
+	}
+	if (!btf) {
+		snprintf(err, len, "--bpf %s: the object has no BTF (compile it with clang -g)", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return rc;
+}
+
+/* OBJ or OBJ:MANIFEST: a spec that is an existing file is an object alone. */
+static void split(const char *spec, struct ub_obj *o, const char **man)
+{
+	const char *colon = strrchr(spec, ':');
+	struct stat st;
+
+	*man = NULL;
+	snprintf(o->path, sizeof(o->path), "%s", spec);
+	if (colon && stat(spec, &st)) {
+		snprintf(o->path, sizeof(o->path), "%.*s", (int)(colon - spec), spec);
+		*man = colon + 1;
+	}
+}
+
+/* The object's name for labels: its file name without .bpf.o or .o. */
+static void stem_of(struct ub_obj *o)
+{
+	const char *b = strrchr(o->path, '/');
+	char *dot;
+
+	snprintf(o->stem, sizeof(o->stem), "%s", b ? b + 1 : o->path);
+	if ((dot = strstr(o->stem, ".bpf.o")) || (dot = strrchr(o->stem, '.')))
+		*dot = 0;
+	snprintf(o->module, sizeof(o->module), "bpf:%s", o->stem);
+}
+
+struct ks_userbpf *ks_userbpf__open(const char *const *specs, int n, char *err, size_t len)
+{
+	struct ks_userbpf *u = calloc(1, sizeof(*u));
+
+	if (!u) {
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	if (n > (int)(sizeof(u->objs) / sizeof(u->objs[0]))) {
+		snprintf(err, len, "--bpf: at most %zu objects", sizeof(u->objs) / sizeof(u->objs[0]));
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		struct ub_obj *o = &u->objs[i];
+		const char *man;
+
+		u->n = i + 1;
+		o->spec = specs[i];
+		split(specs[i], o, &man);
+		stem_of(o);
+		if (elf_check(o->path, err, len))
+			goto fail;
+		for (int j = 0; j < i; j++)
+			if (!strcmp(u->objs[j].stem, o->stem)) {
+				snprintf(err, len, "--bpf %s: another object is named %s too", o->path,
+					 o->stem);
+				goto fail;
+			}
+		o->obj = bpf_object__open_file(o->path, NULL);
+		if (!o->obj) {
+			snprintf(err, len, "--bpf %s: libbpf cannot open it: %s (-v says more)",
+				 o->path, strerror(errno));
+			goto fail;
+		}
+		if (man) {
+			char why[KS_ERR_LEN];
+
+			if (ub_manifest_read(man, &o->man, why, sizeof(why)) ||
+			    ub_manifest_check(&o->man, o->obj, why, sizeof(why))) {
+				snprintf(err, len, "--bpf %s: %s", o->spec, why);
+				goto fail;
+			}
+		}
+	}
+	return u;
+fail:
+	ks_userbpf__free(u);
+	return NULL;
+}
+
+static const char *map_type_name(struct bpf_map *m)
+{
+	const char *s = libbpf_bpf_map_type_str(bpf_map__type(m));
+
+	return s ? s : "unknown";
+}
+
+static bool decodable(enum bpf_map_type t, bool *percpu)
+{
+	*percpu = t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+		  t == BPF_MAP_TYPE_PERCPU_ARRAY;
+	return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_ARRAY ||
+	       *percpu;
+}
+
+/* Plan and register each map's metrics; a map that cannot be is said in one line. */
+static void plan_maps(struct ks_ctx *c, struct ub_obj *o)
+{
+	struct bpf_map *map;
+	int n = 0;
+
+	bpf_object__for_each_map(map, o->obj)
+		n++;
+	o->maps = calloc(n ? n : 1, sizeof(*o->maps));
+	if (!o->maps)
+		return;
+	bpf_object__for_each_map(map, o->obj) {
+		struct ub_map *um = &o->maps[o->nmaps];
+		const char *skip = ub_manifest_get(&o->man, "map.%s.skip", bpf_map__name(map));
+		char why[KS_ERR_LEN];
+
+		if (bpf_map__is_internal(map) || (skip && !strcmp(skip, "true")))
+			continue;	/* globals (.bss, .data, .rodata) and what the user left out */
+		um->map = map;
+		um->name = bpf_map__name(map);
+		um->key_size = bpf_map__key_size(map);
+		um->value_size = bpf_map__value_size(map);
+		um->max_entries = bpf_map__max_entries(map);
+		if (!decodable(bpf_map__type(map), &um->percpu)) {
+			fprintf(stderr, "ksight run: --bpf %s: map %s (%s): cannot decode this map "
+				"type, not exported\n", o->stem, um->name, map_type_name(map));
+			continue;
+		}
+		if (ub_plan_map(o, um, why, sizeof(why))) {
+			fprintf(stderr, "ksight run: --bpf %s: map %s: %s; not exported\n", o->stem,
+				um->name, why);
+			continue;
+		}
+		for (int i = 0; i < um->nouts; i++) {
+			struct ub_out *out = &um->outs[i];
+
+			if (ks_metrics__find(ks_ctx_metrics(c), out->name)) {
+				fprintf(stderr, "ksight run: --bpf %s: map %s: %s is taken (rename it "
+					"with map.%s.name in a manifest); not exported\n", o->stem,
+					um->name, out->name, um->name);
+				continue;
+			}
+			out->m = ks_ctx_metric(c, &out->d);
+			if (!out->m)
+				fprintf(stderr, "ksight run: --bpf %s: map %s: %s: %s; not exported\n",
+					o->stem, um->name, out->name,
+					errno == EINVAL ? "not a valid metric (name or labels)"
+							: strerror(errno));
+		}
+		o->nmaps++;
+	}
+}
+
+/* Load @o (never pinned), attach each program its section names. Returns programs
+ * attached, or -1 when the kernel refused the object (said; the agent runs on). */
+static int start_obj(struct ks_ctx *c, struct ub_obj *o)
+{
+	struct bpf_program *p;
+	struct bpf_map *map;
+	char buf[256];
+	int n = 0, err;
+
+	bpf_object__for_each_map(map, o->obj) {
+		if (bpf_map__pin_path(map)) {
+			fprintf(stderr, "ksight run: --bpf %s: map %s asks to be pinned: it is not "
+				"(nothing of ksight outlives it)\n", o->stem, bpf_map__name(map));
+			bpf_map__set_pin_path(map, NULL);
+		}
+	}
+	ks_log_reset();
+	err = bpf_object__load(o->obj);
+	if (err) {
+		const char *why = ks_log_verifier_reason(buf, sizeof(buf));
+
+		fprintf(stderr, "ksight run: --bpf %s: the kernel refused it: %s; skipped\n",
+			o->stem, why ? why : strerror(-err));
+		o->failed = true;
+		return -1;
+	}
+	bpf_object__for_each_program(p, o->obj)
+		n++;
+	o->links = calloc(n ? n : 1, sizeof(*o->links));
+	if (!o->links)
+		return -1;
+	bpf_object__for_each_program(p, o->obj) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p) || !bpf_program__autoattach(p))
+			continue;
+		l = bpf_program__attach(p);
+		if (!l) {
+			fprintf(stderr, "ksight run: --bpf %s: program %s (SEC(\"%s\")) not attached: "
+				"%s\n", o->stem, bpf_program__name(p), bpf_program__section_name(p),
+				errno == EOPNOTSUPP || errno == ESRCH
+					? "its section names nothing libbpf attaches by itself"
+					: strerror(errno));
+			continue;
+		}
+		o->links[o->nlinks++] = l;
+	}
+	plan_maps(c, o);
+	return o->nlinks;
+}
+
+static int ub_start(struct ks_ctx *c, void *arg)
+{
+	struct ks_userbpf *u = arg;
+	int total = 0;
+
+	u->ncpu = libbpf_num_possible_cpus();
+	if (u->ncpu < 1)
+		u->ncpu = 1;
+	u->runs = ks_ctx_metric(c, &runs_desc);
+	u->run_time = ks_ctx_metric(c, &run_time_desc);
+	for (int i = 0; i < u->n; i++) {
+		int n = start_obj(c, &u->objs[i]);
+
+		if (n > 0)
+			total += n;
+	}
+	return total;
+}
+
+static struct ks_series *series2(struct ks_metric *m, const char *a, const char *b)
+{
+	const char *v[2] = { a, b };
+	size_t len[2] = { strlen(a), strlen(b) };
+
+	return ks_metric_getn(m, v, len);
+}
+
+static void prog_stats(struct ks_userbpf *u, struct ub_obj *o)
+{
+	struct bpf_program *p;
+
+	if (!u->runs || !u->run_time)
+		return;
+	bpf_object__for_each_program(p, o->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		ks_counter_set(series2(u->runs, o->module, bpf_program__name(p)), info.run_cnt);
+		ks_counter_set(series2(u->run_time, o->module, bpf_program__name(p)),
+			       info.run_time_ns);
+	}
+}
+
+static void ub_collect(struct ks_ctx *c, void *arg)
+{
+	struct ks_userbpf *u = arg;
+
+	for (int i = 0; i < u->n; i++) {
+		struct ub_obj *o = &u->objs[i];
+
+		if (o->failed || !o->obj)
+			continue;
+		for (int k = 0; k < o->nmaps; k++)
+			ub_collect_map(&o->maps[k], u->ncpu);
+		prog_stats(u, o);
+	}
+}
+
+/* Links first, then the objects: the kernel keeps nothing once their fds close. */
+static void ub_stop(void *arg)
+{
+	struct ks_userbpf *u = arg;
+
+	for (int i = 0; i < u->n; i++) {
+		struct ub_obj *o = &u->objs[i];
+
+		for (int k = 0; k < o->nlinks; k++)
+			bpf_link__destroy(o->links[k]);
+		o->nlinks = 0;
+		bpf_object__close(o->obj);
+		o->obj = NULL;
+		o->nmaps = 0;
+	}
+}
+
+void ks_userbpf__attach_to(struct ks_userbpf *u, struct ks_ctx *ctx)
+{
+	struct ks_extra e = { ub_start, ub_collect, ub_stop, u };
+
+	ks_ctx__set_extra(ctx, &e);
+}
+
+void ks_userbpf__free(struct ks_userbpf *u)
+{
+	if (!u)
+		return;
+	ub_stop(u);
+	for (int i = 0; i < u->n; i++) {
+		free(u->objs[i].links);
+		free(u->objs[i].maps);
+	}
+	free(u);
+}

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ksight run --bpf: what a user map's BTF says, turned into a plan: the key's labels and
+ * the value's metrics with their Prometheus names (docs/userbpf.md has the conventions).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/userbpf_int.h"
+
+static const struct btf_type *resolve(const struct btf *btf, uint32_t *id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, *id);
+
+	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+		*id = t->type;
+		t = btf__type_by_id(btf, *id);
+	}
+	return t;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* A name marks a log2 histogram when it ends in _log2, hist or slots. Returns the length
+ * of its stem (without that suffix and the '_' before it), or -1. */
+static int hist_stem(const char *name)
+{
+	static const char *const sfx[] = { "_log2", "hist", "slots" };
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if (ends_with(name, sfx[i])) {
+			size_t k = n - strlen(sfx[i]);
+
+			while (k && name[k - 1] == '_')
+				k--;
+			return (int)k;
+		}
+	}
+	return -1;
+}
+
+/* @f for type @id at byte @off (bitfield @bit_off/@bits inside it). */
+static int field_of(const struct btf *btf, uint32_t id, const char *name, uint32_t off,
+		    uint32_t bit_off, uint32_t bits, struct ub_field *f)
+{
+	const struct btf_type *t = resolve(btf, &id), *e;
+	uint32_t eid;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->off = off;
+	f->bit_off = bit_off;
+	f->bits = bits;
+	f->btf = btf;
+	f->type = id;
+	if (!t)
+		return -1;
+	if (btf_is_int(t)) {
+		if (t->size > 8)
+			return -1;
+		f->kind = UB_INT;
+		f->size = t->size;
+		f->sign = btf_int_encoding(t) & BTF_INT_SIGNED;
+		return 0;
+	}
+	if (btf_is_enum(t) || btf_is_enum64(t)) {
+		f->kind = UB_ENUM;
+		f->size = t->size;
+		f->sign = btf_kflag(t);
+		return 0;
+	}
+	if (!btf_is_array(t) || bits)
+		return -1;
+	eid = btf_array(t)->type;
+	e = resolve(btf, &eid);
+	if (!e || !btf_is_int(e) || e->size > 8 || !e->size)
+		return -1;
+	f->elem = e->size;
+	f->nelem = btf_array(t)->nelems;
+	f->size = f->elem * f->nelem;
+	f->sign = btf_int_encoding(e) & BTF_INT_SIGNED;
+	if (e->size == 1 && ((btf_int_encoding(e) & BTF_INT_CHAR) ||
+			     !strcmp(btf__name_by_offset(btf, e->name_off), "char"))) {
+		f->kind = UB_STR;
+		return 0;
+	}
+	f->kind = UB_ARR;
+	f->addr = e->size == 1 && (f->nelem == 4 || f->nelem == 16) &&
+		  (strstr(name, "addr") || strstr(name, "ip"));
+	return 0;
+}
+
+uint64_t ub_int(const struct ub_field *f, const void *data)
+{
+	const unsigned char *p = (const unsigned char *)data + f->off;
+	uint64_t v = 0;
+
+	memcpy(&v, p, f->size < 8 ? f->size : 8);	/* little-endian hosts */
+	if (f->bits) {
+		v >>= f->bit_off;
+		if (f->bits < 64)
+			v &= (1ULL << f->bits) - 1;
+		if (f->sign && f->bits < 64 && (v >> (f->bits - 1)) & 1)
+			v |= ~0ULL << f->bits;
+	} else if (f->sign && f->size < 8 && (v >> (f->size * 8 - 1)) & 1) {
+		v |= ~0ULL << (f->size * 8);
+	}
+	return v;
+}
+
+static void int_text(char *buf, size_t len, uint64_t v, bool sign)
+{
+	if (sign)
+		snprintf(buf, len, "%lld", (long long)v);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static void enum_text(const struct ub_field *f, uint64_t v, char *buf, size_t len)
+{
+	const struct btf_type *t = btf__type_by_id(f->btf, f->type);
+	uint64_t mask = f->size >= 8 ? ~0ULL : (1ULL << (f->size * 8)) - 1;
+
+	for (int i = 0; t && i < btf_vlen(t); i++) {
+		uint64_t ev;
+		uint32_t name;
+
+		if (btf_is_enum(t)) {
+			ev = (uint64_t)(int64_t)btf_enum(t)[i].val;
+			name = btf_enum(t)[i].name_off;
+		} else {
+			ev = btf_enum64_value(&btf_enum64(t)[i]);
+			name = btf_enum64(t)[i].name_off;
+		}
+		if ((ev & mask) == (v & mask)) {
+			snprintf(buf, len, "%s", btf__name_by_offset(f->btf, name));
+			return;
+		}
+	}
+	int_text(buf, len, v, f->sign);
+}
+
+void ub_label(const struct ub_field *f, const void *data, char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data + f->off;
+	size_t n = 0;
+
+	buf[0] = 0;
+	switch (f->kind) {
+	case UB_INT:
+		int_text(buf, len, ub_int(f, data), f->sign);
+		return;
+	case UB_ENUM:
+		enum_text(f, ub_int(f, data), buf, len);
+		return;
+	case UB_STR:
+		n = strnlen((const char *)p, f->nelem);
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, p, n);
+		buf[n] = 0;
+		return;
+	case UB_ARR:
+		if (f->addr) {
+			inet_ntop(f->nelem == 4 ? AF_INET : AF_INET6, p, buf, len);
+			return;
+		}
+		for (uint32_t i = 0; i < f->nelem && n + 24 < len; i++) {
+			struct ub_field e = { .kind = UB_INT, .off = i * f->elem, .size = f->elem,
+					      .sign = f->sign };
+
+			if (i)
+				buf[n++] = ',';
+			int_text(buf + n, len - n, ub_int(&e, p), f->sign);
+			n += strlen(buf + n);
+		}
+		return;
+	}
+}
+
+/* A label or metric name part: [a-zA-Z0-9_] only. */
+static void clean(char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			*s = '_';
+}
+
+/* The key's fields: a struct's members (at most KS_LABELS_MAX), or the key itself. */
+static int plan_key(struct ub_obj *o, struct ub_map *um, const struct btf *btf, char *why,
+		    size_t len)
+{
+	uint32_t id = bpf_map__btf_key_type_id(um->map);
+	const struct btf_type *t = resolve(btf, &id);
+
+	if (!t) {
+		snprintf(why, len, "its key has no BTF type");
+		return -1;
+	}
+	if (btf_is_struct(t)) {
+		const struct btf_member *mb = btf_members(t);
+
+		if (btf_vlen(t) > KS_LABELS_MAX) {
+			snprintf(why, len, "its key has %d members, labels are at most %d",
+				 btf_vlen(t), KS_LABELS_MAX);
+			return -1;
+		}
+		for (int i = 0; i < btf_vlen(t); i++) {
+			uint32_t bo = btf_member_bit_offset(t, i), bs = btf_member_bitfield_size(t, i);
+			const char *n = btf__name_by_offset(btf, mb[i].name_off);
+
+			if (field_of(btf, mb[i].type, n && *n ? n : "key", bs ? (bo / 8) & ~3u : bo / 8,
+				     bs ? bo - ((bo / 8) & ~3u) * 8 : 0, bs, &um->keys[i])) {
+				snprintf(why, len, "key member %s is not an integer, enum or array "
+					 "of integers", n);
+				return -1;
+			}
+			if (bs)
+				um->keys[i].size = 4;
+		}
+		um->nkeys = btf_vlen(t);
+	} else if (field_of(btf, id, "key", 0, 0, 0, &um->keys[0])) {
+		snprintf(why, len, "its key is not an integer, enum, array of integers or struct "
+			 "of those");
+		return -1;
+	} else {
+		um->nkeys = 1;
+	}
+	for (int i = 0; i < um->nkeys; i++) {
+		const char *r = ub_manifest_get(&o->man, "map.%s.label.%s", um->name,
+						um->keys[i].name);
+
+		if (r)
+			snprintf(um->keys[i].name, sizeof(um->keys[i].name), "%s", r);
+		clean(um->keys[i].name);
+		if (!strcmp(um->keys[i].name, "le") || !strncmp(um->keys[i].name, "__", 2))
+			strcat(um->keys[i].name, "_");
+	}
+	return 0;
+}
+
+/* "ksight_" + @a [+ "_" + @b (the first @blen bytes)], cleaned. */
+static void metric_base(char *out, size_t len, const char *a, const char *b, int blen)
+{
+	const char *pre = strncmp(a, "ksight_", 7) ? "ksight_" : "";
+
+	if (b && blen)
+		snprintf(out, len, "%s%s_%.*s", pre, a, blen, b);
+	else
+		snprintf(out, len, "%s%s", pre, a);
+	clean(out);
+}
+
+/* A time unit at the end of @name (_ns, _us, _ms): cut it, return base units per count. */
+static double time_unit(char *name)
+{
+	static const struct { const char *s; double scale; } u[] = {
+		{ "_ns", 1e-9 }, { "_us", 1e-6 }, { "_ms", 1e-3 }, { "_seconds", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (ends_with(name, u[i].s)) {
+			name[strlen(name) - strlen(u[i].s)] = 0;
+			return u[i].scale;
+		}
+	return 0;
+}
+
+static struct ub_out *new_out(struct ub_obj *o, struct ub_map *um, const char *what)
+{
+	struct ub_out *out;
+	const char *help = ub_manifest_get(&o->man, "map.%s.help", um->name);
+
+	if (um->nouts >= UB_OUTS_MAX)
+		return NULL;
+	out = &um->outs[um->nouts++];
+	memset(out, 0, sizeof(*out));
+	out->sum = -1;
+	if (help)
+		snprintf(out->help, sizeof(out->help), "%s%s%s", help, *what ? ": " : "", what);
+	else
+		snprintf(out->help, sizeof(out->help), "%s of map %s in %s (ksight run --bpf)",
+			 what, um->name, o->stem);
+	out->d.help = out->help;
+	out->d.name = out->name;
+	for (int i = 0; i < um->nkeys; i++) {
+		snprintf(out->labels[i], sizeof(out->labels[i]), "%s", um->keys[i].name);
+		out->d.labels[i] = out->labels[i];
+	}
+	return out;
+}
+
+/* A number: a counter ksight_<base>_total, or a gauge ksight_<base> when the name ends in
+ * _gauge or the manifest says so; a trailing _ns/_us/_ms becomes _seconds. */
+static void plan_number(struct ub_obj *o, struct ub_map *um, const char *member,
+			const struct ub_field *f)
+{
+	const char *type = ub_manifest_get(&o->man, "map.%s.type", um->name);
+	const char *base = ub_manifest_get(&o->man, "map.%s.name", um->name);
+	struct ub_out *out = new_out(o, um, member ? member : "value");
+	bool gauge = type && !strcmp(type, "gauge");
+	char name[sizeof(out->name)];
+	double scale;
+
+	if (!out)
+		return;
+	metric_base(name, sizeof(name), base ? base : um->name, member,
+		    member ? (int)strlen(member) : 0);
+	if (ends_with(name, "_gauge")) {
+		gauge = true;
+		name[strlen(name) - 6] = 0;
+	}
+	if (ends_with(name, "_total"))
+		name[strlen(name) - 6] = 0;
+	scale = time_unit(name);
+	out->f = *f;
+	out->d.budget = 1024;
+	if (gauge) {
+		out->d.type = KS_METRIC_GAUGE;
+		out->gscale = scale ? scale : 1;
+		snprintf(out->name, sizeof(out->name), "%s%s", name, scale ? "_seconds" : "");
+	} else {
+		out->d.type = KS_METRIC_COUNTER;
+		if (scale && scale != 1) {
+			out->d.unit = "seconds";
+			out->d.scale = scale;
+		}
+		snprintf(out->name, sizeof(out->name), "%s%s_total", name, scale ? "_seconds" : "");
+	}
+}
+
+/* A log2 histogram from @f (slots) named ksight_<base>[_<stem>[0..slen)]; _ns/_us/_ms
+ * make it seconds, _bytes bytes, else it has no unit. @base NULL: the map's name or the
+ * manifest's. */
+static struct ub_out *plan_hist(struct ub_obj *o, struct ub_map *um, const char *base,
+				const char *stem, int slen, const struct ub_field *f)
+{
+	const char *mbase = ub_manifest_get(&o->man, "map.%s.name", um->name);
+	struct ub_out *out = new_out(o, um, "log2 histogram");
+	char name[sizeof(out->name)];
+	double scale;
+
+	if (!out)
+		return NULL;
+	metric_base(name, sizeof(name), mbase ? mbase : base ? base : um->name, stem, slen);
+	scale = time_unit(name);
+	out->f = *f;
+	out->d.type = KS_METRIC_HIST;
+	out->d.budget = 1024;
+	if (scale) {
+		out->d.unit = "seconds";
+		out->d.scale = scale;
+		snprintf(out->name, sizeof(out->name), "%s_seconds", name);
+	} else {
+		out->d.unit = ends_with(name, "_bytes") ? "bytes" : NULL;
+		out->d.scale = 1;
+		snprintf(out->name, sizeof(out->name), "%s", name);
+	}
+	return out;
+}
+
+static bool int_like(const struct ub_field *f)
+{
+	return f->kind == UB_INT || f->kind == UB_ENUM;
+}
+
+static int plan_value(struct ub_obj *o, struct ub_map *um, const struct btf *btf, char *why,
+		      size_t len)
+{
+	uint32_t id = bpf_map__btf_value_type_id(um->map);
+	const struct btf_type *t = resolve(btf, &id);
+	enum bpf_map_type mt = bpf_map__type(um->map);
+	bool array = mt == BPF_MAP_TYPE_ARRAY || mt == BPF_MAP_TYPE_PERCPU_ARRAY;
+	int hs = hist_stem(um->name);
+	struct ub_field f;
+
+	if (!t) {
+		snprintf(why, len, "its value has no BTF type");
+		return -1;
+	}
+	if (!btf_is_struct(t)) {
+		if (field_of(btf, id, "value", 0, 0, 0, &f) || f.kind == UB_STR ||
+		    (f.kind == UB_ARR && hs < 0)) {
+			snprintf(why, len, "its value is not a number, a struct or a histogram "
+				 "(an array named *_log2, *hist or *slots)");
+			return -1;
+		}
+		if (f.kind == UB_ARR) {
+			plan_hist(o, um, NULL, NULL, 0, &f);
+		} else if (hs >= 0 && array && um->nkeys == 1 && um->keys[0].kind == UB_INT) {
+			/* the map is the histogram: its index is the slot */
+			char stem[UB_NAME];
+
+			snprintf(stem, sizeof(stem), "%.*s", hs, um->name);
+			um->slots_by_key = true;
+			um->nkeys = 0;
+			if (!plan_hist(o, um, stem, NULL, 0, &f))
+				return -1;
+		} else {
+			plan_number(o, um, NULL, &f);
+		}
+		return 0;
+	}
+	/* a struct: each number a metric, each array named as a histogram one, its sum the
+	 * member <stem>_sum (or sum) */
+	const struct btf_member *mb = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++) {
+		uint32_t bo = btf_member_bit_offset(t, i), bs = btf_member_bitfield_size(t, i);
+		const char *n = btf__name_by_offset(btf, mb[i].name_off);
+		int k = n ? hist_stem(n) : -1;
+
+		if (!n || !*n || field_of(btf, mb[i].type, n, bs ? (bo / 8) & ~3u : bo / 8,
+					  bs ? bo - ((bo / 8) & ~3u) * 8 : 0, bs, &f))
+			continue;	/* nested structs, pointers: nothing to count */
+		if (bs)
+			f.size = 4;
+		if (f.kind == UB_ARR && k >= 0)
+			plan_hist(o, um, NULL, n, k, &f);
+		else if (int_like(&f))
+			plan_number(o, um, n, &f);
+	}
+	/* the sums: a number member <stem>_sum or sum belongs to a histogram */
+	for (int h = 0; h < um->nouts; h++) {
+		struct ub_out *ho = &um->outs[h];
+		int k = hist_stem(ho->f.name);
+		char want[UB_NAME];
+
+		if (ho->d.type != KS_METRIC_HIST)
+			continue;
+		snprintf(want, sizeof(want), "%.*s_sum", k, ho->f.name);
+		for (int j = 0; j < um->nouts; j++) {
+			struct ub_out *so = &um->outs[j];
+
+			if (so->d.type == KS_METRIC_HIST ||
+			    (strcmp(so->f.name, want) && strcmp(so->f.name, "sum")))
+				continue;
+			ho->sumf = so->f;
+			ho->sum = 0;
+			memmove(so, so + 1, (um->nouts - j - 1) * sizeof(*so));
+			um->nouts--;
+			if (j < h)
+				h--;
+			break;
+		}
+	}
+	if (!um->nouts) {
+		snprintf(why, len, "its value struct has no integer member");
+		return -1;
+	}
+	return 0;
+}
+
+int ub_plan_map(struct ub_obj *o, struct ub_map *um, char *why, size_t len)
+{
+	const struct btf *btf = bpf_object__btf(o->obj);
+
+	if (!btf || !bpf_map__btf_key_type_id(um->map) || !bpf_map__btf_value_type_id(um->map)) {
+		snprintf(why, len, "no BTF for its key and value (declare it in SEC(\".maps\") "
+			 "with __type(key, ...) and __type(value, ...))");
+		return -1;
+	}
+	if (plan_key(o, um, btf, why, len))
+		return -1;
+	return plan_value(o, um, btf, why, len);
+}
