@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A user object for tests/e2e/test_userbpf.py: each kind of key and value ksight run --bpf
+ * decodes, and maps it must refuse one by one. Counts the execs of processes whose name
+ * begins with "ubk" (the test's helpers), with fixed values the test knows.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+enum ubk_kind {
+	KIND_ONE = 1,
+	KIND_TWO = 2,
+};
+
+struct kinds_key {
+	char comm[16];
+	__u8 daddr[4];			/* an address: 10.1.2.3 */
+	enum ubk_kind kind;		/* its name: KIND_TWO */
+};
+
+struct kinds_val {
+	__u64 calls;			/* counter: ksight_ubk_calls_total */
+	__s64 level_gauge;		/* gauge, signed: ksight_ubk_level */
+	__u64 wait_ns;			/* ns: ksight_ubk_wait_seconds_total */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct kinds_key);
+	__type(value, struct kinds_val);
+} ubk SEC(".maps");
+
+/* An array of numbers: index 3 only (zero entries are not shown). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u64);
+} ubk_by_index SEC(".maps");
+
+/* Not decodable: a ring buffer (one warning, the rest runs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} ubk_events SEC(".maps");
+
+/* A key of four members: more than the three labels a metric has. */
+struct wide_key {
+	__u32 a, b, c, d;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8);
+	__type(key, struct wide_key);
+	__type(value, __u64);
+} ubk_wide SEC(".maps");
+
+/* Asks to be pinned: ksight does not pin it (nothing outlives the agent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ubk_pinned SEC(".maps");
+
+SEC("tracepoint/sched/sched_process_exec")
+int ubk_exec(void *ctx)
+{
+	struct kinds_key key = {};
+	struct kinds_val zero = {}, *v;
+	__u32 idx = 3, one = 1;
+	__u64 first = 1, *n;
+
+	bpf_get_current_comm(&key.comm, sizeof(key.comm));
+	if (key.comm[0] != 'u' || key.comm[1] != 'b' || key.comm[2] != 'k')
+		return 0;
+	key.daddr[0] = 10;
+	key.daddr[1] = 1;
+	key.daddr[2] = 2;
+	key.daddr[3] = 3;
+	key.kind = KIND_TWO;
+	v = bpf_map_lookup_elem(&ubk, &key);
+	if (!v) {
+		bpf_map_update_elem(&ubk, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&ubk, &key);
+		if (!v)
+			return 0;
+	}
+	__sync_fetch_and_add(&v->calls, 1);
+	v->level_gauge = -5;
+	__sync_fetch_and_add(&v->wait_ns, 1500000);
+	n = bpf_map_lookup_elem(&ubk_by_index, &idx);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	n = bpf_map_lookup_elem(&ubk_pinned, &one);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&ubk_pinned, &one, &first, BPF_NOEXIST);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
