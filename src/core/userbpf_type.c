@@ -194,6 +194,12 @@ static void clean(char *s)
 			*s = '_';
 }
 
+/* Padding, not a label: an unnamed member, or one named pad* or _*. */
+static bool padding(const char *n)
+{
+	return !n || !*n || *n == '_' || !strncmp(n, "pad", 3);
+}
+
 /* The key's fields: a struct's members (at most KS_LABELS_MAX), or the key itself. */
 static int plan_key(struct ub_obj *o, struct ub_map *um, const struct btf *btf, char *why,
 		    size_t len)
@@ -207,26 +213,32 @@ static int plan_key(struct ub_obj *o, struct ub_map *um, const struct btf *btf, 
 	}
 	if (btf_is_struct(t)) {
 		const struct btf_member *mb = btf_members(t);
+		int labels = 0;
 
-		if (btf_vlen(t) > KS_LABELS_MAX) {
-			snprintf(why, len, "its key has %d members, labels are at most %d",
-				 btf_vlen(t), KS_LABELS_MAX);
+		for (int i = 0; i < btf_vlen(t); i++)
+			labels += !padding(btf__name_by_offset(btf, mb[i].name_off));
+		if (labels > KS_LABELS_MAX) {
+			snprintf(why, len, "its key has %d members, labels are at most %d", labels,
+				 KS_LABELS_MAX);
 			return -1;
 		}
 		for (int i = 0; i < btf_vlen(t); i++) {
 			uint32_t bo = btf_member_bit_offset(t, i), bs = btf_member_bitfield_size(t, i);
 			const char *n = btf__name_by_offset(btf, mb[i].name_off);
+			struct ub_field *f = &um->keys[um->nkeys];
 
-			if (field_of(btf, mb[i].type, n && *n ? n : "key", bs ? (bo / 8) & ~3u : bo / 8,
-				     bs ? bo - ((bo / 8) & ~3u) * 8 : 0, bs, &um->keys[i])) {
+			if (padding(n))
+				continue;
+			if (field_of(btf, mb[i].type, n, bs ? (bo / 8) & ~3u : bo / 8,
+				     bs ? bo - ((bo / 8) & ~3u) * 8 : 0, bs, f)) {
 				snprintf(why, len, "key member %s is not an integer, enum or array "
 					 "of integers", n);
 				return -1;
 			}
 			if (bs)
-				um->keys[i].size = 4;
+				f->size = 4;
+			um->nkeys++;
 		}
-		um->nkeys = btf_vlen(t);
 	} else if (field_of(btf, id, "key", 0, 0, 0, &um->keys[0])) {
 		snprintf(why, len, "its key is not an integer, enum, array of integers or struct "
 			 "of those");
@@ -284,8 +296,10 @@ static struct ub_out *new_out(struct ub_obj *o, struct ub_map *um, const char *w
 	out = &um->outs[um->nouts++];
 	memset(out, 0, sizeof(*out));
 	out->sum = -1;
-	if (help)
-		snprintf(out->help, sizeof(out->help), "%s%s%s", help, *what ? ": " : "", what);
+	if (help && !strcmp(what, "value"))
+		snprintf(out->help, sizeof(out->help), "%s", help);
+	else if (help)
+		snprintf(out->help, sizeof(out->help), "%s: %s", help, what);
 	else
 		snprintf(out->help, sizeof(out->help), "%s of map %s in %s (ksight run --bpf)",
 			 what, um->name, o->stem);
