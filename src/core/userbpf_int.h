@@ -45,6 +45,11 @@ struct ub_out {
 	struct ub_field sumf;
 	double gscale;		/* gauges: base units per count (1e-9 for ns) */
 	struct ks_metric *m;
+	/* entries past the metric's budget, summed over one walk of the map into its
+	 * overflow series (a mirror of each would keep only the largest) */
+	bool ov_used;
+	double ov;
+	struct ks_hist_vals ovh;
 };
 
 struct ub_map {

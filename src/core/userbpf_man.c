@@ -3,10 +3,11 @@
  * ksight run --bpf OBJ:MANIFEST: a small file of `key = value` lines that renames what a
  * user's object exports (docs/userbpf.md). '#' starts a comment line; blank lines are
  * fine. Keys: map.MAP.name, map.MAP.help, map.MAP.type (counter|gauge),
- * map.MAP.label.FIELD, map.MAP.skip (true).
+ * map.MAP.label.FIELD, map.MAP.skip (true), map.MAP.budget (label sets kept, 1024).
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/userbpf_int.h"
@@ -125,8 +126,11 @@ int ub_manifest_check(const struct ub_manifest *m, struct bpf_object *obj, char 
 			continue;
 		if (!strcmp(dot, "skip") && (!strcmp(v, "true") || !strcmp(v, "false")))
 			continue;
+		if (!strcmp(dot, "budget") && strspn(v, "0123456789") == strlen(v) &&
+		    atol(v) >= 1 && atol(v) <= 65536)
+			continue;
 		snprintf(err, len, "manifest: %s = %s: settings are name, help, type (counter|gauge), "
-			 "label.FIELD, skip (true|false)", k, v);
+			 "label.FIELD, skip (true|false), budget (1-65536)", k, v);
 		return -1;
 	}
 	return 0;

@@ -58,6 +58,65 @@ static void hist_set(struct ks_series *s, const struct ub_out *o, const uint64_t
 	s->h->sum = sum;
 }
 
+/* The slots of histogram @o in @val, summed over the CPUs, into @slots; returns how many. */
+static int hist_slots(const struct ub_out *o, const char *val, int ncpu, size_t stride,
+		      uint64_t *slots)
+{
+	int n = o->f.nelem < KS_HIST_SLOTS ? o->f.nelem : KS_HIST_SLOTS;
+
+	for (int k = 0; k < n; k++) {
+		struct ub_field e = { .kind = UB_INT, .off = o->f.off + k * o->f.elem,
+				      .size = o->f.elem };
+
+		slots[k] = sum_int(&e, val, ncpu, stride);
+	}
+	return n;
+}
+
+static void overflow_add(struct ub_out *o, const char *val, int ncpu, size_t stride)
+{
+	o->ov_used = true;
+	if (o->d.type == KS_METRIC_HIST) {
+		uint64_t slots[KS_HIST_SLOTS] = { 0 };
+		int n = hist_slots(o, val, ncpu, stride, slots);
+		double lower = 0;
+
+		for (int i = 0; i < n; i++) {
+			o->ovh.slots[i] += slots[i];
+			o->ovh.count += slots[i];
+			if (i)
+				lower += (double)slots[i] * (double)(1ULL << i);
+		}
+		o->ovh.sum += o->sum >= 0 ? (double)sum_int(&o->sumf, val, ncpu, stride) : lower;
+		return;
+	}
+	uint64_t v = sum_int(&o->f, val, ncpu, stride);
+
+	o->ov += o->d.type == KS_METRIC_GAUGE && o->f.sign ? (double)(int64_t)v : (double)v;
+}
+
+/* After a walk: the overflow series take the sums of what did not fit. */
+static void overflow_set(struct ub_map *um)
+{
+	for (int i = 0; i < um->nouts; i++) {
+		struct ub_out *o = &um->outs[i];
+		struct ks_series *s;
+
+		if (!o->ov_used || !o->m)
+			continue;
+		s = &o->m->overflow;
+		if (o->d.type == KS_METRIC_HIST)
+			*s->h = o->ovh;
+		else if (o->d.type == KS_METRIC_GAUGE)
+			ks_gauge_set(s, o->ov * o->gscale);
+		else
+			ks_counter_set(s, (uint64_t)o->ov);
+		o->ov_used = false;
+		o->ov = 0;
+		memset(&o->ovh, 0, sizeof(o->ovh));
+	}
+}
+
 static void entry(struct ub_map *um, const void *key, const char *val, int ncpu, size_t stride)
 {
 	for (int i = 0; i < um->nouts; i++) {
@@ -67,16 +126,14 @@ static void entry(struct ub_map *um, const void *key, const char *val, int ncpu,
 		if (!o->m)
 			continue;
 		s = series_of(um, o, key);
+		if (s->overflow) {
+			overflow_add(o, val, ncpu, stride);
+			continue;
+		}
 		if (o->d.type == KS_METRIC_HIST) {
 			uint64_t slots[KS_HIST_SLOTS] = { 0 };
-			int n = o->f.nelem < KS_HIST_SLOTS ? o->f.nelem : KS_HIST_SLOTS;
+			int n = hist_slots(o, val, ncpu, stride, slots);
 
-			for (int k = 0; k < n; k++) {
-				struct ub_field e = { .kind = UB_INT, .off = o->f.off + k * o->f.elem,
-						      .size = o->f.elem };
-
-				slots[k] = sum_int(&e, val, ncpu, stride);
-			}
 			hist_set(s, o, slots, n, val, ncpu, stride);
 		} else if (o->d.type == KS_METRIC_GAUGE) {
 			uint64_t v = sum_int(&o->f, val, ncpu, stride);
@@ -147,6 +204,7 @@ void ub_collect_map(struct ub_map *um, int ncpu)
 			break;
 	}
 out:
+	overflow_set(um);
 	free(key < next ? key : next);
 	free(val);
 }

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/userbpf_int.h"
@@ -290,6 +291,7 @@ static struct ub_out *new_out(struct ub_obj *o, struct ub_map *um, const char *w
 {
 	struct ub_out *out;
 	const char *help = ub_manifest_get(&o->man, "map.%s.help", um->name);
+	const char *budget = ub_manifest_get(&o->man, "map.%s.budget", um->name);
 
 	if (um->nouts >= UB_OUTS_MAX)
 		return NULL;
@@ -305,6 +307,7 @@ static struct ub_out *new_out(struct ub_obj *o, struct ub_map *um, const char *w
 			 what, um->name, o->stem);
 	out->d.help = out->help;
 	out->d.name = out->name;
+	out->d.budget = budget ? (uint32_t)atol(budget) : 1024;
 	for (int i = 0; i < um->nkeys; i++) {
 		snprintf(out->labels[i], sizeof(out->labels[i]), "%s", um->keys[i].name);
 		out->d.labels[i] = out->labels[i];
@@ -336,7 +339,6 @@ static void plan_number(struct ub_obj *o, struct ub_map *um, const char *member,
 		name[strlen(name) - 6] = 0;
 	scale = time_unit(name);
 	out->f = *f;
-	out->d.budget = 1024;
 	if (gauge) {
 		out->d.type = KS_METRIC_GAUGE;
 		out->gscale = scale ? scale : 1;
@@ -368,7 +370,6 @@ static struct ub_out *plan_hist(struct ub_obj *o, struct ub_map *um, const char 
 	scale = time_unit(name);
 	out->f = *f;
 	out->d.type = KS_METRIC_HIST;
-	out->d.budget = 1024;
 	if (scale) {
 		out->d.unit = "seconds";
 		out->d.scale = scale;

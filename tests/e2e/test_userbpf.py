@@ -350,3 +350,36 @@ def test_status_live_shows_the_users_programs(objs, workdir):
     mine = [r for r in rows if r.get("prog") == "ubk_exec" and r.get("pid") == k.proc.pid]
     assert len(mine) == 1, out
     assert mine[0]["runs_per_s"] * 2 >= n and mine[0]["ns_per_run"] > 0, mine
+
+
+def test_budget_overflow_keeps_the_sum(objs, workdir):
+    """A manifest budget of one label set: two programs of different names exec n1 and n2
+    times; one has its series, the other's count is in the overflow series, the sum over
+    the series is exactly n1 + n2, and the refusals are counted."""
+    n1, n2 = 4, 6
+    paths = []
+    for c in "ab":
+        paths.append(os.path.join(workdir, "ubk%s%s" % (c, UNIQ)))
+        shutil.copy("/bin/true", paths[-1])
+    man = os.path.join(workdir, "budget.manifest")
+    with open(man, "w") as f:
+        f.write("map.ubk.budget = 1\n")
+    port = free_port()
+    url = "http://127.0.0.1:%d/metrics" % port
+    k = agent(port, objs["ubk"] + ":" + man)
+
+    def calls(g):
+        return {lab: v for (name, lab), v in g.items() if name == "ksight_ubk_calls_total"}
+    try:
+        exec_n(paths[0], [], n1)
+        exec_n(paths[1], [], n2)
+        body, got = scrape_until(url, lambda g: sum(calls(g).values()) == n1 + n2)
+    finally:
+        assert k.stop() == 0, k.stderr
+    c = calls(got)
+    assert sum(c.values()) == n1 + n2 and len(c) == 2, body
+    over = [v for lab, v in c.items() if ("ksight_overflow", "true") in lab]
+    named = [v for lab, v in c.items() if ("ksight_overflow", "true") not in lab]
+    assert sorted(over + named) == [n1, n2] and len(over) == 1, body
+    assert got[("ksight_metric_budget_hits_total",
+                L(metric="ksight_ubk_calls_total"))] >= 1, body
