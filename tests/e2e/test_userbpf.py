@@ -7,6 +7,7 @@ each said in one line while the rest runs; bad input exits 2 with one line; noth
 in the kernel after the agent ends or is killed."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,6 +27,13 @@ PROMTOOL = os.path.join(os.environ.get("KSIGHT_PROMETHEUS", os.path.join(
     BUILD, "prometheus", "usr", "bin")), "promtool")
 CFLAGS = ["-target", "bpf", "-D__TARGET_ARCH_x86", "-O2", "-I", BUILD]
 BASE = PORT + 12        # two ports of this run (tcp_util.PORT .. PORT+15)
+REFUSED_SRC = """
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+SEC("tracepoint/sched/sched_process_exec")
+int refused(void *c) { return *(int *)(long)bpf_get_prandom_u32(); }
+char LICENSE[] SEC("license") = "GPL";
+"""
 NO_BTF_SRC = """
 #define SEC(n) __attribute__((section(n), used))
 SEC("tracepoint/sched/sched_process_exec") int f(void *c) { return 0; }
@@ -49,6 +57,10 @@ def objs(tmp_path_factory):
     out["nobtf"] = str(d / "nobtf.bpf.o")
     subprocess.run(["clang"] + CFLAGS + ["-c", str(d / "nobtf.c"), "-o", out["nobtf"]],
                    check=True)
+    (d / "refused.bpf.c").write_text(REFUSED_SRC)
+    out["refused"] = str(d / "refused.bpf.o")
+    subprocess.run(["clang"] + CFLAGS + ["-g", "-c", str(d / "refused.bpf.c"), "-o",
+                                         out["refused"]], check=True)
     out["dir"] = str(d)
     return out
 
@@ -211,14 +223,18 @@ def test_every_kind_decoded_and_refused_maps_said(objs, workdir):
 
 
 def test_two_objects_and_kill_leaves_nothing(objs, workdir):
-    """Two --bpf objects at once, both attached and counted; a SIGKILL leaves none of
-    their programs, links or maps in the kernel, and nothing pinned."""
+    """Two --bpf objects at once, both attached and counted, beside a third the verifier
+    refuses (said with its reason, skipped); a SIGKILL leaves none of their programs,
+    links or maps in the kernel, and nothing pinned."""
     comm, n = "ubk%s" % UNIQ, 3
     path = os.path.join(workdir, comm)
     shutil.copy("/bin/true", path)
     port = free_port()
     url = "http://127.0.0.1:%d/metrics" % port
-    k = agent(port, objs["ubk"], objs["exec_comm"])
+    k = agent(port, objs["refused"], objs["ubk"], objs["exec_comm"])
+    # the verifier's words ('scalar' since 5.18, 'inv' before)
+    assert re.match(r"^ksight run: --bpf refused: the kernel refused it: R0 invalid mem "
+                    r"access '(scalar|inv)'; skipped$", k.err_lines[0]), k.stderr
     mine = bpf_ids(k.proc.pid)
     names = {bpftool_json("prog", "show", "id", str(i))["name"] for i in mine["prog"]}
     assert {"ubk_exec", "exec_comm"} <= names, names
