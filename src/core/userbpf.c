@@ -204,6 +204,7 @@ static void plan_maps(struct ks_ctx *c, struct ub_obj *o)
 
 		if (bpf_map__is_internal(map) || (skip && !strcmp(skip, "true")))
 			continue;	/* globals (.bss, .data, .rodata) and what the user left out */
+		memset(um, 0, sizeof(*um));	/* what a map refused before left there */
 		um->map = map;
 		um->name = bpf_map__name(map);
 		um->key_size = bpf_map__key_size(map);

@@ -324,7 +324,7 @@ static void plan_number(struct ub_obj *o, struct ub_map *um, const char *member,
 	const char *base = ub_manifest_get(&o->man, "map.%s.name", um->name);
 	struct ub_out *out = new_out(o, um, member ? member : "value");
 	bool gauge = type && !strcmp(type, "gauge");
-	char name[sizeof(out->name)];
+	char name[sizeof(out->name) - 16];	/* room for _seconds_total */
 	double scale;
 
 	if (!out)
@@ -361,7 +361,7 @@ static struct ub_out *plan_hist(struct ub_obj *o, struct ub_map *um, const char 
 {
 	const char *mbase = ub_manifest_get(&o->man, "map.%s.name", um->name);
 	struct ub_out *out = new_out(o, um, "log2 histogram");
-	char name[sizeof(out->name)];
+	char name[sizeof(out->name) - 16];	/* room for _seconds_total */
 	double scale;
 
 	if (!out)
