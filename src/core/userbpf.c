@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/module.h"
 #include "core/session.h"
 #include "core/userbpf.h"
 #include "core/userbpf_int.h"
@@ -28,6 +30,7 @@ struct ks_userbpf {
 	struct ub_obj objs[8];
 	int n, ncpu;
 	struct ks_metric *runs, *run_time;
+	struct timespec last;		/* the previous collect: the summaries' interval */
 };
 
 /* The same metrics as the agent's own programs' (selfstats.c): registering them again
@@ -299,6 +302,7 @@ static int ub_start(struct ks_ctx *c, void *arg)
 	u->ncpu = libbpf_num_possible_cpus();
 	if (u->ncpu < 1)
 		u->ncpu = 1;
+	clock_gettime(CLOCK_MONOTONIC, &u->last);
 	u->runs = ks_ctx_metric(c, &runs_desc);
 	u->run_time = ks_ctx_metric(c, &run_time_desc);
 	for (int i = 0; i < u->n; i++) {
@@ -318,7 +322,9 @@ static struct ks_series *series2(struct ks_metric *m, const char *a, const char 
 	return ks_metric_getn(m, v, len);
 }
 
-static void prog_stats(struct ks_userbpf *u, struct ub_obj *o)
+/* The object's programs' cost into the registry; their runs and run time since the last
+ * interval into @runs, @ns. */
+static void prog_stats(struct ks_userbpf *u, struct ub_obj *o, uint64_t *runs, uint64_t *ns)
 {
 	struct bpf_program *p;
 
@@ -331,24 +337,52 @@ static void prog_stats(struct ks_userbpf *u, struct ub_obj *o)
 
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
 			continue;
-		ks_counter_set(series2(u->runs, o->module, bpf_program__name(p)), info.run_cnt);
-		ks_counter_set(series2(u->run_time, o->module, bpf_program__name(p)),
-			       info.run_time_ns);
+		struct ks_series *r = series2(u->runs, o->module, bpf_program__name(p));
+		struct ks_series *t = series2(u->run_time, o->module, bpf_program__name(p));
+
+		ks_counter_set(r, info.run_cnt);
+		ks_counter_set(t, info.run_time_ns);
+		*runs += ks_counter_delta(r);
+		*ns += ks_counter_delta(t);
 	}
+}
+
+/* The agent's line for an object: its programs' runs and cost, its series. */
+static void summary(struct ks_ctx *c, struct ub_obj *o, uint64_t runs, uint64_t ns, double secs)
+{
+	uint64_t series = 0;
+	struct ks_rec r;
+
+	for (int k = 0; k < o->nmaps; k++)
+		for (int i = 0; i < o->maps[k].nouts; i++)
+			if (o->maps[k].outs[i].m)
+				series += o->maps[k].outs[i].m->nseries;
+	ks_rec_summary(&r, o->module);
+	ks_rec_rate(&r, "runs_per_s", "runs", runs, secs);
+	ks_rec_add(&r, "ns_per_run", "per run", 0, KS_V_NS)->u = runs ? ns / runs : 0;
+	ks_rec_add(&r, "series", "series", 0, KS_V_COUNT)->u = series;
+	ks_emit(c, &r);
 }
 
 static void ub_collect(struct ks_ctx *c, void *arg)
 {
 	struct ks_userbpf *u = arg;
+	struct timespec now;
+	double secs;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (now.tv_sec - u->last.tv_sec) + (now.tv_nsec - u->last.tv_nsec) / 1e9;
+	u->last = now;
 	for (int i = 0; i < u->n; i++) {
 		struct ub_obj *o = &u->objs[i];
+		uint64_t runs = 0, ns = 0;
 
 		if (o->failed || !o->obj)
 			continue;
 		for (int k = 0; k < o->nmaps; k++)
 			ub_collect_map(&o->maps[k], u->ncpu);
-		prog_stats(u, o);
+		prog_stats(u, o, &runs, &ns);
+		summary(c, o, runs, ns, secs > 1e-3 ? secs : 1e-3);
 	}
 }
 

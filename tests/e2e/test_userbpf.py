@@ -399,3 +399,25 @@ def test_budget_overflow_keeps_the_sum(objs, workdir):
     assert sorted(over + named) == [n1, n2] and len(over) == 1, body
     assert got[("ksight_metric_budget_hits_total",
                 L(metric="ksight_ubk_calls_total"))] >= 1, body
+
+
+def test_agent_summary_line(objs, workdir):
+    """Each interval the agent prints a line for each object (a summary record in JSON):
+    its programs' runs per second and ns per run, and how many series it exports."""
+    comm, n = "ubx%s" % UNIQ, 5
+    path = os.path.join(workdir, comm)
+    shutil.copy("/bin/true", path)
+    k = Ksight(["run", "--json", "--modules", "exec", "--listen", "none", "--bpf",
+                objs["exec_comm"], "1"])
+    k.wait_ready()
+    try:
+        exec_n(path, [], n)
+        time.sleep(2.5 * SLOW)
+    finally:
+        assert k.stop() == 0, k.stderr
+    mine = [r for r in k.records("summary") if r["module"] == "bpf:exec_comm"]
+    assert len(mine) >= 2, k.stdout
+    busy = [r for r in mine if r["runs_per_s"] > 0]
+    assert busy and all(r["ns_per_run"] > 0 for r in busy), mine
+    # the comm's counter and histogram, the array map's histogram at least
+    assert max(r["series"] for r in mine) >= 3, mine
