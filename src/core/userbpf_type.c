@@ -408,13 +408,13 @@ static int plan_value(struct ub_obj *o, struct ub_map *um, const struct btf *btf
 				 "(an array named *_log2, *hist or *slots)");
 			return -1;
 		}
+		char stem[UB_NAME];
+
+		snprintf(stem, sizeof(stem), "%.*s", hs > 0 ? hs : (int)strlen(um->name), um->name);
 		if (f.kind == UB_ARR) {
-			plan_hist(o, um, NULL, NULL, 0, &f);
+			plan_hist(o, um, stem, NULL, 0, &f);	/* each entry a histogram */
 		} else if (hs >= 0 && array && um->nkeys == 1 && um->keys[0].kind == UB_INT) {
 			/* the map is the histogram: its index is the slot */
-			char stem[UB_NAME];
-
-			snprintf(stem, sizeof(stem), "%.*s", hs, um->name);
 			um->slots_by_key = true;
 			um->nkeys = 0;
 			if (!plan_hist(o, um, stem, NULL, 0, &f))

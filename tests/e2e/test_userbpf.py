@@ -211,6 +211,14 @@ def test_every_kind_decoded_and_refused_maps_said(objs, workdir):
     assert not [s for s in got if s[0] == "ksight_ubk_slot_hits_total" and
                 s[1] != L(slot="3")], body      # zero entries of an array are not shown
     assert got[("ksight_ubk_pinned_total", L(key="1"))] == n, body
+    # a value that is a histogram of ns: seconds, buckets scaled, _sum the slots' lower
+    # bounds (no sum member): n values in [1024, 2048) ns
+    h = "ksight_ubk_lat_seconds"
+    assert "# TYPE %s histogram" % h in body
+    assert got[(h + "_bucket", L(comm=comm, le="1.024e-06"))] == 0, body
+    assert got[(h + "_bucket", L(comm=comm, le="2.048e-06"))] == n, body
+    assert got[(h + "_count", L(comm=comm))] == n, body
+    assert got[(h + "_sum", L(comm=comm))] == pytest.approx(n * 1024e-9, rel=1e-12), body
     assert not [s for s in got if "ubk_wide" in s[0] or "ubk_events" in s[0]], body
     lines = k.stderr.splitlines()
     assert lines.count("ksight run: --bpf ubk: map ubk_events (ringbuf): cannot decode this "

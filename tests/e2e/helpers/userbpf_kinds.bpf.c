@@ -18,6 +18,10 @@ struct kinds_key {
 	enum ubk_kind kind;		/* its name: KIND_TWO */
 };
 
+struct comm_only {
+	char comm[16];
+};
+
 struct kinds_val {
 	__u64 calls;			/* counter: ksight_ubk_calls_total */
 	__s64 level_gauge;		/* gauge, signed: ksight_ubk_level */
@@ -38,6 +42,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } ubk_by_index SEC(".maps");
+
+/* A value that is a log2 histogram of ns (the map's name says so): seconds on the page,
+ * keyed by comm; each exec counts once in slot 10 ([1024, 2048) ns). */
+typedef __u64 lat_slots[16];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct comm_only);
+	__type(value, lat_slots);
+} ubk_lat_ns_log2 SEC(".maps");
 
 /* Not decodable: a ring buffer (one warning, the rest runs). */
 struct {
@@ -92,6 +107,17 @@ int ubk_exec(void *ctx)
 	__sync_fetch_and_add(&v->calls, 1);
 	v->level_gauge = -5;
 	__sync_fetch_and_add(&v->wait_ns, 1500000);
+	struct comm_only ck = {};
+	lat_slots zslots = {}, *sl;
+
+	__builtin_memcpy(ck.comm, key.comm, sizeof(ck.comm));
+	sl = bpf_map_lookup_elem(&ubk_lat_ns_log2, &ck);
+	if (!sl) {
+		bpf_map_update_elem(&ubk_lat_ns_log2, &ck, &zslots, BPF_NOEXIST);
+		sl = bpf_map_lookup_elem(&ubk_lat_ns_log2, &ck);
+	}
+	if (sl)
+		__sync_fetch_and_add(&(*sl)[10], 1);
 	n = bpf_map_lookup_elem(&ubk_by_index, &idx);
 	if (n)
 		__sync_fetch_and_add(n, 1);
