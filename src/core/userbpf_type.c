@@ -353,6 +353,21 @@ static void plan_number(struct ub_obj *o, struct ub_map *um, const char *member,
 	}
 }
 
+/* Make the counter @out a gauge (a member tagged ksight:gauge). */
+static void gauge(struct ub_out *out)
+{
+	size_t n = strlen(out->name);
+	double scale = out->d.scale;
+
+	if (out->d.type != KS_METRIC_COUNTER || n < 6)
+		return;
+	out->name[n - 6] = 0;	/* _total */
+	out->d.type = KS_METRIC_GAUGE;
+	out->d.unit = NULL;
+	out->d.scale = 0;
+	out->gscale = scale ? scale : 1;
+}
+
 /* A log2 histogram from @f (slots) named ksight_<base>[_<stem>[0..slen)]; _ns/_us/_ms
  * make it seconds, _bytes bytes, else it has no unit. @base NULL: the map's name or the
  * manifest's. */
@@ -380,6 +395,21 @@ static struct ub_out *plan_hist(struct ub_obj *o, struct ub_map *um, const char 
 		snprintf(out->name, sizeof(out->name), "%s", name);
 	}
 	return out;
+}
+
+/* Whether member @idx of struct @sid carries __attribute__((btf_decl_tag(@tag))). */
+static bool tagged(const struct btf *btf, uint32_t sid, int idx, const char *tag)
+{
+	uint32_t n = btf__type_cnt(btf);
+
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+
+		if (btf_is_decl_tag(t) && t->type == sid && btf_decl_tag(t)->component_idx == idx &&
+		    !strcmp(btf__name_by_offset(btf, t->name_off), tag))
+			return true;
+	}
+	return false;
 }
 
 static bool int_like(const struct ub_field *f)
@@ -438,16 +468,24 @@ static int plan_value(struct ub_obj *o, struct ub_map *um, const struct btf *btf
 			continue;	/* nested structs, pointers: nothing to count */
 		if (bs)
 			f.size = 4;
-		if (f.kind == UB_ARR && k >= 0)
+		if (f.kind == UB_ARR && k < 0 && tagged(btf, id, i, "ksight:log2"))
+			k = (int)strlen(n);	/* a histogram by its tag, whatever its name */
+		if (f.kind == UB_ARR && k >= 0) {
 			plan_hist(o, um, NULL, n, k, &f);
-		else if (int_like(&f))
+		} else if (int_like(&f)) {
 			plan_number(o, um, n, &f);
+			if (tagged(btf, id, i, "ksight:gauge"))
+				gauge(&um->outs[um->nouts - 1]);
+		}
 	}
 	/* the sums: a number member <stem>_sum or sum belongs to a histogram */
 	for (int h = 0; h < um->nouts; h++) {
 		struct ub_out *ho = &um->outs[h];
 		int k = hist_stem(ho->f.name);
 		char want[UB_NAME];
+
+		if (k < 0)
+			k = (int)strlen(ho->f.name);	/* tagged ksight:log2 */
 
 		if (ho->d.type != KS_METRIC_HIST)
 			continue;

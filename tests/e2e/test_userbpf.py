@@ -207,6 +207,12 @@ def test_every_kind_decoded_and_refused_maps_said(objs, workdir):
     assert "# TYPE ksight_ubk_level gauge" in body
     assert got[("ksight_ubk_wait_seconds_total", lab)] == pytest.approx(n * 0.0015, abs=1e-12)
     assert got[("ksight_ubk_slot_hits_total", L(slot="3"))] == n, body
+    # members typed by their BTF decl tags, whatever their names
+    assert got[("ksight_ubk_depth", lab)] == 42 and "# TYPE ksight_ubk_depth gauge" in body
+    assert got[("ksight_ubk_spread_bucket", lab | {("le", "4")})] == 0, body
+    assert got[("ksight_ubk_spread_bucket", lab | {("le", "8")})] == n, body
+    assert got[("ksight_ubk_spread_count", lab)] == n, body
+    assert got[("ksight_ubk_spread_sum", lab)] == 4 * n, body     # slots' lower bounds
     assert "# HELP ksight_ubk_slot_hits_total hits per slot\n" in body
     assert not [s for s in got if s[0] == "ksight_ubk_slot_hits_total" and
                 s[1] != L(slot="3")], body      # zero entries of an array are not shown

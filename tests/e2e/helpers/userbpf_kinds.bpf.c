@@ -26,6 +26,9 @@ struct kinds_val {
 	__u64 calls;			/* counter: ksight_ubk_calls_total */
 	__s64 level_gauge;		/* gauge, signed: ksight_ubk_level */
 	__u64 wait_ns;			/* ns: ksight_ubk_wait_seconds_total */
+	/* by their tags: a histogram (slot 2 each time) and a gauge (42) */
+	__u32 spread[8] __attribute__((btf_decl_tag("ksight:log2")));
+	__u64 depth __attribute__((btf_decl_tag("ksight:gauge")));
 };
 
 struct {
@@ -107,6 +110,8 @@ int ubk_exec(void *ctx)
 	__sync_fetch_and_add(&v->calls, 1);
 	v->level_gauge = -5;
 	__sync_fetch_and_add(&v->wait_ns, 1500000);
+	__sync_fetch_and_add(&v->spread[2], 1);
+	v->depth = 42;
 	struct comm_only ck = {};
 	lat_slots zslots = {}, *sl;
 
