@@ -189,6 +189,28 @@ static bool decodable(enum bpf_map_type t, bool *percpu)
 	       *percpu;
 }
 
+/* Register @um's metrics (each refusal said in one line) and keep it. */
+static void register_outs(struct ks_ctx *c, struct ub_obj *o, struct ub_map *um)
+{
+	for (int i = 0; i < um->nouts; i++) {
+		struct ub_out *out = &um->outs[i];
+
+		if (ks_metrics__find(ks_ctx_metrics(c), out->name)) {
+			fprintf(stderr, "ksight run: --bpf %s: %s %s: %s is taken (rename it%s); not "
+				"exported\n", o->stem, um->globals ? "global" : "map", um->name,
+				out->name, um->globals ? "" : " with map.NAME.name in a manifest");
+			continue;
+		}
+		out->m = ks_ctx_metric(c, &out->d);
+		if (!out->m)
+			fprintf(stderr, "ksight run: --bpf %s: map %s: %s: %s; not exported\n",
+				o->stem, um->name, out->name,
+				errno == EINVAL ? "not a valid metric (name or labels)"
+						: strerror(errno));
+	}
+	o->nmaps++;
+}
+
 /* Plan and register each map's metrics; a map that cannot be is said in one line. */
 static void plan_maps(struct ks_ctx *c, struct ub_obj *o)
 {
@@ -205,14 +227,23 @@ static void plan_maps(struct ks_ctx *c, struct ub_obj *o)
 		const char *skip = ub_manifest_get(&o->man, "map.%s.skip", bpf_map__name(map));
 		char why[KS_ERR_LEN];
 
-		if (bpf_map__is_internal(map) || (skip && !strcmp(skip, "true")))
-			continue;	/* globals (.bss, .data, .rodata) and what the user left out */
+		const char *sec = strrchr(bpf_map__name(map), '.');
+
+		if (skip && !strcmp(skip, "true"))
+			continue;	/* what the user left out */
 		memset(um, 0, sizeof(*um));	/* what a map refused before left there */
 		um->map = map;
 		um->name = bpf_map__name(map);
 		um->key_size = bpf_map__key_size(map);
 		um->value_size = bpf_map__value_size(map);
 		um->max_entries = bpf_map__max_entries(map);
+		if (bpf_map__is_internal(map)) {
+			/* global variables: .bss and .data, not the constants of .rodata */
+			if (sec && (!strcmp(sec, ".bss") || !strcmp(sec, ".data")) &&
+			    !ub_plan_globals(o, um))
+				register_outs(c, o, um);
+			continue;
+		}
 		if (!decodable(bpf_map__type(map), &um->percpu)) {
 			fprintf(stderr, "ksight run: --bpf %s: map %s (%s): cannot decode this map "
 				"type, not exported\n", o->stem, um->name, map_type_name(map));
@@ -223,23 +254,7 @@ static void plan_maps(struct ks_ctx *c, struct ub_obj *o)
 				um->name, why);
 			continue;
 		}
-		for (int i = 0; i < um->nouts; i++) {
-			struct ub_out *out = &um->outs[i];
-
-			if (ks_metrics__find(ks_ctx_metrics(c), out->name)) {
-				fprintf(stderr, "ksight run: --bpf %s: map %s: %s is taken (rename it "
-					"with map.%s.name in a manifest); not exported\n", o->stem,
-					um->name, out->name, um->name);
-				continue;
-			}
-			out->m = ks_ctx_metric(c, &out->d);
-			if (!out->m)
-				fprintf(stderr, "ksight run: --bpf %s: map %s: %s: %s; not exported\n",
-					o->stem, um->name, out->name,
-					errno == EINVAL ? "not a valid metric (name or labels)"
-							: strerror(errno));
-		}
-		o->nmaps++;
+		register_outs(c, o, um);
 	}
 }
 

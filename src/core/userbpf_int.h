@@ -57,6 +57,7 @@ struct ub_map {
 	const char *name;
 	bool percpu;
 	bool slots_by_key;	/* an array map that is itself a histogram (index = slot) */
+	bool globals;		/* .bss or .data: each integer variable a metric */
 	uint32_t key_size, value_size, max_entries;
 	int nkeys;
 	struct ub_field keys[KS_LABELS_MAX];
@@ -95,6 +96,9 @@ int ub_manifest_check(const struct ub_manifest *m, struct bpf_object *obj, char 
  * value's metrics, named per the manifest. Returns 0, or -1 with the reason (one
  * phrase) in @why: the map is then left out with a warning. */
 int ub_plan_map(struct ub_obj *o, struct ub_map *um, char *why, size_t len);
+/* The integer variables (and histogram arrays) of a .bss or .data map as metrics named
+ * after them. Returns 0, or -1 when it has none (the map is then left out quietly). */
+int ub_plan_globals(struct ub_obj *o, struct ub_map *um);
 /* The label value of @f in @data into @buf. */
 void ub_label(const struct ub_field *f, const void *data, char *buf, size_t len);
 /* The integer of @f in @data. */

@@ -303,8 +303,8 @@ static struct ub_out *new_out(struct ub_obj *o, struct ub_map *um, const char *w
 	else if (help)
 		snprintf(out->help, sizeof(out->help), "%s: %s", help, what);
 	else
-		snprintf(out->help, sizeof(out->help), "%s of map %s in %s (ksight run --bpf)",
-			 what, um->name, o->stem);
+		snprintf(out->help, sizeof(out->help), "%s of %s %s in %s (ksight run --bpf)",
+			 what, um->globals ? "global" : "map", um->name, o->stem);
 	out->d.help = out->help;
 	out->d.name = out->name;
 	out->d.budget = budget ? (uint32_t)atol(budget) : 1024;
@@ -524,4 +524,39 @@ int ub_plan_map(struct ub_obj *o, struct ub_map *um, char *why, size_t len)
 	if (plan_key(o, um, btf, why, len))
 		return -1;
 	return plan_value(o, um, btf, why, len);
+}
+
+int ub_plan_globals(struct ub_obj *o, struct ub_map *um)
+{
+	const struct btf *btf = bpf_object__btf(o->obj);
+	uint32_t id = bpf_map__btf_value_type_id(um->map);
+	const struct btf_type *t = btf && id ? btf__type_by_id(btf, id) : NULL;
+	const char *map = um->name;
+
+	if (!t || !btf_is_datasec(t))
+		return -1;
+	um->globals = true;
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const struct btf_var_secinfo *vs = &btf_var_secinfos(t)[i];
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+		const char *n = v ? btf__name_by_offset(btf, v->name_off) : NULL;
+		struct ub_field f;
+		int k;
+
+		if (!v || !btf_is_var(v) || !n || !*n || *n == '_' ||
+		    field_of(btf, v->type, n, vs->offset, 0, 0, &f))
+			continue;
+		um->name = n;	/* names come from the variable's */
+		k = hist_stem(n);
+		if (f.kind == UB_ARR && k >= 0) {
+			char stem[UB_NAME];
+
+			snprintf(stem, sizeof(stem), "%.*s", k ? k : (int)strlen(n), n);
+			plan_hist(o, um, stem, NULL, 0, &f);
+		} else if (int_like(&f)) {
+			plan_number(o, um, NULL, &f);
+		}
+	}
+	um->name = map;
+	return um->nouts ? 0 : -1;
 }

@@ -207,6 +207,12 @@ def test_every_kind_decoded_and_refused_maps_said(objs, workdir):
     assert "# TYPE ksight_ubk_level gauge" in body
     assert got[("ksight_ubk_wait_seconds_total", lab)] == pytest.approx(n * 0.0015, abs=1e-12)
     assert got[("ksight_ubk_slot_hits_total", L(slot="3"))] == n, body
+    # global variables of .bss and .data, not the constants of .rodata
+    assert got[("ksight_ubk_execs_seen_total", L())] == n, body
+    assert got[("ksight_ubk_last", L())] == -1, body
+    assert got[("ksight_ubk_data_seconds_total", L())] == pytest.approx((1 + 1000 * n) * 1e-9,
+                                                                       rel=1e-12), body
+    assert "ubk_const" not in body
     # members typed by their BTF decl tags, whatever their names
     assert got[("ksight_ubk_depth", lab)] == 42 and "# TYPE ksight_ubk_depth gauge" in body
     assert got[("ksight_ubk_spread_bucket", lab | {("le", "4")})] == 0, body

@@ -84,6 +84,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ubk_pinned SEC(".maps");
 
+/* Global variables are metrics too (.bss and .data; .rodata's constants are not). */
+__u64 ubk_execs_seen;			/* .bss: ksight_ubk_execs_seen_total */
+__s32 ubk_last_gauge;			/* .bss: ksight_ubk_last = -1 */
+__u64 ubk_data_ns = 1;			/* .data: ksight_ubk_data_seconds_total */
+const volatile __u64 ubk_const = 7;	/* .rodata: not exported */
+
 SEC("tracepoint/sched/sched_process_exec")
 int ubk_exec(void *ctx)
 {
@@ -111,6 +117,9 @@ int ubk_exec(void *ctx)
 	v->level_gauge = -5;
 	__sync_fetch_and_add(&v->wait_ns, 1500000);
 	__sync_fetch_and_add(&v->spread[2], 1);
+	__sync_fetch_and_add(&ubk_execs_seen, 1);
+	__sync_fetch_and_add(&ubk_data_ns, ubk_const * 0 + 1000);
+	ubk_last_gauge = -1;
 	v->depth = 42;
 	struct comm_only ck = {};
 	lat_slots zslots = {}, *sl;
