@@ -184,7 +184,8 @@ def test_every_kind_decoded_and_refused_maps_said(objs, workdir):
     """The test object: a key of a char array, an address and an enum, a value of a
     counter, a signed gauge and nanoseconds, an array map by index, each exact after n
     execs; renamed by a manifest. Its ring buffer and its key of four members are each
-    refused in one line, its pinned map is exported but never pinned, and the rest runs."""
+    refused in one line, its pinned map is exported but never pinned, its XDP program is
+    said not attached, and the rest runs."""
     comm, n = "ubk%s" % UNIQ, 7
     path = os.path.join(workdir, comm)
     shutil.copy("/bin/true", path)
@@ -239,7 +240,9 @@ def test_every_kind_decoded_and_refused_maps_said(objs, workdir):
                        "are at most 3; not exported") == 1, lines
     assert lines.count("ksight run: --bpf ubk: map ubk_pinned asks to be pinned: it is not "
                        "(nothing of ksight outlives it)") == 1, lines
-    assert len(lines) == 5, lines     # those three, ready, the loss line
+    assert lines.count("ksight run: --bpf ubk: program ubk_xdp (SEC(\"xdp\")) not attached: its "
+                       "section names nothing libbpf attaches by itself") == 1, lines
+    assert len(lines) == 6, lines     # those four, ready, the loss line
 
 
 def test_two_objects_and_kill_leaves_nothing(objs, workdir):

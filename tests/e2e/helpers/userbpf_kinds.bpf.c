@@ -143,4 +143,11 @@ int ubk_exec(void *ctx)
 	return 0;
 }
 
+/* Loaded, not attached: an XDP program needs an interface, which its section cannot name. */
+SEC("xdp")
+int ubk_xdp(struct xdp_md *ctx)
+{
+	return 2;	/* XDP_PASS */
+}
+
 char LICENSE[] SEC("license") = "GPL";
