@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/metrics.h"
 
@@ -83,6 +84,14 @@ struct ub_obj {
 	int nmaps;
 };
 
+/* ksight run --bpf's objects (userbpf.h). */
+struct ks_userbpf {
+	struct ub_obj objs[8];
+	int n, ncpu;
+	struct ks_metric *runs, *run_time;
+	struct timespec last;		/* the previous collect: the summaries' interval */
+};
+
 /* userbpf_man.c: parse @path. Returns 0, or -1 with one line in @err. */
 int ub_manifest_read(const char *path, struct ub_manifest *m, char *err, size_t len);
 /* The value of @key ("map.NAME.name"...), or NULL. */
@@ -92,6 +101,16 @@ const char *ub_manifest_get(const struct ub_manifest *m, const char *fmt, ...)
 int ub_manifest_check(const struct ub_manifest *m, struct bpf_object *obj, char *err,
 		      size_t len);
 
+/* userbpf_field.c: type @id without its typedefs and modifiers (@id updated), or NULL. */
+const struct btf_type *ub_resolve(const struct btf *btf, uint32_t *id);
+/* A name marks a log2 histogram when it ends in _log2, hist or slots: the length of its
+ * stem (without that suffix and the '_' before it), or -1. */
+int ub_hist_stem(const char *name);
+/* @f for type @id at byte @off (bitfield @bit_off/@bits inside it): 0, or -1 for a type
+ * that is no integer, enum or array of integers. */
+int ub_field_of(const struct btf *btf, uint32_t id, const char *name, uint32_t off,
+		uint32_t bit_off, uint32_t bits, struct ub_field *f);
+
 /* userbpf_type.c: plan how @um's entries become series: its key's labels and its
  * value's metrics, named per the manifest. Returns 0, or -1 with the reason (one
  * phrase) in @why: the map is then left out with a warning. */
@@ -99,7 +118,7 @@ int ub_plan_map(struct ub_obj *o, struct ub_map *um, char *why, size_t len);
 /* The integer variables (and histogram arrays) of a .bss or .data map as metrics named
  * after them. Returns 0, or -1 when it has none (the map is then left out quietly). */
 int ub_plan_globals(struct ub_obj *o, struct ub_map *um);
-/* The label value of @f in @data into @buf. */
+/* userbpf_field.c: the label value of @f in @data into @buf. */
 void ub_label(const struct ub_field *f, const void *data, char *buf, size_t len);
 /* The integer of @f in @data. */
 uint64_t ub_int(const struct ub_field *f, const void *data);
