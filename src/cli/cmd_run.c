@@ -12,6 +12,7 @@
 #include "cli/run_pick.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "core/userbpf.h"
 #include "sink/prom.h"
 
 static const char usage[] =
@@ -27,6 +28,9 @@ static const char usage[] =
 	"  ksight run --listen 0.0.0.0:9464  # serve /metrics to other machines too\n"
 	"  ksight run --listen none          # no /metrics endpoint\n"
 	"  ksight run --bpf-stats            # also what each BPF program costs, on /metrics\n"
+	"  ksight run --bpf tcp_retrans_port.bpf.o   # also your own BPF object, its maps\n"
+	"                                    # on /metrics (docs/userbpf.md, examples/)\n"
+	"  ksight run --bpf prog.bpf.o:prog.manifest # ... renamed by a manifest\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
 	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
 	"the end of each interval.\n";
@@ -35,13 +39,14 @@ struct run_opts {
 	const char *modules;	/* --modules LIST, NULL: all */
 	const char *listen;	/* --listen ADDR|none, NULL: the default */
 	bool bpf_stats;		/* --bpf-stats */
+	struct ks_strs bpf;	/* --bpf OBJ[:MANIFEST], repeatable */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
-/* --modules, --listen, --bpf-stats, then one --no-MODULE per module of the registry. */
+/* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 4];
+	static struct ks_opt t[KS_MOD_MAX + 5];
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
@@ -54,6 +59,10 @@ static const struct ks_opt *run_table(void)
 	t[k++] = (struct ks_opt){ "bpf-stats", 0, KS_OPT_FLAG, offsetof(struct run_opts, bpf_stats),
 				  NULL, "each BPF program's runs and run time on /metrics (the "
 				  "kernel's statistics on while running)" };
+	t[k++] = (struct ks_opt){ "bpf", 0, KS_OPT_STRS, offsetof(struct run_opts, bpf),
+				  "OBJ[:MANIFEST]", "also load this compiled CO-RE BPF object, attach "
+				  "its programs by section and export its maps on /metrics "
+				  "(repeatable; implies --bpf-stats; docs/userbpf.md)" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -95,6 +104,7 @@ int cmd_run(int argc, char **argv)
 	const struct ks_opt_table tables[] = { { run_table(), &ro }, { ks_common_opts, &common } };
 	const char *pos[KS_OPTS_MAX_POS];
 	char err[KS_ERR_LEN];
+	struct ks_userbpf *ub = NULL;
 	struct ks_ctx *ctx;
 	int n = 0, nmods = 0, npos, rc;
 
@@ -131,9 +141,20 @@ int cmd_run(int argc, char **argv)
 	if (!common.interval)
 		common.interval = 10;
 	common.agent = true;
-	common.bpf_stats = ro.bpf_stats;
-	if (ks_require_kernel("run"))
+	/* a user's programs come to be measured: their cost is on /metrics */
+	common.bpf_stats = ro.bpf_stats || ro.bpf.n;
+	if (ro.bpf.n) {
+		ks_log_init(common.verbose);
+		ub = ks_userbpf__open(ro.bpf.v, ro.bpf.n, err, sizeof(err));
+		if (!ub) {
+			fprintf(stderr, "ksight run: %s\n", err);
+			return 2;
+		}
+	}
+	if (ks_require_kernel("run")) {
+		ks_userbpf__free(ub);
 		return 1;
+	}
 	for (int i = 0; i < nmods; i++) {
 		const struct ks_module *m = ks_modules[i];
 
@@ -153,16 +174,20 @@ int cmd_run(int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
+	if (ub)
+		ks_userbpf__attach_to(ub, ctx);
 	rc = ks_ctx__start(ctx) ? 1 : 0;
 	if (!rc && ks_ctx__run(ctx))
 		rc = 1;
 	ks_ctx__free(ctx);
 done:
+	ks_userbpf__free(ub);
 	for (int i = 0; i < n; i++)
 		free(states[i]);
 	return rc;
 oom:
 	fprintf(stderr, "ksight run: out of memory\n");
+	ks_userbpf__free(ub);
 	for (int i = 0; i < n; i++)
 		free(states[i]);
 	return 1;

@@ -43,11 +43,12 @@ static const char usage[] =
 	"  ksight status --hooks=tp    # what forcing classic tracepoints would give\n"
 	"  ksight status --live        # cost of the ksight programs running now\n";
 
-#define MAX_PROGS 512
+#define MAX_PROGS 4096	/* every program of the machine, before keeping ksight's */
 
 struct prog_sample {
 	__u32 id;
 	int owner;		/* a process holding it (bpf-prog or bpf_link fd), 0: none found */
+	bool ks;		/* uses ksight's shared maps */
 	char name[64];
 	char type[16];
 	__u64 cnt, ns;
@@ -149,10 +150,26 @@ static void find_owners(struct prog_sample *ps, int n)
 	closedir(proc);
 }
 
+/* Whether process @pid runs ksight (its programs: a user's object, ksight run --bpf). */
+static bool ksight_process(int pid)
+{
+	char path[64], exe[4096];
+	const char *base;
+	ssize_t l;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	l = readlink(path, exe, sizeof(exe) - 1);
+	if (l <= 0)
+		return false;
+	exe[l] = 0;
+	base = strrchr(exe, '/');
+	return !strcmp(base ? base + 1 : exe, "ksight");
+}
+
 static int sample(struct prog_sample *out, int max)
 {
 	__u32 id = 0;
-	int n = 0;
+	int n = 0, kept = 0;
 
 	while (n < max && !bpf_prog_get_next_id(id, &id)) {
 		struct bpf_prog_info info = {};
@@ -161,8 +178,9 @@ static int sample(struct prog_sample *out, int max)
 
 		if (fd < 0)
 			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && is_ksight(fd, &info)) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 			out[n].id = id;
+			out[n].ks = is_ksight(fd, &info);
 			full_name(fd, &info, out[n].name, sizeof(out[n].name));
 			snprintf(out[n].type, sizeof(out[n].type), "%s",
 				 libbpf_bpf_prog_type_str(info.type) ?: "?");
@@ -174,7 +192,11 @@ static int sample(struct prog_sample *out, int max)
 		close(fd);
 	}
 	find_owners(out, n);
-	return n;
+	/* ksight's own, and those a ksight process loaded for a user (run --bpf) */
+	for (int i = 0; i < n; i++)
+		if (out[i].ks || (out[i].owner && ksight_process(out[i].owner)))
+			out[kept++] = out[i];
+	return kept;
 }
 
 static volatile sig_atomic_t stop;

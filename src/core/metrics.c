@@ -46,8 +46,11 @@ static bool valid(const struct ks_metric_desc *d)
 			return false;
 	if ((d->type == KS_METRIC_COUNTER) != ends_with(n, "_total"))
 		return false;
-	/* a histogram has a unit, and a counter with a scale: the name says it */
-	if (d->type == KS_METRIC_HIST || (d->type == KS_METRIC_COUNTER && d->scale)) {
+	/* a histogram has a unit, and a counter with a scale: the name says it (a user's
+	 * histogram of a count, ksight run --bpf, has neither: no unit, scale 1) */
+	if (d->type == KS_METRIC_HIST && !d->unit && d->scale == 1)
+		;
+	else if (d->type == KS_METRIC_HIST || (d->type == KS_METRIC_COUNTER && d->scale)) {
 		if (!d->unit || !d->scale)
 			return false;
 		if (strcmp(d->unit, "seconds") && strcmp(d->unit, "bytes"))

@@ -47,7 +47,8 @@ struct ks_metric_desc {
 	uint32_t budget;	/* label sets kept; 0: KS_BUDGET_DEFAULT */
 	uint32_t idle;		/* counters, histograms: retire a series unchanged for this
 				 * many intervals (0: never) */
-	const char *unit;	/* histograms: "seconds" or "bytes", the name's suffix (before
+	const char *unit;	/* histograms: "seconds" or "bytes" (NULL with scale 1: a count,
+				 * ksight run --bpf), the name's suffix (before
 				 * _total for a counter with a scale) */
 	double scale;		/* histograms: base units per observed unit (1e-9: ns);
 				 * counters: 0, or base units per count kept (a run time

@@ -29,6 +29,9 @@ void ks_ctx__request_stop(void)
 /* ctx.c's free calls this once start has loaded anything. */
 static void unload(struct ks_ctx *c)
 {
+	if (c->extra.stop)
+		c->extra.stop(c->extra.arg);
+	c->extra.stop = NULL;
 	ks_selfstats_free(&c->self);
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
@@ -42,6 +45,11 @@ void ks_ctx_say(const struct ks_ctx *c, const char *msg, const char *suffix)
 	if (!strncmp(msg, c->label, n) && !strncmp(msg + n, ": ", 2))
 		msg += n + 2;
 	fprintf(stderr, "ksight %s: %s%s\n", c->label, msg, suffix ? suffix : "");
+}
+
+void ks_ctx__set_extra(struct ks_ctx *c, const struct ks_extra *e)
+{
+	c->extra = *e;
 }
 
 int ks_ctx__select(struct ks_ctx *c)
@@ -129,6 +137,12 @@ int ks_ctx__start(struct ks_ctx *c)
 	for (int i = 0; i < c->ninst; i++)
 		if (!c->inst[i].failed && c->inst[i].m->started)
 			c->inst[i].m->started(c, c->inst[i].state);
+	if (c->extra.start) {
+		err = c->extra.start(c, c->extra.arg);
+		if (err < 0)
+			return err;
+		c->nlinks += err;
+	}
 
 	if (c->common.pid) {
 		/* the filter is one tgid in the kernel: say so before a forking server's
@@ -162,6 +176,8 @@ static void collect(struct ks_ctx *c)
 		if (!in->failed && in->m->collect)
 			in->m->collect(c, in->state, in->o.skel);
 	}
+	if (c->extra.collect)
+		c->extra.collect(c, c->extra.arg);
 }
 
 /* Agent: the kernel's aggregates into the registry, then each module's line of the last

@@ -49,6 +49,23 @@ int ks_ctx__start(struct ks_ctx *c);
 struct ks_sink;
 int ks_ctx__add_sink(struct ks_ctx *c, struct ks_sink *s);
 
+/*
+ * Something the agent runs beside its modules without being one (ksight run --bpf: a
+ * user's BPF objects, core/userbpf.h). start: after the modules are attached, before
+ * "ready"; returns the programs it attached (counted in the ready line), or -errno with
+ * the reason said (the command exits 1). collect: each interval before the registry is
+ * shown, and at the end. stop: when the session unloads; nothing of it may stay.
+ */
+struct ks_extra {
+	int (*start)(struct ks_ctx *c, void *arg);
+	void (*collect)(struct ks_ctx *c, void *arg);
+	void (*stop)(void *arg);
+	void *arg;
+};
+
+/* Set the session's one extra before start. */
+void ks_ctx__set_extra(struct ks_ctx *c, const struct ks_extra *e);
+
 /* Only choose hooks (status). Returns 0 or -errno. */
 int ks_ctx__select(struct ks_ctx *c);
 

@@ -42,6 +42,9 @@ static void test_names(void **state)
 		  .unit = "seconds" },
 		{ .name = "ksight_lat_ms", .help = "not a base unit", .type = KS_METRIC_HIST,
 		  .unit = "ms", .scale = 1 },
+		{ .name = "ksight_argc", .help = "no unit, scaled", .type = KS_METRIC_HIST,
+		  .scale = 2 },
+		{ .name = "ksight_argc", .help = "no unit, no scale", .type = KS_METRIC_HIST },
 		{ .name = "ksight_lat_seconds", .help = "le is Prometheus'", .type = KS_METRIC_HIST,
 		  .unit = "seconds", .scale = 1e-9, .labels = { "le" } },
 		{ .name = "ksight_x_total", .help = "reserved label", .type = KS_METRIC_COUNTER,
@@ -54,6 +57,10 @@ static void test_names(void **state)
 	static const struct ks_metric_desc good = {
 		.name = "ksight_lat_seconds", .help = "fine", .type = KS_METRIC_HIST,
 		.unit = "seconds", .scale = 1e-9, .labels = { "disk", "op", "service" },
+	};
+	static const struct ks_metric_desc count_hist = {
+		.name = "ksight_argc", .help = "a count: no unit, scale 1", .type = KS_METRIC_HIST,
+		.scale = 1,
 	};
 	static const struct ks_metric_desc clash = {
 		.name = "ksight_lat_seconds", .help = "same name, other type",
@@ -72,6 +79,7 @@ static void test_names(void **state)
 	assert_ptr_equal(ks_metrics__find(r, "ksight_lat_seconds"), m);
 	assert_null(ks_metrics__register(r, &clash));
 	assert_int_equal(errno, EEXIST);
+	assert_non_null(ks_metrics__register(r, &count_hist));	/* run --bpf's */
 }
 
 static uint64_t total(const struct ks_metric *m)
