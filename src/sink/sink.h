@@ -35,7 +35,8 @@ struct ks_sink_ops {
 	unsigned int kinds[2];
 	bool needs_service;	/* wants r->service: the core looks services up only then */
 	bool stdout_only;	/* refuses -o FORMAT:PATH (a terminal table) */
-	bool serves;		/* PATH is an address it serves on (required), not a file */
+	bool serves;		/* PATH is the backend's own (required): an address it serves on,
+				 * a database it opens; not a file the core appends to */
 	/* Optional, with serves: is the spec's PATH an address it can serve on? 0, or -1
 	 * with one line in @err. */
 	int (*check)(const char *target, char *err, size_t len);
@@ -59,6 +60,7 @@ extern const struct ks_sink_ops *const ks_sink_backends[];
 extern const struct ks_sink_ops ks_table_ops;
 extern const struct ks_sink_ops ks_json_ops;
 extern const struct ks_sink_ops ks_prom_ops;
+extern const struct ks_sink_ops ks_store_ops;
 
 struct ks_sink {
 	const struct ks_sink_ops *ops;
