@@ -92,7 +92,7 @@ static const struct question questions[] = {
 	{ "execs",
 	  EXEC_ROWS "SELECT ts, pid, json_extract(json, '$.ppid'), json_extract(json, '$.uid'), "
 	  "comm, json_extract(json, '$.ret'), service, (SELECT group_concat(value, ' ') FROM "
-	  "json_each(json, '$.args')) FROM e ORDER BY ts, id",
+	  "json_each(e.json, '$.args')) FROM e ORDER BY ts, id",
 	  EXEC_ROWS "SELECT json FROM e ORDER BY ts, id",
 	  { { "TIME", 'T', -23 }, { "PID", 'n', -7 }, { "PPID", 'n', -7 }, { "UID", 'n', -5 },
 	    { "COMM", 's', -16 }, { "RET", 'n', -4 }, { "SERVICE", 's', -24 },
