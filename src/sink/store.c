@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -125,6 +126,7 @@ static void batch_run(struct ks_job *j, struct ks_worker *w)
 	if (!st->niced) {
 		st->niced = true;	/* the writer yields to everything else */
 		setpriority(PRIO_PROCESS, gettid(), 10);
+		prctl(PR_SET_NAME, "ksight-store");
 	}
 	if (b->arena.err) {
 		b->failed = true;

@@ -230,3 +230,48 @@ def test_query_without_a_store_and_unknown_metric(tmp_path):
     r = query(db, "metric", "ksight_no_such_total", rc=2)
     assert "ksight_no_such_total" in r.stderr and len(r.stderr.splitlines()) == 1
     assert not os.path.exists(tmp_path / "none.db")
+
+
+def test_connections_and_edges_exact(tmp_path):
+    import socket
+    db = tmp_path / "k.db"
+    k = Ksight(["run", "--modules", "tcplife", "--listen", "none", "--store", str(db), "1"])
+    k.wait_ready()
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    port = srv.getsockname()[1]
+    conns, sent, back = 5, 3000, 700
+    for i in range(conns):
+        c = socket.create_connection(("127.0.0.1", port))
+        s, _ = srv.accept()
+        c.sendall(b"x" * (sent + i))
+        got = 0
+        while got < sent + i:
+            got += len(s.recv(65536))
+        s.sendall(b"y" * back)
+        got = 0
+        while got < back:
+            got += len(c.recv(65536))
+        c.close()
+        s.close()
+    srv.close()
+    assert k.stop() == 0, k.stderr
+    recs = [r for r in query_json(db, "connections", "--since", "1h")
+            if port in (r["lport"], r["rport"]) and r["laddr"] == "127.0.0.1"]
+    client = sorted((r for r in recs if r["side"] == "client"), key=lambda r: r["tx_bytes"])
+    server = sorted((r for r in recs if r["side"] == "server"), key=lambda r: r["rx_bytes"])
+    assert len(client) == len(server) == conns, recs
+    assert [r["tx_bytes"] for r in client] == [sent + i for i in range(conns)]
+    assert [r["rx_bytes"] for r in client] == [back] * conns
+    assert [r["rx_bytes"] for r in server] == [sent + i for i in range(conns)]
+    assert all(r["pid"] == os.getpid() for r in recs)
+    edges = query_json(db, "edges", "--since", "1h")
+    mine = [e for e in edges if e["port"] == port and e["peer"] == "127.0.0.1"]
+    by_side = {e["side"]: e for e in mine}
+    assert sorted(by_side) == ["client", "server"] and len(mine) == 2, mine
+    total = sum(sent + i for i in range(conns))
+    assert by_side["client"]["connections"] == conns
+    assert by_side["client"]["tx_bytes"] == total and by_side["client"]["rx_bytes"] == back * conns
+    assert by_side["server"]["connections"] == conns
+    assert by_side["server"]["rx_bytes"] == total and by_side["server"]["tx_bytes"] == back * conns
