@@ -418,21 +418,28 @@ static int store_open(struct ks_sink *s)
 	struct store *st = calloc(1, sizeof(*st));
 	char err[300];
 	int64_t now;
+	int e;
 
 	if (!st)
 		return -ENOMEM;
 	st->s = s;
 	now = ks_clock_real(s->clock, ks_clock_mono_now());
 	st->last_metrics = now;
+	err[0] = 0;
+	errno = 0;
 	st->db = ks_store_db_open(s->target, err, sizeof(err));
+	e = errno;
 	if (!st->db || prepare(st, err, sizeof(err)) ||
 	    ks_store_db_retain(st->db, now, ks_store_conf.retention_s,
 			       ks_store_conf.max_bytes) < 0) {
 		if (st->db && !err[0])
 			snprintf(err, sizeof(err), "%s", sqlite3_errmsg(st->db));
-		fprintf(stderr, "ksight: store: %s\n", err);
+		/* the file's own errno (EACCES, ENOENT), else an I/O error of SQLite's */
+		e = !st->db && e > 0 ? e : EIO;
+		if (e == EIO)	/* SQLite's reason: the caller's line would only say EIO */
+			fprintf(stderr, "ksight: store: %s\n", err);
 		store_free(st);
-		return -EIO;
+		return -e;
 	}
 	st->last_retain = now;
 	st->w = ks_worker__new(KS_BATCH_JOBS, 0, true);
