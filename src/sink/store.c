@@ -426,16 +426,14 @@ static int store_open(struct ks_sink *s)
 	now = ks_clock_real(s->clock, ks_clock_mono_now());
 	st->last_metrics = now;
 	err[0] = 0;
-	errno = 0;
 	st->db = ks_store_db_open(s->target, err, sizeof(err));
-	e = errno;
+	e = st->db ? EIO : errno;
 	if (!st->db || prepare(st, err, sizeof(err)) ||
 	    ks_store_db_retain(st->db, now, ks_store_conf.retention_s,
 			       ks_store_conf.max_bytes) < 0) {
 		if (st->db && !err[0])
 			snprintf(err, sizeof(err), "%s", sqlite3_errmsg(st->db));
 		/* the file's own errno (EACCES, ENOENT), else an I/O error of SQLite's */
-		e = !st->db && e > 0 ? e : EIO;
 		if (e == EIO)	/* SQLite's reason: the caller's line would only say EIO */
 			fprintf(stderr, "ksight: store: %s\n", err);
 		store_free(st);

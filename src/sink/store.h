@@ -51,7 +51,7 @@ int ks_store_parse_duration(const char *text, uint64_t *secs);
 /*
  * Open (creating it 0600 if missing, and KS_STORE_DIR 0700 for the default path) the
  * database at @path for writing, in WAL mode, with the schema. Returns the handle, or
- * NULL with one line in @err.
+ * NULL with one line in @err and errno set: the file's error, or EIO for SQLite's.
  */
 struct sqlite3 *ks_store_db_open(const char *path, char *err, size_t len);
 

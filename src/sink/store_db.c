@@ -72,21 +72,23 @@ int ks_store_parse_duration(const char *text, uint64_t *secs)
 static int create_file(const char *path, char *err, size_t len)
 {
 	struct stat st;
-	int fd;
+	int fd, e;
 
 	if (!strcmp(path, KS_STORE_DEFAULT) && mkdir(KS_STORE_DIR, 0700) && errno != EEXIST) {
-		snprintf(err, len, "cannot create %s: %s", KS_STORE_DIR, strerror(errno));
-		return -1;
+		e = errno;
+		snprintf(err, len, "cannot create %s: %s", KS_STORE_DIR, strerror(e));
+		return -e;
 	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
 	if (fd < 0) {
-		snprintf(err, len, "%s: %s", path, strerror(errno));
-		return -1;
+		e = errno;
+		snprintf(err, len, "%s: %s", path, strerror(e));
+		return -e;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		snprintf(err, len, "%s: not a regular file", path);
 		close(fd);
-		return -1;
+		return -EINVAL;
 	}
 	close(fd);
 	return 0;
@@ -121,9 +123,12 @@ struct sqlite3 *ks_store_db_open(const char *path, char *err, size_t len)
 	sqlite3 *db = NULL;
 	char msg[200];
 	int64_t ver;
+	int e = create_file(path, err, len);
 
-	if (create_file(path, err, len))
+	if (e) {
+		errno = -e;
 		return NULL;
+	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, len, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
@@ -152,6 +157,7 @@ struct sqlite3 *ks_store_db_open(const char *path, char *err, size_t len)
 	return db;
 fail:
 	sqlite3_close(db);
+	errno = EIO;	/* SQLite's reason is in @err */
 	return NULL;
 }
 

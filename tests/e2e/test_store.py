@@ -230,6 +230,14 @@ def test_query_without_a_store_and_unknown_metric(tmp_path):
     r = query(db, "metric", "ksight_no_such_total", rc=2)
     assert "ksight_no_such_total" in r.stderr and len(r.stderr.splitlines()) == 1
     assert not os.path.exists(tmp_path / "none.db")
+    # a file that is not a database is refused with SQLite's reason, and left as it was
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database " * 100)
+    r = run_ksight(AGENT + ["--store", str(junk), "1"])
+    assert r.returncode == 1 and "not a database" in r.stderr, r.stderr
+    assert junk.read_bytes() == b"not a database " * 100
+    r = run_ksight(["query", "execs", "--store", str(junk)])
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1, r.stderr
 
 
 def test_connections_and_edges_exact(tmp_path):
