@@ -80,6 +80,7 @@ def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+@pytest.mark.kernels
 def test_execs_kept_exactly_and_across_a_restart(tmp_path):
     comm = "kst%s" % UNIQ
     prog = make_prog(tmp_path, comm)
