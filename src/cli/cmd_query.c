@@ -54,8 +54,8 @@ static const char usage[] =
 	"  ksight query files --since 1d          # paths changed most (creates, writes, ...)\n"
 	"\n"
 	"WHAT is execs, connections, edges, metrics, metric NAME or files. The agent writes\n"
-	"its store (ksight run --store, docs/store.md); events within about a second, rollups\n"
-	"at the end of each interval.\n";
+	"its store (ksight run --store, docs/store.md); events within about a second (at the\n"
+	"latest at the interval's end), rollups at the end of each interval.\n";
 
 /* A column: 'T' a time in ns, 'n' a number, 's' a string shown in display form. */
 struct col {
