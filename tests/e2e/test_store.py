@@ -284,3 +284,41 @@ def test_connections_and_edges_exact(tmp_path):
     assert by_side["client"]["tx_bytes"] == total and by_side["client"]["rx_bytes"] == back * conns
     assert by_side["server"]["connections"] == conns
     assert by_side["server"]["rx_bytes"] == total and by_side["server"]["tx_bytes"] == back * conns
+
+
+def test_a_full_disk_drops_counted_exactly(tmp_path):
+    """A store on a full file system: the batches that cannot commit are dropped, said on
+    stderr, counted; what is in the database plus what was dropped is every record the
+    store was given, and the database stays sound."""
+    import re
+    comm = "ksf%s" % UNIQ
+    prog = make_prog(tmp_path, comm)
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)], check=True)
+    try:
+        db = mnt / "k.db"
+        k = agent(db, "--store-max-mb", "1000")
+        p = subprocess.Popen(["/bin/sh", "-c", "while :; do %s x; done" % prog])
+        deadline = time.time() + 30 * SLOW
+        while time.time() < deadline and "disk is full" not in k.stderr:
+            time.sleep(0.2)
+        time.sleep(1)
+        p.kill()
+        p.wait()
+        assert k.stop() == 1, k.stderr
+        full = [l for l in k.err_lines if "database or disk is full" in l]
+        assert len(full) == 1, k.stderr
+        m = [re.search(r"store:\S+: (\d+) of (\d+) records dropped", l) for l in k.err_lines]
+        m = [x for x in m if x]
+        assert len(m) == 1, k.stderr
+        dropped, given = int(m[0].group(1)), int(m[0].group(2))
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT count(*) FROM events").fetchone()[0]
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        con.close()
+        assert dropped > 0 and rows + dropped == given, (rows, dropped, given)
+        # every exec the agent printed went to the store, kept or dropped
+        assert given == len(k.records("exec"))
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
