@@ -51,6 +51,9 @@ struct ks_sink_ops {
 	 * rollups. Runs on the reader's thread: a sink serving another thread (HTTP) copies
 	 * what it needs here, under its own lock. */
 	void (*metrics)(struct ks_sink *s, const struct ks_metrics *m, int64_t real_ns);
+	/* Optional: before the final stats, hand on what the sink holds and wait up to
+	 * @timeout_ms for it to be written (a store's batches), so its drops are counted. */
+	void (*drain)(struct ks_sink *s, int timeout_ms);
 	/* Optional: free s->priv. */
 	void (*close)(struct ks_sink *s);
 };

@@ -451,6 +451,14 @@ static int store_open(struct ks_sink *s)
 	return 0;
 }
 
+static void store_drain(struct ks_sink *s, int timeout_ms)
+{
+	struct store *st = s->priv;
+
+	submit(st, ks_clock_real(s->clock, ks_clock_mono_now()));
+	ks_worker__wait_idle(st->w, timeout_ms);
+}
+
 static void store_close(struct ks_sink *s)
 {
 	struct store *st = s->priv;
@@ -487,5 +495,6 @@ const struct ks_sink_ops ks_store_ops = {
 	.open = store_open,
 	.emit = store_emit,
 	.metrics = store_metrics,
+	.drain = store_drain,
 	.close = store_close,
 };
