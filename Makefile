@@ -32,11 +32,13 @@ ARCH := x86
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -I$(BUILD) -Ibpf -Isrc $(SAN)
+# SQLite keeps the agent's history (src/sink/store.c)
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 # libbpf linked statically, so its reads of the kernel's BTF can be served from one cached
 # parse (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
 # its archive. Only the ksight binary and the selftest wrap (src/core/btfwrap.c); unit
 # tests use the plain functions.
-LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -ldw -lelf -lz -lmicrohttpd -lpthread
+LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -ldw -lelf -lz -lmicrohttpd $(SQLITE_LIBS) -lpthread
 KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf,--wrap=btf__free
 LDFLAGS += $(SAN)
 
@@ -80,13 +82,15 @@ all: $(BUILD)/ksight
 # (mount, not in a minimal Debian), strace, tar and gzip (test_files_links.py), bpftool,
 # libbpf-tools (test_tcp.py checks tcplife against Debian's), nftables (test_tcp_retrans.py
 # and test_drops.py drop packets in namespaces of their own); libmicrohttpd serves /metrics
-# and test_prometheus.py reads it with the Prometheus client's own parser.
+# and test_prometheus.py reads it with the Prometheus client's own parser; libsqlite3 holds
+# the agent's store (test_store.py reads it with Python's sqlite3 too).
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libdw-dev binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
-	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client
+	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
+	libsqlite3-dev
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)

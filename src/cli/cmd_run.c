@@ -14,6 +14,7 @@
 #include "core/session.h"
 #include "core/userbpf.h"
 #include "sink/prom.h"
+#include "sink/store.h"
 
 static const char usage[] =
 	"  ksight run                        # every module (but sched, mem, runqlat), every 10 s\n"
@@ -31,22 +32,30 @@ static const char usage[] =
 	"  ksight run --bpf tcp_retrans_port.bpf.o   # also your own BPF object, its maps\n"
 	"                                    # on /metrics (docs/userbpf.md, examples/)\n"
 	"  ksight run --bpf prog.bpf.o:prog.manifest # ... renamed by a manifest\n"
+	"  ksight run --store /srv/k.db --retention 2d --store-max-mb 100\n"
+	"                                    # history elsewhere, 2 days, at most 100 MB\n"
+	"  ksight run --no-store             # no history (ksight query has nothing new)\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
 	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
-	"the end of each interval.\n";
+	"the end of each interval.\nStore: " KS_STORE_DEFAULT " (or $" KS_STORE_ENV "), 0600, "
+	"7 days and 256 MB by default; read it with ksight query.\n";
 
 struct run_opts {
 	const char *modules;	/* --modules LIST, NULL: all */
 	const char *listen;	/* --listen ADDR|none, NULL: the default */
 	bool bpf_stats;		/* --bpf-stats */
 	struct ks_strs bpf;	/* --bpf OBJ[:MANIFEST], repeatable */
+	const char *store;	/* --store PATH|none, NULL: the default */
+	bool no_store;		/* --no-store */
+	const char *retention;	/* --retention DUR */
+	uint64_t store_max_mb;	/* --store-max-mb */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
 /* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 5];
+	static struct ks_opt t[KS_MOD_MAX + 9];
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
@@ -63,6 +72,17 @@ static const struct ks_opt *run_table(void)
 				  "OBJ[:MANIFEST]", "also load this compiled CO-RE BPF object, attach "
 				  "its programs by section and export its maps on /metrics "
 				  "(repeatable; implies --bpf-stats; docs/userbpf.md)" };
+	t[k++] = (struct ks_opt){ "store", 0, KS_OPT_STR, offsetof(struct run_opts, store),
+				  "PATH", "keep history in this SQLite file, or none (default: $"
+				  KS_STORE_ENV ", else " KS_STORE_DEFAULT ")", 0, 4000 };
+	t[k++] = (struct ks_opt){ "no-store", 0, KS_OPT_FLAG, offsetof(struct run_opts, no_store),
+				  NULL, "keep no history (as --store none)" };
+	t[k++] = (struct ks_opt){ "retention", 0, KS_OPT_STR, offsetof(struct run_opts, retention),
+				  "DUR", "delete history older than DUR: 90m, 36h, 7d, 2w (default 7d)" };
+	t[k++] = (struct ks_opt){ "store-max-mb", 0, KS_OPT_UINT,
+				  offsetof(struct run_opts, store_max_mb), "MB",
+				  "keep the store under MB megabytes, oldest rows first (default 256)",
+				  1, 1 << 20 };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -90,6 +110,34 @@ static int listen_choice(const struct run_opts *ro, struct ks_common *c, char *e
 		return 0;
 	c->listen = ro->listen;
 	return ks_prom_addr_parse(ro->listen, &a, err, len);
+}
+
+/* --store, --no-store, --retention, --store-max-mb: the store as one more output. */
+static int store_choice(const struct run_opts *ro, struct ks_common *c, char *err, size_t len)
+{
+	static char spec[4096 + 8];
+	const char *path = ro->store ? ro->store : ks_store_default_path();
+
+	if (ro->retention && ks_store_parse_duration(ro->retention, &ks_store_conf.retention_s)) {
+		snprintf(err, len, "--retention %.40s: not a duration (90m, 36h, 7d, 2w)",
+			 ro->retention);
+		return -1;
+	}
+	if (ro->store_max_mb)
+		ks_store_conf.max_bytes = ro->store_max_mb << 20;
+	if (ro->no_store || !strcmp(path, "none"))
+		return 0;
+	if (c->outputs.n + 2 > KS_STRS_MAX) {
+		snprintf(err, len, "more than %d outputs with the store (--no-store?)",
+			 KS_STRS_MAX);
+		return -1;
+	}
+	/* the store is one more output: the table (or --json) stays as it would be */
+	if (!c->outputs.n && !c->json)
+		c->outputs.v[c->outputs.n++] = "table";
+	snprintf(spec, sizeof(spec), "store:%s", path);
+	c->outputs.v[c->outputs.n++] = spec;
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -134,7 +182,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
 	}
-	if (listen_choice(&ro, &common, err, sizeof(err))) {
+	if (listen_choice(&ro, &common, err, sizeof(err)) ||
+	    store_choice(&ro, &common, err, sizeof(err))) {
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
 	}

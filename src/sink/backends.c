@@ -6,5 +6,6 @@ const struct ks_sink_ops *const ks_sink_backends[] = {
 	&ks_table_ops,
 	&ks_json_ops,
 	&ks_prom_ops,
+	&ks_store_ops,
 	NULL,
 };

@@ -107,6 +107,8 @@ void ks_pipe__drain(struct ks_pipe *p, int timeout_ms)
 		ks_sink__flush(s);
 		if (s->w)
 			ks_writer__drain(s->w, timeout_ms);
+		if (s->ops->drain)
+			s->ops->drain(s, timeout_ms);
 	}
 }
 

@@ -61,7 +61,8 @@ void ks_pipe__metrics(struct ks_pipe *p, const struct ks_metrics *m, int64_t rea
  */
 int ks_pipe__flush(struct ks_pipe *p, const char *label, FILE *err);
 
-/* Flush every stage and wait up to @timeout_ms for the files' writers to catch up. */
+/* Flush every stage and wait up to @timeout_ms for the files' writers (and the stages'
+ * own drain, a store's batches) to catch up. */
 void ks_pipe__drain(struct ks_pipe *p, int timeout_ms);
 
 /*

@@ -35,7 +35,8 @@ struct ks_sink_ops {
 	unsigned int kinds[2];
 	bool needs_service;	/* wants r->service: the core looks services up only then */
 	bool stdout_only;	/* refuses -o FORMAT:PATH (a terminal table) */
-	bool serves;		/* PATH is an address it serves on (required), not a file */
+	bool serves;		/* PATH is the backend's own (required): an address it serves on,
+				 * a database it opens; not a file the core appends to */
 	/* Optional, with serves: is the spec's PATH an address it can serve on? 0, or -1
 	 * with one line in @err. */
 	int (*check)(const char *target, char *err, size_t len);
@@ -50,6 +51,9 @@ struct ks_sink_ops {
 	 * rollups. Runs on the reader's thread: a sink serving another thread (HTTP) copies
 	 * what it needs here, under its own lock. */
 	void (*metrics)(struct ks_sink *s, const struct ks_metrics *m, int64_t real_ns);
+	/* Optional: before the final stats, hand on what the sink holds and wait up to
+	 * @timeout_ms for it to be written (a store's batches), so its drops are counted. */
+	void (*drain)(struct ks_sink *s, int timeout_ms);
 	/* Optional: free s->priv. */
 	void (*close)(struct ks_sink *s);
 };
@@ -59,6 +63,7 @@ extern const struct ks_sink_ops *const ks_sink_backends[];
 extern const struct ks_sink_ops ks_table_ops;
 extern const struct ks_sink_ops ks_json_ops;
 extern const struct ks_sink_ops ks_prom_ops;
+extern const struct ks_sink_ops ks_store_ops;
 
 struct ks_sink {
 	const struct ks_sink_ops *ops;

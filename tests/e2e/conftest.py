@@ -34,6 +34,10 @@ SCALE = int(os.environ.get("KSIGHT_TEST_SCALE", "1"))
 # Names and ids unique to this test run, so that filters never match the helpers of another
 # run of this suite going on at the same time (several worktrees share the machine).
 UNIQ = "%05d" % (os.getpid() % 100000)
+# The agent keeps its history in /var/lib/ksight by default (docs/store.md): the tests must
+# not write the host's files, so every agent here runs without a store unless the test
+# gives one (test_store.py).
+os.environ.setdefault("KSIGHT_STORE", "none")
 TEST_UID = 100000 + os.getpid()    # nobody else's uid
 
 

@@ -192,7 +192,7 @@ static void test_outputs(void **state)
 	static const struct {
 		const char *spec, *says;
 	} bad[] = {
-		{ "xml", "-o xml: unknown format 'xml' (table, json, prometheus)" },
+		{ "xml", "-o xml: unknown format 'xml' (table, json, prometheus, store)" },
 		{ "json,evnt:/tmp/x", "unknown record kind 'evnt' (event, report, summary, stats, meta)" },
 		{ "json,", "unknown record kind ''" },
 		{ "json:", "no file after the colon" },
