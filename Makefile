@@ -31,12 +31,14 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
-	  -D_GNU_SOURCE -I$(BUILD) -Ibpf -Isrc $(SAN)
+	  -D_GNU_SOURCE -I$(BUILD) -Ibpf -Isrc $(SAN) \
+	  $(shell pkg-config --cflags yaml-0.1)
 # libbpf linked statically, so its reads of the kernel's BTF can be served from one cached
 # parse (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
 # its archive. Only the ksight binary and the selftest wrap (src/core/btfwrap.c); unit
 # tests use the plain functions.
-LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lmicrohttpd -lpthread
+LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lmicrohttpd -lpthread \
+	  $(shell pkg-config --libs yaml-0.1)
 KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf,--wrap=btf__free
 LDFLAGS += $(SAN)
 
@@ -86,7 +88,8 @@ all: $(BUILD)/ksight
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
-	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client
+	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
+	libyaml-dev
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)
