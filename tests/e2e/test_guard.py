@@ -55,7 +55,8 @@ import os, subprocess, sys
 tmp = sys.argv[1]
 subprocess.run(["mount", "--bind", tmp + "/passwd", "/etc/passwd"], check=True)
 subprocess.run(["mount", "--bind", tmp + "/shadow", "/etc/shadow"], check=True)
-subprocess.run(["mount", "-t", "tmpfs", "guardtest", "/etc/sudoers.d"], check=True)
+for d in ("/etc/cron.d", "/etc/ssh", "/root"):
+    subprocess.run(["mount", "-t", "tmpfs", "guardtest", d], check=True)
 print("ready", flush=True)
 sys.stdin.readline()
 with open("/etc/passwd", "a") as f:
@@ -65,10 +66,15 @@ os.chown("/etc/passwd", 0, 0)
 os.truncate("/etc/passwd", 0)
 with open("/etc/shadow") as f:
     f.read()
-with open("/etc/sudoers.d/guardtest", "w") as f:
+with open("/etc/cron.d/guardtest", "w") as f:
     f.write("x")
-os.rename("/etc/sudoers.d/guardtest", "/etc/sudoers.d/guardtest2")
-os.unlink("/etc/sudoers.d/guardtest2")
+os.rename("/etc/cron.d/guardtest", "/etc/cron.d/guardtest2")
+os.unlink("/etc/cron.d/guardtest2")
+with open("/etc/ssh/sshd_config", "w") as f:
+    f.write("x")
+os.mkdir("/root/.ssh")
+with open("/root/.ssh/authorized_keys", "w") as f:
+    f.write("x")
 # the benign twins: the same acts on files of the same names elsewhere
 twin = tmp + "/twin"
 with open(twin + "/passwd", "a") as f:
@@ -86,7 +92,8 @@ print("done", flush=True)
 @pytest.mark.kernels
 def test_critical_files_in_a_private_mount_namespace(tmp_path):
     host = {p: digest(p) for p in ("/etc/passwd", "/etc/shadow")}
-    host_sudoers = sorted(os.listdir("/etc/sudoers.d"))
+    dirs = ("/etc/cron.d", "/etc/ssh", "/root")
+    host_dirs = {d: sorted(os.listdir(d)) for d in dirs}
     tmp = str(tmp_path)
     os.makedirs(tmp + "/twin")
     for name in ("passwd", "shadow", "twin/passwd", "twin/shadow"):
@@ -106,7 +113,7 @@ def test_critical_files_in_a_private_mount_namespace(tmp_path):
     pid = procs[0].pid
     # the host's files are as they were
     assert {p: digest(p) for p in host} == host
-    assert sorted(os.listdir("/etc/sudoers.d")) == host_sudoers
+    assert {d: sorted(os.listdir(d)) for d in dirs} == host_dirs
     mine = of(alerts, pid)
     got = [(a["rule"], a["event"], a["path"], a.get("path2")) for a in mine
            if a["rule"] != "namespace-change"]
@@ -116,24 +123,30 @@ def test_critical_files_in_a_private_mount_namespace(tmp_path):
         ("passwd-change", "chown", "/etc/passwd", None),
         ("passwd-change", "truncate", "/etc/passwd", None),
         ("shadow-read", "read", "/etc/shadow", None),
-        ("sudoers-change", "write", "/etc/sudoers.d/guardtest", None),
-        ("sudoers-change", "rename", "/etc/sudoers.d/guardtest", "/etc/sudoers.d/guardtest2"),
-        ("sudoers-change", "unlink", "/etc/sudoers.d/guardtest2", None),
+        ("crontab-change", "write", "/etc/cron.d/guardtest", None),
+        ("crontab-change", "rename", "/etc/cron.d/guardtest", "/etc/cron.d/guardtest2"),
+        ("crontab-change", "unlink", "/etc/cron.d/guardtest2", None),
+        ("sshd-config-change", "write", "/etc/ssh/sshd_config", None),
+        ("authorized-keys-change", "write", "/root/.ssh/authorized_keys", None),
     ], mine
     for a in mine:
-        assert (a["comm"], a["uid"], a["pid"]) == ("python3", 0, pid)
+        if a["rule"] != "namespace-change":
+            assert (a["comm"], a["uid"], a["pid"]) == ("python3", 0, pid)
     sev = {a["rule"]: a["severity"] for a in mine}
-    assert sev == {"passwd-change": "high", "shadow-read": "high", "sudoers-change": "high",
+    assert sev == {"passwd-change": "high", "shadow-read": "high", "crontab-change": "medium",
+                   "sshd-config-change": "high", "authorized-keys-change": "high",
                    "namespace-change": "low"}
-    w = mine[0]
+    w = [a for a in mine if a["rule"] == "passwd-change"][0]
     assert w["message"] == "write /etc/passwd by python3 (%d, uid 0)" % pid
     assert "io_uring operations (not seen yet)" in w["blind"]
-    ren = mine[6 + 1]   # after the unshare alert
-    assert ren["message"] == ("rename /etc/sudoers.d/guardtest -> /etc/sudoers.d/guardtest2 "
-                              "by python3 (%d, uid 0)" % pid)
-    # unshare(CLONE_NEWNS) itself, by the same pid before it ran python
+    ren = [a for a in mine if a["event"] == "rename"]
+    assert [a["message"] for a in ren] == [
+        "rename /etc/cron.d/guardtest -> /etc/cron.d/guardtest2 by python3 (%d, uid 0)" % pid]
+    # unshare(1) itself, by the same pid before it ran python: unshare(CLONE_NEWNS), then
+    # mount("none", "/", NULL, MS_REC | MS_PRIVATE)
     ns = of(alerts, pid, "namespace-change")
-    assert [(a["event"], a["comm"], a["arg0"]) for a in ns] == [("unshare", "unshare", 0x20000)]
+    assert [(a["event"], a["comm"], a["arg0"], a["path"]) for a in ns] == \
+        [("unshare", "unshare", 0x20000, ""), ("mount", "unshare", 0x44000, "/")]
     # nothing for anyone else's twin paths
     assert not [a for a in alerts if tmp in a["path"]]
 
@@ -234,7 +247,9 @@ def test_setuid_binary_and_setuid_root(pubdir):
     alerts = guard([], act)
     pid = procs[0].pid
     got = sorted((a["rule"], a["event"], a["uid"], a["euid"]) for a in of(alerts, pid))
-    assert got == [("exec-world-writable", "exec", 65534, 0),
+    # setpriv, already uid 65534, still holds every capability when it sets them (capset)
+    assert got == [("capset-nonroot", "capset", 65534, 65534),
+                   ("exec-world-writable", "exec", 65534, 0),
                    ("setid-root", "setid", 0, 0),
                    ("setuid-exec", "exec", 65534, 0)], of(alerts, pid)
     su = of(alerts, pid, "setuid-exec")[0]
