@@ -206,8 +206,18 @@ static int guard_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct guard_bpf *skel = vskel;
 	struct guard_state *st = state;
+	char msg[KS_ERR_LEN];
 	int err = 0;
 
+	/* `ksight status` loads every module's object without configuring it: the defaults */
+	if (!st->filter) {
+		st->filter = calloc(1, sizeof(*st->filter));
+		if (!st->filter)
+			return -ENOMEM;
+		if (guard_rules_defaults(&st->rules, msg, sizeof(msg)) ||
+		    guard_rules_filter(&st->rules, st->filter, msg, sizeof(msg)))
+			return -EINVAL;
+	}
 	skel->rodata->guard_kinds = st->filter->kinds;
 	skel->rodata->guard_all = st->filter->all;
 	/* the files decoder's header brings the files module's write tracking: unused here */

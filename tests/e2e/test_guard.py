@@ -272,17 +272,17 @@ def test_module_load_attempt_is_seen_when_it_fails(tmp_path):
     res = []
 
     def act():
-        p = subprocess.run([sys.executable, "-c", script, junk], stdout=subprocess.PIPE,
-                           text=True, timeout=30)
-        res.append(p)
+        p = subprocess.Popen([sys.executable, "-c", script, junk], stdout=subprocess.PIPE,
+                             text=True)
+        res.append((p.pid, p.communicate(timeout=30)[0]))
 
     alerts = guard([], act)
-    r, err = map(int, res[0].stdout.split())
+    pid, out = res[0]
+    r, err = map(int, out.split())
     assert r == -1 and err > 0
-    got = of(alerts, res[0].args and [a for a in alerts if a["rule"] == "module-load"
-                                      and a["path"] == junk][0]["pid"])
-    assert [(a["rule"], a["path"], a["ret"], a["comm"]) for a in got
-            if a["rule"] == "module-load"] == [("module-load", junk, -err, "python3")]
+    got = [(a["rule"], a["event"], a["path"], a["ret"], a["comm"], a["severity"])
+           for a in of(alerts, pid)]
+    assert got == [("module-load", "module", junk, -err, "python3", "high")], got
 
 
 RULES = """\
@@ -298,7 +298,9 @@ rules:
 
 
 @pytest.mark.kernels
-def test_custom_rule_counts_exact_writes(tmp_path):
+@pytest.mark.parametrize("hooks", [None, "fentry", "tp_btf", "raw_tp", "tp"])
+def test_custom_rule_counts_exact_writes(tmp_path, hooks, kernel_hooks):
+    kernel_hooks.require("guard", hooks)
     d = str(tmp_path / "w")
     os.makedirs(d)
     rules = str(tmp_path / "rules.yaml")
@@ -321,7 +323,7 @@ def test_custom_rule_counts_exact_writes(tmp_path):
         res.append(subprocess.Popen([exe]))
         res[-1].wait()
 
-    alerts = guard(["--rules", rules], act)
+    alerts = guard(["--rules", rules] + (["--hooks", hooks] if hooks else []), act)
     assert res[0] == 0
     got = [a for a in alerts if a["rule"] == "test-dat-writes"]
     assert sorted(a["path"] for a in got) == sorted("%s/f%d.dat" % (d, i) for i in range(n))
