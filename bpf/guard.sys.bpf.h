@@ -45,24 +45,26 @@ static __always_inline bool guard_key(__u64 h, __u32 class)
 }
 
 /*
- * Whether the path at @p (NUL-terminated) is watched for @class: its whole, a directory
- * prefix of it or its last component is a key. A path longer than GUARD_MATCH_LEN always
- * is (user space decides). One pass, a lookup per component: the cost does not grow with
- * the number of rules.
+ * Whether the path at byte @off of this CPU's buffer (files_rec) is watched for @class:
+ * its whole, a directory prefix of it or its last component is a key. A path longer than
+ * GUARD_MATCH_LEN always is (user space decides). One pass, a lookup per component: the
+ * cost does not grow with the number of rules. A global function, so the verifier checks
+ * its loop once, not at each of its callers.
  */
-static __always_inline bool guard_match(const char *p, __u32 class)
+__noinline int guard_match_at(__u32 off, __u32 class)
 {
+	struct files_rec_buf *rb = files_rec_get();
 	__u64 h = GUARD_FNV_PATH, leaf = GUARD_FNV_LEAF;
 	__u32 i;
 
-	if (guard_all & class)
-		return true;
+	if (!rb || (guard_all & class))
+		return 1;
 	for (i = 0; i < GUARD_MATCH_LEN; i++) {
-		__u8 ch = p[i];
+		__u8 ch = rb->buf[(off + i) & (sizeof(rb->buf) - 1)];
 
 		if (ch == '/' || ch == 0) {
 			if (i > 0 && guard_key(h, class))
-				return true;
+				return 1;
 			if (ch == 0)
 				return guard_key(leaf, class);
 			leaf = GUARD_FNV_LEAF;
@@ -71,7 +73,17 @@ static __always_inline bool guard_match(const char *p, __u32 class)
 		}
 		h = (h ^ ch) * GUARD_FNV_PRIME;
 	}
-	return true;
+	return 1;
+}
+
+/* guard_match_at() of @p, which points into this CPU's files_rec buffer. */
+static __always_inline bool guard_match(const char *p, __u32 class)
+{
+	struct files_rec_buf *rb = files_rec_get();
+
+	if (!rb)
+		return true;
+	return guard_match_at((__u32)(p - (const char *)rb->buf), class);
 }
 
 /* Whether the last component of @f's name is a key of @class (read-only opens). */
