@@ -108,10 +108,40 @@ static __always_inline bool guard_leaf_watched(struct file *f, __u32 class)
 	return guard_key(leaf, class);
 }
 
+/* @p's offset in this CPU's buffer (files_rec), which every record is built in. */
+static __always_inline __u32 guard_off(const char *p)
+{
+	struct files_rec_buf *rb = files_rec_get();
+
+	return rb ? (__u32)(p - (const char *)rb->buf) : 0;
+}
+
+/*
+ * Walk (@d, @vm) in the kernel and copy the path to byte @off of this CPU's buffer, at most
+ * @max bytes (<= GUARD_PATH_MAX). Returns ks_path_copy()'s value (bytes with KS_PATH_CUT),
+ * 0 when there is nothing. Global: verified once, not at each of its many callers.
+ */
+__noinline int guard_copy_walk(__u32 off, __u32 max, __u64 d, __u64 vm)
+{
+	struct files_rec_buf *rb = files_rec_get();
+
+	if (!rb || !d || ks_path_walk((struct dentry *)d, (struct vfsmount *)vm))
+		return 0;
+	if (max > GUARD_PATH_MAX)
+		max = GUARD_PATH_MAX;
+	return ks_path_copy((char *)rb->buf + (off & 8191), max);
+}
+
+static __always_inline __u32 guard_copy_file(char *dst, __u32 max, struct file *f)
+{
+	return guard_copy_walk(guard_off(dst), max, (__u64)BPF_CORE_READ(f, f_path.dentry),
+			       (__u64)BPF_CORE_READ(f, f_path.mnt));
+}
+
 /* The path of @f walked into @dst (KS_PATH_ROOM of room). Returns its bytes, NUL included. */
 static __always_inline __u32 guard_file_path(char *dst, struct file *f, __u32 *flags)
 {
-	__u32 n = files_copy_path(dst, GUARD_PATH_MAX, f);
+	__u32 n = guard_copy_file(dst, GUARD_PATH_MAX, f);
 
 	if (n & KS_PATH_CUT)
 		*flags |= GUARD_F_CUT;
@@ -141,13 +171,14 @@ static __always_inline __u32 guard_user_path(char *dst, __u64 arg, int fd, __u32
 		return m > 0 ? m : 0;
 	}
 	if (fd == GUARD_AT_FDCWD) {
-		n = files_copy_walk(dst, GUARD_PATH_MAX / 2, BPF_CORE_READ(task, fs, pwd.dentry),
-				    BPF_CORE_READ(task, fs, pwd.mnt));
+		n = guard_copy_walk(guard_off(dst), GUARD_PATH_MAX / 2,
+				    (__u64)BPF_CORE_READ(task, fs, pwd.dentry),
+				    (__u64)BPF_CORE_READ(task, fs, pwd.mnt));
 	} else {
 		f = ks_fd_file(task, fd);
 		if (!f)
 			return 0;
-		n = files_copy_path(dst, GUARD_PATH_MAX / 2, f);
+		n = guard_copy_file(dst, GUARD_PATH_MAX / 2, f);
 	}
 	if (n & KS_PATH_CUT)
 		*flags |= GUARD_F_CUT;
@@ -431,8 +462,10 @@ static __always_inline void guard_other(const struct ks_sys_call *c, long ret,
 	default:
 		return;
 	}
+	/* only a request for root; the ids before the call are not known here (a root
+	 * process asking again, as make does twice per job, is left to the rules) */
 	if (kind == GUARD_K_SETID && x[0] != 0 && x[1] != 0 && x[2] != 0)
-		return;	/* only a request for root */
+		return;
 	if (!guard_wants(kind))
 		return;
 	e = guard_begin(kind, id, ret);
