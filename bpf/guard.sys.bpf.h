@@ -148,44 +148,52 @@ static __always_inline __u32 guard_file_path(char *dst, struct file *f, __u32 *f
 	return n & (GUARD_PATH_MAX * 2 - 1);
 }
 
+#define GUARD_UP_CUT (1 << 16)	/* guard_user_path_at(): the walked base lost its head */
+#define GUARD_UP_REL (1 << 17)	/* ... the path was joined from a relative name */
+
 /*
- * The path a call named with (@fd, user string @arg), into @dst: as passed when absolute;
- * else the cwd or @fd's file walked in the kernel, "/" and the name (a leading "./"
- * dropped; other "." and ".." kept, GUARD_F_RELATIVE tells user space to clean it).
- * Returns its bytes, NUL included, or 0.
+ * The path a call named with (@fd, user string @arg), into byte @doff of this CPU's
+ * buffer: as passed when absolute; else the cwd or @fd's file walked in the kernel, "/"
+ * and the name (a leading "./" dropped; other "." and ".." kept, user space cleans it).
+ * Returns its bytes, NUL included (0: none), with GUARD_UP_CUT and GUARD_UP_REL. Global:
+ * verified once.
  */
-static __always_inline __u32 guard_user_path(char *dst, __u64 arg, int fd, __u32 *flags,
-					     __u32 relflag)
+__noinline int guard_user_path_at(__u32 doff, __u64 arg, int fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct files_rec_buf *rb = files_rec_get();
 	char first[2] = {};
+	__u32 n, off, ret = 0;
 	struct file *f;
-	__u32 n, off;
+	char *dst;
 	long m;
 
-	if (!arg)
+	if (!arg || !rb)
 		return 0;
+	dst = (char *)rb->buf + (doff & 8191);
 	bpf_probe_read_user(first, sizeof(first), (const void *)arg);
 	if (first[0] == '/') {
 		m = bpf_probe_read_user_str(dst, GUARD_PATH_MAX, (const void *)arg);
 		return m > 0 ? m : 0;
 	}
 	if (fd == GUARD_AT_FDCWD) {
-		n = guard_copy_walk(guard_off(dst), GUARD_PATH_MAX / 2,
+		n = guard_copy_walk(doff, GUARD_PATH_MAX / 2,
 				    (__u64)BPF_CORE_READ(task, fs, pwd.dentry),
 				    (__u64)BPF_CORE_READ(task, fs, pwd.mnt));
 	} else {
 		f = ks_fd_file(task, fd);
 		if (!f)
 			return 0;
-		n = guard_copy_file(dst, GUARD_PATH_MAX / 2, f);
+		n = guard_copy_walk(doff, GUARD_PATH_MAX / 2,
+				    (__u64)BPF_CORE_READ(f, f_path.dentry),
+				    (__u64)BPF_CORE_READ(f, f_path.mnt));
 	}
 	if (n & KS_PATH_CUT)
-		*flags |= GUARD_F_CUT;
+		ret |= GUARD_UP_CUT;
 	n &= GUARD_PATH_MAX - 1;
 	if (!n || !first[0])	/* "" with AT_EMPTY_PATH: the file on fd itself */
-		return n;
-	*flags |= relflag;
+		return n | ret;
+	ret |= GUARD_UP_REL;
 	if (first[0] == '.' && first[1] == '/')
 		arg += 2;
 	off = n <= 2 ? 0 : n - 1;	/* the base's NUL, or after "/" */
@@ -196,7 +204,20 @@ static __always_inline __u32 guard_user_path(char *dst, __u64 arg, int fd, __u32
 		dst[ks_mask(off + 1, GUARD_PATH_MAX / 2 - 1)] = 0;
 		m = 1;
 	}
-	return off + 1 + (m & (GUARD_PATH_MAX / 2 - 1));
+	return (off + 1 + (m & (GUARD_PATH_MAX / 2 - 1))) | ret;
+}
+
+/* guard_user_path_at() into @dst, its flags as GUARD_F_CUT and @relflag in *@flags. */
+static __always_inline __u32 guard_user_path(char *dst, __u64 arg, int fd, __u32 *flags,
+					     __u32 relflag)
+{
+	__u32 r = guard_user_path_at(guard_off(dst), arg, fd);
+
+	if (r & GUARD_UP_CUT)
+		*flags |= GUARD_F_CUT;
+	if (r & GUARD_UP_REL)
+		*flags |= relflag;
+	return r & (GUARD_PATH_MAX * 2 - 1);
 }
 
 /* Fill the record's fixed part in this CPU's buffer. Returns it, or NULL. */
