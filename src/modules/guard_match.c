@@ -263,7 +263,7 @@ static const struct guard_cov covs[] = {
 	  "io_uring operations (not seen yet); writes through files opened before or "
 	  "elsewhere; mmap writes; hard links under other names; failed read opens" },
 	{ 1U << GUARD_K_EXEC, "successful execve/execveat (the executable mapped)",
-	  "io_uring; failed execs; scripts run as 'sh FILE' (the executable is sh)" },
+	  "io_uring; failed execs; scripts (sh FILE or #!: the executable is the interpreter)" },
 	{ 1U << GUARD_K_PTRACE, "ptrace PTRACE_ATTACH/PTRACE_SEIZE",
 	  "process_vm_writev; writes to /proc/PID/mem" },
 	{ 1U << GUARD_K_MODULE, "init_module, finit_module (failed loads too)",
