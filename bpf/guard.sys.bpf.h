@@ -86,16 +86,25 @@ static __always_inline bool guard_match(const char *p, __u32 class)
 	return guard_match_at((__u32)(p - (const char *)rb->buf), class);
 }
 
-/* Whether the last component of @f's name is a key of @class (read-only opens). */
+/*
+ * Whether the last component of @f's name is a key of @class (read-only opens). A file
+ * that is the root of its mount (a file bind-mounted over /etc/shadow) is named by its
+ * mountpoint, as the path walk will name it.
+ */
 static __always_inline bool guard_leaf_watched(struct file *f, __u32 class)
 {
-	const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	const unsigned char *name;
 	__u64 leaf = GUARD_FNV_LEAF;
 	char nb[64];
 	__u32 i;
 
 	if (guard_all & class)
 		return true;
+	if (d == BPF_CORE_READ(vm, mnt_root))
+		d = BPF_CORE_READ(ks_real_mount(vm), mnt_mountpoint);
+	name = BPF_CORE_READ(d, d_name.name);
 	if (bpf_probe_read_kernel_str(nb, sizeof(nb), name) <= 0)
 		return false;
 	for (i = 0; i < sizeof(nb); i++) {
