@@ -53,8 +53,8 @@ def digest(path):
 NS_SCRIPT = r'''
 import os, subprocess, sys
 tmp = sys.argv[1]
-subprocess.run(["mount", "--bind", tmp + "/passwd", "/etc/passwd"], check=True)
-subprocess.run(["mount", "--bind", tmp + "/shadow", "/etc/shadow"], check=True)
+subprocess.run(["mount", "--bind", tmp + "/passwd.src", "/etc/passwd"], check=True)
+subprocess.run(["mount", "--bind", tmp + "/shadow.src", "/etc/shadow"], check=True)
 for d in ("/etc/cron.d", "/etc/ssh", "/root"):
     subprocess.run(["mount", "-t", "tmpfs", "guardtest", d], check=True)
 print("ready", flush=True)
@@ -96,7 +96,8 @@ def test_critical_files_in_a_private_mount_namespace(tmp_path):
     host_dirs = {d: sorted(os.listdir(d)) for d in dirs}
     tmp = str(tmp_path)
     os.makedirs(tmp + "/twin")
-    for name in ("passwd", "shadow", "twin/passwd", "twin/shadow"):
+    # sources named otherwise: the kernel must name them by their mountpoints
+    for name in ("passwd.src", "shadow.src", "twin/passwd", "twin/shadow"):
         with open(os.path.join(tmp, name), "w") as f:
             f.write("guardtest\n")
     procs = []
