@@ -404,3 +404,45 @@ def test_list_rules(tmp_path):
     assert on["exec-world-writable"] is False and on["test-dat-writes"] is True
     assert sum(on.values()) == len(DEFAULT_RULES)
     assert recs[-1]["events"] == "write" and recs[-1]["severity"] == "low"
+
+
+FLOOD = """\
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+print("ready %d" % os.getpid(), flush=True)
+sys.stdin.readline()
+for i in range(n):
+    os.close(os.open(d + ".other/plain", os.O_WRONLY | os.O_CREAT))
+    os.close(os.open(d + ".other/plain", os.O_RDONLY))
+os.close(os.open(d + "/hit.dat", os.O_WRONLY | os.O_CREAT))
+"""
+
+
+def test_unwatched_opens_never_leave_the_kernel(tmp_path):
+    """20,000 write and 20,000 read opens of an unwatched file and one watched write by one
+    process (-p): exactly one record crosses the ring, one alert. (A file in the watched
+    directory itself would go up: a glob's wildcard last component is filtered in user
+    space, docs/guard.md.)"""
+    d = str(tmp_path / "w")
+    os.makedirs(d)
+    os.makedirs(d + ".other")
+    rules = str(tmp_path / "rules.yaml")
+    with open(rules, "w") as f:
+        f.write(RULES.format(dir=d))
+    p = subprocess.Popen([sys.executable, "-c", FLOOD, d, "20000"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(p.stdout.readline().split()[1])
+        k = Ksight(["guard", "--json", "--rules", rules, "-p", str(pid)])
+        k.wait_ready()
+        p.communicate("go\n", timeout=120)
+        assert k.stop() == 0, k.stderr
+    finally:
+        p.kill()
+        p.wait()
+    assert p.returncode == 0
+    alerts = k.records("alert")
+    assert [(a["rule"], a["path"], a["pid"]) for a in alerts] == \
+        [("test-dat-writes", d + "/hit.dat", pid)]
+    st = k.stats()
+    assert st["types"]["guard"] == {"events": 1, "lost": 0} and st["consistent"] is True
