@@ -11,215 +11,14 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "modules/guard_rules.h"
-
-struct guard_parse {
-	yaml_document_t *doc;
-	const char *file;
-	char *err;
-	size_t errlen;
-};
-
-static int perr(struct guard_parse *p, const yaml_node_t *n, const char *fmt, ...)
-{
-	size_t k = snprintf(p->err, p->errlen, "%s:%zu:%zu: ", p->file, n->start_mark.line + 1,
-			    n->start_mark.column + 1);
-	va_list ap;
-
-	if (k < p->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(p->err + k, p->errlen - k, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static yaml_node_t *node(struct guard_parse *p, yaml_node_item_t i)
-{
-	return yaml_document_get_node(p->doc, i);
-}
+#include "modules/guard_parse.h"
 
 static int want_scalar(struct guard_parse *p, const yaml_node_t *n, const char *key,
 		       const char **out)
 {
-	*out = scalar(n);
+	*out = guard_scalar(n);
 	if (!*out)
-		return perr(p, n, "'%s' takes one value", key);
-	return 0;
-}
-
-/* A glob's brackets close; a pattern is not empty. */
-static int check_glob(struct guard_parse *p, const yaml_node_t *n, const char *key,
-		      const char *g)
-{
-	const char *s;
-
-	if (!*g)
-		return perr(p, n, "empty pattern in '%s'", key);
-	for (s = g; *s; s++) {
-		if (*s == '\\' && s[1]) {
-			s++;
-		} else if (*s == '[') {
-			const char *e = s + 1;
-
-			if (*e == '!' || *e == '^')
-				e++;
-			if (*e == ']')
-				e++;
-			e = strchr(e, ']');
-			if (!e)
-				return perr(p, n, "bad glob '%s' in '%s': '[' is not closed", g,
-					    key);
-			s = e;
-		}
-	}
-	if (!strcmp(key, "path") && g[0] != '/' && g[0] != '*')
-		return perr(p, n, "bad glob '%s' in 'path': paths are absolute", g);
-	return 0;
-}
-
-/* One string or a list of them, as globs. */
-static int parse_pats(struct guard_parse *p, yaml_node_t *n, const char *key,
-		      struct guard_pats *out)
-{
-	yaml_node_item_t *it;
-	const char *s = scalar(n);
-
-	if (s) {
-		if (check_glob(p, n, key, s))
-			return -1;
-		out->v[out->n++] = strdup(s);
-		return 0;
-	}
-	if (n->type != YAML_SEQUENCE_NODE)
-		return perr(p, n, "'%s' takes a string or a list of strings", key);
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(p, *it);
-
-		s = scalar(e);
-		if (!s)
-			return perr(p, e, "'%s' takes a string or a list of strings", key);
-		if (out->n >= GUARD_PATS_MAX)
-			return perr(p, e, "more than %d patterns in '%s'", GUARD_PATS_MAX, key);
-		if (check_glob(p, e, key, s))
-			return -1;
-		out->v[out->n++] = strdup(s);
-	}
-	return 0;
-}
-
-/* Each item of a string or list @n through @one. */
-static int each(struct guard_parse *p, yaml_node_t *n, const char *key,
-		int (*one)(struct guard_parse *, yaml_node_t *, void *), void *arg)
-{
-	yaml_node_item_t *it;
-
-	if (n->type == YAML_SCALAR_NODE)
-		return one(p, n, arg);
-	if (n->type != YAML_SEQUENCE_NODE)
-		return perr(p, n, "'%s' takes a value or a list of values", key);
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(p, *it);
-
-		if (e->type != YAML_SCALAR_NODE)
-			return perr(p, e, "'%s' takes a value or a list of values", key);
-		if (one(p, e, arg))
-			return -1;
-	}
-	return 0;
-}
-
-static int one_kind(struct guard_parse *p, yaml_node_t *n, void *arg)
-{
-	const char *s = scalar(n);
-
-	for (uint32_t k = 0; k < GUARD_K_N; k++) {
-		if (!strcmp(s, guard_kind_name(k))) {
-			*(uint32_t *)arg |= 1U << k;
-			return 0;
-		}
-	}
-	return perr(p, n, "unknown event '%s'", s);
-}
-
-static int one_uid(struct guard_parse *p, yaml_node_t *n, void *arg)
-{
-	struct guard_cond *c = arg;
-	const char *s = scalar(n);
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > UINT32_MAX || *s == '-')
-		return perr(p, n, "bad uid '%s'", s);
-	if (c->nuid >= GUARD_UIDS_MAX)
-		return perr(p, n, "more than %d uids", GUARD_UIDS_MAX);
-	c->uids[c->nuid++] = v;
-	return 0;
-}
-
-static int one_flag(struct guard_parse *p, yaml_node_t *n, void *arg)
-{
-	static const struct { const char *name; uint32_t f; } fl[] = {
-		{ "memfd", GUARD_F_MEMFD }, { "nolink", GUARD_F_NOLINK },
-		{ "setuid", GUARD_F_SETUID }, { "setgid", GUARD_F_SETGID },
-	};
-	const char *s = scalar(n);
-
-	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
-		if (!strcmp(s, fl[i].name)) {
-			*(uint32_t *)arg |= fl[i].f;
-			return 0;
-		}
-	}
-	return perr(p, n, "unknown flag '%s' (memfd, nolink, setuid, setgid)", s);
-}
-
-/* A condition key of a rule or of its `not`. Returns 1 when @key is none. */
-static int parse_cond(struct guard_parse *p, const char *key, yaml_node_t *v,
-		      struct guard_cond *c)
-{
-	struct guard_pats *pats = !strcmp(key, "path")	 ? &c->path :
-				  !strcmp(key, "comm")	 ? &c->comm :
-				  !strcmp(key, "exe")	 ? &c->exe :
-				  !strcmp(key, "parent") ? &c->parent : NULL;
-
-	if (pats)
-		return parse_pats(p, v, key, pats);
-	if (!strcmp(key, "uid"))
-		return each(p, v, key, one_uid, c);
-	if (!strcmp(key, "flags"))
-		return each(p, v, key, one_flag, &c->flags);
-	return 1;
-}
-
-static const char *const conds = "path, comm, exe, parent, uid, flags";
-
-static int parse_not(struct guard_parse *p, yaml_node_t *n, struct guard_cond *c)
-{
-	yaml_node_pair_t *pr;
-
-	if (n->type != YAML_MAPPING_NODE)
-		return perr(p, n, "'not' takes a mapping of conditions (%s)", conds);
-	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		const char *key = scalar(k);
-		int rc;
-
-		if (!key)
-			return perr(p, k, "a key must be a string");
-		rc = parse_cond(p, key, v, c);
-		if (rc > 0)
-			return perr(p, k, "unknown field '%s' in 'not' (%s)", key, conds);
-		if (rc)
-			return -1;
-	}
+		return guard_perr(p, n, "'%s' takes one value", key);
 	return 0;
 }
 
@@ -236,7 +35,7 @@ static int choose(struct guard_parse *p, yaml_node_t *n, const char *key,
 			return 0;
 		}
 	}
-	return perr(p, n, "bad %s '%s'", key, s);
+	return guard_perr(p, n, "bad %s '%s'", key, s);
 }
 
 static const char *const sevs[] = { "low", "medium", "high", "critical", NULL };
@@ -250,16 +49,16 @@ static int parse_rule(struct guard_parse *p, yaml_node_t *n, struct guard_rule *
 	char where[512];
 
 	if (n->type != YAML_MAPPING_NODE)
-		return perr(p, n, "a rule is a mapping (name, event, path, ...)");
+		return guard_perr(p, n, "a rule is a mapping (name, event, path, ...)");
 	r->enabled = true;
 	r->sev = GUARD_SEV_MEDIUM;
 	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		const char *key = scalar(k), *s;
+		yaml_node_t *k = guard_node(p, pr->key), *v = guard_node(p, pr->value);
+		const char *key = guard_scalar(k), *s;
 		int rc;
 
 		if (!key)
-			return perr(p, k, "a key must be a string");
+			return guard_perr(p, k, "a key must be a string");
 		if (strcmp(key, "name") && strcmp(key, "enabled"))
 			fields++;
 		if (!strcmp(key, "name") || !strcmp(key, "message") ||
@@ -267,13 +66,13 @@ static int parse_rule(struct guard_parse *p, yaml_node_t *n, struct guard_rule *
 			if (want_scalar(p, v, key, &s))
 				return -1;
 			if (!*s)
-				return perr(p, v, "'%s' is empty", key);
+				return guard_perr(p, v, "'%s' is empty", key);
 			if (!strcmp(key, "name"))
 				r->name = strdup(s);
 			else if (!strcmp(key, "message"))
 				r->message = strdup(s);
 			if (!strcmp(key, "message") && guard_message_check(s, where, sizeof(where)))
-				return perr(p, v, "%s", where);
+				return guard_perr(p, v, "%s", where);
 		} else if (!strcmp(key, "enabled")) {
 			if (want_scalar(p, v, key, &s))
 				return -1;
@@ -282,9 +81,9 @@ static int parse_rule(struct guard_parse *p, yaml_node_t *n, struct guard_rule *
 			else if (!strcmp(s, "false") || !strcmp(s, "no"))
 				r->enabled = false;
 			else
-				return perr(p, v, "'enabled' is true or false, not '%s'", s);
+				return guard_perr(p, v, "'enabled' is true or false, not '%s'", s);
 		} else if (!strcmp(key, "event")) {
-			if (each(p, v, key, one_kind, &r->kinds))
+			if (guard_parse_kinds(p, v, &r->kinds))
 				return -1;
 		} else if (!strcmp(key, "severity")) {
 			if (choose(p, v, key, sevs, &r->sev))
@@ -294,20 +93,20 @@ static int parse_rule(struct guard_parse *p, yaml_node_t *n, struct guard_rule *
 				return -1;
 		} else if (!strcmp(key, "not")) {
 			r->has_not = true;
-			if (parse_not(p, v, &r->not))
+			if (guard_parse_not(p, v, &r->not))
 				return -1;
 		} else {
-			rc = parse_cond(p, key, v, &r->when);
+			rc = guard_parse_cond(p, key, v, &r->when);
 			if (rc > 0)
-				return perr(p, k, "unknown field '%s' (name, event, %s, result, "
+				return guard_perr(p, k, "unknown field '%s' (name, event, %s, result, "
 					    "not, severity, message, description, enabled)", key,
-					    conds);
+					    guard_conds);
 			if (rc)
 				return -1;
 		}
 	}
 	if (!r->name)
-		return perr(p, n, "a rule needs a name");
+		return guard_perr(p, n, "a rule needs a name");
 	*only_off = !fields && !r->enabled;
 	if (!r->message)
 		r->message = strdup("{event} {path} by {comm} ({pid})");
@@ -372,20 +171,20 @@ static int parse_all(struct guard_parse *p, yaml_node_t *root, struct guard_rule
 		yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 
 		for (list = NULL; pr < root->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = node(p, pr->key);
+			yaml_node_t *k = guard_node(p, pr->key);
 
-			if (!scalar(k) || strcmp(scalar(k), "rules"))
-				return perr(p, k, "unknown field '%s' (a rule file has 'rules')",
-					    scalar(k) ? scalar(k) : "?");
-			list = node(p, pr->value);
+			if (!guard_scalar(k) || strcmp(guard_scalar(k), "rules"))
+				return guard_perr(p, k, "unknown field '%s' (a rule file has 'rules')",
+					    guard_scalar(k) ? guard_scalar(k) : "?");
+			list = guard_node(p, pr->value);
 		}
 		if (!list)
 			return 0;
 	}
 	if (list->type != YAML_SEQUENCE_NODE)
-		return perr(p, list, "'rules' is a list of rules");
+		return guard_perr(p, list, "'rules' is a list of rules");
 	for (it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
-		yaml_node_t *n = node(p, *it);
+		yaml_node_t *n = guard_node(p, *it);
 		struct guard_rule r = { 0 };
 		bool only_off = false;
 
@@ -394,13 +193,13 @@ static int parse_all(struct guard_parse *p, yaml_node_t *root, struct guard_rule
 			return -1;
 		}
 		if (find(out, r.name)) {
-			perr(p, n, "rule '%s' is defined twice", r.name);
+			guard_perr(p, n, "rule '%s' is defined twice", r.name);
 			rule_free(&r);
 			return -1;
 		}
 		if (only_off) {
 			if (!find(rs, r.name)) {
-				perr(p, n, "no rule named '%s' to disable", r.name);
+				guard_perr(p, n, "no rule named '%s' to disable", r.name);
 				rule_free(&r);
 				return -1;
 			}
@@ -411,7 +210,7 @@ static int parse_all(struct guard_parse *p, yaml_node_t *root, struct guard_rule
 		}
 		if (add(out, &r)) {
 			rule_free(&r);
-			return perr(p, n, "out of memory");
+			return guard_perr(p, n, "out of memory");
 		}
 	}
 	return 0;
