@@ -49,15 +49,18 @@ __noinline int guard_match_at(__u32 off, __u32 class)
 	for (i = 0; i < GUARD_MATCH_LEN; i++) {
 		__u8 ch = rb->buf[(off + i) & (sizeof(rb->buf) - 1)];
 
+		__u64 next = (leaf ^ ch) * GUARD_FNV_PRIME;
+		__u64 sep = (((__u64)(ch ^ '/')) - 1) >> 63;	/* 1 for '/', without a branch */
+
 		if (ch == '/' || ch == 0) {
 			if (i > 0 && guard_key(h, class))
 				return 1;
 			if (ch == 0)
 				return guard_key(leaf, class);
-			leaf = GUARD_FNV_LEAF;
-		} else {
-			leaf = (leaf ^ ch) * GUARD_FNV_PRIME;
 		}
+		/* the same state whichever way the step went: a branch that left a constant
+		 * in leaf on one side only doubled the verifier's paths at every byte (6.1) */
+		leaf = next ^ ((next ^ GUARD_FNV_LEAF) & -sep);
 		h = (h ^ ch) * GUARD_FNV_PRIME;
 	}
 	return 1;
@@ -123,9 +126,10 @@ __noinline int guard_copy_walk(__u32 off, __u32 max, __u64 d, __u64 vm)
 
 	if (!rb || !d || ks_path_walk((struct dentry *)d, (struct vfsmount *)vm))
 		return 0;
-	if (max > GUARD_PATH_MAX)
-		max = GUARD_PATH_MAX;
-	return ks_path_copy((char *)rb->buf + (off & 8191), max);
+	/* constant bounds for the copy's loops (an unknown one splits them at every step) */
+	if (max <= GUARD_PATH_MAX / 2)
+		return ks_path_copy((char *)rb->buf + (off & 8191), GUARD_PATH_MAX / 2);
+	return ks_path_copy((char *)rb->buf + (off & 8191), GUARD_PATH_MAX);
 }
 
 static __always_inline __u32 guard_copy_file(char *dst, __u32 max, struct file *f)
