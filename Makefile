@@ -32,13 +32,15 @@ ARCH := x86
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -I$(BUILD) -Ibpf -Isrc $(SAN)
-# SQLite keeps the agent's history (src/sink/store.c)
+# SQLite keeps the agent's history (src/sink/store.c); libyaml reads guard's rules
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+YAML_LIBS := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml)
 # libbpf linked statically, so its reads of the kernel's BTF can be served from one cached
 # parse (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
 # its archive. Only the ksight binary and the selftest wrap (src/core/btfwrap.c); unit
 # tests use the plain functions.
-LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -ldw -lelf -lz -lmicrohttpd $(SQLITE_LIBS) -lpthread
+LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -ldw -lelf -lz -lmicrohttpd $(SQLITE_LIBS) \
+	  $(YAML_LIBS) -lpthread
 KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf,--wrap=btf__free
 LDFLAGS += $(SAN)
 
@@ -90,7 +92,7 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc 
 	libdw-dev binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
-	libsqlite3-dev
+	libsqlite3-dev libyaml-dev
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)

@@ -30,8 +30,9 @@
 	X(pmc, 17)     \
 	X(cache, 18)   \
 	X(profile, 19) \
-	X(offcpu, 20) \
-	X(trace, 21)
+	X(offcpu, 20)  \
+	X(trace, 21)   \
+	X(guard, 22)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

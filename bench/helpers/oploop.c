@@ -6,6 +6,7 @@
  *   oploop [-n COUNT | -d SECS] [-t THREADS] [-r RATE] [-w] OP [PATH]
  *
  * OP is "open" (open(PATH, O_RDONLY) then close: one openat and one close, PATH must
+ * exist), "openw" (the same with O_WRONLY: what a tracer of writes sees; PATH must
  * exist) or "getppid" (a syscall no ksight module watches: what a tracer costs everyone
  * else). -n COUNT operations per thread (default 100000), or -d SECS of running instead;
  * -t THREADS threads (default 1, at most 64); -r RATE at most RATE operations per second
@@ -31,7 +32,7 @@
 #define CHECK_EVERY 1024	/* operations between clock reads in -d mode */
 
 static const char *path;
-static int is_open;
+static int is_open, is_write;
 static long count = 100000;
 static double secs, rate;
 static pthread_barrier_t start;
@@ -58,7 +59,7 @@ static int one_op(void)
 		getppid();
 		return 0;
 	}
-	fd = open(path, O_RDONLY);
+	fd = open(path, is_write ? O_WRONLY : O_RDONLY);
 	if (fd < 0)
 		return errno;
 	close(fd);
@@ -137,9 +138,10 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage("no operation");
-	is_open = !strcmp(argv[optind], "open");
+	is_write = !strcmp(argv[optind], "openw");
+	is_open = is_write || !strcmp(argv[optind], "open");
 	if (!is_open && strcmp(argv[optind], "getppid"))
-		return usage("operation must be open or getppid");
+		return usage("operation must be open, openw or getppid");
 	if (is_open && !(path = argv[optind + 1]))
 		return usage("open needs a PATH");
 	if (count <= 0 || secs < 0 || rate < 0 || threads < 1 || threads > MAX_THREADS)

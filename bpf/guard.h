@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guard module records: security-relevant events the kernel side let through its cheap
+ * filters (a hash of watched paths, the kinds some enabled rule asks for). User space
+ * matches them against the rules and raises alerts; nothing is ever blocked.
+ */
+#ifndef KSIGHT_GUARD_H
+#define KSIGHT_GUARD_H
+
+#include "common.h"
+
+#define GUARD_EV_EVENT KS_EV(KS_MOD_guard, 0)	/* struct guard_event */
+
+/* What happened (guard_event.kind); the rule file's `event:` names, in this order. */
+enum guard_kind {
+	GUARD_K_WRITE,		/* open for writing (O_WRONLY, O_RDWR, O_TRUNC, O_CREAT) */
+	GUARD_K_READ,		/* open for reading only */
+	GUARD_K_RENAME,		/* path: old name, path2: new name */
+	GUARD_K_UNLINK,
+	GUARD_K_CHMOD,
+	GUARD_K_CHOWN,
+	GUARD_K_TRUNCATE,
+	GUARD_K_EXEC,		/* a successful execve/execveat: path is the new executable */
+	GUARD_K_PTRACE,		/* PTRACE_ATTACH or PTRACE_SEIZE */
+	GUARD_K_MODULE,		/* init_module, finit_module (path: the file, when by fd) */
+	GUARD_K_SETID,		/* set*uid/set*gid asking for id 0 */
+	GUARD_K_CAPSET,		/* capset by a non-root task that leaves it capabilities */
+	GUARD_K_BPF,		/* bpf(BPF_PROG_LOAD) */
+	GUARD_K_PERF,		/* perf_event_open */
+	GUARD_K_MOUNT,		/* mount (path: the target as passed) */
+	GUARD_K_UNSHARE,
+	GUARD_K_SETNS,
+	GUARD_K_N,
+};
+
+/* Classes of the watched-path table (guard_keys values; user space fills them). */
+#define GUARD_C_CHANGE 0x1	/* write, rename, unlink, chmod, chown, truncate */
+#define GUARD_C_READ 0x2	/* read */
+#define GUARD_C_EXEC 0x4	/* exec */
+#define GUARD_KEYS_MAX 4096
+
+/* The table's keys: FNV-1a 64 of a whole path or of a directory prefix ("/etc"), or, with
+ * the other basis, of a last component alone ("authorized_keys"). */
+#define GUARD_FNV_PRIME 0x100000001b3ULL
+#define GUARD_FNV_PATH 0xcbf29ce484222325ULL
+#define GUARD_FNV_LEAF 0x84222325cbf29ce4ULL
+#define GUARD_MATCH_LEN 256	/* bytes of a path hashed; a longer path always passes */
+
+/* guard_event.flags */
+#define GUARD_F_NOLINK 0x1	/* exec: the executable has no name left (unlinked, memfd) */
+#define GUARD_F_MEMFD 0x2	/* exec: the executable is a memfd (path "memfd:NAME") */
+#define GUARD_F_SETUID 0x4	/* exec: the new image runs with euid != uid (setuid bit) */
+#define GUARD_F_SETGID 0x8	/* exec: egid != gid */
+#define GUARD_F_CUT 0x10	/* a path lost its head or tail */
+#define GUARD_F_RELATIVE 0x20	/* path: joined from the cwd/dirfd and a relative name, not
+				 * cleaned in the kernel ("." and ".." kept) */
+#define GUARD_F_RELATIVE2 0x40	/* the same for path2 */
+
+#define GUARD_PATH_MAX 2048	/* bytes of one path kept, NUL included */
+
+/* GUARD_EV_EVENT. Variable size: path at data[0], path2 (if len2) at data[GUARD_PATH_MAX]. */
+struct guard_event {
+	struct ks_hdr hdr;
+	__s64 ret;		/* syscall result or negative errno */
+	__u64 arg[3];		/* by kind: write/read: O_ flags; chmod: mode; chown: uid, gid;
+				 * ptrace: request, target pid; setid: the ids asked for
+				 * ((u32)-1: unchanged); capset: effective caps after; bpf:
+				 * program type; perf: event type, pid, cpu; mount: flags;
+				 * unshare: flags; setns: fd, nstype */
+	__u32 kind;		/* enum guard_kind */
+	__u32 sys;		/* syscall number */
+	__u32 ppid;		/* the parent's tgid */
+	__u32 euid;		/* credentials after the call */
+	__u32 gid;
+	__u32 egid;
+	__u32 flags;		/* GUARD_F_* */
+	__u16 len;		/* bytes of path, NUL included; 0: none */
+	__u16 len2;		/* bytes of path2, NUL included; 0: none */
+	char pcomm[TASK_COMM_LEN];	/* the parent's comm */
+	char data[];
+};
+
+#endif

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/* guard's rules at work: matching an event, the kernel filter they imply, messages. */
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "modules/guard_rules.h"
+
+static const char *const kind_names[GUARD_K_N] = {
+	"write", "read", "rename", "unlink", "chmod", "chown", "truncate", "exec", "ptrace",
+	"module", "setid", "capset", "bpf", "perf_event_open", "mount", "unshare", "setns",
+};
+
+const char *guard_kind_name(uint32_t kind)
+{
+	return kind < GUARD_K_N ? kind_names[kind] : "?";
+}
+
+const char *guard_sev_name(int sev)
+{
+	static const char *const n[] = { "low", "medium", "high", "critical" };
+
+	return sev >= 0 && sev < 4 ? n[sev] : "?";
+}
+
+uint64_t guard_fnv(uint64_t basis, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		basis = (basis ^ (uint8_t)s[i]) * GUARD_FNV_PRIME;
+	return basis;
+}
+
+static bool any_glob(const struct guard_pats *ps, const char *s)
+{
+	for (int i = 0; i < ps->n; i++)
+		if (!fnmatch(ps->v[i], s, 0))
+			return true;
+	return false;
+}
+
+static bool path_glob(const struct guard_pats *ps, const struct guard_view *v)
+{
+	return (*v->path && any_glob(ps, v->path)) || (*v->path2 && any_glob(ps, v->path2));
+}
+
+static bool any_uid(const struct guard_cond *c, uint32_t uid)
+{
+	for (int i = 0; i < c->nuid; i++)
+		if (c->uids[i] == uid)
+			return true;
+	return false;
+}
+
+bool guard_rule_match(const struct guard_rule *r, const struct guard_view *v)
+{
+	const struct guard_cond *w = &r->when, *n = &r->not;
+
+	if (!r->enabled || (r->kinds && !(r->kinds & (1U << v->kind))))
+		return false;
+	if ((r->result == GUARD_R_OK && v->ret < 0) || (r->result == GUARD_R_FAILED && v->ret >= 0))
+		return false;
+	if ((w->path.n && !path_glob(&w->path, v)) || (w->comm.n && !any_glob(&w->comm, v->comm)) ||
+	    (w->exe.n && !any_glob(&w->exe, v->exe)) ||
+	    (w->parent.n && !any_glob(&w->parent, v->parent)) ||
+	    (w->nuid && !any_uid(w, v->uid)) || (v->flags & w->flags) != w->flags)
+		return false;
+	if (!r->has_not)
+		return true;
+	return !((n->path.n && path_glob(&n->path, v)) || (n->comm.n && any_glob(&n->comm, v->comm)) ||
+		 (n->exe.n && any_glob(&n->exe, v->exe)) ||
+		 (n->parent.n && any_glob(&n->parent, v->parent)) || (n->nuid && any_uid(n, v->uid)) ||
+		 (n->flags && (v->flags & n->flags) == n->flags));
+}
+
+#define CHANGE_KINDS                                                                     \
+	((1U << GUARD_K_WRITE) | (1U << GUARD_K_RENAME) | (1U << GUARD_K_UNLINK) |       \
+	 (1U << GUARD_K_CHMOD) | (1U << GUARD_K_CHOWN) | (1U << GUARD_K_TRUNCATE))
+
+static int add_key(struct guard_filter *f, uint64_t key, uint32_t class, char *err, size_t len)
+{
+	for (size_t i = 0; i < f->nkeys; i++) {
+		if (f->keys[i] == key) {
+			f->classes[i] |= class;
+			return 0;
+		}
+	}
+	if (f->nkeys >= GUARD_KEYS_MAX) {
+		snprintf(err, len, "more than %d watched paths", GUARD_KEYS_MAX);
+		return -1;
+	}
+	f->keys[f->nkeys] = key;
+	f->classes[f->nkeys++] = class;
+	return 0;
+}
+
+/* The keys of glob @g for @class (see guard.h): the whole path when it has no wildcard,
+ * its last component when only that is literal, else its literal directory prefix. */
+static int glob_keys(struct guard_filter *f, const struct guard_rule *r, const char *g,
+		     uint32_t class, char *err, size_t len)
+{
+	size_t n = strlen(g), wild = strcspn(g, "*?[\\");
+	const char *leaf;
+
+	while (n > 1 && g[n - 1] == '/')
+		n--;
+	leaf = g + n;
+	while (leaf > g && leaf[-1] != '/')
+		leaf--;
+	if ((class & GUARD_C_READ) && (strcspn(leaf, "*?[\\") < (size_t)(g + n - leaf) ||
+				       g + n - leaf >= 64)) {
+		snprintf(err, len, "rule '%s' (%s): a read rule's paths must end in a literal "
+			 "file name shorter than 64 bytes, not '%s'", r->name, r->origin, g);
+		return -1;
+	}
+	if (wild >= n) {
+		if (add_key(f, guard_fnv(GUARD_FNV_PATH, g, n), class, err, len))
+			return -1;
+		/* read-only opens are first told apart by their last component */
+		if (class & GUARD_C_READ)
+			return add_key(f, guard_fnv(GUARD_FNV_LEAF, leaf, g + n - leaf),
+				       GUARD_C_READ, err, len);
+		return 0;
+	}
+	if (strcspn(leaf, "*?[\\") >= (size_t)(g + n - leaf))
+		return add_key(f, guard_fnv(GUARD_FNV_LEAF, leaf, g + n - leaf), class, err, len);
+	while (wild > 0 && g[wild - 1] != '/')
+		wild--;
+	if (wild <= 1) {
+		f->all |= class;
+		return 0;
+	}
+	return add_key(f, guard_fnv(GUARD_FNV_PATH, g, wild - 1), class, err, len);
+}
+
+int guard_rules_filter(const struct guard_rules *rs, struct guard_filter *f, char *err,
+		       size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct guard_rule *r = &rs->r[i];
+		uint32_t kinds = r->kinds ? r->kinds : (1U << GUARD_K_N) - 1, class = 0;
+
+		if (!r->enabled)
+			continue;
+		f->kinds |= kinds;
+		if (kinds & CHANGE_KINDS)
+			class |= GUARD_C_CHANGE;
+		if (kinds & (1U << GUARD_K_READ))
+			class |= GUARD_C_READ;
+		/* flagged execs (no name, setuid) always come up */
+		if ((kinds & (1U << GUARD_K_EXEC)) &&
+		    !(r->when.flags & (GUARD_F_NOLINK | GUARD_F_MEMFD | GUARD_F_SETUID |
+				       GUARD_F_SETGID)))
+			class |= GUARD_C_EXEC;
+		if (!class)
+			continue;
+		if (!r->when.path.n) {
+			if (class & GUARD_C_READ) {
+				snprintf(err, errlen, "rule '%s' (%s): a read rule needs 'path' "
+					 "(every read would be sent up)", r->name, r->origin);
+				return -1;
+			}
+			f->all |= class;
+			continue;
+		}
+		for (int j = 0; j < r->when.path.n; j++)
+			if (glob_keys(f, r, r->when.path.v[j], class, err, errlen))
+				return -1;
+	}
+	return 0;
+}
+
+static const char *const fields[] = { "rule", "severity", "event", "comm", "pid", "uid",
+				      "path", "path2", "exe", "parent", "ret", NULL };
+
+int guard_message_check(const char *s, char *err, size_t len)
+{
+	for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+		const char *e = strchr(p, '}');
+		int i;
+
+		if (!e) {
+			snprintf(err, len, "'{' is not closed in the message");
+			return -1;
+		}
+		for (i = 0; fields[i]; i++)
+			if ((size_t)(e - p - 1) == strlen(fields[i]) &&
+			    !strncmp(p + 1, fields[i], e - p - 1))
+				break;
+		if (!fields[i]) {
+			snprintf(err, len, "unknown field {%.*s} in the message (rule, severity, "
+				 "event, comm, pid, uid, path, path2, exe, parent, ret)",
+				 (int)(e - p - 1), p + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uint32_t pid,
+		     char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return 0;
+	for (const char *p = r->message; *p && o + 1 < len; p++) {
+		char num[24], buf[GUARD_PATH_MAX + 8];
+		const char *val = NULL;
+		const char *e;
+
+		if (*p != '{' || !(e = strchr(p, '}'))) {
+			out[o++] = *p;
+			continue;
+		}
+#define IS(n) ((size_t)(e - p - 1) == strlen(n) && !strncmp(p + 1, n, e - p - 1))
+		if (IS("rule"))
+			val = r->name;
+		else if (IS("severity"))
+			val = guard_sev_name(r->sev);
+		else if (IS("event"))
+			val = guard_kind_name(v->kind);
+		else if (IS("comm"))
+			val = v->comm;
+		else if (IS("path"))
+			val = v->path;
+		else if (IS("path2"))	/* a rename's new name, after an arrow */
+			val = *v->path2 ? (snprintf(buf, sizeof(buf), " -> %s", v->path2), buf) : "";
+		else if (IS("exe"))
+			val = v->exe;
+		else if (IS("parent"))
+			val = v->parent;
+		else if (IS("pid"))
+			snprintf(num, sizeof(num), "%" PRIu32, pid), val = num;
+		else if (IS("uid"))
+			snprintf(num, sizeof(num), "%" PRIu32, v->uid), val = num;
+		else if (IS("ret"))
+			snprintf(num, sizeof(num), "%ld", v->ret), val = num;
+#undef IS
+		if (!val) {
+			out[o++] = *p;
+			continue;
+		}
+		o += snprintf(out + o, len - o, "%s", val);
+		if (o >= len)
+			o = len - 1;
+		p = e;
+	}
+	out[o] = 0;
+	return o;
+}
+
+struct guard_cov {
+	uint32_t kinds;
+	const char *sees, *blind;
+};
+
+static const struct guard_cov covs[] = {
+	{ CHANGE_KINDS | (1U << GUARD_K_READ),
+	  "syscalls open/openat/openat2/creat, rename/renameat/renameat2, unlink/unlinkat/rmdir, "
+	  "chmod/fchmod/fchmodat, chown/fchown/lchown/fchownat, truncate/ftruncate",
+	  "io_uring operations (not seen yet); writes through files opened before or "
+	  "elsewhere; mmap writes; hard links under other names; failed read opens" },
+	{ 1U << GUARD_K_EXEC, "successful execve/execveat (the executable mapped)",
+	  "io_uring; failed execs; scripts (sh FILE or #!: the executable is the interpreter)" },
+	{ 1U << GUARD_K_PTRACE, "ptrace PTRACE_ATTACH/PTRACE_SEIZE",
+	  "process_vm_writev; writes to /proc/PID/mem" },
+	{ 1U << GUARD_K_MODULE, "init_module, finit_module (failed loads too)",
+	  "modules the kernel loads itself (request_module)" },
+	{ 1U << GUARD_K_SETID, "set*uid/set*gid calls asking for id 0",
+	  "the ids before the call (a root process asking again matches too); setfsuid" },
+	{ 1U << GUARD_K_CAPSET, "capset by a non-root task that keeps capabilities",
+	  "capabilities gained through exec (file capabilities)" },
+	{ 1U << GUARD_K_BPF, "bpf(BPF_PROG_LOAD)", "other bpf() commands" },
+	{ 1U << GUARD_K_PERF, "perf_event_open", "" },
+	{ (1U << GUARD_K_MOUNT) | (1U << GUARD_K_UNSHARE) | (1U << GUARD_K_SETNS),
+	  "mount, unshare, setns", "clone() with namespace flags; the new mount API (fsmount, "
+	  "move_mount)" },
+};
+
+static void cat(char *dst, size_t len, const char *s)
+{
+	size_t o = strlen(dst);
+
+	if (!*s)
+		return;
+	snprintf(dst + o, len - o, "%s%s", o ? "; " : "", s);
+}
+
+void guard_coverage(uint32_t kinds, char *sees, size_t slen, char *blind, size_t blen)
+{
+	if (!kinds)
+		kinds = (1U << GUARD_K_N) - 1;
+	sees[0] = blind[0] = 0;
+	for (size_t i = 0; i < sizeof(covs) / sizeof(covs[0]); i++) {
+		if (!(covs[i].kinds & kinds))
+			continue;
+		cat(sees, slen, covs[i].sees);
+		cat(blind, blen, covs[i].blind);
+	}
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/* guard's rules: loading and overriding, errors with line and column, the kernel filter's
+ * keys, matching and messages. */
+#include "testutil.h"
+
+#include "modules/guard_rules.h"
+
+static bool load(struct guard_rules *rs, const char *text, char *err, size_t len)
+{
+	return guard_rules_load(rs, text, strlen(text), "t.yaml", err, len) == 0;
+}
+
+/* The published FNV-1a 64 test vectors (the kernel side computes the same). */
+static void test_fnv(void **state)
+{
+	assert_true(guard_fnv(GUARD_FNV_PATH, "", 0) == 0xcbf29ce484222325ULL);
+	assert_true(guard_fnv(GUARD_FNV_PATH, "a", 1) == 0xaf63dc4c8601ec8cULL);
+	assert_true(guard_fnv(GUARD_FNV_PATH, "foobar", 6) == 0x85944171f73967e8ULL);
+}
+
+static uint32_t key_class(const struct guard_filter *f, uint64_t basis, const char *s)
+{
+	uint64_t k = guard_fnv(basis, s, strlen(s));
+
+	for (size_t i = 0; i < f->nkeys; i++)
+		if (f->keys[i] == k)
+			return f->classes[i];
+	return 0;
+}
+
+static void test_filter_keys(void **state)
+{
+	struct guard_rules rs = { 0 };
+	struct guard_filter *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	assert_true(load(&rs, "rules:\n"
+			 "  - {name: a, event: write, path: [/etc/passwd, '/tmp/*', "
+			 "'/home/*/.ssh/authorized_keys', /etc/d/]}\n"
+			 "  - {name: b, event: read, path: /etc/shadow}\n"
+			 "  - {name: c, event: exec, flags: memfd}\n"
+			 "  - {name: d, event: ptrace}\n", err, sizeof(err)));
+	assert_int_equal(guard_rules_filter(&rs, f, err, sizeof(err)), 0);
+	assert_int_equal(f->kinds, (1U << GUARD_K_WRITE) | (1U << GUARD_K_READ) |
+			 (1U << GUARD_K_EXEC) | (1U << GUARD_K_PTRACE));
+	assert_int_equal(f->all, 0);	/* flagged execs come up without a key */
+	assert_int_equal(key_class(f, GUARD_FNV_PATH, "/etc/passwd"), GUARD_C_CHANGE);
+	assert_int_equal(key_class(f, GUARD_FNV_PATH, "/tmp"), GUARD_C_CHANGE);
+	assert_int_equal(key_class(f, GUARD_FNV_LEAF, "authorized_keys"), GUARD_C_CHANGE);
+	assert_int_equal(key_class(f, GUARD_FNV_PATH, "/etc/d"), GUARD_C_CHANGE);
+	assert_int_equal(key_class(f, GUARD_FNV_PATH, "/etc/shadow"), GUARD_C_READ);
+	assert_int_equal(key_class(f, GUARD_FNV_LEAF, "shadow"), GUARD_C_READ);
+	assert_int_equal(key_class(f, GUARD_FNV_LEAF, "passwd"), 0);
+	assert_int_equal(f->nkeys, 6);
+	/* a glob with nothing literal before its first wildcard watches everything */
+	assert_true(load(&rs, "- {name: e, event: unlink, path: '/*.log'}\n", err, sizeof(err)));
+	assert_int_equal(guard_rules_filter(&rs, f, err, sizeof(err)), 0);
+	assert_int_equal(f->all, GUARD_C_CHANGE);
+	guard_rules_free(&rs);
+	free(f);
+}
+
+static void test_override_and_disable(void **state)
+{
+	struct guard_rules rs = { 0 };
+	char err[256];
+
+	assert_int_equal(guard_rules_defaults(&rs, err, sizeof(err)), 0);
+	assert_int_equal(rs.n, 20);
+	assert_true(load(&rs, "rules:\n  - name: ptrace-attach\n    event: ptrace\n"
+			 "    severity: low\n  - name: module-load\n    enabled: no\n", err,
+			 sizeof(err)));
+	assert_int_equal(rs.n, 20);
+	for (size_t i = 0; i < rs.n; i++) {
+		if (!strcmp(rs.r[i].name, "ptrace-attach")) {
+			assert_int_equal(rs.r[i].sev, GUARD_SEV_LOW);
+			assert_string_equal(rs.r[i].origin, "t.yaml:2");
+		}
+		if (!strcmp(rs.r[i].name, "module-load"))
+			assert_false(rs.r[i].enabled);
+	}
+	/* a file with an error changes nothing */
+	assert_false(load(&rs, "- {name: new1}\n- {name: bpf-load, enabled: false}\n- {x: 1}\n",
+			  err, sizeof(err)));
+	assert_string_equal(err, "t.yaml:3:4: unknown field 'x' (name, event, path, comm, exe, "
+			    "parent, uid, flags, result, not, severity, message, description, "
+			    "enabled)");
+	assert_int_equal(rs.n, 20);
+	for (size_t i = 0; i < rs.n; i++)
+		if (!strcmp(rs.r[i].name, "bpf-load"))
+			assert_true(rs.r[i].enabled);
+	guard_rules_free(&rs);
+}
+
+static void test_errors(void **state)
+{
+	struct guard_rules rs = { 0 };
+	char err[256];
+
+	assert_false(load(&rs, "- name: a\n  uid: [0, -3]\n", err, sizeof(err)));
+	assert_string_equal(err, "t.yaml:2:12: bad uid '-3'");
+	assert_false(load(&rs, "- name: a\n  flags: shiny\n", err, sizeof(err)));
+	assert_string_equal(err, "t.yaml:2:10: unknown flag 'shiny' (memfd, nolink, setuid, setgid)");
+	assert_false(load(&rs, "- name: a\n  enabled: maybe\n", err, sizeof(err)));
+	assert_string_equal(err, "t.yaml:2:12: 'enabled' is true or false, not 'maybe'");
+	assert_false(load(&rs, "- name: a\n  message: '{comm'\n", err, sizeof(err)));
+	assert_string_equal(err, "t.yaml:2:12: '{' is not closed in the message");
+	assert_false(load(&rs, "other: 1\n", err, sizeof(err)));
+	assert_string_equal(err, "t.yaml:1:1: unknown field 'other' (a rule file has 'rules')");
+	assert_true(load(&rs, "", err, sizeof(err)));	/* empty: no rules */
+	assert_int_equal(rs.n, 0);
+	guard_rules_free(&rs);
+}
+
+static void test_match_and_message(void **state)
+{
+	struct guard_rules rs = { 0 };
+	char err[256], msg[256];
+	struct guard_view v = {
+		.kind = GUARD_K_RENAME, .uid = 1000, .ret = 0, .path = "/srv/a.tmp",
+		.path2 = "/srv/a.dat", .comm = "cp", .exe = "/usr/bin/cp", .parent = "bash",
+	};
+
+	assert_true(load(&rs, "- name: r\n  event: [rename, write]\n  path: '/srv/*.dat'\n"
+			 "  uid: [1000]\n  parent: 'ba*'\n  result: ok\n  not: {comm: [rsync]}\n"
+			 "  message: '{event} {path}{path2} by {comm} ({pid}, uid {uid}) {ret}'\n",
+			 err, sizeof(err)));
+	assert_true(guard_rule_match(&rs.r[0], &v));	/* the new name matches */
+	guard_message(&rs.r[0], &v, 42, msg, sizeof(msg));
+	assert_string_equal(msg, "rename /srv/a.tmp -> /srv/a.dat by cp (42, uid 1000) 0");
+	v.comm = "rsync";
+	assert_false(guard_rule_match(&rs.r[0], &v));	/* vetoed */
+	v.comm = "cp";
+	v.ret = -13;
+	assert_false(guard_rule_match(&rs.r[0], &v));	/* result: ok */
+	v.ret = 0;
+	v.uid = 0;
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	v.uid = 1000;
+	v.kind = GUARD_K_UNLINK;
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	v.kind = GUARD_K_WRITE;
+	v.path2 = "";
+	assert_false(guard_rule_match(&rs.r[0], &v));	/* /srv/a.tmp alone */
+	guard_rules_free(&rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fnv),
+		cmocka_unit_test(test_filter_keys),
+		cmocka_unit_test(test_override_and_disable),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_match_and_message),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
