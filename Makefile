@@ -227,8 +227,10 @@ $(BUILD)/tests/e2e/helpers/profspin: tests/e2e/helpers/profspin.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fPIE -pie -Wall -Wextra -Werror $< -o $@
 
-# offcpu's target: frame pointers, -O1, so both its threads' user stacks walk
-$(BUILD)/tests/e2e/helpers/offwait: tests/e2e/helpers/offwait.c
+# offcpu's and profile --wall's targets: frame pointers, -O1, so their threads' user
+# stacks walk
+$(BUILD)/tests/e2e/helpers/offwait $(BUILD)/tests/e2e/helpers/wallmix: \
+		$(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@

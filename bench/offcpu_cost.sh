@@ -11,12 +11,17 @@
 #   ksight offcpu              sleeper stacks and waker stacks (sched_switch + sched_waking)
 #   ksight offcpu --no-waker   sleeper stacks only: the same work as offcputime
 #   offcputime                 libbpf-tools (Debian): sleeper stacks, no waker
+#   ksight offcpu --all --no-waker  sleeper stacks at every switch-out, preempted too
+#   ksight profile             cpu-clock samples at 99 Hz (the base of the next)
+#   ksight profile --wall      the samples and offcpu's kernel side with the run-queue
+#                              split (stacks at every switch-out, preempted ones too)
 # Prints the median us per op over ROUNDS and the ratio to untraced.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 LOOPS=${LOOPS:-200000}
-NAMES=("untraced" "ksight offcpu" "ksight offcpu --no-waker" "offcputime")
+NAMES=("untraced" "ksight offcpu" "ksight offcpu --no-waker" "offcputime" "ksight profile"
+	"ksight profile --wall" "ksight offcpu --all --no-waker")
 
 bench_init offcpu_cost "ROUNDS=$ROUNDS LOOPS=$LOOPS CPU=$CPU SETTLE=$SETTLE"
 "$ROOT/scripts/install-deps.sh" linux-perf >/dev/null || exit 1
@@ -37,10 +42,19 @@ one()
 	local err="$TMP/err.$1" us
 	case $1 in
 	0) pingpong us ;;
-	1 | 2)
+	1 | 2 | 6)
 		local extra=()
 		[ "$1" = 2 ] && extra=(--no-waker)
+		[ "$1" = 6 ] && extra=(--all --no-waker)
 		start_tracer ksight "$err" "$KSIGHT" offcpu "${extra[@]}" || { echo -; return; }
+		pingpong us
+		stop_ksight "$TRACER_PID" "$err" "${NAMES[$1]}"
+		;;
+	4 | 5)
+		local extra=()
+		[ "$1" = 5 ] && extra=(--wall)
+		start_tracer ksight "$err" "$KSIGHT" profile --folded "${extra[@]}" ||
+			{ echo -; return; }
 		pingpong us
 		stop_ksight "$TRACER_PID" "$err" "${NAMES[$1]}"
 		;;

@@ -1,296 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * offcpu module: where threads block and who wakes them, summed in the kernel.
- *
- * sched_switch, for prev (still the current task, so it can take its own stacks): a
- * wanted thread leaving the CPU blocked (a sleeping state, not preempted; any switch-out
- * with --all) leaves its switch-out time and user and kernel stack ids in offcpu_starts,
- * by thread id. sched_waking, in the waker's context (the kernel guarantees it, unlike
- * sched_wakeup, which a remote wakeup fires on the woken task's CPU): the waker's
- * process, name and stacks go into the sleeper's entry. sched_switch, for next: the
- * interval ends; its length is added to offcpu_rows under (sleeper, its stacks, waker,
- * its stacks). The filters are read at switch-out, where the stacks would cost: the
- * thread switched in later is the same one (ks_want of the current task).
- *
- * Only tp_btf and raw_tp: the hooks need the tasks themselves (their state, pid, name),
- * and no kernel function is probed. Each hook runs with the runqueue lock held and
- * interrupts off; a row is shared by CPUs, so adds are atomic.
+ * offcpu module: where threads block and who wakes them, summed in the kernel. The maps
+ * and the hooks' bodies are in offcpu_sched.bpf.h (profile --wall loads them too); here,
+ * the module's programs.
  */
-#include "common.bpf.h"
-#include "offcpu.h"
-#include "task_want.bpf.h"
-
-#define PF_KTHREAD 0x00200000	/* include/linux/sched.h, stable since 2.6 */
-#define EFAULT 14
-#define EEXIST 17
-#define TASK_DEAD 0x80		/* a thread's last switch-out, the same bit since 2.6 */
-
-const volatile bool offcpu_user = true;		/* user stacks (not -K) */
-const volatile bool offcpu_kernel = true;	/* kernel stacks (not -U) */
-const volatile bool offcpu_waker = true;	/* not --no-waker */
-const volatile bool offcpu_all = false;		/* --all: preempted switch-outs too */
-const volatile bool offcpu_per_thread = false;	/* -L */
-const volatile __u64 offcpu_min_ns = 0;		/* --min-us */
-const volatile __u64 offcpu_max_ns = ~0ULL;	/* --max-us */
-
-/* its size is set before load (--stack-storage) */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, OFFCPU_DEPTH * sizeof(__u64));
-} offcpu_stacks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, OFFCPU_STARTS);
-	__type(key, __u32);
-	__type(value, struct offcpu_start);
-} offcpu_starts SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, OFFCPU_ROWS);
-	__type(key, struct offcpu_key);
-	__type(value, struct offcpu_val);
-} offcpu_rows SEC(".maps");
-
-/* pid -> the image last announced (exec_id, the leader's start time): a new one is
- * announced so that its maps are read while it lives */
-struct offcpu_image {
-	__u64 start;
-	__u32 exec_id;
-	__u32 __pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, OFFCPU_SEEN);
-	__type(key, __u32);
-	__type(value, struct offcpu_image);
-} offcpu_seen SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, OFFCPU_ST_N);
-	__type(key, __u32);
-	__type(value, __u64);
-} offcpu_stats SEC(".maps");
-
-/* the entry being filled (too large for the stack next to the key) */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct offcpu_key);
-} offcpu_scratch SEC(".maps");
-
-static __always_inline void stat_add(__u32 i)
-{
-	__u64 *v = bpf_map_lookup_elem(&offcpu_stats, &i);
-
-	if (v)
-		(*v)++;
-}
-
-/* The current task's stack id, or OFFCPU_LOST_STACK with the reason counted at @none + 1
- * (collision) or @none + 2 (other errors). */
-static __always_inline __s32 stack_id(void *ctx, __u64 flags, __u32 none)
-{
-	long id = bpf_get_stackid(ctx, &offcpu_stacks, flags);
-
-	if (id >= 0)
-		return id;
-	stat_add(id == -EEXIST ? none + 1 : none + 2);
-	return OFFCPU_LOST_STACK;
-}
-
-/* The current task @t (@pid_tgid) took a user stack of image @exec_id: announce the
- * image the first time. */
-static __always_inline void announce(struct task_struct *t, __u64 pid_tgid, __u32 exec_id)
-{
-	struct offcpu_image img = { .exec_id = exec_id }, *seen;
-	__u32 pid = pid_tgid >> 32;
-	struct offcpu_first *e;
-
-	img.start = BPF_CORE_READ(t, group_leader, start_time);
-	seen = bpf_map_lookup_elem(&offcpu_seen, &pid);
-	if (seen && seen->exec_id == exec_id && seen->start == img.start)
-		return;
-	if (bpf_map_update_elem(&offcpu_seen, &pid, &img, BPF_ANY)) {
-		stat_add(OFFCPU_ST_SEEN_FULL);
-		return;
-	}
-	e = ks_reserve(OFFCPU_EV_FIRST, sizeof(*e), pid_tgid);
-	if (!e)
-		return;
-	e->exec_id = exec_id;
-	e->__pad = 0;
-	ks_submit(e);
-}
-
-/* The current task's (@t) user and kernel stack ids. */
-static __always_inline void stacks(void *ctx, struct task_struct *t, __s32 *u, __s32 *k)
-{
-	bool kthread = (BPF_CORE_READ(t, flags) & PF_KTHREAD) || !BPF_CORE_READ(t, mm);
-
-	*u = *k = OFFCPU_NO_STACK;
-	if (offcpu_user && !kthread) {
-		*u = stack_id(ctx, BPF_F_USER_STACK, OFFCPU_ST_UNONE);
-		if (*u >= 0)
-			announce(t, bpf_get_current_pid_tgid(),
-				 (__u32)BPF_CORE_READ(t, self_exec_id));
-	} else
-		stat_add(OFFCPU_ST_UNONE);
-	if (offcpu_kernel)
-		*k = stack_id(ctx, 0, OFFCPU_ST_KNONE);
-	else
-		stat_add(OFFCPU_ST_KNONE);
-}
-
-/* @prev, the current task, leaves the CPU. */
-static __always_inline void switch_out(void *ctx, struct task_struct *prev, bool runnable,
-				       long state)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct offcpu_start s = {};
-	__u32 tid = (__u32)pid_tgid;
-
-	if (!tid || (state & TASK_DEAD) || !ks_want(pid_tgid))
-		return;
-	if (runnable && !offcpu_all) {
-		stat_add(OFFCPU_ST_PREEMPTED);
-		return;
-	}
-	s.exec_id = (__u32)BPF_CORE_READ(prev, self_exec_id);
-	stacks(ctx, prev, &s.ustack, &s.kstack);
-	s.waker_ustack = s.waker_kstack = OFFCPU_NO_STACK;
-	s.ts = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&offcpu_starts, &tid, &s, BPF_ANY))
-		ks_lost(OFFCPU_EV_START);
-	else
-		stat_add(OFFCPU_ST_OUT);
-}
-
-/* @next comes back on the CPU: the interval its switch-out started ends. */
-static __always_inline void switch_in(struct task_struct *next)
-{
-	__u32 tid = BPF_CORE_READ(next, pid), zero = 0;
-	struct offcpu_start *s;
-	struct offcpu_key *k;
-	struct offcpu_val *v;
-	__u64 delta;
-
-	if (!tid)
-		return;
-	s = bpf_map_lookup_elem(&offcpu_starts, &tid);
-	if (!s)
-		return;		/* not wanted, or asleep since before ksight */
-	delta = bpf_ktime_get_ns() - s->ts;
-	if ((__s64)delta < 0)
-		delta = 0;
-	k = bpf_map_lookup_elem(&offcpu_scratch, &zero);
-	if (!k)
-		goto out;
-	if (delta < offcpu_min_ns || delta > offcpu_max_ns) {
-		stat_add(OFFCPU_ST_RANGE);
-		goto out;
-	}
-	k->pid = BPF_CORE_READ(next, tgid);
-	k->tid = offcpu_per_thread ? tid : 0;
-	k->exec_id = s->exec_id;
-	k->ustack = s->ustack;
-	k->kstack = s->kstack;
-	k->waker_pid = s->waker_pid;
-	k->waker_tid = s->waker_tid;
-	k->waker_exec_id = s->waker_exec_id;
-	k->waker_ustack = s->waker_ustack;
-	k->waker_kstack = s->waker_kstack;
-	__builtin_memcpy(k->waker_comm, s->waker_comm, sizeof(k->waker_comm));
-	bpf_probe_read_kernel(k->comm, sizeof(k->comm), &next->comm);
-	if (!s->waker_pid && !s->waker_comm[0] && offcpu_waker)
-		stat_add(OFFCPU_ST_NOWAKER);
-	v = bpf_map_lookup_elem(&offcpu_rows, k);
-	if (!v) {
-		struct offcpu_val nv = {};
-
-		nv.cgroup = BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id);
-		/* another CPU may have made it meanwhile: EEXIST is fine */
-		bpf_map_update_elem(&offcpu_rows, k, &nv, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&offcpu_rows, k);
-		if (!v) {
-			ks_lost(OFFCPU_EV_BLOCK);
-			goto out;
-		}
-	}
-	__sync_fetch_and_add(&v->total_ns, delta);
-	__sync_fetch_and_add(&v->count, 1);
-out:
-	bpf_map_delete_elem(&offcpu_starts, &tid);
-}
-
-static __always_inline void on_switch(void *ctx, bool preempt, struct task_struct *prev,
-				      struct task_struct *next)
-{
-	long state = ks_task_state(prev);
-
-	switch_out(ctx, prev, preempt || !state, state);
-	switch_in(next);
-}
-
-/* @p is being woken by the current task (or an interrupt on its CPU). */
-static __always_inline void on_waking(void *ctx, struct task_struct *p)
-{
-	__u32 tid = BPF_CORE_READ(p, pid);
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct offcpu_start *s;
-
-	if (!offcpu_waker)
-		return;
-	s = bpf_map_lookup_elem(&offcpu_starts, &tid);
-	if (!s)
-		return;
-	s->waker_pid = pid_tgid >> 32;
-	s->waker_tid = offcpu_per_thread ? (__u32)pid_tgid : 0;
-	s->waker_exec_id = (__u32)BPF_CORE_READ(t, self_exec_id);
-	bpf_get_current_comm(s->waker_comm, sizeof(s->waker_comm));
-	if ((__u32)pid_tgid) {
-		stacks(ctx, t, &s->waker_ustack, &s->waker_kstack);
-	} else {
-		/* the idle task (an interrupt woke it): its kernel stack only */
-		s->waker_ustack = OFFCPU_NO_STACK;
-		s->waker_kstack = offcpu_kernel ? stack_id(ctx, 0, OFFCPU_ST_KNONE)
-						: OFFCPU_NO_STACK;
-	}
-	stat_add(OFFCPU_ST_WAKES);
-}
+#include "offcpu_sched.bpf.h"
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(offcpu__switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	on_switch(ctx, preempt, prev, next);
+	offcpu_on_switch(ctx, preempt, prev, next);
 	return 0;
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(offcpu__switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	on_switch(ctx, preempt, prev, next);
+	offcpu_on_switch(ctx, preempt, prev, next);
 	return 0;
 }
 
 SEC("tp_btf/sched_waking")
 int BPF_PROG(offcpu__waking_btf, struct task_struct *p)
 {
-	on_waking(ctx, p);
+	offcpu_on_waking(ctx, p);
 	return 0;
 }
 
 SEC("raw_tp/sched_waking")
 int BPF_PROG(offcpu__waking_raw, struct task_struct *p)
 {
-	on_waking(ctx, p);
+	offcpu_on_waking(ctx, p);
 	return 0;
 }
 

@@ -39,17 +39,22 @@ struct offcpu_key {
 	__s32 waker_kstack;
 	char comm[TASK_COMM_LEN];	/* the sleeper's thread name */
 	char waker_comm[TASK_COMM_LEN];	/* the waker's ("" when none) */
+	__u64 cgroup;		/* the sleeper's cgroup v2 id with --per-cgroup, else 0 */
 };
 
 struct offcpu_val {
 	__u64 total_ns;		/* time blocked */
 	__u64 count;		/* blocked intervals */
 	__u64 cgroup;		/* the sleeper's cgroup v2 id when the row was made */
+	__u64 rq_ns;		/* of total_ns, the time runnable in the run queue (only
+				 * with offcpu_rq_split: profile --wall) */
 };
 
 /* What a thread switched out blocked left for its switch-in (and its waker). */
 struct offcpu_start {
 	__u64 ts;		/* switch-out, ns */
+	__u64 wake_ts;		/* runnable again (sched_waking, or ts if preempted), ns;
+				 * 0 while blocked (kept only with offcpu_rq_split) */
 	__u32 exec_id;
 	__s32 ustack, kstack;
 	__u32 waker_pid, waker_tid, waker_exec_id;

@@ -6,6 +6,11 @@
  * Nothing is streamed per sample: only the first sample of each process image
  * (pid, self_exec_id, start time) is sent, so that user space reads that image's mappings
  * while the process lives. The idle task is counted apart, never in rows.
+ *
+ * --wall loads offcpu's kernel side as well (offcpu_sched.bpf.h, its maps and hook bodies
+ * wrapped in programs of this object, run-queue split on): the time off the CPU, blocked
+ * and waiting in the run queue, by stack, next to the samples. Its announcements and
+ * losses are this module's types.
  */
 #include "common.bpf.h"
 #include "profile.h"
@@ -13,6 +18,11 @@
 #define PF_KTHREAD 0x00200000	/* include/linux/sched.h, stable since 2.6 */
 #define EFAULT 14
 #define EEXIST 17
+
+#define OFFCPU_T_FIRST PROFILE_EV_FIRST
+#define OFFCPU_T_BLOCK PROFILE_EV_WALL
+#define OFFCPU_T_START PROFILE_EV_WALL_START
+#include "offcpu_sched.bpf.h"
 
 const volatile bool profile_user = true;	/* take user stacks (not -K) */
 const volatile bool profile_kernel = true;	/* take kernel stacks (not -U) */
@@ -149,6 +159,35 @@ int profile__sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	__sync_fetch_and_add(&v->count, 1);
+	return 0;
+}
+
+/* --wall: offcpu's hooks (offcpu_sched.bpf.h) */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(profile__switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	offcpu_on_switch(ctx, preempt, prev, next);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(profile__switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	offcpu_on_switch(ctx, preempt, prev, next);
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(profile__waking_btf, struct task_struct *p)
+{
+	offcpu_on_waking(ctx, p);
+	return 0;
+}
+
+SEC("raw_tp/sched_waking")
+int BPF_PROG(profile__waking_raw, struct task_struct *p)
+{
+	offcpu_on_waking(ctx, p);
 	return 0;
 }
 

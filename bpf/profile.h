@@ -13,6 +13,12 @@
 #define PROFILE_EV_FIRST KS_EV(KS_MOD_profile, 1)	/* streamed: the first sample of a
 							 * process image (its maps are read then) */
 
+#define PROFILE_EV_WALL KS_EV(KS_MOD_profile, 2)	/* --wall, aggregated: intervals off
+							 * the CPU counted (offcpu_sched.bpf.h);
+							 * loss slot: a row the full table refused */
+#define PROFILE_EV_WALL_START KS_EV(KS_MOD_profile, 3)	/* --wall, loss slot: a switch-out
+							 * the full table of sleepers refused */
+
 #define PROFILE_ROWS 16384
 #define PROFILE_SEEN 16384
 #define PROFILE_DEPTH 127	/* frames per stack, the kernel's PERF_MAX_STACK_DEPTH */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cgroup.h"
 #include "core/ident.h"
 #include "modules/offcpu_int.h"
 #include "offcpu.skel.h"
@@ -32,6 +33,8 @@ static const struct ks_opt offcpu_opts[] = {
 	  "one row per process (the default)" },
 	{ "per-thread", 'L', KS_OPT_FLAG, offsetof(struct offcpu_state, per_thread), NULL,
 	  "one row per thread (sleeper and waker) instead of per process" },
+	{ "per-cgroup", 0, KS_OPT_FLAG, offsetof(struct offcpu_state, per_cgroup), NULL,
+	  "rows split by the sleeper's cgroup v2, its path shown (folded: the path first)" },
 	{ "folded", 0, KS_OPT_FLAG, offsetof(struct offcpu_state, folded), NULL,
 	  "folded stacks on stdout (comm;sleeper;--;waker;waker-comm MICROSECONDS)" },
 	{ "top", 0, KS_OPT_UINT, offsetof(struct offcpu_state, top), "N",
@@ -74,8 +77,8 @@ static int offcpu_configure(void *state, const struct ks_common *common, char *e
 		snprintf(err, len, "-U and -K exclude each other");
 		return -1;
 	}
-	if (st->per_process && st->per_thread) {
-		snprintf(err, len, "-P and -L exclude each other");
+	if (st->per_process + st->per_thread + st->per_cgroup > 1) {
+		snprintf(err, len, "-P, -L and --per-cgroup exclude each other");
 		return -1;
 	}
 	if (st->max_us && st->min_us > st->max_us) {
@@ -195,9 +198,29 @@ static int offcpu_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->offcpu_waker = !st->no_waker && !st->no_stacks;
 	skel->rodata->offcpu_all = st->all;
 	skel->rodata->offcpu_per_thread = st->per_thread;
+	skel->rodata->offcpu_per_cgroup = st->per_cgroup;
 	skel->rodata->offcpu_min_ns = st->min_us * 1000;
 	skel->rodata->offcpu_max_ns = st->max_us ? st->max_us * 1000 : ~0ULL;
 	return bpf_map__set_max_entries(skel->maps.offcpu_stacks, st->stack_storage);
+}
+
+static void queue_cgroup(void *arg, uint64_t id, const char *path)
+{
+	(void)path;
+	ks_ident__cgroup_path(arg, id);
+}
+
+/* --per-cgroup: the paths of the cgroups there now are resolved on the worker before the
+ * first report needs them (one made later is, from its first report on). */
+static void offcpu_started(struct ks_ctx *ctx, void *state)
+{
+	struct offcpu_state *st = state;
+	struct ks_cgfs fs;
+
+	if (!st->per_cgroup || ks_cgfs__open(&fs, "/proc"))
+		return;
+	ks_cgfs__walk(&fs, 4096, queue_cgroup, ks_ctx_ident(ctx));
+	ks_cgfs__close(&fs);
 }
 
 static void offcpu_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
@@ -226,6 +249,7 @@ static bool sub_row(void *r, const void *p)
 	if (o) {
 		d->v.count -= o->v.count;
 		d->v.total_ns -= o->v.total_ns;
+		d->v.rq_ns -= o->v.rq_ns;
 	}
 	return d->v.count;
 }
@@ -256,7 +280,8 @@ const struct ks_module offcpu_module = {
 		 "  ksight offcpu -p 1234 --min-us 1000 5 3  # one process, sleeps >= 1 ms, every 5 s\n"
 		 "  ksight offcpu -L -t 1235 --json --duration 5  # one thread, wakers by thread\n"
 		 "  ksight offcpu --folded --duration 30 > out.folded  # sleeper;--;waker, in us\n"
-		 "  ksight offcpu -K --no-waker --duration 10  # kernel stacks only, no waker\n",
+		 "  ksight offcpu -K --no-waker --duration 10  # kernel stacks only, no waker\n"
+		 "  ksight offcpu --per-cgroup --folded --duration 10  # by cgroup: path;comm;...\n",
 	.opts = offcpu_opts,
 	.state_size = sizeof(struct offcpu_state),
 	.defaults = &offcpu_defaults,
@@ -266,6 +291,7 @@ const struct ks_module offcpu_module = {
 	.configure = offcpu_configure,
 	.init = offcpu_init,
 	.setup = offcpu_setup,
+	.started = offcpu_started,
 	.event = offcpu_event,
 	.proc = offcpu_proc,
 	.report = offcpu_report,

@@ -24,6 +24,7 @@ struct offcpu_state {
 	bool all;		/* --all: preempted switch-outs too */
 	bool per_process;	/* -P (the default) */
 	bool per_thread;	/* -L */
+	bool per_cgroup;	/* --per-cgroup */
 	bool folded;		/* --folded */
 	uint64_t min_us, max_us;	/* --min-us, --max-us (0: no bound) */
 	uint64_t top;		/* --top */
@@ -37,6 +38,10 @@ struct offcpu_state {
 };
 
 void offcpu_report(struct ks_ctx *ctx, void *state, void *vskel);
+/* Cgroup @id's path below the cgroup2 mount, "cgroup:ID" while unknown (its resolution is
+ * then queued); for folded text (@folded) with ';', ' ' and newlines as '_'. Into @buf. */
+const char *offcpu_cgroup_text(struct ks_ctx *ctx, uint64_t id, bool folded, char *buf,
+			       size_t len);
 
 /* offcpu_text.c: stacks as text, frames separated by ';' (nothing here reads a map). */
 #define OFFCPU_FRAME_LEN 256

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/cgroup.h"
 #include "core/ident.h"
 #include "modules/offcpu_int.h"
 #include "offcpu.skel.h"
@@ -123,6 +124,28 @@ static void row_stacks(struct walk *w, const struct offcpu_row *r, bool folded,
 	}
 }
 
+const char *offcpu_cgroup_text(struct ks_ctx *ctx, uint64_t id, bool folded, char *buf,
+			       size_t len)
+{
+	const char *p = ks_ident__cgroup_path(ks_ctx_ident(ctx), id);
+	struct ks_cgfs fs;
+
+	if (p) {
+		snprintf(buf, len, "%s", p);
+	} else {
+		/* not resolved yet (the worker has it queued): here, once, by its handle */
+		int err = ks_cgfs__open(&fs, "/proc") ?: ks_cgfs__path(&fs, id, buf, len);
+
+		ks_cgfs__close(&fs);
+		if (err)
+			snprintf(buf, len, "cgroup:%llu", (unsigned long long)id);
+	}
+	for (char *c = buf; folded && *c; c++)
+		if (*c == ';' || *c == ' ' || *c == '\n')
+			*c = '_';
+	return buf;
+}
+
 static void emit_row(struct ks_ctx *ctx, struct walk *w, const struct offcpu_row *r)
 {
 	struct offcpu_text *sl = calloc(2, sizeof(*sl)), *wk = sl + 1;
@@ -141,6 +164,13 @@ static void emit_row(struct ks_ctx *ctx, struct walk *w, const struct offcpu_row
 	if (w->st->per_thread)
 		ks_rec_uint(&rec, NULL, "TID", -7, r->k.tid);
 	ks_rec_kstr(&rec, NULL, "COMM", -16, h.comm, sizeof(h.comm), false);
+	if (w->st->per_cgroup) {
+		char cg[KS_CG_PATH_MAX];
+		const char *p = offcpu_cgroup_text(ctx, r->k.cgroup, false, cg, sizeof(cg));
+
+		ks_rec_uint(&rec, "cgroup_id", NULL, 0, r->k.cgroup);
+		ks_rec_str(&rec, "cgroup_path", "CGROUP", -24, p, strlen(p));
+	}
 	ks_rec_str(&rec, "stack", "STACK", 0, sl->s, sl->len);
 	if (!w->st->no_waker) {
 		ks_rec_uint(&rec, "waker_pid", "WOKEN BY", 0, r->k.waker_pid);
@@ -154,13 +184,18 @@ static void emit_row(struct ks_ctx *ctx, struct walk *w, const struct offcpu_row
 	free(sl);
 }
 
-static void print_folded(struct walk *w, const struct offcpu_row *r)
+static void print_folded(struct ks_ctx *ctx, struct walk *w, const struct offcpu_row *r)
 {
 	struct offcpu_text *sl = calloc(2, sizeof(*sl)), *wk = sl + 1;
 	char comm[TASK_COMM_LEN + 1], wcomm[TASK_COMM_LEN + 1];
 
 	if (!sl)
 		return;
+	if (w->st->per_cgroup) {
+		char cg[KS_CG_PATH_MAX];
+
+		offcpu_text_add(sl, offcpu_cgroup_text(ctx, r->k.cgroup, true, cg, sizeof(cg)));
+	}
 	offcpu_comm_text(r->k.comm, comm, sizeof(comm));
 	offcpu_text_add(sl, comm);
 	row_stacks(w, r, true, sl, wk);
@@ -269,7 +304,7 @@ void offcpu_report(struct ks_ctx *ctx, void *state, void *vskel)
 		blocked += d[i].v.total_ns;
 		w.t.all += d[i].v.count;
 		if (st->folded)
-			print_folded(&w, &d[i]);
+			print_folded(ctx, &w, &d[i]);
 		else if (!st->top || i < st->top)
 			emit_row(ctx, &w, &d[i]);
 	}

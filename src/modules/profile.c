@@ -35,6 +35,10 @@ static const struct ks_opt profile_opts[] = {
 	  "functions per report, most samples first (default 20, 0: all)", 0, 1000000 },
 	{ "stack-storage", 0, KS_OPT_UINT, offsetof(struct profile_state, stack_storage), "N",
 	  "distinct stacks the kernel keeps (default 16384)", 256, 1048576 },
+	{ "wall", 0, KS_OPT_FLAG, offsetof(struct profile_state, wall), NULL,
+	  "wall time: on-CPU samples, run-queue waits and time blocked, by stack, in ns" },
+	{ "per-cgroup", 0, KS_OPT_FLAG, offsetof(struct profile_state, per_cgroup), NULL,
+	  "stacks rooted at the cgroup v2 path, not the thread name (--wall: rows per cgroup)" },
 	{ 0 },
 };
 
@@ -45,12 +49,29 @@ static const struct ks_slot profile_slots[] = {
 			{ KS_FAM_PERF, { { "profile__sample", "software" } } },
 		},
 	},
+	/* --wall: offcpu's hooks (bpf/offcpu_sched.bpf.h) */
+	{
+		.name = "see switches",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "profile__switch_btf", "sched_switch" } } },
+			{ KS_FAM_RAW_TP, { { "profile__switch_raw", "sched_switch" } } },
+		},
+	},
+	{
+		.name = "see wakeups",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "profile__waking_btf", "sched_waking" } } },
+			{ KS_FAM_RAW_TP, { { "profile__waking_raw", "sched_waking" } } },
+		},
+	},
 	{ 0 },
 };
 
 static const struct ks_evtype profile_types[] = {
 	{ PROFILE_EV_SAMPLE, "samples", true },
 	{ PROFILE_EV_FIRST, "first_samples" },
+	{ PROFILE_EV_WALL, "wall_intervals", true },
+	{ PROFILE_EV_WALL_START, "wall_sleepers" },
 	{ 0 },
 };
 
@@ -67,7 +88,15 @@ static int profile_configure(void *state, const struct ks_common *common, char *
 		snprintf(err, len, "--folded writes stdout: not with --json or -o");
 		return -1;
 	}
+	st->period_ns = 1000000000ULL / st->freq;
 	return 0;
+}
+
+static bool profile_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct profile_state *st = state;
+
+	return slot == &profile_slots[0] || st->wall;
 }
 
 static int profile_init(struct ks_ctx *ctx, void *state)
@@ -85,9 +114,26 @@ static int profile_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct profile_state *st = state;
 	struct profile_bpf *skel = vskel;
 
+	struct bpf_map *wall_maps[] = { skel->maps.offcpu_rows, skel->maps.offcpu_starts,
+					skel->maps.offcpu_seen };
+	int err;
+
 	skel->rodata->profile_user = !st->kernel_only;
 	skel->rodata->profile_kernel = !st->user_only;
-	return bpf_map__set_max_entries(skel->maps.profile_stacks, st->stack_storage);
+	/* offcpu's side: no waker, preempted switch-outs too, the run queue apart */
+	skel->rodata->offcpu_user = !st->kernel_only;
+	skel->rodata->offcpu_kernel = !st->user_only;
+	skel->rodata->offcpu_waker = false;
+	skel->rodata->offcpu_rq_split = true;
+	skel->rodata->offcpu_per_cgroup = st->per_cgroup;
+	err = bpf_map__set_max_entries(skel->maps.profile_stacks, st->stack_storage);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.offcpu_stacks,
+					       st->wall ? st->stack_storage : 1);
+	/* without --wall its maps are loaded unused: as small as they go */
+	for (size_t i = 0; !err && !st->wall && i < sizeof(wall_maps) / sizeof(wall_maps[0]); i++)
+		err = bpf_map__set_max_entries(wall_maps[i], 1);
+	return err;
 }
 
 static int profile_attach(struct ks_ctx *ctx, void *state, void *vskel)
@@ -116,8 +162,10 @@ static void profile_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h
 {
 	struct profile_state *st = state;
 
-	if (h->type == KS_EV_PROC_EXIT)
+	if (h->type == KS_EV_PROC_EXIT) {
 		ks_task_rows_gone(&st->rows, h->pid);
+		ks_task_rows_gone(&st->wrows, h->pid);
+	}
 }
 
 static int by_key(const void *a, const void *b)
@@ -139,12 +187,36 @@ static bool sub_row(void *r, const void *p)
 	return d->v.count;
 }
 
+static int by_wkey(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct offcpu_key));
+}
+
+static uint64_t intervals(const void *row)
+{
+	return ((const struct offcpu_row *)row)->v.count;
+}
+
+static bool sub_wrow(void *r, const void *p)
+{
+	struct offcpu_row *d = r;
+	const struct offcpu_row *o = p;
+
+	if (o) {
+		d->v.count -= o->v.count;
+		d->v.total_ns -= o->v.total_ns;
+		d->v.rq_ns -= o->v.rq_ns;
+	}
+	return d->v.count;
+}
+
 static void profile_fini(void *state)
 {
 	struct profile_state *st = state;
 
 	ks_symmaps_stop(&st->maps);
 	ks_task_rows_free(&st->rows);
+	ks_task_rows_free(&st->wrows);
 	profile_fset_free(&st->all);
 }
 
@@ -153,6 +225,7 @@ static const struct profile_state profile_defaults = {
 	.top = 20,
 	.stack_storage = 16384,
 	.rows = KS_TASK_ROWS(struct profile_row, by_key, sub_row, samples),
+	.wrows = KS_TASK_ROWS(struct offcpu_row, by_wkey, sub_wrow, intervals),
 };
 
 KS_BPF_OBJECT(profile);
@@ -168,7 +241,10 @@ const struct ks_module profile_module = {
 		 "  ksight profile --folded --duration 30 > out.folded  # for flamegraph tools\n"
 		 "  ksight profile --svg cpu.svg --duration 30  # an interactive flame graph\n"
 		 "  ksight profile -K --json --duration 5  # kernel stacks only, JSON lines\n"
-		 "  ksight profile -p 1234 --src --duration 10  # inlined functions, file:line\n",
+		 "  ksight profile -p 1234 --src --duration 10  # inlined functions, file:line\n"
+		 "  ksight profile --wall -p 1234 --svg wall.svg --duration 30  # on-CPU, run\n"
+		 "                                        # queue and blocked time, by colour\n"
+		 "  ksight profile --wall --per-cgroup --folded --duration 10  # path;[kind];... NS\n",
 	.opts = profile_opts,
 	.state_size = sizeof(struct profile_state),
 	.defaults = &profile_defaults,
@@ -176,6 +252,7 @@ const struct ks_module profile_module = {
 	.slots = profile_slots,
 	.types = profile_types,
 	.configure = profile_configure,
+	.want_slot = profile_want_slot,
 	.init = profile_init,
 	.setup = profile_setup,
 	.attach = profile_attach,

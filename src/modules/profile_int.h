@@ -10,6 +10,7 @@
 #include "core/module.h"
 #include "core/rows.h"
 #include "core/symmaps.h"
+#include "modules/offcpu_int.h"
 #include "profile.h"
 
 
@@ -60,6 +61,12 @@ struct profile_state {
 	uint64_t stack_storage;	/* --stack-storage: entries of the stack map */
 	struct ks_task_rows rows;
 	struct ks_symmaps maps;	/* the symbolizer and its maps reader (core/symmaps.h) */
+	bool wall;		/* --wall: on-CPU, run queue and off-CPU time */
+	bool per_cgroup;	/* --per-cgroup: stacks and rows under the cgroup */
+	uint64_t period_ns;	/* a sample's weight in --wall: 1e9 / -F (cpu-clock's
+				 * period, as the kernel turns the frequency into one) */
+	struct ks_task_rows wrows;	/* --wall: offcpu's rows (struct offcpu_row) */
+	uint64_t wstats[OFFCPU_ST_N];	/* --wall: offcpu's counters at the last report */
 	struct profile_fset all;	/* every report's stacks so far (for the SVG) */
 	unsigned int round;
 	uint64_t stats[PROFILE_ST_N];	/* the kernel's counters at the last report */
@@ -74,9 +81,17 @@ void profile_fset_free(struct profile_fset *s);
 /*
  * Write an interactive flame graph of the merged stacks @s (folded: frames separated by
  * ';', root first) to @f as SVG: one rectangle per frame, width by samples, a <title>
- * (name, samples, share) on each, click to zoom. @title heads it. Returns 0 or -EIO.
+ * (name, samples, share) on each, click to zoom. @title heads it. A stack whose second
+ * frame is a --wall kind (PROFILE_KIND_*) is coloured by that kind, and its weights are
+ * then taken as nanoseconds (shown in ms). Returns 0 or -EIO.
  */
 int profile_svg_write(FILE *f, const struct profile_fset *s, const char *title);
+
+/* The --wall kinds: the frame under the process (or cgroup) that says where the time
+ * went, and the unit of a --wall graph's weights. */
+#define PROFILE_KIND_ON "[on-cpu]"
+#define PROFILE_KIND_RQ "[runqueue]"
+#define PROFILE_KIND_OFF "[off-cpu]"
 
 /* The frame name as text: @f's name, else "[module]", else "[unknown]"; kernel frames
  * get "_[k]" when @mark_kernel. Writes into @buf (truncated to @len). */

@@ -2,6 +2,8 @@
 /*
  * profile's reports: the kernel's rows since the last report, their stacks symbolized,
  * as a top-functions table (or folded stacks), the symbolization tally, and the SVG.
+ * With --wall, offcpu's rows too (blocked and run-queue time under the stack the thread
+ * left the CPU with), and the table is the wall time of each process (or cgroup) by kind.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cgroup.h"
 #include "core/ident.h"
 #include "modules/profile_int.h"
 #include "profile.skel.h"
@@ -20,8 +23,22 @@
 #define FRAME_LEN 256
 #define LINE_MAX_LEN (2 * PROFILE_DEPTH * 64 + 64)
 
+/* --wall: one process's (or cgroup's) time by kind. */
+struct wall_sum {
+	uint64_t id;		/* pid, or cgroup id with --per-cgroup */
+	char comm[TASK_COMM_LEN];
+	uint64_t cgroup;
+	uint64_t ns[3];		/* on-CPU, run queue, off-CPU */
+};
+
 struct walk {
+	struct ks_ctx *ctx;
 	struct profile_state *st;
+	int wstacks_fd;		/* --wall: offcpu_stacks */
+	struct wall_sum *sums;
+	size_t nsums, capsums;
+	uint64_t wall_ns[3];	/* the report's time by kind */
+	uint64_t wall_lost;	/* --wall: ns under a lost stack */
 	int stacks_fd;
 	struct profile_tally t;
 	struct profile_fset folded, self, total;
@@ -134,21 +151,69 @@ static int walk_stack(struct walk *w, const struct profile_row *r, int32_t id, b
 	return n;
 }
 
+/* The root of a row's stacks: its cgroup's path with --per-cgroup, else its thread name;
+ * then, with --wall, the kind. */
+static void line_root(struct walk *w, const char *comm, uint64_t cgroup, const char *kind)
+{
+	char buf[KS_CG_PATH_MAX];
+
+	w->len = 0;
+	if (w->st->per_cgroup)
+		line_add(w, offcpu_cgroup_text(w->ctx, cgroup, true, buf, sizeof(buf)));
+	else {
+		offcpu_comm_text(comm, buf, sizeof(buf));
+		line_add(w, buf);
+	}
+	if (w->st->wall)
+		line_add(w, kind);
+}
+
+/* --wall: @ns of @kind (0 on-CPU, 1 run queue, 2 off-CPU) to the row's process or cgroup */
+static void wall_add(struct walk *w, uint32_t pid, uint64_t cgroup, const char *comm, int kind,
+		     uint64_t ns)
+{
+	uint64_t id = w->st->per_cgroup ? cgroup : pid;
+	struct wall_sum *s = NULL;
+
+	w->wall_ns[kind] += ns;
+	for (size_t i = w->nsums; i-- > 0;)
+		if (w->sums[i].id == id) {
+			s = &w->sums[i];
+			break;
+		}
+	if (!s) {
+		if (w->nsums == w->capsums) {
+			size_t cap = w->capsums ? 2 * w->capsums : 64;
+			struct wall_sum *n = realloc(w->sums, cap * sizeof(*n));
+
+			if (!n)
+				return;
+			w->sums = n;
+			w->capsums = cap;
+		}
+		s = &w->sums[w->nsums++];
+		memset(s, 0, sizeof(*s));
+		s->id = id;
+		s->cgroup = cgroup;
+		memcpy(s->comm, comm, TASK_COMM_LEN);
+	}
+	s->ns[kind] += ns;
+}
+
 static void walk_row(struct walk *w, const struct profile_row *r)
 {
 	struct ks_frame leaf = { .res = KS_SYM_N };
-	char comm[TASK_COMM_LEN + 1], leaf_key[FRAME_LEN] = "";
+	char leaf_key[FRAME_LEN] = "";
 	bool lost = r->k.ustack == PROFILE_LOST_STACK || r->k.kstack == PROFILE_LOST_STACK;
+	/* --wall weighs a sample by the time between two: the sampling period */
+	uint64_t weight = w->st->wall ? r->v.count * w->st->period_ns : r->v.count;
 	int nu = 0, nk = 0;
 
 	w->t.samples += r->v.count;
-	w->len = 0;
 	w->nseen = 0;
-	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, r->v.comm);
-	for (char *c = comm; *c; c++)
-		if (*c == ';' || *c == ' ' || *c == '\n')
-			*c = '_';
-	line_add(w, comm[0] ? comm : "?");
+	line_root(w, r->v.comm, r->v.cgroup, PROFILE_KIND_ON);
+	if (w->st->wall)
+		wall_add(w, r->k.pid, r->v.cgroup, r->v.comm, 0, weight);
 	if (r->k.ustack >= 0 && (nu = walk_stack(w, r, r->k.ustack, false, &leaf, leaf_key,
 						 sizeof(leaf_key))) < 0)
 		lost = true;
@@ -169,7 +234,123 @@ static void walk_row(struct walk *w, const struct profile_row *r)
 		w->t.nostack += r->v.count;
 	if (leaf_key[0])
 		profile_fset_add(&w->self, leaf_key, r->v.count);
-	profile_fset_add(&w->folded, w->line, r->v.count);
+	profile_fset_add(&w->folded, w->line, weight);
+}
+
+/* --wall: the frames of offcpu stack @id, root first, without the tracer's own at the
+ * kernel stack's leaf. Returns their count, or -1 when the stack was lost. */
+static int wall_stack(struct walk *w, const struct offcpu_row *r, int32_t id, bool kernel)
+{
+	uint64_t ips[OFFCPU_DEPTH] = {};
+	struct ks_frame f[OFFCPU_DEPTH];
+	int n = 0, first;
+
+	if (id == OFFCPU_NO_STACK)
+		return 0;
+	if (id < 0 || bpf_map_lookup_elem(w->wstacks_fd, &id, ips)) {
+		line_add(w, "[lost stack]");
+		return -1;
+	}
+	while (n < OFFCPU_DEPTH && ips[n])
+		n++;
+	for (int i = 0; i < n; i++) {
+		uint64_t ip = i ? ips[i] - 1 : ips[i];
+
+		if (kernel)
+			ks_symbolizer__kernel(w->st->maps.sym, ip, &f[i]);
+		else
+			ks_symbolizer__user(w->st->maps.sym, r->k.pid, r->k.exec_id, ip,
+					    w->st->round, &f[i]);
+	}
+	n = offcpu_frames_keep(f, n, kernel, NULL, &first);
+	for (int i = first + n - 1; i >= first; i--) {
+		char text[FRAME_LEN];
+
+		profile_frame_text(&f[i], kernel, true, text, sizeof(text));
+		line_add(w, text);
+		/* --src: the functions inlined there, as on-CPU stacks show them */
+		for (unsigned int j = 0; f[i].src && j < f[i].src->ninl; j++) {
+			snprintf(text, sizeof(text), "%.200s [inlined]",
+				 f[i].src->inl[j].name ? f[i].src->inl[j].name : "?");
+			line_add(w, text);
+		}
+	}
+	return n;
+}
+
+/* --wall: an offcpu row's time, the run-queue part and the blocked part, each under the
+ * stack the thread left the CPU with. */
+static void walk_wall_row(struct walk *w, const struct offcpu_row *r)
+{
+	static const char *const kinds[] = { NULL, PROFILE_KIND_RQ, PROFILE_KIND_OFF };
+	uint64_t cgroup = w->st->per_cgroup ? r->k.cgroup : r->v.cgroup;
+	uint64_t ns[3] = { 0, r->v.rq_ns, r->v.total_ns - r->v.rq_ns };
+
+	for (int kind = 1; kind <= 2; kind++) {
+		int nu, nk;
+
+		if (!ns[kind])
+			continue;
+		wall_add(w, r->k.pid, cgroup, r->k.comm, kind, ns[kind]);
+		line_root(w, r->k.comm, cgroup, kinds[kind]);
+		nu = wall_stack(w, r, r->k.ustack, false);
+		nk = wall_stack(w, r, r->k.kstack, true);
+		if (nu < 0 || nk < 0)
+			w->wall_lost += ns[kind];
+		if (!nu && !nk)
+			line_add(w, "[no stack]");
+		profile_fset_add(&w->folded, w->line, ns[kind]);
+	}
+}
+
+static int by_wall(const void *a, const void *b)
+{
+	const struct wall_sum *x = a, *y = b;
+	uint64_t tx = x->ns[0] + x->ns[1] + x->ns[2], ty = y->ns[0] + y->ns[1] + y->ns[2];
+
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static double pct(uint64_t n, uint64_t of);
+
+/* --wall's table: each process's (or cgroup's) time by kind, most first. */
+static void emit_wall(struct ks_ctx *ctx, struct walk *w)
+{
+	if (w->nsums)
+		qsort(w->sums, w->nsums, sizeof(*w->sums), by_wall);
+	for (size_t i = 0; i < w->nsums && (!w->st->top || i < w->st->top); i++) {
+		const struct wall_sum *s = &w->sums[i];
+		uint64_t all = s->ns[0] + s->ns[1] + s->ns[2];
+		struct ks_hdr h;
+		struct ks_rec r;
+
+		if (w->st->per_cgroup) {
+			char cg[KS_CG_PATH_MAX];
+			const char *p = offcpu_cgroup_text(ctx, s->id, false, cg, sizeof(cg));
+
+			ks_rec_init(&r, "profile_wall", NULL);
+			ks_rec_uint(&r, "cgroup_id", NULL, 0, s->id);
+			ks_rec_str(&r, "cgroup_path", "CGROUP", -24, p, strlen(p));
+		} else {
+			/* the process's name, not the name of the thread that made the first row */
+			const struct ks_proc *p = ks_ident__find(ks_ctx_ident(ctx), s->id);
+
+			ks_row_hdr(&h, s->id, 0, s->cgroup, p && p->comm[0] ? p->comm : s->comm);
+			ks_rec_init(&r, "profile_wall", &h);
+			ks_rec_uint(&r, NULL, "PID", -7, s->id);
+			ks_rec_kstr(&r, NULL, "COMM", -16, h.comm, sizeof(h.comm), false);
+		}
+		r.kind = KS_K_REPORT;
+		ks_rec_add(&r, "on_cpu_ns", "ON-CPU", 9, KS_V_NS)->u = s->ns[0];
+		ks_rec_add(&r, "runqueue_ns", "RUNQUEUE", 9, KS_V_NS)->u = s->ns[1];
+		ks_rec_add(&r, "off_cpu_ns", "OFF-CPU", 9, KS_V_NS)->u = s->ns[2];
+		ks_rec_add(&r, "on_cpu_pct", "ON%", 6, KS_V_DOUBLE)->d = pct(s->ns[0], all);
+		ks_rec_add(&r, "runqueue_pct", "RQ%", 6, KS_V_DOUBLE)->d = pct(s->ns[1], all);
+		ks_rec_add(&r, "off_cpu_pct", "OFF%", 6, KS_V_DOUBLE)->d = pct(s->ns[2], all);
+		ks_emit(ctx, &r);
+	}
 }
 
 struct func_row {
@@ -231,29 +412,37 @@ static void emit_funcs(struct ks_ctx *ctx, struct walk *w)
 }
 
 /* The kernel's counters since the last report. */
-static void stats_delta(struct profile_state *st, struct bpf_map *map, uint64_t *d)
+static void stats_delta(uint64_t *last, uint32_t n, struct bpf_map *map, uint64_t *d)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
 
-	for (uint32_t i = 0; i < PROFILE_ST_N; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		uint64_t sum = 0;
 
 		if (v && !bpf_map_lookup_elem(bpf_map__fd(map), &i, v))
 			for (int c = 0; c < ncpu; c++)
 				sum += v[c];
-		d[i] = sum - st->stats[i];
-		st->stats[i] = sum;
+		d[i] = sum - last[i];
+		last[i] = sum;
 	}
 	free(v);
 }
 
-static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k)
+static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k, const uint64_t *wk)
 {
 	const struct profile_tally *t = &w->t;
 	struct ks_symbolizer_stats ss;
 	struct ks_rec r;
 
+	if (w->st->wall && (w->st->folded || w->st->svg))
+		fprintf(stderr, "profile --wall: on-cpu %.1f ms, run queue %.1f ms, off-cpu %.1f ms "
+			"(%.1f ms under a lost stack); sleepers' stack collisions user %llu "
+			"kernel %llu, errors %llu\n", w->wall_ns[0] / 1e6, w->wall_ns[1] / 1e6,
+			w->wall_ns[2] / 1e6, w->wall_lost / 1e6,
+			(unsigned long long)wk[OFFCPU_ST_ULOST],
+			(unsigned long long)wk[OFFCPU_ST_KLOST],
+			(unsigned long long)(wk[OFFCPU_ST_UERR] + wk[OFFCPU_ST_KERR]));
 	if (w->st->folded || w->st->svg) {
 		/* stdout holds the folded stacks: the tally goes to stderr */
 		fprintf(stderr, "profile: %llu samples, %llu symbolized (%.1f%%); not: %llu no "
@@ -295,6 +484,16 @@ static void emit_tally(struct ks_ctx *ctx, struct walk *w, const uint64_t *k)
 	if (w->st->src)
 		ks_rec_uint(&r, "dwarf_files", "dwarf-files", 0, ss.dwarf_files);
 	ks_rec_add(&r, "symbolize_ns", "symbolize", 0, KS_V_NS)->u = w->ns;
+	if (w->st->wall) {
+		ks_rec_add(&r, "on_cpu_ns", "on-cpu", 0, KS_V_NS)->u = w->wall_ns[0];
+		ks_rec_add(&r, "runqueue_ns", "runqueue", 0, KS_V_NS)->u = w->wall_ns[1];
+		ks_rec_add(&r, "off_cpu_ns", "off-cpu", 0, KS_V_NS)->u = w->wall_ns[2];
+		ks_rec_add(&r, "lost_stack_ns", "lost-stack", 0, KS_V_NS)->u = w->wall_lost;
+		ks_rec_uint(&r, "wall_stack_collisions", "wcoll", 0,
+			    wk[OFFCPU_ST_ULOST] + wk[OFFCPU_ST_KLOST]);
+		ks_rec_uint(&r, "wall_stack_errors", "wstack-err", 0,
+			    wk[OFFCPU_ST_UERR] + wk[OFFCPU_ST_KERR]);
+	}
 	ks_emit(ctx, &r);
 }
 
@@ -308,7 +507,8 @@ static void write_svg(struct profile_state *st, const struct profile_fset *cur)
 	profile_fset_merge(&st->all);
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", st->svg, (int)getpid());
 	if (!(f = fopen(tmp, "w")) ||
-	    profile_svg_write(f, &st->all, "ksight profile") || fclose(f) ||
+	    profile_svg_write(f, &st->all, st->wall ? "ksight profile --wall" : "ksight profile") ||
+	    fclose(f) ||
 	    rename(tmp, st->svg)) {
 		fprintf(stderr, "profile: cannot write %s: %s\n", st->svg, strerror(errno));
 		unlink(tmp);
@@ -320,26 +520,38 @@ void profile_report(struct ks_ctx *ctx, void *state, void *vskel)
 	struct profile_state *st = state;
 	struct profile_bpf *skel = vskel;
 	struct walk *w = calloc(1, sizeof(*w));
-	uint64_t total, k[PROFILE_ST_N];
+	uint64_t total, k[PROFILE_ST_N], wk[OFFCPU_ST_N] = {};
+	struct offcpu_row *wd = NULL;
 	struct timespec t0, t1;
 	struct profile_row *d;
-	size_t m;
+	size_t m, wm = 0;
 
 	m = ks_task_rows_read(&st->rows, skel->maps.profile_rows, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, PROFILE_EV_SAMPLE, total);
-	stats_delta(st, skel->maps.profile_stats, k);
+	stats_delta(st->stats, PROFILE_ST_N, skel->maps.profile_stats, k);
+	if (st->wall) {
+		wm = ks_task_rows_read(&st->wrows, skel->maps.offcpu_rows, &total, (void **)&wd);
+		ks_ctx_aggregated(ctx, PROFILE_EV_WALL, total);
+		stats_delta(st->wstats, OFFCPU_ST_N, skel->maps.offcpu_stats, wk);
+	}
 	if (!w) {
 		free(d);
+		free(wd);
 		return;
 	}
 	ks_symmaps_sync(&st->maps);
+	w->ctx = ctx;
 	w->st = st;
 	w->stacks_fd = bpf_map__fd(skel->maps.profile_stacks);
+	w->wstacks_fd = bpf_map__fd(skel->maps.offcpu_stacks);
 	st->round++;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; d && i < m; i++)
 		walk_row(w, &d[i]);
+	for (size_t i = 0; wd && i < wm; i++)
+		walk_wall_row(w, &wd[i]);
 	free(d);
+	free(wd);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	w->ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
 	profile_fset_merge(&w->folded);
@@ -350,15 +562,18 @@ void profile_report(struct ks_ctx *ctx, void *state, void *vskel)
 			printf("%s %llu\n", w->folded.e[i].stack,
 			       (unsigned long long)w->folded.e[i].count);
 		fflush(stdout);
+	} else if (st->wall) {
+		emit_wall(ctx, w);
 	} else {
 		emit_funcs(ctx, w);
 	}
-	emit_tally(ctx, w, k);
+	emit_tally(ctx, w, k, wk);
 	if (st->svg)
 		write_svg(st, &w->folded);
 	profile_fset_free(&w->folded);
 	profile_fset_free(&w->self);
 	profile_fset_free(&w->total);
+	free(w->sums);
 	free(w);
 	/* what the report built and freed goes back to the system, not kept as heap */
 	malloc_trim(0);

@@ -101,17 +101,39 @@ static void xml_put(FILE *f, const char *s, size_t n)
 	}
 }
 
+/* --wall kinds of a stack, by its second frame */
+enum { KIND_NONE, KIND_ON, KIND_RQ, KIND_OFF };
+
+static int kind_of(const char *frame, size_t len)
+{
+	static const char *const names[] = { NULL, PROFILE_KIND_ON, PROFILE_KIND_RQ,
+					     PROFILE_KIND_OFF };
+
+	for (int k = KIND_ON; k <= KIND_OFF; k++)
+		if (len == strlen(names[k]) && !memcmp(frame, names[k], len))
+			return k;
+	return KIND_NONE;
+}
+
 /* A warm colour from the name, kernel frames (suffix "_[k]") in orange, the comm level
- * (depth 0) grey-blue. */
-static void colour(const char *name, size_t n, int depth, int *r, int *g, int *b)
+ * (depth 0) grey-blue; in a --wall graph, run-queue frames purple, off-CPU ones blue
+ * (kernel frames paler), on-CPU ones warm as above. */
+static void colour(const char *name, size_t n, int depth, int kind, int *r, int *g, int *b)
 {
 	unsigned int h = 2166136261u;
+	bool kernel = n > 4 && !memcmp(name + n - 4, "_[k]", 4);
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)name[i]) * 16777619u;
 	if (depth == 0) {
 		*r = 150, *g = 170, *b = 200;
-	} else if (n > 4 && !memcmp(name + n - 4, "_[k]", 4)) {
+	} else if (kind == KIND_RQ) {
+		*r = 150 + h % 40 + (kernel ? 40 : 0), *g = 90 + (h >> 8) % 40 + (kernel ? 50 : 0);
+		*b = 200 + (h >> 16) % 55;
+	} else if (kind == KIND_OFF) {
+		*r = 40 + h % 40 + (kernel ? 60 : 0), *g = 110 + (h >> 8) % 60 + (kernel ? 40 : 0);
+		*b = 200 + (h >> 16) % 55;
+	} else if (kernel) {
 		*r = 230, *g = 140 + h % 50, *b = 40 + (h >> 8) % 30;
 	} else {
 		*r = 205 + h % 50, *g = 60 + (h >> 8) % 130, *b = 40 + (h >> 16) % 40;
@@ -122,10 +144,11 @@ struct open_frame {
 	const char *name;
 	size_t len;
 	uint64_t start;
+	int kind;		/* KIND_*: of the stacks it is part of (the first's) */
 };
 
 static void frame_out(FILE *f, const struct open_frame *o, int depth, uint64_t end,
-		      uint64_t total, int height)
+		      uint64_t total, int height, bool ns)
 {
 	double scale = (double)(SVG_W - 2 * SVG_PAD) / total;
 	double x = SVG_PAD + o->start * scale, w = (end - o->start) * scale;
@@ -134,13 +157,18 @@ static void frame_out(FILE *f, const struct open_frame *o, int depth, uint64_t e
 
 	if (w < 0.1)
 		return;
-	colour(o->name, o->len, depth, &r, &g, &b);
+	colour(o->name, o->len, depth, o->kind, &r, &g, &b);
 	fputs("<g class=\"f\"><title>", f);
 	xml_put(f, o->name, o->len);
-	fprintf(f, " (%llu samples, %.2f%%)</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
+	if (ns)
+		fprintf(f, " (%.3f ms, %.2f%%)", (end - o->start) / 1e6,
+			100.0 * (end - o->start) / total);
+	else
+		fprintf(f, " (%llu samples, %.2f%%)", (unsigned long long)(end - o->start),
+			100.0 * (end - o->start) / total);
+	fprintf(f, "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
 		"height=\"%d\" fill=\"rgb(%d,%d,%d)\" rx=\"2\"/><text x=\"%.2f\" y=\"%d\">",
-		(unsigned long long)(end - o->start), 100.0 * (end - o->start) / total, x, y, w,
-		FRAME_H - 1, r, g, b, x + 3, y + FRAME_H - 4);
+		x, y, w, FRAME_H - 1, r, g, b, x + 3, y + FRAME_H - 4);
 	if (fit >= o->len)
 		xml_put(f, o->name, o->len);
 	else if (fit > 2) {
@@ -190,13 +218,17 @@ int profile_svg_write(FILE *f, const struct profile_fset *s, const char *title)
 	struct open_frame open[MAX_DEPTH + 1];
 	uint64_t total = 0, x = 0;
 	int depth = 0, maxd = 1, height, nopen = 0;
+	bool ns = false;
 
 	for (size_t i = 0; i < s->n; i++) {
+		const char *second = strchr(s->e[i].stack, ';');
 		int d = 1;
 
 		total += s->e[i].count;
 		for (const char *c = s->e[i].stack; *c; c++)
 			d += *c == ';';
+		if (second && kind_of(second + 1, strcspn(second + 1, ";")) != KIND_NONE)
+			ns = true;
 		if (d > maxd)
 			maxd = d;
 	}
@@ -215,15 +247,19 @@ int profile_svg_write(FILE *f, const struct profile_fset *s, const char *title)
 	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fafaf0\"/>\n"
 		"<text x=\"%d\" y=\"24\" style=\"font-size: 16px\">", SVG_W, height, SVG_W / 2 - 200);
 	xml_put(f, title, strlen(title));
-	fprintf(f, " (%llu samples; click a frame to zoom, a lower one to zoom out)</text>\n",
-		(unsigned long long)total);
+	if (ns)
+		fprintf(f, " (%.1f ms of wall time: on-CPU warm, run queue purple, off-CPU blue; "
+			"click a frame to zoom, a lower one to zoom out)</text>\n", total / 1e6);
+	else
+		fprintf(f, " (%llu samples; click a frame to zoom, a lower one to zoom out)</text>\n",
+			(unsigned long long)total);
 	if (!total)
 		goto end;
-	open[0] = (struct open_frame){ "all", 3, 0 };
+	open[0] = (struct open_frame){ "all", 3, 0, KIND_NONE };
 	nopen = 1;
 	for (size_t i = 0; i < s->n; i++) {
-		const char *p = s->e[i].stack;
-		int d = 1;
+		const char *p = s->e[i].stack, *second = strchr(p, ';');
+		int d = 1, kind = second ? kind_of(second + 1, strcspn(second + 1, ";")) : KIND_NONE;
 
 		/* keep the open frames this line shares, close the rest */
 		while (*p) {
@@ -235,11 +271,11 @@ int profile_svg_write(FILE *f, const struct profile_fset *s, const char *title)
 			if (d < nopen && (open[d].len != len || memcmp(open[d].name, p, len))) {
 				while (nopen > d) {
 					nopen--;
-					frame_out(f, &open[nopen], nopen, x, total, height);
+					frame_out(f, &open[nopen], nopen, x, total, height, ns);
 				}
 			}
 			if (d >= nopen) {
-				open[d] = (struct open_frame){ p, len, x };
+				open[d] = (struct open_frame){ p, len, x, d >= 2 ? kind : KIND_NONE };
 				nopen = d + 1;
 			}
 			d++;
@@ -249,12 +285,12 @@ int profile_svg_write(FILE *f, const struct profile_fset *s, const char *title)
 		}
 		while (nopen > d) {
 			nopen--;
-			frame_out(f, &open[nopen], nopen, x, total, height);
+			frame_out(f, &open[nopen], nopen, x, total, height, ns);
 		}
 		x += s->e[i].count;
 	}
 	for (depth = nopen - 1; depth >= 0; depth--)
-		frame_out(f, &open[depth], depth, x, total, height);
+		frame_out(f, &open[depth], depth, x, total, height, ns);
 end:
 	fputs("</svg>\n", f);
 	return ferror(f) ? -EIO : 0;

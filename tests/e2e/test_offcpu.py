@@ -13,6 +13,7 @@ import time
 import pytest
 
 import sched_util
+from attach_util import Cgroup
 from conftest import SCALE, SLOW, Helper, Ksight, bpf_ids, bpftool_ids, run_ksight
 
 N = max(5, 20 // SCALE)
@@ -100,7 +101,12 @@ def test_min_and_max_bounds():
     assert not reader_rows(k)
     assert k.records("offcpu_summary")[-1]["out_of_range"] >= N
     k, _, _ = traced(["--json", "--top", "0", "--max-us", str(SLEEP_US // 4)])
-    assert not reader_rows(k)
+    # no 20 ms wait on the pipe; on a loaded machine the reader may still block a moment
+    # on the pipe's mutex (the writer inside its write), under the same stack: each such
+    # interval is within the bound
+    rows = reader_rows(k)
+    assert sum(r["count"] for r in rows) < N, rows
+    assert all(r["blocked_ns"] <= r["count"] * SLEEP_US // 4 * 1000 for r in rows), rows
     k, _, _ = traced(["--json", "--top", "0", "--min-us", str(SLEEP_US // 4),
                       "--max-us", str(int(SLEEP_US * 50 * SLOW))])
     assert sum(r["count"] for r in reader_rows(k)) == N
@@ -119,10 +125,68 @@ def test_user_only_kernel_only_no_waker():
         pipe_read_frame(r["stack"])
 
 
+@pytest.fixture
+def cgroups():
+    """A cgroup of the test's and two children: (parent, [child paths])."""
+    parent = Cgroup()
+    kids = [os.path.join(parent.path, n) for n in ("a", "b")]
+    for d in kids:
+        os.makedirs(d, exist_ok=True)
+    try:
+        yield parent, kids
+    finally:
+        for d in kids:
+            deadline = time.time() + 10
+            while os.path.exists(d):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    assert time.time() < deadline, "cannot remove " + d
+                    time.sleep(0.05)
+        parent.close()
+
+
+@pytest.mark.parametrize("folded", [False, True], ids=["json", "folded"])
+def test_per_cgroup_split(cgroups, folded):
+    """Two offwait helpers in two cgroups of the test, blocking N and 2N times: each
+    cgroup's rows hold exactly its helper's blocks, under its path."""
+    parent, kids = cgroups
+    n = {kids[0]: N, kids[1]: 2 * N}
+    helpers = {d: Helper("offwait", n[d], SLEEP_US) for d in kids}
+    try:
+        for d, h in helpers.items():
+            with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                f.write(str(h.pid))
+        k = Ksight(["offcpu", "--per-cgroup", "--cgroup", parent.path, "--top", "0"] +
+                   (["--folded"] if folded else ["--json"]))
+        k.wait_ready()
+        for h in helpers.values():
+            h.go()
+        for h in helpers.values():
+            assert h.result(timeout=60 * SLOW)[0] == "done"
+        assert k.stop() == 0, k.stderr
+    finally:
+        for h in helpers.values():
+            h.kill()
+    path = {d: d[len(parent.root):] for d in kids}
+    if folded:
+        # path;comm;sleeper... US, no count: the reader's intervals each under its path
+        roots = {line.split(";")[0] for line in k.out_lines}
+        assert roots == set(path.values()), roots
+        return
+    for d in kids:
+        rows = [r for r in reader_rows(k) if r["cgroup_id"] == os.stat(d).st_ino]
+        assert sum(r["count"] for r in rows) == n[d], rows
+        assert all(r["cgroup_path"] == path[d] for r in rows), rows
+    assert {r["cgroup_id"] for r in k.records("offcpu")} == {os.stat(d).st_ino for d in kids}
+    assert k.stats()["lost"] == 0
+
+
 @pytest.mark.parametrize("args,word", [
     (["-U", "-K"], "exclude"),
     (["--min-us", "100", "--max-us", "10"], "--max-us"),
     (["--folded", "--json"], "--folded"),
+    (["-L", "--per-cgroup"], "exclude"),
 ])
 def test_bad_input(args, word):
     r = run_ksight(["offcpu"] + args)

@@ -84,12 +84,60 @@ static void test_svg(void **state)
 	free(text);
 }
 
+/* The fill of the frame titled @title (its first rectangle after it). */
+static void fill_of(const char *text, const char *title, char *out, size_t len)
+{
+	const char *t = strstr(text, title), *f;
+
+	assert_non_null(t);
+	f = strstr(t, "fill=\"");
+	assert_non_null(f);
+	f += 6;
+	snprintf(out, len, "%.*s", (int)(strchr(f, '"') - f), f);
+}
+
+/* --wall: weights in ns shown as ms, each kind's frames in its own colour */
+static void test_svg_wall(void **state)
+{
+	struct profile_fset s = {};
+	char *text = NULL, on[32], rq[32], off[32], leaf[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	profile_fset_add(&s, "p;[on-cpu];main;spin", 2000000);
+	profile_fset_add(&s, "p;[runqueue];main;spin", 1000000);
+	profile_fset_add(&s, "p;[off-cpu];main;nap;schedule_[k]", 1000000);
+	profile_fset_merge(&s);
+	assert_int_equal(profile_svg_write(f, &s, "w"), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "<title>all (4.000 ms, 100.00%)</title>"));
+	assert_non_null(strstr(text, "<title>[runqueue] (1.000 ms, 25.00%)</title>"));
+	assert_non_null(strstr(text, "w (4.0 ms of wall time"));
+	fill_of(text, "<title>[on-cpu] ", on, sizeof(on));
+	fill_of(text, "<title>[runqueue] ", rq, sizeof(rq));
+	fill_of(text, "<title>[off-cpu] ", off, sizeof(off));
+	assert_string_not_equal(on, rq);
+	assert_string_not_equal(rq, off);
+	assert_string_not_equal(on, off);
+	/* a frame above a kind is coloured as that kind: off-CPU blue (blue the largest) */
+	fill_of(text, "<title>nap ", leaf, sizeof(leaf));
+	{
+		int r, g, b;
+
+		assert_int_equal(sscanf(leaf, "rgb(%d,%d,%d)", &r, &g, &b), 3);
+		assert_true(b > r && b > g);
+	}
+	free(text);
+	profile_fset_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fset_merge),
 		cmocka_unit_test(test_frame_text),
 		cmocka_unit_test(test_svg),
+		cmocka_unit_test(test_svg_wall),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
