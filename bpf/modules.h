@@ -30,7 +30,8 @@
 	X(pmc, 17)     \
 	X(cache, 18)   \
 	X(profile, 19) \
-	X(offcpu, 20)
+	X(offcpu, 20) \
+	X(req, 24)
 
 enum ks_module_id {
 	KS_MOD_core = 0,
