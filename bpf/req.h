@@ -66,6 +66,9 @@ struct req_key {
 	__u8 method;		/* enum req_method */
 	__u8 status;		/* 1..9 (HTTP class), REQ_S_OK, REQ_S_ERR */
 	__u16 __pad;
+	__u64 cmd;		/* Redis: up to 8 letters of the command's name, upper-cased,
+				 * the first in the highest non-zero byte ("GET" is 0x474554);
+				 * 0: not known (HTTP, or not laid out as clients send it) */
 };
 
 struct req_val {

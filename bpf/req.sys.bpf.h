@@ -51,6 +51,7 @@ struct req_conn {
 	__u8 role;		/* REQ_R_*; 0: not known yet */
 	__u8 method;		/* the outstanding request's */
 	__u8 __pad;
+	__u64 cmd;		/* the outstanding Redis request's command */
 };
 
 struct {
@@ -91,6 +92,7 @@ struct req_peek {
 	__u8 proto;
 	__u8 method;
 	__u8 status;
+	__u64 cmd;		/* Redis: the command's name (req_key.cmd) */
 };
 
 /* The TCP socket open on @fd in the current task, or NULL. */
@@ -159,6 +161,50 @@ static __always_inline __u8 req_http_method(__u64 w)
 	return 0;
 }
 
+/*
+ * A RESP request's command name, "*2\r\n$3\r\nGET\r\n...", from the bytes after the
+ * '*': the array's count, its first bulk string's length, then up to 8 letters of the
+ * name, upper-cased, as in req_key.cmd; 0 when the bytes are not laid out so or the name
+ * has a byte that is not a letter. One pass over the constant offsets, a state
+ * machine (the verifier sees each byte at a fixed place).
+ */
+static __always_inline __u64 req_resp_cmd(const __u8 *b)
+{
+	__u32 state = 0, k = 0;	/* 0: count's digits, 1: '\n', 2: '$', 3: length's digits,
+				 * 4: '\n', 5: the name */
+	__u64 cmd = 0;
+
+#pragma unroll
+	for (int i = 1; i < REQ_PEEK; i++) {
+		__u8 c = b[i];
+
+		if (state == 0 || state == 3) {
+			if (c == '\r')
+				state++;
+			else if (!req_digit(c))
+				return 0;
+		} else if (state == 1 || state == 4) {
+			if (c != '\n')
+				return 0;
+			state++;
+		} else if (state == 2) {
+			if (c != '$')
+				return 0;
+			state++;
+		} else {
+			if (c == '\r' || !c || k == 8)
+				break;
+			if (c >= 'a' && c <= 'z')
+				c -= 'a' - 'A';
+			else if (c < 'A' || c > 'Z')
+				return 0;
+			cmd = cmd << 8 | c;
+			k++;
+		}
+	}
+	return state == 5 ? cmd : 0;
+}
+
 /* Classify @b (@n bytes, the rest zeros) for the protocols --proto allows. */
 static __always_inline void req_classify(const __u8 *b, __u32 n, struct req_peek *p)
 {
@@ -188,8 +234,10 @@ static __always_inline void req_classify(const __u8 *b, __u32 n, struct req_peek
 	p->status = REQ_S_OK;
 	switch (c) {
 	case '*':	/* "*2\r\n$3\r\nGET...": an array, what clients send */
-		if (n >= 4 && req_digit(b[1]))
+		if (n >= 4 && req_digit(b[1])) {
 			p->kind = REQ_K_EITHER;
+			p->cmd = req_resp_cmd(b);
+		}
 		return;
 	case '-':	/* "-ERR unknown command", RESP3 "!21\r\n..." */
 	case '!':
@@ -235,7 +283,7 @@ static __always_inline void req_count(struct sock *sk, const struct req_conn *c,
 				      __u64 lat, __u64 pid_tgid)
 {
 	struct req_key k = { .pid = pid_tgid >> 32, .proto = c->proto, .role = c->role,
-			     .method = c->method, .status = status };
+			     .method = c->method, .status = status, .cmd = c->cmd };
 	struct req_val *v;
 	__u32 slot;
 
@@ -306,6 +354,7 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 		if (req_dir) {
 			if (p.kind == REQ_K_REQ || p.kind == REQ_K_EITHER) {
 				c->method = p.method;
+				c->cmd = p.cmd;
 				c->start = bpf_ktime_get_ns();
 			}
 			return;
@@ -324,6 +373,7 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 	if (p.kind == REQ_K_REQ || p.kind == REQ_K_EITHER) {
 		nc.role = tx ? REQ_R_CLIENT : REQ_R_SERVER;
 		nc.method = p.method;
+		nc.cmd = p.cmd;
 		nc.start = bpf_ktime_get_ns();
 	} else if (p.kind == REQ_K_RESP) {
 		nc.role = tx ? REQ_R_SERVER : REQ_R_CLIENT;

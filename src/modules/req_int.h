@@ -39,9 +39,10 @@ void req_rows_collect(struct ks_ctx *ctx, struct req_state *st, struct bpf_map *
 void req_rows_init(struct req_state *st);
 void req_rows_free(struct req_state *st);
 
-/* Names as shown: "http", "GET", "5xx", "error"... */
+/* Names as shown: "http", "GET", "5xx", "error"... A Redis row's method is its command
+ * ("GET", "CONFIG"; "?" when not known), into @buf. */
 const char *req_proto_name(unsigned int proto);
-const char *req_method_name(unsigned int method);
+const char *req_method_name(const struct req_key *k, char *buf, size_t len);
 const char *req_status_name(unsigned int status, char *buf, size_t len);
 bool req_status_error(unsigned int proto, unsigned int status);
 

@@ -25,9 +25,23 @@ const char *req_proto_name(unsigned int proto)
 	return proto == REQ_P_HTTP ? "http" : proto == REQ_P_REDIS ? "redis" : "-";
 }
 
-const char *req_method_name(unsigned int method)
+const char *req_method_name(const struct req_key *k, char *buf, size_t len)
 {
-	return method < REQ_M_NR ? req_methods[method] : "?";
+	size_t n = 0;
+
+	if (k->proto != REQ_P_REDIS)
+		return k->method < REQ_M_NR ? req_methods[k->method] : "?";
+	/* the command's letters, the first in the highest non-zero byte */
+	for (int sh = 56; sh >= 0 && n + 1 < len; sh -= 8) {
+		char c = k->cmd >> sh;
+
+		if (c)
+			buf[n++] = c;
+	}
+	if (!n && len > 1)
+		buf[n++] = '?';
+	buf[n] = 0;
+	return buf;
 }
 
 const char *req_status_name(unsigned int status, char *buf, size_t len)
@@ -88,8 +102,9 @@ static void row_hdr(struct ks_hdr *h, const struct req_row *r)
 
 static void count_row(struct req_state *st, const struct req_row *r)
 {
-	char sbuf[8];
-	const char *lab[3] = { req_proto_name(r->k.proto), req_method_name(r->k.method),
+	char sbuf[8], mbuf[16];
+	const char *lab[3] = { req_proto_name(r->k.proto),
+			       req_method_name(&r->k, mbuf, sizeof(mbuf)),
 			       req_status_name(r->k.status, sbuf, sizeof(sbuf)) };
 	const size_t len[3] = { strlen(lab[0]), strlen(lab[1]), strlen(lab[2]) };
 
@@ -111,12 +126,12 @@ static const char *addr_str(const struct req_key *k, char *buf, size_t len)
 static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struct ks_hdr *h,
 		     const struct req_row *row)
 {
-	static char pid[16], raddr[64], sbuf[8];
+	static char pid[16], raddr[64], sbuf[8], mbuf[16];
 	const struct ks_histv hv = { .slots = row->v.slots, .nslots = REQ_SLOTS,
 				     .unit = "usecs", .unit_ns = 1e3 };
 	const char *role = row->k.role == REQ_R_SERVER ? "server" : "client";
 	const char *proto = req_proto_name(row->k.proto);
-	const char *method = req_method_name(row->k.method);
+	const char *method = req_method_name(&row->k, mbuf, sizeof(mbuf));
 	const char *status = req_status_name(row->k.status, sbuf, sizeof(sbuf));
 	bool err = req_status_error(row->k.proto, row->k.status);
 	double p50 = ks_hist_percentile(row->v.slots, REQ_SLOTS, 50);
@@ -136,7 +151,7 @@ static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struc
 		ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
 		ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
 	}
-	ks_rec_str(&r, "method", "METHOD", -7, method, strlen(method));
+	ks_rec_str(&r, "method", "METHOD", -8, method, strlen(method));
 	ks_rec_str(&r, "status", "STATUS", -6, status, strlen(status));
 	ks_rec_add(&r, "requests", "REQS", 7, KS_V_COUNT)->u = row->v.count;
 	ks_rec_add(&r, "errors", "ERRS", 7, KS_V_COUNT)->u = err ? row->v.count : 0;
