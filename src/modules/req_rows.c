@@ -155,6 +155,7 @@ static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struc
 	ks_rec_str(&r, "status", "STATUS", -6, status, strlen(status));
 	ks_rec_add(&r, "requests", "REQS", 7, KS_V_COUNT)->u = row->v.count;
 	ks_rec_add(&r, "errors", "ERRS", 7, KS_V_COUNT)->u = err ? row->v.count : 0;
+	ks_rec_add(&r, "latency_sum_ns", NULL, 0, KS_V_NS)->u = row->v.lat_sum;
 	ks_rec_add(&r, "latency_avg_ns", "AVG", 8, KS_V_NS)->u = row->v.lat_sum / row->v.count;
 	ks_rec_add(&r, "latency_p50_ns", "P50", 8, KS_V_NS)->u = p50 < 0 ? 0 : p50 * 1e3;
 	ks_rec_add(&r, "latency_p99_ns", "P99", 8, KS_V_NS)->u = p99 < 0 ? 0 : p99 * 1e3;
