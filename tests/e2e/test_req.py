@@ -132,3 +132,190 @@ def test_fentry_refused_here(kernel_hooks):
     r = run_ksight(["req", "--hooks", "fentry", "--duration", "1"])
     assert r.returncode == 1 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and "fentry" in r.stderr, r.stderr
+
+
+def test_curl_and_port_filter():
+    """curl's requests (several URLs on one connection), counted as curl printed their
+    codes; a second server's traffic on another port stays out with --port."""
+    if not shutil.which("curl"):
+        pytest.skip("curl is not installed (make deps)")
+    n, k_fail = max(20 // SCALE, 4), 3
+    srv, other = HttpServer(), HttpServer()
+    try:
+        k = req(["--port", srv.port])
+        urls = ["http://127.0.0.1:%d/%s/%d" % (srv.port, "fail" if i < k_fail else "ok", i)
+                for i in range(n)]
+        cmd = ["curl", "-s", "-w", "%{http_code}\\n"]
+        for u in urls:
+            cmd += ["-o", "/dev/null", u]
+        cp = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+        out, _ = cp.communicate(timeout=60 * SLOW)
+        codes = collections.Counter(out.decode().split())
+        other_cp = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                   "http://127.0.0.1:%d/fail" % other.port],
+                                  stdout=subprocess.PIPE, timeout=60 * SLOW)
+        assert other_cp.stdout == b"500"
+    finally:
+        answered, other_answered = srv.stop(), other.stop()
+        srv.kill()
+        other.kill()
+        assert k.stop() == 0, k.stderr
+    assert codes == {"200": n - k_fail, "500": k_fail} and answered == [n, k_fail]
+    assert other_answered == [1, 1]
+    for role, pid in (("client", cp.pid), ("server", srv.pid)):
+        recs = rows(k, pid, role)
+        assert by_method_status(recs) == {("GET", "2xx"): n - k_fail, ("GET", "5xx"): k_fail}
+        assert sum(r["errors"] for r in recs) == k_fail
+    assert {r["pid"] for r in rows(k)} == {cp.pid, srv.pid}
+    assert_no_loss(k)
+
+
+def test_per_process_and_conn():
+    """-P: one row per process, role, method and status, no endpoints; --conn: the other
+    end too (the client's port on the server's rows, the server's on the client's)."""
+    n, k_fail = max(12 // SCALE, 6), 3
+    srv = HttpServer()
+    cli = None
+    try:
+        kp = req(["-P", "--port", srv.port])
+        kc = req(["--conn", "--port", srv.port])
+        cli = http_client(srv.port, n, k_fail)
+        cli.go()
+        want, _ = parse_counts(cli.result())
+    finally:
+        if cli:
+            cli.kill()
+        srv.stop()
+        srv.kill()
+        assert kp.stop() == 0, kp.stderr
+        assert kc.stop() == 0, kc.stderr
+    for k in (kp, kc):
+        for role, pid in (("client", cli.pid), ("server", srv.pid)):
+            assert by_method_status(rows(k, pid, role)) == want
+        assert_no_loss(k)
+    assert all("lport" not in r and "raddr" not in r for r in kp.records("req"))
+    srv_rows, cli_rows = rows(kc, srv.pid, "server"), rows(kc, cli.pid, "client")
+    ends = {(r["lport"], r["rport"]) for r in srv_rows}
+    assert len(ends) == 1 and ends.pop()[0] == srv.port
+    cport = srv_rows[0]["rport"]
+    assert {(r["lport"], r["raddr"], r["rport"]) for r in cli_rows} == \
+        {(cport, "127.0.0.1", srv.port)}
+
+
+def test_interval_and_count():
+    """`ksight req 1 2`: two reports, then it ends by itself."""
+    k = Ksight(["req", "--json", "--port", str(free_port()), "1", "2"])
+    assert k.wait(30) == 0, k.stderr
+    assert len(k.records("stats")) >= 1
+
+
+class Redis:
+    """Debian's redis-server on a free loopback port, its files in a temporary
+    directory, nothing saved."""
+
+    def __init__(self, tmp):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", tmp, "--logfile", os.path.join(tmp, "log")],
+            stdout=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        for _ in range(200):
+            if self.cli("ping", check=False).stdout.strip() == b"PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not answer")
+
+    def cli(self, *args, check=True):
+        return subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=check,
+                              timeout=30 * SLOW)
+
+    def info(self, section):
+        """INFO @section as {name: {field: value}} ('cmdstat_get:calls=3,...')."""
+        res = {}
+        for line in self.cli("info", section).stdout.decode().splitlines():
+            if ":" in line and not line.startswith("#"):
+                name, vals = line.split(":", 1)
+                res[name] = dict(kv.split("=", 1) for kv in vals.split(","))
+        return res
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.cli("shutdown", "nosave", check=False)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def redis():
+    if not shutil.which("redis-server") or not shutil.which("redis-benchmark"):
+        pytest.skip("redis-server/redis-tools not installed (make deps)")
+    tmp = tempfile.mkdtemp(prefix="ksight-req-redis.")
+    r = Redis(tmp)
+    yield r
+    r.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_redis_exact(redis):
+    """redis-benchmark's N SETs and N GETs (no pipelining) and K unknown commands from
+    redis-cli: the server's rows per command equal its INFO commandstats, its error rows
+    its errorstats; the benchmark's client rows equal -n."""
+    n, k_bad = max(2000 // SCALE, 100), 3
+    k = req(["--port", redis.port, "--proto", "redis"])
+    try:
+        redis.cli("config", "resetstat")
+        bench = subprocess.Popen(["redis-benchmark", "-p", str(redis.port), "-n", str(n),
+                                  "-c", "4", "-P", "1", "-t", "get,set", "-q"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert bench.wait(120 * SLOW) == 0
+        bad = [redis.cli("nosuchcommand", str(i)) for i in range(k_bad)]
+        assert all(b.stdout.startswith(b"ERR unknown command") for b in bad), bad
+        cmds = redis.info("commandstats")
+        errs = redis.info("errorstats")
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert int(cmds["cmdstat_set"]["calls"]) == n and int(cmds["cmdstat_get"]["calls"]) == n
+    assert int(errs["errorstat_ERR"]["count"]) == k_bad
+    srv = rows(k, redis.pid, "server")
+    got = by_method_status(srv)
+    assert got[("SET", "ok")] == n and got[("GET", "ok")] == n
+    # the name's first 8 letters, upper-cased
+    assert got[("NOSUCHCO", "error")] == k_bad
+    assert sum(c for (m, s), c in got.items() if s == "error") == k_bad
+    assert sum(r["errors"] for r in srv) == k_bad
+    assert all(r["proto"] == "redis" and r["lport"] == redis.port for r in srv)
+    assert by_method_status(rows(k, bench.pid, "client")).get(("SET", "ok")) == n
+    assert by_method_status(rows(k, bench.pid, "client")).get(("GET", "ok")) == n
+    cli_err = [r for r in rows(k, None, "client") if r["comm"] == "redis-cli"
+               and r["status"] == "error"]
+    assert sum(r["requests"] for r in cli_err) == k_bad
+    assert {r["method"] for r in cli_err} == {"NOSUCHCO"}
+    assert_no_loss(k)
+
+
+def test_help():
+    r = run_ksight(["req", "--help"])
+    assert r.returncode == 0 and "ksight req --port 6379" in r.stdout and "--proto" in r.stdout
+
+
+@pytest.mark.parametrize("args,word", [
+    (["--port", "0"], "--port"),
+    (["--port", "70000"], "--port"),
+    (["--port", "http"], "--port"),
+    (["--proto", "ftp"], "ftp"),
+    (["--proto", "http,smtp"], "smtp"),
+    (["--proto", ","], "--proto"),
+    (["-P", "--conn"], "-P"),
+    (["--bogus"], "--bogus"),
+    (["1", "2", "3"], ""),
+])
+def test_bad_input(args, word):
+    r = run_ksight(["req"] + args)
+    assert r.returncode == 2 and r.stdout == "", r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0], r.stderr
