@@ -176,20 +176,26 @@ static int req_init(struct ks_ctx *ctx, void *state)
 	return st->m_reqs && st->m_lat ? 0 : -errno;
 }
 
-/* The agent's line: requests per second, and the busiest label sets. */
+/* The agent's line: requests and errors per second, each protocol's; in JSON also the
+ * interval's exact counts. */
 static void req_summary(struct ks_ctx *ctx, void *state, double secs)
 {
 	struct req_state *st = state;
-	uint64_t n = ks_metric_delta(st->m_reqs);
-	struct ks_val top[5];
-	struct ks_obj o;
+	uint64_t *n = st->iv_reqs, *e = st->iv_errs;
 	struct ks_rec r;
 
 	ks_rec_summary(&r, "req");
-	ks_rec_rate(&r, "requests_per_s", "req", n, secs);
-	ks_rec_uint(&r, "requests", NULL, 0, n);
-	ks_rec_top(&r, "top", "top:", &o, top, 5, st->m_reqs, 0);
+	ks_rec_rate(&r, "requests_per_s", "req", n[REQ_P_HTTP] + n[REQ_P_REDIS], secs);
+	ks_rec_rate(&r, "errors_per_s", "err", e[REQ_P_HTTP] + e[REQ_P_REDIS], secs);
+	ks_rec_rate(&r, "http_per_s", "http", n[REQ_P_HTTP], secs);
+	ks_rec_rate(&r, "redis_per_s", "redis", n[REQ_P_REDIS], secs);
+	ks_rec_uint(&r, "http_requests", NULL, 0, n[REQ_P_HTTP]);
+	ks_rec_uint(&r, "http_errors", NULL, 0, e[REQ_P_HTTP]);
+	ks_rec_uint(&r, "redis_requests", NULL, 0, n[REQ_P_REDIS]);
+	ks_rec_uint(&r, "redis_errors", NULL, 0, e[REQ_P_REDIS]);
 	ks_emit(ctx, &r);
+	memset(st->iv_reqs, 0, sizeof(st->iv_reqs));
+	memset(st->iv_errs, 0, sizeof(st->iv_errs));
 }
 
 static void req_fini(void *state)

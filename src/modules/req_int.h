@@ -27,6 +27,8 @@ struct req_state {
 	struct ks_task_rows rows;	/* the kernel's table at the previous read */
 	/* the registry */
 	struct ks_metric *m_reqs, *m_lat;
+	/* the agent's summary: since the last one, per REQ_P_* */
+	uint64_t iv_reqs[REQ_P_NR], iv_errs[REQ_P_NR];
 };
 
 extern const struct ks_module req_module;

@@ -109,6 +109,11 @@ static void count_row(struct req_state *st, const struct req_row *r)
 	const size_t len[3] = { strlen(lab[0]), strlen(lab[1]), strlen(lab[2]) };
 
 	ks_counter_add(ks_metric_getn(st->m_reqs, lab, len), r->v.count);
+	if (r->k.proto < REQ_P_NR) {
+		st->iv_reqs[r->k.proto] += r->v.count;
+		if (req_status_error(r->k.proto, r->k.status))
+			st->iv_errs[r->k.proto] += r->v.count;
+	}
 	ks_hist_add(ks_metric_getn(st->m_lat, lab, len), r->v.slots, REQ_SLOTS, r->v.count,
 		    r->v.lat_sum / 1e3);
 }

@@ -202,6 +202,44 @@ def test_per_process_and_conn():
         {(cport, "127.0.0.1", srv.port)}
 
 
+def test_agent_metrics():
+    """`ksight run --modules req -p SERVER`: the summaries' interval counts add up to the
+    server's requests and 500s, and /metrics has them per method and status class."""
+    import urllib.request
+    n, k_fail = max(12 // SCALE, 6), 4
+    srv = HttpServer()
+    mport = free_port()
+    cli = None
+    try:
+        k = Ksight(["run", "--modules", "req", "-p", str(srv.pid), "--json", "-o",
+                    "prometheus:127.0.0.1:%d" % mport, "1"])
+        k.wait_ready()
+        cli = http_client(srv.port, n, k_fail)
+        cli.go()
+        want, _ = parse_counts(cli.result())
+        time.sleep(1.5)     # an interval: the registry has the kernel's rows
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=10) as f:
+            text = f.read().decode()
+    finally:
+        if cli:
+            cli.kill()
+        srv.stop()
+        srv.kill()
+        assert k.stop() == 0, k.stderr
+    summ = [r for r in k.records("summary") if r["module"] == "req"]
+    assert sum(r["http_requests"] for r in summ) == n, summ
+    assert sum(r["http_errors"] for r in summ) == k_fail, summ
+    assert sum(r["redis_requests"] for r in summ) == 0
+    metrics = {}
+    for line in text.splitlines():
+        if line.startswith("ksight_req_requests_total{"):
+            labels, val = line.rsplit(" ", 1)
+            metrics[labels] = int(float(val))
+    assert metrics == {'ksight_req_requests_total{proto="http",method="%s",status_class="%s"}'
+                       % (m, s): c for (m, s), c in want.items()}, text
+    assert_no_loss(k)
+
+
 def test_interval_and_count():
     """`ksight req 1 2`: two reports, then it ends by itself."""
     k = Ksight(["req", "--json", "--port", str(free_port()), "1", "2"])
