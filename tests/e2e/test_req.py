@@ -126,6 +126,7 @@ def test_http_exact(kernel_hooks, hooks):
     assert_no_loss(k)
 
 
+@pytest.mark.kernels
 def test_fentry_refused_here(kernel_hooks):
     if kernel_hooks.usable("req", "fentry"):
         pytest.skip("this kernel allows fentry")
