@@ -81,14 +81,15 @@ all: $(BUILD)/ksight
 # libbpf-tools (test_tcp.py checks tcplife against Debian's), nftables (test_tcp_retrans.py
 # and test_drops.py drop packets in namespaces of their own); libmicrohttpd serves /metrics
 # and test_prometheus.py reads it with the Prometheus client's own parser; curl,
-# redis-server and redis-tools are test_req.py's clients and server (and bench/req_cost.sh's).
+# redis-server, redis-tools and postgresql are test_req.py's clients and servers (redis also
+# bench/req_cost.sh's).
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libdw-dev binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
-	curl redis-server redis-tools
+	curl redis-server redis-tools postgresql
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * req module: requests on TCP connections, HTTP/1.x and Redis (RESP), told apart by the
+ * req module: requests on TCP connections, HTTP/1.x, Redis (RESP) and PostgreSQL, told apart by the
  * first bytes a connection reads or writes; counted with their latency in the kernel at
  * the return of the calls that move them (bpf/req.sys.bpf.h). Nothing of a payload leaves
  * the kernel. Shared by bpf/req.bpf.c and src/modules/req*.c.
@@ -25,7 +25,8 @@
 #define REQ_P_OTHER 0		/* a connection whose first bytes are none of these */
 #define REQ_P_HTTP 1
 #define REQ_P_REDIS 2
-#define REQ_P_NR 3
+#define REQ_P_PG 3		/* PostgreSQL's wire protocol (3.0) */
+#define REQ_P_NR 4
 
 /* req_key.role */
 #define REQ_R_CLIENT 1		/* wrote a request first */
@@ -43,12 +44,17 @@ enum req_method {
 	REQ_M_OPTIONS,
 	REQ_M_CONNECT,
 	REQ_M_TRACE,
+	REQ_M_QUERY,		/* PostgreSQL: a simple query ('Q') */
+	REQ_M_PARSE,		/* ... extended: a message run starting with Parse ('P') */
+	REQ_M_BIND,		/* ... with Bind ('B': a prepared statement run again) */
+	REQ_M_EXECUTE,		/* ... with Execute ('E') */
+	REQ_M_FCALL,		/* ... a function call ('F') */
 	REQ_M_NR,
 };
 
-/* req_key.status: HTTP's status class 1..9 (the first digit), or these (Redis) */
+/* req_key.status: HTTP's status class 1..9 (the first digit), or these (Redis, PostgreSQL) */
 #define REQ_S_OK 20		/* a reply that is not an error */
-#define REQ_S_ERR 21		/* an error reply (-ERR ..., RESP3 !) */
+#define REQ_S_ERR 21		/* an error reply (-ERR ..., RESP3 !; ErrorResponse 'E') */
 
 /*
  * req_rows' key. Server role: lport is the port it serves; client role: raddr:rport is the

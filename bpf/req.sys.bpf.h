@@ -35,13 +35,15 @@
 const volatile __u16 req_port = 0;	/* --port: local or remote port, 0 = any */
 const volatile bool req_per_proc = false;	/* -P: no endpoints */
 const volatile bool req_per_conn = false;	/* --conn: both endpoints */
-const volatile __u32 req_protos = (1 << REQ_P_HTTP) | (1 << REQ_P_REDIS);	/* --proto */
+const volatile __u32 req_protos = (1 << REQ_P_HTTP) | (1 << REQ_P_REDIS) | (1 << REQ_P_PG);
+						/* --proto */
 
 /* What the first bytes of a call are */
 #define REQ_K_NONE 0
 #define REQ_K_REQ 1		/* a request of proto */
 #define REQ_K_RESP 2		/* a response of proto */
-#define REQ_K_EITHER 3		/* RESP '*': a request, or an array reply */
+#define REQ_K_EITHER 3		/* RESP '*': a request, or an array reply; PostgreSQL 'E' */
+#define REQ_K_HELLO 4		/* PostgreSQL's startup (or SSL) request: the role, no request */
 
 /* One connection, as followed. */
 struct req_conn {
@@ -205,34 +207,30 @@ static __always_inline __u64 req_resp_cmd(const __u8 *b)
 	return state == 5 ? cmd : 0;
 }
 
-/* Classify @b (@n bytes, the rest zeros) for the protocols --proto allows. */
-static __always_inline void req_classify(const __u8 *b, __u32 n, struct req_peek *p)
+static __always_inline void req_http(const __u8 *b, __u32 n, struct req_peek *p)
 {
 	__u64 w = *(const __u64 *)b;
-	__u8 c = b[0];
 
-	p->kind = REQ_K_NONE;
-	if (req_protos & (1 << REQ_P_HTTP)) {
-		p->proto = REQ_P_HTTP;
-		p->method = req_http_method(w);
-		if (p->method) {
-			p->kind = REQ_K_REQ;
-			return;
-		}
-		/* "HTTP/1.1 200": the status's three digits at 9..11 */
-		if (n >= 12 && req_is(w, "HTTP/1.", 7) && b[8] == ' ' && req_digit(b[9]) &&
-		    req_digit(b[10]) && req_digit(b[11])) {
-			p->kind = REQ_K_RESP;
-			p->status = b[9] - '0';
-			return;
-		}
-	}
-	if (!(req_protos & (1 << REQ_P_REDIS)))
+	p->proto = REQ_P_HTTP;
+	p->method = req_http_method(w);
+	if (p->method) {
+		p->kind = REQ_K_REQ;
 		return;
+	}
+	/* "HTTP/1.1 200": the status's three digits at 9..11 */
+	if (n >= 12 && req_is(w, "HTTP/1.", 7) && b[8] == ' ' && req_digit(b[9]) &&
+	    req_digit(b[10]) && req_digit(b[11])) {
+		p->kind = REQ_K_RESP;
+		p->status = b[9] - '0';
+	}
+}
+
+static __always_inline void req_redis(const __u8 *b, __u32 n, struct req_peek *p)
+{
 	p->proto = REQ_P_REDIS;
 	p->method = REQ_M_NONE;
 	p->status = REQ_S_OK;
-	switch (c) {
+	switch (b[0]) {
 	case '*':	/* "*2\r\n$3\r\nGET...": an array, what clients send */
 		if (n >= 4 && req_digit(b[1])) {
 			p->kind = REQ_K_EITHER;
@@ -261,8 +259,103 @@ static __always_inline void req_classify(const __u8 *b, __u32 n, struct req_peek
 	}
 }
 
+static __always_inline __u32 req_be32(const __u8 *b)
+{
+	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+}
+
+/*
+ * PostgreSQL: a connection is known from its startup message (length, then protocol 3.0,
+ * or the SSL or GSS encryption request's code); after it, a message is a type byte and a
+ * length of 4 or more. Frontend types that ask for an answer are requests; the backend's
+ * are responses, ErrorResponse ('E', also the frontend's Execute) an error.
+ */
+static __always_inline void req_pg(const __u8 *b, __u32 n, bool fresh, struct req_peek *p)
+{
+	__u32 code;
+
+	p->proto = REQ_P_PG;
+	p->status = REQ_S_OK;
+	if (fresh) {
+		if (n < 8 || req_be32(b) < 8 || req_be32(b) > 10000)
+			return;
+		code = req_be32(b + 4);
+		if (code == 0x30000 || code == 80877103 || code == 80877104)
+			p->kind = REQ_K_HELLO;
+		return;
+	}
+	if (n < 5 || req_be32(b + 1) < 4)
+		return;
+	switch (b[0]) {
+	case 'Q':
+		p->method = REQ_M_QUERY;
+		p->kind = REQ_K_REQ;
+		return;
+	case 'P':
+		p->method = REQ_M_PARSE;
+		p->kind = REQ_K_REQ;
+		return;
+	case 'B':
+		p->method = REQ_M_BIND;
+		p->kind = REQ_K_REQ;
+		return;
+	case 'F':
+		p->method = REQ_M_FCALL;
+		p->kind = REQ_K_REQ;
+		return;
+	case 'E':
+		p->method = REQ_M_EXECUTE;
+		p->status = REQ_S_ERR;
+		p->kind = REQ_K_EITHER;
+		return;
+	case 'T':	/* RowDescription */
+	case 'D':	/* DataRow */
+	case 'C':	/* CommandComplete */
+	case 'I':	/* EmptyQueryResponse */
+	case 'N':	/* NoticeResponse */
+	case 'Z':	/* ReadyForQuery */
+	case '1':	/* ParseComplete */
+	case '2':	/* BindComplete */
+	case '3':	/* CloseComplete */
+	case 'n':	/* NoData */
+	case 's':	/* PortalSuspended */
+	case 't':	/* ParameterDescription */
+	case 'S':	/* ParameterStatus */
+	case 'A':	/* NotificationResponse */
+	case 'V':	/* FunctionCallResponse */
+	case 'G':	/* CopyInResponse */
+	case 'H':	/* CopyOutResponse */
+	case 'W':	/* CopyBothResponse */
+		p->kind = REQ_K_RESP;
+		return;
+	}
+}
+
+/*
+ * Classify @b (@n bytes, the rest zeros) as one of the protocols of mask @want: on a
+ * connection not seen before (@fresh), every protocol --proto allows; after, its own.
+ */
+static __always_inline void req_classify(const __u8 *b, __u32 n, __u32 want, bool fresh,
+					 struct req_peek *p)
+{
+	p->kind = REQ_K_NONE;
+	if (want & (1 << REQ_P_HTTP)) {
+		req_http(b, n, p);
+		if (p->kind != REQ_K_NONE)
+			return;
+	}
+	if (want & (1 << REQ_P_REDIS)) {
+		req_redis(b, n, p);
+		if (p->kind != REQ_K_NONE)
+			return;
+	}
+	if (want & (1 << REQ_P_PG))
+		req_pg(b, n, fresh, p);
+}
+
 /* The first bytes of the call's buffer @buf (@buflen there, @ret moved), classified. */
-static __always_inline void req_peek(__u64 buf, __u64 buflen, long ret, struct req_peek *p)
+static __always_inline void req_peek(__u64 buf, __u64 buflen, long ret, __u32 want, bool fresh,
+				     struct req_peek *p)
 {
 	__u8 b[REQ_PEEK] = {};
 	__u64 n = (__u64)ret < buflen ? (__u64)ret : buflen;
@@ -275,7 +368,7 @@ static __always_inline void req_peek(__u64 buf, __u64 buflen, long ret, struct r
 		n = REQ_PEEK;
 	if (!buf || !n || bpf_probe_read_user(b, n, (const void *)buf))
 		return;
-	req_classify(b, n, p);
+	req_classify(b, n, want, fresh, p);
 }
 
 /* A request answered: one more on its row, its latency in the row's histogram. */
@@ -348,9 +441,7 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 		req_dir = tx == (c->role == REQ_R_CLIENT);
 		if (req_dir == !!c->start)
 			return;	/* a request outstanding, or no request to answer */
-		req_peek(buf, buflen, ret, &p);
-		if (p.proto != c->proto)
-			return;
+		req_peek(buf, buflen, ret, 1 << (c->proto & 7), false, &p);
 		if (req_dir) {
 			if (p.kind == REQ_K_REQ || p.kind == REQ_K_EITHER) {
 				c->method = p.method;
@@ -359,7 +450,7 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 			}
 			return;
 		}
-		if (p.kind == REQ_K_NONE || p.kind == REQ_K_REQ)
+		if (p.kind != REQ_K_RESP && p.kind != REQ_K_EITHER)
 			return;
 		if (p.proto == REQ_P_HTTP && p.status == 1)
 			return;	/* interim: the final response follows */
@@ -368,7 +459,7 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 		return;
 	}
 	/* a connection not seen before: what its first bytes are says the rest */
-	req_peek(buf, buflen, ret, &p);
+	req_peek(buf, buflen, ret, req_protos, true, &p);
 	nc.proto = p.kind == REQ_K_NONE ? REQ_P_OTHER : p.proto;
 	if (p.kind == REQ_K_REQ || p.kind == REQ_K_EITHER) {
 		nc.role = tx ? REQ_R_CLIENT : REQ_R_SERVER;
@@ -377,6 +468,8 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 		nc.start = bpf_ktime_get_ns();
 	} else if (p.kind == REQ_K_RESP) {
 		nc.role = tx ? REQ_R_SERVER : REQ_R_CLIENT;
+	} else if (p.kind == REQ_K_HELLO) {
+		nc.role = tx ? REQ_R_CLIENT : REQ_R_SERVER;
 	}
 	bpf_map_update_elem(&req_conns, &key, &nc, BPF_ANY);
 }

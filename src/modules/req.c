@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * req: `ksight req`, requests on TCP connections, HTTP/1.x and Redis (RESP), told apart by
- * the first bytes each connection reads or writes: how many, how many failed (HTTP status
- * 5xx, Redis error replies) and how long they took, per process, role and server
- * endpoint, HTTP method and status class (never the URL), counted in the kernel at the
- * return of the calls that move bytes (bpf/req.sys.bpf.h) and printed each interval
- * (req_rows.c). In the agent (opt-in: it looks at every read and write of the machine)
- * the same counts are metrics per protocol, method and status class.
+ * req: `ksight req`, requests on TCP connections, HTTP/1.x, Redis (RESP) and PostgreSQL,
+ * told apart by the first bytes each connection reads or writes: how many, how many
+ * failed (HTTP status 5xx, Redis and PostgreSQL error replies) and how long they took, per
+ * process, role and server endpoint, HTTP method and status class (never the URL), the
+ * Redis command or the PostgreSQL message kind, counted in the kernel at the return of
+ * the calls that move bytes (bpf/req.sys.bpf.h) and printed each interval (req_rows.c).
+ * In the agent (opt-in: it looks at every read and write of the machine) the same counts
+ * are metrics per protocol, method and status class.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -27,9 +28,11 @@ static const struct ks_opt req_opts[] = {
 	{ "port", 0, KS_OPT_UINT, offsetof(struct req_state, port), "PORT",
 	  "only connections with this local or remote port (checked in the kernel)", 1, 65535 },
 	{ "proto", 0, KS_OPT_STR, offsetof(struct req_state, proto), "LIST",
-	  "protocols to follow, comma-separated: http, redis (default: both)", 0, 64 },
+	  "protocols to follow, comma-separated: http, redis, postgres (default: all)", 0, 64 },
 	{ 0 },
 };
+
+#define REQ_PROTOS_ALL ((1u << REQ_P_HTTP) | (1u << REQ_P_REDIS) | (1u << REQ_P_PG))
 
 static const int req_sock_calls[] = { SYS_sendto, SYS_recvfrom, SYS_sendmsg, SYS_recvmsg,
 				      -1 };
@@ -62,7 +65,7 @@ static const struct ks_evtype req_types[] = {
 
 static const struct ks_metric_desc req_reqs_desc = {
 	.name = "ksight_req_requests_total",
-	.help = "Requests answered (HTTP/1.x, Redis), by protocol, method and status class",
+	.help = "Requests answered (HTTP/1.x, Redis, PostgreSQL), by protocol, method and status class",
 	.type = KS_METRIC_COUNTER,
 	.labels = { "proto", "method", "status_class" },
 	.idle = 60,
@@ -71,7 +74,7 @@ static const struct ks_metric_desc req_reqs_desc = {
 /* The kernel's buckets are log2 of microseconds: observed as such, exposed in seconds. */
 static const struct ks_metric_desc req_lat_desc = {
 	.name = "ksight_req_latency_seconds",
-	.help = "Request to response (HTTP/1.x, Redis), by protocol, method and status class",
+	.help = "Request to response (HTTP/1.x, Redis, PostgreSQL), by protocol, method and status class",
 	.type = KS_METRIC_HIST,
 	.labels = { "proto", "method", "status_class" },
 	.idle = 60,
@@ -91,13 +94,15 @@ static uint32_t protos_parse(const char *s, char *err, size_t len)
 			mask |= 1u << REQ_P_HTTP;
 		} else if (!strcmp(t, "redis")) {
 			mask |= 1u << REQ_P_REDIS;
+		} else if (!strcmp(t, "postgres")) {
+			mask |= 1u << REQ_P_PG;
 		} else {
-			snprintf(err, len, "--proto: unknown protocol '%s' (http, redis)", t);
+			snprintf(err, len, "--proto: unknown protocol '%s' (http, redis, postgres)", t);
 			return 0;
 		}
 	}
 	if (!mask)
-		snprintf(err, len, "--proto: no protocol named (http, redis)");
+		snprintf(err, len, "--proto: no protocol named (http, redis, postgres)");
 	return mask;
 }
 
@@ -106,7 +111,7 @@ static int req_configure(void *state, const struct ks_common *common, char *err,
 	struct req_state *st = state;
 
 	(void)common;
-	st->protos = (1u << REQ_P_HTTP) | (1u << REQ_P_REDIS);
+	st->protos = REQ_PROTOS_ALL;
 	if (st->proto) {
 		st->protos = protos_parse(st->proto, err, len);
 		if (!st->protos)
@@ -125,7 +130,7 @@ static void req_agent_defaults(void *state)
 
 	st->agent = true;
 	st->per_proc = true;	/* metrics have no endpoints: fewest rows */
-	st->protos = (1u << REQ_P_HTTP) | (1u << REQ_P_REDIS);
+	st->protos = REQ_PROTOS_ALL;
 }
 
 static int req_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -185,14 +190,19 @@ static void req_summary(struct ks_ctx *ctx, void *state, double secs)
 	struct ks_rec r;
 
 	ks_rec_summary(&r, "req");
-	ks_rec_rate(&r, "requests_per_s", "req", n[REQ_P_HTTP] + n[REQ_P_REDIS], secs);
-	ks_rec_rate(&r, "errors_per_s", "err", e[REQ_P_HTTP] + e[REQ_P_REDIS], secs);
+	ks_rec_rate(&r, "requests_per_s", "req", n[REQ_P_HTTP] + n[REQ_P_REDIS] + n[REQ_P_PG],
+		    secs);
+	ks_rec_rate(&r, "errors_per_s", "err", e[REQ_P_HTTP] + e[REQ_P_REDIS] + e[REQ_P_PG],
+		    secs);
 	ks_rec_rate(&r, "http_per_s", "http", n[REQ_P_HTTP], secs);
 	ks_rec_rate(&r, "redis_per_s", "redis", n[REQ_P_REDIS], secs);
+	ks_rec_rate(&r, "postgres_per_s", "pg", n[REQ_P_PG], secs);
 	ks_rec_uint(&r, "http_requests", NULL, 0, n[REQ_P_HTTP]);
 	ks_rec_uint(&r, "http_errors", NULL, 0, e[REQ_P_HTTP]);
 	ks_rec_uint(&r, "redis_requests", NULL, 0, n[REQ_P_REDIS]);
 	ks_rec_uint(&r, "redis_errors", NULL, 0, e[REQ_P_REDIS]);
+	ks_rec_uint(&r, "postgres_requests", NULL, 0, n[REQ_P_PG]);
+	ks_rec_uint(&r, "postgres_errors", NULL, 0, e[REQ_P_PG]);
 	ks_emit(ctx, &r);
 	memset(st->iv_reqs, 0, sizeof(st->iv_reqs));
 	memset(st->iv_errs, 0, sizeof(st->iv_errs));
@@ -209,12 +219,13 @@ const struct ks_module req_module = {
 	.name = "req",
 	.id = KS_MOD_req,
 	.bpf = &req_bpf_obj,
-	.brief = "HTTP/1.x and Redis requests: counts, errors, latency per process and server",
+	.brief = "HTTP/1.x, Redis, PostgreSQL requests: counts, errors, latency per process, server",
 	.usage = "  ksight req                          # at Ctrl-C: per process, role, server\n"
 		 "  ksight req 5 3                      # what changed, every 5 s, 3 times\n"
 		 "  ksight req -P 10                    # one row per process and status, every 10 s\n"
 		 "  ksight req --port 6379 --proto redis  # Redis on port 6379 only\n"
 		 "  ksight req --conn -p 1234           # process 1234, one row per connection\n"
+		 "  ksight req --proto postgres --port 5432  # PostgreSQL queries and errors\n"
 		 "  ksight req --json 1 5               # JSON lines with the latency histograms\n",
 	.opts = req_opts,
 	.state_size = sizeof(struct req_state),

@@ -18,11 +18,13 @@
 
 static const char *const req_methods[REQ_M_NR] = {
 	"-", "GET", "POST", "PUT", "HEAD", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+	"QUERY", "PARSE", "BIND", "EXECUTE", "FUNCCALL",
 };
 
 const char *req_proto_name(unsigned int proto)
 {
-	return proto == REQ_P_HTTP ? "http" : proto == REQ_P_REDIS ? "redis" : "-";
+	return proto == REQ_P_HTTP ? "http" : proto == REQ_P_REDIS ? "redis"
+	       : proto == REQ_P_PG ? "postgres" : "-";
 }
 
 const char *req_method_name(const struct req_key *k, char *buf, size_t len)

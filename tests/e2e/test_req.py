@@ -6,7 +6,9 @@ references are what the clients got (httpcli's and curl's status codes), what th
 answered (httpsrv's counts), and Redis' own INFO commandstats and errorstats. Client and
 server both run here: every request is counted twice, once for each role."""
 import collections
+import glob
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -337,6 +339,82 @@ def test_redis_exact(redis):
     assert_no_loss(k)
 
 
+def pg_bin():
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    return dirs[-1] if dirs else None
+
+
+@pytest.fixture
+def postgres():
+    """Debian's PostgreSQL: a private cluster in a temporary directory, listening on a free
+    loopback port, as the postgres user; yields (bin dir, port)."""
+    import pwd
+    bindir = pg_bin()
+    if not bindir or not shutil.which("psql"):
+        pytest.skip("postgresql is not installed (make deps)")
+    pw = pwd.getpwnam("postgres")
+    tmp = tempfile.mkdtemp(prefix="ksight-req-pg.")
+    os.chown(tmp, pw.pw_uid, pw.pw_gid)
+    data, port = os.path.join(tmp, "data"), free_port()
+    subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(bindir, "initdb"), "-D",
+                    data, "-A", "trust"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=True, timeout=120 * SLOW)
+    srv = subprocess.Popen(["runuser", "-u", "postgres", "--", os.path.join(bindir, "postgres"),
+                            "-D", data, "-k", tmp, "-c", "listen_addresses=127.0.0.1",
+                            "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if subprocess.run([os.path.join(bindir, "pg_isready"), "-q", "-h", "127.0.0.1",
+                               "-p", str(port)]).returncode == 0:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("postgres did not start")
+        yield bindir, port
+    finally:
+        srv.terminate()
+        srv.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_postgres_exact(postgres):
+    """pgbench's N transactions of one prepared SELECT (per client: one Parse, then Bind/
+    Execute runs) and K failing queries from psql: the Bind requests are pgbench's
+    transactions on both roles, the errors psql's ERROR lines."""
+    bindir, port = postgres
+    n, clients, k_bad = max(200 // SCALE, 20), 2, 3
+    script = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
+    script.write("SELECT 1;\n")
+    script.close()
+    k = req(["--port", port, "--proto", "postgres"])
+    try:
+        bench = subprocess.Popen([os.path.join(bindir, "pgbench"), "-h", "127.0.0.1", "-p",
+                                  str(port), "-U", "postgres", "-n", "-f", script.name, "-t",
+                                  str(n // clients), "-c", str(clients), "-M", "prepared",
+                                  "postgres"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        out, _ = bench.communicate(timeout=120 * SLOW)
+        assert bench.returncode == 0
+        done = int(re.search(rb"actually processed: (\d+)/", out).group(1))
+        errors = 0
+        for _ in range(k_bad):
+            r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                                "-c", "select * from nosuchtable", "postgres"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60 * SLOW)
+            errors += r.stderr.count(b"ERROR:")
+    finally:
+        os.unlink(script.name)
+        assert k.stop() == 0, k.stderr
+    assert done == n and errors == k_bad
+    cli = by_method_status(rows(k, bench.pid, "client"))
+    assert cli == {("PARSE", "ok"): clients, ("BIND", "ok"): n}, cli
+    srv = [r for r in rows(k, None, "server") if r["comm"] == "postgres"]
+    got = by_method_status(srv)
+    assert got[("BIND", "ok")] == n and got[("PARSE", "ok")] == clients, got
+    assert got[("QUERY", "error")] == k_bad and sum(r["errors"] for r in srv) == k_bad, got
+    assert all(r["proto"] == "postgres" and r["lport"] == port for r in srv)
+    assert_no_loss(k)
+
+
 def test_help():
     r = run_ksight(["req", "--help"])
     assert r.returncode == 0 and "ksight req --port 6379" in r.stdout and "--proto" in r.stdout
@@ -347,6 +425,7 @@ def test_help():
     (["--port", "70000"], "--port"),
     (["--port", "http"], "--port"),
     (["--proto", "ftp"], "ftp"),
+    (["--proto", "pg"], "pg"),
     (["--proto", "http,smtp"], "smtp"),
     (["--proto", ","], "--proto"),
     (["-P", "--conn"], "-P"),

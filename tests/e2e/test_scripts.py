@@ -99,7 +99,7 @@ TEST_COMMANDS = {
     "objcopy": "test_profile.py (a separate debug file)", "strip": "test_profile.py",
     "apt-get": "fetch-prometheus.sh (download only)", "dpkg-deb": "fetch-prometheus.sh",
     "curl": "test_req.py", "redis-server": "test_req.py", "redis-cli": "test_req.py",
-    "redis-benchmark": "test_req.py",
+    "redis-benchmark": "test_req.py", "psql": "test_req.py", "runuser": "test_req.py",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {
