@@ -151,7 +151,7 @@ static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struc
 	ks_rec_str(&r, NULL, "PID", -7, pid, strlen(pid));	/* JSON has the header's */
 	ks_rec_kstr(&r, NULL, "COMM", -15, h->comm, sizeof(h->comm), false);
 	ks_rec_str(&r, "role", "ROLE", -6, role, strlen(role));
-	ks_rec_str(&r, "proto", "PROTO", -5, proto, strlen(proto));
+	ks_rec_str(&r, "proto", "PROTO", -8, proto, strlen(proto));
 	if (!st->per_proc) {
 		addr_str(&row->k, raddr, sizeof(raddr));
 		ks_rec_uint(&r, "lport", "LPORT", 5, row->k.lport);
