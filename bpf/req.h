@@ -15,7 +15,7 @@
 #define REQ_ROWS 16384		/* (process, role, endpoint, proto, method, status) rows */
 #define REQ_CONNS 65536		/* connections followed at once (LRU: the oldest go) */
 #define REQ_PEEK 24		/* bytes of a call's buffer looked at: a Redis command's 8 letters fit */
-#define REQ_SLOTS 28		/* latency histogram: log2 of microseconds */
+#define REQ_SLOTS 32		/* latency histogram: log2 of microseconds */
 
 /* Address families as the kernel numbers them. */
 #define REQ_AF_INET 2

@@ -106,7 +106,7 @@ KS_LAYOUT(udp_flow_key, 32);
 KS_LAYOUT(udp_flow_val, 56);
 KS_LAYOUT(udp_dns_ev, 616);
 KS_LAYOUT(req_key, 40);
-KS_LAYOUT(req_val, 264);
+KS_LAYOUT(req_val, 296);
 KS_LAYOUT(net_key, 16);
 KS_LAYOUT(net_count, 16);
 KS_LAYOUT(net_rkey, 32);
