@@ -214,8 +214,8 @@ def test_agent_metrics():
     mport = free_port()
     cli = None
     try:
-        k = Ksight(["run", "--modules", "req", "-p", str(srv.pid), "--json", "-o",
-                    "prometheus:127.0.0.1:%d" % mport, "1"])
+        k = Ksight(["run", "--modules", "req", "-p", str(srv.pid), "--json", "--listen",
+                    "127.0.0.1:%d" % mport, "1"])
         k.wait_ready()
         cli = http_client(srv.port, n, k_fail)
         cli.go()
