@@ -85,14 +85,16 @@ all: $(BUILD)/ksight
 # libbpf-tools (test_tcp.py checks tcplife against Debian's), nftables (test_tcp_retrans.py
 # and test_drops.py drop packets in namespaces of their own); libmicrohttpd serves /metrics
 # and test_prometheus.py reads it with the Prometheus client's own parser; libsqlite3 holds
-# the agent's store (test_store.py reads it with Python's sqlite3 too).
+# the agent's store (test_store.py reads it with Python's sqlite3 too); curl,
+# redis-server, redis-tools and postgresql are test_req.py's clients and servers (redis also
+# bench/req_cost.sh's).
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libdw-dev binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
-	libsqlite3-dev libyaml-dev
+	libsqlite3-dev libyaml-dev curl redis-server redis-tools postgresql
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)

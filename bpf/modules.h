@@ -32,7 +32,8 @@
 	X(profile, 19) \
 	X(offcpu, 20)  \
 	X(trace, 21)   \
-	X(guard, 22)
+	X(guard, 22)   \
+	X(req, 24)
 
 enum ks_module_id {
 	KS_MOD_core = 0,

@@ -29,6 +29,7 @@
 #include "syscount.h"
 #include "tcp.h"
 #include "udp.h"
+#include "req.h"
 #include "sysnames_meta.h"
 
 #define KS_LAYOUT(type, size) _Static_assert(sizeof(struct type) == (size), #type " layout")
@@ -106,6 +107,8 @@ KS_LAYOUT(tcp_lat_hist, 272);
 KS_LAYOUT(udp_flow_key, 32);
 KS_LAYOUT(udp_flow_val, 56);
 KS_LAYOUT(udp_dns_ev, 616);
+KS_LAYOUT(req_key, 40);
+KS_LAYOUT(req_val, 296);
 KS_LAYOUT(net_key, 16);
 KS_LAYOUT(net_count, 16);
 KS_LAYOUT(net_rkey, 32);

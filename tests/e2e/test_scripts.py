@@ -98,6 +98,8 @@ TEST_COMMANDS = {
     "nm": "test_tplist.py (binutils, the reference)", "readelf": "test_tplist.py",
     "objcopy": "test_profile.py (a separate debug file)", "strip": "test_profile.py",
     "apt-get": "fetch-prometheus.sh (download only)", "dpkg-deb": "fetch-prometheus.sh",
+    "curl": "test_req.py", "redis-server": "test_req.py", "redis-cli": "test_req.py",
+    "redis-benchmark": "test_req.py", "psql": "test_req.py", "runuser": "test_req.py",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the req module's files share (req.c: options, hooks; req_rows.c: the kernel's
+ * counts as tables and metrics). */
+#ifndef KSIGHT_REQ_INT_H
+#define KSIGHT_REQ_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/module.h"
+#include "core/rows.h"
+#include "req.h"
+
+/* One row of the kernel's table, as user space keeps it. */
+struct req_row {
+	struct req_key k;
+	struct req_val v;
+};
+
+struct req_state {
+	bool per_proc;		/* -P */
+	bool per_conn;		/* --conn */
+	bool agent;		/* in the agent */
+	uint64_t port;		/* --port, 0: any */
+	const char *proto;	/* --proto, as given */
+	uint32_t protos;	/* its mask of 1 << REQ_P_* */
+	struct ks_task_rows rows;	/* the kernel's table at the previous read */
+	/* the registry */
+	struct ks_metric *m_reqs, *m_lat;
+	/* the agent's summary: since the last one, per REQ_P_* */
+	uint64_t iv_reqs[REQ_P_NR], iv_errs[REQ_P_NR];
+};
+
+extern const struct ks_module req_module;
+
+struct bpf_map;
+/* Tools: the rows that changed since the last report, as records; and the registry. */
+void req_rows_report(struct ks_ctx *ctx, struct req_state *st, struct bpf_map *map);
+/* Agent: the same into the registry only. */
+void req_rows_collect(struct ks_ctx *ctx, struct req_state *st, struct bpf_map *map);
+void req_rows_init(struct req_state *st);
+void req_rows_free(struct req_state *st);
+
+/* Names as shown: "http", "GET", "5xx", "error"... A Redis row's method is its command
+ * ("GET", "CONFIG"; "?" when not known), into @buf. */
+const char *req_proto_name(unsigned int proto);
+const char *req_method_name(const struct req_key *k, char *buf, size_t len);
+const char *req_status_name(unsigned int status, char *buf, size_t len);
+bool req_status_error(unsigned int proto, unsigned int status);
+
+#endif
