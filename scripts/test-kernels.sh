@@ -38,10 +38,11 @@ fi
 	debian-archive-keyring mawk || exit 1
 mkdir -p "$logs"
 # The guests read the binaries over 9p while they run (20 minutes or more): a copy, so
-# that a rebuild meanwhile is not half-read by a guest.
+# that a rebuild meanwhile is not half-read by a guest. vmlinux.h: test_userbpf builds the
+# examples against it, from beside the binary.
 snap=$logs/build
 rm -rf "$snap" && mkdir -p "$snap/tests" &&
-	cp -a "$build/ksight" "$snap/" &&
+	cp -a "$build/ksight" "$build/vmlinux.h" "$snap/" &&
 	cp -a "$build/tests/e2e" "$build/tests/ksight-selftest" "$snap/tests/" || {
 	echo "test-kernels: cannot copy the build to $snap" >&2
 	exit 1
