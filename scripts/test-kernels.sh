@@ -39,11 +39,13 @@ fi
 mkdir -p "$logs"
 # The guests read the binaries over 9p while they run (20 minutes or more): a copy, so
 # that a rebuild meanwhile is not half-read by a guest. vmlinux.h: test_userbpf builds the
-# examples against it, from beside the binary.
+# examples against it, from beside the binary, and checks the page with promtool from
+# prometheus/ (a link: 113 MB, never rebuilt meanwhile).
 snap=$logs/build
 rm -rf "$snap" && mkdir -p "$snap/tests" &&
 	cp -a "$build/ksight" "$build/vmlinux.h" "$snap/" &&
-	cp -a "$build/tests/e2e" "$build/tests/ksight-selftest" "$snap/tests/" || {
+	cp -a "$build/tests/e2e" "$build/tests/ksight-selftest" "$snap/tests/" &&
+	{ [ ! -d "$build/prometheus" ] || ln -s "$build/prometheus" "$snap/prometheus"; } || {
 	echo "test-kernels: cannot copy the build to $snap" >&2
 	exit 1
 }

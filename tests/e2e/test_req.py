@@ -120,10 +120,13 @@ def test_http_exact(kernel_hooks, hooks):
             assert {(r["raddr"], r["rport"]) for r in recs} == {("127.0.0.1", srv.port)}
         assert all(r["hist"]["count"] == r["requests"] for r in recs), recs
     # latency: the server's answer lies inside the client's wait, which lies inside the
-    # client's whole loop
+    # client's whole loop; but the client's wait starts when its write returns, and the
+    # server may have read the request and begun before that (5.10 under qemu: 1.6 ms over
+    # 6 requests): a margin per request
     lat = {role: sum(r["latency_sum_ns"] for r in rows(k, None, role))
            for role in ("client", "server")}
-    assert 0 < lat["server"] < lat["client"] < took, (lat, took)
+    assert 0 < lat["server"] < lat["client"] + n * 200000 * SLOW, (lat, took)
+    assert 0 < lat["client"] < took, (lat, took)
     assert {r["pid"] for r in rows(k)} == {cli.pid, srv.pid}
     assert_no_loss(k)
 
