@@ -96,6 +96,17 @@ def helper_path(name):
     return os.path.join(HELPERS, name)
 
 
+def source_line(source, text):
+    """The line of tests/e2e/helpers/@source that holds @text: where a test expects DWARF
+    to place a definition."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers",
+                           source)) as f:
+        for n, line in enumerate(f, 1):
+            if text in line:
+                return n
+    raise AssertionError("%s: no line with %r" % (source, text))
+
+
 class Ksight:
     """A running ksight command. Output is collected by threads so pipes never fill."""
     started = []   # every instance, so that none outlives its test (no_tracer_left_behind)

@@ -2,11 +2,9 @@
 """ksight mem --leaks: the leaker helper's outstanding blocks, grouped by the function that
 allocated them, are exactly what it kept (malloc, calloc, realloc, posix_memalign) and
 none of the blocks it freed; bad input."""
-import os
-
 import pytest
 
-from conftest import Helper, Ksight, run_ksight
+from conftest import Helper, Ksight, run_ksight, source_line
 
 N, SIZE = 1000, 64
 
@@ -44,16 +42,6 @@ def test_outstanding_blocks_by_allocating_function():
     assert st["types"].get("leak_blocks", {}).get("lost", 0) == 0, st
 
 
-def src_line(text):
-    """The line of leaker.c that holds @text."""
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers",
-                           "leaker.c")) as f:
-        for n, line in enumerate(f, 1):
-            if text in line:
-                return n
-    raise AssertionError(text)
-
-
 def test_src_names_the_inlined_allocating_function():
     """--src: the calloc made in quarter_calloc(), which the compiler inlined into
     leak_calloc(), is owned by a frame of its own, with the line each is defined at."""
@@ -66,17 +54,17 @@ def test_src_names_the_inlined_allocating_function():
         assert k.stop() == 0, k.stderr
     finally:
         h.kill()
-    quarter = "quarter_calloc [inlined] (leaker.c:%d)" % src_line("void *quarter_calloc(")
+    quarter = "quarter_calloc [inlined] (leaker.c:%d)" % source_line("leaker.c", "void *quarter_calloc(")
     rows = [r for r in k.records("mem_leak") if r["frames"][0] == quarter]
     assert sum(r["blocks"] for r in rows) == N // 10, k.records("mem_leak")
     assert sum(r["bytes"] for r in rows) == N // 10 * SIZE
-    calling = "(leaker.c:%d)" % src_line("static void leak_calloc(")
+    calling = "(leaker.c:%d)" % source_line("leaker.c", "static void leak_calloc(")
     assert all(r["frames"][1].startswith("leaker`leak_calloc+0x") and
                r["frames"][1].endswith(calling) for r in rows), rows
     # the others are not inlined: their own frame first, with its definition
     here = [r for r in k.records("mem_leak") if r["frames"][0].startswith("leaker`leak_here+")]
     assert sum(r["blocks"] for r in here) == N
-    assert here[0]["frames"][0].endswith("(leaker.c:%d)" % src_line("static void leak_here("))
+    assert here[0]["frames"][0].endswith("(leaker.c:%d)" % source_line("leaker.c", "static void leak_here("))
 
 
 @pytest.mark.parametrize("args,word", [

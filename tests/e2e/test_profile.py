@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import SCALE, SLOW, Helper, Ksight, helper_path, run_ksight
+from conftest import SCALE, SLOW, Helper, Ksight, helper_path, run_ksight, source_line
 
 FREQ = 99
 SECS = max(0.5, 2.0 / SCALE)
@@ -108,16 +108,6 @@ def test_stripped_binary_uses_its_debug_file(workdir, debug):
     check_rate(summary(k)["samples"], cpu_ns)
 
 
-def src_line(text):
-    """The line of profspin.c that holds @text: where the tests expect a definition."""
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers",
-                           "profspin.c")) as f:
-        for n, line in enumerate(f, 1):
-            if text in line:
-                return n
-    raise AssertionError(text)
-
-
 @pytest.mark.kernels
 @pytest.mark.parametrize("debug", [False, True], ids=["own-dwarf", "debug-file"])
 def test_src_shows_the_inlined_function_and_definitions(workdir, debug):
@@ -130,9 +120,9 @@ def test_src_shows_the_inlined_function_and_definitions(workdir, debug):
     funcs = {f["function"]: f for f in k.records("profile_func")}
     s = summary(k)
     step, inl = funcs["ks_spin_step [inlined]"], funcs["ks_spin_inl"]
-    assert step["src"] == "profspin.c:%d" % src_line("void ks_spin_step(int n)")
-    assert inl["src"] == "profspin.c:%d" % src_line("void ks_spin_inl(double secs)")
-    assert funcs["main"]["src"] == "profspin.c:%d" % src_line("int main(")
+    assert step["src"] == "profspin.c:%d" % source_line("profspin.c", "void ks_spin_step(int n)")
+    assert inl["src"] == "profspin.c:%d" % source_line("profspin.c", "void ks_spin_inl(double secs)")
+    assert funcs["main"]["src"] == "profspin.c:%d" % source_line("profspin.c", "int main(")
     assert step["self"] >= 0.9 * s["samples"], (step, s)
     assert inl["total"] >= step["self"] and inl["self"] < step["self"]
     assert s["dwarf_files"] >= 1
