@@ -19,7 +19,7 @@
 #include "core/session_int.h"
 #include "core.skel.h"
 
-static const struct ks_metric_desc runs_desc = {
+const struct ks_metric_desc ks_prog_runs_desc = {
 	.name = "ksight_bpf_prog_runs_total",
 	.help = "Runs of each loaded ksight BPF program, as the kernel counts them (only while "
 		"its BPF statistics are on: ksight_bpf_stats_enabled)",
@@ -28,7 +28,7 @@ static const struct ks_metric_desc runs_desc = {
 	.budget = 1024,
 };
 
-static const struct ks_metric_desc run_time_desc = {
+const struct ks_metric_desc ks_prog_run_time_desc = {
 	.name = "ksight_bpf_prog_run_seconds_total",
 	.help = "Time spent running each loaded ksight BPF program, tail calls it made included "
 		"(only while the kernel's BPF statistics are on)",
@@ -83,8 +83,8 @@ void ks_selfstats_init(struct ks_ctx *c, struct ks_selfstats *s)
 
 	s->started = true;
 	s->stats_fd = -1;
-	s->runs = ks_ctx_metric(c, &runs_desc);
-	s->run_time = ks_ctx_metric(c, &run_time_desc);
+	s->runs = ks_ctx_metric(c, &ks_prog_runs_desc);
+	s->run_time = ks_ctx_metric(c, &ks_prog_run_time_desc);
 	s->stats_on = ks_ctx_metric(c, &stats_on_desc);
 	s->rb_size_m = ks_ctx_metric(c, &rb_size_desc);
 	s->rb_peak_m = ks_ctx_metric(c, &rb_peak_desc);

@@ -13,6 +13,11 @@
 #include <stdint.h>
 
 struct ks_ctx;
+struct ks_metric_desc;
+
+/* Each program's runs and run time (bpf_prog_info), labels module and program: the
+ * agent's own programs' and the users' (userbpf.c), one pair of metrics for both. */
+extern const struct ks_metric_desc ks_prog_runs_desc, ks_prog_run_time_desc;
 
 struct ks_selfstats {
 	bool started;			/* ks_selfstats_init ran */
