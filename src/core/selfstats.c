@@ -39,6 +39,16 @@ const struct ks_metric_desc ks_prog_run_time_desc = {
 	.scale = 1e-9,
 };
 
+static const struct ks_metric_desc missed_desc = {
+	.name = "ksight_bpf_prog_missed_runs_total",
+	.help = "Runs of each loaded ksight BPF program the kernel skipped because it was "
+		"already running on that CPU (counted from 5.12 on, always on): what they would "
+		"have seen is in no other count",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "module", "program" },
+	.budget = 1024,
+};
+
 static const struct ks_metric_desc stats_on_desc = {
 	.name = "ksight_bpf_stats_enabled",
 	.help = "Whether the kernel counts BPF programs' runs and run time now: "
@@ -85,6 +95,7 @@ void ks_selfstats_init(struct ks_ctx *c, struct ks_selfstats *s)
 	s->stats_fd = -1;
 	s->runs = ks_ctx_metric(c, &ks_prog_runs_desc);
 	s->run_time = ks_ctx_metric(c, &ks_prog_run_time_desc);
+	s->missed = ks_ctx_metric(c, &missed_desc);
 	s->stats_on = ks_ctx_metric(c, &stats_on_desc);
 	s->rb_size_m = ks_ctx_metric(c, &rb_size_desc);
 	s->rb_peak_m = ks_ctx_metric(c, &rb_peak_desc);
@@ -146,6 +157,8 @@ static void programs(struct ks_selfstats *s, const char *module, struct bpf_obje
 		ks_counter_set(series2(s->runs, module, bpf_program__name(prog)), info.run_cnt);
 		ks_counter_set(series2(s->run_time, module, bpf_program__name(prog)),
 			       info.run_time_ns);
+		ks_counter_set(series2(s->missed, module, bpf_program__name(prog)),
+			       info.recursion_misses);
 	}
 }
 

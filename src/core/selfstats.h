@@ -28,7 +28,7 @@ struct ks_selfstats {
 	size_t rb_len;
 	uint64_t rb_size;		/* data bytes */
 	uint64_t rb_peak;		/* most bytes waiting at a wake-up since the last mark */
-	struct ks_metric *runs, *run_time, *stats_on, *rb_size_m, *rb_peak_m;
+	struct ks_metric *runs, *run_time, *missed, *stats_on, *rb_size_m, *rb_peak_m;
 	struct ks_metric *map_entries, *map_max;
 };
 
