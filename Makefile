@@ -263,6 +263,12 @@ $(BUILD)/bench/helpers/floortrace: bench/helpers/floortrace.c \
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(BUILD)/bench/helpers $< \
 		$(LDLIBS) -o $@
 
+# the verifier's statistics of one program (bench/verify_cost.sh): libbpf only
+$(BUILD)/bench/helpers/verifstats: bench/helpers/verifstats.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< $(LDLIBS) -o $@
+
 unit: unit-bins
 	$(Q)./scripts/run-tests.sh $(BUILD) unit
 
