@@ -94,7 +94,9 @@ function renderOverview(samples, now) {
   // losses: every loss counter, one row per series
   const lb = document.querySelector("#losses tbody");
   lb.replaceChildren();
-  for (const s of samples.filter((x) => LOSS_METRICS.includes(x.name))) {
+  const losses = samples.filter((x) => LOSS_METRICS.includes(x.name))
+    .sort((a, b) => LOSS_METRICS.indexOf(a.name) - LOSS_METRICS.indexOf(b.name));
+  for (const s of losses) {
     const d = delta(s);
     const tr = el("tr", { "data-metric": s.name, "data-labels": labelText(s.labels),
       "data-value": String(s.value), class: s.value > 0 ? "lost" : "" },
@@ -203,6 +205,8 @@ function missing(noteId, path, status) {
     ? path + " is not available in this agent (404): this view needs an agent that serves it."
     : path + " could not be read (" + (status || "no answer") + ").";
   n.dataset.state = status === 404 ? "missing" : "error";
+  const g = document.getElementById(noteId.replace("-note", "-graph"));
+  if (g) g.hidden = true;
 }
 
 // --- Map ----------------------------------------------------------------------------------
@@ -239,6 +243,7 @@ async function pollMap() {
   try { m = await r.json(); } catch (e) { missing("map-note", "/api/map", "not JSON"); return; }
   const els = mapElements(m);
   const note = document.getElementById("map-note");
+  document.getElementById("map-graph").hidden = false;
   note.className = "note";
   note.dataset.state = "ok";
   note.textContent = els.filter((x) => !x.data.source).length + " services, " +
