@@ -172,6 +172,8 @@ def test_overview_in_chromium(agent, workdir):
         assert costs and all(0 < ns < 1e7 for ns in costs), after["programs"]
         assert all(p["cells"][4] == "–" for p in after["programs"] if p["runs"] == 0)
         assert after["lost"] == 0
+        assert after["libs"] == {"cytoscape": "function", "uPlot": "function"}
+        assert after["chart"]
         b.do("screenshot", name="overview")
 
         for view, api in (("map", "/api/map"), ("events", "/api/events")):

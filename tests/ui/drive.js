@@ -36,6 +36,9 @@ async function overview() {
       types: Object.fromEntries(rows("#types").map((r) =>
         [r.dataset.type, Number(r.cells[1].textContent)])),
       status: document.getElementById("status").textContent,
+      // the embedded libraries loaded, and uPlot drew the rate chart
+      libs: { cytoscape: typeof cytoscape, uPlot: typeof uPlot },
+      chart: !!document.querySelector("#rate-chart canvas"),
     };
   });
 }
