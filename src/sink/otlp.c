@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The OTLP/HTTP exporter: `-o otlp:URL` (`ksight run --otlp URL`). At each interval the
+ * reader's thread renders the registry (otlp_json.c) and queues the payload; a sender
+ * thread POSTs it with a small HTTP/1.1 client of its own (http:// only, no TLS). The
+ * queue holds KS_OTLP_QUEUE payloads: when the receiver is slower than the intervals the
+ * oldest is dropped (the newer one carries the same cumulative counts, and more). Every
+ * failure (no connection, an error while sending, a status that is not 2xx, a dropped
+ * payload) is counted in ksight_otlp_export_failures_total{reason} and said on stderr at
+ * most once a minute; none stops the agent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sink/otlp.h"
+#include "sink/sink.h"
+
+#define KS_OTLP_QUEUE 4
+#define KS_OTLP_TIMEOUT_MS 10000	/* one export: connect, send, answer */
+#define KS_OTLP_SAY_EVERY_S 60
+
+enum otlp_reason { R_CONNECT, R_SEND, R_STATUS, R_DROPPED, R_N };
+static const char *const reason_name[R_N] = { "connect", "send", "status", "dropped" };
+
+static const struct ks_metric_desc failures_desc = {
+	.name = "ksight_otlp_export_failures_total",
+	.help = "OTLP exports that failed, per reason: connect (no connection), send (an "
+		"error or timeout while sending or waiting), status (an answer not 2xx), "
+		"dropped (the queue full: the receiver slower than the intervals)",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "reason" },
+	.budget = R_N,
+};
+
+static const struct ks_metric_desc exports_desc = {
+	.name = "ksight_otlp_exports_total",
+	.help = "OTLP exports the receiver accepted (2xx)",
+	.type = KS_METRIC_COUNTER,
+};
+
+struct otlp {
+	struct ks_otlp_url url;
+	char text[1400];		/* the URL as given, for messages */
+	char host_name[256];
+	uint64_t start_ns;
+	pthread_t thread;
+	bool started;
+	int stopfd;			/* an eventfd: close() wakes the sender at once */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* guarded by lock */
+	struct ks_buf q[KS_OTLP_QUEUE];	/* payloads waiting, from q[head] */
+	int head, n;
+	bool busy;			/* the sender holds one */
+	bool stop;
+	uint64_t fails[R_N], ok;
+	/* the sender's own */
+	struct ks_buf sending;
+	time_t said_at;
+	uint64_t said_fails;
+	/* the reader's own */
+	struct ks_buf next;
+};
+
+int ks_otlp_url_parse(const char *text, struct ks_otlp_url *u, char *err, size_t len)
+{
+	const char *p = text, *slash, *colon, *hend;
+	size_t hl;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(p, "http://", 7)) {
+		snprintf(err, len, "--otlp %.80s: not an http:// URL (e.g. "
+			 "http://127.0.0.1:4318/v1/metrics; https is not supported)", text);
+		return -1;
+	}
+	p += 7;
+	slash = strchr(p, '/');
+	hend = slash ? slash : p + strlen(p);
+	if (*p == '[') {
+		const char *rb = memchr(p, ']', hend - p);
+
+		if (!rb) {
+			snprintf(err, len, "--otlp %.80s: an IPv6 address lacks its ']'", text);
+			return -1;
+		}
+		hl = rb - p - 1;
+		memcpy(u->host, p + 1, hl < sizeof(u->host) ? hl : 0);
+		colon = rb + 1 < hend && rb[1] == ':' ? rb + 1 : NULL;
+		if (rb + 1 < hend && !colon) {
+			snprintf(err, len, "--otlp %.80s: text after the ']'", text);
+			return -1;
+		}
+	} else {
+		colon = memchr(p, ':', hend - p);
+		hl = (colon ? colon : hend) - p;
+		if (hl < sizeof(u->host))
+			memcpy(u->host, p, hl);
+	}
+	if (!hl || hl >= sizeof(u->host)) {
+		snprintf(err, len, "--otlp %.80s: no host", text);
+		return -1;
+	}
+	for (const char *c = p; c < (colon ? colon : hend); c++)
+		if (*c <= ' ' || *c == '@' || *c == '?' || *c == '#' || *c == 0x7f) {
+			snprintf(err, len, "--otlp %.80s: a bad character in the host", text);
+			return -1;
+		}
+	if (colon) {
+		size_t pl = hend - colon - 1;
+		long port;
+
+		if (!pl || pl > 5 || strspn(colon + 1, "0123456789") < pl ||
+		    (port = strtol(colon + 1, NULL, 10)) < 1 || port > 65535) {
+			snprintf(err, len, "--otlp %.80s: the port is not 1-65535", text);
+			return -1;
+		}
+		snprintf(u->port, sizeof(u->port), "%ld", port);
+	} else {
+		strcpy(u->port, "80");
+	}
+	if ((size_t)(hend - p) >= sizeof(u->hostport)) {
+		snprintf(err, len, "--otlp %.80s: the host is too long", text);
+		return -1;
+	}
+	memcpy(u->hostport, p, hend - p);
+	snprintf(u->path, sizeof(u->path), "%s", slash ? slash : "/v1/metrics");
+	if (slash && strlen(slash) >= sizeof(u->path)) {
+		snprintf(err, len, "--otlp %.80s: the path is too long", text);
+		return -1;
+	}
+	for (const char *c = u->path; *c; c++)
+		if (*c <= ' ' || *c == 0x7f) {
+			snprintf(err, len, "--otlp %.80s: a space or control in the path", text);
+			return -1;
+		}
+	return 0;
+}
+
+static int otlp_check(const char *target, char *err, size_t len)
+{
+	struct ks_otlp_url u;
+
+	return ks_otlp_url_parse(target, &u, err, len);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000ULL + t.tv_nsec / 1000000;
+}
+
+/* Wait for @ev on @fd until @deadline (ms): 1 ready, 0 timed out or told to stop, -1. */
+static int wait_fd(struct otlp *o, int fd, short ev, uint64_t deadline)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = ev }, { .fd = o->stopfd, .events = POLLIN } };
+		uint64_t now = now_ms();
+		int r;
+
+		if (now >= deadline)
+			return 0;
+		r = poll(p, 2, (int)(deadline - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (p[1].revents)
+			return 0;
+		if (p[0].revents)
+			return 1;
+	}
+}
+
+/* A connected non-blocking socket to the URL, or -1. */
+static int dial(struct otlp *o, uint64_t deadline)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res, *a;
+	int fd = -1;
+
+	if (getaddrinfo(o->url.host, o->url.port, &hints, &res))
+		return -1;
+	for (a = res; a; a = a->ai_next) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+
+		fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (!connect(fd, a->ai_addr, a->ai_addrlen))
+			break;
+		if (errno == EINPROGRESS && wait_fd(o, fd, POLLOUT, deadline) == 1 &&
+		    !getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) && !e)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int send_all(struct otlp *o, int fd, const char *p, size_t n, uint64_t deadline)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w > 0) {
+			p += w;
+			n -= w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (wait_fd(o, fd, POLLOUT, deadline) != 1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The answer's status code (read until the status line is whole), or -1. */
+static int status_of(struct otlp *o, int fd, uint64_t deadline)
+{
+	char buf[512];
+	size_t got = 0;
+	int code;
+
+	while (got < sizeof(buf) - 1) {
+		ssize_t r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+
+		if (r > 0) {
+			got += r;
+			buf[got] = 0;
+			if (strchr(buf, '\n'))
+				break;
+			continue;
+		}
+		if (!r || (errno != EAGAIN && errno != EINTR))
+			return -1;
+		if (wait_fd(o, fd, POLLIN, deadline) != 1)
+			return -1;
+	}
+	buf[got] = 0;
+	if (sscanf(buf, "HTTP/1.%*1[01] %3d", &code) != 1)
+		return -1;
+	return code;
+}
+
+/* POST the payload; returns the reason of the failure, or R_N when accepted. */
+static enum otlp_reason post(struct otlp *o, const struct ks_buf *b, int *code)
+{
+	uint64_t deadline = now_ms() + KS_OTLP_TIMEOUT_MS;
+	char head[1536];
+	int fd, n;
+
+	*code = 0;
+	fd = dial(o, deadline);
+	if (fd < 0)
+		return R_CONNECT;
+	n = snprintf(head, sizeof(head),
+		     "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ksight\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n", o->url.path, o->url.hostport, b->len);
+	if (send_all(o, fd, head, n, deadline) || send_all(o, fd, b->p, b->len, deadline)) {
+		close(fd);
+		return R_SEND;
+	}
+	*code = status_of(o, fd, deadline);
+	close(fd);
+	if (*code < 0)
+		return R_SEND;
+	return *code >= 200 && *code < 300 ? R_N : R_STATUS;
+}
+
+/* One line on stderr for the first failure, then at most one a minute. */
+static void say(struct otlp *o, enum otlp_reason r, int code, int err)
+{
+	time_t now = time(NULL);
+	uint64_t total = 0;
+	char why[96];
+
+	pthread_mutex_lock(&o->lock);
+	for (int i = 0; i < R_N; i++)
+		total += o->fails[i];
+	pthread_mutex_unlock(&o->lock);
+	if (o->said_at && now - o->said_at < KS_OTLP_SAY_EVERY_S)
+		return;
+	if (r == R_STATUS)
+		snprintf(why, sizeof(why), "the receiver answered %d", code);
+	else if (r == R_CONNECT)
+		snprintf(why, sizeof(why), "cannot connect (%s)", err ? strerror(err) : "no address");
+	else
+		snprintf(why, sizeof(why), "no answer (%s)", err ? strerror(err) : "closed or timed out");
+	fprintf(stderr, "ksight: otlp %s: %s; %llu failed exports so far "
+		"(ksight_otlp_export_failures_total; said at most once a minute)\n",
+		o->text, why, (unsigned long long)total);
+	o->said_at = now;
+	o->said_fails = total;
+}
+
+static void *sender(void *arg)
+{
+	struct otlp *o = arg;
+
+	pthread_mutex_lock(&o->lock);
+	for (;;) {
+		struct ks_buf t;
+		enum otlp_reason r;
+		int code, err;
+
+		while (!o->n && !o->stop)
+			pthread_cond_wait(&o->cond, &o->lock);
+		if (!o->n)
+			break;
+		t = o->q[o->head];
+		o->q[o->head] = o->sending;
+		o->sending = t;
+		o->head = (o->head + 1) % KS_OTLP_QUEUE;
+		o->n--;
+		o->busy = true;
+		pthread_mutex_unlock(&o->lock);
+		errno = 0;
+		r = post(o, &o->sending, &code);
+		err = errno;
+		pthread_mutex_lock(&o->lock);
+		o->busy = false;
+		if (r == R_N)
+			o->ok++;
+		else
+			o->fails[r]++;
+		pthread_cond_broadcast(&o->cond);
+		if (r != R_N) {
+			pthread_mutex_unlock(&o->lock);
+			say(o, r, code, err);
+			pthread_mutex_lock(&o->lock);
+		}
+		if (o->stop && r != R_N)
+			break;	/* stopping: no more waiting on a receiver that fails */
+	}
+	pthread_mutex_unlock(&o->lock);
+	return NULL;
+}
+
+static void otlp_free(struct otlp *o)
+{
+	for (int i = 0; i < KS_OTLP_QUEUE; i++)
+		ks_buf_free(&o->q[i]);
+	ks_buf_free(&o->sending);
+	ks_buf_free(&o->next);
+	if (o->stopfd >= 0)
+		close(o->stopfd);
+	free(o);
+}
+
+static int otlp_open(struct ks_sink *s)
+{
+	struct otlp *o = calloc(1, sizeof(*o));
+	struct timespec t;
+	char err[160];
+	int ret = -ENOMEM;
+
+	if (!o)
+		return -ENOMEM;
+	o->stopfd = -1;
+	if (ks_otlp_url_parse(s->target, &o->url, err, sizeof(err))) {
+		ret = -EINVAL;
+		goto fail;
+	}
+	snprintf(o->text, sizeof(o->text), "%s", s->target);
+	for (int i = 0; i < KS_OTLP_QUEUE; i++)
+		if (ks_buf_init(&o->q[i], -1, 1 << 12))
+			goto fail;
+	if (ks_buf_init(&o->sending, -1, 1 << 12) || ks_buf_init(&o->next, -1, 1 << 14))
+		goto fail;
+	o->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (o->stopfd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (gethostname(o->host_name, sizeof(o->host_name) - 1))
+		strcpy(o->host_name, "unknown");
+	clock_gettime(CLOCK_REALTIME, &t);
+	o->start_ns = t.tv_sec * 1000000000ULL + t.tv_nsec;
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->cond, NULL);
+	ret = -pthread_create(&o->thread, NULL, sender, o);
+	if (ret) {
+		pthread_cond_destroy(&o->cond);
+		pthread_mutex_destroy(&o->lock);
+		goto fail;
+	}
+	o->started = true;
+	s->priv = o;
+	return 0;
+fail:
+	otlp_free(o);
+	return ret;
+}
+
+static void otlp_emit(struct ks_sink *s, const struct ks_rec *r)
+{
+}
+
+/* The registry's own counts of this exporter, before the outputs render it. */
+static void otlp_collect(struct ks_sink *s, struct ks_metrics *m)
+{
+	struct otlp *o = s->priv;
+	struct ks_metric *f = ks_metrics__register(m, &failures_desc);
+	struct ks_metric *e = ks_metrics__register(m, &exports_desc);
+	uint64_t fails[R_N], ok;
+
+	if (!o || !f || !e)
+		return;
+	pthread_mutex_lock(&o->lock);
+	memcpy(fails, o->fails, sizeof(fails));
+	ok = o->ok;
+	pthread_mutex_unlock(&o->lock);
+	for (int i = 0; i < R_N; i++)
+		ks_counter_set(ks_metric_get(f, reason_name[i]), fails[i]);
+	ks_counter_set(ks_metric_get(e, NULL), ok);
+}
+
+/* Render on the reader's thread, queue for the sender: never waits on the network. */
+static void otlp_metrics(struct ks_sink *s, const struct ks_metrics *m, int64_t real_ns)
+{
+	struct otlp *o = s->priv;
+	struct ks_otlp_resource res = { .host_name = o->host_name, .start_ns = o->start_ns,
+					.time_ns = real_ns > 0 ? (uint64_t)real_ns : 0 };
+	struct ks_buf t;
+	int tail;
+
+	ks_buf_reset(&o->next);
+	ks_otlp_json(&o->next, m, &res);
+	pthread_mutex_lock(&o->lock);
+	if (o->n == KS_OTLP_QUEUE) {
+		/* the oldest goes: the newest carries the same cumulative counts and more */
+		o->head = (o->head + 1) % KS_OTLP_QUEUE;
+		o->n--;
+		o->fails[R_DROPPED]++;
+	}
+	tail = (o->head + o->n) % KS_OTLP_QUEUE;
+	t = o->q[tail];
+	o->q[tail] = o->next;
+	o->next = t;
+	o->n++;
+	pthread_cond_signal(&o->cond);
+	pthread_mutex_unlock(&o->lock);
+}
+
+/* Give the sender up to @timeout_ms to send what is queued (the final export). */
+static void wait_sent(struct otlp *o, int timeout_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&o->lock);
+	while ((o->n || o->busy) &&
+	       pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&o->lock);
+}
+
+static void otlp_close(struct ks_sink *s)
+{
+	struct otlp *o = s->priv;
+	uint64_t one = 1;
+
+	if (!o)
+		return;
+	if (o->started) {
+		wait_sent(o, 2000);
+		pthread_mutex_lock(&o->lock);
+		o->stop = true;
+		o->n = 0;	/* what is still queued after 2 s is not waited for */
+		pthread_cond_signal(&o->cond);
+		pthread_mutex_unlock(&o->lock);
+		/* wakes a sender waiting on the network (an eventfd takes one write) */
+		if (write(o->stopfd, &one, sizeof(one)) < 0)
+			one = 0;
+		pthread_join(o->thread, NULL);
+		pthread_cond_destroy(&o->cond);
+		pthread_mutex_destroy(&o->lock);
+	}
+	otlp_free(o);
+	s->priv = NULL;
+}
+
+const struct ks_sink_ops ks_otlp_ops = {
+	.name = "otlp",
+	.help = "the metrics registry POSTed to an OTLP/HTTP receiver (JSON) each interval: "
+		"otlp:http://HOST:PORT/v1/metrics",
+	.kinds = { 0, 0 },
+	.serves = true,
+	.check = otlp_check,
+	.open = otlp_open,
+	.emit = otlp_emit,
+	.collect = otlp_collect,
+	.metrics = otlp_metrics,
+	.close = otlp_close,
+};

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * OTLP/HTTP metrics export (`ksight run --otlp URL`, `-o otlp:URL`): at each interval the
+ * registry (core/metrics.h) as an OTLP ExportMetricsServiceRequest in its JSON encoding,
+ * POSTed to URL by a sender thread of its own (otlp.c). The reader's thread renders
+ * (otlp_json.c, pure) and queues; it never waits for the network.
+ *
+ * Mapping (opentelemetry-proto, metrics/v1):
+ * - one resourceMetrics with resource attributes service.name="ksight" and host.name (the
+ *   machine's name), one scopeMetrics (scope "ksight");
+ * - a counter is a Sum, isMonotonic, aggregationTemporality CUMULATIVE (2): asInt (a
+ *   counter kept in a smaller unit, ns, is asDouble in its base unit, seconds);
+ * - a gauge is a Gauge, asDouble;
+ * - a histogram is a Histogram, CUMULATIVE: explicitBounds are the log2 buckets' upper
+ *   bounds in base units (2^(i+1) x scale, as Prometheus' le), up to the series' highest
+ *   non-empty slot; bucketCounts has one more entry (the last: above the last bound);
+ *   count and sum (base units);
+ * - labels are attributes (stringValue); a metric's overflow series carries only
+ *   ksight_overflow="true";
+ * - startTimeUnixNano is when the sink opened (the agent's start), timeUnixNano the
+ *   interval's end. 64-bit integers are decimal strings (the protobuf JSON mapping).
+ * Label values are UTF-8 as they are; a byte that is not becomes U+FFFD (JSON's strings
+ * are Unicode; the JSON lines outputs keep the exact bytes).
+ */
+#ifndef KSIGHT_OTLP_H
+#define KSIGHT_OTLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/metrics.h"
+#include "sink/outbuf.h"
+
+struct ks_otlp_url {
+	char host[256];		/* a name or an address, IPv6 without brackets */
+	char port[8];		/* decimal, 80 when the URL gives none */
+	char path[1024];	/* from the first '/', "/v1/metrics" when the URL gives none */
+	char hostport[272];	/* for the Host header, as the URL has it */
+};
+
+/* Parse http://HOST[:PORT][/PATH] (http only: no TLS here). Returns 0, or -1 with one line
+ * in @err naming what is wrong. */
+int ks_otlp_url_parse(const char *text, struct ks_otlp_url *u, char *err, size_t len);
+
+struct ks_otlp_resource {
+	const char *host_name;	/* resource attribute host.name */
+	uint64_t start_ns;	/* startTimeUnixNano of every point */
+	uint64_t time_ns;	/* timeUnixNano of every point */
+};
+
+/* Append @r as an ExportMetricsServiceRequest in OTLP JSON to @out. */
+void ks_otlp_json(struct ks_buf *out, const struct ks_metrics *r, const struct ks_otlp_resource *res);
+
+#endif
