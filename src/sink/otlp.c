@@ -190,8 +190,10 @@ static int dial(struct otlp *o, uint64_t deadline)
 	struct addrinfo *res, *a;
 	int fd = -1;
 
-	if (getaddrinfo(o->url.host, o->url.port, &hints, &res))
+	if (getaddrinfo(o->url.host, o->url.port, &hints, &res)) {
+		errno = EADDRNOTAVAIL;
 		return -1;
+	}
 	for (a = res; a; a = a->ai_next) {
 		int e = 0;
 		socklen_t el = sizeof(e);
@@ -201,11 +203,18 @@ static int dial(struct otlp *o, uint64_t deadline)
 			continue;
 		if (!connect(fd, a->ai_addr, a->ai_addrlen))
 			break;
-		if (errno == EINPROGRESS && wait_fd(o, fd, POLLOUT, deadline) == 1 &&
-		    !getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) && !e)
-			break;
+		e = errno;
+		if (e == EINPROGRESS) {
+			if (wait_fd(o, fd, POLLOUT, deadline) != 1)
+				e = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el))
+				e = errno;
+			if (!e)
+				break;
+		}
 		close(fd);
 		fd = -1;
+		errno = e;
 	}
 	freeaddrinfo(res);
 	return fd;
@@ -223,8 +232,10 @@ static int send_all(struct otlp *o, int fd, const char *p, size_t n, uint64_t de
 		}
 		if (w < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
-		if (wait_fd(o, fd, POLLOUT, deadline) != 1)
+		if (wait_fd(o, fd, POLLOUT, deadline) != 1) {
+			errno = ETIMEDOUT;
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -246,10 +257,14 @@ static int status_of(struct otlp *o, int fd, uint64_t deadline)
 				break;
 			continue;
 		}
+		if (!r)
+			errno = 0;	/* closed before a whole status line */
 		if (!r || (errno != EAGAIN && errno != EINTR))
 			return -1;
-		if (wait_fd(o, fd, POLLIN, deadline) != 1)
+		if (wait_fd(o, fd, POLLIN, deadline) != 1) {
+			errno = ETIMEDOUT;
 			return -1;
+		}
 	}
 	buf[got] = 0;
 	if (sscanf(buf, "HTTP/1.%*1[01] %3d", &code) != 1)
