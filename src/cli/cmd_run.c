@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/common_opts.h"
 #include "cli/registry.h"
+#include "cli/run_config.h"
 #include "cli/run_pick.h"
 #include "core/log.h"
 #include "core/session.h"
@@ -36,6 +37,8 @@ static const char usage[] =
 	"  ksight run --store /srv/k.db --retention 2d --store-max-mb 100\n"
 	"                                    # history elsewhere, 2 days, at most 100 MB\n"
 	"  ksight run --no-store             # no history (ksight query has nothing new)\n"
+	"  ksight run --config /etc/ksight/run.yaml   # options from a file (docs/run.md)\n"
+	"  ksight run --print-config > run.yaml      # every option and its value, as YAML\n"
 	"  ksight run --otlp http://127.0.0.1:4318/v1/metrics\n"
 	"                                    # also push the metrics to an OTLP receiver\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
@@ -53,13 +56,15 @@ struct run_opts {
 	const char *retention;	/* --retention DUR */
 	uint64_t store_max_mb;	/* --store-max-mb */
 	const char *otlp;	/* --otlp URL */
+	const char *config;	/* --config FILE (read by run_config.c) */
+	bool print_config;	/* --print-config */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
 /* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 10];
+	static struct ks_opt t[KS_MOD_MAX + 12];
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
@@ -90,6 +95,12 @@ static const struct ks_opt *run_table(void)
 	t[k++] = (struct ks_opt){ "otlp", 0, KS_OPT_STR, offsetof(struct run_opts, otlp), "URL",
 				  "also POST the metrics each interval to this OTLP/HTTP receiver "
 				  "(JSON; http://HOST:PORT/v1/metrics; docs/otlp.md)", 0, 1024 };
+	t[k++] = (struct ks_opt){ "config", 0, KS_OPT_STR, offsetof(struct run_opts, config),
+				  "FILE", "read options from this YAML file (keys: the long options "
+				  "here; the command line wins)", 0, 4096 };
+	t[k++] = (struct ks_opt){ "print-config", 0, KS_OPT_FLAG,
+				  offsetof(struct run_opts, print_config), NULL,
+				  "print the effective configuration as YAML and exit" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -186,7 +197,8 @@ int cmd_run(int argc, char **argv)
 
 	ks_common_defaults(&common);
 	common.ringbuf_size = 0;	/* unless given (never 0): the agent's own default */
-	rc = ks_opts_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err, sizeof(err));
+	rc = ks_run_config_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err,
+				 sizeof(err));
 	if (!common.ringbuf_size)
 		common.ringbuf_size = KS_RINGBUF_AGENT;
 	if (rc == 1) {
@@ -209,6 +221,10 @@ int cmd_run(int argc, char **argv)
 	    ks_run_pick(names, nmods, ro.modules, ro.no, optin, keep, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
+	}
+	if (ro.print_config) {
+		ks_run_config_print(stdout, tables, 2, common.interval, common.count);
+		return 0;
 	}
 	if (listen_choice(&ro, &common, err, sizeof(err)) ||
 	    otlp_choice(&ro, &common, err, sizeof(err)) ||
