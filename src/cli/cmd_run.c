@@ -56,6 +56,7 @@ struct run_opts {
 	const char *retention;	/* --retention DUR */
 	uint64_t store_max_mb;	/* --store-max-mb */
 	const char *otlp;	/* --otlp URL */
+	int otlp_encoding;	/* --otlp-encoding: 0 json, 1 protobuf */
 	const char *config;	/* --config FILE (read by run_config.c) */
 	bool print_config;	/* --print-config */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
@@ -64,7 +65,8 @@ struct run_opts {
 /* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 12];
+	static struct ks_opt t[KS_MOD_MAX + 13];
+	static const char *const encodings[] = { "json", "protobuf", NULL };
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
@@ -94,7 +96,11 @@ static const struct ks_opt *run_table(void)
 				  1, 1 << 20 };
 	t[k++] = (struct ks_opt){ "otlp", 0, KS_OPT_STR, offsetof(struct run_opts, otlp), "URL",
 				  "also POST the metrics each interval to this OTLP/HTTP receiver "
-				  "(JSON; http://HOST:PORT/v1/metrics; docs/otlp.md)", 0, 1024 };
+				  "(http://HOST:PORT/v1/metrics; docs/otlp.md)", 0, 1024 };
+	t[k++] = (struct ks_opt){ "otlp-encoding", 0, KS_OPT_CHOICE,
+				  offsetof(struct run_opts, otlp_encoding), "ENC",
+				  "--otlp's encoding: json or protobuf (default json)", 0, 0,
+				  encodings };
 	t[k++] = (struct ks_opt){ "config", 0, KS_OPT_STR, offsetof(struct run_opts, config),
 				  "FILE", "read options from this YAML file (keys: the long options "
 				  "here; the command line wins)", 0, 4096 };
@@ -133,7 +139,7 @@ static int listen_choice(const struct run_opts *ro, struct ks_common *c, char *e
 /* --otlp URL: one more output, its URL checked now (exit 2). */
 static int otlp_choice(const struct run_opts *ro, struct ks_common *c, char *err, size_t len)
 {
-	static char spec[1024 + 8];
+	static char spec[1024 + 16];
 	struct ks_otlp_url u;
 
 	if (!ro->otlp)
@@ -146,7 +152,8 @@ static int otlp_choice(const struct run_opts *ro, struct ks_common *c, char *err
 	}
 	if (!c->outputs.n && !c->json)
 		c->outputs.v[c->outputs.n++] = "table";
-	snprintf(spec, sizeof(spec), "otlp:%s", ro->otlp);
+	snprintf(spec, sizeof(spec), "%s:%s", ro->otlp_encoding ? "otlp-protobuf" : "otlp",
+		 ro->otlp);
 	c->outputs.v[c->outputs.n++] = spec;
 	return 0;
 }

@@ -8,5 +8,6 @@ const struct ks_sink_ops *const ks_sink_backends[] = {
 	&ks_prom_ops,
 	&ks_store_ops,
 	&ks_otlp_ops,
+	&ks_otlp_pb_ops,
 	NULL,
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The OTLP/HTTP exporter: `-o otlp:URL` (`ksight run --otlp URL`). At each interval the
- * reader's thread renders the registry (otlp_json.c) and queues the payload; a sender
+ * The OTLP/HTTP exporter: `-o otlp:URL` (`ksight run --otlp URL`), `-o otlp-protobuf:URL`
+ * (`--otlp-encoding protobuf`). At each interval the reader's thread renders the registry
+ * (otlp_json.c, otlp_pb.c) and queues the payload; a sender
  * thread POSTs it with a small HTTP/1.1 client of its own (http:// only, no TLS). The
  * queue holds KS_OTLP_QUEUE payloads: when the receiver is slower than the intervals the
  * oldest is dropped (the newer one carries the same cumulative counts, and more). Every
@@ -49,6 +50,7 @@ static const struct ks_metric_desc exports_desc = {
 };
 
 struct otlp {
+	bool protobuf;			/* otlp-protobuf: the binary encoding */
 	struct ks_otlp_url url;
 	char text[1400];		/* the URL as given, for messages */
 	char host_name[256];
@@ -285,8 +287,9 @@ static enum otlp_reason post(struct otlp *o, const struct ks_buf *b, int *code)
 		return R_CONNECT;
 	n = snprintf(head, sizeof(head),
 		     "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ksight\r\n"
-		     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n", o->url.path, o->url.hostport, b->len);
+		     "Content-Type: application/%s\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n", o->url.path, o->url.hostport,
+		     o->protobuf ? "x-protobuf" : "json", b->len);
 	if (send_all(o, fd, head, n, deadline) || send_all(o, fd, b->p, b->len, deadline)) {
 		close(fd);
 		return R_SEND;
@@ -388,6 +391,7 @@ static int otlp_open(struct ks_sink *s)
 	if (!o)
 		return -ENOMEM;
 	o->stopfd = -1;
+	o->protobuf = s->ops == &ks_otlp_pb_ops;
 	if (ks_otlp_url_parse(s->target, &o->url, err, sizeof(err))) {
 		ret = -EINVAL;
 		goto fail;
@@ -456,7 +460,10 @@ static void otlp_metrics(struct ks_sink *s, const struct ks_metrics *m, int64_t 
 	int tail;
 
 	ks_buf_reset(&o->next);
-	ks_otlp_json(&o->next, m, &res);
+	if (o->protobuf)
+		ks_otlp_protobuf(&o->next, m, &res);
+	else
+		ks_otlp_json(&o->next, m, &res);
 	pthread_mutex_lock(&o->lock);
 	if (o->n == KS_OTLP_QUEUE) {
 		/* the oldest goes: the newest carries the same cumulative counts and more */
@@ -521,6 +528,19 @@ const struct ks_sink_ops ks_otlp_ops = {
 	.name = "otlp",
 	.help = "the metrics registry POSTed to an OTLP/HTTP receiver (JSON) each interval: "
 		"otlp:http://HOST:PORT/v1/metrics",
+	.kinds = { 0, 0 },
+	.serves = true,
+	.check = otlp_check,
+	.open = otlp_open,
+	.emit = otlp_emit,
+	.collect = otlp_collect,
+	.metrics = otlp_metrics,
+	.close = otlp_close,
+};
+
+const struct ks_sink_ops ks_otlp_pb_ops = {
+	.name = "otlp-protobuf",
+	.help = "the same in protobuf's binary encoding",
 	.kinds = { 0, 0 },
 	.serves = true,
 	.check = otlp_check,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * OTLP/HTTP metrics export (`ksight run --otlp URL`, `-o otlp:URL`): at each interval the
- * registry (core/metrics.h) as an OTLP ExportMetricsServiceRequest in its JSON encoding,
+ * registry (core/metrics.h) as an OTLP ExportMetricsServiceRequest in its JSON encoding
+ * (or protobuf's: `--otlp-encoding protobuf`, `-o otlp-protobuf:URL`),
  * POSTed to URL by a sender thread of its own (otlp.c). The reader's thread renders
  * (otlp_json.c, pure) and queues; it never waits for the network.
  *
@@ -9,7 +10,8 @@
  * - one resourceMetrics with resource attributes service.name="ksight" and host.name (the
  *   machine's name), one scopeMetrics (scope "ksight");
  * - a counter is a Sum, isMonotonic, aggregationTemporality CUMULATIVE (2): asInt (a
- *   counter kept in a smaller unit, ns, is asDouble in its base unit, seconds);
+ *   counter kept in a smaller unit, ns, is asDouble in its base unit, seconds; one past
+ *   2^63-1, which asInt (sfixed64) cannot hold, asDouble);
  * - a gauge is a Gauge, asDouble;
  * - a histogram is a Histogram, CUMULATIVE: explicitBounds are the log2 buckets' upper
  *   bounds in base units (2^(i+1) x scale, as Prometheus' le), up to the series' highest
@@ -50,5 +52,9 @@ struct ks_otlp_resource {
 
 /* Append @r as an ExportMetricsServiceRequest in OTLP JSON to @out. */
 void ks_otlp_json(struct ks_buf *out, const struct ks_metrics *r, const struct ks_otlp_resource *res);
+
+/* The same in protobuf's binary encoding (otlp_pb.c; Content-Type application/x-protobuf). */
+void ks_otlp_protobuf(struct ks_buf *out, const struct ks_metrics *r,
+		      const struct ks_otlp_resource *res);
 
 #endif

@@ -162,6 +162,10 @@ static void metric(struct ks_buf *out, const struct ks_metric *m,
 			/* kept in ns, shown in seconds (as prom_text.c does) */
 			ks_buf_str(out, ",\"asDouble\":");
 			dbl(out, (double)s->v.u / (double)(uint64_t)(1.0 / d->scale + 0.5));
+		} else if (s->v.u > INT64_MAX) {
+			/* as_int is an sfixed64: past it, a double */
+			ks_buf_str(out, ",\"asDouble\":");
+			dbl(out, (double)s->v.u);
 		} else {
 			ks_buf_str(out, ",\"asInt\":");
 			u64s(out, s->v.u);

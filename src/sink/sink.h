@@ -68,6 +68,7 @@ extern const struct ks_sink_ops ks_json_ops;
 extern const struct ks_sink_ops ks_prom_ops;
 extern const struct ks_sink_ops ks_store_ops;
 extern const struct ks_sink_ops ks_otlp_ops;
+extern const struct ks_sink_ops ks_otlp_pb_ops;
 
 struct ks_sink {
 	const struct ks_sink_ops *ops;

@@ -8,6 +8,7 @@ import http.server
 import json
 import re
 import socket
+import struct
 import threading
 import time
 import urllib.request
@@ -18,6 +19,93 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
 
 DIGITS = re.compile(r"^[0-9]+$")
+
+# The messages of an ExportMetricsServiceRequest that ksight sends, by the field numbers
+# of opentelemetry-proto (collector/metrics/v1, metrics/v1, common/v1, resource/v1):
+# number -> (JSON name, type, repeated). A protobuf payload is decoded with them into the
+# JSON encoding's shape and checked the same way; any other field number is an error.
+PROTO = {
+    "Request": {1: ("resourceMetrics", "ResourceMetrics", True)},
+    "ResourceMetrics": {1: ("resource", "Resource", False),
+                        2: ("scopeMetrics", "ScopeMetrics", True)},
+    "Resource": {1: ("attributes", "KeyValue", True)},
+    "ScopeMetrics": {1: ("scope", "Scope", False), 2: ("metrics", "Metric", True)},
+    "Scope": {1: ("name", "string", False)},
+    "Metric": {1: ("name", "string", False), 2: ("description", "string", False),
+               5: ("gauge", "Gauge", False), 7: ("sum", "Sum", False),
+               9: ("histogram", "Histogram", False)},
+    "Gauge": {1: ("dataPoints", "NumberDataPoint", True)},
+    "Sum": {1: ("dataPoints", "NumberDataPoint", True),
+            2: ("aggregationTemporality", "enum", False), 3: ("isMonotonic", "bool", False)},
+    "Histogram": {1: ("dataPoints", "HistogramDataPoint", True),
+                  2: ("aggregationTemporality", "enum", False)},
+    "NumberDataPoint": {7: ("attributes", "KeyValue", True),
+                        2: ("startTimeUnixNano", "fixed64", False),
+                        3: ("timeUnixNano", "fixed64", False),
+                        4: ("asDouble", "double", False), 6: ("asInt", "sfixed64", False)},
+    "HistogramDataPoint": {9: ("attributes", "KeyValue", True),
+                           2: ("startTimeUnixNano", "fixed64", False),
+                           3: ("timeUnixNano", "fixed64", False),
+                           4: ("count", "fixed64", False), 5: ("sum", "double", False),
+                           6: ("bucketCounts", "packed_fixed64", False),
+                           7: ("explicitBounds", "packed_double", False)},
+    "KeyValue": {1: ("key", "string", False), 2: ("value", "AnyValue", False)},
+    "AnyValue": {1: ("stringValue", "string", False)},
+}
+WIRE = {"enum": 0, "bool": 0, "fixed64": 1, "sfixed64": 1, "double": 1}
+
+
+def varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << shift
+        shift += 7
+        if not c & 0x80:
+            return v, i
+
+
+def decode(b, msg="Request"):
+    """A protobuf message as the dict its JSON encoding would be (repeated and packed
+    fields as lists, absent ones as empty lists)."""
+    out, i = {}, 0
+    for name, typ, rep in PROTO[msg].values():
+        if rep or typ.startswith("packed"):
+            out[name] = []
+    while i < len(b):
+        key, i = varint(b, i)
+        num, wt = key >> 3, key & 7
+        assert num in PROTO[msg], "%s has no field %d" % (msg, num)
+        name, typ, rep = PROTO[msg][num]
+        assert wt == WIRE.get(typ, 2), "%s.%s: wire type %d" % (msg, name, wt)
+        if wt == 0:
+            v, i = varint(b, i)
+            v = bool(v) if typ == "bool" else v
+        elif wt == 1:
+            raw, i = b[i:i + 8], i + 8
+            v = struct.unpack("<d", raw)[0] if typ == "double" else \
+                str(struct.unpack("<q" if typ == "sfixed64" else "<Q", raw)[0])
+        else:
+            n, i = varint(b, i)
+            raw, i = b[i:i + n], i + n
+            assert len(raw) == n, "cut short"
+            if typ == "string":
+                v = raw.decode("utf-8")
+            elif typ == "packed_fixed64":
+                assert n % 8 == 0
+                v = [str(x) for x in struct.unpack("<%dQ" % (n // 8), raw)]
+            elif typ == "packed_double":
+                assert n % 8 == 0
+                v = list(struct.unpack("<%dd" % (n // 8), raw))
+            else:
+                v = decode(raw, typ)
+        if rep:
+            out[name].append(v)
+        else:
+            assert name not in out or typ.startswith("packed"), "%s.%s twice" % (msg, name)
+            out[name] = v
+    return out
 
 
 def free_port():
@@ -37,9 +125,10 @@ class Receiver:
         class H(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                ctype = self.headers["Content-Type"]
+                req = decode(body) if ctype == "application/x-protobuf" else json.loads(body)
                 with rx.cond:
-                    rx.posts.append((self.path, self.headers["Content-Type"],
-                                     json.loads(body), rx.status))
+                    rx.posts.append((self.path, ctype, req, rx.status))
                     rx.cond.notify_all()
                 self.send_response(rx.status)
                 self.send_header("Content-Type", "application/json")
@@ -184,8 +273,8 @@ def exports_ok(points):
     return int(points[("ksight_otlp_exports_total", frozenset())]["asInt"])
 
 
-@pytest.mark.kernels
-def test_export_exact_valid_and_equal_to_metrics(workdir):
+@pytest.mark.parametrize("encoding", ["json", "protobuf"])
+def test_export_exact_valid_and_equal_to_metrics(workdir, encoding):
     """A process of a unique name makes n opens: the receiver's payloads are valid OTLP,
     cumulative and monotonic across intervals, count its opens exactly, carry a histogram
     (runqlat) whose buckets add up, and equal the /metrics page of the same interval series
@@ -196,7 +285,7 @@ def test_export_exact_valid_and_equal_to_metrics(workdir):
     k = None
     try:
         k = Ksight(["run", "--modules", "open,runqlat", "--listen", "127.0.0.1:%d" % port,
-                    "--otlp", rx.url, "-p", str(h.pid), "2"])
+                    "--otlp", rx.url, "--otlp-encoding", encoding, "-p", str(h.pid), "2"])
         k.wait_ready()
         h.go()
         h.result()
@@ -230,7 +319,8 @@ def test_export_exact_valid_and_equal_to_metrics(workdir):
         rx.close()
     posts = [(path, ctype, check_request(req), status) for path, ctype, req, status in rx.posts]
     assert len(posts) >= 2
-    assert all(path == "/v1/metrics" and ctype == "application/json" for path, ctype, _, _ in posts)
+    want = "application/x-protobuf" if encoding == "protobuf" else "application/json"
+    assert all(path == "/v1/metrics" and ctype == want for path, ctype, _, _ in posts)
     # cumulative: one start time, times rising, no sum ever falls
     starts = {p["startTimeUnixNano"] for _, _, pts, _ in posts for p in pts.values()}
     assert len(starts) == 1, starts

@@ -89,7 +89,7 @@ static void test_request(void **state)
 		"{\"name\":\"ksight_test_calls_total\",\"description\":\"Calls \\\"made\\\"\","
 		"\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":["
 		"{\"attributes\":[{\"key\":\"comm\",\"value\":{\"stringValue\":\"a\\\"b\"}}]" T
-		",\"asInt\":\"18446744073709551615\"},"
+		",\"asDouble\":1.8446744073709552e+19},"
 		"{\"attributes\":[{\"key\":\"ksight_overflow\",\"value\":{\"stringValue\":\"true\"}}]"
 		T ",\"asInt\":\"2\"}]}},"
 		"{\"name\":\"ksight_test_depth\",\"description\":\"Depth\",\"gauge\":{\"dataPoints\":["
