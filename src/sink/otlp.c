@@ -68,8 +68,8 @@ struct otlp {
 	uint64_t fails[R_N], ok;
 	/* the sender's own */
 	struct ks_buf sending;
-	time_t said_at;
-	uint64_t said_fails;
+	time_t said_at;			/* the last failure said */
+	bool told;			/* a failure said since exports last worked */
 	/* the reader's own */
 	struct ks_buf next;
 };
@@ -324,7 +324,7 @@ static void say(struct otlp *o, enum otlp_reason r, int code, int err)
 		"(ksight_otlp_export_failures_total; said at most once a minute)\n",
 		o->text, why, (unsigned long long)total);
 	o->said_at = now;
-	o->said_fails = total;
+	o->told = true;
 }
 
 static void *sender(void *arg)
@@ -351,6 +351,11 @@ static void *sender(void *arg)
 		errno = 0;
 		r = post(o, &o->sending, &code);
 		err = errno;
+		if (r == R_N && o->told) {
+			/* back after failures that were said (once per one said) */
+			fprintf(stderr, "ksight: otlp %s: exports resume\n", o->text);
+			o->told = false;
+		}
 		pthread_mutex_lock(&o->lock);
 		o->busy = false;
 		if (r == R_N)
