@@ -44,8 +44,18 @@ static void u64s(struct ks_buf *out, uint64_t v)
 	ks_buf_ch(out, '"');
 }
 
-/* A double in the fewest digits that read back; NaN and infinities as the mapping's
- * strings (JSON numbers cannot hold them). */
+/* @d in the fewest digits that read back (finite). */
+static void shortest(char *t, size_t len, double d)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(t, len, "%.*g", prec, d);
+		if (strtod(t, NULL) == d)
+			return;
+	}
+}
+
+/* A double as a JSON number; NaN and infinities as the mapping's strings (JSON numbers
+ * cannot hold them). */
 static void dbl(struct ks_buf *out, double d)
 {
 	char t[40];
@@ -58,12 +68,28 @@ static void dbl(struct ks_buf *out, double d)
 		ks_buf_str(out, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		return;
 	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(t, sizeof(t), "%.*g", prec, d);
-		if (strtod(t, NULL) == d)
-			break;
+	if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
+		ks_buf_i64(out, (int64_t)d);	/* a whole number: no search */
+		return;
 	}
+	shortest(t, sizeof(t), d);
 	ks_buf_str(out, t);
+}
+
+/* A histogram metric's bounds as text, rendered once per metric, not per series. */
+struct bounds {
+	char text[KS_HIST_SLOTS - 1][32];
+	int n;		/* rendered so far */
+	double scale;
+};
+
+static const char *bound(struct bounds *bs, int i)
+{
+	while (bs->n <= i) {
+		shortest(bs->text[bs->n], sizeof(bs->text[0]), ldexp(1.0, bs->n + 1) * bs->scale);
+		bs->n++;
+	}
+	return bs->text[i];
 }
 
 static void attr(struct ks_buf *out, const char *key, const char *val, bool first)
@@ -95,10 +121,9 @@ static void point_head(struct ks_buf *out, const struct ks_series *s,
 	u64s(out, res->time_ns);
 }
 
-static void hist_point(struct ks_buf *out, const struct ks_series *s)
+static void hist_point(struct ks_buf *out, const struct ks_series *s, struct bounds *bs)
 {
 	const struct ks_hist_vals *h = s->h;
-	double scale = s->m->d->scale ? s->m->d->scale : 1;
 	int last = -1, nb;
 	uint64_t above = 0;
 
@@ -126,7 +151,7 @@ static void hist_point(struct ks_buf *out, const struct ks_series *s)
 	for (int i = 0; i < nb; i++) {
 		if (i)
 			ks_buf_ch(out, ',');
-		dbl(out, ldexp(1.0, i + 1) * scale);
+		ks_buf_str(out, bound(bs, i));
 	}
 	ks_buf_ch(out, ']');
 }
@@ -135,6 +160,7 @@ static void metric(struct ks_buf *out, const struct ks_metric *m,
 		   const struct ks_otlp_resource *res)
 {
 	const struct ks_metric_desc *d = m->d;
+	struct bounds bs = { .scale = d->scale ? d->scale : 1 };
 	bool first = true;
 
 	ks_buf_str(out, "{\"name\":");
@@ -154,7 +180,7 @@ static void metric(struct ks_buf *out, const struct ks_metric *m,
 		first = false;
 		point_head(out, s, res);
 		if (d->type == KS_METRIC_HIST) {
-			hist_point(out, s);
+			hist_point(out, s, &bs);
 		} else if (d->type == KS_METRIC_GAUGE) {
 			ks_buf_str(out, ",\"asDouble\":");
 			dbl(out, s->v.d);
