@@ -3,7 +3,7 @@
  * The OTLP/HTTP exporter: `-o otlp:URL` (`ksight run --otlp URL`), `-o otlp-protobuf:URL`
  * (`--otlp-encoding protobuf`). At each interval the reader's thread renders the registry
  * (otlp_json.c, otlp_pb.c) and queues the payload; a sender
- * thread POSTs it with a small HTTP/1.1 client of its own (http:// only, no TLS). The
+ * thread POSTs it with a small HTTP/1.1 client of its own (otlp_http.c: http:// only). The
  * queue holds KS_OTLP_QUEUE payloads: when the receiver is slower than the intervals the
  * oldest is dropped (the newer one carries the same cumulative counts, and more). Every
  * failure (no connection, an error while sending, a status that is not 2xx, a dropped
@@ -11,15 +11,11 @@
  * most once a minute; none stops the agent.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +26,9 @@
 #define KS_OTLP_TIMEOUT_MS 10000	/* one export: connect, send, answer */
 #define KS_OTLP_SAY_EVERY_S 60
 
-enum otlp_reason { R_CONNECT, R_SEND, R_STATUS, R_DROPPED, R_N };
+/* failure reasons: ks_otlp_post's, then the queue's */
+enum { R_CONNECT = KS_OTLP_CONNECT, R_SEND = KS_OTLP_SEND, R_STATUS = KS_OTLP_STATUS,
+       R_DROPPED, R_N };
 static const char *const reason_name[R_N] = { "connect", "send", "status", "dropped" };
 
 static const struct ks_metric_desc failures_desc = {
@@ -74,79 +72,6 @@ struct otlp {
 	struct ks_buf next;
 };
 
-int ks_otlp_url_parse(const char *text, struct ks_otlp_url *u, char *err, size_t len)
-{
-	const char *p = text, *slash, *colon, *hend;
-	size_t hl;
-
-	memset(u, 0, sizeof(*u));
-	if (strncmp(p, "http://", 7)) {
-		snprintf(err, len, "--otlp %.80s: not an http:// URL (e.g. "
-			 "http://127.0.0.1:4318/v1/metrics; https is not supported)", text);
-		return -1;
-	}
-	p += 7;
-	slash = strchr(p, '/');
-	hend = slash ? slash : p + strlen(p);
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', hend - p);
-
-		if (!rb) {
-			snprintf(err, len, "--otlp %.80s: an IPv6 address lacks its ']'", text);
-			return -1;
-		}
-		hl = rb - p - 1;
-		memcpy(u->host, p + 1, hl < sizeof(u->host) ? hl : 0);
-		colon = rb + 1 < hend && rb[1] == ':' ? rb + 1 : NULL;
-		if (rb + 1 < hend && !colon) {
-			snprintf(err, len, "--otlp %.80s: text after the ']'", text);
-			return -1;
-		}
-	} else {
-		colon = memchr(p, ':', hend - p);
-		hl = (colon ? colon : hend) - p;
-		if (hl < sizeof(u->host))
-			memcpy(u->host, p, hl);
-	}
-	if (!hl || hl >= sizeof(u->host)) {
-		snprintf(err, len, "--otlp %.80s: no host", text);
-		return -1;
-	}
-	for (const char *c = p; c < (colon ? colon : hend); c++)
-		if (*c <= ' ' || *c == '@' || *c == '?' || *c == '#' || *c == 0x7f) {
-			snprintf(err, len, "--otlp %.80s: a bad character in the host", text);
-			return -1;
-		}
-	if (colon) {
-		size_t pl = hend - colon - 1;
-		long port;
-
-		if (!pl || pl > 5 || strspn(colon + 1, "0123456789") < pl ||
-		    (port = strtol(colon + 1, NULL, 10)) < 1 || port > 65535) {
-			snprintf(err, len, "--otlp %.80s: the port is not 1-65535", text);
-			return -1;
-		}
-		snprintf(u->port, sizeof(u->port), "%ld", port);
-	} else {
-		strcpy(u->port, "80");
-	}
-	if ((size_t)(hend - p) >= sizeof(u->hostport)) {
-		snprintf(err, len, "--otlp %.80s: the host is too long", text);
-		return -1;
-	}
-	memcpy(u->hostport, p, hend - p);
-	snprintf(u->path, sizeof(u->path), "%s", slash ? slash : "/v1/metrics");
-	if (slash && strlen(slash) >= sizeof(u->path)) {
-		snprintf(err, len, "--otlp %.80s: the path is too long", text);
-		return -1;
-	}
-	for (const char *c = u->path; *c; c++)
-		if (*c <= ' ' || *c == 0x7f) {
-			snprintf(err, len, "--otlp %.80s: a space or control in the path", text);
-			return -1;
-		}
-	return 0;
-}
 
 static int otlp_check(const char *target, char *err, size_t len)
 {
@@ -155,154 +80,9 @@ static int otlp_check(const char *target, char *err, size_t len)
 	return ks_otlp_url_parse(target, &u, err, len);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000ULL + t.tv_nsec / 1000000;
-}
-
-/* Wait for @ev on @fd until @deadline (ms): 1 ready, 0 timed out or told to stop, -1. */
-static int wait_fd(struct otlp *o, int fd, short ev, uint64_t deadline)
-{
-	for (;;) {
-		struct pollfd p[2] = { { .fd = fd, .events = ev }, { .fd = o->stopfd, .events = POLLIN } };
-		uint64_t now = now_ms();
-		int r;
-
-		if (now >= deadline)
-			return 0;
-		r = poll(p, 2, (int)(deadline - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (p[1].revents)
-			return 0;
-		if (p[0].revents)
-			return 1;
-	}
-}
-
-/* A connected non-blocking socket to the URL, or -1. */
-static int dial(struct otlp *o, uint64_t deadline)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res, *a;
-	int fd = -1;
-
-	if (getaddrinfo(o->url.host, o->url.port, &hints, &res)) {
-		errno = EADDRNOTAVAIL;
-		return -1;
-	}
-	for (a = res; a; a = a->ai_next) {
-		int e = 0;
-		socklen_t el = sizeof(e);
-
-		fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		if (!connect(fd, a->ai_addr, a->ai_addrlen))
-			break;
-		e = errno;
-		if (e == EINPROGRESS) {
-			if (wait_fd(o, fd, POLLOUT, deadline) != 1)
-				e = ETIMEDOUT;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el))
-				e = errno;
-			if (!e)
-				break;
-		}
-		close(fd);
-		fd = -1;
-		errno = e;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-static int send_all(struct otlp *o, int fd, const char *p, size_t n, uint64_t deadline)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w > 0) {
-			p += w;
-			n -= w;
-			continue;
-		}
-		if (w < 0 && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (wait_fd(o, fd, POLLOUT, deadline) != 1) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* The answer's status code (read until the status line is whole), or -1. */
-static int status_of(struct otlp *o, int fd, uint64_t deadline)
-{
-	char buf[512];
-	size_t got = 0;
-	int code;
-
-	while (got < sizeof(buf) - 1) {
-		ssize_t r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
-
-		if (r > 0) {
-			got += r;
-			buf[got] = 0;
-			if (strchr(buf, '\n'))
-				break;
-			continue;
-		}
-		if (!r)
-			errno = 0;	/* closed before a whole status line */
-		if (!r || (errno != EAGAIN && errno != EINTR))
-			return -1;
-		if (wait_fd(o, fd, POLLIN, deadline) != 1) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-	}
-	buf[got] = 0;
-	if (sscanf(buf, "HTTP/1.%*1[01] %3d", &code) != 1)
-		return -1;
-	return code;
-}
-
-/* POST the payload; returns the reason of the failure, or R_N when accepted. */
-static enum otlp_reason post(struct otlp *o, const struct ks_buf *b, int *code)
-{
-	uint64_t deadline = now_ms() + KS_OTLP_TIMEOUT_MS;
-	char head[1536];
-	int fd, n;
-
-	*code = 0;
-	fd = dial(o, deadline);
-	if (fd < 0)
-		return R_CONNECT;
-	n = snprintf(head, sizeof(head),
-		     "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ksight\r\n"
-		     "Content-Type: application/%s\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n", o->url.path, o->url.hostport,
-		     o->protobuf ? "x-protobuf" : "json", b->len);
-	if (send_all(o, fd, head, n, deadline) || send_all(o, fd, b->p, b->len, deadline)) {
-		close(fd);
-		return R_SEND;
-	}
-	*code = status_of(o, fd, deadline);
-	close(fd);
-	if (*code < 0)
-		return R_SEND;
-	return *code >= 200 && *code < 300 ? R_N : R_STATUS;
-}
 
 /* One line on stderr for the first failure, then at most one a minute. */
-static void say(struct otlp *o, enum otlp_reason r, int code, int err)
+static void say(struct otlp *o, int r, int code, int err)
 {
 	time_t now = time(NULL);
 	uint64_t total = 0;
@@ -334,7 +114,7 @@ static void *sender(void *arg)
 	pthread_mutex_lock(&o->lock);
 	for (;;) {
 		struct ks_buf t;
-		enum otlp_reason r;
+		int r;
 		int code, err;
 
 		while (!o->n && !o->stop)
@@ -349,26 +129,27 @@ static void *sender(void *arg)
 		o->busy = true;
 		pthread_mutex_unlock(&o->lock);
 		errno = 0;
-		r = post(o, &o->sending, &code);
+		r = ks_otlp_post(&o->url, o->stopfd, o->protobuf, o->sending.p, o->sending.len,
+				 KS_OTLP_TIMEOUT_MS, &code);
 		err = errno;
-		if (r == R_N && o->told) {
+		if (r == KS_OTLP_OK && o->told) {
 			/* back after failures that were said (once per one said) */
 			fprintf(stderr, "ksight: otlp %s: exports resume\n", o->text);
 			o->told = false;
 		}
 		pthread_mutex_lock(&o->lock);
 		o->busy = false;
-		if (r == R_N)
+		if (r == KS_OTLP_OK)
 			o->ok++;
 		else
 			o->fails[r]++;
 		pthread_cond_broadcast(&o->cond);
-		if (r != R_N) {
+		if (r != KS_OTLP_OK) {
 			pthread_mutex_unlock(&o->lock);
 			say(o, r, code, err);
 			pthread_mutex_lock(&o->lock);
 		}
-		if (o->stop && r != R_N)
+		if (o->stop && r != KS_OTLP_OK)
 			break;	/* stopping: no more waiting on a receiver that fails */
 	}
 	pthread_mutex_unlock(&o->lock);

@@ -27,6 +27,7 @@
 #ifndef KSIGHT_OTLP_H
 #define KSIGHT_OTLP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,18 @@ struct ks_otlp_url {
 /* Parse http://HOST[:PORT][/PATH] (http only: no TLS here). Returns 0, or -1 with one line
  * in @err naming what is wrong. */
 int ks_otlp_url_parse(const char *text, struct ks_otlp_url *u, char *err, size_t len);
+
+/* ks_otlp_post's results; the failures are small numbers (they index counters) */
+enum { KS_OTLP_CONNECT, KS_OTLP_SEND, KS_OTLP_STATUS, KS_OTLP_OK = 16 };
+
+/*
+ * POST @body (@len bytes, JSON or @protobuf) to @u within @timeout_ms, giving up at once
+ * when @stopfd becomes readable. Returns KS_OTLP_OK (a 2xx answer), KS_OTLP_CONNECT (no
+ * connection; errno says why), KS_OTLP_SEND (an error, a time-out or the connection
+ * closed before a status line; errno) or KS_OTLP_STATUS (another status, in *@code).
+ */
+int ks_otlp_post(const struct ks_otlp_url *u, int stopfd, bool protobuf, const void *body,
+		 size_t len, int timeout_ms, int *code);
 
 struct ks_otlp_resource {
 	const char *host_name;	/* resource attribute host.name */
