@@ -10,7 +10,7 @@ SERIES=${SERIES:-10000}
 ROUNDS=${ROUNDS:-9}
 make --no-print-directory "$BUILD/libksight.a" >/dev/null
 mkdir -p "$BUILD/bench/helpers"
-cc -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -I"$BUILD" bench/helpers/otlp_render.c \
+cc -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -I"$BUILD" bench/otlp_render.c \
 	"$BUILD/libksight.a" -Wl,-Bstatic -lbpf -Wl,-Bdynamic -ldw -lelf -lz -lmicrohttpd \
 	-lsqlite3 -lyaml -lpthread -lm -o "$BUILD/bench/helpers/otlp_render"
 echo "# SERIES=$SERIES ROUNDS=$ROUNDS bench/otlp_cost.sh $BUILD   $(date -u +%FT%TZ)"

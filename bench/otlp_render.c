@@ -4,7 +4,8 @@
  * SERIES counter series (labelled by a process name) and SERIES/10 histogram series (20
  * slots used each), rendered ROUNDS times as OTLP JSON, OTLP protobuf and, for
  * comparison, Prometheus text. Prints the median time of each and the payload sizes.
- *   otlp_render [SERIES [ROUNDS]]     (linked with build/libksight.a: bench/otlp_cost.sh)
+ *   otlp_render [SERIES [ROUNDS]]     (linked with build/libksight.a by bench/otlp_cost.sh; not a
+ *                                      helper: bench/helpers/ builds without src/)
  */
 #include <stdio.h>
 #include <stdlib.h>
