@@ -4,8 +4,9 @@
  * SERIES counter series (labelled by a process name) and SERIES/10 histogram series (20
  * slots used each), rendered ROUNDS times as OTLP JSON, OTLP protobuf and, for
  * comparison, Prometheus text. Prints the median time of each and the payload sizes.
- *   otlp_render [SERIES [ROUNDS]]     (linked with build/libksight.a by bench/otlp_cost.sh; not a
- *                                      helper: bench/helpers/ builds without src/)
+ *   otlp_render [SERIES [ROUNDS]]
+ * Linked with build/libksight.a by bench/otlp_cost.sh (not in bench/helpers/, whose rule
+ * builds without src/ on the include path).
  */
 #include <stdio.h>
 #include <stdlib.h>
