@@ -17,6 +17,7 @@
  *   bounds in base units (2^(i+1) x scale, as Prometheus' le), up to the series' highest
  *   non-empty slot; bucketCounts has one more entry (the last: above the last bound);
  *   count and sum (base units);
+ * - a metric with a unit (histograms, counters kept in ns) has it in UCUM: "s", "By";
  * - labels are attributes (stringValue); a metric's overflow series carries only
  *   ksight_overflow="true";
  * - startTimeUnixNano is when the sink opened (the agent's start), timeUnixNano the
@@ -40,6 +41,9 @@ struct ks_otlp_url {
 	char path[1024];	/* from the first '/', "/v1/metrics" when the URL gives none */
 	char hostport[272];	/* for the Host header, as the URL has it */
 };
+
+/* The registry unit @unit ("seconds", "bytes") in UCUM ("s", "By"), or NULL. */
+const char *ks_otlp_unit(const char *unit);
 
 /* Parse http://HOST[:PORT][/PATH] (http only: no TLS here). Returns 0, or -1 with one line
  * in @err naming what is wrong. */

@@ -8,6 +8,17 @@
 #include "sink/escape.h"
 #include "sink/otlp.h"
 
+const char *ks_otlp_unit(const char *unit)
+{
+	if (!unit)
+		return NULL;
+	if (!strcmp(unit, "seconds"))
+		return "s";
+	if (!strcmp(unit, "bytes"))
+		return "By";
+	return NULL;
+}
+
 /* A JSON string of UTF-8 text: malformed bytes become U+FFFD, controls \u00XX. */
 static void str(struct ks_buf *out, const char *s)
 {
@@ -167,6 +178,10 @@ static void metric(struct ks_buf *out, const struct ks_metric *m,
 	str(out, d->name);
 	ks_buf_str(out, ",\"description\":");
 	str(out, d->help ? d->help : "");
+	if (ks_otlp_unit(d->unit)) {
+		ks_buf_str(out, ",\"unit\":");
+		str(out, ks_otlp_unit(d->unit));
+	}
 	if (d->type == KS_METRIC_COUNTER)
 		ks_buf_str(out, ",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,"
 				"\"dataPoints\":[");

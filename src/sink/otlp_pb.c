@@ -156,7 +156,7 @@ static void hist_point(struct ks_buf *b, const struct ks_series *s)
 	}
 }
 
-/* Metric { name = 1; description = 2; gauge = 5 | sum = 7 | histogram = 9 }. */
+/* Metric { name = 1; description = 2; unit = 3; gauge = 5 | sum = 7 | histogram = 9 }. */
 static void metric(struct ks_buf *b, const struct ks_metric *m, const struct ks_otlp_resource *res)
 {
 	const struct ks_metric_desc *d = m->d;
@@ -164,6 +164,8 @@ static void metric(struct ks_buf *b, const struct ks_metric *m, const struct ks_
 
 	str(b, 1, d->name);
 	str(b, 2, d->help ? d->help : "");
+	if (ks_otlp_unit(d->unit))
+		str(b, 3, ks_otlp_unit(d->unit));
 	data = open_len(b, d->type == KS_METRIC_COUNTER ? 7 : d->type == KS_METRIC_GAUGE ? 5 : 9);
 	for (const struct ks_series *s = ks_series_first(m); s; s = ks_series_next(s)) {
 		size_t pt = open_len(b, 1);	/* data_points */

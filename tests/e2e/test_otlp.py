@@ -32,7 +32,7 @@ PROTO = {
     "ScopeMetrics": {1: ("scope", "Scope", False), 2: ("metrics", "Metric", True)},
     "Scope": {1: ("name", "string", False)},
     "Metric": {1: ("name", "string", False), 2: ("description", "string", False),
-               5: ("gauge", "Gauge", False), 7: ("sum", "Sum", False),
+               3: ("unit", "string", False), 5: ("gauge", "Gauge", False), 7: ("sum", "Sum", False),
                9: ("histogram", "Histogram", False)},
     "Gauge": {1: ("dataPoints", "NumberDataPoint", True)},
     "Sum": {1: ("dataPoints", "NumberDataPoint", True),
@@ -189,9 +189,15 @@ def check_request(req):
     assert set(sm) == {"scope", "metrics"} and sm["scope"] == {"name": "ksight"}, sm.keys()
     points, names = {}, set()
     for m in sm["metrics"]:
-        kinds = set(m) - {"name", "description"}
+        kinds = set(m) - {"name", "description", "unit"}
         assert len(kinds) == 1 and kinds <= {"sum", "gauge", "histogram"}, m.keys()
         kind = kinds.pop()
+        # a unit (UCUM) as the name says it: seconds, bytes; every histogram has one
+        # (but a user's histogram of a count, ksight run --bpf, not run here)
+        unit = {"s": "_seconds", "By": "_bytes"}
+        if "unit" in m:
+            assert m["unit"] in unit and unit[m["unit"]] in m["name"], m
+        assert kind != "histogram" or "unit" in m, m["name"]
         assert re.match(r"^ksight_[a-z0-9_]+$", m["name"]) and m["name"] not in names, m["name"]
         assert isinstance(m["description"], str)
         names.add(m["name"])

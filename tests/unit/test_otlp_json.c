@@ -95,12 +95,12 @@ static void test_request(void **state)
 		"{\"name\":\"ksight_test_depth\",\"description\":\"Depth\",\"gauge\":{\"dataPoints\":["
 		"{\"attributes\":[]" T ",\"asDouble\":2.5}]}},"
 		"{\"name\":\"ksight_test_latency_seconds\",\"description\":\"Latency\","
-		"\"histogram\":{\"aggregationTemporality\":2,\"dataPoints\":["
+		"\"unit\":\"s\",\"histogram\":{\"aggregationTemporality\":2,\"dataPoints\":["
 		"{\"attributes\":[]" T ",\"count\":\"4\",\"sum\":1.6e-08,"
 		"\"bucketCounts\":[\"1\",\"2\",\"0\",\"1\",\"0\"],"
 		"\"explicitBounds\":[2e-09,4e-09,8e-09,1.6e-08]}]}},"
 		"{\"name\":\"ksight_test_run_seconds_total\",\"description\":\"Run\","
-		"\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":["
+		"\"unit\":\"s\",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":["
 		"{\"attributes\":[]" T ",\"asDouble\":1.500000001}]}}"
 		"]}]}]}");
 }
