@@ -131,21 +131,31 @@ static void count(struct ks_buf *out, const char *name, const char *suffix,
 	ks_buf_ch(out, '\n');
 }
 
-static void histogram(struct ks_buf *out, const struct ks_series *s)
+/* The upper bounds of a histogram metric's buckets as text, made once per metric (the
+ * shortest form costs up to 17 conversions each: per series it was most of a page). */
+struct bounds {
+	char le[KS_HIST_SLOTS][40];
+};
+
+static void bounds_of(struct bounds *b, const struct ks_metric_desc *d)
+{
+	for (int i = 0; i < KS_HIST_SLOTS - 1; i++)
+		shortest(b->le[i], sizeof(b->le[i]), ldexp(1.0, i + 1) * d->scale);
+}
+
+static void histogram(struct ks_buf *out, const struct ks_series *s, const struct bounds *b)
 {
 	const struct ks_metric_desc *d = s->m->d;
 	const struct ks_hist_vals *h = s->h;
 	uint64_t cum = 0;
 	int last = -1;
-	char le[40];
 
 	for (int i = 0; i < KS_HIST_SLOTS; i++)
 		if (h->slots[i])
 			last = i;
 	for (int i = 0; i <= last && i < KS_HIST_SLOTS - 1; i++) {
 		cum += h->slots[i];
-		shortest(le, sizeof(le), ldexp(1.0, i + 1) * d->scale);
-		count(out, d->name, "_bucket", s, "le", le, cum);
+		count(out, d->name, "_bucket", s, "le", b->le[i], cum);
 	}
 	count(out, d->name, "_bucket", s, "le", "+Inf", h->count);
 	head(out, d->name, "_sum", s, NULL, NULL);
@@ -169,6 +179,8 @@ static const char *type_name(enum ks_metric_type t)
 
 void ks_prom_text(struct ks_buf *out, const struct ks_metrics *r)
 {
+	struct bounds b;
+
 	for (const struct ks_metric *m = ks_metrics_first(r); m; m = ks_metric_next(m)) {
 		const struct ks_metric_desc *d = m->d;
 		const struct ks_series *s = ks_series_first(m);
@@ -184,9 +196,11 @@ void ks_prom_text(struct ks_buf *out, const struct ks_metrics *r)
 		ks_buf_ch(out, ' ');
 		ks_buf_str(out, type_name(d->type));
 		ks_buf_ch(out, '\n');
+		if (d->type == KS_METRIC_HIST)
+			bounds_of(&b, d);
 		for (; s; s = ks_series_next(s)) {
 			if (d->type == KS_METRIC_HIST) {
-				histogram(out, s);
+				histogram(out, s, &b);
 			} else if (d->type == KS_METRIC_GAUGE) {
 				head(out, d->name, "", s, NULL, NULL);
 				value(out, s->v.d);
