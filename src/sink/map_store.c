@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The service map's input from the store (sink/map.h): tcplife rows, loss intervals. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sink/map.h"
+
+/* The columns of one closed session, from its stored JSON line. */
+static const char sessions_sql[] =
+	"SELECT ts, service, json_extract(json, '$.side'), json_extract(json, '$.laddr'), "
+	"json_extract(json, '$.lport'), json_extract(json, '$.raddr'), "
+	"json_extract(json, '$.rport'), json_extract(json, '$.tx_bytes'), "
+	"json_extract(json, '$.rx_bytes'), json_extract(json, '$.duration_ns'), "
+	"json_extract(json, '$.srtt_ns'), json_extract(json, '$.retrans'), "
+	"json_extract(json, '$.reason') FROM events WHERE type = 'tcplife' AND ts >= ?1 AND "
+	"ts < ?2";
+
+/* Intervals that lost tcplife records (or the connection table's entries), or in which the
+ * store dropped records. */
+static const char loss_sql[] =
+	"SELECT ts - CAST(secs * 1e9 AS INTEGER), ts FROM rollups WHERE ts >= ?1 AND "
+	"ts - CAST(secs * 1e9 AS INTEGER) < ?2 AND value > 0 AND ("
+	"(metric = 'ksight_events_lost_total' AND json_extract(labels, '$.type') IN "
+	"('tcplife', 'tcp_conn_table')) OR (metric = 'ksight_sink_dropped_records_total' AND "
+	"json_extract(labels, '$.sink') LIKE 'store%'))";
+
+static enum ks_svcmap_end end_of(const char *reason)
+{
+	if (!reason || !strcmp(reason, "fin") || !strcmp(reason, "close"))
+		return KS_END_OK;
+	if (!strcmp(reason, "rst_sent") || !strcmp(reason, "rst_received"))
+		return KS_END_RESET;
+	return KS_END_ERROR;	/* refused, timeout, aborted, abandoned, error */
+}
+
+static const char *text(sqlite3_stmt *q, int i)
+{
+	return (const char *)sqlite3_column_text(q, i);
+}
+
+static int sessions(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sessions_sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *side = text(q, 2);
+		struct ks_svcmap_conn c = {
+			.end_ns = sqlite3_column_int64(q, 0),
+			.service = text(q, 1),
+			.side = !side ? KS_SIDE_UNKNOWN : !strcmp(side, "client") ? KS_SIDE_CLIENT :
+				!strcmp(side, "server") ? KS_SIDE_SERVER : KS_SIDE_UNKNOWN,
+			.laddr = text(q, 3),
+			.lport = sqlite3_column_int(q, 4),
+			.raddr = text(q, 5),
+			.rport = sqlite3_column_int(q, 6),
+			.tx = sqlite3_column_int64(q, 7),
+			.rx = sqlite3_column_int64(q, 8),
+			.srtt_ns = sqlite3_column_int64(q, 10),
+			.retrans = sqlite3_column_int(q, 11),
+			.end = end_of(text(q, 12)),
+		};
+
+		/* no duration: opened before ksight started */
+		if (sqlite3_column_type(q, 9) != SQLITE_NULL)
+			c.start_ns = c.end_ns - sqlite3_column_int64(q, 9);
+		if (ks_svcmap__add(m, &c)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, loss_sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (ks_svcmap__add_loss(m, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1))) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m,
+		char *err, size_t len)
+{
+	if (sessions(db, w, m) || losses(db, w, m)) {
+		snprintf(err, len, "reading the store: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (ks_svcmap__build(m)) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
