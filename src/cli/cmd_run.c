@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/session.h"
 #include "core/userbpf.h"
+#include "sink/map_api.h"
 #include "sink/prom.h"
 #include "sink/store.h"
 
@@ -35,6 +36,7 @@ static const char usage[] =
 	"  ksight run --store /srv/k.db --retention 2d --store-max-mb 100\n"
 	"                                    # history elsewhere, 2 days, at most 100 MB\n"
 	"  ksight run --no-store             # no history (ksight query has nothing new)\n"
+	"  ksight run --idle 2m              # /api/map: edges idle for 2 minutes drop out\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
 	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
 	"the end of each interval.\nStore: " KS_STORE_DEFAULT " (or $" KS_STORE_ENV "), 0600, "
@@ -49,13 +51,14 @@ struct run_opts {
 	bool no_store;		/* --no-store */
 	const char *retention;	/* --retention DUR */
 	uint64_t store_max_mb;	/* --store-max-mb */
+	const char *idle;	/* --idle DUR: the live map's window */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
 /* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 9];
+	static struct ks_opt t[KS_MOD_MAX + 10];
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
@@ -83,6 +86,9 @@ static const struct ks_opt *run_table(void)
 				  offsetof(struct run_opts, store_max_mb), "MB",
 				  "keep the store under MB megabytes, oldest rows first (default 256)",
 				  1, 1 << 20 };
+	t[k++] = (struct ks_opt){ "idle", 0, KS_OPT_STR, offsetof(struct run_opts, idle), "DUR",
+				  "/api/map: edges with no session closed for DUR drop out (default "
+				  "10m; docs/map.md)" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -125,8 +131,13 @@ static int store_choice(const struct run_opts *ro, struct ks_common *c, char *er
 	}
 	if (ro->store_max_mb)
 		ks_store_conf.max_bytes = ro->store_max_mb << 20;
+	if (ro->idle && ks_store_parse_duration(ro->idle, &ks_map_api_conf.idle_s)) {
+		snprintf(err, len, "--idle %.40s: not a duration (30s, 10m, 1h)", ro->idle);
+		return -1;
+	}
 	if (ro->no_store || !strcmp(path, "none"))
 		return 0;
+	ks_map_api_conf.store = path;	/* the map on the HTTP endpoint reads it */
 	if (c->outputs.n + 2 > KS_STRS_MAX) {
 		snprintf(err, len, "more than %d outputs with the store (--no-store?)",
 			 KS_STRS_MAX);

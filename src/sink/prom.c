@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sink/map_api.h"
 #include "sink/prom.h"
 #include "sink/prom_text.h"
 #include "sink/sink.h"
@@ -163,6 +164,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
 	if (!strcmp(url, "/healthz"))
 		return health(c, p, text);
+	if (ks_map_api_handles(url))
+		return ks_map_api_serve(c, url, &p->page, &p->lock);
 	if (strcmp(url, "/metrics")) {
 		static const char nf[] = "ksight serves /metrics and /healthz\n";
 
