@@ -42,6 +42,7 @@ void ks_svcmap__free(struct ks_svcmap *m)
 	for (size_t i = 0; i < m->nedges; i++) {
 		free(m->edges[i].rtt);
 		free(m->edges[i].dur);
+		free(m->edges[i].conn);
 	}
 	free(m->in);
 	free(m->nodes);
@@ -374,6 +375,8 @@ static int account(struct build *b, const struct ks_svcmap_conn *c,
 	    (!(c && c->srtt_ns) && s && s->srtt_ns &&
 	     !sample(&e->rtt, &e->nrtt, &e->cap_rtt, s->srtt_ns)))
 		return -ENOMEM;
+	if (c && c->has_connect && !sample(&e->conn, &e->nconn, &e->cap_conn, c->connect_ns))
+		return -ENOMEM;
 	if (one->start_ns && one->end_ns >= one->start_ns &&
 	    !sample(&e->dur, &e->ndur, &e->cap_dur, one->end_ns - one->start_ns))
 		return -ENOMEM;
@@ -431,6 +434,9 @@ static void finish(struct ks_svcmap *m)
 
 		qsort(e->rtt, e->nrtt, sizeof(*e->rtt), u64_cmp);
 		qsort(e->dur, e->ndur, sizeof(*e->dur), u64_cmp);
+		qsort(e->conn, e->nconn, sizeof(*e->conn), u64_cmp);
+		e->conn_p50 = pct(e->conn, e->nconn, 50);
+		e->conn_p99 = pct(e->conn, e->nconn, 99);
 		e->rtt_p50 = pct(e->rtt, e->nrtt, 50);
 		e->rtt_p99 = pct(e->rtt, e->nrtt, 99);
 		e->dur_p50 = pct(e->dur, e->ndur, 50);

@@ -20,8 +20,9 @@
  * An edge is (client node, server node, server port): connections, bytes each way
  * (client to server, server to client: the client's counts where it was seen, else the
  * server's), errors (refused, timed out, aborted, failed), resets (sent or received),
- * retransmitted segments, first and last seen (a session's start and close), smoothed
- * RTT and duration p50/p99 where measured, and whether an interval of lost events
+ * retransmitted segments, first and last seen (a session's start and close), connect
+ * latency (the client's end: SYN sent to ESTABLISHED), smoothed RTT and duration p50/p99
+ * where measured, and whether an interval of lost events
  * overlaps it (incomplete: its counts may be short).
  */
 #ifndef KSIGHT_SVCMAP_H
@@ -53,6 +54,8 @@ struct ks_svcmap_conn {
 	uint16_t lport, rport;
 	uint64_t tx, rx;	/* this end's bytes sent and received */
 	uint64_t srtt_ns;	/* 0: not measured */
+	uint64_t connect_ns;	/* with has_connect: created to ESTABLISHED at this end */
+	bool has_connect;
 	uint32_t retrans;
 	enum ks_svcmap_end end;
 };
@@ -79,10 +82,12 @@ struct ks_svcmap_edge {
 	bool resolved;		/* a server found through its listener, not its own record */
 	bool incomplete;	/* an interval with lost events overlaps it */
 	uint64_t rtt_p50, rtt_p99;	/* ns; 0: not measured */
+	uint64_t conn_p50, conn_p99;	/* connect latency, ns; valid when nconn */
 	uint64_t dur_p50, dur_p99;	/* ns; 0: not known */
 	/* private */
-	uint64_t *rtt, *dur;
-	size_t nrtt, ndur, cap_rtt, cap_dur;
+	size_t nconn;		/* connect latencies measured */
+	uint64_t *rtt, *dur, *conn;
+	size_t nrtt, ndur, cap_rtt, cap_dur, cap_conn;
 };
 
 struct ks_svcmap {
@@ -127,12 +132,12 @@ struct ks_svcmap_diff {
 	enum ks_svcmap_change what;
 	const struct ks_svcmap_edge *a, *b;	/* before, after (NULL where absent) */
 	double rate_a, rate_b;	/* connections per second */
-	bool rate_changed, rtt_changed, dur_changed;
+	bool rate_changed, rtt_changed, dur_changed, conn_changed;
 };
 
 /*
  * The differences between @a and @b (built), appeared and disappeared edges and those
- * whose connection rate or RTT or duration p99 grew or shrank by KS_SVCMAP_FACTOR or
+ * whose connection rate or connect latency, RTT or duration p99 grew or shrank by KS_SVCMAP_FACTOR or
  * more, into *@out (malloc'd, freed by the caller), sorted: appeared, disappeared,
  * changed. Returns how many, or -ENOMEM.
  */

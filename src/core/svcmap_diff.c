@@ -66,7 +66,8 @@ long ks_svcmap_diff(const struct ks_svcmap *a, double secs_a, const struct ks_sv
 		d.rate_changed = factor(d.rate_a, d.rate_b);
 		d.rtt_changed = factor(ea->rtt_p99, eb->rtt_p99);
 		d.dur_changed = factor(ea->dur_p99, eb->dur_p99);
-		if (d.rate_changed || d.rtt_changed || d.dur_changed) {
+		d.conn_changed = ea->nconn && eb->nconn && factor(ea->conn_p99 + 1, eb->conn_p99 + 1);
+		if (d.rate_changed || d.rtt_changed || d.dur_changed || d.conn_changed) {
 			d.what = KS_CHG_CHANGED;
 			v[n++] = d;
 		}

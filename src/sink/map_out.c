@@ -39,6 +39,11 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 		      (unsigned long long)e->retrans, (long long)e->first_ns, (long long)e->last_ns,
 		      ks_svcmap_seen_name(e->seen), e->resolved ? "true" : "false",
 		      e->incomplete ? "true" : "false");
+	if (e->nconn)
+		ks_buf_printf(o, ",\"connect_p50_ns\":%llu,\"connect_p99_ns\":%llu",
+			      (unsigned long long)e->conn_p50, (unsigned long long)e->conn_p99);
+	else
+		ks_buf_str(o, ",\"connect_p50_ns\":null,\"connect_p99_ns\":null");
 	jopt(o, "rtt_p50_ns", e->rtt_p50);
 	jopt(o, "rtt_p99_ns", e->rtt_p99);
 	jopt(o, "duration_p50_ns", e->dur_p50);
@@ -132,9 +137,9 @@ static void edge_label(struct ks_buf *o, const struct ks_svcmap_edge *e, double 
 	bytes_text(o, e->bytes_c2s);
 	ks_buf_str(o, "/");
 	bytes_text(o, e->bytes_s2c);
-	if (e->rtt_p99) {
-		ks_buf_str(o, " rtt p99 ");
-		dur_text(o, e->rtt_p99);
+	if (e->nconn) {
+		ks_buf_str(o, " connect p99 ");
+		dur_text(o, e->conn_p99 ? e->conn_p99 : 1);
 	}
 	if (e->incomplete)
 		ks_buf_str(o, " incomplete");
@@ -303,6 +308,12 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 		bytes_text(o, e->bytes_s2c);
 		pad_to(o, s, 10);
 		s = o->len;
+		if (e->nconn)
+			dur_text(o, e->conn_p99 ? e->conn_p99 : 1);
+		else
+			ks_buf_ch(o, '-');
+		pad_to(o, s, 8);
+		s = o->len;
 		dur_text(o, e->rtt_p99);
 		pad_to(o, s, 8);
 		s = o->len;
@@ -351,9 +362,10 @@ void ks_map_render_diff(struct ks_buf *o, const struct ks_svcmap_diff *d, long n
 			jstr(o, "client", e->client);
 			ks_buf_ch(o, ',');
 			jstr(o, "server", e->server);
-			ks_buf_printf(o, ",\"port\":%u,\"rate_changed\":%s,\"rtt_changed\":%s,"
-				      "\"duration_changed\":%s,\"before\":", e->port,
-				      d[i].rate_changed ? "true" : "false",
+			ks_buf_printf(o, ",\"port\":%u,\"rate_changed\":%s,\"connect_changed\":%s,"
+				      "\"rtt_changed\":%s,\"duration_changed\":%s,\"before\":",
+				      e->port, d[i].rate_changed ? "true" : "false",
+				      d[i].conn_changed ? "true" : "false",
 				      d[i].rtt_changed ? "true" : "false",
 				      d[i].dur_changed ? "true" : "false");
 			if (d[i].a)
@@ -384,6 +396,12 @@ void ks_map_render_diff(struct ks_buf *o, const struct ks_svcmap_diff *d, long n
 		edge_name(o, e);
 		pad_to(o, s, 56);
 		ks_buf_printf(o, "%.3g/s -> %.3g/s", d[i].rate_a, d[i].rate_b);
+		if (d[i].conn_changed) {
+			ks_buf_str(o, "  connect p99 ");
+			dur_text(o, d[i].a->conn_p99 ? d[i].a->conn_p99 : 1);
+			ks_buf_str(o, " -> ");
+			dur_text(o, d[i].b->conn_p99 ? d[i].b->conn_p99 : 1);
+		}
 		if (d[i].rtt_changed || d[i].dur_changed) {
 			ks_buf_str(o, d[i].rtt_changed ? "  rtt p99 " : "  dur p99 ");
 			dur_text(o, d[i].rtt_changed ? d[i].a->rtt_p99 : d[i].a->dur_p99);

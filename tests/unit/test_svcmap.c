@@ -156,6 +156,7 @@ static void test_percentiles_errors_loss(void **state)
 			.start_ns = T0 + i * S, .end_ns = T0 + i * S + i * 1000, .service = "a",
 			.side = KS_SIDE_CLIENT, .laddr = "10.0.0.1", .lport = 1000 + i,
 			.raddr = "10.0.0.2", .rport = 80, .srtt_ns = i, .retrans = 1,
+			.has_connect = i > 100, .connect_ns = 1000 - i,
 			.end = i % 10 ? KS_END_OK : i % 20 ? KS_END_ERROR : KS_END_RESET,
 		};
 
@@ -171,6 +172,10 @@ static void test_percentiles_errors_loss(void **state)
 	assert_int_equal(e->rtt_p50, 100);
 	assert_int_equal(e->rtt_p99, 198);
 	assert_int_equal(e->dur_p99, 198000);
+	/* 100 measured (101..200): 899 down to 800 */
+	assert_int_equal(e->nconn, 100);
+	assert_int_equal(e->conn_p50, 849);
+	assert_int_equal(e->conn_p99, 898);
 	assert_int_equal(e->errors, 10);
 	assert_int_equal(e->resets, 10);
 	assert_int_equal(e->retrans, 200);
