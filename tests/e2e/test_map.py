@@ -120,6 +120,9 @@ def check_edge(e, units, port, counts, n):
     assert e["errors"] == 0 and e["resets"] == 0
     assert e["first_seen_ns"] <= e["last_seen_ns"]
     assert e["duration_p99_ns"] and e["duration_p50_ns"] <= e["duration_p99_ns"]
+    # the client's connect latency: within its session
+    assert e["connect_p99_ns"] is not None, e
+    assert e["connect_p50_ns"] <= e["connect_p99_ns"] <= e["duration_p99_ns"], e
 
 
 def map_cli(db, *args, rc=0):
