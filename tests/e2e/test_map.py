@@ -169,12 +169,14 @@ def parse_mermaid(text):
     return edges
 
 
-@pytest.mark.parametrize("where", ["loopback", "netns"])
-def test_map_exact_edge_live_and_from_the_store(tmp_path, units, net, where):
+@pytest.mark.parametrize("where", [pytest.param("loopback", marks=pytest.mark.kernels),
+                                   "netns"])
+def test_map_exact_edge_live_and_from_the_store(request, tmp_path, units, where):
     db = tmp_path / "k.db"
     if where == "loopback":
         addr, ns, port, warm_port = "127.0.0.1", None, PORT + 1, PORT + 2
     else:
+        net = request.getfixturevalue("net")
         addr, ns, port, warm_port = net.ip4[1], net.ns, PORT + 3, PORT + 4
     k = Ksight(["run", "--modules", "tcplife", "--listen", LISTEN, "--store", str(db), "1"])
     try:
@@ -270,3 +272,38 @@ def test_no_store_and_empty_window(tmp_path):
     assert not (tmp_path / "missing.db").exists()
     r = run_ksight(["run", "--idle", "soon", "--listen", "none"])
     assert r.returncode == 2 and "--idle" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_idle_edges_age_out_of_the_live_map(tmp_path, units):
+    """--idle: the live /api/map is the sessions that closed within it; an edge with no
+    session for that long leaves it, and stays in the history (?since=, ksight map)."""
+    db, port = tmp_path / "k.db", PORT + 5
+    k = Ksight(["run", "--modules", "tcplife", "--listen", LISTEN, "--store", str(db),
+                "--idle", "3s", "1"])
+    try:
+        k.wait_ready()
+        counts = sessions(units, "127.0.0.1", port, 2)
+        deadline = time.time() + 15 * SLOW
+        while True:
+            mine = [e for e in api("/api/map?since=1m")["edges"] if e["port"] == port]
+            if mine and mine[0]["connections"] == 2 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(mine) == 1 and mine[0]["connections"] == 2, mine
+        last = mine[0]["last_seen_ns"]
+        deadline = time.time() + 15 * SLOW
+        while True:
+            m = api("/api/map")
+            if not [e for e in m["edges"] if e["port"] == port] or time.time() > deadline:
+                break
+            assert m["from_ns"] <= last     # still within the idle time
+            time.sleep(0.2)
+        assert m["secs"] == 3.0 and m["from_ns"] > last, m
+        assert not [e for e in m["edges"] if e["port"] == port]
+        old = [e for e in api("/api/map?since=1m")["edges"] if e["port"] == port]
+        assert len(old) == 1 and old[0]["connections"] == 2
+    finally:
+        assert k.stop() == 0, k.stderr
+    m = json.loads(map_cli(db, "--json", "--since", "10m"))
+    e = [e for e in m["edges"] if e["port"] == port]
+    assert len(e) == 1 and e[0]["bytes_client_to_server"] == counts[0] == 2 * SEND_C
