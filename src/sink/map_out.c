@@ -264,6 +264,38 @@ static void pad_to(struct ks_buf *o, size_t start, size_t w)
 	ks_buf_ch(o, ' ');
 }
 
+/* What @o gained since @start, moved right in @w columns, and a space. */
+static void right(struct ks_buf *o, size_t start, size_t w)
+{
+	size_t n = o->len - start;
+
+	if (n < w && !ks_buf_reserve(o, w - n)) {
+		memmove(o->p + start + (w - n), o->p + start, n);
+		memset(o->p + start, ' ', w - n);
+		o->len += w - n;
+	}
+	ks_buf_ch(o, ' ');
+}
+
+static void bytes_cell(struct ks_buf *o, uint64_t b, size_t w)
+{
+	size_t s = o->len;
+
+	bytes_text(o, b);
+	right(o, s, w);
+}
+
+static void dur_cell(struct ks_buf *o, uint64_t ns, bool known, size_t w)
+{
+	size_t s = o->len;
+
+	if (known)
+		dur_text(o, ns ? ns : 1);	/* measured below a microsecond: 1us */
+	else
+		ks_buf_ch(o, '-');
+	right(o, s, w);
+}
+
 static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w)
 {
 	double secs = ks_map_secs(w);
@@ -285,14 +317,14 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 		ks_buf_printf(o, "%-7s %8llu %8llu ", n->kind == KS_NODE_REMOTE ? "remote" :
 			      "service", (unsigned long long)n->conns_in,
 			      (unsigned long long)n->conns_out);
-		s = o->len;
-		bytes_text(o, n->bytes_in);
-		pad_to(o, s, 10);
-		bytes_text(o, n->bytes_out);
+		bytes_cell(o, n->bytes_in, 10);
+		bytes_cell(o, n->bytes_out, 10);
+		o->len--;
 		ks_buf_ch(o, '\n');
 	}
-	ks_buf_printf(o, "\n%-56s %8s %8s %10s %10s %8s %8s %4s %4s %-6s\n", "EDGE", "CONN/S",
-		      "CONNS", "C->S", "S->C", "RTT p99", "DUR p99", "ERR", "RST", "SEEN");
+	ks_buf_printf(o, "\n%-56s %8s %8s %10s %10s %8s %8s %8s %4s %4s %s\n", "EDGE",
+		      "CONN/S", "CONNS", "C->S", "S->C", "CONN p99", "RTT p99", "DUR p99", "ERR",
+		      "RST", "SEEN");
 	for (size_t i = 0; i < m->nedges; i++) {
 		const struct ks_svcmap_edge *e = &m->edges[i];
 
@@ -301,24 +333,11 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 		pad_to(o, s, 56);
 		ks_buf_printf(o, "%8.3g %8llu ", secs > 0 ? e->conns / secs : 0.0,
 			      (unsigned long long)e->conns);
-		s = o->len;
-		bytes_text(o, e->bytes_c2s);
-		pad_to(o, s, 10);
-		s = o->len;
-		bytes_text(o, e->bytes_s2c);
-		pad_to(o, s, 10);
-		s = o->len;
-		if (e->nconn)
-			dur_text(o, e->conn_p99 ? e->conn_p99 : 1);
-		else
-			ks_buf_ch(o, '-');
-		pad_to(o, s, 8);
-		s = o->len;
-		dur_text(o, e->rtt_p99);
-		pad_to(o, s, 8);
-		s = o->len;
-		dur_text(o, e->dur_p99);
-		pad_to(o, s, 8);
+		bytes_cell(o, e->bytes_c2s, 10);
+		bytes_cell(o, e->bytes_s2c, 10);
+		dur_cell(o, e->conn_p99, e->nconn, 8);
+		dur_cell(o, e->rtt_p99, e->rtt_p99, 8);
+		dur_cell(o, e->dur_p99, e->dur_p99, 8);
 		ks_buf_printf(o, "%4llu %4llu %s%s%s\n", (unsigned long long)e->errors,
 			      (unsigned long long)e->resets, ks_svcmap_seen_name(e->seen),
 			      e->resolved ? " resolved" : "", e->incomplete ? " INCOMPLETE" : "");
