@@ -17,13 +17,16 @@ static const char sessions_sql[] =
 	"ts < ?2";
 
 /* Intervals that lost tcplife records (or the connection table's entries), or in which the
- * store dropped records. */
+ * store dropped records. A loss is counted when the reader gets to it: its interval began
+ * at the previous rollup (the agent may have been stopped for longer than the interval
+ * says), but no more than a minute before it (not across the agent's restarts). */
 static const char loss_sql[] =
-	"SELECT ts - CAST(secs * 1e9 AS INTEGER), ts FROM rollups WHERE ts >= ?1 AND "
-	"ts - CAST(secs * 1e9 AS INTEGER) < ?2 AND value > 0 AND ("
-	"(metric = 'ksight_events_lost_total' AND json_extract(labels, '$.type') IN "
-	"('tcplife', 'tcp_conn_table')) OR (metric = 'ksight_sink_dropped_records_total' AND "
-	"json_extract(labels, '$.sink') LIKE 'store%'))";
+	"WITH l AS (SELECT ts, max(coalesce((SELECT max(p.ts) FROM rollups p WHERE p.ts < r.ts),"
+	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start FROM rollups r WHERE "
+	"ts >= ?1 AND value > 0 AND ((metric = 'ksight_events_lost_total' AND "
+	"json_extract(labels, '$.type') IN ('tcplife', 'tcp_conn_table')) OR (metric = "
+	"'ksight_sink_dropped_records_total' AND json_extract(labels, '$.sink') LIKE 'store%'))) "
+	"SELECT start, ts FROM l WHERE start < ?2";
 
 static enum ks_svcmap_end end_of(const char *reason)
 {

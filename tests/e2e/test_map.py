@@ -307,3 +307,51 @@ def test_idle_edges_age_out_of_the_live_map(tmp_path, units):
     m = json.loads(map_cli(db, "--json", "--since", "10m"))
     e = [e for e in m["edges"] if e["port"] == port]
     assert len(e) == 1 and e[0]["bytes_client_to_server"] == counts[0] == 2 * SEND_C
+
+
+def test_lost_sessions_mark_their_edges_incomplete(tmp_path, units):
+    """The agent stopped (SIGSTOP) with a one-page ring buffer while N connections close:
+    most of their records are lost and counted; every edge of those connections is marked
+    incomplete, an edge from before is not, and the ends stored plus the tcplife records
+    lost are the 2N ends the kernel closed."""
+    import signal
+    import sqlite3
+    db, port, before_port, n = tmp_path / "k.db", PORT + 6, PORT + 7, 150
+    k = Ksight(["run", "--modules", "tcplife", "--listen", "none", "--store", str(db),
+                "--ringbuf-size", "4096", "1"])
+    try:
+        k.wait_ready()
+        sessions(units, "127.0.0.1", before_port, 1)
+        time.sleep(2.5 * SLOW)          # an interval ends between it and the loss
+        os.kill(k.proc.pid, signal.SIGSTOP)
+        try:
+            t0 = time.time_ns()
+            sessions(units, "127.0.0.1", port, n)
+            t1 = time.time_ns()
+        finally:
+            os.kill(k.proc.pid, signal.SIGCONT)
+        time.sleep(2.5 * SLOW)
+    finally:
+        assert k.stop() == 0, k.stderr
+    m = json.loads(map_cli(db, "--json", "--since", "10m"))
+    mine = [e for e in m["edges"] if e["port"] == port]
+    assert mine and all(e["incomplete"] for e in mine), mine
+    before = [e for e in m["edges"] if e["port"] == before_port]
+    assert len(before) == 1 and not before[0]["incomplete"], before
+    con = sqlite3.connect(str(db))
+    ends = con.execute("SELECT count(*) FROM events WHERE type = 'tcplife' AND (json_extract("
+                       "json, '$.lport') = ? OR json_extract(json, '$.rport') = ?)",
+                       (port, port)).fetchone()[0]
+    others = con.execute("SELECT count(*) FROM events WHERE type = 'tcplife' AND ts >= ? AND "
+                         "ts <= ? + 3000000000 AND json_extract(json, '$.lport') != ? AND "
+                         "json_extract(json, '$.rport') != ?", (t0, t1, port, port)).fetchone()[0]
+    lost = con.execute("SELECT coalesce(sum(value), 0) FROM rollups WHERE metric = "
+                       "'ksight_events_lost_total' AND json_extract(labels, '$.type') = "
+                       "'tcplife'").fetchone()[0]
+    con.close()
+    assert 0 < ends < 2 * n and lost > 0
+    if not others:     # nothing else on the machine closed meanwhile: the sum is exact
+        assert ends + lost == 2 * n, (ends, lost)
+    else:
+        assert ends + lost >= 2 * n, (ends, lost, others)
+    assert sum(e["connections"] for e in mine) <= n
