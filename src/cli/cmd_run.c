@@ -87,8 +87,8 @@ static const struct ks_opt *run_table(void)
 				  "keep the store under MB megabytes, oldest rows first (default 256)",
 				  1, 1 << 20 };
 	t[k++] = (struct ks_opt){ "idle", 0, KS_OPT_STR, offsetof(struct run_opts, idle), "DUR",
-				  "/api/map: edges with no session closed for DUR drop out (default "
-				  "10m; docs/map.md)" };
+				  "/api/map: edges with no session closed for DUR drop out "
+				  "(default 10m; docs/map.md)" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;

@@ -66,18 +66,21 @@ long ks_svcmap_diff(const struct ks_svcmap *a, double secs_a, const struct ks_sv
 		d.rate_changed = factor(d.rate_a, d.rate_b);
 		d.rtt_changed = factor(ea->rtt_p99, eb->rtt_p99);
 		d.dur_changed = factor(ea->dur_p99, eb->dur_p99);
-		d.conn_changed = ea->nconn && eb->nconn && factor(ea->conn_p99 + 1, eb->conn_p99 + 1);
+		/* + 1: a connect measured below a microsecond is not 0 */
+		d.conn_changed = ea->nconn && eb->nconn &&
+				 factor(ea->conn_p99 + 1, eb->conn_p99 + 1);
 		if (d.rate_changed || d.rtt_changed || d.dur_changed || d.conn_changed) {
 			d.what = KS_CHG_CHANGED;
 			v[n++] = d;
 		}
 	}
 	for (size_t i = 0; i < a->nedges; i++) {
-		if (find(b, &a->edges[i]))
+		const struct ks_svcmap_edge *ea = &a->edges[i];
+
+		if (find(b, ea))
 			continue;
-		v[n++] = (struct ks_svcmap_diff){ .what = KS_CHG_DISAPPEARED, .a = &a->edges[i],
-						  .rate_a = secs_a > 0 ? a->edges[i].conns / secs_a :
-						  0 };
+		v[n++] = (struct ks_svcmap_diff){ .what = KS_CHG_DISAPPEARED, .a = ea,
+						  .rate_a = secs_a > 0 ? ea->conns / secs_a : 0 };
 	}
 	qsort(v, n, sizeof(*v), chg_cmp);
 	*out = v;

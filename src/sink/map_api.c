@@ -122,7 +122,8 @@ static int window(struct args *a, struct ks_map_win *w, uint64_t *diff_s)
 static sqlite3 *open_store(char *err, size_t len)
 {
 	if (!ks_map_api_conf.store) {
-		snprintf(err, len, "the agent keeps no store (--no-store): the map is read from it");
+		snprintf(err, len, "the agent keeps no store (--no-store): the map is read from "
+			 "it");
 		return NULL;
 	}
 	return ks_store_db_open_ro(ks_map_api_conf.store, err, len);
@@ -204,6 +205,7 @@ static size_t series_of(struct ks_buf *o, const char *name, const struct ks_buf 
 		const char *l = page->p + i, *nl = memchr(l, '\n', page->len - i);
 		size_t ll = nl ? (size_t)(nl - l) : page->len - i;
 		const char *sp = memrchr(l, ' ', ll), *hit;
+		size_t vl;
 
 		i += ll + 1;
 		if (l[0] == '#' || !sp || !(hit = memmem(l, sp - l, lab.p, lab.len - 1)))
@@ -216,8 +218,9 @@ static size_t series_of(struct ks_buf *o, const char *name, const struct ks_buf 
 			ks_buf_ch(o, ',');
 		ks_json_str(o, l, sp - l);
 		ks_buf_ch(o, ':');
-		if (strspn(sp + 1, "0123456789.eE+-") >= (size_t)(l + ll - sp - 1) && sp + 1 < l + ll)
-			ks_buf_put(o, sp + 1, l + ll - sp - 1);
+		vl = l + ll - sp - 1;	/* the value's length */
+		if (vl && strspn(sp + 1, "0123456789.eE+-") >= vl)
+			ks_buf_put(o, sp + 1, vl);
 		else
 			ks_buf_str(o, "null");	/* NaN, +Inf */
 	}

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The service map's forms (sink/map.h): table, JSON, DOT, Mermaid, diff, one service. */
+/* The service map's forms (sink/map.h): table, JSON, diff, one service (map_graph.c: the
+ * graphs). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "sink/escape.h"
-#include "sink/map.h"
+#include "sink/map_int.h"
 
 static void jstr(struct ks_buf *o, const char *key, const char *s)
 {
@@ -90,19 +91,7 @@ static void map_json(struct ks_buf *o, const struct ks_svcmap *m, const struct k
 	ks_buf_str(o, "]}\n");
 }
 
-/* A DOT ID: quoted, its quotes and backslashes escaped, other bytes as they are. */
-static void dot_id(struct ks_buf *o, const char *s)
-{
-	ks_buf_ch(o, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			ks_buf_ch(o, '\\');
-		ks_buf_ch(o, (unsigned char)*s < 0x20 ? '?' : *s);
-	}
-	ks_buf_ch(o, '"');
-}
-
-static void dur_text(struct ks_buf *o, uint64_t ns)
+void ks_map_dur_text(struct ks_buf *o, uint64_t ns)
 {
 	if (!ns)
 		ks_buf_ch(o, '-');
@@ -114,7 +103,7 @@ static void dur_text(struct ks_buf *o, uint64_t ns)
 		ks_buf_printf(o, "%.2fs", ns / 1e9);
 }
 
-static void bytes_text(struct ks_buf *o, uint64_t b)
+void ks_map_bytes_text(struct ks_buf *o, uint64_t b)
 {
 	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = b;
@@ -128,105 +117,6 @@ static void bytes_text(struct ks_buf *o, uint64_t b)
 		ks_buf_printf(o, "%lluB", (unsigned long long)b);
 	else
 		ks_buf_printf(o, "%.1f%s", v, u[i]);
-}
-
-static void edge_label(struct ks_buf *o, const struct ks_svcmap_edge *e, double secs)
-{
-	ks_buf_printf(o, ":%u %llu conns %.3g/s ", e->port, (unsigned long long)e->conns,
-		      secs > 0 ? e->conns / secs : 0.0);
-	bytes_text(o, e->bytes_c2s);
-	ks_buf_str(o, "/");
-	bytes_text(o, e->bytes_s2c);
-	if (e->nconn) {
-		ks_buf_str(o, " connect p99 ");
-		dur_text(o, e->conn_p99 ? e->conn_p99 : 1);
-	}
-	if (e->incomplete)
-		ks_buf_str(o, " incomplete");
-}
-
-static void map_dot(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w)
-{
-	struct ks_buf l;
-
-	ks_buf_str(o, "digraph ksight {\n  rankdir=LR;\n  node [shape=box];\n");
-	for (size_t i = 0; i < m->nnodes; i++) {
-		ks_buf_str(o, "  ");
-		dot_id(o, m->nodes[i].name);
-		ks_buf_str(o, m->nodes[i].kind == KS_NODE_REMOTE ?
-			   " [shape=ellipse, style=dashed];\n" : ";\n");
-	}
-	if (ks_buf_init(&l, -1, 256))
-		return;
-	for (size_t i = 0; i < m->nedges; i++) {
-		const struct ks_svcmap_edge *e = &m->edges[i];
-
-		ks_buf_reset(&l);
-		edge_label(&l, e, ks_map_secs(w));
-		ks_buf_ch(&l, 0);
-		ks_buf_str(o, "  ");
-		dot_id(o, e->client);
-		ks_buf_str(o, " -> ");
-		dot_id(o, e->server);
-		ks_buf_str(o, " [label=");
-		dot_id(o, l.p);
-		ks_buf_str(o, e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "];\n" :
-			   ", style=dashed];\n");
-	}
-	ks_buf_free(&l);
-	ks_buf_str(o, "}\n");
-}
-
-/* Mermaid text in quotes: its quote and the characters it reads as markup as entities. */
-static void mer_text(struct ks_buf *o, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"')
-			ks_buf_str(o, "#quot;");
-		else if (*s == '#')
-			ks_buf_str(o, "#35;");
-		else if (*s == '<')
-			ks_buf_str(o, "#lt;");
-		else if (*s == '>')
-			ks_buf_str(o, "#gt;");
-		else if (*s == '|')
-			ks_buf_str(o, "#124;");
-		else
-			ks_buf_ch(o, (unsigned char)*s < 0x20 ? '?' : *s);
-	}
-}
-
-static size_t node_index(const struct ks_svcmap *m, const char *name)
-{
-	return ks_svcmap__node(m, name) - m->nodes;
-}
-
-static void map_mermaid(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w)
-{
-	struct ks_buf l;
-
-	ks_buf_str(o, "graph LR\n");
-	for (size_t i = 0; i < m->nnodes; i++) {
-		bool remote = m->nodes[i].kind == KS_NODE_REMOTE;
-
-		ks_buf_printf(o, "  n%zu%s\"", i, remote ? "([" : "[");
-		mer_text(o, m->nodes[i].name);
-		ks_buf_str(o, remote ? "\"])\n" : "\"]\n");
-	}
-	if (ks_buf_init(&l, -1, 256))
-		return;
-	for (size_t i = 0; i < m->nedges; i++) {
-		const struct ks_svcmap_edge *e = &m->edges[i];
-
-		ks_buf_reset(&l);
-		edge_label(&l, e, ks_map_secs(w));
-		ks_buf_ch(&l, 0);
-		ks_buf_printf(o, "  n%zu %s|\"", node_index(m, e->client),
-			      e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "-->" : "-.->");
-		mer_text(o, l.p);
-		ks_buf_printf(o, "\"| n%zu\n", node_index(m, e->server));
-	}
-	ks_buf_free(&l);
 }
 
 static void put_time(struct ks_buf *o, int64_t ns)
@@ -281,7 +171,7 @@ static void bytes_cell(struct ks_buf *o, uint64_t b, size_t w)
 {
 	size_t s = o->len;
 
-	bytes_text(o, b);
+	ks_map_bytes_text(o, b);
 	right(o, s, w);
 }
 
@@ -290,7 +180,7 @@ static void dur_cell(struct ks_buf *o, uint64_t ns, bool known, size_t w)
 	size_t s = o->len;
 
 	if (known)
-		dur_text(o, ns ? ns : 1);	/* measured below a microsecond: 1us */
+		ks_map_dur_text(o, ns ? ns : 1);	/* measured below a microsecond: 1us */
 	else
 		ks_buf_ch(o, '-');
 	right(o, s, w);
@@ -354,10 +244,10 @@ void ks_map_render(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_
 		map_json(o, m, w);
 		break;
 	case KS_MAP_DOT:
-		map_dot(o, m, w);
+		ks_map_dot(o, m, w);
 		break;
 	case KS_MAP_MERMAID:
-		map_mermaid(o, m, w);
+		ks_map_mermaid(o, m, w);
 		break;
 	default:
 		map_table(o, m, w);
@@ -417,15 +307,15 @@ void ks_map_render_diff(struct ks_buf *o, const struct ks_svcmap_diff *d, long n
 		ks_buf_printf(o, "%.3g/s -> %.3g/s", d[i].rate_a, d[i].rate_b);
 		if (d[i].conn_changed) {
 			ks_buf_str(o, "  connect p99 ");
-			dur_text(o, d[i].a->conn_p99 ? d[i].a->conn_p99 : 1);
+			ks_map_dur_text(o, d[i].a->conn_p99 ? d[i].a->conn_p99 : 1);
 			ks_buf_str(o, " -> ");
-			dur_text(o, d[i].b->conn_p99 ? d[i].b->conn_p99 : 1);
+			ks_map_dur_text(o, d[i].b->conn_p99 ? d[i].b->conn_p99 : 1);
 		}
 		if (d[i].rtt_changed || d[i].dur_changed) {
 			ks_buf_str(o, d[i].rtt_changed ? "  rtt p99 " : "  dur p99 ");
-			dur_text(o, d[i].rtt_changed ? d[i].a->rtt_p99 : d[i].a->dur_p99);
+			ks_map_dur_text(o, d[i].rtt_changed ? d[i].a->rtt_p99 : d[i].a->dur_p99);
 			ks_buf_str(o, " -> ");
-			dur_text(o, d[i].rtt_changed ? d[i].b->rtt_p99 : d[i].b->dur_p99);
+			ks_map_dur_text(o, d[i].rtt_changed ? d[i].b->rtt_p99 : d[i].b->dur_p99);
 		}
 		ks_buf_ch(o, '\n');
 	}

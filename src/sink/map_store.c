@@ -13,8 +13,8 @@ static const char sessions_sql[] =
 	"json_extract(json, '$.rport'), json_extract(json, '$.tx_bytes'), "
 	"json_extract(json, '$.rx_bytes'), json_extract(json, '$.duration_ns'), "
 	"json_extract(json, '$.srtt_ns'), json_extract(json, '$.retrans'), "
-	"json_extract(json, '$.reason'), json_extract(json, '$.connect_ns') FROM events WHERE type = 'tcplife' AND ts >= ?1 AND "
-	"ts < ?2";
+	"json_extract(json, '$.reason'), json_extract(json, '$.connect_ns') FROM events "
+	"WHERE type = 'tcplife' AND ts >= ?1 AND ts < ?2";
 
 /* Intervals that lost tcplife records (or the connection table's entries), or in which the
  * store dropped records. A loss is counted when the reader gets to it: its interval began
@@ -94,11 +94,14 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 		return -1;
 	sqlite3_bind_int64(q, 1, w->from_ns);
 	sqlite3_bind_int64(q, 2, w->to_ns);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if (ks_svcmap__add_loss(m, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1))) {
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t start = sqlite3_column_int64(q, 0), end = sqlite3_column_int64(q, 1);
+
+		if (ks_svcmap__add_loss(m, start, end)) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
+	}
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
