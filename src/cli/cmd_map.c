@@ -64,7 +64,7 @@ static int load(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	char err[256];
 
 	ks_svcmap__init(m);
-	if (ks_map_load(db, w, m, err, sizeof(err))) {
+	if (ks_map_load(db, w, m, 0, err, sizeof(err))) {
 		fprintf(stderr, "ksight map: %s\n", err);
 		ks_svcmap__free(m);
 		return -1;

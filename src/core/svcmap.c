@@ -33,11 +33,9 @@ int ks_svcmap__init(struct ks_svcmap *m)
 
 void ks_svcmap__free(struct ks_svcmap *m)
 {
-	for (size_t i = 0; i < m->nin; i++) {
-		free((char *)m->in[i].service);
-		free((char *)m->in[i].laddr);
-		free((char *)m->in[i].raddr);
-	}
+	for (size_t i = 0; i < m->cap_strs; i++)
+		free(m->strs[i]);
+	free(m->strs);
 	for (size_t i = 0; i < m->nnodes; i++)
 		free(m->nodes[i].name);
 	for (size_t i = 0; i < m->nedges; i++) {
@@ -52,6 +50,47 @@ void ks_svcmap__free(struct ks_svcmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* @s's one copy in @m (made if new), or NULL when out of memory. Sessions repeat the same
+ * few services and addresses: an hour of a busy machine's is hundreds of thousands. */
+static const char *intern(struct ks_svcmap *m, const char *s)
+{
+	size_t i;
+
+	if (m->nstrs * 2 >= m->cap_strs) {
+		size_t cap = m->cap_strs ? m->cap_strs * 2 : 256;
+		char **t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		for (size_t j = 0; j < m->cap_strs; j++) {
+			if (!m->strs[j])
+				continue;
+			for (i = str_hash(m->strs[j]) & (cap - 1); t[i]; i = (i + 1) & (cap - 1))
+				;
+			t[i] = m->strs[j];
+		}
+		free(m->strs);
+		m->strs = t;
+		m->cap_strs = cap;
+	}
+	for (i = str_hash(s) & (m->cap_strs - 1); m->strs[i]; i = (i + 1) & (m->cap_strs - 1))
+		if (!strcmp(m->strs[i], s))
+			return m->strs[i];
+	m->strs[i] = strdup(s);
+	if (m->strs[i])
+		m->nstrs++;
+	return m->strs[i];
+}
+
 int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
 {
 	struct ks_svcmap_conn *d;
@@ -62,15 +101,11 @@ int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
 		return -ENOMEM;
 	d = &m->in[m->nin];
 	*d = *c;
-	d->service = c->service ? strdup(c->service) : NULL;
-	d->laddr = strdup(c->laddr ? c->laddr : "");
-	d->raddr = strdup(c->raddr ? c->raddr : "");
-	if ((c->service && !d->service) || !d->laddr || !d->raddr) {
-		free((char *)d->service);
-		free((char *)d->laddr);
-		free((char *)d->raddr);
+	d->service = c->service ? intern(m, c->service) : NULL;
+	d->laddr = intern(m, c->laddr ? c->laddr : "");
+	d->raddr = intern(m, c->raddr ? c->raddr : "");
+	if ((c->service && !d->service) || !d->laddr || !d->raddr)
 		return -ENOMEM;
-	}
 	m->nin++;
 	m->conns_in++;
 	return 0;
@@ -196,18 +231,24 @@ int ks_svcmap__build(struct ks_svcmap *m)
 		nref++;
 	}
 	qsort(refs, nref, sizeof(*refs), ref_cmp);
-	for (size_t i = 0; i < nref; i++) {
-		if (refs[i].pair >= 0)
-			continue;
-		for (size_t j = i + 1; j < nref && same_conn(&refs[i], &refs[j]); j++) {
-			int64_t d = refs[j].t - refs[i].t;
+	/* each group of one four-tuple, in time order: each client end takes the first
+	 * server end not taken that began within KS_SVCMAP_PAIR_NS of it (linear: a group
+	 * may be large in a store made up or replayed) */
+	for (size_t gs = 0, ge; gs < nref; gs = ge) {
+		size_t si = gs;
 
-			if (d > KS_SVCMAP_PAIR_NS)
-				break;
-			if (refs[j].pair < 0 && refs[j].c->side != refs[i].c->side) {
-				refs[i].pair = j;
-				refs[j].pair = i;
-				break;
+		for (ge = gs + 1; ge < nref && same_conn(&refs[gs], &refs[ge]); ge++)
+			;
+		for (size_t ci = gs; ci < ge; ci++) {
+			if (refs[ci].c->side != KS_SIDE_CLIENT)
+				continue;
+			while (si < ge && (refs[si].c->side != KS_SIDE_SERVER ||
+					   refs[si].t < refs[ci].t - KS_SVCMAP_PAIR_NS))
+				si++;
+			if (si < ge && refs[si].t <= refs[ci].t + KS_SVCMAP_PAIR_NS) {
+				refs[ci].pair = si;
+				refs[si].pair = ci;
+				si++;
 			}
 		}
 	}

@@ -97,8 +97,9 @@ struct ks_svcmap {
 	uint64_t conns_in;	/* session ends given */
 	uint64_t unplaced;	/* ends whose side nothing told (opened before, no listener) */
 	/* private */
-	struct ks_svcmap_conn *in;	/* its strings strdup'd */
-	size_t nin, cap_in, cap_nodes, cap_edges;
+	struct ks_svcmap_conn *in;	/* its strings interned: */
+	char **strs;		/* each text once (services and addresses repeat) */
+	size_t nin, cap_in, cap_nodes, cap_edges, nstrs, cap_strs;
 	int64_t (*loss)[2];
 	size_t nloss, cap_loss;
 	bool built;

@@ -28,10 +28,11 @@ static inline double ks_map_secs(const struct ks_map_win *w)
 /*
  * Fill @m (initialised, not built) with the TCP sessions the store holds that closed in
  * @w, and the intervals in it whose tcplife events (or the store's records) were lost;
- * then build it. Returns 0, or -1 with one line in @err.
+ * then build it. @max_ends: at most that many session ends (0: no limit). Returns 0,
+ * -E2BIG when the window holds more (nothing read), or -1; with one line in @err.
  */
 int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m,
-		char *err, size_t len);
+		uint64_t max_ends, char *err, size_t len);
 
 enum ks_map_form { KS_MAP_TABLE, KS_MAP_JSON, KS_MAP_DOT, KS_MAP_MERMAID };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* /api/map and /api/services/NAME on the agent's HTTP endpoint (map_api.h). */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,14 +130,17 @@ static sqlite3 *open_store(char *err, size_t len)
 	return ks_store_db_open_ro(ks_map_api_conf.store, err, len);
 }
 
+/* 0, -E2BIG (the window is too large to build here), or -1. */
 static int load(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m, char *err,
 		size_t len)
 {
+	int rc;
+
 	ks_svcmap__init(m);
-	if (!ks_map_load(db, w, m, err, len))
-		return 0;
-	ks_svcmap__free(m);
-	return -1;
+	rc = ks_map_load(db, w, m, KS_MAP_API_MAX_ENDS, err, len);
+	if (rc)
+		ks_svcmap__free(m);
+	return rc;
 }
 
 static int map_body(sqlite3 *db, const struct ks_map_win *w, uint64_t diff_s,
@@ -147,19 +151,20 @@ static int map_body(sqlite3 *db, const struct ks_map_win *w, uint64_t diff_s,
 	struct ks_svcmap ma, mb;
 	struct ks_svcmap_diff *d;
 	long n;
+	int rc;
 
 	if (!diff_s) {
-		if (load(db, w, &ma, err, len))
-			return -1;
+		if ((rc = load(db, w, &ma, err, len)))
+			return rc;
 		ks_map_render(b, &ma, w, KS_MAP_JSON);
 		ks_svcmap__free(&ma);
 		return 0;
 	}
-	if (load(db, &wa, &ma, err, len))
-		return -1;
-	if (load(db, &wb, &mb, err, len)) {
+	if ((rc = load(db, &wa, &ma, err, len)))
+		return rc;
+	if ((rc = load(db, &wb, &mb, err, len))) {
 		ks_svcmap__free(&ma);
-		return -1;
+		return rc;
 	}
 	n = ks_svcmap_diff(&ma, ks_map_secs(&wa), &mb, ks_map_secs(&wb), &d);
 	if (n >= 0)
@@ -230,6 +235,12 @@ static size_t series_of(struct ks_buf *o, const char *name, const struct ks_buf 
 	return n;
 }
 
+/* A window too large to build here is the request's (413), another failure ours. */
+static unsigned int status_of(int rc)
+{
+	return rc == -E2BIG ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
 enum MHD_Result ks_map_api_serve(struct MHD_Connection *c, const char *url,
 				 const struct ks_buf *page, pthread_mutex_t *lock)
 {
@@ -245,6 +256,7 @@ enum MHD_Result ks_map_api_serve(struct MHD_Connection *c, const char *url,
 	char err[300];
 	size_t nseries;
 	sqlite3 *db;
+	int rc;
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg, &a);
 	if (a.bad[0] || window(&a, &w, &diff_s))
@@ -259,12 +271,12 @@ enum MHD_Result ks_map_api_serve(struct MHD_Connection *c, const char *url,
 		return MHD_NO;
 	}
 	if (!svc) {
-		ret = map_body(db, &w, diff_s, &b, err, sizeof(err)) ?
-		      error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, err) : answer(c, MHD_HTTP_OK, &b);
+		rc = map_body(db, &w, diff_s, &b, err, sizeof(err));
+		ret = rc ? error(c, status_of(rc), err) : answer(c, MHD_HTTP_OK, &b);
 		goto out;
 	}
-	if (load(db, &w, &m, err, sizeof(err))) {
-		ret = error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+	if ((rc = load(db, &w, &m, err, sizeof(err)))) {
+		ret = error(c, status_of(rc), err);
 		goto out;
 	}
 	node = ks_svcmap__node(&m, name);

@@ -20,6 +20,9 @@
 #include "sink/outbuf.h"
 
 #define KS_MAP_IDLE_DEFAULT 600	/* seconds: ksight run --idle */
+/* Session ends one request builds a map of at most: about 20 MB and half a second of the
+ * endpoint's thread, which /metrics shares (more: 413, ksight map has no limit). */
+#define KS_MAP_API_MAX_ENDS 100000
 
 struct ks_map_api_conf {
 	const char *store;	/* the agent's store; NULL: none */

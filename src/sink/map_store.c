@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The service map's input from the store (sink/map.h): tcplife rows, loss intervals. */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,10 +107,34 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m,
-		char *err, size_t len)
+/* The session ends in @w, or -1. */
+static int64_t count(sqlite3 *db, const struct ks_map_win *w)
 {
-	if (sessions(db, w, m) || losses(db, w, m)) {
+	sqlite3_stmt *q;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE type = 'tcplife' AND "
+			       "ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m,
+		uint64_t max_ends, char *err, size_t len)
+{
+	int64_t n = max_ends ? count(db, w) : 0;
+
+	if (n > (int64_t)max_ends) {
+		snprintf(err, len, "the window holds %lld TCP session ends, more than %llu: a "
+			 "shorter one, or ksight map", (long long)n, (unsigned long long)max_ends);
+		return -E2BIG;
+	}
+	if (n < 0 || sessions(db, w, m) || losses(db, w, m)) {
 		snprintf(err, len, "reading the store: %s", sqlite3_errmsg(db));
 		return -1;
 	}

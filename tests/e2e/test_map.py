@@ -355,3 +355,35 @@ def test_lost_sessions_mark_their_edges_incomplete(tmp_path, units):
     else:
         assert ends + lost >= 2 * n, (ends, lost, others)
     assert sum(e["connections"] for e in mine) <= n
+
+
+def test_api_refuses_windows_too_large_to_build(tmp_path):
+    """/api/map builds at most 100000 session ends per request (the endpoint's thread is
+    /metrics' too): a larger window is 413 with the count, a small one is answered, and
+    ksight map, without that limit, reads them all."""
+    import sqlite3
+    db, n = tmp_path / "k.db", 100001
+    k = Ksight(["run", "--modules", "tcplife", "--listen", LISTEN, "--store", str(db), "1"])
+    try:
+        k.wait_ready()
+        ts = time.time_ns() - 1800 * 10**9       # half an hour ago: outside the live map
+        con = sqlite3.connect(str(db), timeout=30)
+        with con:
+            con.executemany("INSERT INTO events(ts, type, pid, comm, service, json) VALUES"
+                            "(?, 'tcplife', 1, 'x', 'bulk', ?)",
+                            ((ts + i * 1000, json.dumps({
+                                "type": "tcplife", "side": "client", "laddr": "10.9.0.1",
+                                "lport": 1024 + i % 60000, "raddr": "10.9.0.2", "rport": 9,
+                                "tx_bytes": 1, "rx_bytes": 2, "reason": "fin"}))
+                             for i in range(n)))
+        con.close()
+        e = api("/api/map?since=1h", 413)
+        assert "100001" in e["error"], e
+        assert not [x for x in api("/api/map")["edges"] if x["client"] == "bulk"]
+        with urllib.request.urlopen("http://%s/metrics" % LISTEN, timeout=10) as r:
+            assert r.status == 200
+    finally:
+        assert k.stop() == 0, k.stderr
+    m = json.loads(map_cli(db, "--json", "--since", "1h"))
+    e = [x for x in m["edges"] if x["client"] == "bulk"]
+    assert len(e) == 1 and e[0]["connections"] == n and e[0]["server"] == "10.9.0.2:9"

@@ -149,6 +149,22 @@ static void test_pairing_needs_close_starts(void **state)
 	assert_int_equal(e->seen, KS_SEEN_SERVER);
 }
 
+static void test_one_tuple_many_times(void **state)
+{
+	/* a made-up store: 100000 client ends of one four-tuple 1 us apart and one server
+	 * end; pairing is linear in the group (it was quadratic: minutes), one pair formed */
+	for (int i = 0; i < 100000; i++)
+		end("a", KS_SIDE_CLIENT, "10.0.0.1", 40000, "10.0.0.2", 80, T0 + i * 1000LL, 10,
+		    1, 1);
+	end("b", KS_SIDE_SERVER, "10.0.0.1", 40000, "10.0.0.2", 80, T0 + 50000000LL, 10, 1, 1);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(m.nedges, 1);
+	const struct ks_svcmap_edge *e = edge("a", "b", 80);
+	assert_int_equal(e->conns, 100000);	/* one both, the rest resolved */
+	assert_true(e->resolved);
+	assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
+}
+
 static void test_percentiles_errors_loss(void **state)
 {
 	for (int i = 1; i <= 200; i++) {
@@ -257,6 +273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remote_ends_and_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pairing_needs_close_starts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_tuple_many_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_percentiles_errors_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forms, setup, teardown),
