@@ -121,6 +121,57 @@ int ks_svcmap__add_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns)
 	return 0;
 }
 
+/* --- cgroups that name their service --- */
+
+/* Whether @s is a name core/service.c makes from a cgroup path: a unit, a container. */
+static bool cgroup_named(const char *s)
+{
+	static const char *const runtimes[] = { "docker:", "podman:", "containerd:", "crio:",
+						"k8s:", "lxc:", "machine:", "container:" };
+	size_t n = strlen(s);
+
+	if (n > 8 && !strcmp(s + n - 8, ".service"))
+		return true;
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		if (!strncmp(s, runtimes[i], strlen(runtimes[i])) && s[strlen(runtimes[i])])
+			return true;
+	return false;
+}
+
+struct cgname {
+	uint64_t cg;
+	const char *name;
+};
+
+static int cg_cmp(const void *x, const void *y)
+{
+	const struct cgname *a = x, *b = y;
+
+	return a->cg < b->cg ? -1 : a->cg > b->cg;
+}
+
+/* Every end of a cgroup another end named by its unit or container takes that name. */
+static int cgroup_names(struct ks_svcmap *m)
+{
+	struct cgname *v = calloc(m->nin + 1, sizeof(*v)), *hit;
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nin; i++)
+		if (m->in[i].cgroup && m->in[i].service && cgroup_named(m->in[i].service))
+			v[n++] = (struct cgname){ m->in[i].cgroup, m->in[i].service };
+	qsort(v, n, sizeof(*v), cg_cmp);
+	for (size_t i = 0; n && i < m->nin; i++) {
+		struct cgname k = { m->in[i].cgroup, NULL };
+
+		if (k.cg && (hit = bsearch(&k, v, n, sizeof(k), cg_cmp)))
+			m->in[i].service = hit->name;
+	}
+	free(v);
+	return 0;
+}
+
 /* --- listeners: (address, port) -> service, from the server ends --- */
 
 static int lis_cmp(const void *x, const void *y)
@@ -199,7 +250,7 @@ int ks_svcmap__build(struct ks_svcmap *m)
 	m->built = true;
 	lis = calloc(m->nin + 1, sizeof(*lis));
 	refs = calloc(m->nin + 1, sizeof(*refs));
-	if (!lis || !refs)
+	if (!lis || !refs || cgroup_names(m))
 		goto out;
 	for (size_t i = 0; i < m->nin; i++)
 		if (m->in[i].side == KS_SIDE_SERVER)

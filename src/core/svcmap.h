@@ -14,6 +14,10 @@
  *   owner unknown), resolves to that service ("client", resolved); so does a server end
  *   whose owner is unknown, and an end opened before ksight (side unknown) takes its side
  *   from the listeners it matches.
+ * - A cgroup that names a service (a unit "x.service", a container "docker:ID", ...: see
+ *   core/service.h) names it for every session of its tasks: the agent names a task by
+ *   its executable until it has resolved a new cgroup (off its hot path), so a new
+ *   service's first sessions come named by its program; they join their service here.
  * - What stays outside the machine is a remote node: "ADDR:PORT" for a server ("[V6]:PORT"),
  *   "ADDR" for a client (its port is ephemeral).
  *
@@ -49,6 +53,7 @@ enum ks_svcmap_end { KS_END_OK, KS_END_ERROR, KS_END_RESET };
 struct ks_svcmap_conn {
 	int64_t start_ns, end_ns;	/* ns since the epoch; start 0: unknown */
 	const char *service;	/* the owner's service; NULL: unknown */
+	uint64_t cgroup;	/* the owner's cgroup v2 id; 0: unknown */
 	enum ks_svcmap_side side;
 	const char *laddr, *raddr;	/* text, as tcplife prints them */
 	uint16_t lport, rport;

@@ -14,7 +14,8 @@ static const char sessions_sql[] =
 	"json_extract(json, '$.rport'), json_extract(json, '$.tx_bytes'), "
 	"json_extract(json, '$.rx_bytes'), json_extract(json, '$.duration_ns'), "
 	"json_extract(json, '$.srtt_ns'), json_extract(json, '$.retrans'), "
-	"json_extract(json, '$.reason'), json_extract(json, '$.connect_ns') FROM events "
+	"json_extract(json, '$.reason'), json_extract(json, '$.connect_ns'), "
+	"json_extract(json, '$.cgroup') FROM events "
 	"WHERE type = 'tcplife' AND ts >= ?1 AND ts < ?2";
 
 /* Intervals that lost tcplife records (or the connection table's entries), or in which the
@@ -73,6 +74,7 @@ static int sessions(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m
 		/* no duration: opened before ksight started */
 		if (sqlite3_column_type(q, 9) != SQLITE_NULL)
 			c.start_ns = c.end_ns - sqlite3_column_int64(q, 9);
+		c.cgroup = sqlite3_column_int64(q, 14);
 		if (sqlite3_column_type(q, 13) != SQLITE_NULL) {
 			c.has_connect = true;
 			c.connect_ns = sqlite3_column_int64(q, 13);

@@ -149,6 +149,31 @@ static void test_pairing_needs_close_starts(void **state)
 	assert_int_equal(e->seen, KS_SEEN_SERVER);
 }
 
+static void test_cgroups_name_their_sessions(void **state)
+{
+	struct ks_svcmap_conn c = { .start_ns = T0, .end_ns = T0 + 10, .side = KS_SIDE_CLIENT,
+				    .laddr = "10.0.0.1", .raddr = "10.0.0.2", .rport = 80 };
+	const char *names[] = { "curl", "web.service", "curl", "docker:0123456789ab", "python3",
+				"machine:", "tool" };
+	uint64_t cgs[] = { 7, 7, 8, 9, 9, 10, 10 };
+
+	/* cgroup 7 is web.service (its first end named by the program), 8 names nothing,
+	 * 9 a container; "machine:" alone is no container name */
+	for (int i = 0; i < 7; i++) {
+		c.service = names[i];
+		c.cgroup = cgs[i];
+		c.lport = 1000 + i;
+		assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	}
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(edge("web.service", "10.0.0.2:80", 80)->conns, 2);
+	assert_int_equal(edge("curl", "10.0.0.2:80", 80)->conns, 1);
+	assert_int_equal(edge("docker:0123456789ab", "10.0.0.2:80", 80)->conns, 2);
+	assert_int_equal(edge("machine:", "10.0.0.2:80", 80)->conns, 1);
+	assert_int_equal(edge("tool", "10.0.0.2:80", 80)->conns, 1);
+	assert_int_equal(m.nedges, 5);
+}
+
 static void test_one_tuple_many_times(void **state)
 {
 	/* a made-up store: 100000 client ends of one four-tuple 1 us apart and one server
@@ -273,6 +298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remote_ends_and_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pairing_needs_close_starts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroups_name_their_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_tuple_many_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_percentiles_errors_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
