@@ -189,6 +189,7 @@ def test_map_exact_edge_live_and_from_the_store(request, tmp_path, units, where)
         opens = passive_opens(ns) if ns else None
         t_start = time.time()
         counts = sessions(units, addr, port, N, ns)
+        t_end = time.time()
         if ns:
             assert passive_opens(ns) - opens == N    # the kernel's count in the namespace
         # live: the store has the sessions within about a second
@@ -226,6 +227,16 @@ def test_map_exact_edge_live_and_from_the_store(request, tmp_path, units, where)
         assert "error" in api("/api/map?since=1m&diff=2m", 400)
         assert "error" in api("/api/map?colour=blue", 400)
         assert "error" in api("/api/services/%s?diff=1m" % units[1].name, 400)
+        assert "error" in api("/api/map?at=tomorrow", 400)
+        assert "error" in api("/api/map?since=1m&since=2m", 400)
+        assert "error" in api("/api/services/" + "x" * 300, 404)
+        # ?at=: the window ending then: before the workload it has no edge of it
+        at = api("/api/map?since=1m&at=%d" % (int(t_start) - 1))
+        assert not [e for e in at["edges"] if e["port"] == port], at
+        assert at["to_ns"] == (int(t_start) - 1) * 10**9
+        time.sleep(max(0, t_end + 1.1 - time.time()))    # at= is in whole seconds
+        at = api("/api/map?since=1m&at=%d" % int(time.time()))
+        assert [e["connections"] for e in at["edges"] if e["port"] == port] == [N]
         # the live map's diff: the workload's edge is new in the last seconds
         d = api("/api/map?since=10m&diff=%ds" % (int(time.time() - t_start) + 2))
         new = [c for c in d["changes"] if c["change"] == "appeared" and c["port"] == port]
