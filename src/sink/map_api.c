@@ -264,8 +264,8 @@ enum MHD_Result ks_map_api_serve(struct MHD_Connection *c, const char *url,
 	if (svc && (!*name || strlen(name) >= KS_SVCMAP_NAME))
 		return error(c, MHD_HTTP_NOT_FOUND, "no service named (/api/services/NAME)");
 	db = open_store(err, sizeof(err));
-	if (!db)
-		return error(c, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+	if (!db)	/* not available in this agent (the web UI says so) */
+		return error(c, MHD_HTTP_NOT_FOUND, err);
 	if (ks_buf_init(&b, -1, 1 << 14)) {
 		sqlite3_close(db);
 		return MHD_NO;

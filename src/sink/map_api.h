@@ -6,8 +6,8 @@
  *     the agent's --idle, so that idle edges drop out), or before @at
  *   /api/services/NAME[?since=DUR][&at=...]   the service's node, its edges out and in,
  *     and the registry's series labelled service="NAME" as of the last interval
- * Both read the agent's store; 404 for an unknown service, 400 for a bad query string,
- * 503 without a store. docs/map.md.
+ * Both read the agent's store; 404 for an unknown service or without a store, 400 for a
+ * bad query string, 413 for a window too large. docs/map.md.
  */
 #ifndef KSIGHT_MAP_API_H
 #define KSIGHT_MAP_API_H

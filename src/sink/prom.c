@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sink/http_ui.h"
 #include "sink/map_api.h"
 #include "sink/prom.h"
 #include "sink/prom_text.h"
@@ -166,8 +167,11 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 		return health(c, p, text);
 	if (ks_map_api_handles(url))
 		return ks_map_api_serve(c, url, &p->page, &p->lock);
+	if (ks_ui_url(url))
+		return ks_ui_serve(c, url);	/* the web UI, http_ui.c */
 	if (strcmp(url, "/metrics")) {
-		static const char nf[] = "ksight serves /metrics and /healthz\n";
+		static const char nf[] = "ksight serves /metrics, /healthz, /api/map, "
+					 "/api/services/NAME and its web UI at /\n";
 
 		return reply(c, MHD_HTTP_NOT_FOUND, text, nf, sizeof(nf) - 1);
 	}
