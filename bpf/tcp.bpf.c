@@ -216,6 +216,7 @@ static __always_inline void tcp_established(struct sock *sk, __u64 key)
 	c->base_acked = BPF_CORE_READ(tp, bytes_acked);
 	c->base_rcvd = BPF_CORE_READ(tp, bytes_received);
 	c->flags |= TCP_F_ESTAB;
+	c->state_ns = bpf_ktime_get_ns();	/* the connect latency, at close */
 	tcp_read_ends(sk, c->family, &c->local, &c->remote);
 	if (tcp_mode != TCP_MODE_CONNECT || c->side != TCP_SIDE_CLIENT)
 		return;
@@ -341,6 +342,11 @@ static __always_inline void tcp_closed(struct sock *sk, __u64 key, __u16 family,
 	if (o)
 		e.flags |= TCP_F_OWNER;
 	e.start_ns = c ? c->start_ns : 0;
+	if (c && (c->flags & TCP_F_ESTAB) && c->state_ns > c->start_ns) {
+		__u64 us = (c->state_ns - c->start_ns) / 1000;
+
+		e.connect_us = us > 0xffffffffULL ? 0xffffffffU : us;
+	}
 	e.family = family;
 	e.side = c ? c->side : TCP_SIDE_NONE;
 	tcp_counters(sk, c, old, &e);

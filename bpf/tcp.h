@@ -87,7 +87,8 @@ struct tcp_conn {
 	__u8 side;		/* TCP_SIDE_* */
 	__u8 defer_old;		/* TCP_F_DEFER: the state the deferred change left */
 	__u32 flags;		/* TCP_F_* */
-	__u64 state_ns;		/* tcpstates: the last change, ns CLOCK_MONOTONIC */
+	__u64 state_ns;		/* tcpstates: the last change; the other commands: when it
+				 * became ESTABLISHED (0: not yet); ns CLOCK_MONOTONIC */
 };
 
 /*
@@ -108,7 +109,9 @@ struct tcp_close {
 	__u16 family;
 	__u8 side;		/* TCP_SIDE_* */
 	__u8 oldstate;		/* the state it closed from (TCP_ESTABLISHED = 1, ...) */
-	__u32 __pad;
+	__u32 connect_us;	/* created (SYN_SENT, SYN_RECV) to ESTABLISHED, us: the client's
+				 * connect latency, the server's handshake; valid with
+				 * TCP_F_ESTAB and without TCP_F_BEFORE */
 };
 
 /*

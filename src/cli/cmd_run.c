@@ -15,6 +15,7 @@
 #include "core/session.h"
 #include "core/userbpf.h"
 #include "sink/otlp.h"
+#include "sink/map_api.h"
 #include "sink/prom.h"
 #include "sink/store.h"
 
@@ -41,6 +42,7 @@ static const char usage[] =
 	"  ksight run --print-config > run.yaml      # every option and its value, as YAML\n"
 	"  ksight run --otlp http://127.0.0.1:4318/v1/metrics\n"
 	"                                    # also push the metrics to an OTLP receiver\n"
+	"  ksight run --idle 2m              # /api/map: edges idle for 2 minutes drop out\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
 	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
 	"the end of each interval.\nStore: " KS_STORE_DEFAULT " (or $" KS_STORE_ENV "), 0600, "
@@ -59,13 +61,14 @@ struct run_opts {
 	int otlp_encoding;	/* --otlp-encoding: 0 json, 1 protobuf */
 	const char *config;	/* --config FILE (read by run_config.c) */
 	bool print_config;	/* --print-config */
+	const char *idle;	/* --idle DUR: the live map's window */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
 /* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 13];
+	static struct ks_opt t[KS_MOD_MAX + 14];
 	static const char *const encodings[] = { "json", "protobuf", NULL };
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
@@ -107,6 +110,9 @@ static const struct ks_opt *run_table(void)
 	t[k++] = (struct ks_opt){ "print-config", 0, KS_OPT_FLAG,
 				  offsetof(struct run_opts, print_config), NULL,
 				  "print the effective configuration as YAML and exit" };
+	t[k++] = (struct ks_opt){ "idle", 0, KS_OPT_STR, offsetof(struct run_opts, idle), "DUR",
+				  "/api/map: edges with no session closed for DUR drop out "
+				  "(default 10m; docs/map.md)" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -171,8 +177,13 @@ static int store_choice(const struct run_opts *ro, struct ks_common *c, char *er
 	}
 	if (ro->store_max_mb)
 		ks_store_conf.max_bytes = ro->store_max_mb << 20;
+	if (ro->idle && ks_store_parse_duration(ro->idle, &ks_map_api_conf.idle_s)) {
+		snprintf(err, len, "--idle %.40s: not a duration (30s, 10m, 1h)", ro->idle);
+		return -1;
+	}
 	if (ro->no_store || !strcmp(path, "none"))
 		return 0;
+	ks_map_api_conf.store = path;	/* the map on the HTTP endpoint reads it */
 	if (c->outputs.n + 2 > KS_STRS_MAX) {
 		snprintf(err, len, "more than %d outputs with the store (--no-store?)",
 			 KS_STRS_MAX);

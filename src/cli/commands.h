@@ -11,5 +11,6 @@ int cmd_status(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_tplist(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_map(int argc, char **argv);
 
 #endif

@@ -20,16 +20,18 @@ static void usage(FILE *f)
 			fprintf(f, "  %-10s %s [%s]\n", v->name, v->brief, ks_modules[i]->name);
 	}
 	fprintf(f, "\nAgent and kernel:\n"
-		   "  %-10s %s\n  %-10s %s\n  %-10s %s\n  %-10s %s\n  %-10s %s\n\n"
+		   "  %-10s %s\n  %-10s %s\n  %-10s %s\n  %-10s %s\n  %-10s %s\n  %-10s %s\n\n"
 		   "Every command takes --help. Examples:\n"
 		   "  ksight open -p 1234 -x      # failed opens of one process\n"
 		   "  ksight exec --json          # every exec as JSON lines\n"
 		   "  ksight exec -o table -o json:/tmp/e.jsonl  # the table, and JSON to a file\n"
 		   "  ksight biolat -D 1 5        # disk latency per disk, every second\n"
 		   "  ksight run                  # everything, a summary every 10 s\n"
-		   "  ksight query execs --since 10m  # what the agent saw start\n",
+		   "  ksight query execs --since 10m  # what the agent saw start\n"
+		   "  ksight map --since 1h --diff 10m  # new and changed service dependencies\n",
 		"run", "the agent: every module at once, a summary each interval",
 		"query", "the agent's history (its store): execs, connections, metric rollups",
+		"map", "the service dependency map from the store: --json, --dot, --mermaid, --diff",
 		"status", "kernel features, the hooks each module uses, live program costs",
 		"cleanup", "remove what a killed ksight left attached (legacy TC filters, ...)",
 		"tplist", "what can be traced: tracepoints, their fields, functions, USDT probes");
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
 		return cmd_tplist(argc - 2, argv + 2);
 	if (!strcmp(cmd, "query"))
 		return cmd_query(argc - 2, argv + 2);
+	if (!strcmp(cmd, "map"))
+		return cmd_map(argc - 2, argv + 2);
 	m = ks_module_find(cmd, &v);
 	if (m)
 		return cmd_tool(m, v, argc - 2, argv + 2);

@@ -301,6 +301,9 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e)
 			h->ts > e->start_ns ? h->ts - e->start_ns : 0;
 	ks_rec_uint(&r, "retrans", "RETR", 4, e->retrans);
 	ks_rec_add(&r, "srtt_ns", "RTT", 7, KS_V_NS)->u = (uint64_t)e->srtt_us * 1000;
+	/* established here: the client's connect latency, the server's handshake */
+	if ((e->flags & TCP_F_ESTAB) && !before)
+		ks_rec_add(&r, "connect_ns", NULL, 0, KS_V_NS)->u = (uint64_t)e->connect_us * 1000;
 	ks_rec_str(&r, "reason", "CLOSE", 0, reason, strlen(reason));
 	if (e->err)
 		ks_rec_add(&r, "error", NULL, 0, KS_V_ERRNO)->i = e->err;

@@ -23,6 +23,7 @@ static void client_v4(struct tcp_close *e)
 	e->remote.port = 8080;
 	e->retrans = 3;
 	e->srtt_us = 125;
+	e->connect_us = 180;
 	e->flags = TCP_F_OWNER | TCP_F_ESTAB | TCP_F_FIN_SENT | TCP_F_FIN_RCVD | TCP_F_FIN_ACKED;
 	e->family = TCP_AF_INET;
 	e->side = TCP_SIDE_CLIENT;
@@ -43,7 +44,8 @@ static void test_client_session(void **state)
 		  "\"side\":\"client\",\"family\":\"ipv4\",\"laddr\":\"10.252.7.1\","
 		  "\"lport\":41234,\"raddr\":\"10.252.7.2\",\"rport\":8080,\"tx_bytes\":1048576,"
 		  "\"rx_bytes\":262144,\"duration_ns\":250000000,\"retrans\":3,"
-		  "\"srtt_ns\":125000,\"reason\":\"fin\",\"closed_from\":\"FIN_WAIT2\","
+		  "\"srtt_ns\":125000,\"connect_ns\":180000,\"reason\":\"fin\","
+		  "\"closed_from\":\"FIN_WAIT2\","
 		  "\"fin_sent\":true,\"fin_received\":true,\"opened_before\":false,\"partial\":false}\n");
 	tc_expect(tc_table(&t),
 		  "PID     COMM             SIDE    LADDR           LPORT RADDR           RPORT"

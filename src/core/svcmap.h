@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The service dependency map (pure: tested without a kernel or a store).
+ *
+ * Fed one closed TCP session at a time as one end saw it (tcplife's record: the service
+ * of the task that connected or accepted, both ends, bytes each way, duration, RTT, why
+ * it closed), it builds nodes and edges client -> server:
+ *
+ * - The two ends of one connection on this machine (loopback, a veth pair into a network
+ *   namespace) are two records whose ends mirror each other and that began within
+ *   KS_SVCMAP_PAIR_NS of each other: they are paired and count once, seen "both".
+ * - A server end's (address, port) is a listener of its service. A client end whose peer
+ *   is such a listener, but whose server end is missing (not accepted before it closed,
+ *   owner unknown), resolves to that service ("client", resolved); so does a server end
+ *   whose owner is unknown, and an end opened before ksight (side unknown) takes its side
+ *   from the listeners it matches.
+ * - A cgroup that names a service (a unit "x.service", a container "docker:ID", ...: see
+ *   core/service.h) names it for every session of its tasks: the agent names a task by
+ *   its executable until it has resolved a new cgroup (off its hot path), so a new
+ *   service's first sessions come named by its program; they join their service here.
+ * - What stays outside the machine is a remote node: "ADDR:PORT" for a server ("[V6]:PORT"),
+ *   "ADDR" for a client (its port is ephemeral).
+ *
+ * An edge is (client node, server node, server port): connections, bytes each way
+ * (client to server, server to client: the client's counts where it was seen, else the
+ * server's), errors (refused, timed out, aborted, failed), resets (sent or received),
+ * retransmitted segments, first and last seen (a session's start and close), connect
+ * latency (the client's end: SYN sent to ESTABLISHED), smoothed RTT and duration p50/p99
+ * where measured, and whether an interval of lost events
+ * overlaps it (incomplete: its counts may be short).
+ */
+#ifndef KSIGHT_SVCMAP_H
+#define KSIGHT_SVCMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KS_SVCMAP_ADDR 48		/* an address as text, NUL included */
+#define KS_SVCMAP_NAME 256		/* a node's name, NUL included */
+#define KS_SVCMAP_PAIR_NS 2000000000LL	/* the two ends of one connection began within */
+
+enum ks_svcmap_side { KS_SIDE_UNKNOWN, KS_SIDE_CLIENT, KS_SIDE_SERVER };
+
+/* How an edge is known: seen at the client, the server, or both (a mask). */
+#define KS_SEEN_CLIENT 0x1
+#define KS_SEEN_SERVER 0x2
+
+/* What a session's close said. */
+enum ks_svcmap_end { KS_END_OK, KS_END_ERROR, KS_END_RESET };
+
+/* One end of one closed session. */
+struct ks_svcmap_conn {
+	int64_t start_ns, end_ns;	/* ns since the epoch; start 0: unknown */
+	const char *service;	/* the owner's service; NULL: unknown */
+	uint64_t cgroup;	/* the owner's cgroup v2 id; 0: unknown */
+	enum ks_svcmap_side side;
+	const char *laddr, *raddr;	/* text, as tcplife prints them */
+	uint16_t lport, rport;
+	uint64_t tx, rx;	/* this end's bytes sent and received */
+	uint64_t srtt_ns;	/* 0: not measured */
+	uint64_t connect_ns;	/* with has_connect: created to ESTABLISHED at this end */
+	bool has_connect;
+	uint32_t retrans;
+	enum ks_svcmap_end end;
+};
+
+enum ks_svcmap_kind { KS_NODE_SERVICE, KS_NODE_REMOTE };
+
+struct ks_svcmap_node {
+	char *name;
+	enum ks_svcmap_kind kind;
+	uint64_t conns_out, conns_in;	/* as client, as server */
+	uint64_t bytes_out, bytes_in;	/* sent, received (over all its edges) */
+	int64_t first_ns, last_ns;
+};
+
+struct ks_svcmap_edge {
+	const char *client, *server;	/* node names (owned by the nodes) */
+	uint16_t port;		/* the server's */
+	uint64_t conns;
+	uint64_t bytes_c2s, bytes_s2c;
+	uint64_t errors, resets, retrans;
+	int64_t first_ns, last_ns;
+	uint8_t seen;		/* KS_SEEN_* */
+	bool server_remote;	/* the server is a remote node (its name has the port) */
+	bool resolved;		/* a server found through its listener, not its own record */
+	bool incomplete;	/* an interval with lost events overlaps it */
+	uint64_t rtt_p50, rtt_p99;	/* ns; 0: not measured */
+	uint64_t conn_p50, conn_p99;	/* connect latency, ns; valid when nconn */
+	uint64_t dur_p50, dur_p99;	/* ns; 0: not known */
+	/* private */
+	size_t nconn;		/* connect latencies measured */
+	uint64_t *rtt, *dur, *conn;
+	size_t nrtt, ndur, cap_rtt, cap_dur, cap_conn;
+};
+
+struct ks_svcmap {
+	struct ks_svcmap_node *nodes;	/* after build: sorted by name */
+	struct ks_svcmap_edge *edges;	/* after build: most connections first */
+	size_t nnodes, nedges;
+	uint64_t conns_in;	/* session ends given */
+	uint64_t unplaced;	/* ends whose side nothing told (opened before, no listener) */
+	/* private */
+	struct ks_svcmap_conn *in;	/* its strings interned: */
+	char **strs;		/* each text once (services and addresses repeat) */
+	size_t nin, cap_in, cap_nodes, cap_edges, nstrs, cap_strs;
+	int64_t (*loss)[2];
+	size_t nloss, cap_loss;
+	bool built;
+};
+
+/* An empty map; ks_svcmap__free() frees it. Returns 0 or -ENOMEM. */
+int ks_svcmap__init(struct ks_svcmap *m);
+void ks_svcmap__free(struct ks_svcmap *m);
+
+/* One session end (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
+int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c);
+
+/* An interval [@start_ns, @end_ns] in which events were lost. Returns 0 or -ENOMEM. */
+int ks_svcmap__add_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
+
+/* Pair the ends, resolve the listeners, make the nodes and edges. Once. 0 or -ENOMEM. */
+int ks_svcmap__build(struct ks_svcmap *m);
+
+/* The node named @name, or NULL (after build). */
+const struct ks_svcmap_node *ks_svcmap__node(const struct ks_svcmap *m, const char *name);
+
+/* "client", "server", "both" for a KS_SEEN_* mask. */
+const char *ks_svcmap_seen_name(uint8_t seen);
+
+/* The diff of two maps (ksight map --diff): before over @secs_a, after over @secs_b. */
+enum ks_svcmap_change { KS_CHG_APPEARED, KS_CHG_DISAPPEARED, KS_CHG_CHANGED };
+
+#define KS_SVCMAP_FACTOR 3.0	/* a rate or a p99 this many times the other is a change */
+
+struct ks_svcmap_diff {
+	enum ks_svcmap_change what;
+	const struct ks_svcmap_edge *a, *b;	/* before, after (NULL where absent) */
+	double rate_a, rate_b;	/* connections per second */
+	bool rate_changed, rtt_changed, dur_changed, conn_changed;
+};
+
+/*
+ * The differences between @a and @b (built), appeared and disappeared edges and those
+ * whose connection rate, or connect latency, RTT or duration p99, grew or shrank by
+ * KS_SVCMAP_FACTOR or more, into *@out (malloc'd, freed by the caller), sorted: appeared,
+ * disappeared, changed. Returns how many, or -ENOMEM.
+ */
+long ks_svcmap_diff(const struct ks_svcmap *a, double secs_a, const struct ks_svcmap *b,
+		    double secs_b, struct ks_svcmap_diff **out);
+
+/* "appeared", "disappeared", "changed". */
+const char *ks_svcmap_change_name(enum ks_svcmap_change c);
+
+#endif

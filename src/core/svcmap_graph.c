@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The service map's nodes and edges (svcmap.h): one connection at a time, found by name
+ * through small open-addressing tables; percentiles, loss marks and order at the end. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/svcmap_int.h"
+
+#define UNKNOWN "(unknown)"
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static uint64_t edge_hash(const char *c, const char *s, uint16_t port)
+{
+	return hash_str(hash_str(14695981039346656037ULL, c), s) * 31 + port;
+}
+
+/* The slot of the node @name, or of the edge (@name, @srv, @port): its own, else the empty
+ * one where it goes. */
+static size_t *table_find(struct svcmap_table *t, uint64_t h, struct svcmap_build *b,
+			  bool nodes, const char *name, const char *srv, uint16_t port)
+{
+	const struct ks_svcmap *m = b->m;
+
+	for (size_t i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		size_t v = t->slot[i];
+		const struct ks_svcmap_edge *e = !nodes && v ? &m->edges[v - 1] : NULL;
+
+		if (!v)
+			return &t->slot[i];
+		if (nodes ? !strcmp(m->nodes[v - 1].name, name) :
+			    e->port == port && !strcmp(e->client, name) && !strcmp(e->server, srv))
+			return &t->slot[i];
+	}
+}
+
+/* Room for one more than the @n entries there are. */
+static bool table_grow(struct svcmap_table *t, size_t n, struct svcmap_build *b, bool nodes)
+{
+	struct svcmap_table nt;
+
+	if (t->cap && (n + 1) * 2 < t->cap)
+		return true;
+	nt.cap = t->cap ? t->cap * 2 : 256;
+	nt.slot = calloc(nt.cap, sizeof(*nt.slot));
+	if (!nt.slot)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct ks_svcmap_node *nd = &b->m->nodes[i];
+		const struct ks_svcmap_edge *e = &b->m->edges[i];
+		uint64_t h = nodes ? hash_str(14695981039346656037ULL, nd->name) :
+				     edge_hash(e->client, e->server, e->port);
+
+		*table_find(&nt, h, b, nodes, nodes ? nd->name : e->client,
+			    nodes ? NULL : e->server, nodes ? 0 : e->port) = i + 1;
+	}
+	free(t->slot);
+	*t = nt;
+	return true;
+}
+
+/* The index of the node named @name (made as @kind if new), or -1 when out of memory
+ * (an index: a later node_get() may move the nodes). */
+static long node_get(struct svcmap_build *b, const char *name,
+				       enum ks_svcmap_kind kind)
+{
+	struct ks_svcmap *m = b->m;
+	struct ks_svcmap_node *n;
+	size_t *s;
+
+	if (!table_grow(&b->nt, m->nnodes, b, true) ||
+	    !svcmap_grow((void **)&m->nodes, &m->cap_nodes, m->nnodes, sizeof(*m->nodes)))
+		return -1;
+	s = table_find(&b->nt, hash_str(14695981039346656037ULL, name), b, true, name, NULL, 0);
+	if (*s)
+		return *s - 1;
+	n = &m->nodes[m->nnodes];
+	memset(n, 0, sizeof(*n));
+	n->name = strdup(name);
+	if (!n->name)
+		return -1;
+	n->kind = kind;
+	n->first_ns = INT64_MAX;
+	*s = ++m->nnodes;
+	return *s - 1;
+}
+
+static struct ks_svcmap_edge *edge_get(struct svcmap_build *b, const char *c, const char *s,
+				       uint16_t port)
+{
+	struct ks_svcmap *m = b->m;
+	struct ks_svcmap_edge *e;
+	size_t *slot;
+
+	if (!table_grow(&b->et, m->nedges, b, false) ||
+	    !svcmap_grow((void **)&m->edges, &m->cap_edges, m->nedges, sizeof(*m->edges)))
+		return NULL;
+	slot = table_find(&b->et, edge_hash(c, s, port), b, false, c, s, port);
+	if (*slot)
+		return &m->edges[*slot - 1];
+	e = &m->edges[m->nedges];
+	memset(e, 0, sizeof(*e));
+	e->client = c;
+	e->server = s;
+	e->port = port;
+	e->first_ns = INT64_MAX;
+	*slot = ++m->nedges;
+	return e;
+}
+
+static bool sample(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+	if (!svcmap_grow((void **)v, cap, *n, sizeof(**v)))
+		return false;
+	(*v)[(*n)++] = x;
+	return true;
+}
+
+/* "ADDR:PORT", "[V6]:PORT", or "ADDR" when @port is 0. */
+static void remote_name(char *out, size_t len, const char *addr, uint16_t port)
+{
+	if (!port)
+		snprintf(out, len, "%s", addr);
+	else if (strchr(addr, ':'))
+		snprintf(out, len, "[%s]:%u", addr, port);
+	else
+		snprintf(out, len, "%s:%u", addr, port);
+}
+
+static void touch(struct ks_svcmap_node *n, int64_t first, int64_t last)
+{
+	if (first < n->first_ns)
+		n->first_ns = first;
+	if (last > n->last_ns)
+		n->last_ns = last;
+}
+
+int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
+		   const struct ks_svcmap_conn *s, const struct listener *lis, size_t nlis)
+{
+	const struct ks_svcmap_conn *one = c ? c : s;
+	struct ks_svcmap_node *cn, *sn;
+	struct ks_svcmap_edge *e;
+	long ci, si;
+	const char *sname = NULL;
+	char name[KS_SVCMAP_NAME];
+	bool resolved = false;
+	uint16_t port = c ? c->rport : s->lport;
+	int64_t first, last;
+
+	/* the client */
+	if (c)
+		ci = node_get(b, c->service ? c->service : UNKNOWN, KS_NODE_SERVICE);
+	else {
+		remote_name(name, sizeof(name), s->raddr, 0);
+		ci = node_get(b, name, KS_NODE_REMOTE);
+	}
+	if (ci < 0)
+		return -ENOMEM;
+	/* the server: its own end, else the listener it reached */
+	if (s && s->service) {
+		sname = s->service;
+	} else {
+		const struct listener *l = c ? svcmap_lis_find(lis, nlis, c->raddr, c->rport) :
+					       svcmap_lis_find(lis, nlis, s->laddr, s->lport);
+
+		if (l && l->service) {
+			sname = l->service;
+			resolved = true;
+		} else if (s || l) {
+			sname = UNKNOWN;	/* a listener here, its owner not known */
+		}
+	}
+	if (sname) {
+		si = node_get(b, sname, KS_NODE_SERVICE);
+	} else {
+		remote_name(name, sizeof(name), c->raddr, c->rport);
+		si = node_get(b, name, KS_NODE_REMOTE);
+	}
+	if (si < 0)
+		return -ENOMEM;
+	cn = &b->m->nodes[ci];
+	sn = &b->m->nodes[si];
+	e = edge_get(b, cn->name, sn->name, port);
+	if (!e)
+		return -ENOMEM;
+	e->conns++;
+	e->server_remote = !sname;
+	e->seen |= (c ? KS_SEEN_CLIENT : 0) | (s ? KS_SEEN_SERVER : 0);
+	e->resolved |= resolved;
+	e->bytes_c2s += c ? c->tx : s->rx;
+	e->bytes_s2c += c ? c->rx : s->tx;
+	if ((c && c->end == KS_END_RESET) || (s && s->end == KS_END_RESET))
+		e->resets++;
+	else if ((c && c->end == KS_END_ERROR) || (s && s->end == KS_END_ERROR))
+		e->errors++;
+	e->retrans += (c ? c->retrans : 0) + (s ? s->retrans : 0);
+	first = one->start_ns ? one->start_ns : one->end_ns;
+	if (c && s && s->start_ns && (!first || s->start_ns < first))
+		first = s->start_ns;
+	last = one->end_ns;
+	if (c && s && s->end_ns > last)
+		last = s->end_ns;
+	if (first < e->first_ns)
+		e->first_ns = first;
+	if (last > e->last_ns)
+		e->last_ns = last;
+	if ((c && c->srtt_ns && !sample(&e->rtt, &e->nrtt, &e->cap_rtt, c->srtt_ns)) ||
+	    (!(c && c->srtt_ns) && s && s->srtt_ns &&
+	     !sample(&e->rtt, &e->nrtt, &e->cap_rtt, s->srtt_ns)))
+		return -ENOMEM;
+	if (c && c->has_connect && !sample(&e->conn, &e->nconn, &e->cap_conn, c->connect_ns))
+		return -ENOMEM;
+	if (one->start_ns && one->end_ns >= one->start_ns &&
+	    !sample(&e->dur, &e->ndur, &e->cap_dur, one->end_ns - one->start_ns))
+		return -ENOMEM;
+	cn->conns_out++;
+	sn->conns_in++;
+	cn->bytes_out += c ? c->tx : s->rx;
+	cn->bytes_in += c ? c->rx : s->tx;
+	sn->bytes_in += c ? c->tx : s->rx;
+	sn->bytes_out += c ? c->rx : s->tx;
+	touch(cn, first, last);
+	touch(sn, first, last);
+	return 0;
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Nearest rank: the smallest sample with at least @pct percent at or below it. */
+static uint64_t pct(uint64_t *v, size_t n, unsigned int pct)
+{
+	size_t rank;
+
+	if (!n)
+		return 0;
+	rank = (n * pct + 99) / 100;
+	return v[rank ? rank - 1 : 0];
+}
+
+static int node_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct ks_svcmap_node *)x)->name,
+		      ((const struct ks_svcmap_node *)y)->name);
+}
+
+static int edge_cmp(const void *x, const void *y)
+{
+	const struct ks_svcmap_edge *a = x, *b = y;
+	int c;
+
+	if (a->conns != b->conns)
+		return a->conns > b->conns ? -1 : 1;
+	if ((c = strcmp(a->client, b->client)) || (c = strcmp(a->server, b->server)))
+		return c;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+void svcmap_finish(struct ks_svcmap *m)
+{
+	for (size_t i = 0; i < m->nedges; i++) {
+		struct ks_svcmap_edge *e = &m->edges[i];
+
+		qsort(e->rtt, e->nrtt, sizeof(*e->rtt), u64_cmp);
+		qsort(e->dur, e->ndur, sizeof(*e->dur), u64_cmp);
+		qsort(e->conn, e->nconn, sizeof(*e->conn), u64_cmp);
+		e->conn_p50 = pct(e->conn, e->nconn, 50);
+		e->conn_p99 = pct(e->conn, e->nconn, 99);
+		e->rtt_p50 = pct(e->rtt, e->nrtt, 50);
+		e->rtt_p99 = pct(e->rtt, e->nrtt, 99);
+		e->dur_p50 = pct(e->dur, e->ndur, 50);
+		e->dur_p99 = pct(e->dur, e->ndur, 99);
+		for (size_t l = 0; l < m->nloss; l++)
+			if (m->loss[l][0] <= e->last_ns && m->loss[l][1] >= e->first_ns)
+				e->incomplete = true;
+	}
+	for (size_t i = 0; i < m->nnodes; i++)
+		if (m->nodes[i].first_ns == INT64_MAX)
+			m->nodes[i].first_ns = 0;
+	/* node names are heap strings: the edges' pointers survive the sort */
+	qsort(m->nodes, m->nnodes, sizeof(*m->nodes), node_cmp);
+	qsort(m->edges, m->nedges, sizeof(*m->edges), edge_cmp);
+}
+
+const struct ks_svcmap_node *ks_svcmap__node(const struct ks_svcmap *m, const char *name)
+{
+	struct ks_svcmap_node k = { .name = (char *)name };
+
+	return bsearch(&k, m->nodes, m->nnodes, sizeof(k), node_cmp);
+}
+
+const char *ks_svcmap_seen_name(uint8_t seen)
+{
+	return seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "both" :
+	       seen == KS_SEEN_SERVER ? "server" : "client";
+}

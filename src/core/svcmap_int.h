@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What svcmap.c (ends, listeners, pairing) and svcmap_graph.c (nodes, edges) share. */
+#ifndef KSIGHT_SVCMAP_INT_H
+#define KSIGHT_SVCMAP_INT_H
+
+#include "core/svcmap.h"
+
+/* A listener: a server end's (address, port) and its service (NULL: unknown). */
+struct listener {
+	const char *addr, *service;
+	uint16_t port;
+};
+
+/* The listener at (@addr, @port) among @l[0..n) (sorted), or NULL; one whose service is
+ * known comes first. */
+const struct listener *svcmap_lis_find(const struct listener *l, size_t n, const char *addr,
+				       uint16_t port);
+
+/* Grow *@p (of *@cap elements of @size) to hold more than @n. False when out of memory. */
+bool svcmap_grow(void **p, size_t *cap, size_t n, size_t size);
+
+/* A table of indices + 1 by name (nodes) or by (client, server, port) (edges). */
+struct svcmap_table {
+	size_t *slot;
+	size_t cap;
+};
+
+struct svcmap_build {
+	struct ks_svcmap *m;
+	struct svcmap_table nt, et;
+};
+
+/* One connection into @b's nodes and edges: its client end @c and server end @s (either
+ * may be NULL), the listeners @lis[0..nlis) resolving what is missing. 0 or -ENOMEM. */
+int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
+		   const struct ks_svcmap_conn *s, const struct listener *lis, size_t nlis);
+
+/* Percentiles and loss marks of every edge; nodes by name, edges most connections first. */
+void svcmap_finish(struct ks_svcmap *m);
+
+#endif

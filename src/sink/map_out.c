@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The service map's forms (sink/map.h): table, JSON, diff, one service (map_graph.c: the
+ * graphs). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sink/escape.h"
+#include "sink/map_int.h"
+
+static void jstr(struct ks_buf *o, const char *key, const char *s)
+{
+	ks_buf_printf(o, "\"%s\":", key);
+	ks_json_str(o, s, strlen(s));
+}
+
+/* A measured value, or null. */
+static void jopt(struct ks_buf *o, const char *key, uint64_t v)
+{
+	if (v)
+		ks_buf_printf(o, ",\"%s\":%llu", key, (unsigned long long)v);
+	else
+		ks_buf_printf(o, ",\"%s\":null", key);
+}
+
+static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double secs)
+{
+	ks_buf_ch(o, '{');
+	jstr(o, "client", e->client);
+	ks_buf_ch(o, ',');
+	jstr(o, "server", e->server);
+	ks_buf_printf(o, ",\"port\":%u,\"connections\":%llu,\"conns_per_s\":%.6g,"
+		      "\"bytes_client_to_server\":%llu,\"bytes_server_to_client\":%llu,"
+		      "\"errors\":%llu,\"resets\":%llu,\"retrans_segs\":%llu,"
+		      "\"first_seen_ns\":%lld,\"last_seen_ns\":%lld,\"seen\":\"%s\","
+		      "\"resolved\":%s,\"incomplete\":%s",
+		      e->port, (unsigned long long)e->conns, secs > 0 ? e->conns / secs : 0.0,
+		      (unsigned long long)e->bytes_c2s, (unsigned long long)e->bytes_s2c,
+		      (unsigned long long)e->errors, (unsigned long long)e->resets,
+		      (unsigned long long)e->retrans, (long long)e->first_ns, (long long)e->last_ns,
+		      ks_svcmap_seen_name(e->seen), e->resolved ? "true" : "false",
+		      e->incomplete ? "true" : "false");
+	if (e->nconn)
+		ks_buf_printf(o, ",\"connect_p50_ns\":%llu,\"connect_p99_ns\":%llu",
+			      (unsigned long long)e->conn_p50, (unsigned long long)e->conn_p99);
+	else
+		ks_buf_str(o, ",\"connect_p50_ns\":null,\"connect_p99_ns\":null");
+	jopt(o, "rtt_p50_ns", e->rtt_p50);
+	jopt(o, "rtt_p99_ns", e->rtt_p99);
+	jopt(o, "duration_p50_ns", e->dur_p50);
+	jopt(o, "duration_p99_ns", e->dur_p99);
+	ks_buf_ch(o, '}');
+}
+
+static void node_json(struct ks_buf *o, const struct ks_svcmap_node *n)
+{
+	ks_buf_ch(o, '{');
+	jstr(o, "name", n->name);
+	ks_buf_printf(o, ",\"kind\":\"%s\",\"conns_in\":%llu,\"conns_out\":%llu,"
+		      "\"bytes_in\":%llu,\"bytes_out\":%llu,\"first_seen_ns\":%lld,"
+		      "\"last_seen_ns\":%lld}",
+		      n->kind == KS_NODE_REMOTE ? "remote" : "service",
+		      (unsigned long long)n->conns_in, (unsigned long long)n->conns_out,
+		      (unsigned long long)n->bytes_in, (unsigned long long)n->bytes_out,
+		      (long long)n->first_ns, (long long)n->last_ns);
+}
+
+static void win_json(struct ks_buf *o, const struct ks_map_win *w)
+{
+	ks_buf_printf(o, "\"from_ns\":%lld,\"to_ns\":%lld,\"secs\":%.3f", (long long)w->from_ns,
+		      (long long)w->to_ns, ks_map_secs(w));
+}
+
+static void map_json(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w)
+{
+	ks_buf_ch(o, '{');
+	win_json(o, w);
+	ks_buf_printf(o, ",\"sessions\":%llu,\"unplaced\":%llu,\"nodes\":[",
+		      (unsigned long long)m->conns_in, (unsigned long long)m->unplaced);
+	for (size_t i = 0; i < m->nnodes; i++) {
+		if (i)
+			ks_buf_ch(o, ',');
+		node_json(o, &m->nodes[i]);
+	}
+	ks_buf_str(o, "],\"edges\":[");
+	for (size_t i = 0; i < m->nedges; i++) {
+		if (i)
+			ks_buf_ch(o, ',');
+		edge_json(o, &m->edges[i], ks_map_secs(w));
+	}
+	ks_buf_str(o, "]}\n");
+}
+
+void ks_map_dur_text(struct ks_buf *o, uint64_t ns)
+{
+	if (!ns)
+		ks_buf_ch(o, '-');
+	else if (ns < 1000000)
+		ks_buf_printf(o, "%.0fus", ns / 1e3);
+	else if (ns < 1000000000)
+		ks_buf_printf(o, "%.1fms", ns / 1e6);
+	else
+		ks_buf_printf(o, "%.2fs", ns / 1e9);
+}
+
+void ks_map_bytes_text(struct ks_buf *o, uint64_t b)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = b;
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	if (!i)
+		ks_buf_printf(o, "%lluB", (unsigned long long)b);
+	else
+		ks_buf_printf(o, "%.1f%s", v, u[i]);
+}
+
+static void put_time(struct ks_buf *o, int64_t ns)
+{
+	time_t t = ns / 1000000000;
+	struct tm tm;
+	char s[32];
+
+	localtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
+	ks_buf_str(o, s);
+}
+
+static void win_text(struct ks_buf *o, const struct ks_map_win *w)
+{
+	put_time(o, w->from_ns);
+	ks_buf_str(o, " .. ");
+	put_time(o, w->to_ns);
+}
+
+/* "client -> server:port" in display form (a remote server's name has its port). */
+static void edge_name(struct ks_buf *o, const struct ks_svcmap_edge *e)
+{
+	ks_escape(o, e->client, strlen(e->client));
+	ks_buf_str(o, " -> ");
+	ks_escape(o, e->server, strlen(e->server));
+	if (!e->server_remote)
+		ks_buf_printf(o, ":%u", e->port);
+}
+
+static void pad_to(struct ks_buf *o, size_t start, size_t w)
+{
+	while (o->len - start < w)
+		ks_buf_ch(o, ' ');
+	ks_buf_ch(o, ' ');
+}
+
+/* What @o gained since @start, moved right in @w columns, and a space. */
+static void right(struct ks_buf *o, size_t start, size_t w)
+{
+	size_t n = o->len - start;
+
+	if (n < w && !ks_buf_reserve(o, w - n)) {
+		memmove(o->p + start + (w - n), o->p + start, n);
+		memset(o->p + start, ' ', w - n);
+		o->len += w - n;
+	}
+	ks_buf_ch(o, ' ');
+}
+
+static void bytes_cell(struct ks_buf *o, uint64_t b, size_t w)
+{
+	size_t s = o->len;
+
+	ks_map_bytes_text(o, b);
+	right(o, s, w);
+}
+
+static void dur_cell(struct ks_buf *o, uint64_t ns, bool known, size_t w)
+{
+	size_t s = o->len;
+
+	if (known)
+		ks_map_dur_text(o, ns ? ns : 1);	/* measured below a microsecond: 1us */
+	else
+		ks_buf_ch(o, '-');
+	right(o, s, w);
+}
+
+static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w)
+{
+	double secs = ks_map_secs(w);
+	size_t s;
+
+	ks_buf_str(o, "window ");
+	win_text(o, w);
+	ks_buf_printf(o, "  sessions %llu", (unsigned long long)m->conns_in);
+	if (m->unplaced)
+		ks_buf_printf(o, " (%llu without a known side)", (unsigned long long)m->unplaced);
+	ks_buf_printf(o, "\n\n%-40s %-7s %8s %8s %10s %10s\n", "NODE", "KIND", "IN", "OUT",
+		      "RECV", "SENT");
+	for (size_t i = 0; i < m->nnodes; i++) {
+		const struct ks_svcmap_node *n = &m->nodes[i];
+
+		s = o->len;
+		ks_escape(o, n->name, strlen(n->name));
+		pad_to(o, s, 40);
+		ks_buf_printf(o, "%-7s %8llu %8llu ", n->kind == KS_NODE_REMOTE ? "remote" :
+			      "service", (unsigned long long)n->conns_in,
+			      (unsigned long long)n->conns_out);
+		bytes_cell(o, n->bytes_in, 10);
+		bytes_cell(o, n->bytes_out, 10);
+		o->len--;
+		ks_buf_ch(o, '\n');
+	}
+	ks_buf_printf(o, "\n%-56s %8s %8s %10s %10s %8s %8s %8s %4s %4s %s\n", "EDGE",
+		      "CONN/S", "CONNS", "C->S", "S->C", "CONN p99", "RTT p99", "DUR p99", "ERR",
+		      "RST", "SEEN");
+	for (size_t i = 0; i < m->nedges; i++) {
+		const struct ks_svcmap_edge *e = &m->edges[i];
+
+		s = o->len;
+		edge_name(o, e);
+		pad_to(o, s, 56);
+		ks_buf_printf(o, "%8.3g %8llu ", secs > 0 ? e->conns / secs : 0.0,
+			      (unsigned long long)e->conns);
+		bytes_cell(o, e->bytes_c2s, 10);
+		bytes_cell(o, e->bytes_s2c, 10);
+		dur_cell(o, e->conn_p99, e->nconn, 8);
+		dur_cell(o, e->rtt_p99, e->rtt_p99, 8);
+		dur_cell(o, e->dur_p99, e->dur_p99, 8);
+		ks_buf_printf(o, "%4llu %4llu %s%s%s\n", (unsigned long long)e->errors,
+			      (unsigned long long)e->resets, ks_svcmap_seen_name(e->seen),
+			      e->resolved ? " resolved" : "", e->incomplete ? " INCOMPLETE" : "");
+	}
+	if (!m->nedges)
+		ks_buf_str(o, "(no TCP session closed in this window)\n");
+}
+
+void ks_map_render(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w,
+		   enum ks_map_form form)
+{
+	switch (form) {
+	case KS_MAP_JSON:
+		map_json(o, m, w);
+		break;
+	case KS_MAP_DOT:
+		ks_map_dot(o, m, w);
+		break;
+	case KS_MAP_MERMAID:
+		ks_map_mermaid(o, m, w);
+		break;
+	default:
+		map_table(o, m, w);
+	}
+}
+
+void ks_map_render_diff(struct ks_buf *o, const struct ks_svcmap_diff *d, long n,
+			const struct ks_map_win *a, const struct ks_map_win *b, bool json)
+{
+	if (json) {
+		ks_buf_str(o, "{\"before\":{");
+		win_json(o, a);
+		ks_buf_str(o, "},\"after\":{");
+		win_json(o, b);
+		ks_buf_str(o, "},\"changes\":[");
+		for (long i = 0; i < n; i++) {
+			const struct ks_svcmap_edge *e = d[i].b ? d[i].b : d[i].a;
+
+			ks_buf_printf(o, "%s{\"change\":\"%s\",", i ? "," : "",
+				      ks_svcmap_change_name(d[i].what));
+			jstr(o, "client", e->client);
+			ks_buf_ch(o, ',');
+			jstr(o, "server", e->server);
+			ks_buf_printf(o, ",\"port\":%u,\"rate_changed\":%s,\"connect_changed\":%s,"
+				      "\"rtt_changed\":%s,\"duration_changed\":%s,\"before\":",
+				      e->port, d[i].rate_changed ? "true" : "false",
+				      d[i].conn_changed ? "true" : "false",
+				      d[i].rtt_changed ? "true" : "false",
+				      d[i].dur_changed ? "true" : "false");
+			if (d[i].a)
+				edge_json(o, d[i].a, ks_map_secs(a));
+			else
+				ks_buf_str(o, "null");
+			ks_buf_str(o, ",\"after\":");
+			if (d[i].b)
+				edge_json(o, d[i].b, ks_map_secs(b));
+			else
+				ks_buf_str(o, "null");
+			ks_buf_ch(o, '}');
+		}
+		ks_buf_str(o, "]}\n");
+		return;
+	}
+	ks_buf_str(o, "before ");
+	win_text(o, a);
+	ks_buf_str(o, "\nafter  ");
+	win_text(o, b);
+	ks_buf_str(o, "\n\n");
+	for (long i = 0; i < n; i++) {
+		const struct ks_svcmap_edge *e = d[i].b ? d[i].b : d[i].a;
+		size_t s;
+
+		ks_buf_printf(o, "%-12s ", ks_svcmap_change_name(d[i].what));
+		s = o->len;
+		edge_name(o, e);
+		pad_to(o, s, 56);
+		ks_buf_printf(o, "%.3g/s -> %.3g/s", d[i].rate_a, d[i].rate_b);
+		if (d[i].conn_changed) {
+			ks_buf_str(o, "  connect p99 ");
+			ks_map_dur_text(o, d[i].a->conn_p99 ? d[i].a->conn_p99 : 1);
+			ks_buf_str(o, " -> ");
+			ks_map_dur_text(o, d[i].b->conn_p99 ? d[i].b->conn_p99 : 1);
+		}
+		if (d[i].rtt_changed || d[i].dur_changed) {
+			ks_buf_str(o, d[i].rtt_changed ? "  rtt p99 " : "  dur p99 ");
+			ks_map_dur_text(o, d[i].rtt_changed ? d[i].a->rtt_p99 : d[i].a->dur_p99);
+			ks_buf_str(o, " -> ");
+			ks_map_dur_text(o, d[i].rtt_changed ? d[i].b->rtt_p99 : d[i].b->dur_p99);
+		}
+		ks_buf_ch(o, '\n');
+	}
+	if (!n)
+		ks_buf_str(o, "(no change)\n");
+}
+
+void ks_map_service_json(struct ks_buf *o, const struct ks_svcmap *m,
+			 const struct ks_svcmap_node *n, const struct ks_map_win *w)
+{
+	bool first = true;
+
+	ks_buf_ch(o, '{');
+	win_json(o, w);
+	ks_buf_str(o, ",\"node\":");
+	node_json(o, n);
+	for (int out = 1; out >= 0; out--) {
+		ks_buf_str(o, out ? ",\"edges_out\":[" : ",\"edges_in\":[");
+		first = true;
+		for (size_t i = 0; i < m->nedges; i++) {
+			const struct ks_svcmap_edge *e = &m->edges[i];
+
+			if (strcmp(out ? e->client : e->server, n->name))
+				continue;
+			if (!first)
+				ks_buf_ch(o, ',');
+			first = false;
+			edge_json(o, e, ks_map_secs(w));
+		}
+		ks_buf_ch(o, ']');
+	}
+}

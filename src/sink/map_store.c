@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The service map's input from the store (sink/map.h): tcplife rows, loss intervals. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sink/map.h"
+
+/* The columns of one closed session, from its stored JSON line. */
+static const char sessions_sql[] =
+	"SELECT ts, service, json_extract(json, '$.side'), json_extract(json, '$.laddr'), "
+	"json_extract(json, '$.lport'), json_extract(json, '$.raddr'), "
+	"json_extract(json, '$.rport'), json_extract(json, '$.tx_bytes'), "
+	"json_extract(json, '$.rx_bytes'), json_extract(json, '$.duration_ns'), "
+	"json_extract(json, '$.srtt_ns'), json_extract(json, '$.retrans'), "
+	"json_extract(json, '$.reason'), json_extract(json, '$.connect_ns'), "
+	"json_extract(json, '$.cgroup') FROM events "
+	"WHERE type = 'tcplife' AND ts >= ?1 AND ts < ?2";
+
+/* Intervals that lost tcplife records (or the connection table's entries), or in which the
+ * store dropped records. A loss is counted when the reader gets to it: its interval began
+ * at the previous rollup (the agent may have been stopped for longer than the interval
+ * says), but no more than a minute before it (not across the agent's restarts). */
+static const char loss_sql[] =
+	"WITH l AS (SELECT ts, max(coalesce((SELECT max(p.ts) FROM rollups p WHERE p.ts < r.ts),"
+	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start FROM rollups r WHERE "
+	"ts >= ?1 AND value > 0 AND ((metric = 'ksight_events_lost_total' AND "
+	"json_extract(labels, '$.type') IN ('tcplife', 'tcp_conn_table')) OR (metric = "
+	"'ksight_sink_dropped_records_total' AND json_extract(labels, '$.sink') LIKE 'store%'))) "
+	"SELECT start, ts FROM l WHERE start < ?2";
+
+static enum ks_svcmap_end end_of(const char *reason)
+{
+	if (!reason || !strcmp(reason, "fin") || !strcmp(reason, "close"))
+		return KS_END_OK;
+	if (!strcmp(reason, "rst_sent") || !strcmp(reason, "rst_received"))
+		return KS_END_RESET;
+	return KS_END_ERROR;	/* refused, timeout, aborted, abandoned, error */
+}
+
+static const char *text(sqlite3_stmt *q, int i)
+{
+	return (const char *)sqlite3_column_text(q, i);
+}
+
+static int sessions(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sessions_sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *side = text(q, 2);
+		struct ks_svcmap_conn c = {
+			.end_ns = sqlite3_column_int64(q, 0),
+			.service = text(q, 1),
+			.side = !side ? KS_SIDE_UNKNOWN : !strcmp(side, "client") ? KS_SIDE_CLIENT :
+				!strcmp(side, "server") ? KS_SIDE_SERVER : KS_SIDE_UNKNOWN,
+			.laddr = text(q, 3),
+			.lport = sqlite3_column_int(q, 4),
+			.raddr = text(q, 5),
+			.rport = sqlite3_column_int(q, 6),
+			.tx = sqlite3_column_int64(q, 7),
+			.rx = sqlite3_column_int64(q, 8),
+			.srtt_ns = sqlite3_column_int64(q, 10),
+			.retrans = sqlite3_column_int(q, 11),
+			.end = end_of(text(q, 12)),
+		};
+
+		/* no duration: opened before ksight started */
+		if (sqlite3_column_type(q, 9) != SQLITE_NULL)
+			c.start_ns = c.end_ns - sqlite3_column_int64(q, 9);
+		c.cgroup = sqlite3_column_int64(q, 14);
+		if (sqlite3_column_type(q, 13) != SQLITE_NULL) {
+			c.has_connect = true;
+			c.connect_ns = sqlite3_column_int64(q, 13);
+		}
+		if (ks_svcmap__add(m, &c)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, loss_sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t start = sqlite3_column_int64(q, 0), end = sqlite3_column_int64(q, 1);
+
+		if (ks_svcmap__add_loss(m, start, end)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The session ends in @w, or -1. */
+static int64_t count(sqlite3 *db, const struct ks_map_win *w)
+{
+	sqlite3_stmt *q;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE type = 'tcplife' AND "
+			       "ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m,
+		uint64_t max_ends, char *err, size_t len)
+{
+	int64_t n = max_ends ? count(db, w) : 0;
+
+	if (n > (int64_t)max_ends) {
+		snprintf(err, len, "the window holds %lld TCP session ends, more than %llu: a "
+			 "shorter one, or ksight map", (long long)n, (unsigned long long)max_ends);
+		return -E2BIG;
+	}
+	if (n < 0 || sessions(db, w, m) || losses(db, w, m)) {
+		snprintf(err, len, "reading the store: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (ks_svcmap__build(m)) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
