@@ -175,6 +175,8 @@ int ks_sink__flush(struct ks_sink *s)
 {
 	int err;
 
+	if (s->ops && s->ops->flush)
+		s->ops->flush(s);
 	if (s->w) {
 		err = ks_writer__push(s->w, &s->out, s->pending);	/* it counts its losses */
 	} else {

@@ -44,6 +44,10 @@ struct ks_sink_ops {
 	int (*open)(struct ks_sink *s);
 	/* One record of a kind the sink takes: format it into s->out (or keep it). */
 	void (*emit)(struct ks_sink *s, const struct ks_rec *r);
+	/* Optional: on the reader's thread after each wake-up's records (ks_sink__flush). A
+	 * sink may change s->kinds here (an HTTP client came or left): the pipe takes the
+	 * new set from the next record on. */
+	void (*flush)(struct ks_sink *s);
 	/* Optional: a tool's interval report begins at wall time @real_ns. */
 	void (*mark)(struct ks_sink *s, int64_t real_ns);
 	/* Optional: each interval and at the end, after the summaries, the cumulative
