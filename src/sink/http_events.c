@@ -443,6 +443,14 @@ enum MHD_Result ks_events__serve(struct ks_events *e, struct MHD_Connection *con
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, one_text, c);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	c->fd = ci ? ci->connect_fd : -1;
+	if (c->fd >= 0) {
+		/* the kernel's buffer of a stream stays small (autotuning would let a slow
+		 * client hold megabytes of it): what waits longer waits in the queue, bounded
+		 * and counted */
+		int sndbuf = KS_EVENTS_SNDBUF;
+
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
 	c->e = e;
 	c->conn = conn;
 	c->last_write = c->last_check = now_ns();
@@ -466,7 +474,7 @@ enum MHD_Result ks_events__serve(struct ks_events *e, struct MHD_Connection *con
 				     sizeof(msg) - 1);
 	}
 	/* from here on the client is freed with the response (client_free) */
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream, c, client_free);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream, c, client_free);
 	if (!r) {
 		client_free(c);
 		return MHD_NO;

@@ -23,8 +23,9 @@
 #include "sink/record.h"
 
 #define KS_EVENTS_CLIENTS_MAX 1024u		/* streams at once; 503 beyond */
-#define KS_EVENTS_QUEUE_MAX (256u << 10)	/* bytes waiting per client */
+#define KS_EVENTS_QUEUE_MAX (1u << 20)	/* bytes waiting per client */
 #define KS_EVENTS_QUEUED_MAX (64u << 20)	/* ... and for every client together */
+#define KS_EVENTS_SNDBUF (256 << 10)		/* a stream's socket send buffer */
 #define KS_EVENTS_CHECK_S 2
 #define KS_EVENTS_KEEPALIVE_S 15
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +17,9 @@ import urllib.request
 import pytest
 
 from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
+
+
+SO_RCVBUFFORCE = 33
 
 
 def free_port():
@@ -60,8 +64,12 @@ class Stream:
     """An /api/events client on a raw socket (HTTP/1.1, chunked), as a browser's
     EventSource would be: its messages as (event, data) pairs, comments apart."""
 
-    def __init__(self, port, query, headers=""):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15 * SLOW)
+    def __init__(self, port, query, headers="", rcvbuf=0):
+        self.sock = socket.socket()
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
+        self.sock.settimeout(15 * SLOW)
+        self.sock.connect(("127.0.0.1", port))
         self.sock.sendall(("GET /api/events%s HTTP/1.1\r\nHost: x\r\n%s\r\n"
                            % (query, headers)).encode())
         self.buf = b""
@@ -72,6 +80,7 @@ class Stream:
                         for l in lines[1:] if ":" in l}
         self.chunked = self.headers.get("transfer-encoding") == "chunked"
         self.body = b""
+        self.blocks = []        # complete messages not yet taken, the next one last
         self.comments = []
 
     def _until(self, sep):
@@ -112,9 +121,11 @@ class Stream:
     def message(self):
         """The next message: ("message" or its event name, the data bytes)."""
         while True:
-            while b"\n\n" not in self.body:
+            while not self.blocks:
                 self._more()
-            block, self.body = self.body.split(b"\n\n", 1)
+                *done, self.body = self.body.split(b"\n\n")
+                self.blocks.extend(reversed(done))
+            block = self.blocks.pop()
             event, data = "message", []
             for line in block.split(b"\n"):
                 if line.startswith(b":"):
@@ -129,13 +140,12 @@ class Stream:
     def greeted(self):
         """Wait for the comment the agent sends once the reader hands this client
         records."""
-        while not self.comments:
-            while b"\n\n" not in self.body:
-                self._more()
-            block, self.body = self.body.split(b"\n\n", 1)
-            assert block.startswith(b":"), block
-            self.comments.append(block)
-        assert self.comments[0] == b": ksight /api/events", self.comments
+        while not self.blocks:
+            self._more()
+            *done, self.body = self.body.split(b"\n\n")
+            self.blocks.extend(reversed(done))
+        block = self.blocks.pop()
+        assert block == b": ksight /api/events", block
 
     def messages_for(self, seconds):
         """Every message that arrives within @seconds."""
@@ -432,3 +442,88 @@ def test_1000_streams_come_and_go():
         settle()
     finally:
         assert k.stop() == 0
+
+
+def test_slow_client_loses_counted_others_do_not(workdir):
+    """A client that does not read while processes open 4 x 2000 files (a burst each, a
+    pause between) loses events once its queue is full: counted for it (/api/status), in
+    ksight_api_events_lost_total and told in the stream ("lost" events); what it got plus
+    what it lost is exactly the opens. A client reading at the same time gets every one
+    (a burst fits its queue), and the agent loses nothing."""
+    rounds, per, port, comm = 4, 2000, free_port(), "ks%s" % UNIQ
+    n = rounds * per
+    q = "type=open&comm=%s" % comm
+    k = agent(port, "1", modules="open")
+    try:
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(("127.0.0.1", port))
+        slow.sendall(b"GET /api/events?comm=%s HTTP/1.0\r\n\r\n" % comm.encode())
+        fast = Stream(port, "?" + q)
+        fast.greeted()
+        got = []
+        reader = threading.Thread(target=lambda: got.extend(
+            fast.message() for _ in range(n)), daemon=True)
+        reader.start()
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline:
+            st = json.loads(get(port, "/api/status")[1])
+            if st["api"]["clients"] == 2:
+                break
+        time.sleep(0.3)         # the slow one is greeted too
+        for _ in range(rounds):
+            h = Helper("opener", "-c", comm, workdir, per)
+            h.go()
+            h.result()
+            time.sleep(0.5)
+        reader.join(30 * SLOW)
+        assert len(got) == n and all(e == "message" for e, _ in got)
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline:
+            st = json.loads(get(port, "/api/status")[1])
+            streams = {s["filter"]: s for s in st["api"]["streams"]}
+            s = streams["comm=%s" % comm]
+            if s["sent"] + s["lost"] == n:
+                break
+            time.sleep(0.2)
+        assert s["sent"] + s["lost"] == n and s["lost"] > 0, s
+        assert streams[q]["lost"] == 0 and streams[q]["sent"] == n
+        assert st["api"]["events_lost"] == s["lost"]
+        # now it reads: the events it was sent, and notes of what it lost
+        slow.settimeout(2 * SLOW)
+        data = b""
+        try:
+            while data.count(b"\n\n") < s["sent"] + 1:
+                more = slow.recv(1 << 20)
+                if not more:
+                    break
+                data += more
+        except socket.timeout:
+            pass
+        body = data.split(b"\r\n\r\n", 1)[1]
+        msgs = [m for m in body.split(b"\n\n") if m and not m.startswith(b":")]
+        assert all(m.startswith(b"data: {") for m in msgs)
+        assert len(msgs) == s["sent"]
+        # with room again, the next events come after a note of what was lost
+        h = Helper("opener", "-c", comm, workdir, 10)
+        h.go()
+        h.result()
+        data = b""
+        try:
+            while data.count(b"\n\n") < 11:
+                more = slow.recv(1 << 20)
+                if not more:
+                    break
+                data += more
+        except socket.timeout:
+            pass
+        msgs = [m for m in data.split(b"\n\n") if m and not m.startswith(b":")]
+        assert msgs[0] == b'event: lost\ndata: {"lost":%d}' % s["lost"], msgs[:2]
+        assert len(msgs) == 11 and all(m.startswith(b"data: {") for m in msgs[1:])
+        slow.close()
+        time.sleep(1.5)     # an interval: the page has the count
+        _, page = get(port, "/metrics")
+        assert "ksight_api_events_lost_total %d\n" % s["lost"] in page
+        assert st["losses"]["open"]["lost"] == 0
+    finally:
+        k.stop()
