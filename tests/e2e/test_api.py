@@ -527,3 +527,53 @@ def test_slow_client_loses_counted_others_do_not(workdir):
         assert st["losses"]["open"]["lost"] == 0
     finally:
         k.stop()
+
+
+def test_json_file_rotation(tmp_path):
+    """-o json,event,rotate=64K,keep=50:FILE: the agent's event file rotates into FILE.1,
+    FILE.2, ... each under 64 KiB, every line valid JSON, and the N execs and N exits of a
+    program are each there exactly once, in order across the files; keep=2 keeps two."""
+    n, comm = 300, "kr%s" % UNIQ
+    path = str(tmp_path / "ev.jsonl")
+    k = Ksight(["run", "--modules", "exec", "--listen", "none", "-o", "table",
+                "-o", "json,event,rotate=64K,keep=50:" + path])
+    k.wait_ready()
+    _, pids = exec_copies(tmp_path, comm, [[comm, "x" * (i % 50)] for i in range(n)])
+    assert k.stop() == 0, k.stderr
+    files = sorted((f for f in os.listdir(str(tmp_path)) if f.startswith("ev.jsonl")),
+                   key=lambda f: -int(f.rsplit(".", 1)[1]) if f[-1].isdigit() else 0)
+    assert len(files) >= 4 and files[-1] == "ev.jsonl", files
+    assert files[:-1] == ["ev.jsonl.%d" % i for i in range(len(files) - 1, 0, -1)]
+    recs = []
+    for f in files:
+        p = os.path.join(str(tmp_path), f)
+        assert os.path.getsize(p) <= 64 * 1024
+        assert os.stat(p).st_mode & 0o777 == 0o600
+        with open(p, "rb") as fh:
+            data = fh.read()
+        assert data.endswith(b"\n")
+        recs += [json.loads(line) for line in data.split(b"\n") if line]
+    mine = [r for r in recs if r.get("comm") == comm]
+    assert [r["pid"] for r in mine if r["type"] == "exec"] == pids
+    assert [r["pid"] for r in mine if r["type"] == "exit"] == pids
+    # keep=2: the two newest rotated files and the current one, no more
+    path2 = str(tmp_path / "k2.jsonl")
+    k = Ksight(["run", "--modules", "exec", "--listen", "none", "-o", "table",
+                "-o", "json,event,rotate=4K,keep=2:" + path2])
+    k.wait_ready()
+    exec_copies(tmp_path, comm, [[comm]] * 100)
+    assert k.stop() == 0, k.stderr
+    assert sorted(f for f in os.listdir(str(tmp_path)) if f.startswith("k2.jsonl")) == [
+        "k2.jsonl", "k2.jsonl.1", "k2.jsonl.2"]
+
+
+@pytest.mark.parametrize("spec,word", [
+    ("json,rotate=abc:F", "rotate=abc: not a size"),
+    ("json,rotate=1K:F", "not a size"),
+    ("json,keep=3:F", "keep= without rotate=SIZE"),
+    ("json,rotate=1M", "are for a file"),
+    ("json,rotate=1M,keep=0:F", "keep=0: not a number of files"),
+])
+def test_rotation_bad_specs_exit_2(tmp_path, spec, word):
+    r = run_ksight(["run", "--listen", "none", "-o", spec.replace("F", str(tmp_path / "f"))])
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and word in r.stderr, r.stderr
