@@ -21,7 +21,7 @@
 /* Connections at once: the event streams and room for scrapes beside them. */
 #define KS_HTTP_CONNECTIONS (1024u + 64u)
 /* What a request may take of memory (headers included): a bigger one gets 431. */
-#define KS_HTTP_CONN_MEMORY (32u << 10)
+#define KS_HTTP_CONN_MEMORY (16u << 10)
 
 struct ks_api;
 struct ks_clock;

@@ -344,7 +344,7 @@ static ssize_t stream(void *cls, uint64_t pos, char *buf, size_t max)
 			if (c->q.cap > (64u << 10)) {
 				/* a burst is over: give its memory back */
 				ks_buf_free(&c->q);
-				ks_buf_init(&c->q, -1, 4096);
+				ks_buf_init(&c->q, -1, 512);
 			}
 		} else if (c->off > (64u << 10) && c->off > c->q.len / 2) {
 			memmove(c->q.p, c->q.p + c->off, c->q.len - c->off);
@@ -420,7 +420,7 @@ enum MHD_Result ks_events__serve(struct ks_events *e, struct MHD_Connection *con
 	bool full;
 
 	c = calloc(1, sizeof(*c));
-	if (!c || ks_buf_init(&c->q, -1, 4096)) {
+	if (!c || ks_buf_init(&c->q, -1, 512)) {
 		free(c);
 		return ks_http_reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, KS_HTTP_TEXT,
 				     "out of memory\n", 14);
@@ -474,7 +474,7 @@ enum MHD_Result ks_events__serve(struct ks_events *e, struct MHD_Connection *con
 				     sizeof(msg) - 1);
 	}
 	/* from here on the client is freed with the response (client_free) */
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream, c, client_free);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, stream, c, client_free);
 	if (!r) {
 		client_free(c);
 		return MHD_NO;
