@@ -17,6 +17,7 @@
 #include "sink/sink.h"
 
 #define F_MAX 16		/* values per filter key */
+#define PRE_BITS 1024		/* the prefilter's bits per key */
 
 struct filter {
 	unsigned int ntypes, ncomms, npids, nsvcs;
@@ -53,6 +54,12 @@ struct ks_events {
 	uint64_t sent, lost;	/* events, guarded by mu */
 	bool need_wake;		/* the reader queued for a suspended client */
 	bool stopping;
+	/* The reader's own prefilter, remade at a flush after the clients changed: when every
+	 * stream filters on comm (pid), a record whose comm (pid) hashes to no bit set here
+	 * matches none, and is left before the lock and the per-client loop. */
+	uint64_t gen, pre_gen;	/* gen: bumped under mu when a client comes or goes */
+	bool pre_any_comm, pre_any_pid;	/* some stream takes every comm (pid) */
+	uint64_t pre_comm[PRE_BITS / 64], pre_pid[PRE_BITS / 64];
 	struct ks_sink fmt;	/* the JSON backend's formatting, into fmt.out */
 	int wake;		/* eventfd: the notifier's */
 	pthread_t notifier;
@@ -215,13 +222,67 @@ static void queue_put(struct ks_events *e, struct client *c, const char *p, size
 	e->queued += c->q.len - before;
 }
 
+static uint32_t comm_hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h % PRE_BITS;
+}
+
+static void bit_set(uint64_t *b, uint32_t i)
+{
+	b[i / 64] |= 1ULL << (i % 64);
+}
+
+static bool bit_test(const uint64_t *b, uint32_t i)
+{
+	return b[i / 64] & (1ULL << (i % 64));
+}
+
+/* Under mu, on the reader's thread. */
+static void prefilter(struct ks_events *e)
+{
+	e->pre_any_comm = e->pre_any_pid = false;
+	memset(e->pre_comm, 0, sizeof(e->pre_comm));
+	memset(e->pre_pid, 0, sizeof(e->pre_pid));
+	for (struct client *c = e->head; c; c = c->next) {
+		if (!c->active)
+			continue;
+		e->pre_any_comm |= !c->f.ncomms;
+		e->pre_any_pid |= !c->f.npids;
+		for (unsigned int i = 0; i < c->f.ncomms; i++)
+			bit_set(e->pre_comm, comm_hash(c->f.comms[i], c->f.comm_len[i]));
+		for (unsigned int i = 0; i < c->f.npids; i++)
+			bit_set(e->pre_pid, c->f.pids[i] % PRE_BITS);
+	}
+	e->pre_gen = e->gen;
+}
+
+/* Whether some stream may take @r (false: surely none). */
+static bool may_match(const struct ks_events *e, const struct ks_rec *r)
+{
+	const struct ks_hdr *h;
+
+	if (e->pre_any_comm && e->pre_any_pid)
+		return true;
+	h = r->hdr && !(r->hdr->flags & KS_HDR_F_NOTASK) ? r->hdr : NULL;
+	if (!h)
+		return false;
+	if (!e->pre_any_pid && !bit_test(e->pre_pid, h->pid % PRE_BITS))
+		return false;
+	return e->pre_any_comm ||
+	       bit_test(e->pre_comm, comm_hash(h->comm, strnlen(h->comm, sizeof(h->comm))));
+}
+
 void ks_events__emit(struct ks_events *e, const struct ks_rec *r)
 {
 	bool formatted = false;
 	const char *json = NULL;
 	size_t len = 0;
 
-	if (!e || !e->nactive)
+	if (!e || !e->nactive || !may_match(e, r))
 		return;
 	pthread_mutex_lock(&e->mu);
 	for (struct client *c = e->head; c; c = c->next) {
@@ -290,12 +351,15 @@ bool ks_events__flush(struct ks_events *e)
 			 * start what it wants to see */
 			queue_put(e, c, hello, sizeof(hello) - 1);
 			c->active = true;
+			e->gen++;
 			if (c->suspended)
 				e->need_wake = true;
 		}
 		active++;
 	}
 	e->nactive = active;
+	if (e->pre_gen != e->gen)
+		prefilter(e);
 	need = e->need_wake;
 	e->need_wake = false;
 	pthread_mutex_unlock(&e->mu);
@@ -391,6 +455,7 @@ static void client_free(void *cls)
 		c->next->prev = c->prev;
 	e->queued -= c->q.len - c->off;
 	e->nclients--;
+	e->gen++;
 	pthread_mutex_unlock(&e->mu);
 	ks_buf_free(&c->q);
 	free(c);
