@@ -533,7 +533,7 @@ def test_json_file_rotation(tmp_path):
     """-o json,event,rotate=64K,keep=50:FILE: the agent's event file rotates into FILE.1,
     FILE.2, ... each under 64 KiB, every line valid JSON, and the N execs and N exits of a
     program are each there exactly once, in order across the files; keep=2 keeps two."""
-    n, comm = 300, "kr%s" % UNIQ
+    n, comm = 500, "kr%s" % UNIQ
     path = str(tmp_path / "ev.jsonl")
     k = Ksight(["run", "--modules", "exec", "--listen", "none", "-o", "table",
                 "-o", "json,event,rotate=64K,keep=50:" + path])
@@ -542,6 +542,7 @@ def test_json_file_rotation(tmp_path):
     assert k.stop() == 0, k.stderr
     files = sorted((f for f in os.listdir(str(tmp_path)) if f.startswith("ev.jsonl")),
                    key=lambda f: -int(f.rsplit(".", 1)[1]) if f[-1].isdigit() else 0)
+    # 500 execs and exits of ours alone are over 200 KiB: three rotations at least
     assert len(files) >= 4 and files[-1] == "ev.jsonl", files
     assert files[:-1] == ["ev.jsonl.%d" % i for i in range(len(files) - 1, 0, -1)]
     recs = []
