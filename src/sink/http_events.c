@@ -389,7 +389,7 @@ static ssize_t stream(void *cls, uint64_t pos, char *buf, size_t max)
 	struct ks_events *e = c->e;
 	uint64_t now = now_ns();
 	size_t n;
-	bool resume;
+	bool resume, check;
 
 	pthread_mutex_lock(&e->mu);
 	if (e->stopping) {
@@ -426,9 +426,12 @@ static ssize_t stream(void *cls, uint64_t pos, char *buf, size_t max)
 		memcpy(buf, ping, sizeof(ping) - 1);
 		return sizeof(ping) - 1;
 	}
-	c->last_check = now;
+	/* is the peer gone? asked after a quiet check period, not each time a burst ends */
+	check = now - c->last_check >= KS_EVENTS_CHECK_S * 1000000000ULL;
+	if (check)
+		c->last_check = now;
 	pthread_mutex_unlock(&e->mu);
-	if (peer_gone(c->fd))
+	if (check && peer_gone(c->fd))
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	/* nothing to send: out of the event loop until the notifier resumes it */
 	MHD_suspend_connection(c->conn);
