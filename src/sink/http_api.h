@@ -56,8 +56,9 @@ void ks_api__metrics(struct ks_api *a, const struct ks_metrics *m, int64_t real_
 /* Append the API's own metrics (clients, events sent and lost) to a Prometheus page. */
 void ks_api__prom_text(struct ks_api *a, struct ks_buf *out);
 
-/* The HTTP thread. Whether @url may be served: false when a token is set and the request
- * does not carry it (then a 401 was queued in *ret). /healthz is always open. */
+/* The HTTP thread. Whether @url may be served: false when a token is set, @url is /metrics
+ * or under /api/, and the request does not carry it (then a 401 was queued in *ret).
+ * /healthz and the web UI's files are always open. */
 bool ks_api__allowed(struct ks_api *a, struct MHD_Connection *c, const char *url,
 		     enum MHD_Result *ret);
 /* Whether @url is the API's (/api/events, /api/status); then *ret is the reply queued. */

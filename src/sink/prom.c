@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "sink/http_api.h"
+#include "sink/http_ui.h"
 #include "sink/prom.h"
 #include "sink/prom_text.h"
 #include "sink/sink.h"
@@ -169,9 +170,11 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 		return health(c, p, text);
 	if (ks_api__serve(p->api, c, url, !strcmp(method, MHD_HTTP_METHOD_HEAD), &ret))
 		return ret;
+	if (ks_ui_url(url))
+		return ks_ui_serve(c, url);	/* the web UI, http_ui.c */
 	if (strcmp(url, "/metrics")) {
-		static const char nf[] = "ksight serves /metrics, /healthz, /api/events and "
-					 "/api/status\n";
+		static const char nf[] = "ksight serves /metrics, /healthz, /api/events, "
+					 "/api/status and its web UI at /\n";
 
 		return reply(c, MHD_HTTP_NOT_FOUND, text, nf, sizeof(nf) - 1);
 	}

@@ -340,6 +340,7 @@ def test_token(tmp_path):
         s.greeted()
         s.close()
         assert get(port, "/healthz")[0] in (200, 503)
+        assert get(port, "/nothing")[0] == 404      # not data: no token asked
     finally:
         assert k.stop() == 0
     for content in (None, "", "\n\n", "two words\n"):
