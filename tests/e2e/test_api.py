@@ -312,6 +312,8 @@ def test_status_agrees_with_status_command(kernel_hooks):
         assert st["ring"]["size_bytes"] == 2 * 1024 * 1024
         assert 0 <= st["ring"]["peak_fill"] <= 1
         assert st["sinks"]["table"]["dropped"] == 0
+        # no stream was open: no event record was even built for the API
+        assert st["sinks"]["prometheus"] == {"records": 0, "dropped": 0}
         assert st["api"] == {"clients": 0, "events_sent": 0, "events_lost": 0, "streams": [],
                              "token": False}
     finally:
