@@ -141,6 +141,8 @@ static void add_sinks(struct ks_ctx *c, struct stats_buf *b, struct ks_obj *sink
 
 		ks_counter_set(ks_metric_get(c->m_sink_recs, s->name), s->records);
 		ks_counter_set(ks_metric_get(c->m_sink_drops, s->name), dropped);
+		if (s->ops && s->ops->collect)
+			s->ops->collect(s, c->metrics);
 		ks_obj_init(o, b->sink_vals[i], 3);
 		ks_obj_add(o, "records", NULL, 0, KS_V_UINT)->u = s->records;
 		ks_obj_add(o, "dropped", NULL, 0, KS_V_UINT)->u = dropped;
