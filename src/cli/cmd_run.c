@@ -13,7 +13,9 @@
 #include "cli/run_pick.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "core/status_json.h"
 #include "core/userbpf.h"
+#include "sink/http_api.h"
 #include "sink/otlp.h"
 #include "sink/map_api.h"
 #include "sink/prom.h"
@@ -31,6 +33,9 @@ static const char usage[] =
 	"                                    # summaries on screen, every event to a file\n"
 	"  ksight run --listen 0.0.0.0:9464  # serve /metrics to other machines too\n"
 	"  ksight run --listen none          # no /metrics endpoint\n"
+	"  curl -N 'http://127.0.0.1:9464/api/events?type=exec,alert'\n"
+	"                                    # execs and alerts as they happen (docs/api.md)\n"
+	"  ksight run --token-file /etc/ksight/token  # /metrics and /api/* need the token\n"
 	"  ksight run --bpf-stats            # also what each BPF program costs, on /metrics\n"
 	"  ksight run --bpf tcp_retrans_port.bpf.o   # also your own BPF object, its maps\n"
 	"                                    # on /metrics (docs/userbpf.md, examples/)\n"
@@ -51,6 +56,7 @@ static const char usage[] =
 struct run_opts {
 	const char *modules;	/* --modules LIST, NULL: all */
 	const char *listen;	/* --listen ADDR|none, NULL: the default */
+	const char *token_file;	/* --token-file FILE */
 	bool bpf_stats;		/* --bpf-stats */
 	struct ks_strs bpf;	/* --bpf OBJ[:MANIFEST], repeatable */
 	const char *store;	/* --store PATH|none, NULL: the default */
@@ -79,6 +85,11 @@ static const struct ks_opt *run_table(void)
 	t[k++] = (struct ks_opt){ "listen", 0, KS_OPT_STR, offsetof(struct run_opts, listen),
 				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
 				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
+	t[k++] = (struct ks_opt){ "token-file", 0, KS_OPT_STR,
+				  offsetof(struct run_opts, token_file), "FILE",
+				  "/metrics and /api/* answer only requests with the header "
+				  "Authorization: Bearer TOKEN, TOKEN read from FILE (/healthz stays "
+				  "open)" };
 	t[k++] = (struct ks_opt){ "bpf-stats", 0, KS_OPT_FLAG, offsetof(struct run_opts, bpf_stats),
 				  NULL, "each BPF program's runs and run time on /metrics (the "
 				  "kernel's statistics on while running)" };
@@ -244,7 +255,8 @@ int cmd_run(int argc, char **argv)
 		ks_run_config_print(stdout, tables, 2, common.interval, common.count);
 		return 0;
 	}
-	if (listen_choice(&ro, &common, err, sizeof(err)) ||
+	if ((ro.token_file && ks_api_token_file(ro.token_file, err, sizeof(err))) ||
+	    listen_choice(&ro, &common, err, sizeof(err)) ||
 	    otlp_choice(&ro, &common, err, sizeof(err)) ||
 	    store_choice(&ro, &common, err, sizeof(err))) {
 		fprintf(stderr, "ksight run: %s\n", err);
@@ -289,6 +301,8 @@ int cmd_run(int argc, char **argv)
 	if (ub)
 		ks_userbpf__attach_to(ub, ctx);
 	rc = ks_ctx__start(ctx) ? 1 : 0;
+	if (!rc)
+		ks_ctx__publish_status(ctx);	/* for /api/status */
 	if (!rc && ks_ctx__run(ctx))
 		rc = 1;
 	ks_ctx__free(ctx);

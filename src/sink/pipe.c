@@ -83,6 +83,8 @@ static void say(struct ks_sink *s, const char *label, FILE *f)
 
 int ks_pipe__flush(struct ks_pipe *p, const char *label, FILE *err)
 {
+	unsigned int kinds = 0;
+
 	for (int i = 0; i < p->n; i++) {
 		struct ks_sink *s = p->s[i];
 
@@ -93,7 +95,9 @@ int ks_pipe__flush(struct ks_pipe *p, const char *label, FILE *err)
 			continue;
 		}
 		say(s, label, err);
+		kinds |= s->kinds;
 	}
+	p->kinds = kinds;	/* a stage's flush may have changed its kinds */
 	return p->stopped ? -EPIPE : 0;
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sink/http_api.h"
 #include "sink/http_ui.h"
 #include "sink/map_api.h"
 #include "sink/prom.h"
@@ -37,6 +38,7 @@ struct prom {
 	uint64_t scrapes;	/* guarded by lock */
 	struct timespec last;	/* when the last interval ended; guarded by lock */
 	uint64_t intervals;	/* ended so far; guarded by lock */
+	struct ks_api *api;	/* /api/... (http_api.h) */
 };
 
 static const char not_yet[] = "# ksight: no interval has ended yet\n";
@@ -163,15 +165,20 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
+	if (!ks_api__allowed(p->api, c, url, &ret))
+		return ret;
 	if (!strcmp(url, "/healthz"))
 		return health(c, p, text);
 	if (ks_map_api_handles(url))
 		return ks_map_api_serve(c, url, &p->page, &p->lock);
+	if (ks_api__serve(p->api, c, url, !strcmp(method, MHD_HTTP_METHOD_HEAD), &ret))
+		return ret;
 	if (ks_ui_url(url))
 		return ks_ui_serve(c, url);	/* the web UI, http_ui.c */
 	if (strcmp(url, "/metrics")) {
 		static const char nf[] = "ksight serves /metrics, /healthz, /api/map, "
-					 "/api/services/NAME and its web UI at /\n";
+					 "/api/services/NAME, /api/events, /api/status and its "
+					 "web UI at /\n";
 
 		return reply(c, MHD_HTTP_NOT_FOUND, text, nf, sizeof(nf) - 1);
 	}
@@ -197,17 +204,25 @@ static int prom_open(struct ks_sink *s)
 		goto fail;
 	}
 	pthread_mutex_init(&p->lock, NULL);
+	p->api = ks_api__new(s->clock);
+	if (!p->api) {
+		err = -errno;
+		goto fail;
+	}
 	fd = listen_on(s->target);
 	if (fd < 0) {
 		err = fd;
 		goto fail;
 	}
-	/* one polling thread is plenty for a scrape every few seconds; a stuck client is
-	 * dropped after 10 s and at most 16 are served at once */
-	p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
-				serve, p, MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_CONNECTION_LIMIT, 16U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
-				MHD_OPTION_END);
+	/* one polling thread is plenty for a scrape every few seconds and the event streams
+	 * (suspended while they wait); a stuck client is dropped after 10 s; a request
+	 * bigger than its memory gets 431 */
+	p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+				MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, serve, p,
+				MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, KS_HTTP_CONNECTIONS,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)KS_HTTP_CONN_MEMORY,
+				MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
 	if (!p->d) {
 		close(fd);
 		err = -EIO;
@@ -216,15 +231,29 @@ static int prom_open(struct ks_sink *s)
 	s->priv = p;
 	return 0;
 fail:
+	ks_api__free(p->api);
 	ks_buf_free(&p->page);
 	ks_buf_free(&p->next);
 	free(p);
 	return err;
 }
 
-/* Nothing per record: the page is the registry. */
+/* The page is the registry; events go to /api/events while a client streams. */
 static void prom_emit(struct ks_sink *s, const struct ks_rec *r)
 {
+	ks_api__emit(((struct prom *)s->priv)->api, r);
+}
+
+static void prom_flush(struct ks_sink *s)
+{
+	struct prom *p = s->priv;
+
+	s->kinds = ks_api__flush(p->api) ? KS_KIND(KS_K_EVENT) : 0;
+}
+
+static void prom_collect(struct ks_sink *s, struct ks_metrics *m)
+{
+	ks_api__collect(((struct prom *)s->priv)->api, m);
 }
 
 static void prom_metrics(struct ks_sink *s, const struct ks_metrics *m, int64_t real_ns)
@@ -236,6 +265,7 @@ static void prom_metrics(struct ks_sink *s, const struct ks_metrics *m, int64_t 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ks_buf_reset(&p->next);
 	ks_prom_text(&p->next, m);
+	ks_api__metrics(p->api, m, real_ns);
 	pthread_mutex_lock(&p->lock);
 	p->last = now;
 	p->intervals++;
@@ -253,7 +283,9 @@ static void prom_close(struct ks_sink *s)
 
 	if (!p)
 		return;
+	ks_api__stop(p->api);	/* no connection may stay suspended */
 	MHD_stop_daemon(p->d);	/* joins its thread and closes the socket */
+	ks_api__free(p->api);
 	pthread_mutex_destroy(&p->lock);
 	ks_buf_free(&p->page);
 	ks_buf_free(&p->next);
@@ -266,9 +298,12 @@ const struct ks_sink_ops ks_prom_ops = {
 	.help = "the metrics registry on http://ADDR/metrics (Prometheus text)",
 	.kinds = { 0, 0 },
 	.serves = true,
+	.needs_service = true,	/* /api/events: the records as --json has them */
 	.check = prom_check,
 	.open = prom_open,
 	.emit = prom_emit,
+	.flush = prom_flush,
+	.collect = prom_collect,
 	.metrics = prom_metrics,
 	.close = prom_close,
 };

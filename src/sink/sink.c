@@ -42,6 +42,35 @@ static int unknown(char *err, size_t len, const char *spec, bool format, const c
 	return -1;
 }
 
+/* "65536", "64K", "100M", "1G" (powers of 1024) into @out. Returns 0 or -1. */
+static int parse_size(const char *p, size_t n, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	size_t i;
+
+	for (i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	if (!i)
+		return -1;
+	if (i + 1 == n) {
+		switch (p[i]) {
+		case 'k': case 'K': mul = 1ULL << 10; break;
+		case 'm': case 'M': mul = 1ULL << 20; break;
+		case 'g': case 'G': mul = 1ULL << 30; break;
+		default: return -1;
+		}
+	} else if (i != n) {
+		return -1;
+	}
+	if (v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
 int ks_sink_spec_parse(const char *spec, struct ks_sink_spec *out, char *err, size_t len)
 {
 	const char *colon = strchr(spec, ':');
@@ -64,6 +93,26 @@ int ks_sink_spec_parse(const char *spec, struct ks_sink_spec *out, char *err, si
 		p = comma + 1;
 		comma = memchr(p, ',', end - p);
 		n = (comma ? comma : end) - p;
+		if (n > 7 && !strncmp(p, "rotate=", 7)) {
+			if (parse_size(p + 7, n - 7, &out->rotate) || out->rotate < 4096) {
+				snprintf(err, len, "-o %.80s: rotate=%.*s: not a size (100M, 1G, "
+					 "65536 bytes; at least 4K)", spec, (int)(n - 7), p + 7);
+				return -1;
+			}
+			continue;
+		}
+		if (n > 5 && !strncmp(p, "keep=", 5)) {
+			uint64_t v;
+
+			if (parse_size(p + 5, n - 5, &v) || strchr("KMGkmg", p[n - 1]) || !v ||
+			    v > 1000) {
+				snprintf(err, len, "-o %.80s: keep=%.*s: not a number of files "
+					 "(1-1000)", spec, (int)(n - 5), p + 5);
+				return -1;
+			}
+			out->keep = v;
+			continue;
+		}
 		for (k = 0; k < KS_K_N; k++)
 			if (strlen(kind_names[k]) == n && !strncmp(kind_names[k], p, n))
 				break;
@@ -83,6 +132,17 @@ int ks_sink_spec_parse(const char *spec, struct ks_sink_spec *out, char *err, si
 			return -1;
 		}
 	}
+	if ((out->rotate || out->keep) && (!colon || out->ops->serves)) {
+		snprintf(err, len, "-o %.80s: rotate= and keep= are for a file (FORMAT,rotate="
+			 "SIZE:FILE)", spec);
+		return -1;
+	}
+	if (out->keep && !out->rotate) {
+		snprintf(err, len, "-o %.80s: keep= without rotate=SIZE", spec);
+		return -1;
+	}
+	if (out->rotate && !out->keep)
+		out->keep = 5;
 	if (out->ops->serves) {
 		if (!colon) {
 			snprintf(err, len, "-o %.80s: %s needs an address: %s:HOST:PORT", spec,
@@ -162,8 +222,9 @@ struct ks_sink *ks_sink__open(const struct ks_sink_spec *spec, const char *text,
 		return NULL;
 	}
 	s->w = ks_writer__new(fd, KS_WRITER_MAX);
-	if (!s->w) {
-		err = errno;
+	if (!s->w || (spec->rotate && ks_writer__rotate(s->w, spec->path, spec->rotate,
+							 spec->keep))) {
+		err = s->w ? ENOMEM : errno;
 		ks_sink__free(s);
 		errno = err;
 		return NULL;
@@ -175,6 +236,8 @@ int ks_sink__flush(struct ks_sink *s)
 {
 	int err;
 
+	if (s->ops && s->ops->flush)
+		s->ops->flush(s);
 	if (s->w) {
 		err = ks_writer__push(s->w, &s->out, s->pending);	/* it counts its losses */
 	} else {

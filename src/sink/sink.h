@@ -44,6 +44,10 @@ struct ks_sink_ops {
 	int (*open)(struct ks_sink *s);
 	/* One record of a kind the sink takes: format it into s->out (or keep it). */
 	void (*emit)(struct ks_sink *s, const struct ks_rec *r);
+	/* Optional: on the reader's thread after each wake-up's records (ks_sink__flush). A
+	 * sink may change s->kinds here (an HTTP client came or left): the pipe takes the
+	 * new set from the next record on. */
+	void (*flush)(struct ks_sink *s);
 	/* Optional: a tool's interval report begins at wall time @real_ns. */
 	void (*mark)(struct ks_sink *s, int64_t real_ns);
 	/* Optional: each interval and at the end, after the summaries, the cumulative
@@ -96,12 +100,16 @@ struct ks_sink_spec {
 	const struct ks_sink_ops *ops;
 	unsigned int kinds;	/* 0: the backend's default for the mode */
 	const char *path;	/* NULL: stdout; else points into the spec string */
+	uint64_t rotate;	/* rotate=SIZE: a file past SIZE bytes is renamed PATH.1 (0: never) */
+	unsigned int keep;	/* keep=N: PATH.1 .. PATH.N are kept (default 5) */
 };
 
 /*
- * Parse "FORMAT[,KIND...][:PATH]": FORMAT a backend name, KIND one of event, report,
- * summary, stats, meta; PATH everything after the first colon, taken as it is. Returns 0,
- * or -1 with one line in @err naming what is wrong.
+ * Parse "FORMAT[,KIND...][,rotate=SIZE[,keep=N]][:PATH]": FORMAT a backend name, KIND one
+ * of event, report, summary, stats, meta; rotate=SIZE (bytes, or with K, M, G: KiB...)
+ * rotates the file PATH by size, keeping N older files (keep, default 5); PATH everything
+ * after the first colon, taken as it is. Returns 0, or -1 with one line in @err naming
+ * what is wrong.
  */
 int ks_sink_spec_parse(const char *spec, struct ks_sink_spec *out, char *err, size_t len);
 

@@ -6,8 +6,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +34,11 @@ struct ks_writer {
 	uint64_t written;	/* bytes */
 	uint64_t lost;		/* records refused or never written */
 	uint64_t slowest_ns;
+	/* rotation (ks_writer__rotate): the thread's own once it runs */
+	char *path;
+	uint64_t rot_size, cur;	/* the size to rotate at; bytes in the file now */
+	unsigned int keep;
+	uint64_t rotations;
 };
 
 /* Write all of @p, waiting on a full pipe or FIFO until it drains or the writer aborts. */
@@ -65,6 +73,76 @@ static int write_all(struct ks_writer *w, const char *p, size_t n)
 	return 0;
 }
 
+/* @path.@i ("@path" for 0) into @buf. */
+static void numbered(char *buf, size_t len, const char *path, unsigned int i)
+{
+	if (i)
+		snprintf(buf, len, "%s.%u", path, i);
+	else
+		snprintf(buf, len, "%s", path);
+}
+
+/* path.keep-1 -> path.keep, ..., path -> path.1, then a new path. */
+static int rotate(struct ks_writer *w)
+{
+	size_t len = strlen(w->path) + 16;
+	char from[len], to[len];
+	int fd;
+
+	for (unsigned int i = w->keep; i > 0; i--) {
+		numbered(from, len, w->path, i - 1);
+		numbered(to, len, w->path, i);
+		if (rename(from, to) && errno != ENOENT)
+			return -errno;
+	}
+	fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	close(w->fd);
+	w->fd = fd;
+	w->cur = 0;
+	w->rotations++;
+	return 0;
+}
+
+/* Write @p, rotating at line ends whenever the file would pass its size. */
+static int write_out(struct ks_writer *w, const char *p, size_t n)
+{
+	int err;
+
+	if (!w->rot_size)
+		return write_all(w, p, n);
+	while (n) {
+		size_t room = w->cur < w->rot_size ? w->rot_size - w->cur : 0, take = n;
+
+		if (n > room) {
+			const char *nl = room ? memrchr(p, '\n', room) : NULL;
+
+			if (nl) {
+				take = nl - p + 1;
+			} else if (!w->cur) {
+				/* one line longer than the size: a file of its own */
+				nl = memchr(p, '\n', n);
+				take = nl ? (size_t)(nl - p + 1) : n;
+			} else {
+				take = 0;
+			}
+		}
+		if (take) {
+			err = write_all(w, p, take);
+			if (err)
+				return err;
+			w->cur += take;
+			p += take;
+			n -= take;
+		}
+		if (n && (err = rotate(w)))
+			return err;
+	}
+	return 0;
+}
+
 static void *run(void *arg)
 {
 	struct ks_writer *w = arg;
@@ -86,7 +164,7 @@ static void *run(void *arg)
 		w->queued_recs = 0;
 		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
-		err = w->err ? 0 : write_all(w, w->writing.p, w->writing.len);
+		err = w->err ? 0 : write_out(w, w->writing.p, w->writing.len);
 		pthread_mutex_lock(&w->mu);
 		if (err && !w->err)
 			w->err = -err;
@@ -145,6 +223,23 @@ fail:
 	close(fd);
 	errno = err;
 	return NULL;
+}
+
+int ks_writer__rotate(struct ks_writer *w, const char *path, uint64_t size, unsigned int keep)
+{
+	struct stat st;
+	char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_lock(&w->mu);
+	free(w->path);
+	w->path = p;
+	w->keep = keep;
+	w->cur = fstat(w->fd, &st) ? 0 : st.st_size;	/* appending to what is there */
+	w->rot_size = size;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
 }
 
 int ks_writer__push(struct ks_writer *w, struct ks_buf *b, uint64_t nrec)
@@ -240,6 +335,7 @@ uint64_t ks_writer__free(struct ks_writer *w, int timeout_ms)
 	ks_buf_free(&w->writing);
 	close(w->wake);
 	close(w->fd);
+	free(w->path);
 	free(w);
 	return lost;
 }

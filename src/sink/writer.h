@@ -20,6 +20,14 @@ struct ks_writer;
 struct ks_writer *ks_writer__new(int fd, size_t max);
 
 /*
+ * Rotate the file by size: before a write would take it past @size bytes, at a line's end,
+ * the file @path is renamed @path.1 (the older ones shifted up to @path.@keep, the oldest
+ * dropped) and a new one created (0600). A line longer than @size gets a file of its own.
+ * Call once, right after ks_writer__new with @path's fd. Returns 0 or -ENOMEM.
+ */
+int ks_writer__rotate(struct ks_writer *w, const char *path, uint64_t size, unsigned int keep);
+
+/*
  * Queue @b's bytes, which hold @nrec records (b is emptied either way). Returns 0; -ENOBUFS
  * if that would leave more than max bytes waiting (the records are dropped); or, once a
  * write failed, the first write's -errno (everything is dropped from then on).

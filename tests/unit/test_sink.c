@@ -260,6 +260,91 @@ static void test_writer_file(void **state)
 	tu_rmtree(dir);
 }
 
+/* rotate= and keep= in -o specs. */
+static void test_spec_rotate(void **state)
+{
+	struct ks_sink_spec sp;
+	char err[KS_ERR_LEN];
+
+	assert_int_equal(ks_sink_spec_parse("json,event,rotate=100M,keep=3:/x", &sp, err,
+					    sizeof(err)), 0);
+	assert_int_equal(sp.rotate, 100ULL << 20);
+	assert_int_equal(sp.keep, 3);
+	assert_int_equal(sp.kinds, KS_KIND(KS_K_EVENT));
+	assert_string_equal(sp.path, "/x");
+	assert_int_equal(ks_sink_spec_parse("json,rotate=65536:/x", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.rotate, 65536);
+	assert_int_equal(sp.keep, 5);
+	assert_int_equal(ks_sink_spec_parse("json,rotate=1G:/x", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.rotate, 1ULL << 30);
+	assert_int_equal(ks_sink_spec_parse("json,rotate=4095:/x", &sp, err, sizeof(err)), -1);
+	tu_one_line(err, "rotate=4095: not a size");
+	assert_int_equal(ks_sink_spec_parse("json,rotate=10X:/x", &sp, err, sizeof(err)), -1);
+	assert_int_equal(ks_sink_spec_parse("json,rotate=:/x", &sp, err, sizeof(err)), -1);
+	tu_one_line(err, "unknown record kind 'rotate='");
+	assert_int_equal(ks_sink_spec_parse("json,rotate=99999999999999999999G:/x", &sp, err,
+					    sizeof(err)), -1);
+	assert_int_equal(ks_sink_spec_parse("json,rotate=1M,keep=1001:/x", &sp, err,
+					    sizeof(err)), -1);
+	tu_one_line(err, "keep=1001: not a number of files");
+	assert_int_equal(ks_sink_spec_parse("json,keep=2:/x", &sp, err, sizeof(err)), -1);
+	tu_one_line(err, "keep= without rotate=SIZE");
+	assert_int_equal(ks_sink_spec_parse("json,rotate=1M", &sp, err, sizeof(err)), -1);
+	tu_one_line(err, "are for a file");
+	assert_int_equal(ks_sink_spec_parse("prometheus,rotate=1M:127.0.0.1:9", &sp, err,
+					    sizeof(err)), -1);
+	tu_one_line(err, "are for a file");
+}
+
+static void file_is(const char *dir, const char *name, const char *want)
+{
+	char path[300], got[128] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY);
+	if (!want) {
+		assert_true(fd < 0);
+		return;
+	}
+	assert_true(fd >= 0);
+	assert_true(read(fd, got, sizeof(got) - 1) >= 0);
+	close(fd);
+	assert_string_equal(got, want);
+	unlink(path);
+}
+
+/* Rotation at line ends: two 7-byte lines fit 20 bytes, a third goes to a new file; a line
+ * longer than the size has a file of its own; keep=2 keeps out.1 and out.2 only. */
+static void test_writer_rotate(void **state)
+{
+	char *dir = tu_mkdtemp("ksight-r"), path[300];
+	struct ks_buf b;
+	struct ks_writer *w;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/out", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "old 01\n", 7), 7);	/* the size counts what is there */
+	w = ks_writer__new(fd, 1 << 20);
+	assert_int_equal(ks_writer__rotate(w, path, 20, 2), 0);
+	assert_int_equal(ks_buf_init(&b, -1, 64), 0);
+	for (int i = 0; i < 5; i++)
+		ks_buf_printf(&b, "line %d\n", i);
+	assert_int_equal(ks_writer__push(w, &b, 5), 0);
+	ks_buf_printf(&b, "a line longer than twenty\nline 5\n");
+	assert_int_equal(ks_writer__push(w, &b, 2), 0);
+	assert_int_equal(ks_writer__drain(w, 2000), 0);
+	assert_int_equal(ks_writer__free(w, 2000), 0);
+	file_is(dir, "out", "line 5\n");
+	file_is(dir, "out.1", "a line longer than twenty\n");
+	file_is(dir, "out.2", "line 3\nline 4\n");
+	file_is(dir, "out.3", NULL);	/* old 01, line 0..2: dropped past keep=2 */
+	ks_buf_free(&b);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +356,8 @@ int main(void)
 		cmocka_unit_test(test_file_fails),
 		cmocka_unit_test(test_writer_slow),
 		cmocka_unit_test(test_writer_file),
+		cmocka_unit_test(test_spec_rotate),
+		cmocka_unit_test(test_writer_rotate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
