@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/attachments.h"
+#include "core/elflist.h"
 #include "core/elfsym.h"
 #include "core/tracepoints.h"
 #include "modules/trace_int.h"
@@ -159,9 +160,30 @@ static int build_conf(struct trace_state *st, char *err, size_t len)
 	return 0;
 }
 
-static int resolve(struct trace_state *st, char *err, size_t len)
+/* A USDT probe: its note in the binary, whose argument specs give the fields (every
+ * site of one probe has the same count). */
+static int usdt_load(struct trace_probe *p, const char *text, char *err, size_t len)
 {
-	struct trace_probe *p = st->p;
+	struct ks_usdt *u = NULL;
+	int n = ks_usdt_list(p->path, &u), found = -1;
+
+	if (n < 0)
+		return fail(err, len, "%s: cannot read its USDT notes: %s", text, strerror(-n));
+	for (int i = 0; i < n && found < 0; i++)
+		if (!strcmp(u[i].provider, p->provider) && !strcmp(u[i].name, p->func))
+			found = i;
+	if (found < 0) {
+		free(u);
+		return fail(err, len, "%s: no USDT probe %s:%s in %s (ksight tplist -b %s lists "
+			    "them)", text, p->provider, p->func, p->path, p->bin);
+	}
+	trace_probe_usdt_fields(p, u[found].args);
+	free(u);
+	return 0;
+}
+
+int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t len)
+{
 	char path[PATH_MAX], why[512];
 
 	if (p->kind == TRACE_P_TP) {
@@ -184,9 +206,12 @@ static int resolve(struct trace_state *st, char *err, size_t len)
 		return rc;
 	}
 	if (ks_elf_resolve(p->bin, -1, path, sizeof(path), why, sizeof(why)))
-		return fail(err, len, "%s: %s", st->text, why);
+		return fail(err, len, "%s: %s", text, why);
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	if (p->kind == TRACE_P_USDT)
+		return usdt_load(p, text, err, len);
 	if (ks_elf_func_offset(path, p->func, &p->off, why, sizeof(why)))
-		return fail(err, len, "%s: %s", st->text, why);
+		return fail(err, len, "%s: %s", text, why);
 	trace_probe_u_fields(p);
 	return 0;
 }
@@ -211,7 +236,7 @@ static int trace_args(void *state, struct ks_common *common, const char **pos, i
 	/* without root the command stops at the root check, after this */
 	if (geteuid() != 0)
 		return 0;
-	if (resolve(st, err, len))
+	if (trace_probe_load(st->p, st->text, err, len))
 		return -1;
 	return build_conf(st, err, len);
 }
@@ -222,7 +247,7 @@ static bool trace_want_slot(const void *state, const struct ks_slot *slot)
 
 	if (!st->p)	/* `ksight status`: what the slots would use */
 		return true;
-	if (st->p->kind == TRACE_P_TP)
+	if (st->p->kind == TRACE_P_TP || st->p->kind == TRACE_P_USDT)
 		return false;
 	return (st->p->kind == TRACE_P_URETPROBE) == !!strstr(slot->name, "returns");
 }
@@ -237,6 +262,8 @@ static int trace_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->bss->trace_conf = st->conf;
 	if (st->p->kind == TRACE_P_TP)
 		bpf_program__set_autoload(skel->progs.trace__tp, true);
+	if (st->p->kind == TRACE_P_USDT)
+		bpf_program__set_autoload(skel->progs.trace__usdt, true);
 	bpf_map__set_key_size(skel->maps.trace_counts, st->keylen ? st->keylen : 1);
 	if (!st->keylen)
 		bpf_map__set_max_entries(skel->maps.trace_counts, 1);
@@ -252,6 +279,9 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 
 	if (p->kind == TRACE_P_TP)
 		return ks_attach_tracepoint(ctx, skel->progs.trace__tp, p->cat, p->name);
+	if (p->kind == TRACE_P_USDT)
+		return ks_attach_usdt(ctx, skel->progs.trace__usdt, p->bin, p->provider, p->func,
+				      c->pid ? (int)c->pid : -1);
 	struct ks_uprobe_spec s = {
 		.binary = p->bin,
 		.offset = p->off,
@@ -295,11 +325,13 @@ const struct ks_module trace_module = {
 		 "  ksight trace u:libc.so.6:malloc --hist arg0 -p 1234\n"
 		 "  ksight trace r:/usr/bin/bash:readline --count-by comm,retval_str\n"
 		 "  ksight trace u:libc.so.6:access -f comm,arg0_str\n"
+		 "  ksight trace usdt:/usr/bin/python3:python:function__entry -C arg1_str\n"
 		 "\n"
 		 "PROBE: CATEGORY:NAME or t:CATEGORY:NAME, a tracepoint (fields from its tracefs\n"
 		 "format: ksight tplist -v NAME); u:BINARY:FUNCTION, a user function (fields\n"
 		 "arg0..arg5, and arg0_str..arg5_str: the user strings they point to);\n"
-		 "r:BINARY:FUNCTION, its return (retval, retval_str). Every probe also\n"
+		 "r:BINARY:FUNCTION, its return (retval, retval_str); usdt:BINARY:PROVIDER:NAME,\n"
+		 "a USDT probe (arg0..argN as its note says, arg0_str...). Every probe also\n"
 		 "has comm, pid and tid of the current task (cur_comm, cur_pid, cur_tid where\n"
 		 "the record has fields of those names). Filters, counts and histograms run in\n"
 		 "the kernel; with neither --count-by, --hist nor -f, hits are counted.\n"
