@@ -277,3 +277,25 @@ def test_uprobe_user_string_argument():
         shutil.rmtree(d, ignore_errors=True)
     assert total(k, "matched") == k_calls
     assert rows(k, "arg0_str", "arg1") == {(path, 4): k_calls}
+
+
+def test_usdt_count_and_histogram_exact():
+    """utarget's USDT probe ksight_test:tick(i, 7i), fired U times (its semaphore raised by
+    the attach): the hits exactly U, the log2 histogram of arg1 exactly that of 7i, the
+    filter on arg0 keeps exactly i < 100, and --count-by arg0 (filter i < 3) one row each."""
+    k, _ = one_round(["usdt:%s:ksight_test:tick" % UTARGET, "--hist", "arg1"], "utarget", U)
+    assert total(k) == U
+    assert buckets(k) == log2_expected([7 * i for i in range(U)])
+    k, _ = one_round(["usdt:%s:ksight_test:tick" % UTARGET, "--filter", "arg0 < 3",
+                      "--count-by", "arg0,arg1"], "utarget", U)
+    assert total(k, "matched") == 3 and total(k) == U
+    assert rows(k, "arg0", "arg1") == {(i, 7 * i): 1 for i in range(3)}
+
+
+def test_usdt_bad_probe():
+    """A USDT probe the binary has not: exit 2 naming it; a malformed one too."""
+    r = run_ksight(["trace", "usdt:%s:ksight_test:nope" % UTARGET])
+    assert r.returncode == 2
+    assert "no USDT probe ksight_test:nope" in r.stderr and len(r.stderr.splitlines()) == 1
+    r = run_ksight(["trace", "usdt:%s:tick" % UTARGET])
+    assert r.returncode == 2 and "expected usdt:PATH:PROVIDER:NAME" in r.stderr
