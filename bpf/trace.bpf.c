@@ -14,6 +14,7 @@
 #define TRACE_K_TP 0		/* the record is the context */
 #define TRACE_K_REGS 1		/* uprobe: arguments in the registers */
 #define TRACE_K_USDT 2		/* USDT: arguments where the probe's note says */
+#define TRACE_K_FENTRY 3	/* fentry: arguments in the trampoline's u64 array */
 
 /* Not const: the verifier must not specialize the programs for one configuration. */
 struct trace_conf trace_conf = {};
@@ -92,6 +93,29 @@ static __always_inline __u64 uprobe_reg(struct pt_regs *regs, __u32 kind, __u32 
 	return x;
 }
 
+/* fentry's argument @idx (0-5): the context is the trampoline's array of u64, read with
+ * a helper at a constant offset per path, as uprobe_reg() does. */
+static __always_inline __u64 fentry_arg(void *ctx, __u32 idx)
+{
+	__u32 off;
+	__u64 x = 0;
+
+	if (idx == 0)
+		off = 0;
+	else if (idx == 1)
+		off = 8;
+	else if (idx == 2)
+		off = 16;
+	else if (idx == 3)
+		off = 24;
+	else if (idx == 4)
+		off = 32;
+	else
+		off = 40;
+	bpf_probe_read_kernel(&x, sizeof(x), ctx + off);
+	return x;
+}
+
 /* Field @i of this hit into @v: from the record @ctx (tracepoint) or the registers. */
 static __always_inline void read_field(void *ctx, int how, struct trace_vals *v, __u32 i,
 				       __u64 pid_tgid)
@@ -145,6 +169,8 @@ static __always_inline void read_field(void *ctx, int how, struct trace_vals *v,
 		x = a;
 	} else if (how == TRACE_K_REGS) {
 		x = uprobe_reg(ctx, kind, off);
+	} else if (how == TRACE_K_FENTRY) {
+		x = fentry_arg(ctx, off);
 	} else {
 		size = ks_mask(size - 1, 7) + 1;
 		bpf_probe_read_kernel(&x, size, ctx + off);
@@ -401,6 +427,20 @@ int trace__tp(void *ctx)
 
 SEC("uprobe")
 int trace__uprobe(struct pt_regs *ctx)
+{
+	return trace_hit(ctx, TRACE_K_REGS);
+}
+
+/* Kernel functions: fentry where the kernel allows it (its target set before load),
+ * else a kprobe (the same registers as a uprobe). */
+SEC("fentry")
+int trace__fentry(void *ctx)
+{
+	return trace_hit(ctx, TRACE_K_FENTRY);
+}
+
+SEC("kprobe")
+int trace__kprobe(struct pt_regs *ctx)
 {
 	return trace_hit(ctx, TRACE_K_REGS);
 }

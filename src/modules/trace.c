@@ -16,7 +16,12 @@
 #include <unistd.h>
 
 #include "core/attachments.h"
+#include <bpf/btf.h>
+
+#include "core/btfcache.h"
 #include "core/elflist.h"
+#include "core/kfuncs.h"
+#include "core/probe.h"
 #include "core/elfsym.h"
 #include "core/tracepoints.h"
 #include "modules/trace_int.h"
@@ -174,7 +179,7 @@ static int usdt_load(struct trace_probe *p, const char *text, char *err, size_t 
 			found = i;
 	if (found < 0) {
 		free(u);
-		return fail(err, len, "%s: no USDT probe %s:%s in %s (ksight tplist -b %s lists "
+		return fail(err, len, "%s: no USDT probe %s:%s in %s (ksight tplist -l %s lists "
 			    "them)", text, p->provider, p->func, p->path, p->bin);
 	}
 	trace_probe_usdt_fields(p, u[found].args);
@@ -182,9 +187,44 @@ static int usdt_load(struct trace_probe *p, const char *text, char *err, size_t 
 	return 0;
 }
 
+/* A kernel function: one the kernel's BTF has and ftrace can hook (tplist's list), its
+ * arguments named by its BTF prototype. Without BTF: arg0..arg5, unchecked. */
+static int kfunc_load(struct trace_probe *p, const char *text, char *err, size_t len)
+{
+	const struct btf *btf = ks_vmlinux_btf();
+	const char *names[6] = { 0 };
+	const struct btf_type *t;
+	char **found = NULL;
+	bool mounted = false, traceable = false;
+	const char *tracefs;
+	int n, id, nargs;
+
+	if (!btf) {
+		trace_probe_k_fields(p, 6, NULL);
+		return 0;
+	}
+	tracefs = ks_tracefs_get(&mounted);
+	n = ks_kfuncs(btf, tracefs, p->func, &found, &traceable);
+	ks_tracefs_done(mounted);
+	ks_elf_names_free(found, n);
+	if (n <= 0)
+		return fail(err, len, "%s: no kernel function %s%s (ksight tplist -K lists them)",
+			    text, p->func, traceable ? " that fentry or kprobes can hook" : "");
+	id = btf__find_by_name_kind(btf, p->func, BTF_KIND_FUNC);
+	t = id > 0 ? btf__type_by_id(btf, btf__type_by_id(btf, id)->type) : NULL;
+	nargs = t && btf_is_func_proto(t) ? btf_vlen(t) : 6;
+	for (int i = 0; t && btf_is_func_proto(t) && i < nargs && i < 6; i++)
+		names[i] = btf__name_by_offset(btf, btf_params(t)[i].name_off);
+	trace_probe_k_fields(p, nargs > 6 ? 6 : nargs, names);
+	return 0;
+}
+
 int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t len)
 {
 	char path[PATH_MAX], why[512];
+
+	if (p->kind == TRACE_P_KFUNC)
+		return kfunc_load(p, text, err, len);
 
 	if (p->kind == TRACE_P_TP) {
 		bool mounted = false;
@@ -241,13 +281,44 @@ static int trace_args(void *state, struct ks_common *common, const char **pos, i
 	return build_conf(st, err, len);
 }
 
+/* A kernel function: fentry where the kernel allows it (unless kprobe:), else a kprobe;
+ * neither: the missing features named, the command exits 1. */
+static int trace_kernel_check(void *state, char *err, size_t len)
+{
+	struct trace_state *st = state;
+	struct trace_probe *p = st->p;
+	char wf[200] = "not tried (kprobe: asks for a kprobe)", wk[200] = "";
+	struct ks_probe *pr;
+	int rc = -1;
+
+	if (!p || p->kind != TRACE_P_KFUNC)
+		return 0;
+	pr = ks_probe__new();
+	if (!pr) {
+		snprintf(err, len, "%s: cannot probe the kernel: %s", st->text, strerror(errno));
+		return -1;
+	}
+	if (!p->kprobe_only && !ks_probe(pr, KS_FAM_FENTRY, p->func, wf, sizeof(wf))) {
+		p->fentry = true;
+		rc = 0;
+	} else if (!ks_probe(pr, KS_FAM_KPROBE, p->func, wk, sizeof(wk))) {
+		rc = 0;
+	} else {
+		snprintf(err, len, "%s: kernel functions cannot be traced on this kernel: fentry: "
+			 "%s; kprobes: %s", st->text, wf, wk);
+	}
+	ks_probe__free(pr);
+	return rc;
+}
+
 static bool trace_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct trace_state *st = state;
 
 	if (!st->p)	/* `ksight status`: what the slots would use */
 		return true;
-	if (st->p->kind == TRACE_P_TP || st->p->kind == TRACE_P_USDT)
+	if (st->p->kind == TRACE_P_TP || st->p->kind == TRACE_P_USDT ||
+	    st->p->kind == TRACE_P_KFUNC)
 		return false;
 	return (st->p->kind == TRACE_P_URETPROBE) == !!strstr(slot->name, "returns");
 }
@@ -264,6 +335,16 @@ static int trace_setup(struct ks_ctx *ctx, void *state, void *vskel)
 		bpf_program__set_autoload(skel->progs.trace__tp, true);
 	if (st->p->kind == TRACE_P_USDT)
 		bpf_program__set_autoload(skel->progs.trace__usdt, true);
+	if (st->p->kind == TRACE_P_KFUNC && st->p->fentry) {
+		int err = bpf_program__set_attach_target(skel->progs.trace__fentry, 0,
+							 st->p->func);
+
+		if (err)
+			return err;
+		bpf_program__set_autoload(skel->progs.trace__fentry, true);
+	} else if (st->p->kind == TRACE_P_KFUNC) {
+		bpf_program__set_autoload(skel->progs.trace__kprobe, true);
+	}
 	bpf_map__set_key_size(skel->maps.trace_counts, st->keylen ? st->keylen : 1);
 	if (!st->keylen)
 		bpf_map__set_max_entries(skel->maps.trace_counts, 1);
@@ -279,6 +360,9 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 
 	if (p->kind == TRACE_P_TP)
 		return ks_attach_tracepoint(ctx, skel->progs.trace__tp, p->cat, p->name);
+	if (p->kind == TRACE_P_KFUNC)
+		return ks_attach_kfunc(ctx, p->fentry ? skel->progs.trace__fentry :
+				       skel->progs.trace__kprobe, p->func, p->fentry);
 	if (p->kind == TRACE_P_USDT)
 		return ks_attach_usdt(ctx, skel->progs.trace__usdt, p->bin, p->provider, p->func,
 				      c->pid ? (int)c->pid : -1);
@@ -325,13 +409,16 @@ const struct ks_module trace_module = {
 		 "  ksight trace u:libc.so.6:malloc --hist arg0 -p 1234\n"
 		 "  ksight trace r:/usr/bin/bash:readline --count-by comm,retval_str\n"
 		 "  ksight trace u:libc.so.6:access -f comm,arg0_str\n"
-		 "  ksight trace usdt:/usr/bin/python3:python:function__entry -C arg1_str\n"
+		 "  ksight trace usdt:./app:myapp:request -C arg0 --hist arg1\n"
+		 "  ksight trace kfunc:vfs_read --hist count -p 1234   # fentry, else a kprobe\n"
 		 "\n"
 		 "PROBE: CATEGORY:NAME or t:CATEGORY:NAME, a tracepoint (fields from its tracefs\n"
 		 "format: ksight tplist -v NAME); u:BINARY:FUNCTION, a user function (fields\n"
 		 "arg0..arg5, and arg0_str..arg5_str: the user strings they point to);\n"
 		 "r:BINARY:FUNCTION, its return (retval, retval_str); usdt:BINARY:PROVIDER:NAME,\n"
-		 "a USDT probe (arg0..argN as its note says, arg0_str...). Every probe also\n"
+		 "a USDT probe (arg0..argN as its note says, arg0_str...); kfunc:FUNCTION,\n"
+		 "a kernel function by fentry where allowed, else a kprobe (kprobe:FUNCTION:\n"
+		 "a kprobe only; arg0..arg5 and the names its BTF gives them). Every probe also\n"
 		 "has comm, pid and tid of the current task (cur_comm, cur_pid, cur_tid where\n"
 		 "the record has fields of those names). Filters, counts and histograms run in\n"
 		 "the kernel; with neither --count-by, --hist nor -f, hits are counted.\n"
@@ -345,6 +432,7 @@ const struct ks_module trace_module = {
 	.args = trace_args,
 	.args_usage = " PROBE",
 	.want_slot = trace_want_slot,
+	.kernel_check = trace_kernel_check,
 	.setup = trace_setup,
 	.attach = trace_attach,
 	.event = trace_event_cb,
