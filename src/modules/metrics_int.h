@@ -25,6 +25,7 @@ struct ym_metric {
 	size_t keylen;		/* bytes of a key (labels, then the bucket) */
 	int nlabels;
 	bool hist;
+	char missing[512];	/* the kernel lacks what the probe needs: left out, said */
 	/* running */
 	struct trace_bpf *skel;
 	struct bpf_link *link;

@@ -84,6 +84,20 @@ fail:
 	return NULL;
 }
 
+static struct bpf_program *prog_of(struct trace_bpf *s, const struct trace_probe *p)
+{
+	switch (p->kind) {
+	case TRACE_P_TP:
+		return s->progs.trace__tp;
+	case TRACE_P_USDT:
+		return s->progs.trace__usdt;
+	case TRACE_P_KFUNC:
+		return p->fentry ? s->progs.trace__fentry : s->progs.trace__kprobe;
+	default:
+		return s->progs.trace__uprobe;
+	}
+}
+
 /* Load @m's instance and attach it. Returns 0, or -1 said in one line. */
 static int start_one(struct ym_metric *m)
 {
@@ -100,8 +114,13 @@ static int start_one(struct ym_metric *m)
 	m->skel = s;
 	bpf_object__for_each_program(prog, s->obj)
 		bpf_program__set_autoload(prog, false);
-	prog = p->kind == TRACE_P_TP ? s->progs.trace__tp :
-	       p->kind == TRACE_P_USDT ? s->progs.trace__usdt : s->progs.trace__uprobe;
+	prog = prog_of(s, p);
+	if (p->kind == TRACE_P_KFUNC && p->fentry &&
+	    (err = bpf_program__set_attach_target(prog, 0, p->func))) {
+		fprintf(stderr, "ksight run: --metrics %s: fentry on %s: %s\n", m->name, p->func,
+			strerror(-err));
+		return -1;
+	}
 	bpf_program__set_autoload(prog, true);
 	s->rodata->ks_cfg.self_tgid = getpid();
 	s->bss->trace_conf = m->conf;
@@ -115,13 +134,24 @@ static int start_one(struct ym_metric *m)
 			m->name, strerror(-err));
 		return -1;
 	}
-	if (p->kind != TRACE_P_TP && ks_uprobe_pmu_type() < 0 &&
+	if (p->kind != TRACE_P_TP && p->kind != TRACE_P_KFUNC && ks_uprobe_pmu_type() < 0 &&
 	    (err = ks_legacy_note_libbpf("uprobe_events"))) {
 		fprintf(stderr, "ksight run: --metrics %s: cannot record its uprobe: %s\n",
 			m->name, strerror(-err));
 		return -1;
 	}
-	if (p->kind == TRACE_P_TP) {
+	if (p->kind == TRACE_P_KFUNC && !p->fentry &&
+	    access("/sys/bus/event_source/devices/kprobe/type", F_OK) &&
+	    (err = ks_legacy_note_libbpf("kprobe_events"))) {
+		fprintf(stderr, "ksight run: --metrics %s: cannot record its kprobe: %s\n",
+			m->name, strerror(-err));
+		return -1;
+	}
+	if (p->kind == TRACE_P_KFUNC && p->fentry) {
+		m->link = bpf_program__attach_trace(prog);
+	} else if (p->kind == TRACE_P_KFUNC) {
+		m->link = bpf_program__attach_kprobe(prog, false, p->func);
+	} else if (p->kind == TRACE_P_TP) {
 		m->link = bpf_program__attach_tracepoint(prog, p->cat, p->name);
 	} else if (p->kind == TRACE_P_USDT) {
 		m->link = bpf_program__attach_usdt(prog, -1, p->path, p->provider, p->func, NULL);
@@ -140,6 +170,7 @@ static int start_one(struct ym_metric *m)
 static int ym_start(struct ks_ctx *c, void *arg)
 {
 	struct ks_ymetrics *ym = arg;
+	int started = 0;
 
 	ym->ncpu = libbpf_num_possible_cpus();
 	if (ym->ncpu < 1)
@@ -151,6 +182,11 @@ static int ym_start(struct ks_ctx *c, void *arg)
 	for (int i = 0; i < ym->n; i++) {
 		struct ym_metric *m = &ym->v[i];
 
+		if (m->missing[0]) {
+			fprintf(stderr, "ksight run: --metrics %s: %s left out: %s\n", ym->path,
+				m->name, m->missing);
+			continue;
+		}
 		if (ks_metrics__find(ks_ctx_metrics(c), m->name)) {
 			fprintf(stderr, "ksight run: --metrics %s: %s is one of ksight's own "
 				"metrics; rename it\n", ym->path, m->name);
@@ -164,8 +200,9 @@ static int ym_start(struct ks_ctx *c, void *arg)
 		}
 		if (start_one(m))
 			return -EINVAL;	/* never half-configured: the agent stops */
+		started++;
 	}
-	return ym->n;
+	return started;
 }
 
 /* The sum over CPUs of slot @slot of per-CPU array @map (u64 values of @size bytes at
@@ -310,9 +347,8 @@ static void cost(struct ks_ctx *c, struct ks_ymetrics *ym, struct ym_metric *m, 
 	struct bpf_prog_info info = {};
 	__u32 ilen = sizeof(info);
 	char module[160];
-	const char *prog = m->p.kind == TRACE_P_TP ? "trace__tp" :
-			   m->p.kind == TRACE_P_USDT ? "trace__usdt" : "trace__uprobe";
-	struct bpf_program *p = bpf_object__find_program_by_name(m->skel->obj, prog);
+	struct bpf_program *p = prog_of(m->skel, &m->p);
+	const char *prog = bpf_program__name(p);
 	uint64_t runs = 0, ns = 0;
 	struct ks_rec r;
 

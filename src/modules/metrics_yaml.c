@@ -203,7 +203,7 @@ static int collect_keys(struct yp *p, yaml_node_t *n, struct keys *k)
 		return perr(p, n, "a metric needs a type (counter or histogram)");
 	if (!k->probe)
 		return perr(p, n, "a metric needs a probe (CATEGORY:NAME, u:PATH:FUNCTION, "
-			    "usdt:PATH:PROVIDER:NAME)");
+			    "usdt:PATH:PROVIDER:NAME, kfunc:FUNCTION)");
 	return 0;
 }
 
@@ -314,6 +314,10 @@ static int metric(struct yp *p, struct ks_ymetrics *ym, struct ym_metric *m, yam
 		return perr(p, k.probe, "%s", why);
 	if (geteuid() != 0)
 		return 0;
+	/* a kernel function: fentry or kprobe, chosen now; neither: a missing feature, not
+	 * bad input: the metric is left out at start (said), the rest runs */
+	if (m->p.kind == TRACE_P_KFUNC && trace_kfunc_choose(&m->p, s, why, sizeof(why)))
+		snprintf(m->missing, sizeof(m->missing), "%s", why);
 	if (k.labels && labels(p, m, k.labels))
 		return -1;
 	if (m->hist && value(p, m, k.value))

@@ -281,23 +281,15 @@ static int trace_args(void *state, struct ks_common *common, const char **pos, i
 	return build_conf(st, err, len);
 }
 
-/* A kernel function: fentry where the kernel allows it (unless kprobe:), else a kprobe;
- * neither: the missing features named, the command exits 1. */
-static int trace_kernel_check(void *state, char *err, size_t len)
+int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_t len)
 {
-	struct trace_state *st = state;
-	struct trace_probe *p = st->p;
 	char wf[200] = "not tried (kprobe: asks for a kprobe)", wk[200] = "";
-	struct ks_probe *pr;
+	struct ks_probe *pr = ks_probe__new();
 	int rc = -1;
 
-	if (!p || p->kind != TRACE_P_KFUNC)
-		return 0;
-	pr = ks_probe__new();
-	if (!pr) {
-		snprintf(err, len, "%s: cannot probe the kernel: %s", st->text, strerror(errno));
-		return -1;
-	}
+	if (!pr)
+		return fail(err, len, "%s: cannot probe the kernel: %s", text, strerror(errno));
+	p->fentry = false;
 	if (!p->kprobe_only && !ks_probe(pr, KS_FAM_FENTRY, p->func, wf, sizeof(wf))) {
 		p->fentry = true;
 		rc = 0;
@@ -305,10 +297,20 @@ static int trace_kernel_check(void *state, char *err, size_t len)
 		rc = 0;
 	} else {
 		snprintf(err, len, "%s: kernel functions cannot be traced on this kernel: fentry: "
-			 "%s; kprobes: %s", st->text, wf, wk);
+			 "%s; kprobes: %s", text, wf, wk);
 	}
 	ks_probe__free(pr);
 	return rc;
+}
+
+/* A kernel function: its family, or the missing features named (the command exits 1). */
+static int trace_kernel_check(void *state, char *err, size_t len)
+{
+	struct trace_state *st = state;
+
+	if (!st->p || st->p->kind != TRACE_P_KFUNC)
+		return 0;
+	return trace_kfunc_choose(st->p, st->text, err, len);
 }
 
 static bool trace_want_slot(const void *state, const struct ks_slot *slot)

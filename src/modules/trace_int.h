@@ -74,6 +74,11 @@ int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t le
  * messages. Returns 0, or -1 with one line in @err. */
 int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t len);
 
+/* trace.c: a kernel function's family: fentry where the kernel allows it (unless
+ * kprobe:), else a kprobe (@p->fentry says). Returns 0, or -1 with both missing features
+ * named in @err. */
+int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_t len);
+
 /* The fields of tracepoint format file text @fmt into @p (with comm, pid, tid). Returns 0,
  * or -1 with one line in @err. */
 int trace_probe_tp_fields(struct trace_probe *p, const char *fmt, char *err, size_t len);

@@ -237,3 +237,53 @@ def test_missing_file_and_nothing_left(tmp_path):
     while ids & bpftool_ids("prog") and time.time() < deadline:
         time.sleep(0.1)
     assert not ids & bpftool_ids("prog")
+
+
+KFUNC_YAML = """\
+metrics:
+  - name: mt_getppid_total
+    type: counter
+    probe: kfunc:{fn}
+    filter: pid == {pid}
+  - name: mt_forks_total
+    type: counter
+    probe: sched:sched_process_fork
+    filter: parent_pid == {pid}
+"""
+
+
+@pytest.mark.kernels
+def test_kernel_function_counter(tmp_path, kernel_hooks):
+    """fcalls enters getppid's kernel function N times and forks N times: a kfunc: counter
+    (fentry where allowed, else a kprobe) filtered on its pid says N, beside a tracepoint
+    counter saying N. Where the kernel has neither fentry nor kprobes (this host): the
+    kfunc metric is left out with one line naming both features, and the other still
+    counts exactly N."""
+    from test_trace import getppid_function, has_kprobes
+    n = 1000 // SCALE
+    h = Helper("fcalls", n)
+    try:
+        (tmp_path / "m.yaml").write_text(KFUNC_YAML.format(fn=getppid_function(), pid=h.pid))
+        port = free_port()
+        k = agent(tmp_path / "m.yaml", port)
+        usable = kernel_hooks.usable("exec", "fentry") or has_kprobes()
+        try:
+            h.go()
+            assert h.readline().startswith("done")
+            got = scrape_until(port, lambda g: g.get(("ksight_mt_forks_total", L())) == n and
+                               (not usable or g.get(("ksight_mt_getppid_total", L())) == n))
+        finally:
+            rc = k.stop()
+    finally:
+        h.kill()
+    assert rc == 0, k.stderr
+    assert got[("ksight_mt_forks_total", L())] == n
+    left = [l for l in k.stderr.splitlines() if "left out" in l]
+    if usable:
+        assert got[("ksight_mt_getppid_total", L())] == n
+        assert left == []
+    else:
+        assert ("ksight_mt_getppid_total", L()) not in got
+        (line,) = left
+        assert "ksight_mt_getppid_total left out" in line
+        assert "fentry:" in line and "kprobes:" in line
