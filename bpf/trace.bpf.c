@@ -8,7 +8,13 @@
  * configuration at once. Everything is aggregated here; records flow only with -f.
  */
 #include "common.bpf.h"
+#include <bpf/usdt.bpf.h>
 #include "trace.h"
+
+#define TRACE_K_TP 0		/* the record is the context */
+#define TRACE_K_REGS 1		/* uprobe: arguments in the registers */
+#define TRACE_K_USDT 2		/* USDT: arguments where the probe's note says */
+#define TRACE_K_FENTRY 3	/* fentry: arguments in the trampoline's u64 array */
 
 /* Not const: the verifier must not specialize the programs for one configuration. */
 struct trace_conf trace_conf = {};
@@ -87,8 +93,31 @@ static __always_inline __u64 uprobe_reg(struct pt_regs *regs, __u32 kind, __u32 
 	return x;
 }
 
+/* fentry's argument @idx (0-5): the context is the trampoline's array of u64, read with
+ * a helper at a constant offset per path, as uprobe_reg() does. */
+static __always_inline __u64 fentry_arg(void *ctx, __u32 idx)
+{
+	__u32 off;
+	__u64 x = 0;
+
+	if (idx == 0)
+		off = 0;
+	else if (idx == 1)
+		off = 8;
+	else if (idx == 2)
+		off = 16;
+	else if (idx == 3)
+		off = 24;
+	else if (idx == 4)
+		off = 32;
+	else
+		off = 40;
+	bpf_probe_read_kernel(&x, sizeof(x), ctx + off);
+	return x;
+}
+
 /* Field @i of this hit into @v: from the record @ctx (tracepoint) or the registers. */
-static __always_inline void read_field(void *ctx, bool uprobe, struct trace_vals *v, __u32 i,
+static __always_inline void read_field(void *ctx, int how, struct trace_vals *v, __u32 i,
 				       __u64 pid_tgid)
 {
 	const struct trace_field *f = &trace_conf.f[i & (TRACE_FIELDS - 1)];
@@ -103,7 +132,14 @@ static __always_inline void read_field(void *ctx, bool uprobe, struct trace_vals
 			bpf_get_current_comm(s, TASK_COMM_LEN);
 			return;
 		}
-		if (uprobe) {
+		if (how == TRACE_K_USDT) {
+			long a = 0;
+
+			if (kind == TRACE_F_USDTSTR && !bpf_usdt_arg(ctx, off, &a))
+				bpf_probe_read_user_str(s, TRACE_STR, (void *)a);
+			return;
+		}
+		if (how == TRACE_K_REGS) {
 			if (kind == TRACE_F_USTR) {
 				x = uprobe_reg(ctx, off == 6 ? TRACE_F_RET : TRACE_F_ARG, off);
 				bpf_probe_read_user_str(s, TRACE_STR, (void *)x);
@@ -126,8 +162,15 @@ static __always_inline void read_field(void *ctx, bool uprobe, struct trace_vals
 		x = pid_tgid >> 32;
 	} else if (kind == TRACE_F_TID) {
 		x = (__u32)pid_tgid;
-	} else if (uprobe) {
+	} else if (how == TRACE_K_USDT) {
+		long a = 0;
+
+		bpf_usdt_arg(ctx, off, &a);
+		x = a;
+	} else if (how == TRACE_K_REGS) {
 		x = uprobe_reg(ctx, kind, off);
+	} else if (how == TRACE_K_FENTRY) {
+		x = fentry_arg(ctx, off);
 	} else {
 		size = ks_mask(size - 1, 7) + 1;
 		bpf_probe_read_kernel(&x, size, ctx + off);
@@ -233,7 +276,7 @@ static __always_inline void *make_key(struct trace_buf *sc)
 	const struct trace_kpart *p = &trace_conf.k[0];
 	__u32 fi = p->field & (TRACE_FIELDS - 1);
 
-	if (trace_conf.nkeys == 1)
+	if (trace_conf.nkeys == 1 && !trace_conf.hkey)
 		return trace_num(trace_conf.f[fi].kind) ? (void *)&sc->v.num[fi] :
 							  (void *)sc->v.str[fi];
 #pragma clang loop unroll(disable)
@@ -255,25 +298,49 @@ static __always_inline void *make_key(struct trace_buf *sc)
 }
 
 /* Per-CPU rows: a hit adds to its CPU's count with no atomic operation. */
-static __always_inline void count_key(struct trace_buf *sc)
+static __always_inline void count_add(void *key, __u64 inc)
 {
-	void *key = make_key(sc);
-	__u64 one = 1, *n;
+	__u64 *n;
 
 	n = bpf_map_lookup_elem(&trace_counts, key);
 	if (n) {
-		(*n)++;
+		*n += inc;
 		return;
 	}
 	/* an update from BPF sets this CPU's value and zeroes the others' */
-	if (bpf_map_update_elem(&trace_counts, key, &one, BPF_NOEXIST)) {
+	if (bpf_map_update_elem(&trace_counts, key, &inc, BPF_NOEXIST)) {
 		/* another program made the row meanwhile (a uprobe can be preempted) */
 		n = bpf_map_lookup_elem(&trace_counts, key);
 		if (n)
-			(*n)++;
+			*n += inc;
 		else
 			ks_lost(TRACE_EV_COUNT);
 	}
+}
+
+static __always_inline void count_key(struct trace_buf *sc)
+{
+	count_add(make_key(sc), 1);
+}
+
+/* ksight run --metrics' histogram per key: the key's bucket row counts the hit, its
+ * TRACE_HSUM row adds the value. */
+static __always_inline void hist_key(struct trace_buf *sc)
+{
+	__u32 fi = trace_conf.hist_field & (TRACE_FIELDS - 1);
+	__u32 off = ks_mask(trace_conf.hkey_off, 255);
+	__u64 x = sc->v.num[fi], slot;
+	void *key = make_key(sc);
+
+	if (trace_conf.f[fi].is_signed && (__s64)x < 0)
+		slot = 0;
+	else
+		slot = ks_log2(x);
+	bpf_probe_read_kernel(sc->key + off, sizeof(slot), &slot);
+	count_add(key, 1);
+	slot = TRACE_HSUM;
+	bpf_probe_read_kernel(sc->key + off, sizeof(slot), &slot);
+	count_add(key, x);
 }
 
 static __always_inline void hist(const struct trace_vals *v)
@@ -307,9 +374,11 @@ __noinline int trace_keep(__u64 pid_tgid)
 	sc = bpf_map_lookup_elem(&trace_buf, &zero);
 	if (!sc)
 		return 0;
-	if (trace_conf.nkeys)
+	if (trace_conf.hkey)
+		hist_key(sc);
+	else if (trace_conf.nkeys)
 		count_key(sc);
-	if (trace_conf.hist)
+	if (trace_conf.hist && !trace_conf.hkey)
 		hist(&sc->v);
 	if (trace_conf.events) {
 		e = ks_reserve(TRACE_EV_EVENT, sizeof(*e), pid_tgid);
@@ -321,7 +390,7 @@ __noinline int trace_keep(__u64 pid_tgid)
 	return 0;
 }
 
-static __always_inline int trace_hit(void *ctx, bool uprobe)
+static __always_inline int trace_hit(void *ctx, int how)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct trace_buf *sc;
@@ -338,7 +407,7 @@ static __always_inline int trace_hit(void *ctx, bool uprobe)
 		for (__u32 i = 0; i < TRACE_FIELDS; i++) {
 			if (i >= nf)
 				break;
-			read_field(ctx, uprobe, &sc->v, i, pid_tgid);
+			read_field(ctx, how, &sc->v, i, pid_tgid);
 		}
 		if (trace_conf.nops) {
 			if (!trace_filter())
@@ -353,13 +422,33 @@ static __always_inline int trace_hit(void *ctx, bool uprobe)
 SEC("tracepoint")
 int trace__tp(void *ctx)
 {
-	return trace_hit(ctx, false);
+	return trace_hit(ctx, TRACE_K_TP);
 }
 
 SEC("uprobe")
 int trace__uprobe(struct pt_regs *ctx)
 {
-	return trace_hit(ctx, true);
+	return trace_hit(ctx, TRACE_K_REGS);
+}
+
+/* Kernel functions: fentry where the kernel allows it (its target set before load),
+ * else a kprobe (the same registers as a uprobe). */
+SEC("fentry")
+int trace__fentry(void *ctx)
+{
+	return trace_hit(ctx, TRACE_K_FENTRY);
+}
+
+SEC("kprobe")
+int trace__kprobe(struct pt_regs *ctx)
+{
+	return trace_hit(ctx, TRACE_K_REGS);
+}
+
+SEC("usdt")
+int trace__usdt(struct pt_regs *ctx)
+{
+	return trace_hit(ctx, TRACE_K_USDT);
 }
 
 char LICENSE[] SEC("license") = "GPL";

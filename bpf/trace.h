@@ -35,12 +35,15 @@ enum trace_fkind {
 	TRACE_F_RET,		/* uretprobe: the return value */
 	TRACE_F_USTR,		/* uprobe: the user string argument @off (0-5; 6: the return
 				 * value) points to */
+	TRACE_F_UARG,		/* USDT: argument @off (0-11), bpf_usdt_arg() */
+	TRACE_F_USDTSTR,	/* USDT: the user string argument @off points to */
 };
 
 /* Whether a field of @kind is a number (else a string). */
 static inline int trace_num(__u32 kind)
 {
-	return kind == TRACE_F_INT || (kind >= TRACE_F_PID && kind <= TRACE_F_RET);
+	return kind == TRACE_F_INT || (kind >= TRACE_F_PID && kind <= TRACE_F_RET) ||
+	       kind == TRACE_F_UARG;
 }
 
 struct trace_field {
@@ -95,7 +98,14 @@ struct trace_conf {
 	__u32 pad;
 	struct trace_op ops[TRACE_OPS];
 	struct trace_strc s[TRACE_STRS];
+	/* ksight run --metrics: a log2 histogram per key. The hist field's bucket (8 bytes)
+	 * goes at @hkey_off in the key after the parts, and the row counts 1; the same key
+	 * with bucket TRACE_HSUM adds the value (the sum, two's complement). */
+	__u32 hkey;
+	__u32 hkey_off;
 };
+
+#define TRACE_HSUM 64		/* hkey: the bucket of the sum row */
 
 /* What a hit read, per CPU: integers sign- or zero-extended, strings zero padded. */
 struct trace_vals {

@@ -18,6 +18,7 @@
 #include "sink/http_api.h"
 #include "sink/otlp.h"
 #include "sink/map_api.h"
+#include "modules/metrics.h"
 #include "sink/prom.h"
 #include "sink/store.h"
 
@@ -40,6 +41,8 @@ static const char usage[] =
 	"  ksight run --bpf tcp_retrans_port.bpf.o   # also your own BPF object, its maps\n"
 	"                                    # on /metrics (docs/userbpf.md, examples/)\n"
 	"  ksight run --bpf prog.bpf.o:prog.manifest # ... renamed by a manifest\n"
+	"  ksight run --metrics my.yaml      # counters and histograms declared in YAML\n"
+	"                                    # (tracepoints, uprobes, USDT; docs/metrics.md)\n"
 	"  ksight run --store /srv/k.db --retention 2d --store-max-mb 100\n"
 	"                                    # history elsewhere, 2 days, at most 100 MB\n"
 	"  ksight run --no-store             # no history (ksight query has nothing new)\n"
@@ -59,6 +62,7 @@ struct run_opts {
 	const char *token_file;	/* --token-file FILE */
 	bool bpf_stats;		/* --bpf-stats */
 	struct ks_strs bpf;	/* --bpf OBJ[:MANIFEST], repeatable */
+	const char *metrics;	/* --metrics FILE */
 	const char *store;	/* --store PATH|none, NULL: the default */
 	bool no_store;		/* --no-store */
 	const char *retention;	/* --retention DUR */
@@ -74,7 +78,8 @@ struct run_opts {
 /* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 14];
+	/* the 15 options below, a --no-MODULE per module, the end */
+	static struct ks_opt t[KS_MOD_MAX + 16];
 	static const char *const encodings[] = { "json", "protobuf", NULL };
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
@@ -97,6 +102,9 @@ static const struct ks_opt *run_table(void)
 				  "OBJ[:MANIFEST]", "also load this compiled CO-RE BPF object, attach "
 				  "its programs by section and export its maps on /metrics "
 				  "(repeatable; implies --bpf-stats; docs/userbpf.md)" };
+	t[k++] = (struct ks_opt){ "metrics", 0, KS_OPT_STR, offsetof(struct run_opts, metrics),
+				  "FILE", "also these metrics, declared in YAML: counters and histograms "
+				  "of tracepoints, uprobes and USDT probes (docs/metrics.md)" };
 	t[k++] = (struct ks_opt){ "store", 0, KS_OPT_STR, offsetof(struct run_opts, store),
 				  "PATH", "keep history in this SQLite file, or none (default: $"
 				  KS_STORE_ENV ", else " KS_STORE_DEFAULT ")", 0, 4000 };
@@ -221,6 +229,7 @@ int cmd_run(int argc, char **argv)
 	const char *pos[KS_OPTS_MAX_POS];
 	char err[KS_ERR_LEN];
 	struct ks_userbpf *ub = NULL;
+	struct ks_ymetrics *ym = NULL;
 	struct ks_ctx *ctx;
 	int n = 0, nmods = 0, npos, rc;
 
@@ -266,7 +275,7 @@ int cmd_run(int argc, char **argv)
 		common.interval = 10;
 	common.agent = true;
 	/* a user's programs come to be measured: their cost is on /metrics */
-	common.bpf_stats = ro.bpf_stats || ro.bpf.n;
+	common.bpf_stats = ro.bpf_stats || ro.bpf.n || ro.metrics;
 	if (ro.bpf.n) {
 		ks_log_init(common.verbose);
 		ub = ks_userbpf__open(ro.bpf.v, ro.bpf.n, err, sizeof(err));
@@ -275,8 +284,14 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (ro.metrics && !(ym = ks_ymetrics__open(ro.metrics, err, sizeof(err)))) {
+		fprintf(stderr, "ksight run: %s\n", err);
+		ks_userbpf__free(ub);
+		return 2;
+	}
 	if (ks_require_kernel("run")) {
 		ks_userbpf__free(ub);
+		ks_ymetrics__free(ym);
 		return 1;
 	}
 	for (int i = 0; i < nmods; i++) {
@@ -300,6 +315,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (ub)
 		ks_userbpf__attach_to(ub, ctx);
+	if (ym)
+		ks_ymetrics__attach_to(ym, ctx);
 	rc = ks_ctx__start(ctx) ? 1 : 0;
 	if (!rc)
 		ks_ctx__publish_status(ctx);	/* for /api/status */
@@ -308,12 +325,14 @@ int cmd_run(int argc, char **argv)
 	ks_ctx__free(ctx);
 done:
 	ks_userbpf__free(ub);
+	ks_ymetrics__free(ym);
 	for (int i = 0; i < n; i++)
 		free(states[i]);
 	return rc;
 oom:
 	fprintf(stderr, "ksight run: out of memory\n");
 	ks_userbpf__free(ub);
+	ks_ymetrics__free(ym);
 	for (int i = 0; i < n; i++)
 		free(states[i]);
 	return 1;

@@ -79,6 +79,12 @@ int ks_attach_usdt(struct ks_ctx *ctx, struct bpf_program *prog, const char *bin
 		   const char *provider, const char *name, int pid);
 
 /*
+ * Attach program @prog to kernel function @func: as fentry (SEC("fentry"), its target set
+ * before load) when @fentry, else as a kprobe (SEC("kprobe")).
+ */
+int ks_attach_kfunc(struct ks_ctx *ctx, struct bpf_program *prog, const char *func, bool fentry);
+
+/*
  * Attach tracepoint program @prog (SEC("tracepoint"): its context is the raw record) to
  * tracepoint @category:@name, chosen at run time.
  */

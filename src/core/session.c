@@ -29,9 +29,11 @@ void ks_ctx__request_stop(void)
 /* ctx.c's free calls this once start has loaded anything. */
 static void unload(struct ks_ctx *c)
 {
-	if (c->extra.stop)
-		c->extra.stop(c->extra.arg);
-	c->extra.stop = NULL;
+	for (int i = 0; i < c->nextra; i++) {
+		if (c->extra[i].stop)
+			c->extra[i].stop(c->extra[i].arg);
+		c->extra[i].stop = NULL;
+	}
 	ks_selfstats_free(&c->self);
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
@@ -49,7 +51,8 @@ void ks_ctx_say(const struct ks_ctx *c, const char *msg, const char *suffix)
 
 void ks_ctx__set_extra(struct ks_ctx *c, const struct ks_extra *e)
 {
-	c->extra = *e;
+	if (c->nextra < KS_EXTRAS)
+		c->extra[c->nextra++] = *e;
 }
 
 int ks_ctx__select(struct ks_ctx *c)
@@ -137,8 +140,10 @@ int ks_ctx__start(struct ks_ctx *c)
 	for (int i = 0; i < c->ninst; i++)
 		if (!c->inst[i].failed && c->inst[i].m->started)
 			c->inst[i].m->started(c, c->inst[i].state);
-	if (c->extra.start) {
-		err = c->extra.start(c, c->extra.arg);
+	for (int i = 0; i < c->nextra; i++) {
+		if (!c->extra[i].start)
+			continue;
+		err = c->extra[i].start(c, c->extra[i].arg);
 		if (err < 0)
 			return err;
 		c->nlinks += err;
@@ -176,8 +181,9 @@ static void collect(struct ks_ctx *c)
 		if (!in->failed && in->m->collect)
 			in->m->collect(c, in->state, in->o.skel);
 	}
-	if (c->extra.collect)
-		c->extra.collect(c, c->extra.arg);
+	for (int i = 0; i < c->nextra; i++)
+		if (c->extra[i].collect)
+			c->extra[i].collect(c, c->extra[i].arg);
 }
 
 /* Agent: the kernel's aggregates into the registry, then each module's line of the last

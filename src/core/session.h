@@ -63,7 +63,9 @@ struct ks_extra {
 	void *arg;
 };
 
-/* Set the session's one extra before start. */
+#define KS_EXTRAS 4
+
+/* Add an extra before start (up to KS_EXTRAS; run in the order added). */
 void ks_ctx__set_extra(struct ks_ctx *c, const struct ks_extra *e);
 
 /* Only choose hooks (status). Returns 0 or -errno. */

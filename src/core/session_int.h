@@ -80,7 +80,8 @@ struct ks_ctx {
 	bool said_values_dropped;
 	struct ks_metric *m_malformed, *m_refused;
 	struct ks_selfstats self;	/* agent: programs, maps, ring buffer */
-	struct ks_extra extra;		/* ks_ctx__set_extra (ksight run --bpf) */
+	struct ks_extra extra[KS_EXTRAS];	/* ks_ctx__set_extra (run --bpf, --metrics) */
+	int nextra;
 	/* undo what start loaded (session.c): set once something is, so that ctx.c, which a
 	 * unit test links, never needs the BPF side */
 	void (*unload)(struct ks_ctx *c);

@@ -16,6 +16,12 @@
 #include <unistd.h>
 
 #include "core/attachments.h"
+#include <bpf/btf.h>
+
+#include "core/btfcache.h"
+#include "core/elflist.h"
+#include "core/kfuncs.h"
+#include "core/probe.h"
 #include "core/elfsym.h"
 #include "core/tracepoints.h"
 #include "modules/trace_int.h"
@@ -159,10 +165,66 @@ static int build_conf(struct trace_state *st, char *err, size_t len)
 	return 0;
 }
 
-static int resolve(struct trace_state *st, char *err, size_t len)
+/* A USDT probe: its note in the binary, whose argument specs give the fields (every
+ * site of one probe has the same count). */
+static int usdt_load(struct trace_probe *p, const char *text, char *err, size_t len)
 {
-	struct trace_probe *p = st->p;
+	struct ks_usdt *u = NULL;
+	int n = ks_usdt_list(p->path, &u), found = -1;
+
+	if (n < 0)
+		return fail(err, len, "%s: cannot read its USDT notes: %s", text, strerror(-n));
+	for (int i = 0; i < n && found < 0; i++)
+		if (!strcmp(u[i].provider, p->provider) && !strcmp(u[i].name, p->func))
+			found = i;
+	if (found < 0) {
+		free(u);
+		return fail(err, len, "%s: no USDT probe %s:%s in %s (ksight tplist -l %s lists "
+			    "them)", text, p->provider, p->func, p->path, p->bin);
+	}
+	trace_probe_usdt_fields(p, u[found].args);
+	free(u);
+	return 0;
+}
+
+/* A kernel function: one the kernel's BTF has and ftrace can hook (tplist's list), its
+ * arguments named by its BTF prototype. Without BTF: arg0..arg5, unchecked. */
+static int kfunc_load(struct trace_probe *p, const char *text, char *err, size_t len)
+{
+	const struct btf *btf = ks_vmlinux_btf();
+	const char *names[6] = { 0 };
+	const struct btf_type *t;
+	char **found = NULL;
+	bool mounted = false, traceable = false;
+	const char *tracefs;
+	int n, id, nargs;
+
+	if (!btf) {
+		trace_probe_k_fields(p, 6, NULL);
+		return 0;
+	}
+	tracefs = ks_tracefs_get(&mounted);
+	n = ks_kfuncs(btf, tracefs, p->func, &found, &traceable);
+	ks_tracefs_done(mounted);
+	ks_elf_names_free(found, n);
+	if (n <= 0)
+		return fail(err, len, "%s: no kernel function %s%s (ksight tplist -K lists them)",
+			    text, p->func, traceable ? " that fentry or kprobes can hook" : "");
+	id = btf__find_by_name_kind(btf, p->func, BTF_KIND_FUNC);
+	t = id > 0 ? btf__type_by_id(btf, btf__type_by_id(btf, id)->type) : NULL;
+	nargs = t && btf_is_func_proto(t) ? btf_vlen(t) : 6;
+	for (int i = 0; t && btf_is_func_proto(t) && i < nargs && i < 6; i++)
+		names[i] = btf__name_by_offset(btf, btf_params(t)[i].name_off);
+	trace_probe_k_fields(p, nargs > 6 ? 6 : nargs, names);
+	return 0;
+}
+
+int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t len)
+{
 	char path[PATH_MAX], why[512];
+
+	if (p->kind == TRACE_P_KFUNC)
+		return kfunc_load(p, text, err, len);
 
 	if (p->kind == TRACE_P_TP) {
 		bool mounted = false;
@@ -184,9 +246,12 @@ static int resolve(struct trace_state *st, char *err, size_t len)
 		return rc;
 	}
 	if (ks_elf_resolve(p->bin, -1, path, sizeof(path), why, sizeof(why)))
-		return fail(err, len, "%s: %s", st->text, why);
+		return fail(err, len, "%s: %s", text, why);
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	if (p->kind == TRACE_P_USDT)
+		return usdt_load(p, text, err, len);
 	if (ks_elf_func_offset(path, p->func, &p->off, why, sizeof(why)))
-		return fail(err, len, "%s: %s", st->text, why);
+		return fail(err, len, "%s: %s", text, why);
 	trace_probe_u_fields(p);
 	return 0;
 }
@@ -211,9 +276,41 @@ static int trace_args(void *state, struct ks_common *common, const char **pos, i
 	/* without root the command stops at the root check, after this */
 	if (geteuid() != 0)
 		return 0;
-	if (resolve(st, err, len))
+	if (trace_probe_load(st->p, st->text, err, len))
 		return -1;
 	return build_conf(st, err, len);
+}
+
+int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_t len)
+{
+	char wf[200] = "not tried (kprobe: asks for a kprobe)", wk[200] = "";
+	struct ks_probe *pr = ks_probe__new();
+	int rc = -1;
+
+	if (!pr)
+		return fail(err, len, "%s: cannot probe the kernel: %s", text, strerror(errno));
+	p->fentry = false;
+	if (!p->kprobe_only && !ks_probe(pr, KS_FAM_FENTRY, p->func, wf, sizeof(wf))) {
+		p->fentry = true;
+		rc = 0;
+	} else if (!ks_probe(pr, KS_FAM_KPROBE, p->func, wk, sizeof(wk))) {
+		rc = 0;
+	} else {
+		snprintf(err, len, "%s: kernel functions cannot be traced on this kernel: fentry: "
+			 "%s; kprobes: %s", text, wf, wk);
+	}
+	ks_probe__free(pr);
+	return rc;
+}
+
+/* A kernel function: its family, or the missing features named (the command exits 1). */
+static int trace_kernel_check(void *state, char *err, size_t len)
+{
+	struct trace_state *st = state;
+
+	if (!st->p || st->p->kind != TRACE_P_KFUNC)
+		return 0;
+	return trace_kfunc_choose(st->p, st->text, err, len);
 }
 
 static bool trace_want_slot(const void *state, const struct ks_slot *slot)
@@ -222,7 +319,8 @@ static bool trace_want_slot(const void *state, const struct ks_slot *slot)
 
 	if (!st->p)	/* `ksight status`: what the slots would use */
 		return true;
-	if (st->p->kind == TRACE_P_TP)
+	if (st->p->kind == TRACE_P_TP || st->p->kind == TRACE_P_USDT ||
+	    st->p->kind == TRACE_P_KFUNC)
 		return false;
 	return (st->p->kind == TRACE_P_URETPROBE) == !!strstr(slot->name, "returns");
 }
@@ -237,6 +335,18 @@ static int trace_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->bss->trace_conf = st->conf;
 	if (st->p->kind == TRACE_P_TP)
 		bpf_program__set_autoload(skel->progs.trace__tp, true);
+	if (st->p->kind == TRACE_P_USDT)
+		bpf_program__set_autoload(skel->progs.trace__usdt, true);
+	if (st->p->kind == TRACE_P_KFUNC && st->p->fentry) {
+		int err = bpf_program__set_attach_target(skel->progs.trace__fentry, 0,
+							 st->p->func);
+
+		if (err)
+			return err;
+		bpf_program__set_autoload(skel->progs.trace__fentry, true);
+	} else if (st->p->kind == TRACE_P_KFUNC) {
+		bpf_program__set_autoload(skel->progs.trace__kprobe, true);
+	}
 	bpf_map__set_key_size(skel->maps.trace_counts, st->keylen ? st->keylen : 1);
 	if (!st->keylen)
 		bpf_map__set_max_entries(skel->maps.trace_counts, 1);
@@ -252,6 +362,12 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 
 	if (p->kind == TRACE_P_TP)
 		return ks_attach_tracepoint(ctx, skel->progs.trace__tp, p->cat, p->name);
+	if (p->kind == TRACE_P_KFUNC)
+		return ks_attach_kfunc(ctx, p->fentry ? skel->progs.trace__fentry :
+				       skel->progs.trace__kprobe, p->func, p->fentry);
+	if (p->kind == TRACE_P_USDT)
+		return ks_attach_usdt(ctx, skel->progs.trace__usdt, p->bin, p->provider, p->func,
+				      c->pid ? (int)c->pid : -1);
 	struct ks_uprobe_spec s = {
 		.binary = p->bin,
 		.offset = p->off,
@@ -295,11 +411,16 @@ const struct ks_module trace_module = {
 		 "  ksight trace u:libc.so.6:malloc --hist arg0 -p 1234\n"
 		 "  ksight trace r:/usr/bin/bash:readline --count-by comm,retval_str\n"
 		 "  ksight trace u:libc.so.6:access -f comm,arg0_str\n"
+		 "  ksight trace usdt:./app:myapp:request -C arg0 --hist arg1\n"
+		 "  ksight trace kfunc:vfs_read --hist count -p 1234   # fentry, else a kprobe\n"
 		 "\n"
 		 "PROBE: CATEGORY:NAME or t:CATEGORY:NAME, a tracepoint (fields from its tracefs\n"
 		 "format: ksight tplist -v NAME); u:BINARY:FUNCTION, a user function (fields\n"
 		 "arg0..arg5, and arg0_str..arg5_str: the user strings they point to);\n"
-		 "r:BINARY:FUNCTION, its return (retval, retval_str). Every probe also\n"
+		 "r:BINARY:FUNCTION, its return (retval, retval_str); usdt:BINARY:PROVIDER:NAME,\n"
+		 "a USDT probe (arg0..argN as its note says, arg0_str...); kfunc:FUNCTION,\n"
+		 "a kernel function by fentry where allowed, else a kprobe (kprobe:FUNCTION:\n"
+		 "a kprobe only; arg0..arg5 and the names its BTF gives them). Every probe also\n"
 		 "has comm, pid and tid of the current task (cur_comm, cur_pid, cur_tid where\n"
 		 "the record has fields of those names). Filters, counts and histograms run in\n"
 		 "the kernel; with neither --count-by, --hist nor -f, hits are counted.\n"
@@ -313,6 +434,7 @@ const struct ks_module trace_module = {
 	.args = trace_args,
 	.args_usage = " PROBE",
 	.want_slot = trace_want_slot,
+	.kernel_check = trace_kernel_check,
 	.setup = trace_setup,
 	.attach = trace_attach,
 	.event = trace_event_cb,

@@ -13,7 +13,7 @@
 #include "core/module.h"
 #include "trace.h"
 
-enum trace_pkind { TRACE_P_TP, TRACE_P_UPROBE, TRACE_P_URETPROBE };
+enum trace_pkind { TRACE_P_TP, TRACE_P_UPROBE, TRACE_P_URETPROBE, TRACE_P_USDT, TRACE_P_KFUNC };
 
 /* A field the probe offers, by name. */
 struct trace_fdef {
@@ -27,7 +27,12 @@ struct trace_probe {
 	enum trace_pkind kind;
 	char cat[128], name[128];	/* tracepoint: category and name */
 	char bin[4096];			/* uprobe: the binary as given */
-	char func[256];			/* uprobe: the function */
+	char func[256];			/* uprobe: the function; USDT: the probe's name */
+	char provider[128];		/* USDT: the provider */
+	char path[4096];		/* uprobe, USDT: the binary found (trace_probe_load) */
+	bool kprobe_only;		/* kernel function: "kprobe:" (else "kfunc:": fentry
+					 * first) */
+	bool fentry;			/* kernel function: fentry chosen (kernel_check) */
 	uint64_t off;			/* uprobe: the function's file offset */
 	struct trace_fdef defs[TRACE_FDEFS];
 	int ndefs;
@@ -58,16 +63,33 @@ struct trace_state {
 
 /*
  * Parse PROBE @s into @p: "cat:name" or "t:cat:name" (tracepoint), "u:PATH:func" (uprobe),
- * "r:PATH:func" (uretprobe); only the syntax (the names are checked by trace_probe_load).
+ * "r:PATH:func" (uretprobe), "usdt:PATH:provider:name" (USDT), "kfunc:func" or
+ * "kprobe:func" (a kernel function: fentry or kprobe, kprobe only); only the syntax (the names are checked by trace_probe_load).
  * Returns 0, or -1 with one line in @err.
  */
 int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t len);
+
+/* trace.c: check @p's names against the system (the tracepoint's format file, the
+ * binary's function or USDT probe) and fill its fields. @text: PROBE as given, for
+ * messages. Returns 0, or -1 with one line in @err. */
+int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t len);
+
+/* trace.c: a kernel function's family: fentry where the kernel allows it (unless
+ * kprobe:), else a kprobe (@p->fentry says). Returns 0, or -1 with both missing features
+ * named in @err. */
+int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_t len);
 
 /* The fields of tracepoint format file text @fmt into @p (with comm, pid, tid). Returns 0,
  * or -1 with one line in @err. */
 int trace_probe_tp_fields(struct trace_probe *p, const char *fmt, char *err, size_t len);
 /* The fields of a uprobe (arg0..arg5) or uretprobe (retval), with comm, pid, tid. */
 void trace_probe_u_fields(struct trace_probe *p);
+/* The fields of a kernel function of @nargs arguments (0-6), named @names (NULL, or
+ * entries NULL or "": only argN): argN, their names, comm, pid, tid. */
+void trace_probe_k_fields(struct trace_probe *p, int nargs, const char *const *names);
+/* The fields of a USDT probe whose note's argument specs are @args ("-4@%esi 8@%rax"):
+ * arg0..argN-1 (signed as the spec says) and arg0_str..., with comm, pid, tid. */
+void trace_probe_usdt_fields(struct trace_probe *p, const char *args);
 
 /*
  * The index in @c->f of @p's field named by the @n bytes at @name, added if new.

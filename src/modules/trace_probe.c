@@ -47,6 +47,41 @@ int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t le
 	const char *a = s, *colon;
 
 	memset(p, 0, sizeof(*p));
+	if (!strncmp(s, "usdt:", 5)) {
+		const char *name, *prov;
+
+		p->kind = TRACE_P_USDT;
+		a = s + 5;
+		name = strrchr(a, ':');
+		prov = name && name > a ? memrchr(a, ':', name - a) : NULL;
+		if (!prov || prov == a || prov + 1 == name || !name[1]) {
+			snprintf(err, len, "%s: expected usdt:PATH:PROVIDER:NAME", s);
+			return -1;
+		}
+		if ((size_t)(prov - a) >= sizeof(p->bin) ||
+		    (size_t)(name - prov - 1) >= sizeof(p->provider) ||
+		    strlen(name + 1) >= sizeof(p->func)) {
+			snprintf(err, len, "%s: name too long", s);
+			return -1;
+		}
+		memcpy(p->bin, a, prov - a);
+		memcpy(p->provider, prov + 1, name - prov - 1);
+		snprintf(p->func, sizeof(p->func), "%s", name + 1);
+		return 0;
+	}
+	if (!strncmp(s, "kfunc:", 6) || !strncmp(s, "kprobe:", 7)) {
+		p->kind = TRACE_P_KFUNC;
+		p->kprobe_only = s[1] == 'p';
+		a = strchr(s, ':') + 1;
+		if (!*a || strlen(a) >= sizeof(p->func) || strspn(a, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") != strlen(a)) {
+			snprintf(err, len, "%s: expected %s:FUNCTION (a kernel function's name)", s,
+				 p->kprobe_only ? "kprobe" : "kfunc");
+			return -1;
+		}
+		snprintf(p->func, sizeof(p->func), "%s", a);
+		return 0;
+	}
 	if (!strncmp(s, "u:", 2) || !strncmp(s, "r:", 2)) {
 		p->kind = s[0] == 'u' ? TRACE_P_UPROBE : TRACE_P_URETPROBE;
 		a = s + 2;
@@ -69,8 +104,8 @@ int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t le
 	colon = strchr(a, ':');
 	if (!colon || colon == a || !colon[1] || strchr(colon + 1, ':') || strchr(a, '/') ||
 	    strpbrk(a, "*?[")) {
-		snprintf(err, len, "%s: expected CATEGORY:NAME, t:CATEGORY:NAME, u:PATH:FUNCTION "
-			 "or r:PATH:FUNCTION", s);
+		snprintf(err, len, "%s: expected CATEGORY:NAME, t:CATEGORY:NAME, u:PATH:FUNCTION, "
+			 "r:PATH:FUNCTION, usdt:PATH:PROVIDER:NAME or kfunc:FUNCTION", s);
 		return -1;
 	}
 	if ((size_t)(colon - a) >= sizeof(p->cat) || strlen(colon + 1) >= sizeof(p->name)) {
@@ -130,6 +165,41 @@ void trace_probe_u_fields(struct trace_probe *p)
 			snprintf(name, sizeof(name), "arg%d_str", i);
 			add(p, name, TRACE_F_USTR, i, TRACE_STR, false);
 		}
+	}
+	add_task(p);
+}
+
+void trace_probe_k_fields(struct trace_probe *p, int nargs, const char *const *names)
+{
+	char name[16];
+
+	p->ndefs = 0;
+	for (int i = 0; i < nargs && i < 6; i++) {
+		snprintf(name, sizeof(name), "arg%d", i);
+		add(p, name, TRACE_F_ARG, i, 8, true);
+	}
+	for (int i = 0; names && i < nargs && i < 6; i++)
+		if (names[i] && names[i][0])
+			add(p, names[i], TRACE_F_ARG, i, 8, true);
+	add_task(p);
+}
+
+void trace_probe_usdt_fields(struct trace_probe *p, const char *args)
+{
+	char name[16];
+	int n = 0;
+
+	p->ndefs = 0;
+	for (const char *a = args; *a && n < 12;) {
+		a += strspn(a, " ");
+		if (!*a)
+			break;
+		snprintf(name, sizeof(name), "arg%d", n);
+		add(p, name, TRACE_F_UARG, n, 8, *a == '-');
+		snprintf(name, sizeof(name), "arg%d_str", n);
+		add(p, name, TRACE_F_USDTSTR, n, TRACE_STR, false);
+		n++;
+		a += strcspn(a, " ");
 	}
 	add_task(p);
 }

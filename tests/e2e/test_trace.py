@@ -277,3 +277,93 @@ def test_uprobe_user_string_argument():
         shutil.rmtree(d, ignore_errors=True)
     assert total(k, "matched") == k_calls
     assert rows(k, "arg0_str", "arg1") == {(path, 4): k_calls}
+
+
+def test_usdt_count_and_histogram_exact():
+    """utarget's USDT probe ksight_test:tick(i, 7i), fired U times (its semaphore raised by
+    the attach): the hits exactly U, the log2 histogram of arg1 exactly that of 7i, the
+    filter on arg0 keeps exactly i < 100, and --count-by arg0 (filter i < 3) one row each."""
+    k, _ = one_round(["usdt:%s:ksight_test:tick" % UTARGET, "--hist", "arg1"], "utarget", U)
+    assert total(k) == U
+    assert buckets(k) == log2_expected([7 * i for i in range(U)])
+    k, _ = one_round(["usdt:%s:ksight_test:tick" % UTARGET, "--filter", "arg0 < 3",
+                      "--count-by", "arg0,arg1"], "utarget", U)
+    assert total(k, "matched") == 3 and total(k) == U
+    assert rows(k, "arg0", "arg1") == {(i, 7 * i): 1 for i in range(3)}
+
+
+def test_usdt_bad_probe():
+    """A USDT probe the binary has not: exit 2 naming it; a malformed one too."""
+    r = run_ksight(["trace", "usdt:%s:ksight_test:nope" % UTARGET])
+    assert r.returncode == 2
+    assert "no USDT probe ksight_test:nope" in r.stderr and len(r.stderr.splitlines()) == 1
+    r = run_ksight(["trace", "usdt:%s:tick" % UTARGET])
+    assert r.returncode == 2 and "expected usdt:PATH:PROVIDER:NAME" in r.stderr
+
+
+def has_kprobes():
+    """The kernel's own word: a kprobe PMU, or tracefs' kprobe_events."""
+    return (os.path.exists("/sys/bus/event_source/devices/kprobe") or
+            any(os.path.exists(d + "/kprobe_events")
+                for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")))
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("kind", ["kfunc", "kprobe"])
+def test_kernel_function_exact(kind, kernel_hooks):
+    """getppid's kernel function, which fcalls enters exactly N times: kfunc: (fentry where the
+    kernel allows it, else a kprobe) and kprobe: count N for its pid, the program of the
+    family chosen. Where the kernel has neither (this host: trampolines refused, no
+    kprobes): exit 1, one line naming both missing features."""
+    fn = getppid_function()
+    fentry = kind == "kfunc" and kernel_hooks.usable("exec", "fentry")
+    if not fentry and not has_kprobes():
+        r = run_ksight(["trace", "%s:%s" % (kind, fn)])
+        assert r.returncode == 1, r.stderr
+        (line,) = r.stderr.strip().splitlines()
+        assert "kernel functions cannot be traced on this kernel" in line
+        assert "fentry:" in line and "kprobes:" in line and "trace" in line
+        return
+    h = Helper("fcalls", N)
+    try:
+        k = Ksight(["trace", "--json", "%s:%s" % (kind, fn), "-p", str(h.pid)])
+        try:
+            k.wait_ready()
+            types = {bpftool_type(i) for i in bpf_ids(k.proc.pid)["prog"]}
+            h.go()
+            assert h.readline().startswith("done")
+        finally:
+            rc = k.stop()
+    finally:
+        h.kill()
+    assert rc == 0, k.stderr
+    assert total(k) == N
+    assert ("tracing" if fentry else "kprobe") in types, types
+
+
+def getppid_function():
+    """The kernel function each getppid() enters once, as this kernel's BTF (and ftrace,
+    where it can be read) names it: the syscall's stub or its body."""
+    r = run_ksight(["tplist", "-K", "*sys_getppid"])
+    have = set(r.stdout.split())
+    for fn in ("__x64_sys_getppid", "__do_sys_getppid"):
+        if fn in have:
+            return fn
+    raise AssertionError("no getppid function listed: %r" % r.stdout)
+
+
+def bpftool_type(prog_id):
+    import json
+    r = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(prog_id)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return json.loads(r.stdout).get("type") if r.returncode == 0 else None
+
+
+def test_kernel_function_bad_name():
+    """A kernel function the kernel has not: exit 2 naming it (before any feature check)."""
+    r = run_ksight(["trace", "kfunc:no_such_function_ksight"])
+    assert r.returncode == 2
+    (line,) = r.stderr.strip().splitlines()
+    assert "no kernel function no_such_function_ksight" in line
+    r = run_ksight(["trace", "kfunc:bad name"])
+    assert r.returncode == 2 and "expected kfunc:FUNCTION" in r.stderr

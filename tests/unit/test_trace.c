@@ -80,6 +80,51 @@ static void test_probe_forms(void **state)
 	}
 }
 
+/* USDT and kernel function PROBEs, and the fields their notes and prototypes give. */
+static void test_usdt_and_kfunc_forms(void **state)
+{
+	const char *names[4] = { "file", NULL, "", "pos" };
+	struct trace_probe p;
+	char err[256] = "";
+
+	assert_int_equal(trace_probe_parse("usdt:/a:b/c:prov:tick", &p, err, sizeof(err)), 0);
+	assert_int_equal(p.kind, TRACE_P_USDT);
+	assert_string_equal(p.bin, "/a:b/c");
+	assert_string_equal(p.provider, "prov");
+	assert_string_equal(p.func, "tick");
+	trace_probe_usdt_fields(&p, "-4@%esi 8@%rax  1@$3");
+	assert_string_equal(p.defs[0].name, "arg0");
+	assert_int_equal(p.defs[0].f.kind, TRACE_F_UARG);
+	assert_true(p.defs[0].f.is_signed);
+	assert_string_equal(p.defs[1].name, "arg0_str");
+	assert_int_equal(p.defs[1].f.kind, TRACE_F_USDTSTR);
+	assert_string_equal(p.defs[4].name, "arg2");
+	assert_int_equal(p.defs[4].f.off, 2);
+	assert_false(p.defs[2].f.is_signed);
+	assert_string_equal(p.defs[6].name, "comm");	/* three arguments, then the task's */
+	assert_int_equal(trace_probe_parse("kfunc:vfs_read", &p, err, sizeof(err)), 0);
+	assert_int_equal(p.kind, TRACE_P_KFUNC);
+	assert_false(p.kprobe_only);
+	assert_string_equal(p.func, "vfs_read");
+	assert_int_equal(trace_probe_parse("kprobe:do_sys_openat2", &p, err, sizeof(err)), 0);
+	assert_true(p.kprobe_only);
+	trace_probe_k_fields(&p, 4, names);
+	assert_string_equal(p.defs[3].name, "arg3");
+	assert_string_equal(p.defs[4].name, "file");
+	assert_int_equal(p.defs[4].f.off, 0);
+	assert_string_equal(p.defs[5].name, "pos");
+	assert_int_equal(p.defs[5].f.off, 3);
+	assert_string_equal(p.defs[6].name, "comm");
+	for (int i = 0; i < 6; i++) {
+		const char *bad[] = { "usdt:/bin/x:tick", "usdt:/bin/x::tick", "usdt::p:n",
+				      "kfunc:", "kfunc:a b", "kprobe:x;y" };
+
+		err[0] = 0;
+		assert_int_equal(trace_probe_parse(bad[i], &p, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, bad[i]));
+	}
+}
+
 static void test_format_fields(void **state)
 {
 	const struct trace_fdef *d;
@@ -286,6 +331,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probe_forms),
+		cmocka_unit_test(test_usdt_and_kfunc_forms),
 		cmocka_unit_test(test_format_fields),
 		cmocka_unit_test(test_program_shape),
 		cmocka_unit_test(test_verdicts),

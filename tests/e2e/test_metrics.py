@@ -1,0 +1,289 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ksight run --metrics FILE: YAML counters and histograms from a tracepoint, a uprobe and a
+USDT probe, on /metrics while the agent runs. References: execs of a program copied under a
+unique name (their count and their pids are known to the test), and utarget's ks_target(i,
+3i) calls and USDT ticks (i, 7i) for i in 0..U-1. Bad files exit 2 with the exact
+line:column."""
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import (SCALE, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_ids, helper_path,
+                      run_ksight)
+
+U = 5000 // SCALE
+UTARGET = helper_path("utarget")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def samples(text):
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
+
+
+def scrape_until(port, pred, timeout=15):
+    url = "http://127.0.0.1:%d/metrics" % port
+    deadline = time.time() + timeout * SLOW
+    while True:
+        with urllib.request.urlopen(url, timeout=10 * SLOW) as r:
+            got = samples(r.read().decode())
+        if pred(got) or time.time() > deadline:
+            return got
+        time.sleep(0.2)
+
+
+def L(**kw):
+    return frozenset(kw.items())
+
+
+def agent(path, port):
+    k = Ksight(["run", "--modules", "exec", "--no-store", "--listen", "127.0.0.1:%d" % port,
+                "--metrics", str(path), "1"])
+    k.wait_ready()
+    return k
+
+
+def check_buckets(got, name, values, **labels):
+    """The cumulative buckets shown are exactly those of @values (log2 slot s: [2^s,
+    2^(s+1)), slot 0 also 0: le = 2^(s+1) holds every value below it), up to the last
+    value's, and +Inf holds them all."""
+    les = sorted(float(dict(k[1])["le"]) for k in got if k[0] == name + "_bucket"
+                 and {a: b for a, b in k[1] if a != "le"} == labels)
+    assert les and les[-1] == float("inf")
+    assert les[-2] > max(values), les
+    for le in les:
+        want = sum(1 for v in values if v < le)
+        text = "+Inf" if le == float("inf") else "%d" % le
+        assert got[(name + "_bucket", L(le=text, **labels))] == want, (le, want)
+
+
+EXEC_YAML = """\
+metrics:
+  - name: mt_execs_total
+    help: Executions per program name
+    type: counter
+    probe: sched:sched_process_exec
+    labels: [comm]
+  - name: ksight_mt_exec_pid
+    type: histogram
+    probe: sched:sched_process_exec
+    value: pid
+    labels: {{prog: comm}}
+    filter: 'comm == "{comm}"'
+  - name: mt_mine_total
+    type: counter
+    probe: t:sched:sched_process_exec
+    filter: 'comm == "{comm}"'
+"""
+
+
+@pytest.mark.kernels
+def test_exec_counter_and_histogram_exact(tmp_path):
+    """A counter keyed by comm on sched_process_exec counts the test's 100 execs of a
+    program of a unique name exactly, on /metrics while the agent runs; the histogram of the
+    record's pid has _count 100 and _sum the sum of the pids the test saw, in the log2
+    buckets those pids fall in; the unlabelled filtered counter says 100 too; each metric's
+    program cost is beside it."""
+    n = 100 // min(SCALE, 10)
+    comm = "ksm" + UNIQ
+    prog = tmp_path / comm
+    shutil.copy("/bin/true", prog)
+    (tmp_path / "m.yaml").write_text(EXEC_YAML.format(comm=comm))
+    port = free_port()
+    k = agent(tmp_path / "m.yaml", port)
+    try:
+        pids = []
+        for _ in range(n):
+            p = subprocess.Popen([str(prog)])
+            pids.append(p.pid)
+            assert p.wait() == 0
+        got = scrape_until(port, lambda g: g.get(("ksight_mt_execs_total", L(comm=comm))) == n
+                           and g.get(("ksight_mt_exec_pid_count", L(prog=comm))) == n)
+    finally:
+        rc = k.stop()
+    assert rc == 0, k.stderr
+    assert got[("ksight_mt_execs_total", L(comm=comm))] == n
+    assert got[("ksight_mt_mine_total", L())] == n
+    assert got[("ksight_mt_exec_pid_count", L(prog=comm))] == n
+    assert got[("ksight_mt_exec_pid_sum", L(prog=comm))] == sum(pids)
+    check_buckets(got, "ksight_mt_exec_pid", pids, prog=comm)
+    for name in ("ksight_mt_execs_total", "ksight_mt_exec_pid", "ksight_mt_mine_total"):
+        runs = got[("ksight_bpf_prog_runs_total", L(module="metrics:" + name,
+                                                   program="trace__tp"))]
+        assert runs >= n
+        assert ("ksight_bpf_prog_run_seconds_total", L(module="metrics:" + name,
+                                                       program="trace__tp")) in got
+        assert got[("ksight_metrics_file_drops_total", L(metric=name))] == 0
+
+
+UPROBE_YAML = """\
+metrics:
+  - name: mt_target_arg0
+    type: histogram
+    probe: u:{utarget}:ks_target
+    value: arg0
+  - name: mt_tick_arg1
+    type: histogram
+    probe: usdt:{utarget}:ksight_test:tick
+    value: arg1
+    filter: arg0 >= 10
+  - name: mt_ticks_total
+    type: counter
+    probe: usdt:{utarget}:ksight_test:tick
+    labels: [comm]
+"""
+
+
+def test_uprobe_and_usdt_histograms_exact(tmp_path):
+    """utarget's U calls of ks_target(i, 3i) and U USDT ticks (i, 7i): the uprobe
+    histogram of arg0 has count U, sum 0+...+(U-1) and its log2 buckets exactly; the USDT
+    histogram of arg1 filtered on arg0 >= 10 counts U-10 with sum 7*(10+...+(U-1)); the USDT
+    counter by comm says U."""
+    (tmp_path / "m.yaml").write_text(UPROBE_YAML.format(utarget=UTARGET))
+    port = free_port()
+    k = agent(tmp_path / "m.yaml", port)
+    h = Helper("utarget", U)
+    try:
+        h.go()
+        assert h.readline().split()[:2] == ["done", str(U)]
+        got = scrape_until(port, lambda g: g.get(("ksight_mt_ticks_total",
+                                                  L(comm="utarget"))) == U
+                           and g.get(("ksight_mt_target_arg0_count", L())) == U)
+    finally:
+        h.kill()
+        rc = k.stop()
+    assert rc == 0, k.stderr
+    assert got[("ksight_mt_target_arg0_count", L())] == U
+    assert got[("ksight_mt_target_arg0_sum", L())] == sum(range(U))
+    check_buckets(got, "ksight_mt_target_arg0", list(range(U)))
+    assert got[("ksight_mt_tick_arg1_count", L())] == U - 10
+    assert got[("ksight_mt_tick_arg1_sum", L())] == 7 * sum(range(10, U))
+    assert got[("ksight_mt_ticks_total", L(comm="utarget"))] == U
+
+
+GOOD = """\
+metrics:
+  - name: bad_total
+    type: counter
+    probe: sched:sched_process_exec
+"""
+
+BAD = [
+    # (text, line:col, words of the reason)
+    ("metrics:\n  - name: a_total\n    type: [counter\n", "4:1", "flow sequence"),
+    ("metrics:\n  - name: a_total\n    type: counter\n    probe: sched:sched_process_exec\n"
+     "    labels: [comm, bogus]\n", "5:20", "unknown field 'bogus'"),
+    ("metrics:\n  - name: a_total\n    type: counter\n    probe: sched:sched_process_exec\n"
+     "    filter: 'pid > 1 && bogus == 2'\n", "5:25", "filter: unknown field 'bogus'"),
+    ("metrics:\n  - name: a_total\n    type: counter\n    probe: sched:sched_process_exec\n"
+     "    filter: pid >> 1\n", "5:18", "filter: expected a number"),
+    ("metrics:\n  - name: a_total\n    type: counter\n    probe: sched:no_such_tp_here\n",
+     "4:12", "no such tracepoint"),
+    ("metrics:\n  - name: a_total\n    type: counter\n    probe: sched:sched_process_exec\n"
+     "    colour: red\n", "5:5", "unknown key 'colour'"),
+    ("metrics:\n  - name: a\n    type: counter\n    probe: sched:sched_process_exec\n",
+     "2:11", "ends in _total"),
+    ("metrics:\n  - name: lat\n    type: histogram\n    probe: sched:sched_process_exec\n"
+     "    value: filename\n", "5:12", "is a string"),
+    ("metrics:\n  - name: a_total\n    type: counter\n    probe: u:/bin/true:no_such_fn\n",
+     "4:12", "no_such_fn"),
+    (GOOD + "  - name: bad_total\n    type: counter\n    probe: sched:sched_process_fork\n",
+     "5:11", "a second metric"),
+]
+
+
+@pytest.mark.parametrize("text,where,why", BAD, ids=[b[2].split("'")[0].strip()
+                                                     for b in BAD])
+def test_bad_files_exit_2_with_line_and_column(tmp_path, text, where, why):
+    """Each bad file: exit 2, one line FILE:LINE:COL: reason, nothing loaded."""
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    r = run_ksight(["run", "--no-store", "--listen", "none", "--metrics", str(f)])
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("ksight run: %s:%s: " % (f, where)), lines[0]
+    assert why in lines[0], lines[0]
+    assert "ready" not in r.stderr
+
+
+def test_missing_file_and_nothing_left(tmp_path):
+    """A file that is not there: exit 2. After the agent stops, none of its metrics'
+    programs stays loaded."""
+    r = run_ksight(["run", "--no-store", "--listen", "none", "--metrics",
+                    str(tmp_path / "none.yaml")])
+    assert r.returncode == 2 and "none.yaml" in r.stderr
+    (tmp_path / "m.yaml").write_text(GOOD)
+    k = agent(tmp_path / "m.yaml", free_port())
+    ids = bpf_ids(k.proc.pid)["prog"]
+    rc = k.stop()
+    assert rc == 0, k.stderr
+    assert ids
+    deadline = time.time() + 10 * SLOW
+    while ids & bpftool_ids("prog") and time.time() < deadline:
+        time.sleep(0.1)
+    assert not ids & bpftool_ids("prog")
+
+
+KFUNC_YAML = """\
+metrics:
+  - name: mt_getppid_total
+    type: counter
+    probe: kfunc:{fn}
+    filter: pid == {pid}
+  - name: mt_forks_total
+    type: counter
+    probe: sched:sched_process_fork
+    filter: parent_pid == {pid}
+"""
+
+
+@pytest.mark.kernels
+def test_kernel_function_counter(tmp_path, kernel_hooks):
+    """fcalls enters getppid's kernel function N times and forks N times: a kfunc: counter
+    (fentry where allowed, else a kprobe) filtered on its pid says N, beside a tracepoint
+    counter saying N. Where the kernel has neither fentry nor kprobes (this host): the
+    kfunc metric is left out with one line naming both features, and the other still
+    counts exactly N."""
+    from test_trace import getppid_function, has_kprobes
+    n = 1000 // SCALE
+    h = Helper("fcalls", n)
+    try:
+        (tmp_path / "m.yaml").write_text(KFUNC_YAML.format(fn=getppid_function(), pid=h.pid))
+        port = free_port()
+        k = agent(tmp_path / "m.yaml", port)
+        usable = kernel_hooks.usable("exec", "fentry") or has_kprobes()
+        try:
+            h.go()
+            assert h.readline().startswith("done")
+            got = scrape_until(port, lambda g: g.get(("ksight_mt_forks_total", L())) == n and
+                               (not usable or g.get(("ksight_mt_getppid_total", L())) == n))
+        finally:
+            rc = k.stop()
+    finally:
+        h.kill()
+    assert rc == 0, k.stderr
+    assert got[("ksight_mt_forks_total", L())] == n
+    left = [l for l in k.stderr.splitlines() if "left out" in l]
+    if usable:
+        assert got[("ksight_mt_getppid_total", L())] == n
+        assert left == []
+    else:
+        assert ("ksight_mt_getppid_total", L()) not in got
+        (line,) = left
+        assert "ksight_mt_getppid_total left out" in line
+        assert "fentry:" in line and "kprobes:" in line
