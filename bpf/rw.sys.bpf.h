@@ -88,11 +88,12 @@ static __always_inline long rw_mmsg_sum(__u64 vec, long n, __u64 *req, __u16 *fl
 	return sum;
 }
 
-/* --summary: add the call to its (pid, fd) row on this CPU. */
-static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool write,
-				       __u64 enter_ts)
+/* --summary: add the call to its (pid, fd) row on this CPU; a new row is named @comm, or
+ * NULL: the current task's. */
+static __always_inline void rw_sum_add_as(__u32 pid, const char *comm, __s32 fd, long ret,
+					  bool write, __u64 enter_ts)
 {
-	struct rw_sum_key k = { .pid = pid_tgid >> 32, .fd = fd };
+	struct rw_sum_key k = { .pid = pid, .fd = fd };
 	struct rw_sum_val *v = bpf_map_lookup_elem(&rw_sums, &k);
 	__u64 lat;
 	__u32 slot;
@@ -105,7 +106,10 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 		if (!zero)
 			return;
 		__builtin_memset(zero, 0, sizeof(*zero));
-		bpf_get_current_comm(zero->comm, sizeof(zero->comm));
+		if (comm)
+			__builtin_memcpy(zero->comm, comm, sizeof(zero->comm));
+		else
+			bpf_get_current_comm(zero->comm, sizeof(zero->comm));
 		bpf_map_update_elem(&rw_sums, &k, zero, BPF_NOEXIST);
 		ks_scratch_end(&lv);
 		v = bpf_map_lookup_elem(&rw_sums, &k);
@@ -131,6 +135,12 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 	v->lat_sum += lat;
 	slot = ks_log2(lat);
 	v->slots[ks_mask(slot < RW_SLOTS ? slot : RW_SLOTS - 1, 31)]++;
+}
+
+static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool write,
+				       __u64 enter_ts)
+{
+	rw_sum_add_as(pid_tgid >> 32, NULL, fd, ret, write, enter_ts);
 }
 
 static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64 pid_tgid,

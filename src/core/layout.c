@@ -86,6 +86,8 @@ KS_LAYOUT(syscount_val, 40);
 KS_LAYOUT(syscount_hist, 320);
 KS_LAYOUT(rw_event, 96);
 KS_LAYOUT(rw_fd_event, 160);
+KS_LAYOUT(rw_uring_event, 104);
+KS_LAYOUT(rw_uring_req, 56);
 KS_LAYOUT(rw_inaddr, 20);
 KS_LAYOUT(rw_sum_key, 8);
 KS_LAYOUT(rw_sum_val, 320);

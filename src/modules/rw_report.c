@@ -136,7 +136,10 @@ static void emit_row(struct ks_ctx *ctx, struct rw_state *st, const struct rw_su
 		     uint64_t now)
 {
 	const struct rw_sum_val *v = &row->v;
-	const struct ks_fdinfo *fi = ks_fdtab__name(st->fds, row->k.pid, row->k.fd, now);
+	static const struct ks_fdinfo fixed = { .kind_name = "io_uring_fixed",
+						.disp = "io_uring:fixed-files", .disp_len = 20 };
+	const struct ks_fdinfo *fi = row->k.fd == RW_URING_FIXED_FD ? &fixed :
+				     ks_fdtab__name(st->fds, row->k.pid, row->k.fd, now);
 	const struct ks_histv hv = { v->slots, RW_SLOTS, "nsecs", 1 };
 	uint64_t timed = ks_hist_total(v->slots, RW_SLOTS);
 	double p99 = ks_hist_percentile(v->slots, RW_SLOTS, 99);

@@ -31,6 +31,12 @@ def test_cheapest_usable_hook_chosen(kernel_hooks):
     for (module, slot), fam in kernel_hooks.chosen.items():
         alts = kernel_hooks.alts[(module, slot)]
         assert fam != "unavailable", "%s: %s\n%s" % (module, slot, kernel_hooks.text)
+        if fam == "absent-optional":
+            # an optional slot skipped: only when every alternative was refused
+            assert alts and all(why is not None for why in alts.values()), \
+                "%s/%s skipped though usable: %s\n%s" % (module, slot, alts, kernel_hooks.text)
+            assert module not in kernel_hooks.failed, kernel_hooks.text
+            continue
         if fam not in ORDER:
             # a family with no cheaper kind of hook for the same thing (uprobe, tc, ...):
             # it must be the slot's only one
