@@ -10,7 +10,8 @@
  *         through fixed files;
  *   one nop and one fsync of the file.
  * Every result is checked (exact bytes); each request's user_data is its number
- * (1, 2, ...). -e opens every fd before "ready" (the tool must find them in /proc); else after "go". -q: an SQPOLL ring (the kernel's thread submits).
+ * (1, 2, ...). -e opens every fd before "ready" (the tool must find them in /proc); else
+ * after "go". -q: an SQPOLL ring (the kernel's thread submits).
  * Prints "fds FILE TCP_C TCP_S", "ports TCP_C TCP_S" and "done", then waits for a line on
  * stdin before it exits.
  */
