@@ -383,11 +383,12 @@ const struct ks_module rw_module = {
 	.name = "rw",
 	.id = KS_MOD_rw,
 	.bpf = &rw_bpf_obj,
-	.brief = "stream every read/write/send/recv of a process, with fd kind and latency",
+	.brief = "stream every read/write/send/recv (io_uring too) of a process: fd kind, latency",
 	.usage = "  ksight rw -p 1234              # every read/write call of process 1234\n"
 		 "  ksight rw -p 1234 --fd 5       # only the calls on fd 5\n"
 		 "  ksight rw -p 1234 --no-latency # the cheapest stream: calls not timed\n"
 		 "  ksight rw -p 1234 --json       # JSON lines with path or addresses\n"
+		 "                                 # (io_uring requests: \"call\":\"io_uring:read\")\n"
 		 "  ksight rw --summary -p 1234 1  # per fd table every second (in the kernel)\n"
 		 "  ksight rw --summary --sort bytes --top 10 5\n",
 	.opts = rw_opts,
