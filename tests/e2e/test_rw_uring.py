@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from conftest import SCALE, Helper, Ksight
+from conftest import SCALE, Helper, Ksight, run_ksight
+from kstatus import KernelHooks
 
 N = max(2, (200 // SCALE) & ~1)     # even: half the requests through fixed files
 RING = ["--ringbuf-size", "32M"]
@@ -192,3 +193,50 @@ def test_status_shows_the_slot(kernel_hooks):
         new = os.path.isdir("/sys/kernel/tracing/events/io_uring/io_uring_submit_req")
         assert slot == SLOTS[0 if new else 1], kernel_hooks.text
     assert "rw" not in kernel_hooks.failed
+
+
+def absent_env():
+    env = dict(os.environ)
+    env["KSIGHT_TEST_ABSENT"] = "io_uring_submit_req,io_uring_submit_sqe,io_uring_complete"
+    return env
+
+
+ABSENT = "ksight rw: io_uring tracepoints absent: rw does not see io_uring I/O"
+
+
+def test_without_io_uring_tracepoints_rw_runs(workdir):
+    """A kernel without io_uring's tracepoints (KSIGHT_TEST_ABSENT, a test-only switch of
+    the probe): rw says so in one line, loads none of its io_uring programs and sees the
+    calls all the same."""
+    g = UringIO(workdir, N)
+    k = Ksight(["rw", "--json", "-p", str(g.pid)] + RING, env=absent_env())
+    try:
+        k.wait_ready()
+        g.run()
+        assert k.stop() == 0, k.stderr
+    finally:
+        g.kill()
+        k.stop()
+    assert k.err_lines.count(ABSENT) == 1, k.stderr
+    recs = k.records("rw")
+    assert not [r for r in recs if r.get("io_uring")]
+    # the syscalls: "go" read from stdin, the result lines written, the last read (EOF)
+    calls = sorted((r["call"], r["fd"], r["ret"]) for r in recs if r["fd"] in (0, 1))
+    assert calls == sorted([("read", 0, 3), ("write", 1, len(g.h.out.encode())),
+                            ("read", 0, 0)]), calls
+
+
+def test_without_io_uring_tracepoints_status_and_agent():
+    r = run_ksight(["status"], env=absent_env(), timeout=120)
+    assert r.returncode == 0, r.stderr
+    hooks = KernelHooks(r.stdout)
+    slot = [s for (m, s) in hooks.optional_absent if m == "rw"]
+    assert len(slot) == 1 and slot[0] in SLOTS, r.stdout
+    assert hooks.chosen[("rw", slot[0])] == "absent-optional"
+    assert "rw" not in hooks.failed and ABSENT not in r.stderr
+    assert "absent-optional (io_uring tracepoints absent: rw does not see io_uring I/O)" \
+        in r.stdout
+    k = Ksight(["run", "--modules", "rw", "--duration", "1"], env=absent_env())
+    k.wait_ready()
+    assert k.wait() == 0, k.stderr
+    assert ABSENT.replace("ksight rw:", "ksight run:") in k.err_lines, k.stderr
