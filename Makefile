@@ -248,6 +248,11 @@ $(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
 
+$(BUILD)/bench/helpers/uringloop: bench/helpers/uringloop.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -luring -o $@
+
 $(BUILD)/bench/helpers/%: bench/helpers/%.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)
