@@ -55,6 +55,7 @@ struct rw_event {
  */
 #define RW_URING_INFLIGHT 16384	/* requests in flight, all traced processes */
 #define RW_URING_FIXED_FD (-2)	/* --summary/agent row of the fixed-file requests */
+#define RW_URING_OPS 64		/* --summary: completions per opcode (the last: 63 and up) */
 
 /* rw_uring_event.flags */
 #define RW_UF_FIXED 0x1		/* IOSQE_FIXED_FILE: fd is the index in the registered files */

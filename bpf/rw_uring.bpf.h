@@ -31,6 +31,14 @@ struct {
 	__type(value, struct rw_uring_req);
 } rw_uring_reqs SEC(".maps");
 
+/* --summary: completed requests per opcode, every opcode (the bytes go to the fd rows). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RW_URING_OPS);
+	__type(key, __u32);
+	__type(value, __u64);
+} rw_uring_ops SEC(".maps");
+
 /* 5.10: the last io_uring_file_get of this CPU, for the io_uring_submit_sqe after it. */
 struct rw_uring_fget {
 	__u64 ring;
@@ -179,6 +187,11 @@ static __always_inline void rw_uring_complete(void *req, __s32 res, __u32 cflags
 	dir = rw_uring_dir(r.opcode);
 	fd = r.flags & RW_UF_FIXED ? RW_URING_FIXED_FD : r.fd;
 	if (rw_summary) {
+		__u32 op = r.opcode < RW_URING_OPS ? r.opcode : RW_URING_OPS - 1;
+		__u64 *cnt = bpf_map_lookup_elem(&rw_uring_ops, &op);
+
+		if (cnt)
+			__sync_fetch_and_add(cnt, 1);
 		if (!dir)
 			return;
 		if (rw_fd_io)

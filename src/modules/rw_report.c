@@ -15,6 +15,7 @@
 #include "rw.skel.h"
 #include "core/fdtab.h"
 #include "modules/rw_int.h"
+#include "modules/rw_uring.h"
 
 /* The kernel's table of sums: rw's own, or the dispatcher's (st->fd_io). */
 static struct bpf_map *sums_map(const struct rw_state *st, struct rw_bpf *skel)
@@ -202,6 +203,8 @@ void rw_report(struct ks_ctx *ctx, void *state, void *vskel)
 	ks_rec_uint(&r, "wbytes", "written", 0, wb);
 	ks_rec_uint(&r, "fds", "fds", 0, n);
 	ks_emit(ctx, &r);
+	if (st->uring_on)
+		rw_uring_report(ctx, st, bpf_map__fd(skel->maps.rw_uring_ops));
 	rw_sum_sort(d, n, st->sort);
 	for (size_t i = 0; i < n && i < st->top; i++)
 		emit_row(ctx, st, &d[i], now);

@@ -5,9 +5,11 @@
  * process that refers to the same inode), the result and the time from submission to
  * completion.
  */
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/fdtab.h"
@@ -25,6 +27,11 @@ static const char *const op_names[] = {
 	"fixed_fd_install", "ftruncate", "bind", "listen", "recv_zc", "epoll_wait",
 	"readv_fixed", "writev_fixed",
 };
+
+const char *rw_uring_op_short(unsigned int op)
+{
+	return op < sizeof(op_names) / sizeof(op_names[0]) ? op_names[op] : NULL;
+}
 
 const char *rw_uring_op_name(unsigned int op, char *buf, size_t len)
 {
@@ -162,4 +169,40 @@ void rw_uring_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_hdr
 	if (e->flags & RW_UF_MORE)
 		ks_rec_add(&r, "more", NULL, 0, KS_V_BOOL)->u = 1;
 	ks_emit(ctx, &r);
+}
+
+void rw_uring_report(struct ks_ctx *ctx, struct rw_state *st, int fd)
+{
+	uint64_t *pc = calloc(st->ncpu, sizeof(*pc));
+	char other[RW_URING_OPS - 1][16];
+	struct ks_rec r;
+	bool any = false;
+
+	if (!pc)
+		return;
+	ks_rec_init(&r, "rw_uring_ops", NULL);
+	r.style = KS_REC_LINE;
+	ks_rec_str(&r, NULL, "", -8, "io_uring", 8);
+	for (uint32_t op = 0; op < RW_URING_OPS; op++) {
+		uint64_t total = 0, d;
+		const char *name = rw_uring_op_short(op);
+
+		if (bpf_map_lookup_elem(fd, &op, pc))
+			continue;
+		for (unsigned int c = 0; c < st->ncpu; c++)
+			total += pc[c];
+		d = total - st->uring_prev[op];
+		st->uring_prev[op] = total;
+		if (!d)
+			continue;
+		if (!name && op < RW_URING_OPS - 1) {
+			snprintf(other[op], sizeof(other[op]), "op%u", op);
+			name = other[op];
+		}
+		ks_rec_uint(&r, name ? name : "other", name ? name : "other", 0, d);
+		any = true;
+	}
+	free(pc);
+	if (any)
+		ks_emit(ctx, &r);
 }

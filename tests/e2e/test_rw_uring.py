@@ -160,6 +160,12 @@ def test_summary_rows(workdir):
         assert rows[f["tcp_s"]] == collections.Counter({"reads": h, "rbytes": 50 * h})
         assert rows[-2] == collections.Counter(
             {"reads": 2 * h, "writes": 2 * h, "rbytes": 150 * h, "wbytes": 150 * h})
+        # every request by opcode, those without bytes too
+        ops = collections.Counter()
+        for r in k.records("rw_uring_ops"):
+            ops.update({key: v for key, v in r.items() if key not in ("type", "ts")})
+        assert ops == collections.Counter({"read": N, "write": N, "send": N, "recv": N,
+                                           "nop": 1, "fsync": 1}), ops
         st = k.stats()
         assert st["lost"] == 0 and st["consistent"] is True
 
