@@ -76,10 +76,19 @@ struct rw_uring_event {
 	__u16 __pad;
 };
 
+/* A request in flight: its address (6.0+), or on 5.10, whose completion tracepoint does not
+ * pass the request, its ring and user_data. */
+struct rw_uring_key {
+	__u64 ptr;		/* the request, or (5.10) the ring */
+	__u64 tag;		/* 0, or (5.10) the request's user_data */
+};
+
 /* What the kernel keeps of a request between submission and completion. */
 struct rw_uring_req {
 	struct ks_owner owner;	/* the submitting task */
 	__u64 submit_ts;
+	__u64 user_data;
+	__u64 ino;		/* 5.10: the file's inode, read at submission */
 	__s32 fd;
 	__u8 opcode;
 	__u8 flags;		/* RW_UF_FIXED, RW_UF_NOFD */

@@ -11,7 +11,10 @@
  *    fd in the request: io_uring_file_get(ctx, fd), which the same task fires just before
  *    for a plain fd, gives it;
  *  - io_uring_complete(ctx, req, user_data, res, cflags[, extra1, extra2]), since 6.3
- *    (ctx, req, cqe): rw_uring_cqe_arg, set by user space from the kernel's BTF.
+ *    (ctx, req, cqe): rw_uring_cqe_arg; 5.10's is (ctx, user_data, res, cflags), without
+ *    the request: rw_uring_noreq, and there requests are keyed by ring and user_data
+ *    (two requests in flight on one ring with the same user_data collide: the first is
+ *    counted lost). Both set by user space from the kernel's BTF.
  */
 #ifndef KSIGHT_RW_URING_BPF_H
 #define KSIGHT_RW_URING_BPF_H
@@ -23,11 +26,12 @@
 #define RW_CQE_F_MORE 0x2		/* IORING_CQE_F_MORE: the request goes on */
 
 const volatile bool rw_uring_cqe_arg = false;	/* io_uring_complete(ctx, req, cqe) */
+const volatile bool rw_uring_noreq = false;	/* io_uring_complete(ctx, user_data, ...) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RW_URING_INFLIGHT);
-	__type(key, __u64);	/* the request's address */
+	__type(key, struct rw_uring_key);
 	__type(value, struct rw_uring_req);
 } rw_uring_reqs SEC(".maps");
 
@@ -54,11 +58,6 @@ struct {
 	__type(value, struct rw_uring_fget);
 } rw_uring_fgets SEC(".maps");
 
-/* 5.10's request has no cqe: its fd comes from io_uring_file_get. */
-struct io_kiocb___old {
-	u64 user_data;
-} __attribute__((preserve_access_index));
-
 /* Whether the request carries its cqe (fd, user_data): 6.0+. */
 static __always_inline bool rw_uring_has_cqe(void)
 {
@@ -82,10 +81,19 @@ static __always_inline int rw_uring_dir(__u8 op)
 	return 0;
 }
 
-static __always_inline void rw_uring_submit(void *req, __u8 opcode, __u32 flags, __s32 fd,
-					    bool nofd)
+/* The inode of the file of request @req, or 0. */
+static __always_inline __u64 rw_uring_ino(struct io_kiocb *req)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), key = (__u64)req;
+	struct file *file = BPF_CORE_READ(req, file);
+
+	return file ? BPF_CORE_READ(file, f_inode, i_ino) : 0;
+}
+
+static __always_inline void rw_uring_submit(const struct rw_uring_key *key, __u8 opcode,
+					    __u32 flags, __s32 fd, bool nofd, __u64 user_data,
+					    struct io_kiocb *req510)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
 	struct rw_uring_req r;
 
@@ -101,30 +109,37 @@ static __always_inline void rw_uring_submit(void *req, __u8 opcode, __u32 flags,
 	task = (struct task_struct *)bpf_get_current_task();
 	bpf_core_read(r.owner.comm, sizeof(r.owner.comm), &task->comm);
 	r.submit_ts = bpf_ktime_get_ns();
+	r.user_data = user_data;
+	/* 5.10: the completion will not have the request; its file is set by now */
+	if (req510 && (nofd || (flags & RW_REQ_F_FIXED_FILE)) && rw_uring_dir(opcode))
+		r.ino = rw_uring_ino(req510);
 	r.fd = nofd ? -1 : fd;
 	r.opcode = opcode;
 	r.flags = (flags & RW_REQ_F_FIXED_FILE ? RW_UF_FIXED : 0) | (nofd ? RW_UF_NOFD : 0);
-	if (!bpf_map_update_elem(&rw_uring_reqs, &key, &r, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&rw_uring_reqs, key, &r, BPF_NOEXIST))
 		return;
 	/* the address is in use again: the earlier request's completion was never seen
 	 * (or the table is full): one request lost either way */
 	ks_lost(RW_EV_URING_SUB);
-	bpf_map_update_elem(&rw_uring_reqs, &key, &r, BPF_ANY);
+	bpf_map_update_elem(&rw_uring_reqs, key, &r, BPF_ANY);
 }
 
 /* 6.1+: everything is in the request. */
 static __always_inline void rw_uring_submit_req(struct io_kiocb *req)
 {
+	struct rw_uring_key key = { .ptr = (__u64)req };
 	__u32 flags = 0;
 
 	/* the low 32 bits: req->flags is 64 bits wide since 6.4 (x86 is little-endian) */
 	bpf_core_read(&flags, sizeof(flags), &req->flags);
-	rw_uring_submit(req, BPF_CORE_READ(req, opcode), flags, BPF_CORE_READ(req, cqe.fd), false);
+	rw_uring_submit(&key, BPF_CORE_READ(req, opcode), flags, BPF_CORE_READ(req, cqe.fd), false,
+			BPF_CORE_READ(req, cqe.user_data), NULL);
 }
 
 /* 5.10: (ctx, req, opcode, user_data, flags, force_nonblock, sq_thread). */
 static __always_inline void rw_uring_submit_510(unsigned long long *ctx)
 {
+	struct rw_uring_key key = { .ptr = ctx[0], .tag = ctx[3] };
 	__u32 zero = 0, flags = ctx[4];
 	struct rw_uring_fget *g = bpf_map_lookup_elem(&rw_uring_fgets, &zero);
 	bool nofd = true;
@@ -137,7 +152,7 @@ static __always_inline void rw_uring_submit_510(unsigned long long *ctx)
 	}
 	if (g)
 		g->ring = 0;	/* consumed */
-	rw_uring_submit((void *)ctx[1], ctx[2], flags, fd, nofd);
+	rw_uring_submit(&key, ctx[2], flags, fd, nofd, ctx[3], (struct io_kiocb *)ctx[1]);
 }
 
 static __always_inline void rw_uring_fd_io(const struct rw_uring_req *r, __s32 fd, long res,
@@ -169,13 +184,12 @@ static __always_inline void rw_uring_fd_io(const struct rw_uring_req *r, __s32 f
 		__sync_fetch_and_add(&v->rbytes, res);
 }
 
-static __always_inline void rw_uring_complete(void *req, __s32 res, __u32 cflags)
+/* @req: NULL on 5.10 (@key is then the ring and user_data). */
+static __always_inline void rw_uring_complete(const struct rw_uring_key *key,
+					      struct io_kiocb *req, __s32 res, __u32 cflags)
 {
-	__u64 key = (__u64)req;
-	struct rw_uring_req *p = bpf_map_lookup_elem(&rw_uring_reqs, &key), r;
-	struct io_kiocb *kreq = req;
+	struct rw_uring_req *p = bpf_map_lookup_elem(&rw_uring_reqs, key), r;
 	struct rw_uring_event *e;
-	struct file *file;
 	__s32 fd;
 	int dir;
 
@@ -183,7 +197,7 @@ static __always_inline void rw_uring_complete(void *req, __s32 res, __u32 cflags
 		return;	/* not traced, or submitted before ksight attached */
 	r = *p;
 	if (!(cflags & RW_CQE_F_MORE))
-		bpf_map_delete_elem(&rw_uring_reqs, &key);
+		bpf_map_delete_elem(&rw_uring_reqs, key);
 	dir = rw_uring_dir(r.opcode);
 	fd = r.flags & RW_UF_FIXED ? RW_URING_FIXED_FD : r.fd;
 	if (rw_summary) {
@@ -204,18 +218,12 @@ static __always_inline void rw_uring_complete(void *req, __s32 res, __u32 cflags
 	if (!e)
 		return;
 	e->lat_ns = e->hdr.ts - r.submit_ts;
-	e->user_data = 0;
-	e->ino = 0;
-	/* the file (fixed files: what names them), only for the opcodes that have one */
-	if (dir && (r.flags & (RW_UF_FIXED | RW_UF_NOFD))) {
-		file = BPF_CORE_READ(kreq, file);
-		if (file)
-			e->ino = BPF_CORE_READ(file, f_inode, i_ino);
-	}
-	if (bpf_core_field_exists(kreq->cqe))
-		e->user_data = BPF_CORE_READ(kreq, cqe.user_data);
-	else
-		e->user_data = BPF_CORE_READ((struct io_kiocb___old *)req, user_data);
+	e->user_data = r.user_data;
+	/* the file (fixed files: what names them), only for the opcodes that have one; 6.0+
+	 * assigns it at issue, after the submission tracepoint */
+	e->ino = r.ino;
+	if (req && dir && (r.flags & (RW_UF_FIXED | RW_UF_NOFD)))
+		e->ino = rw_uring_ino(req);
 	e->res = res;
 	e->fd = r.fd;
 	e->cflags = cflags;
@@ -227,13 +235,24 @@ static __always_inline void rw_uring_complete(void *req, __s32 res, __u32 cflags
 
 static __always_inline void rw_uring_done(unsigned long long *ctx)
 {
+	struct rw_uring_key key = {};
+
+	/* the branches are constants the verifier prunes: each kernel's arguments only */
+	if (rw_uring_noreq) {
+		key.ptr = ctx[0];
+		key.tag = ctx[1];
+		rw_uring_complete(&key, NULL, ctx[2], ctx[3]);
+		return;
+	}
+	key.ptr = ctx[1];
 	if (rw_uring_cqe_arg) {
 		struct io_uring_cqe *cqe = (void *)ctx[2];
 
-		rw_uring_complete((void *)ctx[1], BPF_CORE_READ(cqe, res), BPF_CORE_READ(cqe, flags));
+		rw_uring_complete(&key, (void *)ctx[1], BPF_CORE_READ(cqe, res),
+				  BPF_CORE_READ(cqe, flags));
 		return;
 	}
-	rw_uring_complete((void *)ctx[1], ctx[3], ctx[4]);
+	rw_uring_complete(&key, (void *)ctx[1], ctx[3], ctx[4]);
 }
 
 /* Both families, same bodies: the arguments are the tracepoint's, as u64s. */

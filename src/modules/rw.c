@@ -258,6 +258,7 @@ static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	st->uring_on = ks_ctx_slot_family(ctx, &rw_module, RW_SLOT_URING) >= 0 ||
 		       ks_ctx_slot_family(ctx, &rw_module, RW_SLOT_URING_SQE) >= 0;
 	skel->rodata->rw_uring_cqe_arg = st->uring_cqe_arg;
+	skel->rodata->rw_uring_noreq = st->uring_noreq;
 	if (!st->uring_on)
 		bpf_map__set_max_entries(skel->maps.rw_uring_reqs, 1);
 	return 0;

@@ -33,6 +33,7 @@ struct rw_state {
 	unsigned int ncpu;
 	int uring;		/* enum rw_uring_shape, from the kernel's BTF */
 	bool uring_cqe_arg;	/* io_uring_complete(ctx, req, cqe) (6.3+) */
+	bool uring_noreq;	/* io_uring_complete(ctx, user_data, res, cflags) (5.10) */
 	bool uring_on;		/* an io_uring slot was chosen */
 	uint64_t uring_prev[RW_URING_OPS];	/* --summary: completions per opcode so far */
 	struct ks_fdtab *fds;	/* the session's: names the fds */

@@ -90,8 +90,10 @@ void rw_uring_detect(struct ks_ctx *ctx, struct rw_state *st)
 	if (!tp_proto(btf, "btf_trace_io_uring_submit_req") &&
 	    tp_proto(btf, "btf_trace_io_uring_submit_sqe"))
 		st->uring = RW_URING_OLD;
-	/* (void *__data, ctx, req, cqe) since 6.3; before, the cqe's fields one by one */
+	/* (void *__data, ctx, req, cqe) since 6.3; before, the cqe's fields one by one, and
+	 * 5.10's without the request: (void *__data, ctx, user_data, res, cflags) */
 	st->uring_cqe_arg = done && btf_vlen(done) == 4;
+	st->uring_noreq = done && btf_vlen(done) == 5;
 }
 
 static const struct ks_fdinfo unknown = { .kind_name = "unknown", .disp = "-", .disp_len = 1 };
