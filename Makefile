@@ -53,6 +53,14 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 SRCS := $(wildcard src/core/*.c src/analyze/*.c src/sink/*.c src/modules/*.c src/cli/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 # what the cmocka tests link against: everything but main (through an archive, below)
+# the web UI's files, embedded (src/sink/http_ui.c, docs/ui.md): ours from web/, the
+# libraries from npm, pinned by web/package-lock.json and fetched once into build/web
+WEB_NPM := $(BUILD)/web/node_modules
+WEB_FILES := index.html=web/index.html ui.css=web/ui.css ui.js=web/ui.js \
+	cytoscape.min.js=$(WEB_NPM)/cytoscape/dist/cytoscape.min.js \
+	uPlot.iife.min.js=$(WEB_NPM)/uplot/dist/uPlot.iife.min.js \
+	uPlot.min.css=$(WEB_NPM)/uplot/dist/uPlot.min.css
+OBJS += $(BUILD)/web/assets.o
 LIB_OBJS := $(filter-out $(BUILD)/src/cli/main.o $(BUILD)/src/core/btfwrap.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -87,14 +95,17 @@ all: $(BUILD)/ksight
 # and test_prometheus.py reads it with the Prometheus client's own parser; libsqlite3 holds
 # the agent's store (test_store.py reads it with Python's sqlite3 too); curl,
 # redis-server, redis-tools and postgresql are test_req.py's clients and servers (redis also
-# bench/req_cost.sh's); liburing-dev builds the io_uring helper of test_rw_uring.py.
+# bench/req_cost.sh's); nodejs and npm fetch the web UI's libraries at build time and
+# run test_ui.py's Playwright driver, which drives Debian's chromium; liburing-dev builds
+# the io_uring helpers of test_rw_uring.py and bench/uring_cost.sh.
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libdw-dev binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
-	libsqlite3-dev libyaml-dev curl redis-server redis-tools postgresql liburing-dev
+	libsqlite3-dev libyaml-dev curl redis-server redis-tools postgresql nodejs npm chromium \
+	liburing-dev
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)
@@ -164,10 +175,30 @@ $(BUILD)/ksight: $(OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $(KSIGHT_LDFLAGS) $^ $(LDLIBS) -o $@
 
+# --- the web UI: npm packages once (no network once there), then C arrays ----------------
+$(WEB_NPM)/.ksight-lock: web/package.json web/package-lock.json scripts/npm-vendor.sh
+	$(call msg,NPM,$(WEB_NPM))
+	$(Q)./scripts/npm-vendor.sh web $(BUILD)/web
+
+$(BUILD)/web/assets.c: scripts/embed-web.py $(wildcard web/*.html web/*.css web/*.js) \
+		$(WEB_NPM)/.ksight-lock
+	$(call msg,EMBED,$@)
+	$(Q)$(PYTHON) scripts/embed-web.py $@ $(WEB_FILES)
+
+$(BUILD)/web/assets.o: $(BUILD)/web/assets.c src/sink/http_ui.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# test_ui.py's browser driver: playwright-core (no browser download: Debian's chromium)
+UI_TEST_NPM := $(BUILD)/tests/ui/node_modules
+$(UI_TEST_NPM)/.ksight-lock: tests/ui/package.json tests/ui/package-lock.json scripts/npm-vendor.sh
+	$(call msg,NPM,$(UI_TEST_NPM))
+	$(Q)./scripts/npm-vendor.sh tests/ui $(BUILD)/tests/ui
+
 # --- tests and helpers -------------------------------------------------------------------
 .PHONY: unit-bins helpers
 unit-bins: $(UNIT_BINS)
-helpers: $(HELPER_BINS) $(HELPER_LIBS) $(HELPER_BPF) $(SELFTEST)
+helpers: $(HELPER_BINS) $(HELPER_LIBS) $(HELPER_BPF) $(SELFTEST) $(UI_TEST_NPM)/.ksight-lock
 
 # --- the test instrument: ksight's objects, tests/modules' registry, the test modules ----
 $(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h) \
@@ -273,6 +304,12 @@ $(BUILD)/bench/helpers/floortrace: bench/helpers/floortrace.c \
 	$(call msg,HELPER,$@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(BUILD)/bench/helpers $< \
 		$(LDLIBS) -o $@
+
+# the verifier's statistics of one program (bench/verify_cost.sh): libbpf only
+$(BUILD)/bench/helpers/verifstats: bench/helpers/verifstats.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< $(LDLIBS) -o $@
 
 unit: unit-bins
 	$(Q)./scripts/run-tests.sh $(BUILD) unit

@@ -15,7 +15,9 @@
 # another rwloop makes NPPID getppid calls likewise, with the tracer attached throughout,
 # writing to /dev/null. The floor rows: floortrace `attach` (one empty sys_exit program),
 # `stream` (a 48-byte record per read of the loop's pid, untimed) and `latency` (the same,
-# timed, which adds a sys_enter program as the agent has). Prints the median ns per call
+# timed, which adds a sys_enter program as the agent has) and `sums` (the agent's syscall
+# job at its least: every syscall of the machine counted, each read's bytes added to its
+# process and fd's row, plain adds, no filter). Prints the median ns per call
 # of each configuration over ROUNDS and the added ns against untraced.
 # Then, unmeasured (statistics add their own cost), one pass with `ksight run` up and
 # `ksight status --live` sampling every second: ns per run of the agent's sys_enter and
@@ -33,7 +35,8 @@ agent_init agent_cost "ROUNDS=$ROUNDS REPS=$REPS N=$N NPPID=$NPPID CPU=$CPU SETT
 
 NAMES=("untraced" "ksight run" "$(set_label lt)" "$(set_label bt)"
 	"floor: empty sys_exit program" "floor: stream each read (untimed)"
-	"floor: stream each read, timed (adds sys_enter)")
+	"floor: stream each read, timed (adds sys_enter)"
+	"floor: count every syscall, sum reads per fd")
 declare -a READ PPID_NS LOST
 
 run_config()
@@ -47,6 +50,7 @@ run_config()
 	4) start_floor "$err" attach -p "$LOOP_PID" ;;
 	5) start_floor "$err" stream -p "$LOOP_PID" ;;
 	6) start_floor "$err" latency -p "$LOOP_PID" ;;
+	7) start_floor "$err" sums -p "$LOOP_PID" ;;
 	esac || { loop_abort; return; }
 	loop_run
 	READ[$i]+=" $LOOP_NS"
@@ -163,8 +167,8 @@ for p in $(awk '{ print $2 }' <<<"$STATS" | sort -u); do
 	row "$p" "$a" "$b" "$c" "$d"
 done
 echo
-printf 'target ksight run: read    %s ns <= +150: %s  (floor: empty sys_exit %s, timed stream %s)\n' \
-	"${ADDR[1]}" "$(verdict "${ADDR[1]#+}" "<=" 150)" "${ADDR[4]}" "${ADDR[6]}"
-printf 'target ksight run: getppid %s ns <= +110: %s  (floor: empty sys_exit %s, timed stream %s)\n' \
-	"${ADDP[1]}" "$(verdict "${ADDP[1]#+}" "<=" 110)" "${ADDP[4]}" "${ADDP[6]}"
+printf 'target ksight run: read    %s ns <= +150: %s  (floor: empty sys_exit %s, timed stream %s, the sums alone %s)\n' \
+	"${ADDR[1]}" "$(verdict "${ADDR[1]#+}" "<=" 150)" "${ADDR[4]}" "${ADDR[6]}" "${ADDR[7]}"
+printf 'target ksight run: getppid %s ns <= +110: %s  (floor: empty sys_exit %s, timed stream %s, the sums alone %s)\n' \
+	"${ADDP[1]}" "$(verdict "${ADDP[1]#+}" "<=" 110)" "${ADDP[4]}" "${ADDP[6]}" "${ADDP[7]}"
 rw_finish

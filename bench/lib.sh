@@ -228,6 +228,40 @@ median()
 		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# loss A B C: A against the mean of B and C, in %, or "-" if any is missing.
+loss()
+{
+	awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN {
+		if (a == "-" || b == "-" || c == "-") print "-";
+		else printf "%.1f\n", (1 - 2 * a / (b + c)) * 100 }'
+}
+
+# redis_rounds ROUNDS NCONF: ROUNDS rounds of the caller's `run_config I ROUND` (which sets
+# LAST_GET and LAST_SET) over configurations 1..NCONF-1, each between two untraced runs
+# (configuration 0), in an order that turns each round; each one's loss against the
+# untraced runs either side is appended to LOSS_GET[I] and LOSS_SET[I].
+redis_rounds()
+{
+	local r k i n=$(($2 - 1)) pget pset cget cset
+
+	for ((r = 1; r <= $1; r++)); do
+		run_config 0 "$r"
+		pget=$LAST_GET
+		pset=$LAST_SET
+		for ((k = 0; k < n; k++)); do
+			i=$(((k + r - 1) % n + 1))
+			run_config "$i" "$r"
+			cget=$LAST_GET
+			cset=$LAST_SET
+			run_config 0 "$r"
+			LOSS_GET[$i]+=" $(loss "$cget" "$pget" "$LAST_GET")"
+			LOSS_SET[$i]+=" $(loss "$cset" "$pset" "$LAST_SET")"
+			pget=$LAST_GET
+			pset=$LAST_SET
+		done
+	done
+}
+
 # ratio A B [FORMAT]: A / B, or "-" if either is missing.
 ratio()
 {

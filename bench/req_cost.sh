@@ -132,30 +132,7 @@ run_config()
 		"$LAST_SET" "$ROW_NOTE"
 }
 
-# loss A B C: A against the mean of B and C, in %.
-loss()
-{
-	awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN {
-		if (a == "-" || b == "-" || c == "-") print "-";
-		else printf "%.1f\n", (1 - 2 * a / (b + c)) * 100 }'
-}
-
-for ((r = 1; r <= ROUNDS; r++)); do
-	run_config 0 "$r"
-	pget=$LAST_GET
-	pset=$LAST_SET
-	for ((k = 0; k < ${#NAMES[@]} - 1; k++)); do
-		i=$(((k + r - 1) % (${#NAMES[@]} - 1) + 1))
-		run_config "$i" "$r"
-		cget=$LAST_GET
-		cset=$LAST_SET
-		run_config 0 "$r"
-		LOSS_GET[$i]+=" $(loss "$cget" "$pget" "$LAST_GET")"
-		LOSS_SET[$i]+=" $(loss "$cset" "$pset" "$LAST_SET")"
-		pget=$LAST_GET
-		pset=$LAST_SET
-	done
-done
+redis_rounds "$ROUNDS" "${#NAMES[@]}"
 
 echo
 echo "redis-benchmark requests per second, median of $ROUNDS rounds; loss against the" \

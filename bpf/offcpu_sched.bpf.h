@@ -317,4 +317,34 @@ static __always_inline void offcpu_on_waking(void *ctx, struct task_struct *p)
 	offcpu_stat_add(OFFCPU_ST_WAKES);
 }
 
+/* The programs of a module loading these hooks, named MOD__switch_btf, MOD__switch_raw,
+ * MOD__waking_btf and MOD__waking_raw (its slots choose tp_btf or raw_tp). */
+#define OFFCPU_SCHED_PROGS(mod)                                                          \
+	SEC("tp_btf/sched_switch")                                                        \
+	int BPF_PROG(mod##__switch_btf, bool preempt, struct task_struct *prev,           \
+		     struct task_struct *next)                                            \
+	{                                                                                 \
+		offcpu_on_switch(ctx, preempt, prev, next);                               \
+		return 0;                                                                 \
+	}                                                                                 \
+	SEC("raw_tp/sched_switch")                                                        \
+	int BPF_PROG(mod##__switch_raw, bool preempt, struct task_struct *prev,           \
+		     struct task_struct *next)                                            \
+	{                                                                                 \
+		offcpu_on_switch(ctx, preempt, prev, next);                               \
+		return 0;                                                                 \
+	}                                                                                 \
+	SEC("tp_btf/sched_waking")                                                        \
+	int BPF_PROG(mod##__waking_btf, struct task_struct *p)                            \
+	{                                                                                 \
+		offcpu_on_waking(ctx, p);                                                 \
+		return 0;                                                                 \
+	}                                                                                 \
+	SEC("raw_tp/sched_waking")                                                        \
+	int BPF_PROG(mod##__waking_raw, struct task_struct *p)                            \
+	{                                                                                 \
+		offcpu_on_waking(ctx, p);                                                 \
+		return 0;                                                                 \
+	}
+
 #endif

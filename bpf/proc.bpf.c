@@ -122,7 +122,10 @@ static __always_inline int proc_fork(struct task_struct *parent, struct task_str
 		e->child_tid = PROC_RD(direct, child, pid);
 		e->start_ns = PROC_RD(direct, child, start_time);
 		e->child_ppid = PROC_RD2(direct, child, real_parent, tgid);
-		e->flags = proc_clone_flags(parent, child, type == PROC_EV_THREAD, direct,
+		/* probe reads even where plain loads would do: the verifier takes ~35 ms
+		 * (bench/verify_cost.sh) to check these dozen loads through the task's
+		 * other structures, 3 ms as probe reads, for ~0.3 us more per fork */
+		e->flags = proc_clone_flags(parent, child, type == PROC_EV_THREAD, false,
 					    vfork_seen);
 		pf = PROC_RD(direct, child, flags);
 		if (pf & PF_KTHREAD)

@@ -163,32 +163,6 @@ int profile__sample(struct bpf_perf_event_data *ctx)
 }
 
 /* --wall: offcpu's hooks (offcpu_sched.bpf.h) */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(profile__switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	offcpu_on_switch(ctx, preempt, prev, next);
-	return 0;
-}
-
-SEC("raw_tp/sched_switch")
-int BPF_PROG(profile__switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	offcpu_on_switch(ctx, preempt, prev, next);
-	return 0;
-}
-
-SEC("tp_btf/sched_waking")
-int BPF_PROG(profile__waking_btf, struct task_struct *p)
-{
-	offcpu_on_waking(ctx, p);
-	return 0;
-}
-
-SEC("raw_tp/sched_waking")
-int BPF_PROG(profile__waking_raw, struct task_struct *p)
-{
-	offcpu_on_waking(ctx, p);
-	return 0;
-}
+OFFCPU_SCHED_PROGS(profile)
 
 char LICENSE[] SEC("license") = "GPL";

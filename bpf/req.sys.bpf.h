@@ -410,21 +410,26 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 	__u64 key = (__u64)sk;
 	struct req_conn *c, nc = {};
 	struct req_peek p = {};
-	bool req_dir;
+	bool known, req_dir = false;
 
 	nc.lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	nc.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (req_port && nc.lport != req_port && nc.rport != req_port)
 		return;
 	c = bpf_map_lookup_elem(&req_conns, &key);
-	if (c && c->lport == nc.lport && c->rport == nc.rport) {
+	known = c && c->lport == nc.lport && c->rport == nc.rport;
+	if (known) {
 		if (c->proto == REQ_P_OTHER)
 			return;
 		/* the request direction: a client writes requests, a server reads them */
 		req_dir = tx == (c->role == REQ_R_CLIENT);
 		if (req_dir == !!c->start)
 			return;	/* a request outstanding, or no request to answer */
-		req_peek(buf, buflen, ret, 1 << (c->proto & 7), false, &p);
+	}
+	/* one place that classifies (each is verified in full): a known connection by its
+	 * own protocol, one not seen before by what its first bytes are */
+	req_peek(buf, buflen, ret, known ? 1 << (c->proto & 7) : req_protos, !known, &p);
+	if (known && c) {
 		if (req_dir) {
 			if (p.kind == REQ_K_REQ || p.kind == REQ_K_EITHER) {
 				c->method = p.method;
@@ -441,8 +446,6 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 		c->start = 0;
 		return;
 	}
-	/* a connection not seen before: what its first bytes are says the rest */
-	req_peek(buf, buflen, ret, req_protos, true, &p);
 	nc.proto = p.kind == REQ_K_NONE ? REQ_P_OTHER : p.proto;
 	if (p.kind == REQ_K_REQ || p.kind == REQ_K_EITHER) {
 		nc.role = tx ? REQ_R_CLIENT : REQ_R_SERVER;
@@ -503,26 +506,24 @@ static __always_inline void req_sys_exit(void *ctx, const struct ks_sys_call *c,
 	sk = req_sock_of(a[0]);
 	if (!sk)
 		return;
+	/* where the first bytes are; then one req_io() (each place it is inlined is
+	 * verified in full) */
 	switch (c->id) {
-	case __NR_read:
-	case __NR_write:
-	case __NR_sendto:
-	case __NR_recvfrom:
-		req_io(sk, tx, ret, a[1], a[2], pid_tgid);
-		return;
 	case __NR_readv:
 	case __NR_writev:
 		req_first_iov(a[1], a[2], &buf, &len);
-		req_io(sk, tx, ret, buf, len, pid_tgid);
-		return;
+		break;
 	case __NR_sendmsg:
 	case __NR_recvmsg:
 		if (bpf_probe_read_user(&m, sizeof(m), (const void *)a[1]))
 			return;
 		req_first_iov(m.iov, m.iovlen, &buf, &len);
-		req_io(sk, tx, ret, buf, len, pid_tgid);
-		return;
+		break;
+	default:	/* read, write, sendto, recvfrom */
+		buf = a[1];
+		len = a[2];
 	}
+	req_io(sk, tx, ret, buf, len, pid_tgid);
 }
 
 #endif

@@ -2,12 +2,16 @@
 # Install the Debian packages named as arguments that are not installed yet.
 # Quiet and quick when nothing is missing; runs `apt-get update` before installing.
 set -eu
+# what installed packages provide counts as installed: NodeSource's nodejs provides npm
+# (and conflicts with Debian's)
+provided=$(dpkg-query -W -f='${Status}|${Provides}\n' 2>/dev/null |
+	sed -n 's/^install ok installed|//p' | tr ',' '\n' | sed 's/([^)]*)//; s/ //g')
 missing=""
 for p in "$@"; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$st" in
 	*" installed") ;;
-	*) missing="$missing $p" ;;
+	*) printf '%s\n' "$provided" | grep -qx "$p" || missing="$missing $p" ;;
 	esac
 done
 [ -z "$missing" ] && exit 0

@@ -130,7 +130,9 @@ for k in $kernels; do
 	echo "kernel $name: $p passed, $f failed, $s skipped ($(proven "$log"))"
 	if [ "$f" -gt 0 ] || [ "$st" -ne 0 ]; then
 		rc=1
-		grep -E '^(FAILED|ERROR) ' "$log" | sed 's/^/    /'
+		grep -E '^(FAILED|ERROR) ' "$log" | cut -c1-400 | sed 's/^/    /'
+		# what failed, for a reader who sees only this output (CI): the assertions
+		grep -E '^E  ' "$log" | head -n 20 | cut -c1-400 | sed 's/^/    /'
 		echo "    log: $log"
 	fi
 done

@@ -5,6 +5,9 @@
  *   attach:  an empty program on sys_exit: what attaching any syscall tracepoint costs
  *   stream:  sys_exit, task filter, a 48-byte record per read/write-family call, no wakeups
  *   latency: stream, plus sys_enter keeping the entry time in task storage
+ *   sums:    the agent's syscall job at its least, system-wide: every syscall counted by
+ *            number in a per-CPU array, each read/write-family call's bytes added to its
+ *            (process, fd) row of a per-CPU hash; plain adds, no filter, nothing streamed
  * Programs are picked by the loader; the one tp_btf flavour (the cheapest family here).
  */
 #include "vmlinux.h"
@@ -43,6 +46,30 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
+
+struct fd_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct fd_sum {
+	__u64 calls;
+	__u64 bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 512);
+	__type(key, __u32);
+	__type(value, __u64);
+} sys_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct fd_key);
+	__type(value, struct fd_sum);
+} fd_sums SEC(".maps");
 
 static __always_inline bool wanted(__u64 id, __u64 *pid_tgid)
 {
@@ -103,6 +130,38 @@ int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 	r->fd = regs->di;
 	r->req = regs->dx;
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(floor_sums, struct pt_regs *regs, long ret)
+{
+	__u64 id = regs->orig_ax, *n;
+	struct fd_key k;
+	struct fd_sum *v;
+	__u32 key = id;
+
+	if (id >= 512)
+		return 0;
+	n = bpf_map_lookup_elem(&sys_counts, &key);
+	if (n)
+		*n += 1;
+	if (!calls[id & 511])
+		return 0;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.fd = regs->di;
+	v = bpf_map_lookup_elem(&fd_sums, &k);
+	if (!v) {
+		struct fd_sum zero = {};
+
+		bpf_map_update_elem(&fd_sums, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&fd_sums, &k);
+		if (!v)
+			return 0;
+	}
+	v->calls++;
+	if (ret > 0)
+		v->bytes += ret;
 	return 0;
 }
 

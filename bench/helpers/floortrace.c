@@ -4,7 +4,8 @@
  * benchmark can show, in the same run as ksight and its peers, what any tracer built on
  * the syscall tracepoints costs on this kernel. Streams the read/write family of one
  * process or cgroup; a reader drains the ring every 2 ms and discards the records.
- *   floortrace attach|stream|latency -p PID | -c CGROUP_DIR
+ *   floortrace attach|stream|latency|sums -p PID | -c CGROUP_DIR
+ * (sums counts the whole machine's syscalls whatever the filter: floortrace.bpf.c.)
  * Prints "floortrace: ready" on stderr once attached, and at SIGINT/SIGTERM
  * "floortrace MODE: N records, M lost". Exit 2 on bad arguments, 1 if loading failed.
  */
@@ -43,7 +44,7 @@ static int count(void *ctx, void *data, size_t size)
 
 static int usage(const char *why)
 {
-	fprintf(stderr, "floortrace: %s\nusage: floortrace attach|stream|latency "
+	fprintf(stderr, "floortrace: %s\nusage: floortrace attach|stream|latency|sums "
 		"-p PID | -c CGROUP_DIR\n", why);
 	return 2;
 }
@@ -64,11 +65,12 @@ int main(int argc, char **argv)
 	unsigned long records = 0, lost = 0;
 	const char *mode = argc > 1 ? argv[1] : "";
 	bool stream = !strcmp(mode, "stream"), latency = !strcmp(mode, "latency");
+	bool sums = !strcmp(mode, "sums");
 	struct stat st;
 	long pid = 0;
 	int err = 1;
 
-	if (argc != 4 || (!stream && !latency && strcmp(mode, "attach")))
+	if (argc != 4 || (!stream && !latency && !sums && strcmp(mode, "attach")))
 		return usage("expected a mode and one filter");
 	if (!strcmp(argv[2], "-p")) {
 		pid = strtol(argv[3], NULL, 10);
@@ -85,7 +87,8 @@ int main(int argc, char **argv)
 	skel->rodata->timed = latency;
 	for (size_t i = 0; i < sizeof(rw_family) / sizeof(rw_family[0]); i++)
 		skel->rodata->calls[rw_family[i]] = 1;
-	bpf_program__set_autoload(skel->progs.floor_attach, !stream && !latency);
+	bpf_program__set_autoload(skel->progs.floor_attach, !stream && !latency && !sums);
+	bpf_program__set_autoload(skel->progs.floor_sums, sums);
 	bpf_program__set_autoload(skel->progs.floor_exit, stream || latency);
 	bpf_program__set_autoload(skel->progs.floor_enter, latency);
 	if (floortrace_bpf__load(skel)) {
@@ -99,7 +102,7 @@ int main(int argc, char **argv)
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), count, &records, NULL);
 		if (!rb)
 			goto out;
-	} else if (attach(skel->progs.floor_attach)) {
+	} else if (attach(sums ? skel->progs.floor_sums : skel->progs.floor_attach)) {
 		goto out;
 	}
 	signal(SIGINT, on_signal);

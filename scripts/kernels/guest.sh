@@ -14,4 +14,6 @@ echo "## kernel $(uname -r), LSMs: $(cat /sys/kernel/security/lsm 2>/dev/null ||
 echo "## ksight status"
 "$ksight" status || echo "## ksight status exited $?"
 echo "## tests"
+# the short summary names each failure with its message only if the line has room
+export COLUMNS=400
 exec scripts/run-tests.sh "$build" e2e -m kernels -rfEsp --durations=10

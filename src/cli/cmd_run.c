@@ -9,10 +9,12 @@
 #include "cli/commands.h"
 #include "cli/common_opts.h"
 #include "cli/registry.h"
+#include "cli/run_config.h"
 #include "cli/run_pick.h"
 #include "core/log.h"
 #include "core/session.h"
 #include "core/userbpf.h"
+#include "sink/otlp.h"
 #include "sink/prom.h"
 #include "sink/store.h"
 
@@ -35,6 +37,10 @@ static const char usage[] =
 	"  ksight run --store /srv/k.db --retention 2d --store-max-mb 100\n"
 	"                                    # history elsewhere, 2 days, at most 100 MB\n"
 	"  ksight run --no-store             # no history (ksight query has nothing new)\n"
+	"  ksight run --config /etc/ksight/run.yaml   # options from a file (docs/run.md)\n"
+	"  ksight run --print-config > run.yaml      # every option and its value, as YAML\n"
+	"  ksight run --otlp http://127.0.0.1:4318/v1/metrics\n"
+	"                                    # also push the metrics to an OTLP receiver\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
 	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
 	"the end of each interval.\nStore: " KS_STORE_DEFAULT " (or $" KS_STORE_ENV "), 0600, "
@@ -49,13 +55,18 @@ struct run_opts {
 	bool no_store;		/* --no-store */
 	const char *retention;	/* --retention DUR */
 	uint64_t store_max_mb;	/* --store-max-mb */
+	const char *otlp;	/* --otlp URL */
+	int otlp_encoding;	/* --otlp-encoding: 0 json, 1 protobuf */
+	const char *config;	/* --config FILE (read by run_config.c) */
+	bool print_config;	/* --print-config */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
 /* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	static struct ks_opt t[KS_MOD_MAX + 9];
+	static struct ks_opt t[KS_MOD_MAX + 13];
+	static const char *const encodings[] = { "json", "protobuf", NULL };
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
 
@@ -83,6 +94,19 @@ static const struct ks_opt *run_table(void)
 				  offsetof(struct run_opts, store_max_mb), "MB",
 				  "keep the store under MB megabytes, oldest rows first (default 256)",
 				  1, 1 << 20 };
+	t[k++] = (struct ks_opt){ "otlp", 0, KS_OPT_STR, offsetof(struct run_opts, otlp), "URL",
+				  "also POST the metrics each interval to this OTLP/HTTP receiver "
+				  "(http://HOST:PORT/v1/metrics; docs/otlp.md)", 0, 1024 };
+	t[k++] = (struct ks_opt){ "otlp-encoding", 0, KS_OPT_CHOICE,
+				  offsetof(struct run_opts, otlp_encoding), "ENC",
+				  "--otlp's encoding: json or protobuf (default json)", 0, 0,
+				  encodings };
+	t[k++] = (struct ks_opt){ "config", 0, KS_OPT_STR, offsetof(struct run_opts, config),
+				  "FILE", "read options from this YAML file (keys: the long options "
+				  "here; the command line wins)", 0, 4096 };
+	t[k++] = (struct ks_opt){ "print-config", 0, KS_OPT_FLAG,
+				  offsetof(struct run_opts, print_config), NULL,
+				  "print the effective configuration as YAML and exit" };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -110,6 +134,28 @@ static int listen_choice(const struct run_opts *ro, struct ks_common *c, char *e
 		return 0;
 	c->listen = ro->listen;
 	return ks_prom_addr_parse(ro->listen, &a, err, len);
+}
+
+/* --otlp URL: one more output, its URL checked now (exit 2). */
+static int otlp_choice(const struct run_opts *ro, struct ks_common *c, char *err, size_t len)
+{
+	static char spec[1024 + 16];
+	struct ks_otlp_url u;
+
+	if (!ro->otlp)
+		return 0;
+	if (ks_otlp_url_parse(ro->otlp, &u, err, len))
+		return -1;
+	if (c->outputs.n + 1 > KS_STRS_MAX) {
+		snprintf(err, len, "more than %d outputs with --otlp", KS_STRS_MAX);
+		return -1;
+	}
+	if (!c->outputs.n && !c->json)
+		c->outputs.v[c->outputs.n++] = "table";
+	snprintf(spec, sizeof(spec), "%s:%s", ro->otlp_encoding ? "otlp-protobuf" : "otlp",
+		 ro->otlp);
+	c->outputs.v[c->outputs.n++] = spec;
+	return 0;
 }
 
 /* --store, --no-store, --retention, --store-max-mb: the store as one more output. */
@@ -158,7 +204,8 @@ int cmd_run(int argc, char **argv)
 
 	ks_common_defaults(&common);
 	common.ringbuf_size = 0;	/* unless given (never 0): the agent's own default */
-	rc = ks_opts_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err, sizeof(err));
+	rc = ks_run_config_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err,
+				 sizeof(err));
 	if (!common.ringbuf_size)
 		common.ringbuf_size = KS_RINGBUF_AGENT;
 	if (rc == 1) {
@@ -182,7 +229,12 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
 	}
+	if (ro.print_config) {
+		ks_run_config_print(stdout, tables, 2, common.interval, common.count);
+		return 0;
+	}
 	if (listen_choice(&ro, &common, err, sizeof(err)) ||
+	    otlp_choice(&ro, &common, err, sizeof(err)) ||
 	    store_choice(&ro, &common, err, sizeof(err))) {
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;

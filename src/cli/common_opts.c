@@ -67,6 +67,8 @@ static int check_outputs(const struct ks_common *c, char *err, size_t len)
 
 		if (ks_sink_spec_parse(text, &spec[i], err, len))
 			return -1;
+		if (spec[i].ops->serves)
+			continue;	/* an address or a database: the backend's own check */
 		if (!spec[i].path) {
 			if (on_stdout++)
 				return fail(err, len, "-o %.80s: stdout is taken by another output "

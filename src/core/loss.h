@@ -29,6 +29,10 @@ struct ks_loss {
 	bool agg_type[KS_EV_MAX];	/* the type is an aggregation slot, not a stream */
 	uint64_t seq_total;		/* from the kernel: records attempted, all streams */
 	uint64_t unleveled;		/* from the kernel: records that found no level */
+	/* from the kernel: runs of ksight's programs it skipped because that program was
+	 * already running on the CPU (bpf_prog_info.recursion_misses, 5.12 on): whatever
+	 * they would have seen is in no count */
+	uint64_t missed_runs;
 	unsigned int ncpu;
 	struct ks_loss_cpu *cpu;	/* [ncpu * KS_LEVELS]: one per (cpu, level) stream */
 };

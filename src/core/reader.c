@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The ring buffer's consumer: account, keep identities fresh, hand records to modules. */
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,23 @@ int ks_ctx_on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The runs of @obj's loaded programs the kernel skipped as recursive. */
+static uint64_t missed_runs(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 void ks_ctx_read_kernel_counters(struct ks_ctx *c)
 {
 	size_t n = c->ncpu;
@@ -82,6 +100,10 @@ void ks_ctx_read_kernel_counters(struct ks_ctx *c)
 		memcpy(&lost[i * KS_EV_MAX], st[i].lost, sizeof(st[i].lost));
 	}
 	ks_loss_kernel(&c->loss, seq, unleveled, lost);
+	c->loss.missed_runs = c->core.o.obj ? missed_runs(c->core.o.obj) : 0;
+	for (int i = 0; i < c->ninst; i++)
+		if (!c->inst[i].failed && c->inst[i].o.obj)
+			c->loss.missed_runs += missed_runs(c->inst[i].o.obj);
 cleanup:
 	free(st);
 	free(seq);

@@ -19,7 +19,7 @@
 #include "core/session_int.h"
 #include "core.skel.h"
 
-static const struct ks_metric_desc runs_desc = {
+const struct ks_metric_desc ks_prog_runs_desc = {
 	.name = "ksight_bpf_prog_runs_total",
 	.help = "Runs of each loaded ksight BPF program, as the kernel counts them (only while "
 		"its BPF statistics are on: ksight_bpf_stats_enabled)",
@@ -28,7 +28,7 @@ static const struct ks_metric_desc runs_desc = {
 	.budget = 1024,
 };
 
-static const struct ks_metric_desc run_time_desc = {
+const struct ks_metric_desc ks_prog_run_time_desc = {
 	.name = "ksight_bpf_prog_run_seconds_total",
 	.help = "Time spent running each loaded ksight BPF program, tail calls it made included "
 		"(only while the kernel's BPF statistics are on)",
@@ -37,6 +37,16 @@ static const struct ks_metric_desc run_time_desc = {
 	.budget = 1024,
 	.unit = "seconds",
 	.scale = 1e-9,
+};
+
+static const struct ks_metric_desc missed_desc = {
+	.name = "ksight_bpf_prog_missed_runs_total",
+	.help = "Runs of each loaded ksight BPF program the kernel skipped because it was "
+		"already running on that CPU (counted from 5.12 on, always on): what they would "
+		"have seen is in no other count",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "module", "program" },
+	.budget = 1024,
 };
 
 static const struct ks_metric_desc stats_on_desc = {
@@ -83,8 +93,9 @@ void ks_selfstats_init(struct ks_ctx *c, struct ks_selfstats *s)
 
 	s->started = true;
 	s->stats_fd = -1;
-	s->runs = ks_ctx_metric(c, &runs_desc);
-	s->run_time = ks_ctx_metric(c, &run_time_desc);
+	s->runs = ks_ctx_metric(c, &ks_prog_runs_desc);
+	s->run_time = ks_ctx_metric(c, &ks_prog_run_time_desc);
+	s->missed = ks_ctx_metric(c, &missed_desc);
 	s->stats_on = ks_ctx_metric(c, &stats_on_desc);
 	s->rb_size_m = ks_ctx_metric(c, &rb_size_desc);
 	s->rb_peak_m = ks_ctx_metric(c, &rb_peak_desc);
@@ -146,6 +157,8 @@ static void programs(struct ks_selfstats *s, const char *module, struct bpf_obje
 		ks_counter_set(series2(s->runs, module, bpf_program__name(prog)), info.run_cnt);
 		ks_counter_set(series2(s->run_time, module, bpf_program__name(prog)),
 			       info.run_time_ns);
+		ks_counter_set(series2(s->missed, module, bpf_program__name(prog)),
+			       info.recursion_misses);
 	}
 }
 

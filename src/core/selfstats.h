@@ -13,6 +13,11 @@
 #include <stdint.h>
 
 struct ks_ctx;
+struct ks_metric_desc;
+
+/* Each program's runs and run time (bpf_prog_info), labels module and program: the
+ * agent's own programs' and the users' (userbpf.c), one pair of metrics for both. */
+extern const struct ks_metric_desc ks_prog_runs_desc, ks_prog_run_time_desc;
 
 struct ks_selfstats {
 	bool started;			/* ks_selfstats_init ran */
@@ -23,7 +28,7 @@ struct ks_selfstats {
 	size_t rb_len;
 	uint64_t rb_size;		/* data bytes */
 	uint64_t rb_peak;		/* most bytes waiting at a wake-up since the last mark */
-	struct ks_metric *runs, *run_time, *stats_on, *rb_size_m, *rb_peak_m;
+	struct ks_metric *runs, *run_time, *missed, *stats_on, *rb_size_m, *rb_peak_m;
 	struct ks_metric *map_entries, *map_max;
 };
 

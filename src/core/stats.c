@@ -141,6 +141,8 @@ static void add_sinks(struct ks_ctx *c, struct stats_buf *b, struct ks_obj *sink
 
 		ks_counter_set(ks_metric_get(c->m_sink_recs, s->name), s->records);
 		ks_counter_set(ks_metric_get(c->m_sink_drops, s->name), dropped);
+		if (s->ops && s->ops->collect)
+			s->ops->collect(s, c->metrics);
 		ks_obj_init(o, b->sink_vals[i], 3);
 		ks_obj_add(o, "records", NULL, 0, KS_V_UINT)->u = s->records;
 		ks_obj_add(o, "dropped", NULL, 0, KS_V_UINT)->u = dropped;
@@ -227,6 +229,7 @@ void ks_ctx_emit_stats(struct ks_ctx *c, bool final)
 	ks_rec_uint(&r, "seq_gaps", NULL, 0, ks_loss_gaps(&c->loss));
 	ks_rec_uint(&r, "malformed", NULL, 0, c->malformed);
 	ks_counter_set(ks_metric_get(c->m_malformed, NULL), c->malformed);
+	ks_rec_uint(&r, "missed_runs", NULL, 0, c->loss.missed_runs);
 	add_types(c, b, &types);
 	ks_rec_obj(&r, "types", NULL, &types);
 	add_sinks(c, b, &sinks);
@@ -264,5 +267,8 @@ void ks_ctx_print_loss_line(struct ks_ctx *c)
 			(unsigned long long)t.streamed_lost);
 	if (c->malformed)
 		fprintf(stderr, " [%llu malformed records]", (unsigned long long)c->malformed);
+	if (c->loss.missed_runs)
+		fprintf(stderr, " [%llu program runs skipped by the kernel: the program was "
+			"already running on that CPU]", (unsigned long long)c->loss.missed_runs);
 	fputc('\n', stderr);
 }

@@ -13,32 +13,10 @@
 
 #include "core/log.h"
 #include "core/module.h"
+#include "core/selfstats.h"
 #include "core/session.h"
 #include "core/userbpf.h"
 #include "core/userbpf_int.h"
-
-
-/* The same metrics as the agent's own programs' (selfstats.c): registering them again
- * gives the same ones. */
-static const struct ks_metric_desc runs_desc = {
-	.name = "ksight_bpf_prog_runs_total",
-	.help = "Runs of each loaded ksight BPF program, as the kernel counts them (only while "
-		"its BPF statistics are on: ksight_bpf_stats_enabled)",
-	.type = KS_METRIC_COUNTER,
-	.labels = { "module", "program" },
-	.budget = 1024,
-};
-
-static const struct ks_metric_desc run_time_desc = {
-	.name = "ksight_bpf_prog_run_seconds_total",
-	.help = "Time spent running each loaded ksight BPF program, tail calls it made included "
-		"(only while the kernel's BPF statistics are on)",
-	.type = KS_METRIC_COUNTER,
-	.labels = { "module", "program" },
-	.budget = 1024,
-	.unit = "seconds",
-	.scale = 1e-9,
-};
 
 static const char *map_type_name(struct bpf_map *m)
 {
@@ -184,8 +162,8 @@ static int ub_start(struct ks_ctx *c, void *arg)
 	if (u->ncpu < 1)
 		u->ncpu = 1;
 	clock_gettime(CLOCK_MONOTONIC, &u->last);
-	u->runs = ks_ctx_metric(c, &runs_desc);
-	u->run_time = ks_ctx_metric(c, &run_time_desc);
+	u->runs = ks_ctx_metric(c, &ks_prog_runs_desc);
+	u->run_time = ks_ctx_metric(c, &ks_prog_run_time_desc);
 	for (int i = 0; i < u->n; i++) {
 		int n = start_obj(c, &u->objs[i]);
 

@@ -231,29 +231,6 @@ static void offcpu_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		ks_task_rows_gone(&st->rows, h->pid);
 }
 
-static int by_key(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct offcpu_key));
-}
-
-static uint64_t intervals(const void *row)
-{
-	return ((const struct offcpu_row *)row)->v.count;
-}
-
-static bool sub_row(void *r, const void *p)
-{
-	struct offcpu_row *d = r;
-	const struct offcpu_row *o = p;
-
-	if (o) {
-		d->v.count -= o->v.count;
-		d->v.total_ns -= o->v.total_ns;
-		d->v.rq_ns -= o->v.rq_ns;
-	}
-	return d->v.count;
-}
-
 static void offcpu_fini(void *state)
 {
 	struct offcpu_state *st = state;
@@ -265,7 +242,7 @@ static void offcpu_fini(void *state)
 static const struct offcpu_state offcpu_defaults = {
 	.top = 10,
 	.stack_storage = 16384,
-	.rows = KS_TASK_ROWS(struct offcpu_row, by_key, sub_row, intervals),
+	.rows = OFFCPU_TASK_ROWS,
 };
 
 KS_BPF_OBJECT(offcpu);

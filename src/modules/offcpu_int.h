@@ -38,6 +38,23 @@ struct offcpu_state {
 };
 
 void offcpu_report(struct ks_ctx *ctx, void *state, void *vskel);
+
+/* offcpu_stacks.c: what profile --wall shares. The rows' order, count and difference
+ * (core/rows.h), and the table of them: */
+int offcpu_row_cmp(const void *a, const void *b);
+uint64_t offcpu_row_count(const void *row);
+bool offcpu_row_sub(void *r, const void *p);
+#define OFFCPU_TASK_ROWS \
+	KS_TASK_ROWS(struct offcpu_row, offcpu_row_cmp, offcpu_row_sub, offcpu_row_count)
+/*
+ * Stack @id of stack map @fd symbolized by @sym into @f (leaf first), a user stack of
+ * @pid's image @exec_id (maps as of report @round) or a kernel one, without the tracer's
+ * own frames (offcpu_frames_keep, @irq as there). Returns how many frames to show from *@first on; 0 for no stack, -1 when it was
+ * lost (in the kernel, or gone from the map since).
+ */
+int offcpu_stack_frames(struct ks_symbolizer *sym, unsigned int round, int fd, uint32_t pid,
+			uint32_t exec_id, int32_t id, bool kernel, bool *irq,
+			struct ks_frame f[OFFCPU_DEPTH], int *first);
 /* Cgroup @id's path below the cgroup2 mount, "cgroup:ID" while unknown (its resolution is
  * then queued); for folded text (@folded) with ';', ' ' and newlines as '_'. Into @buf. */
 const char *offcpu_cgroup_text(struct ks_ctx *ctx, uint64_t id, bool folded, char *buf,

@@ -43,29 +43,15 @@ static int stack_text(struct walk *w, uint32_t pid, uint32_t exec_id, int32_t id
 		      bool leaf_first, bool mark, struct offcpu_text *out, bool *leaf_named,
 		      bool *irq)
 {
-	uint64_t ips[OFFCPU_DEPTH] = {};
 	struct ks_frame f[OFFCPU_DEPTH];
-	int n = 0, first;
+	int n, first;
 
-	if (id == OFFCPU_NO_STACK)
-		return 0;
-	if (id < 0 || bpf_map_lookup_elem(w->fd, &id, ips)) {
-		/* lost in the kernel, or gone from the map since */
+	n = offcpu_stack_frames(w->st->maps.sym, w->st->round, w->fd, pid, exec_id, id, kernel, irq,
+				f, &first);
+	if (n < 0)
 		offcpu_text_add(out, "[lost stack]");
-		return -1;
-	}
-	while (n < OFFCPU_DEPTH && ips[n])
-		n++;
-	for (int i = 0; i < n; i++) {
-		/* above the leaf, return addresses: the call is the byte before */
-		uint64_t ip = i ? ips[i] - 1 : ips[i];
-
-		if (kernel)
-			ks_symbolizer__kernel(w->st->maps.sym, ip, &f[i]);
-		else
-			ks_symbolizer__user(w->st->maps.sym, pid, exec_id, ip, w->st->round, &f[i]);
-	}
-	n = offcpu_frames_keep(f, n, kernel, irq, &first);
+	if (n <= 0)
+		return n;
 	for (int i = first; i < first + n; i++) {
 		w->t.frames++;
 		if (f[i].res == KS_SYM_OK)

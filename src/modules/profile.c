@@ -187,29 +187,6 @@ static bool sub_row(void *r, const void *p)
 	return d->v.count;
 }
 
-static int by_wkey(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct offcpu_key));
-}
-
-static uint64_t intervals(const void *row)
-{
-	return ((const struct offcpu_row *)row)->v.count;
-}
-
-static bool sub_wrow(void *r, const void *p)
-{
-	struct offcpu_row *d = r;
-	const struct offcpu_row *o = p;
-
-	if (o) {
-		d->v.count -= o->v.count;
-		d->v.total_ns -= o->v.total_ns;
-		d->v.rq_ns -= o->v.rq_ns;
-	}
-	return d->v.count;
-}
-
 static void profile_fini(void *state)
 {
 	struct profile_state *st = state;
@@ -225,7 +202,7 @@ static const struct profile_state profile_defaults = {
 	.top = 20,
 	.stack_storage = 16384,
 	.rows = KS_TASK_ROWS(struct profile_row, by_key, sub_row, samples),
-	.wrows = KS_TASK_ROWS(struct offcpu_row, by_wkey, sub_wrow, intervals),
+	.wrows = OFFCPU_TASK_ROWS,
 };
 
 KS_BPF_OBJECT(profile);

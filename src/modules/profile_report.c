@@ -241,28 +241,15 @@ static void walk_row(struct walk *w, const struct profile_row *r)
  * kernel stack's leaf. Returns their count, or -1 when the stack was lost. */
 static int wall_stack(struct walk *w, const struct offcpu_row *r, int32_t id, bool kernel)
 {
-	uint64_t ips[OFFCPU_DEPTH] = {};
 	struct ks_frame f[OFFCPU_DEPTH];
-	int n = 0, first;
+	int n, first;
 
-	if (id == OFFCPU_NO_STACK)
-		return 0;
-	if (id < 0 || bpf_map_lookup_elem(w->wstacks_fd, &id, ips)) {
+	n = offcpu_stack_frames(w->st->maps.sym, w->st->round, w->wstacks_fd, r->k.pid,
+				r->k.exec_id, id, kernel, NULL, f, &first);
+	if (n < 0)
 		line_add(w, "[lost stack]");
-		return -1;
-	}
-	while (n < OFFCPU_DEPTH && ips[n])
-		n++;
-	for (int i = 0; i < n; i++) {
-		uint64_t ip = i ? ips[i] - 1 : ips[i];
-
-		if (kernel)
-			ks_symbolizer__kernel(w->st->maps.sym, ip, &f[i]);
-		else
-			ks_symbolizer__user(w->st->maps.sym, r->k.pid, r->k.exec_id, ip,
-					    w->st->round, &f[i]);
-	}
-	n = offcpu_frames_keep(f, n, kernel, NULL, &first);
+	if (n <= 0)
+		return n;
 	for (int i = first + n - 1; i >= first; i--) {
 		char text[FRAME_LEN];
 

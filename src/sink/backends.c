@@ -7,5 +7,7 @@ const struct ks_sink_ops *const ks_sink_backends[] = {
 	&ks_json_ops,
 	&ks_prom_ops,
 	&ks_store_ops,
+	&ks_otlp_ops,
+	&ks_otlp_pb_ops,
 	NULL,
 };

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sink/http_ui.h"
 #include "sink/prom.h"
 #include "sink/prom_text.h"
 #include "sink/sink.h"
@@ -163,8 +164,10 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
 	if (!strcmp(url, "/healthz"))
 		return health(c, p, text);
+	if (ks_ui_url(url))
+		return ks_ui_serve(c, url);	/* the web UI, http_ui.c */
 	if (strcmp(url, "/metrics")) {
-		static const char nf[] = "ksight serves /metrics and /healthz\n";
+		static const char nf[] = "ksight serves /metrics, /healthz and its web UI at /\n";
 
 		return reply(c, MHD_HTTP_NOT_FOUND, text, nf, sizeof(nf) - 1);
 	}

@@ -51,6 +51,9 @@ struct ks_sink_ops {
 	 * rollups. Runs on the reader's thread: a sink serving another thread (HTTP) copies
 	 * what it needs here, under its own lock. */
 	void (*metrics)(struct ks_sink *s, const struct ks_metrics *m, int64_t real_ns);
+	/* Optional: before the outputs get the registry (each interval and at the end),
+	 * bring the sink's own counts into it (an exporter's failures). Reader's thread. */
+	void (*collect)(struct ks_sink *s, struct ks_metrics *m);
 	/* Optional: before the final stats, hand on what the sink holds and wait up to
 	 * @timeout_ms for it to be written (a store's batches), so its drops are counted. */
 	void (*drain)(struct ks_sink *s, int timeout_ms);
@@ -64,6 +67,8 @@ extern const struct ks_sink_ops ks_table_ops;
 extern const struct ks_sink_ops ks_json_ops;
 extern const struct ks_sink_ops ks_prom_ops;
 extern const struct ks_sink_ops ks_store_ops;
+extern const struct ks_sink_ops ks_otlp_ops;
+extern const struct ks_sink_ops ks_otlp_pb_ops;
 
 struct ks_sink {
 	const struct ks_sink_ops *ops;

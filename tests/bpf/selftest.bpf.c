@@ -22,6 +22,8 @@ const volatile __u16 selftest_port = 0;			/* packets: UDP destination port */
 /* The test of the test: build every check record in level 0's scratch buffer, as if levels
  * did not exist; nested producers then overwrite each other and the checks must fail. */
 const volatile bool selftest_shared_scratch = false;
+/* --recurse: each uprobe hit prints once (bpf_trace_printk), for selftest__printk */
+const volatile bool selftest_recurse = false;
 
 /* Records each program tried to produce, per type (the low bits of SELFTEST_EV_*). */
 struct {
@@ -142,8 +144,29 @@ int selftest__perf(struct bpf_perf_event_data *ctx)
 SEC("uprobe")
 int BPF_KPROBE(selftest__uprobe, long a, long b)
 {
-	if (ks_want(bpf_get_current_pid_tgid()))
-		hit(ST_UPROBE, a, b, true);
+	static const char fmt[] = "ksight selftest: recursion\n";
+
+	if (!ks_want(bpf_get_current_pid_tgid()))
+		return 0;
+	hit(ST_UPROBE, a, b, true);
+	if (selftest_recurse)
+		bpf_trace_printk(fmt, sizeof(fmt));
+	return 0;
+}
+
+/*
+ * --recurse: on the tracepoint every bpf_trace_printk fires, print again. The nested run
+ * that print starts is the same program on the same CPU: the kernel skips it and counts a
+ * recursion miss, one per uprobe hit, which ksight must report as runs it lost. Only for
+ * kernels that skip such runs (5.12 on, and this test runs on the host only): before,
+ * nothing stops the recursion.
+ */
+SEC("tp_btf/bpf_trace_printk")
+int BPF_PROG(selftest__printk, const char *buf)
+{
+	static const char fmt[] = "ksight selftest: nested\n";
+
+	bpf_trace_printk(fmt, sizeof(fmt));
 	return 0;
 }
 

@@ -127,6 +127,25 @@ def test_uprobe_pie_function(families):
     assert_exact_accounting(k)
 
 
+def test_runs_the_kernel_skipped_are_reported(families):
+    """A run the kernel skips because the program already runs on that CPU (a recursion
+    miss) is an event nobody counted: each uprobe hit here makes exactly one (--recurse:
+    bpf_trace_printk and a program on its own tracepoint), and ksight reports them all, in
+    the stats record and on its last line. The host only: kernels before 5.12 do not stop
+    such a recursion."""
+    families.family("uprobe")
+    u = utarget()
+    try:
+        k, _ = run_utarget(["--uprobe", helper_path("utarget") + ":ks_target", "--recurse",
+                            "--json"], u)
+    finally:
+        u.kill()
+    assert len(hits(k, "uprobe", u.pid)) == N
+    # any other bpf_trace_printk of the machine meanwhile adds one each: none expected
+    assert k.records("stats")[-1]["missed_runs"] == N, k.records("stats")[-1]
+    assert ("[%d program runs skipped by the kernel" % N) in k.stderr, k.stderr
+
+
 def test_uretprobe_return_values(families):
     families.family("uretprobe")
     u = utarget()

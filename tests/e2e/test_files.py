@@ -4,6 +4,8 @@ absolute path and escaped names; closes by dup2, close_range, exec and exit; --s
 totals and interval deltas; failures only with -x; bad input."""
 import collections
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -121,6 +123,46 @@ def test_sequence_exactly_once(workdir, hooks):
             assert r[key] == val, (event, key, r)
     st = k.stats()
     assert st["lost"] == 0 and st["consistent"] is True
+
+
+@pytest.mark.parametrize("depth,name_len", [(20, 90), (30, 200)])
+def test_walked_directory_whole_or_its_leaf_side(workdir, depth, name_len):
+    """A file made relative to the cwd, deep down: the cwd is walked in the kernel. Within
+    2048 bytes the path is whole and exact; past it (30 x 201 bytes) its leaf side is kept,
+    `...` before it and path_truncated set, and never a wrong byte."""
+    w = os.path.realpath(workdir)
+    d, fd = w, os.open(w, os.O_RDONLY | os.O_DIRECTORY)
+    for i in range(depth):
+        # step by step, by fd: past PATH_MAX no path names it
+        name = ("%02d" % i) + "d" * (name_len - 2)
+        os.mkdir(name, dir_fd=fd)
+        fd2 = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd, d = fd2, os.path.join(d, name)
+    script = "import os, sys; os.fchdir(int(sys.argv[1])); sys.stdin.readline(); " \
+             "os.close(os.open('leaf.txt', os.O_CREAT | os.O_WRONLY, 0o600))"
+    p = subprocess.Popen([sys.executable, "-c", script, str(fd)], stdin=subprocess.PIPE,
+                         pass_fds=(fd,))
+    os.close(fd)
+    try:
+        k = Ksight(["files", "--json", "-p", str(p.pid)])
+        k.wait_ready()
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        assert p.wait(timeout=30) == 0
+        assert k.stop() == 0, k.stderr
+    finally:
+        p.kill()
+    creates = [r for r in k.records("files") if r["event"] == "create"]
+    assert len(creates) == 1, k.records("files")
+    r, full = creates[0], os.path.join(d, "leaf.txt")
+    if len(d) < 2048:
+        assert (r["path"], r["path_truncated"]) == (full, False), r
+    else:
+        assert r["path_truncated"] is True and r["path"].startswith("..."), r
+        tail = r["path"][3:]
+        # whole components of the leaf side, as many as fit
+        assert full.endswith(tail) and tail.startswith("/") and 1024 < len(tail) <= 2048, r
 
 
 def test_table_escapes_names(workdir):

@@ -100,6 +100,8 @@ TEST_COMMANDS = {
     "apt-get": "fetch-prometheus.sh (download only)", "dpkg-deb": "fetch-prometheus.sh",
     "curl": "test_req.py", "redis-server": "test_req.py", "redis-cli": "test_req.py",
     "redis-benchmark": "test_req.py", "psql": "test_req.py", "runuser": "test_req.py",
+    "node": "test_ui.py (tests/ui/drive.js)", "npm": "Makefile (scripts/npm-vendor.sh)",
+    "chromium": "test_ui.py",
 }
 # What the kernel matrix adds (scripts/test-kernels.sh installs them).
 KERNEL_COMMANDS = {

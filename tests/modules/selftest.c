@@ -47,6 +47,7 @@ struct selftest_state {
 	uint64_t port;
 	const char *cg_skb, *cg_sock, *cg_connect, *sockops;
 	bool fentry, kprobe, lsm;
+	bool recurse;
 	int pid;			/* -p: the process whose files uprobes resolve in */
 	/* what arrived */
 	uint64_t seen[SELFTEST_TYPES], hits[ST_NSRC];
@@ -91,13 +92,17 @@ static const struct ks_opt selftest_opts[] = {
 	{ "fentry", 0, KS_OPT_FLAG, OFF(fentry), NULL, "fentry on openat" },
 	{ "kprobe", 0, KS_OPT_FLAG, OFF(kprobe), NULL, "kprobe and kretprobe on getppid" },
 	{ "lsm", 0, KS_OPT_FLAG, OFF(lsm), NULL, "BPF LSM on file_open" },
+	{ "recurse", 0, KS_OPT_FLAG, OFF(recurse), NULL, "--uprobe: each hit makes one run the "
+	  "kernel skips as recursive (bpf_trace_printk and a program on its tracepoint; 5.12+ "
+	  "only)" },
 	{ 0 },
 };
 
 static const int sys_getppid[] = { 110, -1 };	/* x86_64 */
 
 enum { SL_SYS, SL_PERF_SW, SL_PERF_HW, SL_UPROBE, SL_URETPROBE, SL_USDT, SL_TC, SL_XDP,
-       SL_CG_SKB, SL_CG_SOCK, SL_CG_CONNECT, SL_SOCKOPS, SL_FENTRY, SL_KPROBE, SL_LSM };
+       SL_CG_SKB, SL_CG_SOCK, SL_CG_CONNECT, SL_SOCKOPS, SL_FENTRY, SL_KPROBE, SL_LSM,
+       SL_RECURSE };
 
 static const struct ks_slot selftest_slots[] = {
 	[SL_SYS] = { "flood checks", { { KS_FAM_SYSCALL, { { "(dispatcher)" } }, sys_getppid } } },
@@ -122,6 +127,8 @@ static const struct ks_slot selftest_slots[] = {
 						      { "selftest__kretprobe",
 							"__x64_sys_getppid" } } } } },
 	[SL_LSM] = { "lsm", { { KS_FAM_LSM, { { "selftest__lsm", "file_open" } } } } },
+	[SL_RECURSE] = { "recursion", { { KS_FAM_TP_BTF, { { "selftest__printk",
+							   "bpf_trace_printk" } } } } },
 	{ 0 },
 };
 
@@ -147,6 +154,10 @@ static int selftest_configure(void *state, const struct ks_common *common, char 
 	    !st->xdp && !st->cg_skb && !st->cg_sock && !st->cg_connect && !st->sockops &&
 	    !st->fentry && !st->kprobe && !st->lsm) {
 		snprintf(err, len, "nothing to test: give --sys, --perf, --uprobe, --tc, ...");
+		return -1;
+	}
+	if (st->recurse && !st->uprobe) {
+		snprintf(err, len, "--recurse needs --uprobe");
 		return -1;
 	}
 	if ((st->uprobe && !strchr(st->uprobe, ':')) ||
@@ -185,6 +196,7 @@ static bool selftest_want_slot(const void *state, const struct ks_slot *slot)
 	case SL_FENTRY: return st->fentry;
 	case SL_KPROBE: return st->kprobe;
 	case SL_LSM: return st->lsm;
+	case SL_RECURSE: return st->recurse;
 	}
 	return false;
 }
@@ -198,6 +210,7 @@ static int selftest_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->selftest_words = st->words;
 	skel->rodata->selftest_port = st->port;
 	skel->rodata->selftest_shared_scratch = st->shared_scratch;
+	skel->rodata->selftest_recurse = st->recurse;
 	return 0;
 }
 

@@ -192,7 +192,8 @@ static void test_outputs(void **state)
 	static const struct {
 		const char *spec, *says;
 	} bad[] = {
-		{ "xml", "-o xml: unknown format 'xml' (table, json, prometheus, store)" },
+		{ "xml", "-o xml: unknown format 'xml' (table, json, prometheus, store, otlp, "
+			 "otlp-protobuf)" },
 		{ "json,evnt:/tmp/x", "unknown record kind 'evnt' (event, report, summary, stats, meta)" },
 		{ "json,", "unknown record kind ''" },
 		{ "json:", "no file after the colon" },
@@ -208,6 +209,18 @@ static void test_outputs(void **state)
 	c.outputs.v[c.outputs.n++] = missing + 0;
 	assert_int_equal(check(false, 0), -1);
 	tu_one_line(err, "No such file or directory");
+	/* an address a backend serves on or posts to is not a file to open (before, the
+	 * check created a file "127.0.0.1:1" and refused otlp:http://... as ENOENT) */
+	char cwd[4096];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	ks_common_defaults(&c);
+	c.outputs.v[c.outputs.n++] = "prometheus:127.0.0.1:1";
+	c.outputs.v[c.outputs.n++] = "otlp:http://127.0.0.1:1/v1/metrics";
+	assert_int_equal(check(false, 0), 0);
+	assert_int_equal(access("127.0.0.1:1", F_OK), -1);
+	assert_int_equal(chdir(cwd), 0);
 	/* two outputs on stdout would interleave: refused, --json counts as one */
 	ks_common_defaults(&c);
 	c.json = true;

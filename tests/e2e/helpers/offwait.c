@@ -7,7 +7,8 @@
  * reader ("ks_reader") reads one byte N times in ks_wait_here(); the writer ("ks_writer")
  * N times sleeps SLEEP_US microseconds and writes one byte in ks_wake_here(), so each
  * write wakes the reader, blocked, exactly once (the writer waits, before each write, until
- * the reader is asleep: state S in /proc). Prints "done READER_TID WRITER_TID".
+ * the reader is asleep: state S in /proc). Its memory is locked first, so that no page
+ * fault blocks the reader elsewhere. Prints "done READER_TID WRITER_TID".
  * Built with frame pointers, -O1 (Makefile); both functions make the system call
  * themselves, so that the user stack's first frame is theirs.
  */
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +118,11 @@ int main(int argc, char **argv)
 	}
 	if (pipe(fds))
 		return 1;
+	/* No page fault may block the reader under ks_wait_here (a kernel guest reads this
+	 * binary over 9p, where a first touch of a text page sleeps): everything mapped now,
+	 * and the threads' stacks when they are made, resident and locked. */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		perror("offwait: mlockall (page faults may add intervals)");
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
