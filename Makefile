@@ -96,14 +96,16 @@ all: $(BUILD)/ksight
 # the agent's store (test_store.py reads it with Python's sqlite3 too); curl,
 # redis-server, redis-tools and postgresql are test_req.py's clients and servers (redis also
 # bench/req_cost.sh's); nodejs and npm fetch the web UI's libraries at build time and
-# run test_ui.py's Playwright driver, which drives Debian's chromium.
+# run test_ui.py's Playwright driver, which drives Debian's chromium; liburing-dev builds
+# the io_uring helpers of test_rw_uring.py and bench/uring_cost.sh.
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libdw-dev binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
 	procps strace tar gzip coreutils \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
-	libsqlite3-dev libyaml-dev curl redis-server redis-tools postgresql nodejs npm chromium
+	libsqlite3-dev libyaml-dev curl redis-server redis-tools postgresql nodejs npm chromium \
+	liburing-dev
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)
@@ -266,10 +268,21 @@ $(BUILD)/tests/e2e/helpers/offwait $(BUILD)/tests/e2e/helpers/wallmix: \
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
 
+# rw's io_uring requests, through liburing
+$(BUILD)/tests/e2e/helpers/uringio: tests/e2e/helpers/uringio.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -luring -o $@
+
 $(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
+
+$(BUILD)/bench/helpers/uringloop: bench/helpers/uringloop.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -luring -o $@
 
 $(BUILD)/bench/helpers/%: bench/helpers/%.c
 	$(call msg,HELPER,$@)

@@ -23,6 +23,7 @@
 
 #include "syscalls.bpf.h"
 #include "task_fd.bpf.h"
+#include "uabi.bpf.h"
 #include "req.h"
 #include <bpf/bpf_endian.h>
 
@@ -69,24 +70,6 @@ struct {
 	__type(key, struct req_key);
 	__type(value, struct req_val);
 } req_rows SEC(".maps");
-
-/* The user-space ABI's struct user_msghdr and struct iovec (x86_64). */
-struct req_umsg {
-	__u64 name;
-	__u32 namelen;
-	__u32 __pad;
-	__u64 iov;
-	__u64 iovlen;
-	__u64 control;
-	__u64 controllen;
-	__u32 flags;
-	__u32 __pad2;
-};
-
-struct req_iov {
-	__u64 base;
-	__u64 len;
-};
 
 /* A call's first bytes as classified. */
 struct req_peek {
@@ -480,7 +463,7 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 /* The first iovec of @iov (user memory): where a call's first bytes are. */
 static __always_inline void req_first_iov(__u64 iov, __u64 cnt, __u64 *buf, __u64 *len)
 {
-	struct req_iov v;
+	struct ks_uiovec v;
 
 	*buf = *len = 0;
 	if (!cnt || bpf_probe_read_user(&v, sizeof(v), (const void *)iov))
@@ -493,7 +476,7 @@ static __always_inline void req_sys_exit(void *ctx, const struct ks_sys_call *c,
 					 __u64 pid_tgid)
 {
 	const __u64 *a = c->args;
-	struct req_umsg m;
+	struct ks_umsghdr m;
 	struct sock *sk;
 	__u64 buf, len;
 	bool tx;

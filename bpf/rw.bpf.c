@@ -9,6 +9,7 @@
  * kernels with trampolines but no task storage for tracing (5.5 - 5.10), in a hash by tid.
  */
 #include "rw.sys.bpf.h"
+#include "rw_uring.bpf.h"
 
 KS_SYS_MODULE(rw)
 

@@ -13,6 +13,9 @@
 #define RW_EV_CALL KS_EV(KS_MOD_rw, 0)	/* one read/write call */
 #define RW_EV_FD KS_EV(KS_MOD_rw, 1)	/* an fd appeared, changed or went away */
 #define RW_EV_SUM KS_EV(KS_MOD_rw, 2)	/* loss slot: --summary table full */
+#define RW_EV_URING KS_EV(KS_MOD_rw, 3)	/* one io_uring request completed */
+#define RW_EV_URING_SUB KS_EV(KS_MOD_rw, 4)	/* loss slot: io_uring request table full, or a
+						 * request's completion never seen */
 
 #define RW_MMSG_MAX 8		/* sendmmsg/recvmmsg messages summed; more sets RW_F_*_PART */
 #define RW_IOV_MAX 16		/* iovecs summed for the requested size; more sets RW_F_REQ_PART */
@@ -42,6 +45,54 @@ struct rw_event {
 				 * messages; else -1 */
 	__u16 sys;		/* syscall number */
 	__u16 flags;		/* RW_F_* */
+};
+
+/*
+ * io_uring. A request is kept from its submission (io_uring_submit_req, or
+ * io_uring_submit_sqe before 6.2) to its completion (io_uring_complete), keyed by its
+ * kernel address: the opcode, the fd, the submit time and the submitting task, which owns
+ * the record (completions run in the submitter, an io-wq worker or an interrupt).
+ */
+#define RW_URING_INFLIGHT 16384	/* requests in flight, all traced processes */
+#define RW_URING_FIXED_FD (-2)	/* --summary/agent row of the fixed-file requests */
+#define RW_URING_OPS 64		/* --summary: completions per opcode (the last: 63 and up) */
+
+/* rw_uring_event.flags */
+#define RW_UF_FIXED 0x1		/* IOSQE_FIXED_FILE: fd is the index in the registered files */
+#define RW_UF_MORE 0x2		/* IORING_CQE_F_MORE: a multishot request, more to come */
+#define RW_UF_NOFD 0x4		/* the fd was not seen (5.10, a fixed file) */
+
+/* RW_EV_URING. 104 bytes. ts is the completion; the task fields are the submitter's. */
+struct rw_uring_event {
+	struct ks_hdr hdr;
+	__u64 lat_ns;		/* ns from submission to completion */
+	__u64 user_data;	/* the application's tag of the request */
+	__u64 ino;		/* inode of the request's file (read at completion); 0: none */
+	__s32 res;		/* the completion's result: bytes, or negative errno */
+	__s32 fd;		/* the fd, or with RW_UF_FIXED the registered file's index */
+	__u32 cflags;		/* the completion's IORING_CQE_F_* */
+	__u8 opcode;		/* IORING_OP_* */
+	__u8 flags;		/* RW_UF_* */
+	__u16 __pad;
+};
+
+/* A request in flight: its address (6.0+), or on 5.10, whose completion tracepoint does not
+ * pass the request, its ring and user_data. */
+struct rw_uring_key {
+	__u64 ptr;		/* the request, or (5.10) the ring */
+	__u64 tag;		/* 0, or (5.10) the request's user_data */
+};
+
+/* What the kernel keeps of a request between submission and completion. */
+struct rw_uring_req {
+	struct ks_owner owner;	/* the submitting task */
+	__u64 submit_ts;
+	__u64 user_data;
+	__u64 ino;		/* 5.10: the file's inode, read at submission */
+	__s32 fd;
+	__u8 opcode;
+	__u8 flags;		/* RW_UF_FIXED, RW_UF_NOFD */
+	__u16 __pad;
 };
 
 /* What an fd record says happened (rw_fd_event.op). */

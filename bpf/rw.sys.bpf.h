@@ -11,6 +11,7 @@
 #include "syscalls.bpf.h"
 #include "rw.h"
 #include "rw_fd.bpf.h"
+#include "uabi.bpf.h"
 
 const volatile bool rw_summary = false;	/* --summary: aggregate, stream no calls */
 const volatile __s32 rw_targ_fd = -1;	/* --fd, -1 = any */
@@ -25,12 +26,13 @@ struct {
 } rw_sums SEC(".maps");
 
 /* Sum of the lengths of up to RW_IOV_MAX iovecs at @iov (user memory). */
-static __always_inline __u64 rw_iov_sum(const struct iovec *iov, __u64 cnt, __u16 *flags)
+static __always_inline __u64 rw_iov_sum(const struct ks_uiovec *iov, __u64 cnt,
+					 __u16 *flags)
 {
 	__u64 sum = 0;
 
 	for (__u32 i = 0; i < RW_IOV_MAX; i++) {
-		struct iovec v;
+		struct ks_uiovec v;
 
 		if (i >= cnt)
 			return sum;
@@ -38,30 +40,23 @@ static __always_inline __u64 rw_iov_sum(const struct iovec *iov, __u64 cnt, __u1
 			*flags |= RW_F_REQ_PART;
 			return sum;
 		}
-		sum += v.iov_len;
+		sum += v.len;
 	}
 	if (cnt > RW_IOV_MAX)
 		*flags |= RW_F_REQ_PART;
 	return sum;
 }
 
-static __always_inline __u64 rw_msg_sum(const struct user_msghdr *msg, __u16 *flags)
+static __always_inline __u64 rw_msg_sum(const struct ks_umsghdr *msg, __u16 *flags)
 {
-	struct user_msghdr m;
+	struct ks_umsghdr m;
 
 	if (bpf_probe_read_user(&m, sizeof(m), msg)) {
 		*flags |= RW_F_REQ_PART;
 		return 0;
 	}
-	return rw_iov_sum(m.msg_iov, m.msg_iovlen, flags);
+	return rw_iov_sum((const struct ks_uiovec *)m.iov, m.iovlen, flags);
 }
-
-/* The user-space ABI's struct mmsghdr (x86_64): a message and the bytes it carried. */
-struct rw_mmsg {
-	struct user_msghdr hdr;
-	__u32 len;		/* set by the kernel */
-	__u32 __pad;
-};
 
 /*
  * sendmmsg/recvmmsg returned @n messages: the bytes they carried (each one's msg_len, set
@@ -72,7 +67,7 @@ static __always_inline long rw_mmsg_sum(__u64 vec, long n, __u64 *req, __u16 *fl
 	long sum = 0;
 
 	for (__u32 i = 0; i < RW_MMSG_MAX; i++) {
-		struct rw_mmsg m;
+		struct ks_ummsghdr m;
 
 		if (i >= n)
 			return sum;
@@ -81,18 +76,19 @@ static __always_inline long rw_mmsg_sum(__u64 vec, long n, __u64 *req, __u16 *fl
 			return sum;
 		}
 		sum += m.len;
-		*req += rw_iov_sum(m.hdr.msg_iov, m.hdr.msg_iovlen, flags);
+		*req += rw_iov_sum((const struct ks_uiovec *)m.hdr.iov, m.hdr.iovlen, flags);
 	}
 	if (n > RW_MMSG_MAX)
 		*flags |= RW_F_REQ_PART | RW_F_RET_PART;
 	return sum;
 }
 
-/* --summary: add the call to its (pid, fd) row on this CPU. */
-static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool write,
-				       __u64 enter_ts)
+/* --summary: add the call to its (pid, fd) row on this CPU; a new row is named @comm, or
+ * NULL: the current task's. */
+static __always_inline void rw_sum_add_as(__u32 pid, const char *comm, __s32 fd, long ret,
+					  bool write, __u64 enter_ts)
 {
-	struct rw_sum_key k = { .pid = pid_tgid >> 32, .fd = fd };
+	struct rw_sum_key k = { .pid = pid, .fd = fd };
 	struct rw_sum_val *v = bpf_map_lookup_elem(&rw_sums, &k);
 	__u64 lat;
 	__u32 slot;
@@ -105,7 +101,10 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 		if (!zero)
 			return;
 		__builtin_memset(zero, 0, sizeof(*zero));
-		bpf_get_current_comm(zero->comm, sizeof(zero->comm));
+		if (comm)
+			__builtin_memcpy(zero->comm, comm, sizeof(zero->comm));
+		else
+			bpf_get_current_comm(zero->comm, sizeof(zero->comm));
 		bpf_map_update_elem(&rw_sums, &k, zero, BPF_NOEXIST);
 		ks_scratch_end(&lv);
 		v = bpf_map_lookup_elem(&rw_sums, &k);
@@ -131,6 +130,12 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 	v->lat_sum += lat;
 	slot = ks_log2(lat);
 	v->slots[ks_mask(slot < RW_SLOTS ? slot : RW_SLOTS - 1, 31)]++;
+}
+
+static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool write,
+				       __u64 enter_ts)
+{
+	rw_sum_add_as(pid_tgid >> 32, NULL, fd, ret, write, enter_ts);
 }
 
 static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64 pid_tgid,
@@ -201,21 +206,21 @@ static __always_inline void rw_sys_exit(void *ctx, const struct ks_sys_call *c, 
 	case __NR_readv:
 	case __NR_preadv:
 	case __NR_preadv2:
-		req = rw_iov_sum((const struct iovec *)a[1], a[2], &flags);
+		req = rw_iov_sum((const struct ks_uiovec *)a[1], a[2], &flags);
 		rw_call(c, ret, pid_tgid, a[0], -1, req, flags, false);
 		return;
 	case __NR_writev:
 	case __NR_pwritev:
 	case __NR_pwritev2:
-		req = rw_iov_sum((const struct iovec *)a[1], a[2], &flags);
+		req = rw_iov_sum((const struct ks_uiovec *)a[1], a[2], &flags);
 		rw_call(c, ret, pid_tgid, a[0], -1, req, flags, true);
 		return;
 	case __NR_recvmsg:
-		req = rw_msg_sum((const struct user_msghdr *)a[1], &flags);
+		req = rw_msg_sum((const struct ks_umsghdr *)a[1], &flags);
 		rw_call(c, ret, pid_tgid, a[0], -1, req, flags, false);
 		return;
 	case __NR_sendmsg:
-		req = rw_msg_sum((const struct user_msghdr *)a[1], &flags);
+		req = rw_msg_sum((const struct ks_umsghdr *)a[1], &flags);
 		rw_call(c, ret, pid_tgid, a[0], -1, req, flags, true);
 		return;
 	case __NR_sendfile:

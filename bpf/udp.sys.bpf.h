@@ -19,6 +19,7 @@
 
 #include "syscalls.bpf.h"
 #include "task_fd.bpf.h"
+#include "uabi.bpf.h"
 #include "udp.h"
 #include <bpf/bpf_endian.h>
 
@@ -48,31 +49,6 @@ struct {
 	__type(key, struct udp_flow_key);
 	__type(value, struct udp_flow_val);
 } udp_flows SEC(".maps");
-
-/* The user-space ABI's struct user_msghdr and struct mmsghdr (x86_64), spelled out so
- * that no kernel's BTF needs to have them. */
-struct udp_umsg {
-	__u64 name;
-	__u32 namelen;
-	__u32 __pad;
-	__u64 iov;
-	__u64 iovlen;
-	__u64 control;
-	__u64 controllen;
-	__u32 flags;
-	__u32 __pad2;
-};
-
-struct udp_mmsg {
-	struct udp_umsg hdr;
-	__u32 len;		/* set by the kernel: the message's bytes */
-	__u32 __pad;
-};
-
-struct udp_iov {
-	__u64 base;
-	__u64 len;
-};
 
 /* struct sockaddr_in / sockaddr_in6 as user space lays them out. */
 struct udp_sa {
@@ -311,7 +287,7 @@ static __always_inline void udp_dgram(struct sock *sk, bool tx, __u64 len, __u64
 /* The first iovec of @iov (user memory): where a datagram's first bytes are. */
 static __always_inline void udp_first_iov(__u64 iov, __u64 cnt, __u64 *buf, __u64 *len)
 {
-	struct udp_iov v;
+	struct ks_uiovec v;
 
 	*buf = *len = 0;
 	if (!udp_dns || !cnt || bpf_probe_read_user(&v, sizeof(v), (const void *)iov))
@@ -320,8 +296,8 @@ static __always_inline void udp_first_iov(__u64 iov, __u64 cnt, __u64 *buf, __u6
 	*len = v.len;
 }
 
-static __always_inline void udp_msg(struct sock *sk, bool tx, __u64 len, const struct udp_umsg *m,
-				    __u64 pid_tgid)
+static __always_inline void udp_msg(struct sock *sk, bool tx, __u64 len,
+				    const struct ks_umsghdr *m, __u64 pid_tgid)
 {
 	__u64 buf, buflen;
 
@@ -334,7 +310,7 @@ static __always_inline void udp_mmsg(struct sock *sk, bool tx, __u64 vec, __u64 
 				     __u64 pid_tgid)
 {
 	for (__u32 i = 0; i < UDP_MMSG_MAX; i++) {
-		struct udp_mmsg m;
+		struct ks_ummsghdr m;
 
 		if (i >= n)
 			return;
@@ -352,7 +328,7 @@ static __always_inline void udp_sys_exit(void *ctx, const struct ks_sys_call *c,
 					 __u64 pid_tgid)
 {
 	const __u64 *a = c->args;
-	struct udp_umsg m;
+	struct ks_umsghdr m;
 	struct sock *sk;
 	__u64 buf, len;
 	bool tx;

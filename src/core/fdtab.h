@@ -55,7 +55,7 @@ struct ks_fdinfo {
 	uint8_t kind;		/* enum ks_fd_kind */
 	uint16_t family;	/* sockets: AF_* */
 	uint16_t sotype;	/* sockets: SOCK_* */
-	uint64_t ino;		/* sockets, pipes: inode number; 0 unknown */
+	uint64_t ino;		/* inode number; 0 unknown */
 	uint64_t netns;		/* sockets: inode of the network namespace; 0 unknown */
 	uint64_t file;		/* kernel address of the struct file; 0 unknown */
 	struct ks_endpoint local, remote;	/* AF_INET, AF_INET6 */
@@ -160,6 +160,14 @@ void ks_fdtab__note(struct ks_fdtab *t, uint32_t pid, int32_t fd, const struct k
  * the departed process), or NULL. */
 const struct ks_fdinfo *ks_fdtab__file(const struct ks_fdtab *t, uint32_t pid, int32_t fd,
 				       uint64_t file);
+
+/*
+ * An open fd of @pid that refers to inode @ino (io_uring's fixed files, known to the kernel
+ * by their file only), its number in *@fd; NULL if none is known. First sight of @pid
+ * queues its scan. O(fds of @pid).
+ */
+const struct ks_fdinfo *ks_fdtab__by_ino(struct ks_fdtab *t, uint32_t pid, uint64_t ino,
+				       uint64_t now, int32_t *fd);
 
 /*
  * The other end of inet socket @sock on this machine: a socket in the same network

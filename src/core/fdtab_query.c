@@ -56,6 +56,19 @@ const struct ks_fdinfo *ks_fdtab__file(const struct ks_fdtab *t, uint32_t pid, i
 	return NULL;
 }
 
+const struct ks_fdinfo *ks_fdtab__by_ino(struct ks_fdtab *t, uint32_t pid, uint64_t ino,
+				       uint64_t now, int32_t *fd)
+{
+	const struct fdproc *p = ino ? fdproc_get(t, pid, now, true) : NULL;
+
+	for (const struct fdent *e = p ? p->ents : NULL; e; e = e->pnext)
+		if (e->cur && e->cur->ino == ino) {
+			*fd = e->fd;
+			return e->cur;
+		}
+	return NULL;
+}
+
 static bool endpoint_eq(const struct ks_endpoint *a, const struct ks_endpoint *b)
 {
 	return a->port == b->port && !memcmp(a->addr, b->addr, sizeof(a->addr));

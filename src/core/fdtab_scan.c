@@ -138,8 +138,10 @@ static struct ks_fdinfo *read_fd(struct fdtab_io *io, uint32_t pid, uint64_t net
 {
 	char path[192], link[PATH_MAX];
 	const struct ks_socktab *net = NULL;
+	struct ks_fdinfo *info;
 	struct stat st;
 	ssize_t n;
+	bool ok;
 
 	snprintf(path, sizeof(path), "%s/%u/fd/%d", io->root, pid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -148,7 +150,12 @@ static struct ks_fdinfo *read_fd(struct fdtab_io *io, uint32_t pid, uint64_t net
 	link[n] = 0;
 	if (!strncmp(link, "socket:", 7))
 		net = net_tab(io, pid, netns, at, max_age, loads);
-	return ks_fdinfo_from_link(link, stat(path, &st) ? 0 : st.st_mode, net, netns);
+	ok = !stat(path, &st);
+	info = ks_fdinfo_from_link(link, ok ? st.st_mode : 0, net, netns);
+	/* files too: io_uring's fixed files are found by it (not yet shared) */
+	if (info && ok && !info->ino)
+		info->ino = st.st_ino;
+	return info;
 }
 
 static void scan_run(struct ks_job *job, struct ks_worker *w)

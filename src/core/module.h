@@ -92,6 +92,11 @@ struct ks_alt {
 struct ks_slot {
 	const char *name;	/* what the slot does, for `ksight status` */
 	struct ks_alt alts[KS_SLOT_ALTS];	/* preference order; ends at the first empty one */
+	/* Optional slots: NULL, the module cannot run without the slot; else the slot is
+	 * optional and this is the one line said when the kernel has none of its hooks
+	 * ("io_uring tracepoints absent: rw does not see io_uring I/O"): the module runs
+	 * without it (no alternative chosen, `ksight status` shows it absent-optional). */
+	const char *absent;
 };
 
 /* Event types a module decodes (or counts in the kernel), named for the stats. */

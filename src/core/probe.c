@@ -234,11 +234,29 @@ static int probe_kprobe(const char *fn, char *w, size_t len)
 	return 0;
 }
 
+/* Test-only: KSIGHT_TEST_ABSENT=TARGET[,TARGET] makes those hooks absent in every family,
+ * as on a kernel without them (optional slots are tested with it). */
+static bool test_absent(const char *target)
+{
+	const char *list = getenv("KSIGHT_TEST_ABSENT");
+	size_t n = strlen(target);
+
+	for (const char *s = list; s && *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] != 0))
+		if (strcspn(s, ",") == n && !strncmp(s, target, n))
+			return true;
+	return false;
+}
+
 int ks_probe(void *vp, enum ks_family family, const char *target, char *w, size_t len)
 {
 	struct ks_probe *p = vp;
 	struct probe_ans *a;
 	int err;
+
+	if (test_absent(target)) {
+		snprintf(w, len, "%s is absent (KSIGHT_TEST_ABSENT)", target);
+		return -ENOENT;
+	}
 
 	for (int i = 0; i < p->ncache; i++) {
 		a = &p->cache[i];

@@ -173,6 +173,12 @@ static int select_inst(struct ks_ctx *c, struct ks_inst *in, enum ks_family forc
 			continue;
 		err = ks_select_slot(&slots[i], ks_probe, c->probe, forced, c->dispatcher,
 				     &in->choice[i]);
+		if (err && slots[i].absent) {
+			/* optional: the module runs without it, and says so once */
+			if (c->mode != KS_MODE_STATUS)
+				ks_ctx_say(c, slots[i].absent, NULL);
+			continue;
+		}
 		if (err) {
 			const struct ks_choice *ch = &in->choice[i];
 			const char *why = "no usable hook";
@@ -259,7 +265,9 @@ static void print_slot(FILE *f, const struct ks_slot *slot, const struct ks_choi
 		       int dispatcher)
 {
 	fprintf(f, "  %-22s ", slot->name);
-	if (ch->alt < 0) {
+	if (ch->alt < 0 && slot->absent) {
+		fprintf(f, "absent-optional (%s)\n", slot->absent);
+	} else if (ch->alt < 0) {
 		fprintf(f, "unavailable\n");
 	} else if (slot->alts[ch->alt].family == KS_FAM_SYSCALL) {
 		fprintf(f, "syscalls (%s)\n", ks_family_name(dispatcher));

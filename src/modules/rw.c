@@ -18,6 +18,7 @@
 #include "modules/rw_fdev.h"
 #include "modules/rw_fmt.h"
 #include "modules/rw_int.h"
+#include "modules/rw_uring.h"
 
 
 static const struct rw_state defaults = { .fd = KS_UNSET, .top = 20 };
@@ -120,6 +121,30 @@ const struct ks_slot rw_slots[] = {
 			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, rw_fd_calls_b },
 		},
 	},
+	/* io_uring: optional, the rest of rw runs on a kernel without it; 6.2+ named the
+	 * submission tracepoint io_uring_submit_req, rw_init picks the one this kernel has */
+	{
+		.name = RW_SLOT_URING,
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "rw__uring_req_btf", "io_uring_submit_req" },
+					   { "rw__uring_done_btf", "io_uring_complete" } } },
+			{ KS_FAM_RAW_TP, { { "rw__uring_req_raw", "io_uring_submit_req" },
+					   { "rw__uring_done_raw", "io_uring_complete" } } },
+		},
+		.absent = RW_URING_ABSENT,
+	},
+	{
+		.name = RW_SLOT_URING_SQE,
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "rw__uring_sqe_btf", "io_uring_submit_sqe" },
+					   { "rw__uring_fget_btf", "io_uring_file_get" },
+					   { "rw__uring_done_btf", "io_uring_complete" } } },
+			{ KS_FAM_RAW_TP, { { "rw__uring_sqe_raw", "io_uring_submit_sqe" },
+					   { "rw__uring_fget_raw", "io_uring_file_get" },
+					   { "rw__uring_done_raw", "io_uring_complete" } } },
+		},
+		.absent = RW_URING_ABSENT,
+	},
 	{ 0 },
 };
 
@@ -127,6 +152,8 @@ static const struct ks_evtype rw_types[] = {
 	{ RW_EV_CALL, "rw" },
 	{ RW_EV_FD, "rw_fd" },
 	{ RW_EV_SUM, "rw_summary", true },
+	{ RW_EV_URING, "rw_uring" },
+	{ RW_EV_URING_SUB, "rw_uring_request" },
 	{ 0 },
 };
 
@@ -191,6 +218,10 @@ static bool rw_want_slot(const void *state, const struct ks_slot *slot)
 
 	/* the agent's sums are the dispatcher's: no handler of rw's runs there (mmsg, fd
 	 * changes), which would cost its verification at every start (docs/rw.md) */
+	if (slot == &rw_slots[RW_SLOT_URING_NEW])
+		return st->uring == RW_URING_NEW;
+	if (slot == &rw_slots[RW_SLOT_URING_OLD])
+		return st->uring == RW_URING_OLD;
 	if (st->agent && slot >= &rw_slots[2])
 		return false;
 	return !(st->no_latency && slot == &rw_slots[0]);	/* RW_SLOT_TIME */
@@ -224,7 +255,22 @@ static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	st->fds = ks_ctx_fdtab(ctx);
 	if (!st->fds)
 		return -ENOMEM;
+	st->uring_on = ks_ctx_slot_family(ctx, &rw_module, RW_SLOT_URING) >= 0 ||
+		       ks_ctx_slot_family(ctx, &rw_module, RW_SLOT_URING_SQE) >= 0;
+	skel->rodata->rw_uring_cqe_arg = st->uring_cqe_arg;
+	skel->rodata->rw_uring_noreq = st->uring_noreq;
+	if (!st->uring_on)
+		bpf_map__set_max_entries(skel->maps.rw_uring_reqs, 1);
 	return 0;
+}
+
+static int rw_init_all(struct ks_ctx *ctx, void *state)
+{
+	int err = rw_init(ctx, state);
+
+	if (!err)
+		rw_uring_detect(ctx, state);
+	return err;
 }
 
 /* JSON-only values naming what the fd is. */
@@ -290,6 +336,10 @@ static void rw_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 			ks_fdtab__apply(st->fds, &c);
 		return;
 	}
+	if (h->type == RW_EV_URING) {
+		rw_uring_event(ctx, st, h, size);
+		return;
+	}
 	if (h->type != RW_EV_CALL || size < sizeof(struct rw_event))
 		return;
 	ks_counter_add(ks_metric_comm(st->m_calls, &st->c_calls, h->pid, h->comm), 1);
@@ -334,11 +384,12 @@ const struct ks_module rw_module = {
 	.name = "rw",
 	.id = KS_MOD_rw,
 	.bpf = &rw_bpf_obj,
-	.brief = "stream every read/write/send/recv of a process, with fd kind and latency",
+	.brief = "stream every read/write/send/recv (io_uring too) of a process: fd kind, latency",
 	.usage = "  ksight rw -p 1234              # every read/write call of process 1234\n"
 		 "  ksight rw -p 1234 --fd 5       # only the calls on fd 5\n"
 		 "  ksight rw -p 1234 --no-latency # the cheapest stream: calls not timed\n"
 		 "  ksight rw -p 1234 --json       # JSON lines with path or addresses\n"
+		 "                                 # (io_uring requests: \"call\":\"io_uring:read\")\n"
 		 "  ksight rw --summary -p 1234 1  # per fd table every second (in the kernel)\n"
 		 "  ksight rw --summary --sort bytes --top 10 5\n",
 	.opts = rw_opts,
@@ -352,7 +403,7 @@ const struct ks_module rw_module = {
 	.agent_defaults = rw_agent_defaults,
 	.sys_inline = rw_sys_inline,
 	.want_slot = rw_want_slot,
-	.init = rw_init,
+	.init = rw_init_all,
 	.setup = rw_setup,
 	.started = rw_started,
 	.proc = rw_proc,

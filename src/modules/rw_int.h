@@ -8,6 +8,17 @@
 #include "modules/rw_sum.h"
 
 #define RW_SLOT_TIME "time reads and writes"
+#define RW_SLOT_URING "see io_uring I/O"
+#define RW_SLOT_URING_SQE "see io_uring (sqe tp)"	/* 6.1 and before */
+#define RW_SLOT_URING_NEW 5	/* their index in rw_slots */
+#define RW_SLOT_URING_OLD 6
+#define RW_URING_ABSENT "io_uring tracepoints absent: rw does not see io_uring I/O"
+
+/* Which submission tracepoint the kernel has (rw_state.uring). */
+enum rw_uring_shape {
+	RW_URING_NEW,		/* io_uring_submit_req (6.2+), or none at all */
+	RW_URING_OLD,		/* io_uring_submit_sqe (5.x, 6.1) */
+};
 
 struct rw_state {
 	bool summary;		/* --summary */
@@ -20,6 +31,11 @@ struct rw_state {
 	bool agg;		/* counting in the kernel (--summary, or the agent's table) */
 	bool fd_io;		/* ... in the dispatcher's ks_fd_io, not rw_sums */
 	unsigned int ncpu;
+	int uring;		/* enum rw_uring_shape, from the kernel's BTF */
+	bool uring_cqe_arg;	/* io_uring_complete(ctx, req, cqe) (6.3+) */
+	bool uring_noreq;	/* io_uring_complete(ctx, user_data, res, cflags) (5.10) */
+	bool uring_on;		/* an io_uring slot was chosen */
+	uint64_t uring_prev[RW_URING_OPS];	/* --summary: completions per opcode so far */
 	struct ks_fdtab *fds;	/* the session's: names the fds */
 	struct rw_sum_row *prev;	/* the kernel's totals at the previous report */
 	size_t nprev;

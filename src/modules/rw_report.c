@@ -15,6 +15,7 @@
 #include "rw.skel.h"
 #include "core/fdtab.h"
 #include "modules/rw_int.h"
+#include "modules/rw_uring.h"
 
 /* The kernel's table of sums: rw's own, or the dispatcher's (st->fd_io). */
 static struct bpf_map *sums_map(const struct rw_state *st, struct rw_bpf *skel)
@@ -136,7 +137,10 @@ static void emit_row(struct ks_ctx *ctx, struct rw_state *st, const struct rw_su
 		     uint64_t now)
 {
 	const struct rw_sum_val *v = &row->v;
-	const struct ks_fdinfo *fi = ks_fdtab__name(st->fds, row->k.pid, row->k.fd, now);
+	static const struct ks_fdinfo fixed = { .kind_name = "io_uring_fixed",
+						.disp = "io_uring:fixed-files", .disp_len = 20 };
+	const struct ks_fdinfo *fi = row->k.fd == RW_URING_FIXED_FD ? &fixed :
+				     ks_fdtab__name(st->fds, row->k.pid, row->k.fd, now);
 	const struct ks_histv hv = { v->slots, RW_SLOTS, "nsecs", 1 };
 	uint64_t timed = ks_hist_total(v->slots, RW_SLOTS);
 	double p99 = ks_hist_percentile(v->slots, RW_SLOTS, 99);
@@ -199,6 +203,8 @@ void rw_report(struct ks_ctx *ctx, void *state, void *vskel)
 	ks_rec_uint(&r, "wbytes", "written", 0, wb);
 	ks_rec_uint(&r, "fds", "fds", 0, n);
 	ks_emit(ctx, &r);
+	if (st->uring_on)
+		rw_uring_report(ctx, st, bpf_map__fd(skel->maps.rw_uring_ops));
 	rw_sum_sort(d, n, st->sort);
 	for (size_t i = 0; i < n && i < st->top; i++)
 		emit_row(ctx, st, &d[i], now);

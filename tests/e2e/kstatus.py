@@ -23,6 +23,7 @@ class KernelHooks:
         self.chosen, self.alts, self.failed = {}, {}, set()
         self.families, self.notes = {}, {}
         self.module_notes = {}      # module: what its "note:" line says of this kernel
+        self.optional_absent = set()    # (module, slot): optional, no hook on this kernel
         module = slot = None
         for line in text.splitlines():
             if line == "attach families":
@@ -66,8 +67,13 @@ class KernelHooks:
                 name, rest = line[2:24].strip(), line[24:].strip()
                 slot = name
                 fam = "syscalls" if rest.startswith("syscalls") else rest
+                if rest.startswith("absent-optional"):
+                    # an optional slot the kernel has no hook for: the module runs
+                    fam = "absent-optional"
+                    self.optional_absent.add((module, slot))
                 self.chosen[(module, slot)] = fam
-                self.alts[(module, slot)] = {} if fam == "unavailable" else {fam: None}
+                self.alts[(module, slot)] = {} if fam in ("unavailable", "absent-optional") \
+                    else {fam: None}
 
     def family(self, name):
         """Skip the calling test unless attach family @name is usable here."""
@@ -88,8 +94,8 @@ class KernelHooks:
         refused stops the module: cache's "see accesses" on kernels before 6.10, which have
         no mm_filemap_get_pages tracepoint)."""
         some = False
-        for (m, _), alts in self.alts.items():
-            if m != module:
+        for (m, slot), alts in self.alts.items():
+            if m != module or (m, slot) in self.optional_absent:
                 continue
             via_dispatcher = family in DISPATCHER_FAMILIES and "syscalls" in alts
             if family not in alts and not via_dispatcher:

@@ -31,6 +31,12 @@ def test_cheapest_usable_hook_chosen(kernel_hooks):
     for (module, slot), fam in kernel_hooks.chosen.items():
         alts = kernel_hooks.alts[(module, slot)]
         assert fam != "unavailable", "%s: %s\n%s" % (module, slot, kernel_hooks.text)
+        if fam == "absent-optional":
+            # an optional slot skipped: only when every alternative was refused
+            assert alts and all(why is not None for why in alts.values()), \
+                "%s/%s skipped though usable: %s\n%s" % (module, slot, alts, kernel_hooks.text)
+            assert module not in kernel_hooks.failed, kernel_hooks.text
+            continue
         if fam not in ORDER:
             # a family with no cheaper kind of hook for the same thing (uprobe, tc, ...):
             # it must be the slot's only one
@@ -133,3 +139,20 @@ def test_attach_families_agree_with_the_kernel(kernel_hooks, bpf_lsm):
         assert fam["fentry"] is None and fam["kprobe"] is None, fam
     if os.environ.get("KSIGHT_EXPECT_BPF_LSM") == "1":
         assert fam["lsm"] is None, fam["lsm"]
+
+
+def test_optional_slot_absent():
+    """An optional slot whose hooks the kernel lacks (KSIGHT_TEST_ABSENT, a test-only switch
+    of the probe, plays such a kernel: io_uring's tracepoints, rw's optional slots) is
+    absent-optional with every alternative's reason, and its module runs; the rest of the
+    selection is unchanged."""
+    env = dict(os.environ)
+    env["KSIGHT_TEST_ABSENT"] = "io_uring_submit_req,io_uring_submit_sqe,io_uring_complete"
+    r = run_ksight(["status"], env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    hooks = KernelHooks(r.stdout)
+    assert [m for (m, _) in hooks.optional_absent] == ["rw"], r.stdout
+    for key in hooks.optional_absent:
+        assert hooks.alts[key] and all(why and "absent" in why
+                                       for why in hooks.alts[key].values()), r.stdout
+    test_cheapest_usable_hook_chosen(hooks)
