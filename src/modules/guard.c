@@ -4,6 +4,7 @@
  * cheap filters let through (watched paths, wanted kinds); each is matched here against
  * the rules (built in, --rules files) and every match is an alert. Observes, never blocks.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,11 +17,14 @@
 #include "core/path.h"
 #include "guard.skel.h"
 #include "guard.h"
+#include "modules/guard_net.h"
 #include "modules/guard_rules.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
+
+extern const struct ks_module guard_module;
 
 struct guard_state {
 	struct ks_strs files;		/* --rules FILE... */
@@ -29,6 +33,7 @@ struct guard_state {
 	struct guard_filter *filter;
 	struct ks_metric *m_alerts;	/* per rule and severity */
 	struct ks_series *s_events;	/* records matched against the rules */
+	int listeners_fd;		/* guard_listeners, forgotten at a process's exit */
 };
 
 static const struct ks_metric_desc alerts_desc = {
@@ -62,8 +67,12 @@ static const int proc_syscalls[] = { SYS_execve, SYS_execveat, SYS_setuid, SYS_s
 	SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid, SYS_capset, SYS_ptrace,
 	SYS_init_module, SYS_finit_module, SYS_bpf, SYS_perf_event_open, SYS_mount,
 	SYS_unshare, SYS_setns, -1 };
+static const int fd_syscalls[] = { SYS_dup2, SYS_dup3, SYS_listen, SYS_pwrite64, SYS_pwritev,
+	SYS_pwritev2, SYS_process_vm_writev, -1 };
 
 #define FX(s) { "guard__" #s "_fexit", "__x64_sys_" #s }
+
+enum { SL_FDS = 4, SL_PAM };
 
 /* fchmodat2 (6.6) has no fexit program here: on that path it is not seen (docs/guard.md) */
 static const struct ks_slot guard_slots[] = {
@@ -102,8 +111,39 @@ static const struct ks_slot guard_slots[] = {
 			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, proc_syscalls },
 		},
 	},
+	[SL_FDS] = {
+		.name = "see stdio sockets, listeners, memory writes",
+		.alts = {
+			{ KS_FAM_FENTRY, { FX(dup2), FX(dup3), FX(listen), FX(pwrite64), FX(pwritev),
+					   FX(pwritev2), FX(process_vm_writev) } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, fd_syscalls },
+		},
+	},
+	[SL_PAM] = {
+		.name = "see logins (libpam)",
+		.alts = {
+			{ KS_FAM_UPROBE, { { "guard__pam_auth_ret", "uretprobe" },
+					   { "guard__pam_session_ret", "uretprobe" } } },
+		},
+	},
 	{ 0 },
 };
+
+#define PAM_KINDS ((1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION))
+#define FD_KINDS ((1U << GUARD_K_DUP) | (1U << GUARD_K_MEMWRITE))
+
+static bool guard_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct guard_state *st = state;
+
+	if (!st->filter)	/* `ksight status`: everything */
+		return true;
+	if (slot == &guard_slots[SL_PAM])
+		return st->filter->kinds & PAM_KINDS;
+	if (slot == &guard_slots[SL_FDS])
+		return (st->filter->kinds & FD_KINDS) || (st->filter->xflags & GUARD_F_NETPARENT);
+	return true;
+}
 
 static const struct ks_evtype guard_types[] = {
 	{ GUARD_EV_EVENT, "guard" },
@@ -220,6 +260,7 @@ static int guard_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	}
 	skel->rodata->guard_kinds = st->filter->kinds;
 	skel->rodata->guard_all = st->filter->all;
+	skel->rodata->guard_xflags = st->filter->xflags;
 	/* the files decoder's header brings the files module's write tracking: unused here */
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_wr, 1);
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_procs, 1);
@@ -239,7 +280,31 @@ static int guard_attach(struct ks_ctx *ctx, void *state, void *vskel)
 		if (err)
 			return err;
 	}
+	st->listeners_fd = bpf_map__fd(skel->maps.guard_listeners);
+	if ((st->filter->kinds & PAM_KINDS) &&
+	    ks_ctx_slot_family(ctx, &guard_module, guard_slots[SL_PAM].name) >= 0)
+		return guard_pam_attach(ctx, skel->progs.guard__pam_auth_ret,
+					skel->progs.guard__pam_session_ret);
 	return 0;
+}
+
+/* The services listening before the start, as their listen() would have marked them. */
+static void guard_started(struct ks_ctx *ctx, void *state)
+{
+	struct guard_state *st = state;
+
+	if (st->filter->xflags & GUARD_F_NETPARENT)
+		guard_seed_listeners(st->listeners_fd);
+}
+
+/* A process gone is no listener any more (its pid may come back as another). */
+static void guard_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	struct guard_state *st = state;
+	uint32_t tgid = h->pid;
+
+	if (h->type == KS_EV_PROC_EXIT && st->listeners_fd > 0)
+		bpf_map_delete_elem(st->listeners_fd, &tgid);
 }
 
 /* A kernel path, cleaned (a relative name joined in the kernel keeps "." and ".."). */
@@ -292,6 +357,12 @@ static void alert(struct ks_ctx *ctx, struct guard_state *st, const struct guard
 		ks_rec_uint(&rec, i == 0 ? "arg0" : i == 1 ? "arg1" : "arg2", NULL, 0, e->arg[i]);
 	ks_rec_add(&rec, "memfd", NULL, 0, KS_V_BOOL)->u = !!(e->flags & GUARD_F_MEMFD);
 	ks_rec_add(&rec, "setuid", NULL, 0, KS_V_BOOL)->u = !!(e->flags & GUARD_F_SETUID);
+	if (v->peer && *v->peer)
+		ks_rec_str(&rec, "peer", NULL, 0, v->peer, strlen(v->peer));
+	if (e->kind == GUARD_K_EXEC || e->kind == GUARD_K_DUP)
+		ks_rec_uint(&rec, "sockfds", NULL, 0, e->sockfds & 7);
+	if (v->target)
+		ks_rec_uint(&rec, "target", NULL, 0, v->target);
 	ks_rec_str(&rec, "sees", NULL, 0, sees, strlen(sees));
 	ks_rec_str(&rec, "blind", NULL, 0, blind, strlen(blind));
 	ks_emit(ctx, &rec);
@@ -302,7 +373,7 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	const struct guard_event *e = (const void *)h;
 	struct guard_state *st = state;
 	char path[GUARD_PATH_MAX + 8], path2[GUARD_PATH_MAX + 8], comm[TASK_COMM_LEN + 1];
-	char parent[TASK_COMM_LEN + 1];
+	char parent[TASK_COMM_LEN + 1], peer[64], how[GUARD_PATH_MAX + 32];
 	const struct ks_proc *p;
 	struct guard_view v;
 
@@ -324,7 +395,18 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		.path = path, .path2 = e->len2 ? path2 : "", .comm = comm, .parent = parent,
 		/* an exec's executable is the event's path; else what /proc said, if yet */
 		.exe = e->kind == GUARD_K_EXEC ? path : p && p->exe ? p->exe : "",
+		.peer = peer,
+		.target = e->kind == GUARD_K_MEMWRITE ? (uint32_t)e->arg[0] :
+			  e->kind == GUARD_K_EXEC ? e->listener : 0,
+		.how = how,
 	};
+	guard_peer_text(e, peer, sizeof(peer));
+	how[0] = 0;
+	if (e->kind == GUARD_K_MEMWRITE)
+		snprintf(how, sizeof(how), "%s%s",
+			 e->arg[1] == GUARD_MW_VM ? "process_vm_writev" :
+			 e->arg[1] == GUARD_MW_PWRITE ? "pwrite " : "open for writing ",
+			 e->arg[1] == GUARD_MW_VM ? "" : path);
 	for (size_t i = 0; i < st->rules.n; i++)
 		if (guard_rule_match(&st->rules.r[i], &v))
 			alert(ctx, st, &st->rules.r[i], &v, e);
@@ -361,6 +443,9 @@ const struct ks_module guard_module = {
 	.init = guard_init,
 	.setup = guard_setup,
 	.attach = guard_attach,
+	.started = guard_started,
+	.proc = guard_proc,
+	.want_slot = guard_want_slot,
 	.event = guard_event,
 	.fini = guard_fini,
 };
