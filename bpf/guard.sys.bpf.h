@@ -49,11 +49,46 @@ static __always_inline struct guard_event *guard_begin(__u32 kind, __u32 sys, lo
 	return e;
 }
 
+/*
+ * guard's reserve: a ring of its own for the records the shared ring could not take (full
+ * with other events, or no nesting level free), so a flood cannot hide them. What even
+ * the reserve could not take is counted in guard_rb_lost: user space raises an alert and
+ * ends with a non-zero status.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);	/* user space sizes it (--reserve-size) */
+} guard_rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} guard_rb_lost SEC(".maps");
+
 static __always_inline void guard_send(struct guard_event *e, __u64 pid_tgid)
 {
-	__u32 size = sizeof(*e) + (e->len2 ? GUARD_PATH_MAX + e->len2 : e->len);
+	__u32 size = sizeof(*e) + (e->len2 ? GUARD_PATH_MAX + e->len2 : e->len), zero = 0;
+	__u64 *lost;
 
-	ks_output_from(&e->hdr, size & 8191, pid_tgid);
+	size = ((size & 8191) + 7) & ~7U;
+	if (!ks_output_from(&e->hdr, size, pid_tgid))
+		return;
+	/* the header as ks_output() fills it; seq 0: outside the shared ring's streams */
+	e->hdr.type = GUARD_EV_EVENT;
+	e->hdr.size = size;
+	e->hdr.version = KS_HDR_VERSION;
+	e->hdr.level = 0;
+	e->hdr.seq = 0;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts = bpf_ktime_get_ns();
+	ks_hdr_task(&e->hdr, pid_tgid);
+	if (size > 8191 || !bpf_ringbuf_output(&guard_rb, e, size & 8191, 0))
+		return;
+	lost = bpf_map_lookup_elem(&guard_rb_lost, &zero);
+	if (lost)
+		__sync_fetch_and_add(lost, 1);
 }
 
 /* Another process's memory written through @fd (/proc/PID/mem): a record. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "core/clock.h"
 #include "core/ident.h"
 #include "core/module.h"
 #include "core/path.h"
@@ -34,6 +35,12 @@ struct guard_state {
 	struct ks_metric *m_alerts;	/* per rule and severity */
 	struct ks_series *s_events;	/* records matched against the rules */
 	int listeners_fd;		/* guard_listeners, forgotten at a process's exit */
+	uint64_t reserve_size;		/* --reserve-size: guard_rb's bytes */
+	struct ks_ctx *ctx;
+	int rb_lost_fd;			/* guard_rb_lost: records even the reserve lost */
+	uint64_t rescued, rescued_said;	/* records that came through the reserve */
+	uint64_t lost, lost_checked_ns;	/* what guard_rb_lost said last, and when */
+	int reserve_fd;
 };
 
 static const struct ks_metric_desc alerts_desc = {
@@ -56,6 +63,9 @@ static const struct ks_opt guard_opts[] = {
 	  0, 4096 },
 	{ "list-rules", 0, KS_OPT_FLAG, offsetof(struct guard_state, list), NULL,
 	  "print the rules in force (with --rules: after them), what each sees and not, exit" },
+	{ "reserve-size", 0, KS_OPT_SIZE, offsetof(struct guard_state, reserve_size), "BYTES",
+	  "guard's own ring for the records the shared ring cannot take (power of two, "
+	  "default 256K)", 4096, 1ULL << 30 },
 	{ 0 },
 };
 
@@ -227,6 +237,11 @@ static int guard_configure(void *state, const struct ks_common *common, char *er
 		list_rules(st, common->json);
 		exit(0);
 	}
+	if (st->reserve_size & (st->reserve_size - 1)) {
+		snprintf(err, len, "--reserve-size: %llu is not a power of two",
+			 (unsigned long long)st->reserve_size);
+		return -1;
+	}
 	return 0;
 }
 
@@ -264,6 +279,8 @@ static int guard_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	/* the files decoder's header brings the files module's write tracking: unused here */
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_wr, 1);
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_procs, 1);
+	if (st->reserve_size)
+		err = err ?: bpf_map__set_max_entries(skel->maps.guard_rb, st->reserve_size);
 	return err;
 }
 
@@ -281,6 +298,8 @@ static int guard_attach(struct ks_ctx *ctx, void *state, void *vskel)
 			return err;
 	}
 	st->listeners_fd = bpf_map__fd(skel->maps.guard_listeners);
+	st->rb_lost_fd = bpf_map__fd(skel->maps.guard_rb_lost);
+	st->reserve_fd = bpf_map__fd(skel->maps.guard_rb);
 	if ((st->filter->kinds & PAM_KINDS) &&
 	    ks_ctx_slot_family(ctx, &guard_module, guard_slots[SL_PAM].name) >= 0)
 		return guard_pam_attach(ctx, skel->progs.guard__pam_auth_ret,
@@ -288,13 +307,85 @@ static int guard_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	return 0;
 }
 
-/* The services listening before the start, as their listen() would have marked them. */
+static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size);
+
+/* Records even the reserve could not take: an alert of their own at once (checked at
+ * most every 100 ms, and at the end), and a non-zero status at the end. */
+static void check_lost(struct guard_state *st, bool now)
+{
+	uint64_t t = ks_clock_mono_now(), lost = 0;
+	uint32_t zero = 0;
+
+	if (!now && t - st->lost_checked_ns < 100000000ULL)
+		return;
+	st->lost_checked_ns = t;
+	if (bpf_map_lookup_elem(st->rb_lost_fd, &zero, &lost) || lost <= st->lost)
+		return;
+	fprintf(stderr, "ksight guard: %llu security records lost (the shared ring and guard's "
+		"reserve were full): alerts may be missing\n", (unsigned long long)(lost - st->lost));
+	ks_ctx_fail_at_end(st->ctx);
+	if (ks_ctx_streaming(st->ctx)) {
+		struct ks_hdr h = { .type = GUARD_EV_EVENT, .flags = KS_HDR_F_NOTASK,
+				    .ts = t };
+		char msg[160];
+		struct ks_rec rec;
+		int n = snprintf(msg, sizeof(msg), "%llu security records lost: the shared ring "
+				 "and guard's reserve were full (--reserve-size)",
+				 (unsigned long long)(lost - st->lost));
+
+		ks_rec_init(&rec, "alert", &h);
+		ks_rec_str(&rec, "severity", "SEVERITY", -8, "critical", 8);
+		ks_rec_str(&rec, "rule", "RULE", -22, "guard-records-lost", 18);
+		ks_rec_uint(&rec, NULL, "PID", 7, 0);
+		ks_rec_str(&rec, NULL, "COMM", -16, "-", 1);
+		ks_rec_uint(&rec, "uid", "UID", 6, 0);
+		ks_rec_str(&rec, "event", NULL, 0, "lost", 4);
+		ks_rec_str(&rec, "message", "MESSAGE", 0, msg, n);
+		ks_rec_uint(&rec, "lost", NULL, 0, lost - st->lost);
+		ks_emit(st->ctx, &rec);
+	}
+	ks_counter_add(ks_metric_getn(st->m_alerts, (const char *[]){ "guard-records-lost",
+				      "critical" }, (size_t[]){ 18, 8 }), 1);
+	st->lost = lost;
+}
+
+/* A record of guard's reserve: decoded as any other, counted apart. */
+static int on_reserve(void *arg, void *data, size_t size)
+{
+	struct guard_state *st = arg;
+
+	if (size < sizeof(struct ks_hdr))
+		return 0;
+	st->rescued++;
+	guard_event(st->ctx, st, data, size);
+	return 0;
+}
+
+/* The services listening before the start, as their listen() would have marked them;
+ * the reserve read beside the shared ring. */
 static void guard_started(struct ks_ctx *ctx, void *state)
 {
 	struct guard_state *st = state;
 
+	st->ctx = ctx;
 	if (st->filter->xflags & GUARD_F_NETPARENT)
 		guard_seed_listeners(st->listeners_fd);
+	if (ks_ctx_add_ring(ctx, st->reserve_fd, on_reserve, st))
+		fprintf(stderr, "ksight guard: cannot read its reserve ring: records the shared "
+			"ring loses are lost\n");
+}
+
+/* Each interval and at the end: what came through the reserve, what was lost. */
+static void guard_report(struct ks_ctx *ctx, void *state, void *skel)
+{
+	struct guard_state *st = state;
+
+	if (st->rescued > st->rescued_said) {
+		fprintf(stderr, "ksight guard: %llu security records came through guard's reserve "
+			"(the shared ring was full)\n", (unsigned long long)st->rescued);
+		st->rescued_said = st->rescued;
+	}
+	check_lost(st, true);
 }
 
 /* A process gone is no listener any more (its pid may come back as another). */
@@ -305,6 +396,8 @@ static void guard_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, 
 
 	if (h->type == KS_EV_PROC_EXIT && st->listeners_fd > 0)
 		bpf_map_delete_elem(st->listeners_fd, &tgid);
+	if (st->ctx)
+		check_lost(st, false);
 }
 
 /* A kernel path, cleaned (a relative name joined in the kernel keeps "." and ".."). */
@@ -382,6 +475,8 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	    e->kind >= GUARD_K_N)
 		return;
 	ks_counter_add(st->s_events, 1);
+	if (st->ctx)
+		check_lost(st, false);
 	clean(e->data, e->len, path, sizeof(path));
 	clean(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
 	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, h->comm);
@@ -444,6 +539,7 @@ const struct ks_module guard_module = {
 	.setup = guard_setup,
 	.attach = guard_attach,
 	.started = guard_started,
+	.report = guard_report,
 	.proc = guard_proc,
 	.want_slot = guard_want_slot,
 	.event = guard_event,

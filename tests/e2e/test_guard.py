@@ -43,7 +43,7 @@ def guard(args, act):
 
 
 def of(alerts, pid, rule=None):
-    return [a for a in alerts if a["pid"] == pid and (rule is None or a["rule"] == rule)]
+    return [a for a in alerts if a.get("pid") == pid and (rule is None or a["rule"] == rule)]
 
 
 def digest(path):

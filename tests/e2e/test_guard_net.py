@@ -6,13 +6,13 @@ rule triggered for real, exactly once per act, beside a benign twin that must no
 The host's files are never changed (/var/log and /etc/pam.d are private mounts)."""
 import os
 import re
-import socket
+import signal
 import subprocess
 import sys
 
 import pytest
 
-from conftest import Helper, helper_path
+from conftest import Helper, Ksight, helper_path
 from test_guard import guard, of
 
 LISTENER = r'''
@@ -250,3 +250,56 @@ def test_pam_logins_through_a_test_stack(tmp_path):
     fail = [a for a in pam if a["rule"] == "login-failed"][0]
     assert fail["message"] == "failed authentication in pamlogin (%d, uid 0), PAM error -7" \
         % fail["pid"]
+
+
+def stalled_flood(args, n, tmp_path):
+    """`ksight guard --json ARGS` stopped (SIGSTOP: its reader reads nothing) while a fork
+    storm fills the shared ring with exec and exit records and a helper then writes @n
+    times into a child's /proc/PID/mem; continued, stopped. (ksight, helper's words)."""
+    (tmp_path / "f").write_text("")
+    k = Ksight(["guard", "--json", "--ringbuf-size", "4096"] + list(args))
+    k.wait_ready()
+    storm = Helper("forkstorm", "-x", 1, str(tmp_path), 300)
+    mem = Helper("guardnet", "memloop", n)
+    os.kill(k.proc.pid, signal.SIGSTOP)
+    try:
+        storm.go()
+        storm.result()
+        mem.go()
+        words = mem.result()
+    finally:
+        os.kill(k.proc.pid, signal.SIGCONT)
+    k.rc = k.stop()
+    return k, mem.pid, words
+
+
+def test_flood_security_records_come_through_the_reserve(tmp_path):
+    n = 400
+    k, pid, words = stalled_flood([], n, tmp_path)
+    assert k.rc == 0, k.stderr
+    assert words == ["target", words[1], "pwrites", str(n)]
+    st = k.stats()
+    types = st["types"]
+    # the shared ring (4 KiB, its reader stopped) lost exec/exit records and guard's own
+    assert types["proc_exec"]["lost"] > 0 and types["guard"]["lost"] > 0, st
+    got = of(k.records("alert"), pid, "memory-write")
+    # every write alerted: the open and the n pwrites, none missing
+    assert len(got) == 1 + n and sum(a["arg1"] == 1 for a in got) == n
+    assert all(a["target"] == int(words[1]) for a in got)
+    rescued = [l for l in k.err_lines if "came through guard's reserve" in l]
+    assert rescued and int(rescued[-1].split()[2]) >= types["guard"]["lost"], k.stderr
+    assert not [a for a in k.records("alert") if a["rule"] == "guard-records-lost"]
+
+
+def test_lost_security_records_alert_and_fail_the_exit(tmp_path):
+    n = 400
+    # a reserve of one page: most of the stalled writes find no room anywhere
+    k, pid, words = stalled_flood(["--reserve-size", "4096"], n, tmp_path)
+    assert words[3] == str(n)
+    assert k.rc == 1, k.stderr
+    lost = [a for a in k.records("alert") if a["rule"] == "guard-records-lost"]
+    got = of(k.records("alert"), pid, "memory-write")
+    assert lost and lost[0]["severity"] == "critical"
+    # what was lost is what is missing (other guard records of the host may be lost too)
+    assert len(got) < 1 + n and sum(a["lost"] for a in lost) >= 1 + n - len(got), (len(got), lost)
+    assert "security records lost" in k.stderr

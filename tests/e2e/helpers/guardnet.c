@@ -15,6 +15,8 @@
  *                         itself (self): /proc/PID/mem opened O_RDWR and pwritten, then
  *                         process_vm_writev; prints "target PID open OK pwrite N vm N
  *                         value HEX" (the child's value read back through /proc/PID/mem)
+ *   guardnet memloop N    N pwrites of 8 bytes into a forked child's /proc/PID/mem;
+ *                         prints "target PID pwrites OK"
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -111,6 +113,34 @@ static int service(const char *how, char **argv)
 	return run_child(-1, -1, argv);
 }
 
+/* @n pwrites of 8 bytes into a forked child through /proc/PID/mem. */
+static int memloop(int n)
+{
+	uint64_t v = 0x4444444444444444ULL;
+	int pipefd[2], fd, ok = 0;
+	char path[64], c;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[1]);
+		read(pipefd[0], &c, 1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDWR);
+	for (int i = 0; fd >= 0 && i < n; i++)
+		ok += pwrite(fd, &v, sizeof(v), (off_t)(uintptr_t)&target_var) == sizeof(v);
+	close(fd);
+	close(pipefd[1]);
+	waitpid(pid, NULL, 0);
+	printf("target %d pwrites %d\n", pid, ok);
+	return 0;
+}
+
 static int memwrite(bool other)
 {
 	uint64_t v = 0x4242424242424242ULL, back = 0;
@@ -172,8 +202,11 @@ int main(int argc, char **argv)
 		return service(argv[2], argv + 3);
 	if (!strcmp(argv[1], "memwrite"))
 		return memwrite(!strcmp(argv[2], "other"));
+	if (!strcmp(argv[1], "memloop"))
+		return memloop(atoi(argv[2]));
 usage:
 	fprintf(stderr, "usage: guardnet stdio tcp|unix|pipe PORT PROG ARG... | "
-		"service listen|bound|early PROG ARG... | memwrite other|self\n");
+		"service listen|bound|early PROG ARG... | memwrite other|self | "
+		"memloop N\n");
 	return 2;
 }
