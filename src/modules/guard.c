@@ -523,13 +523,14 @@ const struct ks_module guard_module = {
 	.id = KS_MOD_guard,
 	.bpf = &guard_bpf_obj,
 	.tool_only = true,
-	.brief = "security monitoring: alerts on critical file changes, risky execs, privilege "
-		 "and kernel changes (observes, never blocks)",
+	.brief = "security monitoring: alerts on critical file changes, risky execs, reverse "
+		 "shells, privilege, memory and kernel changes, logins (observes, never blocks)",
 	.usage = "  ksight guard                    # every default rule, alerts as a table\n"
 		 "  ksight guard --json             # alerts as JSON lines\n"
 		 "  ksight guard --list-rules       # the rules, what each sees and does not\n"
 		 "  ksight guard -r my.yaml         # add, replace or switch off rules\n"
-		 "  ksight guard -r my.yaml --list-rules   # check a rule file, then list\n",
+		 "  ksight guard -r my.yaml --list-rules   # check a rule file, then list\n"
+		 "  ksight guard --reserve-size 4M  # a bigger ring of guard's own for floods\n",
 	.opts = guard_opts,
 	.state_size = sizeof(struct guard_state),
 	.slots = guard_slots,
