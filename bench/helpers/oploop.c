@@ -9,7 +9,8 @@
  * exist), "openw" (the same with O_WRONLY: what a tracer of writes sees; PATH must
  * exist), "pwrite" (pwrite of one byte at offset 0 of PATH, opened O_WRONLY once:
  * what a tracer of writes to an fd costs) or "getppid" (a syscall no ksight module
- * watches: what a tracer costs everyone else). -n COUNT operations per thread (default 100000), or -d SECS of running instead;
+ * watches: what a tracer costs everyone else). -n COUNT operations per thread (default
+ * 100000), or -d SECS of running instead;
  * -t THREADS threads (default 1, at most 64); -r RATE at most RATE operations per second
  * per thread (a light load), 0 = flat out; -w prints "ready PID" and waits for SIGUSR1
  * before starting, so a tracer can be given the pid first.

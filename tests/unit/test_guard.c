@@ -100,7 +100,8 @@ static void test_errors(void **state)
 	assert_false(load(&rs, "- name: a\n  uid: [0, -3]\n", err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:2:12: bad uid '-3'");
 	assert_false(load(&rs, "- name: a\n  flags: shiny\n", err, sizeof(err)));
-	assert_string_equal(err, "t.yaml:2:10: unknown flag 'shiny' (memfd, nolink, setuid, setgid, sockio, unixio, netparent)");
+	assert_string_equal(err, "t.yaml:2:10: unknown flag 'shiny' (memfd, nolink, setuid, "
+			    "setgid, sockio, unixio, netparent)");
 	assert_false(load(&rs, "- name: a\n  enabled: maybe\n", err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:2:12: 'enabled' is true or false, not 'maybe'");
 	assert_false(load(&rs, "- name: a\n  message: '{comm'\n", err, sizeof(err)));
