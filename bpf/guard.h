@@ -30,7 +30,7 @@ enum guard_kind {
 	GUARD_K_MOUNT,		/* mount (path: the target as passed) */
 	GUARD_K_UNSHARE,
 	GUARD_K_SETNS,
-	GUARD_K_DUP,		/* dup2/dup3 of a socket onto fd 0, 1 or 2 (arg: old fd, new fd) */
+	GUARD_K_DUP,		/* dup2/dup3 of a socket onto fd 0 (arg: old fd, new fd) */
 	GUARD_K_MEMWRITE,	/* another process's memory written: /proc/PID/mem opened for
 				 * writing or pwritten, process_vm_writev (arg: target pid, how,
 				 * bytes) */
@@ -61,7 +61,7 @@ enum guard_kind {
 #define GUARD_F_RELATIVE 0x20	/* path: joined from the cwd/dirfd and a relative name, not
 				 * cleaned in the kernel ("." and ".." kept) */
 #define GUARD_F_RELATIVE2 0x40	/* the same for path2 */
-#define GUARD_F_SOCKIO 0x80	/* exec, dup: fd 0, 1 or 2 is (dup: becomes) an inet socket */
+#define GUARD_F_SOCKIO 0x80	/* exec, dup: fd 0 (stdin) is (dup: becomes) an inet socket */
 #define GUARD_F_UNIXIO 0x100	/* the same for a unix socket */
 #define GUARD_F_NETPARENT 0x200	/* exec: the parent or grandparent listens on TCP */
 /* exec flags that bring an exec up by themselves (whatever its path) */

@@ -112,7 +112,9 @@ static __always_inline void guard_memwrite_fd(__u32 sys, int fd, __u32 how, long
 	guard_send(e, pid_tgid);
 }
 
-/* dup2/dup3 onto fd 0, 1 or 2 of a socket: its family and peer. */
+/* dup2/dup3 of a socket onto fd 0 (stdin: where a shell reads its commands; one record
+ * per reverse shell, not one per fd; a shell restoring a saved stdout is not one): its
+ * family and peer. */
 static __always_inline void guard_dup(__u32 sys, int oldfd, int newfd, long ret,
 				      __u64 pid_tgid)
 {
@@ -120,7 +122,7 @@ static __always_inline void guard_dup(__u32 sys, int oldfd, int newfd, long ret,
 	struct guard_event *e;
 	__u32 fl;
 
-	if (ret < 0 || newfd < 0 || newfd > 2 || !guard_wants(GUARD_K_DUP))
+	if (ret < 0 || newfd != 0 || !guard_wants(GUARD_K_DUP))
 		return;
 	e = guard_begin(GUARD_K_DUP, sys, ret);
 	if (!e)

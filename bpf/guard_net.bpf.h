@@ -66,8 +66,9 @@ static __always_inline __u32 guard_family_flag(__u16 family)
 	return family == GUARD_AF_UNIX ? GUARD_F_UNIXIO : 0;
 }
 
-/* The current task's fds 0-2 that are sockets: GUARD_F_SOCKIO/UNIXIO, the fds in the
- * record's sockfds and the first one's peer. */
+/* The current task's fds 0-2 that are sockets, in the record's sockfds, and the first
+ * one's peer; GUARD_F_SOCKIO/UNIXIO when stdin is one: a shell reading its commands from a
+ * socket (a service's stdout and stderr on journald's stream socket are not that). */
 __noinline int guard_stdio_socks(void)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -81,7 +82,8 @@ __noinline int guard_stdio_socks(void)
 		__u32 fl = guard_family_flag(guard_sock(ks_fd_file(task, fd), true));
 
 		if (fl) {
-			flags |= fl;
+			if (fd == 0)
+				flags |= fl;
 			((struct guard_event *)rb->buf)->sockfds |= 1U << fd;
 		}
 	}

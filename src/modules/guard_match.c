@@ -272,14 +272,16 @@ static const struct guard_cov covs[] = {
 	  "chmod/fchmod/fchmodat, chown/fchown/lchown/fchownat, truncate/ftruncate",
 	  "io_uring operations (not seen yet); writes through files opened before or "
 	  "elsewhere; mmap writes; hard links under other names; failed read opens" },
-	{ 1U << GUARD_K_EXEC, "successful execve/execveat (the executable mapped; fds 0-2 and "
-	  "the parent's and grandparent's listen() for the rules that ask)",
+	{ 1U << GUARD_K_EXEC, "successful execve/execveat (the executable mapped; for the "
+	  "rules that ask, a socket on stdin, and the parent's and grandparent's listen())",
 	  "io_uring; failed execs; scripts (sh FILE or #!: the executable is the interpreter); "
 	  "a shell whose stdio is a pty a relay holds (python pty.spawn: its dup2 is seen); "
+	  "a socket on stdout/stderr only; "
 	  "listeners of other network namespaces found at start; a listener further up than "
 	  "the grandparent; listen() by init" },
-	{ 1U << GUARD_K_DUP, "dup2/dup3 of a socket onto fd 0, 1 or 2",
-	  "dup, fcntl(F_DUPFD), a socket opened straight onto a free fd 0-2, io_uring" },
+	{ 1U << GUARD_K_DUP, "dup2/dup3 of a socket onto fd 0 (stdin)",
+	  "dup, fcntl(F_DUPFD), a socket opened straight onto a free fd 0; a socket put on "
+	  "stdout or stderr only; io_uring" },
 	{ 1U << GUARD_K_MEMWRITE, "/proc/PID/mem opened for writing (open, openat, openat2) "
 	  "and pwrite64/pwritev/pwritev2 on it, process_vm_writev to another process",
 	  "write() after lseek on an fd opened before the start; io_uring writes; a thread "

@@ -49,10 +49,11 @@ def test_reverse_shell_at_exec_and_its_pipe_twin():
     sock = Helper("guardnet", "stdio", "tcp", port, "/usr/bin/bash", "-c", "echo revshell")
     pipe = Helper("guardnet", "stdio", "pipe", 0, "/usr/bin/bash", "-c", "echo twin")
     unix = Helper("guardnet", "stdio", "unix", 0, "/usr/bin/bash", "-c", "true")
+    unixout = Helper("guardnet", "stdio", "unixout", 0, "/usr/bin/bash", "-c", "true")
     res = {}
 
     def act():
-        for name, h in (("sock", sock), ("pipe", pipe), ("unix", unix)):
+        for name, h in (("sock", sock), ("pipe", pipe), ("unix", unix), ("unixout", unixout)):
             h.go()
             res[name] = h.result()
 
@@ -66,7 +67,7 @@ def test_reverse_shell_at_exec_and_its_pipe_twin():
              a["severity"]) for a in got] == [
         ("reverse-shell", "exec", "/usr/bin/bash", "127.0.0.1:%d" % port, 3, "guardnet",
          "critical")], got
-    assert got[0]["message"] == ("/usr/bin/bash (%d, uid 0) runs with its stdio on a socket "
+    assert got[0]["message"] == ("/usr/bin/bash (%d, uid 0) runs with its stdin on a socket "
                                  "to 127.0.0.1:%d, parent guardnet" % (child["sock"], port))
     # the twin: the same shell on pipes
     assert of(alerts, child["pipe"]) == []
@@ -74,6 +75,8 @@ def test_reverse_shell_at_exec_and_its_pipe_twin():
     got = of(alerts, child["unix"])
     assert [(a["rule"], a["peer"], a["sockfds"]) for a in got] == \
         [("shell-unix-stdio", "unix", 3)], got
+    # stdout alone on a unix socket (a service's, on journald's stream): no alert
+    assert of(alerts, child["unixout"]) == []
     # the helpers' own dup2s (comm guardnet, not a shell) raise nothing
     assert of(alerts, sock.pid) == [] and of(alerts, pipe.pid) == []
 
@@ -103,12 +106,14 @@ def test_reverse_shell_dup_by_a_running_shell(tmp_path):
 
     alerts = guard([], act)
     assert received(lp) == "sock"
-    # strace's view: bash moved fd 3 onto 0 and 1, in both runs
+    # strace's view: bash moved fd 3 onto 0 and 1, in both runs; the alert is the one onto
+    # stdin (where a shell reads its commands)
     assert [d[1] for d in runs["sock"]] == [0, 1] and [d[1] for d in runs["twin"]] == [0, 1]
     pid = runs["sock"][0][0]
     got = of(alerts, pid)
-    assert [(a["rule"], a["event"], a["comm"], a["arg1"], a["peer"]) for a in got] == [
-        ("reverse-shell-dup", "dup", "bash", fd, "127.0.0.1:%d" % port) for fd in (0, 1)], got
+    assert [(a["rule"], a["event"], a["comm"], a["arg0"], a["arg1"], a["peer"])
+            for a in got] == [("reverse-shell-dup", "dup", "bash", 3, 0,
+                               "127.0.0.1:%d" % port)], got
     assert of(alerts, runs["twin"][0][0]) == []
 
 

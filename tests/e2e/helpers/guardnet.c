@@ -2,9 +2,10 @@
 /*
  * guardnet: the fd patterns `ksight guard` must see, and their benign twins. Each mode
  * prints "ready PID", waits for a line on stdin, acts, prints what it did and exits.
- *   guardnet stdio tcp|unix|pipe PORT PROG ARG...
+ *   guardnet stdio tcp|unix|unixout|pipe PORT PROG ARG...
  *                         a child with fds 0 and 1 on a TCP connection to 127.0.0.1:PORT,
- *                         one end of a unix socketpair, or a pipe, execs PROG;
+ *                         one end of a unix socketpair (unixout: fd 1 only), or pipes,
+ *                         execs PROG;
  *                         prints "child PID STATUS"
  *   guardnet service listen|bound|early PROG ARG...
  *                         a TCP socket on 127.0.0.1 bound and listening (or only bound;
@@ -40,16 +41,15 @@ static int run_child(int in, int out, char **argv)
 	int st;
 
 	if (pid == 0) {
-		if (in >= 0 && (dup2(in, 0) < 0 || dup2(out, 1) < 0))
+		if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0))
 			_exit(126);
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	if (in >= 0) {
+	if (in >= 0)
 		close(in);
-		if (out != in)
-			close(out);
-	}
+	if (out >= 0 && out != in)
+		close(out);
 	waitpid(pid, &st, 0);
 	printf("child %d %d\n", pid, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	return 0;
@@ -74,6 +74,13 @@ static int stdio(const char *how, int port, char **argv)
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
 			return 1;
 		run_child(fds[0], fds[0], argv);
+		close(fds[1]);
+		return 0;
+	}
+	if (!strcmp(how, "unixout")) {	/* stdout only, as journald's stream socket */
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+			return 1;
+		run_child(-1, fds[0], argv);
 		close(fds[1]);
 		return 0;
 	}
@@ -205,7 +212,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "memloop"))
 		return memloop(atoi(argv[2]));
 usage:
-	fprintf(stderr, "usage: guardnet stdio tcp|unix|pipe PORT PROG ARG... | "
+	fprintf(stderr, "usage: guardnet stdio tcp|unix|unixout|pipe PORT PROG ARG... | "
 		"service listen|bound|early PROG ARG... | memwrite other|self | "
 		"memloop N\n");
 	return 2;
