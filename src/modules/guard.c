@@ -122,7 +122,7 @@ static const struct ks_slot guard_slots[] = {
 		},
 	},
 	[SL_FDS] = {
-		.name = "see stdio sockets, listeners, memory writes",
+		.name = "see fds and mem writes",
 		.alts = {
 			{ KS_FAM_FENTRY, { FX(dup2), FX(dup3), FX(listen), FX(pwrite64), FX(pwritev),
 					   FX(pwritev2), FX(process_vm_writev) } },
