@@ -105,7 +105,7 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc 
 	procps strace tar gzip coreutils \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
 	libsqlite3-dev libyaml-dev curl redis-server redis-tools postgresql nodejs npm chromium \
-	liburing-dev
+	liburing-dev libpam0g-dev
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)
@@ -263,7 +263,13 @@ $(BUILD)/tests/e2e/helpers/profspin: tests/e2e/helpers/profspin.c
 # offcpu's and profile --wall's targets: frame pointers, -O1, so their threads' user
 # stacks walk
 $(BUILD)/tests/e2e/helpers/offwait $(BUILD)/tests/e2e/helpers/wallmix: \
-		$(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
+		# guard's login tests: a PAM application (libpam0g-dev)
+$(BUILD)/tests/e2e/helpers/pamlogin: tests/e2e/helpers/pamlogin.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $< -lpam -o $@
+
+$(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@

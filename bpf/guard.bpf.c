@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * guard module: security-relevant syscalls (guard.sys.bpf.h), from the shared dispatcher
- * or, where BPF trampolines work, from these fexit programs on the syscall functions.
+ * or, where BPF trampolines work, from these fexit programs on the syscall functions;
+ * libpam's results from uretprobes.
  */
 #include "guard.sys.bpf.h"
 
@@ -47,5 +48,28 @@ KS_SYS_FEXIT(guard, perf_event_open)
 KS_SYS_FEXIT(guard, mount)
 KS_SYS_FEXIT(guard, unshare)
 KS_SYS_FEXIT(guard, setns)
+/* fds and other processes' memory (guard_net.bpf.h) */
+KS_SYS_FEXIT(guard, dup2)
+KS_SYS_FEXIT(guard, dup3)
+KS_SYS_FEXIT(guard, listen)
+KS_SYS_FEXIT(guard, pwrite64)
+KS_SYS_FEXIT(guard, pwritev)
+KS_SYS_FEXIT(guard, pwritev2)
+KS_SYS_FEXIT(guard, process_vm_writev)
+
+/* logins: libpam's results, attached by user space where libpam.so.0 is */
+SEC("uretprobe")
+int BPF_KRETPROBE(guard__pam_auth_ret, int rc)
+{
+	guard_pam(GUARD_K_AUTH, rc);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(guard__pam_session_ret, int rc)
+{
+	guard_pam(GUARD_K_SESSION, rc);
+	return 0;
+}
 
 char LICENSE[] SEC("license") = "GPL";

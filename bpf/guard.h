@@ -30,6 +30,12 @@ enum guard_kind {
 	GUARD_K_MOUNT,		/* mount (path: the target as passed) */
 	GUARD_K_UNSHARE,
 	GUARD_K_SETNS,
+	GUARD_K_DUP,		/* dup2/dup3 of a socket onto fd 0 (arg: old fd, new fd) */
+	GUARD_K_MEMWRITE,	/* another process's memory written: /proc/PID/mem opened for
+				 * writing or pwritten, process_vm_writev (arg: target pid, how,
+				 * bytes) */
+	GUARD_K_AUTH,		/* libpam's pam_authenticate returned (ret: 0 or -PAM code) */
+	GUARD_K_SESSION,	/* libpam's pam_open_session returned (ret: 0 or -PAM code) */
 	GUARD_K_N,
 };
 
@@ -55,6 +61,21 @@ enum guard_kind {
 #define GUARD_F_RELATIVE 0x20	/* path: joined from the cwd/dirfd and a relative name, not
 				 * cleaned in the kernel ("." and ".." kept) */
 #define GUARD_F_RELATIVE2 0x40	/* the same for path2 */
+#define GUARD_F_SOCKIO 0x80	/* exec, dup: fd 0 (stdin) is (dup: becomes) an inet socket */
+#define GUARD_F_UNIXIO 0x100	/* the same for a unix socket */
+#define GUARD_F_NETPARENT 0x200	/* exec: the parent or grandparent listens on TCP */
+/* exec flags that bring an exec up by themselves (whatever its path) */
+#define GUARD_F_EXEC_UP (GUARD_F_NOLINK | GUARD_F_MEMFD | GUARD_F_SETUID | GUARD_F_SETGID | \
+			 GUARD_F_SOCKIO | GUARD_F_UNIXIO | GUARD_F_NETPARENT)
+
+/* GUARD_K_MEMWRITE arg[1]: how */
+#define GUARD_MW_OPEN 0		/* /proc/PID/mem opened for writing */
+#define GUARD_MW_PWRITE 1	/* pwrite64/pwritev/pwritev2 on it */
+#define GUARD_MW_VM 2		/* process_vm_writev */
+
+/* GUARD_K_AUTH/SESSION arg[0]: the PAM function */
+#define GUARD_PAM_AUTH 0
+#define GUARD_PAM_SESSION 1
 
 #define GUARD_PATH_MAX 2048	/* bytes of one path kept, NUL included */
 
@@ -77,6 +98,13 @@ struct guard_event {
 	__u16 len;		/* bytes of path, NUL included; 0: none */
 	__u16 len2;		/* bytes of path2, NUL included; 0: none */
 	char pcomm[TASK_COMM_LEN];	/* the parent's comm */
+	/* exec and dup with a socket on fd 0-2 (the first such fd): its peer */
+	__u8 paddr[16];		/* IPv4 in the first 4 bytes, or IPv6 */
+	__u16 pfamily;		/* AF_INET, AF_INET6, AF_UNIX; 0: none */
+	__u16 pport;		/* host order */
+	__u32 sockfds;		/* exec: bit i: fd i (0-2) is a socket; netparent: the
+				 * listener's depth (1 parent, 2 grandparent) << 8 */
+	__u32 listener;		/* exec with GUARD_F_NETPARENT: the listening ancestor's tgid */
 	char data[];
 };
 

@@ -11,7 +11,7 @@
 #define KSIGHT_GUARD_SYS_BPF_H
 
 #include "syscalls.bpf.h"
-#include "guard_path.bpf.h"
+#include "guard_net.bpf.h"
 
 const volatile __u32 guard_kinds = 0;	/* 1 << enum guard_kind that some rule wants */
 
@@ -49,11 +49,92 @@ static __always_inline struct guard_event *guard_begin(__u32 kind, __u32 sys, lo
 	return e;
 }
 
+/*
+ * guard's reserve: a ring of its own for the records the shared ring could not take (full
+ * with other events, or no nesting level free), so a flood cannot hide them. What even
+ * the reserve could not take is counted in guard_rb_lost: user space raises an alert and
+ * ends with a non-zero status.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);	/* user space sizes it (--reserve-size) */
+} guard_rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} guard_rb_lost SEC(".maps");
+
 static __always_inline void guard_send(struct guard_event *e, __u64 pid_tgid)
 {
-	__u32 size = sizeof(*e) + (e->len2 ? GUARD_PATH_MAX + e->len2 : e->len);
+	__u32 size = sizeof(*e) + (e->len2 ? GUARD_PATH_MAX + e->len2 : e->len), zero = 0;
+	__u64 *lost;
 
-	ks_output_from(&e->hdr, size & 8191, pid_tgid);
+	size = ((size & 8191) + 7) & ~7U;
+	if (!ks_output_from(&e->hdr, size, pid_tgid))
+		return;
+	/* the header as ks_output() fills it; seq 0: outside the shared ring's streams */
+	e->hdr.type = GUARD_EV_EVENT;
+	e->hdr.size = size;
+	e->hdr.version = KS_HDR_VERSION;
+	e->hdr.level = 0;
+	e->hdr.seq = 0;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts = bpf_ktime_get_ns();
+	ks_hdr_task(&e->hdr, pid_tgid);
+	if (size > 8191 || !bpf_ringbuf_output(&guard_rb, e, size & 8191, 0))
+		return;
+	lost = bpf_map_lookup_elem(&guard_rb_lost, &zero);
+	if (lost)
+		__sync_fetch_and_add(lost, 1);
+}
+
+/* Another process's memory written through @fd (/proc/PID/mem): a record. */
+static __always_inline void guard_memwrite_fd(__u32 sys, int fd, __u32 how, long ret,
+					      __u64 pid_tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *f = ks_fd_file(task, fd);
+	struct guard_event *e;
+	int target;
+
+	if (!f || !(target = guard_proc_mem_other((__u64)f)))
+		return;
+	e = guard_begin(GUARD_K_MEMWRITE, sys, ret);
+	if (!e)
+		return;
+	e->arg[0] = (__u32)target;
+	e->arg[1] = how;
+	e->arg[2] = how == GUARD_MW_OPEN ? 0 : ret;
+	e->len = guard_file_path(e->data, f, &e->flags);
+	guard_send(e, pid_tgid);
+}
+
+/* dup2/dup3 of a socket onto fd 0 (stdin: where a shell reads its commands; one record
+ * per reverse shell, not one per fd; a shell restoring a saved stdout is not one): its
+ * family and peer. */
+static __always_inline void guard_dup(__u32 sys, int oldfd, int newfd, long ret,
+				      __u64 pid_tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct guard_event *e;
+	__u32 fl;
+
+	if (ret < 0 || newfd != 0 || !guard_wants(GUARD_K_DUP))
+		return;
+	e = guard_begin(GUARD_K_DUP, sys, ret);
+	if (!e)
+		return;
+	fl = guard_family_flag(guard_sock(ks_fd_file(task, newfd), true));
+	if (!fl)
+		return;
+	e->flags |= fl;
+	e->sockfds = 1U << newfd;
+	e->arg[0] = oldfd;
+	e->arg[1] = newfd;
+	guard_send(e, pid_tgid);
 }
 
 /* open, openat, openat2, creat */
@@ -67,6 +148,8 @@ static __always_inline void guard_open(__u32 sys, int dfd, __u64 arg, __u64 flag
 	struct guard_event *e;
 	struct file *f = NULL;
 
+	if (write && ret >= 0 && guard_wants(GUARD_K_MEMWRITE))
+		guard_memwrite_fd(sys, ret, GUARD_MW_OPEN, ret, pid_tgid);
 	if (!guard_wants(kind))
 		return;
 	if (ret >= 0) {
@@ -180,6 +263,10 @@ static __always_inline void guard_exec(__u32 sys, long ret, __u64 pid_tgid)
 		e->flags |= GUARD_F_SETGID;
 	if (!BPF_CORE_READ(f, f_inode, i_nlink))
 		e->flags |= GUARD_F_NOLINK;
+	if (guard_xflags & (GUARD_F_SOCKIO | GUARD_F_UNIXIO))
+		e->flags |= guard_stdio_socks() & guard_xflags;
+	if (guard_xflags & GUARD_F_NETPARENT)
+		e->flags |= guard_listener_up();
 	e->len = guard_file_path(e->data, f, &e->flags);
 	if (e->flags & GUARD_F_NOLINK) {
 		const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
@@ -196,7 +283,7 @@ static __always_inline void guard_exec(__u32 sys, long ret, __u64 pid_tgid)
 			e->len = m > 0 ? m : 0;
 		}
 	}
-	if (!(e->flags & (GUARD_F_NOLINK | GUARD_F_SETUID | GUARD_F_SETGID)) &&
+	if (!(e->flags & GUARD_F_EXEC_UP) &&
 	    !guard_match(e->data, GUARD_C_EXEC))
 		return;
 	guard_send(e, pid_tgid);
@@ -286,6 +373,14 @@ static __always_inline void guard_other(const struct ks_sys_call *c, long ret,
 		x[0] = a[0];
 		x[1] = a[1];
 		break;
+	case __NR_process_vm_writev:
+		if ((__u32)a[0] == pid_tgid >> 32)
+			return;
+		kind = GUARD_K_MEMWRITE;
+		x[0] = (__u32)a[0];
+		x[1] = GUARD_MW_VM;
+		x[2] = ret > 0 ? ret : 0;
+		break;
 	default:
 		return;
 	}
@@ -314,6 +409,22 @@ static __always_inline void guard_other(const struct ks_sys_call *c, long ret,
 	guard_send(e, pid_tgid);
 }
 
+/* pam_authenticate or pam_open_session (@kind) returned @rc (PAM_SUCCESS: 0). */
+static __always_inline void guard_pam(__u32 kind, long rc)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct guard_event *e;
+
+	if (!guard_wants(kind) || !ks_want(pid_tgid))
+		return;
+	e = guard_begin(kind, 0, rc ? -(long)(__u32)rc : 0);
+	if (!e)
+		return;
+	e->arg[0] = kind == GUARD_K_AUTH ? GUARD_PAM_AUTH : GUARD_PAM_SESSION;
+	e->arg[1] = (__u32)rc;
+	guard_send(e, pid_tgid);
+}
+
 static __always_inline void guard_sys_exit(void *ctx, const struct ks_sys_call *c, long ret,
 					   __u64 pid_tgid)
 {
@@ -339,6 +450,19 @@ static __always_inline void guard_sys_exit(void *ctx, const struct ks_sys_call *
 	case __NR_execve:
 	case __NR_execveat:
 		guard_exec(c->id, ret, pid_tgid);
+		return;
+	case __NR_dup2:
+	case __NR_dup3:
+		guard_dup(c->id, a[0], a[1], ret, pid_tgid);
+		return;
+	case __NR_listen:
+		guard_listen(a[0], ret, pid_tgid);
+		return;
+	case __NR_pwrite64:
+	case __NR_pwritev:
+	case __NR_pwritev2:
+		if (ret >= 0 && guard_wants(GUARD_K_MEMWRITE))
+			guard_memwrite_fd(c->id, a[0], GUARD_MW_PWRITE, ret, pid_tgid);
 		return;
 	case __NR_unlink:
 	case __NR_unlinkat:

@@ -7,8 +7,10 @@
  *
  * OP is "open" (open(PATH, O_RDONLY) then close: one openat and one close, PATH must
  * exist), "openw" (the same with O_WRONLY: what a tracer of writes sees; PATH must
- * exist) or "getppid" (a syscall no ksight module watches: what a tracer costs everyone
- * else). -n COUNT operations per thread (default 100000), or -d SECS of running instead;
+ * exist), "pwrite" (pwrite of one byte at offset 0 of PATH, opened O_WRONLY once:
+ * what a tracer of writes to an fd costs) or "getppid" (a syscall no ksight module
+ * watches: what a tracer costs everyone else). -n COUNT operations per thread (default
+ * 100000), or -d SECS of running instead;
  * -t THREADS threads (default 1, at most 64); -r RATE at most RATE operations per second
  * per thread (a light load), 0 = flat out; -w prints "ready PID" and waits for SIGUSR1
  * before starting, so a tracer can be given the pid first.
@@ -32,7 +34,7 @@
 #define CHECK_EVERY 1024	/* operations between clock reads in -d mode */
 
 static const char *path;
-static int is_open, is_write;
+static int is_open, is_write, pwrite_fd = -1;
 static long count = 100000;
 static double secs, rate;
 static pthread_barrier_t start;
@@ -55,6 +57,8 @@ static int one_op(void)
 {
 	int fd;
 
+	if (pwrite_fd >= 0)
+		return pwrite(pwrite_fd, "x", 1, 0) == 1 ? 0 : errno;
 	if (!is_open) {
 		getppid();
 		return 0;
@@ -103,7 +107,7 @@ static void *run(void *arg)
 static int usage(const char *msg)
 {
 	fprintf(stderr, "oploop: %s\nusage: oploop [-n COUNT | -d SECS] [-t THREADS] [-r RATE] "
-		"[-w] open PATH | getppid\n", msg);
+		"[-w] open|openw|pwrite PATH | getppid\n", msg);
 	return 2;
 }
 
@@ -140,8 +144,15 @@ int main(int argc, char **argv)
 		return usage("no operation");
 	is_write = !strcmp(argv[optind], "openw");
 	is_open = is_write || !strcmp(argv[optind], "open");
-	if (!is_open && strcmp(argv[optind], "getppid"))
-		return usage("operation must be open, openw or getppid");
+	if (!strcmp(argv[optind], "pwrite")) {
+		if (optind + 1 >= argc)
+			return usage("pwrite needs a PATH");
+		pwrite_fd = open(argv[optind + 1], O_WRONLY);
+		if (pwrite_fd < 0)
+			return usage("cannot open PATH for writing");
+	} else if (!is_open && strcmp(argv[optind], "getppid")) {
+		return usage("operation must be open, openw, pwrite or getppid");
+	}
 	if (is_open && !(path = argv[optind + 1]))
 		return usage("open needs a PATH");
 	if (count <= 0 || secs < 0 || rate < 0 || threads < 1 || threads > MAX_THREADS)

@@ -93,7 +93,7 @@ KS_LAYOUT(rw_inaddr, 20);
 KS_LAYOUT(rw_sum_key, 8);
 KS_LAYOUT(rw_sum_val, 320);
 KS_LAYOUT(files_event, 136);
-KS_LAYOUT(guard_event, 144);
+KS_LAYOUT(guard_event, 176);
 KS_LAYOUT(files_close, 104);
 KS_LAYOUT(files_top_key, 24);
 KS_LAYOUT(files_top_val, 312);

@@ -288,6 +288,14 @@ struct ks_ident *ks_ctx_ident(struct ks_ctx *ctx);
 struct ks_fdtab *ks_ctx_fdtab(struct ks_ctx *ctx);
 /* The family each alternative of the module's @slot resolved to, or -1 if not loaded. */
 int ks_ctx_slot_family(const struct ks_ctx *ctx, const struct ks_module *m, const char *slot);
+/* Read BPF ring buffer @map_fd (a map of the module's object) beside the shared ring,
+ * in the same poll, @fn(@arg, record, size) per record; drained at the end with it. For
+ * records that must not share the shared ring's fate (guard's reserve). From `started`
+ * on. Returns 0 or -errno. */
+int ks_ctx_add_ring(struct ks_ctx *ctx, int map_fd, int (*fn)(void *arg, void *data,
+							      size_t size), void *arg);
+/* Make the session end with a non-zero status (the module lost something it must not). */
+void ks_ctx_fail_at_end(struct ks_ctx *ctx);
 /* The running kernel's BTF (vmlinux), loaded once; NULL if the kernel has none. */
 struct btf *ks_ctx_btf(struct ks_ctx *ctx);
 

@@ -295,5 +295,23 @@ int ks_ctx__run(struct ks_ctx *c)
 	if (ks_pipe__close(&c->pipe, c->label, stderr) && !err)
 		err = -EIO;
 	ks_ctx_print_loss_line(c);
+	if (c->fail_at_end && !err)
+		err = -EIO;
 	return err < 0 ? err : 0;
+}
+
+int ks_ctx_add_ring(struct ks_ctx *c, int map_fd, int (*fn)(void *arg, void *data, size_t size),
+		    void *arg)
+{
+	int err;
+
+	if (!c->rb)
+		return -EINVAL;
+	err = ring_buffer__add(c->rb, map_fd, fn, arg);
+	return err < 0 ? err : 0;
+}
+
+void ks_ctx_fail_at_end(struct ks_ctx *c)
+{
+	c->fail_at_end = true;
 }

@@ -68,6 +68,7 @@ struct ks_ctx {
 	int nlinks;			/* attached, every object */
 	struct ring_buffer *rb;
 	int cgroup_fd;
+	bool fail_at_end;		/* a module asked for a non-zero exit (ks_ctx_fail_at_end) */
 
 	struct ks_loss loss;
 	struct ks_worker *worker;	/* /proc reads off the reader's path */

@@ -4,6 +4,7 @@
  * cheap filters let through (watched paths, wanted kinds); each is matched here against
  * the rules (built in, --rules files) and every match is an alert. Observes, never blocks.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,16 +12,20 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "core/clock.h"
 #include "core/ident.h"
 #include "core/module.h"
 #include "core/path.h"
 #include "guard.skel.h"
 #include "guard.h"
+#include "modules/guard_net.h"
 #include "modules/guard_rules.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
+
+extern const struct ks_module guard_module;
 
 struct guard_state {
 	struct ks_strs files;		/* --rules FILE... */
@@ -29,6 +34,13 @@ struct guard_state {
 	struct guard_filter *filter;
 	struct ks_metric *m_alerts;	/* per rule and severity */
 	struct ks_series *s_events;	/* records matched against the rules */
+	int listeners_fd;		/* guard_listeners, forgotten at a process's exit */
+	uint64_t reserve_size;		/* --reserve-size: guard_rb's bytes */
+	struct ks_ctx *ctx;
+	int rb_lost_fd;			/* guard_rb_lost: records even the reserve lost */
+	uint64_t rescued, rescued_said;	/* records that came through the reserve */
+	uint64_t lost, lost_checked_ns;	/* what guard_rb_lost said last, and when */
+	int reserve_fd;
 };
 
 static const struct ks_metric_desc alerts_desc = {
@@ -51,6 +63,9 @@ static const struct ks_opt guard_opts[] = {
 	  0, 4096 },
 	{ "list-rules", 0, KS_OPT_FLAG, offsetof(struct guard_state, list), NULL,
 	  "print the rules in force (with --rules: after them), what each sees and not, exit" },
+	{ "reserve-size", 0, KS_OPT_SIZE, offsetof(struct guard_state, reserve_size), "BYTES",
+	  "guard's own ring for the records the shared ring cannot take (power of two, "
+	  "default 256K)", 4096, 1ULL << 30 },
 	{ 0 },
 };
 
@@ -62,8 +77,12 @@ static const int proc_syscalls[] = { SYS_execve, SYS_execveat, SYS_setuid, SYS_s
 	SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid, SYS_capset, SYS_ptrace,
 	SYS_init_module, SYS_finit_module, SYS_bpf, SYS_perf_event_open, SYS_mount,
 	SYS_unshare, SYS_setns, -1 };
+static const int fd_syscalls[] = { SYS_dup2, SYS_dup3, SYS_listen, SYS_pwrite64, SYS_pwritev,
+	SYS_pwritev2, SYS_process_vm_writev, -1 };
 
 #define FX(s) { "guard__" #s "_fexit", "__x64_sys_" #s }
+
+enum { SL_FDS = 4, SL_PAM };
 
 /* fchmodat2 (6.6) has no fexit program here: on that path it is not seen (docs/guard.md) */
 static const struct ks_slot guard_slots[] = {
@@ -102,8 +121,39 @@ static const struct ks_slot guard_slots[] = {
 			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, proc_syscalls },
 		},
 	},
+	[SL_FDS] = {
+		.name = "see fds and mem writes",
+		.alts = {
+			{ KS_FAM_FENTRY, { FX(dup2), FX(dup3), FX(listen), FX(pwrite64), FX(pwritev),
+					   FX(pwritev2), FX(process_vm_writev) } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, fd_syscalls },
+		},
+	},
+	[SL_PAM] = {
+		.name = "see logins (libpam)",
+		.alts = {
+			{ KS_FAM_UPROBE, { { "guard__pam_auth_ret", "uretprobe" },
+					   { "guard__pam_session_ret", "uretprobe" } } },
+		},
+	},
 	{ 0 },
 };
+
+#define PAM_KINDS ((1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION))
+#define FD_KINDS ((1U << GUARD_K_DUP) | (1U << GUARD_K_MEMWRITE))
+
+static bool guard_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct guard_state *st = state;
+
+	if (!st->filter)	/* `ksight status`: everything */
+		return true;
+	if (slot == &guard_slots[SL_PAM])
+		return st->filter->kinds & PAM_KINDS;
+	if (slot == &guard_slots[SL_FDS])
+		return (st->filter->kinds & FD_KINDS) || (st->filter->xflags & GUARD_F_NETPARENT);
+	return true;
+}
 
 static const struct ks_evtype guard_types[] = {
 	{ GUARD_EV_EVENT, "guard" },
@@ -187,6 +237,11 @@ static int guard_configure(void *state, const struct ks_common *common, char *er
 		list_rules(st, common->json);
 		exit(0);
 	}
+	if (st->reserve_size & (st->reserve_size - 1)) {
+		snprintf(err, len, "--reserve-size: %llu is not a power of two",
+			 (unsigned long long)st->reserve_size);
+		return -1;
+	}
 	return 0;
 }
 
@@ -220,9 +275,12 @@ static int guard_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	}
 	skel->rodata->guard_kinds = st->filter->kinds;
 	skel->rodata->guard_all = st->filter->all;
+	skel->rodata->guard_xflags = st->filter->xflags;
 	/* the files decoder's header brings the files module's write tracking: unused here */
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_wr, 1);
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_procs, 1);
+	if (st->reserve_size)
+		err = err ?: bpf_map__set_max_entries(skel->maps.guard_rb, st->reserve_size);
 	return err;
 }
 
@@ -239,7 +297,107 @@ static int guard_attach(struct ks_ctx *ctx, void *state, void *vskel)
 		if (err)
 			return err;
 	}
+	st->listeners_fd = bpf_map__fd(skel->maps.guard_listeners);
+	st->rb_lost_fd = bpf_map__fd(skel->maps.guard_rb_lost);
+	st->reserve_fd = bpf_map__fd(skel->maps.guard_rb);
+	if ((st->filter->kinds & PAM_KINDS) &&
+	    ks_ctx_slot_family(ctx, &guard_module, guard_slots[SL_PAM].name) >= 0)
+		return guard_pam_attach(ctx, skel->progs.guard__pam_auth_ret,
+					skel->progs.guard__pam_session_ret);
 	return 0;
+}
+
+static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size);
+
+/* Records even the reserve could not take: an alert of their own at once (checked at
+ * most every 100 ms, and at the end), and a non-zero status at the end. */
+static void check_lost(struct guard_state *st, bool now)
+{
+	uint64_t t = ks_clock_mono_now(), lost = 0;
+	uint32_t zero = 0;
+
+	if (!now && t - st->lost_checked_ns < 100000000ULL)
+		return;
+	st->lost_checked_ns = t;
+	if (bpf_map_lookup_elem(st->rb_lost_fd, &zero, &lost) || lost <= st->lost)
+		return;
+	fprintf(stderr, "ksight guard: %llu security records lost (the shared ring and guard's "
+		"reserve were full): alerts may be missing\n", (unsigned long long)(lost - st->lost));
+	ks_ctx_fail_at_end(st->ctx);
+	if (ks_ctx_streaming(st->ctx)) {
+		struct ks_hdr h = { .type = GUARD_EV_EVENT, .flags = KS_HDR_F_NOTASK,
+				    .ts = t };
+		char msg[160];
+		struct ks_rec rec;
+		int n = snprintf(msg, sizeof(msg), "%llu security records lost: the shared ring "
+				 "and guard's reserve were full (--reserve-size)",
+				 (unsigned long long)(lost - st->lost));
+
+		ks_rec_init(&rec, "alert", &h);
+		ks_rec_str(&rec, "severity", "SEVERITY", -8, "critical", 8);
+		ks_rec_str(&rec, "rule", "RULE", -22, "guard-records-lost", 18);
+		ks_rec_uint(&rec, NULL, "PID", 7, 0);
+		ks_rec_str(&rec, NULL, "COMM", -16, "-", 1);
+		ks_rec_uint(&rec, "uid", "UID", 6, 0);
+		ks_rec_str(&rec, "event", NULL, 0, "lost", 4);
+		ks_rec_str(&rec, "message", "MESSAGE", 0, msg, n);
+		ks_rec_uint(&rec, "lost", NULL, 0, lost - st->lost);
+		ks_emit(st->ctx, &rec);
+	}
+	ks_counter_add(ks_metric_getn(st->m_alerts, (const char *[]){ "guard-records-lost",
+				      "critical" }, (size_t[]){ 18, 8 }), 1);
+	st->lost = lost;
+}
+
+/* A record of guard's reserve: decoded as any other, counted apart. */
+static int on_reserve(void *arg, void *data, size_t size)
+{
+	struct guard_state *st = arg;
+
+	if (size < sizeof(struct ks_hdr))
+		return 0;
+	st->rescued++;
+	guard_event(st->ctx, st, data, size);
+	return 0;
+}
+
+/* The services listening before the start, as their listen() would have marked them;
+ * the reserve read beside the shared ring. */
+static void guard_started(struct ks_ctx *ctx, void *state)
+{
+	struct guard_state *st = state;
+
+	st->ctx = ctx;
+	if (st->filter->xflags & GUARD_F_NETPARENT)
+		guard_seed_listeners(st->listeners_fd);
+	if (ks_ctx_add_ring(ctx, st->reserve_fd, on_reserve, st))
+		fprintf(stderr, "ksight guard: cannot read its reserve ring: records the shared "
+			"ring loses are lost\n");
+}
+
+/* Each interval and at the end: what came through the reserve, what was lost. */
+static void guard_report(struct ks_ctx *ctx, void *state, void *skel)
+{
+	struct guard_state *st = state;
+
+	if (st->rescued > st->rescued_said) {
+		fprintf(stderr, "ksight guard: %llu security records came through guard's reserve "
+			"(the shared ring was full)\n", (unsigned long long)st->rescued);
+		st->rescued_said = st->rescued;
+	}
+	check_lost(st, true);
+}
+
+/* A process gone is no listener any more (its pid may come back as another). */
+static void guard_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
+{
+	struct guard_state *st = state;
+	uint32_t tgid = h->pid;
+
+	if (h->type == KS_EV_PROC_EXIT && st->listeners_fd > 0)
+		bpf_map_delete_elem(st->listeners_fd, &tgid);
+	if (st->ctx)
+		check_lost(st, false);
 }
 
 /* A kernel path, cleaned (a relative name joined in the kernel keeps "." and ".."). */
@@ -292,6 +450,12 @@ static void alert(struct ks_ctx *ctx, struct guard_state *st, const struct guard
 		ks_rec_uint(&rec, i == 0 ? "arg0" : i == 1 ? "arg1" : "arg2", NULL, 0, e->arg[i]);
 	ks_rec_add(&rec, "memfd", NULL, 0, KS_V_BOOL)->u = !!(e->flags & GUARD_F_MEMFD);
 	ks_rec_add(&rec, "setuid", NULL, 0, KS_V_BOOL)->u = !!(e->flags & GUARD_F_SETUID);
+	if (v->peer && *v->peer)
+		ks_rec_str(&rec, "peer", NULL, 0, v->peer, strlen(v->peer));
+	if (e->kind == GUARD_K_EXEC || e->kind == GUARD_K_DUP)
+		ks_rec_uint(&rec, "sockfds", NULL, 0, e->sockfds & 7);
+	if (v->target)
+		ks_rec_uint(&rec, "target", NULL, 0, v->target);
 	ks_rec_str(&rec, "sees", NULL, 0, sees, strlen(sees));
 	ks_rec_str(&rec, "blind", NULL, 0, blind, strlen(blind));
 	ks_emit(ctx, &rec);
@@ -302,7 +466,7 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	const struct guard_event *e = (const void *)h;
 	struct guard_state *st = state;
 	char path[GUARD_PATH_MAX + 8], path2[GUARD_PATH_MAX + 8], comm[TASK_COMM_LEN + 1];
-	char parent[TASK_COMM_LEN + 1];
+	char parent[TASK_COMM_LEN + 1], peer[64], how[GUARD_PATH_MAX + 32];
 	const struct ks_proc *p;
 	struct guard_view v;
 
@@ -311,6 +475,8 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	    e->kind >= GUARD_K_N)
 		return;
 	ks_counter_add(st->s_events, 1);
+	if (st->ctx)
+		check_lost(st, false);
 	clean(e->data, e->len, path, sizeof(path));
 	clean(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
 	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, h->comm);
@@ -324,7 +490,18 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		.path = path, .path2 = e->len2 ? path2 : "", .comm = comm, .parent = parent,
 		/* an exec's executable is the event's path; else what /proc said, if yet */
 		.exe = e->kind == GUARD_K_EXEC ? path : p && p->exe ? p->exe : "",
+		.peer = peer,
+		.target = e->kind == GUARD_K_MEMWRITE ? (uint32_t)e->arg[0] :
+			  e->kind == GUARD_K_EXEC ? e->listener : 0,
+		.how = how,
 	};
+	guard_peer_text(e, peer, sizeof(peer));
+	how[0] = 0;
+	if (e->kind == GUARD_K_MEMWRITE)
+		snprintf(how, sizeof(how), "%s%s",
+			 e->arg[1] == GUARD_MW_VM ? "process_vm_writev" :
+			 e->arg[1] == GUARD_MW_PWRITE ? "pwrite " : "open for writing ",
+			 e->arg[1] == GUARD_MW_VM ? "" : path);
 	for (size_t i = 0; i < st->rules.n; i++)
 		if (guard_rule_match(&st->rules.r[i], &v))
 			alert(ctx, st, &st->rules.r[i], &v, e);
@@ -346,13 +523,14 @@ const struct ks_module guard_module = {
 	.id = KS_MOD_guard,
 	.bpf = &guard_bpf_obj,
 	.tool_only = true,
-	.brief = "security monitoring: alerts on critical file changes, risky execs, privilege "
-		 "and kernel changes (observes, never blocks)",
+	.brief = "security monitoring: alerts on critical file changes, risky execs, reverse "
+		 "shells, privilege, memory and kernel changes, logins (observes, never blocks)",
 	.usage = "  ksight guard                    # every default rule, alerts as a table\n"
 		 "  ksight guard --json             # alerts as JSON lines\n"
 		 "  ksight guard --list-rules       # the rules, what each sees and does not\n"
 		 "  ksight guard -r my.yaml         # add, replace or switch off rules\n"
-		 "  ksight guard -r my.yaml --list-rules   # check a rule file, then list\n",
+		 "  ksight guard -r my.yaml --list-rules   # check a rule file, then list\n"
+		 "  ksight guard --reserve-size 4M  # a bigger ring of guard's own for floods\n",
 	.opts = guard_opts,
 	.state_size = sizeof(struct guard_state),
 	.slots = guard_slots,
@@ -361,6 +539,10 @@ const struct ks_module guard_module = {
 	.init = guard_init,
 	.setup = guard_setup,
 	.attach = guard_attach,
+	.started = guard_started,
+	.report = guard_report,
+	.proc = guard_proc,
+	.want_slot = guard_want_slot,
 	.event = guard_event,
 	.fini = guard_fini,
 };

@@ -123,6 +123,8 @@ static int one_flag(struct guard_parse *p, yaml_node_t *n, void *arg)
 	static const struct { const char *name; uint32_t f; } fl[] = {
 		{ "memfd", GUARD_F_MEMFD }, { "nolink", GUARD_F_NOLINK },
 		{ "setuid", GUARD_F_SETUID }, { "setgid", GUARD_F_SETGID },
+		{ "sockio", GUARD_F_SOCKIO }, { "unixio", GUARD_F_UNIXIO },
+		{ "netparent", GUARD_F_NETPARENT },
 	};
 	const char *s = guard_scalar(n);
 
@@ -132,7 +134,8 @@ static int one_flag(struct guard_parse *p, yaml_node_t *n, void *arg)
 			return 0;
 		}
 	}
-	return guard_perr(p, n, "unknown flag '%s' (memfd, nolink, setuid, setgid)", s);
+	return guard_perr(p, n, "unknown flag '%s' (memfd, nolink, setuid, setgid, sockio, "
+			  "unixio, netparent)", s);
 }
 
 int guard_parse_cond(struct guard_parse *p, const char *key, yaml_node_t *v,

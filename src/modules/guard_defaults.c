@@ -7,6 +7,14 @@
 
 #include "modules/guard_rules.h"
 
+/* shells and interpreters, by the executable's real path and by comm */
+#define SHELLS                                                                           \
+	"['*/bash', '*/sh', '*/dash', '*/zsh*', '*/ksh*', '*/mksh', '*/csh', '*/tcsh', "  \
+	"'*/fish', '*/busybox', '*/python*', '*/perl*', '*/ruby*', '*/php*', '*/lua*']"
+#define SHELL_COMMS                                                                      \
+	"[bash, sh, dash, 'zsh*', 'ksh*', mksh, csh, tcsh, fish, busybox, 'python*', "    \
+	"'perl*', 'ruby*', 'php*', 'lua*']"
+
 static const char defaults[] =
 	"rules:\n"
 	"  - name: passwd-change\n"
@@ -124,7 +132,63 @@ static const char defaults[] =
 	"    event: [mount, unshare, setns]\n"
 	"    not: { comm: [systemd, 'systemd-*', '(sd-*', runc, containerd, dockerd, snapd] }\n"
 	"    severity: low\n"
-	"    message: '{comm} ({pid}, uid {uid}) {event} {path}'\n";
+	"    message: '{comm} ({pid}, uid {uid}) {event} {path}'\n"
+	"  - name: reverse-shell\n"
+	"    event: exec\n"
+	"    flags: sockio\n"
+	"    path: " SHELLS "\n"
+	"    not: { parent: [systemd, inetd, xinetd] }\n"
+	"    severity: critical\n"
+	"    message: '{path} ({pid}, uid {uid}) runs with its stdin on a socket to {peer}, "
+	"parent {parent}'\n"
+	"  - name: reverse-shell-dup\n"
+	"    event: dup\n"
+	"    flags: sockio\n"
+	"    comm: " SHELL_COMMS "\n"
+	"    severity: critical\n"
+	"    message: '{comm} ({pid}, uid {uid}) put a socket to {peer} on its stdin'\n"
+	"  - name: shell-unix-stdio\n"
+	"    event: exec\n"
+	"    flags: unixio\n"
+	"    path: " SHELLS "\n"
+	"    not: { parent: [sshd, 'systemd*', inetd, xinetd, node, 'code*', 'python*'] }\n"
+	"    severity: low\n"
+	"    message: '{path} ({pid}, uid {uid}) runs with its stdin on a unix socket, "
+	"parent {parent}'\n"
+	"  - name: shell-from-service\n"
+	"    event: exec\n"
+	"    flags: netparent\n"
+	"    path: " SHELLS "\n"
+	"    not: { parent: [sshd] }\n"
+	"    severity: high\n"
+	"    message: '{path} ({pid}, uid {uid}) spawned under the network service {target}, "
+	"parent {parent}'\n"
+	"  - name: memory-write\n"
+	"    event: memwrite\n"
+	"    not: { exe: [/usr/bin/gdb, /usr/bin/gdbserver, /usr/bin/ltrace] }\n"
+	"    severity: high\n"
+	"    message: '{comm} ({pid}, uid {uid}) wrote into the memory of process {target} "
+	"({how})'\n"
+	"  - name: login-record\n"
+	"    event: [write, rename, unlink, truncate]\n"
+	"    path: [/var/log/wtmp, /var/log/btmp, /var/log/lastlog]\n"
+	"    severity: low\n"
+	"    message: '{event} {path}{path2} by {comm} ({pid}, uid {uid})'\n"
+	"  - name: login-failed\n"
+	"    event: auth\n"
+	"    result: failed\n"
+	"    severity: medium\n"
+	"    message: 'failed authentication in {comm} ({pid}, uid {uid}), PAM error {ret}'\n"
+	"  - name: login-ok\n"
+	"    event: auth\n"
+	"    result: ok\n"
+	"    severity: low\n"
+	"    message: 'successful authentication in {comm} ({pid}, uid {uid})'\n"
+	"  - name: session-open\n"
+	"    event: session\n"
+	"    result: ok\n"
+	"    severity: low\n"
+	"    message: 'session opened by {comm} ({pid}, uid {uid})'\n";
 
 int guard_rules_defaults(struct guard_rules *rs, char *err, size_t errlen)
 {

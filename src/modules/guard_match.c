@@ -10,6 +10,7 @@
 static const char *const kind_names[GUARD_K_N] = {
 	"write", "read", "rename", "unlink", "chmod", "chown", "truncate", "exec", "ptrace",
 	"module", "setid", "capset", "bpf", "perf_event_open", "mount", "unshare", "setns",
+	"dup", "memwrite", "auth", "session",
 };
 
 const char *guard_kind_name(uint32_t kind)
@@ -149,10 +150,11 @@ int guard_rules_filter(const struct guard_rules *rs, struct guard_filter *f, cha
 		if (kinds & (1U << GUARD_K_READ))
 			class |= GUARD_C_READ;
 		/* flagged execs (no name, setuid) always come up */
-		if ((kinds & (1U << GUARD_K_EXEC)) &&
-		    !(r->when.flags & (GUARD_F_NOLINK | GUARD_F_MEMFD | GUARD_F_SETUID |
-				       GUARD_F_SETGID)))
+		if ((kinds & (1U << GUARD_K_EXEC)) && !(r->when.flags & GUARD_F_EXEC_UP))
 			class |= GUARD_C_EXEC;
+		/* the exec tests the kernel makes only for the rules that ask */
+		if (kinds & (1U << GUARD_K_EXEC))
+			f->xflags |= r->when.flags & GUARD_XFLAGS;
 		if (!class)
 			continue;
 		if (!r->when.path.n) {
@@ -172,7 +174,8 @@ int guard_rules_filter(const struct guard_rules *rs, struct guard_filter *f, cha
 }
 
 static const char *const fields[] = { "rule", "severity", "event", "comm", "pid", "uid",
-				      "path", "path2", "exe", "parent", "ret", NULL };
+				      "path", "path2", "exe", "parent", "ret", "peer", "target",
+				      "how", NULL };
 
 int guard_message_check(const char *s, char *err, size_t len)
 {
@@ -190,7 +193,8 @@ int guard_message_check(const char *s, char *err, size_t len)
 				break;
 		if (!fields[i]) {
 			snprintf(err, len, "unknown field {%.*s} in the message (rule, severity, "
-				 "event, comm, pid, uid, path, path2, exe, parent, ret)",
+				 "event, comm, pid, uid, path, path2, exe, parent, ret, peer, target, "
+				 "how)",
 				 (int)(e - p - 1), p + 1);
 			return -1;
 		}
@@ -237,6 +241,12 @@ size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uin
 			snprintf(num, sizeof(num), "%" PRIu32, v->uid), val = num;
 		else if (IS("ret"))
 			snprintf(num, sizeof(num), "%ld", v->ret), val = num;
+		else if (IS("peer"))
+			val = v->peer && *v->peer ? v->peer : "?";
+		else if (IS("how"))
+			val = v->how ? v->how : "";
+		else if (IS("target"))
+			snprintf(num, sizeof(num), "%" PRIu32, v->target), val = num;
 #undef IS
 		if (!val) {
 			out[o++] = *p;
@@ -262,10 +272,27 @@ static const struct guard_cov covs[] = {
 	  "chmod/fchmod/fchmodat, chown/fchown/lchown/fchownat, truncate/ftruncate",
 	  "io_uring operations (not seen yet); writes through files opened before or "
 	  "elsewhere; mmap writes; hard links under other names; failed read opens" },
-	{ 1U << GUARD_K_EXEC, "successful execve/execveat (the executable mapped)",
-	  "io_uring; failed execs; scripts (sh FILE or #!: the executable is the interpreter)" },
+	{ 1U << GUARD_K_EXEC, "successful execve/execveat (the executable mapped; for the "
+	  "rules that ask, a socket on stdin, and the parent's and grandparent's listen())",
+	  "io_uring; failed execs; scripts (sh FILE or #!: the executable is the interpreter); "
+	  "a shell whose stdio is a pty a relay holds (python pty.spawn: its dup2 is seen); "
+	  "a socket on stdout/stderr only; "
+	  "listeners of other network namespaces found at start; a listener further up than "
+	  "the grandparent; listen() by init" },
+	{ 1U << GUARD_K_DUP, "dup2/dup3 of a socket onto fd 0 (stdin)",
+	  "dup, fcntl(F_DUPFD), a socket opened straight onto a free fd 0; a socket put on "
+	  "stdout or stderr only; io_uring" },
+	{ 1U << GUARD_K_MEMWRITE, "/proc/PID/mem opened for writing (open, openat, openat2) "
+	  "and pwrite64/pwritev/pwritev2 on it, process_vm_writev to another process",
+	  "write() after lseek on an fd opened before the start; io_uring writes; a thread "
+	  "of the same process (same memory: not another process)" },
+	{ (1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION), "uretprobes on libpam.so.0 "
+	  "pam_authenticate and pam_open_session, in every process",
+	  "the user name (libpam's handle is opaque); programs with their own libpam copy or "
+	  "linked statically; logins without PAM (keys checked by sshd itself still open a "
+	  "session); a libpam that is not the one of the usual library directories" },
 	{ 1U << GUARD_K_PTRACE, "ptrace PTRACE_ATTACH/PTRACE_SEIZE",
-	  "process_vm_writev; writes to /proc/PID/mem" },
+	  "PTRACE_TRACEME; process_vm_writev and /proc/PID/mem (the memwrite rules)" },
 	{ 1U << GUARD_K_MODULE, "init_module, finit_module (failed loads too)",
 	  "modules the kernel loads itself (request_module)" },
 	{ 1U << GUARD_K_SETID, "set*uid/set*gid calls asking for id 0",

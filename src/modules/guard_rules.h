@@ -60,6 +60,9 @@ struct guard_view {
 	long ret;
 	const char *path, *path2;	/* "" when absent */
 	const char *comm, *exe, *parent;	/* "" when unknown */
+	const char *peer;	/* exec, dup: the socket's peer "ADDR:PORT" (NULL, "": none) */
+	uint32_t target;	/* memwrite: the target pid; exec: the listening ancestor */
+	const char *how;	/* memwrite: "open PATH", "pwrite PATH", "process_vm_writev" */
 };
 
 /*
@@ -79,8 +82,12 @@ void guard_rules_free(struct guard_rules *rs);
 bool guard_rule_match(const struct guard_rule *r, const struct guard_view *v);
 
 /* What the kernel must let through for the enabled rules of @rs. */
+/* the exec flags the kernel tests only when a rule asks (guard_xflags) */
+#define GUARD_XFLAGS (GUARD_F_SOCKIO | GUARD_F_UNIXIO | GUARD_F_NETPARENT)
+
 struct guard_filter {
 	uint32_t kinds;		/* 1 << enum guard_kind */
+	uint32_t xflags;	/* GUARD_XFLAGS some exec rule asks for */
 	uint32_t all;		/* GUARD_C_* with no path filter */
 	uint64_t keys[GUARD_KEYS_MAX];
 	uint32_t classes[GUARD_KEYS_MAX];

@@ -22,7 +22,9 @@ DEFAULT_RULES = [
     "ld-preload-change", "crontab-change", "systemd-unit-change", "boot-change",
     "shadow-read", "exec-world-writable", "exec-memfd", "exec-deleted", "setuid-exec",
     "setid-root", "capset-nonroot", "ptrace-attach", "module-load", "bpf-load",
-    "perf-event-open", "namespace-change",
+    "perf-event-open", "namespace-change", "reverse-shell", "reverse-shell-dup",
+    "shell-unix-stdio", "shell-from-service", "memory-write", "login-record", "login-failed",
+    "login-ok", "session-open",
 ]
 
 
@@ -41,7 +43,7 @@ def guard(args, act):
 
 
 def of(alerts, pid, rule=None):
-    return [a for a in alerts if a["pid"] == pid and (rule is None or a["rule"] == rule)]
+    return [a for a in alerts if a.get("pid") == pid and (rule is None or a["rule"] == rule)]
 
 
 def digest(path):
@@ -349,7 +351,7 @@ def test_custom_rule_counts_exact_writes(tmp_path, hooks, kernel_hooks):
     ("rules:\n  - name: nosuch\n    enabled: false\n", "2:5: no rule named 'nosuch' to disable"),
     ("rules:\n  - name: a\n    message: '{who}'\n",
      "3:14: unknown field {who} in the message (rule, severity, event, comm, pid, uid, path, "
-     "path2, exe, parent, ret)"),
+     "path2, exe, parent, ret, peer, target, how)"),
     ("rules:\n  - name: a\n    not: { cmd: x }\n",
      "3:12: unknown field 'cmd' in 'not' (path, comm, exe, parent, uid, flags)"),
     ("rules:\n  - name: a\n    event: [write\n",
@@ -392,7 +394,7 @@ def test_list_rules(tmp_path):
     assert sum(l.startswith("    sees: ") for l in lines) == len(DEFAULT_RULES)
     assert sum(l.startswith("    not seen: ") for l in lines) == len(DEFAULT_RULES)
     # every file rule says io_uring is not seen
-    assert sum("io_uring operations (not seen yet)" in l for l in lines) == 9
+    assert sum("io_uring operations (not seen yet)" in l for l in lines) == 10
     rules = str(tmp_path / "r.yaml")
     with open(rules, "w") as f:
         f.write(RULES.format(dir="/srv"))

@@ -66,11 +66,11 @@ static void test_override_and_disable(void **state)
 	char err[256];
 
 	assert_int_equal(guard_rules_defaults(&rs, err, sizeof(err)), 0);
-	assert_int_equal(rs.n, 20);
+	assert_int_equal(rs.n, 29);
 	assert_true(load(&rs, "rules:\n  - name: ptrace-attach\n    event: ptrace\n"
 			 "    severity: low\n  - name: module-load\n    enabled: no\n", err,
 			 sizeof(err)));
-	assert_int_equal(rs.n, 20);
+	assert_int_equal(rs.n, 29);
 	for (size_t i = 0; i < rs.n; i++) {
 		if (!strcmp(rs.r[i].name, "ptrace-attach")) {
 			assert_int_equal(rs.r[i].sev, GUARD_SEV_LOW);
@@ -85,7 +85,7 @@ static void test_override_and_disable(void **state)
 	assert_string_equal(err, "t.yaml:3:4: unknown field 'x' (name, event, path, comm, exe, "
 			    "parent, uid, flags, result, not, severity, message, description, "
 			    "enabled)");
-	assert_int_equal(rs.n, 20);
+	assert_int_equal(rs.n, 29);
 	for (size_t i = 0; i < rs.n; i++)
 		if (!strcmp(rs.r[i].name, "bpf-load"))
 			assert_true(rs.r[i].enabled);
@@ -100,7 +100,8 @@ static void test_errors(void **state)
 	assert_false(load(&rs, "- name: a\n  uid: [0, -3]\n", err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:2:12: bad uid '-3'");
 	assert_false(load(&rs, "- name: a\n  flags: shiny\n", err, sizeof(err)));
-	assert_string_equal(err, "t.yaml:2:10: unknown flag 'shiny' (memfd, nolink, setuid, setgid)");
+	assert_string_equal(err, "t.yaml:2:10: unknown flag 'shiny' (memfd, nolink, setuid, "
+			    "setgid, sockio, unixio, netparent)");
 	assert_false(load(&rs, "- name: a\n  enabled: maybe\n", err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:2:12: 'enabled' is true or false, not 'maybe'");
 	assert_false(load(&rs, "- name: a\n  message: '{comm'\n", err, sizeof(err)));
@@ -145,6 +146,40 @@ static void test_match_and_message(void **state)
 	guard_rules_free(&rs);
 }
 
+/* The fd-pattern exec rules: tests the kernel makes only when asked, no key, no flood of
+ * every exec (their shell globs have no literal head); their events and messages. */
+static void test_fd_rules(void **state)
+{
+	struct guard_rules rs = { 0 };
+	struct guard_filter *f = calloc(1, sizeof(*f));
+	struct guard_view v = { .kind = GUARD_K_EXEC, .flags = GUARD_F_SOCKIO, .path = "/usr/bin/bash",
+				.path2 = "", .comm = "bash", .exe = "/usr/bin/bash",
+				.parent = "nc", .peer = "10.0.0.1:4444" };
+	char err[256], msg[256];
+
+	assert_true(load(&rs, "rules:\n"
+			 "  - {name: a, event: exec, flags: sockio, path: ['*/bash']}\n"
+			 "  - {name: b, event: exec, flags: [netparent, unixio], path: ['*/sh']}\n"
+			 "  - {name: c, event: [dup, memwrite, auth, session],\n"
+			 "     message: '{peer} {target} {how}'}\n", err, sizeof(err)));
+	assert_int_equal(guard_rules_filter(&rs, f, err, sizeof(err)), 0);
+	assert_int_equal(f->all, 0);
+	assert_int_equal(f->nkeys, 0);
+	assert_int_equal(f->xflags, GUARD_F_SOCKIO | GUARD_F_NETPARENT | GUARD_F_UNIXIO);
+	assert_true(guard_rule_match(&rs.r[0], &v));
+	v.flags = GUARD_F_UNIXIO;	/* a unix socket is not what rule a asks */
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	v.kind = GUARD_K_MEMWRITE;
+	v.target = 42;
+	v.how = "process_vm_writev";
+	assert_true(guard_rule_match(&rs.r[2], &v));
+	guard_message(&rs.r[2], &v, 7, msg, sizeof(msg));
+	assert_string_equal(msg, "10.0.0.1:4444 42 process_vm_writev");
+	assert_string_equal(guard_kind_name(GUARD_K_SESSION), "session");
+	guard_rules_free(&rs);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_override_and_disable),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_match_and_message),
+		cmocka_unit_test(test_fd_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,310 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ksight guard: the fd patterns and logins. Reverse shells (a shell exec'd with its stdio
+on a socket, a shell dup2-ing a socket onto its stdio), a shell spawned under a TCP
+listener, writes into another process's memory, login records and libpam results; each
+rule triggered for real, exactly once per act, beside a benign twin that must not alert.
+The host's files are never changed (/var/log and /etc/pam.d are private mounts)."""
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import Helper, Ksight, helper_path
+from test_guard import guard, of
+
+LISTENER = r'''
+import socket, sys
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(4)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept()
+data = b""
+while True:
+    b = c.recv(4096)
+    if not b:
+        break
+    data += b
+print(data.decode().strip(), flush=True)
+'''
+
+
+def listener():
+    """A TCP listener of its own process (not an ancestor of the shells): its port."""
+    p = subprocess.Popen([sys.executable, "-c", LISTENER], stdout=subprocess.PIPE, text=True)
+    return p, int(p.stdout.readline())
+
+
+def received(p):
+    out, _ = p.communicate(timeout=30)
+    return out.strip()
+
+
+@pytest.mark.kernels
+def test_reverse_shell_at_exec_and_its_pipe_twin():
+    lp, port = listener()
+    sock = Helper("guardnet", "stdio", "tcp", port, "/usr/bin/bash", "-c", "echo revshell")
+    pipe = Helper("guardnet", "stdio", "pipe", 0, "/usr/bin/bash", "-c", "echo twin")
+    unix = Helper("guardnet", "stdio", "unix", 0, "/usr/bin/bash", "-c", "true")
+    unixout = Helper("guardnet", "stdio", "unixout", 0, "/usr/bin/bash", "-c", "true")
+    res = {}
+
+    def act():
+        for name, h in (("sock", sock), ("pipe", pipe), ("unix", unix), ("unixout", unixout)):
+            h.go()
+            res[name] = h.result()
+
+    alerts = guard([], act)
+    # the reference: what the listener received is what bash wrote on its stdout
+    assert received(lp) == "revshell"
+    child = {k: int(v[1]) for k, v in res.items()}
+    assert all(v[2] == "0" for v in res.values()), res
+    got = of(alerts, child["sock"])
+    assert [(a["rule"], a["event"], a["path"], a["peer"], a["sockfds"], a["parent"],
+             a["severity"]) for a in got] == [
+        ("reverse-shell", "exec", "/usr/bin/bash", "127.0.0.1:%d" % port, 3, "guardnet",
+         "critical")], got
+    assert got[0]["message"] == ("/usr/bin/bash (%d, uid 0) runs with its stdin on a socket "
+                                 "to 127.0.0.1:%d, parent guardnet" % (child["sock"], port))
+    # the twin: the same shell on pipes
+    assert of(alerts, child["pipe"]) == []
+    # a unix socketpair: the low-severity rule only, no peer address
+    got = of(alerts, child["unix"])
+    assert [(a["rule"], a["peer"], a["sockfds"]) for a in got] == \
+        [("shell-unix-stdio", "unix", 3)], got
+    # stdout alone on a unix socket (a service's, on journald's stream): no alert
+    assert of(alerts, child["unixout"]) == []
+    # the helpers' own dup2s (comm guardnet, not a shell) raise nothing
+    assert of(alerts, sock.pid) == [] and of(alerts, pipe.pid) == []
+
+
+def strace_dups(path):
+    """(pid, newfd) of each successful dup2/dup3 onto fd 0-2 strace saw."""
+    dups = []
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(\d+)\s+dup[23]\(\d+, ([0-2])(, \w+)?\)\s+= \d", line)
+            if m:
+                dups.append((int(m.group(1)), int(m.group(2))))
+    return dups
+
+
+def test_reverse_shell_dup_by_a_running_shell(tmp_path):
+    lp, port = listener()
+    script = "exec 3<>%s; exec 0<&3 1>&3 3>&-; echo %s"
+    runs = {}
+
+    def act():
+        for name, target in (("sock", "/dev/tcp/127.0.0.1/%d" % port), ("twin", "/dev/null")):
+            out = str(tmp_path / (name + ".strace"))
+            subprocess.run(["strace", "-f", "-qq", "-e", "trace=dup2,dup3", "-o", out,
+                            "/usr/bin/bash", "-c", script % (target, name)], check=True)
+            runs[name] = strace_dups(out)
+
+    alerts = guard([], act)
+    assert received(lp) == "sock"
+    # strace's view: bash moved fd 3 onto 0 and 1, in both runs; the alert is the one onto
+    # stdin (where a shell reads its commands)
+    assert [d[1] for d in runs["sock"]] == [0, 1] and [d[1] for d in runs["twin"]] == [0, 1]
+    pid = runs["sock"][0][0]
+    got = of(alerts, pid)
+    assert [(a["rule"], a["event"], a["comm"], a["arg0"], a["arg1"], a["peer"])
+            for a in got] == [("reverse-shell-dup", "dup", "bash", 3, 0,
+                               "127.0.0.1:%d" % port)], got
+    assert of(alerts, runs["twin"][0][0]) == []
+
+
+def test_shell_spawned_by_a_network_service():
+    svc = Helper("guardnet", "service", "listen", "/bin/sh", "-c", "true")
+    twin = Helper("guardnet", "service", "bound", "/bin/sh", "-c", "true")
+    res = {}
+
+    def act():
+        for name, h in (("svc", svc), ("twin", twin)):
+            h.go()
+            res[name] = h.result()
+
+    alerts = guard([], act)
+    got = of(alerts, int(res["svc"][1]))
+    assert [(a["rule"], a["path"], a["target"], a["parent"], a["severity"]) for a in got] == \
+        [("shell-from-service", "/usr/bin/dash", svc.pid, "guardnet", "high")], got
+    assert got[0]["message"] == ("/usr/bin/dash (%s, uid 0) spawned under the network "
+                                 "service %d, parent guardnet" % (res["svc"][1], svc.pid))
+    assert of(alerts, int(res["twin"][1])) == []
+
+
+def test_service_listening_before_the_start_is_found_in_proc():
+    svc = Helper("guardnet", "service", "early", "/bin/sh", "-c", "true")
+    # the reference: ss sees the helper listening before guard starts
+    ss = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
+    assert "pid=%d," % svc.pid in ss
+    res = []
+
+    def act():
+        svc.go()
+        res.append(svc.result())
+
+    alerts = guard([], act)
+    got = of(alerts, int(res[0][1]))
+    assert [(a["rule"], a["target"]) for a in got] == [("shell-from-service", svc.pid)], got
+
+
+def test_memory_write_into_another_process_and_its_self_twin():
+    other = Helper("guardnet", "memwrite", "other")
+    self_ = Helper("guardnet", "memwrite", "self")
+    res = {}
+
+    def act():
+        for name, h in (("other", other), ("self", self_)):
+            h.go()
+            res[name] = h.result()
+
+    alerts = guard([], act)
+    for name in res:
+        # target PID open OK pwrite 8 vm 8 value 4343...: both writes landed
+        assert res[name][4:] == ["pwrite", "8", "vm", "8", "value", "43" * 8], res
+    target = int(res["other"][1])
+    got = of(alerts, other.pid)
+    mem = "/proc/%d/mem" % target
+    assert [(a["rule"], a["event"], a["target"], a["arg1"], a["arg2"], a["path"])
+            for a in got] == [
+        ("memory-write", "memwrite", target, 0, 0, mem),
+        ("memory-write", "memwrite", target, 1, 8, mem),
+        ("memory-write", "memwrite", target, 2, 8, ""),
+    ], got
+    assert [a["message"] for a in got] == [
+        "guardnet (%d, uid 0) wrote into the memory of process %d (%s)" % (other.pid, target, h)
+        for h in ("open for writing " + mem, "pwrite " + mem, "process_vm_writev")]
+    # the twin: a process writing its own memory (a JIT patching itself) is no attack
+    assert of(alerts, self_.pid) == []
+
+
+NS_LOGS = r'''
+import os, subprocess, sys
+tmp = sys.argv[1]
+subprocess.run(["mount", "-t", "tmpfs", "guardtest", "/var/log"], check=True)
+print("ready", flush=True)
+sys.stdin.readline()
+for name in ("wtmp", "btmp", "lastlog"):
+    with open("/var/log/" + name, "ab") as f:
+        f.write(b"x" * 384)
+    with open(tmp + "/" + name, "ab") as f:   # the twins: the same names elsewhere
+        f.write(b"x" * 384)
+print("done", flush=True)
+'''
+
+
+def test_login_records_in_a_private_mount_namespace(tmp_path):
+    host = sorted(os.listdir("/var/log"))
+    procs = []
+
+    def act():
+        p = subprocess.Popen(["unshare", "-m", sys.executable, "-c", NS_LOGS, str(tmp_path)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(p)
+        assert p.stdout.readline() == "ready\n"
+        out, _ = p.communicate("go\n", timeout=60)
+        assert p.returncode == 0 and out == "done\n"
+
+    alerts = guard([], act)
+    assert sorted(os.listdir("/var/log")) == host
+    got = [a for a in of(alerts, procs[0].pid) if a["rule"] != "namespace-change"]
+    assert [(a["rule"], a["event"], a["path"], a["severity"]) for a in got] == [
+        ("login-record", "write", "/var/log/" + n, "low") for n in ("wtmp", "btmp", "lastlog")]
+    assert not [a for a in alerts if str(tmp_path) in a["path"]]
+
+
+PAM_OK = "auth sufficient pam_permit.so\nsession required pam_permit.so\n"
+PAM_DENY = "auth required pam_deny.so\nsession required pam_permit.so\n"
+
+
+def test_pam_logins_through_a_test_stack(tmp_path):
+    if not os.path.exists("/lib/x86_64-linux-gnu/libpam.so.0"):
+        pytest.skip("libpam.so.0 is not installed")
+    pamd = tmp_path / "pam.d"
+    pamd.mkdir()
+    (pamd / "ksight-ok").write_text(PAM_OK)
+    (pamd / "ksight-deny").write_text(PAM_DENY)
+    host = sorted(os.listdir("/etc/pam.d"))
+    runs = {}
+
+    def login(service, n):
+        # /etc/pam.d is the test directory in this process's mount namespace only
+        p = subprocess.run(["unshare", "-m", "sh", "-c",
+                            'mount --bind "$0" /etc/pam.d && exec "$1" "$2" root "$3"',
+                            str(pamd), helper_path("pamlogin"), service, str(n)],
+                           capture_output=True, text=True, check=True)
+        return p.stdout.split("\n")
+
+    def act():
+        runs["ok"] = login("ksight-ok", 2)
+        runs["deny"] = login("ksight-deny", 3)
+
+    k_alerts = guard([], act)
+    assert sorted(os.listdir("/etc/pam.d")) == host
+    # libpam's own codes: success twice (sessions too), PAM_AUTH_ERR (7) three times
+    assert [l for l in runs["ok"] if l] == ["auth 0", "session 0"] * 2
+    assert [l for l in runs["deny"] if l] == ["auth 7"] * 3
+    pam = [a for a in k_alerts if a["comm"] == "pamlogin"]
+    got = sorted((a["rule"], a["event"], a["ret"]) for a in pam)
+    assert got == sorted([("login-ok", "auth", 0)] * 2 + [("session-open", "session", 0)] * 2 +
+                         [("login-failed", "auth", -7)] * 3), pam
+    fail = [a for a in pam if a["rule"] == "login-failed"][0]
+    assert fail["message"] == "failed authentication in pamlogin (%d, uid 0), PAM error -7" \
+        % fail["pid"]
+
+
+def stalled_flood(args, n, tmp_path):
+    """`ksight guard --json ARGS` stopped (SIGSTOP: its reader reads nothing) while a fork
+    storm fills the shared ring with exec and exit records and a helper then writes @n
+    times into a child's /proc/PID/mem; continued, stopped. (ksight, helper's words)."""
+    (tmp_path / "f").write_text("")
+    k = Ksight(["guard", "--json", "--ringbuf-size", "4096"] + list(args))
+    k.wait_ready()
+    storm = Helper("forkstorm", "-x", 1, str(tmp_path), 300)
+    mem = Helper("guardnet", "memloop", n)
+    os.kill(k.proc.pid, signal.SIGSTOP)
+    try:
+        storm.go()
+        storm.result()
+        mem.go()
+        words = mem.result()
+    finally:
+        os.kill(k.proc.pid, signal.SIGCONT)
+    k.rc = k.stop()
+    return k, mem.pid, words
+
+
+def test_flood_security_records_come_through_the_reserve(tmp_path):
+    n = 400
+    k, pid, words = stalled_flood([], n, tmp_path)
+    assert k.rc == 0, k.stderr
+    assert words == ["target", words[1], "pwrites", str(n)]
+    st = k.stats()
+    types = st["types"]
+    # the shared ring (4 KiB, its reader stopped) lost exec/exit records and guard's own
+    assert types["proc_exec"]["lost"] > 0 and types["guard"]["lost"] > 0, st
+    got = of(k.records("alert"), pid, "memory-write")
+    # every write alerted: the open and the n pwrites, none missing
+    assert len(got) == 1 + n and sum(a["arg1"] == 1 for a in got) == n
+    assert all(a["target"] == int(words[1]) for a in got)
+    rescued = [l for l in k.err_lines if "came through guard's reserve" in l]
+    assert rescued and int(rescued[-1].split()[2]) >= types["guard"]["lost"], k.stderr
+    assert not [a for a in k.records("alert") if a["rule"] == "guard-records-lost"]
+
+
+def test_lost_security_records_alert_and_fail_the_exit(tmp_path):
+    n = 400
+    # a reserve of one page: most of the stalled writes find no room anywhere
+    k, pid, words = stalled_flood(["--reserve-size", "4096"], n, tmp_path)
+    assert words[3] == str(n)
+    assert k.rc == 1, k.stderr
+    lost = [a for a in k.records("alert") if a["rule"] == "guard-records-lost"]
+    got = of(k.records("alert"), pid, "memory-write")
+    assert lost and lost[0]["severity"] == "critical"
+    # what was lost is what is missing (other guard records of the host may be lost too)
+    assert len(got) < 1 + n and sum(a["lost"] for a in lost) >= 1 + n - len(got), (len(got), lost)
+    assert "security records lost" in k.stderr
