@@ -19,31 +19,11 @@
 #include "core/legacy.h"
 #include "core/module.h"
 #include "core/probe_int.h"
+#include "core/selfstats.h"
 #include "core/session.h"
 #include "modules/metrics.h"
 #include "modules/metrics_int.h"
 #include "trace.skel.h"
-
-/* The same metrics as the agent's programs' (selfstats.c) and --bpf's (userbpf.c). */
-static const struct ks_metric_desc runs_desc = {
-	.name = "ksight_bpf_prog_runs_total",
-	.help = "Runs of each loaded ksight BPF program, as the kernel counts them (only while "
-		"its BPF statistics are on: ksight_bpf_stats_enabled)",
-	.type = KS_METRIC_COUNTER,
-	.labels = { "module", "program" },
-	.budget = 1024,
-};
-
-static const struct ks_metric_desc run_time_desc = {
-	.name = "ksight_bpf_prog_run_seconds_total",
-	.help = "Time spent running each loaded ksight BPF program, tail calls it made included "
-		"(only while the kernel's BPF statistics are on)",
-	.type = KS_METRIC_COUNTER,
-	.labels = { "module", "program" },
-	.budget = 1024,
-	.unit = "seconds",
-	.scale = 1e-9,
-};
 
 static const struct ks_metric_desc drops_desc = {
 	.name = "ksight_metrics_file_drops_total",
@@ -176,8 +156,8 @@ static int ym_start(struct ks_ctx *c, void *arg)
 	if (ym->ncpu < 1)
 		ym->ncpu = 1;
 	clock_gettime(CLOCK_MONOTONIC, &ym->last);
-	ym->runs = ks_ctx_metric(c, &runs_desc);
-	ym->run_time = ks_ctx_metric(c, &run_time_desc);
+	ym->runs = ks_ctx_metric(c, &ks_prog_runs_desc);
+	ym->run_time = ks_ctx_metric(c, &ks_prog_run_time_desc);
 	ym->drops = ks_ctx_metric(c, &drops_desc);
 	for (int i = 0; i < ym->n; i++) {
 		struct ym_metric *m = &ym->v[i];
