@@ -14,19 +14,10 @@
 #include "sink/escape.h"
 #include "sink/http_api.h"
 #include "sink/http_events.h"
+#include "sink/http_filter.h"
 #include "sink/sink.h"
 
-#define F_MAX 16		/* values per filter key */
 #define PRE_BITS 1024		/* the prefilter's bits per key */
-
-struct filter {
-	unsigned int ntypes, ncomms, npids, nsvcs;
-	const char *types[F_MAX], *comms[F_MAX], *svcs[F_MAX];
-	uint32_t pids[F_MAX];
-	size_t type_len[F_MAX], comm_len[F_MAX];
-	char text[512];		/* the values, NUL-separated; the query as given for status */
-	size_t used;
-};
 
 struct client {
 	struct client *next, *prev;
@@ -40,7 +31,7 @@ struct client {
 	size_t off;
 	uint64_t sent, lost, lost_unsaid;
 	uint64_t last_write, last_check;	/* monotonic ns */
-	struct filter f;
+	struct ks_evfilter f;
 	char query[256];
 };
 
@@ -70,146 +61,6 @@ struct ks_events {
 static uint64_t now_ns(void)
 {
 	return ks_clock_mono_now();
-}
-
-/* ---- filters ---------------------------------------------------------------------- */
-
-struct parse {
-	struct filter *f;
-	char err[200];
-};
-
-static const char *keep(struct filter *f, const char *s, size_t n)
-{
-	char *p;
-
-	if (f->used + n + 1 > sizeof(f->text))
-		return NULL;
-	p = f->text + f->used;
-	memcpy(p, s, n);
-	p[n] = 0;
-	f->used += n + 1;
-	return p;
-}
-
-static enum MHD_Result one_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-			       const char *value)
-{
-	struct parse *ps = cls;
-	struct filter *f = ps->f;
-	const char *p = value ? value : "";
-
-	if (strcmp(key, "type") && strcmp(key, "comm") && strcmp(key, "pid") &&
-	    strcmp(key, "service")) {
-		snprintf(ps->err, sizeof(ps->err), "/api/events: unknown filter '%.40s' (type, "
-			 "comm, pid, service)", key);
-		return MHD_NO;
-	}
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		unsigned int *cnt = key[0] == 't' ? &f->ntypes : key[0] == 'c' ? &f->ncomms :
-				    key[0] == 'p' ? &f->npids : &f->nsvcs;
-		const char *v;
-
-		if (!n) {
-			snprintf(ps->err, sizeof(ps->err), "/api/events: %s: an empty value", key);
-			return MHD_NO;
-		}
-		if (*cnt >= F_MAX) {
-			snprintf(ps->err, sizeof(ps->err), "/api/events: %s: more than %d values",
-				 key, F_MAX);
-			return MHD_NO;
-		}
-		if (key[0] == 'p') {
-			char num[16], *end;
-			unsigned long x;
-
-			if (n >= sizeof(num))
-				goto bad_pid;
-			memcpy(num, p, n);
-			num[n] = 0;
-			errno = 0;
-			x = strtoul(num, &end, 10);
-			if (*end || errno || x > 0xffffffffUL || num[0] < '0' || num[0] > '9')
-				goto bad_pid;
-			f->pids[(*cnt)++] = x;
-		} else {
-			if (key[0] == 'c' && n > 15) {
-				snprintf(ps->err, sizeof(ps->err), "/api/events: comm '%.40s': longer "
-					 "than a process name (15 bytes)", p);
-				return MHD_NO;
-			}
-			v = keep(f, p, n);
-			if (!v) {
-				snprintf(ps->err, sizeof(ps->err), "/api/events: the filter is too "
-					 "long");
-				return MHD_NO;
-			}
-			if (key[0] == 't') {
-				f->type_len[*cnt] = n;
-				f->types[(*cnt)++] = v;
-			} else if (key[0] == 'c') {
-				f->comm_len[*cnt] = n;
-				f->comms[(*cnt)++] = v;
-			} else {
-				f->svcs[(*cnt)++] = v;
-			}
-		}
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return MHD_YES;
-bad_pid:
-	snprintf(ps->err, sizeof(ps->err), "/api/events: pid '%.*s': not a process id",
-		 (int)(strchr(p, ',') ? strchr(p, ',') - p : (long)strnlen(p, 20)), p);
-	return MHD_NO;
-}
-
-/* A type matches a value equal to it or that begins it: tcp takes tcplife, tcpstates... */
-static bool match(const struct filter *f, const struct ks_rec *r)
-{
-	const struct ks_hdr *h = r->hdr && !(r->hdr->flags & KS_HDR_F_NOTASK) ? r->hdr : NULL;
-	bool ok;
-
-	if (f->ntypes) {
-		ok = false;
-		for (unsigned int i = 0; i < f->ntypes && !ok; i++)
-			ok = !strncmp(r->type, f->types[i], f->type_len[i]);
-		if (!ok)
-			return false;
-	}
-	if (f->ncomms) {
-		if (!h)
-			return false;
-		size_t n = strnlen(h->comm, sizeof(h->comm));
-
-		ok = false;
-		for (unsigned int i = 0; i < f->ncomms && !ok; i++)
-			ok = f->comm_len[i] == n && !memcmp(h->comm, f->comms[i], n);
-		if (!ok)
-			return false;
-	}
-	if (f->npids) {
-		if (!h)
-			return false;
-		ok = false;
-		for (unsigned int i = 0; i < f->npids && !ok; i++)
-			ok = f->pids[i] == h->pid;
-		if (!ok)
-			return false;
-	}
-	if (f->nsvcs) {
-		if (!h || !r->service)
-			return false;
-		ok = false;
-		for (unsigned int i = 0; i < f->nsvcs && !ok; i++)
-			ok = !strcmp(r->service, f->svcs[i]);
-		if (!ok)
-			return false;
-	}
-	return true;
 }
 
 /* ---- the reader's side ------------------------------------------------------------ */
@@ -288,7 +139,7 @@ void ks_events__emit(struct ks_events *e, const struct ks_rec *r)
 	for (struct client *c = e->head; c; c = c->next) {
 		size_t need;
 
-		if (!c->active || !match(&c->f, r))
+		if (!c->active || !ks_evfilter_match(&c->f, r))
 			continue;
 		if (!formatted) {
 			ks_buf_reset(&e->fmt.out);
@@ -481,7 +332,7 @@ enum MHD_Result ks_events__serve(struct ks_events *e, struct MHD_Connection *con
 {
 	static const char type[] = "text/event-stream";
 	const union MHD_ConnectionInfo *ci;
-	struct parse ps = { 0 };
+	char err[200];
 	struct MHD_Response *r;
 	struct client *c;
 	enum MHD_Result ret;
@@ -493,11 +344,9 @@ enum MHD_Result ks_events__serve(struct ks_events *e, struct MHD_Connection *con
 		return ks_http_reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, KS_HTTP_TEXT,
 				     "out of memory\n", 14);
 	}
-	ps.f = &c->f;
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, one_arg, &ps);
-	if (ps.err[0]) {
+	if (ks_evfilter_parse(conn, &c->f, err, sizeof(err))) {
 		char msg[220];
-		int n = snprintf(msg, sizeof(msg), "%s\n", ps.err);
+		int n = snprintf(msg, sizeof(msg), "%s\n", err);
 
 		ks_buf_free(&c->q);
 		free(c);
