@@ -9,6 +9,7 @@
 
 #include "sink/escape.h"
 #include "sink/map.h"
+#include "sink/http_api.h"
 #include "sink/map_api.h"
 #include "sink/store.h"
 
@@ -25,16 +26,7 @@ bool ks_map_api_handles(const char *url)
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned int status,
 			      const struct ks_buf *b)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return ks_http_reply(c, status, JSON_TYPE, b->p, b->len);
 }
 
 static enum MHD_Result error(struct MHD_Connection *c, unsigned int status, const char *msg)

@@ -121,21 +121,6 @@ out:
 	return ret;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
-			     const void *body, size_t len)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 /* /healthz: 200 once an interval has ended, with how long ago; 503 before (a probe
  * that restarts a starting agent would never let it start: give it an initial delay). */
 static enum MHD_Result health(struct MHD_Connection *c, struct prom *p, const char *type)
@@ -152,7 +137,8 @@ static enum MHD_Result health(struct MHD_Connection *c, struct prom *p, const ch
 				    (unsigned long long)p->intervals, ago)
 			 : snprintf(body, sizeof(body), "starting: no interval has ended yet\n");
 	pthread_mutex_unlock(&p->lock);
-	return reply(c, p->intervals ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, type, body, n);
+	return ks_http_reply(c, p->intervals ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, type,
+			     body, n);
 }
 
 static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *url,
@@ -164,7 +150,7 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 	enum MHD_Result ret;
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
+		return ks_http_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "GET only\n", 9);
 	if (!ks_api__allowed(p->api, c, url, &ret))
 		return ret;
 	if (!strcmp(url, "/healthz"))
@@ -180,14 +166,15 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 					 "/api/services/NAME, /api/events, /api/status and its "
 					 "web UI at /\n";
 
-		return reply(c, MHD_HTTP_NOT_FOUND, text, nf, sizeof(nf) - 1);
+		return ks_http_reply(c, MHD_HTTP_NOT_FOUND, text, nf, sizeof(nf) - 1);
 	}
 	pthread_mutex_lock(&p->lock);
 	p->scrapes++;
 	if (p->page.len)
-		ret = reply(c, MHD_HTTP_OK, KS_PROM_CONTENT_TYPE, p->page.p, p->page.len);
+		ret = ks_http_reply(c, MHD_HTTP_OK, KS_PROM_CONTENT_TYPE, p->page.p, p->page.len);
 	else
-		ret = reply(c, MHD_HTTP_OK, KS_PROM_CONTENT_TYPE, not_yet, sizeof(not_yet) - 1);
+		ret = ks_http_reply(c, MHD_HTTP_OK, KS_PROM_CONTENT_TYPE, not_yet,
+				    sizeof(not_yet) - 1);
 	pthread_mutex_unlock(&p->lock);
 	return ret;
 }
