@@ -273,8 +273,7 @@ static int rw_init_all(struct ks_ctx *ctx, void *state)
 	return err;
 }
 
-/* JSON-only values naming what the fd is. */
-static void add_fd_json(struct ks_rec *r, const struct ks_fdinfo *i)
+void rw_fd_json(struct ks_rec *r, const struct ks_fdinfo *i)
 {
 	ks_rec_str(r, "fd_kind", NULL, 0, i->kind_name, strlen(i->kind_name));
 	if (i->path)
@@ -312,7 +311,7 @@ static void call_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_
 	if (!st->no_latency)
 		ks_rec_add(&r, "lat_ns", "LAT", 7, KS_V_NS)->u = e->lat_ns;
 	ks_rec_str(&r, NULL, "FD-KIND/NAME", 0, fi->disp, fi->disp_len);
-	add_fd_json(&r, fi);
+	rw_fd_json(&r, fi);
 	if (rw_call_two_fds(e->sys))
 		ks_rec_int(&r, "in_fd", NULL, 0, e->fd2);
 	else if (e->sys == SYS_sendmmsg || e->sys == SYS_recvmmsg)

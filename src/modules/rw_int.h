@@ -64,6 +64,11 @@ void rw_report(struct ks_ctx *ctx, void *state, void *skel);
 /* Agent: bring the kernel's per-fd counts (the agent counts in the kernel) into the
  * registry. */
 void rw_collect(struct ks_ctx *ctx, void *state, void *skel);
+
+/* rw.c: the JSON-only values naming what an fd is (kind, path, protocol, addresses), for
+ * every record about an fd: calls, io_uring requests, --summary rows. */
+struct ks_fdinfo;
+void rw_fd_json(struct ks_rec *r, const struct ks_fdinfo *i);
 /* Agent: one line, the busiest processes. */
 void rw_summary(struct ks_ctx *ctx, void *state, double secs);
 /* Register the module's metrics. */

@@ -164,15 +164,7 @@ static void emit_row(struct ks_ctx *ctx, struct rw_state *st, const struct rw_su
 		ks_rec_uint(&r, "lat_sum_ns", NULL, 0, v->lat_sum);
 		ks_rec_add(&r, "lat_hist", NULL, 0, KS_V_HIST)->h = &hv;
 	}
-	ks_rec_str(&r, "fd_kind", NULL, 0, fi->kind_name, strlen(fi->kind_name));
-	if (fi->path)
-		ks_rec_kstr(&r, "path", NULL, 0, fi->path, fi->path_len, false);
-	if (fi->proto)
-		ks_rec_str(&r, "proto", NULL, 0, fi->proto, strlen(fi->proto));
-	if (fi->laddr)
-		ks_rec_kstr(&r, "laddr", NULL, 0, fi->laddr, fi->laddr_len, false);
-	if (fi->raddr)
-		ks_rec_kstr(&r, "raddr", NULL, 0, fi->raddr, fi->raddr_len, false);
+	rw_fd_json(&r, fi);
 	ks_emit(ctx, &r);
 }
 

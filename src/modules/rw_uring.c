@@ -151,15 +151,7 @@ void rw_uring_event(struct ks_ctx *ctx, struct rw_state *st, const struct ks_hdr
 	if (!st->no_latency)
 		ks_rec_add(&r, "lat_ns", "LAT", 7, KS_V_NS)->u = e->lat_ns;
 	ks_rec_str(&r, NULL, "FD-KIND/NAME", 0, fi->disp, fi->disp_len);
-	ks_rec_str(&r, "fd_kind", NULL, 0, fi->kind_name, strlen(fi->kind_name));
-	if (fi->path)
-		ks_rec_kstr(&r, "path", NULL, 0, fi->path, fi->path_len, false);
-	if (fi->proto)
-		ks_rec_str(&r, "proto", NULL, 0, fi->proto, strlen(fi->proto));
-	if (fi->laddr)
-		ks_rec_kstr(&r, "laddr", NULL, 0, fi->laddr, fi->laddr_len, false);
-	if (fi->raddr)
-		ks_rec_kstr(&r, "raddr", NULL, 0, fi->raddr, fi->raddr_len, false);
+	rw_fd_json(&r, fi);
 	ks_rec_add(&r, "io_uring", NULL, 0, KS_V_BOOL)->u = 1;
 	ks_rec_uint(&r, "opcode", NULL, 0, e->opcode);
 	ks_rec_uint(&r, "user_data", NULL, 0, e->user_data);
