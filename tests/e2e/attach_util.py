@@ -146,13 +146,14 @@ def cgroup2_root():
 
 
 class Cgroup:
-    """A cgroup v2 directory of the test's own; processes are moved in with add()."""
+    """A cgroup v2 directory of the test's own (@name below the root, else ksight-test-N);
+    processes are moved in with add()."""
 
-    def __init__(self):
+    def __init__(self, name=None):
         self.root = cgroup2_root()
         if not self.root:
             pytest.skip("no cgroup v2 hierarchy mounted")
-        self.rel = "ksight-test-%s" % UNIQ
+        self.rel = name or "ksight-test-%s" % UNIQ
         self.path = os.path.join(self.root, self.rel)
         os.makedirs(self.path, exist_ok=True)
 

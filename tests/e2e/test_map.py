@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from attach_util import cgroup2_root
+from attach_util import Cgroup
 from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
 from tcp_util import PORT, NetPair
 
@@ -26,29 +26,12 @@ SEND_C, SEND_S = 3001, 517
 LISTEN = "127.0.0.1:%d" % (PORT + 15)
 
 
-class Unit:
+class Unit(Cgroup):
     """A cgroup v2 directory named like a systemd service unit: its processes' service."""
 
     def __init__(self, role):
-        root = cgroup2_root()
-        if not root:
-            pytest.skip("no cgroup v2 hierarchy mounted")
-        self.name = "ksmap-%s-%s.service" % (role, UNIQ)
-        self.path = os.path.join(root, self.name)
-        os.makedirs(self.path, exist_ok=True)
-
-    def add(self, pid):
-        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
-            f.write(str(pid))
-
-    def close(self):
-        deadline = time.time() + 10
-        while os.path.exists(self.path):
-            try:
-                os.rmdir(self.path)
-            except OSError:
-                assert time.time() < deadline, "cannot remove " + self.path
-                time.sleep(0.05)
+        super().__init__("ksmap-%s-%s.service" % (role, UNIQ))
+        self.name = self.rel
 
 
 @pytest.fixture
