@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -90,6 +91,25 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason="end-to-end tests load BPF programs: run as root")
         for item in items:
             item.add_marker(skip)
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 free now, for an agent's --listen."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prom_samples(text):
+    """{(name, frozenset(labels)): value} of a Prometheus page, as the reference parser
+    (python3-prometheus-client) reads it."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
 
 
 def helper_path(name):

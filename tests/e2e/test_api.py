@@ -16,16 +16,10 @@ import urllib.request
 
 import pytest
 
-from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
+from conftest import SLOW, UNIQ, Helper, Ksight, free_port, run_ksight
 
 
 SO_RCVBUFFORCE = 33
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port, path, headers=None, method="GET"):

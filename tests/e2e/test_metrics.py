@@ -6,33 +6,17 @@ unique name (their count and their pids are known to the test), and utarget's ks
 line:column."""
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import (SCALE, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_ids, helper_path,
-                      run_ksight)
+from conftest import (SCALE, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_ids, free_port,
+                      helper_path, prom_samples, run_ksight)
 
 U = 5000 // SCALE
 UTARGET = helper_path("utarget")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def samples(text):
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, frozenset(s.labels.items()))] = s.value
-    return out
 
 
 def scrape_until(port, pred, timeout=15):
@@ -40,7 +24,7 @@ def scrape_until(port, pred, timeout=15):
     deadline = time.time() + timeout * SLOW
     while True:
         with urllib.request.urlopen(url, timeout=10 * SLOW) as r:
-            got = samples(r.read().decode())
+            got = prom_samples(r.read().decode())
         if pred(got) or time.time() > deadline:
             return got
         time.sleep(0.2)

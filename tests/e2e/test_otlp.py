@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
+from conftest import SLOW, UNIQ, Helper, Ksight, free_port, run_ksight
 
 DIGITS = re.compile(r"^[0-9]+$")
 
@@ -106,12 +106,6 @@ def decode(b, msg="Request"):
             assert name not in out or typ.startswith("packed"), "%s.%s twice" % (msg, name)
             out[name] = v
     return out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Receiver:

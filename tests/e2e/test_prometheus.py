@@ -10,17 +10,10 @@ import urllib.error
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
+from conftest import SLOW, UNIQ, Helper, Ksight, free_port, prom_samples, run_ksight
 
 DEFAULT_PORT = 9464
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url, method="GET"):
@@ -32,21 +25,12 @@ def get(url, method="GET"):
         return e.code, e.headers.get("Content-Type"), e.read().decode()
 
 
-def samples(text):
-    """{(name, frozenset(labels)): value} as the reference parser reads the page."""
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, frozenset(s.labels.items()))] = s.value
-    return out
-
-
 def scrape_until(url, pred, timeout=15):
     deadline = time.time() + timeout * SLOW
     while True:
         status, _, body = get(url)
         assert status == 200, body
-        got = samples(body)
+        got = prom_samples(body)
         if pred(got) or time.time() > deadline:
             return body, got
         time.sleep(0.2)

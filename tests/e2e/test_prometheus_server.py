@@ -8,7 +8,6 @@ of TCP sessions between a client and a server in another network namespace."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,7 +19,7 @@ import pytest
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import KSIGHT, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_json
+from conftest import KSIGHT, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_json, free_port
 from tcp_util import PORT, client, net, result, server  # noqa: F401 (net: a fixture)
 
 PROM_DIR = os.environ.get("KSIGHT_PROMETHEUS", os.path.join(
@@ -29,18 +28,11 @@ PROMETHEUS = os.path.join(PROM_DIR, "prometheus")
 PROMTOOL = os.path.join(PROM_DIR, "promtool")
 
 
-
 @pytest.fixture(autouse=True)
 def prometheus_unpacked():
     """make test and make e2e unpack it; a missing one is a failure, never a skip."""
     for b in (PROMETHEUS, PROMTOOL):
         assert os.access(b, os.X_OK), "no %s: `make prometheus` unpacks Debian's package" % b
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_get(url):

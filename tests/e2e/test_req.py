@@ -10,23 +10,16 @@ import glob
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import SCALE, SLOW, Helper, Ksight, run_ksight
+from conftest import SCALE, SLOW, Helper, Ksight, free_port, run_ksight
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY_HELPERS = os.path.join(HERE, "helpers")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def req(args):

@@ -4,7 +4,6 @@ flags set, with the same effect; the command line wins; every error names the fi
 and column and nothing starts; --print-config prints every option and reads back the same."""
 import os
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -12,13 +11,7 @@ import urllib.request
 import pytest
 import yaml
 
-from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import SLOW, UNIQ, Helper, Ksight, free_port, run_ksight
 
 
 def get(port, path="/metrics"):

@@ -262,7 +262,8 @@ def test_agent_registry_per_service():
     """`ksight run` runs runqlat with a histogram per cgroup, each service's in the
     registry: the helper's waits (-p keeps only it) are exact on the /metrics page, and the
     summary lines' waits add up to the same."""
-    from test_prometheus import free_port, scrape_until
+    from conftest import free_port
+    from test_prometheus import scrape_until
     port = free_port()
     url = "http://127.0.0.1:%d/metrics" % port
     h = Helper("switcher", ROUNDS, 0, 0)

@@ -6,7 +6,6 @@ workload of N opens moves by at least N. Screenshots go to build/test-artifacts/
 import json
 import os
 import shutil
-import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -14,19 +13,13 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import KSIGHT, ROOT, SLOW, UNIQ, Helper, Ksight
+from conftest import KSIGHT, ROOT, SLOW, UNIQ, Helper, Ksight, free_port
 
 BUILD = os.path.dirname(os.path.abspath(KSIGHT))
 NODE_MODULES = os.path.join(BUILD, "tests", "ui", "node_modules")
 DRIVER = os.path.join(ROOT, "tests", "ui", "drive.js")
 ARTIFACTS = os.path.join(BUILD, "test-artifacts", "ui")
 CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url, headers=None):

@@ -10,16 +10,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import (KSIGHT, ROOT, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_ids,
-                      bpftool_json, run_ksight)
+from conftest import (KSIGHT, ROOT, SLOW, UNIQ, Helper, Ksight, bpf_ids, bpftool_ids, bpftool_json,
+                      free_port, prom_samples, run_ksight)
 from tcp_util import PORT, nspair  # noqa: F401 (a fixture)
 
 BUILD = os.path.dirname(os.path.abspath(KSIGHT))
@@ -65,26 +63,12 @@ def objs(tmp_path_factory):
     return out
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def samples(text):
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, frozenset(s.labels.items()))] = s.value
-    return out
-
-
 def scrape_until(url, pred, timeout=15):
     deadline = time.time() + timeout * SLOW
     while True:
         with urllib.request.urlopen(url, timeout=10 * SLOW) as r:
             body = r.read().decode()
-        got = samples(body)
+        got = prom_samples(body)
         if pred(got) or time.time() > deadline:
             return body, got
         time.sleep(0.2)
