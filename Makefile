@@ -263,16 +263,16 @@ $(BUILD)/tests/e2e/helpers/profspin: tests/e2e/helpers/profspin.c
 # offcpu's and profile --wall's targets: frame pointers, -O1, so their threads' user
 # stacks walk
 $(BUILD)/tests/e2e/helpers/offwait $(BUILD)/tests/e2e/helpers/wallmix: \
-		# guard's login tests: a PAM application (libpam0g-dev)
+		$(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
+
+# guard's login tests: a PAM application (libpam0g-dev)
 $(BUILD)/tests/e2e/helpers/pamlogin: tests/e2e/helpers/pamlogin.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror $< -lpam -o $@
-
-$(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
-	$(call msg,HELPER,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE $< -lpthread -o $@
 
 # rw's io_uring requests, through liburing
 $(BUILD)/tests/e2e/helpers/uringio: tests/e2e/helpers/uringio.c

@@ -6,6 +6,7 @@ runs. The on-CPU time (samples at the sampling period) and the run-queue time ma
 kernel's own numbers, /proc/PID/task/TID/schedstat fields 1 and 2, summed over the
 helper's threads by the helper; the folded stacks carry the three kinds under the right
 functions; the SVG colours them apart; --per-cgroup roots the stacks at the cgroup."""
+import json
 import os
 import xml.etree.ElementTree as ET
 
@@ -61,18 +62,21 @@ def check_runqueue(ns, wait_ns):
 class Folded(dict):
     """{(root, kind, function): ns}: a missing key fails with the whole set and the tally."""
 
-    def __init__(self, stderr):
+    def __init__(self, k):
         super().__init__()
-        self.stderr = stderr
+        self.stderr = k.stderr
+        # the heaviest lines, so that a failure shows what the stacks were instead
+        self.top = sorted(k.out_lines, key=lambda l: -int(l.rsplit(" ", 1)[1]))[:12]
 
     def __missing__(self, key):
-        raise AssertionError("%r not among %r (%s)" % (key, dict(self), self.stderr))
+        raise AssertionError("%r not among %r (%s)\nheaviest folded lines:\n%s"
+                             % (key, dict(self), self.stderr, "\n".join(self.top)))
 
 
 def folded(k):
     """{(root, kind, function): ns} of the folded lines, each line under every helper
     function on its stack; and the total per kind."""
-    by, kinds = Folded(k.stderr), {}
+    by, kinds = Folded(k), {}
     for line in k.out_lines:
         stack, ns = line.rsplit(" ", 1)
         frames, ns = stack.split(";"), int(ns)
@@ -101,7 +105,7 @@ def test_shares_match_schedstat(hooks):
     s = k.records("profile_summary")[-1]
     assert s["on_cpu_ns"] == r["on_cpu_ns"] == s["samples"] * PERIOD_NS, (s, r)
     assert s["runqueue_ns"] == r["runqueue_ns"] and s["off_cpu_ns"] == r["off_cpu_ns"], (s, r)
-    assert s["lost_stack_ns"] == 0, s
+    assert s["lost_stack_ns"] == 0, "%s\n%s" % (json.dumps(s), k.stderr)
     assert k.stats()["lost"] == 0
 
 
