@@ -102,7 +102,7 @@ all: $(BUILD)/ksight
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
 	libdw-dev binutils libcmocka-dev python3 python3-pytest iproute2 util-linux mount e2fsprogs \
-	procps strace tar gzip coreutils \
+	procps strace tar gzip coreutils python3-yaml \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
 	libsqlite3-dev libyaml-dev curl redis-server redis-tools postgresql nodejs npm chromium \
 	liburing-dev libpam0g-dev

@@ -173,3 +173,43 @@ def test_deps_cover_commands():
             if pkg not in allowed | essential | GIVEN:
                 missing.append("%s (package %s, run by %s)" % (cmd, pkg, where))
     assert not missing, "not installed by make test: " + ", ".join(missing)
+
+
+def test_deps_cover_python_modules():
+    """Every module the tests import is the standard library's, the tests' own, or a
+    Debian package's that `make test` installs (python3-yaml was missing once: a fresh
+    machine could not even collect test_run_config.py)."""
+    import ast
+    import importlib.util
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    own = {f[:-3] for f in os.listdir(here) if f.endswith(".py")}
+    names = set()
+    for f in sorted(os.listdir(here)):
+        if f.endswith(".py"):
+            with open(os.path.join(here, f)) as src:
+                for node in ast.walk(ast.parse(src.read())):
+                    if isinstance(node, ast.Import):
+                        names |= {a.name.split(".")[0] for a in node.names}
+                    elif isinstance(node, ast.ImportFrom) and not node.level:
+                        names.add(node.module.split(".")[0])
+    third = sorted(n for n in names - own - set(sys.stdlib_module_names) - {"__future__"})
+    assert "pytest" in third and "yaml" in third, third    # the scan sees imports
+    files = {}
+    for n in third:
+        spec = importlib.util.find_spec(n)
+        assert spec, "%s: imported by the tests, not installed" % n
+        where = spec.origin or list(spec.submodule_search_locations)[0]
+        if not os.path.realpath(where).startswith(os.path.dirname(here) + os.sep):
+            files[n] = os.path.realpath(where)    # not a folder of the tests' own
+    out = subprocess.run(["dpkg-query", "-S"] + sorted(set(files.values())),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    owner = {}
+    for line in out.splitlines():
+        pkg, path = line.split(": ", 1)
+        owner[path] = pkg.split(",")[0].split(":")[0]
+    allowed = with_depends(package_list("Makefile", r"^DEPS :="))
+    missing = ["%s (%s)" % (n, owner.get(p, "no package: " + p)) for n, p in files.items()
+               if owner.get(p) not in allowed]
+    assert not missing, "imported by the tests, not installed by make test: " + ", ".join(missing)
+
