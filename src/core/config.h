@@ -25,6 +25,9 @@ enum ks_hooks_choice {
  * half the ring the tools that stream every event need. */
 #define KS_RINGBUF_AGENT (2ULL << 20)
 
+/* --bpf and --metrics: the kernel's BPF statistics on for one interval in this many */
+#define KS_BPF_STATS_EVERY 10
+
 struct ks_common {
 	uint64_t pid;		/* -p, 0: any */
 	uint64_t tid;		/* -t, 0: any */
@@ -44,8 +47,9 @@ struct ks_common {
 				 * options at their defaults */
 	const char *listen;	/* ksight run --listen: serve /metrics here; NULL: not */
 	bool listen_default;	/* ... the default address: a busy port is a warning */
-	bool bpf_stats;		/* ksight run --bpf-stats: the kernel's BPF run-time
-				 * statistics on while the agent runs */
+	/* ksight run: the kernel's BPF run-time statistics on for one interval in this many
+	 * (1: always, --bpf-stats; 0: never; --bpf and --metrics sample, --bpf-stats-every) */
+	uint32_t bpf_stats_every;
 };
 
 #endif

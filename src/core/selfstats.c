@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/procfs.h"
 #include "core/selfstats.h"
 #include "core/session_int.h"
@@ -52,8 +53,18 @@ static const struct ks_metric_desc missed_desc = {
 static const struct ks_metric_desc stats_on_desc = {
 	.name = "ksight_bpf_stats_enabled",
 	.help = "Whether the kernel counts BPF programs' runs and run time now: "
-		"kernel.bpf_stats_enabled, or this agent's --bpf-stats",
+		"kernel.bpf_stats_enabled, or this agent's --bpf-stats (sampled: one interval "
+		"in --bpf-stats-every)",
 	.type = KS_METRIC_GAUGE,
+};
+
+static const struct ks_metric_desc on_secs_desc = {
+	.name = "ksight_bpf_stats_on_seconds_total",
+	.help = "Time this agent held the kernel's BPF statistics on: the programs' run "
+		"time over it is their share of a CPU, when sampled too",
+	.type = KS_METRIC_COUNTER,
+	.unit = "seconds",
+	.scale = 1e-9,
 };
 
 static const struct ks_metric_desc rb_size_desc = {
@@ -86,6 +97,31 @@ static const struct ks_metric_desc map_max_desc = {
 	.budget = 1024,
 };
 
+/* Hold the kernel's statistics on from now. */
+static void stats_hold(struct ks_selfstats *s)
+{
+	if (s->stats_fd >= 0)
+		return;
+	s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	s->on_since = ks_clock_mono_now();
+}
+
+/* Let go of them (they stay on while kernel.bpf_stats_enabled or another holder says so). */
+static void stats_release(struct ks_selfstats *s)
+{
+	if (s->stats_fd < 0)
+		return;
+	close(s->stats_fd);
+	s->stats_fd = -1;
+	s->on_ns += ks_clock_mono_now() - s->on_since;
+}
+
+/* The time held, the open window included. */
+static uint64_t stats_held_ns(const struct ks_selfstats *s)
+{
+	return s->on_ns + (s->stats_fd >= 0 ? ks_clock_mono_now() - s->on_since : 0);
+}
+
 void ks_selfstats_init(struct ks_ctx *c, struct ks_selfstats *s)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -93,20 +129,24 @@ void ks_selfstats_init(struct ks_ctx *c, struct ks_selfstats *s)
 
 	s->started = true;
 	s->stats_fd = -1;
+	s->every = c->common.bpf_stats_every;
 	s->runs = ks_ctx_metric(c, &ks_prog_runs_desc);
 	s->run_time = ks_ctx_metric(c, &ks_prog_run_time_desc);
 	s->missed = ks_ctx_metric(c, &missed_desc);
 	s->stats_on = ks_ctx_metric(c, &stats_on_desc);
+	s->on_secs = ks_ctx_metric(c, &on_secs_desc);
 	s->rb_size_m = ks_ctx_metric(c, &rb_size_desc);
 	s->rb_peak_m = ks_ctx_metric(c, &rb_peak_desc);
 	s->map_entries = ks_ctx_metric(c, &map_entries_desc);
 	s->map_max = ks_ctx_metric(c, &map_max_desc);
-	if (c->common.bpf_stats) {
-		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		if (s->stats_fd < 0)
+	if (s->every) {
+		stats_hold(s);
+		if (s->stats_fd < 0) {
 			fprintf(stderr, "ksight %s: --bpf-stats: cannot turn the kernel's BPF run-time "
 				"statistics on (BPF_ENABLE_STATS): %s; program runs are counted only "
 				"while kernel.bpf_stats_enabled is 1\n", c->label, strerror(errno));
+			s->every = 0;
+		}
 	}
 	if (!c->skel)
 		return;
@@ -127,9 +167,7 @@ void ks_selfstats_free(struct ks_selfstats *s)
 {
 	if (!s->started)
 		return;
-	if (s->stats_fd >= 0)
-		close(s->stats_fd);
-	s->stats_fd = -1;
+	stats_release(s);
 	if (s->rb_pages)
 		munmap(s->rb_pages, s->rb_len);
 	s->rb_pages = NULL;
@@ -243,10 +281,9 @@ void ks_selfstats_collect(struct ks_ctx *c, struct ks_selfstats *s)
 	size_t nseen = 0;
 	__u32 seen[512];
 
-	if (!s->started || !s->runs || !s->run_time || !s->stats_on || !s->rb_size_m || !s->rb_peak_m ||
-	    !s->map_entries || !s->map_max)
+	if (!s->started || !s->runs || !s->run_time || !s->stats_on || !s->on_secs || !s->rb_size_m ||
+	    !s->rb_peak_m || !s->map_entries || !s->map_max)
 		return;
-	ks_gauge_set(ks_metric_get(s->stats_on, NULL), s->stats_fd >= 0 || stats_sysctl());
 	ks_gauge_set(ks_metric_get(s->rb_size_m, NULL), s->rb_size);
 	ks_selfstats_sample(s);
 	ks_gauge_set(ks_metric_get(s->rb_peak_m, NULL), s->rb_peak);
@@ -263,4 +300,15 @@ void ks_selfstats_collect(struct ks_ctx *c, struct ks_selfstats *s)
 		programs(s, in->m->name, in->o.obj);
 		maps(s, in->m->name, in->o.obj, seen, &nseen, 512);
 	}
+	/* the programs' counts are read: the window that ends here is in them; the next
+	 * interval is held when its number is a multiple of every */
+	s->intervals++;
+	if (s->every > 1) {
+		if (s->intervals % s->every)
+			stats_release(s);
+		else
+			stats_hold(s);
+	}
+	ks_counter_set(ks_metric_get(s->on_secs, NULL), stats_held_ns(s));
+	ks_gauge_set(ks_metric_get(s->stats_on, NULL), s->stats_fd >= 0 || stats_sysctl());
 }

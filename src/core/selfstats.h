@@ -21,14 +21,18 @@ extern const struct ks_metric_desc ks_prog_runs_desc, ks_prog_run_time_desc;
 
 struct ks_selfstats {
 	bool started;			/* ks_selfstats_init ran */
-	int stats_fd;			/* bpf_enable_stats' fd while asked for, else -1 */
+	int stats_fd;			/* bpf_enable_stats' fd while held, else -1 */
+	uint32_t every;			/* held one interval in this many (0: never) */
+	uint64_t intervals;		/* collected so far */
+	uint64_t on_since;		/* monotonic ns the fd was opened at */
+	uint64_t on_ns;			/* time it was held, closed windows */
 	/* the ring buffer's consumer and producer pages, mapped read-only: their positions
 	 * say how much waits, without libbpf (whose 1.1 has no call for it) */
 	void *rb_pages;
 	size_t rb_len;
 	uint64_t rb_size;		/* data bytes */
 	uint64_t rb_peak;		/* most bytes waiting at a wake-up since the last mark */
-	struct ks_metric *runs, *run_time, *missed, *stats_on, *rb_size_m, *rb_peak_m;
+	struct ks_metric *runs, *run_time, *missed, *stats_on, *on_secs, *rb_size_m, *rb_peak_m;
 	struct ks_metric *map_entries, *map_max;
 };
 
@@ -54,12 +58,16 @@ static inline void ks_selfstats_sample(struct ks_selfstats *s)
 }
 
 /* Register the metrics, map the ring buffer's positions and, if the agent was asked
- * (--bpf-stats), turn the kernel's BPF run-time statistics on until ks_selfstats_free.
- * What fails is said on stderr in one line and left out; the agent runs on. */
+ * (--bpf-stats, --bpf-stats-every, --bpf, --metrics), turn the kernel's BPF run-time
+ * statistics on: for good (every 1), or for the first interval and then one in `every`
+ * (ks_selfstats_collect switches them), since they cost every BPF program of the machine
+ * two clock reads per run. What fails is said on stderr in one line and left out; the
+ * agent runs on. */
 void ks_selfstats_init(struct ks_ctx *c, struct ks_selfstats *s);
 
 /* Each interval (and at the end): read the programs, maps and ring buffer into the
- * registry; the ring buffer's peak restarts. */
+ * registry; the ring buffer's peak restarts; sampled statistics are switched on or off
+ * for the next interval. */
 void ks_selfstats_collect(struct ks_ctx *c, struct ks_selfstats *s);
 
 void ks_selfstats_free(struct ks_selfstats *s);

@@ -34,9 +34,9 @@ def L(**kw):
     return frozenset(kw.items())
 
 
-def agent(path, port):
+def agent(path, port, *extra):
     k = Ksight(["run", "--modules", "exec", "--no-store", "--listen", "127.0.0.1:%d" % port,
-                "--metrics", str(path), "1"])
+                "--metrics", str(path)] + list(extra) + ["1"])
     k.wait_ready()
     return k
 
@@ -88,7 +88,8 @@ def test_exec_counter_and_histogram_exact(tmp_path):
     shutil.copy("/bin/true", prog)
     (tmp_path / "m.yaml").write_text(EXEC_YAML.format(comm=comm))
     port = free_port()
-    k = agent(tmp_path / "m.yaml", port)
+    # the statistics on all the time, so that every exec's run is counted
+    k = agent(tmp_path / "m.yaml", port, "--bpf-stats")
     try:
         pids = []
         for _ in range(n):
@@ -157,6 +158,73 @@ def test_uprobe_and_usdt_histograms_exact(tmp_path):
     assert got[("ksight_mt_tick_arg1_count", L())] == U - 10
     assert got[("ksight_mt_tick_arg1_sum", L())] == 7 * sum(range(10, U))
     assert got[("ksight_mt_ticks_total", L(comm="utarget"))] == U
+
+
+COST_YAML = """\
+metrics:
+  - name: mt_cost_arg0
+    type: histogram
+    probe: u:{utarget}:ks_target
+    value: arg0
+"""
+
+
+def calls(n):
+    """utarget's n calls of ks_target, done."""
+    h = Helper("utarget", n)
+    try:
+        h.go()
+        assert h.readline().split()[0] == "done"   # (its USDT ticks: none, unwatched)
+    finally:
+        h.kill()
+
+
+def test_cost_sampled_one_interval_in_n(tmp_path):
+    """--metrics samples what its programs cost: the kernel's BPF statistics are held on
+    for one interval in --bpf-stats-every (3, 1 s intervals here). utarget's calls made
+    while the agent holds them off count in the metric and not in the uprobe program's
+    runs; calls made while it holds them on count in both, exactly; the time held grows by
+    one interval per window."""
+    (tmp_path / "m.yaml").write_text(COST_YAML.format(utarget=UTARGET))
+    port = free_port()
+    k = agent(tmp_path / "m.yaml", port, "--bpf-stats-every", "3")
+    runs = ("ksight_bpf_prog_runs_total", L(module="metrics:ksight_mt_cost_arg0",
+                                            program="trace__uprobe"))
+    on, held, count = ("ksight_bpf_stats_enabled", L()), \
+        ("ksight_bpf_stats_on_seconds_total", L()), ("ksight_mt_cost_arg0_count", L())
+    n, total = max(50, U // 10), 0
+    try:
+        # off: right after a window closed (two intervals off follow), N calls; a slow
+        # machine whose window opened meanwhile tries again
+        for _ in range(3):
+            scrape_until(port, lambda g: g.get(on) == 1)
+            g0 = scrape_until(port, lambda g: g.get(on) == 0)
+            calls(n)
+            total += n
+            g1 = scrape_until(port, lambda g: True)     # (values: at the next interval)
+            if g1[on] == 0:
+                break
+        assert g1[on] == 0, (g0, g1)
+        # on: right after a window opened, M calls; the window's end reads them
+        first = None
+        for _ in range(3):
+            g2 = scrape_until(port, lambda g: g.get(on) == 1)
+            first = first or g2
+            calls(n)
+            total += n
+            g3 = scrape_until(port, lambda g: True)     # still the window g2 saw open?
+            if g3[on] == 1 and g3[held] == g2[held]:
+                break
+        assert g3[on] == 1 and g3[held] == g2[held], (g2, g3)
+        g4 = scrape_until(port, lambda g: g.get(on) == 0 and g.get(count) == total)
+    finally:
+        rc = k.stop()
+    assert rc == 0, k.stderr
+    assert g4[count] == total
+    # the off calls are in no run count: the next window's start read what g0 read
+    assert first[runs] == g0[runs], (g0[runs], first[runs])
+    assert g4[runs] - g2[runs] == n, (g2[runs], g4[runs], n)
+    assert 0.8 <= g4[held] - g2[held] <= 1.5 * SLOW, (g2[held], g4[held])
 
 
 GOOD = """\

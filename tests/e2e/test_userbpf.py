@@ -74,8 +74,8 @@ def scrape_until(url, pred, timeout=15):
         time.sleep(0.2)
 
 
-def agent(port, *bpf, modules="exec"):
-    args = ["run", "--modules", modules, "--listen", "127.0.0.1:%d" % port, "1"]
+def agent(port, *bpf, modules="exec", extra=()):
+    args = ["run", "--modules", modules, "--listen", "127.0.0.1:%d" % port] + list(extra) + ["1"]
     for b in bpf:
         args += ["--bpf", b]
     k = Ksight(args)
@@ -115,7 +115,8 @@ def test_exec_example_exact(objs, workdir):
     shutil.copy("/bin/true", path)
     port = free_port()
     url = "http://127.0.0.1:%d/metrics" % port
-    k = agent(port, objs["exec_comm"])
+    # the statistics held on all the time (--bpf alone samples them): every run counted
+    k = agent(port, objs["exec_comm"], extra=("--bpf-stats",))
     try:
         mine = bpf_ids(k.proc.pid)
         exec_n(path, ["a" * 5], n)
