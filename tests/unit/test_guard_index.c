@@ -64,25 +64,34 @@ static void test_edges(void **state)
 			 "  - {name: comm, comm: [kworker/0:1, cp]}\n"
 			 "  - {name: commglob, event: ptrace, comm: 'gdb*'}\n"
 			 "  - {name: off, event: write, path: /etc/passwd, enabled: false}\n"
-			 "  - {name: slash, event: write, path: /etc/d/}\n"));
+			 "  - {name: slash, event: write, path: /etc/d/}\n"
+			 "  - {name: comp, event: write, path: '*/cache7/*.tmp'}\n"
+			 "  - {name: brk2, event: write, path: '*/a[]/]b/*'}\n"));
 	ix = guard_index_new(&rs);
 	assert_non_null(ix);
 	guard_index_counts(ix, counts);
-	assert_int_equal(counts[GUARD_IX_PATH], 4);	/* exact, leaf, head, slash */
+	assert_int_equal(counts[GUARD_IX_PATH], 5);	/* exact, leaf, head, slash, comp */
 	assert_int_equal(counts[GUARD_IX_EXE], 1);
 	assert_int_equal(counts[GUARD_IX_COMM], 1);
-	assert_int_equal(counts[GUARD_IX_LINEAR], 3);	/* wild, brk, commglob */
+	assert_int_equal(counts[GUARD_IX_LINEAR], 4);	/* wild, brk, commglob, brk2 */
 
 	v = ev(GUARD_K_WRITE, "/etc/passwd", "vi", "/usr/bin/vi");
 	assert_int_equal(same(ix, &rs, &v), 1);
 	guard_index_match(ix, &v, out, &checked);
 	assert_string_equal(rs.r[out[0]].name, "exact");
-	assert_int_equal(checked, 4);	/* exact, head (/etc), wild, brk: not the six others */
-	v.path = "/home/a/b/.ssh/authorized_keys";	/* '*' crosses '/' */
-	assert_int_equal(same(ix, &rs, &v), 1);
+	/* exact, head (/etc), wild, brk, brk2: not the seven others */
+	assert_int_equal(checked, 5);
+	v.path = "/home/a/b/.ssh/authorized_keys";	/* '*' crosses '/'; brk2 too */
+	assert_int_equal(same(ix, &rs, &v), 2);
 	v.path = "/etc/cron.d/x/y";
 	assert_int_equal(same(ix, &rs, &v), 1);
 	v.path = "/a/b";
+	assert_int_equal(same(ix, &rs, &v), 1);
+	v.path = "/home/u/x/cache7/y.tmp";	/* a component in the middle */
+	assert_int_equal(same(ix, &rs, &v), 1);
+	v.path = "/home/u/cache7.tmp";
+	assert_int_equal(same(ix, &rs, &v), 0);
+	v.path = "/x/a/b/y";	/* '[]/]': a set of ']' and '/', no component boundary */
 	assert_int_equal(same(ix, &rs, &v), 1);
 	v.path = "/etc/d";
 	assert_int_equal(same(ix, &rs, &v), 0);
