@@ -3,10 +3,11 @@
  * guard's rule index: which rules an event must be checked against, found by hash lookups
  * instead of a walk over every rule, so the cost per event does not grow with the rule
  * count (docs/guard.md "How rules are matched"). Each enabled rule is filed under one
- * condition every match needs: its path globs (a literal path, a literal last component,
- * or a literal directory head, per glob), else its exe globs (the same), else its literal
- * comms; a rule with none of these (a glob starting with a wildcard, no path/exe/comm)
- * stays in a list per event kind, walked for every event of its kind. The candidates are
+ * condition every match needs: its path globs (per glob, a literal key: the whole path, the
+ * last component, the directory head or a component between two '/'), else its exe globs
+ * (the same), else its literal comms; a rule with none of these (no path/exe/comm, a glob
+ * with no literal key such as '*.log') stays in a list per event kind, walked for every
+ * event of its kind. The candidates are
  * then checked in rule order with guard_rule_match(): the same rules, in the same order,
  * as a walk over all of them. No BPF here: the unit tests use it as it is.
  */
