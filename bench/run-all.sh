@@ -18,7 +18,7 @@ fi
 # every package any benchmark needs, installed before the first one runs (no apt-get
 # between measurements)
 "$BENCH/../scripts/install-deps.sh" libbpf-tools bpftrace bpftool util-linux procps python3 \
-	postgresql redis-server redis-tools linux-perf time || exit 1
+	postgresql redis-server redis-tools linux-perf time valgrind || exit 1
 mkdir -p "$BUILD/bench"
 LOG=$BUILD/bench/run-all.log
 : >"$LOG"
