@@ -311,6 +311,12 @@ $(BUILD)/bench/helpers/floortrace: bench/helpers/floortrace.c \
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(BUILD)/bench/helpers $< \
 		$(LDLIBS) -o $@
 
+# guard's rule matching alone, counted by callgrind (bench/guard_rules_cost.sh): the library
+$(BUILD)/bench/helpers/guardrules: bench/helpers/guardrules.c $(BUILD)/libksight.a
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libksight.a $(LDLIBS) -o $@
+
 # the verifier's statistics of one program (bench/verify_cost.sh): libbpf only
 $(BUILD)/bench/helpers/verifstats: bench/helpers/verifstats.c
 	$(call msg,HELPER,$@)

@@ -18,7 +18,7 @@ fi
 # every package any benchmark needs, installed before the first one runs (no apt-get
 # between measurements)
 "$BENCH/../scripts/install-deps.sh" libbpf-tools bpftrace bpftool util-linux procps python3 \
-	postgresql redis-server redis-tools linux-perf time || exit 1
+	postgresql redis-server redis-tools linux-perf time valgrind || exit 1
 mkdir -p "$BUILD/bench"
 LOG=$BUILD/bench/run-all.log
 : >"$LOG"
@@ -26,7 +26,7 @@ LOG=$BUILD/bench/run-all.log
 names=(open_cost open_saturation memory startup hook_families syscount_cost rw_read_cost
 	rw_throughput rw_db files_cost proc_cost sched_cost sched_progstats pmc_cost bio_cost cache_cost
 	agent_cost agent_redis agent_db profile_cost profile_pg offcpu_cost store_cost req_cost map_build
-	uring_cost)
+	uring_cost guard_rules_cost)
 # shellcheck disable=SC2206 # a list of words
 [ -n "${ONLY:-}" ] && names=($ONLY)
 status=()

@@ -19,6 +19,7 @@
 #include "guard.skel.h"
 #include "guard.h"
 #include "modules/guard_net.h"
+#include "modules/guard_index.h"
 #include "modules/guard_rules.h"
 
 #ifndef SYS_fchmodat2
@@ -32,6 +33,8 @@ struct guard_state {
 	bool list;			/* --list-rules */
 	struct guard_rules rules;
 	struct guard_filter *filter;
+	struct guard_index *index;	/* which rules an event must be checked against */
+	uint32_t *hits;			/* the rules an event matched (room for all) */
 	struct ks_metric *m_alerts;	/* per rule and severity */
 	struct ks_series *s_events;	/* records matched against the rules */
 	int listeners_fd;		/* guard_listeners, forgotten at a process's exit */
@@ -233,6 +236,12 @@ static int guard_configure(void *state, const struct ks_common *common, char *er
 	}
 	if (guard_rules_filter(&st->rules, st->filter, err, len))
 		return -1;
+	st->index = guard_index_new(&st->rules);
+	st->hits = calloc(st->rules.n + 1, sizeof(*st->hits));
+	if (!st->index || !st->hits) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
 	if (st->list) {
 		list_rules(st, common->json);
 		exit(0);
@@ -469,6 +478,7 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	char parent[TASK_COMM_LEN + 1], peer[64], how[GUARD_PATH_MAX + 32];
 	const struct ks_proc *p;
 	struct guard_view v;
+	size_t n;
 
 	if (size < sizeof(*e) || e->len > GUARD_PATH_MAX || e->len2 > GUARD_PATH_MAX ||
 	    sizeof(*e) + (e->len2 ? GUARD_PATH_MAX + e->len2 : e->len) > size ||
@@ -502,15 +512,19 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 			 e->arg[1] == GUARD_MW_VM ? "process_vm_writev" :
 			 e->arg[1] == GUARD_MW_PWRITE ? "pwrite " : "open for writing ",
 			 e->arg[1] == GUARD_MW_VM ? "" : path);
-	for (size_t i = 0; i < st->rules.n; i++)
-		if (guard_rule_match(&st->rules.r[i], &v))
-			alert(ctx, st, &st->rules.r[i], &v, e);
+	n = guard_index_match(st->index, &v, st->hits, NULL);
+	for (size_t i = 0; i < n; i++)
+		alert(ctx, st, &st->rules.r[st->hits[i]], &v, e);
 }
 
 static void guard_fini(void *state)
 {
 	struct guard_state *st = state;
 
+	guard_index_free(st->index);
+	st->index = NULL;
+	free(st->hits);
+	st->hits = NULL;
 	guard_rules_free(&st->rules);
 	free(st->filter);
 	st->filter = NULL;
