@@ -3,7 +3,7 @@
 # What `ksight net` costs a bulk transfer: one TCP connection sends SIZE_MB MiB from this
 # network namespace through a veth pair into a namespace the script makes, untraced and
 # under `ksight net` (TC on the veth's host end, and the cgroup view on the cgroup v2
-# root), alternating, ROUNDS times each. Prints each round's throughput and the medians,
+# root), alternating (the order too), ROUNDS times each. Prints each round's throughput and the medians,
 # the loss against untraced, and the target (<= 3% loss, issue 15).
 #
 #   [ROUNDS=5] [SIZE_MB=2048] [ARGS=] bench/net_cost.sh [BUILD]
@@ -97,7 +97,8 @@ transfer()
 declare -a PLAIN TRACED LOST
 transfer warm	# the first connection pays for page cache and Python start-up
 for ((r = 1; r <= ROUNDS; r++)); do
-	transfer plain
+	# the order alternates: even rounds run the traced transfer first
+	[ $((r % 2)) = 1 ] && transfer plain
 	err=$TMP/err.$r
 	# shellcheck disable=SC2086
 	if start_tracer ksight "$err" "$KSIGHT" net -i "$HOST" $ARGS; then
@@ -107,6 +108,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		traced=-
 		KS_LOST=-
 	fi
+	[ $((r % 2)) = 0 ] && transfer plain
 	PLAIN+=("$plain")
 	TRACED+=("$traced")
 	LOST+=("$KS_LOST")
