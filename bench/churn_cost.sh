@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What the connection table costs connection churn: short TCP connections (connect, one
+# byte, close) made one after another by a client in one network namespace to a server in
+# another, through a veth pair the script makes; connections per second untraced, under
+# `ksight tcplife --port PORT` (the kernel's connection table, every session streamed as
+# it closes) and under libbpf-tools' tcplife -L PORT (the peer), ROUNDS rounds, the order
+# rotating; and `ksight tcplife -P` (sessions counted per process in the kernel). ksight must report every connection from both ends (2 x (N + 1) records: the
+# client's last connection waits until the server closed all, 0 lost); the peer's lines
+# are counted too (it filters on the local port: the server's ends only, N + 1). Target (issue 15): <= 5% loss, 0 connections missed.
+#
+#   [ROUNDS=5] [N=20000] bench/churn_cost.sh [BUILD]
+#
+# The client's namespace reuses TIME_WAIT ports (net.ipv4.tcp_tw_reuse, a sysctl of that
+# namespace only): the host's settings are not touched.
+. "$(dirname "$0")/lib.sh"
+ROUNDS=${ROUNDS:-5}
+N=${N:-20000}
+PORT=5202
+LOOP=$BUILD/bench/helpers/connloop
+bench_init churn_cost "ROUNDS=$ROUNDS N=$N"
+
+A=kschurna$$
+B=kschurnb$$
+VA=kscha$$
+VB=kschb$$
+A_IP=10.253.$(($$ % 250)).1
+B_IP=10.253.$(($$ % 250)).2
+SERVER=
+
+churn_cleanup()
+{
+	[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	bench_cleanup
+}
+trap churn_cleanup EXIT
+
+ip netns add "$A" && ip netns add "$B" &&
+	ip link add "$VA" netns "$A" type veth peer name "$VB" netns "$B" &&
+	ip -n "$A" addr add "$A_IP/24" dev "$VA" && ip -n "$A" link set "$VA" up &&
+	ip -n "$B" addr add "$B_IP/24" dev "$VB" && ip -n "$B" link set "$VB" up &&
+	ip netns exec "$A" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
+		net.ipv4.ip_local_port_range="1024 65000" ||
+	{ echo "churn_cost: cannot make the namespaces" >&2; exit 1; }
+ip netns exec "$B" "$LOOP" server "$B_IP" "$PORT" >"$TMP/server" 2>&1 &
+SERVER=$!
+wait_line "$TMP/server" listening "$SERVER" 10 || { echo "churn_cost: no server" >&2; exit 1; }
+
+NAMES=("untraced" "ksight tcplife --port" "libbpf-tools tcplife -L" "ksight tcplife -P --port")
+declare -a RATES
+
+# one run of configuration $1: stores "conns/s seen" in MRES ("seen": records of ours)
+measure()
+{
+	local i=$1 out=$TMP/out.$1.$2 err=$TMP/err.$1.$2 rate seen=-
+	case $i in
+	0) ;;
+	1) start_tracer ksight "$err" "$KSIGHT" tcplife --port "$PORT" -o "json:$out" ||
+		return 1 ;;
+	2) start_tracer peer:1 "$err" sh -c "exec /usr/sbin/tcplife -L $PORT >$out" ||
+		return 1 ;;
+	3) start_tracer ksight "$err" "$KSIGHT" tcplife -P --port "$PORT" -o "json:$out" ||
+		return 1 ;;
+	esac
+	rate=$(ip netns exec "$A" "$LOOP" client "$B_IP" "$PORT" "$N" 2>&1 |
+		sed -n 's/^conns [0-9]* per_sec \([0-9.]*\)$/\1/p')
+	[ -n "$rate" ] || { bench_fail "client failed"; rate=-; }
+	case $i in
+	1) sleep 0.5
+	   stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
+	   seen=$(grep -c "\"lport\":$PORT,\|\"rport\":$PORT," "$out")
+	   [ "$seen" = $((2 * N + 2)) ] && [ "$KS_LOST" = 0 ] ||
+		bench_fail "ksight: $seen records of $((2 * N + 2)), $KS_LOST lost" ;;
+	2) sleep 0.5
+	   stop_peer "$TRACER_PID" "$err" "${NAMES[$i]}"
+	   seen=$(grep -c " $PORT " "$out") ;;
+	3) sleep 0.5
+	   stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
+	   seen=$(grep '"comm":"connloop"' "$out" |
+		sed -n 's/.*"sessions":\([0-9]*\),.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+	   [ "$seen" = $((2 * N + 2)) ] && [ "$KS_LOST" = 0 ] ||
+		bench_fail "ksight -P: $seen sessions of $((2 * N + 2)), $KS_LOST lost" ;;
+	esac
+	MRES="$rate $seen"
+}
+
+echo
+echo "-- connections per second ($N sequential connections per run, client and server in"
+echo "   two namespaces through a veth pair)"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for ((k = 0; k < ${#NAMES[@]}; k++)); do
+		i=$(((k + r - 1) % ${#NAMES[@]}))
+		measure "$i" "$r" || continue
+		RATES[$i]+=" ${MRES%% *}"
+		printf '  round %d  %-26s %9s conns/s  (records of ours: %s)\n' "$r" \
+			"${NAMES[$i]}" "${MRES%% *}" "${MRES##* }"
+	done
+done
+echo
+# shellcheck disable=SC2086
+base=$(median ${RATES[0]:-})
+row "configuration" "median conns/s" "loss vs untraced" "target" "verdict" "runs"
+row "---" "---" "---" "---" "---" "---"
+for ((i = 0; i < ${#NAMES[@]}; i++)); do
+	# shellcheck disable=SC2086
+	m=$(median ${RATES[$i]:-})
+	l=$(awk -v a="$base" -v b="$m" 'BEGIN {
+		if (a == "-" || b == "-" || a + 0 == 0) print "-"; else printf "%.1f\n", (a - b) * 100 / a }')
+	t=""; v=""
+	[ "$i" = 1 ] || [ "$i" = 3 ] && { t="<= 5%"; v=$(verdict "$l" '<=' 5); }
+	[ "$i" = 0 ] && l=""
+	row "${NAMES[$i]}" "$(fmt "$m" %.1f)" "${l:+$l%}" "$t" "$v" "${RATES[$i]# }"
+done
+bench_finish
