@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,37 @@
 #include "core/fdtab.h"
 #include "core/session_int.h"
 #include "core.skel.h"
+
+/* Slack between a start time from /proc (clock ticks) and one from an exec record. */
+#define START_SLACK_NS 50000000ULL
+
+/* The service @e's task had before its exec, into c->exec_from: its own cached image's
+ * (an exec in place, or a fork's child some record made known), else its parent's (the
+ * child of a fork nothing saw yet is its parent's copy until it execs). Only the cache is
+ * read: nothing is loaded for it. */
+static void exec_from(struct ks_ctx *c, const struct ks_proc_exec *e)
+{
+	const struct ks_proc *p = ks_ident__find(c->ident, e->hdr.pid);
+	struct ks_hdr h = e->hdr;
+	uint64_t d;
+
+	c->exec_from[0] = 0;
+	c->exec_from_cg = 0;
+	if (!c->pipe.needs_service)
+		return;
+	d = p && p->start_ns ? (p->start_ns > e->start_ns ? p->start_ns - e->start_ns :
+				e->start_ns - p->start_ns) : 0;
+	if (!p || p->exited || d > START_SLACK_NS)	/* not known, or a reused pid's */
+		p = e->ppid ? ks_ident__find(c->ident, e->ppid) : NULL;
+	if (!p || p->exited)
+		return;
+	h.pid = p->pid;
+	h.tid = p->pid;
+	h.cgroup = p->cgroup;
+	memcpy(h.comm, p->comm, sizeof(h.comm));
+	snprintf(c->exec_from, sizeof(c->exec_from), "%s", ks_ident__service(c->ident, &h));
+	c->exec_from_cg = p->cgroup;
+}
 
 static void ident_exec(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
 {
@@ -22,6 +54,7 @@ static void ident_exec(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
 	alen = e->args_len;
 	if (sizeof(*e) + flen > size || sizeof(*e) + flen + alen > size || !flen)
 		return;
+	exec_from(c, e);
 	ks_ident__exec(c->ident, h, e->ppid, e->uid, e->start_ns, (const char *)e->data,
 		       (const char *)e->data + flen, alen, e->args_total > e->args_len);
 }
