@@ -15,14 +15,16 @@
 /* Slack between a start time from /proc (clock ticks) and one from an exec record. */
 #define START_SLACK_NS 50000000ULL
 
-/* The service @e's task had before its exec, into c->exec_from: its own cached image's
- * (an exec in place, or a fork's child some record made known), else its parent's (the
- * child of a fork nothing saw yet is its parent's copy until it execs). Only the cache is
- * read: nothing is loaded for it. */
+/* The service @e's task had before its exec, into c->exec_from: its own cached image's in
+ * its cgroup (an exec in place, or a fork's child some record made known), else its
+ * parent's in the parent's cgroup now (the child of a fork nothing saw is its parent's copy
+ * until it execs; it may have moved to another cgroup since), else the parent's cgroup's
+ * service when that names one. Only the cache is read: nothing waits for /proc. */
 static void exec_from(struct ks_ctx *c, const struct ks_proc_exec *e)
 {
 	const struct ks_proc *p = ks_ident__find(c->ident, e->hdr.pid);
 	struct ks_hdr h = e->hdr;
+	const char *svc;
 	uint64_t d;
 
 	c->exec_from[0] = 0;
@@ -31,16 +33,23 @@ static void exec_from(struct ks_ctx *c, const struct ks_proc_exec *e)
 		return;
 	d = p && p->start_ns ? (p->start_ns > e->start_ns ? p->start_ns - e->start_ns :
 				e->start_ns - p->start_ns) : 0;
-	if (!p || p->exited || d > START_SLACK_NS)	/* not known, or a reused pid's */
+	if (!p || p->exited || d > START_SLACK_NS) {	/* not known, or a reused pid's */
 		p = e->ppid ? ks_ident__find(c->ident, e->ppid) : NULL;
-	if (!p || p->exited)
-		return;
+		h.cgroup = e->parent_cgroup;
+		if (!p || p->exited) {
+			svc = h.cgroup ? ks_ident__cgroup_service(c->ident, h.cgroup) : NULL;
+			if (svc) {
+				snprintf(c->exec_from, sizeof(c->exec_from), "%s", svc);
+				c->exec_from_cg = h.cgroup;
+			}
+			return;
+		}
+	}
 	h.pid = p->pid;
 	h.tid = p->pid;
-	h.cgroup = p->cgroup;
 	memcpy(h.comm, p->comm, sizeof(h.comm));
 	snprintf(c->exec_from, sizeof(c->exec_from), "%s", ks_ident__service(c->ident, &h));
-	c->exec_from_cg = p->cgroup;
+	c->exec_from_cg = h.cgroup;
 }
 
 static void ident_exec(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
