@@ -176,9 +176,10 @@ struct ks_svcmap_diff {
 
 /*
  * The differences between @a and @b (built), appeared and disappeared edges and those
- * whose connection rate (spawn: exec rate), or connect latency, RTT or duration p99, grew or shrank by
- * KS_SVCMAP_FACTOR or more, into *@out (malloc'd, freed by the caller), sorted: appeared,
- * disappeared, changed. Returns how many, or -ENOMEM.
+ * whose connection rate (spawn: exec rate), or connect latency, RTT or duration p99, grew
+ * or shrank by KS_SVCMAP_FACTOR or more, into *@out (malloc'd, freed by the caller),
+ * sorted: appeared, disappeared, changed (TCP edges before spawn edges in each). Returns
+ * how many, or -ENOMEM.
  */
 long ks_svcmap_diff(const struct ks_svcmap *a, double secs_a, const struct ks_svcmap *b,
 		    double secs_b, struct ks_svcmap_diff **out);

@@ -27,10 +27,11 @@ static const char execs_sql[] =
 	"WHERE type = 'exec' AND ts >= ?1 AND ts < ?2 AND "
 	"json_extract(json, '$.from_service') IS NOT NULL";
 
-/* Intervals that lost tcplife records (or the connection table's entries), exec records
- * (what: 2; else 1), or in which the store dropped records (3: both). A loss is counted when the reader gets to it: its interval began
- * at the previous rollup (the agent may have been stopped for longer than the interval
- * says), but no more than a minute before it (not across the agent's restarts). */
+/* Intervals that lost tcplife records (or the connection table's entries; what: 1), exec
+ * records (2), or in which the store dropped records (3: both). A loss is counted when the
+ * reader gets to it: its interval began at the previous rollup (the agent may have been
+ * stopped for longer than the interval says), but no more than a minute before it (not
+ * across the agent's restarts). */
 static const char loss_sql[] =
 	"WITH l AS (SELECT ts, max(coalesce((SELECT max(p.ts) FROM rollups p WHERE p.ts < r.ts),"
 	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start, CASE WHEN metric = "

@@ -146,7 +146,7 @@ def test_spawn_edges_exact(tmp_path, cgs):
     e = from_a[0]
     assert e["port"] == 0 and e["connections"] == 0 and not e["incomplete"]
     assert t_start * 1e9 < e["first_seen_ns"] < e["last_seen_ns"]
-    assert not [x for x in m["edges"] if x["client"] == x["server"]]
+    assert not [x for x in m["edges"] if x["kind"] == "spawn" and x["client"] == x["server"]]
     # programs: spawner => true (its children), spawner => tcpio (itself, in place); the
     # TCP sessions after that exec are tcpio's, none is left on spawner
     assert [x["execs"] for x in spawn(m, "spawner", "true")] == [PLAIN]
@@ -180,3 +180,30 @@ def test_spawn_edges_exact(tmp_path, cgs):
     text = map_cli(db, "--since", "10m")
     assert re.search(r"^%s => %s +\S+ +%d " % (re.escape(a.name), re.escape(b.name),
                                                MOVE), text, re.M), text
+
+
+@pytest.mark.kernels
+def test_spawn_edge_from_the_parents_cgroup(tmp_path, cgs):
+    """The kernel matrix's: the exec hook reads the parent's cgroup on every kernel."""
+    a, b, _ = cgs
+    db = tmp_path / "k.db"
+    k = Ksight(["run", "--modules", "exec", "--listen", "none", "--store", str(db), "1"])
+    try:
+        k.wait_ready()
+        for cg in (a, b):
+            spawner(cg, 0, 1)[0].result()
+        time.sleep(4 * SLOW)
+        h, moved, stayed = spawner(a, 3, 2, into=b)
+        h.result()
+    finally:
+        assert k.stop() == 0, k.stderr
+    con = sqlite3.connect(str(db), timeout=10)
+    rows = {pid: (svc, frm) for pid, svc, frm in con.execute(
+        "SELECT pid, service, json_extract(json, '$.from_service') FROM events WHERE "
+        "type = 'exec' AND json_extract(json, '$.event') = 'exec'")}
+    con.close()
+    assert [rows.get(pid) for pid in moved + stayed] == [(b.name, a.name)] * 3 + \
+        [(a.name, a.name)] * 2, rows
+    m = json.loads(map_cli(db, "--json", "--since", "10m"))
+    assert [(x["kind"], x["server"], x["execs"]) for x in m["edges"]
+            if x["client"] == a.name] == [("spawn", b.name, 3)], m["edges"]
