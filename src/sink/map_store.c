@@ -150,14 +150,14 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The session ends in @w, or -1. */
+/* The session ends and execs in @w (what a build reads), or -1. */
 static int64_t count(sqlite3 *db, const struct ks_map_win *w)
 {
 	sqlite3_stmt *q;
 	int64_t n = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE type = 'tcplife' AND "
-			       "ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE type IN ('tcplife', "
+			       "'exec') AND ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, w->from_ns);
 	sqlite3_bind_int64(q, 2, w->to_ns);
@@ -173,8 +173,8 @@ int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap
 	int64_t n = max_ends ? count(db, w) : 0;
 
 	if (n > (int64_t)max_ends) {
-		snprintf(err, len, "the window holds %lld TCP session ends, more than %llu: a "
-			 "shorter one, or ksight map", (long long)n, (unsigned long long)max_ends);
+		snprintf(err, len, "the window holds %lld TCP session ends and execs, more than "
+			 "%llu: a shorter one, or ksight map", (long long)n, (unsigned long long)max_ends);
 		return -E2BIG;
 	}
 	if (n < 0 || sessions(db, w, m) || execs(db, w, m) || losses(db, w, m)) {
