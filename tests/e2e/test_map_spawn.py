@@ -10,8 +10,10 @@ spawner => true, and the helper that then execs tcpio in place moves to "tcpio":
 sessions are tcpio's, none is left on "spawner". The live map ages the edge out after
 --idle; --diff, --dot, --mermaid and the table show spawn edges as such."""
 import json
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import time
 import urllib.request
@@ -207,3 +209,50 @@ def test_spawn_edge_from_the_parents_cgroup(tmp_path, cgs):
     m = json.loads(map_cli(db, "--json", "--since", "10m"))
     assert [(x["kind"], x["server"], x["execs"]) for x in m["edges"]
             if x["client"] == a.name] == [("spawn", b.name, 3)], m["edges"]
+
+
+def test_lost_execs_mark_spawn_edges_incomplete(tmp_path, cgs):
+    """The agent stopped (SIGSTOP) with a one-page ring buffer while a helper of A moves N
+    children into B that exec: most exec records are lost and counted; A => B is
+    incomplete and counts exactly the children's rows stored, B => A from before is not
+    incomplete, and rows stored plus exec records lost cover the N."""
+    a, b, _ = cgs
+    db, n = tmp_path / "k.db", 100
+    k = Ksight(["run", "--modules", "exec", "--listen", "none", "--store", str(db),
+                "--ringbuf-size", "4096", "1"])
+    try:
+        k.wait_ready()
+        for cg in (a, b):
+            spawner(cg, 0, 1)[0].result()
+        time.sleep(2 * SLOW)
+        spawner(b, 1, 0, into=a)[0].result()            # B => A, before the loss
+        time.sleep(2.5 * SLOW)          # an interval ends between it and the loss
+        h = Helper("spawner", b.path + "/cgroup.procs", n, 0, TRUE)
+        a.add(h.pid)
+        time.sleep(1.5 * SLOW)          # the agent has the helper's exec
+        os.kill(k.proc.pid, signal.SIGSTOP)
+        try:
+            h.go()
+            moved = [int(x) for x in h.readline().split()[1:]]
+            h.result()
+        finally:
+            os.kill(k.proc.pid, signal.SIGCONT)
+        time.sleep(2.5 * SLOW)
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert len(moved) == n
+    con = sqlite3.connect(str(db), timeout=10)
+    stored = con.execute("SELECT count(*) FROM events WHERE type = 'exec' AND pid IN (%s)" %
+                         ",".join(map(str, moved))).fetchone()[0]
+    lost = con.execute("SELECT coalesce(sum(value), 0) FROM rollups WHERE metric = "
+                       "'ksight_events_lost_total' AND json_extract(labels, '$.type') IN "
+                       "('exec', 'proc_exec')").fetchone()[0]
+    con.close()
+    assert 0 < stored < n and lost > 0 and stored + lost >= n, (stored, lost)
+    m = json.loads(map_cli(db, "--json", "--since", "10m"))
+    e = spawn(m, a.name, b.name)
+    assert len(e) == 1 and e[0]["incomplete"] and e[0]["execs"] == stored, e
+    e = spawn(m, b.name, a.name)
+    assert len(e) == 1 and not e[0]["incomplete"] and e[0]["execs"] == 1, e
+    assert re.search(r"^%s => %s .* INCOMPLETE$" % (re.escape(a.name), re.escape(b.name)),
+                     map_cli(db, "--since", "10m"), re.M)
