@@ -41,6 +41,9 @@ static __always_inline int core_exec(const char *kfilename, __u32 old_tid)
 	e->hdr.type = KS_EV_PROC_EXEC;
 	e->start_ns = BPF_CORE_READ(task, start_time);
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	/* where the parent is now (it may have moved since ksight last saw it): the service a
+	 * fork's child came from (spawn edges, docs/map.md) */
+	e->parent_cgroup = BPF_CORE_READ(task, real_parent, cgroups, dfl_cgrp, kn, id);
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->old_tid = old_tid;
 

@@ -18,6 +18,7 @@
 struct ks_proc_exec {
 	struct ks_hdr hdr;
 	__u64 start_ns;		/* task start, ns CLOCK_MONOTONIC */
+	__u64 parent_cgroup;	/* cgroup v2 id of the real parent at the exec */
 	__u32 ppid;		/* tgid of the real parent */
 	__u32 uid;
 	__u32 old_tid;		/* tid that called exec (differs when a thread execs) */

@@ -227,8 +227,11 @@ function mapElements(m) {
     for (const id of [src, dst]) {
       if (!ids.has(id)) { ids.add(id); els.push({ data: { id, label: id } }); }
     }
-    els.push({ data: { id: "e" + i + ":" + src + ">" + dst, source: src, target: dst,
-      label: e.kind || e.proto || "" } });
+    // a spawn edge (parent => child) says its execs and is drawn dashed (style below)
+    const spawn = e.kind === "spawn";
+    els.push({ data: { id: "e" + i + ":" + src + ">" + dst + (spawn ? ":spawn" : ""),
+      source: src, target: dst, kind: e.kind || "",
+      label: spawn ? "spawn " + (e.execs ?? "") : e.port ? ":" + e.port : e.proto || "" } });
   });
   return els;
 }
@@ -256,6 +259,9 @@ async function pollMap() {
           color: "#222", "font-size": 10 } },
         { selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle",
           width: 2, "line-color": "#889", "target-arrow-color": "#889" } },
+        { selector: 'edge[kind = "spawn"]', style: { "line-style": "dashed",
+          "target-arrow-shape": "vee", "line-color": "#b07a2a", "target-arrow-color": "#b07a2a",
+          label: "data(label)", "font-size": 9 } },
       ],
       layout: { name: "cose", animate: false } });
   } else {

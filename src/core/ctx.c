@@ -167,6 +167,12 @@ void ks_emit(struct ks_ctx *c, struct ks_rec *r)
 	ks_pipe__emit(&c->pipe, r);
 }
 
+const char *ks_ctx_exec_from(const struct ks_ctx *ctx, uint64_t *cgroup)
+{
+	*cgroup = ctx->exec_from_cg;
+	return ctx->exec_from[0] ? ctx->exec_from : NULL;
+}
+
 bool ks_ctx_streaming(const struct ks_ctx *c)
 {
 	return ks_pipe__wants(&c->pipe, KS_K_EVENT);

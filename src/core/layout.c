@@ -44,7 +44,7 @@ KS_LAYOUT(ks_config, 48);
 KS_LAYOUT(ks_sys_route, 16);
 KS_LAYOUT(ks_sys_call, 88);
 KS_LAYOUT(ks_sys_enter, 64);
-KS_LAYOUT(ks_proc_exec, 96);
+KS_LAYOUT(ks_proc_exec, 104);
 KS_LAYOUT(ks_proc_exit, 96);
 KS_LAYOUT(sysnames_ent, 72);
 

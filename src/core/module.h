@@ -280,6 +280,11 @@ void ks_ctx_aggregated(struct ks_ctx *ctx, uint16_t type, uint64_t total);
 /* Service name of a task (systemd unit, container, executable), never NULL; valid until
  * the next call into the session. Records: ks_ident__service() on ks_ctx_ident(). */
 const char *ks_ctx_service(struct ks_ctx *ctx, uint32_t pid, uint64_t cgroup);
+/* While a KS_EV_PROC_EXEC record is handled: the service its task belonged to before the
+ * exec (its own image's, else its parent's when the process was not known: a fork's
+ * child) and that service's cgroup id, for spawn edges (docs/map.md). NULL when not known
+ * or when no output takes services. */
+const char *ks_ctx_exec_from(const struct ks_ctx *ctx, uint64_t *cgroup);
 /* The session's identity cache (core/ident.h): owned by the session, never NULL. */
 struct ks_ident *ks_ctx_ident(struct ks_ctx *ctx);
 /* The session's fd table (core/fdtab.h), shared by the modules that name fds: made on

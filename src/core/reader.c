@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,46 @@
 #include "core/fdtab.h"
 #include "core/session_int.h"
 #include "core.skel.h"
+
+/* Slack between a start time from /proc (clock ticks) and one from an exec record. */
+#define START_SLACK_NS 50000000ULL
+
+/* The service @e's task had before its exec, into c->exec_from: its own cached image's in
+ * its cgroup (an exec in place, or a fork's child some record made known), else its
+ * parent's in the parent's cgroup now (the child of a fork nothing saw is its parent's copy
+ * until it execs; it may have moved to another cgroup since), else the parent's cgroup's
+ * service when that names one. Only the cache is read: nothing waits for /proc. */
+static void exec_from(struct ks_ctx *c, const struct ks_proc_exec *e)
+{
+	const struct ks_proc *p = ks_ident__find(c->ident, e->hdr.pid);
+	struct ks_hdr h = e->hdr;
+	const char *svc;
+	uint64_t d;
+
+	c->exec_from[0] = 0;
+	c->exec_from_cg = 0;
+	if (!c->pipe.needs_service)
+		return;
+	d = p && p->start_ns ? (p->start_ns > e->start_ns ? p->start_ns - e->start_ns :
+				e->start_ns - p->start_ns) : 0;
+	if (!p || p->exited || d > START_SLACK_NS) {	/* not known, or a reused pid's */
+		p = e->ppid ? ks_ident__find(c->ident, e->ppid) : NULL;
+		h.cgroup = e->parent_cgroup;
+		if (!p || p->exited) {
+			svc = h.cgroup ? ks_ident__cgroup_service(c->ident, h.cgroup) : NULL;
+			if (svc) {
+				snprintf(c->exec_from, sizeof(c->exec_from), "%s", svc);
+				c->exec_from_cg = h.cgroup;
+			}
+			return;
+		}
+	}
+	h.pid = p->pid;
+	h.tid = p->pid;
+	memcpy(h.comm, p->comm, sizeof(h.comm));
+	snprintf(c->exec_from, sizeof(c->exec_from), "%s", ks_ident__service(c->ident, &h));
+	c->exec_from_cg = h.cgroup;
+}
 
 static void ident_exec(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
 {
@@ -22,6 +63,7 @@ static void ident_exec(struct ks_ctx *c, const struct ks_hdr *h, size_t size)
 	alen = e->args_len;
 	if (sizeof(*e) + flen > size || sizeof(*e) + flen + alen > size || !flen)
 		return;
+	exec_from(c, e);
 	ks_ident__exec(c->ident, h, e->ppid, e->uid, e->start_ns, (const char *)e->data,
 		       (const char *)e->data + flen, alen, e->args_total > e->args_len);
 }

@@ -91,6 +91,9 @@ struct ks_ctx {
 	unsigned int ncpu;
 	uint64_t malformed;		/* records too short to decode */
 	uint64_t t_start;		/* monotonic ns at ks_ctx__new */
+	/* the exec record being handled: its task's service before the exec (reader.c) */
+	char exec_from[256];		/* "": not known */
+	uint64_t exec_from_cg;
 };
 
 /* session.c: one line on stderr, "ksight LABEL: MSG[SUFFIX]"; a message that begins

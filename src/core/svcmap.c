@@ -47,6 +47,8 @@ void ks_svcmap__free(struct ks_svcmap *m)
 	free(m->nodes);
 	free(m->edges);
 	free(m->loss);
+	free(m->ex);
+	free(m->xloss);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -121,6 +123,40 @@ int ks_svcmap__add_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns)
 	return 0;
 }
 
+int ks_svcmap__add_exec(struct ks_svcmap *m, const struct ks_svcmap_exec *x)
+{
+	struct ks_svcmap_exec *d;
+
+	if (m->built)
+		return -EINVAL;
+	if (!svcmap_grow((void **)&m->ex, &m->cap_ex, m->nex, sizeof(*m->ex)))
+		return -ENOMEM;
+	d = &m->ex[m->nex];
+	*d = *x;
+	d->from = x->from ? intern(m, x->from) : NULL;
+	d->to = x->to ? intern(m, x->to) : NULL;
+	if ((x->from && !d->from) || (x->to && !d->to))
+		return -ENOMEM;
+	m->nex++;
+	m->execs_in++;
+	return 0;
+}
+
+int ks_svcmap__add_exec_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns)
+{
+	if (!svcmap_grow((void **)&m->xloss, &m->cap_xloss, m->nxloss, sizeof(*m->xloss)))
+		return -ENOMEM;
+	m->xloss[m->nxloss][0] = start_ns;
+	m->xloss[m->nxloss][1] = end_ns;
+	m->nxloss++;
+	return 0;
+}
+
+const char *ks_svcmap_edge_kind_name(enum ks_svcmap_edge_kind k)
+{
+	return k == KS_EDGE_SPAWN ? "spawn" : "tcp";
+}
+
 /* --- cgroups that name their service --- */
 
 /* Whether @s is a name core/service.c makes from a cgroup path: a unit, a container. */
@@ -150,23 +186,42 @@ static int cg_cmp(const void *x, const void *y)
 	return a->cg < b->cg ? -1 : a->cg > b->cg;
 }
 
-/* Every end of a cgroup another end named by its unit or container takes that name. */
+static void cg_note(struct cgname *v, size_t *n, uint64_t cg, const char *name)
+{
+	if (cg && name && cgroup_named(name))
+		v[(*n)++] = (struct cgname){ cg, name };
+}
+
+static void cg_rename(const struct cgname *v, size_t n, uint64_t cg, const char **name)
+{
+	struct cgname k = { cg, NULL };
+	const struct cgname *hit;
+
+	if (n && cg && (hit = bsearch(&k, v, n, sizeof(k), cg_cmp)))
+		*name = hit->name;
+}
+
+/* Every end (and each side of an exec) of a cgroup another one named by its unit or
+ * container takes that name. */
 static int cgroup_names(struct ks_svcmap *m)
 {
-	struct cgname *v = calloc(m->nin + 1, sizeof(*v)), *hit;
+	struct cgname *v = calloc(m->nin + 2 * m->nex + 1, sizeof(*v));
 	size_t n = 0;
 
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->nin; i++)
-		if (m->in[i].cgroup && m->in[i].service && cgroup_named(m->in[i].service))
-			v[n++] = (struct cgname){ m->in[i].cgroup, m->in[i].service };
+		cg_note(v, &n, m->in[i].cgroup, m->in[i].service);
+	for (size_t i = 0; i < m->nex; i++) {
+		cg_note(v, &n, m->ex[i].from_cg, m->ex[i].from);
+		cg_note(v, &n, m->ex[i].to_cg, m->ex[i].to);
+	}
 	qsort(v, n, sizeof(*v), cg_cmp);
-	for (size_t i = 0; n && i < m->nin; i++) {
-		struct cgname k = { m->in[i].cgroup, NULL };
-
-		if (k.cg && (hit = bsearch(&k, v, n, sizeof(k), cg_cmp)))
-			m->in[i].service = hit->name;
+	for (size_t i = 0; i < m->nin; i++)
+		cg_rename(v, n, m->in[i].cgroup, &m->in[i].service);
+	for (size_t i = 0; i < m->nex; i++) {
+		cg_rename(v, n, m->ex[i].from_cg, &m->ex[i].from);
+		cg_rename(v, n, m->ex[i].to_cg, &m->ex[i].to);
 	}
 	free(v);
 	return 0;
@@ -316,6 +371,9 @@ int ks_svcmap__build(struct ks_svcmap *m)
 		if (err)
 			goto out;
 	}
+	for (size_t i = 0; i < m->nex; i++)
+		if ((err = svcmap_spawn(&b, &m->ex[i])))
+			goto out;
 	svcmap_finish(m);
 	err = 0;
 out:

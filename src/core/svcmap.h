@@ -28,6 +28,11 @@
  * latency (the client's end: SYN sent to ESTABLISHED), smoothed RTT and duration p50/p99
  * where measured, and whether an interval of lost events
  * overlaps it (incomplete: its counts may be short).
+ *
+ * Fed also the successful execs (the exec module's record: the service of its task before
+ * the exec, its own image's or its parent's, and after), it adds spawn edges parent ->
+ * child (kind KS_EDGE_SPAWN, port 0): execs, first and last seen; none where the two are
+ * the same service (after the cgroup renaming above, which execs take part in).
  */
 #ifndef KSIGHT_SVCMAP_H
 #define KSIGHT_SVCMAP_H
@@ -65,20 +70,34 @@ struct ks_svcmap_conn {
 	enum ks_svcmap_end end;
 };
 
+/* One successful exec: its task's service before (@from) and after (@to), each with the
+ * cgroup v2 id it was named in (0: unknown). */
+struct ks_svcmap_exec {
+	int64_t ts_ns;		/* ns since the epoch */
+	const char *from, *to;	/* NULL: unknown (no edge) */
+	uint64_t from_cg, to_cg;
+};
+
 enum ks_svcmap_kind { KS_NODE_SERVICE, KS_NODE_REMOTE };
+
+/* What an edge stands for: TCP connections, or execs (a spawn: parent -> child). */
+enum ks_svcmap_edge_kind { KS_EDGE_TCP, KS_EDGE_SPAWN };
 
 struct ks_svcmap_node {
 	char *name;
 	enum ks_svcmap_kind kind;
 	uint64_t conns_out, conns_in;	/* as client, as server */
 	uint64_t bytes_out, bytes_in;	/* sent, received (over all its edges) */
+	uint64_t spawns_out, spawns_in;	/* execs into another service, from another */
 	int64_t first_ns, last_ns;
 };
 
 struct ks_svcmap_edge {
-	const char *client, *server;	/* node names (owned by the nodes) */
-	uint16_t port;		/* the server's */
+	const char *client, *server;	/* node names (owned by the nodes); spawn: parent, child */
+	enum ks_svcmap_edge_kind kind;
+	uint16_t port;		/* the server's; spawn: 0 */
 	uint64_t conns;
+	uint64_t execs;		/* spawn: execs */
 	uint64_t bytes_c2s, bytes_s2c;
 	uint64_t errors, resets, retrans;
 	int64_t first_ns, last_ns;
@@ -101,12 +120,17 @@ struct ks_svcmap {
 	size_t nnodes, nedges;
 	uint64_t conns_in;	/* session ends given */
 	uint64_t unplaced;	/* ends whose side nothing told (opened before, no listener) */
+	uint64_t execs_in;	/* execs given */
 	/* private */
 	struct ks_svcmap_conn *in;	/* its strings interned: */
 	char **strs;		/* each text once (services and addresses repeat) */
 	size_t nin, cap_in, cap_nodes, cap_edges, nstrs, cap_strs;
 	int64_t (*loss)[2];
 	size_t nloss, cap_loss;
+	struct ks_svcmap_exec *ex;	/* strings interned */
+	size_t nex, cap_ex;
+	int64_t (*xloss)[2];	/* intervals that lost exec records */
+	size_t nxloss, cap_xloss;
 	bool built;
 };
 
@@ -119,6 +143,15 @@ int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c);
 
 /* An interval [@start_ns, @end_ns] in which events were lost. Returns 0 or -ENOMEM. */
 int ks_svcmap__add_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
+
+/* One exec (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
+int ks_svcmap__add_exec(struct ks_svcmap *m, const struct ks_svcmap_exec *x);
+
+/* An interval in which exec records were lost: it marks spawn edges. 0 or -ENOMEM. */
+int ks_svcmap__add_exec_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
+
+/* "tcp", "spawn". */
+const char *ks_svcmap_edge_kind_name(enum ks_svcmap_edge_kind k);
 
 /* Pair the ends, resolve the listeners, make the nodes and edges. Once. 0 or -ENOMEM. */
 int ks_svcmap__build(struct ks_svcmap *m);
@@ -137,15 +170,16 @@ enum ks_svcmap_change { KS_CHG_APPEARED, KS_CHG_DISAPPEARED, KS_CHG_CHANGED };
 struct ks_svcmap_diff {
 	enum ks_svcmap_change what;
 	const struct ks_svcmap_edge *a, *b;	/* before, after (NULL where absent) */
-	double rate_a, rate_b;	/* connections per second */
+	double rate_a, rate_b;	/* connections (spawn: execs) per second */
 	bool rate_changed, rtt_changed, dur_changed, conn_changed;
 };
 
 /*
  * The differences between @a and @b (built), appeared and disappeared edges and those
- * whose connection rate, or connect latency, RTT or duration p99, grew or shrank by
- * KS_SVCMAP_FACTOR or more, into *@out (malloc'd, freed by the caller), sorted: appeared,
- * disappeared, changed. Returns how many, or -ENOMEM.
+ * whose connection rate (spawn: exec rate), or connect latency, RTT or duration p99, grew
+ * or shrank by KS_SVCMAP_FACTOR or more, into *@out (malloc'd, freed by the caller),
+ * sorted: appeared, disappeared, changed (TCP edges before spawn edges in each). Returns
+ * how many, or -ENOMEM.
  */
 long ks_svcmap_diff(const struct ks_svcmap *a, double secs_a, const struct ks_svcmap *b,
 		    double secs_b, struct ks_svcmap_diff **out);

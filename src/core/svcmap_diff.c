@@ -16,10 +16,17 @@ static const struct ks_svcmap_edge *find(const struct ks_svcmap *m,
 					 const struct ks_svcmap_edge *e)
 {
 	for (size_t i = 0; i < m->nedges; i++)
-		if (m->edges[i].port == e->port && !strcmp(m->edges[i].client, e->client) &&
+		if (m->edges[i].port == e->port && m->edges[i].kind == e->kind &&
+		    !strcmp(m->edges[i].client, e->client) &&
 		    !strcmp(m->edges[i].server, e->server))
 			return &m->edges[i];
 	return NULL;
+}
+
+/* What an edge's rate counts: connections, or execs for a spawn edge. */
+static double count(const struct ks_svcmap_edge *e)
+{
+	return e->kind == KS_EDGE_SPAWN ? e->execs : e->conns;
 }
 
 /* Whether @a and @b (both measured) differ by the factor either way. */
@@ -38,6 +45,8 @@ static int chg_cmp(const void *x, const void *y)
 
 	if (a->what != b->what)
 		return a->what < b->what ? -1 : 1;
+	if (ea->kind != eb->kind)
+		return ea->kind < eb->kind ? -1 : 1;
 	if ((c = strcmp(ea->client, eb->client)) || (c = strcmp(ea->server, eb->server)))
 		return c;
 	return ea->port < eb->port ? -1 : ea->port > eb->port;
@@ -56,13 +65,13 @@ long ks_svcmap_diff(const struct ks_svcmap *a, double secs_a, const struct ks_sv
 		const struct ks_svcmap_edge *eb = &b->edges[i], *ea = find(a, eb);
 		struct ks_svcmap_diff d = { .a = ea, .b = eb };
 
-		d.rate_b = secs_b > 0 ? eb->conns / secs_b : 0;
+		d.rate_b = secs_b > 0 ? count(eb) / secs_b : 0;
 		if (!ea) {
 			d.what = KS_CHG_APPEARED;
 			v[n++] = d;
 			continue;
 		}
-		d.rate_a = secs_a > 0 ? ea->conns / secs_a : 0;
+		d.rate_a = secs_a > 0 ? count(ea) / secs_a : 0;
 		d.rate_changed = factor(d.rate_a, d.rate_b);
 		d.rtt_changed = factor(ea->rtt_p99, eb->rtt_p99);
 		d.dur_changed = factor(ea->dur_p99, eb->dur_p99);
@@ -80,7 +89,7 @@ long ks_svcmap_diff(const struct ks_svcmap *a, double secs_a, const struct ks_sv
 		if (find(b, ea))
 			continue;
 		v[n++] = (struct ks_svcmap_diff){ .what = KS_CHG_DISAPPEARED, .a = ea,
-						  .rate_a = secs_a > 0 ? ea->conns / secs_a : 0 };
+						  .rate_a = secs_a > 0 ? count(ea) / secs_a : 0 };
 	}
 	qsort(v, n, sizeof(*v), chg_cmp);
 	*out = v;

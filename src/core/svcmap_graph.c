@@ -17,15 +17,17 @@ static uint64_t hash_str(uint64_t h, const char *s)
 	return (h ^ 0xff) * 1099511628211ULL;
 }
 
-static uint64_t edge_hash(const char *c, const char *s, uint16_t port)
+static uint64_t edge_hash(const char *c, const char *s, uint16_t port,
+			  enum ks_svcmap_edge_kind kind)
 {
-	return hash_str(hash_str(14695981039346656037ULL, c), s) * 31 + port;
+	return (hash_str(hash_str(14695981039346656037ULL, c), s) * 31 + port) * 3 + kind;
 }
 
-/* The slot of the node @name, or of the edge (@name, @srv, @port): its own, else the empty
- * one where it goes. */
+/* The slot of the node @name, or of the edge (@name, @srv, @port, @kind): its own, else
+ * the empty one where it goes. */
 static size_t *table_find(struct svcmap_table *t, uint64_t h, struct svcmap_build *b,
-			  bool nodes, const char *name, const char *srv, uint16_t port)
+			  bool nodes, const char *name, const char *srv, uint16_t port,
+			  enum ks_svcmap_edge_kind kind)
 {
 	const struct ks_svcmap *m = b->m;
 
@@ -36,7 +38,8 @@ static size_t *table_find(struct svcmap_table *t, uint64_t h, struct svcmap_buil
 		if (!v)
 			return &t->slot[i];
 		if (nodes ? !strcmp(m->nodes[v - 1].name, name) :
-			    e->port == port && !strcmp(e->client, name) && !strcmp(e->server, srv))
+			    e->port == port && e->kind == kind && !strcmp(e->client, name) &&
+			    !strcmp(e->server, srv))
 			return &t->slot[i];
 	}
 }
@@ -56,10 +59,11 @@ static bool table_grow(struct svcmap_table *t, size_t n, struct svcmap_build *b,
 		const struct ks_svcmap_node *nd = &b->m->nodes[i];
 		const struct ks_svcmap_edge *e = &b->m->edges[i];
 		uint64_t h = nodes ? hash_str(14695981039346656037ULL, nd->name) :
-				     edge_hash(e->client, e->server, e->port);
+				     edge_hash(e->client, e->server, e->port, e->kind);
 
 		*table_find(&nt, h, b, nodes, nodes ? nd->name : e->client,
-			    nodes ? NULL : e->server, nodes ? 0 : e->port) = i + 1;
+			    nodes ? NULL : e->server, nodes ? 0 : e->port,
+			    nodes ? KS_EDGE_TCP : e->kind) = i + 1;
 	}
 	free(t->slot);
 	*t = nt;
@@ -78,7 +82,8 @@ static long node_get(struct svcmap_build *b, const char *name,
 	if (!table_grow(&b->nt, m->nnodes, b, true) ||
 	    !svcmap_grow((void **)&m->nodes, &m->cap_nodes, m->nnodes, sizeof(*m->nodes)))
 		return -1;
-	s = table_find(&b->nt, hash_str(14695981039346656037ULL, name), b, true, name, NULL, 0);
+	s = table_find(&b->nt, hash_str(14695981039346656037ULL, name), b, true, name, NULL, 0,
+		       KS_EDGE_TCP);
 	if (*s)
 		return *s - 1;
 	n = &m->nodes[m->nnodes];
@@ -93,7 +98,7 @@ static long node_get(struct svcmap_build *b, const char *name,
 }
 
 static struct ks_svcmap_edge *edge_get(struct svcmap_build *b, const char *c, const char *s,
-				       uint16_t port)
+				       uint16_t port, enum ks_svcmap_edge_kind kind)
 {
 	struct ks_svcmap *m = b->m;
 	struct ks_svcmap_edge *e;
@@ -102,7 +107,7 @@ static struct ks_svcmap_edge *edge_get(struct svcmap_build *b, const char *c, co
 	if (!table_grow(&b->et, m->nedges, b, false) ||
 	    !svcmap_grow((void **)&m->edges, &m->cap_edges, m->nedges, sizeof(*m->edges)))
 		return NULL;
-	slot = table_find(&b->et, edge_hash(c, s, port), b, false, c, s, port);
+	slot = table_find(&b->et, edge_hash(c, s, port, kind), b, false, c, s, port, kind);
 	if (*slot)
 		return &m->edges[*slot - 1];
 	e = &m->edges[m->nedges];
@@ -110,6 +115,7 @@ static struct ks_svcmap_edge *edge_get(struct svcmap_build *b, const char *c, co
 	e->client = c;
 	e->server = s;
 	e->port = port;
+	e->kind = kind;
 	e->first_ns = INT64_MAX;
 	*slot = ++m->nedges;
 	return e;
@@ -188,7 +194,7 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		return -ENOMEM;
 	cn = &b->m->nodes[ci];
 	sn = &b->m->nodes[si];
-	e = edge_get(b, cn->name, sn->name, port);
+	e = edge_get(b, cn->name, sn->name, port, KS_EDGE_TCP);
 	if (!e)
 		return -ENOMEM;
 	e->conns++;
@@ -232,6 +238,38 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	return 0;
 }
 
+int svcmap_spawn(struct svcmap_build *b, const struct ks_svcmap_exec *x)
+{
+	struct ks_svcmap_node *pn, *cn;
+	struct ks_svcmap_edge *e;
+	long pi, ci;
+
+	if (!x->from || !x->to || !strcmp(x->from, x->to))
+		return 0;	/* the same service: a process moving on within it */
+	pi = node_get(b, x->from, KS_NODE_SERVICE);
+	if (pi < 0)
+		return -ENOMEM;
+	ci = node_get(b, x->to, KS_NODE_SERVICE);
+	if (ci < 0)
+		return -ENOMEM;
+	pn = &b->m->nodes[pi];
+	cn = &b->m->nodes[ci];
+	e = edge_get(b, pn->name, cn->name, 0, KS_EDGE_SPAWN);
+	if (!e)
+		return -ENOMEM;
+	e->execs++;
+	e->seen = KS_SEEN_CLIENT | KS_SEEN_SERVER;	/* both ends are this machine's */
+	if (x->ts_ns < e->first_ns)
+		e->first_ns = x->ts_ns;
+	if (x->ts_ns > e->last_ns)
+		e->last_ns = x->ts_ns;
+	pn->spawns_out++;
+	cn->spawns_in++;
+	touch(pn, x->ts_ns, x->ts_ns);
+	touch(cn, x->ts_ns, x->ts_ns);
+	return 0;
+}
+
 static int u64_cmp(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -261,8 +299,10 @@ static int edge_cmp(const void *x, const void *y)
 	const struct ks_svcmap_edge *a = x, *b = y;
 	int c;
 
-	if (a->conns != b->conns)
-		return a->conns > b->conns ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;	/* TCP first */
+	if (a->conns + a->execs != b->conns + b->execs)
+		return a->conns + a->execs > b->conns + b->execs ? -1 : 1;
 	if ((c = strcmp(a->client, b->client)) || (c = strcmp(a->server, b->server)))
 		return c;
 	return a->port < b->port ? -1 : a->port > b->port;
@@ -282,8 +322,11 @@ void svcmap_finish(struct ks_svcmap *m)
 		e->rtt_p99 = pct(e->rtt, e->nrtt, 99);
 		e->dur_p50 = pct(e->dur, e->ndur, 50);
 		e->dur_p99 = pct(e->dur, e->ndur, 99);
-		for (size_t l = 0; l < m->nloss; l++)
-			if (m->loss[l][0] <= e->last_ns && m->loss[l][1] >= e->first_ns)
+		int64_t (*loss)[2] = e->kind == KS_EDGE_SPAWN ? m->xloss : m->loss;
+		size_t nloss = e->kind == KS_EDGE_SPAWN ? m->nxloss : m->nloss;
+
+		for (size_t l = 0; l < nloss; l++)
+			if (loss[l][0] <= e->last_ns && loss[l][1] >= e->first_ns)
 				e->incomplete = true;
 	}
 	for (size_t i = 0; i < m->nnodes; i++)

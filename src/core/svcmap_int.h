@@ -35,6 +35,10 @@ struct svcmap_build {
 int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		   const struct ks_svcmap_conn *s, const struct listener *lis, size_t nlis);
 
+/* One exec into @b's spawn edges (none when its two services are one, or one is not
+ * known). 0 or -ENOMEM. */
+int svcmap_spawn(struct svcmap_build *b, const struct ks_svcmap_exec *x);
+
 /* Percentiles and loss marks of every edge; nodes by name, edges most connections first. */
 void svcmap_finish(struct ks_svcmap *m);
 

@@ -110,6 +110,8 @@ static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct
 {
 	const struct ks_proc_exec *e = (const void *)h;
 	const char *data = (const char *)e->data;
+	const char *from;
+	uint64_t from_cg;
 	struct ks_rec r;
 	bool cut;
 
@@ -124,6 +126,12 @@ static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct
 	ks_rec_kstr(&r, "filename", NULL, 0, data, e->filename_len, false);
 	cut = e->args_total > e->args_len;
 	add_args(&r, st, data + e->filename_len, e->args_len, &cut, true);
+	/* the service it came from: the map's spawn edges (docs/map.md) */
+	from = ks_ctx_exec_from(ctx, &from_cg);
+	if (from) {
+		ks_rec_str(&r, "from_service", NULL, 0, from, strlen(from));
+		ks_rec_uint(&r, "from_cgroup", NULL, 0, from_cg);
+	}
 	ks_emit(ctx, &r);
 }
 

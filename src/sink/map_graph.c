@@ -18,6 +18,11 @@ static void dot_id(struct ks_buf *o, const char *s)
 
 static void edge_label(struct ks_buf *o, const struct ks_svcmap_edge *e, double secs)
 {
+	if (e->kind == KS_EDGE_SPAWN) {
+		ks_buf_printf(o, "spawn %llu execs %.3g/s%s", (unsigned long long)e->execs,
+			      secs > 0 ? e->execs / secs : 0.0, e->incomplete ? " incomplete" : "");
+		return;
+	}
 	ks_buf_printf(o, ":%u %llu conns %.3g/s ", e->port, (unsigned long long)e->conns,
 		      secs > 0 ? e->conns / secs : 0.0);
 	ks_map_bytes_text(o, e->bytes_c2s);
@@ -56,7 +61,9 @@ void ks_map_dot(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map
 		dot_id(o, e->server);
 		ks_buf_str(o, " [label=");
 		dot_id(o, l.p);
-		ks_buf_str(o, e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "];\n" :
+		/* spawn: dotted, hollow arrow; TCP seen at one end only: dashed */
+		ks_buf_str(o, e->kind == KS_EDGE_SPAWN ? ", style=dotted, arrowhead=empty];\n" :
+			   e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "];\n" :
 			   ", style=dashed];\n");
 	}
 	ks_buf_free(&l);
@@ -107,7 +114,9 @@ void ks_map_mermaid(struct ks_buf *o, const struct ks_svcmap *m, const struct ks
 		ks_buf_reset(&l);
 		edge_label(&l, e, ks_map_secs(w));
 		ks_buf_ch(&l, 0);
+		/* spawn: a thick arrow; TCP seen at one end only: dotted */
 		ks_buf_printf(o, "  n%zu %s|\"", node_index(m, e->client),
+			      e->kind == KS_EDGE_SPAWN ? "==>" :
 			      e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "-->" : "-.->");
 		mer_text(o, l.p);
 		ks_buf_printf(o, "\"| n%zu\n", node_index(m, e->server));

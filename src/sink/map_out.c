@@ -29,6 +29,9 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 	jstr(o, "client", e->client);
 	ks_buf_ch(o, ',');
 	jstr(o, "server", e->server);
+	ks_buf_printf(o, ",\"kind\":\"%s\",\"execs\":%llu,\"execs_per_s\":%.6g",
+		      ks_svcmap_edge_kind_name(e->kind), (unsigned long long)e->execs,
+		      secs > 0 ? e->execs / secs : 0.0);
 	ks_buf_printf(o, ",\"port\":%u,\"connections\":%llu,\"conns_per_s\":%.6g,"
 		      "\"bytes_client_to_server\":%llu,\"bytes_server_to_client\":%llu,"
 		      "\"errors\":%llu,\"resets\":%llu,\"retrans_segs\":%llu,"
@@ -57,11 +60,12 @@ static void node_json(struct ks_buf *o, const struct ks_svcmap_node *n)
 	ks_buf_ch(o, '{');
 	jstr(o, "name", n->name);
 	ks_buf_printf(o, ",\"kind\":\"%s\",\"conns_in\":%llu,\"conns_out\":%llu,"
-		      "\"bytes_in\":%llu,\"bytes_out\":%llu,\"first_seen_ns\":%lld,"
-		      "\"last_seen_ns\":%lld}",
+		      "\"bytes_in\":%llu,\"bytes_out\":%llu,\"spawns_in\":%llu,"
+		      "\"spawns_out\":%llu,\"first_seen_ns\":%lld,\"last_seen_ns\":%lld}",
 		      n->kind == KS_NODE_REMOTE ? "remote" : "service",
 		      (unsigned long long)n->conns_in, (unsigned long long)n->conns_out,
 		      (unsigned long long)n->bytes_in, (unsigned long long)n->bytes_out,
+		      (unsigned long long)n->spawns_in, (unsigned long long)n->spawns_out,
 		      (long long)n->first_ns, (long long)n->last_ns);
 }
 
@@ -75,8 +79,9 @@ static void map_json(struct ks_buf *o, const struct ks_svcmap *m, const struct k
 {
 	ks_buf_ch(o, '{');
 	win_json(o, w);
-	ks_buf_printf(o, ",\"sessions\":%llu,\"unplaced\":%llu,\"nodes\":[",
-		      (unsigned long long)m->conns_in, (unsigned long long)m->unplaced);
+	ks_buf_printf(o, ",\"sessions\":%llu,\"execs\":%llu,\"unplaced\":%llu,\"nodes\":[",
+		      (unsigned long long)m->conns_in, (unsigned long long)m->execs_in,
+		      (unsigned long long)m->unplaced);
 	for (size_t i = 0; i < m->nnodes; i++) {
 		if (i)
 			ks_buf_ch(o, ',');
@@ -137,13 +142,14 @@ static void win_text(struct ks_buf *o, const struct ks_map_win *w)
 	put_time(o, w->to_ns);
 }
 
-/* "client -> server:port" in display form (a remote server's name has its port). */
+/* "client -> server:port" in display form (a remote server's name has its port);
+ * "parent => child" for a spawn. */
 static void edge_name(struct ks_buf *o, const struct ks_svcmap_edge *e)
 {
 	ks_escape(o, e->client, strlen(e->client));
-	ks_buf_str(o, " -> ");
+	ks_buf_str(o, e->kind == KS_EDGE_SPAWN ? " => " : " -> ");
 	ks_escape(o, e->server, strlen(e->server));
-	if (!e->server_remote)
+	if (e->kind == KS_EDGE_TCP && !e->server_remote)
 		ks_buf_printf(o, ":%u", e->port);
 }
 
@@ -186,14 +192,42 @@ static void dur_cell(struct ks_buf *o, uint64_t ns, bool known, size_t w)
 	right(o, s, w);
 }
 
+/* The spawn edges: parent => child, execs. */
+static void spawn_table(struct ks_buf *o, const struct ks_svcmap *m, double secs)
+{
+	bool head = false;
+	size_t s;
+
+	for (size_t i = 0; i < m->nedges; i++) {
+		const struct ks_svcmap_edge *e = &m->edges[i];
+
+		if (e->kind != KS_EDGE_SPAWN)
+			continue;
+		if (!head)
+			ks_buf_printf(o, "\n%-56s %8s %8s %-19s %s\n", "SPAWN", "EXEC/S", "EXECS",
+				      "FIRST", "LAST");
+		head = true;
+		s = o->len;
+		edge_name(o, e);
+		pad_to(o, s, 56);
+		ks_buf_printf(o, "%8.3g %8llu ", secs > 0 ? e->execs / secs : 0.0,
+			      (unsigned long long)e->execs);
+		put_time(o, e->first_ns);
+		ks_buf_ch(o, ' ');
+		put_time(o, e->last_ns);
+		ks_buf_str(o, e->incomplete ? " INCOMPLETE\n" : "\n");
+	}
+}
+
 static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w)
 {
 	double secs = ks_map_secs(w);
-	size_t s;
+	size_t s, ntcp = 0;
 
 	ks_buf_str(o, "window ");
 	win_text(o, w);
-	ks_buf_printf(o, "  sessions %llu", (unsigned long long)m->conns_in);
+	ks_buf_printf(o, "  sessions %llu  execs %llu", (unsigned long long)m->conns_in,
+		      (unsigned long long)m->execs_in);
 	if (m->unplaced)
 		ks_buf_printf(o, " (%llu without a known side)", (unsigned long long)m->unplaced);
 	ks_buf_printf(o, "\n\n%-40s %-7s %8s %8s %10s %10s\n", "NODE", "KIND", "IN", "OUT",
@@ -218,6 +252,9 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 	for (size_t i = 0; i < m->nedges; i++) {
 		const struct ks_svcmap_edge *e = &m->edges[i];
 
+		if (e->kind != KS_EDGE_TCP)
+			continue;
+		ntcp++;
 		s = o->len;
 		edge_name(o, e);
 		pad_to(o, s, 56);
@@ -232,8 +269,9 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 			      (unsigned long long)e->resets, ks_svcmap_seen_name(e->seen),
 			      e->resolved ? " resolved" : "", e->incomplete ? " INCOMPLETE" : "");
 	}
-	if (!m->nedges)
+	if (!ntcp)
 		ks_buf_str(o, "(no TCP session closed in this window)\n");
+	spawn_table(o, m, secs);
 }
 
 void ks_map_render(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w,
@@ -271,6 +309,7 @@ void ks_map_render_diff(struct ks_buf *o, const struct ks_svcmap_diff *d, long n
 			jstr(o, "client", e->client);
 			ks_buf_ch(o, ',');
 			jstr(o, "server", e->server);
+			ks_buf_printf(o, ",\"kind\":\"%s\"", ks_svcmap_edge_kind_name(e->kind));
 			ks_buf_printf(o, ",\"port\":%u,\"rate_changed\":%s,\"connect_changed\":%s,"
 				      "\"rtt_changed\":%s,\"duration_changed\":%s,\"before\":",
 				      e->port, d[i].rate_changed ? "true" : "false",

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The service map's input from the store (sink/map.h): tcplife rows, loss intervals. */
+/* The service map's input from the store (sink/map.h): tcplife and exec rows, loss
+ * intervals. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -18,17 +19,28 @@ static const char sessions_sql[] =
 	"json_extract(json, '$.cgroup') FROM events "
 	"WHERE type = 'tcplife' AND ts >= ?1 AND ts < ?2";
 
-/* Intervals that lost tcplife records (or the connection table's entries), or in which the
- * store dropped records. A loss is counted when the reader gets to it: its interval began
- * at the previous rollup (the agent may have been stopped for longer than the interval
- * says), but no more than a minute before it (not across the agent's restarts). */
+/* The successful execs that say the service they came from (spawn edges): the agent's
+ * exec records since it names it; older rows have no from_service and give none. */
+static const char execs_sql[] =
+	"SELECT ts, service, json_extract(json, '$.cgroup'), "
+	"json_extract(json, '$.from_service'), json_extract(json, '$.from_cgroup') FROM events "
+	"WHERE type = 'exec' AND ts >= ?1 AND ts < ?2 AND "
+	"json_extract(json, '$.from_service') IS NOT NULL";
+
+/* Intervals that lost tcplife records (or the connection table's entries; what: 1), exec
+ * records (2), or in which the store dropped records (3: both). A loss is counted when the
+ * reader gets to it: its interval began at the previous rollup (the agent may have been
+ * stopped for longer than the interval says), but no more than a minute before it (not
+ * across the agent's restarts). */
 static const char loss_sql[] =
 	"WITH l AS (SELECT ts, max(coalesce((SELECT max(p.ts) FROM rollups p WHERE p.ts < r.ts),"
-	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start FROM rollups r WHERE "
+	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start, CASE WHEN metric = "
+	"'ksight_sink_dropped_records_total' THEN 3 WHEN json_extract(labels, '$.type') IN "
+	"('exec', 'proc_exec') THEN 2 ELSE 1 END AS what FROM rollups r WHERE "
 	"ts >= ?1 AND value > 0 AND ((metric = 'ksight_events_lost_total' AND "
-	"json_extract(labels, '$.type') IN ('tcplife', 'tcp_conn_table')) OR (metric = "
-	"'ksight_sink_dropped_records_total' AND json_extract(labels, '$.sink') LIKE 'store%'))) "
-	"SELECT start, ts FROM l WHERE start < ?2";
+	"json_extract(labels, '$.type') IN ('tcplife', 'tcp_conn_table', 'exec', 'proc_exec')) "
+	"OR (metric = 'ksight_sink_dropped_records_total' AND json_extract(labels, '$.sink') "
+	"LIKE 'store%'))) SELECT start, ts, what FROM l WHERE start < ?2";
 
 static enum ks_svcmap_end end_of(const char *reason)
 {
@@ -88,6 +100,33 @@ static int sessions(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int execs(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, execs_sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct ks_svcmap_exec x = {
+			.ts_ns = sqlite3_column_int64(q, 0),
+			.to = text(q, 1),
+			.to_cg = sqlite3_column_int64(q, 2),
+			.from = text(q, 3),
+			.from_cg = sqlite3_column_int64(q, 4),
+		};
+
+		if (ks_svcmap__add_exec(m, &x)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 {
 	sqlite3_stmt *q;
@@ -99,8 +138,10 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	sqlite3_bind_int64(q, 2, w->to_ns);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t start = sqlite3_column_int64(q, 0), end = sqlite3_column_int64(q, 1);
+		int what = sqlite3_column_int(q, 2);
 
-		if (ks_svcmap__add_loss(m, start, end)) {
+		if (((what & 1) && ks_svcmap__add_loss(m, start, end)) ||
+		    ((what & 2) && ks_svcmap__add_exec_loss(m, start, end))) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
@@ -109,14 +150,14 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The session ends in @w, or -1. */
+/* The session ends and execs in @w (what a build reads), or -1. */
 static int64_t count(sqlite3 *db, const struct ks_map_win *w)
 {
 	sqlite3_stmt *q;
 	int64_t n = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE type = 'tcplife' AND "
-			       "ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE type IN ('tcplife', "
+			       "'exec') AND ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, w->from_ns);
 	sqlite3_bind_int64(q, 2, w->to_ns);
@@ -132,11 +173,11 @@ int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap
 	int64_t n = max_ends ? count(db, w) : 0;
 
 	if (n > (int64_t)max_ends) {
-		snprintf(err, len, "the window holds %lld TCP session ends, more than %llu: a "
-			 "shorter one, or ksight map", (long long)n, (unsigned long long)max_ends);
+		snprintf(err, len, "the window holds %lld TCP session ends and execs, more than "
+			 "%llu: a shorter one, or ksight map", (long long)n, (unsigned long long)max_ends);
 		return -E2BIG;
 	}
-	if (n < 0 || sessions(db, w, m) || losses(db, w, m)) {
+	if (n < 0 || sessions(db, w, m) || execs(db, w, m) || losses(db, w, m)) {
 		snprintf(err, len, "reading the store: %s", sqlite3_errmsg(db));
 		return -1;
 	}
