@@ -101,7 +101,7 @@ static void test_errors(void **state)
 	assert_string_equal(err, "t.yaml:2:12: bad uid '-3'");
 	assert_false(load(&rs, "- name: a\n  flags: shiny\n", err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:2:10: unknown flag 'shiny' (memfd, nolink, setuid, "
-			    "setgid, sockio, unixio, netparent)");
+			    "setgid, sockio, unixio, netparent, uring)");
 	assert_false(load(&rs, "- name: a\n  enabled: maybe\n", err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:2:12: 'enabled' is true or false, not 'maybe'");
 	assert_false(load(&rs, "- name: a\n  message: '{comm'\n", err, sizeof(err)));
