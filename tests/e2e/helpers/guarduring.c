@@ -9,8 +9,8 @@
  *   guarduring threads PATH N  N threads with a ring each, 20 NOPs each, all at once
  *   guarduring exec PATH N     `write`, then exec of itself for `write` again (a new
  *                              process image in the same process)
- * Every result is checked; the fd opened through io_uring is closed with close(2).
- * Prints "done" and exits.
+ * Every result is checked; the fd opened through io_uring is printed ("opened FD") and
+ * closed with close(2). Prints "done" and exits.
  */
 #include <fcntl.h>
 #include <liburing.h>
@@ -59,6 +59,7 @@ static void do_write(const char *path, int n)
 	CHECK(!io_uring_queue_init(8, &ring, 0));
 	fd = uring_open(&ring, path, O_WRONLY | O_CREAT);
 	CHECK(fd >= 0);
+	printf("opened %d\n", fd);
 	CHECK(!io_uring_register_files(&ring, &fd, 1));
 	memset(buf, 'u', sizeof(buf));
 	for (int i = 0; i < n; i++) {
@@ -86,6 +87,7 @@ static void do_read(const char *path, int n)
 	CHECK(!io_uring_queue_init(8, &ring, 0));
 	fd = uring_open(&ring, path, O_RDONLY);
 	CHECK(fd >= 0);
+	printf("opened %d\n", fd);
 	for (int i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
