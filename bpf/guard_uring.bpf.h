@@ -10,7 +10,8 @@
  *    where the request has its file and result (the open's fd); 5.10's completion has no
  *    request: writes are taken at the submission (the file is set by then, the result is
  *    not known: GUARD_F_NORES), opens are not seen (their flags are not prepared yet).
- * A completion in an io-wq worker is named by the process's comm (the worker's is
+ * A successful IORING_OP_LISTEN (6.11+) marks a network service as listen(2) does (the
+ * shell-from-service rule). A completion in an io-wq worker is named by the process's comm (the worker's is
  * "iou-wrk-PID"; the tid stays the worker's).
  */
 #ifndef KSIGHT_GUARD_URING_BPF_H
@@ -35,6 +36,7 @@ struct {
 #define GUARD_UOP_OPENAT 18
 #define GUARD_UOP_WRITE 23
 #define GUARD_UOP_OPENAT2 28
+#define GUARD_UOP_LISTEN 57
 #define GUARD_UOP_WRITEV_FIXED 61
 
 /* 6.0+'s per-opcode data of an open, at the start of the request (req->cmd) */
@@ -160,6 +162,20 @@ static __always_inline void guard_uring_open(struct io_kiocb *req, __u8 op, long
 	guard_uring_send(e, pid_tgid);
 }
 
+/* 6.11+: a successful IORING_OP_LISTEN on an inet socket: the process is a network
+ * service, as its listen(2) would have made it (guard_listen). */
+static __always_inline void guard_uring_listen(struct io_kiocb *req)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, one = 1;
+	__u16 family;
+
+	if (!(guard_xflags & GUARD_F_NETPARENT))
+		return;
+	family = guard_sock(ks_uring_file(req), false);
+	if (family == GUARD_AF_INET || family == GUARD_AF_INET6)
+		bpf_map_update_elem(&guard_listeners, &tgid, &one, BPF_ANY);
+}
+
 /* 6.1+: a request, at its submission. */
 static __always_inline void guard_uring_sub_req(struct io_kiocb *req)
 {
@@ -197,6 +213,8 @@ static __always_inline void guard_uring_done(unsigned long long *ctx)
 		guard_uring_write(ks_uring_file(req), op, d.res, 0);
 	else if (op == GUARD_UOP_OPENAT || op == GUARD_UOP_OPENAT2)
 		guard_uring_open(req, op, d.res);
+	else if (op == GUARD_UOP_LISTEN && !d.res)
+		guard_uring_listen(req);
 }
 
 /* Both families, same bodies: the arguments are the tracepoint's, as u64s. */

