@@ -3,7 +3,7 @@
  * guard: io_uring, which no syscall rule sees (one io_uring_enter submits many requests,
  * an SQPOLL thread submits with none). From the io_uring tracepoints (uring_tp.bpf.h):
  *  - the first request of each process image (tgid and mm: an exec starts a new one) is a
- *    GUARD_K_URING record, exactly once (a compare-and-swap on guard_uring_procs);
+ *    GUARD_K_URING record, exactly once (one insert into guard_uring_procs);
  *  - WRITE, WRITEV, WRITE_FIXED, WRITEV_FIXED of a watched file are GUARD_K_WRITE records,
  *    OPENAT/OPENAT2 GUARD_K_WRITE or GUARD_K_READ by their open flags, as the syscalls'
  *    opens are, flagged GUARD_F_URING with the opcode in `sys`. 6.1+: at the completion,
@@ -23,12 +23,20 @@
 const volatile bool guard_uring_cqe_arg = false;	/* io_uring_complete(ctx, req, cqe) */
 const volatile bool guard_uring_noreq = false;	/* io_uring_complete(ctx, user_data, ...) */
 
-/* tgid -> the mm of the image that has used io_uring (user space forgets exited ones) */
+/* The process images (tgid, mm) that have used io_uring: inserted once (BPF_NOEXIST, which
+ * one thread alone wins: 5.10 has no atomic compare-and-swap); user space deletes a
+ * process's keys at its exit and an image's at the next image's record (arg[1]: mm). */
+struct guard_uring_key {
+	__u32 tgid;
+	__u32 __pad;
+	__u64 mm;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u64);
+	__type(key, struct guard_uring_key);
+	__type(value, __u8);
 } guard_uring_procs SEC(".maps");
 
 #define GUARD_UOP_WRITEV 2
@@ -73,29 +81,25 @@ static __always_inline void guard_uring_send(struct guard_event *e, __u64 pid_tg
 static __always_inline void guard_uring_user(__u8 opcode)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), mm, *seen;
-	__u32 tgid = pid_tgid >> 32;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct guard_uring_key k = { .tgid = pid_tgid >> 32 };
 	struct guard_event *e;
 	struct file *f;
+	__u8 one = 1;
 
 	if (!guard_wants(GUARD_K_URING) || !ks_want(pid_tgid))
 		return;
-	mm = (__u64)BPF_CORE_READ(task, mm);
-	seen = bpf_map_lookup_elem(&guard_uring_procs, &tgid);
-	if (seen) {
-		__u64 old = *seen;
-
-		/* the same image, or another thread of it won the race */
-		if (old == mm || __sync_val_compare_and_swap(seen, old, mm) != old)
-			return;
-	} else if (bpf_map_update_elem(&guard_uring_procs, &tgid, &mm, BPF_NOEXIST)) {
-		return;	/* another thread's first request came first */
-	}
+	k.mm = (__u64)BPF_CORE_READ(task, mm);
+	/* the common case, a lookup; then the insert only one thread wins */
+	if (bpf_map_lookup_elem(&guard_uring_procs, &k) ||
+	    bpf_map_update_elem(&guard_uring_procs, &k, &one, BPF_NOEXIST))
+		return;
 	e = guard_begin(GUARD_K_URING, opcode, 0);
 	if (!e)
 		return;
 	e->flags |= GUARD_F_URING;
 	e->arg[0] = opcode;
+	e->arg[1] = k.mm;	/* the key, for user space to delete */
 	f = BPF_CORE_READ(task, mm, exe_file);
 	if (f)
 		e->len = guard_file_path(e->data, f, &e->flags);

@@ -29,6 +29,13 @@
 
 extern const struct ks_module guard_module;
 
+/* guard_uring_procs' key (bpf/guard_uring.bpf.h) */
+struct uring_img {
+	uint32_t tgid;
+	uint32_t pad;
+	uint64_t mm;
+};
+
 struct guard_state {
 	struct ks_strs files;		/* --rules FILE... */
 	bool list;			/* --list-rules */
@@ -44,6 +51,8 @@ struct guard_state {
 	uint64_t lost, lost_checked_ns;	/* what guard_rb_lost said last, and when */
 	int reserve_fd;
 	int uring_procs_fd;		/* guard_uring_procs, forgotten at a process's exit */
+	struct uring_img *imgs;		/* its keys: the last io_uring image of each process */
+	size_t nimgs, capimgs;
 	struct ks_uring_shape uring;	/* the io_uring tracepoints this kernel has */
 	int uring_cov;			/* enum guard_uring_cov: what is attached */
 };
@@ -441,6 +450,38 @@ static void guard_report(struct ks_ctx *ctx, void *state, void *skel)
 	check_lost(st, true);
 }
 
+/*
+ * The kernel's key of process @tgid's io_uring image, deleted (its exit, or the next
+ * image's record @mm: kept then). The table holds the processes that used io_uring: few.
+ */
+static void uring_forget(struct guard_state *st, uint32_t tgid, uint64_t mm)
+{
+	for (size_t i = 0; i < st->nimgs; i++) {
+		if (st->imgs[i].tgid != tgid)
+			continue;
+		if (st->imgs[i].mm != mm && st->uring_procs_fd > 0)
+			bpf_map_delete_elem(st->uring_procs_fd, &st->imgs[i]);
+		if (mm) {
+			st->imgs[i].mm = mm;
+		} else {
+			st->imgs[i] = st->imgs[--st->nimgs];
+		}
+		return;
+	}
+	if (!mm)
+		return;
+	if (st->nimgs == st->capimgs) {
+		size_t cap = st->capimgs ? st->capimgs * 2 : 64;
+		struct uring_img *n = realloc(st->imgs, cap * sizeof(*n));
+
+		if (!n)
+			return;	/* the LRU map forgets it in time */
+		st->imgs = n;
+		st->capimgs = cap;
+	}
+	st->imgs[st->nimgs++] = (struct uring_img){ .tgid = tgid, .mm = mm };
+}
+
 /* A process gone is no listener any more (its pid may come back as another). */
 static void guard_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
@@ -449,8 +490,8 @@ static void guard_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, 
 
 	if (h->type == KS_EV_PROC_EXIT && st->listeners_fd > 0)
 		bpf_map_delete_elem(st->listeners_fd, &tgid);
-	if (h->type == KS_EV_PROC_EXIT && st->uring_procs_fd > 0)
-		bpf_map_delete_elem(st->uring_procs_fd, &tgid);
+	if (h->type == KS_EV_PROC_EXIT)
+		uring_forget(st, tgid, 0);
 	if (st->ctx)
 		check_lost(st, false);
 }
@@ -546,6 +587,8 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	ks_counter_add(st->s_events, 1);
 	if (st->ctx)
 		check_lost(st, false);
+	if (e->kind == GUARD_K_URING && e->arg[1])
+		uring_forget(st, h->pid, e->arg[1]);
 	clean(e->data, e->len, path, sizeof(path));
 	clean(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
 	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, h->comm);
@@ -585,6 +628,8 @@ static void guard_fini(void *state)
 	struct guard_state *st = state;
 
 	guard_rules_free(&st->rules);
+	free(st->imgs);
+	st->imgs = NULL;
 	free(st->filter);
 	st->filter = NULL;
 }
