@@ -77,15 +77,16 @@ static __always_inline void guard_uring_send(struct guard_event *e, __u64 pid_tg
 	guard_send_as(e, pid_tgid, &o);
 }
 
-/* A request from this process: a record if it is its image's first. */
-static __always_inline void guard_uring_user(__u8 opcode)
+/* A request (@req, or on 5.10 its opcode @op510) from this process: a record if it is its
+ * image's first. The opcode is read only then. */
+static __always_inline void guard_uring_user(struct io_kiocb *req, __u8 op510)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct guard_uring_key k = { .tgid = pid_tgid >> 32 };
 	struct guard_event *e;
 	struct file *f;
-	__u8 one = 1;
+	__u8 one = 1, opcode;
 
 	if (!guard_wants(GUARD_K_URING) || !ks_want(pid_tgid))
 		return;
@@ -94,6 +95,7 @@ static __always_inline void guard_uring_user(__u8 opcode)
 	if (bpf_map_lookup_elem(&guard_uring_procs, &k) ||
 	    bpf_map_update_elem(&guard_uring_procs, &k, &one, BPF_NOEXIST))
 		return;
+	opcode = req ? BPF_CORE_READ(req, opcode) : op510;
 	e = guard_begin(GUARD_K_URING, opcode, 0);
 	if (!e)
 		return;
@@ -183,10 +185,7 @@ static __always_inline void guard_uring_listen(struct io_kiocb *req)
 /* 6.1+: a request, at its submission. */
 static __always_inline void guard_uring_sub_req(struct io_kiocb *req)
 {
-	struct ks_uring_sub s;
-
-	ks_uring_sub_req(req, &s);
-	guard_uring_user(s.opcode);
+	guard_uring_user(req, 0);
 }
 
 /* 5.10: a request, at its submission; a write's file is known by now. */
@@ -195,7 +194,7 @@ static __always_inline void guard_uring_sub_510(unsigned long long *ctx)
 	struct ks_uring_sub s;
 
 	ks_uring_sub_510(ctx, &s);
-	guard_uring_user(s.opcode);
+	guard_uring_user(NULL, s.opcode);
 	if (guard_uring_writes(s.opcode))
 		guard_uring_write(ks_uring_file(s.req), s.opcode, 0, GUARD_F_NORES);
 }
@@ -203,21 +202,23 @@ static __always_inline void guard_uring_sub_510(unsigned long long *ctx)
 /* 6.1+: a completion, with its request. */
 static __always_inline void guard_uring_done(unsigned long long *ctx)
 {
-	struct ks_uring_done d;
-	struct io_kiocb *req;
+	struct io_kiocb *req = ks_uring_done_req(ctx, guard_uring_noreq);
 	__u8 op;
+	long res;
 
-	ks_uring_done_args(ctx, guard_uring_noreq, guard_uring_cqe_arg, &d);
-	/* a plain pointer: BPF_CORE_READ(d.req, ...) would relocate d's own field too */
-	req = d.req;
 	if (!req)
 		return;	/* 5.10: taken at the submission */
+	/* the opcode first: most requests stop here, the result is read only for the rest */
 	op = BPF_CORE_READ(req, opcode);
+	if (!guard_uring_writes(op) && op != GUARD_UOP_OPENAT && op != GUARD_UOP_OPENAT2 &&
+	    op != GUARD_UOP_LISTEN)
+		return;
+	res = ks_uring_done_res(ctx, guard_uring_noreq, guard_uring_cqe_arg);
 	if (guard_uring_writes(op))
-		guard_uring_write(ks_uring_file(req), op, d.res, 0);
-	else if (op == GUARD_UOP_OPENAT || op == GUARD_UOP_OPENAT2)
-		guard_uring_open(req, op, d.res);
-	else if (op == GUARD_UOP_LISTEN && !d.res)
+		guard_uring_write(ks_uring_file(req), op, res, 0);
+	else if (op != GUARD_UOP_LISTEN)
+		guard_uring_open(req, op, res);
+	else if (!res)
 		guard_uring_listen(req);
 }
 

@@ -104,6 +104,26 @@ static __always_inline void ks_uring_done_args(unsigned long long *ctx, bool nor
 	d->cflags = ctx[4];
 }
 
+/* The completion's request alone (NULL on 5.10), for who needs its result only later. */
+static __always_inline struct io_kiocb *ks_uring_done_req(unsigned long long *ctx, bool noreq)
+{
+	return noreq ? NULL : (struct io_kiocb *)ctx[1];
+}
+
+/* The completion's result (ks_uring_done_args()'s res). */
+static __always_inline __s32 ks_uring_done_res(unsigned long long *ctx, bool noreq,
+					       bool cqe_arg)
+{
+	if (noreq)
+		return ctx[2];
+	if (cqe_arg) {
+		struct io_uring_cqe *cqe = (void *)ctx[2];
+
+		return BPF_CORE_READ(cqe, res);
+	}
+	return ctx[3];
+}
+
 /* The file of request @req (set at submission on 5.10, at issue since 6.0), or NULL. */
 static __always_inline struct file *ks_uring_file(struct io_kiocb *req)
 {
