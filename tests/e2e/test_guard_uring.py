@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import Helper, helper_path
+from conftest import Helper, Ksight, helper_path
 from test_guard import guard, of
 
 # 5.10's io_uring_complete has no request: writes are taken at their submission (no
@@ -209,3 +209,30 @@ def test_uring_connect_reverse_shell():
         [(os.path.realpath("/bin/sh"), "127.0.0.1:%d" % port, 1)], r
     assert of(alerts, pid, "reverse-shell-dup") == []
     assert [a["opcode"] for a in of(alerts, pid, "io-uring-use")] == ["connect"]
+
+
+def test_without_uring_tracepoints_no_alert_is_told_from_not_watching(tmp_path):
+    """A kernel without the io_uring tracepoints (played by KSIGHT_TEST_ABSENT): guard runs,
+    says on stderr that it does not see io_uring, an io_uring write raises nothing, and the
+    syscall write's alert says io_uring was not watched."""
+    d = str(tmp_path / "w")
+    os.makedirs(d)
+    target = d + "/watched"
+    env = dict(os.environ)
+    env["KSIGHT_TEST_ABSENT"] = "io_uring_submit_req,io_uring_submit_sqe,io_uring_complete"
+    k = Ksight(["guard", "--json", "--rules", rules_file(tmp_path, d)], env=env)
+    k.wait_ready()
+    try:
+        upid = run_helper("write", target, 3)[0]
+        p = subprocess.Popen([sys.executable, "-c",
+                              "import sys; open(sys.argv[1], 'a').write('x')", target])
+        assert p.wait(timeout=30) == 0
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert "io_uring tracepoints absent: guard does not see io_uring requests" in k.stderr
+    alerts = k.records("alert")
+    assert [a for a in alerts if a["pid"] == upid] == []
+    s = of(alerts, p.pid, "test-uring-writes")
+    assert [(a["via"], a["path"]) for a in s] == [("syscall", target)]
+    assert "io_uring (its tracepoints are absent)" in s[0]["blind"]
+    assert "io_uring" not in s[0]["sees"]
