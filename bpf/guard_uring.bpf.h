@@ -11,8 +11,8 @@
  *    request: writes are taken at the submission (the file is set by then, the result is
  *    not known: GUARD_F_NORES), opens are not seen (their flags are not prepared yet).
  * A successful IORING_OP_LISTEN (6.11+) marks a network service as listen(2) does (the
- * shell-from-service rule). A completion in an io-wq worker is named by the process's comm (the worker's is
- * "iou-wrk-PID"; the tid stays the worker's).
+ * shell-from-service rule). A completion in an io-wq worker is named by the process's comm
+ * (the worker's is "iou-wrk-PID"; the tid stays the worker's).
  */
 #ifndef KSIGHT_GUARD_URING_BPF_H
 #define KSIGHT_GUARD_URING_BPF_H

@@ -51,7 +51,7 @@ struct guard_state {
 	uint64_t lost, lost_checked_ns;	/* what guard_rb_lost said last, and when */
 	int reserve_fd;
 	int uring_procs_fd;		/* guard_uring_procs, forgotten at a process's exit */
-	struct uring_img *imgs;		/* its keys: the last io_uring image of each process */
+	struct uring_img *imgs;		/* its keys: each process's last io_uring image */
 	size_t nimgs, capimgs;
 	struct ks_uring_shape uring;	/* the io_uring tracepoints this kernel has */
 	int uring_cov;			/* enum guard_uring_cov: what is attached */

@@ -203,7 +203,8 @@ int main(int argc, char **argv)
 	int n;
 
 	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "again"))) {
-		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell PATH N\n");
+		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell "
+			"PATH N\n");
 		return 2;
 	}
 	n = atoi(argv[3]);
