@@ -39,6 +39,22 @@ struct {
 	__type(value, __u8);
 } guard_uring_procs SEC(".maps");
 
+/* Files whose writes were found unwatched: (file, dentry), so that a file written many
+ * times is walked once, not at every request. The same file at the same address names the
+ * same dentry: the same path, unless renamed since (a rename the rename rules see; the
+ * syscalls' writes are judged at the open alone). */
+struct guard_uring_fkey {
+	__u64 file;
+	__u64 dentry;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct guard_uring_fkey);
+	__type(value, __u8);
+} guard_uring_clean SEC(".maps");
+
 #define GUARD_UOP_WRITEV 2
 #define GUARD_UOP_WRITE_FIXED 5
 #define GUARD_UOP_OPENAT 18
@@ -118,9 +134,14 @@ static __always_inline bool guard_uring_writes(__u8 op)
 static __always_inline void guard_uring_write(struct file *f, __u8 op, long res, __u32 flags)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct guard_uring_fkey k = { .file = (__u64)f };
 	struct guard_event *e;
+	__u8 one = 1;
 
 	if (!f || !guard_wants(GUARD_K_WRITE) || !ks_want(pid_tgid))
+		return;
+	k.dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+	if (bpf_map_lookup_elem(&guard_uring_clean, &k))
 		return;
 	e = guard_begin(GUARD_K_WRITE, op, res);
 	if (!e)
@@ -128,8 +149,10 @@ static __always_inline void guard_uring_write(struct file *f, __u8 op, long res,
 	e->flags |= GUARD_F_URING | flags;
 	e->arg[0] = BPF_CORE_READ(f, f_flags);
 	e->len = guard_file_path(e->data, f, &e->flags);
-	if (!e->len || !guard_match(e->data, GUARD_C_CHANGE))
+	if (!e->len || !guard_match(e->data, GUARD_C_CHANGE)) {
+		bpf_map_update_elem(&guard_uring_clean, &k, &one, BPF_ANY);
 		return;
+	}
 	guard_uring_send(e, pid_tgid);
 }
 
