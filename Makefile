@@ -280,6 +280,12 @@ $(BUILD)/tests/e2e/helpers/uringio: tests/e2e/helpers/uringio.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -luring -o $@
 
+# guard's io_uring requests, through liburing
+$(BUILD)/tests/e2e/helpers/guarduring: tests/e2e/helpers/guarduring.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -luring -lpthread -o $@
+
 $(BUILD)/tests/e2e/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)

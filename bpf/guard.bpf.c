@@ -5,6 +5,7 @@
  * libpam's results from uretprobes.
  */
 #include "guard.sys.bpf.h"
+#include "guard_uring.bpf.h"
 
 KS_SYS_MODULE(guard)
 

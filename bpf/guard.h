@@ -36,6 +36,8 @@ enum guard_kind {
 				 * bytes) */
 	GUARD_K_AUTH,		/* libpam's pam_authenticate returned (ret: 0 or -PAM code) */
 	GUARD_K_SESSION,	/* libpam's pam_open_session returned (ret: 0 or -PAM code) */
+	GUARD_K_URING,		/* a process image's first io_uring request (sys: its opcode;
+				 * path: the executable) */
 	GUARD_K_N,
 };
 
@@ -64,6 +66,8 @@ enum guard_kind {
 #define GUARD_F_SOCKIO 0x80	/* exec, dup: fd 0 (stdin) is (dup: becomes) an inet socket */
 #define GUARD_F_UNIXIO 0x100	/* the same for a unix socket */
 #define GUARD_F_NETPARENT 0x200	/* exec: the parent or grandparent listens on TCP */
+#define GUARD_F_URING 0x400	/* seen through io_uring (sys: the request's opcode) */
+#define GUARD_F_NORES 0x800	/* io_uring on 5.10: seen at submission, result unknown */
 /* exec flags that bring an exec up by themselves (whatever its path) */
 #define GUARD_F_EXEC_UP (GUARD_F_NOLINK | GUARD_F_MEMFD | GUARD_F_SETUID | GUARD_F_SETGID | \
 			 GUARD_F_SOCKIO | GUARD_F_UNIXIO | GUARD_F_NETPARENT)
@@ -89,7 +93,7 @@ struct guard_event {
 				 * program type; perf: event type, pid, cpu; mount: flags;
 				 * unshare: flags; setns: fd, nstype */
 	__u32 kind;		/* enum guard_kind */
-	__u32 sys;		/* syscall number */
+	__u32 sys;		/* syscall number; with GUARD_F_URING the io_uring opcode */
 	__u32 ppid;		/* the parent's tgid */
 	__u32 euid;		/* credentials after the call */
 	__u32 gid;

@@ -67,13 +67,17 @@ struct {
 	__type(value, __u64);
 } guard_rb_lost SEC(".maps");
 
-static __always_inline void guard_send(struct guard_event *e, __u64 pid_tgid)
+/* guard_send() of a record about owner @o (NULL: the current task, @pid_tgid). */
+static __always_inline void guard_send_as(struct guard_event *e, __u64 pid_tgid,
+					  const struct ks_owner *o)
 {
 	__u32 size = sizeof(*e) + (e->len2 ? GUARD_PATH_MAX + e->len2 : e->len), zero = 0;
+	struct ks_level lv;
 	__u64 *lost;
 
 	size = ((size & 8191) + 7) & ~7U;
-	if (!ks_output_from(&e->hdr, size, pid_tgid))
+	if (!ks_level_enter(&lv, e->hdr.type) &&
+	    !(o ? ks_output_as(&lv, &e->hdr, size, o) : ks_output(&lv, &e->hdr, size, pid_tgid)))
 		return;
 	/* the header as ks_output() fills it; seq 0: outside the shared ring's streams */
 	e->hdr.type = GUARD_EV_EVENT;
@@ -83,12 +87,21 @@ static __always_inline void guard_send(struct guard_event *e, __u64 pid_tgid)
 	e->hdr.seq = 0;
 	e->hdr.cpu = bpf_get_smp_processor_id();
 	e->hdr.ts = bpf_ktime_get_ns();
-	ks_hdr_task(&e->hdr, pid_tgid);
+	if (o)
+		ks_hdr_owner(&e->hdr, o);
+	else
+		ks_hdr_task(&e->hdr, pid_tgid);
 	if (size > 8191 || !bpf_ringbuf_output(&guard_rb, e, size & 8191, 0))
 		return;
 	lost = bpf_map_lookup_elem(&guard_rb_lost, &zero);
 	if (lost)
 		__sync_fetch_and_add(lost, 1);
+}
+
+/* Send record @e about the current task (@pid_tgid): the shared ring, else guard's. */
+static __always_inline void guard_send(struct guard_event *e, __u64 pid_tgid)
+{
+	guard_send_as(e, pid_tgid, NULL);
 }
 
 /* Another process's memory written through @fd (/proc/PID/mem): a record. */

@@ -4,26 +4,17 @@
  * SQPOLL thread submits with none). A request is kept from its submission to its
  * completion in rw_uring_reqs, keyed by its kernel address: opcode, fd, submit time and
  * the submitting task, which owns the record (the completion runs in the submitter, an
- * io-wq worker or, on 5.10, an interrupt). The tracepoints changed shape over time:
- *  - 6.2+: io_uring_submit_req(req); the fd (or fixed index) in req->cqe.fd;
- *  - 6.1: io_uring_submit_sqe(req, force_nonblock); likewise;
- *  - 5.10 (Debian's): io_uring_submit_sqe(ctx, req, opcode, user_data, flags, ...), no
- *    fd in the request: io_uring_file_get(ctx, fd), which the same task fires just before
- *    for a plain fd, gives it;
- *  - io_uring_complete(ctx, req, user_data, res, cflags[, extra1, extra2]), since 6.3
- *    (ctx, req, cqe): rw_uring_cqe_arg; 5.10's is (ctx, user_data, res, cflags), without
- *    the request: rw_uring_noreq, and there requests are keyed by ring and user_data
- *    (two requests in flight on one ring with the same user_data collide: the first is
- *    counted lost). Both set by user space from the kernel's BTF.
+ * io-wq worker or, on 5.10, an interrupt). The tracepoints'
+ * shapes are uring_tp.bpf.h's; on 5.10 the submission has no fd: io_uring_file_get(ctx,
+ * fd), which the same task fires just before for a plain fd, gives it; and the completion
+ * has no request: requests are keyed there by ring and user_data (two requests in flight
+ * on one ring with the same user_data collide: the first is counted lost).
  */
 #ifndef KSIGHT_RW_URING_BPF_H
 #define KSIGHT_RW_URING_BPF_H
 
 #include "rw.sys.bpf.h"
-
-#define RW_REQ_F_FIXED_FILE 0x1		/* = IOSQE_FIXED_FILE, bit 0 of req->flags */
-#define RW_REQ_F_CQE_SKIP 0x40		/* = IOSQE_CQE_SKIP_SUCCESS: no completion traced */
-#define RW_CQE_F_MORE 0x2		/* IORING_CQE_F_MORE: the request goes on */
+#include "uring_tp.bpf.h"
 
 const volatile bool rw_uring_cqe_arg = false;	/* io_uring_complete(ctx, req, cqe) */
 const volatile bool rw_uring_noreq = false;	/* io_uring_complete(ctx, user_data, ...) */
@@ -58,14 +49,6 @@ struct {
 	__type(value, struct rw_uring_fget);
 } rw_uring_fgets SEC(".maps");
 
-/* Whether the request carries its cqe (fd, user_data): 6.0+. */
-static __always_inline bool rw_uring_has_cqe(void)
-{
-	struct io_kiocb *req = NULL;
-
-	return bpf_core_field_exists(req->cqe);
-}
-
 /* 1 read, 2 write (bytes = res > 0, on the fd), 0 another opcode (counted by opcode). */
 static __always_inline int rw_uring_dir(__u8 op)
 {
@@ -84,7 +67,7 @@ static __always_inline int rw_uring_dir(__u8 op)
 /* The inode of the file of request @req, or 0. */
 static __always_inline __u64 rw_uring_ino(struct io_kiocb *req)
 {
-	struct file *file = BPF_CORE_READ(req, file);
+	struct file *file = ks_uring_file(req);
 
 	return file ? BPF_CORE_READ(file, f_inode, i_ino) : 0;
 }
@@ -97,9 +80,9 @@ static __always_inline void rw_uring_submit(const struct rw_uring_key *key, __u8
 	struct task_struct *task;
 	struct rw_uring_req r;
 
-	if (!ks_want(pid_tgid) || (flags & RW_REQ_F_CQE_SKIP))
+	if (!ks_want(pid_tgid) || (flags & KS_UREQ_F_CQE_SKIP))
 		return;
-	if (rw_targ_fd >= 0 && ((flags & RW_REQ_F_FIXED_FILE) || fd != rw_targ_fd))
+	if (rw_targ_fd >= 0 && ((flags & KS_UREQ_F_FIXED_FILE) || fd != rw_targ_fd))
 		return;
 	__builtin_memset(&r, 0, sizeof(r));
 	r.owner.pid = pid_tgid >> 32;
@@ -111,11 +94,11 @@ static __always_inline void rw_uring_submit(const struct rw_uring_key *key, __u8
 	r.submit_ts = bpf_ktime_get_ns();
 	r.user_data = user_data;
 	/* 5.10: the completion will not have the request; its file is set by now */
-	if (req510 && (nofd || (flags & RW_REQ_F_FIXED_FILE)) && rw_uring_dir(opcode))
+	if (req510 && (nofd || (flags & KS_UREQ_F_FIXED_FILE)) && rw_uring_dir(opcode))
 		r.ino = rw_uring_ino(req510);
 	r.fd = nofd ? -1 : fd;
 	r.opcode = opcode;
-	r.flags = (flags & RW_REQ_F_FIXED_FILE ? RW_UF_FIXED : 0) | (nofd ? RW_UF_NOFD : 0);
+	r.flags = (flags & KS_UREQ_F_FIXED_FILE ? RW_UF_FIXED : 0) | (nofd ? RW_UF_NOFD : 0);
 	if (!bpf_map_update_elem(&rw_uring_reqs, key, &r, BPF_NOEXIST))
 		return;
 	/* the address is in use again: the earlier request's completion was never seen
@@ -128,31 +111,31 @@ static __always_inline void rw_uring_submit(const struct rw_uring_key *key, __u8
 static __always_inline void rw_uring_submit_req(struct io_kiocb *req)
 {
 	struct rw_uring_key key = { .ptr = (__u64)req };
-	__u32 flags = 0;
+	struct ks_uring_sub s;
 
-	/* the low 32 bits: req->flags is 64 bits wide since 6.4 (x86 is little-endian) */
-	bpf_core_read(&flags, sizeof(flags), &req->flags);
-	rw_uring_submit(&key, BPF_CORE_READ(req, opcode), flags, BPF_CORE_READ(req, cqe.fd), false,
-			BPF_CORE_READ(req, cqe.user_data), NULL);
+	ks_uring_sub_req(req, &s);
+	rw_uring_submit(&key, s.opcode, s.flags, s.fd, false, s.user_data, NULL);
 }
 
-/* 5.10: (ctx, req, opcode, user_data, flags, force_nonblock, sq_thread). */
+/* 5.10: the fd from the io_uring_file_get just before, if any. */
 static __always_inline void rw_uring_submit_510(unsigned long long *ctx)
 {
-	struct rw_uring_key key = { .ptr = ctx[0], .tag = ctx[3] };
-	__u32 zero = 0, flags = ctx[4];
-	struct rw_uring_fget *g = bpf_map_lookup_elem(&rw_uring_fgets, &zero);
+	struct rw_uring_key key = { .ptr = KS_URING510_RING(ctx), .tag = KS_URING510_UDATA(ctx) };
+	struct rw_uring_fget *g;
+	struct ks_uring_sub s;
+	__u32 zero = 0;
 	bool nofd = true;
-	__s32 fd = -1;
 
-	if (!(flags & RW_REQ_F_FIXED_FILE) && g && g->ring == ctx[0] &&
+	ks_uring_sub_510(ctx, &s);
+	g = bpf_map_lookup_elem(&rw_uring_fgets, &zero);
+	if (!(s.flags & KS_UREQ_F_FIXED_FILE) && g && g->ring == key.ptr &&
 	    g->pid_tgid == bpf_get_current_pid_tgid()) {
-		fd = g->fd;
+		s.fd = g->fd;
 		nofd = false;
 	}
 	if (g)
 		g->ring = 0;	/* consumed */
-	rw_uring_submit(&key, ctx[2], flags, fd, nofd, ctx[3], (struct io_kiocb *)ctx[1]);
+	rw_uring_submit(&key, s.opcode, s.flags, s.fd, nofd, s.user_data, s.req);
 }
 
 static __always_inline void rw_uring_fd_io(const struct rw_uring_req *r, __s32 fd, long res,
@@ -196,7 +179,7 @@ static __always_inline void rw_uring_complete(const struct rw_uring_key *key,
 	if (!p)
 		return;	/* not traced, or submitted before ksight attached */
 	r = *p;
-	if (!(cflags & RW_CQE_F_MORE))
+	if (!(cflags & KS_UCQE_F_MORE))
 		bpf_map_delete_elem(&rw_uring_reqs, key);
 	dir = rw_uring_dir(r.opcode);
 	fd = r.flags & RW_UF_FIXED ? RW_URING_FIXED_FD : r.fd;
@@ -228,7 +211,7 @@ static __always_inline void rw_uring_complete(const struct rw_uring_key *key,
 	e->fd = r.fd;
 	e->cflags = cflags;
 	e->opcode = r.opcode;
-	e->flags = r.flags | (cflags & RW_CQE_F_MORE ? RW_UF_MORE : 0);
+	e->flags = r.flags | (cflags & KS_UCQE_F_MORE ? RW_UF_MORE : 0);
 	e->__pad = 0;
 	ks_submit(e);
 }
@@ -236,23 +219,16 @@ static __always_inline void rw_uring_complete(const struct rw_uring_key *key,
 static __always_inline void rw_uring_done(unsigned long long *ctx)
 {
 	struct rw_uring_key key = {};
+	struct ks_uring_done d;
 
-	/* the branches are constants the verifier prunes: each kernel's arguments only */
-	if (rw_uring_noreq) {
-		key.ptr = ctx[0];
-		key.tag = ctx[1];
-		rw_uring_complete(&key, NULL, ctx[2], ctx[3]);
-		return;
+	ks_uring_done_args(ctx, rw_uring_noreq, rw_uring_cqe_arg, &d);
+	if (d.req) {
+		key.ptr = (__u64)d.req;
+	} else {
+		key.ptr = d.ring;
+		key.tag = d.user_data;
 	}
-	key.ptr = ctx[1];
-	if (rw_uring_cqe_arg) {
-		struct io_uring_cqe *cqe = (void *)ctx[2];
-
-		rw_uring_complete(&key, (void *)ctx[1], BPF_CORE_READ(cqe, res),
-				  BPF_CORE_READ(cqe, flags));
-		return;
-	}
-	rw_uring_complete(&key, (void *)ctx[1], ctx[3], ctx[4]);
+	rw_uring_complete(&key, d.req, d.res, d.cflags);
 }
 
 /* Both families, same bodies: the arguments are the tracepoint's, as u64s. */
@@ -266,7 +242,7 @@ static __always_inline void rw_uring_done(unsigned long long *ctx)
 	SEC(sec "/io_uring_submit_sqe")                                           \
 	int rw__uring_sqe_##kind(unsigned long long *ctx)                         \
 	{                                                                         \
-		if (rw_uring_has_cqe())                                           \
+		if (ks_uring_has_cqe())                                           \
 			rw_uring_submit_req((void *)ctx[0]);	/* 6.1 */            \
 		else                                                              \
 			rw_uring_submit_510(ctx);                                 \
@@ -278,7 +254,7 @@ static __always_inline void rw_uring_done(unsigned long long *ctx)
 		__u32 zero = 0;                                                   \
 		struct rw_uring_fget *g;                                          \
                                                                                   \
-		if (rw_uring_has_cqe())                                           \
+		if (ks_uring_has_cqe())                                           \
 			return 0;	/* 6.1: the request has its fd */            \
 		g = bpf_map_lookup_elem(&rw_uring_fgets, &zero);                  \
 		if (g) {                                                          \

@@ -5,6 +5,7 @@
  * the rules (built in, --rules files) and every match is an alert. Observes, never blocks.
  */
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -21,12 +22,20 @@
 #include "modules/guard_net.h"
 #include "modules/guard_index.h"
 #include "modules/guard_rules.h"
+#include "modules/uring_tp.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
 
 extern const struct ks_module guard_module;
+
+/* guard_uring_procs' key (bpf/guard_uring.bpf.h) */
+struct uring_img {
+	uint32_t tgid;
+	uint32_t pad;
+	uint64_t mm;
+};
 
 struct guard_state {
 	struct ks_strs files;		/* --rules FILE... */
@@ -44,6 +53,11 @@ struct guard_state {
 	uint64_t rescued, rescued_said;	/* records that came through the reserve */
 	uint64_t lost, lost_checked_ns;	/* what guard_rb_lost said last, and when */
 	int reserve_fd;
+	int uring_procs_fd;		/* guard_uring_procs, forgotten at a process's exit */
+	struct uring_img *imgs;		/* its keys: each process's last io_uring image */
+	size_t nimgs, capimgs;
+	struct ks_uring_shape uring;	/* the io_uring tracepoints this kernel has */
+	int uring_cov;			/* enum guard_uring_cov: what is attached */
 };
 
 static const struct ks_metric_desc alerts_desc = {
@@ -85,7 +99,9 @@ static const int fd_syscalls[] = { SYS_dup2, SYS_dup3, SYS_listen, SYS_pwrite64,
 
 #define FX(s) { "guard__" #s "_fexit", "__x64_sys_" #s }
 
-enum { SL_FDS = 4, SL_PAM };
+enum { SL_FDS = 4, SL_PAM, SL_URING_NEW, SL_URING_OLD };
+
+#define URING_ABSENT "io_uring tracepoints absent: guard does not see io_uring requests"
 
 /* fchmodat2 (6.6) has no fexit program here: on that path it is not seen (docs/guard.md) */
 static const struct ks_slot guard_slots[] = {
@@ -139,16 +155,47 @@ static const struct ks_slot guard_slots[] = {
 					   { "guard__pam_session_ret", "uretprobe" } } },
 		},
 	},
+	/* io_uring: optional; 6.2+ named the submission tracepoint io_uring_submit_req,
+	 * guard_init picks the slot of the one this kernel has */
+	[SL_URING_NEW] = {
+		.name = "see io_uring",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "guard__uring_req_btf", "io_uring_submit_req" },
+					   { "guard__uring_done_btf", "io_uring_complete" } } },
+			{ KS_FAM_RAW_TP, { { "guard__uring_req_raw", "io_uring_submit_req" },
+					   { "guard__uring_done_raw", "io_uring_complete" } } },
+		},
+		.absent = URING_ABSENT,
+	},
+	[SL_URING_OLD] = {
+		.name = "see io_uring (sqe tp)",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "guard__uring_sqe_btf", "io_uring_submit_sqe" },
+					   { "guard__uring_done_btf", "io_uring_complete" } } },
+			{ KS_FAM_RAW_TP, { { "guard__uring_sqe_raw", "io_uring_submit_sqe" },
+					   { "guard__uring_done_raw", "io_uring_complete" } } },
+		},
+		.absent = URING_ABSENT,
+	},
 	{ 0 },
 };
 
 #define PAM_KINDS ((1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION))
 #define FD_KINDS ((1U << GUARD_K_DUP) | (1U << GUARD_K_MEMWRITE))
+/* the kinds io_uring requests can be */
+#define URING_KINDS ((1U << GUARD_K_URING) | (1U << GUARD_K_WRITE) | (1U << GUARD_K_READ))
 
 static bool guard_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct guard_state *st = state;
 
+	if (slot == &guard_slots[SL_URING_NEW] || slot == &guard_slots[SL_URING_OLD]) {
+		if (st->uring.old != (slot == &guard_slots[SL_URING_OLD]))
+			return false;
+		/* also for io_uring's LISTEN, which makes a network service */
+		return !st->filter || (st->filter->kinds & URING_KINDS) ||
+		       (st->filter->xflags & GUARD_F_NETPARENT);
+	}
 	if (!st->filter)	/* `ksight status`: everything */
 		return true;
 	if (slot == &guard_slots[SL_PAM])
@@ -181,14 +228,20 @@ static void kinds_text(uint32_t kinds, char *buf, size_t len)
 static void list_rules(const struct guard_state *st, bool json)
 {
 	char kinds[256], sees[1024], blind[1024];
+	/* nothing is loaded: what the io_uring slot would see, from the kernel's BTF */
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct ks_uring_shape sh = ks_uring_detect(libbpf_get_error(btf) ? NULL : btf);
+	int uring = !sh.any ? GUARD_URING_NONE : sh.noreq ? GUARD_URING_510 : GUARD_URING_FULL;
 
+	if (!libbpf_get_error(btf))
+		btf__free(btf);
 	if (!json)
 		printf("%-24s %-8s %-3s %-40s %s\n", "RULE", "SEVERITY", "ON", "EVENTS", "FROM");
 	for (size_t i = 0; i < st->rules.n; i++) {
 		const struct guard_rule *r = &st->rules.r[i];
 
 		kinds_text(r->kinds, kinds, sizeof(kinds));
-		guard_coverage(r->kinds, sees, sizeof(sees), blind, sizeof(blind));
+		guard_coverage(r->kinds, uring, sees, sizeof(sees), blind, sizeof(blind));
 		if (json) {
 			/* names, events and origins are ours or the rule file's, plain text but
 			 * for the origin's file name: written as JSON only when printable */
@@ -263,6 +316,7 @@ static int guard_init(struct ks_ctx *ctx, void *state)
 	if (!st->m_alerts || !events)
 		return -errno;
 	st->s_events = ks_metric_get(events, NULL);
+	st->uring = ks_uring_detect(ks_ctx_btf(ctx));
 	return 0;
 }
 
@@ -288,6 +342,10 @@ static int guard_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	/* the files decoder's header brings the files module's write tracking: unused here */
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_wr, 1);
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_procs, 1);
+	skel->rodata->guard_uring_cqe_arg = st->uring.cqe_arg;
+	skel->rodata->guard_uring_noreq = st->uring.noreq;
+	if (!(st->filter->kinds & (1U << GUARD_K_URING)))
+		err = err ?: bpf_map__set_max_entries(skel->maps.guard_uring_procs, 1);
 	if (st->reserve_size)
 		err = err ?: bpf_map__set_max_entries(skel->maps.guard_rb, st->reserve_size);
 	return err;
@@ -309,6 +367,10 @@ static int guard_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	st->listeners_fd = bpf_map__fd(skel->maps.guard_listeners);
 	st->rb_lost_fd = bpf_map__fd(skel->maps.guard_rb_lost);
 	st->reserve_fd = bpf_map__fd(skel->maps.guard_rb);
+	st->uring_procs_fd = bpf_map__fd(skel->maps.guard_uring_procs);
+	if (ks_ctx_slot_family(ctx, &guard_module, guard_slots[SL_URING_NEW].name) >= 0 ||
+	    ks_ctx_slot_family(ctx, &guard_module, guard_slots[SL_URING_OLD].name) >= 0)
+		st->uring_cov = st->uring.noreq ? GUARD_URING_510 : GUARD_URING_FULL;
 	if ((st->filter->kinds & PAM_KINDS) &&
 	    ks_ctx_slot_family(ctx, &guard_module, guard_slots[SL_PAM].name) >= 0)
 		return guard_pam_attach(ctx, skel->progs.guard__pam_auth_ret,
@@ -397,6 +459,38 @@ static void guard_report(struct ks_ctx *ctx, void *state, void *skel)
 	check_lost(st, true);
 }
 
+/*
+ * The kernel's key of process @tgid's io_uring image, deleted (its exit, or the next
+ * image's record @mm: kept then). The table holds the processes that used io_uring: few.
+ */
+static void uring_forget(struct guard_state *st, uint32_t tgid, uint64_t mm)
+{
+	for (size_t i = 0; i < st->nimgs; i++) {
+		if (st->imgs[i].tgid != tgid)
+			continue;
+		if (st->imgs[i].mm != mm && st->uring_procs_fd > 0)
+			bpf_map_delete_elem(st->uring_procs_fd, &st->imgs[i]);
+		if (mm) {
+			st->imgs[i].mm = mm;
+		} else {
+			st->imgs[i] = st->imgs[--st->nimgs];
+		}
+		return;
+	}
+	if (!mm)
+		return;
+	if (st->nimgs == st->capimgs) {
+		size_t cap = st->capimgs ? st->capimgs * 2 : 64;
+		struct uring_img *n = realloc(st->imgs, cap * sizeof(*n));
+
+		if (!n)
+			return;	/* the LRU map forgets it in time */
+		st->imgs = n;
+		st->capimgs = cap;
+	}
+	st->imgs[st->nimgs++] = (struct uring_img){ .tgid = tgid, .mm = mm };
+}
+
 /* A process gone is no listener any more (its pid may come back as another). */
 static void guard_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
@@ -405,6 +499,8 @@ static void guard_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, 
 
 	if (h->type == KS_EV_PROC_EXIT && st->listeners_fd > 0)
 		bpf_map_delete_elem(st->listeners_fd, &tgid);
+	if (h->type == KS_EV_PROC_EXIT)
+		uring_forget(st, tgid, 0);
 	if (st->ctx)
 		check_lost(st, false);
 }
@@ -438,7 +534,7 @@ static void alert(struct ks_ctx *ctx, struct guard_state *st, const struct guard
 	if (!ks_ctx_streaming(ctx))
 		return;
 	n = guard_message(r, v, h->pid, msg, sizeof(msg));
-	guard_coverage(1U << v->kind, sees, sizeof(sees), blind, sizeof(blind));
+	guard_coverage(1U << v->kind, st->uring_cov, sees, sizeof(sees), blind, sizeof(blind));
 	ks_rec_init(&rec, "alert", h);
 	ks_rec_str(&rec, "severity", "SEVERITY", -8, lbl[1], lens[1]);
 	ks_rec_str(&rec, "rule", "RULE", -22, r->name, lens[0]);
@@ -465,6 +561,20 @@ static void alert(struct ks_ctx *ctx, struct guard_state *st, const struct guard
 		ks_rec_uint(&rec, "sockfds", NULL, 0, e->sockfds & 7);
 	if (v->target)
 		ks_rec_uint(&rec, "target", NULL, 0, v->target);
+	/* how it was seen: a syscall, or an io_uring request (its opcode) */
+	if (e->flags & GUARD_F_URING) {
+		const char *op = ks_uring_op_short(e->sys);
+		char num[16];
+
+		if (!op)
+			snprintf(num, sizeof(num), "op%u", e->sys), op = num;
+		ks_rec_str(&rec, "via", NULL, 0, "io_uring", 8);
+		ks_rec_str(&rec, "opcode", NULL, 0, op, strlen(op));
+		ks_rec_add(&rec, "result_known", NULL, 0, KS_V_BOOL)->u =
+			!(e->flags & GUARD_F_NORES);
+	} else if (e->kind < GUARD_K_AUTH) {
+		ks_rec_str(&rec, "via", NULL, 0, "syscall", 7);
+	}
 	ks_rec_str(&rec, "sees", NULL, 0, sees, strlen(sees));
 	ks_rec_str(&rec, "blind", NULL, 0, blind, strlen(blind));
 	ks_emit(ctx, &rec);
@@ -487,6 +597,8 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	ks_counter_add(st->s_events, 1);
 	if (st->ctx)
 		check_lost(st, false);
+	if (e->kind == GUARD_K_URING && e->arg[1])
+		uring_forget(st, h->pid, e->arg[1]);
 	clean(e->data, e->len, path, sizeof(path));
 	clean(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
 	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, h->comm);
@@ -499,7 +611,8 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		.kind = e->kind, .uid = e->kind == GUARD_K_SETID && p ? p->uid : h->uid, .flags = e->flags, .ret = e->ret,
 		.path = path, .path2 = e->len2 ? path2 : "", .comm = comm, .parent = parent,
 		/* an exec's executable is the event's path; else what /proc said, if yet */
-		.exe = e->kind == GUARD_K_EXEC ? path : p && p->exe ? p->exe : "",
+		.exe = e->kind == GUARD_K_EXEC || e->kind == GUARD_K_URING ? path :
+		       p && p->exe ? p->exe : "",
 		.peer = peer,
 		.target = e->kind == GUARD_K_MEMWRITE ? (uint32_t)e->arg[0] :
 			  e->kind == GUARD_K_EXEC ? e->listener : 0,
@@ -507,7 +620,10 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	};
 	guard_peer_text(e, peer, sizeof(peer));
 	how[0] = 0;
-	if (e->kind == GUARD_K_MEMWRITE)
+	if (e->flags & GUARD_F_URING)
+		snprintf(how, sizeof(how), "io_uring %s",
+			 ks_uring_op_short(e->sys) ? ks_uring_op_short(e->sys) : "request");
+	else if (e->kind == GUARD_K_MEMWRITE)
 		snprintf(how, sizeof(how), "%s%s",
 			 e->arg[1] == GUARD_MW_VM ? "process_vm_writev" :
 			 e->arg[1] == GUARD_MW_PWRITE ? "pwrite " : "open for writing ",
@@ -526,6 +642,8 @@ static void guard_fini(void *state)
 	free(st->hits);
 	st->hits = NULL;
 	guard_rules_free(&st->rules);
+	free(st->imgs);
+	st->imgs = NULL;
 	free(st->filter);
 	st->filter = NULL;
 }

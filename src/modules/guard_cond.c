@@ -124,7 +124,7 @@ static int one_flag(struct guard_parse *p, yaml_node_t *n, void *arg)
 		{ "memfd", GUARD_F_MEMFD }, { "nolink", GUARD_F_NOLINK },
 		{ "setuid", GUARD_F_SETUID }, { "setgid", GUARD_F_SETGID },
 		{ "sockio", GUARD_F_SOCKIO }, { "unixio", GUARD_F_UNIXIO },
-		{ "netparent", GUARD_F_NETPARENT },
+		{ "netparent", GUARD_F_NETPARENT }, { "uring", GUARD_F_URING },
 	};
 	const char *s = guard_scalar(n);
 
@@ -135,7 +135,7 @@ static int one_flag(struct guard_parse *p, yaml_node_t *n, void *arg)
 		}
 	}
 	return guard_perr(p, n, "unknown flag '%s' (memfd, nolink, setuid, setgid, sockio, "
-			  "unixio, netparent)", s);
+			  "unixio, netparent, uring)", s);
 }
 
 int guard_parse_cond(struct guard_parse *p, const char *key, yaml_node_t *v,

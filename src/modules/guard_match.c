@@ -10,7 +10,7 @@
 static const char *const kind_names[GUARD_K_N] = {
 	"write", "read", "rename", "unlink", "chmod", "chown", "truncate", "exec", "ptrace",
 	"module", "setid", "capset", "bpf", "perf_event_open", "mount", "unshare", "setns",
-	"dup", "memwrite", "auth", "session",
+	"dup", "memwrite", "auth", "session", "io_uring",
 };
 
 const char *guard_kind_name(uint32_t kind)
@@ -270,8 +270,8 @@ static const struct guard_cov covs[] = {
 	{ CHANGE_KINDS | (1U << GUARD_K_READ),
 	  "syscalls open/openat/openat2/creat, rename/renameat/renameat2, unlink/unlinkat/rmdir, "
 	  "chmod/fchmod/fchmodat, chown/fchown/lchown/fchownat, truncate/ftruncate",
-	  "io_uring operations (not seen yet); writes through files opened before or "
-	  "elsewhere; mmap writes; hard links under other names; failed read opens" },
+	  "writes through files opened before or elsewhere (except by io_uring); mmap writes; "
+	  "hard links under other names; failed read opens" },
 	{ 1U << GUARD_K_EXEC, "successful execve/execveat (the executable mapped; for the "
 	  "rules that ask, a socket on stdin, and the parent's and grandparent's listen())",
 	  "io_uring; failed execs; scripts (sh FILE or #!: the executable is the interpreter); "
@@ -286,6 +286,10 @@ static const struct guard_cov covs[] = {
 	  "and pwrite64/pwritev/pwritev2 on it, process_vm_writev to another process",
 	  "write() after lseek on an fd opened before the start; io_uring writes; a thread "
 	  "of the same process (same memory: not another process)" },
+	{ 1U << GUARD_K_URING, "the first io_uring request of each process image "
+	  "(io_uring_submit_req/io_uring_submit_sqe tracepoints)",
+	  "io_uring rings set up but never used; on 5.10 an SQPOLL ring's requests are "
+	  "counted to the kernel thread io_uring-sq" },
 	{ (1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION), "uretprobes on libpam.so.0 "
 	  "pam_authenticate and pam_open_session, in every process",
 	  "the user name (libpam's handle is opaque); programs with their own libpam copy or "
@@ -315,15 +319,43 @@ static void cat(char *dst, size_t len, const char *s)
 	snprintf(dst + o, len - o, "%s%s", o ? "; " : "", s);
 }
 
-void guard_coverage(uint32_t kinds, char *sees, size_t slen, char *blind, size_t blen)
+/* What the file rules see of io_uring, by enum guard_uring_cov. */
+static const char *const uring_sees[] = {
+	[GUARD_URING_NONE] = "",
+	[GUARD_URING_FULL] = "io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED at completion "
+			     "(file, result) and OPENAT/OPENAT2 (flags, the fd opened)",
+	[GUARD_URING_510] = "io_uring WRITE/WRITEV/WRITE_FIXED at submission (file; the "
+			    "result is not known on this kernel)",
+};
+static const char *const uring_blind[] = {
+	[GUARD_URING_NONE] = "io_uring (its tracepoints are absent)",
+	[GUARD_URING_FULL] = "io_uring opens into fixed-file slots, failed io_uring opens, "
+			     "io_uring renames/unlinks/ftruncate",
+	[GUARD_URING_510] = "io_uring OPENAT/OPENAT2 (5.10's tracepoints show no open flags), "
+			    "io_uring renames/unlinks",
+};
+
+void guard_coverage(uint32_t kinds, int uring, char *sees, size_t slen, char *blind,
+		    size_t blen)
 {
 	if (!kinds)
 		kinds = (1U << GUARD_K_N) - 1;
+	if (uring < GUARD_URING_NONE || uring > GUARD_URING_510)
+		uring = GUARD_URING_NONE;
 	sees[0] = blind[0] = 0;
 	for (size_t i = 0; i < sizeof(covs) / sizeof(covs[0]); i++) {
 		if (!(covs[i].kinds & kinds))
 			continue;
+		/* without io_uring's tracepoints, the io_uring rule sees nothing */
+		if (covs[i].kinds == 1U << GUARD_K_URING && uring == GUARD_URING_NONE) {
+			cat(blind, blen, "io_uring (its tracepoints are absent)");
+			continue;
+		}
 		cat(sees, slen, covs[i].sees);
 		cat(blind, blen, covs[i].blind);
+		if (covs[i].kinds & (1U << GUARD_K_WRITE)) {
+			cat(sees, slen, uring_sees[uring]);
+			cat(blind, blen, uring_blind[uring]);
+		}
 	}
 }

@@ -102,8 +102,16 @@ uint64_t guard_fnv(uint64_t basis, const char *s, size_t n);
 
 const char *guard_kind_name(uint32_t kind);
 const char *guard_sev_name(int sev);
-/* What the events of @kinds are seen through, and what is not seen. */
-void guard_coverage(uint32_t kinds, char *sees, size_t slen, char *blind, size_t blen);
+/* How much of io_uring the kernel side sees (its tracepoints' shapes). */
+enum guard_uring_cov {
+	GUARD_URING_NONE,	/* no io_uring tracepoints (or not attached) */
+	GUARD_URING_FULL,	/* 6.1+: completions with their request */
+	GUARD_URING_510,	/* 5.10: submissions only (no result, no open flags) */
+};
+/* What the events of @kinds are seen through, and what is not seen; @uring: enum
+ * guard_uring_cov. */
+void guard_coverage(uint32_t kinds, int uring, char *sees, size_t slen, char *blind,
+		    size_t blen);
 
 /* Whether template @s names only known fields. Returns 0, or -1 with the reason in @err. */
 int guard_message_check(const char *s, char *err, size_t len);

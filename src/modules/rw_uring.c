@@ -14,29 +14,17 @@
 
 #include "core/fdtab.h"
 #include "modules/rw_uring.h"
-
-static const char *const op_names[] = {
-	"nop", "readv", "writev", "fsync", "read_fixed", "write_fixed", "poll_add",
-	"poll_remove", "sync_file_range", "sendmsg", "recvmsg", "timeout", "timeout_remove",
-	"accept", "async_cancel", "link_timeout", "connect", "fallocate", "openat", "close",
-	"files_update", "statx", "read", "write", "fadvise", "madvise", "send", "recv",
-	"openat2", "epoll_ctl", "splice", "provide_buffers", "remove_buffers", "tee",
-	"shutdown", "renameat", "unlinkat", "mkdirat", "symlinkat", "linkat", "msg_ring",
-	"fsetxattr", "setxattr", "fgetxattr", "getxattr", "socket", "uring_cmd", "send_zc",
-	"sendmsg_zc", "read_multishot", "waitid", "futex_wait", "futex_wake", "futex_waitv",
-	"fixed_fd_install", "ftruncate", "bind", "listen", "recv_zc", "epoll_wait",
-	"readv_fixed", "writev_fixed",
-};
+#include "modules/uring_tp.h"
 
 const char *rw_uring_op_short(unsigned int op)
 {
-	return op < sizeof(op_names) / sizeof(op_names[0]) ? op_names[op] : NULL;
+	return ks_uring_op_short(op);
 }
 
 const char *rw_uring_op_name(unsigned int op, char *buf, size_t len)
 {
-	if (op < sizeof(op_names) / sizeof(op_names[0]))
-		snprintf(buf, len, "io_uring:%s", op_names[op]);
+	if (ks_uring_op_short(op))
+		snprintf(buf, len, "io_uring:%s", ks_uring_op_short(op));
 	else
 		snprintf(buf, len, "io_uring:op%u", op);
 	return buf;
@@ -66,34 +54,13 @@ static bool no_fd(unsigned int op)
 	return false;
 }
 
-/* The function prototype a tracepoint's btf_trace_<name> typedef points to, or NULL. */
-static const struct btf_type *tp_proto(struct btf *btf, const char *name)
-{
-	const struct btf_type *t;
-	int id = btf ? btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) : -1;
-
-	if (id < 0)
-		return NULL;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-	if (!t || !btf_is_ptr(t))
-		return NULL;
-	t = btf__type_by_id(btf, t->type);
-	return t && btf_is_func_proto(t) ? t : NULL;
-}
-
 void rw_uring_detect(struct ks_ctx *ctx, struct rw_state *st)
 {
-	struct btf *btf = ks_ctx_btf(ctx);
-	const struct btf_type *done = tp_proto(btf, "btf_trace_io_uring_complete");
+	struct ks_uring_shape sh = ks_uring_detect(ks_ctx_btf(ctx));
 
-	st->uring = RW_URING_NEW;
-	if (!tp_proto(btf, "btf_trace_io_uring_submit_req") &&
-	    tp_proto(btf, "btf_trace_io_uring_submit_sqe"))
-		st->uring = RW_URING_OLD;
-	/* (void *__data, ctx, req, cqe) since 6.3; before, the cqe's fields one by one, and
-	 * 5.10's without the request: (void *__data, ctx, user_data, res, cflags) */
-	st->uring_cqe_arg = done && btf_vlen(done) == 4;
-	st->uring_noreq = done && btf_vlen(done) == 5;
+	st->uring = sh.old ? RW_URING_OLD : RW_URING_NEW;
+	st->uring_cqe_arg = sh.cqe_arg;
+	st->uring_noreq = sh.noreq;
 }
 
 static const struct ks_fdinfo unknown = { .kind_name = "unknown", .disp = "-", .disp_len = 1 };

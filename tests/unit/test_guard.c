@@ -66,11 +66,11 @@ static void test_override_and_disable(void **state)
 	char err[256];
 
 	assert_int_equal(guard_rules_defaults(&rs, err, sizeof(err)), 0);
-	assert_int_equal(rs.n, 29);
+	assert_int_equal(rs.n, 30);
 	assert_true(load(&rs, "rules:\n  - name: ptrace-attach\n    event: ptrace\n"
 			 "    severity: low\n  - name: module-load\n    enabled: no\n", err,
 			 sizeof(err)));
-	assert_int_equal(rs.n, 29);
+	assert_int_equal(rs.n, 30);
 	for (size_t i = 0; i < rs.n; i++) {
 		if (!strcmp(rs.r[i].name, "ptrace-attach")) {
 			assert_int_equal(rs.r[i].sev, GUARD_SEV_LOW);
@@ -85,7 +85,7 @@ static void test_override_and_disable(void **state)
 	assert_string_equal(err, "t.yaml:3:4: unknown field 'x' (name, event, path, comm, exe, "
 			    "parent, uid, flags, result, not, severity, message, description, "
 			    "enabled)");
-	assert_int_equal(rs.n, 29);
+	assert_int_equal(rs.n, 30);
 	for (size_t i = 0; i < rs.n; i++)
 		if (!strcmp(rs.r[i].name, "bpf-load"))
 			assert_true(rs.r[i].enabled);
@@ -101,7 +101,7 @@ static void test_errors(void **state)
 	assert_string_equal(err, "t.yaml:2:12: bad uid '-3'");
 	assert_false(load(&rs, "- name: a\n  flags: shiny\n", err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:2:10: unknown flag 'shiny' (memfd, nolink, setuid, "
-			    "setgid, sockio, unixio, netparent)");
+			    "setgid, sockio, unixio, netparent, uring)");
 	assert_false(load(&rs, "- name: a\n  enabled: maybe\n", err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:2:12: 'enabled' is true or false, not 'maybe'");
 	assert_false(load(&rs, "- name: a\n  message: '{comm'\n", err, sizeof(err)));
@@ -180,6 +180,40 @@ static void test_fd_rules(void **state)
 	free(f);
 }
 
+/* io_uring: its event name, the flag, and coverage by what the kernel's tracepoints show */
+static void test_uring(void **state)
+{
+	struct guard_rules rs = { 0 };
+	struct guard_view v = { .kind = GUARD_K_URING, .path = "/usr/bin/x", .path2 = "",
+				.comm = "x", .exe = "/usr/bin/x", .parent = "" };
+	char err[256], sees[2048], blind[2048];
+
+	assert_string_equal(guard_kind_name(GUARD_K_URING), "io_uring");
+	assert_true(load(&rs, "rules:\n  - name: u\n    event: [io_uring, write]\n"
+			 "    flags: uring\n", err, sizeof(err)));
+	assert_int_equal(rs.r[0].kinds, (1U << GUARD_K_URING) | (1U << GUARD_K_WRITE));
+	assert_false(guard_rule_match(&rs.r[0], &v));	/* the flag is required */
+	v.flags = GUARD_F_URING;
+	assert_true(guard_rule_match(&rs.r[0], &v));
+	guard_coverage(1U << GUARD_K_WRITE, GUARD_URING_FULL, sees, sizeof(sees), blind,
+		       sizeof(blind));
+	assert_non_null(strstr(sees, "; io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED at "
+				     "completion (file, result) and OPENAT/OPENAT2"));
+	assert_null(strstr(blind, "io_uring OPENAT"));
+	guard_coverage(1U << GUARD_K_WRITE, GUARD_URING_510, sees, sizeof(sees), blind,
+		       sizeof(blind));
+	assert_non_null(strstr(sees, "io_uring WRITE/WRITEV/WRITE_FIXED at submission"));
+	assert_non_null(strstr(blind, "io_uring OPENAT/OPENAT2 (5.10's tracepoints"));
+	guard_coverage(1U << GUARD_K_URING, GUARD_URING_NONE, sees, sizeof(sees), blind,
+		       sizeof(blind));
+	assert_string_equal(sees, "");
+	assert_string_equal(blind, "io_uring (its tracepoints are absent)");
+	guard_coverage(1U << GUARD_K_EXEC, GUARD_URING_FULL, sees, sizeof(sees), blind,
+		       sizeof(blind));
+	assert_null(strstr(sees, "io_uring"));	/* execs are not io_uring's */
+	guard_rules_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_match_and_message),
 		cmocka_unit_test(test_fd_rules),
+		cmocka_unit_test(test_uring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

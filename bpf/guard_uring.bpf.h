@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guard: io_uring, which no syscall rule sees (one io_uring_enter submits many requests,
+ * an SQPOLL thread submits with none). From the io_uring tracepoints (uring_tp.bpf.h):
+ *  - the first request of each process image (tgid and mm: an exec starts a new one) is a
+ *    GUARD_K_URING record, exactly once (one insert into guard_uring_procs);
+ *  - WRITE, WRITEV, WRITE_FIXED, WRITEV_FIXED of a watched file are GUARD_K_WRITE records,
+ *    OPENAT/OPENAT2 GUARD_K_WRITE or GUARD_K_READ by their open flags, as the syscalls'
+ *    opens are, flagged GUARD_F_URING with the opcode in `sys`. 6.1+: at the completion,
+ *    where the request has its file and result (the open's fd); 5.10's completion has no
+ *    request: writes are taken at the submission (the file is set by then, the result is
+ *    not known: GUARD_F_NORES), opens are not seen (their flags are not prepared yet).
+ * A successful IORING_OP_LISTEN (6.11+) marks a network service as listen(2) does (the
+ * shell-from-service rule). A completion in an io-wq worker is named by the process's comm
+ * (the worker's is "iou-wrk-PID"; the tid stays the worker's).
+ */
+#ifndef KSIGHT_GUARD_URING_BPF_H
+#define KSIGHT_GUARD_URING_BPF_H
+
+#include "guard.sys.bpf.h"
+#include "uring_tp.bpf.h"
+
+const volatile bool guard_uring_cqe_arg = false;	/* io_uring_complete(ctx, req, cqe) */
+const volatile bool guard_uring_noreq = false;	/* io_uring_complete(ctx, user_data, ...) */
+
+/* The process images (tgid, mm) that have used io_uring: inserted once (BPF_NOEXIST, which
+ * one thread alone wins: 5.10 has no atomic compare-and-swap); user space deletes a
+ * process's keys at its exit and an image's at the next image's record (arg[1]: mm). */
+struct guard_uring_key {
+	__u32 tgid;
+	__u32 __pad;
+	__u64 mm;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct guard_uring_key);
+	__type(value, __u8);
+} guard_uring_procs SEC(".maps");
+
+/* Files whose writes were found unwatched: (file, dentry), so that a file written many
+ * times is walked once, not at every request. The same file at the same address names the
+ * same dentry: the same path, unless renamed since (a rename the rename rules see; the
+ * syscalls' writes are judged at the open alone). */
+struct guard_uring_fkey {
+	__u64 file;
+	__u64 dentry;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct guard_uring_fkey);
+	__type(value, __u8);
+} guard_uring_clean SEC(".maps");
+
+#define GUARD_UOP_WRITEV 2
+#define GUARD_UOP_WRITE_FIXED 5
+#define GUARD_UOP_OPENAT 18
+#define GUARD_UOP_WRITE 23
+#define GUARD_UOP_OPENAT2 28
+#define GUARD_UOP_LISTEN 57
+#define GUARD_UOP_WRITEV_FIXED 61
+
+/* 6.0+'s per-opcode data of an open, at the start of the request (req->cmd) */
+struct io_open___ks {
+	struct file *file;
+	int dfd;
+	__u32 file_slot;
+	struct filename *filename;
+	struct open_how how;
+} __attribute__((preserve_access_index));
+
+#define GUARD_PF_IO_WORKER 0x10	/* PF_IO_WORKER (5.12+): an io-wq worker or SQPOLL thread */
+
+/* Send @e; from an io_uring worker thread ("iou-wrk-PID", "iou-sqp-PID": the process's
+ * threads since 5.12), named by its process's comm, as the submitter would be. */
+static __always_inline void guard_uring_send(struct guard_event *e, __u64 pid_tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct ks_owner o = {};
+
+	if (!(BPF_CORE_READ(task, flags) & GUARD_PF_IO_WORKER)) {
+		guard_send(e, pid_tgid);
+		return;
+	}
+	o.pid = pid_tgid >> 32;
+	o.tid = (__u32)pid_tgid;
+	o.uid = (__u32)bpf_get_current_uid_gid();
+	o.cgroup = bpf_get_current_cgroup_id();
+	BPF_CORE_READ_STR_INTO(&o.comm, task, group_leader, comm);
+	guard_send_as(e, pid_tgid, &o);
+}
+
+/* A request (@req, or on 5.10 its opcode @op510) from this process: a record if it is its
+ * image's first. The opcode is read only then. */
+static __always_inline void guard_uring_user(struct io_kiocb *req, __u8 op510)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct guard_uring_key k = { .tgid = pid_tgid >> 32 };
+	struct guard_event *e;
+	struct file *f;
+	__u8 one = 1, opcode;
+
+	if (!guard_wants(GUARD_K_URING) || !ks_want(pid_tgid))
+		return;
+	k.mm = (__u64)BPF_CORE_READ(task, mm);
+	/* the common case, a lookup; then the insert only one thread wins */
+	if (bpf_map_lookup_elem(&guard_uring_procs, &k) ||
+	    bpf_map_update_elem(&guard_uring_procs, &k, &one, BPF_NOEXIST))
+		return;
+	opcode = req ? BPF_CORE_READ(req, opcode) : op510;
+	e = guard_begin(GUARD_K_URING, opcode, 0);
+	if (!e)
+		return;
+	e->flags |= GUARD_F_URING;
+	e->arg[0] = opcode;
+	e->arg[1] = k.mm;	/* the key, for user space to delete */
+	f = BPF_CORE_READ(task, mm, exe_file);
+	if (f)
+		e->len = guard_file_path(e->data, f, &e->flags);
+	guard_uring_send(e, pid_tgid);
+}
+
+static __always_inline bool guard_uring_writes(__u8 op)
+{
+	return op == GUARD_UOP_WRITE || op == GUARD_UOP_WRITEV || op == GUARD_UOP_WRITE_FIXED ||
+	       op == GUARD_UOP_WRITEV_FIXED;
+}
+
+/* A write request on file @f (@res: its result; @flags GUARD_F_NORES when unknown). */
+static __always_inline void guard_uring_write(struct file *f, __u8 op, long res, __u32 flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct guard_uring_fkey k = { .file = (__u64)f };
+	struct guard_event *e;
+	__u8 one = 1;
+
+	if (!f || !guard_wants(GUARD_K_WRITE) || !ks_want(pid_tgid))
+		return;
+	k.dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+	if (bpf_map_lookup_elem(&guard_uring_clean, &k))
+		return;
+	e = guard_begin(GUARD_K_WRITE, op, res);
+	if (!e)
+		return;
+	e->flags |= GUARD_F_URING | flags;
+	e->arg[0] = BPF_CORE_READ(f, f_flags);
+	e->len = guard_file_path(e->data, f, &e->flags);
+	if (!e->len || !guard_match(e->data, GUARD_C_CHANGE)) {
+		bpf_map_update_elem(&guard_uring_clean, &k, &one, BPF_ANY);
+		return;
+	}
+	guard_uring_send(e, pid_tgid);
+}
+
+/* 6.0+: an open request that completed with @res (its fd, unless into a fixed slot). */
+static __always_inline void guard_uring_open(struct io_kiocb *req, __u8 op, long res)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct io_open___ks *o = (void *)req;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), flags;
+	bool write;
+	__u32 kind, class;
+	struct guard_event *e;
+	struct file *f;
+
+	if (!bpf_core_type_exists(struct io_open___ks) || res < 0 || !ks_want(pid_tgid))
+		return;
+	if (BPF_CORE_READ(o, file_slot))
+		return;	/* into the fixed-file table: no fd to name it by */
+	flags = BPF_CORE_READ(o, how.flags);
+	write = flags & GUARD_O_WRITE;
+	kind = write ? GUARD_K_WRITE : GUARD_K_READ;
+	class = write ? GUARD_C_CHANGE : GUARD_C_READ;
+	if (!guard_wants(kind))
+		return;
+	f = ks_fd_file(task, res);
+	if (!f || (!write && !guard_leaf_watched(f, class)))
+		return;
+	e = guard_begin(kind, op, res);
+	if (!e)
+		return;
+	e->flags |= GUARD_F_URING;
+	e->arg[0] = flags;
+	e->len = guard_file_path(e->data, f, &e->flags);
+	if (!e->len || !guard_match(e->data, class))
+		return;
+	guard_uring_send(e, pid_tgid);
+}
+
+/* 6.11+: a successful IORING_OP_LISTEN on an inet socket: the process is a network
+ * service, as its listen(2) would have made it (guard_listen). */
+static __always_inline void guard_uring_listen(struct io_kiocb *req)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, one = 1;
+	__u16 family;
+
+	if (!(guard_xflags & GUARD_F_NETPARENT))
+		return;
+	family = guard_sock(ks_uring_file(req), false);
+	if (family == GUARD_AF_INET || family == GUARD_AF_INET6)
+		bpf_map_update_elem(&guard_listeners, &tgid, &one, BPF_ANY);
+}
+
+/* 6.1+: a request, at its submission. */
+static __always_inline void guard_uring_sub_req(struct io_kiocb *req)
+{
+	guard_uring_user(req, 0);
+}
+
+/* 5.10: a request, at its submission; a write's file is known by now. */
+static __always_inline void guard_uring_sub_510(unsigned long long *ctx)
+{
+	struct ks_uring_sub s;
+
+	ks_uring_sub_510(ctx, &s);
+	guard_uring_user(NULL, s.opcode);
+	if (guard_uring_writes(s.opcode))
+		guard_uring_write(ks_uring_file(s.req), s.opcode, 0, GUARD_F_NORES);
+}
+
+/* 6.1+: a completion, with its request. */
+static __always_inline void guard_uring_done(unsigned long long *ctx)
+{
+	struct io_kiocb *req = ks_uring_done_req(ctx, guard_uring_noreq);
+	__u8 op;
+	long res;
+
+	if (!req)
+		return;	/* 5.10: taken at the submission */
+	/* the opcode first: most requests stop here, the result is read only for the rest */
+	op = BPF_CORE_READ(req, opcode);
+	if (!guard_uring_writes(op) && op != GUARD_UOP_OPENAT && op != GUARD_UOP_OPENAT2 &&
+	    op != GUARD_UOP_LISTEN)
+		return;
+	res = ks_uring_done_res(ctx, guard_uring_noreq, guard_uring_cqe_arg);
+	if (guard_uring_writes(op))
+		guard_uring_write(ks_uring_file(req), op, res, 0);
+	else if (op != GUARD_UOP_LISTEN)
+		guard_uring_open(req, op, res);
+	else if (!res)
+		guard_uring_listen(req);
+}
+
+/* Both families, same bodies: the arguments are the tracepoint's, as u64s. */
+#define GUARD_URING_PROGS(kind, sec)                                              \
+	SEC(sec "/io_uring_submit_req")                                           \
+	int guard__uring_req_##kind(unsigned long long *ctx)                      \
+	{                                                                         \
+		guard_uring_sub_req((void *)ctx[0]);                              \
+		return 0;                                                         \
+	}                                                                         \
+	SEC(sec "/io_uring_submit_sqe")                                           \
+	int guard__uring_sqe_##kind(unsigned long long *ctx)                      \
+	{                                                                         \
+		if (ks_uring_has_cqe())                                           \
+			guard_uring_sub_req((void *)ctx[0]);	/* 6.1 */            \
+		else                                                              \
+			guard_uring_sub_510(ctx);                                 \
+		return 0;                                                         \
+	}                                                                         \
+	SEC(sec "/io_uring_complete")                                             \
+	int guard__uring_done_##kind(unsigned long long *ctx)                     \
+	{                                                                         \
+		guard_uring_done(ctx);                                            \
+		return 0;                                                         \
+	}
+
+GUARD_URING_PROGS(btf, "tp_btf")
+GUARD_URING_PROGS(raw, "raw_tp")
+
+#endif

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guarduring: exactly known io_uring requests on one file, for guard's io_uring tests
+ * (liburing). Prints "ready PID", waits for a line on stdin, then:
+ *   guarduring write PATH N    one IORING_OP_OPENAT (O_WRONLY|O_CREAT) of PATH, then N
+ *                              writes of 10 bytes: even-numbered IORING_OP_WRITE, odd
+ *                              IORING_OP_WRITEV through the registered (fixed) file
+ *   guarduring read PATH N     one IORING_OP_OPENAT (O_RDONLY) of PATH, N IORING_OP_READ
+ *   guarduring threads PATH N  N threads with a ring each, 20 NOPs each, all at once
+ *   guarduring exec PATH N     `write`, then exec of itself for `write` again (a new
+ *                              process image in the same process)
+ *   guarduring listen - 1      a TCP socket bound to 127.0.0.1 (syscalls), listening
+ *                              through IORING_OP_LISTEN (6.11+; "nolisten" and exit 0 when
+ *                              the kernel refuses it), then a child runs /bin/sh -c true;
+ *                              prints "child PID"
+ *   guarduring listen - 0      the same without the listen (the benign twin)
+ *   guarduring revshell PORT 0 fd 0 closed, a TCP socket made (it is fd 0) and connected
+ *                              to 127.0.0.1:PORT through IORING_OP_CONNECT (no connect(2),
+ *                              no dup2), then exec of /bin/sh -c 'echo done': a shell
+ *                              reading from a socket
+ * Every result is checked; the fd opened through io_uring is printed ("opened FD") and
+ * closed with close(2). Prints "done" and exits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHECK(x)                                                  \
+	do {                                                      \
+		if (!(x)) {                                       \
+			perror(#x);                               \
+			exit(1);                                  \
+		}                                                 \
+	} while (0)
+
+/* Submit the one request prepared on @ring, wait for it; returns its result. */
+static int run(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	CHECK(io_uring_submit(ring) == 1);
+	CHECK(!io_uring_wait_cqe(ring, &cqe));
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return res;
+}
+
+static int uring_open(struct io_uring *ring, const char *path, int flags)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	io_uring_prep_openat(sqe, AT_FDCWD, path, flags, 0644);
+	return run(ring);
+}
+
+static void do_write(const char *path, int n)
+{
+	struct io_uring ring;
+	char buf[10];
+	int fd;
+
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	fd = uring_open(&ring, path, O_WRONLY | O_CREAT);
+	CHECK(fd >= 0);
+	printf("opened %d\n", fd);
+	CHECK(!io_uring_register_files(&ring, &fd, 1));
+	memset(buf, 'u', sizeof(buf));
+	for (int i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+		struct iovec iov = { buf, sizeof(buf) };
+
+		if (i % 2 == 0) {
+			io_uring_prep_write(sqe, fd, buf, sizeof(buf), (__u64)i * sizeof(buf));
+		} else {
+			io_uring_prep_writev(sqe, 0, &iov, 1, (__u64)i * sizeof(buf));
+			sqe->flags |= IOSQE_FIXED_FILE;
+		}
+		CHECK(run(&ring) == sizeof(buf));
+	}
+	io_uring_queue_exit(&ring);
+	CHECK(!close(fd));
+}
+
+static void do_read(const char *path, int n)
+{
+	struct io_uring ring;
+	char buf[10];
+	int fd;
+
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	fd = uring_open(&ring, path, O_RDONLY);
+	CHECK(fd >= 0);
+	printf("opened %d\n", fd);
+	for (int i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		io_uring_prep_read(sqe, fd, buf, sizeof(buf), (__u64)i * sizeof(buf));
+		CHECK(run(&ring) >= 0);
+	}
+	io_uring_queue_exit(&ring);
+	CHECK(!close(fd));
+}
+
+static pthread_barrier_t start;
+
+static void *nops(void *arg)
+{
+	struct io_uring ring;
+
+	(void)arg;
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	pthread_barrier_wait(&start);
+	for (int i = 0; i < 20; i++) {
+		io_uring_prep_nop(io_uring_get_sqe(&ring));
+		CHECK(run(&ring) == 0);
+	}
+	io_uring_queue_exit(&ring);
+	return NULL;
+}
+
+static void do_threads(int n)
+{
+	pthread_t t[64];
+
+	CHECK(n > 0 && n <= 64);
+	CHECK(!pthread_barrier_init(&start, NULL, n));
+	for (int i = 0; i < n; i++)
+		CHECK(!pthread_create(&t[i], NULL, nops, NULL));
+	for (int i = 0; i < n; i++)
+		CHECK(!pthread_join(t[i], NULL));
+}
+
+#define OP_LISTEN 57	/* IORING_OP_LISTEN (6.11), newer than Debian 12's liburing */
+
+static void do_listen(int really)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct io_uring ring;
+	int fd, res, st;
+	pid_t child;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	if (really) {
+		io_uring_prep_rw(OP_LISTEN, io_uring_get_sqe(&ring), fd, NULL, 4, 0);
+		res = run(&ring);
+		if (res == -EINVAL || res == -EOPNOTSUPP) {
+			printf("nolisten\n");
+			exit(0);
+		}
+		CHECK(res == 0);
+	} else {
+		io_uring_prep_nop(io_uring_get_sqe(&ring));
+		CHECK(run(&ring) == 0);
+	}
+	fflush(stdout);
+	child = fork();
+	CHECK(child >= 0);
+	if (!child) {
+		execl("/bin/sh", "sh", "-c", "true", (char *)NULL);
+		_exit(127);
+	}
+	CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && !WEXITSTATUS(st));
+	printf("child %d\n", (int)child);
+	io_uring_queue_exit(&ring);
+	close(fd);
+}
+
+static void do_revshell(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct io_uring ring;
+
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	CHECK(!close(0));
+	CHECK(socket(AF_INET, SOCK_STREAM, 0) == 0);
+	io_uring_prep_connect(io_uring_get_sqe(&ring), 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK(run(&ring) == 0);
+	io_uring_queue_exit(&ring);
+	printf("connected\n");
+	fflush(stdout);
+	execl("/bin/sh", "sh", "-c", "echo done", (char *)NULL);
+	perror("execl");
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	char line[16];
+	int n;
+
+	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "again"))) {
+		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell "
+			"PATH N\n");
+		return 2;
+	}
+	n = atoi(argv[3]);
+	if (argc == 4) {	/* not the exec'd image: wait for the go */
+		printf("ready %d\n", (int)getpid());
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	}
+	if (!strcmp(argv[1], "write") || !strcmp(argv[1], "exec"))
+		do_write(argv[2], n);
+	else if (!strcmp(argv[1], "read"))
+		do_read(argv[2], n);
+	else if (!strcmp(argv[1], "threads"))
+		do_threads(n);
+	else if (!strcmp(argv[1], "listen"))
+		do_listen(n);
+	else if (!strcmp(argv[1], "revshell"))
+		do_revshell(atoi(argv[2]));
+	else
+		return 2;
+	if (!strcmp(argv[1], "exec")) {
+		fflush(stdout);
+		execl("/proc/self/exe", argv[0], "write", argv[2], argv[3], "again", (char *)NULL);
+		perror("execl");
+		return 1;
+	}
+	printf("done\n");
+	return 0;
+}
