@@ -53,21 +53,11 @@ run_config()
 	printf '  round %d  %-48s %8s ns/request%s\n' "$r" "${NAMES[$i]}" "${ns:--}" "$note"
 }
 
-for ((r = 1; r <= ROUNDS; r++)); do
-	for ((k = 0; k < ${#NAMES[@]}; k++)); do
-		run_config $(((k + r - 1) % ${#NAMES[@]})) "$r"
-	done
-done
+rotate_rounds run_config
 
 echo
 echo "1-byte io_uring read of /dev/zero ($BATCH per io_uring_enter), ns per request," \
 	"median of $ROUNDS rounds (CPU $CPU)"
-echo "| tracer | ns/request | vs untraced | rounds |"
-echo "| --- | ---: | ---: | --- |"
-base=$(median ${NS[0]})
-for ((i = 0; i < ${#NAMES[@]}; i++)); do
-	m=$(median ${NS[$i]})
-	echo "| ${NAMES[$i]} | $m | $(ratio "$m" "$base")x |${NS[$i]} |"
-done
+median_table tracer ns/request
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the end"
 [ ${#FAILS[@]} -eq 0 ] || { printf 'FAILED: %s\n' "${FAILS[@]}"; exit 1; }

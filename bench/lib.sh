@@ -294,6 +294,34 @@ row()
 	echo "$out"
 }
 
+# rotate_rounds FUNC: FUNC I R for each configuration I of NAMES in each round R of ROUNDS,
+# the order rotating from round to round (a drift in the machine falls on every one).
+rotate_rounds()
+{
+	local r k
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for ((k = 0; k < ${#NAMES[@]}; k++)); do
+			"$1" $(((k + r - 1) % ${#NAMES[@]})) "$r"
+		done
+	done
+}
+
+# median_table WHAT UNIT: a row per configuration of NAMES: the median of its NS values,
+# its ratio to the first configuration's (untraced), and every round's value.
+median_table()
+{
+	local i m base
+	echo "| $1 | $2 | vs untraced | rounds |"
+	echo "| --- | ---: | ---: | --- |"
+	# shellcheck disable=SC2086
+	base=$(median ${NS[0]})
+	for ((i = 0; i < ${#NAMES[@]}; i++)); do
+		# shellcheck disable=SC2086
+		m=$(median ${NS[$i]})
+		echo "| ${NAMES[$i]} | $m | $(ratio "$m" "$base")x |${NS[$i]} |"
+	done
+}
+
 # bench_finish: the failure list and the exit status.
 bench_finish()
 {
