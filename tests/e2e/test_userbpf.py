@@ -317,7 +317,13 @@ def test_tcp_example_equals_the_kernels_count(objs, nspair):
         assert k.stop() == 0, k.stderr
     assert delta > 0, "nothing was dropped: the rule did not apply"
     total = port_total(got)
-    assert total == delta or (misses and total < delta), (delta, misses, body)
+    # a retransmission that failed in the transmit is in RetransSegs (counted before it),
+    # one refused earlier is not (test_tcp_retrans.py): the failed segments bound the gap
+    failed = sum(v for (name, lab), v in got.items()
+                 if name == "ksight_tcp_retrans_failed_segs_total" and
+                 dict(lab).get("rport") == str(lossy))
+    assert (total == delta or (misses and total < delta) or
+            total <= delta <= total + failed), (delta, misses, failed, body)
     assert got.get(("ksight_tcp_retrans_segs_total",
                     L(rport=str(lossy), state="ESTABLISHED")), 0) > 0, body
     assert not [s for s in got if dict(s[1]).get("rport") == str(control)], body
