@@ -264,24 +264,41 @@ static __always_inline void udp_dns_out(const struct udp_dgram *d, __u64 pid_tgi
 	ks_submit(e);
 }
 
-/* One datagram of @len bytes on @sk, to or from the address at @ua (0: the peer). */
-static __always_inline void udp_dgram(struct sock *sk, bool tx, __u64 len, __u64 ua,
-				      __u64 buf, __u64 buflen, __u64 pid_tgid)
+#define UDP_DGRAM_TX (1ULL << 63)	/* udp_dgram_g's @txlen: sent, not received */
+
+/*
+ * One datagram of @txlen's bytes (UDP_DGRAM_TX set: sent) on socket @sock, to or from the
+ * address at @ua (0: the peer), its first bytes at @buf (@buflen of them). A global
+ * function with scalar arguments: the verifier checks it once, not at each of its six
+ * call sites (one in sendmmsg's loop of UDP_MMSG_MAX): 283k instructions processed before,
+ * the agent's slowest start (bench/RESULTS.md 41). Returns 0.
+ */
+__noinline int udp_dgram_g(__u64 sock, __u64 txlen, __u64 ua, __u64 buf, __u64 buflen)
 {
+	struct sock *sk = (struct sock *)sock;
+	bool tx = txlen & UDP_DGRAM_TX;
+	__u64 len = txlen & ~UDP_DGRAM_TX, pid_tgid = bpf_get_current_pid_tgid();
 	struct udp_dgram d = { .sk = sk, .tx = tx, .len = len, .buf = buf, .buflen = buflen };
 
 	d.lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	udp_peer(&d, ua);
 	if (udp_port && d.lport != udp_port && d.rport != udp_port)
-		return;
+		return 0;
 	if (udp_family && d.family != udp_family)
-		return;
+		return 0;
 	if (udp_addr_family && !udp_addr_wanted(&d))
-		return;
+		return 0;
 	if (udp_count)
 		udp_count_dgram(&d, pid_tgid);
 	if (udp_dns)
 		udp_dns_out(&d, pid_tgid);
+	return 0;
+}
+
+static __always_inline void udp_dgram(struct sock *sk, bool tx, __u64 len, __u64 ua,
+				      __u64 buf, __u64 buflen)
+{
+	udp_dgram_g((__u64)sk, len | (tx ? UDP_DGRAM_TX : 0), ua, buf, buflen);
 }
 
 /* The first iovec of @iov (user memory): where a datagram's first bytes are. */
@@ -297,17 +314,16 @@ static __always_inline void udp_first_iov(__u64 iov, __u64 cnt, __u64 *buf, __u6
 }
 
 static __always_inline void udp_msg(struct sock *sk, bool tx, __u64 len,
-				    const struct ks_umsghdr *m, __u64 pid_tgid)
+				    const struct ks_umsghdr *m)
 {
 	__u64 buf, buflen;
 
 	udp_first_iov(m->iov, m->iovlen, &buf, &buflen);
-	udp_dgram(sk, tx, len, m->namelen ? m->name : 0, buf, buflen, pid_tgid);
+	udp_dgram(sk, tx, len, m->namelen ? m->name : 0, buf, buflen);
 }
 
 /* sendmmsg/recvmmsg: @n messages went through, each with its own length and address. */
-static __always_inline void udp_mmsg(struct sock *sk, bool tx, __u64 vec, __u64 n,
-				     __u64 pid_tgid)
+static __always_inline void udp_mmsg(struct sock *sk, bool tx, __u64 vec, __u64 n)
 {
 	for (__u32 i = 0; i < UDP_MMSG_MAX; i++) {
 		struct ks_ummsghdr m;
@@ -318,7 +334,7 @@ static __always_inline void udp_mmsg(struct sock *sk, bool tx, __u64 vec, __u64 
 			udp_lost_n(UDP_EV_FLOW, n - i);
 			return;
 		}
-		udp_msg(sk, tx, m.len, &m.hdr, pid_tgid);
+		udp_msg(sk, tx, m.len, &m.hdr);
 	}
 	if (n > UDP_MMSG_MAX)
 		udp_lost_n(UDP_EV_FLOW, n - UDP_MMSG_MAX);
@@ -365,16 +381,16 @@ static __always_inline void udp_sys_exit(void *ctx, const struct ks_sys_call *c,
 	switch (c->id) {
 	case __NR_read:
 	case __NR_write:
-		udp_dgram(sk, tx, ret, 0, a[1], a[2], pid_tgid);
+		udp_dgram(sk, tx, ret, 0, a[1], a[2]);
 		return;
 	case __NR_readv:
 	case __NR_writev:
 		udp_first_iov(a[1], a[2], &buf, &len);
-		udp_dgram(sk, tx, ret, 0, buf, len, pid_tgid);
+		udp_dgram(sk, tx, ret, 0, buf, len);
 		return;
 	case __NR_sendto:
 	case __NR_recvfrom:
-		udp_dgram(sk, tx, ret, a[4], a[1], a[2], pid_tgid);
+		udp_dgram(sk, tx, ret, a[4], a[1], a[2]);
 		return;
 	case __NR_sendmsg:
 	case __NR_recvmsg:
@@ -382,11 +398,11 @@ static __always_inline void udp_sys_exit(void *ctx, const struct ks_sys_call *c,
 			ks_lost(UDP_EV_FLOW);
 			return;
 		}
-		udp_msg(sk, tx, ret, &m, pid_tgid);
+		udp_msg(sk, tx, ret, &m);
 		return;
 	case __NR_sendmmsg:
 	case __NR_recvmmsg:
-		udp_mmsg(sk, tx, a[1], ret, pid_tgid);
+		udp_mmsg(sk, tx, a[1], ret);
 		return;
 	}
 }
