@@ -19,6 +19,7 @@
 #include "core/path.h"
 #include "guard.skel.h"
 #include "guard.h"
+#include "modules/guard_alert.h"
 #include "modules/guard_net.h"
 #include "modules/guard_index.h"
 #include "modules/guard_rules.h"
@@ -210,54 +211,6 @@ static const struct ks_evtype guard_types[] = {
 	{ 0 },
 };
 
-static void kinds_text(uint32_t kinds, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = 0;
-	if (!kinds) {
-		snprintf(buf, len, "any");
-		return;
-	}
-	for (uint32_t k = 0; k < GUARD_K_N && o < len; k++)
-		if (kinds & (1U << k))
-			o += snprintf(buf + o, len - o, "%s%s", o ? "," : "", guard_kind_name(k));
-}
-
-/* --list-rules: before anything is loaded, root not needed. */
-static void list_rules(const struct guard_state *st, bool json)
-{
-	char kinds[256], sees[1024], blind[1024];
-	/* nothing is loaded: what the io_uring slot would see, from the kernel's BTF */
-	struct btf *btf = btf__load_vmlinux_btf();
-	struct ks_uring_shape sh = ks_uring_detect(libbpf_get_error(btf) ? NULL : btf);
-	int uring = !sh.any ? GUARD_URING_NONE : sh.noreq ? GUARD_URING_510 : GUARD_URING_FULL;
-
-	if (!libbpf_get_error(btf))
-		btf__free(btf);
-	if (!json)
-		printf("%-24s %-8s %-3s %-40s %s\n", "RULE", "SEVERITY", "ON", "EVENTS", "FROM");
-	for (size_t i = 0; i < st->rules.n; i++) {
-		const struct guard_rule *r = &st->rules.r[i];
-
-		kinds_text(r->kinds, kinds, sizeof(kinds));
-		guard_coverage(r->kinds, uring, sees, sizeof(sees), blind, sizeof(blind));
-		if (json) {
-			/* names, events and origins are ours or the rule file's, plain text but
-			 * for the origin's file name: written as JSON only when printable */
-			printf("{\"type\":\"rule\",\"rule\":\"%s\",\"severity\":\"%s\","
-			       "\"enabled\":%s,\"events\":\"%s\",\"sees\":\"%s\",\"blind\":\"%s\"}\n",
-			       r->name, guard_sev_name(r->sev), r->enabled ? "true" : "false",
-			       kinds, sees, blind);
-			continue;
-		}
-		printf("%-24s %-8s %-3s %-40s %s\n", r->name, guard_sev_name(r->sev),
-		       r->enabled ? "yes" : "no", kinds, r->origin);
-		printf("    sees: %s\n    not seen: %s\n", sees, blind);
-	}
-	fflush(stdout);
-}
-
 static bool printable(const char *s)
 {
 	for (; *s; s++)
@@ -296,7 +249,7 @@ static int guard_configure(void *state, const struct ks_common *common, char *er
 		return -1;
 	}
 	if (st->list) {
-		list_rules(st, common->json);
+		guard_list_rules(&st->rules, common->json);
 		exit(0);
 	}
 	if (st->reserve_size & (st->reserve_size - 1)) {
@@ -505,81 +458,6 @@ static void guard_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, 
 		check_lost(st, false);
 }
 
-/* A kernel path, cleaned (a relative name joined in the kernel keeps "." and ".."). */
-static void clean(const char *p, size_t n, char *out, size_t len)
-{
-	n = strnlen(p, n);
-	if (!n) {
-		out[0] = 0;
-		return;
-	}
-	if (p[0] != '/') {	/* "memfd:NAME" */
-		snprintf(out, len, "%.*s", (int)n, p);
-		return;
-	}
-	ks_path_join(NULL, 0, false, p, n, out, len, NULL);
-}
-
-static void alert(struct ks_ctx *ctx, struct guard_state *st, const struct guard_rule *r,
-		  const struct guard_view *v, const struct guard_event *e)
-{
-	const char *lbl[2] = { r->name, guard_sev_name(r->sev) };
-	size_t lens[2] = { strlen(lbl[0]), strlen(lbl[1]) };
-	char msg[1024], sees[1024], blind[1024];
-	const struct ks_hdr *h = &e->hdr;
-	struct ks_rec rec;
-	size_t n;
-
-	ks_counter_add(ks_metric_getn(st->m_alerts, lbl, lens), 1);
-	if (!ks_ctx_streaming(ctx))
-		return;
-	n = guard_message(r, v, h->pid, msg, sizeof(msg));
-	guard_coverage(1U << v->kind, st->uring_cov, sees, sizeof(sees), blind, sizeof(blind));
-	ks_rec_init(&rec, "alert", h);
-	ks_rec_str(&rec, "severity", "SEVERITY", -8, lbl[1], lens[1]);
-	ks_rec_str(&rec, "rule", "RULE", -22, r->name, lens[0]);
-	ks_rec_uint(&rec, NULL, "PID", 7, h->pid);
-	ks_rec_kstr(&rec, NULL, "COMM", -16, h->comm, sizeof(h->comm), false);
-	ks_rec_uint(&rec, "uid", "UID", 6, h->uid);
-	ks_rec_str(&rec, "event", NULL, 0, guard_kind_name(v->kind), strlen(guard_kind_name(v->kind)));
-	ks_rec_kstr(&rec, "message", "MESSAGE", 0, msg, n, false);
-	ks_rec_kstr(&rec, "path", NULL, 0, v->path, strlen(v->path), e->flags & GUARD_F_CUT);
-	if (*v->path2)
-		ks_rec_kstr(&rec, "path2", NULL, 0, v->path2, strlen(v->path2), false);
-	ks_rec_int(&rec, "ret", NULL, 0, e->ret);
-	ks_rec_uint(&rec, "euid", NULL, 0, e->euid);
-	ks_rec_uint(&rec, "ppid", NULL, 0, e->ppid);
-	ks_rec_kstr(&rec, "parent", NULL, 0, e->pcomm, sizeof(e->pcomm), false);
-	ks_rec_kstr(&rec, "exe", NULL, 0, v->exe, strlen(v->exe), false);
-	for (size_t i = 0; i < 3; i++)
-		ks_rec_uint(&rec, i == 0 ? "arg0" : i == 1 ? "arg1" : "arg2", NULL, 0, e->arg[i]);
-	ks_rec_add(&rec, "memfd", NULL, 0, KS_V_BOOL)->u = !!(e->flags & GUARD_F_MEMFD);
-	ks_rec_add(&rec, "setuid", NULL, 0, KS_V_BOOL)->u = !!(e->flags & GUARD_F_SETUID);
-	if (v->peer && *v->peer)
-		ks_rec_str(&rec, "peer", NULL, 0, v->peer, strlen(v->peer));
-	if (e->kind == GUARD_K_EXEC || e->kind == GUARD_K_DUP)
-		ks_rec_uint(&rec, "sockfds", NULL, 0, e->sockfds & 7);
-	if (v->target)
-		ks_rec_uint(&rec, "target", NULL, 0, v->target);
-	/* how it was seen: a syscall, or an io_uring request (its opcode) */
-	if (e->flags & GUARD_F_URING) {
-		const char *op = ks_uring_op_short(e->sys);
-		char num[16];
-
-		if (!op)
-			snprintf(num, sizeof(num), "op%u", e->sys), op = num;
-		ks_rec_str(&rec, "via", NULL, 0, "io_uring", 8);
-		ks_rec_str(&rec, "opcode", NULL, 0, op, strlen(op));
-		ks_rec_add(&rec, "result_known", NULL, 0, KS_V_BOOL)->u =
-			!(e->flags & GUARD_F_NORES);
-	} else if (e->kind < GUARD_K_AUTH) {
-		ks_rec_str(&rec, "via", NULL, 0, "syscall", 7);
-	}
-	ks_rec_str(&rec, "sees", NULL, 0, sees, strlen(sees));
-	ks_rec_str(&rec, "blind", NULL, 0, blind, strlen(blind));
-	ks_emit(ctx, &rec);
-}
-
 static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
 	const struct guard_event *e = (const void *)h;
@@ -599,8 +477,8 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		check_lost(st, false);
 	if (e->kind == GUARD_K_URING && e->arg[1])
 		uring_forget(st, h->pid, e->arg[1]);
-	clean(e->data, e->len, path, sizeof(path));
-	clean(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
+	guard_clean_path(e->data, e->len, path, sizeof(path));
+	guard_clean_path(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
 	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, h->comm);
 	snprintf(parent, sizeof(parent), "%.*s", TASK_COMM_LEN, e->pcomm);
 	p = ks_ident__lookup(ks_ctx_ident(ctx), h);
@@ -630,7 +508,7 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 			 e->arg[1] == GUARD_MW_VM ? "" : path);
 	n = guard_index_match(st->index, &v, st->hits, NULL);
 	for (size_t i = 0; i < n; i++)
-		alert(ctx, st, &st->rules.r[st->hits[i]], &v, e);
+		guard_alert(ctx, st->m_alerts, st->uring_cov, &st->rules.r[st->hits[i]], &v, e);
 }
 
 static void guard_fini(void *state)

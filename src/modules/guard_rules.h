@@ -120,4 +120,8 @@ int guard_message_check(const char *s, char *err, size_t len);
 size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uint32_t pid,
 		     char *out, size_t len);
 
+/* --list-rules: @rules as a table, or JSON lines, with what each sees and not on this
+ * kernel (its io_uring tracepoints read from its BTF). Nothing loaded, root not needed. */
+void guard_list_rules(const struct guard_rules *rules, bool json);
+
 #endif
