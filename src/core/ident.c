@@ -174,7 +174,7 @@ static void reset(struct ks_ident *id, struct pent *e)
 	memset(&e->p, 0, sizeof(e->p));
 	e->p.pid = pid;
 	e->serial = ++id->serial;
-	e->pending = e->want_exe = false;
+	e->pending = e->want_exe = e->exe_read = false;
 	e->retry_ts = e->exit_ts = 0;
 	ks_dlist_del(&e->link);
 	ks_dlist_add_tail(&id->live, &e->link);

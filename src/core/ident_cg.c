@@ -295,7 +295,7 @@ const char *ks_ident__cgroup_service(struct ks_ident *id, uint64_t cgid)
 void ks_ident__describe(struct ks_ident *id, const struct ks_hdr *h, struct ks_service *out)
 {
 	const struct ks_proc *p = ks_ident__lookup(id, h);
-	const struct pent *e = (const struct pent *)p;
+	struct pent *e = (struct pent *)p;	/* the cache's own entry */
 	uint64_t now = h->ts;
 	struct cgent *cg;
 
@@ -304,6 +304,13 @@ void ks_ident__describe(struct ks_ident *id, const struct ks_hdr *h, struct ks_s
 	cg = out->cgroup ? ident_cg_get(id, out->cgroup, now) : NULL;
 	if (cg && cg->state == CG_KNOWN)
 		out->cgroup_path = cg->path;
+	/* A process not loaded yet would be named by its comm until the worker has read it,
+	 * then by its executable ("python3", then "python3.11"): one service split in two.
+	 * Its executable is read here once instead (a readlink, once per new process). */
+	if (e && !e->exe && !e->exe_read && !e->p.exited && e->p.state != KS_PROC_FULL) {
+		e->exe_read = true;
+		e->p.exe = e->exe = ks_proc_exe(&id->env, e->p.pid);
+	}
 	if (cg && cg->svc) {
 		out->name = cg->svc;
 		out->kind = cg->kind;

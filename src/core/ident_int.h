@@ -83,6 +83,7 @@ struct pent {
 	bool pending;		/* a load is queued */
 	bool want_exe;		/* exec'd by a path that does not name the file (relative,
 				 * /proc/self/exe): its load only brings the resolved exe */
+	bool exe_read;		/* describe() read /proc/PID/exe itself, once (see there) */
 	uint8_t svc_kind;	/* of svc */
 	char *exe, *args, *cgpath, *svc;	/* owned; svc: named by cgpath, or NULL */
 };
@@ -121,6 +122,8 @@ void ident_publish(struct ks_ident *id, uint64_t serial, struct ks_proc_load *l)
 /* Read /proc/@pid into @out (found false when gone). Blocks: the worker's. Returns 0 or
  * -ENOMEM. */
 int ks_proc_load(const struct ks_ident_env *env, uint32_t pid, struct ks_proc_load *out);
+/* /proc/PID/exe's target (malloc'd), or NULL (gone, a kernel thread; errno ENOMEM: no memory). */
+char *ks_proc_exe(const struct ks_ident_env *env, uint32_t pid);
 void ks_proc_load_free(struct ks_proc_load *l);
 /* Queue a load for @e (its pending flag and the counters follow). Returns 0 or -EAGAIN. */
 int ident_queue_load(struct ks_ident *id, struct pent *e);

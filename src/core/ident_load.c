@@ -42,6 +42,19 @@ void ks_proc_load_free(struct ks_proc_load *l)
 	l->exe = l->args = l->cgpath = NULL;
 }
 
+char *ks_proc_exe(const struct ks_ident_env *env, uint32_t pid)
+{
+	char path[160], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", env->proc_root, pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	return strdup(buf);
+}
+
 /* The process's cgroup: v2, else the v1 name=systemd one (units without cgroup2). */
 static void load_cgroup(const struct ks_ident_env *env, uint32_t pid, struct ks_proc_load *out)
 {
@@ -81,13 +94,8 @@ int ks_proc_load(const struct ks_ident_env *env, uint32_t pid, struct ks_proc_lo
 	snprintf(path, sizeof(path), "%s/%u/status", env->proc_root, pid);
 	if (ks_read_file(path, buf, sizeof(buf)) > 0)
 		ks_parse_status_uid(buf, &out->uid);
-	snprintf(path, sizeof(path), "%s/%u/exe", env->proc_root, pid);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = 0;
-		if (!(out->exe = strdup(buf)))
-			goto oom;
-	}
+	if (!(out->exe = ks_proc_exe(env, pid)) && errno == ENOMEM)
+		goto oom;
 	snprintf(path, sizeof(path), "%s/%u/cmdline", env->proc_root, pid);
 	/* MAX bytes of arguments and their final NUL are not cut; a byte more is */
 	n = ks_read_file(path, buf, KS_IDENT_ARGS_MAX + 3);

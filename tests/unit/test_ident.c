@@ -21,7 +21,11 @@ static void test_lookup_then_loaded(void **state)
 	assert_int_equal(p->pid, 100);
 	assert_string_equal(p->comm, "nginx: worker");
 	assert_null(p->exe);
-	assert_string_equal(ks_ident__service(id, &h), "nginx: worker");	/* the comm */
+	/* not loaded yet: its executable, read at once (not the comm, which would name
+	 * the same process apart until the load came) */
+	assert_string_equal(ks_ident__service(id, &h), "nginx");
+	assert_string_equal(p->exe, "/usr/sbin/nginx");
+	assert_int_equal(p->state, KS_PROC_PARTIAL);
 	assert_int_equal(stats(id).misses, 1);
 	assert_int_equal(stats(id).queued, 1);
 

@@ -31,9 +31,9 @@ static void test_service(void **state)
 	fake_proc(100, "nginx", 1, 0, 1, "/usr/sbin/nginx-bin", NULL, 0);
 	fake_proc(200, "worker", 1, 0, 1, NULL, NULL, 0);
 
-	/* nothing resolved yet: the record's comm */
-	assert_string_equal(service(id, 100, nginx, &s), "rec-comm");
-	assert_int_equal(s.kind, KS_SVC_COMM);
+	/* nothing resolved yet: the executable, read at once (not the record's comm) */
+	assert_string_equal(service(id, 100, nginx, &s), "nginx-bin");
+	assert_int_equal(s.kind, KS_SVC_EXE);
 	assert_null(s.cgroup_path);
 	assert_int_equal(stats(id).cg_queued, 1);
 	ks_worker__drain(w);	/* the process and the walk */
