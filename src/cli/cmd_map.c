@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common_opts.h"
 #include "core/opts.h"
+#include "sink/http_conn.h"
 #include "sink/map.h"
 #include "sink/store.h"
 
@@ -20,7 +21,8 @@ struct map_opts {
 	const char *db;
 	const char *since;
 	const char *diff;
-	bool json, dot, mermaid;
+	const char *prometheus;
+	bool json, dot, mermaid, by_host, totals;
 };
 
 #define OFF(f) offsetof(struct map_opts, f)
@@ -32,6 +34,14 @@ static const struct ks_opt map_opts[] = {
 	  "30s, 10m, 1h, 7d (default 1h)" },
 	{ "diff", 0, KS_OPT_STR, OFF(diff), "DUR", "compare [now-since, now-DUR) with the last "
 	  "DUR: edges that appeared, disappeared, or whose rate or p99 changed 3x" },
+	{ "prometheus", 0, KS_OPT_STR, OFF(prometheus), "URL", "the fleet's map from this "
+	  "Prometheus server, which scrapes the agents (http://HOST:9090), instead of a store",
+	  0, 1024 },
+	{ "by-host", 0, KS_OPT_FLAG, OFF(by_host), NULL, "--prometheus: a node per service and "
+	  "host, SERVICE@HOST (host: the agent's --host-label, else Prometheus' instance)" },
+	{ "totals", 0, KS_OPT_FLAG, OFF(totals), NULL, "--prometheus: the counters as they are "
+	  "(every session since each agent started, exact) instead of their increase over "
+	  "--since (extrapolated by Prometheus, rounded)" },
 	{ "json", 0, KS_OPT_FLAG, OFF(json), NULL, "one JSON object" },
 	{ "dot", 0, KS_OPT_FLAG, OFF(dot), NULL, "Graphviz DOT (ksight map --dot | dot -Tsvg)" },
 	{ "mermaid", 0, KS_OPT_FLAG, OFF(mermaid), NULL, "a Mermaid flowchart" },
@@ -46,6 +56,9 @@ static const char usage[] =
 	"  ksight map --since 1h --diff 10m   # what appeared, disappeared or changed in the\n"
 	"                                     # last 10 minutes against the 50 before\n"
 	"  ksight map --db /srv/k.db          # another agent's store\n"
+	"  ksight map --prometheus http://prom:9090 --by-host\n"
+	"                                     # the fleet: every agent Prometheus scrapes\n"
+	"                                     # (each ksight run --host-label NAME)\n"
 	"\n"
 	"Edges are client service -> server service (or ADDR:PORT outside the machine) from\n"
 	"the TCP sessions the agent saw close (ksight run keeps them in its store): both ends\n"
@@ -99,6 +112,36 @@ static int diff(sqlite3 *db, const struct ks_map_win *a, const struct ks_map_win
 	return rc;
 }
 
+/* --prometheus: the fleet's map (sink/map_prom.c). */
+static int fleet(const struct map_opts *o, uint64_t since_s, enum ks_map_form form)
+{
+	struct ks_map_win w = { .to_ns = now_ns() };
+	char err[KS_ERR_LEN + 256];
+	struct ks_svcmap m;
+	struct ks_buf out;
+	int rc;
+
+	w.from_ns = o->totals ? w.to_ns : w.to_ns - (int64_t)since_s * 1000000000LL;
+	if (ks_svcmap__init(&m) || ks_buf_init(&out, 1, 1 << 16)) {
+		fprintf(stderr, "ksight map: out of memory\n");
+		ks_svcmap__free(&m);
+		return 1;
+	}
+	rc = ks_map_prom_load(o->prometheus, o->totals ? 0 : since_s, o->by_host, w.to_ns, &m,
+			      err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "ksight map: %s\n", err);
+		rc = 1;
+	} else {
+		ks_map_render(&out, &m, &w, form);
+	}
+	if (ks_buf_flush(&out) && !rc)
+		rc = 1;
+	ks_buf_free(&out);
+	ks_svcmap__free(&m);
+	return rc;
+}
+
 int cmd_map(int argc, char **argv)
 {
 	struct map_opts o = { 0 };
@@ -146,12 +189,35 @@ int cmd_map(int argc, char **argv)
 			"splits that window\n", o.diff, (unsigned long long)since_s);
 		return 2;
 	}
+	if (o.prometheus) {	/* bad input before anything is asked */
+		struct ks_http_url u;
+
+		if (ks_http_url_parse("--prometheus", "/", o.prometheus, &u, err, sizeof(err))) {
+			fprintf(stderr, "ksight map: %s\n", err);
+			return 2;
+		}
+	}
+	if (o.prometheus && o.diff) {
+		fprintf(stderr, "ksight map: --diff reads a store, not --prometheus\n");
+		return 2;
+	}
+	if ((o.by_host || o.totals) && !o.prometheus) {
+		fprintf(stderr, "ksight map: --%s goes with --prometheus\n",
+			o.by_host ? "by-host" : "totals");
+		return 2;
+	}
+	if (o.totals && o.since) {
+		fprintf(stderr, "ksight map: --totals and --since exclude each other\n");
+		return 2;
+	}
 	if (o.diff && (o.dot || o.mermaid)) {
 		fprintf(stderr, "ksight map: --diff prints a table or --json, not a graph\n");
 		return 2;
 	}
 	form = o.json ? KS_MAP_JSON : o.dot ? KS_MAP_DOT : o.mermaid ? KS_MAP_MERMAID :
 	       KS_MAP_TABLE;
+	if (o.prometheus)
+		return fleet(&o, since_s, form);
 	db = ks_store_db_open_ro(o.db ? o.db : ks_store_default_path(), err, sizeof(err));
 	if (!db) {
 		fprintf(stderr, "ksight map: %s\n", err);

@@ -20,6 +20,7 @@
 #include "sink/map_api.h"
 #include "modules/metrics.h"
 #include "sink/prom.h"
+#include "sink/prom_text.h"
 #include "sink/store.h"
 
 static const char usage[] =
@@ -51,6 +52,8 @@ static const char usage[] =
 	"  ksight run --otlp http://127.0.0.1:4318/v1/metrics\n"
 	"                                    # also push the metrics to an OTLP receiver\n"
 	"  ksight run --idle 2m              # /api/map: edges idle for 2 minutes drop out\n"
+	"  ksight run --host-label web-3     # host=\"web-3\" on every series: one Prometheus,\n"
+	"                                    # many hosts (ksight map --prometheus URL)\n"
 	"Here rw counts reads and writes in the kernel (as rw --summary); ksight rw streams "
 	"them.\nPrometheus: http://" KS_PROM_LISTEN_DEFAULT "/metrics by default, updated at "
 	"the end of each interval.\nStore: " KS_STORE_DEFAULT " (or $" KS_STORE_ENV "), 0600, "
@@ -73,14 +76,15 @@ struct run_opts {
 	const char *config;	/* --config FILE (read by run_config.c) */
 	bool print_config;	/* --print-config */
 	const char *idle;	/* --idle DUR: the live map's window */
+	const char *host_label;	/* --host-label NAME */
 	bool no[KS_MOD_MAX];	/* --no-MODULE, by registry index */
 };
 
 /* --modules, --listen, --bpf-stats, --bpf, then one --no-MODULE per module of the registry. */
 static const struct ks_opt *run_table(void)
 {
-	/* the 16 options below, a --no-MODULE per module, the end */
-	static struct ks_opt t[KS_MOD_MAX + 17];
+	/* the 17 options below, a --no-MODULE per module, the end */
+	static struct ks_opt t[KS_MOD_MAX + 18];
 	static const char *const encodings[] = { "json", "protobuf", NULL };
 	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
 	int k = 0;
@@ -139,6 +143,11 @@ static const struct ks_opt *run_table(void)
 	t[k++] = (struct ks_opt){ "idle", 0, KS_OPT_STR, offsetof(struct run_opts, idle), "DUR",
 				  "/api/map: edges with no session closed for DUR drop out "
 				  "(default 10m; docs/map.md)" };
+	t[k++] = (struct ks_opt){ "host-label", 0, KS_OPT_STR,
+				  offsetof(struct run_opts, host_label), "NAME",
+				  "a host=\"NAME\" label on every series of /metrics (and NAME as "
+				  "OTLP's host.name): one Prometheus for many agents (docs/map.md, "
+				  "fleet)", 0, 128 };
 	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++) {
 		if (ks_modules[i]->tool_only)
 			continue;
@@ -168,11 +177,29 @@ static int listen_choice(const struct run_opts *ro, struct ks_common *c, char *e
 	return ks_prom_addr_parse(ro->listen, &a, err, len);
 }
 
+/* --host-label NAME: printable, at most 128 bytes (the option checks the length) */
+static int host_choice(const struct run_opts *ro, char *err, size_t len)
+{
+	if (!ro->host_label)
+		return 0;
+	for (const unsigned char *c = (const unsigned char *)ro->host_label; *c; c++)
+		if (*c < ' ' || *c == 0x7f) {
+			snprintf(err, len, "--host-label: a control character in the name");
+			return -1;
+		}
+	if (!ro->host_label[0]) {
+		snprintf(err, len, "--host-label: an empty name");
+		return -1;
+	}
+	ks_host_label = ro->host_label;
+	return 0;
+}
+
 /* --otlp URL: one more output, its URL checked now (exit 2). */
 static int otlp_choice(const struct run_opts *ro, struct ks_common *c, char *err, size_t len)
 {
 	static char spec[1024 + 16];
-	struct ks_otlp_url u;
+	struct ks_http_url u;
 
 	if (!ro->otlp)
 		return 0;
@@ -272,7 +299,7 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	if ((ro.token_file && ks_api_token_file(ro.token_file, err, sizeof(err))) ||
-	    listen_choice(&ro, &common, err, sizeof(err)) ||
+	    listen_choice(&ro, &common, err, sizeof(err)) || host_choice(&ro, err, sizeof(err)) ||
 	    otlp_choice(&ro, &common, err, sizeof(err)) ||
 	    store_choice(&ro, &common, err, sizeof(err))) {
 		fprintf(stderr, "ksight run: %s\n", err);

@@ -125,7 +125,7 @@ static int check_value(struct cfg *c, const yaml_node_t *n, const char *key, con
 		if (ks_prom_addr_parse(v, &a, msg, sizeof(msg)))
 			return at(c, n, "%s", msg);
 	} else if (!strcmp(key, "otlp")) {
-		struct ks_otlp_url u;
+		struct ks_http_url u;
 
 		if (ks_otlp_url_parse(v, &u, msg, sizeof(msg)))
 			return at(c, n, "%s", msg);

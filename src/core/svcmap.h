@@ -68,6 +68,9 @@ struct ks_svcmap_conn {
 	bool has_connect;
 	uint32_t retrans;
 	enum ks_svcmap_end end;
+	uint64_t count;		/* sessions this end stands for: 0 or 1, one; more, the
+				 * sums of a metric (ksight map --prometheus): tx, rx are
+				 * theirs; paired, the client's count is the edge's */
 };
 
 /* One successful exec: its task's service before (@from) and after (@to), each with the

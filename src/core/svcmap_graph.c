@@ -152,6 +152,7 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		   const struct ks_svcmap_conn *s, const struct listener *lis, size_t nlis)
 {
 	const struct ks_svcmap_conn *one = c ? c : s;
+	uint64_t n = one->count > 1 ? one->count : 1;
 	struct ks_svcmap_node *cn, *sn;
 	struct ks_svcmap_edge *e;
 	long ci, si;
@@ -197,7 +198,7 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	e = edge_get(b, cn->name, sn->name, port, KS_EDGE_TCP);
 	if (!e)
 		return -ENOMEM;
-	e->conns++;
+	e->conns += n;
 	e->server_remote = !sname;
 	e->seen |= (c ? KS_SEEN_CLIENT : 0) | (s ? KS_SEEN_SERVER : 0);
 	e->resolved |= resolved;
@@ -227,8 +228,8 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	if (one->start_ns && one->end_ns >= one->start_ns &&
 	    !sample(&e->dur, &e->ndur, &e->cap_dur, one->end_ns - one->start_ns))
 		return -ENOMEM;
-	cn->conns_out++;
-	sn->conns_in++;
+	cn->conns_out += n;
+	sn->conns_in += n;
 	cn->bytes_out += c ? c->tx : s->rx;
 	cn->bytes_in += c ? c->rx : s->tx;
 	sn->bytes_in += c ? c->tx : s->rx;

@@ -327,6 +327,7 @@ static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct t
 	ks_counter_add(ks_metric_get(st->m_closed, svc), 1);
 	ks_counter_add(ks_metric_get(st->m_tx, svc), e->tx_bytes);
 	ks_counter_add(ks_metric_get(st->m_rx, svc), e->rx_bytes);
+	tcp_edges_count(st, e, svc);
 }
 
 static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
@@ -384,7 +385,7 @@ static int tcp_init(struct ks_ctx *ctx, void *state)
 	st->m_rx = ks_ctx_metric(ctx, &tcp_rx_desc);
 	if (!st->m_closed || !st->m_tx || !st->m_rx)
 		return -errno;
-	return tcp_agent_init(ctx, st);
+	return tcp_agent_init(ctx, st) ?: tcp_edges_init(ctx, st);
 }
 
 /* The agent's line: sessions closed and bytes each way per second, the services that

@@ -24,6 +24,8 @@ struct tcp_state {
 	unsigned int addr_family;	/* its TCP_AF_*, 0: no --addr */
 	/* the registry: sessions closed and bytes each way, per service */
 	struct ks_metric *m_closed, *m_tx, *m_rx;
+	/* ... and per edge: [client, server][connections, sent, received] (tcp_edges.c) */
+	struct ks_metric *m_edge[2][3];
 	/* -P: the totals the last report showed, sorted by pid */
 	struct tcp_proc_row *prev;
 	size_t nprev;
@@ -101,6 +103,9 @@ int tcp_seed_run(struct bpf_program *prog);
 /* The agent: register its metrics (0 or -errno), and bring the kernel's per-CPU totals
  * (@map: tcp_agent_counts) into them. */
 int tcp_agent_init(struct ks_ctx *ctx, struct tcp_state *st);
+/* tcp_edges.c: each closed session on its edge in the registry (for the fleet's map) */
+int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st);
+void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc);
 void tcp_agent_collect(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
 /* Add the totals of @percpu[0..ncpu) into @out (pure). */
 void tcp_counts_merge(struct tcp_counts *out, const struct tcp_counts *percpu,

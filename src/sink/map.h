@@ -34,6 +34,17 @@ static inline double ks_map_secs(const struct ks_map_win *w)
 int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m,
 		uint64_t max_ends, char *err, size_t len);
 
+/*
+ * Fill @m (initialised, not built) from the Prometheus server at @url (http://HOST:PORT,
+ * with a path prefix if it has one) that scrapes agents: the counters of their edges now
+ * (@since_s 0: since each agent started, exact), or their increase() over the last
+ * @since_s seconds (Prometheus extrapolates: rounded). Nodes are "SERVICE@HOST" with
+ * @by_host (host: the agent's --host-label, else Prometheus' instance). @at_ns: the ends'
+ * time. Then build it. Returns 0, or -1 with one line in @err (map_prom.c).
+ */
+int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at_ns,
+		     struct ks_svcmap *m, char *err, size_t len);
+
 enum ks_map_form { KS_MAP_TABLE, KS_MAP_JSON, KS_MAP_DOT, KS_MAP_MERMAID };
 
 /* The map @m of window @w in @form (JSON: one object and a newline). */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sink/otlp.h"
+#include "sink/prom_text.h"
 #include "sink/sink.h"
 
 #define KS_OTLP_QUEUE 4
@@ -49,7 +50,7 @@ static const struct ks_metric_desc exports_desc = {
 
 struct otlp {
 	bool protobuf;			/* otlp-protobuf: the binary encoding */
-	struct ks_otlp_url url;
+	struct ks_http_url url;
 	char text[1400];		/* the URL as given, for messages */
 	char host_name[256];
 	uint64_t start_ns;
@@ -75,7 +76,7 @@ struct otlp {
 
 static int otlp_check(const char *target, char *err, size_t len)
 {
-	struct ks_otlp_url u;
+	struct ks_http_url u;
 
 	return ks_otlp_url_parse(target, &u, err, len);
 }
@@ -193,7 +194,9 @@ static int otlp_open(struct ks_sink *s)
 		ret = -errno;
 		goto fail;
 	}
-	if (gethostname(o->host_name, sizeof(o->host_name) - 1))
+	if (ks_host_label)
+		snprintf(o->host_name, sizeof(o->host_name), "%s", ks_host_label);
+	else if (gethostname(o->host_name, sizeof(o->host_name) - 1))
 		strcpy(o->host_name, "unknown");
 	clock_gettime(CLOCK_REALTIME, &t);
 	o->start_ns = t.tv_sec * 1000000000ULL + t.tv_nsec;

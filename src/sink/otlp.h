@@ -33,21 +33,15 @@
 #include <stdint.h>
 
 #include "core/metrics.h"
+#include "sink/http_conn.h"
 #include "sink/outbuf.h"
-
-struct ks_otlp_url {
-	char host[256];		/* a name or an address, IPv6 without brackets */
-	char port[8];		/* decimal, 80 when the URL gives none */
-	char path[1024];	/* from the first '/', "/v1/metrics" when the URL gives none */
-	char hostport[272];	/* for the Host header, as the URL has it */
-};
 
 /* The registry unit @unit ("seconds", "bytes") in UCUM ("s", "By"), or NULL. */
 const char *ks_otlp_unit(const char *unit);
 
 /* Parse http://HOST[:PORT][/PATH] (http only: no TLS here). Returns 0, or -1 with one line
  * in @err naming what is wrong. */
-int ks_otlp_url_parse(const char *text, struct ks_otlp_url *u, char *err, size_t len);
+int ks_otlp_url_parse(const char *text, struct ks_http_url *u, char *err, size_t len);
 
 /* ks_otlp_post's results; the failures are small numbers (they index counters) */
 enum { KS_OTLP_CONNECT, KS_OTLP_SEND, KS_OTLP_STATUS, KS_OTLP_OK = 16 };
@@ -58,7 +52,7 @@ enum { KS_OTLP_CONNECT, KS_OTLP_SEND, KS_OTLP_STATUS, KS_OTLP_OK = 16 };
  * connection; errno says why), KS_OTLP_SEND (an error, a time-out or the connection
  * closed before a status line; errno) or KS_OTLP_STATUS (another status, in *@code).
  */
-int ks_otlp_post(const struct ks_otlp_url *u, int stopfd, bool protobuf, const void *body,
+int ks_otlp_post(const struct ks_http_url *u, int stopfd, bool protobuf, const void *body,
 		 size_t len, int timeout_ms, int *code);
 
 struct ks_otlp_resource {

@@ -75,6 +75,8 @@ static void value(struct ks_buf *out, double d)
 	}
 }
 
+const char *ks_host_label;
+
 /*
  * The label set of @s, braces included, with one more label (@extra="@extra_val") last if
  * @extra is set; nothing at all for an unlabelled series with no extra.
@@ -85,6 +87,12 @@ static void labels(struct ks_buf *out, const struct ks_series *s, const char *ex
 	const struct ks_metric *m = s->m;
 	bool any = false;
 
+	if (ks_host_label) {
+		ks_buf_str(out, "{host=\"");
+		ks_prom_label_value(out, ks_host_label);
+		ks_buf_ch(out, '"');
+		any = true;
+	}
 	for (unsigned int i = 0; i < m->nlabels; i++) {
 		ks_buf_ch(out, any ? ',' : '{');
 		any = true;

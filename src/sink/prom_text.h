@@ -26,6 +26,10 @@
 /* Append every metric of @r to @out. */
 void ks_prom_text(struct ks_buf *out, const struct ks_metrics *r);
 
+/* ksight run --host-label: a host="..." label first on every series (and OTLP's
+ * host.name); NULL: none. Set before the sinks start. */
+extern const char *ks_host_label;
+
 /* Append @s as a label value's inside (no quotes), escaped as above. */
 void ks_prom_label_value(struct ks_buf *out, const char *s);
 

@@ -134,20 +134,20 @@ global:
 scrape_configs:
   - job_name: ksight
     static_configs:
-      - targets: ['127.0.0.1:%d']
+      - targets: [%s]
 """
 
 
 class Prometheus:
-    """A Prometheus server of its own: config, storage and log in a temporary directory,
-    its API on a free localhost port. stop() kills it and removes the directory."""
+    """A Prometheus server of its own, scraping agents on @target_ports: config, storage
+    and log in a temporary directory, its API on a free localhost port. stop() kills it and removes the directory."""
 
-    def __init__(self, target_port):
+    def __init__(self, *target_ports):
         self.dir = tempfile.mkdtemp(prefix="ksight-prom-")
         self.port = free_port()
         cfg = os.path.join(self.dir, "prometheus.yml")
         with open(cfg, "w") as f:
-            f.write(PROM_CONFIG % target_port)
+            f.write(PROM_CONFIG % ", ".join("'127.0.0.1:%d'" % t for t in target_ports))
         self.log = open(os.path.join(self.dir, "log"), "w+")
         self.proc = subprocess.Popen(
             [PROMETHEUS, "--config.file=" + cfg,

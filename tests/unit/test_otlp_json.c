@@ -125,7 +125,7 @@ static void test_hist_edges(void **state)
 
 static void test_url(void **state)
 {
-	struct ks_otlp_url u;
+	struct ks_http_url u;
 	char err[160];
 
 	assert_int_equal(ks_otlp_url_parse("http://127.0.0.1:4318/v1/metrics", &u, err,

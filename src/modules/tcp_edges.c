@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tcp module in the agent: each closed session on its edge in the registry, so that
+ * Prometheus holds the dependency map of every host it scrapes (`ksight map --prometheus`,
+ * docs/map.md). A client end counts as (service, its own address, the server's
+ * ADDR:PORT), a server end as (service, its own ADDR:PORT, the client's address): the two
+ * ends of one connection, seen by two agents, name the same endpoints crosswise, and the
+ * client's ephemeral port is left out (one series per peer, not per connection). Ends
+ * whose side is not known (opened before ksight) are left out here: they are in
+ * ksight_tcp_sessions_closed_total.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "modules/tcp_fmt.h"
+#include "modules/tcp_int.h"
+
+#define EDGE_BUDGET 512		/* endpoints pairs kept per family, then the overflow */
+
+#define EDGE_DESC(side_, what, help_)                                                 \
+	{ .name = "ksight_tcp_" #side_ "_" what, .help = help_, .type = KS_METRIC_COUNTER, \
+	  .labels = { "service", "local", "peer" }, .budget = EDGE_BUDGET, .idle = 60 }
+
+static const struct ks_metric_desc edge_descs[2][3] = {
+	{ EDGE_DESC(client, "connections_total", "TCP sessions closed by their client end: "
+		    "service, its address, the server's ADDR:PORT"),
+	  EDGE_DESC(client, "sent_bytes_total", "Bytes the client end sent, by edge"),
+	  EDGE_DESC(client, "received_bytes_total", "Bytes the client end received, by edge") },
+	{ EDGE_DESC(server, "connections_total", "TCP sessions closed by their server end: "
+		    "service, its ADDR:PORT, the client's address"),
+	  EDGE_DESC(server, "sent_bytes_total", "Bytes the server end sent, by edge"),
+	  EDGE_DESC(server, "received_bytes_total", "Bytes the server end received, by edge") },
+};
+
+int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st)
+{
+	for (int s = 0; s < 2; s++)
+		for (int w = 0; w < 3; w++)
+			if (!(st->m_edge[s][w] = ks_ctx_metric(ctx, &edge_descs[s][w])))
+				return -errno;
+	return 0;
+}
+
+/* "ADDR:PORT", "[V6]:PORT"; "ADDR" when @port is 0. */
+static void endpoint(char *out, size_t len, uint16_t family, const struct tcp_end *e,
+		     uint16_t port)
+{
+	char a[TCP_ADDR_STRLEN];
+
+	tcp_addr_str(family, e->addr, a, sizeof(a));
+	if (!port)
+		snprintf(out, len, "%s", a);
+	else if (family == TCP_AF_INET6)
+		snprintf(out, len, "[%s]:%u", a, port);
+	else
+		snprintf(out, len, "%s:%u", a, port);
+}
+
+void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc)
+{
+	char l[TCP_ADDR_STRLEN + 8], p[TCP_ADDR_STRLEN + 8];
+	const char *v[3] = { svc, l, p };
+	size_t len[3];
+	int s;
+
+	if (e->side == TCP_SIDE_CLIENT) {
+		s = 0;
+		endpoint(l, sizeof(l), e->family, &e->local, 0);
+		endpoint(p, sizeof(p), e->family, &e->remote, e->remote.port);
+	} else if (e->side == TCP_SIDE_SERVER) {
+		s = 1;
+		endpoint(l, sizeof(l), e->family, &e->local, e->local.port);
+		endpoint(p, sizeof(p), e->family, &e->remote, 0);
+	} else {
+		return;
+	}
+	for (int i = 0; i < 3; i++)
+		len[i] = strlen(v[i]);
+	ks_counter_add(ks_metric_getn(st->m_edge[s][0], v, len), 1);
+	ks_counter_add(ks_metric_getn(st->m_edge[s][1], v, len), e->tx_bytes);
+	ks_counter_add(ks_metric_getn(st->m_edge[s][2], v, len), e->rx_bytes);
+}
