@@ -81,6 +81,41 @@ static void test_both_ends_count_once(void **state)
 	assert_null(ks_svcmap__node(&m, "nope"));
 }
 
+/* Weighted ends (the fleet's sums from Prometheus, client port 0): a client end of 5
+ * and a server end of 4 that name each other pair into one edge of the client's 5, seen
+ * both; a client end whose server is nowhere goes to the remote endpoint, its 3 counted. */
+static void test_weighted_ends(void **state)
+{
+	struct ks_svcmap_conn c = {
+		.end_ns = T0, .service = "web@a", .side = KS_SIDE_CLIENT, .laddr = "10.0.0.1",
+		.raddr = "10.0.0.2", .rport = 5432, .tx = 500, .rx = 70, .count = 5,
+	};
+	struct ks_svcmap_conn sv = {
+		.end_ns = T0, .service = "db@b", .side = KS_SIDE_SERVER, .laddr = "10.0.0.2",
+		.lport = 5432, .raddr = "10.0.0.1", .tx = 56, .rx = 400, .count = 4,
+	};
+	const struct ks_svcmap_edge *e;
+
+	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	assert_int_equal(ks_svcmap__add(&m, &sv), 0);
+	c.raddr = "10.0.0.9";
+	c.count = 3;
+	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(m.nedges, 2);
+	e = edge("web@a", "db@b", 5432);
+	assert_int_equal(e->conns, 5);
+	assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
+	assert_false(e->resolved);
+	assert_int_equal(e->bytes_c2s, 500);
+	assert_int_equal(e->bytes_s2c, 70);
+	e = edge("web@a", "10.0.0.9:5432", 5432);
+	assert_int_equal(e->conns, 3);
+	assert_int_equal(e->seen, KS_SEEN_CLIENT);
+	assert_int_equal(ks_svcmap__node(&m, "web@a")->conns_out, 8);
+	assert_int_equal(ks_svcmap__node(&m, "db@b")->conns_in, 5);
+}
+
 static void test_remote_ends_and_names(void **state)
 {
 	end("web.service", KS_SIDE_CLIENT, "10.0.0.1", 40000, "93.184.216.34", 443, T0, 5, 1, 2);
@@ -462,6 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_both_ends_count_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_ends_and_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_weighted_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pairing_needs_close_starts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroups_name_their_sessions, setup, teardown),
