@@ -25,26 +25,44 @@ struct {
 	__type(value, struct rw_sum_val);
 } rw_sums SEC(".maps");
 
-/* Sum of the lengths of up to RW_IOV_MAX iovecs at @iov (user memory). */
-static __always_inline __u64 rw_iov_sum(const struct ks_uiovec *iov, __u64 cnt,
-					 __u16 *flags)
+#define RW_REQ_PART (1ULL << 63)	/* rw_iov_sum_g: not every iovec could be read */
+
+/* below RW_REQ_PART (the record saturates far lower anyway: RW_F_REQ_SAT) */
+static __always_inline __u64 rw_req_clamp(__u64 sum)
 {
+	return sum < RW_REQ_PART ? sum : RW_REQ_PART - 1;
+}
+
+/*
+ * Sum of the lengths of up to RW_IOV_MAX iovecs at @iov (user memory, @cnt of them),
+ * RW_REQ_PART set when some were not read. A global function: its loop is verified
+ * once, not in each of the six places that sum iovecs (one in rw_mmsg_sum's loop).
+ */
+__noinline __u64 rw_iov_sum_g(__u64 iov, __u64 cnt)
+{
+	const struct ks_uiovec *u = (const struct ks_uiovec *)iov;
 	__u64 sum = 0;
 
 	for (__u32 i = 0; i < RW_IOV_MAX; i++) {
 		struct ks_uiovec v;
 
 		if (i >= cnt)
-			return sum;
-		if (bpf_probe_read_user(&v, sizeof(v), &iov[i])) {
-			*flags |= RW_F_REQ_PART;
-			return sum;
-		}
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), &u[i]))
+			return rw_req_clamp(sum) | RW_REQ_PART;
 		sum += v.len;
 	}
-	if (cnt > RW_IOV_MAX)
+	return rw_req_clamp(sum) | (cnt > RW_IOV_MAX ? RW_REQ_PART : 0);
+}
+
+static __always_inline __u64 rw_iov_sum(const struct ks_uiovec *iov, __u64 cnt,
+					 __u16 *flags)
+{
+	__u64 sum = rw_iov_sum_g((__u64)iov, cnt);
+
+	if (sum & RW_REQ_PART)
 		*flags |= RW_F_REQ_PART;
-	return sum;
+	return sum & ~RW_REQ_PART;
 }
 
 static __always_inline __u64 rw_msg_sum(const struct ks_umsghdr *msg, __u16 *flags)
@@ -138,25 +156,38 @@ static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool 
 	rw_sum_add_as(pid_tgid >> 32, NULL, fd, ret, write, enter_ts);
 }
 
-static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64 pid_tgid,
-				    __s32 fd, __s32 fd2, __u64 req, __u16 flags, bool write)
+/* rw_call_g's @meta: the syscall number, the record's flags and the direction */
+#define RW_META(id, flags, write) ((__u64)(id) | (__u64)(flags) << 16 | (__u64)!!(write) << 32)
+
+/*
+ * One call of the family at its return (of @ret, entered at @enter_ts, 0: not timed) on
+ * fds @fds (the fd << 32 | the second fd, -1: none), asking @req bytes, @meta as RW_META
+ * builds it. A global function with scalar arguments: the verifier checks it once instead
+ * of a copy inlined in each of the dozen cases of rw_sys_exit (5499 instructions, 12777
+ * processed, the largest part of `ksight rw`'s start-up; bench/RESULTS.md). Returns 0.
+ */
+__noinline int rw_call_g(__u64 enter_ts, __s64 ret, __u64 fds, __u64 req, __u64 meta)
 {
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__s32 fd = fds >> 32, fd2 = (__s32)fds;
+	__u16 flags = meta >> 16;
+	bool write = meta >> 32;
 	struct rw_event *e;
 
 	if (rw_targ_fd >= 0 && fd != rw_targ_fd && fd2 != rw_targ_fd)
-		return;
+		return 0;
 	if (rw_summary) {
 		if (rw_fd_io)
 			ks_fd_io_add(pid_tgid, fd, ret, write ? KS_SYS_IO_WRITE : KS_SYS_IO_READ);
 		else
-			rw_sum_add(pid_tgid, fd, ret, write, c->enter_ts);
-		return;
+			rw_sum_add(pid_tgid, fd, ret, write, enter_ts);
+		return 0;
 	}
 	e = ks_reserve(RW_EV_CALL, sizeof(*e), pid_tgid);
 	if (!e)
-		return;
+		return 0;
 	/* another module (syscount -L in the agent) may have timed it: rw was told not to */
-	e->lat_ns = rw_timed && c->enter_ts ? e->hdr.ts - c->enter_ts : 0;
+	e->lat_ns = rw_timed && enter_ts ? e->hdr.ts - enter_ts : 0;
 	e->ret = ret;
 	if (req > 0xffffffffULL) {
 		req = 0xffffffffULL;
@@ -165,9 +196,17 @@ static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64
 	e->req = req;
 	e->fd = fd;
 	e->fd2 = fd2;
-	e->sys = c->id;
+	e->sys = meta & 0xffff;
 	e->flags = flags;
 	ks_submit(e);
+	return 0;
+}
+
+static __always_inline void rw_call(const struct ks_sys_call *c, long ret, __u64 pid_tgid,
+				    __s32 fd, __s32 fd2, __u64 req, __u16 flags, bool write)
+{
+	rw_call_g(c->enter_ts, ret, (__u64)(__u32)fd << 32 | (__u32)fd2, req,
+		  RW_META(c->id, flags, write));
 }
 
 /* sendmmsg/recvmmsg: one record, bytes summed over the messages, fd2 their number. */
