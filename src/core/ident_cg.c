@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The identity cache's cgroups: cgroup id -> path and service, resolved on the worker by
- * file handle (or, where handles do not work, by a bounded walk at most once a second),
+ * The identity cache's cgroups: cgroup id -> path and service, resolved by file handle at
+ * first sight (else on the worker; where handles do not work, by a bounded walk there at
+ * most once a second),
  * bounded with O(1) least-recently-used eviction; and the service of a record.
  */
 #include <errno.h>
@@ -224,7 +225,25 @@ static void queue(struct ks_ident *id, struct cgent *c, uint64_t now)
 	}
 	c->state = CG_UNKNOWN;
 	c->retry_ts = now + KS_IDENT_RETRY_NS;
-	if (!fs->handles) {
+	if (fs->handles) {
+		/* By handle at once (an open_by_handle_at and a readlink, once per new
+		 * cgroup): on the worker, a short-lived client in a new container made all
+		 * its sessions before its cgroup had a name, and they stayed under its
+		 * program's (test_map_tiers). */
+		char path[KS_CG_PATH_MAX];
+		int err = ks_cgfs__path(fs, c->id, path, sizeof(path));
+
+		if (!err) {
+			cg_set(c, path);
+			id->st.cg_resolved++;
+			return;
+		}
+		if (err == -ESTALE) {
+			c->state = CG_GONE;
+			id->st.cg_gone++;
+			return;
+		}
+	} else {
 		/* one walk names every cgroup: at most one a second */
 		if (id->walk_at && now < id->walk_at + KS_IDENT_RETRY_NS) {
 			c->retry_ts = id->walk_at + KS_IDENT_RETRY_NS;

@@ -15,9 +15,10 @@
  *   whose owner is unknown, and an end opened before ksight (side unknown) takes its side
  *   from the listeners it matches.
  * - A cgroup that names a service (a unit "x.service", a container "docker:ID", ...: see
- *   core/service.h) names it for every session of its tasks: the agent names a task by
- *   its executable until it has resolved a new cgroup (off its hot path), so a new
- *   service's first sessions come named by its program; they join their service here.
+ *   core/service.h) names it for every session of its tasks: where the agent could not
+ *   resolve a new cgroup at once (no file handles: a walk on its worker), it names a task
+ *   by its executable until then, so a new service's first sessions come named by its
+ *   program; they join their service here.
  * - What stays outside the machine is a remote node: "ADDR:PORT" for a server ("[V6]:PORT"),
  *   "ADDR" for a client (its port is ephemeral).
  *
