@@ -32,11 +32,6 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 	ks_buf_printf(o, ",\"kind\":\"%s\",\"execs\":%llu,\"execs_per_s\":%.6g",
 		      ks_svcmap_edge_kind_name(e->kind), (unsigned long long)e->execs,
 		      secs > 0 ? e->execs / secs : 0.0);
-	ks_buf_printf(o, ",\"flows\":%llu,\"datagrams_client_to_server\":%llu,"
-		      "\"datagrams_server_to_client\":%llu,\"datagrams_per_s\":%.6g",
-		      (unsigned long long)e->flows, (unsigned long long)e->dgrams_c2s,
-		      (unsigned long long)e->dgrams_s2c,
-		      secs > 0 ? (e->dgrams_c2s + e->dgrams_s2c) / secs : 0.0);
 	ks_buf_printf(o, ",\"port\":%u,\"connections\":%llu,\"conns_per_s\":%.6g,"
 		      "\"bytes_client_to_server\":%llu,\"bytes_server_to_client\":%llu,"
 		      "\"errors\":%llu,\"resets\":%llu,\"retrans_segs\":%llu,"
@@ -48,6 +43,11 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 		      (unsigned long long)e->retrans, (long long)e->first_ns, (long long)e->last_ns,
 		      ks_svcmap_seen_name(e->seen), e->resolved ? "true" : "false",
 		      e->incomplete ? "true" : "false");
+	ks_buf_printf(o, ",\"flows\":%llu,\"datagrams_client_to_server\":%llu,"
+		      "\"datagrams_server_to_client\":%llu,\"datagrams_per_s\":%.6g",
+		      (unsigned long long)e->flows, (unsigned long long)e->dgrams_c2s,
+		      (unsigned long long)e->dgrams_s2c,
+		      secs > 0 ? (e->dgrams_c2s + e->dgrams_s2c) / secs : 0.0);
 	if (e->nconn)
 		ks_buf_printf(o, ",\"connect_p50_ns\":%llu,\"connect_p99_ns\":%llu",
 			      (unsigned long long)e->conn_p50, (unsigned long long)e->conn_p99);
