@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The service map's UDP edges (docs/map.md, "UDP edges"): udpio's client in one cgroup
-named like a unit sends N datagrams of SEND_C bytes to its server in another, over a veth
-pair into a network namespace, and the server answers each with SEND_S bytes; the agent's
+named like a unit sends N datagrams of SEND_C bytes to its server in another, over
+loopback and over a veth pair into a network namespace, and the server answers each with SEND_S bytes; the agent's
 store and `ksight map` hold exactly one UDP edge client -> server with the server's port,
 the datagrams and bytes each way both helpers counted, seen at both ends, and no edge the
 other way; table, --dot, --mermaid and --diff show it. With the agent watching the
@@ -40,13 +40,13 @@ def units():
             x.close()
 
 
-def exchange(units, net, port, n):
-    """@n datagrams from udpio's client in units[0] to its server in units[1] (in the
-    namespace) on @port, each answered: [client tx dgrams, tx bytes, server rx dgrams, rx
+def exchange(units, where, port, n):
+    """@n datagrams from udpio's client in units[0] to its server in units[1] at @where
+    ((address, namespace or None)) on @port, each answered: [client tx dgrams, tx bytes, server rx dgrams, rx
     bytes, tx dgrams, tx bytes] as the helpers counted them (what the calls returned; the
     client's receives are the server's sends, one datagram each)."""
-    srv = Helper("udpio", "server", net.ip4[1], port, n, SEND_S, ns=net.ns)
-    cli = Helper("udpio", "client", net.ip4[1], port, n, SEND_C, "sendto")
+    srv = Helper("udpio", "server", where[0], port, n, SEND_S, ns=where[1])
+    cli = Helper("udpio", "client", where[0], port, n, SEND_C, "sendto")
     try:
         units[1].add(srv.pid)
         units[0].add(cli.pid)
@@ -80,20 +80,27 @@ def wait_rows(db, port, n):
         time.sleep(0.5)
 
 
-def test_map_udp_edge_exact(tmp_path, units, net):
+@pytest.mark.parametrize("where", [pytest.param("loopback", marks=pytest.mark.kernels),
+                                   "netns"])
+def test_map_udp_edge_exact(request, tmp_path, units, where):
     db = tmp_path / "k.db"
+    if where == "loopback":
+        at = ("127.0.0.1", None)
+    else:
+        net = request.getfixturevalue("net")
+        at = (net.ip4[1], net.ns)
     port, warm = PORT + 9, PORT + 10
     k = Ksight(["run", "--modules", "udp", "--listen", "none", "--store", str(db), "1"])
     try:
         k.wait_ready()
         # one exchange first: the agent learns the two cgroups (resolved off the hot path,
         # its rows named by the program until then); then one before the split of --diff
-        exchange(units, net, PORT + 11, 1)
+        exchange(units, at, PORT + 11, 1)
         time.sleep(2 * SLOW)
-        exchange(units, net, warm, 1)
+        exchange(units, at, warm, 1)
         time.sleep(4 * SLOW)
         t_split = time.time()
-        c = exchange(units, net, port, N)
+        c = exchange(units, at, port, N)
         assert c == [N, N * SEND_C, N, N * SEND_C, N, N * SEND_S], c
         m = wait_rows(db, port, N)
     finally:
@@ -174,9 +181,9 @@ def test_map_udp_remote_node(tmp_path, units, net):
                 "--cgroup", units[0].path, "1"])
     try:
         k.wait_ready()
-        exchange(units, net, PORT + 12, 1)    # the agent learns the cgroup
+        exchange(units, (net.ip4[1], net.ns), PORT + 12, 1)    # the agent learns the cgroup
         time.sleep(2 * SLOW)
-        c = exchange(units, net, 53, n)
+        c = exchange(units, (net.ip4[1], net.ns), 53, n)
         assert c == [n, n * SEND_C, n, n * SEND_C, n, n * SEND_S], c
         deadline = time.time() + 15 * SLOW
         while True:
