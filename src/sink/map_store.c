@@ -37,10 +37,10 @@ static const char udp_sql[] =
 	"WHERE type = 'udp_flow' AND ts >= ?1 AND ts < ?2";
 
 /* Intervals that lost tcplife records (or the connection table's entries; what: 1), exec
- * records (2), datagrams' counts (4), or in which the store dropped records (7: all). A loss is counted when the
- * reader gets to it: its interval began at the previous rollup (the agent may have been
- * stopped for longer than the interval says), but no more than a minute before it (not
- * across the agent's restarts). */
+ * records (2), datagrams' counts (4), or in which the store dropped records (7: all). A
+ * loss is counted when the reader gets to it: its interval began at the previous rollup
+ * (the agent may have been stopped for longer than the interval says), but no more than a
+ * minute before it (not across the agent's restarts). */
 static const char loss_sql[] =
 	"WITH l AS (SELECT ts, max(coalesce((SELECT max(p.ts) FROM rollups p WHERE p.ts < r.ts),"
 	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start, CASE WHEN metric = "

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """The service map's UDP edges (docs/map.md, "UDP edges"): udpio's client in one cgroup
 named like a unit sends N datagrams of SEND_C bytes to its server in another, over
-loopback and over a veth pair into a network namespace, and the server answers each with SEND_S bytes; the agent's
-store and `ksight map` hold exactly one UDP edge client -> server with the server's port,
-the datagrams and bytes each way both helpers counted, seen at both ends, and no edge the
-other way; table, --dot, --mermaid and --diff show it. With the agent watching the
-client's cgroup only, a DNS-like exchange with port 53 in the namespace is an edge to the
-remote node ADDR:53, seen at the client."""
+loopback and over a veth pair into a network namespace, and the server answers each with
+SEND_S bytes; the agent's store and `ksight map` hold exactly one UDP edge client ->
+server with the server's port, the datagrams and bytes each way both helpers counted,
+seen at both ends, and no edge the other way; table, --dot, --mermaid and --diff show
+it. With the agent watching the client's cgroup only, a DNS-like exchange with port 53
+in the namespace is an edge to the remote node ADDR:53, seen at the client."""
 import json
 import sqlite3
 import time
@@ -42,9 +42,9 @@ def units():
 
 def exchange(units, where, port, n):
     """@n datagrams from udpio's client in units[0] to its server in units[1] at @where
-    ((address, namespace or None)) on @port, each answered: [client tx dgrams, tx bytes, server rx dgrams, rx
-    bytes, tx dgrams, tx bytes] as the helpers counted them (what the calls returned; the
-    client's receives are the server's sends, one datagram each)."""
+    ((address, namespace or None)) on @port, each answered: [client tx dgrams, tx bytes,
+    server rx dgrams, rx bytes, tx dgrams, tx bytes] as the helpers counted them (what the
+    calls returned; the client's receives are the server's sends, one datagram each)."""
     srv = Helper("udpio", "server", where[0], port, n, SEND_S, ns=where[1])
     cli = Helper("udpio", "client", where[0], port, n, SEND_C, "sendto")
     try:
