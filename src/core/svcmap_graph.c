@@ -140,6 +140,18 @@ static void remote_name(char *out, size_t len, const char *addr, uint16_t port)
 		snprintf(out, len, "%s:%u", addr, port);
 }
 
+/* The index of @svc's node, or with @svc NULL of the remote node at @addr (:@port when
+ * not 0), or -1 when out of memory. */
+static long end_node(struct svcmap_build *b, const char *svc, const char *addr, uint16_t port)
+{
+	char name[KS_SVCMAP_NAME];
+
+	if (svc)
+		return node_get(b, svc, KS_NODE_SERVICE);
+	remote_name(name, sizeof(name), addr, port);
+	return node_get(b, name, KS_NODE_REMOTE);
+}
+
 static void touch(struct ks_svcmap_node *n, int64_t first, int64_t last)
 {
 	if (first < n->first_ns)
@@ -156,18 +168,13 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	struct ks_svcmap_edge *e;
 	long ci, si;
 	const char *sname = NULL;
-	char name[KS_SVCMAP_NAME];
 	bool resolved = false;
 	uint16_t port = c ? c->rport : s->lport;
 	int64_t first, last;
 
 	/* the client */
-	if (c)
-		ci = node_get(b, c->service ? c->service : UNKNOWN, KS_NODE_SERVICE);
-	else {
-		remote_name(name, sizeof(name), s->raddr, 0);
-		ci = node_get(b, name, KS_NODE_REMOTE);
-	}
+	ci = c ? end_node(b, c->service ? c->service : UNKNOWN, NULL, 0) :
+		 end_node(b, NULL, s->raddr, 0);
 	if (ci < 0)
 		return -ENOMEM;
 	/* the server: its own end, else the listener it reached */
@@ -184,12 +191,8 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 			sname = UNKNOWN;	/* a listener here, its owner not known */
 		}
 	}
-	if (sname) {
-		si = node_get(b, sname, KS_NODE_SERVICE);
-	} else {
-		remote_name(name, sizeof(name), c->raddr, c->rport);
-		si = node_get(b, name, KS_NODE_REMOTE);
-	}
+	/* no server name: no server end (its end names one), so a client end */
+	si = sname ? end_node(b, sname, NULL, 0) : end_node(b, NULL, c->raddr, c->rport);
 	if (si < 0)
 		return -ENOMEM;
 	cn = &b->m->nodes[ci];
@@ -275,7 +278,6 @@ int svcmap_udp_account(struct svcmap_build *b, const struct svcmap_uend *c,
 {
 	struct ks_svcmap_node *cn, *sn;
 	struct ks_svcmap_edge *e;
-	char name[KS_SVCMAP_NAME];
 	long ci, si;
 	uint64_t c2sd = c ? c->txd : s->rxd, c2sb = c ? c->txb : s->rxb;
 	uint64_t s2cd = c ? c->rxd : s->txd, s2cb = c ? c->rxb : s->txb;
@@ -285,20 +287,12 @@ int svcmap_udp_account(struct svcmap_build *b, const struct svcmap_uend *c,
 		first = s->first < first ? s->first : first;
 		last = s->last > last ? s->last : last;
 	}
-	if (c) {
-		ci = node_get(b, c->service ? c->service : UNKNOWN, KS_NODE_SERVICE);
-	} else {
-		remote_name(name, sizeof(name), s->raddr, 0);
-		ci = node_get(b, name, KS_NODE_REMOTE);
-	}
+	ci = c ? end_node(b, c->service ? c->service : UNKNOWN, NULL, 0) :
+		 end_node(b, NULL, s->raddr, 0);
 	if (ci < 0)
 		return -ENOMEM;
-	if (s) {
-		si = node_get(b, s->service ? s->service : UNKNOWN, KS_NODE_SERVICE);
-	} else {
-		remote_name(name, sizeof(name), c->raddr, c->rport);
-		si = node_get(b, name, KS_NODE_REMOTE);
-	}
+	si = s ? end_node(b, s->service ? s->service : UNKNOWN, NULL, 0) :
+		 end_node(b, NULL, c->raddr, c->rport);
 	if (si < 0)
 		return -ENOMEM;
 	cn = &b->m->nodes[ci];

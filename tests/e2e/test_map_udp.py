@@ -13,31 +13,12 @@ import time
 
 import pytest
 
-from attach_util import Cgroup
-from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
+from conftest import SLOW, Helper, Ksight, run_ksight
 from tcp_util import PORT, net  # noqa: F401 (net: a fixture)
+from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
 
 N = 9
 SEND_C, SEND_S = 700, 123
-LISTEN = "127.0.0.1:%d" % (PORT + 14)
-
-
-class Unit(Cgroup):
-    """A cgroup v2 directory named like a systemd service unit: its processes' service."""
-
-    def __init__(self, role):
-        super().__init__("ksudp-%s-%s.service" % (role, UNIQ))
-        self.name = self.rel
-
-
-@pytest.fixture
-def units():
-    u = (Unit("cli"), Unit("srv"))
-    try:
-        yield u
-    finally:
-        for x in u:
-            x.close()
 
 
 def exchange(units, where, port, n):
