@@ -40,7 +40,10 @@ static const char udp_sql[] =
  * records (2), datagrams' counts (4), or in which the store dropped records (7: all). A
  * loss is counted when the reader gets to it: its interval began at the previous rollup
  * (the agent may have been stopped for longer than the interval says), but no more than a
- * minute before it (not across the agent's restarts). */
+ * minute before it (not across the agent's restarts). Also the next rollup's time (NULL:
+ * none): udp_flow rows are made by the interval's collect, just after its rollups' time,
+ * so the rows of an interval that lost datagrams' counts are from its rollups' time to
+ * the next's. */
 static const char loss_sql[] =
 	"WITH l AS (SELECT ts, max(coalesce((SELECT max(p.ts) FROM rollups p WHERE p.ts < r.ts),"
 	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start, CASE WHEN metric = "
@@ -51,7 +54,8 @@ static const char loss_sql[] =
 	"json_extract(labels, '$.type') IN ('tcplife', 'tcp_conn_table', 'exec', 'proc_exec', "
 	"'udp')) "
 	"OR (metric = 'ksight_sink_dropped_records_total' AND json_extract(labels, '$.sink') "
-	"LIKE 'store%'))) SELECT start, ts, what FROM l WHERE start < ?2";
+	"LIKE 'store%'))) SELECT start, ts, what, (SELECT min(p.ts) FROM rollups p WHERE "
+	"p.ts > l.ts) FROM l WHERE start < ?2";
 
 static enum ks_svcmap_end end_of(const char *reason)
 {
@@ -185,10 +189,14 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t start = sqlite3_column_int64(q, 0), end = sqlite3_column_int64(q, 1);
 		int what = sqlite3_column_int(q, 2);
+		/* udp: the rows the collect made after this rollup (store drops: before too) */
+		int64_t ustart = what == 7 ? start : end;
+		int64_t uend = sqlite3_column_type(q, 3) == SQLITE_NULL ? end + 1000000000LL :
+			       sqlite3_column_int64(q, 3) - 1;
 
 		if (((what & 1) && ks_svcmap__add_loss(m, start, end)) ||
 		    ((what & 2) && ks_svcmap__add_exec_loss(m, start, end)) ||
-		    ((what & 4) && ks_svcmap__add_udp_loss(m, start, end))) {
+		    ((what & 4) && ks_svcmap__add_udp_loss(m, ustart, uend))) {
 			rc = SQLITE_NOMEM;
 			break;
 		}

@@ -9,6 +9,7 @@ it. With the agent watching the client's cgroup only, a DNS-like exchange with p
 in the namespace is an edge to the remote node ADDR:53, seen at the client."""
 import json
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -191,3 +192,74 @@ def test_map_udp_remote_node(tmp_path, units, net):
            .stdout.splitlines() if '"%s"' % remote in l]
     assert '  "%s" [shape=ellipse, style=dashed];' % remote in dot
     assert [l for l in dot if l.endswith(", color=blue, arrowhead=vee, style=dashed];")]
+
+
+FILL = 17000     # datagrams to as many ports: more than the flow table's 16384 rows
+
+FILLER = r"""
+import socket, sys
+sys.stdin.readline()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sent = sum(s.sendto(b"x", (sys.argv[1], 1 + i)) for i in range(int(sys.argv[2])))
+print(sent, flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_map_udp_lost_rows_mark_edges_incomplete(tmp_path, units, net):
+    """A process of the watched cgroup sends one datagram to each of FILL ports (nothing
+    listens there): the flow table fills, the datagrams it refuses are counted lost; the
+    process's UDP edges are incomplete, an edge from seconds before is not, and the
+    datagrams in the stored rows plus those counted lost are exactly FILL."""
+    db = tmp_path / "k.db"
+    addr = net.ip4[1]
+    k = Ksight(["run", "--modules", "udp", "--listen", "none", "--store", str(db),
+                "--cgroup", units[0].path, "1"])
+    try:
+        k.wait_ready()
+        exchange(units, (addr, net.ns), PORT + 12, 1)    # the agent learns the cgroup
+        time.sleep(2 * SLOW)
+        exchange(units, (addr, net.ns), PORT + 13, 3)    # the edge from before
+        time.sleep(3 * SLOW)
+        p = subprocess.Popen(["python3", "-c", FILLER, addr, str(FILL)], text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            units[0].add(p.pid)
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            assert int(p.stdout.readline()) == FILL    # one byte each, all sent
+            time.sleep(3 * SLOW)                        # its rows and losses stored
+        finally:
+            p.stdin.close()
+            p.wait(10)
+        time.sleep(1.5 * SLOW)
+    finally:
+        assert k.stop() == 0, k.stderr
+    con = sqlite3.connect(str(db), timeout=10)
+    rows = con.execute("SELECT count(*), sum(json_extract(json, '$.tx_datagrams')) FROM "
+                       "events WHERE type = 'udp_flow' AND pid = ?", (p.pid,)).fetchone()
+    lost = con.execute("SELECT sum(value) FROM rollups WHERE metric = "
+                       "'ksight_events_lost_total' AND json_extract(labels, '$.type') = "
+                       "'udp'").fetchone()[0]
+    # the intervals that lost counts: their rows are made after their rollups' time and
+    # before the next interval's
+    spans = con.execute("SELECT ts, (SELECT min(p.ts) FROM rollups p WHERE p.ts > r.ts) "
+                        "FROM rollups r WHERE metric = 'ksight_events_lost_total' AND "
+                        "json_extract(labels, '$.type') = 'udp' AND value > 0").fetchall()
+    con.close()
+    assert lost and lost > 0 and rows[0] > 0, (rows, lost)
+    assert rows[1] + lost == FILL, (rows, lost)
+    m = map_json(db)
+    cli = units[0].name
+    fill = [e for e in m["edges"] if e["client"] == cli and e["port"] <= FILL]
+    assert len(fill) == rows[0] and sum(e["datagrams_client_to_server"] for e in fill) == \
+        rows[1], (len(fill), rows)
+    # one datagram, one row each: incomplete exactly when made in an interval that lost
+    # some (the table filled in it); the rows made before it filled are complete
+    lossy = [any(a <= e["first_seen_ns"] < b for a, b in spans) for e in fill]
+    assert any(lossy), (spans, fill[:2])
+    wrong = [e for e, x in zip(fill, lossy) if e["incomplete"] != x]
+    assert not wrong, (spans, wrong[:2])
+    before = [e for e in m["edges"] if e["client"] == cli and e["port"] == PORT + 13]
+    assert len(before) == 1 and not before[0]["incomplete"], before
+    assert (before[0]["datagrams_client_to_server"], before[0]["seen"]) == (3, "client")
