@@ -86,6 +86,11 @@ static size_t read_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_m
 	return m;
 }
 
+static const char *fam_name(uint16_t family)
+{
+	return family == UDP_AF_INET ? "ipv4" : family == UDP_AF_INET6 ? "ipv6" : "-";
+}
+
 /* A header for a row: its process, as the kernel saw it when the row was made. */
 static void row_hdr(struct ks_hdr *h, const struct udp_row *r)
 {
@@ -115,9 +120,7 @@ static void emit_row(struct ks_ctx *ctx, const struct udp_state *st, const struc
 		     const struct udp_row *row)
 {
 	static char pid[16], raddr[64];
-	const char *fam = row->k.family == UDP_AF_INET	? "ipv4"
-			  : row->k.family == UDP_AF_INET6 ? "ipv6"
-							  : "-";
+	const char *fam = fam_name(row->k.family);
 	struct ks_rec r;
 
 	ks_rec_init(&r, st->per_proc ? "udp_proc" : "udp", h);
@@ -149,9 +152,7 @@ static void emit_row(struct ks_ctx *ctx, const struct udp_state *st, const struc
 static void emit_flow(struct ks_ctx *ctx, const struct ks_hdr *h, const struct udp_row *row)
 {
 	static char raddr[64];
-	const char *fam = row->k.family == UDP_AF_INET	? "ipv4"
-			  : row->k.family == UDP_AF_INET6 ? "ipv6"
-							  : "-";
+	const char *fam = fam_name(row->k.family);
 	bool bound = row->v.flags & UDP_FLOW_F_BOUND, rx1 = row->v.flags & UDP_FLOW_F_RX_FIRST;
 	const char *side = bound && rx1 ? "server" : "client", *first = rx1 ? "recv" : "send";
 	struct ks_rec r;
