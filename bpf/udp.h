@@ -45,7 +45,16 @@ struct udp_flow_val {
 	__u64 rx_bytes;		/* payload bytes received (what the calls returned) */
 	__u64 cgroup;		/* of the thread that made the row */
 	char comm[TASK_COMM_LEN];
+	__u32 flags;		/* UDP_FLOW_F_*, set when the row was made */
+	__u32 __pad;
 };
+
+/* udp_flow_val.flags: what the service map needs to tell a flow's client from its server
+ * (docs/map.md, "UDP edges"). */
+#define UDP_FLOW_F_RX_FIRST 0x1	/* the row's first datagram was received (else sent) */
+#define UDP_FLOW_F_BOUND 0x2	/* the socket's port was bound explicitly (bind() with a
+				 * port: the kernel's SOCK_BINDPORT_LOCK), not picked by the
+				 * kernel on the first send */
 
 /* udp_dns_ev.flags */
 #define UDP_DNS_F_TX 0x1	/* sent by this task (else received) */

@@ -28,6 +28,7 @@
 #define UDP_SOCK_DGRAM 2
 #define UDP_IPPROTO_UDP 17
 #define UDP_IPPROTO_UDPLITE 136
+#define UDP_SOCK_BINDPORT_LOCK 8	/* sk_userlocks: bind() chose the port */
 #define UDP_MSG_PEEK 2
 #define UDP_MSG_ERRQUEUE 0x2000
 #define UDP_RECV_SKIP (UDP_MSG_PEEK | UDP_MSG_ERRQUEUE)
@@ -210,6 +211,10 @@ static __always_inline void udp_count_dgram(const struct udp_dgram *d, __u64 pid
 	if (!v) {
 		struct udp_flow_val zero = { .cgroup = bpf_get_current_cgroup_id() };
 
+		if (!d->tx)
+			zero.flags |= UDP_FLOW_F_RX_FIRST;
+		if (BPF_CORE_READ_BITFIELD_PROBED(d->sk, sk_userlocks) & UDP_SOCK_BINDPORT_LOCK)
+			zero.flags |= UDP_FLOW_F_BOUND;
 		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
 		bpf_map_update_elem(&udp_flows, &k, &zero, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&udp_flows, &k);

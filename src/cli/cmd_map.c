@@ -2,7 +2,7 @@
 /*
  * `ksight map`: the service dependency map from the agent's store (sink/map.h), read-only:
  * services and remote endpoints, edges client -> server from the TCP sessions that closed
- * in the window; --diff compares the window's two parts. docs/map.md.
+ * and the UDP flows counted in the window, spawn edges from execs; --diff compares the window's two parts. docs/map.md.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -61,8 +61,9 @@ static const char usage[] =
 	"                                     # (each ksight run --host-label NAME)\n"
 	"\n"
 	"Edges are client service -> server service (or ADDR:PORT outside the machine) from\n"
-	"the TCP sessions the agent saw close (ksight run keeps them in its store): both ends\n"
-	"on this machine count once, seen \"both\". docs/map.md.\n";
+	"the TCP sessions the agent saw close and the UDP flows it counted (ksight run keeps\n"
+	"them in its store): both ends on this machine count once, seen \"both\"; execs give\n"
+	"spawn edges parent => child. docs/map.md.\n";
 
 static int64_t now_ns(void)
 {

@@ -108,7 +108,7 @@ KS_LAYOUT(tcp_proc_val, 64);
 KS_LAYOUT(tcp_open_ev, 128);
 KS_LAYOUT(tcp_lat_hist, 272);
 KS_LAYOUT(udp_flow_key, 32);
-KS_LAYOUT(udp_flow_val, 56);
+KS_LAYOUT(udp_flow_val, 64);
 KS_LAYOUT(udp_dns_ev, 616);
 KS_LAYOUT(req_key, 40);
 KS_LAYOUT(req_val, 296);

@@ -49,6 +49,8 @@ void ks_svcmap__free(struct ks_svcmap *m)
 	free(m->loss);
 	free(m->ex);
 	free(m->xloss);
+	free(m->ud);
+	free(m->uloss);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -152,9 +154,38 @@ int ks_svcmap__add_exec_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_
 	return 0;
 }
 
+int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u)
+{
+	struct ks_svcmap_udp *d;
+
+	if (m->built)
+		return -EINVAL;
+	if (!svcmap_grow((void **)&m->ud, &m->cap_ud, m->nud, sizeof(*m->ud)))
+		return -ENOMEM;
+	d = &m->ud[m->nud];
+	*d = *u;
+	d->service = u->service ? intern(m, u->service) : NULL;
+	d->raddr = intern(m, u->raddr ? u->raddr : "-");
+	if ((u->service && !d->service) || !d->raddr)
+		return -ENOMEM;
+	m->nud++;
+	m->udp_in++;
+	return 0;
+}
+
+int ks_svcmap__add_udp_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns)
+{
+	if (!svcmap_grow((void **)&m->uloss, &m->cap_uloss, m->nuloss, sizeof(*m->uloss)))
+		return -ENOMEM;
+	m->uloss[m->nuloss][0] = start_ns;
+	m->uloss[m->nuloss][1] = end_ns;
+	m->nuloss++;
+	return 0;
+}
+
 const char *ks_svcmap_edge_kind_name(enum ks_svcmap_edge_kind k)
 {
-	return k == KS_EDGE_SPAWN ? "spawn" : "tcp";
+	return k == KS_EDGE_SPAWN ? "spawn" : k == KS_EDGE_UDP ? "udp" : "tcp";
 }
 
 /* --- cgroups that name their service --- */
@@ -205,7 +236,7 @@ static void cg_rename(const struct cgname *v, size_t n, uint64_t cg, const char 
  * container takes that name. */
 static int cgroup_names(struct ks_svcmap *m)
 {
-	struct cgname *v = calloc(m->nin + 2 * m->nex + 1, sizeof(*v));
+	struct cgname *v = calloc(m->nin + 2 * m->nex + m->nud + 1, sizeof(*v));
 	size_t n = 0;
 
 	if (!v)
@@ -216,6 +247,8 @@ static int cgroup_names(struct ks_svcmap *m)
 		cg_note(v, &n, m->ex[i].from_cg, m->ex[i].from);
 		cg_note(v, &n, m->ex[i].to_cg, m->ex[i].to);
 	}
+	for (size_t i = 0; i < m->nud; i++)
+		cg_note(v, &n, m->ud[i].cgroup, m->ud[i].service);
 	qsort(v, n, sizeof(*v), cg_cmp);
 	for (size_t i = 0; i < m->nin; i++)
 		cg_rename(v, n, m->in[i].cgroup, &m->in[i].service);
@@ -223,6 +256,8 @@ static int cgroup_names(struct ks_svcmap *m)
 		cg_rename(v, n, m->ex[i].from_cg, &m->ex[i].from);
 		cg_rename(v, n, m->ex[i].to_cg, &m->ex[i].to);
 	}
+	for (size_t i = 0; i < m->nud; i++)
+		cg_rename(v, n, m->ud[i].cgroup, &m->ud[i].service);
 	free(v);
 	return 0;
 }
@@ -374,6 +409,8 @@ int ks_svcmap__build(struct ks_svcmap *m)
 	for (size_t i = 0; i < m->nex; i++)
 		if ((err = svcmap_spawn(&b, &m->ex[i])))
 			goto out;
+	if ((err = svcmap_udp(&b)))
+		goto out;
 	svcmap_finish(m);
 	err = 0;
 out:

@@ -34,6 +34,11 @@
  * the exec, its own image's or its parent's, and after), it adds spawn edges parent ->
  * child (kind KS_EDGE_SPAWN, port 0): execs, first and last seen; none where the two are
  * the same service (after the cgroup renaming above, which execs take part in).
+ *
+ * Fed also the udp module's flow rows, it adds UDP edges client -> server (kind
+ * KS_EDGE_UDP, the server's port): flows, datagrams and bytes each way, first and last
+ * seen (the ends of the intervals the flow moved in). Which end is the server: see
+ * ks_svcmap__add_udp() and docs/map.md ("UDP edges").
  */
 #ifndef KSIGHT_SVCMAP_H
 #define KSIGHT_SVCMAP_H
@@ -82,10 +87,29 @@ struct ks_svcmap_exec {
 	uint64_t from_cg, to_cg;
 };
 
+/*
+ * One UDP flow's change over one interval, as one end saw it (the udp module's udp_flow
+ * record): its process's service, its local port, the remote end, datagrams and bytes
+ * each way, whether its socket bound its port explicitly and whether its first datagram
+ * was received. Rows of one end (service, local port, remote end) over the window are
+ * summed; the two ends of a flow on this machine (mirrored ports, seen within
+ * KS_SVCMAP_PAIR_NS) are paired and count once.
+ */
+struct ks_svcmap_udp {
+	int64_t ts_ns;		/* the interval's end, ns since the epoch */
+	const char *service;	/* NULL: unknown */
+	uint64_t cgroup;
+	const char *raddr;	/* NULL or "-": the remote end is not known (no edge) */
+	uint16_t lport, rport;
+	bool bound, rx_first;
+	uint64_t tx_dgrams, tx_bytes, rx_dgrams, rx_bytes;
+};
+
 enum ks_svcmap_kind { KS_NODE_SERVICE, KS_NODE_REMOTE };
 
-/* What an edge stands for: TCP connections, or execs (a spawn: parent -> child). */
-enum ks_svcmap_edge_kind { KS_EDGE_TCP, KS_EDGE_SPAWN };
+/* What an edge stands for: TCP connections, execs (a spawn: parent -> child), or UDP
+ * flows. */
+enum ks_svcmap_edge_kind { KS_EDGE_TCP, KS_EDGE_SPAWN, KS_EDGE_UDP };
 
 struct ks_svcmap_node {
 	char *name;
@@ -102,6 +126,8 @@ struct ks_svcmap_edge {
 	uint16_t port;		/* the server's; spawn: 0 */
 	uint64_t conns;
 	uint64_t execs;		/* spawn: execs */
+	uint64_t flows;		/* udp: flows (client ends: a client port to the server's) */
+	uint64_t dgrams_c2s, dgrams_s2c;	/* udp: datagrams each way */
 	uint64_t bytes_c2s, bytes_s2c;
 	uint64_t errors, resets, retrans;
 	int64_t first_ns, last_ns;
@@ -125,6 +151,8 @@ struct ks_svcmap {
 	uint64_t conns_in;	/* session ends given */
 	uint64_t unplaced;	/* ends whose side nothing told (opened before, no listener) */
 	uint64_t execs_in;	/* execs given */
+	uint64_t udp_in;	/* udp flow rows given */
+	uint64_t udp_unplaced;	/* of them, rows whose remote end was not known */
 	/* private */
 	struct ks_svcmap_conn *in;	/* its strings interned: */
 	char **strs;		/* each text once (services and addresses repeat) */
@@ -135,6 +163,10 @@ struct ks_svcmap {
 	size_t nex, cap_ex;
 	int64_t (*xloss)[2];	/* intervals that lost exec records */
 	size_t nxloss, cap_xloss;
+	struct ks_svcmap_udp *ud;	/* udp flow rows, strings interned */
+	size_t nud, cap_ud;
+	int64_t (*uloss)[2];	/* intervals that lost udp datagrams' counts */
+	size_t nuloss, cap_uloss;
 	bool built;
 };
 
@@ -154,7 +186,13 @@ int ks_svcmap__add_exec(struct ks_svcmap *m, const struct ks_svcmap_exec *x);
 /* An interval in which exec records were lost: it marks spawn edges. 0 or -ENOMEM. */
 int ks_svcmap__add_exec_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
 
-/* "tcp", "spawn". */
+/* One UDP flow row (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
+int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u);
+
+/* An interval in which datagrams went uncounted: it marks UDP edges. 0 or -ENOMEM. */
+int ks_svcmap__add_udp_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
+
+/* "tcp", "spawn", "udp". */
 const char *ks_svcmap_edge_kind_name(enum ks_svcmap_edge_kind k);
 
 /* Pair the ends, resolve the listeners, make the nodes and edges. Once. 0 or -ENOMEM. */
@@ -174,7 +212,7 @@ enum ks_svcmap_change { KS_CHG_APPEARED, KS_CHG_DISAPPEARED, KS_CHG_CHANGED };
 struct ks_svcmap_diff {
 	enum ks_svcmap_change what;
 	const struct ks_svcmap_edge *a, *b;	/* before, after (NULL where absent) */
-	double rate_a, rate_b;	/* connections (spawn: execs) per second */
+	double rate_a, rate_b;	/* connections (spawn: execs, udp: datagrams) per second */
 	bool rate_changed, rtt_changed, dur_changed, conn_changed;
 };
 

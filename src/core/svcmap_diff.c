@@ -23,9 +23,12 @@ static const struct ks_svcmap_edge *find(const struct ks_svcmap *m,
 	return NULL;
 }
 
-/* What an edge's rate counts: connections, or execs for a spawn edge. */
+/* What an edge's rate counts: connections, execs for a spawn edge, datagrams (both
+ * ways) for a UDP edge. */
 static double count(const struct ks_svcmap_edge *e)
 {
+	if (e->kind == KS_EDGE_UDP)
+		return e->dgrams_c2s + e->dgrams_s2c;
 	return e->kind == KS_EDGE_SPAWN ? e->execs : e->conns;
 }
 

@@ -140,6 +140,18 @@ static void remote_name(char *out, size_t len, const char *addr, uint16_t port)
 		snprintf(out, len, "%s:%u", addr, port);
 }
 
+/* The index of @svc's node, or with @svc NULL of the remote node at @addr (:@port when
+ * not 0), or -1 when out of memory. */
+static long end_node(struct svcmap_build *b, const char *svc, const char *addr, uint16_t port)
+{
+	char name[KS_SVCMAP_NAME];
+
+	if (svc)
+		return node_get(b, svc, KS_NODE_SERVICE);
+	remote_name(name, sizeof(name), addr, port);
+	return node_get(b, name, KS_NODE_REMOTE);
+}
+
 static void touch(struct ks_svcmap_node *n, int64_t first, int64_t last)
 {
 	if (first < n->first_ns)
@@ -157,18 +169,13 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	struct ks_svcmap_edge *e;
 	long ci, si;
 	const char *sname = NULL;
-	char name[KS_SVCMAP_NAME];
 	bool resolved = false;
 	uint16_t port = c ? c->rport : s->lport;
 	int64_t first, last;
 
 	/* the client */
-	if (c)
-		ci = node_get(b, c->service ? c->service : UNKNOWN, KS_NODE_SERVICE);
-	else {
-		remote_name(name, sizeof(name), s->raddr, 0);
-		ci = node_get(b, name, KS_NODE_REMOTE);
-	}
+	ci = c ? end_node(b, c->service ? c->service : UNKNOWN, NULL, 0) :
+		 end_node(b, NULL, s->raddr, 0);
 	if (ci < 0)
 		return -ENOMEM;
 	/* the server: its own end, else the listener it reached */
@@ -185,12 +192,8 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 			sname = UNKNOWN;	/* a listener here, its owner not known */
 		}
 	}
-	if (sname) {
-		si = node_get(b, sname, KS_NODE_SERVICE);
-	} else {
-		remote_name(name, sizeof(name), c->raddr, c->rport);
-		si = node_get(b, name, KS_NODE_REMOTE);
-	}
+	/* no server name: no server end (its end names one), so a client end */
+	si = sname ? end_node(b, sname, NULL, 0) : end_node(b, NULL, c->raddr, c->rport);
 	if (si < 0)
 		return -ENOMEM;
 	cn = &b->m->nodes[ci];
@@ -271,6 +274,53 @@ int svcmap_spawn(struct svcmap_build *b, const struct ks_svcmap_exec *x)
 	return 0;
 }
 
+int svcmap_udp_account(struct svcmap_build *b, const struct svcmap_uend *c,
+		       const struct svcmap_uend *s)
+{
+	struct ks_svcmap_node *cn, *sn;
+	struct ks_svcmap_edge *e;
+	long ci, si;
+	uint64_t c2sd = c ? c->txd : s->rxd, c2sb = c ? c->txb : s->rxb;
+	uint64_t s2cd = c ? c->rxd : s->txd, s2cb = c ? c->rxb : s->txb;
+	int64_t first = c ? c->first : s->first, last = c ? c->last : s->last;
+
+	if (c && s) {
+		first = s->first < first ? s->first : first;
+		last = s->last > last ? s->last : last;
+	}
+	ci = c ? end_node(b, c->service ? c->service : UNKNOWN, NULL, 0) :
+		 end_node(b, NULL, s->raddr, 0);
+	if (ci < 0)
+		return -ENOMEM;
+	si = s ? end_node(b, s->service ? s->service : UNKNOWN, NULL, 0) :
+		 end_node(b, NULL, c->raddr, c->rport);
+	if (si < 0)
+		return -ENOMEM;
+	cn = &b->m->nodes[ci];
+	sn = &b->m->nodes[si];
+	e = edge_get(b, cn->name, sn->name, s ? s->lport : c->rport, KS_EDGE_UDP);
+	if (!e)
+		return -ENOMEM;
+	e->flows++;
+	e->server_remote = !s;
+	e->seen |= (c ? KS_SEEN_CLIENT : 0) | (s ? KS_SEEN_SERVER : 0);
+	e->dgrams_c2s += c2sd;
+	e->dgrams_s2c += s2cd;
+	e->bytes_c2s += c2sb;
+	e->bytes_s2c += s2cb;
+	if (first < e->first_ns)
+		e->first_ns = first;
+	if (last > e->last_ns)
+		e->last_ns = last;
+	cn->bytes_out += c2sb;
+	cn->bytes_in += s2cb;
+	sn->bytes_in += c2sb;
+	sn->bytes_out += s2cb;
+	touch(cn, first, last);
+	touch(sn, first, last);
+	return 0;
+}
+
 static int u64_cmp(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -302,8 +352,8 @@ static int edge_cmp(const void *x, const void *y)
 
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;	/* TCP first */
-	if (a->conns + a->execs != b->conns + b->execs)
-		return a->conns + a->execs > b->conns + b->execs ? -1 : 1;
+	if (a->conns + a->execs + a->flows != b->conns + b->execs + b->flows)
+		return a->conns + a->execs + a->flows > b->conns + b->execs + b->flows ? -1 : 1;
 	if ((c = strcmp(a->client, b->client)) || (c = strcmp(a->server, b->server)))
 		return c;
 	return a->port < b->port ? -1 : a->port > b->port;
@@ -323,8 +373,10 @@ void svcmap_finish(struct ks_svcmap *m)
 		e->rtt_p99 = pct(e->rtt, e->nrtt, 99);
 		e->dur_p50 = pct(e->dur, e->ndur, 50);
 		e->dur_p99 = pct(e->dur, e->ndur, 99);
-		int64_t (*loss)[2] = e->kind == KS_EDGE_SPAWN ? m->xloss : m->loss;
-		size_t nloss = e->kind == KS_EDGE_SPAWN ? m->nxloss : m->nloss;
+		int64_t (*loss)[2] = e->kind == KS_EDGE_SPAWN ? m->xloss :
+				     e->kind == KS_EDGE_UDP   ? m->uloss : m->loss;
+		size_t nloss = e->kind == KS_EDGE_SPAWN ? m->nxloss :
+			       e->kind == KS_EDGE_UDP	? m->nuloss : m->nloss;
 
 		for (size_t l = 0; l < nloss; l++)
 			if (loss[l][0] <= e->last_ns && loss[l][1] >= e->first_ns)

@@ -39,6 +39,24 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
  * known). 0 or -ENOMEM. */
 int svcmap_spawn(struct svcmap_build *b, const struct ks_svcmap_exec *x);
 
+/* One UDP end over the window: the rows of one (service, local port, remote end). */
+struct svcmap_uend {
+	const char *service, *raddr;
+	uint16_t lport, rport;
+	bool bound, rx_first;
+	uint64_t txd, txb, rxd, rxb;
+	int64_t first, last;
+	long pair;		/* the other end's index, -1: none */
+};
+
+/* One UDP flow into @b's edges: its client end @c and server end @s (one may be NULL).
+ * 0 or -ENOMEM. */
+int svcmap_udp_account(struct svcmap_build *b, const struct svcmap_uend *c,
+		       const struct svcmap_uend *s);
+
+/* The UDP rows of @b's map summed into ends, paired, and into its edges. 0 or -ENOMEM. */
+int svcmap_udp(struct svcmap_build *b);
+
 /* Percentiles and loss marks of every edge; nodes by name, edges most connections first. */
 void svcmap_finish(struct ks_svcmap *m);
 

@@ -129,15 +129,16 @@ static int udp_configure(void *state, const struct ks_common *common, char *err,
  * The agent counts through the socket calls only: routing every read() and write() of the
  * machine to this module would cost each one a tail call and an fd look-up, for the few
  * connected UDP sockets that use them. `ksight udp` sees those too. No --dns either. Its
- * metrics are per service: the kernel counts per process (-P), so a server answering
- * ever new client ports for days never fills the table.
+ * metrics are per service; it counts per flow (process, local port, remote end) for the
+ * service map's UDP edges (udp_flow records, when an output such as the store takes
+ * events); rows leave the table when their process exits, and a full table counts what
+ * it refuses as lost (the map then marks the interval's UDP edges incomplete).
  */
 static void udp_agent_defaults(void *state)
 {
 	struct udp_state *st = state;
 
 	st->agent = true;
-	st->per_proc = true;
 }
 
 static bool udp_want_slot(const void *state, const struct ks_slot *slot)

@@ -86,6 +86,11 @@ static size_t read_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_m
 	return m;
 }
 
+static const char *fam_name(uint16_t family)
+{
+	return family == UDP_AF_INET ? "ipv4" : family == UDP_AF_INET6 ? "ipv6" : "-";
+}
+
 /* A header for a row: its process, as the kernel saw it when the row was made. */
 static void row_hdr(struct ks_hdr *h, const struct udp_row *r)
 {
@@ -115,9 +120,7 @@ static void emit_row(struct ks_ctx *ctx, const struct udp_state *st, const struc
 		     const struct udp_row *row)
 {
 	static char pid[16], raddr[64];
-	const char *fam = row->k.family == UDP_AF_INET	? "ipv4"
-			  : row->k.family == UDP_AF_INET6 ? "ipv6"
-							  : "-";
+	const char *fam = fam_name(row->k.family);
 	struct ks_rec r;
 
 	ks_rec_init(&r, st->per_proc ? "udp_proc" : "udp", h);
@@ -140,6 +143,33 @@ static void emit_row(struct ks_ctx *ctx, const struct udp_state *st, const struc
 	ks_emit(ctx, &r);
 }
 
+/*
+ * The agent with an output that takes events (the store): one "udp_flow" record per flow
+ * that moved in the interval, its change, for the service map (docs/map.md, "UDP edges").
+ * side: this end's own rule, "server" when its port was bound explicitly and its first
+ * datagram was received, else "client"; the map refines it when it has both ends.
+ */
+static void emit_flow(struct ks_ctx *ctx, const struct ks_hdr *h, const struct udp_row *row)
+{
+	static char raddr[64];
+	const char *fam = fam_name(row->k.family);
+	bool bound = row->v.flags & UDP_FLOW_F_BOUND, rx1 = row->v.flags & UDP_FLOW_F_RX_FIRST;
+	const char *side = bound && rx1 ? "server" : "client", *first = rx1 ? "recv" : "send";
+	struct ks_rec r;
+
+	ks_rec_init(&r, "udp_flow", h);
+	udp_addr_str(row->k.family, row->k.raddr, raddr, sizeof(raddr));
+	ks_rec_uint(&r, "lport", "LPORT", 5, row->k.lport);
+	ks_rec_str(&r, "family", NULL, 0, fam, strlen(fam));
+	ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
+	ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
+	ks_rec_str(&r, "side", "SIDE", -6, side, strlen(side));
+	ks_rec_uint(&r, "bound", NULL, 0, bound);
+	ks_rec_str(&r, "first", NULL, 0, first, strlen(first));
+	add_counts(&r, &row->v);
+	ks_emit(ctx, &r);
+}
+
 /* The rows that changed into the registry, and with @print into records too. */
 static void flows_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map,
 			 bool print)
@@ -154,6 +184,8 @@ static void flows_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_ma
 		count_row(ctx, st, &h, &d[i]);
 		if (print)
 			emit_row(ctx, st, &h, &d[i]);
+		else if (st->agent && !st->per_proc && ks_ctx_streaming(ctx))
+			emit_flow(ctx, &h, &d[i]);
 	}
 	free(d);
 }

@@ -23,6 +23,17 @@ static void edge_label(struct ks_buf *o, const struct ks_svcmap_edge *e, double 
 			      secs > 0 ? e->execs / secs : 0.0, e->incomplete ? " incomplete" : "");
 		return;
 	}
+	if (e->kind == KS_EDGE_UDP) {
+		ks_buf_printf(o, "udp :%u %llu/%llu dgrams %.3g/s ", e->port,
+			      (unsigned long long)e->dgrams_c2s, (unsigned long long)e->dgrams_s2c,
+			      secs > 0 ? (e->dgrams_c2s + e->dgrams_s2c) / secs : 0.0);
+		ks_map_bytes_text(o, e->bytes_c2s);
+		ks_buf_str(o, "/");
+		ks_map_bytes_text(o, e->bytes_s2c);
+		if (e->incomplete)
+			ks_buf_str(o, " incomplete");
+		return;
+	}
 	ks_buf_printf(o, ":%u %llu conns %.3g/s ", e->port, (unsigned long long)e->conns,
 		      secs > 0 ? e->conns / secs : 0.0);
 	ks_map_bytes_text(o, e->bytes_c2s);
@@ -61,10 +72,17 @@ void ks_map_dot(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map
 		dot_id(o, e->server);
 		ks_buf_str(o, " [label=");
 		dot_id(o, l.p);
-		/* spawn: dotted, hollow arrow; TCP seen at one end only: dashed */
-		ks_buf_str(o, e->kind == KS_EDGE_SPAWN ? ", style=dotted, arrowhead=empty];\n" :
-			   e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "];\n" :
-			   ", style=dashed];\n");
+		/* spawn: dotted, hollow arrow; UDP: an open arrow, blue (and dashed when seen at
+		 * one end only); TCP seen at one end only: dashed */
+		if (e->kind == KS_EDGE_UDP)
+			ks_buf_str(o, e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ?
+				   ", color=blue, arrowhead=vee];\n" :
+				   ", color=blue, arrowhead=vee, style=dashed];\n");
+		else
+			ks_buf_str(o, e->kind == KS_EDGE_SPAWN ?
+				   ", style=dotted, arrowhead=empty];\n" :
+				   e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "];\n" :
+				   ", style=dashed];\n");
 	}
 	ks_buf_free(&l);
 	ks_buf_str(o, "}\n");
@@ -114,9 +132,10 @@ void ks_map_mermaid(struct ks_buf *o, const struct ks_svcmap *m, const struct ks
 		ks_buf_reset(&l);
 		edge_label(&l, e, ks_map_secs(w));
 		ks_buf_ch(&l, 0);
-		/* spawn: a thick arrow; TCP seen at one end only: dotted */
+		/* spawn: a thick arrow; UDP: an arrow with a circle end (--o); TCP seen at one
+		 * end only: dotted */
 		ks_buf_printf(o, "  n%zu %s|\"", node_index(m, e->client),
-			      e->kind == KS_EDGE_SPAWN ? "==>" :
+			      e->kind == KS_EDGE_SPAWN ? "==>" : e->kind == KS_EDGE_UDP ? "--o" :
 			      e->seen == (KS_SEEN_CLIENT | KS_SEEN_SERVER) ? "-->" : "-.->");
 		mer_text(o, l.p);
 		ks_buf_printf(o, "\"| n%zu\n", node_index(m, e->server));

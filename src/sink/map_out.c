@@ -43,6 +43,11 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 		      (unsigned long long)e->retrans, (long long)e->first_ns, (long long)e->last_ns,
 		      ks_svcmap_seen_name(e->seen), e->resolved ? "true" : "false",
 		      e->incomplete ? "true" : "false");
+	ks_buf_printf(o, ",\"flows\":%llu,\"datagrams_client_to_server\":%llu,"
+		      "\"datagrams_server_to_client\":%llu,\"datagrams_per_s\":%.6g",
+		      (unsigned long long)e->flows, (unsigned long long)e->dgrams_c2s,
+		      (unsigned long long)e->dgrams_s2c,
+		      secs > 0 ? (e->dgrams_c2s + e->dgrams_s2c) / secs : 0.0);
 	if (e->nconn)
 		ks_buf_printf(o, ",\"connect_p50_ns\":%llu,\"connect_p99_ns\":%llu",
 			      (unsigned long long)e->conn_p50, (unsigned long long)e->conn_p99);
@@ -79,9 +84,11 @@ static void map_json(struct ks_buf *o, const struct ks_svcmap *m, const struct k
 {
 	ks_buf_ch(o, '{');
 	win_json(o, w);
-	ks_buf_printf(o, ",\"sessions\":%llu,\"execs\":%llu,\"unplaced\":%llu,\"nodes\":[",
+	ks_buf_printf(o, ",\"sessions\":%llu,\"execs\":%llu,\"unplaced\":%llu,\"udp_rows\":%llu,"
+		      "\"udp_unplaced\":%llu,\"nodes\":[",
 		      (unsigned long long)m->conns_in, (unsigned long long)m->execs_in,
-		      (unsigned long long)m->unplaced);
+		      (unsigned long long)m->unplaced, (unsigned long long)m->udp_in,
+		      (unsigned long long)m->udp_unplaced);
 	for (size_t i = 0; i < m->nnodes; i++) {
 		if (i)
 			ks_buf_ch(o, ',');
@@ -142,14 +149,15 @@ static void win_text(struct ks_buf *o, const struct ks_map_win *w)
 	put_time(o, w->to_ns);
 }
 
-/* "client -> server:port" in display form (a remote server's name has its port);
+/* "client -> server:port" in display form (a remote server's name has its port), TCP or
+ * UDP;
  * "parent => child" for a spawn. */
 static void edge_name(struct ks_buf *o, const struct ks_svcmap_edge *e)
 {
 	ks_escape(o, e->client, strlen(e->client));
 	ks_buf_str(o, e->kind == KS_EDGE_SPAWN ? " => " : " -> ");
 	ks_escape(o, e->server, strlen(e->server));
-	if (e->kind == KS_EDGE_TCP && !e->server_remote)
+	if (e->kind != KS_EDGE_SPAWN && !e->server_remote)
 		ks_buf_printf(o, ":%u", e->port);
 }
 
@@ -219,6 +227,36 @@ static void spawn_table(struct ks_buf *o, const struct ks_svcmap *m, double secs
 	}
 }
 
+/* The UDP edges: client -> server:port, flows, datagrams and bytes each way. */
+static void udp_table(struct ks_buf *o, const struct ks_svcmap *m, double secs)
+{
+	bool head = false;
+	size_t s;
+
+	for (size_t i = 0; i < m->nedges; i++) {
+		const struct ks_svcmap_edge *e = &m->edges[i];
+
+		if (e->kind != KS_EDGE_UDP)
+			continue;
+		if (!head)
+			ks_buf_printf(o, "\n%-56s %8s %6s %9s %9s %10s %10s %s\n", "UDP",
+				      "DGRAM/S", "FLOWS", "DG C->S", "DG S->C", "C->S", "S->C",
+				      "SEEN");
+		head = true;
+		s = o->len;
+		edge_name(o, e);
+		pad_to(o, s, 56);
+		ks_buf_printf(o, "%8.3g %6llu %9llu %9llu ",
+			      secs > 0 ? (e->dgrams_c2s + e->dgrams_s2c) / secs : 0.0,
+			      (unsigned long long)e->flows, (unsigned long long)e->dgrams_c2s,
+			      (unsigned long long)e->dgrams_s2c);
+		bytes_cell(o, e->bytes_c2s, 10);
+		bytes_cell(o, e->bytes_s2c, 10);
+		ks_buf_printf(o, "%s%s\n", ks_svcmap_seen_name(e->seen),
+			      e->incomplete ? " INCOMPLETE" : "");
+	}
+}
+
 static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map_win *w)
 {
 	double secs = ks_map_secs(w);
@@ -228,6 +266,8 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 	win_text(o, w);
 	ks_buf_printf(o, "  sessions %llu  execs %llu", (unsigned long long)m->conns_in,
 		      (unsigned long long)m->execs_in);
+	if (m->udp_in)
+		ks_buf_printf(o, "  udp rows %llu", (unsigned long long)m->udp_in);
 	if (m->unplaced)
 		ks_buf_printf(o, " (%llu without a known side)", (unsigned long long)m->unplaced);
 	ks_buf_printf(o, "\n\n%-40s %-7s %8s %8s %10s %10s\n", "NODE", "KIND", "IN", "OUT",
@@ -271,6 +311,7 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 	}
 	if (!ntcp)
 		ks_buf_str(o, "(no TCP session closed in this window)\n");
+	udp_table(o, m, secs);
 	spawn_table(o, m, secs);
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The service map's input from the store (sink/map.h): tcplife and exec rows, loss
- * intervals. */
+/* The service map's input from the store (sink/map.h): tcplife, exec and udp_flow rows,
+ * loss intervals. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -27,20 +27,35 @@ static const char execs_sql[] =
 	"WHERE type = 'exec' AND ts >= ?1 AND ts < ?2 AND "
 	"json_extract(json, '$.from_service') IS NOT NULL";
 
+/* The udp module's flow rows (UDP edges): one per flow and interval it moved in. */
+static const char udp_sql[] =
+	"SELECT ts, service, json_extract(json, '$.cgroup'), json_extract(json, '$.raddr'), "
+	"json_extract(json, '$.lport'), json_extract(json, '$.rport'), "
+	"json_extract(json, '$.bound'), json_extract(json, '$.first'), "
+	"json_extract(json, '$.tx_datagrams'), json_extract(json, '$.tx_bytes'), "
+	"json_extract(json, '$.rx_datagrams'), json_extract(json, '$.rx_bytes') FROM events "
+	"WHERE type = 'udp_flow' AND ts >= ?1 AND ts < ?2";
+
 /* Intervals that lost tcplife records (or the connection table's entries; what: 1), exec
- * records (2), or in which the store dropped records (3: both). A loss is counted when the
- * reader gets to it: its interval began at the previous rollup (the agent may have been
- * stopped for longer than the interval says), but no more than a minute before it (not
- * across the agent's restarts). */
+ * records (2), datagrams' counts (4), or in which the store dropped records (7: all). A
+ * loss is counted when the reader gets to it: its interval began at the previous rollup
+ * (the agent may have been stopped for longer than the interval says), but no more than a
+ * minute before it (not across the agent's restarts). Also the next rollup's time (NULL:
+ * none): udp_flow rows are made by the interval's collect, just after its rollups' time,
+ * so the rows of an interval that lost datagrams' counts are from its rollups' time to
+ * the next's. */
 static const char loss_sql[] =
 	"WITH l AS (SELECT ts, max(coalesce((SELECT max(p.ts) FROM rollups p WHERE p.ts < r.ts),"
 	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start, CASE WHEN metric = "
-	"'ksight_sink_dropped_records_total' THEN 3 WHEN json_extract(labels, '$.type') IN "
-	"('exec', 'proc_exec') THEN 2 ELSE 1 END AS what FROM rollups r WHERE "
+	"'ksight_sink_dropped_records_total' THEN 7 WHEN json_extract(labels, '$.type') IN "
+	"('exec', 'proc_exec') THEN 2 WHEN json_extract(labels, '$.type') = 'udp' THEN 4 "
+	"ELSE 1 END AS what FROM rollups r WHERE "
 	"ts >= ?1 AND value > 0 AND ((metric = 'ksight_events_lost_total' AND "
-	"json_extract(labels, '$.type') IN ('tcplife', 'tcp_conn_table', 'exec', 'proc_exec')) "
+	"json_extract(labels, '$.type') IN ('tcplife', 'tcp_conn_table', 'exec', 'proc_exec', "
+	"'udp')) "
 	"OR (metric = 'ksight_sink_dropped_records_total' AND json_extract(labels, '$.sink') "
-	"LIKE 'store%'))) SELECT start, ts, what FROM l WHERE start < ?2";
+	"LIKE 'store%'))) SELECT start, ts, what, (SELECT min(p.ts) FROM rollups p WHERE "
+	"p.ts > l.ts) FROM l WHERE start < ?2";
 
 static enum ks_svcmap_end end_of(const char *reason)
 {
@@ -127,6 +142,41 @@ static int execs(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int udp_flows(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, udp_sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *first = text(q, 7);
+		struct ks_svcmap_udp u = {
+			.ts_ns = sqlite3_column_int64(q, 0),
+			.service = text(q, 1),
+			.cgroup = sqlite3_column_int64(q, 2),
+			.raddr = text(q, 3),
+			.lport = sqlite3_column_int(q, 4),
+			.rport = sqlite3_column_int(q, 5),
+			.bound = sqlite3_column_int(q, 6) != 0,
+			.rx_first = first && !strcmp(first, "recv"),
+			.tx_dgrams = sqlite3_column_int64(q, 8),
+			.tx_bytes = sqlite3_column_int64(q, 9),
+			.rx_dgrams = sqlite3_column_int64(q, 10),
+			.rx_bytes = sqlite3_column_int64(q, 11),
+		};
+
+		if (ks_svcmap__add_udp(m, &u)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 {
 	sqlite3_stmt *q;
@@ -139,9 +189,14 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t start = sqlite3_column_int64(q, 0), end = sqlite3_column_int64(q, 1);
 		int what = sqlite3_column_int(q, 2);
+		/* udp: the rows the collect made after this rollup (store drops: before too) */
+		int64_t ustart = what == 7 ? start : end;
+		int64_t uend = sqlite3_column_type(q, 3) == SQLITE_NULL ? end + 1000000000LL :
+			       sqlite3_column_int64(q, 3) - 1;
 
 		if (((what & 1) && ks_svcmap__add_loss(m, start, end)) ||
-		    ((what & 2) && ks_svcmap__add_exec_loss(m, start, end))) {
+		    ((what & 2) && ks_svcmap__add_exec_loss(m, start, end)) ||
+		    ((what & 4) && ks_svcmap__add_udp_loss(m, ustart, uend))) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
@@ -157,7 +212,7 @@ static int64_t count(sqlite3 *db, const struct ks_map_win *w)
 	int64_t n = -1;
 
 	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE type IN ('tcplife', "
-			       "'exec') AND ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
+			       "'exec', 'udp_flow') AND ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, w->from_ns);
 	sqlite3_bind_int64(q, 2, w->to_ns);
@@ -173,11 +228,13 @@ int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap
 	int64_t n = max_ends ? count(db, w) : 0;
 
 	if (n > (int64_t)max_ends) {
-		snprintf(err, len, "the window holds %lld TCP session ends and execs, more than "
+		snprintf(err, len, "the window holds %lld TCP session ends, execs and UDP flow "
+			 "rows, more than "
 			 "%llu: a shorter one, or ksight map", (long long)n, (unsigned long long)max_ends);
 		return -E2BIG;
 	}
-	if (n < 0 || sessions(db, w, m) || execs(db, w, m) || losses(db, w, m)) {
+	if (n < 0 || sessions(db, w, m) || execs(db, w, m) || udp_flows(db, w, m) ||
+	    losses(db, w, m)) {
 		snprintf(err, len, "reading the store: %s", sqlite3_errmsg(db));
 		return -1;
 	}

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const ks_store_types[] = { "exec", "tcplife", "tcpconnect", "tcpaccept", NULL };
+const char *const ks_store_types[] = { "exec", "tcplife", "tcpconnect", "tcpaccept", "udp_flow",
+					 NULL };
 
 struct ks_store_conf ks_store_conf = {
 	.retention_s = KS_STORE_RETENTION_DEFAULT,
