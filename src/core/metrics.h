@@ -232,7 +232,7 @@ double ks_hist_bound(const struct ks_metric_desc *d, unsigned int i);
  * used slot (at most 63). Slots from there on add up to the +Inf bucket. */
 unsigned int ks_hist_shown(const struct ks_metric_desc *d, const struct ks_hist_vals *h);
 
-/* Sum of a histogram's observations in base units. */
+/* Sum of a histogram's observations in base units (rounded once, as ks_hist_bound). */
 double ks_hist_sum(const struct ks_series *s, const struct ks_hist_vals *h);
 
 /* @out = the series' histogram now minus at the last mark (sum in observed units). */

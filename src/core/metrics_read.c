@@ -62,7 +62,7 @@ unsigned int ks_hist_shown(const struct ks_metric_desc *d, const struct ks_hist_
 
 double ks_hist_sum(const struct ks_series *s, const struct ks_hist_vals *h)
 {
-	return h->sum * s->m->d->scale;
+	return in_base(h->sum, s->m->d->scale);
 }
 
 void ks_hist_delta(const struct ks_series *s, struct ks_hist_vals *out)
