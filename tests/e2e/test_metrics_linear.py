@@ -70,7 +70,8 @@ def want_buckets(values, lo, step, count):
     return out
 
 
-@pytest.mark.parametrize("encoding", ["json", "protobuf"])
+@pytest.mark.parametrize("encoding", [pytest.param("json", marks=pytest.mark.kernels),
+                                      "protobuf"])
 def test_linear_histograms_exact_on_metrics_and_otlp(tmp_path, encoding):
     comm = "lhw%s" % UNIQ
     (tmp_path / "m.yaml").write_text(YAML.format(comm=comm))
