@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from conftest import SCALE, UNIQ, Ksight, free_port, run_ksight
-from test_metrics import L, scrape_until
-from test_otlp import Receiver, check_request
+from conftest import SCALE, UNIQ, Ksight, free_port
+from test_metrics import L, check_bad_file, scrape_until
+from test_otlp import Receiver, check_request, scrape
 
 PROMTOOL = os.path.join(os.environ.get("KSIGHT_PROMETHEUS", os.path.join(
     os.path.dirname(os.path.abspath(os.environ.get("KSIGHT", "build/ksight"))),
@@ -87,7 +87,7 @@ def test_linear_histograms_exact_on_metrics_and_otlp(tmp_path, encoding):
         rkey = ("ksight_lh_ret_bytes_count", L())
         total = N * (len(SIZES) + 1)
         got = scrape_until(port, lambda g: g.get(wkey) == total and g.get(rkey) == total)
-        body = urllib_page(port)
+        body = scrape(port)
         names = ("ksight_lh_write_bytes", "ksight_lh_ret_bytes")
 
         def done(posts):
@@ -128,12 +128,6 @@ def test_linear_histograms_exact_on_metrics_and_otlp(tmp_path, encoding):
     assert r.returncode == 0 and r.stdout == "", r.stdout
 
 
-def urllib_page(port):
-    import urllib.request
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=30) as r:
-        return r.read().decode()
-
-
 HEAD = """\
 metrics:
   - name: lh_bad_bytes
@@ -170,11 +164,4 @@ BAD = [
 @pytest.mark.parametrize("text,where,why", BAD, ids=[b[2].split("(")[0].split("'")[0].strip()
                                                      for b in BAD])
 def test_bad_buckets_exit_2_with_line_and_column(tmp_path, text, where, why):
-    f = tmp_path / "bad.yaml"
-    f.write_text(text)
-    r = run_ksight(["run", "--no-store", "--listen", "none", "--metrics", str(f)])
-    assert r.returncode == 2, r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith("ksight run: %s:%s: " % (f, where)), lines[0]
-    assert why in lines[0], lines[0]
+    check_bad_file(tmp_path, text, where, why)
