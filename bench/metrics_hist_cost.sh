@@ -43,8 +43,9 @@ one() {		# KSIGHT NAME -> ns per run
 	body=$(curl -sf "$url")
 	kill -INT $pid
 	wait $pid
-	runs=$(echo "$body" | sed -n "s/^ksight_bpf_prog_runs_total{module=\"metrics:ksight_hb_$2\".*} //p")
-	secs=$(echo "$body" | sed -n "s/^ksight_bpf_prog_run_seconds_total{module=\"metrics:ksight_hb_$2\".*} //p")
+	local sel="{module=\"metrics:ksight_hb_$2\".*} "
+	runs=$(echo "$body" | sed -n "s/^ksight_bpf_prog_runs_total$sel//p")
+	secs=$(echo "$body" | sed -n "s/^ksight_bpf_prog_run_seconds_total$sel//p")
 	awk -v r="$runs" -v s="$secs" 'BEGIN { printf "%.1f\n", r ? s * 1e9 / r : -1 }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -309,17 +309,19 @@ static int buckets(struct yp *p, struct ym_metric *m, yaml_node_t *n)
 
 	if (scalar(n) && !strcmp(scalar(n), "log2"))
 		return 0;
-	if (n->type == YAML_MAPPING_NODE && n->data.mapping.pairs.top - n->data.mapping.pairs.start == 1) {
+	if (n->type == YAML_MAPPING_NODE &&
+	    n->data.mapping.pairs.top - n->data.mapping.pairs.start == 1) {
 		yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		const char *key = scalar(yaml_document_get_node(p->doc, pr->key));
 
-		if (scalar(yaml_document_get_node(p->doc, pr->key)) &&
-		    !strcmp(scalar(yaml_document_get_node(p->doc, pr->key)), "linear"))
+		if (key && !strcmp(key, "linear"))
 			lin = yaml_document_get_node(p->doc, pr->value);
 	}
 	if (!lin || lin->type != YAML_MAPPING_NODE)
-		return perr(p, lin ? lin : n, "buckets: log2, or {linear: {min: A, max: B, step: S}}");
-	for (yaml_node_pair_t *pr = lin->data.mapping.pairs.start; pr < lin->data.mapping.pairs.top;
-	     pr++) {
+		return perr(p, lin ? lin : n,
+			    "buckets: log2, or {linear: {min: A, max: B, step: S}}");
+	for (yaml_node_pair_t *pr = lin->data.mapping.pairs.start;
+	     pr < lin->data.mapping.pairs.top; pr++) {
 		yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
 		int i;
 
