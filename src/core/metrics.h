@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The metrics registry: named counters, gauges and histograms (log2 or linear buckets)
- * with labels, in base
- * units (seconds, bytes), cumulative from the start (never reset), named the Prometheus
- * way (ksight_ prefix, counters end in _total, histograms in their unit). Modules update
+ * with labels, in base units (seconds, bytes), cumulative from the start (never reset),
+ * named the Prometheus way (ksight_ prefix, counters end in _total, histograms in their
+ * unit). Modules update
  * it as records arrive (or from the kernel's maps at each interval); sinks read it
  * (ks_metrics_first & co.); the agent's summaries are its per-interval deltas.
  *
