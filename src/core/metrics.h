@@ -3,9 +3,9 @@
  * The metrics registry: named counters, gauges and histograms (log2 or linear buckets)
  * with labels, in base units (seconds, bytes), cumulative from the start (never reset),
  * named the Prometheus way (ksight_ prefix, counters end in _total, histograms in their
- * unit). Modules update
- * it as records arrive (or from the kernel's maps at each interval); sinks read it
- * (ks_metrics_first & co.); the agent's summaries are its per-interval deltas.
+ * unit). Modules update it as records arrive (or from the kernel's maps at each
+ * interval); sinks read it (ks_metrics_first & co.); the agent's summaries are its
+ * per-interval deltas.
  *
  * Cardinality is bounded: each metric keeps at most `budget` label sets. A label set that
  * does not fit is counted in the metric's overflow series (ks_series.overflow), and every
