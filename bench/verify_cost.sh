@@ -17,7 +17,7 @@ vs=$build/bench/helpers/verifstats
 [ -x "$vs" ] || { echo "verify_cost: no $vs (make helpers)" >&2; exit 2; }
 progs="files:files__sys_btf files:files__exec_btf rw:rw__sys_btf guard:guard__sys_btf
 proc:proc__fork_btf exec:exec__sys_btf open:open__sys_btf core:core__sys_exit_btf
-tcp:tcp__sys_btf req:req__sys_btf udp:udp__sys_btf"
+tcp:tcp__sys_btf req:req__sys_btf udp:udp__sys_btf trace:trace__tp"
 
 old=
 if [ -n "${REV:-}" ]; then

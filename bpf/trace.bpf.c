@@ -323,6 +323,32 @@ static __always_inline void count_key(struct trace_buf *sc)
 	count_add(make_key(sc), 1);
 }
 
+/* The linear slot of @x (trace.h: hist_lo, hist_step, hist_top). The division runs on
+ * the distance from lo, so that a value near 2^64 cannot overflow the slot. */
+static __always_inline __u64 lin_slot(__u64 x, bool sgn)
+{
+	__u64 lo = trace_conf.hist_lo, step = trace_conf.hist_step, top = trace_conf.hist_top;
+	__u64 d;
+
+	if (sgn ? (__s64)x < (__s64)lo : x < lo)
+		return 0;
+	if (!step || !top)
+		return 0;
+	d = (x - lo) / step;
+	return d < top - 1 ? d + 1 : top;
+}
+
+/* The bucket of the hist field's value: log2 (negative values of a signed field in the
+ * first, docs/trace.md) or linear. */
+static __always_inline __u64 hist_slot(__u64 x, bool sgn)
+{
+	if (trace_conf.hist == 2)
+		return lin_slot(x, sgn);
+	if (sgn && (__s64)x < 0)
+		return 0;
+	return ks_log2(x);
+}
+
 /* ksight run --metrics' histogram per key: the key's bucket row counts the hit, its
  * TRACE_HSUM row adds the value. */
 static __always_inline void hist_key(struct trace_buf *sc)
@@ -332,10 +358,7 @@ static __always_inline void hist_key(struct trace_buf *sc)
 	__u64 x = sc->v.num[fi], slot;
 	void *key = make_key(sc);
 
-	if (trace_conf.f[fi].is_signed && (__s64)x < 0)
-		slot = 0;
-	else
-		slot = ks_log2(x);
+	slot = hist_slot(x, trace_conf.f[fi].is_signed);
 	bpf_probe_read_kernel(sc->key + off, sizeof(slot), &slot);
 	count_add(key, 1);
 	slot = TRACE_HSUM;
@@ -345,19 +368,16 @@ static __always_inline void hist_key(struct trace_buf *sc)
 
 static __always_inline void hist(const struct trace_vals *v)
 {
-	__u64 x = v->num[trace_conf.hist_field & (TRACE_FIELDS - 1)], slot;
+	__u32 fi = trace_conf.hist_field & (TRACE_FIELDS - 1);
 	__u32 zero = 0;
 	struct trace_hist *h = bpf_map_lookup_elem(&trace_hist, &zero);
-	bool sgn = trace_conf.f[trace_conf.hist_field & (TRACE_FIELDS - 1)].is_signed;
+	__u64 slot;
 
 	if (!h)
 		return;
-	if (sgn && (__s64)x < 0)
-		slot = 0;	/* negative values: the first bucket (docs/trace.md) */
-	else if (trace_conf.hist == 1)
-		slot = ks_log2(x);
-	else
-		slot = trace_conf.hist_step ? x / trace_conf.hist_step : 0;
+	slot = hist_slot(v->num[fi], trace_conf.f[fi].is_signed);
+	if (trace_conf.hist == 2 && slot)
+		slot--;		/* --linear: no slot below 0 (negatives join [0, step)) */
 	if (slot >= TRACE_HSLOTS)
 		slot = TRACE_HSLOTS - 1;
 	h->slots[slot & (TRACE_HSLOTS - 1)]++;

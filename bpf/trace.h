@@ -98,11 +98,17 @@ struct trace_conf {
 	__u32 pad;
 	struct trace_op ops[TRACE_OPS];
 	struct trace_strc s[TRACE_STRS];
-	/* ksight run --metrics: a log2 histogram per key. The hist field's bucket (8 bytes)
-	 * goes at @hkey_off in the key after the parts, and the row counts 1; the same key
-	 * with bucket TRACE_HSUM adds the value (the sum, two's complement). */
+	/* ksight run --metrics: a histogram per key (log2, or linear as below). The hist
+	 * field's bucket (8 bytes) goes at @hkey_off in the key after the parts, and the row
+	 * counts 1; the same key with bucket TRACE_HSUM adds the value (the sum, two's
+	 * complement). */
 	__u32 hkey;
 	__u32 hkey_off;
+	/* linear (hist 2): slot 0 holds values below @hist_lo (signed when the field is),
+	 * slot i [lo + (i-1)*step, lo + i*step), slot @hist_top everything above; ksight
+	 * trace --linear: lo 0, top TRACE_HSLOTS, one slot less (its slot 0 is [0, step)) */
+	__s64 hist_lo;
+	__u64 hist_top;
 };
 
 #define TRACE_HSUM 64		/* hkey: the bucket of the sum row */

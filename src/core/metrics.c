@@ -33,6 +33,19 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
+/* A linear layout fits the slots, and its last bound an int64_t. */
+static bool buckets_valid(const struct ks_hist_buckets *b)
+{
+	int64_t top;
+
+	if (b->layout == KS_HIST_LOG2)
+		return true;
+	if (b->layout != KS_HIST_LINEAR || !b->count || b->count > KS_HIST_LINEAR_MAX ||
+	    !b->step || b->step > INT64_MAX / b->count)
+		return false;
+	return !__builtin_add_overflow(b->min, (int64_t)(b->step * b->count), &top);
+}
+
 /* The naming rules of metrics.h, so that a Prometheus sink needs no renaming. */
 static bool valid(const struct ks_metric_desc *d)
 {
@@ -60,6 +73,8 @@ static bool valid(const struct ks_metric_desc *d)
 		if (!ends_with(n, unit))
 			return false;
 	}
+	if (d->type == KS_METRIC_HIST && !buckets_valid(&d->buckets))
+		return false;
 	for (int i = 0; i < KS_LABELS_MAX && d->labels[i]; i++) {
 		const char *l = d->labels[i];
 
@@ -76,7 +91,7 @@ static bool valid(const struct ks_metric_desc *d)
 
 static bool same(const struct ks_metric_desc *a, const struct ks_metric_desc *b)
 {
-	if (a->type != b->type)
+	if (a->type != b->type || memcmp(&a->buckets, &b->buckets, sizeof(a->buckets)))
 		return false;
 	for (int i = 0; i <= KS_LABELS_MAX; i++) {
 		if (!a->labels[i] != !b->labels[i])

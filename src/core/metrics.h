@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The metrics registry: named counters, gauges and log2 histograms with labels, in base
- * units (seconds, bytes), cumulative from the start (never reset), named the Prometheus
- * way (ksight_ prefix, counters end in _total, histograms in their unit). Modules update
- * it as records arrive (or from the kernel's maps at each interval); sinks read it
- * (ks_metrics_first & co.); the agent's summaries are its per-interval deltas.
+ * The metrics registry: named counters, gauges and histograms (log2 or linear buckets)
+ * with labels, in base units (seconds, bytes), cumulative from the start (never reset),
+ * named the Prometheus way (ksight_ prefix, counters end in _total, histograms in their
+ * unit). Modules update it as records arrive (or from the kernel's maps at each
+ * interval); sinks read it (ks_metrics_first & co.); the agent's summaries are its
+ * per-interval deltas.
  *
  * Cardinality is bounded: each metric keeps at most `budget` label sets. A label set that
  * does not fit is counted in the metric's overflow series (ks_series.overflow), and every
@@ -38,6 +39,29 @@ enum ks_metric_type {
 	KS_METRIC_HIST,
 };
 
+/*
+ * A histogram's buckets, slot by slot (observed units, integers):
+ *   KS_HIST_LOG2 (the zero value): slot 0 holds 0 and 1, slot i [2^i, 2^(i+1)); its bound
+ *     2^(i+1); 64 slots, the last the +Inf bucket.
+ *   KS_HIST_LINEAR: slot 0 holds v <= min, slot i (1..count) min+(i-1)*step < v <=
+ *     min+i*step (its bound, inclusive as Prometheus' le), slot count+1 v > the last bound
+ *     (the +Inf bucket); count+2 <= KS_HIST_SLOTS.
+ * ks_hist_bound() is the one place a bucket's bound is computed.
+ */
+enum ks_hist_layout {
+	KS_HIST_LOG2,
+	KS_HIST_LINEAR,
+};
+
+struct ks_hist_buckets {
+	enum ks_hist_layout layout;
+	uint32_t count;		/* linear: finite buckets after the first (v <= min) */
+	int64_t min;		/* linear: the first bucket's bound */
+	uint64_t step;		/* linear: the width of the others, > 0 */
+};
+
+#define KS_HIST_LINEAR_MAX (KS_HIST_SLOTS - 2)	/* linear: count at most */
+
 /* What a metric is; static in the module that owns it. */
 struct ks_metric_desc {
 	const char *name;	/* ksight_<module>_<what>[_<unit>][_total] */
@@ -53,11 +77,12 @@ struct ks_metric_desc {
 	double scale;		/* histograms: base units per observed unit (1e-9: ns);
 				 * counters: 0, or base units per count kept (a run time
 				 * counted in ns, shown in seconds) */
+	struct ks_hist_buckets buckets;	/* histograms: zero = log2 */
 };
 
-/* A histogram's values: log2 buckets of observed units (slot 0: 0 and 1; slot i:
- * [2^i, 2^(i+1))), the count, and the sum in observed units (ks_hist_sum: base units),
- * so that the per-record path does no multiplication. */
+/* A histogram's values: buckets of observed units (struct ks_hist_buckets says which),
+ * the count, and the sum in observed units (ks_hist_sum: base units), so that the
+ * per-record path does no multiplication. */
 struct ks_hist_vals {
 	__u64 slots[KS_HIST_SLOTS];	/* the BPF side's and analyze/hist.h's type */
 	__u64 count;
@@ -165,6 +190,7 @@ static inline void ks_gauge_set(struct ks_series *s, double v)
 	s->v.d = v;
 }
 
+/* Log2 histograms only (a linear one is fed its slots by ks_hist_add). */
 static inline void ks_hist_observe(struct ks_series *s, uint64_t v)
 {
 	s->h->slots[63 - __builtin_clzll(v | 1)]++;
@@ -193,7 +219,20 @@ static inline uint64_t ks_counter_delta(const struct ks_series *s)
 	return s->v.u - s->prev.u;
 }
 
-/* Sum of a histogram's observations in base units. */
+/* The slots a histogram metric uses: 64 for log2, count + 2 for linear. The last is the
+ * +Inf bucket. */
+unsigned int ks_hist_nslots(const struct ks_metric_desc *d);
+
+/* The upper bound of slot @i in base units (scale applied, rounded once, so that 100 ns
+ * in seconds is the double nearest 1e-07), or INFINITY for the last slot and past it. */
+double ks_hist_bound(const struct ks_metric_desc *d, unsigned int i);
+
+/* How many finite bounds a sink writes for @h (a series' values): all of a linear
+ * layout's (count + 1: every series has the same buckets), a log2 one's up to its last
+ * used slot (at most 63). Slots from there on add up to the +Inf bucket. */
+unsigned int ks_hist_shown(const struct ks_metric_desc *d, const struct ks_hist_vals *h);
+
+/* Sum of a histogram's observations in base units (rounded once, as ks_hist_bound). */
 double ks_hist_sum(const struct ks_series *s, const struct ks_hist_vals *h);
 
 /* @out = the series' histogram now minus at the last mark (sum in observed units). */

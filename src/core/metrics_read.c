@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Reading the registry: histogram sums and deltas, a metric's totals, its top series. */
+/* Reading the registry: histogram bounds, sums and deltas, a metric's totals, its top
+ * series. */
+#include <math.h>
 #include <string.h>
 
 #include "core/metrics.h"
@@ -13,9 +15,54 @@ void ks_hist_add(struct ks_series *s, const __u64 *slots, unsigned int n, uint64
 	s->h->sum += sum;
 }
 
+unsigned int ks_hist_nslots(const struct ks_metric_desc *d)
+{
+	if (d->buckets.layout == KS_HIST_LINEAR)
+		return d->buckets.count + 2;
+	return KS_HIST_SLOTS;
+}
+
+/* @x observed units in base units. A scale below 1 that is the inverse of a whole number
+ * (1e-9) divides by it: the quotient is the double nearest the decimal (100 ns: 1e-07),
+ * where the product with the inexact 1e-9 can miss it. */
+static double in_base(double x, double scale)
+{
+	double k;
+
+	if (scale > 0 && scale < 1) {
+		k = (double)(uint64_t)(1.0 / scale + 0.5);
+		if (k >= 2 && fabs(1.0 / scale - k) <= 1e-9 * k)
+			return x / k;
+	}
+	return x * (scale ? scale : 1);
+}
+
+double ks_hist_bound(const struct ks_metric_desc *d, unsigned int i)
+{
+	const struct ks_hist_buckets *b = &d->buckets;
+
+	if (i + 1 >= ks_hist_nslots(d))
+		return INFINITY;
+	if (b->layout == KS_HIST_LINEAR)
+		return in_base((double)(b->min + (int64_t)(i * b->step)), d->scale);
+	return in_base((double)(1ULL << (i + 1)), d->scale);	/* i < 63 */
+}
+
+unsigned int ks_hist_shown(const struct ks_metric_desc *d, const struct ks_hist_vals *h)
+{
+	unsigned int n = ks_hist_nslots(d) - 1, last = 0;
+
+	if (d->buckets.layout == KS_HIST_LINEAR)
+		return n;
+	for (unsigned int i = 0; i < KS_HIST_SLOTS; i++)
+		if (h->slots[i])
+			last = i + 1;
+	return last < n ? last : n;
+}
+
 double ks_hist_sum(const struct ks_series *s, const struct ks_hist_vals *h)
 {
-	return h->sum * s->m->d->scale;
+	return in_base(h->sum, s->m->d->scale);
 }
 
 void ks_hist_delta(const struct ks_series *s, struct ks_hist_vals *out)

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,14 +173,14 @@ static int filter(struct yp *p, struct ym_metric *m, const yaml_node_t *n, const
 
 struct keys {
 	yaml_node_t *name, *help, *type, *probe, *labels, *filter, *value, *unit, *scale,
-		*budget;
+		*budget, *buckets;
 };
 
 static int collect_keys(struct yp *p, yaml_node_t *n, struct keys *k)
 {
 	static const char *const names[] = { "name", "help", "type", "probe", "labels",
 					     "filter", "value", "unit", "scale", "budget",
-					     NULL };
+					     "buckets", NULL };
 
 	if (n->type != YAML_MAPPING_NODE)
 		return perr(p, n, "a metric is a mapping (name, type, probe, labels, ...)");
@@ -194,7 +195,7 @@ static int collect_keys(struct yp *p, yaml_node_t *n, struct keys *k)
 				break;
 		if (!key || !names[i])
 			return perr(p, kn, "unknown key '%s' (name, help, type, probe, labels, "
-				    "filter, value, unit, scale, budget)", key ? key : "?");
+				    "filter, value, unit, scale, budget, buckets)", key ? key : "?");
 		((yaml_node_t **)k)[i] = yaml_document_get_node(p->doc, pr->value);
 	}
 	if (!k->name)
@@ -221,9 +222,10 @@ static int kind(struct yp *p, struct ym_metric *m, const struct keys *k)
 	m->d.type = m->hist ? KS_METRIC_HIST : KS_METRIC_COUNTER;
 	m->d.scale = m->hist ? 1 : 0;
 	if (!m->hist) {
-		if (k->value || k->unit || k->scale)
-			return perr(p, k->value ? k->value : k->unit ? k->unit : k->scale,
-				    "value, unit and scale are a histogram's");
+		if (k->value || k->unit || k->scale || k->buckets)
+			return perr(p, k->value ? k->value : k->unit ? k->unit :
+				    k->scale ? k->scale : k->buckets,
+				    "value, unit, scale and buckets are a histogram's");
 		if (!ends_with(m->name, "_total"))
 			return perr(p, k->name, "a counter's name ends in _total");
 		return 0;
@@ -278,6 +280,89 @@ static int value(struct yp *p, struct ym_metric *m, const yaml_node_t *n)
 	return 0;
 }
 
+/* An integer of the linear layout (observed units, the field's own). */
+static int lin_int(struct yp *p, const yaml_node_t *n, const char *key, int64_t *out)
+{
+	const char *s = scalar(n);
+	char *end;
+
+	if (!s || !*s)
+		return perr(p, n, "linear: '%s' takes one whole number", key);
+	errno = 0;
+	*out = strtoll(s, &end, 0);
+	if (*end || errno)
+		return perr(p, n, "linear: %s '%s' is not a whole number (64-bit)", key, s);
+	return 0;
+}
+
+/*
+ * buckets: log2 (the default), or {linear: {min: A, max: B, step: S}}: a bucket for
+ * values <= A, then one per S up to B (le A+S, A+2S ... B), then +Inf (metrics.h's linear
+ * layout). The kernel takes the first as values below A + 1 (trace.h).
+ */
+static int buckets(struct yp *p, struct ym_metric *m, yaml_node_t *n)
+{
+	yaml_node_t *lin = NULL, *at[3] = { NULL };
+	static const char *const names[] = { "min", "max", "step" };
+	int64_t v[3];
+	uint64_t width;
+
+	if (scalar(n) && !strcmp(scalar(n), "log2"))
+		return 0;
+	if (n->type == YAML_MAPPING_NODE &&
+	    n->data.mapping.pairs.top - n->data.mapping.pairs.start == 1) {
+		yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		const char *key = scalar(yaml_document_get_node(p->doc, pr->key));
+
+		if (key && !strcmp(key, "linear"))
+			lin = yaml_document_get_node(p->doc, pr->value);
+	}
+	if (!lin || lin->type != YAML_MAPPING_NODE)
+		return perr(p, lin ? lin : n,
+			    "buckets: log2, or {linear: {min: A, max: B, step: S}}");
+	for (yaml_node_pair_t *pr = lin->data.mapping.pairs.start;
+	     pr < lin->data.mapping.pairs.top; pr++) {
+		yaml_node_t *kn = yaml_document_get_node(p->doc, pr->key);
+		int i;
+
+		for (i = 0; i < 3 && (!scalar(kn) || strcmp(scalar(kn), names[i])); i++)
+			;
+		if (i == 3)
+			return perr(p, kn, "linear: unknown key '%s' (min, max, step)",
+				    scalar(kn) ? scalar(kn) : "?");
+		at[i] = yaml_document_get_node(p->doc, pr->value);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!at[i])
+			return perr(p, lin, "linear: needs min, max and step");
+		if (lin_int(p, at[i], names[i], &v[i]))
+			return -1;
+	}
+	if (v[2] <= 0)
+		return perr(p, at[2], "linear: step must be above 0, not %" PRId64, v[2]);
+	if (v[1] <= v[0])
+		return perr(p, at[1], "linear: max (%" PRId64 ") must be above min (%" PRId64 ")",
+			    v[1], v[0]);
+	if (v[0] < 0 && !m->conf.f[m->conf.hist_field].is_signed)
+		return perr(p, at[0], "linear: min below 0, but the value is an unsigned field");
+	width = (uint64_t)v[1] - (uint64_t)v[0];
+	if (width % (uint64_t)v[2])
+		return perr(p, at[2], "linear: max - min (%" PRIu64 ") is not a multiple of step",
+			    width);
+	if (width / (uint64_t)v[2] > KS_HIST_LINEAR_MAX)
+		return perr(p, at[2], "linear: %" PRIu64 " buckets, %d at most (the kernel's "
+			    "slots: with the first and +Inf, %d)", width / (uint64_t)v[2],
+			    KS_HIST_LINEAR_MAX, KS_HIST_SLOTS);
+	m->d.buckets = (struct ks_hist_buckets){ .layout = KS_HIST_LINEAR,
+						 .count = width / (uint64_t)v[2],
+						 .min = v[0], .step = v[2] };
+	m->conf.hist = 2;
+	m->conf.hist_lo = v[0] + 1;	/* max > min: no overflow */
+	m->conf.hist_step = v[2];
+	m->conf.hist_top = m->d.buckets.count + 1;
+	return 0;
+}
+
 static int metric(struct yp *p, struct ks_ymetrics *ym, struct ym_metric *m, yaml_node_t *n)
 {
 	struct keys k = { 0 };
@@ -321,6 +406,8 @@ static int metric(struct yp *p, struct ks_ymetrics *ym, struct ym_metric *m, yam
 	if (k.labels && labels(p, m, k.labels))
 		return -1;
 	if (m->hist && value(p, m, k.value))
+		return -1;
+	if (k.buckets && buckets(p, m, k.buckets))
 		return -1;
 	if (k.filter) {
 		if (want(p, k.filter, "filter", &s) || filter(p, m, k.filter, s))

@@ -152,6 +152,7 @@ static int build_conf(struct trace_state *st, char *err, size_t len)
 		c->hist = st->linear ? 2 : 1;
 		c->hist_field = idx[0];
 		c->hist_step = st->linear;
+		c->hist_top = TRACE_HSLOTS;	/* lo 0: trace.h */
 	} else if (st->linear) {
 		return fail(err, len, "--linear needs --hist FIELD");
 	}

@@ -7,6 +7,7 @@
 
 #include "sink/escape.h"
 #include "sink/otlp.h"
+#include "sink/units.h"
 
 const char *ks_otlp_unit(const char *unit)
 {
@@ -55,16 +56,6 @@ static void u64s(struct ks_buf *out, uint64_t v)
 	ks_buf_ch(out, '"');
 }
 
-/* @d in the fewest digits that read back (finite). */
-static void shortest(char *t, size_t len, double d)
-{
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(t, len, "%.*g", prec, d);
-		if (strtod(t, NULL) == d)
-			return;
-	}
-}
-
 /* A double as a JSON number; NaN and infinities as the mapping's strings (JSON numbers
  * cannot hold them). */
 static void dbl(struct ks_buf *out, double d)
@@ -79,25 +70,22 @@ static void dbl(struct ks_buf *out, double d)
 		ks_buf_str(out, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		return;
 	}
-	if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
-		ks_buf_i64(out, (int64_t)d);	/* a whole number: no search */
-		return;
-	}
-	shortest(t, sizeof(t), d);
+	ks_fmt_exact(t, sizeof(t), d);
 	ks_buf_str(out, t);
 }
 
-/* A histogram metric's bounds as text, rendered once per metric, not per series. */
+/* A histogram metric's bounds (ks_hist_bound) as text, rendered once per metric, not per
+ * series; whole numbers as integers, as dbl() writes them. */
 struct bounds {
 	char text[KS_HIST_SLOTS - 1][32];
-	int n;		/* rendered so far */
-	double scale;
+	unsigned int n;		/* rendered so far */
+	const struct ks_metric_desc *d;
 };
 
-static const char *bound(struct bounds *bs, int i)
+static const char *bound(struct bounds *bs, unsigned int i)
 {
 	while (bs->n <= i) {
-		shortest(bs->text[bs->n], sizeof(bs->text[0]), ldexp(1.0, bs->n + 1) * bs->scale);
+		ks_fmt_exact(bs->text[bs->n], sizeof(bs->text[0]), ks_hist_bound(bs->d, bs->n));
 		bs->n++;
 	}
 	return bs->text[i];
@@ -135,31 +123,23 @@ static void point_head(struct ks_buf *out, const struct ks_series *s,
 static void hist_point(struct ks_buf *out, const struct ks_series *s, struct bounds *bs)
 {
 	const struct ks_hist_vals *h = s->h;
-	int last = -1, nb;
+	unsigned int nb = ks_hist_shown(s->m->d, h);
 	uint64_t above = 0;
 
-	for (int i = 0; i < KS_HIST_SLOTS; i++)
-		if (h->slots[i])
-			last = i;
-	/* bounds of slots 0..last (the top slot has none: it is the last bucket) */
-	nb = last + 1 < KS_HIST_SLOTS - 1 ? last + 1 : KS_HIST_SLOTS - 1;
 	ks_buf_str(out, ",\"count\":");
 	u64s(out, h->count);
 	ks_buf_str(out, ",\"sum\":");
 	dbl(out, ks_hist_sum(s, h));
 	ks_buf_str(out, ",\"bucketCounts\":[");
-	for (int i = 0; i < nb; i++) {
-		if (i)
-			ks_buf_ch(out, ',');
+	for (unsigned int i = 0; i < nb; i++) {
 		u64s(out, h->slots[i]);
-	}
-	for (int i = nb; i < KS_HIST_SLOTS; i++)
-		above += h->slots[i];
-	if (nb)
 		ks_buf_ch(out, ',');
-	u64s(out, above);
+	}
+	for (unsigned int i = nb; i < KS_HIST_SLOTS; i++)
+		above += h->slots[i];
+	u64s(out, above);	/* the +Inf bucket: bucketCounts has one entry more */
 	ks_buf_str(out, "],\"explicitBounds\":[");
-	for (int i = 0; i < nb; i++) {
+	for (unsigned int i = 0; i < nb; i++) {
 		if (i)
 			ks_buf_ch(out, ',');
 		ks_buf_str(out, bound(bs, i));
@@ -171,7 +151,7 @@ static void metric(struct ks_buf *out, const struct ks_metric *m,
 		   const struct ks_otlp_resource *res)
 {
 	const struct ks_metric_desc *d = m->d;
-	struct bounds bs = { .scale = d->scale ? d->scale : 1 };
+	struct bounds bs = { .d = d };
 	bool first = true;
 
 	ks_buf_str(out, "{\"name\":");

@@ -128,30 +128,25 @@ static void point_common(struct ks_buf *b, const struct ks_series *s, unsigned i
 static void hist_point(struct ks_buf *b, const struct ks_series *s)
 {
 	const struct ks_hist_vals *h = s->h;
-	double scale = s->m->d->scale ? s->m->d->scale : 1;
-	int last = -1, nb;
+	unsigned int nb = ks_hist_shown(s->m->d, h);
 	uint64_t above = 0;
 	size_t at;
 
-	for (int i = 0; i < KS_HIST_SLOTS; i++)
-		if (h->slots[i])
-			last = i;
-	nb = last + 1 < KS_HIST_SLOTS - 1 ? last + 1 : KS_HIST_SLOTS - 1;
 	tag(b, 4, WT_I64);
 	fixed64(b, h->count);
 	tag(b, 5, WT_I64);
 	dbl(b, ks_hist_sum(s, h));
 	at = open_len(b, 6);
-	for (int i = 0; i < nb; i++)
+	for (unsigned int i = 0; i < nb; i++)
 		fixed64(b, h->slots[i]);
-	for (int i = nb; i < KS_HIST_SLOTS; i++)
+	for (unsigned int i = nb; i < KS_HIST_SLOTS; i++)
 		above += h->slots[i];
 	fixed64(b, above);
 	close_len(b, at);
 	if (nb) {
 		at = open_len(b, 7);
-		for (int i = 0; i < nb; i++)
-			dbl(b, ldexp(1.0, i + 1) * scale);
+		for (unsigned int i = 0; i < nb; i++)
+			dbl(b, ks_hist_bound(s->m->d, i));
 		close_len(b, at);
 	}
 }

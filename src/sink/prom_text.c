@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sink/escape.h"
+#include "sink/units.h"
 
 void ks_prom_label_value(struct ks_buf *out, const char *s)
 {
@@ -47,17 +48,6 @@ static void help_text(struct ks_buf *out, const char *s)
 	}
 }
 
-/* @d in the fewest digits that read back as the same double ("2e-09", not
- * "2.0000000000000001e-09"), as Prometheus' own clients write it. */
-static void shortest(char *out, size_t len, double d)
-{
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, len, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			return;
-	}
-}
-
 /* A sample value: integers exactly, others in the shortest form that reads back. */
 static void value(struct ks_buf *out, double d)
 {
@@ -67,10 +57,8 @@ static void value(struct ks_buf *out, double d)
 		ks_buf_str(out, "NaN");
 	} else if (isinf(d)) {
 		ks_buf_str(out, d > 0 ? "+Inf" : "-Inf");
-	} else if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
-		ks_buf_i64(out, (int64_t)d);
 	} else {
-		shortest(t, sizeof(t), d);
+		ks_fmt_exact(t, sizeof(t), d);
 		ks_buf_str(out, t);
 	}
 }
@@ -139,29 +127,27 @@ static void count(struct ks_buf *out, const char *name, const char *suffix,
 	ks_buf_ch(out, '\n');
 }
 
-/* The upper bounds of a histogram metric's buckets as text, made once per metric (the
- * shortest form costs up to 17 conversions each: per series it was most of a page). */
+/* The upper bounds of a histogram metric's buckets as text (ks_hist_bound), made once
+ * per metric (the shortest form costs up to 17 conversions each: per series it was most
+ * of a page). Whole numbers as integers: le="100", not "1e+02". */
 struct bounds {
 	char le[KS_HIST_SLOTS][40];
 };
 
 static void bounds_of(struct bounds *b, const struct ks_metric_desc *d)
 {
-	for (int i = 0; i < KS_HIST_SLOTS - 1; i++)
-		shortest(b->le[i], sizeof(b->le[i]), ldexp(1.0, i + 1) * d->scale);
+	for (unsigned int i = 0; i + 1 < ks_hist_nslots(d); i++)
+		ks_fmt_exact(b->le[i], sizeof(b->le[i]), ks_hist_bound(d, i));
 }
 
 static void histogram(struct ks_buf *out, const struct ks_series *s, const struct bounds *b)
 {
 	const struct ks_metric_desc *d = s->m->d;
 	const struct ks_hist_vals *h = s->h;
+	unsigned int nb = ks_hist_shown(d, h);
 	uint64_t cum = 0;
-	int last = -1;
 
-	for (int i = 0; i < KS_HIST_SLOTS; i++)
-		if (h->slots[i])
-			last = i;
-	for (int i = 0; i <= last && i < KS_HIST_SLOTS - 1; i++) {
+	for (unsigned int i = 0; i < nb; i++) {
 		cum += h->slots[i];
 		count(out, d->name, "_bucket", s, "le", b->le[i], cum);
 	}

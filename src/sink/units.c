@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "sink/units.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /*
  * @x scaled by @base until it rounds below 1000, with three significant digits and the
@@ -73,4 +76,17 @@ void ks_fmt_byte_rate(struct ks_buf *out, double per_s)
 	ks_fmt_bytes(out, per_s);
 	if (isfinite(per_s) && per_s >= 0)
 		ks_buf_str(out, "/s");
+}
+
+void ks_fmt_exact(char *t, size_t len, double d)
+{
+	if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
+		snprintf(t, len, "%" PRId64, (int64_t)d);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(t, len, "%.*g", prec, d);
+		if (strtod(t, NULL) == d)
+			return;
+	}
 }

@@ -7,6 +7,7 @@
 #ifndef KSIGHT_UNITS_H
 #define KSIGHT_UNITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sink/outbuf.h"
@@ -22,5 +23,11 @@ void ks_fmt_bytes(struct ks_buf *out, double bytes);
 
 /* Bytes per second: ks_fmt_bytes then "/s". */
 void ks_fmt_byte_rate(struct ks_buf *out, double per_s);
+
+/* A finite double as exact text for programs (Prometheus, OTLP JSON) into @t (32 bytes
+ * are enough): a whole number below 1e15 as an integer ("100", not "1e+02"), any other in
+ * the fewest digits that read back as the same double ("2e-09", not
+ * "2.0000000000000001e-09"), as Prometheus' own clients write them. */
+void ks_fmt_exact(char *t, size_t len, double d);
 
 #endif

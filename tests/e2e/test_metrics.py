@@ -262,6 +262,11 @@ BAD = [
                                                      for b in BAD])
 def test_bad_files_exit_2_with_line_and_column(tmp_path, text, where, why):
     """Each bad file: exit 2, one line FILE:LINE:COL: reason, nothing loaded."""
+    check_bad_file(tmp_path, text, where, why)
+
+
+def check_bad_file(tmp_path, text, where, why):
+    """ksight run --metrics on @text: exit 2 and one line "FILE:@where: ...@why..."."""
     f = tmp_path / "bad.yaml"
     f.write_text(text)
     r = run_ksight(["run", "--no-store", "--listen", "none", "--metrics", str(f)])

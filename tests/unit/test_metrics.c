@@ -241,6 +241,74 @@ static void test_hist(void **state)
 	assert_int_equal(s->h->count, 8);	/* cumulative */
 }
 
+/* ks_hist_bound, the one source of bucket bounds: log2's 2^(i+1), linear's min + i*step
+ * (inclusive, Prometheus' le), +Inf for the last slot; a scale of 1e-9 gives the double
+ * nearest the decimal (100 ns: 1e-07, where 100 * 1e-9 is 1.0000000000000001e-07). */
+static void test_hist_bounds(void **state)
+{
+	static const struct ks_metric_desc log2 = {
+		.name = "ksight_test_a_seconds", .help = "a", .type = KS_METRIC_HIST,
+		.unit = "seconds", .scale = 1e-9,
+	};
+	static const struct ks_metric_desc lin = {
+		.name = "ksight_test_b_seconds", .help = "b", .type = KS_METRIC_HIST,
+		.unit = "seconds", .scale = 1e-9,
+		.buckets = { .layout = KS_HIST_LINEAR, .count = 10, .min = 0, .step = 100 },
+	};
+	static const struct ks_metric_desc neg = {
+		.name = "ksight_test_c", .help = "c", .type = KS_METRIC_HIST, .scale = 1,
+		.buckets = { .layout = KS_HIST_LINEAR, .count = 4, .min = -10, .step = 5 },
+	};
+	struct ks_metric_desc bad = neg, other;
+	struct ks_hist_vals h = { 0 };
+
+	assert_int_equal(ks_hist_nslots(&log2), 64);
+	assert_true(ks_hist_bound(&log2, 0) == 2e-09);
+	assert_true(ks_hist_bound(&log2, 9) == 1.024e-06);
+	assert_true(ks_hist_bound(&log2, 62) == 9223372036.854775808);
+	assert_true(isinf(ks_hist_bound(&log2, 63)));
+	assert_int_equal(ks_hist_nslots(&lin), 12);
+	assert_true(ks_hist_bound(&lin, 0) == 0);
+	assert_true(ks_hist_bound(&lin, 1) == 1e-07);
+	assert_true(ks_hist_bound(&lin, 3) == 3e-07);
+	assert_true(ks_hist_bound(&lin, 10) == 1e-06);
+	assert_true(isinf(ks_hist_bound(&lin, 11)));
+	assert_true(isinf(ks_hist_bound(&lin, 40)));
+	for (unsigned int i = 0; i <= 4; i++)
+		assert_true(ks_hist_bound(&neg, i) == -10.0 + 5.0 * i);
+	assert_true(isinf(ks_hist_bound(&neg, 5)));
+	/* what a sink shows: log2 up to the last used slot, linear every bound */
+	assert_int_equal(ks_hist_shown(&log2, &h), 0);
+	assert_int_equal(ks_hist_shown(&lin, &h), 11);
+	h.slots[3] = 1;
+	assert_int_equal(ks_hist_shown(&log2, &h), 4);
+	h.slots[63] = 1;
+	assert_int_equal(ks_hist_shown(&log2, &h), 63);
+	assert_int_equal(ks_hist_shown(&lin, &h), 11);
+	/* registered as they are; a layout the slots or an int64_t cannot hold is refused */
+	assert_non_null(ks_metrics__register(r, &lin));
+	assert_non_null(ks_metrics__register(r, &neg));
+	bad.name = "ksight_test_bad";
+	bad.buckets.step = 0;
+	assert_null(ks_metrics__register(r, &bad));
+	assert_int_equal(errno, EINVAL);
+	bad.buckets.step = 5;
+	bad.buckets.count = 0;
+	assert_null(ks_metrics__register(r, &bad));
+	bad.buckets.count = KS_HIST_LINEAR_MAX + 1;
+	assert_null(ks_metrics__register(r, &bad));
+	bad.buckets.count = KS_HIST_LINEAR_MAX;
+	bad.buckets.min = INT64_MAX - 5 * KS_HIST_LINEAR_MAX + 1;
+	assert_null(ks_metrics__register(r, &bad));
+	bad.buckets.min = INT64_MAX - 5 * KS_HIST_LINEAR_MAX;
+	assert_non_null(ks_metrics__register(r, &bad));
+	/* a name registered again with another layout: a clash (descs are kept by pointer) */
+	other = bad;
+	other.buckets.min = 0;
+	assert_null(ks_metrics__register(r, &other));
+	assert_int_equal(errno, EEXIST);
+}
+
 static void test_gauge_and_order(void **state)
 {
 	static const struct ks_metric_desc g = {
@@ -271,6 +339,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deltas_and_top, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hist_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gauge_and_order, setup, teardown),
 	};
 

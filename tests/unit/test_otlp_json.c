@@ -123,6 +123,28 @@ static void test_hist_edges(void **state)
 	assert_non_null(strstr(tu_text(&b), ",9223372036.854776]"));
 }
 
+/* A linear family: every bound (ks_hist_bound, whole numbers as integers), one count
+ * more for +Inf; the slots past the last bound add up there. */
+static void test_linear(void **state)
+{
+	static const struct ks_metric_desc w = {
+		.name = "ksight_test_write_bytes", .help = "Writes", .type = KS_METRIC_HIST,
+		.unit = "bytes", .scale = 1,
+		.buckets = { .layout = KS_HIST_LINEAR, .count = 3, .min = -100, .step = 100 },
+	};
+	struct ks_otlp_resource res = { .host_name = "h" };
+	struct ks_metric *m = ks_metrics__register(r, &w);
+	const __u64 slots[5] = { 1, 0, 2, 0, 4 };
+
+	assert_non_null(m);
+	ks_hist_add(ks_metric_get(m, NULL), slots, 5, 7, 1234);
+	ks_buf_reset(&b);
+	ks_otlp_json(&b, r, &res);
+	assert_non_null(strstr(tu_text(&b), "\"count\":\"7\",\"sum\":1234,"
+					    "\"bucketCounts\":[\"1\",\"0\",\"2\",\"0\",\"4\"],"
+					    "\"explicitBounds\":[-100,0,100,200]}"));
+}
+
 static void test_url(void **state)
 {
 	struct ks_http_url u;
@@ -168,6 +190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hist_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_url, setup, teardown),
 	};
 

@@ -128,6 +128,61 @@ static void test_page(void **state)
 		"ksight_test_latency_seconds_count{disk=\"vda\"} 4\n");
 }
 
+/* A linear family: le is each bucket's inclusive bound (min, min+step, ... max), every
+ * bucket shown even when empty (the same set in every series), +Inf, _sum, _count. */
+static void test_linear(void **state)
+{
+	static const struct ks_metric_desc w = {
+		.name = "ksight_test_write_bytes", .help = "Writes", .type = KS_METRIC_HIST,
+		.unit = "bytes", .scale = 1, .labels = { "comm" },
+		.buckets = { .layout = KS_HIST_LINEAR, .count = 4, .min = 0, .step = 250 },
+	};
+	static const struct ks_metric_desc t = {
+		.name = "ksight_test_wait_seconds", .help = "Waits", .type = KS_METRIC_HIST,
+		.unit = "seconds", .scale = 1e-9,
+		.buckets = { .layout = KS_HIST_LINEAR, .count = 3, .min = 100, .step = 100 },
+	};
+	struct ks_metric *m = ks_metrics__register(r, &w), *mt = ks_metrics__register(r, &t);
+	/* slots as the kernel fills them: v <= 0 | (0,250] | (250,500] | (500,750] |
+	 * (750,1000] | above: 0 once, 250 twice, 251, 1000 and 1001 three times */
+	const __u64 slots[6] = { 1, 2, 1, 0, 1, 3 };
+	const __u64 ts[5] = { 0, 0, 2, 0, 0 };
+
+	assert_non_null(m);
+	assert_non_null(mt);
+	ks_hist_add(ks_metric_get(m, "dd"), slots, 6, 8, 0 + 500 + 251 + 1000 + 3003);
+	ks_hist_add(ks_metric_get(m, "cp"), slots, 0, 0, 0);
+	ks_hist_add(ks_metric_get(mt, NULL), ts, 5, 2, 600);
+	assert_non_null(strstr(render(),
+		"# HELP ksight_test_write_bytes Writes\n"
+		"# TYPE ksight_test_write_bytes histogram\n"
+		"ksight_test_write_bytes_bucket{comm=\"dd\",le=\"0\"} 1\n"
+		"ksight_test_write_bytes_bucket{comm=\"dd\",le=\"250\"} 3\n"
+		"ksight_test_write_bytes_bucket{comm=\"dd\",le=\"500\"} 4\n"
+		"ksight_test_write_bytes_bucket{comm=\"dd\",le=\"750\"} 4\n"
+		"ksight_test_write_bytes_bucket{comm=\"dd\",le=\"1000\"} 5\n"
+		"ksight_test_write_bytes_bucket{comm=\"dd\",le=\"+Inf\"} 8\n"
+		"ksight_test_write_bytes_sum{comm=\"dd\"} 4754\n"
+		"ksight_test_write_bytes_count{comm=\"dd\"} 8\n"
+		"ksight_test_write_bytes_bucket{comm=\"cp\",le=\"0\"} 0\n"
+		"ksight_test_write_bytes_bucket{comm=\"cp\",le=\"250\"} 0\n"
+		"ksight_test_write_bytes_bucket{comm=\"cp\",le=\"500\"} 0\n"
+		"ksight_test_write_bytes_bucket{comm=\"cp\",le=\"750\"} 0\n"
+		"ksight_test_write_bytes_bucket{comm=\"cp\",le=\"1000\"} 0\n"
+		"ksight_test_write_bytes_bucket{comm=\"cp\",le=\"+Inf\"} 0\n"
+		"ksight_test_write_bytes_sum{comm=\"cp\"} 0\n"
+		"ksight_test_write_bytes_count{comm=\"cp\"} 0\n"
+		"# HELP ksight_test_wait_seconds Waits\n"
+		"# TYPE ksight_test_wait_seconds histogram\n"
+		"ksight_test_wait_seconds_bucket{le=\"1e-07\"} 0\n"
+		"ksight_test_wait_seconds_bucket{le=\"2e-07\"} 0\n"
+		"ksight_test_wait_seconds_bucket{le=\"3e-07\"} 2\n"
+		"ksight_test_wait_seconds_bucket{le=\"4e-07\"} 2\n"
+		"ksight_test_wait_seconds_bucket{le=\"+Inf\"} 2\n"
+		"ksight_test_wait_seconds_sum 6e-07\n"
+		"ksight_test_wait_seconds_count 2\n"));
+}
+
 static const struct ks_metric_desc run_time = {
 	.name = "ksight_test_run_seconds_total", .help = "Run time", .type = KS_METRIC_COUNTER,
 	.unit = "seconds", .scale = 1e-9,
@@ -196,6 +251,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_label_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scaled_counter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addr, setup, teardown),
 	};
 
