@@ -322,17 +322,22 @@ static void cat(char *dst, size_t len, const char *s)
 /* What the file rules see of io_uring, by enum guard_uring_cov. */
 static const char *const uring_sees[] = {
 	[GUARD_URING_NONE] = "",
-	[GUARD_URING_FULL] = "io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED at completion "
-			     "(file, result) and OPENAT/OPENAT2 (flags, the fd opened)",
+	[GUARD_URING_FULL] = "io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED and FTRUNCATE at "
+			     "completion (file, result) and OPENAT/OPENAT2 (flags, the fd opened); "
+			     "io_uring RENAMEAT/UNLINKAT at submission (names; result not known)",
 	[GUARD_URING_510] = "io_uring WRITE/WRITEV/WRITE_FIXED at submission (file; the "
-			    "result is not known on this kernel)",
+			    "result is not known on this kernel); io_uring RENAMEAT/UNLINKAT at "
+			    "submission (names; result not known)",
 };
 static const char *const uring_blind[] = {
 	[GUARD_URING_NONE] = "io_uring (its tracepoints are absent)",
 	[GUARD_URING_FULL] = "io_uring opens into fixed-file slots, failed io_uring opens, "
-			     "io_uring renames/unlinks/ftruncate",
+			     "io_uring RENAMEAT/UNLINKAT results, io_uring LINKAT/SYMLINKAT/"
+			     "MKDIRAT/SETXATTR/FSETXATTR (as their syscalls), io_uring writes, "
+			     "opens and FTRUNCATE with IOSQE_CQE_SKIP_SUCCESS (no completion traced)",
 	[GUARD_URING_510] = "io_uring OPENAT/OPENAT2 (5.10's tracepoints show no open flags), "
-			    "io_uring renames/unlinks",
+			    "io_uring RENAMEAT/UNLINKAT results, io_uring LINKAT/SYMLINKAT/MKDIRAT "
+			    "(as their syscalls)",
 };
 
 void guard_coverage(uint32_t kinds, int uring, char *sees, size_t slen, char *blind,
