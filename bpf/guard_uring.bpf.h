@@ -15,7 +15,8 @@
  *    its names are the kernel's copies (struct filename), joined with the dfd's or cwd's
  *    walked path as the syscalls' are; the result is not known (GUARD_F_NORES): the
  *    names are freed by the completion. FTRUNCATE (6.9+) is a GUARD_K_TRUNCATE record at
- *    the completion, by the request's file, as writes are.
+ *    the completion, by the request's file, as writes are; with IOSQE_CQE_SKIP_SUCCESS,
+ *    whose success traces no completion, at the submission, by its fd (not a fixed one).
  * A successful IORING_OP_LISTEN (6.11+) marks a network service as listen(2) does (the
  * shell-from-service rule). A completion in an io-wq worker is named by the process's comm
  * (the worker's is "iou-wrk-PID"; the tid stays the worker's).
@@ -286,19 +287,27 @@ static __always_inline bool guard_uring_named(__u8 op)
 	return op == GUARD_UOP_RENAMEAT || op == GUARD_UOP_UNLINKAT;
 }
 
-/* 6.1+: a request, at its submission. */
-static __always_inline void guard_uring_sub_req(struct io_kiocb *req)
+/* 6.1+: a request, at its submission; @btf: a tp_btf program, whose @req is a pointer the
+ * verifier knows (read directly: no helper call on every request), else a raw_tp one. */
+static __always_inline void guard_uring_sub_req(struct io_kiocb *req, bool btf)
 {
 	__u32 rflags = 0;
 	__u8 op;
 
 	guard_uring_user(req, 0);
-	op = BPF_CORE_READ(req, opcode);
-	if (!guard_uring_named(op))
+	op = btf ? req->opcode : BPF_CORE_READ(req, opcode);
+	if (!guard_uring_named(op) && op != GUARD_UOP_FTRUNCATE)
 		return;
 	/* the low 32 bits (64 wide since 6.4; x86 is little-endian) */
 	bpf_core_read(&rflags, sizeof(rflags), &req->flags);
-	guard_uring_names(req, op, rflags);
+	if (op != GUARD_UOP_FTRUNCATE)
+		guard_uring_names(req, op, rflags);
+	else if ((rflags & (KS_UREQ_F_CQE_SKIP | KS_UREQ_F_FIXED_FILE)) == KS_UREQ_F_CQE_SKIP)
+		/* no completion will be traced if it succeeds: its fd's file now, its result
+		 * unknown (the file is the request's only at issue, after this tracepoint) */
+		guard_uring_write(ks_fd_file((struct task_struct *)bpf_get_current_task(),
+					     BPF_CORE_READ(req, cqe.fd)),
+				  op, 0, GUARD_F_NORES, GUARD_K_TRUNCATE, guard_uring_trunc_len(req));
 }
 
 /* 5.10: a request, at its submission; a write's file is known by now. */
@@ -313,6 +322,16 @@ static __always_inline void guard_uring_sub_510(unsigned long long *ctx)
 				  0);
 	else if (guard_uring_named(s.opcode))
 		guard_uring_names(s.req, s.opcode, s.flags);
+}
+
+/* Whether request @req was taken at its submission for IOSQE_CQE_SKIP_SUCCESS (a failure
+ * still completes: not twice). */
+static __always_inline bool guard_uring_skipped(struct io_kiocb *req)
+{
+	__u32 rflags = 0;
+
+	bpf_core_read(&rflags, sizeof(rflags), &req->flags);
+	return (rflags & (KS_UREQ_F_CQE_SKIP | KS_UREQ_F_FIXED_FILE)) == KS_UREQ_F_CQE_SKIP;
 }
 
 /* 6.1+: a completion, with its request. */
@@ -332,7 +351,7 @@ static __always_inline void guard_uring_done(unsigned long long *ctx)
 	res = ks_uring_done_res(ctx, guard_uring_noreq, guard_uring_cqe_arg);
 	if (guard_uring_writes(op))
 		guard_uring_write(ks_uring_file(req), op, res, 0, GUARD_K_WRITE, 0);
-	else if (op == GUARD_UOP_FTRUNCATE)
+	else if (op == GUARD_UOP_FTRUNCATE && !guard_uring_skipped(req))
 		guard_uring_write(ks_uring_file(req), op, res, 0, GUARD_K_TRUNCATE,
 				  guard_uring_trunc_len(req));
 	else if (op != GUARD_UOP_LISTEN)
@@ -342,18 +361,18 @@ static __always_inline void guard_uring_done(unsigned long long *ctx)
 }
 
 /* Both families, same bodies: the arguments are the tracepoint's, as u64s. */
-#define GUARD_URING_PROGS(kind, sec)                                              \
+#define GUARD_URING_PROGS(kind, sec, btf)                                         \
 	SEC(sec "/io_uring_submit_req")                                           \
 	int guard__uring_req_##kind(unsigned long long *ctx)                      \
 	{                                                                         \
-		guard_uring_sub_req((void *)ctx[0]);                              \
+		guard_uring_sub_req((void *)ctx[0], btf);                         \
 		return 0;                                                         \
 	}                                                                         \
 	SEC(sec "/io_uring_submit_sqe")                                           \
 	int guard__uring_sqe_##kind(unsigned long long *ctx)                      \
 	{                                                                         \
 		if (ks_uring_has_cqe())                                           \
-			guard_uring_sub_req((void *)ctx[0]);	/* 6.1 */            \
+			guard_uring_sub_req((void *)ctx[0], btf);	/* 6.1 */       \
 		else                                                              \
 			guard_uring_sub_510(ctx);                                 \
 		return 0;                                                         \
@@ -365,7 +384,7 @@ static __always_inline void guard_uring_done(unsigned long long *ctx)
 		return 0;                                                         \
 	}
 
-GUARD_URING_PROGS(btf, "tp_btf")
-GUARD_URING_PROGS(raw, "raw_tp")
+GUARD_URING_PROGS(btf, "tp_btf", true)
+GUARD_URING_PROGS(raw, "raw_tp", false)
 
 #endif

@@ -23,7 +23,9 @@
  *                              RENAMEAT DIR/evil -> DIR/sshd_config (absolute names);
  *                              UNLINKAT a.conf relative to the dfd of DIR/sshd_config.d;
  *                              RENAMEAT sshd_config.d/c.conf -> moved.conf relative to the
- *                              cwd (DIR); FTRUNCATE of fd 3 to 5 bytes; then the benign
+ *                              cwd (DIR); FTRUNCATE of fd 3 to 5 bytes, again to 3 with
+ *                              IOSQE_CQE_SKIP_SUCCESS (no completion; printed
+ *                              "ftruncate-skip 0" when fstat says so); then the benign
  *                              twins: RENAMEAT DIR/x -> DIR/y, UNLINKAT DIR/z, FTRUNCATE
  *                              of fd 4. An opcode this kernel's io_uring lacks
  *                              (IORING_REGISTER_PROBE) is printed "unsupported OPNAME"
@@ -41,6 +43,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,12 +57,20 @@
 	} while (0)
 
 /* Submit the one request prepared on @ring, wait for it; returns its result. */
+static int run_wait(struct io_uring *ring);
+
 static int run(struct io_uring *ring)
+{
+	CHECK(io_uring_submit(ring) == 1);
+	return run_wait(ring);
+}
+
+/* Wait for the next completion; returns its result. */
+static int run_wait(struct io_uring *ring)
 {
 	struct io_uring_cqe *cqe;
 	int res;
 
-	CHECK(io_uring_submit(ring) == 1);
 	CHECK(!io_uring_wait_cqe(ring, &cqe));
 	res = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
@@ -178,6 +189,24 @@ static void run_named(struct io_uring *ring, const char *name)
 	CHECK(res == 0);
 }
 
+/* FTRUNCATE of @fd to @len with IOSQE_CQE_SKIP_SUCCESS (no completion when it succeeds),
+ * linked to a NOP whose completion says it ran; fstat checks it. Prints "ftruncate-skip
+ * 0". */
+static void skip_truncate(struct io_uring *ring, int fd, int len)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct stat st;
+
+	io_uring_prep_rw(OP_FTRUNCATE, sqe, fd, NULL, 0, len);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK;
+	io_uring_prep_nop(io_uring_get_sqe(ring));
+	CHECK(io_uring_submit(ring) == 2);
+	CHECK(run_wait(ring) == 0);	/* the NOP's: the FTRUNCATE succeeded */
+	CHECK(!fstat(fd, &st) && st.st_size == len);
+	printf("ftruncate-skip 0\n");
+	fflush(stdout);
+}
+
 static void do_files(const char *dir)
 {
 	int ren, unl, trunc, dfd;
@@ -209,6 +238,7 @@ static void do_files(const char *dir)
 	if (trunc) {
 		io_uring_prep_rw(OP_FTRUNCATE, io_uring_get_sqe(&ring), 3, NULL, 0, 5);
 		run_named(&ring, "ftruncate");
+		skip_truncate(&ring, 3, 3);
 	}
 	if (ren) {
 		snprintf(a, sizeof(a), "%s/x", dir);
