@@ -322,9 +322,11 @@ static void cat(char *dst, size_t len, const char *s)
 /* What the file rules see of io_uring, by enum guard_uring_cov. */
 static const char *const uring_sees[] = {
 	[GUARD_URING_NONE] = "",
-	[GUARD_URING_FULL] = "io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED and FTRUNCATE at "
-			     "completion (file, result) and OPENAT/OPENAT2 (flags, the fd opened); "
-			     "io_uring RENAMEAT/UNLINKAT at submission (names; result not known)",
+	[GUARD_URING_FULL] = "io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED at completion "
+			     "(file, result) and OPENAT/OPENAT2 (flags, the fd opened); io_uring "
+			     "FTRUNCATE at completion (file, result; with IOSQE_CQE_SKIP_SUCCESS "
+			     "at submission); io_uring RENAMEAT/UNLINKAT at submission (names; "
+			     "result not known)",
 	[GUARD_URING_510] = "io_uring WRITE/WRITEV/WRITE_FIXED at submission (file; the "
 			    "result is not known on this kernel); io_uring RENAMEAT/UNLINKAT at "
 			    "submission (names; result not known)",

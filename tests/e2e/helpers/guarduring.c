@@ -207,11 +207,22 @@ static void skip_truncate(struct io_uring *ring, int fd, int len)
 	fflush(stdout);
 }
 
+/* RENAMEAT DIR/FROM -> DIR/TO, absolute names */
+static void rename_abs(struct io_uring *ring, const char *dir, const char *from, const char *to)
+{
+	char a[512], b[512];
+
+	snprintf(a, sizeof(a), "%s/%s", dir, from);
+	snprintf(b, sizeof(b), "%s/%s", dir, to);
+	io_uring_prep_renameat(io_uring_get_sqe(ring), AT_FDCWD, a, AT_FDCWD, b, 0);
+	run_named(ring, "renameat");
+}
+
 static void do_files(const char *dir)
 {
 	int ren, unl, trunc, dfd;
 	struct io_uring ring;
-	char a[512], b[512];
+	char a[512];
 
 	CHECK(!io_uring_queue_init(8, &ring, 0));
 	ren = has_op(&ring, IORING_OP_RENAMEAT, "renameat");
@@ -220,12 +231,8 @@ static void do_files(const char *dir)
 	CHECK(!chdir(dir));
 	dfd = open("sshd_config.d", O_RDONLY | O_DIRECTORY);
 	CHECK(dfd >= 0);
-	if (ren) {
-		snprintf(a, sizeof(a), "%s/evil", dir);
-		snprintf(b, sizeof(b), "%s/sshd_config", dir);
-		io_uring_prep_renameat(io_uring_get_sqe(&ring), AT_FDCWD, a, AT_FDCWD, b, 0);
-		run_named(&ring, "renameat");
-	}
+	if (ren)
+		rename_abs(&ring, dir, "evil", "sshd_config");
 	if (unl) {
 		io_uring_prep_unlinkat(io_uring_get_sqe(&ring), dfd, "a.conf", 0);
 		run_named(&ring, "unlinkat");
@@ -240,12 +247,8 @@ static void do_files(const char *dir)
 		run_named(&ring, "ftruncate");
 		skip_truncate(&ring, 3, 3);
 	}
-	if (ren) {
-		snprintf(a, sizeof(a), "%s/x", dir);
-		snprintf(b, sizeof(b), "%s/y", dir);
-		io_uring_prep_renameat(io_uring_get_sqe(&ring), AT_FDCWD, a, AT_FDCWD, b, 0);
-		run_named(&ring, "renameat");
-	}
+	if (ren)
+		rename_abs(&ring, dir, "x", "y");
 	if (unl) {
 		snprintf(a, sizeof(a), "%s/z", dir);
 		io_uring_prep_unlinkat(io_uring_get_sqe(&ring), AT_FDCWD, a, 0);
