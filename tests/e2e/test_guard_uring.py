@@ -235,6 +235,46 @@ def test_uring_rename_unlink_truncate_of_critical_files():
         [("sshd-config-change", "syscall", "write", "/etc/ssh/sshd_config.d/b.conf")], mine
 
 
+SQ_RULES = """\
+rules:
+  - name: test-uring-names
+    event: [rename, unlink]
+    path: ['{dir}/new', '{dir}/gone', '{dir}/sub']
+    message: '{{event}} {{path}}{{path2}}'
+"""
+
+
+def test_uring_names_from_an_sqpoll_ring(tmp_path):
+    """Requests an SQPOLL ring's kernel thread submits (no io_uring_enter each), with names
+    relative to the process's cwd: RENAMEAT onto a watched name, UNLINKAT of a file and
+    (AT_REMOVEDIR) of a directory: one alert each, named by the process."""
+    d = str(tmp_path / "w")
+    os.makedirs(d + "/sub")
+    for f in ("old", "gone"):
+        open(os.path.join(d, f), "w").close()
+    rules = str(tmp_path / "rules.yaml")
+    with open(rules, "w") as f:
+        f.write(SQ_RULES.format(dir=d))
+    got = {}
+
+    def act():
+        h = Helper("guarduring", "sqpoll", d, 0)
+        h.go()
+        got["pid"], got["out"] = h.pid, h.result()
+
+    alerts = guard(["--rules", rules], act)
+    assert got["out"] == ["renameat", "0", "unlinkat", "0", "unlinkat", "0", "done"]
+    assert sorted(os.listdir(d)) == ["new"]
+    a = of(alerts, got["pid"], "test-uring-names")
+    assert [(x["event"], x["path"], x.get("path2"), x["opcode"], x["arg0"], x["comm"])
+            for x in a] == [("rename", d + "/old", d + "/new", "renameat", 0, "guarduring"),
+                            ("unlink", d + "/gone", None, "unlinkat", 0, "guarduring"),
+                            ("unlink", d + "/sub", None, "unlinkat", 0x200, "guarduring")], a
+    assert {(x["via"], x["result_known"]) for x in a} == {("io_uring", False)}
+    # submitted by the ring's kernel thread (iou-sqp-PID, a thread of the process)
+    assert all(x["tid"] != got["pid"] for x in a), a
+
+
 def test_uring_listen_makes_a_network_service():
     """A process that listens through IORING_OP_LISTEN (6.11+) is a network service: the
     shell its child runs alerts (shell-from-service); the twin, whose socket is bound but

@@ -30,6 +30,10 @@
  *                              of fd 4. An opcode this kernel's io_uring lacks
  *                              (IORING_REGISTER_PROBE) is printed "unsupported OPNAME"
  *                              first and never submitted.
+ *   guarduring sqpoll DIR 0    an SQPOLL ring (its kernel thread submits: no
+ *                              io_uring_enter per request): RENAMEAT old -> new and
+ *                              UNLINKAT gone, relative to the cwd (DIR), then UNLINKAT of
+ *                              the directory DIR/sub (AT_REMOVEDIR); "OPNAME RESULT" each
  * Every result is checked; the fd opened through io_uring is printed ("opened FD") and
  * closed with close(2). Prints "done" and exits.
  */
@@ -218,6 +222,21 @@ static void rename_abs(struct io_uring *ring, const char *dir, const char *from,
 	run_named(ring, "renameat");
 }
 
+static void do_sqpoll(const char *dir)
+{
+	struct io_uring ring;
+
+	CHECK(!io_uring_queue_init(8, &ring, IORING_SETUP_SQPOLL));
+	CHECK(!chdir(dir));
+	io_uring_prep_renameat(io_uring_get_sqe(&ring), AT_FDCWD, "old", AT_FDCWD, "new", 0);
+	run_named(&ring, "renameat");
+	io_uring_prep_unlinkat(io_uring_get_sqe(&ring), AT_FDCWD, "gone", 0);
+	run_named(&ring, "unlinkat");
+	io_uring_prep_unlinkat(io_uring_get_sqe(&ring), AT_FDCWD, "sub", AT_REMOVEDIR);
+	run_named(&ring, "unlinkat");
+	io_uring_queue_exit(&ring);
+}
+
 static void do_files(const char *dir)
 {
 	int ren, unl, trunc, dfd;
@@ -322,7 +341,7 @@ int main(int argc, char **argv)
 	int n;
 
 	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "again"))) {
-		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell|files "
+		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell|files|sqpoll "
 			"PATH N\n");
 		return 2;
 	}
@@ -343,6 +362,8 @@ int main(int argc, char **argv)
 		do_listen(n);
 	else if (!strcmp(argv[1], "files"))
 		do_files(argv[2]);
+	else if (!strcmp(argv[1], "sqpoll"))
+		do_sqpoll(argv[2]);
 	else if (!strcmp(argv[1], "revshell"))
 		do_revshell(atoi(argv[2]));
 	else
