@@ -9,7 +9,8 @@
  *    opens are, flagged GUARD_F_URING with the opcode in `sys`. 6.1+: at the completion,
  *    where the request has its file and result (the open's fd); 5.10's completion has no
  *    request: writes are taken at the submission (the file is set by then, the result is
- *    not known: GUARD_F_NORES), opens are not seen (their flags are not prepared yet).
+ *    not known: GUARD_F_NORES), opens are not seen (the completion has no request to
+ *    name their fd by).
  *  - RENAMEAT and UNLINKAT are GUARD_K_RENAME and GUARD_K_UNLINK records, taken at the
  *    submission, where the request is prepared (every kernel, 5.10's 5.15 io_uring too):
  *    its names are the kernel's copies (struct filename), joined with the dfd's or cwd's
