@@ -288,8 +288,7 @@ static const struct guard_cov covs[] = {
 	  "of the same process (same memory: not another process)" },
 	{ 1U << GUARD_K_URING, "the first io_uring request of each process image "
 	  "(io_uring_submit_req/io_uring_submit_sqe tracepoints)",
-	  "io_uring rings set up but never used; on 5.10 an SQPOLL ring's requests are "
-	  "counted to the kernel thread io_uring-sq" },
+	  "io_uring rings set up but never used" },
 	{ (1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION), "uretprobes on libpam.so.0 "
 	  "pam_authenticate and pam_open_session, in every process",
 	  "the user name (libpam's handle is opaque); programs with their own libpam copy or "
