@@ -148,17 +148,30 @@ static __always_inline __u32 guard_file_path(char *dst, struct file *f, __u32 *f
 	return n & (GUARD_PATH_MAX * 2 - 1);
 }
 
+/* @n bytes (a string: guard_read_str) at @src, user memory or with @kern the kernel's */
+static __always_inline long guard_read(void *dst, __u32 n, __u64 src, int kern)
+{
+	return kern ? bpf_probe_read_kernel(dst, n, (const void *)src) :
+		      bpf_probe_read_user(dst, n, (const void *)src);
+}
+
+static __always_inline long guard_read_str(void *dst, __u32 n, __u64 src, int kern)
+{
+	return kern ? bpf_probe_read_kernel_str(dst, n, (const void *)src) :
+		      bpf_probe_read_user_str(dst, n, (const void *)src);
+}
+
 #define GUARD_UP_CUT (1 << 16)	/* guard_user_path_at(): the walked base lost its head */
 #define GUARD_UP_REL (1 << 17)	/* ... the path was joined from a relative name */
 
 /*
- * The path a call named with (@fd, user string @arg), into byte @doff of this CPU's
- * buffer: as passed when absolute; else the cwd or @fd's file walked in the kernel, "/"
- * and the name (a leading "./" dropped; other "." and ".." kept, user space cleans it).
- * Returns its bytes, NUL included (0: none), with GUARD_UP_CUT and GUARD_UP_REL. Global:
- * verified once.
+ * The path a call named with (@fd, string @arg: the user's, or with @kern a kernel copy,
+ * an io_uring request's struct filename), into byte @doff of this CPU's buffer: as passed
+ * when absolute; else the cwd or @fd's file walked in the kernel, "/" and the name (a
+ * leading "./" dropped; other "." and ".." kept, user space cleans it). Returns its bytes,
+ * NUL included (0: none), with GUARD_UP_CUT and GUARD_UP_REL. Global: verified once.
  */
-__noinline int guard_user_path_at(__u32 doff, __u64 arg, int fd)
+__noinline int guard_user_path_at(__u32 doff, __u64 arg, int fd, int kern)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct files_rec_buf *rb = files_rec_get();
@@ -171,9 +184,9 @@ __noinline int guard_user_path_at(__u32 doff, __u64 arg, int fd)
 	if (!arg || !rb)
 		return 0;
 	dst = (char *)rb->buf + (doff & 8191);
-	bpf_probe_read_user(first, sizeof(first), (const void *)arg);
+	guard_read(first, sizeof(first), arg, kern);
 	if (first[0] == '/') {
-		m = bpf_probe_read_user_str(dst, GUARD_PATH_MAX, (const void *)arg);
+		m = guard_read_str(dst, GUARD_PATH_MAX, arg, kern);
 		return m > 0 ? m : 0;
 	}
 	if (fd == GUARD_AT_FDCWD) {
@@ -198,8 +211,8 @@ __noinline int guard_user_path_at(__u32 doff, __u64 arg, int fd)
 		arg += 2;
 	off = n <= 2 ? 0 : n - 1;	/* the base's NUL, or after "/" */
 	dst[ks_mask(off, GUARD_PATH_MAX / 2 - 1)] = '/';
-	m = bpf_probe_read_user_str(dst + ks_mask(off + 1, GUARD_PATH_MAX / 2 - 1),
-				    GUARD_PATH_MAX / 2, (const void *)arg);
+	m = guard_read_str(dst + ks_mask(off + 1, GUARD_PATH_MAX / 2 - 1), GUARD_PATH_MAX / 2,
+			   arg, kern);
 	if (m <= 0) {
 		dst[ks_mask(off + 1, GUARD_PATH_MAX / 2 - 1)] = 0;
 		m = 1;
@@ -208,16 +221,23 @@ __noinline int guard_user_path_at(__u32 doff, __u64 arg, int fd)
 }
 
 /* guard_user_path_at() into @dst, its flags as GUARD_F_CUT and @relflag in *@flags. */
-static __always_inline __u32 guard_user_path(char *dst, __u64 arg, int fd, __u32 *flags,
-					     __u32 relflag)
+static __always_inline __u32 guard_any_path(char *dst, __u64 arg, int fd, __u32 *flags,
+					    __u32 relflag, int kern)
 {
-	__u32 r = guard_user_path_at(guard_off(dst), arg, fd);
+	__u32 r = guard_user_path_at(guard_off(dst), arg, fd, kern);
 
 	if (r & GUARD_UP_CUT)
 		*flags |= GUARD_F_CUT;
 	if (r & GUARD_UP_REL)
 		*flags |= relflag;
 	return r & (GUARD_PATH_MAX * 2 - 1);
+}
+
+/* A name a syscall was given, in user memory */
+static __always_inline __u32 guard_user_path(char *dst, __u64 arg, int fd, __u32 *flags,
+					     __u32 relflag)
+{
+	return guard_any_path(dst, arg, fd, flags, relflag, 0);
 }
 
 #endif

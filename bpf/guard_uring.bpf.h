@@ -9,7 +9,15 @@
  *    opens are, flagged GUARD_F_URING with the opcode in `sys`. 6.1+: at the completion,
  *    where the request has its file and result (the open's fd); 5.10's completion has no
  *    request: writes are taken at the submission (the file is set by then, the result is
- *    not known: GUARD_F_NORES), opens are not seen (their flags are not prepared yet).
+ *    not known: GUARD_F_NORES), opens are not seen (the completion has no request to
+ *    name their fd by).
+ *  - RENAMEAT and UNLINKAT are GUARD_K_RENAME and GUARD_K_UNLINK records, taken at the
+ *    submission, where the request is prepared (every kernel, 5.10's 5.15 io_uring too):
+ *    its names are the kernel's copies (struct filename), joined with the dfd's or cwd's
+ *    walked path as the syscalls' are; the result is not known (GUARD_F_NORES): the
+ *    names are freed by the completion. FTRUNCATE (6.9+) is a GUARD_K_TRUNCATE record at
+ *    the completion, by the request's file, as writes are; with IOSQE_CQE_SKIP_SUCCESS,
+ *    whose success traces no completion, at the submission, by its fd (not a fixed one).
  * A successful IORING_OP_LISTEN (6.11+) marks a network service as listen(2) does (the
  * shell-from-service rule). A completion in an io-wq worker is named by the process's comm
  * (the worker's is "iou-wrk-PID"; the tid stays the worker's).
@@ -60,6 +68,9 @@ struct {
 #define GUARD_UOP_OPENAT 18
 #define GUARD_UOP_WRITE 23
 #define GUARD_UOP_OPENAT2 28
+#define GUARD_UOP_RENAMEAT 35
+#define GUARD_UOP_UNLINKAT 36
+#define GUARD_UOP_FTRUNCATE 55
 #define GUARD_UOP_LISTEN 57
 #define GUARD_UOP_WRITEV_FIXED 61
 
@@ -71,6 +82,8 @@ struct io_open___ks {
 	struct filename *filename;
 	struct open_how how;
 } __attribute__((preserve_access_index));
+
+#define GUARD_REQ_F_FAIL (1U << 8)	/* REQ_F_FAIL_BIT 8 on 5.10 (5.15's), 6.1, 6.12, 6.18 */
 
 #define GUARD_PF_IO_WORKER 0x10	/* PF_IO_WORKER (5.12+): an io-wq worker or SQPOLL thread */
 
@@ -130,24 +143,26 @@ static __always_inline bool guard_uring_writes(__u8 op)
 	       op == GUARD_UOP_WRITEV_FIXED;
 }
 
-/* A write request on file @f (@res: its result; @flags GUARD_F_NORES when unknown). */
-static __always_inline void guard_uring_write(struct file *f, __u8 op, long res, __u32 flags)
+/* A write request (@kind GUARD_K_WRITE) or an FTRUNCATE (GUARD_K_TRUNCATE, @arg0 the
+ * length) on file @f (@res: its result; @flags GUARD_F_NORES when unknown). */
+static __always_inline void guard_uring_write(struct file *f, __u8 op, long res, __u32 flags,
+					      __u32 kind, __u64 arg0)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct guard_uring_fkey k = { .file = (__u64)f };
 	struct guard_event *e;
 	__u8 one = 1;
 
-	if (!f || !guard_wants(GUARD_K_WRITE) || !ks_want(pid_tgid))
+	if (!f || !guard_wants(kind) || !ks_want(pid_tgid))
 		return;
 	k.dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
 	if (bpf_map_lookup_elem(&guard_uring_clean, &k))
 		return;
-	e = guard_begin(GUARD_K_WRITE, op, res);
+	e = guard_begin(kind, op, res);
 	if (!e)
 		return;
 	e->flags |= GUARD_F_URING | flags;
-	e->arg[0] = BPF_CORE_READ(f, f_flags);
+	e->arg[0] = kind == GUARD_K_WRITE ? BPF_CORE_READ(f, f_flags) : arg0;
 	e->len = guard_file_path(e->data, f, &e->flags);
 	if (!e->len || !guard_match(e->data, GUARD_C_CHANGE)) {
 		bpf_map_update_elem(&guard_uring_clean, &k, &one, BPF_ANY);
@@ -205,10 +220,95 @@ static __always_inline void guard_uring_listen(struct io_kiocb *req)
 		bpf_map_update_elem(&guard_listeners, &tgid, &one, BPF_ANY);
 }
 
-/* 6.1+: a request, at its submission. */
-static __always_inline void guard_uring_sub_req(struct io_kiocb *req)
+/* 6.9+'s FTRUNCATE data, at the request's start */
+struct io_ftrunc___ks {
+	struct file *file;
+	loff_t len;
+} __attribute__((preserve_access_index));
+
+/* The length an FTRUNCATE request @req asked for (0 where the kernel has none). */
+static __always_inline __u64 guard_uring_trunc_len(struct io_kiocb *req)
 {
+	struct io_ftrunc___ks *t = (void *)req;
+
+	return bpf_core_type_exists(struct io_ftrunc___ks) ? BPF_CORE_READ(t, len) : 0;
+}
+
+/*
+ * A RENAMEAT or UNLINKAT request @req at its submission, prepared (@rflags: the low bits
+ * of req->flags): its names, the kernel's copies, joined with the dfd's or the cwd's path
+ * as the syscalls' relative names are, either name watched; the result is not known yet.
+ * arg0: the request's flags (RENAME_*, AT_REMOVEDIR).
+ */
+static __always_inline void guard_uring_names(struct io_kiocb *req, __u8 op, __u32 rflags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), name, name2 = 0;
+	__u32 kind = op == GUARD_UOP_RENAMEAT ? GUARD_K_RENAME : GUARD_K_UNLINK;
+	struct io_rename *r = (void *)req;
+	struct io_unlink *u = (void *)req;
+	struct guard_event *e;
+	int dfd, dfd2 = 0;
+	__u32 hit;
+
+	/* a request whose preparation failed (5.10 still traces it) holds no names */
+	if (!bpf_core_type_exists(struct io_rename) || (rflags & GUARD_REQ_F_FAIL) ||
+	    !guard_wants(kind) || !ks_want(pid_tgid))
+		return;
+	e = guard_begin(kind, op, 0);
+	if (!e)
+		return;
+	e->flags |= GUARD_F_URING | GUARD_F_NORES;
+	if (kind == GUARD_K_RENAME) {
+		name = (__u64)BPF_CORE_READ(r, oldpath, name);
+		dfd = BPF_CORE_READ(r, old_dfd);
+		name2 = (__u64)BPF_CORE_READ(r, newpath, name);
+		dfd2 = BPF_CORE_READ(r, new_dfd);
+		e->arg[0] = BPF_CORE_READ(r, flags);
+	} else {
+		name = (__u64)BPF_CORE_READ(u, filename, name);
+		dfd = BPF_CORE_READ(u, dfd);
+		e->arg[0] = BPF_CORE_READ(u, flags);
+	}
+	e->len = guard_any_path(e->data, name, dfd, &e->flags, GUARD_F_RELATIVE, 1);
+	if (!e->len)
+		return;
+	hit = guard_match(e->data, GUARD_C_CHANGE);
+	if (kind == GUARD_K_RENAME) {
+		e->len2 = guard_any_path(e->data + GUARD_PATH_MAX, name2, dfd2, &e->flags,
+					 GUARD_F_RELATIVE2, 1);
+		if (e->len2 && !hit)
+			hit = guard_match(e->data + GUARD_PATH_MAX, GUARD_C_CHANGE);
+	}
+	if (hit)
+		guard_uring_send(e, pid_tgid);
+}
+
+static __always_inline bool guard_uring_named(__u8 op)
+{
+	return op == GUARD_UOP_RENAMEAT || op == GUARD_UOP_UNLINKAT;
+}
+
+/* 6.1+: a request, at its submission; @btf: a tp_btf program, whose @req is a pointer the
+ * verifier knows (read directly: no helper call on every request), else a raw_tp one. */
+static __always_inline void guard_uring_sub_req(struct io_kiocb *req, bool btf)
+{
+	__u32 rflags = 0;
+	__u8 op;
+
 	guard_uring_user(req, 0);
+	op = btf ? req->opcode : BPF_CORE_READ(req, opcode);
+	if (!guard_uring_named(op) && op != GUARD_UOP_FTRUNCATE)
+		return;
+	/* the low 32 bits (64 wide since 6.4; x86 is little-endian) */
+	bpf_core_read(&rflags, sizeof(rflags), &req->flags);
+	if (op != GUARD_UOP_FTRUNCATE)
+		guard_uring_names(req, op, rflags);
+	else if ((rflags & (KS_UREQ_F_CQE_SKIP | KS_UREQ_F_FIXED_FILE)) == KS_UREQ_F_CQE_SKIP)
+		/* no completion will be traced if it succeeds: its fd's file now, its result
+		 * unknown (the file is the request's only at issue, after this tracepoint) */
+		guard_uring_write(ks_fd_file((struct task_struct *)bpf_get_current_task(),
+					     BPF_CORE_READ(req, cqe.fd)),
+				  op, 0, GUARD_F_NORES, GUARD_K_TRUNCATE, guard_uring_trunc_len(req));
 }
 
 /* 5.10: a request, at its submission; a write's file is known by now. */
@@ -219,7 +319,20 @@ static __always_inline void guard_uring_sub_510(unsigned long long *ctx)
 	ks_uring_sub_510(ctx, &s);
 	guard_uring_user(NULL, s.opcode);
 	if (guard_uring_writes(s.opcode))
-		guard_uring_write(ks_uring_file(s.req), s.opcode, 0, GUARD_F_NORES);
+		guard_uring_write(ks_uring_file(s.req), s.opcode, 0, GUARD_F_NORES, GUARD_K_WRITE,
+				  0);
+	else if (guard_uring_named(s.opcode))
+		guard_uring_names(s.req, s.opcode, s.flags);
+}
+
+/* Whether request @req was taken at its submission for IOSQE_CQE_SKIP_SUCCESS (a failure
+ * still completes: not twice). */
+static __always_inline bool guard_uring_skipped(struct io_kiocb *req)
+{
+	__u32 rflags = 0;
+
+	bpf_core_read(&rflags, sizeof(rflags), &req->flags);
+	return (rflags & (KS_UREQ_F_CQE_SKIP | KS_UREQ_F_FIXED_FILE)) == KS_UREQ_F_CQE_SKIP;
 }
 
 /* 6.1+: a completion, with its request. */
@@ -234,11 +347,14 @@ static __always_inline void guard_uring_done(unsigned long long *ctx)
 	/* the opcode first: most requests stop here, the result is read only for the rest */
 	op = BPF_CORE_READ(req, opcode);
 	if (!guard_uring_writes(op) && op != GUARD_UOP_OPENAT && op != GUARD_UOP_OPENAT2 &&
-	    op != GUARD_UOP_LISTEN)
+	    op != GUARD_UOP_LISTEN && op != GUARD_UOP_FTRUNCATE)
 		return;
 	res = ks_uring_done_res(ctx, guard_uring_noreq, guard_uring_cqe_arg);
 	if (guard_uring_writes(op))
-		guard_uring_write(ks_uring_file(req), op, res, 0);
+		guard_uring_write(ks_uring_file(req), op, res, 0, GUARD_K_WRITE, 0);
+	else if (op == GUARD_UOP_FTRUNCATE && !guard_uring_skipped(req))
+		guard_uring_write(ks_uring_file(req), op, res, 0, GUARD_K_TRUNCATE,
+				  guard_uring_trunc_len(req));
 	else if (op != GUARD_UOP_LISTEN)
 		guard_uring_open(req, op, res);
 	else if (!res)
@@ -246,18 +362,18 @@ static __always_inline void guard_uring_done(unsigned long long *ctx)
 }
 
 /* Both families, same bodies: the arguments are the tracepoint's, as u64s. */
-#define GUARD_URING_PROGS(kind, sec)                                              \
+#define GUARD_URING_PROGS(kind, sec, btf)                                         \
 	SEC(sec "/io_uring_submit_req")                                           \
 	int guard__uring_req_##kind(unsigned long long *ctx)                      \
 	{                                                                         \
-		guard_uring_sub_req((void *)ctx[0]);                              \
+		guard_uring_sub_req((void *)ctx[0], btf);                         \
 		return 0;                                                         \
 	}                                                                         \
 	SEC(sec "/io_uring_submit_sqe")                                           \
 	int guard__uring_sqe_##kind(unsigned long long *ctx)                      \
 	{                                                                         \
 		if (ks_uring_has_cqe())                                           \
-			guard_uring_sub_req((void *)ctx[0]);	/* 6.1 */            \
+			guard_uring_sub_req((void *)ctx[0], btf);	/* 6.1 */       \
 		else                                                              \
 			guard_uring_sub_510(ctx);                                 \
 		return 0;                                                         \
@@ -269,7 +385,7 @@ static __always_inline void guard_uring_done(unsigned long long *ctx)
 		return 0;                                                         \
 	}
 
-GUARD_URING_PROGS(btf, "tp_btf")
-GUARD_URING_PROGS(raw, "raw_tp")
+GUARD_URING_PROGS(btf, "tp_btf", true)
+GUARD_URING_PROGS(raw, "raw_tp", false)
 
 #endif

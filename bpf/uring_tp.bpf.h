@@ -7,7 +7,8 @@
  *    request has its opcode, flags, fd (req->cqe.fd) and user_data; its file is assigned
  *    at issue, after the tracepoint: the completion has it;
  *  - 5.10 (Debian's): io_uring_submit_sqe(ctx, req, opcode, user_data, flags,
- *    force_nonblock, sq_thread), the request's file already set, the SQE not yet prepared;
+ *    force_nonblock, sq_thread), the request's file set and the request prepared (its
+ *    io_uring is 5.15's: a rename's names read there are exact);
  *  - io_uring_complete(ctx, req, user_data, res, cflags[, extra1, extra2]); since 6.3
  *    (ctx, req, cqe); 5.10's (ctx, user_data, res, cflags) has no request. User space
  *    tells these apart from the kernel's BTF (ks_uring_detect()).

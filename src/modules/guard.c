@@ -184,7 +184,8 @@ static const struct ks_slot guard_slots[] = {
 #define PAM_KINDS ((1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION))
 #define FD_KINDS ((1U << GUARD_K_DUP) | (1U << GUARD_K_MEMWRITE))
 /* the kinds io_uring requests can be */
-#define URING_KINDS ((1U << GUARD_K_URING) | (1U << GUARD_K_WRITE) | (1U << GUARD_K_READ))
+#define URING_KINDS ((1U << GUARD_K_URING) | (1U << GUARD_K_WRITE) | (1U << GUARD_K_READ) | \
+		     (1U << GUARD_K_RENAME) | (1U << GUARD_K_UNLINK) | (1U << GUARD_K_TRUNCATE))
 
 static bool guard_want_slot(const void *state, const struct ks_slot *slot)
 {

@@ -288,8 +288,7 @@ static const struct guard_cov covs[] = {
 	  "of the same process (same memory: not another process)" },
 	{ 1U << GUARD_K_URING, "the first io_uring request of each process image "
 	  "(io_uring_submit_req/io_uring_submit_sqe tracepoints)",
-	  "io_uring rings set up but never used; on 5.10 an SQPOLL ring's requests are "
-	  "counted to the kernel thread io_uring-sq" },
+	  "io_uring rings set up but never used" },
 	{ (1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION), "uretprobes on libpam.so.0 "
 	  "pam_authenticate and pam_open_session, in every process",
 	  "the user name (libpam's handle is opaque); programs with their own libpam copy or "
@@ -323,16 +322,23 @@ static void cat(char *dst, size_t len, const char *s)
 static const char *const uring_sees[] = {
 	[GUARD_URING_NONE] = "",
 	[GUARD_URING_FULL] = "io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED at completion "
-			     "(file, result) and OPENAT/OPENAT2 (flags, the fd opened)",
+			     "(file, result) and OPENAT/OPENAT2 (flags, the fd opened); io_uring "
+			     "FTRUNCATE at completion (file, result; with IOSQE_CQE_SKIP_SUCCESS "
+			     "at submission); io_uring RENAMEAT/UNLINKAT at submission (names; "
+			     "result not known)",
 	[GUARD_URING_510] = "io_uring WRITE/WRITEV/WRITE_FIXED at submission (file; the "
-			    "result is not known on this kernel)",
+			    "result is not known on this kernel); io_uring RENAMEAT/UNLINKAT at "
+			    "submission (names; result not known)",
 };
 static const char *const uring_blind[] = {
 	[GUARD_URING_NONE] = "io_uring (its tracepoints are absent)",
 	[GUARD_URING_FULL] = "io_uring opens into fixed-file slots, failed io_uring opens, "
-			     "io_uring renames/unlinks/ftruncate",
+			     "io_uring RENAMEAT/UNLINKAT results, io_uring LINKAT/SYMLINKAT/"
+			     "MKDIRAT/SETXATTR/FSETXATTR (as their syscalls), io_uring writes, "
+			     "opens and FTRUNCATE with IOSQE_CQE_SKIP_SUCCESS (no completion traced)",
 	[GUARD_URING_510] = "io_uring OPENAT/OPENAT2 (5.10's tracepoints show no open flags), "
-			    "io_uring renames/unlinks",
+			    "io_uring RENAMEAT/UNLINKAT results, io_uring LINKAT/SYMLINKAT/MKDIRAT "
+			    "(as their syscalls)",
 };
 
 void guard_coverage(uint32_t kinds, int uring, char *sees, size_t slen, char *blind,

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -153,6 +154,125 @@ def test_default_rule_sees_uring_write_in_a_private_mount_namespace():
     writes = [("sshd-config-change", "write", path, op) for op in ("write", "writev", "write")]
     assert mine == (writes if OLD else [("sshd-config-change", "write", path, "openat")] +
                     writes), mine
+
+
+FILES_SCRIPT = r'''
+set -e
+mount -t tmpfs guardtest /etc/ssh
+cd /etc/ssh
+( mkdir sshd_config.d; for f in evil sshd_config.d/a.conf sshd_config.d/c.conf x z w; do
+    echo old > $f; done; echo 0123456789 > sshd_config.d/b.conf )
+exec 3<>/etc/ssh/sshd_config.d/b.conf 4<>/etc/ssh/w
+exec "$0" files /etc/ssh 0
+'''
+
+# what guarduring's `files` asks for (the opcode, the rule's event, path, path2, arg0), in
+# order; the benign twins (renameat x -> y, unlinkat z, ftruncate w) must raise nothing
+CRITICAL = [("renameat", "rename", "/etc/ssh/evil", "/etc/ssh/sshd_config", 0),
+            ("unlinkat", "unlink", "/etc/ssh/sshd_config.d/a.conf", None, 0),
+            ("renameat", "rename", "/etc/ssh/sshd_config.d/c.conf", "/etc/ssh/moved.conf", 0),
+            ("ftruncate", "truncate", "/etc/ssh/sshd_config.d/b.conf", None, 5),
+            ("ftruncate", "truncate", "/etc/ssh/sshd_config.d/b.conf", None, 3)]
+# how each is seen: (the opcode, result_known): at the submission, renames and unlinks (the
+# result not known yet), FTRUNCATE with IOSQE_CQE_SKIP_SUCCESS (no completion traced);
+# FTRUNCATE at its completion, its result known
+SEEN = [("renameat", False), ("unlinkat", False), ("renameat", False), ("ftruncate", True),
+        ("ftruncate", False)]
+
+
+@pytest.mark.kernels
+def test_uring_rename_unlink_truncate_of_critical_files():
+    """sshd-config-change, a default rule, sees io_uring RENAMEAT (either name watched,
+    absolute or relative to the cwd), UNLINKAT (relative to a dfd) and FTRUNCATE (also
+    with IOSQE_CQE_SKIP_SUCCESS, whose success traces no completion) exactly once each,
+    with the opcode; the same requests on unwatched names raise nothing. /etc/ssh
+    is a tmpfs of a private mount namespace. An opcode the kernel lacks (its
+    IORING_REGISTER_PROBE answer, e.g. FTRUNCATE before 6.9) is left out, with a warning."""
+    before = sorted(os.listdir("/etc/ssh"))
+    got = {}
+
+    def act():
+        p = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                              FILES_SCRIPT, helper_path("guarduring")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().startswith("ready ")
+        out, _ = p.communicate("go\n", timeout=120)
+        assert p.returncode == 0, out
+        got["pid"], got["out"] = p.pid, [line.split() for line in out.splitlines()]
+
+    alerts = guard([], act)
+    assert sorted(os.listdir("/etc/ssh")) == before
+    out = got["out"]
+    missing = [w[1] for w in out if w[0] == "unsupported"]
+    done = [w for w in out if w[0] != "unsupported"]
+    for op in missing:
+        warnings.warn("%s: io_uring has no %s here (IORING_REGISTER_PROBE): not tested" %
+                      (os.uname().release, op.upper()))
+    # every request the kernel has completed with 0 (the helper checks), in this order
+    plan = [c[0] for c in CRITICAL[:4]] + ["ftruncate-skip", "renameat", "unlinkat",
+                                          "ftruncate"]
+    assert done == [[op, "0"] for op in plan if op.split("-")[0] not in missing] + \
+        [["done"]], out
+    mine = [a for a in of(alerts, got["pid"]) if a["rule"] != "io-uring-use"]
+    uring = [(a["opcode"], a["event"], a["path"], a.get("path2"), a["arg0"]) for a in mine
+             if a["via"] == "io_uring"]
+    assert uring == [c for c in CRITICAL if c[0] not in missing], mine
+    # one rule, high; renames and unlinks are seen at their submission (result unknown),
+    # FTRUNCATE at its completion (its result, 0)
+    u = [a for a in mine if a["via"] == "io_uring"]
+    assert {(a["rule"], a["severity"], a["comm"]) for a in u} <= \
+        {("sshd-config-change", "high", "guarduring")}
+    assert [(a["opcode"], a["result_known"], a["ret"]) for a in u] == \
+        [(op, known, 0) for op, known in SEEN if op not in missing]
+    assert all("io_uring RENAMEAT/UNLINKAT" in a["sees"] for a in u)
+    if "renameat" not in missing:
+        assert u[0]["message"] == "rename /etc/ssh/evil -> /etc/ssh/sshd_config by " \
+            "guarduring (%d, uid 0)" % got["pid"]
+    # the shell's open of b.conf for writing (the fd FTRUNCATE uses), a syscall
+    # (besides its unshare and mount, which the namespace rules see)
+    assert [(a["rule"], a["via"], a["event"], a["path"]) for a in mine
+            if a["via"] != "io_uring" and a["event"] not in ("unshare", "mount")] == \
+        [("sshd-config-change", "syscall", "write", "/etc/ssh/sshd_config.d/b.conf")], mine
+
+
+SQ_RULES = """\
+rules:
+  - name: test-uring-names
+    event: [rename, unlink]
+    path: ['{dir}/new', '{dir}/gone', '{dir}/sub']
+    message: '{{event}} {{path}}{{path2}}'
+"""
+
+
+def test_uring_names_from_an_sqpoll_ring(tmp_path):
+    """Requests an SQPOLL ring's kernel thread submits (no io_uring_enter each), with names
+    relative to the process's cwd: RENAMEAT onto a watched name, UNLINKAT of a file and
+    (AT_REMOVEDIR) of a directory: one alert each, named by the process."""
+    d = str(tmp_path / "w")
+    os.makedirs(d + "/sub")
+    for f in ("old", "gone"):
+        open(os.path.join(d, f), "w").close()
+    rules = str(tmp_path / "rules.yaml")
+    with open(rules, "w") as f:
+        f.write(SQ_RULES.format(dir=d))
+    got = {}
+
+    def act():
+        h = Helper("guarduring", "sqpoll", d, 0)
+        h.go()
+        got["pid"], got["out"] = h.pid, h.result()
+
+    alerts = guard(["--rules", rules], act)
+    assert got["out"] == ["renameat", "0", "unlinkat", "0", "unlinkat", "0", "done"]
+    assert sorted(os.listdir(d)) == ["new"]
+    a = of(alerts, got["pid"], "test-uring-names")
+    assert [(x["event"], x["path"], x.get("path2"), x["opcode"], x["arg0"], x["comm"])
+            for x in a] == [("rename", d + "/old", d + "/new", "renameat", 0, "guarduring"),
+                            ("unlink", d + "/gone", None, "unlinkat", 0, "guarduring"),
+                            ("unlink", d + "/sub", None, "unlinkat", 0x200, "guarduring")], a
+    assert {(x["via"], x["result_known"]) for x in a} == {("io_uring", False)}
+    # submitted by the ring's kernel thread (iou-sqp-PID, a thread of the process)
+    assert all(x["tid"] != got["pid"] for x in a), a
 
 
 def test_uring_listen_makes_a_network_service():

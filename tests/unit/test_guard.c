@@ -200,10 +200,14 @@ static void test_uring(void **state)
 	assert_non_null(strstr(sees, "; io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED at "
 				     "completion (file, result) and OPENAT/OPENAT2"));
 	assert_null(strstr(blind, "io_uring OPENAT"));
+	assert_non_null(strstr(sees, "; io_uring RENAMEAT/UNLINKAT at submission (names; "
+				     "result not known)"));
+	assert_non_null(strstr(blind, "io_uring RENAMEAT/UNLINKAT results"));
 	guard_coverage(1U << GUARD_K_WRITE, GUARD_URING_510, sees, sizeof(sees), blind,
 		       sizeof(blind));
 	assert_non_null(strstr(sees, "io_uring WRITE/WRITEV/WRITE_FIXED at submission"));
 	assert_non_null(strstr(blind, "io_uring OPENAT/OPENAT2 (5.10's tracepoints"));
+	assert_non_null(strstr(sees, "io_uring RENAMEAT/UNLINKAT at submission"));
 	guard_coverage(1U << GUARD_K_URING, GUARD_URING_NONE, sees, sizeof(sees), blind,
 		       sizeof(blind));
 	assert_string_equal(sees, "");

@@ -18,6 +18,22 @@
  *                              to 127.0.0.1:PORT through IORING_OP_CONNECT (no connect(2),
  *                              no dup2), then exec of /bin/sh -c 'echo done': a shell
  *                              reading from a socket
+ *   guarduring files DIR 0     name changes in DIR through io_uring alone, each printed
+ *                              "OPNAME RESULT" as it completes (any failure exits 1):
+ *                              RENAMEAT DIR/evil -> DIR/sshd_config (absolute names);
+ *                              UNLINKAT a.conf relative to the dfd of DIR/sshd_config.d;
+ *                              RENAMEAT sshd_config.d/c.conf -> moved.conf relative to the
+ *                              cwd (DIR); FTRUNCATE of fd 3 to 5 bytes, again to 3 with
+ *                              IOSQE_CQE_SKIP_SUCCESS (no completion; printed
+ *                              "ftruncate-skip 0" when fstat says so); then the benign
+ *                              twins: RENAMEAT DIR/x -> DIR/y, UNLINKAT DIR/z, FTRUNCATE
+ *                              of fd 4. An opcode this kernel's io_uring lacks
+ *                              (IORING_REGISTER_PROBE) is printed "unsupported OPNAME"
+ *                              first and never submitted.
+ *   guarduring sqpoll DIR 0    an SQPOLL ring (its kernel thread submits: no
+ *                              io_uring_enter per request): RENAMEAT old -> new and
+ *                              UNLINKAT gone, relative to the cwd (DIR), then UNLINKAT of
+ *                              the directory DIR/sub (AT_REMOVEDIR); "OPNAME RESULT" each
  * Every result is checked; the fd opened through io_uring is printed ("opened FD") and
  * closed with close(2). Prints "done" and exits.
  */
@@ -31,6 +47,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,12 +61,20 @@
 	} while (0)
 
 /* Submit the one request prepared on @ring, wait for it; returns its result. */
+static int run_wait(struct io_uring *ring);
+
 static int run(struct io_uring *ring)
+{
+	CHECK(io_uring_submit(ring) == 1);
+	return run_wait(ring);
+}
+
+/* Wait for the next completion; returns its result. */
+static int run_wait(struct io_uring *ring)
 {
 	struct io_uring_cqe *cqe;
 	int res;
 
-	CHECK(io_uring_submit(ring) == 1);
 	CHECK(!io_uring_wait_cqe(ring, &cqe));
 	res = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
@@ -141,7 +166,120 @@ static void do_threads(int n)
 		CHECK(!pthread_join(t[i], NULL));
 }
 
+#define OP_FTRUNCATE 55	/* IORING_OP_FTRUNCATE (6.9), newer than Debian 12's liburing */
 #define OP_LISTEN 57	/* IORING_OP_LISTEN (6.11), newer than Debian 12's liburing */
+
+/* Whether this kernel's io_uring has opcode @op, printed when not. */
+static int has_op(struct io_uring *ring, int op, const char *name)
+{
+	struct io_uring_probe *p = io_uring_get_probe_ring(ring);
+	int ok;
+
+	CHECK(p);
+	ok = io_uring_opcode_supported(p, op);
+	io_uring_free_probe(p);
+	if (!ok)
+		printf("unsupported %s\n", name);
+	return ok;
+}
+
+/* Submit the request prepared on @ring; print "NAME RESULT"; it must succeed. */
+static void run_named(struct io_uring *ring, const char *name)
+{
+	int res = run(ring);
+
+	printf("%s %d\n", name, res);
+	fflush(stdout);
+	CHECK(res == 0);
+}
+
+/* FTRUNCATE of @fd to @len with IOSQE_CQE_SKIP_SUCCESS (no completion when it succeeds),
+ * linked to a NOP whose completion says it ran; fstat checks it. Prints "ftruncate-skip
+ * 0". */
+static void skip_truncate(struct io_uring *ring, int fd, int len)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct stat st;
+
+	io_uring_prep_rw(OP_FTRUNCATE, sqe, fd, NULL, 0, len);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK;
+	io_uring_prep_nop(io_uring_get_sqe(ring));
+	CHECK(io_uring_submit(ring) == 2);
+	CHECK(run_wait(ring) == 0);	/* the NOP's: the FTRUNCATE succeeded */
+	CHECK(!fstat(fd, &st) && st.st_size == len);
+	printf("ftruncate-skip 0\n");
+	fflush(stdout);
+}
+
+/* RENAMEAT DIR/FROM -> DIR/TO, absolute names */
+static void rename_abs(struct io_uring *ring, const char *dir, const char *from, const char *to)
+{
+	char a[512], b[512];
+
+	snprintf(a, sizeof(a), "%s/%s", dir, from);
+	snprintf(b, sizeof(b), "%s/%s", dir, to);
+	io_uring_prep_renameat(io_uring_get_sqe(ring), AT_FDCWD, a, AT_FDCWD, b, 0);
+	run_named(ring, "renameat");
+}
+
+static void do_sqpoll(const char *dir)
+{
+	struct io_uring ring;
+
+	CHECK(!io_uring_queue_init(8, &ring, IORING_SETUP_SQPOLL));
+	CHECK(!chdir(dir));
+	io_uring_prep_renameat(io_uring_get_sqe(&ring), AT_FDCWD, "old", AT_FDCWD, "new", 0);
+	run_named(&ring, "renameat");
+	io_uring_prep_unlinkat(io_uring_get_sqe(&ring), AT_FDCWD, "gone", 0);
+	run_named(&ring, "unlinkat");
+	io_uring_prep_unlinkat(io_uring_get_sqe(&ring), AT_FDCWD, "sub", AT_REMOVEDIR);
+	run_named(&ring, "unlinkat");
+	io_uring_queue_exit(&ring);
+}
+
+static void do_files(const char *dir)
+{
+	int ren, unl, trunc, dfd;
+	struct io_uring ring;
+	char a[512];
+
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	ren = has_op(&ring, IORING_OP_RENAMEAT, "renameat");
+	unl = has_op(&ring, IORING_OP_UNLINKAT, "unlinkat");
+	trunc = has_op(&ring, OP_FTRUNCATE, "ftruncate");
+	CHECK(!chdir(dir));
+	dfd = open("sshd_config.d", O_RDONLY | O_DIRECTORY);
+	CHECK(dfd >= 0);
+	if (ren)
+		rename_abs(&ring, dir, "evil", "sshd_config");
+	if (unl) {
+		io_uring_prep_unlinkat(io_uring_get_sqe(&ring), dfd, "a.conf", 0);
+		run_named(&ring, "unlinkat");
+	}
+	if (ren) {
+		io_uring_prep_renameat(io_uring_get_sqe(&ring), AT_FDCWD, "sshd_config.d/c.conf",
+				       AT_FDCWD, "moved.conf", 0);
+		run_named(&ring, "renameat");
+	}
+	if (trunc) {
+		io_uring_prep_rw(OP_FTRUNCATE, io_uring_get_sqe(&ring), 3, NULL, 0, 5);
+		run_named(&ring, "ftruncate");
+		skip_truncate(&ring, 3, 3);
+	}
+	if (ren)
+		rename_abs(&ring, dir, "x", "y");
+	if (unl) {
+		snprintf(a, sizeof(a), "%s/z", dir);
+		io_uring_prep_unlinkat(io_uring_get_sqe(&ring), AT_FDCWD, a, 0);
+		run_named(&ring, "unlinkat");
+	}
+	if (trunc) {
+		io_uring_prep_rw(OP_FTRUNCATE, io_uring_get_sqe(&ring), 4, NULL, 0, 5);
+		run_named(&ring, "ftruncate");
+	}
+	io_uring_queue_exit(&ring);
+	CHECK(!close(dfd));
+}
 
 static void do_listen(int really)
 {
@@ -203,7 +341,7 @@ int main(int argc, char **argv)
 	int n;
 
 	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "again"))) {
-		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell "
+		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell|files|sqpoll "
 			"PATH N\n");
 		return 2;
 	}
@@ -222,6 +360,10 @@ int main(int argc, char **argv)
 		do_threads(n);
 	else if (!strcmp(argv[1], "listen"))
 		do_listen(n);
+	else if (!strcmp(argv[1], "files"))
+		do_files(argv[2]);
+	else if (!strcmp(argv[1], "sqpoll"))
+		do_sqpoll(argv[2]);
 	else if (!strcmp(argv[1], "revshell"))
 		do_revshell(atoi(argv[2]));
 	else
