@@ -131,8 +131,9 @@ static int udp_configure(void *state, const struct ks_common *common, char *err,
  * connected UDP sockets that use them. `ksight udp` sees those too. No --dns either. Its
  * metrics are per service; it counts per flow (process, local port, remote end) for the
  * service map's UDP edges (udp_flow records, when an output such as the store takes
- * events); rows leave the table when their process exits, and a full table counts what
- * it refuses as lost (the map then marks the interval's UDP edges incomplete).
+ * events); rows leave the table when their process exits, or idle once it is filling
+ * (udp_flows.c), and a full table counts what it refuses as lost (the map then marks
+ * the interval's UDP edges incomplete).
  */
 static void udp_agent_defaults(void *state)
 {

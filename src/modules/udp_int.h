@@ -46,6 +46,9 @@ struct udp_state {
 	size_t pend_next;	/* the slot the next query takes (the oldest) */
 	/* the registry: per service */
 	struct ks_metric *m_txd, *m_txb, *m_rxd, *m_rxb;
+	/* idle flows evicted when the table fills (udp_flows.c) */
+	uint64_t evicted;	/* rows */
+	bool evict_refused;	/* the kernel has no lookup-and-delete on hash maps (< 5.14) */
 };
 
 extern const struct ks_module udp_module;

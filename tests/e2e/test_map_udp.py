@@ -263,3 +263,49 @@ def test_map_udp_lost_rows_mark_edges_incomplete(tmp_path, units, net):
     before = [e for e in m["edges"] if e["client"] == cli and e["port"] == PORT + 13]
     assert len(before) == 1 and not before[0]["incomplete"], before
     assert (before[0]["datagrams_client_to_server"], before[0]["seen"]) == (3, "client")
+
+
+WAVES = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for line in sys.stdin:
+    first, n = (int(x) for x in line.split())
+    print(sum(s.sendto(b"x", (sys.argv[1], first + i)) for i in range(n)), flush=True)
+"""
+WAVE = 13000     # above three quarters of the 16384 rows, below the whole table
+
+
+def test_idle_flows_leave_a_filling_table(tmp_path, units, net):
+    """A long-lived process sends one datagram to each of WAVE ports, idles for two
+    intervals, then to WAVE other ports: 2 x WAVE flows would not fit the table, but the
+    first wave's rows, idle once the table is three quarters full, are taken out (atomic
+    lookup-and-delete): nothing is lost, and the stored rows hold exactly 2 x WAVE
+    datagrams, one row each."""
+    db = tmp_path / "k.db"
+    addr = net.ip4[1]
+    k = Ksight(["run", "--modules", "udp", "--listen", "none", "--store", str(db),
+                "--cgroup", units[0].path, "1"])
+    p = subprocess.Popen(["python3", "-c", WAVES, addr], text=True, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    try:
+        units[0].add(p.pid)
+        k.wait_ready()
+        for first in (1, 1 + WAVE):
+            p.stdin.write("%d %d\n" % (first, WAVE))
+            p.stdin.flush()
+            assert int(p.stdout.readline()) == WAVE
+            time.sleep(3 * SLOW)    # a read that sees them, then one that finds them idle
+        time.sleep(1.5 * SLOW)
+    finally:
+        p.stdin.close()
+        p.wait(10)
+        assert k.stop() == 0, k.stderr
+    assert "cannot take idle flows out" not in k.stderr, k.stderr
+    con = sqlite3.connect(str(db), timeout=10)
+    rows = con.execute("SELECT count(*), sum(json_extract(json, '$.tx_datagrams')) FROM "
+                       "events WHERE type = 'udp_flow' AND pid = ?", (p.pid,)).fetchone()
+    lost = con.execute("SELECT sum(value) FROM rollups WHERE metric = "
+                       "'ksight_events_lost_total' AND json_extract(labels, '$.type') = "
+                       "'udp'").fetchone()[0]
+    con.close()
+    assert (rows[0], rows[1], lost or 0) == (2 * WAVE, 2 * WAVE, 0), (rows, lost)
