@@ -2,7 +2,9 @@
 /*
  * `ksight map`: the service dependency map from the agent's store (sink/map.h), read-only:
  * services and remote endpoints, edges client -> server from the TCP sessions that closed
- * and the UDP flows counted in the window, spawn edges from execs; --diff compares the window's two parts. docs/map.md.
+ * and the UDP flows counted in the window, spawn edges from execs; --diff compares the
+ * window's two parts; --prometheus: the fleet's, from Prometheus (sink/map_prom.c).
+ * docs/map.md.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -198,8 +200,9 @@ int cmd_map(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (o.prometheus && o.diff) {
-		fprintf(stderr, "ksight map: --diff reads a store, not --prometheus\n");
+	if (o.prometheus && (o.diff || o.db)) {
+		fprintf(stderr, "ksight map: --%s reads a store, not --prometheus\n",
+			o.diff ? "diff" : "db");
 		return 2;
 	}
 	if ((o.by_host || o.totals) && !o.prometheus) {

@@ -487,7 +487,8 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		/* a set*id call has changed the uid: rules see the one of the process's exec
 		 * (what the core's exec record said; for a process older than the session
 		 * what /proc said when first seen, 0 when unknown) */
-		.kind = e->kind, .uid = e->kind == GUARD_K_SETID && p ? p->uid : h->uid, .flags = e->flags, .ret = e->ret,
+		.kind = e->kind, .uid = e->kind == GUARD_K_SETID && p ? p->uid : h->uid,
+		.flags = e->flags, .ret = e->ret,
 		.path = path, .path2 = e->len2 ? path2 : "", .comm = comm, .parent = parent,
 		/* an exec's executable is the event's path; else what /proc said, if yet */
 		.exe = e->kind == GUARD_K_EXEC || e->kind == GUARD_K_URING ? path :

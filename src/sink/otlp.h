@@ -62,7 +62,8 @@ struct ks_otlp_resource {
 };
 
 /* Append @r as an ExportMetricsServiceRequest in OTLP JSON to @out. */
-void ks_otlp_json(struct ks_buf *out, const struct ks_metrics *r, const struct ks_otlp_resource *res);
+void ks_otlp_json(struct ks_buf *out, const struct ks_metrics *r,
+		  const struct ks_otlp_resource *res);
 
 /* The same in protobuf's binary encoding (otlp_pb.c; Content-Type application/x-protobuf). */
 void ks_otlp_protobuf(struct ks_buf *out, const struct ks_metrics *r,

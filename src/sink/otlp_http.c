@@ -71,7 +71,8 @@ int ks_otlp_post(const struct ks_http_url *u, int stopfd, bool protobuf, const v
 		     "Content-Type: application/%s\r\nContent-Length: %zu\r\n"
 		     "Connection: close\r\n\r\n", u->path, u->hostport,
 		     protobuf ? "x-protobuf" : "json", len);
-	if (ks_http_send_all(stopfd, fd, head, n, deadline) || ks_http_send_all(stopfd, fd, body, len, deadline)) {
+	if (ks_http_send_all(stopfd, fd, head, n, deadline) ||
+	    ks_http_send_all(stopfd, fd, body, len, deadline)) {
 		close(fd);
 		return KS_OTLP_SEND;
 	}

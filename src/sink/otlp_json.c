@@ -196,7 +196,8 @@ static void metric(struct ks_buf *out, const struct ks_metric *m,
 	ks_buf_str(out, "]}}");
 }
 
-void ks_otlp_json(struct ks_buf *out, const struct ks_metrics *r, const struct ks_otlp_resource *res)
+void ks_otlp_json(struct ks_buf *out, const struct ks_metrics *r,
+		  const struct ks_otlp_resource *res)
 {
 	bool first = true;
 

@@ -95,6 +95,8 @@ def test_bad_input():
                        (["--by-host"], "--by-host goes with --prometheus"),
                        (["--prometheus", "http://127.0.0.1:1", "--diff", "5m"],
                         "--diff reads a store"),
+                       (["--prometheus", "http://127.0.0.1:1", "--db", "/nonexistent"],
+                        "--db reads a store"),
                        (["--prometheus", "http://127.0.0.1:1", "--totals", "--since", "1h"],
                         "exclude each other")):
         r = subprocess.run([KSIGHT, "map"] + args, stdout=subprocess.PIPE,
