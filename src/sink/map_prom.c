@@ -5,7 +5,8 @@
  * TCP sessions per edge (modules/tcp_edges.c): a client end as (service, its address, the
  * server's ADDR:PORT), a server end as (service, its ADDR:PORT, the client's address).
  * Queried per family (connections, bytes sent, bytes received; client and server ends),
- * summed by host and those labels, each row becomes one weighted session end of the
+ * summed by host and those labels (in SQLite: an in-memory table grouped, a fleet of many
+ * hosts is thousands of rows), each row becomes one weighted session end of the
  * ordinary map (core/svcmap.h), so that a client end on one host and the server end on
  * another name the same endpoints crosswise and pair into one edge, seen "both", as two
  * ends on one machine do. The answer's JSON is read with SQLite's JSON functions (the
@@ -23,7 +24,7 @@
 #define PROM_TIMEOUT_MS 10000
 
 enum { SIDE_CLIENT, SIDE_SERVER };
-enum { W_CONNS, W_SENT, W_RECV };
+enum { W_CONNS, W_SENT, W_RECV };	/* a family's column: e.w (feed() sums them) */
 
 static const char *const families[2][3] = {
 	{ "ksight_tcp_client_connections_total", "ksight_tcp_client_sent_bytes_total",
@@ -31,69 +32,6 @@ static const char *const families[2][3] = {
 	{ "ksight_tcp_server_connections_total", "ksight_tcp_server_sent_bytes_total",
 	  "ksight_tcp_server_received_bytes_total" },
 };
-
-/* One edge end of one host, its three sums. */
-struct prow {
-	int side;
-	char *host, *service, *local, *peer;
-	uint64_t v[3];
-};
-
-struct prows {
-	struct prow *r;
-	size_t n, cap;
-	uint64_t overflow;	/* series past an agent's budget: no labels to place them */
-};
-
-static void prows_free(struct prows *p)
-{
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->r[i].host);
-		free(p->r[i].service);
-		free(p->r[i].local);
-		free(p->r[i].peer);
-	}
-	free(p->r);
-}
-
-static struct prow *prow_get(struct prows *p, int side, const char *host, const char *svc,
-			     const char *local, const char *peer)
-{
-	struct prow *r;
-
-	/* a few hundred rows per host: a scan is enough */
-	for (size_t i = 0; i < p->n; i++) {
-		r = &p->r[i];
-		if (r->side == side && !strcmp(r->host, host) && !strcmp(r->service, svc) &&
-		    !strcmp(r->local, local) && !strcmp(r->peer, peer))
-			return r;
-	}
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct prow *nr = realloc(p->r, cap * sizeof(*nr));
-
-		if (!nr)
-			return NULL;
-		p->r = nr;
-		p->cap = cap;
-	}
-	r = &p->r[p->n];
-	memset(r, 0, sizeof(*r));
-	r->side = side;
-	r->host = strdup(host);
-	r->service = strdup(svc);
-	r->local = strdup(local);
-	r->peer = strdup(peer);
-	if (!r->host || !r->service || !r->local || !r->peer) {
-		free(r->host);
-		free(r->service);
-		free(r->local);
-		free(r->peer);
-		return NULL;
-	}
-	p->n++;
-	return r;
-}
 
 /* @s percent-encoded for a query string, into @o (@len): -1 when it does not fit. */
 static int url_encode(const char *s, char *o, size_t len)
@@ -119,20 +57,14 @@ static int url_encode(const char *s, char *o, size_t len)
 	return 0;
 }
 
-/* A sample's value as a count: increase() extrapolates, NaN and negatives are 0 */
-static uint64_t rounded(double v)
-{
-	return v > 0 && v < 1.8e19 ? (uint64_t)(v + 0.5) : 0;
-}
-
-/* The rows of one answer of /api/v1/query into @p's column @w of @side. */
-static int read_answer(sqlite3 *db, const char *body, int side, int w, struct prows *p,
-		       char *err, size_t len)
+/* The rows of one answer of /api/v1/query into the table "e" as column @w of @side. */
+static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err, size_t len)
 {
 	static const char status_sql[] =
 		"SELECT json_valid(?1), json_extract(?1, '$.status'), json_extract(?1, '$.error')";
+	/* an agent's overflow series has no service, local or peer: kept, counted apart */
 	static const char rows_sql[] =
-		"SELECT coalesce(json_extract(value, '$.metric.host'), "
+		"INSERT INTO e SELECT ?2, ?3, coalesce(json_extract(value, '$.metric.host'), "
 		"json_extract(value, '$.metric.instance'), ''), "
 		"json_extract(value, '$.metric.service'), json_extract(value, '$.metric.local'), "
 		"json_extract(value, '$.metric.peer'), "
@@ -158,33 +90,9 @@ static int read_answer(sqlite3 *db, const char *body, int side, int w, struct pr
 	}
 	sqlite3_finalize(q);
 	if (sqlite3_prepare_v2(db, rows_sql, -1, &q, NULL) ||
-	    sqlite3_bind_text(q, 1, body, -1, SQLITE_STATIC)) {
+	    sqlite3_bind_text(q, 1, body, -1, SQLITE_STATIC) || sqlite3_bind_int(q, 2, side) ||
+	    sqlite3_bind_int(q, 3, w) || sqlite3_step(q) != SQLITE_DONE) {
 		snprintf(err, len, "reading the answer: %s", sqlite3_errmsg(db));
-		goto out;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *c[4];
-		double v = sqlite3_column_double(q, 4);
-		struct prow *r;
-
-		for (int i = 0; i < 4; i++)
-			c[i] = (const char *)sqlite3_column_text(q, i);
-		if (!c[1] || !c[2] || !c[3]) {
-			if (w == W_CONNS)	/* the overflow series: ksight_overflow="true" */
-				p->overflow += rounded(v);
-			continue;
-		}
-		r = prow_get(p, side, c[0], c[1], c[2], c[3]);
-		if (!r) {
-			snprintf(err, len, "out of memory");
-			rc = -1;
-			goto out;
-		}
-		r->v[w] += rounded(v);
-	}
-	if (rc != SQLITE_DONE) {
-		snprintf(err, len, "reading the answer: %s", sqlite3_errmsg(db));
-		rc = -1;
 		goto out;
 	}
 	rc = 0;
@@ -196,7 +104,7 @@ out:
 /* One family's sums by host and edge: the counters now (@since_s 0), or their increase
  * over the last @since_s seconds. */
 static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint64_t since_s,
-		 struct prows *p, char *err, size_t len)
+		 char *err, size_t len)
 {
 	char promql[256], enc[768], target[2048], e2[256];
 	const char *base = u->path;
@@ -228,7 +136,7 @@ static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint
 		free(body);
 		return -1;
 	}
-	rc = read_answer(db, body, side, w, p, e2, sizeof(e2));
+	rc = read_answer(db, body, side, w, e2, sizeof(e2));
 	if (rc)
 		snprintf(err, len, "--prometheus %s: %s", u->hostport, e2);
 	free(body);
@@ -252,40 +160,62 @@ static void split_endpoint(const char *s, char *addr, size_t len, uint16_t *port
 	}
 }
 
-/* The rows as weighted session ends of @m (node names "SERVICE@HOST" with @by_host). */
-static int feed(struct ks_svcmap *m, const struct prows *p, bool by_host, int64_t at_ns)
+/* The table's rows summed per end (host, service, endpoints) as weighted session ends of
+ * @m, node names "SERVICE@HOST" with @by_host; the overflow series' sessions unplaced.
+ * Counts are rounded: increase() extrapolates; NaN and negatives are 0. */
+static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		const struct prow *r = &p->r[i];
+#define SUM_OF(w) "CAST(round(max(coalesce(sum(v) FILTER (WHERE w = " #w "), 0), 0)) AS INTEGER)"
+	static const char ends_sql[] =
+		"SELECT side, host, service, local, peer, " SUM_OF(0) ", " SUM_OF(1) ", " SUM_OF(2)
+		" FROM e WHERE service IS NOT NULL AND local IS NOT NULL AND peer IS NOT NULL "
+		"GROUP BY side, host, service, local, peer";
+	static const char overflow_sql[] =
+		"SELECT " SUM_OF(0) " FROM e WHERE service IS NULL OR local IS NULL OR peer IS NULL";
+#undef SUM_OF
+	sqlite3_stmt *q = NULL;
+	int rc = -ENOMEM, step;
+
+	if (sqlite3_prepare_v2(db, ends_sql, -1, &q, NULL))
+		goto out;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *host = (const char *)sqlite3_column_text(q, 1);
+		const char *svc = (const char *)sqlite3_column_text(q, 2);
 		char la[KS_SVCMAP_ADDR], ra[KS_SVCMAP_ADDR], name[KS_SVCMAP_NAME];
 		struct ks_svcmap_conn c = { .end_ns = at_ns, .service = name };
-		int err;
 
-		if (!r->v[W_CONNS])
+		c.count = sqlite3_column_int64(q, 5);
+		if (!c.count)
 			continue;	/* bytes of sessions counted before the window */
-		if (by_host && r->host[0])
-			snprintf(name, sizeof(name), "%s@%s", r->service, r->host);
+		if (by_host && host[0])
+			snprintf(name, sizeof(name), "%s@%s", svc, host);
 		else
-			snprintf(name, sizeof(name), "%s", r->service);
-		split_endpoint(r->local, la, sizeof(la), &c.lport);
-		split_endpoint(r->peer, ra, sizeof(ra), &c.rport);
+			snprintf(name, sizeof(name), "%s", svc);
+		split_endpoint((const char *)sqlite3_column_text(q, 3), la, sizeof(la), &c.lport);
+		split_endpoint((const char *)sqlite3_column_text(q, 4), ra, sizeof(ra), &c.rport);
 		c.laddr = la;
 		c.raddr = ra;
-		c.side = r->side == SIDE_CLIENT ? KS_SIDE_CLIENT : KS_SIDE_SERVER;
-		c.count = r->v[W_CONNS];
-		c.tx = r->v[W_SENT];
-		c.rx = r->v[W_RECV];
-		if ((err = ks_svcmap__add(m, &c)))
-			return err;
+		c.side = sqlite3_column_int(q, 0) == SIDE_CLIENT ? KS_SIDE_CLIENT : KS_SIDE_SERVER;
+		c.tx = sqlite3_column_int64(q, 6);
+		c.rx = sqlite3_column_int64(q, 7);
+		if (ks_svcmap__add(m, &c))
+			goto out;
 	}
-	m->unplaced += p->overflow;
-	return ks_svcmap__build(m);
+	if (step != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(db, overflow_sql, -1, &q, NULL) || sqlite3_step(q) != SQLITE_ROW)
+		goto out;
+	m->unplaced += sqlite3_column_int64(q, 0);
+	rc = ks_svcmap__build(m);
+out:
+	sqlite3_finalize(q);
+	return rc;
 }
 
 int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at_ns,
 		     struct ks_svcmap *m, char *err, size_t len)
 {
-	struct prows p = { 0 };
 	struct ks_http_url u;
 	sqlite3 *db = NULL;
 	int rc = -1;
@@ -293,21 +223,22 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 	if (ks_http_url_parse("--prometheus", "/", url, &u, err, len))
 		return -1;
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY,
-			    NULL)) {
+			    NULL) ||
+	    sqlite3_exec(db, "CREATE TABLE e (side, w, host, service, local, peer, v)", NULL,
+			 NULL, NULL)) {
 		snprintf(err, len, "SQLite: %s", db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
 	for (int side = 0; side < 2; side++)
 		for (int w = 0; w < 3; w++)
-			if (query(&u, db, side, w, since_s, &p, err, len))
+			if (query(&u, db, side, w, since_s, err, len))
 				goto out;
-	if (feed(m, &p, by_host, at_ns)) {
-		snprintf(err, len, "out of memory");
+	if (feed(db, m, by_host, at_ns)) {
+		snprintf(err, len, "building the map: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	rc = 0;
 out:
-	prows_free(&p);
 	sqlite3_close(db);
 	return rc;
 }

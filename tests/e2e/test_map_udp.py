@@ -194,6 +194,16 @@ def test_map_udp_remote_node(tmp_path, units, net):
     assert [l for l in dot if l.endswith(", color=blue, arrowhead=vee, style=dashed];")]
 
 
+def stored_and_lost(con, pid):
+    """(udp_flow rows of @pid, their datagrams sent) and the udp counts lost (or None)."""
+    rows = con.execute("SELECT count(*), sum(json_extract(json, '$.tx_datagrams')) FROM "
+                       "events WHERE type = 'udp_flow' AND pid = ?", (pid,)).fetchone()
+    lost = con.execute("SELECT sum(value) FROM rollups WHERE metric = "
+                       "'ksight_events_lost_total' AND json_extract(labels, '$.type') = "
+                       "'udp'").fetchone()[0]
+    return rows, lost
+
+
 FILL = 17000     # datagrams to as many ports: more than the flow table's 16384 rows
 
 FILLER = r"""
@@ -236,11 +246,7 @@ def test_map_udp_lost_rows_mark_edges_incomplete(tmp_path, units, net):
     finally:
         assert k.stop() == 0, k.stderr
     con = sqlite3.connect(str(db), timeout=10)
-    rows = con.execute("SELECT count(*), sum(json_extract(json, '$.tx_datagrams')) FROM "
-                       "events WHERE type = 'udp_flow' AND pid = ?", (p.pid,)).fetchone()
-    lost = con.execute("SELECT sum(value) FROM rollups WHERE metric = "
-                       "'ksight_events_lost_total' AND json_extract(labels, '$.type') = "
-                       "'udp'").fetchone()[0]
+    rows, lost = stored_and_lost(con, p.pid)
     # the intervals that lost counts: their rows are made after their rollups' time and
     # before the next interval's
     spans = con.execute("SELECT ts, (SELECT min(p.ts) FROM rollups p WHERE p.ts > r.ts) "
@@ -302,10 +308,6 @@ def test_idle_flows_leave_a_filling_table(tmp_path, units, net):
         assert k.stop() == 0, k.stderr
     assert "cannot take idle flows out" not in k.stderr, k.stderr
     con = sqlite3.connect(str(db), timeout=10)
-    rows = con.execute("SELECT count(*), sum(json_extract(json, '$.tx_datagrams')) FROM "
-                       "events WHERE type = 'udp_flow' AND pid = ?", (p.pid,)).fetchone()
-    lost = con.execute("SELECT sum(value) FROM rollups WHERE metric = "
-                       "'ksight_events_lost_total' AND json_extract(labels, '$.type') = "
-                       "'udp'").fetchone()[0]
+    rows, lost = stored_and_lost(con, p.pid)
     con.close()
     assert (rows[0], rows[1], lost or 0) == (2 * WAVE, 2 * WAVE, 0), (rows, lost)
