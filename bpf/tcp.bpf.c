@@ -349,6 +349,7 @@ static __always_inline void tcp_closed(struct sock *sk, __u64 key, __u16 family,
 	}
 	e.family = family;
 	e.side = c ? c->side : TCP_SIDE_NONE;
+	e.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	tcp_counters(sk, c, old, &e);
 	if (tcp_per_proc) {
 		/* counted, never streamed: it takes no sequence number */

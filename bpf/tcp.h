@@ -112,6 +112,9 @@ struct tcp_close {
 	__u32 connect_us;	/* created (SYN_SENT, SYN_RECV) to ESTABLISHED, us: the client's
 				 * connect latency, the server's handshake; valid with
 				 * TCP_F_ESTAB and without TCP_F_BEFORE */
+	__u32 netns;		/* its network namespace's inode (0: not known): where
+				 * user space asks conntrack about DNAT (tcp_nat.c) */
+	__u32 __pad2;
 };
 
 /*

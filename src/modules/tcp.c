@@ -41,6 +41,8 @@ static const struct ks_opt tcp_opts[] = {
 	  "only sessions with this IPv4 or IPv6 address at either end", 0, 64 },
 	{ "ipv4", '4', KS_OPT_FLAG, offsetof(struct tcp_state, v4), NULL, "only IPv4 sessions" },
 	{ "ipv6", '6', KS_OPT_FLAG, offsetof(struct tcp_state, v6), NULL, "only IPv6 sessions" },
+	{ "no-dnat", 0, KS_OPT_FLAG, offsetof(struct tcp_state, no_dnat), NULL,
+	  "tcplife: do not ask conntrack where a DNAT'd session really went" },
 	{ 0 },
 };
 
@@ -135,6 +137,14 @@ static const struct ks_metric_desc tcp_rx_desc = {
 	.idle = 60,
 };
 
+static const struct ks_metric_desc tcp_nat_fail_desc = {
+	.name = "ksight_tcp_conntrack_failures_total",
+	.help = "Closed TCP sessions conntrack could not be asked about (DNAT unknown), by "
+		"reason: no_netns, socket, query",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "reason" },
+};
+
 /* The option that makes each command count, for an interval. */
 static const char *interval_flag(int mode)
 {
@@ -173,6 +183,10 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 	}
 	if (st->per_proc && st->mode != TCP_MODE_LIFE) {
 		snprintf(err, len, "-P is tcplife's (sessions per process)");
+		return -1;
+	}
+	if (st->no_dnat && st->mode != TCP_MODE_LIFE) {
+		snprintf(err, len, "--no-dnat is tcplife's (conntrack's view of DNAT)");
 		return -1;
 	}
 	if (st->lat && st->mode != TCP_MODE_CONNECT) {
@@ -278,7 +292,40 @@ static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	return 0;
 }
 
-static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e)
+/* DNAT (tcp_nat.c): the address the client asked for and the real one, in JSON; in the
+ * table one column, DNAT, with the one the ends do not show: a client's real server, a
+ * server's asked-for address; "?" when conntrack could not be asked. */
+static void rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_nat_fail fail,
+		    uint16_t side)
+{
+	static char orig[TCP_ADDR_STRLEN], real[TCP_ADDR_STRLEN], col[TCP_ADDR_STRLEN + 8];
+	const struct tcp_end *other;
+
+	if (fail != TCP_NAT_OK) {
+		const char *why = tcp_nat_fail_name(fail);
+
+		ks_rec_str(r, "conntrack_error", NULL, 0, why, strlen(why));
+		ks_rec_str(r, NULL, "DNAT", 0, "?", 1);
+		return;
+	}
+	if (!nat || !nat->dnat) {
+		ks_rec_str(r, NULL, "DNAT", 0, "-", 1);
+		return;
+	}
+	tcp_addr_str(nat->family, nat->orig.addr, orig, sizeof(orig));
+	tcp_addr_str(nat->family, nat->real.addr, real, sizeof(real));
+	ks_rec_str(r, "orig_daddr", NULL, 0, orig, strlen(orig));
+	ks_rec_uint(r, "orig_dport", NULL, 0, nat->orig.port);
+	ks_rec_str(r, "real_daddr", NULL, 0, real, strlen(real));
+	ks_rec_uint(r, "real_dport", NULL, 0, nat->real.port);
+	other = side == TCP_SIDE_SERVER ? &nat->orig : &nat->real;
+	snprintf(col, sizeof(col), nat->family == TCP_AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 other == &nat->orig ? orig : real, other->port);
+	ks_rec_str(r, NULL, "DNAT", 0, col, strlen(col));
+}
+
+static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e,
+		       const struct tcp_nat_res *nat, enum tcp_nat_fail fail)
 {
 	static char laddr[TCP_ADDR_STRLEN], raddr[TCP_ADDR_STRLEN], pid[16];
 	const struct ks_hdr *h = &e->hdr;
@@ -304,7 +351,7 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e)
 	/* established here: the client's connect latency, the server's handshake */
 	if ((e->flags & TCP_F_ESTAB) && !before)
 		ks_rec_add(&r, "connect_ns", NULL, 0, KS_V_NS)->u = (uint64_t)e->connect_us * 1000;
-	ks_rec_str(&r, "reason", "CLOSE", 0, reason, strlen(reason));
+	ks_rec_str(&r, "reason", "CLOSE", -12, reason, strlen(reason));
 	if (e->err)
 		ks_rec_add(&r, "error", NULL, 0, KS_V_ERRNO)->i = e->err;
 	ks_rec_str(&r, "closed_from", NULL, 0, tcp_state_name(e->oldstate),
@@ -314,11 +361,13 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e)
 	ks_rec_add(&r, "opened_before", NULL, 0, KS_V_BOOL)->u = before;
 	/* found by the start-up scan: the bytes before ksight started are not in tx/rx */
 	ks_rec_add(&r, "partial", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_SEEDED);
+	rec_nat(&r, nat, fail, e->side);
 	ks_emit(ctx, &r);
 }
 
 /* The registry: every close, whatever the outputs, per service. */
-static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct tcp_close *e)
+static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct tcp_close *e,
+			const struct tcp_nat_res *nat)
 {
 	const char *svc = "(unknown)";
 
@@ -327,12 +376,15 @@ static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct t
 	ks_counter_add(ks_metric_get(st->m_closed, svc), 1);
 	ks_counter_add(ks_metric_get(st->m_tx, svc), e->tx_bytes);
 	ks_counter_add(ks_metric_get(st->m_rx, svc), e->rx_bytes);
-	tcp_edges_count(st, e, svc);
+	tcp_edges_count(st, e, svc, nat);
 }
 
 static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
 	const struct tcp_close *e = (const void *)h;
+	enum tcp_nat_fail fail = TCP_NAT_OK;
+	struct tcp_nat_res nat = {};
+	struct tcp_state *st = state;
 
 	if ((h->type == TCP_EV_CONNECT || h->type == TCP_EV_ACCEPT) &&
 	    size >= sizeof(struct tcp_open_ev)) {
@@ -349,9 +401,20 @@ static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 	}
 	if (h->type != TCP_EV_CLOSE || size < sizeof(*e))
 		return;
-	count_close(ctx, state, e);
+	/* tcplife's sessions: where DNAT sent them, from conntrack (an unknown namespace,
+	 * 0, is only a record made without the kernel: the unit tests) */
+	if (st->mode == TCP_MODE_LIFE && !st->no_dnat && e->netns) {
+		fail = tcp_nat_lookup(&st->nat, e, h->flags & KS_HDR_F_NOTASK ? 0 : (int)h->pid,
+				      &nat);
+		if (fail != TCP_NAT_OK) {
+			const char *why = tcp_nat_fail_name(fail);
+
+			ks_counter_add(ks_metric_get(st->m_nat_fail, why), 1);
+		}
+	}
+	count_close(ctx, st, e, &nat);
 	if (ks_ctx_streaming(ctx))
-		emit_close(ctx, e);
+		emit_close(ctx, e, &nat, fail);
 }
 
 static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)
@@ -383,7 +446,8 @@ static int tcp_init(struct ks_ctx *ctx, void *state)
 	st->m_closed = ks_ctx_metric(ctx, &tcp_closed_desc);
 	st->m_tx = ks_ctx_metric(ctx, &tcp_tx_desc);
 	st->m_rx = ks_ctx_metric(ctx, &tcp_rx_desc);
-	if (!st->m_closed || !st->m_tx || !st->m_rx)
+	st->m_nat_fail = ks_ctx_metric(ctx, &tcp_nat_fail_desc);
+	if (!st->m_closed || !st->m_tx || !st->m_rx || !st->m_nat_fail)
 		return -errno;
 	return tcp_agent_init(ctx, st) ?: tcp_edges_init(ctx, st);
 }
@@ -415,6 +479,20 @@ static void tcp_summary(struct ks_ctx *ctx, void *state, double secs)
 
 static void tcp_fini(void *state)
 {
+	struct tcp_nat *n = &((struct tcp_state *)state)->nat;
+	uint64_t failed = n->failed[TCP_NAT_NO_NETNS] + n->failed[TCP_NAT_SOCKET] +
+			  n->failed[TCP_NAT_QUERY];
+
+	/* nothing silently lost: the sessions whose DNAT is not known (each record says) */
+	if (failed)
+		fprintf(stderr, "ksight tcplife: conntrack could not be asked about %llu "
+			"sessions (namespace gone %llu, no socket %llu, query failed %llu); "
+			"%llu asked, %llu DNAT'd\n", (unsigned long long)failed,
+			(unsigned long long)n->failed[TCP_NAT_NO_NETNS],
+			(unsigned long long)n->failed[TCP_NAT_SOCKET],
+			(unsigned long long)n->failed[TCP_NAT_QUERY],
+			(unsigned long long)n->asked, (unsigned long long)n->dnat);
+	tcp_nat_free(n);
 	tcp_proc_free(state);
 	tcp_retr_free(state);
 	tcp_rtt_free(state);

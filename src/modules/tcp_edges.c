@@ -57,7 +57,8 @@ static void endpoint(char *out, size_t len, uint16_t family, const struct tcp_en
 		snprintf(out, len, "%s:%u", a, port);
 }
 
-void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc)
+void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc,
+		     const struct tcp_nat_res *nat)
 {
 	char l[TCP_ADDR_STRLEN + 8], p[TCP_ADDR_STRLEN + 8];
 	const char *v[3] = { svc, l, p };
@@ -67,7 +68,11 @@ void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char
 	if (e->side == TCP_SIDE_CLIENT) {
 		s = 0;
 		endpoint(l, sizeof(l), e->family, &e->local, 0);
-		endpoint(p, sizeof(p), e->family, &e->remote, e->remote.port);
+		/* DNAT'd: the server this end reached, as the server's agent names itself */
+		if (nat && nat->dnat)
+			endpoint(p, sizeof(p), nat->family, &nat->real, nat->real.port);
+		else
+			endpoint(p, sizeof(p), e->family, &e->remote, e->remote.port);
 	} else if (e->side == TCP_SIDE_SERVER) {
 		s = 1;
 		endpoint(l, sizeof(l), e->family, &e->local, e->local.port);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/module.h"
+#include "modules/tcp_nat.h"
 #include "modules/tcp_retr_rows.h"
 #include "tcp.h"
 
@@ -40,6 +41,9 @@ struct tcp_state {
 	int rtt_by;		/* ... parsed: TCP_RTT_BY_* */
 	bool owners;		/* an owner filter (-p, -t, -u, -n, --cgroup) is set */
 	bool seed;		/* tcplife: scan the connections open at start (tcp_seed.c) */
+	bool no_dnat;		/* --no-dnat: do not ask conntrack (tcp_nat.c) */
+	struct tcp_nat nat;	/* tcplife: conntrack's sockets and counts */
+	struct ks_metric *m_nat_fail;	/* lookups that could not be made, by reason */
 	/* tcprtt: the totals the last report showed, per key */
 	struct tcp_rtt_key *rtt_prev_keys;
 	struct tcp_rtt_hist *rtt_prev;
@@ -105,7 +109,9 @@ int tcp_seed_run(struct bpf_program *prog);
 int tcp_agent_init(struct ks_ctx *ctx, struct tcp_state *st);
 /* tcp_edges.c: each closed session on its edge in the registry (for the fleet's map) */
 int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st);
-void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc);
+/* @nat: DNAT conntrack found for it (a client's peer is then the real server), or NULL */
+void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc,
+		     const struct tcp_nat_res *nat);
 void tcp_agent_collect(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
 /* Add the totals of @percpu[0..ncpu) into @out (pure). */
 void tcp_counts_merge(struct tcp_counts *out, const struct tcp_counts *percpu,

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcplife's DNAT view (tcp_nat.c): for a closed session, what conntrack in the session's
+ * network namespace says about its destination: the address the client asked for and the
+ * one DNAT sent it to. Plain netlink (NETLINK_NETFILTER, ctnetlink's GET), one socket per
+ * network namespace, opened there once.
+ */
+#ifndef KSIGHT_TCP_NAT_H
+#define KSIGHT_TCP_NAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcp.h"
+
+/* Why a lookup gave no answer (counted; the record says it). */
+enum tcp_nat_fail {
+	TCP_NAT_OK,		/* asked: DNAT'd or not */
+	TCP_NAT_NO_NETNS,	/* its network namespace is gone, or was never found */
+	TCP_NAT_SOCKET,		/* no ctnetlink socket there (setns, socket failed) */
+	TCP_NAT_QUERY,		/* the query failed (an error other than "no entry") */
+	TCP_NAT_NFAIL,
+};
+
+struct tcp_nat_res {
+	bool dnat;		/* conntrack says this connection's destination was DNAT'd */
+	uint16_t family;	/* TCP_AF_* of the addresses below: the session's (an
+				 * IPv4-mapped socket's are written ::ffff:a.b.c.d too) */
+	struct tcp_end orig;	/* the destination the client asked for */
+	struct tcp_end real;	/* the one DNAT sent it to (the server's own end) */
+};
+
+struct tcp_nat_ns;
+
+struct tcp_nat {
+	struct tcp_nat_ns *ns;	/* one per network namespace seen */
+	unsigned int nns, cap;
+	uint32_t seq;
+	uint64_t asked, dnat;	/* lookups made, and DNAT'd connections found */
+	uint64_t failed[TCP_NAT_NFAIL];
+};
+
+/* Look up session @e (its netns, side, ends) in conntrack. @pid: its owner, or 0 (where
+ * to find its network namespace first). Returns TCP_NAT_OK with @out filled (out->dnat
+ * false: no entry, or not DNAT'd), or why it could not ask (counted in @n). */
+enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, int pid,
+				 struct tcp_nat_res *out);
+
+/* "no_netns", "socket", "query". */
+const char *tcp_nat_fail_name(enum tcp_nat_fail f);
+
+/* Close the sockets. */
+void tcp_nat_free(struct tcp_nat *n);
+
+#endif

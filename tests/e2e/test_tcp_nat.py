@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: GPL-2.0
+"""tcplife's DNAT view (docs/tcp.md, "DNAT"): two network namespaces joined by a veth pair
+(tcp_util.NsPair), an nftables DNAT rule in the client's namespace (A) that sends a
+service address VIP:80 to the server's real address and port in B. N connections to the
+VIP and M straight to the server: ksight tcplife shows exactly N client ends with the
+address the client asked for and the real one, and the M others, and the server's ends,
+with none. The references are the kernel's own: the nat rule's counter (a nat chain sees
+a connection's first packet only: it counts connections) and the conntrack table of A
+(/proc/net/nf_conntrack there), whose entries name both tuples. Nothing is changed outside
+the two namespaces."""
+import ipaddress
+import json
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import SLOW, UNIQ, Helper, Ksight
+from tcp_util import PORT, NsPair
+
+N, M = 12, 5
+SEND_C, SEND_S = 1500, 300
+VPORT = 80
+RULES = """table inet ksnat {
+    chain out {
+        type nat hook output priority -100;
+        ip daddr %(vip4)s tcp dport %(vport)d counter dnat ip to %(b4)s:%(port)d
+        ip6 daddr %(vip6)s tcp dport %(vport)d counter dnat ip6 to [%(b6)s]:%(port)d
+    }
+}
+"""
+
+
+@pytest.fixture
+def natpair():
+    if not shutil.which("nft"):
+        pytest.skip("no nft (Debian package nftables: make deps installs it)")
+    p = NsPair()
+    try:
+        vip = {"ipv4": re.sub(r"\.1$", ".100", p.ip4[0]),
+               "ipv6": re.sub(r"::1$", "::100", p.ip6[0])}
+        p.vip = vip
+        p.nft(p.a, RULES % {"vip4": vip["ipv4"], "vip6": vip["ipv6"], "vport": VPORT,
+                            "b4": p.ip4[1], "b6": p.ip6[1], "port": PORT + 5})
+        yield p
+    finally:
+        p.close()
+
+
+def nat_counters(p):
+    """The packets each DNAT rule counted in namespace A: [ipv4, ipv6]."""
+    out = subprocess.run(["ip", "netns", "exec", p.a, "nft", "-j", "list", "table", "inet",
+                          "ksnat"], check=True, stdout=subprocess.PIPE, text=True).stdout
+    got = []
+    for item in json.loads(out)["nftables"]:
+        rule = item.get("rule")
+        if rule:
+            got += [x["counter"]["packets"] for x in rule["expr"] if "counter" in x]
+    return got
+
+
+def conntrack_dnat(p, family, vip, real, port):
+    """Conntrack's entries in namespace A whose original destination is @vip:VPORT and
+    whose reply comes from @real:@port (/proc/net/nf_conntrack: the kernel's own list)."""
+    text = subprocess.run(["ip", "netns", "exec", p.a, "cat", "/proc/net/nf_conntrack"],
+                          check=True, stdout=subprocess.PIPE, text=True).stdout
+    n = 0
+    for line in text.splitlines():
+        w = line.split()
+        if w[0] != family or "tcp" not in w:
+            continue
+        kv = [x.split("=", 1) for x in w if "=" in x]
+        # IPv6 addresses are written in full there (fd53:0016:0000:...)
+        kv = [(k, str(ipaddress.ip_address(v)) if k in ("src", "dst") else v) for k, v in kv]
+        dst = [v for k, v in kv if k == "dst"]
+        src = [v for k, v in kv if k == "src"]
+        sport = [v for k, v in kv if k == "sport"]
+        dport = [v for k, v in kv if k == "dport"]
+        if dst[0] == vip and dport[0] == str(VPORT) and src[1] == real and \
+                sport[1] == str(port):
+            n += 1
+    return n
+
+
+def run_clients(p, family, conns):
+    """[(dest address, port, count)] from A: each a tcpio client (sequential
+    connections); a server in B accepts them all. Returns the clients' [sent, received]."""
+    port = PORT + 5
+    total = sum(c for _, _, c in conns)
+    srv = Helper("tcpio", "server", p.addrs(family)[1], port, total, SEND_S, ns=p.b)
+    clis = []
+    try:
+        for addr, dport, n in conns:
+            clis.append(Helper("tcpio", "client", addr, dport, n, SEND_C, ns=p.a))
+        got = []
+        for c in clis:     # one after the other: the server accepts in turn
+            c.go()
+            got.append([int(x) for x in c.result()[:2]])
+        assert [int(x) for x in srv.result()] == [total * SEND_C, total * SEND_S]
+    finally:
+        for h in clis + [srv]:
+            h.kill()
+    return got
+
+
+def wait_records(k, n, timeout=10):
+    deadline = time.time() + timeout * SLOW
+    while len(k.records("tcplife")) < n and time.time() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_dnat_shows_asked_for_and_real(natpair, family):
+    p, vip = natpair, natpair.vip[family]
+    a, b = p.addrs(family)
+    port = PORT + 5
+    k = Ksight(["tcplife", "--json", "--addr", a])
+    k.wait_ready()
+    try:
+        got = run_clients(p, family, [(vip, VPORT, N), (b, port, M)])
+        assert got == [[N * SEND_C, N * SEND_S], [M * SEND_C, M * SEND_S]]
+        wait_records(k, 2 * (N + M))
+        time.sleep(0.3 * SLOW)
+    finally:
+        rc = k.stop()
+    assert rc == 0, k.stderr
+    recs = k.records("tcplife")
+    assert len(recs) == 2 * (N + M), recs
+    # the kernel's references: N connections DNAT'd, each in A's conntrack with both tuples
+    counters = nat_counters(p)
+    assert counters == ([N, 0] if family == "ipv4" else [0, N]), counters
+    assert conntrack_dnat(p, family, vip, b, port) == N
+    cli = [r for r in recs if r["side"] == "client"]
+    srv = [r for r in recs if r["side"] == "server"]
+    assert len(cli) == len(srv) == N + M, recs
+    nat = [r for r in cli if r["raddr"] == vip]
+    plain = [r for r in cli if r["raddr"] == b]
+    assert len(nat) == N and len(plain) == M, cli
+    for r in nat:
+        assert (r["rport"], r["orig_daddr"], r["orig_dport"], r["real_daddr"],
+                r["real_dport"]) == (VPORT, vip, VPORT, b, port), r
+        assert (r["tx_bytes"], r["rx_bytes"]) == (SEND_C, SEND_S), r
+    for r in plain + srv:
+        assert not {"orig_daddr", "real_daddr", "conntrack_error"} & set(r), r
+    # the server's ends pair with the real destinations: each client's port, once
+    assert sorted(r["rport"] for r in srv) == sorted(r["lport"] for r in cli)
+    assert all((r["laddr"], r["lport"]) == (b, port) for r in srv)
+    assert "conntrack could not" not in k.stderr
+    st = k.stats()
+    assert st["lost"] == 0, st
+
+
+def test_dnat_table_column(natpair):
+    """The table's DNAT column: the real server for a DNAT'd client end, '-' else."""
+    a, b = natpair.addrs("ipv4")
+    vip, port = natpair.vip["ipv4"], PORT + 5
+    k = Ksight(["tcplife", "--addr", a])
+    k.wait_ready()
+    try:
+        run_clients(natpair, "ipv4", [(vip, VPORT, 2), (b, port, 1)])
+        deadline = time.time() + 10 * SLOW
+        while k.stdout.count("\n") < 7 and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        assert k.stop() == 0, k.stderr
+    lines = k.stdout.splitlines()
+    assert lines[0].split()[-2:] == ["CLOSE", "DNAT"], lines
+    rows = [l.split() for l in lines[1:]]
+    assert len(rows) == 6, lines
+    nat = [r for r in rows if r[2] == "client" and r[5] == vip]
+    assert len(nat) == 2 and all(r[-1] == "%s:%d" % (b, port) for r in nat), lines
+    assert all(r[-1] == "-" for r in rows if r not in nat), lines
+
+
+def test_no_dnat_option(natpair):
+    """--no-dnat: conntrack is not asked; the records have no DNAT fields."""
+    a = natpair.addrs("ipv4")[0]
+    vip = natpair.vip["ipv4"]
+    k = Ksight(["tcplife", "--json", "--no-dnat", "--addr", a])
+    k.wait_ready()
+    try:
+        run_clients(natpair, "ipv4", [(vip, VPORT, 3)])
+        wait_records(k, 6)
+    finally:
+        assert k.stop() == 0, k.stderr
+    recs = k.records("tcplife")
+    assert len(recs) == 6 and not [r for r in recs if "orig_daddr" in r], recs
+    assert nat_counters(natpair) == [3, 0]
+
+
+def test_no_dnat_refused_elsewhere():
+    from conftest import run_ksight
+    r = run_ksight(["tcpconnect", "--no-dnat"])
+    assert r.returncode == 2 and "--no-dnat" in r.stderr and \
+        len(r.stderr.strip().splitlines()) == 1, r.stderr
