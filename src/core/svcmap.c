@@ -108,7 +108,9 @@ int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
 	d->service = c->service ? intern(m, c->service) : NULL;
 	d->laddr = intern(m, c->laddr ? c->laddr : "");
 	d->raddr = intern(m, c->raddr ? c->raddr : "");
-	if ((c->service && !d->service) || !d->laddr || !d->raddr)
+	d->dnat_addr = c->dnat_addr ? intern(m, c->dnat_addr) : NULL;
+	if ((c->service && !d->service) || !d->laddr || !d->raddr ||
+	    (c->dnat_addr && !d->dnat_addr))
 		return -ENOMEM;
 	m->nin++;
 	m->conns_in++;
@@ -367,6 +369,9 @@ int ks_svcmap__build(struct ks_svcmap *m)
 		r->t = c->start_ns ? c->start_ns : c->end_ns;
 		if (c->side == KS_SIDE_CLIENT)
 			*r = (struct endref){ c, c->laddr, c->raddr, c->lport, c->rport, r->t, -1 };
+		else if (c->dnat_addr)	/* its client knew only the address it asked for */
+			*r = (struct endref){ c, c->raddr, c->dnat_addr, c->rport, c->dnat_port,
+					      r->t, -1 };
 		else
 			*r = (struct endref){ c, c->raddr, c->laddr, c->rport, c->lport, r->t, -1 };
 		nref++;

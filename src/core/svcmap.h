@@ -77,6 +77,11 @@ struct ks_svcmap_conn {
 	uint64_t count;		/* sessions this end stands for: 0 or 1, one; more, the
 				 * sums of a metric (ksight map --prometheus): tx, rx are
 				 * theirs; paired, the client's count is the edge's */
+	/* DNAT (conntrack, tcplife's orig_daddr): the destination the client asked for, when
+	 * DNAT sent the connection to the server's own address (a client end's raddr:rport
+	 * are then the real server's, a server end's laddr:lport are anyway); NULL: none */
+	const char *dnat_addr;
+	uint16_t dnat_port;
 };
 
 /* One successful exec: its task's service before (@from) and after (@to), each with the
@@ -135,6 +140,9 @@ struct ks_svcmap_edge {
 	bool server_remote;	/* the server is a remote node (its name has the port) */
 	bool resolved;		/* a server found through its listener, not its own record */
 	bool incomplete;	/* an interval with lost events overlaps it */
+	uint64_t dnat_conns;	/* connections an end knew were DNAT'd to this server */
+	const char *dnat_addr;	/* ... the address the first of them asked for (NULL: none) */
+	uint16_t dnat_port;
 	uint64_t rtt_p50, rtt_p99;	/* ns; 0: not measured */
 	uint64_t conn_p50, conn_p99;	/* connect latency, ns; valid when nconn */
 	uint64_t dur_p50, dur_p99;	/* ns; 0: not known */

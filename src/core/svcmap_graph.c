@@ -170,7 +170,8 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	long ci, si;
 	const char *sname = NULL;
 	bool resolved = false;
-	uint16_t port = c ? c->rport : s->lport;
+	uint16_t port = s ? s->lport : c->rport;	/* the same, but a server end
+							 * knows its DNAT'd port */
 	int64_t first, last;
 
 	/* the client */
@@ -205,6 +206,15 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	e->server_remote = !sname;
 	e->seen |= (c ? KS_SEEN_CLIENT : 0) | (s ? KS_SEEN_SERVER : 0);
 	e->resolved |= resolved;
+	if ((c && c->dnat_addr) || (s && s->dnat_addr)) {
+		const struct ks_svcmap_conn *d = c && c->dnat_addr ? c : s;
+
+		e->dnat_conns += n;
+		if (!e->dnat_addr) {
+			e->dnat_addr = d->dnat_addr;
+			e->dnat_port = d->dnat_port;
+		}
+	}
 	e->bytes_c2s += c ? c->tx : s->rx;
 	e->bytes_s2c += c ? c->rx : s->tx;
 	if ((c && c->end == KS_END_RESET) || (s && s->end == KS_END_RESET))

@@ -57,6 +57,17 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 	jopt(o, "rtt_p99_ns", e->rtt_p99);
 	jopt(o, "duration_p50_ns", e->dur_p50);
 	jopt(o, "duration_p99_ns", e->dur_p99);
+	/* DNAT: how many of its connections were, and the address the first asked for */
+	ks_buf_printf(o, ",\"dnat_connections\":%llu,\"dnat\":", (unsigned long long)e->dnat_conns);
+	if (e->dnat_addr) {
+		char a[KS_SVCMAP_ADDR + 16];
+
+		snprintf(a, sizeof(a), strchr(e->dnat_addr, ':') ? "[%s]:%u" : "%s:%u",
+			 e->dnat_addr, e->dnat_port);
+		ks_json_str(o, a, strlen(a));
+	} else {
+		ks_buf_str(o, "null");
+	}
 	ks_buf_ch(o, '}');
 }
 
@@ -305,9 +316,13 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 		dur_cell(o, e->conn_p99, e->nconn, 8);
 		dur_cell(o, e->rtt_p99, e->rtt_p99, 8);
 		dur_cell(o, e->dur_p99, e->dur_p99, 8);
-		ks_buf_printf(o, "%4llu %4llu %s%s%s\n", (unsigned long long)e->errors,
+		ks_buf_printf(o, "%4llu %4llu %s%s%s", (unsigned long long)e->errors,
 			      (unsigned long long)e->resets, ks_svcmap_seen_name(e->seen),
 			      e->resolved ? " resolved" : "", e->incomplete ? " INCOMPLETE" : "");
+		if (e->dnat_addr)
+			ks_buf_printf(o, strchr(e->dnat_addr, ':') ? " dnat [%s]:%u" :
+				      " dnat %s:%u", e->dnat_addr, e->dnat_port);
+		ks_buf_ch(o, '\n');
 	}
 	if (!ntcp)
 		ks_buf_str(o, "(no TCP session closed in this window)\n");

@@ -16,7 +16,9 @@ static const char sessions_sql[] =
 	"json_extract(json, '$.rx_bytes'), json_extract(json, '$.duration_ns'), "
 	"json_extract(json, '$.srtt_ns'), json_extract(json, '$.retrans'), "
 	"json_extract(json, '$.reason'), json_extract(json, '$.connect_ns'), "
-	"json_extract(json, '$.cgroup') FROM events "
+	"json_extract(json, '$.cgroup'), json_extract(json, '$.orig_daddr'), "
+	"json_extract(json, '$.orig_dport'), json_extract(json, '$.real_daddr'), "
+	"json_extract(json, '$.real_dport') FROM events "
 	"WHERE type = 'tcplife' AND ts >= ?1 AND ts < ?2";
 
 /* The successful execs that say the service they came from (spawn edges): the agent's
@@ -105,6 +107,16 @@ static int sessions(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m
 		if (sqlite3_column_type(q, 13) != SQLITE_NULL) {
 			c.has_connect = true;
 			c.connect_ns = sqlite3_column_int64(q, 13);
+		}
+		/* DNAT'd (conntrack): a client end goes to the real server, and says what it
+		 * asked for */
+		if (text(q, 15) && text(q, 17)) {
+			c.dnat_addr = text(q, 15);
+			c.dnat_port = sqlite3_column_int(q, 16);
+			if (c.side != KS_SIDE_SERVER) {
+				c.raddr = text(q, 17);
+				c.rport = sqlite3_column_int(q, 18);
+			}
 		}
 		if (ks_svcmap__add(m, &c)) {
 			rc = SQLITE_NOMEM;

@@ -50,6 +50,49 @@ static const struct ks_svcmap_edge *edge(const char *c, const char *s, int port)
 	return NULL;
 }
 
+/* DNAT: a client end that knew (conntrack) where its connection really went has the real
+ * server as raddr and what it asked for as dnat_addr: it pairs with the server's end. A
+ * server end that knew it (the DNAT in its namespace) pairs with a client end that knew
+ * only the address it asked for. */
+static void test_dnat_pairs_with_the_real_server(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		struct ks_svcmap_conn c = {
+			.start_ns = T0 + i * S, .end_ns = T0 + i * S + 1000,
+			.service = "web.service",
+			.side = KS_SIDE_CLIENT, .laddr = "10.0.0.1", .lport = 40000 + i,
+			.raddr = "10.0.0.2", .rport = 8080, .tx = 10, .rx = 20,
+			.dnat_addr = "10.0.0.100", .dnat_port = 80,
+		};
+
+		assert_int_equal(ks_svcmap__add(&m, &c), 0);
+		end("db.service", KS_SIDE_SERVER, "10.0.0.1", 40000 + i, "10.0.0.2", 8080,
+		    T0 + i * S + 20, 900, 10, 20);
+	}
+	/* the DNAT in the server's namespace: the client asked for 10.0.0.200:443 */
+	end("web.service", KS_SIDE_CLIENT, "10.0.0.1", 41000, "10.0.0.200", 443, T0, 1000, 1, 2);
+	struct ks_svcmap_conn s = {
+		.start_ns = T0 + 10, .end_ns = T0 + 900, .service = "api.service",
+		.side = KS_SIDE_SERVER, .laddr = "10.0.0.3", .lport = 8443, .raddr = "10.0.0.1",
+		.rport = 41000, .tx = 2, .rx = 1, .dnat_addr = "10.0.0.200", .dnat_port = 443,
+	};
+	assert_int_equal(ks_svcmap__add(&m, &s), 0);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(m.nedges, 2);
+	const struct ks_svcmap_edge *e = edge("web.service", "db.service", 8080);
+	assert_int_equal(e->conns, 2);
+	assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
+	assert_int_equal(e->dnat_conns, 2);
+	assert_string_equal(e->dnat_addr, "10.0.0.100");
+	assert_int_equal(e->dnat_port, 80);
+	e = edge("web.service", "api.service", 8443);
+	assert_int_equal(e->conns, 1);
+	assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
+	assert_int_equal(e->dnat_conns, 1);
+	assert_string_equal(e->dnat_addr, "10.0.0.200");
+	assert_int_equal(e->dnat_port, 443);
+}
+
 static void test_both_ends_count_once(void **state)
 {
 	/* three loopback connections web -> db:5432, each seen at both ends */
@@ -509,6 +552,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spawn_cgroup_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spawn_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spawn_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dnat_pairs_with_the_real_server, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
