@@ -17,7 +17,8 @@ import time
 
 import pytest
 
-from conftest import SLOW, UNIQ, Helper, Ksight
+from attach_util import Cgroup
+from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
 from tcp_util import PORT, NsPair
 
 N, M = 12, 5
@@ -84,16 +85,21 @@ def conntrack_dnat(p, family, vip, real, port):
     return n
 
 
-def run_clients(p, family, conns):
+def run_clients(p, family, conns, units=None):
     """[(dest address, port, count)] from A: each a tcpio client (sequential
-    connections); a server in B accepts them all. Returns the clients' [sent, received]."""
+    connections); a server in B accepts them all. With @units, the clients go into
+    units[0], the server into units[1]. Returns the clients' [sent, received]."""
     port = PORT + 5
     total = sum(c for _, _, c in conns)
     srv = Helper("tcpio", "server", p.addrs(family)[1], port, total, SEND_S, ns=p.b)
     clis = []
     try:
+        if units:
+            units[1].add(srv.pid)
         for addr, dport, n in conns:
             clis.append(Helper("tcpio", "client", addr, dport, n, SEND_C, ns=p.a))
+            if units:
+                units[0].add(clis[-1].pid)
         got = []
         for c in clis:     # one after the other: the server accepts in turn
             c.go()
@@ -192,7 +198,60 @@ def test_no_dnat_option(natpair):
 
 
 def test_no_dnat_refused_elsewhere():
-    from conftest import run_ksight
     r = run_ksight(["tcpconnect", "--no-dnat"])
     assert r.returncode == 2 and "--no-dnat" in r.stderr and \
         len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+class Unit(Cgroup):
+    """A cgroup v2 directory named like a systemd service unit: its processes' service."""
+
+    def __init__(self, role):
+        super().__init__("ksnat-%s-%s.service" % (role, UNIQ))
+        self.name = self.rel
+
+
+@pytest.fixture
+def units():
+    u = (Unit("cli"), Unit("srv"))
+    try:
+        yield u
+    finally:
+        for x in u:
+            x.close()
+
+
+def test_map_edge_goes_to_the_real_server(tmp_path, natpair, units):
+    """The agent's map (from its store): the DNAT'd connections and the direct ones are one
+    edge client -> server:PORT (the real port), seen at both ends, and it says how many
+    were DNAT'd and the address they asked for."""
+    p, vip = natpair, natpair.vip["ipv4"]
+    b, port = p.addrs("ipv4")[1], PORT + 5
+    db = tmp_path / "k.db"
+    k = Ksight(["run", "--modules", "tcplife", "--store", str(db), "1"])
+    try:
+        k.wait_ready()
+        # one first: the agent learns the two cgroups (the map names its ends by them)
+        run_clients(p, "ipv4", [(vip, VPORT, 1)], units)
+        time.sleep(3 * SLOW)
+        run_clients(p, "ipv4", [(vip, VPORT, N), (b, port, M)], units)
+        time.sleep(3 * SLOW)
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert nat_counters(p) == [N + 1, 0]
+    r = run_ksight(["map", "--db", str(db), "--json", "--since", "10m"])
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    mine = [e for e in m["edges"] if e["kind"] == "tcp" and units[1].name in e["server"]]
+    assert len(mine) == 1, m["edges"]
+    e = mine[0]
+    assert (e["client"], e["server"], e["port"]) == (units[0].name, units[1].name, port), e
+    assert (e["connections"], e["dnat_connections"], e["dnat"]) == \
+        (N + M + 1, N + 1, "%s:%d" % (vip, VPORT)), e
+    assert e["seen"] == "both" and not e["resolved"], e
+    assert e["bytes_client_to_server"] == (N + M + 1) * SEND_C
+    assert not [x for x in m["nodes"] if x["name"].startswith(vip)], m["nodes"]
+    r = run_ksight(["map", "--db", str(db), "--since", "10m"])
+    assert re.search(r"^%s -> %s:%d .* both dnat %s:%d$" % (
+        re.escape(units[0].name), re.escape(units[1].name), port, re.escape(vip), VPORT),
+        r.stdout, re.M), r.stdout
