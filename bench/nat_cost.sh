@@ -8,7 +8,9 @@
 # `ksight tcplife` (a query per session), ROUNDS rounds, the order rotating. Both must
 # report every session from both ends (2 x (N + 1) records, 0 lost), and with the DNAT
 # view every client end (N + 1) must carry the real server (real_daddr), without one
-# "conntrack could not be asked" line.
+# "conntrack could not be asked" line. Also ksight's own CPU time (user + system, all its
+# threads, /proc/PID/stat) over the run, per session: what the queries cost it, a figure
+# the shared machine's load moves far less than the connection rate.
 #
 #   [ROUNDS=5] [N=10000] bench/nat_cost.sh [BUILD]
 #
@@ -57,12 +59,19 @@ SERVER=$!
 wait_line "$TMP/server" listening "$SERVER" 10 || { echo "nat_cost: no server" >&2; exit 1; }
 
 NAMES=("untraced" "ksight tcplife --no-dnat" "ksight tcplife (DNAT view)")
-declare -a RATES
+declare -a RATES CPUS
+TCK=$(getconf CLK_TCK)
+
+# cpu_ticks PID: utime + stime of process PID, in clock ticks
+cpu_ticks()
+{
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
 
 # one run of configuration $1: stores "conns/s seen dnat" in MRES
 measure()
 {
-	local i=$1 out=$TMP/out.$1.$2 err=$TMP/err.$1.$2 rate seen=- dnat=-
+	local i=$1 out=$TMP/out.$1.$2 err=$TMP/err.$1.$2 rate seen=- dnat=- t0 cpu=-
 	case $i in
 	0) ;;
 	1) start_tracer ksight "$err" "$KSIGHT" tcplife --no-dnat --addr "$A_IP" \
@@ -70,11 +79,15 @@ measure()
 	2) start_tracer ksight "$err" "$KSIGHT" tcplife --addr "$A_IP" -o "json:$out" ||
 		return 1 ;;
 	esac
+	[ "$i" != 0 ] && t0=$(cpu_ticks "$TRACER_PID")
 	rate=$(ip netns exec "$A" "$LOOP" client "$VIP" 80 "$N" 2>&1 |
 		sed -n 's/^conns [0-9]* per_sec \([0-9.]*\)$/\1/p')
 	[ -n "$rate" ] || { bench_fail "client failed"; rate=-; }
 	if [ "$i" != 0 ]; then
 		sleep 0.5
+		# us of ksight's CPU per session (2 per connection)
+		cpu=$(awk -v a="$t0" -v b="$(cpu_ticks "$TRACER_PID")" -v t="$TCK" -v n=$((2 * N + 2)) \
+			'BEGIN { printf "%.2f\n", (b - a) * 1e6 / t / n }')
 		stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 		seen=$(grep -c '"type":"tcplife"' "$out")
 		dnat=$(grep -c "\"real_daddr\":\"$B_IP\",\"real_dport\":$PORT" "$out")
@@ -87,7 +100,7 @@ measure()
 			bench_fail "--no-dnat: $dnat ends with DNAT fields"
 		fi
 	fi
-	MRES="$rate $seen $dnat"
+	MRES="$rate $seen $dnat $cpu"
 }
 
 echo
@@ -97,10 +110,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for ((k = 0; k < ${#NAMES[@]}; k++)); do
 		i=$(((k + r - 1) % ${#NAMES[@]}))
 		measure "$i" "$r" || continue
-		read -r rate seen dnat <<<"$MRES"
+		read -r rate seen dnat cpu <<<"$MRES"
 		RATES[$i]+=" $rate"
-		printf '  round %d  %-28s %9s conns/s  (sessions %s, with the real server %s)\n' \
-			"$r" "${NAMES[$i]}" "$rate" "$seen" "$dnat"
+		CPUS[$i]+=" $cpu"
+		printf '  round %d  %-28s %9s conns/s  ksight CPU %s us/session  (sessions %s, with the real server %s)\n' \
+			"$r" "${NAMES[$i]}" "$rate" "$cpu" "$seen" "$dnat"
 	done
 done
 echo
@@ -108,8 +122,8 @@ echo
 base=$(median ${RATES[0]:-})
 # shellcheck disable=SC2086
 nodnat=$(median ${RATES[1]:-})
-row "configuration" "median conns/s" "loss vs untraced" "vs --no-dnat" "runs"
-row "---" "---" "---" "---" "---"
+row "configuration" "median conns/s" "loss vs untraced" "vs --no-dnat" "ksight CPU us/session" "runs"
+row "---" "---" "---" "---" "---" "---"
 for ((i = 0; i < ${#NAMES[@]}; i++)); do
 	# shellcheck disable=SC2086
 	m=$(median ${RATES[$i]:-})
@@ -119,6 +133,9 @@ for ((i = 0; i < ${#NAMES[@]}; i++)); do
 		if (a == "-" || b == "-" || a + 0 == 0) print "-"; else printf "%.1f%%\n", (a - b) * 100 / a }')
 	[ "$i" = 0 ] && l="" && d=""
 	[ "$i" = 1 ] && d=""
-	row "${NAMES[$i]}" "$(fmt "$m" %.1f)" "$l" "$d" "${RATES[$i]# }"
+	# shellcheck disable=SC2086
+	c=$(median ${CPUS[$i]:-})
+	[ "$i" = 0 ] && c=""
+	row "${NAMES[$i]}" "$(fmt "$m" %.1f)" "$l" "$d" "$c" "${RATES[$i]# }"
 done
 bench_finish
