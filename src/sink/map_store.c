@@ -109,11 +109,13 @@ static int sessions(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m
 			c.connect_ns = sqlite3_column_int64(q, 13);
 		}
 		/* DNAT'd (conntrack): a client end goes to the real server, and says what it
-		 * asked for */
+		 * asked for (an end of unknown side whose own end is the real one is a
+		 * server's) */
 		if (text(q, 15) && text(q, 17)) {
 			c.dnat_addr = text(q, 15);
 			c.dnat_port = sqlite3_column_int(q, 16);
-			if (c.side != KS_SIDE_SERVER) {
+			if (c.side != KS_SIDE_SERVER && (strcmp(text(q, 17), c.laddr ? c.laddr : "") ||
+							 sqlite3_column_int(q, 18) != c.lport)) {
 				c.raddr = text(q, 17);
 				c.rport = sqlite3_column_int(q, 18);
 			}
