@@ -25,6 +25,8 @@ from tcp_util import PORT, NsPair
 N, M = 12, 5
 SEND_C, SEND_S = 1500, 300
 VPORT = 80
+MODULES = ("nfnetlink", "nf_tables", "nf_conntrack", "nf_nat", "nft_chain_nat", "nft_nat",
+           "nft_counter", "nf_conntrack_netlink")
 RULES = """table inet ksnat {
     chain out {
         type nat hook output priority -100;
@@ -39,6 +41,11 @@ RULES = """table inet ksnat {
 def natpair():
     if not shutil.which("nft"):
         pytest.skip("no nft (Debian package nftables: make deps installs it)")
+    # a modular kernel loads these on demand through its usermode modprobe, which the
+    # kernel matrix's guests lack
+    if os.path.exists("/proc/modules"):
+        for m in MODULES:
+            subprocess.run(["modprobe", "-q", m], check=False)
     p = NsPair()
     try:
         vip = {"ipv4": re.sub(r"\.1$", ".100", p.ip4[0]),
