@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -235,7 +236,8 @@ def test_map_edge_goes_to_the_real_server(tmp_path, natpair, units):
     p, vip = natpair, natpair.vip["ipv4"]
     b, port = p.addrs("ipv4")[1], PORT + 5
     db = tmp_path / "k.db"
-    k = Ksight(["run", "--modules", "tcplife", "--store", str(db), "1"])
+    listen = "127.0.0.1:%d" % (PORT + 14)
+    k = Ksight(["run", "--modules", "tcplife", "--store", str(db), "--listen", listen, "1"])
     try:
         k.wait_ready()
         # one first: the agent learns the two cgroups (the map names its ends by them)
@@ -243,9 +245,18 @@ def test_map_edge_goes_to_the_real_server(tmp_path, natpair, units):
         time.sleep(3 * SLOW)
         run_clients(p, "ipv4", [(vip, VPORT, N), (b, port, M)], units)
         time.sleep(3 * SLOW)
+        with urllib.request.urlopen("http://%s/metrics" % listen, timeout=10 * SLOW) as r:
+            metrics = r.read().decode()
     finally:
         assert k.stop() == 0, k.stderr
     assert nat_counters(p) == [N + 1, 0]
+    # the agent's per-edge counters (the fleet's map): the client ends' peer is the real
+    # server, never the service address
+    peers = {}
+    for m in re.finditer(r'^ksight_tcp_client_connections_total\{service="[^"]*",local="%s",'
+                         r'peer="([^"]*)"\} (\d+)$' % re.escape(p.ip4[0]), metrics, re.M):
+        peers[m.group(1)] = peers.get(m.group(1), 0) + int(m.group(2))
+    assert peers == {"%s:%d" % (b, port): N + M + 1}, metrics
     r = run_ksight(["map", "--db", str(db), "--json", "--since", "10m"])
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
