@@ -98,6 +98,30 @@ static void test_unowned_v6_reset(void **state)
 	tc_close(&t);
 }
 
+/* A session whose network namespace no longer exists (nor anything in it): conntrack
+ * cannot be asked; the record says so, the table shows "?", the registry counts it. */
+static void test_dnat_unknown_netns(void **state)
+{
+	struct tcp_close e;
+	char *json, *table;
+	struct tc t;
+
+	tc_open(&t, &tcp_module, 0, NULL);
+	client_v4(&e);
+	e.netns = 1;		/* no namespace has inode 1 */
+	e.hdr.pid = e.hdr.tid = 0x7ffffff0;	/* nor is there such a process */
+	tc_feed(&t, &e, sizeof(e));
+	json = tc_json(&t);
+	table = tc_table(&t);
+	assert_non_null(strstr(json, ",\"partial\":false,\"conntrack_error\":\"no_netns\"}\n"));
+	assert_null(strstr(json, "orig_daddr"));
+	assert_non_null(strstr(table, "fin          ?\n"));
+	free(json);
+	free(table);
+	assert_int_equal(tc_counter(&t, "ksight_tcp_conntrack_failures_total", "no_netns"), 1);
+	tc_close(&t);
+}
+
 /* A record shorter than a session is ignored, not read past its end. */
 /* Opened before ksight and found by the start-up scan: about its owner, partial. */
 static void test_seeded_session(void **state)
@@ -223,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_client_session),
 		cmocka_unit_test(test_seeded_session),
 		cmocka_unit_test(test_unowned_v6_reset),
+		cmocka_unit_test(test_dnat_unknown_netns),
 		cmocka_unit_test(test_short_record),
 		cmocka_unit_test(test_summary),
 	};
