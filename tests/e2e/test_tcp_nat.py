@@ -167,6 +167,30 @@ def test_dnat_shows_asked_for_and_real(natpair, family):
     assert st["lost"] == 0, st
 
 
+def test_dnat_ipv4_mapped(natpair):
+    """An IPv6 socket connecting to ::ffff:VIP (an IPv4 connection in conntrack, through
+    the IPv4 rule): both addresses in the socket's own form, ::ffff:a.b.c.d."""
+    a, b = natpair.addrs("ipv4")
+    vip, port = natpair.vip["ipv4"], PORT + 5
+    k = Ksight(["tcplife", "--json", "--port", str(VPORT)])
+    k.wait_ready()
+    try:
+        run_clients(natpair, "ipv4", [("::ffff:" + vip, VPORT, 3)])
+        deadline = time.time() + 10 * SLOW
+        while len([r for r in k.records("tcplife") if r["raddr"] == "::ffff:" + vip]) < 3 \
+                and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        assert k.stop() == 0, k.stderr
+    mine = [r for r in k.records("tcplife") if r["raddr"] == "::ffff:" + vip]
+    assert len(mine) == 3, k.records("tcplife")
+    for r in mine:
+        assert (r["family"], r["side"], r["laddr"], r["orig_daddr"], r["orig_dport"],
+                r["real_daddr"], r["real_dport"]) == \
+            ("ipv6", "client", "::ffff:" + a, "::ffff:" + vip, VPORT, "::ffff:" + b, port), r
+    assert nat_counters(natpair) == [3, 0]
+
+
 def test_dnat_table_column(natpair):
     """The table's DNAT column: the real server for a DNAT'd client end, '-' else."""
     a, b = natpair.addrs("ipv4")
