@@ -91,7 +91,8 @@ all: $(BUILD)/ksight
 # Building, then every command the tests on this kernel and their scripts run: losetup
 # (mount, not in a minimal Debian), strace, tar and gzip (test_files_links.py), bpftool,
 # libbpf-tools (test_tcp.py checks tcplife against Debian's), nftables (test_tcp_retrans.py
-# and test_drops.py drop packets in namespaces of their own); libmicrohttpd serves /metrics
+# and test_drops.py drop packets in namespaces of their own, test_tcp_nat.py DNATs
+# connections there); libmicrohttpd serves /metrics
 # and test_prometheus.py reads it with the Prometheus client's own parser; libsqlite3 holds
 # the agent's store (test_store.py reads it with Python's sqlite3 too); curl,
 # redis-server, redis-tools and postgresql are test_req.py's clients and servers (redis also

@@ -94,7 +94,7 @@ TEST_COMMANDS = {
     "ss": "test_tcp.py", "/usr/sbin/tcplife": "test_tcp.py (libbpf-tools, the reference)",
     "getent": "test_udp.py (glibc's resolver)", "unshare": "test_udp.py",
     "mount": "test_udp.py (a bind mount in unshare's mount namespace)",
-    "nft": "test_tcp_retrans.py, test_drops.py",
+    "nft": "test_tcp_retrans.py, test_drops.py, test_tcp_nat.py",
     "nm": "test_tplist.py (binutils, the reference)", "readelf": "test_tplist.py",
     "objcopy": "test_profile.py (a separate debug file)", "strip": "test_profile.py",
     "apt-get": "fetch-prometheus.sh (download only)", "dpkg-deb": "fetch-prometheus.sh",
