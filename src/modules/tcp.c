@@ -436,6 +436,9 @@ static void tcp_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct tcp_bpf *skel = vskel;
 
+	/* the agent: no namespace kept alive by an idle conntrack socket */
+	tcp_nat_sweep(&((struct tcp_state *)state)->nat);
+
 	tcp_agent_collect(ctx, state, skel->maps.tcp_agent_counts);
 }
 

@@ -43,12 +43,16 @@
 #include "core/legacy.h"
 
 #define RETRY_NS 1000000000LL	/* a namespace not found is searched again after this */
+/* A socket holds its namespace alive: one unused this long is closed (a session's close
+ * reaches us within milliseconds; a namespace torn down is then let go) */
+#define IDLE_NS 10000000000LL
 #define MAX_NS 4096		/* namespaces remembered (then the oldest failure is reused) */
 
 struct tcp_nat_ns {
 	uint32_t ino;
 	int fd;			/* its ctnetlink socket, -1: none (yet) */
 	int64_t retry_ns;	/* with fd -1: when to search again */
+	int64_t used_ns;	/* the last lookup there */
 };
 
 static int64_t now_ns(void)
@@ -105,6 +109,27 @@ static int open_in(uint32_t ino, int pid, enum tcp_nat_fail *why)
 	fd = nl_socket();
 	ks_netns_leave(saved);
 	return fd;
+}
+
+/* Once a second: close the sockets unused for IDLE_NS, forget the failures due again. */
+static void sweep(struct tcp_nat *n, int64_t now)
+{
+	if (!n->nns)
+		return;
+	if (now < n->sweep_ns)
+		return;
+	n->sweep_ns = now + RETRY_NS;
+	for (unsigned int i = 0; i < n->nns;) {
+		struct tcp_nat_ns *s = &n->ns[i];
+
+		if (s->fd >= 0 ? now - s->used_ns < IDLE_NS : now < s->retry_ns) {
+			i++;
+			continue;
+		}
+		if (s->fd >= 0)
+			close(s->fd);
+		*s = n->ns[--n->nns];
+	}
 }
 
 /* @n's entry for @ino (made if new), or NULL when out of memory. */
@@ -300,18 +325,19 @@ enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, i
 				 struct tcp_nat_res *out)
 {
 	enum tcp_nat_fail why = TCP_NAT_NO_NETNS;
+	int64_t now = now_ns();
 	struct tcp_nat_ns *s;
 	bool mapped = false;
 	int af = AF_INET, r = 0;
 
 	memset(out, 0, sizeof(*out));
+	sweep(n, now);
 	if (!e->netns || !(s = ns_get(n, e->netns))) {
 		n->failed[why]++;
 		return why;
 	}
+	s->used_ns = now;
 	if (s->fd < 0) {
-		int64_t now = now_ns();
-
 		if (now < s->retry_ns) {
 			n->failed[TCP_NAT_NO_NETNS]++;
 			return TCP_NAT_NO_NETNS;
@@ -348,6 +374,11 @@ enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, i
 	}
 	n->dnat += out->dnat;
 	return TCP_NAT_OK;
+}
+
+void tcp_nat_sweep(struct tcp_nat *n)
+{
+	sweep(n, now_ns());
 }
 
 const char *tcp_nat_fail_name(enum tcp_nat_fail f)

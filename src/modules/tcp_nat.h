@@ -36,6 +36,7 @@ struct tcp_nat {
 	struct tcp_nat_ns *ns;	/* one per network namespace seen */
 	unsigned int nns, cap;
 	uint32_t seq;
+	int64_t sweep_ns;	/* when to look for idle sockets next */
 	uint64_t asked, dnat;	/* lookups made, and DNAT'd connections found */
 	uint64_t failed[TCP_NAT_NFAIL];
 };
@@ -48,6 +49,10 @@ enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, i
 
 /* "no_netns", "socket", "query". */
 const char *tcp_nat_fail_name(enum tcp_nat_fail f);
+
+/* Close the sockets unused for 10 s (each holds its namespace alive); lookups do it too,
+ * at most once a second. */
+void tcp_nat_sweep(struct tcp_nat *n);
 
 /* Close the sockets. */
 void tcp_nat_free(struct tcp_nat *n);

@@ -297,3 +297,36 @@ def test_map_edge_goes_to_the_real_server(tmp_path, natpair, units):
     assert re.search(r"^%s -> %s:%d .* both dnat %s:%d$" % (
         re.escape(units[0].name), re.escape(units[1].name), port, re.escape(vip), VPORT),
         r.stdout, re.M), r.stdout
+
+
+def socket_fds(pid):
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
+def test_agent_lets_idle_namespaces_go(natpair):
+    """A conntrack socket holds its namespace alive: the agent opens one in each namespace
+    a session closed in (A, the client's, and B, the server's), and closes it once unused
+    for 10 s, at its next collect."""
+    vip = natpair.vip["ipv4"]
+    k = Ksight(["run", "--modules", "tcplife", "1"])
+    try:
+        k.wait_ready()
+        time.sleep(1.5 * SLOW)
+        base = socket_fds(k.proc.pid)
+        run_clients(natpair, "ipv4", [(vip, VPORT, 2)])
+        deadline = time.time() + 5 * SLOW
+        while socket_fds(k.proc.pid) < base + 2 and time.time() < deadline:
+            time.sleep(0.1)
+        assert socket_fds(k.proc.pid) == base + 2
+        deadline = time.time() + 10 + 5 * SLOW
+        while socket_fds(k.proc.pid) > base and time.time() < deadline:
+            time.sleep(0.2)
+        assert socket_fds(k.proc.pid) == base
+    finally:
+        assert k.stop() == 0, k.stderr
