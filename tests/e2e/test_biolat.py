@@ -279,19 +279,21 @@ def disk_ops(disk):
 
 
 @pytest.mark.kernels
+@pytest.mark.parametrize("queued", [False, True], ids=["issue", "insert"])
 @pytest.mark.parametrize("hooks", HOOKS)
-def test_filter_judges_the_maker_not_the_issuer(loopdev, hooks):
+def test_filter_judges_the_maker_not_the_issuer(loopdev, hooks, queued):
     """Two processes submit batches of O_DIRECT requests on a queue of 4: many requests
     are issued by a kworker or by the other process. `-p A` counts exactly A's requests
-    (where the kernel has block_io_start; before 6.5 it says what it cannot see), and the
-    disk completed both processes' together, as /sys/block/<disk>/stat counts."""
+    (where the kernel has block_io_start; before 6.5 it says what it cannot see), from
+    issue or with -Q from insert, and the disk completed both processes' together, as
+    /sys/block/<disk>/stat counts."""
     disk = os.path.basename(loopdev)
     a = Helper("dioaio", loopdev, AIO_BATCHES, AIO_R, AIO_W, 0)
     b = Helper("dioaio", loopdev, AIO_BATCHES, AIO_R, AIO_W, 2048)
     try:
         with busy_queue(loopdev):
             k = Ksight(["biolat", "--json", "-D", "-F", "-d", disk, "-p", str(a.pid)] +
-                       (["--hooks", hooks] if hooks else []))
+                       (["-Q"] if queued else []) + (["--hooks", hooks] if hooks else []))
             k.wait_ready()
             before = disk_ops(disk)
             a.go()
