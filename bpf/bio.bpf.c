@@ -13,7 +13,7 @@
  *   table: the request pointer (tp_btf, raw_tp), (disk, sector) for the classic one.
  * - before: block_bio_queue, per bio, after any partition remap, keyed by (disk, first
  *   sector) until the request that starts at that sector is inserted or issued.
- * user space picks one at start-up (bio_mark_rq: block_io_start). A request with no
+ * User space picks one at start-up (bio_mark_rq: block_io_start). A request with no
  * owner seen (a flush the kernel made, made before ksight started; before 6.5 a split's
  * second half) belongs to the task running at insert or issue (BIO_BY_ISSUER). The
  * filters (-p, -t, --cgroup...) judge the owner.
