@@ -344,7 +344,7 @@ def test_agent_counts_requests_a_kworker_issued(loopdev):
         a.kill()
         b.kill()
     if not io_start_here():
-        assert "ksight biolat: block_io_start absent (before 6.5): " in k.stderr, k.stderr
+        assert "block_io_start absent (before 6.5): " in k.stderr, k.stderr
         return
     assert biolat_seen(k) == n
     st = k.stats()
