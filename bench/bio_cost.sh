@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Cost per block request under each disk-I/O tracer, against no tracer and the peers.
 #
-#   [ROUNDS=5] [N=20000] [BS=4096] [CPU=1] [SETTLE=1] bench/bio_cost.sh [BUILD]
+#   [ROUNDS=5] [N=20000] [BS=4096] [CPU=1] [SETTLE=1] [BASE=DIR] bench/bio_cost.sh [BUILD]
 #
 # A 256 MiB loop device on a file in memory (/dev/shm), without an I/O scheduler. Each
 # round starts every tracer in turn (the order rotates each round), waits until it is
@@ -13,13 +13,16 @@
 # count. The peers: libbpf-tools biotop and biosnoop (they need a kprobe or fentry on
 # blk_account_io_start: where the kernel refuses both they are reported as not running,
 # not as a failure) and bpftrace summing bytes and time per process and disk on the
-# same tracepoints as ksight biotop.
+# same tracepoints as ksight biotop. Also ksight biolat with a filter (-n dd: the only
+# biolat that marks each request at block_io_start, 6.5+). BASE=DIR: ksight's rows again
+# for the build in DIR, in the same rounds (an A/B of a change).
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 N=${N:-20000}
 BS=${BS:-4096}
-bench_init bio_cost "ROUNDS=$ROUNDS N=$N BS=$BS CPU=$CPU SETTLE=$SETTLE"
+BASE=${BASE:+$(readlink -f "$BASE")}
+bench_init bio_cost "ROUNDS=$ROUNDS N=$N BS=$BS CPU=$CPU SETTLE=$SETTLE${BASE:+ BASE=$BASE}"
 
 BIOTOP=/usr/sbin/biotop
 BIOSNOOP=/usr/sbin/biosnoop
@@ -54,8 +57,13 @@ echo none >"$SCHED"	# requests straight to the driver, as the tests have them
 echo "device:  $LOOP (backing file in $IMGDIR, $(stat -f -c %T "$IMGDIR"))," \
 	"scheduler $(cat "$SCHED")"
 
-NAMES=("untraced" "ksight biotop" "ksight biosnoop" "libbpf biotop" "libbpf biosnoop" "bpftrace")
-KINDS=(none ksight ksight peer:2 peer:2 peer:3)
+NAMES=("untraced" "ksight biotop" "ksight biosnoop" "libbpf biotop" "libbpf biosnoop" "bpftrace"
+	"ksight biolat -n dd")
+KINDS=(none ksight ksight peer:2 peer:2 peer:3 ksight)
+if [ -n "$BASE" ]; then
+	NAMES+=("BASE biotop" "BASE biosnoop" "BASE biolat -n dd")
+	KINDS+=(ksight ksight ksight)
+fi
 declare -a NS LOST EVENTS NOTRUN
 
 # peer_runs CMD...: whether a peer attaches on this kernel at all (a 2-second try).
@@ -91,6 +99,10 @@ run_config()
 	3) start_tracer peer:2 "$err" "$BIOTOP" -C 1 || return ;;
 	4) start_tracer peer:2 "$err" "$BIOSNOOP" -d "$DISK" || return ;;
 	5) start_tracer peer:3 "$err" "$BPFTRACE" -e "$BPFTRACE_BIO" || return ;;
+	6) start_tracer ksight "$err" "$KSIGHT" biolat -d "$DISK" -n dd || return ;;
+	7) start_tracer ksight "$err" "$BASE/ksight" biotop -d "$DISK" 1 || return ;;
+	8) start_tracer ksight "$err" "$BASE/ksight" biosnoop -d "$DISK" || return ;;
+	9) start_tracer ksight "$err" "$BASE/ksight" biolat -d "$DISK" -n dd || return ;;
 	esac
 	ns=$(io_ns)
 	case ${KINDS[$i]} in
@@ -152,5 +164,66 @@ echo
 echo "ksight biotop / libbpf biotop:     $(ratio "${MED[1]}" "${MED[3]:--}")"
 echo "ksight biosnoop / libbpf biosnoop: $(ratio "${MED[2]}" "${MED[4]:--}")"
 echo "ksight biotop / bpftrace:          $(ratio "${MED[1]}" "${MED[5]}")"
-echo "ksight lost:                       $(lost_total 1) + $(lost_total 2)"
+echo "ksight lost:                       $(lost_total 1) + $(lost_total 2) + $(lost_total 6)"
+if [ -n "$BASE" ]; then
+	echo "biotop / BASE biotop:              $(ratio "${MED[1]}" "${MED[7]}")"
+	echo "biosnoop / BASE biosnoop:          $(ratio "${MED[2]}" "${MED[8]}")"
+	echo "biolat -n dd / BASE biolat -n dd:  $(ratio "${MED[6]}" "${MED[9]}")"
+fi
+
+# "id name run_cnt run_time_ns" of every loaded BPF program.
+progs()
+{
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    print(p["id"], p.get("name", "?"), p.get("run_cnt", 0), p.get("run_time_ns", 0))'
+}
+
+# per_prog NAME KSIGHT ARGS...: `KSIGHT ARGS` during one io_ns with the kernel's BPF
+# run-time statistics on (held by `ksight status --live`, nothing changed in sysctl): its
+# programs that ran, their runs and ns per run. Less sensitive to the machine's load than
+# the wall times above.
+per_prog()
+{
+	local name=$1 bin=$2 err=$TMP/prog.err stats pid
+	shift 2
+	"$bin" "$@" >/dev/null 2>"$err" &
+	pid=$!
+	if ! wait_line "$err" " ready in " "$pid" 60; then
+		bench_fail "$name not ready: $(tail -2 "$err" | tr '\n' ' ')"
+		stop_tracer "$pid"
+		return
+	fi
+	grep -h '^prog_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{ print $2 }' |
+		sort -u >"$TMP/mine"
+	"$KSIGHT" status --live 1 1000000 >/dev/null 2>&1 &
+	stats=$!
+	sleep 1
+	progs | sort >"$TMP/p1"
+	io_ns >/dev/null
+	progs | sort >"$TMP/p2"
+	stop_tracer "$stats"
+	stop_ksight "$pid" "$err" "$name"
+	join "$TMP/p1" "$TMP/p2" | while read -r id n c1 t1 _ c2 t2; do
+		grep -qx "$id" "$TMP/mine" || continue
+		[ $((c2 - c1)) -gt 0 ] || continue
+		row "$name" "$n" $((c2 - c1)) \
+			"$(awk -v a=$((t2 - t1)) -v b=$((c2 - c1)) 'BEGIN { printf "%.0f", a / b }')"
+	done
+}
+
+echo
+echo "BPF programs during one run ($N reads, $N writes), ns per run:"
+echo
+row "tracer" "program" "runs" "ns/run"
+row "---" "---" "---:" "---:"
+per_prog "ksight biotop" "$KSIGHT" biotop -d "$DISK" 1
+per_prog "ksight biolat" "$KSIGHT" biolat -d "$DISK"
+per_prog "ksight biolat -n dd" "$KSIGHT" biolat -d "$DISK" -n dd
+if [ -n "$BASE" ]; then
+	per_prog "BASE biotop" "$BASE/ksight" biotop -d "$DISK" 1
+	per_prog "BASE biolat" "$BASE/ksight" biolat -d "$DISK"
+	per_prog "BASE biolat -n dd" "$BASE/ksight" biolat -d "$DISK" -n dd
+fi
 bench_finish

@@ -5,14 +5,18 @@
  * record per completed request through the shared ring buffer.
  *
  * Who queued a request: a request is completed in an interrupt and often inserted or
- * issued by whoever runs the queue (a kworker, another task flushing its plug), so the
- * task is taken where the bio enters the block layer, block_bio_queue, which runs in the
- * submitter's context after any partition remap. It is kept by (disk, first sector) in
- * bio_owners until the request that starts at that sector is inserted or issued; the
- * classic tracepoint has no bio pointer, and that key is the same for every hook family.
- * A request with no such owner (a split's second half, a flush the kernel made, a bio
- * queued before ksight started) belongs to the task running at insert or issue
- * (BIO_BY_ISSUER). The filters (-p, -t, --cgroup...) judge the owner.
+ * issued by whoever runs the queue (a kworker, another task flushing its plug, one that
+ * dispatches what a scheduler held), so its owner is taken where the submitter is sure to
+ * be running, and kept in bio_owners (an LRU) until the request is issued:
+ * - 6.5+: block_io_start, fired once per request as it is made from its first bio (and
+ *   for a split's later halves, each a request of its own). Keyed like the in-flight
+ *   table: the request pointer (tp_btf, raw_tp), (disk, sector) for the classic one.
+ * - before: block_bio_queue, per bio, after any partition remap, keyed by (disk, first
+ *   sector) until the request that starts at that sector is inserted or issued.
+ * User space picks one at start-up (bio_mark_rq: block_io_start). A request with no
+ * owner seen (a flush the kernel made, made before ksight started; before 6.5 a split's
+ * second half) belongs to the task running at insert or issue (BIO_BY_ISSUER). The
+ * filters (-p, -t, --cgroup...) judge the owner.
  *
  * In flight: bio_starts, keyed like biolat's (blkrq.bpf.h). Times: insert to issue is the
  * queue time, issue to completion the service time.
@@ -27,12 +31,7 @@ const volatile bool bio_per_cgroup = false;	/* --per-cgroup */
 const volatile __u32 bio_dev = 0;		/* -d: only this disk, 0 = all */
 const volatile bool bio_rq_arg1 = false;	/* block_rq_* have (q, rq): before 5.11 */
 const volatile bool bio_bio_arg1 = false;	/* block_bio_queue has (q, bio): before 5.11 */
-
-struct bio_okey {
-	__u32 dev;
-	__u32 __pad;
-	__u64 sector;
-};
+const volatile bool bio_mark_rq = false;	/* owners from block_io_start, keyed by request */
 
 struct bio_who {
 	struct ks_owner o;
@@ -53,11 +52,12 @@ struct bio_flight {
 	__u32 how;
 };
 
-/* Recently queued bios' owners; an LRU forgets those of bios merged into other requests. */
+/* Owners of requests made (or bios queued) and not yet issued; an LRU forgets those of
+ * requests merged into others and of bios merged into requests. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BIO_OWNERS);
-	__type(key, struct bio_okey);
+	__type(key, struct blkrq_key);
 	__type(value, struct bio_who);
 } bio_owners SEC(".maps");
 
@@ -84,10 +84,12 @@ static __always_inline void bio_owner_current(struct ks_owner *o, __u64 pid_tgid
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
-/* A bio entered the block layer: remember its submitter for the request it will start. */
-static __always_inline int bio_queued(__u32 dev, __u64 sector)
+/* A request is being made (block_io_start: @a, @b its in-flight key) or a bio entered the
+ * block layer (block_bio_queue: @a, @b the disk and sector of the request it will start):
+ * remember the submitter. */
+static __always_inline int bio_queued(__u32 dev, __u64 a, __u64 b)
 {
-	struct bio_okey k = { .dev = dev, .sector = sector };
+	struct blkrq_key k = { .a = a, .b = b };
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bio_who w = {};
 
@@ -111,7 +113,9 @@ static __always_inline int bio_start(__u64 a, __u64 b, __u64 gen, __u32 dev, __u
 				     __u32 bytes, __u32 flags, bool insert)
 {
 	struct blkrq_key rk = { .a = a, .b = b };
-	struct bio_okey ok = { .dev = dev, .sector = sector };
+	/* the owner: by the request's own key (block_io_start), else by where it starts; the
+	 * same for the classic tracepoints */
+	struct blkrq_key ok = { .a = bio_mark_rq ? a : dev, .b = bio_mark_rq ? b : sector };
 	__u64 now = bpf_ktime_get_ns(), pid_tgid;
 	struct bio_flight f = {}, *cur;
 	struct bio_who *w;
@@ -285,7 +289,13 @@ static __always_inline int bio_bio_queued(struct bio *bio)
 		dev = blkrq_disk_dev(BPF_CORE_READ((struct bio___old *)bio, bi_disk));
 	else
 		dev = BPF_CORE_READ(bio, bi_bdev, bd_dev);
-	return bio_queued(dev, BPF_CORE_READ(bio, bi_iter.bi_sector));
+	return bio_queued(dev, dev, BPF_CORE_READ(bio, bi_iter.bi_sector));
+}
+
+/* block_io_start(rq): 6.5+, after the request_queue argument left */
+static __always_inline int bio_rq_made(struct request *rq)
+{
+	return bio_queued(blkrq_dev(rq), (__u64)rq, 0);
 }
 
 static __always_inline struct bio *bio_ctx_bio(unsigned long long *ctx)
@@ -303,6 +313,18 @@ SEC("raw_tp/block_bio_queue")
 int bio__queue_raw(unsigned long long *ctx)
 {
 	return bio_bio_queued(bio_ctx_bio(ctx));
+}
+
+SEC("tp_btf/block_io_start")
+int bio__made_btf(unsigned long long *ctx)
+{
+	return bio_rq_made((struct request *)ctx[0]);
+}
+
+SEC("raw_tp/block_io_start")
+int bio__made_raw(unsigned long long *ctx)
+{
+	return bio_rq_made((struct request *)ctx[0]);
 }
 
 SEC("tp_btf/block_rq_insert")
@@ -344,18 +366,16 @@ int bio__done_raw(unsigned long long *ctx)
 
 /* --- classic tracepoints: (dev, sector) --- */
 
-/* The block_bio_* records' start, the same since 4.x (trace_entry, dev_t, sector_t). */
-struct bio_tp_bio {
-	__u64 common;
-	__u32 dev;
-	__u32 __pad;
-	__u64 sector;
-};
-
 SEC("tp/block/block_bio_queue")
-int bio__queue_tp(struct bio_tp_bio *ctx)
+int bio__queue_tp(struct blkrq_tp_head *ctx)
 {
-	return bio_queued(ctx->dev, ctx->sector);
+	return bio_queued(ctx->dev, ctx->dev, ctx->sector);
+}
+
+SEC("tp/block/block_io_start")
+int bio__made_tp(struct blkrq_tp_head *ctx)
+{
+	return bio_queued(ctx->dev, ctx->dev, ctx->sector);
 }
 
 /* The verifier refuses loads through a moved ctx pointer: parse a copy of rwbs. */

@@ -10,6 +10,7 @@
 
 #define BIOLAT_SLOTS 32
 #define BIOLAT_HISTS 1024
+#define BIOLAT_MARKS 16384	/* requests made, not yet issued (LRU) */
 
 /* Request flags, normalised so every hook family produces the same key. */
 #define BIOLAT_OP_MASK 0x7

@@ -107,6 +107,15 @@ static __always_inline __u32 blkrq_rwbs_flags(const char *rwbs)
 	return f;
 }
 
+/* The start of the classic block_rq_* and block_bio_* records, and of block_io_start's
+ * (6.5+), the same since 4.x: trace_entry, dev_t, sector_t. */
+struct blkrq_tp_head {
+	__u64 common;
+	__u32 dev;
+	__u32 __pad;
+	__u64 sector;
+};
+
 /* The classic block_rq_complete record starts the same from 4.x (block_rq_complete) to
  * 6.x (block_rq_completion): trace_entry, dev_t, sector_t, nr_sector, error. Read at these
  * fixed offsets: the verifier refuses loads through a ctx pointer moved by CO-RE. */

@@ -17,6 +17,7 @@
 #include "biolat.h"
 #include "core/ident.h"
 #include "core/module.h"
+#include "core/probe.h"
 #include "core/procfs.h"
 #include "core/rows_collect.h"
 #include "bio.skel.h"
@@ -34,6 +35,7 @@ struct bio_state {
 	bool per_cgroup;	/* --per-cgroup */
 	const char *disk;	/* -d */
 	uint32_t dev;		/* -d resolved */
+	bool io_start;		/* the kernel has block_io_start (6.5+): owners from there */
 	int sort;		/* --sort: enum bio_sort */
 	uint64_t top;		/* --top: rows per report, 0: all */
 	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
@@ -63,9 +65,22 @@ static const struct ks_opt bio_opts[] = {
 	{ 0 },
 };
 
+/* Who made a request: block_io_start where the kernel has it (6.5+), else block_bio_queue;
+ * one of the two slots is wanted (bio_init looks). */
+#define BIO_SLOT_MADE 0
+#define BIO_SLOT_QUEUED 1
+
 static const struct ks_slot bio_slots[] = {
 	{
-		.name = "see who queued",
+		.name = "see who made requests",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "bio__made_btf", "block_io_start" } } },
+			{ KS_FAM_RAW_TP, { { "bio__made_raw", "block_io_start" } } },
+			{ KS_FAM_TP, { { "bio__made_tp", "block/block_io_start" } } },
+		},
+	},
+	{
+		.name = "see who queued bios",
 		.alts = {
 			{ KS_FAM_TP_BTF, { { "bio__queue_btf", "block_bio_queue" } } },
 			{ KS_FAM_RAW_TP, { { "bio__queue_raw", "block_bio_queue" } } },
@@ -111,6 +126,8 @@ static const struct ks_variant bio_variants[] = {
 	  BIO_CMD_SNOOP },
 	{ 0 },
 };
+
+extern const struct ks_module bio_module;
 
 static int bio_configure(void *state, const struct ks_common *common, char *err, size_t len)
 {
@@ -165,6 +182,33 @@ static bool second_arg(struct btf *btf, const char *tp)
 	return t && btf_is_func_proto(t) && btf_vlen(t) == 3;
 }
 
+static bool bio_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct bio_state *st = state;
+
+	if (slot == &bio_slots[BIO_SLOT_MADE])
+		return st->io_start;
+	if (slot == &bio_slots[BIO_SLOT_QUEUED])
+		return !st->io_start;
+	return true;
+}
+
+/* Whether the kernel has the block_io_start tracepoint (6.5+): in its BTF, or without BTF
+ * (classic tracepoints only) in tracefs. */
+static bool has_io_start(struct btf *btf)
+{
+	const char *tracefs;
+	char path[256];
+
+	if (btf)
+		return btf__find_by_name_kind(btf, "btf_trace_block_io_start", BTF_KIND_TYPEDEF) >= 0;
+	tracefs = ks_tracefs();
+	if (!tracefs)
+		return false;
+	snprintf(path, sizeof(path), "%s/events/block/block_io_start", tracefs);
+	return access(path, F_OK) == 0;
+}
+
 static int bio_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct bio_bpf *skel = vskel;
@@ -177,6 +221,8 @@ static int bio_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->bio_dev = st->dev;
 	skel->rodata->bio_rq_arg1 = second_arg(btf, "btf_trace_block_rq_issue");
 	skel->rodata->bio_bio_arg1 = second_arg(btf, "btf_trace_block_bio_queue");
+	skel->rodata->bio_mark_rq =
+		ks_ctx_slot_family(ctx, &bio_module, bio_slots[BIO_SLOT_MADE].name) >= 0;
 	return 0;
 }
 
@@ -330,6 +376,7 @@ static int bio_init(struct ks_ctx *ctx, void *state)
 	st->m_rbytes = ks_ctx_metric(ctx, &rbytes_desc);
 	st->m_wbytes = ks_ctx_metric(ctx, &wbytes_desc);
 	st->m_ops = ks_ctx_metric(ctx, &ops_desc);
+	st->io_start = has_io_start(ks_ctx_btf(ctx));
 	return st->m_rbytes && st->m_wbytes && st->m_ops ? 0 : -errno;
 }
 
@@ -416,6 +463,7 @@ const struct ks_module bio_module = {
 	.variants = bio_variants,
 	.mode_off = offsetof(struct bio_state, cmd),
 	.configure = bio_configure,
+	.want_slot = bio_want_slot,
 	.init = bio_init,
 	.setup = bio_setup,
 	.proc = bio_proc,

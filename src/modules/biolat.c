@@ -28,6 +28,7 @@ struct biolat_state {
 	bool ms;		/* -m */
 	const char *disk;	/* -d */
 	uint32_t dev;		/* -d resolved */
+	bool filtered;		/* -p, -t, -u, -n or --cgroup: judge each request's maker */
 	/* the previous report's totals, to print each interval's own histogram */
 	struct biolat_key *prev_keys;
 	struct biolat_hist *prev;
@@ -92,14 +93,28 @@ static const struct ks_slot biolat_slots[] = {
 			{ KS_FAM_TP, { { "biolat__insert_tp", "block/block_rq_insert" } } },
 		},
 	},
+	{
+		.name = "mark makers (filters)",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "biolat__mark_btf", "block_io_start" } } },
+			{ KS_FAM_RAW_TP, { { "biolat__mark_raw", "block_io_start" } } },
+			{ KS_FAM_TP, { { "biolat__mark_tp", "block/block_io_start" } } },
+		},
+		.absent = "block_io_start absent (before 6.5): biolat's filters judge the task "
+			  "that issues a request, a kworker's requests pass only unfiltered",
+	},
 	{ 0 },
 };
+
+#define BIOLAT_SLOT_MARK 3
 
 static const struct ks_evtype biolat_types[] = {
 	{ BIOLAT_EV_START, "biolat_start", true },
 	{ BIOLAT_EV_HIST, "biolat", true },
 	{ 0 },
 };
+
+extern const struct ks_module biolat_module;
 
 static int biolat_configure(void *state, const struct ks_common *common, char *err, size_t len)
 {
@@ -126,6 +141,8 @@ static bool biolat_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct biolat_state *st = state;
 
+	if (slot == &biolat_slots[BIOLAT_SLOT_MARK])
+		return st->filtered;	/* unfiltered, every request counts: no mark needed */
 	return slot != &biolat_slots[2] || st->queued;
 }
 
@@ -159,6 +176,10 @@ static int biolat_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->biolat_ms = st->ms;
 	skel->rodata->biolat_dev = st->dev;
 	skel->rodata->biolat_rq_arg1 = rq_is_second_arg(ks_ctx_btf(ctx));
+	skel->rodata->biolat_marked =
+		ks_ctx_slot_family(ctx, &biolat_module, biolat_slots[BIOLAT_SLOT_MARK].name) >= 0;
+	if (!skel->rodata->biolat_marked)
+		bpf_map__set_max_entries(skel->maps.biolat_marks, 1);
 	return 0;
 }
 
@@ -267,9 +288,12 @@ static int biolat_init(struct ks_ctx *ctx, void *state)
 {
 	struct biolat_state *st = state;
 	struct ks_metric *m = ks_ctx_metric(ctx, st->ms ? &biolat_ms_desc : &biolat_us_desc);
+	const struct ks_common *c = ks_ctx_common(ctx);
 
 	if (!m)
 		return -errno;
+	/* the tool's and the agent's filters alike (the agent calls no configure) */
+	st->filtered = c->pid || c->tid || c->uid != KS_UNSET || c->comm || c->cgroup;
 	st->s_lat = ks_metric_get(m, NULL);
 	return 0;
 }

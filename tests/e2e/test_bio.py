@@ -2,7 +2,8 @@
 """ksight biotop and biosnoop: exact requests and bytes of O_DIRECT I/O on a loop device the
 test creates, attributed to the helper that queued them (the loop driver completes them in
 its own kworker), cross-checked against the disk's /sys/block/<disk>/stat deltas; every
-hook family; -p; per cgroup; a queueing scheduler; bad input."""
+hook family; -p; per cgroup; a queueing scheduler; requests a kworker issued; bad input."""
+import contextlib
 import os
 import subprocess
 import time
@@ -297,6 +298,151 @@ def test_agent_counts_the_process(loopdev):
     assert sum(r["write_bytes"] for r in sums) == sum(sizes(W))
     st = k.stats()
     assert st["types"]["biotop"]["events"] == R + W and st["consistent"] is True
+
+
+# A busy queue: batches of O_DIRECT requests by Linux AIO from two processes at once.
+AIO_BATCHES, AIO_R, AIO_W = 4, 16, 16
+
+
+@contextlib.contextmanager
+def busy_queue(disk):
+    """4 requests at most on the test's loop device (the least the kernel takes; the
+    fixture left it without a scheduler): a batch of more plugged by io_submit sleeps for a
+    request, its plug is flushed from the scheduler and a kworker of kblockd issues the
+    requests it held; the submitter also runs the queue for the other process's."""
+    path = "/sys/block/%s/queue/nr_requests" % disk
+    with open(path) as f:
+        old = f.read().strip()
+    try:
+        with open(path, "w") as f:
+            f.write("4")
+        yield
+    finally:
+        with open(path, "w") as f:
+            f.write(old)
+
+
+def run_aio(dev, args):
+    """`ksight <args(a, b)>` around two dioaio helpers, A and B, submitting on a busy queue
+    at once; returns (ksight, a, b, the disk's stat delta over their I/O)."""
+    disk = os.path.basename(dev)
+    a = Helper("dioaio", dev, AIO_BATCHES, AIO_R, AIO_W, 0)
+    b = Helper("dioaio", dev, AIO_BATCHES, AIO_R, AIO_W, 2048)
+    try:
+        with busy_queue(disk):
+            k = Ksight(args(a, b))
+            k.wait_ready()
+            before = disk_stat(disk)
+            a.go()
+            b.go()
+            for h in (a, b):
+                assert h.readline().split() == ["done", str(AIO_BATCHES * AIO_R),
+                                                str(AIO_BATCHES * AIO_W)]
+            after = disk_stat(disk)
+            assert k.stop() == 0, k.stderr
+            a.result()
+            b.result()
+        return k, a, b, tuple(x - y for x, y in zip(after, before))
+    finally:
+        a.kill()
+        b.kill()
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("hooks", HOOKS)
+def test_kworker_issued_requests_keep_their_owner(loopdev, hooks):
+    """Two processes submit batches on a queue of 4: a kworker, or the other process,
+    issues many of each one's requests. biotop gives each process exactly its own, and
+    both together are what the disk completed."""
+    disk = os.path.basename(loopdev)
+    k, a, b, delta = run_aio(loopdev, lambda a, b: ["biotop", "--json", "-d", disk, "--top",
+                                                    "0"] + (["--hooks", hooks] if hooks else []))
+    nr, nw = AIO_BATCHES * AIO_R, AIO_BATCHES * AIO_W
+    assert delta == (2 * nr, 2 * nr * 4096, 2 * nw, 2 * nw * 4096)
+    rs = rows(k, disk)
+    got = {key: (r["ops"], r["bytes"], r["comm"]) for key, r in rs.items()}
+    assert got == {(h.pid, op): (n, n * 4096, "dioaio")
+                   for h in (a, b) for op, n in (("read", nr), ("write", nw))}, got
+    check_against_stat(rs, delta)
+    st = k.stats()
+    assert st["types"]["biotop"]["lost"] == 0 and st["consistent"] is True
+
+
+def test_biosnoop_pid_filter_on_a_busy_queue(loopdev):
+    """biosnoop -p A on the busy queue: one record per request A made, each A's own (the
+    queuer), at A's sectors, none of B's."""
+    disk = os.path.basename(loopdev)
+    k, a, b, delta = run_aio(loopdev, lambda a, b: ["biosnoop", "--json", "-d", disk, "-p",
+                                                    str(a.pid)])
+    n = AIO_BATCHES * (AIO_R + AIO_W)
+    assert delta[0] + delta[2] == 2 * n
+    recs = k.records("biosnoop")
+    assert len(recs) == n
+    assert all((r["pid"], r["comm"], r["owner"]) == (a.pid, "dioaio", "queuer") for r in recs)
+    # A's i-th request is at 4 KiB block 2 * i (B's from block 2048 on)
+    assert sorted(r["sector"] for r in recs) == [2 * i * 8 for i in range(n)]
+
+
+def test_agent_counts_the_process_on_a_busy_queue(loopdev):
+    """`ksight run --modules biotop -p A`, a busy queue, another process: the summaries
+    count A's requests and bytes exactly, those a kworker issued included."""
+    k, a, b, delta = run_aio(loopdev, lambda a, b: ["run", "--json", "--listen", "none",
+                                                    "--modules", "biotop", "-p", str(a.pid),
+                                                    "1"])
+    nr, nw = AIO_BATCHES * AIO_R, AIO_BATCHES * AIO_W
+    sums = [r for r in k.records("summary") if r["module"] == "biotop"]
+    assert sum(r["requests"] for r in sums) == nr + nw
+    assert sum(r["read_bytes"] for r in sums) == nr * 4096
+    assert sum(r["write_bytes"] for r in sums) == nw * 4096
+    st = k.stats()
+    assert st["types"]["biotop"]["events"] == nr + nw and st["consistent"] is True
+
+
+def io_start_here():
+    """Whether the kernel has block_io_start (6.5+): its name in the kernel's BTF, else in
+    tracefs."""
+    try:
+        with open("/sys/kernel/btf/vmlinux", "rb") as f:
+            return b"btf_trace_block_io_start\0" in f.read()
+    except OSError:
+        return any(os.path.isdir(t + "/events/block/block_io_start")
+                   for t in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
+
+
+def test_split_requests_keep_their_owner(loopdev):
+    """64 KiB requests on a disk that takes 16 KiB at most: the kernel splits each bio into
+    4 requests. Every part is the helper's; where the kernel has block_io_start each part
+    was seen made (queuer), before 6.5 the parts after the first are the issuer's."""
+    disk = os.path.basename(loopdev)
+    path = "/sys/block/%s/queue/max_sectors_kb" % disk
+    with open(path) as f:
+        old = f.read().strip()
+    h = Helper("bioio", loopdev, 4, 4, "65536")
+    try:
+        with open(path, "w") as f:
+            f.write("16")
+        k = Ksight(["biosnoop", "--json", "-d", disk])
+        k.wait_ready()
+        before = disk_stat(disk)
+        h.go()
+        assert h.readline().split() == ["done", "4", "4", str(4 << 16), str(4 << 16)]
+        after = disk_stat(disk)
+        assert k.stop() == 0, k.stderr
+        h.result()
+    finally:
+        h.kill()
+        with open(path, "w") as f:
+            f.write(old)
+    assert tuple(x - y for x, y in zip(after, before)) == (16, 4 << 16, 16, 4 << 16)
+    recs = k.records("biosnoop")
+    assert [(r["op"], r["bytes"], r["pid"]) for r in recs] == \
+        [("R", 16384, h.pid)] * 16 + [("W", 16384, h.pid)] * 16
+    assert [r["sector"] for r in recs] == [32 * i for i in range(32)]
+    owners = [r["owner"] for r in recs]
+    if io_start_here():
+        assert owners == ["queuer"] * 32
+    else:
+        assert owners.count("queuer") >= 8
 
 
 BUFFERED_FSYNC = """
