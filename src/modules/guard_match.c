@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "modules/guard_net.h"
 #include "modules/guard_rules.h"
 
 static const char *const kind_names[GUARD_K_N] = {
@@ -175,7 +176,7 @@ int guard_rules_filter(const struct guard_rules *rs, struct guard_filter *f, cha
 
 static const char *const fields[] = { "rule", "severity", "event", "comm", "pid", "uid",
 				      "path", "path2", "exe", "parent", "ret", "peer", "target",
-				      "how", NULL };
+				      "how", "user", "rhost", "pam_service", "login", NULL };
 
 int guard_message_check(const char *s, char *err, size_t len)
 {
@@ -194,12 +195,33 @@ int guard_message_check(const char *s, char *err, size_t len)
 		if (!fields[i]) {
 			snprintf(err, len, "unknown field {%.*s} in the message (rule, severity, "
 				 "event, comm, pid, uid, path, path2, exe, parent, ret, peer, target, "
-				 "how)",
+				 "how, user, rhost, pam_service, login)",
 				 (int)(e - p - 1), p + 1);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* A login's name @which (0 user, 1 rhost, 2 service), "?" when unknown. */
+static const char *pam_or(const struct guard_view *v, int which)
+{
+	const char *s = NULL;
+
+	if (v->pam)
+		s = which == 0 ? v->pam->user : which == 1 ? v->pam->rhost : v->pam->service;
+	return s ? s : "?";
+}
+
+/* "user NAME via SERVICE from RHOST" ("?" for an unknown user or service, no "from" part
+ * without a remote host) */
+static const char *login_text(const struct guard_view *v, char *buf, size_t len)
+{
+	const char *r = v->pam ? v->pam->rhost : NULL;
+
+	snprintf(buf, len, "user %s via %s%s%s", pam_or(v, 0), pam_or(v, 2), r ? " from " : "",
+		 r ? r : "");
+	return buf;
 }
 
 size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uint32_t pid,
@@ -245,6 +267,14 @@ size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uin
 			val = v->peer && *v->peer ? v->peer : "?";
 		else if (IS("how"))
 			val = v->how ? v->how : "";
+		else if (IS("user"))
+			val = pam_or(v, 0);
+		else if (IS("rhost"))
+			val = pam_or(v, 1);
+		else if (IS("pam_service"))
+			val = pam_or(v, 2);
+		else if (IS("login"))
+			val = login_text(v, buf, sizeof(buf));
 		else if (IS("target"))
 			snprintf(num, sizeof(num), "%" PRIu32, v->target), val = num;
 #undef IS
@@ -290,8 +320,11 @@ static const struct guard_cov covs[] = {
 	  "(io_uring_submit_req/io_uring_submit_sqe tracepoints)",
 	  "io_uring rings set up but never used" },
 	{ (1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION), "uretprobes on libpam.so.0 "
-	  "pam_authenticate and pam_open_session, in every process",
-	  "the user name (libpam's handle is opaque); programs with their own libpam copy or "
+	  "pam_authenticate and pam_open_session, in every process; the user, remote host and "
+	  "service from uprobes on pam_start(_confdir), pam_set_item, pam_end",
+	  "a name given to libpam before the start (the handle's names come from pam_start "
+	  "and pam_set_item: unknown, null, for a handle made earlier); programs with their "
+	  "own libpam copy or "
 	  "linked statically; logins without PAM (keys checked by sshd itself still open a "
 	  "session); a libpam that is not the one of the usual library directories" },
 	{ 1U << GUARD_K_PTRACE, "ptrace PTRACE_ATTACH/PTRACE_SEIZE",

@@ -14,6 +14,8 @@
 
 #include "guard.h"
 
+struct guard_pam_text;
+
 #define GUARD_PATS_MAX 32
 #define GUARD_UIDS_MAX 16
 
@@ -63,6 +65,7 @@ struct guard_view {
 	const char *peer;	/* exec, dup: the socket's peer "ADDR:PORT" (NULL, "": none) */
 	uint32_t target;	/* memwrite: the target pid; exec: the listening ancestor */
 	const char *how;	/* memwrite: "open PATH", "pwrite PATH", "process_vm_writev" */
+	const struct guard_pam_text *pam;	/* auth, session: the login's names */
 };
 
 /*

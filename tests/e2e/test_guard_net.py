@@ -219,42 +219,124 @@ def test_login_records_in_a_private_mount_namespace(tmp_path):
 
 PAM_OK = "auth sufficient pam_permit.so\nsession required pam_permit.so\n"
 PAM_DENY = "auth required pam_deny.so\nsession required pam_permit.so\n"
+LIBPAM = "/lib/x86_64-linux-gnu/libpam.so.0"
 
 
-def test_pam_logins_through_a_test_stack(tmp_path):
-    if not os.path.exists("/lib/x86_64-linux-gnu/libpam.so.0"):
+def pam_stacks(tmp_path):
+    if not os.path.exists(LIBPAM):
         pytest.skip("libpam.so.0 is not installed")
     pamd = tmp_path / "pam.d"
     pamd.mkdir()
     (pamd / "ksight-ok").write_text(PAM_OK)
     (pamd / "ksight-deny").write_text(PAM_DENY)
+    return pamd
+
+
+def pam_lines(out):
+    """pamlogin's lines as tuples: ("auth", rc, user, rhost, service) with libpam's items
+    as bytes (None: NULL), ("session", rc)."""
+    got = []
+    for line in out.decode().split("\n"):
+        w = line.split()
+        if w and w[0] == "auth":
+            got.append(("auth", int(w[1])) +
+                       tuple(None if x == "-" else bytes.fromhex(x) for x in w[2:5]))
+        elif w:
+            got.append((w[0], int(w[1])))
+    return got
+
+
+def names(a):
+    """An alert's login names as bytes (JSON's exact form: lone surrogates are the bytes
+    that were not UTF-8), None for null."""
+    return tuple(None if a[k] is None else os.fsencode(a[k])
+                 for k in ("user", "rhost", "pam_service"))
+
+
+def test_pam_logins_through_a_test_stack(tmp_path):
+    pamd = pam_stacks(tmp_path)
     host = sorted(os.listdir("/etc/pam.d"))
     runs = {}
 
-    def login(service, n):
+    def login(service, user, rhost, n):
         # /etc/pam.d is the test directory in this process's mount namespace only
         p = subprocess.run(["unshare", "-m", "sh", "-c",
-                            'mount --bind "$0" /etc/pam.d && exec "$1" "$2" root "$3"',
-                            str(pamd), helper_path("pamlogin"), service, str(n)],
-                           capture_output=True, text=True, check=True)
-        return p.stdout.split("\n")
+                            'mount --bind "$0" /etc/pam.d && exec "$@"', str(pamd),
+                            helper_path("pamlogin"), "-r", rhost, service, user, str(n)],
+                           capture_output=True, check=True)
+        return pam_lines(p.stdout)
 
     def act():
-        runs["ok"] = login("ksight-ok", 2)
-        runs["deny"] = login("ksight-deny", 3)
+        runs["ok"] = login("ksight-ok", "alice", "192.0.2.7", 2)
+        # libpam takes the service in lower case: the stack is ksight-deny
+        runs["deny"] = login("KSight-Deny", "bob", "host-b.example", 3)
 
     k_alerts = guard([], act)
     assert sorted(os.listdir("/etc/pam.d")) == host
-    # libpam's own codes: success twice (sessions too), PAM_AUTH_ERR (7) three times
-    assert [l for l in runs["ok"] if l] == ["auth 0", "session 0"] * 2
-    assert [l for l in runs["deny"] if l] == ["auth 7"] * 3
+    # libpam's own codes and items: success twice (sessions too), PAM_AUTH_ERR (7) thrice
+    alice = (b"alice", b"192.0.2.7", b"ksight-ok")
+    bob = (b"bob", b"host-b.example", b"ksight-deny")
+    assert runs["ok"] == [("auth", 0) + alice, ("session", 0)] * 2
+    assert runs["deny"] == [("auth", 7) + bob] * 3
     pam = [a for a in k_alerts if a["comm"] == "pamlogin"]
-    got = sorted((a["rule"], a["event"], a["ret"]) for a in pam)
-    assert got == sorted([("login-ok", "auth", 0)] * 2 + [("session-open", "session", 0)] * 2 +
-                         [("login-failed", "auth", -7)] * 3), pam
+    got = sorted((a["rule"], a["event"], a["ret"]) + names(a) for a in pam)
+    assert got == sorted([("login-ok", "auth", 0) + alice] * 2 +
+                         [("session-open", "session", 0) + alice] * 2 +
+                         [("login-failed", "auth", -7) + bob] * 3), pam
     fail = [a for a in pam if a["rule"] == "login-failed"][0]
-    assert fail["message"] == "failed authentication in pamlogin (%d, uid 0), PAM error -7" \
-        % fail["pid"]
+    assert fail["message"] == ("failed authentication of user bob via ksight-deny from "
+                               "host-b.example in pamlogin (%d, uid 0), PAM error -7"
+                               % fail["pid"])
+    ok = [a for a in pam if a["rule"] == "session-open"][0]
+    assert ok["message"] == ("session opened for user alice via ksight-ok from 192.0.2.7 by "
+                             "pamlogin (%d, uid 0)" % ok["pid"])
+
+
+# a user name with a space, quotes, a backslash, a tab, UTF-8 and a byte that is not UTF-8
+ODD_USER = b'al ice"\'\\\t\xc3\xa9\xff'
+
+
+@pytest.mark.kernels
+def test_pam_names_exact_from_confdir_prompt_and_fork(tmp_path):
+    pamd = pam_stacks(tmp_path)
+    runs = {}
+
+    def act():
+        for name, args in (
+                ("odd", ("ksight-ok", ODD_USER, "1")),
+                # no user at pam_start: pam_permit asks (pam_get_user), the answer is set
+                ("asked", ("-a", "carol", "ksight-ok", "-", "1")),
+                # no user, and pam_deny never asks: unknown
+                ("unknown", ("ksight-deny", "-", "1")),
+                # names given before a fork, the logins in the children (as sshd)
+                ("fork", ("-f", "-r", "2001:db8::1", "ksight-ok", "erin", "2"))):
+            p = subprocess.run([helper_path("pamlogin"), "-c", str(pamd)] + list(args),
+                               capture_output=True, check=True)
+            runs[name] = pam_lines(p.stdout)
+
+    k_alerts = guard([], act)
+    pam = [a for a in k_alerts if a["comm"] == "pamlogin"]
+    # the reference: libpam's PAM_USER, PAM_RHOST, PAM_SERVICE after pam_authenticate
+    odd = (ODD_USER, None, b"ksight-ok")
+    asked = (b"carol", None, b"ksight-ok")
+    unknown = (None, None, b"ksight-deny")
+    erin = (b"erin", b"2001:db8::1", b"ksight-ok")
+    assert runs["odd"] == [("auth", 0) + odd, ("session", 0)]
+    assert runs["asked"] == [("auth", 0) + asked, ("session", 0)]
+    assert runs["unknown"] == [("auth", 7) + unknown]
+    assert runs["fork"] == [("auth", 0) + erin, ("session", 0)] * 2
+    got = sorted(((a["rule"],) + names(a) for a in pam), key=repr)
+    assert got == sorted([("login-ok",) + odd, ("session-open",) + odd,
+                          ("login-ok",) + asked, ("session-open",) + asked,
+                          ("login-failed",) + unknown] +
+                         [("login-ok",) + erin, ("session-open",) + erin] * 2, key=repr), pam
+    # the fork's logins: two children, one auth and one session each
+    forked = [a for a in pam if a["user"] == "erin"]
+    assert len({a["pid"] for a in forked}) == 2
+    unk = [a for a in pam if a["rule"] == "login-failed"][0]
+    assert unk["user"] is None and unk["rhost"] is None
+    assert unk["message"] == ("failed authentication of user ? via ksight-deny in pamlogin "
+                              "(%d, uid 0), PAM error -7" % unk["pid"])
 
 
 def stalled_flood(args, n, tmp_path):
