@@ -322,9 +322,8 @@ static const struct guard_cov covs[] = {
 	{ (1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION), "uretprobes on libpam.so.0 "
 	  "pam_authenticate and pam_open_session, in every process; the user, remote host and "
 	  "service from uprobes on pam_start(_confdir), pam_set_item, pam_end",
-	  "a name given to libpam before the start (the handle's names come from pam_start "
-	  "and pam_set_item: unknown, null, for a handle made earlier); programs with their "
-	  "own libpam copy or "
+	  "the names of a PAM handle made before the start (null); programs with their own "
+	  "libpam copy or "
 	  "linked statically; logins without PAM (keys checked by sshd itself still open a "
 	  "session); a libpam that is not the one of the usual library directories" },
 	{ 1U << GUARD_K_PTRACE, "ptrace PTRACE_ATTACH/PTRACE_SEIZE",

@@ -3,6 +3,7 @@
  * keys, matching and messages. */
 #include "testutil.h"
 
+#include "modules/guard_net.h"
 #include "modules/guard_rules.h"
 
 static bool load(struct guard_rules *rs, const char *text, char *err, size_t len)
@@ -218,6 +219,59 @@ static void test_uring(void **state)
 	guard_rules_free(&rs);
 }
 
+/* A login's names from the record (the service as libpam takes it: the name after the last
+ * '/', lower case; unknown: NULL) and the {login} message field. */
+static void test_pam_names(void **state)
+{
+	static union {
+		struct guard_event e;
+		char b[sizeof(struct guard_event) + sizeof(struct guard_pam_names)];
+	} r;
+	struct guard_pam_names *n = (void *)r.e.data;
+	struct guard_rules rs = { 0 };
+	struct guard_view v = { .kind = GUARD_K_AUTH, .path = "", .path2 = "", .comm = "sshd",
+				.exe = "", .parent = "" };
+	struct guard_pam_text t;
+	char err[256], msg[512];
+
+	r.e.kind = GUARD_K_AUTH;
+	r.e.len = sizeof(*n);
+	n->known = GUARD_PN_SERVICE | GUARD_PN_USER | GUARD_PN_RHOST |
+		   GUARD_PN_CUT(GUARD_PN_RHOST);
+	strcpy(n->service, "/etc/X/SSHd");
+	strcpy(n->user, "al ice");
+	strcpy(n->rhost, "10.0.0.9");
+	guard_pam_text(&r.e, &t);
+	assert_string_equal(t.service, "sshd");
+	assert_string_equal(t.user, "al ice");
+	assert_string_equal(t.rhost, "10.0.0.9");
+	assert_true(t.rhost_cut);
+	assert_false(t.user_cut);
+	assert_true(load(&rs, "rules:\n  - {name: l, event: auth,\n"
+			 "     message: '{login}|{user}|{rhost}|{pam_service}'}\n", err, sizeof(err)));
+	v.pam = &t;
+	guard_message(&rs.r[0], &v, 1, msg, sizeof(msg));
+	assert_string_equal(msg, "user al ice via sshd from 10.0.0.9|al ice|10.0.0.9|sshd");
+	n->known = GUARD_PN_SERVICE;	/* su: no user yet, no remote host */
+	strcpy(n->service, "su");
+	guard_pam_text(&r.e, &t);
+	assert_null(t.user);
+	assert_null(t.rhost);
+	guard_message(&rs.r[0], &v, 1, msg, sizeof(msg));
+	assert_string_equal(msg, "user ? via su|?|?|su");
+	r.e.len = 8;	/* too short: nothing known */
+	guard_pam_text(&r.e, &t);
+	assert_null(t.service);
+	r.e.len = sizeof(*n);
+	r.e.kind = GUARD_K_EXEC;	/* not a login's record */
+	guard_pam_text(&r.e, &t);
+	assert_null(t.service);
+	v.pam = NULL;
+	guard_message(&rs.r[0], &v, 1, msg, sizeof(msg));
+	assert_string_equal(msg, "user ? via ?|?|?|?");
+	guard_rules_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_match_and_message),
 		cmocka_unit_test(test_fd_rules),
 		cmocka_unit_test(test_uring),
+		cmocka_unit_test(test_pam_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
