@@ -362,7 +362,7 @@ def test_custom_rule_counts_exact_writes(tmp_path, hooks, kernel_hooks):
     ("rules:\n  - name: nosuch\n    enabled: false\n", "2:5: no rule named 'nosuch' to disable"),
     ("rules:\n  - name: a\n    message: '{who}'\n",
      "3:14: unknown field {who} in the message (rule, severity, event, comm, pid, uid, path, "
-     "path2, exe, parent, ret, peer, target, how)"),
+     "path2, exe, parent, ret, peer, target, how, user, rhost, pam_service, login)"),
     ("rules:\n  - name: a\n    not: { cmd: x }\n",
      "3:12: unknown field 'cmd' in 'not' (path, comm, exe, parent, uid, flags)"),
     ("rules:\n  - name: a\n    event: [write\n",
