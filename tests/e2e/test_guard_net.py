@@ -292,6 +292,44 @@ def test_pam_logins_through_a_test_stack(tmp_path):
                              "pamlogin (%d, uid 0)" % ok["pid"])
 
 
+SU_OK = "auth sufficient pam_permit.so\naccount required pam_permit.so\n" \
+    "session required pam_permit.so\n"
+SU_DENY = "auth required pam_deny.so\naccount required pam_permit.so\n" \
+    "session required pam_permit.so\n"
+
+
+def test_pam_su_a_real_login_program(tmp_path):
+    """util-linux su as root to nobody, its stack (service su) a test directory bind-mounted
+    on /etc/pam.d in a private mount namespace: once allowed, once denied."""
+    pam_stacks(tmp_path)
+    stacks = {}
+    for name, text in (("ok", SU_OK), ("deny", SU_DENY)):
+        stacks[name] = tmp_path / ("su-" + name)
+        stacks[name].mkdir()
+        (stacks[name] / "su").write_text(text)
+    runs = {}
+
+    def su(name):
+        return subprocess.run(["unshare", "-m", "sh", "-c",
+                               'mount --bind "$0" /etc/pam.d && exec su nobody -s /bin/sh '
+                               '-c "id -un"', str(stacks[name])],
+                              capture_output=True, text=True)
+
+    def act():
+        runs["ok"] = su("ok")
+        runs["deny"] = su("deny")
+
+    k_alerts = guard([], act)
+    # su's own word: the shell ran as nobody; the denied one never ran it
+    assert runs["ok"].returncode == 0 and runs["ok"].stdout == "nobody\n", runs["ok"]
+    assert runs["deny"].returncode != 0 and "Authentication failure" in runs["deny"].stderr
+    got = sorted((a["rule"], a["ret"], a["user"], a["rhost"], a["pam_service"])
+                 for a in k_alerts if a["comm"] == "su" and a["event"] in ("auth", "session"))
+    assert got == [("login-failed", -7, "nobody", None, "su"),
+                   ("login-ok", 0, "nobody", None, "su"),
+                   ("session-open", 0, "nobody", None, "su")], got
+
+
 # a user name with a space, quotes, a backslash, a tab, UTF-8 and a byte that is not UTF-8
 ODD_USER = b'al ice"\'\\\t\xc3\xa9\xff'
 
