@@ -213,9 +213,12 @@ static __always_inline void guard_pam_done(__u32 kind, long rc)
 	e->arg[1] = (__u32)rc;
 	if (pamh)
 		n = guard_pam_find(pamh, false);
-	if (!n || bpf_probe_read_kernel(e->data, sizeof(*n), n))
-		((struct guard_pam_names *)e->data)->known = 0;
+	/* no names: the known bits alone (user space reads a short record as all unknown) */
 	e->len = sizeof(*n);
+	if (!n || bpf_probe_read_kernel(e->data, sizeof(*n), n)) {
+		((struct guard_pam_names *)e->data)->known = 0;
+		e->len = sizeof(n->known);
+	}
 	guard_send(e, pid_tgid);
 }
 

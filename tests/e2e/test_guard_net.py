@@ -330,6 +330,26 @@ def test_pam_su_a_real_login_program(tmp_path):
                    ("session-open", 0, "nobody", None, "su")], got
 
 
+def test_pam_handle_made_before_the_start_has_no_names(tmp_path):
+    """A handle whose pam_start and pam_set_item ran before guard started: the logins are
+    reported, their names null (not guessed)."""
+    pamd = pam_stacks(tmp_path)
+    h = Helper("pamlogin", "-w", "-c", str(pamd), "-r", "192.0.2.9", "ksight-ok", "frank", 1)
+
+    def act():
+        h.go()
+        h.result()
+
+    k_alerts = guard([], act)
+    # libpam knew the names all along
+    assert pam_lines(h.out.encode()) == [("auth", 0, b"frank", b"192.0.2.9", b"ksight-ok"),
+                                         ("session", 0)]
+    got = sorted((a["rule"],) + names(a) for a in of(k_alerts, h.pid))
+    assert got == [("login-ok", None, None, None), ("session-open", None, None, None)], got
+    assert of(k_alerts, h.pid, "login-ok")[0]["message"] == \
+        "successful authentication of user ? via ? in pamlogin (%d, uid 0)" % h.pid
+
+
 # a user name with a space, quotes, a backslash, a tab, UTF-8 and a byte that is not UTF-8
 ODD_USER = b'al ice"\'\\\t\xc3\xa9\xff'
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pamlogin: a PAM application for guard's login tests.
- *   pamlogin [-c CONFDIR] [-r RHOST] [-a ANSWER] [-f] SERVICE USER N
+ *   pamlogin [-c CONFDIR] [-r RHOST] [-a ANSWER] [-f] [-w] SERVICE USER N
  *     N times: pam_start(SERVICE, USER) (USER "-": NULL; with -c pam_start_confdir, the
  *     stacks read from CONFDIR), pam_set_item(PAM_RHOST) with -r, pam_authenticate and,
  *     when it succeeded, pam_open_session and pam_close_session, then pam_end. -a: the
  *     name the conversation answers when a module asks for the user (pam_get_user); else
  *     no module may converse. -f: authenticate and open the session in a child forked
- *     after pam_start (as sshd does), pam_end in the parent.
+ *     after pam_start (as sshd does), pam_end in the parent. -w: after the first
+ *     pam_start and pam_set_item, print "ready PID" and wait for a line on stdin (a handle
+ *     made before the tracer started).
  *     Prints per attempt "auth RC USER RHOST SERVICE" and "session RC" (libpam's codes;
  *     the names are libpam's PAM_USER, PAM_RHOST, PAM_SERVICE after the call, in hex,
  *     "-" for NULL): the reference for what guard reports.
@@ -74,11 +76,11 @@ int main(int argc, char **argv)
 {
 	struct pam_conv c = { conv, NULL };
 	const char *confdir = NULL, *rhost = NULL;
-	bool fork_it = false;
+	bool fork_it = false, wait_go = false;
 	int opt;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	while ((opt = getopt(argc, argv, "c:r:a:f")) != -1) {
+	while ((opt = getopt(argc, argv, "c:r:a:fw")) != -1) {
 		if (opt == 'c')
 			confdir = optarg;
 		else if (opt == 'r')
@@ -87,12 +89,14 @@ int main(int argc, char **argv)
 			answer = optarg;
 		else if (opt == 'f')
 			fork_it = true;
+		else if (opt == 'w')
+			wait_go = true;
 		else
 			return 2;
 	}
 	if (argc - optind != 3) {
 		fprintf(stderr, "usage: pamlogin [-c CONFDIR] [-r RHOST] [-a ANSWER] [-f] "
-			"SERVICE USER N\n");
+			"[-w] SERVICE USER N\n");
 		return 2;
 	}
 	const char *service = argv[optind], *user = argv[optind + 1];
@@ -111,6 +115,13 @@ int main(int argc, char **argv)
 		if (rhost && (rc = pam_set_item(h, PAM_RHOST, rhost)) != PAM_SUCCESS) {
 			printf("rhost %d\n", rc);
 			return 1;
+		}
+		if (wait_go && !i) {
+			char line[16];
+
+			printf("ready %d\n", (int)getpid());
+			if (!fgets(line, sizeof(line), stdin))
+				return 1;
 		}
 		if (fork_it) {
 			pid_t pid = fork();
