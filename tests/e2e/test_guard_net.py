@@ -350,6 +350,24 @@ def test_pam_handle_made_before_the_start_has_no_names(tmp_path):
         "successful authentication of user ? via ? in pamlogin (%d, uid 0)" % h.pid
 
 
+def test_pam_names_escaped_in_the_table(tmp_path):
+    """The terminal never gets a name's control bytes: an ESC in the remote host, a tab and
+    a byte that is not UTF-8 in the user, shown escaped in the alert's message."""
+    pamd = pam_stacks(tmp_path)
+    k = Ksight(["guard"])
+    k.wait_ready()
+    try:
+        p = subprocess.run([helper_path("pamlogin"), "-c", str(pamd), "-r", b"x\x1b[31my",
+                            "ksight-ok", b"a\tb\xff", "1"], capture_output=True, check=True)
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert pam_lines(p.stdout)[0] == ("auth", 0, b"a\tb\xff", b"x\x1b[31my", b"ksight-ok")
+    got = [l for l in k.out_lines if " pamlogin " in l and "login-ok" in l]
+    assert len(got) == 1, k.out_lines
+    assert "\x1b" not in got[0] and "\t" not in got[0]
+    assert ("user a\\tb\\xff via ksight-ok from x\\x1b[31my in pamlogin" in got[0]), got[0]
+
+
 # a user name with a space, quotes, a backslash, a tab, UTF-8 and a byte that is not UTF-8
 ODD_USER = b'al ice"\'\\\t\xc3\xa9\xff'
 
