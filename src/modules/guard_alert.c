@@ -77,6 +77,8 @@ void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
 			    t->rhost_cut);
 		ks_rec_kstr(&rec, "pam_service", NULL, 0, t->service,
 			    t->service ? strlen(t->service) : 0, false);
+		if (t->user_cut || t->rhost_cut)	/* filled their fields: maybe cut */
+			ks_rec_add(&rec, "names_cut", NULL, 0, KS_V_BOOL)->u = 1;
 	}
 	/* how it was seen: a syscall, or an io_uring request (its opcode) */
 	if (e->flags & GUARD_F_URING) {

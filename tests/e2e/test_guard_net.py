@@ -385,7 +385,9 @@ def test_pam_names_exact_from_confdir_prompt_and_fork(tmp_path):
                 # no user, and pam_deny never asks: unknown
                 ("unknown", ("ksight-deny", "-", "1")),
                 # names given before a fork, the logins in the children (as sshd)
-                ("fork", ("-f", "-r", "2001:db8::1", "ksight-ok", "erin", "2"))):
+                ("fork", ("-f", "-r", "2001:db8::1", "ksight-ok", "erin", "2")),
+                # longer than guard's 127 bytes: cut, and said so
+                ("long", ("ksight-deny", "u" * 200, "1"))):
             p = subprocess.run([helper_path("pamlogin"), "-c", str(pamd)] + list(args),
                                capture_output=True, check=True)
             runs[name] = pam_lines(p.stdout)
@@ -401,15 +403,19 @@ def test_pam_names_exact_from_confdir_prompt_and_fork(tmp_path):
     assert runs["asked"] == [("auth", 0) + asked, ("session", 0)]
     assert runs["unknown"] == [("auth", 7) + unknown]
     assert runs["fork"] == [("auth", 0) + erin, ("session", 0)] * 2
+    assert runs["long"] == [("auth", 7, b"u" * 200, None, b"ksight-deny")]
+    long = (b"u" * 127, None, b"ksight-deny")
     got = sorted(((a["rule"],) + names(a) for a in pam), key=repr)
     assert got == sorted([("login-ok",) + odd, ("session-open",) + odd,
                           ("login-ok",) + asked, ("session-open",) + asked,
-                          ("login-failed",) + unknown] +
+                          ("login-failed",) + unknown, ("login-failed",) + long] +
                          [("login-ok",) + erin, ("session-open",) + erin] * 2, key=repr), pam
     # the fork's logins: two children, one auth and one session each
     forked = [a for a in pam if a["user"] == "erin"]
     assert len({a["pid"] for a in forked}) == 2
-    unk = [a for a in pam if a["rule"] == "login-failed"][0]
+    assert [a.get("names_cut") for a in pam] == \
+        [True if a["user"] == "u" * 127 else None for a in pam]
+    unk = [a for a in pam if a["rule"] == "login-failed" and a["user"] is None][0]
     assert unk["user"] is None and unk["rhost"] is None
     assert unk["message"] == ("failed authentication of user ? via ksight-deny in pamlogin "
                               "(%d, uid 0), PAM error -7" % unk["pid"])
