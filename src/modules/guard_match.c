@@ -54,6 +54,24 @@ static bool any_uid(const struct guard_cond *c, uint32_t uid)
 	return false;
 }
 
+/* A login's name against globs: an unknown name (not a login, not seen) matches none. */
+static bool pam_glob(const struct guard_pats *ps, const char *name)
+{
+	return name && any_glob(ps, name);
+}
+
+static bool pam_conds(const struct guard_cond *c, const struct guard_view *v, bool all)
+{
+	const char *user = v->pam ? v->pam->user : NULL;
+	const char *svc = v->pam ? v->pam->service : NULL;
+
+	if (all)
+		return (!c->user.n || pam_glob(&c->user, user)) &&
+		       (!c->pam_service.n || pam_glob(&c->pam_service, svc));
+	return (c->user.n && pam_glob(&c->user, user)) ||
+	       (c->pam_service.n && pam_glob(&c->pam_service, svc));
+}
+
 bool guard_rule_match(const struct guard_rule *r, const struct guard_view *v)
 {
 	const struct guard_cond *w = &r->when, *n = &r->not;
@@ -65,14 +83,15 @@ bool guard_rule_match(const struct guard_rule *r, const struct guard_view *v)
 	if ((w->path.n && !path_glob(&w->path, v)) || (w->comm.n && !any_glob(&w->comm, v->comm)) ||
 	    (w->exe.n && !any_glob(&w->exe, v->exe)) ||
 	    (w->parent.n && !any_glob(&w->parent, v->parent)) ||
-	    (w->nuid && !any_uid(w, v->uid)) || (v->flags & w->flags) != w->flags)
+	    (w->nuid && !any_uid(w, v->uid)) || (v->flags & w->flags) != w->flags ||
+	    !pam_conds(w, v, true))
 		return false;
 	if (!r->has_not)
 		return true;
 	return !((n->path.n && path_glob(&n->path, v)) || (n->comm.n && any_glob(&n->comm, v->comm)) ||
 		 (n->exe.n && any_glob(&n->exe, v->exe)) ||
 		 (n->parent.n && any_glob(&n->parent, v->parent)) || (n->nuid && any_uid(n, v->uid)) ||
-		 (n->flags && (v->flags & n->flags) == n->flags));
+		 (n->flags && (v->flags & n->flags) == n->flags) || pam_conds(n, v, false));
 }
 
 #define CHANGE_KINDS                                                                     \

@@ -36,6 +36,8 @@ struct guard_cond {
 	uint32_t uids[GUARD_UIDS_MAX];
 	int nuid;
 	uint32_t flags;		/* GUARD_F_* all required (exec: memfd, nolink, setuid, setgid) */
+	struct guard_pats user, pam_service;	/* auth, session: globs on the login's names
+						 * (an unknown name matches none) */
 };
 
 struct guard_rule {

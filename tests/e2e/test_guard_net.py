@@ -368,6 +368,46 @@ def test_pam_names_escaped_in_the_table(tmp_path):
     assert ("user a\\tb\\xff via ksight-ok from x\\x1b[31my in pamlogin" in got[0]), got[0]
 
 
+ROOT_RULE = """rules:
+  - name: root-login
+    event: [auth, session]
+    user: root
+    pam_service: 'ksight-*'
+    severity: critical
+    message: 'root: {login}'
+"""
+
+
+def test_pam_rule_on_user_and_service(tmp_path):
+    """A rule file's conditions on the login's user and service: only root's logins
+    through the ksight-* stacks, not alice's, not root's through another service."""
+    pamd = pam_stacks(tmp_path)
+    (pamd / "other").write_text(PAM_OK)
+    rules = tmp_path / "root.yaml"
+    rules.write_text(ROOT_RULE)
+    runs = {}
+
+    def act():
+        for name, service, user in (("root", "ksight-ok", "root"), ("alice", "ksight-ok", "alice"),
+                                    ("other", "other", "root"), ("denied", "ksight-deny", "root")):
+            p = subprocess.run([helper_path("pamlogin"), "-c", str(pamd), "-r", "192.0.2.5",
+                                service, user, "1"], capture_output=True, check=True)
+            runs[name] = pam_lines(p.stdout)
+
+    k_alerts = guard(["-r", str(rules)], act)
+    assert [r[0][:2] for r in runs.values()] == [("auth", 0)] * 3 + [("auth", 7)]
+    got = [(a["rule"], a["event"], a["ret"], a["user"], a["pam_service"], a["severity"])
+           for a in k_alerts if a["rule"] == "root-login"]
+    assert got == [("root-login", "auth", 0, "root", "ksight-ok", "critical"),
+                   ("root-login", "session", 0, "root", "ksight-ok", "critical"),
+                   ("root-login", "auth", -7, "root", "ksight-deny", "critical")], got
+    assert k_alerts[[a["rule"] for a in k_alerts].index("root-login")]["message"] == \
+        "root: user root via ksight-ok from 192.0.2.5"
+    # the defaults still see all four logins
+    assert len([a for a in k_alerts if a["rule"] in ("login-ok", "login-failed") and
+                a["comm"] == "pamlogin"]) == 4
+
+
 # a user name with a space, quotes, a backslash, a tab, UTF-8 and a byte that is not UTF-8
 ODD_USER = b'al ice"\'\\\t\xc3\xa9\xff'
 

@@ -84,8 +84,8 @@ static void test_override_and_disable(void **state)
 	assert_false(load(&rs, "- {name: new1}\n- {name: bpf-load, enabled: false}\n- {x: 1}\n",
 			  err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:3:4: unknown field 'x' (name, event, path, comm, exe, "
-			    "parent, uid, flags, result, not, severity, message, description, "
-			    "enabled)");
+			    "parent, uid, flags, user, pam_service, result, not, severity, message, "
+			    "description, enabled)");
 	assert_int_equal(rs.n, 30);
 	for (size_t i = 0; i < rs.n; i++)
 		if (!strcmp(rs.r[i].name, "bpf-load"))
@@ -269,6 +269,37 @@ static void test_pam_names(void **state)
 	v.pam = NULL;
 	guard_message(&rs.r[0], &v, 1, msg, sizeof(msg));
 	assert_string_equal(msg, "user ? via ?|?|?|?");
+	guard_rules_free(&rs);
+
+	/* conditions on the names: an unknown name matches no glob, vetoes nothing */
+	assert_true(load(&rs, "rules:\n  - {name: r, event: auth, user: [root, 'adm*'],\n"
+			 "     pam_service: sshd, not: {user: admin2}}\n"
+			 "  - {name: s, event: auth, not: {pam_service: [cron]}}\n", err, sizeof(err)));
+	r.e.kind = GUARD_K_AUTH;
+	n->known = GUARD_PN_SERVICE | GUARD_PN_USER;
+	strcpy(n->service, "sshd");
+	strcpy(n->user, "admin");
+	guard_pam_text(&r.e, &t);
+	v.pam = &t;
+	assert_true(guard_rule_match(&rs.r[0], &v));
+	assert_true(guard_rule_match(&rs.r[1], &v));
+	strcpy(n->user, "admin2");	/* vetoed */
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	strcpy(n->user, "alice");	/* not in the list */
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	strcpy(n->user, "root");
+	strcpy(n->service, "su");	/* another service */
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	strcpy(n->service, "cron");
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[1], &v));
+	n->known = 0;		/* nothing known: r cannot hold, s is not vetoed */
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	assert_true(guard_rule_match(&rs.r[1], &v));
 	guard_rules_free(&rs);
 }
 
