@@ -2,10 +2,11 @@
 /*
  * guard module: security-relevant syscalls (guard.sys.bpf.h), from the shared dispatcher
  * or, where BPF trampolines work, from these fexit programs on the syscall functions;
- * libpam's results from uretprobes.
+ * logins from uprobes on libpam (guard_pam.bpf.h).
  */
 #include "guard.sys.bpf.h"
 #include "guard_uring.bpf.h"
+#include "guard_pam.bpf.h"
 
 KS_SYS_MODULE(guard)
 
@@ -57,20 +58,5 @@ KS_SYS_FEXIT(guard, pwrite64)
 KS_SYS_FEXIT(guard, pwritev)
 KS_SYS_FEXIT(guard, pwritev2)
 KS_SYS_FEXIT(guard, process_vm_writev)
-
-/* logins: libpam's results, attached by user space where libpam.so.0 is */
-SEC("uretprobe")
-int BPF_KRETPROBE(guard__pam_auth_ret, int rc)
-{
-	guard_pam(GUARD_K_AUTH, rc);
-	return 0;
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(guard__pam_session_ret, int rc)
-{
-	guard_pam(GUARD_K_SESSION, rc);
-	return 0;
-}
 
 char LICENSE[] SEC("license") = "GPL";

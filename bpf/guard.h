@@ -112,4 +112,23 @@ struct guard_event {
 	char data[];
 };
 
+/* GUARD_K_AUTH/SESSION: the names libpam was handed for the PAM handle (pam_start,
+ * pam_start_confdir, pam_set_item), at data[0] (len: its size). Each string ends with a
+ * NUL; a name is unknown (never given, given as NULL, unreadable) unless its bit is set. */
+#define GUARD_PAM_SERVICE_MAX 64
+#define GUARD_PAM_USER_MAX 128
+#define GUARD_PAM_RHOST_MAX 256
+#define GUARD_PN_SERVICE 0x1	/* guard_pam_names.known */
+#define GUARD_PN_USER 0x2
+#define GUARD_PN_RHOST 0x4
+#define GUARD_PN_CUT(bit) ((bit) << 8)	/* the name filled its field: maybe cut */
+
+struct guard_pam_names {
+	__u32 known;		/* GUARD_PN_* */
+	__u32 pad;
+	char service[GUARD_PAM_SERVICE_MAX];	/* as the program passed it */
+	char user[GUARD_PAM_USER_MAX];
+	char rhost[GUARD_PAM_RHOST_MAX];	/* PAM_RHOST: the remote host */
+};
+
 #endif

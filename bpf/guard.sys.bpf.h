@@ -422,22 +422,6 @@ static __always_inline void guard_other(const struct ks_sys_call *c, long ret,
 	guard_send(e, pid_tgid);
 }
 
-/* pam_authenticate or pam_open_session (@kind) returned @rc (PAM_SUCCESS: 0). */
-static __always_inline void guard_pam(__u32 kind, long rc)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct guard_event *e;
-
-	if (!guard_wants(kind) || !ks_want(pid_tgid))
-		return;
-	e = guard_begin(kind, 0, rc ? -(long)(__u32)rc : 0);
-	if (!e)
-		return;
-	e->arg[0] = kind == GUARD_K_AUTH ? GUARD_PAM_AUTH : GUARD_PAM_SESSION;
-	e->arg[1] = (__u32)rc;
-	guard_send(e, pid_tgid);
-}
-
 static __always_inline void guard_sys_exit(void *ctx, const struct ks_sys_call *c, long ret,
 					   __u64 pid_tgid)
 {

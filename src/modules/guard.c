@@ -153,7 +153,13 @@ static const struct ks_slot guard_slots[] = {
 		.name = "see logins (libpam)",
 		.alts = {
 			{ KS_FAM_UPROBE, { { "guard__pam_auth_ret", "uretprobe" },
-					   { "guard__pam_session_ret", "uretprobe" } } },
+					   { "guard__pam_session_ret", "uretprobe" },
+					   { "guard__pam_call", "uprobe" },
+					   { "guard__pam_start", "uprobe" },
+					   { "guard__pam_start_cd", "uprobe" },
+					   { "guard__pam_start_ret", "uretprobe" },
+					   { "guard__pam_set_item", "uprobe" },
+					   { "guard__pam_end", "uprobe" } } },
 		},
 	},
 	/* io_uring: optional; 6.2+ named the submission tracepoint io_uring_submit_req,
@@ -327,8 +333,16 @@ static int guard_attach(struct ks_ctx *ctx, void *state, void *vskel)
 		st->uring_cov = st->uring.noreq ? GUARD_URING_510 : GUARD_URING_FULL;
 	if ((st->filter->kinds & PAM_KINDS) &&
 	    ks_ctx_slot_family(ctx, &guard_module, guard_slots[SL_PAM].name) >= 0)
-		return guard_pam_attach(ctx, skel->progs.guard__pam_auth_ret,
-					skel->progs.guard__pam_session_ret);
+		return guard_pam_attach(ctx, &(struct guard_pam_progs){
+			.auth_ret = skel->progs.guard__pam_auth_ret,
+			.session_ret = skel->progs.guard__pam_session_ret,
+			.call = skel->progs.guard__pam_call,
+			.start = skel->progs.guard__pam_start,
+			.start_cd = skel->progs.guard__pam_start_cd,
+			.start_ret = skel->progs.guard__pam_start_ret,
+			.set_item = skel->progs.guard__pam_set_item,
+			.end = skel->progs.guard__pam_end,
+		});
 	return 0;
 }
 
@@ -466,6 +480,7 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	char path[GUARD_PATH_MAX + 8], path2[GUARD_PATH_MAX + 8], comm[TASK_COMM_LEN + 1];
 	char parent[TASK_COMM_LEN + 1], peer[64], how[GUARD_PATH_MAX + 32];
 	const struct ks_proc *p;
+	struct guard_pam_text pam;
 	struct guard_view v;
 	size_t n;
 
@@ -478,7 +493,10 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		check_lost(st, false);
 	if (e->kind == GUARD_K_URING && e->arg[1])
 		uring_forget(st, h->pid, e->arg[1]);
-	guard_clean_path(e->data, e->len, path, sizeof(path));
+	if (e->kind == GUARD_K_AUTH || e->kind == GUARD_K_SESSION)
+		path[0] = 0;	/* data: the login's names (guard_pam_names) */
+	else
+		guard_clean_path(e->data, e->len, path, sizeof(path));
 	guard_clean_path(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
 	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, h->comm);
 	snprintf(parent, sizeof(parent), "%.*s", TASK_COMM_LEN, e->pcomm);
@@ -497,7 +515,9 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		.target = e->kind == GUARD_K_MEMWRITE ? (uint32_t)e->arg[0] :
 			  e->kind == GUARD_K_EXEC ? e->listener : 0,
 		.how = how,
+		.pam = &pam,
 	};
+	guard_pam_text(e, &pam);
 	guard_peer_text(e, peer, sizeof(peer));
 	how[0] = 0;
 	if (e->flags & GUARD_F_URING)

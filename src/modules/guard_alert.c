@@ -7,6 +7,7 @@
 #include "core/path.h"
 #include "guard.h"
 #include "modules/guard_alert.h"
+#include "modules/guard_net.h"
 #include "modules/guard_rules.h"
 #include "modules/uring_tp.h"
 
@@ -66,6 +67,19 @@ void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
 		ks_rec_uint(&rec, "sockfds", NULL, 0, e->sockfds & 7);
 	if (v->target)
 		ks_rec_uint(&rec, "target", NULL, 0, v->target);
+	if ((e->kind == GUARD_K_AUTH || e->kind == GUARD_K_SESSION) && v->pam) {
+		const struct guard_pam_text *t = v->pam;
+
+		/* unknown: null (a KSTR without bytes) */
+		ks_rec_kstr(&rec, "user", NULL, 0, t->user, t->user ? strlen(t->user) : 0,
+			    t->user_cut);
+		ks_rec_kstr(&rec, "rhost", NULL, 0, t->rhost, t->rhost ? strlen(t->rhost) : 0,
+			    t->rhost_cut);
+		ks_rec_kstr(&rec, "pam_service", NULL, 0, t->service,
+			    t->service ? strlen(t->service) : 0, false);
+		if (t->user_cut || t->rhost_cut)	/* filled their fields: maybe cut */
+			ks_rec_add(&rec, "names_cut", NULL, 0, KS_V_BOOL)->u = 1;
+	}
 	/* how it was seen: a syscall, or an io_uring request (its opcode) */
 	if (e->flags & GUARD_F_URING) {
 		const char *op = ks_uring_op_short(e->sys);

@@ -144,7 +144,9 @@ int guard_parse_cond(struct guard_parse *p, const char *key, yaml_node_t *v,
 	struct guard_pats *pats = !strcmp(key, "path")	 ? &c->path :
 				  !strcmp(key, "comm")	 ? &c->comm :
 				  !strcmp(key, "exe")	 ? &c->exe :
-				  !strcmp(key, "parent") ? &c->parent : NULL;
+				  !strcmp(key, "parent") ? &c->parent :
+				  !strcmp(key, "user")	 ? &c->user :
+				  !strcmp(key, "pam_service") ? &c->pam_service : NULL;
 
 	if (pats)
 		return parse_pats(p, v, key, pats);
@@ -155,7 +157,7 @@ int guard_parse_cond(struct guard_parse *p, const char *key, yaml_node_t *v,
 	return 1;
 }
 
-const char *const guard_conds = "path, comm, exe, parent, uid, flags";
+const char *const guard_conds = "path, comm, exe, parent, uid, flags, user, pam_service";
 
 int guard_parse_not(struct guard_parse *p, yaml_node_t *n, struct guard_cond *c)
 {

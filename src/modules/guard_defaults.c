@@ -183,17 +183,18 @@ static const char defaults[] =
 	"    event: auth\n"
 	"    result: failed\n"
 	"    severity: medium\n"
-	"    message: 'failed authentication in {comm} ({pid}, uid {uid}), PAM error {ret}'\n"
+	"    message: 'failed authentication of {login} in {comm} ({pid}, uid {uid}), PAM error "
+	"{ret}'\n"
 	"  - name: login-ok\n"
 	"    event: auth\n"
 	"    result: ok\n"
 	"    severity: low\n"
-	"    message: 'successful authentication in {comm} ({pid}, uid {uid})'\n"
+	"    message: 'successful authentication of {login} in {comm} ({pid}, uid {uid})'\n"
 	"  - name: session-open\n"
 	"    event: session\n"
 	"    result: ok\n"
 	"    severity: low\n"
-	"    message: 'session opened by {comm} ({pid}, uid {uid})'\n";
+	"    message: 'session opened for {login} by {comm} ({pid}, uid {uid})'\n";
 
 int guard_rules_defaults(struct guard_rules *rs, char *err, size_t errlen)
 {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "modules/guard_net.h"
 #include "modules/guard_rules.h"
 
 static const char *const kind_names[GUARD_K_N] = {
@@ -53,6 +54,24 @@ static bool any_uid(const struct guard_cond *c, uint32_t uid)
 	return false;
 }
 
+/* A login's name against globs: an unknown name (not a login, not seen) matches none. */
+static bool pam_glob(const struct guard_pats *ps, const char *name)
+{
+	return name && any_glob(ps, name);
+}
+
+static bool pam_conds(const struct guard_cond *c, const struct guard_view *v, bool all)
+{
+	const char *user = v->pam ? v->pam->user : NULL;
+	const char *svc = v->pam ? v->pam->service : NULL;
+
+	if (all)
+		return (!c->user.n || pam_glob(&c->user, user)) &&
+		       (!c->pam_service.n || pam_glob(&c->pam_service, svc));
+	return (c->user.n && pam_glob(&c->user, user)) ||
+	       (c->pam_service.n && pam_glob(&c->pam_service, svc));
+}
+
 bool guard_rule_match(const struct guard_rule *r, const struct guard_view *v)
 {
 	const struct guard_cond *w = &r->when, *n = &r->not;
@@ -64,14 +83,15 @@ bool guard_rule_match(const struct guard_rule *r, const struct guard_view *v)
 	if ((w->path.n && !path_glob(&w->path, v)) || (w->comm.n && !any_glob(&w->comm, v->comm)) ||
 	    (w->exe.n && !any_glob(&w->exe, v->exe)) ||
 	    (w->parent.n && !any_glob(&w->parent, v->parent)) ||
-	    (w->nuid && !any_uid(w, v->uid)) || (v->flags & w->flags) != w->flags)
+	    (w->nuid && !any_uid(w, v->uid)) || (v->flags & w->flags) != w->flags ||
+	    !pam_conds(w, v, true))
 		return false;
 	if (!r->has_not)
 		return true;
 	return !((n->path.n && path_glob(&n->path, v)) || (n->comm.n && any_glob(&n->comm, v->comm)) ||
 		 (n->exe.n && any_glob(&n->exe, v->exe)) ||
 		 (n->parent.n && any_glob(&n->parent, v->parent)) || (n->nuid && any_uid(n, v->uid)) ||
-		 (n->flags && (v->flags & n->flags) == n->flags));
+		 (n->flags && (v->flags & n->flags) == n->flags) || pam_conds(n, v, false));
 }
 
 #define CHANGE_KINDS                                                                     \
@@ -175,7 +195,7 @@ int guard_rules_filter(const struct guard_rules *rs, struct guard_filter *f, cha
 
 static const char *const fields[] = { "rule", "severity", "event", "comm", "pid", "uid",
 				      "path", "path2", "exe", "parent", "ret", "peer", "target",
-				      "how", NULL };
+				      "how", "user", "rhost", "pam_service", "login", NULL };
 
 int guard_message_check(const char *s, char *err, size_t len)
 {
@@ -194,12 +214,33 @@ int guard_message_check(const char *s, char *err, size_t len)
 		if (!fields[i]) {
 			snprintf(err, len, "unknown field {%.*s} in the message (rule, severity, "
 				 "event, comm, pid, uid, path, path2, exe, parent, ret, peer, target, "
-				 "how)",
+				 "how, user, rhost, pam_service, login)",
 				 (int)(e - p - 1), p + 1);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* A login's name @which (0 user, 1 rhost, 2 service), "?" when unknown. */
+static const char *pam_or(const struct guard_view *v, int which)
+{
+	const char *s = NULL;
+
+	if (v->pam)
+		s = which == 0 ? v->pam->user : which == 1 ? v->pam->rhost : v->pam->service;
+	return s ? s : "?";
+}
+
+/* "user NAME via SERVICE from RHOST" ("?" for an unknown user or service, no "from" part
+ * without a remote host) */
+static const char *login_text(const struct guard_view *v, char *buf, size_t len)
+{
+	const char *r = v->pam ? v->pam->rhost : NULL;
+
+	snprintf(buf, len, "user %s via %s%s%s", pam_or(v, 0), pam_or(v, 2), r ? " from " : "",
+		 r ? r : "");
+	return buf;
 }
 
 size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uint32_t pid,
@@ -245,6 +286,14 @@ size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uin
 			val = v->peer && *v->peer ? v->peer : "?";
 		else if (IS("how"))
 			val = v->how ? v->how : "";
+		else if (IS("user"))
+			val = pam_or(v, 0);
+		else if (IS("rhost"))
+			val = pam_or(v, 1);
+		else if (IS("pam_service"))
+			val = pam_or(v, 2);
+		else if (IS("login"))
+			val = login_text(v, buf, sizeof(buf));
 		else if (IS("target"))
 			snprintf(num, sizeof(num), "%" PRIu32, v->target), val = num;
 #undef IS
@@ -290,8 +339,10 @@ static const struct guard_cov covs[] = {
 	  "(io_uring_submit_req/io_uring_submit_sqe tracepoints)",
 	  "io_uring rings set up but never used" },
 	{ (1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION), "uretprobes on libpam.so.0 "
-	  "pam_authenticate and pam_open_session, in every process",
-	  "the user name (libpam's handle is opaque); programs with their own libpam copy or "
+	  "pam_authenticate and pam_open_session, in every process; the user, remote host and "
+	  "service from uprobes on pam_start(_confdir), pam_set_item, pam_end",
+	  "the names of a PAM handle made before the start (null); programs with their own "
+	  "libpam copy or "
 	  "linked statically; logins without PAM (keys checked by sshd itself still open a "
 	  "session); a libpam that is not the one of the usual library directories" },
 	{ 1U << GUARD_K_PTRACE, "ptrace PTRACE_ATTACH/PTRACE_SEIZE",

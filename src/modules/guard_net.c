@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,21 +134,76 @@ void guard_peer_text(const struct guard_event *e, char *out, size_t len)
 	}
 }
 
-int guard_pam_attach(struct ks_ctx *ctx, struct bpf_program *auth, struct bpf_program *session)
+int guard_pam_attach(struct ks_ctx *ctx, const struct guard_pam_progs *p)
 {
-	struct ks_uprobe_spec s = {
-		.binary = "libpam.so.0", .func = "pam_authenticate", .pid = -1, .retprobe = true,
+	static const struct {
+		const char *func;
+		size_t prog;	/* offset in struct guard_pam_progs */
+		bool ret, optional;
+	} at[] = {
+		{ "pam_authenticate", offsetof(struct guard_pam_progs, call) },
+		{ "pam_authenticate", offsetof(struct guard_pam_progs, auth_ret), true },
+		{ "pam_open_session", offsetof(struct guard_pam_progs, call) },
+		{ "pam_open_session", offsetof(struct guard_pam_progs, session_ret), true },
+		{ "pam_start", offsetof(struct guard_pam_progs, start) },
+		{ "pam_start", offsetof(struct guard_pam_progs, start_ret), true },
+		/* libpam 1.4 and later */
+		{ "pam_start_confdir", offsetof(struct guard_pam_progs, start_cd), false, true },
+		{ "pam_start_confdir", offsetof(struct guard_pam_progs, start_ret), true, true },
+		{ "pam_set_item", offsetof(struct guard_pam_progs, set_item) },
+		{ "pam_end", offsetof(struct guard_pam_progs, end) },
 	};
-	int rc = ks_attach_uprobe(ctx, auth, &s);
 
-	if (!rc) {
-		s.func = "pam_open_session";
-		rc = ks_attach_uprobe(ctx, session, &s);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		struct ks_uprobe_spec s = {
+			.binary = "libpam.so.0", .func = at[i].func, .pid = -1, .retprobe = at[i].ret,
+		};
+		int rc = ks_attach_uprobe(ctx, *(struct bpf_program *const *)
+					  ((const char *)p + at[i].prog), &s);
+
+		if (rc == -ENOENT && i == 0) {
+			fprintf(stderr, "ksight guard: libpam.so.0 (pam_authenticate, "
+				"pam_open_session) not found: the auth and session rules see nothing; "
+				"the rest runs\n");
+			return 0;
+		}
+		if (rc == -ENOENT && at[i].optional)
+			continue;
+		if (rc)
+			return rc;
 	}
-	if (rc == -ENOENT) {
-		fprintf(stderr, "ksight guard: libpam.so.0 (pam_authenticate, pam_open_session) "
-			"not found: the auth and session rules see nothing; the rest runs\n");
-		return 0;
-	}
-	return rc;
+	return 0;
+}
+
+static const char *pam_name(const char *src, size_t n, char *buf, size_t len, bool known)
+{
+	if (!known)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)strnlen(src, n), src);
+	return buf;
+}
+
+void guard_pam_text(const struct guard_event *e, struct guard_pam_text *t)
+{
+	const struct guard_pam_names *n = (const void *)e->data;
+	char *s;
+
+	t->user = t->rhost = t->service = NULL;
+	t->user_cut = t->rhost_cut = false;
+	if ((e->kind != GUARD_K_AUTH && e->kind != GUARD_K_SESSION) || e->len < sizeof(*n))
+		return;
+	t->user = pam_name(n->user, sizeof(n->user), t->ubuf, sizeof(t->ubuf),
+			   n->known & GUARD_PN_USER);
+	t->rhost = pam_name(n->rhost, sizeof(n->rhost), t->rbuf, sizeof(t->rbuf),
+			    n->known & GUARD_PN_RHOST);
+	t->user_cut = n->known & GUARD_PN_CUT(GUARD_PN_USER);
+	t->rhost_cut = n->known & GUARD_PN_CUT(GUARD_PN_RHOST);
+	if (!(n->known & GUARD_PN_SERVICE))
+		return;
+	s = memrchr(n->service, '/', strnlen(n->service, sizeof(n->service)));
+	s = s ? s + 1 : (char *)n->service;
+	t->service = pam_name(s, sizeof(n->service) - (s - n->service), t->sbuf,
+			      sizeof(t->sbuf), true);
+	for (s = t->sbuf; *s; s++)
+		*s = tolower((unsigned char)*s);
 }

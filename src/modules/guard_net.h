@@ -3,7 +3,10 @@
 #ifndef KSIGHT_GUARD_NET_H
 #define KSIGHT_GUARD_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "guard.h"
 
 struct bpf_program;
 struct guard_event;
@@ -16,9 +19,28 @@ int guard_seed_listeners(int map_fd);
 /* @e's socket peer as "ADDR:PORT", "[ADDR6]:PORT", "unix", or "" for none. */
 void guard_peer_text(const struct guard_event *e, char *out, size_t len);
 
-/* Attach the uretprobes on libpam.so.0's pam_authenticate (@auth) and pam_open_session
- * (@session) for every process. No libpam: a note on stderr, 0. Returns 0 or -errno. */
-int guard_pam_attach(struct ks_ctx *ctx, struct bpf_program *auth,
-		     struct bpf_program *session);
+/* The programs of bpf/guard_pam.bpf.h. */
+struct guard_pam_progs {
+	struct bpf_program *auth_ret, *session_ret;	/* the results */
+	struct bpf_program *call;	/* pam_authenticate, pam_open_session entries */
+	struct bpf_program *start, *start_cd, *start_ret;	/* pam_start(_confdir) */
+	struct bpf_program *set_item, *end;
+};
+
+/* Attach @p to libpam.so.0 (pam_authenticate, pam_open_session, pam_start,
+ * pam_start_confdir where it has one, pam_set_item, pam_end) for every process. No libpam:
+ * a note on stderr, 0. Returns 0 or -errno. */
+int guard_pam_attach(struct ks_ctx *ctx, const struct guard_pam_progs *p);
+
+/* A login's names as the alerts show them; a NULL pointer: unknown. */
+struct guard_pam_text {
+	const char *user, *rhost, *service;
+	bool user_cut, rhost_cut;
+	char ubuf[GUARD_PAM_USER_MAX], rbuf[GUARD_PAM_RHOST_MAX], sbuf[GUARD_PAM_SERVICE_MAX];
+};
+
+/* The names of auth/session record @e into @t (all unknown for other kinds). The service
+ * as libpam uses it: after the last '/', in lower case. */
+void guard_pam_text(const struct guard_event *e, struct guard_pam_text *t);
 
 #endif

@@ -133,6 +133,8 @@ static void rule_free(struct guard_rule *r)
 		pats_free(&cs[i]->comm);
 		pats_free(&cs[i]->exe);
 		pats_free(&cs[i]->parent);
+		pats_free(&cs[i]->user);
+		pats_free(&cs[i]->pam_service);
 	}
 	memset(r, 0, sizeof(*r));
 }

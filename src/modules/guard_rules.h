@@ -14,6 +14,8 @@
 
 #include "guard.h"
 
+struct guard_pam_text;
+
 #define GUARD_PATS_MAX 32
 #define GUARD_UIDS_MAX 16
 
@@ -34,6 +36,8 @@ struct guard_cond {
 	uint32_t uids[GUARD_UIDS_MAX];
 	int nuid;
 	uint32_t flags;		/* GUARD_F_* all required (exec: memfd, nolink, setuid, setgid) */
+	struct guard_pats user, pam_service;	/* auth, session: globs on the login's names
+						 * (an unknown name matches none) */
 };
 
 struct guard_rule {
@@ -63,6 +67,7 @@ struct guard_view {
 	const char *peer;	/* exec, dup: the socket's peer "ADDR:PORT" (NULL, "": none) */
 	uint32_t target;	/* memwrite: the target pid; exec: the listening ancestor */
 	const char *how;	/* memwrite: "open PATH", "pwrite PATH", "process_vm_writev" */
+	const struct guard_pam_text *pam;	/* auth, session: the login's names */
 };
 
 /*

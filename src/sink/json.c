@@ -142,7 +142,10 @@ static void value(struct ks_buf *o, const struct ks_val *v)
 		break;
 	case KS_V_STR:
 	case KS_V_KSTR:
-		ks_json_str(o, v->s.p, v->s.n);
+		if (v->s.p)
+			ks_json_str(o, v->s.p, v->s.n);
+		else
+			ks_buf_str(o, "null");	/* unknown */
 		break;
 	case KS_V_ARGV: {
 		const char *p = v->s.p, *end = v->s.p + v->s.n;

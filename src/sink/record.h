@@ -28,7 +28,8 @@ enum ks_kind {
 	KS_V_DOUBLE,	/* d */
 	KS_V_BOOL,	/* u != 0 */
 	KS_V_STR,	/* s: text ksight wrote itself */
-	KS_V_KSTR,	/* s: bytes from the kernel, escaped on output, ends at n or NUL */
+	KS_V_KSTR,	/* s: bytes from the kernel, escaped on output, ends at n or NUL;
+			 * p NULL: unknown (JSON null, nothing in tables) */
 	KS_V_ARGV,	/* s: kernel strings separated by NUL (none after the last, see
 			 * core/argv.h); a JSON array, space-joined in tables */
 	KS_V_ERRNO,	/* i: positive errno, shown by name (ENOENT) */

@@ -351,7 +351,8 @@ def test_custom_rule_counts_exact_writes(tmp_path, hooks, kernel_hooks):
 
 @pytest.mark.parametrize("text,where", [
     ("rules:\n  - name: a\n    pth: /x\n", "3:5: unknown field 'pth' (name, event, path, "
-     "comm, exe, parent, uid, flags, result, not, severity, message, description, enabled)"),
+     "comm, exe, parent, uid, flags, user, pam_service, result, not, severity, message, "
+     "description, enabled)"),
     ("rules:\n  - name: a\n    event: [write, explode]\n", "3:20: unknown event 'explode'"),
     ("rules:\n  - name: a\n    event: write\n    path: '/etc/[abc'\n",
      "4:11: bad glob '/etc/[abc' in 'path': '[' is not closed"),
@@ -362,9 +363,10 @@ def test_custom_rule_counts_exact_writes(tmp_path, hooks, kernel_hooks):
     ("rules:\n  - name: nosuch\n    enabled: false\n", "2:5: no rule named 'nosuch' to disable"),
     ("rules:\n  - name: a\n    message: '{who}'\n",
      "3:14: unknown field {who} in the message (rule, severity, event, comm, pid, uid, path, "
-     "path2, exe, parent, ret, peer, target, how)"),
+     "path2, exe, parent, ret, peer, target, how, user, rhost, pam_service, login)"),
     ("rules:\n  - name: a\n    not: { cmd: x }\n",
-     "3:12: unknown field 'cmd' in 'not' (path, comm, exe, parent, uid, flags)"),
+     "3:12: unknown field 'cmd' in 'not' (path, comm, exe, parent, uid, flags, user, "
+     "pam_service)"),
     ("rules:\n  - name: a\n    event: [write\n",
      "4:1: did not find expected ',' or ']' while parsing a flow sequence"),
     ("rules:\n  - name: a\n  - name: a\n", "3:5: rule 'a' is defined twice"),

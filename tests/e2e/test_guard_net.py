@@ -219,42 +219,246 @@ def test_login_records_in_a_private_mount_namespace(tmp_path):
 
 PAM_OK = "auth sufficient pam_permit.so\nsession required pam_permit.so\n"
 PAM_DENY = "auth required pam_deny.so\nsession required pam_permit.so\n"
+LIBPAM = "/lib/x86_64-linux-gnu/libpam.so.0"
 
 
-def test_pam_logins_through_a_test_stack(tmp_path):
-    if not os.path.exists("/lib/x86_64-linux-gnu/libpam.so.0"):
+def pam_stacks(tmp_path):
+    if not os.path.exists(LIBPAM):
         pytest.skip("libpam.so.0 is not installed")
     pamd = tmp_path / "pam.d"
     pamd.mkdir()
     (pamd / "ksight-ok").write_text(PAM_OK)
     (pamd / "ksight-deny").write_text(PAM_DENY)
+    return pamd
+
+
+def pam_lines(out):
+    """pamlogin's lines as tuples: ("auth", rc, user, rhost, service) with libpam's items
+    as bytes (None: NULL), ("session", rc)."""
+    got = []
+    for line in out.decode().split("\n"):
+        w = line.split()
+        if w and w[0] == "auth":
+            got.append(("auth", int(w[1])) +
+                       tuple(None if x == "-" else bytes.fromhex(x) for x in w[2:5]))
+        elif w:
+            got.append((w[0], int(w[1])))
+    return got
+
+
+def names(a):
+    """An alert's login names as bytes (JSON's exact form: lone surrogates are the bytes
+    that were not UTF-8), None for null."""
+    return tuple(None if a[k] is None else os.fsencode(a[k])
+                 for k in ("user", "rhost", "pam_service"))
+
+
+def test_pam_logins_through_a_test_stack(tmp_path):
+    pamd = pam_stacks(tmp_path)
     host = sorted(os.listdir("/etc/pam.d"))
     runs = {}
 
-    def login(service, n):
+    def login(service, user, rhost, n):
         # /etc/pam.d is the test directory in this process's mount namespace only
         p = subprocess.run(["unshare", "-m", "sh", "-c",
-                            'mount --bind "$0" /etc/pam.d && exec "$1" "$2" root "$3"',
-                            str(pamd), helper_path("pamlogin"), service, str(n)],
-                           capture_output=True, text=True, check=True)
-        return p.stdout.split("\n")
+                            'mount --bind "$0" /etc/pam.d && exec "$@"', str(pamd),
+                            helper_path("pamlogin"), "-r", rhost, service, user, str(n)],
+                           capture_output=True, check=True)
+        return pam_lines(p.stdout)
 
     def act():
-        runs["ok"] = login("ksight-ok", 2)
-        runs["deny"] = login("ksight-deny", 3)
+        runs["ok"] = login("ksight-ok", "alice", "192.0.2.7", 2)
+        # libpam takes the service in lower case: the stack is ksight-deny
+        runs["deny"] = login("KSight-Deny", "bob", "host-b.example", 3)
 
     k_alerts = guard([], act)
     assert sorted(os.listdir("/etc/pam.d")) == host
-    # libpam's own codes: success twice (sessions too), PAM_AUTH_ERR (7) three times
-    assert [l for l in runs["ok"] if l] == ["auth 0", "session 0"] * 2
-    assert [l for l in runs["deny"] if l] == ["auth 7"] * 3
+    # libpam's own codes and items: success twice (sessions too), PAM_AUTH_ERR (7) thrice
+    alice = (b"alice", b"192.0.2.7", b"ksight-ok")
+    bob = (b"bob", b"host-b.example", b"ksight-deny")
+    assert runs["ok"] == [("auth", 0) + alice, ("session", 0)] * 2
+    assert runs["deny"] == [("auth", 7) + bob] * 3
     pam = [a for a in k_alerts if a["comm"] == "pamlogin"]
-    got = sorted((a["rule"], a["event"], a["ret"]) for a in pam)
-    assert got == sorted([("login-ok", "auth", 0)] * 2 + [("session-open", "session", 0)] * 2 +
-                         [("login-failed", "auth", -7)] * 3), pam
+    got = sorted((a["rule"], a["event"], a["ret"]) + names(a) for a in pam)
+    assert got == sorted([("login-ok", "auth", 0) + alice] * 2 +
+                         [("session-open", "session", 0) + alice] * 2 +
+                         [("login-failed", "auth", -7) + bob] * 3), pam
     fail = [a for a in pam if a["rule"] == "login-failed"][0]
-    assert fail["message"] == "failed authentication in pamlogin (%d, uid 0), PAM error -7" \
-        % fail["pid"]
+    assert fail["message"] == ("failed authentication of user bob via ksight-deny from "
+                               "host-b.example in pamlogin (%d, uid 0), PAM error -7"
+                               % fail["pid"])
+    ok = [a for a in pam if a["rule"] == "session-open"][0]
+    assert ok["message"] == ("session opened for user alice via ksight-ok from 192.0.2.7 by "
+                             "pamlogin (%d, uid 0)" % ok["pid"])
+
+
+SU_OK = "auth sufficient pam_permit.so\naccount required pam_permit.so\n" \
+    "session required pam_permit.so\n"
+SU_DENY = "auth required pam_deny.so\naccount required pam_permit.so\n" \
+    "session required pam_permit.so\n"
+
+
+def test_pam_su_a_real_login_program(tmp_path):
+    """util-linux su as root to nobody, its stack (service su) a test directory bind-mounted
+    on /etc/pam.d in a private mount namespace: once allowed, once denied."""
+    pam_stacks(tmp_path)
+    stacks = {}
+    for name, text in (("ok", SU_OK), ("deny", SU_DENY)):
+        stacks[name] = tmp_path / ("su-" + name)
+        stacks[name].mkdir()
+        (stacks[name] / "su").write_text(text)
+    runs = {}
+
+    def su(name):
+        return subprocess.run(["unshare", "-m", "sh", "-c",
+                               'mount --bind "$0" /etc/pam.d && exec su nobody -s /bin/sh '
+                               '-c "id -un"', str(stacks[name])],
+                              capture_output=True, text=True)
+
+    def act():
+        runs["ok"] = su("ok")
+        runs["deny"] = su("deny")
+
+    k_alerts = guard([], act)
+    # su's own word: the shell ran as nobody; the denied one never ran it
+    assert runs["ok"].returncode == 0 and runs["ok"].stdout == "nobody\n", runs["ok"]
+    assert runs["deny"].returncode != 0 and "Authentication failure" in runs["deny"].stderr
+    got = sorted((a["rule"], a["ret"], a["user"], a["rhost"], a["pam_service"])
+                 for a in k_alerts if a["comm"] == "su" and a["event"] in ("auth", "session"))
+    assert got == [("login-failed", -7, "nobody", None, "su"),
+                   ("login-ok", 0, "nobody", None, "su"),
+                   ("session-open", 0, "nobody", None, "su")], got
+
+
+def test_pam_handle_made_before_the_start_has_no_names(tmp_path):
+    """A handle whose pam_start and pam_set_item ran before guard started: the logins are
+    reported, their names null (not guessed)."""
+    pamd = pam_stacks(tmp_path)
+    h = Helper("pamlogin", "-w", "-c", str(pamd), "-r", "192.0.2.9", "ksight-ok", "frank", 1)
+
+    def act():
+        h.go()
+        h.result()
+
+    k_alerts = guard([], act)
+    # libpam knew the names all along
+    assert pam_lines(h.out.encode()) == [("auth", 0, b"frank", b"192.0.2.9", b"ksight-ok"),
+                                         ("session", 0)]
+    got = sorted((a["rule"],) + names(a) for a in of(k_alerts, h.pid))
+    assert got == [("login-ok", None, None, None), ("session-open", None, None, None)], got
+    assert of(k_alerts, h.pid, "login-ok")[0]["message"] == \
+        "successful authentication of user ? via ? in pamlogin (%d, uid 0)" % h.pid
+
+
+def test_pam_names_escaped_in_the_table(tmp_path):
+    """The terminal never gets a name's control bytes: an ESC in the remote host, a tab and
+    a byte that is not UTF-8 in the user, shown escaped in the alert's message."""
+    pamd = pam_stacks(tmp_path)
+    k = Ksight(["guard"])
+    k.wait_ready()
+    try:
+        p = subprocess.run([helper_path("pamlogin"), "-c", str(pamd), "-r", b"x\x1b[31my",
+                            "ksight-ok", b"a\tb\xff", "1"], capture_output=True, check=True)
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert pam_lines(p.stdout)[0] == ("auth", 0, b"a\tb\xff", b"x\x1b[31my", b"ksight-ok")
+    got = [l for l in k.out_lines if " pamlogin " in l and "login-ok" in l]
+    assert len(got) == 1, k.out_lines
+    assert "\x1b" not in got[0] and "\t" not in got[0]
+    assert ("user a\\tb\\xff via ksight-ok from x\\x1b[31my in pamlogin" in got[0]), got[0]
+
+
+ROOT_RULE = """rules:
+  - name: root-login
+    event: [auth, session]
+    user: root
+    pam_service: 'ksight-*'
+    severity: critical
+    message: 'root: {login}'
+"""
+
+
+def test_pam_rule_on_user_and_service(tmp_path):
+    """A rule file's conditions on the login's user and service: only root's logins
+    through the ksight-* stacks, not alice's, not root's through another service."""
+    pamd = pam_stacks(tmp_path)
+    (pamd / "other").write_text(PAM_OK)
+    rules = tmp_path / "root.yaml"
+    rules.write_text(ROOT_RULE)
+    runs = {}
+
+    def act():
+        for name, service, user in (("root", "ksight-ok", "root"), ("alice", "ksight-ok", "alice"),
+                                    ("other", "other", "root"), ("denied", "ksight-deny", "root")):
+            p = subprocess.run([helper_path("pamlogin"), "-c", str(pamd), "-r", "192.0.2.5",
+                                service, user, "1"], capture_output=True, check=True)
+            runs[name] = pam_lines(p.stdout)
+
+    k_alerts = guard(["-r", str(rules)], act)
+    assert [r[0][:2] for r in runs.values()] == [("auth", 0)] * 3 + [("auth", 7)]
+    got = [(a["rule"], a["event"], a["ret"], a["user"], a["pam_service"], a["severity"])
+           for a in k_alerts if a["rule"] == "root-login"]
+    assert got == [("root-login", "auth", 0, "root", "ksight-ok", "critical"),
+                   ("root-login", "session", 0, "root", "ksight-ok", "critical"),
+                   ("root-login", "auth", -7, "root", "ksight-deny", "critical")], got
+    assert k_alerts[[a["rule"] for a in k_alerts].index("root-login")]["message"] == \
+        "root: user root via ksight-ok from 192.0.2.5"
+    # the defaults still see all four logins
+    assert len([a for a in k_alerts if a["rule"] in ("login-ok", "login-failed") and
+                a["comm"] == "pamlogin"]) == 4
+
+
+# a user name with a space, quotes, a backslash, a tab, UTF-8 and a byte that is not UTF-8
+ODD_USER = b'al ice"\'\\\t\xc3\xa9\xff'
+
+
+@pytest.mark.kernels
+def test_pam_names_exact_from_confdir_prompt_and_fork(tmp_path):
+    pamd = pam_stacks(tmp_path)
+    runs = {}
+
+    def act():
+        for name, args in (
+                ("odd", ("ksight-ok", ODD_USER, "1")),
+                # no user at pam_start: pam_permit asks (pam_get_user), the answer is set
+                ("asked", ("-a", "carol", "ksight-ok", "-", "1")),
+                # no user, and pam_deny never asks: unknown
+                ("unknown", ("ksight-deny", "-", "1")),
+                # names given before a fork, the logins in the children (as sshd)
+                ("fork", ("-f", "-r", "2001:db8::1", "ksight-ok", "erin", "2")),
+                # longer than guard's 127 bytes: cut, and said so
+                ("long", ("ksight-deny", "u" * 200, "1"))):
+            p = subprocess.run([helper_path("pamlogin"), "-c", str(pamd)] + list(args),
+                               capture_output=True, check=True)
+            runs[name] = pam_lines(p.stdout)
+
+    k_alerts = guard([], act)
+    pam = [a for a in k_alerts if a["comm"] == "pamlogin"]
+    # the reference: libpam's PAM_USER, PAM_RHOST, PAM_SERVICE after pam_authenticate
+    odd = (ODD_USER, None, b"ksight-ok")
+    asked = (b"carol", None, b"ksight-ok")
+    unknown = (None, None, b"ksight-deny")
+    erin = (b"erin", b"2001:db8::1", b"ksight-ok")
+    assert runs["odd"] == [("auth", 0) + odd, ("session", 0)]
+    assert runs["asked"] == [("auth", 0) + asked, ("session", 0)]
+    assert runs["unknown"] == [("auth", 7) + unknown]
+    assert runs["fork"] == [("auth", 0) + erin, ("session", 0)] * 2
+    assert runs["long"] == [("auth", 7, b"u" * 200, None, b"ksight-deny")]
+    long = (b"u" * 127, None, b"ksight-deny")
+    got = sorted(((a["rule"],) + names(a) for a in pam), key=repr)
+    assert got == sorted([("login-ok",) + odd, ("session-open",) + odd,
+                          ("login-ok",) + asked, ("session-open",) + asked,
+                          ("login-failed",) + unknown, ("login-failed",) + long] +
+                         [("login-ok",) + erin, ("session-open",) + erin] * 2, key=repr), pam
+    # the fork's logins: two children, one auth and one session each
+    forked = [a for a in pam if a["user"] == "erin"]
+    assert len({a["pid"] for a in forked}) == 2
+    assert [a.get("names_cut") for a in pam] == \
+        [True if a["user"] == "u" * 127 else None for a in pam]
+    unk = [a for a in pam if a["rule"] == "login-failed" and a["user"] is None][0]
+    assert unk["user"] is None and unk["rhost"] is None
+    assert unk["message"] == ("failed authentication of user ? via ksight-deny in pamlogin "
+                              "(%d, uid 0), PAM error -7" % unk["pid"])
 
 
 def stalled_flood(args, n, tmp_path):

@@ -3,6 +3,7 @@
  * keys, matching and messages. */
 #include "testutil.h"
 
+#include "modules/guard_net.h"
 #include "modules/guard_rules.h"
 
 static bool load(struct guard_rules *rs, const char *text, char *err, size_t len)
@@ -83,8 +84,8 @@ static void test_override_and_disable(void **state)
 	assert_false(load(&rs, "- {name: new1}\n- {name: bpf-load, enabled: false}\n- {x: 1}\n",
 			  err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:3:4: unknown field 'x' (name, event, path, comm, exe, "
-			    "parent, uid, flags, result, not, severity, message, description, "
-			    "enabled)");
+			    "parent, uid, flags, user, pam_service, result, not, severity, message, "
+			    "description, enabled)");
 	assert_int_equal(rs.n, 30);
 	for (size_t i = 0; i < rs.n; i++)
 		if (!strcmp(rs.r[i].name, "bpf-load"))
@@ -218,6 +219,90 @@ static void test_uring(void **state)
 	guard_rules_free(&rs);
 }
 
+/* A login's names from the record (the service as libpam takes it: the name after the last
+ * '/', lower case; unknown: NULL) and the {login} message field. */
+static void test_pam_names(void **state)
+{
+	static union {
+		struct guard_event e;
+		char b[sizeof(struct guard_event) + sizeof(struct guard_pam_names)];
+	} r;
+	struct guard_pam_names *n = (void *)r.e.data;
+	struct guard_rules rs = { 0 };
+	struct guard_view v = { .kind = GUARD_K_AUTH, .path = "", .path2 = "", .comm = "sshd",
+				.exe = "", .parent = "" };
+	struct guard_pam_text t;
+	char err[256], msg[512];
+
+	r.e.kind = GUARD_K_AUTH;
+	r.e.len = sizeof(*n);
+	n->known = GUARD_PN_SERVICE | GUARD_PN_USER | GUARD_PN_RHOST |
+		   GUARD_PN_CUT(GUARD_PN_RHOST);
+	strcpy(n->service, "/etc/X/SSHd");
+	strcpy(n->user, "al ice");
+	strcpy(n->rhost, "10.0.0.9");
+	guard_pam_text(&r.e, &t);
+	assert_string_equal(t.service, "sshd");
+	assert_string_equal(t.user, "al ice");
+	assert_string_equal(t.rhost, "10.0.0.9");
+	assert_true(t.rhost_cut);
+	assert_false(t.user_cut);
+	assert_true(load(&rs, "rules:\n  - {name: l, event: auth,\n"
+			 "     message: '{login}|{user}|{rhost}|{pam_service}'}\n", err, sizeof(err)));
+	v.pam = &t;
+	guard_message(&rs.r[0], &v, 1, msg, sizeof(msg));
+	assert_string_equal(msg, "user al ice via sshd from 10.0.0.9|al ice|10.0.0.9|sshd");
+	n->known = GUARD_PN_SERVICE;	/* su: no user yet, no remote host */
+	strcpy(n->service, "su");
+	guard_pam_text(&r.e, &t);
+	assert_null(t.user);
+	assert_null(t.rhost);
+	guard_message(&rs.r[0], &v, 1, msg, sizeof(msg));
+	assert_string_equal(msg, "user ? via su|?|?|su");
+	r.e.len = 8;	/* too short: nothing known */
+	guard_pam_text(&r.e, &t);
+	assert_null(t.service);
+	r.e.len = sizeof(*n);
+	r.e.kind = GUARD_K_EXEC;	/* not a login's record */
+	guard_pam_text(&r.e, &t);
+	assert_null(t.service);
+	v.pam = NULL;
+	guard_message(&rs.r[0], &v, 1, msg, sizeof(msg));
+	assert_string_equal(msg, "user ? via ?|?|?|?");
+	guard_rules_free(&rs);
+
+	/* conditions on the names: an unknown name matches no glob, vetoes nothing */
+	assert_true(load(&rs, "rules:\n  - {name: r, event: auth, user: [root, 'adm*'],\n"
+			 "     pam_service: sshd, not: {user: admin2}}\n"
+			 "  - {name: s, event: auth, not: {pam_service: [cron]}}\n", err, sizeof(err)));
+	r.e.kind = GUARD_K_AUTH;
+	n->known = GUARD_PN_SERVICE | GUARD_PN_USER;
+	strcpy(n->service, "sshd");
+	strcpy(n->user, "admin");
+	guard_pam_text(&r.e, &t);
+	v.pam = &t;
+	assert_true(guard_rule_match(&rs.r[0], &v));
+	assert_true(guard_rule_match(&rs.r[1], &v));
+	strcpy(n->user, "admin2");	/* vetoed */
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	strcpy(n->user, "alice");	/* not in the list */
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	strcpy(n->user, "root");
+	strcpy(n->service, "su");	/* another service */
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	strcpy(n->service, "cron");
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[1], &v));
+	n->known = 0;		/* nothing known: r cannot hold, s is not vetoed */
+	guard_pam_text(&r.e, &t);
+	assert_false(guard_rule_match(&rs.r[0], &v));
+	assert_true(guard_rule_match(&rs.r[1], &v));
+	guard_rules_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_match_and_message),
 		cmocka_unit_test(test_fd_rules),
 		cmocka_unit_test(test_uring),
+		cmocka_unit_test(test_pam_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
