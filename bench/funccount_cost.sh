@@ -78,6 +78,7 @@ measure()
 	esac
 	for ((j = 0; j < REPS; j++)); do
 		res=$(loop "$w")
+		# shellcheck disable=SC2086 # the runs so far, one a word
 		ns=$(printf '%s\n' $ns "$res" | grep -v '^-$' | sort -g | head -1)
 	done
 	case $i in
