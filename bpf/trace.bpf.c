@@ -412,7 +412,8 @@ __noinline int trace_keep(__u64 pid_tgid)
 
 /* Whether the hit's only work is a row per comm (`--count-by comm`, a YAML counter keyed
  * by comm alone, with no filter, histogram or records): the common question gets what a
- * hand-written program does, the comm read straight into a key on the stack. */
+ * hand-written program does, the comm read straight into the key, with no field loop, no
+ * clear of the 64-byte string and no call of the kept-hit function. */
 static __always_inline bool comm_only(__u32 nf)
 {
 	return nf == 1 && trace_conf.f[0].kind == TRACE_F_COMM && trace_conf.nkeys == 1 &&
@@ -428,18 +429,18 @@ static __always_inline int trace_hit(void *ctx, int how)
 	if (!ks_want(pid_tgid))
 		return 0;
 	bump(TRACE_TOT_HITS);
-	if (comm_only(nf)) {
-		char key[TASK_COMM_LEN];
-
-		/* the helper pads with zeros: the key is the comm, as the scratch's is */
-		bpf_get_current_comm(key, sizeof(key));
-		count_add(key, 1);
-		return 0;
-	}
 	if (nf) {
 		sc = bpf_map_lookup_elem(&trace_buf, &zero);
 		if (!sc)
 			return 0;
+		/* The key in the scratch's key buffer, not on the stack: the verifier checks
+		 * this path against the map's key size whatever the configuration, up to
+		 * TRACE_KEY_MAX. The helper pads with zeros: the key is the comm. */
+		if (comm_only(nf)) {
+			bpf_get_current_comm(sc->key, TASK_COMM_LEN);
+			count_add(sc->key, 1);
+			return 0;
+		}
 #pragma clang loop unroll(disable)
 		for (__u32 i = 0; i < TRACE_FIELDS; i++) {
 			if (i >= nf)
