@@ -5,7 +5,7 @@
 # counters as ksight), and how long each takes to start.
 #
 #   [ROUNDS=5] [REPS=3] [N=500000] [NFORK=2000] [CPU=1] [SETTLE=1] [LAUNCHES=5]
-#   bench/funccount_cost.sh [BUILD]
+#   [WORKLOADS="getpid fork"] bench/funccount_cost.sh [BUILD]
 #
 # 1. Cost, two workloads, each with every configuration in turn per round (the order
 #    rotates): untraced, `ksight funccount PATTERN`, `perf stat -a -e PATTERN`, bpftrace
@@ -18,7 +18,8 @@
 #    Medians over ROUNDS; the added ns per operation is the cost.
 # 2. Start-up: exec to attached, median of LAUNCHES (bench/helpers/readytime, SIGINT 300 ms
 #    later): ksight's "ready in" line, bpftrace's BEGIN probe (run once every probe is
-#    attached). perf stat prints nothing when ready: not timed.
+#    attached). perf stat prints nothing when ready: not timed. perf stat is started with
+#    its counters disabled and enabled through its control FIFO once they are all open.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
@@ -26,8 +27,9 @@ REPS=${REPS:-3}
 N=${N:-500000}
 NFORK=${NFORK:-2000}
 LAUNCHES=${LAUNCHES:-5}
+WORKLOADS=${WORKLOADS:-getpid fork}
 bench_init funccount_cost "ROUNDS=$ROUNDS REPS=$REPS N=$N NFORK=$NFORK CPU=$CPU SETTLE=$SETTLE \
-LAUNCHES=$LAUNCHES"
+LAUNCHES=$LAUNCHES WORKLOADS=\"$WORKLOADS\""
 
 NAMES=("untraced" "ksight funccount" "perf stat -a" "bpftrace @[probe] = count()")
 TRACEFS=/sys/kernel/tracing
@@ -43,8 +45,8 @@ workload()
 	getpid) PAT=syscalls:sys_enter_getpid; CHECK=$PAT; OPS=$N; UNIT="ns/getpid" ;;
 	fork) PAT='sched:*'; CHECK=sched:sched_process_fork; OPS=$NFORK; UNIT="ns/fork" ;;
 	esac
-	# shellcheck disable=SC2086 # the glob is meant
-	NTP=$(cd "$TRACEFS/events" && ls -d ${PAT/://}/ | wc -l)
+	NTP=$(find "$TRACEFS/events/${PAT%%:*}" -mindepth 1 -maxdepth 1 -type d \
+		-name "${PAT#*:}" | wc -l)
 }
 
 # loop W: one run of W's loop pinned to CPU: ns per operation, or "-".
@@ -71,8 +73,7 @@ measure()
 	0) ;;
 	1) start_tracer ksight "$err" "$KSIGHT" funccount "t:$PAT" --json -o "json:$out" ||
 		return 1 ;;
-	2) start_tracer "fds:$((NTP * NCPU))" "$err" perf stat -a -x, -e "$PAT" -o "$out" ||
-		return 1 ;;
+	2) perf_start "$err" "$out" || return 1 ;;
 	3) start_tracer "peer:$NTP" "$err" bpftrace -o "$out" \
 		-e "tracepoint:$PAT { @[probe] = count(); }" || return 1 ;;
 	esac
@@ -99,6 +100,24 @@ measure()
 	MRES="${ns:--} ${seen:-0}"
 }
 
+# perf_start ERR OUT: perf stat started with its counters disabled (-D -1), enabled once
+# every one is open through its control FIFO, and its "ack" waited for: attached means
+# counting (counters merely open can start late on a loaded machine).
+perf_start()
+{
+	rm -f "$TMP/ctl" "$TMP/ack"
+	mkfifo "$TMP/ctl" "$TMP/ack" || return 1
+	start_tracer "fds:$((NTP * NCPU))" "$1" perf stat -a -x, -e "$PAT" -D -1 \
+		--control "fifo:$TMP/ctl,$TMP/ack" -o "$2" || return 1
+	# shellcheck disable=SC2016 # the inner shell's $1
+	if ! timeout 10 sh -c 'echo enable >"$1"' _ "$TMP/ctl" ||
+	   [ "$(timeout 10 head -c 3 "$TMP/ack")" != ack ]; then
+		bench_fail "perf stat: no ack of enable ($(tail -2 "$1" | tr '\n' ' '))"
+		stop_tracer "$TRACER_PID"
+		return 1
+	fi
+}
+
 # added M: M minus the untraced median, or "-".
 added()
 {
@@ -106,7 +125,7 @@ added()
 		else printf "%.1f\n", m - b }'
 }
 
-for w in getpid fork; do
+for w in $WORKLOADS; do
 	workload "$w"
 	NS=()
 	echo
@@ -115,7 +134,7 @@ for w in getpid fork; do
 		for ((k = 0; k < ${#NAMES[@]}; k++)); do
 			i=$(((k + r - 1) % ${#NAMES[@]}))
 			measure "$w" "$i" "$TMP/out.$w.$i.$r" "$TMP/err.$w.$i.$r" || continue
-			NS[$i]+=" ${MRES%% *}"
+			NS[i]+=" ${MRES%% *}"
 			printf '  round %d  %-30s %10s %s  (counted %s)\n' "$r" "${NAMES[$i]}" \
 				"${MRES%% *}" "$UNIT" "${MRES##* }"
 		done
@@ -148,7 +167,7 @@ MARK=$TMP/funccount-ready-marker
 : >"$MARK"
 row "tracer" "median ms" "runs (ms)"
 row "---" "---" "---"
-for w in getpid fork; do
+for w in $WORKLOADS; do
 	workload "$w"
 	KS=()
 	BT=()
