@@ -15,7 +15,8 @@
 #      getpid: syscalls:sys_enter_getpid, getpid_loop N (ns per getpid);
 #      fork:   sched:* (every scheduler tracepoint), forkloop -n NFORK fork (ns per
 #              fork+exit+wait; the check is on sched_process_fork).
-#    Medians over ROUNDS; the added ns per operation is the cost.
+#    Medians over ROUNDS; the added ns per operation is the cost; the minimums beside them
+#    (a fork is ~120 us here: other sessions' bursts swamp its medians).
 # 2. Start-up: exec to attached, median of LAUNCHES (bench/helpers/readytime, SIGINT 300 ms
 #    later): ksight's "ready in" line, bpftrace's BEGIN probe (run once every probe is
 #    attached). perf stat prints nothing when ready: not timed. perf stat is started with
@@ -118,6 +119,13 @@ perf_start()
 	fi
 }
 
+# minimum VALUES...: the smallest numeric value, or "-" (noise on a shared machine only
+# adds: the steadier figure when the load comes and goes).
+minimum()
+{
+	printf '%s\n' "$@" | grep -E '^[0-9.eE+-]+$' | sort -g | head -1 | grep . || echo -
+}
+
 # added M: M minus the untraced median, or "-".
 added()
 {
@@ -141,10 +149,12 @@ for w in $WORKLOADS; do
 	done
 	echo
 	row "$w: configuration" "median $UNIT" "added $UNIT" "x bpftrace's added" \
-		"x perf's added" "runs"
-	row "---" "---" "---" "---" "---" "---"
+		"x perf's added" "minimum" "added to the minimum" "runs"
+	row "---" "---" "---" "---" "---" "---" "---" "---"
 	# shellcheck disable=SC2086
 	BASE=$(median ${NS[0]:-})
+	# shellcheck disable=SC2086
+	MBASE=$(minimum ${NS[0]:-})
 	# shellcheck disable=SC2086
 	pa=$(added "$(median ${NS[2]:-})")
 	# shellcheck disable=SC2086
@@ -157,7 +167,10 @@ for w in $WORKLOADS; do
 		vp=-
 		[ "$i" = 0 ] || vb=$(ratio "$a" "$ba")
 		[ "$i" = 0 ] || vp=$(ratio "$a" "$pa")
-		row "${NAMES[$i]}" "$(fmt "$m" %.1f)" "$a" "$vb" "$vp" "${NS[$i]# }"
+		# shellcheck disable=SC2086
+		lo=$(minimum ${NS[$i]:-})
+		row "${NAMES[$i]}" "$(fmt "$m" %.1f)" "$a" "$vb" "$vp" "$(fmt "$lo" %.1f)" \
+			"$(BASE=$MBASE added "$lo")" "${NS[$i]# }"
 	done
 done
 
