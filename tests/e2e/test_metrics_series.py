@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """ksight run --metrics FILE: a YAML metric's series budget (past it the counts go to the
-overflow series and the sum stays exact), and its program's cost in `ksight status --live`.
-References: execs of programs copied under unique names, their counts known to the test."""
+overflow series and the sum stays exact), its rollups in the store, and its program's cost
+in `ksight status --live`. References: execs of programs copied under unique names, their
+counts known to the test."""
 import json
 import shutil
 import subprocess
 
-from conftest import KSIGHT, SLOW, UNIQ, free_port
+from conftest import KSIGHT, SLOW, UNIQ, Ksight, free_port, run_ksight
 from test_metrics import L, agent, scrape_until
 
 BUDGET_YAML = """\
@@ -100,3 +101,37 @@ def test_status_live_shows_the_metrics_program(tmp_path):
     mine = [r for r in rows if r.get("prog") == "trace__tp" and r.get("pid") == k.proc.pid]
     assert len(mine) == 1, out
     assert mine[0]["runs_per_s"] * 2 >= n and mine[0]["ns_per_run"] > 0, mine
+
+
+STORE_YAML = """\
+metrics:
+  - name: mt_stored_total
+    type: counter
+    probe: sched:sched_process_exec
+    labels: [comm]
+"""
+
+
+def test_rolled_up_in_the_store(tmp_path):
+    """A YAML counter is a registry metric like the agent's own: its deltas are rolled up
+    in the store each interval, and `ksight query metric` totals exactly the n execs of a
+    program of a unique name."""
+    comm, n = "kms" + UNIQ, 9
+    (prog,) = programs(tmp_path, comm)
+    (tmp_path / "m.yaml").write_text(STORE_YAML)
+    db, port = tmp_path / "k.db", free_port()
+    k = Ksight(["run", "--modules", "exec", "--listen", "127.0.0.1:%d" % port, "--store",
+                str(db), "--metrics", str(tmp_path / "m.yaml"), "1"])
+    k.wait_ready()
+    try:
+        exec_n(prog, n)
+        got = scrape_until(port, lambda g: g.get(("ksight_mt_stored_total", L(comm=comm))) == n)
+    finally:
+        rc = k.stop()
+    assert rc == 0, k.stderr
+    assert got[("ksight_mt_stored_total", L(comm=comm))] == n
+    r = run_ksight(["query", "--store", str(db), "metric", "ksight_mt_stored_total",
+                    "--since", "1d", "--json"])
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert sum(x["total"] for x in recs if x["labels"] == {"comm": comm}) == n, recs
