@@ -429,18 +429,23 @@ static __always_inline int trace_hit(void *ctx, int how)
 	if (!ks_want(pid_tgid))
 		return 0;
 	bump(TRACE_TOT_HITS);
+	/* The key in the scratch's key buffer, not on the stack: the verifier checks this
+	 * path against the map's key size whatever the configuration, up to TRACE_KEY_MAX.
+	 * The helper pads with zeros: the key is the comm. A branch of its own before the
+	 * field loop: placed inside it, it let the compiler make the loop's back-edge a fall
+	 * through, which 5.10's verifier refuses ("back-edge from insn"). */
+	if (comm_only(nf)) {
+		sc = bpf_map_lookup_elem(&trace_buf, &zero);
+		if (!sc)
+			return 0;
+		bpf_get_current_comm(sc->key, TASK_COMM_LEN);
+		count_add(sc->key, 1);
+		return 0;
+	}
 	if (nf) {
 		sc = bpf_map_lookup_elem(&trace_buf, &zero);
 		if (!sc)
 			return 0;
-		/* The key in the scratch's key buffer, not on the stack: the verifier checks
-		 * this path against the map's key size whatever the configuration, up to
-		 * TRACE_KEY_MAX. The helper pads with zeros: the key is the comm. */
-		if (comm_only(nf)) {
-			bpf_get_current_comm(sc->key, TASK_COMM_LEN);
-			count_add(sc->key, 1);
-			return 0;
-		}
 #pragma clang loop unroll(disable)
 		for (__u32 i = 0; i < TRACE_FIELDS; i++) {
 			if (i >= nf)
