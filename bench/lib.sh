@@ -129,10 +129,17 @@ import json, sys
 print(sum(1 for e in json.load(sys.stdin) if e.get("pid") == int(sys.argv[1])))' "$1"
 }
 
+# Number of perf event descriptors PID holds (counters opened by perf_event_open).
+perf_fds()
+{
+	find "/proc/$1/fd" -lname 'anon_inode:\[perf_event\]' 2>/dev/null | wc -l
+}
+
 # start_tracer KIND ERRFILE CMD...: start a tracer with stdout on /dev/null and stderr in
 # ERRFILE, wait until it is attached, then SETTLE seconds. KIND "ksight" waits for its
 # "ready in" line; "peer:N" waits until the process owns N perf attachments (opensnoop and
-# bpftrace print their header on stdout, which is /dev/null here). Sets TRACER_PID;
+# bpftrace print their header on stdout, which is /dev/null here); "fds:N" until it holds
+# N perf event descriptors (perf stat: counters, no BPF). Sets TRACER_PID;
 # returns 1 (and records a failure) if it died or did not attach within 60 s.
 start_tracer()
 {
@@ -148,10 +155,14 @@ start_tracer()
 			return 1
 		fi
 		;;
-	peer:*)
+	peer:* | fds:*)
 		for ((i = 0; i < 600; i++)); do
 			kill -0 "$TRACER_PID" 2>/dev/null || break
-			[ "$(perf_attachments "$TRACER_PID")" -ge "${kind#peer:}" ] && break
+			if [ "${kind%%:*}" = fds ]; then
+				[ "$(perf_fds "$TRACER_PID")" -ge "${kind#fds:}" ] && break
+			else
+				[ "$(perf_attachments "$TRACER_PID")" -ge "${kind#peer:}" ] && break
+			fi
 			sleep 0.1
 		done
 		if ! kill -0 "$TRACER_PID" 2>/dev/null || [ "$i" -ge 600 ]; then

@@ -3,7 +3,8 @@
 # What `ksight trace` costs per event on a hot tracepoint, against the bpftrace one-liner
 # doing the same, and how long each takes to start.
 #
-#   [ROUNDS=5] [REPS=3] [N=500000] [CPU=1] [SETTLE=1] [LAUNCHES=5] bench/trace_cost.sh [BUILD]
+#   [ROUNDS=5] [REPS=3] [N=500000] [CPU=1] [SETTLE=1] [LAUNCHES=5] [OLD=KSIGHT]
+#   bench/trace_cost.sh [BUILD]
 #
 # 1. Cost: raw_syscalls:sys_enter counted (all hits; then per comm) by `ksight trace` and by
 #    bpftrace. Each round runs every configuration in turn (the order rotates): start the
@@ -13,18 +14,29 @@
 # 2. Start-up: exec to attached, median of LAUNCHES (bench/helpers/readytime; stopped by
 #    SIGINT 300 ms later: bpftrace hangs on one during its start): ksight's
 #    "ready in" line; bpftrace's BEGIN probe, which runs once every probe is attached.
+# 3. ns per run of each tracer's program on the tracepoint (STATS_SECS, 0: skipped): the
+#    kernel's own run-time statistics (on while `ksight status --live` runs), which other
+#    load on a shared machine barely moves, unlike wall time; bench/progstats.py samples
+#    the tracer's busiest program over STATS_SECS while getpid_loop runs on CPU, every
+#    tracer in turn, ROUNDS rounds, medians.
+# OLD=/path/to/an/older/ksight adds its --count-by comm to the rounds (an A/B of a change
+# to the program in the same run).
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 REPS=${REPS:-3}
 N=${N:-500000}
 LAUNCHES=${LAUNCHES:-5}
+OLD=${OLD:-}
+STATS_SECS=${STATS_SECS:-2}
 LOOP=$BUILD/bench/helpers/getpid_loop
-bench_init trace_cost "ROUNDS=$ROUNDS REPS=$REPS N=$N CPU=$CPU SETTLE=$SETTLE LAUNCHES=$LAUNCHES"
+bench_init trace_cost "ROUNDS=$ROUNDS REPS=$REPS N=$N CPU=$CPU SETTLE=$SETTLE LAUNCHES=$LAUNCHES\
+ STATS_SECS=$STATS_SECS${OLD:+ OLD=$OLD}"
 TP=raw_syscalls:sys_enter
 
 NAMES=("untraced" "ksight trace (count)" "bpftrace (count)" "ksight trace --count-by comm"
        "bpftrace @[comm] = count()")
+[ -n "$OLD" ] && NAMES+=("OLD ksight trace --count-by comm")
 declare -a NS
 
 # measure I OUT ERR: start configuration I, measure, stop; MRES="ns counted". Not in
@@ -41,6 +53,8 @@ measure()
 		return 1 ;;
 	4) start_tracer peer:1 "$err" bpftrace -o "$out" \
 		-e "tracepoint:$TP { @[comm] = count(); }" || return 1 ;;
+	5) start_tracer ksight "$err" "$OLD" trace "$TP" --count-by comm -o "json:$out" ||
+		return 1 ;;
 	esac
 	for ((j = 0; j < REPS; j++)); do
 		res=$(taskset -c "$CPU" "$LOOP" "$N" | cut -d' ' -f4)
@@ -50,7 +64,7 @@ measure()
 	0) seen=$((REPS * N)) ;;
 	1) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 	   seen=$(sed -n 's/.*"type":"trace_total".*"hits":\([0-9]*\).*/\1/p' "$out" | head -1) ;;
-	3) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
+	3 | 5) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 	   seen=$(sed -n 's/.*"comm":"getpid_loop","count":\([0-9]*\).*/\1/p' "$out" | head -1) ;;
 	2) stop_peer "$TRACER_PID" "$err" "${NAMES[$i]}"
 	   seen=$(sed -n 's/^@: \([0-9]*\)/\1/p' "$out" | head -1) ;;
@@ -87,9 +101,9 @@ for ((i = 0; i < ${#NAMES[@]}; i++)); do
 		else printf "%.1f\n", m - b }')
 	vs=-
 	case $i in
-	1 | 3)
+	1 | 3 | 5)
 		# shellcheck disable=SC2086
-		p=$(median ${NS[$((i + 1))]:-})
+		p=$(median ${NS[$((i == 5 ? 4 : i + 1))]:-})
 		vs=$(ratio "$added" "$(awk -v p="$p" -v b="$base" 'BEGIN {
 			if (p == "-" || b == "-") print "-"; else print p - b }')")
 		;;
@@ -119,4 +133,61 @@ row "---" "---" "---" "---" "---"
 row "ksight trace $TP" "$(fmt "$ks" %.1f)" "<= 150" "$(verdict "$ks" "<=" 150)" "${KS[*]}"
 row "bpftrace one-liner" "$(fmt "$bt" %.1f)" "-" "-" "${BT[*]}"
 echo "ksight trace starts $(ratio "$bt" "$ks" %.1f)x faster than bpftrace"
+
+# stats_run I R: configuration I's busiest program over STATS_SECS of getpid_loop.
+declare -a RUNNS
+# shellcheck disable=SC2317 # called by rotate_rounds
+stats_run()
+{
+	local i=$1 out="$TMP/sout.$1.$2" err="$TMP/serr.$1.$2" loop res
+	[ "$i" = 0 ] && return	# untraced: no program
+	# MRES is unused here: measure()'s tracer start and stop, without its loop
+	case $i in
+	1) start_tracer ksight "$err" "$KSIGHT" trace "$TP" -o "json:$out" || return ;;
+	2) start_tracer peer:1 "$err" bpftrace -o "$out" -e "tracepoint:$TP { @ = count(); }" ||
+		return ;;
+	3) start_tracer ksight "$err" "$KSIGHT" trace "$TP" --count-by comm -o "json:$out" ||
+		return ;;
+	4) start_tracer peer:1 "$err" bpftrace -o "$out" \
+		-e "tracepoint:$TP { @[comm] = count(); }" || return ;;
+	5) start_tracer ksight "$err" "$OLD" trace "$TP" --count-by comm -o "json:$out" ||
+		return ;;
+	esac
+	taskset -c "$CPU" "$LOOP" 1000000000 >/dev/null &
+	loop=$!
+	sleep 0.2
+	res=$(python3 "$BENCH_DIR/progstats.py" "$TRACER_PID" "$STATS_SECS" |
+		sort -k5,5 -g | tail -1 | awk '{ print $7 }')
+	kill "$loop"
+	wait "$loop" 2>/dev/null
+	case $i in
+	2 | 4) stop_peer "$TRACER_PID" "$err" "${NAMES[$i]}" ;;
+	*) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}" ;;
+	esac
+	RUNNS[$i]+=" ${res:--}"
+	printf '  round %d  %-34s %6s ns/run\n' "$2" "${NAMES[$i]}" "${res:--}"
+}
+
+if [ "$STATS_SECS" != 0 ]; then
+	echo
+	echo "-- ns per run of the program on $TP (kernel's statistics, median of $ROUNDS)"
+	"$KSIGHT" status --live --json 1 >/dev/null 2>"$TMP/live.err" &
+	LIVE=$!
+	sleep 1
+	rotate_rounds stats_run
+	stop_tracer "$LIVE"
+	row "configuration" "median ns/run" "x bpftrace's" "runs (ns/run)"
+	row "---" "---" "---" "---"
+	for ((i = 1; i < ${#NAMES[@]}; i++)); do
+		# shellcheck disable=SC2086
+		m=$(median ${RUNNS[$i]:-})
+		vs=-
+		# shellcheck disable=SC2086
+		case $i in
+		1 | 3) vs=$(ratio "$m" "$(median ${RUNNS[$((i + 1))]:-})") ;;
+		5) vs=$(ratio "$m" "$(median ${RUNNS[4]:-})") ;;
+		esac
+		row "${NAMES[$i]}" "$m" "$vs" "${RUNNS[$i]# }"
+	done
+fi
 bench_finish

@@ -83,6 +83,21 @@ def test_fork_count_by_parent_comm_exact():
     assert k.stats()["lost"] == 0
 
 
+@pytest.mark.parametrize("probe,helper,n", [
+    ("sched:sched_process_fork", "fcalls", N),
+    ("u:%s:ks_target" % UTARGET, "utarget", U),
+    ("usdt:%s:ksight_test:tick" % UTARGET, "utarget", U),
+])
+def test_count_by_comm_alone_exact(probe, helper, n):
+    """--count-by comm with nothing else (the program's short path: the comm straight into
+    the key) on a tracepoint, a uprobe and a USDT probe of the helper's process: one row,
+    exactly every hit."""
+    k, _ = one_round([probe, "--count-by", "comm", "-p", "PID"], helper, n)
+    assert rows(k, "comm") == {(helper,): n}
+    assert total(k) == n
+    assert k.stats()["lost"] == 0
+
+
 def test_fork_filter_by_field_without_pid_option():
     """No -p: the machine's forks, of which the filter on the record's parent_pid keeps
     exactly the helper's; the histogram of child_pid counts the same."""
