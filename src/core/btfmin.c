@@ -20,6 +20,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <linux/bpf.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@ struct gen {
 	__u32 *newid;			/* kernel id -> id in the copy (0: not kept) */
 	__u32 *order;			/* the copy's id - 1 -> kernel id */
 	__u32 n;
+	struct ks_btfmin_info *info;	/* the refusal said there */
 };
 
 static const struct btf_type *resolve(const struct btf *b, __u32 *id)
@@ -180,23 +182,48 @@ static int walk(struct gen *g, __u32 lid, const char *acc, __u32 tid)
 	return 0;
 }
 
+static int refuse(struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (g->info) {
+		va_start(ap, fmt);
+		vsnprintf(g->info->why, sizeof(g->info->why), fmt, ap);
+		va_end(ap);
+	}
+	return -EOPNOTSUPP;
+}
+
 static int relo(struct gen *g, const struct bpf_core_relo *r)
 {
 	const struct btf_type *lt = btf__type_by_id(g->local, r->type_id);
 	const char *name = lt ? btf__name_by_offset(g->local, lt->name_off) : NULL;
 	__u32 ids[MAX_CANDS];
+	size_t len;
 	int n;
 
 	if (r->kind == BPF_CORE_TYPE_ID_LOCAL)
 		return 0;
 	/* the kernel's own type ids, and type matches, which compare whole types */
 	if (r->kind == BPF_CORE_TYPE_ID_TARGET || r->kind == BPF_CORE_TYPE_MATCHES)
-		return -EOPNOTSUPP;
+		return refuse(g, "relocation kind %u of %s", r->kind, name ?: "?");
 	if (!name || !*name)
-		return -EOPNOTSUPP;
-	n = ks_btfmin_names_find(name, ks_btfmin_essential_len(name), ids, MAX_CANDS);
-	if (n == 0)		/* libbpf would look in the modules' BTF next */
-		return -EOPNOTSUPP;
+		return refuse(g, "a relocation of an anonymous type");
+	len = ks_btfmin_essential_len(name);
+	n = ks_btfmin_names_find(name, len, ids, MAX_CANDS);
+	if (n == 0) {
+		/* libbpf looks in the modules' BTF next, which the copy cannot stand for; a
+		 * type no BTF has (a flavor of another kernel's) is left out, and libbpf
+		 * finds none in the copy either */
+		const char *module;
+		int in = ks_btfmin_in_module(name, len, &module);
+
+		if (in > 0)
+			return refuse(g, "%s is in module %s's BTF", name, module);
+		if (in < 0)
+			return refuse(g, "the modules' BTF: %s", strerror(-in));
+		return 0;
+	}
 	for (int i = 0; i < n; i++) {
 		int err = grow(&g->roots, g->nroots, sizeof(*g->roots));
 
@@ -439,7 +466,7 @@ static int section(Elf *e, const char *want, const void **data, size_t *size)
 }
 
 /* The copy of what @g's relocations reach, as a memfd. */
-static int make(struct gen *g, const void *ext, size_t ext_size, unsigned int *ntypes)
+static int make(struct gen *g, const void *ext, size_t ext_size)
 {
 	struct btf *out = NULL;
 	int err;
@@ -457,23 +484,25 @@ static int make(struct gen *g, const void *ext, size_t ext_size, unsigned int *n
 	}
 	if (!err) {
 		err = to_memfd(out);
-		if (ntypes)
-			*ntypes = g->n;
+		if (g->info)
+			g->info->ntypes = g->n;
 	}
 	btf__free(out);
 	return err;
 }
 
-int ks_btfmin_memfd(const void *elf, size_t size, unsigned int *ntypes)
+int ks_btfmin_memfd(const void *elf, size_t size, struct ks_btfmin_info *info)
 {
 	const char *env = getenv("KSIGHT_BTF_MIN");
 	const void *btf_data = NULL, *ext = NULL;
 	size_t btf_size = 0, ext_size = 0;
-	struct gen g = { 0 };
+	struct gen g = { .info = info };
 	struct btf *local;
 	Elf *e;
 	int err;
 
+	if (info)
+		memset(info, 0, sizeof(*info));
 	if (env && !strcmp(env, "0"))
 		return -ECANCELED;
 	if (!(g.vm = ks_vmlinux_btf()))
@@ -488,7 +517,7 @@ int ks_btfmin_memfd(const void *elf, size_t size, unsigned int *ntypes)
 		err = -errno;
 	if (!err) {
 		g.local = local;
-		err = make(&g, ext, ext_size, ntypes);
+		err = make(&g, ext, ext_size);
 	}
 	for (int i = 0; i < g.nmarks; i++)
 		free(g.marks[i].bits);
@@ -505,16 +534,19 @@ int ks_btfmin_use(const char *name, const void *(*elf)(size_t *size),
 		  struct bpf_object_open_opts *opts, char *path, size_t len,
 		  unsigned int *ntypes)
 {
+	struct ks_btfmin_info info;
 	size_t size;
 	const void *image = elf(&size);
-	int fd = ks_btfmin_memfd(image, size, ntypes);
+	int fd = ks_btfmin_memfd(image, size, &info);
 
 	if (fd < 0) {
 		if (ks_log_verbose() && fd != -ENOENT)
 			fprintf(stderr, "ksight: %s: CO-RE against all of the kernel's BTF (%s)\n",
-				name, strerror(-fd));
+				name, info.why[0] ? info.why : strerror(-fd));
 		return -1;
 	}
+	if (ntypes)
+		*ntypes = info.ntypes;
 	snprintf(path, len, "/proc/self/fd/%d", fd);
 	opts->btf_custom_path = path;
 	return fd;

@@ -20,9 +20,13 @@
  * CO-RE relocations (-ENOENT), one this copy cannot serve (a target type id, a deep type
  * match, a type the kernel's BTF lacks and a module's may have: -EOPNOTSUPP), no kernel
  * BTF, or KSIGHT_BTF_MIN=0 in the environment (-ECANCELED; for A/B runs and tests).
- * @ntypes, if not NULL, gets the number of types kept.
+ * @info, if not NULL, gets the number of types kept, or what was refused.
  */
-int ks_btfmin_memfd(const void *elf, size_t size, unsigned int *ntypes);
+struct ks_btfmin_info {
+	unsigned int ntypes;	/* types in the copy */
+	char why[96];		/* a refusal's relocation, "" if none */
+};
+int ks_btfmin_memfd(const void *elf, size_t size, struct ks_btfmin_info *info);
 
 struct bpf_object_open_opts;
 
@@ -30,7 +34,8 @@ struct bpf_object_open_opts;
  * The same for a skeleton's image (@elf: its <stem>_bpf__elf_bytes), made @opts'
  * btf_custom_path through @path (>= 32 bytes). Returns the memfd, for the caller to
  * close once the object is loaded, or -1 with @opts untouched (libbpf then searches the
- * whole of the kernel's BTF; -v says why, naming the object @name). @ntypes as above.
+ * whole of the kernel's BTF; -v says why, naming the object @name). @ntypes, if not
+ * NULL, gets the number of types in the copy.
  */
 int ks_btfmin_use(const char *name, const void *(*elf)(size_t *size),
 		  struct bpf_object_open_opts *opts, char *path, size_t len,

@@ -22,4 +22,9 @@ int ks_btfmin_names_build(const struct btf *btf);
  * @ids (at most @max). Returns how many, or -E2BIG. */
 int ks_btfmin_names_find(const char *name, size_t len, __u32 *ids, int max);
 
+/* Whether a loaded module's BTF has a type of essential name @name's first @len bytes
+ * (libbpf looks there when the kernel's has none): 1 with the module's name in @module,
+ * 0, or -errno when the modules' BTF cannot be read. */
+int ks_btfmin_in_module(const char *name, size_t len, const char **module);
+
 #endif

@@ -34,7 +34,8 @@ static struct btf *copy_of(const struct ks_bpf_obj *def, unsigned int *ntypes)
 {
 	size_t size;
 	const void *elf = def->elf(&size);
-	int fd = ks_btfmin_memfd(elf, size, ntypes);
+	struct ks_btfmin_info info;
+	int fd = ks_btfmin_memfd(elf, size, &info);
 	char path[32];
 	struct btf *b;
 
@@ -43,6 +44,8 @@ static struct btf *copy_of(const struct ks_bpf_obj *def, unsigned int *ntypes)
 	b = btf__parse(path, NULL);
 	close(fd);
 	assert_non_null(b);
+	assert_string_equal(info.why, "");
+	*ntypes = info.ntypes;
 	assert_int_equal(btf__type_cnt(b), *ntypes + 1);
 	return b;
 }
