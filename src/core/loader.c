@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/btfcache.h"
+#include "core/btfmin.h"
 #include "core/log.h"
 #include "core/objects.h"
 #include "core/session_int.h"
@@ -391,6 +392,7 @@ static int load_all(struct ks_ctx *c)
 	}
 	load_parallel(c, &pool);	/* every object borrows the one parse (btfcache.h) */
 	ks_vmlinux_btf_trim();
+	ks_btfmin_free();
 	ks_bpfobj_close(&c->maps);	/* each loaded object holds the maps it uses */
 	if ((err = pool.err[0]))
 		goto fatal_core;

@@ -34,6 +34,7 @@
 #include "sink/record.h"
 
 struct bpf_object;
+struct bpf_object_open_opts;
 struct ks_ctx;
 struct ks_fdtab;
 struct ks_ident;
@@ -113,9 +114,9 @@ struct ks_evtype {
  */
 struct ks_bpf_obj {
 	const char *name;
-	/* Returns the skeleton (struct <stem>_bpf *) with its bpf_object in @obj, or NULL
-	 * with errno set. */
-	void *(*open)(struct bpf_object **obj);
+	/* Returns the skeleton (struct <stem>_bpf *) opened with @opts, with its
+	 * bpf_object in @obj, or NULL with errno set. */
+	void *(*open)(const struct bpf_object_open_opts *opts, struct bpf_object **obj);
 	/* Load (verify) every program left to autoload. Returns 0 or -errno. */
 	int (*load)(void *skel);
 	void (*destroy)(void *skel);
@@ -124,9 +125,10 @@ struct ks_bpf_obj {
 };
 
 #define KS_BPF_OBJECT(stem)                                                          \
-	static void *stem##_obj_open(struct bpf_object **obj)                        \
+	static void *stem##_obj_open(const struct bpf_object_open_opts *opts,        \
+				     struct bpf_object **obj)                        \
 	{                                                                            \
-		struct stem##_bpf *s = stem##_bpf__open();                           \
+		struct stem##_bpf *s = stem##_bpf__open_opts(opts);                  \
                                                                                      \
 		*obj = s ? s->obj : NULL;                                            \
 		return s;                                                            \

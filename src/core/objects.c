@@ -10,19 +10,37 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/btfmin.h"
 #include "core/clock.h"
 #include "core/session_int.h"
 
+static void close_core_btf(struct ks_bpfobj *o)
+{
+	if (o->has_core_btf)
+		close(o->core_btf);
+	o->has_core_btf = false;
+}
+
 int ks_bpfobj_open(struct ks_bpfobj *o, const struct ks_bpf_obj *def)
 {
-	struct bpf_program *p;
 	uint64_t t0 = ks_clock_mono_now();
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct bpf_program *p;
+	char path[32];
 
 	memset(o, 0, sizeof(*o));
 	o->def = def;
-	o->skel = def->open(&o->obj);
-	if (!o->skel)
-		return -(errno ?: EINVAL);
+	/* relocated against a minimal copy of the kernel's BTF when one can be made */
+	o->core_btf = ks_btfmin_use(def->name, def->elf, &opts, path, sizeof(path),
+				    &o->core_btf_types);
+	o->has_core_btf = o->core_btf >= 0;
+	o->skel = def->open(&opts, &o->obj);
+	if (!o->skel) {
+		int err = -(errno ?: EINVAL);
+
+		close_core_btf(o);
+		return err;
+	}
 	bpf_object__for_each_program(p, o->obj)
 		bpf_program__set_autoload(p, false);
 	o->load_ms = (ks_clock_mono_now() - t0) / 1e6;
@@ -98,6 +116,7 @@ int ks_bpfobj_load(struct ks_bpfobj *o)
 	struct bpf_program *p;
 	int err = o->def->load(o->skel);
 
+	close_core_btf(o);	/* libbpf has read it */
 	o->load_ms += (ks_clock_mono_now() - t0) / 1e6;
 	if (err)
 		return err < 0 ? err : -EINVAL;
@@ -108,6 +127,7 @@ int ks_bpfobj_load(struct ks_bpfobj *o)
 
 void ks_bpfobj_close(struct ks_bpfobj *o)
 {
+	close_core_btf(o);
 	for (int i = 0; i < o->nlinks; i++)
 		bpf_link__destroy(o->links[i]);
 	free(o->links);

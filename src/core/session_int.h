@@ -30,6 +30,10 @@ struct ks_bpfobj {
 	int nlinks, caplinks;
 	int nprogs;			/* programs loaded */
 	double load_ms;			/* open to loaded (verification included) */
+	int core_btf;			/* the minimal BTF libbpf relocates against
+					 * (btfmin.h), open until loaded */
+	bool has_core_btf;
+	unsigned int core_btf_types;	/* how many types it holds */
 };
 
 struct ks_inst {

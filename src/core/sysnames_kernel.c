@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/btfcache.h"
+#include "core/btfmin.h"
 #include "core/log.h"
 #include "core/probe.h"
 #include "core/objects.h"
@@ -97,13 +98,21 @@ static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 	/* after a session's start the kernel's BTF is no longer cached: give back what this
 	 * load reads again (5 MB) */
 	bool cached = ks_vmlinux_btf_cached();
-	struct sysnames_bpf *skel = sysnames_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char path[32];
+	int core_btf = ks_btfmin_use("sysnames", sysnames_bpf__elf_bytes, &opts, path,
+				     sizeof(path), NULL);
+	struct sysnames_bpf *skel = sysnames_bpf__open_opts(&opts);
 	struct bpf_program *p;
 	struct bpf_map *m;
 	int err;
 
-	if (!skel)
-		return -errno;
+	if (!skel) {
+		err = -errno;
+		if (core_btf >= 0)
+			close(core_btf);
+		return err;
+	}
 	/* only this program and its map (and .rodata, which libbpf binds to every program):
 	 * not the shared maps every object defines (common.bpf.h) */
 	bpf_object__for_each_program(p, skel->obj)
@@ -115,6 +124,8 @@ static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 	/* bpf_object__load, not the skeleton's: that would mmap the maps left uncreated */
 	if (!err)
 		err = bpf_object__load(skel->obj);
+	if (core_btf >= 0)
+		close(core_btf);
 	if (!err)
 		err = run_iter(skel);
 	for (int i = 0; !err && i < n; i++) {
@@ -131,8 +142,10 @@ static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 	}
 	sysnames_bpf__destroy(skel);
 	ks_release_elf(sysnames_bpf__elf_bytes);
-	if (!cached)
+	if (!cached) {
 		ks_vmlinux_btf_release();
+		ks_btfmin_free();
+	}
 	if (err) {
 		char name[64];
 

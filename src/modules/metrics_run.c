@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/btfmin.h"
 #include "core/legacy.h"
 #include "core/module.h"
 #include "core/probe_int.h"
@@ -81,7 +82,11 @@ static struct bpf_program *prog_of(struct trace_bpf *s, const struct trace_probe
 /* Load @m's instance and attach it. Returns 0, or -1 said in one line. */
 static int start_one(struct ym_metric *m)
 {
-	struct trace_bpf *s = trace_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char path[32];
+	int core_btf = ks_btfmin_use("trace", trace_bpf__elf_bytes, &opts, path, sizeof(path),
+				     NULL);
+	struct trace_bpf *s = trace_bpf__open_opts(&opts);
 	struct bpf_program *prog;
 	const struct trace_probe *p = &m->p;
 	int err;
@@ -89,6 +94,8 @@ static int start_one(struct ym_metric *m)
 	if (!s) {
 		fprintf(stderr, "ksight run: --metrics %s: cannot open its program: %s\n",
 			m->name, strerror(errno));
+		if (core_btf >= 0)
+			close(core_btf);
 		return -1;
 	}
 	m->skel = s;
@@ -99,6 +106,8 @@ static int start_one(struct ym_metric *m)
 	    (err = bpf_program__set_attach_target(prog, 0, p->func))) {
 		fprintf(stderr, "ksight run: --metrics %s: fentry on %s: %s\n", m->name, p->func,
 			strerror(-err));
+		if (core_btf >= 0)
+			close(core_btf);
 		return -1;
 	}
 	bpf_program__set_autoload(prog, true);
@@ -109,6 +118,8 @@ static int start_one(struct ym_metric *m)
 	bpf_map__set_max_entries(s->maps.trace_counts, !m->keylen ? 1 :
 				 m->nlabels ? TRACE_ROWS : TRACE_HSUM + 1);
 	err = trace_bpf__load(s);
+	if (core_btf >= 0)
+		close(core_btf);
 	if (err) {
 		fprintf(stderr, "ksight run: --metrics %s: the kernel refused its program: %s\n",
 			m->name, strerror(-err));
