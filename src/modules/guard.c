@@ -182,7 +182,7 @@ static const struct ks_slot guard_slots[] = {
 		.absent = URING_ABSENT,
 	},
 	[SL_LINKS] = {
-		.name = "see links, dirs, xattrs",
+		.name = "see links and xattrs",
 		.alts = {
 			{ KS_FAM_FENTRY, { FX(link), FX(linkat), FX(symlink), FX(symlinkat),
 					   FX(mkdir), FX(mkdirat), FX(setxattr), FX(lsetxattr),

@@ -231,7 +231,7 @@ size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uin
 			val = v->comm;
 		else if (IS("path"))
 			val = v->path;
-		else if (IS("path2"))	/* a rename's or link's new name, after an arrow */
+		else if (IS("path2"))	/* a rename's, link's new name, after an arrow */
 			val = *v->path2 ? (snprintf(buf, sizeof(buf), " -> %s", v->path2), buf) : "";
 		else if (IS("exe"))
 			val = v->exe;
