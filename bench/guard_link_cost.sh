@@ -3,10 +3,11 @@
 # What watching links, symlinks, mkdirs and xattrs costs: `ksight guard` (every default
 # rule) of BUILD against the same command of KSIGHT_A (another build, e.g. main's, which
 # does not watch mkdir), no tracer and bpftrace printing every mkdir, on N mkdir+rmdir of
-# one unwatched directory (relative to nothing: an absolute path under /tmp) and NPPID
-# getppid calls (a syscall guard does not watch), in the same run.
+# one unwatched directory (a name relative to the cwd, DIR, a tmpfs by default: guard walks
+# the cwd to name it; the file system's own cost stays small beside the tracers') and NPPID getppid calls (a syscall guard does
+# not watch), in the same run.
 #
-#   [ROUNDS=5] [N=100000] [NPPID=1000000] [CPU=1] KSIGHT_A=/path/to/ksight \
+#   [ROUNDS=5] [N=100000] [NPPID=1000000] [CPU=1] [DIR=/dev/shm] KSIGHT_A=/path/to/ksight \
 #       bench/guard_link_cost.sh [BUILD]
 #
 # Each round runs every configuration in turn (the order rotating), oploop pinned to CPU.
@@ -17,7 +18,8 @@ ROUNDS=${ROUNDS:-5}
 N=${N:-100000}
 NPPID=${NPPID:-1000000}
 KSIGHT_A=${KSIGHT_A:?KSIGHT_A: the other build\'s ksight}
-bench_init guard_link_cost "ROUNDS=$ROUNDS N=$N NPPID=$NPPID CPU=$CPU KSIGHT_A=$KSIGHT_A"
+DIR=${DIR:-/dev/shm}
+bench_init guard_link_cost "ROUNDS=$ROUNDS N=$N NPPID=$NPPID CPU=$CPU DIR=$DIR KSIGHT_A=$KSIGHT_A"
 echo "ksight A: $KSIGHT_A ($(git -C "$(dirname "$KSIGHT_A")/.." describe --always --dirty \
 	2>/dev/null))"
 
@@ -35,7 +37,7 @@ run_config()
 	2) start_tracer ksight "$err" "$KSIGHT" guard || return ;;
 	3) start_tracer peer:2 "$err" "$BPFTRACE" -e "$BPFTRACE_MKDIR" || return ;;
 	esac
-	run_loop mk -n "$N" mkdir "$TMP/d"
+	run_loop mk -n "$N" mkdir "ksight-bench-mkdir.$$"
 	run_loop pp -n "$NPPID" getppid
 	case $i in
 	1 | 2)
@@ -50,6 +52,7 @@ run_config()
 		"$(cut -d' ' -f3 <<<"$mk")" "$(cut -d' ' -f3 <<<"$pp")"
 }
 
+cd "$DIR" || exit 1
 rotate_rounds run_config
 
 echo
