@@ -6,8 +6,10 @@
 # no tracer, libbpf-tools execsnoop and opensnoop together, and a bpftrace script printing
 # the same execs and opens, in the same run.
 #
-#   [ROUNDS=3] bench/guard_build.sh [BUILD]
+#   [ROUNDS=3] [KSIGHT_A=/path/to/ksight] bench/guard_build.sh [BUILD]
 #
+# With KSIGHT_A, `ksight guard` of that build (e.g. main's) runs too, in the same rounds: an
+# A/B of a change to guard.
 # The tree is this checkout's HEAD (git archive) in a temporary directory; its npm assets
 # are copied from BUILD (no network). One build first warms the page cache; then each
 # round cleans the tree's build/ (but the npm assets) and builds it under each tracer in
@@ -15,7 +17,8 @@
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}
-bench_init guard_build "ROUNDS=$ROUNDS"
+KSIGHT_A=${KSIGHT_A:-}
+bench_init guard_build "ROUNDS=$ROUNDS${KSIGHT_A:+ KSIGHT_A=$KSIGHT_A}"
 
 EXECSNOOP=/usr/sbin/execsnoop
 BPFTRACE_EXEC_OPEN='tracepoint:syscalls:sys_enter_execve { printf("%d %s\n", pid, str(args->filename)); }
@@ -48,6 +51,7 @@ build_secs()
 }
 
 NAMES=("untraced" "ksight guard" "execsnoop + opensnoop" "bpftrace")
+[ -z "$KSIGHT_A" ] || NAMES+=("ksight guard A")
 declare -a NS LOST
 PEER2=
 
@@ -63,10 +67,11 @@ run_config()
 		start_tracer peer:2 "$err" "$OPENSNOOP" || { stop_peer "$PEER2" "$err.exec" execsnoop; return; }
 		;;
 	3) start_tracer peer:3 "$err" "$BPFTRACE" -e "$BPFTRACE_EXEC_OPEN" || return ;;
+	4) start_tracer ksight "$err" "$KSIGHT_A" guard || return ;;
 	esac
 	build_secs secs
 	case $i in
-	1)
+	1 | 4)
 		stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 		LOST[$i]+=" $KS_LOST"
 		;;
@@ -89,4 +94,5 @@ echo
 median_table tracer s
 echo
 echo "ksight guard's lost events per round:${LOST[1]:- -}"
+[ -z "$KSIGHT_A" ] || echo "ksight guard A's lost events per round:${LOST[4]:- -}"
 bench_finish

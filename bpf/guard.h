@@ -38,11 +38,18 @@ enum guard_kind {
 	GUARD_K_SESSION,	/* libpam's pam_open_session returned (ret: 0 or -PAM code) */
 	GUARD_K_URING,		/* a process image's first io_uring request (sys: its opcode;
 				 * path: the executable) */
+	GUARD_K_LINK,		/* a hard link: path the existing name, path2 the new one */
+	GUARD_K_SYMLINK,	/* path: the target as written (relative: as is), path2: the
+				 * new name */
+	GUARD_K_MKDIR,		/* path: the new directory */
+	GUARD_K_XATTR,		/* set/removexattr (arg: 0 set, 1 remove; size; flags);
+				 * path2 slot: the attribute's name */
 	GUARD_K_N,
 };
 
 /* Classes of the watched-path table (guard_keys values; user space fills them). */
-#define GUARD_C_CHANGE 0x1	/* write, rename, unlink, chmod, chown, truncate */
+#define GUARD_C_CHANGE 0x1	/* write, rename, unlink, chmod, chown, truncate, link,
+				 * symlink, mkdir, xattr */
 #define GUARD_C_READ 0x2	/* read */
 #define GUARD_C_EXEC 0x4	/* exec */
 #define GUARD_KEYS_MAX 4096

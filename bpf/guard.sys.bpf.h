@@ -187,7 +187,9 @@ static __always_inline void guard_open(__u32 sys, int dfd, __u64 arg, __u64 flag
 	guard_send(e, pid_tgid);
 }
 
-/* unlink, rename, chmod, chown, truncate (files_decode's view of the call) */
+/* unlink, rename, chmod, chown, truncate, link, symlink, mkdir (files_decode's view of the
+ * call): either name watched (a hard link or a symlink of a watched file, or one made at a
+ * watched name) */
 static __always_inline void guard_change(const struct ks_sys_call *c, long ret, __u64 pid_tgid)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -221,6 +223,15 @@ static __always_inline void guard_change(const struct ks_sys_call *c, long ret, 
 	case FILES_OP_TRUNCATE:
 		kind = GUARD_K_TRUNCATE;
 		break;
+	case FILES_OP_LINK:
+		kind = GUARD_K_LINK;
+		break;
+	case FILES_OP_SYMLINK:
+		kind = GUARD_K_SYMLINK;
+		break;
+	case FILES_OP_MKDIR:
+		kind = GUARD_K_MKDIR;
+		break;
 	default:
 		return;
 	}
@@ -229,7 +240,8 @@ static __always_inline void guard_change(const struct ks_sys_call *c, long ret, 
 	e = guard_begin(kind, c->id, ret);
 	if (!e)
 		return;
-	e->arg[0] = kind == GUARD_K_CHOWN ? r.uid : kind == GUARD_K_TRUNCATE ? r.size : r.mode;
+	e->arg[0] = kind == GUARD_K_CHOWN ? r.uid : kind == GUARD_K_TRUNCATE ? r.size :
+		    kind == GUARD_K_LINK ? r.flags : r.mode;
 	e->arg[1] = r.gid;
 	if (r.fd_based) {
 		struct file *f = ks_fd_file(task, r.fd);
@@ -237,13 +249,19 @@ static __always_inline void guard_change(const struct ks_sys_call *c, long ret, 
 		if (!f)
 			return;
 		e->len = guard_file_path(e->data, f, &e->flags);
+	} else if (kind == GUARD_K_SYMLINK) {
+		/* the target as written: a relative one is relative to the link's directory,
+		 * which user space joins (the kernel matches it only by a last-component key) */
+		long m = bpf_probe_read_user_str(e->data, GUARD_PATH_MAX, (const void *)r.arg);
+
+		e->len = m > 0 ? m : 0;
 	} else {
 		e->len = guard_user_path(e->data, r.arg, r.fd, &e->flags, GUARD_F_RELATIVE);
 	}
 	if (!e->len)
 		return;
 	hit = guard_match(e->data, GUARD_C_CHANGE);
-	if (kind == GUARD_K_RENAME) {
+	if (kind == GUARD_K_RENAME || kind == GUARD_K_LINK || kind == GUARD_K_SYMLINK) {
 		e->len2 = guard_user_path(e->data + GUARD_PATH_MAX, r.arg2, r.fd2, &e->flags,
 					  GUARD_F_RELATIVE2);
 		if (e->len2 && !hit)
@@ -251,6 +269,41 @@ static __always_inline void guard_change(const struct ks_sys_call *c, long ret, 
 	}
 	if (hit)
 		guard_send(e, pid_tgid);
+}
+
+/* set/removexattr and their l and f forms on a watched path; the attribute's name rides in
+ * the second name's place (user space shows it as `xattr`, never matches it as a path). */
+static __always_inline void guard_xattr(const struct ks_sys_call *c, long ret, __u64 pid_tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	const __u64 *a = c->args;
+	bool set = c->id == __NR_setxattr || c->id == __NR_lsetxattr || c->id == __NR_fsetxattr;
+	struct guard_event *e;
+	long m;
+
+	if (!guard_wants(GUARD_K_XATTR))
+		return;
+	e = guard_begin(GUARD_K_XATTR, c->id, ret);
+	if (!e)
+		return;
+	e->arg[0] = !set;
+	e->arg[1] = set ? a[3] : 0;	/* the value's size */
+	e->arg[2] = set ? a[4] : 0;	/* XATTR_CREATE, XATTR_REPLACE */
+	if (c->id == __NR_fsetxattr || c->id == __NR_fremovexattr) {
+		struct file *f = ks_fd_file(task, a[0]);
+
+		if (!f)
+			return;
+		e->len = guard_file_path(e->data, f, &e->flags);
+	} else {
+		e->len = guard_user_path(e->data, a[0], GUARD_AT_FDCWD, &e->flags,
+					 GUARD_F_RELATIVE);
+	}
+	if (!e->len || !guard_match(e->data, GUARD_C_CHANGE))
+		return;
+	m = bpf_probe_read_user_str(e->data + GUARD_PATH_MAX, 256, (const void *)a[1]);
+	e->len2 = m > 0 ? m : 0;
+	guard_send(e, pid_tgid);
 }
 
 /* A successful execve/execveat, in the new image: its executable, by the file mapped. */
@@ -477,7 +530,21 @@ static __always_inline void guard_sys_exit(void *ctx, const struct ks_sys_call *
 	case __NR_fchownat:
 	case __NR_truncate:
 	case __NR_ftruncate:
+	case __NR_link:
+	case __NR_linkat:
+	case __NR_symlink:
+	case __NR_symlinkat:
+	case __NR_mkdir:
+	case __NR_mkdirat:
 		guard_change(c, ret, pid_tgid);
+		return;
+	case __NR_setxattr:
+	case __NR_lsetxattr:
+	case __NR_fsetxattr:
+	case __NR_removexattr:
+	case __NR_lremovexattr:
+	case __NR_fremovexattr:
+		guard_xattr(c, ret, pid_tgid);
 		return;
 	}
 	guard_other(c, ret, pid_tgid);

@@ -11,7 +11,8 @@
  *    request: writes are taken at the submission (the file is set by then, the result is
  *    not known: GUARD_F_NORES), opens are not seen (the completion has no request to
  *    name their fd by).
- *  - RENAMEAT and UNLINKAT are GUARD_K_RENAME and GUARD_K_UNLINK records, taken at the
+ *  - RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT are GUARD_K_RENAME, _UNLINK, _MKDIR,
+ *    _SYMLINK, _LINK records (the last three 5.15+: not in 5.10's), taken at the
  *    submission, where the request is prepared (every kernel, 5.10's 5.15 io_uring too):
  *    its names are the kernel's copies (struct filename), joined with the dfd's or cwd's
  *    walked path as the syscalls' are; the result is not known (GUARD_F_NORES): the
@@ -70,6 +71,9 @@ struct {
 #define GUARD_UOP_OPENAT2 28
 #define GUARD_UOP_RENAMEAT 35
 #define GUARD_UOP_UNLINKAT 36
+#define GUARD_UOP_MKDIRAT 37	/* 5.15+ (not in Debian 5.10's io_uring) */
+#define GUARD_UOP_SYMLINKAT 38
+#define GUARD_UOP_LINKAT 39
 #define GUARD_UOP_FTRUNCATE 55
 #define GUARD_UOP_LISTEN 57
 #define GUARD_UOP_WRITEV_FIXED 61
@@ -234,24 +238,45 @@ static __always_inline __u64 guard_uring_trunc_len(struct io_kiocb *req)
 	return bpf_core_type_exists(struct io_ftrunc___ks) ? BPF_CORE_READ(t, len) : 0;
 }
 
+/* The kind of a request named by its path(s) (0: none of them). */
+static __always_inline __u32 guard_uring_kind(__u8 op)
+{
+	switch (op) {
+	case GUARD_UOP_RENAMEAT:
+		return GUARD_K_RENAME;
+	case GUARD_UOP_UNLINKAT:
+		return GUARD_K_UNLINK;
+	case GUARD_UOP_MKDIRAT:
+		return GUARD_K_MKDIR;
+	case GUARD_UOP_SYMLINKAT:
+		return GUARD_K_SYMLINK;
+	case GUARD_UOP_LINKAT:
+		return GUARD_K_LINK;
+	}
+	return 0;
+}
+
 /*
- * A RENAMEAT or UNLINKAT request @req at its submission, prepared (@rflags: the low bits
- * of req->flags): its names, the kernel's copies, joined with the dfd's or the cwd's path
- * as the syscalls' relative names are, either name watched; the result is not known yet.
- * arg0: the request's flags (RENAME_*, AT_REMOVEDIR).
+ * A RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT or LINKAT request @req at its submission,
+ * prepared (@rflags: the low bits of req->flags): its names, the kernel's copies, joined
+ * with the dfd's or the cwd's path as the syscalls' relative names are (a symlink's target
+ * as written), either name watched; the result is not known yet. arg0: the request's
+ * flags (RENAME_*, AT_REMOVEDIR, AT_SYMLINK_FOLLOW) or the mode (MKDIRAT).
  */
 static __always_inline void guard_uring_names(struct io_kiocb *req, __u8 op, __u32 rflags)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), name, name2 = 0;
-	__u32 kind = op == GUARD_UOP_RENAMEAT ? GUARD_K_RENAME : GUARD_K_UNLINK;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), name = 0, name2 = 0;
+	__u32 kind = guard_uring_kind(op);
 	struct io_rename *r = (void *)req;
 	struct io_unlink *u = (void *)req;
+	struct io_link *l = (void *)req;
+	struct io_mkdir *md = (void *)req;
 	struct guard_event *e;
-	int dfd, dfd2 = 0;
+	int dfd = 0, dfd2 = 0;
 	__u32 hit;
 
 	/* a request whose preparation failed (5.10 still traces it) holds no names */
-	if (!bpf_core_type_exists(struct io_rename) || (rflags & GUARD_REQ_F_FAIL) ||
+	if (!kind || !bpf_core_type_exists(struct io_rename) || (rflags & GUARD_REQ_F_FAIL) ||
 	    !guard_wants(kind) || !ks_want(pid_tgid))
 		return;
 	e = guard_begin(kind, op, 0);
@@ -264,16 +289,37 @@ static __always_inline void guard_uring_names(struct io_kiocb *req, __u8 op, __u
 		name2 = (__u64)BPF_CORE_READ(r, newpath, name);
 		dfd2 = BPF_CORE_READ(r, new_dfd);
 		e->arg[0] = BPF_CORE_READ(r, flags);
-	} else {
+	} else if (kind == GUARD_K_UNLINK) {
 		name = (__u64)BPF_CORE_READ(u, filename, name);
 		dfd = BPF_CORE_READ(u, dfd);
 		e->arg[0] = BPF_CORE_READ(u, flags);
+	} else if (kind == GUARD_K_MKDIR) {
+		if (!bpf_core_type_exists(struct io_mkdir))
+			return;
+		name = (__u64)BPF_CORE_READ(md, filename, name);
+		dfd = BPF_CORE_READ(md, dfd);
+		e->arg[0] = BPF_CORE_READ(md, mode);
+	} else {	/* LINKAT, SYMLINKAT: one struct */
+		if (!bpf_core_type_exists(struct io_link))
+			return;
+		name = (__u64)BPF_CORE_READ(l, oldpath, name);
+		dfd = BPF_CORE_READ(l, old_dfd);
+		name2 = (__u64)BPF_CORE_READ(l, newpath, name);
+		dfd2 = BPF_CORE_READ(l, new_dfd);
+		e->arg[0] = kind == GUARD_K_LINK ? BPF_CORE_READ(l, flags) : 0;
 	}
-	e->len = guard_any_path(e->data, name, dfd, &e->flags, GUARD_F_RELATIVE, 1);
+	if (kind == GUARD_K_SYMLINK) {
+		/* the target as written (a relative one: user space joins it) */
+		long m = bpf_probe_read_kernel_str(e->data, GUARD_PATH_MAX, (const void *)name);
+
+		e->len = m > 0 ? m : 0;
+	} else {
+		e->len = guard_any_path(e->data, name, dfd, &e->flags, GUARD_F_RELATIVE, 1);
+	}
 	if (!e->len)
 		return;
 	hit = guard_match(e->data, GUARD_C_CHANGE);
-	if (kind == GUARD_K_RENAME) {
+	if (name2) {
 		e->len2 = guard_any_path(e->data + GUARD_PATH_MAX, name2, dfd2, &e->flags,
 					 GUARD_F_RELATIVE2, 1);
 		if (e->len2 && !hit)
@@ -285,7 +331,7 @@ static __always_inline void guard_uring_names(struct io_kiocb *req, __u8 op, __u
 
 static __always_inline bool guard_uring_named(__u8 op)
 {
-	return op == GUARD_UOP_RENAMEAT || op == GUARD_UOP_UNLINKAT;
+	return op >= GUARD_UOP_RENAMEAT && op <= GUARD_UOP_LINKAT;
 }
 
 /* 6.1+: a request, at its submission; @btf: a tp_btf program, whose @req is a pointer the

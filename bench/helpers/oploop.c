@@ -8,7 +8,8 @@
  * OP is "open" (open(PATH, O_RDONLY) then close: one openat and one close, PATH must
  * exist), "openw" (the same with O_WRONLY: what a tracer of writes sees; PATH must
  * exist), "pwrite" (pwrite of one byte at offset 0 of PATH, opened O_WRONLY once:
- * what a tracer of writes to an fd costs) or "getppid" (a syscall no ksight module
+ * what a tracer of writes to an fd costs), "mkdir" (mkdir then rmdir of PATH, which must
+ * not exist; one thread) or "getppid" (a syscall no ksight module
  * watches: what a tracer costs everyone else). -n COUNT operations per thread (default
  * 100000), or -d SECS of running instead;
  * -t THREADS threads (default 1, at most 64); -r RATE at most RATE operations per second
@@ -28,13 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_THREADS 64
 #define CHECK_EVERY 1024	/* operations between clock reads in -d mode */
 
 static const char *path;
-static int is_open, is_write, pwrite_fd = -1;
+static int is_open, is_write, is_mkdir, pwrite_fd = -1;
 static long count = 100000;
 static double secs, rate;
 static pthread_barrier_t start;
@@ -59,6 +61,8 @@ static int one_op(void)
 
 	if (pwrite_fd >= 0)
 		return pwrite(pwrite_fd, "x", 1, 0) == 1 ? 0 : errno;
+	if (is_mkdir)
+		return mkdir(path, 0755) || rmdir(path) ? errno : 0;
 	if (!is_open) {
 		getppid();
 		return 0;
@@ -150,8 +154,12 @@ int main(int argc, char **argv)
 		pwrite_fd = open(argv[optind + 1], O_WRONLY);
 		if (pwrite_fd < 0)
 			return usage("cannot open PATH for writing");
+	} else if (!strcmp(argv[optind], "mkdir")) {
+		is_mkdir = 1;
+		if (!(path = argv[optind + 1]) || threads != 1)
+			return usage("mkdir needs a PATH and one thread");
 	} else if (!is_open && strcmp(argv[optind], "getppid")) {
-		return usage("operation must be open, openw, pwrite or getppid");
+		return usage("operation must be open, openw, pwrite, mkdir or getppid");
 	}
 	if (is_open && !(path = argv[optind + 1]))
 		return usage("open needs a PATH");

@@ -95,12 +95,15 @@ static const int proc_syscalls[] = { SYS_execve, SYS_execveat, SYS_setuid, SYS_s
 	SYS_setreuid, SYS_setregid, SYS_setresuid, SYS_setresgid, SYS_capset, SYS_ptrace,
 	SYS_init_module, SYS_finit_module, SYS_bpf, SYS_perf_event_open, SYS_mount,
 	SYS_unshare, SYS_setns, -1 };
+static const int link_syscalls[] = { SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat,
+	SYS_mkdir, SYS_mkdirat, SYS_setxattr, SYS_lsetxattr, SYS_fsetxattr, SYS_removexattr,
+	SYS_lremovexattr, SYS_fremovexattr, -1 };
 static const int fd_syscalls[] = { SYS_dup2, SYS_dup3, SYS_listen, SYS_pwrite64, SYS_pwritev,
 	SYS_pwritev2, SYS_process_vm_writev, -1 };
 
 #define FX(s) { "guard__" #s "_fexit", "__x64_sys_" #s }
 
-enum { SL_FDS = 4, SL_PAM, SL_URING_NEW, SL_URING_OLD };
+enum { SL_FDS = 4, SL_PAM, SL_URING_NEW, SL_URING_OLD, SL_LINKS };
 
 #define URING_ABSENT "io_uring tracepoints absent: guard does not see io_uring requests"
 
@@ -184,6 +187,16 @@ static const struct ks_slot guard_slots[] = {
 		},
 		.absent = URING_ABSENT,
 	},
+	[SL_LINKS] = {
+		.name = "see links and xattrs",
+		.alts = {
+			{ KS_FAM_FENTRY, { FX(link), FX(linkat), FX(symlink), FX(symlinkat),
+					   FX(mkdir), FX(mkdirat), FX(setxattr), FX(lsetxattr),
+					   FX(fsetxattr), FX(removexattr), FX(lremovexattr),
+					   FX(fremovexattr) } },
+			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, link_syscalls },
+		},
+	},
 	{ 0 },
 };
 
@@ -191,7 +204,11 @@ static const struct ks_slot guard_slots[] = {
 #define FD_KINDS ((1U << GUARD_K_DUP) | (1U << GUARD_K_MEMWRITE))
 /* the kinds io_uring requests can be */
 #define URING_KINDS ((1U << GUARD_K_URING) | (1U << GUARD_K_WRITE) | (1U << GUARD_K_READ) | \
-		     (1U << GUARD_K_RENAME) | (1U << GUARD_K_UNLINK) | (1U << GUARD_K_TRUNCATE))
+		     (1U << GUARD_K_RENAME) | (1U << GUARD_K_UNLINK) | (1U << GUARD_K_TRUNCATE) | \
+		     (1U << GUARD_K_LINK) | (1U << GUARD_K_SYMLINK) | (1U << GUARD_K_MKDIR))
+/* the kinds of the links slot */
+#define LINK_KINDS ((1U << GUARD_K_LINK) | (1U << GUARD_K_SYMLINK) | (1U << GUARD_K_MKDIR) | \
+		    (1U << GUARD_K_XATTR))
 
 static bool guard_want_slot(const void *state, const struct ks_slot *slot)
 {
@@ -208,6 +225,8 @@ static bool guard_want_slot(const void *state, const struct ks_slot *slot)
 		return true;
 	if (slot == &guard_slots[SL_PAM])
 		return st->filter->kinds & PAM_KINDS;
+	if (slot == &guard_slots[SL_LINKS])
+		return st->filter->kinds & LINK_KINDS;
 	if (slot == &guard_slots[SL_FDS])
 		return (st->filter->kinds & FD_KINDS) || (st->filter->xflags & GUARD_F_NETPARENT);
 	return true;
@@ -344,6 +363,42 @@ static int guard_attach(struct ks_ctx *ctx, void *state, void *vskel)
 			.end = skel->progs.guard__pam_end,
 		});
 	return 0;
+}
+
+/* A symlink's relative target (as written) joined with the link's directory (@link, the new
+ * name, cleaned) and its ".." taken lexically (the kernel resolves them from that
+ * directory): the file the link names, into @out. */
+static void symlink_target(const struct guard_event *e, const char *link, char *out,
+			   size_t len)
+{
+	char buf[GUARD_PATH_MAX * 2 + 8], clean[GUARD_PATH_MAX * 2 + 8];
+	const char *slash = strrchr(link, '/');
+	size_t o = 0;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%.*s/%.*s", slash ? (int)(slash - link) : 0, link,
+		     (int)strnlen(e->data, e->len), e->data);
+	guard_clean_path(buf, n > 0 ? (size_t)n : 0, clean, sizeof(clean));
+	for (char *p = clean, *c; *p; p = c) {
+		size_t k;
+
+		while (*p == '/')
+			p++;
+		c = p + strcspn(p, "/");
+		k = c - p;
+		if (k == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			o = o > 0 ? o - 1 : 0;	/* "/.." is "/" */
+		} else if (k && o + k + 2 < len) {
+			out[o++] = '/';
+			memcpy(out + o, p, k);
+			o += k;
+		}
+	}
+	if (!o && len > 1)
+		out[o++] = '/';
+	out[o < len ? o : len - 1] = 0;
 }
 
 static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size);
@@ -493,11 +548,13 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		check_lost(st, false);
 	if (e->kind == GUARD_K_URING && e->arg[1])
 		uring_forget(st, h->pid, e->arg[1]);
+	guard_clean_path(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
 	if (e->kind == GUARD_K_AUTH || e->kind == GUARD_K_SESSION)
 		path[0] = 0;	/* data: the login's names (guard_pam_names) */
+	else if (e->kind == GUARD_K_SYMLINK && e->len && e->data[0] != '/' && *path2)
+		symlink_target(e, path2, path, sizeof(path));
 	else
 		guard_clean_path(e->data, e->len, path, sizeof(path));
-	guard_clean_path(e->data + GUARD_PATH_MAX, e->len2, path2, sizeof(path2));
 	snprintf(comm, sizeof(comm), "%.*s", TASK_COMM_LEN, h->comm);
 	snprintf(parent, sizeof(parent), "%.*s", TASK_COMM_LEN, e->pcomm);
 	p = ks_ident__lookup(ks_ctx_ident(ctx), h);
@@ -507,7 +564,9 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 		 * what /proc said when first seen, 0 when unknown) */
 		.kind = e->kind, .uid = e->kind == GUARD_K_SETID && p ? p->uid : h->uid,
 		.flags = e->flags, .ret = e->ret,
-		.path = path, .path2 = e->len2 ? path2 : "", .comm = comm, .parent = parent,
+		/* an xattr's second name is the attribute's (`how`), not a path */
+		.path = path, .path2 = e->len2 && e->kind != GUARD_K_XATTR ? path2 : "",
+		.comm = comm, .parent = parent,
 		/* an exec's executable is the event's path; else what /proc said, if yet */
 		.exe = e->kind == GUARD_K_EXEC || e->kind == GUARD_K_URING ? path :
 		       p && p->exe ? p->exe : "",
@@ -523,6 +582,9 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	if (e->flags & GUARD_F_URING)
 		snprintf(how, sizeof(how), "io_uring %s",
 			 ks_uring_op_short(e->sys) ? ks_uring_op_short(e->sys) : "request");
+	else if (e->kind == GUARD_K_XATTR)
+		snprintf(how, sizeof(how), "%.*s", (int)strnlen(e->data + GUARD_PATH_MAX, e->len2),
+			 e->data + GUARD_PATH_MAX);
 	else if (e->kind == GUARD_K_MEMWRITE)
 		snprintf(how, sizeof(how), "%s%s",
 			 e->arg[1] == GUARD_MW_VM ? "process_vm_writev" :

@@ -52,6 +52,8 @@ void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
 	ks_rec_kstr(&rec, "path", NULL, 0, v->path, strlen(v->path), e->flags & GUARD_F_CUT);
 	if (*v->path2)
 		ks_rec_kstr(&rec, "path2", NULL, 0, v->path2, strlen(v->path2), false);
+	if (e->kind == GUARD_K_XATTR && v->how)	/* the attribute's name */
+		ks_rec_kstr(&rec, "xattr", NULL, 0, v->how, strlen(v->how), false);
 	ks_rec_int(&rec, "ret", NULL, 0, e->ret);
 	ks_rec_uint(&rec, "euid", NULL, 0, e->euid);
 	ks_rec_uint(&rec, "ppid", NULL, 0, e->ppid);
@@ -91,7 +93,7 @@ void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
 		ks_rec_str(&rec, "opcode", NULL, 0, op, strlen(op));
 		ks_rec_add(&rec, "result_known", NULL, 0, KS_V_BOOL)->u =
 			!(e->flags & GUARD_F_NORES);
-	} else if (e->kind < GUARD_K_AUTH) {
+	} else if (e->kind < GUARD_K_AUTH || e->kind >= GUARD_K_LINK) {
 		ks_rec_str(&rec, "via", NULL, 0, "syscall", 7);
 	}
 	ks_rec_str(&rec, "sees", NULL, 0, sees, strlen(sees));

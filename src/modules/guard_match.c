@@ -11,7 +11,7 @@
 static const char *const kind_names[GUARD_K_N] = {
 	"write", "read", "rename", "unlink", "chmod", "chown", "truncate", "exec", "ptrace",
 	"module", "setid", "capset", "bpf", "perf_event_open", "mount", "unshare", "setns",
-	"dup", "memwrite", "auth", "session", "io_uring",
+	"dup", "memwrite", "auth", "session", "io_uring", "link", "symlink", "mkdir", "xattr",
 };
 
 const char *guard_kind_name(uint32_t kind)
@@ -96,7 +96,9 @@ bool guard_rule_match(const struct guard_rule *r, const struct guard_view *v)
 
 #define CHANGE_KINDS                                                                     \
 	((1U << GUARD_K_WRITE) | (1U << GUARD_K_RENAME) | (1U << GUARD_K_UNLINK) |       \
-	 (1U << GUARD_K_CHMOD) | (1U << GUARD_K_CHOWN) | (1U << GUARD_K_TRUNCATE))
+	 (1U << GUARD_K_CHMOD) | (1U << GUARD_K_CHOWN) | (1U << GUARD_K_TRUNCATE) |       \
+	 (1U << GUARD_K_LINK) | (1U << GUARD_K_SYMLINK) | (1U << GUARD_K_MKDIR) |         \
+	 (1U << GUARD_K_XATTR))
 
 static int add_key(struct guard_filter *f, uint64_t key, uint32_t class, char *err, size_t len)
 {
@@ -270,7 +272,7 @@ size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uin
 			val = v->comm;
 		else if (IS("path"))
 			val = v->path;
-		else if (IS("path2"))	/* a rename's new name, after an arrow */
+		else if (IS("path2"))	/* a rename's, link's new name, after an arrow */
 			val = *v->path2 ? (snprintf(buf, sizeof(buf), " -> %s", v->path2), buf) : "";
 		else if (IS("exe"))
 			val = v->exe;
@@ -318,9 +320,13 @@ struct guard_cov {
 static const struct guard_cov covs[] = {
 	{ CHANGE_KINDS | (1U << GUARD_K_READ),
 	  "syscalls open/openat/openat2/creat, rename/renameat/renameat2, unlink/unlinkat/rmdir, "
-	  "chmod/fchmod/fchmodat, chown/fchown/lchown/fchownat, truncate/ftruncate",
+	  "chmod/fchmod/fchmodat, chown/fchown/lchown/fchownat, truncate/ftruncate, "
+	  "link/linkat, symlink/symlinkat (either name), mkdir/mkdirat, "
+	  "setxattr/lsetxattr/fsetxattr, removexattr/lremovexattr/fremovexattr",
 	  "writes through files opened before or elsewhere (except by io_uring); mmap writes; "
-	  "hard links under other names; failed read opens" },
+	  "links made before the start (a second name then written: its open is seen by that "
+	  "name only); symlinks with a relative target (../etc/shadow) by the target's name "
+	  "(seen by their new name); setxattrat/removexattrat (6.13+); failed read opens" },
 	{ 1U << GUARD_K_EXEC, "successful execve/execveat (the executable mapped; for the "
 	  "rules that ask, a socket on stdin, and the parent's and grandparent's listen())",
 	  "io_uring; failed execs; scripts (sh FILE or #!: the executable is the interpreter); "
@@ -375,8 +381,8 @@ static const char *const uring_sees[] = {
 	[GUARD_URING_FULL] = "io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED at completion "
 			     "(file, result) and OPENAT/OPENAT2 (flags, the fd opened); io_uring "
 			     "FTRUNCATE at completion (file, result; with IOSQE_CQE_SKIP_SUCCESS "
-			     "at submission); io_uring RENAMEAT/UNLINKAT at submission (names; "
-			     "result not known)",
+			     "at submission); io_uring RENAMEAT/UNLINKAT/LINKAT/SYMLINKAT/MKDIRAT "
+			     "at submission (names; result not known)",
 	[GUARD_URING_510] = "io_uring WRITE/WRITEV/WRITE_FIXED at submission (file; the "
 			    "result is not known on this kernel); io_uring RENAMEAT/UNLINKAT at "
 			    "submission (names; result not known)",
@@ -384,12 +390,12 @@ static const char *const uring_sees[] = {
 static const char *const uring_blind[] = {
 	[GUARD_URING_NONE] = "io_uring (its tracepoints are absent)",
 	[GUARD_URING_FULL] = "io_uring opens into fixed-file slots, failed io_uring opens, "
-			     "io_uring RENAMEAT/UNLINKAT results, io_uring LINKAT/SYMLINKAT/"
-			     "MKDIRAT/SETXATTR/FSETXATTR (as their syscalls), io_uring writes, "
+			     "io_uring RENAMEAT/UNLINKAT/LINKAT/SYMLINKAT/MKDIRAT results, "
+			     "io_uring SETXATTR/FSETXATTR, io_uring writes, "
 			     "opens and FTRUNCATE with IOSQE_CQE_SKIP_SUCCESS (no completion traced)",
 	[GUARD_URING_510] = "io_uring OPENAT/OPENAT2 (5.10's tracepoints show no open flags), "
-			    "io_uring RENAMEAT/UNLINKAT results, io_uring LINKAT/SYMLINKAT/MKDIRAT "
-			    "(as their syscalls)",
+			    "io_uring RENAMEAT/UNLINKAT results (this io_uring has no LINKAT, "
+			    "SYMLINKAT, MKDIRAT, xattrs)",
 };
 
 void guard_coverage(uint32_t kinds, int uring, char *sees, size_t slen, char *blind,

@@ -190,6 +190,8 @@ static void test_uring(void **state)
 	char err[256], sees[2048], blind[2048];
 
 	assert_string_equal(guard_kind_name(GUARD_K_URING), "io_uring");
+	assert_string_equal(guard_kind_name(GUARD_K_LINK), "link");
+	assert_string_equal(guard_kind_name(GUARD_K_XATTR), "xattr");
 	assert_true(load(&rs, "rules:\n  - name: u\n    event: [io_uring, write]\n"
 			 "    flags: uring\n", err, sizeof(err)));
 	assert_int_equal(rs.r[0].kinds, (1U << GUARD_K_URING) | (1U << GUARD_K_WRITE));
@@ -201,14 +203,19 @@ static void test_uring(void **state)
 	assert_non_null(strstr(sees, "; io_uring WRITE/WRITEV/WRITE_FIXED/WRITEV_FIXED at "
 				     "completion (file, result) and OPENAT/OPENAT2"));
 	assert_null(strstr(blind, "io_uring OPENAT"));
-	assert_non_null(strstr(sees, "; io_uring RENAMEAT/UNLINKAT at submission (names; "
-				     "result not known)"));
-	assert_non_null(strstr(blind, "io_uring RENAMEAT/UNLINKAT results"));
+	assert_non_null(strstr(sees, "; io_uring RENAMEAT/UNLINKAT/LINKAT/SYMLINKAT/MKDIRAT at "
+				     "submission (names; result not known)"));
+	assert_non_null(strstr(blind, "io_uring RENAMEAT/UNLINKAT/LINKAT/SYMLINKAT/MKDIRAT "
+				      "results"));
+	assert_non_null(strstr(sees, "link/linkat, symlink/symlinkat (either name), "
+				     "mkdir/mkdirat"));
+	assert_null(strstr(blind, "hard links"));
 	guard_coverage(1U << GUARD_K_WRITE, GUARD_URING_510, sees, sizeof(sees), blind,
 		       sizeof(blind));
 	assert_non_null(strstr(sees, "io_uring WRITE/WRITEV/WRITE_FIXED at submission"));
 	assert_non_null(strstr(blind, "io_uring OPENAT/OPENAT2 (5.10's tracepoints"));
 	assert_non_null(strstr(sees, "io_uring RENAMEAT/UNLINKAT at submission"));
+	assert_non_null(strstr(blind, "(this io_uring has no LINKAT, SYMLINKAT, MKDIRAT"));
 	guard_coverage(1U << GUARD_K_URING, GUARD_URING_NONE, sees, sizeof(sees), blind,
 		       sizeof(blind));
 	assert_string_equal(sees, "");

@@ -30,6 +30,15 @@
  *                              of fd 4. An opcode this kernel's io_uring lacks
  *                              (IORING_REGISTER_PROBE) is printed "unsupported OPNAME"
  *                              first and never submitted.
+ *   guarduring links DIR 0     new names in DIR through io_uring alone (cwd DIR; each
+ *                              "OPNAME RESULT", any failure exits 1): LINKAT sshd_config ->
+ *                              other/copy (cwd-relative); SYMLINKAT target
+ *                              /etc/ssh/sshd_config at other/sl; SYMLINKAT target
+ *                              DIR/other/evil at DIR/sshd_config.d/evil.conf (absolute);
+ *                              MKDIRAT sub relative to the dfd of DIR/sshd_config.d; then the
+ *                              benign twins: LINKAT other/a -> other/b, SYMLINKAT DIR/other/a
+ *                              at other/c, MKDIRAT other/d. An opcode this kernel lacks is
+ *                              printed "unsupported OPNAME" and never submitted.
  *   guarduring sqpoll DIR 0    an SQPOLL ring (its kernel thread submits: no
  *                              io_uring_enter per request): RENAMEAT old -> new and
  *                              UNLINKAT gone, relative to the cwd (DIR), then UNLINKAT of
@@ -281,6 +290,59 @@ static void do_files(const char *dir)
 	CHECK(!close(dfd));
 }
 
+/* LINKAT @from -> @to (AT_FDCWD both) */
+static void link_at(struct io_uring *ring, const char *from, const char *to)
+{
+	io_uring_prep_linkat(io_uring_get_sqe(ring), AT_FDCWD, from, AT_FDCWD, to, 0);
+	run_named(ring, "linkat");
+}
+
+static void symlink_at(struct io_uring *ring, const char *target, const char *at)
+{
+	io_uring_prep_symlinkat(io_uring_get_sqe(ring), target, AT_FDCWD, at);
+	run_named(ring, "symlinkat");
+}
+
+static void mkdir_at(struct io_uring *ring, int dfd, const char *name)
+{
+	io_uring_prep_mkdirat(io_uring_get_sqe(ring), dfd, name, 0755);
+	run_named(ring, "mkdirat");
+}
+
+static void do_links(const char *dir)
+{
+	char a[512], b[512];
+	struct io_uring ring;
+	int ln, sl, md, dfd;
+
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	ln = has_op(&ring, IORING_OP_LINKAT, "linkat");
+	sl = has_op(&ring, IORING_OP_SYMLINKAT, "symlinkat");
+	md = has_op(&ring, IORING_OP_MKDIRAT, "mkdirat");
+	CHECK(!chdir(dir));
+	dfd = open("sshd_config.d", O_RDONLY | O_DIRECTORY);
+	CHECK(dfd >= 0);
+	snprintf(a, sizeof(a), "%s/other/evil", dir);
+	snprintf(b, sizeof(b), "%s/sshd_config.d/evil.conf", dir);
+	if (ln)
+		link_at(&ring, "sshd_config", "other/copy");
+	if (sl) {
+		symlink_at(&ring, "/etc/ssh/sshd_config", "other/sl");
+		symlink_at(&ring, a, b);
+	}
+	if (md)
+		mkdir_at(&ring, dfd, "sub");
+	snprintf(a, sizeof(a), "%s/other/a", dir);
+	if (ln)
+		link_at(&ring, "other/a", "other/b");
+	if (sl)
+		symlink_at(&ring, a, "other/c");
+	if (md)
+		mkdir_at(&ring, AT_FDCWD, "other/d");
+	io_uring_queue_exit(&ring);
+	CHECK(!close(dfd));
+}
+
 static void do_listen(int really)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -341,7 +403,7 @@ int main(int argc, char **argv)
 	int n;
 
 	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "again"))) {
-		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell|files|sqpoll "
+		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell|files|links|sqpoll "
 			"PATH N\n");
 		return 2;
 	}
@@ -362,6 +424,8 @@ int main(int argc, char **argv)
 		do_listen(n);
 	else if (!strcmp(argv[1], "files"))
 		do_files(argv[2]);
+	else if (!strcmp(argv[1], "links"))
+		do_links(argv[2]);
 	else if (!strcmp(argv[1], "sqpoll"))
 		do_sqpoll(argv[2]);
 	else if (!strcmp(argv[1], "revshell"))
