@@ -150,6 +150,8 @@ static int walk(struct gen *g, __u32 lid, const char *acc, __u32 tid)
 	const struct btf_type *lt = resolve(g->local, &lid), *tt = resolve(g->vm, &tid);
 	char *end;
 
+	if (!acc)
+		return -EINVAL;
 	strtoul(acc, &end, 10);		/* an index into the root: no member */
 	for (acc = end; *acc == ':' && lt && tt; acc = end) {
 		unsigned long idx = strtoul(acc + 1, &end, 10);
