@@ -160,8 +160,10 @@ def test_per_cgroup_split(cgroups, folded):
         for d, h in helpers.items():
             with open(os.path.join(d, "cgroup.procs"), "w") as f:
                 f.write(str(h.pid))
-        k = Ksight(["offcpu", "--per-cgroup", "--cgroup", parent.path, "--top", "0"] +
-                   (["--folded"] if folded else ["--json"]))
+        # 4x the default buckets: a stack whose hash meets another's bucket is lost
+        # (counted), which a loaded machine's many stacks made happen (39 of 40 once)
+        k = Ksight(["offcpu", "--per-cgroup", "--cgroup", parent.path, "--top", "0",
+                    "--stack-storage", "65536"] + (["--folded"] if folded else ["--json"]))
         k.wait_ready()
         for h in helpers.values():
             h.go()
@@ -177,9 +179,15 @@ def test_per_cgroup_split(cgroups, folded):
         roots = {line.split(";")[0] for line in k.out_lines}
         assert roots == set(path.values()), roots
         return
+    sums = k.records("offcpu_summary")
+    collided = sum(r["user_stack_collisions"] + r["kernel_stack_collisions"] for r in sums)
+    assert sums and not any(r["stack_errors"] for r in sums), sums
     for d in kids:
         rows = [r for r in reader_rows(k) if r["cgroup_id"] == os.stat(d).st_ino]
-        assert sum(r["count"] for r in rows) == n[d], rows
+        # a block whose stack was lost to a counted collision is not the reader's row
+        missing = n[d] - sum(r["count"] for r in rows)
+        assert missing == 0 or 0 < missing <= collided, (
+            [r for r in k.records("offcpu") if r["cgroup_id"] == os.stat(d).st_ino], sums)
         assert all(r["cgroup_path"] == path[d] for r in rows), rows
     assert {r["cgroup_id"] for r in k.records("offcpu")} == {os.stat(d).st_ino for d in kids}
     assert k.stats()["lost"] == 0
