@@ -68,4 +68,13 @@ int BPF_KPROBE(funccount__kprobe)
 	return 0;
 }
 
+/* The same on kernels with kprobe.multi (5.18+, fprobe): one link for every function;
+ * bpf_get_func_ip gives the function's entry address. */
+SEC("kprobe.multi")
+int BPF_KPROBE(funccount__kmulti)
+{
+	count(bpf_get_func_ip(ctx));
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

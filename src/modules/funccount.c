@@ -8,6 +8,7 @@
  * matching function, its rows keyed by address; where this kernel has no kprobes, the
  * command says so and counts the rest.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
@@ -278,6 +279,32 @@ static int fc_configure(void *state, const struct ks_common *common, char *err, 
 	return 0;
 }
 
+/* Whether this kernel takes a kprobe.multi link (5.18+ with CONFIG_FPROBE) on @fn: a
+ * program that returns 0, loaded and linked for a moment. */
+static bool kprobe_multi_works(const char *fn)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_TRACE_KPROBE_MULTI);
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	const char *syms[1] = { fn };
+	int prog, link;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "ks_kmulti", "GPL", insns, 2, &po);
+	if (prog < 0)
+		return false;
+	lo.kprobe_multi.syms = syms;
+	lo.kprobe_multi.cnt = 1;
+	link = bpf_link_create(prog, 0, BPF_TRACE_KPROBE_MULTI, &lo);
+	close(prog);
+	if (link < 0)
+		return false;
+	close(link);
+	return true;
+}
+
 /* k: patterns: counted by kprobes; say what this kernel lacks when it has none. */
 static int fc_kernel_check(void *state, char *err, size_t len)
 {
@@ -305,6 +332,7 @@ static int fc_kernel_check(void *state, char *err, size_t len)
 	if (p && !ks_probe(p, KS_FAM_KPROBE, fn, wk, sizeof(wk))) {
 		ks_probe__free(p);
 		st->kprobes = true;
+		st->kmulti = kprobe_multi_works(fn);
 		if (!at)
 			return 0;
 		err[-2] = 0;	/* only the note before */
@@ -343,7 +371,8 @@ static int fc_setup(struct ks_ctx *ctx, void *state, void *vskel)
 
 	skel->rodata->funccount_per_proc = st->per_proc;
 	if (st->kprobes)
-		bpf_program__set_autoload(skel->progs.funccount__kprobe, true);
+		bpf_program__set_autoload(st->kmulti ? skel->progs.funccount__kmulti :
+					  skel->progs.funccount__kprobe, true);
 	if (!st->nufn && !st->kprobes)
 		bpf_map__set_max_entries(skel->maps.funccount_calls, 1);
 	return 0;
@@ -384,6 +413,9 @@ static int fc_attach(struct ks_ctx *ctx, void *state, void *vskel)
 			return n ? n : -ENOENT;
 		}
 	}
+	if (st->kmulti)
+		return ks_attach_kprobe_multi(ctx, skel->progs.funccount__kmulti,
+					      (const char **)st->kfns, st->nkfn);
 	for (int i = 0; st->kprobes && i < st->nkfn; i++)
 		if ((rc = ks_attach_kfunc(ctx, skel->progs.funccount__kprobe, st->kfns[i],
 					  false)))

@@ -63,6 +63,7 @@ struct fc_state {
 	char **kfns;		/* the kernel functions the k: patterns match, each once */
 	int nkfn;
 	bool kprobes;		/* they are counted (by kprobes) */
+	bool kmulti;		/* by one kprobe.multi link (5.18+), not a kprobe each */
 	struct ks_symtab ksyms;	/* /proc/kallsyms, to name the addresses counted */
 	const char *weighted;	/* the first tracepoint left out (funccount.c: fc_weighted) */
 	int nweighted;
