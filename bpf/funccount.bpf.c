@@ -3,7 +3,7 @@
  * funccount: one uprobe program for every user function counted. User space attaches it
  * to each matching function with the function's index as the link's BPF cookie (5.15+),
  * so one verified program serves any number of functions, with no code generated at run
- * time. Tracepoints are not counted here: perf tracepoint counters do that with no
+ * time. Kernel functions: one kprobe program on each, its row keyed by the address. Tracepoints are not counted here: perf tracepoint counters do that with no
  * program at all (src/modules/funccount_tp.c).
  */
 #include "common.bpf.h"
@@ -18,16 +18,16 @@ struct {
 	__type(value, struct funccount_val);
 } funccount_calls SEC(".maps");
 
-SEC("uprobe")
-int BPF_KPROBE(funccount__uprobe)
+/* One more call of @func (a cookie or an address) by the current process. */
+static __always_inline void count(__u64 func)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct funccount_key key = {};
 	struct funccount_val *v;
 
 	if (!ks_want(pid_tgid))
-		return 0;
-	key.func = bpf_get_attach_cookie(ctx);
+		return;
+	key.func = func;
 	if (funccount_per_proc)
 		key.pid = pid_tgid >> 32;
 	v = bpf_map_lookup_elem(&funccount_calls, &key);
@@ -39,13 +39,41 @@ int BPF_KPROBE(funccount__uprobe)
 		if (bpf_map_update_elem(&funccount_calls, &key, &zero, BPF_NOEXIST) &&
 		    !bpf_map_lookup_elem(&funccount_calls, &key)) {
 			ks_lost(FUNCCOUNT_EV_CALL);
-			return 0;
+			return;
 		}
 		v = bpf_map_lookup_elem(&funccount_calls, &key);
 		if (!v)
-			return 0;
+			return;
 	}
 	__sync_fetch_and_add(&v->calls, 1);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(funccount__uprobe)
+{
+	count(bpf_get_attach_cookie(ctx));
+	return 0;
+}
+
+/*
+ * Every kernel function: the kprobe's instruction pointer is just past the probed
+ * instruction (the function's first, or after its endbr64), inside the function, which
+ * user space names from /proc/kallsyms. No cookie, no bpf_get_func_ip: both 5.15+, and
+ * this runs on 5.10.
+ */
+SEC("kprobe")
+int BPF_KPROBE(funccount__kprobe)
+{
+	count(PT_REGS_IP(ctx));
+	return 0;
+}
+
+/* The same on kernels with kprobe.multi (5.18+, fprobe): one link for every function;
+ * bpf_get_func_ip gives the function's entry address. */
+SEC("kprobe.multi")
+int BPF_KPROBE(funccount__kmulti)
+{
+	count(bpf_get_func_ip(ctx));
 	return 0;
 }
 

@@ -2,7 +2,8 @@
 /*
  * funccount module: calls of user functions counted in the kernel by one uprobe program
  * attached to every matching function, each attachment's cookie being the function's
- * index in user space's list. Tracepoints are counted by perf counters, with no BPF.
+ * index in user space's list; calls of kernel functions by one kprobe program attached to
+ * every matching function, keyed by the instruction pointer. Tracepoints are counted by perf counters, with no BPF.
  * Shared by bpf/funccount.bpf.c and src/modules/funccount*.c.
  */
 #ifndef KSIGHT_FUNCCOUNT_H
@@ -15,11 +16,16 @@
 
 #define FUNCCOUNT_ROWS 65536	/* (function, process) rows at once */
 #define FUNCCOUNT_FUNCS 1024	/* user functions one run attaches to at most */
+#define FUNCCOUNT_KFUNCS 1000	/* kernel functions one run attaches to at most */
 
 /* funccount_calls' key: one function; with -P, of one process (else pid 0). */
 struct funccount_key {
-	__u32 func;		/* index in user space's list (the attachment's cookie) */
+	__u64 func;		/* a user function: its index in user space's list (the
+				 * attachment's cookie, < FUNCCOUNT_FUNCS); a kernel function:
+				 * the instruction pointer the kprobe saw (inside the function,
+				 * named by user space through /proc/kallsyms) */
 	__u32 pid;		/* thread group id, or 0 */
+	__u32 pad;
 };
 
 struct funccount_val {

@@ -85,6 +85,13 @@ int ks_attach_usdt(struct ks_ctx *ctx, struct bpf_program *prog, const char *bin
 int ks_attach_kfunc(struct ks_ctx *ctx, struct bpf_program *prog, const char *func, bool fentry);
 
 /*
+ * Attach SEC("kprobe.multi") program @prog to the @n kernel functions @funcs by one
+ * kprobe.multi link (5.18+, CONFIG_FPROBE; no tracefs, nothing left after a kill).
+ */
+int ks_attach_kprobe_multi(struct ks_ctx *ctx, struct bpf_program *prog, const char **funcs,
+			   size_t n);
+
+/*
  * Attach tracepoint program @prog (SEC("tracepoint"): its context is the raw record) to
  * tracepoint @category:@name, chosen at run time.
  */

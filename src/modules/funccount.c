@@ -4,9 +4,11 @@
  * are called, per interval, like bcc's funccount. Tracepoints are counted by perf
  * counters with no BPF program (funccount_tp.c); user functions by one uprobe program
  * attached to each matching function, its index as the attachment's cookie
- * (bpf/funccount.bpf.c). Kernel functions (k:) need fentry or kprobes: where this kernel
- * has neither, the command says so and counts the rest.
+ * (bpf/funccount.bpf.c). Kernel functions (k:) by one kprobe program attached to each
+ * matching function, its rows keyed by address; where this kernel has no kprobes, the
+ * command says so and counts the rest.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
@@ -17,20 +19,23 @@
 #include <unistd.h>
 
 #include "core/attachments.h"
+#include "core/btfcache.h"
 #include "core/elflist.h"
 #include "core/elfsym.h"
 #include "core/kfuncs.h"
 #include "core/probe.h"
+#include "core/socktab.h"
 #include "core/tracepoints.h"
 #include "modules/funccount_int.h"
 #include "funccount.skel.h"
 
-_Static_assert(sizeof(struct funccount_key) == 8, "funccount_key layout");
+_Static_assert(sizeof(struct funccount_key) == 16, "funccount_key layout");
 _Static_assert(sizeof(struct funccount_val) == 24, "funccount_val layout");
 
 static const struct ks_opt fc_opts[] = {
 	{ "per-process", 'P', KS_OPT_FLAG, offsetof(struct fc_state, per_proc), NULL,
-	  "user functions: a row per process (a tracepoint counter counts all: -p PID)" },
+	  "user and kernel functions: a row per process (a tracepoint counter counts all: "
+	  "-p PID)" },
 	{ "interval", 'i', KS_OPT_UINT, offsetof(struct fc_state, interval), "SECS",
 	  "print what was counted every SECS seconds", 1, 86400 },
 	{ "duration", 'd', KS_OPT_UINT, offsetof(struct fc_state, duration), "SECS",
@@ -171,6 +176,44 @@ static int add_functions(struct fc_state *st, const struct fc_pat *p, char *err,
 	return 0;
 }
 
+/* The kernel functions of pattern @p that ftrace lists as hookable (and the kernel's BTF
+ * has), each once across patterns; at most FUNCCOUNT_KFUNCS in all, like bcc's. */
+static int add_kernel(struct fc_state *st, const struct fc_pat *p, const char *tracefs,
+		      char *err, size_t len)
+{
+	const struct btf *btf = ks_vmlinux_btf();
+	bool traceable = false;
+	char **names = NULL;
+	int n;
+
+	if (!btf)
+		return fail(err, len, "%s: the kernel has no BTF to list its functions", p->text);
+	n = ks_kfuncs(btf, tracefs, p->glob, &names, &traceable);
+	if (n < 0)
+		return fail(err, len, "%s: cannot list kernel functions: %s", p->text,
+			    strerror(-n));
+	if (!n)
+		return fail(err, len, "%s: no kernel function %s%s (ksight tplist -K lists them)",
+			    p->text, p->glob, traceable ? " that kprobes can hook" : "");
+	for (int i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (int k = 0; k < st->nkfn && !seen; k++)
+			seen = !strcmp(st->kfns[k], names[i]);
+		if (seen)
+			continue;
+		if (st->nkfn >= FUNCCOUNT_KFUNCS) {
+			ks_elf_names_free(names, n);
+			return fail(err, len, "%s: more than %d kernel functions match: narrow "
+				    "the patterns", p->text, FUNCCOUNT_KFUNCS);
+		}
+		st->kfns[st->nkfn++] = names[i];
+		names[i] = NULL;
+	}
+	ks_elf_names_free(names, n);
+	return 0;
+}
+
 static int fc_args(void *state, struct ks_common *common, const char **pos, int npos, char *err,
 		   size_t len)
 {
@@ -196,7 +239,8 @@ static int fc_args(void *state, struct ks_common *common, const char **pos, int 
 		return 0;
 	st->tps = calloc(FC_TPS, sizeof(*st->tps));
 	st->ufns = calloc(FUNCCOUNT_FUNCS, sizeof(*st->ufns));
-	if (!st->tps || !st->ufns)
+	st->kfns = calloc(FUNCCOUNT_KFUNCS, sizeof(*st->kfns));
+	if (!st->tps || !st->ufns || !st->kfns)
 		return fail(err, len, "out of memory");
 	for (int i = 0; !rc && i < st->npat; i++) {
 		const struct fc_pat *p = &st->pat[i];
@@ -208,10 +252,16 @@ static int fc_args(void *state, struct ks_common *common, const char **pos, int 
 			rc = add_tracepoints(st, p, tracefs, err, len);
 		else if (p->kind == FC_USER)
 			rc = add_functions(st, p, err, len);
-		else if (!st->kernel)
-			st->kernel = p->text;
+		else {
+			/* without tracefs, the BTF's functions (some may refuse a kprobe) */
+			if (!tracefs)
+				tracefs = ks_tracefs_get(&mounted);
+			if (!st->kernel)
+				st->kernel = p->text;
+			rc = add_kernel(st, p, tracefs, err, len);
+		}
 	}
-	/* the counters need only the ids */
+	/* the counters need only the ids, kernel functions only the names */
 	ks_tracefs_done(mounted);
 	if (!rc && st->nweighted && !st->ntp && !st->nufn && !st->kernel)
 		rc = fail(err, len, "%s: its perf counter adds nanoseconds, not hits "
@@ -229,15 +279,40 @@ static int fc_configure(void *state, const struct ks_common *common, char *err, 
 	return 0;
 }
 
-/* k: patterns: fentry or kprobes would count them; say what this kernel has. */
+/* Whether this kernel takes a kprobe.multi link (5.18+ with CONFIG_FPROBE) on @fn: a
+ * program that returns 0, loaded and linked for a moment. */
+static bool kprobe_multi_works(const char *fn)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_TRACE_KPROBE_MULTI);
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	const char *syms[1] = { fn };
+	int prog, link;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "ks_kmulti", "GPL", insns, 2, &po);
+	if (prog < 0)
+		return false;
+	lo.kprobe_multi.syms = syms;
+	lo.kprobe_multi.cnt = 1;
+	link = bpf_link_create(prog, 0, BPF_TRACE_KPROBE_MULTI, &lo);
+	close(prog);
+	if (link < 0)
+		return false;
+	close(link);
+	return true;
+}
+
+/* k: patterns: counted by kprobes; say what this kernel lacks when it has none. */
 static int fc_kernel_check(void *state, char *err, size_t len)
 {
 	struct fc_state *st = state;
 	struct ks_probe *p;
-	char wf[200] = "", wk[200] = "", **names = NULL, fn[128] = "vfs_read";
-	bool traceable;
+	char wf[200] = "", wk[200] = "";
+	const char *fn;
 	size_t at = 0;
-	int n, ok;
 
 	err[0] = 0;
 	if (st->nweighted)
@@ -252,21 +327,21 @@ static int fc_kernel_check(void *state, char *err, size_t len)
 	}
 	err += at;
 	len -= at;
+	fn = st->nkfn ? st->kfns[0] : "vfs_read";
 	p = ks_probe__new();
-	if (p && ks_probe__btf(p)) {
-		const char *glob = strchr(st->kernel, ':') ? strchr(st->kernel, ':') + 1 :
-			st->kernel;
-
-		n = ks_kfuncs(ks_probe__btf(p), NULL, glob, &names, &traceable);
-		if (n > 0)
-			snprintf(fn, sizeof(fn), "%s", names[0]);
-		ks_elf_names_free(names, n);
+	if (p && !ks_probe(p, KS_FAM_KPROBE, fn, wk, sizeof(wk))) {
+		ks_probe__free(p);
+		st->kprobes = true;
+		st->kmulti = kprobe_multi_works(fn);
+		if (!at)
+			return 0;
+		err[-2] = 0;	/* only the note before */
+		return 1;
 	}
-	ok = p && (!ks_probe(p, KS_FAM_FENTRY, fn, wf, sizeof(wf)) ||
-		   !ks_probe(p, KS_FAM_KPROBE, fn, wk, sizeof(wk)));
-	if (ok)
-		snprintf(err, len, "%s: counting kernel functions is not implemented yet (this "
-			 "kernel has fentry or kprobes)", st->kernel);
+	if (p && !ks_probe(p, KS_FAM_FENTRY, fn, wf, sizeof(wf)))
+		snprintf(err, len, "%s: kernel functions are counted by kprobes, which this "
+			 "kernel lacks (%s); fentry is there but not used by funccount yet",
+			 st->kernel, wk);
 	else if (p)
 		snprintf(err, len, "%s: kernel functions cannot be counted on this kernel: "
 			 "fentry: %s; kprobes: %s", st->kernel, wf, wk);
@@ -295,7 +370,10 @@ static int fc_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct fc_state *st = state;
 
 	skel->rodata->funccount_per_proc = st->per_proc;
-	if (!st->nufn)
+	if (st->kprobes)
+		bpf_program__set_autoload(st->kmulti ? skel->progs.funccount__kmulti :
+					  skel->progs.funccount__kprobe, true);
+	if (!st->nufn && !st->kprobes)
 		bpf_map__set_max_entries(skel->maps.funccount_calls, 1);
 	return 0;
 }
@@ -322,6 +400,26 @@ static int fc_attach(struct ks_ctx *ctx, void *state, void *vskel)
 		if ((rc = ks_attach_uprobe(ctx, skel->progs.funccount__uprobe, &s)))
 			return rc;
 	}
+	if (st->kprobes) {
+		char *text = ks_read_all("/proc/kallsyms", NULL);
+		int n = text ? ks_kallsyms_parse(text, &st->ksyms) : -errno;
+
+		free(text);
+		if (n <= 0) {
+			fprintf(stderr, "ksight funccount: %s: cannot name kernel addresses: "
+				"/proc/kallsyms: %s\n", st->kernel,
+				n == -EPERM ? "addresses hidden (kernel.kptr_restrict)" :
+				strerror(n ? -n : ENOENT));
+			return n ? n : -ENOENT;
+		}
+	}
+	if (st->kmulti)
+		return ks_attach_kprobe_multi(ctx, skel->progs.funccount__kmulti,
+					      (const char **)st->kfns, st->nkfn);
+	for (int i = 0; st->kprobes && i < st->nkfn; i++)
+		if ((rc = ks_attach_kfunc(ctx, skel->progs.funccount__kprobe, st->kfns[i],
+					  false)))
+			return rc;
 	return 0;
 }
 
@@ -330,7 +428,7 @@ static void fc_report_cb(struct ks_ctx *ctx, void *state, void *vskel)
 	struct funccount_bpf *skel = vskel;
 	struct fc_state *st = state;
 
-	fc_report(ctx, st, st->nufn ? skel->maps.funccount_calls : NULL);
+	fc_report(ctx, st, st->nufn || st->kprobes ? skel->maps.funccount_calls : NULL);
 }
 
 static void fc_fini(void *state)
@@ -342,8 +440,12 @@ static void fc_fini(void *state)
 		free(st->tps[i].name);
 	for (int i = 0; st->ufns && i < st->nufn; i++)
 		free(st->ufns[i].name);
+	for (int i = 0; st->kfns && i < st->nkfn; i++)
+		free(st->kfns[i]);
 	for (int i = 0; i < st->npat; i++)
 		fc_pat_free(&st->pat[i]);
+	ks_symtab_free(&st->ksyms);
+	free(st->kfns);
 	free(st->tps);
 	free(st->ufns);
 	free(st->prev);
@@ -356,21 +458,22 @@ const struct ks_module funccount_module = {
 	.name = "funccount",
 	.id = KS_MOD_funccount,
 	.bpf = &funccount_bpf_obj,
-	.brief = "count tracepoint hits and user function calls matching patterns",
+	.brief = "count tracepoint hits and user and kernel function calls matching patterns",
 	.usage = "  ksight funccount 't:sched:*'                  # the scheduler's tracepoints\n"
 		 "  ksight funccount -i 1 sched:sched_switch      # every second\n"
 		 "  ksight funccount -p 1234 't:syscalls:sys_enter_*'  # one process's calls\n"
 		 "  ksight funccount 'u:libc.so.6:malloc*' -P -d 10  # libc's malloc*, per process\n"
 		 "  ksight funccount 'u:/usr/bin/python3:PyObject_Call*' --json\n"
+		 "  ksight funccount -i 1 'k:tcp_send*'          # kernel functions, by kprobes\n"
 		 "\n"
 		 "PATTERN: t:CATEGORY:NAME (or CATEGORY:NAME), a tracepoint, counted by perf\n"
 		 "counters with no BPF program; u:BINARY:FUNCTION, a function of an executable\n"
 		 "or library (a path, libc.so.6, or with -p libc), by uprobes; k:FUNCTION, a\n"
-		 "kernel function, where fentry or kprobes exist (not yet counted). Each name\n"
-		 "part is a shell glob; `ksight tplist` lists what there is. -P makes a row per\n"
-		 "process for user functions; tracepoint counters count every process, or the\n"
-		 "threads of -p PID (or -t TID) alive at the start. Counts of ksight's own\n"
-		 "process are left out of user functions only.\n",
+		 "kernel function (at most 1000), by kprobes where the kernel has them. Each\n"
+		 "name part is a shell glob; `ksight tplist` lists what there is. -P makes a row\n"
+		 "per process for user and kernel functions; tracepoint counters count every\n"
+		 "process, or the threads of -p PID (or -t TID) alive at the start. Counts of\n"
+		 "ksight's own process are left out of user and kernel functions.\n",
 	.opts = fc_opts,
 	.state_size = sizeof(struct fc_state),
 	.tool_only = true,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/module.h"
+#include "core/symtab.h"
 #include "funccount.h"
 
 #define FC_PATS KS_OPTS_MAX_POS
@@ -58,7 +59,12 @@ struct fc_state {
 	int ntp;
 	struct fc_ufn *ufns;
 	int nufn;
-	const char *kernel;	/* the first k: pattern (counted nowhere yet) */
+	const char *kernel;	/* the first k: pattern */
+	char **kfns;		/* the kernel functions the k: patterns match, each once */
+	int nkfn;
+	bool kprobes;		/* they are counted (by kprobes) */
+	bool kmulti;		/* by one kprobe.multi link (5.18+), not a kprobe each */
+	struct ks_symtab ksyms;	/* /proc/kallsyms, to name the addresses counted */
 	const char *weighted;	/* the first tracepoint left out (funccount.c: fc_weighted) */
 	int nweighted;
 	unsigned int weighted_seen;	/* bit k: fc_weighted[k] met */
@@ -80,7 +86,7 @@ uint64_t fc_tp_read(const struct fc_tp *tp);
 void fc_tp_close(struct fc_state *st);
 
 /* Tools: what was counted since the previous report, busiest first; @calls is the
- * module's funccount_calls map, NULL when no user function is counted. */
+ * module's funccount_calls map, NULL when no user or kernel function is counted. */
 struct bpf_map;
 void fc_report(struct ks_ctx *ctx, struct fc_state *st, struct bpf_map *calls);
 

@@ -16,7 +16,7 @@
 
 struct fc_out {
 	const char *probe;
-	const char *kind;	/* "tracepoint", "uprobe" */
+	const char *kind;	/* "tracepoint", "uprobe", "kprobe" */
 	uint64_t count;
 	const struct fc_row *row;	/* uprobe rows: the process, with -P */
 };
@@ -80,7 +80,7 @@ static void emit(struct ks_ctx *ctx, const struct fc_state *st, const struct fc_
 	ks_emit(ctx, &r);
 }
 
-/* The user-function rows that gained calls since the last report into @out (from @n);
+/* The user- and kernel-function rows that gained calls since the last report into @out (from @n);
  * the new totals become the reference. Returns the new count of @out. */
 static int user_deltas(struct ks_ctx *ctx, struct fc_state *st, struct bpf_map *calls,
 		       struct fc_row **cur, size_t *ncur, struct fc_out *out, int n, int max)
@@ -91,13 +91,21 @@ static int user_deltas(struct ks_ctx *ctx, struct fc_state *st, struct bpf_map *
 	for (size_t i = 0; *cur && i < nc; i++) {
 		const struct fc_row *p = ks_rows_find(&(*cur)[i], st->prev, st->nprev,
 						      sizeof(**cur), by_key);
-		uint64_t d = (*cur)[i].v.calls - (p ? p->v.calls : 0);
+		uint64_t d = (*cur)[i].v.calls - (p ? p->v.calls : 0), func = (*cur)[i].k.func;
+		const char *name;
 
 		total += (*cur)[i].v.calls;
-		if (!d || n >= max || (*cur)[i].k.func >= (uint32_t)st->nufn)
+		if (!d || n >= max)
 			continue;
-		out[n++] = (struct fc_out){ st->ufns[(*cur)[i].k.func].name, "uprobe", d,
-					    &(*cur)[i] };
+		if (func < FUNCCOUNT_FUNCS) {
+			if (func >= (uint64_t)st->nufn)
+				continue;
+			out[n++] = (struct fc_out){ st->ufns[func].name, "uprobe", d, &(*cur)[i] };
+			continue;
+		}
+		/* a kernel address: the function holding it */
+		name = ks_symtab_find(&st->ksyms, func, NULL);
+		out[n++] = (struct fc_out){ name ? name : "[unknown]", "kprobe", d, &(*cur)[i] };
 	}
 	ks_ctx_aggregated(ctx, FUNCCOUNT_EV_CALL, total);
 	return n;

@@ -176,6 +176,51 @@ def test_kernel_functions_only_exit_1(families):
     assert "fentry" in lines[0] and "kprobes" in lines[0], r.stderr
 
 
+def has_kprobes():
+    """A kprobe PMU, or tracefs' kprobe_events: what funccount's k: patterns need."""
+    return (os.path.exists("/sys/bus/event_source/devices/kprobe") or
+            any(os.path.exists(d + "/kprobe_events")
+                for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")))
+
+
+def getppid_function():
+    """The kernel function each getppid() enters once here (the syscall's stub, or its
+    body), as `ksight tplist -K` lists it."""
+    r = run_ksight(["tplist", "-K", "*sys_getppid"])
+    have = set(r.stdout.split())
+    for fn in ("__x64_sys_getppid", "__do_sys_getppid"):
+        if fn in have:
+            return fn
+    raise AssertionError("no getppid function listed: %r" % r.stdout)
+
+
+@pytest.mark.kernels
+def test_kernel_function_wildcard_exact_per_process():
+    """k: by kprobes (one kprobe.multi link where the kernel has them, else a kprobe
+    each): a wildcard matching getppid's kernel function and one matching kernel_clone,
+    -P -p the helper: a row each, the helper's pid and comm, exactly its N getppid calls
+    and N forks, the addresses named back through /proc/kallsyms. Without kprobes (this
+    host): exit 1, one line naming them."""
+    fn = getppid_function()
+    glob = "k:" + fn[:-2] + "*"	# __x64_sys_getpp*: getppid's only
+    if not has_kprobes():
+        r = run_ksight(["funccount", glob, "-d", "1"])
+        assert r.returncode == 1 and r.stdout == "", r.stderr
+        (line,) = r.stderr.strip().splitlines()
+        assert line.startswith("ksight funccount: %s: " % glob) and "kprobes" in line, line
+        return
+    h = Helper("fcalls", N)
+    try:
+        k = run_round(["-P", "-p", h.pid, glob, "k:kernel_clon*"], h)
+    finally:
+        h.kill()
+    rows = sorted((r.get("pid"), r.get("comm"), r["kind"], r["probe"], r["count"])
+                  for r in k.records("funccount"))
+    assert rows == sorted([(h.pid, "fcalls", "kprobe", fn, N),
+                           (h.pid, "fcalls", "kprobe", "kernel_clone", N)]), (rows, k.stderr)
+    assert k.stats()["lost"] == 0
+
+
 @pytest.mark.parametrize("args,words", [
     ([], "at least one PATTERN"),
     (["x:sched:*"], "unknown kind"),
@@ -185,6 +230,8 @@ def test_kernel_functions_only_exit_1(families):
     (["u:/nonexistent/bin:foo"], "u:/nonexistent/bin:foo"),
     (["t:sched:sched_stat_run*"], "nanoseconds"),
     (["u:%s:nosuch*" % helper_path("fcalls")], "no function of"),
+    (["k:nosuchkernelfunction*"], "no kernel function"),
+    (["k:*"], "more than 1000 kernel functions"),
     (["-i", "0", "sched:sched_switch"], "-i"),
     (["-n", "x", "sched:sched_switch"], "-n"),
 ])
