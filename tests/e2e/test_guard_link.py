@@ -22,6 +22,7 @@ import pytest
 
 from conftest import helper_path
 from test_guard import guard, of
+from test_guard_uring import SSH_TMPFS
 
 NS_SCRIPT = r'''
 import ctypes, errno, json, os, subprocess, sys
@@ -235,9 +236,7 @@ def test_coreutils_ln_and_mkdir_as_strace_sees_them(tmp_path):
                                          "sudoers-change", "sudoers-change"], mine
 
 
-LINKS_SCRIPT = r'''
-set -e
-mount -t tmpfs guardtest /etc/ssh
+LINKS_SCRIPT = "set -e\n" + SSH_TMPFS + r'''
 cd /etc/ssh
 mkdir sshd_config.d other
 echo old > sshd_config

@@ -6,11 +6,12 @@ seeding stays off the critical path, and the test switch is checked like any inp
 import collections
 import os
 import re
+import shutil
 import time
 
 import pytest
 
-from conftest import SCALE, TEST_UID, Helper, Ksight, run_ksight
+from conftest import SCALE, TEST_UID, Helper, Ksight, helper_path, run_ksight
 from test_open import cgroup  # noqa: F401,F811 (a fixture)
 
 DELAY_ENV = "KSIGHT_TEST_PROC_DELAY_MS"
@@ -69,7 +70,12 @@ def test_fork_storm_reader_never_waits(pubdir, delay_ms):
     slow the worker falls minutes behind and records still flow at the same rate: the
     reader never reads /proc itself."""
     f = writable_file(pubdir)
-    h = Helper("forkstorm", "-u", TEST_UID, "-x", 4, pubdir, N_STORM)
+    # its children exec it as TEST_UID: from a directory that uid can reach (a clone
+    # under /root, 0700, cannot be)
+    storm = os.path.join(pubdir, "forkstorm")
+    shutil.copy(helper_path("forkstorm"), storm)
+    os.chmod(storm, 0o755)
+    h = Helper(storm, "-u", TEST_UID, "-x", 4, pubdir, N_STORM)
     try:
         k = Ksight(["run", "--json", "-u", str(TEST_UID), "--ringbuf-size", str(RING)],
                    env=env_with(delay_ms))
