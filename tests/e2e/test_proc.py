@@ -69,9 +69,10 @@ def events(k, pid, event):
 def clock_slack():
     """CPU time runs on the scheduler's clock, lifetime on the monotonic one. They agree
     where the monotonic clock is the TSC; in emulated machines (qemu TCG marks the TSC
-    unstable and uses the HPET) CPU time was seen 2x ahead of the lifetime."""
+    unstable and uses the HPET) CPU time was seen 2x ahead of the lifetime, and once on
+    the 6.12 guest 9.2 ms against a lifetime of a few: bounded, not compared, there."""
     with open("/sys/devices/system/clocksource/clocksource0/current_clocksource") as f:
-        return 1.0 if f.read().strip() in ("tsc", "kvm-clock") else 3.0
+        return 1.0 if f.read().strip() in ("tsc", "kvm-clock") else 10.0
 
 
 def within_lifetime(r):
