@@ -305,21 +305,28 @@ AIO_BATCHES, AIO_R, AIO_W = 4, 16, 16
 
 
 @contextlib.contextmanager
-def busy_queue(disk):
-    """4 requests at most on the test's loop device (the least the kernel takes; the
-    fixture left it without a scheduler): a batch of more plugged by io_submit sleeps for a
-    request, its plug is flushed from the scheduler and a kworker of kblockd issues the
-    requests it held; the submitter also runs the queue for the other process's."""
-    path = "/sys/block/%s/queue/nr_requests" % disk
-    with open(path) as f:
-        old = f.read().strip()
+def busy_queue(dev):
+    """The test's loop device @dev (a path or the disk's name) with no scheduler and 4
+    requests at most (the least the kernel takes): a batch of more plugged by io_submit
+    sleeps for a request, its plug is flushed from the scheduler, and a kworker of kblockd
+    issues the requests it held; the submitter also runs the queue for the other process's
+    requests. Put back at the end."""
+    q = "/sys/block/%s/queue/" % os.path.basename(dev)
+    with open(q + "scheduler") as f:
+        old_sched = f.read().split("[")[1].split("]")[0]
+    with open(q + "nr_requests") as f:
+        old_nr = f.read().strip()
     try:
-        with open(path, "w") as f:
+        with open(q + "scheduler", "w") as f:
+            f.write("none")
+        with open(q + "nr_requests", "w") as f:
             f.write("4")
         yield
     finally:
-        with open(path, "w") as f:
-            f.write(old)
+        with open(q + "nr_requests", "w") as f:
+            f.write(old_nr)
+        with open(q + "scheduler", "w") as f:
+            f.write(old_sched)
 
 
 def run_aio(dev, args):

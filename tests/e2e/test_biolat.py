@@ -2,7 +2,6 @@
 """ksight biolat: exact request counts on a loop device the test creates, per disk and
 flags, percentiles in order, every hook family, intervals; -p judging the process that made
 a request even when a kworker issued it."""
-import contextlib
 import os
 import re
 import subprocess
@@ -11,6 +10,7 @@ import time
 import pytest
 
 from conftest import SLOW, Helper, Ksight, run_ksight
+from test_bio import AIO_BATCHES, AIO_R, AIO_W, busy_queue, io_start_here, run_aio
 
 R, W = 24, 9
 HOOKS = [None, "tp_btf", "raw_tp", "tp"]
@@ -232,52 +232,6 @@ def test_table_histograms(loopdev):
         assert re.match(r"^p50 \S+  p90 \S+  p99 \S+  count %d$" % count, lines[-1]), lines[-1]
 
 
-# A busy queue: batches of O_DIRECT requests by Linux AIO from two processes at once.
-AIO_BATCHES, AIO_R, AIO_W = 4, 16, 16
-
-
-def io_start_here():
-    """Whether the kernel has block_io_start (6.5+), where biolat's filters judge the task
-    that made a request: its name in the kernel's BTF, else in tracefs."""
-    try:
-        with open("/sys/kernel/btf/vmlinux", "rb") as f:
-            return b"btf_trace_block_io_start\0" in f.read()
-    except OSError:
-        return any(os.path.isdir(t + "/events/block/block_io_start")
-                   for t in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
-
-
-@contextlib.contextmanager
-def busy_queue(dev):
-    """The test's loop device with no scheduler and 4 requests at most (the least the
-    kernel takes): a batch of more plugged by io_submit sleeps for a request, its plug is
-    flushed from the scheduler, and a kworker of kblockd issues the requests it held; the
-    submitter also runs the queue for the other process's requests. Put back at the end."""
-    q = "/sys/block/%s/queue/" % os.path.basename(dev)
-    with open(q + "scheduler") as f:
-        old_sched = f.read().split("[")[1].split("]")[0]
-    with open(q + "nr_requests") as f:
-        old_nr = f.read().strip()
-    try:
-        with open(q + "scheduler", "w") as f:
-            f.write("none")
-        with open(q + "nr_requests", "w") as f:
-            f.write("4")
-        yield
-    finally:
-        with open(q + "nr_requests", "w") as f:
-            f.write(old_nr)
-        with open(q + "scheduler", "w") as f:
-            f.write(old_sched)
-
-
-def disk_ops(disk):
-    """(reads, writes) the kernel completed on @disk, from /sys/block/<disk>/stat."""
-    with open("/sys/block/%s/stat" % disk) as f:
-        v = [int(x) for x in f.read().split()]
-    return v[0], v[4]
-
-
 @pytest.mark.kernels
 @pytest.mark.parametrize("queued", [False, True], ids=["issue", "insert"])
 @pytest.mark.parametrize("hooks", HOOKS)
@@ -288,28 +242,10 @@ def test_filter_judges_the_maker_not_the_issuer(loopdev, hooks, queued):
     issue or with -Q from insert, and the disk completed both processes' together, as
     /sys/block/<disk>/stat counts."""
     disk = os.path.basename(loopdev)
-    a = Helper("dioaio", loopdev, AIO_BATCHES, AIO_R, AIO_W, 0)
-    b = Helper("dioaio", loopdev, AIO_BATCHES, AIO_R, AIO_W, 2048)
-    try:
-        with busy_queue(loopdev):
-            k = Ksight(["biolat", "--json", "-D", "-F", "-d", disk, "-p", str(a.pid)] +
-                       (["-Q"] if queued else []) + (["--hooks", hooks] if hooks else []))
-            k.wait_ready()
-            before = disk_ops(disk)
-            a.go()
-            b.go()
-            for h in (a, b):
-                assert h.readline().split() == ["done", str(AIO_BATCHES * AIO_R),
-                                                str(AIO_BATCHES * AIO_W)]
-            after = disk_ops(disk)
-            assert k.stop() == 0, k.stderr
-            a.result()
-            b.result()
-    finally:
-        a.kill()
-        b.kill()
-    assert (after[0] - before[0], after[1] - before[1]) == \
-        (2 * AIO_BATCHES * AIO_R, 2 * AIO_BATCHES * AIO_W)
+    k, a, b, delta = run_aio(loopdev, lambda a, b: ["biolat", "--json", "-D", "-F", "-d", disk,
+                                                    "-p", str(a.pid)] +
+                             (["-Q"] if queued else []) + (["--hooks", hooks] if hooks else []))
+    assert (delta[0], delta[2]) == (2 * AIO_BATCHES * AIO_R, 2 * AIO_BATCHES * AIO_W)
     if not io_start_here():
         assert "ksight biolat: block_io_start absent (before 6.5): " in k.stderr, k.stderr
         return
