@@ -19,9 +19,9 @@ import urllib.request
 
 import pytest
 
-from attach_util import Cgroup
-from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
+from conftest import SLOW, Helper, Ksight, run_ksight
 from tcp_util import PORT, NsPair
+from test_map import units  # noqa: F401 (a fixture: two service-unit cgroups)
 
 N, M = 12, 5
 SEND_C, SEND_S = 1500, 300
@@ -233,24 +233,6 @@ def test_no_dnat_refused_elsewhere():
     r = run_ksight(["tcpconnect", "--no-dnat"])
     assert r.returncode == 2 and "--no-dnat" in r.stderr and \
         len(r.stderr.strip().splitlines()) == 1, r.stderr
-
-
-class Unit(Cgroup):
-    """A cgroup v2 directory named like a systemd service unit: its processes' service."""
-
-    def __init__(self, role):
-        super().__init__("ksnat-%s-%s.service" % (role, UNIQ))
-        self.name = self.rel
-
-
-@pytest.fixture
-def units():
-    u = (Unit("cli"), Unit("srv"))
-    try:
-        yield u
-    finally:
-        for x in u:
-            x.close()
 
 
 def test_map_edge_goes_to_the_real_server(tmp_path, natpair, units):
