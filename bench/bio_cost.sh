@@ -171,46 +171,11 @@ if [ -n "$BASE" ]; then
 	echo "biolat -n dd / BASE biolat -n dd:  $(ratio "${MED[6]}" "${MED[9]}")"
 fi
 
-# "id name run_cnt run_time_ns" of every loaded BPF program.
-progs()
+# one io_ns for prog_costs (lib.sh)
+# shellcheck disable=SC2317 # invoked by prog_costs
+io_once()
 {
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    print(p["id"], p.get("name", "?"), p.get("run_cnt", 0), p.get("run_time_ns", 0))'
-}
-
-# per_prog NAME KSIGHT ARGS...: `KSIGHT ARGS` during one io_ns with the kernel's BPF
-# run-time statistics on (held by `ksight status --live`, nothing changed in sysctl): its
-# programs that ran, their runs and ns per run. Less sensitive to the machine's load than
-# the wall times above.
-per_prog()
-{
-	local name=$1 bin=$2 err=$TMP/prog.err stats pid
-	shift 2
-	"$bin" "$@" >/dev/null 2>"$err" &
-	pid=$!
-	if ! wait_line "$err" " ready in " "$pid" 60; then
-		bench_fail "$name not ready: $(tail -2 "$err" | tr '\n' ' ')"
-		stop_tracer "$pid"
-		return
-	fi
-	grep -h '^prog_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{ print $2 }' |
-		sort -u >"$TMP/mine"
-	"$KSIGHT" status --live 1 1000000 >/dev/null 2>&1 &
-	stats=$!
-	sleep 1
-	progs | sort >"$TMP/p1"
 	io_ns >/dev/null
-	progs | sort >"$TMP/p2"
-	stop_tracer "$stats"
-	stop_ksight "$pid" "$err" "$name"
-	join "$TMP/p1" "$TMP/p2" | while read -r id n c1 t1 _ c2 t2; do
-		grep -qx "$id" "$TMP/mine" || continue
-		[ $((c2 - c1)) -gt 0 ] || continue
-		row "$name" "$n" $((c2 - c1)) \
-			"$(awk -v a=$((t2 - t1)) -v b=$((c2 - c1)) 'BEGIN { printf "%.0f", a / b }')"
-	done
 }
 
 echo
@@ -218,12 +183,12 @@ echo "BPF programs during one run ($N reads, $N writes), ns per run:"
 echo
 row "tracer" "program" "runs" "ns/run"
 row "---" "---" "---:" "---:"
-per_prog "ksight biotop" "$KSIGHT" biotop -d "$DISK" 1
-per_prog "ksight biolat" "$KSIGHT" biolat -d "$DISK"
-per_prog "ksight biolat -n dd" "$KSIGHT" biolat -d "$DISK" -n dd
+prog_costs "ksight biotop" io_once "$KSIGHT" biotop -d "$DISK" 1
+prog_costs "ksight biolat" io_once "$KSIGHT" biolat -d "$DISK"
+prog_costs "ksight biolat -n dd" io_once "$KSIGHT" biolat -d "$DISK" -n dd
 if [ -n "$BASE" ]; then
-	per_prog "BASE biotop" "$BASE/ksight" biotop -d "$DISK" 1
-	per_prog "BASE biolat" "$BASE/ksight" biolat -d "$DISK"
-	per_prog "BASE biolat -n dd" "$BASE/ksight" biolat -d "$DISK" -n dd
+	prog_costs "BASE biotop" io_once "$BASE/ksight" biotop -d "$DISK" 1
+	prog_costs "BASE biolat" io_once "$BASE/ksight" biolat -d "$DISK"
+	prog_costs "BASE biolat -n dd" io_once "$BASE/ksight" biolat -d "$DISK" -n dd
 fi
 bench_finish

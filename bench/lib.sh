@@ -305,6 +305,49 @@ row()
 	echo "$out"
 }
 
+# "id name run_cnt run_time_ns" of every loaded BPF program.
+bpf_progs()
+{
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    print(p["id"], p.get("name", "?"), p.get("run_cnt", 0), p.get("run_time_ns", 0))'
+}
+
+# prog_costs NAME LOAD BIN ARGS...: `BIN ARGS` (a ksight) started, and once it is ready
+# LOAD (a command) run once with the kernel's BPF run-time statistics on (held by `ksight
+# status --live`, nothing changed in sysctl): a row (NAME, program, runs, ns per run) for
+# each of BIN's programs that ran. Less sensitive to the machine's load than wall times.
+prog_costs()
+{
+	local name=$1 load=$2 bin=$3 err=$TMP/prog.err stats pid
+	shift 3
+	"$bin" "$@" >/dev/null 2>"$err" &
+	pid=$!
+	if ! wait_line "$err" " ready in " "$pid" 60; then
+		bench_fail "$name not ready: $(tail -2 "$err" | tr '\n' ' ')"
+		stop_tracer "$pid"
+		return
+	fi
+	grep -h '^prog_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{ print $2 }' |
+		sort -u >"$TMP/mine"
+	"$KSIGHT" status --live 1 1000000 >/dev/null 2>&1 &
+	stats=$!
+	sleep 1
+	bpf_progs | sort >"$TMP/p1"
+	$load
+	bpf_progs | sort >"$TMP/p2"
+	stop_tracer "$stats"
+	stop_ksight "$pid" "$err" "$name"
+	join "$TMP/p1" "$TMP/p2" | while read -r id n c1 t1 _ c2 t2; do
+		grep -qx "$id" "$TMP/mine" || continue
+		[ $((c2 - c1)) -gt 0 ] || continue
+		row "$name" "$n" $((c2 - c1)) \
+			"$(awk -v a=$((t2 - t1)) -v b=$((c2 - c1)) 'BEGIN { printf "%.0f", a / b }')"
+	done
+}
+
+
 # rotate_rounds FUNC: FUNC I R for each configuration I of NAMES in each round R of ROUNDS,
 # the order rotating from round to round (a drift in the machine falls on every one).
 rotate_rounds()

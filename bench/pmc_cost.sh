@@ -106,44 +106,13 @@ for ((i = 0; i < ${#NAMES[@]}; i++)); do
 	row "${NAMES[$i]}" "$(fmt "$m" %.2f)" "$rng" "$(ratio "$m" "$base" %.3f)"
 done
 
-# "id name run_cnt run_time_ns" of every loaded BPF program.
-progs()
+# one load for prog_costs (lib.sh)
+# shellcheck disable=SC2317 # invoked by prog_costs
+load_once()
 {
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    print(p["id"], p.get("name", "?"), p.get("run_cnt", 0), p.get("run_time_ns", 0))'
-}
+	local us
 
-# per_prog NAME ARGS...: `ksight ARGS` while one load runs with the statistics on; its
-# programs that ran, with their runs and ns per run.
-per_prog()
-{
-	local name=$1 err=$TMP/prog.err stats pid us
-	shift
-	"$KSIGHT" "$@" >/dev/null 2>"$err" &
-	pid=$!
-	if ! wait_line "$err" " ready in " "$pid" 60; then
-		bench_fail "$name not ready: $(tail -2 "$err" | tr '\n' ' ')"
-		stop_tracer "$pid"
-		return
-	fi
-	grep -h '^prog_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{ print $2 }' |
-		sort -u >"$TMP/mine"
-	"$KSIGHT" status --live 1 1000000 >/dev/null 2>&1 &
-	stats=$!
-	sleep 1
-	progs | sort >"$TMP/p1"
 	load us
-	progs | sort >"$TMP/p2"
-	stop_tracer "$stats"
-	stop_ksight "$pid" "$err" "$name"
-	join "$TMP/p1" "$TMP/p2" | while read -r id n c1 t1 _ c2 t2; do
-		grep -qx "$id" "$TMP/mine" || continue
-		[ $((c2 - c1)) -gt 0 ] || continue
-		row "$name" "$n" $((c2 - c1)) \
-			"$(awk -v a=$((t2 - t1)) -v b=$((c2 - c1)) 'BEGIN { printf "%.0f", a / b }')"
-	done
 }
 
 echo
@@ -151,10 +120,10 @@ echo "BPF programs during one load ($N round trips), ns per run:"
 echo
 row "tracer" "program" "runs" "ns/run"
 row "---" "---" "---:" "---:"
-per_prog "ksight pmc" pmc
-per_prog "ksight pmc -L" pmc -L
-per_prog "ksight pmc --hooks raw_tp" pmc --hooks raw_tp
-per_prog "ksight pmc --hooks tp" pmc --hooks tp
-per_prog "ksight pmc -e task-clock" pmc -e task-clock
-per_prog "ksight sched" sched
+prog_costs "ksight pmc" load_once "$KSIGHT" pmc
+prog_costs "ksight pmc -L" load_once "$KSIGHT" pmc -L
+prog_costs "ksight pmc --hooks raw_tp" load_once "$KSIGHT" pmc --hooks raw_tp
+prog_costs "ksight pmc --hooks tp" load_once "$KSIGHT" pmc --hooks tp
+prog_costs "ksight pmc -e task-clock" load_once "$KSIGHT" pmc -e task-clock
+prog_costs "ksight sched" load_once "$KSIGHT" sched
 bench_finish

@@ -174,15 +174,6 @@ for ((i = 0; i < ${#NAMES[@]}; i++)); do
 	echo "| ${NAMES[$i]} | $f | $(ratio "$f" "$f0") | $fm | $(ratio "$fm" "$fm0") |" \
 		"$t | $(ratio "$t" "$t0") | $tm | $(ratio "$tm" "$tm0") |"
 done
-# "id name run_cnt run_time_ns" of every loaded BPF program.
-progs()
-{
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    print(p["id"], p.get("name", "?"), p.get("run_cnt", 0), p.get("run_time_ns", 0))'
-}
-
 # per_prog NAME CMD...: start CMD as a tracer, run one fork and one thread loop with the
 # statistics on, print the programs it holds (prog_id in its fdinfo) with their runs and
 # ns per run.
@@ -208,11 +199,11 @@ per_prog()
 	"$KSIGHT" status --live 1 1000000 >/dev/null 2>&1 &
 	stats=$!
 	sleep 1
-	progs | sort >"$TMP/p1"
+	bpf_progs | sort >"$TMP/p1"
 	taskset -c "$CPU" "$FORKLOOP" -n "$NFORK" fork >/dev/null &&
 		taskset -c "$CPU" "$FORKLOOP" -n "$NTHREAD" thread >/dev/null ||
 		fail "forkloop under $name"
-	progs | sort >"$TMP/p2"
+	bpf_progs | sort >"$TMP/p2"
 	kill -INT "$stats"
 	wait "$stats" 2>/dev/null
 	kill -INT "$TRACER"
