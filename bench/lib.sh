@@ -305,6 +305,19 @@ row()
 	echo "$out"
 }
 
+# netns_pair A B VA VB A_IP B_IP: network namespaces A and B joined by a veth pair (VA in
+# A, VB in B), each end addressed /24 and up; A reuses TIME_WAIT ports over a wide range
+# (for connection loops). Fails (non-zero) at the first step that does.
+netns_pair()
+{
+	ip netns add "$1" && ip netns add "$2" &&
+		ip link add "$3" netns "$1" type veth peer name "$4" netns "$2" &&
+		ip -n "$1" addr add "$5/24" dev "$3" && ip -n "$1" link set "$3" up &&
+		ip -n "$2" addr add "$6/24" dev "$4" && ip -n "$2" link set "$4" up &&
+		ip netns exec "$1" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
+			net.ipv4.ip_local_port_range="1024 65000"
+}
+
 # "id name run_cnt run_time_ns" of every loaded BPF program.
 bpf_progs()
 {

@@ -40,12 +40,7 @@ nat_cleanup()
 }
 trap nat_cleanup EXIT
 
-ip netns add "$A" && ip netns add "$B" &&
-	ip link add "$VA" netns "$A" type veth peer name "$VB" netns "$B" &&
-	ip -n "$A" addr add "$A_IP/24" dev "$VA" && ip -n "$A" link set "$VA" up &&
-	ip -n "$B" addr add "$B_IP/24" dev "$VB" && ip -n "$B" link set "$VB" up &&
-	ip netns exec "$A" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
-		net.ipv4.ip_local_port_range="1024 65000" &&
+netns_pair "$A" "$B" "$VA" "$VB" "$A_IP" "$B_IP" &&
 	ip netns exec "$A" nft -f - <<EOF || { echo "nat_cost: cannot make the namespaces" >&2; exit 1; }
 table ip ksnat {
 	chain out {
