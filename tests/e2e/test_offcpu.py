@@ -5,6 +5,7 @@ is exact (each write wakes the blocked reader once), the time blocked is within 
 N x the writer's sleep, the kernel frames name the pipe's read function of /proc/kallsyms;
 folded output, --min-us/--max-us, -U/-K, --no-waker, bad input; nothing left in the kernel
 after SIGKILL."""
+import json
 import os
 import re
 import signal
@@ -180,14 +181,19 @@ def test_per_cgroup_split(cgroups, folded):
         assert roots == set(path.values()), roots
         return
     sums = k.records("offcpu_summary")
-    collided = sum(r["user_stack_collisions"] + r["kernel_stack_collisions"] for r in sums)
+    # Two ways a read's block is rightly not a reader row, both counted: its stack lost
+    # to a collision in the stack map; and, on a loaded machine, the reader preempted
+    # between marking itself asleep and switching out (a preemption, not timed), then
+    # woken on the run queue: its read finds the byte without blocking (the writer saw
+    # it "S" all along). 39 of 40 twice in CI-like runs at load ~4.
+    excused = sum(r["user_stack_collisions"] + r["kernel_stack_collisions"] +
+                  r["preempted"] for r in sums)
     assert sums and not any(r["stack_errors"] for r in sums), sums
     for d in kids:
         rows = [r for r in reader_rows(k) if r["cgroup_id"] == os.stat(d).st_ino]
-        # a block whose stack was lost to a counted collision is not the reader's row
         missing = n[d] - sum(r["count"] for r in rows)
-        assert missing == 0 or 0 < missing <= collided, (
-            [r for r in k.records("offcpu") if r["cgroup_id"] == os.stat(d).st_ino], sums)
+        assert missing == 0 or 0 < missing <= excused, json.dumps(
+            [[r for r in k.records("offcpu") if r["cgroup_id"] == os.stat(d).st_ino], sums])
         assert all(r["cgroup_path"] == path[d] for r in rows), rows
     assert {r["cgroup_id"] for r in k.records("offcpu")} == {os.stat(d).st_ino for d in kids}
     assert k.stats()["lost"] == 0
