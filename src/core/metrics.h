@@ -42,7 +42,8 @@ enum ks_metric_type {
 /*
  * A histogram's buckets, slot by slot (observed units, integers):
  *   KS_HIST_LOG2 (the zero value): slot 0 holds 0 and 1, slot i [2^i, 2^(i+1)); its bound
- *     2^(i+1); 64 slots, the last the +Inf bucket.
+ *     2^(i+1) - 1, the highest it holds (inclusive as Prometheus' le: a value of exactly
+ *     2^(i+1) is the next slot's); 64 slots, the last the +Inf bucket.
  *   KS_HIST_LINEAR: slot 0 holds v <= min, slot i (1..count) min+(i-1)*step < v <=
  *     min+i*step (its bound, inclusive as Prometheus' le), slot count+1 v > the last bound
  *     (the +Inf bucket); count+2 <= KS_HIST_SLOTS.

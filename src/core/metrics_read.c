@@ -45,7 +45,9 @@ double ks_hist_bound(const struct ks_metric_desc *d, unsigned int i)
 		return INFINITY;
 	if (b->layout == KS_HIST_LINEAR)
 		return in_base((double)(b->min + (int64_t)(i * b->step)), d->scale);
-	return in_base((double)(1ULL << (i + 1)), d->scale);	/* i < 63 */
+	/* the highest whole number slot i holds: 2^(i+1) itself is slot i+1's, and le is
+	 * inclusive (i < 63) */
+	return in_base((double)((2ULL << i) - 1), d->scale);
 }
 
 unsigned int ks_hist_shown(const struct ks_metric_desc *d, const struct ks_hist_vals *h)

@@ -14,7 +14,7 @@
  *   2^63-1, which asInt (sfixed64) cannot hold, asDouble);
  * - a gauge is a Gauge, asDouble;
  * - a histogram is a Histogram, CUMULATIVE: explicitBounds are the log2 buckets' upper
- *   bounds in base units (2^(i+1) x scale, as Prometheus' le), up to the series' highest
+ *   bounds in base units ((2^(i+1) - 1) x scale, as Prometheus' le), up to the series' highest
  *   non-empty slot; bucketCounts has one more entry (the last: above the last bound);
  *   count and sum (base units);
  * - a metric with a unit (histograms, counters kept in ns) has it in UCUM: "s", "By";

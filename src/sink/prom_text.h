@@ -9,9 +9,9 @@
  *   becomes U+FFFD, so the page always parses; the JSON outputs keep the exact bytes.
  * - A metric's overflow series (label sets past its budget, retired idle series) has its
  *   labels empty and ksight_overflow="true": never mistaken for a real label value.
- * - Histogram buckets are the registry's log2 slots: slot i holds observations below
- *   2^(i+1) observed units, so its bound is le = 2^(i+1) x the metric's scale (base units:
- *   seconds, bytes). Buckets are listed up to the series' highest non-empty slot (they
+ * - Histogram buckets are the registry's log2 slots: slot i holds whole observations
+ *   below 2^(i+1) observed units, so its bound is le = (2^(i+1) - 1) x the metric's scale
+ *   (base units: seconds, bytes; le is inclusive: 4096 bytes are counted from le="8191"). Buckets are listed up to the series' highest non-empty slot (they
  *   only grow, the counts being cumulative), then +Inf.
  * - A metric with no series yet is left out (no HELP/TYPE without a sample).
  */

@@ -43,14 +43,14 @@ def agent(path, port, *extra):
 
 def check_buckets(got, name, values, **labels):
     """The cumulative buckets shown are exactly those of @values (log2 slot s: [2^s,
-    2^(s+1)), slot 0 also 0: le = 2^(s+1) holds every value below it), up to the last
-    value's, and +Inf holds them all."""
+    2^(s+1)), slot 0 also 0: le = 2^(s+1) - 1 holds every value up to it, inclusive as
+    Prometheus says), up to the last value's, and +Inf holds them all."""
     les = sorted(float(dict(k[1])["le"]) for k in got if k[0] == name + "_bucket"
                  and {a: b for a, b in k[1] if a != "le"} == labels)
     assert les and les[-1] == float("inf")
-    assert les[-2] > max(values), les
+    assert les[-2] >= max(values), les
     for le in les:
-        want = sum(1 for v in values if v < le)
+        want = sum(1 for v in values if v <= le)
         text = "+Inf" if le == float("inf") else "%d" % le
         assert got[(name + "_bucket", L(le=text, **labels))] == want, (le, want)
 

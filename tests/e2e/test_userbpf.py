@@ -134,7 +134,7 @@ def test_exec_example_exact(objs, workdir):
     cum = 0
     for i in range(max(want) + 1):
         cum += want.get(i, 0)
-        le = "%d" % 2 ** (i + 1)
+        le = "%d" % (2 ** (i + 1) - 1)     # inclusive: 2^(i+1) is the next slot's
         assert got[("ksight_exec_by_comm_args_bytes_bucket", L(comm=comm, le=le))] == cum, body
     assert got[("ksight_exec_by_comm_args_bytes_bucket", L(comm=comm, le="+Inf"))] == 2 * n
     assert got[("ksight_exec_by_comm_args_bytes_count", L(comm=comm))] == 2 * n
@@ -201,8 +201,8 @@ def test_every_kind_decoded_and_refused_maps_said(objs, workdir):
     assert "ubk_const" not in body
     # members typed by their BTF decl tags, whatever their names
     assert got[("ksight_ubk_depth", lab)] == 42 and "# TYPE ksight_ubk_depth gauge" in body
-    assert got[("ksight_ubk_spread_bucket", lab | {("le", "4")})] == 0, body
-    assert got[("ksight_ubk_spread_bucket", lab | {("le", "8")})] == n, body
+    assert got[("ksight_ubk_spread_bucket", lab | {("le", "3")})] == 0, body
+    assert got[("ksight_ubk_spread_bucket", lab | {("le", "7")})] == n, body
     assert got[("ksight_ubk_spread_count", lab)] == n, body
     assert got[("ksight_ubk_spread_sum", lab)] == 4 * n, body     # slots' lower bounds
     assert "# HELP ksight_ubk_slot_hits_total hits per slot\n" in body
@@ -213,8 +213,8 @@ def test_every_kind_decoded_and_refused_maps_said(objs, workdir):
     # bounds (no sum member): n values in [1024, 2048) ns
     h = "ksight_ubk_lat_seconds"
     assert "# TYPE %s histogram" % h in body
-    assert got[(h + "_bucket", L(comm=comm, le="1.024e-06"))] == 0, body
-    assert got[(h + "_bucket", L(comm=comm, le="2.048e-06"))] == n, body
+    assert got[(h + "_bucket", L(comm=comm, le="1.023e-06"))] == 0, body
+    assert got[(h + "_bucket", L(comm=comm, le="2.047e-06"))] == n, body
     assert got[(h + "_count", L(comm=comm))] == n, body
     assert got[(h + "_sum", L(comm=comm))] == pytest.approx(n * 1024e-9, rel=1e-12), body
     assert not [s for s in got if "ubk_wide" in s[0] or "ubk_events" in s[0]], body
