@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `ksight status`: the kernel, its BTF, which hook each module's programs would use here
- * and why the others were refused, and every attach family: usable, or what is missing. `--live` shows every loaded ksight program's run
- * count and ns per run, from the kernel's BPF statistics (switched on only while it runs).
+ * and why the others were refused, and every attach family: usable, or what is missing.
+ * `--live` shows every loaded ksight program's run count and ns per run, from the kernel's
+ * BPF statistics (switched on only while it runs), and where it is attached.
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -19,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/common_opts.h"
 #include "cli/registry.h"
+#include "cli/status_links.h"
 #include "core/families.h"
 #include "core/log.h"
 #include "core/procfs.h"
@@ -51,6 +53,7 @@ struct prog_sample {
 	bool ks;		/* uses ksight's shared maps */
 	char name[64];
 	char type[16];
+	char where[128];	/* its first link's hook, "+N" more links; "" without one */
 	__u64 cnt, ns;
 };
 
@@ -166,6 +169,34 @@ static bool ksight_process(int pid)
 	return !strcmp(base ? base + 1 : exe, "ksight");
 }
 
+/* Each program's hook, from the machine's links (funccount's kprobes: one program, a
+ * link per function, said as the first and how many more). */
+static void attach_points(struct prog_sample *ps, int n)
+{
+	struct ks_link_target *lt = calloc(MAX_PROGS, sizeof(*lt));
+	size_t nl = lt ? ks_link_targets(lt, MAX_PROGS) : 0;
+
+	for (int i = 0; i < n; i++) {
+		unsigned int more = 0;
+
+		ps[i].where[0] = 0;
+		for (size_t j = 0; j < nl; j++) {
+			if (lt[j].prog_id != ps[i].id)
+				continue;
+			if (!ps[i].where[0])
+				snprintf(ps[i].where, sizeof(ps[i].where), "%s", lt[j].where);
+			else
+				more++;
+		}
+		if (more) {
+			size_t l = strlen(ps[i].where);
+
+			snprintf(ps[i].where + l, sizeof(ps[i].where) - l, " +%u", more);
+		}
+	}
+	free(lt);
+}
+
 static int sample(struct prog_sample *out, int max)
 {
 	__u32 id = 0;
@@ -192,6 +223,7 @@ static int sample(struct prog_sample *out, int max)
 		close(fd);
 	}
 	find_owners(out, n);
+	attach_points(out, n);
 	/* ksight's own, and those a ksight process loaded for a user (run --bpf) */
 	for (int i = 0; i < n; i++)
 		if (out[i].ks || (out[i].owner && ksight_process(out[i].owner)))
@@ -221,6 +253,11 @@ static void emit_row(struct ks_pipe *pipe, struct ks_clock *clock, const struct 
 	ks_rec_add(&r, "runs_per_s", "RUNS/s", 12, KS_V_DOUBLE)->d = (double)runs / interval;
 	ks_rec_add(&r, "ns_per_run", "NS/RUN", 10, KS_V_DOUBLE)->d = runs ? (double)ns / runs : 0;
 	ks_rec_uint(&r, "runs", "RUNS", 14, p->cnt);
+	/* in JSON only when known; a table's column says "-" */
+	if (p->where[0])
+		ks_rec_str(&r, "attached", NULL, 0, p->where, strlen(p->where));
+	ks_rec_str(&r, NULL, "ATTACHED", -1, p->where[0] ? p->where : "-",
+		   p->where[0] ? strlen(p->where) : 1);
 	ks_pipe__emit(pipe, &r);
 }
 

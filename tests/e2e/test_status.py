@@ -99,7 +99,7 @@ def test_status_forced_tp():
     assert "not selected by --hooks" in secs["core"][2]
 
 
-LIVE_ROW = re.compile(r"^\d+\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\.\d\s+(\d+)\.\d\s+(\d+)$")
+LIVE_ROW = re.compile(r"^\d+\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\.\d\s+(\d+)\.\d\s+(\d+) (\S.*)$")
 
 
 def test_status_live_shows_running_programs(workdir):
@@ -137,10 +137,11 @@ def test_status_live_shows_running_programs(workdir):
     # each interval: a blank line, "[HH:MM:SS]", the column header, the rows
     assert lines[0] == "" and re.match(r"^\[\d\d:\d\d:\d\d\]$", lines[1]), out
     lines = lines[2:]
-    assert lines[0].split() == ["ID", "PID", "PROGRAM", "TYPE", "RUNS/s", "NS/RUN", "RUNS"]
+    assert lines[0].split() == ["ID", "PID", "PROGRAM", "TYPE", "RUNS/s", "NS/RUN", "RUNS",
+                                "ATTACHED"]
     rows = [LIVE_ROW.match(l) for l in lines[1:] if l]
     assert rows and all(rows), out
-    # groups: 1 owner pid, 2 program, 3 type, 4 runs/s, 5 ns/run, 6 runs
+    # groups: 1 owner pid, 2 program, 3 type, 4 runs/s, 5 ns/run, 6 runs, 7 attached
     ours = [r for r in rows if int(r.group(1)) == k.proc.pid]
     listed = [r.group(2) for r in ours]
     for name in names.values():
@@ -152,6 +153,11 @@ def test_status_live_shows_running_programs(workdir):
     assert [int(r.group(6)) for r in ours if "__sys_" in r.group(2) and
             not r.group(2).startswith("core__")] == [0], out
     assert "run as tail calls of core__sys_exit_*" in note, note
+    # a tail-called handler has no link of its own; the dispatcher is on sys_exit
+    assert {r.group(7) for r in ours if "__sys_" in r.group(2) and
+            not r.group(2).startswith("core__")} == {"-"}, out
+    assert {r.group(7).split(":")[-1] for r in ours
+            if r.group(2).startswith("core__sys_exit")} == {"sys_exit"}, out
     assert all(int(r.group(5)) > 0 for r in rows if int(r.group(4)) > 0)
 
 
@@ -181,3 +187,39 @@ def test_status_live_json(workdir):
     exits = [r for r in ours if r["prog"].startswith("core__sys_exit")]
     assert len(exits) == 1 and exits[0]["runs"] >= n, ours
     assert exits[0]["ns_per_run"] > 0 and exits[0]["runs_per_s"] > 0
+
+
+def test_status_live_names_each_programs_hook(tmp_path):
+    """Two YAML metrics load one program name each (trace__tp): --live tells them apart by
+    the tracepoint each is attached to; every hook it names agrees with bpftool's own list
+    of links (the raw tracepoints' names, and which programs have a link at all)."""
+    import json
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text("metrics:\n"
+                   "  - {name: st_forks_total, type: counter, probe: sched:sched_process_fork}\n"
+                   "  - {name: st_execs_total, type: counter, probe: sched:sched_process_exec}\n")
+    k = Ksight(["run", "--modules", "exec", "--no-store", "--listen", "none",
+                "--metrics", str(cfg)])
+    try:
+        k.wait_ready()
+        live = run_ksight(["status", "--live", "--json", "1", "1"])
+        links = json.loads(subprocess.run(["bpftool", "link", "list", "--json"],
+                                          stdout=subprocess.PIPE, text=True,
+                                          check=True).stdout)
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert live.returncode == 0, live.stderr
+    ours = [json.loads(l) for l in live.stdout.splitlines() if l]
+    ours = [r for r in ours if r["pid"] == k.proc.pid]
+    tps = sorted(r.get("attached") for r in ours if r["prog"] == "trace__tp")
+    classic = {"tp:sched_process_exec", "tp:sched_process_fork"}
+    # a kernel before 6.6 names no perf event link's hook: only its kind
+    assert tps == sorted(classic) or tps == ["perf_event"] * 2, ours
+    by_prog = {}
+    for ln in links:
+        by_prog.setdefault(ln["prog_id"], []).append(ln)
+    for r in ours:
+        mine = by_prog.get(r["id"], [])
+        assert ("attached" in r) == bool(mine), (r, mine)
+        if mine and mine[0]["type"] == "raw_tracepoint":
+            assert r["attached"] == "raw_tp:" + mine[0]["tp_name"], (r, mine)
