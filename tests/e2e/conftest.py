@@ -35,6 +35,11 @@ SCALE = int(os.environ.get("KSIGHT_TEST_SCALE", "1"))
 # Names and ids unique to this test run, so that filters never match the helpers of another
 # run of this suite going on at the same time (several worktrees share the machine).
 UNIQ = "%05d" % (os.getpid() % 100000)
+# A tool's last line when nothing was lost. Runs the kernel skipped (a program already
+# running on that CPU: a softirq's hit while a task's was in it) are said after it: they
+# are the kernel's, not losses of the ring, and no test's exact count depends on them
+# unless it says so.
+NOTHING_LOST = r"^(\d+) events, 0 lost(?: \[\d+ program runs skipped by the kernel: [^]]*\])?$"
 # The agent keeps its history in /var/lib/ksight by default (docs/store.md): the tests must
 # not write the host's files, so every agent here runs without a store unless the test
 # gives one (test_store.py).
