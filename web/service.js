@@ -58,8 +58,8 @@ VIEWS.services = {
 };
 
 // --- a service's page ---------------------------------------------------------------------
-const sv = { name: null, timer: null, prev: null, times: [], rates: {}, chart: null,
-  chartKeys: "", status: null };
+const sv = { name: null, timer: null, prev: null, times: [], rates: {}, deltas: [],
+  chart: null, chartKeys: "", status: null };
 
 // /api/services' "metrics" {"SERIES{labels}": value} as samples {name, labels, value}
 function serviceSamples(metrics) {
@@ -157,28 +157,37 @@ function edgeTable(id, edges, none) {
     : [el("tr", { class: "none" }, el("td", { colspan: String(edgeCols.length) }, none))]));
 }
 
-// The counters' rates, kept here over the page's life: a point each time the service's
-// figures change (the agent renders them once per interval), the rate over the time since
-// the last change; one line per counter family (its label sets summed).
-function trackRates(samples, now) {
+// The counters' rates, kept here over the page's life: the agent's figures change once per
+// interval, so a point is added each time /api/status says another interval ended, at its
+// end (as_of), the growth since the last point over the time between their ends; one line
+// per counter family (its label sets summed). An agent without that /api/status: a point
+// each time the figures change. sv.deltas keeps each point's growth (tests/ui/drive.js).
+function trackRates(samples, status, now) {
   const totals = {};
   for (const s of samples.filter((x) => x.name.endsWith("_total") && isFinite(x.value)))
     totals[s.name] = (totals[s.name] || 0) + s.value;
   const text = JSON.stringify(totals);
+  const asOf = status && status.as_of ? Date.parse(status.as_of) : null;
+  const mark = asOf !== null ? String(status.intervals) : text;
+  const t = asOf !== null ? asOf : now;
   const prev = sv.prev;
-  if (prev && prev.text === text) return;
-  sv.prev = { t: now, totals, text };
-  if (!prev) return;
-  const dt = (now - prev.t) / 1000;
+  if (prev && prev.mark === mark) return;
+  sv.prev = { t, totals, mark };
+  if (!prev || t <= prev.t) return;
+  const dt = (t - prev.t) / 1000;
   const names = Object.keys(totals).sort();
-  sv.times.push(now / 1000);
+  sv.times.push(t / 1000);
+  const deltas = {};
   for (const n of names) {
     if (!sv.rates[n]) sv.rates[n] = sv.times.slice(0, -1).map(() => null);
-    sv.rates[n].push(n in prev.totals ? (totals[n] - prev.totals[n]) / dt : null);
+    deltas[n] = n in prev.totals ? totals[n] - prev.totals[n] : null;
+    sv.rates[n].push(deltas[n] === null ? null : deltas[n] / dt);
   }
+  sv.deltas.push(deltas);
   for (const n of Object.keys(sv.rates)) if (!(n in totals)) sv.rates[n].push(null);
   if (sv.times.length > 300) {
     sv.times.shift();
+    sv.deltas.shift();
     for (const n of Object.keys(sv.rates)) sv.rates[n].shift();
   }
   drawRates();
@@ -191,9 +200,9 @@ function drawRates() {
   const box = document.getElementById("service-rates");
   const names = Object.keys(sv.rates).sort();
   document.getElementById("service-rates-note").textContent = sv.times.length
-    ? "Per second, between the service's last two different figures (" + sv.times.length +
-      " points since this page opened)."
-    : "The rates start at the service's next interval.";
+    ? "Per second, interval by interval (" + sv.times.length + " points since this " +
+      "page opened)."
+    : "The rates start when the agent's next interval ends.";
   if (typeof uPlot === "undefined" || !sv.times.length) return;
   const data = [sv.times, ...names.map((n) => sv.rates[n])];
   if (!sv.chart || sv.chartKeys !== names.join()) {
@@ -259,10 +268,9 @@ function renderResources(samples, status) {
 async function loadService() {
   const name = sv.name;
   const path = "/api/services/" + encodeURIComponent(name);
-  const [res, st] = await Promise.all([fetchJSON(path),
-    sv.status ? Promise.resolve(null) : fetchJSON("/api/status")]);
+  const [res, st] = await Promise.all([fetchJSON(path), fetchJSON("/api/status")]);
   if (name !== sv.name) return;   // the reader went elsewhere meanwhile
-  if (st && st.status === 200) sv.status = st.body;
+  sv.status = st.status === 200 ? st.body : null;
   const body = document.getElementById("service-body");
   if (res.status !== 200 || !res.body) {
     body.hidden = true;
@@ -287,7 +295,7 @@ async function loadService() {
   hb.replaceChildren(...(hs.length ? hs.map(drawHistogram) : [el("p", { class: "note empty",
     "data-state": "empty" }, "No latency histogram for this service: the modules that " +
     "have one per service (runqlat: run-queue latency) are off or saw nothing of it.")]));
-  trackRates(samples, Date.now());
+  trackRates(samples, sv.status, Date.now());
   renderResources(samples, sv.status);
   document.body.dataset.servicePolls = String((Number(document.body.dataset.servicePolls) ||
     0) + 1);
@@ -296,7 +304,7 @@ async function loadService() {
 VIEWS.service = {
   enter(name) {
     if (name !== sv.name) {
-      Object.assign(sv, { name, prev: null, times: [], rates: {}, chartKeys: "" });
+      Object.assign(sv, { name, prev: null, times: [], rates: {}, deltas: [], chartKeys: "" });
       if (sv.chart) { sv.chart.destroy(); sv.chart = null; }
       document.getElementById("service-rates").replaceChildren();
       const n = document.getElementById("service-note");
