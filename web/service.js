@@ -242,7 +242,9 @@ function renderResources(samples, status) {
       const why = {
         on: series.length + " series",
         unknown: "nothing for this service (this agent's /api/status lists no modules)",
-        off: "not running in this agent (--modules): absent",
+        off: m === "guard" ? "not running in this agent: absent (ksight guard raises the " +
+          "alerts; its own endpoint has them, in the Alerts view)"
+          : "not running in this agent (--modules): absent",
         skipped: "skipped at start: " + (st && st.reason),
         empty: "running; nothing for this service yet",
       }[state];
