@@ -309,6 +309,8 @@ VIEWS.service = {
       Object.assign(sv, { name, prev: null, times: [], rates: {}, deltas: [], chartKeys: "" });
       if (sv.chart) { sv.chart.destroy(); sv.chart = null; }
       document.getElementById("service-rates").replaceChildren();
+      document.getElementById("service-rates-note").textContent =
+        "The rates start when the agent's next interval ends.";
       const n = document.getElementById("service-note");
       delete n.dataset.state;
       n.textContent = "reading /api/services/" + name + " …";

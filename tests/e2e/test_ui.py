@@ -261,8 +261,9 @@ def test_service_page_and_map_diff_in_chromium(tmp_path):
         assert listed["state"] == "ok" and {cli.name, srv.name} <= set(listed["services"])
         assert listed["link"] == "#service/" + srv.name
         b.do("screenshot", name="services")
-        assert b.do("click_node", name=srv.name)["hash"] == "#service/" + srv.name
+        assert b.do("view", name="map")["state"] == "ok"
         b.do("screenshot", name="map")
+        assert b.do("click_node", name=srv.name)["hash"] == "#service/" + srv.name
         page = b.do("service", client=cli.name)
         assert page["state"] == "ok", page
         assert page["edges_in"] == [{"client": cli.name, "server": srv.name, "kind": "tcp",

@@ -93,18 +93,31 @@ async function run(c) {
       }, note);
     }
     case "click_node": {
-      await page.evaluate(() => { location.hash = "#map"; });
-      await page.waitForFunction((n) => typeof mp !== "undefined" && mp.cy &&
-        mp.cy.$id(n).length > 0, c.name, { timeout: ms });
-      const at = await page.evaluate((n) => {
-        const p = mp.cy.$id(n).renderedPosition();
-        const r = document.getElementById("map-graph").getBoundingClientRect();
-        return { x: r.left + p.x, y: r.top + p.y };
-      }, c.name);
-      await page.mouse.click(at.x, at.y);
-      await page.waitForFunction(() => location.hash.startsWith("#service/"), null,
-        { timeout: ms });
-      return { hash: await page.evaluate(() => decodeURIComponent(location.hash)) };
+      // as a reader would: pan to the node, zoom in, click it. The map is laid out again
+      // when an edge comes or goes (any TCP session of the machine): a click that a new
+      // layout sent elsewhere is tried again, back on the map
+      const want = "#service/" + c.name;
+      const deadline = Date.now() + ms;
+      for (;;) {
+        await page.evaluate(() => { location.hash = "#map"; });
+        await page.waitForFunction((n) => typeof mp !== "undefined" && mp.cy &&
+          mp.cy.$id(n).length > 0, c.name, { timeout: ms });
+        const at = await page.evaluate((n) => {
+          const node = mp.cy.$id(n);
+          mp.cy.zoom(2);
+          mp.cy.center(node);
+          const p = node.renderedPosition();
+          const r = document.getElementById("map-graph").getBoundingClientRect();
+          return { x: r.left + p.x, y: r.top + p.y };
+        }, c.name);
+        await page.mouse.click(at.x, at.y);
+        try {
+          await page.waitForFunction(() => location.hash.startsWith("#service/"), null,
+            { timeout: 2000 });
+        } catch (e) { /* missed: again */ }
+        const hash = await page.evaluate(() => decodeURIComponent(location.hash));
+        if (hash === want || Date.now() > deadline) return { hash };
+      }
     }
     case "service": {
       if (c.name !== undefined)
