@@ -9,17 +9,16 @@ async function startEvents() {
   if (evs.source) return;
   const status = await apiState("/api/events");
   if (status !== 200) { missing("events-note", "/api/events", status); return; }
-  const note = document.getElementById("events-note");
-  note.className = "note";
-  note.dataset.state = "ok";
-  note.textContent = "Live from /api/events (the last 500).";
+  setNote("events-note", "empty", "Nothing yet since this view opened (live from " +
+    "/api/events).");
   evs.source = new EventSource("/api/events");
   evs.source.onmessage = (m) => {
+    if (!evs.lines.length)
+      setNote("events-note", "ok", "Live from /api/events (the last 500).");
     evs.lines.push(m.data);
     if (evs.lines.length > 500) evs.lines.shift();
     document.getElementById("event-list").textContent = evs.lines.join("\n");
   };
 }
-
 
 VIEWS.events = { enter: startEvents, leave() {} };

@@ -40,12 +40,14 @@ async function pollMap() {
   let m;
   try { m = await r.json(); } catch (e) { missing("map-note", "/api/map", "not JSON"); return; }
   const els = mapElements(m);
-  const note = document.getElementById("map-note");
   document.getElementById("map-graph").hidden = false;
-  note.className = "note";
-  note.dataset.state = "ok";
-  note.textContent = els.filter((x) => !x.data.source).length + " services, " +
-    els.filter((x) => x.data.source).length + " edges (from /api/map)";
+  const nn = els.filter((x) => !x.data.source).length;
+  if (nn)
+    setNote("map-note", "ok", nn + " services, " + els.filter((x) => x.data.source).length +
+      " edges (from /api/map); a click on a service opens its page.");
+  else
+    setNote("map-note", "empty", "No service or edge in the map's window yet (/api/map): " +
+      "the map holds the sessions closed within the agent's --idle.");
   if (typeof cytoscape === "undefined") return;
   const ids = els.map((x) => x.data.id).sort().join("\n");
   if (!mp.cy) {

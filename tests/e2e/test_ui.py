@@ -191,9 +191,17 @@ def test_overview_in_chromium(agent, workdir):
                     "answered 404" in state["text"], state
             elif view == "alerts":
                 assert state["state"] == "empty" and "No alert" in state["text"], state
+            elif view == "events":
+                # the stream is open; its first record makes the note "ok"
+                assert state["state"] in ("empty", "ok"), state
             else:
                 assert state["state"] == "ok", state
             b.do("screenshot", name=view + ("-missing" if state["state"] == "missing" else ""))
+        # a service's page: no store, no map: said with the agent's reason
+        if get(base + "/api/services/open")[0] == 404:
+            page = b.do("service", name="open")
+            assert page["state"] == "missing" and "answered 404" in page["text"], page
+            b.do("screenshot", name="service-missing")
     finally:
         b.close()
 
