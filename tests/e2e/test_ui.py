@@ -252,12 +252,16 @@ def test_service_page_and_map_diff_in_chromium(tmp_path):
         k.wait_ready()
         t_start = time.time()
         workload(cli, srv, PORT + 9, N)
-        # the store has the sessions about a second after they closed
+        # the store has the sessions about a second after they closed, the registry at
+        # the interval's end: both, before the page opens (its rates start from there)
+        closed = 'ksight_tcp_sessions_closed_total{service="%s"}' % srv.name
         deadline = time.time() + 20 * SLOW
         while True:
             st, m = api_json(base, "/api/map")
             mine = [e for e in m["edges"] if e["port"] == PORT + 9] if st == 200 else []
-            if mine and mine[0]["connections"] >= N or time.time() > deadline:
+            st, sv = api_json(base, "/api/services/" + srv.name)
+            done = st == 200 and sv["metrics"].get(closed) == N
+            if mine and mine[0]["connections"] >= N and done or time.time() > deadline:
                 break
             time.sleep(0.2)
         assert [(e["client"], e["server"], e["connections"]) for e in mine] == \
@@ -373,11 +377,14 @@ def test_alerts_in_chromium():
         assert "gtrue (%d, uid 0)" % pid in cells[3] and "python3 (%d)" % os.getpid() in cells[3]
         assert cells[5].startswith("sees ") and len(cells[5]) > 5, cells
         counts = {(c["rule"], c["severity"]): c["count"] for c in got["counts"]}
-        # every alert shown is counted under its rule and severity (fewer than 500 here)
-        assert len(got["rules"]) < 500
-        assert counts[("exec-world-writable", "high")] == \
-            got["rules"].count("exec-world-writable") >= 2, (counts, got["rules"])
-        assert sum(counts.values()) == len(got["rules"])
+        # every alert shown is counted under its rule and severity (while the list holds
+        # them all: other programs loading BPF meanwhile raise bpf-load alerts here too)
+        ours = got["rules"].count("exec-world-writable")
+        if len(got["rules"]) < 500:
+            assert counts[("exec-world-writable", "high")] == ours >= 2, (counts, got["rules"])
+            assert sum(counts.values()) == len(got["rules"])
+        else:
+            assert counts[("exec-world-writable", "high")] >= ours >= 1, counts
         assert got["state"] == "ok", got
         b.do("screenshot", name="alerts")
     finally:
