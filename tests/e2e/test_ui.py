@@ -73,7 +73,8 @@ def test_files_served_from_the_binary(agent):
     assert get(base + "/", {"If-None-Match": '"other"'})[0] == 200
     lib = os.path.join(BUILD, "web", "node_modules")
     ours = [(n, os.path.join(ROOT, "web", n), "text/javascript; charset=utf-8") for n in
-            ("ui.js", "common.js", "map.js", "service.js", "diff.js", "events.js", "alerts.js")]
+            ("ui.js", "common.js", "map.js", "histogram.js", "service.js", "diff.js",
+              "events.js", "alerts.js")]
     for name, path, ctype in ours + [
             ("ui.css", os.path.join(ROOT, "web", "ui.css"), "text/css; charset=utf-8"),
             ("cytoscape.min.js", os.path.join(lib, "cytoscape", "dist", "cytoscape.min.js"),
