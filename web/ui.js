@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-// ksight's web UI (docs/ui.md): one page, three views. Overview reads the agent's
-// /metrics (Prometheus text) every second and computes rates between two pages that
-// differ (the agent renders one per interval); Map and Events read /api/map and
-// /api/events when this agent has them, and say so when it does not.
+// ksight's web UI (docs/ui.md): the Overview and the navigation between the views. The
+// Overview reads the agent's /metrics (Prometheus text) every second and computes rates
+// between two pages that differ (the agent renders one per interval). The other views
+// are in their own files (map.js, service.js, diff.js, events.js, alerts.js), each
+// registered in VIEWS; common.js has what they share.
 "use strict";
 
 const LOSS_METRICS = [
@@ -11,57 +12,6 @@ const LOSS_METRICS = [
   "ksight_bpf_prog_missed_runs_total", "ksight_ident_loads_refused_total",
   "ksight_metric_budget_hits_total",
 ];
-
-// --- Prometheus text exposition -> [{name, labels, value}] ---------------------------------
-function parseLabels(s) {
-  const labels = {};
-  const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?/gy;
-  let m;
-  while ((m = re.exec(s)) !== null) {
-    labels[m[1]] = m[2].replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c));
-    if (re.lastIndex >= s.length) break;
-  }
-  return labels;
-}
-
-function parseProm(text) {
-  const out = [];
-  for (const line of text.split("\n")) {
-    if (!line || line[0] === "#") continue;
-    let name, labels = {}, rest;
-    const brace = line.indexOf("{");
-    const space = line.indexOf(" ");
-    if (brace >= 0 && (space < 0 || brace < space)) {
-      name = line.slice(0, brace);
-      // the closing brace: the last one (values never hold braces unescaped... but may)
-      const close = line.lastIndexOf("}");
-      labels = parseLabels(line.slice(brace + 1, close));
-      rest = line.slice(close + 1).trim();
-    } else {
-      name = line.slice(0, space);
-      rest = line.slice(space + 1).trim();
-    }
-    const value = Number(rest.split(/\s+/)[0]);
-    out.push({ name, labels, value });
-  }
-  return out;
-}
-
-const key = (s) => s.name + JSON.stringify(s.labels);
-const sum = (samples, name) => samples.filter((s) => s.name === name)
-  .reduce((a, s) => a + s.value, 0);
-const fmt = (v, digits = 1) => (v === null || v === undefined || !isFinite(v)) ? "–"
-  : Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(digits);
-
-function el(tag, attrs, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "class") e.className = v; else e.setAttribute(k, v);
-  }
-  for (const c of children)
-    e.append(c instanceof Node ? c : c === null || c === undefined ? "" : String(c));
-  return e;
-}
 
 // --- Overview ---------------------------------------------------------------------------
 const ov = { lastText: null, prev: null, series: [[], []], chart: null };
@@ -186,118 +136,23 @@ async function pollMetrics() {
   }
 }
 
-// --- an /api/ endpoint that this agent may not have --------------------------------------
-async function apiState(path) {
-  const ctl = new AbortController();
-  try {
-    const r = await fetch(path, { signal: ctl.signal, cache: "no-store" });
-    ctl.abort();   // SSE streams never end: the status is all that is needed here
-    return r.status;
-  } catch (e) {
-    return 0;
-  }
-}
-
-function missing(noteId, path, status) {
-  const n = document.getElementById(noteId);
-  n.className = "note missing";
-  n.textContent = status === 404
-    ? path + " is not available in this agent (404): this view needs an agent that serves it."
-    : path + " could not be read (" + (status || "no answer") + ").";
-  n.dataset.state = status === 404 ? "missing" : "error";
-  const g = document.getElementById(noteId.replace("-note", "-graph"));
-  if (g) g.hidden = true;
-}
-
-// --- Map ----------------------------------------------------------------------------------
-const mp = { cy: null, timer: null };
-
-function mapElements(m) {
-  const nodes = m.nodes || m.services || [];
-  const edges = m.edges || [];
-  const els = [];
-  const ids = new Set();
-  for (const n of nodes) {
-    const id = String(typeof n === "string" ? n : n.id ?? n.name ?? n.service);
-    ids.add(id);
-    els.push({ data: { id, label: typeof n === "string" ? n : n.name ?? n.service ?? id } });
-  }
-  edges.forEach((e, i) => {
-    const src = String(e.source ?? e.from ?? e.client), dst = String(e.target ?? e.to ?? e.server);
-    for (const id of [src, dst]) {
-      if (!ids.has(id)) { ids.add(id); els.push({ data: { id, label: id } }); }
-    }
-    // a spawn edge (parent => child) says its execs and is drawn dashed (style below)
-    const spawn = e.kind === "spawn";
-    els.push({ data: { id: "e" + i + ":" + src + ">" + dst + (spawn ? ":spawn" : ""),
-      source: src, target: dst, kind: e.kind || "",
-      label: spawn ? "spawn " + (e.execs ?? "") : e.port ? ":" + e.port : e.proto || "" } });
-  });
-  return els;
-}
-
-async function pollMap() {
-  const r = await fetch("/api/map", { cache: "no-store" }).catch(() => null);
-  if (!r || !r.ok) {
-    missing("map-note", "/api/map", r ? r.status : 0);
-    return;
-  }
-  let m;
-  try { m = await r.json(); } catch (e) { missing("map-note", "/api/map", "not JSON"); return; }
-  const els = mapElements(m);
-  const note = document.getElementById("map-note");
-  document.getElementById("map-graph").hidden = false;
-  note.className = "note";
-  note.dataset.state = "ok";
-  note.textContent = els.filter((x) => !x.data.source).length + " services, " +
-    els.filter((x) => x.data.source).length + " edges (from /api/map)";
-  if (typeof cytoscape === "undefined") return;
-  if (!mp.cy) {
-    mp.cy = cytoscape({ container: document.getElementById("map-graph"), elements: els,
-      style: [
-        { selector: "node", style: { label: "data(label)", "background-color": "#23395d",
-          color: "#222", "font-size": 10 } },
-        { selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle",
-          width: 2, "line-color": "#889", "target-arrow-color": "#889" } },
-        { selector: 'edge[kind = "spawn"]', style: { "line-style": "dashed",
-          "target-arrow-shape": "vee", "line-color": "#b07a2a", "target-arrow-color": "#b07a2a",
-          label: "data(label)", "font-size": 9 } },
-      ],
-      layout: { name: "cose", animate: false } });
-  } else {
-    mp.cy.json({ elements: els });
-    mp.cy.layout({ name: "cose", animate: false }).run();
-  }
-}
-
-// --- Events -------------------------------------------------------------------------------
-const evs = { source: null, lines: [] };
-
-async function startEvents() {
-  if (evs.source) return;
-  const status = await apiState("/api/events");
-  if (status !== 200) { missing("events-note", "/api/events", status); return; }
-  const note = document.getElementById("events-note");
-  note.className = "note";
-  note.dataset.state = "ok";
-  note.textContent = "Live from /api/events (the last 500).";
-  evs.source = new EventSource("/api/events");
-  evs.source.onmessage = (m) => {
-    evs.lines.push(m.data);
-    if (evs.lines.length > 500) evs.lines.shift();
-    document.getElementById("event-list").textContent = evs.lines.join("\n");
-  };
-}
-
 // --- navigation -----------------------------------------------------------------------------
+// #name or #name/arg (a service page: #service/NAME); each view's enter() starts what it
+// reads, leave() stops its timers (SSE streams stay open: their counts are the page's).
+let current = null;
+
 function show() {
-  const page = (location.hash || "#overview").slice(1);
+  const hash = (location.hash || "#overview").slice(1);
+  const slash = hash.indexOf("/");
+  const page = slash < 0 ? hash : hash.slice(0, slash);
+  const arg = slash < 0 ? "" : decodeURIComponent(hash.slice(slash + 1));
   for (const s of document.querySelectorAll(".page")) s.hidden = s.id !== "page-" + page;
   for (const a of document.querySelectorAll("nav a"))
-    a.classList.toggle("active", a.dataset.page === page);
-  clearInterval(mp.timer);
-  if (page === "map") { pollMap(); mp.timer = setInterval(pollMap, 5000); }
-  if (page === "events") startEvents();
+    a.classList.toggle("active", a.dataset.page === page ||
+      (a.dataset.page === "services" && page === "service"));
+  if (current && VIEWS[current]) VIEWS[current].leave();
+  current = page;
+  if (VIEWS[page]) VIEWS[page].enter(arg);
 }
 
 window.addEventListener("hashchange", show);

@@ -2,18 +2,27 @@
 """The web UI (docs/ui.md): its files are served from the binary with their types and
 ETags, and Debian's chromium, driven by Playwright (tests/ui/drive.js), shows on the
 overview the programs and loss counters /metrics has, and an events count that a
-workload of N opens moves by at least N. Screenshots go to build/test-artifacts/ui/."""
+workload of N opens moves by at least N; a client and a server in cgroups of the test's
+own make N connections, and the server's page (reached from the map and the services
+list) shows exactly that edge in, with its run-queue latency histogram and rates; the map
+diff across the workload's start lists the new edge; an exec the test makes from a copy
+of true in /tmp shows in the alerts view with guard's rule, its parent and coverage.
+Screenshots go to build/test-artifacts/ui/."""
 import json
 import os
 import shutil
 import subprocess
+import tempfile
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from attach_util import Cgroup
 from conftest import KSIGHT, ROOT, SLOW, UNIQ, Helper, Ksight, free_port
+from tcp_util import PORT
 
 BUILD = os.path.dirname(os.path.abspath(KSIGHT))
 NODE_MODULES = os.path.join(BUILD, "tests", "ui", "node_modules")
@@ -63,13 +72,15 @@ def test_files_served_from_the_binary(agent):
     assert status == 304 and body == b"" and h["ETag"] == etag
     assert get(base + "/", {"If-None-Match": '"other"'})[0] == 200
     lib = os.path.join(BUILD, "web", "node_modules")
-    for name, path, ctype in (
-            ("ui.js", os.path.join(ROOT, "web", "ui.js"), "text/javascript; charset=utf-8"),
+    ours = [(n, os.path.join(ROOT, "web", n), "text/javascript; charset=utf-8") for n in
+            ("ui.js", "common.js", "map.js", "histogram.js", "service.js", "diff.js",
+              "events.js", "alerts.js")]
+    for name, path, ctype in ours + [
             ("ui.css", os.path.join(ROOT, "web", "ui.css"), "text/css; charset=utf-8"),
             ("cytoscape.min.js", os.path.join(lib, "cytoscape", "dist", "cytoscape.min.js"),
              "text/javascript; charset=utf-8"),
             ("uPlot.iife.min.js", os.path.join(lib, "uplot", "dist", "uPlot.iife.min.js"),
-             "text/javascript; charset=utf-8")):
+             "text/javascript; charset=utf-8")]:
         status, h, body = get(base + "/ui/" + name)
         with open(path, "rb") as f:
             assert (status, h["Content-Type"], body) == (200, ctype, f.read()), name
@@ -169,16 +180,219 @@ def test_overview_in_chromium(agent, workdir):
         assert after["chart"]
         b.do("screenshot", name="overview")
 
-        for view, api in (("map", "/api/map"), ("events", "/api/events")):
+        # this agent has no store: the map's views say their endpoint is missing; the
+        # stream is there, and without guard no alert comes
+        for view, api in (("map", "/api/map"), ("services", "/api/map"),
+                          ("diff", "/api/map"), ("events", "/api/events"),
+                          ("alerts", "/api/events")):
             state = b.do("view", name=view)
-            if get(base + api)[0] == 404 if view == "map" else api_missing(base + api):
+            if get(base + api)[0] == 404 if "map" in api else api_missing(base + api):
                 assert state["state"] == "missing", state
-                assert "not available in this agent" in state["text"], state
+                assert "not available in this agent" in state["text"] or \
+                    "answered 404" in state["text"], state
+            elif view == "alerts":
+                assert state["state"] == "empty" and "No alert" in state["text"], state
+            elif view == "events":
+                # the stream is open; its first record makes the note "ok"
+                assert state["state"] in ("empty", "ok"), state
             else:
                 assert state["state"] == "ok", state
-            b.do("screenshot", name=view)
+            b.do("screenshot", name=view + ("-missing" if state["state"] == "missing" else ""))
+        # a service's page: no store, no map: said with the agent's reason
+        if get(base + "/api/services/open")[0] == 404:
+            page = b.do("service", name="open")
+            assert page["state"] == "missing" and "answered 404" in page["text"], page
+            b.do("screenshot", name="service-missing")
     finally:
         b.close()
+
+
+N = 6
+
+
+class Unit(Cgroup):
+    """A cgroup v2 directory named like a systemd service unit: its processes' service."""
+
+    def __init__(self, role):
+        super().__init__("ksui-%s-%s.service" % (role, UNIQ))
+        self.name = self.rel
+
+
+def api_json(base, path):
+    status, _, body = get(base + path)
+    return status, json.loads(body) if body else None
+
+
+def workload(cli, srv, port, n):
+    """@n connections from a client in unit @cli to a server in unit @srv on @port."""
+    s = Helper("tcpio", "server", "127.0.0.1", port, n, 211)
+    c = Helper("tcpio", "client", "127.0.0.1", port, n, 1009)
+    try:
+        srv.add(s.pid)
+        cli.add(c.pid)
+        c.go()
+        assert c.result()[0] == str(n * 1009) and s.result()[0] == str(n * 1009)
+    finally:
+        c.kill()
+        s.kill()
+
+
+def test_service_page_and_map_diff_in_chromium(tmp_path):
+    """N connections from a client unit to a server unit: the server's page, opened by a
+    click on its node in the map and listed among the services, shows exactly that edge
+    in (N connections, nothing out), a run-queue latency histogram whose bars add up to
+    the agent's count for the service, the rates chart, and the modules not running as
+    absent; the diff across the workload's start lists the edge as appeared."""
+    port = free_port()
+    base = "http://127.0.0.1:%d" % port
+    cli, srv = Unit("cli"), Unit("srv")
+    k = Ksight(["run", "--modules", "tcplife,runqlat", "--listen", "127.0.0.1:%d" % port,
+                "--store", str(tmp_path / "k.db"), "1"])
+    b = None
+    try:
+        k.wait_ready()
+        t_start = time.time()
+        workload(cli, srv, PORT + 9, N)
+        # the store has the sessions about a second after they closed, the registry at
+        # the interval's end: both, before the page opens (its rates start from there)
+        closed = 'ksight_tcp_sessions_closed_total{service="%s"}' % srv.name
+        deadline = time.time() + 20 * SLOW
+        while True:
+            st, m = api_json(base, "/api/map")
+            mine = [e for e in m["edges"] if e["port"] == PORT + 9] if st == 200 else []
+            st, sv = api_json(base, "/api/services/" + srv.name)
+            done = st == 200 and sv["metrics"].get(closed) == N
+            if mine and mine[0]["connections"] >= N and done or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert [(e["client"], e["server"], e["connections"]) for e in mine] == \
+            [(cli.name, srv.name, N)], mine
+
+        b = Browser(base + "/")
+        b.do("open")
+        listed = b.do("services", name=srv.name)
+        assert listed["state"] == "ok" and {cli.name, srv.name} <= set(listed["services"])
+        assert listed["link"] == "#service/" + srv.name
+        b.do("screenshot", name="services")
+        assert b.do("view", name="map")["state"] == "ok"
+        b.do("screenshot", name="map")
+        assert b.do("click_node", name=srv.name)["hash"] == "#service/" + srv.name
+        page = b.do("service", client=cli.name)
+        assert page["state"] == "ok", page
+        assert page["edges_in"] == [{"client": cli.name, "server": srv.name, "kind": "tcp",
+                                     "port": PORT + 9, "connections": N}], page
+        assert page["edges_out"] == []
+        # the histogram as the agent counts it for the service (its last interval's page)
+        st, api = api_json(base, "/api/services/" + srv.name)
+        count = api["metrics"]['ksight_runqlat_seconds_count{service="%s"}' % srv.name]
+        hs = [h for h in page["histograms"] if h["family"] == "ksight_runqlat_seconds"]
+        assert len(hs) == 1 and hs[0]["count"] > 0, page["histograms"]
+        h = hs[0]
+        # the service's processes are gone: its count no longer moves, page and API agree
+        assert h["count"] == count, (h, count)
+        assert sum(x["n"] for x in h["bars"]) == h["count"], h
+        assert h["p50"] <= h["p90"] <= h["p99"], h
+        assert max(float(x["height"].rstrip("%")) for x in h["bars"]) == 100.0
+        # p50: the bound of the first bucket whose running sum reaches half the samples
+        run, p50 = 0, None
+        for x in h["bars"]:
+            run += x["n"]
+            if p50 is None and run >= (h["count"] + 1) // 2:
+                p50 = x["le"]
+        assert h["p50"] == p50, h
+        assert page["chart"], page
+        assert page["modules"]["tcplife"] == "on" and page["modules"]["runqlat"] == "on"
+        assert page["modules"]["mem"] == "off" and page["modules"]["biotop"] == "off"
+
+        # while the page is open, M more connections on another port: the rate points
+        # kept since it opened add up to exactly M sessions closed, and the edge joins
+        m = 4
+        workload(cli, srv, PORT + 10, m)
+        fam = "ksight_tcp_sessions_closed_total"
+        page = b.do("service", client=cli.name, family=fam, sum=m)
+        assert sum(d.get(fam) or 0 for d in page["deltas"]) == m, page["deltas"]
+        assert sorted((e["port"], e["connections"]) for e in page["edges_in"]) == \
+            [(PORT + 9, N), (PORT + 10, m)], page
+        b.do("screenshot", name="service")
+
+        # the diff: the last D seconds (from before the workload) against the window before
+        dur = int(time.time() - t_start) + 3
+        d = b.do("diff", dur="%ds" % dur)
+        assert d["state"] == "ok", d
+        ours = [r for r in d["rows"] if srv.name in (r["client"], r["server"]) or
+                cli.name in (r["client"], r["server"])]
+        assert sorted((r["change"], r["client"], r["server"], r["kind"], r["port"])
+                      for r in ours) == [("appeared", cli.name, srv.name, "tcp", p)
+                                         for p in (PORT + 9, PORT + 10)], d
+        b.do("screenshot", name="diff")
+        bad = b.do("diff", dur="soon", expect=400)
+        assert bad["state"] == "error" and "not a duration" in bad["text"], bad
+        gone = b.do("service", name="ksui-none-%s.service" % UNIQ)
+        assert gone["state"] == "missing" and "no service" in gone["text"], gone
+    finally:
+        if b:
+            b.close()
+        k.stop()
+        cli.close()
+        srv.close()
+
+
+def test_alerts_in_chromium():
+    """An exec of a copy of true in a directory of /tmp (guard's default rule
+    exec-world-writable) shows in the alerts view: its rule and severity, its parent (this
+    test) and the rule's coverage, and the counts per rule and severity hold it."""
+    port = free_port()
+    base = "http://127.0.0.1:%d" % port
+    k = Ksight(["guard", "-o", "prometheus:127.0.0.1:%d" % port])
+    d = tempfile.mkdtemp(prefix="ksight-ui-", dir="/tmp")
+    b = None
+    try:
+        k.wait_ready()
+        exe = os.path.join(d, "gtrue")
+        shutil.copy("/usr/bin/true", exe)
+        os.chmod(exe, 0o755)
+        b = Browser(base + "/")
+        b.do("open")
+        state = b.do("view", name="alerts")
+        assert state["state"] in ("empty", "ok"), state
+
+        def run():
+            p = subprocess.Popen([exe])
+            assert p.wait() == 0
+            return p.pid
+
+        # the stream takes records from the agent's next wake-up on: exec until one shows
+        deadline = time.time() + 30 * SLOW
+        while True:
+            got = b.do("alerts", pid=run(), timeout=2 * SLOW)
+            if got["rows"] or time.time() > deadline:
+                break
+        assert got["rows"], got
+        # from then on, each exec is there, exactly once
+        pid = run()
+        got = b.do("alerts", pid=pid)
+        assert [(r["rule"], r["severity"], r["ppid"], r["parent"], r["path"])
+                for r in got["rows"]] == [("exec-world-writable", "high", os.getpid(),
+                                           "python3", os.path.realpath(exe))], got
+        cells = got["rows"][0]["cells"]
+        assert "gtrue (%d, uid 0)" % pid in cells[3] and "python3 (%d)" % os.getpid() in cells[3]
+        assert cells[5].startswith("sees ") and len(cells[5]) > 5, cells
+        counts = {(c["rule"], c["severity"]): c["count"] for c in got["counts"]}
+        # every alert shown is counted under its rule and severity (while the list holds
+        # them all: other programs loading BPF meanwhile raise bpf-load alerts here too)
+        ours = got["rules"].count("exec-world-writable")
+        if len(got["rules"]) < 500:
+            assert counts[("exec-world-writable", "high")] == ours >= 2, (counts, got["rules"])
+            assert sum(counts.values()) == len(got["rules"])
+        else:
+            assert counts[("exec-world-writable", "high")] >= ours >= 1, counts
+        assert got["state"] == "ok", got
+        b.do("screenshot", name="alerts")
+    finally:
+        if b:
+            b.close()
+        k.stop()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def api_missing(url):

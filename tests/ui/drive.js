@@ -6,6 +6,16 @@
 //   {"cmd":"overview","pages":K,"timeout":S}       wait until K pages of /metrics are shown
 //   {"cmd":"wait_events","min":X,"timeout":S}      wait until the events card shows >= X
 //   {"cmd":"view","name":"map"|"events","timeout":S}  go to the view, wait for its note
+//   {"cmd":"click_node","name":N,"timeout":S}       on the map, click service N's node (the
+//                                                  mouse, where cytoscape drew it); the hash
+//   {"cmd":"service","name":N,"client":C,"timeout":S}  #service/N until an edge in from C and
+//                                                  a histogram with samples are shown
+//                                                  (and, with "family" and "sum", until
+//                                                  the rate points' growth of it reaches it)
+//   {"cmd":"services","name":N,"timeout":S}         #services until N is listed; its link
+//   {"cmd":"alerts","pid":P,"timeout":S}            #alerts, until a row of pid P is shown
+//   {"cmd":"diff","dur":D,"expect":400,"timeout":S}  #diff, D in the field, Compare, until
+//                                                  the answer is shown (a 400 expected)
 //   {"cmd":"screenshot","name":N}                  OUTDIR/N.png, the full page
 //   {"cmd":"close"}
 // Every answer has "errors": what the page threw or logged as an error so far.
@@ -18,6 +28,9 @@ const { chromium } = require(path.join(process.env.NODE_MODULES || "node_modules
 const [url, outdir] = process.argv.slice(2);
 let browser, page;
 const errors = [];
+// the console's failed loads that are the page asking what this agent has (404), and one
+// the test provokes on purpose ("expect": a status)
+let expected = /404/;
 
 async function overview() {
   return page.evaluate(() => {
@@ -53,7 +66,7 @@ async function run(c) {
       page.on("pageerror", (e) => errors.push("pageerror: " + e.message));
       page.on("console", (m) => {
         // a 404 of /api/* is the page asking what this agent has: expected
-        if (m.type() === "error" && !/404/.test(m.text())) errors.push("console: " + m.text());
+        if (m.type() === "error" && !expected.test(m.text())) errors.push("console: " + m.text());
       });
       await page.goto(url, { waitUntil: "load", timeout: ms });
       return { title: await page.title() };
@@ -78,6 +91,138 @@ async function run(c) {
         return { state: n.dataset.state, text: n.textContent,
           visible: !document.getElementById("page-overview").hidden ? "overview" : "other" };
       }, note);
+    }
+    case "click_node": {
+      // as a reader would: pan to the node, zoom in, click it. The map is laid out again
+      // when an edge comes or goes (any TCP session of the machine): a click that a new
+      // layout sent elsewhere is tried again, back on the map
+      const want = "#service/" + c.name;
+      const deadline = Date.now() + ms;
+      for (;;) {
+        await page.evaluate(() => { location.hash = "#map"; });
+        await page.waitForFunction((n) => typeof mp !== "undefined" && mp.cy &&
+          mp.cy.$id(n).length > 0, c.name, { timeout: ms });
+        const at = await page.evaluate((n) => {
+          const node = mp.cy.$id(n);
+          mp.cy.zoom(2);
+          mp.cy.center(node);
+          const p = node.renderedPosition();
+          const r = document.getElementById("map-graph").getBoundingClientRect();
+          return { x: r.left + p.x, y: r.top + p.y };
+        }, c.name);
+        await page.mouse.click(at.x, at.y);
+        try {
+          await page.waitForFunction(() => location.hash.startsWith("#service/"), null,
+            { timeout: 2000 });
+        } catch (e) { /* missed: again */ }
+        const hash = await page.evaluate(() => decodeURIComponent(location.hash));
+        if (hash === want || Date.now() > deadline) return { hash };
+      }
+    }
+    case "service": {
+      if (c.name !== undefined)
+        await page.evaluate((n) => { location.hash = "#service/" + encodeURIComponent(n); },
+          c.name);
+      try {
+        await page.waitForFunction(([cl, fam, want]) => {
+          const st = document.getElementById("service-note").dataset.state;
+          if (st && st !== "ok" && st !== "empty") return true;
+          if (fam && sv.deltas.reduce((a, d) => a + (d[fam] || 0), 0) < want) return false;
+          return [...document.querySelectorAll("#service-in tbody tr")]
+            .some((r) => r.dataset.client === cl) &&
+            [...document.querySelectorAll("#service-histograms .histogram")]
+              .some((h) => Number(h.dataset.count) > 0) &&
+            !!document.querySelector("#service-rates canvas");
+        }, [c.client, c.family || null, c.sum || 0], { timeout: ms });
+      } catch (e) { /* the test reports what was shown */ }
+      return page.evaluate(() => {
+        const edges = (id) => [...document.querySelectorAll(id + " tbody tr")]
+          .filter((r) => r.dataset.client !== undefined).map((r) => ({ client: r.dataset.client,
+            server: r.dataset.server, kind: r.dataset.kind, port: Number(r.dataset.port),
+            connections: Number(r.dataset.connections) }));
+        const num = (v) => (v === "null" ? null : Number(v));
+        return {
+          state: document.getElementById("service-note").dataset.state,
+          text: document.getElementById("service-note").textContent,
+          hash: decodeURIComponent(location.hash),
+          edges_in: edges("#service-in"), edges_out: edges("#service-out"),
+          histograms: [...document.querySelectorAll("#service-histograms .histogram")]
+            .map((h) => ({ family: h.dataset.family, labels: h.dataset.labels,
+              count: Number(h.dataset.count), p50: num(h.dataset.p50),
+              p90: num(h.dataset.p90), p99: num(h.dataset.p99),
+              bars: [...h.querySelectorAll(".bar")].map((b) => ({ le: Number(b.dataset.le),
+                n: Number(b.dataset.n), height: b.querySelector(".fill").style.height })),
+              text: h.querySelector("p").textContent })),
+          modules: Object.fromEntries([...document.querySelectorAll(
+            "#service-resources tr.module")].map((r) => [r.dataset.module, r.dataset.state])),
+          chart: !!document.querySelector("#service-rates canvas"),
+          // each rate point's growth per counter family (service.js keeps them)
+          deltas: sv.deltas,
+        };
+      });
+    }
+    case "services": {
+      await page.evaluate(() => { location.hash = "#services"; });
+      try {
+        await page.waitForFunction((n) => !!document.querySelector(
+          "#services-list tr[data-service=\"" + CSS.escape(n) + "\"]"), c.name,
+        { timeout: ms });
+      } catch (e) { /* reported below */ }
+      return page.evaluate((n) => {
+        const r = [...document.querySelectorAll("#services-list tbody tr")];
+        const mine = r.find((x) => x.dataset.service === n);
+        return { state: document.getElementById("services-note").dataset.state,
+          services: r.map((x) => x.dataset.service),
+          link: mine ? mine.querySelector("a").getAttribute("href") : null };
+      }, c.name);
+    }
+    case "alerts": {
+      await page.evaluate(() => { location.hash = "#alerts"; });
+      try {
+        // the row, and the counts caught up with the rows (they are redrawn 5 times a second)
+        await page.waitForFunction((pid) => {
+          const rows = document.querySelectorAll("#alert-list tbody tr").length;
+          const counted = [...document.querySelectorAll("#alert-counts tbody tr")]
+            .reduce((a, r) => a + Number(r.dataset.count), 0);
+          return !!document.querySelector("#alert-list tr[data-pid=\"" + pid + "\"]") &&
+            (counted === rows || rows >= 500);
+        }, String(c.pid), { timeout: ms });
+      } catch (e) { /* reported below */ }
+      return page.evaluate((pid) => ({
+        state: document.getElementById("alerts-note").dataset.state,
+        text: document.getElementById("alerts-note").textContent,
+        rows: [...document.querySelectorAll("#alert-list tbody tr")]
+          .filter((r) => r.dataset.pid === pid).map((r) => ({ rule: r.dataset.rule,
+            severity: r.dataset.severity, ppid: Number(r.dataset.ppid),
+            parent: r.dataset.parent, path: r.dataset.path,
+            cells: [...r.cells].map((x) => x.textContent) })),
+        rules: [...document.querySelectorAll("#alert-list tbody tr")].map((r) => r.dataset.rule),
+        counts: [...document.querySelectorAll("#alert-counts tbody tr")].map((r) => ({
+          rule: r.dataset.rule, severity: r.dataset.severity, count: Number(r.dataset.count) })),
+      }), String(c.pid));
+    }
+    case "diff": {
+      await page.evaluate(() => { location.hash = "#diff"; });
+      await page.waitForFunction(() => !!document.getElementById("diff-note").dataset.state,
+        null, { timeout: ms });
+      const loads = await page.evaluate(() => Number(document.body.dataset.diffLoads || 0));
+      expected = c.expect ? new RegExp("404|status of " + c.expect) : /404/;
+      await page.fill("#diff-dur", c.dur);
+      if (c.since !== undefined) await page.fill("#diff-since", c.since);
+      await page.click("#diff-go");
+      await page.waitForFunction((k) => Number(document.body.dataset.diffLoads || 0) > k ||
+        ["missing", "error"].includes(document.getElementById("diff-note").dataset.state),
+      loads, { timeout: ms });
+      const out = await page.evaluate(() => ({
+        state: document.getElementById("diff-note").dataset.state,
+        text: document.getElementById("diff-note").textContent,
+        rows: [...document.querySelectorAll("#diff-list tbody tr")].map((r) => ({
+          change: r.dataset.change, client: r.dataset.client, server: r.dataset.server,
+          kind: r.dataset.kind, port: Number(r.dataset.port),
+          cells: [...r.cells].map((x) => x.textContent) })),
+      }));
+      expected = /404/;
+      return out;
     }
     case "screenshot":
       await page.screenshot({ path: path.join(outdir, c.name + ".png"), fullPage: true });
