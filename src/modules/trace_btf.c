@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "modules/trace_int.h"
@@ -29,14 +30,83 @@ static const struct btf_type *bare(const struct btf *btf, int id, int *out)
 	return t;
 }
 
+/* The ids of the BTF's tracepoint typedefs (btf_trace_NAME) and event class functions
+ * (__bpf_trace_CLASS), each sorted by name, found in one pass per BTF: a lookup by name
+ * in libbpf walks every type, and tplist -v asks for every tracepoint. */
+static struct {
+	const struct btf *btf;
+	int *tdef, ntdef, *cls, ncls;
+} ix;
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(btf__name_by_offset(ix.btf, btf__type_by_id(ix.btf, *(const int *)a)->name_off),
+		      btf__name_by_offset(ix.btf, btf__type_by_id(ix.btf, *(const int *)b)->name_off));
+}
+
+static int push(int **v, int *n, int id)
+{
+	int *c = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!c)
+		return -1;
+	*v = c;
+	c[(*n)++] = id;
+	return 0;
+}
+
+static void index_btf(const struct btf *btf)
+{
+	int n = btf__type_cnt(btf);
+
+	if (ix.btf == btf)
+		return;
+	free(ix.tdef);
+	free(ix.cls);
+	memset(&ix, 0, sizeof(ix));
+	ix.btf = btf;
+	for (int id = 1; id < n; id++) {
+		const struct btf_type *k = btf__type_by_id(btf, id);
+		const char *kn = btf__name_by_offset(btf, k->name_off);
+
+		if (btf_is_typedef(k) && kn && !strncmp(kn, "btf_trace_", 10))
+			push(&ix.tdef, &ix.ntdef, id);
+		else if (btf_is_func(k) && kn && !strncmp(kn, "__bpf_trace_", 12))
+			push(&ix.cls, &ix.ncls, id);
+	}
+	qsort(ix.tdef, ix.ntdef, sizeof(int), by_name);
+	qsort(ix.cls, ix.ncls, sizeof(int), by_name);
+}
+
+/* The id named @name among @ids (sorted), or 0. */
+static int find(const int *ids, int n, const char *name)
+{
+	int lo = 0, hi = n;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		int c = strcmp(btf__name_by_offset(ix.btf, btf__type_by_id(ix.btf,
+						   ids[mid])->name_off), name);
+
+		if (!c)
+			return ids[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 static const struct btf_type *proto_of(const struct btf *btf, const char *name)
 {
 	char tn[160];
 	const struct btf_type *t;
 	int id;
 
+	index_btf(btf);
 	snprintf(tn, sizeof(tn), "btf_trace_%s", name);
-	id = btf__find_by_name_kind(btf, tn, BTF_KIND_TYPEDEF);
+	id = find(ix.tdef, ix.ntdef, tn);
 	if (id <= 0)
 		return NULL;
 	t = bare(btf, id, NULL);
@@ -99,26 +169,22 @@ static const struct btf_type *named_proto(const struct btf *btf, const struct bt
 	const struct btf_type *best = NULL;
 	size_t best_len = 0;
 	char fn[160];
-	int id, n = btf__type_cnt(btf);
+	int id;
 
+	index_btf(btf);
 	snprintf(fn, sizeof(fn), "__bpf_trace_%s", name);
-	id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
+	id = find(ix.cls, ix.ncls, fn);
 	if (id > 0) {
 		const struct btf_type *f = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
 
 		if (f && btf_is_func_proto(f) && same_params(btf, t, f))
 			return f;
 	}
-	for (id = 1; id < n; id++) {
-		const struct btf_type *k = btf__type_by_id(btf, id), *f;
-		const char *kn;
+	for (int i = 0; i < ix.ncls; i++) {
+		const struct btf_type *k = btf__type_by_id(btf, ix.cls[i]), *f;
+		const char *kn = btf__name_by_offset(btf, k->name_off);
 		size_t l;
 
-		if (!btf_is_func(k))
-			continue;
-		kn = btf__name_by_offset(btf, k->name_off);
-		if (!kn || strncmp(kn, "__bpf_trace_", 12))
-			continue;
 		f = btf__type_by_id(btf, k->type);
 		if (!f || !btf_is_func_proto(f) || !same_params(btf, t, f))
 			continue;
@@ -354,9 +420,12 @@ static void pbuf_printf(void *ctx, const char *fmt, va_list ap)
 int trace_raw_proto(const struct btf *btf, const char *name, char *buf, size_t len)
 {
 	const struct btf_type *t = btf ? proto_of(btf, name) : NULL, *named;
-	struct pbuf b = { buf, len, 0 };
+	/* one dumper per BTF: making one sizes tables by the BTF's type count (tplist -v
+	 * asks for every tracepoint) */
+	static const struct btf *seen;
+	static struct btf_dump *d;
+	static struct pbuf b;
 	const struct btf_param *pa;
-	struct btf_dump *d;
 
 	if (!len)
 		return -1;
@@ -364,9 +433,14 @@ int trace_raw_proto(const struct btf *btf, const char *name, char *buf, size_t l
 	if (!t)
 		return -1;
 	named = named_proto(btf, t, name);
-	d = btf_dump__new(btf, pbuf_printf, &b, NULL);
+	if (seen != btf) {
+		btf_dump__free(d);
+		d = btf_dump__new(btf, pbuf_printf, &b, NULL);
+		seen = d ? btf : NULL;
+	}
 	if (!d)
 		return -1;
+	b = (struct pbuf){ buf, len, 0 };
 	pa = btf_params(t);
 	for (int i = 1; i < btf_vlen(t); i++) {
 		char an[16];
@@ -380,7 +454,6 @@ int trace_raw_proto(const struct btf *btf, const char *name, char *buf, size_t l
 			b.at += snprintf(buf + b.at, len - b.at, ", ");
 		btf_dump__emit_type_decl(d, pa[i].type, &o);
 	}
-	btf_dump__free(d);
 	if (b.at >= len)
 		buf[len - 1] = 0;
 	return 0;
