@@ -470,7 +470,7 @@ const struct ks_module trace_module = {
 		 "  ksight trace u:libc.so.6:access -f comm,arg0_str\n"
 		 "  ksight trace usdt:./app:myapp:request -C arg0 --hist arg1\n"
 		 "  ksight trace kfunc:vfs_read --hist count -p 1234   # fentry, else a kprobe\n"
-		 "  ksight trace raw:sched:sched_switch -C next->comm --filter 'prev->pid == 1'\n"
+		 "  ksight trace raw:sched:sched_switch -C prev->comm,next->comm --filter 'prev_state == 0'\n"
 		 "\n"
 		 "PROBE: CATEGORY:NAME or t:CATEGORY:NAME, a tracepoint (fields from its tracefs\n"
 		 "format: ksight tplist -v NAME); u:BINARY:FUNCTION, a user function (fields\n"
