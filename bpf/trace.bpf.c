@@ -2,10 +2,12 @@
 /*
  * trace: any tracepoint or user function with no compiler at run time. One classic
  * tracepoint program (its context is the raw record, so the tracefs format file's offsets
- * apply, on every kernel from 5.10) and one uprobe program (arguments from the registers)
- * share one body, configured by trace_conf (bpf/trace.h), which user space writes before
- * load: the programs are the same whatever the probe, and the verifier sees every
- * configuration at once. Everything is aggregated here; records flow only with -f.
+ * apply, on every kernel from 5.10), one uprobe program (arguments from the registers),
+ * and programs for USDT, kernel functions and raw tracepoints (tp_btf, raw_tp: the
+ * arguments and the kernel memory behind them, along member paths found in BTF) share one
+ * body, configured by trace_conf (bpf/trace.h), which user space writes before load: the
+ * programs are the same whatever the probe, and the verifier sees every configuration at
+ * once. Everything is aggregated here; records flow only with -f.
  */
 #include "common.bpf.h"
 #include <bpf/usdt.bpf.h>

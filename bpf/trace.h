@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * trace module: one generic program per probe kind (classic tracepoint, uprobe), verified
- * once, configured by struct trace_conf that user space fills before load: which fields
+ * trace module: one generic program per probe kind (classic tracepoint, uprobe, USDT,
+ * kernel function, raw tracepoint), verified once, configured by struct trace_conf that user space fills before load: which fields
  * to read (offset, size, kind), a filter as a small postfix program, which fields key
  * the counts, which one the histogram takes, and whether events are streamed.
  * Shared by bpf/trace.bpf.c and src/modules/trace*.c.

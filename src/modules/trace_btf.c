@@ -38,10 +38,14 @@ static struct {
 	int *tdef, ntdef, *cls, ncls;
 } ix;
 
+static const char *name_of(int id)
+{
+	return btf__name_by_offset(ix.btf, btf__type_by_id(ix.btf, id)->name_off);
+}
+
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(btf__name_by_offset(ix.btf, btf__type_by_id(ix.btf, *(const int *)a)->name_off),
-		      btf__name_by_offset(ix.btf, btf__type_by_id(ix.btf, *(const int *)b)->name_off));
+	return strcmp(name_of(*(const int *)a), name_of(*(const int *)b));
 }
 
 static int push(int **v, int *n, int id)
@@ -85,8 +89,7 @@ static int find(const int *ids, int n, const char *name)
 
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
-		int c = strcmp(btf__name_by_offset(ix.btf, btf__type_by_id(ix.btf,
-						   ids[mid])->name_off), name);
+		int c = strcmp(name_of(ids[mid]), name);
 
 		if (!c)
 			return ids[mid];
@@ -330,12 +333,13 @@ int trace_raw_path(const struct trace_probe *p, const char *name, size_t n,
 			return bad(col, sep, why, len, "'%.*s' has no type in BTF", (int)sep, name);
 		if (sl == 2) {
 			if (!btf_is_ptr(t))
-				return bad(col, sep, why, len, "'%.*s' is not a pointer%s", (int)sep,
-					   name, btf_is_composite(t) ? ": use '.'" : "");
+				return bad(col, sep, why, len, "'%.*s' is not a pointer%s",
+					   (int)sep, name,
+					   btf_is_composite(t) ? ": use '.'" : "");
 			if (addr) {
 				if (steps >= TRACE_STEPS - 1)
-					return bad(col, sep, why, len, "too deep: %d memory reads at "
-						   "most", TRACE_STEPS);
+					return bad(col, sep, why, len, "too deep: %d memory "
+						   "reads at most", TRACE_STEPS);
 				path->off[steps++] = acc;
 			}
 			addr = true;

@@ -75,7 +75,9 @@ struct trace_state {
 /*
  * Parse PROBE @s into @p: "cat:name" or "t:cat:name" (tracepoint), "u:PATH:func" (uprobe),
  * "r:PATH:func" (uretprobe), "usdt:PATH:provider:name" (USDT), "kfunc:func" or
- * "kprobe:func" (a kernel function: fentry or kprobe, kprobe only); only the syntax (the names are checked by trace_probe_load).
+ * "kprobe:func" (a kernel function: fentry or kprobe, kprobe only), "raw:cat:name" (a
+ * tracepoint's raw arguments); only the syntax (the names are checked by
+ * trace_probe_load).
  * Returns 0, or -1 with one line in @err.
  */
 int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t len);

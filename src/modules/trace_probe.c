@@ -108,8 +108,8 @@ int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t le
 	colon = strchr(a, ':');
 	if (!colon || colon == a || !colon[1] || strchr(colon + 1, ':') || strchr(a, '/') ||
 	    strpbrk(a, "*?[")) {
-		snprintf(err, len, "%s: expected CATEGORY:NAME, t:CATEGORY:NAME, raw:CATEGORY:NAME, "
-			 "u:PATH:FUNCTION, r:PATH:FUNCTION, usdt:PATH:PROVIDER:NAME or "
+		snprintf(err, len, "%s: expected CATEGORY:NAME, t:CATEGORY:NAME, "
+			 "raw:CATEGORY:NAME, u:PATH:FUNCTION, r:PATH:FUNCTION, usdt:PATH:PROVIDER:NAME or "
 			 "kfunc:FUNCTION", s);
 		return -1;
 	}
