@@ -3,11 +3,13 @@
 member paths through them, resolved with the kernel's BTF. References: the helper fcalls
 forks exactly N children; the kernel's TCP states (include/net/tcp_states.h: TCP_LISTEN
 10, TCP_CLOSE 7) for sockets this test listens with; bpftool for the program's type."""
+import signal
 import socket
+import time
 
 import pytest
 
-from conftest import SCALE, Helper, Ksight, bpf_ids, run_ksight
+from conftest import SCALE, Helper, Ksight, bpf_ids, bpftool_ids, run_ksight
 from test_trace import bpftool_type, buckets, one_round, rows, total
 
 N = 1000 // SCALE
@@ -144,3 +146,19 @@ def test_tplist_shows_raw_arguments():
     assert "struct task_struct *prev" in raw[0] and "struct task_struct *next" in raw[0]
     r = run_ksight(["trace", "raw:sched:sched_switch", "-C", "nope"])
     assert r.returncode == 2 and " prev " in r.stderr and " next " in r.stderr
+
+
+@pytest.mark.parametrize("hooks", ["tp_btf", "raw_tp"])
+def test_raw_nothing_left_after_kill(hooks):
+    """SIGKILL: the tp_btf or raw_tp link and its program go with ksight's fds."""
+    k = Ksight(["trace", "raw:sched:sched_switch", "--hooks", hooks, "-C", "next->comm"])
+    k.wait_ready()
+    mine = bpf_ids(k.proc.pid)
+    assert mine["prog"] and mine["link"], mine
+    k.stop(signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline and (mine["prog"] & bpftool_ids("prog")
+                                      or mine["link"] & bpftool_ids("link")):
+        time.sleep(0.1)
+    assert not mine["prog"] & bpftool_ids("prog")
+    assert not mine["link"] & bpftool_ids("link")
