@@ -482,10 +482,11 @@ const struct ks_module trace_module = {
 		 "a kprobe only; arg0..arg5 and the names its BTF gives them). raw:CATEGORY:NAME,\n"
 		 "a tracepoint's raw arguments by tp_btf, else raw_tp (--hooks raw_tp forces it):\n"
 		 "arg0..arg5, their names (ksight tplist -v NAME) and member paths through them\n"
-		 "(prev->comm, skb->dev->ifindex, sk->__sk_common.skc_num). Every probe also\n"
-		 "has comm, pid and tid of the current task (cur_comm, cur_pid, cur_tid where\n"
-		 "the record has fields of those names). Filters, counts and histograms run in\n"
-		 "the kernel; with neither --count-by, --hist nor -f, hits are counted.\n"
+		 "('prev->comm', 'skb->dev->ifindex', 'sk->__sk_common.skc_num': quoted, as\n"
+		 "> is the shell's). Every probe also has comm, pid and tid of the current task\n"
+		 "(cur_comm, cur_pid, cur_tid where the record has fields of those names).\n"
+		 "Filters, counts and histograms run in the kernel; with neither --count-by,\n"
+		 "--hist nor -f, hits are counted.\n"
 		 "--filter: FIELD OP VALUE joined by && || ! and parentheses; numbers with\n"
 		 "== != < <= > >=, strings with == != against \"text\" or a prefix \"text*\".\n",
 	.opts = trace_opts,
