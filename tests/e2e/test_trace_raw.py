@@ -20,18 +20,31 @@ def tp_btf_usable(kernel_hooks):
     return kernel_hooks.families.get("tp_btf", "absent") is None
 
 
+def raw_names(tp):
+    """The raw arguments' names as tplist -v gives them: by the event class's BTF prototype,
+    or arg0.. where the kernel's BTF has no class functions (Debian's 5.10)."""
+    r = run_ksight(["tplist", "-v", tp])
+    assert r.returncode == 0, r.stderr
+    (raw,) = [l.strip()[len("raw: "):] for l in r.stdout.splitlines()
+              if l.strip().startswith("raw: ")]
+    return [a.replace("*", " ").split()[-1] for a in raw.split(", ")]
+
+
 @pytest.mark.kernels
 @pytest.mark.parametrize("hooks", ["auto", "raw_tp"])
 def test_raw_fork_count_by_member_exact(hooks, kernel_hooks):
     """fcalls' N forks, kept by a filter on a member of the parent argument (no -p: every
     fork of the machine is a hit) and counted by the parent's comm and the child's
     parent's tgid (two pointers followed): one row, exactly N. The program is the family
-    chosen: tp_btf where the kernel allows it, raw_tp when --hooks asks for it."""
+    chosen: tp_btf where the kernel allows it, raw_tp when --hooks asks for it. The
+    arguments by the names tplist gives (arg0, arg1 where BTF has none)."""
+    parent, child = raw_names("sched:sched_process_fork")
+    pcomm, ctgid = parent + "->comm", child + "->real_parent->tgid"
     h = Helper("fcalls", N)
     try:
         k = Ksight(["trace", "--json", "raw:sched:sched_process_fork", "--hooks", hooks,
-                    "--filter", "parent->tgid == %d" % h.pid,
-                    "--count-by", "parent->comm,child->real_parent->tgid"])
+                    "--filter", "%s->tgid == %d" % (parent, h.pid),
+                    "--count-by", "%s,%s" % (pcomm, ctgid)])
         try:
             k.wait_ready()
             types = {bpftool_type(i) for i in bpf_ids(k.proc.pid)["prog"]}
@@ -42,7 +55,7 @@ def test_raw_fork_count_by_member_exact(hooks, kernel_hooks):
     finally:
         h.kill()
     assert rc == 0, k.stderr
-    assert rows(k, "parent->comm", "child->real_parent->tgid") == {("fcalls", h.pid): N}
+    assert rows(k, pcomm, ctgid) == {("fcalls", h.pid): N}
     assert total(k, "matched") == N
     assert total(k) >= N
     assert k.stats()["lost"] == 0
@@ -143,6 +156,7 @@ def test_tplist_shows_raw_arguments():
     assert r.returncode == 0, r.stderr
     raw = [l.strip() for l in r.stdout.splitlines() if l.strip().startswith("raw:")]
     assert len(raw) == 1, r.stdout
+    assert raw_names("sched:sched_switch") == ["preempt", "prev", "next", "prev_state"]
     assert "struct task_struct *prev" in raw[0] and "struct task_struct *next" in raw[0]
     r = run_ksight(["trace", "raw:sched:sched_switch", "-C", "nope"])
     assert r.returncode == 2 and " prev " in r.stderr and " next " in r.stderr
