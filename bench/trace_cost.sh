@@ -19,6 +19,8 @@
 #    load on a shared machine barely moves, unlike wall time; bench/progstats.py samples
 #    the tracer's busiest program over STATS_SECS while getpid_loop runs on CPU, every
 #    tracer in turn, ROUNDS rounds, medians.
+# The raw form (raw:raw_syscalls:sys_enter: the tracepoint's arguments by tp_btf, and by
+# raw_tp with --hooks raw_tp) is measured beside the classic one in every part.
 # OLD=/path/to/an/older/ksight adds its --count-by comm to the rounds (an A/B of a change
 # to the program in the same run).
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -33,38 +35,59 @@ LOOP=$BUILD/bench/helpers/getpid_loop
 bench_init trace_cost "ROUNDS=$ROUNDS REPS=$REPS N=$N CPU=$CPU SETTLE=$SETTLE LAUNCHES=$LAUNCHES\
  STATS_SECS=$STATS_SECS${OLD:+ OLD=$OLD}"
 TP=raw_syscalls:sys_enter
+RAW=raw:$TP
 
 NAMES=("untraced" "ksight trace (count)" "bpftrace (count)" "ksight trace --count-by comm"
-       "bpftrace @[comm] = count()")
+       "bpftrace @[comm] = count()" "ksight trace raw: (count, tp_btf)"
+       "ksight trace raw: --count-by comm" "ksight trace raw: --hooks raw_tp (count)")
 [ -n "$OLD" ] && NAMES+=("OLD ksight trace --count-by comm")
-declare -a NS
+
+# start_config I ERR OUT: start configuration I's tracer (not 0), writing to OUT.
+start_config()
+{
+	local i=$1 err=$2 out=$3
+	case $i in
+	1) start_tracer ksight "$err" "$KSIGHT" trace "$TP" --json -o "json:$out" ;;
+	2) start_tracer peer:1 "$err" bpftrace -o "$out" -e "tracepoint:$TP { @ = count(); }" ;;
+	3) start_tracer ksight "$err" "$KSIGHT" trace "$TP" --count-by comm -o "json:$out" ;;
+	4) start_tracer peer:1 "$err" bpftrace -o "$out" \
+		-e "tracepoint:$TP { @[comm] = count(); }" ;;
+	5) start_tracer ksight "$err" "$KSIGHT" trace "$RAW" --json -o "json:$out" ;;
+	6) start_tracer ksight "$err" "$KSIGHT" trace "$RAW" --count-by comm -o "json:$out" ;;
+	7) start_tracer ksight "$err" "$KSIGHT" trace "$RAW" --hooks raw_tp --json \
+		-o "json:$out" ;;
+	8) start_tracer ksight "$err" "$OLD" trace "$TP" --count-by comm -o "json:$out" ;;
+	esac
+}
+
+# the configuration whose added time each is compared with: bpftrace's count or per comm
+peer_of()
+{
+	case $1 in
+	1 | 5 | 7) echo 2 ;;
+	3 | 6 | 8) echo 4 ;;
+	*) echo "" ;;
+	esac
+}
+declare -a NS ADDED
 
 # measure I OUT ERR: start configuration I, measure, stop; MRES="ns counted". Not in
 # $(...): it must wait for the tracer, and failures are recorded in this shell.
 measure()
 {
 	local i=$1 out=$2 err=$3 ns="" res j seen=0
-	case $i in
-	0) ;;
-	1) start_tracer ksight "$err" "$KSIGHT" trace "$TP" --json -o "json:$out" || return 1 ;;
-	2) start_tracer peer:1 "$err" bpftrace -o "$out" -e "tracepoint:$TP { @ = count(); }" ||
-		return 1 ;;
-	3) start_tracer ksight "$err" "$KSIGHT" trace "$TP" --count-by comm -o "json:$out" ||
-		return 1 ;;
-	4) start_tracer peer:1 "$err" bpftrace -o "$out" \
-		-e "tracepoint:$TP { @[comm] = count(); }" || return 1 ;;
-	5) start_tracer ksight "$err" "$OLD" trace "$TP" --count-by comm -o "json:$out" ||
-		return 1 ;;
-	esac
+	if [ "$i" != 0 ]; then
+		start_config "$i" "$err" "$out" || return 1
+	fi
 	for ((j = 0; j < REPS; j++)); do
 		res=$(taskset -c "$CPU" "$LOOP" "$N" | cut -d' ' -f4)
 		ns=$(printf '%s\n' $ns "$res" | sort -g | head -1)
 	done
 	case $i in
 	0) seen=$((REPS * N)) ;;
-	1) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
+	1 | 5 | 7) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 	   seen=$(sed -n 's/.*"type":"trace_total".*"hits":\([0-9]*\).*/\1/p' "$out" | head -1) ;;
-	3 | 5) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
+	3 | 6 | 8) stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 	   seen=$(sed -n 's/.*"comm":"getpid_loop","count":\([0-9]*\).*/\1/p' "$out" | head -1) ;;
 	2) stop_peer "$TRACER_PID" "$err" "${NAMES[$i]}"
 	   seen=$(sed -n 's/^@: \([0-9]*\)/\1/p' "$out" | head -1) ;;
@@ -100,26 +123,32 @@ for ((i = 0; i < ${#NAMES[@]}; i++)); do
 	added=$(awk -v m="$m" -v b="$base" 'BEGIN { if (m == "-" || b == "-") print "-";
 		else printf "%.1f\n", m - b }')
 	vs=-
-	case $i in
-	1 | 3 | 5)
+	pi=$(peer_of "$i")
+	if [ -n "$pi" ]; then
 		# shellcheck disable=SC2086
-		p=$(median ${NS[$((i == 5 ? 4 : i + 1))]:-})
+		p=$(median ${NS[$pi]:-})
 		vs=$(ratio "$added" "$(awk -v p="$p" -v b="$base" 'BEGIN {
 			if (p == "-" || b == "-") print "-"; else print p - b }')")
-		;;
-	esac
+	fi
+	ADDED[$i]=$added
 	row "${NAMES[$i]}" "$(fmt "$m" %.1f)" "$added" "$vs" "${NS[$i]# }"
 done
+echo "raw: against classic, added time: count $(ratio "${ADDED[5]}" "${ADDED[1]}")x" \
+	"(raw_tp $(ratio "${ADDED[7]}" "${ADDED[1]}")x), --count-by comm" \
+	"$(ratio "${ADDED[6]}" "${ADDED[3]}")x"
 
 echo
 echo "-- start-up: exec to attached (median of $LAUNCHES)"
 MARK=$TMP/trace-ready-marker
 : >"$MARK"
-declare -a KS BT
+declare -a KS KR BT
 for ((l = 0; l < LAUNCHES; l++)); do
 	out=$("$HELPERS/readytime" -s 300 "$KSIGHT" trace "$TP" 2>"$TMP/rt.err") ||
 		bench_fail "ksight trace start-up: $(tail -2 "$TMP/rt.err" | tr '\n' ' ')"
 	KS+=("$(awk '{print $2}' <<<"$out")")
+	out=$("$HELPERS/readytime" -s 300 "$KSIGHT" trace "$RAW" 2>"$TMP/rt.err") ||
+		bench_fail "ksight trace raw: start-up: $(tail -2 "$TMP/rt.err" | tr '\n' ' ')"
+	KR+=("$(awk '{print $2}' <<<"$out")")
 	out=$("$HELPERS/readytime" -s 300 -e "$MARK" bpftrace \
 		-e "BEGIN { printf(\"%s\\n\", \"$MARK\"); } tracepoint:$TP { @ = count(); }" \
 		2>"$TMP/rt.err") ||
@@ -127,10 +156,12 @@ for ((l = 0; l < LAUNCHES; l++)); do
 	BT+=("$(awk '{print $2}' <<<"$out")")
 done
 ks=$(median "${KS[@]}")
+kr=$(median "${KR[@]}")
 bt=$(median "${BT[@]}")
 row "tracer" "median ms" "target" "verdict" "runs (ms)"
 row "---" "---" "---" "---" "---"
 row "ksight trace $TP" "$(fmt "$ks" %.1f)" "<= 150" "$(verdict "$ks" "<=" 150)" "${KS[*]}"
+row "ksight trace $RAW" "$(fmt "$kr" %.1f)" "<= 150" "$(verdict "$kr" "<=" 150)" "${KR[*]}"
 row "bpftrace one-liner" "$(fmt "$bt" %.1f)" "-" "-" "${BT[*]}"
 echo "ksight trace starts $(ratio "$bt" "$ks" %.1f)x faster than bpftrace"
 
@@ -142,17 +173,7 @@ stats_run()
 	local i=$1 out="$TMP/sout.$1.$2" err="$TMP/serr.$1.$2" loop res
 	[ "$i" = 0 ] && return	# untraced: no program
 	# MRES is unused here: measure()'s tracer start and stop, without its loop
-	case $i in
-	1) start_tracer ksight "$err" "$KSIGHT" trace "$TP" -o "json:$out" || return ;;
-	2) start_tracer peer:1 "$err" bpftrace -o "$out" -e "tracepoint:$TP { @ = count(); }" ||
-		return ;;
-	3) start_tracer ksight "$err" "$KSIGHT" trace "$TP" --count-by comm -o "json:$out" ||
-		return ;;
-	4) start_tracer peer:1 "$err" bpftrace -o "$out" \
-		-e "tracepoint:$TP { @[comm] = count(); }" || return ;;
-	5) start_tracer ksight "$err" "$OLD" trace "$TP" --count-by comm -o "json:$out" ||
-		return ;;
-	esac
+	start_config "$i" "$err" "$out" || return
 	taskset -c "$CPU" "$LOOP" 1000000000 >/dev/null &
 	loop=$!
 	sleep 0.2
@@ -182,11 +203,9 @@ if [ "$STATS_SECS" != 0 ]; then
 		# shellcheck disable=SC2086
 		m=$(median ${RUNNS[$i]:-})
 		vs=-
+		pi=$(peer_of "$i")
 		# shellcheck disable=SC2086
-		case $i in
-		1 | 3) vs=$(ratio "$m" "$(median ${RUNNS[$((i + 1))]:-})") ;;
-		5) vs=$(ratio "$m" "$(median ${RUNNS[4]:-})") ;;
-		esac
+		[ -n "$pi" ] && vs=$(ratio "$m" "$(median ${RUNNS[$pi]:-})")
 		row "${NAMES[$i]}" "$m" "$vs" "${RUNNS[$i]# }"
 	done
 fi

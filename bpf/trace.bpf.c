@@ -2,10 +2,12 @@
 /*
  * trace: any tracepoint or user function with no compiler at run time. One classic
  * tracepoint program (its context is the raw record, so the tracefs format file's offsets
- * apply, on every kernel from 5.10) and one uprobe program (arguments from the registers)
- * share one body, configured by trace_conf (bpf/trace.h), which user space writes before
- * load: the programs are the same whatever the probe, and the verifier sees every
- * configuration at once. Everything is aggregated here; records flow only with -f.
+ * apply, on every kernel from 5.10), one uprobe program (arguments from the registers),
+ * and programs for USDT, kernel functions and raw tracepoints (tp_btf, raw_tp: the
+ * arguments and the kernel memory behind them, along member paths found in BTF) share one
+ * body, configured by trace_conf (bpf/trace.h), which user space writes before load: the
+ * programs are the same whatever the probe, and the verifier sees every configuration at
+ * once. Everything is aggregated here; records flow only with -f.
  */
 #include "common.bpf.h"
 #include <bpf/usdt.bpf.h>
@@ -116,6 +118,23 @@ static __always_inline __u64 fentry_arg(void *ctx, __u32 idx)
 	return x;
 }
 
+/* Where field @i's member path from argument @idx ends: the pointers on the way read
+ * with a helper (a fault reads 0, and the field then reads 0 or ""). */
+static __always_inline void *kpath(void *ctx, __u32 i, __u32 idx)
+{
+	const struct trace_path *pp = &trace_conf.path[i & (TRACE_FIELDS - 1)];
+	__u64 x = fentry_arg(ctx, idx);
+	__u32 n = pp->n;
+
+#pragma unroll
+	for (__u32 j = 0; j < TRACE_STEPS - 1; j++) {
+		if (j + 1 >= n)
+			break;
+		bpf_probe_read_kernel(&x, sizeof(x), (void *)(x + pp->off[j]));
+	}
+	return (void *)(x + pp->off[(n - 1) & (TRACE_STEPS - 1)]);
+}
+
 /* Field @i of this hit into @v: from the record @ctx (tracepoint) or the registers. */
 static __always_inline void read_field(void *ctx, int how, struct trace_vals *v, __u32 i,
 				       __u64 pid_tgid)
@@ -130,6 +149,11 @@ static __always_inline void read_field(void *ctx, int how, struct trace_vals *v,
 			w[k] = 0;
 		if (kind == TRACE_F_COMM) {
 			bpf_get_current_comm(s, TASK_COMM_LEN);
+			return;
+		}
+		if (kind == TRACE_F_KSTR) {
+			size = ks_mask(size - 1, 63) + 1;
+			bpf_probe_read_kernel_str(s, size, kpath(ctx, i, off));
 			return;
 		}
 		if (how == TRACE_K_USDT) {
@@ -169,6 +193,9 @@ static __always_inline void read_field(void *ctx, int how, struct trace_vals *v,
 		x = a;
 	} else if (how == TRACE_K_REGS) {
 		x = uprobe_reg(ctx, kind, off);
+	} else if (kind == TRACE_F_KPATH) {
+		size = ks_mask(size - 1, 7) + 1;
+		bpf_probe_read_kernel(&x, size, kpath(ctx, i, off));
 	} else if (how == TRACE_K_FENTRY) {
 		x = fentry_arg(ctx, off);
 	} else {
@@ -478,6 +505,21 @@ int trace__uprobe(struct pt_regs *ctx)
  * else a kprobe (the same registers as a uprobe). */
 SEC("fentry")
 int trace__fentry(void *ctx)
+{
+	return trace_hit(ctx, TRACE_K_FENTRY);
+}
+
+/* A tracepoint's raw arguments (raw:CATEGORY:NAME): tp_btf where the kernel allows it
+ * (its target set before load), else raw_tp; both see the arguments as an array of u64,
+ * read as fentry's are. */
+SEC("tp_btf")
+int trace__tpbtf(void *ctx)
+{
+	return trace_hit(ctx, TRACE_K_FENTRY);
+}
+
+SEC("raw_tp")
+int trace__rawtp(void *ctx)
 {
 	return trace_hit(ctx, TRACE_K_FENTRY);
 }

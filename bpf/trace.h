@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * trace module: one generic program per probe kind (classic tracepoint, uprobe), verified
- * once, configured by struct trace_conf that user space fills before load: which fields
+ * trace module: one generic program per probe kind (classic tracepoint, uprobe, USDT,
+ * kernel function, raw tracepoint), verified once, configured by struct trace_conf that user space fills before load: which fields
  * to read (offset, size, kind), a filter as a small postfix program, which fields key
  * the counts, which one the histogram takes, and whether events are streamed.
  * Shared by bpf/trace.bpf.c and src/modules/trace*.c.
@@ -23,6 +23,7 @@
 #define TRACE_KEY_MAX 320	/* key buffer: offsets masked to 255, lengths <= 64 */
 #define TRACE_HSLOTS 128	/* histogram buckets (log2 uses 64) */
 #define TRACE_ROWS 16384	/* --count-by rows */
+#define TRACE_STEPS 4		/* a member path's reads (pointers followed + the last) */
 
 enum trace_fkind {
 	TRACE_F_INT,		/* integer at @off in the record, @size bytes */
@@ -37,13 +38,16 @@ enum trace_fkind {
 				 * value) points to */
 	TRACE_F_UARG,		/* USDT: argument @off (0-11), bpf_usdt_arg() */
 	TRACE_F_USDTSTR,	/* USDT: the user string argument @off points to */
+	TRACE_F_KPATH,		/* raw tracepoint: an integer reached from argument @off
+				 * (0-5) through trace_conf.path[] (its field's index) */
+	TRACE_F_KSTR,		/* raw tracepoint: a kernel string reached the same way */
 };
 
 /* Whether a field of @kind is a number (else a string). */
 static inline int trace_num(__u32 kind)
 {
 	return kind == TRACE_F_INT || (kind >= TRACE_F_PID && kind <= TRACE_F_RET) ||
-	       kind == TRACE_F_UARG;
+	       kind == TRACE_F_UARG || kind == TRACE_F_KPATH;
 }
 
 struct trace_field {
@@ -85,6 +89,14 @@ struct trace_kpart {
 	__u8 pad;
 };
 
+/* A member path from a raw tracepoint's pointer argument x ("prev->mm->owner->pid"): for
+ * each step but the last x = *(u64 *)(x + off[i]) (a pointer followed), then the field is
+ * read at x + off[n - 1]. Offsets from the kernel's BTF, found in user space. */
+struct trace_path {
+	__u32 off[TRACE_STEPS];
+	__u32 n;		/* 1 to TRACE_STEPS */
+};
+
 struct trace_conf {
 	__u32 nfields;
 	__u32 nops;		/* 0: no filter */
@@ -109,6 +121,8 @@ struct trace_conf {
 	 * trace --linear: lo 0, top TRACE_HSLOTS, one slot less (its slot 0 is [0, step)) */
 	__s64 hist_lo;
 	__u64 hist_top;
+	/* TRACE_F_KPATH, TRACE_F_KSTR: field i's path */
+	struct trace_path path[TRACE_FIELDS];
 };
 
 #define TRACE_HSUM 64		/* hkey: the bucket of the sum row */

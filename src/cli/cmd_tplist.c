@@ -15,11 +15,13 @@
 
 #include "cli/commands.h"
 #include "cli/common_opts.h"
+#include "core/btfcache.h"
 #include "core/elflist.h"
 #include "core/elfsym.h"
 #include "core/kfuncs.h"
 #include "core/probe.h"
 #include "core/tracepoints.h"
+#include "modules/trace_int.h"
 #include "sink/escape.h"
 
 #define TPLIST_FIELDS 128	/* a tracepoint's fields shown at most (the largest has ~40) */
@@ -83,6 +85,10 @@ static void tp_fields(struct ks_buf *b, const struct tplist_opts *o, const char 
 	char *fmt = ks_tp_format(tracefs, tp);
 	int n = fmt ? ks_tp_format_parse(fmt, f, TPLIST_FIELDS, false) : -EIO;
 
+	static char raw[1024];
+	bool has_raw = !trace_raw_proto(ks_vmlinux_btf(), strchr(tp, ':') + 1, raw,
+					sizeof(raw));
+
 	free(fmt);
 	if (n > TPLIST_FIELDS)
 		n = TPLIST_FIELDS;
@@ -91,7 +97,14 @@ static void tp_fields(struct ks_buf *b, const struct tplist_opts *o, const char 
 			ks_buf_printf(b, "    %s;\n", f[i].decl);
 		if (n < 0)
 			ks_buf_str(b, "    (its format file cannot be read)\n");
+		/* ksight trace raw:CATEGORY:NAME's arguments */
+		if (has_raw)
+			ks_buf_printf(b, "    raw: %s\n", raw);
 		return;
+	}
+	if (has_raw) {
+		ks_buf_str(b, ",\"raw_args\":");
+		ks_json_str(b, raw, strlen(raw));
 	}
 	ks_buf_str(b, ",\"fields\":[");
 	for (int i = 0; i < n; i++) {

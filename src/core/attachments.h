@@ -98,6 +98,13 @@ int ks_attach_kprobe_multi(struct ks_ctx *ctx, struct bpf_program *prog, const c
 int ks_attach_tracepoint(struct ks_ctx *ctx, struct bpf_program *prog, const char *category,
 			 const char *name);
 
+/*
+ * Attach a tracepoint's raw-arguments program @prog: SEC("tp_btf") (@btf, its target set
+ * before load) or SEC("raw_tp") on tracepoint @name, chosen at run time.
+ */
+int ks_attach_raw_tp(struct ks_ctx *ctx, struct bpf_program *prog, const char *name,
+		     bool btf);
+
 enum ks_tc_dir { KS_TC_INGRESS, KS_TC_EGRESS };
 
 enum ks_tc_mode {

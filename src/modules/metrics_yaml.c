@@ -394,6 +394,8 @@ static int metric(struct yp *p, struct ks_ymetrics *ym, struct ym_metric *m, yam
 	snprintf(m->probe, sizeof(m->probe), "%s", s);
 	if (trace_probe_parse(s, &m->p, why, sizeof(why)))
 		return perr(p, k.probe, "%s", why);
+	if (m->p.kind == TRACE_P_RAW)
+		return perr(p, k.probe, "%s: raw tracepoints are for ksight trace only", s);
 	/* the names are checked against the system by root only (tracefs) */
 	if (geteuid() == 0 && trace_probe_load(&m->p, s, why, sizeof(why)))
 		return perr(p, k.probe, "%s", why);

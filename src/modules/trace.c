@@ -107,9 +107,15 @@ static int field_list(struct trace_state *st, const char *opt, const char *list,
 			return fail(err, len, "%s: empty field name", opt);
 		if (n >= max)
 			return fail(err, len, "%s: %d fields at most", opt, max);
-		i = trace_conf_field(&st->conf, st->p, a, l);
+		size_t col = 0;
+		char why[200];
+
+		i = trace_conf_field_why(&st->conf, st->p, a, l, &col, why, sizeof(why));
 		if (i == -1)
 			return unknown(st->p, opt, a, l, err, len);
+		if (i == -3)
+			return fail(err, len, "%s: column %d: %.*s: %s", opt,
+				    (int)(a - list + col) + 1, (int)l, a, why);
 		if (i < 0)
 			return fail(err, len, "%s: more than %d fields in all", opt, TRACE_FIELDS);
 		if (names)
@@ -227,7 +233,7 @@ int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t 
 	if (p->kind == TRACE_P_KFUNC)
 		return kfunc_load(p, text, err, len);
 
-	if (p->kind == TRACE_P_TP) {
+	if (p->kind == TRACE_P_TP || p->kind == TRACE_P_RAW) {
 		bool mounted = false;
 		const char *tracefs = ks_tracefs_get(&mounted);
 		char tp[300], *fmt;
@@ -242,7 +248,8 @@ int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t 
 		if (!fmt)
 			return fail(err, len, "%s: no such tracepoint (ksight tplist lists them)",
 				    tp);
-		rc = trace_probe_tp_fields(p, fmt, err, len);
+		rc = p->kind == TRACE_P_RAW ? trace_raw_args(p, ks_vmlinux_btf(), err, len) :
+					      trace_probe_tp_fields(p, fmt, err, len);
 		free(fmt);
 		return rc;
 	}
@@ -272,6 +279,16 @@ static int trace_args(void *state, struct ks_common *common, const char **pos, i
 		return -1;
 	common->interval = st->interval;
 	common->count = st->count;
+	/* a raw tracepoint's --hooks is its own family's (trace_raw_choose), not the
+	 * core's, whose slot selection would find no program of that family */
+	if (st->p->kind == TRACE_P_RAW) {
+		st->p->hooks = common->hooks;
+		if (common->hooks != KS_HOOKS_AUTO && common->hooks != KS_HOOKS_TP_BTF &&
+		    common->hooks != KS_HOOKS_RAW_TP)
+			return fail(err, len, "%s: --hooks: a raw tracepoint is tp_btf or raw_tp",
+				    st->text);
+		common->hooks = KS_HOOKS_AUTO;
+	}
 	if (st->count && !st->interval)
 		return fail(err, len, "-c COUNT needs -i SECS");
 	/* without root the command stops at the root check, after this */
@@ -304,11 +321,37 @@ int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_
 	return rc;
 }
 
-/* A kernel function: its family, or the missing features named (the command exits 1). */
+int trace_raw_choose(struct trace_probe *p, const char *text, char *err, size_t len)
+{
+	char wb[200] = "not tried (--hooks raw_tp)", wr[200] = "not tried (--hooks tp_btf)";
+	struct ks_probe *pr = ks_probe__new();
+	int rc = -1;
+
+	if (!pr)
+		return fail(err, len, "%s: cannot probe the kernel: %s", text, strerror(errno));
+	p->fentry = false;
+	if (p->hooks != KS_HOOKS_RAW_TP && !ks_probe(pr, KS_FAM_TP_BTF, p->name, wb, sizeof(wb))) {
+		p->fentry = true;
+		rc = 0;
+	} else if (p->hooks != KS_HOOKS_TP_BTF &&
+		   !ks_probe(pr, KS_FAM_RAW_TP, p->name, wr, sizeof(wr))) {
+		rc = 0;
+	} else {
+		snprintf(err, len, "%s: raw tracepoints cannot be traced on this kernel: tp_btf: "
+			 "%s; raw_tp: %s", text, wb, wr);
+	}
+	ks_probe__free(pr);
+	return rc;
+}
+
+/* A kernel function or raw tracepoint: its family, or the missing features named (the
+ * command exits 1). */
 static int trace_kernel_check(void *state, char *err, size_t len)
 {
 	struct trace_state *st = state;
 
+	if (st->p && st->p->kind == TRACE_P_RAW)
+		return trace_raw_choose(st->p, st->text, err, len);
 	if (!st->p || st->p->kind != TRACE_P_KFUNC)
 		return 0;
 	return trace_kfunc_choose(st->p, st->text, err, len);
@@ -321,7 +364,7 @@ static bool trace_want_slot(const void *state, const struct ks_slot *slot)
 	if (!st->p)	/* `ksight status`: what the slots would use */
 		return true;
 	if (st->p->kind == TRACE_P_TP || st->p->kind == TRACE_P_USDT ||
-	    st->p->kind == TRACE_P_KFUNC)
+	    st->p->kind == TRACE_P_KFUNC || st->p->kind == TRACE_P_RAW)
 		return false;
 	return (st->p->kind == TRACE_P_URETPROBE) == !!strstr(slot->name, "returns");
 }
@@ -348,6 +391,16 @@ static int trace_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	} else if (st->p->kind == TRACE_P_KFUNC) {
 		bpf_program__set_autoload(skel->progs.trace__kprobe, true);
 	}
+	if (st->p->kind == TRACE_P_RAW && st->p->fentry) {
+		int err = bpf_program__set_attach_target(skel->progs.trace__tpbtf, 0,
+							 st->p->name);
+
+		if (err)
+			return err;
+		bpf_program__set_autoload(skel->progs.trace__tpbtf, true);
+	} else if (st->p->kind == TRACE_P_RAW) {
+		bpf_program__set_autoload(skel->progs.trace__rawtp, true);
+	}
 	bpf_map__set_key_size(skel->maps.trace_counts, st->keylen ? st->keylen : 1);
 	if (!st->keylen)
 		bpf_map__set_max_entries(skel->maps.trace_counts, 1);
@@ -363,6 +416,9 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 
 	if (p->kind == TRACE_P_TP)
 		return ks_attach_tracepoint(ctx, skel->progs.trace__tp, p->cat, p->name);
+	if (p->kind == TRACE_P_RAW)
+		return ks_attach_raw_tp(ctx, p->fentry ? skel->progs.trace__tpbtf :
+					skel->progs.trace__rawtp, p->name, p->fentry);
 	if (p->kind == TRACE_P_KFUNC)
 		return ks_attach_kfunc(ctx, p->fentry ? skel->progs.trace__fentry :
 				       skel->progs.trace__kprobe, p->func, p->fentry);
@@ -414,6 +470,8 @@ const struct ks_module trace_module = {
 		 "  ksight trace u:libc.so.6:access -f comm,arg0_str\n"
 		 "  ksight trace usdt:./app:myapp:request -C arg0 --hist arg1\n"
 		 "  ksight trace kfunc:vfs_read --hist count -p 1234   # fentry, else a kprobe\n"
+		 "  ksight trace raw:sched:sched_switch -C 'prev->comm,next->comm' "
+		 "--filter 'prev_state == 0'\n"
 		 "\n"
 		 "PROBE: CATEGORY:NAME or t:CATEGORY:NAME, a tracepoint (fields from its tracefs\n"
 		 "format: ksight tplist -v NAME); u:BINARY:FUNCTION, a user function (fields\n"
@@ -421,10 +479,14 @@ const struct ks_module trace_module = {
 		 "r:BINARY:FUNCTION, its return (retval, retval_str); usdt:BINARY:PROVIDER:NAME,\n"
 		 "a USDT probe (arg0..argN as its note says, arg0_str...); kfunc:FUNCTION,\n"
 		 "a kernel function by fentry where allowed, else a kprobe (kprobe:FUNCTION:\n"
-		 "a kprobe only; arg0..arg5 and the names its BTF gives them). Every probe also\n"
-		 "has comm, pid and tid of the current task (cur_comm, cur_pid, cur_tid where\n"
-		 "the record has fields of those names). Filters, counts and histograms run in\n"
-		 "the kernel; with neither --count-by, --hist nor -f, hits are counted.\n"
+		 "a kprobe only; arg0..arg5 and the names its BTF gives them). raw:CATEGORY:NAME,\n"
+		 "a tracepoint's raw arguments by tp_btf, else raw_tp (--hooks raw_tp forces it):\n"
+		 "arg0..arg5, their names (ksight tplist -v NAME) and member paths through them\n"
+		 "('prev->comm', 'skb->dev->ifindex', 'sk->__sk_common.skc_num': quoted, as\n"
+		 "> is the shell's). Every probe also has comm, pid and tid of the current task\n"
+		 "(cur_comm, cur_pid, cur_tid where the record has fields of those names).\n"
+		 "Filters, counts and histograms run in the kernel; with neither --count-by,\n"
+		 "--hist nor -f, hits are counted.\n"
 		 "--filter: FIELD OP VALUE joined by && || ! and parentheses; numbers with\n"
 		 "== != < <= > >=, strings with == != against \"text\" or a prefix \"text*\".\n",
 	.opts = trace_opts,

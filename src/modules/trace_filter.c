@@ -142,17 +142,27 @@ static int comparison(struct fparse *f)
 {
 	const char *name = f->at, *opat;
 	struct trace_op op = { 0 };
-	size_t n = 0;
+	char why[160];
+	size_t n = 0, col = 0;
 	int idx;
 	bool str;
 
-	while (isalnum((unsigned char)name[n]) || name[n] == '_')
-		n++;
+	/* a raw tracepoint's member path: "prev->comm", "sk->__sk_common.skc_num" */
+	for (size_t sl;;) {
+		if (isalnum((unsigned char)name[n]) || name[n] == '_')
+			n++;
+		else if (n && f->p->kind == TRACE_P_RAW && (sl = trace_path_sep(name + n)))
+			n += sl;
+		else
+			break;
+	}
 	if (!n || isdigit((unsigned char)name[0]))
 		return bad(f, name, *name ? "expected a field name" : "expected a comparison");
-	idx = trace_conf_field(f->c, f->p, name, n);
+	idx = trace_conf_field_why(f->c, f->p, name, n, &col, why, sizeof(why));
 	if (idx == -1)
 		return bad(f, name, "unknown field '%.*s'", (int)n, name);
+	if (idx == -3)
+		return bad(f, name + col, "%.*s: %s", (int)n, name, why);
 	if (idx < 0)
 		return bad(f, name, "more than %d fields in all", TRACE_FIELDS);
 	op.field = idx;

@@ -13,13 +13,19 @@
 #include "core/module.h"
 #include "trace.h"
 
-enum trace_pkind { TRACE_P_TP, TRACE_P_UPROBE, TRACE_P_URETPROBE, TRACE_P_USDT, TRACE_P_KFUNC };
+enum trace_pkind {
+	TRACE_P_TP, TRACE_P_UPROBE, TRACE_P_URETPROBE, TRACE_P_USDT, TRACE_P_KFUNC,
+	TRACE_P_RAW,	/* raw:CATEGORY:NAME, a tracepoint's raw arguments */
+};
 
 /* A field the probe offers, by name. */
 struct trace_fdef {
 	char name[64];
 	struct trace_field f;
+	struct trace_path path;	/* TRACE_F_KPATH, TRACE_F_KSTR */
 };
+
+#define TRACE_RAW_ARGS 6	/* a raw tracepoint's arguments offered (as kfunc:'s) */
 
 #define TRACE_FDEFS 128
 
@@ -32,7 +38,12 @@ struct trace_probe {
 	char path[4096];		/* uprobe, USDT: the binary found (trace_probe_load) */
 	bool kprobe_only;		/* kernel function: "kprobe:" (else "kfunc:": fentry
 					 * first) */
-	bool fentry;			/* kernel function: fentry chosen (kernel_check) */
+	bool fentry;			/* kernel function: fentry chosen (kernel_check); raw
+					 * tracepoint: tp_btf chosen (else raw_tp) */
+	int hooks;			/* raw tracepoint: --hooks (enum ks_hooks_choice) */
+	int argtype[TRACE_RAW_ARGS];	/* raw tracepoint: the arguments' BTF type ids */
+	int nargs;			/* raw tracepoint: arguments offered */
+	const struct btf *btf;		/* raw tracepoint: the kernel's, for member paths */
 	uint64_t off;			/* uprobe: the function's file offset */
 	struct trace_fdef defs[TRACE_FDEFS];
 	int ndefs;
@@ -64,7 +75,9 @@ struct trace_state {
 /*
  * Parse PROBE @s into @p: "cat:name" or "t:cat:name" (tracepoint), "u:PATH:func" (uprobe),
  * "r:PATH:func" (uretprobe), "usdt:PATH:provider:name" (USDT), "kfunc:func" or
- * "kprobe:func" (a kernel function: fentry or kprobe, kprobe only); only the syntax (the names are checked by trace_probe_load).
+ * "kprobe:func" (a kernel function: fentry or kprobe, kprobe only), "raw:cat:name" (a
+ * tracepoint's raw arguments); only the syntax (the names are checked by
+ * trace_probe_load).
  * Returns 0, or -1 with one line in @err.
  */
 int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t len);
@@ -78,6 +91,11 @@ int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t 
  * kprobe:), else a kprobe (@p->fentry says). Returns 0, or -1 with both missing features
  * named in @err. */
 int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_t len);
+
+/* trace.c: a raw tracepoint's family: tp_btf where the kernel allows it, else raw_tp
+ * (@p->fentry says tp_btf), within what @p->hooks allows. Returns 0, or -1 with both
+ * missing features named in @err. */
+int trace_raw_choose(struct trace_probe *p, const char *text, char *err, size_t len);
 
 /* The fields of tracepoint format file text @fmt into @p (with comm, pid, tid). Returns 0,
  * or -1 with one line in @err. */
@@ -97,6 +115,32 @@ void trace_probe_usdt_fields(struct trace_probe *p, const char *args);
  */
 int trace_conf_field(struct trace_conf *c, const struct trace_probe *p, const char *name,
 		     size_t n);
+/* The same, and -3 for a member path of a raw tracepoint that does not resolve: the
+ * reason in @why, the byte of @name it is about in @col (from 0). */
+int trace_conf_field_why(struct trace_conf *c, const struct trace_probe *p, const char *name,
+			 size_t n, size_t *col, char *why, size_t len);
+
+/* Whether byte @s starts a member path's separator ("->" or "."), and its length. */
+static inline size_t trace_path_sep(const char *s)
+{
+	return s[0] == '.' ? 1 : s[0] == '-' && s[1] == '>' ? 2 : 0;
+}
+
+struct btf;
+/* trace_btf.c: a raw tracepoint's arguments from the kernel's BTF typedef
+ * btf_trace_@name (its first parameter, the context, skipped): argument types into @p,
+ * fields arg0..argN-1, their names, comm, pid, tid. Returns 0, or -1 with one line in
+ * @err. */
+int trace_raw_args(struct trace_probe *p, const struct btf *btf, char *err, size_t len);
+/* trace_btf.c: member path @name (@n bytes: ARG then ->MEMBER or .MEMBER, up to
+ * TRACE_STEPS reads) of @p into @f and @path. Returns 0, or -1 with the reason in @why
+ * and the byte of @name it is about in @col. */
+int trace_raw_path(const struct trace_probe *p, const char *name, size_t n,
+		   struct trace_field *f, struct trace_path *path, size_t *col, char *why,
+		   size_t len);
+/* trace_btf.c: "bool preempt, struct task_struct *prev, ..." for tracepoint @name, or
+ * -1 when the kernel's BTF has no btf_trace_@name. */
+int trace_raw_proto(const struct btf *btf, const char *name, char *buf, size_t len);
 
 /* Whether field @f holds a string. */
 static inline bool trace_field_str(const struct trace_field *f)

@@ -101,11 +101,16 @@ int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t le
 	p->kind = TRACE_P_TP;
 	if (!strncmp(s, "t:", 2))
 		a = s + 2;
+	if (!strncmp(s, "raw:", 4)) {
+		p->kind = TRACE_P_RAW;
+		a = s + 4;
+	}
 	colon = strchr(a, ':');
 	if (!colon || colon == a || !colon[1] || strchr(colon + 1, ':') || strchr(a, '/') ||
 	    strpbrk(a, "*?[")) {
-		snprintf(err, len, "%s: expected CATEGORY:NAME, t:CATEGORY:NAME, u:PATH:FUNCTION, "
-			 "r:PATH:FUNCTION, usdt:PATH:PROVIDER:NAME or kfunc:FUNCTION", s);
+		snprintf(err, len, "%s: expected CATEGORY:NAME, t:CATEGORY:NAME, "
+			 "raw:CATEGORY:NAME, u:PATH:FUNCTION, r:PATH:FUNCTION, usdt:PATH:PROVIDER:NAME or "
+			 "kfunc:FUNCTION", s);
 		return -1;
 	}
 	if ((size_t)(colon - a) >= sizeof(p->cat) || strlen(colon + 1) >= sizeof(p->name)) {
@@ -204,21 +209,46 @@ void trace_probe_usdt_fields(struct trace_probe *p, const char *args)
 	add_task(p);
 }
 
-int trace_conf_field(struct trace_conf *c, const struct trace_probe *p, const char *name,
-		     size_t n)
+int trace_conf_field_why(struct trace_conf *c, const struct trace_probe *p, const char *name,
+			 size_t n, size_t *col, char *why, size_t len)
 {
 	const struct trace_fdef *d = NULL;
+	struct trace_fdef path;
+	size_t at = 0;
 
 	for (int i = 0; i < p->ndefs && !d; i++)
 		if (strlen(p->defs[i].name) == n && !strncmp(p->defs[i].name, name, n))
 			d = &p->defs[i];
+	if (!d && p->kind == TRACE_P_RAW) {
+		/* a member path: its first name must be an argument's */
+		while (at < n && !trace_path_sep(name + at))
+			at++;
+		if (at == n)
+			return -1;
+		memset(&path, 0, sizeof(path));
+		if (trace_raw_path(p, name, n, &path.f, &path.path, col, why, len))
+			return -3;
+		d = &path;
+	}
 	if (!d)
 		return -1;
 	for (unsigned int i = 0; i < c->nfields; i++)
-		if (!memcmp(&c->f[i], &d->f, sizeof(d->f)))
+		if (!memcmp(&c->f[i], &d->f, sizeof(d->f)) &&
+		    !memcmp(&c->path[i], &d->path, sizeof(d->path)))
 			return i;
 	if (c->nfields >= TRACE_FIELDS)
 		return -2;
 	c->f[c->nfields] = d->f;
+	c->path[c->nfields] = d->path;
 	return c->nfields++;
+}
+
+int trace_conf_field(struct trace_conf *c, const struct trace_probe *p, const char *name,
+		     size_t n)
+{
+	char why[160];
+	size_t col;
+	int i = trace_conf_field_why(c, p, name, n, &col, why, sizeof(why));
+
+	return i == -3 ? -1 : i;
 }
