@@ -10,12 +10,14 @@
  * (tcp_retrans.c), tcprtt RTT histograms (tcp_rtt.c); the agent also counts state changes,
  * retransmits and resets (tcp_agent.c).
  */
+#include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "core/dnsnames.h"
 #include "core/ident.h"
 #include "core/module.h"
 #include "modules/tcp_fmt.h"
@@ -324,6 +326,19 @@ static void rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_na
 	ks_rec_str(r, NULL, "DNAT", 0, col, strlen(col));
 }
 
+static void rec_rdns(struct ks_rec *r, const struct tcp_close *e, bool before)
+{
+	struct ks_dnsnames *t = ks_dnsnames_agent();
+	const char *name;
+
+	if (!t || (e->family != TCP_AF_INET && e->family != TCP_AF_INET6))
+		return;
+	name = ks_dnsnames_get(t, e->family == TCP_AF_INET ? AF_INET : AF_INET6, e->remote.addr,
+			       before || !e->start_ns ? e->hdr.ts : e->start_ns);
+	if (name)
+		ks_rec_str(r, "rdns", NULL, 0, name, strlen(name));
+}
+
 static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e,
 		       const struct tcp_nat_res *nat, enum tcp_nat_fail fail)
 {
@@ -339,6 +354,9 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e,
 	ks_rec_str(&r, "side", "SIDE", -7, side, strlen(side));
 	ks_rec_str(&r, "family", NULL, 0, fam, strlen(fam));
 	tcp_rec_ends(&r, e->family, &e->local, &e->remote, laddr, raddr);
+	/* the agent: the name a DNS answer gave the peer's address, valid when the session
+	 * began (core/dnsnames.h) */
+	rec_rdns(&r, e, before);
 	ks_rec_add(&r, "tx_bytes", "TX", 9, KS_V_BYTES)->u = e->tx_bytes;
 	ks_rec_add(&r, "rx_bytes", "RX", 9, KS_V_BYTES)->u = e->rx_bytes;
 	if (before)
