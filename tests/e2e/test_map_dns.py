@@ -168,3 +168,19 @@ def test_map_remote_nodes_carry_dns_names(tmp_path, units, net):
     assert all(n["dns"] is None for n in m["nodes"] if n["kind"] == "service"), m["nodes"]
     edges = {(e["client"], e["server"], e["port"]) for e in m["edges"] if e["kind"] == "tcp"}
     assert (units[0].name, remote(a4, ports[2]), ports[2]) in edges, m["edges"]
+    # the other forms: a DNS column, a second label line; the node's ID stays ADDR:PORT
+    web, none = remote(a4, ports[2]), remote(a6, ports[1])
+    form = {f: run_ksight(["map", "--db", str(db), "--since", "2m"] + f.split()).stdout
+            for f in ("", "--dot", "--mermaid")}
+    table = form[""].splitlines()
+    head = [l for l in table if l.startswith("NODE ")]
+    assert head and head[0].split()[-1] == "DNS", form[""]
+    rows = {l.split()[0]: l.split() for l in table if l.split() and l.split()[0] in (web, none)}
+    assert rows[web][1] == "remote" and rows[web][-1] == WEB, form[""]
+    assert rows[none][1] == "remote" and rows[none][-1] == "-", form[""]
+    assert '  "%s" [shape=ellipse, style=dashed, label="%s\\n%s"];' % (web, web, WEB) in \
+        form["--dot"].splitlines(), form["--dot"]
+    assert '  "%s" [shape=ellipse, style=dashed];' % none in form["--dot"].splitlines(), \
+        form["--dot"]
+    mer = [l.strip() for l in form["--mermaid"].splitlines() if web in l and "--" not in l]
+    assert mer and mer[0].endswith('(["%s<br/>%s"])' % (web, WEB)), form["--mermaid"]
