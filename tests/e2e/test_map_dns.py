@@ -19,8 +19,9 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 
-from conftest import SLOW, Ksight, run_ksight
+from conftest import SLOW, Ksight, free_port, prom_samples, run_ksight
 from tcp_util import PORT, net  # noqa: F401 (net: a fixture)
 from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
 
@@ -125,7 +126,8 @@ def test_map_remote_nodes_carry_dns_names(tmp_path, units, net):
     k = cli = None
     try:
         assert srv.stdout.readline().strip() == "ready"
-        k = Ksight(["run", "--modules", "tcplife,udp", "--listen", "none", "--store", str(db),
+        listen = "127.0.0.1:%d" % free_port()
+        k = Ksight(["run", "--modules", "tcplife,udp", "--listen", listen, "--store", str(db),
                     "--cgroup", units[0].path, "1"])
         k.wait_ready()
         cli = subprocess.Popen(["unshare", "-m", "sh", "-c",
@@ -148,6 +150,9 @@ def test_map_remote_nodes_carry_dns_names(tmp_path, units, net):
             if want <= set(nodes) or time.time() > deadline:
                 break
             time.sleep(0.5)
+        time.sleep(1.5 * SLOW)     # an interval's end: the page holds every close
+        with urllib.request.urlopen("http://%s/metrics" % listen, timeout=10) as r:
+            prom = prom_samples(r.read().decode())
     finally:
         if cli and cli.poll() is None:
             cli.kill()
@@ -184,3 +189,10 @@ def test_map_remote_nodes_carry_dns_names(tmp_path, units, net):
         form["--dot"]
     mer = [l.strip() for l in form["--mermaid"].splitlines() if web in l and "--" not in l]
     assert mer and mer[0].endswith('(["%s<br/>%s"])' % (web, WEB)), form["--mermaid"]
+    # Prometheus: the named client ends, one each, beside the peer; nothing for the others
+    named = {(dict(l)["peer"], dict(l)["dns"], dict(l)["service"]): v for (n, l), v in
+             prom.items() if n == "ksight_tcp_client_dns_connections_total"}
+    assert named == {(remote(a4, ports[2]), WEB, units[0].name): 1,
+                     (remote(a6, ports[3]), SHORT, units[0].name): 1}, named
+    assert prom[("ksight_dns_responses_total", frozenset())] == 2, prom
+    assert prom[("ksight_dns_names", frozenset())] == 2
