@@ -323,12 +323,15 @@ static __always_inline void udp_first_iov(__u64 iov, __u64 cnt, __u64 *buf, __u6
 	*len = v.len;
 }
 
+/* @iov: find the first bytes (for DNS): the agent (udp_dns_resp) needs them only for a
+ * single message received (recvmmsg's 32 reads would cost every start-up's verifier more
+ * than the few resolvers that take answers that way are worth: not decoded there) */
 static __always_inline void udp_msg(struct sock *sk, bool tx, __u64 len,
-				    const struct ks_umsghdr *m)
+				    const struct ks_umsghdr *m, bool iov)
 {
 	__u64 buf = 0, buflen = 0;
 
-	if (!(udp_dns_resp && tx))
+	if (iov)
 		udp_first_iov(m->iov, m->iovlen, &buf, &buflen);
 	udp_dgram(sk, tx, len, m->namelen ? m->name : 0, buf, buflen);
 }
@@ -345,7 +348,7 @@ static __always_inline void udp_mmsg(struct sock *sk, bool tx, __u64 vec, __u64 
 			udp_lost_n(UDP_EV_FLOW, n - i);
 			return;
 		}
-		udp_msg(sk, tx, m.len, &m.hdr);
+		udp_msg(sk, tx, m.len, &m.hdr, !udp_dns_resp);
 	}
 	if (n > UDP_MMSG_MAX)
 		udp_lost_n(UDP_EV_FLOW, n - UDP_MMSG_MAX);
@@ -409,7 +412,7 @@ static __always_inline void udp_sys_exit(void *ctx, const struct ks_sys_call *c,
 			ks_lost(UDP_EV_FLOW);
 			return;
 		}
-		udp_msg(sk, tx, ret, &m);
+		udp_msg(sk, tx, ret, &m, !(udp_dns_resp && tx));
 		return;
 	case __NR_sendmmsg:
 	case __NR_recvmmsg:
