@@ -21,6 +21,8 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from conftest import SLOW, Ksight, free_port, prom_samples, run_ksight
 from tcp_util import PORT, net  # noqa: F401 (net: a fixture)
 from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
@@ -113,6 +115,7 @@ def remote(addr, port):
     return "[%s]:%d" % (addr, port) if ":" in addr else "%s:%d" % (addr, port)
 
 
+@pytest.mark.kernels     # the kernel captures the answers received in the agent
 def test_map_remote_nodes_carry_dns_names(tmp_path, units, net):
     db = tmp_path / "k.db"
     ports = [PORT + 13, PORT + 14, PORT + 15, PORT + 11, PORT + 10]    # P0 .. P4
