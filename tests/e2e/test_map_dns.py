@@ -180,6 +180,7 @@ def test_map_remote_nodes_carry_dns_names(tmp_path, units, net):
     web, none = remote(a4, ports[2]), remote(a6, ports[1])
     form = {f: run_ksight(["map", "--db", str(db), "--since", "2m"] + f.split()).stdout
             for f in ("", "--dot", "--mermaid")}
+    print(form[""])     # (docs/map.md's example, with -s)
     table = form[""].splitlines()
     head = [l for l in table if l.startswith("NODE ")]
     assert head and head[0].split()[-1] == "DNS", form[""]
