@@ -17,7 +17,8 @@ only, so every server is a remote node:
 
 The table, --dot and --mermaid show the name beside the node's unchanged name; /metrics
 counts the two named client ends in ksight_tcp_client_dns_connections_total{peer, dns}
-and the two responses decoded.
+and the two responses decoded. 5000 answers through the table of 4096: it evicts exactly
+the 904 past its budget.
 """
 import json
 import subprocess
@@ -57,6 +58,10 @@ def answer(q):
         # the question's name by a pointer to it (offset 12), then a chain to the address
         ans = [rr(b"\xc0\x0c", 5, 300, name(EDGE)),
                rr(name(EDGE), 1, 300, socket.inet_pton(socket.AF_INET, a4))]
+    elif qn.startswith("h") and qn.endswith(".many.test") and qt == 1:
+        # hN.many.test: 10.200.N/250.N%%250 (the table's budget)
+        n = int(qn[1:].split(".")[0])
+        ans = [rr(b"\xc0\x0c", 1, 300, bytes([10, 200, n // 250, n %% 250]))]
     elif qn == SHORT and qt == 28:
         ans = [rr(b"\xc0\x0c", 28, 1, socket.inet_pton(socket.AF_INET6, a6))]
     hdr = q[:2] + struct.pack(">HHHHH", 0x8180, 1, len(ans), 0, 0)
@@ -205,3 +210,68 @@ def test_map_remote_nodes_carry_dns_names(tmp_path, units, net):
                      (remote(a6, ports[3]), SHORT, units[0].name): 1}, named
     assert prom[("ksight_dns_responses_total", frozenset())] == 2, prom
     assert prom[("ksight_dns_names", frozenset())] == 2
+
+
+# N queries from the unit's cgroup, each waiting for its answer: hI.many.test for I < N.
+MANY = r"""
+import socket, struct, sys
+a4, n = sys.argv[1], int(sys.argv[2])
+sys.stdin.readline()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((a4, 53))
+s.settimeout(10)
+got = 0
+for i in range(n):
+    name = b"".join(bytes([len(l)]) + l.encode() for l in ("h%d.many.test" % i).split("."))
+    s.send(struct.pack(">HHHHHH", i & 0xffff, 0x0100, 1, 0, 0, 0) + name + b"\0" +
+           struct.pack(">HH", 1, 1))
+    got += len(s.recv(512)) > 12
+print(got, flush=True)
+"""
+
+
+def test_dns_names_budget(tmp_path, units, net):
+    """5000 answers naming 5000 addresses through the agent's table of 4096 (its budget,
+    core/dnsnames.h): every response decoded, none lost, it holds 4096, put 5000 and
+    evicted exactly the 904 past its budget, as /metrics says."""
+    n = 5000
+    a4 = net.ip4[1]
+    srv = subprocess.Popen(["ip", "netns", "exec", net.ns, sys.executable, "-c", SERVERS, a4,
+                            net.ip6[1], str(PORT + 9), str(PORT + 8)],
+                           stdout=subprocess.PIPE, text=True)
+    k = cli = None
+    try:
+        assert srv.stdout.readline().strip() == "ready"
+        listen = "127.0.0.1:%d" % free_port()
+        k = Ksight(["run", "--modules", "udp", "--listen", listen, "--no-store",
+                    "--cgroup", units[0].path, "1"])
+        k.wait_ready()
+        cli = subprocess.Popen([sys.executable, "-c", MANY, a4, str(n)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        units[0].add(cli.pid)
+        out, _ = cli.communicate("go\n", timeout=120 * SLOW)
+        assert out.split() == [str(n)], out
+        deadline = time.time() + 15 * SLOW
+        while True:
+            time.sleep(0.5)
+            with urllib.request.urlopen("http://%s/metrics" % listen, timeout=10) as r:
+                prom = prom_samples(r.read().decode())
+            if prom.get(("ksight_dns_responses_total", frozenset()), 0) >= n or \
+                    time.time() > deadline:
+                break
+    finally:
+        if cli and cli.poll() is None:
+            cli.kill()
+        srv.kill()
+        srv.wait()
+        if k:
+            k.stop()
+    lost = {dict(l).get("type"): v for (name, l), v in prom.items()
+            if name == "ksight_events_lost_total"}
+    got = {m: prom.get((m, frozenset())) for m in (
+        "ksight_dns_responses_total", "ksight_dns_names", "ksight_dns_names_added_total",
+        "ksight_dns_names_evicted_total")}
+    assert got == {"ksight_dns_responses_total": n, "ksight_dns_names": 4096,
+                   "ksight_dns_names_added_total": n,
+                   "ksight_dns_names_evicted_total": n - 4096}, (got, lost)
+    assert not lost.get("udp_dns"), lost
