@@ -151,16 +151,16 @@ static int udp_configure(void *state, const struct ks_common *common, char *err,
 /*
  * The agent counts through the socket calls only: routing every read() and write() of the
  * machine to this module would cost each one a tail call and an fd look-up, for the few
- * connected UDP sockets that use them. `ksight udp` sees those too. No --dns either. Its
+ * connected UDP sockets that use them. `ksight udp` sees those too. It decodes the DNS
+ * responses its processes receive (from port 53: the kernel captures only those, and
+ * reads no recvmmsg buffers for them), to name the addresses they give: the map's remote
+ * nodes carry the name (core/dnsnames.h, docs/map.md). Its
  * metrics are per service; it counts per flow (process, local port, remote end) for the
  * service map's UDP edges (udp_flow records, when an output such as the store takes
  * events); rows leave the table when their process exits, or idle once it is filling
  * (udp_flows.c), and a full table counts what it refuses as lost (the map then marks
  * the interval's UDP edges incomplete).
  */
-/* The agent also decodes the DNS responses its processes receive (from port 53: only
- * those are captured), to name the addresses they answer: the map's remote nodes carry
- * the name (core/dnsnames.h, docs/map.md). */
 static void udp_agent_defaults(void *state)
 {
 	struct udp_state *st = state;
