@@ -37,6 +37,9 @@ const volatile __u16 udp_port = 0;	/* --port: local or remote port, 0 = any */
 const volatile bool udp_per_proc = false;	/* -P: one row per process */
 const volatile bool udp_count = true;	/* count datagrams in udp_flows */
 const volatile bool udp_dns = false;	/* --dns: stream port-53 datagrams */
+/* the agent: only the answers its processes receive (from port 53), for the names of the
+ * addresses they connect to (core/dnsnames.h) */
+const volatile bool udp_dns_resp = false;
 const volatile __u16 udp_family = 0;	/* -4/-6: the remote end's family, 0 = any */
 const volatile __u16 udp_addr_family = 0;	/* --addr: its family, 0 = no --addr */
 /* --addr: the remote end's or the socket's own, as network-order bytes; u64s so that it is
@@ -241,6 +244,8 @@ static __always_inline void udp_dns_out(const struct udp_dgram *d, __u64 pid_tgi
 
 	if (d->lport != UDP_DNS_PORT && d->rport != UDP_DNS_PORT)
 		return;
+	if (udp_dns_resp && (d->tx || d->rport != UDP_DNS_PORT))
+		return;
 	e = ks_reserve(UDP_EV_DNS, sizeof(*e), pid_tgid);
 	if (!e)
 		return;
@@ -318,12 +323,16 @@ static __always_inline void udp_first_iov(__u64 iov, __u64 cnt, __u64 *buf, __u6
 	*len = v.len;
 }
 
+/* @iov: find the first bytes (for DNS): the agent (udp_dns_resp) needs them only for a
+ * single message received (recvmmsg's 32 reads would cost every start-up's verifier more
+ * than the few resolvers that take answers that way are worth: not decoded there) */
 static __always_inline void udp_msg(struct sock *sk, bool tx, __u64 len,
-				    const struct ks_umsghdr *m)
+				    const struct ks_umsghdr *m, bool iov)
 {
-	__u64 buf, buflen;
+	__u64 buf = 0, buflen = 0;
 
-	udp_first_iov(m->iov, m->iovlen, &buf, &buflen);
+	if (iov)
+		udp_first_iov(m->iov, m->iovlen, &buf, &buflen);
 	udp_dgram(sk, tx, len, m->namelen ? m->name : 0, buf, buflen);
 }
 
@@ -339,7 +348,7 @@ static __always_inline void udp_mmsg(struct sock *sk, bool tx, __u64 vec, __u64 
 			udp_lost_n(UDP_EV_FLOW, n - i);
 			return;
 		}
-		udp_msg(sk, tx, m.len, &m.hdr);
+		udp_msg(sk, tx, m.len, &m.hdr, !udp_dns_resp);
 	}
 	if (n > UDP_MMSG_MAX)
 		udp_lost_n(UDP_EV_FLOW, n - UDP_MMSG_MAX);
@@ -403,7 +412,7 @@ static __always_inline void udp_sys_exit(void *ctx, const struct ks_sys_call *c,
 			ks_lost(UDP_EV_FLOW);
 			return;
 		}
-		udp_msg(sk, tx, ret, &m);
+		udp_msg(sk, tx, ret, &m, !(udp_dns_resp && tx));
 		return;
 	case __NR_sendmmsg:
 	case __NR_recvmmsg:

@@ -109,8 +109,9 @@ int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
 	d->laddr = intern(m, c->laddr ? c->laddr : "");
 	d->raddr = intern(m, c->raddr ? c->raddr : "");
 	d->dnat_addr = c->dnat_addr ? intern(m, c->dnat_addr) : NULL;
+	d->rdns = c->rdns && *c->rdns ? intern(m, c->rdns) : NULL;
 	if ((c->service && !d->service) || !d->laddr || !d->raddr ||
-	    (c->dnat_addr && !d->dnat_addr))
+	    (c->dnat_addr && !d->dnat_addr) || (c->rdns && *c->rdns && !d->rdns))
 		return -ENOMEM;
 	m->nin++;
 	m->conns_in++;
@@ -168,7 +169,8 @@ int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u)
 	*d = *u;
 	d->service = u->service ? intern(m, u->service) : NULL;
 	d->raddr = intern(m, u->raddr ? u->raddr : "-");
-	if ((u->service && !d->service) || !d->raddr)
+	d->rdns = u->rdns && *u->rdns ? intern(m, u->rdns) : NULL;
+	if ((u->service && !d->service) || !d->raddr || (u->rdns && *u->rdns && !d->rdns))
 		return -ENOMEM;
 	m->nud++;
 	m->udp_in++;

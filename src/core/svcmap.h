@@ -20,7 +20,8 @@
  *   by its executable until then, so a new service's first sessions come named by its
  *   program; they join their service here.
  * - What stays outside the machine is a remote node: "ADDR:PORT" for a server ("[V6]:PORT"),
- *   "ADDR" for a client (its port is ephemeral).
+ *   "ADDR" for a client (its port is ephemeral), with the DNS name its sessions' records
+ *   gave its address (rdns: the agent's table of DNS answers), if any, beside it.
  *
  * An edge is (client node, server node, server port): connections, bytes each way
  * (client to server, server to client: the client's counts where it was seen, else the
@@ -82,6 +83,8 @@ struct ks_svcmap_conn {
 	 * are then the real server's, a server end's laddr:lport are anyway); NULL: none */
 	const char *dnat_addr;
 	uint16_t dnat_port;
+	const char *rdns;	/* the DNS name of raddr the agent knew (an answer its
+				 * processes received), NULL: none */
 };
 
 /* One successful exec: its task's service before (@from) and after (@to), each with the
@@ -108,6 +111,7 @@ struct ks_svcmap_udp {
 	uint16_t lport, rport;
 	bool bound, rx_first;
 	uint64_t tx_dgrams, tx_bytes, rx_dgrams, rx_bytes;
+	const char *rdns;	/* the DNS name of raddr the agent knew; NULL: none */
 };
 
 enum ks_svcmap_kind { KS_NODE_SERVICE, KS_NODE_REMOTE };
@@ -123,6 +127,10 @@ struct ks_svcmap_node {
 	uint64_t bytes_out, bytes_in;	/* sent, received (over all its edges) */
 	uint64_t spawns_out, spawns_in;	/* execs into another service, from another */
 	int64_t first_ns, last_ns;
+	/* a remote node: the DNS name of its address, from its latest session or flow row
+	 * that carried one (NULL: none); its name stays ADDR:PORT */
+	const char *dns;
+	int64_t dns_ns;		/* private: that session's or row's end */
 };
 
 struct ks_svcmap_edge {

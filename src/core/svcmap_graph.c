@@ -152,6 +152,18 @@ static long end_node(struct svcmap_build *b, const char *svc, const char *addr, 
 	return node_get(b, name, KS_NODE_REMOTE);
 }
 
+/* Remote node @i: the DNS name @dns (NULL: none) its session or row ending at @ts gave,
+ * kept when it is the latest that gave one. */
+static void node_dns(struct svcmap_build *b, long i, const char *dns, int64_t ts)
+{
+	struct ks_svcmap_node *n = &b->m->nodes[i];
+
+	if (dns && n->kind == KS_NODE_REMOTE && (!n->dns || ts >= n->dns_ns)) {
+		n->dns = dns;
+		n->dns_ns = ts;
+	}
+}
+
 static void touch(struct ks_svcmap_node *n, int64_t first, int64_t last)
 {
 	if (first < n->first_ns)
@@ -197,6 +209,10 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	si = sname ? end_node(b, sname, NULL, 0) : end_node(b, NULL, c->raddr, c->rport);
 	if (si < 0)
 		return -ENOMEM;
+	if (!c)
+		node_dns(b, ci, s->rdns, s->end_ns);
+	if (!sname)
+		node_dns(b, si, c->rdns, c->end_ns);
 	cn = &b->m->nodes[ci];
 	sn = &b->m->nodes[si];
 	e = edge_get(b, cn->name, sn->name, port, KS_EDGE_TCP);
@@ -306,6 +322,10 @@ int svcmap_udp_account(struct svcmap_build *b, const struct svcmap_uend *c,
 		 end_node(b, NULL, c->raddr, c->rport);
 	if (si < 0)
 		return -ENOMEM;
+	if (!c)
+		node_dns(b, ci, s->rdns, s->rdns_ns);
+	if (!s)
+		node_dns(b, si, c->rdns, c->rdns_ns);
 	cn = &b->m->nodes[ci];
 	sn = &b->m->nodes[si];
 	e = edge_get(b, cn->name, sn->name, s ? s->lport : c->rport, KS_EDGE_UDP);

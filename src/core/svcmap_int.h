@@ -46,6 +46,8 @@ struct svcmap_uend {
 	bool bound, rx_first;
 	uint64_t txd, txb, rxd, rxb;
 	int64_t first, last;
+	const char *rdns;	/* the latest row's DNS name of raddr, NULL: none */
+	int64_t rdns_ns;
 	long pair;		/* the other end's index, -1: none */
 };
 

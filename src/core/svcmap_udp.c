@@ -123,7 +123,11 @@ int svcmap_udp(struct svcmap_build *b)
 			x = &e[n++];
 			*x = (struct svcmap_uend){ r->service, r->raddr, r->lport, r->rport,
 						   r->bound, r->rx_first, 0, 0, 0, 0,
-						   r->ts_ns, r->ts_ns, -1 };
+						   r->ts_ns, r->ts_ns, NULL, 0, -1 };
+		}
+		if (r->rdns && r->ts_ns >= x->rdns_ns) {
+			x->rdns = r->rdns;
+			x->rdns_ns = r->ts_ns;
 		}
 		x->bound |= r->bound;
 		x->txd += r->tx_dgrams;

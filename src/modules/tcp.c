@@ -10,12 +10,14 @@
  * (tcp_retrans.c), tcprtt RTT histograms (tcp_rtt.c); the agent also counts state changes,
  * retransmits and resets (tcp_agent.c).
  */
+#include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "core/dnsnames.h"
 #include "core/ident.h"
 #include "core/module.h"
 #include "modules/tcp_fmt.h"
@@ -324,8 +326,21 @@ static void rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_na
 	ks_rec_str(r, NULL, "DNAT", 0, col, strlen(col));
 }
 
+/* The agent: the name a DNS answer gave the peer's address, valid when the session began
+ * (core/dnsnames.h); NULL: none. */
+static const char *close_rdns(const struct tcp_close *e)
+{
+	struct ks_dnsnames *t = ks_dnsnames_agent();
+	bool before = e->flags & TCP_F_BEFORE;
+
+	if (!t || (e->family != TCP_AF_INET && e->family != TCP_AF_INET6))
+		return NULL;
+	return ks_dnsnames_get(t, e->family == TCP_AF_INET ? AF_INET : AF_INET6, e->remote.addr,
+			       before || !e->start_ns ? e->hdr.ts : e->start_ns);
+}
+
 static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e,
-		       const struct tcp_nat_res *nat, enum tcp_nat_fail fail)
+		       const struct tcp_nat_res *nat, enum tcp_nat_fail fail, const char *rdns)
 {
 	static char laddr[TCP_ADDR_STRLEN], raddr[TCP_ADDR_STRLEN], pid[16];
 	const struct ks_hdr *h = &e->hdr;
@@ -339,6 +354,8 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e,
 	ks_rec_str(&r, "side", "SIDE", -7, side, strlen(side));
 	ks_rec_str(&r, "family", NULL, 0, fam, strlen(fam));
 	tcp_rec_ends(&r, e->family, &e->local, &e->remote, laddr, raddr);
+	if (rdns)
+		ks_rec_str(&r, "rdns", NULL, 0, rdns, strlen(rdns));
 	ks_rec_add(&r, "tx_bytes", "TX", 9, KS_V_BYTES)->u = e->tx_bytes;
 	ks_rec_add(&r, "rx_bytes", "RX", 9, KS_V_BYTES)->u = e->rx_bytes;
 	if (before)
@@ -367,7 +384,7 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e,
 
 /* The registry: every close, whatever the outputs, per service. */
 static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct tcp_close *e,
-			const struct tcp_nat_res *nat)
+			const struct tcp_nat_res *nat, const char *rdns)
 {
 	const char *svc = "(unknown)";
 
@@ -376,7 +393,7 @@ static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct t
 	ks_counter_add(ks_metric_get(st->m_closed, svc), 1);
 	ks_counter_add(ks_metric_get(st->m_tx, svc), e->tx_bytes);
 	ks_counter_add(ks_metric_get(st->m_rx, svc), e->rx_bytes);
-	tcp_edges_count(st, e, svc, nat);
+	tcp_edges_count(st, e, svc, nat, rdns);
 }
 
 static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
@@ -385,6 +402,7 @@ static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 	enum tcp_nat_fail fail = TCP_NAT_OK;
 	struct tcp_nat_res nat = {};
 	struct tcp_state *st = state;
+	const char *rdns;
 
 	if ((h->type == TCP_EV_CONNECT || h->type == TCP_EV_ACCEPT) &&
 	    size >= sizeof(struct tcp_open_ev)) {
@@ -412,9 +430,10 @@ static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 			ks_counter_add(ks_metric_get(st->m_nat_fail, why), 1);
 		}
 	}
-	count_close(ctx, st, e, &nat);
+	rdns = close_rdns(e);
+	count_close(ctx, st, e, &nat, rdns);
 	if (ks_ctx_streaming(ctx))
-		emit_close(ctx, e, &nat, fail);
+		emit_close(ctx, e, &nat, fail, rdns);
 }
 
 static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)

@@ -33,8 +33,24 @@ static const struct ks_metric_desc edge_descs[2][3] = {
 	  EDGE_DESC(server, "received_bytes_total", "Bytes the server end received, by edge") },
 };
 
+/* The names: a client end whose server's address a DNS answer named (docs/map.md, "DNS
+ * names") also counts here, so PromQL can put the name beside the peer, e.g.
+ * sum by (peer, dns) (ksight_tcp_client_dns_connections_total). A series of its own: the
+ * families above keep their label sets whether or not a name was known. */
+static const struct ks_metric_desc edge_dns_desc = {
+	.name = "ksight_tcp_client_dns_connections_total",
+	.help = "TCP sessions closed by their client end whose server address a DNS answer "
+		"named: service, the server's ADDR:PORT, the name",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service", "peer", "dns" },
+	.budget = EDGE_BUDGET,
+	.idle = 60,
+};
+
 int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st)
 {
+	if (!(st->m_edge_dns = ks_ctx_metric(ctx, &edge_dns_desc)))
+		return -errno;
 	for (int s = 0; s < 2; s++)
 		for (int w = 0; w < 3; w++)
 			if (!(st->m_edge[s][w] = ks_ctx_metric(ctx, &edge_descs[s][w])))
@@ -58,7 +74,7 @@ static void endpoint(char *out, size_t len, uint16_t family, const struct tcp_en
 }
 
 void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc,
-		     const struct tcp_nat_res *nat)
+		     const struct tcp_nat_res *nat, const char *rdns)
 {
 	char l[TCP_ADDR_STRLEN + 8], p[TCP_ADDR_STRLEN + 8];
 	const char *v[3] = { svc, l, p };
@@ -85,4 +101,10 @@ void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char
 	ks_counter_add(ks_metric_getn(st->m_edge[s][0], v, len), 1);
 	ks_counter_add(ks_metric_getn(st->m_edge[s][1], v, len), e->tx_bytes);
 	ks_counter_add(ks_metric_getn(st->m_edge[s][2], v, len), e->rx_bytes);
+	if (rdns && s == 0) {
+		const char *d[3] = { svc, p, rdns };
+		size_t dl[3] = { len[0], len[2], strlen(rdns) };
+
+		ks_counter_add(ks_metric_getn(st->m_edge_dns, d, dl), 1);
+	}
 }

@@ -27,6 +27,7 @@ struct tcp_state {
 	struct ks_metric *m_closed, *m_tx, *m_rx;
 	/* ... and per edge: [client, server][connections, sent, received] (tcp_edges.c) */
 	struct ks_metric *m_edge[2][3];
+	struct ks_metric *m_edge_dns;	/* client ends whose server a DNS answer named */
 	/* -P: the totals the last report showed, sorted by pid */
 	struct tcp_proc_row *prev;
 	size_t nprev;
@@ -109,9 +110,10 @@ int tcp_seed_run(struct bpf_program *prog);
 int tcp_agent_init(struct ks_ctx *ctx, struct tcp_state *st);
 /* tcp_edges.c: each closed session on its edge in the registry (for the fleet's map) */
 int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st);
-/* @nat: DNAT conntrack found for it (a client's peer is then the real server), or NULL */
+/* @nat: DNAT conntrack found for it (a client's peer is then the real server), or NULL;
+ * @rdns: the DNS name of its peer's address (the agent's table), or NULL */
 void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc,
-		     const struct tcp_nat_res *nat);
+		     const struct tcp_nat_res *nat, const char *rdns);
 void tcp_agent_collect(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
 /* Add the totals of @percpu[0..ncpu) into @out (pure). */
 void tcp_counts_merge(struct tcp_counts *out, const struct tcp_counts *percpu,

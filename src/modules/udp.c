@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "core/dnsnames.h"
 #include "core/module.h"
 #include "modules/udp_int.h"
 #include "udp.skel.h"
@@ -81,6 +82,28 @@ UDP_METRIC(udp_txb_desc, "bytes", "sent", "sent (payload)");
 UDP_METRIC(udp_rxd_desc, "datagrams", "received", "received");
 UDP_METRIC(udp_rxb_desc, "bytes", "received", "received (payload)");
 
+/* the agent's address -> DNS name table (core/dnsnames.h) */
+static const struct ks_metric_desc dns_names_desc = {
+	.name = "ksight_dns_names",
+	.help = "Addresses the DNS answers seen name now (the table's entries)",
+	.type = KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc dns_added_desc = {
+	.name = "ksight_dns_names_added_total",
+	.help = "Addresses put in the name table from DNS answers (new or refreshed)",
+	.type = KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc dns_evicted_desc = {
+	.name = "ksight_dns_names_evicted_total",
+	.help = "Addresses the name table's budget pushed out (least recently used first)",
+	.type = KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc dns_answers_desc = {
+	.name = "ksight_dns_responses_total",
+	.help = "DNS responses received by the processes watched, decoded for names",
+	.type = KS_METRIC_COUNTER,
+};
+
 /* @s as an IPv4 or IPv6 address into @addr (16 bytes); its UDP_AF_*, or 0. */
 static unsigned int addr_parse(const char *s, uint8_t *addr)
 {
@@ -128,7 +151,10 @@ static int udp_configure(void *state, const struct ks_common *common, char *err,
 /*
  * The agent counts through the socket calls only: routing every read() and write() of the
  * machine to this module would cost each one a tail call and an fd look-up, for the few
- * connected UDP sockets that use them. `ksight udp` sees those too. No --dns either. Its
+ * connected UDP sockets that use them. `ksight udp` sees those too. It decodes the DNS
+ * responses its processes receive (from port 53: the kernel captures only those, and
+ * reads no recvmmsg buffers for them), to name the addresses they give: the map's remote
+ * nodes carry the name (core/dnsnames.h, docs/map.md). Its
  * metrics are per service; it counts per flow (process, local port, remote end) for the
  * service map's UDP edges (udp_flow records, when an output such as the store takes
  * events); rows leave the table when their process exits, or idle once it is filling
@@ -157,7 +183,8 @@ static int udp_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->udp_port = st->port;
 	skel->rodata->udp_per_proc = st->per_proc;
 	skel->rodata->udp_count = !st->dns;
-	skel->rodata->udp_dns = st->dns;
+	skel->rodata->udp_dns = st->dns || st->agent;
+	skel->rodata->udp_dns_resp = st->agent && !st->dns;
 	skel->rodata->udp_family = st->v4 ? UDP_AF_INET : st->v6 ? UDP_AF_INET6 : 0;
 	skel->rodata->udp_addr_family = st->addr_family;
 	memcpy((void *)skel->rodata->udp_addr, st->addr_bin, sizeof(st->addr_bin));
@@ -168,8 +195,14 @@ static int udp_setup(struct ks_ctx *ctx, void *state, void *vskel)
 
 static void udp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
-	if (h->type == UDP_EV_DNS && size >= sizeof(struct udp_dns_ev))
-		udp_dns_event(ctx, state, (const void *)h);
+	struct udp_state *st = state;
+
+	if (h->type != UDP_EV_DNS || size < sizeof(struct udp_dns_ev))
+		return;
+	if (st->agent)
+		udp_dns_feed(ctx, st, (const void *)h);
+	else
+		udp_dns_event(ctx, st, (const void *)h);
 }
 
 static void udp_report(struct ks_ctx *ctx, void *state, void *vskel)
@@ -186,6 +219,7 @@ static void udp_collect(struct ks_ctx *ctx, void *state, void *vskel)
 	struct udp_bpf *skel = vskel;
 
 	udp_flows_collect(ctx, state, skel->maps.udp_flows);
+	udp_dns_names_collect(state);
 }
 
 /* A process's rows leave the kernel's table once reported. */
@@ -209,7 +243,17 @@ static int udp_init(struct ks_ctx *ctx, void *state)
 	st->m_txb = ks_ctx_metric(ctx, &udp_txb_desc);
 	st->m_rxd = ks_ctx_metric(ctx, &udp_rxd_desc);
 	st->m_rxb = ks_ctx_metric(ctx, &udp_rxb_desc);
-	return st->m_txd && st->m_txb && st->m_rxd && st->m_rxb ? 0 : -errno;
+	if (!st->m_txd || !st->m_txb || !st->m_rxd || !st->m_rxb)
+		return -errno;
+	if (!st->agent)
+		return 0;
+	st->names = ks_dnsnames_agent_make(KS_DNSNAMES_MAX);
+	st->m_dns_names = ks_ctx_metric(ctx, &dns_names_desc);
+	st->m_dns_added = ks_ctx_metric(ctx, &dns_added_desc);
+	st->m_dns_evicted = ks_ctx_metric(ctx, &dns_evicted_desc);
+	st->m_dns_answers = ks_ctx_metric(ctx, &dns_answers_desc);
+	return st->names && st->m_dns_names && st->m_dns_added && st->m_dns_evicted &&
+	       st->m_dns_answers ? 0 : -ENOMEM;
 }
 
 /* The agent's line: datagrams each way per second and the services that sent most of
@@ -241,6 +285,9 @@ static void udp_fini(void *state)
 	struct udp_state *st = state;
 
 	udp_flows_free(st);
+	if (st->names)
+		ks_dnsnames_agent_free();
+	st->names = NULL;
 	free(st->msg);
 	st->msg = NULL;
 }

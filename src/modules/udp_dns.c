@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define HDR_LEN 12
 #define NAME_WIRE_MAX 255
@@ -177,7 +178,9 @@ int udp_dns_parse(const uint8_t *p, size_t len, struct udp_dns_msg *m)
 		uint16_t type, class, rdlen;
 		uint32_t ttl;
 
-		if (read_name(p, len, off, scratch, &off, &m->err))
+		char *owner = m->nans < UDP_DNS_ANS_MAX ? m->ans[m->nans].owner : scratch;
+
+		if (read_name(p, len, off, owner, &off, &m->err))
 			return -1;
 		if (off + 10 > len) {
 			m->err = "truncated answer";
@@ -205,6 +208,58 @@ int udp_dns_parse(const uint8_t *p, size_t len, struct udp_dns_msg *m)
 		off += rdlen;
 	}
 	return 0;
+}
+
+/* The names reached from the question through CNAMEs: at most the answers' count + 1. */
+struct chain {
+	const char *name[UDP_DNS_ANS_MAX + 1];
+	uint32_t ttl[UDP_DNS_ANS_MAX + 1];	/* the lowest TTL on the way to it */
+	unsigned int n;
+};
+
+static long chain_find(const struct chain *c, const char *name)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		if (!strcasecmp(c->name[i], name))
+			return i;
+	return -1;
+}
+
+unsigned int udp_dns_addrs(const struct udp_dns_msg *m,
+			   void (*fn)(const char *addr, uint32_t ttl, void *arg), void *arg)
+{
+	struct chain c = { .name = { m->qname }, .ttl = { UINT32_MAX }, .n = 1 };
+	unsigned int found = 0;
+	bool grew = true;
+
+	if (!m->hdr_ok || !m->qr || m->rcode || !m->has_q)
+		return 0;
+	/* CNAMEs may come in any order: again until no new name joins */
+	while (grew) {
+		grew = false;
+		for (unsigned int i = 0; i < m->nans; i++) {
+			const struct udp_dns_rr *rr = &m->ans[i];
+			long from;
+
+			if (rr->type != UDP_DNS_T_CNAME || !rr->data[0] ||
+			    (from = chain_find(&c, rr->owner)) < 0 || chain_find(&c, rr->data) >= 0)
+				continue;
+			c.name[c.n] = rr->data;
+			c.ttl[c.n++] = rr->ttl < c.ttl[from] ? rr->ttl : c.ttl[from];
+			grew = true;
+		}
+	}
+	for (unsigned int i = 0; i < m->nans; i++) {
+		const struct udp_dns_rr *rr = &m->ans[i];
+		long at;
+
+		if ((rr->type != UDP_DNS_T_A && rr->type != UDP_DNS_T_AAAA) || !rr->data[0] ||
+		    (at = chain_find(&c, rr->owner)) < 0)
+			continue;
+		fn(rr->data, rr->ttl < c.ttl[at] ? rr->ttl : c.ttl[at], arg);
+		found++;
+	}
+	return found;
 }
 
 const char *udp_dns_type_name(uint16_t type, char *buf, size_t len)

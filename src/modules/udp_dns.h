@@ -30,6 +30,7 @@ struct udp_dns_rr {
 	uint16_t type;
 	uint16_t class;
 	uint32_t ttl;
+	char owner[UDP_DNS_NAME_MAX];	/* the record's name */
 	/* A, AAAA: the address's text; CNAME, NS, PTR: the name; else empty */
 	char data[UDP_DNS_NAME_MAX];
 };
@@ -58,6 +59,15 @@ struct udp_dns_msg {
  * @p[0..len).
  */
 int udp_dns_parse(const uint8_t *p, size_t len, struct udp_dns_msg *m);
+
+/*
+ * The addresses @m (a response, decoded) gives for the name it asked: each A and AAAA
+ * answer whose owner is the question's name or a name the answer's CNAMEs lead to from it
+ * (names compared without case), with the lowest TTL along that chain, to @fn. None for
+ * a query, an error response or one without a question. Returns how many.
+ */
+unsigned int udp_dns_addrs(const struct udp_dns_msg *m,
+			   void (*fn)(const char *addr, uint32_t ttl, void *arg), void *arg);
 
 /* "A", "AAAA", "MX", ... or "TYPE<n>" (RFC 3597) into @buf. Returns @buf or a constant. */
 const char *udp_dns_type_name(uint16_t type, char *buf, size_t len);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/dnsnames.h"
+#include "core/metrics.h"
 #include "modules/udp_int.h"
 
 /* Remember query @e (id @id) for its response; the oldest query gives its slot. */
@@ -149,4 +151,45 @@ void udp_dns_event(struct ks_ctx *ctx, struct udp_state *st, const struct udp_dn
 	if (e->flags & UDP_DNS_F_FAULT)
 		ks_rec_add(&r, "unreadable", NULL, 0, KS_V_BOOL)->u = 1;
 	ks_emit(ctx, &r);
+}
+
+struct feed {
+	struct udp_state *st;
+	uint64_t ts;
+	const char *name;
+};
+
+static void feed_one(const char *addr, uint32_t ttl, void *arg)
+{
+	struct feed *f = arg;
+
+	ks_dnsnames_put(f->st->names, addr, f->name, ttl, f->ts);
+}
+
+void udp_dns_feed(struct ks_ctx *ctx, struct udp_state *st, const struct udp_dns_ev *e)
+{
+	uint32_t cap = e->cap < UDP_DNS_CAP ? e->cap : UDP_DNS_CAP;
+	struct feed f = { st, e->hdr.ts, st->msg->qname };
+
+	(void)ctx;
+	/* the kernel captures only received datagrams from port 53 in the agent */
+	if (!st->names || (e->flags & UDP_DNS_F_TX))
+		return;
+	udp_dns_parse(e->data, cap, st->msg);	/* what decoded before an error counts */
+	if (!st->msg->hdr_ok || !st->msg->qr)
+		return;
+	ks_counter_add(ks_metric_get(st->m_dns_answers, NULL), 1);
+	udp_dns_addrs(st->msg, feed_one, &f);
+}
+
+void udp_dns_names_collect(struct udp_state *st)
+{
+	struct ks_dnsnames_stats s;
+
+	if (!st->names)
+		return;
+	ks_dnsnames_stats(st->names, &s);
+	ks_gauge_set(ks_metric_get(st->m_dns_names, NULL), (double)s.entries);
+	ks_counter_set(ks_metric_get(st->m_dns_added, NULL), s.added);
+	ks_counter_set(ks_metric_get(st->m_dns_evicted, NULL), s.evicted);
 }

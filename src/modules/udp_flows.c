@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "core/dnsnames.h"
 #include "core/ident.h"
 #include "core/rows.h"
 #include "modules/udp_int.h"
@@ -153,6 +155,21 @@ static void emit_row(struct ks_ctx *ctx, const struct udp_state *st, const struc
  * side: this end's own rule, "server" when its port was bound explicitly and its first
  * datagram was received, else "client"; the map refines it when it has both ends.
  */
+/* The name a DNS answer gave the remote address, valid now (the interval's end): the
+ * agent's table (core/dnsnames.h). */
+static void rec_rdns(struct ks_rec *r, const struct udp_row *row)
+{
+	struct ks_dnsnames *t = ks_dnsnames_agent();
+	const char *name;
+
+	if (!t || (row->k.family != UDP_AF_INET && row->k.family != UDP_AF_INET6))
+		return;
+	name = ks_dnsnames_get(t, row->k.family == UDP_AF_INET ? AF_INET : AF_INET6, row->k.raddr,
+			       ks_clock_mono_now());
+	if (name)
+		ks_rec_str(r, "rdns", NULL, 0, name, strlen(name));
+}
+
 static void emit_flow(struct ks_ctx *ctx, const struct ks_hdr *h, const struct udp_row *row)
 {
 	static char raddr[64];
@@ -167,6 +184,7 @@ static void emit_flow(struct ks_ctx *ctx, const struct ks_hdr *h, const struct u
 	ks_rec_str(&r, "family", NULL, 0, fam, strlen(fam));
 	ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
 	ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
+	rec_rdns(&r, row);
 	ks_rec_str(&r, "side", "SIDE", -6, side, strlen(side));
 	ks_rec_uint(&r, "bound", NULL, 0, bound);
 	ks_rec_str(&r, "first", NULL, 0, first, strlen(first));

@@ -44,6 +44,9 @@ struct udp_state {
 	struct udp_dns_msg *msg;	/* the decoder's output (large: not on the stack) */
 	struct udp_pending pend[UDP_PENDING];
 	size_t pend_next;	/* the slot the next query takes (the oldest) */
+	/* the agent: DNS answers name addresses (core/dnsnames.h) */
+	struct ks_dnsnames *names;
+	struct ks_metric *m_dns_names, *m_dns_added, *m_dns_evicted, *m_dns_answers;
 	/* the registry: per service */
 	struct ks_metric *m_txd, *m_txb, *m_rxd, *m_rxb;
 	/* idle flows evicted when the table fills (udp_flows.c) */
@@ -66,6 +69,11 @@ void udp_flows_free(struct udp_state *st);
 /* --dns: one captured datagram decoded into a record; a query is remembered, an answer
  * gets the latency from its query. */
 void udp_dns_event(struct ks_ctx *ctx, struct udp_state *st, const struct udp_dns_ev *e);
+
+/* The agent: a response its process received, its addresses named in st->names. */
+void udp_dns_feed(struct ks_ctx *ctx, struct udp_state *st, const struct udp_dns_ev *e);
+/* The agent: its name table's figures into the registry (each collect). */
+void udp_dns_names_collect(struct udp_state *st);
 
 /* "10.1.2.3", "fd00::1", or "-" for family 0, into @buf (INET6_ADDRSTRLEN at least). */
 const char *udp_addr_str(uint16_t family, const uint8_t *addr, char *buf, size_t len);

@@ -4,15 +4,31 @@
 
 #include "sink/map_int.h"
 
-/* A DOT ID: quoted, its quotes and backslashes escaped, other bytes as they are. */
-static void dot_id(struct ks_buf *o, const char *s)
+/* Text inside a DOT quoted ID: its quotes and backslashes escaped, other bytes as they are. */
+static void dot_chars(struct ks_buf *o, const char *s)
 {
-	ks_buf_ch(o, '"');
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
 			ks_buf_ch(o, '\\');
 		ks_buf_ch(o, (unsigned char)*s < 0x20 ? '?' : *s);
 	}
+}
+
+/* A DOT ID: quoted. */
+static void dot_id(struct ks_buf *o, const char *s)
+{
+	ks_buf_ch(o, '"');
+	dot_chars(o, s);
+	ks_buf_ch(o, '"');
+}
+
+/* A DOT ID of two lines, @a then @b (DOT's "\n" escape between them). */
+static void dot_id2(struct ks_buf *o, const char *a, const char *b)
+{
+	ks_buf_ch(o, '"');
+	dot_chars(o, a);
+	ks_buf_str(o, "\\n");
+	dot_chars(o, b);
 	ks_buf_ch(o, '"');
 }
 
@@ -53,10 +69,19 @@ void ks_map_dot(struct ks_buf *o, const struct ks_svcmap *m, const struct ks_map
 
 	ks_buf_str(o, "digraph ksight {\n  rankdir=LR;\n  node [shape=box];\n");
 	for (size_t i = 0; i < m->nnodes; i++) {
+		const struct ks_svcmap_node *n = &m->nodes[i];
+
 		ks_buf_str(o, "  ");
-		dot_id(o, m->nodes[i].name);
-		ks_buf_str(o, m->nodes[i].kind == KS_NODE_REMOTE ?
-			   " [shape=ellipse, style=dashed];\n" : ";\n");
+		dot_id(o, n->name);
+		if (n->kind == KS_NODE_REMOTE && n->dns) {
+			/* its DNS name on a second line of the label; the ID stays ADDR:PORT */
+			ks_buf_str(o, " [shape=ellipse, style=dashed, label=");
+			dot_id2(o, n->name, n->dns);
+			ks_buf_str(o, "];\n");
+			continue;
+		}
+		ks_buf_str(o, n->kind == KS_NODE_REMOTE ? " [shape=ellipse, style=dashed];\n" :
+			   ";\n");
 	}
 	if (ks_buf_init(&l, -1, 256))
 		return;
@@ -122,6 +147,11 @@ void ks_map_mermaid(struct ks_buf *o, const struct ks_svcmap *m, const struct ks
 
 		ks_buf_printf(o, "  n%zu%s\"", i, remote ? "([" : "[");
 		mer_text(o, m->nodes[i].name);
+		if (remote && m->nodes[i].dns) {
+			/* its DNS name on a second line */
+			ks_buf_str(o, "<br/>");
+			mer_text(o, m->nodes[i].dns);
+		}
 		ks_buf_str(o, remote ? "\"])\n" : "\"]\n");
 	}
 	if (ks_buf_init(&l, -1, 256))

@@ -77,12 +77,18 @@ static void node_json(struct ks_buf *o, const struct ks_svcmap_node *n)
 	jstr(o, "name", n->name);
 	ks_buf_printf(o, ",\"kind\":\"%s\",\"conns_in\":%llu,\"conns_out\":%llu,"
 		      "\"bytes_in\":%llu,\"bytes_out\":%llu,\"spawns_in\":%llu,"
-		      "\"spawns_out\":%llu,\"first_seen_ns\":%lld,\"last_seen_ns\":%lld}",
+		      "\"spawns_out\":%llu,\"first_seen_ns\":%lld,\"last_seen_ns\":%lld,"
+		      "\"dns\":",
 		      n->kind == KS_NODE_REMOTE ? "remote" : "service",
 		      (unsigned long long)n->conns_in, (unsigned long long)n->conns_out,
 		      (unsigned long long)n->bytes_in, (unsigned long long)n->bytes_out,
 		      (unsigned long long)n->spawns_in, (unsigned long long)n->spawns_out,
 		      (long long)n->first_ns, (long long)n->last_ns);
+	if (n->dns)
+		ks_json_str(o, n->dns, strlen(n->dns));
+	else
+		ks_buf_str(o, "null");
+	ks_buf_ch(o, '}');
 }
 
 static void win_json(struct ks_buf *o, const struct ks_map_win *w)
@@ -272,6 +278,7 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 {
 	double secs = ks_map_secs(w);
 	size_t s, ntcp = 0;
+	bool dns = false;
 
 	ks_buf_str(o, "window ");
 	win_text(o, w);
@@ -281,8 +288,11 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 		ks_buf_printf(o, "  udp rows %llu", (unsigned long long)m->udp_in);
 	if (m->unplaced)
 		ks_buf_printf(o, " (%llu without a known side)", (unsigned long long)m->unplaced);
-	ks_buf_printf(o, "\n\n%-40s %-7s %8s %8s %10s %10s\n", "NODE", "KIND", "IN", "OUT",
-		      "RECV", "SENT");
+	for (size_t i = 0; i < m->nnodes; i++)
+		dns |= m->nodes[i].dns != NULL;
+	/* DNS: the name a remote node's address had in DNS answers, when one had one */
+	ks_buf_printf(o, "\n\n%-40s %-7s %8s %8s %10s %10s%s\n", "NODE", "KIND", "IN", "OUT",
+		      "RECV", "SENT", dns ? " DNS" : "");
 	for (size_t i = 0; i < m->nnodes; i++) {
 		const struct ks_svcmap_node *n = &m->nodes[i];
 
@@ -294,7 +304,12 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 			      (unsigned long long)n->conns_out);
 		bytes_cell(o, n->bytes_in, 10);
 		bytes_cell(o, n->bytes_out, 10);
-		o->len--;
+		if (dns && n->dns)
+			ks_escape(o, n->dns, strlen(n->dns));
+		else if (dns)
+			ks_buf_ch(o, '-');
+		else
+			o->len--;
 		ks_buf_ch(o, '\n');
 	}
 	ks_buf_printf(o, "\n%-56s %8s %8s %10s %10s %8s %8s %8s %4s %4s %s\n", "EDGE",

@@ -18,7 +18,7 @@ static const char sessions_sql[] =
 	"json_extract(json, '$.reason'), json_extract(json, '$.connect_ns'), "
 	"json_extract(json, '$.cgroup'), json_extract(json, '$.orig_daddr'), "
 	"json_extract(json, '$.orig_dport'), json_extract(json, '$.real_daddr'), "
-	"json_extract(json, '$.real_dport') FROM events "
+	"json_extract(json, '$.real_dport'), json_extract(json, '$.rdns') FROM events "
 	"WHERE type = 'tcplife' AND ts >= ?1 AND ts < ?2";
 
 /* The successful execs that say the service they came from (spawn edges): the agent's
@@ -35,7 +35,8 @@ static const char udp_sql[] =
 	"json_extract(json, '$.lport'), json_extract(json, '$.rport'), "
 	"json_extract(json, '$.bound'), json_extract(json, '$.first'), "
 	"json_extract(json, '$.tx_datagrams'), json_extract(json, '$.tx_bytes'), "
-	"json_extract(json, '$.rx_datagrams'), json_extract(json, '$.rx_bytes') FROM events "
+	"json_extract(json, '$.rx_datagrams'), json_extract(json, '$.rx_bytes'), "
+	"json_extract(json, '$.rdns') FROM events "
 	"WHERE type = 'udp_flow' AND ts >= ?1 AND ts < ?2";
 
 /* Intervals that lost tcplife records (or the connection table's entries; what: 1), exec
@@ -98,6 +99,7 @@ static int sessions(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m
 			.srtt_ns = sqlite3_column_int64(q, 10),
 			.retrans = sqlite3_column_int(q, 11),
 			.end = end_of(text(q, 12)),
+			.rdns = text(q, 19),
 		};
 
 		/* no duration: opened before ksight started */
@@ -180,6 +182,7 @@ static int udp_flows(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *
 			.tx_bytes = sqlite3_column_int64(q, 9),
 			.rx_dgrams = sqlite3_column_int64(q, 10),
 			.rx_bytes = sqlite3_column_int64(q, 11),
+			.rdns = text(q, 12),
 		};
 
 		if (ks_svcmap__add_udp(m, &u)) {

@@ -535,6 +535,74 @@ static void test_spawn_forms(void **state)
 	ks_buf_free(&o);
 }
 
+/* One client end of @svc to @saddr:443 ending at @t, its record's rdns @dns. */
+static void named(const char *svc, const char *saddr, int64_t t, const char *dns)
+{
+	struct ks_svcmap_conn c = {
+		.start_ns = t - 1, .end_ns = t, .service = svc, .side = KS_SIDE_CLIENT,
+		.laddr = "10.0.0.1", .lport = 40000, .raddr = saddr, .rport = 443, .rdns = dns,
+	};
+
+	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+}
+
+/* Remote nodes carry the DNS name of their latest session that had one, beside their
+ * ADDR:PORT name; service nodes none, even when a record named their address. */
+static void test_dns_names(void **state)
+{
+	struct ks_map_win w = { T0 - 60 * S, T0 + 60 * S };
+	struct ks_svcmap_udp u = {
+		.ts_ns = T0, .service = "web.service", .raddr = "192.0.2.53", .lport = 40001,
+		.rport = 53, .tx_dgrams = 1, .rx_dgrams = 1, .rdns = "ns.example.test",
+	};
+	struct ks_svcmap_conn srv = {
+		.start_ns = T0, .end_ns = T0 + 1, .service = "web.service", .side = KS_SIDE_SERVER,
+		.laddr = "10.0.0.1", .lport = 80, .raddr = "10.9.9.9", .rport = 51000,
+		.rdns = "client.example.test",
+	};
+	struct ks_buf o;
+
+	named("web.service", "93.184.216.34", T0 + 20 * S, "b.example.test");
+	named("web.service", "93.184.216.34", T0 + 5 * S, "a.example.test");
+	named("web.service", "93.184.216.34", T0 + 30 * S, NULL);	/* expired by then */
+	named("web.service", "198.51.100.1", T0, NULL);
+	named("web.service", "198.51.100.2", T0, "");			/* empty: none */
+	assert_int_equal(ks_svcmap__add(&m, &srv), 0);
+	assert_int_equal(ks_svcmap__add_udp(&m, &u), 0);
+	/* both ends here: a local server whose address a record named */
+	end("web.service", KS_SIDE_CLIENT, "127.0.0.1", 40002, "127.0.0.1", 6379, T0, 5, 1, 2);
+	m.in[m.nin - 1].rdns = "localhost.test";
+	end("redis.service", KS_SIDE_SERVER, "127.0.0.1", 40002, "127.0.0.1", 6379, T0, 5, 1, 2);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_string_equal(ks_svcmap__node(&m, "93.184.216.34:443")->dns, "b.example.test");
+	assert_null(ks_svcmap__node(&m, "198.51.100.1:443")->dns);
+	assert_null(ks_svcmap__node(&m, "198.51.100.2:443")->dns);
+	assert_string_equal(ks_svcmap__node(&m, "10.9.9.9")->dns, "client.example.test");
+	assert_string_equal(ks_svcmap__node(&m, "192.0.2.53:53")->dns, "ns.example.test");
+	assert_null(ks_svcmap__node(&m, "web.service")->dns);
+	assert_null(ks_svcmap__node(&m, "redis.service")->dns);
+	assert_int_equal(edge("web.service", "93.184.216.34:443", 443)->conns, 3);
+	assert_int_equal(ks_buf_init(&o, -1, 1024), 0);
+	ks_map_render(&o, &m, &w, KS_MAP_JSON);
+	assert_int_equal(tu_json_lines(tu_text(&o)), 1);
+	assert_non_null(strstr(o.p, "{\"name\":\"93.184.216.34:443\",\"kind\":\"remote\","));
+	assert_non_null(strstr(o.p, ",\"dns\":\"b.example.test\"}"));
+	assert_non_null(strstr(o.p, ",\"dns\":null}"));
+	ks_buf_reset(&o);
+	ks_map_render(&o, &m, &w, KS_MAP_DOT);
+	assert_non_null(strstr(tu_text(&o), "  \"93.184.216.34:443\" [shape=ellipse, "
+			       "style=dashed, label=\"93.184.216.34:443\\nb.example.test\"];\n"));
+	assert_non_null(strstr(o.p, "  \"198.51.100.1:443\" [shape=ellipse, style=dashed];\n"));
+	ks_buf_reset(&o);
+	ks_map_render(&o, &m, &w, KS_MAP_MERMAID);
+	assert_non_null(strstr(tu_text(&o), "([\"93.184.216.34:443<br/>b.example.test\"])\n"));
+	ks_buf_reset(&o);
+	ks_map_render(&o, &m, &w, KS_MAP_TABLE);
+	assert_non_null(strstr(tu_text(&o), " SENT DNS\n"));
+	assert_non_null(strstr(o.p, " b.example.test\n"));
+	ks_buf_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +616,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_percentiles_errors_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spawn_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spawn_cgroup_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spawn_diff, setup, teardown),

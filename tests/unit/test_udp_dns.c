@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "modules/udp_dns.h"
@@ -417,6 +418,74 @@ static void test_names_of_codes(void **state)
 	assert_string_equal(udp_dns_rcode_name(15, buf, sizeof(buf)), "RCODE15");
 }
 
+struct got {
+	char addr[8][64];
+	uint32_t ttl[8];
+	int n;
+};
+
+static void got_one(const char *addr, uint32_t ttl, void *arg)
+{
+	struct got *g = arg;
+
+	assert_true(g->n < 8);
+	snprintf(g->addr[g->n], sizeof(g->addr[0]), "%s", addr);
+	g->ttl[g->n++] = ttl;
+}
+
+/* The addresses a response gives for the name asked: through the CNAME (the lowest TTL
+ * on the way), none for records whose owner the chain does not reach, a query, an error. */
+static void test_addresses_for_the_name_asked(void **state)
+{
+	static const uint8_t a3[4] = { 192, 0, 2, 1 };
+	struct udp_dns_msg *m = msg();
+	struct got g = { .n = 0 };
+	struct wire w;
+
+	response(&w);
+	assert_int_equal(parse(&w, w.n, m), 0);
+	assert_int_equal(udp_dns_addrs(m, got_one, &g), 3);
+	assert_string_equal(g.addr[0], "10.9.8.7");
+	assert_string_equal(g.addr[1], "10.9.8.6");
+	assert_string_equal(g.addr[2], "fd00::7");
+	assert_int_equal(g.ttl[0], 60);		/* CNAME 300, A 60 */
+	/* a record of another name in the answer: not the question's */
+	w.b[7] = 5;	/* ancount */
+	put_name(&w, "other.ksight.test");
+	put16(&w, UDP_DNS_T_A);
+	put16(&w, 1);
+	put32(&w, 60);
+	put16(&w, 4);
+	put(&w, a3, 4);
+	assert_int_equal(parse(&w, w.n, m), 0);
+	g.n = 0;
+	assert_int_equal(udp_dns_addrs(m, got_one, &g), 3);
+	/* the CNAME with a TTL of 7: the addresses behind it hold for 7 */
+	response(&w);
+	w.b[12 + 17 + 4 + 2 + 2 + 2 + 2] = 0;	/* the CNAME's TTL's low bytes: 7 */
+	w.b[12 + 17 + 4 + 2 + 2 + 2 + 3] = 7;
+	assert_int_equal(parse(&w, w.n, m), 0);
+	assert_int_equal(m->ans[0].ttl, 7);
+	g.n = 0;
+	assert_int_equal(udp_dns_addrs(m, got_one, &g), 3);
+	assert_int_equal(g.ttl[0], 7);
+	/* names compare without case: the question asked in capitals */
+	response(&w);
+	memcpy(w.b + 13, "SVC", 3);
+	assert_int_equal(parse(&w, w.n, m), 0);
+	assert_string_equal(m->qname, "SVC.ksight.test");
+	g.n = 0;
+	assert_int_equal(udp_dns_addrs(m, got_one, &g), 3);
+	/* an error response, a query: nothing */
+	response(&w);
+	w.b[3] = 0x83;	/* NXDOMAIN */
+	assert_int_equal(parse(&w, w.n, m), 0);
+	assert_int_equal(udp_dns_addrs(m, got_one, &g), 0);
+	query(&w);
+	assert_int_equal(parse(&w, w.n, m), 0);
+	assert_int_equal(udp_dns_addrs(m, got_one, &g), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_many_answers),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_names_of_codes),
+		cmocka_unit_test(test_addresses_for_the_name_asked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
