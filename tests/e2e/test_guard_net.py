@@ -439,6 +439,7 @@ HOST_LOGINS = [("192.0.2.7", "operator", "alice", ["from-testnet"] * 2),
                ("2001:db8::5", "operator", "erin", ["from-testnet"] * 2 + ["not-testnet"])]
 
 
+@pytest.mark.kernels
 def test_pam_rules_on_remote_host_and_requesting_user(tmp_path):
     """A rule file's conditions on the login's remote host (a CIDR, an IPv6 one, a host name
     glob, a CIDR in `not`) and requesting user: exactly the logins they name raise them; a
