@@ -422,4 +422,6 @@ def test_uring_setxattr_of_a_critical_file_as_the_syscall():
     assert not [a for a in alerts if "/etc/ssh/other" in a["path"]]
     u = [a for a in mine if a["via"] == "io_uring"]
     assert all(a["result_known"] is False for a in u), u
-    assert all("io_uring SETXATTR/FSETXATTR at submission" in a["sees"] for a in mine)
+    # what the coverage says: 5.10's io_uring has no xattrs at all
+    assert all(("io_uring SETXATTR/FSETXATTR at submission" in a["sees"]) != OLD and
+               ("xattrs" in a["blind"]) == OLD for a in mine), mine
