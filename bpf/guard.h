@@ -128,6 +128,7 @@ struct guard_event {
 #define GUARD_PN_SERVICE 0x1	/* guard_pam_names.known */
 #define GUARD_PN_USER 0x2
 #define GUARD_PN_RHOST 0x4
+#define GUARD_PN_RUSER 0x8
 #define GUARD_PN_CUT(bit) ((bit) << 8)	/* the name filled its field: maybe cut */
 
 struct guard_pam_names {
@@ -136,6 +137,7 @@ struct guard_pam_names {
 	char service[GUARD_PAM_SERVICE_MAX];	/* as the program passed it */
 	char user[GUARD_PAM_USER_MAX];
 	char rhost[GUARD_PAM_RHOST_MAX];	/* PAM_RHOST: the remote host */
+	char ruser[GUARD_PAM_USER_MAX];	/* PAM_RUSER: the requesting user (su: the caller) */
 };
 
 #endif

@@ -4,7 +4,7 @@
  * return; the names of the login come from the calls that hand them to libpam, each
  * remembered per (process, PAM handle): pam_start/pam_start_confdir (the service, the
  * user if known then; the handle only at the return, through the out-pointer),
- * pam_set_item of PAM_SERVICE, PAM_USER, PAM_RHOST (libpam's pam_get_user sets the user
+ * pam_set_item of PAM_SERVICE, PAM_USER, PAM_RHOST, PAM_RUSER (libpam's pam_get_user sets the user
  * through it too, by its PLT), pam_end forgets. Only login programs call these; none of
  * them reads PAM_AUTHTOK or any other item.
  */
@@ -16,6 +16,7 @@
 #define GUARD_PAM_ITEM_SERVICE 1
 #define GUARD_PAM_ITEM_USER 2
 #define GUARD_PAM_ITEM_RHOST 4
+#define GUARD_PAM_ITEM_RUSER 8
 
 struct guard_pam_key {
 	__u32 tgid;
@@ -87,7 +88,7 @@ static __always_inline struct guard_pam_names *guard_pam_find(__u64 pamh, bool c
 		if (!p)
 			return NULL;
 		p->known = 0;
-		p->service[0] = p->user[0] = p->rhost[0] = 0;
+		p->service[0] = p->user[0] = p->rhost[0] = p->ruser[0] = 0;
 	}
 	bpf_map_update_elem(&guard_pam_handles, &k, p, BPF_ANY);
 	return bpf_map_lookup_elem(&guard_pam_handles, &k);
@@ -136,14 +137,14 @@ int BPF_KRETPROBE(guard__pam_start_ret, int rc)
 		n->known = guard_pam_str(n->service, sizeof(n->service), c->service,
 					 GUARD_PN_SERVICE) |
 			   guard_pam_str(n->user, sizeof(n->user), c->user, GUARD_PN_USER);
-		n->rhost[0] = 0;
+		n->rhost[0] = n->ruser[0] = 0;
 		bpf_map_update_elem(&guard_pam_handles, &k, n, BPF_ANY);
 	}
 	bpf_map_delete_elem(&guard_pam_calls, &tid);
 	return 0;
 }
 
-/* pam_set_item(pamh, type, item): the three names only, each replacing the last. */
+/* pam_set_item(pamh, type, item): the four names only, each replacing the last. */
 SEC("uprobe")
 int BPF_KPROBE(guard__pam_set_item, __u64 pamh, int type, __u64 item)
 {
@@ -151,7 +152,7 @@ int BPF_KPROBE(guard__pam_set_item, __u64 pamh, int type, __u64 item)
 	__u32 bit;
 
 	if (type != GUARD_PAM_ITEM_SERVICE && type != GUARD_PAM_ITEM_USER &&
-	    type != GUARD_PAM_ITEM_RHOST)
+	    type != GUARD_PAM_ITEM_RHOST && type != GUARD_PAM_ITEM_RUSER)
 		return 0;
 	n = guard_pam_find(pamh, true);
 	if (!n)
@@ -164,10 +165,14 @@ int BPF_KPROBE(guard__pam_set_item, __u64 pamh, int type, __u64 item)
 		bit = GUARD_PN_USER;
 		n->known = (n->known & ~(bit | GUARD_PN_CUT(bit))) |
 			   guard_pam_str(n->user, sizeof(n->user), item, bit);
-	} else {
+	} else if (type == GUARD_PAM_ITEM_RHOST) {
 		bit = GUARD_PN_RHOST;
 		n->known = (n->known & ~(bit | GUARD_PN_CUT(bit))) |
 			   guard_pam_str(n->rhost, sizeof(n->rhost), item, bit);
+	} else {
+		bit = GUARD_PN_RUSER;
+		n->known = (n->known & ~(bit | GUARD_PN_CUT(bit))) |
+			   guard_pam_str(n->ruser, sizeof(n->ruser), item, bit);
 	}
 	return 0;
 }

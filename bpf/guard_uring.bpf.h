@@ -19,6 +19,11 @@
  *    names are freed by the completion. FTRUNCATE (6.9+) is a GUARD_K_TRUNCATE record at
  *    the completion, by the request's file, as writes are; with IOSQE_CQE_SKIP_SUCCESS,
  *    whose success traces no completion, at the submission, by its fd (not a fixed one).
+ *  - SETXATTR and FSETXATTR (5.19+) are GUARD_K_XATTR records as the syscalls' are, taken
+ *    at the submission, prepared: the attribute's name is the kernel's copy (freed before
+ *    the completion), SETXATTR's path its struct filename (relative: to the cwd, as the
+ *    kernel looks it up), FSETXATTR's file its fd's (not a fixed one: no file yet); the
+ *    result is not known (GUARD_F_NORES).
  * A successful IORING_OP_LISTEN (6.11+) marks a network service as listen(2) does (the
  * shell-from-service rule). A completion in an io-wq worker is named by the process's comm
  * (the worker's is "iou-wrk-PID"; the tid stays the worker's).
@@ -74,6 +79,8 @@ struct {
 #define GUARD_UOP_MKDIRAT 37	/* 5.15+ (not in Debian 5.10's io_uring) */
 #define GUARD_UOP_SYMLINKAT 38
 #define GUARD_UOP_LINKAT 39
+#define GUARD_UOP_FSETXATTR 41	/* 5.19+ */
+#define GUARD_UOP_SETXATTR 42
 #define GUARD_UOP_FTRUNCATE 55
 #define GUARD_UOP_LISTEN 57
 #define GUARD_UOP_WRITEV_FIXED 61
@@ -329,6 +336,63 @@ static __always_inline void guard_uring_names(struct io_kiocb *req, __u8 op, __u
 		guard_uring_send(e, pid_tgid);
 }
 
+/* 5.19+'s SETXATTR/FSETXATTR data at the request's start (the context is struct xattr_ctx
+ * until 6.12, kernel_xattr_ctx since 6.13: the same fields) */
+struct guard_xattr_ctx___ks {
+	void *kvalue;
+	size_t size;
+	void *kname;		/* struct xattr_name: the name at its start */
+	unsigned int flags;
+} __attribute__((preserve_access_index));
+
+struct io_xattr___ks {
+	struct file *file;
+	struct guard_xattr_ctx___ks ctx;
+	struct filename *filename;
+} __attribute__((preserve_access_index));
+
+/*
+ * A SETXATTR or FSETXATTR request @req at its submission, prepared (@rflags: the low bits
+ * of req->flags): the file (SETXATTR: its name joined with the cwd; FSETXATTR: its fd's,
+ * none for a fixed file) watched. arg: 0 (set), the value's size, XATTR_CREATE/REPLACE;
+ * the attribute's name in path2's place, as the syscalls'.
+ */
+static __always_inline void guard_uring_xattr(struct io_kiocb *req, __u8 op, __u32 rflags)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct io_xattr___ks *x = (void *)req;
+	struct guard_event *e;
+	struct file *f;
+	long m;
+
+	if (!bpf_core_type_exists(struct io_xattr___ks) || (rflags & GUARD_REQ_F_FAIL) ||
+	    !guard_wants(GUARD_K_XATTR) || !ks_want(pid_tgid))
+		return;
+	if (op == GUARD_UOP_FSETXATTR && (rflags & KS_UREQ_F_FIXED_FILE))
+		return;	/* its file is the ring's, looked up at issue */
+	e = guard_begin(GUARD_K_XATTR, op, 0);
+	if (!e)
+		return;
+	e->flags |= GUARD_F_URING | GUARD_F_NORES;
+	e->arg[1] = BPF_CORE_READ(x, ctx.size);
+	e->arg[2] = BPF_CORE_READ(x, ctx.flags);
+	if (op == GUARD_UOP_FSETXATTR) {
+		f = ks_fd_file(task, BPF_CORE_READ(req, cqe.fd));
+		if (!f)
+			return;
+		e->len = guard_file_path(e->data, f, &e->flags);
+	} else {
+		e->len = guard_any_path(e->data, (__u64)BPF_CORE_READ(x, filename, name),
+					GUARD_AT_FDCWD, &e->flags, GUARD_F_RELATIVE, 1);
+	}
+	if (!e->len || !guard_match(e->data, GUARD_C_CHANGE))
+		return;
+	m = bpf_probe_read_kernel_str(e->data + GUARD_PATH_MAX, 256, BPF_CORE_READ(x, ctx.kname));
+	e->len2 = m > 0 ? m : 0;
+	guard_uring_send(e, pid_tgid);
+}
+
 static __always_inline bool guard_uring_named(__u8 op)
 {
 	return op >= GUARD_UOP_RENAMEAT && op <= GUARD_UOP_LINKAT;
@@ -343,11 +407,14 @@ static __always_inline void guard_uring_sub_req(struct io_kiocb *req, bool btf)
 
 	guard_uring_user(req, 0);
 	op = btf ? req->opcode : BPF_CORE_READ(req, opcode);
-	if (!guard_uring_named(op) && op != GUARD_UOP_FTRUNCATE)
+	if (!guard_uring_named(op) && op != GUARD_UOP_FTRUNCATE && op != GUARD_UOP_SETXATTR &&
+	    op != GUARD_UOP_FSETXATTR)
 		return;
 	/* the low 32 bits (64 wide since 6.4; x86 is little-endian) */
 	bpf_core_read(&rflags, sizeof(rflags), &req->flags);
-	if (op != GUARD_UOP_FTRUNCATE)
+	if (op == GUARD_UOP_SETXATTR || op == GUARD_UOP_FSETXATTR)
+		guard_uring_xattr(req, op, rflags);
+	else if (op != GUARD_UOP_FTRUNCATE)
 		guard_uring_names(req, op, rflags);
 	else if ((rflags & (KS_UREQ_F_CQE_SKIP | KS_UREQ_F_FIXED_FILE)) == KS_UREQ_F_CQE_SKIP)
 		/* no completion will be traced if it succeeds: its fd's file now, its result

@@ -462,12 +462,12 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 	guard_pam_text(e, &pam);
 	guard_peer_text(e, peer, sizeof(peer));
 	how[0] = 0;
-	if (e->flags & GUARD_F_URING)
-		snprintf(how, sizeof(how), "io_uring %s",
-			 ks_uring_op_short(e->sys) ? ks_uring_op_short(e->sys) : "request");
-	else if (e->kind == GUARD_K_XATTR)
+	if (e->kind == GUARD_K_XATTR)	/* the attribute's name, by syscall or io_uring */
 		snprintf(how, sizeof(how), "%.*s", (int)strnlen(e->data + GUARD_PATH_MAX, e->len2),
 			 e->data + GUARD_PATH_MAX);
+	else if (e->flags & GUARD_F_URING)
+		snprintf(how, sizeof(how), "io_uring %s",
+			 ks_uring_op_short(e->sys) ? ks_uring_op_short(e->sys) : "request");
 	else if (e->kind == GUARD_K_MEMWRITE)
 		snprintf(how, sizeof(how), "%s%s",
 			 e->arg[1] == GUARD_MW_VM ? "process_vm_writev" :

@@ -79,7 +79,9 @@ void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
 			    t->rhost_cut);
 		ks_rec_kstr(&rec, "pam_service", NULL, 0, t->service,
 			    t->service ? strlen(t->service) : 0, false);
-		if (t->user_cut || t->rhost_cut)	/* filled their fields: maybe cut */
+		ks_rec_kstr(&rec, "ruser", NULL, 0, t->ruser, t->ruser ? strlen(t->ruser) : 0,
+			    t->ruser_cut);
+		if (t->user_cut || t->rhost_cut || t->ruser_cut)	/* filled their fields: maybe cut */
 			ks_rec_add(&rec, "names_cut", NULL, 0, KS_V_BOOL)->u = 1;
 	}
 	/* how it was seen: a syscall, or an io_uring request (its opcode) */

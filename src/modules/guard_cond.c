@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* guard's rule files: the conditions of a rule (path, comm, exe, parent, uid, flags) and
- * its events, each checked with the line and column of the value at fault. */
+/* guard's rule files: the conditions of a rule (path, comm, exe, parent, uid, flags, the
+ * login's names and remote host) and its events, each checked with the line and column of
+ * the value at fault. */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +141,109 @@ static int one_flag(struct guard_parse *p, yaml_node_t *n, void *arg)
 			  "unixio, netparent, uring)", s);
 }
 
+/* Address @s (no prefix) into @n: 4 or 16 bytes. Returns 0, or -1. */
+static int parse_addr(const char *s, struct guard_net *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, s, n->addr) == 1) {
+		n->bits = 32;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, n->addr) == 1) {
+		n->bits = 128;
+		n->v6 = 1;
+		return 0;
+	}
+	return -1;
+}
+
+/* A CIDR ("10.0.0.0/8", "2001:db8::/32") into @n. Returns 0 or -1 with the error. */
+static int parse_cidr(struct guard_parse *p, yaml_node_t *node, const char *s,
+		      struct guard_net *n)
+{
+	const char *slash = strrchr(s, '/');
+	char addr[INET6_ADDRSTRLEN + 1], *end;
+	size_t alen = slash - s;
+	unsigned long bits;
+	int max;
+
+	if (alen >= sizeof(addr))
+		return guard_perr(p, node, "bad CIDR '%s' in 'rhost': no IPv4 or IPv6 address "
+				  "before '/'", s);
+	memcpy(addr, s, alen);
+	addr[alen] = 0;
+	if (parse_addr(addr, n))
+		return guard_perr(p, node, "bad CIDR '%s' in 'rhost': '%s' is no IPv4 or IPv6 "
+				  "address", s, addr);
+	max = n->v6 ? 128 : 32;
+	errno = 0;
+	bits = strtoul(slash + 1, &end, 10);
+	if (!isdigit((unsigned char)slash[1]) || *end || errno || bits > (unsigned long)max)
+		return guard_perr(p, node, "bad CIDR '%s' in 'rhost': the prefix length is 0 to "
+				  "%d", s, max);
+	n->bits = bits;
+	for (int i = bits; i < max; i++)
+		if (n->addr[i / 8] & (0x80 >> (i % 8)))
+			return guard_perr(p, node, "bad CIDR '%s' in 'rhost': address bits set "
+					  "after the /%lu prefix", s, bits);
+	return 0;
+}
+
+/* An IPv4-mapped IPv6 network of 96 bits or more as the IPv4 one (the remote host's
+ * address is compared so too). */
+static void unmap(struct guard_net *n)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!n->v6 || n->bits < 96 || memcmp(n->addr, mapped, sizeof(mapped)))
+		return;
+	memmove(n->addr, n->addr + 12, 4);
+	memset(n->addr + 4, 0, 12);
+	n->bits -= 96;
+	n->v6 = 0;
+}
+
+/* rhost: an address, a CIDR, or a hostname glob. */
+static int one_rhost(struct guard_parse *p, yaml_node_t *n, void *arg)
+{
+	struct guard_cond *c = arg;
+	const char *s = guard_scalar(n), *q;
+	bool addr_like = *s != 0, glob = false;
+	struct guard_net net;
+
+	if (c->rhost_nets.n + c->rhost.n >= GUARD_PATS_MAX)
+		return guard_perr(p, n, "more than %d values in 'rhost'", GUARD_PATS_MAX);
+	if (strchr(s, '/')) {
+		if (parse_cidr(p, n, s, &net))
+			return -1;
+		unmap(&net);
+		c->rhost_nets.v[c->rhost_nets.n++] = net;
+		return 0;
+	}
+	if (!parse_addr(s, &net)) {
+		unmap(&net);
+		c->rhost_nets.v[c->rhost_nets.n++] = net;
+		return 0;
+	}
+	for (q = s; *q; q++) {
+		if (strchr("*?[]\\", *q))
+			glob = true;
+		else if (!isalnum((unsigned char)*q) && !strchr(".-_:!^", *q))
+			return guard_perr(p, n, "bad host name pattern '%s' in 'rhost': '%c' is in no "
+					  "host name or address", s, *q);
+		/* digits and dots, or hex digits and colons: meant as an address */
+		if (!isdigit((unsigned char)*q) && *q != '.' &&
+		    !(strchr(s, ':') && (isxdigit((unsigned char)*q) || *q == ':')))
+			addr_like = false;
+	}
+	if (addr_like && !glob)
+		return guard_perr(p, n, "bad address '%s' in 'rhost'", s);
+	if (check_glob(p, n, "rhost", s))
+		return -1;
+	c->rhost.v[c->rhost.n++] = strdup(s);
+	return 0;
+}
+
 int guard_parse_cond(struct guard_parse *p, const char *key, yaml_node_t *v,
 		     struct guard_cond *c)
 {
@@ -146,6 +252,7 @@ int guard_parse_cond(struct guard_parse *p, const char *key, yaml_node_t *v,
 				  !strcmp(key, "exe")	 ? &c->exe :
 				  !strcmp(key, "parent") ? &c->parent :
 				  !strcmp(key, "user")	 ? &c->user :
+				  !strcmp(key, "ruser")	 ? &c->ruser :
 				  !strcmp(key, "pam_service") ? &c->pam_service : NULL;
 
 	if (pats)
@@ -154,10 +261,13 @@ int guard_parse_cond(struct guard_parse *p, const char *key, yaml_node_t *v,
 		return each(p, v, key, one_uid, c);
 	if (!strcmp(key, "flags"))
 		return each(p, v, key, one_flag, &c->flags);
+	if (!strcmp(key, "rhost"))
+		return each(p, v, key, one_rhost, c);
 	return 1;
 }
 
-const char *const guard_conds = "path, comm, exe, parent, uid, flags, user, pam_service";
+const char *const guard_conds = "path, comm, exe, parent, uid, flags, user, ruser, "
+				"pam_service, rhost";
 
 int guard_parse_not(struct guard_parse *p, yaml_node_t *n, struct guard_cond *c)
 {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* guard's rules at work: matching an event, the kernel filter they imply, messages. */
+#include <arpa/inet.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -60,16 +61,64 @@ static bool pam_glob(const struct guard_pats *ps, const char *name)
 	return name && any_glob(ps, name);
 }
 
+/* Whether @a (4 or 16 bytes, @v6) is in network @n. */
+static bool in_net(const struct guard_net *n, const uint8_t *a, bool v6)
+{
+	int full = n->bits / 8, rest = n->bits % 8;
+
+	if (n->v6 != v6 || memcmp(n->addr, a, full))
+		return false;
+	return !rest || !((n->addr[full] ^ a[full]) & (0xff00 >> rest));
+}
+
+/* The remote host @rhost against @c's addresses, networks and host name globs: as an
+ * address when it is one (a link-local one's %scope aside; IPv4-mapped IPv6 as IPv4). */
+static bool rhost_match(const struct guard_cond *c, const char *rhost)
+{
+	uint8_t a[16];
+	char buf[64];
+	bool v6 = false, addr = false;
+
+	if (!rhost)
+		return false;
+	if (c->rhost_nets.n) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(rhost, "%"), rhost);
+		if (inet_pton(AF_INET, buf, a) == 1) {
+			addr = true;
+		} else if (inet_pton(AF_INET6, buf, a) == 1) {
+			static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+			addr = true;
+			v6 = memcmp(a, mapped, sizeof(mapped)) != 0;
+			if (!v6)
+				memmove(a, a + 12, 4);
+		}
+		for (int i = 0; addr && i < c->rhost_nets.n; i++)
+			if (in_net(&c->rhost_nets.v[i], a, v6))
+				return true;
+	}
+	for (int i = 0; i < c->rhost.n; i++)
+		if (!fnmatch(c->rhost.v[i], rhost, FNM_CASEFOLD))
+			return true;
+	return false;
+}
+
 static bool pam_conds(const struct guard_cond *c, const struct guard_view *v, bool all)
 {
 	const char *user = v->pam ? v->pam->user : NULL;
 	const char *svc = v->pam ? v->pam->service : NULL;
+	const char *ruser = v->pam ? v->pam->ruser : NULL;
+	const char *rhost = v->pam ? v->pam->rhost : NULL;
+	bool hosts = c->rhost_nets.n || c->rhost.n;
 
 	if (all)
 		return (!c->user.n || pam_glob(&c->user, user)) &&
-		       (!c->pam_service.n || pam_glob(&c->pam_service, svc));
+		       (!c->pam_service.n || pam_glob(&c->pam_service, svc)) &&
+		       (!c->ruser.n || pam_glob(&c->ruser, ruser)) &&
+		       (!hosts || rhost_match(c, rhost));
 	return (c->user.n && pam_glob(&c->user, user)) ||
-	       (c->pam_service.n && pam_glob(&c->pam_service, svc));
+	       (c->pam_service.n && pam_glob(&c->pam_service, svc)) ||
+	       (c->ruser.n && pam_glob(&c->ruser, ruser)) || (hosts && rhost_match(c, rhost));
 }
 
 bool guard_rule_match(const struct guard_rule *r, const struct guard_view *v)
@@ -197,7 +246,8 @@ int guard_rules_filter(const struct guard_rules *rs, struct guard_filter *f, cha
 
 static const char *const fields[] = { "rule", "severity", "event", "comm", "pid", "uid",
 				      "path", "path2", "exe", "parent", "ret", "peer", "target",
-				      "how", "user", "rhost", "pam_service", "login", NULL };
+				      "how", "user", "rhost", "pam_service", "ruser", "login",
+				      NULL };
 
 int guard_message_check(const char *s, char *err, size_t len)
 {
@@ -216,7 +266,7 @@ int guard_message_check(const char *s, char *err, size_t len)
 		if (!fields[i]) {
 			snprintf(err, len, "unknown field {%.*s} in the message (rule, severity, "
 				 "event, comm, pid, uid, path, path2, exe, parent, ret, peer, target, "
-				 "how, user, rhost, pam_service, login)",
+				 "how, user, rhost, pam_service, ruser, login)",
 				 (int)(e - p - 1), p + 1);
 			return -1;
 		}
@@ -224,24 +274,26 @@ int guard_message_check(const char *s, char *err, size_t len)
 	return 0;
 }
 
-/* A login's name @which (0 user, 1 rhost, 2 service), "?" when unknown. */
+/* A login's name @which (0 user, 1 rhost, 2 service, 3 ruser), "?" when unknown. */
 static const char *pam_or(const struct guard_view *v, int which)
 {
 	const char *s = NULL;
 
 	if (v->pam)
-		s = which == 0 ? v->pam->user : which == 1 ? v->pam->rhost : v->pam->service;
+		s = which == 0 ? v->pam->user : which == 1 ? v->pam->rhost :
+		    which == 2 ? v->pam->service : v->pam->ruser;
 	return s ? s : "?";
 }
 
-/* "user NAME via SERVICE from RHOST" ("?" for an unknown user or service, no "from" part
- * without a remote host) */
+/* "user NAME requested by RUSER via SERVICE from RHOST" ("?" for an unknown user or
+ * service, no "requested by" part without a requesting user, no "from" part without a
+ * remote host) */
 static const char *login_text(const struct guard_view *v, char *buf, size_t len)
 {
-	const char *r = v->pam ? v->pam->rhost : NULL;
+	const char *r = v->pam ? v->pam->rhost : NULL, *ru = v->pam ? v->pam->ruser : NULL;
 
-	snprintf(buf, len, "user %s via %s%s%s", pam_or(v, 0), pam_or(v, 2), r ? " from " : "",
-		 r ? r : "");
+	snprintf(buf, len, "user %s%s%s via %s%s%s", pam_or(v, 0), ru ? " requested by " : "",
+		 ru ? ru : "", pam_or(v, 2), r ? " from " : "", r ? r : "");
 	return buf;
 }
 
@@ -294,6 +346,8 @@ size_t guard_message(const struct guard_rule *r, const struct guard_view *v, uin
 			val = pam_or(v, 1);
 		else if (IS("pam_service"))
 			val = pam_or(v, 2);
+		else if (IS("ruser"))
+			val = pam_or(v, 3);
 		else if (IS("login"))
 			val = login_text(v, buf, sizeof(buf));
 		else if (IS("target"))
@@ -345,8 +399,8 @@ static const struct guard_cov covs[] = {
 	  "(io_uring_submit_req/io_uring_submit_sqe tracepoints)",
 	  "io_uring rings set up but never used" },
 	{ (1U << GUARD_K_AUTH) | (1U << GUARD_K_SESSION), "uretprobes on libpam.so.0 "
-	  "pam_authenticate and pam_open_session, in every process; the user, remote host and "
-	  "service from uprobes on pam_start(_confdir), pam_set_item, pam_end",
+	  "pam_authenticate and pam_open_session, in every process; the user, requesting user, "
+	  "remote host and service from uprobes on pam_start(_confdir), pam_set_item, pam_end",
 	  "the names of a PAM handle made before the start (null); programs with their own "
 	  "libpam copy or "
 	  "linked statically; logins without PAM (keys checked by sshd itself still open a "
@@ -382,7 +436,9 @@ static const char *const uring_sees[] = {
 			     "(file, result) and OPENAT/OPENAT2 (flags, the fd opened); io_uring "
 			     "FTRUNCATE at completion (file, result; with IOSQE_CQE_SKIP_SUCCESS "
 			     "at submission); io_uring RENAMEAT/UNLINKAT/LINKAT/SYMLINKAT/MKDIRAT "
-			     "at submission (names; result not known)",
+			     "at submission (names; result not known); io_uring SETXATTR/FSETXATTR "
+			     "at submission (the path or the fd's file, the attribute's name; "
+			     "result not known)",
 	[GUARD_URING_510] = "io_uring WRITE/WRITEV/WRITE_FIXED at submission (file; the "
 			    "result is not known on this kernel); io_uring RENAMEAT/UNLINKAT at "
 			    "submission (names; result not known)",
@@ -391,7 +447,8 @@ static const char *const uring_blind[] = {
 	[GUARD_URING_NONE] = "io_uring (its tracepoints are absent)",
 	[GUARD_URING_FULL] = "io_uring opens into fixed-file slots, failed io_uring opens, "
 			     "io_uring RENAMEAT/UNLINKAT/LINKAT/SYMLINKAT/MKDIRAT results, "
-			     "io_uring SETXATTR/FSETXATTR, io_uring writes, "
+			     "io_uring SETXATTR/FSETXATTR results, io_uring FSETXATTR on a fixed "
+			     "file, io_uring writes, "
 			     "opens and FTRUNCATE with IOSQE_CQE_SKIP_SUCCESS (no completion traced)",
 	[GUARD_URING_510] = "io_uring OPENAT/OPENAT2 (5.10's tracepoints show no open flags), "
 			    "io_uring RENAMEAT/UNLINKAT results (this io_uring has no LINKAT, "

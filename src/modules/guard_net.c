@@ -188,15 +188,18 @@ void guard_pam_text(const struct guard_event *e, struct guard_pam_text *t)
 	const struct guard_pam_names *n = (const void *)e->data;
 	char *s;
 
-	t->user = t->rhost = t->service = NULL;
-	t->user_cut = t->rhost_cut = false;
+	t->user = t->rhost = t->service = t->ruser = NULL;
+	t->user_cut = t->rhost_cut = t->ruser_cut = false;
 	if ((e->kind != GUARD_K_AUTH && e->kind != GUARD_K_SESSION) || e->len < sizeof(*n))
 		return;
 	t->user = pam_name(n->user, sizeof(n->user), t->ubuf, sizeof(t->ubuf),
 			   n->known & GUARD_PN_USER);
 	t->rhost = pam_name(n->rhost, sizeof(n->rhost), t->rbuf, sizeof(t->rbuf),
 			    n->known & GUARD_PN_RHOST);
+	t->ruser = pam_name(n->ruser, sizeof(n->ruser), t->rubuf, sizeof(t->rubuf),
+			    n->known & GUARD_PN_RUSER);
 	t->user_cut = n->known & GUARD_PN_CUT(GUARD_PN_USER);
+	t->ruser_cut = n->known & GUARD_PN_CUT(GUARD_PN_RUSER);
 	t->rhost_cut = n->known & GUARD_PN_CUT(GUARD_PN_RHOST);
 	if (!(n->known & GUARD_PN_SERVICE))
 		return;

@@ -34,9 +34,10 @@ int guard_pam_attach(struct ks_ctx *ctx, const struct guard_pam_progs *p);
 
 /* A login's names as the alerts show them; a NULL pointer: unknown. */
 struct guard_pam_text {
-	const char *user, *rhost, *service;
-	bool user_cut, rhost_cut;
+	const char *user, *rhost, *service, *ruser;
+	bool user_cut, rhost_cut, ruser_cut;
 	char ubuf[GUARD_PAM_USER_MAX], rbuf[GUARD_PAM_RHOST_MAX], sbuf[GUARD_PAM_SERVICE_MAX];
+	char rubuf[GUARD_PAM_USER_MAX];
 };
 
 /* The names of auth/session record @e into @t (all unknown for other kinds). The service

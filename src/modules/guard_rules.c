@@ -135,6 +135,8 @@ static void rule_free(struct guard_rule *r)
 		pats_free(&cs[i]->parent);
 		pats_free(&cs[i]->user);
 		pats_free(&cs[i]->pam_service);
+		pats_free(&cs[i]->ruser);
+		pats_free(&cs[i]->rhost);
 	}
 	memset(r, 0, sizeof(*r));
 }

@@ -29,6 +29,18 @@ struct guard_pats {
 	int n;			/* 0: no condition */
 };
 
+/* An address or network of a rule's `rhost` (an exact address: all its bits) */
+struct guard_net {
+	uint8_t addr[16];	/* IPv4 in the first 4 bytes */
+	uint8_t bits;		/* prefix length */
+	uint8_t v6;
+};
+
+struct guard_nets {
+	struct guard_net v[GUARD_PATS_MAX];
+	int n;
+};
+
 /* Conditions; all given ones must hold. */
 struct guard_cond {
 	struct guard_pats path;		/* globs on path (or path2) */
@@ -36,8 +48,14 @@ struct guard_cond {
 	uint32_t uids[GUARD_UIDS_MAX];
 	int nuid;
 	uint32_t flags;		/* GUARD_F_* all required (exec: memfd, nolink, setuid, setgid) */
-	struct guard_pats user, pam_service;	/* auth, session: globs on the login's names
-						 * (an unknown name matches none) */
+	struct guard_pats user, pam_service, ruser;	/* auth, session: globs on the
+							 * login's names (an unknown name
+							 * matches none) */
+	/* auth, session: the remote host is one of these addresses or in one of these
+	 * networks (compared as addresses: an IPv4-mapped IPv6 one as IPv4), or matches one
+	 * of these hostname globs (case-insensitive); any of either kind will do */
+	struct guard_nets rhost_nets;
+	struct guard_pats rhost;
 };
 
 struct guard_rule {

@@ -351,8 +351,8 @@ def test_custom_rule_counts_exact_writes(tmp_path, hooks, kernel_hooks):
 
 @pytest.mark.parametrize("text,where", [
     ("rules:\n  - name: a\n    pth: /x\n", "3:5: unknown field 'pth' (name, event, path, "
-     "comm, exe, parent, uid, flags, user, pam_service, result, not, severity, message, "
-     "description, enabled)"),
+     "comm, exe, parent, uid, flags, user, ruser, pam_service, rhost, result, not, severity, "
+     "message, description, enabled)"),
     ("rules:\n  - name: a\n    event: [write, explode]\n", "3:20: unknown event 'explode'"),
     ("rules:\n  - name: a\n    event: write\n    path: '/etc/[abc'\n",
      "4:11: bad glob '/etc/[abc' in 'path': '[' is not closed"),
@@ -363,10 +363,20 @@ def test_custom_rule_counts_exact_writes(tmp_path, hooks, kernel_hooks):
     ("rules:\n  - name: nosuch\n    enabled: false\n", "2:5: no rule named 'nosuch' to disable"),
     ("rules:\n  - name: a\n    message: '{who}'\n",
      "3:14: unknown field {who} in the message (rule, severity, event, comm, pid, uid, path, "
-     "path2, exe, parent, ret, peer, target, how, user, rhost, pam_service, login)"),
+     "path2, exe, parent, ret, peer, target, how, user, rhost, pam_service, ruser, login)"),
     ("rules:\n  - name: a\n    not: { cmd: x }\n",
      "3:12: unknown field 'cmd' in 'not' (path, comm, exe, parent, uid, flags, user, "
-     "pam_service)"),
+     "ruser, pam_service, rhost)"),
+    # the login's remote host: addresses, CIDRs, host name globs
+    ("rules:\n  - name: a\n    event: auth\n    rhost: [10.0.0.0/8, 10.0.0.0/33]\n",
+     "4:25: bad CIDR '10.0.0.0/33' in 'rhost': the prefix length is 0 to 32"),
+    ("rules:\n  - name: a\n    rhost: '2001:db8::1/32'\n",
+     "3:12: bad CIDR '2001:db8::1/32' in 'rhost': address bits set after the /32 prefix"),
+    ("rules:\n  - name: a\n    not:\n      rhost: 192.0.2/24\n",
+     "4:14: bad CIDR '192.0.2/24' in 'rhost': '192.0.2' is no IPv4 or IPv6 address"),
+    ("rules:\n  - name: a\n    rhost: 256.1.1.1\n", "3:12: bad address '256.1.1.1' in 'rhost'"),
+    ("rules:\n  - name: a\n    rhost: 'web[12.example'\n",
+     "3:12: bad glob 'web[12.example' in 'rhost': '[' is not closed"),
     ("rules:\n  - name: a\n    event: [write\n",
      "4:1: did not find expected ',' or ']' while parsing a flow sequence"),
     ("rules:\n  - name: a\n  - name: a\n", "3:5: rule 'a' is defined twice"),

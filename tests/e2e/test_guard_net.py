@@ -5,6 +5,7 @@ listener, writes into another process's memory, login records and libpam results
 rule triggered for real, exactly once per act, beside a benign twin that must not alert.
 The host's files are never changed (/var/log and /etc/pam.d are private mounts)."""
 import os
+import pwd
 import re
 import signal
 import subprocess
@@ -239,8 +240,9 @@ def pam_lines(out):
     for line in out.decode().split("\n"):
         w = line.split()
         if w and w[0] == "auth":
+            # with -u a fourth name: PAM_RUSER
             got.append(("auth", int(w[1])) +
-                       tuple(None if x == "-" else bytes.fromhex(x) for x in w[2:5]))
+                       tuple(None if x == "-" else bytes.fromhex(x) for x in w[2:6]))
         elif w:
             got.append((w[0], int(w[1])))
     return got
@@ -323,11 +325,17 @@ def test_pam_su_a_real_login_program(tmp_path):
     # su's own word: the shell ran as nobody; the denied one never ran it
     assert runs["ok"].returncode == 0 and runs["ok"].stdout == "nobody\n", runs["ok"]
     assert runs["deny"].returncode != 0 and "Authentication failure" in runs["deny"].stderr
-    got = sorted((a["rule"], a["ret"], a["user"], a["rhost"], a["pam_service"])
+    # su names the invoking user PAM_RUSER (util-linux su_main: pam_set_item of the old
+    # user's pw_name): this test's own user
+    me = pwd.getpwuid(os.getuid()).pw_name
+    got = sorted((a["rule"], a["ret"], a["user"], a["rhost"], a["pam_service"], a["ruser"])
                  for a in k_alerts if a["comm"] == "su" and a["event"] in ("auth", "session"))
-    assert got == [("login-failed", -7, "nobody", None, "su"),
-                   ("login-ok", 0, "nobody", None, "su"),
-                   ("session-open", 0, "nobody", None, "su")], got
+    assert got == [("login-failed", -7, "nobody", None, "su", me),
+                   ("login-ok", 0, "nobody", None, "su", me),
+                   ("session-open", 0, "nobody", None, "su", me)], got
+    fail = [a for a in k_alerts if a["comm"] == "su" and a["rule"] == "login-failed"][0]
+    assert fail["message"] == ("failed authentication of user nobody requested by %s via su "
+                               "in su (%d, uid 0), PAM error -7" % (me, fail["pid"]))
 
 
 def test_pam_handle_made_before_the_start_has_no_names(tmp_path):
@@ -406,6 +414,70 @@ def test_pam_rule_on_user_and_service(tmp_path):
     # the defaults still see all four logins
     assert len([a for a in k_alerts if a["rule"] in ("login-ok", "login-failed") and
                 a["comm"] == "pamlogin"]) == 4
+
+
+HOST_RULES = """rules:
+  - name: from-testnet
+    event: [auth, session]
+    rhost: [192.0.2.0/24, '2001:db8::/32', '*.corp.example']
+    ruser: 'op*'
+    message: '{ruser} as {user} from {rhost}'
+  - name: from-other-net
+    event: [auth, session]
+    rhost: 10.0.0.0/8
+  - name: not-testnet
+    event: auth
+    pam_service: 'ksight-*'
+    not: {rhost: 192.0.2.0/24}
+"""
+
+# pamlogin -r RHOST -u RUSER ksight-ok USER 1: the rules of HOST_RULES each login raises
+HOST_LOGINS = [("192.0.2.7", "operator", "alice", ["from-testnet"] * 2),
+               ("host1.CORP.example", "opal", "bob", ["from-testnet"] * 2 + ["not-testnet"]),
+               ("192.0.2.9", "root", "carol", []),
+               ("198.51.100.1", "operator", "dave", ["not-testnet"]),
+               ("2001:db8::5", "operator", "erin", ["from-testnet"] * 2 + ["not-testnet"])]
+
+
+@pytest.mark.kernels
+def test_pam_rules_on_remote_host_and_requesting_user(tmp_path):
+    """A rule file's conditions on the login's remote host (a CIDR, an IPv6 one, a host name
+    glob, a CIDR in `not`) and requesting user: exactly the logins they name raise them; a
+    rule whose network (10.0.0.0/8) holds none of the hosts never fires. The names are
+    libpam's own (pamlogin prints its PAM_RHOST, PAM_RUSER)."""
+    pamd = pam_stacks(tmp_path)
+    rules = tmp_path / "hosts.yaml"
+    rules.write_text(HOST_RULES)
+    runs = {}
+
+    def act():
+        for rhost, ruser, user, _ in HOST_LOGINS:
+            p = subprocess.run([helper_path("pamlogin"), "-c", str(pamd), "-r", rhost, "-u",
+                                ruser, "ksight-ok", user, "1"], capture_output=True, check=True)
+            runs[user] = (pam_lines(p.stdout), p)
+
+    k_alerts = guard(["-r", str(rules)], act)
+    for rhost, ruser, user, _ in HOST_LOGINS:
+        assert runs[user][0] == [("auth", 0, user.encode(), rhost.encode(), b"ksight-ok",
+                                  ruser.encode()), ("session", 0)], runs[user]
+    mine = [a for a in k_alerts if a["rule"] in ("from-testnet", "from-other-net",
+                                                  "not-testnet")]
+    got = sorted((a["user"], a["rule"], a["event"]) for a in mine)
+    want = sorted((user, r, "auth" if r == "not-testnet" or i == 0 else "session")
+                  for _, _, user, rs in HOST_LOGINS for i, r in enumerate(rs))
+    assert got == want, mine
+    # every alert carries the login's names as libpam had them
+    logins = {user: (rhost, ruser) for rhost, ruser, user, _ in HOST_LOGINS}
+    assert all((a["rhost"], a["ruser"]) == logins[a["user"]] for a in mine), mine
+    assert sorted(a["message"] for a in mine if a["rule"] == "from-testnet" and
+                  a["event"] == "auth") == sorted(
+        "%s as %s from %s" % (ruser, user, rhost) for rhost, ruser, user, rs in HOST_LOGINS
+        if "from-testnet" in rs)
+    # the defaults' login alerts say who asked: "requested by"
+    ok = [a for a in k_alerts if a["rule"] == "login-ok" and a["user"] == "dave"]
+    assert [a["message"] for a in ok] == [
+        "successful authentication of user dave requested by operator via ksight-ok from "
+        "198.51.100.1 in pamlogin (%d, uid 0)" % ok[0]["pid"]], ok
 
 
 # a user name with a space, quotes, a backslash, a tab, UTF-8 and a byte that is not UTF-8

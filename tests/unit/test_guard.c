@@ -84,8 +84,8 @@ static void test_override_and_disable(void **state)
 	assert_false(load(&rs, "- {name: new1}\n- {name: bpf-load, enabled: false}\n- {x: 1}\n",
 			  err, sizeof(err)));
 	assert_string_equal(err, "t.yaml:3:4: unknown field 'x' (name, event, path, comm, exe, "
-			    "parent, uid, flags, user, pam_service, result, not, severity, message, "
-			    "description, enabled)");
+			    "parent, uid, flags, user, ruser, pam_service, rhost, result, not, "
+			    "severity, message, description, enabled)");
 	assert_int_equal(rs.n, 30);
 	for (size_t i = 0; i < rs.n; i++)
 		if (!strcmp(rs.r[i].name, "bpf-load"))
@@ -310,6 +310,104 @@ static void test_pam_names(void **state)
 	guard_rules_free(&rs);
 }
 
+/* A login record's view with user @user, requesting user @ruser, remote host @rhost (NULL:
+ * unknown), service sshd. */
+static void login_view(struct guard_view *v, struct guard_pam_text *t, const char *user,
+		       const char *ruser, const char *rhost)
+{
+	static union {
+		struct guard_event e;
+		char b[sizeof(struct guard_event) + sizeof(struct guard_pam_names)];
+	} r;
+	struct guard_pam_names *n = (void *)r.e.data;
+
+	memset(&r, 0, sizeof(r));
+	r.e.kind = GUARD_K_AUTH;
+	r.e.len = sizeof(*n);
+	n->known = GUARD_PN_SERVICE;
+	strcpy(n->service, "sshd");
+	if (user)
+		n->known |= GUARD_PN_USER, strcpy(n->user, user);
+	if (ruser)
+		n->known |= GUARD_PN_RUSER, strcpy(n->ruser, ruser);
+	if (rhost)
+		n->known |= GUARD_PN_RHOST, strcpy(n->rhost, rhost);
+	guard_pam_text(&r.e, t);
+	*v = (struct guard_view){ .kind = GUARD_K_AUTH, .path = "", .path2 = "", .comm = "sshd",
+				  .exe = "", .parent = "", .pam = t };
+}
+
+/* ruser and rhost conditions: addresses, CIDRs (v4, v6, v4-mapped), host name globs, and
+ * their errors with line and column; the requesting user in messages. */
+static void test_login_conds(void **state)
+{
+	static const struct { const char *rhost; bool r, n; } cases[] = {
+		/* r: rhost in 10.0.0.0/8, 192.0.2.7, 2001:db8::/32 or *.example.org;
+		 * n: not vetoed (not in 10.1.0.0/16) */
+		{ "10.2.3.4", true, true }, { "10.1.3.4", true, false },
+		{ "11.0.0.1", false, true }, { "192.0.2.7", true, true },
+		{ "192.0.2.8", false, true }, { "::ffff:10.9.9.9", true, true },
+		{ "2001:db8:ffff::1", true, true }, { "2001:db9::1", false, true },
+		{ "fe80::1%eth0", false, true }, { "Host.Example.ORG", true, true },
+		{ "example.org", false, true }, { "10.1.0.0.example.org", true, true },
+		{ NULL, false, true },
+	};
+	struct guard_rules rs = { 0 };
+	struct guard_pam_text t;
+	struct guard_view v;
+	char err[512], msg[256];
+
+	assert_true(load(&rs, "rules:\n  - name: r\n    event: auth\n"
+			 "    rhost: [10.0.0.0/8, 192.0.2.7, '2001:db8::/32', '*.example.org']\n"
+			 "    not: {rhost: '::ffff:10.1.0.0/112'}\n"
+			 "  - {name: u, event: auth, ruser: 'ad*', message: '{ruser}: {login}'}\n",
+			 err, sizeof(err)));
+	assert_int_equal(rs.r[0].when.rhost_nets.n, 3);
+	assert_int_equal(rs.r[0].when.rhost.n, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		login_view(&v, &t, "root", NULL, cases[i].rhost);
+		assert_int_equal(guard_rule_match(&rs.r[0], &v), cases[i].r && cases[i].n);
+	}
+	login_view(&v, &t, "nobody", "admin", "h");
+	assert_true(guard_rule_match(&rs.r[1], &v));
+	guard_message(&rs.r[1], &v, 1, msg, sizeof(msg));
+	assert_string_equal(msg, "admin: user nobody requested by admin via sshd from h");
+	login_view(&v, &t, "nobody", "bob", NULL);
+	assert_false(guard_rule_match(&rs.r[1], &v));
+	login_view(&v, &t, "nobody", NULL, NULL);	/* unknown: no match */
+	assert_false(guard_rule_match(&rs.r[1], &v));
+	guard_message(&rs.r[1], &v, 1, msg, sizeof(msg));
+	assert_string_equal(msg, "?: user nobody via sshd");
+	guard_rules_free(&rs);
+
+	static const struct { const char *text, *err; } bad[] = {
+		{ "- {name: a, rhost: 10.0.0.0/33}", "t.yaml:1:20: bad CIDR '10.0.0.0/33' in "
+		  "'rhost': the prefix length is 0 to 32" },
+		{ "- {name: a, rhost: '2001:db8::/129'}", "t.yaml:1:20: bad CIDR '2001:db8::/129' in "
+		  "'rhost': the prefix length is 0 to 128" },
+		{ "- name: a\n  rhost: [10.0.0.0/8, 10.0.0/8]", "t.yaml:2:23: bad CIDR '10.0.0/8' in "
+		  "'rhost': '10.0.0' is no IPv4 or IPv6 address" },
+		{ "- {name: a, rhost: 10.0.0.1/8}", "t.yaml:1:20: bad CIDR '10.0.0.1/8' in 'rhost': "
+		  "address bits set after the /8 prefix" },
+		{ "- {name: a, rhost: 10.0.0.0/}", "t.yaml:1:20: bad CIDR '10.0.0.0/' in 'rhost': "
+		  "the prefix length is 0 to 32" },
+		{ "- {name: a, rhost: 10.0.0.300}", "t.yaml:1:20: bad address '10.0.0.300' in "
+		  "'rhost'" },
+		{ "- {name: a, rhost: 'dead::beef::1'}", "t.yaml:1:20: bad address 'dead::beef::1' "
+		  "in 'rhost'" },
+		{ "- {name: a, rhost: 'a b'}", "t.yaml:1:20: bad host name pattern 'a b' in 'rhost': "
+		  "' ' is in no host name or address" },
+		{ "- {name: a, rhost: 'h[ab'}", "t.yaml:1:20: bad glob 'h[ab' in 'rhost': '[' is not "
+		  "closed" },
+		{ "- {name: a, ruser: ''}", "t.yaml:1:20: empty pattern in 'ruser'" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(load(&rs, bad[i].text, err, sizeof(err)));
+		assert_string_equal(err, bad[i].err);
+		assert_int_equal(rs.n, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_fd_rules),
 		cmocka_unit_test(test_uring),
 		cmocka_unit_test(test_pam_names),
+		cmocka_unit_test(test_login_conds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

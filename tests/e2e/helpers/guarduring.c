@@ -39,6 +39,16 @@
  *                              benign twins: LINKAT other/a -> other/b, SYMLINKAT DIR/other/a
  *                              at other/c, MKDIRAT other/d. An opcode this kernel lacks is
  *                              printed "unsupported OPNAME" and never submitted.
+ *   guarduring xattrs DIR 0    extended attributes of DIR/sshd_config set through io_uring
+ *                              (cwd DIR; each "OPNAME RESULT", any failure exits 1):
+ *                              SETXATTR trusted.gt1 = "v1" by its absolute name; SETXATTR
+ *                              trusted.gt2 = "val2" XATTR_CREATE by the cwd-relative name;
+ *                              FSETXATTR trusted.gt3 = "value3" on an fd opened O_RDONLY;
+ *                              then the same through the syscalls (setxattr, fsetxattr:
+ *                              trusted.gt4 = "v4", trusted.gt5 = "val5" XATTR_CREATE); then
+ *                              the benign twins: SETXATTR and FSETXATTR of DIR/other/a. An
+ *                              opcode this kernel lacks is printed "unsupported OPNAME" and
+ *                              never submitted.
  *   guarduring sqpoll DIR 0    an SQPOLL ring (its kernel thread submits: no
  *                              io_uring_enter per request): RENAMEAT old -> new and
  *                              UNLINKAT gone, relative to the cwd (DIR), then UNLINKAT of
@@ -58,6 +68,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -343,6 +354,50 @@ static void do_links(const char *dir)
 	CHECK(!close(dfd));
 }
 
+/* SETXATTR (@fd < 0: of @path) or FSETXATTR (of @fd) of @name = @value through io_uring */
+static void xattr_at(struct io_uring *ring, int fd, const char *path, const char *name,
+		     const char *value, int flags)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (fd < 0)
+		io_uring_prep_setxattr(sqe, name, value, path, flags, strlen(value));
+	else
+		io_uring_prep_fsetxattr(sqe, fd, name, value, flags, strlen(value));
+	run_named(ring, fd < 0 ? "setxattr" : "fsetxattr");
+}
+
+static void do_xattrs(const char *dir)
+{
+	struct io_uring ring;
+	int set, fset, fd, twin;
+	char a[512];
+
+	CHECK(!io_uring_queue_init(8, &ring, 0));
+	set = has_op(&ring, IORING_OP_SETXATTR, "setxattr");
+	fset = has_op(&ring, IORING_OP_FSETXATTR, "fsetxattr");
+	CHECK(!chdir(dir));
+	fd = open("sshd_config", O_RDONLY);
+	twin = open("other/a", O_RDONLY);
+	CHECK(fd >= 0 && twin >= 0);
+	snprintf(a, sizeof(a), "%s/sshd_config", dir);
+	if (set) {
+		xattr_at(&ring, -1, a, "trusted.gt1", "v1", 0);
+		xattr_at(&ring, -1, "sshd_config", "trusted.gt2", "val2", XATTR_CREATE);
+	}
+	if (fset)
+		xattr_at(&ring, fd, NULL, "trusted.gt3", "value3", 0);
+	printf("syscall-setxattr %d\n", setxattr(a, "trusted.gt4", "v4", 2, 0));
+	printf("syscall-fsetxattr %d\n", fsetxattr(fd, "trusted.gt5", "val5", 4, XATTR_CREATE));
+	snprintf(a, sizeof(a), "%s/other/a", dir);
+	if (set)
+		xattr_at(&ring, -1, a, "trusted.gt1", "v1", 0);
+	if (fset)
+		xattr_at(&ring, twin, NULL, "trusted.gt3", "value3", 0);
+	io_uring_queue_exit(&ring);
+	CHECK(!close(fd) && !close(twin));
+}
+
 static void do_listen(int really)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -403,7 +458,7 @@ int main(int argc, char **argv)
 	int n;
 
 	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "again"))) {
-		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell|files|links|sqpoll "
+		fprintf(stderr, "usage: guarduring write|read|threads|exec|listen|revshell|files|links|xattrs|sqpoll "
 			"PATH N\n");
 		return 2;
 	}
@@ -426,6 +481,8 @@ int main(int argc, char **argv)
 		do_files(argv[2]);
 	else if (!strcmp(argv[1], "links"))
 		do_links(argv[2]);
+	else if (!strcmp(argv[1], "xattrs"))
+		do_xattrs(argv[2]);
 	else if (!strcmp(argv[1], "sqpoll"))
 		do_sqpoll(argv[2]);
 	else if (!strcmp(argv[1], "revshell"))

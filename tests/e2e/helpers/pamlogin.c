@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pamlogin: a PAM application for guard's login tests.
- *   pamlogin [-c CONFDIR] [-r RHOST] [-a ANSWER] [-f] [-w] SERVICE USER N
+ *   pamlogin [-c CONFDIR] [-r RHOST] [-u RUSER] [-a ANSWER] [-f] [-w] SERVICE USER N
  *     N times: pam_start(SERVICE, USER) (USER "-": NULL; with -c pam_start_confdir, the
- *     stacks read from CONFDIR), pam_set_item(PAM_RHOST) with -r, pam_authenticate and,
+ *     stacks read from CONFDIR), pam_set_item(PAM_RHOST) with -r, pam_set_item(PAM_RUSER)
+ *     with -u (the requesting user, as su sets it), pam_authenticate and,
  *     when it succeeded, pam_open_session and pam_close_session, then pam_end. -a: the
  *     name the conversation answers when a module asks for the user (pam_get_user); else
  *     no module may converse. -f: authenticate and open the session in a child forked
  *     after pam_start (as sshd does), pam_end in the parent. -w: after the first
  *     pam_start and pam_set_item, print "ready PID" and wait for a line on stdin (a handle
  *     made before the tracer started).
- *     Prints per attempt "auth RC USER RHOST SERVICE" and "session RC" (libpam's codes;
- *     the names are libpam's PAM_USER, PAM_RHOST, PAM_SERVICE after the call, in hex,
- *     "-" for NULL): the reference for what guard reports.
+ *     Prints per attempt "auth RC USER RHOST SERVICE" (with -u, " RUSER" after them) and
+ *     "session RC" (libpam's codes; the names are libpam's PAM_USER, PAM_RHOST,
+ *     PAM_SERVICE, PAM_RUSER after the call, in hex, "-" for NULL): the reference for
+ *     what guard reports.
  * Without -c, run it where /etc/pam.d is a test directory (a private mount namespace): the
  * stack the service names decides (pam_permit, pam_deny), no password is asked.
  */
@@ -24,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *answer;
+static const char *answer, *ruser;
 
 /* Answers a prompt for the user name with -a's, nothing else. */
 static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *d)
@@ -62,6 +64,8 @@ static int login(pam_handle_t *h)
 	hex_item(h, PAM_USER);
 	hex_item(h, PAM_RHOST);
 	hex_item(h, PAM_SERVICE);
+	if (ruser)
+		hex_item(h, PAM_RUSER);
 	putchar('\n');
 	if (rc == PAM_SUCCESS) {
 		rc = pam_open_session(h, 0);
@@ -80,11 +84,13 @@ int main(int argc, char **argv)
 	int opt;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	while ((opt = getopt(argc, argv, "c:r:a:fw")) != -1) {
+	while ((opt = getopt(argc, argv, "c:r:u:a:fw")) != -1) {
 		if (opt == 'c')
 			confdir = optarg;
 		else if (opt == 'r')
 			rhost = optarg;
+		else if (opt == 'u')
+			ruser = optarg;
 		else if (opt == 'a')
 			answer = optarg;
 		else if (opt == 'f')
@@ -95,8 +101,8 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: pamlogin [-c CONFDIR] [-r RHOST] [-a ANSWER] [-f] "
-			"[-w] SERVICE USER N\n");
+		fprintf(stderr, "usage: pamlogin [-c CONFDIR] [-r RHOST] [-u RUSER] [-a ANSWER] "
+			"[-f] [-w] SERVICE USER N\n");
 		return 2;
 	}
 	const char *service = argv[optind], *user = argv[optind + 1];
@@ -114,6 +120,10 @@ int main(int argc, char **argv)
 		}
 		if (rhost && (rc = pam_set_item(h, PAM_RHOST, rhost)) != PAM_SUCCESS) {
 			printf("rhost %d\n", rc);
+			return 1;
+		}
+		if (ruser && (rc = pam_set_item(h, PAM_RUSER, ruser)) != PAM_SUCCESS) {
+			printf("ruser %d\n", rc);
 			return 1;
 		}
 		if (wait_go && !i) {
