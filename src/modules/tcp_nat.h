@@ -2,7 +2,7 @@
 /*
  * tcplife's DNAT view (tcp_nat.c): for a closed session, what conntrack in the session's
  * network namespace says about its destination: the address the client asked for and the
- * one DNAT sent it to. Plain netlink (NETLINK_NETFILTER, ctnetlink's GET), one socket per
+ * one DNAT sent it to. A GET through libnetfilter_conntrack, on one ctnetlink socket per
  * network namespace, opened there once.
  */
 #ifndef KSIGHT_TCP_NAT_H
@@ -35,7 +35,7 @@ struct tcp_nat_ns;
 struct tcp_nat {
 	struct tcp_nat_ns *ns;	/* one per network namespace seen */
 	unsigned int nns, cap;
-	uint32_t seq;
+	struct tcp_nat_res *out;	/* the lookup under way (the query's callback fills it) */
 	int64_t sweep_ns;	/* when to look for idle sockets next */
 	uint64_t asked, dnat;	/* lookups made, and DNAT'd connections found */
 	uint64_t failed[TCP_NAT_NFAIL];
