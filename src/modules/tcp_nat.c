@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcplife's DNAT view (tcp_nat.h): one conntrack GET per closed session, in the session's
- * network namespace, through libnetfilter_conntrack (nfct_query).
+ * network namespace, through libnetfilter_conntrack (nfct_query); tcpconnect --dnat's the
+ * same per connect (the entry is made by the connection's first packet).
  *
  * Why a query at close and not conntrack's event stream: events need a subscription in
  * every network namespace before its connections start (namespaces come and go), copy
@@ -228,8 +229,9 @@ static bool v4mapped(const uint8_t *a)
 	return !memcmp(a, pre, 12);
 }
 
-enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, int pid,
-				 struct tcp_nat_res *out)
+enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, uint32_t netns, uint16_t family,
+				 const struct tcp_end *local, const struct tcp_end *remote,
+				 int pid, struct tcp_nat_res *out)
 {
 	enum tcp_nat_fail why = TCP_NAT_NO_NETNS;
 	int64_t now = now_ns();
@@ -239,7 +241,7 @@ enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, i
 
 	memset(out, 0, sizeof(*out));
 	sweep(n, now);
-	if (!e->netns || !(s = ns_get(n, e->netns))) {
+	if (!netns || !(s = ns_get(n, netns))) {
 		n->failed[why]++;
 		return why;
 	}
@@ -249,20 +251,20 @@ enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, i
 			n->failed[TCP_NAT_NO_NETNS]++;
 			return TCP_NAT_NO_NETNS;
 		}
-		s->h = open_in(n, e->netns, pid, &why);
+		s->h = open_in(n, netns, pid, &why);
 		if (!s->h) {
 			s->retry_ns = now + RETRY_NS;
 			n->failed[why]++;
 			return why;
 		}
 	}
-	if (e->family == TCP_AF_INET6) {
-		mapped = v4mapped(e->local.addr) && v4mapped(e->remote.addr);
+	if (family == TCP_AF_INET6) {
+		mapped = v4mapped(local->addr) && v4mapped(remote->addr);
 		af = mapped ? AF_INET : AF_INET6;
 	}
 	n->asked++;
 	n->out = out;
-	r = query(s->h, af, mapped, &e->local, &e->remote);
+	r = query(s->h, af, mapped, local, remote);
 	n->out = NULL;
 	if (r < 0) {
 		n->failed[TCP_NAT_QUERY]++;

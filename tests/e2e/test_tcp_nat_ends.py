@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""tcplife's DNAT view (docs/tcp.md, "DNAT") for the ends test_tcp_nat.py does not reach:
-a server end in the namespace whose conntrack did the DNAT (it has conntrack's reply
-tuple: its own address and the client's), and ends opened before ksight started (side
-unknown). Namespace A (tcp_util.NsPair) holds an nftables DNAT rule sending a service
-address VIP:81 to A's own address and a port where a server in A listens: both ends of
-each connection are in A, DNAT'd. The references are the kernel's: the rule's counter (a
-nat chain sees a connection's first packet only) and A's /proc/net/nf_conntrack. Nothing
-is changed outside the namespaces."""
+"""The DNAT view (docs/tcp.md, "DNAT") where test_tcp_nat.py does not look: tcplife's
+server end in the namespace whose conntrack did the DNAT (it has conntrack's reply tuple:
+its own address and the client's), ends opened before ksight started (side unknown), and
+tcpconnect --dnat. For the first two, namespace A (test_tcp_nat's natpair) also holds an
+nftables DNAT rule sending a service address VIP:81 to A's own address and a port where a
+server in A listens: both ends of each connection are in A, DNAT'd; tcpconnect uses
+natpair's rule, VIP:80 to the server in B. The references are the kernel's: the rules'
+counters (a nat chain sees a connection's first packet only) and A's
+/proc/net/nf_conntrack. Nothing is changed outside the namespaces."""
 import ipaddress
 import subprocess
 import time
@@ -15,7 +16,7 @@ import pytest
 
 from conftest import SLOW, Helper, Ksight
 from tcp_util import PORT, Work, settled
-from test_tcp_nat import natpair  # noqa: F401 (a fixture: the namespaces, VIP)
+from test_tcp_nat import VPORT as VPORT_B, nat_counters, natpair, run_clients  # noqa: F401
 
 N, M = 6, 3
 SEND_C, SEND_S = 700, 200
@@ -169,3 +170,59 @@ def test_ends_opened_before_start(selfnat):
         assert r["side"] == "unknown" and r["opened_before"] is True, r
         assert dnat_fields(r) == (vip, VPORT, a, SPORT), r
     assert "conntrack could not" not in k.stderr
+
+
+@pytest.mark.parametrize("family", [pytest.param("ipv4", marks=pytest.mark.kernels), "ipv6"])
+def test_tcpconnect_dnat(natpair, family):  # noqa: F811 (the fixture imported above)
+    """tcpconnect --dnat: N connects to VIP:80 (DNAT'd to B) carry the asked-for and the
+    real address, M straight to B none; a connect to VIP:80 refused once the server is
+    gone has none either (conntrack drops an entry whose only answer was a reset), nor an
+    error; the table's column shows the real server; without --dnat no record has them."""
+    p, vip = natpair, natpair.vip[family]
+    a, b = p.addrs(family)
+    port = PORT + 5     # run_clients' server in B
+    k = Ksight(["tcpconnect", "--json", "--dnat", "--addr", a])
+    t = Ksight(["tcpconnect", "--dnat", "--addr", a])
+    plain = Ksight(["tcpconnect", "--json", "--addr", a])
+    try:
+        for x in (k, t, plain):
+            x.wait_ready()
+        got = run_clients(p, family, [(vip, VPORT_B, N), (b, port, M)])
+        assert got == [[N * 1500, N * 300], [M * 1500, M * 300]]
+        rc = subprocess.run(
+            ["ip", "netns", "exec", p.a, "/usr/bin/python3", "-c",
+             "import socket, sys; s = socket.socket(socket.AF_INET%s); "
+             "print(s.connect_ex((sys.argv[1], %d)))" % ("6" if family == "ipv6" else "",
+                                                         VPORT_B), vip],
+            check=True, stdout=subprocess.PIPE, text=True).stdout.split()
+        assert rc == ["111"], rc     # ECONNREFUSED
+        deadline = time.time() + 10 * SLOW
+        while min(len(k.records("tcpconnect")), len(plain.records("tcpconnect")),
+                  t.stdout.count("\n")) < N + M + 1 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3 * SLOW)
+    finally:
+        for x in (k, t, plain):
+            assert x.stop() == 0, x.stderr
+    assert nat_counters(p) == ([N + 1, 0] if family == "ipv4" else [0, N + 1])
+    recs = k.records("tcpconnect")
+    assert len(recs) == N + M + 1, recs
+    nat = [r for r in recs if r["raddr"] == vip]
+    direct = [r for r in recs if r["raddr"] == b]
+    assert len(nat) == N + 1 and len(direct) == M, recs
+    assert sorted(r["result"] for r in nat) == ["established"] * N + ["refused"], nat
+    for r in nat:
+        if r["result"] == "established":
+            assert (r["rport"],) + dnat_fields(r) == (VPORT_B, vip, VPORT_B, b, port), r
+    refused = [r for r in nat if r["result"] == "refused"]
+    for r in direct + refused + plain.records("tcpconnect"):
+        assert dnat_fields(r) == (None,) * 4 and "conntrack_error" not in r, r
+    assert len(plain.records("tcpconnect")) == N + M + 1
+    lines = t.stdout.splitlines()
+    assert lines[0].split()[-1] == "DNAT", lines
+    col = ("[%s]:%d" if family == "ipv6" else "%s:%d") % (b, port)
+    rows = [l.split() for l in lines[1:]]
+    assert len(rows) == N + M + 1, lines
+    assert sorted(r[-1] for r in rows) == sorted([col] * N + ["-"] * (M + 1)), lines
+    assert "conntrack could not" not in k.stderr + t.stderr
+    assert k.stats()["lost"] == 0
