@@ -534,7 +534,8 @@ static const struct ks_variant tcp_variants[] = {
 	{ "tcpconnect", "every TCP connect: owner, ends, latency; refused and timed out ones",
 	  "  ksight tcpconnect                # every connect, established or failed\n"
 	  "  ksight tcpconnect -L --port 443  # connect latency as a histogram\n"
-	  "  ksight tcpconnect -L 5 3         # the histogram every 5 s, 3 times\n",
+	  "  ksight tcpconnect -L 5 3         # the histogram every 5 s, 3 times\n"
+	  "  ksight tcpconnect --dnat         # and where DNAT really sent each one\n",
 	  TCP_MODE_CONNECT },
 	{ "tcpaccept", "every TCP connection accepted: the accepting task, ends, time queued",
 	  "  ksight tcpaccept                 # every accept, system-wide\n"

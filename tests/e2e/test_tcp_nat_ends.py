@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import SLOW, Helper, Ksight
+from conftest import SLOW, Helper, Ksight, run_ksight
 from tcp_util import PORT, Work, settled
 from test_tcp_nat import VPORT as VPORT_B, nat_counters, natpair, run_clients  # noqa: F401
 
@@ -226,3 +226,10 @@ def test_tcpconnect_dnat(natpair, family):  # noqa: F811 (the fixture imported a
     assert sorted(r[-1] for r in rows) == sorted([col] * N + ["-"] * (M + 1)), lines
     assert "conntrack could not" not in k.stderr + t.stderr
     assert k.stats()["lost"] == 0
+
+
+@pytest.mark.parametrize("cmd", ["tcplife", "tcpaccept", "tcpstates"])
+def test_dnat_option_is_tcpconnects(cmd):
+    r = run_ksight([cmd, "--dnat"])
+    assert r.returncode == 2 and "--dnat is tcpconnect's" in r.stderr and \
+        len(r.stderr.strip().splitlines()) == 1 and r.stdout == "", r.stderr
