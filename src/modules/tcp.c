@@ -141,8 +141,8 @@ static const struct ks_metric_desc tcp_rx_desc = {
 
 static const struct ks_metric_desc tcp_nat_fail_desc = {
 	.name = "ksight_tcp_conntrack_failures_total",
-	.help = "Closed TCP sessions conntrack could not be asked about (DNAT unknown), by "
-		"reason: no_netns, socket, query",
+	.help = "Closed TCP sessions (and tcpconnect --dnat's connects) conntrack could not be "
+		"asked about (DNAT unknown), by reason: no_netns, socket, query",
 	.type = KS_METRIC_COUNTER,
 	.labels = { "reason" },
 };
