@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tcplife's and tcpconnect's DNAT view (tcp_nat.c): for a closed session or a connect,
- * what conntrack in its network namespace says about its destination: the address the client asked for and the
- * one DNAT sent it to. A GET through libnetfilter_conntrack, on one ctnetlink socket per
- * network namespace, opened there once.
+ * what conntrack in its network namespace says about its destination: the address the
+ * client asked for and the one DNAT sent it to. A GET through libnetfilter_conntrack, on
+ * one ctnetlink socket per network namespace, opened there once.
  */
 #ifndef KSIGHT_TCP_NAT_H
 #define KSIGHT_TCP_NAT_H
