@@ -35,12 +35,15 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-fi
 # SQLite keeps the agent's history (src/sink/store.c); libyaml reads guard's rules
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 YAML_LIBS := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml)
+# libnetfilter_conntrack asks conntrack about DNAT (src/modules/tcp_nat.c)
+NFCT_LIBS := $(shell pkg-config --libs libnetfilter_conntrack 2>/dev/null || \
+	echo -lnetfilter_conntrack -lnfnetlink)
 # libbpf linked statically, so its reads of the kernel's BTF can be served from one cached
 # parse (src/core/btfcache.h): ld --wrap reaches calls inside the library only when linking
 # its archive. Only the ksight binary and the selftest wrap (src/core/btfwrap.c); unit
 # tests use the plain functions.
 LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -ldw -lelf -lz -lmicrohttpd $(SQLITE_LIBS) \
-	  $(YAML_LIBS) -lpthread
+	  $(YAML_LIBS) $(NFCT_LIBS) -lpthread
 KSIGHT_LDFLAGS := -Wl,--wrap=btf__load_vmlinux_btf,--wrap=btf__free
 LDFLAGS += $(SAN)
 
@@ -100,7 +103,9 @@ all: $(BUILD)/ksight
 # redis-server, redis-tools and postgresql are test_req.py's clients and servers (redis also
 # bench/req_cost.sh's); nodejs and npm fetch the web UI's libraries at build time and
 # run test_ui.py's Playwright driver, which drives Debian's chromium; liburing-dev builds
-# the io_uring helpers of test_rw_uring.py and bench/uring_cost.sh.
+# the io_uring helpers of test_rw_uring.py and bench/uring_cost.sh; libnetfilter-conntrack
+# (-dev to build, 3 at run time) is how tcplife asks conntrack about DNAT
+# (src/modules/tcp_nat.c).
 # scripts/test-kernels.sh installs what the kernel matrix adds (qemu, busybox, ...).
 # tests/e2e/test_scripts.py checks that these lists cover the commands.
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc \
@@ -108,7 +113,7 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make gcc 
 	procps strace tar gzip coreutils python3-yaml \
 	systemtap-sdt-dev libbpf-tools nftables libmicrohttpd-dev python3-prometheus-client \
 	libsqlite3-dev libyaml-dev curl redis-server redis-tools postgresql nodejs npm chromium \
-	liburing-dev libpam0g-dev
+	liburing-dev libpam0g-dev libnetfilter-conntrack-dev libnetfilter-conntrack3
 
 deps:
 	$(Q)./scripts/install-deps.sh $(DEPS)

@@ -161,9 +161,10 @@ static __always_inline void tcp_open(struct sock *sk, __u64 key, __u16 family, _
 }
 
 /* tcpconnect and tcpaccept: a connection opened (or a connect failed) about @o. */
-static __always_inline void tcp_open_out(__u32 type, const struct tcp_conn *c,
-					 const struct tcp_end *l, const struct tcp_end *r,
-					 __s32 err, int state, const struct ks_owner *o)
+static __always_inline void tcp_open_out(__u32 type, struct sock *sk,
+					 const struct tcp_conn *c, const struct tcp_end *l,
+					 const struct tcp_end *r, __s32 err, int state,
+					 const struct ks_owner *o)
 {
 	struct tcp_open_ev *e;
 
@@ -179,6 +180,8 @@ static __always_inline void tcp_open_out(__u32 type, const struct tcp_conn *c,
 	e->family = c->family;
 	e->state = state;
 	e->__pad = 0;
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->__pad2 = 0;
 	ks_submit(e);
 }
 
@@ -223,7 +226,7 @@ static __always_inline void tcp_established(struct sock *sk, __u64 key)
 	if (tcp_lat_hist)
 		tcp_lat_add(c);
 	else
-		tcp_open_out(TCP_EV_CONNECT, c, &c->local, &c->remote, 0, TCP_ESTABLISHED,
+		tcp_open_out(TCP_EV_CONNECT, sk, c, &c->local, &c->remote, 0, TCP_ESTABLISHED,
 			     &c->owner);
 }
 
@@ -309,7 +312,7 @@ static __always_inline void tcp_closed_open(struct sock *sk, __u64 key, __u16 fa
 		return;
 	if (tcp_mode == TCP_MODE_CONNECT && !(c->flags & TCP_F_ESTAB)) {
 		tcp_read_ends(sk, family, &l, &r);
-		tcp_open_out(TCP_EV_CONNECT, c, &l, &r, BPF_CORE_READ(sk, sk_err), old,
+		tcp_open_out(TCP_EV_CONNECT, sk, c, &l, &r, BPF_CORE_READ(sk, sk_err), old,
 			     &c->owner);
 	}
 	bpf_map_delete_elem(&tcp_conns, &key);
@@ -454,7 +457,7 @@ static __always_inline void tcp_set_owner(struct sock *sk, __u64 pid_tgid)
 		return;
 	tcp_owner_current(&c->owner, pid_tgid);
 	if (tcp_mode == TCP_MODE_ACCEPT)
-		tcp_open_out(TCP_EV_ACCEPT, c, &c->local, &c->remote, 0, TCP_ESTABLISHED,
+		tcp_open_out(TCP_EV_ACCEPT, sk, c, &c->local, &c->remote, 0, TCP_ESTABLISHED,
 			     &c->owner);
 }
 

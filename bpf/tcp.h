@@ -132,6 +132,9 @@ struct tcp_open_ev {
 	__u8 state;		/* connect: TCP_ESTABLISHED (1) when it connected, else the
 				 * state it closed from (SYN_SENT); accept: ESTABLISHED */
 	__u8 __pad;
+	__u32 netns;		/* its network namespace's inode: where tcpconnect --dnat
+				 * asks conntrack about DNAT (tcp_nat.c) */
+	__u32 __pad2;
 };
 
 /* tcpconnect -L: connect latency, SYN sent to established, log2 buckets of us. */

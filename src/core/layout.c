@@ -105,7 +105,7 @@ KS_LAYOUT(tcp_conn, 128);
 KS_LAYOUT(tcp_close, 168);
 KS_LAYOUT(tcp_proc_key, 8);
 KS_LAYOUT(tcp_proc_val, 64);
-KS_LAYOUT(tcp_open_ev, 128);
+KS_LAYOUT(tcp_open_ev, 136);
 KS_LAYOUT(tcp_lat_hist, 272);
 KS_LAYOUT(udp_flow_key, 32);
 KS_LAYOUT(udp_flow_val, 64);

@@ -45,6 +45,8 @@ static const struct ks_opt tcp_opts[] = {
 	{ "ipv6", '6', KS_OPT_FLAG, offsetof(struct tcp_state, v6), NULL, "only IPv6 sessions" },
 	{ "no-dnat", 0, KS_OPT_FLAG, offsetof(struct tcp_state, no_dnat), NULL,
 	  "tcplife: do not ask conntrack where a DNAT'd session really went" },
+	{ "dnat", 0, KS_OPT_FLAG, offsetof(struct tcp_state, dnat), NULL,
+	  "tcpconnect: ask conntrack where a DNAT'd connect really went (tcplife does)" },
 	{ 0 },
 };
 
@@ -141,8 +143,8 @@ static const struct ks_metric_desc tcp_rx_desc = {
 
 static const struct ks_metric_desc tcp_nat_fail_desc = {
 	.name = "ksight_tcp_conntrack_failures_total",
-	.help = "Closed TCP sessions conntrack could not be asked about (DNAT unknown), by "
-		"reason: no_netns, socket, query",
+	.help = "Closed TCP sessions (and tcpconnect --dnat's connects) conntrack could not be "
+		"asked about (DNAT unknown), by reason: no_netns, socket, query",
 	.type = KS_METRIC_COUNTER,
 	.labels = { "reason" },
 };
@@ -189,6 +191,11 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 	}
 	if (st->no_dnat && st->mode != TCP_MODE_LIFE) {
 		snprintf(err, len, "--no-dnat is tcplife's (conntrack's view of DNAT)");
+		return -1;
+	}
+	if (st->dnat && st->mode != TCP_MODE_CONNECT) {
+		snprintf(err, len, "--dnat is tcpconnect's (tcplife asks conntrack unless "
+			 "--no-dnat)");
 		return -1;
 	}
 	if (st->lat && st->mode != TCP_MODE_CONNECT) {
@@ -297,8 +304,8 @@ static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
 /* DNAT (tcp_nat.c): the address the client asked for and the real one, in JSON; in the
  * table one column, DNAT, with the one the ends do not show: a client's real server, a
  * server's asked-for address; "?" when conntrack could not be asked. */
-static void rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_nat_fail fail,
-		    uint16_t side)
+void tcp_rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_nat_fail fail,
+		 uint16_t side)
 {
 	static char orig[TCP_ADDR_STRLEN], real[TCP_ADDR_STRLEN], col[TCP_ADDR_STRLEN + 8];
 	const struct tcp_end *other;
@@ -378,7 +385,7 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e,
 	ks_rec_add(&r, "opened_before", NULL, 0, KS_V_BOOL)->u = before;
 	/* found by the start-up scan: the bytes before ksight started are not in tx/rx */
 	ks_rec_add(&r, "partial", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_SEEDED);
-	rec_nat(&r, nat, fail, e->side);
+	tcp_rec_nat(&r, nat, fail, e->side);
 	ks_emit(ctx, &r);
 }
 
@@ -396,6 +403,23 @@ static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct t
 	tcp_edges_count(st, e, svc, nat, rdns);
 }
 
+/* Where DNAT sent the connection of end @l -> @r, from conntrack; a failure counted. */
+static enum tcp_nat_fail ask_nat(struct tcp_state *st, const struct ks_hdr *h, uint32_t netns,
+				 uint16_t family, const struct tcp_end *l,
+				 const struct tcp_end *r, struct tcp_nat_res *nat)
+{
+	enum tcp_nat_fail fail;
+
+	fail = tcp_nat_lookup(&st->nat, netns, family, l, r,
+			      h->flags & KS_HDR_F_NOTASK ? 0 : (int)h->pid, nat);
+	if (fail != TCP_NAT_OK) {
+		const char *why = tcp_nat_fail_name(fail);
+
+		ks_counter_add(ks_metric_get(st->m_nat_fail, why), 1);
+	}
+	return fail;
+}
+
 static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
 	const struct tcp_close *e = (const void *)h;
@@ -406,7 +430,13 @@ static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 
 	if ((h->type == TCP_EV_CONNECT || h->type == TCP_EV_ACCEPT) &&
 	    size >= sizeof(struct tcp_open_ev)) {
-		tcp_open_emit(ctx, (const void *)h);
+		const struct tcp_open_ev *o = (const void *)h;
+		bool ask = h->type == TCP_EV_CONNECT && st->dnat;
+
+		/* the entry exists once the SYN went out (an unknown namespace, 0: as below) */
+		if (ask && o->netns)
+			fail = ask_nat(st, h, o->netns, o->family, &o->local, &o->remote, &nat);
+		tcp_open_emit(ctx, o, ask ? &nat : NULL, fail);
 		return;
 	}
 	if (h->type == TCP_EV_STATE && size >= sizeof(struct tcp_state_ev)) {
@@ -421,15 +451,8 @@ static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 		return;
 	/* tcplife's sessions: where DNAT sent them, from conntrack (an unknown namespace,
 	 * 0, is only a record made without the kernel: the unit tests) */
-	if (st->mode == TCP_MODE_LIFE && !st->no_dnat && e->netns) {
-		fail = tcp_nat_lookup(&st->nat, e, h->flags & KS_HDR_F_NOTASK ? 0 : (int)h->pid,
-				      &nat);
-		if (fail != TCP_NAT_OK) {
-			const char *why = tcp_nat_fail_name(fail);
-
-			ks_counter_add(ks_metric_get(st->m_nat_fail, why), 1);
-		}
-	}
+	if (st->mode == TCP_MODE_LIFE && !st->no_dnat && e->netns)
+		fail = ask_nat(st, h, e->netns, e->family, &e->local, &e->remote, &nat);
 	rdns = close_rdns(e);
 	count_close(ctx, st, e, &nat, rdns);
 	if (ks_ctx_streaming(ctx))
@@ -501,15 +524,19 @@ static void tcp_summary(struct ks_ctx *ctx, void *state, double secs)
 
 static void tcp_fini(void *state)
 {
-	struct tcp_nat *n = &((struct tcp_state *)state)->nat;
+	struct tcp_state *st = state;
+	struct tcp_nat *n = &st->nat;
 	uint64_t failed = n->failed[TCP_NAT_NO_NETNS] + n->failed[TCP_NAT_SOCKET] +
 			  n->failed[TCP_NAT_QUERY];
 
 	/* nothing silently lost: the sessions whose DNAT is not known (each record says) */
 	if (failed)
-		fprintf(stderr, "ksight tcplife: conntrack could not be asked about %llu "
-			"sessions (namespace gone %llu, no socket %llu, query failed %llu); "
-			"%llu asked, %llu DNAT'd\n", (unsigned long long)failed,
+		fprintf(stderr, "ksight %s: conntrack could not be asked about %llu "
+			"%s (namespace gone %llu, no socket %llu, query failed %llu); "
+			"%llu asked, %llu DNAT'd\n",
+			st->mode == TCP_MODE_CONNECT ? "tcpconnect" : "tcplife",
+			(unsigned long long)failed,
+			st->mode == TCP_MODE_CONNECT ? "connects" : "sessions",
 			(unsigned long long)n->failed[TCP_NAT_NO_NETNS],
 			(unsigned long long)n->failed[TCP_NAT_SOCKET],
 			(unsigned long long)n->failed[TCP_NAT_QUERY],
@@ -526,7 +553,8 @@ static const struct ks_variant tcp_variants[] = {
 	{ "tcpconnect", "every TCP connect: owner, ends, latency; refused and timed out ones",
 	  "  ksight tcpconnect                # every connect, established or failed\n"
 	  "  ksight tcpconnect -L --port 443  # connect latency as a histogram\n"
-	  "  ksight tcpconnect -L 5 3         # the histogram every 5 s, 3 times\n",
+	  "  ksight tcpconnect -L 5 3         # the histogram every 5 s, 3 times\n"
+	  "  ksight tcpconnect --dnat         # and where DNAT really sent each one\n",
 	  TCP_MODE_CONNECT },
 	{ "tcpaccept", "every TCP connection accepted: the accepting task, ends, time queued",
 	  "  ksight tcpaccept                 # every accept, system-wide\n"

@@ -43,7 +43,8 @@ struct tcp_state {
 	bool owners;		/* an owner filter (-p, -t, -u, -n, --cgroup) is set */
 	bool seed;		/* tcplife: scan the connections open at start (tcp_seed.c) */
 	bool no_dnat;		/* --no-dnat: do not ask conntrack (tcp_nat.c) */
-	struct tcp_nat nat;	/* tcplife: conntrack's sockets and counts */
+	bool dnat;		/* tcpconnect --dnat: ask it */
+	struct tcp_nat nat;	/* tcplife, tcpconnect --dnat: conntrack's sockets and counts */
 	struct ks_metric *m_nat_fail;	/* lookups that could not be made, by reason */
 	/* tcprtt: the totals the last report showed, per key */
 	struct tcp_rtt_key *rtt_prev_keys;
@@ -62,8 +63,15 @@ struct bpf_map;
 void tcp_proc_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
 void tcp_proc_free(struct tcp_state *st);
 
-/* tcpconnect, tcpaccept: one opened connection, or a connect that failed. */
-void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e);
+/* tcpconnect, tcpaccept: one opened connection, or a connect that failed; @nat: what
+ * conntrack said of it (tcpconnect --dnat; tcp_rec_nat's), or NULL. */
+void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e,
+		   const struct tcp_nat_res *nat, enum tcp_nat_fail fail);
+/* The DNAT fields and column of a record (tcp.c): @fail why conntrack was not asked,
+ * else @nat its answer about an end of @side. */
+struct ks_rec;
+void tcp_rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_nat_fail fail,
+		 uint16_t side);
 /* tcpconnect -L: the connect latency histogram since the last report. @map: tcp_lats. */
 void tcp_lat_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
 

@@ -1,34 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcplife's DNAT view (tcp_nat.h): one ctnetlink GET per closed session, in the session's
- * network namespace.
+ * tcplife's DNAT view (tcp_nat.h): one conntrack GET per closed session, in the session's
+ * network namespace, through libnetfilter_conntrack (nfct_query); tcpconnect --dnat's the
+ * same per connect (the entry is made by the connection's first packet).
  *
  * Why a query at close and not conntrack's event stream: events need a subscription in
  * every network namespace before its connections start (namespaces come and go), copy
  * every flow's NEW and DESTROY to us, DNAT'd or not (filtering them needs a BPF filter
  * on the netlink socket), make the kernel build those messages for every flow, and drop
- * some under load (ENOBUFS). A query costs one sendto/recv per session tcplife reports
- * anyway, only while tcplife runs, and finds the entry: conntrack keeps a closed
- * connection's entry after the socket is gone (TIME_WAIT 120 s, CLOSE 10 s by default),
- * far longer than the ring buffer takes to bring the close to us. A namespace with no NAT
- * rule tracks nothing (conntrack is enabled per namespace on demand): the answer there is
- * "no entry", which is "not DNAT'd", not a failure.
+ * some under load (ENOBUFS). A query costs a sendto and a recv or two (the entry, then
+ * the ACK the library asks for) per session tcplife reports anyway, only while tcplife
+ * runs, and finds the entry: conntrack keeps a closed connection's entry after the socket
+ * is gone (TIME_WAIT 120 s, CLOSE 10 s by default), far longer than the ring buffer takes
+ * to bring the close to us. A namespace with no NAT rule tracks nothing (conntrack is
+ * enabled per namespace on demand): the answer there is "no entry", which is "not
+ * DNAT'd", not a failure.
  *
  * The client's socket has the tuple conntrack calls original (its own address, the one
- * it asked for); the server's the reply one (its own address, the client's): a client is
- * looked up by its original tuple, a server by its reply tuple, and a session whose side
- * is not known (opened before ksight) by both. DNAT'd means IPS_DST_NAT in the status:
- * then the original destination is what the client asked for and the reply's source the
- * real server. Conntrack zones other than the default one are not asked.
+ * it asked for); the server's the reply one (its own address, the client's). Conntrack
+ * finds an entry by either tuple (both directions are in its hash, whichever one a GET
+ * names; the library names the original), so one GET of the socket's own local -> remote
+ * serves a client, a server and an end whose side is not known (opened before ksight).
+ * DNAT'd means IPS_DST_NAT in the status: then the original destination is what the
+ * client asked for and the reply's source the real server. Conntrack zones other than the
+ * default one are not asked.
  */
 #include "modules/tcp_nat.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/netfilter/nf_conntrack_common.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_conntrack.h>
-#include <linux/netlink.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
@@ -50,8 +51,8 @@
 
 struct tcp_nat_ns {
 	uint32_t ino;
-	int fd;			/* its ctnetlink socket, -1: none (yet) */
-	int64_t retry_ns;	/* with fd -1: when to search again */
+	struct nfct_handle *h;	/* its ctnetlink socket, NULL: none (yet) */
+	int64_t retry_ns;	/* without one: when to search again */
 	int64_t used_ns;	/* the last lookup there */
 };
 
@@ -63,28 +64,84 @@ static int64_t now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int nl_socket(void)
+/* nfct_query's callback: conntrack's entry, DNAT'd (IPS_DST_NAT) or not, into the lookup
+ * under way. CONTINUE: the ACK that follows the entry ends the query (left unread, it
+ * would be taken for the next query's answer). */
+static int answer(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
 {
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct tcp_nat_res *out = ((struct tcp_nat *)data)->out;
+	bool v4 = nfct_get_attr_u8(ct, ATTR_L3PROTO) == AF_INET;
+	const void *orig = nfct_get_attr(ct, v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST);
+	const void *real = nfct_get_attr(ct, v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC);
 
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		fd = -1;
+	out->dnat = (nfct_get_attr_u32(ct, ATTR_STATUS) & IPS_DST_NAT) && orig && real &&
+		    nfct_attr_is_set(ct, ATTR_ORIG_PORT_DST) > 0 &&
+		    nfct_attr_is_set(ct, ATTR_REPL_PORT_SRC) > 0;
+	if (out->dnat) {
+		memcpy(out->orig.addr, orig, v4 ? 4 : 16);
+		memcpy(out->real.addr, real, v4 ? 4 : 16);
+		out->orig.port = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+		out->real.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
 	}
-	return fd;
+	return NFCT_CB_CONTINUE;
+}
+
+/* A ctnetlink socket in the current network namespace, answers going to @n->out. */
+static struct nfct_handle *ct_open(struct tcp_nat *n)
+{
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+
+	if (!h)
+		return NULL;
+	/* a child would keep the namespace alive: not inherited across exec */
+	if (fcntl(nfct_fd(h), F_SETFD, FD_CLOEXEC) ||
+	    nfct_callback_register(h, NFCT_T_ALL, answer, n)) {
+		nfct_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* One GET of the tuple @l -> @r, TCP, of @af (AF_INET: the addresses' last 4 bytes when
+ * IPv4-mapped, else their first 4). 1: an entry (answer() took it), 0: none, -1: failed. */
+static int query(struct nfct_handle *h, int af, bool mapped, const struct tcp_end *l,
+		 const struct tcp_end *r)
+{
+	struct nf_conntrack *ct = nfct_new();
+	union {
+		uint32_t v4;	/* the library reads it as one */
+		uint8_t v6[16];
+	} src, dst;
+	size_t len = af == AF_INET ? 4 : 16, off = mapped ? 12 : 0;
+	int ret;
+
+	if (!ct)
+		return -1;
+	memcpy(&src, l->addr + off, len);
+	memcpy(&dst, r->addr + off, len);
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, af);
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, IPPROTO_TCP);
+	nfct_set_attr(ct, af == AF_INET ? ATTR_IPV4_SRC : ATTR_IPV6_SRC, &src);
+	nfct_set_attr(ct, af == AF_INET ? ATTR_IPV4_DST : ATTR_IPV6_DST, &dst);
+	nfct_set_attr_u16(ct, ATTR_PORT_SRC, htons(l->port));
+	nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(r->port));
+	ret = nfct_query(h, NFCT_Q_GET, ct);
+	nfct_destroy(ct);
+	return !ret ? 1 : errno == ENOENT ? 0 : -1;
 }
 
 /* A ctnetlink socket in network namespace @ino: entered through its owner @pid's when
  * that is still the one, else found by the core (named namespaces, then processes). */
-static int open_in(uint32_t ino, int pid, enum tcp_nat_fail *why)
+static struct nfct_handle *open_in(struct tcp_nat *n, uint32_t ino, int pid,
+				   enum tcp_nat_fail *why)
 {
-	int fd = -1, saved = -1, ns = -1, r;
+	struct nfct_handle *h;
+	int saved = -1, ns = -1, r;
 	char path[64];
 	struct stat st;
 
 	if (ino == ks_netns_self())
-		return nl_socket();
+		return ct_open(n);
 	if (pid > 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 		if (!stat(path, &st) && st.st_ino == ino)
@@ -100,15 +157,15 @@ static int open_in(uint32_t ino, int pid, enum tcp_nat_fail *why)
 		r = ks_netns_enter(ino, &saved);
 		if (r == -ENOENT) {
 			*why = TCP_NAT_NO_NETNS;
-			return -1;
+			return NULL;
 		}
 	}
 	*why = TCP_NAT_SOCKET;
 	if (r)
-		return -1;
-	fd = nl_socket();
+		return NULL;
+	h = ct_open(n);
 	ks_netns_leave(saved);
-	return fd;
+	return h;
 }
 
 /* Once a second: close the sockets unused for IDLE_NS, forget the failures due again. */
@@ -122,12 +179,12 @@ static void sweep(struct tcp_nat *n, int64_t now)
 	for (unsigned int i = 0; i < n->nns;) {
 		struct tcp_nat_ns *s = &n->ns[i];
 
-		if (s->fd >= 0 ? now - s->used_ns < IDLE_NS : now < s->retry_ns) {
+		if (s->h ? now - s->used_ns < IDLE_NS : now < s->retry_ns) {
 			i++;
 			continue;
 		}
-		if (s->fd >= 0)
-			close(s->fd);
+		if (s->h)
+			nfct_close(s->h);
 		*s = n->ns[--n->nns];
 	}
 }
@@ -146,12 +203,12 @@ static struct tcp_nat_ns *ns_get(struct tcp_nat *n, uint32_t ino)
 		if (cap > MAX_NS) {	/* reuse a failed one's slot, else the first */
 			unsigned int i;
 
-			for (i = 0; i < n->nns && n->ns[i].fd >= 0; i++)
+			for (i = 0; i < n->nns && n->ns[i].h; i++)
 				;
 			s = &n->ns[i < n->nns ? i : 0];
-			if (s->fd >= 0)
-				close(s->fd);
-			*s = (struct tcp_nat_ns){ ino, -1, 0 };
+			if (s->h)
+				nfct_close(s->h);
+			*s = (struct tcp_nat_ns){ .ino = ino };
 			return s;
 		}
 		s = realloc(n->ns, cap * sizeof(*s));
@@ -161,157 +218,8 @@ static struct tcp_nat_ns *ns_get(struct tcp_nat *n, uint32_t ino)
 		n->cap = cap;
 	}
 	s = &n->ns[n->nns++];
-	*s = (struct tcp_nat_ns){ ino, -1, 0 };
+	*s = (struct tcp_nat_ns){ .ino = ino };
 	return s;
-}
-
-/* --- the message ------------------------------------------------------------------ */
-
-struct msg {
-	char b[512];
-	size_t len;
-};
-
-static struct nlattr *put(struct msg *m, uint16_t type, const void *data, size_t n)
-{
-	struct nlattr *a = (struct nlattr *)(m->b + m->len);
-
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + n;
-	if (n)
-		memcpy((char *)a + NLA_HDRLEN, data, n);
-	m->len += NLA_ALIGN(a->nla_len);
-	return a;
-}
-
-static void nest_end(struct msg *m, struct nlattr *a)
-{
-	a->nla_len = m->b + m->len - (char *)a;
-}
-
-/* A tuple: @src to @dst, TCP, of @af (AF_INET: the addresses' last 4 bytes when
- * IPv4-mapped, else their first 4). */
-static void put_tuple(struct msg *m, uint16_t type, int af, const struct tcp_end *src,
-		      const struct tcp_end *dst, bool mapped)
-{
-	struct nlattr *t = put(m, type | NLA_F_NESTED, NULL, 0), *ip, *pr;
-	size_t n = af == AF_INET ? 4 : 16, off = mapped ? 12 : 0;
-	uint8_t proto = IPPROTO_TCP;
-	uint16_t sp = htons(src->port), dp = htons(dst->port);
-
-	ip = put(m, CTA_TUPLE_IP | NLA_F_NESTED, NULL, 0);
-	put(m, af == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, src->addr + off, n);
-	put(m, af == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST, dst->addr + off, n);
-	nest_end(m, ip);
-	pr = put(m, CTA_TUPLE_PROTO | NLA_F_NESTED, NULL, 0);
-	put(m, CTA_PROTO_NUM, &proto, 1);
-	put(m, CTA_PROTO_SRC_PORT, &sp, 2);
-	put(m, CTA_PROTO_DST_PORT, &dp, 2);
-	nest_end(m, pr);
-	nest_end(m, t);
-}
-
-/* Each attribute of [@p, @p + @len) into @tb[0..max] (the last one of a type wins). */
-static void parse(const char *p, size_t len, const struct nlattr **tb, int max)
-{
-	memset(tb, 0, (max + 1) * sizeof(*tb));
-	while (len >= NLA_HDRLEN) {
-		const struct nlattr *a = (const void *)p;
-		size_t l = a->nla_len, t = a->nla_type & NLA_TYPE_MASK;
-
-		if (l < NLA_HDRLEN || l > len)
-			return;
-		if ((int)t <= max)
-			tb[t] = a;
-		l = NLA_ALIGN(l);
-		if (l >= len)
-			return;
-		p += l;
-		len -= l;
-	}
-}
-
-#define PAYLOAD(a) ((const char *)(a) + NLA_HDRLEN)
-#define PLEN(a) ((a)->nla_len - NLA_HDRLEN)
-
-/* Tuple @t's source (@src) or destination end into @out. False if it has none. */
-static bool tuple_end(const struct nlattr *t, bool src, struct tcp_end *out)
-{
-	const struct nlattr *tt[CTA_TUPLE_MAX + 1], *ip[CTA_IP_MAX + 1], *pr[CTA_PROTO_MAX + 1];
-	const struct nlattr *a, *p;
-
-	if (!t)
-		return false;
-	parse(PAYLOAD(t), PLEN(t), tt, CTA_TUPLE_MAX);
-	if (!tt[CTA_TUPLE_IP] || !tt[CTA_TUPLE_PROTO])
-		return false;
-	parse(PAYLOAD(tt[CTA_TUPLE_IP]), PLEN(tt[CTA_TUPLE_IP]), ip, CTA_IP_MAX);
-	parse(PAYLOAD(tt[CTA_TUPLE_PROTO]), PLEN(tt[CTA_TUPLE_PROTO]), pr, CTA_PROTO_MAX);
-	a = ip[src ? CTA_IP_V4_SRC : CTA_IP_V4_DST] ?: ip[src ? CTA_IP_V6_SRC : CTA_IP_V6_DST];
-	p = pr[src ? CTA_PROTO_SRC_PORT : CTA_PROTO_DST_PORT];
-	if (!a || !p || PLEN(a) > 16 || PLEN(p) != 2)
-		return false;
-	memset(out, 0, sizeof(*out));
-	memcpy(out->addr, PAYLOAD(a), PLEN(a));
-	out->port = ntohs(*(const uint16_t *)PAYLOAD(p));
-	return true;
-}
-
-/* One GET of (@l, @r) as the @reply tuple. 1: an entry (in @out), 0: none, -1: failed. */
-static int query(struct tcp_nat *n, int fd, int af, bool mapped, bool reply,
-		 const struct tcp_end *l, const struct tcp_end *r, struct tcp_nat_res *out)
-{
-	struct msg m = { .len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)) };
-	struct nlmsghdr *h = (struct nlmsghdr *)m.b;
-	struct nfgenmsg *g = (struct nfgenmsg *)(m.b + NLMSG_HDRLEN);
-	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-	uint32_t seq = ++n->seq;
-	union {
-		char b[8192];
-		struct nlmsghdr h;
-	} rb;
-
-	memset(m.b, 0, m.len);
-	put_tuple(&m, reply ? CTA_TUPLE_REPLY : CTA_TUPLE_ORIG, af, l, r, mapped);
-	h->nlmsg_len = m.len;
-	h->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	h->nlmsg_flags = NLM_F_REQUEST;
-	h->nlmsg_seq = seq;
-	g->nfgen_family = af;
-	g->version = NFNETLINK_V0;
-	if (sendto(fd, m.b, m.len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)m.len)
-		return -1;
-	/* the kernel answers within sendto(): the reply is queued already */
-	for (;;) {
-		ssize_t got = recv(fd, rb.b, sizeof(rb.b), MSG_DONTWAIT);
-		const struct nlattr *tb[CTA_MAX + 1];
-		const struct nlmsghdr *x = &rb.h;
-		uint32_t status = 0;
-
-		if (got < 0)
-			return -1;
-		if (got < (ssize_t)NLMSG_HDRLEN || !NLMSG_OK(x, (size_t)got))
-			return -1;
-		if (x->nlmsg_seq != seq)
-			continue;	/* an earlier query's late answer */
-		if (x->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = NLMSG_DATA(x);
-
-			return e->error == -ENOENT ? 0 : -1;
-		}
-		if (x->nlmsg_len < NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)))
-			return -1;
-		parse((const char *)NLMSG_DATA(x) + NLMSG_ALIGN(sizeof(struct nfgenmsg)),
-		      x->nlmsg_len - NLMSG_HDRLEN - NLMSG_ALIGN(sizeof(struct nfgenmsg)), tb,
-		      CTA_MAX);
-		if (tb[CTA_STATUS] && PLEN(tb[CTA_STATUS]) == 4)
-			status = ntohl(*(const uint32_t *)PAYLOAD(tb[CTA_STATUS]));
-		out->dnat = (status & IPS_DST_NAT) &&
-			    tuple_end(tb[CTA_TUPLE_ORIG], false, &out->orig) &&
-			    tuple_end(tb[CTA_TUPLE_REPLY], true, &out->real);
-		out->family = af == AF_INET ? TCP_AF_INET : TCP_AF_INET6;
-		return 1;
-	}
 }
 
 static bool v4mapped(const uint8_t *a)
@@ -321,47 +229,49 @@ static bool v4mapped(const uint8_t *a)
 	return !memcmp(a, pre, 12);
 }
 
-enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, int pid,
-				 struct tcp_nat_res *out)
+enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, uint32_t netns, uint16_t family,
+				 const struct tcp_end *local, const struct tcp_end *remote,
+				 int pid, struct tcp_nat_res *out)
 {
 	enum tcp_nat_fail why = TCP_NAT_NO_NETNS;
 	int64_t now = now_ns();
 	struct tcp_nat_ns *s;
 	bool mapped = false;
-	int af = AF_INET, r = 0;
+	int af = AF_INET, r;
 
 	memset(out, 0, sizeof(*out));
 	sweep(n, now);
-	if (!e->netns || !(s = ns_get(n, e->netns))) {
+	if (!netns || !(s = ns_get(n, netns))) {
 		n->failed[why]++;
 		return why;
 	}
 	s->used_ns = now;
-	if (s->fd < 0) {
+	if (!s->h) {
 		if (now < s->retry_ns) {
 			n->failed[TCP_NAT_NO_NETNS]++;
 			return TCP_NAT_NO_NETNS;
 		}
-		s->fd = open_in(e->netns, pid, &why);
-		if (s->fd < 0) {
+		s->h = open_in(n, netns, pid, &why);
+		if (!s->h) {
 			s->retry_ns = now + RETRY_NS;
 			n->failed[why]++;
 			return why;
 		}
 	}
-	if (e->family == TCP_AF_INET6) {
-		mapped = v4mapped(e->local.addr) && v4mapped(e->remote.addr);
+	if (family == TCP_AF_INET6) {
+		mapped = v4mapped(local->addr) && v4mapped(remote->addr);
 		af = mapped ? AF_INET : AF_INET6;
 	}
 	n->asked++;
-	if (e->side != TCP_SIDE_SERVER)
-		r = query(n, s->fd, af, mapped, false, &e->local, &e->remote, out);
-	if (r == 0 && e->side != TCP_SIDE_CLIENT)
-		r = query(n, s->fd, af, mapped, true, &e->local, &e->remote, out);
+	n->out = out;
+	r = query(s->h, af, mapped, local, remote);
+	n->out = NULL;
 	if (r < 0) {
 		n->failed[TCP_NAT_QUERY]++;
 		return TCP_NAT_QUERY;
 	}
+	if (r)
+		out->family = af == AF_INET ? TCP_AF_INET : TCP_AF_INET6;
 	if (mapped && out->dnat) {	/* as the socket writes them: ::ffff:a.b.c.d */
 		for (int i = 0; i < 2; i++) {
 			struct tcp_end *x = i ? &out->real : &out->orig;
@@ -398,8 +308,8 @@ const char *tcp_nat_fail_name(enum tcp_nat_fail f)
 void tcp_nat_free(struct tcp_nat *n)
 {
 	for (unsigned int i = 0; i < n->nns; i++)
-		if (n->ns[i].fd >= 0)
-			close(n->ns[i].fd);
+		if (n->ns[i].h)
+			nfct_close(n->ns[i].h);
 	free(n->ns);
 	memset(n, 0, sizeof(*n));
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tcplife's DNAT view (tcp_nat.c): for a closed session, what conntrack in the session's
- * network namespace says about its destination: the address the client asked for and the
- * one DNAT sent it to. Plain netlink (NETLINK_NETFILTER, ctnetlink's GET), one socket per
- * network namespace, opened there once.
+ * tcplife's and tcpconnect's DNAT view (tcp_nat.c): for a closed session or a connect,
+ * what conntrack in its network namespace says about its destination: the address the
+ * client asked for and the one DNAT sent it to. A GET through libnetfilter_conntrack, on
+ * one ctnetlink socket per network namespace, opened there once.
  */
 #ifndef KSIGHT_TCP_NAT_H
 #define KSIGHT_TCP_NAT_H
@@ -35,17 +35,20 @@ struct tcp_nat_ns;
 struct tcp_nat {
 	struct tcp_nat_ns *ns;	/* one per network namespace seen */
 	unsigned int nns, cap;
-	uint32_t seq;
+	struct tcp_nat_res *out;	/* the lookup under way (the query's callback fills it) */
 	int64_t sweep_ns;	/* when to look for idle sockets next */
 	uint64_t asked, dnat;	/* lookups made, and DNAT'd connections found */
 	uint64_t failed[TCP_NAT_NFAIL];
 };
 
-/* Look up session @e (its netns, side, ends) in conntrack. @pid: its owner, or 0 (where
- * to find its network namespace first). Returns TCP_NAT_OK with @out filled (out->dnat
- * false: no entry, or not DNAT'd), or why it could not ask (counted in @n). */
-enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, const struct tcp_close *e, int pid,
-				 struct tcp_nat_res *out);
+/* Look up the connection of end @local -> @remote (TCP_AF_* @family; a client's, a
+ * server's or one whose side is not known) in network namespace @netns's conntrack.
+ * @pid: its owner, or 0 (where to find the namespace first). Returns TCP_NAT_OK with
+ * @out filled (out->dnat false: no entry, or not DNAT'd), or why it could not ask
+ * (counted in @n). */
+enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, uint32_t netns, uint16_t family,
+				 const struct tcp_end *local, const struct tcp_end *remote,
+				 int pid, struct tcp_nat_res *out);
 
 /* "no_netns", "socket", "query". */
 const char *tcp_nat_fail_name(enum tcp_nat_fail f);

@@ -12,7 +12,8 @@
 #include "modules/tcp_fmt.h"
 #include "modules/tcp_int.h"
 
-void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e)
+void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e,
+		   const struct tcp_nat_res *nat, enum tcp_nat_fail fail)
 {
 	static char laddr[TCP_ADDR_STRLEN], raddr[TCP_ADDR_STRLEN];
 	const struct ks_hdr *h = &e->hdr;
@@ -39,6 +40,8 @@ void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e)
 	ks_rec_str(&r, "result", "RESULT", 0, res, strlen(res));
 	if (e->err)
 		ks_rec_add(&r, "error", NULL, 0, KS_V_ERRNO)->i = e->err;
+	if (nat)
+		tcp_rec_nat(&r, nat, fail, TCP_SIDE_CLIENT);
 	ks_emit(ctx, &r);
 }
 
