@@ -2,7 +2,8 @@
 /*
  * guard: security monitoring. The kernel side sends up the security-relevant calls its
  * cheap filters let through (watched paths, wanted kinds); each is matched here against
- * the rules (built in, --rules files) and every match is an alert. Observes, never blocks.
+ * the rules (built in, --rules files) and every match is an alert. Observes by default;
+ * with --enforce, rules with `action: deny` also deny through BPF LSM (guard_deny.c).
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -545,7 +546,7 @@ const struct ks_module guard_module = {
 	.bpf = &guard_bpf_obj,
 	.tool_only = true,
 	.brief = "security monitoring: alerts on critical file changes, risky execs, reverse "
-		 "shells, privilege, memory and kernel changes, logins (observes, never blocks)",
+		 "shells, privilege, memory and kernel changes, logins (observes; denies with --enforce)",
 	.usage = "  ksight guard                    # every default rule, alerts as a table\n"
 		 "  ksight guard --json             # alerts as JSON lines\n"
 		 "  ksight guard --list-rules       # the rules, what each sees and does not\n"

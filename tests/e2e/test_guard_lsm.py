@@ -191,3 +191,6 @@ def test_enforce_needs_a_deny_rule_and_no_hooks(arena):
         "ksight guard: --enforce: no enabled rule has 'action: deny'", r.stderr
     r = run_ksight(["guard", "-r", rules, "--enforce", "--hooks", "tp"])
     assert r.returncode == 2 and "--enforce cannot be combined with --hooks" in r.stderr
+    r = run_ksight(["guard", "-r", rules, "--list-rules", "--json"])
+    acts_of = {j["rule"]: j["action"] for j in map(json.loads, r.stdout.splitlines())}
+    assert acts_of["lsm-secret-" + UNIQ] == "deny" and acts_of["passwd-change"] == "alert"
