@@ -112,10 +112,12 @@ static bool guard_want_slot(const void *state, const struct ks_slot *slot)
 		return !st->filter || (st->filter->kinds & URING_KINDS) ||
 		       (st->filter->xflags & GUARD_F_NETPARENT);
 	}
-	if (!st->filter)	/* `ksight status`: everything */
-		return true;
+	/* --enforce only; not in `ksight status` (its attach families say whether BPF LSM
+	 * runs here) */
 	if (slot == &guard_slots[SL_LSM])
 		return st->enforce;
+	if (!st->filter)	/* `ksight status`: everything */
+		return true;
 	if (slot == &guard_slots[SL_PAM])
 		return st->filter->kinds & PAM_KINDS;
 	if (slot == &guard_slots[SL_LINKS])
