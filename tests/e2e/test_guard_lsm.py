@@ -88,6 +88,10 @@ def acts(d):
     return got, got.pop("pid")
 
 
+def ours_of(k):
+    return [a for a in k.records("alert") if a["rule"].endswith(UNIQ)]
+
+
 def lsm_progs():
     """guard's BPF LSM programs loaded now (names cut to 15 bytes by the kernel)."""
     return [p for p in bpftool_json("prog", "show") if p.get("name", "").startswith("guard__lsm")]
@@ -116,13 +120,17 @@ def test_deny_write_and_exec_then_gone_after_kill(arena):
                        "rename": errno.EPERM, "exec": errno.EPERM, "twin_write": 0,
                        "twin_exec": 0}, got
         assert lsm_progs(), "no guard LSM program loaded while enforcing"
+        # the alerts stream as they come: all five before the kill (none after: SIGKILL)
+        deadline = time.time() + 20 * SLOW
+        while len(ours_of(k)) < 5 and time.time() < deadline:
+            time.sleep(0.1)
     finally:
         k.stop(signal.SIGKILL)
     with open(d + "/secret", "rb") as f:
         assert f.read() == b"original\n"
     with open(d + "/twin", "rb") as f:
         assert f.read() == b"original\nmore\n"
-    ours = [a for a in k.records("alert") if a["rule"].endswith(UNIQ)]
+    ours = ours_of(k)
     seen = sorted((a["rule"], a["event"], a["hook"], a["path"]) for a in ours)
     assert seen == sorted([
         ("lsm-secret-" + UNIQ, "write", "file_open", d + "/secret"),
