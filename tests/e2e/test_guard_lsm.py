@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+import bpfprobe
 from conftest import SLOW, UNIQ, Ksight, bpftool_json, run_ksight
 
 # The acts, each in a fresh python process so its errno is its own; prints one JSON line.
@@ -97,21 +98,26 @@ def lsm_progs():
     return [p for p in bpftool_json("prog", "show") if p.get("name", "").startswith("guard__lsm")]
 
 
+def lsm_runs(bpf_lsm):
+    """The test's own answer: bpf is an active LSM and a BPF LSM program on file_open
+    loads (bpf(2) through ctypes)."""
+    i = bpfprobe.btf_id(bpfprobe.BTF_KIND_FUNC, "bpf_lsm_file_open")
+    return bool(bpf_lsm and i is not None and
+                bpfprobe._result(bpfprobe._load(29, 27, i)) == 0)  # LSM, BPF_LSM_MAC
+
+
 def enforce_refusal(rules):
-    """None where --enforce can run here, else its one line (exit 1)."""
+    """--enforce's one line where it cannot run (exit 1)."""
     r = run_ksight(["guard", "-r", rules, "--enforce", "--duration", "1"], timeout=120)
-    if r.returncode == 0:
-        return None
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 1, (r.returncode, r.stderr)
     return r.stderr.strip()
 
 
 @pytest.mark.kernels
-def test_deny_write_and_exec_then_gone_after_kill(arena):
+def test_deny_write_and_exec_then_gone_after_kill(arena, bpf_lsm):
     d, rules = arena
-    refused = enforce_refusal(rules)
-    if refused:
-        pytest.skip(refused)
+    if not lsm_runs(bpf_lsm):
+        pytest.skip(enforce_refusal(rules))
     k = Ksight(["guard", "-r", rules, "--enforce", "--json"])
     k.wait_ready(timeout=60)
     try:
@@ -164,10 +170,9 @@ def test_enforce_refused_here(arena, bpf_lsm):
     """Where BPF LSM programs cannot run, --enforce is one line naming it, exit 1 (a
     missing kernel feature, docs/ARCHITECTURE.md); never alert-only in silence."""
     d, rules = arena
-    refused = enforce_refusal(rules)
-    if refused is None:
-        assert bpf_lsm
+    if lsm_runs(bpf_lsm):
         pytest.skip("BPF LSM runs here: test_deny_write_and_exec_then_gone_after_kill runs")
+    refused = enforce_refusal(rules)
     assert len(refused.splitlines()) == 1 and "BPF LSM" in refused and "guard" in refused, \
         refused
     assert not bpf_lsm or "refused" in refused
