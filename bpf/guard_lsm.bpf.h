@@ -45,6 +45,17 @@ __noinline int guard_deny_at(__u32 off, __u32 dk)
 	return 0;
 }
 
+/* A pointer as a plain number: a hook's own argument (a typed kernel pointer to the
+ * verifier) cannot be passed to a global function as a number ("Caller passes invalid
+ * args"); one read through the stack makes it one. */
+static __always_inline __u64 guard_ptr_val(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
 const volatile __u32 guard_deny_kinds = 0;	/* 1 << enum guard_dk some deny rule names */
 
 /*
@@ -64,14 +75,15 @@ static __always_inline int guard_deny(__u32 dk, __u32 kind, __u32 hook, struct d
 	e = guard_begin(kind, hook, -GUARD_EPERM);
 	if (!e)
 		return 0;
-	n = guard_copy_walk(guard_off(e->data), GUARD_PATH_MAX, (__u64)d, (__u64)mnt);
+	n = guard_copy_walk(guard_off(e->data), GUARD_PATH_MAX, guard_ptr_val(d),
+			    guard_ptr_val(mnt));
 	if (n & KS_PATH_CUT)
 		e->flags |= GUARD_F_CUT;
 	e->len = n & (GUARD_PATH_MAX * 2 - 1);
 	deny = e->len && guard_deny_at(guard_off(e->data), dk);
 	if (d2) {
 		n = guard_copy_walk(guard_off(e->data + GUARD_PATH_MAX), GUARD_PATH_MAX,
-				    (__u64)d2, (__u64)mnt2);
+				    guard_ptr_val(d2), guard_ptr_val(mnt2));
 		e->len2 = n & (GUARD_PATH_MAX * 2 - 1);
 		if (e->len2 && !deny)
 			deny = guard_deny_at(guard_off(e->data + GUARD_PATH_MAX), dk);
