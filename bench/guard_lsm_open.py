@@ -36,10 +36,12 @@ try:
     base = per_call(os.path.join(d, "twin"))
     k = subprocess.Popen([os.path.join(build, "ksight"), "guard", "-r", rules, "--enforce",
                           "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ready = False
     for line in k.stderr:
         if b" ready in " in line:
+            ready = True
             break
-    if k.poll() is not None:
+    if not ready or k.poll() is not None:
         sys.exit("ksight guard --enforce exited %d" % k.returncode)
     allowed = per_call(os.path.join(d, "twin"))
     denied = per_call(os.path.join(d, "secret"))
