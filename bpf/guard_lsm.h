@@ -4,8 +4,8 @@
  * (guard_lsm.bpf.h) agree on. Deny rules are filed in guard_keys beside the watch classes
  * (guard.h), with bits of their own: one per form a deny rule's path may take and per
  * kind of act it denies. The forms are the ones the kernel matches exactly: a whole path
- * (/etc/passwd), everything under a directory (/tmp/x/, written DIR/x... as DIR/ *), a
- * last component anywhere (any path ending in /NAME, written * /NAME).
+ * (/etc/passwd), everything below a directory (the rule's glob DIR followed by a slash
+ * and a star), a last component anywhere (a star, a slash and NAME).
  */
 #ifndef KSIGHT_GUARD_LSM_H
 #define KSIGHT_GUARD_LSM_H
