@@ -7,6 +7,7 @@
 #include "guard.sys.bpf.h"
 #include "guard_uring.bpf.h"
 #include "guard_pam.bpf.h"
+#include "guard_lsm.bpf.h"
 
 KS_SYS_MODULE(guard)
 

@@ -2,7 +2,8 @@
 /*
  * guard module records: security-relevant events the kernel side let through its cheap
  * filters (a hash of watched paths, the kinds some enabled rule asks for). User space
- * matches them against the rules and raises alerts; nothing is ever blocked.
+ * matches them against the rules and raises alerts; only --enforce's BPF LSM programs
+ * (guard_lsm.bpf.h) ever block.
  */
 #ifndef KSIGHT_GUARD_H
 #define KSIGHT_GUARD_H

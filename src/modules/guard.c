@@ -2,7 +2,8 @@
 /*
  * guard: security monitoring. The kernel side sends up the security-relevant calls its
  * cheap filters let through (watched paths, wanted kinds); each is matched here against
- * the rules (built in, --rules files) and every match is an alert. Observes, never blocks.
+ * the rules (built in, --rules files) and every match is an alert. Observes by default;
+ * with --enforce, rules with `action: deny` also deny through BPF LSM (guard_deny.c).
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -18,9 +19,11 @@
 #include "core/path.h"
 #include "guard.skel.h"
 #include "guard.h"
+#include "guard_lsm.h"
 #include "modules/guard_alert.h"
 #include "modules/guard_net.h"
 #include "modules/guard_index.h"
+#include "modules/guard_deny.h"
 #include "modules/guard_rules.h"
 #include "modules/guard_slots.h"
 #include "modules/uring_tp.h"
@@ -55,6 +58,8 @@ struct guard_state {
 	size_t nimgs, capimgs;
 	struct ks_uring_shape uring;	/* the io_uring tracepoints this kernel has */
 	int uring_cov;			/* enum guard_uring_cov: what is attached */
+	bool enforce;			/* --enforce: deny rules deny (BPF LSM) */
+	uint32_t deny_kinds;		/* 1 << enum guard_dk some deny rule names */
 };
 
 static const struct ks_metric_desc alerts_desc = {
@@ -80,6 +85,9 @@ static const struct ks_opt guard_opts[] = {
 	{ "reserve-size", 0, KS_OPT_SIZE, offsetof(struct guard_state, reserve_size), "BYTES",
 	  "guard's own ring for the records the shared ring cannot take (power of two, "
 	  "default 256K)", 4096, 1ULL << 30 },
+	{ "enforce", 0, KS_OPT_FLAG, offsetof(struct guard_state, enforce), NULL,
+	  "deny (EPERM) what rules with `action: deny` match, through BPF LSM; off by default: "
+	  "without it such rules only alert" },
 	{ 0 },
 };
 
@@ -104,6 +112,10 @@ static bool guard_want_slot(const void *state, const struct ks_slot *slot)
 		return !st->filter || (st->filter->kinds & URING_KINDS) ||
 		       (st->filter->xflags & GUARD_F_NETPARENT);
 	}
+	/* --enforce only; not in `ksight status` (its attach families say whether BPF LSM
+	 * runs here) */
+	if (slot == &guard_slots[SL_LSM])
+		return st->enforce;
 	if (!st->filter)	/* `ksight status`: everything */
 		return true;
 	if (slot == &guard_slots[SL_PAM])
@@ -157,6 +169,19 @@ static int guard_configure(void *state, const struct ks_common *common, char *er
 		snprintf(err, len, "out of memory");
 		return -1;
 	}
+	if (st->enforce) {
+		if (!guard_has_deny(&st->rules)) {
+			snprintf(err, len, "--enforce: no enabled rule has 'action: deny'");
+			return -1;
+		}
+		if (common->hooks != KS_HOOKS_AUTO) {
+			snprintf(err, len, "--enforce cannot be combined with --hooks (its BPF LSM "
+				 "programs have no other family)");
+			return -1;
+		}
+		if (guard_deny_keys(&st->rules, st->filter, &st->deny_kinds, err, len))
+			return -1;
+	}
 	if (st->list) {
 		guard_list_rules(&st->rules, common->json);
 		exit(0);
@@ -201,6 +226,7 @@ static int guard_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->guard_kinds = st->filter->kinds;
 	skel->rodata->guard_all = st->filter->all;
 	skel->rodata->guard_xflags = st->filter->xflags;
+	skel->rodata->guard_deny_kinds = st->enforce ? st->deny_kinds : 0;
 	/* the files decoder's header brings the files module's write tracking: unused here */
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_wr, 1);
 	err = err ?: bpf_map__set_max_entries(skel->maps.files_procs, 1);
@@ -225,6 +251,12 @@ static int guard_attach(struct ks_ctx *ctx, void *state, void *vskel)
 					       sizeof(uint32_t), BPF_ANY);
 		if (err)
 			return err;
+	}
+	/* the core says an absent optional slot and runs on: --enforce must not */
+	if (st->enforce && ks_ctx_slot_family(ctx, &guard_module,
+					       guard_slots[SL_LSM].name) < 0) {
+		fprintf(stderr, "ksight guard: --enforce: the BPF LSM programs are not attached\n");
+		return -EOPNOTSUPP;
 	}
 	st->listeners_fd = bpf_map__fd(skel->maps.guard_listeners);
 	st->rb_lost_fd = bpf_map__fd(skel->maps.guard_rb_lost);
@@ -474,8 +506,23 @@ static void guard_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h,
 			 e->arg[1] == GUARD_MW_PWRITE ? "pwrite " : "open for writing ",
 			 e->arg[1] == GUARD_MW_VM ? "" : path);
 	n = guard_index_match(st->index, &v, st->hits, NULL);
-	for (size_t i = 0; i < n; i++)
-		guard_alert(ctx, st->m_alerts, st->uring_cov, &st->rules.r[st->hits[i]], &v, e);
+	for (size_t i = 0; i < n; i++) {
+		const struct guard_rule *r = &st->rules.r[st->hits[i]];
+
+		/* enforced, a deny rule alerts once per attempt, from its LSM hook (blocked);
+		 * the LSM's records are only for deny rules */
+		if ((e->flags & GUARD_F_DENIED) ? r->action != GUARD_A_DENY :
+		    st->enforce && r->action == GUARD_A_DENY)
+			continue;
+		guard_alert(ctx, st->m_alerts, st->uring_cov, r, &v, e);
+	}
+}
+
+static int guard_kernel_check(void *state, char *err, size_t len)
+{
+	const struct guard_state *st = state;
+
+	return st->enforce ? guard_lsm_probe(err, len) : 0;
 }
 
 static void guard_fini(void *state)
@@ -501,18 +548,21 @@ const struct ks_module guard_module = {
 	.bpf = &guard_bpf_obj,
 	.tool_only = true,
 	.brief = "security monitoring: alerts on critical file changes, risky execs, reverse "
-		 "shells, privilege, memory and kernel changes, logins (observes, never blocks)",
+		 "shells, privilege, memory and kernel changes, logins (observes; denies with --enforce)",
 	.usage = "  ksight guard                    # every default rule, alerts as a table\n"
 		 "  ksight guard --json             # alerts as JSON lines\n"
 		 "  ksight guard --list-rules       # the rules, what each sees and does not\n"
 		 "  ksight guard -r my.yaml         # add, replace or switch off rules\n"
 		 "  ksight guard -r my.yaml --list-rules   # check a rule file, then list\n"
-		 "  ksight guard --reserve-size 4M  # a bigger ring of guard's own for floods\n",
+		 "  ksight guard --reserve-size 4M  # a bigger ring of guard's own for floods\n"
+		 "  ksight guard -r deny.yaml --enforce   # deny what `action: deny` rules match "
+		 "(BPF LSM)\n",
 	.opts = guard_opts,
 	.state_size = sizeof(struct guard_state),
 	.slots = guard_slots,
 	.types = guard_types,
 	.configure = guard_configure,
+	.kernel_check = guard_kernel_check,
 	.init = guard_init,
 	.setup = guard_setup,
 	.attach = guard_attach,

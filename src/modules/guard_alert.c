@@ -6,7 +6,9 @@
 #include "core/module.h"
 #include "core/path.h"
 #include "guard.h"
+#include "guard_lsm.h"
 #include "modules/guard_alert.h"
+#include "modules/guard_deny.h"
 #include "modules/guard_net.h"
 #include "modules/guard_rules.h"
 #include "modules/uring_tp.h"
@@ -39,7 +41,10 @@ void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
 	ks_counter_add(ks_metric_getn(m_alerts, lbl, lens), 1);
 	if (!ks_ctx_streaming(ctx))
 		return;
-	n = guard_message(r, v, h->pid, msg, sizeof(msg));
+	n = 0;
+	if (e->flags & GUARD_F_DENIED)	/* --enforce: a BPF LSM hook refused it */
+		n = snprintf(msg, sizeof(msg), "blocked (%s): ", guard_hook_name(e->sys));
+	n += guard_message(r, v, h->pid, msg + n, sizeof(msg) - n);
 	guard_coverage(1U << v->kind, uring_cov, sees, sizeof(sees), blind, sizeof(blind));
 	ks_rec_init(&rec, "alert", h);
 	ks_rec_str(&rec, "severity", "SEVERITY", -8, lbl[1], lens[1]);
@@ -84,8 +89,14 @@ void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
 		if (t->user_cut || t->rhost_cut || t->ruser_cut)	/* filled their fields: maybe cut */
 			ks_rec_add(&rec, "names_cut", NULL, 0, KS_V_BOOL)->u = 1;
 	}
-	/* how it was seen: a syscall, or an io_uring request (its opcode) */
-	if (e->flags & GUARD_F_URING) {
+	/* how it was seen: a syscall, or an io_uring request (its opcode); denied at an
+	 * LSM hook */
+	if (e->flags & GUARD_F_DENIED) {
+		ks_rec_str(&rec, "via", NULL, 0, "lsm", 3);
+		ks_rec_add(&rec, "blocked", NULL, 0, KS_V_BOOL)->u = 1;
+		ks_rec_str(&rec, "hook", NULL, 0, guard_hook_name(e->sys),
+			   strlen(guard_hook_name(e->sys)));
+	} else if (e->flags & GUARD_F_URING) {
 		const char *op = ks_uring_op_short(e->sys);
 		char num[16];
 

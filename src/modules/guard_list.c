@@ -45,13 +45,16 @@ void guard_list_rules(const struct guard_rules *rules, bool json)
 			/* names, events and origins are ours or the rule file's, plain text but
 			 * for the origin's file name: written as JSON only when printable */
 			printf("{\"type\":\"rule\",\"rule\":\"%s\",\"severity\":\"%s\","
-			       "\"enabled\":%s,\"events\":\"%s\",\"sees\":\"%s\",\"blind\":\"%s\"}\n",
+			       "\"enabled\":%s,\"action\":\"%s\",\"events\":\"%s\",\"sees\":\"%s\","
+			       "\"blind\":\"%s\"}\n",
 			       r->name, guard_sev_name(r->sev), r->enabled ? "true" : "false",
-			       kinds, sees, blind);
+			       r->action == GUARD_A_DENY ? "deny" : "alert", kinds, sees, blind);
 			continue;
 		}
 		printf("%-24s %-8s %-3s %-40s %s\n", r->name, guard_sev_name(r->sev),
 		       r->enabled ? "yes" : "no", kinds, r->origin);
+		if (r->action == GUARD_A_DENY)
+			printf("    action: deny (with --enforce: BPF LSM)\n");
 		printf("    sees: %s\n    not seen: %s\n", sees, blind);
 	}
 	fflush(stdout);

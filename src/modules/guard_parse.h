@@ -53,4 +53,8 @@ int guard_parse_not(struct guard_parse *p, yaml_node_t *n, struct guard_cond *c)
 /* A rule's `event:` (one or a list) into the mask @kinds. Returns 0 or -1. */
 int guard_parse_kinds(struct guard_parse *p, yaml_node_t *n, uint32_t *kinds);
 
+/* A rule with `action: deny` (@n its mapping): only what the kernel judges exactly at the
+ * LSM hooks (guard_deny.c). Returns 0 or -1 with the error written. */
+int guard_deny_check(struct guard_parse *p, yaml_node_t *n, const struct guard_rule *r);
+
 #endif

@@ -40,6 +40,7 @@ static int choose(struct guard_parse *p, yaml_node_t *n, const char *key,
 
 static const char *const sevs[] = { "low", "medium", "high", "critical", NULL };
 static const char *const results[] = { "any", "ok", "failed", NULL };
+static const char *const actions[] = { "alert", "deny", NULL };
 
 static int parse_rule(struct guard_parse *p, yaml_node_t *n, struct guard_rule *r,
 		      bool *only_off)
@@ -91,6 +92,9 @@ static int parse_rule(struct guard_parse *p, yaml_node_t *n, struct guard_rule *
 		} else if (!strcmp(key, "result")) {
 			if (choose(p, v, key, results, &r->result))
 				return -1;
+		} else if (!strcmp(key, "action")) {
+			if (choose(p, v, key, actions, &r->action))
+				return -1;
 		} else if (!strcmp(key, "not")) {
 			r->has_not = true;
 			if (guard_parse_not(p, v, &r->not))
@@ -108,6 +112,8 @@ static int parse_rule(struct guard_parse *p, yaml_node_t *n, struct guard_rule *
 	if (!r->name)
 		return guard_perr(p, n, "a rule needs a name");
 	*only_off = !fields && !r->enabled;
+	if (r->action == GUARD_A_DENY && guard_deny_check(p, n, r))
+		return -1;
 	if (!r->message)
 		r->message = strdup("{event} {path} by {comm} ({pid})");
 	snprintf(where, sizeof(where), "%s:%zu", p->file, n->start_mark.line + 1);

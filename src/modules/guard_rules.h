@@ -21,6 +21,9 @@ struct guard_pam_text;
 
 enum guard_sev { GUARD_SEV_LOW, GUARD_SEV_MEDIUM, GUARD_SEV_HIGH, GUARD_SEV_CRITICAL };
 
+/* a rule's `action:` (deny: guard_deny.c; enforced with --enforce) */
+enum guard_action { GUARD_A_ALERT, GUARD_A_DENY };
+
 /* ks_rule result */
 enum guard_result { GUARD_R_ANY, GUARD_R_OK, GUARD_R_FAILED };
 
@@ -67,6 +70,7 @@ struct guard_rule {
 	int result;		/* enum guard_result */
 	bool enabled;
 	bool has_not;
+	int action;		/* enum guard_action */
 	struct guard_cond when;
 	struct guard_cond not;	/* none of these may hold (each given one vetoes) */
 };

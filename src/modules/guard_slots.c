@@ -120,5 +120,21 @@ const struct ks_slot guard_slots[] = {
 			{ KS_FAM_SYSCALL, { { "(dispatcher)" } }, link_syscalls },
 		},
 	},
+	/* --enforce only (guard_deny.c): kernel_check refuses --enforce without it */
+	[SL_LSM] = {
+		.name = "deny (--enforce)",
+		.alts = {
+			{ KS_FAM_LSM, { { "guard__lsm_open", "file_open" },
+					{ "guard__lsm_mknod", "path_mknod" },
+					{ "guard__lsm_truncate", "path_truncate" },
+					{ "guard__lsm_unlink", "path_unlink" },
+					{ "guard__lsm_rmdir", "path_rmdir" },
+					{ "guard__lsm_rename", "path_rename" },
+					{ "guard__lsm_chmod", "path_chmod" },
+					{ "guard__lsm_chown", "path_chown" },
+					{ "guard__lsm_exec", "bprm_creds_for_exec" } } },
+		},
+		.absent = "BPF LSM unavailable: guard cannot deny (--enforce)",
+	},
 	{ 0 },
 };

@@ -6,7 +6,8 @@
 #include "core/module.h"
 
 /* the slots guard_want_slot() decides on by name (the first four have no index) */
-enum { SL_FDS = 4, SL_PAM, SL_URING_NEW, SL_URING_OLD, SL_LINKS };
+enum { SL_FDS = 4, SL_PAM, SL_URING_NEW, SL_URING_OLD, SL_LINKS,
+       SL_LSM };
 
 extern const struct ks_slot guard_slots[];
 
