@@ -156,7 +156,10 @@ int fc_fentry_attach(struct ks_ctx *ctx, struct fc_state *st, struct bpf_program
 			break;
 		}
 		if (link < 0) {
-			refused(st, fn, strerror(-link));
+			/* the kernel's ENOTSUPP, which libc does not name: a trampoline that
+			 * cannot take the function (its arguments, e.g. too many) */
+			refused(st, fn, link == -524 ? "not supported by a trampoline (ENOTSUPP)" :
+				strerror(-link));
 			continue;
 		}
 		if ((err = ks_attach_keep_fd(ctx, prog, link)))

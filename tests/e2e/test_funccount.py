@@ -218,7 +218,7 @@ def test_kernel_function_wildcard_exact_per_process(hooks, families):
         assert line.startswith("ksight funccount: %s: " % glob) and "kprobes" in line, line
         return
     h = Helper("fcalls", N)
-    k = Ksight(["funccount", "--json", "-P", "-p", h.pid, glob, "k:kernel_clon*"] +
+    k = Ksight(["funccount", "--json", "-P", "-p", str(h.pid), glob, "k:kernel_clon*"] +
                (["--hooks", hooks] if hooks else []))
     try:
         k.wait_ready(timeout=60)
