@@ -99,7 +99,7 @@ static int load_and_link(const struct bpf_insn *insns, size_t n, int id)
 	if (prog < 0)
 		return -errno;
 	link = bpf_link_create(prog, 0, BPF_TRACE_FENTRY, NULL);
-	if (link < 0)	/* before 5.13? a link by the older call */
+	if (link < 0)	/* older kernels: a link by the older call */
 		link = bpf_raw_tracepoint_open(NULL, prog);
 	err = -errno;
 	close(prog);	/* the link holds it */
