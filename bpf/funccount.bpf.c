@@ -3,7 +3,8 @@
  * funccount: one uprobe program for every user function counted. User space attaches it
  * to each matching function with the function's index as the link's BPF cookie (5.15+),
  * so one verified program serves any number of functions, with no code generated at run
- * time. Kernel functions: one kprobe program on each, its row keyed by the address. Tracepoints are not counted here: perf tracepoint counters do that with no
+ * time. Kernel functions: one kprobe program on each (or one fentry program copied per
+ * function), its row keyed by the address. Tracepoints are not counted here: perf tracepoint counters do that with no
  * program at all (src/modules/funccount_tp.c).
  */
 #include "common.bpf.h"
@@ -74,6 +75,20 @@ SEC("kprobe.multi")
 int BPF_KPROBE(funccount__kmulti)
 {
 	count(bpf_get_func_ip(ctx));
+	return 0;
+}
+
+/*
+ * Where fentry is chosen: libbpf loads this once (maps made, everything relocated) and
+ * user space loads a copy per function from its instructions, the marker's 64-bit
+ * immediate replaced by the function's address (src/modules/funccount_fentry.c): a
+ * trampoline program is verified for one target, and no bpf_get_func_ip (5.17+ for
+ * fentry) or cookie is needed.
+ */
+SEC("fentry")
+int BPF_PROG(funccount__fentry)
+{
+	count(FUNCCOUNT_FENTRY_MARK);
 	return 0;
 }
 

@@ -18,6 +18,10 @@
 #define FUNCCOUNT_FUNCS 1024	/* user functions one run attaches to at most */
 #define FUNCCOUNT_KFUNCS 1000	/* kernel functions one run attaches to at most */
 
+/* The immediate funccount__fentry counts under, replaced in each function's copy by the
+ * function's address (an ld_imm64 of its own: no other constant of the program is it) */
+#define FUNCCOUNT_FENTRY_MARK 0x6b73666e74727921ULL
+
 /* funccount_calls' key: one function; with -P, of one process (else pid 0). */
 struct funccount_key {
 	__u64 func;		/* a user function: its index in user space's list (the

@@ -4,7 +4,7 @@
  * target was set before load (bpf_program__set_attach_target), or a kprobe program. Both
  * are BPF links of the process; kprobes made through tracefs (no kprobe PMU) are recorded
  * first, so that ksight cleanup removes them after a kill (legacy.h). Or one kprobe.multi
- * link on many functions (ksight funccount k:GLOB).
+ * link on many functions (ksight funccount k:GLOB), or links a module made itself.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -51,5 +51,17 @@ int ks_attach_kprobe_multi(struct ks_ctx *c, struct bpf_program *prog, const cha
 	if (!a.link)
 		return ks_att_fail(in, -errno, "kprobe.multi on %zu functions (%s...): %s", n,
 				   n ? funcs[0] : "", strerror(errno));
+	return ks_attset_add(&in->dyn, &a);
+}
+
+int ks_attach_keep_fd(struct ks_ctx *c, const struct bpf_program *owner, int fd)
+{
+	struct ks_inst *in = ks_ctx_prog_owner(c, owner);
+	struct ks_att a = { .kind = KS_ATT_FD, .fd = fd };
+
+	if (!in) {
+		close(fd);
+		return -EINVAL;
+	}
 	return ks_attset_add(&in->dyn, &a);
 }

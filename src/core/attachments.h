@@ -92,6 +92,14 @@ int ks_attach_kprobe_multi(struct ks_ctx *ctx, struct bpf_program *prog, const c
 			   size_t n);
 
 /*
+ * Keep link @fd, which the module made itself (a program it loaded with bpf_prog_load, as
+ * ksight funccount's per-function fentry copies), in the set of the module whose object
+ * holds @owner: closed when the module goes, counted among its attachments. On failure
+ * @fd is closed. Returns 0 or -errno.
+ */
+int ks_attach_keep_fd(struct ks_ctx *ctx, const struct bpf_program *owner, int fd);
+
+/*
  * Attach tracepoint program @prog (SEC("tracepoint"): its context is the raw record) to
  * tracepoint @category:@name, chosen at run time.
  */

@@ -4,9 +4,9 @@
  * are called, per interval, like bcc's funccount. Tracepoints are counted by perf
  * counters with no BPF program (funccount_tp.c); user functions by one uprobe program
  * attached to each matching function, its index as the attachment's cookie
- * (bpf/funccount.bpf.c). Kernel functions (k:) by one kprobe program attached to each
- * matching function, its rows keyed by address; where this kernel has no kprobes, the
- * command says so and counts the rest.
+ * (bpf/funccount.bpf.c). Kernel functions (k:) by one kprobe.multi link, else a copy of
+ * the fentry program per function (funccount_fentry.c), else a kprobe each, its rows keyed
+ * by address; where this kernel has none of them, the command says so and counts the rest.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -234,6 +234,11 @@ static int fc_args(void *state, struct ks_common *common, const char **pos, int 
 		common->duration = st->duration;
 	st->pid = common->pid;
 	st->tid = common->tid;
+	/* --hooks fentry or kprobe chooses how k: patterns are counted (fc_kernel_check),
+	 * not a slot's alternative: the core need not look for such programs */
+	st->hooks = common->hooks;
+	if (st->hooks == KS_HOOKS_FENTRY || st->hooks == KS_HOOKS_KPROBE)
+		common->hooks = KS_HOOKS_AUTO;
 	/* without root the command stops at the root check, after this */
 	if (geteuid() != 0)
 		return 0;
@@ -305,7 +310,32 @@ static bool kprobe_multi_works(const char *fn)
 	return true;
 }
 
-/* k: patterns: counted by kprobes; say what this kernel lacks when it has none. */
+/*
+ * How to count @st->kfns, best first within what --hooks allows: one kprobe.multi link;
+ * else an fentry copy per function (faster to start than a kprobe each: docs/funccount.md);
+ * else a kprobe each. Returns the hook, or FC_KH_NONE with each refusal in @wf and @wk.
+ */
+static enum fc_khook choose_khook(const struct fc_state *st, struct ks_probe *p, const char *fn,
+				  char *wf, char *wk, size_t len)
+{
+	bool fentry = st->hooks != KS_HOOKS_KPROBE, kprobe = st->hooks != KS_HOOKS_FENTRY;
+
+	if (kprobe && !ks_probe(p, KS_FAM_KPROBE, fn, wk, len)) {
+		if (kprobe_multi_works(fn))
+			return FC_KH_MULTI;
+	} else {
+		if (!kprobe)
+			snprintf(wk, len, "not tried (--hooks=fentry)");
+		kprobe = false;
+	}
+	if (fentry && !ks_probe(p, KS_FAM_FENTRY, fn, wf, len))
+		return FC_KH_FENTRY;
+	if (!fentry)
+		snprintf(wf, len, "not tried (--hooks=kprobe)");
+	return kprobe ? FC_KH_KPROBE : FC_KH_NONE;
+}
+
+/* k: patterns: counted by kprobes or fentry; say what this kernel lacks when neither. */
 static int fc_kernel_check(void *state, char *err, size_t len)
 {
 	struct fc_state *st = state;
@@ -329,20 +359,14 @@ static int fc_kernel_check(void *state, char *err, size_t len)
 	len -= at;
 	fn = st->nkfn ? st->kfns[0] : "vfs_read";
 	p = ks_probe__new();
-	if (p && !ks_probe(p, KS_FAM_KPROBE, fn, wk, sizeof(wk))) {
+	if (p && (st->khook = choose_khook(st, p, fn, wf, wk, sizeof(wf))) != FC_KH_NONE) {
 		ks_probe__free(p);
-		st->kprobes = true;
-		st->kmulti = kprobe_multi_works(fn);
 		if (!at)
 			return 0;
 		err[-2] = 0;	/* only the note before */
 		return 1;
 	}
-	if (p && !ks_probe(p, KS_FAM_FENTRY, fn, wf, sizeof(wf)))
-		snprintf(err, len, "%s: kernel functions are counted by kprobes, which this "
-			 "kernel lacks (%s); fentry is there but not used by funccount yet",
-			 st->kernel, wk);
-	else if (p)
+	if (p)
 		snprintf(err, len, "%s: kernel functions cannot be counted on this kernel: "
 			 "fentry: %s; kprobes: %s", st->kernel, wf, wk);
 	else
@@ -370,10 +394,16 @@ static int fc_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct fc_state *st = state;
 
 	skel->rodata->funccount_per_proc = st->per_proc;
-	if (st->kprobes)
-		bpf_program__set_autoload(st->kmulti ? skel->progs.funccount__kmulti :
-					  skel->progs.funccount__kprobe, true);
-	if (!st->nufn && !st->kprobes)
+	if (st->khook == FC_KH_MULTI)
+		bpf_program__set_autoload(skel->progs.funccount__kmulti, true);
+	else if (st->khook == FC_KH_KPROBE)
+		bpf_program__set_autoload(skel->progs.funccount__kprobe, true);
+	else if (st->khook == FC_KH_FENTRY) {
+		/* loaded once by libbpf, for its instructions: funccount_fentry.c */
+		bpf_program__set_autoload(skel->progs.funccount__fentry, true);
+		bpf_program__set_attach_target(skel->progs.funccount__fentry, 0, st->kfns[0]);
+	}
+	if (!st->nufn && st->khook == FC_KH_NONE)
 		bpf_map__set_max_entries(skel->maps.funccount_calls, 1);
 	return 0;
 }
@@ -400,7 +430,7 @@ static int fc_attach(struct ks_ctx *ctx, void *state, void *vskel)
 		if ((rc = ks_attach_uprobe(ctx, skel->progs.funccount__uprobe, &s)))
 			return rc;
 	}
-	if (st->kprobes) {
+	if (st->khook != FC_KH_NONE) {
 		char *text = ks_read_all("/proc/kallsyms", NULL);
 		int n = text ? ks_kallsyms_parse(text, &st->ksyms) : -errno;
 
@@ -413,10 +443,12 @@ static int fc_attach(struct ks_ctx *ctx, void *state, void *vskel)
 			return n ? n : -ENOENT;
 		}
 	}
-	if (st->kmulti)
+	if (st->khook == FC_KH_MULTI)
 		return ks_attach_kprobe_multi(ctx, skel->progs.funccount__kmulti,
 					      (const char **)st->kfns, st->nkfn);
-	for (int i = 0; st->kprobes && i < st->nkfn; i++)
+	if (st->khook == FC_KH_FENTRY)
+		return fc_fentry_attach(ctx, st, skel->progs.funccount__fentry);
+	for (int i = 0; st->khook == FC_KH_KPROBE && i < st->nkfn; i++)
 		if ((rc = ks_attach_kfunc(ctx, skel->progs.funccount__kprobe, st->kfns[i],
 					  false)))
 			return rc;
@@ -428,7 +460,7 @@ static void fc_report_cb(struct ks_ctx *ctx, void *state, void *vskel)
 	struct funccount_bpf *skel = vskel;
 	struct fc_state *st = state;
 
-	fc_report(ctx, st, st->nufn || st->kprobes ? skel->maps.funccount_calls : NULL);
+	fc_report(ctx, st, st->nufn || st->khook != FC_KH_NONE ? skel->maps.funccount_calls : NULL);
 }
 
 static void fc_fini(void *state)
@@ -464,12 +496,14 @@ const struct ks_module funccount_module = {
 		 "  ksight funccount -p 1234 't:syscalls:sys_enter_*'  # one process's calls\n"
 		 "  ksight funccount 'u:libc.so.6:malloc*' -P -d 10  # libc's malloc*, per process\n"
 		 "  ksight funccount 'u:/usr/bin/python3:PyObject_Call*' --json\n"
-		 "  ksight funccount -i 1 'k:tcp_send*'          # kernel functions, by kprobes\n"
+		 "  ksight funccount -i 1 'k:tcp_send*'          # kernel functions\n"
+		 "  ksight funccount --hooks fentry 'k:vfs_*'     # ... by fentry, not kprobes\n"
 		 "\n"
 		 "PATTERN: t:CATEGORY:NAME (or CATEGORY:NAME), a tracepoint, counted by perf\n"
 		 "counters with no BPF program; u:BINARY:FUNCTION, a function of an executable\n"
 		 "or library (a path, libc.so.6, or with -p libc), by uprobes; k:FUNCTION, a\n"
-		 "kernel function (at most 1000), by kprobes where the kernel has them. Each\n"
+		 "kernel function (at most 1000), by one kprobe.multi link, else fentry, else a\n"
+		 "kprobe each (--hooks fentry or kprobe forces a family). Each\n"
 		 "name part is a shell glob; `ksight tplist` lists what there is. -P makes a row\n"
 		 "per process for user and kernel functions; tracepoint counters count every\n"
 		 "process, or the threads of -p PID (or -t TID) alive at the start. Counts of\n"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the funccount module's files share (funccount.c: options, patterns, hooks;
- * funccount_pat.c: pattern syntax; funccount_tp.c: tracepoint counters; funccount_report.c:
- * the counts as records). */
+ * funccount_pat.c: pattern syntax; funccount_tp.c: tracepoint counters; funccount_fentry.c:
+ * fentry copies per kernel function; funccount_report.c: the counts as records). */
 #ifndef KSIGHT_FUNCCOUNT_INT_H
 #define KSIGHT_FUNCCOUNT_INT_H
 
@@ -16,6 +16,14 @@
 #define FC_TPS 4096		/* tracepoints one run counts at most */
 
 enum fc_kind { FC_TP, FC_USER, FC_KERNEL };
+
+/* How kernel functions are counted (funccount.c: fc_kernel_check chooses). */
+enum fc_khook {
+	FC_KH_NONE,	/* not at all (no k: pattern, or no hook on this kernel) */
+	FC_KH_MULTI,	/* one kprobe.multi link (5.18+ with CONFIG_FPROBE) */
+	FC_KH_FENTRY,	/* a copy of the fentry program per function, each its own link */
+	FC_KH_KPROBE,	/* a kprobe each */
+};
 
 /* One PATTERN as given: t:CATEGORY:NAME (or CATEGORY:NAME), u:BINARY:FUNCTION, k:FUNCTION
  * (or FUNCTION); each part but BINARY a shell glob. */
@@ -62,8 +70,10 @@ struct fc_state {
 	const char *kernel;	/* the first k: pattern */
 	char **kfns;		/* the kernel functions the k: patterns match, each once */
 	int nkfn;
-	bool kprobes;		/* they are counted (by kprobes) */
-	bool kmulti;		/* by one kprobe.multi link (5.18+), not a kprobe each */
+	int hooks;		/* --hooks (enum ks_hooks_choice): fentry or kprobe forced */
+	enum fc_khook khook;	/* how they are counted */
+	int krefused;		/* FC_KH_FENTRY: functions whose copy the kernel refused ... */
+	char krefused_why[160];	/* ... the first one's name and reason */
 	struct ks_symtab ksyms;	/* /proc/kallsyms, to name the addresses counted */
 	const char *weighted;	/* the first tracepoint left out (funccount.c: fc_weighted) */
 	int nweighted;
@@ -84,6 +94,13 @@ int fc_tp_open(struct fc_state *st, char *err, size_t len);
 /* @tp's count so far (every counter summed). */
 uint64_t fc_tp_read(const struct fc_tp *tp);
 void fc_tp_close(struct fc_state *st);
+
+/* Count @st->kfns by copies of fentry program @prog (loaded by libbpf, its target the
+ * first function), one per function, each kept as a link of the module (ks_attach_keep_fd).
+ * Functions the kernel refuses are counted in @st->krefused. Returns 0, or -errno with
+ * the reason printed when none could be attached. @st->ksyms must be read. */
+struct bpf_program;
+int fc_fentry_attach(struct ks_ctx *ctx, struct fc_state *st, struct bpf_program *prog);
 
 /* Tools: what was counted since the previous report, busiest first; @calls is the
  * module's funccount_calls map, NULL when no user or kernel function is counted. */

@@ -16,7 +16,7 @@
 
 struct fc_out {
 	const char *probe;
-	const char *kind;	/* "tracepoint", "uprobe", "kprobe" */
+	const char *kind;	/* "tracepoint", "uprobe", "kprobe", "fentry" */
 	uint64_t count;
 	const struct fc_row *row;	/* uprobe rows: the process, with -P */
 };
@@ -105,7 +105,9 @@ static int user_deltas(struct ks_ctx *ctx, struct fc_state *st, struct bpf_map *
 		}
 		/* a kernel address: the function holding it */
 		name = ks_symtab_find(&st->ksyms, func, NULL);
-		out[n++] = (struct fc_out){ name ? name : "[unknown]", "kprobe", d, &(*cur)[i] };
+		out[n++] = (struct fc_out){ name ? name : "[unknown]",
+					    st->khook == FC_KH_FENTRY ? "fentry" : "kprobe", d,
+					    &(*cur)[i] };
 	}
 	ks_ctx_aggregated(ctx, FUNCCOUNT_EV_CALL, total);
 	return n;

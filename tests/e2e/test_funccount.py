@@ -3,10 +3,12 @@
 uprobe program with a cookie per function, against the helper fcalls, which calls fc_one,
 fc_two and fc_three N, 2N and 3N times, getppid N times and forks N times."""
 import os
+import time
 
 import pytest
 
-from conftest import SCALE, Helper, Ksight, helper_path, run_ksight
+from conftest import (SCALE, Helper, Ksight, attached_progs, bpf_ids, bpftool_ids, helper_path,
+                      run_ksight)
 
 N = 1000 // SCALE
 TRACEFS = "/sys/kernel/tracing"
@@ -195,30 +197,54 @@ def getppid_function():
 
 
 @pytest.mark.kernels
-def test_kernel_function_wildcard_exact_per_process():
-    """k: by kprobes (one kprobe.multi link where the kernel has them, else a kprobe
-    each): a wildcard matching getppid's kernel function and one matching kernel_clone,
-    -P -p the helper: a row each, the helper's pid and comm, exactly its N getppid calls
-    and N forks, the addresses named back through /proc/kallsyms. Without kprobes (this
-    host): exit 1, one line naming them."""
+@pytest.mark.parametrize("hooks", [None, "fentry"])
+def test_kernel_function_wildcard_exact_per_process(hooks, families):
+    """k: by the default hook (one kprobe.multi link where the kernel has them, else an
+    fentry copy per function, else a kprobe each), and forced to fentry (--hooks fentry:
+    a copy of the program per function, its link its own): a wildcard matching getppid's
+    kernel function and one matching kernel_clone, -P -p the helper: a row each, the
+    helper's pid and comm, exactly its N getppid calls and N forks, named back through
+    /proc/kallsyms. With fentry, bpftool sees one link per function while it runs and none
+    of them after. Without kprobes or fentry (this host): exit 1, one line naming them."""
     fn = getppid_function()
     glob = "k:" + fn[:-2] + "*"	# __x64_sys_getpp*: getppid's only
-    if not has_kprobes():
+    fentry = families.families.get("fentry") is None
+    if hooks == "fentry" and not fentry:
+        pytest.skip("fentry refused here: %s" % families.families.get("fentry"))
+    if not hooks and not has_kprobes() and not fentry:
         r = run_ksight(["funccount", glob, "-d", "1"])
         assert r.returncode == 1 and r.stdout == "", r.stderr
         (line,) = r.stderr.strip().splitlines()
         assert line.startswith("ksight funccount: %s: " % glob) and "kprobes" in line, line
         return
     h = Helper("fcalls", N)
+    k = Ksight(["funccount", "--json", "-P", "-p", str(h.pid), glob, "k:kernel_clon*"] +
+               (["--hooks", hooks] if hooks else []))
     try:
-        k = run_round(["-P", "-p", h.pid, glob, "k:kernel_clon*"], h)
+        k.wait_ready(timeout=60)
+        links = bpf_ids(k.proc.pid)["link"]
+        if hooks:
+            assert " (2 programs attached)" in k.stderr, k.stderr
+            assert len(links) == 2 and attached_progs(k.proc.pid) == {"fc_fentry"}, links
+        h.go()
+        assert h.readline().startswith("done")
     finally:
         h.kill()
-    rows = sorted((r.get("pid"), r.get("comm"), r["kind"], r["probe"], r["count"])
+        rc = k.stop()
+    assert rc == 0, k.stderr
+    rows = sorted((r.get("pid"), r.get("comm"), r["probe"], r["count"])
                   for r in k.records("funccount"))
-    assert rows == sorted([(h.pid, "fcalls", "kprobe", fn, N),
-                           (h.pid, "fcalls", "kprobe", "kernel_clone", N)]), (rows, k.stderr)
+    assert rows == sorted([(h.pid, "fcalls", fn, N),
+                           (h.pid, "fcalls", "kernel_clone", N)]), (rows, k.stderr)
+    kinds = {r["kind"] for r in k.records("funccount")}
+    assert kinds in ({"fentry"},) if hooks else kinds in ({"kprobe"}, {"fentry"}), kinds
     assert k.stats()["lost"] == 0
+    for _ in range(50):	# a link is freed when its last reference goes, maybe later
+        left = links & bpftool_ids("link")
+        if not left:
+            break
+        time.sleep(0.1)
+    assert not left, "links left after exit: %s" % left
 
 
 @pytest.mark.parametrize("args,words", [
