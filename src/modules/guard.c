@@ -134,6 +134,9 @@ static bool printable(const char *s)
 static const struct ks_opt guard_agent_opts[] = {
 	{ "guard-rules", 0, KS_OPT_STRS, offsetof(struct guard_state, files), "FILE",
 	  "guard (--modules ...,guard): add rules from a YAML file; repeatable", 0, 4096 },
+	{ "guard-reserve-size", 0, KS_OPT_SIZE, offsetof(struct guard_state, reserve_size),
+	  "BYTES", "guard: its own ring for the records the shared ring cannot take (power of "
+	  "two, default 256K)", 4096, 1ULL << 30 },
 	{ 0 },
 };
 

@@ -8,6 +8,7 @@ without guard in --modules nothing of guard is loaded."""
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -15,8 +16,10 @@ import time
 
 import pytest
 
-from conftest import SLOW, UNIQ, Ksight, free_port, loaded_progs, prom_samples, run_ksight
+from conftest import (SLOW, UNIQ, Helper, Ksight, free_port, loaded_progs, prom_samples,
+                      run_ksight)
 from test_api import Stream, get
+from test_guard import of
 
 N = 7
 RULE, SEV = "exec-world-writable", "high"
@@ -164,3 +167,43 @@ def test_without_guard_nothing_of_guard_is_loaded():
         assert "guard" not in [m["name"] for m in json.loads(st)["modules"]]
     finally:
         assert k.stop() == 0, k.stderr
+
+
+def test_lost_security_records_alert_at_once_in_the_agent(tmp_path):
+    """The agent (interval 60 s: no interval's end comes) stopped while a fork storm fills
+    its 4 KiB shared ring and a helper writes 400 times into a child's /proc/PID/mem, with
+    a one-page reserve: once continued, the guard-records-lost alert comes at once (before
+    any interval's end), what it counts covers the missing alerts, the last summary counts
+    it, and the agent exits 1."""
+    n, port = 400, free_port()
+    (tmp_path / "f").write_text("")
+    k = Ksight(["run", "--modules", "guard", "--guard-reserve-size", "4096", "--ringbuf-size",
+                "4096", "--listen", "127.0.0.1:%d" % port, "--no-store", "--json", "60"])
+    k.wait_ready()
+    storm = Helper("forkstorm", "-x", 1, str(tmp_path), 300)
+    mem = Helper("guardnet", "memloop", n)
+    os.kill(k.proc.pid, signal.SIGSTOP)
+    try:
+        storm.go()
+        storm.result()
+        mem.go()
+        words = mem.result()
+    finally:
+        os.kill(k.proc.pid, signal.SIGCONT)
+    assert words[3] == str(n)
+    deadline, lost = time.time() + 10 * SLOW, []
+    while time.time() < deadline and not lost:
+        time.sleep(0.2)
+        lost = [a for a in k.records("alert") if a["rule"] == "guard-records-lost"]
+    assert lost and lost[0]["severity"] == "critical", k.stderr
+    assert not k.records("summary")     # at once: no interval ended yet
+    rc = k.stop()
+    assert rc == 1, k.stderr
+    lost = [a for a in k.records("alert") if a["rule"] == "guard-records-lost"]
+    got = of(k.records("alert"), mem.pid, "memory-write")
+    assert len(got) < 1 + n and sum(a["lost"] for a in lost) >= 1 + n - len(got), \
+        (len(got), lost)
+    assert "security records lost" in k.stderr
+    # the last summary (at the stop) counted the critical alerts
+    sums = [s for s in k.records("summary") if s.get("module") == "guard"]
+    assert sums and sums[-1]["critical"] >= len(lost), sums
