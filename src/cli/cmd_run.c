@@ -281,6 +281,9 @@ static int run_early_states(void **early, struct ks_opt_table *tables, int *ntab
 static int run_agent_configure(void **early, const bool *keep, const struct ks_common *common,
 			       char *err, size_t len)
 {
+	struct ks_common c = *common;
+
+	c.agent = true;	/* as the modules will see it */
 	for (int i = 0; i < KS_MOD_MAX && ks_modules[i]; i++) {
 		const struct ks_module *m = ks_modules[i];
 		void *def;
@@ -289,7 +292,7 @@ static int run_agent_configure(void **early, const bool *keep, const struct ks_c
 		if (!early[i])
 			continue;
 		if (keep[i]) {
-			if (m->agent_configure && m->agent_configure(early[i], common, err, len))
+			if (m->agent_configure && m->agent_configure(early[i], &c, err, len))
 				return -1;
 			continue;
 		}

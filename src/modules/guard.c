@@ -179,8 +179,8 @@ static int guard_configure(void *state, const struct ks_common *common, char *er
 		exit(0);
 	}
 	if (st->reserve_size & (st->reserve_size - 1)) {
-		snprintf(err, len, "--reserve-size: %llu is not a power of two",
-			 (unsigned long long)st->reserve_size);
+		snprintf(err, len, "--%sreserve-size: %llu is not a power of two",
+			 common->agent ? "guard-" : "", (unsigned long long)st->reserve_size);
 		return -1;
 	}
 	return 0;

@@ -151,6 +151,13 @@ def test_guard_rules_without_guard_is_refused(tmp_path):
         "ksight run: --guard-rules: guard does not run (--modules ...,guard)"
 
 
+def test_bad_reserve_size_is_refused():
+    r = run_ksight(["run", "--modules", "guard", "--guard-reserve-size", "12288", "--listen",
+                    "none", "--no-store", "1", "1"])
+    assert r.returncode == 2
+    assert r.stderr.strip() == "ksight run: --guard-reserve-size: 12288 is not a power of two"
+
+
 def test_without_guard_nothing_of_guard_is_loaded():
     port = free_port()
     k = Ksight(["run", "--modules", "exec", "--listen", "127.0.0.1:%d" % port, "--no-store",
