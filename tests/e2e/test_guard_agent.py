@@ -36,6 +36,7 @@ def alert_series(text):
     return out
 
 
+@pytest.mark.kernels
 def test_alerts_counted_streamed_and_stored(tmp_path):
     port, db = free_port(), str(tmp_path / "store.db")
     d = tempfile.mkdtemp(prefix="ksight-gagent-", dir="/tmp")
