@@ -44,7 +44,8 @@ function alertNote() {
       Math.min(total, 500) + " below (live from /api/events?type=alert)" + lost + ".");
   else
     setNote("alerts-note", "empty", "No alert since this view opened (live from " +
-      "/api/events?type=alert: alerts come from ksight guard's rules)" + lost + ".");
+      "/api/events?type=alert: alerts come from guard's rules, in ksight guard or in " +
+      "ksight run --modules ...,guard)" + lost + ".");
 }
 
 async function startAlerts() {

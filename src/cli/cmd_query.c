@@ -33,8 +33,8 @@ static const struct ks_opt query_opts[] = {
 	  KS_STORE_ENV ", else " KS_STORE_DEFAULT ")", 0, 4000 },
 	{ "since", 's', KS_OPT_STR, OFF(since), "DUR", "only the last DUR: 30s, 10m, 1h, 7d "
 	  "(default 1h)" },
-	{ "comm", 'n', KS_OPT_STR, OFF(comm), "NAME", "execs, connections, edges: only this "
-	  "process name", 0, 15 },
+	{ "comm", 'n', KS_OPT_STR, OFF(comm), "NAME", "execs, connections, alerts, edges: only "
+	  "this process name", 0, 15 },
 	{ "limit", 0, KS_OPT_UINT, OFF(limit), "N", "at most N rows, the latest (events) or the "
 	  "largest (default 1000)", 1, 100000000 },
 	{ "by-interval", 0, KS_OPT_FLAG, OFF(by_interval), NULL, "metric: each interval's row, "
@@ -47,14 +47,15 @@ static const char usage[] =
 	"  ksight query execs --since 10m         # processes started in the last 10 minutes\n"
 	"  ksight query execs -n curl --json      # curl's execs, as ksight run --json had them\n"
 	"  ksight query connections --since 1h    # TCP sessions that closed in the last hour\n"
+	"  ksight query alerts --since 1d         # guard's alerts (ksight run --modules ...,guard)\n"
 	"  ksight query edges --since 1d          # service -> peer:port, connections, bytes\n"
 	"  ksight query metrics                   # the metrics the store has rollups of\n"
 	"  ksight query metric ksight_exec_execs_total --since 1h  # totals per label set\n"
 	"  ksight query metric ksight_biolat_seconds --by-interval --json\n"
 	"  ksight query files --since 1d          # paths changed most (creates, writes, ...)\n"
 	"\n"
-	"WHAT is execs, connections, edges, metrics, metric NAME or files. The agent writes\n"
-	"its store (ksight run --store, docs/store.md); events within about a second (at the\n"
+	"WHAT is execs, connections, alerts, edges, metrics, metric NAME or files. The agent\n"
+	"writes its store (ksight run --store, docs/store.md); events within about a second (at the\n"
 	"latest at the interval's end), rollups at the end of each interval.\n";
 
 /* A column: 'T' a time in ns, 'n' a number, 's' a string shown in display form. */
@@ -76,6 +77,9 @@ struct question {
 	"(:comm IS NULL OR comm = :comm) ORDER BY ts DESC, id DESC LIMIT :limit) "
 #define CONN_ROWS                                                                          \
 	"WITH e AS (SELECT * FROM events WHERE type = 'tcplife' AND ts >= :since AND "     \
+	"(:comm IS NULL OR comm = :comm) ORDER BY ts DESC, id DESC LIMIT :limit) "
+#define ALERT_ROWS                                                                         \
+	"WITH e AS (SELECT * FROM events WHERE type = 'alert' AND ts >= :since AND "       \
 	"(:comm IS NULL OR comm = :comm) ORDER BY ts DESC, id DESC LIMIT :limit) "
 #define EDGES                                                                              \
 	"WITH e AS (SELECT coalesce(service, comm, '(unknown)') AS svc, "                  \
@@ -108,6 +112,13 @@ static const struct question questions[] = {
 	    { "SERVICE", 's', -20 }, { "SIDE", 's', -6 }, { "LOCAL", 's', -22 },
 	    { "REMOTE", 's', -22 }, { "TX", 'n', 10 }, { "RX", 'n', 10 },
 	    { "MS", 'n', 0 } } },
+	{ "alerts",
+	  ALERT_ROWS "SELECT ts, json_extract(json, '$.severity'), json_extract(json, '$.rule'), "
+	  "pid, comm, service, json_extract(json, '$.message') FROM e ORDER BY ts, id",
+	  ALERT_ROWS "SELECT json FROM e ORDER BY ts, id",
+	  { { "TIME", 'T', -23 }, { "SEVERITY", 's', -8 }, { "RULE", 's', -22 },
+	    { "PID", 'n', -7 }, { "COMM", 's', -16 }, { "SERVICE", 's', -20 },
+	    { "MESSAGE", 's', 0 } } },
 	{ "edges",
 	  EDGES "SELECT svc, side, peer, port, count(*), sum(tx), sum(rx), max(ts)" EDGE_GROUP,
 	  EDGES "SELECT json_object('service', svc, 'side', side, 'peer', peer, 'port', port, "
@@ -320,8 +331,8 @@ int cmd_query(int argc, char **argv)
 		return 2;
 	}
 	if (!npos) {
-		fprintf(stderr, "ksight query: what? execs, connections, edges, metrics, metric "
-			"NAME or files (ksight query --help)\n");
+		fprintf(stderr, "ksight query: what? execs, connections, alerts, edges, metrics, "
+			"metric NAME or files (ksight query --help)\n");
 		return 2;
 	}
 	what = pos[0];
@@ -340,7 +351,7 @@ int cmd_query(int argc, char **argv)
 			;
 		if (!qn->name) {
 			fprintf(stderr, "ksight query: unknown question '%.40s' (execs, connections, "
-				"edges, metrics, metric NAME, files)\n", what);
+				"alerts, edges, metrics, metric NAME, files)\n", what);
 			return 2;
 		}
 	}

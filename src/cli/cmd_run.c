@@ -250,6 +250,66 @@ static int store_choice(const struct run_opts *ro, struct ks_common *c, char *er
 	return 0;
 }
 
+static void *new_state(const struct ks_module *m)
+{
+	void *st = calloc(1, m->state_size ? m->state_size : 1);
+
+	if (st && m->defaults)
+		memcpy(st, m->defaults, m->state_size);
+	return st;
+}
+
+/* The states of the modules with agent options, made before parsing: their options'
+ * tables after ksight run's own. Returns 0 or -1 (out of memory). */
+static int run_early_states(void **early, struct ks_opt_table *tables, int *ntables)
+{
+	for (int i = 0; i < KS_MOD_MAX && ks_modules[i]; i++) {
+		const struct ks_module *m = ks_modules[i];
+
+		if (!m->agent_opts || m->tool_only)
+			continue;
+		early[i] = new_state(m);
+		if (!early[i])
+			return -1;
+		tables[(*ntables)++] = (struct ks_opt_table){ m->agent_opts, early[i] };
+	}
+	return 0;
+}
+
+/* A module's agent options given while it does not run: refused (never silently unused);
+ * the kept ones configured. Returns 0, or -1 with one line in @err. */
+static int run_agent_configure(void **early, const bool *keep, const struct ks_common *common,
+			       char *err, size_t len)
+{
+	struct ks_common c = *common;
+
+	c.agent = true;	/* as the modules will see it */
+	for (int i = 0; i < KS_MOD_MAX && ks_modules[i]; i++) {
+		const struct ks_module *m = ks_modules[i];
+		void *def;
+		bool same;
+
+		if (!early[i])
+			continue;
+		if (keep[i]) {
+			if (m->agent_configure && m->agent_configure(early[i], &c, err, len))
+				return -1;
+			continue;
+		}
+		def = new_state(m);
+		same = def && !memcmp(def, early[i], m->state_size);
+		free(def);
+		free(early[i]);
+		early[i] = NULL;
+		if (!same) {
+			snprintf(err, len, "--%s: %s does not run (--modules ...,%s)",
+				 m->agent_opts[0].lng, m->name, m->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const struct ks_module *mods[KS_MOD_MAX];
@@ -259,7 +319,11 @@ int cmd_run(int argc, char **argv)
 	bool keep[KS_MOD_MAX];
 	struct ks_common common;
 	struct run_opts ro = { 0 };
-	const struct ks_opt_table tables[] = { { run_table(), &ro }, { ks_common_opts, &common } };
+	/* a module's agent options (--guard-rules) parse into its state, made before */
+	struct ks_opt_table tables[2 + KS_MOD_MAX] = { { run_table(), &ro },
+						       { ks_common_opts, &common } };
+	void *early[KS_MOD_MAX] = { NULL };
+	int ntables = 2;
 	const char *pos[KS_OPTS_MAX_POS];
 	char err[KS_ERR_LEN];
 	struct ks_userbpf *ub = NULL;
@@ -268,15 +332,17 @@ int cmd_run(int argc, char **argv)
 	int n = 0, nmods = 0, npos, rc;
 
 	ks_common_defaults(&common);
+	if (run_early_states(early, tables, &ntables))
+		goto oom;
 	common.ringbuf_size = 0;	/* unless given (never 0): the agent's own default */
-	rc = ks_run_config_parse(tables, 2, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err,
+	rc = ks_run_config_parse(tables, ntables, argc, argv, pos, KS_OPTS_MAX_POS, &npos, err,
 				 sizeof(err));
 	if (!common.ringbuf_size)
 		common.ringbuf_size = KS_RINGBUF_AGENT;
 	if (rc == 1) {
 		ks_print_help("ksight run [OPTIONS] [INTERVAL [COUNT]]",
 			      "Run the modules at once and print a summary each interval", usage,
-			      tables, 2);
+			      tables, ntables);
 		return 0;
 	}
 	while (ks_modules[nmods] && nmods < KS_MOD_MAX) {
@@ -294,8 +360,12 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "ksight run: %s\n", err);
 		return 2;
 	}
+	if (run_agent_configure(early, keep, &common, err, sizeof(err))) {
+		fprintf(stderr, "ksight run: %s\n", err);
+		return 2;
+	}
 	if (ro.print_config) {
-		ks_run_config_print(stdout, tables, 2, common.interval, common.count);
+		ks_run_config_print(stdout, tables, ntables, common.interval, common.count);
 		return 0;
 	}
 	if ((ro.token_file && ks_api_token_file(ro.token_file, err, sizeof(err))) ||
@@ -336,11 +406,9 @@ int cmd_run(int argc, char **argv)
 
 		if (!keep[i])
 			continue;
-		states[n] = calloc(1, m->state_size ? m->state_size : 1);
+		states[n] = early[i] ?: new_state(m);
 		if (!states[n])
 			goto oom;
-		if (m->defaults)
-			memcpy(states[n], m->defaults, m->state_size);
 		mods[n++] = m;
 	}
 	ks_log_init(common.verbose);

@@ -209,6 +209,12 @@ struct ks_module {
 	/* Optional, agent: change the default state for running beside every other module
 	 * (the agent parses no module options), before hooks are chosen. */
 	void (*agent_defaults)(void *state);
+	/* Optional, agent: options `ksight run` takes for the module (named for it:
+	 * --guard-rules), at offsets in its state, and the check that derives the state from
+	 * them when the module runs (0, or -1 with one line in @err: the agent exits 2). */
+	const struct ks_opt *agent_opts;
+	int (*agent_configure)(void *state, const struct ks_common *common, char *err,
+			       size_t len);
 	/* Optional: whether the dispatcher must record sys_enter times for this module. */
 	bool (*want_enter)(const void *state);
 	/* Optional: what of syscall @nr, routed to the module, the dispatcher can do itself

@@ -20,6 +20,7 @@
 #include "guard.skel.h"
 #include "guard.h"
 #include "guard_lsm.h"
+#include "modules/guard_agent.h"
 #include "modules/guard_alert.h"
 #include "modules/guard_net.h"
 #include "modules/guard_index.h"
@@ -46,6 +47,7 @@ struct guard_state {
 	uint32_t *hits;			/* the rules an event matched (room for all) */
 	struct ks_metric *m_alerts;	/* per rule and severity */
 	struct ks_series *s_events;	/* records matched against the rules */
+	struct ks_series *s_lost, *s_rescued;	/* ksight_guard_records_{lost,rescued}_total */
 	int listeners_fd;		/* guard_listeners, forgotten at a process's exit */
 	uint64_t reserve_size;		/* --reserve-size: guard_rb's bytes */
 	struct ks_ctx *ctx;
@@ -66,7 +68,7 @@ static const struct ks_metric_desc alerts_desc = {
 	.name = "ksight_guard_alerts_total",
 	.help = "Alerts raised, per rule and severity",
 	.type = KS_METRIC_COUNTER,
-	.labels = { "rule", "severity" },
+	.labels = { "rule", "severity", "service" },
 	.budget = 1024,
 };
 
@@ -140,6 +142,21 @@ static bool printable(const char *s)
 	return true;
 }
 
+/* `ksight run --modules ...,guard --guard-rules FILE` */
+static const struct ks_opt guard_agent_opts[] = {
+	{ "guard-rules", 0, KS_OPT_STRS, offsetof(struct guard_state, files), "FILE",
+	  "guard (--modules ...,guard): add rules from a YAML file; repeatable", 0, 4096 },
+	{ "guard-reserve-size", 0, KS_OPT_SIZE, offsetof(struct guard_state, reserve_size),
+	  "BYTES", "guard: its own ring for the records the shared ring cannot take (power of "
+	  "two, default 256K)", 4096, 1ULL << 30 },
+	{ 0 },
+};
+
+static void guard_summary(struct ks_ctx *ctx, void *state, double secs)
+{
+	guard_agent_summary(ctx, ((struct guard_state *)state)->m_alerts, secs);
+}
+
 static int guard_configure(void *state, const struct ks_common *common, char *err, size_t len)
 {
 	struct guard_state *st = state;
@@ -187,8 +204,8 @@ static int guard_configure(void *state, const struct ks_common *common, char *er
 		exit(0);
 	}
 	if (st->reserve_size & (st->reserve_size - 1)) {
-		snprintf(err, len, "--reserve-size: %llu is not a power of two",
-			 (unsigned long long)st->reserve_size);
+		snprintf(err, len, "--%sreserve-size: %llu is not a power of two",
+			 common->agent ? "guard-" : "", (unsigned long long)st->reserve_size);
 		return -1;
 	}
 	return 0;
@@ -203,6 +220,8 @@ static int guard_init(struct ks_ctx *ctx, void *state)
 	if (!st->m_alerts || !events)
 		return -errno;
 	st->s_events = ks_metric_get(events, NULL);
+	if (guard_agent_init(ctx, &st->s_lost, &st->s_rescued))
+		return -errno;
 	st->uring = ks_uring_detect(ks_ctx_btf(ctx));
 	return 0;
 }
@@ -354,7 +373,8 @@ static void check_lost(struct guard_state *st, bool now)
 		ks_emit(st->ctx, &rec);
 	}
 	ks_counter_add(ks_metric_getn(st->m_alerts, (const char *[]){ "guard-records-lost",
-				      "critical" }, (size_t[]){ 18, 8 }), 1);
+				      "critical", "-" }, (size_t[]){ 18, 8, 1 }), 1);
+	ks_counter_set(st->s_lost, lost);
 	st->lost = lost;
 }
 
@@ -366,6 +386,7 @@ static int on_reserve(void *arg, void *data, size_t size)
 	if (size < sizeof(struct ks_hdr))
 		return 0;
 	st->rescued++;
+	ks_counter_add(st->s_rescued, 1);
 	guard_event(st->ctx, st, data, size);
 	return 0;
 }
@@ -546,7 +567,11 @@ const struct ks_module guard_module = {
 	.name = "guard",
 	.id = KS_MOD_guard,
 	.bpf = &guard_bpf_obj,
-	.tool_only = true,
+	.agent_optin = true,	/* costs every exec, open of a watched file... (docs/guard.md) */
+	.agent_opts = guard_agent_opts,
+	.agent_configure = guard_configure,
+	.collect = guard_report,	/* the reserve's and the losses' lines, the lost counter */
+	.summary = guard_summary,
 	.brief = "security monitoring: alerts on critical file changes, risky execs, reverse "
 		 "shells, privilege, memory and kernel changes, logins (observes; denies with --enforce)",
 	.usage = "  ksight guard                    # every default rule, alerts as a table\n"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/ident.h"
 #include "core/module.h"
 #include "core/path.h"
 #include "guard.h"
@@ -31,8 +32,9 @@ void guard_clean_path(const char *p, size_t n, char *out, size_t len)
 void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
 		 const struct guard_rule *r, const struct guard_view *v, const struct guard_event *e)
 {
-	const char *lbl[2] = { r->name, guard_sev_name(r->sev) };
-	size_t lens[2] = { strlen(lbl[0]), strlen(lbl[1]) };
+	const char *lbl[3] = { r->name, guard_sev_name(r->sev),
+			       ks_ident__service(ks_ctx_ident(ctx), &e->hdr) };
+	size_t lens[3] = { strlen(lbl[0]), strlen(lbl[1]), strlen(lbl[2]) };
 	char msg[1024], sees[1024], blind[1024];
 	const struct ks_hdr *h = &e->hdr;
 	struct ks_rec rec;

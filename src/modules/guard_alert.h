@@ -15,7 +15,7 @@ struct guard_event;
  * in the kernel keeps); a name that is not a path ("memfd:NAME") as it is. */
 void guard_clean_path(const char *p, size_t n, char *out, size_t len);
 
-/* Rule @r matched @v (from record @e): counted in @m_alerts per rule and severity, and
+/* Rule @r matched @v (from record @e): counted in @m_alerts per rule, severity and service, and
  * emitted as an "alert" record when an output streams; @uring_cov says what of io_uring
  * is watched (the coverage fields). */
 void guard_alert(struct ks_ctx *ctx, struct ks_metric *m_alerts, int uring_cov,
