@@ -40,10 +40,13 @@ def test_sched_switch_fields_equal_the_format_file():
     assert recs[0]["category"] == "sched" and recs[0]["event"] == "sched_switch"
     got = [(f["decl"], f["name"], f["offset"], f["size"], f["signed"]) for f in recs[0]["fields"]]
     assert got == want
-    # the text form: the name, then each declaration
+    # the text form: the name, then each declaration, then the raw arguments (raw: probes,
+    # from BTF: test_trace_raw.py checks them) as the JSON's raw_args says
     r = run_ksight(["tplist", "-v", "sched:sched_switch"])
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["sched:sched_switch"] + ["    %s;" % f[0] for f in want]
+    assert recs[0]["raw_args"].startswith("bool "), recs[0]     # preempt, since 4.x
+    assert r.stdout.splitlines() == (["sched:sched_switch"] + ["    %s;" % f[0] for f in want] +
+                                     ["    raw: " + recs[0]["raw_args"]])
 
 
 def test_glob_matches_tracefs():
