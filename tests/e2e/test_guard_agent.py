@@ -8,7 +8,6 @@ without guard in --modules nothing of guard is loaded."""
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -16,10 +15,11 @@ import time
 
 import pytest
 
-from conftest import (SLOW, UNIQ, Helper, Ksight, free_port, loaded_progs, prom_samples,
+from conftest import (SLOW, UNIQ, Ksight, free_port, loaded_progs, prom_samples,
                       run_ksight)
 from test_api import Stream, get
 from test_guard import of
+from test_guard_net import flood_while_stopped
 
 N = 7
 RULE, SEV = "exec-world-writable", "high"
@@ -184,20 +184,10 @@ def test_lost_security_records_alert_at_once_in_the_agent(tmp_path):
     any interval's end), what it counts covers the missing alerts, the last summary counts
     it, and the agent exits 1."""
     n, port = 400, free_port()
-    (tmp_path / "f").write_text("")
     k = Ksight(["run", "--modules", "guard", "--guard-reserve-size", "4096", "--ringbuf-size",
                 "4096", "--listen", "127.0.0.1:%d" % port, "--no-store", "--json", "60"])
     k.wait_ready()
-    storm = Helper("forkstorm", "-x", 1, str(tmp_path), 300)
-    mem = Helper("guardnet", "memloop", n)
-    os.kill(k.proc.pid, signal.SIGSTOP)
-    try:
-        storm.go()
-        storm.result()
-        mem.go()
-        words = mem.result()
-    finally:
-        os.kill(k.proc.pid, signal.SIGCONT)
+    mem_pid, words = flood_while_stopped(k, n, tmp_path)
     assert words[3] == str(n)
     deadline, lost = time.time() + 10 * SLOW, []
     while time.time() < deadline and not lost:
@@ -208,7 +198,7 @@ def test_lost_security_records_alert_at_once_in_the_agent(tmp_path):
     rc = k.stop()
     assert rc == 1, k.stderr
     lost = [a for a in k.records("alert") if a["rule"] == "guard-records-lost"]
-    got = of(k.records("alert"), mem.pid, "memory-write")
+    got = of(k.records("alert"), mem_pid, "memory-write")
     assert len(got) < 1 + n and sum(a["lost"] for a in lost) >= 1 + n - len(got), \
         (len(got), lost)
     assert "security records lost" in k.stderr

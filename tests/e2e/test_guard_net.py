@@ -533,13 +533,11 @@ def test_pam_names_exact_from_confdir_prompt_and_fork(tmp_path):
                               "(%d, uid 0), PAM error -7" % unk["pid"])
 
 
-def stalled_flood(args, n, tmp_path):
-    """`ksight guard --json ARGS` stopped (SIGSTOP: its reader reads nothing) while a fork
-    storm fills the shared ring with exec and exit records and a helper then writes @n
-    times into a child's /proc/PID/mem; continued, stopped. (ksight, helper's words)."""
+def flood_while_stopped(k, n, tmp_path):
+    """Ksight @k stopped (SIGSTOP: its reader reads nothing) while a fork storm fills the
+    shared ring with exec and exit records and a helper then writes @n times into a
+    child's /proc/PID/mem; then continued. (the helper's pid, its words)."""
     (tmp_path / "f").write_text("")
-    k = Ksight(["guard", "--json", "--ringbuf-size", "4096"] + list(args))
-    k.wait_ready()
     storm = Helper("forkstorm", "-x", 1, str(tmp_path), 300)
     mem = Helper("guardnet", "memloop", n)
     os.kill(k.proc.pid, signal.SIGSTOP)
@@ -550,8 +548,17 @@ def stalled_flood(args, n, tmp_path):
         words = mem.result()
     finally:
         os.kill(k.proc.pid, signal.SIGCONT)
+    return mem.pid, words
+
+
+def stalled_flood(args, n, tmp_path):
+    """`ksight guard --json ARGS` through flood_while_stopped(), then stopped.
+    (ksight, helper's pid, helper's words)."""
+    k = Ksight(["guard", "--json", "--ringbuf-size", "4096"] + list(args))
+    k.wait_ready()
+    pid, words = flood_while_stopped(k, n, tmp_path)
     k.rc = k.stop()
-    return k, mem.pid, words
+    return k, pid, words
 
 
 def test_flood_security_records_come_through_the_reserve(tmp_path):

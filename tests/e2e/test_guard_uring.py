@@ -175,6 +175,29 @@ CRITICAL = [("renameat", "rename", "/etc/ssh/evil", "/etc/ssh/sshd_config", 0),
             ("renameat", "rename", "/etc/ssh/sshd_config.d/c.conf", "/etc/ssh/moved.conf", 0),
             ("ftruncate", "truncate", "/etc/ssh/sshd_config.d/b.conf", None, 5),
             ("ftruncate", "truncate", "/etc/ssh/sshd_config.d/b.conf", None, 3)]
+
+
+def in_private_etc(script):
+    """`ksight guard` while guarduring runs @script in a private mount namespace (its /etc/ssh
+    a tmpfs there): (the alerts, {"pid": the helper's, "out": its result lines split}); the
+    host's /etc/ssh is checked unchanged."""
+    before = sorted(os.listdir("/etc/ssh")) if os.path.isdir("/etc/ssh") else None
+    got = {}
+
+    def act():
+        p = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                              script, helper_path("guarduring")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().startswith("ready ")
+        out, _ = p.communicate("go\n", timeout=120)
+        assert p.returncode == 0, out
+        got["pid"], got["out"] = p.pid, [line.split() for line in out.splitlines()]
+
+    alerts = guard([], act)
+    assert (sorted(os.listdir("/etc/ssh")) if before is not None else None) == before
+    return alerts, got
+
+
 # how each is seen: (the opcode, result_known): at the submission, renames and unlinks (the
 # result not known yet), FTRUNCATE with IOSQE_CQE_SKIP_SUCCESS (no completion traced);
 # FTRUNCATE at its completion, its result known
@@ -190,20 +213,7 @@ def test_uring_rename_unlink_truncate_of_critical_files():
     with the opcode; the same requests on unwatched names raise nothing. /etc/ssh
     is a tmpfs of a private mount namespace. An opcode the kernel lacks (its
     IORING_REGISTER_PROBE answer, e.g. FTRUNCATE before 6.9) is left out, with a warning."""
-    before = sorted(os.listdir("/etc/ssh")) if os.path.isdir("/etc/ssh") else None
-    got = {}
-
-    def act():
-        p = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
-                              FILES_SCRIPT, helper_path("guarduring")],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert p.stdout.readline().startswith("ready ")
-        out, _ = p.communicate("go\n", timeout=120)
-        assert p.returncode == 0, out
-        got["pid"], got["out"] = p.pid, [line.split() for line in out.splitlines()]
-
-    alerts = guard([], act)
-    assert (sorted(os.listdir("/etc/ssh")) if before is not None else None) == before
+    alerts, got = in_private_etc(FILES_SCRIPT)
     out = got["out"]
     missing = [w[1] for w in out if w[0] == "unsupported"]
     done = [w for w in out if w[0] != "unsupported"]
@@ -385,20 +395,7 @@ def test_uring_setxattr_of_a_critical_file_as_the_syscall():
     fsetxattr(2) raise (but for via/opcode and the result not known); the same requests on
     an unwatched file raise nothing. /etc/ssh is a tmpfs of a private mount namespace. An
     opcode the kernel lacks (5.19+; IORING_REGISTER_PROBE) is left out, with a warning."""
-    before = sorted(os.listdir("/etc/ssh")) if os.path.isdir("/etc/ssh") else None
-    got = {}
-
-    def act():
-        p = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
-                              XATTR_SCRIPT, helper_path("guarduring")],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert p.stdout.readline().startswith("ready ")
-        out, _ = p.communicate("go\n", timeout=120)
-        assert p.returncode == 0, out
-        got["pid"], got["out"] = p.pid, [line.split() for line in out.splitlines()]
-
-    alerts = guard([], act)
-    assert (sorted(os.listdir("/etc/ssh")) if before is not None else None) == before
+    alerts, got = in_private_etc(XATTR_SCRIPT)
     out = got["out"]
     missing = [w[1] for w in out if w[0] == "unsupported"]
     for op in missing:
