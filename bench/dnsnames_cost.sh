@@ -45,7 +45,7 @@ one()
 {
 	local i=$1 err=$TMP/err.$1 c0 c1
 	NS=-
-	CPU_NS=-
+	OP_CPU=-
 	case $i in
 	0) TRACER_PID= ;;
 	1) start_tracer ksight "$err" "$MAIN" run --modules udp --no-store --listen none || return ;;
@@ -58,34 +58,13 @@ one()
 	1 | 2)
 		sleep 1.5	# the interval's collect, in the CPU figure
 		c1=$(cpu_ns "$TRACER_PID")
-		CPU_NS=$(awk -v a="$c0" -v b="$c1" -v n="$N" 'BEGIN { printf "%.0f\n", (b - a) / n }')
+		OP_CPU=$(awk -v a="$c0" -v b="$c1" -v n="$N" 'BEGIN { printf "%.0f\n", (b - a) / n }')
 		stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 		;;
 	3) stop_peer "$TRACER_PID" "$err" "${NAMES[$i]}" ;;
 	esac
 }
 
-declare -A WALL CPUS
-for ((r = 0; r < ROUNDS; r++)); do
-	for ((k = 0; k < ${#NAMES[@]}; k++)); do
-		i=$(((k + r) % ${#NAMES[@]}))
-		one "$i"
-		WALL[$i]+=" $NS"
-		CPUS[$i]+=" $CPU_NS"
-	done
-	echo "round $((r + 1)): done"
-done
-
-echo
-echo "| tracer | ns per lookup (median) | x untraced | ksight CPU ns per lookup (median) |"
-echo "| --- | ---: | ---: | ---: |"
-# shellcheck disable=SC2086 # word lists on purpose
-base=$(median ${WALL[0]})
-for ((i = 0; i < ${#NAMES[@]}; i++)); do
-	# shellcheck disable=SC2086
-	m=$(median ${WALL[$i]})
-	# shellcheck disable=SC2086
-	c=$(median ${CPUS[$i]})
-	row "${NAMES[$i]}" "$(fmt "$m")" "$(ratio "$m" "$base")" "$c"
-done
+wall_cpu_rounds
+wall_cpu_table "ns per lookup" "ksight CPU ns per lookup"
 bench_finish

@@ -389,6 +389,44 @@ median_table()
 	done
 }
 
+# wall_cpu_rounds: ROUNDS rounds of `one I` (the script's) for each configuration I of
+# NAMES, the order rotating from round to round; after each, the NS (wall time per
+# operation) and OP_CPU (ksight's CPU per operation, - untraced) it set are kept in the
+# word lists WALL[I] and CPUS[I].
+wall_cpu_rounds()
+{
+	local r k i
+	declare -gA WALL CPUS
+	for ((r = 0; r < ROUNDS; r++)); do
+		for ((k = 0; k < ${#NAMES[@]}; k++)); do
+			i=$(((k + r) % ${#NAMES[@]}))
+			one "$i"
+			WALL[$i]+=" $NS"
+			CPUS[$i]+=" $OP_CPU"
+		done
+		echo "round $((r + 1)): done"
+	done
+}
+
+# wall_cpu_table WALLWHAT CPUWHAT: a row per configuration of NAMES: the median of WALL,
+# its ratio to the first configuration's (untraced), the median of CPUS.
+wall_cpu_table()
+{
+	local i m c base
+	echo
+	echo "| tracer | $1 (median) | x untraced | $2 (median) |"
+	echo "| --- | ---: | ---: | ---: |"
+	# shellcheck disable=SC2086 # word lists on purpose
+	base=$(median ${WALL[0]})
+	for ((i = 0; i < ${#NAMES[@]}; i++)); do
+		# shellcheck disable=SC2086
+		m=$(median ${WALL[$i]})
+		# shellcheck disable=SC2086
+		c=$(median ${CPUS[$i]})
+		row "${NAMES[$i]}" "$(fmt "$m")" "$(ratio "$m" "$base")" "$c"
+	done
+}
+
 # bench_finish: the failure list and the exit status.
 bench_finish()
 {

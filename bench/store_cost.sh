@@ -29,12 +29,12 @@ cpu_ns()
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
 }
 
-# one I: start tracer I, time the loop; sets NS (per exec) and CPU_US (tracer, per exec).
+# one I: start tracer I, time the loop; sets NS (per exec) and OP_CPU (tracer, us per exec).
 one()
 {
 	local i=$1 err=$TMP/err.$1 t0 t1 c0 c1
 	NS=-
-	CPU_US=-
+	OP_CPU=-
 	case $i in
 	0) TRACER_PID= ;;
 	1) start_tracer ksight "$err" "$KSIGHT" run --no-store --listen none || return ;;
@@ -51,7 +51,7 @@ one()
 	NS=$(((t1 - t0) / N))
 	case $i in
 	1 | 2)
-		CPU_US=$(awk -v a="$c0" -v b="$c1" -v n="$N" \
+		OP_CPU=$(awk -v a="$c0" -v b="$c1" -v n="$N" \
 			'BEGIN { printf "%.2f\n", (b - a) / 1e3 / n }')
 		stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 		;;
@@ -72,30 +72,9 @@ one()
 	fi
 }
 
-declare -A WALL CPUS
 SIZES=()
-for ((r = 0; r < ROUNDS; r++)); do
-	for ((k = 0; k < ${#NAMES[@]}; k++)); do
-		i=$(((k + r) % ${#NAMES[@]}))
-		one "$i"
-		WALL[$i]+=" $NS"
-		CPUS[$i]+=" $CPU_US"
-	done
-	echo "round $((r + 1)): done"
-done
-
-echo
-echo "| tracer | ns per exec (median) | x untraced | ksight CPU us per exec (median) |"
-echo "| --- | ---: | ---: | ---: |"
-# shellcheck disable=SC2086 # word lists on purpose
-base=$(median ${WALL[0]})
-for ((i = 0; i < ${#NAMES[@]}; i++)); do
-	# shellcheck disable=SC2086
-	m=$(median ${WALL[$i]})
-	# shellcheck disable=SC2086
-	c=$(median ${CPUS[$i]})
-	row "${NAMES[$i]}" "$(fmt "$m")" "$(ratio "$m" "$base")" "$c"
-done
+wall_cpu_rounds
+wall_cpu_table "ns per exec" "ksight CPU us per exec"
 echo
 # shellcheck disable=SC2086
 echo "store: $(median "${SIZES[@]}") bytes of database per exec kept (median of ${#SIZES[@]})"

@@ -55,7 +55,7 @@ one()
 {
 	local i=$1 err=$TMP/err.$1 c0 c1
 	NS=-
-	CPU_NS=-
+	OP_CPU=-
 	case $i in
 	0) TRACER_PID= ;;
 	1) rm -f "$TMP"/m.db*
@@ -74,7 +74,7 @@ one()
 	1 | 2)
 		sleep 1.5	# the interval's collect, in the CPU figure
 		c1=$(cpu_ns "$TRACER_PID")
-		CPU_NS=$(awk -v a="$c0" -v b="$c1" -v n="$N" 'BEGIN { printf "%.0f\n", (b - a) / (2 * n) }')
+		OP_CPU=$(awk -v a="$c0" -v b="$c1" -v n="$N" 'BEGIN { printf "%.0f\n", (b - a) / (2 * n) }')
 		stop_ksight "$TRACER_PID" "$err" "${NAMES[$i]}"
 		;;
 	3) stop_peer "$TRACER_PID" "$err" "${NAMES[$i]}" ;;
@@ -86,29 +86,8 @@ type = 'udp_flow' AND comm = 'udpio'")
 	fi
 }
 
-declare -A WALL CPUS
-for ((r = 0; r < ROUNDS; r++)); do
-	for ((k = 0; k < ${#NAMES[@]}; k++)); do
-		i=$(((k + r) % ${#NAMES[@]}))
-		one "$i"
-		WALL[$i]+=" $NS"
-		CPUS[$i]+=" $CPU_NS"
-	done
-	echo "round $((r + 1)): done"
-done
-
-echo
-echo "| tracer | ns per round trip (median) | x untraced | ksight CPU ns per datagram (median) |"
-echo "| --- | ---: | ---: | ---: |"
-# shellcheck disable=SC2086 # word lists on purpose
-base=$(median ${WALL[0]})
-for ((i = 0; i < ${#NAMES[@]}; i++)); do
-	# shellcheck disable=SC2086
-	m=$(median ${WALL[$i]})
-	# shellcheck disable=SC2086
-	c=$(median ${CPUS[$i]})
-	row "${NAMES[$i]}" "$(fmt "$m")" "$(ratio "$m" "$base")" "$c"
-done
+wall_cpu_rounds
+wall_cpu_table "ns per round trip" "ksight CPU ns per datagram"
 echo
 echo "this build's store, last round: $ROWS (udp_flow rows of udpio)"
 bench_finish
