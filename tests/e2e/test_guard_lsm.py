@@ -98,12 +98,20 @@ def lsm_progs():
     return [p for p in bpftool_json("prog", "show") if p.get("name", "").startswith("guard__lsm")]
 
 
+# the LSM hooks guard's deny rules use (bpf/guard_lsm.bpf.h)
+HOOKS = ("file_open", "path_mknod", "path_truncate", "path_unlink", "path_rmdir",
+         "path_rename", "path_chmod", "path_chown", "bprm_creds_for_exec")
+
+
 def lsm_runs(bpf_lsm):
-    """The test's own answer: bpf is an active LSM and a BPF LSM program on file_open
-    loads (bpf(2) through ctypes)."""
-    i = bpfprobe.btf_id(bpfprobe.BTF_KIND_FUNC, "bpf_lsm_file_open")
-    return bool(bpf_lsm and i is not None and
-                bpfprobe._result(bpfprobe._load(29, 27, i)) == 0)  # LSM, BPF_LSM_MAC
+    """The test's own answer: bpf is an active LSM and a BPF LSM program loads on every
+    hook guard needs (bpf(2) through ctypes; Debian's 5.10 refuses path_chown, EINVAL)."""
+    for hook in HOOKS:
+        i = bpfprobe.btf_id(bpfprobe.BTF_KIND_FUNC, "bpf_lsm_" + hook)
+        if not (bpf_lsm and i is not None and
+                bpfprobe._result(bpfprobe._load(29, 27, i)) == 0):  # LSM, BPF_LSM_MAC
+            return False
+    return True
 
 
 def enforce_refusal(rules):
