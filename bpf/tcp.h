@@ -89,6 +89,9 @@ struct tcp_conn {
 	__u32 flags;		/* TCP_F_* */
 	__u64 state_ns;		/* tcpstates: the last change; the other commands: when it
 				 * became ESTABLISHED (0: not yet); ns CLOCK_MONOTONIC */
+	__u32 retr_seen;	/* tcpretrans: tcp_sock.total_retrans at the last retransmission
+				 * traced (tcp_retrans.bpf.h), valid when retr_known */
+	__u32 retr_known;
 };
 
 /*
@@ -192,7 +195,7 @@ struct tcp_state_ev {
 struct tcp_retr_ev {
 	struct ks_hdr hdr;
 	struct tcp_end local, remote;
-	__u32 segs;		/* retransmit: segments it carried (the skb's GSO segments) */
+	__u32 segs;		/* retransmit: segments the kernel counted for it */
 	__s32 err;		/* retransmit: -errno when it failed (only kernels whose
 				 * tracepoint has an err argument trace failures), else 0 */
 	__u16 family;

@@ -8,7 +8,11 @@
  *
  * Segments: the kernel adds tcp_skb_pcount(skb), the skb's GSO segment count, to
  * TcpRetransSegs and to the socket's total_retrans before it transmits, and the
- * tracepoint sees that skb: its count is read from the same field. Kernels whose
+ * tracepoint sees that skb after the transmit. A retransmission's segments are what the
+ * socket's total_retrans grew by since the last one traced (tcp_retr_segs): the count the
+ * kernel made, whatever happened to the skb between (CI saw the skbs' counts sum to 481
+ * of 485 once, with the socket's own count right and nothing missed). The skb's count
+ * stands for a connection's first one (no baseline yet) and one not in tcp_conns. Kernels whose
  * tracepoint has no err argument trace only retransmissions that were handed to the IP
  * layer without error; those with one trace failures too (tcp_retr_err), which ksight
  * counts apart: a failure before the counting (no memory, the window) is not in
@@ -134,6 +138,25 @@ static __always_inline void tcp_retr_total(const struct tcp_retr_ev *e)
 		__sync_fetch_and_add(&n->rst_rcvd, 1);
 }
 
+/* The segments retransmission @err on @sk (its connection @c) made the kernel count: the
+ * growth of the socket's total_retrans since the last one traced (the socket's lock is
+ * held: one at a time per socket). One that failed before the kernel counted it grew
+ * nothing: the skb's @pcount is what failed. */
+static __always_inline __u32 tcp_retr_segs(struct tcp_conn *c, struct sock *sk, __u32 pcount,
+					   __s32 err)
+{
+	__u32 now = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans), segs = pcount;
+
+	if (c->retr_known) {
+		segs = now - c->retr_seen;
+		if (!segs && err)
+			segs = pcount;
+	}
+	c->retr_seen = now;
+	c->retr_known = 1;
+	return segs;
+}
+
 /* One retransmission (@skb, its @err) or reset (@kind) on @sk, which may be NULL or not a
  * full socket for a reset sent. */
 static __always_inline int tcp_retr(struct sock *sk, struct sk_buff *skb, __u8 kind, __s32 err)
@@ -175,6 +198,8 @@ static __always_inline int tcp_retr(struct sock *sk, struct sk_buff *skb, __u8 k
 
 		e.segs = BPF_CORE_READ(cb, tcp_gso_segs);	/* tcp_skb_pcount() */
 		e.err = err;
+		if (c)
+			e.segs = tcp_retr_segs(c, sk, e.segs, err);
 	}
 	if (tcp_count) {
 		tcp_retr_total(&e);

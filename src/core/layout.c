@@ -101,7 +101,7 @@ KS_LAYOUT(files_wr_key, 8);
 KS_LAYOUT(files_wr_val, 32);
 KS_LAYOUT(proc_fork, 104);
 KS_LAYOUT(tcp_end, 24);
-KS_LAYOUT(tcp_conn, 128);
+KS_LAYOUT(tcp_conn, 136);
 KS_LAYOUT(tcp_close, 168);
 KS_LAYOUT(tcp_proc_key, 8);
 KS_LAYOUT(tcp_proc_val, 64);

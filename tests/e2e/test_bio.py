@@ -384,7 +384,11 @@ def test_biosnoop_pid_filter_on_a_busy_queue(loopdev):
     n = AIO_BATCHES * (AIO_R + AIO_W)
     assert delta[0] + delta[2] == 2 * n
     recs = k.records("biosnoop")
-    assert len(recs) == n
+    # a string (pytest shows it whole): CI once saw 127 of 128, not reproduced in 25 runs
+    why = "stats %s; A's sectors missing %s; records not A's queued %s" % (
+        k.stats(), sorted({2 * i * 8 for i in range(n)} - {r["sector"] for r in recs}),
+        [r for r in recs if (r["pid"], r["owner"]) != (a.pid, "queuer")])
+    assert len(recs) == n, why
     assert all((r["pid"], r["comm"], r["owner"]) == (a.pid, "dioaio", "queuer") for r in recs)
     # A's i-th request is at 4 KiB block 2 * i (B's from block 2048 on)
     assert sorted(r["sector"] for r in recs) == [2 * i * 8 for i in range(n)]
