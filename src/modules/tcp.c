@@ -45,7 +45,8 @@ static const struct ks_opt tcp_opts[] = {
 	{ "no-dnat", 0, KS_OPT_FLAG, offsetof(struct tcp_state, no_dnat), NULL,
 	  "tcplife: do not ask conntrack where a DNAT'd session really went" },
 	{ "dnat", 0, KS_OPT_FLAG, offsetof(struct tcp_state, dnat), NULL,
-	  "tcpconnect: ask conntrack where a DNAT'd connect really went (tcplife does)" },
+	  "tcpconnect, tcpaccept: ask conntrack what DNAT and SNAT did to each connection "
+	  "(tcplife does)" },
 	{ 0 },
 };
 
@@ -142,8 +143,8 @@ static const struct ks_metric_desc tcp_rx_desc = {
 
 static const struct ks_metric_desc tcp_nat_fail_desc = {
 	.name = "ksight_tcp_conntrack_failures_total",
-	.help = "Closed TCP sessions (and tcpconnect --dnat's connects) conntrack could not be "
-		"asked about (DNAT unknown), by reason: no_netns, socket, query",
+	.help = "Closed TCP sessions (and tcpconnect's, tcpaccept's with --dnat) conntrack "
+		"could not be asked about (NAT unknown), by reason: no_netns, socket, query",
 	.type = KS_METRIC_COUNTER,
 	.labels = { "reason" },
 };
@@ -192,9 +193,9 @@ static int tcp_configure(void *state, const struct ks_common *common, char *err,
 		snprintf(err, len, "--no-dnat is tcplife's (conntrack's view of DNAT)");
 		return -1;
 	}
-	if (st->dnat && st->mode != TCP_MODE_CONNECT) {
-		snprintf(err, len, "--dnat is tcpconnect's (tcplife asks conntrack unless "
-			 "--no-dnat)");
+	if (st->dnat && st->mode != TCP_MODE_CONNECT && st->mode != TCP_MODE_ACCEPT) {
+		snprintf(err, len, "--dnat is tcpconnect's and tcpaccept's (tcplife asks "
+			 "conntrack unless --no-dnat)");
 		return -1;
 	}
 	if (st->lat && st->mode != TCP_MODE_CONNECT) {
@@ -307,12 +308,12 @@ static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 	if ((h->type == TCP_EV_CONNECT || h->type == TCP_EV_ACCEPT) &&
 	    size >= sizeof(struct tcp_open_ev)) {
 		const struct tcp_open_ev *o = (const void *)h;
-		bool ask = h->type == TCP_EV_CONNECT && st->dnat;
+		bool ask = st->dnat;
 		enum tcp_nat_fail fail = TCP_NAT_OK;
 		struct tcp_nat_res nat = {};
 
-		/* the entry exists once the SYN went out (an unknown namespace, 0: see
-		 * tcp_close_event) */
+		/* the entry exists once the SYN went out, or came in (an unknown namespace,
+		 * 0: see tcp_close_event) */
 		if (ask && o->netns)
 			fail = tcp_ask_nat(st, h, o->netns, o->family, &o->local, &o->remote, &nat);
 		tcp_open_emit(ctx, o, ask ? &nat : NULL, fail);
@@ -400,18 +401,22 @@ static void tcp_fini(void *state)
 	uint64_t failed = n->failed[TCP_NAT_NO_NETNS] + n->failed[TCP_NAT_SOCKET] +
 			  n->failed[TCP_NAT_QUERY];
 
-	/* nothing silently lost: the sessions whose DNAT is not known (each record says) */
+	bool open = st->mode == TCP_MODE_CONNECT || st->mode == TCP_MODE_ACCEPT;
+
+	/* nothing silently lost: the sessions whose NAT is not known (each record says) */
 	if (failed)
 		fprintf(stderr, "ksight %s: conntrack could not be asked about %llu "
 			"%s (namespace gone %llu, no socket %llu, query failed %llu); "
-			"%llu asked, %llu DNAT'd\n",
-			st->mode == TCP_MODE_CONNECT ? "tcpconnect" : "tcplife",
+			"%llu asked, %llu DNAT'd, %llu SNAT'd\n",
+			st->mode == TCP_MODE_CONNECT ? "tcpconnect" :
+			st->mode == TCP_MODE_ACCEPT ? "tcpaccept" : "tcplife",
 			(unsigned long long)failed,
-			st->mode == TCP_MODE_CONNECT ? "connects" : "sessions",
+			!open ? "sessions" : st->mode == TCP_MODE_CONNECT ? "connects" : "accepts",
 			(unsigned long long)n->failed[TCP_NAT_NO_NETNS],
 			(unsigned long long)n->failed[TCP_NAT_SOCKET],
 			(unsigned long long)n->failed[TCP_NAT_QUERY],
-			(unsigned long long)n->asked, (unsigned long long)n->dnat);
+			(unsigned long long)n->asked, (unsigned long long)n->dnat,
+			(unsigned long long)n->snat);
 	tcp_nat_free(n);
 	tcp_proc_free(state);
 	tcp_retr_free(state);
@@ -429,7 +434,8 @@ static const struct ks_variant tcp_variants[] = {
 	  TCP_MODE_CONNECT },
 	{ "tcpaccept", "every TCP connection accepted: the accepting task, ends, time queued",
 	  "  ksight tcpaccept                 # every accept, system-wide\n"
-	  "  ksight tcpaccept --port 80 -p 1234\n",
+	  "  ksight tcpaccept --port 80 -p 1234\n"
+	  "  ksight tcpaccept --dnat          # and the real client of each SNAT'd one\n",
 	  TCP_MODE_ACCEPT },
 	{ "tcpstates", "every TCP state change: owner, ends, the time in the previous state",
 	  "  ksight tcpstates                 # every change, IPv4 and IPv6\n"

@@ -3,7 +3,7 @@
  * tcplife's closed sessions (tcp.c hands each close record here): where DNAT sent it
  * (conntrack, tcp_nat.c), the name a DNS answer gave its peer (core/dnsnames.h), the
  * registry's counters and edges per service, and the record itself when streaming; and
- * the DNAT fields every TCP record shares (tcp_rec_nat, tcpconnect's too).
+ * the NAT fields every TCP record shares (tcp_rec_nat, tcpconnect's and tcpaccept's too).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -15,36 +15,78 @@
 #include "modules/tcp_fmt.h"
 #include "modules/tcp_int.h"
 
-/* DNAT (tcp_nat.c): the address the client asked for and the real one, in JSON; in the
- * table one column, DNAT, with the one the ends do not show: a client's real server, a
- * server's asked-for address; "?" when conntrack could not be asked. */
-void tcp_rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_nat_fail fail,
-		 uint16_t side)
+/* "ADDR:PORT" ("[ADDR]:PORT" for IPv6) of @e into @buf. */
+static void end_str(uint16_t family, const struct tcp_end *e, char *buf, size_t len)
 {
-	static char orig[TCP_ADDR_STRLEN], real[TCP_ADDR_STRLEN], col[TCP_ADDR_STRLEN + 8];
-	const struct tcp_end *other;
+	char a[TCP_ADDR_STRLEN];
+
+	tcp_addr_str(family, e->addr, a, sizeof(a));
+	snprintf(buf, len, family == TCP_AF_INET6 ? "[%s]:%u" : "%s:%u", a, e->port);
+}
+
+/* One NAT's two ends, @orig before and @real after it, as fields @names (address, port,
+ * address, port); @bufs hold the text until the record is emitted. */
+static void rec_ends(struct ks_rec *r, uint16_t family, const struct tcp_end *orig,
+		     const struct tcp_end *real, const char *const names[4], char bufs[2][TCP_ADDR_STRLEN])
+{
+	tcp_addr_str(family, orig->addr, bufs[0], TCP_ADDR_STRLEN);
+	tcp_addr_str(family, real->addr, bufs[1], TCP_ADDR_STRLEN);
+	ks_rec_str(r, names[0], NULL, 0, bufs[0], strlen(bufs[0]));
+	ks_rec_uint(r, names[1], NULL, 0, orig->port);
+	ks_rec_str(r, names[2], NULL, 0, bufs[1], strlen(bufs[1]));
+	ks_rec_uint(r, names[3], NULL, 0, real->port);
+}
+
+/* An end of side @side, local end @local: is it the client's (the one SNAT translated)?
+ * A side not known (opened before ksight) is told by its own address. */
+static bool is_client(const struct tcp_nat_res *nat, uint16_t side, const struct tcp_end *local)
+{
+	if (side != TCP_SIDE_NONE)
+		return side == TCP_SIDE_CLIENT;
+	return local->port == nat->orig_src.port &&
+	       !memcmp(local->addr, nat->orig_src.addr, nat->family == TCP_AF_INET ? 4 : 16);
+}
+
+/* NAT (tcp_nat.c): DNAT's destination the client asked for and the real one, SNAT's
+ * source the client had and the one it was given, in JSON; in the table one column, NAT,
+ * with what the ends do not show: a client's real server, a server's asked-for address,
+ * "src:" and a server's real client or the source a client was given (comma-joined when
+ * both); "-" for none, "?" when conntrack could not be asked. */
+void tcp_rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_nat_fail fail,
+		 uint16_t side, const struct tcp_end *local)
+{
+	static const char *const dnames[4] = { "orig_daddr", "orig_dport", "real_daddr",
+					       "real_dport" };
+	static const char *const snames[4] = { "orig_saddr", "orig_sport", "real_saddr",
+					       "real_sport" };
+	static char dbuf[2][TCP_ADDR_STRLEN], sbuf[2][TCP_ADDR_STRLEN];
+	static char col[2 * TCP_ADDR_STRLEN + 32];
+	size_t n = 0;
 
 	if (fail != TCP_NAT_OK) {
 		const char *why = tcp_nat_fail_name(fail);
 
 		ks_rec_str(r, "conntrack_error", NULL, 0, why, strlen(why));
-		ks_rec_str(r, NULL, "DNAT", 0, "?", 1);
+		ks_rec_str(r, NULL, "NAT", 0, "?", 1);
 		return;
 	}
-	if (!nat || !nat->dnat) {
-		ks_rec_str(r, NULL, "DNAT", 0, "-", 1);
+	if (!nat || (!nat->dnat && !nat->snat)) {
+		ks_rec_str(r, NULL, "NAT", 0, "-", 1);
 		return;
 	}
-	tcp_addr_str(nat->family, nat->orig.addr, orig, sizeof(orig));
-	tcp_addr_str(nat->family, nat->real.addr, real, sizeof(real));
-	ks_rec_str(r, "orig_daddr", NULL, 0, orig, strlen(orig));
-	ks_rec_uint(r, "orig_dport", NULL, 0, nat->orig.port);
-	ks_rec_str(r, "real_daddr", NULL, 0, real, strlen(real));
-	ks_rec_uint(r, "real_dport", NULL, 0, nat->real.port);
-	other = side == TCP_SIDE_SERVER ? &nat->orig : &nat->real;
-	snprintf(col, sizeof(col), nat->family == TCP_AF_INET6 ? "[%s]:%u" : "%s:%u",
-		 other == &nat->orig ? orig : real, other->port);
-	ks_rec_str(r, NULL, "DNAT", 0, col, strlen(col));
+	if (nat->dnat) {
+		rec_ends(r, nat->family, &nat->orig, &nat->real, dnames, dbuf);
+		end_str(nat->family, side == TCP_SIDE_SERVER ? &nat->orig : &nat->real, col,
+			sizeof(col));
+		n = strlen(col);
+	}
+	if (nat->snat) {
+		rec_ends(r, nat->family, &nat->orig_src, &nat->real_src, snames, sbuf);
+		n += snprintf(col + n, sizeof(col) - n, n ? ",src:" : "src:");
+		end_str(nat->family, is_client(nat, side, local) ? &nat->real_src : &nat->orig_src,
+			col + n, sizeof(col) - n);
+	}
+	ks_rec_str(r, NULL, "NAT", 0, col, strlen(col));
 }
 
 /* The agent: the name a DNS answer gave the peer's address, valid when the session began
@@ -99,7 +141,7 @@ static void emit_close(struct ks_ctx *ctx, const struct tcp_close *e,
 	ks_rec_add(&r, "opened_before", NULL, 0, KS_V_BOOL)->u = before;
 	/* found by the start-up scan: the bytes before ksight started are not in tx/rx */
 	ks_rec_add(&r, "partial", NULL, 0, KS_V_BOOL)->u = !!(e->flags & TCP_F_SEEDED);
-	tcp_rec_nat(&r, nat, fail, e->side);
+	tcp_rec_nat(&r, nat, fail, e->side, &e->local);
 	ks_emit(ctx, &r);
 }
 
@@ -117,7 +159,7 @@ static void count_close(struct ks_ctx *ctx, struct tcp_state *st, const struct t
 	tcp_edges_count(st, e, svc, nat, rdns);
 }
 
-/* Where DNAT sent the connection of end @l -> @r, from conntrack; a failure counted. */
+/* What NAT did to the connection of end @l -> @r, from conntrack; a failure counted. */
 enum tcp_nat_fail tcp_ask_nat(struct tcp_state *st, const struct ks_hdr *h, uint32_t netns,
 			      uint16_t family, const struct tcp_end *l, const struct tcp_end *r,
 			      struct tcp_nat_res *nat)

@@ -64,21 +64,21 @@ void tcp_proc_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *m
 void tcp_proc_free(struct tcp_state *st);
 
 /* tcpconnect, tcpaccept: one opened connection, or a connect that failed; @nat: what
- * conntrack said of it (tcpconnect --dnat; tcp_rec_nat's), or NULL. */
+ * conntrack said of it (--dnat; tcp_rec_nat's), or NULL. */
 void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e,
 		   const struct tcp_nat_res *nat, enum tcp_nat_fail fail);
 /* tcplife's closed session @e (tcp_close.c): DNAT, DNS name, counters, the record. */
 void tcp_close_event(struct ks_ctx *ctx, struct tcp_state *st, const struct tcp_close *e);
-/* Where DNAT sent the connection of end @l -> @r in namespace @netns, from conntrack
- * (tcp_close.c); a failure counted in the registry. */
+/* What DNAT and SNAT did to the connection of end @l -> @r in namespace @netns, from
+ * conntrack (tcp_close.c); a failure counted in the registry. */
 enum tcp_nat_fail tcp_ask_nat(struct tcp_state *st, const struct ks_hdr *h, uint32_t netns,
 			      uint16_t family, const struct tcp_end *l, const struct tcp_end *r,
 			      struct tcp_nat_res *nat);
-/* The DNAT fields and column of a record (tcp_close.c): @fail why conntrack was not asked,
- * else @nat its answer about an end of @side. */
+/* The NAT fields and column of a record (tcp_close.c): @fail why conntrack was not asked,
+ * else @nat its answer about an end of @side whose own end is @local. */
 struct ks_rec;
 void tcp_rec_nat(struct ks_rec *r, const struct tcp_nat_res *nat, enum tcp_nat_fail fail,
-		 uint16_t side);
+		 uint16_t side, const struct tcp_end *local);
 /* tcpconnect -L: the connect latency histogram since the last report. @map: tcp_lats. */
 void tcp_lat_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
 

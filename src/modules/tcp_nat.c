@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcplife's DNAT view (tcp_nat.h): one conntrack GET per closed session, in the session's
- * network namespace, through libnetfilter_conntrack (nfct_query); tcpconnect --dnat's the
- * same per connect (the entry is made by the connection's first packet).
+ * tcplife's NAT view (tcp_nat.h): one conntrack GET per closed session, in the session's
+ * network namespace, through libnetfilter_conntrack (nfct_query); tcpconnect --dnat's and
+ * tcpaccept --dnat's the same per connect or accept (the entry is made by the
+ * connection's first packet).
  *
  * Why a query at close and not conntrack's event stream: events need a subscription in
  * every network namespace before its connections start (namespaces come and go), copy
@@ -22,8 +23,11 @@
  * names; the library names the original), so one GET of the socket's own local -> remote
  * serves a client, a server and an end whose side is not known (opened before ksight).
  * DNAT'd means IPS_DST_NAT in the status: then the original destination is what the
- * client asked for and the reply's source the real server. Conntrack zones other than the
- * default one are not asked.
+ * client asked for and the reply's source the real server. SNAT'd (IPS_SRC_NAT: SNAT,
+ * masquerade, done in this namespace) likewise: the original source is the client's own
+ * end, the reply's destination the one the server sees. Only the namespace doing the NAT
+ * knows it: a server whose client was SNAT'd by a router in another namespace (or host)
+ * gets no answer there. Conntrack zones other than the default one are not asked.
  */
 #include "modules/tcp_nat.h"
 
@@ -64,25 +68,39 @@ static int64_t now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* nfct_query's callback: conntrack's entry, DNAT'd (IPS_DST_NAT) or not, into the lookup
- * under way. CONTINUE: the ACK that follows the entry ends the query (left unread, it
- * would be taken for the next query's answer). */
+/* One side's NAT from entry @ct: status bit @bit set and both of its ends present, copied
+ * into @o (the original tuple's end) and @t (the reply tuple's end, translated back). */
+static bool nat_ends(const struct nf_conntrack *ct, uint32_t bit, bool v4, int oaddr, int oport,
+		     int taddr, int tport, struct tcp_end *o, struct tcp_end *t)
+{
+	const void *a = nfct_get_attr(ct, oaddr), *b = nfct_get_attr(ct, taddr);
+
+	if (!(nfct_get_attr_u32(ct, ATTR_STATUS) & bit) || !a || !b ||
+	    nfct_attr_is_set(ct, oport) <= 0 || nfct_attr_is_set(ct, tport) <= 0)
+		return false;
+	memcpy(o->addr, a, v4 ? 4 : 16);
+	memcpy(t->addr, b, v4 ? 4 : 16);
+	o->port = ntohs(nfct_get_attr_u16(ct, oport));
+	t->port = ntohs(nfct_get_attr_u16(ct, tport));
+	return true;
+}
+
+/* nfct_query's callback: conntrack's entry, DNAT'd (IPS_DST_NAT), SNAT'd (IPS_SRC_NAT) or
+ * neither, into the lookup under way. The reply tuple is what the server sends: its
+ * source is where DNAT sent the connection, its destination the source SNAT gave the
+ * client. CONTINUE: the ACK that follows the entry ends the query (left unread, it would
+ * be taken for the next query's answer). */
 static int answer(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
 {
 	struct tcp_nat_res *out = ((struct tcp_nat *)data)->out;
 	bool v4 = nfct_get_attr_u8(ct, ATTR_L3PROTO) == AF_INET;
-	const void *orig = nfct_get_attr(ct, v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST);
-	const void *real = nfct_get_attr(ct, v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC);
 
-	out->dnat = (nfct_get_attr_u32(ct, ATTR_STATUS) & IPS_DST_NAT) && orig && real &&
-		    nfct_attr_is_set(ct, ATTR_ORIG_PORT_DST) > 0 &&
-		    nfct_attr_is_set(ct, ATTR_REPL_PORT_SRC) > 0;
-	if (out->dnat) {
-		memcpy(out->orig.addr, orig, v4 ? 4 : 16);
-		memcpy(out->real.addr, real, v4 ? 4 : 16);
-		out->orig.port = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
-		out->real.port = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
-	}
+	out->dnat = nat_ends(ct, IPS_DST_NAT, v4, v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST,
+			     ATTR_ORIG_PORT_DST, v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC,
+			     ATTR_REPL_PORT_SRC, &out->orig, &out->real);
+	out->snat = nat_ends(ct, IPS_SRC_NAT, v4, v4 ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV6_SRC,
+			     ATTR_ORIG_PORT_SRC, v4 ? ATTR_REPL_IPV4_DST : ATTR_REPL_IPV6_DST,
+			     ATTR_REPL_PORT_DST, &out->orig_src, &out->real_src);
 	return NFCT_CB_CONTINUE;
 }
 
@@ -272,17 +290,18 @@ enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, uint32_t netns, uint16_t fam
 	}
 	if (r)
 		out->family = af == AF_INET ? TCP_AF_INET : TCP_AF_INET6;
-	if (mapped && out->dnat) {	/* as the socket writes them: ::ffff:a.b.c.d */
-		for (int i = 0; i < 2; i++) {
-			struct tcp_end *x = i ? &out->real : &out->orig;
+	if (mapped && (out->dnat || out->snat)) {	/* as the socket writes them: ::ffff:a.b.c.d */
+		struct tcp_end *x[] = { &out->orig, &out->real, &out->orig_src, &out->real_src };
 
-			memmove(x->addr + 12, x->addr, 4);
-			memset(x->addr, 0, 10);
-			x->addr[10] = x->addr[11] = 0xff;
+		for (int i = 0; i < 4; i++) {
+			memmove(x[i]->addr + 12, x[i]->addr, 4);
+			memset(x[i]->addr, 0, 10);
+			x[i]->addr[10] = x[i]->addr[11] = 0xff;
 		}
 		out->family = TCP_AF_INET6;
 	}
 	n->dnat += out->dnat;
+	n->snat += out->snat;
 	return TCP_NAT_OK;
 }
 

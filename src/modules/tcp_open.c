@@ -33,6 +33,8 @@ void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e,
 	ks_rec_uint(&r, "rport", "RPORT", 5, e->remote.port);
 	if (!connect) {
 		ks_rec_add(&r, "queued_ns", "QUEUED", 0, KS_V_NS)->u = e->lat_ns;
+		if (nat)
+			tcp_rec_nat(&r, nat, fail, TCP_SIDE_SERVER, &e->local);
 		ks_emit(ctx, &r);
 		return;
 	}
@@ -41,7 +43,7 @@ void tcp_open_emit(struct ks_ctx *ctx, const struct tcp_open_ev *e,
 	if (e->err)
 		ks_rec_add(&r, "error", NULL, 0, KS_V_ERRNO)->i = e->err;
 	if (nat)
-		tcp_rec_nat(&r, nat, fail, TCP_SIDE_CLIENT);
+		tcp_rec_nat(&r, nat, fail, TCP_SIDE_CLIENT, &e->local);
 	ks_emit(ctx, &r);
 }
 

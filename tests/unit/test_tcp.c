@@ -49,7 +49,7 @@ static void test_client_session(void **state)
 		  "\"fin_sent\":true,\"fin_received\":true,\"opened_before\":false,\"partial\":false}\n");
 	tc_expect(tc_table(&t),
 		  "PID     COMM             SIDE    LADDR           LPORT RADDR           RPORT"
-		  "        TX        RX      DUR RETR     RTT CLOSE        DNAT\n"
+		  "        TX        RX      DUR RETR     RTT CLOSE        NAT\n"
 		  "42      curl             client  10.252.7.1      41234 10.252.7.2       8080"
 		  "  1.00 MiB   256 KiB    250ms    3   125us fin          -\n");
 	assert_int_equal(tc_counter(&t, "ksight_tcp_sessions_closed_total", "curl"), 1);
@@ -91,7 +91,7 @@ static void test_unowned_v6_reset(void **state)
 		  "\"opened_before\":true,\"partial\":false}\n");
 	tc_expect(tc_table(&t),
 		  "PID     COMM             SIDE    LADDR           LPORT RADDR           RPORT"
-		  "        TX        RX      DUR RETR     RTT CLOSE        DNAT\n"
+		  "        TX        RX      DUR RETR     RTT CLOSE        NAT\n"
 		  "-       -                unknown fd00::1         41234 fd00::2          8080"
 		  "  1.00 MiB   256 KiB        -    3     0ns rst_received -\n");
 	assert_int_equal(tc_counter(&t, "ksight_tcp_sessions_closed_total", "(unknown)"), 1);
