@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""tcplife's DNAT view (docs/tcp.md, "DNAT"): two network namespaces joined by a veth pair
+"""tcplife's DNAT view (docs/tcp.md, "DNAT and SNAT"): two network namespaces joined by a veth pair
 (tcp_util.NsPair), an nftables DNAT rule in the client's namespace (A) that sends a
 service address VIP:80 to the server's real address and port in B. N connections to the
 VIP and M straight to the server: ksight tcplife shows exactly N client ends with the
@@ -192,7 +192,7 @@ def test_dnat_ipv4_mapped(natpair):
 
 
 def test_dnat_table_column(natpair):
-    """The table's DNAT column: the real server for a DNAT'd client end, '-' else."""
+    """The table's NAT column: the real server for a DNAT'd client end, '-' else."""
     a, b = natpair.addrs("ipv4")
     vip, port = natpair.vip["ipv4"], PORT + 5
     k = Ksight(["tcplife", "--addr", a])
@@ -205,7 +205,7 @@ def test_dnat_table_column(natpair):
     finally:
         assert k.stop() == 0, k.stderr
     lines = k.stdout.splitlines()
-    assert lines[0].split()[-2:] == ["CLOSE", "DNAT"], lines
+    assert lines[0].split()[-2:] == ["CLOSE", "NAT"], lines
     rows = [l.split() for l in lines[1:]]
     assert len(rows) == 6, lines
     nat = [r for r in rows if r[2] == "client" and r[5] == vip]

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The DNAT view (docs/tcp.md, "DNAT") where test_tcp_nat.py does not look: tcplife's
+"""The DNAT view (docs/tcp.md, "DNAT and SNAT") where test_tcp_nat.py does not look: tcplife's
 server end in the namespace whose conntrack did the DNAT (it has conntrack's reply tuple:
 its own address and the client's), ends opened before ksight started (side unknown), and
 tcpconnect --dnat. For the first two, namespace A (test_tcp_nat's natpair) also holds an
@@ -122,7 +122,7 @@ def test_server_end_in_the_dnat_namespace(selfnat, family):
     assert len(nat_srv) == N and all(r["lport"] == SPORT for r in nat_srv), srvs
     # the table: a DNAT'd server end's column is the address its client asked for
     lines = t.stdout.splitlines()
-    assert lines[0].split()[-1] == "DNAT", lines
+    assert lines[0].split()[-1] == "NAT", lines
     col = ("[%s]:%d" if family == "ipv6" else "%s:%d") % (vip, VPORT)
     rows = [l.split() for l in lines[1:] if l.split()[2] == "server"]
     assert len(rows) == N + M, lines
@@ -219,7 +219,7 @@ def test_tcpconnect_dnat(natpair, family):  # noqa: F811 (the fixture imported a
         assert dnat_fields(r) == (None,) * 4 and "conntrack_error" not in r, r
     assert len(plain.records("tcpconnect")) == N + M + 1
     lines = t.stdout.splitlines()
-    assert lines[0].split()[-1] == "DNAT", lines
+    assert lines[0].split()[-1] == "NAT", lines
     col = ("[%s]:%d" if family == "ipv6" else "%s:%d") % (b, port)
     rows = [l.split() for l in lines[1:]]
     assert len(rows) == N + M + 1, lines
@@ -228,8 +228,8 @@ def test_tcpconnect_dnat(natpair, family):  # noqa: F811 (the fixture imported a
     assert k.stats()["lost"] == 0
 
 
-@pytest.mark.parametrize("cmd", ["tcplife", "tcpaccept", "tcpstates"])
+@pytest.mark.parametrize("cmd", ["tcplife", "tcpstates", "tcpretrans"])
 def test_dnat_option_is_tcpconnects(cmd):
     r = run_ksight([cmd, "--dnat"])
-    assert r.returncode == 2 and "--dnat is tcpconnect's" in r.stderr and \
+    assert r.returncode == 2 and "--dnat is tcpconnect's and tcpaccept's" in r.stderr and \
         len(r.stderr.strip().splitlines()) == 1 and r.stdout == "", r.stderr

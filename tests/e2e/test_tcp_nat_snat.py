@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The SNAT half of the NAT view (docs/tcp.md, "DNAT and SNAT"): natpair's two namespaces
+(test_tcp_nat.py), clients in A, servers in B on two ports: SPORT, whose connections an
+nftables rule source-NATs to a third address S (in B's nat input hook, or in A's
+postrouting, as a router or a masquerading host would), and CPORT, the control, which no
+rule touches. The end in the namespace that did the SNAT carries both sources
+(orig_saddr: the client's own, real_saddr: S), whatever its side; every other end none.
+The references are the kernel's: the rule's counter (a nat chain sees a connection's first
+packet only) and that namespace's /proc/net/nf_conntrack. Nothing is changed outside the
+namespaces."""
+import ipaddress
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import SLOW, UNIQ, Helper, Ksight
+from tcp_util import PORT, run
+from test_tcp_nat import natpair  # noqa: F401 (the fixture)
+
+N, M = 5, 3
+SEND_C, SEND_S = 900, 400
+SPORT, CPORT = PORT + 9, PORT + 11
+RULES = """table inet kssnat {
+    chain nat {
+        type nat hook %(hook)s priority 100;
+        ip daddr %(b4)s tcp dport %(port)d counter snat ip to %(s4)s
+        ip6 daddr %(b6)s tcp dport %(port)d counter snat ip6 to %(s6)s
+    }
+}
+"""
+FIELDS = ("orig_saddr", "orig_sport", "real_saddr", "real_sport")
+
+
+def snat_addrs(p):
+    """S, the address the rule gives the clients: .200 / ::200 in A's subnet."""
+    return {"ipv4": re.sub(r"\.1$", ".200", p.ip4[0]),
+            "ipv6": re.sub(r"::1$", "::200", p.ip6[0])}
+
+
+def add_snat(p, ns, hook):
+    """The SNAT rule in namespace @ns's nat chain on @hook; S added to A's link, so that
+    B's replies to it reach A (after B's own un-NAT they go to A's address anyway), and
+    deprecated for IPv6 (preferred_lft 0), so that A's clients never choose it as their
+    source (an IPv4 /32 beside the subnet's address is not chosen either)."""
+    s = snat_addrs(p)
+    link = "kv" + UNIQ     # NsPair's veth, named so in both namespaces
+    run("ip", "-n", p.a, "addr", "add", s["ipv4"] + "/32", "dev", link)
+    run("ip", "-n", p.a, "-6", "addr", "add", s["ipv6"] + "/128", "dev", link, "nodad",
+        "preferred_lft", "0")
+    p.nft(ns, RULES % {"hook": hook, "b4": p.ip4[1], "b6": p.ip6[1], "port": SPORT,
+                       "s4": s["ipv4"], "s6": s["ipv6"]})
+    return s
+
+
+def snat_counters(p, ns):
+    """The connections each rule of table kssnat counted in @ns: [ipv4, ipv6]."""
+    out = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "table", "inet",
+                          "kssnat"], check=True, stdout=subprocess.PIPE, text=True).stdout
+    return [int(l.split("packets")[1].split()[0]) for l in out.splitlines() if "packets" in l]
+
+
+def conntrack_snat(ns, family, a, s):
+    """@ns's conntrack entries from @a to SPORT whose reply goes to @s, by the client's
+    port: {original sport: reply dport}."""
+    text = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/nf_conntrack"],
+                          check=True, stdout=subprocess.PIPE, text=True).stdout
+    got = {}
+    for line in text.splitlines():
+        w = line.split()
+        if w[0] != family or "tcp" not in w:
+            continue
+        kv = [x.split("=", 1) for x in w if "=" in x]
+        # IPv6 addresses are written in full there (fd53:0016:0000:...)
+        kv = [(k, str(ipaddress.ip_address(v)) if k in ("src", "dst") else v) for k, v in kv]
+        get = {k: [v for kk, v in kv if kk == k] for k in ("src", "dst", "sport", "dport")}
+        if (get["src"][0], get["dport"][0], get["dst"][1]) == (a, str(SPORT), s):
+            got[int(get["sport"][0])] = int(get["dport"][1])
+    return got
+
+
+def run_conns(p, family):
+    """N connections from A to B:SPORT and M to B:CPORT, a server in B on each."""
+    b = p.addrs(family)[1]
+    srvs = [Helper("tcpio", "server", b, port, n, SEND_S, ns=p.b)
+            for port, n in ((SPORT, N), (CPORT, M))]
+    clis = []
+    try:
+        for port, n in ((SPORT, N), (CPORT, M)):
+            c = Helper("tcpio", "client", b, port, n, SEND_C, ns=p.a)
+            clis.append(c)
+            c.go()
+            assert [int(x) for x in c.result()[:2]] == [n * SEND_C, n * SEND_S]
+        for s, n in zip(srvs, (N, M)):
+            assert [int(x) for x in s.result()] == [n * SEND_C, n * SEND_S]
+    finally:
+        for h in clis + srvs:
+            h.kill()
+
+
+def wait_for(ks):
+    """Until each of @ks [(Ksight, record type or None: table lines)] has its count."""
+    deadline = time.time() + 10 * SLOW
+    while time.time() < deadline and any(
+            (len(k.records(t)) if t else k.stdout.count("\n") - 1) < n for k, t, n in ks):
+        time.sleep(0.05)
+    time.sleep(0.3 * SLOW)
+
+
+def fields(r):
+    return tuple(r.get(k) for k in FIELDS)
+
+
+def col(family, addr, port):
+    return ("src:[%s]:%d" if family == "ipv6" else "src:%s:%d") % (addr, port)
+
+
+@pytest.mark.parametrize("family", [pytest.param("ipv4", marks=pytest.mark.kernels), "ipv6"])
+def test_server_end_shows_the_real_client(natpair, family):  # noqa: F811
+    """SNAT in B's nat input hook: the N server ends (raddr S, found by conntrack's reply
+    tuple) carry the client's own address and port, the table's NAT column and tcpaccept
+    --dnat too; the M control server ends, every client end (A tracks, natpair's DNAT
+    rule, but did no SNAT) and tcpaccept without --dnat none."""
+    p = natpair
+    s = add_snat(p, p.b, "input")[family]
+    a, b = p.addrs(family)
+    life = Ksight(["tcplife", "--json", "--addr", b])
+    table = Ksight(["tcplife", "--addr", b])
+    acc = Ksight(["tcpaccept", "--json", "--dnat", "--addr", b])
+    acct = Ksight(["tcpaccept", "--dnat", "--addr", b])
+    plain = Ksight(["tcpaccept", "--json", "--addr", b])
+    ks = (life, table, acc, acct, plain)
+    try:
+        for k in ks:
+            k.wait_ready()
+        run_conns(p, family)
+        wait_for([(life, "tcplife", 2 * (N + M)), (table, None, 2 * (N + M)),
+                  (acc, "tcpaccept", N + M), (acct, None, N + M),
+                  (plain, "tcpaccept", N + M)])
+    finally:
+        for k in ks:
+            assert k.stop() == 0, k.stderr
+    assert snat_counters(p, p.b) == ([N, 0] if family == "ipv4" else [0, N])
+    ct = conntrack_snat(p.b, family, a, s)
+    assert len(ct) == N, ct
+    recs = life.records("tcplife")
+    assert len(recs) == 2 * (N + M), recs
+    cli = [r for r in recs if r["side"] == "client"]
+    srv = [r for r in recs if r["side"] == "server"]
+    assert len(cli) == len(srv) == N + M, recs
+    snat_cli = sorted(r["lport"] for r in cli if r["rport"] == SPORT)
+    assert snat_cli == sorted(ct), (cli, ct)
+    for r in recs:
+        assert "conntrack_error" not in r and "orig_daddr" not in r, r
+    for r in cli:
+        assert r["laddr"] == a and fields(r) == (None,) * 4, r
+    nat = [r for r in srv if r["lport"] == SPORT]
+    ctl = [r for r in srv if r["lport"] == CPORT]
+    assert len(nat) == N and len(ctl) == M, srv
+    # each server end: the translated source it saw, conntrack's, and the client's own
+    assert sorted((r["raddr"], r["rport"]) for r in nat) == sorted((s, ct[x]) for x in ct)
+    for r in nat:
+        assert fields(r) == (a, next(x for x in ct if ct[x] == r["rport"]), s, r["rport"]), r
+    for r in ctl:
+        assert r["raddr"] == a and fields(r) == (None,) * 4, r
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[-1] == "NAT", lines
+    rows = [l.split() for l in lines[1:]]
+    assert len(rows) == 2 * (N + M), lines
+    assert sorted(r[-1] for r in rows if r[2] == "server") == \
+        sorted([col(family, a, x) for x in ct] + ["-"] * M), lines
+    assert [r[-1] for r in rows if r[2] == "client"] == ["-"] * (N + M), lines
+    # tcpaccept --dnat: the same, per accepted connection
+    accs = acc.records("tcpaccept")
+    assert len(accs) == N + M, accs
+    assert sorted(fields(r) for r in accs if r["lport"] == SPORT) == \
+        sorted((a, x, s, ct[x]) for x in ct), accs
+    assert all(fields(r) == (None,) * 4 for r in accs if r["lport"] == CPORT), accs
+    assert all("conntrack_error" not in r for r in accs), accs
+    lines = acct.stdout.splitlines()
+    assert lines[0].split()[-2:] == ["QUEUED", "NAT"], lines
+    assert sorted(l.split()[-1] for l in lines[1:]) == \
+        sorted([col(family, a, x) for x in ct] + ["-"] * M), lines
+    pl = plain.records("tcpaccept")
+    assert len(pl) == N + M and all(fields(r) == (None,) * 4 for r in pl), pl
+    for k in ks:
+        assert "conntrack could not" not in k.stderr, k.stderr
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_client_end_shows_its_translated_source(natpair, family):  # noqa: F811
+    """SNAT in A's postrouting (a masquerading host's place): the N client ends carry the
+    source they were given, S, and their own, in tcplife and tcpconnect --dnat; the
+    server ends (B did no NAT: its conntrack has no entry) and the M control ends none."""
+    p = natpair
+    s = add_snat(p, p.a, "postrouting")[family]
+    a, b = p.addrs(family)
+    life = Ksight(["tcplife", "--json", "--addr", b])
+    table = Ksight(["tcplife", "--addr", b])
+    con = Ksight(["tcpconnect", "--json", "--dnat", "--addr", b])
+    ks = (life, table, con)
+    try:
+        for k in ks:
+            k.wait_ready()
+        run_conns(p, family)
+        wait_for([(life, "tcplife", 2 * (N + M)), (table, None, 2 * (N + M)),
+                  (con, "tcpconnect", N + M)])
+    finally:
+        for k in ks:
+            assert k.stop() == 0, k.stderr
+    assert snat_counters(p, p.a) == ([N, 0] if family == "ipv4" else [0, N])
+    ct = conntrack_snat(p.a, family, a, s)
+    assert len(ct) == N, ct
+    recs = life.records("tcplife")
+    assert len(recs) == 2 * (N + M), recs
+    for r in recs:
+        assert "conntrack_error" not in r and "orig_daddr" not in r, r
+    nat = [r for r in recs if r["side"] == "client" and r["rport"] == SPORT]
+    assert sorted(r["lport"] for r in nat) == sorted(ct), (recs, ct)
+    for r in nat:
+        assert r["laddr"] == a and fields(r) == (a, r["lport"], s, ct[r["lport"]]), r
+    others = [r for r in recs if r not in nat]
+    assert len(others) == N + 2 * M and all(fields(r) == (None,) * 4 for r in others), recs
+    # the server ends saw S, with the ports conntrack gave
+    assert sorted((r["raddr"], r["rport"]) for r in recs
+                  if r["side"] == "server" and r["lport"] == SPORT) == \
+        sorted((s, ct[x]) for x in ct), recs
+    rows = [l.split() for l in table.stdout.splitlines()[1:]]
+    assert len(rows) == 2 * (N + M), table.stdout
+    assert sorted(r[-1] for r in rows) == \
+        sorted([col(family, s, ct[x]) for x in ct] + ["-"] * (N + 2 * M)), table.stdout
+    cons = con.records("tcpconnect")
+    assert len(cons) == N + M, cons
+    assert sorted(fields(r) for r in cons if r["rport"] == SPORT) == \
+        sorted((a, x, s, ct[x]) for x in ct), cons
+    assert all(fields(r) == (None,) * 4 for r in cons if r["rport"] == CPORT), cons
+    for k in ks:
+        assert "conntrack could not" not in k.stderr, k.stderr
