@@ -16,8 +16,8 @@ import time
 import pytest
 
 from conftest import SLOW, UNIQ, Helper, Ksight
-from tcp_util import PORT, run
-from test_tcp_nat import natpair  # noqa: F401 (the fixture)
+from tcp_util import PORT, Work, run, settled
+from test_tcp_nat import VPORT, nat_counters, natpair, run_clients  # noqa: F401 (a fixture)
 
 N, M = 5, 3
 SEND_C, SEND_S = 900, 400
@@ -39,7 +39,7 @@ def snat_addrs(p):
             "ipv6": re.sub(r"::1$", "::200", p.ip6[0])}
 
 
-def add_snat(p, ns, hook):
+def add_snat(p, ns, hook, port=SPORT):
     """The SNAT rule in namespace @ns's nat chain on @hook; S added to A's link, so that
     B's replies to it reach A (after B's own un-NAT they go to A's address anyway), and
     deprecated for IPv6 (preferred_lft 0), so that A's clients never choose it as their
@@ -49,7 +49,7 @@ def add_snat(p, ns, hook):
     run("ip", "-n", p.a, "addr", "add", s["ipv4"] + "/32", "dev", link)
     run("ip", "-n", p.a, "-6", "addr", "add", s["ipv6"] + "/128", "dev", link, "nodad",
         "preferred_lft", "0")
-    p.nft(ns, RULES % {"hook": hook, "b4": p.ip4[1], "b6": p.ip6[1], "port": SPORT,
+    p.nft(ns, RULES % {"hook": hook, "b4": p.ip4[1], "b6": p.ip6[1], "port": port,
                        "s4": s["ipv4"], "s6": s["ipv6"]})
     return s
 
@@ -61,9 +61,9 @@ def snat_counters(p, ns):
     return [int(l.split("packets")[1].split()[0]) for l in out.splitlines() if "packets" in l]
 
 
-def conntrack_snat(ns, family, a, s):
-    """@ns's conntrack entries from @a to SPORT whose reply goes to @s, by the client's
-    port: {original sport: reply dport}."""
+def conntrack_snat(ns, family, a, s, port=SPORT):
+    """@ns's conntrack entries from @a to @port (as asked for) whose reply goes to @s, by
+    the client's port: {original sport: reply dport}."""
     text = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/nf_conntrack"],
                           check=True, stdout=subprocess.PIPE, text=True).stdout
     got = {}
@@ -75,7 +75,7 @@ def conntrack_snat(ns, family, a, s):
         # IPv6 addresses are written in full there (fd53:0016:0000:...)
         kv = [(k, str(ipaddress.ip_address(v)) if k in ("src", "dst") else v) for k, v in kv]
         get = {k: [v for kk, v in kv if kk == k] for k in ("src", "dst", "sport", "dport")}
-        if (get["src"][0], get["dport"][0], get["dst"][1]) == (a, str(SPORT), s):
+        if (get["src"][0], get["dport"][0], get["dst"][1]) == (a, str(port), s):
             got[int(get["sport"][0])] = int(get["dport"][1])
     return got
 
@@ -100,10 +100,11 @@ def run_conns(p, family):
 
 
 def wait_for(ks):
-    """Until each of @ks [(Ksight, record type or None: table lines)] has its count."""
+    """Until each of @ks [(Ksight, record type or None: a table's rows)] has its count
+    (Ksight.stdout joins the lines: its newlines are the rows under the header)."""
     deadline = time.time() + 10 * SLOW
     while time.time() < deadline and any(
-            (len(k.records(t)) if t else k.stdout.count("\n") - 1) < n for k, t, n in ks):
+            (len(k.records(t)) if t else k.stdout.count("\n")) < n for k, t, n in ks):
         time.sleep(0.05)
     time.sleep(0.3 * SLOW)
 
@@ -237,3 +238,87 @@ def test_client_end_shows_its_translated_source(natpair, family):  # noqa: F811
     assert all(fields(r) == (None,) * 4 for r in cons if r["rport"] == CPORT), cons
     for k in ks:
         assert "conntrack could not" not in k.stderr, k.stderr
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_dnat_and_snat_together(natpair, family):  # noqa: F811
+    """natpair's DNAT (VIP:80 to B:PORT+5) and an SNAT of what goes to B:PORT+5, both in
+    A: the N client ends to the VIP carry both NATs' fields and the column both, joined
+    by a comma; the M straight to B only the SNAT's."""
+    p, vip = natpair, natpair.vip[family]
+    a, b = p.addrs(family)
+    port = PORT + 5     # run_clients' server in B
+    s = add_snat(p, p.a, "postrouting", port)[family]
+    life = Ksight(["tcplife", "--json", "--addr", a])
+    table = Ksight(["tcplife", "--addr", a])
+    try:
+        for k in (life, table):
+            k.wait_ready()
+        got = run_clients(p, family, [(vip, VPORT, N), (b, port, M)])
+        assert got == [[N * 1500, N * 300], [M * 1500, M * 300]]
+        wait_for([(life, "tcplife", N + M), (table, None, N + M)])
+    finally:
+        for k in (life, table):
+            assert k.stop() == 0, k.stderr
+    assert nat_counters(p) == ([N, 0] if family == "ipv4" else [0, N])
+    assert snat_counters(p, p.a) == ([N + M, 0] if family == "ipv4" else [0, N + M])
+    ct = {**conntrack_snat(p.a, family, a, s, VPORT), **conntrack_snat(p.a, family, a, s, port)}
+    assert len(ct) == N + M, ct
+    recs = life.records("tcplife")     # B's server ends are not on A's address
+    assert len(recs) == N + M and all(r["side"] == "client" for r in recs), recs
+    dnat = ("orig_daddr", "orig_dport", "real_daddr", "real_dport")
+    for r in recs:
+        assert fields(r) == (a, r["lport"], s, ct[r["lport"]]), r
+        want = (vip, VPORT, b, port) if r["raddr"] == vip else (None,) * 4
+        assert tuple(r.get(x) for x in dnat) == want, r
+    assert len([r for r in recs if r["raddr"] == vip]) == N, recs
+    real = ("[%s]:%d" if family == "ipv6" else "%s:%d") % (b, port)
+    rows = [l.split() for l in table.stdout.splitlines()[1:]]
+    assert sorted(r[-1] for r in rows) == sorted(
+        (real + "," if r["raddr"] == vip else "") + col(family, s, ct[r["lport"]])
+        for r in recs), table.stdout
+
+
+@pytest.mark.parametrize("ns,hook", [("b", "input"), ("a", "postrouting")])
+def test_ends_opened_before_start(natpair, ns, hook):  # noqa: F811
+    """A connection through the SNAT opened before ksight started: its end in the
+    namespace that did the SNAT (side unknown) carries both sources, and the column shows
+    what the end does not (told a client by its own address being the original source):
+    the real client at the server, the translated source at the client."""
+    p = natpair
+    s = add_snat(p, getattr(p, ns), hook)["ipv4"]
+    a, b = p.ip4
+    srv = Work(p.b, "before-server", b, SPORT)
+    cli = k = t = None
+    try:
+        srv.ready()
+        cli = Work(p.a, "before-client", b, SPORT, 1000, 2000)
+        _, lport = cli.ready()
+        deadline = time.time() + 5 * SLOW
+        while not settled(p.b, SPORT):
+            assert time.time() < deadline, "the pre-start bytes are not acknowledged"
+            time.sleep(0.05)
+        k = Ksight(["tcplife", "--json", "--addr", b])
+        t = Ksight(["tcplife", "--addr", b])
+        k.wait_ready()
+        t.wait_ready()
+        assert cli.done() == [2000, 2007]
+        assert srv.done() == [2000, 2007]
+        wait_for([(k, "tcplife", 2), (t, None, 2)])
+    finally:
+        for w in (srv, cli, k, t):
+            if isinstance(w, Work):
+                w.kill()
+            elif w:
+                assert w.stop() == 0, w.stderr
+    ct = conntrack_snat(getattr(p, ns), "ipv4", a, s)
+    assert list(ct) == [lport], ct
+    recs = k.records("tcplife")
+    assert len(recs) == 2 and all(r["side"] == "unknown" for r in recs), recs
+    by = {r["laddr"]: r for r in recs}
+    mine, other = (by[b], by[a]) if ns == "b" else (by[a], by[b])
+    assert fields(mine) == (a, lport, s, ct[lport]), recs
+    assert fields(other) == (None,) * 4 and "conntrack_error" not in other, recs
+    want = col("ipv4", a, lport) if ns == "b" else col("ipv4", s, ct[lport])
+    rows = [l.split() for l in t.stdout.splitlines()[1:]]
+    assert sorted(r[-1] for r in rows) == sorted([want, "-"]), t.stdout
