@@ -27,7 +27,8 @@ static void end_str(uint16_t family, const struct tcp_end *e, char *buf, size_t 
 /* One NAT's two ends, @orig before and @real after it, as fields @names (address, port,
  * address, port); @bufs hold the text until the record is emitted. */
 static void rec_ends(struct ks_rec *r, uint16_t family, const struct tcp_end *orig,
-		     const struct tcp_end *real, const char *const names[4], char bufs[2][TCP_ADDR_STRLEN])
+		     const struct tcp_end *real, const char *const names[4],
+		     char bufs[2][TCP_ADDR_STRLEN])
 {
 	tcp_addr_str(family, orig->addr, bufs[0], TCP_ADDR_STRLEN);
 	tcp_addr_str(family, real->addr, bufs[1], TCP_ADDR_STRLEN);

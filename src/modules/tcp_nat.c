@@ -68,10 +68,13 @@ static int64_t now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* One side's NAT from entry @ct: status bit @bit set and both of its ends present, copied
- * into @o (the original tuple's end) and @t (the reply tuple's end, translated back). */
-static bool nat_ends(const struct nf_conntrack *ct, uint32_t bit, bool v4, int oaddr, int oport,
-		     int taddr, int tport, struct tcp_end *o, struct tcp_end *t)
+/* One NAT of entry @ct: when status bit @bit is set and both ends are there, the end it
+ * changed into @o (attributes @oaddr, @oport of the original tuple) and what it made of it
+ * into @t (@taddr, @tport of the reply tuple). */
+static bool nat_ends(const struct nf_conntrack *ct, uint32_t bit, bool v4,
+		     enum nf_conntrack_attr oaddr, enum nf_conntrack_attr oport,
+		     enum nf_conntrack_attr taddr, enum nf_conntrack_attr tport,
+		     struct tcp_end *o, struct tcp_end *t)
 {
 	const void *a = nfct_get_attr(ct, oaddr), *b = nfct_get_attr(ct, taddr);
 
@@ -290,7 +293,8 @@ enum tcp_nat_fail tcp_nat_lookup(struct tcp_nat *n, uint32_t netns, uint16_t fam
 	}
 	if (r)
 		out->family = af == AF_INET ? TCP_AF_INET : TCP_AF_INET6;
-	if (mapped && (out->dnat || out->snat)) {	/* as the socket writes them: ::ffff:a.b.c.d */
+	/* as the socket writes them: ::ffff:a.b.c.d */
+	if (mapped && (out->dnat || out->snat)) {
 		struct tcp_end *x[] = { &out->orig, &out->real, &out->orig_src, &out->real_src };
 
 		for (int i = 0; i < 4; i++) {
