@@ -369,38 +369,50 @@ static bool trace_want_slot(const void *state, const struct ks_slot *slot)
 	return (st->p->kind == TRACE_P_URETPROBE) == !!strstr(slot->name, "returns");
 }
 
+struct bpf_program *trace_prog(struct trace_bpf *s, const struct trace_probe *p)
+{
+	switch (p->kind) {
+	case TRACE_P_TP:
+		return s->progs.trace__tp;
+	case TRACE_P_USDT:
+		return s->progs.trace__usdt;
+	case TRACE_P_KFUNC:
+		return p->fentry ? s->progs.trace__fentry : s->progs.trace__kprobe;
+	case TRACE_P_RAW:
+		return p->fentry ? s->progs.trace__tpbtf : s->progs.trace__rawtp;
+	default:
+		return s->progs.trace__uprobe;
+	}
+}
+
+int trace_prog_ready(struct trace_bpf *s, const struct trace_probe *p)
+{
+	struct bpf_program *prog = trace_prog(s, p);
+	int err = 0;
+
+	/* fentry and tp_btf are verified against their target's BTF */
+	if (p->fentry && p->kind == TRACE_P_KFUNC)
+		err = bpf_program__set_attach_target(prog, 0, p->func);
+	else if (p->fentry && p->kind == TRACE_P_RAW)
+		err = bpf_program__set_attach_target(prog, 0, p->name);
+	if (!err)
+		err = bpf_program__set_autoload(prog, true);
+	return err;
+}
+
 static int trace_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct trace_bpf *skel = vskel;
 	struct trace_state *st = state;
+	int err;
 
 	if (!st->p)
 		return 0;
 	skel->bss->trace_conf = st->conf;
-	if (st->p->kind == TRACE_P_TP)
-		bpf_program__set_autoload(skel->progs.trace__tp, true);
-	if (st->p->kind == TRACE_P_USDT)
-		bpf_program__set_autoload(skel->progs.trace__usdt, true);
-	if (st->p->kind == TRACE_P_KFUNC && st->p->fentry) {
-		int err = bpf_program__set_attach_target(skel->progs.trace__fentry, 0,
-							 st->p->func);
-
-		if (err)
-			return err;
-		bpf_program__set_autoload(skel->progs.trace__fentry, true);
-	} else if (st->p->kind == TRACE_P_KFUNC) {
-		bpf_program__set_autoload(skel->progs.trace__kprobe, true);
-	}
-	if (st->p->kind == TRACE_P_RAW && st->p->fentry) {
-		int err = bpf_program__set_attach_target(skel->progs.trace__tpbtf, 0,
-							 st->p->name);
-
-		if (err)
-			return err;
-		bpf_program__set_autoload(skel->progs.trace__tpbtf, true);
-	} else if (st->p->kind == TRACE_P_RAW) {
-		bpf_program__set_autoload(skel->progs.trace__rawtp, true);
-	}
+	/* the uprobe program is a slot's (trace_want_slot) */
+	if (st->p->kind != TRACE_P_UPROBE && st->p->kind != TRACE_P_URETPROBE &&
+	    (err = trace_prog_ready(skel, st->p)))
+		return err;
 	bpf_map__set_key_size(skel->maps.trace_counts, st->keylen ? st->keylen : 1);
 	if (!st->keylen)
 		bpf_map__set_max_entries(skel->maps.trace_counts, 1);
@@ -414,16 +426,16 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	struct trace_probe *p = st->p;
 	const struct ks_common *c = ks_ctx_common(ctx);
 
+	struct bpf_program *prog = trace_prog(skel, p);
+
 	if (p->kind == TRACE_P_TP)
-		return ks_attach_tracepoint(ctx, skel->progs.trace__tp, p->cat, p->name);
+		return ks_attach_tracepoint(ctx, prog, p->cat, p->name);
 	if (p->kind == TRACE_P_RAW)
-		return ks_attach_raw_tp(ctx, p->fentry ? skel->progs.trace__tpbtf :
-					skel->progs.trace__rawtp, p->name, p->fentry);
+		return ks_attach_raw_tp(ctx, prog, p->name, p->fentry);
 	if (p->kind == TRACE_P_KFUNC)
-		return ks_attach_kfunc(ctx, p->fentry ? skel->progs.trace__fentry :
-				       skel->progs.trace__kprobe, p->func, p->fentry);
+		return ks_attach_kfunc(ctx, prog, p->func, p->fentry);
 	if (p->kind == TRACE_P_USDT)
-		return ks_attach_usdt(ctx, skel->progs.trace__usdt, p->bin, p->provider, p->func,
+		return ks_attach_usdt(ctx, prog, p->bin, p->provider, p->func,
 				      c->pid ? (int)c->pid : -1);
 	struct ks_uprobe_spec s = {
 		.binary = p->bin,
@@ -431,7 +443,7 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 		.pid = c->pid ? (int)c->pid : -1,
 		.retprobe = p->kind == TRACE_P_URETPROBE,
 	};
-	return ks_attach_uprobe(ctx, skel->progs.trace__uprobe, &s);
+	return ks_attach_uprobe(ctx, prog, &s);
 }
 
 static void trace_report_cb(struct ks_ctx *ctx, void *state, void *vskel)

@@ -155,8 +155,17 @@ static inline bool trace_field_str(const struct trace_field *f)
 int trace_filter_compile(const char *expr, struct trace_conf *c, const struct trace_probe *p,
 			 char *err, size_t len);
 
-/* Tools: the counts, the histogram and the --count-by rows of the last interval. */
 struct trace_bpf;
+struct bpf_program;
+/* trace.c: the program of @s that runs probe @p (its kind and the family chosen: fentry
+ * or kprobe, tp_btf or raw_tp); never NULL. Shared by ksight trace and --metrics' own
+ * instances (metrics_run.c). */
+struct bpf_program *trace_prog(struct trace_bpf *s, const struct trace_probe *p);
+/* trace.c: before load, that program's target (fentry's function, tp_btf's tracepoint)
+ * set and the program marked for loading. Returns 0 or a negative errno. */
+int trace_prog_ready(struct trace_bpf *s, const struct trace_probe *p);
+
+/* Tools: the counts, the histogram and the --count-by rows of the last interval. */
 void trace_report(struct ks_ctx *ctx, struct trace_state *st, struct trace_bpf *skel);
 /* One -f record. */
 void trace_event(struct ks_ctx *ctx, struct trace_state *st, const struct ks_hdr *h,
