@@ -97,6 +97,8 @@ static int start_one(struct ym_metric *m)
 	}
 	s->rodata->ks_cfg.self_tgid = getpid();
 	s->bss->trace_conf = m->conf;
+	snprintf((char *)s->rodata->trace_serves, sizeof(s->rodata->trace_serves), "metrics:%s",
+		 m->name);
 	bpf_map__set_max_entries(s->maps.ks_rb, 4096);	/* no records: a page */
 	bpf_map__set_key_size(s->maps.trace_counts, m->keylen ? m->keylen : 1);
 	bpf_map__set_max_entries(s->maps.trace_counts, !m->keylen ? 1 :
