@@ -5,9 +5,11 @@ histogram values and filters. References: the helper fcalls forks exactly N chil
 that every fork whose parent is fcalls is known: its parent's comm ("fcalls"), tgid (the
 helper's pid) and the child's parent's tgid (the same, two pointers away). Bad raw: metrics
 exit 2 with the exact line:column."""
+import time
+
 import pytest
 
-from conftest import SCALE, Helper, free_port
+from conftest import SCALE, SLOW, Helper, bpf_ids, bpftool_ids, free_port
 from test_metrics import L, agent, check_bad_file, check_buckets, scrape_until
 from test_trace_raw import raw_names, tp_btf_usable
 
@@ -49,7 +51,8 @@ def test_raw_counter_and_histogram_exact(tmp_path, hooks, kernel_hooks):
     parent says exactly N in one series; a histogram of the parent's tgid (a member) has
     _count N, _sum N * pid and all N in pid's bucket; an unlabelled counter says N; its
     negation never counts fcalls. The program is the family chosen: tp_btf where the kernel
-    allows it, raw_tp when hooks: asks for it (its cost series names it)."""
+    allows it, raw_tp when hooks: asks for it (its cost series names it). After the agent
+    stops, none of its programs is loaded."""
     parent, child = raw_names("sched:sched_process_fork")
     h = Helper("fcalls", N)
     try:
@@ -64,6 +67,7 @@ def test_raw_counter_and_histogram_exact(tmp_path, hooks, kernel_hooks):
             got = scrape_until(port, lambda g: g.get(("ksight_mr_forks_total", mine)) == N
                                and g.get(("ksight_mr_parent_tgid_count", L())) == N
                                and g.get(("ksight_mr_mine_total", L())) == N)
+            ids = bpf_ids(k.proc.pid)["prog"]
         finally:
             rc = k.stop()
     finally:
@@ -84,6 +88,12 @@ def test_raw_counter_and_histogram_exact(tmp_path, hooks, kernel_hooks):
                                                    program=prog))] >= N, got
         assert got[("ksight_metrics_file_drops_total", L(metric=name))] == 0
     assert "left out" not in k.stderr
+    # the raw tracepoints' links went with the agent: none of its programs stays
+    assert ids
+    deadline = time.time() + 10 * SLOW
+    while ids & bpftool_ids("prog") and time.time() < deadline:
+        time.sleep(0.1)
+    assert not ids & bpftool_ids("prog")
 
 
 HEAD = "metrics:\n  - name: a_total\n    type: counter\n"
