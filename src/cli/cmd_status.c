@@ -175,13 +175,18 @@ static void attach_points(struct prog_sample *ps, int n)
 	free(lt);
 }
 
-static int sample(struct prog_sample *out, int max)
+/* The programs of the machine into @out, ksight's kept. The names of a program in @known
+ * (the last sample) are taken from there: an id's never change, and reading them loads
+ * BTF. */
+static int sample(struct prog_sample *out, int max, const struct prog_sample *known,
+		  int nknown)
 {
 	__u32 id = 0;
 	int n = 0, kept = 0;
 
 	while (n < max && !bpf_prog_get_next_id(id, &id)) {
 		struct bpf_prog_info info = {};
+		const struct prog_sample *was = NULL;
 		__u32 len = sizeof(info);
 		int fd = bpf_prog_get_fd_by_id(id);
 
@@ -190,10 +195,18 @@ static int sample(struct prog_sample *out, int max)
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 			out[n].id = id;
 			out[n].ks = is_ksight(fd, &info);
-			ks_prog_full_name(fd, &info, out[n].name, sizeof(out[n].name));
-			if (!out[n].ks ||
-			    ks_prog_serves(fd, &info, out[n].serves, sizeof(out[n].serves)))
-				out[n].serves[0] = 0;
+			for (int j = 0; j < nknown && !was; j++)
+				if (known[j].id == id)
+					was = &known[j];
+			if (was) {
+				memcpy(out[n].name, was->name, sizeof(out[n].name));
+				memcpy(out[n].serves, was->serves, sizeof(out[n].serves));
+			} else {
+				ks_prog_full_name(fd, &info, out[n].name, sizeof(out[n].name));
+				if (!out[n].ks || ks_prog_serves(fd, &info, out[n].serves,
+								 sizeof(out[n].serves)))
+					out[n].serves[0] = 0;
+			}
 			snprintf(out[n].type, sizeof(out[n].type), "%s",
 				 libbpf_bpf_prog_type_str(info.type) ?: "?");
 			out[n].cnt = info.run_cnt;
@@ -272,7 +285,7 @@ static int live(const struct ks_common *o)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	np = sample(prev, MAX_PROGS);
+	np = sample(prev, MAX_PROGS, NULL, 0);
 	fprintf(stderr, "ksight status: %d ksight programs loaded; statistics on until Ctrl-C\n",
 		np);
 	/* the kernel counts a tail call's time in the program that made it */
@@ -283,7 +296,7 @@ static int live(const struct ks_common *o)
 
 		while (nanosleep(&ts, &ts) && !stop)
 			;
-		nc = sample(cur, MAX_PROGS);
+		nc = sample(cur, MAX_PROGS, prev, np);
 		ks_pipe__mark(&pipe, ks_clock_real(&clock, ks_clock_mono_now()));
 		for (int i = 0; i < nc; i++) {
 			__u64 dc = cur[i].cnt, dn = cur[i].ns;
