@@ -21,7 +21,6 @@
 #include "core/btfcache.h"
 #include "core/elflist.h"
 #include "core/kfuncs.h"
-#include "core/probe.h"
 #include "core/elfsym.h"
 #include "core/tracepoints.h"
 #include "modules/trace_int.h"
@@ -299,51 +298,6 @@ static int trace_args(void *state, struct ks_common *common, const char **pos, i
 	return build_conf(st, err, len);
 }
 
-int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_t len)
-{
-	char wf[200] = "not tried (kprobe: asks for a kprobe)", wk[200] = "";
-	struct ks_probe *pr = ks_probe__new();
-	int rc = -1;
-
-	if (!pr)
-		return fail(err, len, "%s: cannot probe the kernel: %s", text, strerror(errno));
-	p->fentry = false;
-	if (!p->kprobe_only && !ks_probe(pr, KS_FAM_FENTRY, p->func, wf, sizeof(wf))) {
-		p->fentry = true;
-		rc = 0;
-	} else if (!ks_probe(pr, KS_FAM_KPROBE, p->func, wk, sizeof(wk))) {
-		rc = 0;
-	} else {
-		snprintf(err, len, "%s: kernel functions cannot be traced on this kernel: fentry: "
-			 "%s; kprobes: %s", text, wf, wk);
-	}
-	ks_probe__free(pr);
-	return rc;
-}
-
-int trace_raw_choose(struct trace_probe *p, const char *text, char *err, size_t len)
-{
-	char wb[200] = "not tried (--hooks raw_tp)", wr[200] = "not tried (--hooks tp_btf)";
-	struct ks_probe *pr = ks_probe__new();
-	int rc = -1;
-
-	if (!pr)
-		return fail(err, len, "%s: cannot probe the kernel: %s", text, strerror(errno));
-	p->fentry = false;
-	if (p->hooks != KS_HOOKS_RAW_TP && !ks_probe(pr, KS_FAM_TP_BTF, p->name, wb, sizeof(wb))) {
-		p->fentry = true;
-		rc = 0;
-	} else if (p->hooks != KS_HOOKS_TP_BTF &&
-		   !ks_probe(pr, KS_FAM_RAW_TP, p->name, wr, sizeof(wr))) {
-		rc = 0;
-	} else {
-		snprintf(err, len, "%s: raw tracepoints cannot be traced on this kernel: tp_btf: "
-			 "%s; raw_tp: %s", text, wb, wr);
-	}
-	ks_probe__free(pr);
-	return rc;
-}
-
 /* A kernel function or raw tracepoint: its family, or the missing features named (the
  * command exits 1). */
 static int trace_kernel_check(void *state, char *err, size_t len)
@@ -367,37 +321,6 @@ static bool trace_want_slot(const void *state, const struct ks_slot *slot)
 	    st->p->kind == TRACE_P_KFUNC || st->p->kind == TRACE_P_RAW)
 		return false;
 	return (st->p->kind == TRACE_P_URETPROBE) == !!strstr(slot->name, "returns");
-}
-
-struct bpf_program *trace_prog(struct trace_bpf *s, const struct trace_probe *p)
-{
-	switch (p->kind) {
-	case TRACE_P_TP:
-		return s->progs.trace__tp;
-	case TRACE_P_USDT:
-		return s->progs.trace__usdt;
-	case TRACE_P_KFUNC:
-		return p->fentry ? s->progs.trace__fentry : s->progs.trace__kprobe;
-	case TRACE_P_RAW:
-		return p->fentry ? s->progs.trace__tpbtf : s->progs.trace__rawtp;
-	default:
-		return s->progs.trace__uprobe;
-	}
-}
-
-int trace_prog_ready(struct trace_bpf *s, const struct trace_probe *p)
-{
-	struct bpf_program *prog = trace_prog(s, p);
-	int err = 0;
-
-	/* fentry and tp_btf are verified against their target's BTF */
-	if (p->fentry && p->kind == TRACE_P_KFUNC)
-		err = bpf_program__set_attach_target(prog, 0, p->func);
-	else if (p->fentry && p->kind == TRACE_P_RAW)
-		err = bpf_program__set_attach_target(prog, 0, p->name);
-	if (!err)
-		err = bpf_program__set_autoload(prog, true);
-	return err;
 }
 
 static int trace_setup(struct ks_ctx *ctx, void *state, void *vskel)
@@ -425,7 +348,6 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	struct trace_state *st = state;
 	struct trace_probe *p = st->p;
 	const struct ks_common *c = ks_ctx_common(ctx);
-
 	struct bpf_program *prog = trace_prog(skel, p);
 
 	if (p->kind == TRACE_P_TP)
