@@ -21,6 +21,12 @@
 /* Not const: the verifier must not specialize the programs for one configuration. */
 struct trace_conf trace_conf = {};
 
+/* What this instance runs for, read by `ksight status --live` from the object's .rodata
+ * (cli/status_names.c) to name its rows: "metrics:NAME" for a YAML metric's instance
+ * (metrics_run.c), whose program name alone (trace__tp) every metric shares; empty for
+ * ksight trace. Never read here. */
+const volatile char trace_serves[TRACE_SERVES_LEN] = {};
+
 struct trace_buf {
 	struct trace_vals v;
 	__u8 key[TRACE_KEY_MAX];

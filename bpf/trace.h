@@ -24,6 +24,7 @@
 #define TRACE_HSLOTS 128	/* histogram buckets (log2 uses 64) */
 #define TRACE_ROWS 16384	/* --count-by rows */
 #define TRACE_STEPS 4		/* a member path's reads (pointers followed + the last) */
+#define TRACE_SERVES_LEN 160	/* trace_serves: "metrics:" and a metric's name, NUL */
 
 enum trace_fkind {
 	TRACE_F_INT,		/* integer at @off in the record, @size bytes */

@@ -43,7 +43,7 @@ static const char usage[] =
 	"                                    # on /metrics (docs/userbpf.md, examples/)\n"
 	"  ksight run --bpf prog.bpf.o:prog.manifest # ... renamed by a manifest\n"
 	"  ksight run --metrics my.yaml      # counters and histograms declared in YAML\n"
-	"                                    # (tracepoints, uprobes, USDT; docs/metrics.md)\n"
+	"                                    # (tracepoints, raw:, kfunc:, uprobes, USDT)\n"
 	"  ksight run --store /srv/k.db --retention 2d --store-max-mb 100\n"
 	"                                    # history elsewhere, 2 days, at most 100 MB\n"
 	"  ksight run --no-store             # no history (ksight query has nothing new)\n"
@@ -115,7 +115,8 @@ static const struct ks_opt *run_table(void)
 				  "docs/userbpf.md)" };
 	t[k++] = (struct ks_opt){ "metrics", 0, KS_OPT_STR, offsetof(struct run_opts, metrics),
 				  "FILE", "also these metrics, declared in YAML: counters and histograms "
-				  "of tracepoints, uprobes and USDT probes (docs/metrics.md)" };
+				  "of tracepoints (raw: too), kernel functions, uprobes and USDT probes "
+				  "(docs/metrics.md)" };
 	t[k++] = (struct ks_opt){ "store", 0, KS_OPT_STR, offsetof(struct run_opts, store),
 				  "PATH", "keep history in this SQLite file, or none (default: $"
 				  KS_STORE_ENV ", else " KS_STORE_DEFAULT ")", 0, 4000 };

@@ -21,6 +21,7 @@
 #include "cli/common_opts.h"
 #include "cli/registry.h"
 #include "cli/status_links.h"
+#include "cli/status_names.h"
 #include "core/families.h"
 #include "core/log.h"
 #include "core/procfs.h"
@@ -52,6 +53,7 @@ struct prog_sample {
 	int owner;		/* a process holding it (bpf-prog or bpf_link fd), 0: none found */
 	bool ks;		/* uses ksight's shared maps */
 	char name[64];
+	char serves[160];	/* what it runs for ("metrics:NAME"), "" when not said */
 	char type[16];
 	char where[128];	/* its first link's hook, "+N" more links; "" without one */
 	__u64 cnt, ns;
@@ -82,30 +84,6 @@ static bool is_ksight(int fd, struct bpf_prog_info *info)
 			return true;
 	}
 	return false;
-}
-
-/* The program's full name from its BTF (the kernel keeps only 15 characters). */
-static void full_name(int fd, const struct bpf_prog_info *info, char *buf, size_t len)
-{
-	struct bpf_func_info fi[1];
-	struct bpf_prog_info again = {
-		.nr_func_info = 1,
-		.func_info_rec_size = sizeof(fi[0]),
-		.func_info = (__u64)(unsigned long)fi,
-	};
-	__u32 l = sizeof(again);
-	struct btf *btf;
-
-	snprintf(buf, len, "%s", info->name);
-	if (!info->btf_id || !info->nr_func_info || bpf_obj_get_info_by_fd(fd, &again, &l))
-		return;
-	btf = btf__load_from_kernel_by_id(info->btf_id);
-	if (!btf)
-		return;
-	const struct btf_type *t = btf__type_by_id(btf, fi[0].type_id);
-	if (t)
-		snprintf(buf, len, "%s", btf__name_by_offset(btf, t->name_off));
-	btf__free(btf);
 }
 
 /* Find, through /proc/PID/fdinfo, a process holding a program or a link to it. */
@@ -197,13 +175,18 @@ static void attach_points(struct prog_sample *ps, int n)
 	free(lt);
 }
 
-static int sample(struct prog_sample *out, int max)
+/* The programs of the machine into @out, ksight's kept. The names of a program in @known
+ * (the last sample) are taken from there: an id's never change, and reading them loads
+ * BTF. */
+static int sample(struct prog_sample *out, int max, const struct prog_sample *known,
+		  int nknown)
 {
 	__u32 id = 0;
 	int n = 0, kept = 0;
 
 	while (n < max && !bpf_prog_get_next_id(id, &id)) {
 		struct bpf_prog_info info = {};
+		const struct prog_sample *was = NULL;
 		__u32 len = sizeof(info);
 		int fd = bpf_prog_get_fd_by_id(id);
 
@@ -212,7 +195,18 @@ static int sample(struct prog_sample *out, int max)
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 			out[n].id = id;
 			out[n].ks = is_ksight(fd, &info);
-			full_name(fd, &info, out[n].name, sizeof(out[n].name));
+			for (int j = 0; j < nknown && !was; j++)
+				if (known[j].id == id)
+					was = &known[j];
+			if (was) {
+				memcpy(out[n].name, was->name, sizeof(out[n].name));
+				memcpy(out[n].serves, was->serves, sizeof(out[n].serves));
+			} else {
+				ks_prog_full_name(fd, &info, out[n].name, sizeof(out[n].name));
+				if (!out[n].ks || ks_prog_serves(fd, &info, out[n].serves,
+								 sizeof(out[n].serves)))
+					out[n].serves[0] = 0;
+			}
 			snprintf(out[n].type, sizeof(out[n].type), "%s",
 				 libbpf_bpf_prog_type_str(info.type) ?: "?");
 			out[n].cnt = info.run_cnt;
@@ -248,7 +242,13 @@ static void emit_row(struct ks_pipe *pipe, struct ks_clock *clock, const struct 
 	r.real_ns = ks_clock_real(clock, ks_clock_mono_now());
 	ks_rec_uint(&r, "id", "ID", -7, p->id);
 	ks_rec_int(&r, "pid", "PID", -8, p->owner);
-	ks_rec_str(&r, "prog", "PROGRAM", -28, p->name, strlen(p->name));
+	/* a YAML metric's program is named in the table by the metric it serves (every
+	 * metric's is trace__tp...); JSON has both */
+	ks_rec_str(&r, "prog", NULL, 0, p->name, strlen(p->name));
+	if (p->serves[0])
+		ks_rec_str(&r, "serves", NULL, 0, p->serves, strlen(p->serves));
+	ks_rec_str(&r, NULL, "PROGRAM", -36, p->serves[0] ? p->serves : p->name,
+		   strlen(p->serves[0] ? p->serves : p->name));
 	ks_rec_str(&r, "prog_type", "TYPE", -10, p->type, strlen(p->type));
 	ks_rec_add(&r, "runs_per_s", "RUNS/s", 12, KS_V_DOUBLE)->d = (double)runs / interval;
 	ks_rec_add(&r, "ns_per_run", "NS/RUN", 10, KS_V_DOUBLE)->d = runs ? (double)ns / runs : 0;
@@ -285,7 +285,7 @@ static int live(const struct ks_common *o)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	np = sample(prev, MAX_PROGS);
+	np = sample(prev, MAX_PROGS, NULL, 0);
 	fprintf(stderr, "ksight status: %d ksight programs loaded; statistics on until Ctrl-C\n",
 		np);
 	/* the kernel counts a tail call's time in the program that made it */
@@ -296,7 +296,7 @@ static int live(const struct ks_common *o)
 
 		while (nanosleep(&ts, &ts) && !stop)
 			;
-		nc = sample(cur, MAX_PROGS);
+		nc = sample(cur, MAX_PROGS, prev, np);
 		ks_pipe__mark(&pipe, ks_clock_real(&clock, ks_clock_mono_now()));
 		for (int i = 0; i < nc; i++) {
 			__u64 dc = cur[i].cnt, dn = cur[i].ns;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ksight run --metrics FILE: declarative metrics (docs/metrics.md). Each entry of the YAML
- * file is a counter or a histogram (log2 or linear buckets) from a tracepoint, a uprobe
- * or a USDT probe, keyed by chosen fields, with a filter in ksight trace's language. Each
+ * file is a counter or a histogram (log2 or linear buckets) from a tracepoint (or its raw
+ * arguments), a uprobe, a USDT probe or a kernel function, keyed by chosen fields (a raw
+ * tracepoint's member paths too), with a filter in ksight trace's language. Each
  * runs as its own instance of trace's generic program (bpf/trace.bpf.c), so its cost is
  * its own; each interval its rows go into the agent's registry (with the metric's series
  * budget).

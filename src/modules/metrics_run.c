@@ -65,20 +65,6 @@ fail:
 	return NULL;
 }
 
-static struct bpf_program *prog_of(struct trace_bpf *s, const struct trace_probe *p)
-{
-	switch (p->kind) {
-	case TRACE_P_TP:
-		return s->progs.trace__tp;
-	case TRACE_P_USDT:
-		return s->progs.trace__usdt;
-	case TRACE_P_KFUNC:
-		return p->fentry ? s->progs.trace__fentry : s->progs.trace__kprobe;
-	default:
-		return s->progs.trace__uprobe;
-	}
-}
-
 /* Load @m's instance and attach it. Returns 0, or -1 said in one line. */
 static int start_one(struct ym_metric *m)
 {
@@ -101,18 +87,18 @@ static int start_one(struct ym_metric *m)
 	m->skel = s;
 	bpf_object__for_each_program(prog, s->obj)
 		bpf_program__set_autoload(prog, false);
-	prog = prog_of(s, p);
-	if (p->kind == TRACE_P_KFUNC && p->fentry &&
-	    (err = bpf_program__set_attach_target(prog, 0, p->func))) {
-		fprintf(stderr, "ksight run: --metrics %s: fentry on %s: %s\n", m->name, p->func,
+	prog = trace_prog(s, p);
+	if ((err = trace_prog_ready(s, p))) {
+		fprintf(stderr, "ksight run: --metrics %s: %s: %s\n", m->name, m->probe,
 			strerror(-err));
 		if (core_btf >= 0)
 			close(core_btf);
 		return -1;
 	}
-	bpf_program__set_autoload(prog, true);
 	s->rodata->ks_cfg.self_tgid = getpid();
 	s->bss->trace_conf = m->conf;
+	snprintf((char *)s->rodata->trace_serves, sizeof(s->rodata->trace_serves), "metrics:%s",
+		 m->name);
 	bpf_map__set_max_entries(s->maps.ks_rb, 4096);	/* no records: a page */
 	bpf_map__set_key_size(s->maps.trace_counts, m->keylen ? m->keylen : 1);
 	bpf_map__set_max_entries(s->maps.trace_counts, !m->keylen ? 1 :
@@ -125,7 +111,8 @@ static int start_one(struct ym_metric *m)
 			m->name, strerror(-err));
 		return -1;
 	}
-	if (p->kind != TRACE_P_TP && p->kind != TRACE_P_KFUNC && ks_uprobe_pmu_type() < 0 &&
+	if ((p->kind == TRACE_P_UPROBE || p->kind == TRACE_P_URETPROBE ||
+	     p->kind == TRACE_P_USDT) && ks_uprobe_pmu_type() < 0 &&
 	    (err = ks_legacy_note_libbpf("uprobe_events"))) {
 		fprintf(stderr, "ksight run: --metrics %s: cannot record its uprobe: %s\n",
 			m->name, strerror(-err));
@@ -138,8 +125,10 @@ static int start_one(struct ym_metric *m)
 			m->name, strerror(-err));
 		return -1;
 	}
-	if (p->kind == TRACE_P_KFUNC && p->fentry) {
+	if (p->fentry) {	/* fentry, tp_btf: the target set before load */
 		m->link = bpf_program__attach_trace(prog);
+	} else if (p->kind == TRACE_P_RAW) {
+		m->link = bpf_program__attach_raw_tracepoint(prog, p->name);
 	} else if (p->kind == TRACE_P_KFUNC) {
 		m->link = bpf_program__attach_kprobe(prog, false, p->func);
 	} else if (p->kind == TRACE_P_TP) {
@@ -338,7 +327,7 @@ static void cost(struct ks_ctx *c, struct ks_ymetrics *ym, struct ym_metric *m, 
 	struct bpf_prog_info info = {};
 	__u32 ilen = sizeof(info);
 	char module[160];
-	struct bpf_program *p = prog_of(m->skel, &m->p);
+	struct bpf_program *p = trace_prog(m->skel, &m->p);
 	const char *prog = bpf_program__name(p);
 	uint64_t runs = 0, ns = 0;
 	struct ks_rec r;

@@ -21,7 +21,6 @@
 #include "core/btfcache.h"
 #include "core/elflist.h"
 #include "core/kfuncs.h"
-#include "core/probe.h"
 #include "core/elfsym.h"
 #include "core/tracepoints.h"
 #include "modules/trace_int.h"
@@ -299,51 +298,6 @@ static int trace_args(void *state, struct ks_common *common, const char **pos, i
 	return build_conf(st, err, len);
 }
 
-int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_t len)
-{
-	char wf[200] = "not tried (kprobe: asks for a kprobe)", wk[200] = "";
-	struct ks_probe *pr = ks_probe__new();
-	int rc = -1;
-
-	if (!pr)
-		return fail(err, len, "%s: cannot probe the kernel: %s", text, strerror(errno));
-	p->fentry = false;
-	if (!p->kprobe_only && !ks_probe(pr, KS_FAM_FENTRY, p->func, wf, sizeof(wf))) {
-		p->fentry = true;
-		rc = 0;
-	} else if (!ks_probe(pr, KS_FAM_KPROBE, p->func, wk, sizeof(wk))) {
-		rc = 0;
-	} else {
-		snprintf(err, len, "%s: kernel functions cannot be traced on this kernel: fentry: "
-			 "%s; kprobes: %s", text, wf, wk);
-	}
-	ks_probe__free(pr);
-	return rc;
-}
-
-int trace_raw_choose(struct trace_probe *p, const char *text, char *err, size_t len)
-{
-	char wb[200] = "not tried (--hooks raw_tp)", wr[200] = "not tried (--hooks tp_btf)";
-	struct ks_probe *pr = ks_probe__new();
-	int rc = -1;
-
-	if (!pr)
-		return fail(err, len, "%s: cannot probe the kernel: %s", text, strerror(errno));
-	p->fentry = false;
-	if (p->hooks != KS_HOOKS_RAW_TP && !ks_probe(pr, KS_FAM_TP_BTF, p->name, wb, sizeof(wb))) {
-		p->fentry = true;
-		rc = 0;
-	} else if (p->hooks != KS_HOOKS_TP_BTF &&
-		   !ks_probe(pr, KS_FAM_RAW_TP, p->name, wr, sizeof(wr))) {
-		rc = 0;
-	} else {
-		snprintf(err, len, "%s: raw tracepoints cannot be traced on this kernel: tp_btf: "
-			 "%s; raw_tp: %s", text, wb, wr);
-	}
-	ks_probe__free(pr);
-	return rc;
-}
-
 /* A kernel function or raw tracepoint: its family, or the missing features named (the
  * command exits 1). */
 static int trace_kernel_check(void *state, char *err, size_t len)
@@ -373,34 +327,15 @@ static int trace_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct trace_bpf *skel = vskel;
 	struct trace_state *st = state;
+	int err;
 
 	if (!st->p)
 		return 0;
 	skel->bss->trace_conf = st->conf;
-	if (st->p->kind == TRACE_P_TP)
-		bpf_program__set_autoload(skel->progs.trace__tp, true);
-	if (st->p->kind == TRACE_P_USDT)
-		bpf_program__set_autoload(skel->progs.trace__usdt, true);
-	if (st->p->kind == TRACE_P_KFUNC && st->p->fentry) {
-		int err = bpf_program__set_attach_target(skel->progs.trace__fentry, 0,
-							 st->p->func);
-
-		if (err)
-			return err;
-		bpf_program__set_autoload(skel->progs.trace__fentry, true);
-	} else if (st->p->kind == TRACE_P_KFUNC) {
-		bpf_program__set_autoload(skel->progs.trace__kprobe, true);
-	}
-	if (st->p->kind == TRACE_P_RAW && st->p->fentry) {
-		int err = bpf_program__set_attach_target(skel->progs.trace__tpbtf, 0,
-							 st->p->name);
-
-		if (err)
-			return err;
-		bpf_program__set_autoload(skel->progs.trace__tpbtf, true);
-	} else if (st->p->kind == TRACE_P_RAW) {
-		bpf_program__set_autoload(skel->progs.trace__rawtp, true);
-	}
+	/* the uprobe program is a slot's (trace_want_slot) */
+	if (st->p->kind != TRACE_P_UPROBE && st->p->kind != TRACE_P_URETPROBE &&
+	    (err = trace_prog_ready(skel, st->p)))
+		return err;
 	bpf_map__set_key_size(skel->maps.trace_counts, st->keylen ? st->keylen : 1);
 	if (!st->keylen)
 		bpf_map__set_max_entries(skel->maps.trace_counts, 1);
@@ -413,17 +348,16 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	struct trace_state *st = state;
 	struct trace_probe *p = st->p;
 	const struct ks_common *c = ks_ctx_common(ctx);
+	struct bpf_program *prog = trace_prog(skel, p);
 
 	if (p->kind == TRACE_P_TP)
-		return ks_attach_tracepoint(ctx, skel->progs.trace__tp, p->cat, p->name);
+		return ks_attach_tracepoint(ctx, prog, p->cat, p->name);
 	if (p->kind == TRACE_P_RAW)
-		return ks_attach_raw_tp(ctx, p->fentry ? skel->progs.trace__tpbtf :
-					skel->progs.trace__rawtp, p->name, p->fentry);
+		return ks_attach_raw_tp(ctx, prog, p->name, p->fentry);
 	if (p->kind == TRACE_P_KFUNC)
-		return ks_attach_kfunc(ctx, p->fentry ? skel->progs.trace__fentry :
-				       skel->progs.trace__kprobe, p->func, p->fentry);
+		return ks_attach_kfunc(ctx, prog, p->func, p->fentry);
 	if (p->kind == TRACE_P_USDT)
-		return ks_attach_usdt(ctx, skel->progs.trace__usdt, p->bin, p->provider, p->func,
+		return ks_attach_usdt(ctx, prog, p->bin, p->provider, p->func,
 				      c->pid ? (int)c->pid : -1);
 	struct ks_uprobe_spec s = {
 		.binary = p->bin,
@@ -431,7 +365,7 @@ static int trace_attach(struct ks_ctx *ctx, void *state, void *vskel)
 		.pid = c->pid ? (int)c->pid : -1,
 		.retprobe = p->kind == TRACE_P_URETPROBE,
 	};
-	return ks_attach_uprobe(ctx, skel->progs.trace__uprobe, &s);
+	return ks_attach_uprobe(ctx, prog, &s);
 }
 
 static void trace_report_cb(struct ks_ctx *ctx, void *state, void *vskel)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What the trace module's files share (trace.c: options, probe, hooks; trace_probe.c: the
+/* What the trace module's files share (trace.c: options, probe, hooks; trace_hooks.c: the
+ * program and family a probe runs on, --metrics' too; trace_probe.c: the
  * PROBE syntax and its fields; trace_filter.c: --filter compiled to the kernel's postfix
  * program; trace_report.c: counts, histogram and events as records). The parsers are
  * pure, tested with cmocka (tests/unit/test_trace.c). */
@@ -87,12 +88,12 @@ int trace_probe_parse(const char *s, struct trace_probe *p, char *err, size_t le
  * messages. Returns 0, or -1 with one line in @err. */
 int trace_probe_load(struct trace_probe *p, const char *text, char *err, size_t len);
 
-/* trace.c: a kernel function's family: fentry where the kernel allows it (unless
+/* trace_hooks.c: a kernel function's family: fentry where the kernel allows it (unless
  * kprobe:), else a kprobe (@p->fentry says). Returns 0, or -1 with both missing features
  * named in @err. */
 int trace_kfunc_choose(struct trace_probe *p, const char *text, char *err, size_t len);
 
-/* trace.c: a raw tracepoint's family: tp_btf where the kernel allows it, else raw_tp
+/* trace_hooks.c: a raw tracepoint's family: tp_btf where the kernel allows it, else raw_tp
  * (@p->fentry says tp_btf), within what @p->hooks allows. Returns 0, or -1 with both
  * missing features named in @err. */
 int trace_raw_choose(struct trace_probe *p, const char *text, char *err, size_t len);
@@ -155,8 +156,17 @@ static inline bool trace_field_str(const struct trace_field *f)
 int trace_filter_compile(const char *expr, struct trace_conf *c, const struct trace_probe *p,
 			 char *err, size_t len);
 
-/* Tools: the counts, the histogram and the --count-by rows of the last interval. */
 struct trace_bpf;
+struct bpf_program;
+/* trace_hooks.c: the program of @s that runs probe @p (its kind and the family chosen: fentry
+ * or kprobe, tp_btf or raw_tp); never NULL. Shared by ksight trace and --metrics' own
+ * instances (metrics_run.c). */
+struct bpf_program *trace_prog(struct trace_bpf *s, const struct trace_probe *p);
+/* trace_hooks.c: before load, that program's target (fentry's function, tp_btf's tracepoint)
+ * set and the program marked for loading. Returns 0 or a negative errno. */
+int trace_prog_ready(struct trace_bpf *s, const struct trace_probe *p);
+
+/* Tools: the counts, the histogram and the --count-by rows of the last interval. */
 void trace_report(struct ks_ctx *ctx, struct trace_state *st, struct trace_bpf *skel);
 /* One -f record. */
 void trace_event(struct ks_ctx *ctx, struct trace_state *st, const struct ks_hdr *h,

@@ -190,31 +190,58 @@ def test_status_live_json(workdir):
 
 
 def test_status_live_names_each_programs_hook(tmp_path):
-    """Two YAML metrics load one program name each (trace__tp): --live tells them apart by
-    the tracepoint each is attached to; every hook it names agrees with bpftool's own list
+    """Three YAML metrics load one program name per family (trace__tp twice, a raw
+    tracepoint's trace__tpbtf or trace__rawtp): --live names each row by the metric it
+    serves ("serves" in JSON, the PROGRAM column of the table) and tells them apart by the
+    tracepoint each is attached to too; every hook it names agrees with bpftool's own list
     of links (the raw tracepoints' names, and which programs have a link at all)."""
     import json
     cfg = tmp_path / "m.yaml"
     cfg.write_text("metrics:\n"
                    "  - {name: st_forks_total, type: counter, probe: sched:sched_process_fork}\n"
-                   "  - {name: st_execs_total, type: counter, probe: sched:sched_process_exec}\n")
+                   "  - {name: st_execs_total, type: counter, probe: sched:sched_process_exec}\n"
+                   "  - {name: st_raw_exits_total, type: counter,\n"
+                   "     probe: 'raw:sched:sched_process_exit'}\n")
     k = Ksight(["run", "--modules", "exec", "--no-store", "--listen", "none",
                 "--metrics", str(cfg)])
     try:
         k.wait_ready()
         live = run_ksight(["status", "--live", "--json", "1", "1"])
+        table = run_ksight(["status", "--live", "1", "1"])
         links = json.loads(subprocess.run(["bpftool", "link", "list", "--json"],
                                           stdout=subprocess.PIPE, text=True,
                                           check=True).stdout)
     finally:
         assert k.stop() == 0, k.stderr
     assert live.returncode == 0, live.stderr
+    assert table.returncode == 0, table.stderr
     ours = [json.loads(l) for l in live.stdout.splitlines() if l]
     ours = [r for r in ours if r["pid"] == k.proc.pid]
     tps = sorted(r.get("attached") for r in ours if r["prog"] == "trace__tp")
     classic = {"tp:sched_process_exec", "tp:sched_process_fork"}
     # a kernel before 6.6 names no perf event link's hook: only its kind
     assert tps == sorted(classic) or tps == ["perf_event"] * 2, ours
+    # each metric's row by its name, beside its program and its hook
+    served = {r["serves"]: (r["prog"], r.get("attached")) for r in ours if "serves" in r}
+    assert set(served) == {"metrics:ksight_st_forks_total", "metrics:ksight_st_execs_total",
+                           "metrics:ksight_st_raw_exits_total"}, ours
+    assert served["metrics:ksight_st_forks_total"][0] == "trace__tp"
+    assert served["metrics:ksight_st_forks_total"][1] in ("tp:sched_process_fork",
+                                                          "perf_event")
+    assert served["metrics:ksight_st_execs_total"][1] in ("tp:sched_process_exec",
+                                                          "perf_event")
+    assert served["metrics:ksight_st_raw_exits_total"] in (
+        ("trace__tpbtf", "raw_tp:sched_process_exit"),
+        ("trace__rawtp", "raw_tp:sched_process_exit")), ours
+    # the modules' programs serve no metric: each row is named by its program
+    assert all(r["prog"].startswith("trace__") for r in ours if "serves" in r), ours
+    # the table: the metric is the row's PROGRAM, the hook its ATTACHED
+    rows = [LIVE_ROW.match(l) for l in table.stdout.splitlines()[3:] if l]
+    assert rows and all(rows), table.stdout
+    named = {r.group(2): r.group(7) for r in rows if int(r.group(1)) == k.proc.pid}
+    for name, (prog, where) in served.items():
+        assert named.get(name) == (where or "-"), (name, table.stdout)
+    assert not {"trace__tp", "trace__tpbtf", "trace__rawtp"} & set(named), table.stdout
     by_prog = {}
     for ln in links:
         by_prog.setdefault(ln["prog_id"], []).append(ln)
