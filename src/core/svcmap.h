@@ -154,6 +154,9 @@ struct ks_svcmap_edge {
 	uint64_t rtt_p50, rtt_p99;	/* ns; 0: not measured */
 	uint64_t conn_p50, conn_p99;	/* connect latency, ns; valid when nconn */
 	uint64_t dur_p50, dur_p99;	/* ns; 0: not known */
+	/* the DNS names of its ends' nodes (a remote node's dns, set by build so that a list
+	 * of edges can show them without the nodes); NULL: a service, or no name */
+	const char *client_dns, *server_dns;
 	/* private */
 	size_t nconn;		/* connect latencies measured */
 	uint64_t *rtt, *dur, *conn;

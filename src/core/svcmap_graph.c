@@ -418,6 +418,13 @@ void svcmap_finish(struct ks_svcmap *m)
 	/* node names are heap strings: the edges' pointers survive the sort */
 	qsort(m->nodes, m->nnodes, sizeof(*m->nodes), node_cmp);
 	qsort(m->edges, m->nedges, sizeof(*m->edges), edge_cmp);
+	for (size_t i = 0; i < m->nedges; i++) {
+		const struct ks_svcmap_node *c = ks_svcmap__node(m, m->edges[i].client);
+		const struct ks_svcmap_node *s = ks_svcmap__node(m, m->edges[i].server);
+
+		m->edges[i].client_dns = c ? c->dns : NULL;
+		m->edges[i].server_dns = s ? s->dns : NULL;
+	}
 }
 
 const struct ks_svcmap_node *ks_svcmap__node(const struct ks_svcmap *m, const char *name)

@@ -378,12 +378,24 @@ static void test_dns_names(void **state)
 	assert_null(ks_svcmap__node(&m, "web.service")->dns);
 	assert_null(ks_svcmap__node(&m, "redis.service")->dns);
 	assert_int_equal(edge("web.service", "93.184.216.34:443", 443)->conns, 3);
+	/* each edge carries its ends' names: the remote's, none for a service */
+	assert_string_equal(edge("web.service", "93.184.216.34:443", 443)->server_dns,
+			    "b.example.test");
+	assert_null(edge("web.service", "93.184.216.34:443", 443)->client_dns);
+	assert_null(edge("web.service", "198.51.100.1:443", 443)->server_dns);
+	assert_string_equal(edge("10.9.9.9", "web.service", 80)->client_dns,
+			    "client.example.test");
+	assert_null(edge("web.service", "redis.service", 6379)->server_dns);
 	assert_int_equal(ks_buf_init(&o, -1, 1024), 0);
 	ks_map_render(&o, &m, &w, KS_MAP_JSON);
 	assert_int_equal(tu_json_lines(tu_text(&o)), 1);
 	assert_non_null(strstr(o.p, "{\"name\":\"93.184.216.34:443\",\"kind\":\"remote\","));
 	assert_non_null(strstr(o.p, ",\"dns\":\"b.example.test\"}"));
 	assert_non_null(strstr(o.p, ",\"dns\":null}"));
+	assert_non_null(strstr(o.p, ",\"client_dns\":null,"
+			       "\"server_dns\":\"b.example.test\"}"));
+	assert_non_null(strstr(o.p, ",\"client_dns\":\"client.example.test\","
+			       "\"server_dns\":null}"));
 	ks_buf_reset(&o);
 	ks_map_render(&o, &m, &w, KS_MAP_DOT);
 	assert_non_null(strstr(tu_text(&o), "  \"93.184.216.34:443\" [shape=ellipse, "
