@@ -73,11 +73,15 @@ struct ks_svcmap_conn {
 	uint64_t srtt_ns;	/* 0: not measured */
 	uint64_t connect_ns;	/* with has_connect: created to ESTABLISHED at this end */
 	bool has_connect;
-	uint32_t retrans;
+	uint64_t retrans;	/* segments this end retransmitted */
 	enum ks_svcmap_end end;
 	uint64_t count;		/* sessions this end stands for: 0 or 1, one; more, the
-				 * sums of a metric (ksight map --prometheus): tx, rx are
-				 * theirs; paired, the client's count is the edge's */
+				 * sums of a metric (ksight map --prometheus): tx, rx and
+				 * retrans are theirs; paired, the client's count is the
+				 * edge's */
+	/* the sums' errors and resets (ksight map --prometheus; a record's own close is
+	 * @end): of two paired ends, the larger (both ends see one reset) */
+	uint64_t errors, resets;
 	/* DNAT (conntrack, tcplife's orig_daddr): the destination the client asked for, when
 	 * DNAT sent the connection to the server's own address (a client end's raddr:rport
 	 * are then the real server's, a server end's laddr:lport are anyway); NULL: none */

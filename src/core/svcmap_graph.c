@@ -172,6 +172,11 @@ static void touch(struct ks_svcmap_node *n, int64_t first, int64_t last)
 		n->last_ns = last;
 }
 
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		   const struct ks_svcmap_conn *s, const struct listener *lis, size_t nlis)
 {
@@ -237,6 +242,8 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		e->resets++;
 	else if ((c && c->end == KS_END_ERROR) || (s && s->end == KS_END_ERROR))
 		e->errors++;
+	e->resets += max_u64(c ? c->resets : 0, s ? s->resets : 0);
+	e->errors += max_u64(c ? c->errors : 0, s ? s->errors : 0);
 	e->retrans += (c ? c->retrans : 0) + (s ? s->retrans : 0);
 	first = one->start_ns ? one->start_ns : one->end_ns;
 	if (c && s && s->start_ns && (!first || s->start_ns < first))

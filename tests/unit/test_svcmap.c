@@ -87,16 +87,20 @@ static void test_both_ends_count_once(void **state)
 
 /* Weighted ends (the fleet's sums from Prometheus, client port 0): a client end of 5
  * and a server end of 4 that name each other pair into one edge of the client's 5, seen
- * both; a client end whose server is nowhere goes to the remote endpoint, its 3 counted. */
+ * both, the larger end's errors and resets (one reset is seen at both ends) and both
+ * ends' retransmits; a client end whose server is nowhere goes to the remote endpoint,
+ * its 3 counted, with its DNS name. */
 static void test_weighted_ends(void **state)
 {
 	struct ks_svcmap_conn c = {
 		.end_ns = T0, .service = "web@a", .side = KS_SIDE_CLIENT, .laddr = "10.0.0.1",
 		.raddr = "10.0.0.2", .rport = 5432, .tx = 500, .rx = 70, .count = 5,
+		.errors = 1, .resets = 2, .retrans = 7,
 	};
 	struct ks_svcmap_conn sv = {
 		.end_ns = T0, .service = "db@b", .side = KS_SIDE_SERVER, .laddr = "10.0.0.2",
 		.lport = 5432, .raddr = "10.0.0.1", .tx = 56, .rx = 400, .count = 4,
+		.resets = 3, .retrans = 4,
 	};
 	const struct ks_svcmap_edge *e;
 
@@ -104,6 +108,7 @@ static void test_weighted_ends(void **state)
 	assert_int_equal(ks_svcmap__add(&m, &sv), 0);
 	c.raddr = "10.0.0.9";
 	c.count = 3;
+	c.rdns = "db9.example.test";
 	assert_int_equal(ks_svcmap__add(&m, &c), 0);
 	assert_int_equal(ks_svcmap__build(&m), 0);
 	assert_int_equal(m.nedges, 2);
@@ -113,8 +118,12 @@ static void test_weighted_ends(void **state)
 	assert_false(e->resolved);
 	assert_int_equal(e->bytes_c2s, 500);
 	assert_int_equal(e->bytes_s2c, 70);
+	assert_true(e->errors == 1 && e->resets == 3 && e->retrans == 11);
+	assert_null(e->server_dns);
 	e = edge("web@a", "10.0.0.9:5432", 5432);
 	assert_int_equal(e->conns, 3);
+	assert_true(e->errors == 1 && e->resets == 2 && e->retrans == 7);
+	assert_string_equal(e->server_dns, "db9.example.test");
 	assert_int_equal(e->seen, KS_SEEN_CLIENT);
 	assert_int_equal(ks_svcmap__node(&m, "web@a")->conns_out, 8);
 	assert_int_equal(ks_svcmap__node(&m, "db@b")->conns_in, 5);
