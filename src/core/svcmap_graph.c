@@ -261,6 +261,8 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		return -ENOMEM;
 	if (c && c->has_connect && !sample(&e->conn, &e->nconn, &e->cap_conn, c->connect_ns))
 		return -ENOMEM;
+	if (c && svcmap_hist_add(e, c))
+		return -ENOMEM;
 	if (one->start_ns && one->end_ns >= one->start_ns &&
 	    !sample(&e->dur, &e->ndur, &e->cap_dur, one->end_ns - one->start_ns))
 		return -ENOMEM;
@@ -410,6 +412,7 @@ void svcmap_finish(struct ks_svcmap *m)
 		e->rtt_p99 = pct(e->rtt, e->nrtt, 99);
 		e->dur_p50 = pct(e->dur, e->ndur, 50);
 		e->dur_p99 = pct(e->dur, e->ndur, 99);
+		svcmap_hist_finish(e);
 		int64_t (*loss)[2] = e->kind == KS_EDGE_SPAWN ? m->xloss :
 				     e->kind == KS_EDGE_UDP   ? m->uloss : m->loss;
 		size_t nloss = e->kind == KS_EDGE_SPAWN ? m->nxloss :

@@ -29,6 +29,7 @@ struct tcp_state {
 	 * retransmitted segments] (tcp_edges.c, TCP_EDGE_FAMILIES) */
 	struct ks_metric *m_edge[2][6];
 	struct ks_metric *m_edge_dns;	/* client ends whose server a DNS answer named */
+	struct ks_metric *m_edge_connect;	/* client ends' connect latency, by edge */
 	/* -P: the totals the last report showed, sorted by pid */
 	struct tcp_proc_row *prev;
 	size_t nprev;

@@ -11,9 +11,9 @@
  * one host and the server end on another name the same endpoints crosswise and pair into
  * one edge, seen "both", as two ends on one machine do. A client end's peer takes the DNS
  * name its agent counted in ksight_tcp_client_dns_connections_total (the one with most
- * sessions). Latencies are not exported per edge: the fleet's edges have none. The
- * answer's JSON is read with SQLite's JSON functions (the store's library): no parser of
- * our own.
+ * sessions), and its connect latencies the buckets of ksight_tcp_client_connect_seconds
+ * (p50 and p99: the bounds of the buckets that hold them). The answer's JSON is read with
+ * SQLite's JSON functions (the store's library): no parser of our own.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -26,7 +26,8 @@
 
 #define PROM_TIMEOUT_MS 10000
 
-enum { SIDE_CLIENT, SIDE_SERVER, SIDE_DNS };	/* SIDE_DNS: the client ends' names */
+/* SIDE_DNS: the client ends' names; SIDE_HIST: their connect latency buckets */
+enum { SIDE_CLIENT, SIDE_SERVER, SIDE_DNS, SIDE_HIST };
 /* a family's column: e.w (feed() sums them) */
 enum { W_CONNS, W_SENT, W_RECV, W_ERRORS, W_RESETS, W_RETRANS, W_N };
 
@@ -61,7 +62,8 @@ static int url_encode(const char *s, char *o, size_t len)
 }
 
 /* The rows of one answer of /api/v1/query into the table "e" as column @w of @side, or
- * with SIDE_DNS into "d" (the names of client ends' peers). */
+ * with SIDE_DNS into "d" (the names of client ends' peers), with SIDE_HIST into "h" (their
+ * connect latency buckets, cumulative). */
 static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err, size_t len)
 {
 #define HOST "coalesce(json_extract(value, '$.metric.host'), " \
@@ -69,6 +71,12 @@ static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err
 	static const char dns_sql[] =
 		"INSERT INTO d SELECT " HOST ", json_extract(value, '$.metric.service'), "
 		"json_extract(value, '$.metric.peer'), json_extract(value, '$.metric.dns'), "
+		"CAST(json_extract(value, '$.value[1]') AS REAL) "
+		"FROM json_each(?1, '$.data.result')";
+	static const char hist_sql[] =
+		"INSERT INTO h SELECT " HOST ", json_extract(value, '$.metric.service'), "
+		"json_extract(value, '$.metric.local'), json_extract(value, '$.metric.peer'), "
+		"json_extract(value, '$.metric.le'), "
 		"CAST(json_extract(value, '$.value[1]') AS REAL) "
 		"FROM json_each(?1, '$.data.result')";
 	static const char status_sql[] =
@@ -100,9 +108,10 @@ static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err
 		goto out;
 	}
 	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(db, side == SIDE_DNS ? dns_sql : rows_sql, -1, &q, NULL) ||
+	if (sqlite3_prepare_v2(db, side == SIDE_DNS ? dns_sql : side == SIDE_HIST ? hist_sql :
+				   rows_sql, -1, &q, NULL) ||
 	    sqlite3_bind_text(q, 1, body, -1, SQLITE_STATIC) ||
-	    (side != SIDE_DNS && (sqlite3_bind_int(q, 2, side) || sqlite3_bind_int(q, 3, w))) ||
+	    (side < SIDE_DNS && (sqlite3_bind_int(q, 2, side) || sqlite3_bind_int(q, 3, w))) ||
 	    sqlite3_step(q) != SQLITE_DONE) {
 		snprintf(err, len, "reading the answer: %s", sqlite3_errmsg(db));
 		goto out;
@@ -115,13 +124,14 @@ out:
 
 /* One family's sums by host and edge: the counters now (@since_s 0), or their increase
  * over the last @since_s seconds. SIDE_DNS: the client ends' names, by host, service, peer
- * and name. */
+ * and name; SIDE_HIST: their connect latency buckets, by host, edge and bound. */
 static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint64_t since_s,
 		 char *err, size_t len)
 {
 	char promql[256], enc[768], target[2048], e2[256], fam[64];
-	const char *by = side == SIDE_DNS ? "host, instance, service, peer, dns" :
-					    "host, instance, service, local, peer";
+	const char *by = side == SIDE_DNS  ? "host, instance, service, peer, dns" :
+			 side == SIDE_HIST ? "host, instance, service, local, peer, le" :
+					     "host, instance, service, local, peer";
 	const char *base = u->path;
 	size_t bl = strlen(base);
 	char *body = NULL;
@@ -130,6 +140,8 @@ static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint
 
 	if (side == SIDE_DNS)
 		snprintf(fam, sizeof(fam), "ksight_tcp_client_dns_connections_total");
+	else if (side == SIDE_HIST)
+		snprintf(fam, sizeof(fam), "ksight_tcp_client_connect_seconds_bucket");
 	else
 		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s", sides[side], suffixes[w]);
 	if (since_s)
@@ -178,6 +190,39 @@ static void split_endpoint(const char *s, char *addr, size_t len, uint16_t *port
 	}
 }
 
+#define MAX_BUCKETS 72	/* a log2 histogram's 64 and then some */
+
+/* The connect latency buckets of the client end (@k: host, service, local, peer) from "h"
+ * (cumulative, by le) into @b as sessions per bucket: how many. A +Inf bucket's sessions
+ * stand for the highest finite bound (at least that). -1 on SQLite's failure. */
+static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], struct ks_svcmap_bucket *b)
+{
+	double prev = 0, v;
+	long n = 0;
+	int step;
+
+	sqlite3_reset(h);
+	for (int i = 0; i < 4; i++)
+		if (sqlite3_bind_text(h, i + 1, (const char *)k[i], -1, SQLITE_TRANSIENT))
+			return -1;
+	while ((step = sqlite3_step(h)) == SQLITE_ROW && n < MAX_BUCKETS) {
+		const char *le = (const char *)sqlite3_column_text(h, 0);
+		uint64_t le_ns;
+
+		v = sqlite3_column_double(h, 1);
+		if (!le || !strcmp(le, "+Inf"))
+			le_ns = n ? b[n - 1].le_ns : 0;
+		else
+			le_ns = (uint64_t)(strtod(le, NULL) * 1e9 + 0.5);
+		/* increase() extrapolates each bucket alone: rounded, never below the last */
+		b[n].n = v > prev ? (uint64_t)(v - prev + 0.5) : 0;
+		b[n++].le_ns = le_ns;
+		if (v > prev)
+			prev = v;
+	}
+	return step == SQLITE_ROW || step == SQLITE_DONE ? n : -1;
+}
+
 /* The table's rows summed per end (host, service, endpoints) as weighted session ends of
  * @m, node names "SERVICE@HOST" with @by_host; the overflow series' sessions unplaced.
  * Counts are rounded: increase() extrapolates; NaN and negatives are 0. */
@@ -195,10 +240,15 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 	static const char overflow_sql[] =
 		"SELECT " SUM_OF(0) " FROM e WHERE service IS NULL OR local IS NULL OR peer IS NULL";
 #undef SUM_OF
-	sqlite3_stmt *q = NULL;
+	static const char hist_sql[] =
+		"SELECT le, v FROM h WHERE host = ?1 AND service = ?2 AND local = ?3 AND "
+		"peer = ?4 ORDER BY le = '+Inf', CAST(le AS REAL)";
+	struct ks_svcmap_bucket b[MAX_BUCKETS];
+	sqlite3_stmt *q = NULL, *h = NULL;
 	int rc = -ENOMEM, step;
 
-	if (sqlite3_prepare_v2(db, ends_sql, -1, &q, NULL))
+	if (sqlite3_prepare_v2(db, ends_sql, -1, &q, NULL) ||
+	    sqlite3_prepare_v2(db, hist_sql, -1, &h, NULL))
 		goto out;
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *host = (const char *)sqlite3_column_text(q, 1);
@@ -224,6 +274,18 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 		c.resets = sqlite3_column_int64(q, 9);
 		c.retrans = sqlite3_column_int64(q, 10);
 		c.rdns = (const char *)sqlite3_column_text(q, 11);
+		if (c.side == KS_SIDE_CLIENT) {
+			const unsigned char *k[4] = { sqlite3_column_text(q, 1),
+						      sqlite3_column_text(q, 2),
+						      sqlite3_column_text(q, 3),
+						      sqlite3_column_text(q, 4) };
+			long nb = end_buckets(h, k, b);
+
+			if (nb < 0)
+				goto out;
+			c.connect_hist = b;
+			c.nconnect_hist = nb;
+		}
 		if (ks_svcmap__add(m, &c))
 			goto out;
 	}
@@ -235,6 +297,7 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 	m->unplaced += sqlite3_column_int64(q, 0);
 	rc = ks_svcmap__build(m);
 out:
+	sqlite3_finalize(h);
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -251,7 +314,8 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY,
 			    NULL) ||
 	    sqlite3_exec(db, "CREATE TABLE e (side, w, host, service, local, peer, v); "
-			 "CREATE TABLE d (host, service, peer, dns, v)", NULL, NULL, NULL)) {
+			 "CREATE TABLE d (host, service, peer, dns, v); "
+			 "CREATE TABLE h (host, service, local, peer, le, v)", NULL, NULL, NULL)) {
 		snprintf(err, len, "SQLite: %s", db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
@@ -259,7 +323,8 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 		for (int w = 0; w < W_N; w++)
 			if (query(&u, db, side, w, since_s, err, len))
 				goto out;
-	if (query(&u, db, SIDE_DNS, 0, since_s, err, len))
+	if (query(&u, db, SIDE_DNS, 0, since_s, err, len) ||
+	    query(&u, db, SIDE_HIST, 0, since_s, err, len))
 		goto out;
 	if (feed(db, m, by_host, at_ns)) {
 		snprintf(err, len, "building the map: %s", sqlite3_errmsg(db));

@@ -32,6 +32,20 @@ def fleet_map(p, *args):
     return json.loads(r.stdout)
 
 
+def connect_pcts(p, sel):
+    """The connect latency p50 and p99 (ns) the fleet's map must give the client ends of
+    @sel: the bound of the bucket of Prometheus' ksight_tcp_client_connect_seconds that
+    holds the nearest rank (None, None without sessions); and their count."""
+    cum = sorted((float(dict(k)["le"]), v) for k, v in p.query(
+        "sum by (le) (ksight_tcp_client_connect_seconds_bucket{%s})" % sel).items())
+    n = int(cum[-1][1]) if cum else 0
+    out = []
+    for pct in (50, 99):
+        rank = (n * pct + 99) // 100
+        out.append(next((round(le * 1e9) for le, c in cum if c >= rank), None) if n else None)
+    return out[0], out[1], n
+
+
 def agent(host, pid):
     port = free_port()
     k = Ksight(["run", "--modules", "tcplife", "--listen", "127.0.0.1:%d" % port,
@@ -59,6 +73,9 @@ def test_two_hosts_one_edge(net):
         for side in ("client", "server"):
             wait_for(lambda: p.value("sum(ksight_tcp_%s_connections_total)" % side) == N,
                      "the %s ends in prometheus" % side)
+        wait_for(lambda: p.value("sum(ksight_tcp_client_connect_seconds_count)") == N,
+                 "the connect latencies in prometheus")
+        p50, p99, count = connect_pcts(p, 'host="hostA"')
         m = fleet_map(p, "--by-host")
         svc = "tcpio"
         edges = [e for e in m["edges"] if e["port"] == port]
@@ -72,6 +89,9 @@ def test_two_hosts_one_edge(net):
         # closed by FIN, nothing lost on the veth: none of these per-edge counters moved
         assert (e["errors"], e["resets"], e["retrans_segs"], e["server_dns"]) == \
             (0, 0, 0, None), e
+        # the client's connect latencies, from the buckets: each a bucket's bound
+        assert count == N and p50 is not None and p50 <= p99, (p50, p99, count)
+        assert (e["connect_p50_ns"], e["connect_p99_ns"]) == (p50, p99), e
         names = {n["name"]: n for n in m["nodes"]}
         assert names[svc + "@hostA"]["conns_out"] == N and names[svc + "@hostB"]["conns_in"] == N
         # services across hosts: one node (a self-edge here, both ends run tcpio)
@@ -192,6 +212,10 @@ def test_errors_resets_and_dns_names(tmp_path, units, net):
                         ("sum(ksight_tcp_client_resets_total)", 1),
                         ("sum(ksight_tcp_server_resets_total)", 1)):
             wait_for(lambda: p.value(q) == want, "%s == %d in prometheus" % (q, want))
+        wait_for(lambda: p.value("sum(ksight_tcp_client_connect_seconds_count)") ==
+                 1 + named + 1, "the connect latencies in prometheus")
+        pcts = {peer: connect_pcts(p, 'peer="%s"' % peer)
+                for peer in (remote(a4, x) for x in (p0, p2, pc, pr))}
         m = fleet_map(p, "--by-host")
         # the table: a DNS column, the name beside the node's unchanged ADDR:PORT
         r = subprocess.run([KSIGHT, "map", "--prometheus", "http://127.0.0.1:%d" % p.port,
@@ -219,6 +243,15 @@ def test_errors_resets_and_dns_names(tmp_path, units, net):
         remote(a4, pc): ("tcp", pc, refused, refused, 0, 0, "client", WEB),
         "tcpio@hostB": ("tcp", pr, 1, 0, 1, 0, "both", None),
     }, m["edges"]
+    # connect latencies: the established sessions' (none for the refused ones)
+    lat = {e["server"]: (e["connect_p50_ns"], e["connect_p99_ns"]) for e in m["edges"]
+           if e["client"] == svc + "@hostA"}
+    assert [pcts[remote(a4, x)][2] for x in (p0, p2, pc, pr)] == [1, named, 0, 1], pcts
+    assert lat == {remote(a4, p0): pcts[remote(a4, p0)][:2],
+                   remote(a4, p2): pcts[remote(a4, p2)][:2],
+                   remote(a4, pc): (None, None),
+                   "tcpio@hostB": pcts[remote(a4, pr)][:2]}, (lat, pcts)
+    assert all(v is not None for k, v in lat.items() if k != remote(a4, pc)), lat
     dns = {n["name"]: n["dns"] for n in m["nodes"]}
     assert (dns[remote(a4, p2)], dns[remote(a4, pc)], dns[remote(a4, p0)],
             dns[svc + "@hostA"], dns["tcpio@hostB"]) == (WEB, WEB, None, None, None), m["nodes"]

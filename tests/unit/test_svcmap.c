@@ -88,8 +88,9 @@ static void test_both_ends_count_once(void **state)
 /* Weighted ends (the fleet's sums from Prometheus, client port 0): a client end of 5
  * and a server end of 4 that name each other pair into one edge of the client's 5, seen
  * both, the larger end's errors and resets (one reset is seen at both ends) and both
- * ends' retransmits; a client end whose server is nowhere goes to the remote endpoint,
- * its 3 counted, with its DNS name. */
+ * ends' retransmits, and percentiles of its connect latency buckets (their bounds); a
+ * client end whose server is nowhere goes to the remote endpoint, its 3 counted, with its
+ * DNS name. */
 static void test_weighted_ends(void **state)
 {
 	struct ks_svcmap_conn c = {
@@ -102,13 +103,20 @@ static void test_weighted_ends(void **state)
 		.lport = 5432, .raddr = "10.0.0.1", .tx = 56, .rx = 400, .count = 4,
 		.resets = 3, .retrans = 4,
 	};
+	/* its connect latencies: 2 at most 200 us, 3 at most 100 us (the copy is kept) */
+	struct ks_svcmap_bucket h[3] = { { 200000, 2 }, { 400000, 0 }, { 100000, 3 } };
 	const struct ks_svcmap_edge *e;
 
+	c.connect_hist = h;
+	c.nconnect_hist = 3;
 	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	memset(h, 0, sizeof(h));
 	assert_int_equal(ks_svcmap__add(&m, &sv), 0);
 	c.raddr = "10.0.0.9";
 	c.count = 3;
 	c.rdns = "db9.example.test";
+	c.connect_hist = NULL;
+	c.nconnect_hist = 0;
 	assert_int_equal(ks_svcmap__add(&m, &c), 0);
 	assert_int_equal(ks_svcmap__build(&m), 0);
 	assert_int_equal(m.nedges, 2);
@@ -120,9 +128,10 @@ static void test_weighted_ends(void **state)
 	assert_int_equal(e->bytes_s2c, 70);
 	assert_true(e->errors == 1 && e->resets == 3 && e->retrans == 11);
 	assert_null(e->server_dns);
+	assert_true(e->nconn == 5 && e->conn_p50 == 100000 && e->conn_p99 == 200000);
 	e = edge("web@a", "10.0.0.9:5432", 5432);
 	assert_int_equal(e->conns, 3);
-	assert_true(e->errors == 1 && e->resets == 2 && e->retrans == 7);
+	assert_true(e->errors == 1 && e->resets == 2 && e->retrans == 7 && !e->nconn);
 	assert_string_equal(e->server_dns, "db9.example.test");
 	assert_int_equal(e->seen, KS_SEEN_CLIENT);
 	assert_int_equal(ks_svcmap__node(&m, "web@a")->conns_out, 8);
