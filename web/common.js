@@ -113,6 +113,10 @@ const fmtBytes = (b) => b === null || b === undefined ? "–"
   : b >= 1 << 30 ? (b / (1 << 30)).toFixed(1) + " GiB" : b >= 1 << 20
     ? (b / (1 << 20)).toFixed(1) + " MiB" : b >= 1024 ? (b / 1024).toFixed(1) + " KiB" : b + " B";
 
+// A map node as the reader knows it: a remote endpoint that a DNS answer named (the
+// agent's "dns", docs/map.md) as "name (ADDR:PORT)"; its ID stays ADDR:PORT.
+const nodeLabel = (name, dns) => (dns ? dns + " (" + name + ")" : name);
+
 // The views besides the Overview: VIEWS[name] = {enter(arg), leave()}; ui.js routes
 // #name/arg to them.
 const VIEWS = {};

@@ -17,6 +17,9 @@ function diffSide(e) {
     ? ", duration p99 " + fmtNs(e.duration_p99_ns) : "");
 }
 
+// A remote end's DNS name, from whichever side has the edge (after's first: the newer)
+const diffDns = (c, k) => (c.after && c.after[k]) || (c.before && c.before[k]) || null;
+
 function diffWhat(c) {
   if (c.change !== "changed") return c.change;
   const what = [["rate_changed", "rate"], ["connect_changed", "connect p99"],
@@ -47,7 +50,8 @@ async function loadDiff() {
       "data-server": c.server, "data-kind": c.kind, "data-port": String(c.port),
       class: "change-" + c.change },
     el("td", {}, diffWhat(c)),
-    el("td", {}, c.client), el("td", {}, c.server), el("td", {}, c.kind),
+    el("td", {}, nodeLabel(c.client, diffDns(c, "client_dns"))),
+    el("td", {}, nodeLabel(c.server, diffDns(c, "server_dns"))), el("td", {}, c.kind),
     el("td", { class: "num" }, c.kind === "spawn" ? "–" : String(c.port)),
     el("td", {}, diffSide(c.before)), el("td", {}, diffSide(c.after))));
   }

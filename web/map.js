@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// ksight's web UI (docs/ui.md): the Map view, /api/map drawn with cytoscape; a click on a
-// service opens its page (service.js).
+// ksight's web UI (docs/ui.md): the Map view, /api/map drawn with cytoscape (a remote node
+// with the DNS name the agent saw for it); a click on a service opens its page (service.js).
 "use strict";
 
 // --- Map ----------------------------------------------------------------------------------
@@ -14,7 +14,8 @@ function mapElements(m) {
   for (const n of nodes) {
     const id = String(typeof n === "string" ? n : n.id ?? n.name ?? n.service);
     ids.add(id);
-    els.push({ data: { id, label: typeof n === "string" ? n : n.name ?? n.service ?? id,
+    const name = typeof n === "string" ? n : n.name ?? n.service ?? id;
+    els.push({ data: { id, label: nodeLabel(name, n.dns), dns: n.dns || "",
       kind: typeof n === "string" ? "service" : n.kind || "service" } });
   }
   edges.forEach((e, i) => {

@@ -71,15 +71,22 @@ const edgeCols = ["client", "server", "kind", "port", "connections", "conns/s", 
   "bytes s→c", "connect p50", "connect p99", "rtt p99", "duration p99", "errors", "resets",
   "retrans", "seen"];
 
+// An edge's end: this page's service as text, another service as a link to its page, a
+// remote endpoint that a DNS answer named as "name (ADDR:PORT)" (it has no page)
+function edgeEnd(name, dns) {
+  if (name === sv.name) return name;
+  if (dns) return el("span", { class: "remote", title: name }, nodeLabel(name, dns));
+  return el("a", { href: "#service/" + encodeURIComponent(name) }, name);
+}
+
 function edgeRow(e) {
   const spawn = e.kind === "spawn", udp = e.kind === "udp";
   return el("tr", { "data-client": e.client, "data-server": e.server, "data-kind": e.kind,
     "data-port": String(e.port), "data-connections": String(e.connections),
+    "data-client-dns": e.client_dns || "", "data-server-dns": e.server_dns || "",
     class: e.incomplete ? "lost" : "" },
-  el("td", {}, e.client === sv.name ? e.client
-    : el("a", { href: "#service/" + encodeURIComponent(e.client) }, e.client)),
-  el("td", {}, e.server === sv.name ? e.server
-    : el("a", { href: "#service/" + encodeURIComponent(e.server) }, e.server)),
+  el("td", {}, edgeEnd(e.client, e.client_dns)),
+  el("td", {}, edgeEnd(e.server, e.server_dns)),
   el("td", {}, e.kind + (e.incomplete ? " (incomplete: events lost)" : "")),
   el("td", { class: "num" }, spawn ? "–" : String(e.port)),
   el("td", { class: "num" }, String(spawn ? e.execs + " execs" : udp

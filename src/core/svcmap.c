@@ -42,7 +42,11 @@ void ks_svcmap__free(struct ks_svcmap *m)
 		free(m->edges[i].rtt);
 		free(m->edges[i].dur);
 		free(m->edges[i].conn);
+		free(m->edges[i].wconn);
 	}
+	for (size_t i = 0; i < m->nhists; i++)
+		free(m->hists[i]);
+	free(m->hists);
 	free(m->in);
 	free(m->nodes);
 	free(m->edges);
@@ -111,7 +115,8 @@ int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
 	d->dnat_addr = c->dnat_addr ? intern(m, c->dnat_addr) : NULL;
 	d->rdns = c->rdns && *c->rdns ? intern(m, c->rdns) : NULL;
 	if ((c->service && !d->service) || !d->laddr || !d->raddr ||
-	    (c->dnat_addr && !d->dnat_addr) || (c->rdns && *c->rdns && !d->rdns))
+	    (c->dnat_addr && !d->dnat_addr) || (c->rdns && *c->rdns && !d->rdns) ||
+	    svcmap_hist_keep(m, d))
 		return -ENOMEM;
 	m->nin++;
 	m->conns_in++;

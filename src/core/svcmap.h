@@ -61,6 +61,12 @@ enum ks_svcmap_side { KS_SIDE_UNKNOWN, KS_SIDE_CLIENT, KS_SIDE_SERVER };
 /* What a session's close said. */
 enum ks_svcmap_end { KS_END_OK, KS_END_ERROR, KS_END_RESET };
 
+/* A latency histogram's bucket of a weighted end (ksight map --prometheus): @n sessions,
+ * each standing for the bucket's bound @le_ns (the highest value it holds). */
+struct ks_svcmap_bucket {
+	uint64_t le_ns, n;
+};
+
 /* One end of one closed session. */
 struct ks_svcmap_conn {
 	int64_t start_ns, end_ns;	/* ns since the epoch; start 0: unknown */
@@ -73,11 +79,19 @@ struct ks_svcmap_conn {
 	uint64_t srtt_ns;	/* 0: not measured */
 	uint64_t connect_ns;	/* with has_connect: created to ESTABLISHED at this end */
 	bool has_connect;
-	uint32_t retrans;
+	uint64_t retrans;	/* segments this end retransmitted */
 	enum ks_svcmap_end end;
 	uint64_t count;		/* sessions this end stands for: 0 or 1, one; more, the
-				 * sums of a metric (ksight map --prometheus): tx, rx are
-				 * theirs; paired, the client's count is the edge's */
+				 * sums of a metric (ksight map --prometheus): tx, rx and
+				 * retrans are theirs; paired, the client's count is the
+				 * edge's */
+	/* the sums' errors and resets (ksight map --prometheus; a record's own close is
+	 * @end): of two paired ends, the larger (both ends see one reset) */
+	uint64_t errors, resets;
+	/* the sums' connect latencies: @nconnect_hist buckets (not cumulative; copied by
+	 * ks_svcmap__add), a client end's; NULL: none (a record's own is connect_ns) */
+	const struct ks_svcmap_bucket *connect_hist;
+	size_t nconnect_hist;
 	/* DNAT (conntrack, tcplife's orig_daddr): the destination the client asked for, when
 	 * DNAT sent the connection to the server's own address (a client end's raddr:rport
 	 * are then the real server's, a server end's laddr:lport are anyway); NULL: none */
@@ -152,12 +166,18 @@ struct ks_svcmap_edge {
 	const char *dnat_addr;	/* ... the address the first of them asked for (NULL: none) */
 	uint16_t dnat_port;
 	uint64_t rtt_p50, rtt_p99;	/* ns; 0: not measured */
-	uint64_t conn_p50, conn_p99;	/* connect latency, ns; valid when nconn */
+	uint64_t conn_p50, conn_p99;	/* connect latency, ns; valid when nconn; from a
+					 * weighted end's histogram, a bucket's bound */
 	uint64_t dur_p50, dur_p99;	/* ns; 0: not known */
+	/* the DNS names of its ends' nodes (a remote node's dns, set by build so that a list
+	 * of edges can show them without the nodes); NULL: a service, or no name */
+	const char *client_dns, *server_dns;
 	/* private */
 	size_t nconn;		/* connect latencies measured */
 	uint64_t *rtt, *dur, *conn;
 	size_t nrtt, ndur, cap_rtt, cap_dur, cap_conn;
+	struct ks_svcmap_bucket *wconn;	/* weighted ends' connect latency buckets */
+	size_t nwconn, cap_wconn;
 };
 
 struct ks_svcmap {
@@ -170,7 +190,9 @@ struct ks_svcmap {
 	uint64_t udp_in;	/* udp flow rows given */
 	uint64_t udp_unplaced;	/* of them, rows whose remote end was not known */
 	/* private */
-	struct ks_svcmap_conn *in;	/* its strings interned: */
+	struct ks_svcmap_conn *in;	/* its strings interned, its buckets in hists: */
+	struct ks_svcmap_bucket **hists;
+	size_t nhists, cap_hists;
 	char **strs;		/* each text once (services and addresses repeat) */
 	size_t nin, cap_in, cap_nodes, cap_edges, nstrs, cap_strs;
 	int64_t (*loss)[2];

@@ -172,6 +172,11 @@ static void touch(struct ks_svcmap_node *n, int64_t first, int64_t last)
 		n->last_ns = last;
 }
 
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		   const struct ks_svcmap_conn *s, const struct listener *lis, size_t nlis)
 {
@@ -237,6 +242,8 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		e->resets++;
 	else if ((c && c->end == KS_END_ERROR) || (s && s->end == KS_END_ERROR))
 		e->errors++;
+	e->resets += max_u64(c ? c->resets : 0, s ? s->resets : 0);
+	e->errors += max_u64(c ? c->errors : 0, s ? s->errors : 0);
 	e->retrans += (c ? c->retrans : 0) + (s ? s->retrans : 0);
 	first = one->start_ns ? one->start_ns : one->end_ns;
 	if (c && s && s->start_ns && (!first || s->start_ns < first))
@@ -253,6 +260,8 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 	     !sample(&e->rtt, &e->nrtt, &e->cap_rtt, s->srtt_ns)))
 		return -ENOMEM;
 	if (c && c->has_connect && !sample(&e->conn, &e->nconn, &e->cap_conn, c->connect_ns))
+		return -ENOMEM;
+	if (c && svcmap_hist_add(e, c))
 		return -ENOMEM;
 	if (one->start_ns && one->end_ns >= one->start_ns &&
 	    !sample(&e->dur, &e->ndur, &e->cap_dur, one->end_ns - one->start_ns))
@@ -403,6 +412,7 @@ void svcmap_finish(struct ks_svcmap *m)
 		e->rtt_p99 = pct(e->rtt, e->nrtt, 99);
 		e->dur_p50 = pct(e->dur, e->ndur, 50);
 		e->dur_p99 = pct(e->dur, e->ndur, 99);
+		svcmap_hist_finish(e);
 		int64_t (*loss)[2] = e->kind == KS_EDGE_SPAWN ? m->xloss :
 				     e->kind == KS_EDGE_UDP   ? m->uloss : m->loss;
 		size_t nloss = e->kind == KS_EDGE_SPAWN ? m->nxloss :
@@ -418,6 +428,13 @@ void svcmap_finish(struct ks_svcmap *m)
 	/* node names are heap strings: the edges' pointers survive the sort */
 	qsort(m->nodes, m->nnodes, sizeof(*m->nodes), node_cmp);
 	qsort(m->edges, m->nedges, sizeof(*m->edges), edge_cmp);
+	for (size_t i = 0; i < m->nedges; i++) {
+		const struct ks_svcmap_node *c = ks_svcmap__node(m, m->edges[i].client);
+		const struct ks_svcmap_node *s = ks_svcmap__node(m, m->edges[i].server);
+
+		m->edges[i].client_dns = c ? c->dns : NULL;
+		m->edges[i].server_dns = s ? s->dns : NULL;
+	}
 }
 
 const struct ks_svcmap_node *ks_svcmap__node(const struct ks_svcmap *m, const char *name)

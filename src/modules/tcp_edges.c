@@ -7,7 +7,9 @@
  * ends of one connection, seen by two agents, name the same endpoints crosswise, and the
  * client's ephemeral port is left out (one series per peer, not per connection). Ends
  * whose side is not known (opened before ksight) are left out here: they are in
- * ksight_tcp_sessions_closed_total.
+ * ksight_tcp_sessions_closed_total. Errors, resets and retransmits are counted on the
+ * same edges, and the client's connect latency is a histogram on them, so the fleet's
+ * map has them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,15 +24,28 @@
 	{ .name = "ksight_tcp_" #side_ "_" what, .help = help_, .type = KS_METRIC_COUNTER, \
 	  .labels = { "service", "local", "peer" }, .budget = EDGE_BUDGET, .idle = 60 }
 
-static const struct ks_metric_desc edge_descs[2][3] = {
+/* The last three count only what happened (a series is made at an edge's first error,
+ * reset or retransmit), so an edge that has none costs none of their budget. */
+static const struct ks_metric_desc edge_descs[2][6] = {
 	{ EDGE_DESC(client, "connections_total", "TCP sessions closed by their client end: "
 		    "service, its address, the server's ADDR:PORT"),
 	  EDGE_DESC(client, "sent_bytes_total", "Bytes the client end sent, by edge"),
-	  EDGE_DESC(client, "received_bytes_total", "Bytes the client end received, by edge") },
+	  EDGE_DESC(client, "received_bytes_total", "Bytes the client end received, by edge"),
+	  EDGE_DESC(client, "errors_total", "Client ends closed by an error (refused, timed "
+		    "out, aborted, abandoned, other), by edge"),
+	  EDGE_DESC(client, "resets_total", "Client ends closed by a reset (sent or "
+		    "received), by edge"),
+	  EDGE_DESC(client, "retrans_segs_total", "Segments the client end retransmitted, "
+		    "by edge") },
 	{ EDGE_DESC(server, "connections_total", "TCP sessions closed by their server end: "
 		    "service, its ADDR:PORT, the client's address"),
 	  EDGE_DESC(server, "sent_bytes_total", "Bytes the server end sent, by edge"),
-	  EDGE_DESC(server, "received_bytes_total", "Bytes the server end received, by edge") },
+	  EDGE_DESC(server, "received_bytes_total", "Bytes the server end received, by edge"),
+	  EDGE_DESC(server, "errors_total", "Server ends closed by an error, by edge"),
+	  EDGE_DESC(server, "resets_total", "Server ends closed by a reset (sent or "
+		    "received), by edge"),
+	  EDGE_DESC(server, "retrans_segs_total", "Segments the server end retransmitted, "
+		    "by edge") },
 };
 
 /* The names: a client end whose server's address a DNS answer named (docs/map.md, "DNS
@@ -47,12 +62,29 @@ static const struct ks_metric_desc edge_dns_desc = {
 	.idle = 60,
 };
 
+/* The client's connect latency (SYN sent to ESTABLISHED), whose p50/p99 the fleet's map
+ * gives each edge. A histogram's series is its buckets (log2 of microseconds, shown up
+ * to the last that holds something: about 12 at loopback speeds, 20 for a second) times
+ * its label sets: a quarter of the counters' budget. */
+static const struct ks_metric_desc edge_connect_desc = {
+	.name = "ksight_tcp_client_connect_seconds",
+	.help = "Connect latency of TCP sessions closed by their client end, SYN sent to "
+		"ESTABLISHED: service, its address, the server's ADDR:PORT",
+	.type = KS_METRIC_HIST,
+	.labels = { "service", "local", "peer" },
+	.budget = EDGE_BUDGET / 4,
+	.idle = 60,
+	.unit = "seconds",
+	.scale = 1e-6,
+};
+
 int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st)
 {
-	if (!(st->m_edge_dns = ks_ctx_metric(ctx, &edge_dns_desc)))
+	if (!(st->m_edge_dns = ks_ctx_metric(ctx, &edge_dns_desc)) ||
+	    !(st->m_edge_connect = ks_ctx_metric(ctx, &edge_connect_desc)))
 		return -errno;
 	for (int s = 0; s < 2; s++)
-		for (int w = 0; w < 3; w++)
+		for (int w = 0; w < 6; w++)
 			if (!(st->m_edge[s][w] = ks_ctx_metric(ctx, &edge_descs[s][w])))
 				return -errno;
 	return 0;
@@ -77,7 +109,7 @@ void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char
 		     const struct tcp_nat_res *nat, const char *rdns)
 {
 	char l[TCP_ADDR_STRLEN + 8], p[TCP_ADDR_STRLEN + 8];
-	const char *v[3] = { svc, l, p };
+	const char *v[3] = { svc, l, p }, *reason;
 	size_t len[3];
 	int s;
 
@@ -101,6 +133,17 @@ void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char
 	ks_counter_add(ks_metric_getn(st->m_edge[s][0], v, len), 1);
 	ks_counter_add(ks_metric_getn(st->m_edge[s][1], v, len), e->tx_bytes);
 	ks_counter_add(ks_metric_getn(st->m_edge[s][2], v, len), e->rx_bytes);
+	/* the close's kind as the map's store reader tells it (sink/map_store.c) */
+	reason = tcp_close_reason(e);
+	if (!strcmp(reason, "rst_sent") || !strcmp(reason, "rst_received"))
+		ks_counter_add(ks_metric_getn(st->m_edge[s][4], v, len), 1);
+	else if (strcmp(reason, "fin") && strcmp(reason, "close"))
+		ks_counter_add(ks_metric_getn(st->m_edge[s][3], v, len), 1);
+	if (e->retrans)
+		ks_counter_add(ks_metric_getn(st->m_edge[s][5], v, len), e->retrans);
+	/* as the record's connect_ns: established here, not opened before ksight */
+	if (s == 0 && (e->flags & TCP_F_ESTAB) && !(e->flags & TCP_F_BEFORE))
+		ks_hist_observe(ks_metric_getn(st->m_edge_connect, v, len), e->connect_us);
 	if (rdns && s == 0) {
 		const char *d[3] = { svc, p, rdns };
 		size_t dl[3] = { len[0], len[2], strlen(rdns) };

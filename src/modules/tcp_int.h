@@ -25,9 +25,11 @@ struct tcp_state {
 	unsigned int addr_family;	/* its TCP_AF_*, 0: no --addr */
 	/* the registry: sessions closed and bytes each way, per service */
 	struct ks_metric *m_closed, *m_tx, *m_rx;
-	/* ... and per edge: [client, server][connections, sent, received] (tcp_edges.c) */
-	struct ks_metric *m_edge[2][3];
+	/* ... and per edge: [client, server][connections, sent, received, errors, resets,
+	 * retransmitted segments] (tcp_edges.c, TCP_EDGE_FAMILIES) */
+	struct ks_metric *m_edge[2][6];
 	struct ks_metric *m_edge_dns;	/* client ends whose server a DNS answer named */
+	struct ks_metric *m_edge_connect;	/* client ends' connect latency, by edge */
 	/* -P: the totals the last report showed, sorted by pid */
 	struct tcp_proc_row *prev;
 	size_t nprev;

@@ -14,6 +14,16 @@ static void jstr(struct ks_buf *o, const char *key, const char *s)
 	ks_json_str(o, s, strlen(s));
 }
 
+/* ,"KEY":"S" or ,"KEY":null when @s is NULL. */
+static void jnull(struct ks_buf *o, const char *key, const char *s)
+{
+	ks_buf_printf(o, ",\"%s\":", key);
+	if (s)
+		ks_json_str(o, s, strlen(s));
+	else
+		ks_buf_str(o, "null");
+}
+
 /* A measured value, or null. */
 static void jopt(struct ks_buf *o, const char *key, uint64_t v)
 {
@@ -68,6 +78,9 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 	} else {
 		ks_buf_str(o, "null");
 	}
+	/* the remote ends' DNS names, as their nodes': a view of edges alone shows them */
+	jnull(o, "client_dns", e->client_dns);
+	jnull(o, "server_dns", e->server_dns);
 	ks_buf_ch(o, '}');
 }
 

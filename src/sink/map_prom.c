@@ -4,13 +4,16 @@
  * agents of many hosts (each `ksight run --host-label NAME`). Each agent counts its closed
  * TCP sessions per edge (modules/tcp_edges.c): a client end as (service, its address, the
  * server's ADDR:PORT), a server end as (service, its ADDR:PORT, the client's address).
- * Queried per family (connections, bytes sent, bytes received; client and server ends),
- * summed by host and those labels (in SQLite: an in-memory table grouped, a fleet of many
- * hosts is thousands of rows), each row becomes one weighted session end of the
- * ordinary map (core/svcmap.h), so that a client end on one host and the server end on
- * another name the same endpoints crosswise and pair into one edge, seen "both", as two
- * ends on one machine do. The answer's JSON is read with SQLite's JSON functions (the
- * store's library): no parser of our own.
+ * Queried per family (connections, bytes sent and received, errors, resets, retransmitted
+ * segments; client and server ends), summed by host and those labels (in SQLite: an
+ * in-memory table grouped, a fleet of many hosts is thousands of rows), each row becomes
+ * one weighted session end of the ordinary map (core/svcmap.h), so that a client end on
+ * one host and the server end on another name the same endpoints crosswise and pair into
+ * one edge, seen "both", as two ends on one machine do. A client end's peer takes the DNS
+ * name its agent counted in ksight_tcp_client_dns_connections_total (the one with most
+ * sessions), and its connect latencies the buckets of ksight_tcp_client_connect_seconds
+ * (p50 and p99: the bounds of the buckets that hold them). The answer's JSON is read with
+ * SQLite's JSON functions (the store's library): no parser of our own.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -23,14 +26,15 @@
 
 #define PROM_TIMEOUT_MS 10000
 
-enum { SIDE_CLIENT, SIDE_SERVER };
-enum { W_CONNS, W_SENT, W_RECV };	/* a family's column: e.w (feed() sums them) */
+/* SIDE_DNS: the client ends' names; SIDE_HIST: their connect latency buckets */
+enum { SIDE_CLIENT, SIDE_SERVER, SIDE_DNS, SIDE_HIST };
+/* a family's column: e.w (feed() sums them) */
+enum { W_CONNS, W_SENT, W_RECV, W_ERRORS, W_RESETS, W_RETRANS, W_N };
 
-static const char *const families[2][3] = {
-	{ "ksight_tcp_client_connections_total", "ksight_tcp_client_sent_bytes_total",
-	  "ksight_tcp_client_received_bytes_total" },
-	{ "ksight_tcp_server_connections_total", "ksight_tcp_server_sent_bytes_total",
-	  "ksight_tcp_server_received_bytes_total" },
+static const char *const sides[2] = { "client", "server" };
+static const char *const suffixes[W_N] = {
+	"connections_total", "sent_bytes_total", "received_bytes_total", "errors_total",
+	"resets_total", "retrans_segs_total",
 };
 
 /* @s percent-encoded for a query string, into @o (@len): -1 when it does not fit. */
@@ -57,19 +61,34 @@ static int url_encode(const char *s, char *o, size_t len)
 	return 0;
 }
 
-/* The rows of one answer of /api/v1/query into the table "e" as column @w of @side. */
+/* The rows of one answer of /api/v1/query into the table "e" as column @w of @side, or
+ * with SIDE_DNS into "d" (the names of client ends' peers), with SIDE_HIST into "h" (their
+ * connect latency buckets, cumulative). */
 static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err, size_t len)
 {
+#define HOST "coalesce(json_extract(value, '$.metric.host'), " \
+	"json_extract(value, '$.metric.instance'), '')"
+	static const char dns_sql[] =
+		"INSERT INTO d SELECT " HOST ", json_extract(value, '$.metric.service'), "
+		"json_extract(value, '$.metric.peer'), json_extract(value, '$.metric.dns'), "
+		"CAST(json_extract(value, '$.value[1]') AS REAL) "
+		"FROM json_each(?1, '$.data.result')";
+	static const char hist_sql[] =
+		"INSERT INTO h SELECT " HOST ", json_extract(value, '$.metric.service'), "
+		"json_extract(value, '$.metric.local'), json_extract(value, '$.metric.peer'), "
+		"json_extract(value, '$.metric.le'), "
+		"CAST(json_extract(value, '$.value[1]') AS REAL) "
+		"FROM json_each(?1, '$.data.result')";
 	static const char status_sql[] =
 		"SELECT json_valid(?1), json_extract(?1, '$.status'), json_extract(?1, '$.error')";
 	/* an agent's overflow series has no service, local or peer: kept, counted apart */
 	static const char rows_sql[] =
-		"INSERT INTO e SELECT ?2, ?3, coalesce(json_extract(value, '$.metric.host'), "
-		"json_extract(value, '$.metric.instance'), ''), "
+		"INSERT INTO e SELECT ?2, ?3, " HOST ", "
 		"json_extract(value, '$.metric.service'), json_extract(value, '$.metric.local'), "
 		"json_extract(value, '$.metric.peer'), "
 		"CAST(json_extract(value, '$.value[1]') AS REAL) "
 		"FROM json_each(?1, '$.data.result')";
+#undef HOST
 	sqlite3_stmt *q = NULL;
 	int rc = -1;
 
@@ -89,9 +108,11 @@ static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err
 		goto out;
 	}
 	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(db, rows_sql, -1, &q, NULL) ||
-	    sqlite3_bind_text(q, 1, body, -1, SQLITE_STATIC) || sqlite3_bind_int(q, 2, side) ||
-	    sqlite3_bind_int(q, 3, w) || sqlite3_step(q) != SQLITE_DONE) {
+	if (sqlite3_prepare_v2(db, side == SIDE_DNS ? dns_sql : side == SIDE_HIST ? hist_sql :
+				   rows_sql, -1, &q, NULL) ||
+	    sqlite3_bind_text(q, 1, body, -1, SQLITE_STATIC) ||
+	    (side < SIDE_DNS && (sqlite3_bind_int(q, 2, side) || sqlite3_bind_int(q, 3, w))) ||
+	    sqlite3_step(q) != SQLITE_DONE) {
 		snprintf(err, len, "reading the answer: %s", sqlite3_errmsg(db));
 		goto out;
 	}
@@ -102,23 +123,32 @@ out:
 }
 
 /* One family's sums by host and edge: the counters now (@since_s 0), or their increase
- * over the last @since_s seconds. */
+ * over the last @since_s seconds. SIDE_DNS: the client ends' names, by host, service, peer
+ * and name; SIDE_HIST: their connect latency buckets, by host, edge and bound. */
 static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint64_t since_s,
 		 char *err, size_t len)
 {
-	char promql[256], enc[768], target[2048], e2[256];
+	char promql[256], enc[768], target[2048], e2[256], fam[64];
+	const char *by = side == SIDE_DNS  ? "host, instance, service, peer, dns" :
+			 side == SIDE_HIST ? "host, instance, service, local, peer, le" :
+					     "host, instance, service, local, peer";
 	const char *base = u->path;
 	size_t bl = strlen(base);
 	char *body = NULL;
 	size_t blen;
 	int code, rc;
 
-	if (since_s)
-		snprintf(promql, sizeof(promql), "sum by (host, instance, service, local, peer) "
-			 "(increase(%s[%llus]))", families[side][w], (unsigned long long)since_s);
+	if (side == SIDE_DNS)
+		snprintf(fam, sizeof(fam), "ksight_tcp_client_dns_connections_total");
+	else if (side == SIDE_HIST)
+		snprintf(fam, sizeof(fam), "ksight_tcp_client_connect_seconds_bucket");
 	else
-		snprintf(promql, sizeof(promql), "sum by (host, instance, service, local, peer) "
-			 "(%s)", families[side][w]);
+		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s", sides[side], suffixes[w]);
+	if (since_s)
+		snprintf(promql, sizeof(promql), "sum by (%s) (increase(%s[%llus]))", by, fam,
+			 (unsigned long long)since_s);
+	else
+		snprintf(promql, sizeof(promql), "sum by (%s) (%s)", by, fam);
 	if (url_encode(promql, enc, sizeof(enc)) ||
 	    snprintf(target, sizeof(target), "%.*s/api/v1/query?query=%s",
 		     (int)(bl && base[bl - 1] == '/' ? bl - 1 : bl), base, enc) >=
@@ -160,23 +190,65 @@ static void split_endpoint(const char *s, char *addr, size_t len, uint16_t *port
 	}
 }
 
+#define MAX_BUCKETS 72	/* a log2 histogram's 64 and then some */
+
+/* The connect latency buckets of the client end (@k: host, service, local, peer) from "h"
+ * (cumulative, by le) into @b as sessions per bucket: how many. A +Inf bucket's sessions
+ * stand for the highest finite bound (at least that). -1 on SQLite's failure. */
+static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], struct ks_svcmap_bucket *b)
+{
+	double prev = 0, v;
+	long n = 0;
+	int step;
+
+	sqlite3_reset(h);
+	for (int i = 0; i < 4; i++)
+		if (sqlite3_bind_text(h, i + 1, (const char *)k[i], -1, SQLITE_TRANSIENT))
+			return -1;
+	while ((step = sqlite3_step(h)) == SQLITE_ROW && n < MAX_BUCKETS) {
+		const char *le = (const char *)sqlite3_column_text(h, 0);
+		uint64_t le_ns;
+
+		v = sqlite3_column_double(h, 1);
+		if (!le || !strcmp(le, "+Inf"))
+			le_ns = n ? b[n - 1].le_ns : 0;
+		else
+			le_ns = (uint64_t)(strtod(le, NULL) * 1e9 + 0.5);
+		/* increase() extrapolates each bucket alone: rounded, never below the last */
+		b[n].n = v > prev ? (uint64_t)(v - prev + 0.5) : 0;
+		b[n++].le_ns = le_ns;
+		if (v > prev)
+			prev = v;
+	}
+	return step == SQLITE_ROW || step == SQLITE_DONE ? n : -1;
+}
+
 /* The table's rows summed per end (host, service, endpoints) as weighted session ends of
  * @m, node names "SERVICE@HOST" with @by_host; the overflow series' sessions unplaced.
  * Counts are rounded: increase() extrapolates; NaN and negatives are 0. */
 static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 {
 #define SUM_OF(w) "CAST(round(max(coalesce(sum(v) FILTER (WHERE w = " #w "), 0), 0)) AS INTEGER)"
+	/* a client end's peer takes the name its host counted most sessions to it under */
 	static const char ends_sql[] =
 		"SELECT side, host, service, local, peer, " SUM_OF(0) ", " SUM_OF(1) ", " SUM_OF(2)
-		" FROM e WHERE service IS NOT NULL AND local IS NOT NULL AND peer IS NOT NULL "
+		", " SUM_OF(3) ", " SUM_OF(4) ", " SUM_OF(5) ", CASE WHEN side = 0 THEN "
+		"(SELECT dns FROM d WHERE d.host = e.host AND d.service = e.service AND "
+		"d.peer = e.peer AND dns IS NOT NULL AND dns != '' ORDER BY v DESC, dns LIMIT 1) "
+		"END FROM e WHERE service IS NOT NULL AND local IS NOT NULL AND peer IS NOT NULL "
 		"GROUP BY side, host, service, local, peer";
 	static const char overflow_sql[] =
 		"SELECT " SUM_OF(0) " FROM e WHERE service IS NULL OR local IS NULL OR peer IS NULL";
 #undef SUM_OF
-	sqlite3_stmt *q = NULL;
+	static const char hist_sql[] =
+		"SELECT le, v FROM h WHERE host = ?1 AND service = ?2 AND local = ?3 AND "
+		"peer = ?4 ORDER BY le = '+Inf', CAST(le AS REAL)";
+	struct ks_svcmap_bucket b[MAX_BUCKETS];
+	sqlite3_stmt *q = NULL, *h = NULL;
 	int rc = -ENOMEM, step;
 
-	if (sqlite3_prepare_v2(db, ends_sql, -1, &q, NULL))
+	if (sqlite3_prepare_v2(db, ends_sql, -1, &q, NULL) ||
+	    sqlite3_prepare_v2(db, hist_sql, -1, &h, NULL))
 		goto out;
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *host = (const char *)sqlite3_column_text(q, 1);
@@ -198,6 +270,22 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 		c.side = sqlite3_column_int(q, 0) == SIDE_CLIENT ? KS_SIDE_CLIENT : KS_SIDE_SERVER;
 		c.tx = sqlite3_column_int64(q, 6);
 		c.rx = sqlite3_column_int64(q, 7);
+		c.errors = sqlite3_column_int64(q, 8);
+		c.resets = sqlite3_column_int64(q, 9);
+		c.retrans = sqlite3_column_int64(q, 10);
+		c.rdns = (const char *)sqlite3_column_text(q, 11);
+		if (c.side == KS_SIDE_CLIENT) {
+			const unsigned char *k[4] = { sqlite3_column_text(q, 1),
+						      sqlite3_column_text(q, 2),
+						      sqlite3_column_text(q, 3),
+						      sqlite3_column_text(q, 4) };
+			long nb = end_buckets(h, k, b);
+
+			if (nb < 0)
+				goto out;
+			c.connect_hist = b;
+			c.nconnect_hist = nb;
+		}
 		if (ks_svcmap__add(m, &c))
 			goto out;
 	}
@@ -209,6 +297,7 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 	m->unplaced += sqlite3_column_int64(q, 0);
 	rc = ks_svcmap__build(m);
 out:
+	sqlite3_finalize(h);
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -224,15 +313,19 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 		return -1;
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY,
 			    NULL) ||
-	    sqlite3_exec(db, "CREATE TABLE e (side, w, host, service, local, peer, v)", NULL,
-			 NULL, NULL)) {
+	    sqlite3_exec(db, "CREATE TABLE e (side, w, host, service, local, peer, v); "
+			 "CREATE TABLE d (host, service, peer, dns, v); "
+			 "CREATE TABLE h (host, service, local, peer, le, v)", NULL, NULL, NULL)) {
 		snprintf(err, len, "SQLite: %s", db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
 	for (int side = 0; side < 2; side++)
-		for (int w = 0; w < 3; w++)
+		for (int w = 0; w < W_N; w++)
 			if (query(&u, db, side, w, since_s, err, len))
 				goto out;
+	if (query(&u, db, SIDE_DNS, 0, since_s, err, len) ||
+	    query(&u, db, SIDE_HIST, 0, since_s, err, len))
+		goto out;
 	if (feed(db, m, by_host, at_ns)) {
 		snprintf(err, len, "building the map: %s", sqlite3_errmsg(db));
 		goto out;

@@ -5,12 +5,20 @@ network namespace; a real Prometheus (Debian's, unpacked under build/prometheus)
 both. Each agent counts only its own end, by endpoints named crosswise; the map built
 from Prometheus' answers joins the two into one edge client@A -> server@B, seen at both
 ends, with the client's exact session and byte counts. Without the server's agent the
-same client end becomes an edge to a remote endpoint ADDR:PORT. Bad input: exit 2."""
+same client end becomes an edge to a remote endpoint ADDR:PORT. A client unit that
+resolves a name, connects to a closed port and is reset by a server on the other host:
+the fleet's edges have exactly those errors, resets and retransmits and the remote node
+the name. Bad input: exit 2."""
 import json
 import subprocess
+import sys
 
-from conftest import KSIGHT, free_port, Ksight
+import pytest
+
+from conftest import KSIGHT, SLOW, Helper, free_port, Ksight
 from tcp_util import PORT, client, net, result, server  # noqa: F401 (net: a fixture)
+from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
+from test_map_dns import SERVERS, WEB, remote
 from test_prometheus_server import Prometheus, prometheus_unpacked, wait_for  # noqa: F401
 
 N, SEND, BACK = 6, 1500, 222
@@ -22,6 +30,20 @@ def fleet_map(p, *args):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
+
+
+def connect_pcts(p, sel):
+    """The connect latency p50 and p99 (ns) the fleet's map must give the client ends of
+    @sel: the bound of the bucket of Prometheus' ksight_tcp_client_connect_seconds that
+    holds the nearest rank (None, None without sessions); and their count."""
+    cum = sorted((float(dict(k)["le"]), v) for k, v in p.query(
+        "sum by (le) (ksight_tcp_client_connect_seconds_bucket{%s})" % sel).items())
+    n = int(cum[-1][1]) if cum else 0
+    out = []
+    for pct in (50, 99):
+        rank = (n * pct + 99) // 100
+        out.append(next((round(le * 1e9) for le, c in cum if c >= rank), None) if n else None)
+    return out[0], out[1], n
 
 
 def agent(host, pid):
@@ -51,6 +73,9 @@ def test_two_hosts_one_edge(net):
         for side in ("client", "server"):
             wait_for(lambda: p.value("sum(ksight_tcp_%s_connections_total)" % side) == N,
                      "the %s ends in prometheus" % side)
+        wait_for(lambda: p.value("sum(ksight_tcp_client_connect_seconds_count)") == N,
+                 "the connect latencies in prometheus")
+        p50, p99, count = connect_pcts(p, 'host="hostA"')
         m = fleet_map(p, "--by-host")
         svc = "tcpio"
         edges = [e for e in m["edges"] if e["port"] == port]
@@ -61,6 +86,12 @@ def test_two_hosts_one_edge(net):
         assert e["connections"] == N, e
         assert e["bytes_client_to_server"] == N * SEND, e
         assert e["bytes_server_to_client"] == N * BACK, e
+        # closed by FIN, nothing lost on the veth: none of these per-edge counters moved
+        assert (e["errors"], e["resets"], e["retrans_segs"], e["server_dns"]) == \
+            (0, 0, 0, None), e
+        # the client's connect latencies, from the buckets: each a bucket's bound
+        assert count == N and p50 is not None and p50 <= p99, (p50, p99, count)
+        assert (e["connect_p50_ns"], e["connect_p99_ns"]) == (p50, p99), e
         names = {n["name"]: n for n in m["nodes"]}
         assert names[svc + "@hostA"]["conns_out"] == N and names[svc + "@hostB"]["conns_in"] == N
         # services across hosts: one node (a self-edge here, both ends run tcpio)
@@ -88,6 +119,142 @@ def test_two_hosts_one_edge(net):
             p.stop()
         for k in ks:
             assert k.stop() == 0, k.stderr
+
+
+# The client of test_errors_resets_and_dns_names, in its own mount namespace (resolv.conf
+# bind-mounted) and the unit's cgroup: one connection to ADDR:P0 (the agent learns the
+# cgroup), WEB resolved and NAMED connections to it on P2, REFUSED connects to the closed
+# port PC, then one to tcpio's reset server on PR, which resets it once its bytes came.
+ENDS_CLIENT = r"""
+import socket, sys, time
+a4, p0, p2, pc, pr, named, refused, settle = sys.argv[1:]
+
+def conn(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.connect((addr, int(port)))
+    s.sendall(b"x" * 100)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    s.close()
+
+sys.stdin.readline()
+conn(a4, p0)
+time.sleep(float(settle))
+w = socket.getaddrinfo(%r, int(p2), socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+for _ in range(int(named)):
+    conn(w, p2)
+errs = []
+for _ in range(int(refused)):
+    try:
+        conn(a4, pc)
+    except ConnectionRefusedError:
+        errs.append("refused")
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect((a4, int(pr)))
+s.sendall(b"x" * 100)
+try:
+    s.recv(10)
+except ConnectionResetError:
+    errs.append("reset")
+s.close()
+print(w, " ".join(errs), flush=True)
+""" % WEB
+
+
+@pytest.mark.kernels     # the kernel captures the answers received in the agent
+def test_errors_resets_and_dns_names(tmp_path, units, net):
+    """Host A's agent watches a client unit (and its DNS answers), host B's a tcpio reset
+    server. The unit connects once to ADDR:P0, resolves web.ksight.test and connects 3
+    times to ADDR:P2, twice to a closed port PC (refused), once to B's server, which
+    resets it. The fleet's map (--totals --by-host) has exactly: ADDR:P0 1 connection, no
+    name; ADDR:P2 3, named web.ksight.test (its node and the edge's server_dns); ADDR:PC
+    2 connections, 2 errors, the same name (made after the answer); UNIT@hostA ->
+    tcpio@hostB 1 connection, 1 reset (seen at both ends: counted once), no error; no
+    retransmits on the veth."""
+    named, refused = 3, 2
+    a4 = net.ip4[1]
+    p0, p2, p6, pc, pr = PORT + 13, PORT + 15, PORT + 14, PORT + 16, PORT + 17
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver %s\noptions attempts:2 timeout:%d\n" % (a4, min(30, 5 * SLOW)))
+    srv = subprocess.Popen(["ip", "netns", "exec", net.ns, sys.executable, "-c", SERVERS, a4,
+                            net.ip6[1], "%d,%d" % (p0, p2), str(p6)],
+                           stdout=subprocess.PIPE, text=True)
+    rst = Helper("tcpio", "reset", a4, pr, ns=net.ns)
+    ks, p, cli = [], None, None
+    svc = units[0].name
+    try:
+        assert srv.stdout.readline().strip() == "ready"
+        port_a = free_port()
+        ka = Ksight(["run", "--modules", "tcplife,udp", "--listen", "127.0.0.1:%d" % port_a,
+                     "--no-store", "--host-label", "hostA", "--cgroup", units[0].path, "1"])
+        ks.append(ka)
+        ka.wait_ready()
+        kb, port_b = agent("hostB", rst.pid)
+        ks.append(kb)
+        p = Prometheus(port_a, port_b)
+        p.wait_ready()
+        cli = subprocess.Popen(["unshare", "-m", "sh", "-c",
+                                'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(conf),
+                                sys.executable, "-c", ENDS_CLIENT, a4] +
+                               [str(x) for x in (p0, p2, pc, pr, named, refused, 2 * SLOW)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        units[0].add(cli.pid)      # unshare and sh exec: the pid stays python's
+        out, _ = cli.communicate("go\n", timeout=60 * SLOW)
+        assert cli.returncode == 0
+        assert out.split() == [a4] + ["refused"] * refused + ["reset"], out
+        for q, want in (("sum(ksight_tcp_client_connections_total)", 1 + named + refused + 1),
+                        ("sum(ksight_tcp_server_connections_total)", 1),
+                        # every connection to the address after the answer: P2's,
+                        # PC's and PR's (a service's node takes no name)
+                        ("sum(ksight_tcp_client_dns_connections_total)", named + refused + 1),
+                        ("sum(ksight_tcp_client_errors_total)", refused),
+                        ("sum(ksight_tcp_client_resets_total)", 1),
+                        ("sum(ksight_tcp_server_resets_total)", 1)):
+            wait_for(lambda: p.value(q) == want, "%s == %d in prometheus" % (q, want))
+        wait_for(lambda: p.value("sum(ksight_tcp_client_connect_seconds_count)") ==
+                 1 + named + 1, "the connect latencies in prometheus")
+        pcts = {peer: connect_pcts(p, 'peer="%s"' % peer)
+                for peer in (remote(a4, x) for x in (p0, p2, pc, pr))}
+        m = fleet_map(p, "--by-host")
+        # the table: a DNS column, the name beside the node's unchanged ADDR:PORT
+        r = subprocess.run([KSIGHT, "map", "--prometheus", "http://127.0.0.1:%d" % p.port,
+                            "--totals", "--by-host"], stdout=subprocess.PIPE, text=True,
+                           timeout=60)
+        rows = {l.split()[0]: l.split() for l in r.stdout.splitlines() if l.split()}
+        assert rows["NODE"][-1] == "DNS" and rows[remote(a4, p2)][-1] == WEB, r.stdout
+        assert rows[remote(a4, p0)][-1] == "-", r.stdout
+    finally:
+        if cli and cli.poll() is None:
+            cli.kill()
+        rst.kill()
+        srv.kill()
+        srv.wait()
+        if p:
+            p.stop()
+        for k in ks:
+            assert k.stop() == 0, k.stderr
+    got = {e["server"]: (e["kind"], e["port"], e["connections"], e["errors"], e["resets"],
+                         e["retrans_segs"], e["seen"], e["server_dns"])
+           for e in m["edges"] if e["client"] == svc + "@hostA"}
+    assert got == {
+        remote(a4, p0): ("tcp", p0, 1, 0, 0, 0, "client", None),
+        remote(a4, p2): ("tcp", p2, named, 0, 0, 0, "client", WEB),
+        remote(a4, pc): ("tcp", pc, refused, refused, 0, 0, "client", WEB),
+        "tcpio@hostB": ("tcp", pr, 1, 0, 1, 0, "both", None),
+    }, m["edges"]
+    # connect latencies: the established sessions' (none for the refused ones)
+    lat = {e["server"]: (e["connect_p50_ns"], e["connect_p99_ns"]) for e in m["edges"]
+           if e["client"] == svc + "@hostA"}
+    assert [pcts[remote(a4, x)][2] for x in (p0, p2, pc, pr)] == [1, named, 0, 1], pcts
+    assert lat == {remote(a4, p0): pcts[remote(a4, p0)][:2],
+                   remote(a4, p2): pcts[remote(a4, p2)][:2],
+                   remote(a4, pc): (None, None),
+                   "tcpio@hostB": pcts[remote(a4, pr)][:2]}, (lat, pcts)
+    assert all(v is not None for k, v in lat.items() if k != remote(a4, pc)), lat
+    dns = {n["name"]: n["dns"] for n in m["nodes"]}
+    assert (dns[remote(a4, p2)], dns[remote(a4, pc)], dns[remote(a4, p0)],
+            dns[svc + "@hostA"], dns["tcpio@hostB"]) == (WEB, WEB, None, None, None), m["nodes"]
 
 
 def test_bad_input():

@@ -5,13 +5,15 @@ overview the programs and loss counters /metrics has, and an events count that a
 workload of N opens moves by at least N; a client and a server in cgroups of the test's
 own make N connections, and the server's page (reached from the map and the services
 list) shows exactly that edge in, with its run-queue latency histogram and rates; the map
-diff across the workload's start lists the new edge; an exec the test makes from a copy
-of true in /tmp shows in the alerts view with guard's rule, its parent and coverage.
+diff across the workload's start lists the new edge; a remote endpoint that a DNS answer
+named shows that name beside its address on the map, the service page and the diff; an
+exec the test makes from a copy of true in /tmp shows in the alerts view with guard's rule, its parent and coverage.
 Screenshots go to build/test-artifacts/ui/."""
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -22,7 +24,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from attach_util import Cgroup
 from conftest import KSIGHT, ROOT, SLOW, UNIQ, Helper, Ksight, free_port
-from tcp_util import PORT
+from tcp_util import PORT, net  # noqa: F401 (net: a fixture)
+from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
+from test_map_dns import SERVERS, WEB, remote
 
 BUILD = os.path.dirname(os.path.abspath(KSIGHT))
 NODE_MODULES = os.path.join(BUILD, "tests", "ui", "node_modules")
@@ -280,7 +284,8 @@ def test_service_page_and_map_diff_in_chromium(tmp_path):
         page = b.do("service", client=cli.name)
         assert page["state"] == "ok", page
         assert page["edges_in"] == [{"client": cli.name, "server": srv.name, "kind": "tcp",
-                                     "port": PORT + 9, "connections": N}], page
+                                     "port": PORT + 9, "connections": N, "client_dns": None,
+                                     "server_dns": None, "cells": [cli.name, srv.name]}], page
         assert page["edges_out"] == []
         # the histogram as the agent counts it for the service (its last interval's page)
         st, api = api_json(base, "/api/services/" + srv.name)
@@ -393,6 +398,112 @@ def test_alerts_in_chromium():
             b.close()
         k.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+# The client of test_remote_dns_names_in_chromium, in its own mount namespace (resolv.conf
+# bind-mounted) and the unit's cgroup: one connection to ADDR:P0 (the agent learns the
+# cgroup), then WEB resolved and N connections to what it gave on P2; prints that address.
+DNS_CLIENT = r"""
+import socket, sys, time
+a4, p0, p2, n, settle = sys.argv[1:]
+
+def conn(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.connect((addr, int(port)))
+    s.sendall(b"x" * 100)
+    s.close()
+
+sys.stdin.readline()
+conn(a4, p0)
+time.sleep(float(settle))
+w = socket.getaddrinfo(%r, int(p2), socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+for _ in range(int(n)):
+    conn(w, p2)
+print(w, flush=True)
+""" % WEB
+
+
+@pytest.mark.kernels     # the kernel captures the answers received in the agent
+def test_remote_dns_names_in_chromium(tmp_path, units, net):
+    """A client unit resolves web.ksight.test with the C library's resolver from a DNS
+    server of test_map_dns's in a network namespace and makes 3 connections to the address
+    it gave (and one before, to the same address on another port). The agent watches the
+    client's cgroup: the servers are remote nodes. On the map the named node's label is
+    "web.ksight.test (ADDR:PORT)" and the other's its ADDR:PORT alone; the client's page
+    lists its edges out with the name beside each named end (the TCP server's and the
+    resolver's ADDR:53), none beside the other; the diff shows the name too."""
+    n, a4 = 3, net.ip4[1]
+    p0, p2, p6 = PORT + 13, PORT + 15, PORT + 14
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver %s\noptions attempts:2 timeout:%d\n" % (a4, min(30, 5 * SLOW)))
+    srv = subprocess.Popen(["ip", "netns", "exec", net.ns, sys.executable, "-c", SERVERS, a4,
+                            net.ip6[1], "%d,%d" % (p0, p2), str(p6)],
+                           stdout=subprocess.PIPE, text=True)
+    port = free_port()
+    base = "http://127.0.0.1:%d" % port
+    k = cli = b = None
+    named, plain, dns53 = remote(a4, p2), remote(a4, p0), remote(a4, 53)
+    try:
+        assert srv.stdout.readline().strip() == "ready"
+        k = Ksight(["run", "--modules", "tcplife,udp", "--listen", "127.0.0.1:%d" % port,
+                    "--store", str(tmp_path / "k.db"), "--cgroup", units[0].path, "1"])
+        k.wait_ready()
+        cli = subprocess.Popen(["unshare", "-m", "sh", "-c",
+                                'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(conf),
+                                sys.executable, "-c", DNS_CLIENT, a4, str(p0), str(p2), str(n),
+                                str(2 * SLOW)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        units[0].add(cli.pid)      # unshare and sh exec: the pid stays python's
+        out, _ = cli.communicate("go\n", timeout=60 * SLOW)
+        assert cli.returncode == 0 and out.split() == [a4], out
+        deadline = time.time() + 20 * SLOW
+        while True:
+            st, m = api_json(base, "/api/map")
+            nodes = {x["name"]: x for x in m["nodes"]} if st == 200 else {}
+            if all(x in nodes and nodes[x]["dns"] == WEB for x in (named, dns53)) and \
+                    plain in nodes or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        assert (nodes[named]["dns"], nodes[dns53]["dns"], nodes[plain]["dns"]) == \
+            (WEB, WEB, None), m
+        edges = {(e["server"], e["kind"]): e for e in m["edges"] if e["client"] == units[0].name}
+        assert edges[(named, "tcp")]["connections"] == n, m
+
+        b = Browser(base + "/")
+        b.do("open")
+        got = b.do("map_node", id=named)
+        assert (got["label"], got["drawn"], got["kind"], got["dns"]) == \
+            ("%s (%s)" % (WEB, named), "%s (%s)" % (WEB, named), "remote", WEB), got
+        got = b.do("map_node", id=plain)
+        assert (got["label"], got["drawn"], got["dns"]) == (plain, plain, ""), got
+        b.do("screenshot", name="map-dns")
+
+        page = b.do("service", name=units[0].name, server=named)
+        assert page["state"] == "ok", page
+        outs = {(e["server"], e["kind"]): e for e in page["edges_out"]}
+        assert set(outs) == {(named, "tcp"), (plain, "tcp"), (dns53, "udp")}, page
+        assert outs[(named, "tcp")]["connections"] == n, page
+        assert [(outs[e]["server_dns"], outs[e]["cells"][1]) for e in
+                ((named, "tcp"), (dns53, "udp"), (plain, "tcp"))] == \
+            [(WEB, "%s (%s)" % (WEB, named)), (WEB, "%s (%s)" % (WEB, dns53)), (None, plain)]
+        assert all(e["client_dns"] is None and e["cells"][0] == units[0].name
+                   for e in page["edges_out"]), page
+        b.do("screenshot", name="service-dns")
+
+        d = b.do("diff", dur="1m", since="10m")
+        rows = {(r["server"], r["kind"]): r["cells"] for r in d["rows"]
+                if r["client"] == units[0].name}
+        assert rows[(named, "tcp")][2] == "%s (%s)" % (WEB, named), d
+        assert rows[(plain, "tcp")][2] == plain, d
+    finally:
+        if b:
+            b.close()
+        if cli and cli.poll() is None:
+            cli.kill()
+        srv.kill()
+        srv.wait()
+        if k:
+            k.stop()
 
 
 def api_missing(url):

@@ -8,10 +8,13 @@
 //   {"cmd":"view","name":"map"|"events","timeout":S}  go to the view, wait for its note
 //   {"cmd":"click_node","name":N,"timeout":S}       on the map, click service N's node (the
 //                                                  mouse, where cytoscape drew it); the hash
+//   {"cmd":"map_node","id":I,"timeout":S}           on the map, until node I is drawn: its label
 //   {"cmd":"service","name":N,"client":C,"timeout":S}  #service/N until an edge in from C and
 //                                                  a histogram with samples are shown
 //                                                  (and, with "family" and "sum", until
-//                                                  the rate points' growth of it reaches it)
+//                                                  the rate points' growth of it reaches it);
+//                                                  with "server" instead of "client": until
+//                                                  an edge out to that server is shown
 //   {"cmd":"services","name":N,"timeout":S}         #services until N is listed; its link
 //   {"cmd":"alerts","pid":P,"timeout":S}            #alerts, until a row of pid P is shown
 //   {"cmd":"diff","dur":D,"expect":400,"timeout":S}  #diff, D in the field, Compare, until
@@ -119,27 +122,43 @@ async function run(c) {
         if (hash === want || Date.now() > deadline) return { hash };
       }
     }
+    case "map_node": {
+      await page.evaluate(() => { location.hash = "#map"; });
+      await page.waitForFunction((n) => typeof mp !== "undefined" && mp.cy &&
+        mp.cy.$id(n).length > 0, c.id, { timeout: ms });
+      return page.evaluate((n) => {
+        const node = mp.cy.$id(n);
+        return { label: node.data("label"), kind: node.data("kind"), dns: node.data("dns"),
+          // what cytoscape drew: the style's label of the node
+          drawn: node.style("label") };
+      }, c.id);
+    }
     case "service": {
       if (c.name !== undefined)
         await page.evaluate((n) => { location.hash = "#service/" + encodeURIComponent(n); },
           c.name);
       try {
-        await page.waitForFunction(([cl, fam, want]) => {
+        await page.waitForFunction(([cl, fam, want, srv]) => {
           const st = document.getElementById("service-note").dataset.state;
           if (st && st !== "ok" && st !== "empty") return true;
+          if (srv !== null)
+            return [...document.querySelectorAll("#service-out tbody tr")]
+              .some((r) => r.dataset.server === srv);
           if (fam && sv.deltas.reduce((a, d) => a + (d[fam] || 0), 0) < want) return false;
           return [...document.querySelectorAll("#service-in tbody tr")]
             .some((r) => r.dataset.client === cl) &&
             [...document.querySelectorAll("#service-histograms .histogram")]
               .some((h) => Number(h.dataset.count) > 0) &&
             !!document.querySelector("#service-rates canvas");
-        }, [c.client, c.family || null, c.sum || 0], { timeout: ms });
+        }, [c.client, c.family || null, c.sum || 0, c.server ?? null], { timeout: ms });
       } catch (e) { /* the test reports what was shown */ }
       return page.evaluate(() => {
         const edges = (id) => [...document.querySelectorAll(id + " tbody tr")]
           .filter((r) => r.dataset.client !== undefined).map((r) => ({ client: r.dataset.client,
             server: r.dataset.server, kind: r.dataset.kind, port: Number(r.dataset.port),
-            connections: Number(r.dataset.connections) }));
+            connections: Number(r.dataset.connections), client_dns: r.dataset.clientDns || null,
+            server_dns: r.dataset.serverDns || null,
+            cells: [...r.cells].slice(0, 2).map((x) => x.textContent) }));
         const num = (v) => (v === "null" ? null : Number(v));
         return {
           state: document.getElementById("service-note").dataset.state,

@@ -87,23 +87,36 @@ static void test_both_ends_count_once(void **state)
 
 /* Weighted ends (the fleet's sums from Prometheus, client port 0): a client end of 5
  * and a server end of 4 that name each other pair into one edge of the client's 5, seen
- * both; a client end whose server is nowhere goes to the remote endpoint, its 3 counted. */
+ * both, the larger end's errors and resets (one reset is seen at both ends) and both
+ * ends' retransmits, and percentiles of its connect latency buckets (their bounds); a
+ * client end whose server is nowhere goes to the remote endpoint, its 3 counted, with its
+ * DNS name. */
 static void test_weighted_ends(void **state)
 {
 	struct ks_svcmap_conn c = {
 		.end_ns = T0, .service = "web@a", .side = KS_SIDE_CLIENT, .laddr = "10.0.0.1",
 		.raddr = "10.0.0.2", .rport = 5432, .tx = 500, .rx = 70, .count = 5,
+		.errors = 1, .resets = 2, .retrans = 7,
 	};
 	struct ks_svcmap_conn sv = {
 		.end_ns = T0, .service = "db@b", .side = KS_SIDE_SERVER, .laddr = "10.0.0.2",
 		.lport = 5432, .raddr = "10.0.0.1", .tx = 56, .rx = 400, .count = 4,
+		.resets = 3, .retrans = 4,
 	};
+	/* its connect latencies: 2 at most 200 us, 3 at most 100 us (the copy is kept) */
+	struct ks_svcmap_bucket h[3] = { { 200000, 2 }, { 400000, 0 }, { 100000, 3 } };
 	const struct ks_svcmap_edge *e;
 
+	c.connect_hist = h;
+	c.nconnect_hist = 3;
 	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	memset(h, 0, sizeof(h));
 	assert_int_equal(ks_svcmap__add(&m, &sv), 0);
 	c.raddr = "10.0.0.9";
 	c.count = 3;
+	c.rdns = "db9.example.test";
+	c.connect_hist = NULL;
+	c.nconnect_hist = 0;
 	assert_int_equal(ks_svcmap__add(&m, &c), 0);
 	assert_int_equal(ks_svcmap__build(&m), 0);
 	assert_int_equal(m.nedges, 2);
@@ -113,8 +126,13 @@ static void test_weighted_ends(void **state)
 	assert_false(e->resolved);
 	assert_int_equal(e->bytes_c2s, 500);
 	assert_int_equal(e->bytes_s2c, 70);
+	assert_true(e->errors == 1 && e->resets == 3 && e->retrans == 11);
+	assert_null(e->server_dns);
+	assert_true(e->nconn == 5 && e->conn_p50 == 100000 && e->conn_p99 == 200000);
 	e = edge("web@a", "10.0.0.9:5432", 5432);
 	assert_int_equal(e->conns, 3);
+	assert_true(e->errors == 1 && e->resets == 2 && e->retrans == 7 && !e->nconn);
+	assert_string_equal(e->server_dns, "db9.example.test");
 	assert_int_equal(e->seen, KS_SEEN_CLIENT);
 	assert_int_equal(ks_svcmap__node(&m, "web@a")->conns_out, 8);
 	assert_int_equal(ks_svcmap__node(&m, "db@b")->conns_in, 5);
@@ -378,12 +396,24 @@ static void test_dns_names(void **state)
 	assert_null(ks_svcmap__node(&m, "web.service")->dns);
 	assert_null(ks_svcmap__node(&m, "redis.service")->dns);
 	assert_int_equal(edge("web.service", "93.184.216.34:443", 443)->conns, 3);
+	/* each edge carries its ends' names: the remote's, none for a service */
+	assert_string_equal(edge("web.service", "93.184.216.34:443", 443)->server_dns,
+			    "b.example.test");
+	assert_null(edge("web.service", "93.184.216.34:443", 443)->client_dns);
+	assert_null(edge("web.service", "198.51.100.1:443", 443)->server_dns);
+	assert_string_equal(edge("10.9.9.9", "web.service", 80)->client_dns,
+			    "client.example.test");
+	assert_null(edge("web.service", "redis.service", 6379)->server_dns);
 	assert_int_equal(ks_buf_init(&o, -1, 1024), 0);
 	ks_map_render(&o, &m, &w, KS_MAP_JSON);
 	assert_int_equal(tu_json_lines(tu_text(&o)), 1);
 	assert_non_null(strstr(o.p, "{\"name\":\"93.184.216.34:443\",\"kind\":\"remote\","));
 	assert_non_null(strstr(o.p, ",\"dns\":\"b.example.test\"}"));
 	assert_non_null(strstr(o.p, ",\"dns\":null}"));
+	assert_non_null(strstr(o.p, ",\"client_dns\":null,"
+			       "\"server_dns\":\"b.example.test\"}"));
+	assert_non_null(strstr(o.p, ",\"client_dns\":\"client.example.test\","
+			       "\"server_dns\":null}"));
 	ks_buf_reset(&o);
 	ks_map_render(&o, &m, &w, KS_MAP_DOT);
 	assert_non_null(strstr(tu_text(&o), "  \"93.184.216.34:443\" [shape=ellipse, "
