@@ -43,6 +43,7 @@ void ks_svcmap__free(struct ks_svcmap *m)
 		free(m->edges[i].dur);
 		free(m->edges[i].conn);
 		free(m->edges[i].wconn);
+		free(m->edges[i].wreq);
 	}
 	for (size_t i = 0; i < m->nhists; i++)
 		free(m->hists[i]);
@@ -55,6 +56,7 @@ void ks_svcmap__free(struct ks_svcmap *m)
 	free(m->xloss);
 	free(m->ud);
 	free(m->uloss);
+	free(m->rq);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -97,6 +99,11 @@ static const char *intern(struct ks_svcmap *m, const char *s)
 	if (m->strs[i])
 		m->nstrs++;
 	return m->strs[i];
+}
+
+const char *svcmap_intern(struct ks_svcmap *m, const char *s)
+{
+	return intern(m, s);
 }
 
 int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
@@ -421,7 +428,7 @@ int ks_svcmap__build(struct ks_svcmap *m)
 	for (size_t i = 0; i < m->nex; i++)
 		if ((err = svcmap_spawn(&b, &m->ex[i])))
 			goto out;
-	if ((err = svcmap_udp(&b)))
+	if ((err = svcmap_udp(&b)) || (err = svcmap_req(&b, lis, nlis)))
 		goto out;
 	svcmap_finish(m);
 	err = 0;

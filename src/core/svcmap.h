@@ -40,6 +40,13 @@
  * KS_EDGE_UDP, the server's port): flows, datagrams and bytes each way, first and last
  * seen (the ends of the intervals the flow moved in). Which end is the server: see
  * ks_svcmap__add_udp() and docs/map.md ("UDP edges").
+ *
+ * Fed also the req module's client rows (requests a service made to a server endpoint over
+ * one interval), it gives the TCP edge they ran on its requests, errors and request latency
+ * p50/p99: the edge whose client is the row's service and whose server is what the row's
+ * (raddr, rport) resolves to as a client end's peer does (a listener's service, else the
+ * remote node). A row with no such edge (its connections not closed yet, tcplife off) is
+ * counted in req_unjoined, on no edge.
  */
 #ifndef KSIGHT_SVCMAP_H
 #define KSIGHT_SVCMAP_H
@@ -128,6 +135,22 @@ struct ks_svcmap_udp {
 	const char *rdns;	/* the DNS name of raddr the agent knew; NULL: none */
 };
 
+/*
+ * The requests one client service made to one server endpoint over one interval, as the
+ * req module counted them (its client role: the agent's req_row record): how many, how
+ * many failed, and their latencies as histogram buckets (not cumulative; copied by
+ * ks_svcmap__add_req).
+ */
+struct ks_svcmap_req {
+	int64_t ts_ns;		/* the interval's end, ns since the epoch */
+	const char *service;	/* the client's; NULL: unknown (on no edge) */
+	const char *raddr;	/* the server's address, as tcplife prints it */
+	uint16_t rport;
+	uint64_t requests, errors;
+	const struct ks_svcmap_bucket *hist;
+	size_t nhist;
+};
+
 enum ks_svcmap_kind { KS_NODE_SERVICE, KS_NODE_REMOTE };
 
 /* What an edge stands for: TCP connections, execs (a spawn: parent -> child), or UDP
@@ -172,12 +195,18 @@ struct ks_svcmap_edge {
 	/* the DNS names of its ends' nodes (a remote node's dns, set by build so that a list
 	 * of edges can show them without the nodes); NULL: a service, or no name */
 	const char *client_dns, *server_dns;
+	/* tcp: the req module's requests on it (0: req off, or none seen), those that failed,
+	 * and their latency p50/p99 in ns (a bucket's bound; valid when requests) */
+	uint64_t requests, request_errors;
+	uint64_t req_p50, req_p99;
 	/* private */
 	size_t nconn;		/* connect latencies measured */
 	uint64_t *rtt, *dur, *conn;
 	size_t nrtt, ndur, cap_rtt, cap_dur, cap_conn;
 	struct ks_svcmap_bucket *wconn;	/* weighted ends' connect latency buckets */
 	size_t nwconn, cap_wconn;
+	struct ks_svcmap_bucket *wreq;	/* its requests' latency buckets */
+	size_t nwreq, cap_wreq;
 };
 
 struct ks_svcmap {
@@ -189,6 +218,8 @@ struct ks_svcmap {
 	uint64_t execs_in;	/* execs given */
 	uint64_t udp_in;	/* udp flow rows given */
 	uint64_t udp_unplaced;	/* of them, rows whose remote end was not known */
+	uint64_t req_in;	/* req rows given */
+	uint64_t req_unjoined;	/* of them, rows that found no TCP edge */
 	/* private */
 	struct ks_svcmap_conn *in;	/* its strings interned, its buckets in hists: */
 	struct ks_svcmap_bucket **hists;
@@ -205,6 +236,8 @@ struct ks_svcmap {
 	size_t nud, cap_ud;
 	int64_t (*uloss)[2];	/* intervals that lost udp datagrams' counts */
 	size_t nuloss, cap_uloss;
+	struct ks_svcmap_req *rq;	/* req rows, strings interned, buckets in hists */
+	size_t nrq, cap_rq;
 	bool built;
 };
 
@@ -229,6 +262,10 @@ int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u);
 
 /* An interval in which datagrams went uncounted: it marks UDP edges. 0 or -ENOMEM. */
 int ks_svcmap__add_udp_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
+
+/* One req client row (its strings and buckets are copied). Returns 0, -ENOMEM, or -EINVAL
+ * once built. */
+int ks_svcmap__add_req(struct ks_svcmap *m, const struct ks_svcmap_req *r);
 
 /* "tcp", "spawn", "udp". */
 const char *ks_svcmap_edge_kind_name(enum ks_svcmap_edge_kind k);

@@ -121,6 +121,17 @@ static struct ks_svcmap_edge *edge_get(struct svcmap_build *b, const char *c, co
 	return e;
 }
 
+struct ks_svcmap_edge *svcmap_edge_find(struct svcmap_build *b, const char *c, const char *s,
+					uint16_t port, enum ks_svcmap_edge_kind kind)
+{
+	size_t *slot;
+
+	if (!b->et.cap)
+		return NULL;	/* no edges */
+	slot = table_find(&b->et, edge_hash(c, s, port, kind), b, false, c, s, port, kind);
+	return *slot ? &b->m->edges[*slot - 1] : NULL;
+}
+
 static bool sample(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
 {
 	if (!svcmap_grow((void **)v, cap, *n, sizeof(**v)))
@@ -129,8 +140,7 @@ static bool sample(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
 	return true;
 }
 
-/* "ADDR:PORT", "[V6]:PORT", or "ADDR" when @port is 0. */
-static void remote_name(char *out, size_t len, const char *addr, uint16_t port)
+void svcmap_remote_name(char *out, size_t len, const char *addr, uint16_t port)
 {
 	if (!port)
 		snprintf(out, len, "%s", addr);
@@ -148,7 +158,7 @@ static long end_node(struct svcmap_build *b, const char *svc, const char *addr, 
 
 	if (svc)
 		return node_get(b, svc, KS_NODE_SERVICE);
-	remote_name(name, sizeof(name), addr, port);
+	svcmap_remote_name(name, sizeof(name), addr, port);
 	return node_get(b, name, KS_NODE_REMOTE);
 }
 
@@ -413,6 +423,7 @@ void svcmap_finish(struct ks_svcmap *m)
 		e->dur_p50 = pct(e->dur, e->ndur, 50);
 		e->dur_p99 = pct(e->dur, e->ndur, 99);
 		svcmap_hist_finish(e);
+		svcmap_req_finish(e);
 		int64_t (*loss)[2] = e->kind == KS_EDGE_SPAWN ? m->xloss :
 				     e->kind == KS_EDGE_UDP   ? m->uloss : m->loss;
 		size_t nloss = e->kind == KS_EDGE_SPAWN ? m->nxloss :

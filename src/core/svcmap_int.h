@@ -71,6 +71,24 @@ int svcmap_hist_add(struct ks_svcmap_edge *e, const struct ks_svcmap_conn *c);
  * percentiles, when it has buckets. */
 void svcmap_hist_finish(struct ks_svcmap_edge *e);
 
+/* @s interned in @m (each text once), or NULL when out of memory. */
+const char *svcmap_intern(struct ks_svcmap *m, const char *s);
+
+/* The edge (@c, @s, @port, @kind) of @b if there is one, else NULL (after the edges are
+ * made: svcmap_graph.c). */
+struct ks_svcmap_edge *svcmap_edge_find(struct svcmap_build *b, const char *c, const char *s,
+					uint16_t port, enum ks_svcmap_edge_kind kind);
+
+/* "ADDR:PORT", "[V6]:PORT", or "ADDR" when @port is 0: a remote node's name. */
+void svcmap_remote_name(char *out, size_t len, const char *addr, uint16_t port);
+
+/* The req rows of @b's map onto the TCP edges they ran on, the server of each resolved
+ * through the listeners @lis[0..nlis). 0 or -ENOMEM. svcmap_req.c. */
+int svcmap_req(struct svcmap_build *b, const struct listener *lis, size_t nlis);
+
+/* @e's request latency p50/p99 from its buckets. svcmap_req.c. */
+void svcmap_req_finish(struct ks_svcmap_edge *e);
+
 /* Percentiles and loss marks of every edge; nodes by name, edges most connections first. */
 void svcmap_finish(struct ks_svcmap *m);
 

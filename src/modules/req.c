@@ -129,7 +129,7 @@ static void req_agent_defaults(void *state)
 	struct req_state *st = state;
 
 	st->agent = true;
-	st->per_proc = true;	/* metrics have no endpoints: fewest rows */
+	st->per_proc = true;	/* metrics have no endpoints: fewest rows (req_setup) */
 	st->protos = REQ_PROTOS_ALL;
 }
 
@@ -138,7 +138,10 @@ static int req_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct req_bpf *skel = vskel;
 	struct req_state *st = state;
 
-	(void)ctx;
+	/* an output that keeps events (the store): endpoints, for the map's edges (req_row
+	 * records); the metrics alone need none */
+	if (st->agent && ks_ctx_streaming(ctx))
+		st->per_proc = false;
 	skel->rodata->req_port = st->port;
 	skel->rodata->req_per_proc = st->per_proc;
 	skel->rodata->req_per_conn = st->per_conn;

@@ -170,6 +170,38 @@ static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struc
 	ks_emit(ctx, &r);
 }
 
+/*
+ * The agent with an output that takes events (the store): one "req_row" record per client
+ * row that changed in the interval, its change, for the service map's TCP edges (docs/
+ * map.md, "Requests on edges"): the server endpoint it asked, its counts and histogram.
+ * Server rows make none: the client's row already stands for each request between two
+ * services here, and a remote client's edge is not joined by it.
+ */
+static void emit_client(struct ks_ctx *ctx, const struct ks_hdr *h, const struct req_row *row)
+{
+	static char raddr[64], sbuf[8], mbuf[16];
+	const struct ks_histv hv = { .slots = row->v.slots, .nslots = REQ_SLOTS,
+				     .unit = "usecs", .unit_ns = 1e3 };
+	const char *proto = req_proto_name(row->k.proto);
+	const char *method = req_method_name(&row->k, mbuf, sizeof(mbuf));
+	const char *status = req_status_name(row->k.status, sbuf, sizeof(sbuf));
+	bool err = req_status_error(row->k.proto, row->k.status);
+	struct ks_rec r;
+
+	ks_rec_init(&r, "req_row", h);
+	addr_str(&row->k, raddr, sizeof(raddr));
+	ks_rec_str(&r, "proto", "PROTO", -8, proto, strlen(proto));
+	ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
+	ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
+	ks_rec_str(&r, "method", "METHOD", -8, method, strlen(method));
+	ks_rec_str(&r, "status", "STATUS", -6, status, strlen(status));
+	ks_rec_add(&r, "requests", "REQS", 7, KS_V_COUNT)->u = row->v.count;
+	ks_rec_add(&r, "errors", "ERRS", 7, KS_V_COUNT)->u = err ? row->v.count : 0;
+	ks_rec_add(&r, "latency_sum_ns", NULL, 0, KS_V_NS)->u = row->v.lat_sum;
+	ks_rec_add(&r, "hist", NULL, 0, KS_V_HIST)->h = &hv;
+	ks_emit(ctx, &r);
+}
+
 static void rows_deltas(struct ks_ctx *ctx, struct req_state *st, struct bpf_map *map,
 			bool print)
 {
@@ -185,10 +217,12 @@ static void rows_deltas(struct ks_ctx *ctx, struct req_state *st, struct bpf_map
 		struct ks_hdr h;
 
 		count_row(st, &d[i]);
-		if (print) {
-			row_hdr(&h, &d[i]);
+		row_hdr(&h, &d[i]);
+		if (print)
 			emit_row(ctx, st, &h, &d[i]);
-		}
+		else if (st->agent && !st->per_proc && d[i].k.role == REQ_R_CLIENT &&
+			 ks_ctx_streaming(ctx))
+			emit_client(ctx, &h, &d[i]);
 	}
 	free(d);
 }

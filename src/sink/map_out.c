@@ -67,6 +67,16 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 	jopt(o, "rtt_p99_ns", e->rtt_p99);
 	jopt(o, "duration_p50_ns", e->dur_p50);
 	jopt(o, "duration_p99_ns", e->dur_p99);
+	/* the req module's requests on it: null where req was off or saw none */
+	if (e->requests)
+		ks_buf_printf(o, ",\"requests\":%llu,\"request_errors\":%llu,"
+			      "\"request_p50_ns\":%llu,\"request_p99_ns\":%llu",
+			      (unsigned long long)e->requests,
+			      (unsigned long long)e->request_errors,
+			      (unsigned long long)e->req_p50, (unsigned long long)e->req_p99);
+	else
+		ks_buf_str(o, ",\"requests\":null,\"request_errors\":null,"
+			   "\"request_p50_ns\":null,\"request_p99_ns\":null");
 	/* DNAT: how many of its connections were, and the address the first asked for */
 	ks_buf_printf(o, ",\"dnat_connections\":%llu,\"dnat\":", (unsigned long long)e->dnat_conns);
 	if (e->dnat_addr) {
@@ -115,10 +125,11 @@ static void map_json(struct ks_buf *o, const struct ks_svcmap *m, const struct k
 	ks_buf_ch(o, '{');
 	win_json(o, w);
 	ks_buf_printf(o, ",\"sessions\":%llu,\"execs\":%llu,\"unplaced\":%llu,\"udp_rows\":%llu,"
-		      "\"udp_unplaced\":%llu,\"nodes\":[",
+		      "\"udp_unplaced\":%llu,\"req_rows\":%llu,\"req_unjoined\":%llu,\"nodes\":[",
 		      (unsigned long long)m->conns_in, (unsigned long long)m->execs_in,
 		      (unsigned long long)m->unplaced, (unsigned long long)m->udp_in,
-		      (unsigned long long)m->udp_unplaced);
+		      (unsigned long long)m->udp_unplaced, (unsigned long long)m->req_in,
+		      (unsigned long long)m->req_unjoined);
 	for (size_t i = 0; i < m->nnodes; i++) {
 		if (i)
 			ks_buf_ch(o, ',');
@@ -299,6 +310,9 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 		      (unsigned long long)m->execs_in);
 	if (m->udp_in)
 		ks_buf_printf(o, "  udp rows %llu", (unsigned long long)m->udp_in);
+	if (m->req_in)
+		ks_buf_printf(o, "  request rows %llu (%llu on no edge)",
+			      (unsigned long long)m->req_in, (unsigned long long)m->req_unjoined);
 	if (m->unplaced)
 		ks_buf_printf(o, " (%llu without a known side)", (unsigned long long)m->unplaced);
 	for (size_t i = 0; i < m->nnodes; i++)
@@ -325,9 +339,9 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 			o->len--;
 		ks_buf_ch(o, '\n');
 	}
-	ks_buf_printf(o, "\n%-56s %8s %8s %10s %10s %8s %8s %8s %4s %4s %s\n", "EDGE",
-		      "CONN/S", "CONNS", "C->S", "S->C", "CONN p99", "RTT p99", "DUR p99", "ERR",
-		      "RST", "SEEN");
+	ks_buf_printf(o, "\n%-56s %8s %8s %10s %10s %8s %8s %8s %8s %8s %4s %4s %s\n", "EDGE",
+		      "CONN/S", "CONNS", "C->S", "S->C", "CONN p99", "RTT p99", "DUR p99", "REQS",
+		      "REQ p99", "ERR", "RST", "SEEN");
 	for (size_t i = 0; i < m->nedges; i++) {
 		const struct ks_svcmap_edge *e = &m->edges[i];
 
@@ -344,6 +358,11 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 		dur_cell(o, e->conn_p99, e->nconn, 8);
 		dur_cell(o, e->rtt_p99, e->rtt_p99, 8);
 		dur_cell(o, e->dur_p99, e->dur_p99, 8);
+		if (e->requests)
+			ks_buf_printf(o, "%8llu ", (unsigned long long)e->requests);
+		else
+			ks_buf_printf(o, "%8s ", "-");
+		dur_cell(o, e->req_p99, e->requests, 8);
 		ks_buf_printf(o, "%4llu %4llu %s%s%s", (unsigned long long)e->errors,
 			      (unsigned long long)e->resets, ks_svcmap_seen_name(e->seen),
 			      e->resolved ? " resolved" : "", e->incomplete ? " INCOMPLETE" : "");

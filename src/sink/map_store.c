@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The service map's input from the store (sink/map.h): tcplife, exec and udp_flow rows,
- * loss intervals. */
+/* The service map's input from the store (sink/map.h): tcplife, exec, udp_flow and req_row
+ * rows, loss intervals. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sink/map.h"
@@ -38,6 +39,18 @@ static const char udp_sql[] =
 	"json_extract(json, '$.rx_datagrams'), json_extract(json, '$.rx_bytes'), "
 	"json_extract(json, '$.rdns') FROM events "
 	"WHERE type = 'udp_flow' AND ts >= ?1 AND ts < ?2";
+
+/* The req module's client rows (requests on TCP edges): one per process, server endpoint,
+ * method and status and interval they changed in; their histogram's buckets as
+ * "HI:COUNT,..." (HI: the bucket's highest microsecond; events.json, as json_each has a
+ * column named json of its own). */
+static const char req_sql[] =
+	"SELECT ts, service, json_extract(json, '$.raddr'), json_extract(json, '$.rport'), "
+	"json_extract(json, '$.requests'), json_extract(json, '$.errors'), "
+	"(SELECT group_concat(json_extract(b.value, '$.hi') || ':' || "
+	"json_extract(b.value, '$.count')) FROM json_each(events.json, '$.hist.buckets') b) "
+	"FROM events "
+	"WHERE type = 'req_row' AND ts >= ?1 AND ts < ?2";
 
 /* Intervals that lost tcplife records (or the connection table's entries; what: 1), exec
  * records (2), datagrams' counts (4), or in which the store dropped records (7: all). A
@@ -194,6 +207,56 @@ static int udp_flows(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* "HI:COUNT,..." (microseconds) into @h (at most @max buckets, bounds in ns: a latency
+ * in the bucket is below HI + 1 us); how many. */
+static size_t req_buckets(const char *s, struct ks_svcmap_bucket *h, size_t max)
+{
+	size_t n = 0;
+
+	while (s && *s && n < max) {
+		char *end;
+		uint64_t hi = strtoull(s, &end, 10), c;
+
+		if (*end != ':')
+			break;
+		c = strtoull(end + 1, &end, 10);
+		h[n++] = (struct ks_svcmap_bucket){ (hi + 1) * 1000, c };
+		s = *end == ',' ? end + 1 : NULL;
+	}
+	return n;
+}
+
+static int reqs(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
+{
+	struct ks_svcmap_bucket h[64];
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, req_sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, w->from_ns);
+	sqlite3_bind_int64(q, 2, w->to_ns);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct ks_svcmap_req r = {
+			.ts_ns = sqlite3_column_int64(q, 0),
+			.service = text(q, 1),
+			.raddr = text(q, 2),
+			.rport = sqlite3_column_int(q, 3),
+			.requests = sqlite3_column_int64(q, 4),
+			.errors = sqlite3_column_int64(q, 5),
+			.hist = h,
+		};
+
+		r.nhist = req_buckets(text(q, 6), h, sizeof(h) / sizeof(h[0]));
+		if (ks_svcmap__add_req(m, &r)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 {
 	sqlite3_stmt *q;
@@ -222,14 +285,14 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The session ends and execs in @w (what a build reads), or -1. */
+/* The session ends, execs and rows in @w (what a build reads), or -1. */
 static int64_t count(sqlite3 *db, const struct ks_map_win *w)
 {
 	sqlite3_stmt *q;
 	int64_t n = -1;
 
 	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE type IN ('tcplife', "
-			       "'exec', 'udp_flow') AND ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
+			       "'exec', 'udp_flow', 'req_row') AND ts >= ?1 AND ts < ?2", -1, &q, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, w->from_ns);
 	sqlite3_bind_int64(q, 2, w->to_ns);
@@ -245,13 +308,13 @@ int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap
 	int64_t n = max_ends ? count(db, w) : 0;
 
 	if (n > (int64_t)max_ends) {
-		snprintf(err, len, "the window holds %lld TCP session ends, execs and UDP flow "
-			 "rows, more than "
+		snprintf(err, len, "the window holds %lld TCP session ends, execs, UDP flow and "
+			 "request rows, more than "
 			 "%llu: a shorter one, or ksight map", (long long)n, (unsigned long long)max_ends);
 		return -E2BIG;
 	}
 	if (n < 0 || sessions(db, w, m) || execs(db, w, m) || udp_flows(db, w, m) ||
-	    losses(db, w, m)) {
+	    reqs(db, w, m) || losses(db, w, m)) {
 		snprintf(err, len, "reading the store: %s", sqlite3_errmsg(db));
 		return -1;
 	}

@@ -5,8 +5,10 @@ systemd unit. The client makes N HTTP requests, each on a connection of its own;
 each, the web tier opens a connection to redis (one PING) and runs psql (one connection
 to PostgreSQL). `ksight map --json` from the agent's store holds exactly the three edges
 client -> web -> {redis, postgres}, each seen at both ends with N connections, the client's
-and redis' bytes exact; and `--diff` across the start of the workload lists exactly these
-three as appeared."""
+and redis' bytes exact; with the req module on, the requests on them (the client's N
+HTTP requests on client -> web, the web tier's N redis PINGs on web -> redis, none
+failed, their latency percentiles); and `--diff` across the start of the workload lists
+exactly these three as appeared."""
 import json
 import os
 import subprocess
@@ -127,8 +129,8 @@ def test_three_tiers_exact(tmp_path, redis, postgres):
     web = k = None
     wport = free_port()
     try:
-        k = Ksight(["run", "--modules", "tcplife", "--listen", "none", "--store", str(db),
-                    "1"])
+        k = Ksight(["run", "--modules", "tcplife,req", "--listen", "none", "--store",
+                    str(db), "1"])
         k.wait_ready()
         t_agent = time.time()
         units["redis"].add(redis.pid)
@@ -169,6 +171,25 @@ def test_three_tiers_exact(tmp_path, redis, postgres):
         assert edge[u["web"]]["bytes_server_to_client"] == got, edge[u["web"]]
         assert edge[u["redis"]]["bytes_client_to_server"] == N * len(PING)
         assert edge[u["redis"]]["bytes_server_to_client"] == N * len(PONG)
+        # the req module's rows on the edges they ran on: N each, none failed
+        for srv in (u["web"], u["redis"]):
+            e = edge[srv]
+            assert e["requests"] == N and e["request_errors"] == 0, e
+            assert e["request_p50_ns"] is not None and e["request_p99_ns"] is not None, e
+            assert 0 < e["request_p50_ns"] <= e["request_p99_ns"], e
+        assert m["req_rows"] > 0 and m["req_unjoined"] == 0, m
+        # the table's REQS column says the same
+        r = run_ksight(["map", "--db", str(db), "--since", "10m"])
+        assert r.returncode == 0, r.stderr
+        head = [l.split() for l in r.stdout.splitlines() if l.startswith("EDGE")]
+        assert head and head[0][11:14] == ["REQS", "REQ", "p99"], r.stdout
+        rows = [l.split() for l in r.stdout.splitlines()
+                if l.startswith(u["client"] + " -> ") or l.startswith(u["web"] + " -> ")]
+        reqs = {x[2]: x[10] for x in rows}
+        assert reqs == {"%s:%d" % (u["web"], wport): str(N),
+                        "%s:%d" % (u["redis"], redis.port): str(N),
+                        "%s:%s" % (u["pg"], pport): reqs.get("%s:%s" % (u["pg"], pport))}, \
+            r.stdout
         # what the map's nodes say of the web tier: N in, 2N out
         node = {n["name"]: n for n in m["nodes"]}
         assert node[u["web"]]["conns_in"] == N and node[u["web"]]["conns_out"] == 2 * N

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/* core/svcmap_req.c: req client rows joined to the TCP edge their sessions made (the server
+ * found through its listener, or the remote node), summed, and their latency percentiles;
+ * rows with no such edge on none. */
+#include "testutil.h"
+
+#include <errno.h>
+
+#include "core/svcmap.h"
+
+#define S 1000000000LL
+#define T0 (1700000000LL * S)
+
+static struct ks_svcmap m;
+
+static int setup(void **state)
+{
+	return ks_svcmap__init(&m);
+}
+
+static int teardown(void **state)
+{
+	ks_svcmap__free(&m);
+	return 0;
+}
+
+/* One closed session's end: @svc on @laddr:@lport with @raddr:@rport. */
+static void end(const char *svc, enum ks_svcmap_side side, const char *laddr, int lport,
+		const char *raddr, int rport, int64_t t)
+{
+	struct ks_svcmap_conn c = {
+		.start_ns = t, .end_ns = t + S / 10, .service = svc, .side = side,
+		.laddr = laddr, .lport = lport, .raddr = raddr, .rport = rport, .tx = 10, .rx = 20,
+	};
+
+	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+}
+
+static void req(const char *svc, const char *raddr, int rport, uint64_t n, uint64_t errs,
+		const struct ks_svcmap_bucket *h, size_t nh)
+{
+	struct ks_svcmap_req r = {
+		.ts_ns = T0 + S, .service = svc, .raddr = raddr, .rport = rport,
+		.requests = n, .errors = errs, .hist = h, .nhist = nh,
+	};
+
+	assert_int_equal(ks_svcmap__add_req(&m, &r), 0);
+}
+
+static const struct ks_svcmap_edge *edge(const char *c, const char *s)
+{
+	for (size_t i = 0; i < m.nedges; i++)
+		if (!strcmp(m.edges[i].client, c) && !strcmp(m.edges[i].server, s))
+			return &m.edges[i];
+	fail_msg("no edge %s -> %s", c, s);
+	return NULL;
+}
+
+/* web's rows to redis's listener land on web -> redis (client end alone: resolved), two
+ * intervals summed; the buckets ranked together; app's rows on app -> web, both ends. */
+static void test_join_through_listener(void **state)
+{
+	const struct ks_svcmap_bucket h1[] = { { 2000, 6 }, { 8000, 3 } };
+	const struct ks_svcmap_bucket h2[] = { { 4000, 0 }, { 64000, 1 } };
+	const struct ks_svcmap_bucket h3[] = { { 16000, 4 } };
+	const struct ks_svcmap_edge *e;
+
+	/* redis's listener (its server end of some other session), web's client end */
+	end("redis.service", KS_SIDE_SERVER, "127.0.0.1", 6379, "127.0.0.1", 40000, T0);
+	end("web.service", KS_SIDE_CLIENT, "127.0.0.1", 40001, "127.0.0.1", 6379, T0 + S);
+	end("app.service", KS_SIDE_CLIENT, "127.0.0.1", 40002, "127.0.0.1", 8080, T0);
+	end("web.service", KS_SIDE_SERVER, "127.0.0.1", 8080, "127.0.0.1", 40002, T0);
+	req("web.service", "127.0.0.1", 6379, 9, 1, h1, 2);
+	req("web.service", "127.0.0.1", 6379, 1, 0, h2, 2);
+	req("app.service", "127.0.0.1", 8080, 4, 0, h3, 1);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(m.req_in, 3);
+	assert_int_equal(m.req_unjoined, 0);
+	e = edge("web.service", "redis.service");
+	assert_int_equal(e->kind, KS_EDGE_TCP);
+	assert_true(e->resolved);
+	assert_int_equal(e->requests, 10);
+	assert_int_equal(e->request_errors, 1);
+	/* 10 requests: the 5th in the 2 us bucket, the 10th (p99) in the 64 us one */
+	assert_int_equal(e->req_p50, 2000);
+	assert_int_equal(e->req_p99, 64000);
+	e = edge("app.service", "web.service");
+	assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
+	assert_int_equal(e->requests, 4);
+	assert_int_equal(e->req_p50, 16000);
+	assert_int_equal(e->req_p99, 16000);
+	/* the listener's own session has none */
+	e = edge("127.0.0.1", "redis.service");
+	assert_int_equal(e->requests, 0);
+	assert_int_equal(e->req_p99, 0);
+}
+
+/* A server outside: the remote node ADDR:PORT ([V6]:PORT); no edge (no session closed, a
+ * different client, a different port, no service): on none, counted; no edge is made. */
+static void test_remote_and_unjoined(void **state)
+{
+	const struct ks_svcmap_bucket h[] = { { 1000, 2 } };
+	const struct ks_svcmap_edge *e;
+
+	end("web.service", KS_SIDE_CLIENT, "10.0.0.1", 40000, "10.0.0.9", 5432, T0);
+	end("web.service", KS_SIDE_CLIENT, "fd00::1", 40001, "fd00::9", 443, T0);
+	req("web.service", "10.0.0.9", 5432, 2, 0, h, 1);
+	req("web.service", "fd00::9", 443, 2, 2, h, 1);
+	req("web.service", "10.0.0.8", 5432, 5, 0, h, 1);	/* no session to it */
+	req("api.service", "10.0.0.9", 5432, 5, 0, h, 1);	/* another client */
+	req("web.service", "10.0.0.9", 5433, 5, 0, h, 1);	/* another port */
+	req(NULL, "10.0.0.9", 5432, 5, 0, h, 1);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(m.nedges, 2);
+	assert_int_equal(m.req_in, 6);
+	assert_int_equal(m.req_unjoined, 4);
+	e = edge("web.service", "10.0.0.9:5432");
+	assert_int_equal(e->requests, 2);
+	assert_int_equal(e->request_errors, 0);
+	assert_int_equal(e->req_p50, 1000);
+	e = edge("web.service", "[fd00::9]:443");
+	assert_int_equal(e->requests, 2);
+	assert_int_equal(e->request_errors, 2);
+	assert_int_equal(ks_svcmap__add_req(&m, &(struct ks_svcmap_req){ .requests = 1 }),
+			 -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_join_through_listener, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remote_and_unjoined, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
