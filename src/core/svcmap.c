@@ -248,11 +248,12 @@ static void cg_rename(const struct cgname *v, size_t n, uint64_t cg, const char 
 		*name = hit->name;
 }
 
-/* Every end (and each side of an exec) of a cgroup another one named by its unit or
+/* Every end (each side of an exec, each udp and req row) of a cgroup another one named by its unit or
  * container takes that name. */
 static int cgroup_names(struct ks_svcmap *m)
 {
-	struct cgname *v = calloc(m->nin + 2 * m->nex + m->nud + 1, sizeof(*v));
+	struct cgname *v = calloc(m->nin + 2 * m->nex + m->nud + m->nrq + 1,
+				  sizeof(*v));
 	size_t n = 0;
 
 	if (!v)
@@ -265,6 +266,8 @@ static int cgroup_names(struct ks_svcmap *m)
 	}
 	for (size_t i = 0; i < m->nud; i++)
 		cg_note(v, &n, m->ud[i].cgroup, m->ud[i].service);
+	for (size_t i = 0; i < m->nrq; i++)
+		cg_note(v, &n, m->rq[i].cgroup, m->rq[i].service);
 	qsort(v, n, sizeof(*v), cg_cmp);
 	for (size_t i = 0; i < m->nin; i++)
 		cg_rename(v, n, m->in[i].cgroup, &m->in[i].service);
@@ -274,6 +277,8 @@ static int cgroup_names(struct ks_svcmap *m)
 	}
 	for (size_t i = 0; i < m->nud; i++)
 		cg_rename(v, n, m->ud[i].cgroup, &m->ud[i].service);
+	for (size_t i = 0; i < m->nrq; i++)
+		cg_rename(v, n, m->rq[i].cgroup, &m->rq[i].service);
 	free(v);
 	return 0;
 }

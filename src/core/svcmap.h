@@ -144,6 +144,7 @@ struct ks_svcmap_udp {
 struct ks_svcmap_req {
 	int64_t ts_ns;		/* the interval's end, ns since the epoch */
 	const char *service;	/* the client's; NULL: unknown (on no edge) */
+	uint64_t cgroup;	/* the client's cgroup v2 id; 0: unknown */
 	const char *raddr;	/* the server's address, as tcplife prints it */
 	uint16_t rport;
 	uint64_t requests, errors;

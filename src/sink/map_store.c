@@ -47,6 +47,7 @@ static const char udp_sql[] =
 static const char req_sql[] =
 	"SELECT ts, service, json_extract(json, '$.raddr'), json_extract(json, '$.rport'), "
 	"json_extract(json, '$.requests'), json_extract(json, '$.errors'), "
+	"json_extract(json, '$.cgroup'), "
 	"(SELECT group_concat(json_extract(b.value, '$.hi') || ':' || "
 	"json_extract(b.value, '$.count')) FROM json_each(events.json, '$.hist.buckets') b) "
 	"FROM events "
@@ -244,10 +245,11 @@ static int reqs(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 			.rport = sqlite3_column_int(q, 3),
 			.requests = sqlite3_column_int64(q, 4),
 			.errors = sqlite3_column_int64(q, 5),
+			.cgroup = sqlite3_column_int64(q, 6),
 			.hist = h,
 		};
 
-		r.nhist = req_buckets(text(q, 6), h, sizeof(h) / sizeof(h[0]));
+		r.nhist = req_buckets(text(q, 7), h, sizeof(h) / sizeof(h[0]));
 		if (ks_svcmap__add_req(m, &r)) {
 			rc = SQLITE_NOMEM;
 			break;

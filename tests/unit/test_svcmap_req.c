@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* core/svcmap_req.c: req client rows joined to the TCP edge their sessions made (the server
  * found through its listener, or the remote node), summed, and their latency percentiles;
- * rows with no such edge on none. */
+ * rows with no such edge on none; cgroups name rows as they name sessions. */
 #include "testutil.h"
 
 #include <errno.h>
@@ -125,11 +125,34 @@ static void test_remote_and_unjoined(void **state)
 			 -EINVAL);
 }
 
+/* A row named by its program (its cgroup not resolved yet) of a cgroup a session named by
+ * its unit: the unit's, on the unit's edge. */
+static void test_cgroup_names(void **state)
+{
+	const struct ks_svcmap_bucket h[] = { { 1000, 3 } };
+	struct ks_svcmap_conn c = {
+		.start_ns = T0, .end_ns = T0 + S, .service = "web.service", .cgroup = 77,
+		.side = KS_SIDE_CLIENT, .laddr = "10.0.0.1", .lport = 40000, .raddr = "10.0.0.9",
+		.rport = 80,
+	};
+	struct ks_svcmap_req r = {
+		.ts_ns = T0 + S, .service = "python3", .cgroup = 77, .raddr = "10.0.0.9",
+		.rport = 80, .requests = 3, .hist = h, .nhist = 1,
+	};
+
+	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	assert_int_equal(ks_svcmap__add_req(&m, &r), 0);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(m.req_unjoined, 0);
+	assert_int_equal(edge("web.service", "10.0.0.9:80")->requests, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_join_through_listener, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_and_unjoined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_names, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
