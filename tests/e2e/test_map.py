@@ -107,6 +107,9 @@ def check_edge(e, units, port, counts, n):
     # the client's connect latency: within its session
     assert e["connect_p99_ns"] is not None, e
     assert e["connect_p50_ns"] <= e["connect_p99_ns"] <= e["duration_p99_ns"], e
+    # req off: no requests on it (null, not 0)
+    assert [e[k] for k in ("requests", "request_errors", "request_p50_ns",
+                           "request_p99_ns")] == [None] * 4, e
 
 
 def map_cli(db, *args, rc=0):

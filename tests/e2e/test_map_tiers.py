@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -127,9 +128,9 @@ def test_three_tiers_exact(tmp_path, redis, postgres):
     units = {r: Unit(r) for r in ("client", "web", "redis", "pg")}
     db = tmp_path / "k.db"
     web = k = None
-    wport = free_port()
+    wport, listen = free_port(), "127.0.0.1:%d" % free_port()
     try:
-        k = Ksight(["run", "--modules", "tcplife,req", "--listen", "none", "--store",
+        k = Ksight(["run", "--modules", "tcplife,req", "--listen", listen, "--store",
                     str(db), "1"])
         k.wait_ready()
         t_agent = time.time()
@@ -150,6 +151,13 @@ def test_three_tiers_exact(tmp_path, redis, postgres):
         web.kill()
         web.wait()
         time.sleep(1.5)     # the last sessions' records into the store (1 s interval)
+        # the agent's /api/map: the same requests on the same edges
+        with urllib.request.urlopen("http://%s/api/map?since=10m" % listen, timeout=30) as h:
+            live = json.loads(h.read())
+        live = {(e["client"], e["server"]): (e["requests"], e["request_errors"])
+                for e in live["edges"]}
+        assert live.get((units["client"].name, units["web"].name)) == (N, 0), live
+        assert live.get((units["web"].name, units["redis"].name)) == (N, 0), live
         assert k.stop() == 0, k.stderr
         k = None
         r = run_ksight(["map", "--db", str(db), "--since", "10m", "--json"])
