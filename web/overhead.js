@@ -6,7 +6,7 @@
 // (ksight_agent_uptime_seconds of both pages), not the browser's, whose polls drift.
 "use strict";
 
-const oh = { prev: null, text: "", series: [[], [], []], chart: null };
+const oh = { prev: null, before: null, text: "", series: [[], [], []], chart: null };
 
 const one = (samples, name) => {
   const s = samples.find((x) => x.name === name);
@@ -20,8 +20,11 @@ function cell(text, attrs) {
 }
 
 function renderOverhead(text, samples, now) {
-  const prev = oh.prev;
   const up = one(samples, "ksight_agent_uptime_seconds");
+  // a page that differs without a new interval (series the endpoint updates between
+  // intervals): its rates are against the page before the interval's first one
+  const again = oh.prev && up !== null && oh.prev.up === up;
+  const prev = again ? oh.before : oh.prev;
   const dt = prev && up !== null && prev.up !== null ? up - prev.up : 0;
   const per = (v, p) => (dt > 0 && v !== null && p !== undefined && p !== null
     ? (v - p) / dt : null);
@@ -95,7 +98,7 @@ function renderOverhead(text, samples, now) {
     }
   }
 
-  if (cpuPct !== null && rss !== null) {
+  if (cpuPct !== null && rss !== null && !again) {
     oh.series[0].push(now / 1000);
     oh.series[1].push(100 * cpuPct);
     oh.series[2].push(rss / 1048576);
@@ -103,10 +106,14 @@ function renderOverhead(text, samples, now) {
     if (current === "overhead") drawOverhead();
   }
   oh.text = text;
+  if (!again) oh.before = oh.prev;
   oh.prev = { up, cpu, ev, runs: new Map(runs.map((s) => [id(s), s.value])),
     secs: new Map(secs) };
   const st = document.getElementById("overhead-note");
-  if (cpu === null)
+  // the agent's own series come with its first interval's end (as the ring buffer's)
+  if (cpu === null && one(samples, "ksight_ring_buffer_size_bytes") === null)
+    setNote("overhead-note", "empty", "Waiting for the agent's first interval.");
+  else if (cpu === null)
     setNote("overhead-note", "missing", "This agent's /metrics has no " +
       "ksight_agent_cpu_seconds_total: an older agent.");
   else if (st.dataset.state !== "ok")

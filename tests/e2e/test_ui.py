@@ -233,6 +233,20 @@ def by_name(text):
     return out
 
 
+def drawn(b, port, enough):
+    """The agent's page of /metrics now, and the Overhead view drawing that very page
+    (the next interval may come between the two: then again with the next page), once
+    the page has the agent's own series (its first interval's end brings them) and
+    enough(view, families) holds. The view's answer and the page."""
+    for _ in range(20):
+        text = scrape(port)
+        got = b.do("overhead", text=text, timeout=3)
+        m = by_name(text)
+        if got["matched"] and "ksight_agent_cpu_seconds_total" in m and enough(got, m):
+            return got, text
+    raise AssertionError("the view never drew the agent's current page: %s" % got["note"])
+
+
 def test_overhead_in_chromium(workdir):
     """The Overhead view shows exactly the page of /metrics it drew, and that page is the
     agent's own at that moment: events and lost per type (lost 0, none red), the outputs,
@@ -247,16 +261,8 @@ def test_overhead_in_chromium(workdir):
         h = Helper("opener", "-c", comm, workdir, n)
         h.go()
         assert h.result() == ["done", str(n // 2), str(n // 2)]
-        # the agent's page now, and the view drawing that very page: the next interval
-        # may come between the two; then again with the next page
-        for _ in range(20):
-            text = scrape(port)
-            got = b.do("overhead", text=text, timeout=3)
-            if got["matched"] and by_name(text)["ksight_events_total"] and \
-                    sum(s.value for s in by_name(text)["ksight_events_total"]
-                        if s.labels["type"] == "open") >= n:
-                break
-        assert got["matched"], "the view never drew the agent's current page"
+        got, text = drawn(b, port, lambda got, m: got["cpu"] is not None and sum(
+            s.value for s in m["ksight_events_total"] if s.labels["type"] == "open") >= n)
         assert got["text"] == text and got["visible"] and got["state"] == "ok", got["note"]
         m = by_name(text)
         ev = {s.labels["type"]: s.value for s in m["ksight_events_total"]}
@@ -316,8 +322,8 @@ def test_overhead_says_bpf_stats_off():
     try:
         b.do("open")
         b.do("overview", pages=2)
-        got = b.do("overhead")
-        m = by_name(got["text"])
+        got, text = drawn(b, port, lambda got, m: True)
+        m = by_name(text)
         assert m["ksight_bpf_stats_enabled"][0].value == 0
         assert got["bpf_stats"] == "off" and "run with --bpf-stats" in got["prog_note"]
         assert got["programs_hidden"] and got["programs"] == []
