@@ -2,7 +2,8 @@
 // ksight's web UI (docs/ui.md): the Overview and the navigation between the views. The
 // Overview reads the agent's /metrics (Prometheus text) every second and computes rates
 // between two pages that differ (the agent renders one per interval). The other views
-// are in their own files (map.js, service.js, diff.js, events.js, alerts.js), each
+// are in their own files (map.js, service.js, diff.js, events.js, alerts.js, overhead.js
+// which draws the same pages), each
 // registered in VIEWS; common.js has what they share.
 "use strict";
 
@@ -127,7 +128,9 @@ async function pollMetrics() {
     st.className = "";
     if (text !== ov.lastText) {
       ov.lastText = text;
-      renderOverview(parseProm(text), Date.now());
+      const samples = parseProm(text), now = Date.now();
+      renderOverview(samples, now);
+      renderOverhead(text, samples, now);
       document.body.dataset.pages = String((Number(document.body.dataset.pages) || 0) + 1);
     }
   } catch (e) {

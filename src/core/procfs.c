@@ -104,6 +104,16 @@ int ks_parse_cgroup_systemd(const char *buf, char *path, size_t len)
 	return -1;
 }
 
+int ks_parse_statm_rss(const char *buf, uint64_t *pages)
+{
+	unsigned long long size, rss;
+
+	if (sscanf(buf, "%llu %llu", &size, &rss) != 2)
+		return -1;
+	*pages = rss;
+	return 0;
+}
+
 ssize_t ks_read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -32,6 +32,10 @@ int ks_parse_cgroup_v2(const char *buf, char *path, size_t len);
  * units of a host without cgroup2 mounted. Returns 0 or -1. */
 int ks_parse_cgroup_systemd(const char *buf, char *path, size_t len);
 
+/* The resident pages from /proc/<pid>/statm, its second field ("size resident shared ...").
+ * Returns 0 or -1 if malformed. */
+int ks_parse_statm_rss(const char *buf, uint64_t *pages);
+
 /* Read a whole small file into @buf (NUL-terminated). Returns bytes read or -errno. */
 ssize_t ks_read_file(const char *path, char *buf, size_t len);
 

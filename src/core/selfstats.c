@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -80,6 +81,29 @@ static const struct ks_metric_desc rb_peak_desc = {
 	.type = KS_METRIC_GAUGE,
 };
 
+/* The agent's own cost beside its programs': user and system time of all its threads
+ * (getrusage, microseconds), and its resident memory now. */
+static const struct ks_metric_desc cpu_desc = {
+	.name = "ksight_agent_cpu_seconds_total",
+	.help = "CPU time the agent process used, user and system, all its threads",
+	.type = KS_METRIC_COUNTER,
+	.unit = "seconds",
+	.scale = 1e-6,
+};
+
+static const struct ks_metric_desc rss_desc = {
+	.name = "ksight_agent_resident_bytes",
+	.help = "The agent process's resident memory (/proc/self/statm) at the interval's end",
+	.type = KS_METRIC_GAUGE,
+};
+
+/* The agent's clock beside its CPU time: CPU % over an interval needs both from one page */
+static const struct ks_metric_desc uptime_desc = {
+	.name = "ksight_agent_uptime_seconds",
+	.help = "Seconds since the agent started collecting, at the interval's end (monotonic)",
+	.type = KS_METRIC_GAUGE,
+};
+
 static const struct ks_metric_desc map_entries_desc = {
 	.name = "ksight_bpf_map_entries",
 	.help = "Entries in each of ksight's hash maps (past its capacity, updates fail and are "
@@ -139,6 +163,10 @@ void ks_selfstats_init(struct ks_ctx *c, struct ks_selfstats *s)
 	s->rb_peak_m = ks_ctx_metric(c, &rb_peak_desc);
 	s->map_entries = ks_ctx_metric(c, &map_entries_desc);
 	s->map_max = ks_ctx_metric(c, &map_max_desc);
+	s->cpu = ks_ctx_metric(c, &cpu_desc);
+	s->rss = ks_ctx_metric(c, &rss_desc);
+	s->uptime = ks_ctx_metric(c, &uptime_desc);
+	s->start_ns = ks_clock_mono_now();
 	if (s->every) {
 		stats_hold(s);
 		if (s->stats_fd < 0) {
@@ -276,6 +304,26 @@ static bool stats_sysctl(void)
 	       buf[0] == '1';
 }
 
+/* The agent process's CPU time and resident memory; what cannot be read keeps its last
+ * value (both are on the page from the first interval). */
+static void process(struct ks_selfstats *s)
+{
+	struct rusage ru;
+	uint64_t pages;
+	char buf[128];
+
+	if (s->cpu && !getrusage(RUSAGE_SELF, &ru))
+		ks_counter_set(ks_metric_get(s->cpu, NULL),
+			       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ULL +
+				       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	if (s->uptime)
+		ks_gauge_set(ks_metric_get(s->uptime, NULL),
+			     (ks_clock_mono_now() - s->start_ns) / 1e9);
+	if (s->rss && ks_read_file("/proc/self/statm", buf, sizeof(buf)) > 0 &&
+	    !ks_parse_statm_rss(buf, &pages))
+		ks_gauge_set(ks_metric_get(s->rss, NULL), pages * (uint64_t)sysconf(_SC_PAGESIZE));
+}
+
 void ks_selfstats_collect(struct ks_ctx *c, struct ks_selfstats *s)
 {
 	size_t nseen = 0;
@@ -284,6 +332,7 @@ void ks_selfstats_collect(struct ks_ctx *c, struct ks_selfstats *s)
 	if (!s->started || !s->runs || !s->run_time || !s->stats_on || !s->on_secs || !s->rb_size_m ||
 	    !s->rb_peak_m || !s->map_entries || !s->map_max)
 		return;
+	process(s);
 	ks_gauge_set(ks_metric_get(s->rb_size_m, NULL), s->rb_size);
 	ks_selfstats_sample(s);
 	ks_gauge_set(ks_metric_get(s->rb_peak_m, NULL), s->rb_peak);

@@ -3,7 +3,8 @@
  * What observing costs and how full ksight's own buffers are, as metrics of the agent's
  * registry (selfstats.c): each loaded program's runs and run time (the kernel's BPF
  * statistics, bpf_prog_info run_cnt/run_time_ns), the ring buffer's size and the most it
- * held at a reader wake-up in the interval, each hash map's entries against its capacity.
+ * held at a reader wake-up in the interval, each hash map's entries against its capacity,
+ * and the agent process's own CPU time and resident memory.
  */
 #ifndef KSIGHT_SELFSTATS_H
 #define KSIGHT_SELFSTATS_H
@@ -34,6 +35,9 @@ struct ks_selfstats {
 	uint64_t rb_peak;		/* most bytes waiting at a wake-up since the last mark */
 	struct ks_metric *runs, *run_time, *missed, *stats_on, *on_secs, *rb_size_m, *rb_peak_m;
 	struct ks_metric *map_entries, *map_max;
+	/* the agent process: getrusage, /proc/self/statm, monotonic time since init */
+	struct ks_metric *cpu, *rss, *uptime;
+	uint64_t start_ns;
 };
 
 /* How many bytes wait in the ring buffer now, 0 when it is not mapped. */

@@ -19,6 +19,9 @@
 //   {"cmd":"alerts","pid":P,"timeout":S}            #alerts, until a row of pid P is shown
 //   {"cmd":"diff","dur":D,"expect":400,"timeout":S}  #diff, D in the field, Compare, until
 //                                                  the answer is shown (a 400 expected)
+//   {"cmd":"overhead","text":T,"timeout":S}        #overhead, until the view has drawn the page
+//                                                  T of /metrics (without T: any page); what
+//                                                  it shows, the page it drew, "matched"
 //   {"cmd":"screenshot","name":N}                  OUTDIR/N.png, the full page
 //   {"cmd":"close"}
 // Every answer has "errors": what the page threw or logged as an error so far.
@@ -242,6 +245,40 @@ async function run(c) {
       }));
       expected = /404/;
       return out;
+    }
+    case "overhead": {
+      await page.evaluate(() => { location.hash = "#overhead"; });
+      try {
+        await page.waitForFunction((t) => !!document.getElementById("overhead-note").dataset.state &&
+          (t === null || oh.text === t), c.text ?? null, { timeout: ms });
+      } catch (e) {
+        if (c.text === undefined) throw e;   /* with T: the test tries another page */
+      }
+      return page.evaluate((t) => {
+        const rows = (sel) => [...document.querySelectorAll(sel + " tbody tr")];
+        const val = (id) => {
+          const v = document.getElementById(id).dataset.value;
+          return v === undefined || v === "" ? null : Number(v);
+        };
+        const note = document.getElementById("overhead-note");
+        const prog = document.getElementById("oh-prog-note");
+        return { text: oh.text, matched: t === null || oh.text === t,
+          state: note.dataset.state, note: note.textContent,
+          cpu: val("oh-cpu"), cpu_total: val("oh-cpu-total"), rss: val("oh-rss"),
+          lost: val("oh-lost"), lost_shown: document.getElementById("oh-lost").textContent,
+          types: rows("#oh-types").map((r) => ({ type: r.dataset.type,
+            events: Number(r.dataset.events), lost: Number(r.dataset.lost),
+            red: r.classList.contains("lost"), cells: [...r.cells].map((x) => x.textContent) })),
+          sinks: rows("#oh-sinks").map((r) => ({ sink: r.dataset.sink,
+            records: Number(r.dataset.records), dropped: Number(r.dataset.dropped) })),
+          programs: rows("#oh-programs").map((r) => ({ module: r.dataset.module,
+            program: r.dataset.program, runs: Number(r.dataset.runs),
+            seconds: Number(r.dataset.seconds), cells: [...r.cells].map((x) => x.textContent) })),
+          bpf_stats: prog.dataset.bpfStats, prog_note: prog.textContent,
+          programs_hidden: document.getElementById("oh-programs").hidden,
+          chart: !!document.querySelector("#oh-chart canvas"),
+          visible: !document.getElementById("page-overhead").hidden };
+      }, c.text ?? null);
     }
     case "screenshot":
       await page.screenshot({ path: path.join(outdir, c.name + ".png"), fullPage: true });

@@ -144,6 +144,20 @@ static void test_cgroup_systemd(void **state)
 	assert_int_equal(ks_parse_cgroup_systemd("", path, sizeof(path)), -1);
 }
 
+static void test_statm_rss(void **state)
+{
+	uint64_t pages = 7;
+
+	assert_int_equal(ks_parse_statm_rss("5432 1234 567 89 0 999 0\n", &pages), 0);
+	assert_int_equal(pages, 1234);
+	/* one field, or none: malformed, @pages untouched */
+	pages = 7;
+	assert_int_equal(ks_parse_statm_rss("5432\n", &pages), -1);
+	assert_int_equal(ks_parse_statm_rss("", &pages), -1);
+	assert_int_equal(ks_parse_statm_rss("x 1", &pages), -1);
+	assert_int_equal(pages, 7);
+}
+
 static void test_read_file(void **state)
 {
 	char *dir = tu_mkdtemp("ksight-procfs"), path[256], buf[16];
@@ -220,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_status_uid),
 		cmocka_unit_test(test_cgroup_v2),
 		cmocka_unit_test(test_cgroup_systemd),
+		cmocka_unit_test(test_statm_rss),
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_count_children),
 	};
