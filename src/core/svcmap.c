@@ -113,10 +113,11 @@ int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
 	d->laddr = intern(m, c->laddr ? c->laddr : "");
 	d->raddr = intern(m, c->raddr ? c->raddr : "");
 	d->dnat_addr = c->dnat_addr ? intern(m, c->dnat_addr) : NULL;
+	d->snat_addr = c->snat_addr ? intern(m, c->snat_addr) : NULL;
 	d->rdns = c->rdns && *c->rdns ? intern(m, c->rdns) : NULL;
 	if ((c->service && !d->service) || !d->laddr || !d->raddr ||
-	    (c->dnat_addr && !d->dnat_addr) || (c->rdns && *c->rdns && !d->rdns) ||
-	    svcmap_hist_keep(m, d))
+	    (c->dnat_addr && !d->dnat_addr) || (c->snat_addr && !d->snat_addr) ||
+	    (c->rdns && *c->rdns && !d->rdns) || svcmap_hist_keep(m, d))
 		return -ENOMEM;
 	m->nin++;
 	m->conns_in++;

@@ -124,7 +124,12 @@ void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char
 	} else if (e->side == TCP_SIDE_SERVER) {
 		s = 1;
 		endpoint(l, sizeof(l), e->family, &e->local, e->local.port);
-		endpoint(p, sizeof(p), e->family, &e->remote, 0);
+		/* SNAT'd in this namespace: the real client, as its own agent names itself,
+		 * not the source it was given */
+		if (nat && nat->snat)
+			endpoint(p, sizeof(p), nat->family, &nat->orig_src, 0);
+		else
+			endpoint(p, sizeof(p), e->family, &e->remote, 0);
 	} else {
 		return;
 	}
