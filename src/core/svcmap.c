@@ -309,14 +309,6 @@ const struct listener *svcmap_lis_find(const struct listener *l, size_t n, const
 
 /* --- pairing: the two ends of one connection --- */
 
-struct endref {
-	const struct ks_svcmap_conn *c;
-	const char *caddr, *saddr;	/* the client's end, the server's */
-	uint16_t cport, sport;
-	int64_t t;		/* start, else end */
-	long pair;		/* index into the refs of its other end, -1: none */
-};
-
 static int ref_cmp(const void *x, const void *y)
 {
 	const struct endref *a = x, *b = y;
@@ -384,6 +376,8 @@ int ks_svcmap__build(struct ks_svcmap *m)
 			*r = (struct endref){ c, c->raddr, c->laddr, c->rport, c->lport, r->t, -1 };
 		nref++;
 	}
+	if (svcmap_snat_refs(refs, nref))
+		goto out;
 	qsort(refs, nref, sizeof(*refs), ref_cmp);
 	/* each group of one four-tuple, in time order: each client end takes the first
 	 * server end not taken that began within KS_SVCMAP_PAIR_NS of it (linear: a group

@@ -356,14 +356,17 @@ def server_peers(metrics, local):
     return got
 
 
-def test_map_names_the_real_client(tmp_path, natpair, units):  # noqa: F811
-    """The agent's map (from its store), SNAT in B's nat input hook: the server ends of
-    the 1 + N connections to SPORT saw S but carry the real client, so they pair with
-    the client ends into one edge client -> server:SPORT seen at both ends, that says
-    all were SNAT'd and to S; the M to CPORT are an edge with none; no node is S. The
-    agent's server counters (the fleet's map) have the real client as their peer."""
+@pytest.mark.parametrize("ns,hook", [("b", "input"), ("a", "postrouting")])
+def test_map_names_the_real_client(tmp_path, natpair, units, ns, hook):  # noqa: F811
+    """The agent's map (from its store), SNAT in B's nat input hook (the server ends of
+    the 1 + N connections to SPORT saw S but carry the real client) or in A's
+    postrouting (the client ends carry S): each such connection's two ends pair into
+    one edge client -> server:SPORT seen at both ends, that says all were SNAT'd and to
+    S; the M to CPORT are an edge with none; no node is S. The agent's server counters
+    (the fleet's map) have the real client as their peer where the server's namespace
+    did the SNAT (elsewhere it does not know it)."""
     p = natpair
-    s = add_snat(p, p.b, "input")["ipv4"]
+    s = add_snat(p, getattr(p, ns), hook)["ipv4"]
     a, b = p.ip4
     db = tmp_path / "k.db"
     listen = "127.0.0.1:%d" % (PORT + 14)
@@ -380,9 +383,10 @@ def test_map_names_the_real_client(tmp_path, natpair, units):  # noqa: F811
             metrics = r.read().decode()
     finally:
         assert k.stop() == 0, k.stderr
-    assert snat_counters(p, p.b) == [N + 1, 0]
-    assert len(conntrack_snat(p.b, "ipv4", a, s)) == N + 1
-    assert server_peers(metrics, "%s:%d" % (b, SPORT)) == {a: N + 1}, metrics
+    assert snat_counters(p, getattr(p, ns)) == [N + 1, 0]
+    assert len(conntrack_snat(getattr(p, ns), "ipv4", a, s)) == N + 1
+    assert server_peers(metrics, "%s:%d" % (b, SPORT)) == {a if ns == "b" else s: N + 1}, \
+        metrics
     assert server_peers(metrics, "%s:%d" % (b, CPORT)) == {a: M}, metrics
     r = run_ksight(["map", "--db", str(db), "--json", "--since", "10m"])
     assert r.returncode == 0, r.stderr

@@ -74,13 +74,13 @@ static void test_snat_server_end_names_the_real_client(void **state)
 	assert_int_equal(m.nedges, 3);
 	assert_null(ks_svcmap__node(&m, "10.0.0.200"));
 	/* the local connection paired (once, both), and the pre-start client end on the
-	 * listener: its server end is not here */
+	 * listener (its server end is not here), which knew its own SNAT: both SNAT'd */
 	const struct ks_svcmap_edge *e = edge("web.service", "db.service", 5432);
 	assert_int_equal(e->conns, 2);
 	assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
 	assert_int_equal(e->bytes_c2s, 10);
 	assert_int_equal(e->bytes_s2c, 20);
-	assert_int_equal(e->snat_conns, 1);
+	assert_int_equal(e->snat_conns, 2);
 	assert_string_equal(e->snat_addr, "10.0.0.200");
 	assert_int_equal(e->dnat_conns, 0);
 	e = edge("192.0.2.7", "db.service", 5432);
@@ -99,12 +99,54 @@ static void test_snat_server_end_names_the_real_client(void **state)
 	assert_int_equal(tu_json_lines(tu_text(&o)), 1);
 	assert_non_null(strstr(o.p, "\"client\":\"web.service\",\"server\":\"db.service\""));
 	assert_non_null(strstr(o.p, "\"dnat_connections\":0,\"dnat\":null,"
-			       "\"snat_connections\":1,\"snat\":\"10.0.0.200\","));
+			       "\"snat_connections\":2,\"snat\":\"10.0.0.200\","));
 	assert_null(strstr(o.p, "\"name\":\"10.0.0.200"));
 	ks_buf_reset(&o);
 	ks_map_render(&o, &m, &w, KS_MAP_TABLE);
 	assert_non_null(strstr(tu_text(&o), " snat 10.0.0.200\n"));
 	ks_buf_free(&o);
+	sqlite3_close(db);
+}
+
+/* SNAT in the client's namespace (a masquerading host): the client end knows the source
+ * it was given, the server's end (another namespace) saw only that: they pair. Both in
+ * one namespace: both know, and pair too. */
+static void test_snat_client_end_pairs(void **state)
+{
+	struct ks_map_win w = { T0 - 60 * S, T0 + 60 * S };
+	char err[128];
+
+	store_open();
+	row("web.service", T0, "\"side\":\"client\",\"laddr\":\"10.0.0.1\",\"lport\":40000,"
+	    "\"raddr\":\"10.0.0.2\",\"rport\":5432,\"tx_bytes\":10,\"rx_bytes\":20,"
+	    "\"duration_ns\":1000000,\"reason\":\"fin\",\"orig_saddr\":\"10.0.0.1\","
+	    "\"orig_sport\":40000,\"real_saddr\":\"10.0.0.200\",\"real_sport\":61000");
+	row("db.service", T0 + 100, "\"side\":\"server\",\"laddr\":\"10.0.0.2\",\"lport\":5432,"
+	    "\"raddr\":\"10.0.0.200\",\"rport\":61000,\"tx_bytes\":20,\"rx_bytes\":10,"
+	    "\"duration_ns\":1000000,\"reason\":\"fin\"");
+	row("web.service", T0 + S, "\"side\":\"client\",\"laddr\":\"10.0.0.1\","
+	    "\"lport\":40001,\"raddr\":\"10.0.0.3\",\"rport\":80,\"tx_bytes\":1,"
+	    "\"rx_bytes\":2,\"duration_ns\":1000,\"reason\":\"fin\",\"orig_saddr\":"
+	    "\"10.0.0.1\",\"orig_sport\":40001,\"real_saddr\":\"10.0.0.200\","
+	    "\"real_sport\":61001");
+	row("api.service", T0 + S, "\"side\":\"server\",\"laddr\":\"10.0.0.3\","
+	    "\"lport\":80,\"raddr\":\"10.0.0.200\",\"rport\":61001,\"tx_bytes\":2,"
+	    "\"rx_bytes\":1,\"duration_ns\":1000,\"reason\":\"fin\",\"orig_saddr\":"
+	    "\"10.0.0.1\",\"orig_sport\":40001,\"real_saddr\":\"10.0.0.200\","
+	    "\"real_sport\":61001");
+	assert_int_equal(ks_map_load(db, &w, &m, 0, err, sizeof(err)), 0);
+	assert_int_equal(m.nedges, 2);
+	assert_null(ks_svcmap__node(&m, "10.0.0.200"));
+	for (int i = 0; i < 2; i++) {
+		const struct ks_svcmap_edge *e = i ? edge("web.service", "api.service", 80) :
+						     edge("web.service", "db.service", 5432);
+
+		assert_int_equal(e->conns, 1);
+		assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
+		assert_false(e->resolved);
+		assert_int_equal(e->snat_conns, 1);
+		assert_string_equal(e->snat_addr, "10.0.0.200");
+	}
 	sqlite3_close(db);
 }
 
@@ -140,6 +182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_snat_server_end_names_the_real_client, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_snat_client_end_pairs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snat_forms, setup, teardown),
 	};
 
