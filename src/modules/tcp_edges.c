@@ -5,9 +5,10 @@
  * docs/map.md). A client end counts as (service, its own address, the server's
  * ADDR:PORT), a server end as (service, its own ADDR:PORT, the client's address): the two
  * ends of one connection, seen by two agents, name the same endpoints crosswise, and the
- * client's ephemeral port is left out (one series per peer, not per connection). Ends
- * whose side is not known (opened before ksight) are left out here: they are in
- * ksight_tcp_sessions_closed_total. Errors, resets and retransmits are counted on the
+ * client's ephemeral port is left out (one series per peer, not per connection); the
+ * client's real server where DNAT sent it, the server's real client where its own
+ * namespace did an SNAT (conntrack, tcp_nat.c). Ends whose side is not known (opened
+ * before ksight) are left out here: they are in ksight_tcp_sessions_closed_total. Errors, resets and retransmits are counted on the
  * same edges, and the client's connect latency is a histogram on them, so the fleet's
  * map has them.
  */
