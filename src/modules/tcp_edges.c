@@ -8,9 +8,9 @@
  * client's ephemeral port is left out (one series per peer, not per connection); the
  * client's real server where DNAT sent it, the server's real client where its own
  * namespace did an SNAT (conntrack, tcp_nat.c). Ends whose side is not known (opened
- * before ksight) are left out here: they are in ksight_tcp_sessions_closed_total. Errors, resets and retransmits are counted on the
- * same edges, and the client's connect latency is a histogram on them, so the fleet's
- * map has them.
+ * before ksight) are left out here: they are in ksight_tcp_sessions_closed_total.
+ * Errors, resets and retransmits are counted on the same edges, and the client's connect
+ * latency is a histogram on them, so the fleet's map has them.
  */
 #include <errno.h>
 #include <stdio.h>

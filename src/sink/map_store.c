@@ -20,8 +20,7 @@ static const char sessions_sql[] =
 	"json_extract(json, '$.orig_dport'), json_extract(json, '$.real_daddr'), "
 	"json_extract(json, '$.real_dport'), json_extract(json, '$.rdns'), "
 	"json_extract(json, '$.orig_saddr'), json_extract(json, '$.orig_sport'), "
-	"json_extract(json, '$.real_saddr'), "
-	"json_extract(json, '$.real_sport') FROM events "
+	"json_extract(json, '$.real_saddr'), json_extract(json, '$.real_sport') FROM events "
 	"WHERE type = 'tcplife' AND ts >= ?1 AND ts < ?2";
 
 /* The successful execs that say the service they came from (spawn edges): the agent's
