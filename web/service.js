@@ -101,7 +101,8 @@ function edgeRow(e) {
   el("td", { class: "num" }, String(e.errors)),
   el("td", { class: "num" }, String(e.resets)),
   el("td", { class: "num" }, String(e.retrans_segs)),
-  el("td", {}, e.seen + (e.dnat ? " via DNAT " + e.dnat : "")));
+  el("td", {}, e.seen + (e.dnat ? " via DNAT " + e.dnat : "") +
+     (e.snat ? " via SNAT " + e.snat : "")));
 }
 
 function edgeTable(id, edges, none) {

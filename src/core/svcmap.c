@@ -120,10 +120,11 @@ int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
 	d->laddr = intern(m, c->laddr ? c->laddr : "");
 	d->raddr = intern(m, c->raddr ? c->raddr : "");
 	d->dnat_addr = c->dnat_addr ? intern(m, c->dnat_addr) : NULL;
+	d->snat_addr = c->snat_addr ? intern(m, c->snat_addr) : NULL;
 	d->rdns = c->rdns && *c->rdns ? intern(m, c->rdns) : NULL;
 	if ((c->service && !d->service) || !d->laddr || !d->raddr ||
-	    (c->dnat_addr && !d->dnat_addr) || (c->rdns && *c->rdns && !d->rdns) ||
-	    svcmap_hist_keep(m, d))
+	    (c->dnat_addr && !d->dnat_addr) || (c->snat_addr && !d->snat_addr) ||
+	    (c->rdns && *c->rdns && !d->rdns) || svcmap_hist_keep(m, d))
 		return -ENOMEM;
 	m->nin++;
 	m->conns_in++;
@@ -320,14 +321,6 @@ const struct listener *svcmap_lis_find(const struct listener *l, size_t n, const
 
 /* --- pairing: the two ends of one connection --- */
 
-struct endref {
-	const struct ks_svcmap_conn *c;
-	const char *caddr, *saddr;	/* the client's end, the server's */
-	uint16_t cport, sport;
-	int64_t t;		/* start, else end */
-	long pair;		/* index into the refs of its other end, -1: none */
-};
-
 static int ref_cmp(const void *x, const void *y)
 {
 	const struct endref *a = x, *b = y;
@@ -395,6 +388,8 @@ int ks_svcmap__build(struct ks_svcmap *m)
 			*r = (struct endref){ c, c->raddr, c->laddr, c->rport, c->lport, r->t, -1 };
 		nref++;
 	}
+	if (svcmap_snat_refs(refs, nref))
+		goto out;
 	qsort(refs, nref, sizeof(*refs), ref_cmp);
 	/* each group of one four-tuple, in time order: each client end takes the first
 	 * server end not taken that began within KS_SVCMAP_PAIR_NS of it (linear: a group

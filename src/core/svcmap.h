@@ -104,6 +104,13 @@ struct ks_svcmap_conn {
 	 * are then the real server's, a server end's laddr:lport are anyway); NULL: none */
 	const char *dnat_addr;
 	uint16_t dnat_port;
+	/* SNAT (conntrack, tcplife's real_saddr:real_sport): the source SNAT gave the
+	 * client, when SNAT was done in this end's own namespace. A server end's raddr:rport
+	 * are then the real client's (orig_saddr:orig_sport: it pairs with the client's end
+	 * and names the real client), a client end's laddr:lport are anyway (a server end
+	 * that did not know it pairs with it through this). NULL: none */
+	const char *snat_addr;
+	uint16_t snat_port;
 	const char *rdns;	/* the DNS name of raddr the agent knew (an answer its
 				 * processes received), NULL: none */
 };
@@ -189,6 +196,9 @@ struct ks_svcmap_edge {
 	uint64_t dnat_conns;	/* connections an end knew were DNAT'd to this server */
 	const char *dnat_addr;	/* ... the address the first of them asked for (NULL: none) */
 	uint16_t dnat_port;
+	uint64_t snat_conns;	/* connections an end knew had their client SNAT'd */
+	const char *snat_addr;	/* ... the source address the first of them was given (its
+				 * port is ephemeral); NULL: none */
 	uint64_t rtt_p50, rtt_p99;	/* ns; 0: not measured */
 	uint64_t conn_p50, conn_p99;	/* connect latency, ns; valid when nconn; from a
 					 * weighted end's histogram, a bucket's bound */

@@ -246,6 +246,11 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 			e->dnat_port = d->dnat_port;
 		}
 	}
+	if ((c && c->snat_addr) || (s && s->snat_addr)) {
+		e->snat_conns += n;
+		if (!e->snat_addr)
+			e->snat_addr = c && c->snat_addr ? c->snat_addr : s->snat_addr;
+	}
 	e->bytes_c2s += c ? c->tx : s->rx;
 	e->bytes_s2c += c ? c->rx : s->tx;
 	if ((c && c->end == KS_END_RESET) || (s && s->end == KS_END_RESET))

@@ -16,6 +16,21 @@ struct listener {
 const struct listener *svcmap_lis_find(const struct listener *l, size_t n, const char *addr,
 				       uint16_t port);
 
+/* One end as a connection's four-tuple, for pairing (svcmap.c). */
+struct endref {
+	const struct ks_svcmap_conn *c;
+	const char *caddr, *saddr;	/* the client's end, the server's */
+	uint16_t cport, sport;
+	int64_t t;		/* start, else end */
+	long pair;		/* index into the refs of its other end, -1: none */
+};
+
+/* SNAT in a client's own namespace (svcmap_nat.c): each server end of @refs[0..n) that
+ * did not know it (its own namespace did no SNAT) and whose client is the source a client
+ * end of @refs was given takes that client's own end as its client's, so that the two
+ * pair. 0 or -ENOMEM. */
+int svcmap_snat_refs(struct endref *refs, size_t n);
+
 /* Grow *@p (of *@cap elements of @size) to hold more than @n. False when out of memory. */
 bool svcmap_grow(void **p, size_t *cap, size_t n, size_t size);
 

@@ -5,11 +5,12 @@
  * docs/map.md). A client end counts as (service, its own address, the server's
  * ADDR:PORT), a server end as (service, its own ADDR:PORT, the client's address): the two
  * ends of one connection, seen by two agents, name the same endpoints crosswise, and the
- * client's ephemeral port is left out (one series per peer, not per connection). Ends
- * whose side is not known (opened before ksight) are left out here: they are in
- * ksight_tcp_sessions_closed_total. Errors, resets and retransmits are counted on the
- * same edges, and the client's connect latency is a histogram on them, so the fleet's
- * map has them.
+ * client's ephemeral port is left out (one series per peer, not per connection); the
+ * client's real server where DNAT sent it, the server's real client where its own
+ * namespace did an SNAT (conntrack, tcp_nat.c). Ends whose side is not known (opened
+ * before ksight) are left out here: they are in ksight_tcp_sessions_closed_total.
+ * Errors, resets and retransmits are counted on the same edges, and the client's connect
+ * latency is a histogram on them, so the fleet's map has them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -124,7 +125,12 @@ void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char
 	} else if (e->side == TCP_SIDE_SERVER) {
 		s = 1;
 		endpoint(l, sizeof(l), e->family, &e->local, e->local.port);
-		endpoint(p, sizeof(p), e->family, &e->remote, 0);
+		/* SNAT'd in this namespace: the real client, as its own agent names itself,
+		 * not the source it was given */
+		if (nat && nat->snat)
+			endpoint(p, sizeof(p), nat->family, &nat->orig_src, 0);
+		else
+			endpoint(p, sizeof(p), e->family, &e->remote, 0);
 	} else {
 		return;
 	}

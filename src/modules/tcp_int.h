@@ -127,7 +127,8 @@ int tcp_seed_run(struct bpf_program *prog);
 int tcp_agent_init(struct ks_ctx *ctx, struct tcp_state *st);
 /* tcp_edges.c: each closed session on its edge in the registry (for the fleet's map) */
 int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st);
-/* @nat: DNAT conntrack found for it (a client's peer is then the real server), or NULL;
+/* @nat: the NAT conntrack found for it (DNAT: a client's peer is then the real server;
+ * SNAT: a server's is the real client), or NULL;
  * @rdns: the DNS name of its peer's address (the agent's table), or NULL */
 void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc,
 		     const struct tcp_nat_res *nat, const char *rdns);

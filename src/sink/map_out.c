@@ -24,6 +24,18 @@ static void jnull(struct ks_buf *o, const char *key, const char *s)
 		ks_buf_str(o, "null");
 }
 
+/* ,"NAT_connections":N,"NAT":"ADDR:PORT" for @nat "dnat" or "snat" ("ADDR" when @port
+ * is 0; null when @addr is NULL). */
+static void jnat(struct ks_buf *o, const char *nat, uint64_t n, const char *addr, uint16_t port)
+{
+	char a[KS_SVCMAP_ADDR + 16];
+
+	ks_buf_printf(o, ",\"%s_connections\":%llu", nat, (unsigned long long)n);
+	if (addr && port)
+		snprintf(a, sizeof(a), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+	jnull(o, nat, addr && port ? a : addr);
+}
+
 /* A measured value, or null. */
 static void jopt(struct ks_buf *o, const char *key, uint64_t v)
 {
@@ -77,17 +89,10 @@ static void edge_json(struct ks_buf *o, const struct ks_svcmap_edge *e, double s
 	else
 		ks_buf_str(o, ",\"requests\":null,\"request_errors\":null,"
 			   "\"request_p50_ns\":null,\"request_p99_ns\":null");
-	/* DNAT: how many of its connections were, and the address the first asked for */
-	ks_buf_printf(o, ",\"dnat_connections\":%llu,\"dnat\":", (unsigned long long)e->dnat_conns);
-	if (e->dnat_addr) {
-		char a[KS_SVCMAP_ADDR + 16];
-
-		snprintf(a, sizeof(a), strchr(e->dnat_addr, ':') ? "[%s]:%u" : "%s:%u",
-			 e->dnat_addr, e->dnat_port);
-		ks_json_str(o, a, strlen(a));
-	} else {
-		ks_buf_str(o, "null");
-	}
+	/* DNAT: how many of its connections were, and the address the first asked for;
+	 * SNAT: how many, and the source address the first was given */
+	jnat(o, "dnat", e->dnat_conns, e->dnat_addr, e->dnat_port);
+	jnat(o, "snat", e->snat_conns, e->snat_addr, 0);
 	/* the remote ends' DNS names, as their nodes': a view of edges alone shows them */
 	jnull(o, "client_dns", e->client_dns);
 	jnull(o, "server_dns", e->server_dns);
@@ -369,6 +374,8 @@ static void map_table(struct ks_buf *o, const struct ks_svcmap *m, const struct 
 		if (e->dnat_addr)
 			ks_buf_printf(o, strchr(e->dnat_addr, ':') ? " dnat [%s]:%u" :
 				      " dnat %s:%u", e->dnat_addr, e->dnat_port);
+		if (e->snat_addr)
+			ks_buf_printf(o, " snat %s", e->snat_addr);
 		ks_buf_ch(o, '\n');
 	}
 	if (!ntcp)

@@ -19,7 +19,9 @@ static const char sessions_sql[] =
 	"json_extract(json, '$.reason'), json_extract(json, '$.connect_ns'), "
 	"json_extract(json, '$.cgroup'), json_extract(json, '$.orig_daddr'), "
 	"json_extract(json, '$.orig_dport'), json_extract(json, '$.real_daddr'), "
-	"json_extract(json, '$.real_dport'), json_extract(json, '$.rdns') FROM events "
+	"json_extract(json, '$.real_dport'), json_extract(json, '$.rdns'), "
+	"json_extract(json, '$.orig_saddr'), json_extract(json, '$.orig_sport'), "
+	"json_extract(json, '$.real_saddr'), json_extract(json, '$.real_sport') FROM events "
 	"WHERE type = 'tcplife' AND ts >= ?1 AND ts < ?2";
 
 /* The successful execs that say the service they came from (spawn edges): the agent's
@@ -134,6 +136,24 @@ static int sessions(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m
 							 sqlite3_column_int(q, 18) != c.lport)) {
 				c.raddr = text(q, 17);
 				c.rport = sqlite3_column_int(q, 18);
+			}
+		}
+		/* SNAT'd in the end's namespace (conntrack): a server end's peer is the source
+		 * SNAT gave its client, it names the real client instead; a client end says
+		 * the source it was given (an end of unknown side whose own end is the
+		 * original source is the client's) */
+		if (text(q, 20) && text(q, 22)) {
+			bool own = !strcmp(text(q, 20), c.laddr ? c.laddr : "") &&
+				   sqlite3_column_int(q, 21) == c.lport;
+
+			if (c.side == KS_SIDE_CLIENT || (c.side == KS_SIDE_UNKNOWN && own)) {
+				c.snat_addr = text(q, 22);
+				c.snat_port = sqlite3_column_int(q, 23);
+			} else if (!own) {
+				c.snat_addr = text(q, 22);
+				c.snat_port = c.rport;
+				c.raddr = text(q, 20);
+				c.rport = sqlite3_column_int(q, 21);
 			}
 		}
 		if (ks_svcmap__add(m, &c)) {

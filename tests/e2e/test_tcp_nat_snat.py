@@ -4,19 +4,23 @@
 nftables rule source-NATs to a third address S (in B's nat input hook, or in A's
 postrouting, as a router or a masquerading host would), and CPORT, the control, which no
 rule touches. The end in the namespace that did the SNAT carries both sources
-(orig_saddr: the client's own, real_saddr: S), whatever its side; every other end none.
+(orig_saddr: the client's own, real_saddr: S), whatever its side; every other end none;
+the agent's map names and pairs a server end by the real client.
 The references are the kernel's: the rule's counter (a nat chain sees a connection's first
 packet only) and that namespace's /proc/net/nf_conntrack. Nothing is changed outside the
 namespaces."""
 import ipaddress
+import json
 import re
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
-from conftest import SLOW, UNIQ, Helper, Ksight
+from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
 from tcp_util import PORT, Work, run, settled
+from test_map import units  # noqa: F401 (a fixture: two service-unit cgroups)
 from test_tcp_nat import VPORT, nat_counters, natpair, run_clients  # noqa: F401 (a fixture)
 
 N, M = 5, 3
@@ -322,3 +326,85 @@ def test_ends_opened_before_start(natpair, ns, hook):  # noqa: F811
     want = col("ipv4", a, lport) if ns == "b" else col("ipv4", s, ct[lport])
     rows = [l.split() for l in t.stdout.splitlines()[1:]]
     assert sorted(r[-1] for r in rows) == sorted([want, "-"]), t.stdout
+
+
+def unit_conns(p, units, port, n):
+    """@n connections from a client in A (in units[0]) to a server in B:@port (in
+    units[1]), IPv4, each end's counts checked."""
+    b = p.ip4[1]
+    srv = Helper("tcpio", "server", b, port, n, SEND_S, ns=p.b)
+    cli = None
+    try:
+        units[1].add(srv.pid)
+        cli = Helper("tcpio", "client", b, port, n, SEND_C, ns=p.a)
+        units[0].add(cli.pid)
+        cli.go()
+        assert [int(x) for x in cli.result()[:2]] == [n * SEND_C, n * SEND_S]
+        assert [int(x) for x in srv.result()] == [n * SEND_C, n * SEND_S]
+    finally:
+        for h in (cli, srv):
+            if h:
+                h.kill()
+
+
+def server_peers(metrics, local):
+    """The agent's server connection counters of its own end @local, by peer."""
+    got = {}
+    for m in re.finditer(r'^ksight_tcp_server_connections_total\{service="[^"]*",local="%s",'
+                         r'peer="([^"]*)"\} (\d+)$' % re.escape(local), metrics, re.M):
+        got[m.group(1)] = got.get(m.group(1), 0) + int(m.group(2))
+    return got
+
+
+@pytest.mark.parametrize("ns,hook", [("b", "input"), ("a", "postrouting")])
+def test_map_names_the_real_client(tmp_path, natpair, units, ns, hook):  # noqa: F811
+    """The agent's map (from its store), SNAT in B's nat input hook (the server ends of
+    the 1 + N connections to SPORT saw S but carry the real client) or in A's
+    postrouting (the client ends carry S): each such connection's two ends pair into
+    one edge client -> server:SPORT seen at both ends, that says all were SNAT'd and to
+    S; the M to CPORT are an edge with none; no node is S. The agent's server counters
+    (the fleet's map) have the real client as their peer where the server's namespace
+    did the SNAT (elsewhere it does not know it)."""
+    p = natpair
+    s = add_snat(p, getattr(p, ns), hook)["ipv4"]
+    a, b = p.ip4
+    db = tmp_path / "k.db"
+    listen = "127.0.0.1:%d" % (PORT + 14)
+    k = Ksight(["run", "--modules", "tcplife", "--store", str(db), "--listen", listen, "1"])
+    try:
+        k.wait_ready()
+        # one first: the agent learns the two cgroups (the map names its ends by them)
+        unit_conns(p, units, SPORT, 1)
+        time.sleep(3 * SLOW)
+        unit_conns(p, units, SPORT, N)
+        unit_conns(p, units, CPORT, M)
+        time.sleep(3 * SLOW)
+        with urllib.request.urlopen("http://%s/metrics" % listen, timeout=10 * SLOW) as r:
+            metrics = r.read().decode()
+    finally:
+        assert k.stop() == 0, k.stderr
+    assert snat_counters(p, getattr(p, ns)) == [N + 1, 0]
+    assert len(conntrack_snat(getattr(p, ns), "ipv4", a, s)) == N + 1
+    assert server_peers(metrics, "%s:%d" % (b, SPORT)) == {a if ns == "b" else s: N + 1}, \
+        metrics
+    assert server_peers(metrics, "%s:%d" % (b, CPORT)) == {a: M}, metrics
+    r = run_ksight(["map", "--db", str(db), "--json", "--since", "10m"])
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    mine = {e["port"]: e for e in m["edges"]
+            if e["kind"] == "tcp" and units[1].name in e["server"]}
+    assert sorted(mine) == [SPORT, CPORT], m["edges"]
+    for port, n, snat in ((SPORT, N + 1, s), (CPORT, M, None)):
+        e = mine[port]
+        assert (e["client"], e["server"]) == (units[0].name, units[1].name), e
+        assert (e["connections"], e["snat_connections"], e["snat"]) == (n, n if snat else 0,
+                                                                         snat), e
+        assert (e["dnat_connections"], e["seen"], e["resolved"]) == (0, "both", False), e
+        assert (e["bytes_client_to_server"], e["bytes_server_to_client"]) == \
+            (n * SEND_C, n * SEND_S), e
+    assert not [x for x in m["nodes"] if x["name"].startswith(s)], m["nodes"]
+    r = run_ksight(["map", "--db", str(db), "--since", "10m"])
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^%s -> %s:%d .* both snat %s$" % (
+        re.escape(units[0].name), re.escape(units[1].name), SPORT, re.escape(s)),
+        r.stdout, re.M), r.stdout
