@@ -238,13 +238,17 @@ def drawn(b, port, enough):
     (the next interval may come between the two: then again with the next page), once
     the page has the agent's own series (its first interval's end brings them) and
     enough(view, families) holds. The view's answer and the page."""
-    for _ in range(20):
+    deadline = time.time() + 20 * SLOW     # intervals of 1 s: the counts need a few
+    while True:
         text = scrape(port)
         got = b.do("overhead", text=text, timeout=3)
         m = by_name(text)
         if got["matched"] and "ksight_agent_cpu_seconds_total" in m and enough(got, m):
             return got, text
-    raise AssertionError("the view never drew the agent's current page: %s" % got["note"])
+        if time.time() > deadline:
+            raise AssertionError("the view never drew the agent's current page: %s" %
+                                 got["note"])
+        time.sleep(0.2)
 
 
 def test_overhead_in_chromium(workdir):
