@@ -13,7 +13,6 @@ import json
 import subprocess
 import sys
 
-
 from conftest import KSIGHT, SLOW, Helper, free_port, Ksight
 from tcp_util import PORT, client, net, result, server  # noqa: F401 (net: a fixture)
 from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
