@@ -130,17 +130,30 @@ static const char *addr_str(const struct req_key *k, char *buf, size_t len)
 	return buf;
 }
 
+/* A row's request kind and counts, the same in both records: method, status, requests,
+ * errors, the latency sum (the static buffers live until the record is emitted). */
+static void rec_counts(struct ks_rec *r, const struct req_row *row)
+{
+	static char sbuf[8], mbuf[16];
+	const char *method = req_method_name(&row->k, mbuf, sizeof(mbuf));
+	const char *status = req_status_name(row->k.status, sbuf, sizeof(sbuf));
+	bool err = req_status_error(row->k.proto, row->k.status);
+
+	ks_rec_str(r, "method", "METHOD", -8, method, strlen(method));
+	ks_rec_str(r, "status", "STATUS", -6, status, strlen(status));
+	ks_rec_add(r, "requests", "REQS", 7, KS_V_COUNT)->u = row->v.count;
+	ks_rec_add(r, "errors", "ERRS", 7, KS_V_COUNT)->u = err ? row->v.count : 0;
+	ks_rec_add(r, "latency_sum_ns", NULL, 0, KS_V_NS)->u = row->v.lat_sum;
+}
+
 static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struct ks_hdr *h,
 		     const struct req_row *row)
 {
-	static char pid[16], raddr[64], sbuf[8], mbuf[16];
+	static char pid[16], raddr[64];
 	const struct ks_histv hv = { .slots = row->v.slots, .nslots = REQ_SLOTS,
 				     .unit = "usecs", .unit_ns = 1e3 };
 	const char *role = row->k.role == REQ_R_SERVER ? "server" : "client";
 	const char *proto = req_proto_name(row->k.proto);
-	const char *method = req_method_name(&row->k, mbuf, sizeof(mbuf));
-	const char *status = req_status_name(row->k.status, sbuf, sizeof(sbuf));
-	bool err = req_status_error(row->k.proto, row->k.status);
 	double p50 = ks_hist_percentile(row->v.slots, REQ_SLOTS, 50);
 	double p99 = ks_hist_percentile(row->v.slots, REQ_SLOTS, 99);
 	struct ks_rec r;
@@ -158,11 +171,7 @@ static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struc
 		ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
 		ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
 	}
-	ks_rec_str(&r, "method", "METHOD", -8, method, strlen(method));
-	ks_rec_str(&r, "status", "STATUS", -6, status, strlen(status));
-	ks_rec_add(&r, "requests", "REQS", 7, KS_V_COUNT)->u = row->v.count;
-	ks_rec_add(&r, "errors", "ERRS", 7, KS_V_COUNT)->u = err ? row->v.count : 0;
-	ks_rec_add(&r, "latency_sum_ns", NULL, 0, KS_V_NS)->u = row->v.lat_sum;
+	rec_counts(&r, row);
 	ks_rec_add(&r, "latency_avg_ns", "AVG", 8, KS_V_NS)->u = row->v.lat_sum / row->v.count;
 	ks_rec_add(&r, "latency_p50_ns", "P50", 8, KS_V_NS)->u = p50 < 0 ? 0 : p50 * 1e3;
 	ks_rec_add(&r, "latency_p99_ns", "P99", 8, KS_V_NS)->u = p99 < 0 ? 0 : p99 * 1e3;
@@ -179,13 +188,10 @@ static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struc
  */
 static void emit_client(struct ks_ctx *ctx, const struct ks_hdr *h, const struct req_row *row)
 {
-	static char raddr[64], sbuf[8], mbuf[16];
+	static char raddr[64];
 	const struct ks_histv hv = { .slots = row->v.slots, .nslots = REQ_SLOTS,
 				     .unit = "usecs", .unit_ns = 1e3 };
 	const char *proto = req_proto_name(row->k.proto);
-	const char *method = req_method_name(&row->k, mbuf, sizeof(mbuf));
-	const char *status = req_status_name(row->k.status, sbuf, sizeof(sbuf));
-	bool err = req_status_error(row->k.proto, row->k.status);
 	struct ks_rec r;
 
 	ks_rec_init(&r, "req_row", h);
@@ -193,11 +199,7 @@ static void emit_client(struct ks_ctx *ctx, const struct ks_hdr *h, const struct
 	ks_rec_str(&r, "proto", "PROTO", -8, proto, strlen(proto));
 	ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
 	ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
-	ks_rec_str(&r, "method", "METHOD", -8, method, strlen(method));
-	ks_rec_str(&r, "status", "STATUS", -6, status, strlen(status));
-	ks_rec_add(&r, "requests", "REQS", 7, KS_V_COUNT)->u = row->v.count;
-	ks_rec_add(&r, "errors", "ERRS", 7, KS_V_COUNT)->u = err ? row->v.count : 0;
-	ks_rec_add(&r, "latency_sum_ns", NULL, 0, KS_V_NS)->u = row->v.lat_sum;
+	rec_counts(&r, row);
 	ks_rec_add(&r, "hist", NULL, 0, KS_V_HIST)->h = &hv;
 	ks_emit(ctx, &r);
 }
