@@ -550,7 +550,8 @@ print(w, flush=True)
 """ % WEB
 
 
-@pytest.mark.kernels     # the kernel captures the answers received in the agent
+# Not on the kernel matrix: the guests get the binaries, not the browser driver (the
+# agent's DNS capture is on the matrix through test_map_dns.py)
 def test_remote_dns_names_in_chromium(tmp_path, units, net):
     """A client unit resolves web.ksight.test with the C library's resolver from a DNS
     server of test_map_dns's in a network namespace and makes 3 connections to the address
