@@ -4,6 +4,7 @@ tcpaccept; test_tcp_states.py, test_tcp_retrans.py): a veth pair into a network 
 with IPv4 and IPv6 addresses, two namespaces joined by a veth pair (NsPair), and tcpio
 (tests/e2e/helpers/tcpio.c), a server there and a client here that print the bytes they
 wrote and read."""
+import ipaddress
 import os
 import subprocess
 
@@ -156,3 +157,20 @@ def settled(ns, port):
                           "( sport = :%d or dport = :%d )" % (port, port)],
                          stdout=subprocess.PIPE, text=True, check=True).stdout
     return "bytes_acked" in out and "unacked" not in out
+
+
+def conntrack_tcp(ns, family):
+    """@ns's TCP conntrack entries of @family ("ipv4", "ipv6") from the kernel's own list
+    (/proc/net/nf_conntrack), each {"src", "dst", "sport", "dport"}: [original, reply]
+    (IPv6 addresses, written there in full, in their short form)."""
+    text = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/nf_conntrack"],
+                          check=True, stdout=subprocess.PIPE, text=True).stdout
+    out = []
+    for line in text.splitlines():
+        w = line.split()
+        if w[0] != family or "tcp" not in w:
+            continue
+        kv = [x.split("=", 1) for x in w if "=" in x]
+        kv = [(k, str(ipaddress.ip_address(v)) if k in ("src", "dst") else v) for k, v in kv]
+        out.append({k: [v for kk, v in kv if kk == k] for k in ("src", "dst", "sport", "dport")})
+    return out

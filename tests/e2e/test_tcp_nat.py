@@ -8,7 +8,6 @@ with none. The references are the kernel's own: the nat rule's counter (a nat ch
 a connection's first packet only: it counts connections) and the conntrack table of A
 (/proc/net/nf_conntrack there), whose entries name both tuples. Nothing is changed outside
 the two namespaces."""
-import ipaddress
 import json
 import os
 import re
@@ -20,7 +19,7 @@ import urllib.request
 import pytest
 
 from conftest import SLOW, Helper, Ksight, run_ksight
-from tcp_util import PORT, NsPair
+from tcp_util import PORT, NsPair, conntrack_tcp
 from test_map import units  # noqa: F401 (a fixture: two service-unit cgroups)
 
 N, M = 12, 5
@@ -74,24 +73,9 @@ def nat_counters(p):
 def conntrack_dnat(p, family, vip, real, port):
     """Conntrack's entries in namespace A whose original destination is @vip:VPORT and
     whose reply comes from @real:@port (/proc/net/nf_conntrack: the kernel's own list)."""
-    text = subprocess.run(["ip", "netns", "exec", p.a, "cat", "/proc/net/nf_conntrack"],
-                          check=True, stdout=subprocess.PIPE, text=True).stdout
-    n = 0
-    for line in text.splitlines():
-        w = line.split()
-        if w[0] != family or "tcp" not in w:
-            continue
-        kv = [x.split("=", 1) for x in w if "=" in x]
-        # IPv6 addresses are written in full there (fd53:0016:0000:...)
-        kv = [(k, str(ipaddress.ip_address(v)) if k in ("src", "dst") else v) for k, v in kv]
-        dst = [v for k, v in kv if k == "dst"]
-        src = [v for k, v in kv if k == "src"]
-        sport = [v for k, v in kv if k == "sport"]
-        dport = [v for k, v in kv if k == "dport"]
-        if dst[0] == vip and dport[0] == str(VPORT) and src[1] == real and \
-                sport[1] == str(port):
-            n += 1
-    return n
+    return sum(1 for e in conntrack_tcp(p.a, family)
+               if (e["dst"][0], e["dport"][0], e["src"][1], e["sport"][1]) ==
+               (vip, str(VPORT), real, str(port)))
 
 
 def run_clients(p, family, conns, units=None):

@@ -9,7 +9,6 @@ the agent's map names and pairs a server end by the real client.
 The references are the kernel's: the rule's counter (a nat chain sees a connection's first
 packet only) and that namespace's /proc/net/nf_conntrack. Nothing is changed outside the
 namespaces."""
-import ipaddress
 import json
 import re
 import subprocess
@@ -19,7 +18,7 @@ import urllib.request
 import pytest
 
 from conftest import SLOW, UNIQ, Helper, Ksight, run_ksight
-from tcp_util import PORT, Work, run, settled
+from tcp_util import PORT, Work, conntrack_tcp, run, settled
 from test_map import units  # noqa: F401 (a fixture: two service-unit cgroups)
 from test_tcp_nat import VPORT, nat_counters, natpair, run_clients  # noqa: F401 (a fixture)
 
@@ -68,20 +67,8 @@ def snat_counters(p, ns):
 def conntrack_snat(ns, family, a, s, port=SPORT):
     """@ns's conntrack entries from @a to @port (as asked for) whose reply goes to @s, by
     the client's port: {original sport: reply dport}."""
-    text = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/nf_conntrack"],
-                          check=True, stdout=subprocess.PIPE, text=True).stdout
-    got = {}
-    for line in text.splitlines():
-        w = line.split()
-        if w[0] != family or "tcp" not in w:
-            continue
-        kv = [x.split("=", 1) for x in w if "=" in x]
-        # IPv6 addresses are written in full there (fd53:0016:0000:...)
-        kv = [(k, str(ipaddress.ip_address(v)) if k in ("src", "dst") else v) for k, v in kv]
-        get = {k: [v for kk, v in kv if kk == k] for k in ("src", "dst", "sport", "dport")}
-        if (get["src"][0], get["dport"][0], get["dst"][1]) == (a, str(port), s):
-            got[int(get["sport"][0])] = int(get["dport"][1])
-    return got
+    return {int(e["sport"][0]): int(e["dport"][1]) for e in conntrack_tcp(ns, family)
+            if (e["src"][0], e["dport"][0], e["dst"][1]) == (a, str(port), s)}
 
 
 def run_conns(p, family):
