@@ -8,14 +8,13 @@ server in A listens: both ends of each connection are in A, DNAT'd; tcpconnect u
 natpair's rule, VIP:80 to the server in B. The references are the kernel's: the rules'
 counters (a nat chain sees a connection's first packet only) and A's
 /proc/net/nf_conntrack. Nothing is changed outside the namespaces."""
-import ipaddress
 import subprocess
 import time
 
 import pytest
 
 from conftest import SLOW, Helper, Ksight, run_ksight
-from tcp_util import PORT, Work, settled
+from tcp_util import PORT, Work, conntrack_tcp, settled
 from test_tcp_nat import VPORT as VPORT_B, nat_counters, natpair, run_clients  # noqa: F401
 
 N, M = 6, 3
@@ -50,21 +49,10 @@ def self_counters(p):
 
 def conntrack_dnat(p, family, vip, real):
     """A's conntrack entries (/proc/net/nf_conntrack there: the kernel's own list) from
-    @vip:VPORT to @real:SPORT, their reply tuple from @real:SPORT: [(orig, reply)]."""
-    text = subprocess.run(["ip", "netns", "exec", p.a, "cat", "/proc/net/nf_conntrack"],
-                          check=True, stdout=subprocess.PIPE, text=True).stdout
-    n = 0
-    for line in text.splitlines():
-        w = line.split()
-        if w[0] != family or "tcp" not in w:
-            continue
-        kv = [x.split("=", 1) for x in w if "=" in x]
-        # IPv6 addresses are written in full there (fd53:0016:0000:...)
-        kv = [(k, str(ipaddress.ip_address(v)) if k in ("src", "dst") else v) for k, v in kv]
-        get = {k: [v for kk, v in kv if kk == k] for k in ("src", "dst", "sport", "dport")}
-        n += (get["dst"][0], get["dport"][0], get["src"][1], get["sport"][1]) == \
-            (vip, str(VPORT), real, str(SPORT))
-    return n
+    @vip:VPORT to @real:SPORT, their reply tuple from @real:SPORT: how many."""
+    return sum(1 for e in conntrack_tcp(p.a, family)
+               if (e["dst"][0], e["dport"][0], e["src"][1], e["sport"][1]) ==
+               (vip, str(VPORT), real, str(SPORT)))
 
 
 def dnat_fields(r):
