@@ -297,7 +297,7 @@ def test_interval_and_count():
     # was never read): a row that only switched out so is shown with nothing counted
     assert rows and all(x["pid"] > 0 and (x["task_clock_ns"] > 0 or
                                           x["stretches"] == 0 < x["unseen_stretches"])
-                        for x in rows), [x for x in rows if not x["task_clock_ns"]]
+                        for x in rows), json.dumps([x for x in rows if not x["task_clock_ns"]])
     assert sum(x["task_clock_ns"] > 0 for x in rows) >= 2, rows
     secs = sorted(time.mktime(time.strptime(x["ts"][:19], "%Y-%m-%dT%H:%M:%S")) for x in rows)
     assert 1 <= secs[-1] - secs[0] <= 2 * SLOW, secs     # two reports, a second apart
