@@ -332,9 +332,81 @@ set_stop()
 	SET_PIDS=()
 }
 
+# The "everything" row: `ksight run` with every module it has (those that only run when
+# named too) and every output working while it is measured: a summary each EVERY_SECS
+# (2 s, not the default 10, so each output works several times in one measured run), the
+# store in TMP, every event as JSON lines to a file, the metrics pushed to an OTLP/HTTP
+# receiver (a python one that reads each body and answers 200), /metrics scraped each
+# second and /api/events held open by an SSE client, both with curl.
+EVERY_SECS=${EVERY_SECS:-2}
+EVERYTHING_PORT=${EVERYTHING_PORT:-19464}
+OTLP_PORT=${OTLP_PORT:-14318}
+EVERYTHING_PIDS=()
+
+# every_module: the names of all of the agent's modules, from its own --help (a --no-NAME
+# per module).
+every_module()
+{
+	"$KSIGHT" run --help | sed -n 's/^ *--no-\([a-z0-9_]*\) .*leave .* out$/\1/p' | paste -sd,
+}
+
+# everything_start ERR: the receivers, then the agent, then the scraper and the SSE
+# client once it is ready. Sets TRACER (the agent).
+everything_start()
+{
+	local err=$1 k
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$OTLP_PORT" \
+		2>>"$err.otlp" &
+	EVERYTHING_PIDS=($!)
+	for ((k = 0; k < 100; k++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$OTLP_PORT") 2>/dev/null && break
+		sleep 0.1
+	done
+	rm -f "$TMP/everything.db"* "$TMP/everything.jsonl"
+	start_ksight "$err" run "$EVERY_SECS" --modules "$(every_module)" \
+		--listen "127.0.0.1:$EVERYTHING_PORT" --store "$TMP/everything.db" \
+		--otlp "http://127.0.0.1:$OTLP_PORT/v1/metrics" \
+		-o table -o "json,event:$TMP/everything.jsonl" || {
+		kill "${EVERYTHING_PIDS[@]}" 2>/dev/null
+		wait "${EVERYTHING_PIDS[@]}" 2>/dev/null
+		return 1
+	}
+	curl -sN "http://127.0.0.1:$EVERYTHING_PORT/api/events" >/dev/null 2>&1 &
+	EVERYTHING_PIDS+=($!)
+	while :; do
+		curl -s "http://127.0.0.1:$EVERYTHING_PORT/metrics" >/dev/null 2>&1
+		sleep 1
+	done &
+	EVERYTHING_PIDS+=($!)
+}
+
+# everything_stop ERR: the scraper and the SSE client, then the agent (as row 1's; its
+# last interval is exported as it exits), then the receiver.
+everything_stop()
+{
+	kill "${EVERYTHING_PIDS[@]:1}" 2>/dev/null
+	wait "${EVERYTHING_PIDS[@]:1}" 2>/dev/null
+	stop_ksight "$TRACER" "$1"
+	kill "${EVERYTHING_PIDS[0]}" 2>/dev/null
+	wait "${EVERYTHING_PIDS[0]}" 2>/dev/null
+	EVERYTHING_PIDS=()
+	grep -q 'otlp.*\(fail\|error\|refused\)' "$1" &&
+		bench_fail "the OTLP export failed: $(grep -m1 'otlp' "$1")"
+}
+
 # row_stop I ERR: stop what row I of an agent benchmark started (0: nothing, untraced;
-# 1: ksight run; 2 and 3: a peer set; 4 and on: floortrace); its loss into LOST[I] and a
-# note on what it counted into ROW_NOTE.
+# 1: ksight run; 2 and 3: a peer set; 4: floortrace; 5: ksight run with everything on);
+# its loss into LOST[I] and a note on what it counted into ROW_NOTE.
 row_stop()
 {
 	local i=$1 err=$2
@@ -348,6 +420,11 @@ row_stop()
 		ROW_NOTE="  ($KS_EVENTS events, $KS_LOST lost)"
 		;;
 	2 | 3) set_stop ;;
+	5)
+		everything_stop "$err"
+		LOST[$i]+=" $KS_LOST"
+		ROW_NOTE="  ($KS_EVENTS events, $KS_LOST lost)"
+		;;
 	*)
 		stop_floor "$TRACER" "$err"
 		LOST[$i]+=" $FL_LOST"

@@ -4,8 +4,9 @@
 # a private PostgreSQL cluster (bench/pg_common.sh, the machinery of rw_db.sh), with no
 # tracer, under `ksight run` (every module at its defaults, system-wide: not just the
 # server's cgroup), the libbpf-tools set and the bpftrace set (bench/agent_common.sh says
-# which tools and how), and floortrace's empty sys_exit program (what attaching any
-# syscall tracer costs here).
+# which tools and how), floortrace's empty sys_exit program (what attaching any syscall
+# tracer costs here), and `ksight run` with every module and every output at work
+# (agent_common.sh's "everything" row).
 #
 #   [ROUNDS=5] [SECS=10] [CLIENTS=4] [SCALE=10] [SETTLE=1] [PEER_PROBE_SECS=20]
 #   bench/agent_db.sh [BUILD]
@@ -27,7 +28,7 @@ agent_init agent_db "ROUNDS=$ROUNDS SECS=$SECS CLIENTS=$CLIENTS SCALE=$SCALE SET
 pg_setup
 
 NAMES=("untraced" "ksight run" "$(set_label lt)" "$(set_label bt)"
-	"floor: empty sys_exit program")
+	"floor: empty sys_exit program" "ksight run, every module and output")
 declare -a TPS LOST
 
 run_config()
@@ -39,6 +40,7 @@ run_config()
 	2) set_start lt ;;
 	3) set_start bt ;;
 	4) start_floor "$err" attach -c "$CG" ;;
+	5) everything_start "$err" ;;
 	esac || return
 	pg_tps "${NAMES[$i]}"
 	TPS[$i]+=" $PG_TPS"
@@ -52,4 +54,6 @@ pg_table
 printf 'target ksight run: tps loss %s%% <= 5%%: %s  (libbpf-tools set %s%%, bpftrace set %s%%, floor %s%%)\n' \
 	"${MLOSS[1]:--}" "$(verdict "${MLOSS[1]:--}" "<=" 5)" "${MLOSS[2]:--}" "${MLOSS[3]:--}" \
 	"${MLOSS[4]:--}"
+printf 'target every module and output: tps loss %s%% <= 5%%: %s\n' "${MLOSS[5]:--}" \
+	"$(verdict "${MLOSS[5]:--}" "<=" 5)"
 rw_finish

@@ -3,8 +3,9 @@
 # Throughput a small key-value server loses while the agent runs: redis-benchmark GET and
 # SET against Debian's redis-server on loopback, with no tracer, under `ksight run` (every
 # module at its defaults, system-wide), the libbpf-tools set and the bpftrace set
-# (bench/agent_common.sh says which tools and how), and floortrace's empty sys_exit
-# program (bench/helpers/floortrace.c: what attaching any syscall tracer costs here).
+# (bench/agent_common.sh says which tools and how), floortrace's empty sys_exit program
+# (bench/helpers/floortrace.c: what attaching any syscall tracer costs here), and `ksight
+# run` with every module and every output at work (agent_common.sh's "everything" row).
 #
 #   [ROUNDS=7] [REQUESTS=200000] [CLIENTS=50] [KEYS=100000] [SERVER_CPU=0] [CLIENT_CPU=1]
 #   [PORT=16379] [SETTLE=1] [PEER_PROBE_SECS=20] bench/agent_redis.sh [BUILD]
@@ -75,7 +76,7 @@ bench_run	# fills the keys GET reads
 [ ${#FAILS[@]} = 0 ] || rw_finish
 
 NAMES=("untraced" "ksight run" "$(set_label lt)" "$(set_label bt)"
-	"floor: empty sys_exit program")
+	"floor: empty sys_exit program" "ksight run, every module and output")
 declare -a GET SET LOST LOSS_GET LOSS_SET
 
 run_config()
@@ -88,6 +89,7 @@ run_config()
 	2) set_start lt ;;
 	3) set_start bt ;;
 	4) start_floor "$err" attach -p "$REDIS_JOB" ;;
+	5) everything_start "$err" ;;
 	esac || return
 	bench_run
 	GET[$i]+=" $LAST_GET"
@@ -135,4 +137,6 @@ printf 'target ksight run: GET loss %s%% <= 5%%: %s  (libbpf-tools set %s%%, bpf
 	"${LG[1]:--}" "$(verdict "${LG[1]:--}" "<=" 5)" "${LG[2]:--}" "${LG[3]:--}" "${LG[4]:--}"
 printf 'target ksight run: SET loss %s%% <= 5%%: %s  (libbpf-tools set %s%%, bpftrace set %s%%, floor %s%%)\n' \
 	"${LS[1]:--}" "$(verdict "${LS[1]:--}" "<=" 5)" "${LS[2]:--}" "${LS[3]:--}" "${LS[4]:--}"
+printf 'target every module and output: GET loss %s%% <= 5%%: %s, SET loss %s%% <= 5%%: %s\n' \
+	"${LG[5]:--}" "$(verdict "${LG[5]:--}" "<=" 5)" "${LS[5]:--}" "$(verdict "${LS[5]:--}" "<=" 5)"
 rw_finish
