@@ -5,7 +5,10 @@
 # another, through a veth pair the script makes; connections per second untraced, under
 # `ksight tcplife --port PORT` (the kernel's connection table, every session streamed as
 # it closes) and under libbpf-tools' tcplife -L PORT (the peer), ROUNDS rounds, the order
-# rotating; and `ksight tcplife -P` (sessions counted per process in the kernel). ksight
+# rotating; `ksight tcplife -P` (sessions counted per process in the kernel); and the
+# floor: floortrace's empty program on sock:inet_sock_set_state (bench/helpers/floortrace.c,
+# tp_btf, or raw_tp and so named if the kernel refuses it), what any tracer of TCP sessions
+# attaches, so a target below what this kernel allows any tracer shows. ksight
 # must report every connection from both ends (2 x (N + 1) records: the client's last
 # connection waits until the server closed all, 0 lost, or the kernel's skipped runs
 # said); the peer's lines are counted too (it filters on the local port: the server's
@@ -45,7 +48,12 @@ ip netns exec "$B" "$LOOP" server "$B_IP" "$PORT" >"$TMP/server" 2>&1 &
 SERVER=$!
 wait_line "$TMP/server" listening "$SERVER" 10 || { echo "churn_cost: no server" >&2; exit 1; }
 
-NAMES=("untraced" "ksight tcplife --port" "libbpf-tools tcplife -L" "ksight tcplife -P --port")
+NAMES=("untraced" "ksight tcplife --port" "libbpf-tools tcplife -L" "ksight tcplife -P --port"
+       "floor: empty tp_btf on sock:inet_sock_set_state")
+W=0	# the round lines' names column: the longest name
+for n in "${NAMES[@]}"; do
+	[ "${#n}" -gt "$W" ] && W=${#n}
+done
 declare -a RATES
 
 # check_seen SEEN ERRFILE: ksight saw every session, or said why not: records lost, or
@@ -74,6 +82,9 @@ measure()
 		return 1 ;;
 	3) start_tracer ksight "$err" "$KSIGHT" tcplife -P --port "$PORT" -o "json:$out" ||
 		return 1 ;;
+	4) start_tracer floor "$err" "$HELPERS/floortrace" sockstate || return 1
+	   # it says what it attached: raw_tp if the kernel refused tp_btf
+	   grep -q ' raw_tp/' "$err" && NAMES[i]=${NAMES[i]/tp_btf/raw_tp} ;;
 	esac
 	rate=$(ip netns exec "$A" "$LOOP" client "$B_IP" "$PORT" "$N" 2>&1 |
 		sed -n 's/^conns [0-9]* per_sec \([0-9.]*\)$/\1/p')
@@ -91,6 +102,7 @@ measure()
 	   seen=$(grep '"comm":"connloop"' "$out" |
 		sed -n 's/.*"sessions":\([0-9]*\),.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 	   check_seen "$seen" "$err" ;;
+	4) stop_floor "$TRACER_PID" "$err" ;;
 	esac
 	[ "$i" = 1 ] || [ "$i" = 3 ] && seen=$SEEN_NOTE
 	MRES="$rate $seen"
@@ -104,7 +116,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		i=$(((k + r - 1) % ${#NAMES[@]}))
 		measure "$i" "$r" || continue
 		RATES[$i]+=" ${MRES%% *}"
-		printf '  round %d  %-26s %9s conns/s  (sessions of ours: %s)\n' "$r" \
+		printf '  round %d  %-*s %9s conns/s  (sessions of ours: %s)\n' "$r" "$W" \
 			"${NAMES[$i]}" "${MRES%% *}" "${MRES#* }"
 	done
 done

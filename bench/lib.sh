@@ -137,19 +137,22 @@ perf_fds()
 
 # start_tracer KIND ERRFILE CMD...: start a tracer with stdout on /dev/null and stderr in
 # ERRFILE, wait until it is attached, then SETTLE seconds. KIND "ksight" waits for its
-# "ready in" line; "peer:N" waits until the process owns N perf attachments (opensnoop and
-# bpftrace print their header on stdout, which is /dev/null here); "fds:N" until it holds
-# N perf event descriptors (perf stat: counters, no BPF). Sets TRACER_PID;
+# "ready in" line, "floor" for floortrace's "floortrace: ready"; "peer:N" waits until the
+# process owns N perf attachments (opensnoop and bpftrace print their header on stdout,
+# which is /dev/null here); "fds:N" until it holds N perf event descriptors (perf stat:
+# counters, no BPF). Sets TRACER_PID;
 # returns 1 (and records a failure) if it died or did not attach within 60 s.
 start_tracer()
 {
-	local kind=$1 err=$2 i
+	local kind=$1 err=$2 i text
 	shift 2
 	"$@" >/dev/null 2>"$err" &
 	TRACER_PID=$!
 	case $kind in
-	ksight)
-		if ! wait_line "$err" " ready in " "$TRACER_PID" 60; then
+	ksight | floor)
+		text=" ready in "
+		[ "$kind" = floor ] && text="floortrace: ready"
+		if ! wait_line "$err" "$text" "$TRACER_PID" 60; then
 			bench_fail "not ready: $* ($(tail -3 "$err" | tr '\n' ' '))"
 			stop_tracer "$TRACER_PID"
 			return 1
@@ -208,6 +211,19 @@ stop_ksight()
 	fi
 	[ -n "$line" ] || line="- events, - lost"
 	read -r KS_EVENTS _ KS_LOST _ <<<"$line"
+}
+
+# stop_floor PID ERRFILE: stop floortrace (bench/helpers/floortrace.c); it must exit 0 with
+# its "N records, M lost" line. Sets FL_RECORDS and FL_LOST ("-" when unknown).
+stop_floor()
+{
+	local line
+	stop_tracer "$1"
+	line=$(grep -E '^floortrace [a-z]+: [0-9]+ records, [0-9]+ lost' "$2" | tail -1)
+	[ "$STOP_STATUS" = 0 ] && [ -n "$line" ] ||
+		bench_fail "floortrace exited $STOP_STATUS: $(tail -2 "$2" | tr '\n' ' ')"
+	[ -n "$line" ] || line="floortrace x: - records, - lost"
+	read -r _ _ FL_RECORDS _ FL_LOST _ <<<"$line"
 }
 
 # stop_peer PID ERRFILE WHAT: stop opensnoop or bpftrace; it must exit 0 on SIGINT.

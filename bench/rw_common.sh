@@ -105,24 +105,12 @@ stop_ksight()
 }
 
 # start_floor ERRFILE MODE FILTER...: the reference tracer (bench/helpers/floortrace.c),
-# the least any syscall tracer does, once it says "ready". Sets TRACER.
+# the least any syscall tracer does, once it says "ready". Sets TRACER (stop_floor: lib.sh).
 start_floor()
 {
 	local err=$1
 	shift
 	start_ready "$err" "floortrace: ready" 30 "$FLOORTRACE" "$@"
-}
-
-# stop_floor PID ERRFILE: stop it; sets FL_RECORDS and FL_LOST ("-" when unknown).
-stop_floor()
-{
-	local line
-	stop_tracer "$1"
-	line=$(grep -E '^floortrace [a-z]+: [0-9]+ records, [0-9]+ lost' "$2" | tail -1)
-	[ "$STOP_STATUS" = 0 ] && [ -n "$line" ] ||
-		bench_fail "floortrace exited $STOP_STATUS: $(tail -2 "$2" | tr '\n' ' ')"
-	[ -n "$line" ] || line="floortrace x: - records, - lost"
-	read -r _ _ FL_RECORDS _ FL_LOST _ <<<"$line"
 }
 
 # loop_start ARGS...: rwloop ARGS, waiting for "go" on a pipe. Sets LOOP_PID, LOOP_OUT.

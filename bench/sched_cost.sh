@@ -3,7 +3,10 @@
 # What the scheduler tools cost a switch-heavy load: a pipe ping-pong (perf bench sched
 # pipe: two processes pinned to one CPU pass a token N times, 2 switches and 2 wakeups a
 # round) untraced and under ksight runqlat, cpudist, sched and mem, libbpf-tools runqlat
-# and cpudist, and bpftrace running a runqlat-equivalent script.
+# and cpudist, bpftrace running a runqlat-equivalent script, and the floor: floortrace's
+# empty programs (bench/helpers/floortrace.c) on the hooks any runqlat (sched_switch and
+# both wakeups) or cpudist (sched_switch) must attach, tp_btf (raw_tp, and so named, if
+# the kernel refuses it), so a target below what this kernel allows any tracer shows.
 #
 #   [ROUNDS=5] [REPS=3] [N=200000] [CPU=1] [SETTLE=1] bench/sched_cost.sh [BUILD]
 #
@@ -21,6 +24,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(readlink -f "${1:-$ROOT/build}")
 KSIGHT=$BUILD/ksight
+FLOOR=$BUILD/bench/helpers/floortrace
 ROUNDS=${ROUNDS:-5}
 REPS=${REPS:-3}
 N=${N:-200000}
@@ -33,8 +37,8 @@ if [ "$(id -u)" != 0 ]; then
 	echo "sched_cost: must run as root (it loads BPF programs)" >&2
 	exit 1
 fi
-if [ ! -x "$KSIGHT" ]; then
-	echo "sched_cost: $KSIGHT missing: run 'make all'" >&2
+if [ ! -x "$KSIGHT" ] || [ ! -x "$FLOOR" ]; then
+	echo "sched_cost: $KSIGHT or $FLOOR missing: run 'make all helpers'" >&2
 	exit 1
 fi
 "$ROOT/scripts/install-deps.sh" libbpf-tools bpftrace linux-perf util-linux time || exit 1
@@ -69,8 +73,14 @@ tracepoint:sched:sched_switch
 EOF
 
 NAMES=("untraced" "ksight runqlat" "ksight cpudist" "ksight sched" "ksight mem"
-       "libbpf-tools runqlat" "libbpf-tools cpudist" "bpftrace runqlat.bt")
+       "libbpf-tools runqlat" "libbpf-tools cpudist" "bpftrace runqlat.bt"
+       "floor: empty tp_btf on sched_switch + sched_wakeup + sched_wakeup_new"
+       "floor: empty tp_btf on sched_switch")
 PEERS=(5 6 7)		# the configurations that are peers
+W=0			# the names' column: the longest name
+for n in "${NAMES[@]}"; do
+	[ "${#n}" -gt "$W" ] && W=${#n}
+done
 declare -a US CS
 FAILS=0
 
@@ -89,10 +99,18 @@ start()
 	5) stdbuf -oL /usr/sbin/runqlat >"$out" 2>"$err" & ready="Tracing" ;;
 	6) stdbuf -oL /usr/sbin/cpudist >"$out" 2>"$err" & ready="Tracing" ;;
 	7) bpftrace "$TMP/runqlat.bt" >"$out" 2>"$err" & ready="Attaching" ;;
+	8) "$FLOOR" sched >"$out" 2>"$err" & ready="floortrace: ready"; file=$err ;;
+	9) "$FLOOR" switch >"$out" 2>"$err" & ready="floortrace: ready"; file=$err ;;
 	esac
 	TRACER=$!
 	for ((t = 0; t < 1200; t++)); do
-		grep -q "$ready" "$file" 2>/dev/null && { sleep "$SETTLE"; return 0; }
+		if grep -q "$ready" "$file" 2>/dev/null; then
+			# the floor says what it attached: raw_tp if the kernel refused tp_btf
+			[ "$i" -ge 8 ] && grep -q ' raw_tp/' "$err" &&
+				NAMES[i]=${NAMES[i]/tp_btf/raw_tp}
+			sleep "$SETTLE"
+			return 0
+		fi
 		kill -0 "$TRACER" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -111,8 +129,8 @@ stop()
 	TRACER=
 }
 
-# measured I OUT: whether configuration I printed what it measures (a histogram, a
-# table).
+# measured I OUT ERR: whether configuration I printed what it measures (a histogram, a
+# table; the floor measures nothing: its closing line says it stopped as it should).
 measured()
 {
 	case $1 in
@@ -120,6 +138,7 @@ measured()
 	1 | 2 | 5 | 6) grep -q "usecs" "$2" ;;
 	3 | 4) [ "$(wc -l <"$2")" -gt 1 ] ;;
 	7) grep -q "@usecs" "$2" ;;
+	8 | 9) grep -Eq '^floortrace [a-z]+: 0 records, 0 lost$' "$3" ;;
 	esac
 }
 
@@ -139,14 +158,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			cs=$(printf '%s\n' $cs "$cpu" | grep . | sort -g | head -1)
 		done
 		stop
-		if ! measured "$i" "$out"; then
+		if ! measured "$i" "$out" "$err"; then
 			echo "FAIL: ${NAMES[$i]} printed nothing measured: $(tail -c 300 "$err")" >&2
 			FAILS=$((FAILS + 1))
 		fi
 		US[$i]+=" $us"
 		CS[$i]+=" $cs"
-		printf '  round %d  %-22s %10s us/trip wall %8s us/trip CPU\n' "$r" "${NAMES[$i]}" \
-			"$us" "$cs"
+		printf '  round %d  %-*s %10s us/trip wall %8s us/trip CPU\n' "$r" "$W" \
+			"${NAMES[$i]}" "$us" "$cs"
 	done
 done
 
@@ -177,16 +196,16 @@ table()
 	done
 	echo
 	echo "$title; cheapest peer: ${cheap:+${NAMES[$cheap]}}"
-	printf '%-22s %9s %17s %9s %9s %12s\n' "configuration" "us/trip" "range" "slowdown" \
-		"added us" "vs cheapest"
+	printf '%-*s %9s %17s %9s %9s %12s\n' "$W" "configuration" "us/trip" "range" \
+		"slowdown" "added us" "vs cheapest"
 	for ((i = 0; i < ${#NAMES[@]}; i++)); do
 		[ -n "${med[$i]}" ] || continue
-		awk -v n="${NAMES[$i]}" -v m="${med[$i]}" -v u="${med[0]}" \
+		awk -v n="${NAMES[$i]}" -v w="$W" -v m="${med[$i]}" -v u="${med[0]}" \
 		    -v p="${cheap:+${med[$cheap]}}" -v rg="${rng[$i]}" 'BEGIN {
 			added = m - u
 			r = p != "" && p - u > 0 ? sprintf("%.2fx", added / (p - u)) : "-"
-			printf "%-22s %9.3f %17s %8.1f%% %9.3f %12s\n", n, m, rg, 100 * added / u,
-				added, r }'
+			printf "%-" w "s %9.3f %17s %8.1f%% %9.3f %12s\n", n, m, rg,
+				100 * added / u, added, r }'
 	done
 }
 

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * floortrace: the least a syscall tracer can do on this kernel, to measure ksight against
- * in the same run (bench/helpers/floortrace.c). Not part of ksight.
+ * floortrace: the least a tracer on the syscall, scheduler or socket-state hooks can do on
+ * this kernel, to measure ksight against in the same run (bench/helpers/floortrace.c).
+ * Not part of ksight.
  *   attach:  an empty program on sys_exit: what attaching any syscall tracepoint costs
  *   stream:  sys_exit, task filter, a 48-byte record per read/write-family call, no wakeups
  *   latency: stream, plus sys_enter keeping the entry time in task storage
  *   sums:    the agent's syscall job at its least, system-wide: every syscall counted by
  *            number in a per-CPU array, each read/write-family call's bytes added to its
  *            (process, fd) row of a per-CPU hash; plain adds, no filter, nothing streamed
- * Programs are picked by the loader; the one tp_btf flavour (the cheapest family here).
+ *   switch, sched, sockstate: empty programs on the hooks a scheduler or connection tool
+ *            cannot do without (cpudist: sched_switch; runqlat: sched_switch and both
+ *            wakeups; tcplife: sock:inet_sock_set_state), machine-wide
+ * Programs are picked by the loader; the one tp_btf flavour (the cheapest family here),
+ * but the empty ones have raw_tp twins for a kernel that refuses tp_btf on those hooks.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -162,6 +167,54 @@ int BPF_PROG(floor_sums, struct pt_regs *regs, long ret)
 	v->calls++;
 	if (ret > 0)
 		v->bytes += ret;
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int floor_switch(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int floor_wakeup(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int floor_wakeup_n(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int floor_sockstate(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int floor_switch_r(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tp/sched_wakeup")
+int floor_wakeup_r(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tp/sched_wakeup_new")
+int floor_wakeupn_r(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int floor_sockst_r(void *ctx)
+{
 	return 0;
 }
 
