@@ -51,11 +51,10 @@ void ks_svcmap__free(struct ks_svcmap *m)
 	free(m->in);
 	free(m->nodes);
 	free(m->edges);
-	free(m->loss);
+	for (int k = 0; k < KS_LOSS_KINDS; k++)
+		free(m->loss[k].span);
 	free(m->ex);
-	free(m->xloss);
 	free(m->ud);
-	free(m->uloss);
 	free(m->rq);
 	memset(m, 0, sizeof(*m));
 }
@@ -131,13 +130,16 @@ int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c)
 	return 0;
 }
 
-int ks_svcmap__add_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns)
+int ks_svcmap__add_loss(struct ks_svcmap *m, enum ks_svcmap_loss what, int64_t start_ns,
+			int64_t end_ns)
 {
-	if (!svcmap_grow((void **)&m->loss, &m->cap_loss, m->nloss, sizeof(*m->loss)))
+	struct ks_svcmap_losses *l = &m->loss[what];
+
+	if (!svcmap_grow((void **)&l->span, &l->cap, l->n, sizeof(*l->span)))
 		return -ENOMEM;
-	m->loss[m->nloss][0] = start_ns;
-	m->loss[m->nloss][1] = end_ns;
-	m->nloss++;
+	l->span[l->n][0] = start_ns;
+	l->span[l->n][1] = end_ns;
+	l->n++;
 	return 0;
 }
 
@@ -160,16 +162,6 @@ int ks_svcmap__add_exec(struct ks_svcmap *m, const struct ks_svcmap_exec *x)
 	return 0;
 }
 
-int ks_svcmap__add_exec_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns)
-{
-	if (!svcmap_grow((void **)&m->xloss, &m->cap_xloss, m->nxloss, sizeof(*m->xloss)))
-		return -ENOMEM;
-	m->xloss[m->nxloss][0] = start_ns;
-	m->xloss[m->nxloss][1] = end_ns;
-	m->nxloss++;
-	return 0;
-}
-
 int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u)
 {
 	struct ks_svcmap_udp *d;
@@ -187,16 +179,6 @@ int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u)
 		return -ENOMEM;
 	m->nud++;
 	m->udp_in++;
-	return 0;
-}
-
-int ks_svcmap__add_udp_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns)
-{
-	if (!svcmap_grow((void **)&m->uloss, &m->cap_uloss, m->nuloss, sizeof(*m->uloss)))
-		return -ENOMEM;
-	m->uloss[m->nuloss][0] = start_ns;
-	m->uloss[m->nuloss][1] = end_ns;
-	m->nuloss++;
 	return 0;
 }
 

@@ -161,6 +161,11 @@ struct ks_svcmap_req {
 
 enum ks_svcmap_kind { KS_NODE_SERVICE, KS_NODE_REMOTE };
 
+/* What an interval lost, so which edges it marks incomplete: TCP sessions (and the
+ * connection table's entries), exec records (spawn edges), datagrams' counts (UDP edges),
+ * request rows (TCP edges: their requests may be short). */
+enum ks_svcmap_loss { KS_LOSS_TCP, KS_LOSS_EXEC, KS_LOSS_UDP, KS_LOSS_REQ, KS_LOSS_KINDS };
+
 /* What an edge stands for: TCP connections, execs (a spawn: parent -> child), or UDP
  * flows. */
 enum ks_svcmap_edge_kind { KS_EDGE_TCP, KS_EDGE_SPAWN, KS_EDGE_UDP };
@@ -237,16 +242,14 @@ struct ks_svcmap {
 	size_t nhists, cap_hists;
 	char **strs;		/* each text once (services and addresses repeat) */
 	size_t nin, cap_in, cap_nodes, cap_edges, nstrs, cap_strs;
-	int64_t (*loss)[2];
-	size_t nloss, cap_loss;
+	struct ks_svcmap_losses {
+		int64_t (*span)[2];	/* [start, end] ns of each interval that lost */
+		size_t n, cap;
+	} loss[KS_LOSS_KINDS];
 	struct ks_svcmap_exec *ex;	/* strings interned */
 	size_t nex, cap_ex;
-	int64_t (*xloss)[2];	/* intervals that lost exec records */
-	size_t nxloss, cap_xloss;
 	struct ks_svcmap_udp *ud;	/* udp flow rows, strings interned */
 	size_t nud, cap_ud;
-	int64_t (*uloss)[2];	/* intervals that lost udp datagrams' counts */
-	size_t nuloss, cap_uloss;
 	struct ks_svcmap_req *rq;	/* req rows, strings interned, buckets in hists */
 	size_t nrq, cap_rq;
 	bool built;
@@ -259,20 +262,16 @@ void ks_svcmap__free(struct ks_svcmap *m);
 /* One session end (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
 int ks_svcmap__add(struct ks_svcmap *m, const struct ks_svcmap_conn *c);
 
-/* An interval [@start_ns, @end_ns] in which events were lost. Returns 0 or -ENOMEM. */
-int ks_svcmap__add_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
+/* An interval [@start_ns, @end_ns] in which @what was lost: it marks the edges it
+ * overlaps of the kind that loss thins. Returns 0 or -ENOMEM. */
+int ks_svcmap__add_loss(struct ks_svcmap *m, enum ks_svcmap_loss what, int64_t start_ns,
+			int64_t end_ns);
 
 /* One exec (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
 int ks_svcmap__add_exec(struct ks_svcmap *m, const struct ks_svcmap_exec *x);
 
-/* An interval in which exec records were lost: it marks spawn edges. 0 or -ENOMEM. */
-int ks_svcmap__add_exec_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
-
 /* One UDP flow row (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
 int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u);
-
-/* An interval in which datagrams went uncounted: it marks UDP edges. 0 or -ENOMEM. */
-int ks_svcmap__add_udp_loss(struct ks_svcmap *m, int64_t start_ns, int64_t end_ns);
 
 /* One req client row (its strings and buckets are copied). Returns 0, -ENOMEM, or -EINVAL
  * once built. */

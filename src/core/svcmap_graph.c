@@ -413,6 +413,16 @@ static int edge_cmp(const void *x, const void *y)
 	return a->port < b->port ? -1 : a->port > b->port;
 }
 
+/* Whether an interval that lost @what overlaps @e's span. */
+static bool overlaps(const struct ks_svcmap *m, enum ks_svcmap_loss what,
+		     const struct ks_svcmap_edge *e)
+{
+	for (size_t l = 0; l < m->loss[what].n; l++)
+		if (m->loss[what].span[l][0] <= e->last_ns && m->loss[what].span[l][1] >= e->first_ns)
+			return true;
+	return false;
+}
+
 void svcmap_finish(struct ks_svcmap *m)
 {
 	for (size_t i = 0; i < m->nedges; i++) {
@@ -429,14 +439,9 @@ void svcmap_finish(struct ks_svcmap *m)
 		e->dur_p99 = pct(e->dur, e->ndur, 99);
 		svcmap_hist_finish(e);
 		svcmap_req_finish(e);
-		int64_t (*loss)[2] = e->kind == KS_EDGE_SPAWN ? m->xloss :
-				     e->kind == KS_EDGE_UDP   ? m->uloss : m->loss;
-		size_t nloss = e->kind == KS_EDGE_SPAWN ? m->nxloss :
-			       e->kind == KS_EDGE_UDP	? m->nuloss : m->nloss;
-
-		for (size_t l = 0; l < nloss; l++)
-			if (loss[l][0] <= e->last_ns && loss[l][1] >= e->first_ns)
-				e->incomplete = true;
+		e->incomplete = e->kind == KS_EDGE_SPAWN ? overlaps(m, KS_LOSS_EXEC, e) :
+				e->kind == KS_EDGE_UDP	 ? overlaps(m, KS_LOSS_UDP, e) :
+				overlaps(m, KS_LOSS_TCP, e) || overlaps(m, KS_LOSS_REQ, e);
 	}
 	for (size_t i = 0; i < m->nnodes; i++)
 		if (m->nodes[i].first_ns == INT64_MAX)

@@ -56,7 +56,8 @@ static const char req_sql[] =
 	"WHERE type = 'req_row' AND ts >= ?1 AND ts < ?2";
 
 /* Intervals that lost tcplife records (or the connection table's entries; what: 1), exec
- * records (2), datagrams' counts (4), or in which the store dropped records (7: all). A
+ * records (2), datagrams' counts (4), req's rows (8: requests uncounted), or in which the
+ * store dropped records (15: all). A
  * loss is counted when the reader gets to it: its interval began at the previous rollup
  * (the agent may have been stopped for longer than the interval says), but no more than a
  * minute before it (not across the agent's restarts). Also the next rollup's time (NULL:
@@ -66,12 +67,12 @@ static const char req_sql[] =
 static const char loss_sql[] =
 	"WITH l AS (SELECT ts, max(coalesce((SELECT max(p.ts) FROM rollups p WHERE p.ts < r.ts),"
 	" 0), ts - CAST(max(secs, 60) * 1e9 AS INTEGER)) AS start, CASE WHEN metric = "
-	"'ksight_sink_dropped_records_total' THEN 7 WHEN json_extract(labels, '$.type') IN "
+	"'ksight_sink_dropped_records_total' THEN 15 WHEN json_extract(labels, '$.type') IN "
 	"('exec', 'proc_exec') THEN 2 WHEN json_extract(labels, '$.type') = 'udp' THEN 4 "
-	"ELSE 1 END AS what FROM rollups r WHERE "
-	"ts >= ?1 AND value > 0 AND ((metric = 'ksight_events_lost_total' AND "
+	"WHEN json_extract(labels, '$.type') = 'req' THEN 8 ELSE 1 END AS what FROM rollups r "
+	"WHERE ts >= ?1 AND value > 0 AND ((metric = 'ksight_events_lost_total' AND "
 	"json_extract(labels, '$.type') IN ('tcplife', 'tcp_conn_table', 'exec', 'proc_exec', "
-	"'udp')) "
+	"'udp', 'req')) "
 	"OR (metric = 'ksight_sink_dropped_records_total' AND json_extract(labels, '$.sink') "
 	"LIKE 'store%'))) SELECT start, ts, what, (SELECT min(p.ts) FROM rollups p WHERE "
 	"p.ts > l.ts) FROM l WHERE start < ?2";
@@ -292,13 +293,14 @@ static int losses(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 		int64_t start = sqlite3_column_int64(q, 0), end = sqlite3_column_int64(q, 1);
 		int what = sqlite3_column_int(q, 2);
 		/* udp: the rows the collect made after this rollup (store drops: before too) */
-		int64_t ustart = what == 7 ? start : end;
+		int64_t ustart = what == 15 ? start : end;
 		int64_t uend = sqlite3_column_type(q, 3) == SQLITE_NULL ? end + 1000000000LL :
 			       sqlite3_column_int64(q, 3) - 1;
 
-		if (((what & 1) && ks_svcmap__add_loss(m, start, end)) ||
-		    ((what & 2) && ks_svcmap__add_exec_loss(m, start, end)) ||
-		    ((what & 4) && ks_svcmap__add_udp_loss(m, ustart, uend))) {
+		if (((what & 1) && ks_svcmap__add_loss(m, KS_LOSS_TCP, start, end)) ||
+		    ((what & 2) && ks_svcmap__add_loss(m, KS_LOSS_EXEC, start, end)) ||
+		    ((what & 4) && ks_svcmap__add_loss(m, KS_LOSS_UDP, ustart, uend)) ||
+		    ((what & 8) && ks_svcmap__add_loss(m, KS_LOSS_REQ, start, end))) {
 			rc = SQLITE_NOMEM;
 			break;
 		}

@@ -262,7 +262,7 @@ static void test_percentiles_errors_loss(void **state)
 	}
 	/* another edge, entirely before the lost interval */
 	end("z", KS_SIDE_CLIENT, "10.0.0.1", 999, "10.0.0.3", 80, T0 - 100 * S, 10, 1, 1);
-	assert_int_equal(ks_svcmap__add_loss(&m, T0 + 50 * S, T0 + 51 * S), 0);
+	assert_int_equal(ks_svcmap__add_loss(&m, KS_LOSS_TCP, T0 + 50 * S, T0 + 51 * S), 0);
 	assert_int_equal(ks_svcmap__build(&m), 0);
 	assert_int_equal(ks_svcmap__add(&m, &(struct ks_svcmap_conn){ 0 }), -EINVAL);
 	const struct ks_svcmap_edge *e = edge("a", "10.0.0.2:80", 80);

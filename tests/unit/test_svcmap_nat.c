@@ -4,35 +4,16 @@
  * rendered (sink/map_out.c). DNAT's own test is in test_svcmap.c. */
 #include "testutil.h"
 
-#include <sqlite3.h>
-
 #include "core/svcmap.h"
 #include "sink/map.h"
 
+#include "store_fixture.h"
 #include "svcmap_fixture.h"
-
-static sqlite3 *db;
-
-/* The store's tables that map_store.c reads (sink/store_db.c's schema). */
-static void store_open(void)
-{
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE events(id INTEGER PRIMARY KEY, ts "
-				      "INTEGER NOT NULL, type TEXT NOT NULL, pid INTEGER, comm "
-				      "TEXT, service TEXT, json TEXT NOT NULL); CREATE TABLE "
-				      "rollups(ts INTEGER NOT NULL, secs REAL NOT NULL, metric "
-				      "TEXT NOT NULL, labels TEXT NOT NULL, value NOT NULL, count "
-				      "INTEGER);", NULL, NULL, NULL), SQLITE_OK);
-}
 
 /* One tcplife row of @svc closed at @ts, its JSON's fields after the type @json. */
 static void row(const char *svc, int64_t ts, const char *json)
 {
-	char sql[1024];
-
-	snprintf(sql, sizeof(sql), "INSERT INTO events(ts, type, service, json) VALUES(%lld, "
-		 "'tcplife', '%s', '{\"type\":\"tcplife\",%s}')", (long long)ts, svc, json);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	store_event("tcplife", svc, ts, json);
 }
 
 /* SNAT in the server's namespace (a nat input rule, a masquerading router on this host):

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* core/svcmap_req.c: req client rows joined to the TCP edge their sessions made (the server
  * found through its listener, or the remote node), summed, and their latency percentiles;
- * rows with no such edge on none; cgroups name rows as they name sessions. */
+ * rows with no such edge on none; cgroups name rows as they name sessions; lost rows mark
+ * TCP edges incomplete. */
 #include "testutil.h"
 
 #include <errno.h>
@@ -147,12 +148,32 @@ static void test_cgroup_names(void **state)
 	assert_int_equal(edge("web.service", "10.0.0.9:80")->requests, 3);
 }
 
+/* An interval that lost request rows marks the TCP edges it overlaps incomplete (their
+ * request counts may be short), not those before it, nor spawn edges in it. */
+static void test_lost_rows_mark_tcp_edges(void **state)
+{
+	const struct ks_svcmap_bucket h[] = { { 1000, 1 } };
+	struct ks_svcmap_exec x = { .ts_ns = T0 + 20 * S, .from = "cron.service",
+				    .from_cg = 10, .to = "job.service", .to_cg = 11 };
+
+	end("web.service", KS_SIDE_CLIENT, "10.0.0.1", 40000, "10.0.0.9", 80, T0 + 20 * S);
+	end("web.service", KS_SIDE_CLIENT, "10.0.0.1", 40001, "10.0.0.8", 80, T0);
+	req("web.service", "10.0.0.9", 80, 1, 0, h, 1);
+	assert_int_equal(ks_svcmap__add_exec(&m, &x), 0);
+	assert_int_equal(ks_svcmap__add_loss(&m, KS_LOSS_REQ, T0 + 10 * S, T0 + 30 * S), 0);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_true(edge("web.service", "10.0.0.9:80")->incomplete);
+	assert_false(edge("web.service", "10.0.0.8:80")->incomplete);
+	assert_false(edge("cron.service", "job.service")->incomplete);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_join_through_listener, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_and_unjoined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_rows_mark_tcp_edges, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

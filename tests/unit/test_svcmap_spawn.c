@@ -49,7 +49,7 @@ static void test_spawn_edges(void **state)
 	ex(&m, T0 + 7 * S, "job.service", 11, "curl", 0);
 	end("cron.service", KS_SIDE_CLIENT, "127.0.0.1", 40000, "127.0.0.1", 80, T0, 10, 1, 2);
 	end("job.service", KS_SIDE_SERVER, "127.0.0.1", 40000, "127.0.0.1", 80, T0, 10, 1, 2);
-	assert_int_equal(ks_svcmap__add_exec_loss(&m, T0 + 6 * S, T0 + 8 * S), 0);
+	assert_int_equal(ks_svcmap__add_loss(&m, KS_LOSS_EXEC, T0 + 6 * S, T0 + 8 * S), 0);
 	assert_int_equal(ks_svcmap__build(&m), 0);
 	assert_int_equal(m.execs_in, 8);
 	assert_int_equal(m.nnodes, 3);

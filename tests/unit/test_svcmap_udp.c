@@ -133,8 +133,8 @@ static void test_loss(void **state)
 {
 	row("cli", 40000, "10.0.0.2", 53, T0 + 10 * S, false, false, 1, 1, 1, 1);
 	row("cli", 40001, "10.0.0.2", 54, T0 + 100 * S, false, false, 1, 1, 1, 1);
-	assert_int_equal(ks_svcmap__add_udp_loss(&m, T0 + 5 * S, T0 + 11 * S), 0);
-	assert_int_equal(ks_svcmap__add_loss(&m, T0 + 99 * S, T0 + 101 * S), 0);
+	assert_int_equal(ks_svcmap__add_loss(&m, KS_LOSS_UDP, T0 + 5 * S, T0 + 11 * S), 0);
+	assert_int_equal(ks_svcmap__add_loss(&m, KS_LOSS_TCP, T0 + 99 * S, T0 + 101 * S), 0);
 	assert_int_equal(ks_svcmap__build(&m), 0);
 	assert_int_equal(m.nedges, 2);
 	for (size_t i = 0; i < 2; i++)
