@@ -376,6 +376,71 @@ def test_each_hook_family(net, kernel_hooks, hooks):
     assert_no_loss(k)
 
 
+# accept and accept4 by architecture (asm/unistd.h)
+ACCEPTS = {"x86_64": (43, 288), "aarch64": (202, 242)}
+
+
+def in_accept(pid):
+    """Whether process @pid (one thread) waits in accept() or accept4() now."""
+    with open("/proc/%d/syscall" % pid) as f:
+        nr = f.read().split()[0]
+    return nr.isdigit() and int(nr) in ACCEPTS[os.uname().machine]
+
+
+def sys_exit_links(pid):
+    """How many of process @pid's BPF links are on the sys_exit tracepoint (their fdinfo's
+    tp_name: a tp_btf or raw_tp link)."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                n += "tp_name:\tsys_exit\n" in f.read()
+        except OSError:
+            pass        # closed meanwhile
+    return n
+
+
+@pytest.mark.kernels
+def test_waiting_accept_watched_until_it_returns(net, kernel_hooks):
+    """With fentry, the server's accept() waiting when ksight starts is watched at sys_exit
+    (tcp_late.bpf.h), and only until it returned: one link on sys_exit more while it waits
+    than once the sessions closed. Both sessions are the server's, the first by that watch,
+    the second by the fexit program."""
+    if not kernel_hooks.usable("tcplife", "fentry"):
+        pytest.skip("this kernel refuses fentry: the dispatcher sees every accept's exit")
+    port, n = PORT + 8, 2
+    srv = server(net, "ipv4", port, n, 300)
+    cli = client(net, "ipv4", port, n, 700)
+    try:
+        deadline = time.time() + 10 * SLOW
+        while not in_accept(srv.pid) and time.time() < deadline:
+            time.sleep(0.02)
+        assert in_accept(srv.pid), "the server does not wait in accept()"
+        k = tcplife(["--port", port, "--hooks", "fentry"])
+    except BaseException:
+        cli.kill()
+        srv.kill()
+        raise
+    try:
+        waiting = sys_exit_links(k.proc.pid)
+        cli.go()
+        assert result(cli)[:2] == [700 * n, 300 * n] and result(srv) == [700 * n, 300 * n]
+        wait_sessions(k, port, 2 * n)
+        deadline = time.time() + 5 * SLOW
+        while sys_exit_links(k.proc.pid) != waiting - 1 and time.time() < deadline:
+            time.sleep(0.05)
+        after = sys_exit_links(k.proc.pid)
+    finally:
+        cli.kill()
+        srv.kill()
+        assert k.stop() == 0, k.stderr
+    assert waiting - after == 1, (waiting, after)
+    got = sorted((r["side"], r.get("pid"), r["tx_bytes"], r["rx_bytes"])
+                 for r in sessions(k, port))
+    assert got == sorted([("client", cli.pid, 700, 300)] * n +
+                         [("server", srv.pid, 300, 700)] * n), got
+
+
 def test_fentry_refused_here(kernel_hooks):
     if kernel_hooks.usable("tcplife", "fentry"):
         pytest.skip("this kernel allows fentry")
