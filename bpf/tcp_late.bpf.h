@@ -5,10 +5,11 @@
  * the trampoline was attached returns past it: the connection it hands over would have no
  * owner (and with a task filter, no session at all). So user space (tcp_late.c), right
  * after the fexit program is attached, lists the threads waiting in accept() or accept4()
- * in tcp_late and attaches this program to sys_exit while one of them is listed. A listed
- * thread's next syscall exit is its waiting call's return (a call restarted after a signal
- * enters again, where the fexit sees it). Every syscall exit of the machine pays one
- * lookup meanwhile; user space detaches the program once every listed thread returned.
+ * on a TCP listener in tcp_late and attaches this program to sys_exit while one of them
+ * is listed. A listed thread's next syscall exit is its waiting call's return (a call
+ * restarted after a signal enters again, where the fexit sees it). Every syscall exit of
+ * the machine pays one lookup meanwhile; user space detaches the program once every
+ * listed thread returned.
  */
 #ifndef KSIGHT_TCP_LATE_BPF_H
 #define KSIGHT_TCP_LATE_BPF_H

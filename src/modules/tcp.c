@@ -309,7 +309,8 @@ static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	int err;
 
 	if (bpf_program__autoload(skel->progs.tcp__accept_late)) {
-		st->late = tcp_late_start(skel->progs.tcp__accept_late, skel->maps.tcp_late, &err);
+		st->late = tcp_late_start(skel->progs.tcp__accept_late, skel->maps.tcp_late,
+					  ks_ctx_common(ctx)->pid, &err);
 		if (err)
 			fprintf(stderr, "ksight %s: no owners for the connections of the accept() "
 				"calls waiting at start (sys_exit: %s)\n", tcp_cmd(st),

@@ -127,18 +127,21 @@ struct bpf_program;
 int tcp_seed_run(struct bpf_program *prog);
 
 /* Where the accept hook is fexit (it misses a call begun before it was attached): put the
- * threads waiting in accept() or accept4() now into @map (tcp_late), and attach @prog
- * (tcp__accept_late, loaded) to sys_exit if there is one. Returns its link (the caller
- * destroys it, or tcp_late_check does), or NULL: none waits (*@err 0), or -errno in @err
- * (those calls' connections then have no owner). */
+ * threads waiting in accept() or accept4() on a TCP listener now (of process @only, when
+ * not 0) into @map (tcp_late), and attach @prog (tcp__accept_late, loaded) to sys_exit if
+ * there is one. Returns its link (the caller destroys it, or tcp_late_check does), or
+ * NULL: none waits (*@err 0), or -errno in @err (those calls' connections then have no
+ * owner). */
 struct bpf_link;
-struct bpf_link *tcp_late_start(struct bpf_program *prog, struct bpf_map *map, int *err);
+struct bpf_link *tcp_late_start(struct bpf_program *prog, struct bpf_map *map,
+				unsigned long only, int *err);
 /* Once every thread listed in @map returned from its accept (or is gone), destroy @link
  * and return NULL; else @link. NULL stays NULL. */
 struct bpf_link *tcp_late_check(struct bpf_link *link, struct bpf_map *map);
-/* Whether a line of /proc/PID/task/TID/syscall says the thread is in accept() or
- * accept4() (pure: the unit tests call it). */
-bool tcp_late_is_accept(const char *line);
+/* The listening fd of a thread in accept() or accept4() from a line of its
+ * /proc/PID/task/TID/syscall, or -1: in another call, or in none (pure: the unit tests
+ * call it). */
+int tcp_late_is_accept(const char *line);
 
 /* The agent: register its metrics (0 or -errno), and bring the kernel's per-CPU totals
  * (@map: tcp_agent_counts) into them. */

@@ -5,29 +5,57 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "modules/tcp_int.h"
 
-bool tcp_late_is_accept(const char *line)
+int tcp_late_is_accept(const char *line)
 {
+	unsigned long long fd;
 	char *end;
 	long nr = strtol(line, &end, 10);
 
-	/* "NR ARGS... SP PC" while in a call; "running", or -1 outside one */
-	if (end == line || (*end != ' ' && *end != '\n' && *end))
-		return false;
-	return nr == SYS_accept || nr == SYS_accept4;
+	/* "NR ARG0 ... SP PC" while in a call (hex arguments); "running", or -1 outside one */
+	if (end == line || *end != ' ' || (nr != SYS_accept && nr != SYS_accept4))
+		return -1;
+	line = end;
+	fd = strtoull(line, &end, 16);
+	if (end == line || fd > INT32_MAX)
+		return -1;
+	return fd;
 }
 
-/* Whether thread @tid of @pid waits in accept() or accept4() now. */
+/* Whether socket inode @ino is a TCP listener in @table (/proc/PID/net/tcp or tcp6, of
+ * the process's namespace): state 0A, inode the 10th field. */
+static bool listens_in(const char *table, unsigned long ino)
+{
+	char line[512], st[8];
+	unsigned long i;
+	bool yes = false;
+	FILE *f = fopen(table, "re");
+
+	if (!f)
+		return false;
+	while (!yes && fgets(line, sizeof(line), f))
+		yes = sscanf(line, "%*s %*s %*s %7s %*s %*s %*s %*s %*s %lu", st, &i) == 2 &&
+		      !strcmp(st, "0A") && i == ino;
+	fclose(f);
+	return yes;
+}
+
+/* Whether thread @tid of @pid waits in accept() or accept4() on a TCP listener now (a
+ * unix socket's accept may wait for ever: not watched). */
 static bool in_accept(unsigned long pid, unsigned long tid)
 {
-	char path[64], line[64];
-	bool yes = false;
+	char path[64], line[256];
+	unsigned long ino;
+	int fd = -1;
+	ssize_t n;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%lu/task/%lu/syscall", pid, tid);
@@ -35,9 +63,22 @@ static bool in_accept(unsigned long pid, unsigned long tid)
 	if (!f)
 		return false;	/* gone meanwhile */
 	if (fgets(line, sizeof(line), f))
-		yes = tcp_late_is_accept(line);
+		fd = tcp_late_is_accept(line);
 	fclose(f);
-	return yes;
+	if (fd < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%lu/fd/%d", pid, fd);
+	n = readlink(path, line, sizeof(line) - 1);
+	if (n <= 0)
+		return false;
+	line[n] = 0;
+	if (sscanf(line, "socket:[%lu]", &ino) != 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%lu/net/tcp", pid);
+	if (listens_in(path, ino))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%lu/net/tcp6", pid);
+	return listens_in(path, ino);
 }
 
 /* Put every thread of @pid waiting in accept() into @fd; returns how many, and counts in
@@ -68,7 +109,8 @@ static int list_threads(int fd, unsigned long pid, int *full)
 	return n;
 }
 
-struct bpf_link *tcp_late_start(struct bpf_program *prog, struct bpf_map *map, int *err)
+struct bpf_link *tcp_late_start(struct bpf_program *prog, struct bpf_map *map,
+				unsigned long only, int *err)
 {
 	int fd = bpf_map__fd(map), n = 0, full = 0;
 	struct bpf_link *link;
@@ -83,7 +125,7 @@ struct bpf_link *tcp_late_start(struct bpf_program *prog, struct bpf_map *map, i
 	while ((p = readdir(d))) {
 		unsigned long pid = strtoul(p->d_name, NULL, 10);
 
-		if (pid && pid != (unsigned long)getpid())
+		if (pid && pid != (unsigned long)getpid() && (!only || pid == only))
 			n += list_threads(fd, pid, &full);
 	}
 	closedir(d);

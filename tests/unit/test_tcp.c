@@ -251,18 +251,20 @@ static void test_late_is_accept(void **unused)
 	(void)unused;
 	snprintf(line, sizeof(line), "%d 0x3 0x0 0x0 0x80000 0x0 0x0 0x7ffd9a0c 0x7f01b2c3\n",
 		 SYS_accept4);
-	assert_true(tcp_late_is_accept(line));
-	snprintf(line, sizeof(line), "%d 0x3 0x0 0x0 0x0 0x0 0x0 0x7ffd9a0c 0x7f01b2c3\n",
+	assert_int_equal(tcp_late_is_accept(line), 3);
+	snprintf(line, sizeof(line), "%d 0x1a 0x0 0x0 0x0 0x0 0x0 0x7ffd9a0c 0x7f01b2c3\n",
 		 SYS_accept);
-	assert_true(tcp_late_is_accept(line));
+	assert_int_equal(tcp_late_is_accept(line), 26);
 	snprintf(line, sizeof(line), "%d 0x3 0x0 0x0 0x0 0x0 0x0 0x7ffd9a0c 0x7f01b2c3\n",
 		 SYS_accept4 + 1);
-	assert_false(tcp_late_is_accept(line));
-	assert_false(tcp_late_is_accept("running\n"));
-	assert_false(tcp_late_is_accept("-1 0x7ffd9a0c 0x7f01b2c3\n"));
-	assert_false(tcp_late_is_accept(""));
+	assert_int_equal(tcp_late_is_accept(line), -1);
+	assert_int_equal(tcp_late_is_accept("running\n"), -1);
+	assert_int_equal(tcp_late_is_accept("-1 0x7ffd9a0c 0x7f01b2c3\n"), -1);
+	assert_int_equal(tcp_late_is_accept(""), -1);
 	snprintf(line, sizeof(line), "%dx 0x3\n", SYS_accept);	/* no number */
-	assert_false(tcp_late_is_accept(line));
+	assert_int_equal(tcp_late_is_accept(line), -1);
+	snprintf(line, sizeof(line), "%d 0xffffffffff 0x0\n", SYS_accept);	/* no fd */
+	assert_int_equal(tcp_late_is_accept(line), -1);
 }
 
 int main(void)
