@@ -10,9 +10,10 @@
  * SYN_RECV, then SYN_RECV -> ESTABLISHED), where the current task is whatever was
  * interrupted: it is entered without an owner, and the owner is the task that accept()
  * hands it to, set at accept's return (fexit on inet_csk_accept where BPF trampolines
- * work, else the shared syscall dispatcher's exit of accept/accept4). A session closed
- * with no owner known is reported about no task (KS_HDR_F_NOTASK), never about whichever
- * task the close interrupted.
+ * work, else the shared syscall dispatcher's exit of accept/accept4; the calls already
+ * waiting when fexit was attached: tcp_late.bpf.h). A session closed with no owner known
+ * is reported about no task (KS_HDR_F_NOTASK), never about whichever task the close
+ * interrupted.
  *
  * The table is keyed by the struct sock's address, not by the socket cookie: the cookie
  * helper is offered to BPF_PROG_TYPE_TRACING programs only (tp_btf, fentry), and only on
@@ -482,6 +483,8 @@ static __always_inline void tcp_sys_exit(void *ctx, const struct ks_sys_call *c,
 }
 
 KS_SYS_MODULE(tcp)
+
+#include "tcp_late.bpf.h"
 
 /* inet_csk_accept() returns the child socket in the accepting task. It lost its flags,
  * err and kern arguments in 6.10: user space counts them in the kernel's BTF and sets

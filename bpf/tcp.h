@@ -37,6 +37,7 @@
 
 #define TCP_CONNS 65536		/* connections tracked at once */
 #define TCP_PROCS 4096		/* -P: processes counted at once */
+#define TCP_LATE_TIDS 4096	/* threads waiting in accept() at start, watched at once */
 #define TCP_RETR_CONNS 8192	/* tcpretrans -c: connections counted at once */
 #define TCP_RTT_KEYS 4096	/* tcprtt: histograms at once */
 #define TCP_RTT_SLOTS 32

@@ -274,6 +274,13 @@ static int tcp_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->tcp_rtt_by = st->rtt_by;
 	if (st->seed)
 		bpf_program__set_autoload(skel->progs.tcp__seed_iter, true);
+	/* the core marks the chosen alternatives before setup: fexit misses the accepts
+	 * already waiting (tcp_late.c) */
+	if (bpf_program__autoload(skel->progs.tcp__accept_fexit))
+		bpf_program__set_autoload(skel->progs.tcp__accept_late, true);
+	else
+		bpf_map__set_max_entries(skel->maps.tcp_late, 1);
+	st->late_map = skel->maps.tcp_late;
 	if (!st->per_proc)
 		bpf_map__set_max_entries(skel->maps.tcp_procs, 1);
 	if (!st->count)
@@ -283,14 +290,32 @@ static int tcp_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	return 0;
 }
 
-/* tcplife: once the state-change hook is attached, the connections already open enter the
- * table with their owners; without the scan they stay owner-less "opened before". */
+static const char *tcp_cmd(const struct tcp_state *st)
+{
+	static const char *const names[] = { "tcplife", "tcpconnect", "tcpaccept",
+					     "tcpstates", "tcpretrans", "tcprtt" };
+
+	return st->mode >= 0 && st->mode <= TCP_MODE_RTT ? names[st->mode] : "tcp";
+}
+
+/* Once the hooks are attached: where the accept hook is fexit, the accept() calls already
+ * waiting are watched at sys_exit instead (tcp_late.c); tcplife's connections already open
+ * enter the table with their owners (without the scan they stay owner-less "opened
+ * before"). */
 static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct tcp_bpf *skel = vskel;
 	struct tcp_state *st = state;
 	int err;
 
+	if (bpf_program__autoload(skel->progs.tcp__accept_late)) {
+		st->late = tcp_late_start(skel->progs.tcp__accept_late, skel->maps.tcp_late,
+					  ks_ctx_common(ctx)->pid, &err);
+		if (err)
+			fprintf(stderr, "ksight %s: no owners for the connections of the accept() "
+				"calls waiting at start (sys_exit: %s)\n", tcp_cmd(st),
+				strerror(-err));
+	}
 	if (!st->seed)
 		return 0;
 	err = tcp_seed_run(skel->progs.tcp__seed_iter);
@@ -304,6 +329,8 @@ static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
 static void tcp_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, size_t size)
 {
 	struct tcp_state *st = state;
+
+	st->late = tcp_late_check(st->late, st->late_map);
 
 	if ((h->type == TCP_EV_CONNECT || h->type == TCP_EV_ACCEPT) &&
 	    size >= sizeof(struct tcp_open_ev)) {
@@ -336,6 +363,7 @@ static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)
 	struct tcp_bpf *skel = vskel;
 	struct tcp_state *st = state;
 
+	st->late = tcp_late_check(st->late, st->late_map);
 	if (st->per_proc)
 		tcp_proc_report(ctx, st, skel->maps.tcp_procs);
 	if (st->lat)
@@ -349,9 +377,11 @@ static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)
 static void tcp_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct tcp_bpf *skel = vskel;
+	struct tcp_state *st = state;
 
 	/* the agent: no namespace kept alive by an idle conntrack socket */
-	tcp_nat_sweep(&((struct tcp_state *)state)->nat);
+	tcp_nat_sweep(&st->nat);
+	st->late = tcp_late_check(st->late, st->late_map);
 
 	tcp_agent_collect(ctx, state, skel->maps.tcp_agent_counts);
 }
@@ -417,6 +447,7 @@ static void tcp_fini(void *state)
 			(unsigned long long)n->failed[TCP_NAT_QUERY],
 			(unsigned long long)n->asked, (unsigned long long)n->dnat,
 			(unsigned long long)n->snat);
+	bpf_link__destroy(st->late);
 	tcp_nat_free(n);
 	tcp_proc_free(state);
 	tcp_retr_free(state);

@@ -44,6 +44,10 @@ struct tcp_state {
 	int rtt_by;		/* ... parsed: TCP_RTT_BY_* */
 	bool owners;		/* an owner filter (-p, -t, -u, -n, --cgroup) is set */
 	bool seed;		/* tcplife: scan the connections open at start (tcp_seed.c) */
+	/* the accepts waiting at start, where the accept hook is fexit (tcp_late.c): the
+	 * sys_exit program's link while one has not returned, else NULL */
+	struct bpf_link *late;
+	struct bpf_map *late_map;
 	bool no_dnat;		/* --no-dnat: do not ask conntrack (tcp_nat.c) */
 	bool dnat;		/* tcpconnect --dnat: ask it */
 	struct tcp_nat nat;	/* tcplife, tcpconnect --dnat: conntrack's sockets and counts */
@@ -121,6 +125,23 @@ void tcp_rtt_free(struct tcp_state *st);
  * process's files. Returns 0 or -errno (the kernel has no task_file iterator...). */
 struct bpf_program;
 int tcp_seed_run(struct bpf_program *prog);
+
+/* Where the accept hook is fexit (it misses a call begun before it was attached): put the
+ * threads waiting in accept() or accept4() on a TCP listener now (of process @only, when
+ * not 0) into @map (tcp_late), and attach @prog (tcp__accept_late, loaded) to sys_exit if
+ * there is one. Returns its link (the caller destroys it, or tcp_late_check does), or
+ * NULL: none waits (*@err 0), or -errno in @err (those calls' connections then have no
+ * owner). */
+struct bpf_link;
+struct bpf_link *tcp_late_start(struct bpf_program *prog, struct bpf_map *map,
+				unsigned long only, int *err);
+/* Once every thread listed in @map returned from its accept (or is gone), destroy @link
+ * and return NULL; else @link. NULL stays NULL. */
+struct bpf_link *tcp_late_check(struct bpf_link *link, struct bpf_map *map);
+/* The listening fd of a thread in accept() or accept4() from a line of its
+ * /proc/PID/task/TID/syscall, or -1: in another call, or in none (pure: the unit tests
+ * call it). */
+int tcp_late_is_accept(const char *line);
 
 /* The agent: register its metrics (0 or -errno), and bring the kernel's per-CPU totals
  * (@map: tcp_agent_counts) into them. */

@@ -268,10 +268,13 @@ def test_refused_connect(net):
     assert (r["tx_bytes"], r["rx_bytes"], r["closed_from"]) == (0, 0, "SYN_SENT")
 
 
+@pytest.mark.kernels
 def test_resets_both_ways(net):
     """A server that closes with bytes unread makes its kernel reset the session: its side
     says rst_sent, the client's rst_received with ECONNRESET."""
     port = PORT + 3
+    # the server waits in accept() when ksight starts: with fentry its session's owner is
+    # the sys_exit watch's (tcp_late.bpf.h), the fexit program missing that call
     srv = Helper("tcpio", "reset", net.ip4[1], port, ns=net.ns)
     cli = client(net, "ipv4", port, 1, 100)
     k = tcplife(["--port", port])
@@ -358,18 +361,84 @@ def test_each_hook_family(net, kernel_hooks, hooks):
     if hooks == "fentry" and not kernel_hooks.usable("tcplife", "fentry"):
         pytest.skip("this kernel refuses fentry: test_fentry_refused_here")
     port = PORT
-    # an accept() already waiting when ksight starts is seen only by the raw_tp and tp_btf
-    # dispatcher: the classic tracepoints carry no arguments (a call runs only if its entry
-    # was seen), and a trampoline attached meanwhile misses the running call's return
+    # an accept() already waiting when ksight starts is missed by the classic tracepoints'
+    # dispatcher (they carry no arguments: a call runs only if its entry was seen); fentry
+    # sees it at sys_exit (the fexit program misses it: tcp_late.bpf.h), the raw_tp and
+    # tp_btf dispatcher at its exit as any other
     k, cli, srv, cres, sres, wall = exchange(net, "ipv4", port, 3, 5000, 7000,
                                              ["--port", port, "--hooks", hooks],
-                                             ksight_first=hooks in ("tp", "fentry"))
+                                             ksight_first=hooks == "tp")
     recs = sessions(k, port)
     # .get: a session without its owner shows as None beside the others, not a KeyError
     got = sorted((r["side"], r.get("pid"), r["tx_bytes"], r["rx_bytes"]) for r in recs)
     assert got == sorted([("client", cli.pid, 5000, 7000)] * 3 +
                          [("server", srv.pid, 7000, 5000)] * 3), recs
     assert_no_loss(k)
+
+
+# accept and accept4 by architecture (asm/unistd.h)
+ACCEPTS = {"x86_64": (43, 288), "aarch64": (202, 242)}
+
+
+def in_accept(pid):
+    """Whether process @pid (one thread) waits in accept() or accept4() now."""
+    with open("/proc/%d/syscall" % pid) as f:
+        nr = f.read().split()[0]
+    return nr.isdigit() and int(nr) in ACCEPTS[os.uname().machine]
+
+
+def sys_exit_links(pid):
+    """How many of process @pid's BPF links are on the sys_exit tracepoint (their fdinfo's
+    tp_name: a tp_btf or raw_tp link)."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                n += "tp_name:\tsys_exit\n" in f.read()
+        except OSError:
+            pass        # closed meanwhile
+    return n
+
+
+@pytest.mark.kernels
+def test_waiting_accept_watched_until_it_returns(net, kernel_hooks):
+    """With fentry, the server's accept() waiting when ksight starts is watched at sys_exit
+    (tcp_late.bpf.h), and only until it returned: one link on sys_exit more while it waits
+    than once the sessions closed. Both sessions are the server's, the first by that watch,
+    the second by the fexit program."""
+    if not kernel_hooks.usable("tcplife", "fentry"):
+        pytest.skip("this kernel refuses fentry: the dispatcher sees every accept's exit")
+    port, n = PORT + 8, 2
+    srv = server(net, "ipv4", port, n, 300)
+    cli = client(net, "ipv4", port, n, 700)
+    try:
+        deadline = time.time() + 10 * SLOW
+        while not in_accept(srv.pid) and time.time() < deadline:
+            time.sleep(0.02)
+        assert in_accept(srv.pid), "the server does not wait in accept()"
+        k = tcplife(["--port", port, "--hooks", "fentry"])
+    except BaseException:
+        cli.kill()
+        srv.kill()
+        raise
+    try:
+        waiting = sys_exit_links(k.proc.pid)
+        cli.go()
+        assert result(cli)[:2] == [700 * n, 300 * n] and result(srv) == [700 * n, 300 * n]
+        wait_sessions(k, port, 2 * n)
+        deadline = time.time() + 5 * SLOW
+        while sys_exit_links(k.proc.pid) != waiting - 1 and time.time() < deadline:
+            time.sleep(0.05)
+        after = sys_exit_links(k.proc.pid)
+    finally:
+        cli.kill()
+        srv.kill()
+        assert k.stop() == 0, k.stderr
+    assert waiting - after == 1, (waiting, after)
+    got = sorted((r["side"], r.get("pid"), r["tx_bytes"], r["rx_bytes"])
+                 for r in sessions(k, port))
+    assert got == sorted([("client", cli.pid, 700, 300)] * n +
+                         [("server", srv.pid, 300, 700)] * n), got
 
 
 def test_fentry_refused_here(kernel_hooks):

@@ -4,7 +4,10 @@
 #include "testctx.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 
+#include "modules/tcp_int.h"
 #include "tcp.h"
 
 extern const struct ks_module tcp_module;
@@ -240,6 +243,30 @@ static void test_connect_and_accept(void **state)
 	tc_close(&t);
 }
 
+/* /proc/PID/task/TID/syscall as the accepts waiting at start are found by (tcp_late.c) */
+static void test_late_is_accept(void **unused)
+{
+	char line[128];
+
+	(void)unused;
+	snprintf(line, sizeof(line), "%d 0x3 0x0 0x0 0x80000 0x0 0x0 0x7ffd9a0c 0x7f01b2c3\n",
+		 SYS_accept4);
+	assert_int_equal(tcp_late_is_accept(line), 3);
+	snprintf(line, sizeof(line), "%d 0x1a 0x0 0x0 0x0 0x0 0x0 0x7ffd9a0c 0x7f01b2c3\n",
+		 SYS_accept);
+	assert_int_equal(tcp_late_is_accept(line), 26);
+	snprintf(line, sizeof(line), "%d 0x3 0x0 0x0 0x0 0x0 0x0 0x7ffd9a0c 0x7f01b2c3\n",
+		 SYS_accept4 + 1);
+	assert_int_equal(tcp_late_is_accept(line), -1);
+	assert_int_equal(tcp_late_is_accept("running\n"), -1);
+	assert_int_equal(tcp_late_is_accept("-1 0x7ffd9a0c 0x7f01b2c3\n"), -1);
+	assert_int_equal(tcp_late_is_accept(""), -1);
+	snprintf(line, sizeof(line), "%dx 0x3\n", SYS_accept);	/* no number */
+	assert_int_equal(tcp_late_is_accept(line), -1);
+	snprintf(line, sizeof(line), "%d 0xffffffffff 0x0\n", SYS_accept);	/* no fd */
+	assert_int_equal(tcp_late_is_accept(line), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_dnat_unknown_netns),
 		cmocka_unit_test(test_short_record),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_late_is_accept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
