@@ -21,6 +21,7 @@
 struct query_opts {
 	const char *store;
 	const char *since;
+	const char *until;
 	const char *comm;
 	uint64_t limit;
 	bool by_interval;
@@ -33,6 +34,7 @@ static const struct ks_opt query_opts[] = {
 	  KS_STORE_ENV ", else " KS_STORE_DEFAULT ")", 0, 4000 },
 	{ "since", 's', KS_OPT_STR, OFF(since), "DUR", "only the last DUR: 30s, 10m, 1h, 7d "
 	  "(default 1h)" },
+	{ "until", 0, KS_OPT_STR, OFF(until), "DUR", "timeline: up to DUR ago (default: now)" },
 	{ "comm", 'n', KS_OPT_STR, OFF(comm), "NAME", "execs, connections, alerts, edges: only "
 	  "this process name", 0, 15 },
 	{ "limit", 0, KS_OPT_UINT, OFF(limit), "N", "at most N rows, the latest (events) or the "
@@ -53,8 +55,10 @@ static const char usage[] =
 	"  ksight query metric ksight_exec_execs_total --since 1h  # totals per label set\n"
 	"  ksight query metric ksight_biolat_seconds --by-interval --json\n"
 	"  ksight query files --since 1d          # paths changed most (creates, writes, ...)\n"
+	"  ksight query timeline web.service --since 30m  # requests, TCP, I/O, disk, run queue\n"
 	"\n"
-	"WHAT is execs, connections, alerts, edges, metrics, metric NAME or files. The agent\n"
+	"WHAT is execs, connections, alerts, edges, metrics, metric NAME, files or timeline\n"
+	"SERVICE. The agent\n"
 	"writes its store (ksight run --store, docs/store.md); events within about a second (at the\n"
 	"latest at the interval's end), rollups at the end of each interval.\n";
 
@@ -306,6 +310,35 @@ static int metric_kind(sqlite3 *db, const char *name)
 	return kind;
 }
 
+/* timeline SERVICE: the window [now - since, now - until). */
+static int timeline(const struct query_opts *o, const char **pos, int npos)
+{
+	uint64_t since_s = 3600, until_s = 0;
+
+	if (npos != 2) {
+		fprintf(stderr, npos < 2 ? "ksight query: timeline needs a SERVICE (ksight map "
+			"lists them)\n" : "ksight query: unexpected argument '%.40s'\n", pos[2]);
+		return 2;
+	}
+	if (!*pos[1] || strlen(pos[1]) > 255) {
+		fprintf(stderr, "ksight query: timeline: not a service name\n");
+		return 2;
+	}
+	if ((o->since && ks_store_parse_duration(o->since, &since_s)) ||
+	    (o->until && ks_store_parse_duration(o->until, &until_s)) || until_s >= since_s) {
+		fprintf(stderr, "ksight query: --since %.40s --until %.40s: not durations with "
+			"until shorter than since (30s, 10m, 1h, 7d)\n", o->since ? o->since : "1h",
+			o->until ? o->until : "0");
+		return 2;
+	}
+	if (o->by_interval || o->comm || o->limit) {
+		fprintf(stderr, "ksight query: timeline takes --since, --until, --json, --store\n");
+		return 2;
+	}
+	return query_timeline(o->store ? o->store : ks_store_default_path(), pos[1], since_s,
+			      until_s, o->json);
+}
+
 int cmd_query(int argc, char **argv)
 {
 	struct query_opts o = { 0 };
@@ -336,6 +369,12 @@ int cmd_query(int argc, char **argv)
 		return 2;
 	}
 	what = pos[0];
+	if (!strcmp(what, "timeline"))
+		return timeline(&o, pos, npos);
+	if (o.until) {
+		fprintf(stderr, "ksight query: --until is for timeline SERVICE\n");
+		return 2;
+	}
 	if (!strcmp(what, "metric") || !strcmp(what, "files")) {
 		if (!strcmp(what, "files")) {
 			metric = "ksight_files_path_changes_total";
