@@ -7,7 +7,8 @@ and /api/services/NAME/timeline give the server's intervals, whose sums are exac
 requests served (none failed, a p99), N connections and their bytes each way, the
 server's read and written bytes (the requests and the blocks read; the answers), N disk
 requests of N x 4 KiB as /sys/block/LOOP/stat counts them; runqlat "off" in every
-interval. Bad input: exit 2 / 4xx with one line."""
+interval. Three bursts of requests apart in time: each burst's requests, sessions and
+disk reads fall in the same interval (or the next). Bad input: exit 2 / 4xx with one line."""
 import json
 import os
 import socket
@@ -21,7 +22,8 @@ from attach_util import Cgroup
 from conftest import SLOW, UNIQ, Ksight, free_port, run_ksight
 from test_bio import disk_stat, loopdev  # noqa: F401 (fixture)
 
-N = 12
+BURSTS = [5, 3, 4]   # requests, each burst two intervals and more after the previous
+N = sum(BURSTS)
 BS = 4096
 REQ = b"GET /block HTTP/1.0\r\nHost: tl\r\n\r\n"
 BODY = b"x" * 100
@@ -63,6 +65,31 @@ def get(url):
         return e.code, e.read()
 
 
+def request(port):
+    with socket.create_connection(("127.0.0.1", port)) as c:
+        c.sendall(REQ)
+        got = b""
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            got += b
+        assert got == RESP
+
+
+def runs(rows, group, key):
+    """The runs of consecutive intervals where @group's @key is not 0: [(first, sum)]."""
+    out, prev = [], False
+    for i, r in enumerate(rows):
+        v = r[group][key]
+        if v and prev:
+            out[-1][1] += v
+        elif v:
+            out.append([i, v])
+        prev = bool(v)
+    return out
+
+
 def sums(rows, group, key):
     return sum(r[group][key] for r in rows)
 
@@ -89,6 +116,13 @@ def check_rows(rows, disk_delta):
     assert sums(rows, "disk", "requests") == reads, rows
     assert sums(rows, "disk", "read_bytes") == rbytes, rows
     assert sums(rows, "disk", "write_bytes") == wbytes, rows
+    # in time: each burst's requests, sessions and disk reads in the same interval(s)
+    req = runs(rows, "requests", "served")
+    assert [x[1] for x in req] == BURSTS, rows
+    for g, key in (("tcp", "connections"), ("disk", "requests")):
+        got = runs(rows, g, key)
+        assert [x[1] for x in got] == BURSTS, (g, rows)
+        assert all(abs(a[0] - b[0]) <= 1 for a, b in zip(got, req)), (g, rows)
 
 
 def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
@@ -107,16 +141,11 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
         k.wait_ready()
         time.sleep(1.2)
         before = disk_stat(disk)
-        for _ in range(N):
-            with socket.create_connection(("127.0.0.1", port)) as c:
-                c.sendall(REQ)
-                got = b""
-                while True:
-                    b = c.recv(65536)
-                    if not b:
-                        break
-                    got += b
-                assert got == RESP
+        for i, n in enumerate(BURSTS):
+            if i:
+                time.sleep(2.2)
+            for _ in range(n):
+                request(port)
         time.sleep(0.5)
         delta = [a - b for a, b in zip(disk_stat(disk), before)]
         time.sleep(2.5 * SLOW)    # the last intervals' rows into the store
