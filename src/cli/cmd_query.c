@@ -310,35 +310,6 @@ static int metric_kind(sqlite3 *db, const char *name)
 	return kind;
 }
 
-/* timeline SERVICE: the window [now - since, now - until). */
-static int timeline(const struct query_opts *o, const char **pos, int npos)
-{
-	uint64_t since_s = 3600, until_s = 0;
-
-	if (npos != 2) {
-		fprintf(stderr, npos < 2 ? "ksight query: timeline needs a SERVICE (ksight map "
-			"lists them)\n" : "ksight query: unexpected argument '%.40s'\n", pos[2]);
-		return 2;
-	}
-	if (!*pos[1] || strlen(pos[1]) > 255) {
-		fprintf(stderr, "ksight query: timeline: not a service name\n");
-		return 2;
-	}
-	if ((o->since && ks_store_parse_duration(o->since, &since_s)) ||
-	    (o->until && ks_store_parse_duration(o->until, &until_s)) || until_s >= since_s) {
-		fprintf(stderr, "ksight query: --since %.40s --until %.40s: not durations with "
-			"until shorter than since (30s, 10m, 1h, 7d)\n", o->since ? o->since : "1h",
-			o->until ? o->until : "0");
-		return 2;
-	}
-	if (o->by_interval || o->comm || o->limit) {
-		fprintf(stderr, "ksight query: timeline takes --since, --until, --json, --store\n");
-		return 2;
-	}
-	return query_timeline(o->store ? o->store : ks_store_default_path(), pos[1], since_s,
-			      until_s, o->json);
-}
-
 int cmd_query(int argc, char **argv)
 {
 	struct query_opts o = { 0 };
@@ -370,7 +341,8 @@ int cmd_query(int argc, char **argv)
 	}
 	what = pos[0];
 	if (!strcmp(what, "timeline"))
-		return timeline(&o, pos, npos);
+		return query_timeline(o.store ? o.store : ks_store_default_path(), pos + 1, npos - 1,
+				      o.since, o.until, o.json, o.by_interval || o.comm || o.limit);
 	if (o.until) {
 		fprintf(stderr, "ksight query: --until is for timeline SERVICE\n");
 		return 2;

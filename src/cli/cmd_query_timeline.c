@@ -56,9 +56,43 @@ static void put_time(struct ks_buf *o, int64_t ns)
 	ks_buf_str(o, s);
 }
 
-int query_timeline(const char *store, const char *service, uint64_t since_s, uint64_t until_s,
-		   bool json)
+/* The service and window asked for; 0, or 2 with one line said. */
+static int check(const char **args, int nargs, const char *since, const char *until,
+		 bool other, uint64_t *since_s, uint64_t *until_s)
 {
+	*since_s = 3600;
+	*until_s = 0;
+	if (nargs != 1) {
+		if (nargs < 1)
+			fprintf(stderr, "ksight query: timeline needs a SERVICE (ksight map lists "
+				"them)\n");
+		else
+			fprintf(stderr, "ksight query: unexpected argument '%.40s'\n", args[1]);
+		return 2;
+	}
+	if (!*args[0] || strlen(args[0]) > 255) {
+		fprintf(stderr, "ksight query: timeline: not a service name\n");
+		return 2;
+	}
+	if ((since && ks_store_parse_duration(since, since_s)) ||
+	    (until && ks_store_parse_duration(until, until_s)) || *until_s >= *since_s) {
+		fprintf(stderr, "ksight query: --since %.40s --until %.40s: not durations with "
+			"until shorter than since (30s, 10m, 1h, 7d)\n", since ? since : "1h",
+			until ? until : "0");
+		return 2;
+	}
+	if (other) {
+		fprintf(stderr, "ksight query: timeline takes --since, --until, --json, --store\n");
+		return 2;
+	}
+	return 0;
+}
+
+int query_timeline(const char *store, const char **args, int nargs, const char *since,
+		   const char *until, bool json, bool other)
+{
+	uint64_t since_s, until_s;
+	const char *service;
 	char err[400];
 	struct ks_timeline t;
 	struct timespec now;
@@ -67,6 +101,9 @@ int query_timeline(const char *store, const char *service, uint64_t since_s, uin
 	sqlite3 *db;
 	int rc;
 
+	if (check(args, nargs, since, until, other, &since_s, &until_s))
+		return 2;
+	service = args[0];
 	db = ks_store_db_open_ro(store, err, sizeof(err));
 	if (!db) {
 		fprintf(stderr, "ksight query: %s\n", err);

@@ -42,13 +42,16 @@ static const char series_sql[] =
 	"json_extract(labels, '$.service') = ?3 GROUP BY ts, metric";
 
 /* The req module's client rows, each interval's made just after its end: those the
- * service made (out: 0), and those made to an end the service served TCP sessions on
- * (in: 1; its closed server ends' addresses, in the window or before it). Buckets as
- * "HI:COUNT,..." (HI: the bucket's highest microsecond). */
+ * service made (out), and those made to an address and port where the service's server
+ * ends were (in): its TCP sessions that closed within a day of the window (a keep-alive
+ * connection closes after the requests it carried). Buckets as "HI:COUNT,..." (HI: the
+ * bucket's highest microsecond). */
+#define TL_ENDS_SLACK "86400000000000"
 static const char reqs_sql[] =
 	"WITH ep AS (SELECT DISTINCT json_extract(json, '$.laddr') AS a, "
 	"json_extract(json, '$.lport') AS p FROM events WHERE type = 'tcplife' AND "
-	"service = ?3 AND ts < ?2 AND json_extract(json, '$.side') = 'server') "
+	"ts >= ?1 - " TL_ENDS_SLACK " AND ts < ?2 + " TL_ENDS_SLACK " AND service = ?3 AND "
+	"json_extract(json, '$.side') = 'server') "
 	"SELECT ts, service = ?3, json_extract(json, '$.requests'), json_extract(json, "
 	"'$.errors'), (SELECT group_concat(json_extract(b.value, '$.hi') || ':' || "
 	"json_extract(b.value, '$.count')) FROM json_each(events.json, '$.hist.buckets') b), "
@@ -114,14 +117,24 @@ static struct ks_tl_row *row_before(struct ks_timeline *t, int64_t ts)
 
 static int load_intervals(sqlite3 *db, struct ks_timeline *t)
 {
+	size_t cap = 0;
 	sqlite3_stmt *q;
 	int rc;
 
-	t->rows = calloc(KS_TL_MAX_ROWS + 1, sizeof(*t->rows));
-	if (!t->rows || prepare(db, intervals_sql, &q, t->from_ns, t->to_ns, NULL,
-				KS_TL_MAX_ROWS + 1))
+	if (prepare(db, intervals_sql, &q, t->from_ns, t->to_ns, NULL, KS_TL_MAX_ROWS + 1))
 		return -1;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (t->n == cap) {
+			struct ks_tl_row *r = realloc(t->rows, (cap ? cap * 2 : 64) * sizeof(*r));
+
+			if (!r) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			cap = cap ? cap * 2 : 64;
+			t->rows = r;
+		}
+		memset(&t->rows[t->n], 0, sizeof(*t->rows));
 		t->rows[t->n].ts_ns = sqlite3_column_int64(q, 0);
 		t->rows[t->n++].secs = sqlite3_column_double(q, 1);
 	}
@@ -293,7 +306,8 @@ int ks_timeline_load(struct sqlite3 *db, const char *service, int64_t from_ns, i
 	}
 	return 0;
 db_fail:
-	snprintf(err, len, "%s", t->rows ? sqlite3_errmsg(db) : "out of memory");
+	snprintf(err, len, "%s", sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db) :
+		 "out of memory");
 	rc = -1;
 fail:
 	ks_timeline_free(t);
