@@ -8,7 +8,8 @@ requests served (none failed, a p99), N connections and their bytes each way, th
 server's read and written bytes (the requests and the blocks read; the answers), N disk
 requests of N x 4 KiB as /sys/block/LOOP/stat counts them; runqlat "off" in every
 interval. Three bursts of requests apart in time: each burst's requests, sessions and
-disk reads fall in the same interval (or the next). Bad input: exit 2 / 4xx with one line."""
+disk reads fall in the same interval (or the next), and --until cuts the timeline
+between them. Bad input: exit 2 / 4xx with one line."""
 import json
 import os
 import socket
@@ -23,6 +24,7 @@ from conftest import SLOW, UNIQ, Ksight, free_port, run_ksight
 from test_bio import disk_stat, loopdev  # noqa: F401 (fixture)
 
 BURSTS = [5, 3, 4]   # requests, each burst two intervals and more after the previous
+GAPS = [4.2, 2.2]    # seconds between them
 N = sum(BURSTS)
 BS = 4096
 REQ = b"GET /block HTTP/1.0\r\nHost: tl\r\n\r\n"
@@ -143,9 +145,11 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
         before = disk_stat(disk)
         for i, n in enumerate(BURSTS):
             if i:
-                time.sleep(2.2)
+                time.sleep(GAPS[i - 1])
             for _ in range(n):
                 request(port)
+            if not i:
+                cut = time.time() + 2.6     # the first burst's interval has ended by then
         time.sleep(0.5)
         delta = [a - b for a, b in zip(disk_stat(disk), before)]
         time.sleep(2.5 * SLOW)    # the last intervals' rows into the store
@@ -183,6 +187,17 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
         assert sum(int(x) for x in col["DISK_OPS"]) == N, r.stdout
         assert sum(int(x) for x in col["IO_READ"]) == N * (len(REQ) + BS), r.stdout
         assert set(col["RUNQ_N"]) == {"off"} and set(col["RUNQ_MS"]) == {"off"}, r.stdout
+        # --until: a window that ends between the first burst's interval and the second
+        # burst holds the first burst only
+        until = int(time.time() - cut) + 1
+        r = run_ksight(["query", "timeline", unit.rel, "--store", str(db), "--since", "10m",
+                        "--until", "%ds" % until, "--json"])
+        assert r.returncode == 0, r.stderr
+        part = [json.loads(l) for l in r.stdout.splitlines()]
+        assert part and part == rows[:len(part)], (part, rows)
+        assert sums(part, "requests", "served") == BURSTS[0], part
+        assert sums(part, "disk", "requests") == BURSTS[0], part
+        assert sums(part, "tcp", "connections") == BURSTS[0], part
         # bad input: exit 2, one line
         for args in (["timeline"], ["timeline", "nosuch-" + UNIQ],
                      ["timeline", unit.rel, "--since", "1m", "--until", "2m"],
