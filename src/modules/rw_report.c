@@ -269,11 +269,8 @@ void rw_collect(struct ks_ctx *ctx, void *state, void *vskel)
 		n = read_deltas(ctx, st, skel, &d);
 	for (size_t i = 0; i < n; i++) {
 		const struct rw_sum_val *v = &d[i].v;
-		const char *comm = v->comm;
-		const size_t len = sizeof(v->comm);
-
-		const char *svc = ks_ctx_service(ctx, d[i].k.pid, 0);
-		const size_t slen = strlen(svc);
+		const char *comm = v->comm, *svc = ks_ctx_service(ctx, d[i].k.pid, 0);
+		const size_t len = sizeof(v->comm), slen = strlen(svc);
 
 		ks_counter_add(ks_metric_getn(st->m_calls, &comm, &len), v->reads + v->writes);
 		ks_counter_add(st->s_rbytes, v->rbytes);
