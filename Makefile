@@ -62,7 +62,7 @@ WEB_NPM := $(BUILD)/web/node_modules
 WEB_FILES := index.html=web/index.html ui.css=web/ui.css ui.js=web/ui.js \
 	common.js=web/common.js map.js=web/map.js histogram.js=web/histogram.js \
 	service.js=web/service.js diff.js=web/diff.js events.js=web/events.js alerts.js=web/alerts.js \
-	overhead.js=web/overhead.js \
+	overhead.js=web/overhead.js timeline.js=web/timeline.js \
 	cytoscape.min.js=$(WEB_NPM)/cytoscape/dist/cytoscape.min.js \
 	uPlot.iife.min.js=$(WEB_NPM)/uplot/dist/uPlot.iife.min.js \
 	uPlot.min.css=$(WEB_NPM)/uplot/dist/uPlot.min.css

@@ -254,6 +254,7 @@ async function loadService() {
     "have one per service (runqlat: run-queue latency) are off or saw nothing of it.")]));
   trackRates(samples, sv.status, Date.now());
   renderResources(samples, sv.status);
+  await loadTimeline(name);
   document.body.dataset.servicePolls = String((Number(document.body.dataset.servicePolls) ||
     0) + 1);
 }

@@ -21,6 +21,7 @@
 struct query_opts {
 	const char *store;
 	const char *since;
+	const char *until;
 	const char *comm;
 	uint64_t limit;
 	bool by_interval;
@@ -33,6 +34,7 @@ static const struct ks_opt query_opts[] = {
 	  KS_STORE_ENV ", else " KS_STORE_DEFAULT ")", 0, 4000 },
 	{ "since", 's', KS_OPT_STR, OFF(since), "DUR", "only the last DUR: 30s, 10m, 1h, 7d "
 	  "(default 1h)" },
+	{ "until", 0, KS_OPT_STR, OFF(until), "DUR", "timeline: up to DUR ago (default: now)" },
 	{ "comm", 'n', KS_OPT_STR, OFF(comm), "NAME", "execs, connections, alerts, edges: only "
 	  "this process name", 0, 15 },
 	{ "limit", 0, KS_OPT_UINT, OFF(limit), "N", "at most N rows, the latest (events) or the "
@@ -53,8 +55,10 @@ static const char usage[] =
 	"  ksight query metric ksight_exec_execs_total --since 1h  # totals per label set\n"
 	"  ksight query metric ksight_biolat_seconds --by-interval --json\n"
 	"  ksight query files --since 1d          # paths changed most (creates, writes, ...)\n"
+	"  ksight query timeline web.service --since 30m  # requests, TCP, I/O, disk, run queue\n"
 	"\n"
-	"WHAT is execs, connections, alerts, edges, metrics, metric NAME or files. The agent\n"
+	"WHAT is execs, connections, alerts, edges, metrics, metric NAME, files or timeline\n"
+	"SERVICE. The agent\n"
 	"writes its store (ksight run --store, docs/store.md); events within about a second (at the\n"
 	"latest at the interval's end), rollups at the end of each interval.\n";
 
@@ -336,6 +340,13 @@ int cmd_query(int argc, char **argv)
 		return 2;
 	}
 	what = pos[0];
+	if (!strcmp(what, "timeline"))
+		return query_timeline(o.store ? o.store : ks_store_default_path(), pos + 1, npos - 1,
+				      o.since, o.until, o.json, o.by_interval || o.comm || o.limit);
+	if (o.until) {
+		fprintf(stderr, "ksight query: --until is for timeline SERVICE\n");
+		return 2;
+	}
 	if (!strcmp(what, "metric") || !strcmp(what, "files")) {
 		if (!strcmp(what, "files")) {
 			metric = "ksight_files_path_changes_total";

@@ -46,6 +46,7 @@ struct rw_state {
 	struct ks_metric *m_calls;	/* per process name */
 	struct ks_comm_cache c_calls;
 	struct ks_series *s_rbytes, *s_wbytes;
+	struct ks_metric *m_svc[3];	/* per service: calls, read and written bytes */
 };
 
 extern const struct ks_module rw_module;

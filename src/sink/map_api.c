@@ -12,6 +12,7 @@
 #include "sink/http_api.h"
 #include "sink/map_api.h"
 #include "sink/store.h"
+#include "sink/timeline.h"
 
 struct ks_map_api_conf ks_map_api_conf = { .idle_s = KS_MAP_IDLE_DEFAULT };
 
@@ -47,7 +48,7 @@ static enum MHD_Result error(struct MHD_Connection *c, unsigned int status, cons
 /* The query string's arguments: only those @allowed (a space-separated list), once. */
 struct args {
 	const char *allowed;
-	const char *since, *diff, *at;
+	const char *since, *diff, *at, *until;
 	char bad[96];
 };
 
@@ -56,7 +57,7 @@ static enum MHD_Result arg(void *cls, enum MHD_ValueKind kind, const char *key,
 {
 	struct args *a = cls;
 	const char **slot = !strcmp(key, "since") ? &a->since : !strcmp(key, "diff") ? &a->diff :
-			    !strcmp(key, "at") ? &a->at : NULL;
+			    !strcmp(key, "at") ? &a->at : !strcmp(key, "until") ? &a->until : NULL;
 	char word[24];
 
 	snprintf(word, sizeof(word), "%s", key);
@@ -227,6 +228,50 @@ static size_t series_of(struct ks_buf *o, const char *name, const struct ks_buf 
 	return n;
 }
 
+#define TL_SUFFIX "/timeline"
+
+/* /api/services/NAME/timeline?since=DUR&until=DUR: [now - since, now - until). */
+static enum MHD_Result timeline(struct MHD_Connection *c, const char *name, size_t n,
+				const struct args *a)
+{
+	uint64_t since_s = 3600, until_s = 0;
+	struct ks_timeline t;
+	enum MHD_Result ret;
+	char svc[KS_SVCMAP_NAME], err[300];
+	struct ks_buf b;
+	int64_t to;
+	sqlite3 *db;
+	int rc;
+
+	if ((a->since && ks_store_parse_duration(a->since, &since_s)) ||
+	    (a->until && ks_store_parse_duration(a->until, &until_s)) || until_s >= since_s)
+		return error(c, MHD_HTTP_BAD_REQUEST, "since, until: durations (30s, 10m, 1h, 7d), "
+			     "until shorter than since");
+	if (!n || n >= sizeof(svc))
+		return error(c, MHD_HTTP_NOT_FOUND, "no service named (/api/services/NAME/timeline)");
+	memcpy(svc, name, n);
+	svc[n] = 0;
+	db = open_store(err, sizeof(err));
+	if (!db)
+		return error(c, MHD_HTTP_NOT_FOUND, err);
+	to = now_ns() - (int64_t)until_s * 1000000000LL;
+	rc = ks_timeline_load(db, svc, to - (int64_t)(since_s - until_s) * 1000000000LL, to, &t,
+			      err, sizeof(err));
+	sqlite3_close(db);
+	if (rc)
+		return error(c, rc == -ENOENT ? MHD_HTTP_NOT_FOUND : rc == -E2BIG ?
+			     MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+	if (ks_buf_init(&b, -1, 4096 + t.n * 400)) {
+		ks_timeline_free(&t);
+		return MHD_NO;
+	}
+	ks_timeline_json(&b, svc, &t);
+	ret = answer(c, MHD_HTTP_OK, &b);
+	ks_buf_free(&b);
+	ks_timeline_free(&t);
+	return ret;
+}
+
 /* A window too large to build here is the request's (413), another failure ours. */
 static unsigned int status_of(int rc)
 {
@@ -238,7 +283,9 @@ enum MHD_Result ks_map_api_serve(struct MHD_Connection *c, const char *url,
 {
 	bool svc = !strncmp(url, SVC_PREFIX, strlen(SVC_PREFIX));
 	const char *name = svc ? url + strlen(SVC_PREFIX) : NULL;
-	struct args a = { .allowed = svc ? "since at" : "since diff at" };
+	size_t nl = svc ? strlen(name) : 0, sl = strlen(TL_SUFFIX);
+	bool tl = svc && nl >= sl && !strcmp(name + nl - sl, TL_SUFFIX);
+	struct args a = { .allowed = tl ? "since until" : svc ? "since at" : "since diff at" };
 	const struct ks_svcmap_node *node;
 	enum MHD_Result ret;
 	struct ks_map_win w;
@@ -251,6 +298,8 @@ enum MHD_Result ks_map_api_serve(struct MHD_Connection *c, const char *url,
 	int rc;
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg, &a);
+	if (tl && !a.bad[0])
+		return timeline(c, name, nl - sl, &a);
 	if (a.bad[0] || window(&a, &w, &diff_s))
 		return error(c, MHD_HTTP_BAD_REQUEST, a.bad);
 	if (svc && (!*name || strlen(name) >= KS_SVCMAP_NAME))

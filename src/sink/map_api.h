@@ -6,7 +6,9 @@
  *     the agent's --idle, so that idle edges drop out), or before @at
  *   /api/services/NAME[?since=DUR][&at=...]   the service's node, its edges out and in,
  *     and the registry's series labelled service="NAME" as of the last interval
- * Both read the agent's store; 404 for an unknown service or without a store, 400 for a
+ *   /api/services/NAME/timeline[?since=DUR][&until=DUR]   the service's intervals side by
+ *     side (sink/timeline.h), as `ksight query timeline --json`
+ * All read the agent's store; 404 for an unknown service or without a store, 400 for a
  * bad query string, 413 for a window too large. docs/map.md.
  */
 #ifndef KSIGHT_MAP_API_H

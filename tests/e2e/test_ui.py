@@ -245,8 +245,9 @@ def test_service_page_and_map_diff_in_chromium(tmp_path):
     """N connections from a client unit to a server unit: the server's page, opened by a
     click on its node in the map and listed among the services, shows exactly that edge
     in (N connections, nothing out), a run-queue latency histogram whose bars add up to
-    the agent's count for the service, the rates chart, and the modules not running as
-    absent; the diff across the workload's start lists the edge as appeared."""
+    the agent's count for the service, the rates chart, the modules not running as
+    absent, and the timeline's intervals holding the N sessions ("off" for the modules
+    not running); the diff across the workload's start lists the edge as appeared."""
     port = free_port()
     base = "http://127.0.0.1:%d" % port
     cli, srv = Unit("cli"), Unit("srv")
@@ -308,6 +309,12 @@ def test_service_page_and_map_diff_in_chromium(tmp_path):
         assert page["chart"], page
         assert page["modules"]["tcplife"] == "on" and page["modules"]["runqlat"] == "on"
         assert page["modules"]["mem"] == "off" and page["modules"]["biotop"] == "off"
+        # the timeline: the N sessions closed in its intervals, req, rw and biotop off
+        tl = page["timeline"]
+        assert tl and all(r["off"] == "req,rw,biotop" for r in tl), tl
+        assert all(r["cells"]["requests.served"] == "off" for r in tl), tl
+        assert sum(int(r["cells"]["tcp.connections"]) for r in tl) == N, tl
+        assert all(r["cells"]["runq.delays"].isdigit() for r in tl), tl
 
         # while the page is open, M more connections on another port: the rate points
         # kept since it opened add up to exactly M sessions closed, and the edge joins

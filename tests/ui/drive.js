@@ -14,7 +14,8 @@
 //                                                  (and, with "family" and "sum", until
 //                                                  the rate points' growth of it reaches it);
 //                                                  with "server" instead of "client": until
-//                                                  an edge out to that server is shown
+//                                                  an edge out to that server is shown;
+//                                                  and until the timeline has rows
 //   {"cmd":"services","name":N,"timeout":S}         #services until N is listed; its link
 //   {"cmd":"alerts","pid":P,"timeout":S}            #alerts, until a row of pid P is shown
 //   {"cmd":"diff","dur":D,"expect":400,"timeout":S}  #diff, D in the field, Compare, until
@@ -152,7 +153,8 @@ async function run(c) {
             .some((r) => r.dataset.client === cl) &&
             [...document.querySelectorAll("#service-histograms .histogram")]
               .some((h) => Number(h.dataset.count) > 0) &&
-            !!document.querySelector("#service-rates canvas");
+            !!document.querySelector("#service-rates canvas") &&
+            !!document.querySelector("#service-timeline tbody tr");
         }, [c.client, c.family || null, c.sum || 0, c.server ?? null], { timeout: ms });
       } catch (e) { /* the test reports what was shown */ }
       return page.evaluate(() => {
@@ -178,6 +180,10 @@ async function run(c) {
           modules: Object.fromEntries([...document.querySelectorAll(
             "#service-resources tr.module")].map((r) => [r.dataset.module, r.dataset.state])),
           chart: !!document.querySelector("#service-rates canvas"),
+          // the timeline's rows: what each cell holds ("off": its module did not run)
+          timeline: [...document.querySelectorAll("#service-timeline tbody tr")].map((r) => ({
+            off: r.dataset.off, cells: Object.fromEntries([...r.querySelectorAll("td[data-key]")]
+              .map((d) => [d.dataset.key, d.dataset.value])) })),
           // each rate point's growth per counter family (service.js keeps them)
           deltas: sv.deltas,
         };

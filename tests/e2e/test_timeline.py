@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A service's timeline (docs/store.md, "A service's timeline"): a small HTTP server in a
+cgroup of its own named like a systemd unit answers N requests, each on a connection of
+its own, and for each reads 4 KiB with O_DIRECT from a loop device the test made. The
+agent (tcplife, req, rw, biotop; runqlat left out) keeps a store; `ksight query timeline`
+and /api/services/NAME/timeline give the server's intervals, whose sums are exact: N
+requests served (none failed, a p99), N connections and their bytes each way, the
+server's read and written bytes (the requests and the blocks read; the answers), N disk
+requests of N x 4 KiB as /sys/block/LOOP/stat counts them; runqlat "off" in every
+interval. Three bursts of requests apart in time: each burst's requests, sessions and
+disk reads fall in the same interval (or the next), and --until cuts the timeline
+between them. Bad input: exit 2 / 4xx with one line."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from attach_util import Cgroup
+from conftest import SLOW, UNIQ, Ksight, free_port, run_ksight
+from test_bio import disk_stat, loopdev  # noqa: F401 (fixture)
+
+BURSTS = [5, 3, 4]   # requests, each burst two intervals and more after the previous
+GAPS = [4.2, 2.2]    # seconds between them
+N = sum(BURSTS)
+BS = 4096
+REQ = b"GET /block HTTP/1.0\r\nHost: tl\r\n\r\n"
+BODY = b"x" * 100
+RESP = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY
+
+# The server: per connection, the request (read until its blank line), 4 KiB read with
+# O_DIRECT from the device at the next offset, the answer, close. Nothing else is read or
+# written once "ready" is printed. argv: port, device.
+SERVER = r"""
+import mmap, os, socket, sys
+port, dev = int(sys.argv[1]), sys.argv[2]
+buf = mmap.mmap(-1, %d)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(64)
+resp = %r
+print("ready", flush=True)
+i = 0
+while True:
+    c, _ = s.accept()
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += c.recv(4096)
+    fd = os.open(dev, os.O_RDONLY | os.O_DIRECT)
+    assert os.preadv(fd, [buf], i * %d) == %d
+    os.close(fd)
+    i += 1
+    c.sendall(resp)
+    c.close()
+""" % (BS, RESP, BS, BS)
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as h:
+            return h.status, h.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def request(port):
+    with socket.create_connection(("127.0.0.1", port)) as c:
+        c.sendall(REQ)
+        got = b""
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            got += b
+        assert got == RESP
+
+
+def runs(rows, group, key):
+    """The runs of consecutive intervals where @group's @key is not 0: [(first, sum)]."""
+    out, prev = [], False
+    for i, r in enumerate(rows):
+        v = r[group][key]
+        if v and prev:
+            out[-1][1] += v
+        elif v:
+            out.append([i, v])
+        prev = bool(v)
+    return out
+
+
+def sums(rows, group, key):
+    return sum(r[group][key] for r in rows)
+
+
+def check_rows(rows, disk_delta):
+    """The exact sums of the server's intervals, and runqlat off in each."""
+    assert rows, "no intervals"
+    for r in rows:
+        assert r["off"] == ["runqlat"] and r["runq"] is None, r
+        for g in ("requests", "tcp", "io", "disk"):
+            assert r[g] is not None, r
+    assert sums(rows, "requests", "served") == N, rows
+    assert sums(rows, "requests", "served_errors") == 0, rows
+    assert sums(rows, "requests", "made") == 0, rows
+    served = [r for r in rows if r["requests"]["served"]]
+    assert all(r["requests"]["served_p99_ns"] > 0 for r in served), served
+    assert sums(rows, "tcp", "connections") == N, rows
+    assert sums(rows, "tcp", "received_bytes") == N * len(REQ), rows
+    assert sums(rows, "tcp", "sent_bytes") == N * len(RESP), rows
+    assert sums(rows, "io", "read_bytes") == N * (len(REQ) + BS), rows
+    assert sums(rows, "io", "written_bytes") == N * len(RESP), rows
+    reads, rbytes, writes, wbytes = disk_delta
+    assert (reads, rbytes, writes, wbytes) == (N, N * BS, 0, 0), disk_delta
+    assert sums(rows, "disk", "requests") == reads, rows
+    assert sums(rows, "disk", "read_bytes") == rbytes, rows
+    assert sums(rows, "disk", "write_bytes") == wbytes, rows
+    # in time: each burst's requests, sessions and disk reads in the same interval(s)
+    req = runs(rows, "requests", "served")
+    assert [x[1] for x in req] == BURSTS, rows
+    for g, key in (("tcp", "connections"), ("disk", "requests")):
+        got = runs(rows, g, key)
+        assert [x[1] for x in got] == BURSTS, (g, rows)
+        assert all(abs(a[0] - b[0]) <= 1 for a, b in zip(got, req)), (g, rows)
+
+
+def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
+    unit = Cgroup("kstl-web-%s.service" % UNIQ)
+    disk = os.path.basename(loopdev)
+    db = tmp_path / "k.db"
+    port, listen = free_port(), "127.0.0.1:%d" % free_port()
+    srv = k = None
+    try:
+        srv = subprocess.Popen([sys.executable, "-c", SERVER, str(port), loopdev],
+                               stdout=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: unit.add(os.getpid()))
+        assert srv.stdout.readline().strip() == "ready"
+        k = Ksight(["run", "--modules", "tcplife,req,rw,biotop", "--listen", listen,
+                    "--store", str(db), "1"])
+        k.wait_ready()
+        time.sleep(1.2)
+        before = disk_stat(disk)
+        for i, n in enumerate(BURSTS):
+            if i:
+                time.sleep(GAPS[i - 1])
+            for _ in range(n):
+                request(port)
+            if not i:
+                cut = time.time() + 2.6     # the first burst's interval has ended by then
+        time.sleep(0.5)
+        delta = [a - b for a, b in zip(disk_stat(disk), before)]
+        time.sleep(2.5 * SLOW)    # the last intervals' rows into the store
+        base = "http://%s/api/services/%s/timeline" % (listen, unit.rel)
+        status, body = get(base + "?since=10m")
+        assert status == 200, body
+        live = json.loads(body)
+        assert live["service"] == unit.rel and live["from_ns"] < live["to_ns"], live
+        check_rows(live["intervals"], delta)
+        # bad input: 400 (since, until, an argument it does not take), 404 (no such service)
+        for q in ("?since=forever", "?since=1m&until=2m", "?diff=1m", "?since=1m&since=2m"):
+            status, body = get(base + q)
+            assert status == 400 and json.loads(body)["error"], (q, body)
+        status, body = get("http://%s/api/services/nosuch-%s/timeline" % (listen, UNIQ))
+        assert status == 404 and b"no service" in body, body
+        assert k.stop() == 0, k.stderr
+        k = None
+        # the query, from the store the agent left: the same sums, as JSON lines ...
+        r = run_ksight(["query", "timeline", unit.rel, "--store", str(db), "--since", "10m",
+                        "--json"])
+        assert r.returncode == 0, r.stderr
+        rows = [json.loads(l) for l in r.stdout.splitlines()]
+        check_rows(rows, delta)
+        assert [x["ts_ns"] for x in rows] == sorted(x["ts_ns"] for x in rows)
+        # ... and as a table: one line per interval, the sums of its columns, "off" for runq
+        r = run_ksight(["query", "timeline", unit.rel, "--store", str(db), "--since", "10m"])
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        head = lines[0].split()
+        assert head[:4] == ["TIME", "SECS", "REQ_IN", "ERR"], lines[0]
+        cells = [l.split()[1:] for l in lines[1:]]   # the time is two words: TIME is its second
+        assert len(cells) == len(rows), r.stdout
+        col = {name: [c[i] for c in cells] for i, name in enumerate(head)}
+        assert sum(int(x) for x in col["REQ_IN"]) == N, r.stdout
+        assert sum(int(x) for x in col["DISK_OPS"]) == N, r.stdout
+        assert sum(int(x) for x in col["IO_READ"]) == N * (len(REQ) + BS), r.stdout
+        assert set(col["RUNQ_N"]) == {"off"} and set(col["RUNQ_MS"]) == {"off"}, r.stdout
+        # --until: a window that ends between the first burst's interval and the second
+        # burst holds the first burst only
+        until = int(time.time() - cut) + 1
+        r = run_ksight(["query", "timeline", unit.rel, "--store", str(db), "--since", "10m",
+                        "--until", "%ds" % until, "--json"])
+        assert r.returncode == 0, r.stderr
+        part = [json.loads(l) for l in r.stdout.splitlines()]
+        assert part and part == rows[:len(part)], (part, rows)
+        assert sums(part, "requests", "served") == BURSTS[0], part
+        assert sums(part, "disk", "requests") == BURSTS[0], part
+        assert sums(part, "tcp", "connections") == BURSTS[0], part
+        # bad input: exit 2, one line
+        for args in (["timeline"], ["timeline", "nosuch-" + UNIQ],
+                     ["timeline", unit.rel, "--since", "1m", "--until", "2m"],
+                     ["timeline", unit.rel, "--since", "x"], ["timeline", unit.rel, "extra"],
+                     ["execs", "--until", "1m"], ["timeline", unit.rel, "--by-interval"]):
+            r = run_ksight(["query"] + args + ["--store", str(db)])
+            assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, (args, r.stderr)
+            assert not r.stdout, (args, r.stdout)
+    finally:
+        if k:
+            k.stop()
+        if srv:
+            srv.kill()
+            srv.wait()
+        unit.close()
+
