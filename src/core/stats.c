@@ -230,6 +230,7 @@ void ks_ctx_emit_stats(struct ks_ctx *c, bool final)
 	ks_rec_uint(&r, "malformed", NULL, 0, c->malformed);
 	ks_counter_set(ks_metric_get(c->m_malformed, NULL), c->malformed);
 	ks_rec_uint(&r, "missed_runs", NULL, 0, c->loss.missed_runs);
+	ks_rec_uint(&r, "backup_runs", NULL, 0, c->loss.backup_runs);
 	add_types(c, b, &types);
 	ks_rec_obj(&r, "types", NULL, &types);
 	add_sinks(c, b, &sinks);
@@ -267,8 +268,13 @@ void ks_ctx_print_loss_line(struct ks_ctx *c)
 			(unsigned long long)t.streamed_lost);
 	if (c->malformed)
 		fprintf(stderr, " [%llu malformed records]", (unsigned long long)c->malformed);
-	if (c->loss.missed_runs)
+	if (c->loss.missed_runs) {
 		fprintf(stderr, " [%llu program runs skipped by the kernel: the program was "
-			"already running on that CPU]", (unsigned long long)c->loss.missed_runs);
+			"already running on that CPU", (unsigned long long)c->loss.missed_runs);
+		if (c->loss.backup_runs)
+			fprintf(stderr, "; %llu of them made by a backup program instead",
+				(unsigned long long)c->loss.backup_runs);
+		fputc(']', stderr);
+	}
 	fputc('\n', stderr);
 }
