@@ -5,6 +5,8 @@
  *
  * Hooks: sock:inet_sock_set_state (tp_btf, raw_tp or the classic tracepoint) sees every
  * connection's creation (SYN_SENT, SYN_RECV), its establishment and its close; no kprobe.
+ * A tp_btf or raw_tp program has a backup beside it for the runs the kernel skips
+ * (tcp_backup.bpf.h).
  * A connecting task is current at SYN_SENT (connect() runs it), so its connections get
  * their owner there. An accepted connection is created in softirq (the child socket's
  * SYN_RECV, then SYN_RECV -> ESTABLISHED), where the current task is whatever was
