@@ -58,13 +58,14 @@ declare -a RATES
 
 # check_seen SEEN ERRFILE: ksight saw every session, or said why not: records lost, or
 # runs the kernel skipped (a state change in a softirq that interrupted the program on
-# that CPU: counted per program, shown on ksight's last line). Appends the skipped runs
-# to SEEN in the round's line.
+# that CPU: counted per program, shown on ksight's last line). Appends the skipped runs,
+# and how many of them a backup program made instead, to SEEN in the round's line.
 check_seen()
 {
-	local skipped
+	local skipped backup
 	skipped=$(sed -n 's/.*\[\([0-9]*\) program runs skipped by the kernel.*/\1/p' "$2" | tail -1)
-	SEEN_NOTE="$1${skipped:+, $skipped runs skipped by the kernel}"
+	backup=$(sed -n 's/.*; \([0-9]*\) of them made by a backup program.*/\1/p' "$2" | tail -1)
+	SEEN_NOTE="$1${skipped:+, $skipped runs skipped by the kernel}${backup:+ ($backup made by a backup)}"
 	[ "$1" = $((2 * N + 2)) ] && [ "$KS_LOST" = 0 ] && return
 	[ -n "$skipped" ] && [ "$KS_LOST" = 0 ] && return	# short, and said so
 	bench_fail "ksight: $1 sessions of $((2 * N + 2)), $KS_LOST lost, nothing skipped"

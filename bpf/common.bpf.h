@@ -166,6 +166,15 @@ static __always_inline void ks_lost(__u32 type)
 		ks_lost_on(st, type);
 }
 
+/* A backup program did the work of a run the kernel skipped (bpf/tcp_backup.bpf.h). */
+static __always_inline void ks_backup_ran(void)
+{
+	struct ks_cpu_stats *st = ks_stats_get();
+
+	if (st)
+		__sync_fetch_and_add(&st->backup_runs, 1);
+}
+
 /*
  * A level held by a running producer: taken by ks_level_enter(), given back by
  * ks_level_leave(). While held, the level's scratch buffer and sequence are this

@@ -85,6 +85,9 @@ struct ks_cpu_stats {
 	__u32 __pad;
 	__u64 unleveled;
 	__u64 lost[KS_EV_MAX];
+	/* runs of a backup program that did the work of a program the kernel skipped on this
+	 * CPU because it was already running there (ks_backup_ran) */
+	__u64 backup_runs;
 };
 
 /*

@@ -5,6 +5,8 @@
  *
  * Hooks: sock:inet_sock_set_state (tp_btf, raw_tp or the classic tracepoint) sees every
  * connection's creation (SYN_SENT, SYN_RECV), its establishment and its close; no kprobe.
+ * A tp_btf or raw_tp program has a backup beside it for the runs the kernel skips
+ * (tcp_backup.bpf.h).
  * A connecting task is current at SYN_SENT (connect() runs it), so its connections get
  * their owner there. An accepted connection is created in softirq (the child socket's
  * SYN_RECV, then SYN_RECV -> ESTABLISHED), where the current task is whatever was
@@ -377,6 +379,7 @@ out:
 #include "tcp_retrans.bpf.h"
 #include "tcp_rtt.bpf.h"
 #include "tcp_seed.bpf.h"
+#include "tcp_backup.bpf.h"
 
 /* The agent: state changes by the state entered. */
 static __always_inline void tcp_count_state(int new)
@@ -425,16 +428,46 @@ static __always_inline int tcp_state(struct sock *sk, int old, int new)
 	return 0;
 }
 
+/* The state hook's main program, in tcp_backup.bpf.h's terms. */
+static __always_inline int tcp_state_main(struct sock *sk, int old, int new)
+{
+	__u32 *busy = tcp_main_enter(TCP_HOOK_STATE);
+
+	tcp_state(sk, old, new);
+	tcp_main_leave(busy);
+	return 0;
+}
+
+static __always_inline int tcp_state_backup(struct sock *sk, int old, int new)
+{
+	if (!tcp_backup_wanted(TCP_HOOK_STATE))
+		return 0;
+	return tcp_state(sk, old, new);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp__state_btf, struct sock *sk, int old, int new)
 {
-	return tcp_state(sk, old, new);
+	return tcp_state_main(sk, old, new);
+}
+
+/* Attached after tcp__state_btf: its backup (tcp_backup.bpf.h). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp__backup_btf, struct sock *sk, int old, int new)
+{
+	return tcp_state_backup(sk, old, new);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tcp__state_raw, struct sock *sk, int old, int new)
 {
-	return tcp_state(sk, old, new);
+	return tcp_state_main(sk, old, new);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tcp__backup_raw, struct sock *sk, int old, int new)
+{
+	return tcp_state_backup(sk, old, new);
 }
 
 SEC("tp/sock/inet_sock_set_state")

@@ -39,7 +39,7 @@ KS_LAYOUT(ks_hdr, 64);
 _Static_assert(offsetof(struct ks_hdr, seq) == 16 && offsetof(struct ks_hdr, comm) == 48,
 	       "ks_hdr field offsets");
 KS_LAYOUT(ks_owner, 40);
-KS_LAYOUT(ks_cpu_stats, 8 * KS_LEVELS + 16 + 8 * KS_EV_MAX);
+KS_LAYOUT(ks_cpu_stats, 8 * KS_LEVELS + 16 + 8 * KS_EV_MAX + 8);
 KS_LAYOUT(ks_config, 48);
 KS_LAYOUT(ks_sys_route, 16);
 KS_LAYOUT(ks_sys_call, 88);

@@ -33,6 +33,9 @@ struct ks_loss {
 	 * already running on the CPU (bpf_prog_info.recursion_misses, 5.12 on): whatever
 	 * they would have seen is in no count */
 	uint64_t missed_runs;
+	/* from the kernel: of those, the runs a backup program made in the skipped program's
+	 * place (bpf/tcp_backup.bpf.h): their events are not lost */
+	uint64_t backup_runs;
 	unsigned int ncpu;
 	struct ks_loss_cpu *cpu;	/* [ncpu * KS_LEVELS]: one per (cpu, level) stream */
 };

@@ -136,9 +136,11 @@ void ks_ctx_read_kernel_counters(struct ks_ctx *c)
 		goto cleanup;
 	if (bpf_map__lookup_elem(c->skel->maps.ks_stats, &key, sizeof(key), st, n * sizeof(*st), 0))
 		goto cleanup;
+	c->loss.backup_runs = 0;
 	for (size_t i = 0; i < n; i++) {
 		memcpy(&seq[i * KS_LEVELS], st[i].seq, sizeof(st[i].seq));
 		unleveled[i] = st[i].unleveled;
+		c->loss.backup_runs += st[i].backup_runs;
 		memcpy(&lost[i * KS_EV_MAX], st[i].lost, sizeof(st[i].lost));
 	}
 	ks_loss_kernel(&c->loss, seq, unleveled, lost);

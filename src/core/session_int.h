@@ -83,7 +83,7 @@ struct ks_ctx {
 	struct ks_metrics *metrics;
 	struct ks_metric *m_events, *m_lost, *m_sink_recs, *m_sink_drops, *m_values_dropped;
 	bool said_values_dropped;
-	struct ks_metric *m_malformed, *m_refused;
+	struct ks_metric *m_malformed, *m_refused, *m_backup;
 	struct ks_selfstats self;	/* agent: programs, maps, ring buffer */
 	struct ks_extra extra[KS_EXTRAS];	/* ks_ctx__set_extra (run --bpf, --metrics) */
 	int nextra;

@@ -54,6 +54,14 @@ static const struct ks_metric_desc malformed_desc = {
 	.type = KS_METRIC_COUNTER,
 };
 
+static const struct ks_metric_desc backup_desc = {
+	.name = "ksight_bpf_backup_runs_total",
+	.help = "Runs of a backup program that did the work of a program run the kernel "
+		"skipped (it was already running on that CPU): among "
+		"ksight_bpf_prog_missed_runs_total, and not lost",
+	.type = KS_METRIC_COUNTER,
+};
+
 static const struct ks_metric_desc refused_desc = {
 	.name = "ksight_ident_loads_refused_total",
 	.help = "Reads of /proc the identity worker refused, its queue full (the records kept "
@@ -71,12 +79,14 @@ int ks_ctx_stats_init(struct ks_ctx *c)
 	c->m_values_dropped = ks_ctx_metric(c, &values_desc);
 	c->m_malformed = ks_ctx_metric(c, &malformed_desc);
 	c->m_refused = ks_ctx_metric(c, &refused_desc);
+	c->m_backup = ks_ctx_metric(c, &backup_desc);
 	if (!c->m_events || !c->m_lost || !c->m_sink_recs || !c->m_sink_drops ||
-	    !c->m_values_dropped || !c->m_malformed || !c->m_refused)
+	    !c->m_values_dropped || !c->m_malformed || !c->m_refused || !c->m_backup)
 		return -ENOMEM;
 	/* every loss counter is on the page from the start: a 0 is an answer too */
 	ks_metric_get(c->m_values_dropped, NULL);
 	ks_metric_get(c->m_malformed, NULL);
+	ks_metric_get(c->m_backup, NULL);
 	ks_metric_get(c->m_refused, "process");
 	ks_metric_get(c->m_refused, "cgroup");
 	ks_metric_get(c->m_refused, "fd");
@@ -230,6 +240,8 @@ void ks_ctx_emit_stats(struct ks_ctx *c, bool final)
 	ks_rec_uint(&r, "malformed", NULL, 0, c->malformed);
 	ks_counter_set(ks_metric_get(c->m_malformed, NULL), c->malformed);
 	ks_rec_uint(&r, "missed_runs", NULL, 0, c->loss.missed_runs);
+	ks_rec_uint(&r, "backup_runs", NULL, 0, c->loss.backup_runs);
+	ks_counter_set(ks_metric_get(c->m_backup, NULL), c->loss.backup_runs);
 	add_types(c, b, &types);
 	ks_rec_obj(&r, "types", NULL, &types);
 	add_sinks(c, b, &sinks);
@@ -267,8 +279,13 @@ void ks_ctx_print_loss_line(struct ks_ctx *c)
 			(unsigned long long)t.streamed_lost);
 	if (c->malformed)
 		fprintf(stderr, " [%llu malformed records]", (unsigned long long)c->malformed);
-	if (c->loss.missed_runs)
+	if (c->loss.missed_runs) {
 		fprintf(stderr, " [%llu program runs skipped by the kernel: the program was "
-			"already running on that CPU]", (unsigned long long)c->loss.missed_runs);
+			"already running on that CPU", (unsigned long long)c->loss.missed_runs);
+		if (c->loss.backup_runs)
+			fprintf(stderr, "; %llu of them made by a backup program instead",
+				(unsigned long long)c->loss.backup_runs);
+		fputc(']', stderr);
+	}
 	fputc('\n', stderr);
 }

@@ -56,8 +56,11 @@ static const struct ks_slot tcp_slots[] = {
 	{
 		.name = "see state changes",
 		.alts = {
-			{ KS_FAM_TP_BTF, { { "tcp__state_btf", "inet_sock_set_state" } } },
-			{ KS_FAM_RAW_TP, { { "tcp__state_raw", "inet_sock_set_state" } } },
+			/* each with its backup, attached after it (bpf/tcp_backup.bpf.h) */
+			{ KS_FAM_TP_BTF, { { "tcp__state_btf", "inet_sock_set_state" },
+					   { "tcp__backup_btf", "inet_sock_set_state" } } },
+			{ KS_FAM_RAW_TP, { { "tcp__state_raw", "inet_sock_set_state" },
+					   { "tcp__backup_raw", "inet_sock_set_state" } } },
 			{ KS_FAM_TP, { { "tcp__state_tp", "sock/inet_sock_set_state" } } },
 		},
 	},

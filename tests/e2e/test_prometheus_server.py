@@ -118,6 +118,7 @@ def test_promtool_lints_the_page(workdir):
                    "# TYPE ksight_bpf_map_entries gauge", "ksight_bpf_stats_enabled 1",
                    'ksight_events_lost_total{type="open"} 0',
                    "ksight_malformed_records_total 0",
+                   "# TYPE ksight_bpf_backup_runs_total counter",
                    "ksight_record_values_dropped_total 0",
                    'ksight_ident_loads_refused_total{table="process"} 0',
                    'ksight_ident_loads_refused_total{table="cgroup"} 0',
