@@ -6,7 +6,9 @@
 # and cpudist, bpftrace running a runqlat-equivalent script, and the floor: floortrace's
 # empty programs (bench/helpers/floortrace.c) on the hooks any runqlat (sched_switch and
 # both wakeups) or cpudist (sched_switch) must attach, tp_btf (raw_tp, and so named, if
-# the kernel refuses it), so a target below what this kernel allows any tracer shows.
+# the kernel refuses it), and floortrace's minimal runqlat (a task-storage stamp at wakeup
+# and at a preemption, a per-CPU log2 histogram at switch-in: the least a runqlat can
+# measure with), so a target below what this kernel allows any tracer shows.
 #
 #   [ROUNDS=5] [REPS=3] [N=200000] [CPU=1] [SETTLE=1] bench/sched_cost.sh [BUILD]
 #
@@ -75,7 +77,8 @@ EOF
 NAMES=("untraced" "ksight runqlat" "ksight cpudist" "ksight sched" "ksight mem"
        "libbpf-tools runqlat" "libbpf-tools cpudist" "bpftrace runqlat.bt"
        "floor: empty tp_btf on sched_switch + sched_wakeup + sched_wakeup_new"
-       "floor: empty tp_btf on sched_switch")
+       "floor: empty tp_btf on sched_switch"
+       "floor: minimal runqlat (task-storage stamp, per-CPU log2 histogram)")
 PEERS=(5 6 7)		# the configurations that are peers
 W=0			# the names' column: the longest name
 for n in "${NAMES[@]}"; do
@@ -101,6 +104,7 @@ start()
 	7) bpftrace "$TMP/runqlat.bt" >"$out" 2>"$err" & ready="Attaching" ;;
 	8) "$FLOOR" sched >"$out" 2>"$err" & ready="floortrace: ready"; file=$err ;;
 	9) "$FLOOR" switch >"$out" 2>"$err" & ready="floortrace: ready"; file=$err ;;
+	10) "$FLOOR" runqmin >"$out" 2>"$err" & ready="floortrace: ready"; file=$err ;;
 	esac
 	TRACER=$!
 	for ((t = 0; t < 1200; t++)); do
@@ -139,6 +143,7 @@ measured()
 	3 | 4) [ "$(wc -l <"$2")" -gt 1 ] ;;
 	7) grep -q "@usecs" "$2" ;;
 	8 | 9) grep -Eq '^floortrace [a-z]+: 0 records, 0 lost$' "$3" ;;
+	10) grep -Eq '^floortrace runqmin: [1-9][0-9]* records, 0 lost$' "$3" ;;
 	esac
 }
 

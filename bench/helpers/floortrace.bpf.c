@@ -12,6 +12,10 @@
  *   switch, sched, sockstate: empty programs on the hooks a scheduler or connection tool
  *            cannot do without (cpudist: sched_switch; runqlat: sched_switch and both
  *            wakeups; tcplife: sock:inet_sock_set_state), machine-wide
+ *   runqmin: the least a runqlat can measure with on those hooks: the wakeup stamps the
+ *            woken task (task storage), the switch stamps a preempted task and, for the
+ *            task switched in, adds its wait to a per-CPU log2 histogram (microseconds);
+ *            tp_btf only
  * Programs are picked by the loader; the one tp_btf flavour (the cheapest family here),
  * but the empty ones have raw_tp twins for a kernel that refuses tp_btf on those hooks.
  */
@@ -191,6 +195,73 @@ int floor_wakeup_n(void *ctx)
 SEC("tp_btf/inet_sock_set_state")
 int floor_sockstate(void *ctx)
 {
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);	/* ns when the task became runnable; 0: not waiting */
+} rq_stamp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u64);	/* waits by log2 of their microseconds */
+} rq_hist SEC(".maps");
+
+static __always_inline void rq_stamp_task(struct task_struct *p)
+{
+	__u64 *ts = bpf_task_storage_get(&rq_stamp, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (ts)
+		*ts = bpf_ktime_get_ns();
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	return r + (v >> 1);
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(floor_rq_wakeup, struct task_struct *p)
+{
+	rq_stamp_task(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(floor_rq_wakeup_n, struct task_struct *p)
+{
+	rq_stamp_task(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(floor_rq_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 *ts, *c;
+	__u32 slot;
+
+	if (prev->__state == 0)	/* TASK_RUNNING: preempted, waits from now */
+		rq_stamp_task(prev);
+	ts = bpf_task_storage_get(&rq_stamp, next, 0, 0);
+	if (!ts || !*ts)
+		return 0;
+	slot = log2_u64((bpf_ktime_get_ns() - *ts) / 1000) & 63;
+	*ts = 0;
+	c = bpf_map_lookup_elem(&rq_hist, &slot);
+	if (c)
+		(*c)++;
 	return 0;
 }
 

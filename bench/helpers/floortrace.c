@@ -5,10 +5,11 @@
  * the same hooks costs on this kernel. Streams the read/write family of one process or
  * cgroup; a reader drains the ring every 2 ms and discards the records.
  *   floortrace attach|stream|latency|sums -p PID | -c CGROUP_DIR
- *   floortrace switch|sched|sockstate
+ *   floortrace switch|sched|sockstate|runqmin
  * (sums counts the whole machine's syscalls whatever the filter; the second line's modes
  * are empty programs on the scheduler's or sock:inet_sock_set_state, machine-wide, in
- * tp_btf or, if the kernel refuses that, raw_tp: floortrace.bpf.c.)
+ * tp_btf or, if the kernel refuses that, raw_tp; runqmin a minimal runqlat, tp_btf only,
+ * its "records" the waits it measured: floortrace.bpf.c.)
  * Prints "floortrace MODE: FLAVOUR/HOOK..." (what it attached) and "floortrace: ready" on
  * stderr once attached, and at SIGINT/SIGTERM "floortrace MODE: N records, M lost".
  * Exit 2 on bad arguments, 1 if loading failed.
@@ -50,6 +51,8 @@ static const struct mode {
 					 { "floor_wakeup", "floor_wakeup_r" },
 					 { "floor_wakeup_n", "floor_wakeupn_r" } } },
 	{ "sockstate", false, false, true, { { "floor_sockstate", "floor_sockst_r" } } },
+	{ "runqmin", false, false, true, { { "floor_rq_switch" }, { "floor_rq_wakeup" },
+					   { "floor_rq_wakeup_n" } } },
 };
 
 static volatile sig_atomic_t stop;
@@ -71,7 +74,7 @@ static int count(void *ctx, void *data, size_t size)
 static int usage(const char *why)
 {
 	fprintf(stderr, "floortrace: %s\nusage: floortrace attach|stream|latency|sums "
-		"-p PID | -c CGROUP_DIR\n       floortrace switch|sched|sockstate\n", why);
+		"-p PID | -c CGROUP_DIR\n       floortrace switch|sched|sockstate|runqmin\n", why);
 	return 2;
 }
 
@@ -121,6 +124,20 @@ static int attach(struct floortrace_bpf *skel, const struct mode *m, int flavour
 					       skel->obj, m->progs[i][flavour])));
 	fprintf(stderr, "\n");
 	return 0;
+}
+
+/* runqmin: the waits its histogram holds, every CPU's slots summed. */
+static unsigned long histogram_total(struct floortrace_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long per[ncpu > 0 ? ncpu : 1], n = 0;
+
+	for (__u32 slot = 0; ncpu > 0 && slot < 64; slot++)
+		if (!bpf_map__lookup_elem(skel->maps.rq_hist, &slot, sizeof(slot), per,
+					  sizeof(per), 0))
+			for (int i = 0; i < ncpu; i++)
+				n += per[i];
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -190,6 +207,8 @@ int main(int argc, char **argv)
 			for (int i = 0; i < ncpu; i++)
 				lost += per[i];
 	}
+	if (!strcmp(m->name, "runqmin"))
+		records = histogram_total(skel);
 	fprintf(stderr, "floortrace %s: %lu records, %lu lost\n", m->name, records, lost);
 	err = 0;
 out:
