@@ -24,11 +24,11 @@
 #include "sink/store.h"
 
 static const char usage[] =
-	"  ksight run                        # every module (but sched, mem, runqlat), every 10 s\n"
+	"  ksight run                        # every module but the opt-in ones, every 10 s\n"
 	"  ksight run 2                      # a summary every 2 s\n"
 	"  ksight run --modules exec,biolat  # only these modules\n"
 	"  ksight run --no-rw --no-files     # every module but rw and files\n"
-	"  ksight run --modules exec,sched,mem,runqlat  # these three run only when named\n"
+	"  ksight run --modules exec,sched,mem,runqlat  # exec and three opt-in modules\n"
 	"  ksight run --json                 # every record as JSON lines, summaries included\n"
 	"  ksight run -p 1234                # everything one process does\n"
 	"  ksight run -o table -o json,event:/var/log/ksight.jsonl\n"
@@ -86,12 +86,21 @@ static const struct ks_opt *run_table(void)
 	/* the 17 options below, a --no-MODULE per module, the end */
 	static struct ks_opt t[KS_MOD_MAX + 18];
 	static const char *const encodings[] = { "json", "protobuf", NULL };
-	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48];
-	int k = 0;
+	static char names[KS_MOD_MAX][32], helps[KS_MOD_MAX][48], modules_help[512];
+	int k = 0, n;
 
+	/* the opt-in modules by name, from the registry (a list written here went stale) */
+	n = snprintf(modules_help, sizeof(modules_help), "only these modules, comma-separated "
+		     "(default: all but the opt-in ones, which run only when named:");
+	for (int i = 0; ks_modules[i] && i < KS_MOD_MAX; i++)
+		if (ks_modules[i]->agent_optin && !ks_modules[i]->tool_only &&
+		    n < (int)sizeof(modules_help))
+			n += snprintf(modules_help + n, sizeof(modules_help) - n, " %s",
+				      ks_modules[i]->name);
+	if (n < (int)sizeof(modules_help))
+		snprintf(modules_help + n, sizeof(modules_help) - n, ")");
 	t[k++] = (struct ks_opt){ "modules", 0, KS_OPT_STR, offsetof(struct run_opts, modules),
-				  "LIST", "only these modules, comma-separated (default: all but sched, "
-				  "mem and runqlat, which only run when named)" };
+				  "LIST", modules_help };
 	t[k++] = (struct ks_opt){ "listen", 0, KS_OPT_STR, offsetof(struct run_opts, listen),
 				  "ADDR", "serve Prometheus /metrics on HOST:PORT, or none "
 				  "(default: " KS_PROM_LISTEN_DEFAULT ")" };
@@ -153,7 +162,9 @@ static const struct ks_opt *run_table(void)
 		if (ks_modules[i]->tool_only)
 			continue;
 		snprintf(names[i], sizeof(names[i]), "no-%s", ks_modules[i]->name);
-		snprintf(helps[i], sizeof(helps[i]), "leave %s out", ks_modules[i]->name);
+		snprintf(helps[i], sizeof(helps[i]), ks_modules[i]->agent_optin ?
+			 "leave %s out (opt-in: out unless named)" : "leave %s out",
+			 ks_modules[i]->name);
 		t[k++] = (struct ks_opt){ names[i], 0, KS_OPT_FLAG,
 					  offsetof(struct run_opts, no) + i * sizeof(bool), NULL,
 					  helps[i] };
