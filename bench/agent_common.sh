@@ -333,21 +333,28 @@ set_stop()
 }
 
 # The "everything" row: `ksight run` with every module it has (those that only run when
-# named too) and every output working while it is measured: a summary each EVERY_SECS
-# (2 s, not the default 10, so each output works several times in one measured run), the
+# named too; EVERY_MODULES=LIST for others, to tell the modules' cost from the outputs')
+# and every output working while it is measured: a summary each EVERY_SECS (2 s, not
+# the default 10, so each output works several times in one measured run), the
 # store in TMP, every event as JSON lines to a file, the metrics pushed to an OTLP/HTTP
 # receiver (a python one that reads each body and answers 200), /metrics scraped each
 # second and /api/events held open by an SSE client, both with curl.
 EVERY_SECS=${EVERY_SECS:-2}
+EVERY_MODULES=${EVERY_MODULES:-all}	# or a --modules list, to tell modules from outputs
 EVERYTHING_PORT=${EVERYTHING_PORT:-19464}
 OTLP_PORT=${OTLP_PORT:-14318}
 EVERYTHING_PIDS=()
 
-# every_module: the names of all of the agent's modules, from its own --help (a --no-NAME
-# per module).
+# every_module [default|optin]: the names of the agent's modules (those it runs by
+# default, or the opt-in ones; all without an argument), comma-separated, from its own
+# --help (a --no-NAME per module, "(opt-in: ...)" after the opt-in ones').
 every_module()
 {
-	"$KSIGHT" run --help | sed -n 's/^ *--no-\([a-z0-9_]*\) .*leave .* out$/\1/p' | paste -sd,
+	local keep=.
+	[ "${1:-}" = default ] && keep=' out$'
+	[ "${1:-}" = optin ] && keep='(opt-in'
+	"$KSIGHT" run --help | grep -- "$keep" |
+		sed -n 's/^ *--no-\([a-z0-9_]*\) *leave [a-z0-9_]* out.*/\1/p' | paste -sd,
 }
 
 # everything_start ERR: the receivers, then the agent, then the scraper and the SSE
@@ -373,7 +380,9 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$OT
 		sleep 0.1
 	done
 	rm -f "$TMP/everything.db"* "$TMP/everything.jsonl"
-	start_ksight "$err" run "$EVERY_SECS" --modules "$(every_module)" \
+	local mods=$EVERY_MODULES
+	[ "$mods" = all ] && mods=$(every_module)
+	start_ksight "$err" run "$EVERY_SECS" --modules "$mods" \
 		--listen "127.0.0.1:$EVERYTHING_PORT" --store "$TMP/everything.db" \
 		--otlp "http://127.0.0.1:$OTLP_PORT/v1/metrics" \
 		-o table -o "json,event:$TMP/everything.jsonl" || {
@@ -404,9 +413,26 @@ everything_stop()
 		bench_fail "the OTLP export failed: $(grep -m1 'otlp' "$1")"
 }
 
+# module_rows: with MODULE_ROWS=1, a row per opt-in module: the agent's default modules
+# and that one (what each adds, to tell which make the everything row costlier); appends
+# to NAMES and sets ROW_MODULES[I] (the --modules list of row I).
+MODULE_ROWS=${MODULE_ROWS:-0}
+declare -a ROW_MODULES
+module_rows()
+{
+	local m def
+	[ "$MODULE_ROWS" = 1 ] || return 0
+	def=$(every_module default)
+	for m in $(every_module optin | tr , ' '); do
+		ROW_MODULES[${#NAMES[@]}]="$def,$m"
+		NAMES+=("ksight run + $m")
+	done
+}
+
 # row_stop I ERR: stop what row I of an agent benchmark started (0: nothing, untraced;
-# 1: ksight run; 2 and 3: a peer set; 4: floortrace; 5: ksight run with everything on);
-# its loss into LOST[I] and a note on what it counted into ROW_NOTE.
+# 1: ksight run; 2 and 3: a peer set; 4: floortrace; 5: ksight run with everything on;
+# 6 and on: ksight run with one opt-in module more, module_rows); its loss into LOST[I]
+# and a note on what it counted into ROW_NOTE.
 row_stop()
 {
 	local i=$1 err=$2
@@ -414,7 +440,7 @@ row_stop()
 	ROW_NOTE=
 	case $i in
 	0) ;;
-	1)
+	1 | [6-9] | [1-9][0-9])
 		stop_ksight "$TRACER" "$err"
 		LOST[$i]+=" $KS_LOST"
 		ROW_NOTE="  ($KS_EVENTS events, $KS_LOST lost)"

@@ -22,7 +22,7 @@ SECS=${SECS:-10}
 CLIENTS=${CLIENTS:-4}
 SCALE=${SCALE:-10}
 agent_init agent_db "ROUNDS=$ROUNDS SECS=$SECS CLIENTS=$CLIENTS SCALE=$SCALE SETTLE=$SETTLE\
- PEER_PROBE_SECS=$PEER_PROBE_SECS" postgresql
+ PEER_PROBE_SECS=$PEER_PROBE_SECS EVERY_SECS=$EVERY_SECS EVERY_MODULES=$EVERY_MODULES" postgresql
 # shellcheck source=SCRIPTDIR/pg_common.sh
 . "$(dirname "$0")/pg_common.sh"
 pg_setup

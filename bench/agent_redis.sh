@@ -8,7 +8,8 @@
 # run` with every module and every output at work (agent_common.sh's "everything" row).
 #
 #   [ROUNDS=7] [REQUESTS=200000] [CLIENTS=50] [KEYS=100000] [SERVER_CPU=0] [CLIENT_CPU=1]
-#   [PORT=16379] [SETTLE=1] [PEER_PROBE_SECS=20] bench/agent_redis.sh [BUILD]
+#   [PORT=16379] [SETTLE=1] [PEER_PROBE_SECS=20] [MODULE_ROWS=0] [EVERY_SECS=2]
+#   [EVERY_MODULES=all] bench/agent_redis.sh [BUILD]
 #
 # A private redis-server (no persistence, 127.0.0.1:PORT, its files in a temporary
 # directory) pinned to SERVER_CPU; redis-benchmark pinned to CLIENT_CPU, CLIENTS
@@ -43,7 +44,8 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 agent_init agent_redis "ROUNDS=$ROUNDS REQUESTS=$REQUESTS CLIENTS=$CLIENTS KEYS=$KEYS\
  SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU PORT=$PORT SETTLE=$SETTLE\
- PEER_PROBE_SECS=$PEER_PROBE_SECS" redis-server redis-tools
+ PEER_PROBE_SECS=$PEER_PROBE_SECS MODULE_ROWS=$MODULE_ROWS EVERY_SECS=$EVERY_SECS\
+ EVERY_MODULES=$EVERY_MODULES" redis-server redis-tools
 
 mkdir "$TMP/redis"
 taskset -c "$SERVER_CPU" redis-server --port "$PORT" --bind 127.0.0.1 --save "" \
@@ -77,6 +79,7 @@ bench_run	# fills the keys GET reads
 
 NAMES=("untraced" "ksight run" "$(set_label lt)" "$(set_label bt)"
 	"floor: empty sys_exit program" "ksight run, every module and output")
+module_rows
 declare -a GET SET LOST LOSS_GET LOSS_SET
 
 run_config()
@@ -90,6 +93,7 @@ run_config()
 	3) set_start bt ;;
 	4) start_floor "$err" attach -p "$REDIS_JOB" ;;
 	5) everything_start "$err" ;;
+	*) start_ksight "$err" run --modules "${ROW_MODULES[$i]}" ;;
 	esac || return
 	bench_run
 	GET[$i]+=" $LAST_GET"
