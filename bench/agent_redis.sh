@@ -88,6 +88,7 @@ run_config()
 	LAST_SET=-
 	LAST_GET=-
 	case $i in
+	0) ;;
 	1) start_ksight "$err" run ;;
 	2) set_start lt ;;
 	3) set_start bt ;;
