@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Sourced by bench/agent_common.sh: the agent benchmarks' rows beyond the default agent,
+# the peer sets and the floor: the agent with every module and output at work, and (with
+# MODULE_ROWS=1) the default agent with one opt-in module more, one row per module.
+
+# The "everything" row: `ksight run` with every module it has (those that only run when
+# named too; EVERY_MODULES=LIST for others, to tell the modules' cost from the outputs')
+# and every output working while it is measured: a summary each EVERY_SECS (2 s, not
+# the default 10, so each output works several times in one measured run), the
+# store in TMP, every event as JSON lines to a file, the metrics pushed to an OTLP/HTTP
+# receiver (a python one that reads each body and answers 200), /metrics scraped each
+# second and /api/events held open by an SSE client, both with curl.
+EVERY_SECS=${EVERY_SECS:-2}
+EVERY_MODULES=${EVERY_MODULES:-all}	# or a --modules list, to tell modules from outputs
+EVERYTHING_PORT=${EVERYTHING_PORT:-19464}
+OTLP_PORT=${OTLP_PORT:-14318}
+EVERYTHING_PIDS=()
+
+# every_module [default|optin]: the names of the agent's modules (those it runs by
+# default, or the opt-in ones; all without an argument), comma-separated, from its own
+# --help (a --no-NAME per module, "(opt-in: ...)" after the opt-in ones').
+every_module()
+{
+	local keep=.
+	[ "${1:-}" = default ] && keep=' out$'
+	[ "${1:-}" = optin ] && keep='(opt-in'
+	"$KSIGHT" run --help | grep -- "$keep" |
+		sed -n 's/^ *--no-\([a-z0-9_]*\) *leave [a-z0-9_]* out.*/\1/p' | paste -sd,
+}
+
+# everything_start ERR: the receivers, then the agent, then the scraper and the SSE
+# client once it is ready. Sets TRACER (the agent).
+everything_start()
+{
+	local err=$1 k
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$OTLP_PORT" \
+		2>>"$err.otlp" &
+	EVERYTHING_PIDS=($!)
+	for ((k = 0; k < 100; k++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$OTLP_PORT") 2>/dev/null && break
+		sleep 0.1
+	done
+	rm -f "$TMP/everything.db"* "$TMP/everything.jsonl"
+	local mods=$EVERY_MODULES
+	[ "$mods" = all ] && mods=$(every_module)
+	start_ksight "$err" run "$EVERY_SECS" --modules "$mods" \
+		--listen "127.0.0.1:$EVERYTHING_PORT" --store "$TMP/everything.db" \
+		--otlp "http://127.0.0.1:$OTLP_PORT/v1/metrics" \
+		-o table -o "json,event:$TMP/everything.jsonl" || {
+		kill "${EVERYTHING_PIDS[@]}" 2>/dev/null
+		wait "${EVERYTHING_PIDS[@]}" 2>/dev/null
+		return 1
+	}
+	curl -sN "http://127.0.0.1:$EVERYTHING_PORT/api/events" >/dev/null 2>&1 &
+	EVERYTHING_PIDS+=($!)
+	while :; do
+		curl -s "http://127.0.0.1:$EVERYTHING_PORT/metrics" >/dev/null 2>&1
+		sleep 1
+	done &
+	EVERYTHING_PIDS+=($!)
+}
+
+# everything_stop ERR: the scraper and the SSE client, then the agent (as row 1's; its
+# last interval is exported as it exits), then the receiver.
+everything_stop()
+{
+	kill "${EVERYTHING_PIDS[@]:1}" 2>/dev/null
+	wait "${EVERYTHING_PIDS[@]:1}" 2>/dev/null
+	stop_ksight "$TRACER" "$1"
+	kill "${EVERYTHING_PIDS[0]}" 2>/dev/null
+	wait "${EVERYTHING_PIDS[0]}" 2>/dev/null
+	EVERYTHING_PIDS=()
+	grep -q 'otlp.*\(fail\|error\|refused\)' "$1" &&
+		bench_fail "the OTLP export failed: $(grep -m1 'otlp' "$1")"
+}
+
+# module_rows: with MODULE_ROWS=1, a row per opt-in module: the agent's default modules
+# and that one (what each adds, to tell which make the everything row costlier); appends
+# to NAMES and sets ROW_MODULES[I] (the --modules list of row I).
+MODULE_ROWS=${MODULE_ROWS:-0}
+declare -a ROW_MODULES
+module_rows()
+{
+	local m def
+	[ "$MODULE_ROWS" = 1 ] || return 0
+	def=$(every_module default)
+	for m in $(every_module optin | tr , ' '); do
+		# shellcheck disable=SC2034 # read by agent_redis.sh and agent_db.sh
+		ROW_MODULES[${#NAMES[@]}]="$def,$m"
+		NAMES+=("ksight run + $m")
+	done
+}
