@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sink/units.h"
+
 #include "cli/commands.h"
 #include "cli/common_opts.h"
 #include "core/opts.h"
@@ -180,17 +182,6 @@ static const struct question metric_q[4] = {
 	    { "VALUE", 'n', 14 }, { "COUNT", 'n', 0 } } },
 };
 
-static void put_time(struct ks_buf *o, int64_t ns)
-{
-	time_t t = ns / 1000000000;
-	struct tm tm;
-	char s[32];
-
-	localtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
-	ks_buf_printf(o, "%s.%03lld", s, (long long)(ns % 1000000000) / 1000000);
-}
-
 static void put_cell(struct ks_buf *o, struct ks_buf *tmp, sqlite3_stmt *q, int i,
 		     const struct col *c)
 {
@@ -200,7 +191,7 @@ static void put_cell(struct ks_buf *o, struct ks_buf *tmp, sqlite3_stmt *q, int 
 	if (type == SQLITE_NULL) {
 		ks_buf_ch(o, '-');
 	} else if (c->kind == 'T') {
-		put_time(o, sqlite3_column_int64(q, i));
+		ks_fmt_time(o, sqlite3_column_int64(q, i), true);
 	} else if (c->kind == 'n' && type == SQLITE_FLOAT) {
 		ks_buf_printf(o, "%.6g", sqlite3_column_double(q, i));
 	} else {

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "sink/outbuf.h"
+#include "sink/units.h"
 #include "sink/store.h"
 #include "sink/timeline.h"
 
@@ -43,17 +44,6 @@ static void cells(struct ks_buf *o, const struct ks_tl_row *r)
 		else
 			ks_buf_printf(o, " %*llu", cols[i].width, (unsigned long long)v[i]);
 	}
-}
-
-static void put_time(struct ks_buf *o, int64_t ns)
-{
-	time_t t = ns / 1000000000;
-	struct tm tm;
-	char s[32];
-
-	localtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
-	ks_buf_str(o, s);
 }
 
 /* The service and window asked for; 0, or 2 with one line said. */
@@ -133,7 +123,7 @@ int query_timeline(const char *store, const char **args, int nargs, const char *
 		if (json) {
 			ks_tl_row_json(&out, &t.rows[i]);
 		} else {
-			put_time(&out, t.rows[i].ts_ns);
+			ks_fmt_time(&out, t.rows[i].ts_ns, false);
 			ks_buf_printf(&out, " %6.2f", t.rows[i].secs);
 			cells(&out, &t.rows[i]);
 		}

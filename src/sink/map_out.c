@@ -7,6 +7,7 @@
 
 #include "sink/escape.h"
 #include "sink/map_int.h"
+#include "sink/units.h"
 
 static void jstr(struct ks_buf *o, const char *key, const char *s)
 {
@@ -177,22 +178,11 @@ void ks_map_bytes_text(struct ks_buf *o, uint64_t b)
 		ks_buf_printf(o, "%.1f%s", v, u[i]);
 }
 
-static void put_time(struct ks_buf *o, int64_t ns)
-{
-	time_t t = ns / 1000000000;
-	struct tm tm;
-	char s[32];
-
-	localtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
-	ks_buf_str(o, s);
-}
-
 static void win_text(struct ks_buf *o, const struct ks_map_win *w)
 {
-	put_time(o, w->from_ns);
+	ks_fmt_time(o, w->from_ns, false);
 	ks_buf_str(o, " .. ");
-	put_time(o, w->to_ns);
+	ks_fmt_time(o, w->to_ns, false);
 }
 
 /* "client -> server:port" in display form (a remote server's name has its port), TCP or
@@ -266,9 +256,9 @@ static void spawn_table(struct ks_buf *o, const struct ks_svcmap *m, double secs
 		pad_to(o, s, 56);
 		ks_buf_printf(o, "%8.3g %8llu ", secs > 0 ? e->execs / secs : 0.0,
 			      (unsigned long long)e->execs);
-		put_time(o, e->first_ns);
+		ks_fmt_time(o, e->first_ns, false);
 		ks_buf_ch(o, ' ');
-		put_time(o, e->last_ns);
+		ks_fmt_time(o, e->last_ns, false);
 		ks_buf_str(o, e->incomplete ? " INCOMPLETE\n" : "\n");
 	}
 }

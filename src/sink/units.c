@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 /*
  * @x scaled by @base until it rounds below 1000, with three significant digits and the
@@ -89,4 +90,18 @@ void ks_fmt_exact(char *t, size_t len, double d)
 		if (strtod(t, NULL) == d)
 			return;
 	}
+}
+
+void ks_fmt_time(struct ks_buf *out, int64_t ns, bool ms)
+{
+	time_t t = ns / 1000000000;
+	struct tm tm;
+	char s[32];
+
+	localtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
+	if (ms)
+		ks_buf_printf(out, "%s.%03lld", s, (long long)(ns % 1000000000) / 1000000);
+	else
+		ks_buf_str(out, s);
 }

@@ -7,6 +7,7 @@
 #ifndef KSIGHT_UNITS_H
 #define KSIGHT_UNITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,10 @@ void ks_fmt_bytes(struct ks_buf *out, double bytes);
 
 /* Bytes per second: ks_fmt_bytes then "/s". */
 void ks_fmt_byte_rate(struct ks_buf *out, double per_s);
+
+/* A wall-clock time (ns since the epoch) in local time: "2026-12-05 21:48:07", with
+ * ".123" milliseconds when @ms. */
+void ks_fmt_time(struct ks_buf *out, int64_t ns, bool ms);
 
 /* A finite double as exact text for programs (Prometheus, OTLP JSON) into @t (32 bytes
  * are enough): a whole number below 1e15 as an integer ("100", not "1e+02"), any other in
