@@ -127,6 +127,9 @@ struct ks_sys_route {
 #define KS_SYS_IO_KIND 3	/* the bits above */
 #define KS_SYS_IO_FD_ARG1 0x4	/* the fd is the second argument instead (tee's out fd) */
 #define KS_SYS_IO_FD_ARG2 0x8	/* ... the third (splice, copy_file_range: the out fd) */
+#define KS_SYS_IO_KINDS 0x10	/* key the row by the fd's kind too (KS_FD_KEY_KIND_SHIFT) */
+#define KS_SYS_IO_ON_SOCK 0x20	/* ... known from the call: it takes sockets only (send, recv) */
+#define KS_SYS_IO_ON_FILE 0x40	/* ... or seekable files only (pread, pwrite, copy_file_range) */
 
 #define KS_SYS_COUNT 1		/* calls and failures */
 #define KS_SYS_COUNT_TIMED 2	/* ... and time from entry (enter is set too); a call
@@ -153,8 +156,19 @@ struct ks_sys_count {
  * same saving as ks_sys_counts, for the hottest syscalls of all.
  */
 #define KS_FD_IO_ENTRIES 8192
+/* With KS_SYS_IO_KINDS the row's pid carries the fd's kind at the call (KS_FD_K_*) in the
+ * bits above any pid (PID_MAX_LIMIT is 2^22): an fd number reused for another kind of file
+ * gets a row of its own, with no fd-change hook and no look-up in user space. */
+#define KS_FD_KEY_KIND_SHIFT 28
+#define KS_FD_KEY_PID_MASK ((1U << KS_FD_KEY_KIND_SHIFT) - 1)
+#define KS_FD_K_NONE 0		/* not asked, or no open file at the fd at the return */
+#define KS_FD_K_FILE 1		/* regular files, directories, devices, memfds */
+#define KS_FD_K_SOCKET 2
+#define KS_FD_K_PIPE 3		/* pipes and FIFOs */
+#define KS_FD_K_ANON 4		/* anonymous inodes: eventfd, epoll, timerfd, ... */
+
 struct ks_fd_key {
-	__u32 pid;		/* thread group id */
+	__u32 pid;		/* thread group id (| kind << KS_FD_KEY_KIND_SHIFT) */
 	__s32 fd;
 };
 

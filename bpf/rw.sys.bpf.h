@@ -17,6 +17,7 @@ const volatile bool rw_summary = false;	/* --summary: aggregate, stream no calls
 const volatile __s32 rw_targ_fd = -1;	/* --fd, -1 = any */
 const volatile bool rw_timed = true;	/* false with --no-latency */
 const volatile bool rw_fd_io = false;	/* the sums live in the dispatcher's ks_fd_io */
+const volatile bool rw_fd_kinds = false;	/* ... keyed by the fd's kind too (the agent) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -178,7 +179,8 @@ __noinline int rw_call_g(__u64 enter_ts, __s64 ret, __u64 fds, __u64 req, __u64 
 		return 0;
 	if (rw_summary) {
 		if (rw_fd_io)
-			ks_fd_io_add(pid_tgid, fd, ret, write ? KS_SYS_IO_WRITE : KS_SYS_IO_READ);
+			ks_fd_io_add(pid_tgid, fd, ret, (write ? KS_SYS_IO_WRITE : KS_SYS_IO_READ) |
+					     (rw_fd_kinds ? KS_SYS_IO_KINDS : 0));
 		else
 			rw_sum_add(pid_tgid, fd, ret, write, enter_ts);
 		return 0;

@@ -65,10 +65,52 @@ struct {
 /* Add a read or write (@io: KS_SYS_IO_*) to its (process, fd) row of ks_fd_io. Atomic
  * adds on this CPU's copy (a faultable tracepoint may be preempted). The dispatcher's,
  * and rw's handler's for the calls the dispatcher cannot sum (splice, sendmmsg, ...). */
+#define KS_S_IFMT 0170000
+#define KS_S_IFSOCK 0140000
+#define KS_S_IFIFO 0010000
+#define KS_ANON_INODE_FS_MAGIC 0x09041934
+
+/* What @fd of the current task is at the call's return (KS_FD_K_*): the same reading as rw's
+ * fd records (rw_fd.bpf.h), about nine dependent loads; only for KS_SYS_IO_KINDS calls whose
+ * kind the syscall does not tell (read, write, readv, writev, sendfile, splice). */
+static __always_inline __u32 ks_fd_kind(__s32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **arr, *f = NULL;
+	struct inode *inode;
+	__u32 mode;
+
+	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return KS_FD_K_NONE;
+	arr = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]) || !f)
+		return KS_FD_K_NONE;
+	inode = BPF_CORE_READ(f, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode) & KS_S_IFMT;
+	if (mode == KS_S_IFSOCK)
+		return KS_FD_K_SOCKET;
+	if (mode == KS_S_IFIFO)
+		return KS_FD_K_PIPE;
+	if (BPF_CORE_READ(inode, i_sb, s_magic) == KS_ANON_INODE_FS_MAGIC)
+		return KS_FD_K_ANON;
+	return KS_FD_K_FILE;
+}
+
 static __always_inline void ks_fd_io_add(__u64 pid_tgid, __s32 fd, long ret, __u16 io)
 {
 	struct ks_fd_key k = { .pid = pid_tgid >> 32, .fd = fd };
-	struct ks_fd_io *v = bpf_map_lookup_elem(&ks_fd_io, &k);
+	struct ks_fd_io *v;
+	__u32 kind = KS_FD_K_NONE;
+
+	if (io & KS_SYS_IO_ON_SOCK)
+		kind = KS_FD_K_SOCKET;
+	else if (io & KS_SYS_IO_ON_FILE)
+		kind = KS_FD_K_FILE;
+	else if (io & KS_SYS_IO_KINDS)
+		kind = ks_fd_kind(fd);
+	k.pid |= kind << KS_FD_KEY_KIND_SHIFT;
+	v = bpf_map_lookup_elem(&ks_fd_io, &k);
 
 	if (!v) {
 		struct ks_fd_io zero = {};

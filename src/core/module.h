@@ -160,6 +160,12 @@ struct ks_bpf_obj {
 #define KS_SYS_INLINE_WRITE 3
 #define KS_SYS_INLINE_WRITE_ARG1 4	/* a write whose fd is the second argument (tee) */
 #define KS_SYS_INLINE_WRITE_ARG2 5	/* ... the third (splice, copy_file_range) */
+/* or'd into READ/WRITE[_ARGn]: key the row by the fd's kind too (KS_SYS_IO_KINDS), told by
+ * the call itself for sockets-only and files-only calls, else looked up at its return */
+#define KS_SYS_INLINE_KINDS 0x100
+#define KS_SYS_INLINE_ON_SOCK 0x200
+#define KS_SYS_INLINE_ON_FILE 0x400
+#define KS_SYS_INLINE_OP 0xff	/* the bits above are flags */
 
 struct ks_variant {
 	const char *name;	/* the command; NULL ends a list */

@@ -86,7 +86,17 @@ static int each_routed(const struct ks_inst *in, int (*fn)(const struct ks_inst 
 
 static unsigned int inline_of(const struct ks_inst *in, int nr)
 {
-	return in->m->sys_inline ? in->m->sys_inline(in->state, nr) : 0;
+	return in->m->sys_inline ? in->m->sys_inline(in->state, nr) & KS_SYS_INLINE_OP : 0;
+}
+
+/* The KS_SYS_IO_* kind bits of a KS_SYS_INLINE_READ/WRITE call. */
+static __u16 io_kind_flags(const struct ks_inst *in, int nr)
+{
+	unsigned int f = in->m->sys_inline(in->state, nr);
+
+	return (f & KS_SYS_INLINE_KINDS ? KS_SYS_IO_KINDS : 0) |
+	       (f & KS_SYS_INLINE_ON_SOCK ? KS_SYS_IO_ON_SOCK : 0) |
+	       (f & KS_SYS_INLINE_ON_FILE ? KS_SYS_IO_ON_FILE : 0);
 }
 
 static int needs_handler(const struct ks_inst *in, int nr, void *arg)
@@ -118,13 +128,14 @@ static int add_route(const struct ks_inst *in, int nr, void *arg)
 		r->enter |= ra->timed;
 		break;
 	case KS_SYS_INLINE_READ:
-		r->io = KS_SYS_IO_READ;
+		r->io = KS_SYS_IO_READ | io_kind_flags(in, nr);
 		r->enter |= ra->tp;	/* the fd: no registers at a classic tracepoint's exit */
 		break;
 	case KS_SYS_INLINE_WRITE:
 	case KS_SYS_INLINE_WRITE_ARG1:
 	case KS_SYS_INLINE_WRITE_ARG2:
-		r->io = KS_SYS_IO_WRITE | io_fd_arg[inline_of(in, nr) - KS_SYS_INLINE_WRITE];
+		r->io = KS_SYS_IO_WRITE | io_fd_arg[inline_of(in, nr) - KS_SYS_INLINE_WRITE] |
+			io_kind_flags(in, nr);
 		r->enter |= ra->tp;	/* the fd: no registers at a classic tracepoint's exit */
 		break;
 	default:

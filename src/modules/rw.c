@@ -185,21 +185,35 @@ static void rw_agent_defaults(void *state)
 	st->no_latency = true;
 }
 
+/* The agent keys its rows by the fd's kind too (its timeline splits files from sockets):
+ * send and recv take sockets only, positioned I/O and copy_file_range seekable files only,
+ * the rest is looked up at the return. */
 static unsigned int rw_sys_inline(const void *state, int nr)
 {
+	const struct rw_state *st = state;
+	unsigned int k = st->agent ? KS_SYS_INLINE_KINDS : 0;
+
 	if (!rw_fd_io_wanted(state))
 		return 0;
 	switch (nr) {
-	case SYS_read: case SYS_pread64: case SYS_readv: case SYS_preadv: case SYS_preadv2:
 	case SYS_recvfrom: case SYS_recvmsg:
-		return KS_SYS_INLINE_READ;
-	case SYS_write: case SYS_pwrite64: case SYS_writev: case SYS_pwritev:
-	case SYS_pwritev2: case SYS_sendto: case SYS_sendmsg: case SYS_sendfile:
-		return KS_SYS_INLINE_WRITE;
+		return KS_SYS_INLINE_READ | (k ? k | KS_SYS_INLINE_ON_SOCK : 0);
+	case SYS_pread64: case SYS_preadv: case SYS_preadv2:
+		return KS_SYS_INLINE_READ | (k ? k | KS_SYS_INLINE_ON_FILE : 0);
+	case SYS_read: case SYS_readv:
+		return KS_SYS_INLINE_READ | k;
+	case SYS_sendto: case SYS_sendmsg:
+		return KS_SYS_INLINE_WRITE | (k ? k | KS_SYS_INLINE_ON_SOCK : 0);
+	case SYS_pwrite64: case SYS_pwritev: case SYS_pwritev2:
+		return KS_SYS_INLINE_WRITE | (k ? k | KS_SYS_INLINE_ON_FILE : 0);
+	case SYS_write: case SYS_writev: case SYS_sendfile:
+		return KS_SYS_INLINE_WRITE | k;
 	case SYS_tee:
-		return KS_SYS_INLINE_WRITE_ARG1;
-	case SYS_splice: case SYS_copy_file_range:
-		return KS_SYS_INLINE_WRITE_ARG2;
+		return KS_SYS_INLINE_WRITE_ARG1 | k;
+	case SYS_copy_file_range:
+		return KS_SYS_INLINE_WRITE_ARG2 | (k ? k | KS_SYS_INLINE_ON_FILE : 0);
+	case SYS_splice:
+		return KS_SYS_INLINE_WRITE_ARG2 | k;
 	}
 	return 0;
 }
@@ -250,6 +264,8 @@ static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	/* fexit programs sum into rw_sums themselves */
 	st->fd_io = st->agg && rw_fd_io_wanted(st) && !fentry;
 	skel->rodata->rw_fd_io = st->fd_io;	/* for the calls the dispatcher cannot sum */
+	st->kinds = st->fd_io && st->agent;
+	skel->rodata->rw_fd_kinds = st->kinds;
 	if (!st->agg || st->fd_io)
 		bpf_map__set_max_entries(skel->maps.rw_sums, 1);
 	st->fds = ks_ctx_fdtab(ctx);

@@ -30,6 +30,7 @@ struct rw_state {
 	/* run time */
 	bool agg;		/* counting in the kernel (--summary, or the agent's table) */
 	bool fd_io;		/* ... in the dispatcher's ks_fd_io, not rw_sums */
+	bool kinds;		/* ... its rows keyed by the fd's kind too (the agent) */
 	unsigned int ncpu;
 	int uring;		/* enum rw_uring_shape, from the kernel's BTF */
 	bool uring_cqe_arg;	/* io_uring_complete(ctx, req, cqe) (6.3+) */
@@ -47,6 +48,7 @@ struct rw_state {
 	struct ks_comm_cache c_calls;
 	struct ks_series *s_rbytes, *s_wbytes;
 	struct ks_metric *m_svc[3];	/* per service: calls, read and written bytes */
+	struct ks_metric *m_kind[3];	/* ... and fd kind, with st->kinds */
 };
 
 extern const struct ks_module rw_module;
@@ -72,6 +74,9 @@ struct ks_fdinfo;
 void rw_fd_json(struct ks_rec *r, const struct ks_fdinfo *i);
 /* Agent: one line, the busiest processes. */
 void rw_summary(struct ks_ctx *ctx, void *state, double secs);
+/* The kind label ("file", "socket", "other") of a ks_fd_io row keyed with KS_SYS_IO_KINDS,
+ * from its key's pid. Static strings. */
+const char *rw_kind_label(uint32_t key_pid);
 /* Register the module's metrics. */
 int rw_init(struct ks_ctx *ctx, void *state);
 

@@ -90,7 +90,7 @@ static size_t drop_gone(struct rw_state *st, struct bpf_map *map, struct rw_sum_
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (ks_pidset_has(&st->gone, cur[i].k.pid)) {
+		if (ks_pidset_has(&st->gone, cur[i].k.pid & KS_FD_KEY_PID_MASK)) {
 			bpf_map_delete_elem(bpf_map__fd(map), &cur[i].k);
 			st->gone_calls += cur[i].v.reads + cur[i].v.writes;
 			continue;
@@ -139,15 +139,16 @@ static void emit_row(struct ks_ctx *ctx, struct rw_state *st, const struct rw_su
 	const struct rw_sum_val *v = &row->v;
 	static const struct ks_fdinfo fixed = { .kind_name = "io_uring_fixed",
 						.disp = "io_uring:fixed-files", .disp_len = 20 };
+	const uint32_t pid = row->k.pid & KS_FD_KEY_PID_MASK;
 	const struct ks_fdinfo *fi = row->k.fd == RW_URING_FIXED_FD ? &fixed :
-				     ks_fdtab__name(st->fds, row->k.pid, row->k.fd, now);
+				     ks_fdtab__name(st->fds, pid, row->k.fd, now);
 	const struct ks_histv hv = { v->slots, RW_SLOTS, "nsecs", 1 };
 	uint64_t timed = ks_hist_total(v->slots, RW_SLOTS);
 	double p99 = ks_hist_percentile(v->slots, RW_SLOTS, 99);
 	struct ks_rec r;
 
 	ks_rec_init(&r, "rw_summary", NULL);
-	ks_rec_uint(&r, "pid", "PID", 7, row->k.pid);
+	ks_rec_uint(&r, "pid", "PID", 7, pid);
 	ks_rec_kstr(&r, "comm", "COMM", -16, v->comm, sizeof(v->comm), false);
 	ks_rec_int(&r, "fd", "FD", 4, row->k.fd);
 	ks_rec_uint(&r, "reads", "READS", 8, v->reads);
@@ -229,8 +230,8 @@ static const struct ks_metric_desc rw_wbytes_desc = {
 
 /* Per service, for its timeline (docs/store.md): the rows are per (process, fd) already,
  * so the process's service costs one cache look-up per row that moved. Files and sockets
- * together: the agent follows no fd changes, so an fd opened and closed within an interval
- * has no known kind at its end. */
+ * together here; the kind families below split them (the agent follows no fd changes: the
+ * kind comes from the kernel's key, read at each call). */
 #define RW_SVC_DESC(what, text)                                                          \
 	{ .name = "ksight_rw_service_" what "_total", .help = text ", by service",        \
 	  .type = KS_METRIC_COUNTER, .labels = { "service" }, .idle = 60 }
@@ -240,6 +241,33 @@ static const struct ks_metric_desc rw_svc_descs[3] = {
 	RW_SVC_DESC("read_bytes", "Bytes returned by reads and receives"),
 	RW_SVC_DESC("written_bytes", "Bytes accepted by writes and sends"),
 };
+
+/* The same per service and kind of fd at the call: files, sockets, other (pipes, anonymous
+ * inodes, an fd closed by the return). Families of their own: the ones above keep their
+ * series. */
+#define RW_KIND_DESC(what, text)                                                         \
+	{ .name = "ksight_rw_service_kind_" what "_total",                                \
+	  .help = text ", by service and kind of fd (file, socket, other)",               \
+	  .type = KS_METRIC_COUNTER, .labels = { "service", "kind" }, .budget = 256,      \
+	  .idle = 60 }
+
+static const struct ks_metric_desc rw_kind_descs[3] = {
+	RW_KIND_DESC("calls", "read, write, send and recv calls (every variant)"),
+	RW_KIND_DESC("read_bytes", "Bytes returned by reads and receives"),
+	RW_KIND_DESC("written_bytes", "Bytes accepted by writes and sends"),
+};
+
+const char *rw_kind_label(uint32_t key_pid)
+{
+	switch (key_pid >> KS_FD_KEY_KIND_SHIFT) {
+	case KS_FD_K_FILE:
+		return "file";
+	case KS_FD_K_SOCKET:
+		return "socket";
+	default:
+		return "other";
+	}
+}
 
 int rw_init(struct ks_ctx *ctx, void *state)
 {
@@ -251,7 +279,8 @@ int rw_init(struct ks_ctx *ctx, void *state)
 	if (!st->m_calls || !rb || !wb)
 		return -errno;
 	for (int i = 0; i < 3; i++)
-		if (!(st->m_svc[i] = ks_ctx_metric(ctx, &rw_svc_descs[i])))
+		if (!(st->m_svc[i] = ks_ctx_metric(ctx, &rw_svc_descs[i])) ||
+		    !(st->m_kind[i] = ks_ctx_metric(ctx, &rw_kind_descs[i])))
 			return -errno;
 	st->s_rbytes = ks_metric_get(rb, NULL);
 	st->s_wbytes = ks_metric_get(wb, NULL);
@@ -269,8 +298,11 @@ void rw_collect(struct ks_ctx *ctx, void *state, void *vskel)
 		n = read_deltas(ctx, st, skel, &d);
 	for (size_t i = 0; i < n; i++) {
 		const struct rw_sum_val *v = &d[i].v;
-		const char *comm = v->comm, *svc = ks_ctx_service(ctx, d[i].k.pid, 0);
+		const uint32_t pid = d[i].k.pid & KS_FD_KEY_PID_MASK;
+		const char *comm = v->comm, *svc = ks_ctx_service(ctx, pid, 0);
+		const char *lab[2] = { svc, rw_kind_label(d[i].k.pid) };
 		const size_t len = sizeof(v->comm), slen = strlen(svc);
+		const size_t llen[2] = { slen, strlen(lab[1]) };
 
 		ks_counter_add(ks_metric_getn(st->m_calls, &comm, &len), v->reads + v->writes);
 		ks_counter_add(st->s_rbytes, v->rbytes);
@@ -278,6 +310,11 @@ void rw_collect(struct ks_ctx *ctx, void *state, void *vskel)
 		ks_counter_add(ks_metric_getn(st->m_svc[0], &svc, &slen), v->reads + v->writes);
 		ks_counter_add(ks_metric_getn(st->m_svc[1], &svc, &slen), v->rbytes);
 		ks_counter_add(ks_metric_getn(st->m_svc[2], &svc, &slen), v->wbytes);
+		if (!st->kinds)
+			continue;	/* not keyed by kind: the split is absent, not "other" */
+		ks_counter_add(ks_metric_getn(st->m_kind[0], lab, llen), v->reads + v->writes);
+		ks_counter_add(ks_metric_getn(st->m_kind[1], lab, llen), v->rbytes);
+		ks_counter_add(ks_metric_getn(st->m_kind[2], lab, llen), v->wbytes);
 	}
 	free(d);
 	ks_fdtab__reap(st->fds, st->reported);
