@@ -16,6 +16,7 @@
 #define BIO_ROWS 10240
 #define BIO_INFLIGHT 16384
 #define BIO_OWNERS 16384
+#define BIO_SLOTS 24		/* log2 buckets of a request's latency in us; the last: 8 s and up */
 
 /* Whose a request is (bio_req.how). */
 #define BIO_BY_QUEUER 0		/* the task that submitted its bio (block_bio_queue) */
@@ -37,6 +38,8 @@ struct bio_val {
 	__u64 queue_ns;		/* total insert to issue (0 for requests issued directly) */
 	__u64 cgroup;		/* cgroup v2 id of the task that made the row */
 	char comm[TASK_COMM_LEN];	/* the task that made the row */
+	__u64 slots[BIO_SLOTS];	/* log2(queue + service time, us): the per-service p99 of
+				 * the agent's timeline (docs/store.md) */
 };
 
 /* biosnoop: one completed request. The header's task is its owner (KS_HDR_F_OWNER). */

@@ -54,7 +54,7 @@ KS_LAYOUT(open_event, 96);
 KS_LAYOUT(open_count_key, 264);
 KS_LAYOUT(open_count_val, 40);
 KS_LAYOUT(bio_key, 24);
-KS_LAYOUT(bio_val, 56);
+KS_LAYOUT(bio_val, 56 + 8 * BIO_SLOTS);
 KS_LAYOUT(bio_req, 112);
 KS_LAYOUT(biolat_key, 8);
 KS_LAYOUT(biolat_hist, 272);

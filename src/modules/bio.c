@@ -46,6 +46,7 @@ struct bio_state {
 	size_t nnames;
 	/* the agent's: per service */
 	struct ks_metric *m_rbytes, *m_wbytes, *m_ops;
+	struct ks_ctx *ctx;	/* during bio_collect, when the rows go out as records too */
 };
 
 static const struct ks_opt bio_opts[] = {
@@ -298,6 +299,7 @@ static const struct bio_state bio_defaults = {
 
 static void emit_row(struct ks_ctx *ctx, struct bio_state *st, const struct bio_row *p)
 {
+	const struct ks_histv hv = { p->v.slots, BIO_SLOTS, "usecs", 1e3 };
 	const char *disk = disk_name(st, p->k.dev), *svc;
 	struct ks_hdr h;
 	struct ks_rec r;
@@ -330,6 +332,7 @@ static void emit_row(struct ks_ctx *ctx, struct bio_state *st, const struct bio_
 		bio_avg(p->v.queue_ns, p->v.ops);
 	ks_rec_uint(&r, "svc_ns", NULL, 0, p->v.svc_ns);
 	ks_rec_uint(&r, "queue_ns", NULL, 0, p->v.queue_ns);
+	ks_rec_add(&r, "hist", NULL, 0, KS_V_HIST)->h = &hv;
 	ks_emit(ctx, &r);
 }
 
@@ -380,10 +383,38 @@ static int bio_init(struct ks_ctx *ctx, void *state)
 	return st->m_rbytes && st->m_wbytes && st->m_ops ? 0 : -errno;
 }
 
+/*
+ * The agent with an output that takes events (the store): one "bio_row" record per row that
+ * changed in the interval, its change and latency histogram, under its service: the
+ * timeline's disk p99 per service and interval (docs/store.md), which the store's rollups
+ * (a histogram's sum and count) cannot give.
+ */
+static void emit_agent_row(struct bio_state *st, const struct bio_row *p, const char *svc)
+{
+	const struct ks_histv hv = { p->v.slots, BIO_SLOTS, "usecs", 1e3 };
+	const char *disk = disk_name(st, p->k.dev), *op = bio_op_word(p->k.op);
+	struct ks_rec r;
+
+	ks_rec_init(&r, "bio_row", NULL);
+	r.service = svc;
+	ks_rec_uint(&r, "pid", NULL, 0, p->k.pid);
+	ks_rec_str(&r, "disk", NULL, 0, disk, strlen(disk));
+	ks_rec_str(&r, "op", NULL, 0, op, strlen(op));
+	ks_rec_uint(&r, "ops", NULL, 0, p->v.ops);
+	ks_rec_uint(&r, "bytes", NULL, 0, p->v.bytes);
+	ks_rec_uint(&r, "svc_ns", NULL, 0, p->v.svc_ns);
+	ks_rec_uint(&r, "queue_ns", NULL, 0, p->v.queue_ns);
+	ks_rec_add(&r, "hist", NULL, 0, KS_V_HIST)->h = &hv;
+	ks_emit(st->ctx, &r);
+}
+
 static void bio_add(void *state, const void *row, const char *svc)
 {
 	const struct bio_row *r = row;
 	struct bio_state *st = state;
+
+	if (st->ctx)
+		emit_agent_row(st, r, svc);
 
 	ks_counter_add(ks_metric_get(st->m_ops, svc), r->v.ops);
 	if (r->k.op == BIOLAT_OP_READ)
@@ -399,7 +430,9 @@ static void bio_collect(struct ks_ctx *ctx, void *state, void *vskel)
 	struct bio_state *st = state;
 	struct bio_bpf *skel = vskel;
 
+	st->ctx = ks_ctx_streaming(ctx) ? ctx : NULL;
 	ks_task_rows_collect(ctx, &st->rows, skel->maps.bio_rows, BIO_EV_ROWS, &who, bio_add, st);
+	st->ctx = NULL;
 }
 
 /* The agent's line: requests and bytes per second, and who wrote most. */

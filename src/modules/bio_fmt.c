@@ -47,6 +47,8 @@ bool bio_row_sub(void *row, const void *prev)
 		d->v.bytes -= o->v.bytes;
 		d->v.svc_ns -= o->v.svc_ns;
 		d->v.queue_ns -= o->v.queue_ns;
+		for (int i = 0; i < BIO_SLOTS; i++)
+			d->v.slots[i] -= o->v.slots[i];
 	}
 	return d->v.ops;
 }

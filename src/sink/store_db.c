@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 const char *const ks_store_types[] = { "exec", "tcplife", "tcpconnect", "tcpaccept", "udp_flow",
-					 "req_row", "alert", NULL };
+					 "req_row", "bio_row", "alert", NULL };
 
 struct ks_store_conf ks_store_conf = {
 	.retention_s = KS_STORE_RETENTION_DEFAULT,
