@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 // A service's timeline on its page (docs/ui.md): /api/services/NAME/timeline, the last
-// intervals' requests, TCP sessions, reads and writes, disk I/O and run-queue delay side
-// by side, "off" where the module that measures a column did not run (docs/store.md).
+// intervals' requests, TCP sessions, reads and writes (file and socket apart), disk I/O
+// and its p99 latency, and run-queue delay side by side, "off" where the module that
+// measures a column did not run, "-" where there is no value to give (docs/store.md).
 "use strict";
 
 const TIMELINE_ROWS = 30;   // the newest intervals shown
-// [group, key, header, format]: each group is null when its module did not run
+// [group, key, header, format]: each group is null when its module did not run; a key
+// "kind.field" reads a part that may be null (no split in the store)
 const TIMELINE_COLS = [
   ["requests", "served", "req in", (v) => fmt(v, 0)],
   ["requests", "served_errors", "err", (v) => fmt(v, 0)],
@@ -16,9 +18,14 @@ const TIMELINE_COLS = [
   ["tcp", "received_bytes", "tcp rx", fmtBytes],
   ["io", "read_bytes", "io read", fmtBytes],
   ["io", "written_bytes", "io write", fmtBytes],
+  ["io", "file.read_bytes", "file read", fmtBytes],
+  ["io", "file.written_bytes", "file write", fmtBytes],
+  ["io", "socket.read_bytes", "sock read", fmtBytes],
+  ["io", "socket.written_bytes", "sock write", fmtBytes],
   ["disk", "requests", "disk ops", (v) => fmt(v, 0)],
   ["disk", "read_bytes", "disk read", fmtBytes],
   ["disk", "write_bytes", "disk write", fmtBytes],
+  ["disk", "p99_ns", "disk p99", fmtNs],
   ["runq", "delays", "runq n", (v) => fmt(v, 0)],
   ["runq", "delay_total_ns", "runq total", fmtNs],
 ];
@@ -29,9 +36,14 @@ function timelineRow(r) {
     el("td", {}, t));
   for (const [g, key, , f] of TIMELINE_COLS) {
     const grp = r[g];
-    tr.append(grp ? el("td", { class: "num", "data-key": g + "." + key,
-      "data-value": String(grp[key]) }, f(grp[key]))
-      : el("td", { class: "num off", "data-key": g + "." + key, "data-value": "off" }, "off"));
+    if (!grp) {
+      tr.append(el("td", { class: "num off", "data-key": g + "." + key, "data-value": "off" },
+        "off"));
+      continue;
+    }
+    const v = key.split(".").reduce((o, k) => (o == null ? null : o[k]), grp);
+    tr.append(el("td", { class: "num", "data-key": g + "." + key, "data-value": String(v) },
+      v == null ? "-" : f(v)));
   }
   return tr;
 }
@@ -51,6 +63,7 @@ async function loadTimeline(name) {
   table.tBodies[0].replaceChildren(...rows.map(timelineRow));
   setNote("service-timeline-note", rows.length ? "ok" : "empty", rows.length
     ? "The last " + rows.length + " intervals of the last 10 minutes, oldest first; " +
-      "off: the module that measures it did not run (/api/services/NAME/timeline)."
+      "off: the module that measures it did not run; -: nothing to give (no disk " +
+      "request timed, no file/socket split in the store) (/api/services/NAME/timeline)."
     : "No interval of the agent in the last 10 minutes.");
 }

@@ -16,30 +16,40 @@
 #include "sink/store.h"
 #include "sink/timeline.h"
 
-static const struct { const char *name; int width; enum ks_tl_group g; } cols[] = {
-	{ "REQ_IN", 7, KS_TL_REQ }, { "ERR", 5, KS_TL_REQ }, { "P99_US", 8, KS_TL_REQ },
+/* A cell: a count, "-" for none that can be given (no p99 without observations, no split
+ * the store does not have), "off" when its module did not run. */
+enum cell { C_U64, C_P99, C_SPLIT, C_MS };
+
+static const struct { const char *name; int width; enum ks_tl_group g; enum cell c; } cols[] = {
+	{ "REQ_IN", 7, KS_TL_REQ }, { "ERR", 5, KS_TL_REQ }, { "P99_US", 8, KS_TL_REQ, C_P99 },
 	{ "REQ_OUT", 8, KS_TL_REQ }, { "CONNS", 6, KS_TL_TCP }, { "TCP_TX", 10, KS_TL_TCP },
 	{ "TCP_RX", 10, KS_TL_TCP }, { "IO_CALLS", 9, KS_TL_IO }, { "IO_READ", 11, KS_TL_IO },
-	{ "IO_WRITE", 11, KS_TL_IO }, { "DISK_OPS", 9, KS_TL_DISK }, { "DISK_READ", 11, KS_TL_DISK },
-	{ "DISK_WRITE", 11, KS_TL_DISK }, { "RUNQ_N", 8, KS_TL_RUNQ }, { "RUNQ_MS", 9, KS_TL_RUNQ },
+	{ "IO_WRITE", 11, KS_TL_IO }, { "FILE_RD", 10, KS_TL_IO, C_SPLIT },
+	{ "FILE_WR", 10, KS_TL_IO, C_SPLIT }, { "SOCK_RD", 10, KS_TL_IO, C_SPLIT },
+	{ "SOCK_WR", 10, KS_TL_IO, C_SPLIT }, { "DISK_OPS", 9, KS_TL_DISK },
+	{ "DISK_READ", 11, KS_TL_DISK }, { "DISK_WRITE", 11, KS_TL_DISK },
+	{ "DISK_P99_US", 12, KS_TL_DISK, C_P99 }, { "RUNQ_N", 8, KS_TL_RUNQ },
+	{ "RUNQ_MS", 9, KS_TL_RUNQ, C_MS },
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 
 static void cells(struct ks_buf *o, const struct ks_tl_row *r)
 {
-	uint64_t p99 = ks_tl_pct_ns(r->in_hist, 99) / 1000;
-	const uint64_t v[NCOLS - 1] = {
-		r->in_reqs, r->in_errs, p99, r->out_reqs, r->tcp_conns, r->tcp_tx, r->tcp_rx,
-		r->io_calls, r->io_rbytes, r->io_wbytes, r->disk_ops, r->disk_rbytes,
-		r->disk_wbytes, r->runq_count,
+	const uint64_t v[NCOLS] = {
+		r->in_reqs, r->in_errs, ks_tl_pct_ns(r->in_hist, 99) / 1000, r->out_reqs,
+		r->tcp_conns, r->tcp_tx, r->tcp_rx, r->io_calls, r->io_rbytes, r->io_wbytes,
+		r->io_kind[KS_TL_FILE][1], r->io_kind[KS_TL_FILE][2], r->io_kind[KS_TL_SOCKET][1],
+		r->io_kind[KS_TL_SOCKET][2], r->disk_ops, r->disk_rbytes, r->disk_wbytes,
+		ks_tl_pct_ns(r->disk_hist, 99) / 1000, r->runq_count,
 	};
+	const bool split = r->io_split || !r->io_calls;
 
 	for (size_t i = 0; i < NCOLS; i++) {
 		if (!(r->on & (1u << cols[i].g)))
 			ks_buf_printf(o, " %*s", cols[i].width, "off");
-		else if (i == 2 && !p99)
+		else if ((cols[i].c == C_P99 && !v[i]) || (cols[i].c == C_SPLIT && !split))
 			ks_buf_printf(o, " %*s", cols[i].width, "-");
-		else if (i == NCOLS - 1)
+		else if (cols[i].c == C_MS)
 			ks_buf_printf(o, " %*.3f", cols[i].width, r->runq_sum_s * 1e3);
 		else
 			ks_buf_printf(o, " %*llu", cols[i].width, (unsigned long long)v[i]);

@@ -15,6 +15,13 @@ const char *ks_tl_module(enum ks_tl_group g)
 	return g < KS_TL_GROUPS ? modules[g] : "?";
 }
 
+static const char *const kinds[KS_TL_KINDS] = { "file", "socket", "other" };
+
+const char *ks_tl_kind_name(enum ks_tl_kind k)
+{
+	return k < KS_TL_KINDS ? kinds[k] : "?";
+}
+
 /* The agent's intervals: the uptime gauge is written at the end of every one. */
 static const char intervals_sql[] =
 	"SELECT ts, max(secs) FROM rollups WHERE metric = 'ksight_agent_uptime_seconds' AND "
@@ -33,13 +40,23 @@ static const char modules_sql[] =
 /* The per-service series (value: a counter's delta or a histogram's sum; count: its
  * observations). */
 static const char series_sql[] =
-	"SELECT ts, metric, sum(value), sum(count) FROM rollups WHERE metric IN ("
+	"SELECT ts, metric, sum(value), sum(count), json_extract(labels, '$.kind') AS k FROM "
+	"rollups WHERE metric IN ("
 	"'ksight_tcp_sessions_closed_total', 'ksight_tcp_sent_bytes_total', "
 	"'ksight_tcp_received_bytes_total', 'ksight_rw_service_calls_total', "
 	"'ksight_rw_service_read_bytes_total', 'ksight_rw_service_written_bytes_total', "
+	"'ksight_rw_service_kind_calls_total', 'ksight_rw_service_kind_read_bytes_total', "
+	"'ksight_rw_service_kind_written_bytes_total', "
 	"'ksight_bio_requests_total', 'ksight_bio_read_bytes_total', "
 	"'ksight_bio_write_bytes_total', 'ksight_runqlat_seconds') AND ts >= ?1 AND ts < ?2 AND "
-	"json_extract(labels, '$.service') = ?3 GROUP BY ts, metric";
+	"json_extract(labels, '$.service') = ?3 GROUP BY ts, metric, k";
+
+/* biotop's rows of the service, each interval's made just after its end (as req's): their
+ * latency buckets as "HI:COUNT,...". */
+static const char bio_sql[] =
+	"SELECT ts, (SELECT group_concat(json_extract(b.value, '$.hi') || ':' || "
+	"json_extract(b.value, '$.count')) FROM json_each(events.json, '$.hist.buckets') b) "
+	"FROM events WHERE type = 'bio_row' AND ts >= ?1 AND ts < ?4 AND service = ?3";
 
 /* The req module's client rows, each interval's made just after its end: those the
  * service made (out), and those made to an address and port where the service's server
@@ -180,6 +197,17 @@ static void add_series(struct ks_tl_row *r, const char *m, sqlite3_stmt *q)
 #undef F
 	};
 
+	if (!strncmp(m, "ksight_rw_service_kind_", 23)) {
+		const char *k = (const char *)sqlite3_column_text(q, 4);
+		int kind = k && !strcmp(k, "file") ? KS_TL_FILE :
+			   k && !strcmp(k, "socket") ? KS_TL_SOCKET : KS_TL_OTHER;
+		int what = !strcmp(m + 23, "calls_total") ? 0 :
+			   !strcmp(m + 23, "read_bytes_total") ? 1 : 2;
+
+		r->io_split = true;
+		r->io_kind[kind][what] += v;
+		return;
+	}
 	if (!strcmp(m, "ksight_runqlat_seconds")) {
 		r->runq_count += sqlite3_column_int64(q, 3);
 		r->runq_sum_s += sqlite3_column_double(q, 2);
@@ -230,6 +258,24 @@ static void add_buckets(uint64_t *hist, const char *s)
 	}
 }
 
+/* biotop's latency buckets into the rows, with the window's req bounds (@next). */
+static int load_bio(sqlite3 *db, struct ks_timeline *t, const char *svc, int64_t next)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (prepare(db, bio_sql, &q, t->rows[0].ts_ns, t->to_ns, svc, next))
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct ks_tl_row *r = row_before(t, sqlite3_column_int64(q, 0));
+
+		if (r)
+			add_buckets(r->disk_hist, (const char *)sqlite3_column_text(q, 1));
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int load_reqs(sqlite3 *db, struct ks_timeline *t, const char *svc)
 {
 	int64_t next = INT64_MAX;
@@ -243,7 +289,8 @@ static int load_reqs(sqlite3 *db, struct ks_timeline *t, const char *svc)
 	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
 		next = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
-	if (prepare(db, reqs_sql, &q, t->rows[0].ts_ns, t->to_ns, svc, next))
+	if (load_bio(db, t, svc, next) ||
+	    prepare(db, reqs_sql, &q, t->rows[0].ts_ns, t->to_ns, svc, next))
 		return -1;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct ks_tl_row *r = row_before(t, sqlite3_column_int64(q, 0));

@@ -14,6 +14,7 @@
 #ifndef KSIGHT_TIMELINE_H
 #define KSIGHT_TIMELINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -30,6 +31,12 @@ enum ks_tl_group { KS_TL_REQ, KS_TL_TCP, KS_TL_IO, KS_TL_DISK, KS_TL_RUNQ, KS_TL
 /* The module that measures @g ("req", "tcplife", "rw", "biotop", "runqlat"). */
 const char *ks_tl_module(enum ks_tl_group g);
 
+/* The kinds of fd the rw group splits its reads and writes by (ksight_rw_service_kind_*). */
+enum ks_tl_kind { KS_TL_FILE, KS_TL_SOCKET, KS_TL_OTHER, KS_TL_KINDS };
+
+/* "file", "socket", "other" (pipes, anonymous inodes, an fd closed by the return). */
+const char *ks_tl_kind_name(enum ks_tl_kind k);
+
 struct ks_tl_row {
 	int64_t ts_ns;		/* the interval's end, ns since the epoch */
 	double secs;		/* its length */
@@ -41,8 +48,15 @@ struct ks_tl_row {
 	uint64_t tcp_conns, tcp_tx, tcp_rx;
 	/* rw: read/write/send/recv calls of its processes and their bytes (files, sockets) */
 	uint64_t io_calls, io_rbytes, io_wbytes;
+	/* ... by the kind of fd: [kind][0: calls, 1: read bytes, 2: written bytes]; io_split
+	 * says the store has the split (an agent before it, or one whose rw counted without
+	 * the dispatcher, has not: the JSON's kinds are null then) */
+	bool io_split;
+	uint64_t io_kind[KS_TL_KINDS][3];
 	/* biotop: block requests it queued that completed, their bytes */
 	uint64_t disk_ops, disk_rbytes, disk_wbytes;
+	/* ... their latency (queue + service), from its bio_row events; slot k: < 2^k us */
+	uint64_t disk_hist[KS_TL_SLOTS];
 	/* runqlat: run-queue delays of its tasks, their total */
 	uint64_t runq_count;
 	double runq_sum_s;
@@ -71,7 +85,8 @@ void ks_timeline_free(struct ks_timeline *t);
 uint64_t ks_tl_pct_ns(const uint64_t *hist, unsigned int pct);
 
 /* One row as a JSON object (no newline): {"ts_ns":..,"secs":..,"requests":{..}|null,
- * "tcp":..,"io":..,"disk":..,"runq":..,"off":["MODULE",...]}. */
+ * "tcp":..,"io":{..,"file":{..}|null,"socket":..,"other":..},"disk":{..,"p99_ns":N|null},
+ * "runq":..,"off":["MODULE",...]}. */
 void ks_tl_row_json(struct ks_buf *o, const struct ks_tl_row *r);
 
 /* The whole timeline as one JSON document (the API's): {"service":..,"from_ns":..,

@@ -52,6 +52,26 @@ static bool group(struct ks_buf *o, const struct ks_tl_row *r, enum ks_tl_group 
 	return false;
 }
 
+/* The reads and writes by kind of fd: objects where the store has the split, or where there
+ * was nothing to split; else null (never zeros that were not counted). */
+static void io_kinds(struct ks_buf *o, const struct ks_tl_row *r)
+{
+	bool known = r->io_split || !r->io_calls;
+
+	for (int k = 0; k < KS_TL_KINDS; k++) {
+		ks_buf_printf(o, ",\"%s\":", ks_tl_kind_name(k));
+		if (!known) {
+			ks_buf_str(o, "null");
+			continue;
+		}
+		ks_buf_ch(o, '{');
+		key_u64(o, "calls", r->io_kind[k][0], false);
+		key_u64(o, "read_bytes", r->io_kind[k][1], true);
+		key_u64(o, "written_bytes", r->io_kind[k][2], true);
+		ks_buf_ch(o, '}');
+	}
+}
+
 void ks_tl_row_json(struct ks_buf *o, const struct ks_tl_row *r)
 {
 	bool first = true;
@@ -78,12 +98,14 @@ void ks_tl_row_json(struct ks_buf *o, const struct ks_tl_row *r)
 		key_u64(o, "calls", r->io_calls, false);
 		key_u64(o, "read_bytes", r->io_rbytes, true);
 		key_u64(o, "written_bytes", r->io_wbytes, true);
+		io_kinds(o, r);
 		ks_buf_ch(o, '}');
 	}
 	if (group(o, r, KS_TL_DISK, "disk")) {
 		key_u64(o, "requests", r->disk_ops, false);
 		key_u64(o, "read_bytes", r->disk_rbytes, true);
 		key_u64(o, "write_bytes", r->disk_wbytes, true);
+		key_pct(o, "p99_ns", r->disk_hist, 1);
 		ks_buf_ch(o, '}');
 	}
 	if (group(o, r, KS_TL_RUNQ, "runq")) {
