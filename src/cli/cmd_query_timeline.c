@@ -42,7 +42,7 @@ static void cells(struct ks_buf *o, const struct ks_tl_row *r)
 		r->io_kind[KS_TL_SOCKET][2], r->disk_ops, r->disk_rbytes, r->disk_wbytes,
 		ks_tl_pct_ns(r->disk_hist, 99) / 1000, r->runq_count,
 	};
-	const bool split = r->io_split || !r->io_calls;
+	const bool split = ks_tl_io_split(r);
 
 	for (size_t i = 0; i < NCOLS; i++) {
 		if (!(r->on & (1u << cols[i].g)))

@@ -84,6 +84,10 @@ void ks_timeline_free(struct ks_timeline *t);
  * bucket it falls in, in ns; 0 when empty. */
 uint64_t ks_tl_pct_ns(const uint64_t *hist, unsigned int pct);
 
+/* Whether @r's reads and writes by kind can be given: the store had the split, or there was
+ * nothing to split. */
+bool ks_tl_io_split(const struct ks_tl_row *r);
+
 /* One row as a JSON object (no newline): {"ts_ns":..,"secs":..,"requests":{..}|null,
  * "tcp":..,"io":{..,"file":{..}|null,"socket":..,"other":..},"disk":{..,"p99_ns":N|null},
  * "runq":..,"off":["MODULE",...]}. */

@@ -54,9 +54,14 @@ static bool group(struct ks_buf *o, const struct ks_tl_row *r, enum ks_tl_group 
 
 /* The reads and writes by kind of fd: objects where the store has the split, or where there
  * was nothing to split; else null (never zeros that were not counted). */
+bool ks_tl_io_split(const struct ks_tl_row *r)
+{
+	return r->io_split || !(r->io_calls | r->io_rbytes | r->io_wbytes);
+}
+
 static void io_kinds(struct ks_buf *o, const struct ks_tl_row *r)
 {
-	bool known = r->io_split || !r->io_calls;
+	bool known = ks_tl_io_split(r);
 
 	for (int k = 0; k < KS_TL_KINDS; k++) {
 		ks_buf_printf(o, ",\"%s\":", ks_tl_kind_name(k));

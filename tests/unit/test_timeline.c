@@ -2,7 +2,8 @@
 /* sink/timeline.c, timeline_json.c: a service's intervals from a store the test fills: the
  * modules that ran, its series summed per interval, the req rows put in the interval they
  * were made after and told apart (served: to its server ends; made: by it), the p99, the
- * unknown service and the bound on intervals. */
+ * reads and writes by kind of fd, biotop's rows' disk p99, the unknown service and the
+ * bound on intervals. */
 #include "testutil.h"
 
 #include <errno.h>
@@ -143,6 +144,89 @@ static void test_rows(void **state)
 	tu_rmtree(dir);
 }
 
+static void bio_row(sqlite3 *db, int64_t ts, const char *svc, const char *buckets)
+{
+	sql(db, "INSERT INTO events(ts, type, service, json) VALUES(%lld, 'bio_row', '%s', "
+	    "'{\"ops\":1,\"hist\":{\"unit\":\"usecs\",\"buckets\":[%s]}}')", (long long)ts,
+	    svc, buckets);
+}
+
+static void kind(sqlite3 *db, int64_t ts, const char *what, const char *k, double v,
+		 const char *extra)
+{
+	char metric[96], labels[128];
+
+	snprintf(metric, sizeof(metric), "ksight_rw_service_kind_%s_total", what);
+	snprintf(labels, sizeof(labels), "{\"service\":\"web\",\"kind\":\"%s\"%s}", k, extra);
+	rollup(db, ts, metric, labels, v, "NULL");
+}
+
+static void assert_has(struct ks_buf *b, const struct ks_tl_row *r, const char *part)
+{
+	ks_buf_reset(b);
+	ks_tl_row_json(b, r);
+	ks_buf_ch(b, 0);
+	if (!strstr(b->p, part))
+		fail_msg("%s not in %s", part, b->p);
+}
+
+/* Interval 1: web's reads and writes by kind (two label sets of one kind add up), and two
+ * biotop rows of web (7 requests, the slowest below 2^10 us) made after its end; another
+ * service's row and one before the window are not web's. Interval 2: bytes read but no
+ * split (an older agent): the kinds are null, not zeros. */
+static void test_kinds_disk(void **state)
+{
+	char *dir, err[256];
+	sqlite3 *db = fill(&dir);
+	struct ks_timeline t;
+	struct ks_buf b;
+
+	sql(db, "BEGIN");
+	rollup(db, T0 + S, "ksight_rw_service_calls_total", "{\"service\":\"web\"}", 8, "NULL");
+	kind(db, T0 + S, "calls", "file", 3, "");
+	kind(db, T0 + S, "read_bytes", "file", 12288, "");
+	kind(db, T0 + S, "calls", "socket", 2, "");
+	kind(db, T0 + S, "calls", "socket", 2, ",\"x\":\"1\"");
+	kind(db, T0 + S, "read_bytes", "socket", 100, "");
+	kind(db, T0 + S, "written_bytes", "socket", 200, "");
+	kind(db, T0 + S, "calls", "other", 1, "");
+	kind(db, T0 + S, "written_bytes", "other", 8, "");
+	bio_row(db, T0 + S + 1000000, "web", "{\"hi\":63,\"count\":5}");
+	bio_row(db, T0 + S + 2000000, "web", "{\"hi\":63,\"count\":1},{\"hi\":1023,\"count\":1}");
+	bio_row(db, T0 + S + 3000000, "other", "{\"hi\":1048575,\"count\":9}");
+	bio_row(db, T0 - 1000000, "web", "{\"hi\":1048575,\"count\":9}");
+	sql(db, "COMMIT");
+	assert_int_equal(ks_timeline_load(db, "web", T0 - S / 2, T0 + 3 * S + S / 2, &t, err,
+					  sizeof(err)), 0);
+	assert_int_equal(t.n, 4);
+	assert_true(t.rows[1].io_split && ks_tl_io_split(&t.rows[1]));
+	assert_int_equal(t.rows[1].io_kind[KS_TL_FILE][0], 3);
+	assert_int_equal(t.rows[1].io_kind[KS_TL_FILE][1], 12288);
+	assert_int_equal(t.rows[1].io_kind[KS_TL_SOCKET][0], 4);
+	assert_int_equal(t.rows[1].io_kind[KS_TL_SOCKET][2], 200);
+	assert_int_equal(t.rows[1].io_kind[KS_TL_OTHER][2], 8);
+	assert_int_equal(t.rows[1].io_calls, 8);
+	assert_false(ks_tl_io_split(&t.rows[2]));	/* 11 bytes read, no split */
+	assert_true(ks_tl_io_split(&t.rows[0]));	/* nothing to split */
+	/* nearest rank: the 7th of 7 is below 2^10 us; the median below 2^6 */
+	assert_int_equal(ks_tl_pct_ns(t.rows[1].disk_hist, 99), 1024000ULL);
+	assert_int_equal(ks_tl_pct_ns(t.rows[1].disk_hist, 50), 64000ULL);
+	assert_int_equal(ks_tl_pct_ns(t.rows[0].disk_hist, 99), 0);
+	assert_int_equal(ks_buf_init(&b, -1, 4096), 0);
+	assert_has(&b, &t.rows[1], "\"io\":{\"calls\":8,\"read_bytes\":0,\"written_bytes\":0,"
+		   "\"file\":{\"calls\":3,\"read_bytes\":12288,\"written_bytes\":0},\"socket\":"
+		   "{\"calls\":4,\"read_bytes\":100,\"written_bytes\":200},\"other\":{\"calls\":1,"
+		   "\"read_bytes\":0,\"written_bytes\":8}}");
+	assert_has(&b, &t.rows[1], "\"write_bytes\":0,\"p99_ns\":1024000}");
+	assert_has(&b, &t.rows[2], "\"file\":null,\"socket\":null,\"other\":null}");
+	assert_has(&b, &t.rows[0], "\"p99_ns\":null}");
+	assert_has(&b, &t.rows[0], "\"file\":{\"calls\":0,\"read_bytes\":0,\"written_bytes\":0}");
+	ks_buf_free(&b);
+	ks_timeline_free(&t);
+	sqlite3_close(db);
+	tu_rmtree(dir);
+}
+
 static void test_too_many_intervals(void **state)
 {
 	char *dir, err[256];
@@ -169,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_kinds_disk),
 		cmocka_unit_test(test_too_many_intervals),
 	};
 
