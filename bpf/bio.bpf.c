@@ -202,6 +202,7 @@ static __always_inline void bio_add(const struct bio_flight *f, __u64 svc, __u64
 	slot = ks_log2((svc + queue) / 1000);
 	if (slot >= BIO_SLOTS)
 		slot = BIO_SLOTS - 1;
+	slot = ks_mask(slot, 31);	/* BIO_SLOTS - 1 */
 	__sync_fetch_and_add(&v->slots[slot], 1);
 }
 

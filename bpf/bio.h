@@ -16,7 +16,8 @@
 #define BIO_ROWS 10240
 #define BIO_INFLIGHT 16384
 #define BIO_OWNERS 16384
-#define BIO_SLOTS 24		/* log2 buckets of a request's latency in us; the last: 8 s and up */
+#define BIO_SLOTS 32		/* log2 buckets of a request's latency in us (a power of 2: the
+				 * index is masked for the verifier) */
 
 /* Whose a request is (bio_req.how). */
 #define BIO_BY_QUEUER 0		/* the task that submitted its bio (block_bio_queue) */

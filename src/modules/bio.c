@@ -396,6 +396,7 @@ static void emit_agent_row(struct bio_state *st, const struct bio_row *p, const 
 	struct ks_rec r;
 
 	ks_rec_init(&r, "bio_row", NULL);
+	r.kind = KS_K_EVENT;	/* history for the store, though no task's header */
 	r.service = svc;
 	ks_rec_uint(&r, "pid", NULL, 0, p->k.pid);
 	ks_rec_str(&r, "disk", NULL, 0, disk, strlen(disk));

@@ -5,14 +5,20 @@ its own, and for each reads 4 KiB with O_DIRECT from a loop device the test made
 agent (tcplife, req, rw, biotop; runqlat left out) keeps a store; `ksight query timeline`
 and /api/services/NAME/timeline give the server's intervals, whose sums are exact: N
 requests served (none failed, a p99), N connections and their bytes each way, the
-server's read and written bytes (the requests and the blocks read; the answers), N disk
-requests of N x 4 KiB as /sys/block/LOOP/stat counts them; runqlat "off" in every
-interval. Three bursts of requests apart in time: each burst's requests, sessions and
-disk reads fall in the same interval (or the next), and --until cuts the timeline
-between them. Bad input: exit 2 / 4xx with one line."""
+server's read and written bytes (the requests and the blocks read; the answers), and
+apart by kind of fd: the file's N x 4 KiB read in N calls (half with preadv, a files-only
+call, half with lseek and readv, whose kind the kernel looks up), the socket's bytes (the
+requests read with read(), the answers sent), nothing on other fds; N disk requests of N x
+4 KiB as /sys/block/LOOP/stat counts them, with a p99 in each interval that had some, the
+highest the bound of the slowest bucket of biotop's own histograms (its bio_row events in
+the store) and at least their mean; runqlat "off" in every interval. Three bursts of
+requests apart in time: each burst's requests, sessions and disk reads fall in the same
+interval (or the next), and --until cuts the timeline between them. Bad input: exit 2 /
+4xx with one line."""
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,13 +32,15 @@ from test_bio import disk_stat, loopdev  # noqa: F401 (fixture)
 BURSTS = [5, 3, 4]   # requests, each burst two intervals and more after the previous
 GAPS = [4.2, 2.2]    # seconds between them
 N = sum(BURSTS)
+MIN_DISK_NS = 4000   # a bucket bound: a loop request waits for its worker thread (>= 2 us)
 BS = 4096
 REQ = b"GET /block HTTP/1.0\r\nHost: tl\r\n\r\n"
 BODY = b"x" * 100
 RESP = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY
 
-# The server: per connection, the request (read until its blank line), 4 KiB read with
-# O_DIRECT from the device at the next offset, the answer, close. Nothing else is read or
+# The server: per connection, the request (read() until its blank line), 4 KiB read with
+# O_DIRECT from the device at the next offset (preadv, or lseek and readv), the answer
+# (send), close. Nothing else is read or
 # written once "ready" is printed. argv: port, device.
 SERVER = r"""
 import mmap, os, socket, sys
@@ -49,14 +57,18 @@ while True:
     c, _ = s.accept()
     got = b""
     while b"\r\n\r\n" not in got:
-        got += c.recv(4096)
+        got += os.read(c.fileno(), 4096)
     fd = os.open(dev, os.O_RDONLY | os.O_DIRECT)
-    assert os.preadv(fd, [buf], i * %d) == %d
+    if i %% 2:
+        os.lseek(fd, i * %d, os.SEEK_SET)
+        assert os.readv(fd, [buf]) == %d
+    else:
+        assert os.preadv(fd, [buf], i * %d) == %d
     os.close(fd)
     i += 1
     c.sendall(resp)
     c.close()
-""" % (BS, RESP, BS, BS)
+""" % (BS, RESP, BS, BS, BS, BS)
 
 
 def get(url):
@@ -113,6 +125,18 @@ def check_rows(rows, disk_delta):
     assert sums(rows, "tcp", "sent_bytes") == N * len(RESP), rows
     assert sums(rows, "io", "read_bytes") == N * (len(REQ) + BS), rows
     assert sums(rows, "io", "written_bytes") == N * len(RESP), rows
+    # apart by kind of fd: the device's blocks, the connections' bytes, nothing else
+    assert all(r["io"][k] is not None for r in rows for k in ("file", "socket", "other"))
+    assert sums(rows, "io", "calls") == sum(r["io"][k]["calls"] for r in rows
+                                            for k in ("file", "socket", "other")), rows
+    assert [sum(r["io"]["file"][k] for r in rows) for k in
+            ("calls", "read_bytes", "written_bytes")] == [N, N * BS, 0], rows
+    assert [sum(r["io"]["socket"][k] for r in rows) for k in
+            ("read_bytes", "written_bytes")] == [N * len(REQ), N * len(RESP)], rows
+    assert sum(r["io"]["other"]["calls"] for r in rows) == 0, rows
+    # disk p99: in every interval with disk requests, none without
+    for r in rows:
+        assert (r["disk"]["p99_ns"] is not None) == (r["disk"]["requests"] > 0), r
     reads, rbytes, writes, wbytes = disk_delta
     assert (reads, rbytes, writes, wbytes) == (N, N * BS, 0, 0), disk_delta
     assert sums(rows, "disk", "requests") == reads, rows
@@ -125,6 +149,24 @@ def check_rows(rows, disk_delta):
         got = runs(rows, g, key)
         assert [x[1] for x in got] == BURSTS, (g, rows)
         assert all(abs(a[0] - b[0]) <= 1 for a, b in zip(got, req)), (g, rows)
+
+
+def check_disk_p99(rows, db, service):
+    """Against biotop's own histograms, the store's bio_row events of @service: N requests
+    in them; each interval held at most 5, so its nearest-rank p99 is its slowest request's
+    bucket: the highest p99 is the bound of the highest bucket of them all, and no lower than
+    their mean latency (queue + service) or a request through the loop driver's worker."""
+    with sqlite3.connect(str(db)) as c:
+        got = [json.loads(j) for (j,) in c.execute(
+            "SELECT json FROM events WHERE type = 'bio_row' AND service = ?", (service,))]
+    assert sum(g["ops"] for g in got) == N, got
+    assert sum(g["hist"]["count"] for g in got) == N, got
+    top = max(b["hi"] for g in got for b in g["hist"]["buckets"])
+    mean_ns = sum(g["svc_ns"] + g["queue_ns"] for g in got) / N
+    p99 = [r["disk"]["p99_ns"] for r in rows if r["disk"]["p99_ns"] is not None]
+    assert max(p99) == (top + 1) * 1000, (p99, got)
+    assert max(p99) >= mean_ns and min(p99) >= MIN_DISK_NS, (p99, mean_ns)
+    return p99
 
 
 def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
@@ -173,6 +215,7 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
         assert r.returncode == 0, r.stderr
         rows = [json.loads(l) for l in r.stdout.splitlines()]
         check_rows(rows, delta)
+        p99 = check_disk_p99(rows, db, unit.rel)
         assert [x["ts_ns"] for x in rows] == sorted(x["ts_ns"] for x in rows)
         # ... and as a table: one line per interval, the sums of its columns, "off" for runq
         r = run_ksight(["query", "timeline", unit.rel, "--store", str(db), "--since", "10m"])
@@ -186,6 +229,11 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
         assert sum(int(x) for x in col["REQ_IN"]) == N, r.stdout
         assert sum(int(x) for x in col["DISK_OPS"]) == N, r.stdout
         assert sum(int(x) for x in col["IO_READ"]) == N * (len(REQ) + BS), r.stdout
+        assert sum(int(x) for x in col["FILE_RD"]) == N * BS, r.stdout
+        assert sum(int(x) for x in col["SOCK_RD"]) == N * len(REQ), r.stdout
+        assert sum(int(x) for x in col["SOCK_WR"]) == N * len(RESP), r.stdout
+        assert sorted(int(x) for x in col["DISK_P99_US"] if x != "-") == \
+            sorted(x // 1000 for x in p99), r.stdout
         assert set(col["RUNQ_N"]) == {"off"} and set(col["RUNQ_MS"]) == {"off"}, r.stdout
         # --until: a window that ends between the first burst's interval and the second
         # burst holds the first burst only
