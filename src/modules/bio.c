@@ -23,6 +23,7 @@
 #include "bio.skel.h"
 #include "modules/biolat_fmt.h"
 #include "modules/bio_fmt.h"
+#include "modules/bio_svc.h"
 
 #define BIO_CMD_TOP 0
 #define BIO_CMD_SNOOP 1
@@ -47,6 +48,7 @@ struct bio_state {
 	/* the agent's: per service */
 	struct ks_metric *m_rbytes, *m_wbytes, *m_ops;
 	struct ks_ctx *ctx;	/* during bio_collect, when the rows go out as records too */
+	struct bio_svcs svcs;	/* ... merged per service first */
 };
 
 static const struct ks_opt bio_opts[] = {
@@ -384,29 +386,25 @@ static int bio_init(struct ks_ctx *ctx, void *state)
 }
 
 /*
- * The agent with an output that takes events (the store): one "bio_row" record per row that
- * changed in the interval, its change and latency histogram, under its service: the
- * timeline's disk p99 per service and interval (docs/store.md), which the store's rollups
- * (a histogram's sum and count) cannot give.
+ * The agent with an output that takes events (the store): one "bio_row" record per service
+ * whose requests completed in the interval, their sums and latency histogram (a row of its
+ * own past BIO_SVC_MAX services): the timeline's disk p99 per service and interval
+ * (docs/store.md), which the store's rollups (a histogram's sum and count) cannot give.
  */
-static void emit_agent_row(struct bio_state *st, const struct bio_row *p, const char *svc)
+static void emit_svc_row(struct ks_ctx *ctx, const char *svc, const struct bio_val *v)
 {
-	const struct ks_histv hv = { p->v.slots, BIO_SLOTS, "usecs", 1e3 };
-	const char *disk = disk_name(st, p->k.dev), *op = bio_op_word(p->k.op);
+	const struct ks_histv hv = { v->slots, BIO_SLOTS, "usecs", 1e3 };
 	struct ks_rec r;
 
 	ks_rec_init(&r, "bio_row", NULL);
 	r.kind = KS_K_EVENT;	/* history for the store, though no task's header */
 	r.service = svc;
-	ks_rec_uint(&r, "pid", NULL, 0, p->k.pid);
-	ks_rec_str(&r, "disk", NULL, 0, disk, strlen(disk));
-	ks_rec_str(&r, "op", NULL, 0, op, strlen(op));
-	ks_rec_uint(&r, "ops", NULL, 0, p->v.ops);
-	ks_rec_uint(&r, "bytes", NULL, 0, p->v.bytes);
-	ks_rec_uint(&r, "svc_ns", NULL, 0, p->v.svc_ns);
-	ks_rec_uint(&r, "queue_ns", NULL, 0, p->v.queue_ns);
+	ks_rec_uint(&r, "ops", NULL, 0, v->ops);
+	ks_rec_uint(&r, "bytes", NULL, 0, v->bytes);
+	ks_rec_uint(&r, "svc_ns", NULL, 0, v->svc_ns);
+	ks_rec_uint(&r, "queue_ns", NULL, 0, v->queue_ns);
 	ks_rec_add(&r, "hist", NULL, 0, KS_V_HIST)->h = &hv;
-	ks_emit(st->ctx, &r);
+	ks_emit(ctx, &r);
 }
 
 static void bio_add(void *state, const void *row, const char *svc)
@@ -414,8 +412,8 @@ static void bio_add(void *state, const void *row, const char *svc)
 	const struct bio_row *r = row;
 	struct bio_state *st = state;
 
-	if (st->ctx)
-		emit_agent_row(st, r, svc);
+	if (st->ctx && bio_svcs_add(&st->svcs, svc, &r->v))
+		emit_svc_row(st->ctx, svc, &r->v);
 
 	ks_counter_add(ks_metric_get(st->m_ops, svc), r->v.ops);
 	if (r->k.op == BIOLAT_OP_READ)
@@ -433,6 +431,9 @@ static void bio_collect(struct ks_ctx *ctx, void *state, void *vskel)
 
 	st->ctx = ks_ctx_streaming(ctx) ? ctx : NULL;
 	ks_task_rows_collect(ctx, &st->rows, skel->maps.bio_rows, BIO_EV_ROWS, &who, bio_add, st);
+	for (size_t i = 0; st->ctx && i < st->svcs.n; i++)
+		emit_svc_row(ctx, st->svcs.s[i].name, &st->svcs.s[i].v);
+	bio_svcs_reset(&st->svcs);
 	st->ctx = NULL;
 }
 
@@ -472,6 +473,7 @@ static void bio_fini(void *state)
 	struct bio_state *st = state;
 
 	ks_task_rows_free(&st->rows);
+	bio_svcs_free(&st->svcs);
 }
 
 KS_BPF_OBJECT(bio);

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bio module: biotop's row arithmetic and order (modules/bio_fmt.c), and biosnoop's
+/* bio module: biotop's row arithmetic and order (modules/bio_fmt.c), the agent's rows
+ * merged per service with their latency buckets (bio_svc.c), and biosnoop's
  * records as the kernel writes them, decoded into exact JSON and table text. */
 #include "testctx.h"
+
+#include <errno.h>
 
 #include "bio.h"
 #include "biolat.h"
 #include "modules/bio_fmt.h"
+#include "modules/bio_svc.h"
 
 extern const struct ks_module bio_module;
 
@@ -146,12 +150,52 @@ static void test_biosnoop_record(void **state)
 	tc_close(&t);
 }
 
+/* Three rows of two services: sums and buckets add up per service, in first-seen order;
+ * past BIO_SVC_MAX services a row is refused (the caller emits it alone); reset empties. */
+static void test_svcs(void **state)
+{
+	struct bio_svcs t = { 0 };
+	struct bio_val a = { .ops = 2, .bytes = 8192, .svc_ns = 30000, .queue_ns = 1000 };
+	struct bio_val b = { .ops = 1, .bytes = 4096, .svc_ns = 900000 };
+	char name[16];
+
+	a.slots[4] = 2;
+	b.slots[9] = 1;
+	assert_int_equal(bio_svcs_add(&t, "web", &a), 0);
+	assert_int_equal(bio_svcs_add(&t, "db", &b), 0);
+	assert_int_equal(bio_svcs_add(&t, "web", &b), 0);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.s[0].name, "web");
+	assert_int_equal(t.s[0].v.ops, 3);
+	assert_int_equal(t.s[0].v.bytes, 12288);
+	assert_int_equal(t.s[0].v.svc_ns, 930000);
+	assert_int_equal(t.s[0].v.queue_ns, 1000);
+	assert_int_equal(t.s[0].v.slots[4], 2);
+	assert_int_equal(t.s[0].v.slots[9], 1);
+	assert_int_equal(t.s[1].v.ops, 1);
+	assert_int_equal(t.s[1].v.slots[4], 0);
+	for (int i = 2; i < BIO_SVC_MAX; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		assert_int_equal(bio_svcs_add(&t, name, &b), 0);
+	}
+	assert_int_equal(bio_svcs_add(&t, "one-more", &b), -ENOMEM);
+	assert_int_equal(bio_svcs_add(&t, "web", &b), 0);	/* known ones still add */
+	assert_int_equal(t.s[0].v.ops, 4);
+	bio_svcs_reset(&t);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(bio_svcs_add(&t, "db", &a), 0);
+	assert_int_equal(t.s[0].v.ops, 2);
+	bio_svcs_free(&t);
+	bio_svcs_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_sub),
 		cmocka_unit_test(test_sort),
+		cmocka_unit_test(test_svcs),
 		cmocka_unit_test(test_biosnoop_record),
 	};
 
