@@ -185,13 +185,13 @@ static void rw_agent_defaults(void *state)
 	st->no_latency = true;
 }
 
-/* The agent keys its rows by the fd's kind too (its timeline splits files from sockets):
- * send and recv take sockets only, positioned I/O and copy_file_range seekable files only,
- * the rest is looked up at the return. */
+/* The agent with --rw-kinds keys its rows by the fd's kind too (its timeline splits files
+ * from sockets): send and recv take sockets only, positioned I/O and copy_file_range
+ * seekable files only, the rest is looked up at the return (docs/rw.md: its cost). */
 static unsigned int rw_sys_inline(const void *state, int nr)
 {
 	const struct rw_state *st = state;
-	unsigned int k = st->agent ? KS_SYS_INLINE_KINDS : 0;
+	unsigned int k = st->agent && st->want_kinds ? KS_SYS_INLINE_KINDS : 0;
 
 	if (!rw_fd_io_wanted(state))
 		return 0;
@@ -264,7 +264,7 @@ static int rw_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	/* fexit programs sum into rw_sums themselves */
 	st->fd_io = st->agg && rw_fd_io_wanted(st) && !fentry;
 	skel->rodata->rw_fd_io = st->fd_io;	/* for the calls the dispatcher cannot sum */
-	st->kinds = st->fd_io && st->agent;
+	st->kinds = st->fd_io && st->agent && st->want_kinds;
 	skel->rodata->rw_fd_kinds = st->kinds;
 	if (!st->agg || st->fd_io)
 		bpf_map__set_max_entries(skel->maps.rw_sums, 1);
@@ -395,6 +395,14 @@ static void rw_fini(void *state)
 
 KS_BPF_OBJECT(rw);
 
+static const struct ks_opt rw_agent_opts[] = {
+	{ "rw-kinds", 0, KS_OPT_FLAG, offsetof(struct rw_state, want_kinds), NULL,
+	  "rw: count reads and writes by kind of fd too (file, socket, other; a service's "
+	  "timeline splits them): a look-up of the fd's file on read, write, readv, writev, "
+	  "sendfile, splice and tee (docs/rw.md, Cost)" },
+	{ 0 },
+};
+
 const struct ks_module rw_module = {
 	.name = "rw",
 	.id = KS_MOD_rw,
@@ -416,6 +424,7 @@ const struct ks_module rw_module = {
 	.configure = rw_configure,
 	.want_enter = rw_want_enter,
 	.agent_defaults = rw_agent_defaults,
+	.agent_opts = rw_agent_opts,
 	.sys_inline = rw_sys_inline,
 	.want_slot = rw_want_slot,
 	.init = rw_init_all,

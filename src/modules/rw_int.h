@@ -24,6 +24,7 @@ struct rw_state {
 	bool summary;		/* --summary */
 	bool no_latency;	/* --no-latency: no entry hook, calls untimed */
 	bool agent;		/* in the agent: no fd-change hooks (rw_agent_defaults) */
+	bool want_kinds;	/* agent: --rw-kinds, count by kind of fd too (costs a look-up) */
 	uint64_t fd;		/* --fd, KS_UNSET: any */
 	uint64_t top;		/* --top */
 	int sort;		/* --sort: enum rw_sort */

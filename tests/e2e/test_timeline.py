@@ -2,7 +2,7 @@
 """A service's timeline (docs/store.md, "A service's timeline"): a small HTTP server in a
 cgroup of its own named like a systemd unit answers N requests, each on a connection of
 its own, and for each reads 4 KiB with O_DIRECT from a loop device the test made. The
-agent (tcplife, req, rw, biotop; runqlat left out) keeps a store; `ksight query timeline`
+agent (tcplife, req, rw with --rw-kinds, biotop; runqlat left out) keeps a store; `ksight query timeline`
 and /api/services/NAME/timeline give the server's intervals, whose sums are exact: N
 requests served (none failed, a p99), N connections and their bytes each way, the
 server's read and written bytes (the requests and the blocks read; the answers), and
@@ -180,8 +180,8 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
                                stdout=subprocess.PIPE, text=True,
                                preexec_fn=lambda: unit.add(os.getpid()))
         assert srv.stdout.readline().strip() == "ready"
-        k = Ksight(["run", "--modules", "tcplife,req,rw,biotop", "--listen", listen,
-                    "--store", str(db), "1"])
+        k = Ksight(["run", "--modules", "tcplife,req,rw,biotop", "--rw-kinds", "--listen",
+                    listen, "--store", str(db), "1"])
         k.wait_ready()
         time.sleep(1.2)
         before = disk_stat(disk)
