@@ -14,7 +14,8 @@ highest the bound of the slowest bucket of biotop's own histograms (its bio_row 
 the store) and at least their mean; runqlat "off" in every interval. Three bursts of
 requests apart in time: each burst's requests, sessions and disk reads fall in the same
 interval (or the next), and --until cuts the timeline between them. Bad input: exit 2 /
-4xx with one line."""
+4xx with one line. An agent without --rw-kinds: the split is null ("-") wherever the
+server read or wrote, the disk p99 still there."""
 import json
 import os
 import socket
@@ -262,3 +263,50 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
             srv.wait()
         unit.close()
 
+
+
+def test_timeline_no_split(tmp_path, loopdev):  # noqa: F811 (fixture)
+    """An agent without --rw-kinds: the reads and writes by kind are null (the table's "-")
+    where the service read and wrote, never zeros; the disk p99 is there all the same."""
+    unit = Cgroup("kstl-ns-%s.service" % UNIQ)
+    db = tmp_path / "k.db"
+    port = free_port()
+    srv = k = None
+    try:
+        srv = subprocess.Popen([sys.executable, "-c", SERVER, str(port), loopdev],
+                               stdout=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: unit.add(os.getpid()))
+        assert srv.stdout.readline().strip() == "ready"
+        k = Ksight(["run", "--modules", "rw,biotop", "--store", str(db), "1"])
+        k.wait_ready()
+        time.sleep(1.2)
+        for _ in range(3):
+            request(port)
+        time.sleep(2.5 * SLOW)
+        assert k.stop() == 0, k.stderr
+        k = None
+        r = run_ksight(["query", "timeline", unit.rel, "--store", str(db), "--since", "10m",
+                        "--json"])
+        assert r.returncode == 0, r.stderr
+        rows = [json.loads(l) for l in r.stdout.splitlines()]
+        assert all(x["off"] == ["req", "tcplife", "runqlat"] for x in rows), rows
+        assert sums(rows, "io", "read_bytes") == 3 * (len(REQ) + BS), rows
+        for x in rows:
+            moved = x["io"]["calls"] > 0
+            assert [x["io"][g] is None for g in ("file", "socket", "other")] == [moved] * 3, x
+            assert (x["disk"]["p99_ns"] is not None) == (x["disk"]["requests"] > 0), x
+        assert sums(rows, "disk", "requests") == 3, rows
+        r = run_ksight(["query", "timeline", unit.rel, "--store", str(db), "--since", "10m"])
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        head = lines[0].split()
+        cells = [dict(zip(head[1:], l.split()[2:])) for l in lines[1:]]
+        got = [(c["FILE_RD"], c["SOCK_WR"]) for c in cells if c["IO_CALLS"] != "0"]
+        assert got and all(g == ("-", "-") for g in got), r.stdout
+    finally:
+        if k:
+            k.stop()
+        if srv:
+            srv.kill()
+            srv.wait()
+        unit.close()
