@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The rw module's decoder: an fd record then calls on that fd, as the kernel writes them,
- * to exact JSON and table text (through the test context, nothing loaded). */
+ * to exact JSON and table text (through the test context, nothing loaded); the agent's
+ * routes by kind of fd. */
 #include "testctx.h"
 
 #include <fcntl.h>
@@ -123,11 +124,46 @@ static void test_summary_units(void **state)
 	tc_close(&t);
 }
 
+/* The agent's routes: with --rw-kinds, the kind flags (told by the call for send/recv and
+ * positioned I/O, else looked up), none without it or outside the agent; the rows' kind
+ * labels from the key's pid. */
+static void test_kind_routes(void **state)
+{
+	struct rw_state st = { .agent = true, .no_latency = true, .fd = KS_UNSET };
+	const unsigned int k = KS_SYS_INLINE_KINDS;
+
+	assert_int_equal(rw_module.sys_inline(&st, SYS_read), KS_SYS_INLINE_READ);
+	st.want_kinds = true;
+	assert_int_equal(rw_module.sys_inline(&st, SYS_read), KS_SYS_INLINE_READ | k);
+	assert_int_equal(rw_module.sys_inline(&st, SYS_recvfrom),
+			 KS_SYS_INLINE_READ | k | KS_SYS_INLINE_ON_SOCK);
+	assert_int_equal(rw_module.sys_inline(&st, SYS_pread64),
+			 KS_SYS_INLINE_READ | k | KS_SYS_INLINE_ON_FILE);
+	assert_int_equal(rw_module.sys_inline(&st, SYS_sendmsg),
+			 KS_SYS_INLINE_WRITE | k | KS_SYS_INLINE_ON_SOCK);
+	assert_int_equal(rw_module.sys_inline(&st, SYS_writev), KS_SYS_INLINE_WRITE | k);
+	assert_int_equal(rw_module.sys_inline(&st, SYS_copy_file_range),
+			 KS_SYS_INLINE_WRITE_ARG2 | k | KS_SYS_INLINE_ON_FILE);
+	assert_int_equal(rw_module.sys_inline(&st, SYS_splice), KS_SYS_INLINE_WRITE_ARG2 | k);
+	assert_int_equal(rw_module.sys_inline(&st, SYS_openat), 0);
+	st.agent = false;	/* --summary --no-latency: sums, no kinds */
+	st.summary = true;
+	assert_int_equal(rw_module.sys_inline(&st, SYS_read), KS_SYS_INLINE_READ);
+	assert_string_equal(rw_kind_label(4242 | KS_FD_K_FILE << KS_FD_KEY_KIND_SHIFT), "file");
+	assert_string_equal(rw_kind_label(4242 | KS_FD_K_SOCKET << KS_FD_KEY_KIND_SHIFT),
+			    "socket");
+	assert_string_equal(rw_kind_label(4242 | KS_FD_K_PIPE << KS_FD_KEY_KIND_SHIFT), "other");
+	assert_string_equal(rw_kind_label(4242 | KS_FD_K_ANON << KS_FD_KEY_KIND_SHIFT), "other");
+	assert_string_equal(rw_kind_label(4242), "other");	/* no file at the return */
+	assert_int_equal((4242 | KS_FD_K_ANON << KS_FD_KEY_KIND_SHIFT) & KS_FD_KEY_PID_MASK, 4242);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calls_named_by_fd),
 		cmocka_unit_test(test_summary_units),
+		cmocka_unit_test(test_kind_routes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
