@@ -17,7 +17,7 @@ const volatile bool rw_summary = false;	/* --summary: aggregate, stream no calls
 const volatile __s32 rw_targ_fd = -1;	/* --fd, -1 = any */
 const volatile bool rw_timed = true;	/* false with --no-latency */
 const volatile bool rw_fd_io = false;	/* the sums live in the dispatcher's ks_fd_io */
-const volatile bool rw_fd_kinds = false;	/* ... keyed by the fd's kind too (the agent) */
+const volatile bool rw_fd_kinds = false;	/* ... keyed by the fd's kind too (--rw-kinds) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);

@@ -62,9 +62,6 @@ struct {
 	__type(value, struct ks_fd_io);
 } ks_fd_io SEC(".maps");
 
-/* Add a read or write (@io: KS_SYS_IO_*) to its (process, fd) row of ks_fd_io. Atomic
- * adds on this CPU's copy (a faultable tracepoint may be preempted). The dispatcher's,
- * and rw's handler's for the calls the dispatcher cannot sum (splice, sendmmsg, ...). */
 #define KS_S_IFMT 0170000
 #define KS_S_IFSOCK 0140000
 #define KS_S_IFIFO 0010000
@@ -72,7 +69,8 @@ struct {
 
 /* What @fd of the current task is at the call's return (KS_FD_K_*): the same reading as rw's
  * fd records (rw_fd.bpf.h), about nine dependent loads; only for KS_SYS_IO_KINDS calls whose
- * kind the syscall does not tell (read, write, readv, writev, sendfile, splice). */
+ * kind the syscall does not tell (read, write, readv, writev, sendfile, splice,
+ * tee). */
 static __always_inline __u32 ks_fd_kind(__s32 fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -97,6 +95,10 @@ static __always_inline __u32 ks_fd_kind(__s32 fd)
 	return KS_FD_K_FILE;
 }
 
+/* Add a read or write (@io: KS_SYS_IO_*) to its (process, fd) row of ks_fd_io. Atomic
+ * adds on this CPU's copy (a faultable tracepoint may be preempted). The dispatcher's,
+ * and rw's handler's for the calls the dispatcher cannot sum (splice, sendmmsg, ...).
+ * With KS_SYS_IO_KINDS the row is the (process, fd, kind) one. */
 static __always_inline void ks_fd_io_add(__u64 pid_tgid, __s32 fd, long ret, __u16 io)
 {
 	struct ks_fd_key k = { .pid = pid_tgid >> 32, .fd = fd };
