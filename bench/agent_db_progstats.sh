@@ -13,8 +13,9 @@
 # modules, then the defaults and one opt-in module (each of MODULES, comma separated; all:
 # every opt-in module of the agent's --help). Each round runs them in turn; per
 # configuration the medians over ROUNDS of: tps, each module's programs' run time per
-# second of load in % of one CPU (programs are named MODULE__hook), their sum, and the
-# agent's user+system CPU in % of one CPU.
+# transaction (programs are named MODULE__hook) and all of them together, the added
+# module's share of the machine's CPU, and the agent's user+system CPU in % of one CPU.
+# Per transaction, because tps itself moves with the machine's other load.
 # shellcheck source=SCRIPTDIR/rw_common.sh
 . "$(dirname "$0")/rw_common.sh"
 ROUNDS=${ROUNDS:-3}
@@ -75,9 +76,20 @@ label()
 	if [ "$1" = 0 ]; then echo defaults; else echo "+ ${CONFIGS[$1]##*,}"; fi
 }
 
-declare -A SAMPLES	# "config module" -> space separated % of one CPU, one per round
+declare -A SAMPLES	# "config module" -> ns of BPF per transaction, one per round
 declare -a TPSV AGENT
 HZ=$(getconf CLK_TCK)
+NCPU=$(nproc)
+
+# mid VALUES...: their median, unrounded (rw_common.sh's median keeps one decimal)
+mid()
+{
+	printf '%s\n' "$@" | grep -E '^[0-9.eE+-]+$' | sort -g | awk '
+		{ v[NR] = $1 }
+		END { if (!NR) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 sysctl -qw kernel.bpf_stats_enabled=1
 for ((r = 1; r <= ROUNDS; r++)); do
 	for ((i = 0; i < ${#CONFIGS[@]}; i++)); do
@@ -93,33 +105,36 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		c2=$(cpu_ticks "$TRACER")
 		prog_times "$TMP/mine" "$TMP/t2"
 		stop_ksight "$TRACER" "$err" "ksight run --modules ${CONFIGS[$i]}"
+		[ "$PG_TPS" = - ] && continue
 		TPSV[$i]+=" $PG_TPS"
-		wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+		wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
 		AGENT[$i]+=" $(awk -v c=$((c2 - c1)) -v hz="$HZ" -v w="$wall" \
-			'BEGIN { printf "%.2f", 100 * c / hz / w }')"
-		# per module: the growth of its programs' run time, in % of one CPU
-		while read -r mod pct; do
-			SAMPLES["$i $mod"]+=" $pct"
-		done < <(join "$TMP/t1" "$TMP/t2" | awk -v w="$wall" '
+			'BEGIN { printf "%.3f", 100 * c / hz / w }')"
+		# per module: the growth of its programs' run time per transaction (tps x wall)
+		while read -r mod ns; do
+			SAMPLES["$i $mod"]+=" $ns"
+		done < <(join "$TMP/t1" "$TMP/t2" | awk -v n="$(awk -v t="$PG_TPS" -v w="$wall" \
+				'BEGIN { printf "%.0f", t * w }')" '
 			{ split($2, p, "__"); ns[p[1]] += $5 - $3; all += $5 - $3 }
-			END { for (m in ns) printf "%s %.3f\n", m, 100 * ns[m] / 1e9 / w
-			      printf "ALL %.3f\n", 100 * all / 1e9 / w }')
-		printf '  round %d  %-12s %10s tps, BPF %s%% of a CPU, agent %s%%\n' "$r" \
-			"$(label "$i")" "$PG_TPS" \
-			"$(tail -1 <<<"${SAMPLES["$i ALL"]}" | awk '{ print $NF }')" \
+			END { for (m in ns) printf "%s %.1f\n", m, ns[m] / n
+			      printf "ALL %.1f\n", all / n }')
+		printf '  round %d  %-12s %10s tps, BPF %s ns per transaction, agent %s%% of a CPU\n' \
+			"$r" "$(label "$i")" "$PG_TPS" "$(awk '{ print $NF }' <<<"${SAMPLES["$i ALL"]}")" \
 			"$(awk '{ print $NF }' <<<"${AGENT[$i]}")"
 	done
 done
 
 echo
-echo "Medians of $ROUNDS rounds; BPF and agent CPU in % of one CPU over the load's run:"
+echo "Medians of $ROUNDS rounds. BPF: the programs' run time per pgbench transaction; the"
+echo "added module's share of the machine: its programs' time per transaction over the"
+echo "machine's CPU time per transaction ($NCPU CPUs / tps, pgbench keeps them busy)."
 echo
-row "configuration" "tps" "BPF, all programs" "the added module's programs" \
-	"agent process CPU"
-row "---" "---:" "---:" "---:" "---:"
+row "configuration" "tps" "BPF ns/transaction, all" "added module's programs, ns/tr" \
+	"... % of the machine" "agent process, % of a CPU"
+row "---" "---:" "---:" "---:" "---:" "---:"
 for ((i = 0; i < ${#CONFIGS[@]}; i++)); do
 	mod=${CONFIGS[$i]##*,}
-	added=-
+	added=- share=-
 	if [ "$i" -gt 0 ]; then
 		# a module's programs are named after its kernel object
 		case $mod in
@@ -128,23 +143,26 @@ for ((i = 0; i < ${#CONFIGS[@]}; i++)); do
 		sched) key=cswitch ;;
 		*) key=$mod ;;
 		esac
-		added=$(fmt "$(median ${SAMPLES["$i $key"]:-0})" %.3f)
+		# shellcheck disable=SC2086 # space separated samples
+		added=$(mid ${SAMPLES["$i $key"]:-0})
+		# shellcheck disable=SC2086
+		share=$(awk -v a="$added" -v t="$(mid ${TPSV[$i]})" -v c="$NCPU" \
+			'BEGIN { printf "%.2f%%", 100 * a * t / (c * 1e9) }')
 	fi
 	# shellcheck disable=SC2086 # space separated samples
-	row "$(label "$i")" \
-		"$(fmt "$(median ${TPSV[$i]})" %.0f)" \
-		"$(fmt "$(median ${SAMPLES["$i ALL"]:-0})" %.2f)" "$added" \
-		"$(fmt "$(median ${AGENT[$i]})" %.2f)"
+	row "$(label "$i")" "$(fmt "$(mid ${TPSV[$i]})" %.0f)" \
+		"$(fmt "$(mid ${SAMPLES["$i ALL"]:-0})" %.0f)" "$(fmt "$added" %.0f)" "$share" \
+		"$(fmt "$(mid ${AGENT[$i]})" %.2f)"
 done
 echo
-echo "Each module's programs, every configuration (median % of one CPU):"
+echo "Each module's programs, every configuration (median ns per transaction):"
 for ((i = 0; i < ${#CONFIGS[@]}; i++)); do
 	line=
 	for k in "${!SAMPLES[@]}"; do
 		[ "${k%% *}" = "$i" ] || continue
 		[ "${k#* }" = ALL ] && continue
 		# shellcheck disable=SC2086
-		line+=" ${k#* }=$(fmt "$(median ${SAMPLES[$k]})" %.3f)"
+		line+=" ${k#* }=$(fmt "$(mid ${SAMPLES[$k]})" %.0f)"
 	done
 	echo "  $(label "$i"):$(tr ' ' '\n' <<<"$line" | sort | paste -sd' ')"
 done
