@@ -232,9 +232,9 @@ static const struct ks_metric_desc rw_wbytes_desc = {
 
 /* Per service, for its timeline (docs/store.md): the rows are per (process, fd) already,
  * so the process's service costs one cache look-up per row that moved, by the row's
- * cgroup (a short-lived process, psql or a cron job, has exited by the interval's end). Files and sockets
- * together: the agent follows no fd changes, so an fd opened and closed within an interval
- * has no known kind at its end. */
+ * cgroup (a short-lived process, a client run or a cron job, has exited by the interval's
+ * end). Files and sockets together: the agent follows no fd changes, so an fd opened and
+ * closed within an interval has no known kind at its end. */
 #define RW_SVC_DESC(what, text)                                                          \
 	{ .name = "ksight_rw_service_" what "_total", .help = text ", by service",        \
 	  .type = KS_METRIC_COUNTER, .labels = { "service" }, .idle = 60 }
