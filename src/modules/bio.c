@@ -19,34 +19,10 @@
 #include "core/module.h"
 #include "core/probe.h"
 #include "core/procfs.h"
-#include "core/rows_collect.h"
 #include "bio.skel.h"
 #include "modules/biolat_fmt.h"
 #include "modules/bio_fmt.h"
-
-#define BIO_CMD_TOP 0
-#define BIO_CMD_SNOOP 1
-#define BIO_NAMES 32
-
-struct bio_state {
-	int cmd;		/* BIO_CMD_* */
-	bool per_process;	/* -P (the default) */
-	bool per_thread;	/* -L */
-	bool per_cgroup;	/* --per-cgroup */
-	const char *disk;	/* -d */
-	uint32_t dev;		/* -d resolved */
-	bool io_start;		/* the kernel has block_io_start (6.5+): owners from there */
-	int sort;		/* --sort: enum bio_sort */
-	uint64_t top;		/* --top: rows per report, 0: all */
-	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
-	struct {
-		uint32_t dev;
-		char name[32];
-	} names[BIO_NAMES];	/* disk names seen, for the records */
-	size_t nnames;
-	/* the agent's: per service */
-	struct ks_metric *m_rbytes, *m_wbytes, *m_ops;
-};
+#include "modules/bio_int.h"
 
 static const struct ks_opt bio_opts[] = {
 	{ "per-process", 'P', KS_OPT_FLAG, offsetof(struct bio_state, per_process), NULL,
@@ -226,8 +202,7 @@ static int bio_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	return 0;
 }
 
-/* The name of disk @dev ("loop3"), from /sys once per disk; "MAJ:MIN" when it has none. */
-static const char *disk_name(struct bio_state *st, uint32_t dev)
+const char *bio_disk_name(struct bio_state *st, uint32_t dev)
 {
 	char path[96], link[256], *name;
 	size_t i;
@@ -262,7 +237,7 @@ static void bio_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 
 	if (h->type != BIO_EV_REQ || size < sizeof(*e))
 		return;
-	disk = disk_name(st, e->dev);
+	disk = bio_disk_name(st, e->dev);
 	biolat_flags_str(e->flags, flags, sizeof(flags));
 	snprintf(dev, sizeof(dev), "%u:%u", e->dev >> 20, e->dev & 0xfffff);
 	how = bio_how_word(e->how);
@@ -298,7 +273,7 @@ static const struct bio_state bio_defaults = {
 
 static void emit_row(struct ks_ctx *ctx, struct bio_state *st, const struct bio_row *p)
 {
-	const char *disk = disk_name(st, p->k.dev), *svc;
+	const char *disk = bio_disk_name(st, p->k.dev), *svc;
 	struct ks_hdr h;
 	struct ks_rec r;
 
@@ -355,73 +330,12 @@ static void bio_report(struct ks_ctx *ctx, void *state, void *vskel)
 	free(d);
 }
 
-#define BIO_METRIC(var, what, text, typ)                                                 \
-	static const struct ks_metric_desc var = {                                        \
-		.name = "ksight_bio_" what "_total",                                      \
-		.help = text ", by the service that queued them",                         \
-		.type = KS_METRIC_COUNTER,                                                \
-		.labels = { "service" },                                                  \
-		.unit = typ,                                                              \
-		.idle = 60,                                                               \
-	}
-
-BIO_METRIC(rbytes_desc, "read_bytes", "Bytes of block read requests completed", "bytes");
-BIO_METRIC(wbytes_desc, "write_bytes", "Bytes of block write requests completed", "bytes");
-BIO_METRIC(ops_desc, "requests", "Block requests completed", NULL);
-
 static int bio_init(struct ks_ctx *ctx, void *state)
 {
 	struct bio_state *st = state;
 
-	st->m_rbytes = ks_ctx_metric(ctx, &rbytes_desc);
-	st->m_wbytes = ks_ctx_metric(ctx, &wbytes_desc);
-	st->m_ops = ks_ctx_metric(ctx, &ops_desc);
 	st->io_start = has_io_start(ks_ctx_btf(ctx));
-	return st->m_rbytes && st->m_wbytes && st->m_ops ? 0 : -errno;
-}
-
-static void bio_add(void *state, const void *row, const char *svc)
-{
-	const struct bio_row *r = row;
-	struct bio_state *st = state;
-
-	ks_counter_add(ks_metric_get(st->m_ops, svc), r->v.ops);
-	if (r->k.op == BIOLAT_OP_READ)
-		ks_counter_add(ks_metric_get(st->m_rbytes, svc), r->v.bytes);
-	else if (r->k.op == BIOLAT_OP_WRITE)
-		ks_counter_add(ks_metric_get(st->m_wbytes, svc), r->v.bytes);
-}
-
-/* Agent: the rows that changed since the last interval into the registry, per service. */
-static void bio_collect(struct ks_ctx *ctx, void *state, void *vskel)
-{
-	static const struct ks_row_who who = KS_ROW_WHO(struct bio_row);
-	struct bio_state *st = state;
-	struct bio_bpf *skel = vskel;
-
-	ks_task_rows_collect(ctx, &st->rows, skel->maps.bio_rows, BIO_EV_ROWS, &who, bio_add, st);
-}
-
-/* The agent's line: requests and bytes per second, and who wrote most. */
-static void bio_summary(struct ks_ctx *ctx, void *state, double secs)
-{
-	struct bio_state *st = state;
-	uint64_t ops = ks_metric_delta(st->m_ops);
-	uint64_t rb = ks_metric_delta(st->m_rbytes), wb = ks_metric_delta(st->m_wbytes);
-	struct ks_val top[5];
-	struct ks_obj o;
-	struct ks_rec r;
-
-	ks_rec_summary(&r, "biotop");
-	ks_rec_rate(&r, "requests_per_s", "io", ops, secs);
-	ks_rec_add(&r, "read_bytes_per_s", "read", 0, KS_V_BYTE_RATE)->d = secs > 0 ? rb / secs : 0;
-	ks_rec_add(&r, "write_bytes_per_s", "write", 0, KS_V_BYTE_RATE)->d =
-		secs > 0 ? wb / secs : 0;
-	ks_rec_uint(&r, "requests", NULL, 0, ops);
-	ks_rec_uint(&r, "read_bytes", NULL, 0, rb);
-	ks_rec_uint(&r, "write_bytes", NULL, 0, wb);
-	ks_rec_top(&r, "top_write_bytes", "top:", &o, top, 5, st->m_wbytes, secs);
-	ks_emit(ctx, &r);
+	return bio_agent_init(ctx, st);
 }
 
 /* A process that exited: its rows go after the next report has shown them. */
