@@ -99,6 +99,11 @@ struct ks_svcmap_conn {
 	 * ks_svcmap__add), a client end's; NULL: none (a record's own is connect_ns) */
 	const struct ks_svcmap_bucket *connect_hist;
 	size_t nconnect_hist;
+	/* ... and likewise their smoothed RTTs and durations (either end's: the edge takes
+	 * the client's RTT where it has one, else the server's, and the duration of the end
+	 * it counts by); NULL: none (a record's own are srtt_ns and start_ns) */
+	const struct ks_svcmap_bucket *rtt_hist, *dur_hist;
+	size_t nrtt_hist, ndur_hist;
 	/* DNAT (conntrack, tcplife's orig_daddr): the destination the client asked for, when
 	 * DNAT sent the connection to the server's own address (a client end's raddr:rport
 	 * are then the real server's, a server end's laddr:lport are anyway); NULL: none */
@@ -221,6 +226,8 @@ struct ks_svcmap_edge {
 	size_t nrtt, ndur, cap_rtt, cap_dur, cap_conn;
 	struct ks_svcmap_bucket *wconn;	/* weighted ends' connect latency buckets */
 	size_t nwconn, cap_wconn;
+	struct ks_svcmap_bucket *wrtt, *wdur;	/* ... their RTT and duration buckets */
+	size_t nwrtt, cap_wrtt, nwdur, cap_wdur;
 	struct ks_svcmap_bucket *wreq;	/* its requests' latency buckets */
 	size_t nwreq, cap_wreq;
 };
