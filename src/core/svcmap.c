@@ -57,6 +57,7 @@ void ks_svcmap__free(struct ks_svcmap *m)
 		free(m->loss[k].span);
 	free(m->ex);
 	free(m->ud);
+	free(m->up);
 	free(m->rq);
 	memset(m, 0, sizeof(*m));
 }

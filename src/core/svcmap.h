@@ -147,6 +147,12 @@ struct ks_svcmap_udp {
 	const char *rdns;	/* the DNS name of raddr the agent knew; NULL: none */
 };
 
+/* A UDP flow given with its ends told apart (ks_svcmap__add_udp_pair; private). */
+struct ks_svcmap_upair {
+	struct ks_svcmap_udp c, s;
+	bool has_c, has_s;
+};
+
 /*
  * The requests one client service made to one server endpoint over one interval, as the
  * req module counted them (its client role: the agent's req_row record): how many, how
@@ -257,6 +263,8 @@ struct ks_svcmap {
 	size_t nex, cap_ex;
 	struct ks_svcmap_udp *ud;	/* udp flow rows, strings interned */
 	size_t nud, cap_ud;
+	struct ks_svcmap_upair *up;	/* udp flows told apart, strings interned */
+	size_t nup, cap_up;
 	struct ks_svcmap_req *rq;	/* req rows, strings interned, buckets in hists */
 	size_t nrq, cap_rq;
 	bool built;
@@ -279,6 +287,18 @@ int ks_svcmap__add_exec(struct ks_svcmap *m, const struct ks_svcmap_exec *x);
 
 /* One UDP flow row (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
 int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u);
+
+/*
+ * One UDP flow whose ends are already told apart (ksight map --prometheus: the sums of a
+ * client end on one host and of the server end on another that names it crosswise): @c
+ * its client end (raddr:rport: the server's), @s its server end (lport: the server's
+ * port; raddr: the client's address); either may be NULL, not both. Not paired with any
+ * other row; one flow of its edge (client to server, at @s's lport, else @c's rport), its
+ * datagrams and bytes the client's where given, else the server's. Strings are copied.
+ * Returns 0, -ENOMEM, or -EINVAL (built, or both NULL).
+ */
+int ks_svcmap__add_udp_pair(struct ks_svcmap *m, const struct ks_svcmap_udp *c,
+			    const struct ks_svcmap_udp *s);
 
 /* One req client row (its strings and buckets are copied). Returns 0, -ENOMEM, or -EINVAL
  * once built. */

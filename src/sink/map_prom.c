@@ -24,6 +24,7 @@
 
 #include "sink/http_conn.h"
 #include "sink/map.h"
+#include "sink/map_prom.h"
 
 #define PROM_TIMEOUT_MS 10000
 
@@ -65,13 +66,14 @@ static int url_encode(const char *s, char *o, size_t len)
 	return 0;
 }
 
-/* The rows of one answer of /api/v1/query into the table "e" as column @w of @side, or
- * with SIDE_DNS into "d" (the names of client ends' peers), with SIDE_HIST into "h" (the
- * ends' latency buckets, cumulative: family @w). */
-static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err, size_t len)
+/* The rows of one answer of /api/v1/query inserted: with -1 as @side, by @ins (?1 the
+ * answer, ?2 @w); with SIDE_* @side, into the table "e" as column @w of @side, with SIDE_DNS into "d" (the
+ * names of client ends' peers), with SIDE_HIST into "h" (the ends' latency buckets,
+ * cumulative: family @w). */
+static int read_answer(sqlite3 *db, const char *body, const char *ins, int side, int w,
+		       char *err, size_t len)
 {
-#define HOST "coalesce(json_extract(value, '$.metric.host'), " \
-	"json_extract(value, '$.metric.instance'), '')"
+#define HOST MAP_PROM_HOST
 	static const char dns_sql[] =
 		"INSERT INTO d SELECT " HOST ", json_extract(value, '$.metric.service'), "
 		"json_extract(value, '$.metric.peer'), json_extract(value, '$.metric.dns'), "
@@ -112,10 +114,12 @@ static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err
 		goto out;
 	}
 	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(db, side == SIDE_DNS ? dns_sql : side == SIDE_HIST ? hist_sql :
-				   rows_sql, -1, &q, NULL) ||
+	if (sqlite3_prepare_v2(db, side < 0 ? ins : side == SIDE_DNS ? dns_sql :
+				   side == SIDE_HIST ? hist_sql : rows_sql, -1, &q, NULL) ||
 	    sqlite3_bind_text(q, 1, body, -1, SQLITE_STATIC) ||
-	    (side < SIDE_DNS && (sqlite3_bind_int(q, 2, side) || sqlite3_bind_int(q, 3, w))) ||
+	    (side < 0 && sqlite3_bind_int(q, 2, w)) ||
+	    (side >= 0 && side < SIDE_DNS &&
+	     (sqlite3_bind_int(q, 2, side) || sqlite3_bind_int(q, 3, w))) ||
 	    (side == SIDE_HIST &&
 	     (sqlite3_bind_int(q, 2, w / H_N) || sqlite3_bind_int(q, 3, w % H_N))) ||
 	    sqlite3_step(q) != SQLITE_DONE) {
@@ -128,29 +132,17 @@ out:
 	return rc;
 }
 
-/* One family's sums by host and edge: the counters now (@since_s 0), or their increase
- * over the last @since_s seconds. SIDE_DNS: the client ends' names, by host, service, peer
- * and name; SIDE_HIST: the buckets of latency family @w, by host, edge and bound. */
-static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint64_t since_s,
-		 char *err, size_t len)
+/* Family @fam summed by @by into "e", "d", "h" (@side, @w: read_answer) or by @ins. */
+static int get(const struct ks_http_url *u, sqlite3 *db, const char *by, const char *fam,
+	       uint64_t since_s, const char *ins, int side, int w, char *err, size_t len)
 {
-	char promql[256], enc[768], target[2048], e2[256], fam[64];
-	const char *by = side == SIDE_DNS  ? "host, instance, service, peer, dns" :
-			 side == SIDE_HIST ? "host, instance, service, local, peer, le" :
-					     "host, instance, service, local, peer";
+	char promql[256], enc[768], target[2048], e2[256];
 	const char *base = u->path;
 	size_t bl = strlen(base);
 	char *body = NULL;
 	size_t blen;
 	int code, rc;
 
-	if (side == SIDE_DNS)
-		snprintf(fam, sizeof(fam), "ksight_tcp_client_dns_connections_total");
-	else if (side == SIDE_HIST)
-		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s_seconds_bucket", sides[w / H_N],
-			 hists[w % H_N]);
-	else
-		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s", sides[side], suffixes[w]);
 	if (since_s)
 		snprintf(promql, sizeof(promql), "sum by (%s) (increase(%s[%llus]))", by, fam,
 			 (unsigned long long)since_s);
@@ -173,15 +165,42 @@ static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint
 		free(body);
 		return -1;
 	}
-	rc = read_answer(db, body, side, w, e2, sizeof(e2));
+	rc = read_answer(db, body, ins, side, w, e2, sizeof(e2));
 	if (rc)
 		snprintf(err, len, "--prometheus %s: %s", u->hostport, e2);
 	free(body);
 	return rc;
 }
 
-/* "ADDR:PORT" or "[V6]:PORT" into @addr and *@port; "ADDR" (v4 or bare v6): port 0. */
-static void split_endpoint(const char *s, char *addr, size_t len, uint16_t *port)
+int ks_map_prom_query(const struct ks_http_url *u, sqlite3 *db, const char *by,
+		      const char *fam, uint64_t since_s, const char *ins, int w, char *err,
+		      size_t len)
+{
+	return get(u, db, by, fam, since_s, ins, -1, w, err, len);
+}
+
+/* One family's sums by host and edge: the counters now (@since_s 0), or their increase
+ * over the last @since_s seconds. SIDE_DNS: the client ends' names, by host, service, peer
+ * and name; SIDE_HIST: the buckets of latency family @w, by host, edge and bound. */
+static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint64_t since_s,
+		 char *err, size_t len)
+{
+	const char *by = side == SIDE_DNS  ? "host, instance, service, peer, dns" :
+			 side == SIDE_HIST ? "host, instance, service, local, peer, le" :
+					     "host, instance, service, local, peer";
+	char fam[64];
+
+	if (side == SIDE_DNS)
+		snprintf(fam, sizeof(fam), "ksight_tcp_client_dns_connections_total");
+	else if (side == SIDE_HIST)
+		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s_seconds_bucket", sides[w / H_N],
+			 hists[w % H_N]);
+	else
+		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s", sides[side], suffixes[w]);
+	return get(u, db, by, fam, since_s, NULL, side, w, err, len);
+}
+
+void ks_map_prom_split(const char *s, char *addr, size_t len, uint16_t *port)
 {
 	const char *colon = strchr(s, ':'), *rb = strchr(s, ']');
 
@@ -296,8 +315,8 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 			snprintf(name, sizeof(name), "%s@%s", svc, host);
 		else
 			snprintf(name, sizeof(name), "%s", svc);
-		split_endpoint((const char *)sqlite3_column_text(q, 3), la, sizeof(la), &c.lport);
-		split_endpoint((const char *)sqlite3_column_text(q, 4), ra, sizeof(ra), &c.rport);
+		ks_map_prom_split((const char *)sqlite3_column_text(q, 3), la, sizeof(la), &c.lport);
+		ks_map_prom_split((const char *)sqlite3_column_text(q, 4), ra, sizeof(ra), &c.rport);
 		c.laddr = la;
 		c.raddr = ra;
 		c.side = sqlite3_column_int(q, 0) == SIDE_CLIENT ? KS_SIDE_CLIENT : KS_SIDE_SERVER;
@@ -346,7 +365,8 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 		for (int w = 0; w < W_N; w++)
 			if (query(&u, db, side, w, since_s, err, len))
 				goto out;
-	if (query(&u, db, SIDE_DNS, 0, since_s, err, len))
+	if (query(&u, db, SIDE_DNS, 0, since_s, err, len) ||
+	    ks_map_prom_udp(&u, db, since_s, by_host, at_ns, m, err, len))
 		goto out;
 	for (int w = 0; w < 2 * H_N; w++)
 		if (w != SIDE_SERVER * H_N + H_CONNECT &&
