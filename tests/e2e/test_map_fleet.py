@@ -17,6 +17,7 @@ from conftest import KSIGHT, SLOW, Helper, free_port, Ksight
 from tcp_util import PORT, client, net, result, server  # noqa: F401 (net: a fixture)
 from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
 from test_map_dns import SERVERS, WEB, remote
+from test_map_fleet_udp import promtool_clean
 from test_prometheus_server import Prometheus, prometheus_unpacked, wait_for  # noqa: F401
 
 N, SEND, BACK = 6, 1500, 222
@@ -97,6 +98,10 @@ def test_two_hosts_one_edge(net, tmp_path):
             wait_for(lambda: p.value("sum(ksight_tcp_server_%s_seconds_count)" % fam) == N,
                      "the server's %s histograms in prometheus" % fam)
         p50, p99, count = connect_pcts(p, 'host="hostA"')
+        promtool_clean(pa, "# TYPE ksight_tcp_client_rtt_seconds histogram",
+                       "# TYPE ksight_tcp_client_duration_seconds histogram")
+        promtool_clean(pb, "# TYPE ksight_tcp_server_rtt_seconds histogram",
+                       "# TYPE ksight_tcp_server_duration_seconds histogram")
         rtt = connect_pcts(p, 'host="hostA"', "ksight_tcp_client_rtt_seconds")
         dur = connect_pcts(p, 'host="hostA"', "ksight_tcp_client_duration_seconds")
         m = fleet_map(p, "--by-host")

@@ -7,13 +7,15 @@ ADDR:PORT), the server as (its ADDR:PORT, the client's address): the map built f
 Prometheus' answers joins the two into one UDP edge client@A -> server@B at the server's
 port, seen at both ends, with the exact datagrams and bytes each way the helpers counted,
 and none the other way. Without the server's agent the client end becomes a UDP edge to
-the remote endpoint ADDR:PORT, seen at the client."""
+the remote endpoint ADDR:PORT, seen at the client. promtool finds nothing to say of the
+agents' pages."""
 import json
 import subprocess
 
 from conftest import KSIGHT, Helper, Ksight, free_port
 from tcp_util import PORT, net  # noqa: F401 (net: a fixture)
-from test_prometheus_server import Prometheus, prometheus_unpacked, wait_for  # noqa: F401
+from test_prometheus_server import (PROMTOOL, Prometheus, http_get,  # noqa: F401
+                                    prometheus_unpacked, wait_for)
 
 N, SEND_C, SEND_S = 7, 700, 123
 
@@ -32,6 +34,16 @@ def agent(host, pid):
                 "--no-store", "--host-label", host, "-p", str(pid), "1"])
     k.wait_ready()
     return k, port
+
+
+def promtool_clean(port, *needles):
+    """Agent @port's page holds @needles and promtool check metrics finds nothing."""
+    body = http_get("http://127.0.0.1:%d/metrics" % port)
+    for n in needles:
+        assert n in body, (n, body)
+    r = subprocess.run([PROMTOOL, "check", "metrics"], input=body, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == "", r.stdout
 
 
 def udp_edges(m, port):
@@ -61,6 +73,12 @@ def test_two_hosts_one_udp_edge(net):
         for (side, what), v in want.items():
             fam = "ksight_udp_%s_%s_total" % (side, what)
             wait_for(lambda: p.value("sum(%s)" % fam) == v, fam + " in prometheus")
+        promtool_clean(pa, "# TYPE ksight_udp_client_sent_datagrams_total counter",
+                       'ksight_udp_client_received_bytes_total{host="hostA",service="udpio",'
+                       'local="%s",peer="%s:%d"} %d' % (caddr, saddr, port, N * SEND_S))
+        promtool_clean(pb, "# TYPE ksight_udp_server_sent_bytes_total counter",
+                       'ksight_udp_server_received_datagrams_total{host="hostB",service='
+                       '"udpio",local="%s:%d",peer="%s"} %d' % (saddr, port, caddr, N))
         got = p.query("ksight_udp_client_sent_datagrams_total")
         assert [(d["host"], d["service"], d["local"], d["peer"]) for d in map(dict, got)] == \
             [("hostA", "udpio", caddr, "%s:%d" % (saddr, port))], got
