@@ -18,10 +18,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/attach_int.h"
@@ -108,14 +111,29 @@ static int route_src(int fd, int af, const uint8_t *dst, uint16_t port, uint8_t 
 }
 
 /* A UDP socket of family @af in network namespace @netns (0: ours): made there, it keeps
- * routing there once this thread is back in its own. -1 (errno) when it cannot be. */
-static int sock_in(uint64_t netns, int af)
+ * routing there once this thread is back in its own. Entered through the row's process
+ * @pid while it is still there (one stat), else found by the core (named namespaces, then
+ * every process's: a scan). -1 (errno) when it cannot be. */
+static int sock_in(uint64_t netns, uint32_t pid, int af)
 {
-	int saved = -1, fd, r;
+	int saved = -1, ns = -1, fd, r;
+	char path[64];
+	struct stat sb;
 
 	if (!netns || netns == ks_netns_self())
 		return socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	r = ks_netns_enter(netns, &saved);
+	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+	if (!stat(path, &sb) && sb.st_ino == netns)
+		ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns >= 0) {
+		saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		r = saved >= 0 && !setns(ns, CLONE_NEWNET) ? 0 : -errno;
+		close(ns);
+		if (r && saved >= 0)
+			close(saved);
+	} else {
+		r = ks_netns_enter(netns, &saved);
+	}
 	if (r < 0) {
 		errno = -r;
 		return -1;
@@ -126,30 +144,29 @@ static int sock_in(uint64_t netns, int af)
 	return fd;
 }
 
-/* The end's own address for row @r into @out as text: kept, else asked of the routes. */
+/* The end's own address for row @r into @out as text: kept, else asked of the routes. A
+ * failure is kept too (a namespace gone would be looked for in every process's again). */
 static void own_addr(struct udp_state *st, const struct udp_row *r, char *out, size_t len)
 {
 	int af = r->k.family == UDP_AF_INET ? AF_INET : AF_INET6;
 	struct udp_src *c = &st->src[(r->v.netns * 31 + r->k.raddr[15] * 7 + r->k.raddr[3]) %
 				     UDP_SRC_SLOTS];
 	int64_t now = ks_clock_mono_now();
-	uint8_t a[16] = { 0 };
 	int fd;
 
-	if (c->until > now && c->netns == r->v.netns && c->family == r->k.family &&
-	    !memcmp(c->raddr, r->k.raddr, 16)) {
-		memcpy(a, c->addr, 16);
-	} else if ((fd = sock_in(r->v.netns, af)) < 0 ||
-		   route_src(fd, af, r->k.raddr, r->k.rport, a)) {
-		ks_counter_add(ks_metric_get(st->m_src_failed, NULL), 1);
-		memset(a, 0, sizeof(a));
-	} else {
+	if (c->until <= now || c->netns != r->v.netns || c->family != r->k.family ||
+	    memcmp(c->raddr, r->k.raddr, 16)) {
 		*c = (struct udp_src){ .netns = r->v.netns, .family = r->k.family,
 				       .until = now + SRC_KEEP_NS };
 		memcpy(c->raddr, r->k.raddr, 16);
-		memcpy(c->addr, a, 16);
+		c->failed = (fd = sock_in(r->v.netns, r->k.pid, af)) < 0 ||
+			    route_src(fd, af, r->k.raddr, r->k.rport, c->addr);
+		if (c->failed)
+			memset(c->addr, 0, sizeof(c->addr));
 	}
-	udp_addr_str(r->k.family, a, out, len);
+	if (c->failed)
+		ks_counter_add(ks_metric_get(st->m_src_failed, NULL), 1);
+	udp_addr_str(r->k.family, c->addr, out, len);
 }
 
 /* "ADDR:PORT", "[V6]:PORT"; "ADDR" when @port is 0. */

@@ -35,8 +35,9 @@ struct udp_pending {
 struct udp_src {
 	uint64_t netns;
 	int64_t until;		/* ns, CLOCK_MONOTONIC; 0: empty */
-	uint8_t raddr[16], addr[16];
+	uint8_t raddr[16], addr[16];	/* addr: zero when @failed */
 	uint16_t family;
+	bool failed;		/* no answer: the unspecified address */
 };
 
 struct udp_state {
