@@ -71,6 +71,7 @@ int udp_edges_init(struct ks_ctx *ctx, struct udp_state *st)
 {
 	if (!(st->m_src_failed = ks_ctx_metric(ctx, &src_failed_desc)))
 		return -errno;
+	ks_counter_add(ks_metric_get(st->m_src_failed, NULL), 0);	/* shown from the start */
 	for (int s = 0; s < 2; s++)
 		for (int w = 0; w < 4; w++)
 			if (!(st->m_edge[s][w] = ks_ctx_metric(ctx, &edge_descs[s][w])))

@@ -4,8 +4,9 @@
 network namespace; a real Prometheus (Debian's, unpacked under build/prometheus) scrapes
 both. Each agent counts only its own end, by endpoints named crosswise; the map built
 from Prometheus' answers joins the two into one edge client@A -> server@B, seen at both
-ends, with the client's exact session and byte counts. Without the server's agent the
-same client end becomes an edge to a remote endpoint ADDR:PORT. A client unit that
+ends, with the client's exact session and byte counts, and connect, RTT and duration
+p50/p99 the bounds of Prometheus' buckets that hold the local map's figures. Without the
+server's agent the same client end becomes an edge to a remote endpoint ADDR:PORT. A client unit that
 resolves a name, connects to a closed port and is reset by a server on the other host:
 the fleet's edges have exactly those errors, resets and retransmits and the remote node
 the name. Bad input: exit 2."""
