@@ -14,7 +14,8 @@
  * sessions), and its connect latencies the buckets of ksight_tcp_client_connect_seconds,
  * each end its RTTs and durations those of ksight_tcp_{client,server}_{rtt,duration}_seconds
  * (p50 and p99: the bounds of the buckets that hold them). The answer's JSON is read with
- * SQLite's JSON functions (the store's library): no parser of our own.
+ * SQLite's JSON functions (the store's library): no parser of our own. The UDP edges come
+ * through the same queries (map_prom_udp.c), before the map is built.
  */
 #include <errno.h>
 #include <sqlite3.h>
