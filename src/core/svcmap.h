@@ -99,6 +99,11 @@ struct ks_svcmap_conn {
 	 * ks_svcmap__add), a client end's; NULL: none (a record's own is connect_ns) */
 	const struct ks_svcmap_bucket *connect_hist;
 	size_t nconnect_hist;
+	/* ... and likewise their smoothed RTTs and durations (either end's: the edge takes
+	 * the client's RTT where it has one, else the server's, and the duration of the end
+	 * it counts by); NULL: none (a record's own are srtt_ns and start_ns) */
+	const struct ks_svcmap_bucket *rtt_hist, *dur_hist;
+	size_t nrtt_hist, ndur_hist;
 	/* DNAT (conntrack, tcplife's orig_daddr): the destination the client asked for, when
 	 * DNAT sent the connection to the server's own address (a client end's raddr:rport
 	 * are then the real server's, a server end's laddr:lport are anyway); NULL: none */
@@ -140,6 +145,12 @@ struct ks_svcmap_udp {
 	bool bound, rx_first;
 	uint64_t tx_dgrams, tx_bytes, rx_dgrams, rx_bytes;
 	const char *rdns;	/* the DNS name of raddr the agent knew; NULL: none */
+};
+
+/* A UDP flow given with its ends told apart (ks_svcmap__add_udp_pair; private). */
+struct ks_svcmap_upair {
+	struct ks_svcmap_udp c, s;
+	bool has_c, has_s;
 };
 
 /*
@@ -221,6 +232,8 @@ struct ks_svcmap_edge {
 	size_t nrtt, ndur, cap_rtt, cap_dur, cap_conn;
 	struct ks_svcmap_bucket *wconn;	/* weighted ends' connect latency buckets */
 	size_t nwconn, cap_wconn;
+	struct ks_svcmap_bucket *wrtt, *wdur;	/* ... their RTT and duration buckets */
+	size_t nwrtt, cap_wrtt, nwdur, cap_wdur;
 	struct ks_svcmap_bucket *wreq;	/* its requests' latency buckets */
 	size_t nwreq, cap_wreq;
 };
@@ -250,6 +263,8 @@ struct ks_svcmap {
 	size_t nex, cap_ex;
 	struct ks_svcmap_udp *ud;	/* udp flow rows, strings interned */
 	size_t nud, cap_ud;
+	struct ks_svcmap_upair *up;	/* udp flows told apart, strings interned */
+	size_t nup, cap_up;
 	struct ks_svcmap_req *rq;	/* req rows, strings interned, buckets in hists */
 	size_t nrq, cap_rq;
 	bool built;
@@ -272,6 +287,18 @@ int ks_svcmap__add_exec(struct ks_svcmap *m, const struct ks_svcmap_exec *x);
 
 /* One UDP flow row (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
 int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u);
+
+/*
+ * One UDP flow whose ends are already told apart (ksight map --prometheus: the sums of a
+ * client end on one host and of the server end on another that names it crosswise): @c
+ * its client end (raddr:rport: the server's), @s its server end (lport: the server's
+ * port; raddr: the client's address); either may be NULL, not both. Not paired with any
+ * other row; one flow of its edge (client to server, at @s's lport, else @c's rport), its
+ * datagrams and bytes the client's where given, else the server's. Strings are copied.
+ * Returns 0, -ENOMEM, or -EINVAL (built, or both NULL).
+ */
+int ks_svcmap__add_udp_pair(struct ks_svcmap *m, const struct ks_svcmap_udp *c,
+			    const struct ks_svcmap_udp *s);
 
 /* One req client row (its strings and buckets are copied). Returns 0, -ENOMEM, or -EINVAL
  * once built. */
