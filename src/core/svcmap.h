@@ -143,17 +143,20 @@ struct ks_svcmap_udp {
 };
 
 /*
- * The requests one client service made to one server endpoint over one interval, as the
- * req module counted them (its client role: the agent's req_row record): how many, how
- * many failed, and their latencies as histogram buckets (not cumulative; copied by
+ * The requests one client service made to one server endpoint over one interval, or one
+ * server service answered on one port to one client address whose end was not counted
+ * here (@server), as the req module counted them (the agent's req_row record): how many,
+ * how many failed, and their latencies as histogram buckets (not cumulative; copied by
  * ks_svcmap__add_req).
  */
 struct ks_svcmap_req {
 	int64_t ts_ns;		/* the interval's end, ns since the epoch */
-	const char *service;	/* the client's; NULL: unknown (on no edge) */
-	uint64_t cgroup;	/* the client's cgroup v2 id; 0: unknown */
-	const char *raddr;	/* the server's address, as tcplife prints it */
-	uint16_t rport;
+	const char *service;	/* the row's process's; NULL: unknown (on no edge) */
+	uint64_t cgroup;	/* its cgroup v2 id; 0: unknown */
+	bool server;		/* a server row: raddr is the client's, lport the port */
+	const char *raddr;	/* the other end's address, as tcplife prints it */
+	uint16_t rport;		/* a client row's server port */
+	uint16_t lport;		/* a server row's own port */
 	uint64_t requests, errors;
 	const struct ks_svcmap_bucket *hist;
 	size_t nhist;

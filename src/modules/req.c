@@ -139,9 +139,12 @@ static int req_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct req_state *st = state;
 
 	/* an output that keeps events (the store): endpoints, for the map's edges (req_row
-	 * records); the metrics alone need none */
-	if (st->agent && ks_ctx_streaming(ctx))
+	 * records, from clients and from servers whose client is not here); the metrics
+	 * alone need none */
+	if (st->agent && ks_ctx_streaming(ctx)) {
 		st->per_proc = false;
+		skel->rodata->req_srv_peer = true;	/* server rows for remote clients */
+	}
 	skel->rodata->req_port = st->port;
 	skel->rodata->req_per_proc = st->per_proc;
 	skel->rodata->req_per_conn = st->per_conn;
