@@ -7,7 +7,9 @@ in no watched cgroup (only the server's end is seen). The agent's map holds exac
 edges into the server's port: the watched client's unit -> server, its requests and
 errors exactly (counted once, the client's rows), and the unwatched client's address ->
 server, exactly its requests and 5xx answers (the server's rows), not the watched
-client's too."""
+client's too. Through DNAT (a service address in the client's namespace sent to the
+server), the client's rows, which name the address it asked for, land on the edge to the
+real server."""
 import json
 import os
 import sqlite3
@@ -21,6 +23,7 @@ import pytest
 from attach_util import Cgroup
 from conftest import SLOW, UNIQ, Ksight, free_port, run_ksight
 from tcp_util import PORT, nspair  # noqa: F401 (a fixture: two namespaces, a veth pair)
+from test_tcp_nat import VPORT, natpair  # noqa: F401 (a fixture: the same, with a DNAT rule)
 
 N_REMOTE, E_REMOTE = 9, 3     # the unwatched client's requests, of which 500s
 N_BOTH, E_BOTH = 5, 1         # the watched client's
@@ -146,6 +149,48 @@ def test_remote_client_and_both_ends(nspair, tmp_path):
         line = [l.split() for l in r.stdout.splitlines()
                 if l.startswith("%s -> %s:%d " % (a_addr, t.srv.name, port))]
         assert len(line) == 1 and line[0][10] == str(N_REMOTE), r.stdout
+    finally:
+        if srv and srv.poll() is None:
+            srv.kill()
+            srv.wait()
+        if k:
+            k.stop()
+        t.close()
+
+
+def test_dnat_requests_on_the_real_edge(natpair, tmp_path):
+    """Both ends watched; the client asks the service address VIP:80, which the rule in
+    its namespace sends to the server's real port, and the server straight: one edge unit
+    -> server:PORT, all the requests on it, exactly."""
+    p, vip = natpair, natpair.vip["ipv4"]
+    b_addr, port = p.ip4[1], PORT + 5     # where the rule sends VIP:80
+    t = Tree()
+    db = tmp_path / "k.db"
+    srv = k = None
+    try:
+        k = Ksight(["run", "--modules", "tcplife,req", "--cgroup", t.top.path, "--store",
+                    str(db), "--listen", "127.0.0.1:%d" % free_port(), "1"])
+        k.wait_ready()
+        srv = in_ns(p.b, SERVER, b_addr, port, cgroup=t.srv)
+        assert srv.stdout.readline().strip() == "ready"
+        client(p.a, vip, VPORT, N_REMOTE, E_REMOTE, cgroup=t.cli)     # through DNAT
+        client(p.a, b_addr, port, N_BOTH, E_BOTH, cgroup=t.cli)       # straight
+        srv.kill()
+        srv.wait()
+        time.sleep(2.5)
+        assert k.stop() == 0, k.stderr
+        k = None
+        r = run_ksight(["map", "--db", str(db), "--since", "10m", "--json"])
+        assert r.returncode == 0, r.stderr
+        m = json.loads(r.stdout)
+        mine = [e for e in m["edges"] if e["server"] == t.srv.name]
+        assert [(e["client"], e["port"], e["seen"]) for e in mine] == \
+            [(t.cli.name, port, "both")], json.dumps(m["edges"], indent=0)
+        e = mine[0]
+        assert (e["connections"], e["dnat_connections"]) == (N_REMOTE + N_BOTH, N_REMOTE), e
+        assert (e["requests"], e["request_errors"]) == \
+            (N_REMOTE + N_BOTH, E_REMOTE + E_BOTH), e
+        assert not [x for x in m["edges"] if x["server"].startswith(vip)], m["edges"]
     finally:
         if srv and srv.poll() is None:
             srv.kill()
