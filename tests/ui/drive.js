@@ -9,6 +9,9 @@
 //   {"cmd":"click_node","name":N,"timeout":S}       on the map, click service N's node (the
 //                                                  mouse, where cytoscape drew it); the hash
 //   {"cmd":"map_node","id":I,"timeout":S}           on the map, until node I is drawn: its label
+//   {"cmd":"map_edge","client":C,"server":S,"port":P,"reqs":R,"timeout":S}  on the map,
+//                                                  until the TCP edge C -> S:P has R
+//                                                  requests: its label, what was drawn
 //   {"cmd":"service","name":N,"client":C,"timeout":S}  #service/N until an edge in from C and
 //                                                  a histogram with samples are shown
 //                                                  (and, with "family" and "sum", until
@@ -136,6 +139,19 @@ async function run(c) {
           // what cytoscape drew: the style's label of the node
           drawn: node.style("label") };
       }, c.id);
+    }
+    case "map_edge": {
+      await page.evaluate(() => { location.hash = "#map"; });
+      await page.waitForFunction((c) => typeof mp !== "undefined" && mp.cy &&
+        mp.cy.edges().some((e) => e.data("source") === c.client &&
+          e.data("target") === c.server && e.data("port") === c.port &&
+          e.data("reqs") === c.reqs), c, { timeout: ms });
+      return page.evaluate((c) => {
+        const e = mp.cy.edges().filter((x) => x.data("source") === c.client &&
+          x.data("target") === c.server && x.data("port") === c.port)[0];
+        return { label: e.data("label"), drawn: e.style("label"), reqs: e.data("reqs"),
+          req_p99: e.data("req_p99") };
+      }, c);
     }
     case "service": {
       if (c.name !== undefined)
