@@ -144,6 +144,8 @@ static int req_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	if (st->agent && ks_ctx_streaming(ctx)) {
 		st->per_proc = false;
 		skel->rodata->req_srv_peer = true;	/* server rows for remote clients */
+	} else if (bpf_map__set_max_entries(skel->maps.req_peers, 1)) {
+		return -errno;	/* unused: not the 7 MiB of a full table */
 	}
 	skel->rodata->req_port = st->port;
 	skel->rodata->req_per_proc = st->per_proc;
