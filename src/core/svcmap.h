@@ -41,12 +41,14 @@
  * seen (the ends of the intervals the flow moved in). Which end is the server: see
  * ks_svcmap__add_udp() and docs/map.md ("UDP edges").
  *
- * Fed also the req module's client rows (requests a service made to a server endpoint over
- * one interval), it gives the TCP edge they ran on its requests, errors and request latency
- * p50/p99: the edge whose client is the row's service and whose server is what the row's
- * (raddr, rport) resolves to as a client end's peer does (a listener's service, else the
- * remote node). A row with no such edge (its connections not closed yet, tcplife off) is
- * counted in req_unjoined, on no edge.
+ * Fed also the req module's rows (requests a service made to a server endpoint over one
+ * interval, or answered to a client whose end was not counted here), it gives the TCP edge
+ * they ran on its requests, errors and request latency p50/p99: for a client row the edge
+ * whose client is the row's service and whose server is what the row's (raddr, rport)
+ * resolves to as a client end's peer does (through a DNAT the ends knew; a listener's
+ * service, else the remote node); for a server row the edge from the remote node raddr to
+ * the row's service on its lport. A row with no such edge (its connections not closed yet,
+ * tcplife off) is counted in req_unjoined, on no edge.
  */
 #ifndef KSIGHT_SVCMAP_H
 #define KSIGHT_SVCMAP_H
