@@ -4,7 +4,8 @@
 agent does not watch and one in a watched unit), and Debian's chromium driven by
 Playwright (tests/ui/drive.js): each of the two edges into the server is labelled with its
 port and, on a second line, its requests per second over the map's window, their p99 and how many failed,
-exactly what /api/map says of it."""
+exactly what /api/map says of it; the watched client's page lists the requests (and
+how many failed) and their p99 on its edge out."""
 import json
 import urllib.request
 
@@ -57,6 +58,12 @@ def test_edges_requests_in_chromium(nspair, tmp_path):
                 port, js_fmt(e["requests"] / m["secs"], 3), js_ns(e["request_p99_ns"]), errs)
             assert (got[cli]["label"], got[cli]["drawn"], got[cli]["req_p99"]) == \
                 (want, want, e["request_p99_ns"]), (got[cli], e)
+        # the watched client's page: its edge out with the requests and their p99
+        page = b.do("service", name=t.cli.name, server=t.srv.name, all_cells=True)
+        e = [x for x in m["edges"] if x["client"] == t.cli.name][0]
+        out = [x for x in page["edges_out"] if x["server"] == t.srv.name]
+        assert len(out) == 1 and out[0]["cells"][14:17] == [
+            "0", "%d (%d failed)" % (N_BOTH, E_BOTH), js_ns(e["request_p99_ns"])], page
     finally:
         if b:
             b.close()

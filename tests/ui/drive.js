@@ -18,7 +18,9 @@
 //                                                  the rate points' growth of it reaches it);
 //                                                  with "server" instead of "client": until
 //                                                  an edge out to that server is shown;
-//                                                  and until the timeline has rows
+//                                                  and until the timeline has rows;
+//                                                  each edge's first 2 cells ("all_cells":
+//                                                  every cell)
 //   {"cmd":"services","name":N,"timeout":S}         #services until N is listed; its link
 //   {"cmd":"alerts","pid":P,"timeout":S}            #alerts, until a row of pid P is shown
 //   {"cmd":"diff","dur":D,"expect":400,"timeout":S}  #diff, D in the field, Compare, until
@@ -173,13 +175,13 @@ async function run(c) {
             !!document.querySelector("#service-timeline tbody tr");
         }, [c.client, c.family || null, c.sum || 0, c.server ?? null], { timeout: ms });
       } catch (e) { /* the test reports what was shown */ }
-      return page.evaluate(() => {
+      return page.evaluate((all) => {
         const edges = (id) => [...document.querySelectorAll(id + " tbody tr")]
           .filter((r) => r.dataset.client !== undefined).map((r) => ({ client: r.dataset.client,
             server: r.dataset.server, kind: r.dataset.kind, port: Number(r.dataset.port),
             connections: Number(r.dataset.connections), client_dns: r.dataset.clientDns || null,
             server_dns: r.dataset.serverDns || null,
-            cells: [...r.cells].slice(0, 2).map((x) => x.textContent) }));
+            cells: [...r.cells].slice(0, all ? undefined : 2).map((x) => x.textContent) }));
         const num = (v) => (v === "null" ? null : Number(v));
         return {
           state: document.getElementById("service-note").dataset.state,
@@ -203,7 +205,7 @@ async function run(c) {
           // each rate point's growth per counter family (service.js keeps them)
           deltas: sv.deltas,
         };
-      });
+      }, !!c.all_cells);
     }
     case "services": {
       await page.evaluate(() => { location.hash = "#services"; });
