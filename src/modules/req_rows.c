@@ -211,8 +211,8 @@ static void emit_edge_row(struct ks_ctx *ctx, const struct ks_hdr *h, const stru
 	ks_emit(ctx, &r);
 }
 
-/* Whether the agent's row with key @k makes a req_row record: a client row; a server row whose
- * client is not here (its address kept). */
+/* Whether the agent's row with key @k makes a req_row record: a client row; a server row
+ * whose client is not here (its address kept). */
 bool req_edge_row(const struct req_key *k)
 {
 	if (k->role == REQ_R_CLIENT)
