@@ -41,12 +41,14 @@
  * seen (the ends of the intervals the flow moved in). Which end is the server: see
  * ks_svcmap__add_udp() and docs/map.md ("UDP edges").
  *
- * Fed also the req module's client rows (requests a service made to a server endpoint over
- * one interval), it gives the TCP edge they ran on its requests, errors and request latency
- * p50/p99: the edge whose client is the row's service and whose server is what the row's
- * (raddr, rport) resolves to as a client end's peer does (a listener's service, else the
- * remote node). A row with no such edge (its connections not closed yet, tcplife off) is
- * counted in req_unjoined, on no edge.
+ * Fed also the req module's rows (requests a service made to a server endpoint over one
+ * interval, or answered to a client whose end was not counted here), it gives the TCP edge
+ * they ran on its requests, errors and request latency p50/p99: for a client row the edge
+ * whose client is the row's service and whose server is what the row's (raddr, rport)
+ * resolves to as a client end's peer does (through a DNAT the ends knew; a listener's
+ * service, else the remote node); for a server row the edge from the remote node raddr to
+ * the row's service on its lport. A row with no such edge (its connections not closed yet,
+ * tcplife off) is counted in req_unjoined, on no edge.
  */
 #ifndef KSIGHT_SVCMAP_H
 #define KSIGHT_SVCMAP_H
@@ -154,17 +156,20 @@ struct ks_svcmap_upair {
 };
 
 /*
- * The requests one client service made to one server endpoint over one interval, as the
- * req module counted them (its client role: the agent's req_row record): how many, how
- * many failed, and their latencies as histogram buckets (not cumulative; copied by
+ * The requests one client service made to one server endpoint over one interval, or one
+ * server service answered on one port to one client address whose end was not counted
+ * here (@server), as the req module counted them (the agent's req_row record): how many,
+ * how many failed, and their latencies as histogram buckets (not cumulative; copied by
  * ks_svcmap__add_req).
  */
 struct ks_svcmap_req {
 	int64_t ts_ns;		/* the interval's end, ns since the epoch */
-	const char *service;	/* the client's; NULL: unknown (on no edge) */
-	uint64_t cgroup;	/* the client's cgroup v2 id; 0: unknown */
-	const char *raddr;	/* the server's address, as tcplife prints it */
-	uint16_t rport;
+	const char *service;	/* the row's process's; NULL: unknown (on no edge) */
+	uint64_t cgroup;	/* its cgroup v2 id; 0: unknown */
+	bool server;		/* a server row: raddr is the client's, lport the port */
+	const char *raddr;	/* the other end's address, as tcplife prints it */
+	uint16_t rport;		/* a client row's server port */
+	uint16_t lport;		/* a server row's own port */
 	uint64_t requests, errors;
 	const struct ks_svcmap_bucket *hist;
 	size_t nhist;

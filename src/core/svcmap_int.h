@@ -31,6 +31,22 @@ struct endref {
  * pair. 0 or -ENOMEM. */
 int svcmap_snat_refs(struct endref *refs, size_t n);
 
+/* A DNAT the window's ends knew (svcmap_nat.c): the endpoint a client asked for, and the
+ * real server the connection went to. */
+struct svcmap_dnat {
+	const char *asked, *real;
+	uint16_t aport, rport;
+};
+
+/* Every distinct DNAT of @m's ends, sorted, into *@out (the caller frees it; strings are
+ * @m's), *@n of them. 0 or -ENOMEM. */
+int svcmap_dnat_table(const struct ks_svcmap *m, struct svcmap_dnat **out, size_t *n);
+
+/* The one real server the asked-for (@addr, @port) went to in @t[0..n), or NULL: none,
+ * or more than one (*@many set: a service address balanced over several servers). */
+const struct svcmap_dnat *svcmap_dnat_find(const struct svcmap_dnat *t, size_t n,
+					   const char *addr, uint16_t port, bool *many);
+
 /* Grow *@p (of *@cap elements of @size) to hold more than @n. False when out of memory. */
 bool svcmap_grow(void **p, size_t *cap, size_t n, size_t size);
 
