@@ -86,16 +86,19 @@ everything_stop()
 }
 
 # module_rows: with MODULE_ROWS=1, a row per opt-in module: the agent's default modules
-# and that one (what each adds, to tell which make the everything row costlier); appends
-# to NAMES and sets ROW_MODULES[I] (the --modules list of row I).
+# and that one (what each adds, to tell which make the everything row costlier); with
+# MODULE_ROWS=LIST (opt-in modules, comma separated), those only. Appends to NAMES and sets
+# ROW_MODULES[I] (the --modules list of row I).
 MODULE_ROWS=${MODULE_ROWS:-0}
 declare -a ROW_MODULES
 module_rows()
 {
-	local m def
-	[ "$MODULE_ROWS" = 1 ] || return 0
+	local m def list
+	[ "$MODULE_ROWS" = 0 ] && return 0
 	def=$(every_module default)
-	for m in $(every_module optin | tr , ' '); do
+	list=$MODULE_ROWS
+	[ "$list" = 1 ] && list=$(every_module optin)
+	for m in ${list//,/ }; do
 		# shellcheck disable=SC2034 # read by agent_redis.sh and agent_db.sh
 		ROW_MODULES[${#NAMES[@]}]="$def,$m"
 		NAMES+=("ksight run + $m")

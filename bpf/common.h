@@ -178,6 +178,8 @@ struct ks_fd_io {
 	__u64 rbytes;		/* bytes returned by successful reads */
 	__u64 wbytes;		/* bytes returned by successful writes */
 	__u64 errors;		/* calls that returned an error */
+	__u64 cgroup;		/* cgroup v2 id of the thread that made the row's first call:
+				 * its service once the process has exited */
 	char comm[TASK_COMM_LEN];	/* the thread that made the row's first call */
 };
 

@@ -4,7 +4,8 @@
  * attributed exactly. User space opens each counting event once per CPU (pmc_c0..11,
  * perf event arrays indexed by CPU); at every sched_switch the switching CPU's counters
  * are read (bpf_perf_event_read_value), their change since the switch-in of the task now
- * leaving is added to its row, and the values are kept as the next task's start. Only the
+ * leaving is added to its row, and the values are kept as the next task's start (the
+ * clocks are the time between the two switches, timed here: no counter). Only the
  * task that ran on the CPU between two switches can have made the events counted there,
  * so nothing is sampled or guessed. Context switches are the task's own switch-outs, as
  * the kernel counts them per task (the software event is raised after the tracepoint, in
@@ -21,9 +22,12 @@
 const volatile bool pmc_per_thread = false;
 const volatile bool pmc_per_cgroup = false;
 const volatile __u32 pmc_n = 0;		/* counters chosen, pmc_c0 .. pmc_c<n-1> */
-const volatile __u32 pmc_open = 0;	/* bit i: counter i has perf events (not cs) */
+const volatile __u32 pmc_open = 0;	/* bit i: counter i has perf events (not cs,
+					 * not the clocks) */
 const volatile __u32 pmc_hw = 0;	/* bit i: counter i is hardware (may be multiplexed:
 					 * its enabled and running times are summed) */
+const volatile __u32 pmc_clock = 0;	/* bit i: counter i is cpu-clock or task-clock, timed
+					 * here (no perf event: see on_switch) */
 
 #define PMC_ARRAY(i)                                                   \
 	struct {                                                       \
@@ -66,12 +70,14 @@ struct {
 	__type(value, struct pmc_val);
 } pmc_rows SEC(".maps");
 
-/* Counter @i of this CPU into @r; false when it is not open here. */
+/* Counter @i of this CPU into @r; false when it is not open here. A hardware counter is
+ * read with its enabled and running times (multiplexing); a software one needs neither, and
+ * the plain read skips the kernel's timekeeping (about half the cost of a read). */
 static __always_inline bool read_one(__u32 i, struct pmc_read *r)
 {
 	struct bpf_perf_event_value v;
 	void *map;
-	long err;
+	__u64 c;
 
 	switch (i) {
 	case 0: map = &pmc_c0; break;
@@ -87,12 +93,20 @@ static __always_inline bool read_one(__u32 i, struct pmc_read *r)
 	case 10: map = &pmc_c10; break;
 	default: map = &pmc_c11; break;
 	}
-	err = bpf_perf_event_read_value(map, BPF_F_CURRENT_CPU, &v, sizeof(v));
-	if (err)
+	if (pmc_hw & (1u << i)) {
+		if (bpf_perf_event_read_value(map, BPF_F_CURRENT_CPU, &v, sizeof(v)))
+			return false;
+		r->count = v.counter;
+		r->enabled = v.enabled;
+		r->running = v.running;
+		return true;
+	}
+	/* the helper returns a negative errno in its value: no count comes near 2^64 */
+	c = bpf_perf_event_read(map, BPF_F_CURRENT_CPU);
+	if ((__s64)c < 0 && (__s64)c >= -4095)
 		return false;
-	r->count = v.counter;
-	r->enabled = v.enabled;
-	r->running = v.running;
+	r->count = c;
+	r->enabled = r->running = 0;
 	return true;
 }
 
@@ -137,6 +151,7 @@ static __always_inline void on_switch(__u64 pid_tgid, __u32 next_tid)
 	__u32 zero = 0, tid = (__u32)pid_tgid, valid = 0;
 	struct pmc_start *st = bpf_map_lookup_elem(&pmc_starts, &zero);
 	struct pmc_val *v = NULL;
+	__u64 now = 0;
 	bool seen;
 
 	if (!st)
@@ -152,14 +167,23 @@ static __always_inline void on_switch(__u64 pid_tgid, __u32 next_tid)
 				v = NULL;
 		}
 	}
+	/* cpu-clock and task-clock, counted per CPU, advance by the time between two reads:
+	 * between two switches, the stretch's length. One clock read here gives both for a
+	 * fraction of two counter reads. */
+	if (pmc_clock)
+		now = bpf_ktime_get_ns();
 #pragma unroll
 	for (__u32 i = 0; i < PMC_MAX; i++) {
 		struct pmc_read r;
 
 		if (i >= pmc_n)
 			break;
-		if (!(pmc_open & (1u << i)) || !read_one(i, &r))
+		if (pmc_clock & (1u << i)) {
+			r.count = now;
+			r.enabled = r.running = 0;
+		} else if (!(pmc_open & (1u << i)) || !read_one(i, &r)) {
 			continue;
+		}
 		if (v && (st->valid & (1u << i))) {
 			__sync_fetch_and_add(&v->c[i].count, r.count - st->c[i].count);
 			if (pmc_hw & (1u << i)) {

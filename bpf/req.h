@@ -32,6 +32,11 @@
 #define REQ_R_CLIENT 1		/* wrote a request first */
 #define REQ_R_SERVER 2		/* read a request first */
 
+/* req_key.peer: a server row (the agent's, with endpoints) whose client end is counted
+ * here as a client row: the map takes the client's figures for those requests (docs/
+ * map.md, "Requests on edges"), so the row keeps no client address */
+#define REQ_PEER_HERE 1
+
 /* req_key.method (HTTP) */
 enum req_method {
 	REQ_M_NONE,		/* Redis: no method */
@@ -71,10 +76,23 @@ struct req_key {
 	__u8 role;		/* REQ_R_* */
 	__u8 method;		/* enum req_method */
 	__u8 status;		/* 1..9 (HTTP class), REQ_S_OK, REQ_S_ERR */
-	__u16 __pad;
+	__u8 peer;		/* a server row in the agent: REQ_PEER_HERE, else 0 */
+	__u8 __pad;
 	__u64 cmd;		/* Redis: up to 8 letters of the command's name, upper-cased,
 				 * the first in the highest non-zero byte ("GET" is 0x474554);
 				 * 0: not known (HTTP, or not laid out as clients send it) */
+};
+
+/*
+ * A client connection followed here, by its four-tuple as its server sees it reversed
+ * (req_peers' key): a server end finds whether its client is counted on this machine.
+ * Addresses in network order, IPv4 (and IPv4-mapped IPv6) in the first 4 bytes.
+ */
+struct req_tuple {
+	__u8 caddr[16];		/* the client's (its local address) */
+	__u8 saddr[16];		/* the server's (the address the client reached) */
+	__u16 cport, sport;	/* host order */
+	__u32 __pad;
 };
 
 struct req_val {

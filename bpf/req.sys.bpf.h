@@ -36,6 +36,8 @@
 const volatile __u16 req_port = 0;	/* --port: local or remote port, 0 = any */
 const volatile bool req_per_proc = false;	/* -P: no endpoints */
 const volatile bool req_per_conn = false;	/* --conn: both endpoints */
+const volatile bool req_srv_peer = false;	/* the agent's map: a server row keeps its
+						 * client's address unless that end is here */
 const volatile __u32 req_protos = (1 << REQ_P_HTTP) | (1 << REQ_P_REDIS) | (1 << REQ_P_PG);
 						/* --proto */
 
@@ -70,6 +72,8 @@ struct {
 	__type(key, struct req_key);
 	__type(value, struct req_val);
 } req_rows SEC(".maps");
+
+#include "req_peer.bpf.h"	/* needs req_conns */
 
 /* A call's first bytes as classified. */
 struct req_peek {
@@ -366,10 +370,20 @@ static __always_inline void req_count(struct sock *sk, const struct req_conn *c,
 	if (!req_per_proc) {
 		bool server = c->role == REQ_R_SERVER;
 
+		/* the agent's map: a server row whose client is counted here too keeps no
+		 * client address (the map takes the client's row); one whose client is not,
+		 * its address, for the edge from that remote client */
+		bool peer = server && req_srv_peer && !req_per_conn;
+
+		if (peer && req_peer_here(sk, c)) {
+			k.peer = REQ_PEER_HERE;
+			peer = false;
+		}
 		if (server || req_per_conn)
 			k.lport = c->lport;
-		if (!server || req_per_conn) {
-			k.rport = c->rport;
+		if (!server || req_per_conn || peer) {
+			if (!peer)
+				k.rport = c->rport;	/* a client's ephemeral port: not kept */
 			k.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 			if (k.family == REQ_AF_INET)
 				bpf_core_read(k.raddr, 4, &sk->__sk_common.skc_daddr);
@@ -458,6 +472,8 @@ static __always_inline void req_io(struct sock *sk, bool tx, long ret, __u64 buf
 		nc.role = tx ? REQ_R_CLIENT : REQ_R_SERVER;
 	}
 	bpf_map_update_elem(&req_conns, &key, &nc, BPF_ANY);
+	if (req_srv_peer && nc.role == REQ_R_CLIENT)
+		req_peer_add(sk, &nc);
 }
 
 /* The first iovec of @iov (user memory): where a call's first bytes are. */

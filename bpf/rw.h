@@ -171,6 +171,7 @@ struct rw_sum_val {
 	__u64 errors;		/* calls that returned an error */
 	__u64 lat_sum;		/* ns, over the calls whose entry was seen */
 	__u64 slots[RW_SLOTS];	/* log2(lat ns) buckets */
+	__u64 cgroup;		/* cgroup v2 id of the task that made the row's first call */
 	char comm[TASK_COMM_LEN];
 };
 

@@ -102,10 +102,10 @@ static __always_inline long rw_mmsg_sum(__u64 vec, long n, __u64 *req, __u16 *fl
 	return sum;
 }
 
-/* --summary: add the call to its (pid, fd) row on this CPU; a new row is named @comm, or
- * NULL: the current task's. */
-static __always_inline void rw_sum_add_as(__u32 pid, const char *comm, __s32 fd, long ret,
-					  bool write, __u64 enter_ts)
+/* --summary: add the call to its (pid, fd) row on this CPU; a new row is named @comm and
+ * @cgroup, or NULL and 0: the current task's. */
+static __always_inline void rw_sum_add_as(__u32 pid, const char *comm, __u64 cgroup, __s32 fd,
+					  long ret, bool write, __u64 enter_ts)
 {
 	struct rw_sum_key k = { .pid = pid, .fd = fd };
 	struct rw_sum_val *v = bpf_map_lookup_elem(&rw_sums, &k);
@@ -113,7 +113,7 @@ static __always_inline void rw_sum_add_as(__u32 pid, const char *comm, __s32 fd,
 	__u32 slot;
 
 	if (!v) {
-		/* the zero value is 320 bytes: build it in the scratch buffer, not the stack */
+		/* the zero value is 328 bytes: build it in the scratch buffer, not the stack */
 		struct ks_level lv;
 		struct rw_sum_val *zero = ks_scratch_begin(&lv, RW_EV_SUM);
 
@@ -124,6 +124,7 @@ static __always_inline void rw_sum_add_as(__u32 pid, const char *comm, __s32 fd,
 			__builtin_memcpy(zero->comm, comm, sizeof(zero->comm));
 		else
 			bpf_get_current_comm(zero->comm, sizeof(zero->comm));
+		zero->cgroup = cgroup ? cgroup : bpf_get_current_cgroup_id();
 		bpf_map_update_elem(&rw_sums, &k, zero, BPF_NOEXIST);
 		ks_scratch_end(&lv);
 		v = bpf_map_lookup_elem(&rw_sums, &k);
@@ -154,7 +155,7 @@ static __always_inline void rw_sum_add_as(__u32 pid, const char *comm, __s32 fd,
 static __always_inline void rw_sum_add(__u64 pid_tgid, __s32 fd, long ret, bool write,
 				       __u64 enter_ts)
 {
-	rw_sum_add_as(pid_tgid >> 32, NULL, fd, ret, write, enter_ts);
+	rw_sum_add_as(pid_tgid >> 32, NULL, 0, fd, ret, write, enter_ts);
 }
 
 /* rw_call_g's @meta: the syscall number, the record's flags and the direction */

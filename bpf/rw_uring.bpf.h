@@ -148,6 +148,7 @@ static __always_inline void rw_uring_fd_io(const struct rw_uring_req *r, __s32 f
 		struct ks_fd_io zero = {};
 
 		__builtin_memcpy(zero.comm, r->owner.comm, sizeof(zero.comm));
+		zero.cgroup = r->owner.cgroup;
 		bpf_map_update_elem(&ks_fd_io, &k, &zero, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&ks_fd_io, &k);
 		if (!v) {
@@ -194,7 +195,7 @@ static __always_inline void rw_uring_complete(const struct rw_uring_key *key,
 		if (rw_fd_io)
 			rw_uring_fd_io(&r, fd, res, dir == 2);
 		else
-			rw_sum_add_as(r.owner.pid, r.owner.comm, fd, res, dir == 2, r.submit_ts);
+			rw_sum_add_as(r.owner.pid, r.owner.comm, r.owner.cgroup, fd, res, dir == 2, r.submit_ts);
 		return;
 	}
 	e = ks_reserve_as(RW_EV_URING, sizeof(*e), &r.owner);

@@ -118,6 +118,7 @@ static __always_inline void ks_fd_io_add(__u64 pid_tgid, __s32 fd, long ret, __u
 		struct ks_fd_io zero = {};
 
 		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+		zero.cgroup = bpf_get_current_cgroup_id();
 		/* another CPU may have made the row meanwhile: EEXIST is fine */
 		bpf_map_update_elem(&ks_fd_io, &k, &zero, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&ks_fd_io, &k);

@@ -46,7 +46,8 @@ struct udp_flow_val {
 	__u64 cgroup;		/* of the thread that made the row */
 	char comm[TASK_COMM_LEN];
 	__u32 flags;		/* UDP_FLOW_F_*, set when the row was made */
-	__u32 __pad;
+	__u32 netns;		/* its socket's network namespace's inode, likewise: where
+				 * the agent asks the routes for the end's own address */
 };
 
 /* udp_flow_val.flags: what the service map needs to tell a flow's client from its server

@@ -213,6 +213,9 @@ static __always_inline void udp_count_dgram(const struct udp_dgram *d, __u64 pid
 	v = bpf_map_lookup_elem(&udp_flows, &k);
 	if (!v) {
 		struct udp_flow_val zero = { .cgroup = bpf_get_current_cgroup_id() };
+		struct sock *sk = d->sk;	/* not in the CO-RE access: d is ours */
+
+		zero.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 
 		if (!d->tx)
 			zero.flags |= UDP_FLOW_F_RX_FIRST;

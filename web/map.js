@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 // ksight's web UI (docs/ui.md): the Map view, /api/map drawn with cytoscape (a remote node
-// with the DNS name the agent saw for it); a click on a service opens its page (service.js).
+// with the DNS name the agent saw for it; a TCP edge that carried requests with their rate
+// and p99 as its label); a click on a service opens its page (service.js).
 "use strict";
 
 // --- Map ----------------------------------------------------------------------------------
 const mp = { cy: null, timer: null };
+
+// A TCP edge's requests (the req module, docs/map.md "Requests on edges") over the map's
+// window of @secs: "R req/s, p99 X" (and the failed ones), "" where it carried none.
+function reqLabel(e, secs) {
+  if (!e.requests) return "";
+  return fmt(secs > 0 ? e.requests / secs : null, 3) + " req/s, p99 " +
+    fmtNs(e.request_p99_ns) + (e.request_errors ? ", " + e.request_errors + " failed" : "");
+}
 
 function mapElements(m) {
   const nodes = m.nodes || m.services || [];
@@ -23,11 +32,14 @@ function mapElements(m) {
     for (const id of [src, dst]) {
       if (!ids.has(id)) { ids.add(id); els.push({ data: { id, label: id, kind: "service" } }); }
     }
-    // a spawn edge (parent => child) says its execs and is drawn dashed (style below)
-    const spawn = e.kind === "spawn";
+    // a spawn edge (parent => child) says its execs and is drawn dashed (style below); a
+    // TCP edge that carried requests says them (drawn with the label)
+    const spawn = e.kind === "spawn", reqs = reqLabel(e, m.secs);
     els.push({ data: { id: "e" + i + ":" + src + ">" + dst + (spawn ? ":spawn" : ""),
-      source: src, target: dst, kind: e.kind || "",
-      label: spawn ? "spawn " + (e.execs ?? "") : e.port ? ":" + e.port : e.proto || "" } });
+      source: src, target: dst, kind: e.kind || "", port: e.port ?? 0,
+      reqs: e.requests || 0, req_p99: e.request_p99_ns ?? null,
+      label: spawn ? "spawn " + (e.execs ?? "") : e.port ? ":" + e.port + (reqs ? "\n" + reqs : "")
+        : e.proto || "" } });
   });
   return els;
 }
@@ -61,6 +73,9 @@ async function pollMap() {
         { selector: 'edge[kind = "spawn"]', style: { "line-style": "dashed",
           "target-arrow-shape": "vee", "line-color": "#b07a2a", "target-arrow-color": "#b07a2a",
           label: "data(label)", "font-size": 9 } },
+        { selector: "edge[reqs > 0]", style: { label: "data(label)", "font-size": 7,
+          "text-wrap": "wrap", color: "#1d5c2e", "text-background-color": "#fff",
+          "text-background-opacity": 0.85, "text-background-padding": 1 } },
         { selector: 'node[kind = "remote"]', style: { "background-color": "#aab",
           shape: "round-rectangle" } },
       ],
@@ -75,6 +90,12 @@ async function pollMap() {
     // (and where the reader is about to click) while only its figures change
     mp.cy.json({ elements: els });
     mp.cy.layout({ name: "cose", animate: false }).run();
+  } else {
+    // the same nodes and edges: only their figures (an edge's requests) are new
+    for (const x of els) {
+      const { id, source, target, ...figures } = x.data;   // fixed once drawn
+      mp.cy.$id(id).data(figures);
+    }
   }
   mp.ids = ids;
 }

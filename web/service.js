@@ -69,7 +69,7 @@ function serviceSamples(metrics) {
 
 const edgeCols = ["client", "server", "kind", "port", "connections", "conns/s", "bytes c→s",
   "bytes s→c", "connect p50", "connect p99", "rtt p99", "duration p99", "errors", "resets",
-  "retrans", "seen"];
+  "retrans", "requests", "req p99", "seen"];
 
 // An edge's end: this page's service as text, another service as a link to its page, a
 // remote endpoint that a DNS answer named as "name (ADDR:PORT)" (it has no page)
@@ -101,6 +101,10 @@ function edgeRow(e) {
   el("td", { class: "num" }, String(e.errors)),
   el("td", { class: "num" }, String(e.resets)),
   el("td", { class: "num" }, String(e.retrans_segs)),
+  // the req module's requests on a TCP edge (docs/map.md, "Requests on edges"): "–" where none
+  el("td", { class: "num" }, e.requests ? e.requests + (e.request_errors
+    ? " (" + e.request_errors + " failed)" : "") : "–"),
+  el("td", { class: "num" }, e.requests ? fmtNs(e.request_p99_ns) : "–"),
   el("td", {}, e.seen + (e.dnat ? " via DNAT " + e.dnat : "") +
      (e.snat ? " via SNAT " + e.snat : "")));
 }

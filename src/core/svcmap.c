@@ -43,6 +43,8 @@ void ks_svcmap__free(struct ks_svcmap *m)
 		free(m->edges[i].dur);
 		free(m->edges[i].conn);
 		free(m->edges[i].wconn);
+		free(m->edges[i].wrtt);
+		free(m->edges[i].wdur);
 		free(m->edges[i].wreq);
 	}
 	for (size_t i = 0; i < m->nhists; i++)
@@ -55,6 +57,7 @@ void ks_svcmap__free(struct ks_svcmap *m)
 		free(m->loss[k].span);
 	free(m->ex);
 	free(m->ud);
+	free(m->up);
 	free(m->rq);
 	memset(m, 0, sizeof(*m));
 }

@@ -41,12 +41,14 @@
  * seen (the ends of the intervals the flow moved in). Which end is the server: see
  * ks_svcmap__add_udp() and docs/map.md ("UDP edges").
  *
- * Fed also the req module's client rows (requests a service made to a server endpoint over
- * one interval), it gives the TCP edge they ran on its requests, errors and request latency
- * p50/p99: the edge whose client is the row's service and whose server is what the row's
- * (raddr, rport) resolves to as a client end's peer does (a listener's service, else the
- * remote node). A row with no such edge (its connections not closed yet, tcplife off) is
- * counted in req_unjoined, on no edge.
+ * Fed also the req module's rows (requests a service made to a server endpoint over one
+ * interval, or answered to a client whose end was not counted here), it gives the TCP edge
+ * they ran on its requests, errors and request latency p50/p99: for a client row the edge
+ * whose client is the row's service and whose server is what the row's (raddr, rport)
+ * resolves to as a client end's peer does (through a DNAT the ends knew; a listener's
+ * service, else the remote node); for a server row the edge from the remote node raddr to
+ * the row's service on its lport. A row with no such edge (its connections not closed yet,
+ * tcplife off) is counted in req_unjoined, on no edge.
  */
 #ifndef KSIGHT_SVCMAP_H
 #define KSIGHT_SVCMAP_H
@@ -99,6 +101,11 @@ struct ks_svcmap_conn {
 	 * ks_svcmap__add), a client end's; NULL: none (a record's own is connect_ns) */
 	const struct ks_svcmap_bucket *connect_hist;
 	size_t nconnect_hist;
+	/* ... and likewise their smoothed RTTs and durations (either end's: the edge takes
+	 * the client's RTT where it has one, else the server's, and the duration of the end
+	 * it counts by); NULL: none (a record's own are srtt_ns and start_ns) */
+	const struct ks_svcmap_bucket *rtt_hist, *dur_hist;
+	size_t nrtt_hist, ndur_hist;
 	/* DNAT (conntrack, tcplife's orig_daddr): the destination the client asked for, when
 	 * DNAT sent the connection to the server's own address (a client end's raddr:rport
 	 * are then the real server's, a server end's laddr:lport are anyway); NULL: none */
@@ -142,18 +149,27 @@ struct ks_svcmap_udp {
 	const char *rdns;	/* the DNS name of raddr the agent knew; NULL: none */
 };
 
+/* A UDP flow given with its ends told apart (ks_svcmap__add_udp_pair; private). */
+struct ks_svcmap_upair {
+	struct ks_svcmap_udp c, s;
+	bool has_c, has_s;
+};
+
 /*
- * The requests one client service made to one server endpoint over one interval, as the
- * req module counted them (its client role: the agent's req_row record): how many, how
- * many failed, and their latencies as histogram buckets (not cumulative; copied by
+ * The requests one client service made to one server endpoint over one interval, or one
+ * server service answered on one port to one client address whose end was not counted
+ * here (@server), as the req module counted them (the agent's req_row record): how many,
+ * how many failed, and their latencies as histogram buckets (not cumulative; copied by
  * ks_svcmap__add_req).
  */
 struct ks_svcmap_req {
 	int64_t ts_ns;		/* the interval's end, ns since the epoch */
-	const char *service;	/* the client's; NULL: unknown (on no edge) */
-	uint64_t cgroup;	/* the client's cgroup v2 id; 0: unknown */
-	const char *raddr;	/* the server's address, as tcplife prints it */
-	uint16_t rport;
+	const char *service;	/* the row's process's; NULL: unknown (on no edge) */
+	uint64_t cgroup;	/* its cgroup v2 id; 0: unknown */
+	bool server;		/* a server row: raddr is the client's, lport the port */
+	const char *raddr;	/* the other end's address, as tcplife prints it */
+	uint16_t rport;		/* a client row's server port */
+	uint16_t lport;		/* a server row's own port */
 	uint64_t requests, errors;
 	const struct ks_svcmap_bucket *hist;
 	size_t nhist;
@@ -221,6 +237,8 @@ struct ks_svcmap_edge {
 	size_t nrtt, ndur, cap_rtt, cap_dur, cap_conn;
 	struct ks_svcmap_bucket *wconn;	/* weighted ends' connect latency buckets */
 	size_t nwconn, cap_wconn;
+	struct ks_svcmap_bucket *wrtt, *wdur;	/* ... their RTT and duration buckets */
+	size_t nwrtt, cap_wrtt, nwdur, cap_wdur;
 	struct ks_svcmap_bucket *wreq;	/* its requests' latency buckets */
 	size_t nwreq, cap_wreq;
 };
@@ -250,6 +268,8 @@ struct ks_svcmap {
 	size_t nex, cap_ex;
 	struct ks_svcmap_udp *ud;	/* udp flow rows, strings interned */
 	size_t nud, cap_ud;
+	struct ks_svcmap_upair *up;	/* udp flows told apart, strings interned */
+	size_t nup, cap_up;
 	struct ks_svcmap_req *rq;	/* req rows, strings interned, buckets in hists */
 	size_t nrq, cap_rq;
 	bool built;
@@ -272,6 +292,18 @@ int ks_svcmap__add_exec(struct ks_svcmap *m, const struct ks_svcmap_exec *x);
 
 /* One UDP flow row (its strings are copied). Returns 0, -ENOMEM, or -EINVAL once built. */
 int ks_svcmap__add_udp(struct ks_svcmap *m, const struct ks_svcmap_udp *u);
+
+/*
+ * One UDP flow whose ends are already told apart (ksight map --prometheus: the sums of a
+ * client end on one host and of the server end on another that names it crosswise): @c
+ * its client end (raddr:rport: the server's), @s its server end (lport: the server's
+ * port; raddr: the client's address); either may be NULL, not both. Not paired with any
+ * other row; one flow of its edge (client to server, at @s's lport, else @c's rport), its
+ * datagrams and bytes the client's where given, else the server's. Strings are copied.
+ * Returns 0, -ENOMEM, or -EINVAL (built, or both NULL).
+ */
+int ks_svcmap__add_udp_pair(struct ks_svcmap *m, const struct ks_svcmap_udp *c,
+			    const struct ks_svcmap_udp *s);
 
 /* One req client row (its strings and buckets are copied). Returns 0, -ENOMEM, or -EINVAL
  * once built. */

@@ -276,7 +276,7 @@ int svcmap_account(struct svcmap_build *b, const struct ks_svcmap_conn *c,
 		return -ENOMEM;
 	if (c && c->has_connect && !sample(&e->conn, &e->nconn, &e->cap_conn, c->connect_ns))
 		return -ENOMEM;
-	if (c && svcmap_hist_add(e, c))
+	if (svcmap_hist_add(e, c, s))
 		return -ENOMEM;
 	if (one->start_ns && one->end_ns >= one->start_ns &&
 	    !sample(&e->dur, &e->ndur, &e->cap_dur, one->end_ns - one->start_ns))

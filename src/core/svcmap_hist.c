@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The fleet's connect latencies in the map (core/svcmap.h): a weighted end (the sums of
- * ksight map --prometheus) brings its sessions' latencies as histogram buckets, not as
- * samples (a million connections would be a million samples). An edge's buckets and its
- * own samples (weight 1) are ranked together; a session in a bucket stands for the
- * bucket's bound, so a percentile from buckets is the bound of the bucket that holds it,
- * as Prometheus' le says: at most that.
+ * The fleet's latencies in the map (core/svcmap.h): a weighted end (the sums of ksight map
+ * --prometheus) brings its sessions' connect latencies, RTTs and durations as histogram
+ * buckets, not as samples (a million connections would be a million samples). An edge's
+ * buckets and its own samples (weight 1) are ranked together; a session in a bucket
+ * stands for the bucket's bound, so a percentile from buckets is the bound of the bucket
+ * that holds it, as Prometheus' le says: at most that.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,35 +13,57 @@
 
 #include "core/svcmap_int.h"
 
-int svcmap_hist_keep(struct ks_svcmap *m, struct ks_svcmap_conn *d)
+/* *@b (@n buckets) copied into @m's own, *@b then pointing to it (NULL when empty). */
+static int keep(struct ks_svcmap *m, const struct ks_svcmap_bucket **b, size_t n)
 {
 	struct ks_svcmap_bucket *h;
 
-	if (!d->nconnect_hist) {
-		d->connect_hist = NULL;
+	if (!n) {
+		*b = NULL;
 		return 0;
 	}
 	if (!svcmap_grow((void **)&m->hists, &m->cap_hists, m->nhists, sizeof(*m->hists)))
 		return -ENOMEM;
-	h = malloc(d->nconnect_hist * sizeof(*h));
+	h = malloc(n * sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	memcpy(h, d->connect_hist, d->nconnect_hist * sizeof(*h));
+	memcpy(h, *b, n * sizeof(*h));
 	m->hists[m->nhists++] = h;
-	d->connect_hist = h;
+	*b = h;
 	return 0;
 }
 
-int svcmap_hist_add(struct ks_svcmap_edge *e, const struct ks_svcmap_conn *c)
+int svcmap_hist_keep(struct ks_svcmap *m, struct ks_svcmap_conn *d)
 {
-	for (size_t i = 0; i < c->nconnect_hist; i++) {
-		if (!c->connect_hist[i].n)
+	return keep(m, &d->connect_hist, d->nconnect_hist) ?:
+	       keep(m, &d->rtt_hist, d->nrtt_hist) ?: keep(m, &d->dur_hist, d->ndur_hist);
+}
+
+/* The buckets @h[0..n) that hold sessions onto *@w (*@nw of *@cap). */
+static int add(struct ks_svcmap_bucket **w, size_t *nw, size_t *cap,
+	       const struct ks_svcmap_bucket *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!h[i].n)
 			continue;
-		if (!svcmap_grow((void **)&e->wconn, &e->cap_wconn, e->nwconn, sizeof(*e->wconn)))
+		if (!svcmap_grow((void **)w, cap, *nw, sizeof(**w)))
 			return -ENOMEM;
-		e->wconn[e->nwconn++] = c->connect_hist[i];
+		(*w)[(*nw)++] = h[i];
 	}
 	return 0;
+}
+
+int svcmap_hist_add(struct ks_svcmap_edge *e, const struct ks_svcmap_conn *c,
+		    const struct ks_svcmap_conn *s)
+{
+	const struct ks_svcmap_conn *one = c ? c : s;
+	/* as the samples: the client's RTT where it measured one, else the server's */
+	const struct ks_svcmap_conn *r = c && (c->srtt_ns || c->nrtt_hist) ? c : s ? s : c;
+
+	return (c ? add(&e->wconn, &e->nwconn, &e->cap_wconn, c->connect_hist,
+			c->nconnect_hist) : 0) ?:
+	       add(&e->wrtt, &e->nwrtt, &e->cap_wrtt, r->rtt_hist, r->nrtt_hist) ?:
+	       add(&e->wdur, &e->nwdur, &e->cap_wdur, one->dur_hist, one->ndur_hist);
 }
 
 static int bucket_cmp(const void *x, const void *y)
@@ -51,38 +73,49 @@ static int bucket_cmp(const void *x, const void *y)
 	return a->le_ns < b->le_ns ? -1 : a->le_ns > b->le_ns;
 }
 
-/* Nearest rank over @e's buckets (sorted) and samples (sorted, weight 1) merged, @total
- * sessions: the smallest value with at least @pct percent of them at or below it
- * (svcmap_graph.c's pct() with weights). */
-static uint64_t wpct(const struct ks_svcmap_edge *e, uint64_t total, unsigned int pct)
+/* Nearest rank over buckets @w[0..nw) (sorted) and samples @v[0..nv) (sorted, weight 1)
+ * merged, @total sessions: the smallest value with at least @pct percent of them at or
+ * below it (svcmap_graph.c's pct() with weights). */
+static uint64_t wpct(const struct ks_svcmap_bucket *w, size_t nw, const uint64_t *v, size_t nv,
+		     uint64_t total, unsigned int pct)
 {
-	uint64_t rank = (total * pct + 99) / 100, run = 0, v = 0;
+	uint64_t rank = (total * pct + 99) / 100, run = 0, x = 0;
 	size_t i = 0, j = 0;
 
-	while (i < e->nwconn || j < e->nconn) {
-		if (j >= e->nconn || (i < e->nwconn && e->wconn[i].le_ns <= e->conn[j])) {
-			v = e->wconn[i].le_ns;
-			run += e->wconn[i++].n;
+	while (i < nw || j < nv) {
+		if (j >= nv || (i < nw && w[i].le_ns <= v[j])) {
+			x = w[i].le_ns;
+			run += w[i++].n;
 		} else {
-			v = e->conn[j++];
+			x = v[j++];
 			run++;
 		}
 		if (run >= rank)
 			break;
 	}
-	return v;
+	return x;
+}
+
+/* p50 and p99 into *@p50, *@p99 of the samples @v[0..nv) and the buckets @w[0..nw) (sorted
+ * here); the sessions they count. Untouched without buckets. */
+static uint64_t finish(struct ks_svcmap_bucket *w, size_t nw, const uint64_t *v, size_t nv,
+		       uint64_t *p50, uint64_t *p99)
+{
+	uint64_t total = nv;
+
+	if (!nw)
+		return nv;
+	qsort(w, nw, sizeof(*w), bucket_cmp);
+	for (size_t i = 0; i < nw; i++)
+		total += w[i].n;
+	*p50 = wpct(w, nw, v, nv, total, 50);
+	*p99 = wpct(w, nw, v, nv, total, 99);
+	return total;
 }
 
 void svcmap_hist_finish(struct ks_svcmap_edge *e)
 {
-	uint64_t total = e->nconn;
-
-	if (!e->nwconn)
-		return;
-	qsort(e->wconn, e->nwconn, sizeof(*e->wconn), bucket_cmp);
-	for (size_t i = 0; i < e->nwconn; i++)
-		total += e->wconn[i].n;
-	e->conn_p50 = wpct(e, total, 50);
-	e->conn_p99 = wpct(e, total, 99);
-	e->nconn = total;
+	e->nconn = finish(e->wconn, e->nwconn, e->conn, e->nconn, &e->conn_p50, &e->conn_p99);
+	finish(e->wrtt, e->nwrtt, e->rtt, e->nrtt, &e->rtt_p50, &e->rtt_p99);
+	finish(e->wdur, e->nwdur, e->dur, e->ndur, &e->dur_p50, &e->dur_p99);
 }

@@ -31,6 +31,22 @@ struct endref {
  * pair. 0 or -ENOMEM. */
 int svcmap_snat_refs(struct endref *refs, size_t n);
 
+/* A DNAT the window's ends knew (svcmap_nat.c): the endpoint a client asked for, and the
+ * real server the connection went to. */
+struct svcmap_dnat {
+	const char *asked, *real;
+	uint16_t aport, rport;
+};
+
+/* Every distinct DNAT of @m's ends, sorted, into *@out (the caller frees it; strings are
+ * @m's), *@n of them. 0 or -ENOMEM. */
+int svcmap_dnat_table(const struct ks_svcmap *m, struct svcmap_dnat **out, size_t *n);
+
+/* The one real server the asked-for (@addr, @port) went to in @t[0..n), or NULL: none,
+ * or more than one (*@many set: a service address balanced over several servers). */
+const struct svcmap_dnat *svcmap_dnat_find(const struct svcmap_dnat *t, size_t n,
+					   const char *addr, uint16_t port, bool *many);
+
 /* Grow *@p (of *@cap elements of @size) to hold more than @n. False when out of memory. */
 bool svcmap_grow(void **p, size_t *cap, size_t n, size_t size);
 
@@ -74,16 +90,19 @@ int svcmap_udp_account(struct svcmap_build *b, const struct svcmap_uend *c,
 /* The UDP rows of @b's map summed into ends, paired, and into its edges. 0 or -ENOMEM. */
 int svcmap_udp(struct svcmap_build *b);
 
-/* @d's (a copy of an end being added) connect_hist copied into @m's own (@d then points
- * to it). 0 or -ENOMEM. svcmap_hist.c. */
+/* @d's (a copy of an end being added) connect, RTT and duration buckets copied into @m's
+ * own (@d then points to them). 0 or -ENOMEM. svcmap_hist.c. */
 int svcmap_hist_keep(struct ks_svcmap *m, struct ks_svcmap_conn *d);
 
-/* A weighted client end @c's connect latency buckets onto @e. 0 or -ENOMEM. */
-int svcmap_hist_add(struct ks_svcmap_edge *e, const struct ks_svcmap_conn *c);
+/* The buckets of the weighted ends of one connection onto @e: client @c's connect
+ * latencies, the RTTs of @c where it has them else of server @s, the durations of the end
+ * it counts by (@c, else @s); either may be NULL, not both. 0 or -ENOMEM. */
+int svcmap_hist_add(struct ks_svcmap_edge *e, const struct ks_svcmap_conn *c,
+		    const struct ks_svcmap_conn *s);
 
-/* @e's connect p50/p99 over its samples (sorted) and its weighted buckets together, and
- * nconn their count (the samples are not read again): after the samples' own
- * percentiles, when it has buckets. */
+/* @e's connect, RTT and duration p50/p99, each over its samples (sorted) and its weighted
+ * buckets together, and nconn the connect latencies' count (the samples are not read
+ * again): after the samples' own percentiles, where it has buckets. */
 void svcmap_hist_finish(struct ks_svcmap_edge *e);
 
 /* @s interned in @m (each text once), or NULL when out of memory. */

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The requests on the map's TCP edges (svcmap.h): the req module's client rows joined to
- * the edge they ran on. A row names its client's service and the server endpoint it
+ * The requests on the map's TCP edges (svcmap.h): the req module's rows joined to the
+ * edge they ran on. A client row names its client's service and the server endpoint it
  * asked, as a client end of a session does; the server is found as svcmap_account()
  * finds a client end's (the listener at that endpoint, its service or "(unknown)", else
  * the remote node ADDR:PORT), so that a row lands on the edge its sessions made, never on
- * one of its own. Latencies come as log2 buckets: a percentile is the bound of the bucket
- * that holds it (as svcmap_hist.c's for connect latency).
+ * one of its own; an endpoint the window's ends knew was DNAT'd to one real server is
+ * that server. A server row (its client's end not counted here: the kernel checked) names
+ * its service, port and client address: it lands on the edge from the remote node ADDR
+ * only, the edge a server end without its client's makes; where the client's end was
+ * here the session is on the client service's edge, whose requests are the client's rows
+ * (as its bytes are the client's end's), so nothing is counted twice. Latencies come as
+ * log2 buckets: a percentile is the bound of the bucket that holds it (as
+ * svcmap_hist.c's for connect latency).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -61,37 +67,69 @@ static int req_add(struct ks_svcmap_edge *e, const struct ks_svcmap_req *r)
 	return 0;
 }
 
+/* The edge client row @r ran on, or NULL (its sessions made none in the window; its
+ * endpoint DNAT'd to more than one server). */
+static struct ks_svcmap_edge *client_edge(struct svcmap_build *b, const struct ks_svcmap_req *r,
+					  const struct listener *lis, size_t nlis,
+					  const struct svcmap_dnat *dn, size_t ndn)
+{
+	const struct svcmap_dnat *d;
+	const struct listener *l;
+	char remote[KS_SVCMAP_NAME];
+	const char *server, *addr = r->raddr;
+	uint16_t port = r->rport;
+	bool many;
+
+	/* the socket's peer is the address it asked for: DNAT sent it on to the real one */
+	d = svcmap_dnat_find(dn, ndn, addr, port, &many);
+	if (many)
+		return NULL;
+	if (d) {
+		addr = d->real;
+		port = d->rport;
+	}
+	l = svcmap_lis_find(lis, nlis, addr, port);
+	if (l)
+		server = l->service ? l->service : UNKNOWN;
+	else {
+		svcmap_remote_name(remote, sizeof(remote), addr, port);
+		server = remote;
+	}
+	return svcmap_edge_find(b, r->service, server, port, KS_EDGE_TCP);
+}
+
 int svcmap_req(struct svcmap_build *b, const struct listener *lis, size_t nlis)
 {
 	struct ks_svcmap *m = b->m;
+	struct svcmap_dnat *dn;
+	size_t ndn;
+	int err = 0;
 
-	for (size_t i = 0; i < m->nrq; i++) {
+	if (svcmap_dnat_table(m, &dn, &ndn))
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nrq && !err; i++) {
 		const struct ks_svcmap_req *r = &m->rq[i];
-		const struct listener *l;
 		struct ks_svcmap_edge *e;
-		char remote[KS_SVCMAP_NAME];
-		const char *server;
+		char client[KS_SVCMAP_NAME];
 
 		if (!r->service || !r->requests) {
 			m->req_unjoined += !!r->requests;
 			continue;
 		}
-		l = svcmap_lis_find(lis, nlis, r->raddr, r->rport);
-		if (l)
-			server = l->service ? l->service : UNKNOWN;
-		else {
-			svcmap_remote_name(remote, sizeof(remote), r->raddr, r->rport);
-			server = remote;
+		if (r->server) {
+			svcmap_remote_name(client, sizeof(client), r->raddr, 0);
+			e = svcmap_edge_find(b, client, r->service, r->lport, KS_EDGE_TCP);
+		} else {
+			e = client_edge(b, r, lis, nlis, dn, ndn);
 		}
-		e = svcmap_edge_find(b, r->service, server, r->rport, KS_EDGE_TCP);
 		if (!e) {
 			m->req_unjoined++;
 			continue;
 		}
-		if (req_add(e, r))
-			return -ENOMEM;
+		err = req_add(e, r);
 	}
-	return 0;
+	free(dn);
+	return err;
 }
 
 static int bucket_cmp(const void *x, const void *y)

@@ -96,6 +96,44 @@ static void pair(struct svcmap_uend *e, size_t n)
 	}
 }
 
+/* @u into *@d, its strings interned in @m. 0 or -ENOMEM. */
+static int keep_end(struct ks_svcmap *m, struct ks_svcmap_udp *d, const struct ks_svcmap_udp *u)
+{
+	*d = *u;
+	d->service = u->service ? svcmap_intern(m, u->service) : NULL;
+	d->raddr = svcmap_intern(m, u->raddr ? u->raddr : "-");
+	d->rdns = u->rdns && *u->rdns ? svcmap_intern(m, u->rdns) : NULL;
+	return (u->service && !d->service) || !d->raddr || (u->rdns && *u->rdns && !d->rdns) ?
+		       -ENOMEM : 0;
+}
+
+int ks_svcmap__add_udp_pair(struct ks_svcmap *m, const struct ks_svcmap_udp *c,
+			    const struct ks_svcmap_udp *s)
+{
+	struct ks_svcmap_upair *p;
+
+	if (m->built || (!c && !s))
+		return -EINVAL;
+	if (!svcmap_grow((void **)&m->up, &m->cap_up, m->nup, sizeof(*m->up)))
+		return -ENOMEM;
+	p = &m->up[m->nup];
+	memset(p, 0, sizeof(*p));
+	if ((c && keep_end(m, &p->c, c)) || (s && keep_end(m, &p->s, s)))
+		return -ENOMEM;
+	p->has_c = c;
+	p->has_s = s;
+	m->nup++;
+	m->udp_in++;
+	return 0;
+}
+
+static struct svcmap_uend uend_of(const struct ks_svcmap_udp *r)
+{
+	return (struct svcmap_uend){ r->service, r->raddr, r->lport, r->rport, r->bound,
+				     r->rx_first, r->tx_dgrams, r->tx_bytes, r->rx_dgrams,
+				     r->rx_bytes, r->ts_ns, r->ts_ns, r->rdns, r->ts_ns, -1 };
+}
+
 int svcmap_udp(struct svcmap_build *b)
 {
 	struct ks_svcmap *m = b->m;
@@ -148,6 +186,12 @@ int svcmap_udp(struct svcmap_build *b)
 		else
 			err = server_end(&e[i]) ? svcmap_udp_account(b, NULL, &e[i]) :
 						  svcmap_udp_account(b, &e[i], NULL);
+	}
+	for (size_t i = 0; i < m->nup && !err; i++) {
+		const struct ks_svcmap_upair *p = &m->up[i];
+		struct svcmap_uend c = uend_of(&p->c), s = uend_of(&p->s);
+
+		err = svcmap_udp_account(b, p->has_c ? &c : NULL, p->has_s ? &s : NULL);
 	}
 out:
 	free(rows);

@@ -19,12 +19,10 @@
 #include "core/module.h"
 #include "core/probe.h"
 #include "core/procfs.h"
-#include "core/rows_collect.h"
 #include "bio.skel.h"
 #include "modules/biolat_fmt.h"
 #include "modules/bio_fmt.h"
 #include "modules/bio_int.h"
-
 
 static const struct ks_opt bio_opts[] = {
 	{ "per-process", 'P', KS_OPT_FLAG, offsetof(struct bio_state, per_process), NULL,
@@ -204,8 +202,7 @@ static int bio_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	return 0;
 }
 
-/* The name of disk @dev ("loop3"), from /sys once per disk; "MAJ:MIN" when it has none. */
-static const char *disk_name(struct bio_state *st, uint32_t dev)
+const char *bio_disk_name(struct bio_state *st, uint32_t dev)
 {
 	char path[96], link[256], *name;
 	size_t i;
@@ -240,7 +237,7 @@ static void bio_event(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, s
 
 	if (h->type != BIO_EV_REQ || size < sizeof(*e))
 		return;
-	disk = disk_name(st, e->dev);
+	disk = bio_disk_name(st, e->dev);
 	biolat_flags_str(e->flags, flags, sizeof(flags));
 	snprintf(dev, sizeof(dev), "%u:%u", e->dev >> 20, e->dev & 0xfffff);
 	how = bio_how_word(e->how);
@@ -277,7 +274,7 @@ static const struct bio_state bio_defaults = {
 static void emit_row(struct ks_ctx *ctx, struct bio_state *st, const struct bio_row *p)
 {
 	const struct ks_histv hv = { p->v.slots, BIO_SLOTS, "usecs", 1e3 };
-	const char *disk = disk_name(st, p->k.dev), *svc;
+	const char *disk = bio_disk_name(st, p->k.dev), *svc;
 	struct ks_hdr h;
 	struct ks_rec r;
 

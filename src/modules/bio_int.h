@@ -29,20 +29,24 @@ struct bio_state {
 	struct {
 		uint32_t dev;
 		char name[32];
-	} names[BIO_NAMES];	/* disk names seen, for the records */
+	} names[BIO_NAMES];	/* disk names seen, for the records and the series */
 	size_t nnames;
-	/* the agent's: per service */
+	/* the agent's: per service and disk (bio_agent.c) */
 	struct ks_metric *m_rbytes, *m_wbytes, *m_ops;
 	struct ks_ctx *ctx;	/* during bio_collect, when the rows go out as records too */
-	struct bio_svcs svcs;	/* ... merged per service first */
+	struct bio_svcs svcs;	/* ... merged per service first (not per disk) */
 };
 
-/* Register the agent's per-service counters into @st. Returns 0 or -errno. */
+/* The name of disk @dev ("loop3"), from /sys once per disk; "MAJ:MIN" when it has none.
+ * Never NULL; valid until the next call (a slot of @st's table). */
+const char *bio_disk_name(struct bio_state *st, uint32_t dev);
+
+/* Agent: register the per-service and per-disk metrics. Returns 0 or -errno. */
 int bio_agent_init(struct ks_ctx *ctx, struct bio_state *st);
-/* Agent: the rows that changed since the last interval into the registry, per service, and
- * with a store one bio_row event per service. */
-void bio_collect(struct ks_ctx *ctx, void *state, void *skel);
-/* The agent's line: requests and bytes per second, and who wrote most. */
+/* Agent: the rows that changed since the last interval into the registry, per service and
+ * disk, and with a store one bio_row event per service. */
+void bio_collect(struct ks_ctx *ctx, void *state, void *vskel);
+/* Agent: the summary line of the interval (@secs long). */
 void bio_summary(struct ks_ctx *ctx, void *state, double secs);
 
 #endif

@@ -5,7 +5,9 @@
  * machine has a PMU, software (faults, context switches, migrations, cpu-clock,
  * task-clock) everywhere. Each counter is opened once per CPU and read by the kernel at
  * every context switch (bpf/pmc.bpf.c): what a CPU counted between a task's switch-in and
- * its switch-out is that task's. Printed busiest first each interval or once at the end.
+ * its switch-out is that task's. Context switches and the two clocks need no perf event:
+ * the hook counts the switches and times the stretches. Printed busiest first each
+ * interval or once at the end.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -175,15 +177,18 @@ static int pmc_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct pmc_state *st = state;
 	struct pmc_bpf *skel = vskel;
-	uint32_t hw = 0, open = 0;
+	uint32_t hw = 0, open = 0, clock = 0;
 
 	for (int i = 0; i < st->n; i++) {
 		if (pmc_event_hw(st->ev[i]))
 			hw |= 1u << i;
-		if (!pmc_event_switches(st->ev[i]))
+		if (pmc_event_opened(st->ev[i]))
 			open |= 1u << i;
+		if (pmc_event_clock(st->ev[i]))
+			clock |= 1u << i;
 	}
 	skel->rodata->pmc_open = open;
+	skel->rodata->pmc_clock = clock;
 	skel->rodata->pmc_n = st->n;
 	skel->rodata->pmc_hw = hw;
 	skel->rodata->pmc_per_thread = st->per_thread;
@@ -211,8 +216,8 @@ static int pmc_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	for (int i = 0; i < st->n; i++) {
 		struct ks_perf_spec s = { .type = st->ev[i]->type, .config = st->ev[i]->config };
 
-		if (pmc_event_switches(st->ev[i]))
-			continue;	/* counted by the switch hook itself */
+		if (!pmc_event_opened(st->ev[i]))
+			continue;	/* switches and clocks: the switch hook's own */
 		if ((err = ks_perf_counters(ctx, pmc_array(vskel, i), &s)))
 			return err;
 	}
@@ -295,10 +300,7 @@ static void emit_row(struct ks_ctx *ctx, const struct pmc_state *st, const struc
 	ks_rec_str(&r, st->per_cgroup ? "service" : NULL, "SERVICE", -20, svc, strlen(svc));
 	for (int i = 0; i < st->n; i++) {
 		const struct pmc_event *e = st->ev[i];
-		bool ns = e->type == PERF_TYPE_SOFTWARE && (e->config == PERF_COUNT_SW_CPU_CLOCK ||
-							    e->config == PERF_COUNT_SW_TASK_CLOCK);
-
-		ks_rec_add(&r, e->key, e->col, e->width, ns ? KS_V_NS : KS_V_COUNT)->u =
+		ks_rec_add(&r, e->key, e->col, e->width, pmc_event_clock(e) ? KS_V_NS : KS_V_COUNT)->u =
 			pmc_value(st, p, i);
 		if (pmc_event_hw(e) && counted_pct(&p->v.c[i]) < pct)
 			pct = counted_pct(&p->v.c[i]);

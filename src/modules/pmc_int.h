@@ -41,6 +41,21 @@ static inline bool pmc_event_switches(const struct pmc_event *e)
 	return e->type == PERF_TYPE_SOFTWARE && e->config == PERF_COUNT_SW_CONTEXT_SWITCHES;
 }
 
+/* cpu-clock and task-clock: on-CPU time, which the switch hook times itself (the time
+ * between a task's two switches is what either counter, per CPU, advances by): no perf
+ * event. */
+static inline bool pmc_event_clock(const struct pmc_event *e)
+{
+	return e->type == PERF_TYPE_SOFTWARE && (e->config == PERF_COUNT_SW_CPU_CLOCK ||
+						 e->config == PERF_COUNT_SW_TASK_CLOCK);
+}
+
+/* Whether counter @e needs a perf event per CPU: all but switches and clocks. */
+static inline bool pmc_event_opened(const struct pmc_event *e)
+{
+	return !pmc_event_switches(e) && !pmc_event_clock(e);
+}
+
 /*
  * Parse @list, counter names separated by commas (case does not matter), into @out (up to
  * PMC_MAX). Returns the count, or -1 with one line in @err: an unknown or repeated name,

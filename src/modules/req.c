@@ -139,9 +139,14 @@ static int req_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct req_state *st = state;
 
 	/* an output that keeps events (the store): endpoints, for the map's edges (req_row
-	 * records); the metrics alone need none */
-	if (st->agent && ks_ctx_streaming(ctx))
+	 * records, from clients and from servers whose client is not here); the metrics
+	 * alone need none */
+	if (st->agent && ks_ctx_streaming(ctx)) {
 		st->per_proc = false;
+		skel->rodata->req_srv_peer = true;	/* server rows for remote clients */
+	} else if (bpf_map__set_max_entries(skel->maps.req_peers, 1)) {
+		return -errno;	/* unused: not the 7 MiB of a full table */
+	}
 	skel->rodata->req_port = st->port;
 	skel->rodata->req_per_proc = st->per_proc;
 	skel->rodata->req_per_conn = st->per_conn;

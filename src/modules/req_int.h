@@ -47,5 +47,8 @@ const char *req_proto_name(unsigned int proto);
 const char *req_method_name(const struct req_key *k, char *buf, size_t len);
 const char *req_status_name(unsigned int status, char *buf, size_t len);
 bool req_status_error(unsigned int proto, unsigned int status);
+/* Whether the agent's row with key @k gives the map a req_row record: a client row, or a
+ * server row whose client end is not counted here (REQ_PEER_HERE not set). */
+bool req_edge_row(const struct req_key *k);
 
 #endif

@@ -180,28 +180,44 @@ static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struc
 }
 
 /*
- * The agent with an output that takes events (the store): one "req_row" record per client
- * row that changed in the interval, its change, for the service map's TCP edges (docs/
- * map.md, "Requests on edges"): the server endpoint it asked, its counts and histogram.
- * Server rows make none: the client's row already stands for each request between two
- * services here, and a remote client's edge is not joined by it.
+ * The agent with an output that takes events (the store): one "req_row" record per row
+ * that changed in the interval, its change, for the service map's TCP edges (docs/
+ * map.md, "Requests on edges"): a client row's server endpoint, or a server row's port
+ * and client address; its counts and histogram. A server row whose client end is a
+ * client row here too (REQ_PEER_HERE) makes none: the client's row stands for those
+ * requests, as a TCP edge seen at both ends has the client's counts.
  */
-static void emit_client(struct ks_ctx *ctx, const struct ks_hdr *h, const struct req_row *row)
+static void emit_edge_row(struct ks_ctx *ctx, const struct ks_hdr *h, const struct req_row *row)
 {
 	static char raddr[64];
 	const struct ks_histv hv = { .slots = row->v.slots, .nslots = REQ_SLOTS,
 				     .unit = "usecs", .unit_ns = 1e3 };
 	const char *proto = req_proto_name(row->k.proto);
+	bool server = row->k.role == REQ_R_SERVER;
+	const char *role = server ? "server" : "client";
 	struct ks_rec r;
 
 	ks_rec_init(&r, "req_row", h);
 	addr_str(&row->k, raddr, sizeof(raddr));
+	ks_rec_str(&r, "role", "ROLE", -6, role, strlen(role));
 	ks_rec_str(&r, "proto", "PROTO", -8, proto, strlen(proto));
+	if (server)
+		ks_rec_uint(&r, "lport", "LPORT", 5, row->k.lport);
 	ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
-	ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
+	if (!server)
+		ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
 	rec_counts(&r, row);
 	ks_rec_add(&r, "hist", NULL, 0, KS_V_HIST)->h = &hv;
 	ks_emit(ctx, &r);
+}
+
+/* Whether the agent's row with key @k makes a req_row record: a client row; a server row
+ * whose client is not here (its address kept). */
+bool req_edge_row(const struct req_key *k)
+{
+	if (k->role == REQ_R_CLIENT)
+		return true;
+	return k->role == REQ_R_SERVER && k->peer != REQ_PEER_HERE && k->family;
 }
 
 static void rows_deltas(struct ks_ctx *ctx, struct req_state *st, struct bpf_map *map,
@@ -222,9 +238,9 @@ static void rows_deltas(struct ks_ctx *ctx, struct req_state *st, struct bpf_map
 		row_hdr(&h, &d[i]);
 		if (print)
 			emit_row(ctx, st, &h, &d[i]);
-		else if (st->agent && !st->per_proc && d[i].k.role == REQ_R_CLIENT &&
+		else if (st->agent && !st->per_proc && req_edge_row(&d[i].k) &&
 			 ks_ctx_streaming(ctx))
-			emit_client(ctx, &h, &d[i]);
+			emit_edge_row(ctx, &h, &d[i]);
 	}
 	free(d);
 }

@@ -14,6 +14,8 @@
 #include "core/clock.h"
 #include "rw.skel.h"
 #include "core/fdtab.h"
+#include "core/ident.h"
+#include "core/rows.h"
 #include "modules/rw_int.h"
 #include "modules/rw_uring.h"
 
@@ -39,6 +41,7 @@ static int lookup_row(const struct rw_state *st, int fd, const struct rw_sum_key
 		pc[c].rbytes = raw[c].rbytes;
 		pc[c].wbytes = raw[c].wbytes;
 		pc[c].errors = raw[c].errors;
+		pc[c].cgroup = raw[c].cgroup;
 		memcpy(pc[c].comm, raw[c].comm, sizeof(pc[c].comm));
 	}
 	return 0;
@@ -229,9 +232,10 @@ static const struct ks_metric_desc rw_wbytes_desc = {
 };
 
 /* Per service, for its timeline (docs/store.md): the rows are per (process, fd) already,
- * so the process's service costs one cache look-up per row that moved. Files and sockets
- * together here; the kind families below split them (the agent follows no fd changes: the
- * kind comes from the kernel's key, read at each call). */
+ * so the process's service costs one cache look-up per row that moved, by the row's
+ * cgroup (a short-lived process, a client run or a cron job, has exited by the interval's
+ * end). Files and sockets together here; the kind families below split them (the agent
+ * follows no fd changes: the kind comes from the kernel's key, read at each call). */
 #define RW_SVC_DESC(what, text)                                                          \
 	{ .name = "ksight_rw_service_" what "_total", .help = text ", by service",        \
 	  .type = KS_METRIC_COUNTER, .labels = { "service" }, .idle = 60 }
@@ -299,10 +303,19 @@ void rw_collect(struct ks_ctx *ctx, void *state, void *vskel)
 	for (size_t i = 0; i < n; i++) {
 		const struct rw_sum_val *v = &d[i].v;
 		const uint32_t pid = d[i].k.pid & KS_FD_KEY_PID_MASK;
-		const char *comm = v->comm, *svc = ks_ctx_service(ctx, pid, 0);
-		const char *lab[2] = { svc, rw_kind_label(d[i].k.pid) };
-		const size_t len = sizeof(v->comm), slen = strlen(svc);
-		const size_t llen[2] = { slen, strlen(lab[1]) };
+		const char *comm = v->comm, *svc, *lab[2];
+		const size_t len = sizeof(v->comm);
+		size_t slen, llen[2];
+		struct ks_hdr h;
+
+		/* the row's cgroup names the service of a process gone by now */
+		ks_row_hdr(&h, pid, 0, v->cgroup, v->comm);
+		svc = ks_ident__service(ks_ctx_ident(ctx), &h);
+		slen = strlen(svc);
+		lab[0] = svc;
+		lab[1] = rw_kind_label(d[i].k.pid);
+		llen[0] = slen;
+		llen[1] = strlen(lab[1]);
 
 		ks_counter_add(ks_metric_getn(st->m_calls, &comm, &len), v->reads + v->writes);
 		ks_counter_add(st->s_rbytes, v->rbytes);

@@ -18,8 +18,10 @@ void rw_sum_merge(struct rw_sum_val *out, const struct rw_sum_val *percpu, unsig
 		out->lat_sum += v->lat_sum;
 		for (int s = 0; s < RW_SLOTS; s++)
 			out->slots[s] += v->slots[s];
-		if (!out->comm[0])
+		if (!out->comm[0]) {
 			memcpy(out->comm, v->comm, sizeof(out->comm));
+			out->cgroup = v->cgroup;
+		}
 	}
 }
 

@@ -10,7 +10,8 @@
  * namespace did an SNAT (conntrack, tcp_nat.c). Ends whose side is not known (opened
  * before ksight) are left out here: they are in ksight_tcp_sessions_closed_total.
  * Errors, resets and retransmits are counted on the same edges, and the client's connect
- * latency is a histogram on them, so the fleet's map has them.
+ * latency, and both ends' smoothed RTT and duration, are histograms on them, so the
+ * fleet's map has them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -79,11 +80,35 @@ static const struct ks_metric_desc edge_connect_desc = {
 	.scale = 1e-6,
 };
 
+#define EDGE_HIST(side_, what, help_)                                               \
+	{ .name = "ksight_tcp_" #side_ "_" what "_seconds", .help = help_,               \
+	  .type = KS_METRIC_HIST, .labels = { "service", "local", "peer" },              \
+	  .budget = EDGE_BUDGET / 4, .idle = 60, .unit = "seconds", .scale = 1e-6 }
+
+/* The smoothed RTT at close (where the kernel measured one) and the duration (created to
+ * closed, where ksight saw it created) of each end, in microseconds as the connect
+ * latency: the fleet's map gives each edge their p50/p99 as the local map does from the
+ * records, the client's RTT where it has one, else the server's. */
+static const struct ks_metric_desc edge_hist_descs[2][2] = {
+	{ EDGE_HIST(client, "rtt", "Smoothed RTT at close of TCP sessions closed by their "
+		    "client end: service, its address, the server's ADDR:PORT"),
+	  EDGE_HIST(client, "duration", "Duration (created to closed) of TCP sessions closed "
+		    "by their client end: service, its address, the server's ADDR:PORT") },
+	{ EDGE_HIST(server, "rtt", "Smoothed RTT at close of TCP sessions closed by their "
+		    "server end: service, its ADDR:PORT, the client's address"),
+	  EDGE_HIST(server, "duration", "Duration (created to closed) of TCP sessions closed "
+		    "by their server end: service, its ADDR:PORT, the client's address") },
+};
+
 int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st)
 {
 	if (!(st->m_edge_dns = ks_ctx_metric(ctx, &edge_dns_desc)) ||
 	    !(st->m_edge_connect = ks_ctx_metric(ctx, &edge_connect_desc)))
 		return -errno;
+	for (int s = 0; s < 2; s++)
+		if (!(st->m_edge_rtt[s] = ks_ctx_metric(ctx, &edge_hist_descs[s][0])) ||
+		    !(st->m_edge_dur[s] = ks_ctx_metric(ctx, &edge_hist_descs[s][1])))
+			return -errno;
 	for (int s = 0; s < 2; s++)
 		for (int w = 0; w < 6; w++)
 			if (!(st->m_edge[s][w] = ks_ctx_metric(ctx, &edge_descs[s][w])))
@@ -150,6 +175,13 @@ void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char
 	/* as the record's connect_ns: established here, not opened before ksight */
 	if (s == 0 && (e->flags & TCP_F_ESTAB) && !(e->flags & TCP_F_BEFORE))
 		ks_hist_observe(ks_metric_getn(st->m_edge_connect, v, len), e->connect_us);
+	/* as the record's srtt_ns (0: not measured) and duration_ns (none when opened
+	 * before ksight) */
+	if (e->srtt_us)
+		ks_hist_observe(ks_metric_getn(st->m_edge_rtt[s], v, len), e->srtt_us);
+	if (!(e->flags & TCP_F_BEFORE))
+		ks_hist_observe(ks_metric_getn(st->m_edge_dur[s], v, len),
+				e->hdr.ts > e->start_ns ? (e->hdr.ts - e->start_ns) / 1000 : 0);
 	if (rdns && s == 0) {
 		const char *d[3] = { svc, p, rdns };
 		size_t dl[3] = { len[0], len[2], strlen(rdns) };

@@ -30,6 +30,7 @@ struct tcp_state {
 	struct ks_metric *m_edge[2][6];
 	struct ks_metric *m_edge_dns;	/* client ends whose server a DNS answer named */
 	struct ks_metric *m_edge_connect;	/* client ends' connect latency, by edge */
+	struct ks_metric *m_edge_rtt[2], *m_edge_dur[2];	/* [client, server] ends' */
 	/* -P: the totals the last report showed, sorted by pid */
 	struct tcp_proc_row *prev;
 	size_t nprev;

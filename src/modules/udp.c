@@ -234,6 +234,7 @@ static void udp_proc(struct ks_ctx *ctx, void *state, const struct ks_hdr *h, si
 static int udp_init(struct ks_ctx *ctx, void *state)
 {
 	struct udp_state *st = state;
+	int err;
 
 	st->msg = malloc(sizeof(*st->msg));
 	if (!st->msg)
@@ -247,6 +248,8 @@ static int udp_init(struct ks_ctx *ctx, void *state)
 		return -errno;
 	if (!st->agent)
 		return 0;
+	if ((err = udp_edges_init(ctx, st)))
+		return err;
 	st->names = ks_dnsnames_agent_make(KS_DNSNAMES_MAX);
 	st->m_dns_names = ks_ctx_metric(ctx, &dns_names_desc);
 	st->m_dns_added = ks_ctx_metric(ctx, &dns_added_desc);

@@ -112,6 +112,8 @@ static void count_row(struct ks_ctx *ctx, struct udp_state *st, const struct ks_
 	ks_counter_add(ks_metric_get(st->m_txb, svc), r->v.tx_bytes);
 	ks_counter_add(ks_metric_get(st->m_rxd, svc), r->v.rx_dgrams);
 	ks_counter_add(ks_metric_get(st->m_rxb, svc), r->v.rx_bytes);
+	if (st->agent && !st->per_proc)
+		udp_edges_count(st, r, svc);
 }
 
 static void add_counts(struct ks_rec *r, const struct udp_flow_val *v)

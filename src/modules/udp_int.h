@@ -29,6 +29,17 @@ struct udp_pending {
 	bool used;
 };
 
+#define UDP_SRC_SLOTS 256	/* the agent: ends' own addresses kept (udp_edges.c) */
+
+/* The source address a namespace's routes chose toward a remote address, until @until. */
+struct udp_src {
+	uint64_t netns;
+	int64_t until;		/* ns, CLOCK_MONOTONIC; 0: empty */
+	uint8_t raddr[16], addr[16];	/* addr: zero when @failed */
+	uint16_t family;
+	bool failed;		/* no answer: the unspecified address */
+};
+
 struct udp_state {
 	bool per_proc;		/* -P */
 	bool dns;		/* --dns */
@@ -49,6 +60,10 @@ struct udp_state {
 	struct ks_metric *m_dns_names, *m_dns_added, *m_dns_evicted, *m_dns_answers;
 	/* the registry: per service */
 	struct ks_metric *m_txd, *m_txb, *m_rxd, *m_rxb;
+	/* the agent: per edge, [client, server][datagrams sent, bytes sent, datagrams
+	 * received, bytes received] (udp_edges.c), and the ends' own addresses */
+	struct ks_metric *m_edge[2][4], *m_src_failed;
+	struct udp_src src[UDP_SRC_SLOTS];
 	/* idle flows evicted when the table fills (udp_flows.c) */
 	uint64_t evicted;	/* rows */
 	bool evict_refused;	/* the kernel has no lookup-and-delete on hash maps (< 5.14) */
@@ -74,6 +89,11 @@ void udp_dns_event(struct ks_ctx *ctx, struct udp_state *st, const struct udp_dn
 void udp_dns_feed(struct ks_ctx *ctx, struct udp_state *st, const struct udp_dns_ev *e);
 /* The agent: its name table's figures into the registry (each collect). */
 void udp_dns_names_collect(struct udp_state *st);
+
+/* udp_edges.c, the agent: each flow's change on its edge in the registry (for the fleet's
+ * map). init: 0 or -errno. count: @r's change, of service @svc. */
+int udp_edges_init(struct ks_ctx *ctx, struct udp_state *st);
+void udp_edges_count(struct udp_state *st, const struct udp_row *r, const char *svc);
 
 /* "10.1.2.3", "fd00::1", or "-" for family 0, into @buf (INET6_ADDRSTRLEN at least). */
 const char *udp_addr_str(uint16_t family, const uint8_t *addr, char *buf, size_t len);

@@ -36,7 +36,8 @@ int ks_map_load(struct sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap
 
 /*
  * Fill @m (initialised, not built) from the Prometheus server at @url (http://HOST:PORT,
- * with a path prefix if it has one) that scrapes agents: the counters of their edges now
+ * with a path prefix if it has one) that scrapes agents: the counters of their edges (TCP
+ * sessions' with their latency histograms, UDP flows': map_prom_udp.c) now
  * (@since_s 0: since each agent started, exact), or their increase() over the last
  * @since_s seconds (Prometheus extrapolates: rounded). Nodes are "SERVICE@HOST" with
  * @by_host (host: the agent's --host-label, else Prometheus' instance). @at_ns: the ends'

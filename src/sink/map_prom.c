@@ -11,9 +11,11 @@
  * one host and the server end on another name the same endpoints crosswise and pair into
  * one edge, seen "both", as two ends on one machine do. A client end's peer takes the DNS
  * name its agent counted in ksight_tcp_client_dns_connections_total (the one with most
- * sessions), and its connect latencies the buckets of ksight_tcp_client_connect_seconds
+ * sessions), and its connect latencies the buckets of ksight_tcp_client_connect_seconds,
+ * each end its RTTs and durations those of ksight_tcp_{client,server}_{rtt,duration}_seconds
  * (p50 and p99: the bounds of the buckets that hold them). The answer's JSON is read with
- * SQLite's JSON functions (the store's library): no parser of our own.
+ * SQLite's JSON functions (the store's library): no parser of our own. The UDP edges come
+ * through the same queries (map_prom_udp.c), before the map is built.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -23,11 +25,15 @@
 
 #include "sink/http_conn.h"
 #include "sink/map.h"
+#include "sink/map_prom.h"
 
 #define PROM_TIMEOUT_MS 10000
 
-/* SIDE_DNS: the client ends' names; SIDE_HIST: their connect latency buckets */
+/* SIDE_DNS: the client ends' names; SIDE_HIST: the ends' latency buckets */
 enum { SIDE_CLIENT, SIDE_SERVER, SIDE_DNS, SIDE_HIST };
+/* SIDE_HIST's families: w = side * H_N + which (no server connect latency) */
+enum { H_CONNECT, H_RTT, H_DUR, H_N };
+static const char *const hists[H_N] = { "connect", "rtt", "duration" };
 /* a family's column: e.w (feed() sums them) */
 enum { W_CONNS, W_SENT, W_RECV, W_ERRORS, W_RESETS, W_RETRANS, W_N };
 
@@ -61,20 +67,21 @@ static int url_encode(const char *s, char *o, size_t len)
 	return 0;
 }
 
-/* The rows of one answer of /api/v1/query into the table "e" as column @w of @side, or
- * with SIDE_DNS into "d" (the names of client ends' peers), with SIDE_HIST into "h" (their
- * connect latency buckets, cumulative). */
-static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err, size_t len)
+/* The rows of one answer of /api/v1/query inserted: with -1 as @side, by @ins (?1 the
+ * answer, ?2 @w); with SIDE_* @side, into the table "e" as column @w of @side, with SIDE_DNS into "d" (the
+ * names of client ends' peers), with SIDE_HIST into "h" (the ends' latency buckets,
+ * cumulative: family @w). */
+static int read_answer(sqlite3 *db, const char *body, const char *ins, int side, int w,
+		       char *err, size_t len)
 {
-#define HOST "coalesce(json_extract(value, '$.metric.host'), " \
-	"json_extract(value, '$.metric.instance'), '')"
+#define HOST MAP_PROM_HOST
 	static const char dns_sql[] =
 		"INSERT INTO d SELECT " HOST ", json_extract(value, '$.metric.service'), "
 		"json_extract(value, '$.metric.peer'), json_extract(value, '$.metric.dns'), "
 		"CAST(json_extract(value, '$.value[1]') AS REAL) "
 		"FROM json_each(?1, '$.data.result')";
 	static const char hist_sql[] =
-		"INSERT INTO h SELECT " HOST ", json_extract(value, '$.metric.service'), "
+		"INSERT INTO h SELECT ?2, ?3, " HOST ", json_extract(value, '$.metric.service'), "
 		"json_extract(value, '$.metric.local'), json_extract(value, '$.metric.peer'), "
 		"json_extract(value, '$.metric.le'), "
 		"CAST(json_extract(value, '$.value[1]') AS REAL) "
@@ -108,10 +115,14 @@ static int read_answer(sqlite3 *db, const char *body, int side, int w, char *err
 		goto out;
 	}
 	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(db, side == SIDE_DNS ? dns_sql : side == SIDE_HIST ? hist_sql :
-				   rows_sql, -1, &q, NULL) ||
+	if (sqlite3_prepare_v2(db, side < 0 ? ins : side == SIDE_DNS ? dns_sql :
+				   side == SIDE_HIST ? hist_sql : rows_sql, -1, &q, NULL) ||
 	    sqlite3_bind_text(q, 1, body, -1, SQLITE_STATIC) ||
-	    (side < SIDE_DNS && (sqlite3_bind_int(q, 2, side) || sqlite3_bind_int(q, 3, w))) ||
+	    (side < 0 && sqlite3_bind_int(q, 2, w)) ||
+	    (side >= 0 && side < SIDE_DNS &&
+	     (sqlite3_bind_int(q, 2, side) || sqlite3_bind_int(q, 3, w))) ||
+	    (side == SIDE_HIST &&
+	     (sqlite3_bind_int(q, 2, w / H_N) || sqlite3_bind_int(q, 3, w % H_N))) ||
 	    sqlite3_step(q) != SQLITE_DONE) {
 		snprintf(err, len, "reading the answer: %s", sqlite3_errmsg(db));
 		goto out;
@@ -122,28 +133,17 @@ out:
 	return rc;
 }
 
-/* One family's sums by host and edge: the counters now (@since_s 0), or their increase
- * over the last @since_s seconds. SIDE_DNS: the client ends' names, by host, service, peer
- * and name; SIDE_HIST: their connect latency buckets, by host, edge and bound. */
-static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint64_t since_s,
-		 char *err, size_t len)
+/* Family @fam summed by @by into "e", "d", "h" (@side, @w: read_answer) or by @ins. */
+static int get(const struct ks_http_url *u, sqlite3 *db, const char *by, const char *fam,
+	       uint64_t since_s, const char *ins, int side, int w, char *err, size_t len)
 {
-	char promql[256], enc[768], target[2048], e2[256], fam[64];
-	const char *by = side == SIDE_DNS  ? "host, instance, service, peer, dns" :
-			 side == SIDE_HIST ? "host, instance, service, local, peer, le" :
-					     "host, instance, service, local, peer";
+	char promql[256], enc[768], target[2048], e2[256];
 	const char *base = u->path;
 	size_t bl = strlen(base);
 	char *body = NULL;
 	size_t blen;
 	int code, rc;
 
-	if (side == SIDE_DNS)
-		snprintf(fam, sizeof(fam), "ksight_tcp_client_dns_connections_total");
-	else if (side == SIDE_HIST)
-		snprintf(fam, sizeof(fam), "ksight_tcp_client_connect_seconds_bucket");
-	else
-		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s", sides[side], suffixes[w]);
 	if (since_s)
 		snprintf(promql, sizeof(promql), "sum by (%s) (increase(%s[%llus]))", by, fam,
 			 (unsigned long long)since_s);
@@ -166,15 +166,42 @@ static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint
 		free(body);
 		return -1;
 	}
-	rc = read_answer(db, body, side, w, e2, sizeof(e2));
+	rc = read_answer(db, body, ins, side, w, e2, sizeof(e2));
 	if (rc)
 		snprintf(err, len, "--prometheus %s: %s", u->hostport, e2);
 	free(body);
 	return rc;
 }
 
-/* "ADDR:PORT" or "[V6]:PORT" into @addr and *@port; "ADDR" (v4 or bare v6): port 0. */
-static void split_endpoint(const char *s, char *addr, size_t len, uint16_t *port)
+int ks_map_prom_query(const struct ks_http_url *u, sqlite3 *db, const char *by,
+		      const char *fam, uint64_t since_s, const char *ins, int w, char *err,
+		      size_t len)
+{
+	return get(u, db, by, fam, since_s, ins, -1, w, err, len);
+}
+
+/* One family's sums by host and edge: the counters now (@since_s 0), or their increase
+ * over the last @since_s seconds. SIDE_DNS: the client ends' names, by host, service, peer
+ * and name; SIDE_HIST: the buckets of latency family @w, by host, edge and bound. */
+static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint64_t since_s,
+		 char *err, size_t len)
+{
+	const char *by = side == SIDE_DNS  ? "host, instance, service, peer, dns" :
+			 side == SIDE_HIST ? "host, instance, service, local, peer, le" :
+					     "host, instance, service, local, peer";
+	char fam[64];
+
+	if (side == SIDE_DNS)
+		snprintf(fam, sizeof(fam), "ksight_tcp_client_dns_connections_total");
+	else if (side == SIDE_HIST)
+		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s_seconds_bucket", sides[w / H_N],
+			 hists[w % H_N]);
+	else
+		snprintf(fam, sizeof(fam), "ksight_tcp_%s_%s", sides[side], suffixes[w]);
+	return get(u, db, by, fam, since_s, NULL, side, w, err, len);
+}
+
+void ks_map_prom_split(const char *s, char *addr, size_t len, uint16_t *port)
 {
 	const char *colon = strchr(s, ':'), *rb = strchr(s, ']');
 
@@ -192,10 +219,11 @@ static void split_endpoint(const char *s, char *addr, size_t len, uint16_t *port
 
 #define MAX_BUCKETS 72	/* a log2 histogram's 64 and then some */
 
-/* The connect latency buckets of the client end (@k: host, service, local, peer) from "h"
- * (cumulative, by le) into @b as sessions per bucket: how many. A +Inf bucket's sessions
- * stand for the highest finite bound (at least that). -1 on SQLite's failure. */
-static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], struct ks_svcmap_bucket *b)
+/* The buckets of latency @which of the end (@side; @k: host, service, local, peer) from
+ * "h" (cumulative, by le) into @b as sessions per bucket: how many. A +Inf bucket's
+ * sessions stand for the highest finite bound (at least that). -1 on SQLite's failure. */
+static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], int side, int which,
+			struct ks_svcmap_bucket *b)
 {
 	double prev = 0, v;
 	long n = 0;
@@ -205,6 +233,8 @@ static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], struct ks_sv
 	for (int i = 0; i < 4; i++)
 		if (sqlite3_bind_text(h, i + 1, (const char *)k[i], -1, SQLITE_TRANSIENT))
 			return -1;
+	if (sqlite3_bind_int(h, 5, side) || sqlite3_bind_int(h, 6, which))
+		return -1;
 	while ((step = sqlite3_step(h)) == SQLITE_ROW && n < MAX_BUCKETS) {
 		const char *le = (const char *)sqlite3_column_text(h, 0);
 		uint64_t le_ns;
@@ -221,6 +251,29 @@ static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], struct ks_sv
 			prev = v;
 	}
 	return step == SQLITE_ROW || step == SQLITE_DONE ? n : -1;
+}
+
+/* The latency buckets of the end @q's row names into @c (in @b): its connect latencies
+ * (a client end's), RTTs and durations. -1 on SQLite's failure. */
+static int end_hists(sqlite3_stmt *h, sqlite3_stmt *q, struct ks_svcmap_conn *c,
+		     struct ks_svcmap_bucket b[H_N][MAX_BUCKETS])
+{
+	const unsigned char *k[4] = { sqlite3_column_text(q, 1), sqlite3_column_text(q, 2),
+				      sqlite3_column_text(q, 3), sqlite3_column_text(q, 4) };
+	int side = sqlite3_column_int(q, 0);
+	long n[H_N] = { 0 };
+
+	for (int i = 0; i < H_N; i++)
+		if ((side == SIDE_CLIENT || i != H_CONNECT) &&
+		    (n[i] = end_buckets(h, k, side, i, b[i])) < 0)
+			return -1;
+	c->connect_hist = b[H_CONNECT];
+	c->nconnect_hist = n[H_CONNECT];
+	c->rtt_hist = b[H_RTT];
+	c->nrtt_hist = n[H_RTT];
+	c->dur_hist = b[H_DUR];
+	c->ndur_hist = n[H_DUR];
+	return 0;
 }
 
 /* The table's rows summed per end (host, service, endpoints) as weighted session ends of
@@ -242,8 +295,8 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 #undef SUM_OF
 	static const char hist_sql[] =
 		"SELECT le, v FROM h WHERE host = ?1 AND service = ?2 AND local = ?3 AND "
-		"peer = ?4 ORDER BY le = '+Inf', CAST(le AS REAL)";
-	struct ks_svcmap_bucket b[MAX_BUCKETS];
+		"peer = ?4 AND side = ?5 AND w = ?6 ORDER BY le = '+Inf', CAST(le AS REAL)";
+	struct ks_svcmap_bucket b[H_N][MAX_BUCKETS];
 	sqlite3_stmt *q = NULL, *h = NULL;
 	int rc = -ENOMEM, step;
 
@@ -263,8 +316,8 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 			snprintf(name, sizeof(name), "%s@%s", svc, host);
 		else
 			snprintf(name, sizeof(name), "%s", svc);
-		split_endpoint((const char *)sqlite3_column_text(q, 3), la, sizeof(la), &c.lport);
-		split_endpoint((const char *)sqlite3_column_text(q, 4), ra, sizeof(ra), &c.rport);
+		ks_map_prom_split((const char *)sqlite3_column_text(q, 3), la, sizeof(la), &c.lport);
+		ks_map_prom_split((const char *)sqlite3_column_text(q, 4), ra, sizeof(ra), &c.rport);
 		c.laddr = la;
 		c.raddr = ra;
 		c.side = sqlite3_column_int(q, 0) == SIDE_CLIENT ? KS_SIDE_CLIENT : KS_SIDE_SERVER;
@@ -274,18 +327,8 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 		c.resets = sqlite3_column_int64(q, 9);
 		c.retrans = sqlite3_column_int64(q, 10);
 		c.rdns = (const char *)sqlite3_column_text(q, 11);
-		if (c.side == KS_SIDE_CLIENT) {
-			const unsigned char *k[4] = { sqlite3_column_text(q, 1),
-						      sqlite3_column_text(q, 2),
-						      sqlite3_column_text(q, 3),
-						      sqlite3_column_text(q, 4) };
-			long nb = end_buckets(h, k, b);
-
-			if (nb < 0)
-				goto out;
-			c.connect_hist = b;
-			c.nconnect_hist = nb;
-		}
+		if (end_hists(h, q, &c, b))
+			goto out;
 		if (ks_svcmap__add(m, &c))
 			goto out;
 	}
@@ -315,7 +358,7 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 			    NULL) ||
 	    sqlite3_exec(db, "CREATE TABLE e (side, w, host, service, local, peer, v); "
 			 "CREATE TABLE d (host, service, peer, dns, v); "
-			 "CREATE TABLE h (host, service, local, peer, le, v)", NULL, NULL, NULL)) {
+			 "CREATE TABLE h (side, w, host, service, local, peer, le, v)", NULL, NULL, NULL)) {
 		snprintf(err, len, "SQLite: %s", db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
@@ -324,8 +367,12 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 			if (query(&u, db, side, w, since_s, err, len))
 				goto out;
 	if (query(&u, db, SIDE_DNS, 0, since_s, err, len) ||
-	    query(&u, db, SIDE_HIST, 0, since_s, err, len))
+	    ks_map_prom_udp(&u, db, since_s, by_host, at_ns, m, err, len))
 		goto out;
+	for (int w = 0; w < 2 * H_N; w++)
+		if (w != SIDE_SERVER * H_N + H_CONNECT &&
+		    query(&u, db, SIDE_HIST, w, since_s, err, len))
+			goto out;
 	if (feed(db, m, by_host, at_ns)) {
 		snprintf(err, len, "building the map: %s", sqlite3_errmsg(db));
 		goto out;

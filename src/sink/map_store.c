@@ -42,16 +42,18 @@ static const char udp_sql[] =
 	"json_extract(json, '$.rdns') FROM events "
 	"WHERE type = 'udp_flow' AND ts >= ?1 AND ts < ?2";
 
-/* The req module's client rows (requests on TCP edges): one per process, server endpoint,
- * method and status and interval they changed in; their histogram's buckets as
- * "HI:COUNT,..." (HI: the bucket's highest microsecond; events.json, as json_each has a
- * column named json of its own). */
+/* The req module's rows (requests on TCP edges): one per process, other endpoint (a
+ * client row's server, a server row's port and remote client), method and status and
+ * interval they changed in (rows stored before server rows were kept have no role: a
+ * client's); their histogram's buckets as "HI:COUNT,..." (HI: the bucket's highest
+ * microsecond; events.json, as json_each has a column named json of its own). */
 static const char req_sql[] =
 	"SELECT ts, service, json_extract(json, '$.raddr'), json_extract(json, '$.rport'), "
 	"json_extract(json, '$.requests'), json_extract(json, '$.errors'), "
 	"json_extract(json, '$.cgroup'), "
 	"(SELECT group_concat(json_extract(b.value, '$.hi') || ':' || "
-	"json_extract(b.value, '$.count')) FROM json_each(events.json, '$.hist.buckets') b) "
+	"json_extract(b.value, '$.count')) FROM json_each(events.json, '$.hist.buckets') b), "
+	"json_extract(json, '$.role') = 'server', json_extract(json, '$.lport') "
 	"FROM events "
 	"WHERE type = 'req_row' AND ts >= ?1 AND ts < ?2";
 
@@ -268,6 +270,8 @@ static int reqs(sqlite3 *db, const struct ks_map_win *w, struct ks_svcmap *m)
 			.errors = sqlite3_column_int64(q, 5),
 			.cgroup = sqlite3_column_int64(q, 6),
 			.hist = h,
+			.server = sqlite3_column_int(q, 8) == 1,
+			.lport = sqlite3_column_int(q, 9),
 		};
 
 		r.nhist = req_buckets(text(q, 7), h, sizeof(h) / sizeof(h[0]));

@@ -58,7 +58,8 @@ static const char bio_sql[] =
 	"json_extract(b.value, '$.count')) FROM json_each(events.json, '$.hist.buckets') b) "
 	"FROM events WHERE type = 'bio_row' AND ts >= ?1 AND ts < ?4 AND service = ?3";
 
-/* The req module's client rows, each interval's made just after its end: those the
+/* The req module's client rows (not a server's rows for its remote clients: role
+ * "server"), each interval's made just after its end: those the
  * service made (out), and those made to an address and port where the service's server
  * ends were (in): its TCP sessions that closed within a day of the window (a keep-alive
  * connection closes after the requests it carried). Buckets as "HI:COUNT,..." (HI: the
@@ -74,7 +75,7 @@ static const char reqs_sql[] =
 	"json_extract(b.value, '$.count')) FROM json_each(events.json, '$.hist.buckets') b), "
 	"EXISTS (SELECT 1 FROM ep WHERE ep.a = json_extract(events.json, '$.raddr') AND "
 	"ep.p = json_extract(events.json, '$.rport')) FROM events WHERE type = 'req_row' AND "
-	"ts >= ?1 AND ts < ?4";
+	"ts >= ?1 AND ts < ?4 AND coalesce(json_extract(json, '$.role'), 'client') = 'client'";
 
 /* Anything of the service in the window: an event, or a rollup labelled with it. */
 static const char known_sql[] =

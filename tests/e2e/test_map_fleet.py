@@ -4,8 +4,9 @@
 network namespace; a real Prometheus (Debian's, unpacked under build/prometheus) scrapes
 both. Each agent counts only its own end, by endpoints named crosswise; the map built
 from Prometheus' answers joins the two into one edge client@A -> server@B, seen at both
-ends, with the client's exact session and byte counts. Without the server's agent the
-same client end becomes an edge to a remote endpoint ADDR:PORT. A client unit that
+ends, with the client's exact session and byte counts, and connect, RTT and duration
+p50/p99 the bounds of Prometheus' buckets that hold the local map's figures. Without the
+server's agent the same client end becomes an edge to a remote endpoint ADDR:PORT. A client unit that
 resolves a name, connects to a closed port and is reset by a server on the other host:
 the fleet's edges have exactly those errors, resets and retransmits and the remote node
 the name. Bad input: exit 2."""
@@ -17,6 +18,7 @@ from conftest import KSIGHT, SLOW, Helper, free_port, Ksight
 from tcp_util import PORT, client, net, result, server  # noqa: F401 (net: a fixture)
 from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
 from test_map_dns import SERVERS, WEB, remote
+from test_map_fleet_udp import promtool_clean
 from test_prometheus_server import Prometheus, prometheus_unpacked, wait_for  # noqa: F401
 
 N, SEND, BACK = 6, 1500, 222
@@ -30,12 +32,12 @@ def fleet_map(p, *args):
     return json.loads(r.stdout)
 
 
-def connect_pcts(p, sel):
+def connect_pcts(p, sel, fam="ksight_tcp_client_connect_seconds"):
     """The connect latency p50 and p99 (ns) the fleet's map must give the client ends of
-    @sel: the bound of the bucket of Prometheus' ksight_tcp_client_connect_seconds that
-    holds the nearest rank (None, None without sessions); and their count."""
+    @sel: the bound of the bucket of Prometheus' ksight_tcp_client_connect_seconds (or
+    @fam) that holds the nearest rank (None, None without sessions); and their count."""
     cum = sorted((float(dict(k)["le"]), v) for k, v in p.query(
-        "sum by (le) (ksight_tcp_client_connect_seconds_bucket{%s})" % sel).items())
+        "sum by (le) (%s_bucket{%s})" % (fam, sel)).items())
     n = int(cum[-1][1]) if cum else 0
     out = []
     for pct in (50, 99):
@@ -44,22 +46,41 @@ def connect_pcts(p, sel):
     return out[0], out[1], n
 
 
-def agent(host, pid):
+def bucket_ns(ns):
+    """The bound (ns) of the log2 microsecond bucket that holds @ns: the agents' histograms'
+    le (2^(i+1) - 1 us), so the fleet's percentile of what the local map ranks as @ns."""
+    return ((2 << (max(ns // 1000, 1).bit_length() - 1)) - 1) * 1000
+
+
+def agent(host, pid, store=None):
     port = free_port()
-    k = Ksight(["run", "--modules", "tcplife", "--listen", "127.0.0.1:%d" % port,
-                "--no-store", "--host-label", host, "-p", str(pid), "1"])
+    k = Ksight(["run", "--modules", "tcplife", "--listen", "127.0.0.1:%d" % port] +
+               (["--store", str(store)] if store else ["--no-store"]) +
+               ["--host-label", host, "-p", str(pid), "1"])
     k.wait_ready()
     return k, port
 
 
-def test_two_hosts_one_edge(net):
+def local_edge(db, port, n):
+    """The edge to @port in the local map of the store @db once it has @n connections."""
+    def edge():
+        r = subprocess.run([KSIGHT, "map", "--db", str(db), "--json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        es = [e for e in json.loads(r.stdout)["edges"] if e["port"] == port]
+        return es[0] if len(es) == 1 and es[0]["connections"] == n else None
+    wait_for(lambda: edge() is not None, "the client's sessions in its store")
+    return edge()
+
+
+def test_two_hosts_one_edge(net, tmp_path):
     port = PORT + 9
     srv = server(net, "ipv4", port, N, BACK)
     cli = client(net, "ipv4", port, N, SEND)
     saddr = net.addrs("ipv4")[1]
     ks, p = [], None
     try:
-        ka, pa = agent("hostA", cli.pid)
+        ka, pa = agent("hostA", cli.pid, tmp_path / "a.db")
         ks.append(ka)
         kb, pb = agent("hostB", srv.pid)
         ks.append(kb)
@@ -71,9 +92,19 @@ def test_two_hosts_one_edge(net):
         for side in ("client", "server"):
             wait_for(lambda: p.value("sum(ksight_tcp_%s_connections_total)" % side) == N,
                      "the %s ends in prometheus" % side)
-        wait_for(lambda: p.value("sum(ksight_tcp_client_connect_seconds_count)") == N,
-                 "the connect latencies in prometheus")
+        for fam in ("connect", "rtt", "duration"):
+            wait_for(lambda: p.value("sum(ksight_tcp_client_%s_seconds_count)" % fam) == N,
+                     "the client's %s histograms in prometheus" % fam)
+        for fam in ("rtt", "duration"):
+            wait_for(lambda: p.value("sum(ksight_tcp_server_%s_seconds_count)" % fam) == N,
+                     "the server's %s histograms in prometheus" % fam)
         p50, p99, count = connect_pcts(p, 'host="hostA"')
+        promtool_clean(pa, "# TYPE ksight_tcp_client_rtt_seconds histogram",
+                       "# TYPE ksight_tcp_client_duration_seconds histogram")
+        promtool_clean(pb, "# TYPE ksight_tcp_server_rtt_seconds histogram",
+                       "# TYPE ksight_tcp_server_duration_seconds histogram")
+        rtt = connect_pcts(p, 'host="hostA"', "ksight_tcp_client_rtt_seconds")
+        dur = connect_pcts(p, 'host="hostA"', "ksight_tcp_client_duration_seconds")
         m = fleet_map(p, "--by-host")
         svc = "tcpio"
         edges = [e for e in m["edges"] if e["port"] == port]
@@ -90,6 +121,15 @@ def test_two_hosts_one_edge(net):
         # the client's connect latencies, from the buckets: each a bucket's bound
         assert count == N and p50 is not None and p50 <= p99, (p50, p99, count)
         assert (e["connect_p50_ns"], e["connect_p99_ns"]) == (p50, p99), e
+        # the client's RTTs and durations likewise (paired: the client's, not the server's)
+        assert rtt[2] == N and dur[2] == N, (rtt, dur)
+        assert (e["rtt_p50_ns"], e["rtt_p99_ns"]) == rtt[:2], (e, rtt)
+        assert (e["duration_p50_ns"], e["duration_p99_ns"]) == dur[:2], (e, dur)
+        # ... the bounds of the buckets holding the local map's figures from the client's
+        # own records (its store): the same sessions ranked the same way
+        loc = local_edge(tmp_path / "a.db", port, N)
+        for k in ("rtt_p50_ns", "rtt_p99_ns", "duration_p50_ns", "duration_p99_ns"):
+            assert loc[k] and e[k] == bucket_ns(loc[k]), (k, e, loc)
         names = {n["name"]: n for n in m["nodes"]}
         assert names[svc + "@hostA"]["conns_out"] == N and names[svc + "@hostB"]["conns_in"] == N
         # services across hosts: one node (a self-edge here, both ends run tcpio)
@@ -243,10 +283,12 @@ def test_errors_resets_and_dns_names(tmp_path, units, net):
         remote(a4, p2): ("tcp", p2, named, 0, 0, 0, "client", WEB),
         remote(a4, pc): ("tcp", pc, refused, refused, 0, 0, "client", WEB),
         "tcpio@hostB": ("tcp", pr, 1, 0, 1, 0, "both", None),
+        # the resolver's queries: a UDP edge to the name server, seen at the client
+        remote(a4, 53): ("udp", 53, 0, 0, 0, 0, "client", None),
     }, m["edges"]
     # connect latencies: the established sessions' (none for the refused ones)
     lat = {e["server"]: (e["connect_p50_ns"], e["connect_p99_ns"]) for e in m["edges"]
-           if e["client"] == svc + "@hostA"}
+           if e["client"] == svc + "@hostA" and e["kind"] == "tcp"}
     assert [pcts[remote(a4, x)][2] for x in (p0, p2, pc, pr)] == [1, named, 0, 1], pcts
     assert lat == {remote(a4, p0): pcts[remote(a4, p0)][:2],
                    remote(a4, p2): pcts[remote(a4, p2)][:2],

@@ -9,13 +9,18 @@
 //   {"cmd":"click_node","name":N,"timeout":S}       on the map, click service N's node (the
 //                                                  mouse, where cytoscape drew it); the hash
 //   {"cmd":"map_node","id":I,"timeout":S}           on the map, until node I is drawn: its label
+//   {"cmd":"map_edge","client":C,"server":S,"port":P,"reqs":R,"timeout":S}  on the map,
+//                                                  until the TCP edge C -> S:P has R
+//                                                  requests: its label, what was drawn
 //   {"cmd":"service","name":N,"client":C,"timeout":S}  #service/N until an edge in from C and
 //                                                  a histogram with samples are shown
 //                                                  (and, with "family" and "sum", until
 //                                                  the rate points' growth of it reaches it);
 //                                                  with "server" instead of "client": until
 //                                                  an edge out to that server is shown;
-//                                                  and until the timeline has rows
+//                                                  and until the timeline has rows;
+//                                                  each edge's first 2 cells ("all_cells":
+//                                                  every cell)
 //   {"cmd":"services","name":N,"timeout":S}         #services until N is listed; its link
 //   {"cmd":"alerts","pid":P,"timeout":S}            #alerts, until a row of pid P is shown
 //   {"cmd":"diff","dur":D,"expect":400,"timeout":S}  #diff, D in the field, Compare, until
@@ -137,6 +142,19 @@ async function run(c) {
           drawn: node.style("label") };
       }, c.id);
     }
+    case "map_edge": {
+      await page.evaluate(() => { location.hash = "#map"; });
+      await page.waitForFunction((c) => typeof mp !== "undefined" && mp.cy &&
+        mp.cy.edges().some((e) => e.data("source") === c.client &&
+          e.data("target") === c.server && e.data("port") === c.port &&
+          e.data("reqs") === c.reqs), c, { timeout: ms });
+      return page.evaluate((c) => {
+        const e = mp.cy.edges().filter((x) => x.data("source") === c.client &&
+          x.data("target") === c.server && x.data("port") === c.port)[0];
+        return { label: e.data("label"), drawn: e.style("label"), reqs: e.data("reqs"),
+          req_p99: e.data("req_p99") };
+      }, c);
+    }
     case "service": {
       if (c.name !== undefined)
         await page.evaluate((n) => { location.hash = "#service/" + encodeURIComponent(n); },
@@ -157,13 +175,13 @@ async function run(c) {
             !!document.querySelector("#service-timeline tbody tr");
         }, [c.client, c.family || null, c.sum || 0, c.server ?? null], { timeout: ms });
       } catch (e) { /* the test reports what was shown */ }
-      return page.evaluate(() => {
+      return page.evaluate((all) => {
         const edges = (id) => [...document.querySelectorAll(id + " tbody tr")]
           .filter((r) => r.dataset.client !== undefined).map((r) => ({ client: r.dataset.client,
             server: r.dataset.server, kind: r.dataset.kind, port: Number(r.dataset.port),
             connections: Number(r.dataset.connections), client_dns: r.dataset.clientDns || null,
             server_dns: r.dataset.serverDns || null,
-            cells: [...r.cells].slice(0, 2).map((x) => x.textContent) }));
+            cells: [...r.cells].slice(0, all ? undefined : 2).map((x) => x.textContent) }));
         const num = (v) => (v === "null" ? null : Number(v));
         return {
           state: document.getElementById("service-note").dataset.state,
@@ -187,7 +205,7 @@ async function run(c) {
           // each rate point's growth per counter family (service.js keeps them)
           deltas: sv.deltas,
         };
-      });
+      }, !!c.all_cells);
     }
     case "services": {
       await page.evaluate(() => { location.hash = "#services"; });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sink/map_store.c's loss intervals: the rollups of what each interval lost, read back from
- * a store as the agent writes it, mark the edges of the kind they thin (docs/map.md). */
+ * a store as the agent writes it, mark the edges of the kind they thin (docs/map.md); req
+ * rows of both roles read back onto their edges. */
 #include "testutil.h"
 
 #include "core/svcmap.h"
@@ -69,11 +70,43 @@ static void test_other_kinds(void **state)
 	store_close();
 }
 
+/* req_row rows as the agent stores them: a server's (role, lport, its client's address)
+ * on the edge from that remote client; a client's without a role (stored before servers'
+ * rows were) on its own edge. */
+static void test_req_rows_both_roles(void **state)
+{
+	const char *hist = "\"hist\":{\"unit\":\"usecs\",\"count\":4,\"buckets\":["
+			   "{\"lo\":64,\"hi\":127,\"count\":3},{\"lo\":512,\"hi\":1023,"
+			   "\"count\":1}]}";
+	char json[512];
+
+	store_open();
+	web_session("10.0.0.9", 40000, T0 + 5 * S);
+	store_event("tcplife", "web.service", T0 + 5 * S, "\"side\":\"server\",\"laddr\":"
+		    "\"10.0.0.1\",\"lport\":8080,\"raddr\":\"10.0.0.7\",\"rport\":50000,"
+		    "\"tx_bytes\":1,\"rx_bytes\":2,\"duration_ns\":1000,\"reason\":\"fin\"");
+	snprintf(json, sizeof(json), "\"role\":\"server\",\"proto\":\"http\",\"lport\":"
+		 "8080,\"raddr\":\"10.0.0.7\",\"requests\":4,\"errors\":1,%s", hist);
+	store_event("req_row", "web.service", T0 + 6 * S, json);
+	snprintf(json, sizeof(json), "\"proto\":\"http\",\"raddr\":\"10.0.0.9\",\"rport\":"
+		 "80,\"requests\":4,\"errors\":0,%s", hist);
+	store_event("req_row", "web.service", T0 + 6 * S, json);
+	load();
+	assert_int_equal(m.req_in, 2);
+	assert_int_equal(m.req_unjoined, 0);
+	assert_int_equal(edge("10.0.0.7", "web.service", 8080)->requests, 4);
+	assert_int_equal(edge("10.0.0.7", "web.service", 8080)->request_errors, 1);
+	assert_int_equal(edge("10.0.0.7", "web.service", 8080)->req_p99, 1024000);
+	assert_int_equal(edge("web.service", "10.0.0.9:80", 80)->requests, 4);
+	store_close();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lost_request_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_req_rows_both_roles, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

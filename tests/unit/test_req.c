@@ -50,11 +50,31 @@ static void test_status(void **state)
 	assert_string_equal(req_proto_name(REQ_P_OTHER), "-");
 }
 
+/* Which of the agent's rows give the map a req_row: every client row; a server row only
+ * when its client's end was not counted here (then it keeps the client's address). */
+static void test_edge_rows(void **state)
+{
+	struct req_key k = { .role = REQ_R_CLIENT, .family = REQ_AF_INET };
+
+	(void)state;
+	assert_true(req_edge_row(&k));
+	k.role = REQ_R_SERVER;
+	assert_true(req_edge_row(&k));
+	k.peer = REQ_PEER_HERE;
+	k.family = 0;
+	assert_false(req_edge_row(&k));
+	k.peer = 0;		/* the tool's rows: no client address */
+	assert_false(req_edge_row(&k));
+	k.role = 0;
+	assert_false(req_edge_row(&k));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_method_names),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_edge_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

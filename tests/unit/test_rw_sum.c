@@ -29,9 +29,11 @@ static void test_merge(void **state)
 	pc[1].errors = 1;
 	pc[1].slots[31] = 2;
 	strcpy(pc[1].comm, "second");
+	pc[1].cgroup = 4242;
 	pc[2].rbytes = 7;
 	pc[2].lat_sum = 99;
 	strcpy(pc[2].comm, "third");
+	pc[2].cgroup = 77;
 	memset(&out, 0xff, sizeof(out));
 	rw_sum_merge(&out, pc, 3);
 	assert_int_equal(out.reads, 1);
@@ -44,6 +46,7 @@ static void test_merge(void **state)
 	assert_int_equal(out.slots[31], 2);
 	assert_int_equal(out.slots[5], 0);
 	assert_string_equal(out.comm, "second");	/* the first CPU that saw the row */
+	assert_int_equal(out.cgroup, 4242);		/* with its comm */
 }
 
 static void test_delta(void **state)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* core/svcmap_req.c: req client rows joined to the TCP edge their sessions made (the server
- * found through its listener, or the remote node), summed, and their latency percentiles;
+ * found through its listener, or the remote node; through a DNAT the ends knew), summed,
+ * and their latency percentiles; server rows on the edge from their remote client only;
  * rows with no such edge on none; cgroups name rows as they name sessions; lost rows mark
  * TCP edges incomplete. */
 #include "testutil.h"
@@ -42,6 +43,19 @@ static void req(const char *svc, const char *raddr, int rport, uint64_t n, uint6
 {
 	struct ks_svcmap_req r = {
 		.ts_ns = T0 + S, .service = svc, .raddr = raddr, .rport = rport,
+		.requests = n, .errors = errs, .hist = h, .nhist = nh,
+	};
+
+	assert_int_equal(ks_svcmap__add_req(&m, &r), 0);
+}
+
+/* A server row: @svc answered @n requests on @lport to the client at @caddr, whose end was
+ * not counted here. */
+static void req_srv(const char *svc, int lport, const char *caddr, uint64_t n, uint64_t errs,
+		    const struct ks_svcmap_bucket *h, size_t nh)
+{
+	struct ks_svcmap_req r = {
+		.ts_ns = T0 + S, .service = svc, .server = true, .raddr = caddr, .lport = lport,
 		.requests = n, .errors = errs, .hist = h, .nhist = nh,
 	};
 
@@ -167,6 +181,96 @@ static void test_lost_rows_mark_tcp_edges(void **state)
 	assert_false(edge("cron.service", "job.service")->incomplete);
 }
 
+/* A server end alone (its client elsewhere): its rows, two intervals, on the edge from the
+ * remote node ADDR, with the server's latencies; an IPv6 client's too; a row of a client
+ * address no session came from, or of another port, on none. */
+static void test_server_rows_remote_client(void **state)
+{
+	const struct ks_svcmap_bucket h1[] = { { 1000, 5 } };
+	const struct ks_svcmap_bucket h2[] = { { 32000, 2 } };
+	const struct ks_svcmap_edge *e;
+
+	end("web.service", KS_SIDE_SERVER, "10.0.0.1", 8080, "10.0.0.5", 50000, T0);
+	end("web.service", KS_SIDE_SERVER, "fd00::1", 8080, "fd00::5", 50001, T0);
+	req_srv("web.service", 8080, "10.0.0.5", 5, 0, h1, 1);
+	req_srv("web.service", 8080, "10.0.0.5", 2, 2, h2, 1);
+	req_srv("web.service", 8080, "fd00::5", 1, 0, h1, 1);
+	req_srv("web.service", 8080, "10.0.0.6", 4, 0, h1, 1);	/* no session from it */
+	req_srv("web.service", 8081, "10.0.0.5", 4, 0, h1, 1);	/* another port */
+	req_srv("api.service", 8080, "10.0.0.5", 4, 0, h1, 1);	/* another server */
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(m.nedges, 2);
+	assert_int_equal(m.req_in, 6);
+	assert_int_equal(m.req_unjoined, 3);
+	e = edge("10.0.0.5", "web.service");
+	assert_int_equal(e->seen, KS_SEEN_SERVER);
+	assert_int_equal(e->port, 8080);
+	assert_int_equal(e->requests, 7);
+	assert_int_equal(e->request_errors, 2);
+	assert_int_equal(e->req_p50, 1000);
+	assert_int_equal(e->req_p99, 32000);
+	assert_int_equal(edge("fd00::5", "web.service")->requests, 1);
+}
+
+/* Both ends here: the edge has the client's rows only (the kernel gives no server row for
+ * a connection whose client it counted). A server row of the same address (a client the
+ * agent does not watch, on loopback too) goes to that client's own edge from 127.0.0.1,
+ * never onto app -> web; one whose address made no server-only session, on none. */
+static void test_both_ends_once(void **state)
+{
+	const struct ks_svcmap_bucket h[] = { { 2000, 1 } };
+	const struct ks_svcmap_edge *e;
+
+	end("app.service", KS_SIDE_CLIENT, "127.0.0.1", 40000, "127.0.0.1", 8080, T0);
+	end("web.service", KS_SIDE_SERVER, "127.0.0.1", 8080, "127.0.0.1", 40000, T0);
+	end("web.service", KS_SIDE_SERVER, "127.0.0.1", 8080, "127.0.0.1", 40001, T0);
+	end("web.service", KS_SIDE_SERVER, "10.0.0.1", 8080, "10.0.0.7", 40002, T0);
+	req("app.service", "127.0.0.1", 8080, 5, 1, h, 1);
+	req_srv("web.service", 8080, "127.0.0.1", 3, 0, h, 1);
+	req_srv("web.service", 8080, "10.0.0.8", 2, 0, h, 1);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	e = edge("app.service", "web.service");
+	assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
+	assert_int_equal(e->requests, 5);
+	assert_int_equal(e->request_errors, 1);
+	assert_int_equal(edge("127.0.0.1", "web.service")->requests, 3);
+	assert_int_equal(edge("10.0.0.7", "web.service")->requests, 0);
+	assert_int_equal(m.req_unjoined, 1);
+}
+
+/* A client row names the address it asked for: DNAT'd (its end knew it) to web's 8080, it
+ * lands on app -> web:8080; one asked of a service address balanced over two servers, on
+ * none; one to an endpoint no DNAT touched as before. */
+static void test_dnat_client_rows(void **state)
+{
+	const struct ks_svcmap_bucket h[] = { { 1000, 1 } };
+	struct ks_svcmap_conn c = {
+		.start_ns = T0, .end_ns = T0 + S / 10, .service = "app.service",
+		.side = KS_SIDE_CLIENT, .laddr = "10.0.0.2", .lport = 40000,
+		.raddr = "10.0.0.9", .rport = 8080, .dnat_addr = "10.96.0.1", .dnat_port = 80,
+	};
+
+	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	end("web.service", KS_SIDE_SERVER, "10.0.0.9", 8080, "10.0.0.2", 40000, T0);
+	/* 10.96.0.2:80 went to two servers */
+	c.dnat_addr = "10.96.0.2";
+	c.lport = 40001;
+	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	c.raddr = "10.0.0.10";
+	c.lport = 40002;
+	assert_int_equal(ks_svcmap__add(&m, &c), 0);
+	end("app.service", KS_SIDE_CLIENT, "10.0.0.2", 40003, "10.0.0.11", 6379, T0);
+	req("app.service", "10.96.0.1", 80, 6, 1, h, 1);
+	req("app.service", "10.96.0.2", 80, 2, 0, h, 1);
+	req("app.service", "10.0.0.11", 6379, 3, 0, h, 1);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(edge("app.service", "web.service")->requests, 6);
+	assert_int_equal(edge("app.service", "web.service")->request_errors, 1);
+	assert_int_equal(edge("app.service", "10.0.0.10:8080")->requests, 0);
+	assert_int_equal(edge("app.service", "10.0.0.11:6379")->requests, 3);
+	assert_int_equal(m.req_unjoined, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +278,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remote_and_unjoined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_rows_mark_tcp_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_rows_remote_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_both_ends_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dnat_client_rows, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

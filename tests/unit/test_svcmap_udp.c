@@ -216,6 +216,55 @@ static void test_diff_and_forms(void **state)
 	ks_buf_free(&o);
 }
 
+static const struct ks_svcmap_edge *edge(const char *c, const char *s, int port)
+{
+	for (size_t i = 0; i < m.nedges; i++)
+		if (!strcmp(m.edges[i].client, c) && !strcmp(m.edges[i].server, s) &&
+		    m.edges[i].port == port)
+			return &m.edges[i];
+	fail_msg("no edge %s -> %s:%d", c, s, port);
+	return NULL;
+}
+
+/* Flows told apart (the fleet's sums, ks_svcmap__add_udp_pair): a pair is one flow of the
+ * client's counts seen both; a client end alone goes to the remote ADDR:PORT, a server end alone comes
+ * from the remote ADDR, each with its own counts turned to the edge's direction. */
+static void test_pairs_told_apart(void **state)
+{
+	struct ks_svcmap_udp c = {
+		.ts_ns = T0, .service = "dns@a", .raddr = "10.0.0.2", .rport = 53,
+		.tx_dgrams = 5, .tx_bytes = 200, .rx_dgrams = 5, .rx_bytes = 900,
+	};
+	struct ks_svcmap_udp sv = {
+		.ts_ns = T0, .service = "named@b", .raddr = "10.0.0.1", .lport = 53,
+		.tx_dgrams = 4, .tx_bytes = 720, .rx_dgrams = 4, .rx_bytes = 160,
+	};
+	const struct ks_svcmap_edge *e;
+
+	assert_int_equal(ks_svcmap__add_udp_pair(&m, NULL, NULL), -EINVAL);
+	assert_int_equal(ks_svcmap__add_udp_pair(&m, &c, &sv), 0);
+	c.raddr = "10.0.0.9";
+	c.tx_dgrams = 2;
+	assert_int_equal(ks_svcmap__add_udp_pair(&m, &c, NULL), 0);
+	sv.raddr = "10.0.0.7";
+	assert_int_equal(ks_svcmap__add_udp_pair(&m, NULL, &sv), 0);
+	assert_int_equal(ks_svcmap__build(&m), 0);
+	assert_int_equal(ks_svcmap__add_udp_pair(&m, &c, NULL), -EINVAL);
+	assert_int_equal(m.nedges, 3);
+	assert_int_equal(m.udp_in, 3);
+	e = edge("dns@a", "named@b", 53);
+	assert_true(e->kind == KS_EDGE_UDP && e->flows == 1);
+	assert_int_equal(e->seen, KS_SEEN_CLIENT | KS_SEEN_SERVER);
+	assert_true(e->dgrams_c2s == 5 && e->dgrams_s2c == 5);
+	assert_true(e->bytes_c2s == 200 && e->bytes_s2c == 900);
+	e = edge("dns@a", "10.0.0.9:53", 53);
+	assert_true(e->seen == KS_SEEN_CLIENT && e->server_remote && e->dgrams_c2s == 2);
+	e = edge("10.0.0.7", "named@b", 53);
+	assert_int_equal(e->seen, KS_SEEN_SERVER);
+	assert_true(e->dgrams_c2s == 4 && e->bytes_c2s == 160 && e->bytes_s2c == 720);
+	assert_int_equal(ks_svcmap__node(&m, "10.0.0.7")->kind, KS_NODE_REMOTE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +274,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff_and_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pairs_told_apart, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,9 +66,17 @@ static sqlite3 *fill(char **dir)
 			    "'{\"module\":\"%s\",\"map\":\"x\"}', 1, NULL)", (long long)ts, mods[m]);
 	}
 	/* web's series: two label sets of one metric add up; other's are not web's */
-	rollup(db, T0 + S, "ksight_bio_requests_total", "{\"service\":\"web\"}", 7, "NULL");
-	rollup(db, T0 + S, "ksight_bio_read_bytes_total", "{\"service\":\"web\"}", 7 * 4096, "NULL");
-	rollup(db, T0 + S, "ksight_bio_requests_total", "{\"service\":\"other\"}", 100, "NULL");
+	/* biotop's series are per service and disk: the timeline sums the service's disks */
+	rollup(db, T0 + S, "ksight_bio_requests_total", "{\"service\":\"web\",\"disk\":\"loop3\"}",
+	       5, "NULL");
+	rollup(db, T0 + S, "ksight_bio_requests_total", "{\"service\":\"web\",\"disk\":\"sda\"}", 2,
+	       "NULL");
+	rollup(db, T0 + S, "ksight_bio_read_bytes_total",
+	       "{\"service\":\"web\",\"disk\":\"loop3\"}", 5 * 4096, "NULL");
+	rollup(db, T0 + S, "ksight_bio_read_bytes_total", "{\"service\":\"web\",\"disk\":\"sda\"}",
+	       2 * 4096, "NULL");
+	rollup(db, T0 + S, "ksight_bio_requests_total", "{\"service\":\"other\",\"disk\":\"sda\"}",
+	       100, "NULL");
 	rollup(db, T0 + S, "ksight_tcp_sessions_closed_total", "{\"service\":\"web\"}", 10, "NULL");
 	rollup(db, T0 + 2 * S, "ksight_rw_service_read_bytes_total", "{\"service\":\"web\"}", 5,
 	       "NULL");

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What map_prom.c (the fleet's TCP edges) and map_prom_udp.c (its UDP edges) share. */
+#ifndef KSIGHT_MAP_PROM_H
+#define KSIGHT_MAP_PROM_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/svcmap.h"
+#include "sink/http_conn.h"
+
+/* A series' host: the agent's --host-label, else Prometheus' instance (SQL, on json_each). */
+#define MAP_PROM_HOST "coalesce(json_extract(value, '$.metric.host'), " \
+	"json_extract(value, '$.metric.instance'), '')"
+
+/*
+ * Family @fam of the Prometheus server @u summed by the labels @by (now with @since_s 0,
+ * else its increase() over the last @since_s seconds), the answer's rows inserted into
+ * @db by the statement @ins: ?1 the answer's JSON (rows: json_each(?1, '$.data.result')),
+ * ?2 @w. Returns 0, or -1 with one line in @err.
+ */
+int ks_map_prom_query(const struct ks_http_url *u, sqlite3 *db, const char *by,
+		      const char *fam, uint64_t since_s, const char *ins, int w, char *err,
+		      size_t len);
+
+/* "ADDR:PORT" or "[V6]:PORT" into @addr and *@port; "ADDR" (v4 or bare v6): port 0. */
+void ks_map_prom_split(const char *s, char *addr, size_t len, uint16_t *port);
+
+/*
+ * The fleet's UDP edges (map_prom_udp.c): the agents' per-edge UDP counters from @u into
+ * @db's own table, a client end and the server end that name each other crosswise paired,
+ * each end or pair one flow of @m (not built), nodes "SERVICE@HOST" with @by_host.
+ * Returns 0, or -1 with one line in @err.
+ */
+int ks_map_prom_udp(const struct ks_http_url *u, sqlite3 *db, uint64_t since_s, bool by_host,
+		    int64_t at_ns, struct ks_svcmap *m, char *err, size_t len);
+
+#endif
