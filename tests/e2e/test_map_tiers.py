@@ -187,7 +187,8 @@ def by_service(samples, disk):
 def check_io(m, u, disk_delta, cli, cli_pid):
     """The web tier's disk I/O on the loop device exactly, and on no other service; its
     file bytes in its rw bytes (exact written, read within PSQL_READS per request); the
-    client's written bytes exactly its own (a process gone by the interval's end)."""
+    client's written bytes exactly its own (a process gone by the interval's end), and by
+    kind of fd (--rw-kinds) too: its socket sends, its output line, its pid into a file."""
     reads, rbytes, writes, wbytes, discards, flushes = disk_delta
     assert disk_delta == (N, N * DR, N, N * DW, 0, 0), disk_delta
     # the web tier's series on the disk, and no one else's (client, redis, postgres, the
@@ -235,8 +236,8 @@ def test_three_tiers_exact(tmp_path, redis, postgres, loopdev):  # noqa: F811 (f
         with urllib.request.urlopen("http://127.0.0.1:%d/" % wport, timeout=60) as h:
             assert h.read() == PONG + PSQL_OUT
         settle()
-        k = Ksight(["run", "--modules", "tcplife,req,rw,biotop", "--listen", listen,
-                    "--store", str(db), "1"])
+        k = Ksight(["run", "--modules", "tcplife,req,rw,biotop", "--rw-kinds", "--listen",
+                    listen, "--store", str(db), "1"])
         k.wait_ready()
         t_agent = time.time()
         units["redis"].add(redis.pid)
@@ -263,8 +264,15 @@ def test_three_tiers_exact(tmp_path, redis, postgres, loopdev):  # noqa: F811 (f
         # file and disk I/O per service in the registry (/metrics), and on the web
         # tier's page (/api/services/NAME: its series as of the last interval)
         with urllib.request.urlopen("http://%s/metrics" % listen, timeout=30) as h:
-            io = check_io(by_service(prom_samples(h.read().decode()), disk), u, delta, out,
-                          cli.pid)
+            samples = prom_samples(h.read().decode())
+        io = check_io(by_service(samples, disk), u, delta, out, cli.pid)
+        # the client gone by the interval's end, its rows keyed by kind too (--rw-kinds):
+        # each kind's row still names its service by its own first call's cgroup
+        wrote = {dict(lab)["kind"]: int(v) for (name, lab), v in samples.items()
+                 if name == "ksight_rw_service_kind_written_bytes_total" and
+                 dict(lab)["service"] == u["client"]}
+        assert wrote == {"socket": sent, "other": len(out), "file": len(str(cli.pid))}, \
+            (wrote, sent, out)
         with urllib.request.urlopen("http://%s/api/services/%s" % (listen, u["web"]),
                                     timeout=30) as h:
             page = json.loads(h.read())["metrics"]
