@@ -130,12 +130,20 @@ echo "added module's share of the machine: its programs' time per transaction ov
 echo "machine's CPU time per transaction ($NCPU CPUs / tps, pgbench keeps them busy)."
 echo
 row "configuration" "tps" "BPF ns/transaction, all" "added module's programs, ns/tr" \
-	"... % of the machine" "agent process, % of a CPU"
-row "---" "---:" "---:" "---:" "---:" "---:"
+	"... % of the machine" "all programs' growth over the defaults, ns/tr" \
+	"agent process, % of a CPU"
+row "---" "---:" "---:" "---:" "---:" "---:" "---:"
+# shellcheck disable=SC2086 # space separated samples
+BASE_ALL=$(mid ${SAMPLES["0 ALL"]:-0})
 for ((i = 0; i < ${#CONFIGS[@]}; i++)); do
 	mod=${CONFIGS[$i]##*,}
-	added=- share=-
+	added=- share=- growth=-
 	if [ "$i" -gt 0 ]; then
+		# what the module makes other programs do too (req and mem work inside the
+		# syscall dispatcher, core__*)
+		# shellcheck disable=SC2086
+		growth=$(awk -v a="$(mid ${SAMPLES["$i ALL"]:-0})" -v b="$BASE_ALL" \
+			'BEGIN { printf "%.0f", a - b }')
 		# a module's programs are named after its kernel object
 		case $mod in
 		biotop) key=bio ;;
@@ -152,7 +160,7 @@ for ((i = 0; i < ${#CONFIGS[@]}; i++)); do
 	# shellcheck disable=SC2086 # space separated samples
 	row "$(label "$i")" "$(fmt "$(mid ${TPSV[$i]})" %.0f)" \
 		"$(fmt "$(mid ${SAMPLES["$i ALL"]:-0})" %.0f)" "$(fmt "$added" %.0f)" "$share" \
-		"$(fmt "$(mid ${AGENT[$i]})" %.2f)"
+		"$growth" "$(fmt "$(mid ${AGENT[$i]})" %.2f)"
 done
 echo
 echo "Each module's programs, every configuration (median ns per transaction):"
