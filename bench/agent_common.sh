@@ -336,14 +336,16 @@ set_stop()
 
 # row_stop I ERR: stop what row I of an agent benchmark started (0: nothing, untraced;
 # 1: ksight run; 2 and 3: a peer set; 4: floortrace; 5: ksight run with everything on;
-# 6 and on: ksight run with one opt-in module more, module_rows); its loss into LOST[I]
-# and a note on what it counted into ROW_NOTE.
+# 6 and on: ksight run with one opt-in module more, module_rows, or resource_rows' two);
+# its loss into LOST[I] and a note on what it counted into ROW_NOTE.
 row_stop()
 {
-	local i=$1 err=$2
+	local i=$1 err=$2 kind=$1
 
 	ROW_NOTE=
-	case $i in
+	# the resource floor row (agent_rows.sh) is a floortrace, as row 4
+	[ "$i" = "${RESOURCE_FLOOR_ROW:-}" ] && kind=4
+	case $kind in
 	0) ;;
 	1 | [6-9] | [1-9][0-9])
 		stop_ksight "$TRACER" "$err"

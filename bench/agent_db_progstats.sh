@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Where the agent's cost on pgbench goes, module by module, by the kernel's own count of
-# the time spent in each BPF program (kernel.bpf_stats_enabled, on for the runs and
-# restored after) and the agent process's own CPU time: figures that other load on a
+# the time spent in each BPF program (the statistics held on by `ksight status --live`
+# for the runs, as lib.sh's prog_costs does: nothing changed in sysctl, nothing left on) and the agent process's own CPU time: figures that other load on a
 # shared machine barely moves, unlike the tps of bench/agent_db.sh, whose per-module rows
 # (MODULE_ROWS=1) need a quiet machine and many rounds to tell a few points apart.
 #
@@ -29,11 +29,11 @@ rw_init agent_db_progstats "ROUNDS=$ROUNDS SECS=$SECS CLIENTS=$CLIENTS SCALE=$SC
  MODULES=$MODULES" postgresql
 # shellcheck source=SCRIPTDIR/pg_common.sh
 . "$(dirname "$0")/pg_common.sh"
-OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
+STATS=
 RW_CLEANUP=stats_cleanup
 stats_cleanup()
 {
-	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
+	[ -n "$STATS" ] && stop_tracer "$STATS"
 	pg_cleanup
 }
 pg_setup
@@ -90,7 +90,10 @@ mid()
 		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-sysctl -qw kernel.bpf_stats_enabled=1
+# the kernel's run-time statistics, on while this holds them (BPF_ENABLE_STATS)
+"$KSIGHT" status --live 1 100000000 >/dev/null 2>&1 &
+STATS=$!
+sleep 1
 for ((r = 1; r <= ROUNDS; r++)); do
 	for ((i = 0; i < ${#CONFIGS[@]}; i++)); do
 		err=$TMP/err.$i.$r

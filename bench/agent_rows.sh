@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 # Sourced by bench/agent_common.sh: the agent benchmarks' rows beyond the default agent,
-# the peer sets and the floor: the agent with every module and output at work, and (with
-# MODULE_ROWS=1) the default agent with one opt-in module more, one row per module.
+# the peer sets and the floor: the agent with every module and output at work, (with
+# MODULE_ROWS=1) the default agent with one opt-in module more, one row per module, and
+# (with RESOURCE_ROWS=1) the default agent with every resource module and its floor.
 
 # The "everything" row: `ksight run` with every module it has (those that only run when
 # named too; EVERY_MODULES=LIST for others, to tell the modules' cost from the outputs')
@@ -103,4 +104,40 @@ module_rows()
 		ROW_MODULES[${#NAMES[@]}]="$def,$m"
 		NAMES+=("ksight run + $m")
 	done
+}
+
+# resource_rows: with RESOURCE_ROWS=1, two rows more: the default agent with the resource
+# modules (issue 12's "on top of the rest": runqlat, sched, mem, biotop, pmc, cache,
+# offcpu), and the floor under it: floortrace's empty sys_exit program (the default
+# agent's floor) together with its empty sched_switch, sched_wakeup and sched_wakeup_new
+# programs, machine-wide (what any tracer on the scheduler's hooks pays). Appends to NAMES
+# and sets RESOURCE_ROW and RESOURCE_FLOOR_ROW (their indices, else empty).
+RESOURCE_ROWS=${RESOURCE_ROWS:-0}
+RESOURCE_MODULES=runqlat,sched,mem,biotop,pmc,cache,offcpu
+RESOURCE_ROW= RESOURCE_FLOOR_ROW= FLOOR2=
+resource_rows()
+{
+	[ "$RESOURCE_ROWS" = 1 ] || return 0
+	RESOURCE_ROW=${#NAMES[@]}
+	# shellcheck disable=SC2034 # read by agent_db.sh
+	ROW_MODULES[$RESOURCE_ROW]="$(every_module default),$RESOURCE_MODULES"
+	NAMES+=("ksight run + the resource modules")
+	RESOURCE_FLOOR_ROW=${#NAMES[@]}
+	NAMES+=("floor: empty sys_exit and scheduler programs")
+}
+
+# resource_floor_start ERR: the two floortraces of the resource floor row (the second's
+# pid in FLOOR2; TRACER the first's).
+resource_floor_start()
+{
+	start_floor "$1.sched" sched || return
+	FLOOR2=$TRACER
+	start_floor "$1" attach -c "$CG" || { stop_floor "$FLOOR2" "$1.sched"; FLOOR2=; return 1; }
+}
+
+# resource_floor_stop: the scheduler floortrace (row_stop stops the other).
+resource_floor_stop()
+{
+	[ -n "$FLOOR2" ] && stop_floor "$FLOOR2" "$1.sched"
+	FLOOR2=
 }

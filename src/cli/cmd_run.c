@@ -289,7 +289,9 @@ static int run_early_states(void **early, struct ks_opt_table *tables, int *ntab
 }
 
 /* A module's agent options given while it does not run: refused (never silently unused);
- * the kept ones configured. Returns 0, or -1 with one line in @err. */
+ * the kept ones configured. The state of a module left out stays allocated (at its
+ * defaults, checked here): --print-config prints its options from it. Returns 0, or -1
+ * with one line in @err. */
 static int run_agent_configure(void **early, const bool *keep, const struct ks_common *common,
 			       char *err, size_t len)
 {
@@ -311,8 +313,6 @@ static int run_agent_configure(void **early, const bool *keep, const struct ks_c
 		def = new_state(m);
 		same = def && !memcmp(def, early[i], m->state_size);
 		free(def);
-		free(early[i]);
-		early[i] = NULL;
 		if (!same) {
 			snprintf(err, len, "--%s: %s does not run (--modules ...,%s)",
 				 m->agent_opts[0].lng, m->name, m->name);
