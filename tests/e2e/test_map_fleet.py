@@ -18,18 +18,10 @@ from conftest import KSIGHT, SLOW, Helper, free_port, Ksight
 from tcp_util import PORT, client, net, result, server  # noqa: F401 (net: a fixture)
 from test_map import units  # noqa: F401 (a fixture: two cgroups named like units)
 from test_map_dns import SERVERS, WEB, remote
-from test_map_fleet_udp import promtool_clean
+from test_map_fleet_udp import fleet_map, promtool_clean
 from test_prometheus_server import Prometheus, prometheus_unpacked, wait_for  # noqa: F401
 
 N, SEND, BACK = 6, 1500, 222
-
-
-def fleet_map(p, *args):
-    r = subprocess.run([KSIGHT, "map", "--prometheus", "http://127.0.0.1:%d" % p.port,
-                        "--totals", "--json"] + list(args),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
 
 
 def connect_pcts(p, sel, fam="ksight_tcp_client_connect_seconds"):

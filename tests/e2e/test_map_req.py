@@ -97,6 +97,16 @@ def client(ns, addr, port, n, e, cgroup=None):
     assert codes == ["500"] * e + ["200"] * (n - e), codes
 
 
+def stop_all(srv, k, t):
+    """The test's server process, agent and units, whichever were started."""
+    if srv and srv.poll() is None:
+        srv.kill()
+        srv.wait()
+    if k:
+        k.stop()
+    t.close()
+
+
 def test_remote_client_and_both_ends(nspair, tmp_path):
     t = Tree()
     db = tmp_path / "k.db"
@@ -150,12 +160,7 @@ def test_remote_client_and_both_ends(nspair, tmp_path):
                 if l.startswith("%s -> %s:%d " % (a_addr, t.srv.name, port))]
         assert len(line) == 1 and line[0][10] == str(N_REMOTE), r.stdout
     finally:
-        if srv and srv.poll() is None:
-            srv.kill()
-            srv.wait()
-        if k:
-            k.stop()
-        t.close()
+        stop_all(srv, k, t)
 
 
 def test_dnat_requests_on_the_real_edge(natpair, tmp_path):
@@ -192,9 +197,4 @@ def test_dnat_requests_on_the_real_edge(natpair, tmp_path):
             (N_REMOTE + N_BOTH, E_REMOTE + E_BOTH), e
         assert not [x for x in m["edges"] if x["server"].startswith(vip)], m["edges"]
     finally:
-        if srv and srv.poll() is None:
-            srv.kill()
-            srv.wait()
-        if k:
-            k.stop()
-        t.close()
+        stop_all(srv, k, t)

@@ -11,7 +11,8 @@ import urllib.request
 
 from conftest import Ksight, free_port
 from tcp_util import PORT, nspair  # noqa: F401 (a fixture)
-from test_map_req import E_BOTH, E_REMOTE, N_BOTH, N_REMOTE, SERVER, Tree, client, in_ns
+from test_map_req import (E_BOTH, E_REMOTE, N_BOTH, N_REMOTE, SERVER, Tree, client, in_ns,
+                          stop_all)
 from test_ui import Browser
 
 
@@ -67,9 +68,4 @@ def test_edges_requests_in_chromium(nspair, tmp_path):
     finally:
         if b:
             b.close()
-        if srv and srv.poll() is None:
-            srv.kill()
-            srv.wait()
-        if k:
-            k.stop()
-        t.close()
+        stop_all(srv, k, t)
