@@ -97,6 +97,34 @@ static __always_inline void tcp_owner_current(struct ks_owner *o, __u64 pid_tgid
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
+/*
+ * An entry's owner written while other CPUs may read it (accept() returns on one CPU
+ * while the peer's FIN closes the session in softirq on another): everything but the
+ * pid first, the pid last, so that a reader that sees the pid (tcp_owner_of) sees the
+ * rest. Ordered for the compiler here; x86 keeps stores in order and loads in order.
+ */
+static __always_inline void tcp_owner_publish(struct ks_owner *dst, __u64 pid_tgid)
+{
+	struct ks_owner o;
+
+	tcp_owner_current(&o, pid_tgid);
+	dst->tid = o.tid;
+	dst->uid = o.uid;
+	dst->cgroup = o.cgroup;
+	__builtin_memcpy(dst->comm, o.comm, sizeof(dst->comm));
+	asm volatile("" ::: "memory");
+	dst->pid = o.pid;
+}
+
+/* @c's owner if known, read after its pid (tcp_owner_publish). */
+static __always_inline const struct ks_owner *tcp_owner_of(const struct tcp_conn *c)
+{
+	if (!c || !*(volatile const __u32 *)&c->owner.pid)
+		return NULL;
+	asm volatile("" ::: "memory");
+	return &c->owner;
+}
+
 /* Both ends of @sk. The local port is inet_sport: inet_num is 0 once the port is put
  * back, which a close does before the tracepoint. */
 static __always_inline void tcp_read_ends(struct sock *sk, __u16 family, struct tcp_end *l,
@@ -324,14 +352,13 @@ static __always_inline void tcp_closed_open(struct sock *sk, __u64 key, __u16 fa
 static __always_inline void tcp_closed(struct sock *sk, __u64 key, __u16 family, int old)
 {
 	struct tcp_conn *c = bpf_map_lookup_elem(&tcp_conns, &key);
-	const struct ks_owner *o = NULL;
+	const struct ks_owner *o;
 	struct tcp_close e = {};
 	struct tcp_close *rec;
 
 	if (!c && old == TCP_LISTEN)
 		return;		/* a listener closing: no session */
-	if (c && c->owner.pid)
-		o = &c->owner;
+	o = tcp_owner_of(c);
 	/* a task filter wants the owner known: no entry (opened before ksight, or by a task
 	 * the filter refused) or no owner (accepted by nobody, or by a refused task) fails */
 	if (tcp_owner_filtered() && !o)
@@ -390,6 +417,31 @@ static __always_inline void tcp_count_state(int new)
 		__sync_fetch_and_add(&n->states[ks_mask(new, 15)], 1);	/* TCP_NSTATES - 1 */
 }
 
+/*
+ * A child the kernel made and threw away in the handshake, not a connection: two CPUs
+ * each cloned one from the same request (the client's ACK and its first data, say), and
+ * the one that lost the race into the established table is closed from SYN_RECV where it
+ * was made. Any other child leaves SYN_RECV for ESTABLISHED in that same softirq, under
+ * its lock, before a packet can reach it, so a child closing from SYN_RECV never was a
+ * connection; except a Fast Open child, which lives in SYN_RECV until the handshake's
+ * ACK (its request, fastopen_rsk, is held until then) and may be reset there.
+ */
+static __always_inline bool tcp_child_discarded(struct sock *sk, int old, int new)
+{
+	return old == TCP_SYN_RECV && new == TCP_CLOSE &&
+	       !BPF_CORE_READ((struct tcp_sock *)sk, fastopen_rsk);
+}
+
+/* Forget a discarded child (no session, no state changes), counted for the exit line. */
+static __always_inline void tcp_discard(__u64 key)
+{
+	struct tcp_counts *n = tcp_counts_get();
+
+	if (n)
+		__sync_fetch_and_add(&n->children_discarded, 1);
+	bpf_map_delete_elem(&tcp_conns, &key);
+}
+
 static __always_inline int tcp_state(struct sock *sk, int old, int new)
 {
 	__u64 key = (__u64)sk;
@@ -404,6 +456,10 @@ static __always_inline int tcp_state(struct sock *sk, int old, int new)
 		return 0;
 	if (tcp_count)
 		tcp_count_state(new);
+	if (tcp_child_discarded(sk, old, new)) {
+		tcp_discard(key);
+		return 0;
+	}
 	if (tcp_mode == TCP_MODE_STATES) {
 		tcp_state_change(sk, key, family, old, new);
 		return 0;
@@ -489,7 +545,7 @@ static __always_inline void tcp_set_owner(struct sock *sk, __u64 pid_tgid)
 	c = bpf_map_lookup_elem(&tcp_conns, &key);
 	if (!c || c->side != TCP_SIDE_SERVER || c->owner.pid)
 		return;
-	tcp_owner_current(&c->owner, pid_tgid);
+	tcp_owner_publish(&c->owner, pid_tgid);
 	if (tcp_mode == TCP_MODE_ACCEPT)
 		tcp_open_out(TCP_EV_ACCEPT, sk, c, &c->local, &c->remote, 0, TCP_ESTABLISHED,
 			     &c->owner);

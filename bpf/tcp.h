@@ -247,6 +247,7 @@ struct tcp_counts {
 	__u64 retrans_segs;		/* segments retransmitted */
 	__u64 retrans_failed;		/* segments whose retransmission failed */
 	__u64 rst_sent, rst_rcvd;
+	__u64 children_discarded;	/* tcp_child_discarded(): made and closed in a handshake */
 };
 
 #endif

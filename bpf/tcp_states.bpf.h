@@ -24,7 +24,7 @@ static __always_inline void tcp_state_out(struct sock *sk, const struct tcp_conn
 					  __u16 family, int old, int new, __u64 ts,
 					  __u64 in_old, __u8 flags)
 {
-	const struct ks_owner *o = c && c->owner.pid ? &c->owner : NULL;
+	const struct ks_owner *o = tcp_owner_of(c);
 	struct tcp_end l = {}, r = {};
 	struct tcp_state_ev *e;
 

@@ -122,4 +122,4 @@ KS_LAYOUT(tcp_state_ev, 128);
 KS_LAYOUT(tcp_retr_ev, 128);
 KS_LAYOUT(tcp_retr_key, 56);
 KS_LAYOUT(tcp_retr_val, 88);
-KS_LAYOUT(tcp_counts, 160);
+KS_LAYOUT(tcp_counts, 168);

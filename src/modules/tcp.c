@@ -366,7 +366,11 @@ static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)
 	struct tcp_bpf *skel = vskel;
 	struct tcp_state *st = state;
 
+	struct tcp_counts n;
+
 	st->late = tcp_late_check(st->late, st->late_map);
+	if (!tcp_counts_read(skel->maps.tcp_agent_counts, &n))
+		st->discarded = n.children_discarded;
 	if (st->per_proc)
 		tcp_proc_report(ctx, st, skel->maps.tcp_procs);
 	if (st->lat)
@@ -450,6 +454,13 @@ static void tcp_fini(void *state)
 			(unsigned long long)n->failed[TCP_NAT_QUERY],
 			(unsigned long long)n->asked, (unsigned long long)n->dnat,
 			(unsigned long long)n->snat);
+	/* not sessions, and left out of every record: said, so that a count that differs
+	 * from the kernel's children can be explained */
+	if (st->discarded && (st->mode == TCP_MODE_LIFE || st->mode == TCP_MODE_STATES))
+		fprintf(stderr, "ksight %s: %llu accepted socket%s the kernel made and closed in "
+			"the handshake (another CPU's copy of the connection won), not shown\n",
+			tcp_cmd(st), (unsigned long long)st->discarded,
+			st->discarded == 1 ? "" : "s");
 	bpf_link__destroy(st->late);
 	tcp_nat_free(n);
 	tcp_proc_free(state);

@@ -60,6 +60,7 @@ void tcp_counts_merge(struct tcp_counts *out, const struct tcp_counts *percpu,
 		out->retrans_failed += p->retrans_failed;
 		out->rst_sent += p->rst_sent;
 		out->rst_rcvd += p->rst_rcvd;
+		out->children_discarded += p->children_discarded;
 	}
 }
 
@@ -77,20 +78,32 @@ void tcp_agent_add(struct tcp_state *st, const struct tcp_counts *cur)
 	st->counts_prev = *cur;
 }
 
-void tcp_agent_collect(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map)
+int tcp_counts_read(struct bpf_map *map, struct tcp_counts *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct tcp_counts *pc, cur;
+	struct tcp_counts *pc;
 	uint32_t zero = 0;
+	int err;
 
 	if (ncpu <= 0)
-		return;
+		return ncpu ?: -EINVAL;
 	pc = calloc(ncpu, sizeof(*pc));
 	if (!pc)
-		return;
-	if (!bpf_map__lookup_elem(map, &zero, sizeof(zero), pc, ncpu * sizeof(*pc), 0)) {
-		tcp_counts_merge(&cur, pc, ncpu);
-		tcp_agent_add(st, &cur);
-	}
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(map, &zero, sizeof(zero), pc, ncpu * sizeof(*pc), 0);
+	if (!err)
+		tcp_counts_merge(out, pc, ncpu);
 	free(pc);
+	return err;
+}
+
+void tcp_agent_collect(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map)
+{
+	struct tcp_counts cur;
+
+	(void)ctx;
+	if (tcp_counts_read(map, &cur))
+		return;
+	st->discarded = cur.children_discarded;
+	tcp_agent_add(st, &cur);
 }

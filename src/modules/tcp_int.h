@@ -41,6 +41,8 @@ struct tcp_state {
 	/* the agent: state changes by state entered, retransmits and resets */
 	struct ks_metric *m_states, *m_retrans, *m_rst_sent, *m_rst_rcvd;
 	struct tcp_counts counts_prev;	/* the kernel's totals at the last collect() */
+	uint64_t discarded;		/* children the kernel made and closed in a handshake
+					 * (tcp_child_discarded), at the last report/collect */
 	const char *by;		/* tcprtt --by */
 	int rtt_by;		/* ... parsed: TCP_RTT_BY_* */
 	bool owners;		/* an owner filter (-p, -t, -u, -n, --cgroup) is set */
@@ -155,6 +157,8 @@ int tcp_edges_init(struct ks_ctx *ctx, struct tcp_state *st);
 void tcp_edges_count(struct tcp_state *st, const struct tcp_close *e, const char *svc,
 		     const struct tcp_nat_res *nat, const char *rdns);
 void tcp_agent_collect(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
+/* The per-CPU tcp_agent_counts @map summed into @out. Returns 0 or -errno. */
+int tcp_counts_read(struct bpf_map *map, struct tcp_counts *out);
 /* Add the totals of @percpu[0..ncpu) into @out (pure). */
 void tcp_counts_merge(struct tcp_counts *out, const struct tcp_counts *percpu,
 		      unsigned int ncpu);

@@ -20,6 +20,10 @@ with `ip netns exec`, or moved into a test cgroup before they make their sockets
                                         print "ready PID LPORT", wait for a line on stdin,
                                         then send POST bytes, shut the sending side, read to
                                         the end, print "done SENT RECEIVED" (after PRE)
+  net_util.py tcp-send DST PORT SIZE     connect, send SIZE bytes, print "ready PID LPORT"
+                                        at once (whether or not they arrived), wait for a
+                                        line on stdin, shut the sending side, read to the
+                                        end, print "done SIZE"
   net_util.py echo-client DST PORT N SIZE
                                         print "ready PID", wait for a line on stdin, then
                                         make the socket, send N datagrams of SIZE bytes one
@@ -141,6 +145,16 @@ def main(argv):
         data = pattern(size)
         for _ in range(n):
             assert s.sendto(data, (dst, port)) == size
+    elif mode == "tcp-send":
+        s = socket.create_connection((argv[1], int(argv[2])))
+        s.sendall(pattern(int(argv[3])))
+        print("ready %d %d" % (os.getpid(), s.getsockname()[1]), flush=True)
+        sys.stdin.readline()
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(1 << 16):
+            pass
+        s.close()
+        print("done %s" % argv[3], flush=True)
     elif mode == "echo-client":
         dst, port, n, size = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
         ready()
