@@ -62,6 +62,15 @@ static const struct ks_slot offcpu_slots[] = {
 	{ 0 },
 };
 
+/* --no-waker (the agent's way too): a wakeup has nothing to record, so no program runs
+ * at each one of the machine. */
+static bool offcpu_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct offcpu_state *st = state;
+
+	return slot != &offcpu_slots[1] || !st->no_waker;
+}
+
 static const struct ks_evtype offcpu_types[] = {
 	{ OFFCPU_EV_BLOCK, "blocked", true },
 	{ OFFCPU_EV_START, "sleepers" },
@@ -266,6 +275,7 @@ const struct ks_module offcpu_module = {
 	.slots = offcpu_slots,
 	.types = offcpu_types,
 	.configure = offcpu_configure,
+	.want_slot = offcpu_want_slot,
 	.init = offcpu_init,
 	.setup = offcpu_setup,
 	.started = offcpu_started,

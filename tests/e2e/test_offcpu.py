@@ -118,12 +118,15 @@ def test_min_and_max_bounds():
 
 def test_user_only_kernel_only_no_waker():
     k, _, _ = traced(["--json", "--top", "0", "-U"])
+    attached = int(re.search(r"\((\d+) programs attached\)", k.stderr).group(1))
     rows = reader_rows(k)
     assert sum(r["count"] for r in rows) == N
     assert all("do_syscall_64" not in r["stack"] for r in rows), rows
     k, _, _ = traced(["--json", "--top", "0", "-K", "--no-waker"])
     rows = [r for r in k.records("offcpu") if r["comm"] == "ks_reader"]
     assert sum(r["count"] for r in rows) == N, rows
+    # no waker to record: no program at sched_waking
+    assert "(%d programs attached)" % (attached - 1) in k.stderr, k.stderr
     for r in rows:
         assert "ks_wait_here" not in r["stack"] and "waker_comm" not in r, r
         pipe_read_frame(r["stack"])
