@@ -20,10 +20,15 @@ with `ip netns exec`, or moved into a test cgroup before they make their sockets
                                         print "ready PID LPORT", wait for a line on stdin,
                                         then send POST bytes, shut the sending side, read to
                                         the end, print "done SENT RECEIVED" (after PRE)
-  net_util.py tcp-send DST PORT SIZE     connect, send SIZE bytes, print "ready PID LPORT"
-                                        at once (whether or not they arrived), wait for a
-                                        line on stdin, shut the sending side, read to the
-                                        end, print "done SIZE"
+  net_util.py tcp-sinks ADDR PORT N BACKLOG
+                                        listen(BACKLOG), print "ready PID"; N times: wait
+                                        for a line on stdin, accept one connection, read to
+                                        its end; print "done BYTES..."
+  net_util.py tcp-send DST PORT SIZE [SRC SPORT]
+                                        connect (from SRC:SPORT if given), send SIZE bytes,
+                                        print "ready PID LPORT" at once (whether or not
+                                        they arrived), wait for a line on stdin, shut the
+                                        sending side, read to the end, print "done SIZE"
   net_util.py echo-client DST PORT N SIZE
                                         print "ready PID", wait for a line on stdin, then
                                         make the socket, send N datagrams of SIZE bytes one
@@ -145,8 +150,27 @@ def main(argv):
         data = pattern(size)
         for _ in range(n):
             assert s.sendto(data, (dst, port)) == size
+    elif mode == "tcp-sinks":
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((argv[1], int(argv[2])))
+        ls.listen(int(argv[4]))
+        ready()
+        got = []
+        for _ in range(int(argv[3])):
+            sys.stdin.readline()
+            c, _ = ls.accept()
+            got.append(0)
+            while True:
+                b = c.recv(1 << 16)
+                if not b:
+                    break
+                got[-1] += len(b)
+            c.close()
+        print("done " + " ".join(str(n) for n in got), flush=True)
     elif mode == "tcp-send":
-        s = socket.create_connection((argv[1], int(argv[2])))
+        src = (argv[4], int(argv[5])) if len(argv) > 5 else None
+        s = socket.create_connection((argv[1], int(argv[2])), source_address=src)
         s.sendall(pattern(int(argv[3])))
         print("ready %d %d" % (os.getpid(), s.getsockname()[1]), flush=True)
         sys.stdin.readline()
