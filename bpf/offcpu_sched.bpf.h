@@ -165,9 +165,12 @@ static __always_inline void offcpu_announce(struct task_struct *t, __u64 pid_tgi
 /* The current task's (@t) user and kernel stack ids. */
 static __always_inline void offcpu_stacks_of(void *ctx, struct task_struct *t, __s32 *u, __s32 *k)
 {
-	bool kthread = (BPF_CORE_READ(t, flags) & PF_KTHREAD) || !BPF_CORE_READ(t, mm);
+	bool kthread;
 
 	*u = *k = OFFCPU_NO_STACK;
+	if (!offcpu_user && !offcpu_kernel)
+		return;		/* the agent: none asked for, none to count as missing */
+	kthread = (BPF_CORE_READ(t, flags) & PF_KTHREAD) || !BPF_CORE_READ(t, mm);
 	if (offcpu_user && !kthread) {
 		*u = offcpu_stack_id(ctx, BPF_F_USER_STACK, OFFCPU_ST_UNONE);
 		if (*u >= 0)
@@ -181,36 +184,77 @@ static __always_inline void offcpu_stacks_of(void *ctx, struct task_struct *t, _
 		offcpu_stat_add(OFFCPU_ST_KNONE);
 }
 
-/* @prev, the current task, leaves the CPU. */
+/*
+ * A thread's entry in offcpu_starts stays from one block to the next, ts 0 between them
+ * (its switch-in consumed it), and goes at its last switch-out: written in place when it
+ * is there, as runq.bpf.c's are, a lookup being cheaper than an update (a new element,
+ * the old one to the free list, the bucket's lock) and a delete at every switch-in.
+ * ts is written last: a sched_waking on another CPU, which may run while the thread is
+ * still switching out, sees a block's entry whole (ts set) or none (ts 0).
+ */
+static __always_inline void offcpu_start_put(__u32 tid, const struct offcpu_start *s)
+{
+	struct offcpu_start *e = bpf_map_lookup_elem(&offcpu_starts, &tid);
+
+	if (!e) {
+		if (bpf_map_update_elem(&offcpu_starts, &tid, s, BPF_ANY))
+			ks_lost(OFFCPU_T_START);
+		else
+			offcpu_stat_add(OFFCPU_ST_OUT);
+		return;
+	}
+	e->ts = 0;
+	asm volatile("" ::: "memory");
+	e->wake_ts = s->wake_ts;
+	e->exec_id = s->exec_id;
+	e->ustack = s->ustack;
+	e->kstack = s->kstack;
+	e->waker_pid = 0;
+	e->waker_tid = 0;
+	e->waker_exec_id = 0;
+	e->waker_ustack = OFFCPU_NO_STACK;
+	e->waker_kstack = OFFCPU_NO_STACK;
+	__builtin_memset(e->waker_comm, 0, sizeof(e->waker_comm));	/* all of it: keyed */
+	asm volatile("" ::: "memory");
+	e->ts = s->ts;
+	offcpu_stat_add(OFFCPU_ST_OUT);
+}
+
+/* @prev, the current task, leaves the CPU. @btf: a tp_btf program, whose task pointers
+ * the verifier lets it read directly (a load each, where raw_tp calls a helper); a
+ * constant in each program, so the other branch is not compiled in. */
 static __always_inline void offcpu_switch_out(void *ctx, struct task_struct *prev, bool runnable,
-				       long state)
+				       long state, bool btf)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct offcpu_start s = {};
 	__u32 tid = (__u32)pid_tgid;
 
-	if (!tid || (state & TASK_DEAD) || !ks_want(pid_tgid))
+	if (!tid)
+		return;
+	if (state & TASK_DEAD) {
+		bpf_map_delete_elem(&offcpu_starts, &tid);	/* its last switch-out */
+		return;
+	}
+	if (!ks_want(pid_tgid))
 		return;
 	if (runnable && !offcpu_all && !offcpu_rq_split) {
 		offcpu_stat_add(OFFCPU_ST_PREEMPTED);
 		return;
 	}
-	s.exec_id = (__u32)BPF_CORE_READ(prev, self_exec_id);
+	s.exec_id = btf ? (__u32)prev->self_exec_id : (__u32)BPF_CORE_READ(prev, self_exec_id);
 	offcpu_stacks_of(ctx, prev, &s.ustack, &s.kstack);
 	s.waker_ustack = s.waker_kstack = OFFCPU_NO_STACK;
 	s.ts = bpf_ktime_get_ns();
 	/* preempted: runnable from the switch-out on */
 	s.wake_ts = runnable ? s.ts : 0;
-	if (bpf_map_update_elem(&offcpu_starts, &tid, &s, BPF_ANY))
-		ks_lost(OFFCPU_T_START);
-	else
-		offcpu_stat_add(OFFCPU_ST_OUT);
+	offcpu_start_put(tid, &s);
 }
 
 /* @next comes back on the CPU: the interval its switch-out started ends. */
-static __always_inline void offcpu_switch_in(struct task_struct *next)
+static __always_inline void offcpu_switch_in(struct task_struct *next, bool btf)
 {
-	__u32 tid = BPF_CORE_READ(next, pid), zero = 0;
+	__u32 tid = btf ? next->pid : BPF_CORE_READ(next, pid), zero = 0;
 	struct offcpu_start *s;
 	struct offcpu_key *k;
 	struct offcpu_val *v;
@@ -219,7 +263,7 @@ static __always_inline void offcpu_switch_in(struct task_struct *next)
 	if (!tid)
 		return;
 	s = bpf_map_lookup_elem(&offcpu_starts, &tid);
-	if (!s)
+	if (!s || !s->ts)
 		return;		/* not wanted, or asleep since before ksight */
 	now = bpf_ktime_get_ns();
 	delta = now - s->ts;
@@ -239,7 +283,7 @@ static __always_inline void offcpu_switch_in(struct task_struct *next)
 		offcpu_stat_add(OFFCPU_ST_RANGE);
 		goto out;
 	}
-	k->pid = BPF_CORE_READ(next, tgid);
+	k->pid = btf ? next->tgid : BPF_CORE_READ(next, tgid);
 	k->tid = offcpu_per_thread ? tid : 0;
 	k->exec_id = s->exec_id;
 	k->ustack = s->ustack;
@@ -251,15 +295,16 @@ static __always_inline void offcpu_switch_in(struct task_struct *next)
 	k->waker_kstack = s->waker_kstack;
 	__builtin_memcpy(k->waker_comm, s->waker_comm, sizeof(k->waker_comm));
 	bpf_probe_read_kernel(k->comm, sizeof(k->comm), &next->comm);
-	cgroup = BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id);
-	k->cgroup = offcpu_per_cgroup ? cgroup : 0;
+	/* four dependent reads: only where the key has it, else once per new row */
+	cgroup = offcpu_per_cgroup ? BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id) : 0;
+	k->cgroup = cgroup;
 	if (!s->waker_pid && !s->waker_comm[0] && offcpu_waker)
 		offcpu_stat_add(OFFCPU_ST_NOWAKER);
 	v = bpf_map_lookup_elem(&offcpu_rows, k);
 	if (!v) {
 		struct offcpu_val nv = {};
 
-		nv.cgroup = cgroup;
+		nv.cgroup = offcpu_per_cgroup ? cgroup : BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id);
 		/* another CPU may have made it meanwhile: EEXIST is fine */
 		bpf_map_update_elem(&offcpu_rows, k, &nv, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&offcpu_rows, k);
@@ -273,16 +318,22 @@ static __always_inline void offcpu_switch_in(struct task_struct *next)
 	if (rq)
 		__sync_fetch_and_add(&v->rq_ns, rq);
 out:
-	bpf_map_delete_elem(&offcpu_starts, &tid);
+	s->ts = 0;	/* consumed: the entry waits for the thread's next block */
 }
 
 static __always_inline void offcpu_on_switch(void *ctx, bool preempt, struct task_struct *prev,
-				      struct task_struct *next)
+				      struct task_struct *next, bool btf)
 {
-	long state = ks_task_state(prev);
+	long state;
 
-	offcpu_switch_out(ctx, prev, preempt || !state, state);
-	offcpu_switch_in(next);
+	if (!btf)
+		state = ks_task_state(prev);
+	else if (bpf_core_field_exists(prev->__state))
+		state = prev->__state;
+	else
+		state = ((struct task_struct___old *)prev)->state;
+	offcpu_switch_out(ctx, prev, preempt || !state, state, btf);
+	offcpu_switch_in(next, btf);
 }
 
 /* @p is being woken by the current task (or an interrupt on its CPU). */
@@ -296,8 +347,9 @@ static __always_inline void offcpu_on_waking(void *ctx, struct task_struct *p)
 	if (!offcpu_waker && !offcpu_rq_split)
 		return;
 	s = bpf_map_lookup_elem(&offcpu_starts, &tid);
-	if (!s)
-		return;
+	if (!s || !*(volatile __u64 *)&s->ts)
+		return;		/* not blocked since ksight, or still switching out */
+	asm volatile("" ::: "memory");
 	if (offcpu_rq_split && !s->wake_ts)
 		s->wake_ts = bpf_ktime_get_ns();
 	if (!offcpu_waker)
@@ -324,14 +376,14 @@ static __always_inline void offcpu_on_waking(void *ctx, struct task_struct *p)
 	int BPF_PROG(mod##__switch_btf, bool preempt, struct task_struct *prev,           \
 		     struct task_struct *next)                                            \
 	{                                                                                 \
-		offcpu_on_switch(ctx, preempt, prev, next);                               \
+		offcpu_on_switch(ctx, preempt, prev, next, true);                         \
 		return 0;                                                                 \
 	}                                                                                 \
 	SEC("raw_tp/sched_switch")                                                        \
 	int BPF_PROG(mod##__switch_raw, bool preempt, struct task_struct *prev,           \
 		     struct task_struct *next)                                            \
 	{                                                                                 \
-		offcpu_on_switch(ctx, preempt, prev, next);                               \
+		offcpu_on_switch(ctx, preempt, prev, next, false);                        \
 		return 0;                                                                 \
 	}                                                                                 \
 	SEC("tp_btf/sched_waking")                                                        \
