@@ -73,7 +73,7 @@ static __always_inline void count_switch(struct task_struct *prev, bool involunt
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cswitch__switch_btf, bool preempt, struct task_struct *prev)
 {
-	count_switch(prev, preempt || !ks_task_state(prev));
+	count_switch(prev, preempt || !ks_task_state_btf(prev));
 	return 0;
 }
 
@@ -98,10 +98,12 @@ int cswitch__switch_tp(struct trace_event_raw_sched_switch *ctx)
 	return 0;
 }
 
-/* Task @p (not the current one) was woken (@what 0) or moved to another CPU (1). */
-static __always_inline void count_task(struct task_struct *p, int what)
+/* Task @p (not the current one) was woken (@what 0) or moved to another CPU (1). @btf: a
+ * tp_btf program, which reads @p directly (a constant in each program). */
+static __always_inline void count_task(struct task_struct *p, int what, bool btf)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid), tid = BPF_CORE_READ(p, pid);
+	__u32 tgid = btf ? p->tgid : BPF_CORE_READ(p, tgid);
+	__u32 tid = btf ? p->pid : BPF_CORE_READ(p, pid);
 	struct cswitch_val *v;
 
 	if (!tid || !want_task(p, tgid, tid))
@@ -118,42 +120,42 @@ static __always_inline void count_task(struct task_struct *p, int what)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(cswitch__wakeup_btf, struct task_struct *p)
 {
-	count_task(p, 0);
+	count_task(p, 0, true);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(cswitch__wakeup_new_btf, struct task_struct *p)
 {
-	count_task(p, 0);
+	count_task(p, 0, true);
 	return 0;
 }
 
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(cswitch__migrate_btf, struct task_struct *p)
 {
-	count_task(p, 1);
+	count_task(p, 1, true);
 	return 0;
 }
 
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(cswitch__wakeup_raw, struct task_struct *p)
 {
-	count_task(p, 0);
+	count_task(p, 0, false);
 	return 0;
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int BPF_PROG(cswitch__wakeup_new_raw, struct task_struct *p)
 {
-	count_task(p, 0);
+	count_task(p, 0, false);
 	return 0;
 }
 
 SEC("raw_tp/sched_migrate_task")
 int BPF_PROG(cswitch__migrate_raw, struct task_struct *p)
 {
-	count_task(p, 1);
+	count_task(p, 1, false);
 	return 0;
 }
 

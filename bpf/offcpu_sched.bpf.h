@@ -324,14 +324,8 @@ out:
 static __always_inline void offcpu_on_switch(void *ctx, bool preempt, struct task_struct *prev,
 				      struct task_struct *next, bool btf)
 {
-	long state;
+	long state = btf ? ks_task_state_btf(prev) : ks_task_state(prev);
 
-	if (!btf)
-		state = ks_task_state(prev);
-	else if (bpf_core_field_exists(prev->__state))
-		state = prev->__state;
-	else
-		state = ((struct task_struct___old *)prev)->state;
 	offcpu_switch_out(ctx, prev, preempt || !state, state, btf);
 	offcpu_switch_in(next, btf);
 }

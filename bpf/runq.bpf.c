@@ -83,14 +83,6 @@ static __always_inline __u32 wanted(struct task_struct *t, bool btf)
 	return tid;
 }
 
-/* ks_task_state() by direct loads, for tp_btf programs. */
-static __always_inline long task_state_btf(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return t->__state;
-	return ((struct task_struct___old *)t)->state;
-}
-
 /* The thread's entry stays from one interval to the next (stop zeroes it): written in
  * place when it is there, a lookup being cheaper than an update (a new element, the old
  * one to the free list, the bucket's lock). */
@@ -331,7 +323,7 @@ static __always_inline void on_wakeup(struct task_struct *p, bool btf)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(runq__switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	long state = task_state_btf(prev);
+	long state = ks_task_state_btf(prev);
 
 	on_switch(prev, next, preempt || !state, state, true);
 	return 0;

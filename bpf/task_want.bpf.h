@@ -27,6 +27,15 @@ static __always_inline long ks_task_state(struct task_struct *t)
 	return BPF_CORE_READ((struct task_struct___old *)t, state);
 }
 
+/* ks_task_state() by direct loads, for tp_btf programs (whose task pointers the verifier
+ * lets them read: a load, where a probe read is a helper call). */
+static __always_inline long ks_task_state_btf(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return t->__state;
+	return ((struct task_struct___old *)t)->state;
+}
+
 static __always_inline struct kernfs_node *ks_kn_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(kn->__parent))
