@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # ns per run of each BPF program of the scheduler tools of bench/sched_cost.sh (ksight
-# runqlat, runqlat --preemptor, cpudist, sched, mem; libbpf-tools runqlat and cpudist;
-# bpftrace's runqlat), under the same pipe ping-pong: the kernel's own count of the time
+# runqlat, runqlat --preemptor, cpudist, sched, mem, the agent's offcpu, offcpu
+# --no-waker; libbpf-tools runqlat, cpudist and offcputime; bpftrace's runqlat), under the
+# same pipe ping-pong: the kernel's own count of the time
 # spent in each program (kernel.bpf_stats_enabled, on for the run and restored after),
 # which other load on a shared machine barely moves, unlike wall time.
 #
@@ -55,7 +56,9 @@ tracepoint:sched:sched_switch
 EOF
 
 NAMES=("ksight runqlat" "ksight runqlat --preemptor" "ksight cpudist" "ksight sched"
-       "ksight mem" "libbpf-tools runqlat" "libbpf-tools cpudist" "bpftrace runqlat.bt")
+       "ksight mem" "ksight run --modules offcpu" "ksight offcpu --no-waker"
+       "libbpf-tools runqlat" "libbpf-tools cpudist" "libbpf-tools offcputime"
+       "bpftrace runqlat.bt")
 echo "command: SECS=$SECS CPU=$CPU bench/sched_progstats.sh $(realpath --relative-to="$ROOT" "$BUILD")"
 echo "kernel:  $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((i = 0; i < ${#NAMES[@]}; i++)); do
@@ -66,13 +69,20 @@ for ((i = 0; i < ${#NAMES[@]}; i++)); do
 	2) "$KSIGHT" cpudist >"$out" 2>"$err" & ;;
 	3) "$KSIGHT" sched >"$out" 2>"$err" & ;;
 	4) "$KSIGHT" mem >"$out" 2>"$err" & ;;
-	5) stdbuf -oL /usr/sbin/runqlat >"$out" 2>"$err" & ;;
-	6) stdbuf -oL /usr/sbin/cpudist >"$out" 2>"$err" & ;;
-	7) bpftrace "$TMP/runqlat.bt" >"$out" 2>"$err" & ready="Attaching" ;;
+	# the agent's offcpu: blocked time per process, no stacks, no waker
+	5) "$KSIGHT" run --modules offcpu --no-store --listen 127.0.0.1:19479 >"$out" \
+		2>"$err" & ;;
+	6) "$KSIGHT" offcpu --no-waker >"$out" 2>"$err" & ;;
+	7) stdbuf -oL /usr/sbin/runqlat >"$out" 2>"$err" & ;;
+	8) stdbuf -oL /usr/sbin/cpudist >"$out" 2>"$err" & ;;
+	# prints nothing until it ends: given the time the others take to attach
+	9) stdbuf -oL /usr/sbin/offcputime >"$out" 2>"$err" & ready= ;;
+	10) bpftrace "$TMP/runqlat.bt" >"$out" 2>"$err" & ready="Attaching" ;;
 	esac
 	TRACER=$!
-	[ "$i" -le 4 ] && { ready=" ready in "; file=$err; }
-	for ((t = 0; t < 1200; t++)); do
+	[ "$i" -le 6 ] && { ready=" ready in "; file=$err; }
+	[ -z "$ready" ] && sleep 2
+	for ((t = 0; t < 1200 && ${#ready} > 0; t++)); do
 		grep -q "$ready" "$file" 2>/dev/null && break
 		sleep 0.05
 	done
