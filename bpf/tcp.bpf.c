@@ -421,7 +421,8 @@ static __always_inline void tcp_count_state(int new)
  * A child the kernel made and threw away in the handshake, not a connection: two CPUs
  * each cloned one from the same request (the client's ACK and its first data, say), and
  * the one that lost the race into the established table is closed from SYN_RECV where it
- * was made. Any other child leaves SYN_RECV for ESTABLISHED in that same softirq, under
+ * was made; or the child's route back to the client failed (test_tcp_discard.py makes
+ * that happen). Any other child leaves SYN_RECV for ESTABLISHED in that same softirq, under
  * its lock, before a packet can reach it, so a child closing from SYN_RECV never was a
  * connection; except a Fast Open child, which lives in SYN_RECV until the handshake's
  * ACK (its request, fastopen_rsk, is held until then) and may be reset there.

@@ -365,7 +365,6 @@ static void tcp_report(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct tcp_bpf *skel = vskel;
 	struct tcp_state *st = state;
-
 	struct tcp_counts n;
 
 	st->late = tcp_late_check(st->late, st->late_map);
@@ -458,7 +457,8 @@ static void tcp_fini(void *state)
 	 * from the kernel's children can be explained */
 	if (st->discarded && (st->mode == TCP_MODE_LIFE || st->mode == TCP_MODE_STATES))
 		fprintf(stderr, "ksight %s: %llu accepted socket%s the kernel made and closed in "
-			"the handshake (another CPU's copy of the connection won), not shown\n",
+			"the handshake (never connections: another CPU's copy won, or the route back "
+			"failed), not shown\n",
 			tcp_cmd(st), (unsigned long long)st->discarded,
 			st->discarded == 1 ? "" : "s");
 	bpf_link__destroy(st->late);

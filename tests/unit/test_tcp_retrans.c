@@ -239,7 +239,10 @@ static void test_agent_counts(void **state)
 	pc[1].retrans_segs = 5;
 	pc[1].rst_sent = 1;
 	pc[0].rst_rcvd = 2;
+	pc[0].children_discarded = 1;
+	pc[1].children_discarded = 2;
 	tcp_counts_merge(&cur, pc, 2);
+	assert_int_equal(cur.children_discarded, 3);
 	tcp_agent_add(t.state, &cur);
 	assert_int_equal(tc_counter(&t, "ksight_tcp_state_changes_total", "ESTABLISHED"), 5);
 	assert_int_equal(tc_counter(&t, "ksight_tcp_state_changes_total", "CLOSE"), 4);
