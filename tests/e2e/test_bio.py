@@ -367,11 +367,19 @@ def test_kworker_issued_requests_keep_their_owner(loopdev, hooks):
     nr, nw = AIO_BATCHES * AIO_R, AIO_BATCHES * AIO_W
     assert delta == (2 * nr, 2 * nr * 4096, 2 * nw, 2 * nw * 4096)
     rs = rows(k, disk)
-    got = {key: (r["ops"], r["bytes"], r["comm"]) for key, r in rs.items()}
-    assert got == {(h.pid, op): (n, n * 4096, "dioaio")
-                   for h in (a, b) for op, n in (("read", nr), ("write", nw))}, got
-    check_against_stat(rs, delta)
     st = k.stats()
+    # a run the kernel skipped (a program inside itself, the busy queue run again from a
+    # completion's softirq; a classic tracepoint's inside any other) is counted there
+    missed = st["missed_runs"]
+    got = {key: (r["ops"], r["bytes"], r["comm"]) for key, r in rs.items()}
+    want = {(h.pid, op): n for h in (a, b) for op, n in (("read", nr), ("write", nw))}
+    assert set(got) == set(want), got
+    for key, (ops, nbytes, comm) in got.items():
+        assert want[key] - missed <= ops <= want[key] and (nbytes, comm) == \
+            (ops * 4096, "dioaio"), (key, got[key], st)
+    assert sum(g[0] for g in got.values()) >= 2 * (nr + nw) - missed, (got, st)
+    if not missed:
+        check_against_stat(rs, delta)
     assert st["types"]["biotop"]["lost"] == 0 and st["consistent"] is True
 
 
@@ -388,10 +396,14 @@ def test_biosnoop_pid_filter_on_a_busy_queue(loopdev):
     why = "stats %s; A's sectors missing %s; records not A's queued %s" % (
         k.stats(), sorted({2 * i * 8 for i in range(n)} - {r["sector"] for r in recs}),
         [r for r in recs if (r["pid"], r["owner"]) != (a.pid, "queuer")])
-    assert len(recs) == n, why
+    # a run the kernel skipped (counted in missed_runs) may cost a record, never silently
+    missed = k.stats()["missed_runs"]
+    assert n - missed <= len(recs) <= n, why
     assert all((r["pid"], r["comm"], r["owner"]) == (a.pid, "dioaio", "queuer") for r in recs)
     # A's i-th request is at 4 KiB block 2 * i (B's from block 2048 on)
-    assert sorted(r["sector"] for r in recs) == [2 * i * 8 for i in range(n)]
+    sectors = sorted(r["sector"] for r in recs)
+    assert len(set(sectors)) == len(sectors) and \
+        set(sectors) <= {2 * i * 8 for i in range(n)}, why
 
 
 def test_agent_counts_the_process_on_a_busy_queue(loopdev):

@@ -47,10 +47,12 @@ def hists(k, disk):
     return out
 
 
-def check_hist(r, count, unit="usecs"):
+def check_hist(r, count, unit="usecs", missed=0):
+    """@r counts @count requests; up to @missed fewer where the kernel said it skipped
+    that many runs of ksight's programs (bpf_prog_info.recursion_misses)."""
     h = r["hist"]
-    assert r["count"] == count and h["count"] == count
-    assert sum(b["count"] for b in h["buckets"]) == count
+    assert count - missed <= r["count"] <= count and h["count"] == r["count"], (r, missed)
+    assert sum(b["count"] for b in h["buckets"]) == r["count"]
     assert h["unit"] == unit
     assert all(b["lo"] <= b["hi"] and b["count"] > 0 for b in h["buckets"])
     los = [b["lo"] for b in h["buckets"]]
@@ -252,9 +254,15 @@ def test_filter_judges_the_maker_not_the_issuer(loopdev, hooks, queued):
     assert "block_io_start absent" not in k.stderr
     hs = hists(k, disk)
     assert set(hs) == {"Read", "Write"}, hs
-    check_hist(hs["Read"], AIO_BATCHES * AIO_R)
-    check_hist(hs["Write"], AIO_BATCHES * AIO_W)
     st = k.stats()
+    # two processes and a kworker on a busy queue: a run the kernel skipped (a classic
+    # tracepoint's inside another program on that CPU; a program inside itself, its queue
+    # run again from a completion's softirq) is counted there, never silent
+    missed = st["missed_runs"]
+    check_hist(hs["Read"], AIO_BATCHES * AIO_R, missed=missed)
+    check_hist(hs["Write"], AIO_BATCHES * AIO_W, missed=missed)
+    assert hs["Read"]["count"] + hs["Write"]["count"] >= \
+        AIO_BATCHES * (AIO_R + AIO_W) - missed, (hs, st)
     assert st["types"]["biolat"]["lost"] == 0 and st["consistent"] is True
 
 
