@@ -98,14 +98,18 @@ static __always_inline void start(__u32 tid, __u64 now)
 		ks_lost(RUNQ_EV_START);
 }
 
-static __always_inline void key_of(struct task_struct *t, __u32 tid, struct runq_key *k)
+/* @btf: a tp_btf program, which walks @t directly (the agent keys by cgroup: four
+ * dependent loads at every switch-in, where raw_tp makes four helper calls). */
+static __always_inline void key_of(struct task_struct *t, __u32 tid, struct runq_key *k,
+				   bool btf)
 {
 	if (runq_per_process || runq_per_thread)
-		k->pid = BPF_CORE_READ(t, tgid);
+		k->pid = btf ? t->tgid : BPF_CORE_READ(t, tgid);
 	if (runq_per_thread)
 		k->tid = tid;
 	if (runq_per_cgroup)
-		k->cgroup = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+		k->cgroup = btf ? t->cgroups->dfl_cgrp->kn->id :
+				  BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
 }
 
 static __always_inline struct runq_hist *hist_of(struct task_struct *t, struct runq_key *k)
@@ -200,7 +204,7 @@ static __always_inline void attribute(const struct runq_key *victim, __u64 t0, _
  * with @c (--preemptor) its wait is also cut along this CPU's slices (@pcg runs now).
  */
 static __always_inline void stop(struct task_struct *t, __u32 tid, __u64 now,
-				 const struct runq_cpu *c, __u64 pcg)
+				 const struct runq_cpu *c, __u64 pcg, bool btf)
 {
 	struct runq_key k = {};
 	struct runq_hist *h;
@@ -217,7 +221,7 @@ static __always_inline void stop(struct task_struct *t, __u32 tid, __u64 now,
 	*ts = 0;
 	if ((__s64)delta < 0)
 		delta = 0;
-	key_of(t, tid, &k);
+	key_of(t, tid, &k, btf);
 	if (c)
 		attribute(&k, t0, now, c, pcg);
 	h = hist_of(t, &k);
@@ -240,7 +244,7 @@ static __always_inline void stop(struct task_struct *t, __u32 tid, __u64 now,
  * current one; pid 0 is the idle task.
  */
 static __always_inline void switch_preemptor(struct task_struct *prev, struct task_struct *next,
-					     __u32 ntid, __u64 now)
+					     __u32 ntid, __u64 now, bool btf)
 {
 	__u32 zero = 0, idx;
 	struct runq_cpu *c;
@@ -251,7 +255,7 @@ static __always_inline void switch_preemptor(struct task_struct *prev, struct ta
 		return;		/* cannot be: one entry per CPU */
 	pcg = BPF_CORE_READ(prev, pid) ? bpf_get_current_cgroup_id() : RUNQ_PRE_IDLE;
 	if (ntid)
-		stop(next, ntid, now, c, pcg);
+		stop(next, ntid, now, c, pcg, btf);
 	/* a slice of the cgroup that ran the one before extends it: the ring then spans
 	 * stretches of one cgroup, not switches (a cgroup's threads taking turns is one) */
 	idx = (c->head - 1) & (RUNQ_RING - 1);
@@ -288,13 +292,13 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 		if (ptid && runnable)
 			start(ptid, now);
 		if (runq_preemptor)
-			switch_preemptor(prev, next, ntid, now);
+			switch_preemptor(prev, next, ntid, now, btf);
 		else if (ntid)
-			stop(next, ntid, now, NULL, 0);
+			stop(next, ntid, now, NULL, 0, btf);
 		break;
 	case RUNQ_MODE_ON:
 		if (ptid)
-			stop(prev, ptid, now, NULL, 0);
+			stop(prev, ptid, now, NULL, 0, btf);
 		if (ntid)
 			start(ntid, now);
 		break;
@@ -302,7 +306,7 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 		if (ptid && !(state & RUNQ_TASK_DEAD))
 			start(ptid, now);
 		if (ntid)
-			stop(next, ntid, now, NULL, 0);
+			stop(next, ntid, now, NULL, 0, btf);
 	}
 	/* a thread's last switch-out: its entry goes */
 	if (ptid && (state & RUNQ_TASK_DEAD))
