@@ -66,6 +66,16 @@ def read_exact(s, n):
         got += len(b)
 
 
+def read_to_end(s):
+    """Read socket @s until its peer's end; the bytes read."""
+    total = 0
+    while True:
+        b = s.recv(1 << 16)
+        if not b:
+            return total
+        total += len(b)
+
+
 def before_server(addr, port):
     ls = socket.socket(family_of(addr), socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,12 +109,7 @@ def before_client(dst, port, pre, post):
     sys.stdin.readline()
     s.sendall(b"q" * post)
     s.shutdown(socket.SHUT_WR)
-    total = 0
-    while True:
-        b = s.recv(1 << 16)
-        if not b:
-            break
-        total += len(b)
+    total = read_to_end(s)
     s.close()
     print("done %d %d" % (post, total), flush=True)
 
@@ -127,12 +132,7 @@ def main(argv):
         ls.listen(1)
         ready()
         c, _ = ls.accept()
-        total = 0
-        while True:
-            b = c.recv(1 << 16)
-            if not b:
-                break
-            total += len(b)
+        total = read_to_end(c)
         c.close()
         print("done %d" % total, flush=True)
     elif mode == "udp-echo":
@@ -160,12 +160,7 @@ def main(argv):
         for _ in range(int(argv[3])):
             sys.stdin.readline()
             c, _ = ls.accept()
-            got.append(0)
-            while True:
-                b = c.recv(1 << 16)
-                if not b:
-                    break
-                got[-1] += len(b)
+            got.append(read_to_end(c))
             c.close()
         print("done " + " ".join(str(n) for n in got), flush=True)
     elif mode == "tcp-send":
@@ -175,8 +170,7 @@ def main(argv):
         print("ready %d %d" % (os.getpid(), s.getsockname()[1]), flush=True)
         sys.stdin.readline()
         s.shutdown(socket.SHUT_WR)
-        while s.recv(1 << 16):
-            pass
+        read_to_end(s)
         s.close()
         print("done %s" % argv[3], flush=True)
     elif mode == "echo-client":

@@ -88,9 +88,15 @@ class NsPair:
 
     def tcp_counter(self, ns, name):
         """Counter @name of the Tcp: lines of /proc/net/snmp in namespace @ns."""
-        out = run("ip", "netns", "exec", ns, "cat", "/proc/net/snmp").stdout
-        head, vals = [l.split()[1:] for l in out.splitlines() if l.startswith("Tcp:")]
-        return int(dict(zip(head, vals))[name])
+        return self.net_counters(ns, "/proc/net/snmp", "Tcp", name)[0]
+
+    def net_counters(self, ns, path, table, *names):
+        """Counters @names of table @table ("Tcp" in /proc/net/snmp, "TcpExt" in
+        /proc/net/netstat: a line of names, then one of values) in namespace @ns."""
+        out = run("ip", "netns", "exec", ns, "cat", path).stdout
+        head, vals = [l.split()[1:] for l in out.splitlines() if l.startswith(table + ":")]
+        d = dict(zip(head, vals))
+        return [int(d[n]) for n in names]
 
     def nft(self, ns, rules):
         """Load nftables @rules (nft -f syntax) in namespace @ns."""

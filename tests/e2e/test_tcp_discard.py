@@ -32,13 +32,9 @@ CPORT = PORT + 14      # the held client's own port (nothing listens on it)
 SIZE = 1000
 
 
-def tcp_ext(ns, *names):
-    """TcpExt counters @names of namespace @ns (/proc/net/netstat)."""
-    out = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/netstat"], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
-    head, vals = [l.split()[1:] for l in out.splitlines() if l.startswith("TcpExt:")]
-    d = dict(zip(head, vals))
-    return [int(d[n]) for n in names]
+def tcp_ext(p, *names):
+    """TcpExt counters @names of namespace B (/proc/net/netstat)."""
+    return p.net_counters(p.b, "/proc/net/netstat", "TcpExt", *names)
 
 
 def ip(*args):
@@ -85,7 +81,7 @@ def test_discarded_children_not_shown(holdpair, cmd):
         srv = Work(p.b, "tcp-sinks", b, DPORT, 2, 0)
         works.append(srv)
         srv.ready()
-        drops0, over0 = tcp_ext(p.b, "ListenDrops", "ListenOverflows")
+        drops0, over0 = tcp_ext(p, "ListenDrops", "ListenOverflows")
         cli = Work(p.a, "tcp-send", b, DPORT, SIZE, a, CPORT)
         works.append(cli)
         cli.ready()
@@ -94,14 +90,14 @@ def test_discarded_children_not_shown(holdpair, cmd):
         other_port = other.ready()[1]
         # the queue holds the other client's connection: the held one's ACKs are refused
         p.nft(p.b, "delete table ip ks_hold")
-        wait_for(lambda: tcp_ext(p.b, "ListenOverflows")[0] > over0, "no ListenOverflows")
+        wait_for(lambda: tcp_ext(p, "ListenOverflows")[0] > over0, "no ListenOverflows")
         ip("-n", p.b, "route", "add", "unreachable", a + "/32")
         srv.p.stdin.write("next\n")
         srv.p.stdin.flush()
         assert other.done() == [SIZE]
 
         def discarded():
-            drops, over = tcp_ext(p.b, "ListenDrops", "ListenOverflows")
+            drops, over = tcp_ext(p, "ListenDrops", "ListenOverflows")
             return (drops - drops0) - (over - over0)
         wait_for(lambda: discarded() >= 2, "fewer than 2 children discarded")
         ip("-n", p.b, "route", "del", "unreachable", a + "/32")
