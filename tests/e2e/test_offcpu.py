@@ -77,7 +77,14 @@ def test_reader_under_its_stack_woken_by_writer(hooks):
         assert stack.index("ks_wait_here") < stack.index(pipe_read_frame(r["stack"]))
     check_time(sum(r["blocked_ns"] for r in rows))
     s = k.records("offcpu_summary")[-1]
-    assert s["symbolized"] == s["shown"] and s["shown"] >= N, s
+    # every shown interval is named by its sleeper's leaf frame, except where the kernel
+    # lost both its stacks (a stack map bucket taken by another stack: with KASLR any boot
+    # may collide), which the summary counts
+    lost = sum(r["count"] for r in k.records("offcpu")
+               if set(r["stack"].split(";")) <= {"[lost stack]", "[no stack]"})
+    assert s["symbolized"] == s["shown"] - lost and s["shown"] >= N, s
+    if lost:
+        assert s["kernel_stack_collisions"] + s["stack_errors"] > 0, s
     assert k.stats()["lost"] == 0
 
 
