@@ -7,7 +7,8 @@
  * as (service, its own ADDR:PORT, the client's address), so that the two ends of one flow,
  * seen by two agents, name the same endpoints crosswise. Which end is the server is the
  * end's own rule (its port bound explicitly and its first datagram received: udp_flows.c,
- * docs/map.md "UDP edges").
+ * docs/map.md "UDP edges"). A client end whose server's address a DNS answer named counts
+ * its datagrams under that name too, as the TCP edges' do.
  *
  * The kernel's table has no local address (an unconnected socket has none of its own:
  * each datagram takes the source its routes choose), so an end's own address is the
@@ -29,6 +30,7 @@
 
 #include "core/attach_int.h"
 #include "core/clock.h"
+#include "core/dnsnames.h"
 #include "core/ident.h"
 #include "core/legacy.h"
 #include "modules/udp_int.h"
@@ -59,6 +61,21 @@ static const struct ks_metric_desc edge_descs[2][4] = {
 		    "by edge") },
 };
 
+/* The names: a client end whose server's address a DNS answer named (valid at the
+ * interval's end, the agent's table: core/dnsnames.h) counts its datagrams both ways
+ * here too, so that the fleet's map gives the server's node that name as the local map
+ * does (PromQL: sum by (peer, dns) (ksight_udp_client_dns_datagrams_total)). A family of
+ * its own, as ksight_tcp_client_dns_connections_total: the edges keep their label sets. */
+static const struct ks_metric_desc edge_dns_desc = {
+	.name = "ksight_udp_client_dns_datagrams_total",
+	.help = "UDP datagrams (sent and received) of client ends whose server address a DNS "
+		"answer named: service, the server's ADDR:PORT, the name",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service", "peer", "dns" },
+	.budget = EDGE_BUDGET,
+	.idle = 60,
+};
+
 static const struct ks_metric_desc src_failed_desc = {
 	.name = "ksight_udp_edge_source_unknown_total",
 	.help = "UDP flow rows whose end's own address could not be found (its network "
@@ -69,7 +86,8 @@ static const struct ks_metric_desc src_failed_desc = {
 
 int udp_edges_init(struct ks_ctx *ctx, struct udp_state *st)
 {
-	if (!(st->m_src_failed = ks_ctx_metric(ctx, &src_failed_desc)))
+	if (!(st->m_src_failed = ks_ctx_metric(ctx, &src_failed_desc)) ||
+	    !(st->m_edge_dns = ks_ctx_metric(ctx, &edge_dns_desc)))
 		return -errno;
 	ks_counter_add(ks_metric_get(st->m_src_failed, NULL), 0);	/* shown from the start */
 	for (int s = 0; s < 2; s++)
@@ -181,6 +199,29 @@ static void endpoint(char *out, size_t len, uint16_t family, const char *addr, u
 		snprintf(out, len, "%s:%u", addr, port);
 }
 
+/* Client end @r of @svc to server @peer (ADDR:PORT): its datagrams under the name a DNS
+ * answer gave the server's address, if one did. */
+static void count_dns(struct udp_state *st, const struct udp_row *r, const char *svc,
+		      const char *peer)
+{
+	struct ks_dnsnames *t = ks_dnsnames_agent();
+	const char *name, *v[3];
+	size_t len[3];
+
+	if (!t)
+		return;
+	name = ks_dnsnames_get(t, r->k.family == UDP_AF_INET ? AF_INET : AF_INET6, r->k.raddr,
+			       ks_clock_mono_now());
+	if (!name)
+		return;
+	v[0] = svc;
+	v[1] = peer;
+	v[2] = name;
+	for (int i = 0; i < 3; i++)
+		len[i] = strlen(v[i]);
+	ks_counter_add(ks_metric_getn(st->m_edge_dns, v, len), r->v.tx_dgrams + r->v.rx_dgrams);
+}
+
 void udp_edges_count(struct udp_state *st, const struct udp_row *r, const char *svc)
 {
 	char me[64], peer[64], l[72], p[72];
@@ -202,4 +243,6 @@ void udp_edges_count(struct udp_state *st, const struct udp_row *r, const char *
 	ks_counter_add(ks_metric_getn(st->m_edge[s][1], v, len), r->v.tx_bytes);
 	ks_counter_add(ks_metric_getn(st->m_edge[s][2], v, len), r->v.rx_dgrams);
 	ks_counter_add(ks_metric_getn(st->m_edge[s][3], v, len), r->v.rx_bytes);
+	if (!s)
+		count_dns(st, r, svc, p);
 }

@@ -62,7 +62,7 @@ struct udp_state {
 	struct ks_metric *m_txd, *m_txb, *m_rxd, *m_rxb;
 	/* the agent: per edge, [client, server][datagrams sent, bytes sent, datagrams
 	 * received, bytes received] (udp_edges.c), and the ends' own addresses */
-	struct ks_metric *m_edge[2][4], *m_src_failed;
+	struct ks_metric *m_edge[2][4], *m_edge_dns, *m_src_failed;
 	struct udp_src src[UDP_SRC_SLOTS];
 	/* idle flows evicted when the table fills (udp_flows.c) */
 	uint64_t evicted;	/* rows */

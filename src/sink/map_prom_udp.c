@@ -7,7 +7,9 @@
  * table, as map_prom.c's), a client end and the server end that name each other crosswise
  * are one flow seen at both ends; an end that no other names is one seen at its side
  * alone, its other end a remote node. The pairing is done here, not by the map's own UDP
- * rule (mirrored ports, core/svcmap_udp.c): the fleet's client ends have no port.
+ * rule (mirrored ports, core/svcmap_udp.c): the fleet's client ends have no port. A
+ * client end's server takes the DNS name its agent counted most datagrams under
+ * (ksight_udp_client_dns_datagrams_total), as the TCP edges' take theirs.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,10 +23,13 @@ static const char *const whats[4] = {
 
 /* An end of "ue" (by rowid @id) into @r, its node's name in @name, its endpoints split
  * into @a (the peer's address for a client end, the client's for a server end) and the
- * ports. 0, or -1 when SQLite fails. */
+ * ports, a client end's peer's DNS name in @dns. 0, or -1 when SQLite fails. */
 static int end_of(sqlite3_stmt *q, sqlite3_int64 id, bool by_host, int64_t at_ns,
-		  struct ks_svcmap_udp *r, char *name, size_t nlen, char *a, size_t alen)
+		  struct ks_svcmap_udp *r, char *name, size_t nlen, char *a, size_t alen,
+		  char dns[KS_SVCMAP_NAME])
 {
+	const char *d;
+
 	const char *host, *svc;
 	char scratch[KS_SVCMAP_ADDR];
 	uint16_t port;
@@ -52,6 +57,11 @@ static int end_of(sqlite3_stmt *q, sqlite3_int64 id, bool by_host, int64_t at_ns
 	r->tx_bytes = sqlite3_column_int64(q, 6);
 	r->rx_dgrams = sqlite3_column_int64(q, 7);
 	r->rx_bytes = sqlite3_column_int64(q, 8);
+	d = (const char *)sqlite3_column_text(q, 9);
+	if (d) {
+		snprintf(dns, KS_SVCMAP_NAME, "%s", d);
+		r->rdns = dns;
+	}
 	return 0;
 }
 
@@ -60,11 +70,14 @@ static int end_of(sqlite3_stmt *q, sqlite3_int64 id, bool by_host, int64_t at_ns
 static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 {
 #define SUM_OF(w) "CAST(round(max(coalesce(sum(v) FILTER (WHERE w = " #w "), 0), 0)) AS INTEGER)"
+	/* a client end's peer takes the name its host counted most datagrams to it under */
 	static const char ends_sql[] =
 		"CREATE TABLE ue AS SELECT side, host, service, local, peer, " SUM_OF(0) " AS txd, "
-		SUM_OF(1) " AS txb, " SUM_OF(2) " AS rxd, " SUM_OF(3) " AS rxb FROM u "
-		"WHERE service IS NOT NULL AND local IS NOT NULL AND peer IS NOT NULL "
-		"GROUP BY side, host, service, local, peer";
+		SUM_OF(1) " AS txb, " SUM_OF(2) " AS rxd, " SUM_OF(3) " AS rxb, CASE WHEN side = 0 "
+		"THEN (SELECT dns FROM ud WHERE ud.host = u.host AND ud.service = u.service AND "
+		"ud.peer = u.peer AND dns IS NOT NULL AND dns != '' ORDER BY v DESC, dns LIMIT 1) "
+		"END AS dns FROM u WHERE service IS NOT NULL AND local IS NOT NULL AND "
+		"peer IS NOT NULL GROUP BY side, host, service, local, peer";
 #undef SUM_OF
 	/* an agent's overflow series has no service, local or peer: counted apart */
 	static const char overflow_sql[] =
@@ -78,8 +91,10 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 		"NOT EXISTS (SELECT 1 FROM ue c WHERE c.side = 0 AND c.peer = s.local AND "
 		"c.local = s.peer AND c.txd + c.rxd > 0)";
 	static const char end_sql[] =
-		"SELECT side, host, service, local, peer, txd, txb, rxd, rxb FROM ue WHERE rowid = ?1";
+		"SELECT side, host, service, local, peer, txd, txb, rxd, rxb, dns FROM ue "
+		"WHERE rowid = ?1";
 	char cn[KS_SVCMAP_NAME], sn[KS_SVCMAP_NAME], ca[KS_SVCMAP_ADDR], sa[KS_SVCMAP_ADDR];
+	char cd[KS_SVCMAP_NAME], sd[KS_SVCMAP_NAME];
 	sqlite3_stmt *q = NULL, *e = NULL;
 	int rc = -1, step;
 
@@ -99,9 +114,9 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 		struct ks_svcmap_udp c, s;
 
 		if ((hc && end_of(e, sqlite3_column_int64(q, 0), by_host, at_ns, &c, cn,
-				  sizeof(cn), ca, sizeof(ca))) ||
+				  sizeof(cn), ca, sizeof(ca), cd)) ||
 		    (hs && end_of(e, sqlite3_column_int64(q, 1), by_host, at_ns, &s, sn,
-				  sizeof(sn), sa, sizeof(sa))) ||
+				  sizeof(sn), sa, sizeof(sa), sd)) ||
 		    ks_svcmap__add_udp_pair(m, hc ? &c : NULL, hs ? &s : NULL))
 			goto out;
 	}
@@ -121,10 +136,17 @@ int ks_map_prom_udp(const struct ks_http_url *u, sqlite3 *db, uint64_t since_s, 
 		"json_extract(value, '$.metric.peer'), "
 		"CAST(json_extract(value, '$.value[1]') AS REAL) "
 		"FROM json_each(?1, '$.data.result')";
+	/* the client ends' names (w: unused, the query's second parameter) */
+	static const char dns_ins[] =
+		"INSERT INTO ud SELECT ?2, " MAP_PROM_HOST ", "
+		"json_extract(value, '$.metric.service'), json_extract(value, '$.metric.peer'), "
+		"json_extract(value, '$.metric.dns'), "
+		"CAST(json_extract(value, '$.value[1]') AS REAL) "
+		"FROM json_each(?1, '$.data.result')";
 	char fam[64];
 
-	if (sqlite3_exec(db, "CREATE TABLE u (side, w, host, service, local, peer, v)", NULL,
-			 NULL, NULL)) {
+	if (sqlite3_exec(db, "CREATE TABLE u (side, w, host, service, local, peer, v); "
+			 "CREATE TABLE ud (w, host, service, peer, dns, v)", NULL, NULL, NULL)) {
 		snprintf(err, len, "SQLite: %s", sqlite3_errmsg(db));
 		return -1;
 	}
@@ -134,6 +156,9 @@ int ks_map_prom_udp(const struct ks_http_url *u, sqlite3 *db, uint64_t since_s, 
 				      ins, w, err, len))
 			return -1;
 	}
+	if (ks_map_prom_query(u, db, "host, instance, service, peer, dns",
+			      "ksight_udp_client_dns_datagrams_total", since_s, dns_ins, 0, err, len))
+		return -1;
 	if (feed(db, m, by_host, at_ns)) {
 		snprintf(err, len, "the UDP edges: %s", sqlite3_errmsg(db));
 		return -1;

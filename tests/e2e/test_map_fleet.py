@@ -204,7 +204,8 @@ def test_errors_resets_and_dns_names(tmp_path, units, net):
     name; ADDR:P2 3, named web.ksight.test (its node and the edge's server_dns); ADDR:PC
     2 connections, 2 errors, the same name (made after the answer); UNIT@hostA ->
     tcpio@hostB 1 connection, 1 reset (seen at both ends: counted once), no error; no
-    retransmits on the veth."""
+    retransmits on the veth; the resolver's UDP edge to ADDR:53 named too (its datagrams
+    in ksight_udp_client_dns_datagrams_total)."""
     named, refused = 3, 2
     a4 = net.ip4[1]
     p0, p2, p6, pc, pr = PORT + 13, PORT + 15, PORT + 14, PORT + 16, PORT + 17
@@ -247,6 +248,13 @@ def test_errors_resets_and_dns_names(tmp_path, units, net):
             wait_for(lambda: p.value(q) == want, "%s == %d in prometheus" % (q, want))
         wait_for(lambda: p.value("sum(ksight_tcp_client_connect_seconds_count)") ==
                  1 + named + 1, "the connect latencies in prometheus")
+        # the resolver's flow to the name server: its datagrams after the answer (the
+        # query too when both fell in one interval), under the name
+        wait_for(lambda: (p.value("sum(ksight_udp_client_dns_datagrams_total)") or 0) >= 1,
+                 "the resolver's named datagrams in prometheus")
+        got = [(d["service"], d["peer"], d["dns"]) for d in
+               map(dict, p.query("ksight_udp_client_dns_datagrams_total"))]
+        assert got == [(svc, remote(a4, 53), WEB)], got
         pcts = {peer: connect_pcts(p, 'peer="%s"' % peer)
                 for peer in (remote(a4, x) for x in (p0, p2, pc, pr))}
         m = fleet_map(p, "--by-host")
@@ -275,8 +283,9 @@ def test_errors_resets_and_dns_names(tmp_path, units, net):
         remote(a4, p2): ("tcp", p2, named, 0, 0, 0, "client", WEB),
         remote(a4, pc): ("tcp", pc, refused, refused, 0, 0, "client", WEB),
         "tcpio@hostB": ("tcp", pr, 1, 0, 1, 0, "both", None),
-        # the resolver's queries: a UDP edge to the name server, seen at the client
-        remote(a4, 53): ("udp", 53, 0, 0, 0, 0, "client", None),
+        # the resolver's queries: a UDP edge to the name server, seen at the client, named
+        # as the local map names it (the address the answer gave)
+        remote(a4, 53): ("udp", 53, 0, 0, 0, 0, "client", WEB),
     }, m["edges"]
     # connect latencies: the established sessions' (none for the refused ones)
     lat = {e["server"]: (e["connect_p50_ns"], e["connect_p99_ns"]) for e in m["edges"]
@@ -288,8 +297,9 @@ def test_errors_resets_and_dns_names(tmp_path, units, net):
                    "tcpio@hostB": pcts[remote(a4, pr)][:2]}, (lat, pcts)
     assert all(v is not None for k, v in lat.items() if k != remote(a4, pc)), lat
     dns = {n["name"]: n["dns"] for n in m["nodes"]}
-    assert (dns[remote(a4, p2)], dns[remote(a4, pc)], dns[remote(a4, p0)],
-            dns[svc + "@hostA"], dns["tcpio@hostB"]) == (WEB, WEB, None, None, None), m["nodes"]
+    assert (dns[remote(a4, p2)], dns[remote(a4, pc)], dns[remote(a4, p0)], dns[remote(a4, 53)],
+            dns[svc + "@hostA"], dns["tcpio@hostB"]) == (WEB, WEB, None, WEB, None, None), \
+        m["nodes"]
 
 
 def test_bad_input():
