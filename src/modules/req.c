@@ -129,7 +129,7 @@ static void req_agent_defaults(void *state)
 	struct req_state *st = state;
 
 	st->agent = true;
-	st->per_proc = true;	/* metrics have no endpoints: fewest rows (req_setup) */
+	st->per_proc = false;	/* endpoints: the edges' metrics and records (req_setup) */
 	st->protos = REQ_PROTOS_ALL;
 }
 
@@ -138,11 +138,11 @@ static int req_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct req_bpf *skel = vskel;
 	struct req_state *st = state;
 
-	/* an output that keeps events (the store): endpoints, for the map's edges (req_row
-	 * records, from clients and from servers whose client is not here); the metrics
-	 * alone need none */
-	if (st->agent && ks_ctx_streaming(ctx)) {
-		st->per_proc = false;
+	(void)ctx;
+	/* the agent keeps endpoints, for the map's edges: the edges' metrics (req_edges.c)
+	 * and, with an output that keeps events (the store), req_row records; from clients,
+	 * and from servers whose client is not here */
+	if (st->agent) {
 		skel->rodata->req_srv_peer = true;	/* server rows for remote clients */
 	} else if (bpf_map__set_max_entries(skel->maps.req_peers, 1)) {
 		return -errno;	/* unused: not the 7 MiB of a full table */
@@ -186,7 +186,9 @@ static int req_init(struct ks_ctx *ctx, void *state)
 	req_rows_init(st);
 	st->m_reqs = ks_ctx_metric(ctx, &req_reqs_desc);
 	st->m_lat = ks_ctx_metric(ctx, &req_lat_desc);
-	return st->m_reqs && st->m_lat ? 0 : -errno;
+	if (!st->m_reqs || !st->m_lat)
+		return -errno;
+	return st->agent ? req_edges_init(ctx, st) : 0;
 }
 
 /* The agent's line: requests and errors per second, each protocol's; in JSON also the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the req module's files share (req.c: options, hooks; req_rows.c: the kernel's
- * counts as tables and metrics). */
+ * counts as tables and metrics; req_edges.c: the agent's per-edge metrics). */
 #ifndef KSIGHT_REQ_INT_H
 #define KSIGHT_REQ_INT_H
 
@@ -27,6 +27,8 @@ struct req_state {
 	struct ks_task_rows rows;	/* the kernel's table at the previous read */
 	/* the registry */
 	struct ks_metric *m_reqs, *m_lat;
+	/* the agent's edges (req_edges.c): [client, server][requests, errors], latency */
+	struct ks_metric *m_edge[2][2], *m_edge_lat[2];
 	/* the agent's summary: since the last one, per REQ_P_* */
 	uint64_t iv_reqs[REQ_P_NR], iv_errs[REQ_P_NR];
 };
@@ -50,5 +52,12 @@ bool req_status_error(unsigned int proto, unsigned int status);
 /* Whether the agent's row with key @k gives the map a req_row record: a client row, or a
  * server row whose client end is not counted here (REQ_PEER_HERE not set). */
 bool req_edge_row(const struct req_key *k);
+/* The row's remote address as text ("10.1.2.3", "fd00::1"), "-" when not kept. */
+const char *req_addr_str(const struct req_key *k, char *buf, size_t len);
+
+/* The agent's edge families in the registry (req_edges.c); a row's requests on its edge. */
+int req_edges_init(struct ks_ctx *ctx, struct req_state *st);
+void req_edges_count(struct ks_ctx *ctx, struct req_state *st, const struct ks_hdr *h,
+		     const struct req_row *r);
 
 #endif

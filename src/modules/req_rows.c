@@ -5,7 +5,6 @@
  * fall between an update and the read that should have seen it); rows of processes that
  * exited leave it once counted.
  */
-#include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,16 +119,6 @@ static void count_row(struct req_state *st, const struct req_row *r)
 		    r->v.lat_sum / 1e3);
 }
 
-/* "10.1.2.3", "fd00::1", or "-" when not kept. */
-static const char *addr_str(const struct req_key *k, char *buf, size_t len)
-{
-	int af = k->family == REQ_AF_INET ? AF_INET : k->family == REQ_AF_INET6 ? AF_INET6 : -1;
-
-	if (af < 0 || !inet_ntop(af, k->raddr, buf, len))
-		snprintf(buf, len, "-");
-	return buf;
-}
-
 /* A row's request kind and counts, the same in both records: method, status, requests,
  * errors, the latency sum (the static buffers live until the record is emitted). */
 static void rec_counts(struct ks_rec *r, const struct req_row *row)
@@ -166,7 +155,7 @@ static void emit_row(struct ks_ctx *ctx, const struct req_state *st, const struc
 	ks_rec_str(&r, "role", "ROLE", -6, role, strlen(role));
 	ks_rec_str(&r, "proto", "PROTO", -8, proto, strlen(proto));
 	if (!st->per_proc) {
-		addr_str(&row->k, raddr, sizeof(raddr));
+		req_addr_str(&row->k, raddr, sizeof(raddr));
 		ks_rec_uint(&r, "lport", "LPORT", 5, row->k.lport);
 		ks_rec_str(&r, "raddr", "RADDR", -15, raddr, strlen(raddr));
 		ks_rec_uint(&r, "rport", "RPORT", 5, row->k.rport);
@@ -198,7 +187,7 @@ static void emit_edge_row(struct ks_ctx *ctx, const struct ks_hdr *h, const stru
 	struct ks_rec r;
 
 	ks_rec_init(&r, "req_row", h);
-	addr_str(&row->k, raddr, sizeof(raddr));
+	req_addr_str(&row->k, raddr, sizeof(raddr));
 	ks_rec_str(&r, "role", "ROLE", -6, role, strlen(role));
 	ks_rec_str(&r, "proto", "PROTO", -8, proto, strlen(proto));
 	if (server)
@@ -236,6 +225,8 @@ static void rows_deltas(struct ks_ctx *ctx, struct req_state *st, struct bpf_map
 
 		count_row(st, &d[i]);
 		row_hdr(&h, &d[i]);
+		if (st->agent && !st->per_proc)
+			req_edges_count(ctx, st, &h, &d[i]);
 		if (print)
 			emit_row(ctx, st, &h, &d[i]);
 		else if (st->agent && !st->per_proc && req_edge_row(&d[i].k) &&

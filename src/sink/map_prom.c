@@ -15,7 +15,8 @@
  * each end its RTTs and durations those of ksight_tcp_{client,server}_{rtt,duration}_seconds
  * (p50 and p99: the bounds of the buckets that hold them). The answer's JSON is read with
  * SQLite's JSON functions (the store's library): no parser of our own. The UDP edges come
- * through the same queries (map_prom_udp.c), before the map is built.
+ * through the same queries (map_prom_udp.c), and the requests on the TCP edges
+ * (map_prom_req.c), before the map is built.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -217,24 +218,14 @@ void ks_map_prom_split(const char *s, char *addr, size_t len, uint16_t *port)
 	}
 }
 
-#define MAX_BUCKETS 72	/* a log2 histogram's 64 and then some */
+#define MAX_BUCKETS MAP_PROM_MAX_BUCKETS
 
-/* The buckets of latency @which of the end (@side; @k: host, service, local, peer) from
- * "h" (cumulative, by le) into @b as sessions per bucket: how many. A +Inf bucket's
- * sessions stand for the highest finite bound (at least that). -1 on SQLite's failure. */
-static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], int side, int which,
-			struct ks_svcmap_bucket *b)
+long ks_map_prom_buckets(sqlite3_stmt *h, struct ks_svcmap_bucket *b)
 {
 	double prev = 0, v;
 	long n = 0;
 	int step;
 
-	sqlite3_reset(h);
-	for (int i = 0; i < 4; i++)
-		if (sqlite3_bind_text(h, i + 1, (const char *)k[i], -1, SQLITE_TRANSIENT))
-			return -1;
-	if (sqlite3_bind_int(h, 5, side) || sqlite3_bind_int(h, 6, which))
-		return -1;
 	while ((step = sqlite3_step(h)) == SQLITE_ROW && n < MAX_BUCKETS) {
 		const char *le = (const char *)sqlite3_column_text(h, 0);
 		uint64_t le_ns;
@@ -251,6 +242,20 @@ static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], int side, in
 			prev = v;
 	}
 	return step == SQLITE_ROW || step == SQLITE_DONE ? n : -1;
+}
+
+/* The buckets of latency @which of the end (@side; @k: host, service, local, peer) from
+ * "h" into @b (ks_map_prom_buckets). */
+static long end_buckets(sqlite3_stmt *h, const unsigned char *k[4], int side, int which,
+			struct ks_svcmap_bucket *b)
+{
+	sqlite3_reset(h);
+	for (int i = 0; i < 4; i++)
+		if (sqlite3_bind_text(h, i + 1, (const char *)k[i], -1, SQLITE_TRANSIENT))
+			return -1;
+	if (sqlite3_bind_int(h, 5, side) || sqlite3_bind_int(h, 6, which))
+		return -1;
+	return ks_map_prom_buckets(h, b);
 }
 
 /* The latency buckets of the end @q's row names into @c (in @b): its connect latencies
@@ -367,7 +372,8 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 			if (query(&u, db, side, w, since_s, err, len))
 				goto out;
 	if (query(&u, db, SIDE_DNS, 0, since_s, err, len) ||
-	    ks_map_prom_udp(&u, db, since_s, by_host, at_ns, m, err, len))
+	    ks_map_prom_udp(&u, db, since_s, by_host, at_ns, m, err, len) ||
+	    ks_map_prom_req(&u, db, since_s, by_host, at_ns, m, err, len))
 		goto out;
 	for (int w = 0; w < 2 * H_N; w++)
 		if (w != SIDE_SERVER * H_N + H_CONNECT &&
