@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 #include "sysnr.h"
 #include "rw.h"
+#include "task_fd.bpf.h"
 
 #define RW_S_IFMT 0170000
 #define RW_S_IFSOCK 0140000
@@ -30,15 +31,7 @@
 /* The file @fd of the current task refers to now, or NULL. */
 static __always_inline struct file *rw_fd_file(__s32 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **arr, *f = NULL;
-
-	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	arr = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
-	return f;
+	return ks_fd_file((struct task_struct *)bpf_get_current_task(), fd);
 }
 
 /* An AF_UNIX socket's bound path into @dst (RW_UNIX_HALF bytes); "" when unbound. */

@@ -20,6 +20,7 @@
 
 #include "common.bpf.h"
 #include "sysnr.h"
+#include "task_fd.bpf.h"
 
 /* Per thread, between sys_enter and sys_exit (core only; shared so every object agrees). */
 struct {
@@ -73,16 +74,11 @@ struct {
  * tee). */
 static __always_inline __u32 ks_fd_kind(__s32 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **arr, *f = NULL;
+	struct file *f = ks_fd_file((struct task_struct *)bpf_get_current_task(), fd);
 	struct inode *inode;
 	__u32 mode;
 
-	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
-		return KS_FD_K_NONE;
-	arr = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]) || !f)
+	if (!f)
 		return KS_FD_K_NONE;
 	inode = BPF_CORE_READ(f, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode) & KS_S_IFMT;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A task's open file by its fd, for any program type: the files module and path walks
- * (path.bpf.h) name files by it, the tcp module finds the socket accept() returned.
+ * (path.bpf.h) name files by it, the tcp module finds the socket accept() returned, rw
+ * (rw_fd.bpf.h) and the dispatcher's fd kinds (syscalls.bpf.h) read what the fd is, req
+ * finds its TCP socket. One walk, five dependent loads.
  */
 #ifndef KSIGHT_TASK_FD_BPF_H
 #define KSIGHT_TASK_FD_BPF_H
