@@ -173,7 +173,6 @@ static __always_inline void bio_add(const struct bio_flight *f, __u64 svc, __u64
 {
 	struct bio_key k = { .dev = f->dev, .op = f->flags & BIOLAT_OP_MASK };
 	struct bio_val *v;
-	__u32 slot;
 
 	if (bio_per_cgroup) {
 		k.cgroup = f->o.cgroup;
@@ -199,11 +198,7 @@ static __always_inline void bio_add(const struct bio_flight *f, __u64 svc, __u64
 	__sync_fetch_and_add(&v->bytes, f->bytes);
 	__sync_fetch_and_add(&v->svc_ns, svc);
 	__sync_fetch_and_add(&v->queue_ns, queue);
-	slot = ks_log2((svc + queue) / 1000);
-	if (slot >= BIO_SLOTS)
-		slot = BIO_SLOTS - 1;
-	slot = ks_mask(slot, 31);	/* BIO_SLOTS - 1 */
-	__sync_fetch_and_add(&v->slots[slot], 1);
+	ks_log2_count(v->slots, (svc + queue) / 1000);
 }
 
 static __always_inline void bio_emit(const struct bio_flight *f, __u64 svc, __u64 queue,

@@ -110,7 +110,6 @@ static __always_inline int biolat_done(__u64 a, __u64 b)
 	struct biolat_start *st;
 	struct biolat_hist *h;
 	__u64 delta, v;
-	__u32 slot;
 
 	st = bpf_map_lookup_elem(&biolat_starts, &key);
 	if (!st)
@@ -138,14 +137,7 @@ static __always_inline int biolat_done(__u64 a, __u64 b)
 			return 0;
 	}
 	v = delta / (biolat_ms ? 1000000 : 1000);
-	slot = ks_log2(v);
-	if (slot >= BIOLAT_SLOTS)
-		slot = BIOLAT_SLOTS - 1;
-	/* the bound again where the verifier sees it: 5.10 and 6.1 lose the clamp above across
-	 * the 32-bit zero extension clang puts between it and the index */
-	_Static_assert(BIOLAT_SLOTS == 32, "the mask below is BIOLAT_SLOTS - 1");
-	slot = ks_mask(slot, 31);
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	ks_log2_count(h->slots, v);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum, delta);
 	return 0;

@@ -71,6 +71,25 @@ static __always_inline __u32 ks_log2(__u64 v)
 	return r + (__u32)(v >> 1);
 }
 
+/*
+ * One count of @v in @slots, a log2 histogram of 32 slots (the last holds everything
+ * above), atomically: the same histogram is counted from every CPU. The mask after the
+ * clamp is the bound again where the verifier sees it: 5.10 and 6.1 lose the clamp across
+ * the 32-bit zero extension clang puts between it and the index (and 5.10 then refuses
+ * the atomic add at an offset it cannot tell is aligned).
+ */
+#define KS_LOG2_SLOTS 32
+#define ks_log2_count(slots, v)                                                          \
+	({                                                                               \
+		_Static_assert(sizeof(slots) / sizeof((slots)[0]) == KS_LOG2_SLOTS,       \
+			       "a histogram of KS_LOG2_SLOTS slots");                     \
+		__u32 __s = ks_log2(v);                                                  \
+									         \
+		if (__s >= KS_LOG2_SLOTS)                                                \
+			__s = KS_LOG2_SLOTS - 1;                                         \
+		__sync_fetch_and_add(&(slots)[ks_mask(__s, 31)], 1);                     \
+	})
+
 /* Set by user space before load, in every object (see struct ks_config). */
 const volatile struct ks_config ks_cfg = {};
 

@@ -365,7 +365,6 @@ static __always_inline void req_count(struct sock *sk, const struct req_conn *c,
 	struct req_key k = { .pid = pid_tgid >> 32, .proto = c->proto, .role = c->role,
 			     .method = c->method, .status = status, .cmd = c->cmd };
 	struct req_val *v;
-	__u64 slot;
 
 	if (!req_per_proc) {
 		bool server = c->role == REQ_R_SERVER;
@@ -403,18 +402,10 @@ static __always_inline void req_count(struct sock *sk, const struct req_conn *c,
 			return;
 		}
 	}
-	slot = ks_log2(lat / 1000);
-	if (slot >= REQ_SLOTS)
-		slot = REQ_SLOTS - 1;
-	/* the bound again where the verifier sees it: 5.10 loses the clamp above across the
-	 * 32-bit zero extension clang puts between it and the index (and refuses the atomic
-	 * add at an offset it cannot tell is aligned) */
-	_Static_assert(REQ_SLOTS == 32, "the mask below is REQ_SLOTS - 1");
-	slot = ks_mask(slot, 31);
 	/* atomic: a thread of the same process may count on another CPU */
 	__sync_fetch_and_add(&v->count, 1);
 	__sync_fetch_and_add(&v->lat_sum, lat);
-	__sync_fetch_and_add(&v->slots[slot], 1);
+	ks_log2_count(v->slots, lat / 1000);
 }
 
 /* @ret bytes moved on @sk (@tx: written) from or into the user buffer @buf (@buflen). */

@@ -209,7 +209,6 @@ static __always_inline void stop(struct task_struct *t, __u32 tid, __u64 now,
 	struct runq_key k = {};
 	struct runq_hist *h;
 	__u64 *ts, t0, delta;
-	__u32 slot;
 
 	ts = bpf_map_lookup_elem(&runq_starts, &tid);
 	if (!ts || !*ts)
@@ -227,13 +226,7 @@ static __always_inline void stop(struct task_struct *t, __u32 tid, __u64 now,
 	h = hist_of(t, &k);
 	if (!h)
 		return;
-	slot = ks_log2(delta / 1000);
-	if (slot >= RUNQ_SLOTS)
-		slot = RUNQ_SLOTS - 1;
-	/* the bound again where the verifier sees it (see biolat) */
-	_Static_assert(RUNQ_SLOTS == 32, "the mask below is RUNQ_SLOTS - 1");
-	slot = ks_mask(slot, 31);
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	ks_log2_count(h->slots, delta / 1000);
 	__sync_fetch_and_add(&h->sum, delta);
 }
 

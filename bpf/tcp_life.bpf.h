@@ -67,7 +67,7 @@ static __always_inline void tcp_lat_add(const struct tcp_conn *c)
 {
 	__u64 ns = bpf_ktime_get_ns() - c->start_ns;
 	struct tcp_lat_hist *h;
-	__u32 zero = 0, slot;
+	__u32 zero = 0;
 
 	if (!tcp_ends_wanted(c->family, &c->local, &c->remote))
 		return;
@@ -76,12 +76,7 @@ static __always_inline void tcp_lat_add(const struct tcp_conn *c)
 		ks_lost(TCP_EV_LAT);
 		return;
 	}
-	slot = ks_log2(ns / 1000);
-	if (slot >= TCP_LAT_SLOTS)
-		slot = TCP_LAT_SLOTS - 1;
-	_Static_assert(TCP_LAT_SLOTS == 32, "the mask below is TCP_LAT_SLOTS - 1");
-	slot = ks_mask(slot, 31);
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	ks_log2_count(h->slots, ns / 1000);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum, ns);
 }

@@ -37,7 +37,6 @@ static __always_inline int tcp_rtt_add(struct sock *sk, __u16 family, const stru
 	struct tcp_rtt_key k = {};
 	struct tcp_rtt_hist *h;
 	__u64 key = (__u64)sk;
-	__u32 slot;
 
 	if (tcp_mode != TCP_MODE_RTT)
 		return 0;
@@ -70,13 +69,8 @@ static __always_inline int tcp_rtt_add(struct sock *sk, __u16 family, const stru
 			return 0;
 		}
 	}
-	slot = ks_log2(srtt_us);
-	if (slot >= TCP_RTT_SLOTS)
-		slot = TCP_RTT_SLOTS - 1;
-	_Static_assert(TCP_RTT_SLOTS == 32, "the mask below is TCP_RTT_SLOTS - 1");
-	slot = ks_mask(slot, 31);
 	/* atomic: the same histogram is filled from every CPU's softirq */
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	ks_log2_count(h->slots, srtt_us);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum, srtt_us);
 	return 0;
