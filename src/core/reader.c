@@ -29,8 +29,8 @@ static void exec_from(struct ks_ctx *c, const struct ks_proc_exec *e)
 
 	c->exec_from[0] = 0;
 	c->exec_from_cg = 0;
-	if (!c->pipe.needs_service)
-		return;
+	if (!c->pipe.needs_service && c->mode != KS_MODE_AGENT)
+		return;	/* no one to name it for: the store's records, the agent's spawns */
 	d = p && p->start_ns ? (p->start_ns > e->start_ns ? p->start_ns - e->start_ns :
 				e->start_ns - p->start_ns) : 0;
 	if (!p || p->exited || d > START_SLACK_NS) {	/* not known, or a reused pid's */

@@ -123,11 +123,13 @@ struct ks_svcmap_conn {
 };
 
 /* One successful exec: its task's service before (@from) and after (@to), each with the
- * cgroup v2 id it was named in (0: unknown). */
+ * cgroup v2 id it was named in (0: unknown); or, with @count, that many (the fleet's sums
+ * from Prometheus). */
 struct ks_svcmap_exec {
 	int64_t ts_ns;		/* ns since the epoch */
 	const char *from, *to;	/* NULL: unknown (no edge) */
 	uint64_t from_cg, to_cg;
+	uint64_t count;		/* the execs it stands for; 0: one */
 };
 
 /*

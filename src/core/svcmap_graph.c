@@ -296,6 +296,7 @@ int svcmap_spawn(struct svcmap_build *b, const struct ks_svcmap_exec *x)
 {
 	struct ks_svcmap_node *pn, *cn;
 	struct ks_svcmap_edge *e;
+	uint64_t n = x->count ? x->count : 1;
 	long pi, ci;
 
 	if (!x->from || !x->to || !strcmp(x->from, x->to))
@@ -311,14 +312,14 @@ int svcmap_spawn(struct svcmap_build *b, const struct ks_svcmap_exec *x)
 	e = edge_get(b, pn->name, cn->name, 0, KS_EDGE_SPAWN);
 	if (!e)
 		return -ENOMEM;
-	e->execs++;
+	e->execs += n;
 	e->seen = KS_SEEN_CLIENT | KS_SEEN_SERVER;	/* both ends are this machine's */
 	if (x->ts_ns < e->first_ns)
 		e->first_ns = x->ts_ns;
 	if (x->ts_ns > e->last_ns)
 		e->last_ns = x->ts_ns;
-	pn->spawns_out++;
-	cn->spawns_in++;
+	pn->spawns_out += n;
+	cn->spawns_in += n;
 	touch(pn, x->ts_ns, x->ts_ns);
 	touch(cn, x->ts_ns, x->ts_ns);
 	return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "core/ident.h"
 #include "core/module.h"
 #include "exec.h"
 #include "core/argv.h"
@@ -22,6 +23,7 @@ struct exec_state {
 	uint64_t max_args;
 	/* metrics */
 	struct ks_metric *m_execs;	/* per process name (the new image's) */
+	struct ks_metric *m_spawns;	/* per service and the child's (the agent's) */
 	struct ks_comm_cache c_execs;
 	struct ks_series *s_fails, *s_exits;
 };
@@ -33,6 +35,19 @@ static const struct ks_metric_desc exec_execs_desc = {
 	.labels = { "comm" },
 	.budget = 512,
 	.idle = 60,	/* intervals: names gone quiet make room for new ones */
+};
+
+/* The map's spawn edges (docs/map.md, "Spawn edges") for Prometheus, so that the fleet's
+ * map has them too: each exec whose task came from another service (the agent names the
+ * one it came from, core/reader.c) counts once under that service and its new one. */
+static const struct ks_metric_desc exec_spawns_desc = {
+	.name = "ksight_exec_spawns_total",
+	.help = "Successful execs that took a task from one service (service) into another "
+		"(child): the service map's spawn edges",
+	.type = KS_METRIC_COUNTER,
+	.labels = { "service", "child" },
+	.budget = 512,
+	.idle = 60,
 };
 
 static const struct ks_metric_desc exec_fails_desc = {
@@ -106,6 +121,21 @@ static size_t add_args(struct ks_rec *r, const struct exec_state *st, const char
 	return n;
 }
 
+/* Exec @h of a task that was service @from: a spawn edge's exec when it is another now. */
+static void count_spawn(struct ks_ctx *ctx, struct exec_state *st, const struct ks_hdr *h,
+			const char *from)
+{
+	const char *to = ks_ident__service(ks_ctx_ident(ctx), h);
+	const char *v[2] = { from, to };
+	size_t len[2];
+
+	if (!to || !strcmp(from, to))
+		return;	/* a process moving on within its service: no edge (as the map's) */
+	len[0] = strlen(from);
+	len[1] = strlen(to);
+	ks_counter_add(ks_metric_getn(st->m_spawns, v, len), 1);
+}
+
 static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct ks_hdr *h, size_t size)
 {
 	const struct ks_proc_exec *e = (const void *)h;
@@ -118,6 +148,9 @@ static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct
 	if (size < sizeof(*e) || sizeof(*e) + e->filename_len + e->args_len > size)
 		return;
 	ks_counter_add(ks_metric_comm(st->m_execs, &st->c_execs, h->pid, h->comm), 1);
+	from = ks_ctx_exec_from(ctx, &from_cg);
+	if (from)
+		count_spawn(ctx, st, h, from);
 	if (st->failed_only || !ks_ctx_streaming(ctx))
 		return;
 	ks_rec_init(&r, "exec", h);
@@ -127,7 +160,6 @@ static void on_proc_exec(struct ks_ctx *ctx, struct exec_state *st, const struct
 	cut = e->args_total > e->args_len;
 	add_args(&r, st, data + e->filename_len, e->args_len, &cut, true);
 	/* the service it came from: the map's spawn edges (docs/map.md) */
-	from = ks_ctx_exec_from(ctx, &from_cg);
 	if (from) {
 		ks_rec_str(&r, "from_service", NULL, 0, from, strlen(from));
 		ks_rec_uint(&r, "from_cgroup", NULL, 0, from_cg);
@@ -235,7 +267,8 @@ static int exec_init(struct ks_ctx *ctx, void *state)
 	struct ks_metric *exits = ks_ctx_metric(ctx, &exec_exits_desc);
 
 	st->m_execs = ks_ctx_metric(ctx, &exec_execs_desc);
-	if (!st->m_execs || !fails || !exits)
+	st->m_spawns = ks_ctx_metric(ctx, &exec_spawns_desc);
+	if (!st->m_execs || !st->m_spawns || !fails || !exits)
 		return -errno;
 	st->s_fails = ks_metric_get(fails, NULL);
 	st->s_exits = ks_metric_get(exits, NULL);

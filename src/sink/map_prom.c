@@ -15,8 +15,8 @@
  * each end its RTTs and durations those of ksight_tcp_{client,server}_{rtt,duration}_seconds
  * (p50 and p99: the bounds of the buckets that hold them). The answer's JSON is read with
  * SQLite's JSON functions (the store's library): no parser of our own. The UDP edges come
- * through the same queries (map_prom_udp.c), and the requests on the TCP edges
- * (map_prom_req.c), before the map is built.
+ * through the same queries (map_prom_udp.c), the requests on the TCP edges
+ * (map_prom_req.c) and the spawn edges (map_prom_spawn.c), before the map is built.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -373,7 +373,8 @@ int ks_map_prom_load(const char *url, uint64_t since_s, bool by_host, int64_t at
 				goto out;
 	if (query(&u, db, SIDE_DNS, 0, since_s, err, len) ||
 	    ks_map_prom_udp(&u, db, since_s, by_host, at_ns, m, err, len) ||
-	    ks_map_prom_req(&u, db, since_s, by_host, at_ns, m, err, len))
+	    ks_map_prom_req(&u, db, since_s, by_host, at_ns, m, err, len) ||
+	    ks_map_prom_spawns(&u, db, since_s, by_host, at_ns, m, err, len))
 		goto out;
 	for (int w = 0; w < 2 * H_N; w++)
 		if (w != SIDE_SERVER * H_N + H_CONNECT &&

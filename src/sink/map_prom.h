@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What map_prom.c (the fleet's TCP edges), map_prom_udp.c (its UDP edges) and
- * map_prom_req.c (the requests on its TCP edges) share. */
+/* What map_prom.c (the fleet's TCP edges), map_prom_udp.c (its UDP edges),
+ * map_prom_req.c (the requests on its TCP edges) and map_prom_spawn.c (its spawn edges)
+ * share. */
 #ifndef KSIGHT_MAP_PROM_H
 #define KSIGHT_MAP_PROM_H
 
@@ -47,6 +48,14 @@ long ks_map_prom_buckets(sqlite3_stmt *h, struct ks_svcmap_bucket *b);
  */
 int ks_map_prom_req(const struct ks_http_url *u, sqlite3 *db, uint64_t since_s, bool by_host,
 		    int64_t at_ns, struct ks_svcmap *m, char *err, size_t len);
+
+/*
+ * The fleet's spawn edges (map_prom_spawn.c): the agents' ksight_exec_spawns_total from
+ * @u into @db's own table, each (host, service, child) one weighted exec of @m (not
+ * built). Returns 0, or -1 with one line in @err.
+ */
+int ks_map_prom_spawns(const struct ks_http_url *u, sqlite3 *db, uint64_t since_s, bool by_host,
+		       int64_t at_ns, struct ks_svcmap *m, char *err, size_t len);
 
 /*
  * The fleet's UDP edges (map_prom_udp.c): the agents' per-edge UDP counters from @u into
