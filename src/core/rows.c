@@ -5,7 +5,9 @@
 #include "core/clock.h"
 #include "core/maps.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,18 +69,74 @@ int ks_task_rows_gone(struct ks_task_rows *t, uint32_t pid)
 	return ks_pidset_add(&t->gone, pid);
 }
 
+/* @d (@m rows) and then @d2 (@m2), in *@out (@d grown); both freed, and 0, when either
+ * is NULL (out of memory). */
+static size_t rows_concat(size_t rowsz, char *d, size_t m, char *d2, size_t m2, void **out)
+{
+	char *all = d && d2 && m2 ? realloc(d, (m + m2) * rowsz) : d;
+
+	*out = NULL;
+	if (!all || !d2) {
+		free(all ? all : d);
+		free(d2);
+		return 0;
+	}
+	if (m2)
+		memcpy(all + m * rowsz, d2, m2 * rowsz);
+	free(d2);
+	*out = all;
+	return m + m2;
+}
+
+/*
+ * The table filling (t->evict): the rows of @cur (@n, just read) that did not change
+ * since the read before (@prev, @nprev) leave the kernel's table by lookup-and-delete,
+ * and @cur; what each counted between the read and the delete is one more change, into
+ * @d2 (*@m2 rows, room for @n). Returns the rows kept in @cur.
+ */
+static size_t evict_idle(struct ks_task_rows *t, struct bpf_map *map, char *cur, size_t n,
+			 const void *prev, size_t nprev, uint64_t *total, char *d2, size_t *m2)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char *row = cur + i * t->rowsz, *last = d2 + *m2 * t->rowsz;
+		const char *p = t->no_take ? NULL :
+				ks_rows_find(row, prev, nprev, t->rowsz, t->cmp);
+
+		if (!p || memcmp(row, p, t->rowsz)) {
+			memmove(cur + kept++ * t->rowsz, row, t->rowsz);
+			continue;	/* moved in the last interval (or new): not idle */
+		}
+		memcpy(last, row, t->rowsz);
+		if (bpf_map_lookup_and_delete_elem(bpf_map__fd(map), last, last + t->voff)) {
+			if (errno != ENOENT) {
+				t->no_take = true;	/* before 5.14: none on a hash table */
+				memmove(cur + kept++ * t->rowsz, row, t->rowsz);
+			}
+			continue;
+		}
+		t->evicted++;
+		t->gone_count += t->count(last);
+		*total += t->count(last) - t->count(row);
+		if (t->sub(last, row))
+			(*m2)++;
+	}
+	return kept;
+}
+
 size_t ks_task_rows_read(struct ks_task_rows *t, struct bpf_map *map, uint64_t *total,
 			 void **out)
 {
-	char *cur;
-	size_t n, m, kept = 0;
+	char *cur, *d, *d2 = NULL;
+	size_t n, m, m2 = 0, kept = 0;
 
 	*total = t->gone_count;
 	*out = NULL;
 	n = ks_map_rows(map, t->rowsz, t->voff, t->cmp, (void **)&cur);
 	if (!cur)
 		return 0;
-	m = ks_rows_deltas(cur, n, t->prev, t->nprev, t->rowsz, t->cmp, t->sub, out);
+	m = ks_rows_deltas(cur, n, t->prev, t->nprev, t->rowsz, t->cmp, t->sub, (void **)&d);
 	for (size_t i = 0; i < n; i++) {
 		char *row = cur + i * t->rowsz;
 		uint32_t pid;
@@ -93,10 +151,17 @@ size_t ks_task_rows_read(struct ks_task_rows *t, struct bpf_map *map, uint64_t *
 		memmove(cur + kept++ * t->rowsz, row, t->rowsz);
 	}
 	ks_pidset_clear(&t->gone);
+	if (t->evict && !t->no_take && kept >= bpf_map__max_entries(map) / 4 * 3 &&
+	    (d2 = calloc(kept, t->rowsz)))
+		kept = evict_idle(t, map, cur, kept, t->prev, t->nprev, total, d2, &m2);
 	free(t->prev);
 	t->prev = cur;
 	t->nprev = kept;
-	return *out ? m : 0;
+	if (!d2) {
+		*out = d;
+		return d ? m : 0;
+	}
+	return rows_concat(t->rowsz, d, m, d2, m2, out);
 }
 
 void ks_task_rows_free(struct ks_task_rows *t)

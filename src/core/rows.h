@@ -56,8 +56,15 @@ void ks_row_hdr(struct ks_hdr *h, uint32_t pid, uint32_t tid, uint64_t cgroup,
  * A kernel table of per-process rows (the key starts with the process's u32 pid), read
  * each interval: the change of every row since the last read, the whole count, and the
  * rows of processes that exited (ks_rows_gone) deleted from the kernel's table once a read
- * has shown their last change. The kernel's table is never cleared otherwise: a delete
- * could fall between an update and the read that should have seen it.
+ * has shown their last change. The kernel's table is not cleared otherwise: a plain
+ * delete could fall between an update and the read that should have seen it. With @evict
+ * (tables whose rows grow with the peers of long-lived processes: a flow or a server
+ * endpoint has no close), once a read finds the table three quarters full, the rows it
+ * found unchanged since the read before leave it by the kernel's lookup-and-delete, which
+ * hands over each one's last value: what it counted between the read and its delete is
+ * one more change, nothing is lost, and an update after it makes the row anew, counted
+ * from zero. Kernels without lookup-and-delete on hash tables (before 5.14) keep every
+ * row (@no_take says so): the table fills and counts its refusals as lost.
  */
 struct ks_task_rows {
 	size_t rowsz, voff;		/* the row struct: key at 0, value at voff */
@@ -69,6 +76,9 @@ struct ks_task_rows {
 	size_t nprev;
 	struct ks_pidset gone;		/* processes that exited since the last read */
 	uint64_t gone_count;		/* counted in rows deleted so far */
+	bool evict;			/* idle rows leave a filling table */
+	bool no_take;			/* the kernel has no lookup-and-delete here */
+	uint64_t evicted;		/* rows taken so far */
 };
 
 #define KS_TASK_ROWS(type, cmp_, sub_, count_)                                          \

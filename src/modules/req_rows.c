@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The kernel's req_rows table read each interval: what changed since the previous read,
- * as a tool's records and into the registry. The table is never cleared (a delete could
- * fall between an update and the read that should have seen it); rows of processes that
- * exited leave it once counted.
+ * as a tool's records and into the registry. The table is not cleared (a plain delete
+ * could fall between an update and the read that should have seen it); rows of processes
+ * that exited leave it once counted, and idle rows once it is filling (core/rows.h: by
+ * lookup-and-delete, nothing lost), as a long-lived server's clients come and go.
  */
 #include <bpf/libbpf.h>
 #include <stdio.h>
@@ -249,6 +250,7 @@ void req_rows_collect(struct ks_ctx *ctx, struct req_state *st, struct bpf_map *
 void req_rows_init(struct req_state *st)
 {
 	st->rows = (struct ks_task_rows)KS_TASK_ROWS(struct req_row, by_key, sub_row, row_count);
+	st->rows.evict = true;	/* rows per endpoint: a server's clients come and go */
 }
 
 void req_rows_free(struct req_state *st)

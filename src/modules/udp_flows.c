@@ -6,8 +6,8 @@
  * seen it. Rows of processes that exited leave it once counted (no update follows a
  * process's exit record). A flow has no close: a long-lived process that talks to ever
  * new ports (a DNS client's) would fill the table, so once it is three quarters full the
- * rows idle since the previous read are taken out with lookup-and-delete (atomic: what
- * came between the read and the delete is counted, not lost).
+ * idle rows are taken out with lookup-and-delete (core/rows.h: atomic, what came between
+ * the read and the delete is counted, not lost).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -194,62 +194,6 @@ static void emit_flow(struct ks_ctx *ctx, const struct ks_hdr *h, const struct u
 	ks_emit(ctx, &r);
 }
 
-#define ENOTSUPP_BPF 524	/* the kernel's ENOTSUPP, not in the uapi */
-
-static int by_key_only(const void *key, const void *row)
-{
-	return memcmp(key, &((const struct udp_row *)row)->k, sizeof(struct udp_flow_key));
-}
-
-static void one_delta(struct ks_ctx *ctx, struct udp_state *st, const struct udp_row *d,
-		      bool print);
-
-/*
- * The table three quarters full: the rows of the last read (st->rows.prev) that did not
- * change in it (not among @d, @nd rows) leave the kernel's table. Their final values come
- * back with the delete: the totals keep them (gone_count), and what arrived since the read
- * is one more delta. A kernel without lookup-and-delete on hash maps (before 5.14) keeps
- * them: the table then fills and counts its refusals as lost, said once.
- */
-static void evict_idle(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map,
-		       struct udp_row *d, size_t nd, bool print)
-{
-	struct udp_row *prev = st->rows.prev;
-	size_t kept = 0, n = st->rows.nprev;
-	int fd = bpf_map__fd(map);
-
-	if (st->evict_refused || n < bpf_map__max_entries(map) / 4 * 3)
-		return;
-	if (nd)
-		qsort(d, nd, sizeof(*d), by_key);
-	for (size_t i = 0; i < n; i++) {
-		struct udp_row *r = &prev[i], last = *r;
-
-		if (st->evict_refused || (nd && bsearch(&r->k, d, nd, sizeof(*d), by_key_only))) {
-			prev[kept++] = *r;	/* moved in the last interval: not idle */
-			continue;
-		}
-		if (bpf_map_lookup_and_delete_elem(fd, &r->k, &last.v)) {
-			if (errno == ENOENT)
-				continue;	/* gone already */
-			if (errno == EINVAL || errno == EOPNOTSUPP || errno == ENOTSUPP_BPF) {
-				st->evict_refused = true;
-				fprintf(stderr, "ksight udp: the flow table is filling and this "
-					"kernel cannot take idle flows out atomically (lookup-and-"
-					"delete on hash maps, 5.14): when full, new flows are "
-					"counted lost\n");
-			}
-			prev[kept++] = *r;
-			continue;
-		}
-		st->evicted++;
-		st->rows.gone_count += dgrams(&last);
-		if (sub_row(&last, r))	/* what came between the read and the delete */
-			one_delta(ctx, st, &last, print);
-	}
-	st->rows.nprev = kept;
-}
-
 /* The rows that changed into the registry, and with @print into records too. */
 static void one_delta(struct ks_ctx *ctx, struct udp_state *st, const struct udp_row *d,
 		      bool print)
@@ -272,8 +216,13 @@ static void flows_deltas(struct ks_ctx *ctx, struct udp_state *st, struct bpf_ma
 
 	for (size_t i = 0; i < n; i++)
 		one_delta(ctx, st, &d[i], print);
-	evict_idle(ctx, st, map, d, d ? n : 0, print);
 	free(d);
+	if (st->rows.no_take && !st->evict_refused) {
+		st->evict_refused = true;
+		fprintf(stderr, "ksight udp: the flow table is filling and this kernel cannot "
+			"take idle flows out atomically (lookup-and-delete on hash maps, 5.14): "
+			"when full, new flows are counted lost\n");
+	}
 }
 
 void udp_flows_report(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map *map)
@@ -289,6 +238,7 @@ void udp_flows_collect(struct ks_ctx *ctx, struct udp_state *st, struct bpf_map 
 void udp_flows_init(struct udp_state *st)
 {
 	st->rows = (struct ks_task_rows)KS_TASK_ROWS(struct udp_row, by_key, sub_row, dgrams);
+	st->rows.evict = true;	/* a flow has no close */
 }
 
 void udp_flows_free(struct udp_state *st)

@@ -64,9 +64,8 @@ struct udp_state {
 	 * received, bytes received] (udp_edges.c), and the ends' own addresses */
 	struct ks_metric *m_edge[2][4], *m_edge_dns, *m_src_failed;
 	struct udp_src src[UDP_SRC_SLOTS];
-	/* idle flows evicted when the table fills (udp_flows.c) */
-	uint64_t evicted;	/* rows */
-	bool evict_refused;	/* the kernel has no lookup-and-delete on hash maps (< 5.14) */
+	bool evict_refused;	/* said: the kernel has no lookup-and-delete on hash maps
+				 * (< 5.14), idle flows stay (core/rows.h) */
 };
 
 extern const struct ks_module udp_module;
