@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 
 from attach_util import Cgroup
-from conftest import SLOW, UNIQ, Ksight, free_port, run_ksight
+from conftest import SLOW, UNIQ, Ksight, free_port, prom_samples, run_ksight
 from test_bio import disk_stat, loopdev  # noqa: F401 (fixture)
 
 BURSTS = [5, 3, 4]   # requests, each burst two intervals and more after the previous
@@ -109,8 +109,12 @@ def sums(rows, group, key):
     return sum(r[group][key] for r in rows)
 
 
-def check_rows(rows, disk_delta):
-    """The exact sums of the server's intervals, and runqlat off in each."""
+def check_rows(rows, disk_delta, missed=0, by_svc=None):
+    """The exact sums of the server's intervals, and runqlat off in each. @missed: the
+    runs of biotop's programs the kernel skipped (a program inside itself on a CPU:
+    counted in ksight_bpf_prog_missed_runs_total), each of which may cost one disk
+    request; 0 keeps the disk's counts exact. @by_svc: the disk's requests by service
+    (the agent's page), shown when they fall short."""
     assert rows, "no intervals"
     for r in rows:
         assert r["off"] == ["runqlat"] and r["runq"] is None, r
@@ -140,19 +144,35 @@ def check_rows(rows, disk_delta):
         assert (r["disk"]["p99_ns"] is not None) == (r["disk"]["requests"] > 0), r
     reads, rbytes, writes, wbytes = disk_delta
     assert (reads, rbytes, writes, wbytes) == (N, N * BS, 0, 0), disk_delta
-    assert sums(rows, "disk", "requests") == reads, rows
-    assert sums(rows, "disk", "read_bytes") == rbytes, rows
+    ops = sums(rows, "disk", "requests")
+    assert reads - missed <= ops <= reads, (ops, missed, by_svc, rows)
+    assert sums(rows, "disk", "read_bytes") == ops * BS, rows
     assert sums(rows, "disk", "write_bytes") == wbytes, rows
     # in time: each burst's requests, sessions and disk reads in the same interval(s)
     req = runs(rows, "requests", "served")
     assert [x[1] for x in req] == BURSTS, rows
     for g, key in (("tcp", "connections"), ("disk", "requests")):
         got = runs(rows, g, key)
-        assert [x[1] for x in got] == BURSTS, (g, rows)
+        short = missed if g == "disk" else 0
+        assert len(got) == len(BURSTS) and all(b - short <= x[1] <= b for x, b in
+                                               zip(got, BURSTS)), (g, rows)
         assert all(abs(a[0] - b[0]) <= 1 for a, b in zip(got, req)), (g, rows)
 
 
-def check_disk_p99(rows, db, service):
+def bio_missed(listen, disk):
+    """From the agent's page: the runs of biotop's programs the kernel skipped so far, and
+    (for a failure's message) @disk's requests by service."""
+    with urllib.request.urlopen("http://%s/metrics" % listen, timeout=10) as r:
+        prom = prom_samples(r.read().decode())
+    missed = sum(v for (name, labels), v in prom.items()
+                 if name == "ksight_bpf_prog_missed_runs_total" and
+                 dict(labels).get("module") == "biotop")
+    by_svc = {dict(labels).get("service"): v for (name, labels), v in prom.items()
+              if name == "ksight_bio_requests_total" and dict(labels).get("disk") == disk}
+    return int(missed), by_svc
+
+
+def check_disk_p99(rows, db, service, missed=0):
     """Against biotop's own histograms, the store's bio_row events of @service: N requests
     in them; each interval held at most 5, so its nearest-rank p99 is its slowest request's
     bucket: the highest p99 is the bound of the highest bucket of them all, and no lower than
@@ -160,10 +180,10 @@ def check_disk_p99(rows, db, service):
     with sqlite3.connect(str(db)) as c:
         got = [json.loads(j) for (j,) in c.execute(
             "SELECT json FROM events WHERE type = 'bio_row' AND service = ?", (service,))]
-    assert sum(g["ops"] for g in got) == N, got
-    assert sum(g["hist"]["count"] for g in got) == N, got
+    ops = sum(g["ops"] for g in got)
+    assert N - missed <= ops <= N and sum(g["hist"]["count"] for g in got) == ops, got
     top = max(b["hi"] for g in got for b in g["hist"]["buckets"])
-    mean_ns = sum(g["svc_ns"] + g["queue_ns"] for g in got) / N
+    mean_ns = sum(g["svc_ns"] + g["queue_ns"] for g in got) / ops
     p99 = [r["disk"]["p99_ns"] for r in rows if r["disk"]["p99_ns"] is not None]
     assert max(p99) == (top + 1) * 1000, (p99, got)
     assert max(p99) >= mean_ns and min(p99) >= MIN_DISK_NS, (p99, mean_ns)
@@ -201,7 +221,8 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
         assert status == 200, body
         live = json.loads(body)
         assert live["service"] == unit.rel and live["from_ns"] < live["to_ns"], live
-        check_rows(live["intervals"], delta)
+        missed, by_svc = bio_missed(listen, disk)
+        check_rows(live["intervals"], delta, missed, by_svc)
         # bad input: 400 (since, until, an argument it does not take), 404 (no such service)
         for q in ("?since=forever", "?since=1m&until=2m", "?diff=1m", "?since=1m&since=2m"):
             status, body = get(base + q)
@@ -215,8 +236,8 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
                         "--json"])
         assert r.returncode == 0, r.stderr
         rows = [json.loads(l) for l in r.stdout.splitlines()]
-        check_rows(rows, delta)
-        p99 = check_disk_p99(rows, db, unit.rel)
+        check_rows(rows, delta, missed)
+        p99 = check_disk_p99(rows, db, unit.rel, missed)
         assert [x["ts_ns"] for x in rows] == sorted(x["ts_ns"] for x in rows)
         # ... and as a table: one line per interval, the sums of its columns, "off" for runq
         r = run_ksight(["query", "timeline", unit.rel, "--store", str(db), "--since", "10m"])
@@ -228,7 +249,7 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
         assert len(cells) == len(rows), r.stdout
         col = {name: [c[i] for c in cells] for i, name in enumerate(head)}
         assert sum(int(x) for x in col["REQ_IN"]) == N, r.stdout
-        assert sum(int(x) for x in col["DISK_OPS"]) == N, r.stdout
+        assert sum(int(x) for x in col["DISK_OPS"]) == sums(rows, "disk", "requests"), r.stdout
         assert sum(int(x) for x in col["IO_READ"]) == N * (len(REQ) + BS), r.stdout
         assert sum(int(x) for x in col["FILE_RD"]) == N * BS, r.stdout
         assert sum(int(x) for x in col["SOCK_RD"]) == N * len(REQ), r.stdout
@@ -245,7 +266,7 @@ def test_timeline_exact(tmp_path, loopdev):  # noqa: F811 (fixture)
         part = [json.loads(l) for l in r.stdout.splitlines()]
         assert part and part == rows[:len(part)], (part, rows)
         assert sums(part, "requests", "served") == BURSTS[0], part
-        assert sums(part, "disk", "requests") == BURSTS[0], part
+        assert BURSTS[0] - missed <= sums(part, "disk", "requests") <= BURSTS[0], part
         assert sums(part, "tcp", "connections") == BURSTS[0], part
         # bad input: exit 2, one line
         for args in (["timeline"], ["timeline", "nosuch-" + UNIQ],
