@@ -202,6 +202,16 @@ static int query(const struct ks_http_url *u, sqlite3 *db, int side, int w, uint
 	return get(u, db, by, fam, since_s, NULL, side, w, err, len);
 }
 
+const char *ks_map_prom_node(char *out, size_t len, const char *svc, const char *host,
+			     bool by_host)
+{
+	if (by_host && host && host[0])
+		snprintf(out, len, "%s@%s", svc, host);
+	else
+		snprintf(out, len, "%s", svc);
+	return out;
+}
+
 void ks_map_prom_split(const char *s, char *addr, size_t len, uint16_t *port)
 {
 	const char *colon = strchr(s, ':'), *rb = strchr(s, ']');
@@ -317,10 +327,7 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 		c.count = sqlite3_column_int64(q, 5);
 		if (!c.count)
 			continue;	/* bytes of sessions counted before the window */
-		if (by_host && host[0])
-			snprintf(name, sizeof(name), "%s@%s", svc, host);
-		else
-			snprintf(name, sizeof(name), "%s", svc);
+		ks_map_prom_node(name, sizeof(name), svc, host, by_host);
 		ks_map_prom_split((const char *)sqlite3_column_text(q, 3), la, sizeof(la), &c.lport);
 		ks_map_prom_split((const char *)sqlite3_column_text(q, 4), ra, sizeof(ra), &c.rport);
 		c.laddr = la;

@@ -26,6 +26,11 @@ int ks_map_prom_query(const struct ks_http_url *u, sqlite3 *db, const char *by,
 		      const char *fam, uint64_t since_s, const char *ins, int w, char *err,
 		      size_t len);
 
+/* The node of service @svc of host @host into @out (@len): "SERVICE@HOST" with @by_host
+ * and a host (NULL or "": none), else "SERVICE". Returns @out. */
+const char *ks_map_prom_node(char *out, size_t len, const char *svc, const char *host,
+			     bool by_host);
+
 /* "ADDR:PORT" or "[V6]:PORT" into @addr and *@port; "ADDR" (v4 or bare v6): port 0. */
 void ks_map_prom_split(const char *s, char *addr, size_t len, uint16_t *port);
 

@@ -55,11 +55,7 @@ static int feed(sqlite3 *db, struct ks_svcmap *m, bool by_host, int64_t at_ns)
 		r.server = sqlite3_column_int(q, 0) == 1;
 		addr[0] = 0;
 		if (svc && peer && host) {
-			if (by_host && host[0])
-				snprintf(name, sizeof(name), "%s@%s", svc, host);
-			else
-				snprintf(name, sizeof(name), "%s", svc);
-			r.service = name;
+			r.service = ks_map_prom_node(name, sizeof(name), svc, host, by_host);
 			if (r.server) {
 				snprintf(addr, sizeof(addr), "%s", peer);
 				r.lport = port ? atoi(port) : 0;

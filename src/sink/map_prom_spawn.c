@@ -45,13 +45,8 @@ int ks_map_prom_spawns(const struct ks_http_url *u, sqlite3 *db, uint64_t since_
 		x.count = sqlite3_column_int64(q, 3);
 		if (!x.count)
 			continue;	/* none in the window */
-		if (by_host && host && host[0]) {
-			snprintf(from, sizeof(from), "%s@%s", svc, host);
-			snprintf(to, sizeof(to), "%s@%s", child, host);
-		} else {
-			snprintf(from, sizeof(from), "%s", svc);
-			snprintf(to, sizeof(to), "%s", child);
-		}
+		ks_map_prom_node(from, sizeof(from), svc, host, by_host);
+		ks_map_prom_node(to, sizeof(to), child, host, by_host);
 		if (ks_svcmap__add_exec(m, &x))
 			goto out;
 	}

@@ -41,10 +41,7 @@ static int end_of(sqlite3_stmt *q, sqlite3_int64 id, bool by_host, int64_t at_ns
 	side = sqlite3_column_int(q, 0);
 	host = (const char *)sqlite3_column_text(q, 1);
 	svc = (const char *)sqlite3_column_text(q, 2);
-	if (by_host && host && host[0])
-		snprintf(name, nlen, "%s@%s", svc, host);
-	else
-		snprintf(name, nlen, "%s", svc);
+	ks_map_prom_node(name, nlen, svc, host, by_host);
 	*r = (struct ks_svcmap_udp){ .ts_ns = at_ns, .service = name, .raddr = a };
 	if (side == 0) {
 		ks_map_prom_split((const char *)sqlite3_column_text(q, 4), a, alen, &r->rport);

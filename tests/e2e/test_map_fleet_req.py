@@ -16,36 +16,15 @@ import subprocess
 import pytest
 
 from attach_util import Cgroup
-from conftest import SLOW, UNIQ, Ksight, free_port
+from conftest import UNIQ, Ksight, free_port
 from tcp_util import PORT, NsPair
 from test_map_fleet import connect_pcts
 from test_map_fleet_udp import fleet_map, promtool_clean
-from test_map_req import SERVER, in_ns
+from test_map_req import SERVER, client, in_ns
 from test_prometheus_server import Prometheus, prometheus_unpacked, wait_for  # noqa: F401
 
 N_REMOTE, E_REMOTE = 9, 3     # the unwatched client's requests, of which 500s
 N_BOTH, E_BOTH = 5, 1         # the watched client's
-
-# A client: N GETs from address SRC, the first E of /fail, each on a connection of its
-# own; prints the status codes it got. argv: address, port, source address, N, E.
-CLIENT = r"""
-import socket, sys
-addr, port, src, n, e = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), \
-    int(sys.argv[5])
-codes = []
-for i in range(n):
-    with socket.create_connection((addr, port), source_address=(src, 0)) as c:
-        c.sendall(b"GET %s HTTP/1.0\r\nHost: srv\r\n\r\n" % (b"/fail" if i < e else b"/ok"))
-        got = b""
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            got += b
-    codes.append(got.split()[1].decode())
-print(" ".join(codes), flush=True)
-"""
-
 
 @pytest.fixture
 def twoaddr():
@@ -58,13 +37,6 @@ def twoaddr():
         yield p
     finally:
         p.close()
-
-
-def client(ns, addr, port, src, n, e, cgroup=None):
-    p = in_ns(ns, CLIENT, addr, port, src, n, e, cgroup=cgroup)
-    out, _ = p.communicate(timeout=60 * SLOW)
-    assert p.returncode == 0
-    assert out.split() == ["500"] * e + ["200"] * (n - e), out
 
 
 def agent(host, cgroup):
@@ -92,8 +64,8 @@ def test_requests_on_the_fleets_edges(twoaddr):
         p.wait_ready()
         srv = in_ns(n.b, SERVER, b_addr, port, cgroup=srv_cg)
         assert srv.stdout.readline().strip() == "ready"
-        client(n.a, b_addr, port, n.a2, N_REMOTE, E_REMOTE)                # not watched
-        client(n.a, b_addr, port, a_addr, N_BOTH, E_BOTH, cgroup=cli_cg)  # host A's
+        client(n.a, b_addr, port, N_REMOTE, E_REMOTE, src=n.a2)                # not watched
+        client(n.a, b_addr, port, N_BOTH, E_BOTH, cgroup=cli_cg, src=a_addr)  # host A's
         for q, want in (("sum(ksight_req_client_requests_total)", N_BOTH),
                         ("sum(ksight_req_server_requests_total)", N_REMOTE + N_BOTH),
                         ("sum(ksight_req_client_latency_seconds_count)", N_BOTH),

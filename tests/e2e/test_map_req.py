@@ -46,14 +46,15 @@ print("ready", flush=True)
 s.serve_forever()
 """
 
-# A client: N GETs, the first E of /fail, each on a connection of its own; prints the
-# status codes it got. argv: address, port, N, E.
+# A client: N GETs, the first E of /fail, each on a connection of its own (from address
+# SRC when given); prints the status codes it got. argv: address, port, N, E [, SRC].
 CLIENT = r"""
 import socket, sys
 addr, port, n, e = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+src = (sys.argv[5], 0) if len(sys.argv) > 5 else None
 codes = []
 for i in range(n):
-    with socket.create_connection((addr, port)) as c:
+    with socket.create_connection((addr, port), source_address=src) as c:
         c.sendall(b"GET %s HTTP/1.0\r\nHost: srv\r\n\r\n" % (b"/fail" if i < e else b"/ok"))
         got = b""
         while True:
@@ -89,8 +90,8 @@ def in_ns(ns, code, *args, cgroup=None, **kw):
                             **kw)
 
 
-def client(ns, addr, port, n, e, cgroup=None):
-    p = in_ns(ns, CLIENT, addr, port, n, e, cgroup=cgroup)
+def client(ns, addr, port, n, e, cgroup=None, src=None):
+    p = in_ns(ns, CLIENT, addr, port, n, e, *([src] if src else []), cgroup=cgroup)
     out, _ = p.communicate(timeout=60 * SLOW)
     assert p.returncode == 0
     codes = out.split()
