@@ -18,6 +18,7 @@
 
 #include "core/btfcache.h"
 #include "core/btfmin.h"
+#include "core/iter.h"
 #include "core/log.h"
 #include "core/probe.h"
 #include "core/objects.h"
@@ -71,28 +72,6 @@ static int open_events(struct ev_file **out)
 	return n ? n : -ENOENT;
 }
 
-static int run_iter(struct sysnames_bpf *skel)
-{
-	struct bpf_link *link = bpf_program__attach_iter(skel->progs.sysnames__iter, NULL);
-	char buf[256];
-	int fd, err = 0;
-
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0)
-		err = -errno;
-	/* the program writes only to the map; reading to the end runs it over every file */
-	while (fd >= 0 && (err = read(fd, buf, sizeof(buf))) > 0)
-		;
-	if (err < 0)
-		err = -errno;
-	if (fd >= 0)
-		close(fd);
-	bpf_link__destroy(link);
-	return err;
-}
-
 static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 {
 	/* after a session's start the kernel's BTF is no longer cached: give back what this
@@ -127,7 +106,7 @@ static int read_metadata(struct ks_sysnames *t, const struct ev_file *ev, int n)
 	if (core_btf >= 0)
 		close(core_btf);
 	if (!err)
-		err = run_iter(skel);
+		err = ks_iter_once(skel->progs.sysnames__iter);
 	for (int i = 0; !err && i < n; i++) {
 		struct sysnames_ent e;
 		__u32 key = ev[i].fd;

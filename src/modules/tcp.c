@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 
 #include "core/ident.h"
+#include "core/iter.h"
 #include "core/module.h"
 #include "modules/tcp_fmt.h"
 #include "modules/tcp_int.h"
@@ -321,7 +322,7 @@ static int tcp_attach(struct ks_ctx *ctx, void *state, void *vskel)
 	}
 	if (!st->seed)
 		return 0;
-	err = tcp_seed_run(skel->progs.tcp__seed_iter);
+	err = ks_iter_once(skel->progs.tcp__seed_iter);
 	if (err)
 		fprintf(stderr, "ksight %s: no owners for the connections open at start "
 			"(the BPF task_file iterator failed: %s)\n",

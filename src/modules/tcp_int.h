@@ -46,7 +46,7 @@ struct tcp_state {
 	const char *by;		/* tcprtt --by */
 	int rtt_by;		/* ... parsed: TCP_RTT_BY_* */
 	bool owners;		/* an owner filter (-p, -t, -u, -n, --cgroup) is set */
-	bool seed;		/* tcplife: scan the connections open at start (tcp_seed.c) */
+	bool seed;		/* tcplife: scan the connections open at start (bpf/tcp_seed.bpf.h) */
 	/* the accepts waiting at start, where the accept hook is fexit (tcp_late.c): the
 	 * sys_exit program's link while one has not returned, else NULL */
 	struct bpf_link *late;
@@ -124,11 +124,6 @@ void tcp_retr_free(struct tcp_state *st);
 void tcp_rtt_report(struct ks_ctx *ctx, struct tcp_state *st, struct bpf_map *map);
 void tcp_rtt_free(struct tcp_state *st);
 
-/* tcplife: run the start-up scan @prog (tcp__seed_iter, loaded) once over every
- * process's files. Returns 0 or -errno (the kernel has no task_file iterator...). */
-struct bpf_program;
-int tcp_seed_run(struct bpf_program *prog);
-
 /* Where the accept hook is fexit (it misses a call begun before it was attached): put the
  * threads waiting in accept() or accept4() on a TCP listener now (of process @only, when
  * not 0) into @map (tcp_late), and attach @prog (tcp__accept_late, loaded) to sys_exit if
@@ -136,6 +131,7 @@ int tcp_seed_run(struct bpf_program *prog);
  * NULL: none waits (*@err 0), or -errno in @err (those calls' connections then have no
  * owner). */
 struct bpf_link;
+struct bpf_program;
 struct bpf_link *tcp_late_start(struct bpf_program *prog, struct bpf_map *map,
 				unsigned long only, int *err);
 /* Once every thread listed in @map returned from its accept (or is gone), destroy @link
