@@ -10,12 +10,20 @@
  * as an extra state bit (TASK_REPORT_MAX). Every hook here runs with interrupts off
  * (switch, wakeup, migration) or adds atomically (fork, exit), and one row is shared by
  * the threads of a process on every CPU: adds are atomic.
+ *
+ * Where the kernel has task storage (5.11+; user space chooses, --read) the switches and
+ * migrations are read from the tasks instead: the kernel counts both per task (nvcsw,
+ * nivcsw, se.nr_migrations), so an iterator each interval (cswitch__tasks) and the exit
+ * hook take each task's change (bpf/task_counts.bpf.h), and nothing runs at sched_switch
+ * or sched_migrate_task. Wakeups, which no task counts, stay hooked.
  */
 #include "common.bpf.h"
 #include "cswitch.h"
+#include "task_counts.bpf.h"
 #include "task_want.bpf.h"
 
 const volatile bool cswitch_per_thread = false;
+const volatile bool cswitch_tasks = false;	/* switches and moves read from the tasks */
 const volatile __u64 cswitch_cgroup_id = 0;	/* --cgroup's id, for tasks other than current */
 
 struct {
@@ -186,7 +194,37 @@ int BPF_PROG(cswitch__fork_raw, struct task_struct *parent, struct task_struct *
 	return 0;
 }
 
-/* The current thread ends. */
+/* Task @t's switches and moves since they were last taken (bpf/task_counts.bpf.h). */
+static __always_inline void take_task(struct task_struct *t)
+{
+	__u32 tgid = t->tgid, tid = t->pid;
+	struct cswitch_val *v;
+	__u64 d[KS_TC_N];
+
+	if (!want_task(t, tgid, tid) || !ks_tc_take(t, d, CSWITCH_EV_SWITCH))
+		return;
+	if (!(d[KS_TC_NVCSW] | d[KS_TC_NIVCSW] | d[KS_TC_MIGRATIONS]))
+		return;
+	v = row(t, tgid, tid);
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->voluntary, d[KS_TC_NVCSW]);
+	__sync_fetch_and_add(&v->involuntary, d[KS_TC_NIVCSW]);
+	__sync_fetch_and_add(&v->migrations, d[KS_TC_MIGRATIONS]);
+}
+
+/* Each interval, every task but the exiting ones (their exit hook's). */
+SEC("iter/task")
+int cswitch__tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+
+	if (t && !ks_tc_exiting(t))
+		take_task(t);
+	return 0;
+}
+
+/* The current thread ends (and, read from the tasks, the rest of its counts is taken). */
 static __always_inline void count_exit(struct task_struct *t)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -197,6 +235,8 @@ static __always_inline void count_exit(struct task_struct *t)
 	v = row(t, pid_tgid >> 32, (__u32)pid_tgid);
 	if (v)
 		__sync_fetch_and_add(&v->threads_exited, 1);
+	if (cswitch_tasks)
+		take_task(bpf_get_current_task_btf());
 }
 
 SEC("tp_btf/sched_process_exit")

@@ -15,9 +15,17 @@
  * as unseen, never as another task's. The switch hooks run with interrupts off on the CPU
  * they read: the per-CPU start needs no lock; rows are shared by the threads of a process
  * on every CPU: adds are atomic.
+ *
+ * Software counters alone are read from the tasks instead where the kernel has task
+ * storage (5.11+; user space chooses, --read): each is a count the kernel keeps per task
+ * (faults, switches, migrations, run time), so an iterator each interval (pmc__tasks) and
+ * the exit hook take each task's change (bpf/task_counts.bpf.h) and nothing runs at
+ * sched_switch.
  */
 #include "common.bpf.h"
 #include "pmc.h"
+#include "task_counts.bpf.h"
+#include "task_want.bpf.h"
 
 const volatile bool pmc_per_thread = false;
 const volatile bool pmc_per_cgroup = false;
@@ -28,6 +36,10 @@ const volatile __u32 pmc_hw = 0;	/* bit i: counter i is hardware (may be multipl
 					 * its enabled and running times are summed) */
 const volatile __u32 pmc_clock = 0;	/* bit i: counter i is cpu-clock or task-clock, timed
 					 * here (no perf event: see on_switch) */
+/* Read from the tasks (pmc__tasks, pmc__exit_*): counter i is the sum of the task counters
+ * of mask pmc_task_src[i] (task_counts.h); --cgroup's id for tasks other than current. */
+const volatile __u32 pmc_task_src[PMC_MAX] = {};
+const volatile __u64 pmc_cgroup_id = 0;
 
 #define PMC_ARRAY(i)                                                   \
 	struct {                                                       \
@@ -110,12 +122,39 @@ static __always_inline bool read_one(__u32 i, struct pmc_read *r)
 	return true;
 }
 
-/* The row of the task now leaving (the current one), made if new; NULL when the table is
- * full (counted lost). */
+/* The row of @k, made with task @t's name and cgroup if new (the current task's when @t is
+ * NULL); NULL when the table is full (counted lost). */
+static __always_inline struct pmc_val *row_of(struct pmc_key *k, struct task_struct *t)
+{
+	struct pmc_val *v = bpf_map_lookup_elem(&pmc_rows, k);
+	__u32 zero = 0;
+	struct pmc_val *blank;
+
+	if (v)
+		return v;
+	blank = bpf_map_lookup_elem(&pmc_blank, &zero);
+	if (!blank)
+		return NULL;
+	__builtin_memset(blank, 0, sizeof(*blank));
+	if (t) {
+		bpf_probe_read_kernel(blank->comm, sizeof(blank->comm), &t->comm);
+		blank->cgroup = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+	} else {
+		bpf_get_current_comm(blank->comm, sizeof(blank->comm));
+		blank->cgroup = bpf_get_current_cgroup_id();
+	}
+	/* another CPU may have made it meanwhile: EEXIST is fine */
+	bpf_map_update_elem(&pmc_rows, k, blank, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&pmc_rows, k);
+	if (!v)
+		ks_lost(PMC_EV_ROWS);
+	return v;
+}
+
+/* The row of the task now leaving (the current one). */
 static __always_inline struct pmc_val *row(__u64 pid_tgid)
 {
 	struct pmc_key k = {};
-	struct pmc_val *v;
 
 	if (pmc_per_cgroup) {
 		k.cgroup = bpf_get_current_cgroup_id();
@@ -123,25 +162,7 @@ static __always_inline struct pmc_val *row(__u64 pid_tgid)
 		k.pid = pid_tgid >> 32;
 		k.tid = pmc_per_thread ? (__u32)pid_tgid : 0;
 	}
-	v = bpf_map_lookup_elem(&pmc_rows, &k);
-	if (v)
-		return v;
-	{
-		__u32 zero = 0;
-		struct pmc_val *blank = bpf_map_lookup_elem(&pmc_blank, &zero);
-
-		if (!blank)
-			return NULL;
-		__builtin_memset(blank, 0, sizeof(*blank));
-		bpf_get_current_comm(blank->comm, sizeof(blank->comm));
-		blank->cgroup = bpf_get_current_cgroup_id();
-		/* another CPU may have made it meanwhile: EEXIST is fine */
-		bpf_map_update_elem(&pmc_rows, &k, blank, BPF_NOEXIST);
-	}
-	v = bpf_map_lookup_elem(&pmc_rows, &k);
-	if (!v)
-		ks_lost(PMC_EV_ROWS);
-	return v;
+	return row_of(&k, NULL);
 }
 
 /* CPU's counters now: the stretch of the task leaving (@pid_tgid, the current one) ends,
@@ -218,6 +239,79 @@ SEC("tp/sched/sched_switch")
 int pmc__switch_tp(struct trace_event_raw_sched_switch *ctx)
 {
 	on_switch(bpf_get_current_pid_tgid(), ctx->next_pid);
+	return 0;
+}
+
+/*
+ * Read from the tasks (user space chose it: every counter is one the kernel keeps per task,
+ * bpf/task_counts.bpf.h): task @t's changes since it was last read go to its row. Its
+ * switches are its stretches, all of them counted (none unseen).
+ */
+static __always_inline void take_task(struct task_struct *t)
+{
+	__u32 tgid = t->tgid, tid = t->pid;
+	__u64 d[KS_TC_N], add[PMC_MAX], any = 0, cs;
+	struct pmc_key k = {};
+	struct pmc_val *v;
+
+	if (!ks_want_task(t, tgid, tid, pmc_cgroup_id) || !ks_tc_take(t, d, PMC_EV_ROWS))
+		return;
+	cs = d[KS_TC_NVCSW] + d[KS_TC_NIVCSW];
+#pragma unroll
+	for (__u32 i = 0; i < PMC_MAX; i++) {
+		add[i] = i < pmc_n ? ks_tc_sum(d, pmc_task_src[i]) : 0;
+		any |= add[i];
+	}
+	if (!any && !cs)
+		return;
+	if (pmc_per_cgroup) {
+		k.cgroup = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+	} else {
+		k.pid = tgid;
+		k.tid = pmc_per_thread ? tid : 0;
+	}
+	v = row_of(&k, t);
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->switch_outs, cs);
+	__sync_fetch_and_add(&v->stretches, cs);
+#pragma unroll
+	for (__u32 i = 0; i < PMC_MAX; i++)
+		if (add[i])
+			__sync_fetch_and_add(&v->c[i].count, add[i]);
+}
+
+/* Each interval, every task but the exiting ones (their exit hook's). */
+SEC("iter/task")
+int pmc__tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+
+	if (t && !ks_tc_exiting(t))
+		take_task(t);
+	return 0;
+}
+
+/* A thread ends: the rest of its counts (tp_btf, raw_tp or tp; the current task either
+ * way, by its BTF pointer). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pmc__exit_btf)
+{
+	take_task(bpf_get_current_task_btf());
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(pmc__exit_raw)
+{
+	take_task(bpf_get_current_task_btf());
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int pmc__exit_tp(void *ctx)
+{
+	take_task(bpf_get_current_task_btf());
 	return 0;
 }
 

@@ -2,7 +2,10 @@
 /*
  * cswitch: `ksight sched`, context switches per process (or thread, -L), voluntary and
  * involuntary, migrations, wakeups, threads created and exited, counted in the kernel
- * (bpf/sched.bpf.c) and printed each interval (or once at the end) busiest first.
+ * (bpf/cswitch.bpf.c) and printed each interval (or once at the end) busiest first.
+ * Switches and migrations are read from the tasks where the kernel can (--read; task
+ * storage, 5.11+): the kernel's own per-task counts, taken each interval by an iterator
+ * and at each thread's exit, with no program at sched_switch.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -14,12 +17,17 @@
 #include "core/ident.h"
 #include "core/pidset.h"
 #include "core/rows_collect.h"
+#include "core/task_counts.h"
 #include "modules/cswitch_int.h"
 #include "cswitch.skel.h"
 
 static const struct ks_opt cswitch_opts[] = {
 	{ "per-thread", 'L', KS_OPT_FLAG, offsetof(struct cswitch_state, per_thread), NULL,
 	  "one row per thread instead of per process" },
+	{ "read", 0, KS_OPT_STR, offsetof(struct cswitch_state, read), "HOW",
+	  "tasks: take switches and migrations from the kernel's per-task counts each interval "
+	  "(nothing runs at switches; the default where the kernel has task storage, 5.11); "
+	  "switches: count each switch and migration as it happens", 0, 16 },
 	{ "top", 0, KS_OPT_UINT, offsetof(struct cswitch_state, top), "N",
 	  "rows per report, most switches first (default 20, 0: all)", 0, 1000000 },
 	{ 0 },
@@ -35,14 +43,19 @@ static const struct ks_slot cswitch_slots[] = {
 		},
 	},
 	{
-		.name = "see wakeups, moves",
+		.name = "see wakeups",
 		.alts = {
 			{ KS_FAM_TP_BTF, { { "cswitch__wakeup_btf", "sched_wakeup" },
-					   { "cswitch__wakeup_new_btf", "sched_wakeup_new" },
-					   { "cswitch__migrate_btf", "sched_migrate_task" } } },
+					   { "cswitch__wakeup_new_btf", "sched_wakeup_new" } } },
 			{ KS_FAM_RAW_TP, { { "cswitch__wakeup_raw", "sched_wakeup" },
-					   { "cswitch__wakeup_new_raw", "sched_wakeup_new" },
-					   { "cswitch__migrate_raw", "sched_migrate_task" } } },
+					   { "cswitch__wakeup_new_raw", "sched_wakeup_new" } } },
+		},
+	},
+	{
+		.name = "see moves",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "cswitch__migrate_btf", "sched_migrate_task" } } },
+			{ KS_FAM_RAW_TP, { { "cswitch__migrate_raw", "sched_migrate_task" } } },
 		},
 	},
 	{
@@ -62,6 +75,35 @@ static const struct ks_evtype cswitch_types[] = {
 	{ 0 },
 };
 
+static int cswitch_configure(void *state, const struct ks_common *common, char *err, size_t len)
+{
+	return ks_tc_check(((struct cswitch_state *)state)->read, err, len);
+}
+
+static int cswitch_kernel_check(void *state, char *err, size_t len)
+{
+	struct cswitch_state *st = state;
+
+	return ks_tc_choose("sched", st->read, true, &st->tasks, err, len);
+}
+
+/* The agent reads from the tasks where the kernel can. */
+static void cswitch_agent_defaults(void *state)
+{
+	struct cswitch_state *st = state;
+	char err[160];
+
+	ks_tc_choose("sched", NULL, true, &st->tasks, err, sizeof(err));
+}
+
+/* Read from the tasks: neither the switch nor the migration hook. */
+static bool cswitch_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct cswitch_state *st = state;
+
+	return !st->tasks || (slot != &cswitch_slots[0] && slot != &cswitch_slots[2]);
+}
+
 static int cswitch_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct cswitch_state *st = state;
@@ -70,10 +112,27 @@ static int cswitch_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	struct stat s;
 
 	skel->rodata->cswitch_per_thread = st->per_thread;
+	skel->rodata->cswitch_tasks = st->tasks;
+	ks_tc_setup(st->tasks, skel->progs.cswitch__tasks, skel->maps.tc_seen,
+		    &skel->rodata->ks_tc_t0);
 	/* a cgroup v2 directory's inode number is the cgroup's id (kernfs) */
 	if (c->cgroup && !stat(c->cgroup, &s))
 		skel->rodata->cswitch_cgroup_id = s.st_ino;
 	return 0;
+}
+
+static int cswitch_attach(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct cswitch_state *st = state;
+	struct cswitch_bpf *skel = vskel;
+
+	return st->tasks ? ks_tc_attach(&st->reader, skel->progs.cswitch__tasks) : 0;
+}
+
+/* The first reading of the tasks, at the start: where each one's counts stand. */
+static void cswitch_started(struct ks_ctx *ctx, void *state)
+{
+	ks_tc_read(&((struct cswitch_state *)state)->reader);
 }
 
 static int by_key(const void *a, const void *b)
@@ -119,6 +178,7 @@ static bool sub_row(void *r, const void *p)
 
 static const struct cswitch_state cswitch_defaults = {
 	.top = 20,
+	.reader = { .cmd = "sched" },
 	.rows = KS_TASK_ROWS(struct cswitch_row, by_key, sub_row, switches),
 };
 
@@ -158,6 +218,7 @@ static void cswitch_report(struct ks_ctx *ctx, void *state, void *vskel)
 	uint64_t total;
 	size_t m;
 
+	ks_tc_read(&st->reader);
 	m = ks_task_rows_read(&st->rows, map, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, CSWITCH_EV_SWITCH, total);
 	if (!d)
@@ -211,6 +272,7 @@ static void cswitch_collect(struct ks_ctx *ctx, void *state, void *vskel)
 	struct cswitch_state *st = state;
 	struct cswitch_bpf *skel = vskel;
 
+	ks_tc_read(&st->reader);
 	ks_task_rows_collect(ctx, &st->rows, skel->maps.cswitch_rows, CSWITCH_EV_SWITCH, &who,
 			     cswitch_add, st);
 }
@@ -249,6 +311,7 @@ static void cswitch_fini(void *state)
 {
 	struct cswitch_state *st = state;
 
+	ks_tc_free(&st->reader);
 	ks_task_rows_free(&st->rows);
 }
 
@@ -271,8 +334,14 @@ const struct ks_module cswitch_module = {
 	.positional = true,
 	.slots = cswitch_slots,
 	.types = cswitch_types,
+	.configure = cswitch_configure,
+	.kernel_check = cswitch_kernel_check,
+	.want_slot = cswitch_want_slot,
+	.agent_defaults = cswitch_agent_defaults,
 	.init = cswitch_init,
 	.setup = cswitch_setup,
+	.attach = cswitch_attach,
+	.started = cswitch_started,
 	.collect = cswitch_collect,
 	.summary = cswitch_summary,
 	.proc = cswitch_proc,

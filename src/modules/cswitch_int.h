@@ -8,6 +8,7 @@
 
 #include "core/module.h"
 #include "core/rows.h"
+#include "core/task_counts.h"
 #include "cswitch.h"
 
 struct cswitch_row {
@@ -17,6 +18,9 @@ struct cswitch_row {
 
 struct cswitch_state {
 	bool per_thread;	/* -L */
+	const char *read;	/* --read: "tasks", "switches", or NULL (the cheaper one) */
+	bool tasks;		/* chosen: switches and moves read from the tasks */
+	struct ks_tc_reader reader;	/* tasks: the iterator over them */
 	uint64_t top;		/* --top: rows per report, 0: all */
 	struct ks_task_rows rows;	/* the kernel's table, as the last report saw it */
 	/* the agent's: per service */

@@ -6,8 +6,11 @@
  * task-clock) everywhere. Each counter is opened once per CPU and read by the kernel at
  * every context switch (bpf/pmc.bpf.c): what a CPU counted between a task's switch-in and
  * its switch-out is that task's. Context switches and the two clocks need no perf event:
- * the hook counts the switches and times the stretches. Printed busiest first each
- * interval or once at the end.
+ * the hook counts the switches and times the stretches. Software counters alone are
+ * read from the tasks instead where the kernel can (--read; task storage, 5.11+): they are
+ * counts the kernel keeps per task, taken each interval by an iterator and at each
+ * thread's exit, with no program at sched_switch. Printed busiest first each interval or
+ * once at the end.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -15,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/attachments.h"
 #include "core/ident.h"
+#include "core/task_counts.h"
 #include "modules/pmc_int.h"
 #include "pmc.skel.h"
 
@@ -31,6 +36,11 @@ static const struct ks_opt pmc_opts[] = {
 	  "faults): cycles, instructions, cache-references, cache-misses, branches, "
 	  "branch-misses, LLC-loads, LLC-load-misses, dTLB-loads, dTLB-load-misses, page-faults, "
 	  "minor-faults, major-faults, cs, migrations, cpu-clock, task-clock", 0, 1024 },
+	{ "read", 0, KS_OPT_STR, OFF(read), "HOW",
+	  "tasks: take the software counters from the kernel's per-task counts each interval "
+	  "(nothing runs at switches; the default where every counter is one and the kernel "
+	  "has task storage, 5.11); switches: read every counter at every context switch", 0,
+	  16 },
 	{ "per-process", 'P', KS_OPT_FLAG, OFF(per_process), NULL,
 	  "one row per process (the default)" },
 	{ "per-thread", 'L', KS_OPT_FLAG, OFF(per_thread), NULL, "one row per thread" },
@@ -47,6 +57,15 @@ static const struct ks_slot pmc_slots[] = {
 			{ KS_FAM_TP_BTF, { { "pmc__switch_btf", "sched_switch" } } },
 			{ KS_FAM_RAW_TP, { { "pmc__switch_raw", "sched_switch" } } },
 			{ KS_FAM_TP, { { "pmc__switch_tp", "sched/sched_switch" } } },
+		},
+	},
+	{
+		/* --read tasks: the iterator (not a hook) reads the live tasks */
+		.name = "tasks' exits",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "pmc__exit_btf", "sched_process_exit" } } },
+			{ KS_FAM_RAW_TP, { { "pmc__exit_raw", "sched_process_exit" } } },
+			{ KS_FAM_TP, { { "pmc__exit_tp", "sched/sched_process_exit" } } },
 		},
 	},
 	{ 0 },
@@ -81,10 +100,26 @@ static int pmc_configure(void *state, const struct ks_common *common, char *err,
 	st->n = pmc_events_parse(st->events ? st->events : PMC_DEFAULT_EVENTS, st->ev, err, len);
 	if (st->n < 0)
 		return -1;
+	if (ks_tc_check(st->read, err, len))
+		return -1;
+	for (int i = 0; st->read && !strcmp(st->read, "tasks") && i < st->n; i++)
+		if (!pmc_event_task_src(st->ev[i])) {
+			snprintf(err, len, "--read tasks: %s is not counted per task by the kernel "
+				 "(hardware counters are read at switches)", st->ev[i]->name);
+			return -1;
+		}
 	index_ipc(st);
 	return 0;
 }
 
+static int pmc_choose(struct pmc_state *st, char *err, size_t len)
+{
+	bool fits = st->n > 0;
+
+	for (int i = 0; i < st->n; i++)
+		fits &= pmc_event_task_src(st->ev[i]) != 0;
+	return ks_tc_choose("pmc", st->read, fits, &st->tasks, err, len);
+}
 /* Open counter @e on this CPU and close it again: 0, or the errno. */
 static int pmc_try(const struct pmc_event *e)
 {
@@ -158,7 +193,18 @@ static void pmc_status(struct ks_ctx *ctx, char *buf, size_t len)
 
 static int pmc_kernel_check(void *state, char *err, size_t len)
 {
-	return pmc_pick(state, err, len);
+	int picked = pmc_pick(state, err, len);
+
+	if (picked < 0 || pmc_choose(state, err, len) < 0)
+		return -1;
+	return picked;
+}
+
+static bool pmc_want_slot(const void *state, const struct ks_slot *slot)
+{
+	const struct pmc_state *st = state;
+
+	return st->tasks == (slot == &pmc_slots[1]);
 }
 
 /* The agent parses no options: the default counters, those this machine has. */
@@ -171,15 +217,19 @@ static void pmc_agent_defaults(void *state)
 	index_ipc(st);
 	if (pmc_pick(st, note, sizeof(note)) > 0)
 		fprintf(stderr, "ksight run: pmc: %s\n", note);
+	pmc_choose(st, note, sizeof(note));	/* the cheaper way: cannot fail */
 }
 
 static int pmc_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct pmc_state *st = state;
 	struct pmc_bpf *skel = vskel;
+	const struct ks_common *c = ks_ctx_common(ctx);
 	uint32_t hw = 0, open = 0, clock = 0;
+	struct stat cg;
 
 	for (int i = 0; i < st->n; i++) {
+		skel->rodata->pmc_task_src[i] = pmc_event_task_src(st->ev[i]);
 		if (pmc_event_hw(st->ev[i]))
 			hw |= 1u << i;
 		if (pmc_event_opened(st->ev[i]))
@@ -193,6 +243,10 @@ static int pmc_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->pmc_hw = hw;
 	skel->rodata->pmc_per_thread = st->per_thread;
 	skel->rodata->pmc_per_cgroup = st->per_cgroup;
+	/* a cgroup v2 directory's inode number is the cgroup's id (kernfs) */
+	if (c->cgroup && !stat(c->cgroup, &cg))
+		skel->rodata->pmc_cgroup_id = cg.st_ino;
+	ks_tc_setup(st->tasks, skel->progs.pmc__tasks, skel->maps.tc_seen, &skel->rodata->ks_tc_t0);
 	return 0;
 }
 
@@ -207,12 +261,16 @@ static struct bpf_map *pmc_array(struct pmc_bpf *skel, int i)
 	return maps[i];
 }
 
-/* Each counter on every online CPU, into its array, where the switch hook reads it. */
+/* Each counter on every online CPU, into its array, where the switch hook reads it; or the
+ * iterator over the tasks. */
 static int pmc_attach(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct pmc_state *st = state;
+	struct pmc_bpf *skel = vskel;
 	int err;
 
+	if (st->tasks)
+		return ks_tc_attach(&st->reader, skel->progs.pmc__tasks);
 	for (int i = 0; i < st->n; i++) {
 		struct ks_perf_spec s = { .type = st->ev[i]->type, .config = st->ev[i]->config };
 
@@ -260,11 +318,16 @@ static bool sub_row(void *r, const void *p)
 		d->v.switch_outs -= o->v.switch_outs;
 		d->v.unseen -= o->v.unseen;
 	}
+	/* a task that ran all along without switching still counted its time */
+	for (int i = 0; i < PMC_MAX; i++)
+		if (d->v.c[i].count)
+			return true;
 	return d->v.switch_outs;
 }
 
 static const struct pmc_state pmc_defaults = {
 	.top = 20,
+	.reader = { .cmd = "pmc" },
 	.cycles = -1,
 	.instructions = -1,
 	.rows = KS_TASK_ROWS(struct pmc_row, by_key, sub_row, switch_outs),
@@ -315,8 +378,15 @@ static void emit_row(struct ks_ctx *ctx, const struct pmc_state *st, const struc
 		ks_rec_add(&r, "counted_pct", "CNT%", 5, KS_V_DOUBLE)->d = pct;
 	ks_rec_uint(&r, "stretches", NULL, 0, p->v.stretches);
 	/* switches whose stretch was not read: shown, as any count left out */
-	ks_rec_add(&r, "unseen_stretches", "UNSEEN", 6, KS_V_COUNT)->u = p->v.unseen;
+	ks_rec_add(&r, "unseen_stretches", st->tasks ? NULL : "UNSEEN", 6, KS_V_COUNT)->u =
+		p->v.unseen;
 	ks_emit(ctx, &r);
+}
+
+/* The first reading of the tasks, at the start: where each one's counts stand. */
+static void pmc_started(struct ks_ctx *ctx, void *state)
+{
+	ks_tc_read(&((struct pmc_state *)state)->reader);
 }
 
 /* The rows that changed since the last report, busiest first, --top of them; the rows of
@@ -329,6 +399,7 @@ static void pmc_report(struct ks_ctx *ctx, void *state, void *vskel)
 	uint64_t total;
 	size_t m;
 
+	ks_tc_read(&st->reader);
 	m = ks_task_rows_read(&st->rows, skel->maps.pmc_rows, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, PMC_EV_ROWS, total);
 	if (!d)
@@ -343,6 +414,7 @@ static void pmc_collect(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct pmc_bpf *skel = vskel;
 
+	ks_tc_read(&((struct pmc_state *)state)->reader);
 	pmc_agent_collect(ctx, state, skel->maps.pmc_rows);
 }
 
@@ -359,6 +431,7 @@ static void pmc_fini(void *state)
 {
 	struct pmc_state *st = state;
 
+	ks_tc_free(&st->reader);
 	ks_task_rows_free(&st->rows);
 }
 
@@ -385,11 +458,13 @@ const struct ks_module pmc_module = {
 	.types = pmc_types,
 	.configure = pmc_configure,
 	.kernel_check = pmc_kernel_check,
+	.want_slot = pmc_want_slot,
 	.status = pmc_status,
 	.agent_defaults = pmc_agent_defaults,
 	.init = pmc_agent_init,
 	.setup = pmc_setup,
 	.attach = pmc_attach,
+	.started = pmc_started,
 	.proc = pmc_proc,
 	.report = pmc_report,
 	.collect = pmc_collect,

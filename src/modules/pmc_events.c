@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "modules/pmc_int.h"
+#include "task_counts.h"
 
 /* A hardware cache event: which cache, read, and misses or accesses. */
 #define CACHE(c, res) ((c) | (PERF_COUNT_HW_CACHE_OP_READ << 8) | ((res) << 16))
@@ -54,6 +55,28 @@ const struct pmc_event pmc_events[PMC_EVENTS + 1] = {
 	  "TASK-CLOCK", 10 },
 	{ 0 },
 };
+
+uint32_t pmc_event_task_src(const struct pmc_event *e)
+{
+	if (e->type != PERF_TYPE_SOFTWARE)
+		return 0;
+	switch (e->config) {
+	case PERF_COUNT_SW_PAGE_FAULTS:
+		return KS_TC_BIT(KS_TC_MINFLT) | KS_TC_BIT(KS_TC_MAJFLT);
+	case PERF_COUNT_SW_PAGE_FAULTS_MIN:
+		return KS_TC_BIT(KS_TC_MINFLT);
+	case PERF_COUNT_SW_PAGE_FAULTS_MAJ:
+		return KS_TC_BIT(KS_TC_MAJFLT);
+	case PERF_COUNT_SW_CONTEXT_SWITCHES:
+		return KS_TC_BIT(KS_TC_NVCSW) | KS_TC_BIT(KS_TC_NIVCSW);
+	case PERF_COUNT_SW_CPU_MIGRATIONS:
+		return KS_TC_BIT(KS_TC_MIGRATIONS);
+	case PERF_COUNT_SW_CPU_CLOCK:
+	case PERF_COUNT_SW_TASK_CLOCK:
+		return KS_TC_BIT(KS_TC_RUNTIME);
+	}
+	return 0;
+}
 
 static const struct pmc_event *find(const char *name, size_t n)
 {

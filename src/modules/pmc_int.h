@@ -10,6 +10,7 @@
 
 #include "core/module.h"
 #include "core/rows.h"
+#include "core/task_counts.h"
 #include "pmc.h"
 
 /* One counter `ksight pmc -e` can name. */
@@ -56,6 +57,10 @@ static inline bool pmc_event_opened(const struct pmc_event *e)
 	return !pmc_event_switches(e) && !pmc_event_clock(e);
 }
 
+/* The task counters (KS_TC_BIT()s of bpf/task_counts.h) whose sum counter @e is when read
+ * from the tasks, 0 when it is not one the kernel keeps per task (the hardware ones). */
+uint32_t pmc_event_task_src(const struct pmc_event *e);
+
 /*
  * Parse @list, counter names separated by commas (case does not matter), into @out (up to
  * PMC_MAX). Returns the count, or -1 with one line in @err: an unknown or repeated name,
@@ -80,6 +85,9 @@ struct pmc_row {
 
 struct pmc_state {
 	const char *events;	/* -e, as given */
+	const char *read;	/* --read: "tasks", "switches", or NULL (the cheaper one) */
+	bool tasks;		/* chosen: read from the tasks, not at every switch */
+	struct ks_tc_reader reader;	/* tasks: the iterator over them */
 	bool per_process;	/* -P (the default) */
 	bool per_thread;	/* -L */
 	bool per_cgroup;	/* --per-cgroup */

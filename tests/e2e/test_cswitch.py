@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """ksight sched (module cswitch): each thread's voluntary and involuntary switches and
 migrations equal the kernel's own counters (/proc/PID/task/TID/sched) over the same window,
-wakeups pair with blocks, threads created and exited are exact, filters keep exactly their
-tasks, every hook family."""
+read from the tasks or counted at each switch and move; wakeups pair with blocks, threads
+created and exited are exact, filters keep exactly their tasks, every hook family."""
 import os
 import time
 
@@ -12,6 +12,14 @@ import sched_util
 from conftest import SCALE, Helper, Ksight, run_ksight
 
 HOOKS = [None, "tp_btf", "raw_tp", "tp"]
+# read from the tasks, the hooks left are the wakeups' and the threads' (no classic
+# tracepoint alternative: they need the task)
+READ_HOOKS = [("tasks", h) for h in HOOKS[:3]] + [("switches", h) for h in HOOKS]
+
+
+def tasks_readable():
+    """Whether this kernel has BPF task storage (5.11), which --read tasks needs."""
+    return tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2]) >= (5, 11)
 ROUNDS, MIGRATIONS, THREADS = 2000 // SCALE, 40, 25   # SCALE: fewer under TCG
 
 
@@ -52,9 +60,16 @@ def traced_pingpong(args):
 
 
 @pytest.mark.kernels
-@pytest.mark.parametrize("hooks", HOOKS)
-def test_switches_equal_the_kernels_counters(hooks):
-    k, h, tids, rows, kernel = traced_pingpong(["--hooks", hooks] if hooks else [])
+@pytest.mark.parametrize("read,hooks", READ_HOOKS)
+def test_switches_equal_the_kernels_counters(read, hooks):
+    args = ["--read", read] + (["--hooks", hooks] if hooks else [])
+    if read == "tasks" and not tasks_readable():
+        r = run_ksight(["sched"] + args + ["--duration", "1"])
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 1 and len(lines) == 1, r
+        assert "task storage" in lines[0] and "5.11" in lines[0], lines
+        return
+    k, h, tids, rows, kernel = traced_pingpong(args)
     assert set(rows) == set(tids), (rows, tids)
     for t in tids:
         r = rows[t]
@@ -73,10 +88,11 @@ def test_switches_equal_the_kernels_counters(hooks):
     assert k.stats()["lost"] == 0
 
 
-def test_threads_created_and_exited_exact():
+@pytest.mark.parametrize("read", ["tasks", "switches"])
+def test_threads_created_and_exited_exact(read):
     h = Helper("switcher", 0, 0, THREADS)
     try:
-        k = Ksight(["sched", "--json", "-p", str(h.pid)])
+        k = Ksight(["sched", "--json", "-p", str(h.pid), "--read", read])
         k.wait_ready()
         h.go()
         assert h.result() == ["done"]    # stdin closed: the process ends
@@ -139,6 +155,7 @@ def test_interval_rows_add_up_to_the_whole():
     (["--top", "x"], "--top"),
     (["1", "2", "3"], "argument"),
     (["-p", "0"], "--pid"),
+    (["--read", "never"], "neither"),
 ])
 def test_bad_input_is_one_line_exit_2(args, word):
     r = run_ksight(["sched"] + args)

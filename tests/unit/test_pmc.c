@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* modules/pmc_events.c: `ksight pmc -e` names to perf event types and configs; the list's
- * errors; dropping counters the machine lacks; scaling multiplexed counts. */
+ * errors; dropping counters the machine lacks; scaling multiplexed counts; what each
+ * software counter is read from the tasks. */
 #include "testutil.h"
 
 #include "modules/pmc_int.h"
@@ -43,6 +44,25 @@ static void test_names_map_to_perf_events(void **state)
 	}
 	assert_true(pmc_event_switches(one("cs")));
 	assert_false(pmc_event_switches(one("page-faults")));
+}
+
+/* Read from the tasks, each software counter is a sum of the kernel's per-task counts
+ * (task_counts.h: min_flt, maj_flt, nvcsw, nivcsw, se.nr_migrations, sum_exec_runtime as
+ * bits 0..5); a hardware counter is none of them. */
+static void test_task_sources(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t mask;
+	} want[] = {
+		{ "page-faults", 0x3 }, { "minor-faults", 0x1 }, { "major-faults", 0x2 },
+		{ "cs", 0xc }, { "migrations", 0x10 }, { "cpu-clock", 0x20 },
+		{ "task-clock", 0x20 }, { "cycles", 0 }, { "instructions", 0 },
+		{ "LLC-load-misses", 0 }, { "dTLB-loads", 0 }, { "branch-misses", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(pmc_event_task_src(one(want[i].name)), want[i].mask);
 }
 
 static void test_list_keeps_its_order(void **state)
@@ -131,6 +151,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_map_to_perf_events),
+		cmocka_unit_test(test_task_sources),
 		cmocka_unit_test(test_list_keeps_its_order),
 		cmocka_unit_test(test_bad_lists),
 		cmocka_unit_test(test_drop),

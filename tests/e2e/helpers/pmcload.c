@@ -7,12 +7,17 @@
  *   fault N   map N fresh anonymous pages and write one byte to each (N page faults)
  *   spin MS   run on the CPU for MS ms of this thread's CPU time
  *   sleep N   sleep 1 ms N times (N voluntary context switches)
+ *   thread N  a thread that does "fault N" and "sleep N" and ends; joined, then
+ *             "done MINFLT MAJFLT NVCSW NIVCSW": the thread's own counts (getrusage) just
+ *             before it returned
  * Exits 0 at the end of stdin.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +42,26 @@ static int fault(long n)
 	return munmap(p, n * page);
 }
 
+static void snooze(long n)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	for (long i = 0; i < n; i++)
+		nanosleep(&ms, NULL);
+}
+
+static void *worker(void *arg)
+{
+	static struct rusage ru;
+	long n = (long)arg;
+
+	if (fault(n))
+		return NULL;
+	snooze(n);
+	getrusage(RUSAGE_THREAD, &ru);
+	return &ru;
+}
+
 int main(void)
 {
 	char line[64], cmd[16];
@@ -58,10 +83,17 @@ int main(void)
 			while (cpu_ns() < end)
 				;
 		} else if (!strcmp(cmd, "sleep")) {
-			struct timespec ms = { 0, 1000000 };
+			snooze(n);
+		} else if (!strcmp(cmd, "thread")) {
+			struct rusage *ru = NULL;
+			pthread_t t;
 
-			for (long i = 0; i < n; i++)
-				nanosleep(&ms, NULL);
+			if (pthread_create(&t, NULL, worker, (void *)n) || pthread_join(t, (void **)&ru) ||
+			    !ru)
+				return 1;
+			printf("done %ld %ld %ld %ld\n", ru->ru_minflt, ru->ru_majflt, ru->ru_nvcsw,
+			       ru->ru_nivcsw);
+			continue;
 		} else {
 			fprintf(stderr, "pmcload: unknown command %s\n", cmd);
 			return 2;

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-task counters read from the tasks rather than counted at every event (the counters
+ * of bpf/task_counts.h). The kernel already counts every switch, migration and fault of a
+ * task and its time on CPU; an iterator over the tasks (iter/task, run by user space each
+ * interval) takes the change of each since it last looked, and the task's exit takes the
+ * rest: the module's programs run once per task per interval and once per exit, never on
+ * sched_switch, and the sums are the kernel's own, exactly.
+ *
+ * Where a task was last seen is kept in its task storage (5.11+, freed with the task).
+ * A task seen first: one started after the session (ks_tc_t0) counts from zero, an older
+ * one from its counts then (what it did before ksight is not counted). A task that is
+ * exiting (PF_EXITING, set before the exit tracepoint) is left to its exit hook, so each
+ * change is taken once; what the kernel counts after that hook (its last switch-out, the
+ * last slice of its run time) is not.
+ */
+#ifndef KSIGHT_TASK_COUNTS_BPF_H
+#define KSIGHT_TASK_COUNTS_BPF_H
+
+#include "common.bpf.h"
+#include "task_counts.h"
+
+#define KS_PF_EXITING 0x00000004	/* include/linux/sched.h */
+
+struct ks_tc_last {
+	__u64 v[KS_TC_N];
+};
+
+/* the module's own (a ks_ name would make the loader take it for a map of the core's) */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ks_tc_last);
+} tc_seen SEC(".maps");
+
+/* When the session started (CLOCK_MONOTONIC, task->start_time's clock). */
+const volatile __u64 ks_tc_t0 = 0;
+
+/* Task @t's counters now, into @v. @t is a trusted pointer (the iterator's task, the
+ * current task's BTF pointer): direct loads. */
+static __always_inline void ks_tc_read(struct task_struct *t, __u64 *v)
+{
+	v[KS_TC_MINFLT] = t->min_flt;
+	v[KS_TC_MAJFLT] = t->maj_flt;
+	v[KS_TC_NVCSW] = t->nvcsw;
+	v[KS_TC_NIVCSW] = t->nivcsw;
+	v[KS_TC_MIGRATIONS] = t->se.nr_migrations;
+	v[KS_TC_RUNTIME] = t->se.sum_exec_runtime;
+}
+
+/*
+ * The change of @t's counters since they were last taken, into @d, and taken now. Returns
+ * false when there is nothing to count: a task older than the session seen for the first
+ * time (its counts become its baseline), or no room for its slot (counted lost as @lost).
+ */
+static __always_inline bool ks_tc_take(struct task_struct *t, __u64 *d, __u32 lost)
+{
+	struct ks_tc_last *s = bpf_task_storage_get(&tc_seen, t, 0, 0);
+	__u64 now[KS_TC_N];
+	bool old;
+
+	ks_tc_read(t, now);
+	if (!s) {
+		s = bpf_task_storage_get(&tc_seen, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!s) {
+			ks_lost(lost);
+			return false;
+		}
+		old = t->start_time < ks_tc_t0;
+		/* a new slot is zeroed: a young task's whole counts are its change */
+		if (old) {
+			__builtin_memcpy(s->v, now, sizeof(now));
+			return false;
+		}
+	}
+#pragma unroll
+	for (int i = 0; i < KS_TC_N; i++) {
+		d[i] = now[i] - s->v[i];
+		s->v[i] = now[i];
+	}
+	return true;
+}
+
+/* Whether @t is exiting: its exit hook takes its counts, not the iterator. */
+static __always_inline bool ks_tc_exiting(struct task_struct *t)
+{
+	return t->flags & KS_PF_EXITING;
+}
+
+/* The sum of the changes in @d named by @mask (KS_TC_BIT()s). */
+static __always_inline __u64 ks_tc_sum(const __u64 *d, __u32 mask)
+{
+	__u64 s = 0;
+
+#pragma unroll
+	for (int i = 0; i < KS_TC_N; i++)
+		if (mask & KS_TC_BIT(i))
+			s += d[i];
+	return s;
+}
+
+#endif
