@@ -10,8 +10,11 @@
 # round trip. Each round runs every configuration once, the order rotating:
 #   untraced
 #   ksight pmc            default counters (software ones only without a PMU), every
-#                         process of the machine, per process
-#   ksight pmc -L         the same per thread
+#                         process of the machine, per process; without a PMU read from
+#                         the tasks each interval (--read tasks, 5.11+): no switch hook
+#   ksight pmc --read switches
+#                         the same read at every switch
+#   ksight pmc -L         per thread
 #   perf stat -e ...      the same software counters (page-faults, cs, migrations,
 #                         cpu-clock, task-clock), counted by perf for the load's own
 #                         processes only (per-task events, inherited by the child)
@@ -19,7 +22,8 @@
 # ROUNDS, the range, and each configuration's slowdown against untraced. Then, less
 # sensitive to a busy machine, what the switch hook costs per run (the kernel's run-time
 # statistics, held on by `ksight status --live` meanwhile) during one load, for each hook
-# family, and for `ksight sched`, whose switch hook only counts (no counter read).
+# family, and for `ksight sched`, whose switch hook only counts (no counter read); read
+# from the tasks, the iterator's runs (one per task per reading) and the exit hook's.
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
@@ -31,7 +35,7 @@ bench_init pmc_cost "ROUNDS=$ROUNDS N=$N CPU=$CPU SETTLE=$SETTLE"
 "$ROOT/scripts/install-deps.sh" linux-perf || exit 1
 echo "load:    taskset -c $CPU perf bench sched pipe -l $N"
 
-NAMES=("untraced" "ksight pmc" "ksight pmc -L" "perf stat -e $SWEV")
+NAMES=("untraced" "ksight pmc" "ksight pmc --read switches" "ksight pmc -L" "perf stat -e $SWEV")
 declare -a US
 
 # load OUTVAR [PREFIX...]: run the load (under PREFIX), store usecs per round trip.
@@ -67,9 +71,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		us=-
 		case $i in
 		0) load us ;;
-		1 | 2)
+		1 | 2 | 3)
 			args=()
-			[ "$i" = 2 ] && args=(-L)
+			[ "$i" = 2 ] && args=(--read switches)
+			[ "$i" = 3 ] && args=(-L)
 			"$KSIGHT" pmc --json --top 0 "${args[@]}" >"$out" 2>"$err" &
 			pid=$!
 			if ! wait_line "$err" " ready in " "$pid" 60; then
@@ -84,7 +89,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			[ "$seen" -ge $((2 * N)) ] ||
 				bench_fail "${NAMES[$i]} counted $seen switches of the load, < $((2 * N))"
 			;;
-		3)
+		4)
 			load us "$PERF" stat -x, -o "$out" -e "$SWEV" --
 			seen=$(awk -F, '$3 == "cs" || $3 == "context-switches" { print $1 }' "$out")
 			[ "${seen:-0}" -ge $((2 * N)) ] 2>/dev/null ||
@@ -122,8 +127,13 @@ row "tracer" "program" "runs" "ns/run"
 row "---" "---" "---:" "---:"
 prog_costs "ksight pmc" load_once "$KSIGHT" pmc
 prog_costs "ksight pmc -L" load_once "$KSIGHT" pmc -L
-prog_costs "ksight pmc --hooks raw_tp" load_once "$KSIGHT" pmc --hooks raw_tp
-prog_costs "ksight pmc --hooks tp" load_once "$KSIGHT" pmc --hooks tp
-prog_costs "ksight pmc -e task-clock" load_once "$KSIGHT" pmc -e task-clock
+prog_costs "ksight pmc --read switches" load_once "$KSIGHT" pmc --read switches
+prog_costs "ksight pmc --read switches --hooks raw_tp" load_once "$KSIGHT" pmc --read switches \
+	--hooks raw_tp
+prog_costs "ksight pmc --read switches --hooks tp" load_once "$KSIGHT" pmc --read switches \
+	--hooks tp
+prog_costs "ksight pmc -e task-clock --read switches" load_once "$KSIGHT" pmc -e task-clock \
+	--read switches
 prog_costs "ksight sched" load_once "$KSIGHT" sched
+prog_costs "ksight sched --read switches" load_once "$KSIGHT" sched --read switches
 bench_finish

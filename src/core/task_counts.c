@@ -17,15 +17,19 @@ int ks_tc_check(const char *read, char *err, size_t len)
 	return -1;
 }
 
+bool ks_tc_possible(void)
+{
+	/* task storage comes with 5.11, the task iterator (5.8) and the current task's BTF
+	 * pointer (5.11) with it */
+	return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+}
+
 int ks_tc_choose(const char *cmd, const char *read, bool fits, bool *tasks, char *err,
 		 size_t len)
 {
 	bool asked = read && !strcmp(read, "tasks");
 
-	/* task storage comes with 5.11, the task iterator (5.8) and the current task's BTF
-	 * pointer (5.11) with it */
-	*tasks = fits && (!read || asked) &&
-		 libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	*tasks = fits && (!read || asked) && ks_tc_possible();
 	if (asked && !*tasks) {
 		snprintf(err, len, "%s --read tasks needs BPF task storage "
 			 "(BPF_MAP_TYPE_TASK_STORAGE, Linux 5.11), which this kernel lacks", cmd);

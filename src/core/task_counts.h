@@ -39,6 +39,9 @@ int ks_tc_choose(const char *cmd, const char *read, bool fits, bool *tasks, char
 void ks_tc_setup(bool tasks, struct bpf_program *iter, struct bpf_map *seen,
 		 __u64 *t0);
 
+/* Whether this kernel has what reading from the tasks needs: task storage (5.11). */
+bool ks_tc_possible(void);
+
 /* Attach @prog (the module's iter/task program, loaded). Returns 0 or -errno. */
 int ks_tc_attach(struct ks_tc_reader *r, struct bpf_program *prog);
 

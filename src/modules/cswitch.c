@@ -104,6 +104,16 @@ static bool cswitch_want_slot(const void *state, const struct ks_slot *slot)
 	return !st->tasks || (slot != &cswitch_slots[0] && slot != &cswitch_slots[2]);
 }
 
+/* `ksight status`: whether switches and moves are read from the tasks here. */
+static void cswitch_status(struct ks_ctx *ctx, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", ks_tc_possible() ?
+		 "switches and migrations are read from the tasks (task storage): their hooks "
+		 "are --read switches'" :
+		 "no task storage (Linux 5.11): switches and migrations are counted at their "
+		 "hooks");
+}
+
 static int cswitch_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct cswitch_state *st = state;
@@ -337,6 +347,7 @@ const struct ks_module cswitch_module = {
 	.configure = cswitch_configure,
 	.kernel_check = cswitch_kernel_check,
 	.want_slot = cswitch_want_slot,
+	.status = cswitch_status,
 	.agent_defaults = cswitch_agent_defaults,
 	.init = cswitch_init,
 	.setup = cswitch_setup,

@@ -182,13 +182,17 @@ static int pmc_pick(struct pmc_state *st, char *note, size_t len)
 static void pmc_status(struct ks_ctx *ctx, char *buf, size_t len)
 {
 	int err = pmc_try(&pmc_events[0]);	/* cycles */
+	const char *soft = ks_tc_possible() ?
+		"; software counters alone are read from the tasks (task storage): the switch "
+		"hook is --read switches'" :
+		"; no task storage (Linux 5.11): every counter is read at switches";
 
 	if (!err)
-		snprintf(buf, len, "hardware counters: yes (a PMU counts cycles)");
+		snprintf(buf, len, "hardware counters: yes (a PMU counts cycles)%s", soft);
 	else
 		snprintf(buf, len, "hardware counters: %s (perf_event_open of cycles: %s): "
-			 "software counters only", absent(err) ? "none, no PMU" : "refused",
-			 strerror(err));
+			 "software counters only%s", absent(err) ? "none, no PMU" : "refused",
+			 strerror(err), soft);
 }
 
 static int pmc_kernel_check(void *state, char *err, size_t len)

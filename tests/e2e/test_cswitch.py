@@ -188,3 +188,16 @@ def test_agent_runs_sched_only_when_named():
     assert summ, k.stdout
     for i, key in ((0, "voluntary"), (1, "involuntary")):
         assert sum(s[key] for s in summ) == sum(after[t][i] - before[t][i] for t in tids)
+
+
+def test_status_says_how_switches_are_read():
+    r = run_ksight(["status"])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    at = [i for i, l in enumerate(lines) if l.startswith("sched ")]
+    assert at, r.stdout
+    notes = [l.strip() for l in lines[at[0] + 1:at[0] + 12] if l.strip().startswith("note:")]
+    assert notes == ["note: switches and migrations are read from the tasks (task storage): "
+                     "their hooks are --read switches'" if tasks_readable() else
+                     "note: no task storage (Linux 5.11): switches and migrations are "
+                     "counted at their hooks"], lines

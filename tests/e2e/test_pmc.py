@@ -161,22 +161,16 @@ def test_software_counts_equal_the_kernels(hooks, read):
     assert row["context_switches"] >= SLEEPS
 
 
-@pytest.mark.kernels
-@pytest.mark.parametrize("read", ["tasks", "switches"])
-def test_exited_thread_counted(read):
-    """A thread that faults and sleeps and ends while ksight runs: its process's row has
-    the process's faults (/proc/PID/stat, which keeps its ended threads'), and the main
-    thread's switches with the thread's (getrusage(RUSAGE_THREAD) as it returned). From
-    the tasks exactly; at switches one switch more, the thread's last, which the kernel
-    makes after the exit hook and leaves out of the process's rusage too."""
-    if read == "tasks" and not tasks_readable():
-        pytest.skip("no task storage before 5.11 (test_software_counts_equal_the_kernels)")
+def exited_thread_once(read):
+    """pmcload's "thread" command under `ksight pmc --read READ -p PID`: ksight's row, the
+    thread's own counts as it returned, the main thread's change (task_counters) and the
+    process's faults (its ended threads' included) over the same window."""
     h = Helper("pmcload")
     try:
         k = Ksight(["pmc", "--json", "--top", "0", "-e", SW, "--read", read, "-p", str(h.pid)])
         k.wait_ready()
         before = settled(h.pid), process_faults(h.pid)
-        h.proc.stdin.write(b"thread %d\n" % PAGES)
+        h.proc.stdin.write(b"thread %d\n" % SLEEPS)   # few sleeps: few unseen stretches
         h.proc.stdin.flush()
         done = h.readline().split()
         after = settled(h.pid), process_faults(h.pid)
@@ -184,17 +178,35 @@ def test_exited_thread_counted(read):
     finally:
         h.kill()
     assert done[0] == "done", done
-    minflt, majflt, nvcsw, nivcsw = (int(x) for x in done[1:])
-    main = [a - b for a, b in zip(after[0], before[0])]
     rows = k.records("pmc")
     assert len(rows) == 1, rows
-    row = rows[0]
-    assert minflt >= PAGES and nvcsw >= PAGES, done
-    assert (row["minor_faults"], row["major_faults"]) == tuple(
-        a - b for a, b in zip(after[1], before[1])), (row, before, after)
-    assert row["minor_faults"] >= main[0] + minflt, (row, main, done)
+    return (rows[0], [int(x) for x in done[1:]], [a - b for a, b in zip(after[0], before[0])],
+            [a - b for a, b in zip(after[1], before[1])])
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("read", ["tasks", "switches"])
+def test_exited_thread_counted(read):
+    """A thread that faults and sleeps and ends while ksight runs: its process's row has
+    the process's faults (/proc/PID/stat, which keeps its ended threads'), and the main
+    thread's switches with the thread's (getrusage(RUSAGE_THREAD) as it returned). From
+    the tasks exactly; at switches one switch more, the thread's last, which the kernel
+    makes after the exit hook and leaves out of the process's rusage too (and, as in
+    traced(), a window with an unseen stretch is tried again: its faults are not read)."""
+    if read == "tasks" and not tasks_readable():
+        pytest.skip("no task storage before 5.11 (test_software_counts_equal_the_kernels)")
     last = 0 if read == "tasks" else 1
-    assert row["context_switches"] == main[2] + nvcsw + nivcsw + last, (row, main, done)
+    for _ in range(ATTEMPTS):
+        row, (minflt, majflt, nvcsw, nivcsw), main, faults = exited_thread_once(read)
+        assert minflt >= SLEEPS and nvcsw >= SLEEPS, (minflt, nvcsw)
+        assert row["context_switches"] == main[2] + nvcsw + nivcsw + last, (row, main)
+        assert row["minor_faults"] + row["major_faults"] <= sum(faults), (row, faults)
+        if row["unseen_stretches"]:
+            continue
+        assert (row["minor_faults"], row["major_faults"]) == tuple(faults), (row, faults)
+        assert row["minor_faults"] >= main[0] + minflt, (row, main, minflt)
+        return
+    raise AssertionError("no window without unseen stretches in %d" % ATTEMPTS)
 
 
 def test_task_clock_follows_schedstat_run_time():
@@ -283,11 +295,16 @@ def test_status_says_whether_there_is_a_pmu():
     at = [i for i, l in enumerate(lines) if l.startswith("pmc ")]
     assert at, r.stdout
     notes = [l.strip() for l in lines[at[0] + 1:at[0] + 6] if l.strip().startswith("note:")]
+    assert len(notes) == 1, lines
     if has_pmu():
-        assert notes == ["note: hardware counters: yes (a PMU counts cycles)"], lines
+        assert notes[0].startswith("note: hardware counters: yes (a PMU counts cycles)"), lines
     else:
-        assert len(notes) == 1 and notes[0].startswith(
+        assert notes[0].startswith(
             "note: hardware counters: none, no PMU (perf_event_open of cycles: "), lines
+    assert notes[0].endswith(
+        "; software counters alone are read from the tasks (task storage): the switch hook "
+        "is --read switches'" if tasks_readable() else
+        "; no task storage (Linux 5.11): every counter is read at switches"), lines
 
 
 def test_hardware_only_without_pmu_exits_1():
