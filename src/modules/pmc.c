@@ -112,6 +112,9 @@ static int pmc_configure(void *state, const struct ks_common *common, char *err,
 	return 0;
 }
 
+/* Read from the tasks where every counter is one the kernel keeps per task (after pmc_pick
+ * dropped those this machine lacks) and the kernel can: 0, or -1 with the missing feature
+ * in @err (--read tasks). */
 static int pmc_choose(struct pmc_state *st, char *err, size_t len)
 {
 	bool fits = st->n > 0;
@@ -120,6 +123,7 @@ static int pmc_choose(struct pmc_state *st, char *err, size_t len)
 		fits &= pmc_event_task_src(st->ev[i]) != 0;
 	return ks_tc_choose("pmc", st->read, fits, &st->tasks, err, len);
 }
+
 /* Open counter @e on this CPU and close it again: 0, or the errno. */
 static int pmc_try(const struct pmc_event *e)
 {
