@@ -195,13 +195,13 @@ int BPF_PROG(cswitch__fork_raw, struct task_struct *parent, struct task_struct *
 }
 
 /* Task @t's switches and moves since they were last taken (bpf/task_counts.bpf.h). */
-static __always_inline void take_task(struct task_struct *t)
+static __always_inline void take_task(struct task_struct *t, bool exiting)
 {
 	__u32 tgid = t->tgid, tid = t->pid;
 	struct cswitch_val *v;
 	__u64 d[KS_TC_N];
 
-	if (!want_task(t, tgid, tid) || !ks_tc_take(t, d, CSWITCH_EV_SWITCH))
+	if (!want_task(t, tgid, tid) || !ks_tc_take(t, d, CSWITCH_EV_SWITCH, exiting))
 		return;
 	if (!(d[KS_TC_NVCSW] | d[KS_TC_NIVCSW] | d[KS_TC_MIGRATIONS]))
 		return;
@@ -220,7 +220,7 @@ int cswitch__tasks(struct bpf_iter__task *ctx)
 	struct task_struct *t = ctx->task;
 
 	if (t && !ks_tc_exiting(t))
-		take_task(t);
+		take_task(t, false);
 	return 0;
 }
 
@@ -236,7 +236,7 @@ static __always_inline void count_exit(struct task_struct *t)
 	if (v)
 		__sync_fetch_and_add(&v->threads_exited, 1);
 	if (cswitch_tasks)
-		take_task(bpf_get_current_task_btf());
+		take_task(bpf_get_current_task_btf(), true);
 }
 
 SEC("tp_btf/sched_process_exit")

@@ -247,14 +247,14 @@ int pmc__switch_tp(struct trace_event_raw_sched_switch *ctx)
  * bpf/task_counts.bpf.h): task @t's changes since it was last read go to its row. Its
  * switches are its stretches, all of them counted (none unseen).
  */
-static __always_inline void take_task(struct task_struct *t)
+static __always_inline void take_task(struct task_struct *t, bool exiting)
 {
 	__u32 tgid = t->tgid, tid = t->pid;
 	__u64 d[KS_TC_N], add[PMC_MAX], any = 0, cs;
 	struct pmc_key k = {};
 	struct pmc_val *v;
 
-	if (!ks_want_task(t, tgid, tid, pmc_cgroup_id) || !ks_tc_take(t, d, PMC_EV_ROWS))
+	if (!ks_want_task(t, tgid, tid, pmc_cgroup_id) || !ks_tc_take(t, d, PMC_EV_ROWS, exiting))
 		return;
 	cs = d[KS_TC_NVCSW] + d[KS_TC_NIVCSW];
 #pragma unroll
@@ -288,7 +288,7 @@ int pmc__tasks(struct bpf_iter__task *ctx)
 	struct task_struct *t = ctx->task;
 
 	if (t && !ks_tc_exiting(t))
-		take_task(t);
+		take_task(t, false);
 	return 0;
 }
 
@@ -297,21 +297,21 @@ int pmc__tasks(struct bpf_iter__task *ctx)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pmc__exit_btf)
 {
-	take_task(bpf_get_current_task_btf());
+	take_task(bpf_get_current_task_btf(), true);
 	return 0;
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(pmc__exit_raw)
 {
-	take_task(bpf_get_current_task_btf());
+	take_task(bpf_get_current_task_btf(), true);
 	return 0;
 }
 
 SEC("tp/sched/sched_process_exit")
 int pmc__exit_tp(void *ctx)
 {
-	take_task(bpf_get_current_task_btf());
+	take_task(bpf_get_current_task_btf(), true);
 	return 0;
 }
 

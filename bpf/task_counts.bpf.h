@@ -53,21 +53,27 @@ static __always_inline void ks_tc_read(struct task_struct *t, __u64 *v)
  * The change of @t's counters since they were last taken, into @d, and taken now. Returns
  * false when there is nothing to count: a task older than the session seen for the first
  * time (its counts become its baseline), or no room for its slot (counted lost as @lost).
+ * @exiting: the task's last taking (its exit hook), which makes no slot for a task never
+ * read (a short-lived one: its whole counts, or none if it is older than the session).
  */
-static __always_inline bool ks_tc_take(struct task_struct *t, __u64 *d, __u32 lost)
+static __always_inline bool ks_tc_take(struct task_struct *t, __u64 *d, __u32 lost,
+				       bool exiting)
 {
 	struct ks_tc_last *s = bpf_task_storage_get(&tc_seen, t, 0, 0);
+	bool old = t->start_time < ks_tc_t0;
 	__u64 now[KS_TC_N];
-	bool old;
 
 	ks_tc_read(t, now);
+	if (!s && exiting) {
+		__builtin_memcpy(d, now, sizeof(now));
+		return !old;
+	}
 	if (!s) {
 		s = bpf_task_storage_get(&tc_seen, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!s) {
 			ks_lost(lost);
 			return false;
 		}
-		old = t->start_time < ks_tc_t0;
 		/* a new slot is zeroed: a young task's whole counts are its change */
 		if (old) {
 			__builtin_memcpy(s->v, now, sizeof(now));

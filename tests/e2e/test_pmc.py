@@ -161,16 +161,18 @@ def test_software_counts_equal_the_kernels(hooks, read):
     assert row["context_switches"] >= SLEEPS
 
 
-def exited_thread_once(read):
-    """pmcload's "thread" command under `ksight pmc --read READ -p PID`: ksight's row, the
-    thread's own counts as it returned, the main thread's change (task_counters) and the
-    process's faults (its ended threads' included) over the same window."""
+def exited_thread_once(read, n=SLEEPS, interval=()):
+    """pmcload's "thread N" command under `ksight pmc --read READ -p PID [INTERVAL]`:
+    ksight's row (the interval rows summed), the thread's own counts as it returned, the
+    main thread's change (task_counters) and the process's faults (its ended threads'
+    included) over the same window."""
     h = Helper("pmcload")
     try:
-        k = Ksight(["pmc", "--json", "--top", "0", "-e", SW, "--read", read, "-p", str(h.pid)])
+        k = Ksight(["pmc", "--json", "--top", "0", "-e", SW, "--read", read, "-p", str(h.pid)] +
+                   list(interval))
         k.wait_ready()
         before = settled(h.pid), process_faults(h.pid)
-        h.proc.stdin.write(b"thread %d\n" % SLEEPS)   # few sleeps: few unseen stretches
+        h.proc.stdin.write(b"thread %d\n" % n)
         h.proc.stdin.flush()
         done = h.readline().split()
         after = settled(h.pid), process_faults(h.pid)
@@ -179,8 +181,10 @@ def exited_thread_once(read):
         h.kill()
     assert done[0] == "done", done
     rows = k.records("pmc")
-    assert len(rows) == 1, rows
-    return (rows[0], [int(x) for x in done[1:]], [a - b for a, b in zip(after[0], before[0])],
+    assert rows and {r["pid"] for r in rows} == {h.pid}, rows
+    row = {key: sum(r[key] for r in rows) for key in rows[0] if isinstance(rows[0][key], int)}
+    row["reports"] = len(rows)
+    return (row, [int(x) for x in done[1:]], [a - b for a, b in zip(after[0], before[0])],
             [a - b for a, b in zip(after[1], before[1])])
 
 
@@ -207,6 +211,18 @@ def test_exited_thread_counted(read):
         assert row["minor_faults"] >= main[0] + minflt, (row, main, minflt)
         return
     raise AssertionError("no window without unseen stretches in %d" % ATTEMPTS)
+
+
+def test_exited_thread_read_while_it_ran():
+    """From the tasks, every second: a thread that lived over a reading (1000 sleeps) is
+    taken by the iterator and then, for the rest, by its exit hook; the interval rows sum
+    to the same exact counts."""
+    if not tasks_readable():
+        pytest.skip("no task storage before 5.11")
+    row, (minflt, majflt, nvcsw, nivcsw), main, faults = exited_thread_once("tasks", 1000, ["1"])
+    assert nvcsw >= 1000 and row["reports"] >= 2, row     # its counts in two readings
+    assert row["context_switches"] == main[2] + nvcsw + nivcsw, (row, main)
+    assert (row["minor_faults"], row["major_faults"]) == tuple(faults), (row, faults)
 
 
 def test_task_clock_follows_schedstat_run_time():
