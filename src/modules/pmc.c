@@ -450,9 +450,9 @@ const struct ks_module pmc_module = {
 	.id = KS_MOD_pmc,
 	.bpf = &pmc_bpf_obj,
 	.agent_optin = true,
-	.brief = "perf counters per process, thread or cgroup, read at every context switch: "
-		 "cycles, instructions, IPC, cache/branch/LLC/dTLB misses; faults, switches, "
-		 "migrations, cpu-clock",
+	.brief = "perf counters per process, thread or cgroup: cycles, instructions, IPC, "
+		 "cache/branch/LLC/dTLB misses read at every context switch; faults, switches, "
+		 "migrations, cpu-clock from the tasks' own counts",
 	.usage = "  ksight pmc                     # per process at the end (Ctrl-C)\n"
 		 "  ksight pmc 1                   # every second, the 20 busiest\n"
 		 "  ksight pmc -e cycles,instructions -L -p 1234 1 5\n"
