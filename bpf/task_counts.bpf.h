@@ -12,7 +12,9 @@
  * one from its counts then (what it did before ksight is not counted). A task that is
  * exiting (PF_EXITING, set before the exit tracepoint) is left to its exit hook, so each
  * change is taken once; what the kernel counts after that hook (its last switch-out, the
- * last slice of its run time) is not.
+ * last slice of its run time) is not. (The iterator's look at the flag and its taking are
+ * a few instructions, the exit path from the flag to the hook microseconds: only an
+ * iterator stalled in between, by an interrupt, could take a change the hook takes too.)
  */
 #ifndef KSIGHT_TASK_COUNTS_BPF_H
 #define KSIGHT_TASK_COUNTS_BPF_H
