@@ -38,11 +38,6 @@ def has_pmu():
                for d in devs)
 
 
-def tasks_readable():
-    """Whether this kernel has BPF task storage (5.11), which --read tasks needs."""
-    return tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2]) >= (5, 11)
-
-
 def task_counters(pid, tid):
     """The kernel's counters of thread @tid: faults, switches, migrations, run time (ns)."""
     with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
@@ -125,7 +120,7 @@ def assert_exact(row, kernel, read=None):
     assert row["page_faults"] == minflt + majflt
     assert (row["minor_faults"], row["major_faults"]) == (minflt, majflt)
     assert row["context_switches"] == switches
-    if read == "tasks" or read is None and tasks_readable():
+    if read == "tasks" or read is None and sched_util.task_storage():
         # the kernel's own counts, taken while the helper slept: nothing apart
         assert row["cpu_migrations"] == migrations, (row, kernel)
         assert row["task_clock_ns"] == row["cpu_clock_ns"] == run_ns, (row, run_ns)
@@ -149,11 +144,8 @@ def test_software_counts_equal_the_kernels(hooks, read):
     the tasks, the switch hook at switches); from the tasks on a kernel without task
     storage: exit 1, one line naming it."""
     args = ["--read", read] + (["--hooks", hooks] if hooks else [])
-    if read == "tasks" and not tasks_readable():
-        r = run_ksight(["pmc", "-e", "cs"] + args + ["--duration", "1"])
-        lines = r.stderr.strip().splitlines()
-        assert r.returncode == 1 and len(lines) == 1, r
-        assert "task storage" in lines[0] and "5.11" in lines[0], lines
+    if read == "tasks" and not sched_util.task_storage():
+        sched_util.assert_read_tasks_refused(["pmc", "-e", "cs"] + args)
         return
     k, h, row, kernel = traced(args, ["fault %d" % PAGES, "sleep %d" % SLEEPS])
     assert_exact(row, kernel, read)
@@ -197,7 +189,7 @@ def test_exited_thread_counted(read):
     the tasks exactly; at switches one switch more, the thread's last, which the kernel
     makes after the exit hook and leaves out of the process's rusage too (and, as in
     traced(), a window with an unseen stretch is tried again: its faults are not read)."""
-    if read == "tasks" and not tasks_readable():
+    if read == "tasks" and not sched_util.task_storage():
         pytest.skip("no task storage before 5.11 (test_software_counts_equal_the_kernels)")
     last = 0 if read == "tasks" else 1
     for _ in range(ATTEMPTS):
@@ -217,7 +209,7 @@ def test_exited_thread_read_while_it_ran():
     """From the tasks, every second: a thread that lived over a reading (1000 sleeps) is
     taken by the iterator and then, for the rest, by its exit hook; the interval rows sum
     to the same exact counts."""
-    if not tasks_readable():
+    if not sched_util.task_storage():
         pytest.skip("no task storage before 5.11")
     row, (minflt, majflt, nvcsw, nivcsw), main, faults = exited_thread_once("tasks", 1000, ["1"])
     assert nvcsw >= 1000 and row["reports"] >= 2, row     # its counts in two readings
@@ -304,23 +296,17 @@ def test_no_pmu_is_said_in_one_line():
     assert any(x["task_clock_ns"] > 0 for x in rows)
 
 
-def test_status_says_whether_there_is_a_pmu():
-    r = run_ksight(["status"])
-    assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
-    at = [i for i, l in enumerate(lines) if l.startswith("pmc ")]
-    assert at, r.stdout
-    notes = [l.strip() for l in lines[at[0] + 1:at[0] + 6] if l.strip().startswith("note:")]
-    assert len(notes) == 1, lines
+def test_status_says_whether_there_is_a_pmu(kernel_hooks):
+    note = kernel_hooks.module_notes.get("pmc", "")
     if has_pmu():
-        assert notes[0].startswith("note: hardware counters: yes (a PMU counts cycles)"), lines
+        assert note.startswith("hardware counters: yes (a PMU counts cycles)"), note
     else:
-        assert notes[0].startswith(
-            "note: hardware counters: none, no PMU (perf_event_open of cycles: "), lines
-    assert notes[0].endswith(
+        assert note.startswith(
+            "hardware counters: none, no PMU (perf_event_open of cycles: "), note
+    assert note.endswith(
         "; software counters alone are read from the tasks (task storage): the switch hook "
-        "is --read switches'" if tasks_readable() else
-        "; no task storage (Linux 5.11): every counter is read at switches"), lines
+        "is --read switches'" if sched_util.task_storage() else
+        "; no task storage (Linux 5.11): every counter is read at switches"), note
 
 
 def test_hardware_only_without_pmu_exits_1():
