@@ -3,9 +3,92 @@
  * offcpu module: where threads block and who wakes them, summed in the kernel. The maps
  * and the hooks' bodies are in offcpu_sched.bpf.h (profile --wall loads them too); here,
  * the module's programs.
+ *
+ * Without stacks (the agent, --read tasks) the time blocked and the blocks are read from
+ * the tasks instead where the kernel has task storage (5.11+; user space chooses): each
+ * task's wall time less its run time and its waits for a CPU, and its voluntary switches
+ * (bpf/task_counts.bpf.h), taken by an iterator each interval (offcpu__tasks) and by the
+ * thread's exit hook, into the same rows; nothing runs at sched_switch.
  */
 #include "offcpu_sched.bpf.h"
+#include "task_counts.bpf.h"
 
 OFFCPU_SCHED_PROGS(offcpu)
+
+const volatile __u64 offcpu_cgroup_id = 0;	/* --cgroup's id, for tasks not current */
+
+/* Task @t's time off the CPU and blocks since it was last read, into its row. */
+static __always_inline void offcpu_take_task(struct task_struct *t, bool exiting)
+{
+	__u32 tgid = t->tgid, tid = t->pid, zero = 0;
+	__u64 d[KS_TC_N], ns, n, cgroup;
+	struct offcpu_key *k;
+	struct offcpu_val *v;
+
+	if (!ks_want_task(t, tgid, tid, offcpu_cgroup_id) ||
+	    !ks_tc_take_off(t, d, OFFCPU_T_BLOCK, exiting, offcpu_all, &ns))
+		return;
+	n = d[KS_TC_NVCSW] + (offcpu_all ? d[KS_TC_NIVCSW] : 0);
+	if (!ns && !n)
+		return;
+	k = bpf_map_lookup_elem(&offcpu_scratch, &zero);
+	if (!k)
+		return;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->pid = tgid;
+	k->tid = offcpu_per_thread ? tid : 0;
+	k->exec_id = (__u32)t->self_exec_id;
+	k->ustack = k->kstack = k->waker_ustack = k->waker_kstack = OFFCPU_NO_STACK;
+	bpf_probe_read_kernel(k->comm, sizeof(k->comm), &t->comm);
+	cgroup = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+	k->cgroup = offcpu_per_cgroup ? cgroup : 0;
+	v = bpf_map_lookup_elem(&offcpu_rows, k);
+	if (!v) {
+		struct offcpu_val nv = { .cgroup = cgroup };
+
+		bpf_map_update_elem(&offcpu_rows, k, &nv, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&offcpu_rows, k);
+		if (!v) {
+			ks_lost(OFFCPU_T_BLOCK);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->total_ns, ns);
+	__sync_fetch_and_add(&v->count, n);
+}
+
+/* Each interval, every task but the exiting ones (their exit hook's). */
+SEC("iter/task")
+int offcpu__tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+
+	if (t && !ks_tc_exiting(t))
+		offcpu_take_task(t, false);
+	return 0;
+}
+
+/* A thread ends: the rest of its time (tp_btf, raw_tp or tp; the current task either way,
+ * by its BTF pointer). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(offcpu__exit_btf)
+{
+	offcpu_take_task(bpf_get_current_task_btf(), true);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(offcpu__exit_raw)
+{
+	offcpu_take_task(bpf_get_current_task_btf(), true);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int offcpu__exit_tp(void *ctx)
+{
+	offcpu_take_task(bpf_get_current_task_btf(), true);
+	return 0;
+}
 
 char LICENSE[] SEC("license") = "GPL";

@@ -26,6 +26,7 @@
 
 struct ks_tc_last {
 	__u64 v[KS_TC_N];
+	__s64 owed;	/* off-CPU time taken ahead of the counts (ks_tc_take_off), <= 0 */
 };
 
 /* the module's own (a ks_ name would make the loader take it for a map of the core's) */
@@ -49,25 +50,39 @@ static __always_inline void ks_tc_read(struct task_struct *t, __u64 *v)
 	v[KS_TC_NIVCSW] = t->nivcsw;
 	v[KS_TC_MIGRATIONS] = t->se.nr_migrations;
 	v[KS_TC_RUNTIME] = t->se.sum_exec_runtime;
+	/* CONFIG_SCHED_INFO (schedstats or delay accounting: every distribution's) */
+	v[KS_TC_RUN_DELAY] = bpf_core_field_exists(t->sched_info) ?
+		BPF_CORE_READ(t, sched_info.run_delay) : 0;
+	v[KS_TC_WALL] = bpf_ktime_get_ns() - t->start_time;
 }
 
 /*
- * The change of @t's counters since they were last taken, into @d, and taken now. Returns
- * false when there is nothing to count: a task older than the session seen for the first
- * time (its counts become its baseline), or no room for its slot (counted lost as @lost).
- * @exiting: the task's last taking (its exit hook), which makes no slot for a task never
- * read (a short-lived one: its whole counts, or none if it is older than the session).
+ * ks_tc_take (below), and into @off the time @t spent off the CPU since it was last taken: its
+ * wall time less its run time, less its time waiting for a CPU unless @all (then the
+ * preempted stretches count too): time blocked. Exact for a task asleep when read (its
+ * run time and run-queue wait are brought up to date when it leaves the CPU and when it
+ * gets one); a task on a CPU or in a run queue when read has its current stretch not
+ * yet in the counts (up to a tick of run time, its wait so far), which would count as
+ * off-CPU: what a reading takes above the counts is owed and taken from the next
+ * (s->owed), so that every reading is >= 0 and their sum the kernel's figure as of the
+ * last. A thread's last taking (its exit hook, on its CPU) may count up to a tick of its
+ * last run as off-CPU.
  */
-static __always_inline bool ks_tc_take(struct task_struct *t, __u64 *d, __u32 lost,
-				       bool exiting)
+static __always_inline bool ks_tc_take_off(struct task_struct *t, __u64 *d, __u32 lost,
+					   bool exiting, bool all, __u64 *off)
 {
 	struct ks_tc_last *s = bpf_task_storage_get(&tc_seen, t, 0, 0);
 	bool old = t->start_time < ks_tc_t0;
 	__u64 now[KS_TC_N];
+	__s64 b;
 
 	ks_tc_read(t, now);
 	if (!s && exiting) {
 		__builtin_memcpy(d, now, sizeof(now));
+		if (off) {
+			b = now[KS_TC_WALL] - now[KS_TC_RUNTIME] - (all ? 0 : now[KS_TC_RUN_DELAY]);
+			*off = b > 0 ? b : 0;
+		}
 		return !old;
 	}
 	if (!s) {
@@ -87,7 +102,25 @@ static __always_inline bool ks_tc_take(struct task_struct *t, __u64 *d, __u32 lo
 		d[i] = now[i] - s->v[i];
 		s->v[i] = now[i];
 	}
+	if (off) {
+		b = d[KS_TC_WALL] - d[KS_TC_RUNTIME] - (all ? 0 : d[KS_TC_RUN_DELAY]) + s->owed;
+		*off = b > 0 ? b : 0;
+		s->owed = b > 0 ? 0 : b;
+	}
 	return true;
+}
+
+/*
+ * The change of @t's counters since they were last taken, into @d, and taken now. Returns
+ * false when there is nothing to count: a task older than the session seen for the first
+ * time (its counts become its baseline), or no room for its slot (counted lost as @lost).
+ * @exiting: the task's last taking (its exit hook), which makes no slot for a task never
+ * read (a short-lived one: its whole counts, or none if it is older than the session).
+ */
+static __always_inline bool ks_tc_take(struct task_struct *t, __u64 *d, __u32 lost,
+				       bool exiting)
+{
+	return ks_tc_take_off(t, d, lost, exiting, false, NULL);
 }
 
 /* Whether @t is exiting: its exit hook takes its counts, not the iterator. */

@@ -15,6 +15,8 @@ enum ks_tc {
 	KS_TC_NIVCSW,		/* nivcsw: switched out while runnable (preempted) */
 	KS_TC_MIGRATIONS,	/* se.nr_migrations: moves to another CPU */
 	KS_TC_RUNTIME,		/* se.sum_exec_runtime: on-CPU time, ns */
+	KS_TC_RUN_DELAY,	/* sched_info.run_delay: time runnable on a run queue, ns */
+	KS_TC_WALL,		/* the time since the task started, ns */
 	KS_TC_N,
 };
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/cgroup.h"
 #include "core/ident.h"
@@ -41,6 +42,10 @@ static const struct ks_opt offcpu_opts[] = {
 	  "stacks per report, most time blocked first (default 10, 0: all)", 0, 1000000 },
 	{ "stack-storage", 0, KS_OPT_UINT, offsetof(struct offcpu_state, stack_storage), "N",
 	  "distinct stacks the kernel keeps (default 16384)", 256, 1048576 },
+	{ "read", 0, KS_OPT_STR, offsetof(struct offcpu_state, read), "HOW",
+	  "switches: time each block at the switches, with stacks (the default); tasks: no "
+	  "stacks, time blocked and blocks per process from the kernel's per-task counts each "
+	  "interval, nothing run at switches (the agent's way; task storage, 5.11)", 0, 16 },
 	{ 0 },
 };
 
@@ -59,16 +64,27 @@ static const struct ks_slot offcpu_slots[] = {
 			{ KS_FAM_RAW_TP, { { "offcpu__waking_raw", "sched_waking" } } },
 		},
 	},
+	{
+		/* read from the tasks: the iterator (not a hook) reads the live tasks */
+		.name = "tasks' exits",
+		.alts = {
+			{ KS_FAM_TP_BTF, { { "offcpu__exit_btf", "sched_process_exit" } } },
+			{ KS_FAM_RAW_TP, { { "offcpu__exit_raw", "sched_process_exit" } } },
+			{ KS_FAM_TP, { { "offcpu__exit_tp", "sched/sched_process_exit" } } },
+		},
+	},
 	{ 0 },
 };
 
-/* --no-waker (the agent's way too): a wakeup has nothing to record, so no program runs
- * at each one of the machine. */
+/* From the tasks: only the exit hook. At switches, --no-waker (the agent's way too): a
+ * wakeup has nothing to record, so no program runs at each one of the machine. */
 static bool offcpu_want_slot(const void *state, const struct ks_slot *slot)
 {
 	const struct offcpu_state *st = state;
 
-	return slot != &offcpu_slots[1] || !st->no_waker;
+	if (st->tasks)
+		return slot == &offcpu_slots[2];
+	return slot == &offcpu_slots[0] || (slot == &offcpu_slots[1] && !st->no_waker);
 }
 
 static const struct ks_evtype offcpu_types[] = {
@@ -99,7 +115,36 @@ static int offcpu_configure(void *state, const struct ks_common *common, char *e
 		snprintf(err, len, "--folded writes stdout: not with --json or -o");
 		return -1;
 	}
+	if (ks_tc_check(st->read, err, len))
+		return -1;
+	if (st->read && !strcmp(st->read, "tasks")) {
+		if (st->user_only || st->kernel_only || st->folded || st->min_us || st->max_us) {
+			snprintf(err, len, "--read tasks keeps no stacks and no intervals: not with "
+				 "-U, -K, --folded, --min-us or --max-us");
+			return -1;
+		}
+		st->no_stacks = st->no_waker = true;
+	}
 	return 0;
+}
+
+/* From the tasks where no stack is asked for (the agent, --read tasks) and the kernel can:
+ * 0, or -1 with the missing feature in @err (--read tasks on a kernel without task
+ * storage). */
+static int offcpu_kernel_check(void *state, char *err, size_t len)
+{
+	struct offcpu_state *st = state;
+
+	return ks_tc_choose("offcpu", st->read, st->no_stacks, &st->tasks, err, len);
+}
+
+/* `ksight status`: how the agent's offcpu reads on this kernel. */
+static void offcpu_status(struct ks_ctx *ctx, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", ks_tc_possible() ?
+		 "without stacks (the agent, --read tasks) blocked time is read from the tasks "
+		 "(task storage): no switch hook" :
+		 "no task storage (Linux 5.11): blocked time is timed at every switch");
 }
 
 static const struct ks_metric_desc blocked_desc = {
@@ -126,9 +171,12 @@ static void offcpu_agent_defaults(void *state)
 {
 	struct offcpu_state *st = state;
 
+	char err[KS_ERR_LEN];
+
 	st->no_stacks = true;
 	st->no_waker = true;
 	st->stack_storage = 1;
+	ks_tc_choose("offcpu", NULL, true, &st->tasks, err, sizeof(err));	/* cannot fail */
 }
 
 static int offcpu_agent_init(struct ks_ctx *ctx, struct offcpu_state *st)
@@ -144,8 +192,10 @@ static void offcpu_collect(struct ks_ctx *ctx, void *state, void *vskel)
 	struct offcpu_bpf *skel = vskel;
 	struct offcpu_row *d;
 	uint64_t total;
-	size_t m = ks_task_rows_read(&st->rows, skel->maps.offcpu_rows, &total, (void **)&d);
+	size_t m;
 
+	ks_tc_read(&st->reader);
+	m = ks_task_rows_read(&st->rows, skel->maps.offcpu_rows, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, OFFCPU_EV_BLOCK, total);
 	for (size_t i = 0; d && i < m; i++) {
 		struct ks_hdr h;
@@ -201,6 +251,8 @@ static int offcpu_setup(struct ks_ctx *ctx, void *state, void *vskel)
 {
 	struct offcpu_state *st = state;
 	struct offcpu_bpf *skel = vskel;
+	const struct ks_common *c = ks_ctx_common(ctx);
+	struct stat cg;
 
 	skel->rodata->offcpu_user = !st->kernel_only && !st->no_stacks;
 	skel->rodata->offcpu_kernel = !st->user_only && !st->no_stacks;
@@ -210,7 +262,20 @@ static int offcpu_setup(struct ks_ctx *ctx, void *state, void *vskel)
 	skel->rodata->offcpu_per_cgroup = st->per_cgroup;
 	skel->rodata->offcpu_min_ns = st->min_us * 1000;
 	skel->rodata->offcpu_max_ns = st->max_us ? st->max_us * 1000 : ~0ULL;
+	/* a cgroup v2 directory's inode number is the cgroup's id (kernfs) */
+	if (c->cgroup && !stat(c->cgroup, &cg))
+		skel->rodata->offcpu_cgroup_id = cg.st_ino;
+	ks_tc_setup(st->tasks, skel->progs.offcpu__tasks, skel->maps.tc_seen,
+		    &skel->rodata->ks_tc_t0);
 	return bpf_map__set_max_entries(skel->maps.offcpu_stacks, st->stack_storage);
+}
+
+static int offcpu_attach(struct ks_ctx *ctx, void *state, void *vskel)
+{
+	struct offcpu_state *st = state;
+	struct offcpu_bpf *skel = vskel;
+
+	return st->tasks ? ks_tc_attach(&st->reader, skel->progs.offcpu__tasks) : 0;
 }
 
 static void queue_cgroup(void *arg, uint64_t id, const char *path)
@@ -226,6 +291,7 @@ static void offcpu_started(struct ks_ctx *ctx, void *state)
 	struct offcpu_state *st = state;
 	struct ks_cgfs fs;
 
+	ks_tc_read(&st->reader);	/* from the tasks: where each one stands */
 	if (!st->per_cgroup || ks_cgfs__open(&fs, "/proc"))
 		return;
 	ks_cgfs__walk(&fs, 4096, queue_cgroup, ks_ctx_ident(ctx));
@@ -244,6 +310,7 @@ static void offcpu_fini(void *state)
 {
 	struct offcpu_state *st = state;
 
+	ks_tc_free(&st->reader);
 	ks_symmaps_stop(&st->maps);
 	ks_task_rows_free(&st->rows);
 }
@@ -252,6 +319,7 @@ static const struct offcpu_state offcpu_defaults = {
 	.top = 10,
 	.stack_storage = 16384,
 	.rows = OFFCPU_TASK_ROWS,
+	.reader = { .cmd = "offcpu" },
 };
 
 KS_BPF_OBJECT(offcpu);
@@ -267,7 +335,9 @@ const struct ks_module offcpu_module = {
 		 "  ksight offcpu -L -t 1235 --json --duration 5  # one thread, wakers by thread\n"
 		 "  ksight offcpu --folded --duration 30 > out.folded  # sleeper;--;waker, in us\n"
 		 "  ksight offcpu -K --no-waker --duration 10  # kernel stacks only, no waker\n"
-		 "  ksight offcpu --per-cgroup --folded --duration 10  # by cgroup: path;comm;...\n",
+		 "  ksight offcpu --per-cgroup --folded --duration 10  # by cgroup: path;comm;...\n"
+		 "  ksight offcpu --read tasks 10         # blocked time per process, no stacks, "
+		 "nothing run at switches\n",
 	.opts = offcpu_opts,
 	.state_size = sizeof(struct offcpu_state),
 	.defaults = &offcpu_defaults,
@@ -276,8 +346,11 @@ const struct ks_module offcpu_module = {
 	.types = offcpu_types,
 	.configure = offcpu_configure,
 	.want_slot = offcpu_want_slot,
+	.kernel_check = offcpu_kernel_check,
+	.status = offcpu_status,
 	.init = offcpu_init,
 	.setup = offcpu_setup,
+	.attach = offcpu_attach,
 	.started = offcpu_started,
 	.event = offcpu_event,
 	.proc = offcpu_proc,

@@ -9,6 +9,7 @@
 #include "core/module.h"
 #include "core/rows.h"
 #include "core/symmaps.h"
+#include "core/task_counts.h"
 #include "offcpu.h"
 
 
@@ -33,7 +34,11 @@ struct offcpu_state {
 	struct ks_symmaps maps;	/* the symbolizer and its maps reader (core/symmaps.h) */
 	unsigned int round;
 	uint64_t stats[OFFCPU_ST_N];	/* the kernel's counters at the last report */
-	bool no_stacks;		/* the agent's: time per process only, no stack taken */
+	bool no_stacks;		/* the agent's and --read tasks': time per process only, no
+				 * stack taken */
+	const char *read;	/* --read: tasks or switches (NULL: not given) */
+	bool tasks;		/* read from the tasks (bpf/offcpu.bpf.c), not at switches */
+	struct ks_tc_reader reader;	/* its iterator (core/task_counts.h) */
 	struct ks_metric *m_blocked, *m_intervals;	/* the agent's, per service */
 };
 

@@ -278,6 +278,7 @@ void offcpu_report(struct ks_ctx *ctx, void *state, void *vskel)
 	struct offcpu_row *d;
 	size_t m;
 
+	ks_tc_read(&st->reader);	/* from the tasks: their change into the rows */
 	m = ks_task_rows_read(&st->rows, skel->maps.offcpu_rows, &total, (void **)&d);
 	ks_ctx_aggregated(ctx, OFFCPU_EV_BLOCK, total);
 	stats_delta(st, skel->maps.offcpu_stats, k);
