@@ -12,6 +12,8 @@
 #   ksight offcpu --no-waker   sleeper stacks only: the same work as offcputime
 #   offcputime                 libbpf-tools (Debian): sleeper stacks, no waker
 #   ksight offcpu --all --no-waker  sleeper stacks at every switch-out, preempted too
+#   ksight offcpu --read tasks no stacks: time blocked per process from the tasks' own
+#                              counts at the end (the agent's way; no switch hook)
 #   ksight profile             cpu-clock samples at 99 Hz (the base of the next)
 #   ksight profile --wall      the samples and offcpu's kernel side with the run-queue
 #                              split (stacks at every switch-out, preempted ones too)
@@ -21,7 +23,7 @@
 ROUNDS=${ROUNDS:-5}
 LOOPS=${LOOPS:-200000}
 NAMES=("untraced" "ksight offcpu" "ksight offcpu --no-waker" "offcputime" "ksight profile"
-	"ksight profile --wall" "ksight offcpu --all --no-waker")
+	"ksight profile --wall" "ksight offcpu --all --no-waker" "ksight offcpu --read tasks")
 
 bench_init offcpu_cost "ROUNDS=$ROUNDS LOOPS=$LOOPS CPU=$CPU SETTLE=$SETTLE"
 "$ROOT/scripts/install-deps.sh" linux-perf >/dev/null || exit 1
@@ -42,10 +44,11 @@ one()
 	local err="$TMP/err.$1" us
 	case $1 in
 	0) pingpong us ;;
-	1 | 2 | 6)
+	1 | 2 | 6 | 7)
 		local extra=()
 		[ "$1" = 2 ] && extra=(--no-waker)
 		[ "$1" = 6 ] && extra=(--all --no-waker)
+		[ "$1" = 7 ] && extra=(--read tasks)
 		start_tracer ksight "$err" "$KSIGHT" offcpu "${extra[@]}" || { echo -; return; }
 		pingpong us
 		stop_ksight "$TRACER_PID" "$err" "${NAMES[$1]}"

@@ -20,9 +20,11 @@ const volatile __u64 offcpu_cgroup_id = 0;	/* --cgroup's id, for tasks not curre
 /* Task @t's time off the CPU and blocks since it was last read, into its row. */
 static __always_inline void offcpu_take_task(struct task_struct *t, bool exiting)
 {
-	__u32 tgid = t->tgid, tid = t->pid, zero = 0;
+	__u32 tgid = t->tgid, tid = t->pid;
 	__u64 d[KS_TC_N], ns, n, cgroup;
-	struct offcpu_key *k;
+	/* on the stack, not the per-CPU scratch of the switch hooks: an iterator can be
+	 * preempted by a thread whose exit hook runs on the same CPU */
+	struct offcpu_key key = {}, *k = &key;
 	struct offcpu_val *v;
 
 	if (!ks_want_task(t, tgid, tid, offcpu_cgroup_id) ||
@@ -31,10 +33,6 @@ static __always_inline void offcpu_take_task(struct task_struct *t, bool exiting
 	n = d[KS_TC_NVCSW] + (offcpu_all ? d[KS_TC_NIVCSW] : 0);
 	if (!ns && !n)
 		return;
-	k = bpf_map_lookup_elem(&offcpu_scratch, &zero);
-	if (!k)
-		return;
-	__builtin_memset(k, 0, sizeof(*k));
 	k->pid = tgid;
 	k->tid = offcpu_per_thread ? tid : 0;
 	k->exec_id = (__u32)t->self_exec_id;
