@@ -149,7 +149,8 @@ static void offcpu_status(struct ks_ctx *ctx, char *buf, size_t len)
 
 static const struct ks_metric_desc blocked_desc = {
 	.name = "ksight_offcpu_blocked_seconds_total",
-	.help = "Time threads spent blocked off the CPU (switch-out asleep to switch-in), by service",
+	.help = "Time threads spent blocked off the CPU, by service (from the tasks: neither "
+		"running nor waiting for a CPU; at switches, 5.10: switch-out asleep to switch-in)",
 	.type = KS_METRIC_COUNTER,
 	.labels = { "service" },
 	.idle = 60,
@@ -166,11 +167,11 @@ static const struct ks_metric_desc intervals_desc = {
 };
 
 /* The agent takes no stacks (a stack walk at every switch of the machine): blocked time
- * and count per process, into the registry per service. */
+ * and count per process, into the registry per service, read from the tasks where the
+ * kernel can. */
 static void offcpu_agent_defaults(void *state)
 {
 	struct offcpu_state *st = state;
-
 	char err[KS_ERR_LEN];
 
 	st->no_stacks = true;
