@@ -213,16 +213,7 @@ static __always_inline void take_task(struct task_struct *t, bool exiting)
 	__sync_fetch_and_add(&v->migrations, d[KS_TC_MIGRATIONS]);
 }
 
-/* Each interval, every task but the exiting ones (their exit hook's). */
-SEC("iter/task")
-int cswitch__tasks(struct bpf_iter__task *ctx)
-{
-	struct task_struct *t = ctx->task;
-
-	if (t && !ks_tc_exiting(t))
-		take_task(t, false);
-	return 0;
-}
+KS_TC_ITER(cswitch, take_task)
 
 /* The current thread ends (and, read from the tasks, the rest of its counts is taken). */
 static __always_inline void count_exit(struct task_struct *t)

@@ -55,38 +55,7 @@ static __always_inline void offcpu_take_task(struct task_struct *t, bool exiting
 	__sync_fetch_and_add(&v->count, n);
 }
 
-/* Each interval, every task but the exiting ones (their exit hook's). */
-SEC("iter/task")
-int offcpu__tasks(struct bpf_iter__task *ctx)
-{
-	struct task_struct *t = ctx->task;
-
-	if (t && !ks_tc_exiting(t))
-		offcpu_take_task(t, false);
-	return 0;
-}
-
-/* A thread ends: the rest of its time (tp_btf, raw_tp or tp; the current task either way,
- * by its BTF pointer). */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(offcpu__exit_btf)
-{
-	offcpu_take_task(bpf_get_current_task_btf(), true);
-	return 0;
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(offcpu__exit_raw)
-{
-	offcpu_take_task(bpf_get_current_task_btf(), true);
-	return 0;
-}
-
-SEC("tp/sched/sched_process_exit")
-int offcpu__exit_tp(void *ctx)
-{
-	offcpu_take_task(bpf_get_current_task_btf(), true);
-	return 0;
-}
+KS_TC_ITER(offcpu, offcpu_take_task)
+KS_TC_EXIT_PROGS(offcpu, offcpu_take_task)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -141,4 +141,39 @@ static __always_inline __u64 ks_tc_sum(const __u64 *d, __u32 mask)
 	return s;
 }
 
+/* A module's iterator over the tasks, MOD__tasks (run by user space each interval): each
+ * task but the exiting ones (their exit hook's) goes to @take(task, false). */
+#define KS_TC_ITER(mod, take)                                                          \
+	SEC("iter/task")                                                                \
+	int mod##__tasks(struct bpf_iter__task *ctx)                                    \
+	{                                                                               \
+		struct task_struct *t = ctx->task;                                      \
+                                                                                        \
+		if (t && !ks_tc_exiting(t))                                             \
+			take(t, false);                                                 \
+		return 0;                                                               \
+	}
+
+/* Its exit hook, MOD__exit_btf, MOD__exit_raw and MOD__exit_tp (a slot chooses one): the
+ * ending thread's last change to @take(current task, true), by its BTF pointer either way. */
+#define KS_TC_EXIT_PROGS(mod, take)                                                    \
+	SEC("tp_btf/sched_process_exit")                                                \
+	int BPF_PROG(mod##__exit_btf)                                                   \
+	{                                                                               \
+		take(bpf_get_current_task_btf(), true);                                 \
+		return 0;                                                               \
+	}                                                                               \
+	SEC("raw_tp/sched_process_exit")                                                \
+	int BPF_PROG(mod##__exit_raw)                                                   \
+	{                                                                               \
+		take(bpf_get_current_task_btf(), true);                                 \
+		return 0;                                                               \
+	}                                                                               \
+	SEC("tp/sched/sched_process_exit")                                              \
+	int mod##__exit_tp(void *ctx)                                                   \
+	{                                                                               \
+		take(bpf_get_current_task_btf(), true);                                 \
+		return 0;                                                               \
+	}
+
 #endif
